@@ -1,0 +1,49 @@
+"""oxide_proto: the pure protocol core of oxide.
+
+Bytes in, events out; bytes out for requests. No sockets, TLS, event loop,
+threads, clock, randomness or environment: whatever needs the time takes `now`,
+whatever needs chance takes a `random` callable. Every public name is re-exported
+here; the `_modules` behind it are private.
+"""
+
+from ._errors import APIConnectionError as APIConnectionError
+from ._errors import APIError as APIError
+from ._errors import APIResponseValidationError as APIResponseValidationError
+from ._errors import APIStatusError as APIStatusError
+from ._errors import APITimeoutError as APITimeoutError
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import ConflictError as ConflictError
+from ._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+from ._errors import InternalServerError as InternalServerError
+from ._errors import InvalidHeaderError as InvalidHeaderError
+from ._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+from ._errors import LengthFinishReasonError as LengthFinishReasonError
+from ._errors import LimitExceededError as LimitExceededError
+from ._errors import LocalProtocolError as LocalProtocolError
+from ._errors import MalformedEventError as MalformedEventError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import OpenAIError as OpenAIError
+from ._errors import PermissionDeniedError as PermissionDeniedError
+from ._errors import ProtocolError as ProtocolError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import RemoteProtocolError as RemoteProtocolError
+from ._errors import UnprocessableEntityError as UnprocessableEntityError
+from ._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
+from ._errors import WebSocketHandshakeError as WebSocketHandshakeError
+from ._errors import status_error_class as status_error_class
+from ._errors import status_error_from_response as status_error_from_response
+from ._events import NEED_DATA as NEED_DATA
+from ._events import BodyData as BodyData
+from ._events import BodyEnd as BodyEnd
+from ._events import HTTPEvent as HTTPEvent
+from ._events import NeedData as NeedData
+from ._events import ResponseHead as ResponseHead
+from ._headers import SECRET_HEADERS as SECRET_HEADERS
+from ._headers import Headers as Headers
+from ._types import URL as URL
+from ._types import Body as Body
+from ._types import Request as Request
+from ._types import ResponseInfo as ResponseInfo
+
+__version__ = "0.1.0"

@@ -1,0 +1,292 @@
+"""Every exception oxide raises, and the mapping from an HTTP status to its class.
+
+The API errors carry the official SDK's names and attributes (`APIStatusError`,
+`RateLimitError`, `status_code`, `request_id`, `code`, `param`, `type`, ...) so that
+`except` clauses written against it keep working. Protocol errors follow h11's
+split: `LocalProtocolError` when the caller misused the core, `RemoteProtocolError`
+when the peer misbehaved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._types import Request, ResponseInfo
+
+if TYPE_CHECKING:
+    from ._headers import Headers
+
+__all__ = [
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "APIResponseValidationError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "LengthFinishReasonError",
+    "ContentFilterFinishReasonError",
+    "InvalidWebhookSignatureError",
+    "MalformedEventError",
+    "ProtocolError",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+    "InvalidHeaderError",
+    "LimitExceededError",
+    "WebSocketHandshakeError",
+    "WebSocketConnectionClosedError",
+    "status_error_from_response",
+    "status_error_class",
+]
+
+
+class OpenAIError(Exception):
+    """The base of every error oxide raises on purpose."""
+
+
+class APIError(OpenAIError):
+    """An error tied to one API request: a status, a broken connection, a bad payload."""
+
+    message: str
+    request: Request | None
+    body: object | None
+    code: str | None
+    param: str | None
+    type: str | None
+
+    def __init__(self, message: str, request: Request | None, *, body: object | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+        if isinstance(body, Mapping):
+            code = body.get("code")
+            self.code = str(code) if code is not None else None
+            param = body.get("param")
+            self.param = param if isinstance(param, str) else None
+            kind = body.get("type")
+            self.type = kind if isinstance(kind, str) else None
+        else:
+            self.code = self.param = self.type = None
+
+
+class APIResponseValidationError(APIError):
+    """The API answered with data that does not fit the expected type.
+
+    `path` names the offending field (for example `choices[0].message.role`).
+    """
+
+    def __init__(
+        self,
+        response: ResponseInfo | None,
+        body: object | None,
+        *,
+        message: str | None = None,
+        path: str = "",
+    ) -> None:
+        text = message or "Data returned by API invalid for expected schema."
+        if path:
+            text = f"{text} (at {path})"
+        super().__init__(text, response.request if response else None, body=body)
+        self.response = response
+        self.status_code = response.status_code if response else None
+        self.path = path
+        self.request_id = response.request_id if response else None
+
+
+class APIStatusError(APIError):
+    """The API answered with a 4xx or 5xx status."""
+
+    status_code: int
+
+    def __init__(self, message: str, *, response: ResponseInfo, body: object | None) -> None:
+        super().__init__(message, response.request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+        self.request_id: str | None = response.request_id
+
+    @property
+    def headers(self) -> Headers:
+        return self.response.headers
+
+
+class BadRequestError(APIStatusError):
+    status_code: Literal[400] = 400
+
+
+class AuthenticationError(APIStatusError):
+    status_code: Literal[401] = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code: Literal[403] = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code: Literal[404] = 404
+
+
+class ConflictError(APIStatusError):
+    status_code: Literal[409] = 409
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code: Literal[422] = 422
+
+
+class RateLimitError(APIStatusError):
+    status_code: Literal[429] = 429
+
+
+class InternalServerError(APIStatusError):
+    pass
+
+
+class APIConnectionError(APIError):
+    """The request did not get a complete answer: refused, reset, TLS failure, protocol error."""
+
+    def __init__(self, *, message: str = "Connection error.", request: Request | None) -> None:
+        super().__init__(message, request, body=None)
+
+
+class APITimeoutError(APIConnectionError):
+    def __init__(self, request: Request | None, *, message: str = "Request timed out.") -> None:
+        super().__init__(message=message, request=request)
+
+
+class MalformedEventError(APIError):
+    """A stream event whose data is not the JSON the API promises.
+
+    `event` is the SSE event name (or None), `data` the raw text that failed.
+    """
+
+    def __init__(
+        self, message: str, *, event: str | None, data: str, request: Request | None = None
+    ) -> None:
+        super().__init__(message, request, body=data)
+        self.event = event
+        self.data = data
+
+
+class LengthFinishReasonError(OpenAIError):
+    """A structured reply was cut off by the token limit, so it cannot be parsed."""
+
+    def __init__(self, *, completion: Any) -> None:
+        message = "Could not parse response content as the length limit was reached"
+        usage = getattr(completion, "usage", None)
+        if usage:
+            message += f" - {usage}"
+        super().__init__(message)
+        self.completion = completion
+
+
+class ContentFilterFinishReasonError(OpenAIError):
+    """A structured reply was stopped by the content filter, so it cannot be parsed."""
+
+    def __init__(self, *, completion: Any = None) -> None:
+        super().__init__(
+            "Could not parse response content as the request was rejected by the content filter"
+        )
+        self.completion = completion
+
+
+class InvalidWebhookSignatureError(ValueError):
+    """A webhook's signature does not match its payload and secret."""
+
+
+class ProtocolError(OpenAIError):
+    """HTTP, SSE or WebSocket rules were broken, by us or by the peer."""
+
+
+class LocalProtocolError(ProtocolError):
+    """The caller asked the core for something the protocol forbids."""
+
+
+class InvalidHeaderError(LocalProtocolError, ValueError):
+    """A header name or value would break the message (CR, LF, NUL: header injection)."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent something the protocol forbids, or went away mid-message.
+
+    `retry_safe` is True when the peer guarantees it did not process the request
+    (HTTP/2 GOAWAY above the stream id, REFUSED_STREAM), so any method may be retried.
+    """
+
+    def __init__(self, message: str, *, retry_safe: bool = False) -> None:
+        super().__init__(message)
+        self.retry_safe = retry_safe
+
+
+class LimitExceededError(RemoteProtocolError):
+    """The peer sent more than a configured limit allows (line, event, message, body)."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class WebSocketHandshakeError(RemoteProtocolError):
+    """The server refused or botched the WebSocket upgrade."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class WebSocketConnectionClosedError(OpenAIError):
+    """The WebSocket closed; `code` and `reason` are what the close frame said."""
+
+    def __init__(self, message: str, *, code: int, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The exception class the official SDK raises for `status_code`."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status_code, APIStatusError)
+
+
+def status_error_from_response(response: ResponseInfo, content: bytes) -> APIStatusError:
+    """Builds the error for a 4xx/5xx answer from its head and (decoded) body bytes.
+
+    The body is parsed as JSON when it is JSON; the `error` object inside becomes
+    `body` (so `code`, `param`, `type` fill in) and its `message` joins the text.
+    """
+    text = content.decode("utf-8", errors="replace").strip()
+    message = f"Error code: {response.status_code}"
+    body: object = text if text else None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        pass
+    else:
+        error = parsed.get("error", parsed) if isinstance(parsed, Mapping) else None
+        detail = error.get("message") if isinstance(error, Mapping) else None
+        if isinstance(detail, str) and detail:
+            message += f" - {detail}"
+        body = error if error is not None else parsed
+    return status_error_class(response.status_code)(message, response=response, body=body)
