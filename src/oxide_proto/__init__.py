@@ -45,5 +45,13 @@ from ._types import URL as URL
 from ._types import Body as Body
 from ._types import Request as Request
 from ._types import ResponseInfo as ResponseInfo
+from ._websocket import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
+from ._websocket import WebSocketSession as WebSocketSession
+from ._websocket_events import BinaryMessage as BinaryMessage
+from ._websocket_events import Closed as Closed
+from ._websocket_events import Opened as Opened
+from ._websocket_events import TextMessage as TextMessage
+from ._websocket_events import WebSocketEvent as WebSocketEvent
+from ._websocket_events import WebSocketState as WebSocketState
 
 __version__ = "0.1.0"

@@ -236,11 +236,24 @@ class LimitExceededError(RemoteProtocolError):
 
 
 class WebSocketHandshakeError(RemoteProtocolError):
-    """The server refused or botched the WebSocket upgrade."""
+    """The server refused or botched the WebSocket upgrade.
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    When the server answered with a status other than 101, `status_code`, `headers`
+    and `body` (its text, which is where the API explains a refusal) say what it sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        headers: Headers | None = None,
+        body: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.headers = headers
+        self.body = body
 
 
 class WebSocketConnectionClosedError(OpenAIError):
