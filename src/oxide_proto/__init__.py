@@ -6,6 +6,8 @@ whatever needs chance takes a `random` callable. Every public name is re-exporte
 here; the `_modules` behind it are private.
 """
 
+from ._decode import decode as decode
+from ._decode import decode_response_stream_event as decode_response_stream_event
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIError as APIError
 from ._errors import APIResponseValidationError as APIResponseValidationError
@@ -41,6 +43,8 @@ from ._events import NeedData as NeedData
 from ._events import ResponseHead as ResponseHead
 from ._headers import SECRET_HEADERS as SECRET_HEADERS
 from ._headers import Headers as Headers
+from ._model import BaseModel as BaseModel
+from ._model import UnknownModel as UnknownModel
 from ._types import URL as URL
 from ._types import Body as Body
 from ._types import Request as Request

@@ -1,0 +1,201 @@
+"""The base of every typed API object, and the generic object for unknown variants.
+
+Models are attrs classes with slots and keyword-only fields, mutable like the
+official SDK's. Each decoded object keeps a reference to the JSON object it came
+from, which gives three things at no decoding cost: fields the API added after
+this package was generated stay readable (`obj.new_field`) and survive
+`to_dict()`; `exclude_unset` knows which keys the server actually sent; and an
+`UnknownModel` (a union variant or stream event type this package has never
+seen) still exposes every key of its payload.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
+
+import attrs
+
+__all__ = ["BaseModel", "UnknownModel"]
+
+_M = TypeVar("_M", bound="BaseModel")
+
+# Per-class (python name, JSON name) pairs, computed once on first dump.
+_FIELD_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def model_fields(cls: type[BaseModel]) -> tuple[attrs.Attribute[Any], ...]:
+    """The attrs fields of a generated model class."""
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cast(Any, cls))
+    return fields
+
+
+def _field_names(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        aliases = cls._json_names
+        names = tuple((f.name, aliases.get(f.name, f.name)) for f in model_fields(cls))
+        _FIELD_NAMES[cls] = names
+    return names
+
+
+def _dump_value(value: object, unset: bool, none: bool, alias: bool) -> object:
+    if isinstance(value, BaseModel):
+        return value._dump(unset, none, alias)
+    if isinstance(value, list):
+        return [_dump_value(item, unset, none, alias) for item in value]
+    if isinstance(value, dict):
+        return {key: _dump_value(item, unset, none, alias) for key, item in value.items()}
+    return value
+
+
+class BaseModel:
+    """Common behaviour of the generated API types.
+
+    Build one from API data with `Model.from_dict(data)` (or `oxide_proto.decode`);
+    turn it back into JSON-ready data with `to_dict()` / `to_json()` or the official
+    SDK's spellings `model_dump()` / `model_dump_json()`. Keys the class does not
+    declare are kept and readable as attributes.
+    """
+
+    # The raw JSON object this instance was decoded from; unset on objects built
+    # by calling the class.
+    __slots__ = ("_data",)
+
+    # Python attribute name -> JSON key, for fields renamed because their JSON
+    # name is a Python keyword or a method of this class (`from` -> `from_`).
+    _json_names: ClassVar[Mapping[str, str]] = {}
+
+    _data: Mapping[str, Any] | None
+
+    @classmethod
+    def from_dict(cls: type[_M], data: Mapping[str, object]) -> _M:
+        """Decodes API data; raises `APIResponseValidationError` naming the bad field."""
+        from ._decode import decode
+
+        return decode(cls, data)
+
+    @classmethod
+    def model_validate(cls: type[_M], data: Mapping[str, object]) -> _M:
+        """The official SDK's name for `from_dict`."""
+        return cls.from_dict(data)
+
+    def _raw(self) -> Mapping[str, Any] | None:
+        try:
+            return self._data
+        except AttributeError:
+            return None
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """Python names of the fields the API sent (or, for built objects, not None)."""
+        raw = self._raw()
+        return {
+            name
+            for name, key in _field_names(type(self))
+            if (raw is not None and key in raw) or getattr(self, name) is not None
+        }
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        """Keys the API sent that this class does not declare, with their raw values."""
+        raw = self._raw()
+        if not raw:
+            return {}
+        known = {key for _, key in _field_names(type(self))}
+        return {key: value for key, value in raw.items() if key not in known}
+
+    def _dump(self, unset: bool, none: bool, alias: bool) -> dict[str, object]:
+        raw = self._raw()
+        out: dict[str, object] = {}
+        for name, key in _field_names(type(self)):
+            value = getattr(self, name)
+            if value is None and (none or (unset and (raw is None or key not in raw))):
+                continue
+            out[key if alias else name] = _dump_value(value, unset, none, alias)
+        if raw is not None and len(raw) > len(out):
+            for key, value in self.model_extra.items():
+                if value is None and none:
+                    continue
+                out[key] = value
+        return out
+
+    def to_dict(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        exclude_unset: bool = True,
+        exclude_none: bool = False,
+        by_alias: bool = True,
+    ) -> dict[str, object]:
+        """The object as plain dicts and lists, keyed by the API's names.
+
+        By default only the keys the API sent are included (`exclude_unset`), so
+        `Model.from_dict(d).to_dict() == d`. Every value is already JSON-native,
+        so `mode` only exists for signature compatibility.
+        """
+        del mode
+        return self._dump(exclude_unset, exclude_none, by_alias)
+
+    def to_json(
+        self,
+        *,
+        indent: int | None = None,
+        exclude_unset: bool = True,
+        exclude_none: bool = False,
+        by_alias: bool = True,
+    ) -> str:
+        """`to_dict()` serialized as JSON text."""
+        data = self._dump(exclude_unset, exclude_none, by_alias)
+        return json.dumps(data, indent=indent, ensure_ascii=False)
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        by_alias: bool = False,
+        exclude_unset: bool = False,
+        exclude_none: bool = False,
+    ) -> dict[str, object]:
+        """The official SDK's spelling: every declared field, keyed by Python names."""
+        del mode
+        return self._dump(exclude_unset, exclude_none, by_alias)
+
+    def model_dump_json(
+        self,
+        *,
+        indent: int | None = None,
+        by_alias: bool = False,
+        exclude_unset: bool = False,
+        exclude_none: bool = False,
+    ) -> str:
+        """`model_dump()` serialized as JSON text."""
+        data = self._dump(exclude_unset, exclude_none, by_alias)
+        return json.dumps(data, indent=indent, ensure_ascii=False)
+
+    if not TYPE_CHECKING:
+        # Hidden from type checkers so a misspelt attribute is still an error
+        # there; at runtime, keys added to the API since generation read through.
+        def __getattr__(self, name: str) -> Any:
+            if not name.startswith("__") and name != "_data":
+                raw = self._raw()
+                if raw is not None and name in raw:
+                    return raw[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+@attrs.define(slots=True, kw_only=True)
+class UnknownModel(BaseModel):
+    """A union variant or stream event whose `type` this package does not know.
+
+    The API adds event and item types over time; instead of failing, they decode
+    to this class. Every key of the payload is readable as an attribute, `raw`
+    is the payload itself and `to_dict()` gives it back unchanged.
+    """
+
+    type: str | None = None
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        return self._raw() or {}

@@ -1,0 +1,106 @@
+"""Generates `src/oxide_proto/types/` from the OpenAI OpenAPI spec.
+
+    python tools/codegen/generate_models.py [--spec PATH] [--out DIR] [--check]
+
+Reads the spec (the JSON copy when present: same content, parsed by the
+stdlib), builds attrs classes for every component schema, groups them per API
+area, writes one module per area plus the lazy index `__init__.py`, and formats
+the result with ruff. `--check` regenerates into a temporary directory and fails
+if the committed files differ (the CI check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import emit  # noqa: E402
+import grouping  # noqa: E402
+from schema_ir import Builder  # noqa: E402
+
+ROOT = HERE.parent.parent
+DEFAULT_SPEC = ROOT.parent / "shared" / "openapi" / "openai-openapi.prism.json"
+DEFAULT_OUT = ROOT / "src" / "oxide_proto" / "types"
+
+
+def load_spec(path: pathlib.Path) -> dict[str, Any]:
+    if path.suffix == ".json":
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    import yaml  # only needed for the YAML original
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def area_titles(spec: dict[str, Any]) -> dict[str, str]:
+    titles = {grouping.module_of_tag(t["name"]): t["name"] for t in spec.get("tags", [])}
+    titles.setdefault("webhooks", "Webhooks")
+    return titles
+
+
+def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
+    model = Builder(spec["components"]["schemas"]).build()
+    placement = grouping.assign(spec, model)
+    titles = area_titles(spec)
+    modules = sorted(set(placement.values()))
+    index: dict[str, str] = dict(placement)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for module in modules:
+        spec_aliases = {
+            spec_name: name
+            for spec_name, name in model.spec_aliases.items()
+            if placement[name] == module and spec_name not in placement and spec_name.isidentifier()
+        }
+        for spec_name in spec_aliases:
+            index[spec_name] = module
+        title = titles.get(module, module.replace("_", " ").title())
+        source = emit.emit_module(module, title, model, placement, spec_aliases)
+        path = out / f"{module}.py"
+        path.write_text(source, encoding="utf-8")
+        written.append(path)
+    init = out / "__init__.py"
+    init.write_text(emit.emit_index(index), encoding="utf-8")
+    written.append(init)
+    for stale in sorted(out.glob("*.py")):
+        if stale not in written:
+            stale.unlink()
+    files = [str(p) for p in written]
+    ruff = [sys.executable, "-m", "ruff"]
+    subprocess.run([*ruff, "check", "--fix", "--quiet", "--select", "I,F401", *files], check=True)
+    subprocess.run([*ruff, "format", "--quiet", *files], check=True)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=pathlib.Path, default=DEFAULT_SPEC)
+    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    spec = load_spec(args.spec)
+    if not args.check:
+        generate(spec, args.out)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = pathlib.Path(tmp) / "types"
+        generate(spec, fresh)
+        names = sorted(p.name for p in fresh.glob("*.py"))
+        committed = sorted(p.name for p in args.out.glob("*.py"))
+        _, mismatch, errors = filecmp.cmpfiles(fresh, args.out, names, shallow=False)
+        if names != committed or mismatch or errors:
+            print(f"out of date: {sorted(set(mismatch + errors) | set(names) ^ set(committed))}")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
