@@ -1,0 +1,262 @@
+"""Builds the `Request` for one API call: URL, headers and encoded body.
+
+The headers are the ones the API sees from the official SDK where they matter:
+`Authorization: Bearer …`, `OpenAI-Organization` and `OpenAI-Project` when set,
+`Accept`, `Content-Type`, `x-stainless-retry-count` (the API's logs count retries
+with it), `x-stainless-read-timeout` when the caller has a read timeout, and an
+idempotency key when the caller names a header for it. Layers merge
+case-insensitively, later winning: built-in defaults, the client's
+`default_headers`, then the call's `extra_headers`; a value of None removes the
+header. Every name must be an RFC 9110 token and no value may hold a control
+character (CR, LF and NUL would split the message: header injection); the error
+names the header and never shows its value, which may be a key.
+
+The JSON body is compact UTF-8 (`ensure_ascii=False` keeps non-ASCII text at one
+to four bytes a character instead of six to twelve) and refuses NaN and
+infinities, which are not JSON and which the API cannot parse.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+from ._errors import InvalidHeaderError
+from ._headers import Headers
+from ._multipart import FileInput, encode_multipart
+from ._types import URL, Body, Request
+from ._url import ArrayFormat, build_url
+
+__all__ = ["build_request", "encode_json", "validate_header", "user_agent"]
+
+# RFC 9110 §5.1: field-name = token; tchar = "!" / "#" / ... / DIGIT / ALPHA.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.5: a field value is visible characters, SP, HTAB and obs-text; any
+# other control character (CR, LF, NUL above all) is refused.
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
+_METHOD = re.compile(r"[A-Za-z]+")
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def user_agent(version: str | None = None) -> str:
+    """`oxide/<version> Python/<x.y.z>`, the User-Agent every request carries."""
+    if version is None:
+        from . import __version__ as version
+    python = "{}.{}.{}".format(*sys.version_info[:3])
+    return f"oxide/{version} Python/{python}"
+
+
+def validate_header(name: str, value: str) -> str:
+    """Checks one header and returns its value without surrounding blanks.
+
+    Raises `InvalidHeaderError` naming the header when the name is not a token or
+    the value holds a control character or a character outside Latin-1.
+    """
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise InvalidHeaderError(f"invalid header name {name!r}: must be an RFC 9110 token")
+    if not isinstance(value, str):
+        raise InvalidHeaderError(f"header {name!r} must be a str, not {type(value).__name__}")
+    if _BAD_VALUE.search(value):
+        raise InvalidHeaderError(
+            f"header {name!r} has a value with a control character (CR, LF, NUL, ...) "
+            "or a character that is not Latin-1"
+        )
+    return value.strip(" \t")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"a value of type {type(value).__name__} cannot be sent as JSON")
+
+
+def _non_finite_path(value: object, path: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path} is {value!r}"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _non_finite_path(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _non_finite_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def encode_json(body: object) -> bytes:
+    """Compact UTF-8 JSON for a request body; datetimes as ISO 8601.
+
+    Raises `ValueError` naming the field when a float is NaN or infinite, and
+    `TypeError` for a value JSON cannot represent.
+    """
+    try:
+        try:
+            text = _ENCODER.encode(body)
+        except TypeError:
+            # Rare (a datetime in the body): the shared encoder has no fallback,
+            # which keeps the common case on its fastest path.
+            text = json.dumps(
+                body,
+                ensure_ascii=False,
+                separators=(",", ":"),
+                allow_nan=False,
+                default=_json_default,
+            )
+    except ValueError as exc:
+        where = _non_finite_path(body, "body")
+        if where is None:
+            raise
+        raise ValueError(f"{where}: NaN and infinity are not valid JSON") from exc
+    return text.encode("utf-8")
+
+
+_Layer = Mapping[str, "str | None"]
+
+
+def _merge(headers: dict[str, tuple[str, str]], layer: _Layer | None) -> None:
+    if not layer:
+        return
+    for name, value in layer.items():
+        key = name.lower() if isinstance(name, str) else name
+        if value is None:
+            headers.pop(key, None)
+        else:
+            headers[key] = (name, value)
+
+
+def build_request(
+    method: str,
+    base_url: str | URL,
+    path: str,
+    *,
+    path_params: Mapping[str, object] | None = None,
+    query: Mapping[str, object] | None = None,
+    extra_query: Mapping[str, object] | None = None,
+    default_query: Mapping[str, object] | None = None,
+    json_body: Mapping[str, object] | None = None,
+    extra_body: Mapping[str, object] | None = None,
+    files: Mapping[str, FileInput] | Sequence[tuple[str, FileInput]] | None = None,
+    boundary: str | None = None,
+    content: bytes | Iterable[bytes] | None = None,
+    content_length: int | None = None,
+    content_type: str | None = None,
+    api_key: str | None = None,
+    organization: str | None = None,
+    project: str | None = None,
+    default_headers: _Layer | None = None,
+    extra_headers: _Layer | None = None,
+    stream: bool = False,
+    retries_taken: int = 0,
+    read_timeout: float | None = None,
+    idempotency_header: str | None = None,
+    idempotency_key: str | None = None,
+    accept_encoding: str | None = "gzip, deflate",
+    version: str | None = None,
+    array_format: ArrayFormat = "brackets",
+) -> Request:
+    """Describes one API call as a `Request`.
+
+    The body is one of: `json_body` (a dict, merged key by key with `extra_body`;
+    None-valued keys are sent as null, so leave out what was not given), `files`
+    (multipart: `json_body` and `extra_body` become the form fields, `boundary` is
+    required), or raw `content` (bytes or an iterable of chunks, with its
+    `content_length` when known and its `content_type`). A GET sends no body and
+    no Content-Type. `stream=True` asks for Server-Sent Events.
+
+    `retries_taken` is sent as `x-stainless-retry-count` unless `extra_headers`
+    sets or removes that header. `idempotency_key` is sent in `idempotency_header`
+    when both are given, the method is not GET and the headers do not already
+    carry it; make one key per call and reuse it for its retries.
+
+    Raises `InvalidHeaderError` for a header that would break the message,
+    `ValueError` for an empty path parameter, a NaN in the body or conflicting
+    body arguments, `KeyError` for a missing path parameter.
+    """
+    if not _METHOD.fullmatch(method):
+        raise ValueError(f"invalid HTTP method {method!r}")
+    method = method.upper()
+    url = build_url(
+        base_url,
+        path,
+        path_params=path_params,
+        query=query,
+        extra_query=extra_query,
+        default_query=default_query,
+        array_format=array_format,
+    )
+
+    data: Mapping[str, object] | None = json_body
+    if extra_body:
+        data = {**(json_body or {}), **extra_body}
+    if content is not None and (data is not None or files is not None):
+        raise ValueError("pass either `content` or `json_body`/`files`, not both")
+
+    body: Body = None
+    length: int | None = None
+    body_type: str | None = "application/json"
+    if method == "GET":
+        body_type = None
+    elif files is not None:
+        if boundary is None:
+            raise ValueError("a multipart request needs a `boundary` token")
+        form = encode_multipart(data, files, boundary=boundary)
+        body, length, body_type = form.body, form.content_length, form.content_type
+    elif content is not None:
+        body = content
+        length = len(content) if isinstance(content, bytes) else content_length
+        if content_type is not None:
+            body_type = content_type
+    elif data is not None:
+        body = encode_json(data)
+
+    headers: dict[str, tuple[str, str]] = {}
+    defaults: dict[str, str | None] = {}
+    if api_key:
+        defaults["Authorization"] = f"Bearer {api_key}"
+    if organization is not None:
+        defaults["OpenAI-Organization"] = organization
+    if project is not None:
+        defaults["OpenAI-Project"] = project
+    defaults["Accept"] = "text/event-stream" if stream else "application/json"
+    if body_type is not None:
+        defaults["Content-Type"] = body_type
+    defaults["User-Agent"] = user_agent(version)
+    if accept_encoding:
+        defaults["Accept-Encoding"] = accept_encoding
+    if stream:
+        defaults["Cache-Control"] = "no-cache"
+    _merge(headers, defaults)
+    _merge(headers, default_headers)
+    _merge(headers, extra_headers)
+    if method == "GET":
+        headers.pop("content-type", None)
+    elif files is not None and body_type is not None:
+        # The boundary in Content-Type must be the one the body was encoded with,
+        # whatever a caller's plain `multipart/form-data` header said.
+        headers["content-type"] = ("Content-Type", body_type)
+
+    custom = {name.lower() for name in extra_headers or ()}
+    if (
+        idempotency_header
+        and idempotency_key
+        and method != "GET"
+        and idempotency_header.lower() not in headers
+    ):
+        headers[idempotency_header.lower()] = (idempotency_header, idempotency_key)
+    if "x-stainless-retry-count" not in custom:
+        headers["x-stainless-retry-count"] = ("x-stainless-retry-count", str(retries_taken))
+    if read_timeout is not None and "x-stainless-read-timeout" not in custom:
+        headers["x-stainless-read-timeout"] = ("x-stainless-read-timeout", str(read_timeout))
+
+    checked = [(name, validate_header(name, value)) for name, value in headers.values()]
+    return Request(
+        method=method, url=url, headers=Headers(checked), body=body, content_length=length
+    )

@@ -1,0 +1,234 @@
+"""Which connection a request should use: the connection pool's policy, without sockets.
+
+The adapter keeps the sockets; before each request it describes them here as a
+snapshot of `ConnectionInfo` and gets back what to do: reuse a connection, open a
+new one, or wait for one to be released, plus the connections to close now. The
+choices follow what the official SDK's HTTP stack does:
+
+- HTTP/2 first: a connection to the same origin with a free stream is shared
+  (RFC 9113 §9.1.1), the least loaded one first.
+- Then the HTTP/1.1 connection that went idle most recently (last in, first out),
+  so warm connections stay warm and the old ones age out.
+- A connection that is not reusable (closed by the peer, GOAWAY received, broken)
+  is never handed out; idle ones are closed, busy ones finish their streams first.
+- An idle connection is closed after `keepalive_expiry` seconds, and idle ones
+  past `max_keepalive_connections` are closed, oldest first.
+- At `max_connections`, an idle connection to another origin is closed to make
+  room; when there is none, the request waits.
+
+Defaults are the official SDK's: 1000 connections, 100 kept alive, 5 s expiry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+
+__all__ = [
+    "PoolLimits",
+    "ConnectionInfo",
+    "PoolAction",
+    "PoolDecision",
+    "ReleaseDecision",
+    "assign_connection",
+    "release_connection",
+    "expired_connections",
+]
+
+PoolAction = Literal["reuse", "open", "wait"]
+
+
+def _optional_non_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (not isinstance(value, (int, float)) or value < 0):
+        raise ValueError(f"{attribute.name} must be None or non-negative, not {value!r}")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class PoolLimits:
+    """How many connections to hold. None means no limit (or, for the expiry, never)."""
+
+    max_connections: int | None = attrs.field(default=1000, validator=_optional_non_negative)
+    max_keepalive_connections: int | None = attrs.field(
+        default=100, validator=_optional_non_negative
+    )
+    keepalive_expiry: float | None = attrs.field(default=5.0, validator=_optional_non_negative)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ConnectionInfo:
+    """What the policy needs to know about one open (or opening) connection.
+
+    `origin` is `URL.origin`. `max_streams` is 1 for HTTP/1.1 and the peer's
+    SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; a connection still handshaking
+    counts one open stream (the request that opened it), so it is not shared
+    before its protocol is known. `idle_since` is the `now` at which
+    `open_streams` last dropped to 0 (None while busy).
+    """
+
+    id: int
+    origin: tuple[str, str, int]
+    http_version: str = "HTTP/1.1"
+    open_streams: int = 0
+    max_streams: int = 1
+    is_reusable: bool = True
+    idle_since: float | None = None
+
+    @property
+    def is_idle(self) -> bool:
+        return self.open_streams == 0
+
+    @property
+    def has_capacity(self) -> bool:
+        """Reusable and with a free stream: the only state in which it may be handed out."""
+        return self.is_reusable and self.open_streams < self.max_streams
+
+    def is_expired(self, now: float, keepalive_expiry: float | None) -> bool:
+        if not self.is_idle or keepalive_expiry is None or self.idle_since is None:
+            return False
+        return now - self.idle_since >= keepalive_expiry
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class PoolDecision:
+    """What to do for one request: `reuse` connection `connection_id`, `open` a new
+    connection, or `wait` for a release and ask again. Close the `close` ids first
+    (all idle, so no request is cut off); `reason` is for debug logs."""
+
+    action: PoolAction
+    connection_id: int | None = None
+    close: tuple[int, ...] = ()
+    reason: str = ""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ReleaseDecision:
+    """After a request is done with a connection: `keep` it idle or not; close the
+    `close` ids (which include this connection when `keep` is False)."""
+
+    keep: bool
+    close: tuple[int, ...] = ()
+    reason: str = ""
+
+
+def _idle_age_key(conn: ConnectionInfo) -> float:
+    return conn.idle_since if conn.idle_since is not None else -math.inf
+
+
+def _closing(
+    connections: Sequence[ConnectionInfo], limits: PoolLimits, now: float, keep: int | None
+) -> list[ConnectionInfo]:
+    """Idle connections to close: broken or expired ones, then the oldest idle ones
+    beyond the keep-alive cap. `keep` is a connection about to be used (not idle)."""
+    doomed = [
+        c
+        for c in connections
+        if c.is_idle and (not c.is_reusable or c.is_expired(now, limits.keepalive_expiry))
+    ]
+    cap = limits.max_keepalive_connections
+    if cap is not None:
+        gone = {c.id for c in doomed}
+        idle = [c for c in connections if c.is_idle and c.id not in gone and c.id != keep]
+        if len(idle) > cap:
+            idle.sort(key=_idle_age_key)
+            doomed.extend(idle[: len(idle) - cap])
+    return doomed
+
+
+def expired_connections(
+    connections: Sequence[ConnectionInfo], *, limits: PoolLimits | None = None, now: float
+) -> tuple[int, ...]:
+    """The idle connections to close now: broken, expired, or over the keep-alive cap.
+
+    Call it from a periodic sweep, or before handing the pool's state to anything."""
+    return tuple(c.id for c in _closing(connections, limits or PoolLimits(), now, None))
+
+
+def _pick(origin: tuple[str, str, int], usable: list[ConnectionInfo]) -> ConnectionInfo | None:
+    mine = [c for c in usable if c.origin == origin and c.has_capacity]
+    multiplexed = [c for c in mine if c.http_version == "HTTP/2"]
+    if multiplexed:
+        return min(multiplexed, key=lambda c: c.open_streams)
+    idle = [c for c in mine if c.is_idle]
+    if idle:
+        return max(idle, key=_idle_age_key)
+    return None
+
+
+def assign_connection(
+    origin: tuple[str, str, int],
+    connections: Sequence[ConnectionInfo],
+    *,
+    limits: PoolLimits | None = None,
+    now: float,
+) -> PoolDecision:
+    """Decides which connection a request to `origin` uses, given every connection
+    the pool holds. After `reuse`, the adapter counts a stream on that connection;
+    after `open`, it adds the new connection (with one open stream) to the pool;
+    after `wait`, it asks again when a connection is released or closed."""
+    limits = limits or PoolLimits()
+    expiry = limits.keepalive_expiry
+    fresh = [
+        c
+        for c in connections
+        if not (c.is_idle and (not c.is_reusable or c.is_expired(now, expiry)))
+    ]
+    chosen = _pick(origin, fresh)
+    if chosen is not None:
+        close = tuple(c.id for c in _closing(connections, limits, now, chosen.id))
+        return PoolDecision(
+            action="reuse",
+            connection_id=chosen.id,
+            close=close,
+            reason=f"reusing {chosen.http_version} connection {chosen.id}",
+        )
+    close = tuple(c.id for c in _closing(connections, limits, now, None))
+    usable = [c for c in connections if c.id not in close]
+    room = limits.max_connections
+    if room is None or len(usable) < room:
+        return PoolDecision(action="open", close=close, reason="no free connection to the origin")
+    # Full: make room by closing the idle connections (to other origins, since
+    # none to this origin is idle and reusable) that have waited longest.
+    excess = len(usable) - room + 1
+    idle = sorted((c for c in usable if c.is_idle), key=_idle_age_key)
+    if room > 0 and len(idle) >= excess:
+        evicted = tuple(c.id for c in idle[:excess])
+        return PoolDecision(
+            action="open",
+            close=close + evicted,
+            reason=f"at {room} connections; closing idle {list(evicted)} to make room",
+        )
+    return PoolDecision(action="wait", close=close, reason=f"all {room} connections busy")
+
+
+def release_connection(
+    connection_id: int,
+    connections: Sequence[ConnectionInfo],
+    *,
+    limits: PoolLimits | None = None,
+    now: float,
+) -> ReleaseDecision:
+    """Decides what happens when a request is done with `connection_id`.
+
+    `connections` already shows that connection's new state (one stream fewer,
+    `idle_since=now` when it became idle, `is_reusable=False` when the response was
+    not read to the end or the peer asked to close). A connection still carrying
+    other streams is kept; the answer may also close other idle connections."""
+    limits = limits or PoolLimits()
+    mine = next((c for c in connections if c.id == connection_id), None)
+    if mine is None:
+        raise KeyError(f"connection {connection_id} is not in the pool snapshot")
+    close = tuple(c.id for c in _closing(connections, limits, now, None))
+    if connection_id in close:
+        if not mine.is_reusable:
+            reason = "connection is not reusable"
+        elif mine.is_expired(now, limits.keepalive_expiry):
+            reason = "keep-alive expiry reached"
+        else:
+            reason = "over the keep-alive limit"
+        return ReleaseDecision(keep=False, close=close, reason=reason)
+    if not mine.is_idle:
+        return ReleaseDecision(keep=True, close=close, reason="streams still open")
+    return ReleaseDecision(keep=True, close=close, reason="kept alive")
