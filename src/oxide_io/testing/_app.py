@@ -1,0 +1,188 @@
+"""The mock server's application: from a received request to an answer and a plan.
+
+Transport-free: the HTTP/1.1 and HTTP/2 handlers build a `RecordedRequest`, ask
+`MockApp.handle` what to answer, and let `play` carry it out. The order of
+checks follows the API: authentication, then the scripted failure if any, then
+the route (404 `Invalid URL`), then the body (400 for JSON that does not parse
+or misses a required field).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._behaviours import Fail, Plan, Script
+from ._catalog import embeddings_answer, model_answer, models_answer
+from ._chat import chat_answer
+from ._generation import ReplyText, default_reply, generate
+from ._responses import responses_answer
+from ._wire import Answer, dumps, error_answer, error_body
+
+__all__ = ["MockApp", "RecordedRequest"]
+
+# Which JSON fields each generating endpoint cannot do without.
+_REQUIRED = {
+    "/v1/chat/completions": ("model", "messages"),
+    "/v1/responses": ("model", "input"),
+    "/v1/embeddings": ("model", "input"),
+}
+_GENERATING = ("/v1/chat/completions", "/v1/responses")
+
+
+@attrs.frozen
+class RecordedRequest:
+    """One request as the mock server received it.
+
+    `headers` has lower-case names (repeated fields joined with ``", "``);
+    `json` is the parsed body, or `None` when the body is empty or not JSON;
+    `http_version` is ``"1.1"`` or ``"2"``.
+
+        >>> request = server.requests[-1]
+        >>> request.method, request.path, request.json["model"]
+        ('POST', '/v1/chat/completions', 'gpt-4o-mini')
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    http_version: str
+    json: Any = attrs.field(default=None)
+
+    @classmethod
+    def parse(
+        cls,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        http_version: str,
+    ) -> RecordedRequest:
+        from urllib.parse import parse_qsl
+
+        path, _, query = target.partition("?")
+        joined: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        return cls(method.upper(), path, dict(parse_qsl(query)), joined, body, http_version, parsed)
+
+
+@attrs.define
+class MockApp:
+    """Authentication, routing and scripted behaviours; shared by every connection."""
+
+    api_key: str | None
+    reply_text: ReplyText = default_reply
+    script: Script = attrs.field(factory=Script)
+
+    def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied, Plan()
+        body = request.json if isinstance(request.json, dict) else {}
+        stream = request.method == "POST" and body.get("stream") is True
+        generates = request.method == "POST" and request.path in _GENERATING
+        plan = self.script.take(request.path, stream=stream, generates=generates)
+        if plan.fail is not None:
+            return _failure(plan.fail), plan
+        answer = self._route(request, plan)
+        if answer.events is None:
+            # Stream faults need a stream; a plain answer keeps only the rest.
+            plan = attrs.evolve(plan, first_token=None, stream_fault=None)
+        return answer, plan
+
+    def _authenticate(self, request: RecordedRequest) -> Answer | None:
+        if self.api_key is None:
+            return None
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), self.api_key):
+            return None
+        if not token.strip():
+            message = (
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+            )
+            return error_answer(401, message)
+        shown = token.strip()
+        shown = f"{shown[:3]}***{shown[-4:]}" if len(shown) > 8 else "***"
+        return error_answer(401, f"Incorrect API key provided: {shown}.", code="invalid_api_key")
+
+    def _route(self, request: RecordedRequest, plan: Plan) -> Answer:
+        method, path = request.method, request.path
+        if method == "GET" and path == "/v1/models":
+            return models_answer()
+        if method == "GET" and path.startswith("/v1/models/") and len(path) > len("/v1/models/"):
+            return model_answer(path[len("/v1/models/") :])
+        required = _REQUIRED.get(path)
+        if method != "POST" or required is None:
+            return error_answer(404, f"Invalid URL ({method} {path})")
+        body = request.json
+        if not isinstance(body, dict):
+            return error_answer(
+                400,
+                "We could not parse the JSON body of your request. The body must be a JSON "
+                "object; make sure it is sent with 'Content-Type: application/json'.",
+            )
+        for name in required:
+            if name not in body:
+                return error_answer(
+                    400,
+                    f"Missing required parameter: '{name}'.",
+                    param=name,
+                    code="missing_required_parameter",
+                )
+        if path == "/v1/embeddings":
+            return embeddings_answer(body)
+        generation = generate(body, self.reply_text, plan.reply)
+        if path == "/v1/chat/completions":
+            return chat_answer(body, generation)
+        return responses_answer(body, generation)
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _failure(fail: Fail) -> Answer:
+    headers: list[tuple[str, str]] = [("content-type", "application/json")]
+    if fail.retry_after is not None:
+        headers.append(("retry-after", _seconds(fail.retry_after)))
+    if fail.retry_after_ms is not None:
+        headers.append(("retry-after-ms", _seconds(fail.retry_after_ms)))
+    if fail.should_retry is not None:
+        headers.append(("x-should-retry", "true" if fail.should_retry else "false"))
+    custom = [(name.lower(), value) for name, value in fail.headers]
+    replaced = {name for name, _ in custom}
+    headers = [(name, value) for name, value in headers if name not in replaced] + custom
+    if isinstance(fail.body, bytes):
+        body = fail.body
+    elif fail.body is not None:
+        body = dumps(fail.body)
+    else:
+        message = fail.message or _DEFAULT_MESSAGES.get(
+            fail.status, f"Scripted failure ({fail.status})."
+        )
+        code = fail.code
+        if code is None and fail.status == 429:
+            code = "rate_limit_exceeded"
+        body = dumps(error_body(fail.status, message, type=fail.type, param=fail.param, code=code))
+    return Answer(fail.status, tuple(headers), body)
+
+
+_DEFAULT_MESSAGES = {
+    429: "Rate limit reached for requests. Please try again later.",
+    500: "The server had an error while processing your request. Sorry about that!",
+    502: "Bad gateway.",
+    503: "The engine is currently overloaded, please try again later.",
+}
