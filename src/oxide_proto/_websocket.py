@@ -295,23 +295,21 @@ class WebSocketSession:
         if self._refusal_status is not None and (failure is not None or not data):
             # A refusal whose body was cut short is still a refusal: report its status.
             self._refuse()
-        elif failure is not None:
-            # wsproto raises one error for both: an unparsable HTTP response (h11's error
+        elif failure is not None or not data:
+            # wsproto raises one error for both an unparsable HTTP response (h11's error
             # is then the context) and a 101 that fails RFC 6455 §4.2.2's checks.
-            http_error = failure.__context__
-            if isinstance(http_error, h11.RemoteProtocolError):
+            http_error = failure.__context__ if failure is not None else None
+            status = None
+            if not data:
+                message = "connection closed before the WebSocket handshake"
+            elif isinstance(http_error, h11.RemoteProtocolError):
                 message = f"invalid HTTP response to the WebSocket upgrade: {http_error}"
-                status = None
             else:
                 message = f"invalid WebSocket handshake response: {failure}"
                 status = 101
             error = WebSocketHandshakeError(message, status_code=status)
             error.__cause__ = failure
             self._fail_handshake(error)
-        elif not data:
-            self._fail_handshake(
-                WebSocketHandshakeError("connection closed before the WebSocket handshake")
-            )
 
     def _drain(self) -> None:
         # Exact-type dispatch: wsproto's event classes are final, and this loop runs
