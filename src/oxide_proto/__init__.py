@@ -12,6 +12,10 @@ from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
 from ._encode import user_agent as user_agent
 from ._encode import validate_header as validate_header
+from ._connection import HTTPConnection as HTTPConnection
+from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
+from ._content import ContentDecoder as ContentDecoder
+from ._content import accepted_encodings as accepted_encodings
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIError as APIError
 from ._errors import APIResponseValidationError as APIResponseValidationError
@@ -21,6 +25,7 @@ from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
 from ._errors import ConflictError as ConflictError
 from ._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+from ._errors import DecodingError as DecodingError
 from ._errors import InternalServerError as InternalServerError
 from ._errors import InvalidHeaderError as InvalidHeaderError
 from ._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
@@ -47,6 +52,11 @@ from ._events import NeedData as NeedData
 from ._events import ResponseHead as ResponseHead
 from ._headers import SECRET_HEADERS as SECRET_HEADERS
 from ._headers import Headers as Headers
+from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
+from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
+from ._http2 import HTTP2Connection as HTTP2Connection
+from ._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
+from ._http11 import HTTP11Connection as HTTP11Connection
 from ._multipart import FileInput as FileInput
 from ._multipart import FilePart as FilePart
 from ._multipart import MultipartBody as MultipartBody

@@ -42,6 +42,7 @@ __all__ = [
     "RemoteProtocolError",
     "InvalidHeaderError",
     "LimitExceededError",
+    "DecodingError",
     "WebSocketHandshakeError",
     "WebSocketConnectionClosedError",
     "status_error_from_response",
@@ -233,6 +234,10 @@ class LimitExceededError(RemoteProtocolError):
     def __init__(self, message: str, *, limit: int) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class DecodingError(RemoteProtocolError):
+    """The response body does not decode under its Content-Encoding (corrupt gzip/deflate)."""
 
 
 class WebSocketHandshakeError(RemoteProtocolError):

@@ -1,0 +1,325 @@
+"""HTTP/1.1 exchanges over one connection, on h11.
+
+h11 does the parsing and framing (RFC 9112); this module adapts it to the
+`HTTPConnection` interface: one request at a time, stream ids counting keep-alive
+cycles, response bodies content-decoded, and every h11 exception turned into ours
+where it crosses into this code.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import h11
+
+from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
+from ._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
+from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
+from ._headers import Headers
+from ._types import Request
+
+__all__ = ["HTTP11Connection", "DEFAULT_MAX_HEAD_SIZE"]
+
+DEFAULT_MAX_HEAD_SIZE = 64 * 1024
+
+_NO_TRAILERS: Final = BodyEnd()
+_VERSIONS: Final = {b"1.1": "HTTP/1.1", b"1.0": "HTTP/1.0"}
+# Methods whose requests carry a body, so an empty one is sent as `Content-Length: 0`
+# (some servers answer 411 Length Required otherwise).
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+_ENDED_STATES: Final = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+_UNUSABLE_STATES: Final = (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR, h11.SWITCHED_PROTOCOL)
+
+
+class HTTP11Connection:
+    """A client HTTP/1.1 connection implementing `HTTPConnection`.
+
+    One stream at a time: ids count up with each keep-alive cycle. `max_head_size`
+    bounds a response's status line plus headers; `max_decoded_size` bounds its
+    decoded body. `receive_data()` takes an optional `now` only to match HTTP/2.
+    """
+
+    http_version = "HTTP/1.1"
+
+    def __init__(
+        self,
+        *,
+        decode_content: bool = True,
+        max_decoded_size: int = DEFAULT_MAX_DECODED_SIZE,
+        max_head_size: int = DEFAULT_MAX_HEAD_SIZE,
+    ) -> None:
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head_size)
+        self._decode_content = decode_content
+        self._max_decoded_size = max_decoded_size
+        self._max_head_size = max_head_size
+        self._out: list[bytes] = []
+        self._stream_id = 0
+        self._active = False  # a stream was started and not yet released
+        self._ended = False  # BodyEnd was handed out
+        self._pending_end: BodyEnd | None = None
+        self._decoder: ContentDecoder | None = None
+        self._error: RemoteProtocolError | None = None
+        self._eof = False
+        self._closed = False  # unusable: cancelled, failed, or poisoned while idle
+
+    # -- requests -----------------------------------------------------------------
+
+    def start_request(self, request: Request) -> int:
+        """Queues the request head (and a bytes body); returns the stream id.
+
+        Write `data_to_send()` next; for an iterable body, `send_body()` each chunk
+        and `end_request()`.
+        """
+        if self._active:
+            raise LocalProtocolError(
+                "HTTP/1.1 carries one request at a time: release() the previous stream first"
+            )
+        if not self.is_reusable:
+            raise RemoteProtocolError(
+                "connection can no longer carry requests (closed or not keep-alive)",
+                retry_safe=True,
+            )
+        body = request.body
+        headers = request.headers
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.multi_items()]
+        if "host" not in headers:
+            raw.insert(0, (b"host", request.url.authority.encode("ascii")))
+        if "content-length" not in headers and "transfer-encoding" not in headers:
+            if isinstance(body, bytes):
+                raw.append((b"content-length", str(len(body)).encode("ascii")))
+            elif body is None:
+                if request.method in _BODY_METHODS:
+                    raw.append((b"content-length", b"0"))
+            elif request.content_length is not None:
+                raw.append((b"content-length", str(request.content_length).encode("ascii")))
+            else:
+                raw.append((b"transfer-encoding", b"chunked"))
+        out = self._out
+        try:
+            out.append(
+                self._h11.send(
+                    h11.Request(method=request.method, target=request.url.target, headers=raw)
+                )
+                or b""
+            )
+            if body is None or isinstance(body, bytes):
+                if body:
+                    out.append(self._h11.send(h11.Data(data=body)) or b"")
+                out.append(self._h11.send(h11.EndOfMessage()) or b"")
+        except h11.LocalProtocolError as exc:
+            self._closed = True
+            raise LocalProtocolError(f"cannot send request: {exc}") from exc
+        self._stream_id += 1
+        self._active = True
+        self._ended = False
+        self._pending_end = None
+        self._decoder = None
+        return self._stream_id
+
+    def send_body(self, stream_id: int, data: bytes) -> int:
+        """Queues all of `data` (chunk-framed when the length is unknown); returns len(data).
+
+        Once the response is complete the rest of the body is dropped: the server
+        no longer reads it, and the connection will not be reused.
+        """
+        self._check_stream(stream_id)
+        if data and self.expects_body(stream_id):
+            try:
+                self._out.append(self._h11.send(h11.Data(data=data)) or b"")
+            except h11.LocalProtocolError as exc:
+                self._closed = True
+                raise LocalProtocolError(f"cannot send request body: {exc}") from exc
+        return len(data)
+
+    def end_request(self, stream_id: int) -> None:
+        """Ends a streamed request body (the last chunk marker when chunked)."""
+        self._check_stream(stream_id)
+        if self.expects_body(stream_id):
+            try:
+                self._out.append(self._h11.send(h11.EndOfMessage()) or b"")
+            except h11.LocalProtocolError as exc:
+                self._closed = True
+                raise LocalProtocolError(f"cannot end request body: {exc}") from exc
+
+    def expects_body(self, stream_id: int) -> bool:
+        """False once the response is complete (or the exchange failed)."""
+        self._check_stream(stream_id)
+        conn = self._h11
+        return (
+            conn.our_state is h11.SEND_BODY
+            and conn.their_state not in _ENDED_STATES
+            and self._error is None
+            and not self._closed
+        )
+
+    def data_to_send(self) -> bytes:
+        """The bytes to write now."""
+        out = self._out
+        if not out:
+            return b""
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        return data
+
+    # -- responses ----------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float | None = None) -> None:
+        """Feeds bytes read from the socket; `b""` is EOF. Never raises for peer errors."""
+        if self._eof:
+            if data:
+                raise LocalProtocolError("receive_data() after EOF was fed")
+            return
+        if not data:
+            self._eof = True
+        elif not self._active:
+            # Bytes while no request is in flight (often a 408 before the server closes
+            # an idle connection) would be read as the next request's response.
+            self._closed = True
+            return
+        self._h11.receive_data(data)
+
+    def next_event(self, stream_id: int) -> ResponseHead | BodyData | BodyEnd | NeedData:
+        """The next response event, or NEED_DATA. See `HTTPConnection.next_event`."""
+        self._check_stream(stream_id)
+        if self._error is not None:
+            raise self._error
+        if self._pending_end is not None:
+            end, self._pending_end = self._pending_end, None
+            return end
+        if self._ended:
+            raise LocalProtocolError("the response already ended: release() the stream")
+        conn = self._h11
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise self._fail(self._remote_error(exc)) from exc
+            kind = type(event)
+            if kind is h11.Data:
+                # h11 hands out bytearray slices of its buffer; events carry bytes.
+                data = event.data  # type: ignore[union-attr]
+                if self._decoder is not None:
+                    data = self._decode(data, final=False)
+                if data:
+                    return BodyData(bytes(data))
+            elif event is h11.NEED_DATA:
+                return NEED_DATA
+            elif kind is h11.Response:
+                return self._response_head(event)  # type: ignore[arg-type]
+            elif kind is h11.EndOfMessage:
+                self._ended = True
+                trailers = event.headers  # type: ignore[union-attr]
+                end = BodyEnd(trailers=Headers.from_raw(trailers)) if trailers else _NO_TRAILERS
+                if self._decoder is not None:
+                    tail = self._decode(b"", final=True)
+                    if tail:
+                        self._pending_end = end
+                        return BodyData(tail)
+                return end
+            elif kind is h11.InformationalResponse:
+                continue  # 1xx (100 Continue, 103 Early Hints) precede the real answer
+            elif event is h11.PAUSED:
+                raise self._fail(RemoteProtocolError("server switched protocols unexpectedly"))
+            else:  # ConnectionClosed
+                raise self._fail(
+                    RemoteProtocolError("server closed the connection before responding")
+                )
+
+    def _response_head(self, event: h11.Response) -> ResponseHead:
+        headers = Headers.from_raw(event.headers)
+        if self._decode_content:
+            encoding = headers.get("content-encoding")
+            if encoding is not None:
+                decoder = ContentDecoder(encoding, max_decoded_size=self._max_decoded_size)
+                if not decoder.is_passthrough:
+                    self._decoder = decoder
+        return ResponseHead(
+            status_code=event.status_code,
+            headers=headers,
+            http_version=_VERSIONS.get(event.http_version, "HTTP/1.1"),  # type: ignore[arg-type]
+            reason=event.reason.decode("latin-1"),
+        )
+
+    def _decode(self, data: bytes, *, final: bool) -> bytes:
+        assert self._decoder is not None
+        try:
+            return self._decoder.flush() if final else self._decoder.decode(data)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise
+
+    def _remote_error(self, exc: h11.RemoteProtocolError) -> RemoteProtocolError:
+        if exc.error_status_hint == 431:
+            return LimitExceededError(
+                f"response head exceeds max_head_size ({self._max_head_size} bytes)",
+                limit=self._max_head_size,
+            )
+        if self._eof:
+            return RemoteProtocolError(
+                f"server closed the connection before the response completed: {exc}"
+            )
+        return RemoteProtocolError(f"invalid HTTP/1.1 response: {exc}")
+
+    def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:
+        self._error = error
+        self._closed = True
+        return error
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def cancel(self, stream_id: int) -> None:
+        """Abandons the exchange: the connection cannot be reused and should be closed."""
+        self._check_stream(stream_id)
+        self._closed = True
+
+    def release(self, stream_id: int) -> None:
+        """Ends the stream; starts the next keep-alive cycle if both sides finished cleanly."""
+        if not self._active or stream_id != self._stream_id:
+            return
+        self._active = False
+        conn = self._h11
+        if (
+            self._ended
+            and self._error is None
+            and not self._closed
+            and conn.our_state is h11.DONE
+            and conn.their_state is h11.DONE
+        ):
+            conn.start_next_cycle()
+        else:
+            self._closed = True
+
+    def _check_stream(self, stream_id: int) -> None:
+        if not self._active or stream_id != self._stream_id:
+            raise LocalProtocolError(f"stream {stream_id} is not open on this connection")
+
+    @property
+    def is_reusable(self) -> bool:
+        """No error, no EOF, and neither side asked to close after this exchange."""
+        conn = self._h11
+        return (
+            not self._closed
+            and not self._eof
+            and conn.our_state not in _UNUSABLE_STATES
+            and conn.their_state not in _UNUSABLE_STATES
+        )
+
+    @property
+    def open_streams(self) -> int:
+        return 1 if self._active else 0
+
+    @property
+    def max_streams(self) -> int:
+        return 1
+
+    @property
+    def is_closed(self) -> bool:
+        """True once nothing more can be sent or received; buffered events can still be read."""
+        return self._closed or self._eof
+
+    def next_timer(self) -> float | None:
+        """HTTP/1.1 has no keepalive timer."""
+        return None
+
+    def handle_timer(self, now: float) -> None:
+        """Nothing to do on HTTP/1.1."""
