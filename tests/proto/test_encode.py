@@ -1,0 +1,316 @@
+"""Building requests: headers, JSON bodies, header injection, and the SDK's wire format."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oxide_proto import (
+    InvalidHeaderError,
+    Request,
+    build_request,
+    encode_json,
+    user_agent,
+    validate_header,
+)
+
+BASE = "http://127.0.0.1:8080/v1"
+PY = "{}.{}.{}".format(*sys.version_info[:3])
+
+
+def post(**kwargs: Any) -> Request:
+    return build_request("post", BASE, "/chat/completions", **kwargs)
+
+
+# --- headers -------------------------------------------------------------------
+
+
+def test_default_headers_for_json_post() -> None:
+    request = post(json_body={"model": "m"}, api_key="sk-secret", version="1.2.3")
+    assert request.method == "POST"
+    assert str(request.url) == "http://127.0.0.1:8080/v1/chat/completions"
+    assert list(request.headers.multi_items()) == [
+        ("authorization", "Bearer sk-secret"),
+        ("accept", "application/json"),
+        ("content-type", "application/json"),
+        ("user-agent", f"oxide/1.2.3 Python/{PY}"),
+        ("accept-encoding", "gzip, deflate"),
+        ("x-stainless-retry-count", "0"),
+    ]
+    assert request.body == b'{"model":"m"}'
+    assert request.replayable
+
+
+def test_user_agent_default_version() -> None:
+    import oxide_proto
+
+    assert user_agent() == f"oxide/{oxide_proto.__version__} Python/{PY}"
+
+
+def test_organization_and_project_only_when_set() -> None:
+    request = post(api_key="k", organization="org-1", project="proj_1")
+    assert request.headers["OpenAI-Organization"] == "org-1"
+    assert request.headers["openai-project"] == "proj_1"
+    bare = post()
+    assert "openai-organization" not in bare.headers
+    assert "openai-project" not in bare.headers
+    assert "authorization" not in bare.headers
+
+
+def test_get_has_no_body_or_content_type() -> None:
+    request = build_request("GET", BASE, "/models", json_body={"ignored": 1}, api_key="k")
+    assert request.body is None
+    assert "content-type" not in request.headers
+    assert request.headers["accept"] == "application/json"
+
+
+def test_streaming_headers() -> None:
+    request = post(json_body={"stream": True}, stream=True)
+    assert request.headers["accept"] == "text/event-stream"
+    assert request.headers["cache-control"] == "no-cache"
+
+
+def test_header_layers_merge_case_insensitively() -> None:
+    request = post(
+        api_key="k",
+        default_headers={"X-Client": "a", "accept": "application/xml"},
+        extra_headers={"x-client": "b", "AUTHORIZATION": None, "Accept-Encoding": None},
+    )
+    assert request.headers.get_list("x-client") == ["b"]
+    assert request.headers["accept"] == "application/xml"
+    assert "authorization" not in request.headers
+    assert "accept-encoding" not in request.headers
+
+
+def test_accept_encoding_parameter() -> None:
+    assert post(accept_encoding="gzip").headers["accept-encoding"] == "gzip"
+    assert "accept-encoding" not in post(accept_encoding=None).headers
+
+
+def test_retry_count_and_read_timeout() -> None:
+    request = post(retries_taken=2, read_timeout=600.0)
+    assert request.headers["x-stainless-retry-count"] == "2"
+    assert request.headers["x-stainless-read-timeout"] == "600.0"
+    # A caller's own value (or removal) wins, as in the official SDK.
+    assert (
+        post(retries_taken=2, extra_headers={"X-Stainless-Retry-Count": "9"}).headers[
+            "x-stainless-retry-count"
+        ]
+        == "9"
+    )
+    removed = post(retries_taken=2, extra_headers={"x-stainless-retry-count": None})
+    assert "x-stainless-retry-count" not in removed.headers
+    # A client-wide default does not stop the count from being sent.
+    counted = post(retries_taken=1, default_headers={"x-stainless-retry-count": "7"})
+    assert counted.headers["x-stainless-retry-count"] == "1"
+
+
+def test_idempotency_key() -> None:
+    request = post(idempotency_header="Idempotency-Key", idempotency_key="key-1")
+    assert request.headers["idempotency-key"] == "key-1"
+    assert "idempotency-key" not in post(idempotency_key="key-1").headers
+    get = build_request(
+        "GET", BASE, "/models", idempotency_header="Idempotency-Key", idempotency_key="k"
+    )
+    assert "idempotency-key" not in get.headers
+    mine = post(
+        idempotency_header="Idempotency-Key",
+        idempotency_key="key-1",
+        extra_headers={"idempotency-key": "caller"},
+    )
+    assert mine.headers.get_list("idempotency-key") == ["caller"]
+
+
+# --- header injection ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Evil: 1", "a\nb", "a\rb", "a\x00b", "a\x7fb", "€"])
+def test_header_value_injection(value: str) -> None:
+    with pytest.raises(InvalidHeaderError, match="X-Custom") as info:
+        post(extra_headers={"X-Custom": value})
+    assert value not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["", "X Custom", "X:Custom", "X\r\nEvil", "é", "X\x00"])
+def test_header_name_must_be_token(name: str) -> None:
+    with pytest.raises(InvalidHeaderError):
+        post(extra_headers={name: "v"})
+
+
+def test_secret_never_echoed() -> None:
+    secret = "sk-proj-very-secret\n"
+    with pytest.raises(InvalidHeaderError) as info:
+        post(api_key=secret)
+    assert "Authorization" in str(info.value)
+    assert "very-secret" not in str(info.value)
+    assert "very-secret" not in repr(info.value)
+
+
+def test_org_injection() -> None:
+    with pytest.raises(InvalidHeaderError, match="OpenAI-Organization"):
+        post(organization="org\r\nX-Evil: 1")
+
+
+def test_tab_allowed_and_blanks_trimmed() -> None:
+    assert validate_header("X-A", " a\tb ") == "a\tb"
+
+
+@given(st.text(max_size=20), st.text(max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_no_header_ever_carries_a_line_break(name: str, value: str) -> None:
+    try:
+        request = post(extra_headers={name: value})
+    except InvalidHeaderError:
+        return
+    for field, text in request.headers.multi_items():
+        assert "\r" not in text and "\n" not in text and "\x00" not in text
+        assert field and " " not in field and ":" not in field
+
+
+# --- JSON body -----------------------------------------------------------------
+
+
+def test_json_is_compact_utf8_and_keeps_none() -> None:
+    request = post(json_body={"a": None, "text": "héllo 你好", "n": [1, 2.5]})
+    assert request.body == '{"a":null,"text":"héllo 你好","n":[1,2.5]}'.encode()
+
+
+def test_extra_body_merges() -> None:
+    request = post(json_body={"model": "m", "x": 1}, extra_body={"x": 2, "y": 3})
+    assert json.loads(request.body) == {"model": "m", "x": 2, "y": 3}  # type: ignore[arg-type]
+    only_extra = post(extra_body={"y": 3})
+    assert only_extra.body == b'{"y":3}'
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"body\.messages\[0\]\.temperature"):
+        post(json_body={"messages": [{"temperature": bad}]})
+
+
+def test_datetime_and_unknown_types() -> None:
+    when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert encode_json({"at": when}) == b'{"at":"2024-01-02T03:04:05+00:00"}'
+    with pytest.raises(TypeError, match="object"):
+        encode_json({"x": object()})
+
+
+def test_extra_query_and_path_params() -> None:
+    request = build_request(
+        "DELETE",
+        BASE,
+        "/vector_stores/{vector_store_id}/files/{file_id}",
+        path_params={"vector_store_id": "vs_1", "file_id": "file/../x"},
+        extra_query={"debug": True},
+    )
+    assert request.url.target == "/v1/vector_stores/vs_1/files/file%2F..%2Fx?debug=true"
+
+
+def test_bad_method() -> None:
+    with pytest.raises(ValueError, match="method"):
+        build_request("GET /x HTTP/1.1\r\n", BASE, "/models")
+
+
+# --- raw and multipart bodies --------------------------------------------------
+
+
+def test_raw_bytes_and_iterables() -> None:
+    raw = post(content=b"\x00\x01", content_type="application/octet-stream")
+    assert raw.body == b"\x00\x01"
+    assert raw.content_length == 2
+    assert raw.headers["content-type"] == "application/octet-stream"
+    assert raw.replayable
+
+    def chunks() -> Iterator[bytes]:
+        yield b"ab"
+        yield b"c"
+
+    streamed = post(content=chunks(), content_length=3)
+    assert streamed.content_length == 3
+    assert not streamed.replayable
+    assert b"".join(streamed.body) == b"abc"  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="content"):
+        post(content=b"x", json_body={"a": 1})
+
+
+def test_multipart_request() -> None:
+    request = build_request(
+        "POST",
+        BASE,
+        "/files",
+        json_body={"purpose": "batch"},
+        files={"file": ("data.jsonl", b'{"a":1}\n')},
+        boundary="b0undary",
+        extra_headers={"Content-Type": "multipart/form-data"},
+    )
+    assert request.headers["content-type"] == "multipart/form-data; boundary=b0undary"
+    assert isinstance(request.body, bytes)
+    assert request.content_length == len(request.body)
+    assert b'name="purpose"\r\n\r\nbatch\r\n' in request.body
+    assert b'filename="data.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n' in request.body
+    with pytest.raises(ValueError, match="boundary"):
+        build_request("POST", BASE, "/files", files={"file": b"x"})
+
+
+# --- against the official SDK --------------------------------------------------
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(), inner)),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.text(), json_values, max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_json_body_matches_official_sdk(body: dict[str, Any]) -> None:
+    sdk_json = pytest.importorskip("openai._utils._json")
+    assert post(json_body=body).body == sdk_json.openapi_dumps(body)
+
+
+def test_headers_match_official_sdk() -> None:
+    openai = pytest.importorskip("openai")
+    from openai._models import FinalRequestOptions
+
+    client = openai.OpenAI(api_key="sk-test", organization="org-1", project="p", base_url=BASE)
+    options = FinalRequestOptions.construct(
+        method="post",
+        url="/responses",
+        json_data={"model": "m", "input": "hi", "metadata": None},
+        headers={"X-Extra": "1", "Accept": "text/plain"},
+    )
+    sdk = client._build_request(options, retries_taken=1)
+    ours = post(
+        api_key="sk-test",
+        organization="org-1",
+        project="p",
+        json_body={"model": "m", "input": "hi", "metadata": None},
+        extra_headers={"X-Extra": "1", "Accept": "text/plain"},
+        retries_taken=1,
+    )
+    assert ours.body == sdk.content
+    for name in (
+        "authorization",
+        "openai-organization",
+        "openai-project",
+        "accept",
+        "content-type",
+        "accept-encoding",
+        "x-extra",
+        "x-stainless-retry-count",
+    ):
+        assert ours.headers[name] == sdk.headers[name], name
