@@ -79,6 +79,11 @@ from ._retry import RetryPolicy as RetryPolicy
 from ._retry import parse_retry_after as parse_retry_after
 from ._model import BaseModel as BaseModel
 from ._model import UnknownModel as UnknownModel
+from ._sse import ServerSentEvent as ServerSentEvent
+from ._sse import SSEDecoder as SSEDecoder
+from ._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
+from ._stream import StreamEnd as StreamEnd
+from ._stream import StreamEvent as StreamEvent
 from ._types import URL as URL
 from ._types import Body as Body
 from ._types import Request as Request
