@@ -60,6 +60,8 @@ class HTTP11Connection:
         self._decoder: ContentDecoder | None = None
         self._error: RemoteProtocolError | None = None
         self._eof = False
+        self._fed = 0  # bytes given to h11 ...
+        self._consumed = 0  # ... and how many of them its events have used up
         self._closed = False  # unusable: cancelled, failed, or poisoned while idle
 
     # -- requests -----------------------------------------------------------------
@@ -176,6 +178,7 @@ class HTTP11Connection:
             # an idle connection) would be read as the next request's response.
             self._closed = True
             return
+        self._fed += len(data)
         self._h11.receive_data(data)
 
     def next_event(self, stream_id: int) -> ResponseHead | BodyData | BodyEnd | NeedData:
@@ -194,7 +197,20 @@ class HTTP11Connection:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
                 raise self._fail(self._remote_error(exc)) from exc
+            if event is h11.NEED_DATA:
+                return NEED_DATA
             kind = type(event)
+            # h11 bounds only what is still incomplete, so a head that arrives in one
+            # read would pass where the same head in pieces fails. Measuring what each
+            # event consumed, apart from body data, makes the limit independent of how
+            # the bytes were split.
+            consumed = self._fed - len(conn._receive_buffer)
+            framing = consumed - self._consumed
+            self._consumed = consumed
+            if kind is h11.Data:
+                framing -= len(event.data)  # type: ignore[union-attr]
+            if framing > self._max_head_size:
+                raise self._fail(self._head_too_large())
             if kind is h11.Data:
                 # h11 hands out bytearray slices of its buffer; events carry bytes.
                 data = event.data  # type: ignore[union-attr]
@@ -202,8 +218,6 @@ class HTTP11Connection:
                     data = self._decode(data, final=False)
                 if data:
                     return BodyData(bytes(data))
-            elif event is h11.NEED_DATA:
-                return NEED_DATA
             elif kind is h11.Response:
                 return self._response_head(event)  # type: ignore[arg-type]
             elif kind is h11.EndOfMessage:
@@ -250,15 +264,19 @@ class HTTP11Connection:
 
     def _remote_error(self, exc: h11.RemoteProtocolError) -> RemoteProtocolError:
         if exc.error_status_hint == 431:
-            return LimitExceededError(
-                f"response head exceeds max_head_size ({self._max_head_size} bytes)",
-                limit=self._max_head_size,
-            )
+            return self._head_too_large()
         if self._eof:
             return RemoteProtocolError(
                 f"server closed the connection before the response completed: {exc}"
             )
         return RemoteProtocolError(f"invalid HTTP/1.1 response: {exc}")
+
+    def _head_too_large(self) -> LimitExceededError:
+        return LimitExceededError(
+            f"response head, chunk header or trailers exceed max_head_size"
+            f" ({self._max_head_size} bytes)",
+            limit=self._max_head_size,
+        )
 
     def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:
         self._error = error
