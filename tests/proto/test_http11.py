@@ -112,9 +112,7 @@ def joined(events: list[object]) -> list[object]:
     return out
 
 
-def feed(
-    chunks: list[bytes], *, method: str = "GET", eof: bool = False, **kw: int
-) -> list[object]:
+def feed(chunks: list[bytes], *, method: str = "GET", eof: bool = False, **kw: int) -> list[object]:
     """Events (and the error, if any) a fresh client gives for these response bytes."""
     client = HTTP11Connection(**kw)  # type: ignore[arg-type]
     stream_id = client.start_request(request(method))
@@ -186,7 +184,11 @@ CASES: dict[str, tuple[bytes, str, bool, list[object]]] = {
         _server_bytes(informational=[100, 103], body=b"x"),
         "GET",
         False,
-        [ResponseHead(200, Headers([("content-length", "1")]), "HTTP/1.1"), BodyData(b"x"), BodyEnd()],
+        [
+            ResponseHead(200, Headers([("content-length", "1")]), "HTTP/1.1"),
+            BodyData(b"x"),
+            BodyEnd(),
+        ],
     ),
     "gzip": (
         _gzip_response(gzip.compress(b"zipped " * 500)),
@@ -269,7 +271,7 @@ def _matches(events: list[object], expected: list[object]) -> bool:
         return False
     return all(
         isinstance(got, ResponseHead) if want == "head" else got == want
-        for got, want in zip(events, expected)
+        for got, want in zip(events, expected, strict=True)
     )
 
 
@@ -334,9 +336,7 @@ def test_chunked_upload_via_send_body() -> None:
 
 
 def test_streamed_upload_with_known_length() -> None:
-    client, stream_id, server, received = exchange(
-        request("PUT", iter([b""]), content_length=6)
-    )
+    client, stream_id, server, received = exchange(request("PUT", iter([b""]), content_length=6))
     assert (b"content-length", b"6") in list(received[0].headers)  # type: ignore[attr-defined]
     client.send_body(stream_id, b"abcdef")
     client.end_request(stream_id)

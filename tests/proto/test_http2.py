@@ -1,0 +1,645 @@
+"""HTTP2Connection against h2's server side, bytes pumped between them in the test.
+
+The response-decoding scenarios record what h2's server sent, then replay those bytes
+to fresh clients fed whole, byte by byte and split at Hypothesis points: every stream
+must see identical events and errors (HTTP/2 events follow frames, not reads).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterable
+
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+import h2.settings
+import pytest
+from hyperframe.frame import GoAwayFrame
+from hypothesis import given, settings
+
+from oxide_proto import (
+    NEED_DATA,
+    URL,
+    BodyData,
+    BodyEnd,
+    Headers,
+    HTTP2Connection,
+    LimitExceededError,
+    LocalProtocolError,
+    RemoteProtocolError,
+    Request,
+    ResponseHead,
+)
+from tests.splits import fixed_feeds, split_at, split_points
+
+API = URL("https", "api.openai.com", 443, "/v1/responses")
+ErrorCodes = h2.errors.ErrorCodes
+
+
+def request(
+    method: str = "GET",
+    body: bytes | Iterable[bytes] | None = None,
+    headers: dict[str, str] | None = None,
+    path: str = "/v1/responses",
+) -> Request:
+    url = URL(API.scheme, API.host, API.port, path)
+    return Request(method, url, Headers(headers or {}), body)
+
+
+class Server:
+    """h2's server side. `pump` moves bytes both ways until both sides are quiet."""
+
+    def __init__(self, *, auto_ack: bool = True) -> None:
+        config = h2.config.H2Configuration(client_side=False, header_encoding=None)
+        self.conn = h2.connection.H2Connection(config=config)
+        self.conn.initiate_connection()
+        self.auto_ack = auto_ack
+        self.events: list[h2.events.Event] = []
+        self.sent = b""  # everything this server wrote, for replaying
+
+    def pump(self, client: HTTP2Connection) -> list[h2.events.Event]:
+        new: list[h2.events.Event] = []
+        for _ in range(1000):
+            out = client.data_to_send()
+            if out:
+                for event in self.conn.receive_data(out):
+                    new.append(event)
+                    if self.auto_ack and isinstance(event, h2.events.DataReceived):
+                        self.conn.acknowledge_received_data(
+                            event.flow_controlled_length, event.stream_id
+                        )
+            back = self.conn.data_to_send()
+            if back:
+                self.sent += back
+                client.receive_data(back)
+            if not out and not back:
+                self.events += new
+                return new
+        raise AssertionError("pump never settled")
+
+    def respond(
+        self,
+        stream_id: int,
+        body: bytes = b"",
+        *,
+        status: int = 200,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        trailers: list[tuple[bytes, bytes]] | None = None,
+        end: bool = True,
+    ) -> None:
+        self.conn.send_headers(stream_id, [(b":status", str(status).encode()), *(headers or [])])
+        if body:
+            self.conn.send_data(stream_id, body, end_stream=end and not trailers)
+        if trailers:
+            self.conn.send_headers(stream_id, trailers, end_stream=end)
+        elif end and not body:
+            self.conn.end_stream(stream_id)
+
+
+def connect(**kw: object) -> tuple[HTTP2Connection, Server]:
+    client = HTTP2Connection(now=0.0, **kw)  # type: ignore[arg-type]
+    server = Server()
+    server.pump(client)
+    return client, server
+
+
+def pull(
+    client: HTTP2Connection, stream_id: int, events: list[object] | None = None
+) -> list[object]:
+    """Pulls until NEED_DATA or BodyEnd, appending to `events` (kept if an error comes)."""
+    events = [] if events is None else events
+    while True:
+        event = client.next_event(stream_id)
+        if event is NEED_DATA:
+            return events
+        events.append(event)
+        if isinstance(event, BodyEnd):
+            return events
+
+
+def body_of(events: list[object]) -> bytes:
+    return b"".join(e.data for e in events if isinstance(e, BodyData))
+
+
+def received(server: Server, kind: type) -> list[object]:
+    return [e for e in server.events if isinstance(e, kind)]
+
+
+# -- requests -------------------------------------------------------------------------
+
+
+def test_get_encodes_pseudo_headers_and_drops_hop_by_hop() -> None:
+    client, server = connect()
+    assert client.http_version == "HTTP/2"
+    stream_id = client.start_request(
+        request(
+            headers={
+                "Host": "proxy.example",
+                "Connection": "keep-alive",
+                "TE": "gzip",
+                "Upgrade": "h2c",
+                "X-Custom": "Value",
+                "Accept-Encoding": "gzip",
+            }
+        )
+    )
+    (got,) = [e for e in server.pump(client) if isinstance(e, h2.events.RequestReceived)]
+    assert got.stream_id == stream_id
+    assert list(got.headers) == [
+        (b":method", b"GET"),
+        (b":authority", b"proxy.example"),
+        (b":scheme", b"https"),
+        (b":path", b"/v1/responses"),
+        (b"x-custom", b"Value"),
+        (b"accept-encoding", b"gzip"),
+    ]
+    assert got.stream_ended is not None  # no body: END_STREAM on HEADERS
+    server.respond(stream_id, b'{"id": "resp_1"}', headers=[(b"content-type", b"application/json")])
+    server.pump(client)
+    events = pull(client, stream_id)
+    assert events == [
+        ResponseHead(200, Headers([("content-type", "application/json")]), "HTTP/2"),
+        BodyData(b'{"id": "resp_1"}'),
+        BodyEnd(),
+    ]
+    client.release(stream_id)
+    assert client.is_reusable and client.open_streams == 0 and not client.is_closed
+
+
+def test_post_bytes_body_larger_than_the_window() -> None:
+    client, server = connect()
+    body = bytes(range(256)) * 800  # 200 KiB, over the 64 KiB default window
+    stream_id = client.start_request(request("POST", body))
+    server.pump(client)
+    request_head = received(server, h2.events.RequestReceived)[0]
+    assert (b"content-length", str(len(body)).encode()) in list(request_head.headers)  # type: ignore[attr-defined]
+    data = received(server, h2.events.DataReceived)
+    assert b"".join(e.data for e in data) == body  # type: ignore[attr-defined]
+    assert received(server, h2.events.StreamEnded)[0].stream_id == stream_id  # type: ignore[attr-defined]
+
+
+def test_streamed_upload_respects_flow_control() -> None:
+    client = HTTP2Connection(now=0.0)
+    server = Server(auto_ack=False)
+    server.pump(client)
+    stream_id = client.start_request(request("POST", iter([b""])))
+    assert client.expects_body(stream_id)
+    chunk = b"u" * 100_000
+    taken = client.send_body(stream_id, chunk)
+    assert taken == 65535  # the server's initial window
+    assert client.send_body(stream_id, chunk[taken:]) == 0  # window shut: feed input first
+    server.pump(client)
+    for event in received(server, h2.events.DataReceived):
+        server.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)  # type: ignore[attr-defined]
+    server.pump(client)
+    rest = client.send_body(stream_id, chunk[taken:])
+    assert 0 < rest <= len(chunk) - taken
+    client.end_request(stream_id)
+    server.pump(client)
+    assert sum(len(e.data) for e in received(server, h2.events.DataReceived)) == taken + rest  # type: ignore[attr-defined]
+    assert received(server, h2.events.StreamEnded)
+
+
+def test_send_body_after_bytes_body_is_a_local_error() -> None:
+    client, _ = connect()
+    stream_id = client.start_request(request("POST", b"x" * 100_000))
+    with pytest.raises(LocalProtocolError):
+        client.send_body(stream_id, b"more")
+
+
+# -- many streams and flow control ------------------------------------------------
+
+
+def test_interleaved_streams_keep_their_own_events() -> None:
+    client, server = connect()
+    ids = [client.start_request(request(path=f"/v1/files/{n}")) for n in range(3)]
+    server.pump(client)
+    a, b, c = ids
+    server.respond(c, b"third", end=False)
+    server.respond(a, b"first-1", end=False)
+    server.conn.send_data(c, b"-more", end_stream=True)
+    server.respond(b, b"second")
+    server.conn.send_data(a, b"-2", end_stream=True)
+    server.pump(client)
+    assert client.open_streams == 3
+    # Pull b first: a's and c's events wait for their turn.
+    assert body_of(pull(client, b)) == b"second"
+    assert body_of(pull(client, c)) == b"third-more"
+    assert body_of(pull(client, a)) == b"first-1-2"
+    for stream_id in ids:
+        client.release(stream_id)
+    assert client.open_streams == 0
+
+
+def _window(server: Server, stream_id: int) -> int:
+    return server.conn.local_flow_control_window(stream_id)
+
+
+def test_slow_reader_applies_backpressure() -> None:
+    client, server = connect(initial_window_size=4096)
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, end=False)
+    sent = 0
+    while _window(server, stream_id) > 0:
+        size = min(1000, _window(server, stream_id))
+        server.conn.send_data(stream_id, b"d" * size)
+        sent += size
+    assert sent == 4096
+    server.pump(client)
+    # Received but not pulled: no credit goes back, the server stays blocked.
+    assert _window(server, stream_id) == 0
+    server.pump(client)
+    assert _window(server, stream_id) == 0
+    events = [client.next_event(stream_id) for _ in range(4)]
+    assert isinstance(events[0], ResponseHead)
+    assert sum(len(e.data) for e in events[1:]) == 3000  # type: ignore[union-attr]
+    server.pump(client)
+    assert _window(server, stream_id) >= 2000  # pulling handed the credit back
+
+
+def test_cancel_returns_connection_window_to_other_streams() -> None:
+    client, server = connect(initial_window_size=65535, connection_window_size=65535)
+    slow, other = client.start_request(request()), client.start_request(request())
+    server.pump(client)
+    server.respond(slow, end=False)
+    for _ in range(4):
+        server.conn.send_data(slow, b"s" * 16383)
+    server.conn.send_data(slow, b"s" * 3)
+    server.respond(other, end=False)
+    assert server.conn.local_flow_control_window(other) == 0  # connection window used up
+    server.pump(client)
+    client.cancel(slow)
+    server.pump(client)
+    reset = received(server, h2.events.StreamReset)
+    assert [(e.stream_id, e.error_code) for e in reset] == [(slow, ErrorCodes.CANCEL)]  # type: ignore[attr-defined]
+    assert server.conn.local_flow_control_window(other) > 0
+    with pytest.raises(LocalProtocolError):
+        client.next_event(slow)
+    client.release(slow)
+    assert client.is_reusable
+
+
+def test_data_after_cancel_is_credited_at_once() -> None:
+    client, server = connect(connection_window_size=65535)
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, end=False)
+    client.cancel(stream_id)
+    client.release(stream_id)
+    for _ in range(4):  # in flight before the server saw the reset
+        server.conn.send_data(stream_id, b"x" * 16383)
+    late = server.conn.data_to_send()
+    client.receive_data(late)
+    server.pump(client)
+    assert server.conn.outbound_flow_control_window > 32768
+
+
+# -- settings, GOAWAY, resets ------------------------------------------------------
+
+
+def test_max_streams_follows_settings_and_local_cap() -> None:
+    client, server = connect(max_concurrent_streams=5)
+    assert client.max_streams == 5
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2})
+    server.pump(client)
+    assert client.max_streams == 2
+
+
+def _goaway(last_stream_id: int, code: int = 0) -> bytes:
+    frame = GoAwayFrame(stream_id=0, last_stream_id=last_stream_id, error_code=code)
+    return frame.serialize()
+
+
+def test_goaway_lets_lower_streams_finish_and_fails_higher_ones_retry_safe() -> None:
+    client, server = connect()
+    one, three, five = (client.start_request(request()) for _ in range(3))
+    server.pump(client)
+    server.respond(one, b"partial", end=False)
+    client.receive_data(server.conn.data_to_send())
+    client.receive_data(_goaway(three))
+    assert not client.is_reusable and not client.is_closed
+    with pytest.raises(RemoteProtocolError) as info:
+        client.start_request(request())
+    assert info.value.retry_safe
+    # Frames after the GOAWAY still count for streams at or below last_stream_id.
+    server.conn.send_data(one, b"-rest", end_stream=True)
+    server.respond(three, b"three")
+    client.receive_data(server.conn.data_to_send())
+    assert body_of(pull(client, one)) == b"partial-rest"
+    assert body_of(pull(client, three)) == b"three"
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event(five)
+    assert info.value.retry_safe
+    for stream_id in (one, three, five):
+        client.release(stream_id)
+    assert client.is_closed
+
+
+def test_goaway_with_error_then_eof_fails_unfinished_streams() -> None:
+    client, server = connect()
+    stream_id = client.start_request(request())
+    server.pump(client)
+    client.receive_data(_goaway(stream_id, ErrorCodes.INTERNAL_ERROR))
+    client.receive_data(b"")
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event(stream_id)
+    assert not info.value.retry_safe
+    assert client.is_closed
+
+
+@pytest.mark.parametrize(
+    ("code", "retry_safe"),
+    [(ErrorCodes.REFUSED_STREAM, True), (ErrorCodes.INTERNAL_ERROR, False)],
+)
+def test_server_reset_fails_only_that_stream(code: ErrorCodes, retry_safe: bool) -> None:
+    client, server = connect()
+    doomed, fine = client.start_request(request()), client.start_request(request())
+    server.pump(client)
+    server.conn.reset_stream(doomed, code)
+    server.respond(fine, b"ok")
+    server.pump(client)
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event(doomed)
+    assert info.value.retry_safe is retry_safe
+    assert code.name in str(info.value)
+    assert body_of(pull(client, fine)) == b"ok"
+    client.release(doomed)
+    assert client.is_reusable
+
+
+def test_early_response_then_reset_no_error_stops_the_upload() -> None:
+    client, server = connect()
+    stream_id = client.start_request(request("POST", iter([b""])))
+    client.send_body(stream_id, b"first part")
+    server.pump(client)
+    server.respond(stream_id, b"too large", status=413)
+    server.conn.reset_stream(stream_id, ErrorCodes.NO_ERROR)
+    server.pump(client)
+    events = pull(client, stream_id)
+    assert events[0].status_code == 413  # type: ignore[attr-defined]
+    assert body_of(events) == b"too large"
+    assert not client.expects_body(stream_id)
+    assert client.send_body(stream_id, b"dropped") == 7
+    client.end_request(stream_id)
+    assert client.data_to_send() == b""
+    client.release(stream_id)
+    assert client.is_reusable
+
+
+def test_trailers_end_the_body() -> None:
+    client, server = connect()
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, b"payload", trailers=[(b"x-usage", b"42")])
+    server.pump(client)
+    assert pull(client, stream_id)[-2:] == [
+        BodyData(b"payload"),
+        BodyEnd(Headers([("x-usage", "42")])),
+    ]
+
+
+def test_informational_responses_are_skipped() -> None:
+    client, server = connect()
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.conn.send_headers(stream_id, [(b":status", b"103"), (b"link", b"</a>")])
+    server.respond(stream_id, b"x")
+    server.pump(client)
+    events = pull(client, stream_id)
+    assert [type(e) for e in events] == [ResponseHead, BodyData, BodyEnd]
+    assert events[0].status_code == 200  # type: ignore[attr-defined]
+
+
+# -- PING and keepalive -----------------------------------------------------------
+
+
+def test_server_ping_is_acknowledged() -> None:
+    client, server = connect()
+    server.conn.ping(b"pingpong")
+    new = server.pump(client)
+    assert [e.ping_data for e in new if isinstance(e, h2.events.PingAckReceived)] == [b"pingpong"]
+
+
+def test_keepalive_ping_and_timeout() -> None:
+    client = HTTP2Connection(now=100.0, keepalive_interval=10.0, keepalive_timeout=5.0)
+    server = Server()
+    assert client.next_timer() == 110.0
+    client.handle_timer(105.0)
+    preface = client.data_to_send()
+    assert b"PING" not in preface and preface.startswith(b"PRI * HTTP/2.0")
+    server.conn.receive_data(preface)
+    server.pump(client)  # input without `now`: noted at the next handle_timer
+    client.handle_timer(106.0)
+    assert client.next_timer() == 116.0
+    client.handle_timer(116.0)
+    assert client.next_timer() == 121.0  # a PING is out, answer due by then
+    pings = [e for e in server.pump(client) if isinstance(e, h2.events.PingReceived)]
+    assert len(pings) == 1  # the server's ack came back during the pump
+    client.handle_timer(117.0)
+    assert client.next_timer() == 127.0
+
+    # Unanswered: the connection is declared dead after keepalive_timeout.
+    stream_id = client.start_request(request())
+    client.receive_data(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00", now=130.0)  # empty SETTINGS
+    assert client.next_timer() == 140.0
+    client.handle_timer(140.0)
+    assert client.next_timer() == 145.0
+    client.handle_timer(144.9)
+    assert client.is_reusable
+    client.handle_timer(145.0)
+    assert not client.is_reusable and client.is_closed
+    with pytest.raises(RemoteProtocolError, match="keepalive"):
+        client.next_event(stream_id)
+    assert client.next_timer() is None
+
+
+def test_no_keepalive_means_no_timer() -> None:
+    client, _ = connect()
+    assert client.next_timer() is None
+    client.handle_timer(1e9)
+    assert client.is_reusable
+
+
+# -- content decoding, limits, errors ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress)],
+)
+def test_compressed_responses_are_decoded(encoding: str, encode: Callable[[bytes], bytes]) -> None:
+    client, server = connect()
+    stream_id = client.start_request(request())
+    server.pump(client)
+    text = b'{"output": "' + b"tokens " * 5000 + b'"}'
+    server.respond(stream_id, encode(text), headers=[(b"content-encoding", encoding.encode())])
+    server.pump(client)
+    assert body_of(pull(client, stream_id)) == text
+
+
+def test_gzip_bomb_resets_only_its_stream() -> None:
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = b"".join(comp.compress(bytes(1 << 20)) for _ in range(32)) + comp.flush()
+    client, server = connect(max_decoded_size=1 << 20)
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.conn.send_headers(stream_id, [(b":status", b"200"), (b"content-encoding", b"gzip")])
+    for start in range(0, len(bomb), 16384):
+        server.conn.send_data(stream_id, bomb[start : start + 16384])
+    server.pump(client)  # the server would go on: the stream is still open
+    with pytest.raises(LimitExceededError):
+        pull(client, stream_id)
+    server.pump(client)
+    assert [e.error_code for e in received(server, h2.events.StreamReset)] == [ErrorCodes.CANCEL]  # type: ignore[attr-defined]
+    client.release(stream_id)
+    assert client.is_reusable
+
+
+def test_protocol_error_breaks_the_connection_and_chains_h2s() -> None:
+    client, server = connect()
+    stream_id = client.start_request(request())
+    server.pump(client)
+    client.receive_data(b"\x00\x00\x04\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00")  # zero increment
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event(stream_id)
+    assert isinstance(info.value.__cause__, h2.exceptions.ProtocolError)
+    assert client.is_closed and not client.is_reusable
+    assert b"\x07" in client.data_to_send()[3:4]  # a GOAWAY frame goes out
+
+
+def test_eof_mid_body_is_an_error() -> None:
+    client, server = connect()
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, b"half", end=False)
+    server.pump(client)
+    client.receive_data(b"")
+    events: list[object] = []
+    with pytest.raises(RemoteProtocolError) as info:
+        pull(client, stream_id, events)
+    assert body_of(events) == b"half"
+    assert not info.value.retry_safe
+    assert client.is_closed
+
+
+def test_misuse_is_a_local_error() -> None:
+    client, _ = connect()
+    with pytest.raises(LocalProtocolError):
+        client.next_event(1)
+    with pytest.raises(LocalProtocolError):
+        client.send_body(7, b"")
+
+
+# -- the same bytes, however they are split ----------------------------------------
+
+Scenario = Callable[[HTTP2Connection, Server], bool]
+
+
+def _interleaved(client: HTTP2Connection, server: Server) -> bool:
+    one, three = client.start_request(request()), client.start_request(request())
+    server.pump(client)
+    server.conn.send_headers(three, [(b":status", b"200"), (b"content-encoding", b"gzip")])
+    server.respond(one, b"one-a", end=False, headers=[(b"x-request-id", b"req_1")])
+    server.conn.send_data(three, gzip.compress(b"compressed " * 300), end_stream=True)
+    server.conn.ping(b"12345678")
+    server.conn.send_data(one, b"one-b", pad_length=10)
+    server.conn.send_headers(one, [(b"x-trailer", b"t")], end_stream=True)
+    return False
+
+
+def _goaway_scenario(client: HTTP2Connection, server: Server) -> bool:
+    one, _ = client.start_request(request()), client.start_request(request())
+    server.pump(client)
+    server.respond(one, b"before", end=False)
+    server.sent += server.conn.data_to_send() + _goaway(one)
+    server.conn.send_data(one, b"after", end_stream=True)
+    return False
+
+
+def _reset_and_garbage(client: HTTP2Connection, server: Server) -> bool:
+    one, three = client.start_request(request()), client.start_request(request())
+    server.pump(client)
+    server.respond(one, b"fine")
+    server.conn.reset_stream(three, ErrorCodes.REFUSED_STREAM)
+    server.sent += server.conn.data_to_send() + b"\x00\x00\x02\x00\x01\x00\x00\x00\x00ab"
+    return False
+
+
+def _eof_mid_body(client: HTTP2Connection, server: Server) -> bool:
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, b"cut short", end=False)
+    return True
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "interleaved": _interleaved,
+    "goaway": _goaway_scenario,
+    "reset-and-garbage": _reset_and_garbage,
+    "eof-mid-body": _eof_mid_body,
+}
+
+
+def _record(scenario: Scenario) -> tuple[bytes, bool]:
+    client = HTTP2Connection(now=0.0)
+    server = Server()
+    eof = scenario(client, server)
+    server.sent += server.conn.data_to_send()
+    return server.sent, eof
+
+
+def _replay(scenario: Scenario, chunks: list[bytes], eof: bool) -> dict[int, list[object]]:
+    """Per stream, the events and error a fresh client gives for these server bytes."""
+    client = HTTP2Connection(now=0.0)
+    scenario(client, Server())  # the same requests, so the same stream ids
+    client.data_to_send()
+    streams = sorted(client._streams)
+    seen: dict[int, list[object]] = {s: [] for s in streams}
+    failed: set[int] = set()
+    for chunk in [*(c for c in chunks if c), *([b""] if eof else [])]:
+        client.receive_data(chunk)
+        for stream_id in streams:
+            if stream_id in failed or (seen[stream_id] and seen[stream_id][-1] == BodyEnd()):
+                continue
+            try:
+                pull(client, stream_id, seen[stream_id])
+            except RemoteProtocolError as exc:
+                seen[stream_id].append((type(exc).__name__, str(exc), exc.retry_safe))
+                failed.add(stream_id)
+    return seen
+
+
+RECORDED = {name: _record(scenario) for name, scenario in SCENARIOS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_replay_whole_and_bytewise(name: str) -> None:
+    data, eof = RECORDED[name]
+    results = [_replay(SCENARIOS[name], chunks, eof) for _, chunks in fixed_feeds(data)]
+    assert results[0] == results[1]
+    assert all(events for events in results[0].values())
+
+
+def test_replayed_events_are_the_expected_ones() -> None:
+    whole = {name: _replay(SCENARIOS[name], [data], eof) for name, (data, eof) in RECORDED.items()}
+    one, three = whole["interleaved"][1], whole["interleaved"][3]
+    assert body_of(one) == b"one-aone-b" and one[-1] == BodyEnd(Headers([("x-trailer", "t")]))
+    assert body_of(three) == b"compressed " * 300
+    assert body_of(whole["goaway"][1]) == b"beforeafter"
+    assert whole["goaway"][3][-1][-1] is True  # type: ignore[index]
+    assert whole["reset-and-garbage"][3][-1][-1] is True  # type: ignore[index]
+    assert body_of(whole["reset-and-garbage"][1]) == b"fine"
+    assert whole["eof-mid-body"][1][-1][0] == "RemoteProtocolError"  # type: ignore[index]
+
+
+@settings(max_examples=60, deadline=None)
+@given(points=split_points())
+def test_replay_at_split_points(points: list[int]) -> None:
+    for name, (data, eof) in RECORDED.items():
+        reference = _replay(SCENARIOS[name], [data], eof)
+        assert _replay(SCENARIOS[name], split_at(data, points), eof) == reference
