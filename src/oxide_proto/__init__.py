@@ -66,6 +66,7 @@ from ._pool import ConnectionInfo as ConnectionInfo
 from ._pool import PoolAction as PoolAction
 from ._pool import PoolDecision as PoolDecision
 from ._pool import PoolLimits as PoolLimits
+from ._pool import PoolPolicy as PoolPolicy
 from ._pool import ReleaseDecision as ReleaseDecision
 from ._pool import assign_connection as assign_connection
 from ._pool import expired_connections as expired_connections

@@ -32,6 +32,7 @@ __all__ = [
     "ConnectionInfo",
     "PoolAction",
     "PoolDecision",
+    "PoolPolicy",
     "ReleaseDecision",
     "assign_connection",
     "release_connection",
@@ -102,6 +103,15 @@ class PoolDecision:
     close: tuple[int, ...] = ()
     reason: str = ""
 
+    @property
+    def reuse(self) -> int | None:
+        """The connection to reuse, or None when the action is not `reuse`."""
+        return self.connection_id if self.action == "reuse" else None
+
+    @property
+    def open(self) -> bool:
+        return self.action == "open"
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class ReleaseDecision:
@@ -163,11 +173,18 @@ def assign_connection(
     *,
     limits: PoolLimits | None = None,
     now: float,
+    opening: int = 0,
+    fresh_only: bool = False,
 ) -> PoolDecision:
     """Decides which connection a request to `origin` uses, given every connection
     the pool holds. After `reuse`, the adapter counts a stream on that connection;
     after `open`, it adds the new connection (with one open stream) to the pool;
-    after `wait`, it asks again when a connection is released or closed."""
+    after `wait`, it asks again when a connection is released or closed.
+
+    `opening` is the number of connections being established and not yet in the
+    snapshot; they count against `max_connections`. `fresh_only=True` never
+    reuses (for a retry after a kept-alive connection turned out to be dead).
+    """
     limits = limits or PoolLimits()
     expiry = limits.keepalive_expiry
     fresh = [
@@ -175,7 +192,7 @@ def assign_connection(
         for c in connections
         if not (c.is_idle and (not c.is_reusable or c.is_expired(now, expiry)))
     ]
-    chosen = _pick(origin, fresh)
+    chosen = None if fresh_only else _pick(origin, fresh)
     if chosen is not None:
         close = tuple(c.id for c in _closing(connections, limits, now, chosen.id))
         return PoolDecision(
@@ -187,11 +204,13 @@ def assign_connection(
     close = tuple(c.id for c in _closing(connections, limits, now, None))
     usable = [c for c in connections if c.id not in close]
     room = limits.max_connections
-    if room is None or len(usable) < room:
-        return PoolDecision(action="open", close=close, reason="no free connection to the origin")
-    # Full: make room by closing the idle connections (to other origins, since
-    # none to this origin is idle and reusable) that have waited longest.
-    excess = len(usable) - room + 1
+    live = len(usable) + opening
+    if room is None or live < room:
+        why = "a fresh connection was asked for" if fresh_only else "no free connection"
+        return PoolDecision(action="open", close=close, reason=why)
+    # Full: make room by closing the idle connections that have waited longest
+    # (to other origins, unless a fresh connection was asked for).
+    excess = live - room + 1
     idle = sorted((c for c in usable if c.is_idle), key=_idle_age_key)
     if room > 0 and len(idle) >= excess:
         evicted = tuple(c.id for c in idle[:excess])
@@ -232,3 +251,49 @@ def release_connection(
     if not mine.is_idle:
         return ReleaseDecision(keep=True, close=close, reason="streams still open")
     return ReleaseDecision(keep=True, close=close, reason="kept alive")
+
+
+@attrs.frozen(slots=True)
+class PoolPolicy:
+    """The functions above bound to one set of limits, for an adapter to hold."""
+
+    limits: PoolLimits = attrs.field(factory=PoolLimits)
+
+    def decide(
+        self,
+        origin: tuple[str, str, int],
+        connections: Sequence[ConnectionInfo],
+        *,
+        now: float,
+        opening: int = 0,
+        fresh_only: bool = False,
+    ) -> PoolDecision:
+        """See `assign_connection`."""
+        return assign_connection(
+            origin,
+            connections,
+            limits=self.limits,
+            now=now,
+            opening=opening,
+            fresh_only=fresh_only,
+        )
+
+    def release(
+        self, connection_id: int, connections: Sequence[ConnectionInfo], *, now: float
+    ) -> ReleaseDecision:
+        """See `release_connection`."""
+        return release_connection(connection_id, connections, limits=self.limits, now=now)
+
+    def keep_on_release(
+        self, connection: ConnectionInfo, connections: Sequence[ConnectionInfo], *, now: float
+    ) -> bool:
+        """Whether `connection` (in its state after the release) stays in the pool.
+
+        `connections` may or may not already hold it; its entry there is replaced.
+        """
+        others = [c for c in connections if c.id != connection.id]
+        return self.release(connection.id, [*others, connection], now=now).keep
+
+    def expired(self, connections: Sequence[ConnectionInfo], *, now: float) -> tuple[int, ...]:
+        """See `expired_connections`."""
+        return expired_connections(connections, limits=self.limits, now=now)

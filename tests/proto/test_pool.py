@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from oxide_proto import (
     ConnectionInfo,
     PoolLimits,
+    PoolPolicy,
     assign_connection,
     expired_connections,
     release_connection,
@@ -132,6 +133,33 @@ def test_release() -> None:
         release_connection(9, pool, now=NOW)
 
 
+def test_connections_being_opened_count_against_the_limit() -> None:
+    limits = PoolLimits(max_connections=2)
+    assert assign_connection(A, [h1_busy(1)], limits=limits, now=NOW).action == "open"
+    waiting = assign_connection(A, [h1_busy(1)], limits=limits, now=NOW, opening=1)
+    assert waiting.action == "wait"
+
+
+def test_fresh_only_never_reuses() -> None:
+    pool = [h1_idle(1, NOW - 1), h2(2, streams=0, idle_since=NOW)]
+    decision = assign_connection(A, pool, now=NOW, fresh_only=True)
+    assert decision.open and decision.reuse is None
+    full = assign_connection(
+        A, pool, limits=PoolLimits(max_connections=2), now=NOW, fresh_only=True
+    )
+    assert full.open and full.close == (1,)
+
+
+def test_policy_object() -> None:
+    policy = PoolPolicy(PoolLimits(max_keepalive_connections=1))
+    decision = policy.decide(A, [h1_idle(1, NOW)], now=NOW)
+    assert decision.reuse == 1 and not decision.open
+    assert policy.keep_on_release(h1_idle(1, NOW), [h1_busy(1)], now=NOW)
+    assert not policy.keep_on_release(conn(1, idle_since=NOW, is_reusable=False), [], now=NOW)
+    assert policy.expired([h1_idle(1, NOW - 6), h1_idle(2, NOW)], now=NOW) == (1,)
+    assert not policy.release(2, [h1_idle(1, NOW - 1), h1_idle(2, NOW - 2)], now=NOW).keep
+
+
 def test_limits_validated() -> None:
     with pytest.raises(ValueError, match="max_connections"):
         PoolLimits(max_connections=-1)
@@ -176,12 +204,18 @@ limit_sets = st.builds(
 )
 
 
-@given(origins, snapshots(), limit_sets)
+@given(origins, snapshots(), limit_sets, st.integers(0, 3), st.booleans())
 @settings(max_examples=300, deadline=None)
 def test_assign_properties(
-    origin: tuple[str, str, int], pool: list[ConnectionInfo], limits: PoolLimits
+    origin: tuple[str, str, int],
+    pool: list[ConnectionInfo],
+    limits: PoolLimits,
+    opening: int,
+    fresh_only: bool,
 ) -> None:
-    decision = assign_connection(origin, pool, limits=limits, now=NOW)
+    decision = assign_connection(
+        origin, pool, limits=limits, now=NOW, opening=opening, fresh_only=fresh_only
+    )
     by_id = {c.id: c for c in pool}
     closed = set(decision.close)
     assert len(closed) == len(decision.close)
@@ -197,6 +231,7 @@ def test_assign_properties(
             assert not c.is_expired(NOW, limits.keepalive_expiry)
 
     if decision.action == "reuse":
+        assert not fresh_only
         chosen = by_id[decision.connection_id]  # type: ignore[index]
         assert chosen.origin == origin
         assert chosen.is_reusable
@@ -206,10 +241,10 @@ def test_assign_properties(
     else:
         assert decision.connection_id is None
         if decision.action == "open" and limits.max_connections is not None:
-            assert len(kept) + 1 <= limits.max_connections
+            assert len(kept) + opening + 1 <= limits.max_connections
         if decision.action == "wait":
             assert limits.max_connections is not None
-            assert not any(
+            assert fresh_only or not any(
                 c.origin == origin and c.has_capacity for c in kept if c.http_version == "HTTP/2"
             )
 
