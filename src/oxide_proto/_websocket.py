@@ -67,6 +67,7 @@ _MAX_CLOSE_REASON = 123
 # RFC 6455 §1.3: a WebSocket close code. 1006 is what we report for a connection that
 # ended without a Close frame (§7.1.5); it may never be sent (§7.4.1).
 _ABNORMAL_CLOSURE = 1006
+_INVALID_PAYLOAD = 1007
 _MESSAGE_TOO_BIG = 1009
 _INTERNAL_ERROR = 1011
 
@@ -299,16 +300,20 @@ class WebSocketSession:
             # wsproto raises one error for both an unparsable HTTP response (h11's error
             # is then the context) and a 101 that fails RFC 6455 §4.2.2's checks.
             http_error = failure.__context__ if failure is not None else None
+            cause: BaseException | None = failure
             status = None
             if not data:
                 message = "connection closed before the WebSocket handshake"
             elif isinstance(http_error, h11.RemoteProtocolError):
-                message = f"invalid HTTP response to the WebSocket upgrade: {http_error}"
+                # h11's wording depends on how much of the bad line had arrived, so it
+                # stays in the cause and the message is the same however reads split.
+                message = "invalid HTTP response to the WebSocket upgrade"
+                cause = http_error
             else:
                 message = f"invalid WebSocket handshake response: {failure}"
                 status = 101
             error = WebSocketHandshakeError(message, status_code=status)
-            error.__cause__ = failure
+            error.__cause__ = cause
             self._fail_handshake(error)
 
     def _drain(self) -> None:
@@ -399,11 +404,16 @@ class WebSocketSession:
             # wsproto reports a frame it cannot parse as a CloseConnection carrying the
             # code to fail with (1002, 1007), leaving its state unchanged; its parser
             # stops there, so the connection is failed (RFC 6455 §7.1.7).
-            error = RemoteProtocolError(f"WebSocket protocol error: {event.reason}")
-            self._queue.append(error)
+            if event.code == _INVALID_PAYLOAD:
+                # The codec's text gives a position inside whatever piece wsproto was
+                # decoding, which depends on how the reads split the bytes.
+                detail = "text that is not valid UTF-8"
+            else:
+                detail = event.reason or "invalid frame"
+            self._queue.append(RemoteProtocolError(f"WebSocket protocol error: {detail}"))
             if conn.state is ConnectionState.OPEN:
                 self._out += conn.send(ws.CloseConnection(code=event.code, reason=""))
-            self._finish(Closed(_ABNORMAL_CLOSURE, f"protocol error: {event.reason}"))
+            self._finish(Closed(_ABNORMAL_CLOSURE, f"protocol error: {detail}"))
 
     def _refuse(self) -> None:
         status = self._refusal_status

@@ -237,7 +237,7 @@ def s_masked_frame(server: WSConnection, request: ws.Request, raw: bytes) -> byt
 
 
 def s_bad_utf8(server: WSConnection, request: ws.Request, raw: bytes) -> bytes:
-    return accepted(server, request) + b"\x81\x02\xc3\x28"
+    return accepted(server, request) + b"\x81\x05ok\xc3\x28!"
 
 
 SCENARIOS: dict[str, tuple[dict[str, Any], Script, bool, list[object]]] = {
@@ -360,8 +360,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Script, bool, list[object]]] = {
         [
             (
                 WebSocketHandshakeError,
-                "invalid HTTP response to the WebSocket upgrade: "
-                "illegal status line: bytearray(b'SSH-2.0-OpenSSH_9.6')",
+                "invalid HTTP response to the WebSocket upgrade",
             ),
             Closed(1006, "WebSocket handshake failed"),
         ],
@@ -395,16 +394,8 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Script, bool, list[object]]] = {
         False,
         [
             OPENED,
-            (
-                RemoteProtocolError,
-                "WebSocket protocol error: 'utf-8' codec can't decode byte 0xc3 in position 0: "
-                "invalid continuation byte",
-            ),
-            Closed(
-                1006,
-                "protocol error: 'utf-8' codec can't decode byte 0xc3 in position 0: "
-                "invalid continuation byte",
-            ),
+            (RemoteProtocolError, "WebSocket protocol error: text that is not valid UTF-8"),
+            Closed(1006, "protocol error: text that is not valid UTF-8"),
         ],
     ),
 }
