@@ -22,92 +22,115 @@ DEFAULT_MAX_DECODED_SIZE = 64 * 1024 * 1024
 
 
 class _Layer:
-    """One encoding to undo. `decode` returns at most `limit + 1` bytes, so overflow is seen."""
+    """One encoding to undo.
+
+    `decode(data, limit)` returns at most `limit` bytes and keeps whatever input it
+    could not yet turn into output; `decode(b"", limit)` continues from there and
+    returns b"" once nothing is left. `finish()` raises if the stream was cut short.
+    """
 
     __slots__ = ()
 
     def decode(self, data: bytes, limit: int) -> bytes:
         raise NotImplementedError
 
-    def flush(self, limit: int) -> bytes:
-        return b""
+    def finish(self) -> None:
+        return None
 
 
 class _GzipLayer(_Layer):
     # Concatenated gzip members are one valid stream (RFC 1952 §2.2), so when one member
     # ends a new decompressor continues with the next. Bytes after the last member that
     # are not a gzip header (padding some servers add) are ignored, as browsers do.
-    __slots__ = ("_decomp", "_ignore_rest", "_started")
+    __slots__ = ("_decomp", "_ignore_rest", "_more", "_started", "_tail")
 
     def __init__(self) -> None:
         self._decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._started = False
         self._ignore_rest = False
+        self._tail = b""
+        self._more = False  # the last call stopped at its limit: output may be pending
 
     def decode(self, data: bytes, limit: int) -> bytes:
+        if self._tail:
+            data = self._tail + data
+            self._tail = b""
+        if (not data and not self._more) or self._ignore_rest:
+            return b""
+        self._more = False
         pieces: list[bytes] = []
-        room = limit + 1
-        while data and room > 0 and not self._ignore_rest:
-            if self._decomp.eof:
-                if data[0] != 0x1F or (len(data) > 1 and data[1] != 0x8B):
+        room = limit
+        decomp = self._decomp
+        while room > 0:
+            if decomp.eof:
+                if len(data) < 2:
+                    break  # wait for two bytes to tell a next member from padding
+                if data[0] != 0x1F or data[1] != 0x8B:
                     self._ignore_rest = True
-                    break
-                self._decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    return b"".join(pieces)
+                decomp = self._decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
             self._started = True
             try:
-                out = self._decomp.decompress(data, room)
+                out = decomp.decompress(data, room)
             except zlib.error as exc:
                 raise DecodingError(f"invalid gzip data in response body: {exc}") from exc
             pieces.append(out)
             room -= len(out)
-            data = self._decomp.unconsumed_tail or self._decomp.unused_data
-        if len(pieces) == 1:
-            return pieces[0]
-        return b"".join(pieces)
+            data = decomp.unused_data if decomp.eof else decomp.unconsumed_tail
+            if room == 0:
+                self._more = True
+            elif not data:
+                break
+        self._tail = data
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
-    def flush(self, limit: int) -> bytes:
+    def finish(self) -> None:
         if self._started and not self._decomp.eof:
             raise DecodingError("gzip response body ended before its gzip stream did")
-        return b""
 
 
 class _DeflateLayer(_Layer):
     # "deflate" means zlib-wrapped (RFC 9110 §8.4.1.2), but servers have long sent raw
     # deflate instead, and browsers accept both; the two-byte zlib header tells them apart.
-    __slots__ = ("_decomp", "_head")
+    __slots__ = ("_decomp", "_more", "_tail")
 
     def __init__(self) -> None:
         self._decomp: Any = None
-        self._head = b""
+        self._tail = b""
+        self._more = False
 
     def decode(self, data: bytes, limit: int) -> bytes:
+        if self._tail:
+            data = self._tail + data
+            self._tail = b""
         if self._decomp is None:
-            data = self._head + data
             if len(data) < 2:
-                self._head = data
+                self._tail = data
                 return b""
-            self._head = b""
             cmf, flg = data[0], data[1]
             wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0
             self._decomp = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        if self._decomp.eof:
+        decomp = self._decomp
+        if decomp.eof or (not data and not self._more):
             return b""  # bytes after the end of the stream carry nothing
         try:
-            out: bytes = self._decomp.decompress(data, limit + 1)
+            out: bytes = decomp.decompress(data, limit)
         except zlib.error as exc:
             raise DecodingError(f"invalid deflate data in response body: {exc}") from exc
+        self._more = len(out) == limit
+        self._tail = decomp.unconsumed_tail
         return out
 
-    def flush(self, limit: int) -> bytes:
-        if self._head:
-            raise DecodingError("deflate response body is too short to decode")
-        if self._decomp is not None and not self._decomp.eof:
+    def finish(self) -> None:
+        if self._decomp is None:
+            if self._tail:
+                raise DecodingError("deflate response body is too short to decode")
+        elif not self._decomp.eof:
             raise DecodingError("deflate response body ended before its deflate stream did")
-        return b""
 
 
 class _CallableLayer(_Layer):
-    """A decoder from an optional package: output is checked after each call, not during."""
+    """A decoder from an optional package: its output is bounded after each call, not during."""
 
     __slots__ = ("_decode",)
 
@@ -115,6 +138,8 @@ class _CallableLayer(_Layer):
         self._decode = decode
 
     def decode(self, data: bytes, limit: int) -> bytes:
+        if not data:
+            return b""
         try:
             return self._decode(data)
         except Exception as exc:
@@ -154,17 +179,24 @@ def accepted_encodings() -> str:
     return ", ".join(names)
 
 
+# Intermediate layers of a stacked encoding hand on their output in slices this big,
+# so a bomb in an inner layer is bounded too.
+_SLICE = 64 * 1024
+
+
 class ContentDecoder:
     """Undoes a response's Content-Encoding, chunk by chunk.
 
     Feed body bytes to `decode()` as they arrive and call `flush()` once at the end of
     the body. An encoding this build cannot undo makes the whole body pass through
-    unchanged (its Content-Encoding header still says what it is). Raises
-    `LimitExceededError` as soon as the decoded body would pass `max_decoded_size`,
-    and `DecodingError` for corrupt or truncated compressed data.
+    unchanged (its Content-Encoding header still says what it is). The first
+    `max_decoded_size` bytes are handed out; the call after the one that reached the
+    limit raises `LimitExceededError`, so the result does not depend on how the body
+    was split. No call returns more than the limit. Corrupt or truncated compressed
+    data raises `DecodingError`.
     """
 
-    __slots__ = ("_layers", "_limit", "_total")
+    __slots__ = ("_last", "_layers", "_limit", "_overflowed", "_total")
 
     def __init__(
         self, content_encoding: str, *, max_decoded_size: int = DEFAULT_MAX_DECODED_SIZE
@@ -176,8 +208,10 @@ class ContentDecoder:
             self._layers = [_LAYERS[n]() for n in reversed(names)]
         else:
             self._layers = []
+        self._last = len(self._layers) - 1
         self._limit = max_decoded_size
         self._total = 0
+        self._overflowed = False
 
     @property
     def is_passthrough(self) -> bool:
@@ -186,35 +220,38 @@ class ContentDecoder:
 
     def decode(self, data: bytes) -> bytes:
         """The decoded bytes for `data` (possibly empty while a decoder is buffering)."""
-        layers = self._layers
-        if not layers:
+        if not self._layers:
             return data
-        last = len(layers) - 1
-        for i, layer in enumerate(layers):
-            if not data:
-                return b""
-            # Intermediate layers of a stacked encoding are bounded per call; the
-            # final one by what is left of the budget for the whole body.
-            limit = self._limit - self._total if i == last else self._limit
-            data = layer.decode(data, limit)
-            if len(data) > limit:
-                self._overflow()
-        self._total += len(data)
-        return data
+        if self._overflowed:
+            self._overflow()
+        return self._push(0, data)
 
     def flush(self) -> bytes:
-        """Ends the body: returns what was held back, raises if a stream was cut short."""
-        out = b""
-        last = len(self._layers) - 1
-        for i, layer in enumerate(self._layers):
-            limit = self._limit - self._total if i == last else self._limit
-            if out:
-                out = layer.decode(out, limit)
-            out += layer.flush(limit)
-            if len(out) > limit:
-                self._overflow()
-        self._total += len(out)
-        return out
+        """Ends the body; raises if the limit was passed or a stream was cut short."""
+        if self._overflowed:
+            self._overflow()
+        for layer in self._layers:
+            layer.finish()
+        return b""
+
+    def _push(self, index: int, data: bytes) -> bytes:
+        layer = self._layers[index]
+        if index == self._last:
+            remaining = self._limit - self._total
+            out = layer.decode(data, remaining + 1)
+            if len(out) > remaining:
+                out = out[:remaining]
+                self._overflowed = True
+            self._total += len(out)
+            return out
+        pieces = []
+        piece = layer.decode(data, _SLICE)
+        while piece:
+            pieces.append(self._push(index + 1, piece))
+            if self._overflowed:
+                break
+            piece = layer.decode(b"", _SLICE)
+        return b"".join(pieces)
 
     def _overflow(self) -> NoReturn:
         raise LimitExceededError(

@@ -96,6 +96,18 @@ def test_decoding_error_chains_the_zlib_error() -> None:
     assert isinstance(info.value.__cause__, zlib.error)
 
 
+def test_limit_hands_out_the_allowed_prefix_then_raises() -> None:
+    body = gzip.compress(b"0123456789" * 100)
+    for how, chunks in fixed_feeds(body):
+        decoder = ContentDecoder("gzip", max_decoded_size=995)
+        out = b""
+        with pytest.raises(LimitExceededError):
+            for chunk in chunks:
+                out += decoder.decode(chunk)
+            decoder.flush()
+        assert out == (b"0123456789" * 100)[:995], how
+
+
 def _bomb(size: int) -> bytes:
     comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     block = bytes(1 << 20)
@@ -103,7 +115,7 @@ def _bomb(size: int) -> bytes:
 
 
 def test_gzip_bomb_is_stopped_before_memory_grows() -> None:
-    bomb = _bomb(64 << 20)  # 64 MiB of zeros in about 64 KiB
+    bomb = _bomb(32 << 20)  # 32 MiB of zeros in about 32 KiB
     limit = 1 << 20
     decoder = ContentDecoder("gzip", max_decoded_size=limit)
     tracemalloc.start()
@@ -122,8 +134,10 @@ def test_bomb_in_a_single_chunk_is_bounded_too() -> None:
     bomb = _bomb(16 << 20)
     tracemalloc.start()
     try:
+        decoder = ContentDecoder("gzip", max_decoded_size=100_000)
+        assert decoder.decode(bomb) == bytes(100_000)  # the part within the limit
         with pytest.raises(LimitExceededError):
-            ContentDecoder("gzip", max_decoded_size=100_000).decode(bomb)
+            decoder.flush()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -142,8 +156,28 @@ def test_limit_counts_the_whole_body_not_each_chunk() -> None:
 
 def test_stacked_bomb_is_stopped() -> None:
     bomb = zlib.compress(_bomb(8 << 20))
+    decoder = ContentDecoder("gzip, deflate", max_decoded_size=1 << 20)
+    assert len(decoder.decode(bomb)) == 1 << 20
     with pytest.raises(LimitExceededError):
-        ContentDecoder("gzip, deflate", max_decoded_size=1 << 20).decode(bomb)
+        decoder.decode(b"")
+
+
+def test_inner_layer_bomb_is_bounded() -> None:
+    # deflate(gzip stored blocks): the inner layer alone expands 64 MiB of zeros.
+    stored = zlib.compressobj(0, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    inner = b"".join(stored.compress(bytes(1 << 20)) for _ in range(64)) + stored.flush()
+    bomb = zlib.compress(inner, 9)
+    tracemalloc.start()
+    try:
+        decoder = ContentDecoder("gzip, deflate", max_decoded_size=1 << 20)
+        with pytest.raises(LimitExceededError):
+            for start in range(0, len(bomb), 4096):
+                decoder.decode(bomb[start : start + 4096])
+            decoder.flush()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
 
 
 def test_passthrough_and_accepted_encodings() -> None:
