@@ -285,10 +285,12 @@ class WebSocketSession:
         return NEED_DATA
 
     def _receive_handshake(self, data: bytes) -> None:
-        failure: WSRemoteProtocolError | None = None
+        failure: WSRemoteProtocolError | UnicodeDecodeError | None = None
         try:
             self._ws.receive_data(data or None)
-        except WSRemoteProtocolError as exc:
+        except (WSRemoteProtocolError, UnicodeDecodeError) as exc:
+            # wsproto decodes the 101's Connection, Sec-WebSocket-Protocol and
+            # -Extensions values as ASCII without catching the error itself.
             failure = exc
         self._drain()
         if self._state is not WebSocketState.CONNECTING:
