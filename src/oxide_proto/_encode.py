@@ -18,6 +18,7 @@ infinities, which are not JSON and which the API cannot parse.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -51,13 +52,19 @@ def user_agent(version: str | None = None) -> str:
     return f"oxide/{version} Python/{python}"
 
 
+# Header names come from a small set (the defaults, a client's own): check each once.
+@functools.lru_cache(maxsize=512)
+def _valid_name(name: str) -> bool:
+    return isinstance(name, str) and _TOKEN.fullmatch(name) is not None
+
+
 def validate_header(name: str, value: str) -> str:
     """Checks one header and returns its value without surrounding blanks.
 
     Raises `InvalidHeaderError` naming the header when the name is not a token or
     the value holds a control character or a character outside Latin-1.
     """
-    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+    if not _valid_name(name):
         raise InvalidHeaderError(f"invalid header name {name!r}: must be an RFC 9110 token")
     if not isinstance(value, str):
         raise InvalidHeaderError(f"header {name!r} must be a str, not {type(value).__name__}")

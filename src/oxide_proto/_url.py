@@ -16,6 +16,7 @@ match what the API already receives from it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
@@ -59,6 +60,12 @@ def parse_url(url: str | URL) -> URL:
     """
     if isinstance(url, URL):
         return url
+    return _parse_str(url)
+
+
+# A client sends every request to the same base URL: parse it once.
+@functools.lru_cache(maxsize=64)
+def _parse_str(url: str) -> URL:
     if _CONTROL.search(url):
         raise ValueError(f"URL {url!r} contains whitespace or a control character")
     parts = urlsplit(url)
@@ -97,24 +104,38 @@ def expand_path(template: str, path_params: Mapping[str, object] | None = None) 
     when a placeholder has no value, and `ValueError` when an assembled segment is
     `.` or `..` (encoded or not).
     """
-    path, sep, query = template.partition("?")
+    pieces, suffix = _split_template(template)
+    if len(pieces) == 1:
+        return pieces[0] + suffix
     params = path_params or {}
-    pieces = _PLACEHOLDER.split(path)
-    for i in range(1, len(pieces), 2):
-        name = pieces[i]
+    filled = list(pieces)
+    for i in range(1, len(filled), 2):
+        name = filled[i]
         if name not in params:
             raise KeyError(f"no value for path parameter {{{name}}} in {template!r}")
-        pieces[i] = _path_value(name, params[name])
-    for i in range(0, len(pieces), 2):
-        pieces[i] = quote(pieces[i], safe=_PATH_SAFE)
-    expanded = "".join(pieces)
+        filled[i] = _path_value(name, params[name])
+    expanded = "".join(filled)
     for segment in expanded.split("/"):
         if _DOT_SEGMENT.fullmatch(segment):
             raise ValueError(
                 f"path {expanded!r} would contain the dot-segment {segment!r}; "
                 "a path parameter may not be '.' or '..'"
             )
-    return expanded + sep + query
+    return expanded + suffix
+
+
+# Operation templates are a fixed set: split and quote their static text once.
+@functools.lru_cache(maxsize=1024)
+def _split_template(template: str) -> tuple[tuple[str, ...], str]:
+    path, sep, query = template.partition("?")
+    pieces = _PLACEHOLDER.split(path)
+    for i in range(0, len(pieces), 2):
+        pieces[i] = quote(pieces[i], safe=_PATH_SAFE)
+    if len(pieces) == 1:
+        for segment in pieces[0].split("/"):
+            if _DOT_SEGMENT.fullmatch(segment):
+                raise ValueError(f"path {pieces[0]!r} contains the dot-segment {segment!r}")
+    return tuple(pieces), sep + query
 
 
 def _scalar(value: object) -> str:
