@@ -776,3 +776,26 @@ def test_any_messages_reassemble(
 def test_events_are_frozen() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         TextMessage("x").data = "y"  # type: ignore[misc]
+
+
+def test_unparsable_response_keeps_h11s_explanation_as_the_cause() -> None:
+    session = new_session()
+    session.data_to_send()
+    session.receive_data(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", 1.0)
+    with pytest.raises(WebSocketHandshakeError) as info:
+        session.next_event()
+    assert info.value.status_code is None
+    assert "illegal status line" in str(info.value.__cause__)
+
+
+def test_non_ascii_connection_header_in_101_is_a_handshake_error() -> None:
+    session = new_session()
+    token = accept_token(session.data_to_send())
+    session.receive_data(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upg\xe9\r\n"
+        b"Sec-WebSocket-Accept: " + token + b"\r\n\r\n",
+        1.0,
+    )
+    with pytest.raises(WebSocketHandshakeError) as info:
+        session.next_event()
+    assert info.value.status_code == 101
