@@ -175,7 +175,8 @@ def build_request(
     None-valued keys are sent as null, so leave out what was not given), `files`
     (multipart: `json_body` and `extra_body` become the form fields, `boundary` is
     required), or raw `content` (bytes or an iterable of chunks, with its
-    `content_length` when known and its `content_type`). A GET sends no body and
+    `content_length` when known and its `content_type`; without one the JSON
+    Content-Type stays, as the official SDK sends it). A GET sends no body and
     no Content-Type. `stream=True` asks for Server-Sent Events.
 
     `retries_taken` is sent as `x-stainless-retry-count` unless `extra_headers`

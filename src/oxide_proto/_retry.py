@@ -24,6 +24,7 @@ import attrs
 
 from ._errors import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     LimitExceededError,
     RemoteProtocolError,
@@ -192,13 +193,16 @@ class RetryPolicy:
         """Whether to send `request` again after a failed attempt.
 
         `attempt` is the number of retries already taken (0 after the first
-        attempt failed). Pass the error `response` head, or the `error` raised
-        while sending (a timeout, a connection error, a `RemoteProtocolError`).
+        attempt failed). Pass the error `response` head (or the `APIStatusError`
+        made from it), or the `error` raised while sending (a timeout, a
+        connection error, a `RemoteProtocolError`); a response, when given, decides.
         After a retry decision, wait `delay` seconds, rebuild the request with
         `retries_taken=attempt + 1` and send it. A `RemoteProtocolError` with
         `retry_safe=True` (the server did not process the request) is retried like
         any connection error, and still only when the body can be sent again.
         """
+        if response is None and isinstance(error, APIStatusError):
+            response = error.response
         if response is None and error is None:
             raise ValueError("decide() needs the failed attempt's response or error")
         if attempt >= self.max_retries:

@@ -25,6 +25,7 @@ from oxide_proto import (
     RetryDecision,
     RetryPolicy,
     parse_retry_after,
+    status_error_from_response,
 )
 
 NOW = 1_700_000_000.0
@@ -206,6 +207,15 @@ def test_non_replayable_body_never_retried() -> None:
     decision = decide(request=STREAMED, error=safe)
     assert not decision.retry
     assert "replayed" in decision.reason
+
+
+def test_status_error_carries_its_response() -> None:
+    rate_limited = status_error_from_response(response(429, retry_after="2"), b"{}")
+    decision = decide(error=rate_limited)
+    assert decision.retry and decision.delay == 2.0
+    assert not decide(error=status_error_from_response(response(400), b"")).retry
+    # The adapter may pass both; the response decides.
+    assert decide(response=response(503), error=APIConnectionError(request=None)).retry
 
 
 def test_needs_response_or_error() -> None:
