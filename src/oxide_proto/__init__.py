@@ -6,16 +6,16 @@ whatever needs chance takes a `random` callable. Every public name is re-exporte
 here; the `_modules` behind it are private.
 """
 
+from ._connection import HTTPConnection as HTTPConnection
+from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
+from ._content import ContentDecoder as ContentDecoder
+from ._content import accepted_encodings as accepted_encodings
 from ._decode import decode as decode
 from ._decode import decode_response_stream_event as decode_response_stream_event
 from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
 from ._encode import user_agent as user_agent
 from ._encode import validate_header as validate_header
-from ._connection import HTTPConnection as HTTPConnection
-from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
-from ._content import ContentDecoder as ContentDecoder
-from ._content import accepted_encodings as accepted_encodings
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIError as APIError
 from ._errors import APIResponseValidationError as APIResponseValidationError
@@ -57,11 +57,15 @@ from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
 from ._http2 import HTTP2Connection as HTTP2Connection
 from ._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
 from ._http11 import HTTP11Connection as HTTP11Connection
+from ._model import BaseModel as BaseModel
+from ._model import UnknownModel as UnknownModel
 from ._multipart import FileInput as FileInput
 from ._multipart import FilePart as FilePart
 from ._multipart import MultipartBody as MultipartBody
 from ._multipart import encode_multipart as encode_multipart
 from ._multipart import guess_content_type as guess_content_type
+from ._operation import Operation as Operation
+from ._operation import resolve_type as resolve_type
 from ._pool import ConnectionInfo as ConnectionInfo
 from ._pool import PoolAction as PoolAction
 from ._pool import PoolDecision as PoolDecision
@@ -78,8 +82,6 @@ from ._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
 from ._retry import RetryDecision as RetryDecision
 from ._retry import RetryPolicy as RetryPolicy
 from ._retry import parse_retry_after as parse_retry_after
-from ._model import BaseModel as BaseModel
-from ._model import UnknownModel as UnknownModel
 from ._sse import ServerSentEvent as ServerSentEvent
 from ._sse import SSEDecoder as SSEDecoder
 from ._stream import OpenAIStreamDecoder as OpenAIStreamDecoder

@@ -1,0 +1,35 @@
+"""oxide: a fast, correct client for the OpenAI API.
+
+`Client` for blocking code, `AsyncClient` for asyncio and trio. The errors are the
+official SDK's classes, under the same names.
+"""
+
+from oxide_proto import APIConnectionError as APIConnectionError
+from oxide_proto import APIError as APIError
+from oxide_proto import APIResponseValidationError as APIResponseValidationError
+from oxide_proto import APIStatusError as APIStatusError
+from oxide_proto import APITimeoutError as APITimeoutError
+from oxide_proto import AuthenticationError as AuthenticationError
+from oxide_proto import BadRequestError as BadRequestError
+from oxide_proto import ConflictError as ConflictError
+from oxide_proto import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+from oxide_proto import InternalServerError as InternalServerError
+from oxide_proto import LengthFinishReasonError as LengthFinishReasonError
+from oxide_proto import MalformedEventError as MalformedEventError
+from oxide_proto import NotFoundError as NotFoundError
+from oxide_proto import OpenAIError as OpenAIError
+from oxide_proto import PermissionDeniedError as PermissionDeniedError
+from oxide_proto import RateLimitError as RateLimitError
+from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
+from oxide_proto import __version__ as __version__
+
+from ._async._client import AsyncRawResponse as AsyncRawResponse
+from ._async._clients import AsyncClient as AsyncClient
+from ._async._streaming import AsyncStream as AsyncStream
+from ._options import NOT_GIVEN as NOT_GIVEN
+from ._options import NotGiven as NotGiven
+from ._sync._client import RawResponse as RawResponse
+from ._sync._clients import Client as Client
+from ._sync._streaming import Stream as Stream
+from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from ._timeout import Timeout as Timeout

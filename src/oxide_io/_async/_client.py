@@ -1,0 +1,210 @@
+"""The one request path every operation goes through: encode, send, retry, decode.
+
+Policy comes from the core (`RetryPolicy`, status-to-error mapping, model
+decoding); this module carries it out: it sleeps with the runtime's sleep,
+enforces the deadlines and turns transport failures into API errors where the
+request is known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oxide_proto import (
+    Operation,
+    Request,
+    ResponseInfo,
+    RetryPolicy,
+    accepted_encodings,
+    build_request,
+    decode,
+    resolve_type,
+    status_error_from_response,
+)
+
+from .._errors_map import TRANSPORT_ERRORS, to_api_error
+from .._logging import logger, redact
+from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._timeout import Timeout, to_timeout
+from ._response import AsyncResponse
+from ._streaming import AsyncStream
+from ._transport import AsyncTransport
+
+__all__ = ["AsyncAPIClient", "AsyncRawResponse"]
+
+_ACCEPT_ENCODING = accepted_encodings()
+
+
+class AsyncRawResponse:
+    """What `.with_raw_response` methods return: status, headers and `parse()`."""
+
+    def __init__(self, response: AsyncResponse, content: bytes | None, parsed: Any) -> None:
+        self.http_response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.http_version = response.http_version
+        self.request_id = response.request_id
+        self.content = content
+        self._parsed = parsed
+
+    async def parse(self) -> Any:
+        return self._parsed
+
+    def __repr__(self) -> str:
+        return f"<AsyncRawResponse [{self.status_code}] request_id={self.request_id}>"
+
+
+class AsyncAPIClient:
+    """Holds the options and the transport; `_call` performs one operation."""
+
+    def __init__(self, options: ClientOptions, transport: AsyncTransport) -> None:
+        self._options = options
+        self._transport = transport
+        self._retry_policy = RetryPolicy(max_retries=options.max_retries)
+
+    async def _call(
+        self,
+        operation: Operation,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, object] | None = None,
+        stream: bool = False,
+        raw: bool = False,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
+    ) -> Any:
+        options = self._options
+        limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
+        deadline = time.monotonic() + limits.total if limits.total is not None else None
+
+        def make_request(retries_taken: int) -> Request:
+            return build_request(
+                operation.method,
+                options.base_url,
+                operation.path,
+                path_params=path_params,
+                query=query,
+                extra_query=extra_query,
+                default_query=options.default_query,
+                json_body=body,
+                extra_body=extra_body,
+                api_key=options.api_key,
+                organization=options.organization,
+                project=options.project,
+                default_headers=options.default_headers,
+                extra_headers=extra_headers,
+                stream=stream,
+                retries_taken=retries_taken,
+                read_timeout=limits.read,
+                accept_encoding=_ACCEPT_ENCODING,
+            )
+
+        response = await self._send(make_request, limits, deadline)
+        if stream:
+
+            async def reconnect(exc: BaseException, retries_taken: int) -> AsyncResponse | None:
+                request = make_request(retries_taken)
+                if not await self._should_retry(
+                    request, None, to_api_error(exc, request), retries_taken
+                ):
+                    return None
+                return await self._send(make_request, limits, deadline, retries_taken + 1)
+
+            event_type = resolve_type(operation.stream_event) if operation.stream_event else None
+            result: Any = AsyncStream(response, event_type, reconnect=reconnect)
+            return AsyncRawResponse(response, None, result) if raw else result
+        content = await self._read(response)
+        parsed = self._parse(operation, response.info, content)
+        return AsyncRawResponse(response, content, parsed) if raw else parsed
+
+    @staticmethod
+    async def _read(response: AsyncResponse) -> bytes:
+        try:
+            return await response.aread()
+        except TRANSPORT_ERRORS as exc:
+            raise to_api_error(exc, response.request) from exc
+
+    @staticmethod
+    def _parse(operation: Operation, info: ResponseInfo, content: bytes) -> Any:
+        if operation.binary:
+            return content
+        data = json.loads(content) if content else None
+        if operation.response is None:
+            return data
+        result = decode(resolve_type(operation.response), data, response=info)
+        with contextlib.suppress(AttributeError):
+            object.__setattr__(result, "_request_id", info.request_id)
+        return result
+
+    async def _should_retry(
+        self,
+        request: Request,
+        info: ResponseInfo | None,
+        error: Exception,
+        retries_taken: int,
+        deadline: float | None = None,
+    ) -> bool:
+        """Asks the core's policy; sleeps the delay it gives when the answer is yes."""
+        decision = self._retry_policy.decide(
+            attempt=retries_taken,
+            request=request,
+            response=info,
+            error=error,
+            now=time.time(),
+            random=random.random,
+        )
+        if not decision.retry:
+            logger.debug("Not retrying %s %s: %s", request.method, request.url, decision.reason)
+            return False
+        if deadline is not None and time.monotonic() + decision.delay >= deadline:
+            return False
+        logger.info(
+            "Retrying %s %s in %.2f s (%s)",
+            request.method,
+            redact(str(request.url)),
+            decision.delay,
+            decision.reason,
+        )
+        await self._transport.backend.sleep(decision.delay)
+        return True
+
+    async def _send(
+        self,
+        make_request: Callable[[int], Request],
+        limits: Timeout,
+        deadline: float | None,
+        retries_taken: int = 0,
+    ) -> AsyncResponse:
+        """Sends with retries; returns a response whose status is below 400, or raises."""
+        while True:
+            request = make_request(retries_taken)
+            info: ResponseInfo | None = None
+            try:
+                response = await self._transport.send(request, limits, deadline)
+            except TRANSPORT_ERRORS as exc:
+                error: Exception = to_api_error(exc, request)
+                error.__cause__ = exc
+            else:
+                logger.debug(
+                    "HTTP %s %s -> %d (%s)",
+                    request.method,
+                    redact(str(request.url)),
+                    response.status_code,
+                    response.http_version,
+                )
+                if response.status_code < 400:
+                    return response
+                content = await self._read(response)
+                info = response.info
+                error = status_error_from_response(info, content)
+            if not await self._should_retry(request, info, error, retries_taken, deadline):
+                raise error
+            retries_taken += 1

@@ -1,0 +1,155 @@
+"""One socket driving one core HTTP connection (HTTP/1.1 or HTTP/2).
+
+The driver only moves bytes: it writes what the core queued, reads when a stream
+needs more input and feeds it back. HTTP/2 streams of several tasks share the
+connection: whoever needs input takes the read lock and reads for everyone (the
+core buffers events per stream); queued output is sent in the order the core
+produced it, under the write lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from oxide_proto import NEED_DATA, ConnectionInfo, HTTPConnection, HTTPEvent, Request
+
+from .._backends._anyio import AsyncBackend, AsyncSocket
+
+__all__ = ["AsyncConnection"]
+
+_ids = itertools.count(1)
+
+
+class AsyncConnection:
+    """A pooled connection. `proto` is the core object; `socket` the byte stream."""
+
+    def __init__(
+        self,
+        socket: AsyncSocket,
+        proto: HTTPConnection,
+        origin: tuple[str, str, int],
+        backend: AsyncBackend,
+    ) -> None:
+        self.id = next(_ids)
+        self.socket = socket
+        self.proto = proto
+        self.origin = origin
+        self.idle_since: float | None = time.monotonic()
+        self.requests_started = 0
+        # Handed out by the pool but not yet started: counts as a busy stream.
+        self.reserved = 0
+        # Found dead while idle: never hand it out again.
+        self.broken = False
+        self._backend = backend
+        self._state = backend.state_lock()
+        self._read_lock = backend.lock()
+        self._write_lock = backend.lock()
+        self._outbox = bytearray()
+
+    @property
+    def http_version(self) -> str:
+        return self.proto.http_version
+
+    async def flush(self, timeout: float | None) -> None:
+        """Sends whatever the core queued (requests, acks, window updates), in order."""
+        with self._state:
+            self._outbox += self.proto.data_to_send()
+        if not self._outbox:
+            return
+        async with self._write_lock:
+            if not self._outbox:
+                return
+            data = bytes(self._outbox)
+            self._outbox.clear()
+            await self.socket.send(data, timeout)
+
+    def begin(self, request: Request) -> int:
+        """Queues the head of `request` in the core; returns its stream id."""
+        with self._state:
+            stream_id = self.proto.start_request(request)
+            self.reserved -= 1
+        self.requests_started += 1
+        self.idle_since = None
+        return stream_id
+
+    async def send_request(self, stream_id: int, request: Request, timeout: float | None) -> None:
+        """Writes the head queued by `begin` and the body (streamed when it is an iterable)."""
+        await self.flush(timeout)
+        body = request.body
+        if body is not None and not isinstance(body, bytes):
+            for chunk in body:
+                await self._send_chunk(stream_id, chunk, timeout)
+            with self._state:
+                self.proto.end_request(stream_id)
+            await self.flush(timeout)
+
+    async def _send_chunk(self, stream_id: int, chunk: bytes, timeout: float | None) -> None:
+        view = memoryview(chunk)
+        while view:
+            with self._state:
+                accepted = self.proto.send_body(stream_id, bytes(view))
+            await self.flush(timeout)
+            view = view[accepted:]
+            if view and not accepted:
+                # HTTP/2 flow control: the window is shut until the peer reads.
+                await self._read_once(timeout)
+
+    async def next_event(self, stream_id: int, read_timeout: float | None) -> HTTPEvent:
+        """The next event of `stream_id`, reading from the socket as needed."""
+        while True:
+            with self._state:
+                event = self.proto.next_event(stream_id)
+            if event is NEED_DATA:
+                async with self._read_lock:
+                    # Another task may have read this stream's events while we waited.
+                    with self._state:
+                        event = self.proto.next_event(stream_id)
+                    if event is NEED_DATA:
+                        data = await self.socket.receive(read_timeout)
+                        with self._state:
+                            self.proto.receive_data(data)
+            # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
+            await self.flush(read_timeout)
+            if event is not NEED_DATA:
+                return event
+
+    async def _read_once(self, timeout: float | None) -> None:
+        async with self._read_lock:
+            data = await self.socket.receive(timeout)
+            with self._state:
+                self.proto.receive_data(data)
+        await self.flush(timeout)
+
+    async def cancel(self, stream_id: int) -> None:
+        """Abandons a stream: HTTP/2 resets it, HTTP/1.1 gives up the connection."""
+        async with self._backend.shielded():
+            with self._state:
+                self.proto.cancel(stream_id)
+            if self.proto.is_reusable:
+                try:
+                    await self.flush(1.0)
+                except Exception:
+                    await self.aclose()
+
+    def release(self, stream_id: int) -> None:
+        with self._state:
+            self.proto.release(stream_id)
+            if self.proto.open_streams == 0:
+                self.idle_since = time.monotonic()
+
+    def info(self) -> ConnectionInfo:
+        """The snapshot the core's pool policy decides from."""
+        proto = self.proto
+        return ConnectionInfo(
+            id=self.id,
+            origin=self.origin,
+            http_version=proto.http_version,
+            open_streams=proto.open_streams + self.reserved,
+            max_streams=proto.max_streams,
+            is_reusable=proto.is_reusable and not self.broken and not self.socket.is_closed,
+            idle_since=self.idle_since,
+        )
+
+    async def aclose(self) -> None:
+        await self.socket.aclose()

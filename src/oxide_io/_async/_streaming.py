@@ -1,0 +1,133 @@
+"""A stream of typed events from a Server-Sent Events response.
+
+The core decodes (SSE framing, `[DONE]`, error events, JSON, models); this class
+only pulls body bytes into it. A stream is retried, as a whole request, only while
+no event has reached the caller. Close it (`async with`, `aclose()`, or reading to
+the end) to hand its connection back to the pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from oxide_proto import (
+    NEED_DATA,
+    APIConnectionError,
+    OpenAIStreamDecoder,
+    StreamEnd,
+    decode,
+)
+
+from .._errors_map import TRANSPORT_ERRORS, to_api_error
+from ._response import AsyncResponse
+
+__all__ = ["AsyncStream"]
+
+T = TypeVar("T")
+
+# Response stream events after which a Responses stream is complete.
+_TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+Reconnect = Callable[[BaseException, int], Awaitable["AsyncResponse | None"]]
+
+
+class AsyncStream(Generic[T]):
+    """`async for event in stream`: the events of one streamed API response."""
+
+    def __init__(
+        self, response: AsyncResponse, event_type: Any, *, reconnect: Reconnect | None = None
+    ) -> None:
+        self.response = response
+        self._event_type = event_type
+        self._reconnect = reconnect
+        self._decoder = OpenAIStreamDecoder(request=response.request)
+        self._delivered = 0
+        self._attempt = 0
+        self._terminal_seen = False
+
+    @property
+    def request_id(self) -> str | None:
+        return self.response.request_id
+
+    def __aiter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            try:
+                item = await self._next_payload()
+            except TRANSPORT_ERRORS as exc:
+                if await self._retry(exc):
+                    continue
+                await self.response.aclose()
+                raise to_api_error(exc, self.response.request) from exc
+            except BaseException:
+                await self.response.aclose()
+                raise
+            if item is None:
+                raise StopAsyncIteration
+            self._delivered += 1
+            return item
+
+    async def _next_payload(self) -> T | None:
+        decoder = self._decoder
+        while True:
+            event = decoder.next_event()
+            if event is NEED_DATA:
+                chunk = await self.response.receive()
+                if chunk:
+                    decoder.receive_data(chunk)
+                else:
+                    decoder.receive_eof()
+                continue
+            if isinstance(event, StreamEnd):
+                await self._finish(event)
+                return None
+            if event.type in _TERMINAL_TYPES:
+                self._terminal_seen = True
+            if self._event_type is None:
+                return event.data  # type: ignore[no-any-return]
+            return decode(self._event_type, event.data, response=self.response.info)  # type: ignore[no-any-return]
+
+    async def _finish(self, end: StreamEnd) -> None:
+        if end.done:
+            # Read the (usually empty) rest so the connection can be reused.
+            while await self.response.receive():
+                pass
+            return
+        if not self._terminal_seen:
+            raise APIConnectionError(
+                message="The stream ended before the API marked it complete "
+                "(no [DONE] and no final event): the response is truncated.",
+                request=self.response.request,
+            )
+
+    async def _retry(self, exc: BaseException) -> bool:
+        """Starts the request again if nothing reached the caller yet and policy allows."""
+        if self._delivered or self._reconnect is None:
+            return False
+        await self.response.aclose()
+        response = await self._reconnect(exc, self._attempt)
+        if response is None:
+            return False
+        self._attempt += 1
+        self.response = response
+        self._decoder = OpenAIStreamDecoder(request=response.request)
+        return True
+
+    async def aclose(self) -> None:
+        """Stops the stream; its connection is reset (HTTP/2) or closed (HTTP/1.1)."""
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def until_done(self) -> AsyncStream[T]:
+        """Reads the stream to its end."""
+        async for _ in self:
+            pass
+        return self

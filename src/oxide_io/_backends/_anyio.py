@@ -1,0 +1,181 @@
+"""The async byte stream: anyio sockets and TLS, so one driver serves asyncio and trio.
+
+Each method takes the timeout of its phase; exceeding it raises `TransportTimeout`.
+Foreign exceptions (OSError, ssl.SSLError, anyio's stream errors) are translated
+here, where they cross into oxide.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSAttribute, TLSStream
+
+from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
+
+__all__ = ["AsyncBackend", "AsyncEvent", "AsyncLock", "AsyncSocket"]
+
+_READ_SIZE = 65536
+
+
+class AsyncSocket:
+    """One connected socket (plain or TLS)."""
+
+    __slots__ = ("_stream", "alpn", "is_closed")
+
+    def __init__(self, stream: anyio.abc.ByteStream, alpn: str | None) -> None:
+        self._stream = stream
+        self.alpn = alpn
+        self.is_closed = False
+
+    async def send(self, data: bytes, timeout: float | None) -> None:
+        try:
+            with anyio.fail_after(timeout):
+                await self._stream.send(data)
+        except TimeoutError:
+            raise TransportTimeout("write") from None
+        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise WriteError(str(exc) or type(exc).__name__) from exc
+
+    async def receive(self, timeout: float | None) -> bytes:
+        """The next bytes from the peer; b"" when it closed the connection."""
+        try:
+            with anyio.fail_after(timeout):
+                return await self._stream.receive(_READ_SIZE)
+        except anyio.EndOfStream:
+            return b""
+        except TimeoutError:
+            raise TransportTimeout("read") from None
+        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise ReadError(str(exc) or type(exc).__name__) from exc
+
+    def is_readable(self) -> bool:
+        """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
+        sock = self._stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        return _readable(sock)
+
+    async def aclose(self) -> None:
+        """Closes the socket, even inside a cancelled scope (cleanup must not be skipped)."""
+        if self.is_closed:
+            return
+        self.is_closed = True
+        with anyio.CancelScope(shield=True):
+            try:
+                if isinstance(self._stream, TLSStream):
+                    # No TLS close_notify exchange: waiting for the peer's answer
+                    # would let a dead server stall a close.
+                    await self._stream.transport_stream.aclose()
+                else:
+                    await self._stream.aclose()
+            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass
+
+
+def _readable(sock: socket.socket) -> bool:
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+class _NoLock:
+    """Async code runs one task at a time between awaits: core calls need no lock."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class AsyncLock:
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = anyio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+class AsyncEvent:
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float | None) -> bool:
+        """True when set, False when the timeout passed first."""
+        with anyio.move_on_after(timeout):
+            await self._event.wait()
+            return True
+        return False
+
+
+class AsyncBackend:
+    """Opens streams and sleeps on whichever event loop is running (asyncio or trio)."""
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        *,
+        ssl_context: ssl.SSLContext | None,
+        timeout: float | None,
+    ) -> AsyncSocket:
+        try:
+            with anyio.fail_after(timeout):
+                tcp = await anyio.connect_tcp(host, port)
+                # Small request heads and SSE lines must not wait for Nagle's timer.
+                sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if ssl_context is None:
+                    return AsyncSocket(tcp, None)
+                try:
+                    tls = await TLSStream.wrap(
+                        tcp,
+                        hostname=host,
+                        ssl_context=ssl_context,
+                        standard_compatible=False,
+                    )
+                except BaseException:
+                    with anyio.CancelScope(shield=True):
+                        await tcp.aclose()
+                    raise
+                return AsyncSocket(tls, tls.extra(TLSAttribute.alpn_protocol))
+        except TimeoutError:
+            raise TransportTimeout("connect") from None
+        except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
+            raise ConnectError(str(exc) or type(exc).__name__) from exc
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+    def lock(self) -> AsyncLock:
+        return AsyncLock()
+
+    def event(self) -> AsyncEvent:
+        return AsyncEvent()
+
+    def state_lock(self) -> _NoLock:
+        return _NoLock()
+
+    @asynccontextmanager
+    async def shielded(self) -> AsyncIterator[None]:
+        """Runs cleanup that must finish even when the caller is being cancelled."""
+        with anyio.CancelScope(shield=True):
+            yield

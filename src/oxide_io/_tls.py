@@ -1,0 +1,68 @@
+"""TLS contexts: built once, shared by every connection that needs the same trust.
+
+Loading a CA bundle costs tens of milliseconds (it is most of what makes the
+official client slow to construct), so contexts are built on first use, not at
+client construction, and cached per (trust, purpose). Trust comes from certifi's
+Mozilla bundle by default: the same roots the official SDK (through httpx) trusts,
+identical on every OS and in containers without a system store. `verify` may name
+a CA bundle file or directory, or be a ready `ssl.SSLContext`.
+
+ALPN is set per purpose: an HTTP context offers h2 and http/1.1; a WebSocket
+context offers only http/1.1, because reusing an h2-offering context for a
+WebSocket upgrade can make the server pick h2 and break the handshake.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+from typing import Literal
+
+__all__ = ["VerifyTypes", "ssl_context"]
+
+VerifyTypes = bool | str | os.PathLike[str] | ssl.SSLContext
+Purpose = Literal["http", "http1", "websocket"]
+
+_ALPN: dict[str, list[str]] = {
+    "http": ["h2", "http/1.1"],
+    "http1": ["http/1.1"],
+    "websocket": ["http/1.1"],
+}
+_cache: dict[tuple[object, str], ssl.SSLContext] = {}
+_lock = threading.Lock()
+
+
+def ssl_context(verify: VerifyTypes, purpose: Purpose) -> ssl.SSLContext:
+    """The shared context for `verify` and `purpose` (built on first call)."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify  # the caller owns it, ALPN included
+    key = (os.fspath(verify) if not isinstance(verify, bool) else verify, purpose)
+    ctx = _cache.get(key)
+    if ctx is None:
+        with _lock:
+            ctx = _cache.get(key)
+            if ctx is None:
+                ctx = _build(verify, purpose)
+                _cache[key] = ctx
+    return ctx
+
+
+def _build(verify: bool | str | os.PathLike[str], purpose: Purpose) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if verify is False:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif verify is True:
+        import certifi
+
+        ctx.load_verify_locations(cafile=certifi.where())
+    else:
+        path = os.fspath(verify)
+        if os.path.isdir(path):
+            ctx.load_verify_locations(capath=path)
+        else:
+            ctx.load_verify_locations(cafile=path)
+    ctx.set_alpn_protocols(_ALPN[purpose])
+    return ctx

@@ -1,0 +1,47 @@
+"""The operation table's record: everything the clients need to call one API operation.
+
+Resource methods are thin: they gather keyword arguments and hand them, with an
+`Operation`, to one generic request path shared by every operation and by the
+blocking and async clients. Response types are named, not imported, so that a
+script using only chat never loads the other resources' models.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Literal
+
+import attrs
+
+__all__ = ["Operation", "resolve_type"]
+
+
+@attrs.frozen(slots=True)
+class Operation:
+    """One API operation.
+
+    `response` and `stream_event` name models as "module:Name" under
+    `oxide_proto.types` (for example "chat:ChatCompletion"); None means the JSON
+    is returned as decoded. `path` is a template: "/models/{model}".
+    """
+
+    method: Literal["GET", "POST", "DELETE", "PUT", "PATCH"]
+    path: str
+    response: str | None = None
+    stream_event: str | None = None
+    body: Literal["json", "multipart"] | None = None
+    page: Literal["cursor", "list"] | None = None
+    binary: bool = False
+
+
+_resolved: dict[str, Any] = {}
+
+
+def resolve_type(name: str) -> Any:
+    """The model class (or union alias) `name` designates, imported on first use."""
+    found = _resolved.get(name)
+    if found is None:
+        module, _, attr = name.partition(":")
+        found = getattr(importlib.import_module(f"oxide_proto.types.{module}"), attr)
+        _resolved[name] = found
+    return found
