@@ -24,8 +24,10 @@ from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
 from ._headers import Headers
-from ._http2_frames import FrameSplitter, GoAway
-from ._http2_stream import NO_TRAILERS, H2Stream
+from ._http2_flow import send_within_window
+from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
+from ._http2_keepalive import Keepalive
+from ._http2_stream import NO_TRAILERS, H2Stream, request_headers
 from ._types import Request
 
 __all__ = [
@@ -39,12 +41,6 @@ DEFAULT_CONNECTION_WINDOW_SIZE = 16 * 1024 * 1024
 _DEFAULT_WINDOW: Final = 65535  # RFC 9113 §6.9.2
 _LAST_STREAM_ID: Final = 2**31 - 1
 
-# Connection-specific fields are forbidden in HTTP/2 (RFC 9113 §8.2.2); Host becomes
-# :authority (§8.3.1).
-_HOP_BY_HOP: Final = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}
-)
-_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _NO_ERROR: Final = h2.errors.ErrorCodes.NO_ERROR
 _REFUSED: Final = h2.errors.ErrorCodes.REFUSED_STREAM
@@ -109,13 +105,7 @@ class HTTP2Connection:
         self._goaway: GoAway | None = None
         self._broken: RemoteProtocolError | None = None
         self._eof = False
-        self._keepalive_interval = keepalive_interval
-        self._keepalive_timeout = keepalive_timeout
-        self._last_input = now
-        self._unstamped_input = False
-        self._ping_sent_at: float | None = None
-        self._ping_payload = b""
-        self._pings = 0
+        self._keepalive = Keepalive(keepalive_interval, keepalive_timeout, now)
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
             h2.events.ResponseReceived: self._on_response,
             h2.events.DataReceived: self._on_data,
@@ -139,26 +129,8 @@ class HTTP2Connection:
                 "connection can no longer carry new streams (closed, failed or GOAWAY)",
                 retry_safe=True,
             )
-        url, body, given = request.url, request.body, request.headers
-        headers = [
-            (b":method", request.method.encode("ascii")),
-            (b":authority", given.get("host", url.authority).encode("latin-1")),
-            (b":scheme", url.scheme.encode("ascii")),
-            (b":path", url.target.encode("ascii")),
-        ]
-        for name, value in given.multi_items():
-            # TE may only say "trailers" in HTTP/2 (RFC 9113 §8.2.2).
-            if name in _HOP_BY_HOP or (name == "te" and value.lower() != "trailers"):
-                continue
-            headers.append((name.encode("latin-1"), value.encode("latin-1")))
-        if "content-length" not in given:
-            if isinstance(body, bytes):
-                headers.append((b"content-length", str(len(body)).encode("ascii")))
-            elif body is None:
-                if request.method in _BODY_METHODS:
-                    headers.append((b"content-length", b"0"))
-            elif request.content_length is not None:
-                headers.append((b"content-length", str(request.content_length).encode("ascii")))
+        body = request.body
+        headers = request_headers(request)
         end_stream = body is None or body == b""
         conn = self._h2
         try:
@@ -187,18 +159,7 @@ class HTTP2Connection:
             raise LocalProtocolError("this request's body was given as bytes: it is sent already")
         if not self.expects_body(stream_id):
             return len(data)
-        conn = self._h2
-        size = min(len(data), conn.local_flow_control_window(stream_id))
-        frame = conn.max_outbound_frame_size
-        try:
-            if size == len(data) and size <= frame:
-                conn.send_data(stream_id, data)
-            else:
-                for start in range(0, size, frame):
-                    conn.send_data(stream_id, data[start : min(start + frame, size)])
-        except h2.exceptions.ProtocolError as exc:
-            raise LocalProtocolError(f"cannot send HTTP/2 request body: {exc}") from exc
-        return size
+        return send_within_window(self._h2, stream_id, data)
 
     def end_request(self, stream_id: int) -> None:
         """Sends END_STREAM after a streamed body (nothing if the stream is already done)."""
@@ -220,22 +181,10 @@ class HTTP2Connection:
     def _flush_body(self, stream_id: int, stream: H2Stream) -> None:
         body = stream.out_body
         assert body is not None
-        if stream.finished or self._broken:
-            self._sending.pop(stream_id, None)
-            stream.request_ended = True
+        if stream.reset or stream.error is not None or self._broken:
+            del self._sending[stream_id]  # nobody wants the rest
             return
-        conn = self._h2
-        offset = stream.out_offset
-        size = min(len(body) - offset, conn.local_flow_control_window(stream_id))
-        frame = conn.max_outbound_frame_size
-        stop = offset + size
-        try:
-            while offset < stop:
-                piece = body[offset : min(offset + frame, stop)]
-                offset += len(piece)
-                conn.send_data(stream_id, piece, end_stream=offset == len(body))
-        except h2.exceptions.ProtocolError as exc:
-            raise LocalProtocolError(f"cannot send HTTP/2 request body: {exc}") from exc
+        offset = send_within_window(self._h2, stream_id, body, stream.out_offset, end_stream=True)
         stream.out_offset = offset
         if offset == len(body):
             stream.request_ended = True
@@ -253,10 +202,7 @@ class HTTP2Connection:
         `now` marks input for the keepalive clock; without it the next
         `handle_timer()` counts as the moment of input. Write `data_to_send()` next.
         """
-        if now is None:
-            self._unstamped_input = True
-        else:
-            self._last_input = now
+        self._keepalive.on_input(now)
         if self._eof or self._broken:
             return
         if not data:
@@ -271,6 +217,16 @@ class HTTP2Connection:
             if isinstance(frame, GoAway):
                 self._on_goaway(frame)
                 continue
+            if isinstance(frame, FrameTooLarge):
+                conn.close_connection(error_code=h2.errors.ErrorCodes.FRAME_SIZE_ERROR)
+                limit = self._frames.max_frame_size
+                self._break(
+                    RemoteProtocolError(
+                        f"HTTP/2 protocol error from the server: a frame of {frame.length}"
+                        f" bytes, over the {limit}-byte limit (FRAME_SIZE_ERROR)"
+                    )
+                )
+                return
             try:
                 events = conn.receive_data(frame)
             except h2.exceptions.ProtocolError as exc:
@@ -352,8 +308,7 @@ class HTTP2Connection:
         stream.reset = True
 
     def _on_ping_ack(self, event: h2.events.PingAckReceived) -> None:
-        if event.ping_data == self._ping_payload:
-            self._ping_sent_at = None
+        self._keepalive.on_ping_ack(event.ping_data)
 
     def _on_connection_terminated(self, event: h2.events.ConnectionTerminated) -> None:
         # Only a malformed GOAWAY reaches h2; FrameSplitter takes out the rest.
@@ -502,31 +457,21 @@ class HTTP2Connection:
 
     def next_timer(self) -> float | None:
         """When `handle_timer()` is due (caller's clock), or None without keepalive."""
-        if self._keepalive_interval is None or self._broken is not None or self._eof:
+        if self._broken is not None or self._eof:
             return None
-        if self._ping_sent_at is not None:
-            return self._ping_sent_at + self._keepalive_timeout
-        return self._last_input + self._keepalive_interval
+        return self._keepalive.next_timer()
 
     def handle_timer(self, now: float) -> None:
         """Sends a keepalive PING or declares an unanswered one fatal; then write data_to_send()."""
-        interval = self._keepalive_interval
-        if interval is None or self._broken is not None or self._eof:
+        if self._broken is not None or self._eof:
             return
-        if self._unstamped_input:
-            self._unstamped_input = False
-            self._last_input = now
-        if self._ping_sent_at is not None:
-            if now >= self._ping_sent_at + self._keepalive_timeout:
-                self._break(
-                    RemoteProtocolError(
-                        f"keepalive PING unanswered for {self._keepalive_timeout} s: "
-                        "the connection is dead"
-                    )
+        action = self._keepalive.check(now)
+        if action is True:
+            self._break(
+                RemoteProtocolError(
+                    f"keepalive PING unanswered for {self._keepalive.timeout} s:"
+                    " the connection is dead"
                 )
-            return
-        if now >= self._last_input + interval:
-            self._pings += 1
-            self._ping_payload = self._pings.to_bytes(8, "big")
-            self._ping_sent_at = now
-            self._h2.ping(self._ping_payload)
+            )
+        elif action:
+            self._h2.ping(action)

@@ -20,6 +20,13 @@ _END_HEADERS = 0x4
 
 
 @attrs.frozen(slots=True)
+class FrameTooLarge:
+    """A frame header announcing more than SETTINGS_MAX_FRAME_SIZE (RFC 9113 §4.2)."""
+
+    length: int
+
+
+@attrs.frozen(slots=True)
 class GoAway:
     """A well-formed GOAWAY frame from the server."""
 
@@ -31,8 +38,8 @@ class GoAway:
 class FrameSplitter:
     """Buffers partial frames; `feed()` returns the complete ones (and parsed GOAWAYs).
 
-    A frame longer than `max_frame_size` is returned as its 9-byte header alone, so
-    that h2 rejects it (FRAME_SIZE_ERROR) without this buffering its payload first.
+    A frame longer than `max_frame_size` is reported as `FrameTooLarge` as soon as its
+    header arrives, instead of buffering a payload that can never be accepted.
     """
 
     __slots__ = ("_buf", "_in_header_block", "_need", "max_frame_size")
@@ -43,7 +50,7 @@ class FrameSplitter:
         self._in_header_block = False
         self.max_frame_size = max_frame_size
 
-    def feed(self, data: bytes) -> list[memoryview | GoAway]:
+    def feed(self, data: bytes) -> list[memoryview | GoAway | FrameTooLarge]:
         buf = self._buf
         if buf:
             # Appending and waiting keeps a frame that trickles in byte by byte linear.
@@ -55,12 +62,12 @@ class FrameSplitter:
         else:
             src = data
         view = memoryview(src)
-        out: list[memoryview | GoAway] = []
+        out: list[memoryview | GoAway | FrameTooLarge] = []
         pos, size = 0, len(src)
         while size - pos >= _HEADER_SIZE:
             length = int.from_bytes(src[pos : pos + 3], "big")
             if length > self.max_frame_size:
-                out.append(view[pos : pos + _HEADER_SIZE])
+                out.append(FrameTooLarge(length))
                 pos = size  # the connection fails on this frame; the rest is moot
                 break
             end = pos + _HEADER_SIZE + length

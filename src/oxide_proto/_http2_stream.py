@@ -15,11 +15,20 @@ from ._content import ContentDecoder
 from ._errors import RemoteProtocolError
 from ._events import BodyEnd, ResponseHead
 from ._headers import Headers
+from ._types import Request
 
 # Internal to the HTTP/2 connection; nothing here is public.
 __all__: list[str] = []
 
 NO_TRAILERS: Final = BodyEnd()
+
+# Connection-specific fields are forbidden in HTTP/2 (RFC 9113 §8.2.2); Host becomes
+# :authority (§8.3.1).
+_HOP_BY_HOP: Final = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}
+)
+# Methods whose requests carry a body, so an empty one is sent as `content-length: 0`.
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
 # Received DATA: (payload, flow-controlled length including padding).
 Chunk = tuple[bytes, int]
@@ -71,3 +80,28 @@ class H2Stream:
         """Records why the stream cannot complete, unless its response already has."""
         if self.error is None and not self.remote_ended:
             self.error = error
+
+
+def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """The HEADERS field list for `request`: pseudo-fields first, then its own fields."""
+    url, body, given = request.url, request.body, request.headers
+    headers = [
+        (b":method", request.method.encode("ascii")),
+        (b":authority", given.get("host", url.authority).encode("latin-1")),
+        (b":scheme", url.scheme.encode("ascii")),
+        (b":path", url.target.encode("ascii")),
+    ]
+    for name, value in given.multi_items():
+        # TE may only say "trailers" in HTTP/2 (RFC 9113 §8.2.2).
+        if name in _HOP_BY_HOP or (name == "te" and value.lower() != "trailers"):
+            continue
+        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    if "content-length" not in given:
+        if isinstance(body, bytes):
+            headers.append((b"content-length", str(len(body)).encode("ascii")))
+        elif body is None:
+            if request.method in _BODY_METHODS:
+                headers.append((b"content-length", b"0"))
+        elif request.content_length is not None:
+            headers.append((b"content-length", str(request.content_length).encode("ascii")))
+    return headers

@@ -19,6 +19,8 @@ FUZZ = pathlib.Path(__file__).resolve().parents[2] / "fuzz"
 TARGETS = [
     ("fuzz.fuzz_websocket:check", "websocket"),
     ("fuzz.fuzz_sse:check", "sse"),
+    ("fuzz.fuzz_http1:check", "http1"),
+    ("fuzz.fuzz_http2:check", "http2"),
 ]
 
 CASES = [
