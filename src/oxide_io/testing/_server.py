@@ -214,42 +214,75 @@ class MockServer:
     def _run(
         self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]
     ) -> None:
+        # A selector loop on every platform: accepting happens in a reader
+        # callback (see `_accept`), which the Windows proactor loop lacks.
+        loop = asyncio.SelectorEventLoop()
         try:
-            asyncio.run(self._main(sock, ready))
+            loop.run_until_complete(self._main(sock, ready))
         except BaseException as exc:
             if not ready.is_set():
                 failure.append(exc)
-                sock.close()
             else:
                 logger.exception("the mock server stopped on an error")
         finally:
+            sock.close()
             ready.set()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
 
     async def _main(self, sock: socket.socket, ready: threading.Event) -> None:
-        self._loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._on_connection, sock=sock, ssl=self.tls)
+        sock.setblocking(False)
+        accepted: set[socket.socket] = set()
+        loop.add_reader(sock.fileno(), self._accept, sock, accepted)
         ready.set()
         try:
             await self._stopping.wait()
         finally:
-            server.close()
+            loop.remove_reader(sock.fileno())
+            sock.close()
             tasks = list(self._connections)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            # Connections still in their TLS handshake are not ours yet; do not
-            # wait for them forever.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(server.wait_closed(), 1.0)
+            # A connection whose task was cancelled before it ran still has
+            # its socket here.
+            for conn in accepted:
+                conn.close()
 
-    async def _on_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
+    def _accept(self, sock: socket.socket, accepted: set[socket.socket]) -> None:
+        # Accepting in a plain callback rather than awaiting loop.sock_accept:
+        # a socket accepted just as the acceptor is cancelled would be lost,
+        # never closed. Here each one is handed to its task at once.
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. out of file descriptors: try again later
+                logger.warning("the mock server could not accept a connection: %s", exc)
+                return
+            conn.setblocking(False)
+            accepted.add(conn)
+            task = asyncio.ensure_future(self._on_connection(conn, accepted))
+            self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
+
+    async def _on_connection(self, conn: socket.socket, accepted: set[socket.socket]) -> None:
+        accepted.discard(conn)  # from here on, the `finally` below closes it
+        loop = asyncio.get_running_loop()
+        writer: asyncio.StreamWriter | None = None
         try:
+            reader = asyncio.StreamReader()
+            protocol = asyncio.StreamReaderProtocol(reader)
+            transport, _ = await loop.connect_accepted_socket(
+                lambda: protocol,
+                conn,
+                ssl=self.tls,
+                ssl_handshake_timeout=10.0 if self.tls is not None else None,
+            )
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             initial = await _sniff(reader)
             if self.http2 and initial == _PREFACE:
                 await serve_http2(reader, writer, initial, self._respond)
@@ -260,10 +293,12 @@ class MockServer:
         except Exception:
             logger.exception("a mock server connection failed")
         finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            if writer is None:
+                conn.close()
+            else:
+                writer.close()
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
 
     def _respond(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         with self._lock:
