@@ -5,8 +5,9 @@ every token a model produces. It follows the "event stream interpretation" of th
 WHATWG HTML standard (section 9.2.6) to the letter and is built for speed:
 
 - Line ends (CR, LF, CRLF) are normalised to LF with `bytes.replace` as each chunk
-  arrives; a CR that ends a chunk is held back until the next chunk says whether
-  an LF follows it.
+  arrives. A CR that ends a chunk ends its line at once (no waiting for the next
+  read on a live stream); if the next chunk starts with LF, that LF is the rest of
+  a CRLF and is dropped.
 - The buffer is searched with C-level `find`/`rfind`; everything up to the last
   blank line is decoded in one `decode` call and cut with `str.split`, and the
   common shapes (`data: ...` alone, `event: ...` then `data: ...`) skip the
@@ -115,11 +116,11 @@ class SSEDecoder:
         self._buf = bytearray()
         self._pos = 0
         self._scanned = 0
-        self._cr = False  # a CR ended the last chunk: an LF may follow in the next one
+        self._cr = False  # a CR ended the last chunk: an LF starting the next one is its pair
         self._head = b""  # the first bytes, while they might still be a BOM
         self._started = False
         self._eof = False
-        self._plain = False  # started, no CR held, not at EOF: `receive_data` may skip ahead
+        self._plain = False  # started, no CR pending, not at EOF: `receive_data` may skip ahead
         self._events: deque[tuple[str | None, str, str | None, int | None]] = deque()
         self._error: LimitExceededError | None = None
         # The standard's buffers for the event being assembled.
@@ -179,11 +180,10 @@ class SSEDecoder:
                 data = data[3:]
         if self._cr:
             self._cr = False
-            data = b"\r" + data
+            if data[:1] == b"\n":
+                data = data[1:]
         if b"\r" in data:
-            if data[-1] == 13:
-                self._cr = True
-                data = data[:-1]
+            self._cr = data[-1] == 13
             # CR, LF and CRLF all end a line; from here on only LF does.
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         self._plain = not self._cr
@@ -197,9 +197,7 @@ class SSEDecoder:
             self._started = True
             self._buf += self._head
             self._head = b""
-        if self._cr:
-            self._cr = False
-            self._buf += b"\n"
+        self._cr = False
         self._eof = True
         self._plain = False
 
@@ -213,7 +211,11 @@ class SSEDecoder:
         if not events:
             if self._error is not None:
                 raise self._error
-            self._parse()
+            # `_buf[_pos:_scanned]` holds no LF: only newer bytes can end a line.
+            if self._buf.find(b"\n", self._scanned) >= 0 or self._eof:
+                self._parse()
+            else:
+                self._wait()
             if not events:
                 if self._error is not None:
                     raise self._error
@@ -234,7 +236,10 @@ class SSEDecoder:
         if not events:
             if self._error is not None:
                 raise self._error
-            self._parse()
+            if self._buf.find(b"\n", self._scanned) >= 0 or self._eof:
+                self._parse()
+            else:
+                self._wait()
             if not events:
                 if self._error is not None:
                     raise self._error
@@ -243,29 +248,62 @@ class SSEDecoder:
 
     # -- parsing -------------------------------------------------------------------
 
+    def _wait(self) -> None:
+        """No new line end: check the unfinished line against the limit."""
+        end = len(self._buf)
+        if end - self._pos > self._max_line:
+            self._fail_line()
+        else:
+            self._scanned = end
+
+    def _fail_line(self) -> None:
+        limit = self._max_line
+        self._fail(f"SSE line longer than {limit} bytes", limit)
+
     def _parse(self) -> None:
         buf = self._buf
         pos = self._pos
         end = len(buf)
         max_line = self._max_line
-        # `_buf[_pos:_scanned]` holds no LF: only newer bytes can complete a line.
         start = self._scanned
-        if buf.find(b"\n", start) < 0:
-            if end - pos > max_line:
-                self._fail(f"SSE line longer than {max_line} bytes", max_line)
-            elif self._eof:
-                self._drop_unfinished()
-            else:
-                self._scanned = end
-            return
         last_blank = buf.rfind(b"\n\n", start)
         if last_blank >= 0:
-            if last_blank - pos > max_line and not self._lines_fit(pos, last_blank):
-                return
-            self._take(buf[pos:last_blank].decode("utf-8", "replace"), True)
+            # The usual read of a live stream is exactly one event of one `data:`
+            # line, perhaps after one `event:` line: take it without `_take`.
+            first_lf = buf.find(b"\n", pos, last_blank)
+            if first_lf < 0:
+                first_lf = last_blank
+                name_end = -1
+                data_at = pos
+            elif buf.startswith(b"event: ", pos) and buf.find(b"\n", first_lf + 1, last_blank) < 0:
+                name_end = first_lf
+                data_at = first_lf + 1
+            else:
+                data_at = -1
+            if (
+                data_at >= 0
+                and not self._data
+                and buf.startswith(b"data: ", data_at)
+                and last_blank - pos <= max_line
+            ):
+                value = buf[data_at + 6 : last_blank].decode("utf-8", "replace")
+                if len(value) > self._max_event:
+                    self._fail_event()
+                    return
+                if name_end < 0:
+                    name = self._event
+                else:
+                    name = buf[pos + 7 : name_end].decode("utf-8", "replace")
+                self._last_id = last_id = self._id
+                self._events.append((name or None, value, last_id, self._retry))
+                self._event = ""
+            else:
+                if last_blank - pos > max_line and not self._lines_fit(pos, last_blank):
+                    return
+                self._take(buf[pos:last_blank].decode("utf-8", "replace"), True)
+                if self._error is not None:
+                    return
             pos = self._pos = start = last_blank + 2
-            if self._error is not None:
-                return
         # What is left holds no blank line: parse its complete lines now so an
         # unfinished event costs no buffer space, and keep only the unfinished line.
         last_lf = buf.rfind(b"\n", start)
@@ -277,7 +315,7 @@ class SSEDecoder:
             if self._error is not None:
                 return
         if end - pos > max_line:
-            self._fail(f"SSE line longer than {max_line} bytes", max_line)
+            self._fail_line()
         elif self._eof:
             self._drop_unfinished()
         else:
@@ -308,7 +346,7 @@ class SSEDecoder:
                     self._take(buf[start : line_start - 1].decode("utf-8", "replace"), False)
                 self._pos = line_start
                 if self._error is None:
-                    self._fail(f"SSE line longer than {max_line} bytes", max_line)
+                    self._fail_line()
                 return False
             line_start = line_end + 1
         return True

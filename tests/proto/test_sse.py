@@ -383,3 +383,14 @@ def test_event_is_frozen_and_parses_json() -> None:
     assert event.json() == {"a": [1, 2]}
     with pytest.raises(AttributeError):
         event.data = "y"  # type: ignore[misc]
+
+
+def test_cr_at_the_end_of_a_read_ends_the_line_at_once() -> None:
+    # A live stream with CR line ends must not wait for the next read to dispatch.
+    decoder = SSEDecoder()
+    decoder.receive_data(b"data: a\r\r")
+    assert decoder.next_event() == E(None, "a")
+    decoder.receive_data(b"\ndata: b\r")  # that LF completes the CRLF begun above
+    assert decoder.next_event() is NEED_DATA
+    decoder.receive_data(b"\n\r\n")
+    assert decoder.next_event() == E(None, "b")
