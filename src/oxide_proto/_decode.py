@@ -24,8 +24,6 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, Union, overload
 
-import attrs
-
 from ._errors import APIResponseValidationError
 from ._model import BaseModel, UnknownModel, model_fields
 from ._types import ResponseInfo
@@ -61,6 +59,8 @@ class _Invalid(Exception):
 
 
 _DECODERS: dict[Any, Decoder] = {}
+# id(type) -> (type, decoder); holding the type keeps its id from being reused.
+_BY_ID: dict[int, tuple[Any, Decoder]] = {}
 _NONE = type(None)
 
 
@@ -131,20 +131,23 @@ def _dict_of(item: Decoder) -> Decoder:
 
 
 def _is_model(tp: object) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel) and attrs.has(tp)
+    return isinstance(tp, type) and issubclass(tp, BaseModel) and tp is not BaseModel
 
 
-def _hints(cls: type) -> dict[str, Any]:
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type[BaseModel]) -> dict[str, Any]:
     """The evaluated field annotations of a model (its module's names only)."""
-    hints: dict[str, Any] = {}
-    for klass in reversed(cls.__mro__):
-        if not attrs.has(klass):
-            continue
-        namespace = vars(sys.modules[klass.__module__])
-        for name, annotation in inspect.get_annotations(klass).items():
-            if isinstance(annotation, str):
-                annotation = eval(annotation, namespace)
-            hints[name] = annotation
+    hints = _HINTS.get(cls)
+    if hints is None:
+        namespace = vars(sys.modules[cls.__module__])
+        annotations = inspect.get_annotations(cls)
+        hints = {}
+        for name in model_fields(cls):
+            annotation = annotations[name]
+            hints[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
+        _HINTS[cls] = hints
     return hints
 
 
@@ -177,9 +180,9 @@ def _model_decoder(cls: type[BaseModel]) -> Decoder:
         "cls": cls,
     }
     body: list[str] = []
-    for field in model_fields(cls):
-        key = _json_key(cls, field.name)
-        tp = _strip_none(hints[field.name])
+    for name in model_fields(cls):
+        key = _json_key(cls, name)
+        tp = _strip_none(hints[name])
         body.append(f"        k = {key!r}")
         body.append(f"        v = d.get({key!r})")
         check = _inline_check(tp)
@@ -189,10 +192,10 @@ def _model_decoder(cls: type[BaseModel]) -> Decoder:
                 body.append(f"            raise _Invalid(v, {_expected(tp)!r})")
         else:
             fn = f"f_{len(namespace)}"
-            namespace[fn] = _lazy(tp)
+            _bind_lazy(tp, namespace, fn)
             body.append("        if v is not None:")
             body.append(f"            v = {fn}(v)")
-        body.append(f"        o.{field.name} = v")
+        body.append(f"        o.{name} = v")
     source = "\n".join(
         [
             "def decode(d):",
@@ -250,19 +253,23 @@ def _expected(tp: object) -> str:
     return _KIND_NAMES.get(tp, "a value") if isinstance(tp, type) else "a value"
 
 
-def _lazy(tp: object) -> Decoder:
-    """A decoder for `tp` built on first call, so recursive types terminate."""
+def _bind_lazy(tp: object, namespace: dict[str, Any], name: str) -> None:
+    """Puts a decoder for `tp` at `namespace[name]`, built on first call.
+
+    Building on first call lets recursive types terminate; rebinding the name
+    to the real decoder then removes the indirection from the hot path.
+    """
     cached = _DECODERS.get(tp)
     if cached is not None:
-        return cached
-    real: list[Decoder] = []
+        namespace[name] = cached
+        return
 
-    def call(value: Any) -> Any:
-        if not real:
-            real.append(_decoder(tp))
-        return real[0](value)
+    def first_call(value: Any) -> Any:
+        real = _decoder(tp)
+        namespace[name] = real
+        return real(value)
 
-    return call
+    namespace[name] = first_call
 
 
 def _decoder(tp: Any) -> Decoder:
@@ -330,10 +337,10 @@ def _discriminator(models: list[type[BaseModel]]) -> tuple[str, dict[object, typ
     for position, cls in enumerate(models):
         hints = _hints(cls)
         keys: dict[str, tuple[object, ...]] = {}
-        for field in model_fields(cls):
-            tags = _literal_tags(hints[field.name])
+        for name in model_fields(cls):
+            tags = _literal_tags(hints[name])
             if tags is not None:
-                keys[_json_key(cls, field.name)] = tags
+                keys[_json_key(cls, name)] = tags
         if position == 0:
             candidates = {key: {} for key in keys}
         for key in list(candidates):
@@ -365,11 +372,8 @@ def _union_decoder(tp: object) -> Decoder:
     dict_plain = [m for m in by_kind.get(dict, []) if not _is_model(m)]
     found = _discriminator(models) if len(models) > 1 else None
     tag_key, tag_map = found if found else ("", {})
-    required = {
-        m: {_json_key(m, f.name) for f in model_fields(m) if f.default is attrs.NOTHING}
-        for m in models
-    }
-    known = {m: {_json_key(m, f.name) for f in model_fields(m)} for m in models}
+    required = {m: {_json_key(m, name) for name in m._required} for m in models}
+    known = {m: {_json_key(m, name) for name in model_fields(m)} for m in models}
     lists = [_decoder(m) for m in by_kind.get(list, [])]
     floats = float in by_kind
     ints = int in by_kind
@@ -379,6 +383,8 @@ def _union_decoder(tp: object) -> Decoder:
             | ({"null"} if not by_kind else set())
         )
     )
+
+    by_tag: dict[object, Decoder] = {}
 
     def first_success(candidates: list[Decoder], value: Any) -> Any:
         error: _Invalid | None = None
@@ -406,9 +412,18 @@ def _union_decoder(tp: object) -> Decoder:
         kind = value.__class__
         if kind is dict:
             if tag_map:
-                cls = tag_map.get(value.get(tag_key))
+                tag = value.get(tag_key)
+                if tag.__class__ is not str and tag is not None:
+                    exc = _Invalid(tag, "a string")
+                    exc.path.append("." + tag_key)
+                    raise exc
+                tagged = by_tag.get(tag)
+                if tagged is not None:
+                    return tagged(value)
+                cls = tag_map.get(tag)
                 if cls is not None:
-                    return _decoder(cls)(value)
+                    by_tag[tag] = tagged = _decoder(cls)
+                    return tagged(value)
                 untagged = [m for m in models if m not in tag_map.values()]
                 if untagged:
                     return first_success(ranked(value, untagged), value)
@@ -449,7 +464,14 @@ def decode(tp: Any, data: object, *, response: ResponseInfo | None = None) -> An
     Raises `APIResponseValidationError` (with `response`, `body=data` and `path`
     naming the offending field) when a value has the wrong JSON kind.
     """
-    decoder = _DECODERS.get(tp) or _decoder(tp)
+    # Keyed by identity: hashing a typing.Union hashes all its members, which
+    # for the 50-odd stream event types costs more than decoding the event.
+    entry = _BY_ID.get(id(tp))
+    if entry is not None and entry[0] is tp:
+        decoder = entry[1]
+    else:
+        decoder = _decoder(tp)
+        _BY_ID[id(tp)] = (tp, decoder)
     try:
         return decoder(data)
     except _Invalid as exc:

@@ -31,7 +31,6 @@ RENAMES: dict[str, str] = {
     # responses
     "OutputItem": "ResponseOutputItem",
     "OutputMessage": "ResponseOutputMessage",
-    "OutputTextContent": "ResponseOutputText",
     "RefusalContent": "ResponseOutputRefusal",
     "FunctionToolCall": "ResponseFunctionToolCall",
     "FileSearchToolCall": "ResponseFileSearchToolCall",

@@ -219,11 +219,12 @@ class Builder:
             return ("any",)
         variants = schema.get("anyOf") or schema.get("oneOf")
         if variants:
+            real = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")]
             members = []
             for index, variant in enumerate(variants):
-                members.append(
-                    self.type_of(variant, self._variant_context(variant, context, index))
-                )
+                # `anyOf: [X, null]` is just a nullable X: X keeps the plain name.
+                name = context if len(real) == 1 else self._variant_context(variant, context, index)
+                members.append(self.type_of(variant, name))
             return union(members)
         kind = schema.get("type")
         if isinstance(kind, list):
