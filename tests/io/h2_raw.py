@@ -51,7 +51,9 @@ class H2Client:
         )
         self.conn.initiate_connection()
         if initial_window is not None:
-            self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: initial_window})
+            self.conn.update_settings(
+                {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: initial_window}
+            )
         self.responses: dict[int, H2Response] = {}
         self.terminated = False
         self._flush()

@@ -432,7 +432,12 @@ def test_truncate(server: MockServer) -> None:
     chat = events(h1(server, "POST", "/v1/chat/completions", STREAM_CHAT).body)
     assert chat[-1][1] != "[DONE]" and json.loads(chat[-1][1])["choices"][0]["finish_reason"]
     server.enqueue(Truncate())
-    kinds = [name for name, _ in events(h1(server, "POST", "/v1/responses", {**RESPONSES, "stream": True}).body)]
+    kinds = [
+        name
+        for name, _ in events(
+            h1(server, "POST", "/v1/responses", {**RESPONSES, "stream": True}).body
+        )
+    ]
     assert kinds[-1] == "response.output_item.done" and "response.completed" not in kinds
     server.enqueue(Truncate(after_events=2))
     assert len(events(h1(server, "POST", "/v1/chat/completions", STREAM_CHAT).body)) == 2
@@ -625,9 +630,9 @@ def test_tls_alpn_h2(ca: trustme.CA, server_tls: ssl.SSLContext) -> None:
 def test_http2_disabled(ca: trustme.CA, server_tls: ssl.SSLContext) -> None:
     with MockServer(tls=server_tls, http2=False) as server:
         tls = client_tls(ca, ["h2", "http/1.1"])
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
-            with tls.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
-                assert sock.selected_alpn_protocol() == "http/1.1"
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        with tls.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+            assert sock.selected_alpn_protocol() == "http/1.1"
 
 
 # -- life cycle ----------------------------------------------------------------
