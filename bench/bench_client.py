@@ -1,0 +1,814 @@
+"""Client overhead: oxide's clients against the official SDK's, side by side in one run.
+
+Every client talks to the same OpenAI-like server (`python -m oxide_io.testing`),
+started as a separate process so that `time.process_time()` in this process counts
+the client's CPU only: the server's work is the same for every client and stays out
+of the CPU column (it is in the wall column).
+
+Sections:
+
+1. Per-request overhead: non-streaming `chat.completions.create` over HTTP/1.1
+   keep-alive and over HTTP/2, for oxide's `Client`, `AsyncClient` on asyncio and
+   on trio, and the SDK's `OpenAI` and `AsyncOpenAI` (asyncio). Median wall time and
+   median client CPU per request, and the ratio oxide / SDK (below 1: oxide is
+   cheaper). The sync clients are compared with `OpenAI`, the async ones with
+   `AsyncOpenAI`.
+2. Per streamed chunk: one long streamed chat completion per call (the mock model
+   repeats the prompt, so a long prompt gives a long reply), time and CPU per
+   received `ChatCompletionChunk`.
+3. `import oxide_io` against `import openai` (fresh interpreter each time), and
+   client construction: the first in a fresh process, then the median of the next.
+
+HTTP/2 runs in clear text with prior knowledge (h2c): oxide with `h2c=True`, the SDK
+with `http_client=openai.DefaultHttpxClient(http1=False, http2=True)` (its default
+client speaks HTTP/1.1 only). With `--tls` both run over TLS instead (certificates
+from trustme), HTTP/2 picked by ALPN.
+
+Before numbers count, every reply is checked (the text the server said, the chunk
+count of each stream) and each table asserts that every client got the same number
+of good responses and chunks: a client that failed or skipped work cannot win.
+
+Run: `python bench/bench_client.py` (a few minutes), `--quick` for a smoke run,
+`--profile sync|asyncio|trio` to profile oxide's request path instead. Needs the
+`bench` extra (`pip install -e '.[bench]'`) for the official SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+import oxide_io
+
+MODEL = "gpt-4o-mini"
+API_KEY = "sk-bench"
+PROMPT = "Hello there"
+EXPECTED = f'You said: "{PROMPT}". This reply comes from the oxide mock server.'
+
+# Goals the numbers are read against.
+GOAL_OVERHEAD_RATIO = 1 / 3
+GOAL_IMPORT_S = 0.100
+GOAL_CONSTRUCT_S = 0.001
+
+
+def _openai() -> Any:
+    """The official SDK, imported only when the benchmark runs."""
+    try:
+        import openai
+    except ImportError:
+        sys.exit(
+            "bench_client.py compares oxide with the official SDK, which is not installed:\n"
+            "    pip install -e '.[bench]'"
+        )
+    return openai
+
+
+# -- the server ------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    base_url: str
+    ca_file: str | None  # the CA to trust when the server speaks TLS
+
+
+# `python -m oxide_io.testing`, with its listening socket made by `socket.socket(...,
+# IPPROTO_TCP)` instead of `socket.create_server`, whose sockets report proto 0: asyncio
+# sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, and without it a response
+# written as head then body waits for the client's delayed ACK (about 40 ms on Linux)
+# on every request, which would swamp the clients' own time.
+_NODELAY_SERVER = """
+import socket, sys
+
+def create_server(address, *, family=socket.AF_INET, backlog=None, reuse_port=False, **kw):
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(backlog or 128)
+    return sock
+
+socket.create_server = create_server
+from oxide_io.testing.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@contextlib.contextmanager
+def serve(tls: bool, nodelay: bool = True) -> Iterator[Server]:
+    """The mock server in a child process, on a free port; stopped on exit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        launch = ["-c", _NODELAY_SERVER] if nodelay else ["-m", "oxide_io.testing"]
+        command = [sys.executable, *launch, "--host", "127.0.0.1", "--port", "0"]
+        ca_file = None
+        if tls:
+            import trustme
+
+            ca = trustme.CA()
+            cert = ca.issue_cert("127.0.0.1", "localhost")
+            ca_file = os.path.join(tmp, "ca.pem")
+            chain, key = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key")
+            ca.cert_pem.write_to_path(ca_file)
+            cert.private_key_pem.write_to_path(key)
+            for i, blob in enumerate(cert.cert_chain_pems):
+                blob.write_to_path(chain, append=i > 0)
+            command += ["--certfile", chain, "--keyfile", key]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline().strip()
+            if not line.startswith("http"):
+                raise RuntimeError(f"the mock server did not start (it printed {line!r})")
+            yield Server(line, ca_file)
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# -- the clients -----------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One client under test: how to build it, on which runtime, and what it is compared to."""
+
+    label: str
+    family: str  # "oxide" or "openai"
+    runtime: str  # "sync", "asyncio" or "trio"
+    make: Callable[[], Any]
+    baseline: str  # label of the SDK client it is compared with
+
+    @property
+    def is_async(self) -> bool:
+        return self.runtime != "sync"
+
+
+def targets(server: Server, http2: bool) -> list[Target]:
+    openai = _openai()
+    url = server.base_url
+    tls = server.ca_file is not None
+    verify: Any = server.ca_file if tls else True
+
+    def oxide_kwargs() -> dict[str, Any]:
+        if tls:
+            return {"base_url": url, "api_key": API_KEY, "http2": http2, "verify": verify}
+        return {"base_url": url, "api_key": API_KEY, "h2c": http2}
+
+    def sdk_http(async_: bool) -> Any:
+        if not http2 and not tls:
+            return None  # the SDK's own default client
+        kind = openai.DefaultAsyncHttpxClient if async_ else openai.DefaultHttpxClient
+        kwargs: dict[str, Any] = {"http2": http2}
+        if tls:
+            import ssl
+
+            kwargs["verify"] = ssl.create_default_context(cafile=server.ca_file)
+        else:
+            kwargs["http1"] = False  # HTTP/2 with prior knowledge on plain http
+        return kind(**kwargs)
+
+    sync_base, async_base = "openai OpenAI", "openai AsyncOpenAI (asyncio)"
+    return [
+        Target(
+            "oxide Client", "oxide", "sync", lambda: oxide_io.Client(**oxide_kwargs()), sync_base
+        ),
+        Target(
+            "oxide AsyncClient (asyncio)",
+            "oxide",
+            "asyncio",
+            lambda: oxide_io.AsyncClient(**oxide_kwargs()),
+            async_base,
+        ),
+        Target(
+            "oxide AsyncClient (trio)",
+            "oxide",
+            "trio",
+            lambda: oxide_io.AsyncClient(**oxide_kwargs()),
+            async_base,
+        ),
+        Target(
+            sync_base,
+            "openai",
+            "sync",
+            lambda: openai.OpenAI(base_url=url, api_key=API_KEY, http_client=sdk_http(False)),
+            sync_base,
+        ),
+        Target(
+            async_base,
+            "openai",
+            "asyncio",
+            lambda: openai.AsyncOpenAI(base_url=url, api_key=API_KEY, http_client=sdk_http(True)),
+            async_base,
+        ),
+    ]
+
+
+def _close(target: Target, client: Any) -> Any:
+    if target.family == "oxide":
+        return client.aclose() if target.is_async else client.close()
+    return client.close()
+
+
+# -- the work: one call, checked -------------------------------------------------------
+
+
+class BadReply(AssertionError):
+    pass
+
+
+def _messages(prompt: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}]
+
+
+def _check_reply(result: Any) -> None:
+    text = result.choices[0].message.content
+    if text != EXPECTED:
+        raise BadReply(f"unexpected reply {text!r}")
+
+
+def _check_stream(texts: list[str], chunks: int, expected: str, expected_chunks: int) -> None:
+    if "".join(texts) != expected:
+        raise BadReply("streamed text differs from what the server said")
+    if expected_chunks and chunks != expected_chunks:
+        raise BadReply(f"{chunks} chunks, expected {expected_chunks}")
+
+
+@dataclass
+class Work:
+    """One kind of call: a sync and an async version, each returning the units it counted."""
+
+    name: str
+    unit: str
+    call: Callable[[Any], int]
+    acall: Callable[[Any], Awaitable[int]]
+
+
+def request_work() -> Work:
+    messages = _messages(PROMPT)
+
+    def call(client: Any) -> int:
+        _check_reply(client.chat.completions.create(model=MODEL, messages=messages))
+        return 1
+
+    async def acall(client: Any) -> int:
+        _check_reply(await client.chat.completions.create(model=MODEL, messages=messages))
+        return 1
+
+    return Work("request", "request", call, acall)
+
+
+def stream_work(words: int) -> Work:
+    prompt = " ".join(f"word{i % 97}" for i in range(words))
+    expected = f'You said: "{prompt}". This reply comes from the oxide mock server.'
+    messages = _messages(prompt)
+    # role chunk + one chunk per piece (a word with its leading space, or punctuation)
+    # + the finish chunk; learned from the first stream, then held to.
+    seen: list[int] = []
+
+    def tally(texts: list[str], chunks: int) -> int:
+        _check_stream(texts, chunks, expected, seen[0] if seen else 0)
+        if not seen:
+            seen.append(chunks)
+        return chunks
+
+    def call(client: Any) -> int:
+        texts: list[str] = []
+        chunks = 0
+        stream = client.chat.completions.create(model=MODEL, messages=messages, stream=True)
+        for chunk in stream:
+            chunks += 1
+            if chunk.choices and chunk.choices[0].delta.content:
+                texts.append(chunk.choices[0].delta.content)
+        return tally(texts, chunks)
+
+    async def acall(client: Any) -> int:
+        texts: list[str] = []
+        chunks = 0
+        stream = await client.chat.completions.create(model=MODEL, messages=messages, stream=True)
+        async for chunk in stream:
+            chunks += 1
+            if chunk.choices and chunk.choices[0].delta.content:
+                texts.append(chunk.choices[0].delta.content)
+        return tally(texts, chunks)
+
+    return Work("stream", "chunk", call, acall)
+
+
+# -- measuring -------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    target: Target
+    wall: list[float] = field(default_factory=list)  # seconds per unit, one per round
+    cpu: list[float] = field(default_factory=list)
+    calls_ok: int = 0
+    units: int = 0
+
+
+def _sync_rounds(
+    target: Target, work: Work, warmup: int, rounds: int, per_round: int, result: Result
+) -> None:
+    client = target.make()
+    try:
+        for _ in range(warmup):
+            work.call(client)
+        for _ in range(rounds):
+            units = 0
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(per_round):
+                units += work.call(client)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            result.wall.append(wall / units)
+            result.cpu.append(cpu / units)
+            result.calls_ok += per_round
+            result.units += units
+    finally:
+        _close(target, client)
+
+
+async def _async_rounds(
+    target: Target, work: Work, warmup: int, rounds: int, per_round: int, result: Result
+) -> None:
+    client = target.make()
+    try:
+        for _ in range(warmup):
+            await work.acall(client)
+        for _ in range(rounds):
+            units = 0
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(per_round):
+                units += await work.acall(client)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            result.wall.append(wall / units)
+            result.cpu.append(cpu / units)
+            result.calls_ok += per_round
+            result.units += units
+    finally:
+        await _close(target, client)
+
+
+def run_rounds(
+    target: Target, work: Work, warmup: int, rounds: int, per_round: int, result: Result
+) -> None:
+    """Warm up a fresh client (connection opened, caches filled), then time `rounds` batches."""
+    if target.runtime == "sync":
+        _sync_rounds(target, work, warmup, rounds, per_round, result)
+    elif target.runtime == "asyncio":
+        asyncio.run(_async_rounds(target, work, warmup, rounds, per_round, result))
+    else:
+        trio.run(_async_rounds, target, work, warmup, rounds, per_round, result)
+
+
+def measure(
+    all_targets: Sequence[Target],
+    work: Work,
+    *,
+    warmup: int,
+    rounds: int,
+    per_round: int,
+    passes: int,
+) -> list[Result]:
+    """Each target in turn, in `passes` passes (alternating order) so drift hits all alike."""
+    results = {t.label: Result(t) for t in all_targets}
+    per_pass = max(1, rounds // passes)
+    for p in range(passes):
+        order = list(all_targets) if p % 2 == 0 else list(reversed(all_targets))
+        for target in order:
+            run_rounds(target, work, warmup, per_pass, per_round, results[target.label])
+    out = [results[t.label] for t in all_targets]
+    calls = {r.calls_ok for r in out}
+    units = {r.units for r in out}
+    assert len(calls) == 1 and len(units) == 1, (
+        "clients differ in successful responses or units: "
+        + ", ".join(f"{r.target.label}: {r.calls_ok} calls, {r.units} {work.unit}s" for r in out)
+    )
+    assert out[0].units > 0, "nothing was measured"
+    return out
+
+
+# -- tables ----------------------------------------------------------------------------
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.1f}"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.2f}"
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print(
+        "  "
+        + "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    )
+    print("  " + "  ".join("-" * w for w in widths))
+    for row in rows:
+        print(
+            "  "
+            + "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
+def overhead_table(title: str, results: Sequence[Result], unit: str, goal: bool) -> None:
+    by_label = {r.target.label: r for r in results}
+    rows = []
+    for r in results:
+        wall, cpu = statistics.median(r.wall), statistics.median(r.cpu)
+        base = by_label[r.target.baseline]
+        row = [r.target.label, _us(wall), _us(cpu)]
+        if r.target.family == "oxide":
+            wall_ratio = wall / statistics.median(base.wall)
+            cpu_ratio = cpu / statistics.median(base.cpu)
+            verdict = ""
+            if goal:
+                verdict = "ok" if cpu_ratio <= GOAL_OVERHEAD_RATIO else "over"
+            row += [f"{wall_ratio:.2f}", f"{cpu_ratio:.2f}", verdict]
+        else:
+            row += ["1.00", "1.00", ""]
+        rows.append(row)
+    header = [
+        f"client ({results[0].units} {unit}s each)",
+        f"wall µs/{unit}",
+        f"CPU µs/{unit}",
+        "wall ratio",
+        "CPU ratio",
+        f"goal ≤{GOAL_OVERHEAD_RATIO:.2f}" if goal else "",
+    ]
+    _table(title, header, rows)
+
+
+# -- import and construction (fresh interpreters) ---------------------------------------
+
+_IMPORT_SNIPPET = """
+import time
+t, c = time.perf_counter(), time.process_time()
+import {module}
+print(time.perf_counter() - t, time.process_time() - c)
+"""
+
+_CONSTRUCT_SNIPPET = """
+import json, time
+import {module}
+def make():
+    return {expr}
+keep = []
+t, c = time.perf_counter(), time.process_time()
+keep.append(make())
+first, first_cpu = time.perf_counter() - t, time.process_time() - c
+later, later_cpu = [], []
+for _ in range({repeat}):
+    t, c = time.perf_counter(), time.process_time()
+    keep.append(make())
+    later.append(time.perf_counter() - t)
+    later_cpu.append(time.process_time() - c)
+print(json.dumps({{"first": [first, first_cpu], "later": [later, later_cpu]}}))
+"""
+
+_CONSTRUCTORS = {
+    "oxide Client": (
+        "oxide_io",
+        "oxide_io.Client(api_key='sk-bench', base_url='http://127.0.0.1:1/v1')",
+    ),
+    "openai OpenAI": (
+        "openai",
+        "openai.OpenAI(api_key='sk-bench', base_url='http://127.0.0.1:1/v1')",
+    ),
+}
+
+
+def _python(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"subprocess failed:\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def import_times(repeat: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds of each import, one fresh interpreter per sample."""
+    times: dict[str, tuple[list[float], list[float]]] = {"oxide_io": ([], []), "openai": ([], [])}
+    for module in times:  # once each unmeasured: bytecode caches, page cache
+        _python(_IMPORT_SNIPPET.format(module=module))
+    for _ in range(repeat):
+        for module, (wall, cpu) in times.items():
+            w, c = _python(_IMPORT_SNIPPET.format(module=module)).split()
+            wall.append(float(w))
+            cpu.append(float(c))
+    return times
+
+
+@dataclass
+class Construction:
+    first: list[float] = field(default_factory=list)  # one per fresh process
+    first_cpu: list[float] = field(default_factory=list)
+    later: list[float] = field(default_factory=list)  # the constructions after the first
+    later_cpu: list[float] = field(default_factory=list)
+
+
+def construct_times(repeat: int, processes: int) -> dict[str, Construction]:
+    out: dict[str, Construction] = {}
+    for label, (module, expr) in _CONSTRUCTORS.items():
+        c = out[label] = Construction()
+        for _ in range(processes):
+            code = _CONSTRUCT_SNIPPET.format(module=module, expr=expr, repeat=repeat)
+            data = json.loads(_python(code))
+            c.first.append(data["first"][0])
+            c.first_cpu.append(data["first"][1])
+            c.later.extend(data["later"][0])
+            c.later_cpu.extend(data["later"][1])
+    return out
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.3f}" if base > 0 else "-"
+
+
+def startup_tables(import_repeat: int, construct_repeat: int, construct_processes: int) -> None:
+    med = statistics.median
+    imports = import_times(import_repeat)
+    (ox_w, ox_c), (sdk_w, sdk_c) = imports["oxide_io"], imports["openai"]
+    _table(
+        f"Import time (fresh interpreter each, median of {import_repeat})",
+        [
+            "import",
+            "wall ms",
+            "CPU ms",
+            "wall ratio",
+            "CPU ratio",
+            f"goal <{GOAL_IMPORT_S * 1e3:.0f} ms",
+        ],
+        [
+            [
+                "import oxide_io",
+                _ms(med(ox_w)),
+                _ms(med(ox_c)),
+                _ratio(med(ox_w), med(sdk_w)),
+                _ratio(med(ox_c), med(sdk_c)),
+                "ok" if med(ox_w) < GOAL_IMPORT_S else "over",
+            ],
+            ["import openai", _ms(med(sdk_w)), _ms(med(sdk_c)), "1.000", "1.000", ""],
+        ],
+    )
+    built = construct_times(construct_repeat, construct_processes)
+    sdk = built["openai OpenAI"]
+    rows = []
+    for label, c in built.items():
+        is_ox = label.startswith("oxide")
+        rows.append(
+            [
+                label,
+                _ms(med(c.first)),
+                _ms(med(c.first_cpu)),
+                _us(med(c.later)),
+                _us(med(c.later_cpu)),
+                _ratio(med(c.first), med(sdk.first)) if is_ox else "1.000",
+                _ratio(med(c.later), med(sdk.later)) if is_ox else "1.000",
+                ("ok" if med(c.later) < GOAL_CONSTRUCT_S else "over") if is_ox else "",
+            ]
+        )
+    _table(
+        f"Client construction (first: median of {construct_processes} fresh processes; "
+        f"then: median of the next {construct_repeat * construct_processes})",
+        [
+            "client",
+            "first ms",
+            "first CPU ms",
+            "then µs",
+            "then CPU µs",
+            "first ratio",
+            "then ratio",
+            f"goal <{GOAL_CONSTRUCT_S * 1e3:.0f} ms",
+        ],
+        rows,
+    )
+
+
+# -- profiling -------------------------------------------------------------------------
+
+
+def profile(runtime: str, requests: int, http2: bool, tls: bool, out: str | None) -> None:
+    """oxide's non-streaming request path under cProfile, after a warm-up."""
+    with serve(tls, nodelay=True) as server:
+        target = next(
+            t for t in targets(server, http2) if t.family == "oxide" and t.runtime == runtime
+        )
+        work = request_work()
+        profiler = cProfile.Profile()
+
+        def sync_main() -> None:
+            client = target.make()
+            for _ in range(50):
+                work.call(client)
+            profiler.enable()
+            for _ in range(requests):
+                work.call(client)
+            profiler.disable()
+            client.close()
+
+        async def async_main() -> None:
+            client = target.make()
+            for _ in range(50):
+                await work.acall(client)
+            profiler.enable()
+            for _ in range(requests):
+                await work.acall(client)
+            profiler.disable()
+            await client.aclose()
+
+        if runtime == "sync":
+            sync_main()
+        elif runtime == "asyncio":
+            asyncio.run(async_main())
+        else:
+            trio.run(async_main)
+    if out:
+        profiler.dump_stats(out)
+        print(f"profile written to {out}")
+    stats = pstats.Stats(profiler).strip_dirs()
+    print(f"\n{requests} requests, {runtime}, {'HTTP/2' if http2 else 'HTTP/1.1'}")
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
+# -- main ------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--tls", action="store_true", help="run over TLS (HTTP/2 by ALPN)")
+    parser.add_argument(
+        "--server-as-is",
+        action="store_true",
+        help="run `python -m oxide_io.testing` unpatched (its sockets lack TCP_NODELAY)",
+    )
+    parser.add_argument("--rounds", type=int, help="timed rounds per client (default 12)")
+    parser.add_argument("--per-round", type=int, help="requests per round (default 30)")
+    parser.add_argument("--words", type=int, help="words in the streamed reply (default 500)")
+    parser.add_argument(
+        "--only",
+        choices=["requests", "streams", "startup"],
+        action="append",
+        help="run only these sections (repeatable)",
+    )
+    parser.add_argument(
+        "--profile", choices=["sync", "asyncio", "trio"], help="profile oxide instead"
+    )
+    parser.add_argument("--http2", action="store_true", help="with --profile: over HTTP/2")
+    parser.add_argument("--profile-requests", type=int, default=2000)
+    parser.add_argument("--profile-out", help="with --profile: also write the pstats file")
+    args = parser.parse_args(argv)
+    _openai()
+
+    if args.profile:
+        profile(args.profile, args.profile_requests, args.http2, args.tls, args.profile_out)
+        return 0
+
+    quick = args.quick
+    rounds = args.rounds or (3 if quick else 12)
+    per_round = args.per_round or (10 if quick else 30)
+    words = args.words or (200 if quick else 500)
+    stream_rounds = 3 if quick else 8
+    passes = 1 if quick else 2
+    sections = set(args.only or ["requests", "streams", "startup"])
+    scheme = "https" if args.tls else "http (h2c for HTTP/2)"
+    openai = _openai()
+    print(
+        f"oxide {oxide_io.__version__} vs openai {openai.__version__}, Python "
+        f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, server in a child process, {scheme}"
+    )
+    print("CPU is this process's (client only); ratio = oxide / SDK, below 1 is better")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average at start: {load:.2f} (wall times grow with it; CPU times much less)")
+
+    if sections & {"requests", "streams"}:
+        run_network(args, sections, quick, rounds, per_round, words, stream_rounds, passes)
+    if "startup" in sections:
+        startup_tables(
+            import_repeat=3 if quick else 9,
+            construct_repeat=20 if quick else 100,
+            construct_processes=2 if quick else 5,
+        )
+    return 0
+
+
+def run_network(
+    args: argparse.Namespace,
+    sections: set[str],
+    quick: bool,
+    rounds: int,
+    per_round: int,
+    words: int,
+    stream_rounds: int,
+    passes: int,
+) -> None:
+    """Sections 1 and 2: one server process, HTTP/1.1 then HTTP/2."""
+    with serve(args.tls, nodelay=not args.server_as_is) as server:
+        for http2 in (False, True):
+            proto = "HTTP/2" if http2 else "HTTP/1.1 keep-alive"
+            all_targets = targets(server, http2)
+            _check_protocol(all_targets, http2)
+            if "requests" in sections:
+                results = measure(
+                    all_targets,
+                    request_work(),
+                    warmup=5 if quick else 30,
+                    rounds=rounds,
+                    per_round=per_round,
+                    passes=passes,
+                )
+                overhead_table(
+                    f"Per request, non-streaming chat.completions.create, {proto} "
+                    f"(median of {len(results[0].wall)} rounds of {per_round})",
+                    results,
+                    "request",
+                    goal=True,
+                )
+            if "streams" in sections:
+                results = measure(
+                    all_targets,
+                    stream_work(words),
+                    warmup=1,
+                    rounds=stream_rounds,
+                    per_round=1,
+                    passes=passes,
+                )
+                per_stream = results[0].units // results[0].calls_ok
+                overhead_table(
+                    f"Per streamed chunk, {proto} ({per_stream} chunks a stream, "
+                    f"median of {len(results[0].wall)} streams)",
+                    results,
+                    "chunk",
+                    goal=False,
+                )
+
+
+def _check_protocol(all_targets: Sequence[Target], http2: bool) -> None:
+    """Each client really speaks the protocol the table says (one raw request each)."""
+    want = "HTTP/2" if http2 else "HTTP/1.1"
+
+    def version(target: Target, raw: Any) -> str:
+        if target.family == "oxide":
+            return str(raw.http_version)
+        return str(raw.http_response.http_version)
+
+    messages = _messages(PROMPT)
+    for target in all_targets:
+        if target.runtime == "sync":
+            client = target.make()
+            try:
+                raw = client.chat.completions.with_raw_response.create(
+                    model=MODEL, messages=messages
+                )
+                got = version(target, raw)
+            finally:
+                _close(target, client)
+        else:
+
+            async def one(target: Target = target) -> str:
+                client = target.make()
+                try:
+                    raw = await client.chat.completions.with_raw_response.create(
+                        model=MODEL, messages=messages
+                    )
+                    return version(target, raw)
+                finally:
+                    await _close(target, client)
+
+            got = asyncio.run(one()) if target.runtime == "asyncio" else trio.run(one)
+        if got != want:
+            raise AssertionError(f"{target.label} spoke {got}, expected {want}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
