@@ -25,11 +25,13 @@ from oxide_proto import __version__ as __version__
 
 from ._async._client import AsyncRawResponse as AsyncRawResponse
 from ._async._clients import AsyncClient as AsyncClient
+from ._async._pagination import AsyncPage as AsyncPage
 from ._async._streaming import AsyncStream as AsyncStream
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven
 from ._sync._client import RawResponse as RawResponse
 from ._sync._clients import Client as Client
+from ._sync._pagination import SyncPage as SyncPage
 from ._sync._streaming import Stream as Stream
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout

@@ -12,6 +12,7 @@ from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings
 from ._decode import decode as decode
 from ._decode import decode_response_stream_event as decode_response_stream_event
+from ._embeddings import decode_embeddings as decode_embeddings
 from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
 from ._encode import user_agent as user_agent

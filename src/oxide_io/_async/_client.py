@@ -31,6 +31,7 @@ from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
 from .._timeout import Timeout, to_timeout
+from ._pagination import AsyncPage
 from ._response import AsyncResponse
 from ._streaming import AsyncStream
 from ._transport import AsyncTransport
@@ -80,7 +81,9 @@ class AsyncAPIClient:
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
         timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
+        decoder: Callable[[Any, ResponseInfo], Any] | None = None,
     ) -> Any:
+        """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding."""
         options = self._options
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         deadline = time.monotonic() + limits.total if limits.total is not None else None
@@ -122,7 +125,7 @@ class AsyncAPIClient:
             result: Any = AsyncStream(response, event_type, reconnect=reconnect)
             return AsyncRawResponse(response, None, result) if raw else result
         content = await self._read(response)
-        parsed = self._parse(operation, response.info, content)
+        parsed = self._parse(operation, response.info, content, decoder)
         return AsyncRawResponse(response, content, parsed) if raw else parsed
 
     @staticmethod
@@ -133,16 +136,24 @@ class AsyncAPIClient:
             raise to_api_error(exc, response.request) from exc
 
     @staticmethod
-    def _parse(operation: Operation, info: ResponseInfo, content: bytes) -> Any:
+    def _parse(
+        operation: Operation,
+        info: ResponseInfo,
+        content: bytes,
+        decoder: Callable[[Any, ResponseInfo], Any] | None = None,
+    ) -> Any:
         if operation.binary:
             return content
         data = json.loads(content) if content else None
-        if operation.response is None:
+        if decoder is not None:
+            result = decoder(data, info)
+        elif operation.response is None:
             return data
-        result = decode(resolve_type(operation.response), data, response=info)
+        else:
+            result = decode(resolve_type(operation.response), data, response=info)
         with contextlib.suppress(AttributeError):
             object.__setattr__(result, "_request_id", info.request_id)
-        return result
+        return AsyncPage(result) if operation.page else result
 
     async def _should_retry(
         self,

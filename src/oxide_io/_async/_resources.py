@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import Operation
+from oxide_proto import Operation, ResponseInfo, decode_embeddings
 
 from .._options import NOT_GIVEN, NotGiven
 from .._timeout import Timeout
@@ -163,15 +163,28 @@ class AsyncEmbeddings(AsyncResource):
         extra_query: dict[str, object] | None = None,
         extra_body: dict[str, object] | None = None,
         timeout: Timeoutish = NOT_GIVEN,
+        encoding_format: str | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
-        """Embeds `input` with `model`."""
+        """Embeds `input` with `model`.
+
+        Without an `encoding_format` the vectors travel as base64 (a quarter of
+        the bytes) and come back as floats, as with the official SDK; with
+        `encoding_format="base64"` each `embedding` is the base64 string.
+        """
+        keep_base64 = encoding_format == "base64"
+
+        def decoder(data: Any, info: ResponseInfo) -> Any:
+            return decode_embeddings(data, response=info, keep_base64=keep_base64)
+
+        wire_format = "base64" if isinstance(encoding_format, NotGiven) else encoding_format
         return await self._client._call(
             EMBEDDINGS_CREATE,
-            body={"input": input, "model": model, **params},
+            body={"input": input, "model": model, "encoding_format": wire_format, **params},
             raw=self._raw,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
             timeout=timeout,
+            decoder=decoder,
         )

@@ -1,0 +1,60 @@
+"""The blocking `Client` behind the async API, so one async test body drives all three runtimes.
+
+Every call runs at once, in the calling thread, and blocks until it is done; the
+coroutine returned only hands back the result. Names the async API spells
+differently (`aclose`, `aread`, `aiter_bytes`) map to their blocking twins, and
+the results that belong to the blocking driver (resources, streams, raw
+responses) are wrapped the same way. Nothing else is translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+__all__ = ["Blocking", "wrap"]
+
+_RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
+# Methods that are plain (not awaitable) on the async API too.
+_PLAIN = frozenset({"with_options", "copy"})
+
+
+def wrap(value: Any) -> Any:
+    """`value` seen through the async API when it is an object of the blocking driver."""
+    return Blocking(value) if type(value).__module__.startswith("oxide_io._sync") else value
+
+
+class Blocking:
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, _RENAMES.get(name, name))
+        if not callable(value) or isinstance(value, type):
+            return wrap(value)
+        if name in _PLAIN:
+            return lambda *args, **kwargs: wrap(value(*args, **kwargs))
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return wrap(value(*args, **kwargs))
+
+        return call
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for item in self._target:
+            yield item
+
+    async def __aenter__(self) -> Blocking:
+        self._target.__enter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return self._target.__exit__(*exc)
+
+    def __repr__(self) -> str:
+        return repr(self._target)
+
+    def __str__(self) -> str:
+        return str(self._target)
