@@ -22,11 +22,14 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, overload
 
 from ._errors import APIResponseValidationError
 from ._model import BaseModel, UnknownModel, model_fields
 from ._types import ResponseInfo
+
+if TYPE_CHECKING:
+    from .types.responses import ResponseStreamEvent
 
 __all__ = ["decode", "decode_response_stream_event"]
 
@@ -483,11 +486,14 @@ def decode(tp: Any, data: object, *, response: ResponseInfo | None = None) -> An
 
 def decode_response_stream_event(
     data: Mapping[str, object], *, response: ResponseInfo | None = None
-) -> Any:
+) -> ResponseStreamEvent | UnknownModel:
     """Decodes one Responses API stream event, dispatched on its `type`.
 
     An event type this package does not know becomes an `UnknownModel`.
     """
-    from .types.responses import ResponseStreamEvent
+    from .types import responses
 
-    return decode(ResponseStreamEvent, data, response=response)
+    event: ResponseStreamEvent | UnknownModel = decode(
+        responses.ResponseStreamEvent, data, response=response
+    )
+    return event
