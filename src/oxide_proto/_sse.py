@@ -211,11 +211,9 @@ class SSEDecoder:
         if not events:
             if self._error is not None:
                 raise self._error
-            # `_buf[_pos:_scanned]` holds no LF: only newer bytes can end a line.
-            if self._buf.find(b"\n", self._scanned) >= 0 or self._eof:
-                self._parse()
-            else:
-                self._wait()
+            if self._scanned == len(self._buf) and not self._eof:
+                return NEED_DATA  # nothing arrived since the last look
+            self._parse()
             if not events:
                 if self._error is not None:
                     raise self._error
@@ -236,10 +234,9 @@ class SSEDecoder:
         if not events:
             if self._error is not None:
                 raise self._error
-            if self._buf.find(b"\n", self._scanned) >= 0 or self._eof:
-                self._parse()
-            else:
-                self._wait()
+            if self._scanned == len(self._buf) and not self._eof:
+                return None
+            self._parse()
             if not events:
                 if self._error is not None:
                     raise self._error
@@ -247,14 +244,6 @@ class SSEDecoder:
         return events.popleft()
 
     # -- parsing -------------------------------------------------------------------
-
-    def _wait(self) -> None:
-        """No new line end: check the unfinished line against the limit."""
-        end = len(self._buf)
-        if end - self._pos > self._max_line:
-            self._fail_line()
-        else:
-            self._scanned = end
 
     def _fail_line(self) -> None:
         limit = self._max_line
@@ -265,8 +254,19 @@ class SSEDecoder:
         pos = self._pos
         end = len(buf)
         max_line = self._max_line
+        # `_buf[_pos:_scanned]` holds no LF: only newer bytes can end a line.
         start = self._scanned
-        last_blank = buf.rfind(b"\n\n", start)
+        last_lf = buf.rfind(b"\n", start)
+        if last_lf < 0:
+            # Still inside one line.
+            if end - pos > max_line:
+                self._fail_line()
+            elif self._eof:
+                self._drop_unfinished()
+            else:
+                self._scanned = end
+            return
+        last_blank = buf.rfind(b"\n\n", start, last_lf + 1)
         if last_blank >= 0:
             # The usual read of a live stream is exactly one event of one `data:`
             # line, perhaps after one `event:` line: take it without `_take`.
@@ -303,11 +303,10 @@ class SSEDecoder:
                 self._take(buf[pos:last_blank].decode("utf-8", "replace"), True)
                 if self._error is not None:
                     return
-            pos = self._pos = start = last_blank + 2
+            pos = self._pos = last_blank + 2
         # What is left holds no blank line: parse its complete lines now so an
         # unfinished event costs no buffer space, and keep only the unfinished line.
-        last_lf = buf.rfind(b"\n", start)
-        if last_lf >= 0:
+        if last_lf >= pos:
             if last_lf - pos > max_line and not self._lines_fit(pos, last_lf):
                 return
             self._take(buf[pos:last_lf].decode("utf-8", "replace"), False)
