@@ -54,7 +54,7 @@ from oxide_proto.types import (
     ResponseTextDeltaEvent,
 )
 
-SPEC = pathlib.Path(__file__).resolve().parents[3] / "shared" / "openapi"
+SPEC = pathlib.Path(__file__).resolve().parents[2] / "spec"
 SPEC_JSON = SPEC / "openai-openapi.prism.json"
 needs_spec = pytest.mark.skipif(not SPEC_JSON.exists(), reason="OpenAPI spec not available")
 

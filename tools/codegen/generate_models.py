@@ -28,7 +28,7 @@ import grouping  # noqa: E402
 from schema_ir import Builder  # noqa: E402
 
 ROOT = HERE.parent.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "openapi" / "openai-openapi.prism.json"
+DEFAULT_SPEC = ROOT / "spec" / "openai-openapi.prism.json"
 DEFAULT_OUT = ROOT / "src" / "oxide_proto" / "types"
 
 
