@@ -263,13 +263,20 @@ class HTTP11Connection:
             raise
 
     def _remote_error(self, exc: h11.RemoteProtocolError) -> RemoteProtocolError:
-        if exc.error_status_hint == 431:
+        if exc.error_status_hint == 431 or self._invalid_head_too_large():
             return self._head_too_large()
         if self._eof:
             return RemoteProtocolError(
                 f"server closed the connection before the response completed: {exc}"
             )
         return RemoteProtocolError(f"invalid HTTP/1.1 response: {exc}")
+
+    def _invalid_head_too_large(self) -> bool:
+        # h11 takes a head (or chunk header, or trailers) out of its buffer before
+        # rejecting it. One over the limit fails for its size when it arrives in pieces
+        # (h11 gives up before it is complete), so it must fail for its size when whole.
+        rejected = self._fed - len(self._h11._receive_buffer) - self._consumed
+        return rejected > self._max_head_size
 
     def _head_too_large(self) -> LimitExceededError:
         return LimitExceededError(

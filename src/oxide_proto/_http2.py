@@ -10,6 +10,7 @@ driven by the caller's clock. Every h2 exception becomes ours where it crosses i
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -40,6 +41,7 @@ DEFAULT_INITIAL_WINDOW_SIZE = 1024 * 1024
 DEFAULT_CONNECTION_WINDOW_SIZE = 16 * 1024 * 1024
 _DEFAULT_WINDOW: Final = 65535  # RFC 9113 §6.9.2
 _LAST_STREAM_ID: Final = 2**31 - 1
+_MEMORY_REPR: Final = re.compile(r"<memory at 0x[0-9a-fA-F]+>")
 
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _NO_ERROR: Final = h2.errors.ErrorCodes.NO_ERROR
@@ -230,7 +232,9 @@ class HTTP2Connection:
             try:
                 events = conn.receive_data(frame)
             except h2.exceptions.ProtocolError as exc:
-                error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {exc}")
+                # hpack quotes the offending buffer as "<memory at 0x...>": noise to a reader.
+                detail = _MEMORY_REPR.sub("<frame data>", str(exc))
+                error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {detail}")
                 error.__cause__ = exc
                 self._break(error)
                 return

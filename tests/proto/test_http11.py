@@ -257,6 +257,12 @@ CASES: dict[str, tuple[bytes, str, bool, list[object]]] = {
         False,
         ["head", ("DecodingError", False)],
     ),
+    "invalid-head-too-large": (
+        b"HTTP/1.1 200 OK\r\nbad\x10name: " + b"v" * 70_000 + b"\r\n\r\n",
+        "GET",
+        False,
+        [("LimitExceededError", False)],
+    ),
     "head-too-large": (
         b"HTTP/1.1 200 OK\r\n" + b"x-filler: " + b"a" * 70_000 + b"\r\n\r\n",
         "GET",
