@@ -603,6 +603,23 @@ def test_h2_client_reset_ends_a_stalled_stream(server: MockServer) -> None:
         assert client.request("GET", "/v1/models", None, AUTH).status == 200
 
 
+def test_h2_behaviours(server: MockServer) -> None:
+    server.enqueue(Delay(0.01), SlowFirstToken(0.01), Gzip(), Malformed(after_events=1))
+    with H2Client(server.port) as client:
+        headers = {**AUTH, "accept-encoding": "gzip"}
+        shaped = client.request("POST", "/v1/chat/completions", STREAM_CHAT, headers)
+        server.enqueue(Truncate(), Fail(429, retry_after_ms=5))
+        failed = client.request("POST", "/v1/responses", {**RESPONSES, "stream": True}, AUTH)
+        truncated = client.request("POST", "/v1/responses", {**RESPONSES, "stream": True}, AUTH)
+    assert shaped.headers["content-encoding"] == "gzip"
+    raw = events(gzip.decompress(shaped.body))
+    with pytest.raises(ValueError):
+        json.loads(raw[1][1])
+    assert raw[-1][1] == "[DONE]"
+    assert failed.status == 429 and failed.headers["retry-after-ms"] == "5"
+    assert truncated.ended and events(truncated.body)[-1][0] == "response.output_item.done"
+
+
 def test_h2_errors_and_auth(server: MockServer) -> None:
     with H2Client(server.port) as client:
         denied = client.request("GET", "/v1/models")

@@ -91,8 +91,8 @@ class MockApp:
         if denied is not None:
             return denied, Plan()
         body = request.json if isinstance(request.json, dict) else {}
-        stream = request.method == "POST" and body.get("stream") is True
         generates = request.method == "POST" and request.path in _GENERATING
+        stream = generates and body.get("stream") is True
         plan = self.script.take(request.path, stream=stream, generates=generates)
         if plan.fail is not None:
             return _failure(plan.fail), plan

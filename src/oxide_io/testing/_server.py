@@ -264,6 +264,12 @@ class MockServer:
                 logger.warning("the mock server could not accept a connection: %s", exc)
                 return
             conn.setblocking(False)
+            # Small writes (a head, then a body; one event at a time) must go
+            # out at once, not wait on Nagle for the peer's delayed ACK. asyncio
+            # sets this only when the socket reports IPPROTO_TCP, which an
+            # accepted one does not.
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             accepted.add(conn)
             task = asyncio.ensure_future(self._on_connection(conn, accepted))
             self._connections.add(task)

@@ -16,6 +16,7 @@ import attrs
 
 __all__ = [
     "Answer",
+    "dumps",
     "error_answer",
     "error_body",
     "json_answer",
