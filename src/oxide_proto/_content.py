@@ -218,6 +218,11 @@ class ContentDecoder:
         """True when nothing is decoded (identity, or an encoding this build lacks)."""
         return not self._layers
 
+    @property
+    def limit_reached(self) -> bool:
+        """True once more than `max_decoded_size` was decoded: every later call raises."""
+        return self._overflowed
+
     def decode(self, data: bytes) -> bytes:
         """The decoded bytes for `data` (possibly empty while a decoder is buffering)."""
         if not self._layers:

@@ -191,6 +191,8 @@ class HTTP11Connection:
             return end
         if self._ended:
             raise LocalProtocolError("the response already ended: release() the stream")
+        if self._decoder is not None and self._decoder.limit_reached:
+            self._decode(b"", final=True)  # raises: the limit error comes next, whatever follows
         conn = self._h11
         while True:
             try:

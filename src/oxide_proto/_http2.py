@@ -341,6 +341,8 @@ class HTTP2Connection:
         Pulling body data returns its flow-control credit: write `data_to_send()`.
         """
         stream = self._stream(stream_id)
+        if stream.decoder is not None and stream.decoder.limit_reached:
+            self._decode(stream_id, stream, None)  # raises: the limit error comes next
         events = stream.events
         while events:
             event = events.popleft()
