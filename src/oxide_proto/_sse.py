@@ -152,15 +152,22 @@ class SSEDecoder:
 
     def receive_data(self, data: bytes) -> None:
         """Adds bytes read from the body; then call `next_event()` until `NEED_DATA`."""
-        if not self._plain or b"\r" in data:
+        # `13 in data` (not `b"\r" in data`): bytes membership first tries the
+        # argument as an int and pays for a TypeError when it is not one.
+        if not self._plain or 13 in data:
             data = self._prepare(data)
+        buf = self._buf
         pos = self._pos
         if pos:
             # bytearray drops a prefix by moving its start: no copy.
-            del self._buf[:pos]
+            del buf[:pos]
             self._scanned -= pos
             self._pos = 0
-        self._buf += data
+        scanned_all = self._scanned == len(buf)
+        buf += data
+        if scanned_all and 10 not in data and len(buf) <= self._max_line:
+            # Still inside one line and within the limit: `next_event()` need not look.
+            self._scanned = len(buf)
 
     def _prepare(self, data: bytes) -> bytes:
         """The slow part of `receive_data`: the BOM, CR line ends, misuse."""
@@ -182,7 +189,7 @@ class SSEDecoder:
             self._cr = False
             if data[:1] == b"\n":
                 data = data[1:]
-        if b"\r" in data:
+        if 13 in data:
             self._cr = data[-1] == 13
             # CR, LF and CRLF all end a line; from here on only LF does.
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
