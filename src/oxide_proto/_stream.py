@@ -174,7 +174,10 @@ class OpenAIStreamDecoder:
             except (ValueError, RecursionError) as exc:
                 self._error = self._malformed(event, text, exc)
                 raise self._error from exc
-        if self._raise_errors:
+        if self._raise_errors and (
+            event == "error"
+            or (type(data) is dict and (data.get("error") or data.get("type") == "error"))
+        ):
             body = self._error_body(event, data)
             if body is not None:
                 message = body.get("message") if isinstance(body, dict) else None
