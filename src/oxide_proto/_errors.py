@@ -288,6 +288,10 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     return _STATUS_CLASSES.get(status_code, APIStatusError)
 
 
+# How much of a body that is not JSON goes into an error message.
+_MAX_DETAIL = 500
+
+
 def status_error_from_response(response: ResponseInfo, content: bytes) -> APIStatusError:
     """Builds the error for a 4xx/5xx answer from its head and (decoded) body bytes.
 
@@ -300,7 +304,10 @@ def status_error_from_response(response: ResponseInfo, content: bytes) -> APISta
     try:
         parsed = json.loads(text)
     except ValueError:
-        pass
+        # Not JSON (a proxy's HTML page, a plain-text error): the text is the detail.
+        if text:
+            excerpt = text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
+            message += f" - {excerpt}"
     else:
         error = parsed.get("error", parsed) if isinstance(parsed, Mapping) else None
         detail = error.get("message") if isinstance(error, Mapping) else None

@@ -175,6 +175,7 @@ def assign_connection(
     now: float,
     opening: int = 0,
     fresh_only: bool = False,
+    opening_multiplexed: int = 0,
 ) -> PoolDecision:
     """Decides which connection a request to `origin` uses, given every connection
     the pool holds. After `reuse`, the adapter counts a stream on that connection;
@@ -184,6 +185,11 @@ def assign_connection(
     `opening` is the number of connections being established and not yet in the
     snapshot; they count against `max_connections`. `fresh_only=True` never
     reuses (for a retry after a kept-alive connection turned out to be dead).
+    `opening_multiplexed` counts those of them to `origin` that may turn out to be
+    HTTP/2 (h2 offered through ALPN, or h2c): a request that finds no connection
+    waits for them rather than opening another, since a client should hold one
+    HTTP/2 connection per origin (RFC 9113 §9.1.1). The adapter asks again once
+    they are established; if they speak HTTP/1.1 the request then opens its own.
     """
     limits = limits or PoolLimits()
     expiry = limits.keepalive_expiry
@@ -202,6 +208,12 @@ def assign_connection(
             reason=f"reusing {chosen.http_version} connection {chosen.id}",
         )
     close = tuple(c.id for c in _closing(connections, limits, now, None))
+    if opening_multiplexed and not fresh_only:
+        return PoolDecision(
+            action="wait",
+            close=close,
+            reason="a connection to this origin that may multiplex is being opened",
+        )
     usable = [c for c in connections if c.id not in close]
     room = limits.max_connections
     live = len(usable) + opening
@@ -267,6 +279,7 @@ class PoolPolicy:
         now: float,
         opening: int = 0,
         fresh_only: bool = False,
+        opening_multiplexed: int = 0,
     ) -> PoolDecision:
         """See `assign_connection`."""
         return assign_connection(
@@ -276,6 +289,7 @@ class PoolPolicy:
             now=now,
             opening=opening,
             fresh_only=fresh_only,
+            opening_multiplexed=opening_multiplexed,
         )
 
     def release(

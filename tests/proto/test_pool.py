@@ -265,3 +265,18 @@ def test_release_properties(
         assert not decision.keep
     if not target.is_idle:
         assert decision.keep
+
+
+def test_waits_for_a_connection_that_may_multiplex() -> None:
+    # RFC 9113 §9.1.1: one HTTP/2 connection per origin, so concurrent first
+    # requests wait for the one being opened instead of each opening their own.
+    waiting = assign_connection(A, [], now=NOW, opening=1, opening_multiplexed=1)
+    assert waiting.action == "wait"
+    # Once it is open and speaks HTTP/2, it is shared.
+    assert assign_connection(A, [h2(1, streams=1)], now=NOW).action == "reuse"
+    # A free connection is still used at once, and a fresh-only request opens.
+    assert assign_connection(A, [h1_idle(2, NOW - 1)], now=NOW, opening_multiplexed=1).action == (
+        "reuse"
+    )
+    fresh = assign_connection(A, [], now=NOW, opening=1, opening_multiplexed=1, fresh_only=True)
+    assert fresh.action == "open"
