@@ -9,10 +9,10 @@ responses) are wrapped the same way. Nothing else is translated.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Coroutine
 from typing import Any
 
-__all__ = ["Blocking", "wrap"]
+__all__ = ["Blocking", "run_now", "unwrap", "wrap"]
 
 _RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
 # Methods that are plain (not awaitable) on the async API too.
@@ -22,6 +22,21 @@ _PLAIN = frozenset({"with_options", "copy"})
 def wrap(value: Any) -> Any:
     """`value` seen through the async API when it is an object of the blocking driver."""
     return Blocking(value) if type(value).__module__.startswith("oxide_io._sync") else value
+
+
+def run_now(awaitable: Coroutine[Any, Any, Any]) -> Any:
+    """The result of a wrapped call's coroutine, which never suspends (for use in a thread)."""
+    try:
+        awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    awaitable.close()
+    raise RuntimeError("a blocking call suspended")
+
+
+def unwrap(value: Any) -> Any:
+    """The object itself, whether or not it was wrapped."""
+    return value._target if isinstance(value, Blocking) else value
 
 
 class Blocking:
@@ -42,9 +57,14 @@ class Blocking:
 
         return call
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        for item in self._target:
-            yield item
+    def __aiter__(self) -> Blocking:
+        return Blocking(iter(self._target))
+
+    async def __anext__(self) -> Any:
+        try:
+            return next(self._target)
+        except StopIteration:
+            raise StopAsyncIteration from None
 
     async def __aenter__(self) -> Blocking:
         self._target.__enter__()

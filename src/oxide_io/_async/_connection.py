@@ -46,6 +46,8 @@ class AsyncConnection:
         self._read_lock = backend.lock()
         self._write_lock = backend.lock()
         self._outbox = bytearray()
+        # Streams whose response was garbage-collected before it was read or closed.
+        self._dropped: list[int] = []
 
     @property
     def http_version(self) -> str:
@@ -64,9 +66,28 @@ class AsyncConnection:
             self._outbox.clear()
             await self.socket.send(data, timeout)
 
+    def dropped(self, stream_id: int) -> None:
+        """A response on `stream_id` was garbage-collected unread: abandon it on next use.
+
+        Runs from the garbage collector, at any point of any thread, so it takes
+        no lock and does no I/O: the stream is cancelled the next time the pool
+        looks at this connection, and a reset (HTTP/2) goes out with its next write.
+        """
+        self._dropped.append(stream_id)
+
+    def _reap(self) -> None:
+        """Cancels the dropped streams (the caller holds the state lock)."""
+        while self._dropped:
+            stream_id = self._dropped.pop()
+            self.proto.cancel(stream_id)
+            self.proto.release(stream_id)
+            if self.proto.open_streams == 0:
+                self.idle_since = time.monotonic()
+
     def begin(self, request: Request) -> int:
         """Queues the head of `request` in the core; returns its stream id."""
         with self._state:
+            self._reap()
             stream_id = self.proto.start_request(request)
             self.reserved -= 1
         self.requests_started += 1
@@ -140,6 +161,9 @@ class AsyncConnection:
 
     def info(self) -> ConnectionInfo:
         """The snapshot the core's pool policy decides from."""
+        if self._dropped:
+            with self._state:
+                self._reap()
         proto = self.proto
         return ConnectionInfo(
             id=self.id,

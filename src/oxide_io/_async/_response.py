@@ -9,6 +9,7 @@ the stream (HTTP/2) or discards the connection (HTTP/1.1).
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from oxide_proto import BodyData, BodyEnd, Headers, Request, ResponseHead, ResponseInfo
@@ -48,6 +49,9 @@ class AsyncResponse:
         self._deadline = deadline
         self._on_close = on_close
         self.trailers: Headers | None = None
+        # A response dropped without being read to the end or closed still gives
+        # its stream back (see `AsyncConnection.dropped`).
+        self._finalizer = weakref.finalize(self, connection.dropped, stream_id)
 
     @property
     def request_id(self) -> str | None:
@@ -102,6 +106,7 @@ class AsyncResponse:
 
     async def _finish(self, connection: AsyncConnection) -> None:
         self._connection = None
+        self._finalizer.detach()
         connection.release(self._stream_id)
         await self._on_close(connection)
 
@@ -109,6 +114,7 @@ class AsyncResponse:
         if self._connection is None:
             return
         self._connection = None
+        self._finalizer.detach()
         try:
             await connection.cancel(self._stream_id)
             connection.release(self._stream_id)

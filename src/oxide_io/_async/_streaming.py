@@ -45,6 +45,7 @@ class AsyncStream(Generic[T]):
         self._delivered = 0
         self._attempt = 0
         self._terminal_seen = False
+        self._closed = False
 
     @property
     def request_id(self) -> str | None:
@@ -55,17 +56,20 @@ class AsyncStream(Generic[T]):
 
     async def __anext__(self) -> T:
         while True:
+            if self._closed:
+                raise StopAsyncIteration
             try:
                 item = await self._next_payload()
             except TRANSPORT_ERRORS as exc:
                 if await self._retry(exc):
                     continue
-                await self.response.aclose()
+                await self.aclose()
                 raise to_api_error(exc, self.response.request) from exc
             except BaseException:
-                await self.response.aclose()
+                await self.aclose()
                 raise
             if item is None:
+                self._closed = True
                 raise StopAsyncIteration
             self._delivered += 1
             return item
@@ -117,7 +121,11 @@ class AsyncStream(Generic[T]):
         return True
 
     async def aclose(self) -> None:
-        """Stops the stream; its connection is reset (HTTP/2) or closed (HTTP/1.1)."""
+        """Stops the stream; its connection is reset (HTTP/2) or closed (HTTP/1.1).
+
+        Iterating a closed stream yields nothing more.
+        """
+        self._closed = True
         await self.response.aclose()
 
     async def __aenter__(self) -> AsyncStream[T]:

@@ -58,6 +58,8 @@ class AsyncTransport:
         self._policy = PoolPolicy(limits or PoolLimits())
         self._connections: list[AsyncConnection] = []
         self._opening = 0
+        # Connections being opened, per origin, that may turn out to be HTTP/2.
+        self._opening_multiplexed: dict[tuple[str, str, int], int] = {}
         self._waiters: list[AsyncEvent] = []
         self._state = self.backend.state_lock()
         self._closed = False
@@ -123,6 +125,7 @@ class AsyncTransport:
         pool_deadline = None if limits.pool is None else time.monotonic() + limits.pool
         while True:
             now = time.monotonic()
+            multiplexed = False
             with self._state:
                 decision = self._policy.decide(
                     origin,
@@ -130,6 +133,7 @@ class AsyncTransport:
                     opening=self._opening,
                     now=now,
                     fresh_only=fresh_only,
+                    opening_multiplexed=self._opening_multiplexed.get(origin, 0),
                 )
                 chosen = self._by_id(decision.reuse)
                 to_close = [c for c in self._connections if c.id in decision.close]
@@ -139,6 +143,11 @@ class AsyncTransport:
                     chosen.reserved += 1
                 elif decision.open:
                     self._opening += 1
+                    multiplexed = self._may_multiplex(origin)
+                    if multiplexed:
+                        self._opening_multiplexed[origin] = (
+                            self._opening_multiplexed.get(origin, 0) + 1
+                        )
                 else:
                     waiter = self.backend.event()
                     self._waiters.append(waiter)
@@ -155,12 +164,20 @@ class AsyncTransport:
             if decision.open:
                 try:
                     connection = await self._connect(origin, _remaining(limits.connect, deadline))
+                    with self._state:
+                        connection.reserved += 1
+                        self._connections.append(connection)
                 finally:
                     with self._state:
                         self._opening -= 1
-                with self._state:
-                    connection.reserved += 1
-                    self._connections.append(connection)
+                        if multiplexed:
+                            self._opening_multiplexed[origin] -= 1
+                        waiters: list[AsyncEvent] = []
+                        if multiplexed:
+                            # Requests waiting for this connection decide again.
+                            waiters, self._waiters = self._waiters, []
+                    for waiter in waiters:
+                        waiter.set()
                 return connection
             timeout = _remaining(
                 None if pool_deadline is None else max(pool_deadline - now, 0.0), deadline
@@ -170,6 +187,10 @@ class AsyncTransport:
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)
                 raise TransportTimeout("pool")
+
+    def _may_multiplex(self, origin: tuple[str, str, int]) -> bool:
+        """Whether a new connection to `origin` may speak HTTP/2 (ALPN h2, or h2c)."""
+        return self._http2 if origin[0] in ("https", "wss") else self._h2c
 
     def _by_id(self, connection_id: int | None) -> AsyncConnection | None:
         if connection_id is None:

@@ -10,6 +10,7 @@ the stream (HTTP/2) or discards the connection (HTTP/1.1).
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterator
 
 from oxide_proto import BodyData, BodyEnd, Headers, Request, ResponseHead, ResponseInfo
@@ -49,6 +50,9 @@ class SyncResponse:
         self._deadline = deadline
         self._on_close = on_close
         self.trailers: Headers | None = None
+        # A response dropped without being read to the end or closed still gives
+        # its stream back (see `AsyncConnection.dropped`).
+        self._finalizer = weakref.finalize(self, connection.dropped, stream_id)
 
     @property
     def request_id(self) -> str | None:
@@ -103,6 +107,7 @@ class SyncResponse:
 
     def _finish(self, connection: SyncConnection) -> None:
         self._connection = None
+        self._finalizer.detach()
         connection.release(self._stream_id)
         self._on_close(connection)
 
@@ -110,6 +115,7 @@ class SyncResponse:
         if self._connection is None:
             return
         self._connection = None
+        self._finalizer.detach()
         try:
             connection.cancel(self._stream_id)
             connection.release(self._stream_id)

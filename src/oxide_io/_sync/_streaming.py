@@ -46,6 +46,7 @@ class Stream(Generic[T]):
         self._delivered = 0
         self._attempt = 0
         self._terminal_seen = False
+        self._closed = False
 
     @property
     def request_id(self) -> str | None:
@@ -56,17 +57,20 @@ class Stream(Generic[T]):
 
     def __next__(self) -> T:
         while True:
+            if self._closed:
+                raise StopIteration
             try:
                 item = self._next_payload()
             except TRANSPORT_ERRORS as exc:
                 if self._retry(exc):
                     continue
-                self.response.close()
+                self.close()
                 raise to_api_error(exc, self.response.request) from exc
             except BaseException:
-                self.response.close()
+                self.close()
                 raise
             if item is None:
+                self._closed = True
                 raise StopIteration
             self._delivered += 1
             return item
@@ -118,7 +122,11 @@ class Stream(Generic[T]):
         return True
 
     def close(self) -> None:
-        """Stops the stream; its connection is reset (HTTP/2) or closed (HTTP/1.1)."""
+        """Stops the stream; its connection is reset (HTTP/2) or closed (HTTP/1.1).
+
+        Iterating a closed stream yields nothing more.
+        """
+        self._closed = True
         self.response.close()
 
     def __enter__(self) -> Stream[T]:

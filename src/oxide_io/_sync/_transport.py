@@ -59,6 +59,8 @@ class SyncTransport:
         self._policy = PoolPolicy(limits or PoolLimits())
         self._connections: list[SyncConnection] = []
         self._opening = 0
+        # Connections being opened, per origin, that may turn out to be HTTP/2.
+        self._opening_multiplexed: dict[tuple[str, str, int], int] = {}
         self._waiters: list[SyncEvent] = []
         self._state = self.backend.state_lock()
         self._closed = False
@@ -118,6 +120,7 @@ class SyncTransport:
         pool_deadline = None if limits.pool is None else time.monotonic() + limits.pool
         while True:
             now = time.monotonic()
+            multiplexed = False
             with self._state:
                 decision = self._policy.decide(
                     origin,
@@ -125,6 +128,7 @@ class SyncTransport:
                     opening=self._opening,
                     now=now,
                     fresh_only=fresh_only,
+                    opening_multiplexed=self._opening_multiplexed.get(origin, 0),
                 )
                 chosen = self._by_id(decision.reuse)
                 to_close = [c for c in self._connections if c.id in decision.close]
@@ -134,6 +138,11 @@ class SyncTransport:
                     chosen.reserved += 1
                 elif decision.open:
                     self._opening += 1
+                    multiplexed = self._may_multiplex(origin)
+                    if multiplexed:
+                        self._opening_multiplexed[origin] = (
+                            self._opening_multiplexed.get(origin, 0) + 1
+                        )
                 else:
                     waiter = self.backend.event()
                     self._waiters.append(waiter)
@@ -150,12 +159,20 @@ class SyncTransport:
             if decision.open:
                 try:
                     connection = self._connect(origin, _remaining(limits.connect, deadline))
+                    with self._state:
+                        connection.reserved += 1
+                        self._connections.append(connection)
                 finally:
                     with self._state:
                         self._opening -= 1
-                with self._state:
-                    connection.reserved += 1
-                    self._connections.append(connection)
+                        if multiplexed:
+                            self._opening_multiplexed[origin] -= 1
+                        waiters: list[SyncEvent] = []
+                        if multiplexed:
+                            # Requests waiting for this connection decide again.
+                            waiters, self._waiters = self._waiters, []
+                    for waiter in waiters:
+                        waiter.set()
                 return connection
             timeout = _remaining(
                 None if pool_deadline is None else max(pool_deadline - now, 0.0), deadline
@@ -165,6 +182,10 @@ class SyncTransport:
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)
                 raise TransportTimeout("pool")
+
+    def _may_multiplex(self, origin: tuple[str, str, int]) -> bool:
+        """Whether a new connection to `origin` may speak HTTP/2 (ALPN h2, or h2c)."""
+        return self._http2 if origin[0] in ("https", "wss") else self._h2c
 
     def _by_id(self, connection_id: int | None) -> SyncConnection | None:
         if connection_id is None:
