@@ -173,8 +173,8 @@ class SSEDecoder:
         """The slow part of `receive_data`: the BOM, CR line ends, misuse."""
         if self._eof:
             raise LocalProtocolError("receive_data() called after receive_eof()")
-        if not data:
-            return data
+        if not data or self._error is not None:
+            return b""  # once broken, nothing more is kept
         if not self._started:
             # WHATWG: one leading U+FEFF is dropped; it may arrive a byte at a time.
             data = self._head + data
@@ -359,6 +359,7 @@ class SSEDecoder:
 
     def _fail(self, message: str, limit: int) -> None:
         self._error = LimitExceededError(message, limit=limit)
+        self._plain = False
 
     def _take(self, text: str, dispatch_at_end: bool) -> None:
         """Interprets complete lines (`text`, LF-separated, no final LF).

@@ -394,3 +394,14 @@ def test_cr_at_the_end_of_a_read_ends_the_line_at_once() -> None:
     assert decoder.next_event() is NEED_DATA
     decoder.receive_data(b"\n\r\n")
     assert decoder.next_event() == E(None, "b")
+
+
+def test_a_broken_decoder_keeps_nothing_more() -> None:
+    decoder = SSEDecoder(max_line_size=8)
+    decoder.receive_data(b"data: 123456789")
+    with pytest.raises(LimitExceededError):
+        decoder.next_event()
+    decoder.receive_data(b"x" * 1000)
+    assert len(decoder._buf) - decoder._pos <= 16
+    with pytest.raises(LimitExceededError):
+        decoder.next_event()
