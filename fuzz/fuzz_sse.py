@@ -112,7 +112,7 @@ def _seeds() -> dict[str, bytes]:
         "choices": [{"index": 0, "delta": {"content": " über 東京"}, "finish_reason": None}],
     }
     chat = b"".join(data(chunk) for _ in range(3)) + b"data: [DONE]\n\n"
-    kinds = [
+    kinds: list[tuple[str, dict[str, object]]] = [
         ("response.created", {"response": {"id": "resp_1", "status": "in_progress"}}),
         ("response.output_text.delta", {"item_id": "msg_1", "delta": "Hel"}),
         ("response.output_text.delta", {"item_id": "msg_1", "delta": "lo 😀"}),
@@ -136,7 +136,8 @@ def _seeds() -> dict[str, bytes]:
         "invalid_utf8": bytes([defaults, 6]) + b"data: \xff\xfe\xe2\x82\ndata: \xe2\x82\xac\n\n",
         "unfinished": bytes([defaults, 8]) + b"data: a\n\ndata: b\ndata: c",
         "line_limit": bytes([0x03 | (0x0F << 3), 5]) + b"data: ok\n\ndata: " + b"x" * 40 + b"\n\n",
-        "event_limit": bytes([0x07 | (0x02 << 3), 3]) + b"data: 12345\n\ndata: 123456\ndata: 78901\n\n",
+        "event_limit": bytes([0x07 | (0x02 << 3), 3])
+        + b"data: 12345\n\ndata: 123456\ndata: 78901\n\n",
         "comment_flood": bytes([0x02 | (0x01 << 3), 11]) + b": ping\n" * 50 + b"data: a\n\n",
     }
 
