@@ -87,33 +87,11 @@ class Server:
     ca_file: str | None  # the CA to trust when the server speaks TLS
 
 
-# `python -m oxide_io.testing`, with its listening socket made by `socket.socket(...,
-# IPPROTO_TCP)` instead of `socket.create_server`, whose sockets report proto 0: asyncio
-# sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, and without it a response
-# written as head then body waits for the client's delayed ACK (about 40 ms on Linux)
-# on every request, which would swamp the clients' own time.
-_NODELAY_SERVER = """
-import socket, sys
-
-def create_server(address, *, family=socket.AF_INET, backlog=None, reuse_port=False, **kw):
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(backlog or 128)
-    return sock
-
-socket.create_server = create_server
-from oxide_io.testing.__main__ import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 @contextlib.contextmanager
-def serve(tls: bool, nodelay: bool = True) -> Iterator[Server]:
-    """The mock server in a child process, on a free port; stopped on exit."""
+def serve(tls: bool) -> Iterator[Server]:
+    """`python -m oxide_io.testing` in a child process, on a free port; stopped on exit."""
     with tempfile.TemporaryDirectory() as tmp:
-        launch = ["-c", _NODELAY_SERVER] if nodelay else ["-m", "oxide_io.testing"]
-        command = [sys.executable, *launch, "--host", "127.0.0.1", "--port", "0"]
+        command = [sys.executable, "-m", "oxide_io.testing", "--host", "127.0.0.1", "--port", "0"]
         ca_file = None
         if tls:
             import trustme
@@ -463,6 +441,11 @@ def overhead_table(title: str, results: Sequence[Result], unit: str, goal: bool)
         f"goal ≤{GOAL_OVERHEAD_RATIO:.2f}" if goal else "",
     ]
     _table(title, header, rows)
+    if unit == "request" and max(statistics.median(r.wall) for r in results) > 0.020:
+        print(
+            "  note: over 20 ms a request points at a server stall (a missing TCP_NODELAY"
+            " meets the client's delayed ACK), not at the clients"
+        )
 
 
 # -- import and construction (fresh interpreters) ---------------------------------------
@@ -616,33 +599,42 @@ def startup_tables(import_repeat: int, construct_repeat: int, construct_processe
 # -- profiling -------------------------------------------------------------------------
 
 
-def profile(runtime: str, requests: int, http2: bool, tls: bool, out: str | None) -> None:
-    """oxide's non-streaming request path under cProfile, after a warm-up."""
-    with serve(tls, nodelay=True) as server:
+def profile(
+    runtime: str, requests: int, http2: bool, tls: bool, out: str | None, stream_words: int | None
+) -> None:
+    """oxide's request path (or streamed-chunk path) under cProfile, after a warm-up."""
+    with serve(tls) as server:
         target = next(
             t for t in targets(server, http2) if t.family == "oxide" and t.runtime == runtime
         )
-        work = request_work()
-        profiler = cProfile.Profile()
+        work = request_work() if stream_words is None else stream_work(stream_words)
+        warmup = 50 if stream_words is None else 3
+        # CPU time, not wall time: waiting for the server is not the client's cost.
+        profiler = cProfile.Profile(time.process_time)
+        counted: list[int] = []
 
         def sync_main() -> None:
             client = target.make()
-            for _ in range(50):
+            for _ in range(warmup):
                 work.call(client)
             profiler.enable()
+            units = 0
             for _ in range(requests):
-                work.call(client)
+                units += work.call(client)
             profiler.disable()
+            counted.append(units)
             client.close()
 
         async def async_main() -> None:
             client = target.make()
-            for _ in range(50):
+            for _ in range(warmup):
                 await work.acall(client)
             profiler.enable()
+            units = 0
             for _ in range(requests):
-                await work.acall(client)
+                units += await work.acall(client)
             profiler.disable()
+            counted.append(units)
             await client.aclose()
 
         if runtime == "sync":
@@ -654,10 +646,48 @@ def profile(runtime: str, requests: int, http2: bool, tls: bool, out: str | None
     if out:
         profiler.dump_stats(out)
         print(f"profile written to {out}")
-    stats = pstats.Stats(profiler).strip_dirs()
-    print(f"\n{requests} requests, {runtime}, {'HTTP/2' if http2 else 'HTTP/1.1'}")
+    stats = pstats.Stats(profiler)
+    unit = "request" if stream_words is None else "chunk"
+    print(f"\n{counted[0]} {unit}s, {runtime}, {'HTTP/2' if http2 else 'HTTP/1.1'}")
+    by_place(stats, counted[0], unit)
+    stats.strip_dirs()
     stats.sort_stats("tottime").print_stats(30)
     stats.sort_stats("cumulative").print_stats(40)
+
+
+def _place(filename: str, function: str) -> str:
+    """Where a profiled function lives: our module, a dependency, the stdlib or C."""
+    path = filename.replace(os.sep, "/")
+    for ours in ("oxide_proto", "oxide_io"):
+        marker = f"/{ours}/"
+        if marker in path:
+            return ours + "/" + path.split(marker, 1)[1]
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1].split("/", 1)[0]
+    if filename == "~":
+        return f"C: {function}"
+    if "/lib/python" in path or path.startswith("<frozen"):
+        return "stdlib: " + os.path.basename(path)
+    return os.path.basename(path)
+
+
+def by_place(stats: pstats.Stats, calls: int, unit: str) -> None:
+    """Own CPU time grouped by module, as a share of the total and per call."""
+    totals: dict[str, float] = {}
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in raw.items():
+        place = _place(filename, function)
+        totals[place] = totals.get(place, 0.0) + tottime
+    total = sum(totals.values())
+    rows = [
+        [place, f"{100 * t / total:.1f}%", _us(t / calls)]
+        for place, t in sorted(totals.items(), key=lambda kv: -kv[1])[:25]
+    ]
+    _table(
+        f"Own CPU time by module ({_us(total / calls)} µs per {unit} under the profiler)",
+        ["module", "share", f"µs/{unit}"],
+        rows,
+    )
 
 
 # -- main ------------------------------------------------------------------------------
@@ -667,11 +697,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--tls", action="store_true", help="run over TLS (HTTP/2 by ALPN)")
-    parser.add_argument(
-        "--server-as-is",
-        action="store_true",
-        help="run `python -m oxide_io.testing` unpatched (its sockets lack TCP_NODELAY)",
-    )
     parser.add_argument("--rounds", type=int, help="timed rounds per client (default 12)")
     parser.add_argument("--per-round", type=int, help="requests per round (default 30)")
     parser.add_argument("--words", type=int, help="words in the streamed reply (default 500)")
@@ -685,13 +710,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", choices=["sync", "asyncio", "trio"], help="profile oxide instead"
     )
     parser.add_argument("--http2", action="store_true", help="with --profile: over HTTP/2")
-    parser.add_argument("--profile-requests", type=int, default=2000)
+    parser.add_argument(
+        "--profile-requests", type=int, default=2000, help="with --profile: calls to profile"
+    )
+    parser.add_argument(
+        "--profile-stream",
+        action="store_true",
+        help="with --profile: profile streamed calls (--words long) instead of plain requests",
+    )
     parser.add_argument("--profile-out", help="with --profile: also write the pstats file")
     args = parser.parse_args(argv)
     _openai()
 
     if args.profile:
-        profile(args.profile, args.profile_requests, args.http2, args.tls, args.profile_out)
+        words = (args.words or 500) if args.profile_stream else None
+        profile(args.profile, args.profile_requests, args.http2, args.tls, args.profile_out, words)
         return 0
 
     quick = args.quick
@@ -733,7 +766,7 @@ def run_network(
     passes: int,
 ) -> None:
     """Sections 1 and 2: one server process, HTTP/1.1 then HTTP/2."""
-    with serve(args.tls, nodelay=not args.server_as_is) as server:
+    with serve(args.tls) as server:
         for http2 in (False, True):
             proto = "HTTP/2" if http2 else "HTTP/1.1 keep-alive"
             all_targets = targets(server, http2)
