@@ -15,9 +15,10 @@ from oxide_io import (
     APIConnectionError,
     BadRequestError,
     InternalServerError,
+    MalformedEventError,
     RateLimitError,
 )
-from oxide_io.testing import CutStream, Fail
+from oxide_io.testing import CutStream, Fail, Malformed, Truncate
 from tests.io.conftest import MakeClient, Setup
 from tests.servers import free_port
 
@@ -133,4 +134,36 @@ async def test_stream_not_retried_after_an_event(
     assert len(received) == 2
     assert retry_counts(any_transport) == ["0"]
     # The broken connection is gone; the next call works.
+    await client.models.list()
+
+
+async def test_truncated_stream(any_transport: Setup, make_client: MakeClient) -> None:
+    client = make_client(any_transport)
+    # Cut before the first event: retried like a dropped connection.
+    any_transport.server.enqueue(Truncate(after_events=0))
+    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    chunks = [chunk async for chunk in stream]
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert retry_counts(any_transport) == ["0", "1"]
+    # Every event but the terminator: the caller learns the answer is incomplete.
+    any_transport.server.clear()
+    any_transport.server.enqueue(Truncate())
+    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    with pytest.raises(APIConnectionError, match="truncated"):
+        async for _ in stream:
+            pass
+    assert retry_counts(any_transport) == ["0"]
+
+
+async def test_malformed_event(mock: Setup, make_client: MakeClient) -> None:
+    client = make_client(mock)
+    mock.server.enqueue(Malformed(after_events=1))
+    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    received = []
+    with pytest.raises(MalformedEventError) as caught:
+        async for chunk in stream:
+            received.append(chunk)
+    assert len(received) == 1
+    assert caught.value.data == Malformed().data
+    assert len(mock.server.requests) == 1
     await client.models.list()

@@ -13,8 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from oxide_proto import (
     NEED_DATA,
-    APIConnectionError,
     OpenAIStreamDecoder,
+    RemoteProtocolError,
     StreamEnd,
     decode,
 )
@@ -101,10 +101,11 @@ class AsyncStream(Generic[T]):
                 pass
             return
         if not self._terminal_seen:
-            raise APIConnectionError(
-                message="The stream ended before the API marked it complete "
-                "(no [DONE] and no final event): the response is truncated.",
-                request=self.response.request,
+            # A transport-level failure: retried like a dropped connection while
+            # nothing reached the caller, an APIConnectionError after that.
+            raise RemoteProtocolError(
+                "the stream ended before the API marked it complete "
+                "(no [DONE] and no final event): the response is truncated"
             )
 
     async def _retry(self, exc: BaseException) -> bool:
