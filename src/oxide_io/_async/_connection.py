@@ -15,6 +15,7 @@ import time
 from oxide_proto import NEED_DATA, ConnectionInfo, HTTPConnection, HTTPEvent, Request
 
 from .._backends._anyio import AsyncBackend, AsyncSocket
+from .._backends._errors import TransportTimeout
 
 __all__ = ["AsyncConnection"]
 
@@ -117,7 +118,12 @@ class AsyncConnection:
                 await self._read_once(timeout)
 
     async def next_event(self, stream_id: int, read_timeout: float | None) -> HTTPEvent:
-        """The next event of `stream_id`, reading from the socket as needed."""
+        """The next event of `stream_id`, reading from the socket as needed.
+
+        `read_timeout` bounds the wait for this stream's next event: bytes for other
+        streams, PINGs and their acks do not extend it.
+        """
+        give_up = None if read_timeout is None else time.monotonic() + read_timeout
         while True:
             with self._state:
                 event = self.proto.next_event(stream_id)
@@ -127,19 +133,48 @@ class AsyncConnection:
                     with self._state:
                         event = self.proto.next_event(stream_id)
                     if event is NEED_DATA:
-                        data = await self.socket.receive(read_timeout)
-                        with self._state:
-                            self.proto.receive_data(data)
+                        left = None if give_up is None else give_up - time.monotonic()
+                        if left is not None and left <= 0:
+                            raise TransportTimeout("read")
+                        data = await self._receive(left)
+                        if data is not None:
+                            with self._state:
+                                self.proto.receive_data(data, time.monotonic())
             # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
             await self.flush(read_timeout)
             if event is not NEED_DATA:
                 return event
 
+    async def _receive(self, timeout: float | None) -> bytes | None:
+        """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).
+
+        Returns None when a timer fired instead: the caller looks at its events
+        again (a keepalive that went unanswered has failed the streams by then).
+        """
+        timer = self.proto.next_timer()
+        if timer is None:
+            return await self.socket.receive(timeout)
+        now = time.monotonic()
+        give_up = None if timeout is None else now + timeout
+        wait = max(timer - now, 0.0)
+        if give_up is not None and give_up <= timer:
+            return await self.socket.receive(timeout)
+        try:
+            return await self.socket.receive(wait)
+        except TransportTimeout:
+            with self._state:
+                self.proto.handle_timer(time.monotonic())
+            left = None if give_up is None else max(give_up - time.monotonic(), 0.0)
+            await self.flush(left)
+            return None
+
     async def _read_once(self, timeout: float | None) -> None:
         async with self._read_lock:
-            data = await self.socket.receive(timeout)
+            data = await self._receive(timeout)
+            if data is None:
+                return
             with self._state:
-                self.proto.receive_data(data)
+                self.proto.receive_data(data, time.monotonic())
         await self.flush(timeout)
 
     async def cancel(self, stream_id: int) -> None:

@@ -15,6 +15,7 @@ import time
 
 from oxide_proto import NEED_DATA, ConnectionInfo, HTTPConnection, HTTPEvent, Request
 
+from .._backends._errors import TransportTimeout
 from .._backends._sync import SyncBackend, SyncSocket
 
 __all__ = ["SyncConnection"]
@@ -118,7 +119,12 @@ class SyncConnection:
                 self._read_once(timeout)
 
     def next_event(self, stream_id: int, read_timeout: float | None) -> HTTPEvent:
-        """The next event of `stream_id`, reading from the socket as needed."""
+        """The next event of `stream_id`, reading from the socket as needed.
+
+        `read_timeout` bounds the wait for this stream's next event: bytes for other
+        streams, PINGs and their acks do not extend it.
+        """
+        give_up = None if read_timeout is None else time.monotonic() + read_timeout
         while True:
             with self._state:
                 event = self.proto.next_event(stream_id)
@@ -128,19 +134,48 @@ class SyncConnection:
                     with self._state:
                         event = self.proto.next_event(stream_id)
                     if event is NEED_DATA:
-                        data = self.socket.receive(read_timeout)
-                        with self._state:
-                            self.proto.receive_data(data)
+                        left = None if give_up is None else give_up - time.monotonic()
+                        if left is not None and left <= 0:
+                            raise TransportTimeout("read")
+                        data = self._receive(left)
+                        if data is not None:
+                            with self._state:
+                                self.proto.receive_data(data, time.monotonic())
             # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
             self.flush(read_timeout)
             if event is not NEED_DATA:
                 return event
 
+    def _receive(self, timeout: float | None) -> bytes | None:
+        """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).
+
+        Returns None when a timer fired instead: the caller looks at its events
+        again (a keepalive that went unanswered has failed the streams by then).
+        """
+        timer = self.proto.next_timer()
+        if timer is None:
+            return self.socket.receive(timeout)
+        now = time.monotonic()
+        give_up = None if timeout is None else now + timeout
+        wait = max(timer - now, 0.0)
+        if give_up is not None and give_up <= timer:
+            return self.socket.receive(timeout)
+        try:
+            return self.socket.receive(wait)
+        except TransportTimeout:
+            with self._state:
+                self.proto.handle_timer(time.monotonic())
+            left = None if give_up is None else max(give_up - time.monotonic(), 0.0)
+            self.flush(left)
+            return None
+
     def _read_once(self, timeout: float | None) -> None:
         with self._read_lock:
-            data = self.socket.receive(timeout)
+            data = self._receive(timeout)
+            if data is None:
+                return
             with self._state:
-                self.proto.receive_data(data)
+                self.proto.receive_data(data, time.monotonic())
         self.flush(timeout)
 
     def cancel(self, stream_id: int) -> None:

@@ -33,6 +33,12 @@ from ._response import SyncResponse
 
 __all__ = ["SyncTransport"]
 
+# A stream can sit silent for minutes while a reasoning model thinks: PINGs keep
+# NAT and load-balancer state alive and find a dead peer in seconds, not at the
+# read timeout.
+H2_KEEPALIVE_INTERVAL = 30.0
+H2_KEEPALIVE_TIMEOUT = 20.0
+
 
 def _remaining(timeout: float | None, deadline: float | None) -> float | None:
     if deadline is None:
@@ -116,6 +122,8 @@ class SyncTransport:
     def _acquire(
         self, request: Request, limits: Timeout, deadline: float | None, *, fresh_only: bool
     ) -> SyncConnection:
+        if self._closed:
+            raise RuntimeError("Cannot send a request: the client has been closed.")
         origin = request.url.origin
         pool_deadline = None if limits.pool is None else time.monotonic() + limits.pool
         while True:
@@ -201,7 +209,15 @@ class SyncTransport:
         context = ssl_context(self._verify, "http" if self._http2 else "http1") if tls else None
         socket = self.backend.connect(host, port, ssl_context=context, timeout=timeout)
         use_h2 = socket.alpn == "h2" if tls else self._h2c
-        proto = HTTP2Connection(now=time.monotonic()) if use_h2 else HTTP11Connection()
+        proto = (
+            HTTP2Connection(
+                now=time.monotonic(),
+                keepalive_interval=H2_KEEPALIVE_INTERVAL,
+                keepalive_timeout=H2_KEEPALIVE_TIMEOUT,
+            )
+            if use_h2
+            else HTTP11Connection()
+        )
         connection = SyncConnection(socket, proto, origin, self.backend)
         logger.debug("Connected to %s://%s:%d over %s", scheme, host, port, proto.http_version)
         if use_h2:
