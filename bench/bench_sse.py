@@ -24,6 +24,7 @@ with a live stream), 64 bytes, and 1 byte (the worst case, on a shorter stream).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -253,6 +254,7 @@ def medians(
     clock = time.process_time
     for _ in range(rounds):
         for run, into in ((ours, times[0]), (theirs, times[1])):
+            gc.collect()  # start each round without the previous round's garbage
             start = clock()
             run(chunks)
             into.append(clock() - start)
