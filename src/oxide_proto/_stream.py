@@ -192,7 +192,13 @@ class OpenAIStreamDecoder:
         return item
 
     def _malformed(self, event: str | None, text: str, exc: Exception) -> MalformedEventError:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        reason = (
+            f"{exc.msg} at position {exc.pos}"
+            if isinstance(exc, json.JSONDecodeError)
+            else "nested too deeply"
+            if isinstance(exc, RecursionError)
+            else str(exc)
+        )
         preview = text[:_PREVIEW] + ("..." if len(text) > _PREVIEW else "")
         return MalformedEventError(
             f"stream event {event or 'message'!r} has data that is not JSON ({reason}): "
