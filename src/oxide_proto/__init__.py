@@ -6,6 +6,9 @@ whatever needs chance takes a `random` callable. Every public name is re-exporte
 here; the `_modules` behind it are private.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._connection import HTTPConnection as HTTPConnection
 from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
@@ -53,18 +56,10 @@ from ._events import NeedData as NeedData
 from ._events import ResponseHead as ResponseHead
 from ._headers import SECRET_HEADERS as SECRET_HEADERS
 from ._headers import Headers as Headers
-from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
-from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
-from ._http2 import HTTP2Connection as HTTP2Connection
 from ._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
 from ._http11 import HTTP11Connection as HTTP11Connection
 from ._model import BaseModel as BaseModel
 from ._model import UnknownModel as UnknownModel
-from ._multipart import FileInput as FileInput
-from ._multipart import FilePart as FilePart
-from ._multipart import MultipartBody as MultipartBody
-from ._multipart import encode_multipart as encode_multipart
-from ._multipart import guess_content_type as guess_content_type
 from ._operation import Operation as Operation
 from ._operation import resolve_type as resolve_type
 from ._pool import ConnectionInfo as ConnectionInfo
@@ -100,13 +95,60 @@ from ._url import expand_path as expand_path
 from ._url import flatten_params as flatten_params
 from ._url import parse_url as parse_url
 from ._url import websocket_url as websocket_url
-from ._websocket import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
-from ._websocket import WebSocketSession as WebSocketSession
-from ._websocket_events import BinaryMessage as BinaryMessage
-from ._websocket_events import Closed as Closed
-from ._websocket_events import Opened as Opened
-from ._websocket_events import TextMessage as TextMessage
-from ._websocket_events import WebSocketEvent as WebSocketEvent
-from ._websocket_events import WebSocketState as WebSocketState
+
+# HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto) and multipart encoding load on
+# first use: most programs need one transport, and importing the others costs
+# more than the whole rest of the core.
+if TYPE_CHECKING:
+    from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
+    from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
+    from ._http2 import HTTP2Connection as HTTP2Connection
+    from ._multipart import FileInput as FileInput
+    from ._multipart import FilePart as FilePart
+    from ._multipart import MultipartBody as MultipartBody
+    from ._multipart import encode_multipart as encode_multipart
+    from ._multipart import guess_content_type as guess_content_type
+    from ._websocket import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
+    from ._websocket import WebSocketSession as WebSocketSession
+    from ._websocket_events import BinaryMessage as BinaryMessage
+    from ._websocket_events import Closed as Closed
+    from ._websocket_events import Opened as Opened
+    from ._websocket_events import TextMessage as TextMessage
+    from ._websocket_events import WebSocketEvent as WebSocketEvent
+    from ._websocket_events import WebSocketState as WebSocketState
+
+_LAZY: dict[str, str] = {
+    "DEFAULT_CONNECTION_WINDOW_SIZE": "._http2",
+    "DEFAULT_INITIAL_WINDOW_SIZE": "._http2",
+    "HTTP2Connection": "._http2",
+    "FileInput": "._multipart",
+    "FilePart": "._multipart",
+    "MultipartBody": "._multipart",
+    "encode_multipart": "._multipart",
+    "guess_content_type": "._multipart",
+    "DEFAULT_MAX_MESSAGE_SIZE": "._websocket",
+    "WebSocketSession": "._websocket",
+    "BinaryMessage": "._websocket_events",
+    "Closed": "._websocket_events",
+    "Opened": "._websocket_events",
+    "TextMessage": "._websocket_events",
+    "WebSocketEvent": "._websocket_events",
+    "WebSocketState": "._websocket_events",
+}
+
+# Hidden from type checkers, which would otherwise accept any attribute name.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"

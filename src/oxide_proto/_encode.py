@@ -25,12 +25,15 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from ._errors import InvalidHeaderError
 from ._headers import Headers
-from ._multipart import FileInput, encode_multipart
 from ._types import URL, Body, Request
 from ._url import ArrayFormat, build_url
+
+if TYPE_CHECKING:
+    from ._multipart import FileInput
 
 __all__ = ["build_request", "encode_json", "validate_header", "user_agent"]
 
@@ -215,6 +218,8 @@ def build_request(
     elif files is not None:
         if boundary is None:
             raise ValueError("a multipart request needs a `boundary` token")
+        from ._multipart import encode_multipart  # loaded by the first upload only
+
         form = encode_multipart(data, files, boundary=boundary)
         body, length, body_type = form.body, form.content_length, form.content_type
     elif content is not None:

@@ -15,10 +15,8 @@ is pure: the adapter passes the clock reading `now` (for an HTTP-date) and a
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Callable
-from email.utils import parsedate_tz
 
 import attrs
 
@@ -76,6 +74,11 @@ def parse_retry_after(headers: Headers, *, now: float) -> float | None:
     value = headers.get("retry-after")
     if value is None:
         return None
+    # Loaded only for a date: email.utils imports socket and more, which most
+    # programs never need from here.
+    import calendar
+    from email.utils import parsedate_tz
+
     try:
         parsed = parsedate_tz(value)
         if parsed is None:

@@ -1,0 +1,55 @@
+"""`import oxide_proto` stays cheap: HTTP/2, WebSocket and multipart load on first use.
+
+Each check runs in a fresh interpreter, since this test process has long since
+imported everything.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import oxide_proto
+
+LAZY_PACKAGES = ("h2", "hpack", "hyperframe", "wsproto", "email.utils")
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(result.stdout.split())
+
+
+def test_import_loads_no_optional_protocol() -> None:
+    loaded = _modules_after("import oxide_proto")
+    assert sorted(name for name in LAZY_PACKAGES if name in loaded) == []
+    assert "oxide_proto._multipart" not in loaded
+
+
+@pytest.mark.parametrize(
+    ("name", "package"),
+    [
+        ("HTTP2Connection", "h2"),
+        ("WebSocketSession", "wsproto"),
+        ("FilePart", "oxide_proto._multipart"),
+    ],
+)
+def test_lazy_name_loads_its_module(name: str, package: str) -> None:
+    loaded = _modules_after(f"from oxide_proto import {name}")
+    assert package in loaded
+
+
+def test_lazy_names_resolve_and_are_listed() -> None:
+    listed = dir(oxide_proto)
+    for name in ("HTTP2Connection", "WebSocketSession", "TextMessage", "encode_multipart"):
+        assert name in listed
+        assert getattr(oxide_proto, name).__name__ == name
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        oxide_proto.no_such_name  # type: ignore[attr-defined]  # noqa: B018
