@@ -4,6 +4,8 @@
 official SDK's classes, under the same names.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from oxide_proto import APIConnectionError as APIConnectionError
 from oxide_proto import APIError as APIError
 from oxide_proto import APIResponseValidationError as APIResponseValidationError
@@ -23,10 +25,6 @@ from oxide_proto import RateLimitError as RateLimitError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import __version__ as __version__
 
-from ._async._client import AsyncRawResponse as AsyncRawResponse
-from ._async._clients import AsyncClient as AsyncClient
-from ._async._pagination import AsyncPage as AsyncPage
-from ._async._streaming import AsyncStream as AsyncStream
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven
 from ._sync._client import RawResponse as RawResponse
@@ -35,3 +33,33 @@ from ._sync._pagination import SyncPage as SyncPage
 from ._sync._streaming import Stream as Stream
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
+
+if TYPE_CHECKING:
+    from ._async._client import AsyncRawResponse as AsyncRawResponse
+    from ._async._clients import AsyncClient as AsyncClient
+    from ._async._pagination import AsyncPage as AsyncPage
+    from ._async._streaming import AsyncStream as AsyncStream
+
+# The async side (and anyio with it) loads on first use, so a blocking script
+# does not pay for an event-loop library it never runs.
+_ASYNC = {
+    "AsyncClient": "._async._clients",
+    "AsyncRawResponse": "._async._client",
+    "AsyncPage": "._async._pagination",
+    "AsyncStream": "._async._streaming",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ASYNC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'oxide_io' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ASYNC})

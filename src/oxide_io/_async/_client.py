@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -204,13 +205,14 @@ class AsyncAPIClient:
                 error: Exception = to_api_error(exc, request)
                 error.__cause__ = exc
             else:
-                logger.debug(
-                    "HTTP %s %s -> %d (%s)",
-                    request.method,
-                    redact(str(request.url)),
-                    response.status_code,
-                    response.http_version,
-                )
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "HTTP %s %s -> %d (%s)",
+                        request.method,
+                        redact(str(request.url)),
+                        response.status_code,
+                        response.http_version,
+                    )
                 if response.status_code < 400:
                     return response
                 content = await self._read(response)

@@ -44,8 +44,11 @@ class AsyncConnection:
         self.broken = False
         self._backend = backend
         self._state = backend.state_lock()
-        self._read_lock = backend.lock()
-        self._write_lock = backend.lock()
+        # Only HTTP/2 streams share a connection; an HTTP/1.1 connection carries one
+        # request at a time, so its reads and writes need no lock (nor its cost).
+        shared = proto.http_version == "HTTP/2"
+        self._read_lock = backend.lock(shared=shared)
+        self._write_lock = backend.lock(shared=shared)
         self._outbox = bytearray()
         # Streams whose response was garbage-collected before it was read or closed.
         self._dropped: list[int] = []

@@ -27,10 +27,13 @@ _READ_SIZE = 65536
 class AsyncSocket:
     """One connected socket (plain or TLS)."""
 
-    __slots__ = ("_stream", "alpn", "is_closed")
+    __slots__ = ("_raw", "_stream", "alpn", "is_closed")
 
-    def __init__(self, stream: anyio.abc.ByteStream, alpn: str | None) -> None:
+    def __init__(
+        self, stream: anyio.abc.ByteStream, alpn: str | None, raw: socket.socket
+    ) -> None:
         self._stream = stream
+        self._raw = raw
         self.alpn = alpn
         self.is_closed = False
 
@@ -57,8 +60,7 @@ class AsyncSocket:
 
     def is_readable(self) -> bool:
         """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
-        sock = self._stream.extra(anyio.abc.SocketAttribute.raw_socket)
-        return _readable(sock)
+        return _readable(self._raw)
 
     async def aclose(self) -> None:
         """Closes the socket, even inside a cancelled scope (cleanup must not be skipped)."""
@@ -94,6 +96,21 @@ class _NoLock:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+class _AsyncNoLock:
+    """Stands in for a lock where only one task can be inside: no checkpoint, no cost."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _AsyncNoLock()
 
 
 class AsyncLock:
@@ -144,7 +161,7 @@ class AsyncBackend:
                 sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if ssl_context is None:
-                    return AsyncSocket(tcp, None)
+                    return AsyncSocket(tcp, None, sock)
                 try:
                     tls = await TLSStream.wrap(
                         tcp,
@@ -156,7 +173,7 @@ class AsyncBackend:
                     with anyio.CancelScope(shield=True):
                         await tcp.aclose()
                     raise
-                return AsyncSocket(tls, tls.extra(TLSAttribute.alpn_protocol))
+                return AsyncSocket(tls, tls.extra(TLSAttribute.alpn_protocol), sock)
         except TimeoutError:
             raise TransportTimeout("connect") from None
         except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
@@ -165,8 +182,9 @@ class AsyncBackend:
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
 
-    def lock(self) -> AsyncLock:
-        return AsyncLock()
+    def lock(self, *, shared: bool = True) -> AsyncLock | _AsyncNoLock:
+        """A lock for a resource several tasks use; a free no-op one when `shared` is False."""
+        return AsyncLock() if shared else _NO_LOCK
 
     def event(self) -> AsyncEvent:
         return AsyncEvent()

@@ -65,6 +65,21 @@ class SyncSocket:
             self._sock.close()
 
 
+class _NoLock:
+    """Stands in for a lock where only one thread can be inside."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
 class SyncLock:
     __slots__ = ("_lock",)
 
@@ -128,8 +143,9 @@ class SyncBackend:
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
-    def lock(self) -> SyncLock:
-        return SyncLock()
+    def lock(self, *, shared: bool = True) -> SyncLock | _NoLock:
+        """A lock for a resource several threads use; a free no-op one when `shared` is False."""
+        return SyncLock() if shared else _NO_LOCK
 
     def event(self) -> SyncEvent:
         return SyncEvent()

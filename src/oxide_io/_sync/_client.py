@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -203,13 +204,14 @@ class SyncAPIClient:
                 error: Exception = to_api_error(exc, request)
                 error.__cause__ = exc
             else:
-                logger.debug(
-                    "HTTP %s %s -> %d (%s)",
-                    request.method,
-                    redact(str(request.url)),
-                    response.status_code,
-                    response.http_version,
-                )
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "HTTP %s %s -> %d (%s)",
+                        request.method,
+                        redact(str(request.url)),
+                        response.status_code,
+                        response.http_version,
+                    )
                 if response.status_code < 400:
                     return response
                 content = self._read(response)
