@@ -25,6 +25,9 @@ import pathlib
 import sys
 from typing import Any
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from fuzz import _harness as harness
 from oxide_proto import (
     NEED_DATA,
     URL,
@@ -49,15 +52,7 @@ def _client() -> tuple[HTTP2Connection, list[int]]:
 
 
 def _chunks(data: bytes, seed: int) -> list[bytes]:
-    if seed == 0:
-        return [data[i : i + 1] for i in range(len(data))]
-    chunks, i, state = [], 0, seed
-    while i < len(data):
-        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-        size = 1 + state % 37
-        chunks.append(data[i : i + size])
-        i += size
-    return chunks
+    return harness.split(data, seed, max_piece=37)
 
 
 def _run(chunks: list[bytes], eof: bool) -> dict[int, list[object]]:
@@ -99,16 +94,6 @@ def check(data: bytes) -> None:
         feeds.append(_chunks(stream, 0))
     results = [_run(chunks, eof) for chunks in feeds]
     assert all(result == results[0] for result in results), results
-
-
-def replay(directory: str | pathlib.Path) -> int:
-    """Runs `check` on every file in `directory`; returns how many ran."""
-    count = 0
-    for path in sorted(pathlib.Path(directory).iterdir()):
-        if path.is_file():
-            check(path.read_bytes())
-            count += 1
-    return count
 
 
 def _seeds() -> dict[str, bytes]:
@@ -195,28 +180,5 @@ def _seeds() -> dict[str, bytes]:
     }
 
 
-def write_seeds(directory: str | pathlib.Path) -> None:
-    """Writes the seed corpus (kept in the repository) to `directory`."""
-    target = pathlib.Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    for name, data in _seeds().items():
-        (target / name).write_bytes(data)
-
-
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--replay":
-        for directory in sys.argv[2:]:
-            print(f"{directory}: {replay(directory)} inputs ok")
-        return
-    if len(sys.argv) > 1 and sys.argv[1] == "--write-seeds":
-        write_seeds(sys.argv[2])
-        return
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(check, _seeds)

@@ -26,6 +26,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from fuzz import _harness as harness
 from oxide_proto import NEED_DATA, LimitExceededError, ServerSentEvent, SSEDecoder
 from tests.proto.sse_reference import reference_events
 
@@ -39,15 +40,7 @@ def _limits(byte: int) -> tuple[int, int]:
 
 
 def _chunks(data: bytes, seed: int) -> list[bytes]:
-    if seed == 0:
-        return [data[i : i + 1] for i in range(len(data))]
-    chunks, i, state = [], 0, seed
-    while i < len(data):
-        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-        size = 1 + state % 37
-        chunks.append(data[i : i + size])
-        i += size
-    return chunks
+    return harness.split(data, seed, max_piece=37)
 
 
 def _run(chunks: list[bytes], max_line: int, max_event: int) -> Outcome:
@@ -85,16 +78,6 @@ def check(data: bytes) -> None:
     assert whole == bytewise == split, (whole, bytewise, split)
     if whole[1] is None:
         assert whole[0] == reference_events(stream)
-
-
-def replay(directory: str | pathlib.Path) -> int:
-    """Runs `check` on every file in `directory`; returns how many ran."""
-    count = 0
-    for path in sorted(pathlib.Path(directory).iterdir()):
-        if path.is_file():
-            check(path.read_bytes())
-            count += 1
-    return count
 
 
 def _seeds() -> dict[str, bytes]:
@@ -142,22 +125,5 @@ def _seeds() -> dict[str, bytes]:
     }
 
 
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--replay":
-        print(f"{replay(sys.argv[2])} seeds passed")
-        return
-    if len(sys.argv) == 3 and sys.argv[1] == "--write-seeds":
-        directory = pathlib.Path(sys.argv[2])
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, content in _seeds().items():
-            (directory / name).write_bytes(content)
-        return
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(check, _seeds)

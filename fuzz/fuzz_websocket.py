@@ -34,6 +34,9 @@ from collections.abc import Iterator
 
 import wsproto.handshake
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from fuzz import _harness as harness
 from oxide_proto import (
     NEED_DATA,
     URL,
@@ -79,15 +82,7 @@ def _session(max_size: int) -> WebSocketSession:
 
 
 def _chunks(data: bytes, seed: int) -> list[bytes]:
-    if seed == 0:
-        return [data[i : i + 1] for i in range(len(data))]
-    chunks, i, state = [], 0, seed
-    while i < len(data):
-        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-        size = 1 + state % 23
-        chunks.append(data[i : i + size])
-        i += size
-    return chunks
+    return harness.split(data, seed, max_piece=23)
 
 
 def _run(session: WebSocketSession, chunks: list[bytes], eof: bool, limit: int) -> list[object]:
@@ -156,16 +151,6 @@ def check(data: bytes) -> None:
     assert results[0] == results[1] == results[2], results
 
 
-def replay(directory: str | pathlib.Path) -> int:
-    """Runs `check` on every file in `directory`; returns how many ran."""
-    count = 0
-    for path in sorted(pathlib.Path(directory).iterdir()):
-        if path.is_file():
-            check(path.read_bytes())
-            count += 1
-    return count
-
-
 def _seeds() -> dict[str, bytes]:
     from wsproto.frame_protocol import FrameProtocol
 
@@ -226,28 +211,5 @@ def _seeds() -> dict[str, bytes]:
     }
 
 
-def write_seeds(directory: str | pathlib.Path) -> None:
-    """Writes the seed corpus (kept in the repository) to `directory`."""
-    target = pathlib.Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    for name, data in _seeds().items():
-        (target / name).write_bytes(data)
-
-
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--replay":
-        for directory in sys.argv[2:]:
-            print(f"{directory}: {replay(directory)} inputs ok")
-        return
-    if len(sys.argv) > 1 and sys.argv[1] == "--write-seeds":
-        write_seeds(sys.argv[2])
-        return
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(check, _seeds)

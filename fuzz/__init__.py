@@ -1,0 +1,1 @@
+"""Coverage-guided fuzz targets, one per parser; see fuzz/README.md."""
