@@ -47,6 +47,8 @@ _METHOD = re.compile(r"[A-Za-z]+")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+# Every request carries it, and its parts never change while the program runs.
+@functools.lru_cache(maxsize=8)
 def user_agent(version: str | None = None) -> str:
     """`oxide/<version> Python/<x.y.z>`, the User-Agent every request carries."""
     if version is None:
@@ -77,6 +79,26 @@ def validate_header(name: str, value: str) -> str:
             "or a character that is not Latin-1"
         )
     return value.strip(" \t")
+
+
+def _checked_headers(headers: Mapping[str, tuple[str, str]]) -> Headers:
+    # One regex pass over all values, joined by a tab (which a value may hold), instead
+    # of one per header. When anything is wrong, or a value is not a str,
+    # validate_header finds the culprit and raises.
+    fields = headers.values()
+    try:
+        valid = all(map(_valid_name, [name for name, _ in fields])) and (
+            _BAD_VALUE.search("\t".join([value for _, value in fields])) is None
+        )
+    except TypeError:
+        valid = False
+    if not valid:
+        for name, value in fields:
+            validate_header(name, value)
+    # The keys are the names lower-cased already.
+    return Headers._from_lowered(
+        tuple([(key, value.strip(" \t")) for key, (_, value) in headers.items()])
+    )
 
 
 def _json_default(value: object) -> object:
@@ -230,23 +252,22 @@ def build_request(
     elif data is not None:
         body = encode_json(data)
 
+    # Keyed by the lower-cased name, holding the name as given and its value.
     headers: dict[str, tuple[str, str]] = {}
-    defaults: dict[str, str | None] = {}
     if api_key:
-        defaults["Authorization"] = f"Bearer {api_key}"
+        headers["authorization"] = ("Authorization", f"Bearer {api_key}")
     if organization is not None:
-        defaults["OpenAI-Organization"] = organization
+        headers["openai-organization"] = ("OpenAI-Organization", organization)
     if project is not None:
-        defaults["OpenAI-Project"] = project
-    defaults["Accept"] = "text/event-stream" if stream else "application/json"
+        headers["openai-project"] = ("OpenAI-Project", project)
+    headers["accept"] = ("Accept", "text/event-stream" if stream else "application/json")
     if body_type is not None:
-        defaults["Content-Type"] = body_type
-    defaults["User-Agent"] = user_agent(version)
+        headers["content-type"] = ("Content-Type", body_type)
+    headers["user-agent"] = ("User-Agent", user_agent(version))
     if accept_encoding:
-        defaults["Accept-Encoding"] = accept_encoding
+        headers["accept-encoding"] = ("Accept-Encoding", accept_encoding)
     if stream:
-        defaults["Cache-Control"] = "no-cache"
-    _merge(headers, defaults)
+        headers["cache-control"] = ("Cache-Control", "no-cache")
     _merge(headers, default_headers)
     _merge(headers, extra_headers)
     if method == "GET":
@@ -269,7 +290,10 @@ def build_request(
     if read_timeout is not None and "x-stainless-read-timeout" not in custom:
         headers["x-stainless-read-timeout"] = ("x-stainless-read-timeout", str(read_timeout))
 
-    checked = [(name, validate_header(name, value)) for name, value in headers.values()]
     return Request(
-        method=method, url=url, headers=Headers(checked), body=body, content_length=length
+        method=method,
+        url=url,
+        headers=_checked_headers(headers),
+        body=body,
+        content_length=length,
     )

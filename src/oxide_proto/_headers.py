@@ -37,6 +37,14 @@ class Headers(Mapping[str, str]):
         """Builds headers from the byte pairs h11 and h2 hand out (latin-1, per RFC 9110)."""
         return cls((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
 
+    @classmethod
+    def _from_lowered(cls, items: tuple[tuple[str, str], ...]) -> Headers:
+        # For the core's own callers whose names are lower-case and unique already.
+        headers = cls.__new__(cls)
+        headers._items = items
+        headers._index = dict(items)
+        return headers
+
     def __getitem__(self, name: str) -> str:
         return self._index[name.lower()]
 

@@ -205,6 +205,23 @@ def _merge_query(*layers: Mapping[str, object] | None) -> dict[str, object]:
     return merged
 
 
+def _join(base: URL, full_path: str, base_query: str, literal_query: str) -> URL:
+    literal = "&".join(q for q in (base_query, literal_query) if q)
+    target = f"{full_path}?{literal}" if literal else full_path
+    return URL(scheme=base.scheme, host=base.host, port=base.port, target=target)
+
+
+# Most calls name an operation without path parameters or query under the client's
+# one base URL: that URL is the same every time, so it is built once.
+@functools.lru_cache(maxsize=256)
+def _static_url(base_url: str | URL, path: str) -> URL:
+    base = parse_url(base_url)
+    base_path, _, base_query = base.target.partition("?")
+    expanded, _, literal_query = expand_path(path).partition("?")
+    full_path = base_path.rstrip("/") + "/" + expanded.lstrip("/")
+    return _join(base, full_path, base_query, literal_query)
+
+
 def build_url(
     base_url: str | URL,
     path: str,
@@ -224,15 +241,15 @@ def build_url(
     `query`, then `extra_query`; a `None` value drops the key. When no layer but the
     literals has anything, the literal query is sent exactly as written.
     """
+    merged = _merge_query(default_query, query, extra_query)
+    if not merged and "{" not in path:
+        return _static_url(base_url, path)
     base = parse_url(base_url)
     base_path, _, base_query = base.target.partition("?")
     expanded, _, literal_query = expand_path(path, path_params).partition("?")
     full_path = base_path.rstrip("/") + "/" + expanded.lstrip("/")
-    merged = _merge_query(default_query, query, extra_query)
     if not merged:
-        literal = "&".join(q for q in (base_query, literal_query) if q)
-        target = f"{full_path}?{literal}" if literal else full_path
-        return URL(scheme=base.scheme, host=base.host, port=base.port, target=target)
+        return _join(base, full_path, base_query, literal_query)
     # As the official SDK does, a literal query is re-encoded together with the
     # parameters once there are any, so a parameter can replace a literal key.
     params: dict[str, object] = {}
