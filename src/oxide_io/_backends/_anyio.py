@@ -29,9 +29,7 @@ class AsyncSocket:
 
     __slots__ = ("_raw", "_stream", "alpn", "is_closed")
 
-    def __init__(
-        self, stream: anyio.abc.ByteStream, alpn: str | None, raw: socket.socket
-    ) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, alpn: str | None, raw: socket.socket) -> None:
         self._stream = stream
         self._raw = raw
         self.alpn = alpn
