@@ -15,6 +15,16 @@ __all__ = ["Headers", "SECRET_HEADERS"]
 SECRET_HEADERS = frozenset({"authorization", "api-key", "proxy-authorization", "cookie"})
 
 
+def _first_values(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    # A dict keeps each key where it first appeared and the last value given, so only
+    # repeated fields need a second pass, from the end, to keep their first value.
+    index = dict(items)
+    if len(index) != len(items):
+        for name, value in reversed(items):
+            index[name] = value
+    return index
+
+
 class Headers(Mapping[str, str]):
     """Response or request headers: `headers["x-request-id"]`, `headers.get(...)`.
 
@@ -26,11 +36,8 @@ class Headers(Mapping[str, str]):
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         pairs = items.items() if isinstance(items, Mapping) else items
-        self._items: tuple[tuple[str, str], ...] = tuple((k.lower(), v) for k, v in pairs)
-        index: dict[str, str] = {}
-        for name, value in self._items:
-            index.setdefault(name, value)
-        self._index = index
+        self._items: tuple[tuple[str, str], ...] = tuple([(k.lower(), v) for k, v in pairs])
+        self._index = _first_values(self._items)
 
     @classmethod
     def from_raw(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
@@ -39,10 +46,10 @@ class Headers(Mapping[str, str]):
 
     @classmethod
     def _from_lowered(cls, items: tuple[tuple[str, str], ...]) -> Headers:
-        # For the core's own callers whose names are lower-case and unique already.
+        # For the core's own callers, whose names are lower-case already.
         headers = cls.__new__(cls)
         headers._items = items
-        headers._index = dict(items)
+        headers._index = _first_values(items)
         return headers
 
     def __getitem__(self, name: str) -> str:

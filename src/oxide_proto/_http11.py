@@ -8,9 +8,12 @@ where it crosses into this code.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Final
 
 import h11
+from h11._headers import Headers as H11Headers
 
 from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
 from ._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
@@ -29,6 +32,31 @@ _VERSIONS: Final = {b"1.1": "HTTP/1.1", b"1.0": "HTTP/1.0"}
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 _ENDED_STATES: Final = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 _UNUSABLE_STATES: Final = (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR, h11.SWITCHED_PROTOCOL)
+# Fields that change how h11 frames or handles the exchange (RFC 9112 §6, §9.6; RFC
+# 9110 §7.2, §7.8, §10.1.1): a request carrying any of them is handed to h11 whole.
+_H11_FIELDS: Final = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "expect", "upgrade"}
+)
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Field values (joined by tabs) hold visible characters, obs-text, spaces and tabs only.
+_BAD_VALUE: Final = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+@functools.lru_cache(maxsize=512)
+def _token(name: str) -> bool:
+    return _TOKEN.fullmatch(name) is not None
+
+
+def _headers(fields: H11Headers) -> Headers:
+    # h11 keeps each field as (name as received, name lower-cased, value), validated.
+    return Headers._from_lowered(
+        tuple(
+            [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for _, name, value in fields._full_items
+            ]
+        )
+    )
 
 
 class HTTP11Connection:
@@ -82,32 +110,23 @@ class HTTP11Connection:
                 retry_safe=True,
             )
         body = request.body
-        headers = request.headers
-        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.multi_items()]
-        if "host" not in headers:
-            raw.insert(0, (b"host", request.url.authority.encode("ascii")))
-        if "content-length" not in headers and "transfer-encoding" not in headers:
-            if isinstance(body, bytes):
-                raw.append((b"content-length", str(len(body)).encode("ascii")))
-            elif body is None:
-                if request.method in _BODY_METHODS:
-                    raw.append((b"content-length", b"0"))
-            elif request.content_length is not None:
-                raw.append((b"content-length", str(request.content_length).encode("ascii")))
-            else:
-                raw.append((b"transfer-encoding", b"chunked"))
-        out = self._out
+        framing = self._framing(request)
+        out, conn = self._out, self._h11
         try:
-            out.append(
-                self._h11.send(
-                    h11.Request(method=request.method, target=request.url.target, headers=raw)
-                )
-                or b""
-            )
-            if body is None or isinstance(body, bytes):
-                if body:
-                    out.append(self._h11.send(h11.Data(data=body)) or b"")
-                out.append(self._h11.send(h11.EndOfMessage()) or b"")
+            if self._send_head(request, framing):
+                if body is None or isinstance(body, bytes):
+                    # The Content-Length written is the body's own: its bytes go out as
+                    # they are, and a Data event leaves h11's state (SEND_BODY) as it is.
+                    if body:
+                        out.append(body)
+                    conn._process_event(h11.CLIENT, h11.EndOfMessage())
+            else:
+                self._send_head_via_h11(request, framing)
+                if body is None or isinstance(body, bytes):
+                    # A Content-Length the caller gave is checked against the body.
+                    if body:
+                        out.append(conn.send(h11.Data(data=body)) or b"")
+                    out.append(conn.send(h11.EndOfMessage()) or b"")
         except h11.LocalProtocolError as exc:
             self._closed = True
             raise LocalProtocolError(f"cannot send request: {exc}") from exc
@@ -117,6 +136,82 @@ class HTTP11Connection:
         self._pending_end = None
         self._decoder = None
         return self._stream_id
+
+    @staticmethod
+    def _framing(request: Request) -> tuple[str, str] | None:
+        """The Content-Length or Transfer-Encoding field to add, if the request has none."""
+        headers, body = request.headers, request.body
+        if "content-length" in headers or "transfer-encoding" in headers:
+            return None
+        if isinstance(body, bytes):
+            return ("content-length", str(len(body)))
+        if body is None:
+            return ("content-length", "0") if request.method in _BODY_METHODS else None
+        if request.content_length is not None:
+            return ("content-length", str(request.content_length))
+        return ("transfer-encoding", "chunked")
+
+    def _send_head(self, request: Request, framing: tuple[str, str] | None) -> bool:
+        """Writes the request head as one string and tells h11 it was sent.
+
+        h11 would validate every field again and serialize them one by one, which
+        costs more than the rest of the exchange; `build_request` has validated them
+        already. Returns False, having sent nothing, when the request carries a field
+        h11 must see whole or anything unusual, so h11 can send it (and refuse it).
+        """
+        headers = request.headers
+        if not _H11_FIELDS.isdisjoint(headers):
+            return False
+        fields = headers.multi_items()
+        authority = request.url.authority
+        if not authority.isascii():
+            return False
+        values = [authority, *[value for _, value in fields]]
+        if framing is not None:
+            values.append(framing[1])
+        joined = "\t".join(values)
+        if (
+            _BAD_VALUE.search(joined)
+            # h11 refuses blanks at either end of a value; an empty value is unusual.
+            or joined[:1] in " \t"
+            or joined[-1:] in " \t"
+            or "\t\t" in joined
+            or "\t " in joined
+            or " \t" in joined
+            or not all(map(_token, [name for name, _ in fields]))
+        ):
+            return False
+        lines = [f"{name}: {value}\r\n" for name, value in fields]
+        if framing is not None:
+            lines.append(f"{framing[0]}: {framing[1]}\r\n")
+        method, target = request.method, request.url.target
+        head = f"{method} {target} HTTP/1.1\r\nhost: {authority}\r\n{''.join(lines)}\r\n"
+        # h11 keeps, from the request, the method and the fields that decide framing
+        # and keep-alive: given those, its state is what sending the head would make it.
+        state_fields = [(b"host", b"host", authority.encode("ascii"))]
+        if framing is not None:
+            name = framing[0].encode("ascii")
+            state_fields.append((name, name, framing[1].encode("ascii")))
+        # Raises for a method or target h11 refuses, before anything is queued.
+        event = h11.Request(
+            method=method.encode("ascii"),
+            target=target.encode("ascii"),
+            headers=H11Headers(state_fields),
+            _parsed=True,  # validates method and target only
+        )
+        self._h11._process_event(h11.CLIENT, event)
+        self._out.append(head.encode("latin-1"))
+        return True
+
+    def _send_head_via_h11(self, request: Request, framing: tuple[str, str] | None) -> None:
+        headers = request.headers
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.multi_items()]
+        if "host" not in headers:
+            raw.insert(0, (b"host", request.url.authority.encode("ascii")))
+        if framing is not None:
+            raw.append((framing[0].encode("ascii"), framing[1].encode("ascii")))
+        event = h11.Request(method=request.method, target=request.url.target, headers=raw)
+        self._out.append(self._h11.send(event) or b"")
 
     def send_body(self, stream_id: int, data: bytes) -> int:
         """Queues all of `data` (chunk-framed when the length is unknown); returns len(data).
@@ -182,7 +277,11 @@ class HTTP11Connection:
         self._h11.receive_data(data)
 
     def next_event(self, stream_id: int) -> ResponseHead | BodyData | BodyEnd | NeedData:
-        """The next response event, or NEED_DATA. See `HTTPConnection.next_event`."""
+        """The next response event, or NEED_DATA. See `HTTPConnection.next_event`.
+
+        All the body data the fed bytes hold comes out as one `BodyData`, however many
+        chunks it was framed in.
+        """
         self._check_stream(stream_id)
         if self._error is not None:
             raise self._error
@@ -194,13 +293,20 @@ class HTTP11Connection:
         if self._decoder is not None and self._decoder.limit_reached:
             self._decode(b"", final=True)  # raises: the limit error comes next, whatever follows
         conn = self._h11
+        # Body data gathered in this call. Whatever stops the gathering (an error, the
+        # end of the body) comes from the next call, after the data.
+        pieces: list[bytes] = []
         while True:
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
-                raise self._fail(self._remote_error(exc)) from exc
+                error = self._fail(self._remote_error(exc))
+                if pieces:
+                    error.__cause__ = exc
+                    return BodyData(b"".join(pieces))
+                raise error from exc
             if event is h11.NEED_DATA:
-                return NEED_DATA
+                return BodyData(b"".join(pieces)) if pieces else NEED_DATA
             kind = type(event)
             # h11 bounds only what is still incomplete, so a head that arrives in one
             # read would pass where the same head in pieces fails. Measuring what each
@@ -212,37 +318,62 @@ class HTTP11Connection:
             if kind is h11.Data:
                 framing -= len(event.data)  # type: ignore[union-attr]
             if framing > self._max_head_size:
-                raise self._fail(self._head_too_large())
+                error = self._fail(self._head_too_large())
+                if pieces:
+                    return BodyData(b"".join(pieces))
+                raise error
             if kind is h11.Data:
-                # h11 hands out bytearray slices of its buffer; events carry bytes.
+                # h11 hands out bytearray slices of its buffer; events carry bytes (the
+                # join makes them bytes).
                 data = event.data  # type: ignore[union-attr]
-                if self._decoder is not None:
-                    data = self._decode(data, final=False)
+                decoder = self._decoder
+                if decoder is not None:
+                    try:
+                        data = self._decode(data, final=False)
+                    except RemoteProtocolError:
+                        if pieces:
+                            return BodyData(b"".join(pieces))  # the error is kept for next
+                        raise
                 if data:
-                    return BodyData(bytes(data))
+                    pieces.append(data)
+                if decoder is not None and decoder.limit_reached and pieces:
+                    return BodyData(b"".join(pieces))  # the limit error comes next
             elif kind is h11.Response:
                 return self._response_head(event)  # type: ignore[arg-type]
             elif kind is h11.EndOfMessage:
                 self._ended = True
                 trailers = event.headers  # type: ignore[union-attr]
-                end = BodyEnd(trailers=Headers.from_raw(trailers)) if trailers else _NO_TRAILERS
+                end = BodyEnd(trailers=_headers(trailers)) if trailers else _NO_TRAILERS
                 if self._decoder is not None:
-                    tail = self._decode(b"", final=True)
+                    try:
+                        tail = self._decode(b"", final=True)
+                    except RemoteProtocolError:
+                        if pieces:
+                            return BodyData(b"".join(pieces))
+                        raise
                     if tail:
-                        self._pending_end = end
-                        return BodyData(tail)
+                        pieces.append(tail)
+                if pieces:
+                    self._pending_end = end
+                    return BodyData(b"".join(pieces))
                 return end
             elif kind is h11.InformationalResponse:
                 continue  # 1xx (100 Continue, 103 Early Hints) precede the real answer
-            elif event is h11.PAUSED:
-                raise self._fail(RemoteProtocolError("server switched protocols unexpectedly"))
-            else:  # ConnectionClosed
-                raise self._fail(
-                    RemoteProtocolError("server closed the connection before responding")
-                )
+            else:
+                if event is h11.PAUSED:
+                    error = self._fail(
+                        RemoteProtocolError("server switched protocols unexpectedly")
+                    )
+                else:  # ConnectionClosed
+                    error = self._fail(
+                        RemoteProtocolError("server closed the connection before responding")
+                    )
+                if pieces:
+                    return BodyData(b"".join(pieces))
+                raise error
 
     def _response_head(self, event: h11.Response) -> ResponseHead:
-        headers = Headers.from_raw(event.headers)
+        headers = _headers(event.headers)
         if self._decode_content:
             encoding = headers.get("content-encoding")
             if encoding is not None:

@@ -150,6 +150,8 @@ def _gzip_response(payload: bytes, encoding: str = "gzip") -> bytes:
     return _server_bytes(headers=[("content-encoding", encoding)], body=payload)
 
 
+_GZIPPED = gzip.compress(b"chunk " * 400)
+
 # name -> (response bytes, method, eof after the bytes, expected events)
 CASES: dict[str, tuple[bytes, str, bool, list[object]]] = {
     "plain": (
@@ -241,6 +243,21 @@ CASES: dict[str, tuple[bytes, str, bool, list[object]]] = {
         "GET",
         True,
         ["head", BodyData(b"abc"), ("RemoteProtocolError", False)],
+    ),
+    "bad-chunk-after-data": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\nzz\r\n",
+        "GET",
+        False,
+        ["head", BodyData(b"abcde"), ("RemoteProtocolError", False)],
+    ),
+    "gzip-in-chunks": (
+        _server_bytes(
+            headers=[("transfer-encoding", "chunked"), ("content-encoding", "gzip")],
+            chunks=[_GZIPPED[i : i + 7] for i in range(0, len(_GZIPPED), 7)],
+        ),
+        "GET",
+        False,
+        ["head", BodyData(b"chunk " * 400), BodyEnd()],
     ),
     "eof-before-response": (b"", "GET", True, [("RemoteProtocolError", False)]),
     "eof-mid-head": (b"HTTP/1.1 200 OK\r\nConte", "GET", True, [("RemoteProtocolError", False)]),
@@ -489,3 +506,77 @@ def test_misuse_is_a_local_error() -> None:
     with pytest.raises(LocalProtocolError):
         client.next_event(stream_id + 1)
     assert client.next_timer() is None
+
+
+def test_body_data_of_one_read_is_one_event() -> None:
+    # Several HTTP chunks, then a bad chunk header, in one read: the data comes out
+    # as one event and the error after it.
+    client = HTTP11Connection()
+    stream_id = client.start_request(request())
+    client.data_to_send()
+    client.receive_data(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n"
+    )
+    assert isinstance(client.next_event(stream_id), ResponseHead)
+    assert client.next_event(stream_id) == BodyData(b"abcde")
+    assert client.next_event(stream_id) is NEED_DATA
+    client.receive_data(b"1\r\nf\r\n0\r\nx-t: 1\r\n\r\n")
+    assert client.next_event(stream_id) == BodyData(b"f")
+    assert client.next_event(stream_id) == BodyEnd(Headers([("x-t", "1")]))
+
+
+@pytest.mark.parametrize(
+    "req",
+    [
+        request("POST", b'{"a":1}', {"Authorization": "Bearer k", "X-Empty-Ok": "a b"}),
+        request("GET", None, {"accept": "text/event-stream", "x-latin": "caf\xe9"}),
+        request("PUT", iter([b"x"]), {"x-a": "1"}),
+        request("PUT", iter([b"x"]), {"x-a": "1"}, content_length=1),
+        request("DELETE"),
+        # Fields h11 must see, or values it would refuse, take h11's own path.
+        request("POST", b"abc", {"Connection": "close"}),
+        request("POST", b"abc", {"Content-Length": "3"}),
+        request("GET", None, {"Host": "example.com", "x-blank": ""}),
+    ],
+)
+def test_request_head_is_what_h11_writes(req: Request) -> None:
+    client = HTTP11Connection()
+    client.start_request(req)
+    wire = client.data_to_send()
+    reference = h11.Connection(h11.CLIENT)
+    fields = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in req.headers.multi_items()]
+    if "host" not in req.headers:
+        fields.insert(0, (b"host", req.url.authority.encode("ascii")))
+    body = req.body
+    if "content-length" not in req.headers and "transfer-encoding" not in req.headers:
+        if isinstance(body, bytes):
+            fields.append((b"content-length", str(len(body)).encode()))
+        elif body is None:
+            if req.method in ("POST", "PUT", "PATCH"):
+                fields.append((b"content-length", b"0"))
+        elif req.content_length is not None:
+            fields.append((b"content-length", str(req.content_length).encode()))
+        else:
+            fields.append((b"transfer-encoding", b"chunked"))
+    expected = reference.send(h11.Request(method=req.method, target=req.url.target, headers=fields))
+    if body is None or isinstance(body, bytes):
+        expected = (expected or b"") + (reference.send(h11.Data(data=body)) or b"" if body else b"")
+        expected += reference.send(h11.EndOfMessage()) or b""
+    assert wire == expected
+    assert (client._h11.our_state, client._h11.their_state) == (
+        reference.our_state,
+        reference.their_state,
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-a": "line\r\nbreak"}, {"x-a": " padded"}, {"bad name": "v"}, {"x-a": "\x00"}],
+)
+def test_request_head_h11_refuses_is_a_local_error(headers: dict[str, str]) -> None:
+    client = HTTP11Connection()
+    with pytest.raises(LocalProtocolError) as info:
+        client.start_request(request("POST", b"x", headers))
+    assert isinstance(info.value.__cause__, h11.LocalProtocolError)
+    assert client.data_to_send() == b""
+    assert not client.is_reusable
