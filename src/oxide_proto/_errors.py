@@ -45,6 +45,9 @@ __all__ = [
     "DecodingError",
     "WebSocketHandshakeError",
     "WebSocketConnectionClosedError",
+    "APIEventError",
+    "ResponseFailedError",
+    "ResponseIncompleteError",
     "status_error_from_response",
     "status_error_class",
 ]
@@ -267,6 +270,38 @@ class WebSocketConnectionClosedError(OpenAIError):
     def __init__(self, message: str, *, code: int, reason: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.reason = reason
+
+
+class APIEventError(APIError):
+    """The server answered with an `error` event (Responses or Realtime over WebSocket).
+
+    `body` is the event's `error` object, so `code`, `param` and `type` fill in as
+    for an HTTP error; `event` is the whole event as received.
+    """
+
+    def __init__(self, message: str, *, event: Mapping[str, Any], body: object | None) -> None:
+        super().__init__(message, None, body=body)
+        self.event = event
+
+
+class ResponseFailedError(APIError):
+    """A response ended with `response.failed`; `response` is the final Response object."""
+
+    def __init__(self, message: str, *, response: Any, body: object | None = None) -> None:
+        super().__init__(message, None, body=body)
+        self.response = response
+
+
+class ResponseIncompleteError(APIError):
+    """A response ended with `response.incomplete`; `reason` says why (`max_output_tokens`, ...).
+
+    `response` is the final Response object, with whatever output was produced.
+    """
+
+    def __init__(self, message: str, *, response: Any, reason: str | None) -> None:
+        super().__init__(message, None, body=None)
+        self.response = response
         self.reason = reason
 
 

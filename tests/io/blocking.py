@@ -16,7 +16,7 @@ __all__ = ["Blocking", "run_now", "unwrap", "wrap"]
 
 _RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
 # Methods that are plain (not awaitable) on the async API too.
-_PLAIN = frozenset({"with_options", "copy"})
+_PLAIN = frozenset({"with_options", "copy", "parse_event"})
 
 
 def wrap(value: Any) -> Any:
@@ -66,9 +66,10 @@ class Blocking:
         except StopIteration:
             raise StopAsyncIteration from None
 
-    async def __aenter__(self) -> Blocking:
-        self._target.__enter__()
-        return self
+    async def __aenter__(self) -> Any:
+        # A context manager may hand out another object (a connection manager does).
+        entered = self._target.__enter__()
+        return self if entered is self._target else wrap(entered)
 
     async def __aexit__(self, *exc: Any) -> Any:
         return self._target.__exit__(*exc)

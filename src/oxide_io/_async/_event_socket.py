@@ -1,0 +1,329 @@
+"""A WebSocket to the API carrying JSON events, reopened after an abnormal close.
+
+The Responses and Realtime connections share this: the URL and handshake headers
+built like an HTTP request's (same base URL, authorization, organization,
+project, User-Agent, default headers), JSON text messages out, raw messages in,
+transport failures turned into API errors where they cross into the public API.
+
+Reconnecting follows the core's `ReconnectPolicy`: after an abnormal close, the
+error is raised to whoever was waiting (a message in flight may have been acted
+on, so nothing is replayed); the next send opens a new connection, waiting the
+policy's backoff between failed attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+
+from oxide_proto import (
+    URL,
+    APIConnectionError,
+    APIEventError,
+    APITimeoutError,
+    MalformedEventError,
+    ReconnectPolicy,
+    WebSocketConnectionClosedError,
+    WebSocketHandshakeError,
+    build_request,
+    websocket_url,
+)
+
+from .._backends._anyio import AsyncBackend
+from .._backends._errors import TransportError, TransportTimeout
+from .._logging import logger, redact
+from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._timeout import Timeout
+from ._websocket import DEFAULT_CLOSE_TIMEOUT, AsyncWebSocket
+
+__all__ = [
+    "AsyncConnectionManager",
+    "AsyncEventSocket",
+    "WebSocketOptions",
+    "event_error",
+    "parse_event_payload",
+]
+
+# Headers that describe an HTTP body or its encoding: meaningless on an Upgrade.
+_NOT_FOR_UPGRADE = frozenset(
+    {"accept", "accept-encoding", "content-type", "x-stainless-retry-count"}
+)
+
+_NO_RECONNECT = ReconnectPolicy(max_retries=0)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class WebSocketOptions:
+    """How a WebSocket to the API behaves; every field has a sane default.
+
+    `timeout` defaults to the client's (its `read` bounds each wait for an event,
+    `connect` the TCP, TLS and WebSocket handshakes). `max_message_size` limits
+    one incoming message. `keepalive_interval` is how long the server may stay
+    quiet before a ping, `keepalive_timeout` how long the pong may take (None
+    turns the pings off). `reconnect` sets how often and how patiently an
+    abnormally closed connection is reopened (`ReconnectPolicy(max_retries=0)`
+    never reopens).
+    """
+
+    timeout: Timeout | None = None
+    max_message_size: int = 16 * 1024 * 1024
+    keepalive_interval: float | None = 20.0
+    keepalive_timeout: float = 20.0
+    reconnect: ReconnectPolicy = _NO_RECONNECT
+    extra_query: Mapping[str, object] | None = None
+    extra_headers: Mapping[str, str | None] | None = None
+
+
+class AsyncEventSocket:
+    """The WebSocket at `path` under the client's WebSocket base URL, opened on demand."""
+
+    def __init__(
+        self,
+        options: ClientOptions,
+        backend: AsyncBackend,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        settings: WebSocketOptions = WebSocketOptions(),
+    ) -> None:
+        self._options = options
+        self._backend = backend
+        self.settings = settings
+        self.timeout = settings.timeout if settings.timeout is not None else options.timeout
+        self.url, self._headers = self._target(path, query)
+        self.websocket: AsyncWebSocket | None = None
+        self.reconnects = 0
+        self._closing = False
+
+    def _target(
+        self, path: str, query: Mapping[str, object] | None
+    ) -> tuple[URL, list[tuple[str, str]]]:
+        options, settings = self._options, self.settings
+        base = options.websocket_base_url or options.base_url
+        request = build_request(
+            "GET",
+            base,
+            path,
+            query=query,
+            extra_query=settings.extra_query,
+            default_query=options.default_query,
+            api_key=options.api_key,
+            organization=options.organization,
+            project=options.project,
+            default_headers=options.default_headers,
+            extra_headers=settings.extra_headers,
+            accept_encoding=None,
+        )
+        headers = [
+            (name, value)
+            for name, value in request.headers.multi_items()
+            if name.lower() not in _NOT_FOR_UPGRADE
+        ]
+        return websocket_url(request.url), headers
+
+    # -- opening ------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Opens the connection (the first time, or again after an abnormal close)."""
+        timeout = self.timeout
+        try:
+            self.websocket = await AsyncWebSocket.connect(
+                self._backend,
+                self.url,
+                headers=self._headers,
+                verify=self._options.verify,
+                connect_timeout=timeout.connect,
+                max_message_size=self.settings.max_message_size,
+                keepalive_interval=self.settings.keepalive_interval,
+                keepalive_timeout=self.settings.keepalive_timeout,
+            )
+        except TransportError as exc:
+            raise _api_error(exc) from exc
+        logger.debug("WebSocket open: %s", redact(str(self.url)))
+
+    async def _ensure_open(self) -> AsyncWebSocket:
+        websocket = self.websocket
+        if websocket is not None and websocket.is_open:
+            return websocket
+        if self._closing:
+            raise WebSocketConnectionClosedError("the connection was closed", code=1000)
+        if websocket is not None and websocket.closed is None:
+            # Closing but not closed (a message was too big): finish the handshake
+            # to learn the code it ended with.
+            await websocket.aclose()
+        closed = websocket.closed if websocket is not None else None
+        code = closed.code if closed is not None else 1006
+        if websocket is not None and not self.settings.reconnect.should_reconnect(code):
+            reason = closed.reason if closed is not None else ""
+            raise WebSocketConnectionClosedError(
+                f"the WebSocket connection closed (code {code})", code=code, reason=reason
+            )
+        await self._reopen()
+        assert self.websocket is not None
+        return self.websocket
+
+    async def _reopen(self) -> None:
+        policy = self.settings.reconnect
+        attempt = 0
+        while True:
+            try:
+                await self.open()
+            except (APIConnectionError, WebSocketHandshakeError) as exc:
+                if isinstance(exc, WebSocketHandshakeError) and not _worth_retrying(exc):
+                    raise
+                delay = policy.delay(attempt, random.random)
+                if delay is None:
+                    raise
+                logger.info("Reopening the WebSocket in %.2f s (%s)", delay, exc)
+                await self._backend.sleep(delay)
+                attempt += 1
+            else:
+                self.reconnects += 1
+                return
+
+    # -- messages -----------------------------------------------------------------
+
+    async def send_json(self, event: Mapping[str, Any]) -> None:
+        await self.send_raw(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+
+    async def send_raw(self, text: str) -> None:
+        """Sends one text message, opening the connection again first if it dropped."""
+        websocket = await self._ensure_open()
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("WebSocket send: %d characters", len(text))
+        try:
+            await websocket.send_text(text, self.timeout.write)
+        except TransportError as exc:
+            raise _api_error(exc) from exc
+
+    async def send_bytes(self, data: bytes) -> None:
+        websocket = await self._ensure_open()
+        try:
+            await websocket.send_binary(data, self.timeout.write)
+        except TransportError as exc:
+            raise _api_error(exc) from exc
+
+    async def receive(self, timeout: float | NotGiven | None = NOT_GIVEN) -> str | bytes:
+        """The next message's text (or bytes for a binary message).
+
+        Waits at most `timeout` seconds (the client's read timeout by default).
+        Raises `APITimeoutError` when nothing came in time,
+        `WebSocketConnectionClosedError` when the connection is over, and the
+        core's `LimitExceededError` or `RemoteProtocolError` when the server broke
+        a limit or the protocol. A closed connection is not reopened here: only
+        a send reopens it, so a message lost in a drop is never waited for.
+        """
+        websocket = self.websocket
+        if websocket is None:
+            websocket = await self._ensure_open()
+        elif websocket.closed is not None:
+            raise _closed_again(websocket)
+        wait = self.timeout.read if isinstance(timeout, NotGiven) else timeout
+        try:
+            message = await websocket.receive(wait)
+        except TransportError as exc:
+            raise _api_error(exc) from exc
+        return message.data
+
+    # -- closing ------------------------------------------------------------------
+
+    async def aclose(self, code: int = 1000, reason: str = "") -> None:
+        """Closes with the close handshake; later sends and receives raise."""
+        self._closing = True
+        websocket = self.websocket
+        if websocket is not None:
+            await websocket.aclose(code, reason, DEFAULT_CLOSE_TIMEOUT)
+
+
+def _worth_retrying(exc: WebSocketHandshakeError) -> bool:
+    # A refusal for a reason that will not change (401, 403, 404) ends it; a server
+    # that is overloaded, restarting or rate limiting may accept a later attempt.
+    status = exc.status_code
+    return status is None or status == 429 or status >= 500
+
+
+def _api_error(exc: TransportError) -> APIConnectionError:
+    if isinstance(exc, TransportTimeout):
+        return APITimeoutError(None, message=f"WebSocket timed out ({exc.phase}).")
+    return APIConnectionError(message=f"WebSocket connection error: {exc}", request=None)
+
+
+def _closed_again(websocket: AsyncWebSocket) -> WebSocketConnectionClosedError:
+    closed = websocket.closed
+    code = closed.code if closed is not None else 1006
+    reason = closed.reason if closed is not None else ""
+    detail = f"code {code}" + (f", {reason}" if reason else "")
+    return WebSocketConnectionClosedError(
+        f"the WebSocket connection closed ({detail}); send again to reopen it",
+        code=code,
+        reason=reason,
+    )
+
+
+def parse_event_payload(data: str | bytes) -> dict[str, Any]:
+    """The JSON object in one message; `MalformedEventError` when it is not one."""
+    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise MalformedEventError(
+            f"WebSocket message is not valid JSON: {exc}", event=None, data=text[:2000]
+        ) from None
+    if not isinstance(payload, dict):
+        raise MalformedEventError(
+            "WebSocket message is JSON but not an object", event=None, data=text[:2000]
+        )
+    return payload
+
+
+def event_error(payload: Mapping[str, Any]) -> APIEventError:
+    """The error for an `error` event.
+
+    The WebSocket APIs nest the details (`{"type": "error", "error": {...}}`); the
+    Responses SSE shape has them at the top level. Both are accepted.
+    """
+    details = payload.get("error")
+    body: Mapping[str, Any] = details if isinstance(details, Mapping) else payload
+    message = body.get("message")
+    text = message if isinstance(message, str) and message else "the server sent an error event"
+    code = body.get("code")
+    if code is not None:
+        text = f"{text} (code {code})"
+    return APIEventError(text, event=payload, body=dict(body))
+
+
+class _Closable(Protocol):
+    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class AsyncConnectionManager(Generic[C]):
+    """`async with manager as connection`: opens on entry, closes (handshake) on exit.
+
+    `await manager.enter()` opens without the block; the caller must then close
+    the connection itself.
+    """
+
+    def __init__(self, socket: AsyncEventSocket, make: Callable[[AsyncEventSocket], C]) -> None:
+        self._socket = socket
+        self._make = make
+        self._connection: C | None = None
+
+    async def enter(self) -> C:
+        await self._socket.open()
+        self._connection = self._make(self._socket)
+        return self._connection
+
+    async def __aenter__(self) -> C:
+        return await self.enter()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()

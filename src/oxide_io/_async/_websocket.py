@@ -1,0 +1,255 @@
+"""One socket driving one core WebSocket session.
+
+The core `WebSocketSession` does the protocol: the Upgrade, framing, reassembly,
+pings and pongs, keepalive decisions and the close handshake. This driver only
+moves bytes: it writes what the session queued, reads when a message is wanted,
+and wakes up for the session's timers while it waits, so keepalive pings go out
+and a silent peer is detected. Receiving runs in one task (or thread) at a time;
+sending may happen alongside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Mapping
+
+from oxide_proto import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    NEED_DATA,
+    URL,
+    BinaryMessage,
+    Closed,
+    Headers,
+    Opened,
+    TextMessage,
+    WebSocketConnectionClosedError,
+    WebSocketSession,
+    WebSocketState,
+)
+
+from .._backends._anyio import AsyncBackend, AsyncSocket
+from .._backends._errors import TransportError, TransportTimeout
+from .._tls import VerifyTypes, ssl_context
+
+__all__ = ["AsyncWebSocket", "DEFAULT_CLOSE_TIMEOUT"]
+
+# How long a close waits for the server's Close frame before dropping the socket.
+DEFAULT_CLOSE_TIMEOUT = 5.0
+
+
+class AsyncWebSocket:
+    """An open WebSocket: `send_text`, `receive`, `aclose`.
+
+    Built by `AsyncWebSocket.connect`, which returns once the server accepted the
+    upgrade. `receive` raises `WebSocketConnectionClosedError` once the connection
+    is over (`closed` then tells how), `TransportTimeout` when nothing arrived in
+    time, and the core's `LimitExceededError` / `RemoteProtocolError` when the
+    server broke a limit or the protocol.
+    """
+
+    def __init__(
+        self, socket: AsyncSocket, session: WebSocketSession, backend: AsyncBackend
+    ) -> None:
+        self.socket = socket
+        self.session = session
+        self.response_headers: Headers = Headers()
+        self.subprotocol: str | None = None
+        self.closed: Closed | None = None
+        self._backend = backend
+        self._state = backend.state_lock()
+        self._read_lock = backend.lock()
+        self._write_lock = backend.lock()
+
+    @classmethod
+    async def connect(
+        cls,
+        backend: AsyncBackend,
+        url: URL,
+        *,
+        headers: Headers | Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        verify: VerifyTypes = True,
+        connect_timeout: float | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        keepalive_interval: float | None = 20.0,
+        keepalive_timeout: float = 20.0,
+    ) -> AsyncWebSocket:
+        """Opens the TCP (and TLS) connection and completes the WebSocket handshake.
+
+        `connect_timeout` bounds the whole of it. Raises the backend's
+        `TransportError`s, or `WebSocketHandshakeError` when the server refused.
+        """
+        session = WebSocketSession(
+            url,
+            headers=headers,
+            keepalive_interval=keepalive_interval,
+            keepalive_timeout=keepalive_timeout,
+            max_message_size=max_message_size,
+            now=time.monotonic(),
+        )
+        context = ssl_context(verify, "websocket") if url.scheme == "wss" else None
+        give_up = None if connect_timeout is None else time.monotonic() + connect_timeout
+        socket = await backend.connect(
+            url.host, url.port, ssl_context=context, timeout=connect_timeout
+        )
+        websocket = cls(socket, session, backend)
+        try:
+            await websocket._flush(connect_timeout)
+            await websocket._open(give_up)
+        except BaseException:
+            await socket.aclose()
+            raise
+        return websocket
+
+    async def _open(self, give_up: float | None) -> None:
+        while True:
+            with self._state:
+                event = self.session.next_event()
+            if isinstance(event, Opened):
+                self.response_headers = event.headers
+                self.subprotocol = event.subprotocol
+                return
+            if event is NEED_DATA:
+                left = None if give_up is None else give_up - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TransportTimeout("connect")
+                try:
+                    data = await self.socket.receive(left)
+                except TransportTimeout:
+                    raise TransportTimeout("connect") from None
+                with self._state:
+                    self.session.receive_data(data, time.monotonic())
+            elif isinstance(event, Closed):
+                # The session raises the handshake error before its Closed event.
+                raise WebSocketConnectionClosedError(
+                    "the WebSocket closed during the handshake", code=event.code
+                )
+
+    @property
+    def is_open(self) -> bool:
+        return self.session.state is WebSocketState.OPEN and not self.socket.is_closed
+
+    # -- sending ------------------------------------------------------------------
+
+    async def send_text(self, text: str, timeout: float | None) -> None:
+        """Sends one text message; raises `WebSocketConnectionClosedError` once closed."""
+        with self._state:
+            self.session.send_text(text)
+        await self._flush(timeout)
+
+    async def send_binary(self, data: bytes, timeout: float | None) -> None:
+        with self._state:
+            self.session.send_binary(data)
+        await self._flush(timeout)
+
+    async def _flush(self, timeout: float | None) -> None:
+        async with self._write_lock:
+            with self._state:
+                data = self.session.data_to_send()
+            if not data:
+                return
+            try:
+                await self.socket.send(data, timeout)
+            except TransportTimeout:
+                raise
+            except TransportError:
+                # A write that fails means the connection is gone; the session
+                # reports it as a close without a Close frame (1006).
+                with self._state:
+                    self.session.receive_data(b"")
+                raise
+
+    # -- receiving ----------------------------------------------------------------
+
+    async def receive(self, timeout: float | None) -> TextMessage | BinaryMessage:
+        """The next whole message, waiting at most `timeout` seconds for it."""
+        give_up = None if timeout is None else time.monotonic() + timeout
+        async with self._read_lock:
+            while True:
+                try:
+                    with self._state:
+                        event = self.session.next_event()
+                finally:
+                    # An error (a message too big) may have queued a Close frame.
+                    await self._flush_quietly()
+                if event is NEED_DATA:
+                    await self._read(give_up)
+                elif isinstance(event, (TextMessage, BinaryMessage)):
+                    return event
+                elif isinstance(event, Closed):
+                    self.closed = event
+                    await self.socket.aclose()
+                    raise _closed_error(event)
+
+    async def _read(self, give_up: float | None) -> None:
+        """Reads once from the socket, or runs the session's timer if it comes first."""
+        with self._state:
+            timer = self.session.next_timer()
+        now = time.monotonic()
+        left = None if give_up is None else give_up - now
+        if left is not None and left <= 0:
+            raise TransportTimeout("read")
+        timer_first = timer is not None and (left is None or timer - now < left)
+        wait = max(timer - now, 0.0) if timer is not None and timer_first else left
+        try:
+            data = await self.socket.receive(wait)
+        except TransportTimeout:
+            if not timer_first:
+                raise
+            with self._state:
+                self.session.handle_timer(time.monotonic())
+            await self._flush_quietly()
+            return
+        except TransportError:
+            # Reset or broken: to the session, the same as an EOF without a Close frame.
+            data = b""
+        with self._state:
+            self.session.receive_data(data, time.monotonic())
+        await self._flush_quietly()
+
+    async def _flush_quietly(self) -> None:
+        """Sends pongs and Close replies; a dead socket shows up at the next read instead."""
+        with contextlib.suppress(TransportError):
+            await self._flush(DEFAULT_CLOSE_TIMEOUT)
+
+    # -- closing ------------------------------------------------------------------
+
+    async def aclose(
+        self, code: int = 1000, reason: str = "", timeout: float | None = DEFAULT_CLOSE_TIMEOUT
+    ) -> None:
+        """Closes with the handshake (RFC 6455 §7.1.2), then the socket.
+
+        Messages still in flight from the server are read and dropped while the
+        server's Close frame is awaited, for at most `timeout` seconds. Runs to
+        the end even when the caller is being cancelled.
+        """
+        async with self._backend.shielded():
+            try:
+                if self.session.state is WebSocketState.OPEN and not self.socket.is_closed:
+                    with self._state:
+                        self.session.close(code, reason, now=time.monotonic())
+                    await self._flush(timeout)
+                if self.closed is None and not self.socket.is_closed:
+                    # Closing, by us or by the session (a message too big): the
+                    # server's Close frame says how it ended.
+                    give_up = None if timeout is None else time.monotonic() + timeout
+                    while True:
+                        with self._state:
+                            event = self.session.next_event()
+                        if isinstance(event, Closed):
+                            self.closed = event
+                            break
+                        if event is NEED_DATA:
+                            await self._read(give_up)
+            except Exception:
+                # A peer that does not answer the close cannot keep the socket open.
+                pass
+            finally:
+                await self.socket.aclose()
+
+
+def _closed_error(closed: Closed) -> WebSocketConnectionClosedError:
+    detail = f"code {closed.code}" + (f", {closed.reason}" if closed.reason else "")
+    return WebSocketConnectionClosedError(
+        f"the WebSocket connection closed ({detail})", code=closed.code, reason=closed.reason
+    )

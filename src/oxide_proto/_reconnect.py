@@ -1,0 +1,53 @@
+"""When a dropped WebSocket may be opened again, and how long to wait first.
+
+A WebSocket that ended abnormally (RFC 6455 §7.4.1: 1001 going away, 1005 no
+status, 1006 lost without a Close frame, 1011 server error, 1012 service restart,
+1013 try again later) is worth reopening; one closed normally (1000), for a
+policy reason (1008), a bad message (1002, 1003, 1007, 1009) or an application
+code (3000-4999) is not: reopening would meet the same answer.
+
+Reopening never replays anything: a message in flight when the connection broke
+may have been acted on, so it fails with an error and only the next one goes
+over the new connection. The wait before each attempt is an exponential backoff
+with up to 25 % jitter, like the request retry policy; the caller passes the
+`random` callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+__all__ = ["RECONNECT_CLOSE_CODES", "ReconnectPolicy"]
+
+RECONNECT_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013})
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ReconnectPolicy:
+    """Up to `max_retries` attempts to reopen, waiting `initial_delay` doubling to `max_delay`.
+
+    `max_retries=0` turns reconnecting off.
+    """
+
+    max_retries: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, not {self.max_retries}")
+        if self.initial_delay < 0 or self.max_delay < 0:
+            raise ValueError("reconnect delays must be 0 or more")
+
+    def should_reconnect(self, close_code: int) -> bool:
+        """True when a connection that closed with `close_code` may be opened again."""
+        return self.max_retries > 0 and close_code in RECONNECT_CLOSE_CODES
+
+    def delay(self, attempt: int, random: Callable[[], float]) -> float | None:
+        """Seconds to wait before attempt number `attempt` (0-based), or None: give up."""
+        if attempt >= self.max_retries:
+            return None
+        base = min(self.initial_delay * 2.0**attempt, self.max_delay)
+        return base * (1.0 - 0.25 * random())
