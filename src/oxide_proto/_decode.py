@@ -144,12 +144,19 @@ def _hints(cls: type[BaseModel]) -> dict[str, Any]:
     """The evaluated field annotations of a model (its module's names only)."""
     hints = _HINTS.get(cls)
     if hints is None:
-        namespace = vars(sys.modules[cls.__module__])
-        annotations = inspect.get_annotations(cls)
         hints = {}
-        for name in model_fields(cls):
-            annotation = annotations[name]
-            hints[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
+        fields = set(model_fields(cls))
+        # Bases first: a subclass's annotations (and module) win for the fields it redeclares.
+        for base in reversed(cls.__mro__):
+            if base is BaseModel or not issubclass(base, BaseModel):
+                continue
+            namespace = vars(sys.modules[base.__module__])
+            for name, annotation in inspect.get_annotations(base).items():
+                if name not in fields:
+                    continue
+                if isinstance(annotation, str):
+                    annotation = eval(annotation, namespace)
+                hints[name] = annotation
         _HINTS[cls] = hints
     return hints
 

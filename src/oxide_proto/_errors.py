@@ -35,6 +35,10 @@ __all__ = [
     "InternalServerError",
     "LengthFinishReasonError",
     "ContentFilterFinishReasonError",
+    "InvalidJSONError",
+    "InvalidToolArgumentsError",
+    "SchemaError",
+    "OutputValidationError",
     "InvalidWebhookSignatureError",
     "MalformedEventError",
     "ProtocolError",
@@ -201,6 +205,53 @@ class ContentFilterFinishReasonError(OpenAIError):
             "Could not parse response content as the request was rejected by the content filter"
         )
         self.completion = completion
+
+
+class InvalidJSONError(OpenAIError, ValueError):
+    """Text the model produced (a structured reply, tool arguments) is not valid JSON.
+
+    `position` is the offset in the text where it went wrong.
+    """
+
+    def __init__(self, message: str, *, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class InvalidToolArgumentsError(OpenAIError, ValueError):
+    """A tool call's arguments could not be parsed: not JSON, or not the declared type.
+
+    `index`, `call_id` and `name` identify the call; `arguments` is its raw text.
+    The underlying `InvalidJSONError` or `OutputValidationError` is `__cause__`.
+    """
+
+    def __init__(
+        self, message: str, *, index: int, call_id: str | None, name: str | None, arguments: str
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.call_id = call_id
+        self.name = name
+        self.arguments = arguments
+
+
+class SchemaError(OpenAIError, TypeError):
+    """A Python type that strict structured outputs cannot express (a free-form dict, Any).
+
+    `path` names the field, for example `Order.items[].extras`.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{message} (at {path})" if path else message)
+        self.path = path
+
+
+class OutputValidationError(OpenAIError, ValueError):
+    """Parsed JSON that does not fit the requested type; `path` names the field."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{message} (at {path})" if path else message)
+        self.path = path
 
 
 class InvalidWebhookSignatureError(ValueError):

@@ -30,9 +30,16 @@ _FIELD_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
 def model_fields(cls: type[BaseModel]) -> tuple[str, ...]:
-    """The field names of a generated model class, in declaration order."""
-    slots = vars(cls).get("__slots__", ())
-    return (slots,) if isinstance(slots, str) else tuple(slots)
+    """The field names of a model class, in declaration order.
+
+    A subclass of a generated class (the parsed variants of the structured-output
+    helpers) lists only the fields it adds; its bases' fields come first.
+    """
+    fields: list[str] = []
+    for base in reversed(cls.__mro__[: cls.__mro__.index(BaseModel)]):
+        slots = vars(base).get("__slots__", ())
+        fields.extend((slots,) if isinstance(slots, str) else slots)
+    return tuple(fields)
 
 
 def _field_names(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:

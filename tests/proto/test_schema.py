@@ -1,0 +1,367 @@
+"""Strict schemas: key for key what the official SDK derives for the same pydantic model.
+
+Each row pairs an attrs class or dataclass (or TypedDict) with its pydantic twin;
+the expected schema is `openai.lib._pydantic.to_strict_json_schema` of the twin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from typing import Annotated, Any, Literal, Optional, TypedDict, Union
+
+import attrs
+import pydantic
+import pytest
+from openai.lib._pydantic import to_strict_json_schema as sdk_schema
+from openai.lib._tools import pydantic_function_tool
+
+from oxide_proto import (
+    InvalidJSONError,
+    OutputValidationError,
+    SchemaError,
+    function_tool,
+    parse_into,
+    response_format_for,
+    responses_function_tool,
+    text_format_for,
+    to_strict_json_schema,
+)
+
+# --- shapes, each twice -------------------------------------------------------------
+
+
+@attrs.define
+class Flat:
+    name: str
+    count: int
+    ratio: float
+    ok: bool
+
+
+class PFlat(pydantic.BaseModel):
+    name: str
+    count: int
+    ratio: float
+    ok: bool
+
+
+@dataclasses.dataclass
+class Address:
+    """Where someone lives."""
+
+    street: str
+    city: str = dataclasses.field(metadata={"description": "The city name."})
+
+
+class PAddress(pydantic.BaseModel):
+    """Where someone lives."""
+
+    street: str
+    city: str = pydantic.Field(description="The city name.")
+
+
+class Color(enum.Enum):
+    """A primary colour."""
+
+    RED = "red"
+    BLUE = "blue"
+
+
+class Size(enum.IntEnum):
+    SMALL = 1
+    LARGE = 2
+
+
+@dataclasses.dataclass
+class Person:
+    """A person and their things."""
+
+    first_name: str
+    address: Address
+    previous: list[Address]
+    second_home: Optional[Address]
+    nickname: Optional[str]
+    favourite: Color
+    size: Size
+    mood: Literal["happy", "sad"]
+    kind: Literal["person"]
+    tags: list[list[str]]
+    work: Address = dataclasses.field(metadata={"description": "Where they work."})
+    age: int | str = 0
+    maybe_colour: Optional[Color] = None
+    default_colour: Color = Color.RED
+    score: Annotated[float, "How good."] = 1.5
+
+
+@pydantic.dataclasses.dataclass
+class _Unused:  # keeps pydantic.dataclasses imported for the TypeAdapter row below
+    x: int
+
+
+class PPerson(pydantic.BaseModel):
+    """A person and their things."""
+
+    first_name: str
+    address: PAddress
+    previous: list[PAddress]
+    second_home: Optional[PAddress]
+    nickname: Optional[str]
+    favourite: Color
+    size: Size
+    mood: Literal["happy", "sad"]
+    kind: Literal["person"]
+    tags: list[list[str]]
+    work: PAddress = pydantic.Field(description="Where they work.")
+    age: Union[int, str] = 0
+    maybe_colour: Optional[Color] = None
+    default_colour: Color = Color.RED
+    score: Annotated[float, pydantic.Field(description="How good.")] = 1.5
+
+
+PPerson.model_rebuild()
+
+
+@attrs.define
+class Node:
+    """A tree."""
+
+    value: str
+    children: list[Node]
+    parent: Optional[Node] = None
+
+
+class PNode(pydantic.BaseModel):
+    """A tree."""
+
+    value: str
+    children: list[PNode]
+    parent: Optional[PNode] = None
+
+
+@attrs.define
+class Leaf:
+    x: int
+
+
+@attrs.define
+class Branch:
+    y: str
+
+
+@attrs.define
+class Tree:
+    root: Node
+    either: Union[Leaf, Branch, None]
+    number: Union[int, float]
+    limit: int = attrs.field(default=3, metadata={"description": "At most."})
+    items: list[int] = attrs.field(factory=list)
+
+
+class PLeaf(pydantic.BaseModel):
+    x: int
+
+
+class PBranch(pydantic.BaseModel):
+    y: str
+
+
+class PTree(pydantic.BaseModel):
+    root: PNode
+    either: Union[PLeaf, PBranch, None]
+    number: Union[int, float]
+    limit: int = pydantic.Field(default=3, description="At most.")
+    items: list[int] = pydantic.Field(default_factory=list)
+
+
+class Movie(TypedDict):
+    """A film."""
+
+    title: str
+    year: Annotated[int, "Year of release."]
+    rating: Optional[float]
+
+
+class PMovie(pydantic.BaseModel):
+    """A film."""
+
+    title: str
+    year: int = pydantic.Field(description="Year of release.")
+    rating: Optional[float]
+
+
+def _rename(schema: Any, names: dict[str, str]) -> Any:
+    """The pydantic twins' class names (PAddress) spelled as ours (Address)."""
+    text = json.dumps(schema)
+    for theirs, ours in names.items():
+        text = text.replace(f'"{theirs}"', f'"{ours}"').replace(f"/{theirs}\"", f'/{ours}"')
+    return json.loads(text)
+
+
+ROWS = [
+    pytest.param(Flat, PFlat, id="flat"),
+    pytest.param(Address, PAddress, id="descriptions"),
+    pytest.param(Person, PPerson, id="nested-optional-enum-literal-lists-defaults"),
+    pytest.param(Node, PNode, id="recursive"),
+    pytest.param(Tree, PTree, id="unions-defaults-factories"),
+    pytest.param(Movie, PMovie, id="typeddict"),
+]
+NAMES = {
+    "PFlat": "Flat",
+    "PAddress": "Address",
+    "PPerson": "Person",
+    "PNode": "Node",
+    "PLeaf": "Leaf",
+    "PBranch": "Branch",
+    "PTree": "Tree",
+    "PMovie": "Movie",
+}
+
+
+@pytest.mark.parametrize(("ours", "theirs"), ROWS)
+def test_schema_equals_the_official_sdks(ours: type, theirs: type[pydantic.BaseModel]) -> None:
+    assert to_strict_json_schema(ours) == _rename(sdk_schema(theirs), NAMES)
+
+
+@pytest.mark.parametrize("model", [PFlat, PPerson, PNode, PTree])
+def test_pydantic_models_are_used_as_given(model: type[pydantic.BaseModel]) -> None:
+    assert to_strict_json_schema(model) == sdk_schema(model)
+
+
+def test_tools_and_formats() -> None:
+    ours = function_tool(Address)
+    theirs = pydantic_function_tool(PAddress)
+    assert ours == _rename(theirs, NAMES)
+    assert ours.type is Address
+    assert function_tool(Flat, name="f", description="d")["function"]["description"] == "d"
+    assert "description" not in function_tool(Flat)["function"]
+    assert responses_function_tool(Address) == {
+        "type": "function",
+        "name": "Address",
+        "parameters": to_strict_json_schema(Address),
+        "strict": True,
+        "description": "Where someone lives.",
+    }
+    assert response_format_for(Flat) == {
+        "type": "json_schema",
+        "json_schema": {"schema": to_strict_json_schema(Flat), "name": "Flat", "strict": True},
+    }
+    assert text_format_for(Flat, name="x") == {
+        "type": "json_schema",
+        "schema": to_strict_json_schema(Flat),
+        "name": "x",
+        "strict": True,
+    }
+
+
+@attrs.define
+class FreeForm:
+    inner: list[Extras]
+
+
+@attrs.define
+class Extras:
+    data: dict[str, int]
+
+
+@dataclasses.dataclass
+class WithAny:
+    value: Any
+
+
+@dataclasses.dataclass
+class WithTuple:
+    pair: tuple[int, int]
+
+
+@pytest.mark.parametrize(
+    ("tp", "path", "words"),
+    [
+        (FreeForm, "FreeForm.inner[].data", "free-form dict"),
+        (WithAny, "WithAny.value", "Any"),
+        (WithTuple, "WithTuple.pair", "tuple"),
+        (int, "", "not an attrs class"),
+    ],
+)
+def test_inexpressible_types_name_the_field(tp: type, path: str, words: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        to_strict_json_schema(tp)
+    assert info.value.path == path
+    assert words in str(info.value)
+
+
+class PFree(pydantic.BaseModel):
+    data: dict[str, int]
+
+
+def test_pydantic_free_form_dict_is_refused() -> None:
+    with pytest.raises(SchemaError) as info:
+        to_strict_json_schema(PFree)
+    assert info.value.path == "PFree.data"
+
+
+# --- parse_into -----------------------------------------------------------------
+
+
+PERSON = {
+    "first_name": "Ada",
+    "address": {"street": "1 Way", "city": "London"},
+    "previous": [],
+    "second_home": None,
+    "nickname": "A",
+    "favourite": "blue",
+    "size": 2,
+    "mood": "happy",
+    "kind": "person",
+    "tags": [["x"]],
+    "work": {"street": "2 Way", "city": "Cambridge"},
+    "age": "old",
+    "maybe_colour": None,
+    "default_colour": "red",
+    "score": 3,
+}
+
+
+def test_parse_into_each_kind() -> None:
+    person = parse_into(Person, json.dumps(PERSON))
+    assert person.address == Address("1 Way", "London")
+    assert person.favourite is Color.BLUE and person.size is Size.LARGE
+    assert person.score == 3.0 and isinstance(person.score, float)
+    assert person.age == "old"
+    tree = parse_into(
+        Tree,
+        '{"root": {"value": "r", "children": [{"value": "c", "children": [], "parent": null}],'
+        ' "parent": null}, "either": {"y": "b"}, "number": 2.5, "limit": 1, "items": [1]}',
+    )
+    assert tree.either == Branch("b") and tree.root.children[0].value == "c"
+    assert parse_into(Movie, '{"title": "M", "year": 1999, "rating": null}') == {
+        "title": "M",
+        "year": 1999,
+        "rating": None,
+    }
+    assert parse_into(PFlat, '{"name": "n", "count": 1, "ratio": 1, "ok": true}').count == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"favourite": "green"}, "Person.favourite"),
+        ({"address": {"street": "s", "city": 3}}, "Person.address.city"),
+        ({"previous": [{"street": "s"}]}, "Person.previous[0].city"),
+        ({"tags": [["x", 1]]}, "Person.tags[0][1]"),
+        ({"mood": "angry"}, "Person.mood"),
+        ({"first_name": None}, "Person.first_name"),
+    ],
+)
+def test_parse_into_names_the_field(change: dict[str, Any], path: str) -> None:
+    with pytest.raises(OutputValidationError) as info:
+        parse_into(Person, json.dumps({**PERSON, **change}))
+    assert info.value.path == path
+
+
+def test_parse_into_refuses_text_that_is_not_json() -> None:
+    with pytest.raises(InvalidJSONError):
+        parse_into(Flat, '{"name": ')
+    with pytest.raises(OutputValidationError):
+        parse_into(PFlat, '{"name": 1}')
