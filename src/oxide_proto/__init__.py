@@ -33,6 +33,8 @@ from ._errors import ContentFilterFinishReasonError as ContentFilterFinishReason
 from ._errors import DecodingError as DecodingError
 from ._errors import InternalServerError as InternalServerError
 from ._errors import InvalidHeaderError as InvalidHeaderError
+from ._errors import InvalidJSONError as InvalidJSONError
+from ._errors import InvalidToolArgumentsError as InvalidToolArgumentsError
 from ._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
 from ._errors import LengthFinishReasonError as LengthFinishReasonError
 from ._errors import LimitExceededError as LimitExceededError
@@ -40,12 +42,14 @@ from ._errors import LocalProtocolError as LocalProtocolError
 from ._errors import MalformedEventError as MalformedEventError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import OpenAIError as OpenAIError
+from ._errors import OutputValidationError as OutputValidationError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import ProtocolError as ProtocolError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import RemoteProtocolError as RemoteProtocolError
 from ._errors import ResponseFailedError as ResponseFailedError
 from ._errors import ResponseIncompleteError as ResponseIncompleteError
+from ._errors import SchemaError as SchemaError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
 from ._errors import WebSocketHandshakeError as WebSocketHandshakeError
@@ -105,6 +109,31 @@ from ._url import websocket_url as websocket_url
 # first use: most programs need one transport, and importing the others costs
 # more than the whole rest of the core.
 if TYPE_CHECKING:
+    # Stream helpers and structured outputs load the Chat / Responses types.
+    from ._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
+    from ._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
+    from ._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
+    from ._chat_accumulator import ChunkEvent as ChunkEvent
+    from ._chat_accumulator import ContentDeltaEvent as ContentDeltaEvent
+    from ._chat_accumulator import ContentDoneEvent as ContentDoneEvent
+    from ._chat_accumulator import (
+        FunctionToolCallArgumentsDeltaEvent as FunctionToolCallArgumentsDeltaEvent,
+    )
+    from ._chat_accumulator import (
+        FunctionToolCallArgumentsDoneEvent as FunctionToolCallArgumentsDoneEvent,
+    )
+    from ._chat_accumulator import LogprobsContentDeltaEvent as LogprobsContentDeltaEvent
+    from ._chat_accumulator import LogprobsContentDoneEvent as LogprobsContentDoneEvent
+    from ._chat_accumulator import LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent
+    from ._chat_accumulator import LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent
+    from ._chat_accumulator import RefusalDeltaEvent as RefusalDeltaEvent
+    from ._chat_accumulator import RefusalDoneEvent as RefusalDoneEvent
+    from ._chat_parsed import ParsedChatCompletion as ParsedChatCompletion
+    from ._chat_parsed import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from ._chat_parsed import ParsedChoice as ParsedChoice
+    from ._chat_parsed import ParsedFunction as ParsedFunction
+    from ._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
+    from ._chat_parsed import parse_chat_completion as parse_chat_completion
     from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
     from ._http2 import HTTP2Connection as HTTP2Connection
@@ -113,6 +142,30 @@ if TYPE_CHECKING:
     from ._multipart import MultipartBody as MultipartBody
     from ._multipart import encode_multipart as encode_multipart
     from ._multipart import guess_content_type as guess_content_type
+    from ._partial_json import PartialJSONParser as PartialJSONParser
+    from ._partial_json import parse_partial_json as parse_partial_json
+    from ._responses_accumulator import ParsedResponse as ParsedResponse
+    from ._responses_accumulator import (
+        ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
+    )
+    from ._responses_accumulator import ResponseCompletedEvent as ResponseCompletedEvent
+    from ._responses_accumulator import (
+        ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent,
+    )
+    from ._responses_accumulator import (
+        ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent,
+    )
+    from ._responses_accumulator import ResponseStreamAccumulator as ResponseStreamAccumulator
+    from ._responses_accumulator import ResponseTextDeltaEvent as ResponseTextDeltaEvent
+    from ._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
+    from ._responses_accumulator import parse_response as parse_response
+    from ._schema import TypedTool as TypedTool
+    from ._schema import function_tool as function_tool
+    from ._schema import parse_into as parse_into
+    from ._schema import response_format_for as response_format_for
+    from ._schema import responses_function_tool as responses_function_tool
+    from ._schema import text_format_for as text_format_for
+    from ._schema import to_strict_json_schema as to_strict_json_schema
     from ._websocket import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
     from ._websocket import WebSocketSession as WebSocketSession
     from ._websocket_events import BinaryMessage as BinaryMessage
@@ -139,6 +192,44 @@ _LAZY: dict[str, str] = {
     "TextMessage": "._websocket_events",
     "WebSocketEvent": "._websocket_events",
     "WebSocketState": "._websocket_events",
+    "ChatCompletionAccumulator": "._chat_accumulator",
+    "ChatCompletionStreamEvent": "._chat_accumulator",
+    "ChoiceDoneEvent": "._chat_accumulator",
+    "ChunkEvent": "._chat_accumulator",
+    "ContentDeltaEvent": "._chat_accumulator",
+    "ContentDoneEvent": "._chat_accumulator",
+    "FunctionToolCallArgumentsDeltaEvent": "._chat_accumulator",
+    "FunctionToolCallArgumentsDoneEvent": "._chat_accumulator",
+    "LogprobsContentDeltaEvent": "._chat_accumulator",
+    "LogprobsContentDoneEvent": "._chat_accumulator",
+    "LogprobsRefusalDeltaEvent": "._chat_accumulator",
+    "LogprobsRefusalDoneEvent": "._chat_accumulator",
+    "RefusalDeltaEvent": "._chat_accumulator",
+    "RefusalDoneEvent": "._chat_accumulator",
+    "ParsedChatCompletion": "._chat_parsed",
+    "ParsedChatCompletionMessage": "._chat_parsed",
+    "ParsedChoice": "._chat_parsed",
+    "ParsedFunction": "._chat_parsed",
+    "ParsedFunctionToolCall": "._chat_parsed",
+    "parse_chat_completion": "._chat_parsed",
+    "PartialJSONParser": "._partial_json",
+    "parse_partial_json": "._partial_json",
+    "ParsedResponse": "._responses_accumulator",
+    "ParsedResponseFunctionToolCall": "._responses_accumulator",
+    "ResponseCompletedEvent": "._responses_accumulator",
+    "ResponseFunctionCallArgumentsDeltaEvent": "._responses_accumulator",
+    "ResponseFunctionCallArgumentsDoneEvent": "._responses_accumulator",
+    "ResponseStreamAccumulator": "._responses_accumulator",
+    "ResponseTextDeltaEvent": "._responses_accumulator",
+    "ResponseTextDoneEvent": "._responses_accumulator",
+    "parse_response": "._responses_accumulator",
+    "TypedTool": "._schema",
+    "function_tool": "._schema",
+    "parse_into": "._schema",
+    "response_format_for": "._schema",
+    "responses_function_tool": "._schema",
+    "text_format_for": "._schema",
+    "to_strict_json_schema": "._schema",
 }
 
 # Hidden from type checkers, which would otherwise accept any attribute name.
