@@ -248,7 +248,10 @@ class HTTP2Connection:
 
     def _on_response(self, event: h2.events.ResponseReceived) -> None:
         stream = self._streams.get(event.stream_id)
-        if stream is None:
+        if stream is None or stream.error is not None:
+            # A stream that already failed (e.g. refused by GOAWAY) stays failed,
+            # whatever the server sends for it afterwards: what the caller sees must
+            # not depend on whether it pulled the error before these bytes arrived.
             return
         status = b""
         fields = []
@@ -281,7 +284,7 @@ class HTTP2Connection:
 
     def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
         stream = self._streams.get(event.stream_id)
-        if stream is not None:
+        if stream is not None and stream.error is None:
             stream.trailers = Headers.from_raw(
                 (name, value) for name, value in event.headers if name[:1] != b":"
             )
