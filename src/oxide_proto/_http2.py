@@ -10,6 +10,7 @@ driven by the caller's clock. Every h2 exception becomes ours where it crosses i
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -28,7 +29,7 @@ from ._headers import Headers
 from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
 from ._http2_keepalive import Keepalive
-from ._http2_stream import NO_TRAILERS, H2Stream, request_headers
+from ._http2_stream import NO_TRAILERS, H2Stream, field, request_headers
 from ._types import Request
 
 __all__ = [
@@ -81,7 +82,20 @@ class HTTP2Connection:
         connection_window_size: int = DEFAULT_CONNECTION_WINDOW_SIZE,
         max_header_list_size: int = 64 * 1024,
     ) -> None:
-        config = h2.config.H2Configuration(client_side=True, header_encoding=None)
+        # Outbound fields come from `request_headers`, which does what h2's outbound
+        # normalization and validation would (lower-case names, no connection-specific
+        # fields, pseudo-fields first, credentials never indexed) on fields
+        # `build_request` validated: doing it again costs as much as HPACK itself.
+        # Inbound normalization only joins `cookie` fields, which a response does not
+        # carry. Inbound validation stays: the server is not trusted.
+        config = h2.config.H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+            normalize_inbound_headers=False,
+            validate_inbound_headers=True,
+        )
         conn = h2.connection.H2Connection(config=config)
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
@@ -108,6 +122,9 @@ class HTTP2Connection:
         self._broken: RemoteProtocolError | None = None
         self._eof = False
         self._keepalive = Keepalive(keepalive_interval, keepalive_timeout, now)
+        # A client sends the same fields request after request: each is checked and
+        # encoded once per connection.
+        self._field = functools.lru_cache(maxsize=256)(field)
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
             h2.events.ResponseReceived: self._on_response,
             h2.events.DataReceived: self._on_data,
@@ -132,7 +149,7 @@ class HTTP2Connection:
                 retry_safe=True,
             )
         body = request.body
-        headers = request_headers(request)
+        headers = request_headers(request, self._field)
         end_stream = body is None or body == b""
         conn = self._h2
         try:
@@ -257,14 +274,15 @@ class HTTP2Connection:
         fields = []
         for name, value in event.headers:
             if name[:1] != b":":
-                fields.append((name, value))
+                fields.append((name.decode("latin-1"), value.decode("latin-1")))
             elif name == b":status":
                 status = value
         if len(status) != 3 or not status.isdigit():
             self._reset(event.stream_id, stream, h2.errors.ErrorCodes.PROTOCOL_ERROR)
             stream.fail(RemoteProtocolError(f"invalid HTTP/2 :status {status!r}"))
             return
-        headers = Headers.from_raw(fields)
+        # h2's inbound validation refuses upper-case names (RFC 9113 §8.2.1).
+        headers = Headers._from_lowered(tuple(fields))
         if self._decode_content:
             encoding = headers.get("content-encoding")
             if encoding is not None:

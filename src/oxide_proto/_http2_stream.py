@@ -8,13 +8,18 @@ application pulls it: only then is the credit handed back to the server (RFC 911
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import deque
+from collections.abc import Callable
 from typing import Final
 
+from hpack import NeverIndexedHeaderTuple
+
 from ._content import ContentDecoder
-from ._errors import RemoteProtocolError
+from ._errors import LocalProtocolError, RemoteProtocolError
 from ._events import BodyEnd, ResponseHead
-from ._headers import Headers
+from ._headers import SECRET_HEADERS, Headers
 from ._types import Request
 
 # Internal to the HTTP/2 connection; nothing here is public.
@@ -29,6 +34,15 @@ _HOP_BY_HOP: Final = frozenset(
 )
 # Methods whose requests carry a body, so an empty one is sent as `content-length: 0`.
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Field values (joined by tabs) hold visible characters, obs-text, spaces and tabs only.
+_BAD_VALUE: Final = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+@functools.lru_cache(maxsize=512)
+def _token(name: str) -> bool:
+    return _TOKEN.fullmatch(name) is not None
+
 
 # Received DATA: (payload, flow-controlled length including padding).
 Chunk = tuple[bytes, int]
@@ -82,20 +96,70 @@ class H2Stream:
             self.error = error
 
 
-def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The HEADERS field list for `request`: pseudo-fields first, then its own fields."""
+# An encoded field, or None for one HTTP/2 leaves out.
+Field = tuple[bytes, bytes] | None
+
+
+def field(name: str, value: str) -> Field:
+    """One request field as HTTP/2 sends it; raises `LocalProtocolError` for a bad one.
+
+    h2 sends fields as it gets them, so this is where a field that HTTP/2 forbids is
+    left out and one that would break the message is refused. The result depends
+    on the pair alone, so a connection can keep it for the next request.
+    """
+    # Connection-specific fields are not sent, and TE only as "trailers" (RFC 9113 §8.2.2).
+    if name in _HOP_BY_HOP or (name == "te" and value.lower() != "trailers"):
+        return None
+    if not _token(name):
+        raise LocalProtocolError(f"invalid HTTP/2 request: field name {name!r} is not a token")
+    if _BAD_VALUE.search(value):
+        # The value may be a credential: it is never shown.
+        raise LocalProtocolError(
+            f"invalid HTTP/2 request: field {name!r} has a control character"
+            " or a character that is not Latin-1"
+        )
+    encoded = (name.encode("ascii"), value.strip(" \t").encode("latin-1"))
+    if name in SECRET_HEADERS:
+        # Credentials stay out of the HPACK tables (RFC 7541 §7.1.3), so that a
+        # compression side channel cannot probe for them.
+        return NeverIndexedHeaderTuple(*encoded)
+    return encoded
+
+
+def request_headers(
+    request: Request, encode: Callable[[str, str], Field] = field
+) -> list[tuple[bytes, bytes]]:
+    """The HEADERS field list for `request`: pseudo-fields first, then its own fields.
+
+    `encode` turns each field into what is sent (`field`, or a cache in front of it).
+    Raises `LocalProtocolError` for a method, target or field HTTP/2 cannot carry.
+    """
     url, body, given = request.url, request.body, request.headers
+    method, target = request.method, url.target
+    authority = given.get("host", url.authority)
+    if (
+        not _token(method)
+        or not target
+        or not target.isascii()
+        or not target.isprintable()
+        or " " in target
+        or _BAD_VALUE.search(authority)
+    ):
+        raise LocalProtocolError(
+            f"invalid HTTP/2 request: method {method!r}, an empty target, a target with"
+            " a blank, control or non-ASCII character, or an authority with a control"
+            " or non-Latin-1 character"
+        )
     headers = [
-        (b":method", request.method.encode("ascii")),
-        (b":authority", given.get("host", url.authority).encode("latin-1")),
+        (b":method", method.encode("ascii")),
+        (b":authority", authority.encode("latin-1")),
         (b":scheme", url.scheme.encode("ascii")),
-        (b":path", url.target.encode("ascii")),
+        (b":path", target.encode("ascii")),
     ]
     for name, value in given.multi_items():
-        # TE may only say "trailers" in HTTP/2 (RFC 9113 §8.2.2).
-        if name in _HOP_BY_HOP or (name == "te" and value.lower() != "trailers"):
-            continue
-        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        encoded = encode(name, value)
+        if encoded is not None:
+            headers.append(encoded)
     if "content-length" not in given:
         if isinstance(body, bytes):
             headers.append((b"content-length", str(len(body)).encode("ascii")))

@@ -17,6 +17,7 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
+import hpack
 import pytest
 from hyperframe.frame import GoAwayFrame
 from hypothesis import given, settings
@@ -168,6 +169,45 @@ def test_get_encodes_pseudo_headers_and_drops_hop_by_hop() -> None:
     ]
     client.release(stream_id)
     assert client.is_reusable and client.open_streams == 0 and not client.is_closed
+
+
+def test_credentials_are_never_indexed_and_values_trimmed() -> None:
+    client, server = connect()
+    fields = {"Authorization": "Bearer sk-1", "api-key": "k", "X-Plain": " padded\t"}
+    for _ in range(2):  # the second request reuses what the first put in the tables
+        stream_id = client.start_request(request(headers=fields))
+        (got,) = [e for e in server.pump(client) if isinstance(e, h2.events.RequestReceived)]
+        assert got.stream_id == stream_id
+        by_name = {field[0]: field for field in got.headers}
+        assert isinstance(by_name[b"authorization"], hpack.NeverIndexedHeaderTuple)
+        assert isinstance(by_name[b"api-key"], hpack.NeverIndexedHeaderTuple)
+        assert not isinstance(by_name[b"x-plain"], hpack.NeverIndexedHeaderTuple)
+        assert by_name[b"x-plain"][1] == b"padded"
+
+
+@pytest.mark.parametrize(
+    "req",
+    [
+        request(headers={"x-a": "line\r\nbreak"}),
+        request(headers={"x-a": "\x00"}),
+        request(headers={"x-a": "\u0100"}),
+        request(headers={":path": "/other"}),
+        request(headers={"bad name": "v"}),
+        request("G T"),
+        request(path=""),
+        request(path="/a b"),
+        request(path="/caf\xe9"),
+    ],
+)
+def test_request_http2_cannot_carry_is_a_local_error(req: Request) -> None:
+    client, server = connect()
+    with pytest.raises(LocalProtocolError, match="invalid HTTP/2 request"):
+        client.start_request(req)
+    assert client.open_streams == 0
+    assert not [e for e in server.pump(client) if isinstance(e, h2.events.RequestReceived)]
+    stream_id = client.start_request(request())  # the connection is still usable
+    assert [e for e in server.pump(client) if isinstance(e, h2.events.RequestReceived)]
+    assert stream_id == 1
 
 
 def test_post_bytes_body_larger_than_the_window() -> None:
