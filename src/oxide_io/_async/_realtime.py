@@ -99,7 +99,9 @@ def connect_realtime(
 
 def parse_event(data: str | bytes) -> RealtimeServerEvent:
     """One server message as a typed event; `MalformedEventError` when it is not JSON."""
-    event: RealtimeServerEvent = decode(RealtimeServerEvent, parse_event_payload(data))
+    # The spec's union, not the alias: its `type` tags pick the class, and a tag it
+    # does not list decodes to UnknownModel.
+    event: RealtimeServerEvent = decode(_RealtimeServerEvent, parse_event_payload(data))
     return event
 
 
@@ -287,7 +289,7 @@ class AsyncRealtimeConnection:
             elif kind == "error":
                 raise event_error(payload)
             elif kind == "response.done":
-                done = decode(RealtimeServerEvent, payload)
+                done = decode(_RealtimeServerEvent, payload)
                 return RealtimeAudio(b"".join(audio), "".join(transcript), "".join(text), done)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
