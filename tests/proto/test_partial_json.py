@@ -29,8 +29,9 @@ json_values = st.recursive(
     | st.integers(min_value=-(10**20), max_value=10**20)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=5), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=5), children, max_size=5)
+    ),
     max_leaves=20,
 )
 

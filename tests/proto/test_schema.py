@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from typing import Annotated, Any, Literal, Optional, TypedDict, Union
+from typing import Annotated, Any, Literal, TypedDict
 
 import attrs
 import pydantic
@@ -81,8 +81,8 @@ class Person:
     first_name: str
     address: Address
     previous: list[Address]
-    second_home: Optional[Address]
-    nickname: Optional[str]
+    second_home: Address | None
+    nickname: str | None
     favourite: Color
     size: Size
     mood: Literal["happy", "sad"]
@@ -90,7 +90,7 @@ class Person:
     tags: list[list[str]]
     work: Address = dataclasses.field(metadata={"description": "Where they work."})
     age: int | str = 0
-    maybe_colour: Optional[Color] = None
+    maybe_colour: Color | None = None
     default_colour: Color = Color.RED
     score: Annotated[float, "How good."] = 1.5
 
@@ -106,16 +106,16 @@ class PPerson(pydantic.BaseModel):
     first_name: str
     address: PAddress
     previous: list[PAddress]
-    second_home: Optional[PAddress]
-    nickname: Optional[str]
+    second_home: PAddress | None
+    nickname: str | None
     favourite: Color
     size: Size
     mood: Literal["happy", "sad"]
     kind: Literal["person"]
     tags: list[list[str]]
     work: PAddress = pydantic.Field(description="Where they work.")
-    age: Union[int, str] = 0
-    maybe_colour: Optional[Color] = None
+    age: int | str = 0
+    maybe_colour: Color | None = None
     default_colour: Color = Color.RED
     score: Annotated[float, pydantic.Field(description="How good.")] = 1.5
 
@@ -129,7 +129,7 @@ class Node:
 
     value: str
     children: list[Node]
-    parent: Optional[Node] = None
+    parent: Node | None = None
 
 
 class PNode(pydantic.BaseModel):
@@ -137,7 +137,7 @@ class PNode(pydantic.BaseModel):
 
     value: str
     children: list[PNode]
-    parent: Optional[PNode] = None
+    parent: PNode | None = None
 
 
 @attrs.define
@@ -153,8 +153,8 @@ class Branch:
 @attrs.define
 class Tree:
     root: Node
-    either: Union[Leaf, Branch, None]
-    number: Union[int, float]
+    either: Leaf | Branch | None
+    number: int | float
     limit: int = attrs.field(default=3, metadata={"description": "At most."})
     items: list[int] = attrs.field(factory=list)
 
@@ -169,8 +169,8 @@ class PBranch(pydantic.BaseModel):
 
 class PTree(pydantic.BaseModel):
     root: PNode
-    either: Union[PLeaf, PBranch, None]
-    number: Union[int, float]
+    either: PLeaf | PBranch | None
+    number: int | float
     limit: int = pydantic.Field(default=3, description="At most.")
     items: list[int] = pydantic.Field(default_factory=list)
 
@@ -180,7 +180,7 @@ class Movie(TypedDict):
 
     title: str
     year: Annotated[int, "Year of release."]
-    rating: Optional[float]
+    rating: float | None
 
 
 class PMovie(pydantic.BaseModel):
@@ -188,14 +188,14 @@ class PMovie(pydantic.BaseModel):
 
     title: str
     year: int = pydantic.Field(description="Year of release.")
-    rating: Optional[float]
+    rating: float | None
 
 
 def _rename(schema: Any, names: dict[str, str]) -> Any:
     """The pydantic twins' class names (PAddress) spelled as ours (Address)."""
     text = json.dumps(schema)
     for theirs, ours in names.items():
-        text = text.replace(f'"{theirs}"', f'"{ours}"').replace(f"/{theirs}\"", f'/{ours}"')
+        text = text.replace(f'"{theirs}"', f'"{ours}"').replace(f'/{theirs}"', f'/{ours}"')
     return json.loads(text)
 
 
