@@ -23,6 +23,12 @@ class Operation:
     `response` and `stream_event` name models as "module:Name" under
     `oxide_proto.types` (for example "chat:ChatCompletion"); None means the JSON
     is returned as decoded. `path` is a template: "/models/{model}".
+
+    `page` is how a list operation reaches its next page: "cursor" (`after` is
+    the last item's id, or the page's `last_id`, while `has_more`), "next"
+    (`after` is the page's `next` token), "page" (`page` is the page's
+    `next_page` token) or "list" (one page holds every item). `files` names the
+    fields of a multipart body that are files.
     """
 
     method: Literal["GET", "POST", "DELETE", "PUT", "PATCH"]
@@ -30,8 +36,9 @@ class Operation:
     response: str | None = None
     stream_event: str | None = None
     body: Literal["json", "multipart"] | None = None
-    page: Literal["cursor", "list"] | None = None
+    page: Literal["cursor", "next", "page", "list"] | None = None
     binary: bool = False
+    files: tuple[str, ...] = ()
 
 
 _resolved: dict[str, Any] = {}

@@ -61,6 +61,12 @@ class AsyncRawResponse:
         return f"<AsyncRawResponse [{self.status_code}] request_id={self.request_id}>"
 
 
+def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
+    if params is None:
+        return None
+    return {key: value for key, value in params.items() if not isinstance(value, NotGiven)}
+
+
 class AsyncAPIClient:
     """Holds the options and the transport; `_call` performs one operation."""
 
@@ -84,8 +90,21 @@ class AsyncAPIClient:
         timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
         decoder: Callable[[Any, ResponseInfo], Any] | None = None,
     ) -> Any:
-        """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding."""
+        """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding.
+
+        Arguments left `NOT_GIVEN` in `query` and `body` are not sent. A list
+        operation's result is a page that can fetch the pages after it.
+        """
         options = self._options
+        query = _given(query)
+        body = _given(body)
+        files: list[tuple[str, Any]] | None = None
+        boundary: str | None = None
+        if operation.body == "multipart" and body is not None:
+            from .._files import new_boundary, split_files
+
+            body, files = split_files(body, operation.files)
+            boundary = new_boundary()
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         deadline = time.monotonic() + limits.total if limits.total is not None else None
 
@@ -100,6 +119,8 @@ class AsyncAPIClient:
                 default_query=options.default_query,
                 json_body=body,
                 extra_body=extra_body,
+                files=files,
+                boundary=boundary,
                 api_key=options.api_key,
                 organization=options.organization,
                 project=options.project,
@@ -127,6 +148,22 @@ class AsyncAPIClient:
             return AsyncRawResponse(response, None, result) if raw else result
         content = await self._read(response)
         parsed = self._parse(operation, response.info, content, decoder)
+        if operation.page:
+
+            async def fetch(params: Mapping[str, object]) -> Any:
+                return await self._call(
+                    operation,
+                    path_params=path_params,
+                    query={**(query or {}), **params},
+                    body=body,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    extra_body=extra_body,
+                    timeout=timeout,
+                    decoder=decoder,
+                )
+
+            parsed = AsyncPage(parsed, operation.page, fetch)
         return AsyncRawResponse(response, content, parsed) if raw else parsed
 
     @staticmethod
@@ -154,7 +191,7 @@ class AsyncAPIClient:
             result = decode(resolve_type(operation.response), data, response=info)
         with contextlib.suppress(AttributeError):
             object.__setattr__(result, "_request_id", info.request_id)
-        return AsyncPage(result) if operation.page else result
+        return result
 
     async def _should_retry(
         self,

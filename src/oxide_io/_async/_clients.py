@@ -1,14 +1,14 @@
 """`AsyncClient`: the async entry point (asyncio and trio), with the official SDK's options.
 
-Resources are created on first access, so a client is cheap to build; the
-connection pool (and its TLS context, built on the first https connection) is
+Resources (generated, one module per top-level resource) are created and their
+modules imported on first access, so a client is cheap to build; the connection
+pool (and its TLS context, built on the first https connection) is
 shared by every client derived with `with_options()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 import attrs
@@ -19,14 +19,13 @@ from .._logging import setup_logging
 from .._options import NOT_GIVEN, ClientOptions, NotGiven, resolve_options
 from .._timeout import Timeout, to_timeout
 from .._tls import VerifyTypes
-from ._client import AsyncAPIClient
-from ._resources import AsyncChat, AsyncEmbeddings, AsyncModels, AsyncResponses
 from ._transport import AsyncTransport
+from .resources import AsyncResources
 
 __all__ = ["AsyncClient"]
 
 
-class AsyncClient(AsyncAPIClient):
+class AsyncClient(AsyncResources):
     """The OpenAI API from async code, on asyncio or trio.
 
     Arguments not given come from the environment, as in the official SDK:
@@ -119,22 +118,6 @@ class AsyncClient(AsyncAPIClient):
     @property
     def max_retries(self) -> int:
         return self._options.max_retries
-
-    @cached_property
-    def chat(self) -> AsyncChat:
-        return AsyncChat(self)
-
-    @cached_property
-    def responses(self) -> AsyncResponses:
-        return AsyncResponses(self)
-
-    @cached_property
-    def models(self) -> AsyncModels:
-        return AsyncModels(self)
-
-    @cached_property
-    def embeddings(self) -> AsyncEmbeddings:
-        return AsyncEmbeddings(self)
 
     def with_options(self, **changes: Any) -> AsyncClient:
         """A client with some options changed that shares this one's connection pool.

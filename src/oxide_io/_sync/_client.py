@@ -62,6 +62,12 @@ class RawResponse:
         return f"<RawResponse [{self.status_code}] request_id={self.request_id}>"
 
 
+def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
+    if params is None:
+        return None
+    return {key: value for key, value in params.items() if not isinstance(value, NotGiven)}
+
+
 class SyncAPIClient:
     """Holds the options and the transport; `_call` performs one operation."""
 
@@ -85,8 +91,21 @@ class SyncAPIClient:
         timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
         decoder: Callable[[Any, ResponseInfo], Any] | None = None,
     ) -> Any:
-        """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding."""
+        """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding.
+
+        Arguments left `NOT_GIVEN` in `query` and `body` are not sent. A list
+        operation's result is a page that can fetch the pages after it.
+        """
         options = self._options
+        query = _given(query)
+        body = _given(body)
+        files: list[tuple[str, Any]] | None = None
+        boundary: str | None = None
+        if operation.body == "multipart" and body is not None:
+            from .._files import new_boundary, split_files
+
+            body, files = split_files(body, operation.files)
+            boundary = new_boundary()
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         deadline = time.monotonic() + limits.total if limits.total is not None else None
 
@@ -101,6 +120,8 @@ class SyncAPIClient:
                 default_query=options.default_query,
                 json_body=body,
                 extra_body=extra_body,
+                files=files,
+                boundary=boundary,
                 api_key=options.api_key,
                 organization=options.organization,
                 project=options.project,
@@ -126,6 +147,22 @@ class SyncAPIClient:
             return RawResponse(response, None, result) if raw else result
         content = self._read(response)
         parsed = self._parse(operation, response.info, content, decoder)
+        if operation.page:
+
+            def fetch(params: Mapping[str, object]) -> Any:
+                return self._call(
+                    operation,
+                    path_params=path_params,
+                    query={**(query or {}), **params},
+                    body=body,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    extra_body=extra_body,
+                    timeout=timeout,
+                    decoder=decoder,
+                )
+
+            parsed = SyncPage(parsed, operation.page, fetch)
         return RawResponse(response, content, parsed) if raw else parsed
 
     @staticmethod
@@ -153,7 +190,7 @@ class SyncAPIClient:
             result = decode(resolve_type(operation.response), data, response=info)
         with contextlib.suppress(AttributeError):
             object.__setattr__(result, "_request_id", info.request_id)
-        return SyncPage(result) if operation.page else result
+        return result
 
     def _should_retry(
         self,

@@ -1,0 +1,38 @@
+"""Hand-written behaviour of generated resources, inherited by name.
+
+The resource classes under `resources/` are generated from the spec; where an
+operation needs more than forwarding its arguments, the generated class inherits
+from a class here and calls its hook (`_before_<method>(body)`), which may adjust
+the request body and returns the decoder for the response (None: the default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oxide_proto import ResponseInfo, decode_embeddings
+
+from .._options import NotGiven
+from ._resource import AsyncResource
+
+__all__ = ["AsyncEmbeddingsExtras"]
+
+Decoder = Callable[[Any, ResponseInfo], Any]
+
+
+class AsyncEmbeddingsExtras(AsyncResource):
+    def _before_create(self, body: dict[str, object]) -> Decoder:
+        """Without an `encoding_format` the vectors travel as base64 (a quarter of the bytes)
+        and come back as floats, as with the official SDK; with `encoding_format="base64"`
+        each `embedding` stays the base64 string.
+        """
+        asked = body.get("encoding_format")
+        keep_base64 = asked == "base64"
+        if asked is None or isinstance(asked, NotGiven):
+            body["encoding_format"] = "base64"
+
+        def decoder(data: Any, info: ResponseInfo) -> Any:
+            return decode_embeddings(data, response=info, keep_base64=keep_base64)
+
+        return decoder

@@ -1,0 +1,287 @@
+"""From the spec's paths to one record per API operation: what a client method needs to call it.
+
+Read from each operation: its path and query parameters, its request body (JSON
+or multipart, the fields that are files), the model its response decodes to and,
+where it streams, the model of each event; its pagination style, read from the
+list operations' query parameters and response fields:
+
+- "cursor": `after` is the last item's id (or the page's `last_id`), until `has_more` is false;
+- "next": `after` is the page's `next` token, until `has_more` is false;
+- "page": `page` is the page's `next_page` token (the usage reports);
+- "list": one page holds every item (`GET /models`, vector store searches).
+
+Models are named as the model generator emitted them ("module:Name").
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from schema_ir import REF_PREFIX, first_paragraph
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+# Content types whose body is handed back as bytes.
+_BINARY_TYPES = ("application/octet-stream", "application/zip", "audio/", "video/", "image/")
+
+# Streamed operations whose spec gives no event-stream schema: the events they send.
+STREAM_EVENTS = {
+    "createCompletion": "CreateCompletionResponse",
+    "createThreadAndRun": "AssistantStreamEvent",
+    "createRun": "AssistantStreamEvent",
+    "submitToolOuputsToRun": "AssistantStreamEvent",
+}
+# Operations returning a whole list in one page although they are not GETs with cursors.
+LIST_PAGES = frozenset(
+    {
+        "createFineTuningCheckpointPermission",
+        "activateOrganizationCertificates",
+        "deactivateOrganizationCertificates",
+        "activateProjectCertificates",
+        "deactivateProjectCertificates",
+        "searchVectorStore",
+        "retrieveVectorStoreFileContent",
+    }
+)
+# Operations whose body is a file although the spec declares JSON or nothing.
+BINARY = frozenset({"downloadFile", "RetrieveContainerFileContent"})
+
+
+@dataclass
+class Param:
+    name: str  # the Python name
+    key: str  # the name on the wire
+    type: str  # a Python type expression
+    required: bool
+    nullable: bool = False
+
+
+@dataclass
+class Op:
+    op_id: str
+    method: str
+    path: str
+    summary: str
+    path_params: list[str] = field(default_factory=list)
+    query: list[Param] = field(default_factory=list)
+    body: list[Param] = field(default_factory=list)
+    body_kind: str | None = None  # "json" | "multipart"
+    files: list[str] = field(default_factory=list)
+    response: str | None = None  # "module:Name"
+    stream_event: str | None = None
+    page: str | None = None
+    item: str | None = None  # "module:Name" of a page's items
+    binary: bool = False
+
+
+def py_name(key: str) -> str:
+    name = re.sub(r"\W", "_", key.removesuffix("[]"))
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+class OperationReader:
+    """Reads operations; `names` maps a spec schema to its generated "module:Name"."""
+
+    def __init__(self, spec: dict[str, Any], names: dict[str, str]) -> None:
+        self.spec = spec
+        self.schemas: dict[str, Any] = spec["components"]["schemas"]
+        self.names = names
+
+    def read(self) -> list[Op]:
+        ops = []
+        for path in sorted(self.spec["paths"]):
+            item = self.spec["paths"][path]
+            for method in HTTP_METHODS:
+                if method in item:
+                    ops.append(self._op(method.upper(), path, item[method]))
+        return ops
+
+    # -- schemas ----------------------------------------------------------------
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self.schemas[schema["$ref"][len(REF_PREFIX) :]]
+        return schema
+
+    def properties(self, schema: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+        """The properties of an object schema, allOf members merged, and the required ones."""
+        schema = self.resolve(schema)
+        props: dict[str, Any] = {}
+        required: set[str] = set()
+        for member in schema.get("allOf", []):
+            sub_props, sub_required = self.properties(member)
+            props.update(sub_props)
+            required |= sub_required
+        props.update(schema.get("properties", {}))
+        required |= set(schema.get("required", []))
+        return props, required
+
+    def model_name(self, schema: dict[str, Any] | None) -> str | None:
+        if not schema or "$ref" not in schema:
+            return None
+        return self.names.get(schema["$ref"][len(REF_PREFIX) :])
+
+    def is_binary(self, schema: dict[str, Any]) -> bool:
+        schema = self.resolve(schema)
+        if schema.get("format") == "binary" or schema.get("contentMediaType"):
+            return True
+        items = schema.get("items")
+        return isinstance(items, dict) and self.is_binary(items)
+
+    def type_of(self, schema: dict[str, Any], depth: int = 0) -> tuple[str, bool]:
+        """The Python type of a parameter's schema, and whether it admits null."""
+        members, nullable = self._members(schema, depth)
+        if "str" in members:
+            members = [m for m in members if not m.startswith("Literal[")]
+        literals = [m[len("Literal[") : -1] for m in members if m.startswith("Literal[")]
+        others = [m for m in members if not m.startswith("Literal[")]
+        if len(literals) > 1:
+            others.insert(0, f"Literal[{', '.join(literals)}]")
+        elif literals:
+            others.insert(0, f"Literal[{literals[0]}]")
+        if not others:
+            return "object", nullable
+        if "object" in others:
+            return "object", nullable
+        return " | ".join(others), nullable
+
+    def _members(self, schema: dict[str, Any], depth: int) -> tuple[list[str], bool]:
+        schema = self.resolve(schema)
+        out: list[str] = []
+        nullable = bool(schema.get("nullable"))
+
+        def add(kind: str) -> None:
+            if kind not in out:
+                out.append(kind)
+
+        variants = schema.get("anyOf") or schema.get("oneOf")
+        if variants and depth < 4:
+            for variant in variants:
+                sub, sub_null = self._members(variant, depth + 1)
+                nullable |= sub_null
+                for kind in sub:
+                    add(kind)
+            return out, nullable
+        types = schema.get("type")
+        if isinstance(types, list):
+            nullable |= "null" in types
+            types = [t for t in types if t != "null"]
+            types = types[0] if len(types) == 1 else None
+        if "const" in schema:
+            add(f"Literal[{schema['const']!r}]")
+        elif "enum" in schema:
+            values = [v for v in schema["enum"] if v is not None]
+            nullable |= None in schema["enum"]
+            if values and all(isinstance(v, str) for v in values):
+                for value in values:
+                    add(f"Literal[{value!r}]")
+            else:
+                add("object")
+        elif types == "null":
+            nullable = True
+        elif types == "string":
+            add("FileTypes" if self.is_binary(schema) else "str")
+        elif types == "integer":
+            add("int")
+        elif types == "number":
+            add("float")
+        elif types == "boolean":
+            add("bool")
+        elif types == "array":
+            item, _ = self.type_of(schema.get("items", {}), depth + 1)
+            add(f"Sequence[{item}]")
+        elif types == "object" or "properties" in schema or "allOf" in schema:
+            add("Mapping[str, object]")
+        else:
+            add("object")
+        return out, nullable
+
+    # -- operations -------------------------------------------------------------
+
+    def _op(self, method: str, path: str, raw: dict[str, Any]) -> Op:
+        op_id = raw.get("operationId") or f"{method.lower()}{path}"
+        summary = first_paragraph(raw.get("summary") or raw.get("description"), 300)
+        op = Op(op_id=op_id, method=method, path=path, summary=summary)
+        op.path_params = re.findall(r"\{(\w+)\}", path)
+        for param in raw.get("parameters", []):
+            param = self.resolve(param)
+            if param.get("in") != "query":
+                continue  # path parameters come from the template; header ones are not exposed
+            kind, nullable = self.type_of(param.get("schema", {}))
+            op.query.append(
+                Param(
+                    py_name(param["name"]),
+                    param["name"].removesuffix("[]"),
+                    kind,
+                    bool(param.get("required")),
+                    nullable,
+                )
+            )
+        self._body(op, raw.get("requestBody"))
+        self._response(op, raw)
+        return op
+
+    def _body(self, op: Op, request_body: dict[str, Any] | None) -> None:
+        if not request_body:
+            return
+        content = request_body.get("content", {})
+        # Multipart wins where both are offered: it is the one that can carry files.
+        for kind, media in (("multipart", "multipart/form-data"), ("json", "application/json")):
+            if media in content:
+                op.body_kind = kind
+                schema = content[media].get("schema", {})
+                break
+        else:
+            op.body_kind = "json"
+            return
+        props, required = self.properties(schema)
+        for key, prop in props.items():
+            if prop.get("readOnly"):
+                continue
+            kind, nullable = self.type_of(prop)
+            op.body.append(Param(py_name(key), key, kind, key in required, nullable))
+            if op.body_kind == "multipart" and self.is_binary(prop):
+                op.files.append(key)
+
+    def _response(self, op: Op, raw: dict[str, Any]) -> None:
+        responses = raw.get("responses", {})
+        ok = next((responses[c] for c in ("200", "201", "202") if c in responses), {})
+        content = ok.get("content", {})
+        json_schema = content.get("application/json", {}).get("schema")
+        op.response = self.model_name(json_schema)
+        streams = any(p.key == "stream" for p in op.body)
+        if streams:
+            event = content.get("text/event-stream", {}).get("schema")
+            name = self.model_name(event)
+            if name is None and op.op_id in STREAM_EVENTS:
+                name = self.names[STREAM_EVENTS[op.op_id]]
+            op.stream_event = name
+        binary = any(t.startswith(_BINARY_TYPES) for t in content)
+        op.binary = op.op_id in BINARY or (binary and not streams)
+        if op.binary:
+            op.response = None
+        if json_schema is not None:
+            self._page(op, json_schema)
+
+    def _page(self, op: Op, schema: dict[str, Any]) -> None:
+        props, _ = self.properties(schema)
+        data = props.get("data")
+        if not data or self.resolve(data).get("type") != "array":
+            return
+        query = {p.key for p in op.query}
+        if op.op_id in LIST_PAGES:
+            op.page = "list"
+        elif op.method != "GET":
+            return
+        elif "after" in query:
+            op.page = "next" if "next" in props else "cursor"
+        elif "page" in query and "next_page" in props:
+            op.page = "page"
+        elif not query and "has_more" not in props:
+            op.page = "list"
+        else:
+            return
+        op.item = self.model_name(self.resolve(data).get("items"))
