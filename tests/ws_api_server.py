@@ -6,7 +6,8 @@ It speaks two protocols on 127.0.0.1, plain or TLS, from a thread of this proces
   response. What the response is comes from the script: `server.script(...)`
   queues behaviours (`Text`, `ToolCall`, `ErrorEvent`, `Failed`, `Incomplete`,
   `CloseMid`, `Malformed`, `Stall`, `Oversize`), one per `response.create`; with
-  an empty script a response says "echo: <input>". `delay` holds every answer.
+  an empty script the server uses `default` (a text saying "echo: <input>" unless
+  told otherwise). `delay` holds every answer.
 - `/v1/realtime`: `session.created` on connect; `session.updated` echoes a
   `session.update`; appended audio is kept and `input_audio_buffer.commit`
   answered; `response.create` streams the committed audio back as
@@ -108,9 +109,12 @@ Behaviour = (
 
 
 class WsApiServer:
-    def __init__(self, tls: ssl.SSLContext | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self, tls: ssl.SSLContext | None = None, delay: float = 0.0, default: Behaviour = Text()
+    ) -> None:
         self.tls = tls
         self.delay = delay
+        self.default = default
         self.port = 0
         self.handshakes: list[dict[str, str]] = []
         self.paths: list[str] = []
@@ -147,7 +151,7 @@ class WsApiServer:
 
     def _next_behaviour(self) -> Behaviour:
         with self._lock:
-            return self._script.popleft() if self._script else Text()
+            return self._script.popleft() if self._script else self.default
 
     # -- running ------------------------------------------------------------------
 
@@ -183,6 +187,11 @@ class WsApiServer:
     async def _handle(self, connection: ServerConnection) -> None:
         request = connection.request
         assert request is not None
+        # Several small messages go out per response: without TCP_NODELAY, Nagle's
+        # algorithm holds each one until the client's delayed ACK (40 ms) arrives.
+        raw = connection.transport.get_extra_info("socket")
+        if raw is not None:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             self.connections += 1
             self.handshakes.append({k.lower(): v for k, v in request.headers.raw_items()})
@@ -442,9 +451,11 @@ def _input_text(value: Any) -> str:
 
 
 @contextlib.contextmanager
-def run_ws_api(tls: ssl.SSLContext | None = None, delay: float = 0.0) -> Iterator[WsApiServer]:
+def run_ws_api(
+    tls: ssl.SSLContext | None = None, delay: float = 0.0, default: Behaviour = Text()
+) -> Iterator[WsApiServer]:
     """A running server (in a thread of this process), stopped on exit."""
-    server = WsApiServer(tls, delay)
+    server = WsApiServer(tls, delay, default)
     server.start()
     try:
         yield server
