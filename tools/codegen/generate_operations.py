@@ -383,18 +383,15 @@ def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
 def report(spec: dict[str, Any]) -> str:
     ops, named = load(spec)
     names = set(named) | {alias for alias, _, _ in operations_names.ALIASES}
-    aliased = {a for a in operations_names.RESOURCE_ALIASES}
-    for name in list(names):
-        for alias, target in operations_names.RESOURCE_ALIASES.items():
-            if name.startswith(target + "."):
-                names.add(alias + name[len(target) :])
-    missing = sorted(n for n in reference() - names if not any(n.startswith(a) for a in ()))
-    extra = sorted(n for n, _ in named.items() if n not in reference())
-    lines = [f"{len(ops)} operations, {len(names)} method names ({len(aliased)} resource aliases)"]
+    for alias, target in operations_names.RESOURCE_ALIASES.items():
+        names |= {alias + n[len(target) :] for n in list(names) if n.startswith(target + ".")}
+    missing = sorted(reference() - names)
+    extra = sorted(n for n in names if n not in reference())
+    lines = [f"{len(ops)} operations under {len(names)} method names"]
     lines.append(f"SDK names without a spec operation ({len(missing)}):")
     lines += [f"  {n}" for n in missing]
     lines.append(f"spec operations without an SDK name ({len(extra)}):")
-    lines += [f"  {n} ({named[n].method} {named[n].path})" for n in extra]
+    lines += [f"  {n}" for n in extra]
     return "\n".join(lines)
 
 

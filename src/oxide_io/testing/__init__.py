@@ -1,9 +1,10 @@
 """oxide_io.testing: an OpenAI-like API server to run the demo and test against.
 
-`MockServer` serves chat completions, Responses, models and embeddings with the
-API's wire formats — JSON and streamed server-sent events — over HTTP/1.1 and
-HTTP/2, plain or TLS, from a background thread of the current process. It needs
-no network and no key, so code written for the API can be exercised end to end::
+`MockServer` serves chat completions, Responses, models, embeddings and a paged
+file list with the API's wire formats — JSON and streamed server-sent events —
+over HTTP/1.1 and HTTP/2, plain or TLS, from a background thread of the current
+process. It needs no network and no key, so code written for the API can be
+exercised end to end::
 
     from oxide_io.testing import MockServer, Fail, CutStream
 
@@ -32,6 +33,7 @@ from ._behaviours import Stall as Stall
 from ._behaviours import ToolCall as ToolCall
 from ._behaviours import ToolCalls as ToolCalls
 from ._behaviours import Truncate as Truncate
+from ._catalog import FILES as FILES
 from ._catalog import MODELS as MODELS
 from ._catalog import embedding as embedding
 from ._generation import ReplyText as ReplyText
@@ -39,6 +41,7 @@ from ._generation import default_reply as default_reply
 from ._server import MockServer as MockServer
 
 __all__ = [
+    "FILES",
     "MODELS",
     "Behaviour",
     "CutStream",

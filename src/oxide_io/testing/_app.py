@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from ._behaviours import Fail, Plan, Script
-from ._catalog import embeddings_answer, model_answer, models_answer
+from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
 from ._generation import ReplyText, default_reply, generate
 from ._responses import responses_answer
@@ -124,6 +124,8 @@ class MockApp:
             return models_answer()
         if method == "GET" and path.startswith("/v1/models/") and len(path) > len("/v1/models/"):
             return model_answer(path[len("/v1/models/") :])
+        if method == "GET" and path == "/v1/files":
+            return files_answer(request.query)
         required = _REQUIRED.get(path)
         if method != "POST" or required is None:
             return error_answer(404, f"Invalid URL ({method} {path})")

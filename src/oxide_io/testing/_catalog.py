@@ -1,4 +1,7 @@
-"""`GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/embeddings`.
+"""`GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/embeddings` and `GET /v1/files`.
+
+`GET /v1/files` pages through `FILES` as the API does: `limit` items after the
+file named by `after`, with `first_id`, `last_id` and `has_more`.
 
 Embeddings are deterministic: the same text always gives the same unit vector,
 so tests can compare them. With `encoding_format: "base64"` (what the official
@@ -17,7 +20,15 @@ from typing import Any
 
 from ._wire import Answer, error_answer, json_answer, token_count
 
-__all__ = ["MODELS", "embeddings_answer", "model_answer", "models_answer", "embedding"]
+__all__ = [
+    "FILES",
+    "MODELS",
+    "embedding",
+    "embeddings_answer",
+    "files_answer",
+    "model_answer",
+    "models_answer",
+]
 
 MODELS: tuple[str, ...] = (
     "gpt-4o",
@@ -29,6 +40,8 @@ MODELS: tuple[str, ...] = (
     "text-embedding-3-large",
 )
 _CREATED = 1_715_367_049
+# The files `GET /v1/files` lists, newest first (the API's default order).
+FILES: tuple[str, ...] = tuple(f"file-{n:03d}" for n in range(7, 0, -1))
 DEFAULT_DIMENSIONS = 8
 
 
@@ -109,5 +122,40 @@ def embeddings_answer(body: Mapping[str, Any]) -> Answer:
             "data": data,
             "model": str(body["model"]),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+
+
+def _file(ident: str) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "object": "file",
+        "bytes": 1024,
+        "created_at": _CREATED,
+        "filename": f"{ident}.jsonl",
+        "purpose": "batch",
+        "status": "processed",
+    }
+
+
+def files_answer(query: Mapping[str, str]) -> Answer:
+    idents = list(FILES) if query.get("order", "desc") == "desc" else list(reversed(FILES))
+    after = query.get("after")
+    if after is not None:
+        if after not in idents:
+            return error_answer(400, f"Invalid 'after': no file {after!r}.", param="after")
+        idents = idents[idents.index(after) + 1 :]
+    try:
+        limit = int(query.get("limit", "10000"))
+    except ValueError:
+        return error_answer(400, "Invalid 'limit': expected an integer.", param="limit")
+    page = idents[:limit]
+    return json_answer(
+        {
+            "object": "list",
+            "data": [_file(ident) for ident in page],
+            "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None,
+            "has_more": len(idents) > len(page),
         }
     )
