@@ -359,24 +359,40 @@ class HTTP2Connection:
     def next_event(self, stream_id: int) -> ResponseHead | BodyData | BodyEnd | NeedData:
         """The stream's next event, or NEED_DATA. See `HTTPConnection.next_event`.
 
-        Pulling body data returns its flow-control credit: write `data_to_send()`.
+        The body data received so far comes out as one `BodyData`, however many DATA
+        frames carried it. Pulling body data returns its flow-control credit: write
+        `data_to_send()`.
         """
         stream = self._stream(stream_id)
         if stream.decoder is not None and stream.decoder.limit_reached:
             self._decode(stream_id, stream, None)  # raises: the limit error comes next
         events = stream.events
-        while events:
-            event = events.popleft()
-            if isinstance(event, tuple):
-                data, size = event
-                if size:
-                    stream.unacked -= size
-                    self._ack(stream_id, size)
-                if stream.decoder is not None:
+        pieces: list[bytes] = []
+        credit = 0  # flow-controlled bytes pulled and not yet handed back
+        while events and isinstance(events[0], tuple):
+            data, size = events.popleft()  # type: ignore[misc]
+            credit += size
+            decoder = stream.decoder
+            if decoder is not None:
+                # Credit first: a decoding error drops the stream and its credit.
+                self._credit(stream_id, stream, credit)
+                credit = 0
+                try:
                     data = self._decode(stream_id, stream, data)
-                if data:
-                    return BodyData(data)
-                continue
+                except RemoteProtocolError:
+                    if pieces:
+                        return BodyData(b"".join(pieces))  # the error comes next
+                    raise
+            if data:
+                pieces.append(data)
+            if decoder is not None and decoder.limit_reached and pieces:
+                break  # the limit error comes next
+        if credit:
+            self._credit(stream_id, stream, credit)
+        if pieces:
+            return BodyData(b"".join(pieces))
+        if events:
+            event = events.popleft()
             if type(event) is BodyEnd:
                 stream.delivered_end = True
                 if stream.decoder is not None:
@@ -385,7 +401,7 @@ class HTTP2Connection:
                     if tail:
                         events.appendleft(event)
                         return BodyData(tail)
-            return event
+            return event  # type: ignore[return-value]
         if stream.error is not None:
             raise stream.error
         if stream.delivered_end or stream.cancelled:
@@ -402,6 +418,11 @@ class HTTP2Connection:
             self._drop_events(stream_id, stream)
             self._reset(stream_id, stream, _CANCEL)
             raise
+
+    def _credit(self, stream_id: int, stream: H2Stream, size: int) -> None:
+        if size:
+            stream.unacked -= size
+            self._ack(stream_id, size)
 
     def _ack(self, stream_id: int, size: int) -> None:
         if self._broken is None and not self._eof:
