@@ -35,7 +35,7 @@ from ._event_socket import (
 )
 
 if TYPE_CHECKING:
-    from ._clients import AsyncClient
+    from ._client import AsyncAPIClient
 
 __all__ = [
     "AsyncRealtimeConnection",
@@ -58,7 +58,7 @@ _TEXT_DELTAS = frozenset({"response.output_text.delta", "response.text.delta"})
 
 
 def connect_realtime(
-    client: AsyncClient,
+    client: AsyncAPIClient,
     *,
     model: str | None = None,
     call_id: str | None = None,

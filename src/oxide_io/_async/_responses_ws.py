@@ -40,7 +40,7 @@ from ._event_socket import (
 )
 
 if TYPE_CHECKING:
-    from ._clients import AsyncClient
+    from ._client import AsyncAPIClient
 
 __all__ = [
     "AsyncResponseEvents",
@@ -59,7 +59,7 @@ _TERMINAL = frozenset({"response.completed", "response.failed", "response.incomp
 
 
 def _socket(
-    client: AsyncClient,
+    client: AsyncAPIClient,
     *,
     timeout: float | Timeout | NotGiven | None,
     reconnect: bool | ReconnectPolicy,
@@ -84,7 +84,7 @@ def _socket(
 
 
 def connect_responses(
-    client: AsyncClient,
+    client: AsyncAPIClient,
     *,
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,
@@ -119,7 +119,7 @@ def connect_responses(
 
 
 def responses_session(
-    client: AsyncClient,
+    client: AsyncAPIClient,
     *,
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,

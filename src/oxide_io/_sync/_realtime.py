@@ -36,7 +36,7 @@ from ._event_socket import (
 )
 
 if TYPE_CHECKING:
-    from ._clients import Client
+    from ._client import SyncAPIClient
 
 __all__ = [
     "SyncRealtimeConnection",
@@ -59,7 +59,7 @@ _TEXT_DELTAS = frozenset({"response.output_text.delta", "response.text.delta"})
 
 
 def connect_realtime(
-    client: Client,
+    client: SyncAPIClient,
     *,
     model: str | None = None,
     call_id: str | None = None,

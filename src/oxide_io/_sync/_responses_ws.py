@@ -41,7 +41,7 @@ from ._event_socket import (
 )
 
 if TYPE_CHECKING:
-    from ._clients import Client
+    from ._client import SyncAPIClient
 
 __all__ = [
     "SyncResponseEvents",
@@ -60,7 +60,7 @@ _TERMINAL = frozenset({"response.completed", "response.failed", "response.incomp
 
 
 def _socket(
-    client: Client,
+    client: SyncAPIClient,
     *,
     timeout: float | Timeout | NotGiven | None,
     reconnect: bool | ReconnectPolicy,
@@ -85,7 +85,7 @@ def _socket(
 
 
 def connect_responses(
-    client: Client,
+    client: SyncAPIClient,
     *,
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,
@@ -120,7 +120,7 @@ def connect_responses(
 
 
 def responses_session(
-    client: Client,
+    client: SyncAPIClient,
     *,
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,
