@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                         model=args.model, messages=messages
                     )
                     took = (time.perf_counter() - started) * 1000
-                    return f"{took:.1f} ms, {reply.usage.total_tokens} tokens"
+                    tokens = reply.usage.total_tokens if reply.usage else "?"
+                    return f"{took:.1f} ms, {tokens} tokens"
 
             print(f"[AsyncClient on asyncio: {asyncio.run(once())}]")
             print(f"[AsyncClient on trio:    {trio.run(once)}]")
