@@ -127,24 +127,44 @@ def _idle_age_key(conn: ConnectionInfo) -> float:
     return conn.idle_since if conn.idle_since is not None else -math.inf
 
 
+def _split_dead(
+    connections: Sequence[ConnectionInfo], expiry: float | None, now: float
+) -> tuple[list[ConnectionInfo], list[ConnectionInfo]]:
+    """(dead, live): idle connections that are broken or expired, and all the others."""
+    dead: list[ConnectionInfo] = []
+    live: list[ConnectionInfo] = []
+    # The loop runs for every request: ConnectionInfo.is_idle / is_expired, inlined.
+    for c in connections:
+        if c.open_streams == 0 and (
+            not c.is_reusable
+            or (expiry is not None and c.idle_since is not None and now - c.idle_since >= expiry)
+        ):
+            dead.append(c)
+        else:
+            live.append(c)
+    return dead, live
+
+
+def _closing_split(
+    dead: list[ConnectionInfo], live: list[ConnectionInfo], limits: PoolLimits, keep: int | None
+) -> list[ConnectionInfo]:
+    cap = limits.max_keepalive_connections
+    if cap is None:
+        return dead
+    idle = [c for c in live if c.open_streams == 0 and c.id != keep]
+    if len(idle) <= cap:
+        return dead
+    idle.sort(key=_idle_age_key)
+    return dead + idle[: len(idle) - cap]
+
+
 def _closing(
     connections: Sequence[ConnectionInfo], limits: PoolLimits, now: float, keep: int | None
 ) -> list[ConnectionInfo]:
     """Idle connections to close: broken or expired ones, then the oldest idle ones
     beyond the keep-alive cap. `keep` is a connection about to be used (not idle)."""
-    doomed = [
-        c
-        for c in connections
-        if c.is_idle and (not c.is_reusable or c.is_expired(now, limits.keepalive_expiry))
-    ]
-    cap = limits.max_keepalive_connections
-    if cap is not None:
-        gone = {c.id for c in doomed}
-        idle = [c for c in connections if c.is_idle and c.id not in gone and c.id != keep]
-        if len(idle) > cap:
-            idle.sort(key=_idle_age_key)
-            doomed.extend(idle[: len(idle) - cap])
-    return doomed
+    dead, live = _split_dead(connections, limits.keepalive_expiry, now)
+    return _closing_split(dead, live, limits, keep)
 
 
 def expired_connections(
@@ -157,14 +177,19 @@ def expired_connections(
 
 
 def _pick(origin: tuple[str, str, int], usable: list[ConnectionInfo]) -> ConnectionInfo | None:
-    mine = [c for c in usable if c.origin == origin and c.has_capacity]
-    multiplexed = [c for c in mine if c.http_version == "HTTP/2"]
-    if multiplexed:
-        return min(multiplexed, key=lambda c: c.open_streams)
-    idle = [c for c in mine if c.is_idle]
-    if idle:
-        return max(idle, key=_idle_age_key)
-    return None
+    # An HTTP/2 connection with the fewest open streams, else the idle connection
+    # used most recently (its peer is the least likely to have closed it).
+    multiplexed: ConnectionInfo | None = None
+    idle: ConnectionInfo | None = None
+    for c in usable:
+        if c.origin != origin or not c.is_reusable or c.open_streams >= c.max_streams:
+            continue
+        if c.http_version == "HTTP/2":
+            if multiplexed is None or c.open_streams < multiplexed.open_streams:
+                multiplexed = c
+        elif c.open_streams == 0 and (idle is None or _idle_age_key(c) > _idle_age_key(idle)):
+            idle = c
+    return multiplexed if multiplexed is not None else idle
 
 
 def assign_connection(
@@ -192,22 +217,17 @@ def assign_connection(
     they are established; if they speak HTTP/1.1 the request then opens its own.
     """
     limits = limits or PoolLimits()
-    expiry = limits.keepalive_expiry
-    fresh = [
-        c
-        for c in connections
-        if not (c.is_idle and (not c.is_reusable or c.is_expired(now, expiry)))
-    ]
+    dead, fresh = _split_dead(connections, limits.keepalive_expiry, now)
     chosen = None if fresh_only else _pick(origin, fresh)
     if chosen is not None:
-        close = tuple(c.id for c in _closing(connections, limits, now, chosen.id))
+        close = tuple([c.id for c in _closing_split(dead, fresh, limits, chosen.id)])
         return PoolDecision(
             action="reuse",
             connection_id=chosen.id,
             close=close,
             reason=f"reusing {chosen.http_version} connection {chosen.id}",
         )
-    close = tuple(c.id for c in _closing(connections, limits, now, None))
+    close = tuple([c.id for c in _closing_split(dead, fresh, limits, None)])
     if opening_multiplexed and not fresh_only:
         return PoolDecision(
             action="wait",

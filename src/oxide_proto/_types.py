@@ -19,6 +19,8 @@ __all__ = ["URL", "Body", "Request", "ResponseInfo"]
 # byte chunks (streamed uploads), or nothing.
 Body = bytes | Iterable[bytes] | None
 
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
 
 @attrs.frozen(slots=True)
 class URL:
@@ -40,7 +42,7 @@ class URL:
 
     @property
     def authority(self) -> str:
-        default = {"http": 80, "ws": 80, "https": 443, "wss": 443}.get(self.scheme)
+        default = _DEFAULT_PORTS.get(self.scheme)
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == default else f"{host}:{self.port}"
 
