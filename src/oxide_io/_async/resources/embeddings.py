@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._extras import AsyncEmbeddingsExtras
+from ..extras.embeddings import AsyncEmbeddingsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.embeddings import CreateEmbeddingResponse

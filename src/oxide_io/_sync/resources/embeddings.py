@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._extras import SyncEmbeddingsExtras
+from ..extras.embeddings import SyncEmbeddingsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.embeddings import CreateEmbeddingResponse
