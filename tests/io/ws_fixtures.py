@@ -4,8 +4,9 @@
 `tests/servers.py`); each test starts with an empty script and record. `ws`
 gives the test's runtime's view: `ws.client(server, **options)`,
 `ws.connect_responses(client, ...)`, `ws.responses_session(client, ...)` and
-`ws.connect_realtime(client, ...)`, the blocking ones wrapped as in
-`tests/io/blocking.py`.
+`ws.connect_realtime(client, ...)` (the public `client.responses.connect()`,
+`client.responses.session()` and `client.realtime.connect()`), the blocking ones
+wrapped as in `tests/io/blocking.py`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ import attrs
 import pytest
 
 from oxide_io import AsyncClient, Client
-from oxide_io._async import _realtime as async_realtime
-from oxide_io._async import _responses_ws as async_responses
-from oxide_io._sync import _realtime as sync_realtime
-from oxide_io._sync import _responses_ws as sync_responses
 from tests.io.blocking import unwrap, wrap
 from tests.servers import Certs
 from tests.ws_api_server import WsApiServer, run_ws_api
@@ -68,20 +65,22 @@ class Runtime:
         self.made.append(client)
         return client
 
+    # Through the public API: `client.responses.connect()`, `client.responses.session()`
+    # and `client.realtime.connect()`.
     def connect_responses(self, client: Any, **options: Any) -> Any:
         if self.name == "sync":
-            return wrap(sync_responses.connect_responses(unwrap(client), **options))
-        return async_responses.connect_responses(client, **options)
+            return wrap(unwrap(client).responses.connect(**options))
+        return client.responses.connect(**options)
 
     def responses_session(self, client: Any, **options: Any) -> Any:
         if self.name == "sync":
-            return wrap(sync_responses.responses_session(unwrap(client), **options))
-        return async_responses.responses_session(client, **options)
+            return wrap(unwrap(client).responses.session(**options))
+        return client.responses.session(**options)
 
     def connect_realtime(self, client: Any, **options: Any) -> Any:
         if self.name == "sync":
-            return wrap(sync_realtime.connect_realtime(unwrap(client), **options))
-        return async_realtime.connect_realtime(client, **options)
+            return wrap(unwrap(client).realtime.connect(**options))
+        return client.realtime.connect(**options)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncResource
+from ..extras.realtime import AsyncRealtimeExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.realtime import (
@@ -252,7 +253,7 @@ class AsyncRealtimeTranslations(AsyncResource):
         return AsyncRealtimeTranslationsClientSecrets(self._client, raw=self._raw)
 
 
-class AsyncRealtime(AsyncResource):
+class AsyncRealtime(AsyncRealtimeExtras):
     """`client.realtime`."""
 
     @cached_property

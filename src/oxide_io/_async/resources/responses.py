@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.responses import AsyncResponsesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.responses import (
@@ -144,7 +145,7 @@ class AsyncResponsesInputTokens(AsyncResource):
         )
 
 
-class AsyncResponses(AsyncResource):
+class AsyncResponses(AsyncResponsesExtras):
     """`client.responses`."""
 
     @cached_property

@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncResource
+from ..extras.realtime import SyncRealtimeExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.realtime import (
@@ -253,7 +254,7 @@ class SyncRealtimeTranslations(SyncResource):
         return SyncRealtimeTranslationsClientSecrets(self._client, raw=self._raw)
 
 
-class SyncRealtime(SyncResource):
+class SyncRealtime(SyncRealtimeExtras):
     """`client.realtime`."""
 
     @cached_property

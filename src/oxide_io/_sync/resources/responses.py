@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.responses import SyncResponsesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.responses import (
@@ -145,7 +146,7 @@ class SyncResponsesInputTokens(SyncResource):
         )
 
 
-class SyncResponses(SyncResource):
+class SyncResponses(SyncResponsesExtras):
     """`client.responses`."""
 
     @cached_property
