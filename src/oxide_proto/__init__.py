@@ -166,6 +166,9 @@ if TYPE_CHECKING:
     from ._schema import responses_function_tool as responses_function_tool
     from ._schema import text_format_for as text_format_for
     from ._schema import to_strict_json_schema as to_strict_json_schema
+    from ._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
+    from ._webhooks import decode_webhook_event as decode_webhook_event
+    from ._webhooks import verify_webhook_signature as verify_webhook_signature
     from ._websocket import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
     from ._websocket import WebSocketSession as WebSocketSession
     from ._websocket_events import BinaryMessage as BinaryMessage
@@ -184,6 +187,9 @@ _LAZY: dict[str, str] = {
     "MultipartBody": "._multipart",
     "encode_multipart": "._multipart",
     "guess_content_type": "._multipart",
+    "WEBHOOK_TOLERANCE": "._webhooks",
+    "decode_webhook_event": "._webhooks",
+    "verify_webhook_signature": "._webhooks",
     "DEFAULT_MAX_MESSAGE_SIZE": "._websocket",
     "WebSocketSession": "._websocket",
     "BinaryMessage": "._websocket_events",

@@ -81,7 +81,9 @@ class FilePart:
 
     `content` is the whole file as bytes, or an iterable of byte chunks; `size` is
     the total length of those chunks when known (needed for a Content-Length). A
-    `content_type` of None is guessed from the filename.
+    `content_type` of None is guessed from the filename. Content that is an
+    iterable but not an iterator must start again from its first byte each time
+    it is iterated: the request is then sent again when a retry calls for it.
     """
 
     filename: str | None
@@ -110,9 +112,11 @@ FileInput = (
 class MultipartBody:
     """An encoded form: the Content-Type header value, the body and its length.
 
-    `body` is bytes when every part was given as bytes (so the request can be
-    replayed on a retry); otherwise a one-shot iterable of chunks. `content_length`
-    is None when some part's size is unknown.
+    `body` is bytes when every part was given as bytes; otherwise an iterable of
+    chunks, which can be iterated again (and the request replayed on a retry) when
+    every streamed part's content is a re-iterable rather than an iterator, and
+    is a one-shot iterator otherwise. `content_length` is None when some part's
+    size is unknown.
     """
 
     content_type: str
@@ -184,6 +188,17 @@ def _stream(pieces: list[bytes | tuple[str, FilePart]]) -> Iterator[bytes]:
             yield from _checked_chunks(*piece)
 
 
+@attrs.frozen(slots=True)
+class _Replayable:
+    """A body whose parts can all be read again: each iteration starts from the top,
+    so a request that failed can be sent again (see `Request.replayable`)."""
+
+    pieces: list[bytes | tuple[str, FilePart]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return _stream(self.pieces)
+
+
 def encode_multipart(
     fields: Mapping[str, object] | Sequence[tuple[str, str | bytes]] | None,
     files: Mapping[str, FileInput] | Sequence[tuple[str, FileInput]] | None,
@@ -247,4 +262,8 @@ def encode_multipart(
         return MultipartBody(content_type, only, len(only))
     if length is not None:
         length += sum(len(p) for p in pieces if isinstance(p, bytes))
-    return MultipartBody(content_type, _stream(pieces), length)
+    reiterable = all(
+        isinstance(piece, bytes) or not isinstance(piece[1].content, Iterator) for piece in pieces
+    )
+    body = _Replayable(pieces) if reiterable else _stream(pieces)
+    return MultipartBody(content_type, body, length)

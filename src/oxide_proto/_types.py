@@ -7,7 +7,7 @@ no socket, no body stream, so they can be logged, compared and kept in errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import attrs
 
@@ -16,7 +16,10 @@ from ._headers import Headers
 __all__ = ["URL", "Body", "Request", "ResponseInfo"]
 
 # A request body: fully encoded bytes (JSON, small multipart), or an iterable of
-# byte chunks (streamed uploads), or nothing.
+# byte chunks (streamed uploads), or nothing. An iterable that is not itself an
+# iterator (a list, or an object whose `__iter__` starts over, such as a file
+# read again from its start) promises a fresh pass from the first byte each time
+# it is iterated; an iterator (a generator) can be sent once.
 Body = bytes | Iterable[bytes] | None
 
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
@@ -63,8 +66,10 @@ class Request:
 
     @property
     def replayable(self) -> bool:
-        """Whether the body can be sent again on a retry (bytes or none, not a one-shot stream)."""
-        return self.body is None or isinstance(self.body, bytes)
+        """Whether the body can be sent again on a retry: none, bytes, or a re-iterable
+        of chunks (see `Body`); an iterator is a one-shot stream."""
+        body = self.body
+        return body is None or isinstance(body, bytes) or not isinstance(body, Iterator)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"

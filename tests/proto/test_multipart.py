@@ -13,10 +13,13 @@ from hypothesis import strategies as st
 
 from oxide_proto import (
     FilePart,
+    Headers,
     LocalProtocolError,
     MultipartBody,
+    Request,
     encode_multipart,
     guess_content_type,
+    parse_url,
 )
 from tests.splits import bytewise, split_at, split_points, whole
 
@@ -140,6 +143,36 @@ def test_streamed_file_of_unknown_size() -> None:
     assert form.content_length is None
     assert not isinstance(form.body, bytes)
     assert parse(form)[0][3] == b"abc"
+
+
+class Chunks:
+    """Content read again from its start on each iteration, as a file rewound is."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = chunks
+        self.passes = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.passes += 1
+        return iter(self.chunks)
+
+
+def test_reiterable_content_gives_a_replayable_body() -> None:
+    content = Chunks(b"hello ", b"world")
+    part = FilePart(filename="a.txt", content=content, size=11)
+    form = encode_multipart({"purpose": "x"}, {"file": part}, boundary="b")
+    first, second = body_bytes(form), body_bytes(form)
+    assert first == second and content.passes == 2
+    assert parse(form, first)[-1][3] == b"hello world"
+    request = Request("POST", parse_url("http://h/"), Headers(), form.body, form.content_length)
+    assert request.replayable
+
+
+def test_one_shot_part_makes_the_body_one_shot() -> None:
+    files = [("a", FilePart(filename="a", content=Chunks(b"x"))), ("b", ("b", iter([b"y"])))]
+    form = encode_multipart(None, files, boundary="b")
+    request = Request("POST", parse_url("http://h/"), Headers(), form.body)
+    assert not request.replayable
 
 
 @pytest.mark.parametrize(("chunks", "size"), [([b"ab"], 3), ([b"ab", b"cd"], 3)])
