@@ -16,8 +16,9 @@ a close, a timeout, a malformed message) is a typed error, never a hang.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import (
     ReconnectPolicy,
@@ -38,6 +39,7 @@ from ._event_socket import (
     event_error,
     parse_event_payload,
 )
+from ._response_stream import AsyncResponseStreamManager, with_text_format
 
 if TYPE_CHECKING:
     from ._client import AsyncAPIClient
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 ResponsesServerEvent = ResponseStreamEvent | UnknownModel
+_T = TypeVar("_T")
 
 # The events that end one response on the connection.
 _TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
@@ -299,6 +302,35 @@ class AsyncResponsesSession:
         """
         await self._start(request, params, timeout)
         return AsyncResponseEvents(self, timeout)
+
+    def stream(
+        self,
+        request: Mapping[str, Any] | None = None,
+        /,
+        *,
+        text_format: type[_T] | None = None,
+        tools: Iterable[Mapping[str, Any]] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        **params: Any,
+    ) -> AsyncResponseStreamManager[_T]:
+        """`async with session.stream(model=..., input=...) as stream`: `send_stream`
+        through the stream helper, as `client.responses.stream()` gives it over HTTP.
+
+        Text deltas carry their snapshot, function calls their `parsed_arguments`,
+        and `await stream.get_final_response()` the `ParsedResponse` with
+        `output_parsed` (the output text as `text_format`).
+        """
+        body = {**(request or {}), **params}
+        if text_format is not None:
+            body["text"] = with_text_format(body.get("text"), text_format)
+        tool_list = None if tools is None else list(tools)
+        if tool_list is not None:
+            body["tools"] = tool_list
+        return AsyncResponseStreamManager(
+            functools.partial(self.send_stream, body, timeout=timeout),
+            text_format=text_format,
+            tools=tool_list,
+        )
 
     async def _start(
         self,

@@ -1,11 +1,25 @@
-"""Responses: the API over one persistent WebSocket, beside the generated HTTP methods."""
+"""Responses: the API over one persistent WebSocket, and the stream / structured-output helpers.
+
+`connect()` and `session()` open a WebSocket. `stream()` wraps a streamed
+response (a new one, or a stored one resumed with `response_id=`) in the core's
+`ResponseStreamAccumulator`; `parse()` is `create()` with the output text
+parsed into `text_format` (an attrs class, dataclass, TypedDict or pydantic
+model) and function-call arguments into their tools' types, as the official
+SDK's helpers of the same names do.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
+from oxide_proto import Operation, ParsedResponse, parse_response
+
+from ..._options import NOT_GIVEN, NotGiven
 from .._event_socket import AsyncConnectionManager
-from .._resource import AsyncResource
+from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
+from .._response_stream import AsyncResponseStreamManager, with_text_format
 from .._responses_ws import (
     AsyncResponsesConnection,
     AsyncResponsesSession,
@@ -14,6 +28,17 @@ from .._responses_ws import (
 )
 
 __all__ = ["AsyncResponsesExtras"]
+
+_T = TypeVar("_T")
+
+# `GET /responses/{id}?stream=true`: a stored (background) response's events, replayed.
+_RESPONSES_RETRIEVE_STREAM = Operation(
+    "GET", "/responses/{response_id}", stream_event="responses:ResponseStreamEvent"
+)
+
+
+def _given(value: Any) -> Any:
+    return None if isinstance(value, NotGiven) else value
 
 
 class AsyncResponsesExtras(AsyncResource):
@@ -32,6 +57,109 @@ class AsyncResponsesExtras(AsyncResource):
 
         `await s.send(model=..., input=...)` returns the finished `Response` (a
         failed, incomplete or errored one raises); `s.send_stream(...)` yields one
-        response's events. Same options as `connect()`.
+        response's events, `s.stream(...)` the same through the stream helper.
+        Same options as `connect()`.
         """
         return responses_session(self._client, **options)
+
+    def stream(
+        self,
+        *,
+        response_id: str | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        text_format: type[_T] | NotGiven = NOT_GIVEN,
+        tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        include: Sequence[str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> AsyncResponseStreamManager[_T]:
+        """`async with client.responses.stream(...) as stream`: helper events.
+
+        With `model=` and `input=` (and any `create()` parameter) it creates a
+        response; with `response_id=` it resumes a stored one, yielding only
+        the events after `starting_after`. Iterate for `response.output_text.delta`
+        (with `snapshot`), `response.function_call_arguments.done` (with
+        `parsed_arguments`), ...; `await stream.get_final_response()` returns the
+        `ParsedResponse`, its `output_parsed` the text as `text_format`.
+        """
+        tool_list = None if isinstance(tools, NotGiven) else list(tools)
+        if isinstance(response_id, NotGiven):
+            if not isinstance(starting_after, NotGiven):
+                raise TypeError("starting_after resumes a stored response: give response_id too")
+            if "model" not in params or "input" not in params:
+                raise TypeError("a new response needs model= and input= (or response_id=)")
+            # `create` is the generated method of the class this one is mixed into.
+            create = getattr(self, "create")  # noqa: B009
+            request: Any = functools.partial(
+                create,
+                text=with_text_format(text, text_format),
+                tools=NOT_GIVEN if tool_list is None else tool_list,
+                include=include,
+                stream=True,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                **params,
+            )
+        else:
+            if params or not isinstance(text, NotGiven):
+                names = ", ".join(
+                    sorted([*params, *(() if isinstance(text, NotGiven) else ["text"])])
+                )
+                raise TypeError(
+                    f"resuming response {response_id!r} takes no new parameters: {names}"
+                )
+            request = functools.partial(
+                self._client._call,
+                _RESPONSES_RETRIEVE_STREAM,
+                path_params={"response_id": response_id},
+                query={"stream": True, "include": include},
+                stream=True,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            )
+        return AsyncResponseStreamManager(
+            request,
+            text_format=_given(text_format),
+            tools=tool_list,
+            starting_after=_given(starting_after),
+        )
+
+    async def parse(
+        self,
+        *,
+        text_format: type[_T] | NotGiven = NOT_GIVEN,
+        tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> ParsedResponse[_T]:
+        """`create()`, with `output_parsed` the output text as `text_format`.
+
+        Function calls get `parsed_arguments` (typed for tools made with
+        `responses_function_tool(T)`, plain JSON for strict ones). Raises
+        `OutputValidationError` naming the field that does not fit, and
+        `InvalidToolArgumentsError` naming a call whose arguments do not parse.
+        """
+        tool_list = None if isinstance(tools, NotGiven) else list(tools)
+        create = getattr(self, "create")  # noqa: B009
+        response = await create(
+            text=with_text_format(text, text_format),
+            tools=NOT_GIVEN if tool_list is None else tool_list,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+            **params,
+        )
+        return parse_response(response, text_format=_given(text_format), tools=tool_list)

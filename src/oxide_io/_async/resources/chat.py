@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.chat_completions import AsyncChatCompletionsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted
@@ -77,7 +78,7 @@ class AsyncChatCompletionsMessages(AsyncResource):
         )
 
 
-class AsyncChatCompletions(AsyncResource):
+class AsyncChatCompletions(AsyncChatCompletionsExtras):
     """`client.chat.completions`."""
 
     @cached_property

@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.chat_completions import SyncChatCompletionsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted
@@ -78,7 +79,7 @@ class SyncChatCompletionsMessages(SyncResource):
         )
 
 
-class SyncChatCompletions(SyncResource):
+class SyncChatCompletions(SyncChatCompletionsExtras):
     """`client.chat.completions`."""
 
     @cached_property

@@ -1,0 +1,154 @@
+"""`responses.stream()`: Responses API events seen through the core's stream accumulator.
+
+The events may come from an SSE response (`POST /responses`, or
+`GET /responses/{id}?stream=true` to resume a stored one) or from a WebSocket
+session (`session.stream(...)`): the helper takes any async iterator of decoded
+events, hands each to `ResponseStreamAccumulator.handle_event()` and yields what
+it returns (text deltas with their snapshot, function-call arguments parsed as
+soon as each call is complete, `response.completed` carrying the
+`ParsedResponse`). The request goes out when the manager is entered.
+
+Resuming with `starting_after=N` reads the response's stream from its start, so
+the accumulator sees every output item, and yields only the events whose
+`sequence_number` is above N, as the official SDK does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+from oxide_proto import ParsedResponse, ResponseStreamAccumulator, UnknownModel, text_format_for
+from oxide_proto.types.responses import Response, ResponseStreamEvent
+
+from .._options import NotGiven
+
+__all__ = ["AsyncResponseStream", "AsyncResponseStreamManager", "with_text_format"]
+
+_T = TypeVar("_T")
+
+ResponseEvent = ResponseStreamEvent | UnknownModel
+
+
+def with_text_format(
+    text: Mapping[str, object] | NotGiven | None, text_format: type | NotGiven | None
+) -> Mapping[str, object] | NotGiven | None:
+    """The `text` parameter with `format` set to `text_format`'s strict JSON schema."""
+    if text_format is None or isinstance(text_format, NotGiven):
+        return text
+    given = {} if text is None or isinstance(text, NotGiven) else text
+    if "format" in given:
+        raise TypeError("give either text_format or text={'format': ...}, not both")
+    return {**given, "format": text_format_for(text_format)}
+
+
+class AsyncResponseStream(Generic[_T]):
+    """`async for event in stream`: the helper events of one response.
+
+    The helper events (`ResponseTextDeltaEvent` with `snapshot`,
+    `ResponseFunctionCallArgumentsDoneEvent` with `parsed_arguments`, ...) are
+    subclasses of the raw ones; every other event passes through unchanged.
+    """
+
+    def __init__(
+        self,
+        source: AsyncIterator[Any],
+        accumulator: ResponseStreamAccumulator[_T],
+        *,
+        starting_after: int | None = None,
+    ) -> None:
+        self._source = source
+        self._accumulator = accumulator
+        self._handle = accumulator.handle_event
+        self._starting_after = starting_after
+        self._events: list[ResponseEvent] = []
+        self._next = 0
+
+    @property
+    def current_snapshot(self) -> Response:
+        """The response so far (the last lifecycle event's, with the output streamed)."""
+        return self._accumulator.current_snapshot
+
+    def __aiter__(self) -> AsyncResponseStream[_T]:
+        return self
+
+    async def __anext__(self) -> ResponseEvent:
+        index = self._next
+        events = self._events
+        if index < len(events):
+            self._next = index + 1
+            return events[index]
+        while True:
+            raw = await self._source.__anext__()
+            try:
+                events = self._handle(raw)
+            except BaseException:
+                await self.close()
+                raise
+            after = self._starting_after
+            if after is not None:
+                events = [e for e in events if getattr(e, "sequence_number", after + 1) > after]
+            if events:
+                self._events = events
+                self._next = 1
+                return events[0]
+
+    async def until_done(self) -> AsyncResponseStream[_T]:
+        """Reads the stream to its end."""
+        async for _ in self:
+            pass
+        return self
+
+    async def get_final_response(self) -> ParsedResponse[_T]:
+        """Reads the rest of the stream; the whole response with `output_parsed`.
+
+        That is `response.completed`'s response, parsed; after `response.failed`
+        or `response.incomplete` it is rebuilt from what the stream delivered.
+        """
+        await self.until_done()
+        return self._accumulator.get_final_response()
+
+    async def close(self) -> None:
+        """Stops the stream; an HTTP stream releases its connection. Iteration then ends."""
+        self._events = []
+        self._next = 0
+        closer = getattr(self._source, "aclose", None)
+        if closer is not None:
+            await closer()
+
+    async def __aenter__(self) -> AsyncResponseStream[_T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class AsyncResponseStreamManager(Generic[_T]):
+    """`async with client.responses.stream(...) as stream`: sends the request on entry
+    and closes the stream on exit, however the block ends."""
+
+    def __init__(
+        self,
+        request: Callable[[], Awaitable[AsyncIterator[Any]]],
+        *,
+        text_format: type[_T] | None,
+        tools: Iterable[Mapping[str, Any]] | None,
+        starting_after: int | None = None,
+    ) -> None:
+        self._request = request
+        self._text_format = text_format
+        self._tools = tools
+        self._starting_after = starting_after
+        self._stream: AsyncResponseStream[_T] | None = None
+
+    async def __aenter__(self) -> AsyncResponseStream[_T]:
+        source = await self._request()
+        accumulator: ResponseStreamAccumulator[_T] = ResponseStreamAccumulator(
+            text_format=self._text_format, tools=self._tools
+        )
+        self._stream = AsyncResponseStream(source, accumulator, starting_after=self._starting_after)
+        return self._stream
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stream is not None:
+            await self._stream.close()
