@@ -16,7 +16,7 @@ __all__ = ["Blocking", "run_now", "unwrap", "wrap"]
 
 _RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
 # Methods that are plain (not awaitable) on the async API too.
-_PLAIN = frozenset({"with_options", "copy", "parse_event"})
+_PLAIN = frozenset({"with_options", "copy", "parse_event", "stream"})
 
 
 def wrap(value: Any) -> Any:
