@@ -88,6 +88,8 @@ class HTTP11Connection:
         self._decoder: ContentDecoder | None = None
         self._error: RemoteProtocolError | None = None
         self._eof = False
+        # h11 answered NEED_DATA and nothing was fed since: it would answer the same.
+        self._drained = False
         self._fed = 0  # bytes given to h11 ...
         self._consumed = 0  # ... and how many of them its events have used up
         self._closed = False  # unusable: cancelled, failed, or poisoned while idle
@@ -131,6 +133,7 @@ class HTTP11Connection:
             self._closed = True
             raise LocalProtocolError(f"cannot send request: {exc}") from exc
         self._stream_id += 1
+        self._drained = False
         self._active = True
         self._ended = False
         self._pending_end = None
@@ -274,6 +277,7 @@ class HTTP11Connection:
             self._closed = True
             return
         self._fed += len(data)
+        self._drained = False
         self._h11.receive_data(data)
 
     def next_event(self, stream_id: int) -> ResponseHead | BodyData | BodyEnd | NeedData:
@@ -292,6 +296,8 @@ class HTTP11Connection:
             raise LocalProtocolError("the response already ended: release() the stream")
         if self._decoder is not None and self._decoder.limit_reached:
             self._decode(b"", final=True)  # raises: the limit error comes next, whatever follows
+        if self._drained:
+            return NEED_DATA
         conn = self._h11
         # Body data gathered in this call. Whatever stops the gathering (an error, the
         # end of the body) comes from the next call, after the data.
@@ -306,6 +312,7 @@ class HTTP11Connection:
                     return BodyData(b"".join(pieces))
                 raise error from exc
             if event is h11.NEED_DATA:
+                self._drained = True
                 return BodyData(b"".join(pieces)) if pieces else NEED_DATA
             kind = type(event)
             # h11 bounds only what is still incomplete, so a head that arrives in one
