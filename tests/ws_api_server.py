@@ -342,6 +342,13 @@ class WsApiServer:
             output_index=0,
             item={**message, "status": "in_progress", "content": []},
         )
+        await send(
+            "response.content_part.added",
+            item_id=item_id,
+            output_index=0,
+            content_index=0,
+            part={"type": "output_text", "text": "", "annotations": []},
+        )
         step = max(1, -(-len(text) // max(behaviour.deltas, 1)))
         for start in range(0, len(text), step):
             await send(

@@ -253,9 +253,13 @@ class ResponseStreamAccumulator(Generic[_T]):
         kind = type(event)
         if kind is rt.ResponseTextDeltaEvent:
             delta: Any = event
-            part = self._item(delta.output_index, rt.ResponseOutputMessage).content[
-                delta.content_index
-            ]
+            parts = self._item(delta.output_index, rt.ResponseOutputMessage).content
+            if not 0 <= delta.content_index < len(parts):
+                raise RemoteProtocolError(
+                    f"a text delta for content part {delta.content_index} of output "
+                    f"{delta.output_index} came before the part (response.content_part.added)"
+                )
+            part = parts[delta.content_index]
             part.text = text = part.text + delta.delta
             return [_extend(ResponseTextDeltaEvent, event, snapshot=text)]
         if kind is rt.ResponseFunctionCallArgumentsDeltaEvent:

@@ -183,3 +183,33 @@ def test_content_before_its_item_is_a_protocol_error() -> None:
     )
     with pytest.raises(RemoteProtocolError):
         run([delta])
+
+
+def test_text_before_its_content_part_is_a_protocol_error() -> None:
+    added = decode_response_stream_event(
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "sequence_number": 0,
+            "item": {
+                "type": "message",
+                "id": "m",
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            },
+        }
+    )
+    delta = decode_response_stream_event(
+        {
+            "type": "response.output_text.delta",
+            "item_id": "m",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "x",
+            "sequence_number": 1,
+            "logprobs": [],
+        }
+    )
+    with pytest.raises(RemoteProtocolError, match=r"content_part\.added"):
+        run([added, delta])
