@@ -75,10 +75,21 @@ def _is_attrs(tp: object) -> bool:
     return isinstance(tp, type) and hasattr(tp, "__attrs_attrs__")
 
 
+def _is_typeddict(tp: object) -> bool:
+    # `typing_extensions.TypedDict` (which pydantic requires before Python 3.12) makes
+    # classes `typing.is_typeddict` does not recognise before 3.13; both kinds carry these.
+    return typing.is_typeddict(tp) or (
+        isinstance(tp, type)
+        and issubclass(tp, dict)
+        and hasattr(tp, "__required_keys__")
+        and hasattr(tp, "__total__")
+    )
+
+
 def _is_class_type(tp: object) -> bool:
     """Classes that become objects in `$defs`."""
     return isinstance(tp, type) and (
-        _is_attrs(tp) or dataclasses.is_dataclass(tp) or typing.is_typeddict(tp)
+        _is_attrs(tp) or dataclasses.is_dataclass(tp) or _is_typeddict(tp)
     )
 
 
@@ -538,13 +549,13 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         kwargs: dict[str, Any] = {}
         for field in _fields(tp):
             if field.name not in value:
-                if field.default is not _MISSING or typing.is_typeddict(tp):
+                if field.default is not _MISSING or _is_typeddict(tp):
                     continue
                 raise OutputValidationError("missing field", path=f"{path}.{field.name}")
             kwargs[field.init_name] = _convert(
                 field.type, value[field.name], f"{path}.{field.name}"
             )
-        if typing.is_typeddict(tp):
+        if _is_typeddict(tp):
             return kwargs
         try:
             return tp(**kwargs)

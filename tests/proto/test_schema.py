@@ -365,3 +365,17 @@ def test_parse_into_refuses_text_that_is_not_json() -> None:
         parse_into(Flat, '{"name": ')
     with pytest.raises(OutputValidationError):
         parse_into(PFlat, '{"name": 1}')
+
+
+def test_typing_extensions_typeddict_is_a_typeddict() -> None:
+    # The spelling pydantic requires before Python 3.12.
+    import typing_extensions
+
+    class Film(typing_extensions.TypedDict):
+        title: str
+        year: int
+
+    schema = to_strict_json_schema(Film)
+    assert schema["required"] == ["title", "year"]
+    assert schema["additionalProperties"] is False
+    assert parse_into(Film, '{"title": "M", "year": 1999}') == {"title": "M", "year": 1999}
