@@ -34,6 +34,7 @@ RENAMES = {
     "AsyncClient": "Client",
     "AsyncPaginator": "SyncPage",
     "AsyncStream": "Stream",
+    "AsyncBinaryResponseContent": "BinaryResponseContent",
     "AsyncRawResponse": "RawResponse",
     "AsyncIterator": "Iterator",
     "AsyncIterable": "Iterable",

@@ -59,6 +59,7 @@ class ClientOptions:
     max_connections: int = 1000
     max_keepalive_connections: int = 100
     keepalive_expiry: float = 5.0
+    webhook_secret: str | None = attrs.field(default=None, repr=False)
 
 
 def _env(name: str) -> str | None:
@@ -79,9 +80,11 @@ def resolve_options(
     default_query: Mapping[str, object] | None,
     http2: bool,
     verify: VerifyTypes,
+    webhook_secret: str | None = None,
     **limits: Any,
 ) -> ClientOptions:
-    """Arguments first, then OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_BASE_URL."""
+    """Arguments first, then OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_BASE_URL,
+    OPENAI_WEBHOOK_SECRET."""
     key = api_key if api_key is not None else _env("OPENAI_API_KEY")
     if not key:
         raise OpenAIError(
@@ -102,5 +105,8 @@ def resolve_options(
         default_query=dict(default_query or {}),
         http2=http2,
         verify=verify,
+        webhook_secret=webhook_secret
+        if webhook_secret is not None
+        else _env("OPENAI_WEBHOOK_SECRET"),
         **limits,
     )

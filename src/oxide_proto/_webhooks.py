@@ -86,9 +86,7 @@ def verify_webhook_signature(
     signed = f"{webhook_id}.{timestamp}.".encode() + body
     expected = base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest())
     # Each value is "v1,<base64>"; a bare value is compared as it is.
-    candidates = [
-        part[3:] if part.startswith("v1,") else part for part in signature_header.split()
-    ]
+    candidates = [part[3:] if part.startswith("v1,") else part for part in signature_header.split()]
     if not any(hmac.compare_digest(expected, c.encode("latin-1", "replace")) for c in candidates):
         raise InvalidWebhookSignatureError(
             "The given webhook signature does not match the expected signature"

@@ -16,7 +16,9 @@ __all__ = ["Blocking", "run_now", "unwrap", "wrap"]
 
 _RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
 # Methods that are plain (not awaitable) on the async API too.
-_PLAIN = frozenset({"with_options", "copy", "parse_event", "stream"})
+_PLAIN = frozenset({"with_options", "copy", "parse_event", "stream", "unwrap", "verify_signature"})
+# Methods that return an iterator on the blocking API and an async iterator on the async one.
+_ITERATORS = frozenset({"aiter_bytes"})
 
 
 def wrap(value: Any) -> Any:
@@ -51,6 +53,8 @@ class Blocking:
             return wrap(value)
         if name in _PLAIN:
             return lambda *args, **kwargs: wrap(value(*args, **kwargs))
+        if name in _ITERATORS:
+            return lambda *args, **kwargs: Blocking(value(*args, **kwargs))
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             return wrap(value(*args, **kwargs))

@@ -121,6 +121,12 @@ def build_tree(named: dict[str, Op]) -> dict[tuple[str, ...], Node]:
     for alias in operations_names.RESOURCE_ALIASES:
         *parent, name = alias.split(".")
         node(tuple(parent)).children.add(name)
+    # A top-level resource the spec has no operation for (`client.webhooks`) exists
+    # through its extras class alone: extras/<name>.py defining Async<Name>Extras.
+    known = {f"{class_name(path)}Extras" for path in nodes}
+    for extras, module in EXTRAS.items():
+        if extras not in known and extras == f"{class_name((module,))}Extras":
+            node((module,))
     return nodes
 
 
@@ -170,6 +176,7 @@ class ModuleWriter:
         head.append(
             "    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg\n"
             "    from .._streaming import AsyncStream\n"
+            "    from .._binary import AsyncBinaryResponseContent\n"
         )
         if self.types or self.lazy:
             for local, qualified in sorted(self.types.items()):
@@ -248,7 +255,7 @@ class ModuleWriter:
         if method.paged:
             returns = f"AsyncPaginator[{self.type_ref(op.item)}]"
         elif op.binary:
-            returns = "bytes"
+            returns = "AsyncBinaryResponseContent"
         else:
             returns = self.type_ref(op.response)
         out = self.lines

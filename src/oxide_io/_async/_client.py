@@ -146,6 +146,12 @@ class AsyncAPIClient:
             event_type = resolve_type(operation.stream_event) if operation.stream_event else None
             result: Any = AsyncStream(response, event_type, reconnect=reconnect)
             return AsyncRawResponse(response, None, result) if raw else result
+        if operation.binary:
+            # Audio, file contents, videos: handed over unread, pulled as the caller reads.
+            from ._binary import AsyncBinaryResponseContent
+
+            binary = AsyncBinaryResponseContent(response)
+            return AsyncRawResponse(response, None, binary) if raw else binary
         content = await self._read(response)
         parsed = self._parse(operation, response.info, content, decoder)
         if operation.page:

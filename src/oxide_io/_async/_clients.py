@@ -36,6 +36,7 @@ class AsyncClient(AsyncResources):
     `http2=True` (the default) uses HTTP/2 when a TLS server offers it through
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
     `verify` is True (certifi's roots), False, a CA bundle path or an SSLContext.
+    `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class AsyncClient(AsyncResources):
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
+        webhook_secret: str | None = None,
         _transport: AsyncTransport | None = None,
         _options: ClientOptions | None = None,
     ) -> None:
@@ -76,6 +78,7 @@ class AsyncClient(AsyncResources):
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
+                webhook_secret=webhook_secret,
             )
         if _transport is None:
             _transport = AsyncTransport(
@@ -112,6 +115,10 @@ class AsyncClient(AsyncResources):
         return self._options.websocket_base_url
 
     @property
+    def webhook_secret(self) -> str | None:
+        return self._options.webhook_secret
+
+    @property
     def timeout(self) -> Timeout:
         return self._options.timeout
 
@@ -124,7 +131,7 @@ class AsyncClient(AsyncResources):
 
         Accepts the constructor's option names (`api_key`, `organization`,
         `project`, `base_url`, `websocket_base_url`, `timeout`, `max_retries`,
-        `default_headers`, `default_query`).
+        `default_headers`, `default_query`, `webhook_secret`).
         """
         allowed = {
             "api_key",
@@ -136,6 +143,7 @@ class AsyncClient(AsyncResources):
             "max_retries",
             "default_headers",
             "default_query",
+            "webhook_secret",
         }
         unknown = set(changes) - allowed
         if unknown:

@@ -145,6 +145,12 @@ class SyncAPIClient:
             event_type = resolve_type(operation.stream_event) if operation.stream_event else None
             result: Any = Stream(response, event_type, reconnect=reconnect)
             return RawResponse(response, None, result) if raw else result
+        if operation.binary:
+            # Audio, file contents, videos: handed over unread, pulled as the caller reads.
+            from ._binary import BinaryResponseContent
+
+            binary = BinaryResponseContent(response)
+            return RawResponse(response, None, binary) if raw else binary
         content = self._read(response)
         parsed = self._parse(operation, response.info, content, decoder)
         if operation.page:

@@ -37,6 +37,7 @@ class Client(SyncResources):
     `http2=True` (the default) uses HTTP/2 when a TLS server offers it through
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
     `verify` is True (certifi's roots), False, a CA bundle path or an SSLContext.
+    `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class Client(SyncResources):
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
+        webhook_secret: str | None = None,
         _transport: SyncTransport | None = None,
         _options: ClientOptions | None = None,
     ) -> None:
@@ -77,6 +79,7 @@ class Client(SyncResources):
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
+                webhook_secret=webhook_secret,
             )
         if _transport is None:
             _transport = SyncTransport(
@@ -113,6 +116,10 @@ class Client(SyncResources):
         return self._options.websocket_base_url
 
     @property
+    def webhook_secret(self) -> str | None:
+        return self._options.webhook_secret
+
+    @property
     def timeout(self) -> Timeout:
         return self._options.timeout
 
@@ -125,7 +132,7 @@ class Client(SyncResources):
 
         Accepts the constructor's option names (`api_key`, `organization`,
         `project`, `base_url`, `websocket_base_url`, `timeout`, `max_retries`,
-        `default_headers`, `default_query`).
+        `default_headers`, `default_query`, `webhook_secret`).
         """
         allowed = {
             "api_key",
@@ -137,6 +144,7 @@ class Client(SyncResources):
             "max_retries",
             "default_headers",
             "default_query",
+            "webhook_secret",
         }
         unknown = set(changes) - allowed
         if unknown:

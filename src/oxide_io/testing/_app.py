@@ -19,6 +19,7 @@ import attrs
 from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
+from ._files_api import FilesState, files_api_answer
 from ._generation import ReplyText, default_reply, generate
 from ._responses import responses_answer
 from ._wire import Answer, dumps, error_answer, error_body
@@ -85,6 +86,7 @@ class MockApp:
     api_key: str | None
     reply_text: ReplyText = default_reply
     script: Script = attrs.field(factory=Script)
+    files: FilesState = attrs.field(factory=FilesState)
 
     def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         denied = self._authenticate(request)
@@ -126,6 +128,9 @@ class MockApp:
             return model_answer(path[len("/v1/models/") :])
         if method == "GET" and path == "/v1/files":
             return files_answer(request.query)
+        uploaded = files_api_answer(self.files, method, path, request)
+        if uploaded is not None:
+            return uploaded
         required = _REQUIRED.get(path)
         if method != "POST" or required is None:
             return error_answer(404, f"Invalid URL ({method} {path})")

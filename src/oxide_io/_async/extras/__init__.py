@@ -5,5 +5,7 @@ defines one (the generator finds it by name), so helpers such as `stream()`,
 `parse()`, `connect()` or `create_and_poll()` sit beside the generated methods
 without editing generated code. An extras class may also define
 `_before_<method>(body)`, which the generated method then calls to adjust the
-request body and choose the response decoder.
+request body and choose the response decoder. A module `extras/<name>.py` whose
+class `Async<Name>Extras` matches no resource of the spec becomes a resource of
+its own, `client.<name>` (`webhooks`, whose helpers call no operation).
 """

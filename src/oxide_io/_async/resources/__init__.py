@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .uploads import AsyncUploads
     from .vector_stores import AsyncVectorStores
     from .videos import AsyncVideos
+    from .webhooks import AsyncWebhooks
 
 __all__ = ["AsyncResources"]
 
@@ -173,3 +174,9 @@ class AsyncResources(AsyncAPIClient):
         from .videos import AsyncVideos
 
         return AsyncVideos(self)
+
+    @cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        from .webhooks import AsyncWebhooks
+
+        return AsyncWebhooks(self)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         VoiceResource,
     )
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
     from .._streaming import AsyncStream
 
@@ -89,7 +90,7 @@ class AsyncAudioSpeech(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Generates audio from the input text."""
         return await self._client._call(
             _AUDIO_SPEECH_CREATE,

@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.assistants import (
@@ -742,7 +743,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
         )
 
 
-class AsyncBetaThreadsRuns(AsyncResource):
+class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
     """`client.beta.threads.runs`."""
 
     @cached_property
@@ -1662,7 +1663,7 @@ class AsyncBetaResponses(AsyncResource):
         )
 
 
-class AsyncBetaThreads(AsyncResource):
+class AsyncBetaThreads(AsyncBetaThreadsExtras):
     """`client.beta.threads`."""
 
     @cached_property

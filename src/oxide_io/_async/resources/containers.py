@@ -16,6 +16,7 @@ from .._resource import AsyncPaginator, AsyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.containers import ContainerFileResource, ContainerResource
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["AsyncContainers", "AsyncContainersFiles", "AsyncContainersFilesContent"]
@@ -64,7 +65,7 @@ class AsyncContainersFilesContent(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Retrieve Container File Content"""
         return await self._client._call(
             _CONTAINERS_FILES_CONTENT_RETRIEVE,

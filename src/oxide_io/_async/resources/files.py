@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._resource import AsyncPaginator, AsyncResource
+from .._resource import AsyncPaginator
+from ..extras.files import AsyncFilesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.files import DeleteFileResponse
     from oxide_proto.types.shared import FileObject
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["AsyncFiles"]
@@ -30,7 +32,7 @@ _FILES_RETRIEVE = Operation("GET", "/files/{file_id}", response="shared:FileObje
 _FILES_RETRIEVE_CONTENT = Operation("GET", "/files/{file_id}/content", binary=True)
 
 
-class AsyncFiles(AsyncResource):
+class AsyncFiles(AsyncFilesExtras):
     """`client.files`."""
 
     async def content(
@@ -41,7 +43,7 @@ class AsyncFiles(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         return await self._client._call(
             _FILES_CONTENT,
@@ -149,7 +151,7 @@ class AsyncFiles(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         return await self._client._call(
             _FILES_RETRIEVE_CONTENT,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         SkillVersionResource,
     )
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["AsyncSkills", "AsyncSkillsContent", "AsyncSkillsVersions", "AsyncSkillsVersionsContent"]
@@ -62,7 +63,7 @@ class AsyncSkillsVersionsContent(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Download a skill version zip bundle."""
         return await self._client._call(
             _SKILLS_VERSIONS_CONTENT_RETRIEVE,
@@ -86,7 +87,7 @@ class AsyncSkillsContent(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Download a skill zip bundle by its ID."""
         return await self._client._call(
             _SKILLS_CONTENT_RETRIEVE,

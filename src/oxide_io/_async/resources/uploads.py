@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncResource
+from ..extras.uploads import AsyncUploadsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.uploads import Upload, UploadPart
@@ -63,7 +64,7 @@ class AsyncUploadsParts(AsyncResource):
         )
 
 
-class AsyncUploads(AsyncResource):
+class AsyncUploads(AsyncUploadsExtras):
     """`client.uploads`."""
 
     @cached_property

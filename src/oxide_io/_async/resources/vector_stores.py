@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.vector_stores import AsyncVectorStoresFileBatchesExtras, AsyncVectorStoresFilesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.vector_stores import (
@@ -110,7 +111,7 @@ _VECTOR_STORES_UPDATE = Operation(
 )
 
 
-class AsyncVectorStoresFileBatches(AsyncResource):
+class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
     """`client.vector_stores.file_batches`."""
 
     async def cancel(
@@ -220,7 +221,7 @@ class AsyncVectorStoresFileBatches(AsyncResource):
         )
 
 
-class AsyncVectorStoresFiles(AsyncResource):
+class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
     """`client.vector_stores.files`."""
 
     def content(

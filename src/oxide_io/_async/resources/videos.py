@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._resource import AsyncPaginator, AsyncResource
+from .._resource import AsyncPaginator
+from ..extras.videos import AsyncVideosExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["AsyncVideos"]
@@ -43,7 +45,7 @@ _VIDEOS_REMIX = Operation(
 _VIDEOS_RETRIEVE = Operation("GET", "/videos/{video_id}", response="videos:VideoResource")
 
 
-class AsyncVideos(AsyncResource):
+class AsyncVideos(AsyncVideosExtras):
     """`client.videos`."""
 
     async def create(
@@ -126,7 +128,7 @@ class AsyncVideos(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Download the generated video bytes or a derived preview asset."""
         return await self._client._call(
             _VIDEOS_DOWNLOAD_CONTENT,

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .uploads import SyncUploads
     from .vector_stores import SyncVectorStores
     from .videos import SyncVideos
+    from .webhooks import SyncWebhooks
 
 __all__ = ["SyncResources"]
 
@@ -174,3 +175,9 @@ class SyncResources(SyncAPIClient):
         from .videos import SyncVideos
 
         return SyncVideos(self)
+
+    @cached_property
+    def webhooks(self) -> SyncWebhooks:
+        from .webhooks import SyncWebhooks
+
+        return SyncWebhooks(self)

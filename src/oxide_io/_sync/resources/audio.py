@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         VoiceResource,
     )
 
+    from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
     from .._streaming import Stream
 
@@ -90,7 +91,7 @@ class SyncAudioSpeech(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Generates audio from the input text."""
         return self._client._call(
             _AUDIO_SPEECH_CREATE,

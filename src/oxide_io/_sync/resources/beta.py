@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.assistants import (
@@ -743,7 +744,7 @@ class SyncBetaThreadsMessages(SyncResource):
         )
 
 
-class SyncBetaThreadsRuns(SyncResource):
+class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
     """`client.beta.threads.runs`."""
 
     @cached_property
@@ -1663,7 +1664,7 @@ class SyncBetaResponses(SyncResource):
         )
 
 
-class SyncBetaThreads(SyncResource):
+class SyncBetaThreads(SyncBetaThreadsExtras):
     """`client.beta.threads`."""
 
     @cached_property

@@ -17,6 +17,7 @@ from .._resource import SyncPage, SyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.containers import ContainerFileResource, ContainerResource
 
+    from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["SyncContainers", "SyncContainersFiles", "SyncContainersFilesContent"]
@@ -65,7 +66,7 @@ class SyncContainersFilesContent(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Retrieve Container File Content"""
         return self._client._call(
             _CONTAINERS_FILES_CONTENT_RETRIEVE,

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._resource import SyncPage, SyncResource
+from .._resource import SyncPage
+from ..extras.files import SyncFilesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.files import DeleteFileResponse
     from oxide_proto.types.shared import FileObject
 
+    from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["SyncFiles"]
@@ -31,7 +33,7 @@ _FILES_RETRIEVE = Operation("GET", "/files/{file_id}", response="shared:FileObje
 _FILES_RETRIEVE_CONTENT = Operation("GET", "/files/{file_id}/content", binary=True)
 
 
-class SyncFiles(SyncResource):
+class SyncFiles(SyncFilesExtras):
     """`client.files`."""
 
     def content(
@@ -42,7 +44,7 @@ class SyncFiles(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         return self._client._call(
             _FILES_CONTENT,
@@ -150,7 +152,7 @@ class SyncFiles(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         return self._client._call(
             _FILES_RETRIEVE_CONTENT,

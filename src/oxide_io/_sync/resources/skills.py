@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         SkillVersionResource,
     )
 
+    from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["SyncSkills", "SyncSkillsContent", "SyncSkillsVersions", "SyncSkillsVersionsContent"]
@@ -63,7 +64,7 @@ class SyncSkillsVersionsContent(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill version zip bundle."""
         return self._client._call(
             _SKILLS_VERSIONS_CONTENT_RETRIEVE,
@@ -87,7 +88,7 @@ class SyncSkillsContent(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill zip bundle by its ID."""
         return self._client._call(
             _SKILLS_CONTENT_RETRIEVE,

@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncResource
+from ..extras.uploads import SyncUploadsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.uploads import Upload, UploadPart
@@ -64,7 +65,7 @@ class SyncUploadsParts(SyncResource):
         )
 
 
-class SyncUploads(SyncResource):
+class SyncUploads(SyncUploadsExtras):
     """`client.uploads`."""
 
     @cached_property

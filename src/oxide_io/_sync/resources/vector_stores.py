@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.vector_stores import SyncVectorStoresFileBatchesExtras, SyncVectorStoresFilesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.vector_stores import (
@@ -111,7 +112,7 @@ _VECTOR_STORES_UPDATE = Operation(
 )
 
 
-class SyncVectorStoresFileBatches(SyncResource):
+class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
     """`client.vector_stores.file_batches`."""
 
     def cancel(
@@ -221,7 +222,7 @@ class SyncVectorStoresFileBatches(SyncResource):
         )
 
 
-class SyncVectorStoresFiles(SyncResource):
+class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
     """`client.vector_stores.files`."""
 
     def content(

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._resource import SyncPage, SyncResource
+from .._resource import SyncPage
+from ..extras.videos import SyncVideosExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
 
+    from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
 
 __all__ = ["SyncVideos"]
@@ -44,7 +46,7 @@ _VIDEOS_REMIX = Operation(
 _VIDEOS_RETRIEVE = Operation("GET", "/videos/{video_id}", response="videos:VideoResource")
 
 
-class SyncVideos(SyncResource):
+class SyncVideos(SyncVideosExtras):
     """`client.videos`."""
 
     def create(
@@ -127,7 +129,7 @@ class SyncVideos(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download the generated video bytes or a derived preview asset."""
         return self._client._call(
             _VIDEOS_DOWNLOAD_CONTENT,

@@ -1,0 +1,197 @@
+"""Binary answers, polling helpers and webhooks in three runtimes.
+
+A 20 MB file content streams to disk with a small, bounded peak of memory (traced
+with tracemalloc) and gives its connection back; speech audio reads whole; the
+vector store helpers poll until `completed`, sleeping what `openai-poll-after-ms`
+asks; `client.webhooks.unwrap` agrees with the official SDK's on valid,
+tampered and expired deliveries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import pathlib
+import time
+import tracemalloc
+from typing import Any
+
+import pytest
+
+import oxide_io
+from oxide_io.testing._files_api import POLL_AFTER_MS, PROCESSING_POLLS, pattern_bytes
+from oxide_proto import InvalidWebhookSignatureError
+from oxide_proto.types.webhooks import WebhookResponseCompleted
+from tests.io.blocking import unwrap
+from tests.io.conftest import MakeClient, Setup
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
+
+BIG = 20_000_000
+
+
+def record_sleeps(client: Any, runtime: str, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    backend = unwrap(client)._transport.backend
+    real = backend.sleep
+    slept: list[float] = []
+    if runtime == "sync":
+
+        def sleep(seconds: float) -> None:
+            slept.append(seconds)
+            real(seconds)
+    else:
+
+        async def sleep(seconds: float) -> None:  # type: ignore[misc]
+            slept.append(seconds)
+            await real(seconds)
+
+    monkeypatch.setattr(backend, "sleep", sleep)
+    return slept
+
+
+async def test_large_content_streams_to_disk(
+    any_transport: Setup, make_client: MakeClient, tmp_path: pathlib.Path
+) -> None:
+    client = make_client(any_transport)
+    await client.models.list()  # the connection (and TLS, HTTP/2 state) set up untraced
+    target = tmp_path / "out.bin"
+    tracemalloc.start()
+    try:
+        content = await client.files.content(f"file-pattern-{BIG}")
+        await content.stream_to_file(target)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert target.stat().st_size == BIG
+    assert peak < 4_000_000, f"peak {peak} bytes while streaming {BIG}"
+    expected = hashlib.sha256(pattern_bytes(BIG)).hexdigest()
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == expected
+    # Read to the end, the connection went back to the pool and is reused.
+    await client.models.list()
+    assert len(unwrap(client)._transport.connections) == 1
+
+
+async def test_binary_content_iterates_in_chunks_and_closes_early(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    client = make_client(mock)
+    content = await client.files.content("file-pattern-300000")
+    sizes = [len(chunk) async for chunk in content.aiter_bytes(100_000)]
+    assert sizes == [100_000, 100_000, 100_000]
+    async with await client.files.content(f"file-pattern-{BIG}") as partial:
+        async for chunk in partial.aiter_bytes():
+            assert chunk
+            break
+    # Closed after one chunk: the next request still goes through.
+    page = await client.models.list()
+    assert page.data
+
+
+async def test_speech_bytes(mock: Setup, make_client: MakeClient) -> None:
+    client = make_client(mock)
+    speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hi")
+    assert speech.headers["content-type"] == "audio/mpeg"
+    data = await speech.aread()
+    assert data.startswith(b"ID3") and speech.content == data
+    raw = await client.audio.speech.with_raw_response.create(
+        model="gpt-4o-mini-tts", voice="alloy", input="Hi"
+    )
+    assert raw.status_code == 200
+    assert await (await raw.parse()).aread() == data
+
+
+async def test_vector_store_file_polls_until_completed(
+    mock: Setup, make_client: MakeClient, runtime: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(mock)
+    slept = record_sleeps(client, runtime, monkeypatch)
+    file = await client.vector_stores.files.create_and_poll("file-1", vector_store_id="vs_1")
+    assert file.status == "completed"
+    polls = [r for r in mock.server.requests if r.method == "GET"]
+    assert len(polls) == PROCESSING_POLLS + 1
+    assert all(r.headers["x-stainless-poll-helper"] == "true" for r in polls)
+    assert slept == [POLL_AFTER_MS / 1000] * PROCESSING_POLLS
+    # A chosen interval wins over the header, and is announced.
+    slept.clear()
+    await client.vector_stores.files.create_and_poll(
+        "file-2", vector_store_id="vs_1", poll_interval_ms=1
+    )
+    assert slept == [0.001] * PROCESSING_POLLS
+    assert mock.server.requests[-1].headers["x-stainless-custom-poll-interval"] == "1"
+    with pytest.raises(TimeoutError):
+        await client.vector_stores.files.create_and_poll(
+            "file-3", vector_store_id="vs_1", max_wait_seconds=0
+        )
+
+
+async def test_upload_and_poll_and_batches(
+    mock: Setup, make_client: MakeClient, tmp_path: pathlib.Path
+) -> None:
+    client = make_client(mock)
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"hello vector store")
+    file = await client.vector_stores.files.upload_and_poll(vector_store_id="vs_2", file=path)
+    assert file.status == "completed"
+    batch = await client.vector_stores.file_batches.upload_and_poll(
+        "vs_2", files=[path, b"second"], file_ids=["file-0"]
+    )
+    assert batch.status == "completed"
+    assert batch.file_counts.total == 3 and batch.file_counts.in_progress == 0
+    created = await client.files.create(file=path, purpose="assistants")
+    done = await client.files.wait_for_processing(created.id)
+    assert done.status == "processed"
+
+
+def _sign(payload: bytes, secret_key: bytes, at: int) -> dict[str, str]:
+    mac = hmac.new(secret_key, f"wh_1.{at}.".encode() + payload, hashlib.sha256).digest()
+    return {
+        "webhook-id": "wh_1",
+        "webhook-timestamp": str(at),
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+
+
+async def test_webhooks_unwrap_agrees_with_the_official_sdk(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    openai = pytest.importorskip("openai")
+    key = b"webhook-test-key-0123456789"
+    secret = "whsec_" + base64.b64encode(key).decode()
+    client = make_client(mock, webhook_secret=secret)
+    theirs = openai.OpenAI(api_key="sk-test", webhook_secret=secret)
+    payload = json.dumps(
+        {
+            "id": "evt_1",
+            "object": "event",
+            "type": "response.completed",
+            "created_at": int(time.time()),
+            "data": {"id": "resp_1"},
+        }
+    ).encode()
+    now = int(time.time())
+    valid = _sign(payload, key, now)
+    event = client.webhooks.unwrap(payload, valid)
+    official = theirs.webhooks.unwrap(payload, valid)
+    assert isinstance(event, WebhookResponseCompleted)
+    assert (event.id, event.type, event.data.id) == (official.id, official.type, official.data.id)
+    cases = {
+        "tampered": (payload + b" ", valid),
+        "wrong key": (payload, _sign(payload, b"other", now)),
+        "expired": (payload, _sign(payload, key, now - 600)),
+        "future": (payload, _sign(payload, key, now + 600)),
+    }
+    for body, headers in cases.values():
+        with pytest.raises(InvalidWebhookSignatureError):
+            client.webhooks.unwrap(body, headers)
+        with pytest.raises(openai.InvalidWebhookSignatureError):
+            theirs.webhooks.unwrap(body, headers)
+        with pytest.raises(InvalidWebhookSignatureError):
+            client.webhooks.verify_signature(body, headers)
+    # The secret may be given per call; without any, a clear error.
+    client.webhooks.verify_signature(payload, valid, secret=secret)
+    bare = make_client(mock)
+    with pytest.raises(ValueError, match="OPENAI_WEBHOOK_SECRET"):
+        bare.webhooks.unwrap(payload, valid)
+    assert isinstance(oxide_io.Client(api_key="k", webhook_secret=secret).webhook_secret, str)
