@@ -374,8 +374,12 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     return _STATUS_CLASSES.get(status_code, APIStatusError)
 
 
-# How much of a body that is not JSON goes into an error message.
+# How much of a body without an error message goes into the exception's message.
 _MAX_DETAIL = 500
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
 
 
 def status_error_from_response(response: ResponseInfo, content: bytes) -> APIStatusError:
@@ -392,12 +396,15 @@ def status_error_from_response(response: ResponseInfo, content: bytes) -> APISta
     except ValueError:
         # Not JSON (a proxy's HTML page, a plain-text error): the text is the detail.
         if text:
-            excerpt = text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
-            message += f" - {excerpt}"
+            message += f" - {_excerpt(text)}"
     else:
         error = parsed.get("error", parsed) if isinstance(parsed, Mapping) else None
         detail = error.get("message") if isinstance(error, Mapping) else None
         if isinstance(detail, str) and detail:
             message += f" - {detail}"
+        elif text:
+            # JSON without `error.message` (an RFC 9457 problem document from a gateway
+            # or a mock server listing each violation): the JSON is the detail.
+            message += f" - {_excerpt(text)}"
         body = error if error is not None else parsed
     return status_error_class(response.status_code)(message, response=response, body=body)

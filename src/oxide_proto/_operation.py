@@ -28,7 +28,8 @@ class Operation:
     the last item's id, or the page's `last_id`, while `has_more`), "next"
     (`after` is the page's `next` token), "page" (`page` is the page's
     `next_page` token) or "list" (one page holds every item). `files` names the
-    fields of a multipart body that are files.
+    fields of a multipart body that are files. `accept` is the Accept header of an
+    operation whose response is not JSON (audio, a video, an SDP answer).
     """
 
     method: Literal["GET", "POST", "DELETE", "PUT", "PATCH"]
@@ -39,6 +40,7 @@ class Operation:
     page: Literal["cursor", "next", "page", "list"] | None = None
     binary: bool = False
     files: tuple[str, ...] = ()
+    accept: str | None = None
 
 
 _resolved: dict[str, Any] = {}

@@ -235,6 +235,8 @@ class ModuleWriter:
             args.append("binary=True")
         if op.files:
             args.append(f"files={tuple(op.files)!r}")
+        if op.accept:
+            args.append(f"accept={op.accept!r}")
         self.constants.append(f"{name} = Operation({', '.join(args)})")
         return name
 

@@ -25,7 +25,14 @@ from schema_ir import REF_PREFIX, first_paragraph
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 # Content types whose body is handed back as bytes.
-_BINARY_TYPES = ("application/octet-stream", "application/zip", "audio/", "video/", "image/")
+_BINARY_TYPES = (
+    "application/octet-stream",
+    "application/zip",
+    "application/sdp",
+    "audio/",
+    "video/",
+    "image/",
+)
 
 # Streamed operations whose spec gives no event-stream schema: the events they send.
 STREAM_EVENTS = {
@@ -75,6 +82,7 @@ class Op:
     page: str | None = None
     item: str | None = None  # "module:Name" of a page's items
     binary: bool = False
+    accept: str | None = None  # the media types a binary response comes in, as an Accept value
 
 
 def py_name(key: str) -> str:
@@ -127,6 +135,10 @@ class OperationReader:
     def is_binary(self, schema: dict[str, Any]) -> bool:
         schema = self.resolve(schema)
         if schema.get("format") == "binary" or schema.get("contentMediaType"):
+            return True
+        # A field that takes a file or something else (`image` or a list of
+        # images, `video` or a reference to one) is a file field too.
+        if any(self.is_binary(v) for v in schema.get("anyOf") or schema.get("oneOf") or ()):
             return True
         items = schema.get("items")
         return isinstance(items, dict) and self.is_binary(items)
@@ -263,6 +275,11 @@ class OperationReader:
         op.binary = op.op_id in BINARY or (binary and not streams)
         if op.binary:
             op.response = None
+            # Ask for what the spec says the body comes in: a server that negotiates
+            # refuses `application/json` for audio or a video.
+            offered = [t for t in content if t != "text/event-stream"]
+            if binary and offered:
+                op.accept = ", ".join(offered)
         if json_schema is not None:
             self._page(op, json_schema)
 

@@ -105,6 +105,8 @@ class AsyncAPIClient:
 
             body, files = split_files(body, operation.files)
             boundary = new_boundary()
+        if operation.accept is not None:
+            extra_headers = {"Accept": operation.accept, **(extra_headers or {})}
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         deadline = time.monotonic() + limits.total if limits.total is not None else None
 

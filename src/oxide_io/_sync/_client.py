@@ -106,6 +106,8 @@ class SyncAPIClient:
 
             body, files = split_files(body, operation.files)
             boundary = new_boundary()
+        if operation.accept is not None:
+            extra_headers = {"Accept": operation.accept, **(extra_headers or {})}
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         deadline = time.monotonic() + limits.total if limits.total is not None else None
 

@@ -34,7 +34,9 @@ __all__ = [
     "AsyncAudioVoices",
 ]
 
-_AUDIO_SPEECH_CREATE = Operation("POST", "/audio/speech", body="json", binary=True)
+_AUDIO_SPEECH_CREATE = Operation(
+    "POST", "/audio/speech", body="json", binary=True, accept="application/octet-stream"
+)
 _AUDIO_TRANSCRIPTIONS_CREATE = Operation(
     "POST",
     "/audio/transcriptions",

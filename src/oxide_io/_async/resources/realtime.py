@@ -37,7 +37,9 @@ _REALTIME_TRANSLATIONS_CLIENT_SECRETS_CREATE = Operation(
     body="json",
 )
 _REALTIME_CALLS_ACCEPT = Operation("POST", "/realtime/calls/{call_id}/accept", body="json")
-_REALTIME_CALLS_CREATE = Operation("POST", "/realtime/calls", body="multipart")
+_REALTIME_CALLS_CREATE = Operation(
+    "POST", "/realtime/calls", body="multipart", binary=True, accept="application/sdp"
+)
 _REALTIME_CALLS_HANGUP = Operation("POST", "/realtime/calls/{call_id}/hangup")
 _REALTIME_CALLS_REFER = Operation("POST", "/realtime/calls/{call_id}/refer", body="json")
 _REALTIME_CALLS_REJECT = Operation("POST", "/realtime/calls/{call_id}/reject", body="json")
@@ -141,7 +143,7 @@ class AsyncRealtimeCalls(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> bytes:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete
         the peer connection.
         """

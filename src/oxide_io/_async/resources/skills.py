@@ -27,11 +27,20 @@ if TYPE_CHECKING:
 __all__ = ["AsyncSkills", "AsyncSkillsContent", "AsyncSkillsVersions", "AsyncSkillsVersionsContent"]
 
 _SKILLS_VERSIONS_CONTENT_RETRIEVE = Operation(
-    "GET", "/skills/{skill_id}/versions/{version}/content", binary=True
+    "GET",
+    "/skills/{skill_id}/versions/{version}/content",
+    binary=True,
+    accept="application/zip, application/json",
 )
-_SKILLS_CONTENT_RETRIEVE = Operation("GET", "/skills/{skill_id}/content", binary=True)
+_SKILLS_CONTENT_RETRIEVE = Operation(
+    "GET", "/skills/{skill_id}/content", binary=True, accept="application/zip, application/json"
+)
 _SKILLS_VERSIONS_CREATE = Operation(
-    "POST", "/skills/{skill_id}/versions", response="skills:SkillVersionResource", body="multipart"
+    "POST",
+    "/skills/{skill_id}/versions",
+    response="skills:SkillVersionResource",
+    body="multipart",
+    files=("files",),
 )
 _SKILLS_VERSIONS_DELETE = Operation(
     "DELETE", "/skills/{skill_id}/versions/{version}", response="skills:DeletedSkillVersionResource"
@@ -42,7 +51,9 @@ _SKILLS_VERSIONS_LIST = Operation(
 _SKILLS_VERSIONS_RETRIEVE = Operation(
     "GET", "/skills/{skill_id}/versions/{version}", response="skills:SkillVersionResource"
 )
-_SKILLS_CREATE = Operation("POST", "/skills", response="skills:SkillResource", body="multipart")
+_SKILLS_CREATE = Operation(
+    "POST", "/skills", response="skills:SkillResource", body="multipart", files=("files",)
+)
 _SKILLS_DELETE = Operation("DELETE", "/skills/{skill_id}", response="skills:DeletedSkillResource")
 _SKILLS_LIST = Operation("GET", "/skills", response="skills:SkillListResource", page="cursor")
 _SKILLS_RETRIEVE = Operation("GET", "/skills/{skill_id}", response="skills:SkillResource")

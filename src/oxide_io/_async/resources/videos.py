@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncVideos"]
 
-_VIDEOS_CREATE = Operation("POST", "/videos", response="videos:VideoResource", body="multipart")
+_VIDEOS_CREATE = Operation(
+    "POST", "/videos", response="videos:VideoResource", body="multipart", files=("input_reference",)
+)
 _VIDEOS_CREATE_CHARACTER = Operation(
     "POST",
     "/videos/characters",
@@ -30,10 +32,21 @@ _VIDEOS_CREATE_CHARACTER = Operation(
     files=("video",),
 )
 _VIDEOS_DELETE = Operation("DELETE", "/videos/{video_id}", response="videos:DeletedVideoResource")
-_VIDEOS_DOWNLOAD_CONTENT = Operation("GET", "/videos/{video_id}/content", binary=True)
-_VIDEOS_EDIT = Operation("POST", "/videos/edits", response="videos:VideoResource", body="multipart")
+_VIDEOS_DOWNLOAD_CONTENT = Operation(
+    "GET",
+    "/videos/{video_id}/content",
+    binary=True,
+    accept="video/mp4, image/webp, application/json",
+)
+_VIDEOS_EDIT = Operation(
+    "POST", "/videos/edits", response="videos:VideoResource", body="multipart", files=("video",)
+)
 _VIDEOS_EXTEND = Operation(
-    "POST", "/videos/extensions", response="videos:VideoResource", body="multipart"
+    "POST",
+    "/videos/extensions",
+    response="videos:VideoResource",
+    body="multipart",
+    files=("video",),
 )
 _VIDEOS_GET_CHARACTER = Operation(
     "GET", "/videos/characters/{character_id}", response="videos:VideoCharacterResource"

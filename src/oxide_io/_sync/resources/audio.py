@@ -35,7 +35,9 @@ __all__ = [
     "SyncAudioVoices",
 ]
 
-_AUDIO_SPEECH_CREATE = Operation("POST", "/audio/speech", body="json", binary=True)
+_AUDIO_SPEECH_CREATE = Operation(
+    "POST", "/audio/speech", body="json", binary=True, accept="application/octet-stream"
+)
 _AUDIO_TRANSCRIPTIONS_CREATE = Operation(
     "POST",
     "/audio/transcriptions",

@@ -34,7 +34,7 @@ _IMAGES_EDIT = Operation(
     response="images:ImagesResponse",
     stream_event="images:ImageEditStreamEvent",
     body="multipart",
-    files=("mask",),
+    files=("image", "mask"),
 )
 _IMAGES_GENERATE = Operation(
     "POST",
