@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         RealtimeTranslationClientSecretCreateResponse,
     )
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, Headers, Query, TimeoutArg
 
 __all__ = [
@@ -143,7 +144,7 @@ class AsyncRealtimeCalls(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> AsyncBinaryResponseContent:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete
         the peer connection.
         """

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         RealtimeTranslationClientSecretCreateResponse,
     )
 
+    from .._binary import BinaryResponseContent
     from .._resource import Body, Headers, Query, TimeoutArg
 
 __all__ = [
@@ -144,7 +145,7 @@ class SyncRealtimeCalls(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete
         the peer connection.
         """
