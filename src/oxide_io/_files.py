@@ -199,11 +199,15 @@ def file_range(
 def split_files(
     body: Mapping[str, object], names: tuple[str, ...]
 ) -> tuple[dict[str, object], list[tuple[str, Any]]]:
-    """The form fields and the files of a multipart body; a list of files repeats `name[]`."""
+    """The form fields and the files of a multipart body; a list of files repeats `name[]`.
+
+    A file field that also takes an object (`video`: a file or `{"id": ...}`, a
+    reference to one) is a form field when given the object.
+    """
     fields: dict[str, object] = {}
     files: list[tuple[str, Any]] = []
     for key, value in body.items():
-        if key not in names:
+        if key not in names or isinstance(value, Mapping):
             fields[key] = value
         elif isinstance(value, (list, tuple)) and not _is_file_tuple(value):
             files.extend((f"{key}[]", file_upload(item)) for item in value)
