@@ -131,3 +131,34 @@ def test_every_operation_is_swept() -> None:
     assert len(CALLS) == 288
     assert len({c.op.op_id for c in CALLS}) == 288
     assert set(FAULTS) <= {c.name for c in CALLS}
+
+
+# Form encodings the official SDK uses (and the API reads) that the spec's forms do
+# not describe: OpenAPI names every part of a list `field`, the SDK `field[]`, and
+# flattens an object into `field[key]` parts. Prism refuses them; the sweep sends
+# one file where a field takes one file or a list, and a file where it takes a
+# file or a reference.
+SDK_FORMS = {
+    "images.edit: a list of images as image[]": (
+        "images.edit",
+        {"image": [("a.png", b"a", "image/png"), ("b.png", b"b", "image/png")], "prompt": "p"},
+        "image",
+    ),
+    "skills.create: a list of files as files[]": (
+        "skills.create",
+        {"files": [("SKILL.md", b"# s", "text/markdown"), ("a.py", b"", "text/x-python")]},
+        "files",
+    ),
+    "videos.edit: a reference as video[id]": (
+        "videos.edit",
+        {"video": {"id": "video_123"}, "prompt": "p"},
+        "video",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SDK_FORMS))
+def test_sdk_form_encodings_prism_does_not_read(client: Client, case: str) -> None:
+    name, kwargs, field = SDK_FORMS[case]
+    with pytest.raises(oxide_io.UnprocessableEntityError, match=f"required property '{field}'"):
+        lookup(client, name)(**kwargs)
