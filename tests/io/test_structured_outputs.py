@@ -252,3 +252,20 @@ async def test_typed_tools_get_typed_arguments(mock: Setup, make_client: MakeCli
         model=MODEL, input="x", tools=[responses_function_tool(Lookup)]
     )
     assert response.output[0].parsed_arguments == Lookup("Oslo", "f")
+
+
+async def test_with_raw_response_parse_gives_the_parsed_result(
+    replying: Setup, make_client: MakeClient
+) -> None:
+    client = make_client(replying)
+    raw = await client.chat.completions.with_raw_response.parse(
+        model=MODEL, messages=MESSAGES, response_format=DataPlan
+    )
+    assert raw.status_code == 200
+    completion = await raw.parse()
+    assert completion.choices[0].message.parsed == EXPECTED[DataPlan]
+    raw = await client.responses.with_raw_response.parse(
+        model=MODEL, input="x", text_format=DataPlan
+    )
+    assert raw.status_code == 200
+    assert (await raw.parse()).output_parsed == EXPECTED[DataPlan]

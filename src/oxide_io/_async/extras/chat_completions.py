@@ -19,6 +19,7 @@ from oxide_proto import ParsedChatCompletion, parse_chat_completion, response_fo
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._chat_stream import AsyncChatCompletionStreamManager
+from .._client import AsyncRawResponse
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 
 __all__ = ["AsyncChatCompletionsExtras"]
@@ -31,6 +32,10 @@ def _wire_format(response_format: object) -> Any:
     if isinstance(response_format, type):
         return response_format_for(response_format)
     return response_format
+
+
+def _given(value: Any) -> Any:
+    return None if isinstance(value, NotGiven) else value
 
 
 def _helper_headers(method: str, extra_headers: Headers | None) -> dict[str, str | None]:
@@ -78,9 +83,7 @@ class AsyncChatCompletionsExtras(AsyncResource):
             **params,
         )
         return AsyncChatCompletionStreamManager(
-            request,
-            response_format=None if isinstance(response_format, NotGiven) else response_format,
-            tools=tool_list,
+            request, response_format=_given(response_format), tools=tool_list
         )
 
     async def parse(
@@ -117,8 +120,15 @@ class AsyncChatCompletionsExtras(AsyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(completion, AsyncRawResponse):
+            # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
+            parsed = parse_chat_completion(
+                await completion.parse(),
+                response_format=_given(response_format),
+                tools=tool_list,
+            )
+            raw: Any = AsyncRawResponse(completion.http_response, completion.content, parsed)
+            return raw  # type: ignore[no-any-return]
         return parse_chat_completion(
-            completion,
-            response_format=None if isinstance(response_format, NotGiven) else response_format,
-            tools=tool_list,
+            completion, response_format=_given(response_format), tools=tool_list
         )

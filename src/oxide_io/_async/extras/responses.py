@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from oxide_proto import Operation, ParsedResponse, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven
+from .._client import AsyncRawResponse
 from .._event_socket import AsyncConnectionManager
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._response_stream import AsyncResponseStreamManager, with_text_format
@@ -162,4 +163,11 @@ class AsyncResponsesExtras(AsyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(response, AsyncRawResponse):
+            # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
+            parsed = parse_response(
+                await response.parse(), text_format=_given(text_format), tools=tool_list
+            )
+            raw: Any = AsyncRawResponse(response.http_response, response.content, parsed)
+            return raw  # type: ignore[no-any-return]
         return parse_response(response, text_format=_given(text_format), tools=tool_list)

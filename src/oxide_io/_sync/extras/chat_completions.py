@@ -20,6 +20,7 @@ from oxide_proto import ParsedChatCompletion, parse_chat_completion, response_fo
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._chat_stream import SyncChatCompletionStreamManager
+from .._client import RawResponse
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 
 __all__ = ["SyncChatCompletionsExtras"]
@@ -32,6 +33,10 @@ def _wire_format(response_format: object) -> Any:
     if isinstance(response_format, type):
         return response_format_for(response_format)
     return response_format
+
+
+def _given(value: Any) -> Any:
+    return None if isinstance(value, NotGiven) else value
 
 
 def _helper_headers(method: str, extra_headers: Headers | None) -> dict[str, str | None]:
@@ -79,9 +84,7 @@ class SyncChatCompletionsExtras(SyncResource):
             **params,
         )
         return SyncChatCompletionStreamManager(
-            request,
-            response_format=None if isinstance(response_format, NotGiven) else response_format,
-            tools=tool_list,
+            request, response_format=_given(response_format), tools=tool_list
         )
 
     def parse(
@@ -118,8 +121,15 @@ class SyncChatCompletionsExtras(SyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(completion, RawResponse):
+            # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
+            parsed = parse_chat_completion(
+                completion.parse(),
+                response_format=_given(response_format),
+                tools=tool_list,
+            )
+            raw: Any = RawResponse(completion.http_response, completion.content, parsed)
+            return raw  # type: ignore[no-any-return]
         return parse_chat_completion(
-            completion,
-            response_format=None if isinstance(response_format, NotGiven) else response_format,
-            tools=tool_list,
+            completion, response_format=_given(response_format), tools=tool_list
         )

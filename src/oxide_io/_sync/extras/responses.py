@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from oxide_proto import Operation, ParsedResponse, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven
+from .._client import RawResponse
 from .._event_socket import SyncConnectionManager
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._response_stream import SyncResponseStreamManager, with_text_format
@@ -163,4 +164,11 @@ class SyncResponsesExtras(SyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(response, RawResponse):
+            # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
+            parsed = parse_response(
+                response.parse(), text_format=_given(text_format), tools=tool_list
+            )
+            raw: Any = RawResponse(response.http_response, response.content, parsed)
+            return raw  # type: ignore[no-any-return]
         return parse_response(response, text_format=_given(text_format), tools=tool_list)
