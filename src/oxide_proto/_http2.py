@@ -28,6 +28,7 @@ from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
 from ._headers import Headers
 from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
+from ._http2_hpack import CachingEncoder
 from ._http2_keepalive import Keepalive
 from ._http2_stream import NO_TRAILERS, H2Stream, field, request_headers
 from ._types import Request
@@ -97,6 +98,7 @@ class HTTP2Connection:
             validate_inbound_headers=True,
         )
         conn = h2.connection.H2Connection(config=config)
+        conn.encoder = CachingEncoder()
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
             client=True,

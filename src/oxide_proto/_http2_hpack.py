@@ -1,0 +1,195 @@
+"""HPACK encoding of request header blocks (RFC 7541), remembering each field's bytes.
+
+A client sends nearly the same fields on every request. The general encoder h2 uses
+(the hpack package) searches its tables, logs and re-encodes every field each time,
+which costs more than the rest of sending a request. This encoder keeps, per
+connection, the representation of every field that does not depend on the dynamic
+table (a static-table match, a literal that is never or not indexed) and the
+position of every field it put in the dynamic table, so a repeated field costs a
+dictionary look-up. It takes h2's encoder's place: h2 calls `encode()` for each
+header block and sets `header_table_size` when the server changes
+SETTINGS_HEADER_TABLE_SIZE.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any, Final
+
+from hpack import Encoder, HeaderTuple
+from hpack.huffman import HuffmanEncoder
+from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
+from hpack.table import HeaderTable
+
+# Internal to the HTTP/2 connection; nothing here is public.
+__all__: list[str] = []
+
+_DEFAULT_TABLE_SIZE: Final = 4096  # RFC 7541 §4.2, SETTINGS_HEADER_TABLE_SIZE's default
+_ENTRY_OVERHEAD: Final = 32  # RFC 7541 §4.1
+_STATIC_LENGTH: Final = len(HeaderTable.STATIC_TABLE)
+
+# First-byte patterns of the field representations (RFC 7541 §6).
+_INDEXED: Final = 0x80  # §6.1, 7-bit index
+_INCREMENTAL: Final = 0x40  # §6.2.1, 6-bit name index
+_NOT_INDEXED: Final = 0x00  # §6.2.2, 4-bit name index
+_NEVER_INDEXED: Final = 0x10  # §6.2.3, 4-bit name index
+_SIZE_UPDATE: Final = 0x20  # §6.3, 5-bit size
+
+# Fields whose value changes from request to request: indexing them would only push
+# the fields that repeat out of the dynamic table.
+_VOLATILE: Final = frozenset({b"content-length", b"idempotency-key"})
+
+_STATIC_FIELDS: Final[dict[tuple[bytes, bytes], int]] = {}
+_STATIC_NAMES: Final[dict[bytes, int]] = {}
+for _index, _entry in enumerate(HeaderTable.STATIC_TABLE, 1):
+    _STATIC_FIELDS.setdefault(_entry, _index)
+    _STATIC_NAMES.setdefault(_entry[0], _index)
+
+_HUFFMAN: Final = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
+_SHORT_INDEXED: Final = tuple(bytes((_INDEXED | i,)) for i in range(127))
+# Bounds the memory a connection spends on representations (each is a few bytes).
+_MAX_REMEMBERED: Final = 1024
+
+
+def _integer(value: int, prefix_bits: int, pattern: int) -> bytearray:
+    """`value` with an N-bit prefix after the pattern bits (RFC 7541 §5.1)."""
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytearray((pattern | value,))
+    out = bytearray((pattern | limit,))
+    value -= limit
+    while value >= 0x80:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+    return out
+
+
+def _string(data: bytes) -> bytes:
+    """A string literal, Huffman-coded when that is shorter (RFC 7541 §5.2)."""
+    coded = _HUFFMAN.encode(data)
+    if len(coded) < len(data):
+        return bytes(_integer(len(coded), 7, 0x80)) + coded
+    return bytes(_integer(len(data), 7, 0x00)) + data
+
+
+def _literal(name: bytes, value: bytes, pattern: int, prefix_bits: int) -> bytes:
+    """A literal field, naming the static table's entry when it has the name (§6.2)."""
+    name_index = _STATIC_NAMES.get(name, 0)
+    head = _integer(name_index, prefix_bits, pattern)
+    if not name_index:
+        head += _string(name)
+    return bytes(head) + _string(value)
+
+
+class CachingEncoder(Encoder):
+    """An HPACK encoder for one connection's request header blocks.
+
+    Fields are (name, value) bytes tuples in the order they are sent; an
+    `hpack.NeverIndexedHeaderTuple` (credentials) is sent as never indexed
+    (RFC 7541 §7.1.3). Other fields go into the dynamic table on first use, except
+    those whose value changes with each request (content-length), which are sent
+    as literals without indexing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._max_size = _DEFAULT_TABLE_SIZE
+        self._size = 0
+        # The dynamic table, oldest first: (field, insertion number, entry size).
+        self._entries: deque[tuple[tuple[bytes, bytes], int, int]] = deque()
+        self._inserted = 0  # insertions so far: an entry's index follows from its number
+        self._positions: dict[tuple[bytes, bytes], int] = {}  # field -> insertion number
+        self._fixed: dict[tuple[bytes, bytes], bytes] = {}  # representations that never change
+        self._secret: dict[tuple[bytes, bytes], bytes] = {}  # never-indexed representations
+        self._smallest: int | None = None  # smallest table size since the last block
+
+    @property
+    def header_table_size(self) -> int:
+        return self._max_size
+
+    @header_table_size.setter
+    def header_table_size(self, value: int) -> None:
+        # The server's decoder allows `value` bytes from now on: shrink to fit, and
+        # say so at the start of the next header block (RFC 7541 §4.2, §6.3).
+        if value == self._max_size:
+            return
+        self._max_size = value
+        self._evict(0)
+        # Of several changes between two blocks, the smallest and the last are told.
+        self._smallest = value if self._smallest is None else min(self._smallest, value)
+
+    def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
+        """The header block for `headers` (bytes pairs, pseudo-fields first)."""
+        parts: list[bytes] = []
+        if self._smallest is not None:
+            if self._smallest < self._max_size:
+                parts.append(bytes(_integer(self._smallest, 5, _SIZE_UPDATE)))
+            parts.append(bytes(_integer(self._max_size, 5, _SIZE_UPDATE)))
+            self._smallest = None
+        fixed, positions = self._fixed, self._positions
+        for header in headers:
+            if type(header) is not tuple:
+                if isinstance(header, HeaderTuple) and not header.indexable:
+                    parts.append(self._never_indexed(header[0], header[1]))
+                    continue
+                header = (header[0], header[1])
+            encoded = fixed.get(header)
+            if encoded is not None:
+                parts.append(encoded)
+                continue
+            number = positions.get(header)
+            if number is not None:
+                index = _STATIC_LENGTH + 1 + self._inserted - number
+                parts.append(
+                    _SHORT_INDEXED[index] if index < 127 else bytes(_integer(index, 7, _INDEXED))
+                )
+                continue
+            parts.append(self._first(header))
+        return b"".join(parts)
+
+    def _first(self, header: tuple[bytes, bytes]) -> bytes:
+        """A field not seen yet (or evicted since)."""
+        name, value = header
+        static = _STATIC_FIELDS.get(header)
+        if static is not None:
+            return self._remember(header, bytes(_integer(static, 7, _INDEXED)))
+        if name in _VOLATILE:
+            return self._remember(header, _literal(name, value, _NOT_INDEXED, 4))
+        encoded = _literal(name, value, _INCREMENTAL, 6)
+        self._insert(header, len(name) + len(value) + _ENTRY_OVERHEAD)
+        return encoded
+
+    def _remember(self, header: tuple[bytes, bytes], encoded: bytes) -> bytes:
+        if len(self._fixed) >= _MAX_REMEMBERED:
+            self._fixed.clear()
+        self._fixed[header] = encoded
+        return encoded
+
+    def _never_indexed(self, name: bytes, value: bytes) -> bytes:
+        key = (name, value)
+        encoded = self._secret.get(key)
+        if encoded is None:
+            if len(self._secret) >= _MAX_REMEMBERED:
+                self._secret.clear()
+            encoded = self._secret[key] = _literal(name, value, _NEVER_INDEXED, 4)
+        return encoded
+
+    def _insert(self, header: tuple[bytes, bytes], size: int) -> None:
+        # The decoder adds the entry after evicting what it must; an entry larger
+        # than the whole table empties it and is not added (RFC 7541 §4.4).
+        self._evict(size)
+        if size <= self._max_size:
+            self._inserted += 1
+            self._entries.append((header, self._inserted, size))
+            self._positions[header] = self._inserted
+            self._size += size
+
+    def _evict(self, room: int) -> None:
+        """Drops the oldest entries until `room` more bytes fit (RFC 7541 §4.3, §4.4)."""
+        entries, positions = self._entries, self._positions
+        while entries and self._size + room > self._max_size:
+            header, _, size = entries.popleft()
+            del positions[header]
+            self._size -= size

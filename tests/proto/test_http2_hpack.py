@@ -1,0 +1,102 @@
+"""The HTTP/2 request-header encoder against hpack's decoder (RFC 7541).
+
+Every block must decode to the fields given, in order, with credentials marked never
+indexed, while the decoder's dynamic table follows the encoder's through insertions,
+evictions and table size changes announced by the server.
+"""
+
+from __future__ import annotations
+
+import hpack
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oxide_proto._http2_hpack import CachingEncoder
+
+NAMES = [
+    b":method",
+    b":path",
+    b":authority",
+    b"accept",
+    b"content-type",
+    b"content-length",
+    b"user-agent",
+    b"x-stainless-retry-count",
+    b"x-custom",
+    b"x-" + b"n" * 150,
+]
+VALUES = [b"", b"0", b"1", b"GET", b"POST", b"/", b"application/json", b"v" * 200, b"\xff\x01\x7f"]
+
+fields = st.tuples(st.sampled_from(NAMES), st.sampled_from(VALUES) | st.binary(max_size=40))
+secret = st.builds(
+    hpack.NeverIndexedHeaderTuple, st.sampled_from([b"authorization", b"x-key"]), st.binary()
+)
+block = st.lists(fields | secret, max_size=12)
+# A header block, or a new SETTINGS_HEADER_TABLE_SIZE from the server.
+steps = st.lists(block | st.sampled_from([0, 64, 256, 1000, 4096, 8192]), max_size=30)
+
+
+def _check(
+    encoder: CachingEncoder, decoder: hpack.Decoder, headers: list[tuple[bytes, bytes]]
+) -> None:
+    decoded = decoder.decode(encoder.encode(headers), raw=True)
+    assert [tuple(h) for h in decoded] == [tuple(h) for h in headers]
+    for sent, got in zip(headers, decoded, strict=True):
+        never = isinstance(sent, hpack.NeverIndexedHeaderTuple)
+        assert isinstance(got, hpack.NeverIndexedHeaderTuple) == never
+    # The decoder's table is the encoder's: same size, within what the server allows.
+    assert decoder.header_table._current_size == encoder._size
+
+
+@settings(max_examples=200)
+@given(steps)
+def test_blocks_decode_to_the_fields_sent(steps: list[list[tuple[bytes, bytes]] | int]) -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    for step in steps:
+        if isinstance(step, int):
+            # h2 applies a new SETTINGS_HEADER_TABLE_SIZE to its encoder when it
+            # arrives; the decoder enforces it from then on.
+            encoder.header_table_size = step
+            decoder.max_allowed_table_size = step
+        else:
+            _check(encoder, decoder, step)
+
+
+def test_repeated_fields_are_indexed_and_volatile_ones_are_not() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    headers = [
+        (b":method", b"POST"),
+        (b":path", b"/v1/chat/completions"),
+        (b"user-agent", b"oxide"),
+        hpack.NeverIndexedHeaderTuple(b"authorization", b"Bearer sk-1"),
+        (b"content-length", b"17"),
+    ]
+    first = encoder.encode(headers)
+    assert decoder.decode(first, raw=True)
+    second = encoder.encode(headers)
+    # :method POST, :path and user-agent as one byte each (static or dynamic index);
+    # the credential and the length as literals again.
+    literal_rest = len(encoder.encode(headers[3:]))
+    assert len(second) == 3 + literal_rest
+    assert [tuple(h) for h in decoder.decode(second, raw=True)] == [tuple(h) for h in headers]
+    assert len(decoder.header_table.dynamic_entries) == 2  # :path and user-agent only
+
+
+def test_a_smaller_table_then_a_larger_one_announces_both() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    _check(encoder, decoder, [(b"x-a", b"1" * 100), (b"x-b", b"2")])
+    encoder.header_table_size = 0
+    encoder.header_table_size = 2048
+    decoder.max_allowed_table_size = 2048
+    block = encoder.encode([(b"x-a", b"1" * 100)])
+    assert block[:1] == b"\x20"  # size 0 first: every entry evicted
+    assert [tuple(h) for h in decoder.decode(block, raw=True)] == [(b"x-a", b"1" * 100)]
+    assert decoder.header_table_size == 2048
+
+
+def test_an_entry_larger_than_the_table_empties_it() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    encoder.header_table_size = decoder.max_allowed_table_size = 200
+    _check(encoder, decoder, [(b"x-a", b"1")])
+    _check(encoder, decoder, [(b"x-big", b"v" * 300), (b"x-a", b"1")])
+    _check(encoder, decoder, [(b"x-a", b"1"), (b"x-big", b"v" * 300)])
