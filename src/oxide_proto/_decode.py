@@ -368,6 +368,15 @@ def _discriminator(models: list[type[BaseModel]]) -> tuple[str, dict[object, typ
     return best
 
 
+def _tags_of(cls: type[BaseModel], key: str) -> tuple[object, ...]:
+    """The constant values `cls` declares for the JSON key `key`, if any."""
+    hints = _hints(cls)
+    for name in model_fields(cls):
+        if _json_key(cls, name) == key:
+            return _literal_tags(hints[name]) or ()
+    return ()
+
+
 def _union_decoder(tp: object) -> Decoder:
     members = [m for m in _flatten(tp) if m is not _NONE]
     by_kind: dict[type, list[object]] = {}
@@ -384,6 +393,13 @@ def _union_decoder(tp: object) -> Decoder:
     tag_key, tag_map = found if found else ("", {})
     required = {m: {_json_key(m, name) for name in m._required} for m in models}
     known = {m: {_json_key(m, name) for name in model_fields(m)} for m in models}
+    # Variants that carry the same tag (`EasyInputMessage`, `InputMessage` and
+    # `ResponseOutputMessage` are all "message"): the value's keys choose among them.
+    sharing: dict[object, list[type[BaseModel]]] = {}
+    for model in models:
+        for tag in _tags_of(model, tag_key) if tag_map else ():
+            sharing.setdefault(tag, []).append(model)
+    sharing = {tag: pool for tag, pool in sharing.items() if len(pool) > 1}
     lists = [_decoder(m) for m in by_kind.get(list, [])]
     floats = float in by_kind
     ints = int in by_kind
@@ -430,13 +446,17 @@ def _union_decoder(tp: object) -> Decoder:
                 tagged = by_tag.get(tag)
                 if tagged is not None:
                     return tagged(value)
+                pool = sharing.get(tag)
+                if pool is not None:
+                    return first_success(ranked(value, pool), value)
                 cls = tag_map.get(tag)
                 if cls is not None:
                     by_tag[tag] = tagged = _decoder(cls)
                     return tagged(value)
-                untagged = [m for m in models if m not in tag_map.values()]
-                if untagged:
-                    return first_success(ranked(value, untagged), value)
+                if tag is None:
+                    # No tag at all (it is optional where one shape is the default):
+                    # whichever variant the keys fit best.
+                    return first_success(ranked(value, models), value)
                 return _decoder(UnknownModel)(value)
             if models:
                 try:
