@@ -61,7 +61,7 @@ def find_extras() -> tuple[dict[str, str], frozenset[str]]:
                 classes[node.name] = path.stem
                 for item in node.body:
                     if isinstance(item, ast.FunctionDef) and item.name.startswith("_before_"):
-                        hooks.add(f"{node.name[: -len('Extras')]}.{item.name[len('_before_'):]}")
+                        hooks.add(f"{node.name[: -len('Extras')]}.{item.name[len('_before_') :]}")
     return classes, frozenset(hooks)
 
 
