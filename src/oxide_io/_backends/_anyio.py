@@ -10,11 +10,13 @@ from __future__ import annotations
 import select
 import socket
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 from anyio.streams.tls import TLSAttribute, TLSStream
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
@@ -27,34 +29,46 @@ _READ_SIZE = 65536
 class AsyncSocket:
     """One connected socket (plain or TLS)."""
 
-    __slots__ = ("_raw", "_stream", "alpn", "is_closed")
+    __slots__ = ("_raw", "_stream", "_tls", "alpn", "is_closed")
 
     def __init__(self, stream: anyio.abc.ByteStream, alpn: str | None, raw: socket.socket) -> None:
         self._stream = stream
+        self._tls = isinstance(stream, TLSStream)
         self._raw = raw
         self.alpn = alpn
         self.is_closed = False
 
     async def send(self, data: bytes, timeout: float | None) -> None:
         try:
-            with anyio.fail_after(timeout):
+            if self._tls:
+                # A TLS record cut short by a cancellation leaves the stream unusable
+                # (its sequence number is spent): a cancellation arriving as we start
+                # to send lands here, before the record is written.
+                await anyio.lowlevel.checkpoint()
+            if timeout is None:
                 await self._stream.send(data)
-        except TimeoutError:
-            raise TransportTimeout("write") from None
+                return
+            with anyio.CancelScope(deadline=anyio.current_time() + timeout):
+                await self._stream.send(data)
+                return
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             raise WriteError(str(exc) or type(exc).__name__) from exc
+        raise TransportTimeout("write")  # the scope caught its own deadline
 
     async def receive(self, timeout: float | None) -> bytes:
         """The next bytes from the peer; b"" when it closed the connection."""
+        # A deadline scope of our own rather than anyio.fail_after: the same timeout
+        # without its generator-based context manager, on every read.
         try:
-            with anyio.fail_after(timeout):
+            if timeout is None:
+                return await self._stream.receive(_READ_SIZE)
+            with anyio.CancelScope(deadline=anyio.current_time() + timeout):
                 return await self._stream.receive(_READ_SIZE)
         except anyio.EndOfStream:
             return b""
-        except TimeoutError:
-            raise TransportTimeout("read") from None
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             raise ReadError(str(exc) or type(exc).__name__) from exc
+        raise TransportTimeout("read")  # the scope caught its own deadline
 
     def is_readable(self) -> bool:
         """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
@@ -112,16 +126,42 @@ _NO_LOCK = _AsyncNoLock()
 
 
 class AsyncLock:
-    __slots__ = ("_lock",)
+    """A FIFO lock that costs nothing when free.
+
+    anyio's lock passes through the event loop on every acquisition; the locks here
+    guard socket reads and writes, which are scheduling points of their own, so a
+    free lock is simply taken. A waiter is handed the lock by the task releasing it.
+    """
+
+    __slots__ = ("_locked", "_waiters")
 
     def __init__(self) -> None:
-        self._lock = anyio.Lock()
+        self._locked = False
+        self._waiters: deque[anyio.Event] = deque()
 
     async def __aenter__(self) -> None:
-        await self._lock.acquire()
+        if not self._locked:
+            self._locked = True
+            return
+        handed = anyio.Event()
+        self._waiters.append(handed)
+        try:
+            await handed.wait()
+        except BaseException:
+            if handed.is_set():
+                self._release()  # handed over as the wait was cancelled: pass it on
+            else:
+                self._waiters.remove(handed)
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
-        self._lock.release()
+        self._release()
+
+    def _release(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()  # the lock stays taken, by the next waiter
+        else:
+            self._locked = False
 
 
 class AsyncEvent:
