@@ -15,13 +15,16 @@ WebSocket upgrade can make the server pick h2 and break the handshake.
 from __future__ import annotations
 
 import os
-import ssl
 import threading
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["VerifyTypes", "ssl_context"]
 
-VerifyTypes = bool | str | os.PathLike[str] | ssl.SSLContext
+# `ssl` is imported on the first TLS connection: plain-http use never loads it.
+VerifyTypes = Union[bool, str, "os.PathLike[str]", "ssl.SSLContext"]
 Purpose = Literal["http", "http1", "websocket"]
 
 _ALPN: dict[str, list[str]] = {
@@ -35,6 +38,8 @@ _lock = threading.Lock()
 
 def ssl_context(verify: VerifyTypes, purpose: Purpose) -> ssl.SSLContext:
     """The shared context for `verify` and `purpose` (built on first call)."""
+    import ssl
+
     if isinstance(verify, ssl.SSLContext):
         return verify  # the caller owns it, ALPN included
     key = (os.fspath(verify) if not isinstance(verify, bool) else verify, purpose)
@@ -49,6 +54,8 @@ def ssl_context(verify: VerifyTypes, purpose: Purpose) -> ssl.SSLContext:
 
 
 def _build(verify: bool | str | os.PathLike[str], purpose: Purpose) -> ssl.SSLContext:
+    import ssl
+
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if verify is False:

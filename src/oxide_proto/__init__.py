@@ -63,8 +63,6 @@ from ._events import NeedData as NeedData
 from ._events import ResponseHead as ResponseHead
 from ._headers import SECRET_HEADERS as SECRET_HEADERS
 from ._headers import Headers as Headers
-from ._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
-from ._http11 import HTTP11Connection as HTTP11Connection
 from ._model import BaseModel as BaseModel
 from ._model import UnknownModel as UnknownModel
 from ._operation import Operation as Operation
@@ -137,6 +135,8 @@ if TYPE_CHECKING:
     from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
     from ._http2 import HTTP2Connection as HTTP2Connection
+    from ._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
+    from ._http11 import HTTP11Connection as HTTP11Connection
     from ._multipart import FileInput as FileInput
     from ._multipart import FilePart as FilePart
     from ._multipart import MultipartBody as MultipartBody
@@ -179,6 +179,8 @@ if TYPE_CHECKING:
     from ._websocket_events import WebSocketState as WebSocketState
 
 _LAZY: dict[str, str] = {
+    "DEFAULT_MAX_HEAD_SIZE": "._http11",
+    "HTTP11Connection": "._http11",
     "DEFAULT_CONNECTION_WINDOW_SIZE": "._http2",
     "DEFAULT_INITIAL_WINDOW_SIZE": "._http2",
     "HTTP2Connection": "._http2",

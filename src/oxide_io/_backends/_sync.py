@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import select
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
@@ -133,7 +136,7 @@ class SyncBackend:
         except TimeoutError:
             sock.close()
             raise TransportTimeout("connect") from None
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # ssl.SSLError included
             sock.close()
             raise ConnectError(str(exc) or type(exc).__name__) from exc
         except BaseException:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 from oxide_proto import (
-    HTTP11Connection,
     LimitExceededError,
     PoolLimits,
     PoolPolicy,
@@ -208,10 +207,12 @@ class SyncTransport:
         context = ssl_context(self._verify, "http" if self._http2 else "http1") if tls else None
         socket = self.backend.connect(host, port, ssl_context=context, timeout=timeout)
         use_h2 = socket.alpn == "h2" if tls else self._h2c
+        # Each protocol stack (h11, h2) is loaded on the first connection that
+        # speaks it, not when oxide_io is imported.
         if use_h2:
-            # Loaded on first use: a process that never meets an HTTP/2 server
-            # never imports h2.
             from oxide_proto import HTTP2Connection
+        else:
+            from oxide_proto import HTTP11Connection
         proto = (
             HTTP2Connection(
                 now=time.monotonic(),
