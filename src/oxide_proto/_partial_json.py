@@ -196,9 +196,9 @@ class PartialJSONParser:
                 if char == '"':
                     self._state, self._is_key = _STRING, False
                 elif char == "{":
-                    self._open({}, _KEY)
+                    self._push_container({}, _KEY)
                 elif char == "[":
-                    self._open([], _VALUE)
+                    self._push_container([], _VALUE)
                 elif char in "-0123456789":
                     self._state, self._number = _NUMBER, []
                     continue
@@ -297,7 +297,7 @@ class PartialJSONParser:
             top[self._keys[-1]] = value
         self._state = _AFTER
 
-    def _open(self, container: Any, state: int) -> None:
+    def _push_container(self, container: Any, state: int) -> None:
         stack = self._stack
         if stack:
             top = stack[-1]

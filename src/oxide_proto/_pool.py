@@ -109,7 +109,8 @@ class PoolDecision:
         return self.connection_id if self.action == "reuse" else None
 
     @property
-    def open(self) -> bool:
+    def opens(self) -> bool:
+        """True when the request opens a new connection."""
         return self.action == "open"
 
 

@@ -452,17 +452,17 @@ class WebSocketSession:
 
     def send_text(self, data: str) -> None:
         """Queues a text message; send `data_to_send()` afterwards."""
-        self._check_open()
+        self._ensure_sending_allowed()
         self._out += self._ws.send(ws.TextMessage(data=data))
 
     def send_binary(self, data: bytes) -> None:
         """Queues a binary message; send `data_to_send()` afterwards."""
-        self._check_open()
+        self._ensure_sending_allowed()
         self._out += self._ws.send(ws.BytesMessage(data=data))
 
     def ping(self, payload: bytes = b"") -> None:
         """Queues a ping (at most 125 bytes of payload, RFC 6455 §5.5)."""
-        self._check_open()
+        self._ensure_sending_allowed()
         if len(payload) > _MAX_CONTROL_PAYLOAD:
             raise LocalProtocolError(
                 f"a ping payload is at most {_MAX_CONTROL_PAYLOAD} bytes, not {len(payload)}"
@@ -495,7 +495,7 @@ class WebSocketSession:
         if now is not None:
             self._close_deadline = now + self._keepalive_timeout
 
-    def _check_open(self) -> None:
+    def _ensure_sending_allowed(self) -> None:
         if self._state is WebSocketState.OPEN:
             return
         if self._state is WebSocketState.CONNECTING:

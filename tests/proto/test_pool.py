@@ -143,17 +143,17 @@ def test_connections_being_opened_count_against_the_limit() -> None:
 def test_fresh_only_never_reuses() -> None:
     pool = [h1_idle(1, NOW - 1), h2(2, streams=0, idle_since=NOW)]
     decision = assign_connection(A, pool, now=NOW, fresh_only=True)
-    assert decision.open and decision.reuse is None
+    assert decision.opens and decision.reuse is None
     full = assign_connection(
         A, pool, limits=PoolLimits(max_connections=2), now=NOW, fresh_only=True
     )
-    assert full.open and full.close == (1,)
+    assert full.opens and full.close == (1,)
 
 
 def test_policy_object() -> None:
     policy = PoolPolicy(PoolLimits(max_keepalive_connections=1))
     decision = policy.decide(A, [h1_idle(1, NOW)], now=NOW)
-    assert decision.reuse == 1 and not decision.open
+    assert decision.reuse == 1 and not decision.opens
     assert policy.keep_on_release(h1_idle(1, NOW), [h1_busy(1)], now=NOW)
     assert not policy.keep_on_release(conn(1, idle_since=NOW, is_reusable=False), [], now=NOW)
     assert policy.expired([h1_idle(1, NOW - 6), h1_idle(2, NOW)], now=NOW) == (1,)

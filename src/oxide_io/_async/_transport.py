@@ -147,7 +147,7 @@ class AsyncTransport:
                     self._connections.remove(c)
                 if chosen is not None:
                     chosen.reserved += 1
-                elif decision.open:
+                elif decision.opens:
                     self._opening += 1
                     multiplexed = self._may_multiplex(origin)
                     if multiplexed:
@@ -167,7 +167,7 @@ class AsyncTransport:
                         chosen.broken = True
                     continue
                 return chosen
-            if decision.open:
+            if decision.opens:
                 try:
                     connection = await self._connect(origin, _remaining(limits.connect, deadline))
                     with self._state:

@@ -142,7 +142,7 @@ class SyncTransport:
                     self._connections.remove(c)
                 if chosen is not None:
                     chosen.reserved += 1
-                elif decision.open:
+                elif decision.opens:
                     self._opening += 1
                     multiplexed = self._may_multiplex(origin)
                     if multiplexed:
@@ -162,7 +162,7 @@ class SyncTransport:
                         chosen.broken = True
                     continue
                 return chosen
-            if decision.open:
+            if decision.opens:
                 try:
                     connection = self._connect(origin, _remaining(limits.connect, deadline))
                     with self._state:
