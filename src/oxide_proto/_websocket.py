@@ -14,7 +14,10 @@ so they are deliberately not derived from a caller-supplied `random`.
 Typical driver loop: after construction and after every call, write out what
 `data_to_send()` returns; feed what the socket reads to `receive_data(data, now)`
 (b"" at EOF); call `next_event()` until it returns NEED_DATA; arm a timer for
-`next_timer()` and call `handle_timer(now)` when it fires.
+`next_timer()` and call `handle_timer(now)` when it fires. Between reads (an agent
+running a tool while nobody reads), a NAT or load balancer may drop the idle
+connection without a word: before a send, `check_alive(now)` says whether the
+server must first prove it is still there.
 """
 
 from __future__ import annotations
@@ -241,6 +244,15 @@ class WebSocketSession:
     @property
     def state(self) -> WebSocketState:
         return self._state
+
+    @property
+    def closed(self) -> Closed | None:
+        """How the connection ended, once it has (messages before it may still wait).
+
+        The same `Closed` that `next_event()` returns after the messages received
+        before the end, which stay queued until read.
+        """
+        return self._closed
 
     def __repr__(self) -> str:
         return f"<WebSocketSession {self.url} {self._state.value}>"
@@ -547,13 +559,46 @@ class WebSocketSession:
                     )
                     self._finish(Closed(_ABNORMAL_CLOSURE, "keepalive ping timeout"))
             elif now >= self._last_heard + self._keepalive_interval:
-                self._ping_count += 1
-                payload = (self._ping_count & 0xFFFFFFFF).to_bytes(4, "big")
-                self._out += self._ws.send(ws.Ping(payload=payload))
-                self._ping_sent_at = now
+                self._send_keepalive_ping(now)
         elif (
             state is WebSocketState.CLOSING
             and self._close_deadline is not None
             and now >= self._close_deadline
         ):
             self._finish(Closed(_ABNORMAL_CLOSURE, "close handshake timed out"))
+
+    def check_alive(self, now: float) -> float | None:
+        """Before a send after a quiet spell: must the server first show it is there?
+
+        Feed whatever arrived while nobody was reading to `receive_data` first (a
+        ping to answer, a Close frame, an EOF: then `state` is no longer OPEN and
+        nothing must be sent). Returns None when the message may go out at once:
+        the server was heard from within `keepalive_interval`, or pings are off
+        (`keepalive_interval=None`), or the session is not open. Otherwise a ping
+        is queued (send `data_to_send()`) unless one is already waiting for its
+        pong, and the result is the time (a `now` value) by which the server must
+        answer: read and feed bytes until `awaiting_pong` is False, and if that
+        time comes first, call `handle_timer(now)`, which declares the connection
+        dead (`Closed(1006)`, as a dropped network: reconnect logic may reopen it).
+        Data messages that arrive meanwhile stay queued for `next_event()`.
+        """
+        if self._state is not WebSocketState.OPEN or self._keepalive_interval is None:
+            return None
+        sent = self._ping_sent_at
+        if sent is None:
+            if now < self._last_heard + self._keepalive_interval:
+                return None
+            self._send_keepalive_ping(now)
+            sent = now
+        return sent + self._keepalive_timeout
+
+    @property
+    def awaiting_pong(self) -> bool:
+        """True while a keepalive ping is out and nothing has been heard since it left."""
+        return self._ping_sent_at is not None and self._state is WebSocketState.OPEN
+
+    def _send_keepalive_ping(self, now: float) -> None:
+        self._ping_count += 1
+        payload = (self._ping_count & 0xFFFFFFFF).to_bytes(4, "big")
+        self._out += self._ws.send(ws.Ping(payload=payload))
+        self._ping_sent_at = now
