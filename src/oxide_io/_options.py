@@ -10,9 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from oxide_proto import OpenAIError
+from oxide_proto._record import field, frozen
 
 from ._timeout import DEFAULT_TIMEOUT, Timeout, to_timeout
 from ._tls import VerifyTypes
@@ -43,9 +42,9 @@ class NotGiven:
 NOT_GIVEN = NotGiven()
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ClientOptions:
-    api_key: str = attrs.field(repr=False)
+    api_key: str = field(repr=False)
     organization: str | None
     project: str | None
     base_url: str
@@ -55,11 +54,11 @@ class ClientOptions:
     default_headers: Mapping[str, str]
     default_query: Mapping[str, object]
     http2: bool
-    verify: VerifyTypes = attrs.field(repr=False)
+    verify: VerifyTypes = field(repr=False)
     max_connections: int = 1000
     max_keepalive_connections: int = 100
     keepalive_expiry: float = 5.0
-    webhook_secret: str | None = attrs.field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
 
 
 def _env(name: str) -> str | None:

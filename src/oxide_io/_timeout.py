@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-import attrs
+from oxide_proto._record import frozen
 
 __all__ = ["DEFAULT_TIMEOUT", "Timeout", "to_timeout"]
 
@@ -19,7 +19,7 @@ class _Unset(enum.Enum):
     UNSET = "UNSET"
 
 
-@attrs.frozen(slots=True, init=False)
+@frozen
 class Timeout:
     """`Timeout(600, connect=5)`: one value for all phases, with named overrides.
 
@@ -46,9 +46,13 @@ class Timeout:
             # An explicit None means "no limit for this phase", as in httpx.
             return timeout if value is _Unset.UNSET else value
 
-        self.__attrs_init__(
-            connect=pick(connect), read=pick(read), write=pick(write), pool=pick(pool), total=total
-        )
+        # Frozen: the fields are set once, here, past the generated __setattr__.
+        set_field = object.__setattr__
+        set_field(self, "connect", pick(connect))
+        set_field(self, "read", pick(read))
+        set_field(self, "write", pick(write))
+        set_field(self, "pool", pick(pool))
+        set_field(self, "total", total)
 
 
 DEFAULT_TIMEOUT = Timeout(600.0, connect=5.0)

@@ -29,8 +29,6 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
-import attrs
-
 from ._chat_parsed import (
     ParsedChatCompletion,
     ParsedChatCompletionMessage,
@@ -47,6 +45,7 @@ from ._chat_parsed import (
 from ._decode import decode
 from ._errors import InvalidJSONError
 from ._partial_json import PartialJSONParser
+from ._record import frozen
 from ._schema import parse_into
 from .types.chat import (
     ChatCompletion,
@@ -82,7 +81,7 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ChunkEvent:
     """Every chunk, with the completion accumulated so far (updated in place)."""
 
@@ -91,7 +90,7 @@ class ChunkEvent:
     snapshot: ParsedChatCompletion[object]
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ContentDeltaEvent:
     """New content; `snapshot` is all of it so far, `parsed` its partial JSON value
     (only when a `response_format` type was given)."""
@@ -103,7 +102,7 @@ class ContentDeltaEvent:
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ContentDoneEvent(Generic[_T]):
     """The content is complete; `parsed` is it as the `response_format` type."""
 
@@ -113,7 +112,7 @@ class ContentDoneEvent(Generic[_T]):
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class RefusalDeltaEvent:
     type: ClassVar[Literal["refusal.delta"]] = "refusal.delta"
     delta: str
@@ -121,14 +120,14 @@ class RefusalDeltaEvent:
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class RefusalDoneEvent:
     type: ClassVar[Literal["refusal.done"]] = "refusal.done"
     refusal: str
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class FunctionToolCallArgumentsDeltaEvent:
     """More arguments for tool call `index`; `arguments` is all of them so far and
     `parsed_arguments` their partial JSON value (for typed or strict tools)."""
@@ -144,7 +143,7 @@ class FunctionToolCallArgumentsDeltaEvent:
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class FunctionToolCallArgumentsDoneEvent:
     """Tool call `index` is complete: run it. `parsed_arguments` is typed for a
     `TypedTool`, plain JSON for a strict tool, else None."""
@@ -160,7 +159,7 @@ class FunctionToolCallArgumentsDoneEvent:
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class LogprobsContentDeltaEvent:
     type: ClassVar[Literal["logprobs.content.delta"]] = "logprobs.content.delta"
     content: list[ChatCompletionTokenLogprob]
@@ -168,14 +167,14 @@ class LogprobsContentDeltaEvent:
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class LogprobsContentDoneEvent:
     type: ClassVar[Literal["logprobs.content.done"]] = "logprobs.content.done"
     content: list[ChatCompletionTokenLogprob]
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class LogprobsRefusalDeltaEvent:
     type: ClassVar[Literal["logprobs.refusal.delta"]] = "logprobs.refusal.delta"
     refusal: list[ChatCompletionTokenLogprob]
@@ -183,14 +182,14 @@ class LogprobsRefusalDeltaEvent:
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class LogprobsRefusalDoneEvent:
     type: ClassVar[Literal["logprobs.refusal.done"]] = "logprobs.refusal.done"
     refusal: list[ChatCompletionTokenLogprob]
     choice_index: int = 0
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ChoiceDoneEvent:
     """Choice `choice_index` finished, for `finish_reason`; its done events came before."""
 

@@ -17,7 +17,6 @@ the per-event hot path. The rules are the API's, not a validator's:
 
 from __future__ import annotations
 
-import inspect
 import sys
 import types
 import typing
@@ -151,7 +150,10 @@ def _hints(cls: type[BaseModel]) -> dict[str, Any]:
             if base is BaseModel or not issubclass(base, BaseModel):
                 continue
             namespace = vars(sys.modules[base.__module__])
-            for name, annotation in inspect.get_annotations(base).items():
+            # A class's own annotations (what inspect.get_annotations returns for a
+            # class, without importing inspect on the way to `import oxide_io`).
+            own = base.__dict__.get("__annotations__", {})  # noqa: RUF063
+            for name, annotation in own.items():
                 if name not in fields:
                     continue
                 if isinstance(annotation, str):

@@ -9,9 +9,8 @@ from __future__ import annotations
 import enum
 from typing import Final, Literal
 
-import attrs
-
 from ._headers import Headers
+from ._record import field, frozen
 
 __all__ = ["NEED_DATA", "NeedData", "ResponseHead", "BodyData", "BodyEnd", "HTTPEvent"]
 
@@ -28,7 +27,7 @@ class NeedData(enum.Enum):
 NEED_DATA: Final = NeedData.NEED_DATA
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ResponseHead:
     """The final (non-1xx) status line and headers of a response."""
 
@@ -38,18 +37,18 @@ class ResponseHead:
     reason: str = ""
 
 
-@attrs.frozen(slots=True)
+@frozen
 class BodyData:
     """A piece of the response body, already content-decoded (gzip, deflate)."""
 
     data: bytes
 
 
-@attrs.frozen(slots=True)
+@frozen
 class BodyEnd:
     """The body is complete; `trailers` holds trailing headers, if the peer sent any."""
 
-    trailers: Headers = attrs.field(factory=Headers)
+    trailers: Headers = field(factory=Headers)
 
 
 HTTPEvent = ResponseHead | BodyData | BodyEnd

@@ -9,7 +9,7 @@ while RFC 9113 §6.8 lets streams at or below its last stream id run to completi
 
 from __future__ import annotations
 
-import attrs
+from ._record import frozen
 
 # Internal to the HTTP/2 connection; nothing here is public.
 __all__: list[str] = []
@@ -19,14 +19,14 @@ _HEADERS, _PUSH_PROMISE, _GOAWAY, _CONTINUATION = 0x1, 0x5, 0x7, 0x9
 _END_HEADERS = 0x4
 
 
-@attrs.frozen(slots=True)
+@frozen
 class FrameTooLarge:
     """A frame header announcing more than SETTINGS_MAX_FRAME_SIZE (RFC 9113 §4.2)."""
 
     length: int
 
 
-@attrs.frozen(slots=True)
+@frozen
 class GoAway:
     """A well-formed GOAWAY frame from the server."""
 

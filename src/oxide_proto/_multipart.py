@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-import attrs
-
 from ._errors import LocalProtocolError
+from ._record import field, frozen
 from ._url import flatten_params
 
 __all__ = ["FilePart", "FileInput", "MultipartBody", "encode_multipart", "guess_content_type"]
@@ -75,7 +74,7 @@ def guess_content_type(filename: str | None) -> str | None:
     return known or "application/octet-stream"
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class FilePart:
     """One file in a form.
 
@@ -87,7 +86,7 @@ class FilePart:
     """
 
     filename: str | None
-    content: bytes | Iterable[bytes] = attrs.field(repr=False)
+    content: bytes | Iterable[bytes] = field(repr=False)
     content_type: str | None = None
     size: int | None = None
 
@@ -108,7 +107,7 @@ FileInput = (
 )
 
 
-@attrs.frozen(slots=True)
+@frozen
 class MultipartBody:
     """An encoded form: the Content-Type header value, the body and its length.
 
@@ -120,7 +119,7 @@ class MultipartBody:
     """
 
     content_type: str
-    body: bytes | Iterable[bytes] = attrs.field(repr=False)
+    body: bytes | Iterable[bytes] = field(repr=False)
     content_length: int | None
 
 
@@ -188,7 +187,7 @@ def _stream(pieces: list[bytes | tuple[str, FilePart]]) -> Iterator[bytes]:
             yield from _checked_chunks(*piece)
 
 
-@attrs.frozen(slots=True)
+@frozen
 class _Replayable:
     """A body whose parts can all be read again: each iteration starts from the top,
     so a request that failed can be sent again (see `Request.replayable`)."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import Any, Literal
 
-import attrs
+from ._record import frozen
 
 __all__ = ["Operation", "resolve_type"]
 
 
-@attrs.frozen(slots=True)
+@frozen
 class Operation:
     """One API operation.
 

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import attrs
+from ._record import field, frozen
 
 __all__ = [
     "PoolLimits",
@@ -42,23 +42,21 @@ __all__ = [
 PoolAction = Literal["reuse", "open", "wait"]
 
 
-def _optional_non_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+def _optional_non_negative(instance: object, name: str, value: Any) -> None:
     if value is not None and (not isinstance(value, (int, float)) or value < 0):
-        raise ValueError(f"{attribute.name} must be None or non-negative, not {value!r}")
+        raise ValueError(f"{name} must be None or non-negative, not {value!r}")
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class PoolLimits:
     """How many connections to hold. None means no limit (or, for the expiry, never)."""
 
-    max_connections: int | None = attrs.field(default=1000, validator=_optional_non_negative)
-    max_keepalive_connections: int | None = attrs.field(
-        default=100, validator=_optional_non_negative
-    )
-    keepalive_expiry: float | None = attrs.field(default=5.0, validator=_optional_non_negative)
+    max_connections: int | None = field(default=1000, validator=_optional_non_negative)
+    max_keepalive_connections: int | None = field(default=100, validator=_optional_non_negative)
+    keepalive_expiry: float | None = field(default=5.0, validator=_optional_non_negative)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ConnectionInfo:
     """What the policy needs to know about one open (or opening) connection.
 
@@ -92,7 +90,7 @@ class ConnectionInfo:
         return now - self.idle_since >= keepalive_expiry
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class PoolDecision:
     """What to do for one request: `reuse` connection `connection_id`, `open` a new
     connection, or `wait` for a release and ask again. Close the `close` ids first
@@ -114,7 +112,7 @@ class PoolDecision:
         return self.action == "open"
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ReleaseDecision:
     """After a request is done with a connection: `keep` it idle or not; close the
     `close` ids (which include this connection when `keep` is False)."""
@@ -286,11 +284,11 @@ def release_connection(
     return ReleaseDecision(keep=True, close=close, reason="kept alive")
 
 
-@attrs.frozen(slots=True)
+@frozen
 class PoolPolicy:
     """The functions above bound to one set of limits, for an adapter to hold."""
 
-    limits: PoolLimits = attrs.field(factory=PoolLimits)
+    limits: PoolLimits = field(factory=PoolLimits)
 
     def decide(
         self,

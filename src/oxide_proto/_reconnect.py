@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
+from ._record import frozen
 
 __all__ = ["RECONNECT_CLOSE_CODES", "ReconnectPolicy"]
 
 RECONNECT_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013})
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ReconnectPolicy:
     """Up to `max_retries` attempts to reopen, waiting `initial_delay` doubling to `max_delay`.
 
@@ -35,7 +35,7 @@ class ReconnectPolicy:
     initial_delay: float = 0.5
     max_delay: float = 8.0
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, not {self.max_retries}")
         if self.initial_delay < 0 or self.max_delay < 0:

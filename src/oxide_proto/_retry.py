@@ -18,8 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import attrs
-
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -29,6 +27,7 @@ from ._errors import (
     WebSocketHandshakeError,
 )
 from ._headers import Headers
+from ._record import field, frozen, replace
 from ._types import Request, ResponseInfo
 
 __all__ = [
@@ -91,7 +90,7 @@ def parse_retry_after(headers: Headers, *, now: float) -> float | None:
     return float(stamp - now)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RetryDecision:
     """Whether to retry, after how many seconds, and a short reason for debug logs."""
 
@@ -110,25 +109,25 @@ def _retryable_error(error: BaseException) -> bool:
     return isinstance(error, (APIConnectionError, RemoteProtocolError, OSError))
 
 
-def _non_negative_int(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _non_negative_int(instance: object, name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{attribute.name} must be a non-negative integer, not {value!r}")
+        raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RetryPolicy:
     """The official SDK's retry rules; `max_retries` is the number of retries after
     the first attempt (2 by default, 0 to disable). Change it per request with
     `policy.with_max_retries(n)`.
     """
 
-    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
     initial_delay: float = INITIAL_RETRY_DELAY
     max_delay: float = MAX_RETRY_DELAY
     max_retry_after: float = MAX_RETRY_AFTER_DELAY
 
     def with_max_retries(self, max_retries: int) -> RetryPolicy:
-        return attrs.evolve(self, max_retries=max_retries)
+        return replace(self, max_retries=max_retries)
 
     def backoff(self, retries_taken: int, random: Callable[[], float]) -> float:
         """The wait before retry number `retries_taken + 1` when the server set none:

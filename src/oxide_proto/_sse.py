@@ -26,10 +26,9 @@ import json
 from collections import deque
 from typing import Any
 
-import attrs
-
 from ._errors import LimitExceededError, LocalProtocolError
 from ._events import NEED_DATA, NeedData
+from ._record import frozen
 
 __all__ = ["ServerSentEvent", "SSEDecoder"]
 
@@ -37,7 +36,7 @@ _MIB = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 
 
-@attrs.frozen(slots=True)
+@frozen
 class ServerSentEvent:
     """One dispatched server-sent event.
 
@@ -226,7 +225,7 @@ class SSEDecoder:
                     raise self._error
                 return NEED_DATA
         event, data, last_id, retry = events.popleft()
-        # Built through the slot descriptors: attrs' frozen __init__ goes through
+        # Built through the slot descriptors: the frozen __init__ goes through
         # object.__setattr__ and costs twice as much on the hot path.
         sse = _new(ServerSentEvent)
         _set_event(sse, event)

@@ -33,10 +33,9 @@ import json.scanner
 from collections.abc import Callable
 from typing import Any, cast
 
-import attrs
-
 from ._errors import APIError, LocalProtocolError, MalformedEventError
 from ._events import NEED_DATA, NeedData
+from ._record import frozen
 from ._sse import SSEDecoder
 from ._types import Request
 
@@ -47,7 +46,7 @@ _DEFAULT_ERROR_MESSAGE = "An error occurred during streaming"
 _PREVIEW = 200
 
 
-@attrs.frozen(slots=True)
+@frozen
 class StreamEvent:
     """One payload of an OpenAI stream.
 
@@ -70,7 +69,7 @@ class StreamEvent:
         return self.event
 
 
-@attrs.frozen(slots=True)
+@frozen
 class StreamEnd:
     """The stream is over. `done` is True when the server sent `data: [DONE]`.
 
@@ -185,7 +184,8 @@ class OpenAIStreamDecoder:
                     message = _DEFAULT_ERROR_MESSAGE
                 self._error = APIError(message, self._request, body=body)
                 raise self._error
-        # Built through the slot descriptors: attrs' frozen __init__ costs twice as much.
+        # Built through the slot descriptors: the frozen __init__ goes through
+        # object.__setattr__ and costs twice as much.
         item = _new(StreamEvent)
         _set_event(item, event)
         _set_data(item, data)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-import attrs
-
 from ._headers import Headers
+from ._record import frozen
 
 __all__ = ["URL", "Body", "Request", "ResponseInfo"]
 
@@ -25,7 +24,7 @@ Body = bytes | Iterable[bytes] | None
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 
-@attrs.frozen(slots=True)
+@frozen
 class URL:
     """An absolute http(s)/ws(s) URL split the way a connection needs it.
 
@@ -53,7 +52,7 @@ class URL:
         return f"{self.scheme}://{self.authority}{self.target}"
 
 
-@attrs.frozen(slots=True, repr=False)
+@frozen
 class Request:
     """One HTTP request, ready to encode. Headers are validated when built."""
 
@@ -75,7 +74,7 @@ class Request:
         return f"<Request {self.method} {self.url}>"
 
 
-@attrs.frozen(slots=True, repr=False)
+@frozen
 class ResponseInfo:
     """The status line and headers of a response, kept by errors and raw responses."""
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 
-import attrs
-
 from ._headers import Headers
+from ._record import frozen
 
 __all__ = [
     "WebSocketState",
@@ -38,7 +37,7 @@ class WebSocketState(enum.Enum):
     CLOSED = "CLOSED"
 
 
-@attrs.frozen(slots=True)
+@frozen
 class Opened:
     """The server accepted the upgrade (101 with a correct `Sec-WebSocket-Accept`).
 
@@ -50,21 +49,21 @@ class Opened:
     headers: Headers
 
 
-@attrs.frozen(slots=True)
+@frozen
 class TextMessage:
     """A whole text message, reassembled from its fragments and decoded as UTF-8."""
 
     data: str
 
 
-@attrs.frozen(slots=True)
+@frozen
 class BinaryMessage:
     """A whole binary message, reassembled from its fragments."""
 
     data: bytes
 
 
-@attrs.frozen(slots=True)
+@frozen
 class Closed:
     """The connection is over; nothing more will be received or may be sent.
 

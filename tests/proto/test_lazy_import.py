@@ -53,3 +53,40 @@ def test_lazy_names_resolve_and_are_listed() -> None:
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         oxide_proto.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+# What `import oxide_io` must leave for later: the async stack, TLS, HTTP/2 and
+# WebSocket machinery, and the heavy stdlib/third-party modules (attrs pulls in
+# inspect and ast) that together cost more than the rest of the import.
+CLIENT_IMPORT_LEAVES_OUT = (
+    "anyio",
+    "trio",
+    "asyncio",
+    "ssl",
+    "h11",
+    "h2",
+    "wsproto",
+    "attrs",
+    "attr",
+    "cattrs",
+    "inspect",
+    "ast",
+    "dataclasses",
+    "oxide_proto._multipart",
+)
+
+
+def test_client_import_leaves_heavy_modules_for_first_use() -> None:
+    loaded = _modules_after("import oxide_io")
+    assert sorted(name for name in CLIENT_IMPORT_LEAVES_OUT if name in loaded) == []
+
+
+def test_first_request_objects_need_no_attrs() -> None:
+    code = (
+        "import oxide_io\n"
+        "client = oxide_io.Client(api_key='sk-test', base_url='http://127.0.0.1:9/v1')\n"
+        "client.with_options(max_retries=1, timeout=3)\n"
+    )
+    loaded = _modules_after(code)
+    assert "attrs" not in loaded
+    assert "inspect" not in loaded

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from oxide_proto import PoolLimits
+from oxide_proto._record import replace
 
 from .._logging import setup_logging
 from .._options import NOT_GIVEN, ClientOptions, NotGiven, resolve_options
@@ -153,9 +152,7 @@ class AsyncClient(AsyncResources):
         for name in ("default_headers", "default_query"):
             if changes.get(name) is not None:
                 changes[name] = {**getattr(self._options, name), **changes[name]}
-        return type(self)(
-            _options=attrs.evolve(self._options, **changes), _transport=self._transport
-        )
+        return type(self)(_options=replace(self._options, **changes), _transport=self._transport)
 
     copy = with_options
 
