@@ -5,14 +5,16 @@ It speaks two protocols on 127.0.0.1, plain or TLS, from a thread of this proces
 - `/v1/responses`: each `response.create` is answered with the events of one
   response. What the response is comes from the script: `server.script(...)`
   queues behaviours (`Text`, `ToolCall`, `ErrorEvent`, `Failed`, `Incomplete`,
-  `CloseMid`, `Malformed`, `Stall`, `Oversize`), one per `response.create`; with
+  `CloseMid`, `Malformed`, `Stall`, `Oversize`, and, after a whole answer,
+  `CloseWhenIdle` and `GoSilent`), one per `response.create`; with
   an empty script the server uses `default` (a text saying "echo: <input>" unless
   told otherwise). `delay` holds every answer.
 - `/v1/realtime`: `session.created` on connect; `session.updated` echoes a
   `session.update`; appended audio is kept and `input_audio_buffer.commit`
   answered; `response.create` streams the committed audio back as
   `response.output_audio.delta` events, with a transcript, then `response.done`;
-  `conversation.item.create` is echoed as `conversation.item.added`.
+  `conversation.item.create` is echoed as `conversation.item.added`; a
+  `test.close` event makes the server close with the event's `code`.
 
 Every connection's handshake headers, every message received and every
 connection count are recorded for the tests to look at (`handshakes`,
@@ -39,6 +41,8 @@ from websockets.exceptions import ConnectionClosed
 
 __all__ = [
     "CloseMid",
+    "CloseWhenIdle",
+    "GoSilent",
     "ErrorEvent",
     "Failed",
     "Incomplete",
@@ -89,6 +93,27 @@ class CloseMid:
 
 
 @attrs.frozen
+class CloseWhenIdle:
+    """Answer as `Text`, then `after` seconds later send `event` (if any) and close.
+
+    With `code`, a Close frame; with None, the TCP connection is dropped.
+    """
+
+    code: int | None = 1001
+    after: float = 0.05
+    event: Any = None
+    text: str | None = None
+
+
+@attrs.frozen
+class GoSilent:
+    """Answer as `Text`, then read nothing (pings unanswered); drop the TCP after `seconds`."""
+
+    seconds: float = 3.0
+    text: str | None = None
+
+
+@attrs.frozen
 class Malformed:
     pass
 
@@ -104,7 +129,17 @@ class Oversize:
 
 
 Behaviour = (
-    Text | ToolCall | ErrorEvent | Failed | Incomplete | CloseMid | Malformed | Stall | Oversize
+    Text
+    | ToolCall
+    | ErrorEvent
+    | Failed
+    | Incomplete
+    | CloseMid
+    | Malformed
+    | Stall
+    | Oversize
+    | CloseWhenIdle
+    | GoSilent
 )
 
 
@@ -121,6 +156,7 @@ class WsApiServer:
         self.received: list[dict[str, Any]] = []
         self.connections = 0
         self._script: deque[Behaviour] = deque()
+        self._later: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -226,6 +262,12 @@ class WsApiServer:
         self, connection: ServerConnection, request: dict[str, Any], behaviour: Behaviour
     ) -> bool:
         """Sends one response's events; False when the connection must end."""
+        if isinstance(behaviour, (CloseWhenIdle, GoSilent)):
+            await self._respond(connection, request, Text(behaviour.text))
+            task = asyncio.create_task(self._when_idle(connection, behaviour))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+            return True
         seq = itertools.count()
         response_id = f"resp_{next(self._ids)}"
         model = request.get("model", "gpt-test")
@@ -371,6 +413,24 @@ class WsApiServer:
         await send("response.completed", response=response("completed", [message]))
         return True
 
+    async def _when_idle(
+        self, connection: ServerConnection, behaviour: CloseWhenIdle | GoSilent
+    ) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            if isinstance(behaviour, GoSilent):
+                # Like a NAT that dropped the connection: nothing read, nothing answered.
+                connection.transport.pause_reading()
+                await asyncio.sleep(behaviour.seconds)
+                connection.transport.abort()
+                return
+            await asyncio.sleep(behaviour.after)
+            if behaviour.event is not None:
+                await connection.send(json.dumps(behaviour.event))
+            if behaviour.code is None:
+                connection.transport.abort()
+            else:
+                await connection.close(behaviour.code, "idle connection closed")
+
     # -- Realtime -----------------------------------------------------------------
 
     async def _realtime(self, connection: ServerConnection) -> None:
@@ -408,6 +468,9 @@ class WsApiServer:
                 )
             elif kind == "response.create":
                 await self._realtime_response(connection, event, committed)
+            elif kind == "test.close":
+                await connection.close(received.get("code", 1012), "closing as asked")
+                return
             else:
                 error = {
                     "type": "invalid_request_error",

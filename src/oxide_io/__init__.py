@@ -27,6 +27,8 @@ from oxide_proto import __version__ as __version__
 
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven
+from ._reconnecting import ReconnectingEvent as ReconnectingEvent
+from ._reconnecting import ReconnectingOverrides as ReconnectingOverrides
 from ._sync._client import RawResponse as RawResponse
 from ._sync._clients import Client as Client
 from ._sync._pagination import SyncPage as SyncPage

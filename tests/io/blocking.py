@@ -16,7 +16,19 @@ __all__ = ["Blocking", "run_now", "unwrap", "wrap"]
 
 _RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
 # Methods that are plain (not awaitable) on the async API too.
-_PLAIN = frozenset({"with_options", "copy", "parse_event", "stream", "unwrap", "verify_signature"})
+_PLAIN = frozenset(
+    {
+        "with_options",
+        "copy",
+        "parse_event",
+        "stream",
+        "unwrap",
+        "verify_signature",
+        "on",
+        "off",
+        "once",
+    }
+)
 # Methods that return an iterator on the blocking API and an async iterator on the async one.
 _ITERATORS = frozenset({"aiter_bytes"})
 

@@ -11,6 +11,9 @@ stays usable after most errors; `collect_audio` turns one into `APIEventError`.
 Audio travels as base64 in JSON: `send_audio(pcm)` encodes and cuts raw bytes
 into `input_audio_buffer.append` events, and `collect_audio()` decodes the
 deltas of one response back into bytes.
+
+As in the SDK, `on_reconnecting=` turns reconnecting on, and the connection
+takes handlers by event type (`on`, `off`, `once`, `dispatch_events()`).
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ import attrs
 from oxide_proto import ReconnectPolicy, UnknownModel, WebSocketConnectionClosedError, decode
 from oxide_proto.types import RealtimeServerEvent as _RealtimeServerEvent
 
+from .._event_handlers import EventHandlers
 from .._options import NOT_GIVEN, NotGiven
+from .._reconnecting import OnReconnecting
 from .._timeout import Timeout, to_timeout
+from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventDispatcher
 from ._event_socket import (
-    AsyncConnectionManager,
     AsyncEventSocket,
     WebSocketOptions,
     event_error,
     parse_event_payload,
+    reconnect_policy,
 )
 
 if TYPE_CHECKING:
@@ -65,18 +71,22 @@ def connect_realtime(
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,
     timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
-    reconnect: bool | ReconnectPolicy = False,
+    on_reconnecting: OnReconnecting | None = None,
+    max_retries: int = 5,
+    initial_delay: float = 0.5,
+    max_delay: float = 8.0,
+    reconnect: bool | ReconnectPolicy | None = None,
     max_message_size: int = 16 * 1024 * 1024,
     keepalive_interval: float | None = 20.0,
     keepalive_timeout: float = 20.0,
-) -> AsyncConnectionManager[AsyncRealtimeConnection]:
+) -> AsyncDispatchingConnectionManager[AsyncRealtimeConnection]:
     """`async with connect_realtime(client, model=...) as conn`: a Realtime session.
 
     `model` starts a conversation, `call_id` joins an existing call. The URL and
-    handshake headers are built as for `connect_responses`, under `/realtime`.
+    handshake headers are built as for `connect_responses`, under `/realtime`;
+    the reconnecting and keepalive options are the same too. A reopened
+    connection is a new Realtime session: the server's `session.created` says so.
     """
-    if isinstance(reconnect, bool):
-        reconnect = ReconnectPolicy(max_retries=5 if reconnect else 0)
     query: dict[str, object] = {}
     if model is not None:
         query["model"] = model
@@ -84,7 +94,14 @@ def connect_realtime(
         query["call_id"] = call_id
     settings = WebSocketOptions(
         timeout=None if isinstance(timeout, NotGiven) else to_timeout(timeout),
-        reconnect=reconnect,
+        reconnect=reconnect_policy(
+            reconnect,
+            on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+        ),
+        on_reconnecting=on_reconnecting,
         extra_query=extra_query,
         extra_headers=extra_headers,
         max_message_size=max_message_size,
@@ -94,7 +111,7 @@ def connect_realtime(
     socket = AsyncEventSocket(
         client._options, client._transport.backend, "/realtime", query=query, settings=settings
     )
-    return AsyncConnectionManager(socket, AsyncRealtimeConnection)
+    return AsyncDispatchingConnectionManager(socket, AsyncRealtimeConnection)
 
 
 def parse_event(data: str | bytes) -> RealtimeServerEvent:
@@ -208,11 +225,15 @@ class AsyncRealtimeConversationResource(_AsyncResource):
         self.item = AsyncRealtimeConversationItemResource(connection)
 
 
-class AsyncRealtimeConnection:
-    """A live Realtime session: client events out, typed server events in."""
+class AsyncRealtimeConnection(AsyncEventDispatcher[RealtimeServerEvent]):
+    """A live Realtime session: client events out, typed server events in.
+
+    Read them with `async for`, `recv()`, or handlers (`on`, `dispatch_events()`).
+    """
 
     def __init__(self, socket: AsyncEventSocket) -> None:
         self._socket = socket
+        self._handlers: EventHandlers[RealtimeServerEvent] = EventHandlers()
         self.session = AsyncRealtimeSessionResource(self)
         self.response = AsyncRealtimeResponseResource(self)
         self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
@@ -240,6 +261,10 @@ class AsyncRealtimeConnection:
 
     def parse_event(self, data: str | bytes) -> RealtimeServerEvent:
         return parse_event(data)
+
+    def _decode(self, payload: dict[str, Any]) -> RealtimeServerEvent:
+        event: RealtimeServerEvent = decode(_RealtimeServerEvent, payload)
+        return event
 
     async def __aiter__(self) -> AsyncIterator[RealtimeServerEvent]:
         while True:

@@ -6,6 +6,11 @@ moves bytes: it writes what the session queued, reads when a message is wanted,
 and wakes up for the session's timers while it waits, so keepalive pings go out
 and a silent peer is detected. Receiving runs in one task (or thread) at a time;
 sending may happen alongside it.
+
+Nobody reads between calls (an agent running a tool), so before a send
+`check_alive` takes in what arrived meanwhile and, when the server has been quiet
+for the keepalive interval, waits for a pong: a connection a NAT dropped in
+silence is found dead in `keepalive_timeout`, not after a whole read timeout.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class AsyncWebSocket:
         self._state = backend.state_lock()
         self._read_lock = backend.lock()
         self._write_lock = backend.lock()
+        # Tasks (threads) inside `receive` or `check_alive`, or waiting to be.
+        self._readers = 0
 
     @classmethod
     async def connect(
@@ -164,6 +171,15 @@ class AsyncWebSocket:
     async def receive(self, timeout: float | None) -> TextMessage | BinaryMessage:
         """The next whole message, waiting at most `timeout` seconds for it."""
         give_up = None if timeout is None else time.monotonic() + timeout
+        with self._state:
+            self._readers += 1
+        try:
+            return await self._receive(give_up)
+        finally:
+            with self._state:
+                self._readers -= 1
+
+    async def _receive(self, give_up: float | None) -> TextMessage | BinaryMessage:
         async with self._read_lock:
             while True:
                 try:
@@ -181,6 +197,73 @@ class AsyncWebSocket:
                     await self.socket.aclose()
                     raise _closed_error(event)
 
+    # -- liveness between calls ----------------------------------------------------
+
+    async def check_alive(self) -> None:
+        """Before a send: is the connection still there? Afterwards, `is_open` says.
+
+        Takes in, without waiting, what arrived while nobody read (pings are
+        answered, a Close frame or an EOF ends the connection, messages stay
+        queued for `receive`); then, if the server was quiet for the keepalive
+        interval, pings it and waits at most the keepalive timeout for any sign
+        of life. No answer ends the session as an abnormal close (1006). Does
+        nothing while another task or thread is inside `receive`: that reader
+        keeps the connection alive and sees how it ends.
+        """
+        with self._state:
+            if self._readers:
+                return
+            self._readers += 1
+        try:
+            async with self._read_lock:
+                await self._check_alive()
+        finally:
+            with self._state:
+                self._readers -= 1
+
+    async def _check_alive(self) -> None:
+        session, socket = self.session, self.socket
+        if session.state is not WebSocketState.OPEN or socket.is_closed:
+            return
+        # `is_readable` looks at the socket itself: bytes a TLS layer already took
+        # off it are read with the next message instead.
+        while socket.is_readable() and session.state is WebSocketState.OPEN:
+            try:
+                await self._read(time.monotonic() + DEFAULT_CLOSE_TIMEOUT)
+            except TransportTimeout:
+                break  # the start of a frame, the rest late: the reader will wait for it
+        with self._state:
+            deadline = session.check_alive(time.monotonic())
+        if deadline is not None:
+            await self._flush_quietly()
+            while session.awaiting_pong:
+                # The session's timer is the pong's deadline: when it fires first,
+                # the session declares the connection dead.
+                await self._read(None)
+        if session.closed is not None:
+            # Over: the messages before the end stay queued in the session.
+            await socket.aclose()
+
+    def take_queued(self) -> list[TextMessage | BinaryMessage]:
+        """The messages received but not yet read, once the connection has ended.
+
+        Lets a reopened connection deliver what the old one received before its end.
+        """
+        messages: list[TextMessage | BinaryMessage] = []
+        while self.closed is None:
+            try:
+                with self._state:
+                    event = self.session.next_event()
+            except Exception:
+                continue  # an error about a message that is gone with its connection
+            if isinstance(event, (TextMessage, BinaryMessage)):
+                messages.append(event)
+            elif isinstance(event, Closed):
+                self.closed = event
+            else:
+                break
+        return messages
+
     async def _read(self, give_up: float | None) -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
         with self._state:
@@ -190,7 +273,14 @@ class AsyncWebSocket:
         if left is not None and left <= 0:
             raise TransportTimeout("read")
         timer_first = timer is not None and (left is None or timer - now < left)
-        wait = max(timer - now, 0.0) if timer is not None and timer_first else left
+        if timer is not None and timer_first and timer <= now:
+            # Due already: a read with no time left would be a poll, which the
+            # blocking socket reports as an error rather than as a timeout.
+            with self._state:
+                self.session.handle_timer(now)
+            await self._flush_quietly()
+            return
+        wait = timer - now if timer is not None and timer_first else left
         try:
             data = await self.socket.receive(wait)
         except TransportTimeout:

@@ -6,14 +6,21 @@ built like an HTTP request's (same base URL, authorization, organization,
 project, User-Agent, default headers), JSON text messages out, raw messages in,
 transport failures turned into API errors where they cross into the public API.
 
-Reconnecting follows the core's `ReconnectPolicy`: after an abnormal close, the
-error is raised to whoever was waiting (a message in flight may have been acted
-on, so nothing is replayed); the next send opens a new connection, waiting the
-policy's backoff between failed attempts.
+Before each send the connection checks itself (`SyncWebSocket.check_alive`):
+what arrived while nobody read is taken in, and after a quiet spell the server
+must answer a ping. Reconnecting follows the core's `ReconnectPolicy`, as the
+official SDK does when given `on_reconnecting`: after an abnormal close (1001,
+1005, 1006, 1011, 1012, 1013), the error is raised to whoever was waiting (a
+message in flight may have been acted on, so nothing is replayed), and the next
+send opens a new connection first, waiting the policy's backoff before each
+attempt and calling `on_reconnecting` before it. A close that happened while the
+connection was idle is therefore invisible to the sender; the messages received
+before it are still delivered, before those of the new connection.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import random
@@ -39,6 +46,7 @@ from .._backends._errors import TransportError, TransportTimeout
 from .._backends._sync import SyncBackend
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._reconnecting import OnReconnecting, ReconnectingEvent
 from .._timeout import Timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, SyncWebSocket
 
@@ -48,6 +56,7 @@ __all__ = [
     "WebSocketOptions",
     "event_error",
     "parse_event_payload",
+    "reconnect_policy",
 ]
 
 # Headers that describe an HTTP body or its encoding: meaningless on an Upgrade.
@@ -66,9 +75,10 @@ class WebSocketOptions:
     `connect` the TCP, TLS and WebSocket handshakes). `max_message_size` limits
     one incoming message. `keepalive_interval` is how long the server may stay
     quiet before a ping, `keepalive_timeout` how long the pong may take (None
-    turns the pings off). `reconnect` sets how often and how patiently an
-    abnormally closed connection is reopened (`ReconnectPolicy(max_retries=0)`
-    never reopens).
+    turns the pings and the liveness check before sends off). `reconnect` sets
+    how often and how patiently an abnormally closed connection is reopened
+    (`ReconnectPolicy(max_retries=0)` never reopens); `on_reconnecting` is
+    called before each attempt.
     """
 
     timeout: Timeout | None = None
@@ -78,6 +88,31 @@ class WebSocketOptions:
     reconnect: ReconnectPolicy = _NO_RECONNECT
     extra_query: Mapping[str, object] | None = None
     extra_headers: Mapping[str, str | None] | None = None
+    on_reconnecting: OnReconnecting | None = None
+
+
+def reconnect_policy(
+    reconnect: bool | ReconnectPolicy | None,
+    on_reconnecting: OnReconnecting | None,
+    *,
+    max_retries: int,
+    initial_delay: float,
+    max_delay: float,
+) -> ReconnectPolicy:
+    """The policy a `connect()` asked for.
+
+    A `ReconnectPolicy` is used as given; `True` or, as in the official SDK, an
+    `on_reconnecting` callback with `reconnect` left at None turns reconnecting
+    on with `max_retries`, `initial_delay` and `max_delay`; `False` turns it off.
+    """
+    if isinstance(reconnect, ReconnectPolicy):
+        return reconnect
+    wanted = on_reconnecting is not None if reconnect is None else reconnect
+    if not wanted:
+        return _NO_RECONNECT
+    return ReconnectPolicy(
+        max_retries=max_retries, initial_delay=initial_delay, max_delay=max_delay
+    )
 
 
 class SyncEventSocket:
@@ -96,28 +131,37 @@ class SyncEventSocket:
         self._backend = backend
         self.settings = settings
         self.timeout = settings.timeout if settings.timeout is not None else options.timeout
+        self._path, self._query = path, query
+        # What the handshake carries; `on_reconnecting` may replace them.
+        self._extra_query = settings.extra_query
+        self._extra_headers = settings.extra_headers
         self.url, self._headers = self._target(path, query)
         self.websocket: SyncWebSocket | None = None
         self.reconnects = 0
+        # Reconnect attempts since a connection last brought an event that is not
+        # an error: a server that accepts and at once drops does not get forever.
+        self._attempts = 0
+        # Messages the previous connection received before it ended, still unread.
+        self._backlog: collections.deque[str | bytes] = collections.deque()
         self._closing = False
 
     def _target(
         self, path: str, query: Mapping[str, object] | None
     ) -> tuple[URL, list[tuple[str, str]]]:
-        options, settings = self._options, self.settings
+        options = self._options
         base = options.websocket_base_url or options.base_url
         request = build_request(
             "GET",
             base,
             path,
             query=query,
-            extra_query=settings.extra_query,
+            extra_query=self._extra_query,
             default_query=options.default_query,
             api_key=options.api_key,
             organization=options.organization,
             project=options.project,
             default_headers=options.default_headers,
-            extra_headers=settings.extra_headers,
+            extra_headers=self._extra_headers,
             accept_encoding=None,
         )
         headers = [
@@ -150,42 +194,104 @@ class SyncEventSocket:
     def _ensure_open(self) -> SyncWebSocket:
         websocket = self.websocket
         if websocket is not None and websocket.is_open:
-            return websocket
+            websocket.check_alive()
+            if websocket.is_open:
+                return websocket
         if self._closing:
             raise WebSocketConnectionClosedError("the connection was closed", code=1000)
-        if websocket is not None and websocket.closed is None:
+        if websocket is None:
+            self.open()
+            assert self.websocket is not None
+            return self.websocket
+        if websocket.closed is None and websocket.session.closed is None:
             # Closing but not closed (a message was too big): finish the handshake
             # to learn the code it ended with.
             websocket.close()
-        closed = websocket.closed if websocket is not None else None
+        closed = websocket.closed or websocket.session.closed
         code = closed.code if closed is not None else 1006
-        if websocket is not None and not self.settings.reconnect.should_reconnect(code):
-            reason = closed.reason if closed is not None else ""
-            raise WebSocketConnectionClosedError(
-                f"the WebSocket connection closed (code {code})", code=code, reason=reason
-            )
-        self._reopen()
+        reason = closed.reason if closed is not None else ""
+        error = WebSocketConnectionClosedError(
+            f"the WebSocket connection closed (code {code}" + (f", {reason})" if reason else ")"),
+            code=code,
+            reason=reason,
+        )
+        if not self.settings.reconnect.should_reconnect(code):
+            # The messages before the close stay with the old connection, for `receive`.
+            raise error
+        self._backlog.extend(message.data for message in websocket.take_queued())
+        websocket.close()
+        logger.info("The WebSocket closed while idle (code %d); reopening it", code)
+        self._reopen(error)
         assert self.websocket is not None
         return self.websocket
 
-    def _reopen(self) -> None:
+    def _reopen(self, closed: WebSocketConnectionClosedError) -> None:
+        """Opens a new connection after `closed`, waiting before each attempt.
+
+        Raises `closed` when `on_reconnecting` aborts or raises, the last
+        attempt's error when every attempt failed.
+        """
         policy = self.settings.reconnect
-        attempt = 0
+        failure: Exception = closed
         while True:
+            delay = policy.delay(self._attempts, random.random)
+            if delay is None:
+                raise failure
+            self._attempts += 1
+            if self.settings.on_reconnecting is not None:
+                self._ask_before_reconnecting(closed, delay)
+            logger.info(
+                "Reopening the WebSocket in %.2f s (attempt %d of %d)",
+                delay,
+                self._attempts,
+                policy.max_retries,
+            )
+            self._backend.sleep(delay)
             try:
                 self.open()
             except (APIConnectionError, WebSocketHandshakeError) as exc:
                 if isinstance(exc, WebSocketHandshakeError) and not _worth_retrying(exc):
                     raise
-                delay = policy.delay(attempt, random.random)
-                if delay is None:
-                    raise
-                logger.info("Reopening the WebSocket in %.2f s (%s)", delay, exc)
-                self._backend.sleep(delay)
-                attempt += 1
+                failure = exc
             else:
                 self.reconnects += 1
                 return
+
+    def _ask_before_reconnecting(
+        self, closed: WebSocketConnectionClosedError, delay: float
+    ) -> None:
+        settings = self.settings
+        assert settings.on_reconnecting is not None
+        event = ReconnectingEvent(
+            attempt=self._attempts,
+            max_attempts=settings.reconnect.max_retries,
+            delay=delay,
+            close_code=closed.code,
+            extra_query=dict(self._extra_query or {}),
+            extra_headers=dict(self._extra_headers or {}),
+        )
+        try:
+            overrides = settings.on_reconnecting(event)
+        except Exception as exc:
+            raise closed from exc
+        if not overrides:
+            return
+        if overrides.get("abort"):
+            raise closed
+        if "extra_query" in overrides or "extra_headers" in overrides:
+            self._extra_query = overrides.get("extra_query", self._extra_query)
+            self._extra_headers = overrides.get("extra_headers", self._extra_headers)
+            self.url, self._headers = self._target(self._path, self._query)
+
+    def _progress(self, data: str | bytes) -> None:
+        # As the official SDK counts: an event other than `error` on a reopened
+        # connection proves it works, and a later drop starts from attempt 1.
+        try:
+            kind = json.loads(data).get("type")
+        except (ValueError, AttributeError, RecursionError):
+            return
+        if isinstance(kind, str) and kind and kind != "error":
+            self._attempts = 0
 
     # -- messages -----------------------------------------------------------------
 
@@ -219,6 +325,8 @@ class SyncEventSocket:
         a limit or the protocol. A closed connection is not reopened here: only
         a send reopens it, so a message lost in a drop is never waited for.
         """
+        if self._backlog:
+            return self._backlog.popleft()
         websocket = self.websocket
         if websocket is None:
             websocket = self._ensure_open()
@@ -229,6 +337,8 @@ class SyncEventSocket:
             message = websocket.receive(wait)
         except TransportError as exc:
             raise _api_error(exc) from exc
+        if self._attempts:
+            self._progress(message.data)
         return message.data
 
     # -- closing ------------------------------------------------------------------

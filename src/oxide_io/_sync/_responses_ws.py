@@ -13,6 +13,10 @@ arrive typed, as the same classes the SSE stream gives (`ResponseTextDeltaEvent`
 returns the finished `Response` and `send_stream` the events of one response;
 a failure of any kind (an `error` event, `response.failed`, `response.incomplete`,
 a close, a timeout, a malformed message) is a typed error, never a hang.
+
+As in the SDK, `on_reconnecting=` turns reconnecting on (`reconnect=` takes a
+`ReconnectPolicy` or a bool too), and the connection takes handlers by event
+type (`on`, `off`, `once`, `dispatch_events()`).
 """
 
 from __future__ import annotations
@@ -31,14 +35,18 @@ from oxide_proto import (
 )
 from oxide_proto.types.responses import Response, ResponseStreamEvent
 
+from .._event_handlers import EventHandlers
 from .._options import NOT_GIVEN, NotGiven
+from .._reconnecting import OnReconnecting
 from .._timeout import Timeout
+from ._dispatch import SyncDispatchingConnectionManager, SyncEventDispatcher
 from ._event_socket import (
     SyncConnectionManager,
     SyncEventSocket,
     WebSocketOptions,
     event_error,
     parse_event_payload,
+    reconnect_policy,
 )
 from ._response_stream import SyncResponseStreamManager, with_text_format
 
@@ -66,18 +74,27 @@ def _socket(
     client: SyncAPIClient,
     *,
     timeout: float | Timeout | NotGiven | None,
-    reconnect: bool | ReconnectPolicy,
+    reconnect: bool | ReconnectPolicy | None,
+    on_reconnecting: OnReconnecting | None,
+    max_retries: int,
+    initial_delay: float,
+    max_delay: float,
     extra_query: Mapping[str, object] | None,
     extra_headers: Mapping[str, str | None] | None,
     options: Mapping[str, Any],
 ) -> SyncEventSocket:
     from .._timeout import to_timeout
 
-    if isinstance(reconnect, bool):
-        reconnect = ReconnectPolicy(max_retries=5 if reconnect else 0)
     settings = WebSocketOptions(
         timeout=None if isinstance(timeout, NotGiven) else to_timeout(timeout),
-        reconnect=reconnect,
+        reconnect=reconnect_policy(
+            reconnect,
+            on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+        ),
+        on_reconnecting=on_reconnecting,
         extra_query=extra_query,
         extra_headers=extra_headers,
         **options,
@@ -93,24 +110,40 @@ def connect_responses(
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,
     timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
-    reconnect: bool | ReconnectPolicy = False,
+    on_reconnecting: OnReconnecting | None = None,
+    max_retries: int = 5,
+    initial_delay: float = 0.5,
+    max_delay: float = 8.0,
+    reconnect: bool | ReconnectPolicy | None = None,
     max_message_size: int = 16 * 1024 * 1024,
     keepalive_interval: float | None = 20.0,
     keepalive_timeout: float = 20.0,
-) -> SyncConnectionManager[SyncResponsesConnection]:
+) -> SyncDispatchingConnectionManager[SyncResponsesConnection]:
     """`with connect_responses(client) as conn`: a Responses WebSocket.
 
     The URL is the client's `websocket_base_url`, else its `base_url` with ws/wss,
     plus `/responses`; the handshake carries the client's authorization,
     organization, project, User-Agent and default headers. `timeout` (the
     client's by default) bounds the connect and each wait for an event.
-    `reconnect=True` (or a `ReconnectPolicy`) reopens the connection at the next
-    send after an abnormal close; the response in flight then fails, never replayed.
+
+    Reconnecting, as in the official SDK, is on when `on_reconnecting` is given
+    (or `reconnect=True`, or a `ReconnectPolicy`): after an abnormal close the
+    next send reopens the connection first, in at most `max_retries` attempts,
+    each after a backoff from `initial_delay` doubling to `max_delay`, each
+    announced to `on_reconnecting` (a `ReconnectingEvent`; it may answer with
+    `ReconnectingOverrides`). A response in flight at the close fails, never
+    replayed. Before a send after `keepalive_interval` of silence, the server
+    must answer a ping within `keepalive_timeout`, else the connection counts as
+    dropped (1006).
     """
     socket = _socket(
         client,
         timeout=timeout,
         reconnect=reconnect,
+        on_reconnecting=on_reconnecting,
+        max_retries=max_retries,
+        initial_delay=initial_delay,
+        max_delay=max_delay,
         extra_query=extra_query,
         extra_headers=extra_headers,
         options={
@@ -119,7 +152,7 @@ def connect_responses(
             "keepalive_timeout": keepalive_timeout,
         },
     )
-    return SyncConnectionManager(socket, SyncResponsesConnection)
+    return SyncDispatchingConnectionManager(socket, SyncResponsesConnection)
 
 
 def responses_session(
@@ -128,7 +161,11 @@ def responses_session(
     extra_query: Mapping[str, object] | None = None,
     extra_headers: Mapping[str, str | None] | None = None,
     timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
-    reconnect: bool | ReconnectPolicy = False,
+    on_reconnecting: OnReconnecting | None = None,
+    max_retries: int = 5,
+    initial_delay: float = 0.5,
+    max_delay: float = 8.0,
+    reconnect: bool | ReconnectPolicy | None = None,
     max_message_size: int = 16 * 1024 * 1024,
     keepalive_interval: float | None = 20.0,
     keepalive_timeout: float = 20.0,
@@ -141,6 +178,10 @@ def responses_session(
         client,
         timeout=timeout,
         reconnect=reconnect,
+        on_reconnecting=on_reconnecting,
+        max_retries=max_retries,
+        initial_delay=initial_delay,
+        max_delay=max_delay,
         extra_query=extra_query,
         extra_headers=extra_headers,
         options={
@@ -186,17 +227,22 @@ class SyncResponsesResponseResource:
         )
 
 
-class SyncResponsesConnection:
+class SyncResponsesConnection(SyncEventDispatcher[ResponsesServerEvent]):
     """A live Responses WebSocket: send client events, receive typed server events.
 
     `for event in conn` yields events until the connection closes (it ends
     quietly after a normal close and raises `WebSocketConnectionClosedError`
-    after an abnormal one); `recv()` returns one event.
+    after an abnormal one); `recv()` returns one event; `on(type, handler)` and
+    `dispatch_events()` call handlers instead.
     """
 
     def __init__(self, socket: SyncEventSocket) -> None:
         self._socket = socket
+        self._handlers: EventHandlers[ResponsesServerEvent] = EventHandlers()
         self.response = SyncResponsesResponseResource(self)
+
+    def _decode(self, payload: dict[str, Any]) -> ResponsesServerEvent:
+        return decode_response_stream_event(payload)
 
     @property
     def url(self) -> str:

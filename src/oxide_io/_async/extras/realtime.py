@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._event_socket import AsyncConnectionManager
+from .._dispatch import AsyncDispatchingConnectionManager
 from .._realtime import AsyncRealtimeConnection, connect_realtime
 from .._resource import AsyncResource
 
@@ -14,7 +14,7 @@ __all__ = ["AsyncRealtimeExtras"]
 class AsyncRealtimeExtras(AsyncResource):
     def connect(
         self, *, model: str | None = None, **options: Any
-    ) -> AsyncConnectionManager[AsyncRealtimeConnection]:
+    ) -> AsyncDispatchingConnectionManager[AsyncRealtimeConnection]:
         """`async with client.realtime.connect(model=...) as conn`: a Realtime session.
 
         Client events as methods (`conn.session.update(...)`,

@@ -18,6 +18,7 @@ from oxide_proto import Operation, ParsedResponse, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._client import AsyncRawResponse
+from .._dispatch import AsyncDispatchingConnectionManager
 from .._event_socket import AsyncConnectionManager
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._response_stream import AsyncResponseStreamManager, with_text_format
@@ -43,7 +44,9 @@ def _given(value: Any) -> Any:
 
 
 class AsyncResponsesExtras(AsyncResource):
-    def connect(self, **options: Any) -> AsyncConnectionManager[AsyncResponsesConnection]:
+    def connect(
+        self, **options: Any
+    ) -> AsyncDispatchingConnectionManager[AsyncResponsesConnection]:
         """`async with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read

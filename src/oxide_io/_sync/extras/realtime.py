@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._event_socket import SyncConnectionManager
+from .._dispatch import SyncDispatchingConnectionManager
 from .._realtime import SyncRealtimeConnection, connect_realtime
 from .._resource import SyncResource
 
@@ -15,7 +15,7 @@ __all__ = ["SyncRealtimeExtras"]
 class SyncRealtimeExtras(SyncResource):
     def connect(
         self, *, model: str | None = None, **options: Any
-    ) -> SyncConnectionManager[SyncRealtimeConnection]:
+    ) -> SyncDispatchingConnectionManager[SyncRealtimeConnection]:
         """`with client.realtime.connect(model=...) as conn`: a Realtime session.
 
         Client events as methods (`conn.session.update(...)`,

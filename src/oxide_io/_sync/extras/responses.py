@@ -19,6 +19,7 @@ from oxide_proto import Operation, ParsedResponse, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._client import RawResponse
+from .._dispatch import SyncDispatchingConnectionManager
 from .._event_socket import SyncConnectionManager
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._response_stream import SyncResponseStreamManager, with_text_format
@@ -44,7 +45,7 @@ def _given(value: Any) -> Any:
 
 
 class SyncResponsesExtras(SyncResource):
-    def connect(self, **options: Any) -> SyncConnectionManager[SyncResponsesConnection]:
+    def connect(self, **options: Any) -> SyncDispatchingConnectionManager[SyncResponsesConnection]:
         """`with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
