@@ -20,6 +20,7 @@ from oxide_proto import (
 )
 from oxide_proto.types.chat import ChatCompletionChunk
 
+from ._helper_stream import AsyncHelperEventStream
 from ._response import AsyncResponse
 from ._streaming import AsyncStream
 
@@ -28,7 +29,7 @@ __all__ = ["AsyncChatCompletionStream", "AsyncChatCompletionStreamManager"]
 _T = TypeVar("_T")
 
 
-class AsyncChatCompletionStream(Generic[_T]):
+class AsyncChatCompletionStream(AsyncHelperEventStream[ChatCompletionStreamEvent], Generic[_T]):
     """`async for event in stream`: the helper events of one streamed chat completion.
 
     Events are the core's (`ChunkEvent`, `ContentDeltaEvent`, `ContentDoneEvent`,
@@ -39,11 +40,9 @@ class AsyncChatCompletionStream(Generic[_T]):
     def __init__(
         self, raw: AsyncStream[ChatCompletionChunk], accumulator: ChatCompletionAccumulator[_T]
     ) -> None:
+        super().__init__(raw, accumulator.handle_chunk)
         self._raw = raw
         self._accumulator = accumulator
-        self._handle = accumulator.handle_chunk
-        self._events: list[ChatCompletionStreamEvent] = []
-        self._next = 0
 
     @property
     def response(self) -> AsyncResponse:
@@ -59,49 +58,10 @@ class AsyncChatCompletionStream(Generic[_T]):
         """The completion so far, updated in place by every chunk."""
         return self._accumulator.current_completion_snapshot
 
-    def __aiter__(self) -> AsyncChatCompletionStream[_T]:
-        return self
-
-    async def __anext__(self) -> ChatCompletionStreamEvent:
-        index = self._next
-        events = self._events
-        if index < len(events):
-            self._next = index + 1
-            return events[index]
-        while True:
-            chunk = await self._raw.__anext__()
-            try:
-                events = self._handle(chunk)
-            except BaseException:
-                await self.close()
-                raise
-            if events:
-                self._events = events
-                self._next = 1
-                return events[0]
-
-    async def until_done(self) -> AsyncChatCompletionStream[_T]:
-        """Reads the stream to its end."""
-        async for _ in self:
-            pass
-        return self
-
     async def get_final_completion(self) -> ParsedChatCompletion[_T]:
         """Reads the rest of the stream; the whole completion, parsed as `parse()` would give it."""
         await self.until_done()
         return self._accumulator.get_final_completion()
-
-    async def close(self) -> None:
-        """Stops the stream and releases its connection; iterating then yields nothing more."""
-        self._events = []
-        self._next = 0
-        await self._raw.aclose()
-
-    async def __aenter__(self) -> AsyncChatCompletionStream[_T]:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
 
 class AsyncChatCompletionStreamManager(Generic[_T]):

@@ -15,13 +15,14 @@ the accumulator sees every output item, and yields only the events whose
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from oxide_proto import ParsedResponse, ResponseStreamAccumulator, UnknownModel, text_format_for
 from oxide_proto.types.responses import Response, ResponseStreamEvent
 
 from .._options import NotGiven
+from ._helper_stream import AsyncHelperEventStream
 
 __all__ = ["AsyncResponseStream", "AsyncResponseStreamManager", "with_text_format"]
 
@@ -42,7 +43,7 @@ def with_text_format(
     return {**given, "format": text_format_for(text_format)}
 
 
-class AsyncResponseStream(Generic[_T]):
+class AsyncResponseStream(AsyncHelperEventStream[ResponseEvent], Generic[_T]):
     """`async for event in stream`: the helper events of one response.
 
     The helper events (`ResponseTextDeltaEvent` with `snapshot`,
@@ -57,47 +58,16 @@ class AsyncResponseStream(Generic[_T]):
         *,
         starting_after: int | None = None,
     ) -> None:
-        self._source = source
+        handle: Callable[[Any], Sequence[ResponseEvent]] = accumulator.handle_event
+        if starting_after is not None:
+            handle = _events_after(handle, starting_after)
+        super().__init__(source, handle)
         self._accumulator = accumulator
-        self._handle = accumulator.handle_event
-        self._starting_after = starting_after
-        self._events: list[ResponseEvent] = []
-        self._next = 0
 
     @property
     def current_snapshot(self) -> Response:
         """The response so far (the last lifecycle event's, with the output streamed)."""
         return self._accumulator.current_snapshot
-
-    def __aiter__(self) -> AsyncResponseStream[_T]:
-        return self
-
-    async def __anext__(self) -> ResponseEvent:
-        index = self._next
-        events = self._events
-        if index < len(events):
-            self._next = index + 1
-            return events[index]
-        while True:
-            raw = await self._source.__anext__()
-            try:
-                events = self._handle(raw)
-            except BaseException:
-                await self.close()
-                raise
-            after = self._starting_after
-            if after is not None:
-                events = [e for e in events if getattr(e, "sequence_number", after + 1) > after]
-            if events:
-                self._events = events
-                self._next = 1
-                return events[0]
-
-    async def until_done(self) -> AsyncResponseStream[_T]:
-        """Reads the stream to its end."""
-        async for _ in self:
-            pass
-        return self
 
     async def get_final_response(self) -> ParsedResponse[_T]:
         """Reads the rest of the stream; the whole response with `output_parsed`.
@@ -108,19 +78,16 @@ class AsyncResponseStream(Generic[_T]):
         await self.until_done()
         return self._accumulator.get_final_response()
 
-    async def close(self) -> None:
-        """Stops the stream; an HTTP stream releases its connection. Iteration then ends."""
-        self._events = []
-        self._next = 0
-        closer = getattr(self._source, "aclose", None)
-        if closer is not None:
-            await closer()
 
-    async def __aenter__(self) -> AsyncResponseStream[_T]:
-        return self
+def _events_after(
+    handle: Callable[[Any], Sequence[ResponseEvent]], after: int
+) -> Callable[[Any], Sequence[ResponseEvent]]:
+    # The accumulator still sees every event (it needs every output item); only
+    # the ones numbered above `after` are yielded.
+    def handle_after(raw: Any) -> Sequence[ResponseEvent]:
+        return [e for e in handle(raw) if getattr(e, "sequence_number", after + 1) > after]
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    return handle_after
 
 
 class AsyncResponseStreamManager(Generic[_T]):

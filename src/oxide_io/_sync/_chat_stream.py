@@ -21,6 +21,7 @@ from oxide_proto import (
 )
 from oxide_proto.types.chat import ChatCompletionChunk
 
+from ._helper_stream import SyncHelperEventStream
 from ._response import SyncResponse
 from ._streaming import Stream
 
@@ -29,7 +30,7 @@ __all__ = ["SyncChatCompletionStream", "SyncChatCompletionStreamManager"]
 _T = TypeVar("_T")
 
 
-class SyncChatCompletionStream(Generic[_T]):
+class SyncChatCompletionStream(SyncHelperEventStream[ChatCompletionStreamEvent], Generic[_T]):
     """`for event in stream`: the helper events of one streamed chat completion.
 
     Events are the core's (`ChunkEvent`, `ContentDeltaEvent`, `ContentDoneEvent`,
@@ -40,11 +41,9 @@ class SyncChatCompletionStream(Generic[_T]):
     def __init__(
         self, raw: Stream[ChatCompletionChunk], accumulator: ChatCompletionAccumulator[_T]
     ) -> None:
+        super().__init__(raw, accumulator.handle_chunk)
         self._raw = raw
         self._accumulator = accumulator
-        self._handle = accumulator.handle_chunk
-        self._events: list[ChatCompletionStreamEvent] = []
-        self._next = 0
 
     @property
     def response(self) -> SyncResponse:
@@ -60,49 +59,10 @@ class SyncChatCompletionStream(Generic[_T]):
         """The completion so far, updated in place by every chunk."""
         return self._accumulator.current_completion_snapshot
 
-    def __iter__(self) -> SyncChatCompletionStream[_T]:
-        return self
-
-    def __next__(self) -> ChatCompletionStreamEvent:
-        index = self._next
-        events = self._events
-        if index < len(events):
-            self._next = index + 1
-            return events[index]
-        while True:
-            chunk = self._raw.__next__()
-            try:
-                events = self._handle(chunk)
-            except BaseException:
-                self.close()
-                raise
-            if events:
-                self._events = events
-                self._next = 1
-                return events[0]
-
-    def until_done(self) -> SyncChatCompletionStream[_T]:
-        """Reads the stream to its end."""
-        for _ in self:
-            pass
-        return self
-
     def get_final_completion(self) -> ParsedChatCompletion[_T]:
         """Reads the rest of the stream; the whole completion, parsed as `parse()` would give it."""
         self.until_done()
         return self._accumulator.get_final_completion()
-
-    def close(self) -> None:
-        """Stops the stream and releases its connection; iterating then yields nothing more."""
-        self._events = []
-        self._next = 0
-        self._raw.close()
-
-    def __enter__(self) -> SyncChatCompletionStream[_T]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class SyncChatCompletionStreamManager(Generic[_T]):

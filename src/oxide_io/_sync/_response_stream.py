@@ -16,13 +16,14 @@ the accumulator sees every output item, and yields only the events whose
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from oxide_proto import ParsedResponse, ResponseStreamAccumulator, UnknownModel, text_format_for
 from oxide_proto.types.responses import Response, ResponseStreamEvent
 
 from .._options import NotGiven
+from ._helper_stream import SyncHelperEventStream
 
 __all__ = ["SyncResponseStream", "SyncResponseStreamManager", "with_text_format"]
 
@@ -43,7 +44,7 @@ def with_text_format(
     return {**given, "format": text_format_for(text_format)}
 
 
-class SyncResponseStream(Generic[_T]):
+class SyncResponseStream(SyncHelperEventStream[ResponseEvent], Generic[_T]):
     """`for event in stream`: the helper events of one response.
 
     The helper events (`ResponseTextDeltaEvent` with `snapshot`,
@@ -58,47 +59,16 @@ class SyncResponseStream(Generic[_T]):
         *,
         starting_after: int | None = None,
     ) -> None:
-        self._source = source
+        handle: Callable[[Any], Sequence[ResponseEvent]] = accumulator.handle_event
+        if starting_after is not None:
+            handle = _events_after(handle, starting_after)
+        super().__init__(source, handle)
         self._accumulator = accumulator
-        self._handle = accumulator.handle_event
-        self._starting_after = starting_after
-        self._events: list[ResponseEvent] = []
-        self._next = 0
 
     @property
     def current_snapshot(self) -> Response:
         """The response so far (the last lifecycle event's, with the output streamed)."""
         return self._accumulator.current_snapshot
-
-    def __iter__(self) -> SyncResponseStream[_T]:
-        return self
-
-    def __next__(self) -> ResponseEvent:
-        index = self._next
-        events = self._events
-        if index < len(events):
-            self._next = index + 1
-            return events[index]
-        while True:
-            raw = self._source.__next__()
-            try:
-                events = self._handle(raw)
-            except BaseException:
-                self.close()
-                raise
-            after = self._starting_after
-            if after is not None:
-                events = [e for e in events if getattr(e, "sequence_number", after + 1) > after]
-            if events:
-                self._events = events
-                self._next = 1
-                return events[0]
-
-    def until_done(self) -> SyncResponseStream[_T]:
-        """Reads the stream to its end."""
-        for _ in self:
-            pass
-        return self
 
     def get_final_response(self) -> ParsedResponse[_T]:
         """Reads the rest of the stream; the whole response with `output_parsed`.
@@ -109,19 +79,16 @@ class SyncResponseStream(Generic[_T]):
         self.until_done()
         return self._accumulator.get_final_response()
 
-    def close(self) -> None:
-        """Stops the stream; an HTTP stream releases its connection. Iteration then ends."""
-        self._events = []
-        self._next = 0
-        closer = getattr(self._source, "close", None)
-        if closer is not None:
-            closer()
 
-    def __enter__(self) -> SyncResponseStream[_T]:
-        return self
+def _events_after(
+    handle: Callable[[Any], Sequence[ResponseEvent]], after: int
+) -> Callable[[Any], Sequence[ResponseEvent]]:
+    # The accumulator still sees every event (it needs every output item); only
+    # the ones numbered above `after` are yielded.
+    def handle_after(raw: Any) -> Sequence[ResponseEvent]:
+        return [e for e in handle(raw) if getattr(e, "sequence_number", after + 1) > after]
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    return handle_after
 
 
 class SyncResponseStreamManager(Generic[_T]):
