@@ -488,7 +488,14 @@ _CONSTRUCTORS = {
 
 
 def _python(code: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    # PYTHONDONTWRITEBYTECODE would leave the unmeasured first import without its
+    # bytecode cache, so every timed import would compile from source: installed
+    # packages (openai's) have their caches written at install, ours must too.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("OPENAI_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
