@@ -9,6 +9,9 @@ here; the `_modules` behind it are private.
 import importlib
 from typing import TYPE_CHECKING
 
+from ._body_text import BodyTextDecoder as BodyTextDecoder
+from ._body_text import LineSplitter as LineSplitter
+from ._body_text import charset_from_content_type as charset_from_content_type
 from ._connection import HTTPConnection as HTTPConnection
 from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
@@ -50,6 +53,7 @@ from ._errors import RemoteProtocolError as RemoteProtocolError
 from ._errors import ResponseFailedError as ResponseFailedError
 from ._errors import ResponseIncompleteError as ResponseIncompleteError
 from ._errors import SchemaError as SchemaError
+from ._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
 from ._errors import WebSocketHandshakeError as WebSocketHandshakeError

@@ -40,6 +40,7 @@ __all__ = [
     "SchemaError",
     "OutputValidationError",
     "InvalidWebhookSignatureError",
+    "StreamAlreadyConsumed",
     "MalformedEventError",
     "ProtocolError",
     "LocalProtocolError",
@@ -256,6 +257,20 @@ class OutputValidationError(OpenAIError, ValueError):
 
 class InvalidWebhookSignatureError(ValueError):
     """A webhook's signature does not match its payload and secret."""
+
+
+class StreamAlreadyConsumed(OpenAIError):
+    """A streamed body was asked for again after it had been iterated.
+
+    A body read whole (`read()`) is kept and can be asked for again; one that was
+    iterated was not kept, so it cannot be read or iterated a second time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The response body has already been streamed: it can be iterated once. "
+            "Call .read() first to keep it, or collect the chunks while iterating."
+        )
 
 
 class ProtocolError(OpenAIError):

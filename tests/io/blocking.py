@@ -14,7 +14,15 @@ from typing import Any
 
 __all__ = ["Blocking", "run_now", "unwrap", "wrap"]
 
-_RENAMES = {"aclose": "close", "aread": "read", "aiter_bytes": "iter_bytes"}
+_RENAMES = {
+    "aclose": "close",
+    "aread": "read",
+    "aiter_bytes": "iter_bytes",
+    "aiter_raw": "iter_raw",
+    "aiter_text": "iter_text",
+    "aiter_lines": "iter_lines",
+    "astream_to_file": "stream_to_file",
+}
 # Methods that are plain (not awaitable) on the async API too.
 _PLAIN = frozenset(
     {
@@ -29,8 +37,21 @@ _PLAIN = frozenset(
         "once",
     }
 )
+# Objects all of whose methods are plain on the async API too (`with_streaming_response`
+# methods return an `async with` block without being awaited).
+_PLAIN_TYPES = frozenset({"SyncResourceWithStreamingResponse"})
 # Methods that return an iterator on the blocking API and an async iterator on the async one.
-_ITERATORS = frozenset({"aiter_bytes"})
+_ITERATORS = frozenset(
+    {
+        "aiter_bytes",
+        "aiter_raw",
+        "aiter_text",
+        "aiter_lines",
+        "iter_bytes",
+        "iter_text",
+        "iter_lines",
+    }
+)
 
 
 def wrap(value: Any) -> Any:
@@ -63,7 +84,7 @@ class Blocking:
         value = getattr(self._target, _RENAMES.get(name, name))
         if not callable(value) or isinstance(value, type):
             return wrap(value)
-        if name in _PLAIN:
+        if name in _PLAIN or type(self._target).__name__ in _PLAIN_TYPES:
             return lambda *args, **kwargs: wrap(value(*args, **kwargs))
         if name in _ITERATORS:
             return lambda *args, **kwargs: Blocking(value(*args, **kwargs))

@@ -1,7 +1,8 @@
 """Binary answers, polling helpers and webhooks in three runtimes.
 
-A 20 MB file content streams to disk with a small, bounded peak of memory (traced
-with tracemalloc) and gives its connection back; speech audio reads whole; the
+A 20 MB file content streams to disk through `with_streaming_response` with a
+small, bounded peak of memory (traced with tracemalloc) and gives its connection
+back; without it, binary answers come read whole, as the official SDK's do; the
 vector store helpers poll until `completed`, sleeping what `openai-poll-after-ms`
 asks; `client.webhooks.unwrap` agrees with the official SDK's on valid,
 tampered and expired deliveries.
@@ -59,8 +60,9 @@ async def test_large_content_streams_to_disk(
     target = tmp_path / "out.bin"
     tracemalloc.start()
     try:
-        content = await client.files.content(f"file-pattern-{BIG}")
-        await content.stream_to_file(target)
+        streaming = client.files.with_streaming_response
+        async with streaming.content(f"file-pattern-{BIG}") as response:
+            await response.stream_to_file(target)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -80,8 +82,8 @@ async def test_binary_content_iterates_in_chunks_and_closes_early(
     content = await client.files.content("file-pattern-300000")
     sizes = [len(chunk) async for chunk in content.aiter_bytes(100_000)]
     assert sizes == [100_000, 100_000, 100_000]
-    async with await client.files.content(f"file-pattern-{BIG}") as partial:
-        async for chunk in partial.aiter_bytes():
+    async with client.files.with_streaming_response.content(f"file-pattern-{BIG}") as partial:
+        async for chunk in partial.iter_bytes():
             assert chunk
             break
     # Closed after one chunk: the next request still goes through.

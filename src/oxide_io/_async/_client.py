@@ -13,8 +13,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
 
 from oxide_proto import (
     Operation,
@@ -83,7 +83,7 @@ class AsyncAPIClient:
         query: Mapping[str, object] | None = None,
         body: Mapping[str, object] | None = None,
         stream: bool = False,
-        raw: bool = False,
+        raw: bool | Literal["stream"] = False,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -93,7 +93,10 @@ class AsyncAPIClient:
         """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding.
 
         Arguments left `NOT_GIVEN` in `query` and `body` are not sent. A list
-        operation's result is a page that can fetch the pages after it.
+        operation's result is a page that can fetch the pages after it. `raw=True`
+        wraps the result in an `AsyncRawResponse`; `raw="stream"` returns, once the
+        head has arrived, an `AsyncStreamedResponse` whose body is still unread and
+        whose `parse()` builds the result.
         """
         options = self._options
         query = _given(query)
@@ -135,44 +138,61 @@ class AsyncAPIClient:
             )
 
         response = await self._send(make_request, limits, deadline)
-        if stream:
 
-            async def reconnect(exc: BaseException, retries_taken: int) -> AsyncResponse | None:
-                request = make_request(retries_taken)
-                if not await self._should_retry(
-                    request, None, to_api_error(exc, request), retries_taken
-                ):
-                    return None
-                return await self._send(make_request, limits, deadline, retries_taken + 1)
+        async def finish(read: Callable[[], Awaitable[bytes]]) -> Any:
+            # The operation's result from `response`; `read()` gives the whole body.
+            if stream:
 
-            event_type = resolve_type(operation.stream_event) if operation.stream_event else None
-            result: Any = AsyncStream(response, event_type, reconnect=reconnect)
-            return AsyncRawResponse(response, None, result) if raw else result
-        if operation.binary:
-            # Audio, file contents, videos: handed over unread, pulled as the caller reads.
-            from ._binary import AsyncBinaryResponseContent
+                async def reconnect(exc: BaseException, retries_taken: int) -> AsyncResponse | None:
+                    request = make_request(retries_taken)
+                    if not await self._should_retry(
+                        request, None, to_api_error(exc, request), retries_taken
+                    ):
+                        return None
+                    return await self._send(make_request, limits, deadline, retries_taken + 1)
 
-            binary = AsyncBinaryResponseContent(response)
-            return AsyncRawResponse(response, None, binary) if raw else binary
-        content = await self._read(response)
-        parsed = self._parse(operation, response.info, content, decoder)
-        if operation.page:
-
-            async def fetch(params: Mapping[str, object]) -> Any:
-                return await self._call(
-                    operation,
-                    path_params=path_params,
-                    query={**(query or {}), **params},
-                    body=body,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                    timeout=timeout,
-                    decoder=decoder,
+                event_type = (
+                    resolve_type(operation.stream_event) if operation.stream_event else None
                 )
+                return AsyncStream(response, event_type, reconnect=reconnect)
+            if operation.binary:
+                # Audio, file contents, videos: read whole, as the official SDK does;
+                # `with_streaming_response` is the way to stream them.
+                from ._binary import AsyncBinaryResponseContent
 
-            parsed = AsyncPage(parsed, operation.page, fetch)
-        return AsyncRawResponse(response, content, parsed) if raw else parsed
+                return AsyncBinaryResponseContent(response, await read())
+            parsed = self._parse(operation, response.info, await read(), decoder)
+            if operation.page:
+
+                async def fetch(params: Mapping[str, object]) -> Any:
+                    return await self._call(
+                        operation,
+                        path_params=path_params,
+                        query={**(query or {}), **params},
+                        body=body,
+                        extra_headers=extra_headers,
+                        extra_query=extra_query,
+                        extra_body=extra_body,
+                        timeout=timeout,
+                        decoder=decoder,
+                    )
+
+                parsed = AsyncPage(parsed, operation.page, fetch)
+            return parsed
+
+        if raw == "stream":
+            from ._streamed_response import AsyncStreamedResponse
+
+            return AsyncStreamedResponse(response, finish)
+        content: bytes | None = None
+
+        async def read() -> bytes:
+            nonlocal content
+            content = await self._read(response)
+            return content
+
+        result = await finish(read)
+        return AsyncRawResponse(response, content, result) if raw else result
 
     @staticmethod
     async def _read(response: AsyncResponse) -> bytes:

@@ -3,15 +3,19 @@
 A resource is a group of methods bound to a client (`client.files`,
 `client.vector_stores.files`); each method forwards its arguments with its
 `Operation` to the client's one request path. `with_raw_response` is the same
-group returning the status, headers and HTTP version alongside the parsed result.
-The argument types the generated signatures share live here too.
+group returning the status, headers and HTTP version alongside the parsed result;
+`with_streaming_response` the same group returning, as `async with` blocks, the
+response with its body unread (`_streamed_response.py`). The argument types the
+generated signatures share live here too.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Any, Union
+from collections.abc import Callable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Literal, Union
 
 from oxide_proto import Operation
 
@@ -21,6 +25,7 @@ from ._pagination import AsyncPage
 
 # unasync: from ._pagination import SyncPage
 from ._paginator import AsyncPaginator
+from ._streamed_response import AsyncResponseContextManager
 
 if TYPE_CHECKING:
     from oxide_proto import FileInput
@@ -30,10 +35,12 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncPaginator",
     "AsyncResource",
+    "AsyncResourceWithStreamingResponse",
     "Body",
     "FileTypes",
     "Headers",
     "Query",
+    "RawMode",
     "TimeoutArg",
 ]
 
@@ -44,18 +51,31 @@ TimeoutArg = float | Timeout | NotGiven | None
 # A file: the core's shapes (bytes, (name, content[, type]), FilePart), an open
 # binary file or a path, which are read when the request is built.
 FileTypes = Union["FileInput", IO[bytes], "os.PathLike[str]"]
+# What a call returns: False, the parsed result; True, the raw response with its body
+# read (`with_raw_response`); "stream", the response with its body unread
+# (`with_streaming_response`).
+RawMode = bool | Literal["stream"]
+# Hand-written helpers that make one API call and return its result, so that a raw or
+# streamed response of them makes sense (the official SDK wraps these too).
+_HELPERS_WITH_RESPONSE = frozenset({"parse"})
 
 
 class AsyncResource:
     """A group of methods bound to a client; `with_raw_response` is the same group, raw."""
 
-    def __init__(self, client: AsyncAPIClient, *, raw: bool = False) -> None:
+    def __init__(self, client: AsyncAPIClient, *, raw: RawMode = False) -> None:
         self._client = client
-        self._raw = raw
+        self._raw: RawMode = raw
 
     @property
     def with_raw_response(self) -> Any:
         return type(self)(self._client, raw=True)
+
+    @property
+    def with_streaming_response(self) -> Any:
+        """The same methods, each returning an `async with` block around the response,
+        whose body is read only as the block asks for it."""
+        return AsyncResourceWithStreamingResponse(type(self)(self._client, raw="stream"))
 
     def _paginate(self, operation: Operation, **request: Any) -> AsyncPaginator[Any]:
         # unasync: return self._fetch(operation, request)
@@ -65,3 +85,58 @@ class AsyncResource:
         # With `with_raw_response` this is the raw response, whose parse() gives the page.
         page: AsyncPage[Any] = await self._client._call(operation, raw=self._raw, **request)
         return page
+
+
+class AsyncResourceWithStreamingResponse:
+    """`resource.with_streaming_response`: each API method of `resource` returns an
+    `AsyncResponseContextManager` that sends the request when entered; sub-resources
+    come wrapped the same way. Hand-written helpers that are not one API call
+    (`stream()`, `create_and_poll()`, ...) are not offered, as in the official SDK.
+    """
+
+    __slots__ = ("_resource",)
+
+    def __init__(self, resource: AsyncResource) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._resource, name)
+        if isinstance(value, AsyncResource):
+            return AsyncResourceWithStreamingResponse(value)
+        if not callable(value) or not _is_api_method(type(self._resource), name):
+            owner = type(self._resource).__name__
+            raise AttributeError(f"{owner}.with_streaming_response has no API method {name!r}")
+        return _streamed(value)
+
+    def __dir__(self) -> list[str]:
+        cls = type(self._resource)
+        return [
+            name
+            for name in dir(cls)
+            if isinstance(inspect.getattr_static(cls, name), functools.cached_property)
+            or _is_api_method(cls, name)
+        ]
+
+    def __repr__(self) -> str:
+        return f"<{type(self._resource).__name__}.with_streaming_response>"
+
+
+def _is_api_method(cls: type, name: str) -> bool:
+    if name.startswith("_"):
+        return False
+    try:
+        member = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return False
+    if not inspect.isfunction(member):
+        return False
+    # Generated methods each make one API call; the hand-written ones sit in `extras`.
+    return ".resources." in member.__module__ or name in _HELPERS_WITH_RESPONSE
+
+
+def _streamed(method: Callable[..., Any]) -> Callable[..., AsyncResponseContextManager]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> AsyncResponseContextManager:
+        return AsyncResponseContextManager(functools.partial(method, *args, **kwargs))
+
+    return call

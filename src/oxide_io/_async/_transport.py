@@ -77,6 +77,7 @@ class AsyncTransport:
         self, request: Request, limits: Timeout, deadline: float | None
     ) -> AsyncResponse:
         for fresh_only in (False, True):
+            started = time.monotonic()
             connection = await self._acquire(request, limits, deadline, fresh_only=fresh_only)
             reused = connection.requests_started > 0
             stream_id = 0
@@ -110,6 +111,7 @@ class AsyncTransport:
                 read_timeout=limits.read,
                 deadline=deadline,
                 on_close=self._release,
+                started=started,
             )
         raise AssertionError("unreachable")
 

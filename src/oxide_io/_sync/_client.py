@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from oxide_proto import (
     Operation,
@@ -84,7 +84,7 @@ class SyncAPIClient:
         query: Mapping[str, object] | None = None,
         body: Mapping[str, object] | None = None,
         stream: bool = False,
-        raw: bool = False,
+        raw: bool | Literal["stream"] = False,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -94,7 +94,10 @@ class SyncAPIClient:
         """Performs `operation`; `decoder(json, info)` replaces the operation's model decoding.
 
         Arguments left `NOT_GIVEN` in `query` and `body` are not sent. A list
-        operation's result is a page that can fetch the pages after it.
+        operation's result is a page that can fetch the pages after it. `raw=True`
+        wraps the result in an `RawResponse`; `raw="stream"` returns, once the
+        head has arrived, an `StreamedResponse` whose body is still unread and
+        whose `parse()` builds the result.
         """
         options = self._options
         query = _given(query)
@@ -136,42 +139,61 @@ class SyncAPIClient:
             )
 
         response = self._send(make_request, limits, deadline)
-        if stream:
 
-            def reconnect(exc: BaseException, retries_taken: int) -> SyncResponse | None:
-                request = make_request(retries_taken)
-                if not self._should_retry(request, None, to_api_error(exc, request), retries_taken):
-                    return None
-                return self._send(make_request, limits, deadline, retries_taken + 1)
+        def finish(read: Callable[[], bytes]) -> Any:
+            # The operation's result from `response`; `read()` gives the whole body.
+            if stream:
 
-            event_type = resolve_type(operation.stream_event) if operation.stream_event else None
-            result: Any = Stream(response, event_type, reconnect=reconnect)
-            return RawResponse(response, None, result) if raw else result
-        if operation.binary:
-            # Audio, file contents, videos: handed over unread, pulled as the caller reads.
-            from ._binary import BinaryResponseContent
+                def reconnect(exc: BaseException, retries_taken: int) -> SyncResponse | None:
+                    request = make_request(retries_taken)
+                    if not self._should_retry(
+                        request, None, to_api_error(exc, request), retries_taken
+                    ):
+                        return None
+                    return self._send(make_request, limits, deadline, retries_taken + 1)
 
-            binary = BinaryResponseContent(response)
-            return RawResponse(response, None, binary) if raw else binary
-        content = self._read(response)
-        parsed = self._parse(operation, response.info, content, decoder)
-        if operation.page:
-
-            def fetch(params: Mapping[str, object]) -> Any:
-                return self._call(
-                    operation,
-                    path_params=path_params,
-                    query={**(query or {}), **params},
-                    body=body,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                    timeout=timeout,
-                    decoder=decoder,
+                event_type = (
+                    resolve_type(operation.stream_event) if operation.stream_event else None
                 )
+                return Stream(response, event_type, reconnect=reconnect)
+            if operation.binary:
+                # Audio, file contents, videos: read whole, as the official SDK does;
+                # `with_streaming_response` is the way to stream them.
+                from ._binary import BinaryResponseContent
 
-            parsed = SyncPage(parsed, operation.page, fetch)
-        return RawResponse(response, content, parsed) if raw else parsed
+                return BinaryResponseContent(response, read())
+            parsed = self._parse(operation, response.info, read(), decoder)
+            if operation.page:
+
+                def fetch(params: Mapping[str, object]) -> Any:
+                    return self._call(
+                        operation,
+                        path_params=path_params,
+                        query={**(query or {}), **params},
+                        body=body,
+                        extra_headers=extra_headers,
+                        extra_query=extra_query,
+                        extra_body=extra_body,
+                        timeout=timeout,
+                        decoder=decoder,
+                    )
+
+                parsed = SyncPage(parsed, operation.page, fetch)
+            return parsed
+
+        if raw == "stream":
+            from ._streamed_response import StreamedResponse
+
+            return StreamedResponse(response, finish)
+        content: bytes | None = None
+
+        def read() -> bytes:
+            nonlocal content
+            content = self._read(response)
+            return content
+
+        result = finish(read)
+        return RawResponse(response, content, result) if raw else result
 
     @staticmethod
     def _read(response: SyncResponse) -> bytes:

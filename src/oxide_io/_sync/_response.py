@@ -9,6 +9,7 @@ the stream (HTTP/2) or discards the connection (HTTP/1.1).
 
 from __future__ import annotations
 
+import datetime
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ class SyncResponse:
         read_timeout: float | None,
         deadline: float | None,
         on_close: Callable[[SyncConnection], None],
+        started: float | None = None,
     ) -> None:
         self.request = request
         self.status_code = head.status_code
@@ -50,6 +52,9 @@ class SyncResponse:
         self._deadline = deadline
         self._on_close = on_close
         self.trailers: Headers | None = None
+        # When the request was sent and when the body ended or was abandoned (monotonic).
+        self._started = time.monotonic() if started is None else started
+        self._ended: float | None = None
         # A response dropped without being read to the end or closed still gives
         # its stream back (see `AsyncConnection.dropped`).
         self._finalizer = weakref.finalize(self, connection.dropped, stream_id)
@@ -61,6 +66,12 @@ class SyncResponse:
     @property
     def is_closed(self) -> bool:
         return self._connection is None
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """From sending the request to the end of the body (to now while it is being read)."""
+        end = time.monotonic() if self._ended is None else self._ended
+        return datetime.timedelta(seconds=end - self._started)
 
     def _timeout(self) -> float | None:
         if self._deadline is None:
@@ -107,6 +118,7 @@ class SyncResponse:
 
     def _finish(self, connection: SyncConnection) -> None:
         self._connection = None
+        self._ended = time.monotonic()
         self._finalizer.detach()
         connection.release(self._stream_id)
         self._on_close(connection)
@@ -115,6 +127,7 @@ class SyncResponse:
         if self._connection is None:
             return
         self._connection = None
+        self._ended = time.monotonic()
         self._finalizer.detach()
         try:
             connection.cancel(self._stream_id)

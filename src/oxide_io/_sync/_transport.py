@@ -76,6 +76,7 @@ class SyncTransport:
 
     def send(self, request: Request, limits: Timeout, deadline: float | None) -> SyncResponse:
         for fresh_only in (False, True):
+            started = time.monotonic()
             connection = self._acquire(request, limits, deadline, fresh_only=fresh_only)
             reused = connection.requests_started > 0
             stream_id = 0
@@ -105,6 +106,7 @@ class SyncTransport:
                 read_timeout=limits.read,
                 deadline=deadline,
                 on_close=self._release,
+                started=started,
             )
         raise AssertionError("unreachable")
 

@@ -21,6 +21,7 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._chat_stream import AsyncChatCompletionStreamManager
 from .._client import AsyncRawResponse
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
+from .._streamed_response import AsyncStreamedResponse
 
 __all__ = ["AsyncChatCompletionsExtras"]
 
@@ -120,6 +121,14 @@ class AsyncChatCompletionsExtras(AsyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(completion, AsyncStreamedResponse):
+            # `with_streaming_response.parse()`: its `parse()` gives the parsed result.
+            completion._add_post_parser(
+                lambda completion: parse_chat_completion(
+                    completion, response_format=_given(response_format), tools=tool_list
+                )
+            )
+            return completion  # type: ignore[return-value]
         if isinstance(completion, AsyncRawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
             parsed = parse_chat_completion(

@@ -28,6 +28,7 @@ from .._responses_ws import (
     connect_responses,
     responses_session,
 )
+from .._streamed_response import AsyncStreamedResponse
 
 __all__ = ["AsyncResponsesExtras"]
 
@@ -166,6 +167,14 @@ class AsyncResponsesExtras(AsyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(response, AsyncStreamedResponse):
+            # `with_streaming_response.parse()`: its `parse()` gives the parsed result.
+            response._add_post_parser(
+                lambda response: parse_response(
+                    response, text_format=_given(text_format), tools=tool_list
+                )
+            )
+            return response  # type: ignore[return-value]
         if isinstance(response, AsyncRawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
             parsed = parse_response(

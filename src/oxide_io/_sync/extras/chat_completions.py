@@ -22,6 +22,7 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._chat_stream import SyncChatCompletionStreamManager
 from .._client import RawResponse
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
+from .._streamed_response import StreamedResponse
 
 __all__ = ["SyncChatCompletionsExtras"]
 
@@ -121,6 +122,14 @@ class SyncChatCompletionsExtras(SyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(completion, StreamedResponse):
+            # `with_streaming_response.parse()`: its `parse()` gives the parsed result.
+            completion._add_post_parser(
+                lambda completion: parse_chat_completion(
+                    completion, response_format=_given(response_format), tools=tool_list
+                )
+            )
+            return completion  # type: ignore[return-value]
         if isinstance(completion, RawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
             parsed = parse_chat_completion(

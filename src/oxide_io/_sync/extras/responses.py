@@ -29,6 +29,7 @@ from .._responses_ws import (
     connect_responses,
     responses_session,
 )
+from .._streamed_response import StreamedResponse
 
 __all__ = ["SyncResponsesExtras"]
 
@@ -165,6 +166,14 @@ class SyncResponsesExtras(SyncResource):
             timeout=timeout,
             **params,
         )
+        if isinstance(response, StreamedResponse):
+            # `with_streaming_response.parse()`: its `parse()` gives the parsed result.
+            response._add_post_parser(
+                lambda response: parse_response(
+                    response, text_format=_given(text_format), tools=tool_list
+                )
+            )
+            return response  # type: ignore[return-value]
         if isinstance(response, RawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
             parsed = parse_response(
