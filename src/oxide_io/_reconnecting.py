@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypedDict
 
-import attrs
+# Not attrs: this module is loaded by `import oxide_io`, which leaves attrs for first use.
+from oxide_proto._record import frozen
 
 __all__ = ["OnReconnecting", "ReconnectingEvent", "ReconnectingOverrides"]
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ReconnectingEvent:
     """One reconnect attempt about to start.
 

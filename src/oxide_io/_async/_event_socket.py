@@ -219,7 +219,7 @@ class AsyncEventSocket:
             raise error
         self._backlog.extend(message.data for message in websocket.take_queued())
         await websocket.aclose()
-        logger.info("The WebSocket closed while idle (code %d); reopening it", code)
+        logger.info("The WebSocket closed (code %d); reopening it before the send", code)
         await self._reopen(error)
         assert self.websocket is not None
         return self.websocket

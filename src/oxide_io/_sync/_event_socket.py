@@ -220,7 +220,7 @@ class SyncEventSocket:
             raise error
         self._backlog.extend(message.data for message in websocket.take_queued())
         websocket.close()
-        logger.info("The WebSocket closed while idle (code %d); reopening it", code)
+        logger.info("The WebSocket closed (code %d); reopening it before the send", code)
         self._reopen(error)
         assert self.websocket is not None
         return self.websocket
