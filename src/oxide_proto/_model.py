@@ -25,8 +25,10 @@ __all__ = ["BaseModel", "UnknownModel"]
 
 _M = TypeVar("_M", bound="BaseModel")
 
-# Per-class (python name, JSON name) pairs, computed once on first dump.
+# Per-class (python name, JSON name) pairs, and the set of JSON names, computed
+# once on first dump.
 _FIELD_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+_JSON_KEYS: dict[type, frozenset[str]] = {}
 
 
 def model_fields(cls: type[BaseModel]) -> tuple[str, ...]:
@@ -48,7 +50,16 @@ def _field_names(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
         aliases = cls._json_names
         names = tuple((name, aliases.get(name, name)) for name in model_fields(cls))
         _FIELD_NAMES[cls] = names
+        _JSON_KEYS[cls] = frozenset(key for _, key in names)
     return names
+
+
+def _json_keys(cls: type[BaseModel]) -> frozenset[str]:
+    keys = _JSON_KEYS.get(cls)
+    if keys is None:
+        _field_names(cls)
+        keys = _JSON_KEYS[cls]
+    return keys
 
 
 def _dump_value(value: object, unset: bool, none: bool, alias: bool) -> object:
@@ -118,18 +129,21 @@ class BaseModel:
         raw = self._raw()
         if not raw:
             return {}
-        known = {key for _, key in _field_names(type(self))}
+        known = _json_keys(type(self))
         return {key: value for key, value in raw.items() if key not in known}
 
     def _dump(self, unset: bool, none: bool, alias: bool) -> dict[str, object]:
         raw = self._raw()
         out: dict[str, object] = {}
-        for name, key in _field_names(type(self)):
+        cls = type(self)
+        for name, key in _field_names(cls):
             value = getattr(self, name)
             if value is None and (none or (unset and (raw is None or key not in raw))):
                 continue
             out[key if alias else name] = _dump_value(value, unset, none, alias)
-        if raw is not None and len(raw) > len(out):
+        # Keys the class does not declare go back out too, also when the declared
+        # fields outnumber the payload's keys (a dump that includes unset fields).
+        if raw is not None and not _JSON_KEYS[cls].issuperset(raw):
             for key, value in self.model_extra.items():
                 if value is None and none:
                     continue

@@ -385,6 +385,10 @@ def test_unknown_fields_are_kept_and_round_trip() -> None:
     assert chunk.model_extra == {"brand_new": {"nested": [1, 2]}}
     assert chunk.to_dict() == data
     assert json.loads(chunk.to_json()) == data
+    # Also in a dump of every declared field, however few keys the payload had.
+    dumped: Any = chunk.model_dump()
+    assert dumped["brand_new"] == {"nested": [1, 2]}
+    assert dumped["choices"][0]["delta"]["future"] == "x"
     with pytest.raises(AttributeError, match="no attribute 'missing'"):
         chunk.missing  # type: ignore[attr-defined]  # noqa: B018
 
