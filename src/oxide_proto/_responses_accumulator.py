@@ -67,8 +67,8 @@ class ParsedResponseFunctionToolCall(rt.ResponseFunctionToolCall):
 
 
 class ParsedResponse(rt.Response, Generic[_T]):
-    """A response with `output_parsed` (the first output text as the `text_format` type)
-    and `output_text` (all output text, joined), as the official SDK offers them."""
+    """A response with `output_parsed` (the first output text as the `text_format` type),
+    as the official SDK offers it; `output_text` is `Response`'s own computed property."""
 
     __slots__ = ("output_parsed",)
 
@@ -162,7 +162,7 @@ def parse_response(
     text_format: type[_T] | None = None,
     tools: Iterable[Mapping[str, Any]] | None = None,
 ) -> ParsedResponse[_T]:
-    """`response` with function calls' `parsed_arguments`, `output_text` and `output_parsed`.
+    """`response` with function calls' `parsed_arguments` and `output_parsed`.
 
     Raises `InvalidToolArgumentsError` naming a call whose arguments do not parse,
     and `OutputValidationError` / `InvalidJSONError` for text that does not fit
@@ -170,7 +170,6 @@ def parse_response(
     """
     by_name = _tools_by_name(tools)
     output: list[Any] = []
-    texts: list[str] = []
     parsed: Any = None
     for index, item in enumerate(response.output or ()):
         if type(item) is rt.ResponseFunctionToolCall:
@@ -191,14 +190,11 @@ def parse_response(
                     or getattr(part, "type", None) == "output_text"
                 ):
                     text = getattr(part, "text", None)
-                    if isinstance(text, str):
-                        texts.append(text)
-                        if text_format is not None and parsed is None:
-                            parsed = parse_into(text_format, text)
+                    if isinstance(text, str) and text_format is not None and parsed is None:
+                        parsed = parse_into(text_format, text)
         output.append(item)
     fields = {name: getattr(response, name) for name in model_fields(rt.Response)}
     fields["output"] = output
-    fields["output_text"] = "".join(texts)
     result: ParsedResponse[_T] = ParsedResponse(output_parsed=parsed, **fields)
     result._request_id = response._request_id
     return result

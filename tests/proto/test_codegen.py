@@ -161,3 +161,35 @@ def test_committed_output_is_current() -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _sdk_only_schema(name: str) -> dict[str, Any]:
+    text = {"type": "string", "x-oaiSupportedSDKs": ["python", "javascript"]}
+    return {
+        name: {
+            "type": "object",
+            "properties": {
+                "output": {"type": "array", "items": {}},
+                "output_text": {"anyOf": [text, {"type": "null"}]},
+            },
+        }
+    }
+
+
+def test_sdk_only_property_is_computed_not_a_field(codegen: Any) -> None:
+    model = _build(codegen, _sdk_only_schema("Response"))
+    cls = model.classes["Response"]
+    assert [f.key for f in cls.fields] == ["output"]
+    [prop] = cls.computed
+    assert (prop.name, prop.function, prop.annotation) == ("output_text", "output_text", "str")
+    _, emit = codegen
+    source = "\n".join(emit.emit_class(cls))
+    assert "__slots__ = ('output', )" in source
+    assert "output_text:" not in source.split("@property")[0]  # no field, no parameter
+    assert "    @property\n    def output_text(self) -> str:" in source
+    assert "return _sdk_properties.output_text(self)" in source
+
+
+def test_sdk_only_property_without_a_computation_stops_the_generator(codegen: Any) -> None:
+    with pytest.raises(ValueError, match=r"Widget\.output_text is an SDK-only property"):
+        _build(codegen, _sdk_only_schema("Widget"))

@@ -121,6 +121,12 @@ def emit_class(cls: ClassDef) -> list[str]:
     if fields:
         lines += ["", f"    def __init__(self, *, {', '.join(params)}) -> None:"]
         lines += [f"        self.{f.name} = {f.name}" for f in fields]
+    for prop in cls.computed:
+        # A class attribute, so it also wins over a key of that name in the payload,
+        # which stays readable in `model_extra` (as in the official SDK's models).
+        lines += ["", "    @property", f"    def {prop.name}(self) -> {prop.annotation}:"]
+        lines += docstring(prop.doc, "        ")
+        lines.append(f"        return _sdk_properties.{prop.function}(self)")
     return lines
 
 
@@ -189,6 +195,8 @@ def emit_module(
         out.append("")
     if classes:
         out += ["from .._model import BaseModel"]
+    if any(cls.computed for cls in classes):
+        out += ["from .. import _sdk_properties"]
     for other in sorted(imports):
         out.append(f"from .{other} import {', '.join(sorted(imports[other]))}")
     for cls in classes:

@@ -5,7 +5,9 @@ Handled: `$ref`, `allOf` (properties merged), `anyOf`/`oneOf` (unions, flattened
 maps (`additionalProperties`), and inline objects, which become classes named
 after where they appear (`ChatCompletionChunk` + `choices` -> `ChatCompletionChunkChoice`).
 Discriminators need no extra table: every variant of a tagged union declares its
-tag as a one-value `Literal`, which the runtime dispatches on.
+tag as a one-value `Literal`, which the runtime dispatches on. Properties the spec
+marks SDK-only (`x-oaiSupportedSDKs`) are not fields but `Computed` properties (see
+`sdk_properties`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import naming
+import sdk_properties
 
 REF_PREFIX = "#/components/schemas/"
 
@@ -32,11 +35,23 @@ class Field:
 
 
 @dataclass
+class Computed:
+    """A read-only property calling `oxide_proto._sdk_properties.<function>(self)`."""
+
+    name: str
+    key: str
+    function: str
+    annotation: str
+    doc: str
+
+
+@dataclass
 class ClassDef:
     name: str
     doc: str
     fields: list[Field]
     origin: str  # the component schema it was found in, for grouping
+    computed: list[Computed] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +182,7 @@ class Builder:
     def _class(self, name: str, obj: dict[str, Any], schema: dict[str, Any]) -> None:
         required = set(obj["required"])
         fields: list[Field] = []
+        computed: list[Computed] = []
         used: set[str] = set()
         for key in obj["properties"]:
             prop = obj["properties"][key]
@@ -174,12 +190,16 @@ class Builder:
             while py in used:
                 py += "_"
             used.add(py)
+            if sdk_properties.is_sdk_only(prop):
+                how = sdk_properties.computation(name, key)
+                computed.append(Computed(py, key, how.function, how.annotation, how.doc))
+                continue
             context = name + naming.pascal(key)
             expr = self.type_of(prop, context)
             doc = first_paragraph(prop.get("description") if isinstance(prop, dict) else None)
             fields.append(Field(py, key, expr, key in required, doc))
         doc = first_paragraph(schema.get("description") or schema.get("title"))
-        self.model.classes[name] = ClassDef(name, doc, fields, self.origin)
+        self.model.classes[name] = ClassDef(name, doc, fields, self.origin, computed)
 
     def _inline_class(self, schema: dict[str, Any], context: str) -> TypeExpr:
         obj = self._object_schema(schema)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, TypeAlias
 
+from .. import _sdk_properties
 from .._model import BaseModel
 from .shared import (
     InputFidelity,
@@ -6957,7 +6958,6 @@ class BetaResponse(BaseModel):
         "status",
         "completed_at",
         "reasoning",
-        "output_text",
         "usage",
         "prompt_cache_options",
         "moderation",
@@ -7029,7 +7029,6 @@ class BetaResponse(BaseModel):
     """
     completed_at: float | None
     reasoning: BetaReasoning | None
-    output_text: str | None
     usage: BetaResponseUsage | None
     prompt_cache_options: BetaPromptCacheOptions | None
     moderation: BetaModeration | None
@@ -7069,7 +7068,6 @@ class BetaResponse(BaseModel):
         | None = None,
         completed_at: float | None = None,
         reasoning: BetaReasoning | None = None,
-        output_text: str | None = None,
         usage: BetaResponseUsage | None = None,
         prompt_cache_options: BetaPromptCacheOptions | None = None,
         moderation: BetaModeration | None = None,
@@ -7105,12 +7103,18 @@ class BetaResponse(BaseModel):
         self.status = status
         self.completed_at = completed_at
         self.reasoning = reasoning
-        self.output_text = output_text
         self.usage = usage
         self.prompt_cache_options = prompt_cache_options
         self.moderation = moderation
         self.conversation = conversation
         self.max_output_tokens = max_output_tokens
+
+    @property
+    def output_text(self) -> str:
+        """The text of every `output_text` part of every `message` output item, joined (`""` when
+        there is none). Computed from `output`; the API does not send it.
+        """
+        return _sdk_properties.output_text(self)
 
 
 class BetaResponseAudioDeltaEvent(BaseModel):
@@ -15898,7 +15902,6 @@ class Response(BaseModel):
         "status",
         "completed_at",
         "reasoning",
-        "output_text",
         "usage",
         "prompt_cache_options",
         "moderation",
@@ -15970,7 +15973,6 @@ class Response(BaseModel):
     """
     completed_at: float | None
     reasoning: Reasoning | None
-    output_text: str | None
     usage: ResponseUsage | None
     prompt_cache_options: PromptCacheOptions | None
     moderation: Moderation | None
@@ -16010,7 +16012,6 @@ class Response(BaseModel):
         | None = None,
         completed_at: float | None = None,
         reasoning: Reasoning | None = None,
-        output_text: str | None = None,
         usage: ResponseUsage | None = None,
         prompt_cache_options: PromptCacheOptions | None = None,
         moderation: Moderation | None = None,
@@ -16046,12 +16047,18 @@ class Response(BaseModel):
         self.status = status
         self.completed_at = completed_at
         self.reasoning = reasoning
-        self.output_text = output_text
         self.usage = usage
         self.prompt_cache_options = prompt_cache_options
         self.moderation = moderation
         self.conversation = conversation
         self.max_output_tokens = max_output_tokens
+
+    @property
+    def output_text(self) -> str:
+        """The text of every `output_text` part of every `message` output item, joined (`""` when
+        there is none). Computed from `output`; the API does not send it.
+        """
+        return _sdk_properties.output_text(self)
 
 
 class ResponseAudioDeltaEvent(BaseModel):
