@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Protocol, TypeVar
 
 from oxide_proto import BodyTextDecoder, Headers, LineSplitter, charset_from_content_type
 
-__all__ = ["BinaryContent"]
+__all__ = ["BinaryContent", "as_async_iterator"]
+
+T = TypeVar("T")
 
 # What `iter_bytes()` hands out at a time when no `chunk_size` is asked for.
 DEFAULT_CHUNK_SIZE = 64 * 1024
@@ -135,3 +137,19 @@ def _check_chunk_size(chunk_size: int | None) -> int | None:
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive number of bytes, not {chunk_size}")
     return chunk_size
+
+
+class _AsyncOver(AsyncIterator[T]):
+    def __init__(self, items: Iterator[T]) -> None:
+        self._items = items
+
+    async def __anext__(self) -> T:
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+
+def as_async_iterator(items: Iterator[T]) -> AsyncIterator[T]:
+    """`items` (already in memory) for `async for`."""
+    return _AsyncOver(items)

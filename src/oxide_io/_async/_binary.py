@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-from .._binary_content import BinaryContent
+from .._binary_content import BinaryContent, as_async_iterator
 
 __all__ = ["AsyncBinaryResponseContent"]
 
@@ -25,21 +25,21 @@ class AsyncBinaryResponseContent(BinaryContent):
     async def aread(self) -> bytes:
         return self.content
 
-    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        for chunk in super().iter_bytes(chunk_size):
-            yield chunk
+    def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        # unasync: return super().iter_bytes(chunk_size)
+        return as_async_iterator(super().iter_bytes(chunk_size))
 
-    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        for chunk in super().iter_raw(chunk_size):
-            yield chunk
+    def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        # unasync: return super().iter_raw(chunk_size)
+        return as_async_iterator(super().iter_raw(chunk_size))
 
-    async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
-        for chunk in super().iter_text(chunk_size):
-            yield chunk
+    def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        # unasync: return super().iter_text(chunk_size)
+        return as_async_iterator(super().iter_text(chunk_size))
 
-    async def aiter_lines(self) -> AsyncIterator[str]:
-        for line in super().iter_lines():
-            yield line
+    def aiter_lines(self) -> AsyncIterator[str]:
+        # unasync: return super().iter_lines()
+        return as_async_iterator(super().iter_lines())
 
     async def astream_to_file(
         self, file: str | os.PathLike[str], *, chunk_size: int | None = None

@@ -27,20 +27,16 @@ class BinaryResponseContent(BinaryContent):
         return self.content
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        for chunk in super().iter_bytes(chunk_size):
-            yield chunk
+        return super().iter_bytes(chunk_size)
 
     def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        for chunk in super().iter_raw(chunk_size):
-            yield chunk
+        return super().iter_raw(chunk_size)
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
-        for chunk in super().iter_text(chunk_size):
-            yield chunk
+        return super().iter_text(chunk_size)
 
     def iter_lines(self) -> Iterator[str]:
-        for line in super().iter_lines():
-            yield line
+        return super().iter_lines()
 
     def stream_to_file(
         self, file: str | os.PathLike[str], *, chunk_size: int | None = None

@@ -97,25 +97,27 @@ class SyncResourceWithStreamingResponse:
         self._resource = resource
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._resource, name)
-        if isinstance(value, SyncResource):
-            return SyncResourceWithStreamingResponse(value)
-        if not callable(value) or not _is_api_method(type(self._resource), name):
-            owner = type(self._resource).__name__
-            raise AttributeError(f"{owner}.with_streaming_response has no API method {name!r}")
-        return _streamed(value)
+        cls = type(self._resource)
+        if _is_sub_resource(cls, name):
+            return SyncResourceWithStreamingResponse(getattr(self._resource, name))
+        if _is_api_method(cls, name):
+            return _streamed(getattr(self._resource, name))
+        raise AttributeError(f"{cls.__name__}.with_streaming_response has no API method {name!r}")
 
     def __dir__(self) -> list[str]:
         cls = type(self._resource)
         return [
-            name
-            for name in dir(cls)
-            if isinstance(inspect.getattr_static(cls, name), functools.cached_property)
-            or _is_api_method(cls, name)
+            name for name in dir(cls) if _is_sub_resource(cls, name) or _is_api_method(cls, name)
         ]
 
     def __repr__(self) -> str:
         return f"<{type(self._resource).__name__}.with_streaming_response>"
+
+
+def _is_sub_resource(cls: type, name: str) -> bool:
+    # Generated sub-resources are cached properties (`client.chat.completions`).
+    member = inspect.getattr_static(cls, name, None)
+    return not name.startswith("_") and isinstance(member, functools.cached_property)
 
 
 def _is_api_method(cls: type, name: str) -> bool:

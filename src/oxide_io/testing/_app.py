@@ -19,7 +19,7 @@ import attrs
 from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
-from ._files_api import FilesState, files_api_answer
+from ._files_api import FilesState, files_api_answer, is_download
 from ._generation import ReplyText, default_reply, generate
 from ._responses import responses_answer
 from ._wire import Answer, dumps, error_answer, error_body
@@ -94,7 +94,10 @@ class MockApp:
             return denied, Plan()
         body = request.json if isinstance(request.json, dict) else {}
         generates = request.method == "POST" and request.path in _GENERATING
-        stream = generates and body.get("stream") is True
+        # Stream faults apply to event streams and to binary bodies sent in pieces.
+        stream = (generates and body.get("stream") is True) or is_download(
+            request.method, request.path
+        )
         plan = self.script.take(request.path, stream=stream, generates=generates)
         if plan.fail is not None:
             return _failure(plan.fail), plan

@@ -5,6 +5,9 @@
 the form `file-pattern-<size>` has `size` bytes of `pattern_bytes()` as content,
 generated as it is sent, so a test can download tens of megabytes without the
 server holding them. `POST /v1/audio/speech` answers bytes of `audio/mpeg`.
+Binary answers go out in pieces (`is_download`), so the stream faults a test
+scripts (`Stall`, `CutStream`, `SlowFirstToken`, ...) apply to them as to event
+streams.
 `POST /v1/uploads`, `/parts` and `/complete` assemble a file from parts (checking
 `md5` when given). Vector store files and file batches stay `in_progress` for
 `PROCESSING_POLLS` retrievals, each answered with `openai-poll-after-ms:
@@ -30,6 +33,7 @@ __all__ = [
     "PROCESSING_POLLS",
     "FilesState",
     "files_api_answer",
+    "is_download",
     "parse_form",
     "pattern_bytes",
 ]
@@ -40,6 +44,19 @@ PATTERN_CHUNK = 64 * 1024
 _CREATED = 1_715_367_049
 _BINARY = (("content-type", "application/octet-stream"),)
 _PATTERN_ID = re.compile(r"file-pattern-(\d+)")
+_SPEECH_PIECE = 1024
+
+
+def is_download(method: str, path: str) -> bool:
+    """Whether the answer is a binary body sent in pieces (file contents, speech)."""
+    parts = path.strip("/").split("/")[1:]  # without "v1"
+    if method == "GET":
+        return len(parts) == 3 and parts[0] == "files" and parts[2] == "content"
+    return method == "POST" and parts == ["audio", "speech"]
+
+
+def _pieces(content: bytes, size: int) -> tuple[bytes, ...]:
+    return tuple(content[i : i + size] for i in range(0, len(content), size))
 
 
 def pattern_bytes(size: int) -> bytes:
@@ -158,7 +175,7 @@ def files_api_answer(state: FilesState, method: str, path: str, request: Any) ->
     if method == "POST" and parts == ["audio", "speech"]:
         text = str(body.get("input", ""))
         audio = b"ID3\x04\x00" + hashlib.sha256(text.encode()).digest() * 64
-        return Answer(200, (("content-type", "audio/mpeg"),), audio)
+        return Answer(200, (("content-type", "audio/mpeg"),), events=_pieces(audio, _SPEECH_PIECE))
     if parts[:1] == ["uploads"]:
         return _uploads_answer(state, method, parts[1:], request, body)
     if parts[:1] == ["vector_stores"] and len(parts) >= 3:
@@ -183,7 +200,7 @@ def _file_answer(state: FilesState, file_id: str, *, content: bool) -> Answer:
     if file is None:
         return error_answer(404, f"No such File object: {file_id}", param="id")
     if content:
-        return Answer(200, _BINARY, file.content)
+        return Answer(200, _BINARY, events=_pieces(file.content, PATTERN_CHUNK))
     return json_answer(_file_json(file))
 
 
