@@ -32,6 +32,7 @@ from ._reconnecting import ReconnectingOverrides as ReconnectingOverrides
 from ._sync._client import RawResponse as RawResponse
 from ._sync._clients import Client as Client
 from ._sync._pagination import SyncPage as SyncPage
+from ._sync._streamed_response import StreamedResponse as StreamedResponse
 from ._sync._streaming import Stream as Stream
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from ._async._client import AsyncRawResponse as AsyncRawResponse
     from ._async._clients import AsyncClient as AsyncClient
     from ._async._pagination import AsyncPage as AsyncPage
+    from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
     from ._async._streaming import AsyncStream as AsyncStream
 
 # The async side (and anyio with it) loads on first use, so a blocking script
@@ -48,6 +50,7 @@ _ASYNC = {
     "AsyncClient": "._async._clients",
     "AsyncRawResponse": "._async._client",
     "AsyncPage": "._async._pagination",
+    "AsyncStreamedResponse": "._async._streamed_response",
     "AsyncStream": "._async._streaming",
 }
 

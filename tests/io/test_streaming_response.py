@@ -143,6 +143,9 @@ async def test_read_text_json_and_parse(mock: Setup, make_client: MakeClient) ->
     async with client.models.with_streaming_response.list() as response:
         page = await response.parse()
     assert page.data
+    # From the client, as in the official SDK.
+    async with client.with_streaming_response.files.content("file-pattern-10") as response:
+        assert await response.read() == pattern_bytes(10)
     assert pooled(client) == 1
 
 

@@ -75,6 +75,14 @@ class AsyncAPIClient:
         self._transport = transport
         self._retry_policy = RetryPolicy(max_retries=options.max_retries)
 
+    @property
+    def with_streaming_response(self) -> Any:
+        """`client.with_streaming_response.files.content(...)`: every resource's
+        `with_streaming_response`, reached from the client."""
+        from ._resource import AsyncClientWithStreamingResponse
+
+        return AsyncClientWithStreamingResponse(self)
+
     async def _call(
         self,
         operation: Operation,

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncPaginator",
     "AsyncResource",
+    "AsyncClientWithStreamingResponse",
     "AsyncResourceWithStreamingResponse",
     "Body",
     "FileTypes",
@@ -115,6 +116,29 @@ class AsyncResourceWithStreamingResponse:
 
     def __repr__(self) -> str:
         return f"<{type(self._resource).__name__}.with_streaming_response>"
+
+
+class AsyncClientWithStreamingResponse:
+    """`client.with_streaming_response`: the client's resources, each streamed."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncAPIClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if _is_sub_resource(type(self._client), name):
+            resource = getattr(self._client, name)
+            if isinstance(resource, AsyncResource):
+                return resource.with_streaming_response
+        raise AttributeError(f"the client has no resource {name!r}")
+
+    def __dir__(self) -> list[str]:
+        cls = type(self._client)
+        return [name for name in dir(cls) if _is_sub_resource(cls, name)]
+
+    def __repr__(self) -> str:
+        return "<client.with_streaming_response>"
 
 
 def _is_sub_resource(cls: type, name: str) -> bool:

@@ -76,6 +76,14 @@ class SyncAPIClient:
         self._transport = transport
         self._retry_policy = RetryPolicy(max_retries=options.max_retries)
 
+    @property
+    def with_streaming_response(self) -> Any:
+        """`client.with_streaming_response.files.content(...)`: every resource's
+        `with_streaming_response`, reached from the client."""
+        from ._resource import SyncClientWithStreamingResponse
+
+        return SyncClientWithStreamingResponse(self)
+
     def _call(
         self,
         operation: Operation,

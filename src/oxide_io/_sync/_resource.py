@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SyncPage",
     "SyncResource",
+    "SyncClientWithStreamingResponse",
     "SyncResourceWithStreamingResponse",
     "Body",
     "FileTypes",
@@ -112,6 +113,29 @@ class SyncResourceWithStreamingResponse:
 
     def __repr__(self) -> str:
         return f"<{type(self._resource).__name__}.with_streaming_response>"
+
+
+class SyncClientWithStreamingResponse:
+    """`client.with_streaming_response`: the client's resources, each streamed."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: SyncAPIClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if _is_sub_resource(type(self._client), name):
+            resource = getattr(self._client, name)
+            if isinstance(resource, SyncResource):
+                return resource.with_streaming_response
+        raise AttributeError(f"the client has no resource {name!r}")
+
+    def __dir__(self) -> list[str]:
+        cls = type(self._client)
+        return [name for name in dir(cls) if _is_sub_resource(cls, name)]
+
+    def __repr__(self) -> str:
+        return "<client.with_streaming_response>"
 
 
 def _is_sub_resource(cls: type, name: str) -> bool:
