@@ -155,6 +155,7 @@ class WsApiServer:
         self.paths: list[str] = []
         self.received: list[dict[str, Any]] = []
         self.connections = 0
+        self.idle_closes = 0  # CloseWhenIdle closes started (Close frame or drop)
         self._script: deque[Behaviour] = deque()
         self._later: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
@@ -184,6 +185,7 @@ class WsApiServer:
             self.paths.clear()
             self.received.clear()
             self.connections = 0
+            self.idle_closes = 0
 
     def _next_behaviour(self) -> Behaviour:
         with self._lock:
@@ -426,6 +428,8 @@ class WsApiServer:
             await asyncio.sleep(behaviour.after)
             if behaviour.event is not None:
                 await connection.send(json.dumps(behaviour.event))
+            with self._lock:
+                self.idle_closes += 1
             if behaviour.code is None:
                 connection.transport.abort()
             else:

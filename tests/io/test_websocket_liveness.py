@@ -51,9 +51,12 @@ class Recorder:
         return self.answer
 
 
-async def run_a_tool() -> None:
-    """Nothing reads for a while (longer than the server's `CloseWhenIdle.after`)."""
-    await anyio.sleep(0.3)
+async def run_a_tool(server: WsApiServer, closes: int = 1) -> None:
+    """Nothing reads until the server has closed its side `closes` times in all."""
+    with anyio.fail_after(10):
+        while server.idle_closes < closes:
+            await anyio.sleep(0.02)
+    await anyio.sleep(0.1)  # the Close frame (or the reset) crosses the loopback
 
 
 @pytest.mark.parametrize("code", [1001, 1011, 1012, 1013, None], ids=str)
@@ -70,7 +73,7 @@ async def test_idle_close_reopens_before_the_next_send(
     ) as session:
         first = await session.send(model="gpt-test", input="one")
         assert first.output[0].content[0].text == "first"
-        await run_a_tool()
+        await run_a_tool(server)
         second = await session.send(model="gpt-test", input="two")
         assert second.output[0].content[0].text == "second"
         assert session.connection.reconnects == 1
@@ -94,7 +97,7 @@ async def test_idle_close_without_reconnecting_raises_at_once(
         await conn.response.create(model="gpt-test", input="one")
         while (await conn.recv()).type != "response.completed":
             pass
-        await run_a_tool()
+        await run_a_tool(ws_api)
         # The send itself fails: the close is not left for a reader to find.
         with pytest.raises(WebSocketConnectionClosedError) as caught:
             await conn.response.create(model="gpt-test", input="two")
@@ -115,7 +118,7 @@ async def test_reconnect_false_wins_over_on_reconnecting(ws: Runtime, ws_api: Ws
         client, on_reconnecting=recorder, reconnect=False, timeout=READ_TIMEOUT
     ) as session:
         await session.send(model="gpt-test", input="one")
-        await run_a_tool()
+        await run_a_tool(ws_api)
         with pytest.raises(WebSocketConnectionClosedError) as caught:
             await session.send(model="gpt-test", input="two")
         assert caught.value.code == 1012
@@ -177,7 +180,7 @@ async def test_messages_that_arrived_while_idle_are_delivered_first(
         await conn.response.create(model="gpt-test", input="one")
         while (await conn.recv()).type != "response.completed":
             pass
-        await run_a_tool()
+        await run_a_tool(ws_api)
         await conn.response.create(model="gpt-test", input="two")
         kinds = [(await conn.recv()).type]
         while kinds[-1] != "response.completed":
@@ -198,7 +201,7 @@ async def test_on_reconnecting_replaces_query_and_headers(ws: Runtime, ws_api: W
         **FAST,
     ) as session:
         await session.send(model="gpt-test", input="one")
-        await run_a_tool()
+        await run_a_tool(ws_api)
         response = await session.send(model="gpt-test", input="two")
         assert response.output[0].content[0].text == "resumed"
     (event,) = recorder.events
@@ -214,7 +217,7 @@ async def test_on_reconnecting_abort_raises_the_close(ws: Runtime, ws_api: WsApi
     recorder = Recorder({"abort": True})
     async with ws.responses_session(client, on_reconnecting=recorder, **FAST) as session:
         await session.send(model="gpt-test", input="one")
-        await run_a_tool()
+        await run_a_tool(ws_api)
         with pytest.raises(WebSocketConnectionClosedError) as caught:
             await session.send(model="gpt-test", input="two")
         assert caught.value.code == 1013
@@ -233,7 +236,7 @@ async def test_on_reconnecting_that_raises_ends_reconnecting(
 
     async with ws.responses_session(client, on_reconnecting=broken, **FAST) as session:
         await session.send(model="gpt-test", input="one")
-        await run_a_tool()
+        await run_a_tool(ws_api)
         with pytest.raises(WebSocketConnectionClosedError) as caught:
             await session.send(model="gpt-test", input="two")
         assert caught.value.code == 1001
@@ -268,7 +271,7 @@ async def test_reconnect_policy_still_works_and_counts_attempts_afresh(
     async with ws.responses_session(client, reconnect=policy, on_reconnecting=recorder) as session:
         for text in ("one", "two"):
             await session.send(model="gpt-test", input=text)
-            await run_a_tool()
+            await run_a_tool(ws_api, closes=len(creates(ws_api)))
         response = await session.send(model="gpt-test", input="three")
         assert response.output[0].content[0].text == "third"
         assert session.connection.reconnects == 2
