@@ -34,6 +34,7 @@ from oxide_proto import (
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from ._response import AsyncResponse
+from ._streaming import AsyncStream
 
 __all__ = ["AsyncResponseContextManager", "AsyncStreamedResponse"]
 
@@ -200,6 +201,9 @@ class AsyncStreamedResponse:
 
     async def close(self) -> None:
         """Releases the connection; a body not read to its end is abandoned."""
+        if isinstance(self._parsed, AsyncStream):
+            # A stream retried before its first event reads from a newer response.
+            await self._parsed.aclose()
         await self.http_response.aclose()
 
     async def _receive(self) -> AsyncIterator[bytes]:

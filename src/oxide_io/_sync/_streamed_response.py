@@ -35,6 +35,7 @@ from oxide_proto import (
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from ._response import SyncResponse
+from ._streaming import Stream
 
 __all__ = ["ResponseContextManager", "StreamedResponse"]
 
@@ -201,6 +202,9 @@ class StreamedResponse:
 
     def close(self) -> None:
         """Releases the connection; a body not read to its end is abandoned."""
+        if isinstance(self._parsed, Stream):
+            # A stream retried before its first event reads from a newer response.
+            self._parsed.close()
         self.http_response.close()
 
     def _receive(self) -> Iterator[bytes]:
