@@ -2,7 +2,8 @@
 
 A WebSocket that ended abnormally (RFC 6455 §7.4.1: 1001 going away, 1005 no
 status, 1006 lost without a Close frame, 1011 server error, 1012 service restart,
-1013 try again later) is worth reopening; one closed normally (1000), for a
+1013 try again later, and as the official SDK also 1015, a failed TLS handshake)
+is worth reopening; one closed normally (1000), for a
 policy reason (1008), a bad message (1002, 1003, 1007, 1009) or an application
 code (3000-4999) is not: reopening would meet the same answer.
 
@@ -21,7 +22,7 @@ from ._record import frozen
 
 __all__ = ["RECONNECT_CLOSE_CODES", "ReconnectPolicy"]
 
-RECONNECT_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013})
+RECONNECT_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
 
 
 @frozen(kw_only=True)

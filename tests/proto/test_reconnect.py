@@ -36,3 +36,10 @@ def test_invalid_settings_are_refused() -> None:
         ReconnectPolicy(max_retries=-1)
     with pytest.raises(ValueError, match="delays"):
         ReconnectPolicy(initial_delay=-0.1)
+
+
+@pytest.mark.parametrize("code", [*range(1000, 1016), 3000, 4000, 4999])
+def test_close_codes_worth_reopening_are_the_official_sdks(code: int) -> None:
+    from openai.types.websocket_reconnection import is_recoverable_close
+
+    assert ReconnectPolicy().should_reconnect(code) is is_recoverable_close(code)
