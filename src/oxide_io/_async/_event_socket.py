@@ -26,8 +26,6 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
-import attrs
-
 from oxide_proto import (
     URL,
     APIConnectionError,
@@ -40,6 +38,7 @@ from oxide_proto import (
     build_request,
     websocket_url,
 )
+from oxide_proto._record import frozen
 
 from .._backends._anyio import AsyncBackend
 from .._backends._errors import TransportError, TransportTimeout
@@ -66,7 +65,7 @@ _NOT_FOR_UPGRADE = frozenset(
 _NO_RECONNECT = ReconnectPolicy(max_retries=0)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class WebSocketOptions:
     """How a WebSocket to the API behaves; every field has a sane default.
 
@@ -114,6 +113,9 @@ def reconnect_policy(
     )
 
 
+_DEFAULT_SETTINGS = WebSocketOptions()
+
+
 class AsyncEventSocket:
     """The WebSocket at `path` under the client's WebSocket base URL, opened on demand."""
 
@@ -124,7 +126,7 @@ class AsyncEventSocket:
         path: str,
         *,
         query: Mapping[str, object] | None = None,
-        settings: WebSocketOptions = WebSocketOptions(),
+        settings: WebSocketOptions = _DEFAULT_SETTINGS,
     ) -> None:
         self._options = options
         self._backend = backend

@@ -27,8 +27,6 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
-import attrs
-
 from oxide_proto import (
     URL,
     APIConnectionError,
@@ -41,6 +39,7 @@ from oxide_proto import (
     build_request,
     websocket_url,
 )
+from oxide_proto._record import frozen
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._backends._sync import SyncBackend
@@ -67,7 +66,7 @@ _NOT_FOR_UPGRADE = frozenset(
 _NO_RECONNECT = ReconnectPolicy(max_retries=0)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@frozen(kw_only=True)
 class WebSocketOptions:
     """How a WebSocket to the API behaves; every field has a sane default.
 
@@ -115,6 +114,9 @@ def reconnect_policy(
     )
 
 
+_DEFAULT_SETTINGS = WebSocketOptions()
+
+
 class SyncEventSocket:
     """The WebSocket at `path` under the client's WebSocket base URL, opened on demand."""
 
@@ -125,7 +127,7 @@ class SyncEventSocket:
         path: str,
         *,
         query: Mapping[str, object] | None = None,
-        settings: WebSocketOptions = WebSocketOptions(),
+        settings: WebSocketOptions = _DEFAULT_SETTINGS,
     ) -> None:
         self._options = options
         self._backend = backend

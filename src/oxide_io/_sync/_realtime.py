@@ -23,9 +23,8 @@ import base64
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from oxide_proto import ReconnectPolicy, UnknownModel, WebSocketConnectionClosedError, decode
+from oxide_proto._record import frozen
 from oxide_proto.types import RealtimeServerEvent as _RealtimeServerEvent
 
 from .._event_handlers import EventHandlers
@@ -123,7 +122,7 @@ def parse_event(data: str | bytes) -> RealtimeServerEvent:
     return event
 
 
-@attrs.frozen(slots=True)
+@frozen
 class RealtimeAudio:
     """One response's output, gathered by `collect_audio`: PCM bytes, transcript, text.
 
