@@ -13,7 +13,11 @@ import re
 from typing import Final
 
 import h11
-from h11._headers import Headers as H11Headers
+
+try:
+    from h11._headers import Headers as H11Headers
+except ImportError:  # an h11 that moved its internals: its public path only
+    H11Headers = None  # type: ignore[assignment, misc]
 
 from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
 from ._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
@@ -37,6 +41,10 @@ _UNUSABLE_STATES: Final = (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR, h11.SWITCHED_P
 _H11_FIELDS: Final = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "expect", "upgrade"}
 )
+# The fast request head (`_send_head`) uses h11 internals (`_process_event`, a
+# pre-parsed `Request`); tested with h11 0.16. Without them every head goes
+# through `h11.Connection.send`: slower, the same bytes.
+_FAST_HEAD: Final = H11Headers is not None and hasattr(h11.Connection, "_process_event")
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Field values (joined by tabs) hold visible characters, obs-text, spaces and tabs only.
 _BAD_VALUE: Final = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
@@ -163,7 +171,7 @@ class HTTP11Connection:
         h11 must see whole or anything unusual, so h11 can send it (and refuse it).
         """
         headers = request.headers
-        if not _H11_FIELDS.isdisjoint(headers):
+        if not _FAST_HEAD or not _H11_FIELDS.isdisjoint(headers):
             return False
         fields = headers.multi_items()
         authority = request.url.authority
@@ -196,12 +204,15 @@ class HTTP11Connection:
             name = framing[0].encode("ascii")
             state_fields.append((name, name, framing[1].encode("ascii")))
         # Raises for a method or target h11 refuses, before anything is queued.
-        event = h11.Request(
-            method=method.encode("ascii"),
-            target=target.encode("ascii"),
-            headers=H11Headers(state_fields),
-            _parsed=True,  # validates method and target only
-        )
+        try:
+            event = h11.Request(
+                method=method.encode("ascii"),
+                target=target.encode("ascii"),
+                headers=H11Headers(state_fields),
+                _parsed=True,  # validates method and target only
+            )
+        except TypeError:  # an h11 without `_parsed`: nothing was queued
+            return False
         self._h11._process_event(h11.CLIENT, event)
         self._out.append(head.encode("latin-1"))
         return True
@@ -415,7 +426,10 @@ class HTTP11Connection:
         # h11 takes a head (or chunk header, or trailers) out of its buffer before
         # rejecting it. One over the limit fails for its size when it arrives in pieces
         # (h11 gives up before it is complete), so it must fail for its size when whole.
-        rejected = self._fed - len(self._h11._receive_buffer) - self._consumed
+        buffered = getattr(self._h11, "_receive_buffer", None)
+        if buffered is None:  # an h11 without it: the error stays a protocol error
+            return False
+        rejected = self._fed - len(buffered) - self._consumed
         return rejected > self._max_head_size
 
     def _head_too_large(self) -> LimitExceededError:

@@ -27,6 +27,7 @@ from oxide_proto import (
     RemoteProtocolError,
     Request,
     ResponseHead,
+    _http11,
 )
 from tests.splits import fixed_feeds, split_at, split_points
 
@@ -539,7 +540,12 @@ def test_body_data_of_one_read_is_one_event() -> None:
         request("GET", None, {"Host": "example.com", "x-blank": ""}),
     ],
 )
-def test_request_head_is_what_h11_writes(req: Request) -> None:
+@pytest.mark.parametrize("fast_head", [True, False], ids=["fast-head", "h11-public-path"])
+def test_request_head_is_what_h11_writes(
+    req: Request, fast_head: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the fast head off (an h11 whose internals moved) the bytes are the same.
+    monkeypatch.setattr(_http11, "_FAST_HEAD", fast_head)
     client = HTTP11Connection()
     client.start_request(req)
     wire = client.data_to_send()
