@@ -104,6 +104,12 @@ def _checked_headers(headers: Mapping[str, tuple[str, str]]) -> Headers:
 def _json_default(value: object) -> object:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    # Request arrays are typed `Iterable` and objects `Mapping`, as the official
+    # SDK's params are: a generator goes out as a JSON array, any mapping as an object.
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray)):
+        return list(value)
     raise TypeError(f"a value of type {type(value).__name__} cannot be sent as JSON")
 
 
@@ -124,7 +130,7 @@ def _non_finite_path(value: object, path: str) -> str | None:
 
 
 def encode_json(body: object) -> bytes:
-    """Compact UTF-8 JSON for a request body; datetimes as ISO 8601.
+    """Compact UTF-8 JSON for a request body; datetimes as ISO 8601, iterables as arrays.
 
     Raises `ValueError` naming the field when a float is NaN or infinite, and
     `TypeError` for a value JSON cannot represent.

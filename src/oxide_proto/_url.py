@@ -155,7 +155,8 @@ def _flatten(
         for sub, item in value.items():
             name = f"{key}.{sub}" if nested_format == "dots" else f"{key}[{sub}]"
             yield from _flatten(name, item, array_format, nested_format)
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray)):
+        # Any iterable, as for a JSON body: arrays of objects are typed `Iterable`.
         if array_format == "comma":
             yield key, ",".join(_scalar(item) for item in value if item is not None)
         elif array_format == "indices":
