@@ -16,11 +16,14 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from . import AsyncClient, Client, OpenAIError
+
+if TYPE_CHECKING:
+    from oxide_proto.types.params import ChatCompletionMessageParam
 
 PROMPT = "In one sentence: why does a sans-I/O protocol core make a client easier to test?"
 
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", action="store_true", help="always use the embedded server")
     parser.add_argument("--model", default=os.environ.get("OXIDE_DEMO_MODEL", "gpt-4o-mini"))
     args = parser.parse_args(argv)
-    messages = [{"role": "user", "content": PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
     try:
         with _target(args.offline) as options:
             with Client(**options) as client:

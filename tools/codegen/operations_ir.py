@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from naming import pascal
+from params_ir import ParamsBuilder, refs, render
 from schema_ir import REF_PREFIX, first_paragraph
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -64,6 +66,7 @@ class Param:
     type: str  # a Python type expression
     required: bool
     nullable: bool = False
+    params: set[str] = field(default_factory=set)  # the param types it uses, "module:Name"
 
 
 @dataclass
@@ -91,12 +94,19 @@ def py_name(key: str) -> str:
 
 
 class OperationReader:
-    """Reads operations; `names` maps a spec schema to its generated "module:Name"."""
+    """Reads operations; `names` maps a spec schema to its generated "module:Name".
 
-    def __init__(self, spec: dict[str, Any], names: dict[str, str]) -> None:
+    With `params`, a parameter or body field holding objects is typed with the
+    TypedDicts `params` builds for it; without, as `Mapping[str, object]`.
+    """
+
+    def __init__(
+        self, spec: dict[str, Any], names: dict[str, str], params: ParamsBuilder | None = None
+    ) -> None:
         self.spec = spec
         self.schemas: dict[str, Any] = spec["components"]["schemas"]
         self.names = names
+        self.params = params
 
     def read(self) -> list[Op]:
         ops = []
@@ -160,6 +170,34 @@ class OperationReader:
             return "object", nullable
         return " | ".join(others), nullable
 
+    def param(
+        self, name: str, key: str, schema: dict[str, Any], required: bool, context: tuple[str, str]
+    ) -> Param:
+        """One parameter; `context` is the name its inline objects start with, and their module."""
+        if self.params is None or self.is_binary(schema):
+            kind, nullable = self.type_of(schema)
+            return Param(name, key, kind, required, nullable)
+        prefix, module = context
+        expr = self.params.type_of(schema, prefix + pascal(key), module)
+        nullable = expr[0] == "union" and ("none",) in expr[1]
+        if nullable:
+            rest = tuple(m for m in expr[1] if m != ("none",))
+            expr = rest[0] if len(rest) == 1 else ("union", rest)
+        used = {f"{self.params.defs[n].module}:{n}" for n in refs(expr)}
+        return Param(name, key, render(expr), required, nullable, used)
+
+    def _context(self, op_id: str, schema: dict[str, Any] | None, raw: Any) -> tuple[str, str]:
+        """Inline objects are named after the body schema (else the operation) and go to
+        its module (else the module of the operation's response)."""
+        if schema and "$ref" in schema:
+            spec_name = schema["$ref"][len(REF_PREFIX) :]
+            return pascal(spec_name), self.names[spec_name].partition(":")[0]
+        responses = raw.get("responses", {})
+        ok = next((responses[c] for c in ("200", "201", "202") if c in responses), {})
+        returned = ok.get("content", {}).get("application/json", {}).get("schema") or {}
+        qualified = self.names.get(returned.get("$ref", "")[len(REF_PREFIX) :], "other:")
+        return pascal(op_id), qualified.partition(":")[0]
+
     def _members(self, schema: dict[str, Any], depth: int) -> tuple[list[str], bool]:
         schema = self.resolve(schema)
         out: list[str] = []
@@ -218,25 +256,20 @@ class OperationReader:
         summary = first_paragraph(raw.get("summary") or raw.get("description"), 300)
         op = Op(op_id=op_id, method=method, path=path, summary=summary)
         op.path_params = re.findall(r"\{(\w+)\}", path)
+        context = self._context(op_id, None, raw)
         for param in raw.get("parameters", []):
             param = self.resolve(param)
             if param.get("in") != "query":
                 continue  # path parameters come from the template; header ones are not exposed
-            kind, nullable = self.type_of(param.get("schema", {}))
-            op.query.append(
-                Param(
-                    py_name(param["name"]),
-                    param["name"].removesuffix("[]"),
-                    kind,
-                    bool(param.get("required")),
-                    nullable,
-                )
-            )
-        self._body(op, raw.get("requestBody"))
+            key = param["name"].removesuffix("[]")
+            schema = param.get("schema", {})
+            required = bool(param.get("required"))
+            op.query.append(self.param(py_name(param["name"]), key, schema, required, context))
+        self._body(op, raw.get("requestBody"), raw)
         self._response(op, raw)
         return op
 
-    def _body(self, op: Op, request_body: dict[str, Any] | None) -> None:
+    def _body(self, op: Op, request_body: dict[str, Any] | None, raw: Any) -> None:
         if not request_body:
             return
         content = request_body.get("content", {})
@@ -250,11 +283,11 @@ class OperationReader:
             op.body_kind = "json"
             return
         props, required = self.properties(schema)
+        context = self._context(op.op_id, schema, raw)
         for key, prop in props.items():
             if prop.get("readOnly"):
                 continue
-            kind, nullable = self.type_of(prop)
-            op.body.append(Param(py_name(key), key, kind, key in required, nullable))
+            op.body.append(self.param(py_name(key), key, prop, key in required, context))
             if op.body_kind == "multipart" and self.is_binary(prop):
                 op.files.append(key)
 

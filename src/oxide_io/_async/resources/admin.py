@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,6 +44,10 @@ if TYPE_CHECKING:
         ProjectSpendLimitResource,
         ServiceAccountApiKeyBody,
     )
+    from oxide_proto.types.params.audit_logs import ListAuditLogsEffectiveAtParam
+    from oxide_proto.types.params.hosted_tools import HostedToolPermissionUpdateParam
+    from oxide_proto.types.params.invites import InviteRequestProjectParam
+    from oxide_proto.types.params.spend_alerts import SpendAlertNotificationChannelParam
     from oxide_proto.types.project_groups import ProjectGroup, ProjectGroupDeletedResource
     from oxide_proto.types.projects import (
         Project,
@@ -1367,11 +1371,11 @@ class AsyncAdminOrganizationProjectsHostedToolPermissions(AsyncResource):
         self,
         project_id: str,
         *,
-        code_interpreter: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        file_search: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        image_generation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        mcp: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        web_search: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        code_interpreter: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        file_search: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        image_generation: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        mcp: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        web_search: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1773,7 +1777,7 @@ class AsyncAdminOrganizationProjectsSpendAlerts(AsyncResource):
         *,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1870,7 +1874,7 @@ class AsyncAdminOrganizationProjectsSpendAlerts(AsyncResource):
         project_id: str,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -2271,7 +2275,7 @@ class AsyncAdminOrganizationAuditLogs(AsyncResource):
         actor_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         after: str | NotGiven = NOT_GIVEN,
         before: str | NotGiven = NOT_GIVEN,
-        effective_at: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        effective_at: ListAuditLogsEffectiveAtParam | NotGiven = NOT_GIVEN,
         event_types: Sequence[
             Literal[
                 "api_key.created",
@@ -2773,7 +2777,7 @@ class AsyncAdminOrganizationInvites(AsyncResource):
         *,
         email: str,
         role: Literal["reader", "owner"],
-        projects: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        projects: Iterable[InviteRequestProjectParam] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3147,7 +3151,7 @@ class AsyncAdminOrganizationSpendAlerts(AsyncResource):
         *,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -3238,7 +3242,7 @@ class AsyncAdminOrganizationSpendAlerts(AsyncResource):
         *,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

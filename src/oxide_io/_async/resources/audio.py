@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
         VoiceConsentResource,
         VoiceResource,
     )
+    from oxide_proto.types.params.audio import VadConfigParam
+    from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
 
     from .._binary import AsyncBinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
@@ -83,7 +85,7 @@ class AsyncAudioSpeech(AsyncResource):
         *,
         input: str,
         model: str,
-        voice: str | Mapping[str, object],
+        voice: VoiceIdsOrCustomVoiceParam,
         instructions: str | NotGiven = NOT_GIVEN,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | NotGiven = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
@@ -122,7 +124,7 @@ class AsyncAudioTranscriptions(AsyncResource):
         *,
         file: FileTypes,
         model: str,
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -148,7 +150,7 @@ class AsyncAudioTranscriptions(AsyncResource):
         file: FileTypes,
         model: str,
         stream: Literal[True],
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -173,7 +175,7 @@ class AsyncAudioTranscriptions(AsyncResource):
         file: FileTypes,
         model: str,
         stream: bool,
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -196,7 +198,7 @@ class AsyncAudioTranscriptions(AsyncResource):
         *,
         file: FileTypes,
         model: str,
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,

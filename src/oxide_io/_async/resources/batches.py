@@ -14,6 +14,7 @@ from .._resource import AsyncPaginator, AsyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.batch import Batch
+    from oxide_proto.types.params.batch import BatchFileExpirationAfterParam
 
     from .._resource import Body, Headers, Query, TimeoutArg
 
@@ -66,8 +67,8 @@ class AsyncBatches(AsyncResource):
             "/v1/videos",
         ],
         input_file_id: str,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        output_expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        output_expires_after: BatchFileExpirationAfterParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

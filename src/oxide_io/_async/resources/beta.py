@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -32,6 +32,61 @@ if TYPE_CHECKING:
         ThreadResource,
     )
     from oxide_proto.types.other import AssistantStreamEvent
+    from oxide_proto.types.params.assistants import (
+        AssistantsApiResponseFormatOptionParam,
+        AssistantToolsCodeParam,
+        AssistantToolsFileSearchParam,
+        AssistantToolsFunctionParam,
+        CreateAssistantRequestToolResourcesParam,
+        CreateMessageRequestAttachment2Param,
+        CreateMessageRequestParam,
+        CreateRunRequestTruncationStrategyParam,
+        CreateThreadAndRunRequestToolResourcesParam,
+        CreateThreadAndRunRequestTruncationStrategyParam,
+        CreateThreadRequestParam,
+        CreateThreadRequestToolResourcesParam,
+        MessageContentImageFileObjectParam,
+        MessageContentImageUrlObjectParam,
+        MessageRequestContentTextObjectParam,
+        ModifyAssistantRequestToolResourcesParam,
+        ModifyThreadRequestToolResourcesParam,
+        SubmitToolOutputsRunRequestToolOutputParam,
+    )
+    from oxide_proto.types.params.chatkit import (
+        ChatkitConfigurationParam,
+        ExpiresAfterParam,
+        RateLimitsParam,
+        WorkflowParam,
+    )
+    from oxide_proto.types.params.realtime import (
+        AudioTranscriptionParam,
+        RealtimeSessionCreateRequestClientSecretParam,
+        RealtimeSessionCreateRequestInputAudioTranscriptionParam,
+        RealtimeSessionCreateRequestToolParam,
+        RealtimeSessionCreateRequestTracingTracingConfigurationParam,
+        RealtimeSessionCreateRequestTurnDetectionParam,
+        RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam,
+        RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,
+        RealtimeTruncationParam,
+    )
+    from oxide_proto.types.params.responses import (
+        BetaContextManagementParam,
+        BetaConversationParam,
+        BetaInputItemParam,
+        BetaInputParam,
+        BetaModerationParam,
+        BetaMultiAgentParam,
+        BetaPromptCacheOptionsParam,
+        BetaPromptParam,
+        BetaReasoningParam,
+        BetaResponseStreamOptionsParam,
+        BetaResponseTextParam,
+        BetaToolChoiceParam,
+        BetaToolParam,
+        BetaToolsArrayParam,
+        ResponsePromptParam,
+    )
+    from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
     from oxide_proto.types.realtime import (
         RealtimeSessionCreateResponse,
         RealtimeTranscriptionSessionCreateResponse,
@@ -308,10 +363,10 @@ class AsyncBetaChatkitSessions(AsyncResource):
         self,
         *,
         user: str,
-        workflow: Mapping[str, object],
-        chatkit_configuration: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        rate_limits: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        workflow: WorkflowParam,
+        chatkit_configuration: ChatkitConfigurationParam | NotGiven = NOT_GIVEN,
+        expires_after: ExpiresAfterParam | NotGiven = NOT_GIVEN,
+        rate_limits: RateLimitsParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -432,22 +487,25 @@ class AsyncBetaRealtimeSessions(AsyncResource):
     async def create(
         self,
         *,
-        client_secret: Mapping[str, object],
+        client_secret: RealtimeSessionCreateRequestClientSecretParam,
         input_audio_format: str | NotGiven = NOT_GIVEN,
-        input_audio_transcription: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscriptionParam
+        | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
-        max_response_output_tokens: Literal["inf"] | int | NotGiven = NOT_GIVEN,
+        max_response_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         modalities: object | NotGiven = NOT_GIVEN,
         output_audio_format: str | NotGiven = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
         temperature: float | NotGiven = NOT_GIVEN,
         tool_choice: str | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        tracing: Literal["auto"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        truncation: Literal["auto", "disabled"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        turn_detection: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        voice: str | Mapping[str, object] | NotGiven = NOT_GIVEN,
+        tools: Iterable[RealtimeSessionCreateRequestToolParam] | NotGiven = NOT_GIVEN,
+        tracing: Literal["auto"]
+        | RealtimeSessionCreateRequestTracingTracingConfigurationParam
+        | NotGiven = NOT_GIVEN,
+        truncation: RealtimeTruncationParam | NotGiven = NOT_GIVEN,
+        turn_detection: RealtimeSessionCreateRequestTurnDetectionParam | NotGiven = NOT_GIVEN,
+        voice: VoiceIdsOrCustomVoiceParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -493,9 +551,11 @@ class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | NotGiven = NOT_GIVEN,
-        input_audio_noise_reduction: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        input_audio_transcription: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        turn_detection: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam  # noqa: E501
+        | NotGiven = NOT_GIVEN,
+        input_audio_transcription: AudioTranscriptionParam | NotGiven = NOT_GIVEN,
+        turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetectionParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -568,20 +628,17 @@ class AsyncBetaResponsesInputTokens(AsyncResource):
     async def count(
         self,
         *,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         personality: str | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven
-        | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven | None = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[BetaToolParam] | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -620,10 +677,15 @@ class AsyncBetaThreadsMessages(AsyncResource):
         self,
         thread_id: str,
         *,
-        content: str | Sequence[Mapping[str, object]],
+        content: str
+        | Iterable[
+            MessageContentImageFileObjectParam
+            | MessageContentImageUrlObjectParam
+            | MessageRequestContentTextObjectParam
+        ],
         role: Literal["user", "assistant"],
-        attachments: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        attachments: Iterable[CreateMessageRequestAttachment2Param] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -724,7 +786,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
         message_id: str,
         *,
         thread_id: str,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -778,24 +840,28 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         *,
         assistant_id: str,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -811,24 +877,28 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         assistant_id: str,
         stream: Literal[True],
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -843,24 +913,28 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         assistant_id: str,
         stream: bool,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -873,24 +947,28 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         *,
         assistant_id: str,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -980,7 +1058,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -994,7 +1072,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: Literal[True],
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1008,7 +1086,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: bool,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1021,7 +1099,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1049,7 +1127,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1077,15 +1155,18 @@ class AsyncBetaAssistants(AsyncResource):
         model: str,
         description: str | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        tool_resources: CreateAssistantRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1183,16 +1264,19 @@ class AsyncBetaAssistants(AsyncResource):
         *,
         description: str | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        tool_resources: ModifyAssistantRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1285,11 +1369,11 @@ class AsyncBetaResponses(AsyncResource):
         self,
         *,
         model: str | None,
-        input: str | Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"]
         | NotGiven
@@ -1324,8 +1408,8 @@ class AsyncBetaResponses(AsyncResource):
         self,
         *,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1340,33 +1424,31 @@ class AsyncBetaResponses(AsyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1384,8 +1466,8 @@ class AsyncBetaResponses(AsyncResource):
         *,
         stream: Literal[True],
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1400,33 +1482,31 @@ class AsyncBetaResponses(AsyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1443,8 +1523,8 @@ class AsyncBetaResponses(AsyncResource):
         *,
         stream: bool,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1459,33 +1539,31 @@ class AsyncBetaResponses(AsyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1500,8 +1578,8 @@ class AsyncBetaResponses(AsyncResource):
         self,
         *,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1516,33 +1594,31 @@ class AsyncBetaResponses(AsyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1677,9 +1753,9 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
     async def create(
         self,
         *,
-        messages: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        messages: Iterable[CreateMessageRequestParam] | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        tool_resources: CreateThreadRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1704,17 +1780,22 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1731,17 +1812,22 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1757,17 +1843,22 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1781,17 +1872,22 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1871,8 +1967,8 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         self,
         thread_id: str,
         *,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        tool_resources: ModifyThreadRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         ConversationResource,
         DeletedConversationResource,
     )
+    from oxide_proto.types.params.responses import ResponseInputItemParam
 
     from .._resource import Body, Headers, Query, TimeoutArg
 
@@ -73,7 +74,7 @@ class AsyncConversationsItems(AsyncResource):
         self,
         conversation_id: str,
         *,
-        items: Sequence[Mapping[str, object]],
+        items: Iterable[ResponseInputItemParam],
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -208,8 +209,8 @@ class AsyncConversations(AsyncResource):
     async def create(
         self,
         *,
-        items: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        items: Iterable[ResponseInputItemParam] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -270,7 +271,7 @@ class AsyncConversations(AsyncResource):
         self,
         conversation_id: str,
         *,
-        metadata: Mapping[str, object] | None,
+        metadata: Mapping[str, str] | None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

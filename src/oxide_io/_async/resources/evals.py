@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,6 +15,19 @@ from .._resource import AsyncPaginator, AsyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.evals import Eval, EvalRun, EvalRunOutputItem
+    from oxide_proto.types.params.evals import (
+        CreateEvalCompletionsRunDataSourceParam,
+        CreateEvalCustomDataSourceConfigParam,
+        CreateEvalJSONLRunDataSourceParam,
+        CreateEvalLabelModelGraderParam,
+        CreateEvalLogsDataSourceConfigParam,
+        CreateEvalResponsesRunDataSourceParam,
+        CreateEvalStoredCompletionsDataSourceConfigParam,
+        EvalGraderPythonParam,
+        EvalGraderScoreModelParam,
+        EvalGraderStringCheckParam,
+        EvalGraderTextSimilarityParam,
+    )
 
     from .._resource import Body, Headers, Query, TimeoutArg
 
@@ -130,8 +143,10 @@ class AsyncEvalsRuns(AsyncResource):
         self,
         eval_id: str,
         *,
-        data_source: Mapping[str, object],
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        data_source: CreateEvalJSONLRunDataSourceParam
+        | CreateEvalCompletionsRunDataSourceParam
+        | CreateEvalResponsesRunDataSourceParam,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -231,9 +246,17 @@ class AsyncEvals(AsyncResource):
     async def create(
         self,
         *,
-        data_source_config: Mapping[str, object],
-        testing_criteria: Sequence[Mapping[str, object]],
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        data_source_config: CreateEvalCustomDataSourceConfigParam
+        | CreateEvalLogsDataSourceConfigParam
+        | CreateEvalStoredCompletionsDataSourceConfigParam,
+        testing_criteria: Iterable[
+            CreateEvalLabelModelGraderParam
+            | EvalGraderStringCheckParam
+            | EvalGraderTextSimilarityParam
+            | EvalGraderPythonParam
+            | EvalGraderScoreModelParam
+        ],
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -326,7 +349,7 @@ class AsyncEvals(AsyncResource):
         self,
         eval_id: str,
         *,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
@@ -15,6 +14,7 @@ from ..extras.files import AsyncFilesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.files import DeleteFileResponse
+    from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.shared import FileObject
 
     from .._binary import AsyncBinaryResponseContent
@@ -60,7 +60,7 @@ class AsyncFiles(AsyncFilesExtras):
         *,
         file: FileTypes,
         purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"],
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: FileExpirationAfterParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
@@ -23,6 +23,18 @@ if TYPE_CHECKING:
         ListFineTuningCheckpointPermissionResponse,
         RunGraderResponse,
         ValidateGraderResponse,
+    )
+    from oxide_proto.types.params.fine_tuning import (
+        CreateFineTuningJobRequestHyperparametersParam,
+        CreateFineTuningJobRequestIntegrationParam,
+        FineTuneMethodParam,
+        GraderMultiParam,
+    )
+    from oxide_proto.types.params.shared import (
+        GraderPythonParam,
+        GraderScoreModelParam,
+        GraderStringCheckParam,
+        GraderTextSimilarityParam,
     )
 
     from .._resource import Body, Headers, Query, TimeoutArg
@@ -110,7 +122,11 @@ class AsyncFineTuningAlphaGraders(AsyncResource):
     async def run(
         self,
         *,
-        grader: Mapping[str, object],
+        grader: GraderStringCheckParam
+        | GraderTextSimilarityParam
+        | GraderPythonParam
+        | GraderScoreModelParam
+        | GraderMultiParam,
         model_sample: str,
         item: Mapping[str, object] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -132,7 +148,11 @@ class AsyncFineTuningAlphaGraders(AsyncResource):
     async def validate(
         self,
         *,
-        grader: Mapping[str, object],
+        grader: GraderStringCheckParam
+        | GraderTextSimilarityParam
+        | GraderPythonParam
+        | GraderScoreModelParam
+        | GraderMultiParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -322,10 +342,12 @@ class AsyncFineTuningJobs(AsyncResource):
         *,
         model: str,
         training_file: str,
-        hyperparameters: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        integrations: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        method: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        hyperparameters: CreateFineTuningJobRequestHyperparametersParam | NotGiven = NOT_GIVEN,
+        integrations: Iterable[CreateFineTuningJobRequestIntegrationParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        method: FineTuneMethodParam | NotGiven = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         suffix: str | NotGiven | None = NOT_GIVEN,
         validation_file: str | NotGiven | None = NOT_GIVEN,
@@ -362,7 +384,7 @@ class AsyncFineTuningJobs(AsyncResource):
         *,
         after: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,6 +15,24 @@ from .._resource import AsyncResource
 from ..extras.realtime import AsyncRealtimeExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.params.realtime import (
+        RealtimeCreateClientSecretRequestExpiresAfterParam,
+        RealtimeFunctionToolParam,
+        RealtimeReasoningParam,
+        RealtimeSessionCreateRequestGAAudio2Param,
+        RealtimeSessionCreateRequestGAParam,
+        RealtimeSessionCreateRequestGATracingTracingConfiguration2Param,
+        RealtimeTranscriptionSessionCreateRequestGAParam,
+        RealtimeTranslationClientSecretCreateRequestExpiresAfterParam,
+        RealtimeTranslationSessionCreateRequestParam,
+        RealtimeTruncationParam,
+    )
+    from oxide_proto.types.params.responses import (
+        MCPToolParam,
+        ResponsePromptParam,
+        ToolChoiceFunctionParam,
+        ToolChoiceMcpParam,
+    )
     from oxide_proto.types.realtime import (
         RealtimeCreateClientSecretResponse,
         RealtimeTranslationClientSecretCreateResponse,
@@ -58,8 +76,9 @@ class AsyncRealtimeTranslationsClientSecrets(AsyncResource):
     async def create(
         self,
         *,
-        session: Mapping[str, object],
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        session: RealtimeTranslationSessionCreateRequestParam,
+        expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfterParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -87,22 +106,26 @@ class AsyncRealtimeCalls(AsyncResource):
         call_id: str,
         *,
         type: Literal["realtime"],
-        audio: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        audio: RealtimeSessionCreateRequestGAAudio2Param | NotGiven = NOT_GIVEN,
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
-        max_output_tokens: Literal["inf"] | int | NotGiven = NOT_GIVEN,
+        max_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
         output_modalities: Sequence[Literal["text", "audio"]] | NotGiven = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
+        reasoning: RealtimeReasoningParam | NotGiven = NOT_GIVEN,
         tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
+        | ToolChoiceFunctionParam
+        | ToolChoiceMcpParam
         | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        tracing: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        truncation: Literal["auto", "disabled"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
+        tools: Iterable[RealtimeFunctionToolParam | MCPToolParam] | NotGiven = NOT_GIVEN,
+        tracing: Literal["auto"]
+        | RealtimeSessionCreateRequestGATracingTracingConfiguration2Param
+        | NotGiven
+        | None = NOT_GIVEN,
+        truncation: RealtimeTruncationParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -139,7 +162,7 @@ class AsyncRealtimeCalls(AsyncResource):
         self,
         *,
         sdp: str,
-        session: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        session: RealtimeSessionCreateRequestGAParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -229,8 +252,10 @@ class AsyncRealtimeClientSecrets(AsyncResource):
     async def create(
         self,
         *,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        session: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: RealtimeCreateClientSecretRequestExpiresAfterParam | NotGiven = NOT_GIVEN,
+        session: RealtimeSessionCreateRequestGAParam
+        | RealtimeTranscriptionSessionCreateRequestGAParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -15,6 +15,20 @@ from .._resource import AsyncPaginator, AsyncResource
 from ..extras.responses import AsyncResponsesExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.params.responses import (
+        ContextManagementParam,
+        Reasoning,
+        ResponseConversationParamParam,
+        ResponseInputItemParam,
+        ResponseInputParam,
+        ResponsePromptParam,
+        ResponseStreamOptionsParam,
+        ResponseTextConfigParam,
+        ToolChoiceParam,
+        ToolParam,
+        ToolsArrayParam,
+    )
+    from oxide_proto.types.params.shared import ModerationParam, PromptCacheOptionsParam
     from oxide_proto.types.responses import (
         CompactResource,
         ItemResource,
@@ -100,20 +114,17 @@ class AsyncResponsesInputTokens(AsyncResource):
     async def count(
         self,
         *,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
+        input: str | Iterable[ResponseInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         personality: str | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven
-        | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | NotGiven | None = NOT_GIVEN,
+        text: ResponseTextConfigParam | NotGiven | None = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[ToolParam] | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -182,11 +193,11 @@ class AsyncResponses(AsyncResponsesExtras):
         self,
         *,
         model: str | None,
-        input: str | Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        input: str | Iterable[ResponseInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"]
         | NotGiven
@@ -221,8 +232,8 @@ class AsyncResponses(AsyncResponsesExtras):
         self,
         *,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -237,32 +248,30 @@ class AsyncResponses(AsyncResponsesExtras):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: ResponseInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: ResponseTextConfigParam | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: ToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -280,8 +289,8 @@ class AsyncResponses(AsyncResponsesExtras):
         *,
         stream: Literal[True],
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -296,32 +305,30 @@ class AsyncResponses(AsyncResponsesExtras):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: ResponseInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: ResponseTextConfigParam | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: ToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -338,8 +345,8 @@ class AsyncResponses(AsyncResponsesExtras):
         *,
         stream: bool,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -354,32 +361,30 @@ class AsyncResponses(AsyncResponsesExtras):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: ResponseInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: ResponseTextConfigParam | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: ToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -394,8 +399,8 @@ class AsyncResponses(AsyncResponsesExtras):
         self,
         *,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -410,32 +415,30 @@ class AsyncResponses(AsyncResponsesExtras):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: ResponseInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: ResponseTextConfigParam | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: ToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,

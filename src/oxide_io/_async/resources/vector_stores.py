@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,6 +15,16 @@ from .._resource import AsyncPaginator, AsyncResource
 from ..extras.vector_stores import AsyncVectorStoresFileBatchesExtras, AsyncVectorStoresFilesExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.params.responses import ComparisonFilter, CompoundFilter
+    from oxide_proto.types.params.vector_stores import (
+        AutoChunkingStrategyRequestParam,
+        ChunkingStrategyRequestParam,
+        CreateVectorStoreFileRequestParam,
+        StaticChunkingStrategyRequestParam,
+        UpdateVectorStoreRequestExpiresAfterParam,
+        VectorStoreExpirationAfterParam,
+        VectorStoreSearchRequestRankingOptionsParam,
+    )
     from oxide_proto.types.vector_stores import (
         DeleteVectorStoreFileResponse,
         DeleteVectorStoreResponse,
@@ -141,10 +151,10 @@ class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
         self,
         vector_store_id: str,
         *,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        files: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        files: Iterable[CreateVectorStoreFileRequestParam] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -249,8 +259,8 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         vector_store_id: str,
         *,
         file_id: str,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -355,7 +365,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: Mapping[str, object] | None,
+        attributes: Mapping[str, str | float | bool] | None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -388,11 +398,13 @@ class AsyncVectorStores(AsyncResource):
     async def create(
         self,
         *,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        chunking_strategy: AutoChunkingStrategyRequestParam
+        | StaticChunkingStrategyRequestParam
+        | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: VectorStoreExpirationAfterParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -484,9 +496,9 @@ class AsyncVectorStores(AsyncResource):
         vector_store_id: str,
         *,
         query: str | Sequence[str],
-        filters: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        filters: ComparisonFilter | CompoundFilter | NotGiven = NOT_GIVEN,
         max_num_results: int | NotGiven = NOT_GIVEN,
-        ranking_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        ranking_options: VectorStoreSearchRequestRankingOptionsParam | NotGiven = NOT_GIVEN,
         rewrite_query: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -514,8 +526,8 @@ class AsyncVectorStores(AsyncResource):
         self,
         vector_store_id: str,
         *,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        expires_after: UpdateVectorStoreRequestExpiresAfterParam | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,6 +45,10 @@ if TYPE_CHECKING:
         ProjectSpendLimitResource,
         ServiceAccountApiKeyBody,
     )
+    from oxide_proto.types.params.audit_logs import ListAuditLogsEffectiveAtParam
+    from oxide_proto.types.params.hosted_tools import HostedToolPermissionUpdateParam
+    from oxide_proto.types.params.invites import InviteRequestProjectParam
+    from oxide_proto.types.params.spend_alerts import SpendAlertNotificationChannelParam
     from oxide_proto.types.project_groups import ProjectGroup, ProjectGroupDeletedResource
     from oxide_proto.types.projects import (
         Project,
@@ -1368,11 +1372,11 @@ class SyncAdminOrganizationProjectsHostedToolPermissions(SyncResource):
         self,
         project_id: str,
         *,
-        code_interpreter: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        file_search: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        image_generation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        mcp: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        web_search: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        code_interpreter: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        file_search: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        image_generation: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        mcp: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
+        web_search: HostedToolPermissionUpdateParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1774,7 +1778,7 @@ class SyncAdminOrganizationProjectsSpendAlerts(SyncResource):
         *,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1871,7 +1875,7 @@ class SyncAdminOrganizationProjectsSpendAlerts(SyncResource):
         project_id: str,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -2272,7 +2276,7 @@ class SyncAdminOrganizationAuditLogs(SyncResource):
         actor_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         after: str | NotGiven = NOT_GIVEN,
         before: str | NotGiven = NOT_GIVEN,
-        effective_at: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        effective_at: ListAuditLogsEffectiveAtParam | NotGiven = NOT_GIVEN,
         event_types: Sequence[
             Literal[
                 "api_key.created",
@@ -2774,7 +2778,7 @@ class SyncAdminOrganizationInvites(SyncResource):
         *,
         email: str,
         role: Literal["reader", "owner"],
-        projects: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        projects: Iterable[InviteRequestProjectParam] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3148,7 +3152,7 @@ class SyncAdminOrganizationSpendAlerts(SyncResource):
         *,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -3239,7 +3243,7 @@ class SyncAdminOrganizationSpendAlerts(SyncResource):
         *,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: Mapping[str, object],
+        notification_channel: SpendAlertNotificationChannelParam,
         threshold_amount: int,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

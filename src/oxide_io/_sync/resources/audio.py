@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
         VoiceConsentResource,
         VoiceResource,
     )
+    from oxide_proto.types.params.audio import VadConfigParam
+    from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
 
     from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
@@ -84,7 +86,7 @@ class SyncAudioSpeech(SyncResource):
         *,
         input: str,
         model: str,
-        voice: str | Mapping[str, object],
+        voice: VoiceIdsOrCustomVoiceParam,
         instructions: str | NotGiven = NOT_GIVEN,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | NotGiven = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
@@ -123,7 +125,7 @@ class SyncAudioTranscriptions(SyncResource):
         *,
         file: FileTypes,
         model: str,
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -149,7 +151,7 @@ class SyncAudioTranscriptions(SyncResource):
         file: FileTypes,
         model: str,
         stream: Literal[True],
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -174,7 +176,7 @@ class SyncAudioTranscriptions(SyncResource):
         file: FileTypes,
         model: str,
         stream: bool,
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -197,7 +199,7 @@ class SyncAudioTranscriptions(SyncResource):
         *,
         file: FileTypes,
         model: str,
-        chunking_strategy: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
         keywords: Sequence[str] | NotGiven = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,

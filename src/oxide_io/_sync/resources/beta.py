@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -33,6 +33,61 @@ if TYPE_CHECKING:
         ThreadResource,
     )
     from oxide_proto.types.other import AssistantStreamEvent
+    from oxide_proto.types.params.assistants import (
+        AssistantsApiResponseFormatOptionParam,
+        AssistantToolsCodeParam,
+        AssistantToolsFileSearchParam,
+        AssistantToolsFunctionParam,
+        CreateAssistantRequestToolResourcesParam,
+        CreateMessageRequestAttachment2Param,
+        CreateMessageRequestParam,
+        CreateRunRequestTruncationStrategyParam,
+        CreateThreadAndRunRequestToolResourcesParam,
+        CreateThreadAndRunRequestTruncationStrategyParam,
+        CreateThreadRequestParam,
+        CreateThreadRequestToolResourcesParam,
+        MessageContentImageFileObjectParam,
+        MessageContentImageUrlObjectParam,
+        MessageRequestContentTextObjectParam,
+        ModifyAssistantRequestToolResourcesParam,
+        ModifyThreadRequestToolResourcesParam,
+        SubmitToolOutputsRunRequestToolOutputParam,
+    )
+    from oxide_proto.types.params.chatkit import (
+        ChatkitConfigurationParam,
+        ExpiresAfterParam,
+        RateLimitsParam,
+        WorkflowParam,
+    )
+    from oxide_proto.types.params.realtime import (
+        AudioTranscriptionParam,
+        RealtimeSessionCreateRequestClientSecretParam,
+        RealtimeSessionCreateRequestInputAudioTranscriptionParam,
+        RealtimeSessionCreateRequestToolParam,
+        RealtimeSessionCreateRequestTracingTracingConfigurationParam,
+        RealtimeSessionCreateRequestTurnDetectionParam,
+        RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam,
+        RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,
+        RealtimeTruncationParam,
+    )
+    from oxide_proto.types.params.responses import (
+        BetaContextManagementParam,
+        BetaConversationParam,
+        BetaInputItemParam,
+        BetaInputParam,
+        BetaModerationParam,
+        BetaMultiAgentParam,
+        BetaPromptCacheOptionsParam,
+        BetaPromptParam,
+        BetaReasoningParam,
+        BetaResponseStreamOptionsParam,
+        BetaResponseTextParam,
+        BetaToolChoiceParam,
+        BetaToolParam,
+        BetaToolsArrayParam,
+        ResponsePromptParam,
+    )
+    from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
     from oxide_proto.types.realtime import (
         RealtimeSessionCreateResponse,
         RealtimeTranscriptionSessionCreateResponse,
@@ -309,10 +364,10 @@ class SyncBetaChatkitSessions(SyncResource):
         self,
         *,
         user: str,
-        workflow: Mapping[str, object],
-        chatkit_configuration: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        rate_limits: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        workflow: WorkflowParam,
+        chatkit_configuration: ChatkitConfigurationParam | NotGiven = NOT_GIVEN,
+        expires_after: ExpiresAfterParam | NotGiven = NOT_GIVEN,
+        rate_limits: RateLimitsParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -433,22 +488,25 @@ class SyncBetaRealtimeSessions(SyncResource):
     def create(
         self,
         *,
-        client_secret: Mapping[str, object],
+        client_secret: RealtimeSessionCreateRequestClientSecretParam,
         input_audio_format: str | NotGiven = NOT_GIVEN,
-        input_audio_transcription: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscriptionParam
+        | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
-        max_response_output_tokens: Literal["inf"] | int | NotGiven = NOT_GIVEN,
+        max_response_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         modalities: object | NotGiven = NOT_GIVEN,
         output_audio_format: str | NotGiven = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
         temperature: float | NotGiven = NOT_GIVEN,
         tool_choice: str | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        tracing: Literal["auto"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        truncation: Literal["auto", "disabled"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        turn_detection: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        voice: str | Mapping[str, object] | NotGiven = NOT_GIVEN,
+        tools: Iterable[RealtimeSessionCreateRequestToolParam] | NotGiven = NOT_GIVEN,
+        tracing: Literal["auto"]
+        | RealtimeSessionCreateRequestTracingTracingConfigurationParam
+        | NotGiven = NOT_GIVEN,
+        truncation: RealtimeTruncationParam | NotGiven = NOT_GIVEN,
+        turn_detection: RealtimeSessionCreateRequestTurnDetectionParam | NotGiven = NOT_GIVEN,
+        voice: VoiceIdsOrCustomVoiceParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -494,9 +552,11 @@ class SyncBetaRealtimeTranscriptionSessions(SyncResource):
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | NotGiven = NOT_GIVEN,
-        input_audio_noise_reduction: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        input_audio_transcription: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        turn_detection: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam  # noqa: E501
+        | NotGiven = NOT_GIVEN,
+        input_audio_transcription: AudioTranscriptionParam | NotGiven = NOT_GIVEN,
+        turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetectionParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -569,20 +629,17 @@ class SyncBetaResponsesInputTokens(SyncResource):
     def count(
         self,
         *,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         personality: str | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven
-        | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven | None = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[BetaToolParam] | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -621,10 +678,15 @@ class SyncBetaThreadsMessages(SyncResource):
         self,
         thread_id: str,
         *,
-        content: str | Sequence[Mapping[str, object]],
+        content: str
+        | Iterable[
+            MessageContentImageFileObjectParam
+            | MessageContentImageUrlObjectParam
+            | MessageRequestContentTextObjectParam
+        ],
         role: Literal["user", "assistant"],
-        attachments: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        attachments: Iterable[CreateMessageRequestAttachment2Param] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -725,7 +787,7 @@ class SyncBetaThreadsMessages(SyncResource):
         message_id: str,
         *,
         thread_id: str,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -779,24 +841,28 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         *,
         assistant_id: str,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -812,24 +878,28 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         assistant_id: str,
         stream: Literal[True],
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -844,24 +914,28 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         assistant_id: str,
         stream: bool,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -874,24 +948,28 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         *,
         assistant_id: str,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        additional_messages: Iterable[CreateMessageRequestParam] | NotGiven | None = NOT_GIVEN,
         include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]]
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateRunRequestTruncationStrategyParam | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -981,7 +1059,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -995,7 +1073,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: Literal[True],
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1009,7 +1087,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: bool,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1022,7 +1100,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[Mapping[str, object]],
+        tool_outputs: Iterable[SubmitToolOutputsRunRequestToolOutputParam],
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1050,7 +1128,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         run_id: str,
         *,
         thread_id: str,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1078,15 +1156,18 @@ class SyncBetaAssistants(SyncResource):
         model: str,
         description: str | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        tool_resources: CreateAssistantRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1184,16 +1265,19 @@ class SyncBetaAssistants(SyncResource):
         *,
         description: str | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        tool_resources: ModifyAssistantRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1286,11 +1370,11 @@ class SyncBetaResponses(SyncResource):
         self,
         *,
         model: str | None,
-        input: str | Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"]
         | NotGiven
@@ -1325,8 +1409,8 @@ class SyncBetaResponses(SyncResource):
         self,
         *,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1341,33 +1425,31 @@ class SyncBetaResponses(SyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1385,8 +1467,8 @@ class SyncBetaResponses(SyncResource):
         *,
         stream: Literal[True],
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1401,33 +1483,31 @@ class SyncBetaResponses(SyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1444,8 +1524,8 @@ class SyncBetaResponses(SyncResource):
         *,
         stream: bool,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1460,33 +1540,31 @@ class SyncBetaResponses(SyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1501,8 +1579,8 @@ class SyncBetaResponses(SyncResource):
         self,
         *,
         background: bool | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        conversation: str | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
+        conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1517,33 +1595,31 @@ class SyncBetaResponses(SyncResource):
         ]
         | NotGiven
         | None = NOT_GIVEN,
-        input: str | Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        input: BetaInputParam | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        multi_agent: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        prompt: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prompt: BetaPromptParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
-        | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParam | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | NotGiven = NOT_GIVEN,
+        tools: BetaToolsArrayParam | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -1678,9 +1754,9 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
     def create(
         self,
         *,
-        messages: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        messages: Iterable[CreateMessageRequestParam] | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        tool_resources: CreateThreadRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1705,17 +1781,22 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1732,17 +1813,22 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1758,17 +1844,22 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1782,17 +1873,22 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         instructions: str | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Literal["auto"] | Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        response_format: AssistantsApiResponseFormatOptionParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        thread: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_choice: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
+        thread: CreateThreadRequestParam | NotGiven = NOT_GIVEN,
+        tool_choice: object | NotGiven = NOT_GIVEN,
+        tool_resources: CreateThreadAndRunRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        truncation_strategy: CreateThreadAndRunRequestTruncationStrategyParam
+        | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -1872,8 +1968,8 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         self,
         thread_id: str,
         *,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        tool_resources: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        tool_resources: ModifyThreadRequestToolResourcesParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

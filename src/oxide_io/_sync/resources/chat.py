@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -17,6 +17,25 @@ from ..extras.chat_completions import SyncChatCompletionsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted
+    from oxide_proto.types.params.chat import (
+        ChatCompletionFunctionCallOptionParam,
+        ChatCompletionFunctionsParam,
+        ChatCompletionFunctionToolParam,
+        ChatCompletionMessageParam,
+        ChatCompletionPredictionContentParam,
+        ChatCompletionToolChoiceOptionParam,
+        CreateChatCompletionRequestAudioParam,
+        CreateChatCompletionRequestWebSearchOptionsParam,
+        CustomToolChatCompletionsParam,
+        ResponseFormatJSONSchema,
+    )
+    from oxide_proto.types.params.shared import (
+        ChatCompletionStreamOptionsParam,
+        ModerationParam,
+        PromptCacheOptionsParam,
+        ResponseFormatJSONObject,
+        ResponseFormatText,
+    )
 
     from .._resource import Body, Headers, Query, TimeoutArg
     from .._streaming import Stream
@@ -90,30 +109,35 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
     def create(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
-        audio: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        audio: CreateChatCompletionRequestAudioParam | NotGiven | None = NOT_GIVEN,
         frequency_penalty: float | NotGiven | None = NOT_GIVEN,
-        function_call: Literal["none", "auto"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        functions: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        logit_bias: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        function_call: Literal["none", "auto"]
+        | ChatCompletionFunctionCallOptionParam
+        | NotGiven = NOT_GIVEN,
+        functions: Iterable[ChatCompletionFunctionsParam] | NotGiven = NOT_GIVEN,
+        logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        prediction: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prediction: ChatCompletionPredictionContentParam | NotGiven | None = NOT_GIVEN,
         presence_penalty: float | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        response_format: ResponseFormatText
+        | ResponseFormatJSONSchema
+        | ResponseFormatJSONObject
+        | NotGiven = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"]
@@ -121,17 +145,16 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
         | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ChatCompletionStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
+        tool_choice: ChatCompletionToolChoiceOptionParam | NotGiven = NOT_GIVEN,
+        tools: Iterable[ChatCompletionFunctionToolParam | CustomToolChatCompletionsParam]
         | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         verbosity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
-        web_search_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        web_search_options: CreateChatCompletionRequestWebSearchOptionsParam | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -143,31 +166,36 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
     def create(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
         stream: Literal[True],
-        audio: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        audio: CreateChatCompletionRequestAudioParam | NotGiven | None = NOT_GIVEN,
         frequency_penalty: float | NotGiven | None = NOT_GIVEN,
-        function_call: Literal["none", "auto"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        functions: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        logit_bias: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        function_call: Literal["none", "auto"]
+        | ChatCompletionFunctionCallOptionParam
+        | NotGiven = NOT_GIVEN,
+        functions: Iterable[ChatCompletionFunctionsParam] | NotGiven = NOT_GIVEN,
+        logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        prediction: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prediction: ChatCompletionPredictionContentParam | NotGiven | None = NOT_GIVEN,
         presence_penalty: float | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        response_format: ResponseFormatText
+        | ResponseFormatJSONSchema
+        | ResponseFormatJSONObject
+        | NotGiven = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"]
@@ -175,17 +203,16 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
         | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ChatCompletionStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
+        tool_choice: ChatCompletionToolChoiceOptionParam | NotGiven = NOT_GIVEN,
+        tools: Iterable[ChatCompletionFunctionToolParam | CustomToolChatCompletionsParam]
         | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         verbosity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
-        web_search_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        web_search_options: CreateChatCompletionRequestWebSearchOptionsParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -196,31 +223,36 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
     def create(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
         stream: bool,
-        audio: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        audio: CreateChatCompletionRequestAudioParam | NotGiven | None = NOT_GIVEN,
         frequency_penalty: float | NotGiven | None = NOT_GIVEN,
-        function_call: Literal["none", "auto"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        functions: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        logit_bias: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        function_call: Literal["none", "auto"]
+        | ChatCompletionFunctionCallOptionParam
+        | NotGiven = NOT_GIVEN,
+        functions: Iterable[ChatCompletionFunctionsParam] | NotGiven = NOT_GIVEN,
+        logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        prediction: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prediction: ChatCompletionPredictionContentParam | NotGiven | None = NOT_GIVEN,
         presence_penalty: float | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        response_format: ResponseFormatText
+        | ResponseFormatJSONSchema
+        | ResponseFormatJSONObject
+        | NotGiven = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"]
@@ -228,17 +260,16 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
         | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ChatCompletionStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
+        tool_choice: ChatCompletionToolChoiceOptionParam | NotGiven = NOT_GIVEN,
+        tools: Iterable[ChatCompletionFunctionToolParam | CustomToolChatCompletionsParam]
         | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         verbosity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
-        web_search_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        web_search_options: CreateChatCompletionRequestWebSearchOptionsParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -248,30 +279,35 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
     def create(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
-        audio: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        audio: CreateChatCompletionRequestAudioParam | NotGiven | None = NOT_GIVEN,
         frequency_penalty: float | NotGiven | None = NOT_GIVEN,
-        function_call: Literal["none", "auto"] | Mapping[str, object] | NotGiven = NOT_GIVEN,
-        functions: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
-        logit_bias: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        function_call: Literal["none", "auto"]
+        | ChatCompletionFunctionCallOptionParam
+        | NotGiven = NOT_GIVEN,
+        functions: Iterable[ChatCompletionFunctionsParam] | NotGiven = NOT_GIVEN,
+        logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
         max_tokens: int | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
-        moderation: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        prediction: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        prediction: ChatCompletionPredictionContentParam | NotGiven | None = NOT_GIVEN,
         presence_penalty: float | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam | NotGiven = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
         | NotGiven
         | None = NOT_GIVEN,
-        response_format: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        response_format: ResponseFormatText
+        | ResponseFormatJSONSchema
+        | ResponseFormatJSONObject
+        | NotGiven = NOT_GIVEN,
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"]
@@ -279,17 +315,16 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
         | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        stream_options: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        stream_options: ChatCompletionStreamOptionsParam | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
-        tool_choice: Literal["none", "auto", "required"]
-        | Mapping[str, object]
+        tool_choice: ChatCompletionToolChoiceOptionParam | NotGiven = NOT_GIVEN,
+        tools: Iterable[ChatCompletionFunctionToolParam | CustomToolChatCompletionsParam]
         | NotGiven = NOT_GIVEN,
-        tools: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
         top_logprobs: int | NotGiven | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         verbosity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
-        web_search_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        web_search_options: CreateChatCompletionRequestWebSearchOptionsParam | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -377,7 +412,7 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
         *,
         after: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
         order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -429,7 +464,7 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
         self,
         completion_id: str,
         *,
-        metadata: Mapping[str, object] | None,
+        metadata: Mapping[str, str] | None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

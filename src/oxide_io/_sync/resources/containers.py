@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +16,13 @@ from .._resource import SyncPage, SyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.containers import ContainerFileResource, ContainerResource
+    from oxide_proto.types.params.containers import CreateContainerBodyExpiresAfterParam
+    from oxide_proto.types.params.responses import (
+        ContainerNetworkPolicyAllowlistParam,
+        ContainerNetworkPolicyDisabledParam,
+        InlineSkillParam,
+        SkillReferenceParam,
+    )
 
     from .._binary import BinaryResponseContent
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
@@ -186,11 +193,13 @@ class SyncContainers(SyncResource):
         self,
         *,
         name: str,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: CreateContainerBodyExpiresAfterParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | NotGiven = NOT_GIVEN,
-        network_policy: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        skills: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        network_policy: ContainerNetworkPolicyDisabledParam
+        | ContainerNetworkPolicyAllowlistParam
+        | NotGiven = NOT_GIVEN,
+        skills: Iterable[SkillReferenceParam | InlineSkillParam] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

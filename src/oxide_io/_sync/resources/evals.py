@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +16,19 @@ from .._resource import SyncPage, SyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.evals import Eval, EvalRun, EvalRunOutputItem
+    from oxide_proto.types.params.evals import (
+        CreateEvalCompletionsRunDataSourceParam,
+        CreateEvalCustomDataSourceConfigParam,
+        CreateEvalJSONLRunDataSourceParam,
+        CreateEvalLabelModelGraderParam,
+        CreateEvalLogsDataSourceConfigParam,
+        CreateEvalResponsesRunDataSourceParam,
+        CreateEvalStoredCompletionsDataSourceConfigParam,
+        EvalGraderPythonParam,
+        EvalGraderScoreModelParam,
+        EvalGraderStringCheckParam,
+        EvalGraderTextSimilarityParam,
+    )
 
     from .._resource import Body, Headers, Query, TimeoutArg
 
@@ -131,8 +144,10 @@ class SyncEvalsRuns(SyncResource):
         self,
         eval_id: str,
         *,
-        data_source: Mapping[str, object],
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        data_source: CreateEvalJSONLRunDataSourceParam
+        | CreateEvalCompletionsRunDataSourceParam
+        | CreateEvalResponsesRunDataSourceParam,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -232,9 +247,17 @@ class SyncEvals(SyncResource):
     def create(
         self,
         *,
-        data_source_config: Mapping[str, object],
-        testing_criteria: Sequence[Mapping[str, object]],
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        data_source_config: CreateEvalCustomDataSourceConfigParam
+        | CreateEvalLogsDataSourceConfigParam
+        | CreateEvalStoredCompletionsDataSourceConfigParam,
+        testing_criteria: Iterable[
+            CreateEvalLabelModelGraderParam
+            | EvalGraderStringCheckParam
+            | EvalGraderTextSimilarityParam
+            | EvalGraderPythonParam
+            | EvalGraderScoreModelParam
+        ],
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -327,7 +350,7 @@ class SyncEvals(SyncResource):
         self,
         eval_id: str,
         *,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
@@ -16,6 +15,7 @@ from ..extras.files import SyncFilesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.files import DeleteFileResponse
+    from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.shared import FileObject
 
     from .._binary import BinaryResponseContent
@@ -61,7 +61,7 @@ class SyncFiles(SyncFilesExtras):
         *,
         file: FileTypes,
         purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"],
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: FileExpirationAfterParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
@@ -24,6 +24,18 @@ if TYPE_CHECKING:
         ListFineTuningCheckpointPermissionResponse,
         RunGraderResponse,
         ValidateGraderResponse,
+    )
+    from oxide_proto.types.params.fine_tuning import (
+        CreateFineTuningJobRequestHyperparametersParam,
+        CreateFineTuningJobRequestIntegrationParam,
+        FineTuneMethodParam,
+        GraderMultiParam,
+    )
+    from oxide_proto.types.params.shared import (
+        GraderPythonParam,
+        GraderScoreModelParam,
+        GraderStringCheckParam,
+        GraderTextSimilarityParam,
     )
 
     from .._resource import Body, Headers, Query, TimeoutArg
@@ -111,7 +123,11 @@ class SyncFineTuningAlphaGraders(SyncResource):
     def run(
         self,
         *,
-        grader: Mapping[str, object],
+        grader: GraderStringCheckParam
+        | GraderTextSimilarityParam
+        | GraderPythonParam
+        | GraderScoreModelParam
+        | GraderMultiParam,
         model_sample: str,
         item: Mapping[str, object] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -133,7 +149,11 @@ class SyncFineTuningAlphaGraders(SyncResource):
     def validate(
         self,
         *,
-        grader: Mapping[str, object],
+        grader: GraderStringCheckParam
+        | GraderTextSimilarityParam
+        | GraderPythonParam
+        | GraderScoreModelParam
+        | GraderMultiParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -323,10 +343,12 @@ class SyncFineTuningJobs(SyncResource):
         *,
         model: str,
         training_file: str,
-        hyperparameters: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        integrations: Sequence[Mapping[str, object]] | NotGiven | None = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        method: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        hyperparameters: CreateFineTuningJobRequestHyperparametersParam | NotGiven = NOT_GIVEN,
+        integrations: Iterable[CreateFineTuningJobRequestIntegrationParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        method: FineTuneMethodParam | NotGiven = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         suffix: str | NotGiven | None = NOT_GIVEN,
         validation_file: str | NotGiven | None = NOT_GIVEN,
@@ -363,7 +385,7 @@ class SyncFineTuningJobs(SyncResource):
         *,
         after: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from oxide_proto import Operation
@@ -15,6 +15,10 @@ from .._resource import SyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.moderations import ModerationCreateResponse
+    from oxide_proto.types.params.moderations import (
+        CreateModerationRequestInputVariant2ImageUrlParam,
+        CreateModerationRequestInputVariant2TextParam,
+    )
 
     from .._resource import Body, Headers, Query, TimeoutArg
 
@@ -31,7 +35,12 @@ class SyncModerations(SyncResource):
     def create(
         self,
         *,
-        input: str | Sequence[str] | Sequence[Mapping[str, object]],
+        input: str
+        | Sequence[str]
+        | Iterable[
+            CreateModerationRequestInputVariant2ImageUrlParam
+            | CreateModerationRequestInputVariant2TextParam
+        ],
         model: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

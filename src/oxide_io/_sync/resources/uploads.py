@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +16,7 @@ from .._resource import SyncResource
 from ..extras.uploads import SyncUploadsExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.uploads import Upload, UploadPart
 
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
@@ -122,7 +123,7 @@ class SyncUploads(SyncUploadsExtras):
         filename: str,
         mime_type: str,
         purpose: Literal["assistants", "batch", "fine-tune", "vision"],
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: FileExpirationAfterParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

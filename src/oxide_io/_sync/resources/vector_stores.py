@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +16,16 @@ from .._resource import SyncPage, SyncResource
 from ..extras.vector_stores import SyncVectorStoresFileBatchesExtras, SyncVectorStoresFilesExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.params.responses import ComparisonFilter, CompoundFilter
+    from oxide_proto.types.params.vector_stores import (
+        AutoChunkingStrategyRequestParam,
+        ChunkingStrategyRequestParam,
+        CreateVectorStoreFileRequestParam,
+        StaticChunkingStrategyRequestParam,
+        UpdateVectorStoreRequestExpiresAfterParam,
+        VectorStoreExpirationAfterParam,
+        VectorStoreSearchRequestRankingOptionsParam,
+    )
     from oxide_proto.types.vector_stores import (
         DeleteVectorStoreFileResponse,
         DeleteVectorStoreResponse,
@@ -142,10 +152,10 @@ class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
         self,
         vector_store_id: str,
         *,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        files: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        files: Iterable[CreateVectorStoreFileRequestParam] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -250,8 +260,8 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         vector_store_id: str,
         *,
         file_id: str,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -356,7 +366,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: Mapping[str, object] | None,
+        attributes: Mapping[str, str | float | bool] | None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -389,11 +399,13 @@ class SyncVectorStores(SyncResource):
     def create(
         self,
         *,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        chunking_strategy: AutoChunkingStrategyRequestParam
+        | StaticChunkingStrategyRequestParam
+        | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        expires_after: VectorStoreExpirationAfterParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -485,9 +497,9 @@ class SyncVectorStores(SyncResource):
         vector_store_id: str,
         *,
         query: str | Sequence[str],
-        filters: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        filters: ComparisonFilter | CompoundFilter | NotGiven = NOT_GIVEN,
         max_num_results: int | NotGiven = NOT_GIVEN,
-        ranking_options: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        ranking_options: VectorStoreSearchRequestRankingOptionsParam | NotGiven = NOT_GIVEN,
         rewrite_query: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -515,8 +527,8 @@ class SyncVectorStores(SyncResource):
         self,
         vector_store_id: str,
         *,
-        expires_after: Mapping[str, object] | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        expires_after: UpdateVectorStoreRequestExpiresAfterParam | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
