@@ -73,6 +73,8 @@ CLIENT_IMPORT_LEAVES_OUT = (
     "ast",
     "dataclasses",
     "oxide_proto._multipart",
+    # Request parameter TypedDicts: the resource modules import them for type checkers only.
+    "oxide_proto.types.params",
 )
 
 
@@ -90,3 +92,19 @@ def test_first_request_objects_need_no_attrs() -> None:
     loaded = _modules_after(code)
     assert "attrs" not in loaded
     assert "inspect" not in loaded
+
+
+def test_calls_leave_param_types_for_type_checkers() -> None:
+    code = (
+        "import oxide_io\n"
+        "from oxide_io.testing import MockServer\n"
+        "with MockServer(api_key='sk-test') as server:\n"
+        "    client = oxide_io.Client(api_key='sk-test', base_url=server.base_url)\n"
+        "    messages = [{'role': 'user', 'content': 'Hi'}]\n"
+        "    client.chat.completions.create(model='m', messages=messages)\n"
+        "    client.responses.create(model='m', input=[{'role': 'user', 'content': 'Hi'}])\n"
+        "    client.close()\n"
+    )
+    loaded = _modules_after(code)
+    assert "oxide_io._sync.resources.chat" in loaded
+    assert sorted(name for name in loaded if name.startswith("oxide_proto.types.params")) == []
