@@ -41,6 +41,20 @@ async def test_rate_limited_then_success(mock: Setup, make_client: MakeClient) -
     assert first.json == second.json
 
 
+async def test_a_retry_sends_arguments_given_as_iterators_again(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    # Request arrays are typed `Iterable`: a generator is read once, for the first attempt.
+    client = make_client(mock)
+    mock.server.enqueue(Fail(500))
+    messages = (dict(message) for message in MESSAGES)
+    await client.chat.completions.create(model="gpt-4o", messages=messages)
+    first, second = mock.server.requests
+    assert first.json == second.json
+    assert first.json["messages"] == MESSAGES
+    assert retry_counts(mock) == ["0", "1"]
+
+
 async def test_retry_after_ms(mock: Setup, make_client: MakeClient) -> None:
     client = make_client(mock)
     mock.server.enqueue(Fail(429, retry_after_ms=20, times=2))

@@ -122,8 +122,14 @@ class SyncAPIClient:
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         deadline = time.monotonic() + limits.total if limits.total is not None else None
 
+        # A JSON body is encoded once: retries and stream reconnects send the same
+        # bytes, and an iterator among the arguments (arrays are typed `Iterable`,
+        # as in the official SDK) is read once.
+        encoded: list[bytes] = []
+
         def make_request(retries_taken: int) -> Request:
-            return build_request(
+            again = encoded[0] if encoded else None
+            request = build_request(
                 operation.method,
                 options.base_url,
                 operation.path,
@@ -131,8 +137,9 @@ class SyncAPIClient:
                 query=query,
                 extra_query=extra_query,
                 default_query=options.default_query,
-                json_body=body,
-                extra_body=extra_body,
+                json_body=body if again is None else None,
+                extra_body=extra_body if again is None else None,
+                content=again,
                 files=files,
                 boundary=boundary,
                 api_key=options.api_key,
@@ -145,6 +152,9 @@ class SyncAPIClient:
                 read_timeout=limits.read,
                 accept_encoding=_ACCEPT_ENCODING,
             )
+            if again is None and files is None and isinstance(request.body, bytes):
+                encoded.append(request.body)
+            return request
 
         response = self._send(make_request, limits, deadline)
 
