@@ -12,8 +12,8 @@ non-streamed reply with the same content give equal results.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import ParsedChatCompletion, parse_chat_completion, response_format_for
 
@@ -22,6 +22,9 @@ from .._chat_stream import AsyncChatCompletionStreamManager
 from .._client import AsyncRawResponse
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._streamed_response import AsyncStreamedResponse
+
+if TYPE_CHECKING:
+    from oxide_proto.types.params import ChatCompletionMessageParam
 
 __all__ = ["AsyncChatCompletionsExtras"]
 
@@ -48,7 +51,7 @@ class AsyncChatCompletionsExtras(AsyncResource):
     def stream(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
         response_format: type[_T] | Mapping[str, object] | NotGiven = NOT_GIVEN,
         tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
@@ -90,7 +93,7 @@ class AsyncChatCompletionsExtras(AsyncResource):
     async def parse(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
         response_format: type[_T] | Mapping[str, object] | NotGiven = NOT_GIVEN,
         tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,

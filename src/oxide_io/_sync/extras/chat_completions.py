@@ -13,8 +13,8 @@ non-streamed reply with the same content give equal results.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import ParsedChatCompletion, parse_chat_completion, response_format_for
 
@@ -23,6 +23,9 @@ from .._chat_stream import SyncChatCompletionStreamManager
 from .._client import RawResponse
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._streamed_response import StreamedResponse
+
+if TYPE_CHECKING:
+    from oxide_proto.types.params import ChatCompletionMessageParam
 
 __all__ = ["SyncChatCompletionsExtras"]
 
@@ -49,7 +52,7 @@ class SyncChatCompletionsExtras(SyncResource):
     def stream(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
         response_format: type[_T] | Mapping[str, object] | NotGiven = NOT_GIVEN,
         tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
@@ -91,7 +94,7 @@ class SyncChatCompletionsExtras(SyncResource):
     def parse(
         self,
         *,
-        messages: Sequence[Mapping[str, object]],
+        messages: Iterable[ChatCompletionMessageParam],
         model: str,
         response_format: type[_T] | Mapping[str, object] | NotGiven = NOT_GIVEN,
         tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
