@@ -90,6 +90,30 @@ async def test_http2_multiplexes_concurrent_requests(
         assert client_sockets(setup.port) == 0
 
 
+async def test_one_tls_http2_connection_carries_many_concurrent_callers(
+    runtime: str, h2_setups: Any, make_client: MakeClient
+) -> None:
+    # Threads of the blocking client send on the TLS connection while another
+    # thread reads from it: reads and writes of one SSL object must not overlap.
+    setup = h2_setups("h2-tls")
+    client = make_client(setup)
+    before = len(setup.server.requests)
+    calls = [
+        lambda i=i: client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": f"call {i}"}]
+        )
+        for i in range(40)
+    ]
+    for _ in range(3):
+        results = await concurrently(runtime, calls)
+        assert len(results) == 40
+    assert pooled(client) == 1
+    assert client_sockets(setup.port) == 1
+    # None sent twice after a read that failed on a connection in use.
+    assert len(setup.server.requests) - before == 120
+    await client.aclose()
+
+
 async def test_http2_concurrent_streams(
     runtime: str, h2_setups: Any, make_client: MakeClient
 ) -> None:

@@ -1,7 +1,8 @@
 """The blocking byte stream: sockets and ssl, with the same methods as the async one.
 
-Timeouts are socket timeouts per phase. A KeyboardInterrupt raised while blocked
-in `recv` propagates; the driver's cleanup then closes the socket.
+Timeouts are deadlines per call, waited for with `poll` on a non-blocking socket.
+A KeyboardInterrupt raised while blocked in the wait propagates; the driver's
+cleanup then closes the socket.
 """
 
 from __future__ import annotations
@@ -25,38 +26,96 @@ _READ_SIZE = 65536
 
 
 class SyncSocket:
-    """One connected socket (plain or TLS)."""
+    """One connected socket (plain or TLS), shared by the threads of one client.
 
-    __slots__ = ("_sock", "alpn", "is_closed")
+    The socket stays in non-blocking mode and every wait is a `poll` with its own
+    deadline: a socket timeout is one setting per socket, so a thread setting it
+    for a send would change the read another thread is blocked in. On TLS, one
+    `SSLSocket` must not be read and written by two threads at once (OpenSSL's
+    SSL objects are not thread-safe), yet HTTP/2 sends requests while another
+    thread waits for a response on the same connection: each non-blocking TLS
+    read or write runs under a lock, the waits between them do not.
+    """
 
-    def __init__(self, sock: socket.socket, alpn: str | None) -> None:
+    __slots__ = ("_sock", "_tls_lock", "_want_read", "_want_write", "alpn", "is_closed")
+
+    def __init__(self, sock: socket.socket, alpn: str | None, *, tls: bool = False) -> None:
+        sock.setblocking(False)
         self._sock = sock
         self.alpn = alpn
         self.is_closed = False
+        if tls:
+            import ssl  # loaded already: the socket was wrapped with it
+
+            self._tls_lock: threading.Lock | None = threading.Lock()
+            self._want_read: tuple[type[Exception], ...] = (
+                BlockingIOError,
+                ssl.SSLWantReadError,
+            )
+            self._want_write: tuple[type[Exception], ...] = (ssl.SSLWantWriteError,)
+        else:
+            self._tls_lock = None
+            self._want_read = (BlockingIOError,)
+            self._want_write = ()
 
     def send(self, data: bytes, timeout: float | None) -> None:
-        try:
-            self._sock.settimeout(timeout)
-            self._sock.sendall(data)
-        except TimeoutError:
-            raise TransportTimeout("write") from None
-        except OSError as exc:
-            raise WriteError(str(exc) or type(exc).__name__) from exc
+        deadline = None if timeout is None else time.monotonic() + timeout
+        sock, lock = self._sock, self._tls_lock
+        view = memoryview(data)
+        sent, total = 0, len(data)
+        while sent < total:
+            try:
+                if lock is None:
+                    sent += sock.send(view[sent:])
+                else:
+                    with lock:
+                        sent += sock.send(view[sent:])
+                continue
+            except self._want_read:
+                writing = lock is None  # TLS may need to read (renegotiation) to write
+            except self._want_write:
+                writing = True
+            except OSError as exc:
+                raise WriteError(str(exc) or type(exc).__name__) from exc
+            if not self._wait(writing, deadline):
+                raise TransportTimeout("write")
 
     def receive(self, timeout: float | None) -> bytes:
         """The next bytes from the peer; b"" when it closed the connection."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        sock, lock = self._sock, self._tls_lock
+        if lock is None and not self._wait(False, deadline):
+            # Plain: wait first, as a blocking recv with a timeout would.
+            raise TransportTimeout("read")
+        while True:
+            try:
+                if lock is None:
+                    return sock.recv(_READ_SIZE)
+                with lock:
+                    # TLS: decrypted bytes may wait inside the SSL object already.
+                    return sock.recv(_READ_SIZE)
+            except self._want_read:
+                writing = False
+            except self._want_write:
+                writing = True
+            except OSError as exc:
+                raise ReadError(str(exc) or type(exc).__name__) from exc
+            if not self._wait(writing, deadline):
+                raise TransportTimeout("read")
+
+    def _wait(self, writing: bool, deadline: float | None) -> bool:
+        """Waits until the socket is writable (or readable); False at the deadline."""
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         try:
-            self._sock.settimeout(timeout)
-            return self._sock.recv(_READ_SIZE)
-        except TimeoutError:
-            raise TransportTimeout("read") from None
-        except OSError as exc:
-            raise ReadError(str(exc) or type(exc).__name__) from exc
+            return _ready(self._sock, writing, left)
+        except (OSError, ValueError) as exc:  # closed under us by another thread
+            error = WriteError if writing else ReadError
+            raise error(str(exc) or "the connection was closed") from exc
 
     def is_readable(self) -> bool:
         """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
         try:
-            return bool(select.select([self._sock], [], [], 0)[0])
+            return _ready(self._sock, False, 0.0)
         except (OSError, ValueError):
             return True
 
@@ -66,6 +125,22 @@ class SyncSocket:
         self.is_closed = True
         with suppress(OSError):
             self._sock.close()
+
+
+if hasattr(select, "poll"):
+
+    def _ready(sock: socket.socket, writing: bool, timeout: float | None) -> bool:
+        # poll, unlike select, works for descriptors above FD_SETSIZE (1024).
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT if writing else select.POLLIN)
+        return bool(poller.poll(None if timeout is None else timeout * 1000.0))
+
+else:  # Windows
+
+    def _ready(sock: socket.socket, writing: bool, timeout: float | None) -> bool:
+        if writing:
+            return bool(select.select([], [sock], [sock], timeout)[1])
+        return bool(select.select([sock], [], [sock], timeout)[0])
 
 
 class _NoLock:
@@ -132,7 +207,7 @@ class SyncBackend:
             if ssl_context is None:
                 return SyncSocket(sock, None)
             tls = ssl_context.wrap_socket(sock, server_hostname=host)
-            return SyncSocket(tls, tls.selected_alpn_protocol())
+            return SyncSocket(tls, tls.selected_alpn_protocol(), tls=True)
         except TimeoutError:
             sock.close()
             raise TransportTimeout("connect") from None
