@@ -24,7 +24,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from oxide_proto import (
     URL,
@@ -45,8 +45,11 @@ from .._backends._errors import TransportError, TransportTimeout
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
 from .._reconnecting import OnReconnecting, ReconnectingEvent
-from .._timeout import Timeout
+from .._timeout import Timeout, to_timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, AsyncWebSocket
+
+if TYPE_CHECKING:
+    from ._client import AsyncAPIClient
 
 __all__ = [
     "AsyncConnectionManager",
@@ -55,6 +58,7 @@ __all__ = [
     "event_error",
     "parse_event_payload",
     "reconnect_policy",
+    "socket_for",
 ]
 
 # Headers that describe an HTTP body or its encoding: meaningless on an Upgrade.
@@ -110,6 +114,45 @@ def reconnect_policy(
         return _NO_RECONNECT
     return ReconnectPolicy(
         max_retries=max_retries, initial_delay=initial_delay, max_delay=max_delay
+    )
+
+
+def socket_for(
+    client: AsyncAPIClient,
+    path: str,
+    *,
+    query: Mapping[str, object] | None = None,
+    timeout: float | Timeout | NotGiven | None,
+    reconnect: bool | ReconnectPolicy | None,
+    on_reconnecting: OnReconnecting | None,
+    max_retries: int,
+    initial_delay: float,
+    max_delay: float,
+    extra_query: Mapping[str, object] | None,
+    extra_headers: Mapping[str, str | None] | None,
+    max_message_size: int,
+    keepalive_interval: float | None,
+    keepalive_timeout: float,
+) -> AsyncEventSocket:
+    """The event socket a `connect()` with these arguments asks for, not yet open."""
+    settings = WebSocketOptions(
+        timeout=None if isinstance(timeout, NotGiven) else to_timeout(timeout),
+        reconnect=reconnect_policy(
+            reconnect,
+            on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+        ),
+        on_reconnecting=on_reconnecting,
+        extra_query=extra_query,
+        extra_headers=extra_headers,
+        max_message_size=max_message_size,
+        keepalive_interval=keepalive_interval,
+        keepalive_timeout=keepalive_timeout,
+    )
+    return AsyncEventSocket(
+        client._options, client._transport.backend, path, query=query, settings=settings
     )
 
 

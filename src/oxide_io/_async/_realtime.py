@@ -29,14 +29,13 @@ from oxide_proto.types import RealtimeServerEvent as _RealtimeServerEvent
 from .._event_handlers import EventHandlers
 from .._options import NOT_GIVEN, NotGiven
 from .._reconnecting import OnReconnecting
-from .._timeout import Timeout, to_timeout
+from .._timeout import Timeout
 from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventDispatcher
 from ._event_socket import (
     AsyncEventSocket,
-    WebSocketOptions,
     event_error,
     parse_event_payload,
-    reconnect_policy,
+    socket_for,
 )
 
 if TYPE_CHECKING:
@@ -91,24 +90,21 @@ def connect_realtime(
         query["model"] = model
     if call_id is not None:
         query["call_id"] = call_id
-    settings = WebSocketOptions(
-        timeout=None if isinstance(timeout, NotGiven) else to_timeout(timeout),
-        reconnect=reconnect_policy(
-            reconnect,
-            on_reconnecting,
-            max_retries=max_retries,
-            initial_delay=initial_delay,
-            max_delay=max_delay,
-        ),
+    socket = socket_for(
+        client,
+        "/realtime",
+        query=query,
+        timeout=timeout,
+        reconnect=reconnect,
         on_reconnecting=on_reconnecting,
+        max_retries=max_retries,
+        initial_delay=initial_delay,
+        max_delay=max_delay,
         extra_query=extra_query,
         extra_headers=extra_headers,
         max_message_size=max_message_size,
         keepalive_interval=keepalive_interval,
         keepalive_timeout=keepalive_timeout,
-    )
-    socket = AsyncEventSocket(
-        client._options, client._transport.backend, "/realtime", query=query, settings=settings
     )
     return AsyncDispatchingConnectionManager(socket, AsyncRealtimeConnection)
 

@@ -42,10 +42,9 @@ from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventDispatcher
 from ._event_socket import (
     AsyncConnectionManager,
     AsyncEventSocket,
-    WebSocketOptions,
     event_error,
     parse_event_payload,
-    reconnect_policy,
+    socket_for,
 )
 from ._response_stream import AsyncResponseStreamManager, with_text_format
 
@@ -67,40 +66,6 @@ _T = TypeVar("_T")
 
 # The events that end one response on the connection.
 _TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
-
-
-def _socket(
-    client: AsyncAPIClient,
-    *,
-    timeout: float | Timeout | NotGiven | None,
-    reconnect: bool | ReconnectPolicy | None,
-    on_reconnecting: OnReconnecting | None,
-    max_retries: int,
-    initial_delay: float,
-    max_delay: float,
-    extra_query: Mapping[str, object] | None,
-    extra_headers: Mapping[str, str | None] | None,
-    options: Mapping[str, Any],
-) -> AsyncEventSocket:
-    from .._timeout import to_timeout
-
-    settings = WebSocketOptions(
-        timeout=None if isinstance(timeout, NotGiven) else to_timeout(timeout),
-        reconnect=reconnect_policy(
-            reconnect,
-            on_reconnecting,
-            max_retries=max_retries,
-            initial_delay=initial_delay,
-            max_delay=max_delay,
-        ),
-        on_reconnecting=on_reconnecting,
-        extra_query=extra_query,
-        extra_headers=extra_headers,
-        **options,
-    )
-    return AsyncEventSocket(
-        client._options, client._transport.backend, "/responses", settings=settings
-    )
 
 
 def connect_responses(
@@ -135,8 +100,9 @@ def connect_responses(
     must answer a ping within `keepalive_timeout`, else the connection counts as
     dropped (1006).
     """
-    socket = _socket(
+    socket = socket_for(
         client,
+        "/responses",
         timeout=timeout,
         reconnect=reconnect,
         on_reconnecting=on_reconnecting,
@@ -145,11 +111,9 @@ def connect_responses(
         max_delay=max_delay,
         extra_query=extra_query,
         extra_headers=extra_headers,
-        options={
-            "max_message_size": max_message_size,
-            "keepalive_interval": keepalive_interval,
-            "keepalive_timeout": keepalive_timeout,
-        },
+        max_message_size=max_message_size,
+        keepalive_interval=keepalive_interval,
+        keepalive_timeout=keepalive_timeout,
     )
     return AsyncDispatchingConnectionManager(socket, AsyncResponsesConnection)
 
@@ -173,8 +137,9 @@ def responses_session(
 
     Takes the same options as `connect_responses`.
     """
-    socket = _socket(
+    socket = socket_for(
         client,
+        "/responses",
         timeout=timeout,
         reconnect=reconnect,
         on_reconnecting=on_reconnecting,
@@ -183,11 +148,9 @@ def responses_session(
         max_delay=max_delay,
         extra_query=extra_query,
         extra_headers=extra_headers,
-        options={
-            "max_message_size": max_message_size,
-            "keepalive_interval": keepalive_interval,
-            "keepalive_timeout": keepalive_timeout,
-        },
+        max_message_size=max_message_size,
+        keepalive_interval=keepalive_interval,
+        keepalive_timeout=keepalive_timeout,
     )
     return AsyncConnectionManager(socket, _new_session)
 
