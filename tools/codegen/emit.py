@@ -212,15 +212,24 @@ def emit_module(
     return "\n".join(out) + "\n"
 
 
-def emit_index(index: dict[str, str]) -> str:
-    """`oxide_proto.types`: every name, imported from its module only when asked for."""
+TYPES_INDEX_DOC = (
+    "The API's data types, generated from the OpenAPI spec.",
+    "",
+    "Each API area lives in its own module (`chat`, `responses`, `models`, ...);",
+    "names are resolved on first access (PEP 562), so importing one type loads",
+    "only its module and `shared`.",
+)
+
+
+def emit_index(
+    index: dict[str, str], doc: tuple[str, ...] = TYPES_INDEX_DOC, header: str = HEADER
+) -> str:
+    """A package `__init__` naming every type, each imported from its module (the
+    value in `index`) only when asked for; `doc` is its docstring's lines."""
     out = [
-        HEADER.rstrip("\n"),
-        '"""The API\'s data types, generated from the OpenAPI spec.',
-        "",
-        "Each API area lives in its own module (`chat`, `responses`, `models`, ...);",
-        "names are resolved on first access (PEP 562), so importing one type loads",
-        "only its module and `shared`.",
+        header.rstrip("\n"),
+        '"""' + doc[0],
+        *doc[1:],
         '"""',
         "",
         "from __future__ import annotations",

@@ -18,6 +18,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -93,6 +94,17 @@ def mark_long_lines(path: pathlib.Path) -> None:
         path.write_text("\n".join(marked), encoding="utf-8")
 
 
+def stale_files(generate_into: Callable[[pathlib.Path], object], out: pathlib.Path) -> list[str]:
+    """The `.py` files in `out` that generating afresh would change, add or remove."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = pathlib.Path(tmp) / out.name
+        generate_into(fresh)
+        names = sorted(p.name for p in fresh.glob("*.py"))
+        committed = sorted(p.name for p in out.glob("*.py"))
+        _, mismatch, errors = filecmp.cmpfiles(fresh, out, names, shallow=False)
+        return sorted(set(mismatch + errors) | set(names) ^ set(committed))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=pathlib.Path, default=DEFAULT_SPEC)
@@ -103,15 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         generate(spec, args.out)
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = pathlib.Path(tmp) / "types"
-        generate(spec, fresh)
-        names = sorted(p.name for p in fresh.glob("*.py"))
-        committed = sorted(p.name for p in args.out.glob("*.py"))
-        _, mismatch, errors = filecmp.cmpfiles(fresh, args.out, names, shallow=False)
-        if names != committed or mismatch or errors:
-            print(f"out of date: {sorted(set(mismatch + errors) | set(names) ^ set(committed))}")
-            return 1
+    stale = stale_files(lambda out: generate(spec, out), args.out)
+    if stale:
+        print(f"out of date: {stale}")
+        return 1
     return 0
 
 

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import ast
-import filecmp
 import keyword
 import pathlib
 import subprocess
 import sys
-import tempfile
 from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -140,45 +138,13 @@ def emit_module(module: str, title: str, defs: list[ParamDef], where: dict[str, 
     return "".join(head) + "\n".join(body) + "\n"
 
 
-def emit_index(where: dict[str, str]) -> str:
-    out = [
-        HEADER.rstrip("\n"),
-        '"""Request parameter types: TypedDicts of what the API\'s operations take.',
-        "",
-        "`from oxide_proto.types.params import ChatCompletionMessageParam`. The client's",
-        "methods name these in their signatures for type checkers only; at run time a",
-        "name is imported from its area's module when first asked for (PEP 562).",
-        '"""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "import importlib",
-        "from typing import TYPE_CHECKING, Any",
-        "",
-        "if TYPE_CHECKING:",
-    ]
-    for name in sorted(where, key=lambda n: (where[n], n)):
-        out.append(f"    from .{where[name]} import {name} as {name}")
-    out += ["", "_MODULES: dict[str, str] = {"]
-    out += [f'    "{name}": "{where[name]}",' for name in sorted(where)]
-    out += [
-        "}",
-        "",
-        "",
-        "def __getattr__(name: str) -> Any:",
-        "    module = _MODULES.get(name)",
-        "    if module is None:",
-        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
-        '    value = getattr(importlib.import_module(f".{module}", __name__), name)',
-        "    globals()[name] = value",
-        "    return value",
-        "",
-        "",
-        "def __dir__() -> list[str]:",
-        "    return sorted(_MODULES)",
-        "",
-    ]
-    return "\n".join(out)
+PARAMS_INDEX_DOC = (
+    "Request parameter types: TypedDicts of what the API's operations take.",
+    "",
+    "`from oxide_proto.types.params import ChatCompletionMessageParam`. The client's",
+    "methods name these in their signatures for type checkers only; at run time a",
+    "name is imported from its area's module when first asked for (PEP 562).",
+)
 
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
@@ -194,7 +160,7 @@ def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
         path.write_text(emit_module(module, title, defs, where), encoding="utf-8")
         written.append(path)
     index = out / "__init__.py"
-    index.write_text(emit_index(where), encoding="utf-8")
+    index.write_text(emit.emit_index(where, PARAMS_INDEX_DOC, HEADER), encoding="utf-8")
     written.append(index)
     for stale in sorted(out.glob("*.py")):
         if stale not in written:
@@ -250,16 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         generate(spec, args.out)
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = pathlib.Path(tmp) / "params"
-        generate(spec, fresh)
-        names = sorted(p.name for p in fresh.glob("*.py"))
-        committed = sorted(p.name for p in args.out.glob("*.py"))
-        _, mismatch, errors = filecmp.cmpfiles(fresh, args.out, names, shallow=False)
-        if names != committed or mismatch or errors:
-            stale = sorted(set(mismatch + errors) | set(names) ^ set(committed))
-            print(f"out of date (run python tools/codegen/generate_params.py): {stale}")
-            return 1
+    stale = generate_models.stale_files(lambda out: generate(spec, out), args.out)
+    if stale:
+        print(f"out of date (run python tools/codegen/generate_params.py): {stale}")
+        return 1
     return 0
 
 
