@@ -18,8 +18,6 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import trio
-
 from . import AsyncClient, Client, OpenAIError
 
 if TYPE_CHECKING:
@@ -72,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
                     return f"{took:.1f} ms, {tokens} tokens"
 
             print(f"[AsyncClient on asyncio: {asyncio.run(once())}]")
-            print(f"[AsyncClient on trio:    {trio.run(once)}]")
+            try:
+                import trio
+            except ImportError:
+                print("[AsyncClient on trio:    skipped, trio is not installed (extra [trio])]")
+            else:
+                print(f"[AsyncClient on trio:    {trio.run(once)}]")
     except OpenAIError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1

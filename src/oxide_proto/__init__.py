@@ -106,6 +106,7 @@ from ._url import expand_path as expand_path
 from ._url import flatten_params as flatten_params
 from ._url import parse_url as parse_url
 from ._url import websocket_url as websocket_url
+from ._version import __version__ as __version__
 
 # HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto) and multipart encoding load on
 # first use: most programs need one transport, and importing the others costs
@@ -257,6 +258,3 @@ if not TYPE_CHECKING:
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *_LAZY})
-
-
-__version__ = "0.1.0"

@@ -52,7 +52,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 def user_agent(version: str | None = None) -> str:
     """`oxide/<version> Python/<x.y.z>`, the User-Agent every request carries."""
     if version is None:
-        from . import __version__ as version
+        from ._version import __version__ as version
     python = "{}.{}.{}".format(*sys.version_info[:3])
     return f"oxide/{version} Python/{python}"
 

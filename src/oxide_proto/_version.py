@@ -1,0 +1,3 @@
+"""The version of oxide, read by the build backend and by `User-Agent`: defined only here."""
+
+__version__ = "0.1.0"
