@@ -52,11 +52,14 @@ from ._errors import RateLimitError as RateLimitError
 from ._errors import RemoteProtocolError as RemoteProtocolError
 from ._errors import ResponseFailedError as ResponseFailedError
 from ._errors import ResponseIncompleteError as ResponseIncompleteError
+from ._errors import ResponseTooLargeError as ResponseTooLargeError
 from ._errors import SchemaError as SchemaError
 from ._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
 from ._errors import WebSocketHandshakeError as WebSocketHandshakeError
+from ._errors import redact_secrets as redact_secrets
+from ._errors import request_secrets as request_secrets
 from ._errors import status_error_class as status_error_class
 from ._errors import status_error_from_response as status_error_from_response
 from ._events import NEED_DATA as NEED_DATA

@@ -437,6 +437,7 @@ class HTTP11Connection:
             f"response head, chunk header or trailers exceed max_head_size"
             f" ({self._max_head_size} bytes)",
             limit=self._max_head_size,
+            limit_name="max_head_size",
         )
 
     def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:

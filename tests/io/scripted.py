@@ -3,7 +3,8 @@
 For faults a real server would not produce on purpose: bytes after a complete
 response, a body that is not what its Content-Type says, redirects of every
 kind. `script(request)` gets each parsed request (`Seen`) and returns the bytes
-to write, as one write or as several (a list), or None to close the connection.
+to write, as one write or as several (a list), or None to close the connection;
+an answer whose head says `connection: close` is followed by the close.
 Connections are kept alive as long as the script answers; every request is
 recorded in `seen`, with the number of the connection it came on.
 """
@@ -14,7 +15,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import attrs
 
@@ -83,7 +84,7 @@ class ScriptedServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -127,11 +128,14 @@ class ScriptedServer:
                 answer = self.script(seen)
                 if answer is None:
                     return
-                for piece in answer if isinstance(answer, list) else [answer]:
+                pieces = answer if isinstance(answer, list) else [answer]
+                for piece in pieces:
                     conn.sendall(piece)
                 with self._answered:
                     self._answers += 1
                     self._answered.notify_all()
+                if b"\r\nconnection: close\r\n" in pieces[0].lower():
+                    return  # the body ends with the connection
         except (OSError, ValueError):
             return
         finally:
@@ -181,18 +185,14 @@ class ScriptedServer:
         with self._lock:
             for raw in self._open:
                 # Wakes the handler blocked in recv() on a connection the client keeps.
-                try:
+                with suppress(OSError):
                     raw.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         for thread in self._threads:
             thread.join(5)
 
 
 @contextmanager
-def scripted_server(
-    script: Script, tls: ssl.SSLContext | None = None
-) -> Iterator[ScriptedServer]:
+def scripted_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[ScriptedServer]:
     server = ScriptedServer(script, tls)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()

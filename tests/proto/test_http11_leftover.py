@@ -36,8 +36,10 @@ def _response(body: bytes, status: int = 200) -> bytes:
     server.next_event()
     server.next_event()
     head = h11.Response(status_code=status, headers=[("content-length", str(len(body)))])
-    return (server.send(head) or b"") + (server.send(h11.Data(data=body)) or b"") + (
-        server.send(h11.EndOfMessage()) or b""
+    return (
+        (server.send(head) or b"")
+        + (server.send(h11.Data(data=body)) or b"")
+        + (server.send(h11.EndOfMessage()) or b"")
     )
 
 

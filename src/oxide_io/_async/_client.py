@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from oxide_proto import (
+    APIResponseValidationError,
     Operation,
     Request,
     ResponseInfo,
@@ -59,6 +60,31 @@ class AsyncRawResponse:
 
     def __repr__(self) -> str:
         return f"<AsyncRawResponse [{self.status_code}] request_id={self.request_id}>"
+
+
+# How much of a body that is not JSON the error message shows.
+_PREVIEW = 200
+
+
+def _not_json(info: ResponseInfo, content: bytes, exc: Exception) -> APIResponseValidationError:
+    """The error for a success status whose body is not the JSON the API sends."""
+    if isinstance(exc, json.JSONDecodeError):
+        reason = f"{exc.msg} at position {exc.pos}"
+    elif isinstance(exc, UnicodeDecodeError):
+        reason = f"not UTF-8: {exc.reason} at byte {exc.start}"
+    else:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    preview = content[:_PREVIEW]
+    more = f" (first {_PREVIEW} of {len(content)} bytes)" if len(content) > _PREVIEW else ""
+    return APIResponseValidationError(
+        info,
+        content.decode("utf-8", "replace"),
+        message=(
+            f"Response body is not JSON ({reason}); status {info.status_code}, "
+            f"content-type {info.headers.get('content-type')!r}, "
+            f"request id {info.request_id!r}, body{more}: {preview!r}"
+        ),
+    )
 
 
 def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
@@ -228,7 +254,13 @@ class AsyncAPIClient:
     ) -> Any:
         if operation.binary:
             return content
-        data = json.loads(content) if content else None
+        try:
+            data = json.loads(content) if content else None
+        except (ValueError, RecursionError) as exc:
+            # A captive portal's HTML, bytes that are not UTF-8, JSON cut short by a
+            # clean close: the API's answer is not there (JSONDecodeError and
+            # UnicodeDecodeError are both ValueErrors).
+            raise _not_json(info, content, exc) from exc
         if decoder is not None:
             result = decoder(data, info)
         elif operation.response is None:
