@@ -49,6 +49,7 @@ from ._errors import OutputValidationError as OutputValidationError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import ProtocolError as ProtocolError
 from ._errors import RateLimitError as RateLimitError
+from ._errors import RedirectError as RedirectError
 from ._errors import RemoteProtocolError as RemoteProtocolError
 from ._errors import ResponseFailedError as ResponseFailedError
 from ._errors import ResponseIncompleteError as ResponseIncompleteError
@@ -59,6 +60,7 @@ from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
 from ._errors import WebSocketHandshakeError as WebSocketHandshakeError
 from ._errors import redact_secrets as redact_secrets
+from ._errors import redirect_error as redirect_error
 from ._errors import request_secrets as request_secrets
 from ._errors import status_error_class as status_error_class
 from ._errors import status_error_from_response as status_error_from_response
@@ -85,6 +87,9 @@ from ._pool import expired_connections as expired_connections
 from ._pool import release_connection as release_connection
 from ._reconnect import RECONNECT_CLOSE_CODES as RECONNECT_CLOSE_CODES
 from ._reconnect import ReconnectPolicy as ReconnectPolicy
+from ._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
+from ._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
+from ._redirect import follow_redirect as follow_redirect
 from ._retry import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
 from ._retry import INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY
 from ._retry import MAX_RETRY_AFTER_DELAY as MAX_RETRY_AFTER_DELAY

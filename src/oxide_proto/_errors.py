@@ -34,6 +34,7 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "RedirectError",
     "LengthFinishReasonError",
     "ContentFilterFinishReasonError",
     "InvalidJSONError",
@@ -123,7 +124,7 @@ class APIResponseValidationError(APIError):
 
 
 class APIStatusError(APIError):
-    """The API answered with a 4xx or 5xx status."""
+    """The API answered with a 4xx or 5xx status (or a redirect that was not followed)."""
 
     status_code: int
 
@@ -168,6 +169,27 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     pass
+
+
+class RedirectError(APIStatusError):
+    """A 3xx answer that was not followed; `location` is where it pointed (None when
+    it named no place) and `reason` says why it was not followed: a status that is
+    not a redirect to follow, a Location that is not an http(s) URL, https to http,
+    a body that cannot be sent again, too many redirects. See docs/networking.md.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: ResponseInfo,
+        body: object | None,
+        location: str | None,
+        reason: str,
+    ) -> None:
+        super().__init__(message, response=response, body=body)
+        self.location = location
+        self.reason = reason
 
 
 class APIConnectionError(APIError):
@@ -451,13 +473,30 @@ def status_error_from_response(response: ResponseInfo, content: bytes) -> APISta
     The body is parsed as JSON when it is JSON; the `error` object inside becomes
     `body` (so `code`, `param`, `type` fill in) and its `message` joins the text.
     """
+    message, body = _status_detail(content, f"Error code: {response.status_code}")
+    return status_error_class(response.status_code)(message, response=response, body=body)
+
+
+def redirect_error(
+    response: ResponseInfo, content: bytes, *, location: str | None, reason: str
+) -> RedirectError:
+    """The error for a 3xx answer that is not followed, naming where it pointed."""
+    where = f" to {location!r}" if location is not None else ""
+    message, body = _status_detail(
+        content, f"Redirect {response.status_code}{where} not followed: {reason}"
+    )
+    return RedirectError(message, response=response, body=body, location=location, reason=reason)
+
+
+def _status_detail(content: bytes, message: str) -> tuple[str, object]:
+    """The message (`message` and the body's own explanation) and `body` of an answer."""
     text = content.decode("utf-8", errors="replace").strip()
-    message = f"Error code: {response.status_code}"
     body: object = text if text else None
     try:
         parsed = json.loads(text)
-    except ValueError:
-        # Not JSON (a proxy's HTML page, a plain-text error): the text is the detail.
+    except (ValueError, RecursionError):
+        # Not JSON (a proxy's HTML page, a plain-text error; JSON nested beyond what
+        # Python parses): the text is the detail.
         if text:
             message += f" - {_excerpt(text)}"
     else:
@@ -470,7 +509,7 @@ def status_error_from_response(response: ResponseInfo, content: bytes) -> APISta
             # or a mock server listing each violation): the JSON is the detail.
             message += f" - {_excerpt(text)}"
         body = error if error is not None else parsed
-    return status_error_class(response.status_code)(message, response=response, body=body)
+    return message, body
 
 
 # Request headers whose values are credentials.

@@ -97,13 +97,13 @@ class ScriptedServer:
 
     def _handle(self, raw: socket.socket, number: int) -> None:
         raw.settimeout(10)
-        with self._lock:
-            self._open.add(raw)
         try:
             conn = self._tls.wrap_socket(raw, server_side=True) if self._tls else raw
         except (OSError, ssl.SSLError):
             raw.close()
             return
+        with self._lock:
+            self._open.add(conn)  # wrapping detaches `raw`: the wrapper is the socket
         buffer = b""
         try:
             while not self._stop.is_set():
@@ -140,7 +140,7 @@ class ScriptedServer:
             return
         finally:
             with self._lock:
-                self._open.discard(raw)
+                self._open.discard(conn)
             conn.close()
 
     def wait_answered(self, count: int, timeout: float = 5.0) -> bool:

@@ -25,6 +25,7 @@ from oxide_proto import (
     accepted_encodings,
     build_request,
     decode,
+    follow_redirect,
     resolve_type,
     status_error_from_response,
 )
@@ -310,16 +311,19 @@ class AsyncAPIClient:
         deadline: float | None,
         retries_taken: int = 0,
     ) -> AsyncResponse:
-        """Sends with retries; returns a response whose status is below 400, or raises."""
+        """Sends with retries, following redirects; returns a response whose status is
+        below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
         while True:
             request = make_request(retries_taken)
             info: ResponseInfo | None = None
-            try:
-                response = await self._transport.send(request, limits, deadline)
-            except TRANSPORT_ERRORS as exc:
-                error: Exception = to_api_error(exc, request)
-                error.__cause__ = exc
-            else:
+            redirects = 0
+            while True:
+                try:
+                    response = await self._transport.send(request, limits, deadline)
+                except TRANSPORT_ERRORS as exc:
+                    error: Exception = to_api_error(exc, request)
+                    error.__cause__ = exc
+                    break
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "HTTP %s %s -> %d (%s)",
@@ -328,11 +332,18 @@ class AsyncAPIClient:
                         response.status_code,
                         response.http_version,
                     )
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 content = await self._read(response)
                 info = response.info
-                error = status_error_from_response(info, content)
+                if response.status_code >= 400:
+                    error = status_error_from_response(info, content)
+                    break
+                # The core decides whether and how; a refusal raises, not retried: the
+                # same request would be sent to the same place again.
+                request = follow_redirect(request, info, content, redirects_taken=redirects)
+                redirects += 1
+                info = None
             if not await self._should_retry(request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1
