@@ -285,3 +285,25 @@ async def test_stream_error_event_never_shows_the_credentials(make_client: MakeC
                 pass
     error = caught.value
     assert KEY not in f"{error} {error!r} {error.body!r}"
+
+
+# -- WebSocket event payloads ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (b'{"type": "caf\xe9"}', "not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("<html>gateway</html>", "not valid JSON"),
+        ('["an", "array"]', "not an object"),
+    ],
+    ids=["binary_not_utf8", "nested", "html", "array"],
+)
+def test_websocket_payloads_that_are_not_json_objects(data: str | bytes, detail: str) -> None:
+    from oxide_io._async._event_socket import parse_event_payload
+
+    with pytest.raises(MalformedEventError, match=detail) as caught:
+        parse_event_payload(data)
+    assert isinstance(caught.value, APIResponseValidationError)
+    assert len(caught.value.data) <= 2000
