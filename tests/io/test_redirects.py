@@ -11,6 +11,7 @@ import json
 import ssl
 
 import pytest
+import trustme
 
 from oxide_io import AuthenticationError, RedirectError
 from tests.io.conftest import KEY, MakeClient
@@ -102,11 +103,15 @@ async def test_credentials_are_not_sent_to_another_origin(make_client: MakeClien
 
 
 async def test_https_to_http_is_not_followed(
-    make_client: MakeClient, server_tls_context: ssl.SSLContext, ca_path: str
+    make_client: MakeClient, tls_ca: trustme.CA, ca_path: str
 ) -> None:
+    # A context of its own: the session's is shared with a server that offers h2.
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1").configure_cert(context)
+    context.set_alpn_protocols(["http/1.1"])
     with scripted_server(lambda seen: response(200, COMPLETION)) as plain:
         target = f"{plain.base_url}/chat/completions"
-        with scripted_server(lambda seen: _moved(301, target), tls=server_tls_context) as secure:
+        with scripted_server(lambda seen: _moved(301, target), tls=context) as secure:
             client = make_client(None, base_url=secure.base_url, verify=ca_path)
             with pytest.raises(RedirectError) as caught:
                 await client.chat.completions.create(model="m", messages=MESSAGES)
