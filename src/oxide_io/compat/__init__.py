@@ -92,7 +92,7 @@ DEFAULT_MAX_RETRIES = 2
 DataResidency = Literal["global", "us", "eu", "ae", "au", "in", "jp"]
 
 
-class OAuthError(OpenAIError):
+class OAuthError(AuthenticationError):
     """The official SDK's error for a failed workload-identity token exchange.
 
     oxide has no workload-identity authentication, so it never raises this; it is
@@ -259,6 +259,25 @@ def _load_client() -> Any:
     return client
 
 
+class _ResourceProxy:
+    """`openai.chat` and the like: the module-level client's resource of that name,
+    looked up on each use, so the client is built (or rebuilt) only when called."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(getattr(_load_client(), self._name), attribute)
+
+    def __dir__(self) -> list[str]:
+        return dir(getattr(_load_client(), self._name))
+
+    def __repr__(self) -> str:
+        return f"<module-level client's {self._name}>"
+
+
 def _reset_client() -> None:
     global _client, _client_settings
     _client, _client_settings = None, ()
@@ -319,9 +338,8 @@ def _azure(name: str) -> tuple[Any, bool]:
 
 def __getattr__(name: str) -> Any:
     if name in _RESOURCES:
-        # Not cached: the module-level client may be rebuilt after a setting changes.
-        return getattr(_load_client(), name)
-    if name in _LAZY:
+        value: Any = _ResourceProxy(name)
+    elif name in _LAZY:
         import importlib
 
         module, attribute = _LAZY[name]
