@@ -159,9 +159,9 @@ def test_errors_caught_by_their_official_names(server: MockServer) -> None:
     from oxide_io.testing import Fail
 
     server.enqueue(Fail(429, retry_after=0))
-    with openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0) as client:
-        with pytest.raises(openai.RateLimitError) as caught:
-            client.models.list()
+    client = openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0)
+    with client, pytest.raises(openai.RateLimitError) as caught:
+        client.models.list()
     assert isinstance(caught.value, openai.APIStatusError)
     assert caught.value.status_code == 429
 

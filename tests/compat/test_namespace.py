@@ -116,7 +116,7 @@ def test_constructor_takes_the_official_arguments() -> None:
 
 
 def test_http_client_is_a_clear_type_error() -> None:
-    with pytest.raises(TypeError, match="oxide has its own transport.*max_connections="):
+    with pytest.raises(TypeError, match=r"oxide has its own transport.*max_connections="):
         compat.OpenAI(api_key="sk-test", http_client=object())
     with pytest.raises(TypeError, match="DefaultHttpxClient builds an httpx client"):
         compat.DefaultHttpxClient()
@@ -187,15 +187,16 @@ def test_examples_from_the_official_paths() -> None:
     from oxide_io.compat.types.chat import ChatCompletionMessageParam, ParsedChatCompletion
     from oxide_io.compat.types.chat.chat_completion import Choice
     from oxide_io.compat.types.responses import ResponseTextDeltaEvent
-    from oxide_proto import types, types as _
+
+    import oxide_proto
+    from oxide_proto import types
     from oxide_proto.types import params
 
     assert ChatCompletionMessageParam is params.ChatCompletionMessageParam
-    assert ParsedChatCompletion is __import__("oxide_proto").ParsedChatCompletion
+    assert ParsedChatCompletion is oxide_proto.ParsedChatCompletion
     assert Choice is types.ChatCompletionChoice
     assert ResponseTextDeltaEvent is types.ResponseTextDeltaEvent
     assert compat.types.chat.ChatCompletion is types.ChatCompletion
-    assert _ is types
 
 
 def test_every_official_types_module_and_name_imports() -> None:
