@@ -9,15 +9,18 @@ equivalent options, since oxide's transport is its own and takes no httpx object
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
+from .._options import NotGiven
 from .._sync._clients import Client
+from .._timeout import Timeout
 
 __all__ = [
     "HTTPX_FACTORIES",
     "OpenAI",
     "check_http_client",
     "httpx_factory",
+    "httpx_timeout",
     "missing_client",
 ]
 
@@ -34,12 +37,34 @@ def check_http_client(http_client: object) -> None:
         raise TypeError(f"http_client={http_client!r}: {_OXIDE_OPTIONS}")
 
 
+def httpx_timeout(options: dict[str, Any]) -> dict[str, Any]:
+    """`options` with an httpx `Timeout` (the official SDK's type) turned into oxide's.
+
+    Code written for the official SDK passes `timeout=httpx.Timeout(...)`; its four
+    phases are oxide's. Anything else is left for the client to judge.
+    """
+    value = options.get("timeout")
+    phases = ("connect", "read", "write", "pool")
+    if value is None or isinstance(value, (int, float, Timeout, NotGiven)):
+        return options
+    if all(hasattr(value, phase) for phase in phases):
+        limits = {phase: getattr(value, phase) for phase in phases}
+        return {**options, "timeout": Timeout(None, **limits)}
+    return options
+
+
 class OpenAI(Client):
     """The OpenAI API from blocking code: oxide's `Client` (see its documentation)."""
 
     def __init__(self, *, http_client: object = None, **options: Any) -> None:
         check_http_client(http_client)
-        super().__init__(**options)
+        super().__init__(**httpx_timeout(options))
+
+    def with_options(self, **changes: Any) -> OpenAI:
+        check_http_client(changes.pop("http_client", None))
+        return cast(OpenAI, super().with_options(**httpx_timeout(changes)))
+
+    copy = with_options
 
 
 def httpx_factory(name: str) -> type:
