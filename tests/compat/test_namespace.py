@@ -124,6 +124,24 @@ def test_http_client_is_a_clear_type_error() -> None:
         compat.DefaultAsyncHttpxClient(timeout=3)
 
 
+def test_a_key_provider_function_is_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match="api_key must be a str, not function"):
+        compat.OpenAI(api_key=lambda: "sk-test")
+    with pytest.raises(TypeError, match="api_key must be a str"):
+        compat.AsyncOpenAI(api_key=lambda: "sk-test")
+    client = compat.OpenAI(api_key="sk-test")
+    with pytest.raises(TypeError, match="api_key must be a str"):
+        client.with_options(api_key=lambda: "sk-test")
+
+
+def test_httpx_timeouts_become_oxides() -> None:
+    httpx = pytest.importorskip("httpx")
+    client = compat.OpenAI(api_key="sk-test", timeout=httpx.Timeout(60.0, read=5.0, connect=2.0))
+    assert (client.timeout.connect, client.timeout.read, client.timeout.write) == (2.0, 5.0, 60.0)
+    assert client.with_options(timeout=httpx.Timeout(3.0)).timeout.pool == 3.0
+    assert compat.AsyncOpenAI(api_key="sk-test", timeout=httpx.Timeout(1.0)).timeout.read == 1.0
+
+
 def test_the_pre_1_0_api_raises_on_use() -> None:
     with pytest.raises(compat.OpenAIError, match=r"openai\.ChatCompletion is the pre-1\.0 API"):
         compat.ChatCompletion.create(model="m", messages=[])

@@ -32,9 +32,18 @@ _OXIDE_OPTIONS = (
 )
 
 
-def check_http_client(http_client: object) -> None:
+def check_http_client(http_client: object, options: dict[str, Any] | None = None) -> None:
+    """Refuses, with the reason, the official arguments oxide cannot honour."""
     if http_client is not None:
         raise TypeError(f"http_client={http_client!r}: {_OXIDE_OPTIONS}")
+    api_key = (options or {}).get("api_key")
+    if api_key is not None and not isinstance(api_key, str):
+        # The official SDK also takes a function returning a fresh key; oxide sends the
+        # key it is given, so anything but a string would go out as garbage.
+        raise TypeError(
+            f"api_key must be a str, not {type(api_key).__name__}: oxide takes no key"
+            " provider function; pass the key (and build a new client to change it)"
+        )
 
 
 def httpx_timeout(options: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +66,11 @@ class OpenAI(Client):
     """The OpenAI API from blocking code: oxide's `Client` (see its documentation)."""
 
     def __init__(self, *, http_client: object = None, **options: Any) -> None:
-        check_http_client(http_client)
+        check_http_client(http_client, options)
         super().__init__(**httpx_timeout(options))
 
     def with_options(self, **changes: Any) -> OpenAI:
-        check_http_client(changes.pop("http_client", None))
+        check_http_client(changes.pop("http_client", None), changes)
         return cast(OpenAI, super().with_options(**httpx_timeout(changes)))
 
     copy = with_options
