@@ -133,7 +133,13 @@ class Oxide:
         value = self.models.get(name)
         return value if value is not None else self.extra.get(name)
 
-    def name_of(self, value: Any) -> str | None:
+    def name_of(self, value: Any, preferred: str) -> str | None:
+        # Among the names an object goes by (a class and its spec alias), the official
+        # one, then the class's own.
+        for name in (preferred, getattr(value, "__name__", None)):
+            for prefix, table in (("p", self.params), ("t", self.models), ("x", self.extra)):
+                if name is not None and table.get(name) is value:
+                    return f"{prefix}:{name}"
         found = self.address.get(id(value))
         if found is None and isinstance(value, type):
             found = f"{value.__module__}:{value.__qualname__}"
@@ -195,6 +201,12 @@ def _records(annotation: Any, seen: set[int] | None = None) -> Iterator[type]:
     if id(annotation) in seen:
         return
     seen.add(id(annotation))
+    generic = getattr(annotation, "__pydantic_generic_metadata__", None)
+    if generic and generic.get("origin") is not None:
+        # A parametrized pydantic generic (the official `SyncCursorPage[Item]`): its items.
+        for arg in generic.get("args", ()):
+            yield from _records(arg, seen)
+        return
     if _is_record(annotation):
         yield annotation
         return
@@ -215,7 +227,18 @@ def _type_literal(cls: type) -> object:
     return None
 
 
+def _is_typeddict(cls: type) -> bool:
+    return typing_extensions.is_typeddict(cls) or typing.is_typeddict(cls)
+
+
 def _pair(official: list[type], oxide: list[type]) -> Iterator[tuple[type, type]]:
+    """Pairs of the same kind (model with model, TypedDict with TypedDict)."""
+    for off, ox in _pair_any(official, oxide):
+        if _is_typeddict(off) == _is_typeddict(ox):
+            yield off, ox
+
+
+def _pair_any(official: list[type], oxide: list[type]) -> Iterator[tuple[type, type]]:
     official = list(dict.fromkeys(official))
     oxide = list(dict.fromkeys(oxide))
     if len(official) == 1 and len(oxide) == 1:
@@ -250,6 +273,33 @@ def _cores(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def _literals(annotation: Any, seen: set[int] | None = None) -> set[object]:
+    seen = set() if seen is None else seen
+    if id(annotation) in seen:
+        return set()
+    seen.add(id(annotation))
+    if typing.get_origin(annotation) is typing.Literal:
+        return set(typing.get_args(annotation))
+    found: set[object] = set()
+    for arg in typing.get_args(annotation):
+        found |= _literals(arg, seen)
+    return found
+
+
+def _alike(official: Any, oxide: Any) -> bool:
+    """Whether two type aliases filling the same field plausibly mean the same thing:
+    mostly the same literal values, and members that pair, where they have any."""
+    off_literals, ox_literals = _literals(official), _literals(oxide)
+    if off_literals or ox_literals:
+        shared = len(off_literals & ox_literals)
+        if shared * 2 < max(len(off_literals), len(ox_literals)):
+            return False
+    off_records, ox_records = list(_records(official)), list(_records(oxide))
+    if off_records or ox_records:
+        return bool(list(_pair(off_records, ox_records)))
+    return True
+
+
 def pair_by_structure(
     seeds: dict[int, tuple[Any, Any]], named: set[int], oxide_named: dict[int, str]
 ) -> dict[int, Any]:
@@ -277,6 +327,7 @@ def pair_by_structure(
                     and id(ox_core[0]) in oxide_named
                     and id(off_core[0]) not in paired
                     and not isinstance(off_core[0], type)
+                    and _alike(off_core[0], ox_core[0])
                 ):
                     paired[id(off_core[0])] = ox_core[0]
                     queue.append((off_core[0], ox_core[0]))
@@ -342,6 +393,26 @@ def method_pairs() -> Iterator[tuple[Any, Any]]:
                         yield annotation, ox_hints[arg]
 
 
+def _unique_tags(classes: Any) -> dict[object, type]:
+    by_tag: dict[object, list[type]] = collections.defaultdict(list)
+    for cls in classes:
+        if _is_record(cls):
+            tag = _type_literal(cls)
+            if tag is not None and cls not in by_tag[tag]:
+                by_tag[tag].append(cls)
+    return {tag: found[0] for tag, found in by_tag.items() if len(found) == 1}
+
+
+def pair_by_tag(official: Any, kinds: dict[int, bool], ox: Oxide) -> Iterator[tuple[type, type]]:
+    values = list({id(v): v for v in official}.values())
+    for param, oxide_table in ((False, ox.models), (True, ox.params)):
+        ours = _unique_tags(oxide_table.values())
+        theirs = _unique_tags(v for v in values if kinds.get(id(v), False) is param)
+        for tag, cls in theirs.items():
+            if tag in ours:
+                yield cls, ours[tag]
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -378,6 +449,12 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
             seeds.setdefault(id(off), (off, found))
     named = {id(value) for value in objects.values()}
     paired = pair_by_structure(seeds, named, ox.address)
+    # Then by event tag: a class whose `type` literal ("response.output_text.delta")
+    # no other class of its kind carries, on either side, pairs with its oxide twin.
+    for off, found in pair_by_tag(objects.values(), kinds, ox):
+        if id(off) not in paired:
+            seeds[id(off)] = (off, found)
+    paired = pair_by_structure(seeds, named, ox.address)
     table: dict[str, dict[str, str]] = {}
     missing: dict[str, str] = {}
     for rel, names in tree.items():
@@ -387,7 +464,7 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
             if value is None:
                 continue
             target = paired.get(id(value))
-            address = ox.name_of(target) if target is not None else None
+            address = ox.name_of(target, name) if target is not None else None
             entries[name] = address or ""
             if not address:
                 param = kinds.get(id(value), _is_param_module(rel))
