@@ -1,7 +1,9 @@
 """oxide: a fast, correct client for the OpenAI API.
 
-`Client` for blocking code, `AsyncClient` for asyncio and trio. The errors are the
-official SDK's classes, under the same names.
+`Client` for blocking code, `AsyncClient` for asyncio and trio (also under the
+official SDK's names, `OpenAI` and `AsyncOpenAI`). The errors are the official SDK's
+classes, under the same names. `oxide_io.compat` is the official package's whole
+namespace, for code that should run after changing one import line.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from ._async._pagination import AsyncPage as AsyncPage
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
     from ._async._streaming import AsyncStream as AsyncStream
+    from .compat._async_clients import AsyncOpenAI as AsyncOpenAI
+    from .compat._clients import OpenAI as OpenAI
 
 # The async side (and anyio with it) loads on first use, so a blocking script
 # does not pay for an event-loop library it never runs.
@@ -54,6 +58,9 @@ _ASYNC = {
     "AsyncPage": "._async._pagination",
     "AsyncStreamedResponse": "._async._streamed_response",
     "AsyncStream": "._async._streaming",
+    # The official SDK's names for the two clients (see oxide_io.compat).
+    "OpenAI": ".compat._clients",
+    "AsyncOpenAI": ".compat._async_clients",
 }
 
 
