@@ -159,9 +159,21 @@ class AsyncTransport:
             # The pool cannot see sockets: one it offers may have died since (the
             # server closed an idle HTTP/1.1 connection, or wrote out of turn; an
             # HTTP/2 peer sent GOAWAY). Give it back as dead and ask again.
-            if connection.is_reusable and not (
-                connection.http_version == "HTTP/1.1" and connection.socket.is_readable()
-            ):
+            reusable = connection.is_reusable
+            if reusable:
+                proto = connection.proto
+                if proto.http_version == "HTTP/1.1":
+                    reusable = not connection.socket.is_readable()
+                elif proto.open_streams >= proto.max_streams:
+                    # The peer lowered its stream limit since the pool last heard:
+                    # give the stream back with the new limit and ask again.
+                    with self._state:
+                        actions = self._pool.released(
+                            connection.id, time.monotonic(), max_streams=proto.max_streams
+                        )
+                    await self._carry_out(actions)
+                    continue
+            if reusable:
                 return connection
             with self._state:
                 actions = self._pool.released(connection.id, time.monotonic(), reusable=False)
@@ -183,13 +195,14 @@ class AsyncTransport:
         # Served, or timed out: one served just after the timeout is still used.
         with self._state:
             self._waiters.pop(checkout.id, None)
+            action = checkout.action
             actions = self._pool.cancel(checkout, time.monotonic())
         if actions:
             await self._carry_out(actions)
-        if checkout.action == "cancelled":
-            raise RuntimeError("Cannot send a request: the client has been closed.")
-        if checkout.action == "wait":
+        if action == "wait":
             raise TransportTimeout("pool")
+        if action == "cancelled":  # by `aclose()`
+            raise RuntimeError("Cannot send a request: the client has been closed.")
 
     async def _give_back(self, checkout: Checkout) -> None:
         """Returns what a checkout holds when its request fails before using it."""
