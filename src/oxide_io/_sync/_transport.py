@@ -150,7 +150,9 @@ class SyncTransport:
                 raise
             if checkout.action == "open":
                 return self._open(checkout, origin, _remaining(limits.connect, deadline))
-            connection = self._connections[checkout.connection_id]
+            connection = self._connections.get(checkout.connection_id)
+            if connection is None:  # `aclose()` came first
+                raise RuntimeError("Cannot send a request: the client has been closed.")
             # The pool cannot see sockets: one it offers may have died since (the
             # server closed an idle HTTP/1.1 connection, or wrote out of turn; an
             # HTTP/2 peer sent GOAWAY). Give it back as dead and ask again.
@@ -254,6 +256,8 @@ class SyncTransport:
         wake: list[Checkout] = []
         while self._dropped:
             connection = self._dropped.pop()
+            if connection.id not in self._connections:
+                continue  # closed already: nothing to give back
             for _ in range(connection.reap()):
                 actions = self._pool.released(
                     connection.id, time.monotonic(), reusable=connection.is_reusable
