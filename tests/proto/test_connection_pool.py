@@ -304,6 +304,11 @@ class PoolMachine(RuleBasedStateMachine):
             assert conn["streams"] == 0, "closed a connection carrying a stream"
         for checkout in actions.wake:
             assert self.waiting.pop(checkout.id) is checkout
+            # First come, first served: no earlier checkout to the origin still waits.
+            assert not any(
+                other.origin == checkout.origin and other.id < checkout.id
+                for other in self.waiting.values()
+            ), "served out of turn"
             self.granted(checkout)
 
     def granted(self, checkout: Checkout) -> None:
