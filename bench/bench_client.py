@@ -18,6 +18,15 @@ Sections:
    received `ChatCompletionChunk`.
 3. `import oxide_io` against `import openai` (fresh interpreter each time), and
    client construction: the first in a fresh process, then the median of the next.
+4. Concurrency (`--only concurrency`, not in the default run): batches of 1, 10,
+   100 and 500 concurrent non-streaming calls on one `AsyncClient` (asyncio), over
+   HTTP/1.1 keep-alive and HTTP/2, client CPU per request side by side with the
+   SDK's `AsyncOpenAI` and, over HTTP/1.1, a hand-written asyncio + h11 loop (one
+   kept-alive connection per concurrent call, no pool, no models: the floor of
+   what any asyncio client can spend). Every client keeps all its connections
+   alive (`max_keepalive_connections=1000`), so the column measures the request
+   path and the pool, not reconnections. Flat CPU per request across the rows
+   means the pool's work does not grow with the number of connections.
 
 HTTP/2 runs in clear text with prior knowledge (h2c): oxide with `h2c=True`, the SDK
 with `http_client=openai.DefaultHttpxClient(http1=False, http2=True)` (its default
@@ -603,6 +612,182 @@ def startup_tables(import_repeat: int, construct_repeat: int, construct_processe
     )
 
 
+# -- concurrency ----------------------------------------------------------------------
+
+CONCURRENCY = (1, 10, 100, 500)
+# Keep every connection of the sweep alive: the sweep measures the request path, not
+# reconnections (the default keeps 100).
+SWEEP_KEEPALIVE = 1000
+
+
+class FloorClient:
+    """A hand-written asyncio + h11 client: one kept-alive connection per concurrent
+    call, requests built by hand, the reply parsed with `json.loads`. What any asyncio
+    HTTP/1.1 client must at least spend: sockets, framing and JSON, nothing else."""
+
+    def __init__(self, base_url: str) -> None:
+        import urllib.parse
+
+        url = urllib.parse.urlsplit(base_url)
+        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
+        self.path = url.path.rstrip("/") + "/chat/completions"
+        self.body = json.dumps({"model": MODEL, "messages": _messages(PROMPT)}).encode()
+        self.headers = [
+            ("Host", f"{self.host}:{self.port}"),
+            ("Authorization", f"Bearer {API_KEY}"),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+            ("Content-Length", str(len(self.body))),
+        ]
+        self.idle: list[Any] = []
+
+    async def call(self) -> int:
+        import h11
+
+        if self.idle:
+            reader, writer, conn = self.idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            conn = h11.Connection(h11.CLIENT)
+        request = h11.Request(method="POST", target=self.path, headers=self.headers)
+        writer.write(conn.send(request) + conn.send(h11.Data(data=self.body)))
+        writer.write(conn.send(h11.EndOfMessage()))
+        parts = []
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await reader.read(65536))
+            elif isinstance(event, h11.Response):
+                if event.status_code != 200:
+                    raise BadReply(f"status {event.status_code}")
+            elif isinstance(event, h11.Data):
+                parts.append(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                break
+        reply = json.loads(b"".join(parts))
+        if reply["choices"][0]["message"]["content"] != EXPECTED:
+            raise BadReply("unexpected reply from the floor client")
+        conn.start_next_cycle()
+        self.idle.append((reader, writer, conn))
+        return 1
+
+    async def close(self) -> None:
+        for _, writer, _ in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+@dataclass
+class SweepResult:
+    label: str
+    cpu: dict[int, float] = field(default_factory=dict)  # CPU seconds per request
+    wall: dict[int, float] = field(default_factory=dict)
+    requests: dict[int, int] = field(default_factory=dict)
+
+
+def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], Any]]]:
+    """(label, factory) of the clients the sweep compares; factories run inside the loop."""
+    openai = _openai()
+    import httpx
+
+    url = server.base_url
+
+    def oxide_client() -> Any:
+        return oxide_io.AsyncClient(
+            base_url=url, api_key=API_KEY, h2c=http2, max_keepalive_connections=SWEEP_KEEPALIVE
+        )
+
+    def sdk_client() -> Any:
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=SWEEP_KEEPALIVE)
+        kwargs: dict[str, Any] = {"limits": limits}
+        if http2:
+            kwargs |= {"http1": False, "http2": True}
+        http = openai.DefaultAsyncHttpxClient(**kwargs)
+        return openai.AsyncOpenAI(base_url=url, api_key=API_KEY, http_client=http)
+
+    clients = [("oxide AsyncClient", oxide_client), ("openai AsyncOpenAI", sdk_client)]
+    if not http2:
+        clients.append(("asyncio + h11 floor", lambda: FloorClient(url)))
+    return clients
+
+
+async def _sweep_one(
+    make: Callable[[], Any], concurrency: int, rounds: int, per_round: int
+) -> tuple[float, float, int]:
+    """Median CPU and wall seconds per request over `rounds`, and the requests made."""
+    client = make()
+    work = request_work()
+    if isinstance(client, FloorClient):
+        call: Callable[[], Awaitable[int]] = client.call
+    else:
+
+        async def call() -> int:
+            return await work.acall(client)
+
+    batches = max(1, -(-per_round // concurrency))
+    cpu, wall, done = [], [], 0
+    try:
+        for _ in range(2):  # warm up: every connection opened and kept alive
+            await asyncio.gather(*(call() for _ in range(concurrency)))
+        for _ in range(rounds):
+            units = 0
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(batches):
+                units += sum(await asyncio.gather(*(call() for _ in range(concurrency))))
+            cpu.append((time.process_time() - c0) / units)
+            wall.append((time.perf_counter() - w0) / units)
+            done += units
+    finally:
+        if isinstance(client, FloorClient | oxide_io.AsyncClient):
+            await (client.close() if isinstance(client, FloorClient) else client.aclose())
+        else:
+            await client.close()
+    return statistics.median(cpu), statistics.median(wall), done
+
+
+def concurrency_table(http2: bool, results: Sequence[SweepResult], levels: Sequence[int]) -> None:
+    proto = "HTTP/2 (h2c)" if http2 else "HTTP/1.1 keep-alive"
+    oxide = results[0]
+    floor = next((r for r in results if "floor" in r.label), None)
+    header = ["concurrent", *(f"{r.label} CPU µs/req" for r in results), "oxide vs c=1"]
+    if floor is not None:
+        header.append("oxide / floor")
+    rows = []
+    for level in levels:
+        row = [str(level), *(_us(r.cpu[level]) for r in results)]
+        row.append(f"{oxide.cpu[level] / oxide.cpu[levels[0]]:.2f}")
+        if floor is not None:
+            row.append(f"{oxide.cpu[level] / floor.cpu[level]:.2f}")
+        rows.append(row)
+    requests = {r.requests[level] for r in results for level in levels}
+    _table(
+        f"Concurrent non-streaming calls on one client, asyncio, {proto} "
+        f"({', '.join(str(n) for n in sorted(requests))} requests a level and client)",
+        header,
+        rows,
+    )
+
+
+def run_concurrency(tls: bool, levels: Sequence[int], rounds: int, per_round: int) -> None:
+    """Section 4: the concurrency sweep, HTTP/1.1 then HTTP/2."""
+    if tls:
+        print("\nthe concurrency sweep runs over plain http only (h2c for HTTP/2)")
+    with serve(False) as server:
+        for http2 in (False, True):
+            results = []
+            for label, make in sweep_clients(server, http2):
+                result = SweepResult(label)
+                for level in levels:
+                    cpu, wall, done = asyncio.run(_sweep_one(make, level, rounds, per_round))
+                    result.cpu[level], result.wall[level] = cpu, wall
+                    result.requests[level] = done
+                results.append(result)
+            for level in levels:
+                made = {r.requests[level] for r in results}
+                assert len(made) == 1 and min(made) > 0, "clients differ in requests made"
+            concurrency_table(http2, results, levels)
+
+
 # -- profiling -------------------------------------------------------------------------
 
 
@@ -709,9 +894,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--words", type=int, help="words in the streamed reply (default 500)")
     parser.add_argument(
         "--only",
-        choices=["requests", "streams", "startup"],
+        choices=["requests", "streams", "startup", "concurrency"],
         action="append",
-        help="run only these sections (repeatable)",
+        help="run only these sections (repeatable); concurrency runs only when named",
+    )
+    parser.add_argument(
+        "--concurrency",
+        help="with --only concurrency: comma-separated levels (default 1,10,100,500)",
     )
     parser.add_argument(
         "--profile", choices=["sync", "asyncio", "trio"], help="profile oxide instead"
@@ -753,6 +942,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if sections & {"requests", "streams"}:
         run_network(args, sections, quick, rounds, per_round, words, stream_rounds, passes)
+    if "concurrency" in sections:
+        levels = [int(n) for n in args.concurrency.split(",")] if args.concurrency else CONCURRENCY
+        run_concurrency(
+            args.tls,
+            levels,
+            rounds=args.rounds or (3 if quick else 5),
+            per_round=args.per_round or (200 if quick else 1000),
+        )
     if "startup" in sections:
         startup_tables(
             import_repeat=3 if quick else 9,
