@@ -12,7 +12,10 @@ Sections:
    on trio, and the SDK's `OpenAI` and `AsyncOpenAI` (asyncio). Median wall time and
    median client CPU per request, and the ratio oxide / SDK (below 1: oxide is
    cheaper). The sync clients are compared with `OpenAI`, the async ones with
-   `AsyncOpenAI`.
+   `AsyncOpenAI`. Over plain HTTP/1.1 the floor runs beside them: `bench/floor.py`,
+   a hand-written h11 loop (blocking and asyncio) that only frames bytes and decodes
+   JSON; the last column is oxide's CPU divided by the floor's on the same runtime
+   (asyncio's floor for trio).
 2. Per streamed chunk: one long streamed chat completion per call (the mock model
    repeats the prompt, so a long prompt gives a long reply), time and CPU per
    received `ChatCompletionChunk`.
@@ -21,9 +24,9 @@ Sections:
 4. Concurrency (`--only concurrency`, not in the default run): batches of 1, 10,
    100 and 500 concurrent non-streaming calls on one `AsyncClient` (asyncio), over
    HTTP/1.1 keep-alive and HTTP/2, client CPU per request side by side with the
-   SDK's `AsyncOpenAI` and, over HTTP/1.1, a hand-written asyncio + h11 loop (one
-   kept-alive connection per concurrent call, no pool, no models: the floor of
-   what any asyncio client can spend). Every client keeps all its connections
+   SDK's `AsyncOpenAI` and, over HTTP/1.1, the asyncio floor (one kept-alive
+   connection per concurrent call, no pool, no models: the least any asyncio client
+   can spend). Every client keeps all its connections
    alive (`max_keepalive_connections=1000`), so the column measures the request
    path and the pool, not reconnections. Flat CPU per request across the rows
    means the pool's work does not grow with the number of connections.
@@ -61,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
+from floor import AsyncFloorClient, FloorClient
 
 import oxide_io
 
@@ -73,6 +77,8 @@ EXPECTED = f'You said: "{PROMPT}". This reply comes from the oxide mock server.'
 GOAL_OVERHEAD_RATIO = 1 / 3
 GOAL_IMPORT_S = 0.100
 GOAL_CONSTRUCT_S = 0.001
+FLOOR_SYNC = "h11 floor (blocking)"
+FLOOR_ASYNC = "h11 floor (asyncio)"
 
 
 def _openai() -> Any:
@@ -138,7 +144,7 @@ class Target:
     """One client under test: how to build it, on which runtime, and what it is compared to."""
 
     label: str
-    family: str  # "oxide" or "openai"
+    family: str  # "oxide", "openai" or "floor"
     runtime: str  # "sync", "asyncio" or "trio"
     make: Callable[[], Any]
     baseline: str  # label of the SDK client it is compared with
@@ -173,7 +179,27 @@ def targets(server: Server, http2: bool) -> list[Target]:
         return kind(**kwargs)
 
     sync_base, async_base = "openai OpenAI", "openai AsyncOpenAI (asyncio)"
+    floors = []
+    if not http2 and not tls:
+        # The hand-written h11 loop (bench/floor.py) speaks plain HTTP/1.1 only.
+        floors = [
+            Target(
+                FLOOR_SYNC,
+                "floor",
+                "sync",
+                lambda: FloorClient(base_url=url, api_key=API_KEY),
+                sync_base,
+            ),
+            Target(
+                FLOOR_ASYNC,
+                "floor",
+                "asyncio",
+                lambda: AsyncFloorClient(base_url=url, api_key=API_KEY),
+                async_base,
+            ),
+        ]
     return [
+        *floors,
         Target(
             "oxide Client", "oxide", "sync", lambda: oxide_io.Client(**oxide_kwargs()), sync_base
         ),
@@ -209,7 +235,7 @@ def targets(server: Server, http2: bool) -> list[Target]:
 
 
 def _close(target: Target, client: Any) -> Any:
-    if target.family == "oxide":
+    if target.family in ("oxide", "floor"):
         return client.aclose() if target.is_async else client.close()
     return client.close()
 
@@ -431,15 +457,19 @@ def overhead_table(title: str, results: Sequence[Result], unit: str, goal: bool)
         wall, cpu = statistics.median(r.wall), statistics.median(r.cpu)
         base = by_label[r.target.baseline]
         row = [r.target.label, _us(wall), _us(cpu)]
-        if r.target.family == "oxide":
+        if r.target.family == "openai":
+            row += ["1.00", "1.00", ""]
+        else:
             wall_ratio = wall / statistics.median(base.wall)
             cpu_ratio = cpu / statistics.median(base.cpu)
             verdict = ""
-            if goal:
+            if goal and r.target.family == "oxide":
                 verdict = "ok" if cpu_ratio <= GOAL_OVERHEAD_RATIO else "over"
             row += [f"{wall_ratio:.2f}", f"{cpu_ratio:.2f}", verdict]
-        else:
-            row += ["1.00", "1.00", ""]
+        floor = by_label.get(FLOOR_SYNC if r.target.runtime == "sync" else FLOOR_ASYNC)
+        if floor is not None:
+            ratio = cpu / statistics.median(floor.cpu)
+            row.append(f"{ratio:.2f}" if r.target.family == "oxide" else "")
         rows.append(row)
     header = [
         f"client ({results[0].units} {unit}s each)",
@@ -449,6 +479,8 @@ def overhead_table(title: str, results: Sequence[Result], unit: str, goal: bool)
         "CPU ratio",
         f"goal ≤{GOAL_OVERHEAD_RATIO:.2f}" if goal else "",
     ]
+    if FLOOR_SYNC in by_label:
+        header.append("CPU ÷ floor")
     _table(title, header, rows)
     if unit == "request" and max(statistics.median(r.wall) for r in results) > 0.020:
         print(
@@ -620,63 +652,6 @@ CONCURRENCY = (1, 10, 100, 500)
 SWEEP_KEEPALIVE = 1000
 
 
-class FloorClient:
-    """A hand-written asyncio + h11 client: one kept-alive connection per concurrent
-    call, requests built by hand, the reply parsed with `json.loads`. What any asyncio
-    HTTP/1.1 client must at least spend: sockets, framing and JSON, nothing else."""
-
-    def __init__(self, base_url: str) -> None:
-        import urllib.parse
-
-        url = urllib.parse.urlsplit(base_url)
-        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
-        self.path = url.path.rstrip("/") + "/chat/completions"
-        self.body = json.dumps({"model": MODEL, "messages": _messages(PROMPT)}).encode()
-        self.headers = [
-            ("Host", f"{self.host}:{self.port}"),
-            ("Authorization", f"Bearer {API_KEY}"),
-            ("Content-Type", "application/json"),
-            ("Accept", "application/json"),
-            ("Content-Length", str(len(self.body))),
-        ]
-        self.idle: list[Any] = []
-
-    async def call(self) -> int:
-        import h11
-
-        if self.idle:
-            reader, writer, conn = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            conn = h11.Connection(h11.CLIENT)
-        request = h11.Request(method="POST", target=self.path, headers=self.headers)
-        writer.write(conn.send(request) + conn.send(h11.Data(data=self.body)))
-        writer.write(conn.send(h11.EndOfMessage()))
-        parts = []
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(await reader.read(65536))
-            elif isinstance(event, h11.Response):
-                if event.status_code != 200:
-                    raise BadReply(f"status {event.status_code}")
-            elif isinstance(event, h11.Data):
-                parts.append(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                break
-        reply = json.loads(b"".join(parts))
-        if reply["choices"][0]["message"]["content"] != EXPECTED:
-            raise BadReply("unexpected reply from the floor client")
-        conn.start_next_cycle()
-        self.idle.append((reader, writer, conn))
-        return 1
-
-    async def close(self) -> None:
-        for _, writer, _ in self.idle:
-            writer.close()
-        self.idle.clear()
-
-
 @dataclass
 class SweepResult:
     label: str
@@ -707,7 +682,7 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
 
     clients = [("oxide AsyncClient", oxide_client), ("openai AsyncOpenAI", sdk_client)]
     if not http2:
-        clients.append(("asyncio + h11 floor", lambda: FloorClient(url)))
+        clients.append((FLOOR_ASYNC, lambda: AsyncFloorClient(base_url=url, api_key=API_KEY)))
     return clients
 
 
@@ -717,12 +692,9 @@ async def _sweep_one(
     """Median CPU and wall seconds per request over `rounds`, and the requests made."""
     client = make()
     work = request_work()
-    if isinstance(client, FloorClient):
-        call: Callable[[], Awaitable[int]] = client.call
-    else:
 
-        async def call() -> int:
-            return await work.acall(client)
+    async def call() -> int:
+        return await work.acall(client)
 
     batches = max(1, -(-per_round // concurrency))
     cpu, wall, done = [], [], 0
@@ -738,10 +710,7 @@ async def _sweep_one(
             wall.append((time.perf_counter() - w0) / units)
             done += units
     finally:
-        if isinstance(client, FloorClient | oxide_io.AsyncClient):
-            await (client.close() if isinstance(client, FloorClient) else client.aclose())
-        else:
-            await client.close()
+        await (client.aclose() if hasattr(client, "aclose") else client.close())
     return statistics.median(cpu), statistics.median(wall), done
 
 
@@ -1021,6 +990,8 @@ def _check_protocol(all_targets: Sequence[Target], http2: bool) -> None:
 
     messages = _messages(PROMPT)
     for target in all_targets:
+        if target.family == "floor":
+            continue  # HTTP/1.1 by construction (bench/floor.py); run only without http2
         if target.runtime == "sync":
             client = target.make()
             try:
