@@ -16,7 +16,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING, Any, Literal, Union
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from oxide_proto import Operation
 
@@ -26,9 +26,42 @@ from ._pagination import SyncPage
 from ._streamed_response import ResponseContextManager
 
 if TYPE_CHECKING:
+    from typing import ParamSpec
+
     from oxide_proto import FileInput
 
-    from ._client import SyncAPIClient
+    from ._client import RawResponse, SyncAPIClient
+
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
+    _T = TypeVar("_T")
+
+    # How the generated `with_raw_response` / `with_streaming_response` views
+    # (typing-only classes, see tools/codegen/generate_operations.py) turn each
+    # method's type into its raw or streamed twin's: same arguments (overloads
+    # kept), the result wrapped. A list method's page is what `parse()` gives.
+    def raw_method(
+        method: Callable[_P, _R],
+    ) -> Callable[_P, RawResponse[_R]]: ...
+
+    def raw_page_method(
+        method: Callable[_P, SyncPage[_T]],
+    ) -> Callable[_P, RawResponse[SyncPage[_T]]]: ...
+
+    def streamed_method(
+        method: Callable[_P, _R],
+    ) -> Callable[_P, ResponseContextManager[_R]]: ...
+
+    def streamed_page_method(
+        method: Callable[_P, SyncPage[_T]],
+    ) -> Callable[_P, ResponseContextManager[SyncPage[_T]]]: ...
+
+    class SyncResourceView:
+        """A typing view of a resource's raw or streamed methods; the hand-written
+        helpers that have such twins (`parse()`) read through as `Any`."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
 
 __all__ = [
     "SyncPage",
@@ -157,9 +190,9 @@ def _is_api_method(cls: type, name: str) -> bool:
     return ".resources." in member.__module__ or name in _HELPERS_WITH_RESPONSE
 
 
-def _streamed(method: Callable[..., Any]) -> Callable[..., ResponseContextManager]:
+def _streamed(method: Callable[..., Any]) -> Callable[..., ResponseContextManager[Any]]:
     @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> ResponseContextManager:
+    def call(*args: Any, **kwargs: Any) -> ResponseContextManager[Any]:
         return ResponseContextManager(functools.partial(method, *args, **kwargs))
 
     return call
