@@ -21,7 +21,7 @@ from oxide_proto import (
     decode,
 )
 
-__all__ = ["body_text", "parse_to"]
+__all__ = ["body_text", "check_not_event_stream", "parse_to"]
 
 _T = TypeVar("_T")
 
@@ -30,6 +30,15 @@ def body_text(content: bytes, headers: Headers) -> str:
     """The body as text, in the charset its Content-Type names (UTF-8 by default)."""
     decoder = BodyTextDecoder(charset_from_content_type(headers.get("content-type")))
     return decoder.decode(content) + decoder.flush()
+
+
+def check_not_event_stream(headers: Headers) -> None:
+    """`parse(to=...)` reads a body whole: an event stream is read through `parse()`."""
+    if (headers.get("content-type") or "").startswith("text/event-stream"):
+        raise TypeError(
+            "parse(to=...) reads a whole body; a stream=True answer is read as the "
+            "event stream parse() gives"
+        )
 
 
 def parse_to(to: type[_T], content: bytes, info: ResponseInfo) -> _T:

@@ -151,6 +151,8 @@ async def test_raw_event_stream_stays_open_until_read(
     # The body belongs to the event stream; it is not kept.
     with pytest.raises(StreamAlreadyConsumed):
         raw.read()
+    with pytest.raises(TypeError, match="event stream"):
+        raw.parse(to=dict)
     stream = raw.parse()
     texts = [chunk.choices[0].delta.content async for chunk in stream if chunk.choices]
     assert "".join(text for text in texts if text) == REPLY
@@ -216,3 +218,17 @@ async def test_streaming_response_matches_the_official_one(
         assert await response.parse(to=ChatCompletion) == completion
     assert got == expected
     assert expected["retries_taken"] == 1
+
+
+async def test_streamed_event_stream_parses_to_its_stream_only(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    client = make_client(mock)
+    async with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o", messages=MESSAGES, stream=True
+    ) as response:
+        with pytest.raises(TypeError, match="event stream"):
+            await response.parse(to=dict)
+        stream = await response.parse()
+        texts = [chunk.choices[0].delta.content async for chunk in stream if chunk.choices]
+    assert "".join(text for text in texts if text) == REPLY

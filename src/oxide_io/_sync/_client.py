@@ -36,7 +36,7 @@ from oxide_proto import (
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
-from .._parse_to import body_text, parse_to
+from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._timeout import Timeout, to_timeout
 from ._pagination import SyncPage
 from ._response import SyncResponse
@@ -143,6 +143,7 @@ class RawResponse(Generic[_R]):
             return self._parsed
         if to in self._parsed_to:
             return self._parsed_to[to]  # type: ignore[no-any-return]
+        check_not_event_stream(self.headers)
         result = parse_to(to, self.content, self.http_response.info)
         with contextlib.suppress(AttributeError):
             object.__setattr__(result, "_request_id", self.request_id)

@@ -35,7 +35,7 @@ from oxide_proto import (
 )
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
-from .._parse_to import parse_to
+from .._parse_to import check_not_event_stream, parse_to
 from ._response import SyncResponse
 from ._streaming import Stream
 
@@ -124,6 +124,7 @@ class StreamedResponse(Generic[_R]):
         """
         if to is not None:
             if to not in self._parsed_to:
+                check_not_event_stream(self.headers)
                 result = parse_to(to, self.read(), self.http_response.info)
                 with contextlib.suppress(AttributeError):
                     object.__setattr__(result, "_request_id", self.request_id)
