@@ -3,10 +3,12 @@
 A resource is a group of methods bound to a client (`client.files`,
 `client.vector_stores.files`); each method forwards its arguments with its
 `Operation` to the client's one request path. `with_raw_response` is the same
-group returning the status, headers and HTTP version alongside the parsed result;
-`with_streaming_response` the same group returning, as `async with` blocks, the
-response with its body unread (`_streamed_response.py`). The argument types the
-generated signatures share live here too.
+group returning an `AsyncRawResponse` (status, headers, request, retries, body,
+`parse()`); `with_streaming_response` the same group returning, as `async with`
+blocks, the response with its body unread (`_streamed_response.py`). Both are
+the resource in another mode at runtime; for type checkers the generated
+resources declare views typed method by method, built with the helpers below.
+The argument types the generated signatures share live here too.
 """
 
 from __future__ import annotations
