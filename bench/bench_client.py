@@ -15,7 +15,8 @@ Sections:
    `AsyncOpenAI`. Over plain HTTP/1.1 the floor runs beside them: `bench/floor.py`,
    a hand-written h11 loop (blocking and asyncio) that only frames bytes and decodes
    JSON; the last column is oxide's CPU divided by the floor's on the same runtime
-   (asyncio's floor for trio).
+   (asyncio's floor for trio). The `raw` section times the same call through
+   `with_raw_response.create(...)`, reading a header and calling `parse()`.
 2. Per streamed chunk: one long streamed chat completion per call (the mock model
    repeats the prompt, so a long prompt gives a long reply), time and CPU per
    received `ChatCompletionChunk`.
@@ -51,6 +52,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import inspect
 import json
 import os
 import pstats
@@ -286,6 +288,29 @@ def request_work() -> Work:
         return 1
 
     return Work("request", "request", call, acall)
+
+
+def raw_request_work() -> Work:
+    """`with_raw_response.create(...)`, then the headers and `parse()`: the raw path."""
+    messages = _messages(PROMPT)
+
+    def call(client: Any) -> int:
+        raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=messages)
+        if raw.headers.get("content-type") is None:
+            raise AssertionError("a raw response without its headers")
+        _check_reply(raw.parse())
+        return 1
+
+    async def acall(client: Any) -> int:
+        raw = await client.chat.completions.with_raw_response.create(model=MODEL, messages=messages)
+        if raw.headers.get("content-type") is None:
+            raise AssertionError("a raw response without its headers")
+        parsed = raw.parse()
+        # `parse()` is a plain method on both official clients.
+        _check_reply(await parsed if inspect.isawaitable(parsed) else parsed)
+        return 1
+
+    return Work("raw request", "request", call, acall)
 
 
 def stream_work(words: int) -> Work:
@@ -863,7 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--words", type=int, help="words in the streamed reply (default 500)")
     parser.add_argument(
         "--only",
-        choices=["requests", "streams", "startup", "concurrency"],
+        choices=["requests", "raw", "streams", "startup", "concurrency"],
         action="append",
         help="run only these sections (repeatable); concurrency runs only when named",
     )
@@ -898,7 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = args.words or (200 if quick else 500)
     stream_rounds = 3 if quick else 8
     passes = 1 if quick else 2
-    sections = set(args.only or ["requests", "streams", "startup"])
+    sections = set(args.only or ["requests", "raw", "streams", "startup"])
     scheme = "https" if args.tls else "http (h2c for HTTP/2)"
     openai = _openai()
     print(
@@ -909,7 +934,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at start: {load:.2f} (wall times grow with it; CPU times much less)")
 
-    if sections & {"requests", "streams"}:
+    if sections & {"requests", "raw", "streams"}:
         run_network(args, sections, quick, rounds, per_round, words, stream_rounds, passes)
     if "concurrency" in sections:
         levels = [int(n) for n in args.concurrency.split(",")] if args.concurrency else CONCURRENCY
@@ -959,6 +984,23 @@ def run_network(
                     results,
                     "request",
                     goal=True,
+                )
+            if "raw" in sections:
+                results = measure(
+                    # The floor has no raw responses.
+                    [t for t in all_targets if t.family != "floor"],
+                    raw_request_work(),
+                    warmup=5 if quick else 30,
+                    rounds=rounds,
+                    per_round=per_round,
+                    passes=passes,
+                )
+                overhead_table(
+                    f"Per request, chat.completions.with_raw_response.create + parse(), {proto} "
+                    f"(median of {len(results[0].wall)} rounds of {per_round})",
+                    results,
+                    "request",
+                    goal=False,
                 )
             if "streams" in sections:
                 results = measure(

@@ -10,19 +10,23 @@ request is known.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from oxide_proto import (
+    URL,
     APIResponseValidationError,
+    Headers,
     Operation,
     Request,
     ResponseInfo,
     RetryPolicy,
+    StreamAlreadyConsumed,
     accepted_encodings,
     build_request,
     decode,
@@ -34,6 +38,7 @@ from oxide_proto import (
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._timeout import Timeout, to_timeout
 from ._pagination import SyncPage
 from ._response import SyncResponse
@@ -44,24 +49,114 @@ __all__ = ["SyncAPIClient", "RawResponse"]
 
 _ACCEPT_ENCODING = accepted_encodings()
 
+_R = TypeVar("_R")
+_T = TypeVar("_T")
 
-class RawResponse:
-    """What `.with_raw_response` methods return: status, headers and `parse()`."""
 
-    def __init__(self, response: SyncResponse, content: bytes | None, parsed: Any) -> None:
+class RawResponse(Generic[_R]):
+    """What `.with_raw_response` methods return: the response, its body and `parse()`.
+
+    The official SDK's `LegacyAPIResponse`, for both clients alike: the body has
+    been read by the time the call returns (unless the call asked for an event
+    stream), so `content`, `text`, `json()` and `parse()` are plain members, not
+    coroutines. `http_response` is oxide's own response object and
+    `http_request` oxide's `Request` (`method`, `url`, `headers`), not httpx's.
+    """
+
+    def __init__(self, response: SyncResponse, content: bytes | None, parsed: _R) -> None:
         self.http_response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.http_version = response.http_version
-        self.request_id = response.request_id
-        self.content = content
+        self._content = content
         self._parsed = parsed
+        # `parse(to=...)` results, one per type asked for.
+        self._parsed_to: dict[object, Any] = {}
 
-    def parse(self) -> Any:
-        return self._parsed
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> Headers:
+        """Case-insensitive, like every header lookup in oxide (`headers.get("x-request-id")`)."""
+        return self.http_response.headers
+
+    @property
+    def http_version(self) -> str:
+        return self.http_response.http_version
+
+    @property
+    def request_id(self) -> str | None:
+        return self.http_response.request_id
+
+    @property
+    def retries_taken(self) -> int:
+        """How many times the request was retried before this response (0: the first try)."""
+        return self.http_response.retries_taken
+
+    @property
+    def http_request(self) -> Request:
+        return self.http_response.request
+
+    @property
+    def url(self) -> URL:
+        return self.http_response.request.url
+
+    @property
+    def method(self) -> str:
+        return self.http_response.request.method
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the body has ended (a `stream=True` call's stays open while it is read)."""
+        return self.http_response.is_closed
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """From sending the (last) request to the end of its body."""
+        return self.http_response.elapsed
+
+    @property
+    def content(self) -> bytes:
+        """The body; a `stream=True` call's is read through `parse()`, the event stream."""
+        if self._content is None:
+            # A `stream=True` call's body belongs to the event stream `parse()` gives.
+            raise StreamAlreadyConsumed()
+        return self._content
+
+    def read(self) -> bytes:
+        """The body (read when the call returned)."""
+        return self.content
+
+    @property
+    def text(self) -> str:
+        """The body as text, in the charset its Content-Type names (UTF-8 by default)."""
+        return body_text(self.content, self.headers)
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @overload
+    def parse(self) -> _R: ...
+    @overload
+    def parse(self, *, to: type[_T]) -> _T: ...
+    def parse(self, *, to: type[_T] | None = None) -> _R | _T:
+        """The call's result (what it returns without `with_raw_response`), or,
+        with `to=`, the body read as that type (a model class, `dict`, `str`, ...)."""
+        if to is None:
+            return self._parsed
+        if to in self._parsed_to:
+            return self._parsed_to[to]  # type: ignore[no-any-return]
+        check_not_event_stream(self.headers)
+        result = parse_to(to, self.content, self.http_response.info)
+        with contextlib.suppress(AttributeError):
+            object.__setattr__(result, "_request_id", self.request_id)
+        self._parsed_to[to] = result
+        return result
 
     def __repr__(self) -> str:
-        return f"<RawResponse [{self.status_code}] request_id={self.request_id}>"
+        return (
+            f"<{type(self).__name__} [{self.status_code}] "
+            f"type={type(self._parsed).__name__} request_id={self.request_id}>"
+        )
 
 
 # How much of a body that is not JSON the error message shows.
@@ -334,6 +429,7 @@ class SyncAPIClient:
                         response.http_version,
                     )
                 if response.status_code < 300:
+                    response.retries_taken = retries_taken
                     return response
                 content = self._read(response)
                 info = response.info
