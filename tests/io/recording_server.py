@@ -87,6 +87,13 @@ class RecordingServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def handle(self) -> None:
+                # A client closing its keep-alive connection is not an error here.
+                try:
+                    super().handle()
+                except ConnectionError:
+                    pass
+
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
