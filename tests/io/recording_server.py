@@ -12,6 +12,7 @@ queues (status, JSON body) replies that come first, one per request.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import deque
@@ -57,10 +58,12 @@ def _answer(path: str, method: str) -> tuple[int, str, bytes]:
     if path.endswith("/chat/completions"):
         return 200, "application/json", json.dumps(CHAT_COMPLETION).encode()
     if path.endswith("/models"):
-        models = {"object": "list", "data": [{"id": "m1", "object": "model", "created": 1, "owned_by": "o"}]}
+        model = {"id": "m1", "object": "model", "created": 1, "owned_by": "o"}
+        models = {"object": "list", "data": [model]}
         return 200, "application/json", json.dumps(models).encode()
     if path.endswith("/embeddings"):
-        data = {"object": "list", "data": [], "model": "e", "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+        usage = {"prompt_tokens": 0, "total_tokens": 0}
+        data = {"object": "list", "data": [], "model": "e", "usage": usage}
         return 200, "application/json", json.dumps(data).encode()
     if path.endswith("/text"):
         return 200, "text/plain", "plain text é".encode()
@@ -89,10 +92,8 @@ class RecordingServer:
 
             def handle(self) -> None:
                 # A client closing its keep-alive connection is not an error here.
-                try:
+                with contextlib.suppress(ConnectionError):
                     super().handle()
-                except ConnectionError:
-                    pass
 
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)

@@ -56,17 +56,19 @@ def _providers(runtime: str) -> list[str]:
 async def test_callable_api_key_is_called_for_every_attempt(
     mock: Setup, make_client: MakeClient, runtime: str
 ) -> None:
+    calls: list[str] = []
+
+    def key() -> str:
+        calls.append("sync")
+        return KEY
+
+    async def async_key() -> str:
+        calls.append("async")
+        return KEY
+
     for kind in _providers(runtime):
         mock.server.clear()
-        calls: list[int] = []
-
-        def key() -> str:
-            calls.append(1)
-            return KEY
-
-        async def async_key() -> str:
-            calls.append(1)
-            return KEY
+        calls.clear()
 
         client = make_client(mock, api_key=key if kind == "sync" else async_key)
         assert calls == []  # not called while building the client
@@ -74,7 +76,7 @@ async def test_callable_api_key_is_called_for_every_attempt(
         await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
         await client.models.list()
         # Two attempts for the first call, one for the second.
-        assert len(calls) == 3
+        assert calls == [kind] * 3
         assert [r.headers["authorization"] for r in mock.server.requests] == [f"Bearer {KEY}"] * 3
 
 
@@ -112,7 +114,9 @@ async def test_wrong_key_from_a_callable_is_an_authentication_error(
 class _PhaseTimeouts:
     """What an httpx.Timeout looks like to oxide: four attributes."""
 
-    def __init__(self, connect: float | None, read: float | None, write: float, pool: float) -> None:
+    def __init__(
+        self, connect: float | None, read: float | None, write: float, pool: float
+    ) -> None:
         self.connect, self.read, self.write, self.pool = connect, read, write, pool
 
 
