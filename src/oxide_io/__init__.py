@@ -20,6 +20,7 @@ from oxide_proto import ContentFilterFinishReasonError as ContentFilterFinishRea
 from oxide_proto import InternalServerError as InternalServerError
 from oxide_proto import LengthFinishReasonError as LengthFinishReasonError
 from oxide_proto import MalformedEventError as MalformedEventError
+from oxide_proto import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
 from oxide_proto import NotFoundError as NotFoundError
 from oxide_proto import OpenAIError as OpenAIError
 from oxide_proto import PermissionDeniedError as PermissionDeniedError

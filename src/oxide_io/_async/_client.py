@@ -375,8 +375,9 @@ class AsyncAPIClient:
         """`GET path` (relative to `base_url`), its answer as `cast_to`.
 
         `cast_to` is a model class of `oxide_proto.types` (or an oxide
-        `BaseModel` subclass listing its fields in `__slots__`, or a union of them), `object`/`dict`/`list` for the
-        JSON as decoded, `str` for the body as text or `bytes` for the raw body.
+        `BaseModel` subclass listing its fields in `__slots__`, or a union of
+        them), `object`/`dict`/`list` for the JSON as decoded, `str` for the body
+        as text or `bytes` for the raw body.
         `options` takes the official SDK's `headers`, `params`, `extra_json`,
         `timeout` and `max_retries`. `stream=True` returns a stream of `cast_to`
         events (or of the type `stream_cls` is parametrized with, e.g.
