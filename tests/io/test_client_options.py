@@ -30,6 +30,9 @@ from oxide_proto.types.models import Model
 from tests.io.blocking import unwrap, wrap
 from tests.io.conftest import KEY, MakeClient, Setup
 from tests.io.recording_server import CHAT_COMPLETION, RecordingServer, run_recording_server
+from tests.io.ws_fixtures import _ws_api_plain as _ws_api_plain
+from tests.io.ws_fixtures import ws_api as ws_api
+from tests.ws_api_server import WsApiServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -340,3 +343,26 @@ async def test_generic_stream_of_models(
     )
     chunks = [chunk async for chunk in stream]
     assert [type(chunk) for chunk in chunks] == [ChatCompletionChunk, ChatCompletionChunk]
+
+
+async def test_callable_api_key_for_each_websocket_handshake(
+    ws_api: WsApiServer, runtime: str, anyio_backend: str
+) -> None:
+    keys = iter(["sk-ws-1", "sk-ws-2"])
+    options: dict[str, Any] = {"api_key": lambda: next(keys), "base_url": ws_api.base_url}
+    raw = Client(**options) if runtime == "sync" else AsyncClient(**options)
+    client = wrap(raw)
+    try:
+        for _ in range(2):
+            if runtime == "sync":
+                manager = wrap(raw.responses.connect())
+            else:
+                manager = client.responses.connect()
+            async with manager as connection:
+                await connection.response.create(model="m", input="hi")
+                async for event in connection:
+                    if event.type == "response.completed":
+                        break
+    finally:
+        await client.close()
+    assert [h["authorization"] for h in ws_api.handshakes] == ["Bearer sk-ws-1", "Bearer sk-ws-2"]
