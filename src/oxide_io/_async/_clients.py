@@ -288,6 +288,7 @@ class AsyncClient(AsyncResources):
         """Closes every pooled connection (shared with clients from `with_options`)."""
         await self._transport.aclose()
 
+    # The async name `async with` and earlier code use; the blocking client has `close()`.
     # unasync: pass
     aclose = close
 

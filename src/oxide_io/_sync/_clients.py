@@ -289,6 +289,7 @@ class Client(SyncResources):
         """Closes every pooled connection (shared with clients from `with_options`)."""
         self._transport.close()
 
+    # The async name `async with` and earlier code use; the blocking client has `close()`.
     pass
 
     def __enter__(self) -> Client:
