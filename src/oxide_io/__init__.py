@@ -25,6 +25,8 @@ from oxide_proto import NotFoundError as NotFoundError
 from oxide_proto import OpenAIError as OpenAIError
 from oxide_proto import PermissionDeniedError as PermissionDeniedError
 from oxide_proto import RateLimitError as RateLimitError
+from oxide_proto import RedirectError as RedirectError
+from oxide_proto import ResponseTooLargeError as ResponseTooLargeError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import __version__ as __version__
 
