@@ -144,6 +144,14 @@ def test_failures_are_classified() -> None:
         "category": "raw response attribute",
         "detail": "RawResponse.is_closed",
     }
+    client = AttributeError("'Client' object has no attribute 'live'")
+    assert classify(client, "test_method_accept[loose]")["category"] == (
+        "missing method or resource"
+    )
+    warned = AssertionError("DID NOT WARN. No warnings of type (DeprecationWarning,) were emitted.")
+    assert classify(warned, "test_path_params_retrieve")["category"] == (
+        "DeprecationWarning not emitted"
+    )
     kwarg = TypeError("create() got an unexpected keyword argument 'store'")
     assert classify(kwarg, "test_method_create")["category"] == "missing parameter"
 

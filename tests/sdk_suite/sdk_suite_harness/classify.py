@@ -9,6 +9,7 @@ erased), so the summary can count failures per gap and show examples.
 from __future__ import annotations
 
 import re
+import traceback
 from typing import Any
 
 __all__ = ["classify", "kind_of_test"]
@@ -20,6 +21,7 @@ _NOISE = re.compile(r"0x[0-9a-f]+|127\.0\.0\.1:\d+|:\d{4,5}\b")
 _KINDS = ("raw_response", "streaming_response", "path_params", "method")
 
 _RESPONSE_OBJECTS = ("Response", "Stream", "Binary", "Content")
+_CLIENTS = ("Client", "AsyncClient", "OpenAI", "AsyncOpenAI")
 
 
 def kind_of_test(name: str) -> str:
@@ -47,6 +49,11 @@ def classify(exc: BaseException, test_name: str) -> dict[str, str]:
     kind_of_check = getattr(exc, "kind", None)
     if isinstance(exc, AssertionError) and isinstance(kind_of_check, str):
         return _reason(f"type check: {kind_of_check}", message)
+    if "DID NOT WARN" in message and "DeprecationWarning" in message:
+        # The official tests call deprecated methods inside pytest.warns(DeprecationWarning).
+        return _reason("DeprecationWarning not emitted", f"{kind}: no DeprecationWarning")
+    if isinstance(exc, AttributeError) and "has no API method" in message:
+        return _reason("missing method or resource", message)
     if isinstance(exc, AttributeError):
         found = _NO_ATTRIBUTE.search(message) or _MODULE_NO_ATTRIBUTE.search(message)
         if found is None:
@@ -56,6 +63,8 @@ def classify(exc: BaseException, test_name: str) -> dict[str, str]:
             return _reason("missing with_raw_response", f"{owner}.{attr}")
         if attr == "with_streaming_response":
             return _reason("missing with_streaming_response", f"{owner}.{attr}")
+        if owner in _CLIENTS:
+            return _reason("missing method or resource", f"{owner}.{attr}")
         if owner.startswith(("Sync", "Async")) and not any(
             word in owner for word in (*_RESPONSE_OBJECTS, "Page")
         ):
@@ -77,6 +86,8 @@ def classify(exc: BaseException, test_name: str) -> dict[str, str]:
         # The official client raises ValueError before sending for an empty path parameter.
         first = message.splitlines()[0] if message else ""
         return _reason("path parameter check", f"{name}: {first}")
+    if name == "APIResponseValidationError":
+        return _reason("response validation", message)
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         if status == 422:
@@ -84,8 +95,6 @@ def classify(exc: BaseException, test_name: str) -> dict[str, str]:
         if status == 404:
             return _reason("endpoint not served (404)", message)
         return _reason(f"HTTP {status}", f"{name}: {message}")
-    if name == "APIResponseValidationError":
-        return _reason("response validation", message)
     if name in ("APIConnectionError", "APITimeoutError"):
         cause: Any = exc.__cause__ or exc.__context__
         detail = f"{name}: {type(cause).__name__}: {cause}" if cause else f"{name}: {message}"
@@ -97,5 +106,11 @@ def classify(exc: BaseException, test_name: str) -> dict[str, str]:
                 f"{kind}: http_request.headers.get('X-Stainless-Lang') is not 'python'",
             )
         lines = [line.strip()[:100] for line in message.splitlines() if line.strip()]
+        if not lines:
+            # A bare `assert` without rewriting: the failing line says what was checked.
+            frames = traceback.extract_tb(exc.__traceback__)
+            if frames:
+                last = frames[-1]
+                lines = [f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}: {last.line}"]
         return _reason(f"assertion ({kind.replace('_', ' ')})", " / ".join(lines[:2]))
     return _reason(name, message)

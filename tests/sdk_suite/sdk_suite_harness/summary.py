@@ -102,6 +102,11 @@ def summarize(
         if by_source.get(source):
             tally = by_source[source]
             lines.append(f"     {source:<11} {_rate(tally[True], tally[True] + tally[False])}")
+    if reference is not None and reference["target"] != results["target"]:
+        baseline = {t["nodeid"] for t in reference["tests"] if t["outcome"] == "passed"}
+        both = sum(1 for t in ran if t["outcome"] == "passed" and t["nodeid"] in baseline)
+        name = reference["target"]
+        lines.append(f"   of the tests the baseline ({name}) passes: {_rate(both, len(baseline))}")
     failed = [t for t in ran if t["outcome"] != "passed"]
     categories: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     for test in failed:
