@@ -9,6 +9,8 @@ SDK's strict models, or the baseline would fail on our data rather than the SDK.
 from __future__ import annotations
 
 import json
+import sys
+import types
 from typing import Any
 
 import openai.types
@@ -167,3 +169,39 @@ def test_tests_without_requests_take_their_operations_verdict() -> None:
         "t.py::TestAsyncX::test_path_params_retrieve[trio-loose]": "local",
         "t.py::TestX::test_method_list[loose]": "unserved",
     }
+
+
+def _fake_compat(openai_module: types.ModuleType) -> types.ModuleType:
+    compat = types.ModuleType("oxide_io.compat")
+
+    def install() -> None:
+        sys.modules["openai"] = openai_module
+
+    compat.install = install  # type: ignore[attr-defined]
+    return compat
+
+
+@pytest.mark.parametrize("resolves_to_oxide", [True, False])
+def test_compat_install_is_used_and_checked(
+    monkeypatch: pytest.MonkeyPatch, resolves_to_oxide: bool
+) -> None:
+    """With `oxide_io.compat`, the tests' `openai` must be oxide's, or the run stops."""
+    from tests.sdk_suite.sdk_suite_harness import plugin
+
+    fake_openai = types.ModuleType("openai")
+    client = type("OpenAI", (), {"__module__": "oxide_io.compat" if resolves_to_oxide else "x"})
+    fake_openai.OpenAI = client  # type: ignore[attr-defined]
+    official = {n: m for n, m in sys.modules.items() if n == "openai" or n.startswith("openai.")}
+    monkeypatch.setitem(sys.modules, "oxide_io.compat", _fake_compat(fake_openai))
+    try:
+        if resolves_to_oxide:
+            assert plugin._install_compat() is True
+            assert sys.modules["openai"] is fake_openai
+            assert not any(n.startswith("openai.") for n in sys.modules)
+        else:
+            with pytest.raises(RuntimeError, match=r"openai\.OpenAI is"):
+                plugin._install_compat()
+    finally:
+        for name in [n for n in sys.modules if n == "openai" or n.startswith("openai.")]:
+            del sys.modules[name]
+        sys.modules.update(official)

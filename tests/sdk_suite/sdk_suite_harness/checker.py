@@ -294,6 +294,17 @@ def assert_matches_type(
     if _is_oxide(type_) and not isinstance(type_, type):
         _check_oxide(type_, value, path)
         return
+    origin = typing.get_origin(type_)
+    if isinstance(origin, type) and _is_oxide(origin) and hasattr(origin, "data"):
+        # An oxide page class parametrized by its item type (`openai.pagination`
+        # resolved to oxide): the same class, and every item matching.
+        if not isinstance(value, origin):
+            raise TypeCheckError(
+                "wrong type", path, f"expected {origin.__qualname__}, got {_describe(value)}"
+            )
+        for index, entry in enumerate(value.data):  # type: ignore[attr-defined]
+            assert_matches_type(typing.get_args(type_)[0], entry, path=[*path, "data", str(index)])
+        return
     page = _page_parts(type_)
     if page is not None:
         side, item = page

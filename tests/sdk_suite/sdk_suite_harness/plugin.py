@@ -25,11 +25,13 @@ failure, its classified reason go to the JSON file `SDK_SUITE_RESULTS`.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
 import pathlib
 import random
+import sys
 import traceback
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
@@ -37,8 +39,10 @@ from typing import Any
 
 import pytest
 
+from .checker import oxide_counterparts
 from .classify import classify
 from .loops import Loop, start_loop
+from .routes import official_routes
 from .server import FrontServer
 
 TARGET = os.environ.get("SDK_SUITE_TARGET", "oxide")
@@ -49,16 +53,32 @@ ADMIN_API_KEY = "My Admin API Key"
 # The official helper's bare asserts explain themselves, as the official conftest has it.
 pytest.register_assert_rewrite("tests.utils")
 
-# `import openai` resolves to oxide from here on, before any test module imports it.
-COMPAT = False
-if TARGET == "oxide":
+
+def _install_compat() -> bool:
+    """Makes `import openai` resolve to oxide when `oxide_io.compat` exists.
+
+    The official SDK's endpoint table and the checker's type pairs are read first,
+    from the official package; then its modules leave `sys.modules`, so that the
+    tests' imports cannot reach it, and it is checked that `openai` is oxide's.
+    """
     try:
-        from oxide_io import compat as _compat  # type: ignore[attr-defined,unused-ignore]
+        from oxide_io import compat  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
-        pass
-    else:
-        _compat.install()
-        COMPAT = True
+        return False
+    official_routes()
+    oxide_counterparts(object)
+    for name in [n for n in sys.modules if n == "openai" or n.startswith("openai.")]:
+        del sys.modules[name]
+    compat.install()
+    module = importlib.import_module("openai")
+    client = getattr(module, "OpenAI", None)
+    if not getattr(client, "__module__", "").startswith("oxide"):
+        raise RuntimeError(f"after oxide_io.compat.install(), openai.OpenAI is {client!r}")
+    return True
+
+
+# `import openai` resolves to oxide from here on, before any test module imports it.
+COMPAT = TARGET == "oxide" and _install_compat()
 
 _front: FrontServer | None = None
 _results: dict[str, dict[str, Any]] = {}

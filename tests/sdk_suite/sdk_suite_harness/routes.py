@@ -49,6 +49,8 @@ class OfficialRoute:
     page: Any | None
     streams: bool
     module: str
+    # The answer is bytes (`HttpxBinaryResponseContent`), not JSON.
+    binary: bool
 
 
 def _path_of(node: ast.expr) -> str | None:
@@ -132,6 +134,7 @@ def _routes_of_module(module_name: str, path: pathlib.Path) -> list[OfficialRout
                 page=page,
                 streams="stream_cls" in keywords,
                 module=module_name,
+                binary=getattr(cast_to, "__name__", "") == "HttpxBinaryResponseContent",
             )
         )
     return routes
@@ -139,7 +142,11 @@ def _routes_of_module(module_name: str, path: pathlib.Path) -> list[OfficialRout
 
 @functools.cache
 def official_routes() -> dict[tuple[str, str], OfficialRoute]:
-    """Every endpoint the installed official SDK calls, by `path_key`."""
+    """Every endpoint the installed official SDK calls, by `path_key`.
+
+    Read before `oxide_io.compat.install()` makes `import openai` resolve to oxide
+    (the plugin sees to it): the table keeps the official classes themselves.
+    """
     import openai.resources
 
     root = pathlib.Path(openai.resources.__file__).parent

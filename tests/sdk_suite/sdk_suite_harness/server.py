@@ -135,9 +135,7 @@ class _State:
 
 
 def _local_body(route: OfficialRoute) -> tuple[str, bytes]:
-    from openai._legacy_response import HttpxBinaryResponseContent
-
-    if route.cast_to is HttpxBinaryResponseContent or route.cast_to is object:
+    if route.binary or route.cast_to is object:
         return "application/octet-stream", b"binary content"
     target = route.page if route.page is not None else route.cast_to
     data = example_for(target)

@@ -103,7 +103,13 @@ def summarize(
             tally = by_source[source]
             lines.append(f"     {source:<11} {_rate(tally[True], tally[True] + tally[False])}")
     if reference is not None and reference["target"] != results["target"]:
-        baseline = {t["nodeid"] for t in reference["tests"] if t["outcome"] == "passed"}
+        # Only the tests this run ran: a sampled run against a full baseline.
+        ours = {t["nodeid"] for t in tests}
+        baseline = {
+            t["nodeid"]
+            for t in reference["tests"]
+            if t["outcome"] == "passed" and t["nodeid"] in ours
+        }
         both = sum(1 for t in ran if t["outcome"] == "passed" and t["nodeid"] in baseline)
         name = reference["target"]
         lines.append(f"   of the tests the baseline ({name}) passes: {_rate(both, len(baseline))}")
