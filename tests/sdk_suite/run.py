@@ -114,13 +114,14 @@ def run_target(
     sample: int,
     seed: int,
     pytest_args: list[str],
+    src: pathlib.Path,
 ) -> pathlib.Path:
     directory = run_dir(target, official)
     results = CACHE / f"results-{target}.json"
     results.unlink(missing_ok=True)
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(directory), str(HARNESS_PATH), str(ROOT / "src")]),
+        "PYTHONPATH": os.pathsep.join([str(directory), str(HARNESS_PATH), str(src)]),
         "SDK_SUITE_TARGET": target,
         "SDK_SUITE_PRISM": prism or "",
         "SDK_SUITE_SPEC": str(SPEC),
@@ -141,6 +142,7 @@ def run_target(
         "--no-header",
         "-rN",
         "--tb=no",
+        "--continue-on-collection-errors",
         *plugins,
         *pytest_args,
     ]
@@ -162,11 +164,16 @@ def _prism(enabled: bool) -> Iterator[str | None]:
 
 
 def _run(
-    targets: list[str], no_prism: bool, sample: int, seed: int, pytest_args: list[str]
+    targets: list[str],
+    no_prism: bool,
+    sample: int,
+    seed: int,
+    pytest_args: list[str],
+    src: pathlib.Path,
 ) -> list[pathlib.Path]:
     official = sdist_tests(pinned_version())
     with _prism(not no_prism) as prism:
-        return [run_target(t, official, prism, sample, seed, pytest_args) for t in targets]
+        return [run_target(t, official, prism, sample, seed, pytest_args, src) for t in targets]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=3, help="example tests per detail")
     parser.add_argument("--details", type=int, default=8, help="details shown per reason")
     parser.add_argument(
+        "--src",
+        default=str(ROOT / "src"),
+        help="the source tree whose oxide_io is tested (default: this checkout's src)",
+    )
+    parser.add_argument(
         "--summary",
         action="store_true",
         help="only print the summary of the last run's results (.sdk-suite/results-*.json)",
@@ -188,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     targets = ["official", "oxide"] if args.target == "both" else [args.target]
     outputs: list[pathlib.Path] = [CACHE / f"results-{target}.json" for target in targets]
     if not args.summary:
-        outputs = _run(targets, args.no_prism, args.sample, args.seed, pytest_args)
+        src = pathlib.Path(args.src).resolve()
+        outputs = _run(targets, args.no_prism, args.sample, args.seed, pytest_args, src)
     status = 0
     baseline = CACHE / "results-official.json"
     reference = json.loads(baseline.read_text()) if baseline.exists() else None

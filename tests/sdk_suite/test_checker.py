@@ -107,6 +107,16 @@ def test_pages_check_every_item() -> None:
     _fails("wrong type", SyncPage[openai.types.Model], [Model.from_dict(MODEL)])
 
 
+def test_oxide_pages_parametrized_by_item_check_every_item() -> None:
+    # What the tests' `SyncPage[Model]` is once `import openai` resolves to oxide.
+    assert_matches_type(oxide_io.SyncPage[Model], _page([Model(**MODEL)]), path=["response"])
+    error = _fails(
+        "wrong type", oxide_io.SyncPage[Model], _page([Model(**{**MODEL, "object": "x"})])
+    )
+    assert error.path == ["response", "data", "0", "object"]
+    _fails("wrong type", oxide_io.AsyncPage[Model], _page([Model(**MODEL)]))
+
+
 def test_scalars_and_optionals() -> None:
     assert_matches_type(str, "x", path=[])
     assert_matches_type(openai.types.Model | None, None, path=[])

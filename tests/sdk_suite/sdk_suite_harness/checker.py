@@ -291,9 +291,6 @@ def assert_matches_type(
     """Asserts that oxide's `value` is what the official `type_` stands for."""
     if allow_none and value is None:
         return
-    if _is_oxide(type_) and not isinstance(type_, type):
-        _check_oxide(type_, value, path)
-        return
     origin = typing.get_origin(type_)
     if isinstance(origin, type) and _is_oxide(origin) and hasattr(origin, "data"):
         # An oxide page class parametrized by its item type (`openai.pagination`
@@ -304,6 +301,9 @@ def assert_matches_type(
             )
         for index, entry in enumerate(value.data):  # type: ignore[attr-defined]
             assert_matches_type(typing.get_args(type_)[0], entry, path=[*path, "data", str(index)])
+        return
+    if _is_oxide(type_) and not isinstance(type_, type):
+        _check_oxide(type_, value, path)
         return
     page = _page_parts(type_)
     if page is not None:

@@ -31,6 +31,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import sys
 import traceback
 from collections.abc import Callable, Generator, Iterator
@@ -84,6 +85,7 @@ _front: FrontServer | None = None
 _results: dict[str, dict[str, Any]] = {}
 _marks: dict[str, int] = {}
 _adapted: dict[str, list[str]] = {}
+_collect_errors: list[dict[str, str]] = []
 
 
 def _server() -> FrontServer:
@@ -112,6 +114,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             "target": TARGET,
             "compat": COMPAT,
             "adapted": _adapted,
+            "collect_errors": _collect_errors,
             "tests": list(_results.values()),
         }
         pathlib.Path(out).write_text(json.dumps(payload, indent=1))
@@ -142,17 +145,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=deselected)
 
 
-def _accepted(factory: Callable[..., Any], wanted: dict[str, Any], label: str) -> dict[str, Any]:
+def _accepted(factory: Callable[..., Any], wanted: dict[str, Any], label: str) -> Any:
+    """`factory(**wanted)` without the keyword arguments it does not take, noted in the results.
+
+    By signature, and by retrying after a TypeError naming one (a `**kwargs`
+    constructor that passes them on), so that one missing option does not hide
+    everything else the suite can show.
+    """
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):
-        return wanted
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return wanted
-    missing = sorted(set(wanted) - set(parameters))
-    if missing:
-        _adapted[label] = missing
-    return {k: v for k, v in wanted.items() if k in parameters}
+        parameters = {}  # type: ignore[assignment]
+    kwargs = dict(wanted)
+    if parameters and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        kwargs = {k: v for k, v in wanted.items() if k in parameters}
+    for _ in range(len(wanted) + 1):
+        try:
+            made = factory(**kwargs)
+        except TypeError as exc:
+            found = _UNEXPECTED.search(str(exc))
+            if found is None or found["arg"] not in kwargs:
+                raise
+            del kwargs[found["arg"]]
+            continue
+        missing = sorted(set(wanted) - set(kwargs))
+        if missing:
+            _adapted[label] = missing
+        return made
+    raise AssertionError("unreachable: each retry drops one argument")
+
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(?P<arg>\w+)'")
 
 
 def _client_kwargs(strict: bool) -> dict[str, Any]:
@@ -171,10 +194,10 @@ def _make_client(strict: bool) -> Any:
 
         if TARGET == "official":
             kwargs["http_client"] = openai.DefaultHttpx2Client()
-        return openai.OpenAI(**_accepted(openai.OpenAI, kwargs, "OpenAI"))
+        return _accepted(openai.OpenAI, kwargs, "OpenAI")
     import oxide_io
 
-    return oxide_io.Client(**_accepted(oxide_io.Client, kwargs, "oxide_io.Client"))
+    return _accepted(oxide_io.Client, kwargs, "oxide_io.Client")
 
 
 def _make_async_client(strict: bool) -> Any:
@@ -184,10 +207,10 @@ def _make_async_client(strict: bool) -> Any:
 
         if TARGET == "official":
             kwargs["http_client"] = openai.DefaultAsyncHttpx2Client()
-        return openai.AsyncOpenAI(**_accepted(openai.AsyncOpenAI, kwargs, "AsyncOpenAI"))
+        return _accepted(openai.AsyncOpenAI, kwargs, "AsyncOpenAI")
     import oxide_io
 
-    return oxide_io.AsyncClient(**_accepted(oxide_io.AsyncClient, kwargs, "oxide_io.AsyncClient"))
+    return _accepted(oxide_io.AsyncClient, kwargs, "oxide_io.AsyncClient")
 
 
 @pytest.fixture(scope="session")
@@ -309,6 +332,14 @@ def _close_async_clients() -> None:
     for loop in _loops.values():
         loop.close()
     _loops.clear()
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    # A test module that does not import (a name its imports lack) loses all its tests.
+    if report.failed:
+        lines = str(report.longrepr).strip().splitlines()
+        errors = [line for line in lines if line.startswith("E ")] or lines[-1:]
+        _collect_errors.append({"nodeid": report.nodeid, "error": errors[-1][:300]})
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -75,13 +75,33 @@ def summarize(
     details: int = 8,
 ) -> str:
     """A text report of one target's results (the plugin's JSON); see `served_by`."""
-    tests: list[dict[str, Any]] = results["tests"]
+    tests: list[dict[str, Any]] = list(results["tests"])
+    for error in results.get("collect_errors", ()):
+        # The baseline's tests of a module that did not import count as errors.
+        lost = [
+            t
+            for t in (reference or {}).get("tests", ())
+            if t["nodeid"].startswith(error["nodeid"] + "::")
+        ]
+        tests.extend(
+            {
+                **t,
+                "outcome": "error" if t["outcome"] != "skipped" else "skipped",
+                "reason": {
+                    "category": "test module does not import",
+                    "detail": f"{error['nodeid']}: {error['error']}",
+                },
+            }
+            for t in lost
+        )
     served = served_by(tests, reference["tests"] if reference else None)
     compat = " (oxide_io.compat installed)" if results["compat"] else ""
     lines = [f"== {results['target']}{compat}"]
     if results.get("adapted"):
         for factory, missing in sorted(results["adapted"].items()):
             lines.append(f"   {factory}() lacks keyword arguments: {', '.join(missing)}")
+    for error in results.get("collect_errors", ()):
+        lines.append(f"   does not import: {error['nodeid']}: {error['error']}")
     per_runtime: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for test in tests:
         per_runtime[test["runtime"]][test["outcome"]] += 1
