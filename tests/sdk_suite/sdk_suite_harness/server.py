@@ -59,6 +59,15 @@ def _unwrap(tp: Any) -> Any:
         return tp
 
 
+def _admits_none(tp: Any) -> bool:
+    tp = _unwrap(tp)
+    if tp is None or tp is type(None) or tp is Any or tp is object:
+        return True
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        return any(_admits_none(arg) for arg in typing.get_args(tp))
+    return False
+
+
 def example_for(tp: Any, depth: int = 0) -> Any:
     """JSON data of type `tp` (a pydantic model or typing form) with every required field."""
     import pydantic
@@ -84,7 +93,9 @@ def example_for(tp: Any, depth: int = 0) -> Any:
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         data: dict[str, Any] = {}
         for name, info in tp.model_fields.items():
-            if not info.is_required():
+            # Required fields, and optional ones whose type has no None (a model
+            # can declare `Dict[str, X] = None`; the value must then be a dict).
+            if not info.is_required() and _admits_none(info.annotation):
                 continue
             data[info.alias or name] = example_for(info.annotation, depth + 1)
         return data
