@@ -25,14 +25,22 @@ import generate_models  # noqa: E402
 import generate_operations  # noqa: E402
 import operations_names  # noqa: E402
 
-# Where the spec (2026-08-21) and openai 3.54 disagree: the SDK knows fields the
+# Where the spec (2026-08-21) and openai 3.63 disagree: the SDK knows fields the
 # spec does not list yet, `betas` is the SDK's name for the `openai-beta` header,
 # and `responses.retrieve(stream=True)` streams a stored response.
 KNOWN_DIFFERENCES = {
     "admin.organization.projects.create": ["missing geography"],
-    "admin.organization.projects.service_accounts.api_keys.create": ["missing expires_in_seconds"],
-    "admin.organization.projects.service_accounts.create": ["missing expires_in_seconds"],
+    "admin.organization.projects.service_accounts.api_keys.create": [
+        "missing expires_in_seconds",
+        "missing spend_limit",
+    ],
+    "admin.organization.projects.service_accounts.create": [
+        "missing expires_in_seconds",
+        "missing spend_limit",
+    ],
+    "admin.organization.projects.spend_limit.update": ["missing notification_channel"],
     "admin.organization.projects.update": ["missing geography"],
+    "admin.organization.spend_limit.update": ["missing notification_channel"],
     "admin.organization.usage.costs": ["missing line_items"],
     "audio.voices.create": [
         "missing model",
@@ -51,7 +59,7 @@ KNOWN_DIFFERENCES = {
     ],
     "beta.realtime.transcription_sessions.create": ["missing client_secret", "missing modalities"],
     "beta.responses.cancel": ["missing betas"],
-    "beta.responses.compact": ["missing betas", "missing image"],
+    "beta.responses.compact": ["missing betas", "missing image", "missing safety_identifier"],
     "beta.responses.create": [
         "missing access_programs",
         "missing background_options",
@@ -62,6 +70,7 @@ KNOWN_DIFFERENCES = {
     "beta.responses.input_items.list": ["missing betas"],
     "beta.responses.input_tokens.count": ["missing betas"],
     "beta.responses.retrieve": ["missing betas", "missing stream"],
+    "conversations.create": ["missing safety_identifier"],
     "images.edit": [
         "missing complexity",
         "missing frame_count",
@@ -77,7 +86,7 @@ KNOWN_DIFFERENCES = {
         "missing safety_identifier",
         "missing svg",
     ],
-    "responses.compact": ["missing image"],
+    "responses.compact": ["missing image", "missing safety_identifier"],
     "responses.create": ["missing access_programs", "missing background_options", "missing image"],
     "responses.retrieve": ["missing stream"],
     "skills.create": ["files required True vs False"],
