@@ -242,6 +242,8 @@ def read_call(func: Any) -> dict[str, Any] | None:
     if isinstance(page, ast.Subscript) and isinstance(page.value, ast.Name):
         out["page"] = _PAGES.get(page.value.id)
         out["item"] = _named(page.slice, module)
+    always = _kw(call, "stream")
+    out["always_streams"] = isinstance(always, ast.Constant) and always.value is True
     stream_cls = _kw(call, "stream_cls")
     if isinstance(stream_cls, ast.Subscript):
         out["stream"] = _named(stream_cls.slice, module)
@@ -688,6 +690,8 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             page_schema = {"type": "object", "properties": page, "required": ["data"]}
             content["application/json"] = {"schema": schemas.named(f"{item_name}List", page_schema)}
             operation["x-sdk-page"] = call["page"]
+        elif call["always_streams"]:
+            operation["x-sdk-stream"] = True  # an event stream whatever the arguments
         elif call["cast_to"]:
             name, obj = call["cast_to"]
             content["application/json"] = {"schema": schemas.of(obj, name)}

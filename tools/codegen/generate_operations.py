@@ -282,7 +282,10 @@ class ModuleWriter:
         else:
             returns = self.type_ref(op.response)
         out = self.lines
-        if op.stream_event:
+        if op.always_streams:
+            returns = f"AsyncStream[{self.type_ref(op.stream_event)}]"
+            out.extend(self.signature(method, op, required, optional, None, returns))
+        elif op.stream_event:
             event = f"AsyncStream[{self.type_ref(op.stream_event)}]"
             variants = [
                 ("stream: Literal[False] | NotGiven = NOT_GIVEN", returns),
@@ -308,7 +311,7 @@ class ModuleWriter:
             call.append(f"path_params={{{pairs}}},")
         query = [p for p in op.query if p in unique]
         body = [p for p in op.body if p in unique]
-        if op.stream_event:
+        if op.stream_event and not op.always_streams:
             (query if op.stream_in_query else body).append(Param("stream", "stream", "bool", False))
         out.extend(_header_lines(op))
         if query:
@@ -323,7 +326,9 @@ class ModuleWriter:
                 call.append("decoder=decoder,")
             else:
                 call.append(f"body={{{items}}},")
-        if op.stream_event:
+        if op.always_streams:
+            call.append("stream=True,")
+        elif op.stream_event:
             call.append("stream=stream is True,")
         call += [f"{o}={o}," for o in _OPTIONS]
         if method.paged:

@@ -90,6 +90,7 @@ class Op:
     headers: dict[str, str] = field(default_factory=dict)  # sent with every call
     header_params: list[Param] = field(default_factory=list)  # arguments sent as headers
     stream_in_query: bool = False  # `stream` is a query parameter (a GET replaying a stream)
+    always_streams: bool = False  # an event stream whatever the arguments (no `stream` one)
     deprecated: str | None = None  # why the operation is deprecated, when it is
 
 
@@ -310,7 +311,11 @@ class OperationReader:
         json_schema = content.get("application/json", {}).get("schema")
         op.response = self.model_name(json_schema)
         op.stream_in_query = any(p.key == "stream" for p in op.query)
+        op.always_streams = bool(raw.get("x-sdk-stream"))
         streams = op.stream_in_query or any(p.key == "stream" for p in op.body)
+        if op.always_streams:
+            op.stream_event = self.model_name(content.get("text/event-stream", {}).get("schema"))
+            return
         if streams:
             event = content.get("text/event-stream", {}).get("schema")
             name = self.model_name(event)

@@ -7147,41 +7147,4 @@ AgentSessionItem: TypeAlias = (
 
 Automation: TypeAlias = PeriodicAutomation | OneTimeAutomation
 
-CastAnyAgentSessionEvent: TypeAlias = (
-    AgentSessionErrorEvent
-    | AgentSessionEnvironmentReadyEvent
-    | AgentSessionEnvironmentSuspendedEvent
-    | AgentSessionEnvironmentExpiredEvent
-    | AgentSessionEnvironmentResetEvent
-    | AgentOutputCommandExecutionOutputDeltaEvent
-    | AgentSessionCreatedEvent
-    | AgentSessionTurnCreatedEvent
-    | AgentSessionTurnInProgressEvent
-    | AgentSessionTurnCompletedEvent
-    | AgentSessionTurnFailedEvent
-    | AgentSessionTurnCancelledEvent
-    | AgentSessionTurnItemAddedEvent
-    | AgentSessionIdleEvent
-    | AgentSessionBudgetReachedEvent
-    | AgentSessionInProgressEvent
-    | AgentSessionRequiresActionEvent
-    | AgentSessionFailedEvent
-    | AgentSessionEnvironmentPendingEvent
-    | AgentSessionEnvironmentConnectedEvent
-    | AgentSessionEnvironmentDisconnectedEvent
-    | AgentSessionEnvironmentFailedEvent
-    | AgentSessionSubagentCreatedEvent
-    | AgentSessionSubagentActiveEvent
-    | AgentSessionSubagentClosedEvent
-    | AgentSessionTurnItemDoneEvent
-    | AgentSessionTurnContentPartAddedEvent
-    | AgentSessionTurnContentPartDoneEvent
-    | AgentSessionTurnOutputTextDeltaEvent
-    | AgentSessionTurnOutputTextDoneEvent
-    | AgentSessionTurnReasoningSummaryPartAddedEvent
-    | AgentSessionTurnReasoningSummaryPartDoneEvent
-    | AgentSessionTurnReasoningSummaryTextDeltaEvent
-    | AgentSessionTurnReasoningSummaryTextDoneEvent
-)
-
 CastAnyAutomation: TypeAlias = PeriodicAutomation | OneTimeAutomation

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
         Automation,
         AutomationDeleted,
         AutomationInvocation,
-        CastAnyAgentSessionEvent,
         CastAnyAutomation,
         Credential,
         CredentialDeleted,
@@ -355,7 +354,7 @@ _BETA_AGENTS_SESSIONS_EVENTS_CREATE = Operation(
     "POST", "/agents/sessions/{session_id}/events", body="json"
 )
 _BETA_AGENTS_SESSIONS_EVENTS_STREAM = Operation(
-    "GET", "/agents/sessions/{session_id}/events", response="agents:CastAnyAgentSessionEvent"
+    "GET", "/agents/sessions/{session_id}/events", stream_event="agents:AgentSessionEvent"
 )
 _BETA_AGENTS_SESSIONS_ITEMS_LIST = Operation(
     "GET",
@@ -1239,7 +1238,7 @@ class SyncBetaAgentsSessionsEvents(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> CastAnyAgentSessionEvent:
+    ) -> Stream[AgentSessionEvent]:
         """Streams live events for an agent session."""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
         return self._client._call(
@@ -1247,6 +1246,7 @@ class SyncBetaAgentsSessionsEvents(SyncResource):
             raw=self._raw,
             path_params={"session_id": session_id},
             query={"include_obfuscation": include_obfuscation},
+            stream=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
