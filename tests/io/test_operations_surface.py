@@ -196,3 +196,33 @@ def test_every_sdk_method_is_on_both_clients_with_its_signature() -> None:
                 found[name] = differences
     assert absent == NOT_YET
     assert found == {**KNOWN_DIFFERENCES, **HELPER_DIFFERENCES}
+
+
+def test_check_upstream_reports_added_removed_and_changed_parameters() -> None:
+    sys.path.insert(0, str(CODEGEN.parent))
+    import check_upstream
+
+    pinned = {
+        "__version__": {"version": "1"},
+        "a.create": {"positional": [], "keywords": {"model": True, "n": False}},
+        "a.delete": {"positional": ["a_id"], "keywords": {}},
+        "a.gone": {"positional": [], "keywords": {}},
+    }
+    newer = {
+        "__version__": {"version": "2"},
+        "a.create": {"positional": [], "keywords": {"model": False, "seed": True}},
+        "a.delete": {"positional": ["id"], "keywords": {}},
+        "a.new": {"positional": [], "keywords": {}},
+    }
+    assert check_upstream.compare(pinned, newer) == [
+        "~ a.create: + seed (required)",
+        "~ a.create: - n",
+        "~ a.create: model is now optional",
+        "~ a.delete: positional ['a_id'] -> ['id']",
+        "- a.gone",
+        "+ a.new",
+    ]
+    assert check_upstream.compare(pinned, pinned) == []
+    # The installed SDK's surface is the method list the generators name from.
+    installed = check_upstream.surface()
+    assert set(installed) - {"__version__"} == generate_operations.reference()
