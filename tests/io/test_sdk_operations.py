@@ -28,6 +28,7 @@ import pytest
 import oxide_io
 from oxide_proto import resolve_type
 from tests.conformance.arguments import Call, Synthesizer, build_call
+from tests.io import blocking
 from tests.io.conftest import MakeClient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
@@ -243,3 +244,49 @@ async def test_betas_become_the_openai_beta_header(
         await client.beta.responses.delete("resp_1", betas=["one-2026-01-01", "two"])
     assert recorder.seen[-1].headers["openai-beta"] == "one-2026-01-01,two"
     assert recorder.seen[-1].query == {"beta": ["true"]}
+
+
+def _deprecated() -> list[tuple[str, str, Call]]:
+    import generate_operations
+
+    _, named = generate_operations.load(SPEC)
+    nodes = generate_operations.build_tree(named, SPEC.get("x-sdk-deprecated"))
+    found = []
+    for path, node in sorted(nodes.items()):
+        for name, method in sorted(node.methods.items()):
+            if method.deprecated:
+                dotted = ".".join([*path, name])
+                call = build_call(dotted, method.op, SPEC, SYNTH)
+                found.append((dotted, method.deprecated, call))
+    return found
+
+
+DEPRECATED = _deprecated()
+
+
+def test_deprecations_are_the_sdks_and_the_specs() -> None:
+    openai = pytest.importorskip("openai")
+    theirs = openai.OpenAI(api_key="sk-test")
+    names = {name for name, _, _ in DEPRECATED}
+    assert {"beta.assistants.create", "videos.create", "evals.list"} <= names
+    for name, message, _ in DEPRECATED:
+        # The SDK's message where it deprecates the method too, else the spec's flag.
+        assert message == getattr(lookup(theirs, name), "__deprecated__", "deprecated")
+
+
+@pytest.mark.parametrize("name,message,call", DEPRECATED, ids=[d[0] for d in DEPRECATED])
+async def test_deprecated_operations_warn(
+    name: str, message: str, call: Call, recorder: _Recorder, make_client: MakeClient
+) -> None:
+    port = recorder.server_address[1]
+    client = make_client(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    with pytest.warns(DeprecationWarning) as caught:
+        try:
+            result = lookup(client, name)(*call.args, **call.kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except oxide_io.APIStatusError:
+            pass  # the recording server knows only the supplement's operations
+    assert [str(w.message) for w in caught if w.category is DeprecationWarning] == [message]
+    # Reported where the method was called (the blocking client's wrapper calls it there).
+    assert caught[0].filename in (__file__, blocking.__file__)

@@ -76,6 +76,7 @@ class Method:
     name: str
     op: Op
     paged: bool
+    deprecated: str | None = None  # the DeprecationWarning's message, when it warns
 
 
 @dataclass
@@ -112,8 +113,13 @@ def reference() -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-def build_tree(named: dict[str, Op]) -> dict[tuple[str, ...], Node]:
+def build_tree(
+    named: dict[str, Op], deprecated: dict[str, str] | None = None
+) -> dict[tuple[str, ...], Node]:
+    """The resource tree; `deprecated` maps SDK method names to the warning they give
+    (the supplement's `x-sdk-deprecated`), beside the operations the spec deprecates."""
     nodes: dict[tuple[str, ...], Node] = {}
+    deprecated = deprecated or {}
 
     def node(path: tuple[str, ...]) -> Node:
         if path not in nodes:
@@ -124,12 +130,15 @@ def build_tree(named: dict[str, Op]) -> dict[tuple[str, ...], Node]:
 
     for dotted, op in named.items():
         *resource, method = dotted.split(".")
-        node(tuple(resource)).methods[method] = Method(method, op, op.page is not None)
+        warns = deprecated.get(dotted, op.deprecated)
+        node(tuple(resource)).methods[method] = Method(method, op, op.page is not None, warns)
     for alias, target, unpaged in operations_names.ALIASES:
         *resource, method = alias.split(".")
         op = named[target]
         paged = op.page is not None and not unpaged
-        node(tuple(resource)).methods[method] = Method(method, op, paged)
+        node(tuple(resource)).methods[method] = Method(
+            method, op, paged, deprecated.get(alias, op.deprecated)
+        )
     for alias in operations_names.RESOURCE_ALIASES:
         *parent, name = alias.split(".")
         node(tuple(parent)).children.add(name)
@@ -173,6 +182,7 @@ class ModuleWriter:
             '# mypy: disable-error-code="no-any-return"\n',
             f'"""The `client.{self.top}` resource and its sub-resources."""\n\n',
             "from __future__ import annotations\n\n",
+            "import warnings\n",
             "from collections.abc import Iterable, Mapping, Sequence\n",
             "from functools import cached_property\n",
             "from typing import TYPE_CHECKING, Any, Literal, overload\n\n",
@@ -305,6 +315,10 @@ class ModuleWriter:
         else:
             out.extend(self.signature(method, op, required, optional, None, returns))
         out.extend(doc)
+        if method.deprecated:
+            out.append(
+                f"        warnings.warn({method.deprecated!r}, DeprecationWarning, stacklevel=2)"
+            )
         call = []
         if op.path_params:
             pairs = ", ".join(f'"{p}": {p}' for p in op.path_params)
@@ -436,7 +450,7 @@ def emit_index(tops: list[str]) -> str:
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     _, named = load(spec)
-    nodes = build_tree(named)
+    nodes = build_tree(named, spec.get("x-sdk-deprecated"))
     tops = sorted({p[0] for p in nodes})
     out.mkdir(parents=True, exist_ok=True)
     written = []

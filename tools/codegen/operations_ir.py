@@ -263,6 +263,8 @@ class OperationReader:
         op = Op(op_id=op_id, method=method, path=path, summary=summary)
         op.path_params = re.findall(r"\{(\w+)\}", path)
         op.sdk_name = raw.get("x-sdk-name")
+        if raw.get("deprecated"):
+            op.deprecated = "deprecated"  # the official SDK's word where it gives no reason
         op.headers = dict(raw.get("x-sdk-headers", {}))
         context = self._context(op_id, None, raw)
         for param in raw.get("parameters", []):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -266,6 +267,7 @@ class AsyncAudioTranslations(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Translates audio into English."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _AUDIO_TRANSLATIONS_CREATE,
             raw=self._raw,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -1587,6 +1588,11 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[RunStepObject]:
         """Returns a list of run steps belonging to a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _BETA_THREADS_RUNS_STEPS_LIST,
             path_params={"thread_id": thread_id, "run_id": run_id},
@@ -1617,6 +1623,11 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunStepObject:
         """Retrieves a run step."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RUNS_STEPS_RETRIEVE,
             raw=self._raw,
@@ -2698,6 +2709,11 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Create a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_MESSAGES_CREATE,
             raw=self._raw,
@@ -2725,6 +2741,11 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteMessageResponse:
         """Deletes a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_MESSAGES_DELETE,
             raw=self._raw,
@@ -2750,6 +2771,11 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[MessageObject]:
         """Returns a list of messages for a given thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _BETA_THREADS_MESSAGES_LIST,
             path_params={"thread_id": thread_id},
@@ -2777,6 +2803,11 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Retrieve a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_MESSAGES_RETRIEVE,
             raw=self._raw,
@@ -2799,6 +2830,11 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Modifies a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_MESSAGES_UPDATE,
             raw=self._raw,
@@ -2829,6 +2865,11 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Cancels a run that is `in_progress`."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RUNS_CANCEL,
             raw=self._raw,
@@ -2982,6 +3023,11 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RUNS_CREATE,
             raw=self._raw,
@@ -3027,6 +3073,11 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[RunObject]:
         """Returns a list of runs belonging to a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _BETA_THREADS_RUNS_LIST,
             path_params={"thread_id": thread_id},
@@ -3048,6 +3099,11 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Retrieves a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -3116,6 +3172,11 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         `submit_tool_outputs`, this endpoint can be used to submit the outputs from the tool
         calls once they're all completed. All outputs must be submitted in a single request.
         """
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS,
             raw=self._raw,
@@ -3140,6 +3201,11 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Modifies a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RUNS_UPDATE,
             raw=self._raw,
@@ -3376,6 +3442,7 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Create an assistant with a model and instructions."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _BETA_ASSISTANTS_CREATE,
             raw=self._raw,
@@ -3408,6 +3475,7 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteAssistantResponse:
         """Delete an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _BETA_ASSISTANTS_DELETE,
             raw=self._raw,
@@ -3431,6 +3499,7 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[AssistantObject]:
         """Returns a list of assistants."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._paginate(
             _BETA_ASSISTANTS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -3450,6 +3519,7 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Retrieves an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _BETA_ASSISTANTS_RETRIEVE,
             raw=self._raw,
@@ -3486,6 +3556,7 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Modifies an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _BETA_ASSISTANTS_UPDATE,
             raw=self._raw,
@@ -4088,6 +4159,11 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Create a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_CREATE,
             raw=self._raw,
@@ -4221,6 +4297,11 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a thread and run it in one request."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_CREATE_AND_RUN,
             raw=self._raw,
@@ -4259,6 +4340,11 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteThreadResponse:
         """Delete a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_DELETE,
             raw=self._raw,
@@ -4279,6 +4365,11 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Retrieves a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_RETRIEVE,
             raw=self._raw,
@@ -4301,6 +4392,11 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Modifies a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _BETA_THREADS_UPDATE,
             raw=self._raw,

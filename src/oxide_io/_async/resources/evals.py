@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -78,6 +79,11 @@ class AsyncEvalsRunsOutputItems(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[EvalRunOutputItem]:
         """Get a list of output items for an evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_OUTPUT_ITEMS_LIST,
             path_params={"eval_id": eval_id, "run_id": run_id},
@@ -100,6 +106,11 @@ class AsyncEvalsRunsOutputItems(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRunOutputItem:
         """Get an evaluation run output item by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_OUTPUT_ITEMS_RETRIEVE,
             raw=self._raw,
@@ -129,6 +140,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Cancel an ongoing evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_CANCEL,
             raw=self._raw,
@@ -157,6 +173,11 @@ class AsyncEvalsRuns(AsyncResource):
         configuration to use to test. The datasource will be validated against the schema
         specified in the config of the evaluation.
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_CREATE,
             raw=self._raw,
@@ -179,6 +200,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Delete an eval run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_DELETE,
             raw=self._raw,
@@ -204,6 +230,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[EvalRun]:
         """Get a list of runs for an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_LIST,
             path_params={"eval_id": eval_id},
@@ -225,6 +256,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Get an evaluation run by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -268,6 +304,11 @@ class AsyncEvals(AsyncResource):
         the schema of the data used in the evaluation. After creating an evaluation, you can run
         it on different models and...
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_CREATE,
             raw=self._raw,
@@ -293,6 +334,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Delete an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_DELETE,
             raw=self._raw,
@@ -316,6 +362,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[Eval]:
         """List evaluations for a project."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_LIST,
             query={"after": after, "limit": limit, "order": order, "order_by": order_by},
@@ -335,6 +386,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Get an evaluation by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RETRIEVE,
             raw=self._raw,
@@ -357,6 +413,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Update certain properties of an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_UPDATE,
             raw=self._raw,

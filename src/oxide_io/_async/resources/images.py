@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -66,6 +67,7 @@ class AsyncImages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ImagesResponse:
         """Creates a variation of a given image. This endpoint only supports `dall-e-2`."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _IMAGES_CREATE_VARIATION,
             raw=self._raw,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -1588,6 +1589,11 @@ class SyncBetaThreadsRunsSteps(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[RunStepObject]:
         """Returns a list of run steps belonging to a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _BETA_THREADS_RUNS_STEPS_LIST,
             path_params={"thread_id": thread_id, "run_id": run_id},
@@ -1618,6 +1624,11 @@ class SyncBetaThreadsRunsSteps(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunStepObject:
         """Retrieves a run step."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RUNS_STEPS_RETRIEVE,
             raw=self._raw,
@@ -2699,6 +2710,11 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Create a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_MESSAGES_CREATE,
             raw=self._raw,
@@ -2726,6 +2742,11 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteMessageResponse:
         """Deletes a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_MESSAGES_DELETE,
             raw=self._raw,
@@ -2751,6 +2772,11 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[MessageObject]:
         """Returns a list of messages for a given thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _BETA_THREADS_MESSAGES_LIST,
             path_params={"thread_id": thread_id},
@@ -2778,6 +2804,11 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Retrieve a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_MESSAGES_RETRIEVE,
             raw=self._raw,
@@ -2800,6 +2831,11 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Modifies a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_MESSAGES_UPDATE,
             raw=self._raw,
@@ -2830,6 +2866,11 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Cancels a run that is `in_progress`."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RUNS_CANCEL,
             raw=self._raw,
@@ -2983,6 +3024,11 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | Stream[AssistantStreamEvent]:
         """Create a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RUNS_CREATE,
             raw=self._raw,
@@ -3028,6 +3074,11 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[RunObject]:
         """Returns a list of runs belonging to a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _BETA_THREADS_RUNS_LIST,
             path_params={"thread_id": thread_id},
@@ -3049,6 +3100,11 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Retrieves a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -3117,6 +3173,11 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         `submit_tool_outputs`, this endpoint can be used to submit the outputs from the tool
         calls once they're all completed. All outputs must be submitted in a single request.
         """
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS,
             raw=self._raw,
@@ -3141,6 +3202,11 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Modifies a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RUNS_UPDATE,
             raw=self._raw,
@@ -3377,6 +3443,7 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Create an assistant with a model and instructions."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._client._call(
             _BETA_ASSISTANTS_CREATE,
             raw=self._raw,
@@ -3409,6 +3476,7 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteAssistantResponse:
         """Delete an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._client._call(
             _BETA_ASSISTANTS_DELETE,
             raw=self._raw,
@@ -3432,6 +3500,7 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[AssistantObject]:
         """Returns a list of assistants."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._paginate(
             _BETA_ASSISTANTS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -3451,6 +3520,7 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Retrieves an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._client._call(
             _BETA_ASSISTANTS_RETRIEVE,
             raw=self._raw,
@@ -3487,6 +3557,7 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Modifies an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._client._call(
             _BETA_ASSISTANTS_UPDATE,
             raw=self._raw,
@@ -4089,6 +4160,11 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Create a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_CREATE,
             raw=self._raw,
@@ -4222,6 +4298,11 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | Stream[AssistantStreamEvent]:
         """Create a thread and run it in one request."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_CREATE_AND_RUN,
             raw=self._raw,
@@ -4260,6 +4341,11 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteThreadResponse:
         """Delete a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_DELETE,
             raw=self._raw,
@@ -4280,6 +4366,11 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Retrieves a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_RETRIEVE,
             raw=self._raw,
@@ -4302,6 +4393,11 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Modifies a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _BETA_THREADS_UPDATE,
             raw=self._raw,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -79,6 +80,11 @@ class SyncEvalsRunsOutputItems(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[EvalRunOutputItem]:
         """Get a list of output items for an evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_OUTPUT_ITEMS_LIST,
             path_params={"eval_id": eval_id, "run_id": run_id},
@@ -101,6 +107,11 @@ class SyncEvalsRunsOutputItems(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRunOutputItem:
         """Get an evaluation run output item by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_OUTPUT_ITEMS_RETRIEVE,
             raw=self._raw,
@@ -130,6 +141,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Cancel an ongoing evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_CANCEL,
             raw=self._raw,
@@ -158,6 +174,11 @@ class SyncEvalsRuns(SyncResource):
         configuration to use to test. The datasource will be validated against the schema
         specified in the config of the evaluation.
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_CREATE,
             raw=self._raw,
@@ -180,6 +201,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Delete an eval run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_DELETE,
             raw=self._raw,
@@ -205,6 +231,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[EvalRun]:
         """Get a list of runs for an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_LIST,
             path_params={"eval_id": eval_id},
@@ -226,6 +257,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Get an evaluation run by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -269,6 +305,11 @@ class SyncEvals(SyncResource):
         the schema of the data used in the evaluation. After creating an evaluation, you can run
         it on different models and...
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_CREATE,
             raw=self._raw,
@@ -294,6 +335,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Delete an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_DELETE,
             raw=self._raw,
@@ -317,6 +363,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[Eval]:
         """List evaluations for a project."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_LIST,
             query={"after": after, "limit": limit, "order": order, "order_by": order_by},
@@ -336,6 +387,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Get an evaluation by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RETRIEVE,
             raw=self._raw,
@@ -358,6 +414,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Update certain properties of an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_UPDATE,
             raw=self._raw,
