@@ -32,6 +32,8 @@ _DIRECTIVE = re.compile(r"^(\s*)# unasync: (.*)\n")
 # Names that do not follow the "Async" -> "Sync" rule.
 RENAMES = {
     "AsyncClient": "Client",
+    "AsyncAssistantEventHandler": "AssistantEventHandler",
+    "AsyncAssistantStreamManager": "AssistantStreamManager",
     "AsyncPaginator": "SyncPage",
     "AsyncStream": "Stream",
     "AsyncBinaryResponseContent": "BinaryResponseContent",

@@ -38,11 +38,13 @@ from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
 
 if TYPE_CHECKING:
+    from ._async._assistant_stream import AsyncAssistantEventHandler as AsyncAssistantEventHandler
     from ._async._client import AsyncRawResponse as AsyncRawResponse
     from ._async._clients import AsyncClient as AsyncClient
     from ._async._pagination import AsyncPage as AsyncPage
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
     from ._async._streaming import AsyncStream as AsyncStream
+    from ._sync._assistant_stream import AssistantEventHandler as AssistantEventHandler
 
 # The async side (and anyio with it) loads on first use, so a blocking script
 # does not pay for an event-loop library it never runs.
@@ -52,6 +54,9 @@ _ASYNC = {
     "AsyncPage": "._async._pagination",
     "AsyncStreamedResponse": "._async._streamed_response",
     "AsyncStream": "._async._streaming",
+    # Assistants stream handlers, both sides: few scripts use them.
+    "AsyncAssistantEventHandler": "._async._assistant_stream",
+    "AssistantEventHandler": "._sync._assistant_stream",
 }
 
 
