@@ -625,7 +625,20 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
                 add["parameters"] = add.get("parameters", []) + headers
             if "stream" in call["query"] and call["stream"] and op.stream_event is None:
                 add["stream_event"] = schemas.of(call["stream"][1], call["stream"][0])
-            if call["cast_to"]:
+            returned = call["cast_to"][1] if call["cast_to"] else None
+            spec_ok = _ok(spec["paths"][op.path][op.method.lower()])
+            inline = spec_ok.get("content", {}).get("application/json", {}).get("schema")
+            if (
+                op.response is None
+                and isinstance(returned, type)
+                and hasattr(returned, "model_fields")
+                and isinstance(inline, dict)
+                and "$ref" not in inline
+                and inline.get("type") == "object"
+            ):
+                # An object the spec describes inline and the SDK names: a model.
+                add["response"] = schemas.of(returned, call["cast_to"][0])
+            elif call["cast_to"]:
                 schemas.create = False
                 try:
                     schemas.of(call["cast_to"][1])
@@ -714,6 +727,13 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         },
     }
     return supplement, sorted(funcs)
+
+
+def _ok(op: dict[str, Any]) -> dict[str, Any]:
+    responses = op.get("responses", {})
+    codes = [c for c in ("200", "201", "202") if c in responses]
+    found: dict[str, Any] = responses[codes[0]] if codes else {}
+    return found
 
 
 def _header_param(key: str, arg: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -1015,6 +1015,7 @@ if TYPE_CHECKING:
     from .evals import Eval as Eval
     from .evals import EvalApiError as EvalApiError
     from .evals import EvalCustomDataSourceConfig as EvalCustomDataSourceConfig
+    from .evals import EvalDeleteResponse as EvalDeleteResponse
     from .evals import EvalGraderLabelModel as EvalGraderLabelModel
     from .evals import EvalGraderPython as EvalGraderPython
     from .evals import EvalGraderScoreModel as EvalGraderScoreModel
@@ -1043,6 +1044,7 @@ if TYPE_CHECKING:
         EvalStoredCompletionsDataSourceConfig as EvalStoredCompletionsDataSourceConfig,
     )
     from .evals import EvalStoredCompletionsSource as EvalStoredCompletionsSource
+    from .evals import RunDeleteResponse as RunDeleteResponse
     from .external_keys import ExternalKey as ExternalKey
     from .external_keys import ExternalKeyList as ExternalKeyList
     from .external_keys import ExternalKeyValidateResponse as ExternalKeyValidateResponse
@@ -1211,6 +1213,7 @@ if TYPE_CHECKING:
     from .organization import AdminApiKey as AdminApiKey
     from .organization import AdminApiKeyCreateResponse as AdminApiKeyCreateResponse
     from .organization import AdminApiKeyCreateResponseOwner as AdminApiKeyCreateResponseOwner
+    from .organization import AdminAPIKeyDeleteResponse as AdminAPIKeyDeleteResponse
     from .organization import AdminApiKeyOwner as AdminApiKeyOwner
     from .organization import ApiKeyList as ApiKeyList
     from .organization import (
@@ -3735,6 +3738,7 @@ _MODULES: dict[str, str] = {
     "AddUploadPartRequest": "uploads",
     "AdditionalTools": "responses",
     "AdditionalToolsItemParam": "responses",
+    "AdminAPIKeyDeleteResponse": "organization",
     "AdminApiKey": "organization",
     "AdminApiKeyCreateResponse": "organization",
     "AdminApiKeyCreateResponseOwner": "organization",
@@ -4791,6 +4795,7 @@ _MODULES: dict[str, str] = {
     "Eval": "evals",
     "EvalApiError": "evals",
     "EvalCustomDataSourceConfig": "evals",
+    "EvalDeleteResponse": "evals",
     "EvalGraderLabelModel": "evals",
     "EvalGraderPython": "evals",
     "EvalGraderScoreModel": "evals",
@@ -5715,6 +5720,7 @@ _MODULES: dict[str, str] = {
     "RoleListResource": "shared",
     "RunCompletionUsage": "assistants",
     "RunCompletionUsage2": "assistants",
+    "RunDeleteResponse": "evals",
     "RunGraderRequest": "fine_tuning",
     "RunGraderResponse": "fine_tuning",
     "RunGraderResponseMetadata": "fine_tuning",

@@ -9,6 +9,32 @@ from typing import ClassVar, Literal, TypeAlias
 from .._model import BaseModel
 
 
+class AdminAPIKeyDeleteResponse(BaseModel):
+    """The `AdminAPIKeyDeleteResponse` object."""
+
+    __slots__ = (
+        "id",
+        "deleted",
+        "object",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "deleted",
+        "object",
+    )
+
+    id: str
+    deleted: bool
+    object: Literal["organization.admin_api_key.deleted"]
+
+    def __init__(
+        self, *, id: str, deleted: bool, object: Literal["organization.admin_api_key.deleted"]
+    ) -> None:
+        self.id = id
+        self.deleted = deleted
+        self.object = object
+
+
 class AdminApiKey(BaseModel):
     """Represents an individual Admin API key in an org."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from oxide_proto.types.organization import (
         AdminApiKey,
         AdminApiKeyCreateResponse,
+        AdminAPIKeyDeleteResponse,
         OrganizationSpendLimitDeletedResource,
         OrganizationSpendLimitResource,
         ProjectSpendLimitDeletedResource,
@@ -625,7 +626,9 @@ _ADMIN_ORGANIZATION_ADMIN_API_KEYS_CREATE = Operation(
     body="json",
 )
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_DELETE = Operation(
-    "DELETE", "/organization/admin_api_keys/{key_id}"
+    "DELETE",
+    "/organization/admin_api_keys/{key_id}",
+    response="organization:AdminAPIKeyDeleteResponse",
 )
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_LIST = Operation(
     "GET", "/organization/admin_api_keys", response="organization:ApiKeyList", page="cursor"
@@ -3099,7 +3102,7 @@ class SyncAdminOrganizationAdminApiKeys(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> AdminAPIKeyDeleteResponse:
         """Delete an organization admin API key"""
         return self._client._call(
             _ADMIN_ORGANIZATION_ADMIN_API_KEYS_DELETE,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -16,7 +16,13 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
 
 if TYPE_CHECKING:
-    from oxide_proto.types.evals import Eval, EvalRun, EvalRunOutputItem
+    from oxide_proto.types.evals import (
+        Eval,
+        EvalDeleteResponse,
+        EvalRun,
+        EvalRunOutputItem,
+        RunDeleteResponse,
+    )
     from oxide_proto.types.params.evals import (
         CreateEvalCompletionsRunDataSourceParam,
         CreateEvalCustomDataSourceConfigParam,
@@ -50,13 +56,15 @@ _EVALS_RUNS_CANCEL = Operation("POST", "/evals/{eval_id}/runs/{run_id}", respons
 _EVALS_RUNS_CREATE = Operation(
     "POST", "/evals/{eval_id}/runs", response="evals:EvalRun", body="json"
 )
-_EVALS_RUNS_DELETE = Operation("DELETE", "/evals/{eval_id}/runs/{run_id}")
+_EVALS_RUNS_DELETE = Operation(
+    "DELETE", "/evals/{eval_id}/runs/{run_id}", response="evals:RunDeleteResponse"
+)
 _EVALS_RUNS_LIST = Operation(
     "GET", "/evals/{eval_id}/runs", response="evals:EvalRunList", page="cursor"
 )
 _EVALS_RUNS_RETRIEVE = Operation("GET", "/evals/{eval_id}/runs/{run_id}", response="evals:EvalRun")
 _EVALS_CREATE = Operation("POST", "/evals", response="evals:Eval", body="json")
-_EVALS_DELETE = Operation("DELETE", "/evals/{eval_id}")
+_EVALS_DELETE = Operation("DELETE", "/evals/{eval_id}", response="evals:EvalDeleteResponse")
 _EVALS_LIST = Operation("GET", "/evals", response="evals:EvalList", page="cursor")
 _EVALS_RETRIEVE = Operation("GET", "/evals/{eval_id}", response="evals:Eval")
 _EVALS_UPDATE = Operation("POST", "/evals/{eval_id}", response="evals:Eval", body="json")
@@ -199,7 +207,7 @@ class SyncEvalsRuns(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> RunDeleteResponse:
         """Delete an eval run."""
         warnings.warn(
             "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
@@ -333,7 +341,7 @@ class SyncEvals(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> EvalDeleteResponse:
         """Delete an evaluation."""
         warnings.warn(
             "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
