@@ -623,6 +623,9 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             ]
             if headers:
                 add["parameters"] = add.get("parameters", []) + headers
+            fixed = _fixed_headers(call)
+            if fixed:
+                add["headers"] = fixed  # `OpenAI-Beta: assistants=v2` and the like
             if "stream" in call["query"] and call["stream"] and op.stream_event is None:
                 add["stream_event"] = schemas.of(call["stream"][1], call["stream"][0])
             returned = call["cast_to"][1] if call["cast_to"] else None
@@ -666,9 +669,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         ]
         if parameters:
             operation["parameters"] = parameters
-        fixed = {
-            k: v for k, v in call["headers"].items() if k.lower() not in ("accept", "content-type")
-        }
+        fixed = _fixed_headers(call)
         if fixed:
             operation["x-sdk-headers"] = fixed
         body = call["body"]
@@ -727,6 +728,12 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         },
     }
     return supplement, sorted(funcs)
+
+
+def _fixed_headers(call: dict[str, Any]) -> dict[str, str]:
+    """The headers a method always sends, but the media types the client sets itself."""
+    skip = ("accept", "content-type")
+    return {k: v for k, v in call["headers"].items() if k.lower() not in skip}
 
 
 def _ok(op: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import json
 import re
 import threading
 import urllib.parse
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -290,3 +291,50 @@ async def test_deprecated_operations_warn(
     assert [str(w.message) for w in caught if w.category is DeprecationWarning] == [message]
     # Reported where the method was called (the blocking client's wrapper calls it there).
     assert caught[0].filename in (__file__, blocking.__file__)
+
+
+def _with_headers() -> list[Call]:
+    import generate_operations
+
+    _, named = generate_operations.load(SPEC)
+    return [
+        build_call(name, op, SPEC, SYNTH)
+        for name, op in sorted(named.items())
+        if op.headers and op.sdk_name is None
+    ]
+
+
+WITH_HEADERS = _with_headers()
+
+
+def test_spec_operations_get_the_sdks_headers() -> None:
+    names = {call.name for call in WITH_HEADERS}
+    assert {
+        "beta.assistants.create",
+        "beta.threads.runs.list",
+        "beta.chatkit.threads.list",
+    } <= names
+    assert {c.op.headers["OpenAI-Beta"] for c in WITH_HEADERS} == {
+        "assistants=v2",
+        "chatkit_beta=v1",
+    }
+
+
+@pytest.mark.parametrize("call", WITH_HEADERS, ids=[c.name for c in WITH_HEADERS])
+async def test_spec_operations_send_the_sdks_headers(
+    call: Call, recorder: _Recorder, make_client: MakeClient
+) -> None:
+    port = recorder.server_address[1]
+    client = make_client(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    recorder.seen.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Assistants: tested above
+        try:
+            result = lookup(client, call.name)(*call.args, **call.kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except oxide_io.NotFoundError:
+            pass  # the recording server knows only the supplement's operations
+    assert [seen.headers.get("openai-beta") for seen in recorder.seen] == [
+        call.op.headers["OpenAI-Beta"]
+    ]

@@ -77,6 +77,8 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
             required = _resolve(spec, body).get("required", [])
             if name in required:
                 _resolve(spec, body)["required"] = [r for r in required if r != name]
+        if "headers" in add:
+            op["x-sdk-headers"] = dict(add["headers"])
         if "response" in add:
             # The SDK's model for an object the spec describes inline (same fields, named).
             ok = next(op["responses"][c] for c in ("200", "201", "202") if c in op["responses"])

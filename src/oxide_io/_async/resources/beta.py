@@ -1593,6 +1593,7 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_STEPS_LIST,
             path_params={"thread_id": thread_id, "run_id": run_id},
@@ -1628,6 +1629,7 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_STEPS_RETRIEVE,
             raw=self._raw,
@@ -2340,6 +2342,7 @@ class AsyncBetaChatkitSessions(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Cancel an active ChatKit session and return its most recent metadata."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_SESSIONS_CANCEL,
             raw=self._raw,
@@ -2364,6 +2367,7 @@ class AsyncBetaChatkitSessions(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Create a ChatKit session."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_SESSIONS_CREATE,
             raw=self._raw,
@@ -2394,6 +2398,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeletedThreadResource:
         """Delete a ChatKit thread along with its items and stored attachments."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_THREADS_DELETE,
             raw=self._raw,
@@ -2418,6 +2423,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[ThreadResource]:
         """List ChatKit threads with optional pagination and user filters."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before, "user": user},
@@ -2441,6 +2447,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[ThreadItem]:
         """List items that belong to a ChatKit thread."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST_ITEMS,
             path_params={"thread_id": thread_id},
@@ -2461,6 +2468,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadResource:
         """Retrieve a ChatKit thread by its identifier."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_THREADS_RETRIEVE,
             raw=self._raw,
@@ -2518,6 +2526,7 @@ class AsyncBetaRealtimeSessions(AsyncResource):
         """Create an ephemeral API token for use in client-side applications with the Realtime API.
         Can be configured with the same session parameters as the `session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_REALTIME_SESSIONS_CREATE,
             raw=self._raw,
@@ -2574,6 +2583,7 @@ class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
         specifically for realtime transcriptions. Can be configured with the same session
         parameters as the `transcription_session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_REALTIME_TRANSCRIPTION_SESSIONS_CREATE,
             raw=self._raw,
@@ -2714,6 +2724,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_CREATE,
             raw=self._raw,
@@ -2746,6 +2757,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_DELETE,
             raw=self._raw,
@@ -2776,6 +2788,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_MESSAGES_LIST,
             path_params={"thread_id": thread_id},
@@ -2808,6 +2821,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_RETRIEVE,
             raw=self._raw,
@@ -2835,6 +2849,7 @@ class AsyncBetaThreadsMessages(AsyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_UPDATE,
             raw=self._raw,
@@ -2870,6 +2885,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_CANCEL,
             raw=self._raw,
@@ -3028,6 +3044,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_CREATE,
             raw=self._raw,
@@ -3078,6 +3095,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_LIST,
             path_params={"thread_id": thread_id},
@@ -3104,6 +3122,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -3177,6 +3196,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS,
             raw=self._raw,
@@ -3206,6 +3226,7 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_UPDATE,
             raw=self._raw,
@@ -3443,6 +3464,7 @@ class AsyncBetaAssistants(AsyncResource):
     ) -> AssistantObject:
         """Create an assistant with a model and instructions."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_CREATE,
             raw=self._raw,
@@ -3476,6 +3498,7 @@ class AsyncBetaAssistants(AsyncResource):
     ) -> DeleteAssistantResponse:
         """Delete an assistant."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_DELETE,
             raw=self._raw,
@@ -3500,6 +3523,7 @@ class AsyncBetaAssistants(AsyncResource):
     ) -> AsyncPaginator[AssistantObject]:
         """Returns a list of assistants."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_ASSISTANTS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -3520,6 +3544,7 @@ class AsyncBetaAssistants(AsyncResource):
     ) -> AssistantObject:
         """Retrieves an assistant."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_RETRIEVE,
             raw=self._raw,
@@ -3557,6 +3582,7 @@ class AsyncBetaAssistants(AsyncResource):
     ) -> AssistantObject:
         """Modifies an assistant."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_UPDATE,
             raw=self._raw,
@@ -4164,6 +4190,7 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_CREATE,
             raw=self._raw,
@@ -4302,6 +4329,7 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_CREATE_AND_RUN,
             raw=self._raw,
@@ -4345,6 +4373,7 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_DELETE,
             raw=self._raw,
@@ -4370,6 +4399,7 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RETRIEVE,
             raw=self._raw,
@@ -4397,6 +4427,7 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_UPDATE,
             raw=self._raw,

@@ -1594,6 +1594,7 @@ class SyncBetaThreadsRunsSteps(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_STEPS_LIST,
             path_params={"thread_id": thread_id, "run_id": run_id},
@@ -1629,6 +1630,7 @@ class SyncBetaThreadsRunsSteps(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_STEPS_RETRIEVE,
             raw=self._raw,
@@ -2341,6 +2343,7 @@ class SyncBetaChatkitSessions(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Cancel an active ChatKit session and return its most recent metadata."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_SESSIONS_CANCEL,
             raw=self._raw,
@@ -2365,6 +2368,7 @@ class SyncBetaChatkitSessions(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Create a ChatKit session."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_SESSIONS_CREATE,
             raw=self._raw,
@@ -2395,6 +2399,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeletedThreadResource:
         """Delete a ChatKit thread along with its items and stored attachments."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_THREADS_DELETE,
             raw=self._raw,
@@ -2419,6 +2424,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[ThreadResource]:
         """List ChatKit threads with optional pagination and user filters."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before, "user": user},
@@ -2442,6 +2448,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[ThreadItem]:
         """List items that belong to a ChatKit thread."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST_ITEMS,
             path_params={"thread_id": thread_id},
@@ -2462,6 +2469,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadResource:
         """Retrieve a ChatKit thread by its identifier."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_THREADS_RETRIEVE,
             raw=self._raw,
@@ -2519,6 +2527,7 @@ class SyncBetaRealtimeSessions(SyncResource):
         """Create an ephemeral API token for use in client-side applications with the Realtime API.
         Can be configured with the same session parameters as the `session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_REALTIME_SESSIONS_CREATE,
             raw=self._raw,
@@ -2575,6 +2584,7 @@ class SyncBetaRealtimeTranscriptionSessions(SyncResource):
         specifically for realtime transcriptions. Can be configured with the same session
         parameters as the `transcription_session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_REALTIME_TRANSCRIPTION_SESSIONS_CREATE,
             raw=self._raw,
@@ -2715,6 +2725,7 @@ class SyncBetaThreadsMessages(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_CREATE,
             raw=self._raw,
@@ -2747,6 +2758,7 @@ class SyncBetaThreadsMessages(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_DELETE,
             raw=self._raw,
@@ -2777,6 +2789,7 @@ class SyncBetaThreadsMessages(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_MESSAGES_LIST,
             path_params={"thread_id": thread_id},
@@ -2809,6 +2822,7 @@ class SyncBetaThreadsMessages(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_RETRIEVE,
             raw=self._raw,
@@ -2836,6 +2850,7 @@ class SyncBetaThreadsMessages(SyncResource):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_UPDATE,
             raw=self._raw,
@@ -2871,6 +2886,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_CANCEL,
             raw=self._raw,
@@ -3029,6 +3045,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_CREATE,
             raw=self._raw,
@@ -3079,6 +3096,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_LIST,
             path_params={"thread_id": thread_id},
@@ -3105,6 +3123,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -3178,6 +3197,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS,
             raw=self._raw,
@@ -3207,6 +3227,7 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_UPDATE,
             raw=self._raw,
@@ -3444,6 +3465,7 @@ class SyncBetaAssistants(SyncResource):
     ) -> AssistantObject:
         """Create an assistant with a model and instructions."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_CREATE,
             raw=self._raw,
@@ -3477,6 +3499,7 @@ class SyncBetaAssistants(SyncResource):
     ) -> DeleteAssistantResponse:
         """Delete an assistant."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_DELETE,
             raw=self._raw,
@@ -3501,6 +3524,7 @@ class SyncBetaAssistants(SyncResource):
     ) -> SyncPage[AssistantObject]:
         """Returns a list of assistants."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_ASSISTANTS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -3521,6 +3545,7 @@ class SyncBetaAssistants(SyncResource):
     ) -> AssistantObject:
         """Retrieves an assistant."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_RETRIEVE,
             raw=self._raw,
@@ -3558,6 +3583,7 @@ class SyncBetaAssistants(SyncResource):
     ) -> AssistantObject:
         """Modifies an assistant."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_UPDATE,
             raw=self._raw,
@@ -4165,6 +4191,7 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_CREATE,
             raw=self._raw,
@@ -4303,6 +4330,7 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_CREATE_AND_RUN,
             raw=self._raw,
@@ -4346,6 +4374,7 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_DELETE,
             raw=self._raw,
@@ -4371,6 +4400,7 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RETRIEVE,
             raw=self._raw,
@@ -4398,6 +4428,7 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
             DeprecationWarning,
             stacklevel=2,
         )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_UPDATE,
             raw=self._raw,
