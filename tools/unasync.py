@@ -33,6 +33,8 @@ _DIRECTIVE = re.compile(r"^(\s*)# unasync: (.*)\n")
 RENAMES = {
     "AsyncClient": "Client",
     "AsyncAzureClient": "AzureClient",
+    "AsyncAssistantEventHandler": "AssistantEventHandler",
+    "AsyncAssistantStreamManager": "AssistantStreamManager",
     "AsyncPaginator": "SyncPage",
     "AsyncStream": "Stream",
     "AsyncBinaryResponseContent": "BinaryResponseContent",

@@ -50,6 +50,7 @@ from ._timeout import Timeout as Timeout
 AzureOpenAI = AzureClient
 
 if TYPE_CHECKING:
+    from ._async._assistant_stream import AsyncAssistantEventHandler as AsyncAssistantEventHandler
     from ._async._client import AsyncRawResponse as AsyncRawResponse
     from ._async._clients import AsyncAzureClient as AsyncAzureClient
     from ._async._clients import AsyncClient as AsyncClient
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from ._async._pagination import AsyncPage as AsyncPage
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
     from ._async._streaming import AsyncStream as AsyncStream
+    from ._sync._assistant_stream import AssistantEventHandler as AssistantEventHandler
     from .compat._async_clients import AsyncOpenAI as AsyncOpenAI
     from .compat._clients import OpenAI as OpenAI
 
@@ -75,6 +77,9 @@ _ASYNC = {
     # The official SDK's names for the two clients (see oxide_io.compat).
     "OpenAI": ".compat._clients",
     "AsyncOpenAI": ".compat._async_clients",
+    # Assistants stream handlers, both sides: few scripts use them.
+    "AsyncAssistantEventHandler": "._async._assistant_stream",
+    "AssistantEventHandler": "._sync._assistant_stream",
 }
 
 

@@ -134,6 +134,7 @@ from ._version import __version__ as __version__
 # more than the whole rest of the core.
 if TYPE_CHECKING:
     # Stream helpers and structured outputs load the Chat / Responses types.
+    from ._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
     from ._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
     from ._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
     from ._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
@@ -226,6 +227,7 @@ _LAZY: dict[str, str] = {
     "TextMessage": "._websocket_events",
     "WebSocketEvent": "._websocket_events",
     "WebSocketState": "._websocket_events",
+    "AssistantAccumulator": "._assistant_accumulator",
     "ChatCompletionAccumulator": "._chat_accumulator",
     "ChatCompletionStreamEvent": "._chat_accumulator",
     "ChoiceDoneEvent": "._chat_accumulator",

@@ -27,7 +27,8 @@ class Operation:
     `page` is how a list operation reaches its next page: "cursor" (`after` is
     the last item's id, or the page's `last_id`, while `has_more`), "next"
     (`after` is the page's `next` token), "page" (`page` is the page's
-    `next_page` token) or "list" (one page holds every item). `files` names the
+    `next_page` token), "token" (`page` is the page's `next` token) or "list"
+    (one page holds every item). `files` names the
     fields of a multipart body that are files. `accept` is the Accept header of an
     operation whose response is not JSON (audio, a video, an SDP answer).
     """
@@ -37,7 +38,7 @@ class Operation:
     response: str | None = None
     stream_event: str | None = None
     body: Literal["json", "multipart"] | None = None
-    page: Literal["cursor", "next", "page", "list"] | None = None
+    page: Literal["cursor", "next", "page", "token", "list"] | None = None
     binary: bool = False
     files: tuple[str, ...] = ()
     accept: str | None = None

@@ -24,64 +24,16 @@ sys.path.insert(0, str(CODEGEN))
 import generate_models  # noqa: E402
 import generate_operations  # noqa: E402
 import operations_names  # noqa: E402
+import supplement  # noqa: E402
 
-# Where the spec (2026-08-21) and openai 3.54 disagree: the SDK knows fields the
-# spec does not list yet, `betas` is the SDK's name for the `openai-beta` header,
-# and `responses.retrieve(stream=True)` streams a stored response.
+# Where the client and openai 3.63 still differ. What the spec (2026-08-21) lacks
+# and the SDK has is generated from spec/sdk-supplement.json; what is left: the
+# SDK's Agents session helpers run client-side (`output_type` parses the output,
+# `tool_handlers` answer tool calls locally: not API parameters), and the spec
+# documents two Realtime beta session fields the SDK does not offer.
 KNOWN_DIFFERENCES = {
-    "admin.organization.projects.create": ["missing geography"],
-    "admin.organization.projects.service_accounts.api_keys.create": ["missing expires_in_seconds"],
-    "admin.organization.projects.service_accounts.create": ["missing expires_in_seconds"],
-    "admin.organization.projects.update": ["missing geography"],
-    "admin.organization.usage.costs": ["missing line_items"],
-    "audio.voices.create": [
-        "missing model",
-        "missing prompt",
-        "missing script_hint",
-        "missing type",
-        "audio_sample required True vs False",
-        "consent required True vs False",
-    ],
-    "beta.realtime.sessions.create": [
-        "missing input_audio_noise_reduction",
-        "missing model",
-        "extra prompt",
-        "extra truncation",
-        "client_secret required True vs False",
-    ],
-    "beta.realtime.transcription_sessions.create": ["missing client_secret", "missing modalities"],
-    "beta.responses.cancel": ["missing betas"],
-    "beta.responses.compact": ["missing betas", "missing image"],
-    "beta.responses.create": [
-        "missing access_programs",
-        "missing background_options",
-        "missing betas",
-        "missing image",
-    ],
-    "beta.responses.delete": ["missing betas"],
-    "beta.responses.input_items.list": ["missing betas"],
-    "beta.responses.input_tokens.count": ["missing betas"],
-    "beta.responses.retrieve": ["missing betas", "missing stream"],
-    "images.edit": [
-        "missing complexity",
-        "missing frame_count",
-        "missing frame_duration_ms",
-        "missing markup",
-        "missing safety_identifier",
-        "missing svg",
-    ],
-    "images.generate": [
-        "missing complexity",
-        "missing frame_count",
-        "missing frame_duration_ms",
-        "missing safety_identifier",
-        "missing svg",
-    ],
-    "responses.compact": ["missing image"],
-    "responses.create": ["missing access_programs", "missing background_options", "missing image"],
-    "responses.retrieve": ["missing stream"],
-    "skills.create": ["files required True vs False"],
-    "skills.versions.create": ["files required True vs False"],
+    "beta.agents.sessions.create": ["missing output_type", "missing tool_handlers"],
+    "beta.realtime.sessions.create": ["extra prompt", "extra truncation"],
 }
 
 
@@ -106,7 +58,8 @@ def lookup(root: object, dotted: str) -> Any:
 
 def test_every_operation_has_a_name(table: tuple[list[Any], dict[str, Any]]) -> None:
     ops, named = table
-    assert len(ops) == 288
+    added = supplement.load()["paths"].values()
+    assert len(ops) == 288 + sum(len(item) for item in added)
     assert sorted(id(op) for op in named.values()) == sorted(id(op) for op in ops)
 
 
@@ -124,19 +77,21 @@ def test_every_sdk_name_with_an_operation_exists(table: tuple[list[Any], dict[st
         assert callable(getattr(lookup(sync, parent).with_raw_response, leaf)), name
 
 
-def _split(signature: inspect.Signature) -> tuple[list[str], dict[str, bool]]:
+def _split(signature: inspect.Signature) -> tuple[list[str], dict[str, bool], bool]:
     params = signature.parameters.values()
     positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"]
     keywords = {p.name: p.default is p.empty for p in params if p.kind is p.KEYWORD_ONLY}
-    return positional, keywords
+    forwards = any(p.kind is p.VAR_KEYWORD for p in params)
+    return positional, keywords, forwards
 
 
 def _differences(ours: Callable[..., Any], theirs: Callable[..., Any]) -> Iterator[str]:
-    our_pos, our_kw = _split(inspect.signature(ours))
-    their_pos, their_kw = _split(inspect.signature(theirs))
+    our_pos, our_kw, forwards = _split(inspect.signature(ours))
+    their_pos, their_kw, _ = _split(inspect.signature(theirs))
     if our_pos != their_pos:
         yield f"positional {our_pos} vs {their_pos}"
-    yield from (f"missing {k}" for k in sorted(set(their_kw) - set(our_kw)))
+    if not forwards:  # a helper taking **params hands them to the method it wraps
+        yield from (f"missing {k}" for k in sorted(set(their_kw) - set(our_kw)))
     yield from (f"extra {k}" for k in sorted(set(our_kw) - set(their_kw)))
     for k in sorted(set(our_kw) & set(their_kw)):
         if our_kw[k] != their_kw[k]:
@@ -175,3 +130,95 @@ def test_generator_is_deterministic() -> None:
             + [generate_operations.emit_index(tops)]
         )
     assert runs[0] == runs[1]
+
+
+# Methods of openai 3.63 neither client has yet: client-side helpers of the Agents
+# API (file preparation, the session stream runner, result artifacts) and the
+# WebSocket connections of the Live, translation and beta Realtime/Responses APIs.
+NOT_YET = {
+    "beta.agents.environments.files.prepare",
+    "beta.agents.environments.files.prepare_directory",
+    "beta.agents.environments.files.upload",
+    "beta.agents.sessions.artifacts.for_result",
+    "beta.agents.sessions.stream",
+    "beta.realtime.connect",
+    "beta.responses.connect",
+    "live.connect",
+    "live.forks.connect",
+    "live.sideband.connect",
+    "realtime.translations.connect",
+}
+# Hand-written helpers whose signature is not the SDK's yet.
+HELPER_DIFFERENCES = {
+    "beta.threads.runs.poll": [
+        "positional ['run_id'] vs ['run_id', 'thread_id', 'extra_headers', 'extra_query', "
+        "'extra_body', 'timeout', 'poll_interval_ms']",
+        "extra extra_body",
+        "extra extra_headers",
+        "extra extra_query",
+        "extra poll_interval_ms",
+        "extra thread_id",
+        "extra timeout",
+    ],
+    "responses.connect": [
+        "positional [] vs ['extra_query', 'extra_headers', 'websocket_connection_options', "
+        "'on_reconnecting', 'max_retries', 'initial_delay', 'max_delay', 'max_queue_size']"
+    ],
+    "uploads.upload_file_chunked": ["extra on_progress"],
+}
+
+
+def test_the_method_list_is_the_pinned_sdks() -> None:
+    openai = pytest.importorskip("openai")
+    listed = (CODEGEN / "sdk_methods.txt").read_text(encoding="utf-8")
+    assert f"(openai {openai.__version__})" in listed.splitlines()[0]
+    assert supplement.sdk_version(supplement.load()) == f"openai=={openai.__version__}"
+
+
+def test_every_sdk_method_is_on_both_clients_with_its_signature() -> None:
+    openai = pytest.importorskip("openai")
+    theirs = openai.OpenAI(api_key="sk-test")
+    absent: set[str] = set()
+    found: dict[str, list[str]] = {}
+    for client in (Client(api_key="sk-test"), AsyncClient(api_key="sk-test")):
+        for name in sorted(generate_operations.reference()):
+            try:
+                ours = lookup(client, name)
+            except AttributeError:
+                absent.add(name)
+                continue
+            differences = list(_differences(ours, lookup(theirs, name)))
+            if differences:
+                found[name] = differences
+    assert absent == NOT_YET
+    assert found == {**KNOWN_DIFFERENCES, **HELPER_DIFFERENCES}
+
+
+def test_check_upstream_reports_added_removed_and_changed_parameters() -> None:
+    sys.path.insert(0, str(CODEGEN.parent))
+    import check_upstream
+
+    pinned = {
+        "__version__": {"version": "1"},
+        "a.create": {"positional": [], "keywords": {"model": True, "n": False}},
+        "a.delete": {"positional": ["a_id"], "keywords": {}},
+        "a.gone": {"positional": [], "keywords": {}},
+    }
+    newer = {
+        "__version__": {"version": "2"},
+        "a.create": {"positional": [], "keywords": {"model": False, "seed": True}},
+        "a.delete": {"positional": ["id"], "keywords": {}},
+        "a.new": {"positional": [], "keywords": {}},
+    }
+    assert check_upstream.compare(pinned, newer) == [
+        "~ a.create: + seed (required)",
+        "~ a.create: - n",
+        "~ a.create: model is now optional",
+        "~ a.delete: positional ['a_id'] -> ['id']",
+        "- a.gone",
+        "+ a.new",
+    ]
+    assert check_upstream.compare(pinned, pinned) == []
+    # The installed SDK's surface is the method list the generators name from.
+    installed = check_upstream.surface()
+    assert set(installed) - {"__version__"} == generate_operations.reference()

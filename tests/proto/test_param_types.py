@@ -41,8 +41,6 @@ EXAMPLES_AT_ODDS = {
     "createResponse",
     # a static chunking strategy without its `static` object
     "createVectorStoreFileBatch",
-    # `model`, which RealtimeSessionCreateRequest does not declare
-    "create-realtime-session",
     # `scope`, `max_requests_*` and an integer `expires_after`, none in the schema
     "CreateChatSessionMethod",
     # the Responses example again, under `client.beta.responses`

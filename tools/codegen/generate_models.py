@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 
 import emit  # noqa: E402
 import grouping  # noqa: E402
+import supplement as sdk_supplement  # noqa: E402
 from schema_ir import Builder  # noqa: E402
 
 ROOT = HERE.parent.parent
@@ -33,12 +34,18 @@ DEFAULT_SPEC = ROOT / "spec" / "openai-openapi.prism.json"
 DEFAULT_OUT = ROOT / "src" / "oxide_proto" / "types"
 
 
-def load_spec(path: pathlib.Path) -> dict[str, Any]:
+def load_spec(path: pathlib.Path, *, supplement: bool = True) -> dict[str, Any]:
+    """The spec at `path`, with what the pinned official SDK adds to it (`spec/sdk-supplement.json`,
+    see `supplement.py`) unless `supplement` is false."""
     if path.suffix == ".json":
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-    import yaml  # only needed for the YAML original
+        spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        import yaml  # only needed for the YAML original
 
-    return yaml.safe_load(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if supplement and sdk_supplement.SUPPLEMENT.exists():
+        spec = sdk_supplement.merge(spec, sdk_supplement.load())
+    return spec
 
 
 def area_titles(spec: dict[str, Any]) -> dict[str, str]:

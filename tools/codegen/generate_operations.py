@@ -76,6 +76,7 @@ class Method:
     name: str
     op: Op
     paged: bool
+    deprecated: str | None = None  # the DeprecationWarning's message, when it warns
 
 
 @dataclass
@@ -112,8 +113,13 @@ def reference() -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-def build_tree(named: dict[str, Op]) -> dict[tuple[str, ...], Node]:
+def build_tree(
+    named: dict[str, Op], deprecated: dict[str, str] | None = None
+) -> dict[tuple[str, ...], Node]:
+    """The resource tree; `deprecated` maps SDK method names to the warning they give
+    (the supplement's `x-sdk-deprecated`), beside the operations the spec deprecates."""
     nodes: dict[tuple[str, ...], Node] = {}
+    deprecated = deprecated or {}
 
     def node(path: tuple[str, ...]) -> Node:
         if path not in nodes:
@@ -124,12 +130,15 @@ def build_tree(named: dict[str, Op]) -> dict[tuple[str, ...], Node]:
 
     for dotted, op in named.items():
         *resource, method = dotted.split(".")
-        node(tuple(resource)).methods[method] = Method(method, op, op.page is not None)
+        warns = deprecated.get(dotted, op.deprecated)
+        node(tuple(resource)).methods[method] = Method(method, op, op.page is not None, warns)
     for alias, target, unpaged in operations_names.ALIASES:
         *resource, method = alias.split(".")
         op = named[target]
         paged = op.page is not None and not unpaged
-        node(tuple(resource)).methods[method] = Method(method, op, paged)
+        node(tuple(resource)).methods[method] = Method(
+            method, op, paged, deprecated.get(alias, op.deprecated)
+        )
     for alias in operations_names.RESOURCE_ALIASES:
         *parent, name = alias.split(".")
         node(tuple(parent)).children.add(name)
@@ -174,6 +183,7 @@ class ModuleWriter:
             '# mypy: disable-error-code="no-any-return"\n',
             f'"""The `client.{self.top}` resource and its sub-resources."""\n\n',
             "from __future__ import annotations\n\n",
+            "import warnings\n",
             "from collections.abc import Iterable, Mapping, Sequence\n",
             "from functools import cached_property\n",
             "from typing import TYPE_CHECKING, Any, Literal, overload\n\n",
@@ -323,7 +333,10 @@ class ModuleWriter:
         else:
             returns = self.type_ref(op.response)
         out = self.lines
-        if op.stream_event:
+        if op.always_streams:
+            returns = f"AsyncStream[{self.type_ref(op.stream_event)}]"
+            out.extend(self.signature(method, op, required, optional, None, returns))
+        elif op.stream_event:
             event = f"AsyncStream[{self.type_ref(op.stream_event)}]"
             variants = [
                 ("stream: Literal[False] | NotGiven = NOT_GIVEN", returns),
@@ -343,14 +356,19 @@ class ModuleWriter:
         else:
             out.extend(self.signature(method, op, required, optional, None, returns))
         out.extend(doc)
+        if method.deprecated:
+            out.append(
+                f"        warnings.warn({method.deprecated!r}, DeprecationWarning, stacklevel=2)"
+            )
         call = []
         if op.path_params:
             pairs = ", ".join(f'"{p}": {p}' for p in op.path_params)
             call.append(f"path_params={{{pairs}}},")
         query = [p for p in op.query if p in unique]
         body = [p for p in op.body if p in unique]
-        if op.stream_event:
-            body.append(Param("stream", "stream", "bool", False))
+        if op.stream_event and not op.always_streams:
+            (query if op.stream_in_query else body).append(Param("stream", "stream", "bool", False))
+        out.extend(_header_lines(op))
         if query:
             call.append(f"query={{{', '.join(f'{p.key!r}: {p.name}' for p in query)}}},")
         hooked = f"{class_name(path)}.{method.name}" in HOOKS
@@ -363,7 +381,9 @@ class ModuleWriter:
                 call.append("decoder=decoder,")
             else:
                 call.append(f"body={{{items}}},")
-        if op.stream_event:
+        if op.always_streams:
+            call.append("stream=True,")
+        elif op.stream_event:
             call.append("stream=stream is True,")
         call += [f"{o}={o}," for o in _OPTIONS]
         if method.paged:
@@ -391,6 +411,7 @@ class ModuleWriter:
         args += [f"{p.name}: {_annotation(p)}" for p in required]
         if stream_param and "=" not in stream_param:
             args.append(stream_param)
+        optional = sorted([*optional, *op.header_params], key=lambda p: p.name)
         args += [f"{p.name}: {_annotation(p, optional=True)} = NOT_GIVEN" for p in optional]
         if stream_param and "=" in stream_param:
             args.append(stream_param)
@@ -402,6 +423,25 @@ class ModuleWriter:
         ]
         prefix = "def" if method.paged else "async def"
         return [f"    {prefix} {method.name}({', '.join(args)}) -> {returns}:"]
+
+
+def _header_lines(op: Op) -> list[str]:
+    """Statements adding the operation's headers to `extra_headers` (which still win)."""
+    lines = []
+    for param in op.header_params:
+        value = (
+            f'",".join({param.name})'
+            if param.type.startswith(("Sequence[", "Iterable["))
+            else f"str({param.name})"
+        )
+        lines.append(f"        if not isinstance({param.name}, NotGiven):")
+        lines.append(
+            f"            extra_headers = {{{param.key!r}: {value}, **(extra_headers or {{}})}}"
+        )
+    if op.headers:
+        fixed = ", ".join(f"{k!r}: {v!r}" for k, v in sorted(op.headers.items()))
+        lines.append(f"        extra_headers = {{{fixed}, **(extra_headers or {{}})}}")
+    return lines
 
 
 def _annotation(param: Param, *, optional: bool = False) -> str:
@@ -451,7 +491,7 @@ def emit_index(tops: list[str]) -> str:
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     _, named = load(spec)
-    nodes = build_tree(named)
+    nodes = build_tree(named, spec.get("x-sdk-deprecated"))
     tops = sorted({p[0] for p in nodes})
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -471,6 +511,9 @@ def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     subprocess.run([*ruff, "format", "--quiet", *files], check=True)
     for path in written:
         generate_models.mark_long_lines(path)
+    # Drops the marks on lines ruff accepts anyway (one name too long to break).
+    tidy = ["check", "--fix", "--quiet", "--exit-zero", "--select", "RUF100,E501"]
+    subprocess.run([*ruff, *tidy, *files], check=True)
     return written
 
 

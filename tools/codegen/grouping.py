@@ -106,8 +106,20 @@ def _walk(
             stack.extend(sorted(direct[name]))
 
 
-def _home(areas: set[str]) -> str:
-    core = {a for a in areas if a not in CONSUMERS}
+def sdk_areas(spec: dict[str, Any]) -> frozenset[str]:
+    """Areas only the SDK supplement's operations (`x-sdk-name`) have: consumers too, as
+    their models use the core areas' types (agents run responses)."""
+    spec_areas: set[str] = set()
+    sdk: set[str] = set()
+    for item in spec["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("tags"):
+                (sdk if "x-sdk-name" in op else spec_areas).add(module_of_tag(op["tags"][0]))
+    return frozenset(sdk - spec_areas)
+
+
+def _home(areas: set[str], consumers: frozenset[str] = CONSUMERS) -> str:
+    core = {a for a in areas if a not in consumers}
     if len(core) == 1:
         return core.pop()
     if core:
@@ -117,37 +129,38 @@ def _home(areas: set[str]) -> str:
     return SHARED if areas else OTHER
 
 
-def _tier(module: str) -> int:
+def _tier(module: str, consumers: frozenset[str]) -> int:
     if module == SHARED:
         return 0
     if module == OTHER:
         return 3
-    return 2 if module in CONSUMERS else 1
+    return 2 if module in consumers else 1
 
 
-def _may_import(importer: str, imported: str) -> bool:
+def _may_import(importer: str, imported: str, consumers: frozenset[str] = CONSUMERS) -> bool:
     if importer == imported or imported == SHARED:
         return True
     if importer == OTHER:
         return True
-    return _tier(importer) == 2 and _tier(imported) == 1
+    return _tier(importer, consumers) == 2 and _tier(imported, consumers) == 1
 
 
 def assign(spec: dict[str, Any], model: Model) -> dict[str, str]:
     """generated type name -> module name."""
     reached = reaching_areas(spec)
+    consumers = CONSUMERS | sdk_areas(spec)
     placement: dict[str, str] = {}
     for name, cls in model.classes.items():
-        placement[name] = _home(reached.get(cls.origin, set()))
+        placement[name] = _home(reached.get(cls.origin, set()), consumers)
     for name, alias in model.aliases.items():
-        placement[name] = _home(reached.get(alias.origin, set()))
+        placement[name] = _home(reached.get(alias.origin, set()), consumers)
     deps = {name: refs_in_def(model, name) for name in placement}
     changed = True
     while changed:
         changed = False
         for name in sorted(placement):
             for dep in sorted(deps[name]):
-                if not _may_import(placement[name], placement[dep]):
+                if not _may_import(placement[name], placement[dep], consumers):
                     placement[dep] = SHARED
                     changed = True
     return placement

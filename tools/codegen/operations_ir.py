@@ -86,6 +86,12 @@ class Op:
     item: str | None = None  # "module:Name" of a page's items
     binary: bool = False
     accept: str | None = None  # the media types a binary response comes in, as an Accept value
+    sdk_name: str | None = None  # the official SDK's dotted name, where the operation says it
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every call
+    header_params: list[Param] = field(default_factory=list)  # arguments sent as headers
+    stream_in_query: bool = False  # `stream` is a query parameter (a GET replaying a stream)
+    always_streams: bool = False  # an event stream whatever the arguments (no `stream` one)
+    deprecated: str | None = None  # why the operation is deprecated, when it is
 
 
 def py_name(key: str) -> str:
@@ -256,11 +262,20 @@ class OperationReader:
         summary = first_paragraph(raw.get("summary") or raw.get("description"), 300)
         op = Op(op_id=op_id, method=method, path=path, summary=summary)
         op.path_params = re.findall(r"\{(\w+)\}", path)
+        op.sdk_name = raw.get("x-sdk-name")
+        if raw.get("deprecated"):
+            op.deprecated = "deprecated"  # the official SDK's word where it gives no reason
+        op.headers = dict(raw.get("x-sdk-headers", {}))
         context = self._context(op_id, None, raw)
         for param in raw.get("parameters", []):
             param = self.resolve(param)
+            if param.get("in") == "header" and "x-sdk-param" in param:
+                # A header the SDK takes as an argument (`betas` is `openai-beta`).
+                name, schema = param["x-sdk-param"], param.get("schema", {})
+                op.header_params.append(self.param(name, param["name"], schema, False, context))
+                continue
             if param.get("in") != "query":
-                continue  # path parameters come from the template; header ones are not exposed
+                continue  # path parameters come from the template; other headers are not exposed
             key = param["name"].removesuffix("[]")
             schema = param.get("schema", {})
             required = bool(param.get("required"))
@@ -297,7 +312,12 @@ class OperationReader:
         content = ok.get("content", {})
         json_schema = content.get("application/json", {}).get("schema")
         op.response = self.model_name(json_schema)
-        streams = any(p.key == "stream" for p in op.body)
+        op.stream_in_query = any(p.key == "stream" for p in op.query)
+        op.always_streams = bool(raw.get("x-sdk-stream"))
+        streams = op.stream_in_query or any(p.key == "stream" for p in op.body)
+        if op.always_streams:
+            op.stream_event = self.model_name(content.get("text/event-stream", {}).get("schema"))
+            return
         if streams:
             event = content.get("text/event-stream", {}).get("schema")
             name = self.model_name(event)
@@ -314,15 +334,17 @@ class OperationReader:
             if binary and offered:
                 op.accept = ", ".join(offered)
         if json_schema is not None:
-            self._page(op, json_schema)
+            self._page(op, json_schema, raw.get("x-sdk-page"))
 
-    def _page(self, op: Op, schema: dict[str, Any]) -> None:
+    def _page(self, op: Op, schema: dict[str, Any], sdk_page: str | None = None) -> None:
         props, _ = self.properties(schema)
         data = props.get("data")
         if not data or self.resolve(data).get("type") != "array":
             return
         query = {p.key for p in op.query}
-        if op.op_id in LIST_PAGES:
+        if sdk_page is not None:
+            op.page = sdk_page  # how the official SDK pages the list
+        elif op.op_id in LIST_PAGES:
             op.page = "list"
         elif op.method != "GET":
             return

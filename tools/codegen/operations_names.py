@@ -98,7 +98,7 @@ def assign(ops: Iterable[Op], reference: set[str]) -> dict[str, Op]:
     """Dotted SDK name -> operation, for every operation (aliases included)."""
     named: dict[str, Op] = {}
     for op in ops:
-        name = OVERRIDES.get(op.op_id) or _pick(op, reference)
+        name: str = op.sdk_name or OVERRIDES.get(op.op_id) or _pick(op, reference)
         if name in named:
             raise ValueError(f"{op.op_id} and {named[name].op_id} both map to {name}")
         named[name] = op

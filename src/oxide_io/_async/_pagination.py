@@ -50,9 +50,10 @@ class AsyncPage(Generic[T]):
                 items = self.data
                 last_id = getattr(items[-1], "id", None) if items else None
             return {"after": last_id} if last_id else None
-        token = getattr(result, "next" if style == "next" else "next_page", None)
+        token = getattr(result, "next_page" if style == "page" else "next", None)
         if not token:
             return None
+        # "token": the page's `next` token goes back as `page` (agent environment files).
         return {"after": token} if style == "next" else {"page": token}
 
     def has_next_page(self) -> bool:

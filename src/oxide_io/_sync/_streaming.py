@@ -91,9 +91,15 @@ class Stream(Generic[T]):
                 return None
             if event.type in _TERMINAL_TYPES:
                 self._terminal_seen = True
+            data = event.data
+            name = event.event
+            if name is not None and name.startswith("thread."):
+                # An Assistants event names itself only in the SSE `event:` field; its
+                # model (`AssistantStreamEvent`) holds that name beside the object.
+                data = {"event": name, "data": data}
             if self._event_type is None:
-                return event.data  # type: ignore[no-any-return]
-            return decode(self._event_type, event.data, response=self.response.info)  # type: ignore[no-any-return]
+                return data  # type: ignore[no-any-return]
+            return decode(self._event_type, data, response=self.response.info)  # type: ignore[no-any-return]
 
     def _finish(self, end: StreamEnd) -> None:
         if end.done:

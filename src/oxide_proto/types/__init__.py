@@ -12,6 +12,341 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .agents import Agent as Agent
+    from .agents import AgentCloseSubagentCallItem as AgentCloseSubagentCallItem
+    from .agents import AgentCommandExecutionItem as AgentCommandExecutionItem
+    from .agents import AgentCompaction as AgentCompaction
+    from .agents import AgentCreateSubagentCallItem as AgentCreateSubagentCallItem
+    from .agents import AgentDeleted as AgentDeleted
+    from .agents import AgentExperimental as AgentExperimental
+    from .agents import AgentFunctionCallItem as AgentFunctionCallItem
+    from .agents import AgentInterruptSubagentCallItem as AgentInterruptSubagentCallItem
+    from .agents import AgentList as AgentList
+    from .agents import AgentMcpCallItem as AgentMcpCallItem
+    from .agents import AgentMessageItemResource as AgentMessageItemResource
+    from .agents import (
+        AgentOutputCommandExecutionOutputDeltaEvent as AgentOutputCommandExecutionOutputDeltaEvent,
+    )
+    from .agents import (
+        AgentOutputItemBrowserAuthenticationRequestItemResource as AgentOutputItemBrowserAuthenticationRequestItemResource,  # noqa: E501
+    )
+    from .agents import (
+        AgentOutputItemBrowserAuthenticationRequestItemResourceRequest as AgentOutputItemBrowserAuthenticationRequestItemResourceRequest,  # noqa: E501
+    )
+    from .agents import (
+        AgentOutputItemBrowserAuthenticationRequestItemResourceRequestField as AgentOutputItemBrowserAuthenticationRequestItemResourceRequestField,  # noqa: E501
+    )
+    from .agents import (
+        AgentOutputItemBrowserAuthenticationRequestItemResourceRequestOption as AgentOutputItemBrowserAuthenticationRequestItemResourceRequestOption,  # noqa: E501
+    )
+    from .agents import (
+        AgentOutputItemComputerUseCallItemResource as AgentOutputItemComputerUseCallItemResource,
+    )
+    from .agents import (
+        AgentOutputItemComputerUseCallItemResourceOutput as AgentOutputItemComputerUseCallItemResourceOutput,  # noqa: E501
+    )
+    from .agents import AgentReasoning as AgentReasoning
+    from .agents import AgentReasoningItem as AgentReasoningItem
+    from .agents import AgentResumeSubagentCallItem as AgentResumeSubagentCallItem
+    from .agents import AgentSendSubagentInputCallItem as AgentSendSubagentInputCallItem
+    from .agents import AgentSession as AgentSession
+    from .agents import AgentSessionAgent as AgentSessionAgent
+    from .agents import AgentSessionAgentCompaction as AgentSessionAgentCompaction
+    from .agents import AgentSessionAgentExperimental as AgentSessionAgentExperimental
+    from .agents import AgentSessionAssistantMessage as AgentSessionAssistantMessage
+    from .agents import AgentSessionBudgetReachedEvent as AgentSessionBudgetReachedEvent
+    from .agents import AgentSessionCreatedEvent as AgentSessionCreatedEvent
+    from .agents import AgentSessionDeleted as AgentSessionDeleted
+    from .agents import (
+        AgentSessionEnvironmentConnectedEvent as AgentSessionEnvironmentConnectedEvent,
+    )
+    from .agents import (
+        AgentSessionEnvironmentDisconnectedEvent as AgentSessionEnvironmentDisconnectedEvent,
+    )
+    from .agents import AgentSessionEnvironmentExpiredEvent as AgentSessionEnvironmentExpiredEvent
+    from .agents import AgentSessionEnvironmentFailedEvent as AgentSessionEnvironmentFailedEvent
+    from .agents import AgentSessionEnvironmentPendingEvent as AgentSessionEnvironmentPendingEvent
+    from .agents import AgentSessionEnvironmentReadyEvent as AgentSessionEnvironmentReadyEvent
+    from .agents import AgentSessionEnvironmentResetEvent as AgentSessionEnvironmentResetEvent
+    from .agents import AgentSessionEnvironmentState as AgentSessionEnvironmentState
+    from .agents import AgentSessionEnvironmentStateError as AgentSessionEnvironmentStateError
+    from .agents import (
+        AgentSessionEnvironmentSuspendedEvent as AgentSessionEnvironmentSuspendedEvent,
+    )
+    from .agents import AgentSessionErrorEvent as AgentSessionErrorEvent
+    from .agents import AgentSessionEvent as AgentSessionEvent
+    from .agents import AgentSessionFailedEvent as AgentSessionFailedEvent
+    from .agents import AgentSessionIdleEvent as AgentSessionIdleEvent
+    from .agents import AgentSessionInProgressEvent as AgentSessionInProgressEvent
+    from .agents import AgentSessionItem as AgentSessionItem
+    from .agents import AgentSessionItemList as AgentSessionItemList
+    from .agents import AgentSessionList as AgentSessionList
+    from .agents import AgentSessionMessage as AgentSessionMessage
+    from .agents import AgentSessionPromptCacheOptions as AgentSessionPromptCacheOptions
+    from .agents import AgentSessionRequiresActionEvent as AgentSessionRequiresActionEvent
+    from .agents import AgentSessionSubagentActiveEvent as AgentSessionSubagentActiveEvent
+    from .agents import AgentSessionSubagentClosedEvent as AgentSessionSubagentClosedEvent
+    from .agents import AgentSessionSubagentCreatedEvent as AgentSessionSubagentCreatedEvent
+    from .agents import AgentSessionTurnCancelledEvent as AgentSessionTurnCancelledEvent
+    from .agents import AgentSessionTurnCompletedEvent as AgentSessionTurnCompletedEvent
+    from .agents import (
+        AgentSessionTurnContentPartAddedEvent as AgentSessionTurnContentPartAddedEvent,
+    )
+    from .agents import AgentSessionTurnContentPartDoneEvent as AgentSessionTurnContentPartDoneEvent
+    from .agents import AgentSessionTurnCreatedEvent as AgentSessionTurnCreatedEvent
+    from .agents import AgentSessionTurnFailedEvent as AgentSessionTurnFailedEvent
+    from .agents import AgentSessionTurnInProgressEvent as AgentSessionTurnInProgressEvent
+    from .agents import AgentSessionTurnItemAddedEvent as AgentSessionTurnItemAddedEvent
+    from .agents import AgentSessionTurnItemDoneEvent as AgentSessionTurnItemDoneEvent
+    from .agents import AgentSessionTurnOutputTextDeltaEvent as AgentSessionTurnOutputTextDeltaEvent
+    from .agents import AgentSessionTurnOutputTextDoneEvent as AgentSessionTurnOutputTextDoneEvent
+    from .agents import (
+        AgentSessionTurnReasoningSummaryPartAddedEvent as AgentSessionTurnReasoningSummaryPartAddedEvent,  # noqa: E501
+    )
+    from .agents import (
+        AgentSessionTurnReasoningSummaryPartDoneEvent as AgentSessionTurnReasoningSummaryPartDoneEvent,  # noqa: E501
+    )
+    from .agents import (
+        AgentSessionTurnReasoningSummaryTextDeltaEvent as AgentSessionTurnReasoningSummaryTextDeltaEvent,  # noqa: E501
+    )
+    from .agents import (
+        AgentSessionTurnReasoningSummaryTextDoneEvent as AgentSessionTurnReasoningSummaryTextDoneEvent,  # noqa: E501
+    )
+    from .agents import AgentText as AgentText
+    from .agents import AgentToolResourceAutomations as AgentToolResourceAutomations
+    from .agents import AgentToolResourceComputerUse as AgentToolResourceComputerUse
+    from .agents import AgentToolResourceFunction as AgentToolResourceFunction
+    from .agents import AgentToolResourceMcp as AgentToolResourceMcp
+    from .agents import (
+        AgentToolResourceProgrammaticToolCalling as AgentToolResourceProgrammaticToolCalling,
+    )
+    from .agents import AgentToolResourceWebSearch as AgentToolResourceWebSearch
+    from .agents import AgentToolResourceWebSearchLocation as AgentToolResourceWebSearchLocation
+    from .agents import AgentWaitForSubagentsCallItem as AgentWaitForSubagentsCallItem
+    from .agents import AgentWebSearchCallItem as AgentWebSearchCallItem
+    from .agents import Automation as Automation
+    from .agents import AutomationAgentConfig as AutomationAgentConfig
+    from .agents import AutomationCreatedByResourceAgent as AutomationCreatedByResourceAgent
+    from .agents import AutomationCreatedByResourceDeveloper as AutomationCreatedByResourceDeveloper
+    from .agents import AutomationDeleted as AutomationDeleted
+    from .agents import AutomationEnvironmentResourceNone as AutomationEnvironmentResourceNone
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHosted as AutomationEnvironmentResourceOpenAIHosted,
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedDesktop as AutomationEnvironmentResourceOpenAIHostedDesktop,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceFileID as AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceFileID,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceInline as AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceInline,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedNetwork as AutomationEnvironmentResourceOpenAIHostedNetwork,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedPackages as AutomationEnvironmentResourceOpenAIHostedPackages,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceInline as AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceInline,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceSkillReference as AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceSkillReference,  # noqa: E501
+    )
+    from .agents import (
+        AutomationEnvironmentResourceSelfHosted as AutomationEnvironmentResourceSelfHosted,
+    )
+    from .agents import AutomationInvocation as AutomationInvocation
+    from .agents import AutomationInvocationError as AutomationInvocationError
+    from .agents import AutomationInvocationList as AutomationInvocationList
+    from .agents import (
+        AutomationInvocationSourceResourceAutomation as AutomationInvocationSourceResourceAutomation,  # noqa: E501
+    )
+    from .agents import (
+        AutomationInvocationSourceResourceManual as AutomationInvocationSourceResourceManual,
+    )
+    from .agents import AutomationList as AutomationList
+    from .agents import (
+        AutomationTargetResourceExistingSession as AutomationTargetResourceExistingSession,
+    )
+    from .agents import AutomationTargetResourceNewSession as AutomationTargetResourceNewSession
+    from .agents import (
+        AutomationTargetResourceNewSessionInput as AutomationTargetResourceNewSessionInput,
+    )
+    from .agents import (
+        BrowserAuthenticationRequestItemResource as BrowserAuthenticationRequestItemResource,
+    )
+    from .agents import (
+        BrowserAuthenticationRequestItemResourceRequest as BrowserAuthenticationRequestItemResourceRequest,  # noqa: E501
+    )
+    from .agents import (
+        BrowserAuthenticationRequestItemResourceRequestField as BrowserAuthenticationRequestItemResourceRequestField,  # noqa: E501
+    )
+    from .agents import (
+        BrowserAuthenticationRequestItemResourceRequestOption as BrowserAuthenticationRequestItemResourceRequestOption,  # noqa: E501
+    )
+    from .agents import CastAnyAutomation as CastAnyAutomation
+    from .agents import Compaction as Compaction
+    from .agents import (
+        ComputerUseApprovalRequestResultItemResource as ComputerUseApprovalRequestResultItemResource,  # noqa: E501
+    )
+    from .agents import (
+        ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationCancelResource as ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationCancelResource,  # noqa: E501
+    )
+    from .agents import (
+        ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationSubmitResource as ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationSubmitResource,  # noqa: E501
+    )
+    from .agents import ComputerUseCallItemResource as ComputerUseCallItemResource
+    from .agents import ComputerUseCallItemResourceOutput as ComputerUseCallItemResourceOutput
+    from .agents import Credential as Credential
+    from .agents import CredentialDeleted as CredentialDeleted
+    from .agents import CredentialList as CredentialList
+    from .agents import Desktop as Desktop
+    from .agents import EncryptedContentResource as EncryptedContentResource
+    from .agents import EnvironmentFile as EnvironmentFile
+    from .agents import EnvironmentFileList as EnvironmentFileList
+    from .agents import EnvironmentInfo as EnvironmentInfo
+    from .agents import EnvironmentInfoList as EnvironmentInfoList
+    from .agents import EnvironmentResourceNone as EnvironmentResourceNone
+    from .agents import EnvironmentResourceOpenAIHosted as EnvironmentResourceOpenAIHosted
+    from .agents import (
+        EnvironmentResourceOpenAIHostedDesktop as EnvironmentResourceOpenAIHostedDesktop,
+    )
+    from .agents import (
+        EnvironmentResourceOpenAIHostedNetwork as EnvironmentResourceOpenAIHostedNetwork,
+    )
+    from .agents import (
+        EnvironmentResourceOpenAIHostedPackages as EnvironmentResourceOpenAIHostedPackages,
+    )
+    from .agents import EnvironmentResourceSelfHosted as EnvironmentResourceSelfHosted
+    from .agents import EnvironmentTemplate as EnvironmentTemplate
+    from .agents import EnvironmentTemplateDeleted as EnvironmentTemplateDeleted
+    from .agents import EnvironmentTemplateList as EnvironmentTemplateList
+    from .agents import Experimental as Experimental
+    from .agents import FileHostedTemplateFileResourceFileID as FileHostedTemplateFileResourceFileID
+    from .agents import FileHostedTemplateFileResourceInline as FileHostedTemplateFileResourceInline
+    from .agents import FunctionCallOutputItemResource as FunctionCallOutputItemResource
+    from .agents import HostedEnvironmentFileID as HostedEnvironmentFileID
+    from .agents import HostedEnvironmentFileResourceInline as HostedEnvironmentFileResourceInline
+    from .agents import HostedPlugin as HostedPlugin
+    from .agents import HostedSkillReference as HostedSkillReference
+    from .agents import HostedSkillResourceInline as HostedSkillResourceInline
+    from .agents import InputContentResourceInputImage as InputContentResourceInputImage
+    from .agents import InputContentResourceInputText as InputContentResourceInputText
+    from .agents import InputTokensDetails as InputTokensDetails
+    from .agents import (
+        McpOauthTokenEndpointAuthResourceClientSecretBasic as McpOauthTokenEndpointAuthResourceClientSecretBasic,  # noqa: E501
+    )
+    from .agents import (
+        McpOauthTokenEndpointAuthResourceClientSecretPost as McpOauthTokenEndpointAuthResourceClientSecretPost,  # noqa: E501
+    )
+    from .agents import (
+        McpOauthTokenEndpointAuthResourceNone as McpOauthTokenEndpointAuthResourceNone,
+    )
+    from .agents import McpTransportResourceHTTP as McpTransportResourceHTTP
+    from .agents import McpTransportResourceStdio as McpTransportResourceStdio
+    from .agents import MessageContentResourceInputImage as MessageContentResourceInputImage
+    from .agents import MessageContentResourceInputText as MessageContentResourceInputText
+    from .agents import MessageContentResourceOutputText as MessageContentResourceOutputText
+    from .agents import MultiAgentConfig as MultiAgentConfig
+    from .agents import Network as Network
+    from .agents import OneTimeAutomation as OneTimeAutomation
+    from .agents import OutputText as OutputText
+    from .agents import OutputTokensDetails as OutputTokensDetails
+    from .agents import Packages as Packages
+    from .agents import PeriodicAutomation as PeriodicAutomation
+    from .agents import (
+        PersistedAgentToolResourceAutomations as PersistedAgentToolResourceAutomations,
+    )
+    from .agents import (
+        PersistedAgentToolResourceComputerUse as PersistedAgentToolResourceComputerUse,
+    )
+    from .agents import PersistedAgentToolResourceFunction as PersistedAgentToolResourceFunction
+    from .agents import PersistedAgentToolResourceMcp as PersistedAgentToolResourceMcp
+    from .agents import (
+        PersistedAgentToolResourceProgrammaticToolCalling as PersistedAgentToolResourceProgrammaticToolCalling,  # noqa: E501
+    )
+    from .agents import PersistedAgentToolResourceToolSearch as PersistedAgentToolResourceToolSearch
+    from .agents import PersistedAgentToolResourceWebSearch as PersistedAgentToolResourceWebSearch
+    from .agents import (
+        PersistedAgentToolResourceWebSearchLocation as PersistedAgentToolResourceWebSearchLocation,
+    )
+    from .agents import PersistedMcpTransportResourceHTTP as PersistedMcpTransportResourceHTTP
+    from .agents import PersistedMcpTransportResourceStdio as PersistedMcpTransportResourceStdio
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceComputerUseApprovalRequest as RequiredActionSessionRequiredActionResourceComputerUseApprovalRequest,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthentication as RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthentication,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthenticationField as RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthenticationField,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthenticationOption as RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthenticationOption,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserOriginAccess as RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserOriginAccess,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceEnvironmentConnection as RequiredActionSessionRequiredActionResourceEnvironmentConnection,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceFunctionCall as RequiredActionSessionRequiredActionResourceFunctionCall,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceMcpApprovalRequest as RequiredActionSessionRequiredActionResourceMcpApprovalRequest,  # noqa: E501
+    )
+    from .agents import (
+        RequiredActionSessionRequiredActionResourceMcpApprovalRequestRequest as RequiredActionSessionRequiredActionResourceMcpApprovalRequestRequest,  # noqa: E501
+    )
+    from .agents import SessionArtifact as SessionArtifact
+    from .agents import SessionArtifactDeleted as SessionArtifactDeleted
+    from .agents import SessionArtifactList as SessionArtifactList
+    from .agents import SessionError as SessionError
+    from .agents import SessionTrace as SessionTrace
+    from .agents import SessionTraceList as SessionTraceList
+    from .agents import SessionTurnError as SessionTurnError
+    from .agents import (
+        SkillHostedTemplateSkillResourceInline as SkillHostedTemplateSkillResourceInline,
+    )
+    from .agents import (
+        SkillHostedTemplateSkillResourceSkillReference as SkillHostedTemplateSkillResourceSkillReference,  # noqa: E501
+    )
+    from .agents import SpendControl as SpendControl
+    from .agents import Subagent as Subagent
+    from .agents import SubagentList as SubagentList
+    from .agents import SummaryText as SummaryText
+    from .agents import TextFormatResourceJSONSchema as TextFormatResourceJSONSchema
+    from .agents import TextFormatResourceText as TextFormatResourceText
+    from .agents import TokenUsage as TokenUsage
+    from .agents import Turn as Turn
+    from .agents import TurnList as TurnList
+    from .agents import TurnPromptCacheOptions as TurnPromptCacheOptions
+    from .agents import Vault as Vault
+    from .agents import (
+        VaultCredentialAuthResourceEnvironmentVariable as VaultCredentialAuthResourceEnvironmentVariable,  # noqa: E501
+    )
+    from .agents import VaultCredentialAuthResourceMcpOauth as VaultCredentialAuthResourceMcpOauth
+    from .agents import (
+        VaultCredentialAuthResourceMcpOauthRefresh as VaultCredentialAuthResourceMcpOauthRefresh,
+    )
+    from .agents import (
+        VaultCredentialAuthResourceStaticBearer as VaultCredentialAuthResourceStaticBearer,
+    )
+    from .agents import (
+        VaultCredentialNetworkingResourceLimited as VaultCredentialNetworkingResourceLimited,
+    )
+    from .agents import (
+        VaultCredentialNetworkingResourceUnrestricted as VaultCredentialNetworkingResourceUnrestricted,  # noqa: E501
+    )
+    from .agents import VaultDeleted as VaultDeleted
+    from .agents import VaultList as VaultList
+    from .agents import WebSearchActionResourceFindInPage as WebSearchActionResourceFindInPage
+    from .agents import WebSearchActionResourceOpenPage as WebSearchActionResourceOpenPage
+    from .agents import WebSearchActionResourceOther as WebSearchActionResourceOther
+    from .agents import WebSearchActionResourceSearch as WebSearchActionResourceSearch
     from .assistants import AssistantObject as AssistantObject
     from .assistants import AssistantObjectToolResources as AssistantObjectToolResources
     from .assistants import (
@@ -230,6 +565,7 @@ if TYPE_CHECKING:
     from .audio import VoiceConsentDeletedResource as VoiceConsentDeletedResource
     from .audio import VoiceConsentListResource as VoiceConsentListResource
     from .audio import VoiceConsentResource as VoiceConsentResource
+    from .audio import VoiceDeleted as VoiceDeleted
     from .audio import VoiceResource as VoiceResource
     from .audit_logs import AuditLog as AuditLog
     from .audit_logs import AuditLogActor as AuditLogActor
@@ -562,6 +898,8 @@ if TYPE_CHECKING:
     from .chatkit import HistoryParam as HistoryParam
     from .chatkit import InferenceOptions as InferenceOptions
     from .chatkit import LockedStatus as LockedStatus
+    from .chatkit import Logprob as Logprob
+    from .chatkit import LogprobTopLogprob as LogprobTopLogprob
     from .chatkit import RateLimitsParam as RateLimitsParam
     from .chatkit import ResponseOutputText as ResponseOutputText
     from .chatkit import TaskGroupItem as TaskGroupItem
@@ -619,6 +957,20 @@ if TYPE_CHECKING:
         UpdateOrganizationDataRetentionBody as UpdateOrganizationDataRetentionBody,
     )
     from .data_retention import UpdateProjectDataRetentionBody as UpdateProjectDataRetentionBody
+    from .decisions import AnswerAnswerResourceChoice as AnswerAnswerResourceChoice
+    from .decisions import (
+        AnswerAnswerResourceChoiceProbability as AnswerAnswerResourceChoiceProbability,
+    )
+    from .decisions import AnswerAnswerResourcePredicate as AnswerAnswerResourcePredicate
+    from .decisions import AnswerAnswerResourceRefusal as AnswerAnswerResourceRefusal
+    from .decisions import AnswerAnswerResourceScore as AnswerAnswerResourceScore
+    from .decisions import (
+        AnswerAnswerResourceScoreProbability as AnswerAnswerResourceScoreProbability,
+    )
+    from .decisions import Decision as Decision
+    from .decisions import Usage as Usage
+    from .decisions import UsageInputTokensDetails as UsageInputTokensDetails
+    from .decisions import UsageOutputTokensDetails as UsageOutputTokensDetails
     from .embeddings import CreateEmbeddingRequest as CreateEmbeddingRequest
     from .embeddings import CreateEmbeddingResponse as CreateEmbeddingResponse
     from .embeddings import CreateEmbeddingResponseUsage as CreateEmbeddingResponseUsage
@@ -663,6 +1015,7 @@ if TYPE_CHECKING:
     from .evals import Eval as Eval
     from .evals import EvalApiError as EvalApiError
     from .evals import EvalCustomDataSourceConfig as EvalCustomDataSourceConfig
+    from .evals import EvalDeleteResponse as EvalDeleteResponse
     from .evals import EvalGraderLabelModel as EvalGraderLabelModel
     from .evals import EvalGraderPython as EvalGraderPython
     from .evals import EvalGraderScoreModel as EvalGraderScoreModel
@@ -691,6 +1044,19 @@ if TYPE_CHECKING:
         EvalStoredCompletionsDataSourceConfig as EvalStoredCompletionsDataSourceConfig,
     )
     from .evals import EvalStoredCompletionsSource as EvalStoredCompletionsSource
+    from .evals import RunDeleteResponse as RunDeleteResponse
+    from .external_keys import ExternalKey as ExternalKey
+    from .external_keys import ExternalKeyList as ExternalKeyList
+    from .external_keys import ExternalKeyValidateResponse as ExternalKeyValidateResponse
+    from .external_storage import AwsExternalStorageProvider as AwsExternalStorageProvider
+    from .external_storage import AzureExternalStorageProvider as AzureExternalStorageProvider
+    from .external_storage import ExternalStorageConfiguration as ExternalStorageConfiguration
+    from .external_storage import (
+        ExternalStorageConfigurationList as ExternalStorageConfigurationList,
+    )
+    from .external_storage import ExternalStorageDeleted as ExternalStorageDeleted
+    from .external_storage import GcpExternalStorageProvider as GcpExternalStorageProvider
+    from .external_storage import OciExternalStorageProvider as OciExternalStorageProvider
     from .files import CreateFileRequest as CreateFileRequest
     from .files import DeleteFileResponse as DeleteFileResponse
     from .files import ListFilesResponse as ListFilesResponse
@@ -757,6 +1123,24 @@ if TYPE_CHECKING:
     from .groups import GroupResourceWithSuccess as GroupResourceWithSuccess
     from .groups import GroupResponse as GroupResponse
     from .groups import UpdateGroupBody as UpdateGroupBody
+    from .health import ConditionErrorRate as ConditionErrorRate
+    from .health import ConditionPromptCacheHitRate as ConditionPromptCacheHitRate
+    from .health import ConditionRateLimitUtilization as ConditionRateLimitUtilization
+    from .health import ConditionServiceTierFallbackRate as ConditionServiceTierFallbackRate
+    from .health import DeletedHealthAlertRule as DeletedHealthAlertRule
+    from .health import Dimensions as Dimensions
+    from .health import HealthAlert as HealthAlert
+    from .health import HealthAlertRule as HealthAlertRule
+    from .health import HealthAlertRuleFilters as HealthAlertRuleFilters
+    from .health import HealthAlertRuleList as HealthAlertRuleList
+    from .health import MeasurementErrorRate as MeasurementErrorRate
+    from .health import MeasurementPromptCacheHitRate as MeasurementPromptCacheHitRate
+    from .health import MeasurementRateLimitUtilization as MeasurementRateLimitUtilization
+    from .health import MeasurementServiceTierFallbackRate as MeasurementServiceTierFallbackRate
+    from .health import Notifications as Notifications
+    from .health import NotificationsEmail as NotificationsEmail
+    from .health import NotificationsWebhook as NotificationsWebhook
+    from .health import Window as Window
     from .hosted_tools import HostedToolPermission as HostedToolPermission
     from .hosted_tools import HostedToolPermissionUpdate as HostedToolPermissionUpdate
     from .hosted_tools import ProjectHostedToolPermissions as ProjectHostedToolPermissions
@@ -764,7 +1148,11 @@ if TYPE_CHECKING:
         ProjectHostedToolPermissionsUpdateRequest as ProjectHostedToolPermissionsUpdateRequest,
     )
     from .images import CreateImageEditRequest as CreateImageEditRequest
+    from .images import CreateImageEditRequestSvg as CreateImageEditRequestSvg
+    from .images import CreateImageEditRequestSvgReasoning as CreateImageEditRequestSvgReasoning
     from .images import CreateImageRequest as CreateImageRequest
+    from .images import CreateImageRequestSvg as CreateImageRequestSvg
+    from .images import CreateImageRequestSvgReasoning as CreateImageRequestSvgReasoning
     from .images import CreateImageVariationRequest as CreateImageVariationRequest
     from .images import EditImageBodyJsonParam as EditImageBodyJsonParam
     from .images import Image as Image
@@ -782,12 +1170,19 @@ if TYPE_CHECKING:
     from .images import ImagesUsage as ImagesUsage
     from .images import ImagesUsageInputTokensDetails as ImagesUsageInputTokensDetails
     from .images import PartialImages as PartialImages
+    from .images import SvgUsage as SvgUsage
     from .invites import Invite as Invite
     from .invites import InviteDeleteResponse as InviteDeleteResponse
     from .invites import InviteListResponse as InviteListResponse
     from .invites import InviteProject as InviteProject
     from .invites import InviteRequest as InviteRequest
     from .invites import InviteRequestProject as InviteRequestProject
+    from .live import LiveCreateResponse as LiveCreateResponse
+    from .live import Session as Session
+    from .live import SessionForkResponse as SessionForkResponse
+    from .live import SessionForkResponseSession as SessionForkResponseSession
+    from .live import SessionForkResponseTransport as SessionForkResponseTransport
+    from .live import Transport as Transport
     from .models import DeleteModelResponse as DeleteModelResponse
     from .models import ListModelsResponse as ListModelsResponse
     from .models import Model as Model
@@ -818,10 +1213,14 @@ if TYPE_CHECKING:
     from .organization import AdminApiKey as AdminApiKey
     from .organization import AdminApiKeyCreateResponse as AdminApiKeyCreateResponse
     from .organization import AdminApiKeyCreateResponseOwner as AdminApiKeyCreateResponseOwner
+    from .organization import AdminAPIKeyDeleteResponse as AdminAPIKeyDeleteResponse
     from .organization import AdminApiKeyOwner as AdminApiKeyOwner
     from .organization import ApiKeyList as ApiKeyList
     from .organization import (
         CreateProjectServiceAccountApiKeyBody as CreateProjectServiceAccountApiKeyBody,
+    )
+    from .organization import (
+        CreateProjectServiceAccountApiKeyBodySpendLimit as CreateProjectServiceAccountApiKeyBodySpendLimit,  # noqa: E501
     )
     from .organization import (
         OrganizationSpendLimitDeletedResource as OrganizationSpendLimitDeletedResource,
@@ -835,12 +1234,24 @@ if TYPE_CHECKING:
     from .organization import SpendLimitEnforcementStatus as SpendLimitEnforcementStatus
     from .organization import SpendLimitInterval as SpendLimitInterval
     from .organization import UpdateOrganizationSpendLimitBody as UpdateOrganizationSpendLimitBody
+    from .organization import (
+        UpdateOrganizationSpendLimitBodyNotificationChannel as UpdateOrganizationSpendLimitBodyNotificationChannel,  # noqa: E501
+    )
     from .organization import UpdateProjectSpendLimitBody as UpdateProjectSpendLimitBody
+    from .organization import (
+        UpdateProjectSpendLimitBodyNotificationChannel as UpdateProjectSpendLimitBodyNotificationChannel,  # noqa: E501
+    )
     from .other import AssistantStreamEvent as AssistantStreamEvent
     from .other import BetaContent as BetaContent
     from .other import BetaInputAudio as BetaInputAudio
     from .other import BetaInputAudioInputAudio as BetaInputAudioInputAudio
     from .other import BetaOutputAudio as BetaOutputAudio
+    from .other import (
+        BetaResponseCompactionCompactingEvent as BetaResponseCompactionCompactingEvent,
+    )
+    from .other import (
+        BetaResponseCompactionCompactingEventAgent as BetaResponseCompactionCompactingEventAgent,
+    )
     from .other import BetaResponseInjectCreatedEvent as BetaResponseInjectCreatedEvent
     from .other import BetaResponseInjectEvent as BetaResponseInjectEvent
     from .other import BetaResponseInjectFailedEvent as BetaResponseInjectFailedEvent
@@ -848,6 +1259,45 @@ if TYPE_CHECKING:
     from .other import BetaResponsesClientEvent as BetaResponsesClientEvent
     from .other import (
         BetaResponsesClientEventResponseCreate as BetaResponsesClientEventResponseCreate,
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateAccessPrograms as BetaResponsesClientEventResponseCreateAccessPrograms,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateBackgroundOptions as BetaResponsesClientEventResponseCreateBackgroundOptions,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateImage as BetaResponsesClientEventResponseCreateImage,
+    )
+    from .other import (
+        BetaResponseShellCallCommandAddedEvent as BetaResponseShellCallCommandAddedEvent,
+    )
+    from .other import (
+        BetaResponseShellCallCommandAddedEventAgent as BetaResponseShellCallCommandAddedEventAgent,
+    )
+    from .other import (
+        BetaResponseShellCallCommandDeltaEvent as BetaResponseShellCallCommandDeltaEvent,
+    )
+    from .other import (
+        BetaResponseShellCallCommandDeltaEventAgent as BetaResponseShellCallCommandDeltaEventAgent,
+    )
+    from .other import (
+        BetaResponseShellCallCommandDoneEvent as BetaResponseShellCallCommandDoneEvent,
+    )
+    from .other import (
+        BetaResponseShellCallCommandDoneEventAgent as BetaResponseShellCallCommandDoneEventAgent,
+    )
+    from .other import (
+        BetaResponseShellCallOutputContentDeltaEvent as BetaResponseShellCallOutputContentDeltaEvent,  # noqa: E501
+    )
+    from .other import (
+        BetaResponseShellCallOutputContentDeltaEventAgent as BetaResponseShellCallOutputContentDeltaEventAgent,  # noqa: E501
+    )
+    from .other import (
+        BetaResponseShellCallOutputContentDoneEvent as BetaResponseShellCallOutputContentDoneEvent,
+    )
+    from .other import (
+        BetaResponseShellCallOutputContentDoneEventAgent as BetaResponseShellCallOutputContentDoneEventAgent,  # noqa: E501
     )
     from .other import BetaResponsesServerEvent as BetaResponsesServerEvent
     from .other import (
@@ -1035,6 +1485,7 @@ if TYPE_CHECKING:
     from .other import CodeInterpreterTextOutput as CodeInterpreterTextOutput
     from .other import ContainerFileCitationParam as ContainerFileCitationParam
     from .other import Content as Content
+    from .other import Delta as Delta
     from .other import DoneEvent as DoneEvent
     from .other import DragPoint as DragPoint
     from .other import ErrorEvent as ErrorEvent
@@ -1080,7 +1531,10 @@ if TYPE_CHECKING:
     from .other import MessageStreamEventVariant3 as MessageStreamEventVariant3
     from .other import MessageStreamEventVariant4 as MessageStreamEventVariant4
     from .other import ModelIds as ModelIds
+    from .other import Output as Output
     from .other import OutputAudio as OutputAudio
+    from .other import OutputOutcomeExit as OutputOutcomeExit
+    from .other import OutputOutcomeTimeout as OutputOutcomeTimeout
     from .other import RealtimeClientEvent as RealtimeClientEvent
     from .other import (
         RealtimeConversationItemWithReference as RealtimeConversationItemWithReference,
@@ -1091,10 +1545,41 @@ if TYPE_CHECKING:
     from .other import RealtimeServerEvent as RealtimeServerEvent
     from .other import RealtimeTranslationClientEvent as RealtimeTranslationClientEvent
     from .other import RealtimeTranslationServerEvent as RealtimeTranslationServerEvent
+    from .other import ResponseCompactionCompactingEvent as ResponseCompactionCompactingEvent
     from .other import ResponseFormatTextGrammar as ResponseFormatTextGrammar
     from .other import ResponseFormatTextPython as ResponseFormatTextPython
     from .other import ResponsesClientEvent as ResponsesClientEvent
     from .other import ResponsesClientEventResponseCreate as ResponsesClientEventResponseCreate
+    from .other import (
+        ResponsesClientEventResponseCreateAccessPrograms as ResponsesClientEventResponseCreateAccessPrograms,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateBackgroundOptions as ResponsesClientEventResponseCreateBackgroundOptions,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateImage as ResponsesClientEventResponseCreateImage,
+    )
+    from .other import ResponseShellCallCommandAddedEvent as ResponseShellCallCommandAddedEvent
+    from .other import ResponseShellCallCommandDeltaEvent as ResponseShellCallCommandDeltaEvent
+    from .other import ResponseShellCallCommandDoneEvent as ResponseShellCallCommandDoneEvent
+    from .other import (
+        ResponseShellCallOutputContentDeltaEvent as ResponseShellCallOutputContentDeltaEvent,
+    )
+    from .other import (
+        ResponseShellCallOutputContentDeltaEventDelta as ResponseShellCallOutputContentDeltaEventDelta,  # noqa: E501
+    )
+    from .other import (
+        ResponseShellCallOutputContentDoneEvent as ResponseShellCallOutputContentDoneEvent,
+    )
+    from .other import (
+        ResponseShellCallOutputContentDoneEventOutput as ResponseShellCallOutputContentDoneEventOutput,  # noqa: E501
+    )
+    from .other import (
+        ResponseShellCallOutputContentDoneEventOutputOutcomeExit as ResponseShellCallOutputContentDoneEventOutputOutcomeExit,  # noqa: E501
+    )
+    from .other import (
+        ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout as ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout,  # noqa: E501
+    )
     from .other import ResponsesServerEvent as ResponsesServerEvent
     from .other import (
         ResponsesServerEventResponseAudioTranscriptWsDelta as ResponsesServerEventResponseAudioTranscriptWsDelta,  # noqa: E501
@@ -1332,6 +1817,7 @@ if TYPE_CHECKING:
     from .project_groups import ProjectGroup as ProjectGroup
     from .project_groups import ProjectGroupDeletedResource as ProjectGroupDeletedResource
     from .project_groups import ProjectGroupListResource as ProjectGroupListResource
+    from .projects import Enforcement as Enforcement
     from .projects import ErrorResponse as ErrorResponse
     from .projects import Project as Project
     from .projects import ProjectApiKey as ProjectApiKey
@@ -1340,6 +1826,7 @@ if TYPE_CHECKING:
     from .projects import ProjectApiKeyOwner as ProjectApiKeyOwner
     from .projects import ProjectApiKeyOwnerServiceAccount as ProjectApiKeyOwnerServiceAccount
     from .projects import ProjectApiKeyOwnerUser as ProjectApiKeyOwnerUser
+    from .projects import ProjectAPIKeySpendLimit as ProjectAPIKeySpendLimit
     from .projects import ProjectCreateRequest as ProjectCreateRequest
     from .projects import ProjectListResponse as ProjectListResponse
     from .projects import ProjectModelPermissions as ProjectModelPermissions
@@ -1355,6 +1842,9 @@ if TYPE_CHECKING:
     from .projects import ProjectServiceAccount as ProjectServiceAccount
     from .projects import ProjectServiceAccountApiKey as ProjectServiceAccountApiKey
     from .projects import ProjectServiceAccountCreateRequest as ProjectServiceAccountCreateRequest
+    from .projects import (
+        ProjectServiceAccountCreateRequestSpendLimit as ProjectServiceAccountCreateRequestSpendLimit,  # noqa: E501
+    )
     from .projects import ProjectServiceAccountCreateResponse as ProjectServiceAccountCreateResponse
     from .projects import ProjectServiceAccountDeleteResponse as ProjectServiceAccountDeleteResponse
     from .projects import ProjectServiceAccountListResponse as ProjectServiceAccountListResponse
@@ -1814,6 +2304,9 @@ if TYPE_CHECKING:
         RealtimeSessionCreateRequestGATracingTracingConfiguration as RealtimeSessionCreateRequestGATracingTracingConfiguration,  # noqa: E501
     )
     from .realtime import (
+        RealtimeSessionCreateRequestInputAudioNoiseReduction as RealtimeSessionCreateRequestInputAudioNoiseReduction,  # noqa: E501
+    )
+    from .realtime import (
         RealtimeSessionCreateRequestInputAudioTranscription as RealtimeSessionCreateRequestInputAudioTranscription,  # noqa: E501
     )
     from .realtime import RealtimeSessionCreateRequestTool as RealtimeSessionCreateRequestTool
@@ -1867,6 +2360,12 @@ if TYPE_CHECKING:
     )
     from .realtime import (
         RealtimeTranscriptionSessionCreateRequest as RealtimeTranscriptionSessionCreateRequest,
+    )
+    from .realtime import (
+        RealtimeTranscriptionSessionCreateRequestClientSecret as RealtimeTranscriptionSessionCreateRequestClientSecret,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt as RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt,  # noqa: E501
     )
     from .realtime import (
         RealtimeTranscriptionSessionCreateRequestGA as RealtimeTranscriptionSessionCreateRequestGA,
@@ -2006,6 +2505,7 @@ if TYPE_CHECKING:
     from .realtime import RealtimeTurnDetection as RealtimeTurnDetection
     from .realtime import RealtimeTurnDetectionSemanticVAD as RealtimeTurnDetectionSemanticVAD
     from .realtime import RealtimeTurnDetectionServerVAD as RealtimeTurnDetectionServerVAD
+    from .responses import AccessPrograms as AccessPrograms
     from .responses import AdditionalTools as AdditionalTools
     from .responses import AdditionalToolsItemParam as AdditionalToolsItemParam
     from .responses import Annotation as Annotation
@@ -2077,6 +2577,9 @@ if TYPE_CHECKING:
     from .responses import (
         BetaCompactResponseMethodPublicBody as BetaCompactResponseMethodPublicBody,
     )
+    from .responses import (
+        BetaCompactResponseMethodPublicBodyImage as BetaCompactResponseMethodPublicBodyImage,
+    )
     from .responses import BetaComparisonFilter as BetaComparisonFilter
     from .responses import BetaCompoundFilter as BetaCompoundFilter
     from .responses import BetaComputerAction as BetaComputerAction
@@ -2113,6 +2616,11 @@ if TYPE_CHECKING:
     from .responses import BetaCoordParam as BetaCoordParam
     from .responses import BetaCreateModelResponseProperties as BetaCreateModelResponseProperties
     from .responses import BetaCreateResponse as BetaCreateResponse
+    from .responses import BetaCreateResponseAccessPrograms as BetaCreateResponseAccessPrograms
+    from .responses import (
+        BetaCreateResponseBackgroundOptions as BetaCreateResponseBackgroundOptions,
+    )
+    from .responses import BetaCreateResponseImage as BetaCreateResponseImage
     from .responses import BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam
     from .responses import BetaCustomTextFormatParam as BetaCustomTextFormatParam
     from .responses import BetaCustomToolCall as BetaCustomToolCall
@@ -2358,6 +2866,7 @@ if TYPE_CHECKING:
     from .responses import (
         BetaResponseFunctionCallArgumentsDoneEvent as BetaResponseFunctionCallArgumentsDoneEvent,
     )
+    from .responses import BetaResponseImage as BetaResponseImage
     from .responses import (
         BetaResponseImageGenCallCompletedEvent as BetaResponseImageGenCallCompletedEvent,
     )
@@ -2532,6 +3041,9 @@ if TYPE_CHECKING:
     from .responses import CompactionTriggerItemParam as CompactionTriggerItemParam
     from .responses import CompactResource as CompactResource
     from .responses import CompactResponseMethodPublicBody as CompactResponseMethodPublicBody
+    from .responses import (
+        CompactResponseMethodPublicBodyImage as CompactResponseMethodPublicBodyImage,
+    )
     from .responses import ComparisonFilter as ComparisonFilter
     from .responses import CompoundFilter as CompoundFilter
     from .responses import ComputerAction as ComputerAction
@@ -2566,6 +3078,9 @@ if TYPE_CHECKING:
     from .responses import ConversationParam2 as ConversationParam2
     from .responses import CoordParam as CoordParam
     from .responses import CreateResponse as CreateResponse
+    from .responses import CreateResponseAccessPrograms as CreateResponseAccessPrograms
+    from .responses import CreateResponseBackgroundOptions as CreateResponseBackgroundOptions
+    from .responses import CreateResponseImage as CreateResponseImage
     from .responses import CustomGrammarFormatParam as CustomGrammarFormatParam
     from .responses import CustomTextFormatParam as CustomTextFormatParam
     from .responses import CustomToolCall as CustomToolCall
@@ -2649,6 +3164,7 @@ if TYPE_CHECKING:
     from .responses import InputMessageResource as InputMessageResource
     from .responses import InputParam as InputParam
     from .responses import InputTextContentParam as InputTextContentParam
+    from .responses import InputTransformation as InputTransformation
     from .responses import Item as Item
     from .responses import ItemField as ItemField
     from .responses import ItemReferenceParam as ItemReferenceParam
@@ -2705,6 +3221,12 @@ if TYPE_CHECKING:
     from .responses import ProgramToolCallCallerParam as ProgramToolCallCallerParam
     from .responses import Prompt as Prompt
     from .responses import Prompt2 as Prompt2
+    from .responses import PromptCacheDiagnosticsCacheHit as PromptCacheDiagnosticsCacheHit
+    from .responses import PromptCacheDiagnosticsCacheMiss as PromptCacheDiagnosticsCacheMiss
+    from .responses import (
+        PromptCacheDiagnosticsComparisonResponseNotFound as PromptCacheDiagnosticsComparisonResponseNotFound,  # noqa: E501
+    )
+    from .responses import PromptCacheDiagnosticsUnavailable as PromptCacheDiagnosticsUnavailable
     from .responses import PromptCacheOptions as PromptCacheOptions
     from .responses import PromptCacheRetentionEnum as PromptCacheRetentionEnum
     from .responses import RankerVersionType as RankerVersionType
@@ -2715,6 +3237,7 @@ if TYPE_CHECKING:
     from .responses import ReasoningTextContent as ReasoningTextContent
     from .responses import RefusalContent as RefusalContent
     from .responses import Response as Response
+    from .responses import ResponseAccessPrograms as ResponseAccessPrograms
     from .responses import ResponseAudioDeltaEvent as ResponseAudioDeltaEvent
     from .responses import ResponseAudioDoneEvent as ResponseAudioDoneEvent
     from .responses import ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent
@@ -2771,6 +3294,7 @@ if TYPE_CHECKING:
     )
     from .responses import ResponseFunctionToolCall as ResponseFunctionToolCall
     from .responses import ResponseFunctionWebSearch as ResponseFunctionWebSearch
+    from .responses import ResponseImage as ResponseImage
     from .responses import ResponseImageGenCallCompletedEvent as ResponseImageGenCallCompletedEvent
     from .responses import (
         ResponseImageGenCallGeneratingEvent as ResponseImageGenCallGeneratingEvent,
@@ -2784,6 +3308,7 @@ if TYPE_CHECKING:
     from .responses import ResponseIncompleteDetails as ResponseIncompleteDetails
     from .responses import ResponseIncompleteEvent as ResponseIncompleteEvent
     from .responses import ResponseInProgressEvent as ResponseInProgressEvent
+    from .responses import ResponseInputTransformation as ResponseInputTransformation
     from .responses import ResponseItemList as ResponseItemList
     from .responses import ResponseLogProb as ResponseLogProb
     from .responses import ResponseLogProbTopLogprob as ResponseLogProbTopLogprob
@@ -2804,6 +3329,18 @@ if TYPE_CHECKING:
     from .responses import ResponseOutputRefusal as ResponseOutputRefusal
     from .responses import (
         ResponseOutputTextAnnotationAddedEvent as ResponseOutputTextAnnotationAddedEvent,
+    )
+    from .responses import (
+        ResponsePromptCacheDiagnosticsCacheHit as ResponsePromptCacheDiagnosticsCacheHit,
+    )
+    from .responses import (
+        ResponsePromptCacheDiagnosticsCacheMiss as ResponsePromptCacheDiagnosticsCacheMiss,
+    )
+    from .responses import (
+        ResponsePromptCacheDiagnosticsComparisonResponseNotFound as ResponsePromptCacheDiagnosticsComparisonResponseNotFound,  # noqa: E501
+    )
+    from .responses import (
+        ResponsePromptCacheDiagnosticsUnavailable as ResponsePromptCacheDiagnosticsUnavailable,
     )
     from .responses import ResponsePromptVariables as ResponsePromptVariables
     from .responses import ResponseProperties as ResponseProperties
@@ -2852,6 +3389,18 @@ if TYPE_CHECKING:
     from .responses import ResponseTextDeltaEvent as ResponseTextDeltaEvent
     from .responses import ResponseTextDoneEvent as ResponseTextDoneEvent
     from .responses import ResponseTextParam as ResponseTextParam
+    from .responses import ResponseToolUsage as ResponseToolUsage
+    from .responses import ResponseToolUsageImageGen as ResponseToolUsageImageGen
+    from .responses import (
+        ResponseToolUsageImageGenCachedTokensDetails as ResponseToolUsageImageGenCachedTokensDetails,  # noqa: E501
+    )
+    from .responses import (
+        ResponseToolUsageImageGenInputTokensDetails as ResponseToolUsageImageGenInputTokensDetails,
+    )
+    from .responses import (
+        ResponseToolUsageImageGenOutputTokensDetails as ResponseToolUsageImageGenOutputTokensDetails,  # noqa: E501
+    )
+    from .responses import ResponseToolUsageWebSearch as ResponseToolUsageWebSearch
     from .responses import ResponseUsage as ResponseUsage
     from .responses import ResponseUsageInputTokensDetails as ResponseUsageInputTokensDetails
     from .responses import ResponseUsageOutputTokensDetails as ResponseUsageOutputTokensDetails
@@ -2901,6 +3450,18 @@ if TYPE_CHECKING:
     from .responses import ToolSearchOutput as ToolSearchOutput
     from .responses import ToolSearchOutputItemParam as ToolSearchOutputItemParam
     from .responses import ToolSearchToolParam as ToolSearchToolParam
+    from .responses import ToolUsage as ToolUsage
+    from .responses import ToolUsageImageGen as ToolUsageImageGen
+    from .responses import (
+        ToolUsageImageGenCachedTokensDetails as ToolUsageImageGenCachedTokensDetails,
+    )
+    from .responses import (
+        ToolUsageImageGenInputTokensDetails as ToolUsageImageGenInputTokensDetails,
+    )
+    from .responses import (
+        ToolUsageImageGenOutputTokensDetails as ToolUsageImageGenOutputTokensDetails,
+    )
+    from .responses import ToolUsageWebSearch as ToolUsageWebSearch
     from .responses import TopLogProb as TopLogProb
     from .responses import TruncationEnum as TruncationEnum
     from .responses import TypeParam as TypeParam
@@ -2921,6 +3482,10 @@ if TYPE_CHECKING:
     from .roles import PublicRoleListResource as PublicRoleListResource
     from .roles import PublicUpdateOrganizationRoleBody as PublicUpdateOrganizationRoleBody
     from .roles import RoleDeletedResource as RoleDeletedResource
+    from .safety import Notice as Notice
+    from .safety import SafetyAlert as SafetyAlert
+    from .safety import SafetyCase as SafetyCase
+    from .service_tier_settings import ProjectServiceTierSettings as ProjectServiceTierSettings
     from .shared import AssignedRoleDetails as AssignedRoleDetails
     from .shared import AssignedRoleDetailsAssignmentSource as AssignedRoleDetailsAssignmentSource
     from .shared import ChatCompletionStreamOptions as ChatCompletionStreamOptions
@@ -3017,10 +3582,13 @@ if TYPE_CHECKING:
     from .uploads import UploadPart as UploadPart
     from .usage import CostsResult as CostsResult
     from .usage import CostsResultAmount as CostsResultAmount
+    from .usage import Data as Data
+    from .usage import DataResult as DataResult
     from .usage import UsageAudioSpeechesResult as UsageAudioSpeechesResult
     from .usage import UsageAudioTranscriptionsResult as UsageAudioTranscriptionsResult
     from .usage import UsageCodeInterpreterSessionsResult as UsageCodeInterpreterSessionsResult
     from .usage import UsageCompletionsResult as UsageCompletionsResult
+    from .usage import UsageDecisionsResponse as UsageDecisionsResponse
     from .usage import UsageEmbeddingsResult as UsageEmbeddingsResult
     from .usage import UsageFileSearchCallsResult as UsageFileSearchCallsResult
     from .usage import UsageImagesResult as UsageImagesResult
@@ -3102,6 +3670,7 @@ if TYPE_CHECKING:
     from .videos import VideoSeconds as VideoSeconds
     from .videos import VideoSize as VideoSize
     from .videos import VideoStatus as VideoStatus
+    from .webhooks import DeletedWebhookEndpoint as DeletedWebhookEndpoint
     from .webhooks import WebhookBatchCancelled as WebhookBatchCancelled
     from .webhooks import WebhookBatchCancelledData as WebhookBatchCancelledData
     from .webhooks import WebhookBatchCompleted as WebhookBatchCompleted
@@ -3110,12 +3679,17 @@ if TYPE_CHECKING:
     from .webhooks import WebhookBatchExpiredData as WebhookBatchExpiredData
     from .webhooks import WebhookBatchFailed as WebhookBatchFailed
     from .webhooks import WebhookBatchFailedData as WebhookBatchFailedData
+    from .webhooks import WebhookEndpoint as WebhookEndpoint
+    from .webhooks import WebhookEndpointList as WebhookEndpointList
+    from .webhooks import WebhookEndpointTestResult as WebhookEndpointTestResult
+    from .webhooks import WebhookEndpointWithSecret as WebhookEndpointWithSecret
     from .webhooks import WebhookEvalRunCanceled as WebhookEvalRunCanceled
     from .webhooks import WebhookEvalRunCanceledData as WebhookEvalRunCanceledData
     from .webhooks import WebhookEvalRunFailed as WebhookEvalRunFailed
     from .webhooks import WebhookEvalRunFailedData as WebhookEvalRunFailedData
     from .webhooks import WebhookEvalRunSucceeded as WebhookEvalRunSucceeded
     from .webhooks import WebhookEvalRunSucceededData as WebhookEvalRunSucceededData
+    from .webhooks import WebhookEventTypeList as WebhookEventTypeList
     from .webhooks import WebhookFineTuningJobCancelled as WebhookFineTuningJobCancelled
     from .webhooks import WebhookFineTuningJobCancelledData as WebhookFineTuningJobCancelledData
     from .webhooks import WebhookFineTuningJobFailed as WebhookFineTuningJobFailed
@@ -3140,17 +3714,122 @@ if TYPE_CHECKING:
     from .webhooks import WebhookResponseFailedData as WebhookResponseFailedData
     from .webhooks import WebhookResponseIncomplete as WebhookResponseIncomplete
     from .webhooks import WebhookResponseIncompleteData as WebhookResponseIncompleteData
+    from .workload_identity_providers import AttributeTransformation as AttributeTransformation
+    from .workload_identity_providers import FederationRule as FederationRule
+    from .workload_identity_providers import FederationRuleDeleted as FederationRuleDeleted
+    from .workload_identity_providers import FederationRuleList as FederationRuleList
+    from .workload_identity_providers import PermissionsRestricted as PermissionsRestricted
+    from .workload_identity_providers import (
+        PermissionsServiceAccountDefault as PermissionsServiceAccountDefault,
+    )
+    from .workload_identity_providers import VerificationDiscovery as VerificationDiscovery
+    from .workload_identity_providers import VerificationUploadedJwks as VerificationUploadedJwks
+    from .workload_identity_providers import WorkloadIdentityProvider as WorkloadIdentityProvider
+    from .workload_identity_providers import (
+        WorkloadIdentityProviderDeleted as WorkloadIdentityProviderDeleted,
+    )
+    from .workload_identity_providers import (
+        WorkloadIdentityProviderList as WorkloadIdentityProviderList,
+    )
 
 _MODULES: dict[str, str] = {
+    "AccessPrograms": "responses",
     "ActiveStatus": "chatkit",
     "AddUploadPartRequest": "uploads",
     "AdditionalTools": "responses",
     "AdditionalToolsItemParam": "responses",
+    "AdminAPIKeyDeleteResponse": "organization",
     "AdminApiKey": "organization",
     "AdminApiKeyCreateResponse": "organization",
     "AdminApiKeyCreateResponseOwner": "organization",
     "AdminApiKeyOwner": "organization",
+    "Agent": "agents",
+    "AgentCloseSubagentCallItem": "agents",
+    "AgentCommandExecutionItem": "agents",
+    "AgentCompaction": "agents",
+    "AgentCreateSubagentCallItem": "agents",
+    "AgentDeleted": "agents",
+    "AgentExperimental": "agents",
+    "AgentFunctionCallItem": "agents",
+    "AgentInterruptSubagentCallItem": "agents",
+    "AgentList": "agents",
+    "AgentMcpCallItem": "agents",
+    "AgentMessageItemResource": "agents",
+    "AgentOutputCommandExecutionOutputDeltaEvent": "agents",
+    "AgentOutputItemBrowserAuthenticationRequestItemResource": "agents",
+    "AgentOutputItemBrowserAuthenticationRequestItemResourceRequest": "agents",
+    "AgentOutputItemBrowserAuthenticationRequestItemResourceRequestField": "agents",
+    "AgentOutputItemBrowserAuthenticationRequestItemResourceRequestOption": "agents",
+    "AgentOutputItemComputerUseCallItemResource": "agents",
+    "AgentOutputItemComputerUseCallItemResourceOutput": "agents",
+    "AgentReasoning": "agents",
+    "AgentReasoningItem": "agents",
+    "AgentResumeSubagentCallItem": "agents",
+    "AgentSendSubagentInputCallItem": "agents",
+    "AgentSession": "agents",
+    "AgentSessionAgent": "agents",
+    "AgentSessionAgentCompaction": "agents",
+    "AgentSessionAgentExperimental": "agents",
+    "AgentSessionAssistantMessage": "agents",
+    "AgentSessionBudgetReachedEvent": "agents",
+    "AgentSessionCreatedEvent": "agents",
+    "AgentSessionDeleted": "agents",
+    "AgentSessionEnvironmentConnectedEvent": "agents",
+    "AgentSessionEnvironmentDisconnectedEvent": "agents",
+    "AgentSessionEnvironmentExpiredEvent": "agents",
+    "AgentSessionEnvironmentFailedEvent": "agents",
+    "AgentSessionEnvironmentPendingEvent": "agents",
+    "AgentSessionEnvironmentReadyEvent": "agents",
+    "AgentSessionEnvironmentResetEvent": "agents",
+    "AgentSessionEnvironmentState": "agents",
+    "AgentSessionEnvironmentStateError": "agents",
+    "AgentSessionEnvironmentSuspendedEvent": "agents",
+    "AgentSessionErrorEvent": "agents",
+    "AgentSessionEvent": "agents",
+    "AgentSessionFailedEvent": "agents",
+    "AgentSessionIdleEvent": "agents",
+    "AgentSessionInProgressEvent": "agents",
+    "AgentSessionItem": "agents",
+    "AgentSessionItemList": "agents",
+    "AgentSessionList": "agents",
+    "AgentSessionMessage": "agents",
+    "AgentSessionPromptCacheOptions": "agents",
+    "AgentSessionRequiresActionEvent": "agents",
+    "AgentSessionSubagentActiveEvent": "agents",
+    "AgentSessionSubagentClosedEvent": "agents",
+    "AgentSessionSubagentCreatedEvent": "agents",
+    "AgentSessionTurnCancelledEvent": "agents",
+    "AgentSessionTurnCompletedEvent": "agents",
+    "AgentSessionTurnContentPartAddedEvent": "agents",
+    "AgentSessionTurnContentPartDoneEvent": "agents",
+    "AgentSessionTurnCreatedEvent": "agents",
+    "AgentSessionTurnFailedEvent": "agents",
+    "AgentSessionTurnInProgressEvent": "agents",
+    "AgentSessionTurnItemAddedEvent": "agents",
+    "AgentSessionTurnItemDoneEvent": "agents",
+    "AgentSessionTurnOutputTextDeltaEvent": "agents",
+    "AgentSessionTurnOutputTextDoneEvent": "agents",
+    "AgentSessionTurnReasoningSummaryPartAddedEvent": "agents",
+    "AgentSessionTurnReasoningSummaryPartDoneEvent": "agents",
+    "AgentSessionTurnReasoningSummaryTextDeltaEvent": "agents",
+    "AgentSessionTurnReasoningSummaryTextDoneEvent": "agents",
+    "AgentText": "agents",
+    "AgentToolResourceAutomations": "agents",
+    "AgentToolResourceComputerUse": "agents",
+    "AgentToolResourceFunction": "agents",
+    "AgentToolResourceMcp": "agents",
+    "AgentToolResourceProgrammaticToolCalling": "agents",
+    "AgentToolResourceWebSearch": "agents",
+    "AgentToolResourceWebSearchLocation": "agents",
+    "AgentWaitForSubagentsCallItem": "agents",
+    "AgentWebSearchCallItem": "agents",
     "Annotation": "responses",
+    "AnswerAnswerResourceChoice": "decisions",
+    "AnswerAnswerResourceChoiceProbability": "decisions",
+    "AnswerAnswerResourcePredicate": "decisions",
+    "AnswerAnswerResourceRefusal": "decisions",
+    "AnswerAnswerResourceScore": "decisions",
+    "AnswerAnswerResourceScoreProbability": "decisions",
     "ApiKeyList": "organization",
     "ApplyPatchCallOutputStatus": "responses",
     "ApplyPatchCallOutputStatusParam": "responses",
@@ -3189,6 +3868,7 @@ _MODULES: dict[str, str] = {
     "AssistantsNamedToolChoiceFunction": "assistants",
     "Attachment": "chatkit",
     "AttachmentType": "chatkit",
+    "AttributeTransformation": "workload_identity_providers",
     "AudioResponseFormat": "audio",
     "AudioTranscription": "realtime",
     "AudioTranscriptionResponse": "realtime",
@@ -3275,6 +3955,32 @@ _MODULES: dict[str, str] = {
     "AutoChunkingStrategyRequestParam": "vector_stores",
     "AutoCodeInterpreterToolParam": "responses",
     "AutomaticThreadTitlingParam": "chatkit",
+    "Automation": "agents",
+    "AutomationAgentConfig": "agents",
+    "AutomationCreatedByResourceAgent": "agents",
+    "AutomationCreatedByResourceDeveloper": "agents",
+    "AutomationDeleted": "agents",
+    "AutomationEnvironmentResourceNone": "agents",
+    "AutomationEnvironmentResourceOpenAIHosted": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedDesktop": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceFileID": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceInline": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedNetwork": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedPackages": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceInline": "agents",
+    "AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceSkillReference": "agents",  # noqa: E501
+    "AutomationEnvironmentResourceSelfHosted": "agents",
+    "AutomationInvocation": "agents",
+    "AutomationInvocationError": "agents",
+    "AutomationInvocationList": "agents",
+    "AutomationInvocationSourceResourceAutomation": "agents",
+    "AutomationInvocationSourceResourceManual": "agents",
+    "AutomationList": "agents",
+    "AutomationTargetResourceExistingSession": "agents",
+    "AutomationTargetResourceNewSession": "agents",
+    "AutomationTargetResourceNewSessionInput": "agents",
+    "AwsExternalStorageProvider": "external_storage",
+    "AzureExternalStorageProvider": "external_storage",
     "Batch": "batch",
     "BatchError": "batch",
     "BatchErrors": "batch",
@@ -3317,6 +4023,7 @@ _MODULES: dict[str, str] = {
     "BetaCodeInterpreterToolCall": "responses",
     "BetaCompactResource": "responses",
     "BetaCompactResponseMethodPublicBody": "responses",
+    "BetaCompactResponseMethodPublicBodyImage": "responses",
     "BetaCompactionBody": "responses",
     "BetaCompactionSummaryItemParam": "responses",
     "BetaCompactionTriggerItemParam": "responses",
@@ -3351,6 +4058,9 @@ _MODULES: dict[str, str] = {
     "BetaCoordParam": "responses",
     "BetaCreateModelResponseProperties": "responses",
     "BetaCreateResponse": "responses",
+    "BetaCreateResponseAccessPrograms": "responses",
+    "BetaCreateResponseBackgroundOptions": "responses",
+    "BetaCreateResponseImage": "responses",
     "BetaCustomGrammarFormatParam": "responses",
     "BetaCustomTextFormatParam": "responses",
     "BetaCustomToolCall": "responses",
@@ -3529,6 +4239,8 @@ _MODULES: dict[str, str] = {
     "BetaResponseCodeInterpreterCallCompletedEvent": "responses",
     "BetaResponseCodeInterpreterCallInProgressEvent": "responses",
     "BetaResponseCodeInterpreterCallInterpretingEvent": "responses",
+    "BetaResponseCompactionCompactingEvent": "other",
+    "BetaResponseCompactionCompactingEventAgent": "other",
     "BetaResponseCompletedEvent": "responses",
     "BetaResponseContentPartAddedEvent": "responses",
     "BetaResponseContentPartDoneEvent": "responses",
@@ -3549,6 +4261,7 @@ _MODULES: dict[str, str] = {
     "BetaResponseFormatText": "responses",
     "BetaResponseFunctionCallArgumentsDeltaEvent": "responses",
     "BetaResponseFunctionCallArgumentsDoneEvent": "responses",
+    "BetaResponseImage": "responses",
     "BetaResponseImageGenCallCompletedEvent": "responses",
     "BetaResponseImageGenCallGeneratingEvent": "responses",
     "BetaResponseImageGenCallInProgressEvent": "responses",
@@ -3587,10 +4300,20 @@ _MODULES: dict[str, str] = {
     "BetaResponseReasoningTextDoneEvent": "responses",
     "BetaResponseRefusalDeltaEvent": "responses",
     "BetaResponseRefusalDoneEvent": "responses",
+    "BetaResponseShellCallCommandAddedEvent": "other",
+    "BetaResponseShellCallCommandAddedEventAgent": "other",
     "BetaResponseShellCallCommandAddedStreamingEvent": "responses",
+    "BetaResponseShellCallCommandDeltaEvent": "other",
+    "BetaResponseShellCallCommandDeltaEventAgent": "other",
     "BetaResponseShellCallCommandDeltaStreamingEvent": "responses",
+    "BetaResponseShellCallCommandDoneEvent": "other",
+    "BetaResponseShellCallCommandDoneEventAgent": "other",
     "BetaResponseShellCallCommandDoneStreamingEvent": "responses",
+    "BetaResponseShellCallOutputContentDeltaEvent": "other",
+    "BetaResponseShellCallOutputContentDeltaEventAgent": "other",
     "BetaResponseShellCallOutputContentDeltaStreamingEvent": "responses",
+    "BetaResponseShellCallOutputContentDoneEvent": "other",
+    "BetaResponseShellCallOutputContentDoneEventAgent": "other",
     "BetaResponseShellCallOutputContentDoneStreamingEvent": "responses",
     "BetaResponseStreamEvent": "responses",
     "BetaResponseStreamOptions": "responses",
@@ -3607,6 +4330,9 @@ _MODULES: dict[str, str] = {
     "BetaResponseWsError": "responses",
     "BetaResponsesClientEvent": "other",
     "BetaResponsesClientEventResponseCreate": "other",
+    "BetaResponsesClientEventResponseCreateAccessPrograms": "other",
+    "BetaResponsesClientEventResponseCreateBackgroundOptions": "other",
+    "BetaResponsesClientEventResponseCreateImage": "other",
     "BetaResponsesServerEvent": "other",
     "BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta": "other",
     "BetaResponsesServerEventBetaResponseAudioTranscriptWsDone": "other",
@@ -3721,9 +4447,14 @@ _MODULES: dict[str, str] = {
     "BetaWebSearchToolCall": "responses",
     "BetaWebSearchToolFilters": "responses",
     "Beta_AgentTagParam": "responses",
+    "BrowserAuthenticationRequestItemResource": "agents",
+    "BrowserAuthenticationRequestItemResourceRequest": "agents",
+    "BrowserAuthenticationRequestItemResourceRequestField": "agents",
+    "BrowserAuthenticationRequestItemResourceRequestOption": "agents",
     "C2PAProvenanceResult": "content_provenance_checks",
     "C2PAValidationStateApi": "content_provenance_checks",
     "CallableToolAllowedCaller": "responses",
+    "CastAnyAutomation": "agents",
     "Certificate": "certificates",
     "CertificateCertificateDetails": "certificates",
     "ChatCompletion": "chat",
@@ -3823,6 +4554,8 @@ _MODULES: dict[str, str] = {
     "CodeInterpreterToolCall": "responses",
     "CompactResource": "responses",
     "CompactResponseMethodPublicBody": "responses",
+    "CompactResponseMethodPublicBodyImage": "responses",
+    "Compaction": "agents",
     "CompactionBody": "responses",
     "CompactionSummaryItemParam": "responses",
     "CompactionTriggerItemParam": "responses",
@@ -3847,7 +4580,16 @@ _MODULES: dict[str, str] = {
     "ComputerToolCall": "responses",
     "ComputerToolCallOutput": "responses",
     "ComputerToolCallOutputResource": "responses",
+    "ComputerUseApprovalRequestResultItemResource": "agents",
+    "ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationCancelResource": "agents",  # noqa: E501
+    "ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationSubmitResource": "agents",  # noqa: E501
+    "ComputerUseCallItemResource": "agents",
+    "ComputerUseCallItemResourceOutput": "agents",
     "ComputerUsePreviewTool": "responses",
+    "ConditionErrorRate": "health",
+    "ConditionPromptCacheHitRate": "health",
+    "ConditionRateLimitUtilization": "health",
+    "ConditionServiceTierFallbackRate": "health",
     "ContainerAutoParam": "responses",
     "ContainerFileCitationBody": "responses",
     "ContainerFileCitationParam": "other",
@@ -3922,7 +4664,11 @@ _MODULES: dict[str, str] = {
     "CreateGroupBody": "groups",
     "CreateGroupUserBody": "group_users",
     "CreateImageEditRequest": "images",
+    "CreateImageEditRequestSvg": "images",
+    "CreateImageEditRequestSvgReasoning": "images",
     "CreateImageRequest": "images",
+    "CreateImageRequestSvg": "images",
+    "CreateImageRequestSvgReasoning": "images",
     "CreateImageVariationRequest": "images",
     "CreateMessageRequest": "assistants",
     "CreateMessageRequestAttachment": "assistants",
@@ -3933,7 +4679,11 @@ _MODULES: dict[str, str] = {
     "CreateModerationRequestInputVariant2Text": "moderations",
     "CreateModerationResponse": "moderations",
     "CreateProjectServiceAccountApiKeyBody": "organization",
+    "CreateProjectServiceAccountApiKeyBodySpendLimit": "organization",
     "CreateResponse": "responses",
+    "CreateResponseAccessPrograms": "responses",
+    "CreateResponseBackgroundOptions": "responses",
+    "CreateResponseImage": "responses",
     "CreateRunRequest": "assistants",
     "CreateRunRequestTruncationStrategy": "assistants",
     "CreateSkillBody": "skills",
@@ -3972,6 +4722,9 @@ _MODULES: dict[str, str] = {
     "CreateVideoRemixBody": "videos",
     "CreateVoiceConsentRequest": "audio",
     "CreateVoiceRequest": "audio",
+    "Credential": "agents",
+    "CredentialDeleted": "agents",
+    "CredentialList": "agents",
     "CustomGrammarFormatParam": "responses",
     "CustomTextFormatParam": "responses",
     "CustomToolCall": "responses",
@@ -3984,6 +4737,9 @@ _MODULES: dict[str, str] = {
     "CustomToolChatCompletionsCustomFormatGrammarFormatGrammar": "chat",
     "CustomToolChatCompletionsCustomFormatTextFormat": "chat",
     "CustomToolParam": "responses",
+    "Data": "usage",
+    "DataResult": "usage",
+    "Decision": "decisions",
     "DeleteAssistantResponse": "assistants",
     "DeleteCertificateResponse": "certificates",
     "DeleteFileResponse": "files",
@@ -3995,12 +4751,17 @@ _MODULES: dict[str, str] = {
     "DeleteVectorStoreResponse": "vector_stores",
     "DeletedConversation": "conversations",
     "DeletedConversationResource": "conversations",
+    "DeletedHealthAlertRule": "health",
     "DeletedRoleAssignmentResource": "shared",
     "DeletedSkillResource": "skills",
     "DeletedSkillVersionResource": "skills",
     "DeletedThreadResource": "chatkit",
     "DeletedVideoResource": "videos",
+    "DeletedWebhookEndpoint": "webhooks",
+    "Delta": "other",
+    "Desktop": "agents",
     "DetailEnum": "responses",
+    "Dimensions": "health",
     "DirectToolCallCaller": "responses",
     "DirectToolCallCallerParam": "responses",
     "DoneEvent": "other",
@@ -4011,6 +4772,21 @@ _MODULES: dict[str, str] = {
     "EditImageBodyJsonParam": "images",
     "Embedding": "embeddings",
     "EmptyModelParam": "responses",
+    "EncryptedContentResource": "agents",
+    "Enforcement": "projects",
+    "EnvironmentFile": "agents",
+    "EnvironmentFileList": "agents",
+    "EnvironmentInfo": "agents",
+    "EnvironmentInfoList": "agents",
+    "EnvironmentResourceNone": "agents",
+    "EnvironmentResourceOpenAIHosted": "agents",
+    "EnvironmentResourceOpenAIHostedDesktop": "agents",
+    "EnvironmentResourceOpenAIHostedNetwork": "agents",
+    "EnvironmentResourceOpenAIHostedPackages": "agents",
+    "EnvironmentResourceSelfHosted": "agents",
+    "EnvironmentTemplate": "agents",
+    "EnvironmentTemplateDeleted": "agents",
+    "EnvironmentTemplateList": "agents",
     "Error": "responses",
     "Error2": "videos",
     "ErrorEvent": "other",
@@ -4019,6 +4795,7 @@ _MODULES: dict[str, str] = {
     "Eval": "evals",
     "EvalApiError": "evals",
     "EvalCustomDataSourceConfig": "evals",
+    "EvalDeleteResponse": "evals",
     "EvalGraderLabelModel": "evals",
     "EvalGraderPython": "evals",
     "EvalGraderScoreModel": "evals",
@@ -4052,13 +4829,25 @@ _MODULES: dict[str, str] = {
     "EvalRunResultCounts": "evals",
     "EvalStoredCompletionsDataSourceConfig": "evals",
     "EvalStoredCompletionsSource": "evals",
+    "Experimental": "agents",
     "ExpiresAfterParam": "chatkit",
+    "ExternalKey": "external_keys",
+    "ExternalKeyList": "external_keys",
+    "ExternalKeyValidateResponse": "external_keys",
+    "ExternalStorageConfiguration": "external_storage",
+    "ExternalStorageConfigurationList": "external_storage",
+    "ExternalStorageDeleted": "external_storage",
+    "FederationRule": "workload_identity_providers",
+    "FederationRuleDeleted": "workload_identity_providers",
+    "FederationRuleList": "workload_identity_providers",
     "FileAnnotation": "chatkit",
     "FileAnnotationSource": "chatkit",
     "FileCitationBody": "responses",
     "FileCitationParam": "other",
     "FileDetailEnum": "responses",
     "FileExpirationAfter": "shared",
+    "FileHostedTemplateFileResourceFileID": "agents",
+    "FileHostedTemplateFileResourceInline": "agents",
     "FileInputDetail": "responses",
     "FileObject": "shared",
     "FilePath": "responses",
@@ -4090,6 +4879,7 @@ _MODULES: dict[str, str] = {
     "FunctionAndCustomToolCallOutput": "responses",
     "FunctionCallItemStatus": "responses",
     "FunctionCallOutputItemParam": "responses",
+    "FunctionCallOutputItemResource": "agents",
     "FunctionCallOutputStatusEnum": "responses",
     "FunctionCallStatus": "responses",
     "FunctionObject": "chat",
@@ -4117,6 +4907,7 @@ _MODULES: dict[str, str] = {
     "FunctionToolCallOutputResource": "responses",
     "FunctionToolCallResource": "responses",
     "FunctionToolParam": "responses",
+    "GcpExternalStorageProvider": "external_storage",
     "GraderLabelModel": "shared",
     "GraderMulti": "fine_tuning",
     "GraderPython": "shared",
@@ -4136,7 +4927,16 @@ _MODULES: dict[str, str] = {
     "GroupUserAssignment": "group_users",
     "GroupUserDeletedResource": "group_users",
     "HTTPError": "responses",
+    "HealthAlert": "health",
+    "HealthAlertRule": "health",
+    "HealthAlertRuleFilters": "health",
+    "HealthAlertRuleList": "health",
     "HistoryParam": "chatkit",
+    "HostedEnvironmentFileID": "agents",
+    "HostedEnvironmentFileResourceInline": "agents",
+    "HostedPlugin": "agents",
+    "HostedSkillReference": "agents",
+    "HostedSkillResourceInline": "agents",
     "HostedToolPermission": "hosted_tools",
     "HostedToolPermissionUpdate": "hosted_tools",
     "HybridSearchOptions": "responses",
@@ -4167,6 +4967,8 @@ _MODULES: dict[str, str] = {
     "InputAudio": "shared",
     "InputAudioInputAudio": "shared",
     "InputContent": "responses",
+    "InputContentResourceInputImage": "agents",
+    "InputContentResourceInputText": "agents",
     "InputFidelity": "shared",
     "InputFileContent": "responses",
     "InputFileContentParam": "responses",
@@ -4179,6 +4981,8 @@ _MODULES: dict[str, str] = {
     "InputParam": "responses",
     "InputTextContent": "shared",
     "InputTextContentParam": "responses",
+    "InputTokensDetails": "agents",
+    "InputTransformation": "responses",
     "Invite": "invites",
     "InviteDeleteResponse": "invites",
     "InviteListResponse": "invites",
@@ -4207,6 +5011,7 @@ _MODULES: dict[str, str] = {
     "ListRunsResponse": "assistants",
     "ListVectorStoreFilesResponse": "vector_stores",
     "ListVectorStoresResponse": "vector_stores",
+    "LiveCreateResponse": "live",
     "LocalEnvironmentParam": "responses",
     "LocalEnvironmentResource": "responses",
     "LocalShellExecAction": "responses",
@@ -4217,6 +5022,8 @@ _MODULES: dict[str, str] = {
     "LockedStatus": "chatkit",
     "LogProb": "responses",
     "LogProbProperties": "realtime",
+    "Logprob": "chatkit",
+    "LogprobTopLogprob": "chatkit",
     "MCPApprovalRequest": "responses",
     "MCPApprovalResponse": "responses",
     "MCPApprovalResponseResource": "responses",
@@ -4230,12 +5037,24 @@ _MODULES: dict[str, str] = {
     "MCPToolExecutionError": "responses",
     "MCPToolFilter": "responses",
     "MCPToolRequireApprovalMCPToolApprovalFilter": "responses",
+    "McpOauthTokenEndpointAuthResourceClientSecretBasic": "agents",
+    "McpOauthTokenEndpointAuthResourceClientSecretPost": "agents",
+    "McpOauthTokenEndpointAuthResourceNone": "agents",
+    "McpTransportResourceHTTP": "agents",
+    "McpTransportResourceStdio": "agents",
+    "MeasurementErrorRate": "health",
+    "MeasurementPromptCacheHitRate": "health",
+    "MeasurementRateLimitUtilization": "health",
+    "MeasurementServiceTierFallbackRate": "health",
     "Message": "responses",
     "MessageContentImageFileObject": "assistants",
     "MessageContentImageFileObjectImageFile": "assistants",
     "MessageContentImageUrlObject": "assistants",
     "MessageContentImageUrlObjectImageUrl": "assistants",
     "MessageContentRefusalObject": "assistants",
+    "MessageContentResourceInputImage": "agents",
+    "MessageContentResourceInputText": "agents",
+    "MessageContentResourceOutputText": "agents",
     "MessageContentTextAnnotationsFileCitationObject": "assistants",
     "MessageContentTextAnnotationsFileCitationObjectFileCitation": "assistants",
     "MessageContentTextAnnotationsFilePathObject": "assistants",
@@ -4303,8 +5122,16 @@ _MODULES: dict[str, str] = {
     "ModifyThreadRequestToolResourcesCodeInterpreter": "assistants",
     "ModifyThreadRequestToolResourcesFileSearch": "assistants",
     "MoveParam": "responses",
+    "MultiAgentConfig": "agents",
     "NamespaceToolParam": "responses",
+    "Network": "agents",
     "NoiseReductionType": "realtime",
+    "Notice": "safety",
+    "Notifications": "health",
+    "NotificationsEmail": "health",
+    "NotificationsWebhook": "health",
+    "OciExternalStorageProvider": "external_storage",
+    "OneTimeAutomation": "agents",
     "OpenAIFile": "shared",
     "OrderEnum": "shared",
     "OrganizationCertificate": "certificates",
@@ -4322,14 +5149,33 @@ _MODULES: dict[str, str] = {
     "OrganizationSpendLimitDeletedResource": "organization",
     "OrganizationSpendLimitResource": "organization",
     "OtherChunkingStrategyResponseParam": "vector_stores",
+    "Output": "other",
     "OutputAudio": "other",
     "OutputContent": "responses",
     "OutputItem": "responses",
     "OutputMessage": "responses",
     "OutputMessageContent": "responses",
+    "OutputOutcomeExit": "other",
+    "OutputOutcomeTimeout": "other",
+    "OutputText": "agents",
     "OutputTextContent": "responses",
+    "OutputTokensDetails": "agents",
+    "Packages": "agents",
     "ParallelToolCalls": "chat",
     "PartialImages": "images",
+    "PeriodicAutomation": "agents",
+    "PermissionsRestricted": "workload_identity_providers",
+    "PermissionsServiceAccountDefault": "workload_identity_providers",
+    "PersistedAgentToolResourceAutomations": "agents",
+    "PersistedAgentToolResourceComputerUse": "agents",
+    "PersistedAgentToolResourceFunction": "agents",
+    "PersistedAgentToolResourceMcp": "agents",
+    "PersistedAgentToolResourceProgrammaticToolCalling": "agents",
+    "PersistedAgentToolResourceToolSearch": "agents",
+    "PersistedAgentToolResourceWebSearch": "agents",
+    "PersistedAgentToolResourceWebSearchLocation": "agents",
+    "PersistedMcpTransportResourceHTTP": "agents",
+    "PersistedMcpTransportResourceStdio": "agents",
     "PersonalityEnum": "responses",
     "PredictionContent": "chat",
     "Program": "responses",
@@ -4342,6 +5188,7 @@ _MODULES: dict[str, str] = {
     "ProgramToolCallCallerParam": "responses",
     "ProgrammaticToolCallingParam": "responses",
     "Project": "projects",
+    "ProjectAPIKeySpendLimit": "projects",
     "ProjectApiKey": "projects",
     "ProjectApiKeyDeleteResponse": "projects",
     "ProjectApiKeyListResponse": "projects",
@@ -4365,9 +5212,11 @@ _MODULES: dict[str, str] = {
     "ProjectServiceAccount": "projects",
     "ProjectServiceAccountApiKey": "projects",
     "ProjectServiceAccountCreateRequest": "projects",
+    "ProjectServiceAccountCreateRequestSpendLimit": "projects",
     "ProjectServiceAccountCreateResponse": "projects",
     "ProjectServiceAccountDeleteResponse": "projects",
     "ProjectServiceAccountListResponse": "projects",
+    "ProjectServiceTierSettings": "service_tier_settings",
     "ProjectSpendAlert": "spend_alerts",
     "ProjectSpendAlertDeletedResource": "spend_alerts",
     "ProjectSpendAlertListResource": "spend_alerts",
@@ -4383,6 +5232,10 @@ _MODULES: dict[str, str] = {
     "Prompt2": "responses",
     "PromptCacheBreakpointConfig": "shared",
     "PromptCacheBreakpointParam": "shared",
+    "PromptCacheDiagnosticsCacheHit": "responses",
+    "PromptCacheDiagnosticsCacheMiss": "responses",
+    "PromptCacheDiagnosticsComparisonResponseNotFound": "responses",
+    "PromptCacheDiagnosticsUnavailable": "responses",
     "PromptCacheModeEnum": "shared",
     "PromptCacheOptions": "responses",
     "PromptCacheOptionsParam": "shared",
@@ -4584,6 +5437,7 @@ _MODULES: dict[str, str] = {
     "RealtimeSessionCreateRequestGAAudioInputNoiseReduction": "realtime",
     "RealtimeSessionCreateRequestGAAudioOutput": "realtime",
     "RealtimeSessionCreateRequestGATracingTracingConfiguration": "realtime",
+    "RealtimeSessionCreateRequestInputAudioNoiseReduction": "realtime",
     "RealtimeSessionCreateRequestInputAudioTranscription": "realtime",
     "RealtimeSessionCreateRequestTool": "realtime",
     "RealtimeSessionCreateRequestTracingTracingConfiguration": "realtime",
@@ -4605,6 +5459,8 @@ _MODULES: dict[str, str] = {
     "RealtimeSessionInputAudioNoiseReduction": "realtime",
     "RealtimeSessionTracingTracingConfiguration": "realtime",
     "RealtimeTranscriptionSessionCreateRequest": "realtime",
+    "RealtimeTranscriptionSessionCreateRequestClientSecret": "realtime",
+    "RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt": "realtime",
     "RealtimeTranscriptionSessionCreateRequestGA": "realtime",
     "RealtimeTranscriptionSessionCreateRequestGAAudio": "realtime",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInput": "realtime",
@@ -4663,7 +5519,17 @@ _MODULES: dict[str, str] = {
     "ReasoningModeEnum": "responses",
     "ReasoningTextContent": "responses",
     "RefusalContent": "responses",
+    "RequiredActionSessionRequiredActionResourceComputerUseApprovalRequest": "agents",
+    "RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthentication": "agents",  # noqa: E501
+    "RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthenticationField": "agents",  # noqa: E501
+    "RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthenticationOption": "agents",  # noqa: E501
+    "RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserOriginAccess": "agents",  # noqa: E501
+    "RequiredActionSessionRequiredActionResourceEnvironmentConnection": "agents",
+    "RequiredActionSessionRequiredActionResourceFunctionCall": "agents",
+    "RequiredActionSessionRequiredActionResourceMcpApprovalRequest": "agents",
+    "RequiredActionSessionRequiredActionResourceMcpApprovalRequestRequest": "agents",
     "Response": "responses",
+    "ResponseAccessPrograms": "responses",
     "ResponseAudioDeltaEvent": "responses",
     "ResponseAudioDoneEvent": "responses",
     "ResponseAudioTranscriptDeltaEvent": "responses",
@@ -4674,6 +5540,7 @@ _MODULES: dict[str, str] = {
     "ResponseCodeInterpreterCallInProgressEvent": "responses",
     "ResponseCodeInterpreterCallInterpretingEvent": "responses",
     "ResponseCodeInterpreterToolCall": "responses",
+    "ResponseCompactionCompactingEvent": "other",
     "ResponseCompletedEvent": "responses",
     "ResponseComputerToolCall": "responses",
     "ResponseContentPartAddedEvent": "responses",
@@ -4703,6 +5570,7 @@ _MODULES: dict[str, str] = {
     "ResponseFunctionCallArgumentsDoneEvent": "responses",
     "ResponseFunctionToolCall": "responses",
     "ResponseFunctionWebSearch": "responses",
+    "ResponseImage": "responses",
     "ResponseImageGenCallCompletedEvent": "responses",
     "ResponseImageGenCallGeneratingEvent": "responses",
     "ResponseImageGenCallInProgressEvent": "responses",
@@ -4710,6 +5578,7 @@ _MODULES: dict[str, str] = {
     "ResponseInProgressEvent": "responses",
     "ResponseIncompleteDetails": "responses",
     "ResponseIncompleteEvent": "responses",
+    "ResponseInputTransformation": "responses",
     "ResponseItemList": "responses",
     "ResponseLogProb": "responses",
     "ResponseLogProbTopLogprob": "responses",
@@ -4729,6 +5598,10 @@ _MODULES: dict[str, str] = {
     "ResponseOutputRefusal": "responses",
     "ResponseOutputText": "chatkit",
     "ResponseOutputTextAnnotationAddedEvent": "responses",
+    "ResponsePromptCacheDiagnosticsCacheHit": "responses",
+    "ResponsePromptCacheDiagnosticsCacheMiss": "responses",
+    "ResponsePromptCacheDiagnosticsComparisonResponseNotFound": "responses",
+    "ResponsePromptCacheDiagnosticsUnavailable": "responses",
     "ResponsePromptVariables": "responses",
     "ResponseProperties": "responses",
     "ResponseQueuedEvent": "responses",
@@ -4743,10 +5616,19 @@ _MODULES: dict[str, str] = {
     "ResponseReasoningTextDoneEvent": "responses",
     "ResponseRefusalDeltaEvent": "responses",
     "ResponseRefusalDoneEvent": "responses",
+    "ResponseShellCallCommandAddedEvent": "other",
     "ResponseShellCallCommandAddedStreamingEvent": "responses",
+    "ResponseShellCallCommandDeltaEvent": "other",
     "ResponseShellCallCommandDeltaStreamingEvent": "responses",
+    "ResponseShellCallCommandDoneEvent": "other",
     "ResponseShellCallCommandDoneStreamingEvent": "responses",
+    "ResponseShellCallOutputContentDeltaEvent": "other",
+    "ResponseShellCallOutputContentDeltaEventDelta": "other",
     "ResponseShellCallOutputContentDeltaStreamingEvent": "responses",
+    "ResponseShellCallOutputContentDoneEvent": "other",
+    "ResponseShellCallOutputContentDoneEventOutput": "other",
+    "ResponseShellCallOutputContentDoneEventOutputOutcomeExit": "other",
+    "ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout": "other",
     "ResponseShellCallOutputContentDoneStreamingEvent": "responses",
     "ResponseStreamEvent": "responses",
     "ResponseStreamOptions": "responses",
@@ -4754,6 +5636,12 @@ _MODULES: dict[str, str] = {
     "ResponseTextDeltaEvent": "responses",
     "ResponseTextDoneEvent": "responses",
     "ResponseTextParam": "responses",
+    "ResponseToolUsage": "responses",
+    "ResponseToolUsageImageGen": "responses",
+    "ResponseToolUsageImageGenCachedTokensDetails": "responses",
+    "ResponseToolUsageImageGenInputTokensDetails": "responses",
+    "ResponseToolUsageImageGenOutputTokensDetails": "responses",
+    "ResponseToolUsageWebSearch": "responses",
     "ResponseUsage": "responses",
     "ResponseUsageInputTokensDetails": "responses",
     "ResponseUsageOutputTokensDetails": "responses",
@@ -4763,6 +5651,9 @@ _MODULES: dict[str, str] = {
     "ResponseWsError": "responses",
     "ResponsesClientEvent": "other",
     "ResponsesClientEventResponseCreate": "other",
+    "ResponsesClientEventResponseCreateAccessPrograms": "other",
+    "ResponsesClientEventResponseCreateBackgroundOptions": "other",
+    "ResponsesClientEventResponseCreateImage": "other",
     "ResponsesServerEvent": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDelta": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDone": "other",
@@ -4829,6 +5720,7 @@ _MODULES: dict[str, str] = {
     "RoleListResource": "shared",
     "RunCompletionUsage": "assistants",
     "RunCompletionUsage2": "assistants",
+    "RunDeleteResponse": "evals",
     "RunGraderRequest": "fine_tuning",
     "RunGraderResponse": "fine_tuning",
     "RunGraderResponseMetadata": "fine_tuning",
@@ -4892,6 +5784,8 @@ _MODULES: dict[str, str] = {
     "RunStreamEventVariant9": "other",
     "RunToolCallObject": "assistants",
     "RunToolCallObjectFunction": "assistants",
+    "SafetyAlert": "safety",
+    "SafetyCase": "safety",
     "ScreenshotParam": "responses",
     "ScrollParam": "responses",
     "SearchContentType": "responses",
@@ -4900,8 +5794,21 @@ _MODULES: dict[str, str] = {
     "ServiceTier": "chat",
     "ServiceTierEnum": "responses",
     "ServiceTierResponses": "responses",
+    "Session": "live",
+    "SessionArtifact": "agents",
+    "SessionArtifactDeleted": "agents",
+    "SessionArtifactList": "agents",
+    "SessionError": "agents",
+    "SessionForkResponse": "live",
+    "SessionForkResponseSession": "live",
+    "SessionForkResponseTransport": "live",
+    "SessionTrace": "agents",
+    "SessionTraceList": "agents",
+    "SessionTurnError": "agents",
     "SetDefaultSkillVersionBody": "skills",
     "ShellCallOutputDelta": "responses",
+    "SkillHostedTemplateSkillResourceInline": "agents",
+    "SkillHostedTemplateSkillResourceSkillReference": "agents",
     "SkillListResource": "skills",
     "SkillReferenceParam": "responses",
     "SkillResource": "skills",
@@ -4914,6 +5821,7 @@ _MODULES: dict[str, str] = {
     "SpeechAudioDoneEvent": "audio",
     "SpeechAudioDoneEventUsage": "audio",
     "SpendAlertNotificationChannel": "spend_alerts",
+    "SpendControl": "agents",
     "SpendLimitCurrency": "organization",
     "SpendLimitEnforcement": "organization",
     "SpendLimitEnforcementStatus": "organization",
@@ -4922,15 +5830,21 @@ _MODULES: dict[str, str] = {
     "StaticChunkingStrategyRequestParam": "vector_stores",
     "StaticChunkingStrategyResponseParam": "vector_stores",
     "StopConfiguration": "shared",
+    "Subagent": "agents",
+    "SubagentList": "agents",
     "SubmitToolOutputsRunRequest": "assistants",
     "SubmitToolOutputsRunRequestToolOutput": "assistants",
+    "SummaryText": "agents",
     "SummaryTextContent": "responses",
+    "SvgUsage": "images",
     "SynthIDProvenanceResult": "content_provenance_checks",
     "TaskGroupItem": "chatkit",
     "TaskGroupTask": "chatkit",
     "TaskItem": "chatkit",
     "TaskType": "chatkit",
     "TextContent": "responses",
+    "TextFormatResourceJSONSchema": "agents",
+    "TextFormatResourceText": "agents",
     "TextResponseFormatConfiguration": "responses",
     "TextResponseFormatJsonSchema": "responses",
     "ThreadItem": "chatkit",
@@ -4946,6 +5860,7 @@ _MODULES: dict[str, str] = {
     "ToggleCertificatesRequest": "certificates",
     "TokenCountsBody": "responses",
     "TokenCountsResource": "responses",
+    "TokenUsage": "agents",
     "Tool": "responses",
     "ToolCallCaller": "responses",
     "ToolCallCallerParam": "responses",
@@ -4963,6 +5878,12 @@ _MODULES: dict[str, str] = {
     "ToolSearchOutput": "responses",
     "ToolSearchOutputItemParam": "responses",
     "ToolSearchToolParam": "responses",
+    "ToolUsage": "responses",
+    "ToolUsageImageGen": "responses",
+    "ToolUsageImageGenCachedTokensDetails": "responses",
+    "ToolUsageImageGenInputTokensDetails": "responses",
+    "ToolUsageImageGenOutputTokensDetails": "responses",
+    "ToolUsageWebSearch": "responses",
     "ToolsArray": "responses",
     "TopLogProb": "responses",
     "TranscriptTextDeltaEvent": "audio",
@@ -4979,16 +5900,22 @@ _MODULES: dict[str, str] = {
     "TranscriptionLanguage": "audio",
     "TranscriptionSegment": "audio",
     "TranscriptionWord": "audio",
+    "Transport": "live",
     "TruncationEnum": "responses",
     "TruncationObject": "assistants",
+    "Turn": "agents",
+    "TurnList": "agents",
+    "TurnPromptCacheOptions": "agents",
     "TypeParam": "responses",
     "UpdateConversationBody": "conversations",
     "UpdateGroupBody": "groups",
     "UpdateOrganizationDataRetentionBody": "data_retention",
     "UpdateOrganizationSpendLimitBody": "organization",
+    "UpdateOrganizationSpendLimitBodyNotificationChannel": "organization",
     "UpdateProjectDataRetentionBody": "data_retention",
     "UpdateProjectServiceAccountBody": "projects",
     "UpdateProjectSpendLimitBody": "organization",
+    "UpdateProjectSpendLimitBodyNotificationChannel": "organization",
     "UpdateVectorStoreFileAttributesRequest": "vector_stores",
     "UpdateVectorStoreRequest": "vector_stores",
     "UpdateVectorStoreRequestExpiresAfter": "vector_stores",
@@ -5001,14 +5928,18 @@ _MODULES: dict[str, str] = {
     "UrlAnnotationSource": "chatkit",
     "UrlCitationBody": "responses",
     "UrlCitationParam": "other",
+    "Usage": "decisions",
     "UsageAudioSpeechesResult": "usage",
     "UsageAudioTranscriptionsResult": "usage",
     "UsageCodeInterpreterSessionsResult": "usage",
     "UsageCompletionsResult": "usage",
+    "UsageDecisionsResponse": "usage",
     "UsageEmbeddingsResult": "usage",
     "UsageFileSearchCallsResult": "usage",
     "UsageImagesResult": "usage",
+    "UsageInputTokensDetails": "decisions",
     "UsageModerationsResult": "usage",
+    "UsageOutputTokensDetails": "decisions",
     "UsageResponse": "usage",
     "UsageTimeBucket": "usage",
     "UsageVectorStoresResult": "usage",
@@ -5028,6 +5959,15 @@ _MODULES: dict[str, str] = {
     "VadConfig": "audio",
     "ValidateGraderRequest": "fine_tuning",
     "ValidateGraderResponse": "fine_tuning",
+    "Vault": "agents",
+    "VaultCredentialAuthResourceEnvironmentVariable": "agents",
+    "VaultCredentialAuthResourceMcpOauth": "agents",
+    "VaultCredentialAuthResourceMcpOauthRefresh": "agents",
+    "VaultCredentialAuthResourceStaticBearer": "agents",
+    "VaultCredentialNetworkingResourceLimited": "agents",
+    "VaultCredentialNetworkingResourceUnrestricted": "agents",
+    "VaultDeleted": "agents",
+    "VaultList": "agents",
     "VectorStoreExpirationAfter": "vector_stores",
     "VectorStoreFileAttributes": "responses",
     "VectorStoreFileBatchObject": "vector_stores",
@@ -5044,6 +5984,8 @@ _MODULES: dict[str, str] = {
     "VectorStoreSearchResultItem": "vector_stores",
     "VectorStoreSearchResultsPage": "vector_stores",
     "Verbosity": "shared",
+    "VerificationDiscovery": "workload_identity_providers",
+    "VerificationUploadedJwks": "workload_identity_providers",
     "VideoCharacterResource": "videos",
     "VideoContentVariant": "videos",
     "VideoListResource": "videos",
@@ -5056,6 +5998,7 @@ _MODULES: dict[str, str] = {
     "VoiceConsentDeletedResource": "audio",
     "VoiceConsentListResource": "audio",
     "VoiceConsentResource": "audio",
+    "VoiceDeleted": "audio",
     "VoiceIdsOrCustomVoice": "shared",
     "VoiceIdsOrCustomVoiceVariant1": "shared",
     "VoiceIdsShared": "shared",
@@ -5063,6 +6006,10 @@ _MODULES: dict[str, str] = {
     "WaitParam": "responses",
     "WebSearchActionFind": "responses",
     "WebSearchActionOpenPage": "responses",
+    "WebSearchActionResourceFindInPage": "agents",
+    "WebSearchActionResourceOpenPage": "agents",
+    "WebSearchActionResourceOther": "agents",
+    "WebSearchActionResourceSearch": "agents",
     "WebSearchActionSearch": "responses",
     "WebSearchActionSearchSource": "responses",
     "WebSearchApproximateLocation": "responses",
@@ -5081,12 +6028,17 @@ _MODULES: dict[str, str] = {
     "WebhookBatchExpiredData": "webhooks",
     "WebhookBatchFailed": "webhooks",
     "WebhookBatchFailedData": "webhooks",
+    "WebhookEndpoint": "webhooks",
+    "WebhookEndpointList": "webhooks",
+    "WebhookEndpointTestResult": "webhooks",
+    "WebhookEndpointWithSecret": "webhooks",
     "WebhookEvalRunCanceled": "webhooks",
     "WebhookEvalRunCanceledData": "webhooks",
     "WebhookEvalRunFailed": "webhooks",
     "WebhookEvalRunFailedData": "webhooks",
     "WebhookEvalRunSucceeded": "webhooks",
     "WebhookEvalRunSucceededData": "webhooks",
+    "WebhookEventTypeList": "webhooks",
     "WebhookFineTuningJobCancelled": "webhooks",
     "WebhookFineTuningJobCancelledData": "webhooks",
     "WebhookFineTuningJobFailed": "webhooks",
@@ -5108,8 +6060,12 @@ _MODULES: dict[str, str] = {
     "WebhookResponseIncomplete": "webhooks",
     "WebhookResponseIncompleteData": "webhooks",
     "WidgetMessageItem": "chatkit",
+    "Window": "health",
     "WorkflowParam": "chatkit",
     "WorkflowTracingParam": "chatkit",
+    "WorkloadIdentityProvider": "workload_identity_providers",
+    "WorkloadIdentityProviderDeleted": "workload_identity_providers",
+    "WorkloadIdentityProviderList": "workload_identity_providers",
 }
 
 

@@ -496,24 +496,42 @@ class CreateVoiceRequest(BaseModel):
         "name",
         "audio_sample",
         "consent",
+        "model",
+        "prompt",
+        "script_hint",
+        "type",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "name",
-        "audio_sample",
-        "consent",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("name",)
 
     name: str
     """The name of the new voice."""
-    audio_sample: str
+    audio_sample: str | None
     """The sample audio recording file. Maximum size is 10 MiB."""
-    consent: str
+    consent: str | None
     """The consent recording ID (for example, `cons_1234`)."""
+    model: str | None
+    prompt: str | None
+    script_hint: str | None
+    type: Literal["audio_sample", "prompt"] | None
 
-    def __init__(self, *, name: str, audio_sample: str, consent: str) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        audio_sample: str | None = None,
+        consent: str | None = None,
+        model: str | None = None,
+        prompt: str | None = None,
+        script_hint: str | None = None,
+        type: Literal["audio_sample", "prompt"] | None = None,
+    ) -> None:
         self.name = name
         self.audio_sample = audio_sample
         self.consent = consent
+        self.model = model
+        self.prompt = prompt
+        self.script_hint = script_hint
+        self.type = type
 
 
 class SpeechAudioDeltaEvent(BaseModel):
@@ -1207,6 +1225,30 @@ class VoiceConsentResource(BaseModel):
         self.name = name
         self.language = language
         self.created_at = created_at
+
+
+class VoiceDeleted(BaseModel):
+    """The `VoiceDeleted` object."""
+
+    __slots__ = (
+        "id",
+        "deleted",
+        "object",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "deleted",
+        "object",
+    )
+
+    id: str
+    deleted: bool
+    object: Literal["audio.voice.deleted"]
+
+    def __init__(self, *, id: str, deleted: bool, object: Literal["audio.voice.deleted"]) -> None:
+        self.id = id
+        self.deleted = deleted
+        self.object = object
 
 
 class VoiceResource(BaseModel):

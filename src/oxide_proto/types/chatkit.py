@@ -712,6 +712,60 @@ class LockedStatus(BaseModel):
         self.reason = reason
 
 
+class Logprob(BaseModel):
+    """The log probability of a token."""
+
+    __slots__ = (
+        "token",
+        "bytes",
+        "logprob",
+        "top_logprobs",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "token",
+        "bytes",
+        "logprob",
+        "top_logprobs",
+    )
+
+    token: str
+    bytes: list[int]
+    logprob: float
+    top_logprobs: list[LogprobTopLogprob]
+
+    def __init__(
+        self, *, token: str, bytes: list[int], logprob: float, top_logprobs: list[LogprobTopLogprob]
+    ) -> None:
+        self.token = token
+        self.bytes = bytes
+        self.logprob = logprob
+        self.top_logprobs = top_logprobs
+
+
+class LogprobTopLogprob(BaseModel):
+    """The top log probability of a token."""
+
+    __slots__ = (
+        "token",
+        "bytes",
+        "logprob",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "token",
+        "bytes",
+        "logprob",
+    )
+
+    token: str
+    bytes: list[int]
+    logprob: float
+
+    def __init__(self, *, token: str, bytes: list[int], logprob: float) -> None:
+        self.token = token
+        self.bytes = bytes
+        self.logprob = logprob
+
+
 class RateLimitsParam(BaseModel):
     """Controls request rate limits for the session."""
 
@@ -731,6 +785,7 @@ class ResponseOutputText(BaseModel):
         "type",
         "text",
         "annotations",
+        "logprobs",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -744,6 +799,7 @@ class ResponseOutputText(BaseModel):
     """Assistant generated text."""
     annotations: list[FileAnnotation | UrlAnnotation]
     """Ordered list of annotations attached to the response text."""
+    logprobs: list[Logprob] | None
 
     def __init__(
         self,
@@ -751,10 +807,12 @@ class ResponseOutputText(BaseModel):
         type: Literal["output_text"],
         text: str,
         annotations: list[FileAnnotation | UrlAnnotation],
+        logprobs: list[Logprob] | None = None,
     ) -> None:
         self.type = type
         self.text = text
         self.annotations = annotations
+        self.logprobs = logprobs
 
 
 class TaskGroupItem(BaseModel):

@@ -130,16 +130,23 @@ class CreateConversationBody(BaseModel):
     __slots__ = (
         "metadata",
         "items",
+        "safety_identifier",
     )
 
     metadata: Metadata | None
     items: list[InputItem] | None
+    safety_identifier: str | None
 
     def __init__(
-        self, *, metadata: Metadata | None = None, items: list[InputItem] | None = None
+        self,
+        *,
+        metadata: Metadata | None = None,
+        items: list[InputItem] | None = None,
+        safety_identifier: str | None = None,
     ) -> None:
         self.metadata = metadata
         self.items = items
+        self.safety_identifier = safety_identifier
 
 
 class DeletedConversationResource(BaseModel):

@@ -764,6 +764,30 @@ class EvalCustomDataSourceConfig(BaseModel):
         self.schema = schema
 
 
+class EvalDeleteResponse(BaseModel):
+    """The `EvalDeleteResponse` object."""
+
+    __slots__ = (
+        "deleted",
+        "eval_id",
+        "object",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "deleted",
+        "eval_id",
+        "object",
+    )
+
+    deleted: bool
+    eval_id: str
+    object: str
+
+    def __init__(self, *, deleted: bool, eval_id: str, object: str) -> None:
+        self.deleted = deleted
+        self.eval_id = eval_id
+        self.object = object
+
+
 class EvalGraderPython(BaseModel):
     """PythonGrader"""
 
@@ -1808,6 +1832,27 @@ class EvalStoredCompletionsSource(BaseModel):
         self.created_after = created_after
         self.created_before = created_before
         self.limit = limit
+
+
+class RunDeleteResponse(BaseModel):
+    """The `RunDeleteResponse` object."""
+
+    __slots__ = (
+        "deleted",
+        "object",
+        "run_id",
+    )
+
+    deleted: bool | None
+    object: str | None
+    run_id: str | None
+
+    def __init__(
+        self, *, deleted: bool | None = None, object: str | None = None, run_id: str | None = None
+    ) -> None:
+        self.deleted = deleted
+        self.object = object
+        self.run_id = run_id
 
 
 CreateEvalItem: TypeAlias = CreateEvalItemSimpleInputMessage | EvalItem

@@ -29,6 +29,12 @@ class CreateImageEditRequest(BaseModel):
         "stream",
         "partial_images",
         "quality",
+        "complexity",
+        "frame_count",
+        "frame_duration_ms",
+        "markup",
+        "safety_identifier",
+        "svg",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "image",
@@ -95,6 +101,12 @@ class CreateImageEditRequest(BaseModel):
     partial_images: PartialImages | None
     quality: Literal["standard", "low", "medium", "high", "auto"] | None
     """The quality of the image that will be generated for GPT image models. Defaults to `auto`."""
+    complexity: Literal["low", "medium", "high"] | None
+    frame_count: int | None
+    frame_duration_ms: int | None
+    markup: str | None
+    safety_identifier: str | None
+    svg: CreateImageEditRequestSvg | None
 
     def __init__(
         self,
@@ -114,6 +126,12 @@ class CreateImageEditRequest(BaseModel):
         stream: bool | None = None,
         partial_images: PartialImages | None = None,
         quality: Literal["standard", "low", "medium", "high", "auto"] | None = None,
+        complexity: Literal["low", "medium", "high"] | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        markup: str | None = None,
+        safety_identifier: str | None = None,
+        svg: CreateImageEditRequestSvg | None = None,
     ) -> None:
         self.image = image
         self.prompt = prompt
@@ -130,6 +148,48 @@ class CreateImageEditRequest(BaseModel):
         self.stream = stream
         self.partial_images = partial_images
         self.quality = quality
+        self.complexity = complexity
+        self.frame_count = frame_count
+        self.frame_duration_ms = frame_duration_ms
+        self.markup = markup
+        self.safety_identifier = safety_identifier
+        self.svg = svg
+
+
+class CreateImageEditRequestSvg(BaseModel):
+    """The `CreateImageEditRequestSvg` object."""
+
+    __slots__ = (
+        "model",
+        "reasoning",
+    )
+
+    model: str | None
+    reasoning: CreateImageEditRequestSvgReasoning | None
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        reasoning: CreateImageEditRequestSvgReasoning | None = None,
+    ) -> None:
+        self.model = model
+        self.reasoning = reasoning
+
+
+class CreateImageEditRequestSvgReasoning(BaseModel):
+    """The `CreateImageEditRequestSvgReasoning` object."""
+
+    __slots__ = ("effort",)
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None
+
+    def __init__(
+        self,
+        *,
+        effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None,
+    ) -> None:
+        self.effort = effort
 
 
 class CreateImageRequest(BaseModel):
@@ -150,6 +210,11 @@ class CreateImageRequest(BaseModel):
         "background",
         "style",
         "user",
+        "complexity",
+        "frame_count",
+        "frame_duration_ms",
+        "safety_identifier",
+        "svg",
     )
     _required: ClassVar[tuple[str, ...]] = ("prompt",)
 
@@ -216,6 +281,11 @@ class CreateImageRequest(BaseModel):
     """A unique identifier representing your end-user, which can help OpenAI to monitor and
     detect abuse. Learn more.
     """
+    complexity: Literal["low", "medium", "high"] | None
+    frame_count: int | None
+    frame_duration_ms: int | None
+    safety_identifier: str | None
+    svg: CreateImageRequestSvg | None
 
     def __init__(
         self,
@@ -234,6 +304,11 @@ class CreateImageRequest(BaseModel):
         background: Literal["transparent", "opaque", "auto"] | None = None,
         style: Literal["vivid", "natural"] | None = None,
         user: str | None = None,
+        complexity: Literal["low", "medium", "high"] | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        safety_identifier: str | None = None,
+        svg: CreateImageRequestSvg | None = None,
     ) -> None:
         self.prompt = prompt
         self.model = model
@@ -249,6 +324,44 @@ class CreateImageRequest(BaseModel):
         self.background = background
         self.style = style
         self.user = user
+        self.complexity = complexity
+        self.frame_count = frame_count
+        self.frame_duration_ms = frame_duration_ms
+        self.safety_identifier = safety_identifier
+        self.svg = svg
+
+
+class CreateImageRequestSvg(BaseModel):
+    """The `CreateImageRequestSvg` object."""
+
+    __slots__ = (
+        "model",
+        "reasoning",
+    )
+
+    model: str | None
+    reasoning: CreateImageRequestSvgReasoning | None
+
+    def __init__(
+        self, *, model: str | None = None, reasoning: CreateImageRequestSvgReasoning | None = None
+    ) -> None:
+        self.model = model
+        self.reasoning = reasoning
+
+
+class CreateImageRequestSvgReasoning(BaseModel):
+    """The `CreateImageRequestSvgReasoning` object."""
+
+    __slots__ = ("effort",)
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None
+
+    def __init__(
+        self,
+        *,
+        effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None,
+    ) -> None:
+        self.effort = effort
 
 
 class CreateImageVariationRequest(BaseModel):
@@ -778,6 +891,8 @@ class ImagesResponse(BaseModel):
         "size",
         "quality",
         "usage",
+        "safety_identifier",
+        "svg_usage",
     )
     _required: ClassVar[tuple[str, ...]] = ("created",)
 
@@ -794,6 +909,8 @@ class ImagesResponse(BaseModel):
     quality: Literal["low", "medium", "high"] | None
     """The quality of the image generated. Either `low`, `medium`, or `high`."""
     usage: ImageGenUsage | None
+    safety_identifier: str | None
+    svg_usage: SvgUsage | None
 
     def __init__(
         self,
@@ -805,6 +922,8 @@ class ImagesResponse(BaseModel):
         size: Literal["1024x1024", "1024x1536", "1536x1024"] | None = None,
         quality: Literal["low", "medium", "high"] | None = None,
         usage: ImageGenUsage | None = None,
+        safety_identifier: str | None = None,
+        svg_usage: SvgUsage | None = None,
     ) -> None:
         self.created = created
         self.data = data
@@ -813,6 +932,8 @@ class ImagesResponse(BaseModel):
         self.size = size
         self.quality = quality
         self.usage = usage
+        self.safety_identifier = safety_identifier
+        self.svg_usage = svg_usage
 
 
 class ImagesUsage(BaseModel):
@@ -874,6 +995,46 @@ class ImagesUsageInputTokensDetails(BaseModel):
     def __init__(self, *, text_tokens: int, image_tokens: int) -> None:
         self.text_tokens = text_tokens
         self.image_tokens = image_tokens
+
+
+class SvgUsage(BaseModel):
+    """Token usage for SVG authoring, separate from image rendering usage."""
+
+    __slots__ = (
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+    )
+
+    input_tokens: int
+    model: str
+    output_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        model: str,
+        output_tokens: int,
+        reasoning_tokens: int,
+        total_tokens: int,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.model = model
+        self.output_tokens = output_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.total_tokens = total_tokens
 
 
 ImageEditStreamEvent: TypeAlias = ImageEditPartialImageEvent | ImageEditCompletedEvent

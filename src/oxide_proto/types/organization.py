@@ -9,6 +9,32 @@ from typing import ClassVar, Literal, TypeAlias
 from .._model import BaseModel
 
 
+class AdminAPIKeyDeleteResponse(BaseModel):
+    """The `AdminAPIKeyDeleteResponse` object."""
+
+    __slots__ = (
+        "id",
+        "deleted",
+        "object",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "deleted",
+        "object",
+    )
+
+    id: str
+    deleted: bool
+    object: Literal["organization.admin_api_key.deleted"]
+
+    def __init__(
+        self, *, id: str, deleted: bool, object: Literal["organization.admin_api_key.deleted"]
+    ) -> None:
+        self.id = id
+        self.deleted = deleted
+        self.object = object
+
+
 class AdminApiKey(BaseModel):
     """Represents an individual Admin API key in an org."""
 
@@ -261,16 +287,54 @@ class CreateProjectServiceAccountApiKeyBody(BaseModel):
     __slots__ = (
         "name",
         "scopes",
+        "expires_in_seconds",
+        "spend_limit",
     )
 
     name: str | None
     """API key name."""
     scopes: list[str] | None
     """API key scopes."""
+    expires_in_seconds: int | None
+    spend_limit: CreateProjectServiceAccountApiKeyBodySpendLimit | None
 
-    def __init__(self, *, name: str | None = None, scopes: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        scopes: list[str] | None = None,
+        expires_in_seconds: int | None = None,
+        spend_limit: CreateProjectServiceAccountApiKeyBodySpendLimit | None = None,
+    ) -> None:
         self.name = name
         self.scopes = scopes
+        self.expires_in_seconds = expires_in_seconds
+        self.spend_limit = spend_limit
+
+
+class CreateProjectServiceAccountApiKeyBodySpendLimit(BaseModel):
+    """The `CreateProjectServiceAccountApiKeyBodySpendLimit` object."""
+
+    __slots__ = (
+        "currency",
+        "interval",
+        "threshold_amount",
+    )
+
+    currency: Literal["USD"] | None
+    interval: Literal["month"] | None
+    threshold_amount: int | None
+
+    def __init__(
+        self,
+        *,
+        currency: Literal["USD"] | None = None,
+        interval: Literal["month"] | None = None,
+        threshold_amount: int | None = None,
+    ) -> None:
+        self.currency = currency
+        self.interval = interval
+        self.threshold_amount = threshold_amount
 
 
 class OrganizationSpendLimitDeletedResource(BaseModel):
@@ -478,6 +542,7 @@ class UpdateOrganizationSpendLimitBody(BaseModel):
         "threshold_amount",
         "currency",
         "interval",
+        "notification_channel",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "threshold_amount",
@@ -493,13 +558,45 @@ class UpdateOrganizationSpendLimitBody(BaseModel):
     """The time interval for evaluating spend against the threshold. Currently, only `month` is
     supported.
     """
+    notification_channel: UpdateOrganizationSpendLimitBodyNotificationChannel | None
 
     def __init__(
-        self, *, threshold_amount: int, currency: Literal["USD"], interval: Literal["month"]
+        self,
+        *,
+        threshold_amount: int,
+        currency: Literal["USD"],
+        interval: Literal["month"],
+        notification_channel: UpdateOrganizationSpendLimitBodyNotificationChannel | None = None,
     ) -> None:
         self.threshold_amount = threshold_amount
         self.currency = currency
         self.interval = interval
+        self.notification_channel = notification_channel
+
+
+class UpdateOrganizationSpendLimitBodyNotificationChannel(BaseModel):
+    """The `UpdateOrganizationSpendLimitBodyNotificationChannel` object."""
+
+    __slots__ = (
+        "type",
+        "recipients",
+        "subject_prefix",
+    )
+
+    type: Literal["email"] | None
+    recipients: list[str] | None
+    subject_prefix: str | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["email"] | None = None,
+        recipients: list[str] | None = None,
+        subject_prefix: str | None = None,
+    ) -> None:
+        self.type = type
+        self.recipients = recipients
+        self.subject_prefix = subject_prefix
 
 
 class UpdateProjectSpendLimitBody(BaseModel):
@@ -509,6 +606,7 @@ class UpdateProjectSpendLimitBody(BaseModel):
         "threshold_amount",
         "currency",
         "interval",
+        "notification_channel",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "threshold_amount",
@@ -524,13 +622,45 @@ class UpdateProjectSpendLimitBody(BaseModel):
     """The time interval for evaluating spend against the threshold. Currently, only `month` is
     supported.
     """
+    notification_channel: UpdateProjectSpendLimitBodyNotificationChannel | None
 
     def __init__(
-        self, *, threshold_amount: int, currency: Literal["USD"], interval: Literal["month"]
+        self,
+        *,
+        threshold_amount: int,
+        currency: Literal["USD"],
+        interval: Literal["month"],
+        notification_channel: UpdateProjectSpendLimitBodyNotificationChannel | None = None,
     ) -> None:
         self.threshold_amount = threshold_amount
         self.currency = currency
         self.interval = interval
+        self.notification_channel = notification_channel
+
+
+class UpdateProjectSpendLimitBodyNotificationChannel(BaseModel):
+    """The `UpdateProjectSpendLimitBodyNotificationChannel` object."""
+
+    __slots__ = (
+        "type",
+        "recipients",
+        "subject_prefix",
+    )
+
+    type: Literal["email"] | None
+    recipients: list[str] | None
+    subject_prefix: str | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["email"] | None = None,
+        recipients: list[str] | None = None,
+        subject_prefix: str | None = None,
+    ) -> None:
+        self.type = type
+        self.recipients = recipients
+        self.subject_prefix = subject_prefix
 
 
 SpendLimitCurrency: TypeAlias = str

@@ -204,6 +204,57 @@ class BetaOutputAudio(BaseModel):
         self.transcript = transcript
 
 
+class BetaResponseCompactionCompactingEvent(BaseModel):
+    """Emitted when new summary content is sampled for a compaction trigger."""
+
+    __slots__ = (
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+        "agent",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    item_id: str
+    output_index: int
+    sequence_number: int
+    type: Literal["response.compaction.compacting"]
+    agent: BetaResponseCompactionCompactingEventAgent | None
+
+    def __init__(
+        self,
+        *,
+        item_id: str,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.compaction.compacting"],
+        agent: BetaResponseCompactionCompactingEventAgent | None = None,
+    ) -> None:
+        self.item_id = item_id
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.agent = agent
+
+
+class BetaResponseCompactionCompactingEventAgent(BaseModel):
+    """The agent that owns this multi-agent streaming event."""
+
+    __slots__ = ("agent_name",)
+    _required: ClassVar[tuple[str, ...]] = ("agent_name",)
+
+    agent_name: str
+
+    def __init__(self, *, agent_name: str) -> None:
+        self.agent_name = agent_name
+
+
 class BetaResponseInjectCreatedEvent(BaseModel):
     """Emitted when all injected input items were validated and committed to the active response."""
 
@@ -354,6 +405,300 @@ class BetaResponseInjectFailedEventError(BaseModel):
         self.message = message
 
 
+class BetaResponseShellCallCommandAddedEvent(BaseModel):
+    """A streaming event that indicated a shell command was added to a tool call."""
+
+    __slots__ = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+        "agent",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command: str
+    command_index: int
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_command.added"]
+    agent: BetaResponseShellCallCommandAddedEventAgent | None
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        command_index: int,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_command.added"],
+        agent: BetaResponseShellCallCommandAddedEventAgent | None = None,
+    ) -> None:
+        self.command = command
+        self.command_index = command_index
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.agent = agent
+
+
+class BetaResponseShellCallCommandAddedEventAgent(BaseModel):
+    """The agent that owns this multi-agent streaming event."""
+
+    __slots__ = ("agent_name",)
+    _required: ClassVar[tuple[str, ...]] = ("agent_name",)
+
+    agent_name: str
+
+    def __init__(self, *, agent_name: str) -> None:
+        self.agent_name = agent_name
+
+
+class BetaResponseShellCallCommandDeltaEvent(BaseModel):
+    """A streaming event that indicated a shell command was incrementally updated."""
+
+    __slots__ = (
+        "command_index",
+        "delta",
+        "output_index",
+        "sequence_number",
+        "type",
+        "agent",
+        "obfuscation",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command_index",
+        "delta",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command_index: int
+    delta: str
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_command.delta"]
+    agent: BetaResponseShellCallCommandDeltaEventAgent | None
+    obfuscation: str | None
+
+    def __init__(
+        self,
+        *,
+        command_index: int,
+        delta: str,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_command.delta"],
+        agent: BetaResponseShellCallCommandDeltaEventAgent | None = None,
+        obfuscation: str | None = None,
+    ) -> None:
+        self.command_index = command_index
+        self.delta = delta
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.agent = agent
+        self.obfuscation = obfuscation
+
+
+class BetaResponseShellCallCommandDeltaEventAgent(BaseModel):
+    """The agent that owns this multi-agent streaming event."""
+
+    __slots__ = ("agent_name",)
+    _required: ClassVar[tuple[str, ...]] = ("agent_name",)
+
+    agent_name: str
+
+    def __init__(self, *, agent_name: str) -> None:
+        self.agent_name = agent_name
+
+
+class BetaResponseShellCallCommandDoneEvent(BaseModel):
+    """A streaming event that indicated a shell command was completed."""
+
+    __slots__ = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+        "agent",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command: str
+    command_index: int
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_command.done"]
+    agent: BetaResponseShellCallCommandDoneEventAgent | None
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        command_index: int,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_command.done"],
+        agent: BetaResponseShellCallCommandDoneEventAgent | None = None,
+    ) -> None:
+        self.command = command
+        self.command_index = command_index
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.agent = agent
+
+
+class BetaResponseShellCallCommandDoneEventAgent(BaseModel):
+    """The agent that owns this multi-agent streaming event."""
+
+    __slots__ = ("agent_name",)
+    _required: ClassVar[tuple[str, ...]] = ("agent_name",)
+
+    agent_name: str
+
+    def __init__(self, *, agent_name: str) -> None:
+        self.agent_name = agent_name
+
+
+class BetaResponseShellCallOutputContentDeltaEvent(BaseModel):
+    """A streaming event that indicated shell call output was incrementally added."""
+
+    __slots__ = (
+        "command_index",
+        "delta",
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+        "agent",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command_index",
+        "delta",
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command_index: int
+    delta: Delta
+    item_id: str
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_output_content.delta"]
+    agent: BetaResponseShellCallOutputContentDeltaEventAgent | None
+
+    def __init__(
+        self,
+        *,
+        command_index: int,
+        delta: Delta,
+        item_id: str,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_output_content.delta"],
+        agent: BetaResponseShellCallOutputContentDeltaEventAgent | None = None,
+    ) -> None:
+        self.command_index = command_index
+        self.delta = delta
+        self.item_id = item_id
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.agent = agent
+
+
+class BetaResponseShellCallOutputContentDeltaEventAgent(BaseModel):
+    """The agent that owns this multi-agent streaming event."""
+
+    __slots__ = ("agent_name",)
+    _required: ClassVar[tuple[str, ...]] = ("agent_name",)
+
+    agent_name: str
+
+    def __init__(self, *, agent_name: str) -> None:
+        self.agent_name = agent_name
+
+
+class BetaResponseShellCallOutputContentDoneEvent(BaseModel):
+    """A streaming event that indicated shell call output was completed."""
+
+    __slots__ = (
+        "command_index",
+        "item_id",
+        "output",
+        "output_index",
+        "sequence_number",
+        "type",
+        "agent",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command_index",
+        "item_id",
+        "output",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command_index: int
+    item_id: str
+    output: list[Output]
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_output_content.done"]
+    agent: BetaResponseShellCallOutputContentDoneEventAgent | None
+
+    def __init__(
+        self,
+        *,
+        command_index: int,
+        item_id: str,
+        output: list[Output],
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_output_content.done"],
+        agent: BetaResponseShellCallOutputContentDoneEventAgent | None = None,
+    ) -> None:
+        self.command_index = command_index
+        self.item_id = item_id
+        self.output = output
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.agent = agent
+
+
+class BetaResponseShellCallOutputContentDoneEventAgent(BaseModel):
+    """The agent that owns this multi-agent streaming event."""
+
+    __slots__ = ("agent_name",)
+    _required: ClassVar[tuple[str, ...]] = ("agent_name",)
+
+    agent_name: str
+
+    def __init__(self, *, agent_name: str) -> None:
+        self.agent_name = agent_name
+
+
 class BetaResponsesClientEventResponseCreate(BaseModel):
     """Client event for creating a response over a persistent WebSocket connection. This payload
     uses the same top-level fields as `POST /v1/responses`, plus WebSocket-only envelope
@@ -395,6 +740,9 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
         "context_management",
         "max_output_tokens",
         "multi_agent",
+        "access_programs",
+        "background_options",
+        "image",
     )
     _required: ClassVar[tuple[str, ...]] = ("type",)
 
@@ -449,6 +797,9 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
     context_management: list[BetaContextManagementParam] | None
     max_output_tokens: int | None
     multi_agent: BetaMultiAgentParam | None
+    access_programs: BetaResponsesClientEventResponseCreateAccessPrograms | None
+    background_options: BetaResponsesClientEventResponseCreateBackgroundOptions | None
+    image: BetaResponsesClientEventResponseCreateImage | None
 
     def __init__(
         self,
@@ -487,6 +838,9 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
         context_management: list[BetaContextManagementParam] | None = None,
         max_output_tokens: int | None = None,
         multi_agent: BetaMultiAgentParam | None = None,
+        access_programs: BetaResponsesClientEventResponseCreateAccessPrograms | None = None,
+        background_options: BetaResponsesClientEventResponseCreateBackgroundOptions | None = None,
+        image: BetaResponsesClientEventResponseCreateImage | None = None,
     ) -> None:
         self.type = type
         self.stream_id = stream_id
@@ -522,6 +876,56 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
         self.context_management = context_management
         self.max_output_tokens = max_output_tokens
         self.multi_agent = multi_agent
+        self.access_programs = access_programs
+        self.background_options = background_options
+        self.image = image
+
+
+class BetaResponsesClientEventResponseCreateAccessPrograms(BaseModel):
+    """The `BetaResponsesClientEventResponseCreateAccessPrograms` object."""
+
+    __slots__ = ("cyber",)
+
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None
+
+    def __init__(
+        self, *, cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None = None
+    ) -> None:
+        self.cyber = cyber
+
+
+class BetaResponsesClientEventResponseCreateBackgroundOptions(BaseModel):
+    """The `BetaResponsesClientEventResponseCreateBackgroundOptions` object."""
+
+    __slots__ = (
+        "completion_window",
+        "continuation_id",
+    )
+
+    completion_window: Literal["soonest", "2h", "8h"] | None
+    continuation_id: str | None
+
+    def __init__(
+        self,
+        *,
+        completion_window: Literal["soonest", "2h", "8h"] | None = None,
+        continuation_id: str | None = None,
+    ) -> None:
+        self.completion_window = completion_window
+        self.continuation_id = continuation_id
+
+
+class BetaResponsesClientEventResponseCreateImage(BaseModel):
+    """The `BetaResponsesClientEventResponseCreateImage` object."""
+
+    __slots__ = ("context_compression",)
+
+    context_compression: Literal["auto", "enabled", "disabled"] | None
+
+    def __init__(
+        self, *, context_compression: Literal["auto", "enabled", "disabled"] | None = None
+    ) -> None:
+        self.context_compression = context_compression
 
 
 class BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta(BaseModel):
@@ -3861,6 +4265,22 @@ class ContainerFileCitationParam(BaseModel):
         self.filename = filename
 
 
+class Delta(BaseModel):
+    """The stdout/stderr delta that was emitted."""
+
+    __slots__ = (
+        "stderr",
+        "stdout",
+    )
+
+    stderr: str | None
+    stdout: str | None
+
+    def __init__(self, *, stderr: str | None = None, stdout: str | None = None) -> None:
+        self.stderr = stderr
+        self.stdout = stdout
+
+
 class DoneEvent(BaseModel):
     """Occurs when a stream ends."""
 
@@ -4537,6 +4957,40 @@ class MessageStreamEventVariant4(BaseModel):
         self.data = data
 
 
+class Output(BaseModel):
+    """The content of a shell tool call output that was emitted."""
+
+    __slots__ = (
+        "outcome",
+        "stderr",
+        "stdout",
+        "created_by",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "outcome",
+        "stderr",
+        "stdout",
+    )
+
+    outcome: OutputOutcomeTimeout | OutputOutcomeExit
+    stderr: str
+    stdout: str
+    created_by: str | None
+
+    def __init__(
+        self,
+        *,
+        outcome: OutputOutcomeTimeout | OutputOutcomeExit,
+        stderr: str,
+        stdout: str,
+        created_by: str | None = None,
+    ) -> None:
+        self.outcome = outcome
+        self.stderr = stderr
+        self.stdout = stdout
+        self.created_by = created_by
+
+
 class OutputAudio(BaseModel):
     """An audio output from the model."""
 
@@ -4562,6 +5016,38 @@ class OutputAudio(BaseModel):
         self.type = type
         self.data = data
         self.transcript = transcript
+
+
+class OutputOutcomeExit(BaseModel):
+    """Indicates that the shell commands finished and returned an exit code."""
+
+    __slots__ = (
+        "exit_code",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "exit_code",
+        "type",
+    )
+
+    exit_code: int
+    type: Literal["exit"]
+
+    def __init__(self, *, exit_code: int, type: Literal["exit"]) -> None:
+        self.exit_code = exit_code
+        self.type = type
+
+
+class OutputOutcomeTimeout(BaseModel):
+    """Indicates that the shell call exceeded its configured time limit."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["timeout"]
+
+    def __init__(self, *, type: Literal["timeout"]) -> None:
+        self.type = type
 
 
 class RealtimeConversationItemWithReference(BaseModel):
@@ -4684,6 +5170,41 @@ class RealtimeConversationItemWithReferenceContent(BaseModel):
         self.transcript = transcript
 
 
+class ResponseCompactionCompactingEvent(BaseModel):
+    """Emitted when new summary content is sampled for a compaction trigger."""
+
+    __slots__ = (
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    item_id: str
+    output_index: int
+    sequence_number: int
+    type: Literal["response.compaction.compacting"]
+
+    def __init__(
+        self,
+        *,
+        item_id: str,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.compaction.compacting"],
+    ) -> None:
+        self.item_id = item_id
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+
+
 class ResponseFormatTextGrammar(BaseModel):
     """A custom grammar for the model to follow when generating text. Learn more in the custom
     grammars guide.
@@ -4720,6 +5241,306 @@ class ResponseFormatTextPython(BaseModel):
     """The type of response format being defined. Always `python`."""
 
     def __init__(self, *, type: Literal["python"]) -> None:
+        self.type = type
+
+
+class ResponseShellCallCommandAddedEvent(BaseModel):
+    """A streaming event that indicated a shell command was added to a tool call."""
+
+    __slots__ = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command: str
+    command_index: int
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_command.added"]
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        command_index: int,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_command.added"],
+    ) -> None:
+        self.command = command
+        self.command_index = command_index
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+
+
+class ResponseShellCallCommandDeltaEvent(BaseModel):
+    """A streaming event that indicated a shell command was incrementally updated."""
+
+    __slots__ = (
+        "command_index",
+        "delta",
+        "output_index",
+        "sequence_number",
+        "type",
+        "obfuscation",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command_index",
+        "delta",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command_index: int
+    delta: str
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_command.delta"]
+    obfuscation: str | None
+
+    def __init__(
+        self,
+        *,
+        command_index: int,
+        delta: str,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_command.delta"],
+        obfuscation: str | None = None,
+    ) -> None:
+        self.command_index = command_index
+        self.delta = delta
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+        self.obfuscation = obfuscation
+
+
+class ResponseShellCallCommandDoneEvent(BaseModel):
+    """A streaming event that indicated a shell command was completed."""
+
+    __slots__ = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command",
+        "command_index",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command: str
+    command_index: int
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_command.done"]
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        command_index: int,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_command.done"],
+    ) -> None:
+        self.command = command
+        self.command_index = command_index
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+
+
+class ResponseShellCallOutputContentDeltaEvent(BaseModel):
+    """A streaming event that indicated shell call output was incrementally added."""
+
+    __slots__ = (
+        "command_index",
+        "delta",
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command_index",
+        "delta",
+        "item_id",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command_index: int
+    delta: ResponseShellCallOutputContentDeltaEventDelta
+    item_id: str
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_output_content.delta"]
+
+    def __init__(
+        self,
+        *,
+        command_index: int,
+        delta: ResponseShellCallOutputContentDeltaEventDelta,
+        item_id: str,
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_output_content.delta"],
+    ) -> None:
+        self.command_index = command_index
+        self.delta = delta
+        self.item_id = item_id
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+
+
+class ResponseShellCallOutputContentDeltaEventDelta(BaseModel):
+    """The stdout/stderr delta that was emitted."""
+
+    __slots__ = (
+        "stderr",
+        "stdout",
+    )
+
+    stderr: str | None
+    stdout: str | None
+
+    def __init__(self, *, stderr: str | None = None, stdout: str | None = None) -> None:
+        self.stderr = stderr
+        self.stdout = stdout
+
+
+class ResponseShellCallOutputContentDoneEvent(BaseModel):
+    """A streaming event that indicated shell call output was completed."""
+
+    __slots__ = (
+        "command_index",
+        "item_id",
+        "output",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "command_index",
+        "item_id",
+        "output",
+        "output_index",
+        "sequence_number",
+        "type",
+    )
+
+    command_index: int
+    item_id: str
+    output: list[ResponseShellCallOutputContentDoneEventOutput]
+    output_index: int
+    sequence_number: int
+    type: Literal["response.shell_call_output_content.done"]
+
+    def __init__(
+        self,
+        *,
+        command_index: int,
+        item_id: str,
+        output: list[ResponseShellCallOutputContentDoneEventOutput],
+        output_index: int,
+        sequence_number: int,
+        type: Literal["response.shell_call_output_content.done"],
+    ) -> None:
+        self.command_index = command_index
+        self.item_id = item_id
+        self.output = output
+        self.output_index = output_index
+        self.sequence_number = sequence_number
+        self.type = type
+
+
+class ResponseShellCallOutputContentDoneEventOutput(BaseModel):
+    """The content of a shell tool call output that was emitted."""
+
+    __slots__ = (
+        "outcome",
+        "stderr",
+        "stdout",
+        "created_by",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "outcome",
+        "stderr",
+        "stdout",
+    )
+
+    outcome: (
+        ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout
+        | ResponseShellCallOutputContentDoneEventOutputOutcomeExit
+    )
+    stderr: str
+    stdout: str
+    created_by: str | None
+
+    def __init__(
+        self,
+        *,
+        outcome: ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout
+        | ResponseShellCallOutputContentDoneEventOutputOutcomeExit,
+        stderr: str,
+        stdout: str,
+        created_by: str | None = None,
+    ) -> None:
+        self.outcome = outcome
+        self.stderr = stderr
+        self.stdout = stdout
+        self.created_by = created_by
+
+
+class ResponseShellCallOutputContentDoneEventOutputOutcomeExit(BaseModel):
+    """Indicates that the shell commands finished and returned an exit code."""
+
+    __slots__ = (
+        "exit_code",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "exit_code",
+        "type",
+    )
+
+    exit_code: int
+    type: Literal["exit"]
+
+    def __init__(self, *, exit_code: int, type: Literal["exit"]) -> None:
+        self.exit_code = exit_code
+        self.type = type
+
+
+class ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout(BaseModel):
+    """Indicates that the shell call exceeded its configured time limit."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["timeout"]
+
+    def __init__(self, *, type: Literal["timeout"]) -> None:
         self.type = type
 
 
@@ -4763,6 +5584,9 @@ class ResponsesClientEventResponseCreate(BaseModel):
         "conversation",
         "context_management",
         "max_output_tokens",
+        "access_programs",
+        "background_options",
+        "image",
     )
     _required: ClassVar[tuple[str, ...]] = ("type",)
 
@@ -4816,6 +5640,9 @@ class ResponsesClientEventResponseCreate(BaseModel):
     conversation: ConversationParam | None
     context_management: list[ContextManagementParam] | None
     max_output_tokens: int | None
+    access_programs: ResponsesClientEventResponseCreateAccessPrograms | None
+    background_options: ResponsesClientEventResponseCreateBackgroundOptions | None
+    image: ResponsesClientEventResponseCreateImage | None
 
     def __init__(
         self,
@@ -4853,6 +5680,9 @@ class ResponsesClientEventResponseCreate(BaseModel):
         conversation: ConversationParam | None = None,
         context_management: list[ContextManagementParam] | None = None,
         max_output_tokens: int | None = None,
+        access_programs: ResponsesClientEventResponseCreateAccessPrograms | None = None,
+        background_options: ResponsesClientEventResponseCreateBackgroundOptions | None = None,
+        image: ResponsesClientEventResponseCreateImage | None = None,
     ) -> None:
         self.type = type
         self.stream_id = stream_id
@@ -4887,6 +5717,56 @@ class ResponsesClientEventResponseCreate(BaseModel):
         self.conversation = conversation
         self.context_management = context_management
         self.max_output_tokens = max_output_tokens
+        self.access_programs = access_programs
+        self.background_options = background_options
+        self.image = image
+
+
+class ResponsesClientEventResponseCreateAccessPrograms(BaseModel):
+    """The `ResponsesClientEventResponseCreateAccessPrograms` object."""
+
+    __slots__ = ("cyber",)
+
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None
+
+    def __init__(
+        self, *, cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None = None
+    ) -> None:
+        self.cyber = cyber
+
+
+class ResponsesClientEventResponseCreateBackgroundOptions(BaseModel):
+    """The `ResponsesClientEventResponseCreateBackgroundOptions` object."""
+
+    __slots__ = (
+        "completion_window",
+        "continuation_id",
+    )
+
+    completion_window: Literal["soonest", "2h", "8h"] | None
+    continuation_id: str | None
+
+    def __init__(
+        self,
+        *,
+        completion_window: Literal["soonest", "2h", "8h"] | None = None,
+        continuation_id: str | None = None,
+    ) -> None:
+        self.completion_window = completion_window
+        self.continuation_id = continuation_id
+
+
+class ResponsesClientEventResponseCreateImage(BaseModel):
+    """The `ResponsesClientEventResponseCreateImage` object."""
+
+    __slots__ = ("context_compression",)
+
+    context_compression: Literal["auto", "enabled", "disabled"] | None
+
+    def __init__(
+        self, *, context_compression: Literal["auto", "enabled", "disabled"] | None = None
+    ) -> None:
+        self.context_compression = context_compression
 
 
 class ResponsesServerEventResponseAudioTranscriptWsDelta(BaseModel):

@@ -10,6 +10,18 @@ from .._model import BaseModel
 from .responses import Error
 
 
+class Enforcement(BaseModel):
+    """The current enforcement state of the hard spend limit."""
+
+    __slots__ = ("status",)
+    _required: ClassVar[tuple[str, ...]] = ("status",)
+
+    status: Literal["inactive", "enforcing"]
+
+    def __init__(self, *, status: Literal["inactive", "enforcing"]) -> None:
+        self.status = status
+
+
 class ErrorResponse(BaseModel):
     """The `ErrorResponse` object."""
 
@@ -79,6 +91,41 @@ class Project(BaseModel):
         self.residency = residency
 
 
+class ProjectAPIKeySpendLimit(BaseModel):
+    """Represents a hard spend limit configured for a project API key."""
+
+    __slots__ = (
+        "currency",
+        "enforcement",
+        "interval",
+        "threshold_amount",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "currency",
+        "enforcement",
+        "interval",
+        "threshold_amount",
+    )
+
+    currency: Literal["USD"]
+    enforcement: Enforcement
+    interval: Literal["month"]
+    threshold_amount: int
+
+    def __init__(
+        self,
+        *,
+        currency: Literal["USD"],
+        enforcement: Enforcement,
+        interval: Literal["month"],
+        threshold_amount: int,
+    ) -> None:
+        self.currency = currency
+        self.enforcement = enforcement
+        self.interval = interval
+        self.threshold_amount = threshold_amount
+
+
 class ProjectApiKey(BaseModel):
     """Represents an individual API key in a project."""
 
@@ -91,6 +138,8 @@ class ProjectApiKey(BaseModel):
         "id",
         "owner_project_access",
         "owner",
+        "expires_at",
+        "spend_limit",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
@@ -118,6 +167,8 @@ class ProjectApiKey(BaseModel):
     owner_project_access: Literal["active", "inactive"]
     """Whether the API key's owner currently has effective access to the project."""
     owner: ProjectApiKeyOwner
+    expires_at: int | None
+    spend_limit: ProjectAPIKeySpendLimit | None
 
     def __init__(
         self,
@@ -130,6 +181,8 @@ class ProjectApiKey(BaseModel):
         id: str,
         owner_project_access: Literal["active", "inactive"],
         owner: ProjectApiKeyOwner,
+        expires_at: int | None = None,
+        spend_limit: ProjectAPIKeySpendLimit | None = None,
     ) -> None:
         self.object = object
         self.redacted_value = redacted_value
@@ -139,6 +192,8 @@ class ProjectApiKey(BaseModel):
         self.id = id
         self.owner_project_access = owner_project_access
         self.owner = owner
+        self.expires_at = expires_at
+        self.spend_limit = spend_limit
 
 
 class ProjectApiKeyDeleteResponse(BaseModel):
@@ -307,6 +362,7 @@ class ProjectCreateRequest(BaseModel):
         "name",
         "residency",
         "external_key_id",
+        "geography",
     )
     _required: ClassVar[tuple[str, ...]] = ("name",)
 
@@ -319,6 +375,7 @@ class ProjectCreateRequest(BaseModel):
     """
     external_key_id: str | None
     """External key ID to associate with the project."""
+    geography: str | None
 
     def __init__(
         self,
@@ -326,10 +383,12 @@ class ProjectCreateRequest(BaseModel):
         name: str,
         residency: PublicProjectResidency | None = None,
         external_key_id: str | None = None,
+        geography: str | None = None,
     ) -> None:
         self.name = name
         self.residency = residency
         self.external_key_id = external_key_id
+        self.geography = geography
 
 
 class ProjectListResponse(BaseModel):
@@ -687,16 +746,54 @@ class ProjectServiceAccountCreateRequest(BaseModel):
     __slots__ = (
         "name",
         "create_service_account_only",
+        "expires_in_seconds",
+        "spend_limit",
     )
     _required: ClassVar[tuple[str, ...]] = ("name",)
 
     name: str
     """The name of the service account being created."""
     create_service_account_only: bool | None
+    expires_in_seconds: int | None
+    spend_limit: ProjectServiceAccountCreateRequestSpendLimit | None
 
-    def __init__(self, *, name: str, create_service_account_only: bool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        create_service_account_only: bool | None = None,
+        expires_in_seconds: int | None = None,
+        spend_limit: ProjectServiceAccountCreateRequestSpendLimit | None = None,
+    ) -> None:
         self.name = name
         self.create_service_account_only = create_service_account_only
+        self.expires_in_seconds = expires_in_seconds
+        self.spend_limit = spend_limit
+
+
+class ProjectServiceAccountCreateRequestSpendLimit(BaseModel):
+    """The `ProjectServiceAccountCreateRequestSpendLimit` object."""
+
+    __slots__ = (
+        "currency",
+        "interval",
+        "threshold_amount",
+    )
+
+    currency: Literal["USD"] | None
+    interval: Literal["month"] | None
+    threshold_amount: int | None
+
+    def __init__(
+        self,
+        *,
+        currency: Literal["USD"] | None = None,
+        interval: Literal["month"] | None = None,
+        threshold_amount: int | None = None,
+    ) -> None:
+        self.currency = currency
+        self.interval = interval
+        self.threshold_amount = threshold_amount
 
 
 class ProjectServiceAccountCreateResponse(BaseModel):
@@ -821,16 +918,25 @@ class ProjectUpdateRequest(BaseModel):
     __slots__ = (
         "name",
         "external_key_id",
+        "geography",
     )
 
     name: str | None
     """The updated name of the project, this name appears in reports."""
     external_key_id: str | None
     """External key ID to associate with the project."""
+    geography: str | None
 
-    def __init__(self, *, name: str | None = None, external_key_id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        external_key_id: str | None = None,
+        geography: str | None = None,
+    ) -> None:
         self.name = name
         self.external_key_id = external_key_id
+        self.geography = geography
 
 
 class ProjectUser(BaseModel):

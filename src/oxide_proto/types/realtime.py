@@ -7041,10 +7041,11 @@ class RealtimeSessionCreateRequest(BaseModel):
         "max_response_output_tokens",
         "truncation",
         "prompt",
+        "input_audio_noise_reduction",
+        "model",
     )
-    _required: ClassVar[tuple[str, ...]] = ("client_secret",)
 
-    client_secret: RealtimeSessionCreateRequestClientSecret
+    client_secret: RealtimeSessionCreateRequestClientSecret | None
     """Ephemeral key returned by the API."""
     modalities: Any
     """The set of modalities the model can respond with. To disable audio, set this to ["text"]."""
@@ -7103,11 +7104,25 @@ class RealtimeSessionCreateRequest(BaseModel):
     """
     truncation: RealtimeTruncation | None
     prompt: Prompt | None
+    input_audio_noise_reduction: RealtimeSessionCreateRequestInputAudioNoiseReduction | None
+    model: (
+        Literal[
+            "gpt-realtime",
+            "gpt-realtime-2025-08-28",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-realtime-preview-2024-10-01",
+            "gpt-4o-realtime-preview-2024-12-17",
+            "gpt-4o-realtime-preview-2025-06-03",
+            "gpt-4o-mini-realtime-preview",
+            "gpt-4o-mini-realtime-preview-2024-12-17",
+        ]
+        | None
+    )
 
     def __init__(
         self,
         *,
-        client_secret: RealtimeSessionCreateRequestClientSecret,
+        client_secret: RealtimeSessionCreateRequestClientSecret | None = None,
         modalities: Any = None,
         instructions: str | None = None,
         voice: VoiceIdsOrCustomVoice | None = None,
@@ -7126,6 +7141,19 @@ class RealtimeSessionCreateRequest(BaseModel):
         max_response_output_tokens: int | Literal["inf"] | None = None,
         truncation: RealtimeTruncation | None = None,
         prompt: Prompt | None = None,
+        input_audio_noise_reduction: RealtimeSessionCreateRequestInputAudioNoiseReduction
+        | None = None,
+        model: Literal[
+            "gpt-realtime",
+            "gpt-realtime-2025-08-28",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-realtime-preview-2024-10-01",
+            "gpt-4o-realtime-preview-2024-12-17",
+            "gpt-4o-realtime-preview-2025-06-03",
+            "gpt-4o-mini-realtime-preview",
+            "gpt-4o-mini-realtime-preview-2024-12-17",
+        ]
+        | None = None,
     ) -> None:
         self.client_secret = client_secret
         self.modalities = modalities
@@ -7143,6 +7171,8 @@ class RealtimeSessionCreateRequest(BaseModel):
         self.max_response_output_tokens = max_response_output_tokens
         self.truncation = truncation
         self.prompt = prompt
+        self.input_audio_noise_reduction = input_audio_noise_reduction
+        self.model = model
 
 
 class RealtimeSessionCreateRequestClientSecret(BaseModel):
@@ -7418,6 +7448,17 @@ class RealtimeSessionCreateRequestGATracingTracingConfiguration(BaseModel):
         self.workflow_name = workflow_name
         self.group_id = group_id
         self.metadata = metadata
+
+
+class RealtimeSessionCreateRequestInputAudioNoiseReduction(BaseModel):
+    """The `RealtimeSessionCreateRequestInputAudioNoiseReduction` object."""
+
+    __slots__ = ("type",)
+
+    type: Literal["near_field", "far_field"] | None
+
+    def __init__(self, *, type: Literal["near_field", "far_field"] | None = None) -> None:
+        self.type = type
 
 
 class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
@@ -8160,6 +8201,8 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
         "input_audio_format",
         "input_audio_transcription",
         "include",
+        "client_secret",
+        "modalities",
     )
 
     turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection | None
@@ -8189,6 +8232,8 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
     """The set of items to include in the transcription. Current available items are:
     `item.input_audio_transcription.logprobs`
     """
+    client_secret: RealtimeTranscriptionSessionCreateRequestClientSecret | None
+    modalities: list[Literal["text", "audio"]] | None
 
     def __init__(
         self,
@@ -8199,12 +8244,49 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = None,
         input_audio_transcription: AudioTranscription | None = None,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | None = None,
+        client_secret: RealtimeTranscriptionSessionCreateRequestClientSecret | None = None,
+        modalities: list[Literal["text", "audio"]] | None = None,
     ) -> None:
         self.turn_detection = turn_detection
         self.input_audio_noise_reduction = input_audio_noise_reduction
         self.input_audio_format = input_audio_format
         self.input_audio_transcription = input_audio_transcription
         self.include = include
+        self.client_secret = client_secret
+        self.modalities = modalities
+
+
+class RealtimeTranscriptionSessionCreateRequestClientSecret(BaseModel):
+    """The `RealtimeTranscriptionSessionCreateRequestClientSecret` object."""
+
+    __slots__ = ("expires_at",)
+
+    expires_at: RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt | None
+
+    def __init__(
+        self,
+        *,
+        expires_at: RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt | None = None,
+    ) -> None:
+        self.expires_at = expires_at
+
+
+class RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt(BaseModel):
+    """The `RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAt` object."""
+
+    __slots__ = (
+        "anchor",
+        "seconds",
+    )
+
+    anchor: Literal["created_at"] | None
+    seconds: int | None
+
+    def __init__(
+        self, *, anchor: Literal["created_at"] | None = None, seconds: int | None = None
+    ) -> None:
+        self.anchor = anchor
+        self.seconds = seconds
 
 
 class RealtimeTranscriptionSessionCreateRequestGA(BaseModel):

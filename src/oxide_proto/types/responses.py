@@ -28,6 +28,18 @@ from .shared import (
 )
 
 
+class AccessPrograms(BaseModel):
+    """The `AccessPrograms` object."""
+
+    __slots__ = ("cyber",)
+    _required: ClassVar[tuple[str, ...]] = ("cyber",)
+
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"]
+
+    def __init__(self, *, cyber: Literal["standard", "daybreak_blue", "daybreak_red"]) -> None:
+        self.cyber = cyber
+
+
 class AdditionalTools(BaseModel):
     """The `AdditionalTools` object."""
 
@@ -1498,6 +1510,8 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
         "prompt_cache_retention",
         "prompt_cache_options",
         "service_tier",
+        "image",
+        "safety_identifier",
     )
     _required: ClassVar[tuple[str, ...]] = ("model",)
 
@@ -1509,6 +1523,8 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
     prompt_cache_retention: BetaPromptCacheRetentionEnum | None
     prompt_cache_options: BetaPromptCacheOptionsParam | None
     service_tier: BetaServiceTierEnum | None
+    image: BetaCompactResponseMethodPublicBodyImage | None
+    safety_identifier: str | None
 
     def __init__(
         self,
@@ -1521,6 +1537,8 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
         prompt_cache_retention: BetaPromptCacheRetentionEnum | None = None,
         prompt_cache_options: BetaPromptCacheOptionsParam | None = None,
         service_tier: BetaServiceTierEnum | None = None,
+        image: BetaCompactResponseMethodPublicBodyImage | None = None,
+        safety_identifier: str | None = None,
     ) -> None:
         self.model = model
         self.input = input
@@ -1530,6 +1548,21 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
         self.prompt_cache_retention = prompt_cache_retention
         self.prompt_cache_options = prompt_cache_options
         self.service_tier = service_tier
+        self.image = image
+        self.safety_identifier = safety_identifier
+
+
+class BetaCompactResponseMethodPublicBodyImage(BaseModel):
+    """The `BetaCompactResponseMethodPublicBodyImage` object."""
+
+    __slots__ = ("context_compression",)
+
+    context_compression: Literal["auto", "enabled", "disabled"] | None
+
+    def __init__(
+        self, *, context_compression: Literal["auto", "enabled", "disabled"] | None = None
+    ) -> None:
+        self.context_compression = context_compression
 
 
 class BetaCompactionBody(BaseModel):
@@ -2468,6 +2501,9 @@ class BetaCreateResponse(BaseModel):
         "context_management",
         "max_output_tokens",
         "multi_agent",
+        "access_programs",
+        "background_options",
+        "image",
     )
 
     metadata: BetaMetadata | None
@@ -2515,6 +2551,9 @@ class BetaCreateResponse(BaseModel):
     context_management: list[BetaContextManagementParam] | None
     max_output_tokens: int | None
     multi_agent: BetaMultiAgentParam | None
+    access_programs: BetaCreateResponseAccessPrograms | None
+    background_options: BetaCreateResponseBackgroundOptions | None
+    image: BetaCreateResponseImage | None
 
     def __init__(
         self,
@@ -2551,6 +2590,9 @@ class BetaCreateResponse(BaseModel):
         context_management: list[BetaContextManagementParam] | None = None,
         max_output_tokens: int | None = None,
         multi_agent: BetaMultiAgentParam | None = None,
+        access_programs: BetaCreateResponseAccessPrograms | None = None,
+        background_options: BetaCreateResponseBackgroundOptions | None = None,
+        image: BetaCreateResponseImage | None = None,
     ) -> None:
         self.metadata = metadata
         self.top_logprobs = top_logprobs
@@ -2584,6 +2626,56 @@ class BetaCreateResponse(BaseModel):
         self.context_management = context_management
         self.max_output_tokens = max_output_tokens
         self.multi_agent = multi_agent
+        self.access_programs = access_programs
+        self.background_options = background_options
+        self.image = image
+
+
+class BetaCreateResponseAccessPrograms(BaseModel):
+    """The `BetaCreateResponseAccessPrograms` object."""
+
+    __slots__ = ("cyber",)
+
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None
+
+    def __init__(
+        self, *, cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None = None
+    ) -> None:
+        self.cyber = cyber
+
+
+class BetaCreateResponseBackgroundOptions(BaseModel):
+    """The `BetaCreateResponseBackgroundOptions` object."""
+
+    __slots__ = (
+        "completion_window",
+        "continuation_id",
+    )
+
+    completion_window: Literal["soonest", "2h", "8h"] | None
+    continuation_id: str | None
+
+    def __init__(
+        self,
+        *,
+        completion_window: Literal["soonest", "2h", "8h"] | None = None,
+        continuation_id: str | None = None,
+    ) -> None:
+        self.completion_window = completion_window
+        self.continuation_id = continuation_id
+
+
+class BetaCreateResponseImage(BaseModel):
+    """The `BetaCreateResponseImage` object."""
+
+    __slots__ = ("context_compression",)
+
+    context_compression: Literal["auto", "enabled", "disabled"] | None
+
+    def __init__(
+        self, *, context_compression: Literal["auto", "enabled", "disabled"] | None = None
+    ) -> None:
+        self.context_compression = context_compression
 
 
 class BetaCustomGrammarFormatParam(BaseModel):
@@ -3925,6 +4017,7 @@ class BetaFunctionTool(BaseModel):
         "output_schema",
         "defer_loading",
         "allowed_callers",
+        "async_",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -3932,6 +4025,7 @@ class BetaFunctionTool(BaseModel):
         "parameters",
         "strict",
     )
+    _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
     type: Literal["function"]
     """The type of the function tool. Always `function`."""
@@ -3944,6 +4038,7 @@ class BetaFunctionTool(BaseModel):
     defer_loading: bool | None
     """Whether this function is deferred and loaded via tool search."""
     allowed_callers: list[BetaCallableToolAllowedCaller] | None
+    async_: bool | None
 
     def __init__(
         self,
@@ -3956,6 +4051,7 @@ class BetaFunctionTool(BaseModel):
         output_schema: dict[str, Any] | None = None,
         defer_loading: bool | None = None,
         allowed_callers: list[BetaCallableToolAllowedCaller] | None = None,
+        async_: bool | None = None,
     ) -> None:
         self.type = type
         self.name = name
@@ -3965,6 +4061,7 @@ class BetaFunctionTool(BaseModel):
         self.output_schema = output_schema
         self.defer_loading = defer_loading
         self.allowed_callers = allowed_callers
+        self.async_ = async_
 
 
 class BetaFunctionToolCall(BaseModel):
@@ -6963,6 +7060,11 @@ class BetaResponse(BaseModel):
         "moderation",
         "conversation",
         "max_output_tokens",
+        "access_programs",
+        "image",
+        "input_transformations",
+        "prompt_cache_diagnostics",
+        "tool_usage",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "metadata",
@@ -7034,6 +7136,17 @@ class BetaResponse(BaseModel):
     moderation: BetaModeration | None
     conversation: BetaResponseConversation | None
     max_output_tokens: int | None
+    access_programs: AccessPrograms | None
+    image: BetaResponseImage | None
+    input_transformations: list[InputTransformation] | None
+    prompt_cache_diagnostics: (
+        PromptCacheDiagnosticsCacheMiss
+        | PromptCacheDiagnosticsCacheHit
+        | PromptCacheDiagnosticsComparisonResponseNotFound
+        | PromptCacheDiagnosticsUnavailable
+        | None
+    )
+    tool_usage: ToolUsage | None
 
     def __init__(
         self,
@@ -7073,6 +7186,15 @@ class BetaResponse(BaseModel):
         moderation: BetaModeration | None = None,
         conversation: BetaResponseConversation | None = None,
         max_output_tokens: int | None = None,
+        access_programs: AccessPrograms | None = None,
+        image: BetaResponseImage | None = None,
+        input_transformations: list[InputTransformation] | None = None,
+        prompt_cache_diagnostics: PromptCacheDiagnosticsCacheMiss
+        | PromptCacheDiagnosticsCacheHit
+        | PromptCacheDiagnosticsComparisonResponseNotFound
+        | PromptCacheDiagnosticsUnavailable
+        | None = None,
+        tool_usage: ToolUsage | None = None,
     ) -> None:
         self.metadata = metadata
         self.temperature = temperature
@@ -7108,6 +7230,11 @@ class BetaResponse(BaseModel):
         self.moderation = moderation
         self.conversation = conversation
         self.max_output_tokens = max_output_tokens
+        self.access_programs = access_programs
+        self.image = image
+        self.input_transformations = input_transformations
+        self.prompt_cache_diagnostics = prompt_cache_diagnostics
+        self.tool_usage = tool_usage
 
     @property
     def output_text(self) -> str:
@@ -8169,6 +8296,18 @@ class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel):
         self.sequence_number = sequence_number
         self.arguments = arguments
         self.agent = agent
+
+
+class BetaResponseImage(BaseModel):
+    """The `BetaResponseImage` object."""
+
+    __slots__ = ("context_compression",)
+    _required: ClassVar[tuple[str, ...]] = ("context_compression",)
+
+    context_compression: Literal["enabled", "disabled"]
+
+    def __init__(self, *, context_compression: Literal["enabled", "disabled"]) -> None:
+        self.context_compression = context_compression
 
 
 class BetaResponseImageGenCallCompletedEvent(BaseModel):
@@ -11687,6 +11826,8 @@ class CompactResponseMethodPublicBody(BaseModel):
         "prompt_cache_retention",
         "prompt_cache_options",
         "service_tier",
+        "image",
+        "safety_identifier",
     )
     _required: ClassVar[tuple[str, ...]] = ("model",)
 
@@ -11698,6 +11839,8 @@ class CompactResponseMethodPublicBody(BaseModel):
     prompt_cache_retention: PromptCacheRetentionEnum | None
     prompt_cache_options: PromptCacheOptionsParam | None
     service_tier: ServiceTierEnum | None
+    image: CompactResponseMethodPublicBodyImage | None
+    safety_identifier: str | None
 
     def __init__(
         self,
@@ -11710,6 +11853,8 @@ class CompactResponseMethodPublicBody(BaseModel):
         prompt_cache_retention: PromptCacheRetentionEnum | None = None,
         prompt_cache_options: PromptCacheOptionsParam | None = None,
         service_tier: ServiceTierEnum | None = None,
+        image: CompactResponseMethodPublicBodyImage | None = None,
+        safety_identifier: str | None = None,
     ) -> None:
         self.model = model
         self.input = input
@@ -11719,6 +11864,21 @@ class CompactResponseMethodPublicBody(BaseModel):
         self.prompt_cache_retention = prompt_cache_retention
         self.prompt_cache_options = prompt_cache_options
         self.service_tier = service_tier
+        self.image = image
+        self.safety_identifier = safety_identifier
+
+
+class CompactResponseMethodPublicBodyImage(BaseModel):
+    """The `CompactResponseMethodPublicBodyImage` object."""
+
+    __slots__ = ("context_compression",)
+
+    context_compression: Literal["auto", "enabled", "disabled"] | None
+
+    def __init__(
+        self, *, context_compression: Literal["auto", "enabled", "disabled"] | None = None
+    ) -> None:
+        self.context_compression = context_compression
 
 
 class CompactionBody(BaseModel):
@@ -12453,6 +12613,9 @@ class CreateResponse(BaseModel):
         "conversation",
         "context_management",
         "max_output_tokens",
+        "access_programs",
+        "background_options",
+        "image",
     )
 
     metadata: Metadata | None
@@ -12499,6 +12662,9 @@ class CreateResponse(BaseModel):
     conversation: ConversationParam | None
     context_management: list[ContextManagementParam] | None
     max_output_tokens: int | None
+    access_programs: CreateResponseAccessPrograms | None
+    background_options: CreateResponseBackgroundOptions | None
+    image: CreateResponseImage | None
 
     def __init__(
         self,
@@ -12534,6 +12700,9 @@ class CreateResponse(BaseModel):
         conversation: ConversationParam | None = None,
         context_management: list[ContextManagementParam] | None = None,
         max_output_tokens: int | None = None,
+        access_programs: CreateResponseAccessPrograms | None = None,
+        background_options: CreateResponseBackgroundOptions | None = None,
+        image: CreateResponseImage | None = None,
     ) -> None:
         self.metadata = metadata
         self.top_logprobs = top_logprobs
@@ -12566,6 +12735,56 @@ class CreateResponse(BaseModel):
         self.conversation = conversation
         self.context_management = context_management
         self.max_output_tokens = max_output_tokens
+        self.access_programs = access_programs
+        self.background_options = background_options
+        self.image = image
+
+
+class CreateResponseAccessPrograms(BaseModel):
+    """The `CreateResponseAccessPrograms` object."""
+
+    __slots__ = ("cyber",)
+
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None
+
+    def __init__(
+        self, *, cyber: Literal["standard", "daybreak_blue", "daybreak_red"] | None = None
+    ) -> None:
+        self.cyber = cyber
+
+
+class CreateResponseBackgroundOptions(BaseModel):
+    """The `CreateResponseBackgroundOptions` object."""
+
+    __slots__ = (
+        "completion_window",
+        "continuation_id",
+    )
+
+    completion_window: Literal["soonest", "2h", "8h"] | None
+    continuation_id: str | None
+
+    def __init__(
+        self,
+        *,
+        completion_window: Literal["soonest", "2h", "8h"] | None = None,
+        continuation_id: str | None = None,
+    ) -> None:
+        self.completion_window = completion_window
+        self.continuation_id = continuation_id
+
+
+class CreateResponseImage(BaseModel):
+    """The `CreateResponseImage` object."""
+
+    __slots__ = ("context_compression",)
+
+    context_compression: Literal["auto", "enabled", "disabled"] | None
+
+    def __init__(
+        self, *, context_compression: Literal["auto", "enabled", "disabled"] | None = None
+    ) -> None:
+        self.context_compression = context_compression
 
 
 class CustomGrammarFormatParam(BaseModel):
@@ -13689,6 +13908,7 @@ class FunctionTool(BaseModel):
         "output_schema",
         "defer_loading",
         "allowed_callers",
+        "async_",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -13696,6 +13916,7 @@ class FunctionTool(BaseModel):
         "parameters",
         "strict",
     )
+    _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
     type: Literal["function"]
     """The type of the function tool. Always `function`."""
@@ -13708,6 +13929,7 @@ class FunctionTool(BaseModel):
     defer_loading: bool | None
     """Whether this function is deferred and loaded via tool search."""
     allowed_callers: list[CallableToolAllowedCaller] | None
+    async_: bool | None
 
     def __init__(
         self,
@@ -13720,6 +13942,7 @@ class FunctionTool(BaseModel):
         output_schema: dict[str, Any] | None = None,
         defer_loading: bool | None = None,
         allowed_callers: list[CallableToolAllowedCaller] | None = None,
+        async_: bool | None = None,
     ) -> None:
         self.type = type
         self.name = name
@@ -13729,6 +13952,7 @@ class FunctionTool(BaseModel):
         self.output_schema = output_schema
         self.defer_loading = defer_loading
         self.allowed_callers = allowed_callers
+        self.async_ = async_
 
 
 class FunctionToolCallOutput(BaseModel):
@@ -14526,6 +14750,53 @@ class InputTextContentParam(BaseModel):
         self.type = type
         self.text = text
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
+
+
+class InputTransformation(BaseModel):
+    """The `InputTransformation` object."""
+
+    __slots__ = (
+        "id",
+        "action",
+        "reason",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "action",
+        "reason",
+        "type",
+    )
+
+    id: str
+    action: Literal["removed"]
+    reason: Literal[
+        "organization_mismatch",
+        "end_user_mismatch",
+        "model_mismatch",
+        "prefix_mismatch",
+        "turn_boundary",
+    ]
+    type: Literal["reasoning"]
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        action: Literal["removed"],
+        reason: Literal[
+            "organization_mismatch",
+            "end_user_mismatch",
+            "model_mismatch",
+            "prefix_mismatch",
+            "turn_boundary",
+        ],
+        type: Literal["reasoning"],
+    ) -> None:
+        self.id = id
+        self.action = action
+        self.reason = reason
+        self.type = type
 
 
 class ItemReferenceParam(BaseModel):
@@ -15757,6 +16028,96 @@ class Prompt2(BaseModel):
         self.variables = variables
 
 
+class PromptCacheDiagnosticsCacheHit(BaseModel):
+    """The `PromptCacheDiagnosticsCacheHit` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["cache_hit"]
+
+    def __init__(self, *, type: Literal["cache_hit"]) -> None:
+        self.type = type
+
+
+class PromptCacheDiagnosticsCacheMiss(BaseModel):
+    """The `PromptCacheDiagnosticsCacheMiss` object."""
+
+    __slots__ = (
+        "cache_missed_tokens",
+        "reason",
+        "type",
+        "comparison_reusable_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "cache_missed_tokens",
+        "reason",
+        "type",
+    )
+
+    cache_missed_tokens: int
+    reason: Literal[
+        "model_changed",
+        "prompt_cache_key_changed",
+        "tools_changed",
+        "text_format_changed",
+        "reasoning_effort_changed",
+        "verbosity_changed",
+        "context_compacted",
+        "input_changed",
+        "service_tier_changed",
+    ]
+    type: Literal["cache_miss"]
+    comparison_reusable_tokens: int | None
+
+    def __init__(
+        self,
+        *,
+        cache_missed_tokens: int,
+        reason: Literal[
+            "model_changed",
+            "prompt_cache_key_changed",
+            "tools_changed",
+            "text_format_changed",
+            "reasoning_effort_changed",
+            "verbosity_changed",
+            "context_compacted",
+            "input_changed",
+            "service_tier_changed",
+        ],
+        type: Literal["cache_miss"],
+        comparison_reusable_tokens: int | None = None,
+    ) -> None:
+        self.cache_missed_tokens = cache_missed_tokens
+        self.reason = reason
+        self.type = type
+        self.comparison_reusable_tokens = comparison_reusable_tokens
+
+
+class PromptCacheDiagnosticsComparisonResponseNotFound(BaseModel):
+    """The `PromptCacheDiagnosticsComparisonResponseNotFound` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["comparison_response_not_found"]
+
+    def __init__(self, *, type: Literal["comparison_response_not_found"]) -> None:
+        self.type = type
+
+
+class PromptCacheDiagnosticsUnavailable(BaseModel):
+    """The `PromptCacheDiagnosticsUnavailable` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["unavailable"]
+
+    def __init__(self, *, type: Literal["unavailable"]) -> None:
+        self.type = type
+
+
 class PromptCacheOptions(BaseModel):
     """The prompt-caching options that were applied to the response. Supported for `gpt-5.6` and
     later models.
@@ -15907,6 +16268,11 @@ class Response(BaseModel):
         "moderation",
         "conversation",
         "max_output_tokens",
+        "access_programs",
+        "image",
+        "input_transformations",
+        "prompt_cache_diagnostics",
+        "tool_usage",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "metadata",
@@ -15978,6 +16344,17 @@ class Response(BaseModel):
     moderation: Moderation | None
     conversation: ResponseConversation | None
     max_output_tokens: int | None
+    access_programs: ResponseAccessPrograms | None
+    image: ResponseImage | None
+    input_transformations: list[ResponseInputTransformation] | None
+    prompt_cache_diagnostics: (
+        ResponsePromptCacheDiagnosticsCacheMiss
+        | ResponsePromptCacheDiagnosticsCacheHit
+        | ResponsePromptCacheDiagnosticsComparisonResponseNotFound
+        | ResponsePromptCacheDiagnosticsUnavailable
+        | None
+    )
+    tool_usage: ResponseToolUsage | None
 
     def __init__(
         self,
@@ -16017,6 +16394,15 @@ class Response(BaseModel):
         moderation: Moderation | None = None,
         conversation: ResponseConversation | None = None,
         max_output_tokens: int | None = None,
+        access_programs: ResponseAccessPrograms | None = None,
+        image: ResponseImage | None = None,
+        input_transformations: list[ResponseInputTransformation] | None = None,
+        prompt_cache_diagnostics: ResponsePromptCacheDiagnosticsCacheMiss
+        | ResponsePromptCacheDiagnosticsCacheHit
+        | ResponsePromptCacheDiagnosticsComparisonResponseNotFound
+        | ResponsePromptCacheDiagnosticsUnavailable
+        | None = None,
+        tool_usage: ResponseToolUsage | None = None,
     ) -> None:
         self.metadata = metadata
         self.temperature = temperature
@@ -16052,6 +16438,11 @@ class Response(BaseModel):
         self.moderation = moderation
         self.conversation = conversation
         self.max_output_tokens = max_output_tokens
+        self.access_programs = access_programs
+        self.image = image
+        self.input_transformations = input_transformations
+        self.prompt_cache_diagnostics = prompt_cache_diagnostics
+        self.tool_usage = tool_usage
 
     @property
     def output_text(self) -> str:
@@ -16059,6 +16450,18 @@ class Response(BaseModel):
         there is none). Computed from `output`; the API does not send it.
         """
         return _sdk_properties.output_text(self)
+
+
+class ResponseAccessPrograms(BaseModel):
+    """The `ResponseAccessPrograms` object."""
+
+    __slots__ = ("cyber",)
+    _required: ClassVar[tuple[str, ...]] = ("cyber",)
+
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"]
+
+    def __init__(self, *, cyber: Literal["standard", "daybreak_blue", "daybreak_red"]) -> None:
+        self.cyber = cyber
 
 
 class ResponseAudioDeltaEvent(BaseModel):
@@ -17237,6 +17640,18 @@ class ResponseFunctionWebSearch(BaseModel):
         self.action = action
 
 
+class ResponseImage(BaseModel):
+    """The `ResponseImage` object."""
+
+    __slots__ = ("context_compression",)
+    _required: ClassVar[tuple[str, ...]] = ("context_compression",)
+
+    context_compression: Literal["enabled", "disabled"]
+
+    def __init__(self, *, context_compression: Literal["enabled", "disabled"]) -> None:
+        self.context_compression = context_compression
+
+
 class ResponseImageGenCallCompletedEvent(BaseModel):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
@@ -17499,6 +17914,53 @@ class ResponseIncompleteEvent(BaseModel):
         self.type = type
         self.response = response
         self.sequence_number = sequence_number
+
+
+class ResponseInputTransformation(BaseModel):
+    """The `ResponseInputTransformation` object."""
+
+    __slots__ = (
+        "id",
+        "action",
+        "reason",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "action",
+        "reason",
+        "type",
+    )
+
+    id: str
+    action: Literal["removed"]
+    reason: Literal[
+        "organization_mismatch",
+        "end_user_mismatch",
+        "model_mismatch",
+        "prefix_mismatch",
+        "turn_boundary",
+    ]
+    type: Literal["reasoning"]
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        action: Literal["removed"],
+        reason: Literal[
+            "organization_mismatch",
+            "end_user_mismatch",
+            "model_mismatch",
+            "prefix_mismatch",
+            "turn_boundary",
+        ],
+        type: Literal["reasoning"],
+    ) -> None:
+        self.id = id
+        self.action = action
+        self.reason = reason
+        self.type = type
 
 
 class ResponseItemList(BaseModel):
@@ -18132,6 +18594,96 @@ class ResponseOutputTextAnnotationAddedEvent(BaseModel):
         self.annotation_index = annotation_index
         self.sequence_number = sequence_number
         self.annotation = annotation
+
+
+class ResponsePromptCacheDiagnosticsCacheHit(BaseModel):
+    """The `ResponsePromptCacheDiagnosticsCacheHit` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["cache_hit"]
+
+    def __init__(self, *, type: Literal["cache_hit"]) -> None:
+        self.type = type
+
+
+class ResponsePromptCacheDiagnosticsCacheMiss(BaseModel):
+    """The `ResponsePromptCacheDiagnosticsCacheMiss` object."""
+
+    __slots__ = (
+        "cache_missed_tokens",
+        "reason",
+        "type",
+        "comparison_reusable_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "cache_missed_tokens",
+        "reason",
+        "type",
+    )
+
+    cache_missed_tokens: int
+    reason: Literal[
+        "model_changed",
+        "prompt_cache_key_changed",
+        "tools_changed",
+        "text_format_changed",
+        "reasoning_effort_changed",
+        "verbosity_changed",
+        "context_compacted",
+        "input_changed",
+        "service_tier_changed",
+    ]
+    type: Literal["cache_miss"]
+    comparison_reusable_tokens: int | None
+
+    def __init__(
+        self,
+        *,
+        cache_missed_tokens: int,
+        reason: Literal[
+            "model_changed",
+            "prompt_cache_key_changed",
+            "tools_changed",
+            "text_format_changed",
+            "reasoning_effort_changed",
+            "verbosity_changed",
+            "context_compacted",
+            "input_changed",
+            "service_tier_changed",
+        ],
+        type: Literal["cache_miss"],
+        comparison_reusable_tokens: int | None = None,
+    ) -> None:
+        self.cache_missed_tokens = cache_missed_tokens
+        self.reason = reason
+        self.type = type
+        self.comparison_reusable_tokens = comparison_reusable_tokens
+
+
+class ResponsePromptCacheDiagnosticsComparisonResponseNotFound(BaseModel):
+    """The `ResponsePromptCacheDiagnosticsComparisonResponseNotFound` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["comparison_response_not_found"]
+
+    def __init__(self, *, type: Literal["comparison_response_not_found"]) -> None:
+        self.type = type
+
+
+class ResponsePromptCacheDiagnosticsUnavailable(BaseModel):
+    """The `ResponsePromptCacheDiagnosticsUnavailable` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["unavailable"]
+
+    def __init__(self, *, type: Literal["unavailable"]) -> None:
+        self.type = type
 
 
 class ResponseProperties(BaseModel):
@@ -19120,6 +19672,147 @@ class ResponseTextParam(BaseModel):
         self.verbosity = verbosity
 
 
+class ResponseToolUsage(BaseModel):
+    """Usage reported by hosted tools, separate from base model `usage`."""
+
+    __slots__ = (
+        "image_gen",
+        "web_search",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_gen",
+        "web_search",
+    )
+
+    image_gen: ResponseToolUsageImageGen
+    web_search: ResponseToolUsageWebSearch
+
+    def __init__(
+        self, *, image_gen: ResponseToolUsageImageGen, web_search: ResponseToolUsageWebSearch
+    ) -> None:
+        self.image_gen = image_gen
+        self.web_search = web_search
+
+
+class ResponseToolUsageImageGen(BaseModel):
+    """Aggregated usage statistics for image generation tool calls."""
+
+    __slots__ = (
+        "input_tokens",
+        "input_tokens_details",
+        "output_tokens",
+        "total_tokens",
+        "cached_tokens",
+        "cached_tokens_details",
+        "output_tokens_details",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "input_tokens_details",
+        "output_tokens",
+        "total_tokens",
+    )
+
+    input_tokens: int
+    input_tokens_details: ResponseToolUsageImageGenInputTokensDetails
+    output_tokens: int
+    total_tokens: int
+    cached_tokens: int | None
+    cached_tokens_details: ResponseToolUsageImageGenCachedTokensDetails | None
+    output_tokens_details: ResponseToolUsageImageGenOutputTokensDetails | None
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        input_tokens_details: ResponseToolUsageImageGenInputTokensDetails,
+        output_tokens: int,
+        total_tokens: int,
+        cached_tokens: int | None = None,
+        cached_tokens_details: ResponseToolUsageImageGenCachedTokensDetails | None = None,
+        output_tokens_details: ResponseToolUsageImageGenOutputTokensDetails | None = None,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.input_tokens_details = input_tokens_details
+        self.output_tokens = output_tokens
+        self.total_tokens = total_tokens
+        self.cached_tokens = cached_tokens
+        self.cached_tokens_details = cached_tokens_details
+        self.output_tokens_details = output_tokens_details
+
+
+class ResponseToolUsageImageGenCachedTokensDetails(BaseModel):
+    """The `ResponseToolUsageImageGenCachedTokensDetails` object."""
+
+    __slots__ = (
+        "cached_image_tokens",
+        "cached_text_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "cached_image_tokens",
+        "cached_text_tokens",
+    )
+
+    cached_image_tokens: int
+    cached_text_tokens: int
+
+    def __init__(self, *, cached_image_tokens: int, cached_text_tokens: int) -> None:
+        self.cached_image_tokens = cached_image_tokens
+        self.cached_text_tokens = cached_text_tokens
+
+
+class ResponseToolUsageImageGenInputTokensDetails(BaseModel):
+    """The input tokens detailed information for the image generation."""
+
+    __slots__ = (
+        "image_tokens",
+        "text_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_tokens",
+        "text_tokens",
+    )
+
+    image_tokens: int
+    text_tokens: int
+
+    def __init__(self, *, image_tokens: int, text_tokens: int) -> None:
+        self.image_tokens = image_tokens
+        self.text_tokens = text_tokens
+
+
+class ResponseToolUsageImageGenOutputTokensDetails(BaseModel):
+    """The output token details for the image generation."""
+
+    __slots__ = (
+        "image_tokens",
+        "text_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_tokens",
+        "text_tokens",
+    )
+
+    image_tokens: int
+    text_tokens: int
+
+    def __init__(self, *, image_tokens: int, text_tokens: int) -> None:
+        self.image_tokens = image_tokens
+        self.text_tokens = text_tokens
+
+
+class ResponseToolUsageWebSearch(BaseModel):
+    """Aggregated billable usage statistics for web search tool calls."""
+
+    __slots__ = ("num_requests",)
+    _required: ClassVar[tuple[str, ...]] = ("num_requests",)
+
+    num_requests: int
+
+    def __init__(self, *, num_requests: int) -> None:
+        self.num_requests = num_requests
+
+
 class ResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of
     output tokens, and the total tokens used.
@@ -20059,6 +20752,145 @@ class ToolSearchToolParam(BaseModel):
         self.execution = execution
         self.description = description
         self.parameters = parameters
+
+
+class ToolUsage(BaseModel):
+    """Usage reported by hosted tools, separate from base model `usage`."""
+
+    __slots__ = (
+        "image_gen",
+        "web_search",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_gen",
+        "web_search",
+    )
+
+    image_gen: ToolUsageImageGen
+    web_search: ToolUsageWebSearch
+
+    def __init__(self, *, image_gen: ToolUsageImageGen, web_search: ToolUsageWebSearch) -> None:
+        self.image_gen = image_gen
+        self.web_search = web_search
+
+
+class ToolUsageImageGen(BaseModel):
+    """Aggregated usage statistics for image generation tool calls."""
+
+    __slots__ = (
+        "input_tokens",
+        "input_tokens_details",
+        "output_tokens",
+        "total_tokens",
+        "cached_tokens",
+        "cached_tokens_details",
+        "output_tokens_details",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "input_tokens_details",
+        "output_tokens",
+        "total_tokens",
+    )
+
+    input_tokens: int
+    input_tokens_details: ToolUsageImageGenInputTokensDetails
+    output_tokens: int
+    total_tokens: int
+    cached_tokens: int | None
+    cached_tokens_details: ToolUsageImageGenCachedTokensDetails | None
+    output_tokens_details: ToolUsageImageGenOutputTokensDetails | None
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        input_tokens_details: ToolUsageImageGenInputTokensDetails,
+        output_tokens: int,
+        total_tokens: int,
+        cached_tokens: int | None = None,
+        cached_tokens_details: ToolUsageImageGenCachedTokensDetails | None = None,
+        output_tokens_details: ToolUsageImageGenOutputTokensDetails | None = None,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.input_tokens_details = input_tokens_details
+        self.output_tokens = output_tokens
+        self.total_tokens = total_tokens
+        self.cached_tokens = cached_tokens
+        self.cached_tokens_details = cached_tokens_details
+        self.output_tokens_details = output_tokens_details
+
+
+class ToolUsageImageGenCachedTokensDetails(BaseModel):
+    """The `ToolUsageImageGenCachedTokensDetails` object."""
+
+    __slots__ = (
+        "cached_image_tokens",
+        "cached_text_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "cached_image_tokens",
+        "cached_text_tokens",
+    )
+
+    cached_image_tokens: int
+    cached_text_tokens: int
+
+    def __init__(self, *, cached_image_tokens: int, cached_text_tokens: int) -> None:
+        self.cached_image_tokens = cached_image_tokens
+        self.cached_text_tokens = cached_text_tokens
+
+
+class ToolUsageImageGenInputTokensDetails(BaseModel):
+    """The input tokens detailed information for the image generation."""
+
+    __slots__ = (
+        "image_tokens",
+        "text_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_tokens",
+        "text_tokens",
+    )
+
+    image_tokens: int
+    text_tokens: int
+
+    def __init__(self, *, image_tokens: int, text_tokens: int) -> None:
+        self.image_tokens = image_tokens
+        self.text_tokens = text_tokens
+
+
+class ToolUsageImageGenOutputTokensDetails(BaseModel):
+    """The output token details for the image generation."""
+
+    __slots__ = (
+        "image_tokens",
+        "text_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_tokens",
+        "text_tokens",
+    )
+
+    image_tokens: int
+    text_tokens: int
+
+    def __init__(self, *, image_tokens: int, text_tokens: int) -> None:
+        self.image_tokens = image_tokens
+        self.text_tokens = text_tokens
+
+
+class ToolUsageWebSearch(BaseModel):
+    """Aggregated billable usage statistics for web search tool calls."""
+
+    __slots__ = ("num_requests",)
+    _required: ClassVar[tuple[str, ...]] = ("num_requests",)
+
+    num_requests: int
+
+    def __init__(self, *, num_requests: int) -> None:
+        self.num_requests = num_requests
 
 
 class TopLogProb(BaseModel):

@@ -853,6 +853,8 @@ class Group(BaseModel):
         "name",
         "created_at",
         "scim_managed",
+        "group_type",
+        "is_scim_managed",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
@@ -872,15 +874,27 @@ class Group(BaseModel):
     """Unix timestamp (in seconds) when the group was created."""
     scim_managed: bool
     """Whether the group is managed through SCIM."""
+    group_type: Literal["group", "tenant_group"] | None
+    is_scim_managed: bool | None
 
     def __init__(
-        self, *, object: Literal["group"], id: str, name: str, created_at: int, scim_managed: bool
+        self,
+        *,
+        object: Literal["group"],
+        id: str,
+        name: str,
+        created_at: int,
+        scim_managed: bool,
+        group_type: Literal["group", "tenant_group"] | None = None,
+        is_scim_managed: bool | None = None,
     ) -> None:
         self.object = object
         self.id = id
         self.name = name
         self.created_at = created_at
         self.scim_managed = scim_managed
+        self.group_type = group_type
+        self.is_scim_managed = is_scim_managed
 
 
 class GroupRoleAssignment(BaseModel):

@@ -13,11 +13,10 @@ class CreateSkillBody(BaseModel):
     """Uploads a skill either as a directory (multipart `files[]`) or as a single zip file."""
 
     __slots__ = ("files",)
-    _required: ClassVar[tuple[str, ...]] = ("files",)
 
-    files: list[str] | str
+    files: list[str] | str | None
 
-    def __init__(self, *, files: list[str] | str) -> None:
+    def __init__(self, *, files: list[str] | str | None = None) -> None:
         self.files = files
 
 
@@ -28,13 +27,14 @@ class CreateSkillVersionBody(BaseModel):
         "files",
         "default",
     )
-    _required: ClassVar[tuple[str, ...]] = ("files",)
 
-    files: list[str] | str
+    files: list[str] | str | None
     default: bool | None
     """Whether to set this version as the default."""
 
-    def __init__(self, *, files: list[str] | str, default: bool | None = None) -> None:
+    def __init__(
+        self, *, files: list[str] | str | None = None, default: bool | None = None
+    ) -> None:
         self.files = files
         self.default = default
 

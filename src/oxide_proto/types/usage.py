@@ -73,6 +73,160 @@ class CostsResultAmount(BaseModel):
         self.currency = currency
 
 
+class Data(BaseModel):
+    """The `Data` object."""
+
+    __slots__ = (
+        "end_time",
+        "object",
+        "results",
+        "start_time",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "end_time",
+        "object",
+        "results",
+        "start_time",
+    )
+
+    end_time: int
+    object: Literal["bucket"]
+    results: list[DataResult]
+    start_time: int
+
+    def __init__(
+        self,
+        *,
+        end_time: int,
+        object: Literal["bucket"],
+        results: list[DataResult],
+        start_time: int,
+    ) -> None:
+        self.end_time = end_time
+        self.object = object
+        self.results = results
+        self.start_time = start_time
+
+
+class DataResult(BaseModel):
+    """The aggregated Decisions API usage details of the specific time bucket."""
+
+    __slots__ = (
+        "input_tokens",
+        "num_model_requests",
+        "object",
+        "output_tokens",
+        "api_key_id",
+        "api_source",
+        "batch",
+        "input_audio_tokens",
+        "input_cache_write_12h_tokens",
+        "input_cache_write_30m_tokens",
+        "input_cache_write_tokens",
+        "input_cached_audio_tokens",
+        "input_cached_image_tokens",
+        "input_cached_text_tokens",
+        "input_cached_tokens",
+        "input_image_tokens",
+        "input_text_tokens",
+        "input_uncached_tokens",
+        "model",
+        "output_audio_tokens",
+        "output_image_tokens",
+        "output_text_tokens",
+        "project_id",
+        "service_tier",
+        "user_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "num_model_requests",
+        "object",
+        "output_tokens",
+    )
+
+    input_tokens: int
+    num_model_requests: int
+    object: Literal["organization.usage.decisions.result"]
+    output_tokens: int
+    api_key_id: str | None
+    api_source: Literal["agents_api", "unlabeled"] | None
+    batch: bool | None
+    input_audio_tokens: int | None
+    input_cache_write_12h_tokens: int | None
+    input_cache_write_30m_tokens: int | None
+    input_cache_write_tokens: int | None
+    input_cached_audio_tokens: int | None
+    input_cached_image_tokens: int | None
+    input_cached_text_tokens: int | None
+    input_cached_tokens: int | None
+    input_image_tokens: int | None
+    input_text_tokens: int | None
+    input_uncached_tokens: int | None
+    model: str | None
+    output_audio_tokens: int | None
+    output_image_tokens: int | None
+    output_text_tokens: int | None
+    project_id: str | None
+    service_tier: str | None
+    user_id: str | None
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        num_model_requests: int,
+        object: Literal["organization.usage.decisions.result"],
+        output_tokens: int,
+        api_key_id: str | None = None,
+        api_source: Literal["agents_api", "unlabeled"] | None = None,
+        batch: bool | None = None,
+        input_audio_tokens: int | None = None,
+        input_cache_write_12h_tokens: int | None = None,
+        input_cache_write_30m_tokens: int | None = None,
+        input_cache_write_tokens: int | None = None,
+        input_cached_audio_tokens: int | None = None,
+        input_cached_image_tokens: int | None = None,
+        input_cached_text_tokens: int | None = None,
+        input_cached_tokens: int | None = None,
+        input_image_tokens: int | None = None,
+        input_text_tokens: int | None = None,
+        input_uncached_tokens: int | None = None,
+        model: str | None = None,
+        output_audio_tokens: int | None = None,
+        output_image_tokens: int | None = None,
+        output_text_tokens: int | None = None,
+        project_id: str | None = None,
+        service_tier: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.num_model_requests = num_model_requests
+        self.object = object
+        self.output_tokens = output_tokens
+        self.api_key_id = api_key_id
+        self.api_source = api_source
+        self.batch = batch
+        self.input_audio_tokens = input_audio_tokens
+        self.input_cache_write_12h_tokens = input_cache_write_12h_tokens
+        self.input_cache_write_30m_tokens = input_cache_write_30m_tokens
+        self.input_cache_write_tokens = input_cache_write_tokens
+        self.input_cached_audio_tokens = input_cached_audio_tokens
+        self.input_cached_image_tokens = input_cached_image_tokens
+        self.input_cached_text_tokens = input_cached_text_tokens
+        self.input_cached_tokens = input_cached_tokens
+        self.input_image_tokens = input_image_tokens
+        self.input_text_tokens = input_text_tokens
+        self.input_uncached_tokens = input_uncached_tokens
+        self.model = model
+        self.output_audio_tokens = output_audio_tokens
+        self.output_image_tokens = output_image_tokens
+        self.output_text_tokens = output_text_tokens
+        self.project_id = project_id
+        self.service_tier = service_tier
+        self.user_id = user_id
+
+
 class UsageAudioSpeechesResult(BaseModel):
     """The aggregated audio speeches usage details of the specific time bucket."""
 
@@ -328,6 +482,40 @@ class UsageCompletionsResult(BaseModel):
         self.model = model
         self.batch = batch
         self.service_tier = service_tier
+
+
+class UsageDecisionsResponse(BaseModel):
+    """The `UsageDecisionsResponse` object."""
+
+    __slots__ = (
+        "data",
+        "has_more",
+        "object",
+        "next_page",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "data",
+        "has_more",
+        "object",
+    )
+
+    data: list[Data]
+    has_more: bool
+    object: Literal["page"]
+    next_page: str | None
+
+    def __init__(
+        self,
+        *,
+        data: list[Data],
+        has_more: bool,
+        object: Literal["page"],
+        next_page: str | None = None,
+    ) -> None:
+        self.data = data
+        self.has_more = has_more
+        self.object = object
+        self.next_page = next_page
 
 
 class UsageEmbeddingsResult(BaseModel):

@@ -4,9 +4,35 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from .._model import BaseModel
+
+
+class DeletedWebhookEndpoint(BaseModel):
+    """The `DeletedWebhookEndpoint` object."""
+
+    __slots__ = (
+        "id",
+        "deleted",
+        "object",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "deleted",
+        "object",
+    )
+
+    id: str
+    deleted: bool
+    object: Literal["webhook_endpoint.deleted"]
+
+    def __init__(
+        self, *, id: str, deleted: bool, object: Literal["webhook_endpoint.deleted"]
+    ) -> None:
+        self.id = id
+        self.deleted = deleted
+        self.object = object
 
 
 class WebhookBatchCancelled(BaseModel):
@@ -237,6 +263,183 @@ class WebhookBatchFailedData(BaseModel):
         self.id = id
 
 
+class WebhookEndpoint(BaseModel):
+    """The `WebhookEndpoint` object."""
+
+    __slots__ = (
+        "id",
+        "created_at",
+        "event_types",
+        "name",
+        "object",
+        "url",
+        "signing_secret_hint",
+        "updated_at",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "created_at",
+        "event_types",
+        "name",
+        "object",
+        "url",
+    )
+
+    id: str
+    created_at: int
+    event_types: list[str]
+    name: str
+    object: Literal["webhook_endpoint"]
+    url: str
+    signing_secret_hint: str | None
+    updated_at: int | None
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        created_at: int,
+        event_types: list[str],
+        name: str,
+        object: Literal["webhook_endpoint"],
+        url: str,
+        signing_secret_hint: str | None = None,
+        updated_at: int | None = None,
+    ) -> None:
+        self.id = id
+        self.created_at = created_at
+        self.event_types = event_types
+        self.name = name
+        self.object = object
+        self.url = url
+        self.signing_secret_hint = signing_secret_hint
+        self.updated_at = updated_at
+
+
+class WebhookEndpointList(BaseModel):
+    """The `WebhookEndpointList` object."""
+
+    __slots__ = (
+        "data",
+        "has_more",
+        "last_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("data",)
+
+    data: list[WebhookEndpoint]
+    has_more: bool | None
+    last_id: str | None
+
+    def __init__(
+        self,
+        *,
+        data: list[WebhookEndpoint],
+        has_more: bool | None = None,
+        last_id: str | None = None,
+    ) -> None:
+        self.data = data
+        self.has_more = has_more
+        self.last_id = last_id
+
+
+class WebhookEndpointTestResult(BaseModel):
+    """The `WebhookEndpointTestResult` object."""
+
+    __slots__ = (
+        "event_type",
+        "object",
+        "status_code",
+        "success",
+        "webhook_endpoint_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "event_type",
+        "object",
+        "status_code",
+        "success",
+        "webhook_endpoint_id",
+    )
+
+    event_type: str
+    object: Literal["webhook_endpoint.test"]
+    status_code: int
+    success: Any
+    webhook_endpoint_id: str
+
+    def __init__(
+        self,
+        *,
+        event_type: str,
+        object: Literal["webhook_endpoint.test"],
+        status_code: int,
+        success: Any,
+        webhook_endpoint_id: str,
+    ) -> None:
+        self.event_type = event_type
+        self.object = object
+        self.status_code = status_code
+        self.success = success
+        self.webhook_endpoint_id = webhook_endpoint_id
+
+
+class WebhookEndpointWithSecret(BaseModel):
+    """The `WebhookEndpointWithSecret` object."""
+
+    __slots__ = (
+        "id",
+        "created_at",
+        "event_types",
+        "name",
+        "object",
+        "signing_secret",
+        "url",
+        "signing_secret_hint",
+        "updated_at",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "created_at",
+        "event_types",
+        "name",
+        "object",
+        "signing_secret",
+        "url",
+    )
+
+    id: str
+    created_at: int
+    event_types: list[str]
+    name: str
+    object: Literal["webhook_endpoint"]
+    signing_secret: str
+    url: str
+    signing_secret_hint: str | None
+    updated_at: int | None
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        created_at: int,
+        event_types: list[str],
+        name: str,
+        object: Literal["webhook_endpoint"],
+        signing_secret: str,
+        url: str,
+        signing_secret_hint: str | None = None,
+        updated_at: int | None = None,
+    ) -> None:
+        self.id = id
+        self.created_at = created_at
+        self.event_types = event_types
+        self.name = name
+        self.object = object
+        self.signing_secret = signing_secret
+        self.url = url
+        self.signing_secret_hint = signing_secret_hint
+        self.updated_at = updated_at
+
+
 class WebhookEvalRunCanceled(BaseModel):
     """Sent when an eval run has been canceled."""
 
@@ -406,6 +609,26 @@ class WebhookEvalRunSucceededData(BaseModel):
 
     def __init__(self, *, id: str) -> None:
         self.id = id
+
+
+class WebhookEventTypeList(BaseModel):
+    """The `WebhookEventTypeList` object."""
+
+    __slots__ = (
+        "data",
+        "object",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "data",
+        "object",
+    )
+
+    data: list[str]
+    object: Literal["list"]
+
+    def __init__(self, *, data: list[str], object: Literal["list"]) -> None:
+        self.data = data
+        self.object = object
 
 
 class WebhookFineTuningJobCancelled(BaseModel):

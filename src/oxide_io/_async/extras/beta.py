@@ -1,5 +1,6 @@
 # mypy: disable-error-code="no-any-return"
-"""Assistants runs: start one (or a thread and its run), then wait until it stops.
+"""Assistants runs: start one (or a thread and its run), then wait until it stops, or
+stream it into an event handler (`stream()`, `submit_tool_outputs_stream()`, ...).
 
 A run stops at `requires_action` (tool outputs are wanted), `completed`,
 `failed`, `cancelled`, `expired` or `incomplete`. The create helpers take the
@@ -9,9 +10,10 @@ same keyword arguments as the `create` they call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._options import NOT_GIVEN, NotGiven
+from .._assistant_stream import AsyncAssistantEventHandler, AsyncAssistantStreamManager
 from .._polling import poll_until
 from .._resource import AsyncResource
 
@@ -24,9 +26,16 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncBetaThreadsExtras", "AsyncBetaThreadsRunsExtras"]
 
+_H = TypeVar("_H", bound=AsyncAssistantEventHandler)
+
 _STOPPED = frozenset(
     {"requires_action", "cancelled", "completed", "failed", "expired", "incomplete"}
 )
+
+
+def _handler(given: AsyncAssistantEventHandler | None) -> Any:
+    # Typed Any: with no handler given, the stream's handler type is the plain one.
+    return given if given is not None else AsyncAssistantEventHandler()
 
 
 def _stopped(run: Any) -> bool:
@@ -128,6 +137,89 @@ class AsyncBetaThreadsRunsExtras(AsyncResource):
             poll_interval_ms=poll_interval_ms,
         )
 
+    def stream(
+        self,
+        *,
+        thread_id: str,
+        assistant_id: str,
+        event_handler: _H | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> AsyncAssistantStreamManager[_H]:
+        """Streams a new run on `thread_id` (the other arguments are `create`'s) into
+        `event_handler` (a plain `AsyncAssistantEventHandler` by default); `async with`
+        the result to start it."""
+        resource: Any = self
+        return AsyncAssistantStreamManager(
+            lambda: resource.create(
+                thread_id,
+                assistant_id=assistant_id,
+                stream=True,
+                **params,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            _handler(event_handler),
+        )
+
+    def create_and_stream(
+        self,
+        *,
+        thread_id: str,
+        assistant_id: str,
+        event_handler: _H | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> AsyncAssistantStreamManager[_H]:
+        """The former name of `stream()`."""
+        return self.stream(
+            thread_id=thread_id,
+            assistant_id=assistant_id,
+            event_handler=event_handler,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+            **params,
+        )
+
+    def submit_tool_outputs_stream(
+        self,
+        *,
+        tool_outputs: Sequence[Mapping[str, object]],
+        run_id: str,
+        thread_id: str,
+        event_handler: _H | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncAssistantStreamManager[_H]:
+        """Submits the outputs a `requires_action` run asked for and streams the rest of
+        the run into `event_handler`; `async with` the result to start it."""
+        resource: Any = self
+        return AsyncAssistantStreamManager(
+            lambda: resource.submit_tool_outputs(
+                run_id,
+                thread_id=thread_id,
+                tool_outputs=tool_outputs,
+                stream=True,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            _handler(event_handler),
+        )
+
 
 class AsyncBetaThreadsExtras(AsyncResource):
     async def create_and_run_poll(
@@ -158,4 +250,31 @@ class AsyncBetaThreadsExtras(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
             poll_interval_ms=poll_interval_ms,
+        )
+
+    def create_and_run_stream(
+        self,
+        *,
+        assistant_id: str,
+        event_handler: _H | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> AsyncAssistantStreamManager[_H]:
+        """Creates a thread and streams a run on it (the other arguments are
+        `create_and_run`'s) into `event_handler`; `async with` the result to start it."""
+        resource: Any = self
+        return AsyncAssistantStreamManager(
+            lambda: resource.create_and_run(
+                assistant_id=assistant_id,
+                stream=True,
+                **params,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            _handler(event_handler),
         )

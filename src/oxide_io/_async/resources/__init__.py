@@ -22,15 +22,18 @@ if TYPE_CHECKING:
     from .containers import AsyncContainers
     from .content_provenance_checks import AsyncContentProvenanceChecks
     from .conversations import AsyncConversations
+    from .decisions import AsyncDecisions
     from .embeddings import AsyncEmbeddings
     from .evals import AsyncEvals
     from .files import AsyncFiles
     from .fine_tuning import AsyncFineTuning
     from .images import AsyncImages
+    from .live import AsyncLive
     from .models import AsyncModels
     from .moderations import AsyncModerations
     from .realtime import AsyncRealtime
     from .responses import AsyncResponses
+    from .safety import AsyncSafety
     from .skills import AsyncSkills
     from .uploads import AsyncUploads
     from .vector_stores import AsyncVectorStores
@@ -98,6 +101,12 @@ class AsyncResources(AsyncAPIClient):
         return AsyncConversations(self)
 
     @cached_property
+    def decisions(self) -> AsyncDecisions:
+        from .decisions import AsyncDecisions
+
+        return AsyncDecisions(self)
+
+    @cached_property
     def embeddings(self) -> AsyncEmbeddings:
         from .embeddings import AsyncEmbeddings
 
@@ -128,6 +137,12 @@ class AsyncResources(AsyncAPIClient):
         return AsyncImages(self)
 
     @cached_property
+    def live(self) -> AsyncLive:
+        from .live import AsyncLive
+
+        return AsyncLive(self)
+
+    @cached_property
     def models(self) -> AsyncModels:
         from .models import AsyncModels
 
@@ -150,6 +165,12 @@ class AsyncResources(AsyncAPIClient):
         from .responses import AsyncResponses
 
         return AsyncResponses(self)
+
+    @cached_property
+    def safety(self) -> AsyncSafety:
+        from .safety import AsyncSafety
+
+        return AsyncSafety(self)
 
     @cached_property
     def skills(self) -> AsyncSkills:

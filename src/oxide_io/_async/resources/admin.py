@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
         OrganizationProjectCertificate,
     )
     from oxide_proto.types.data_retention import OrganizationDataRetention, ProjectDataRetention
+    from oxide_proto.types.external_keys import ExternalKey, ExternalKeyValidateResponse
+    from oxide_proto.types.external_storage import (
+        ExternalStorageConfiguration,
+        ExternalStorageDeleted,
+    )
     from oxide_proto.types.group_users import (
         GroupMemberUser,
         GroupUser,
@@ -33,11 +38,13 @@ if TYPE_CHECKING:
         GroupResourceWithSuccess,
         GroupResponse,
     )
+    from oxide_proto.types.health import DeletedHealthAlertRule, HealthAlert, HealthAlertRule
     from oxide_proto.types.hosted_tools import ProjectHostedToolPermissions
     from oxide_proto.types.invites import Invite, InviteDeleteResponse
     from oxide_proto.types.organization import (
         AdminApiKey,
         AdminApiKeyCreateResponse,
+        AdminAPIKeyDeleteResponse,
         OrganizationSpendLimitDeletedResource,
         OrganizationSpendLimitResource,
         ProjectSpendLimitDeletedResource,
@@ -45,9 +52,62 @@ if TYPE_CHECKING:
         ServiceAccountApiKeyBody,
     )
     from oxide_proto.types.params.audit_logs import ListAuditLogsEffectiveAtParam
+    from oxide_proto.types.params.external_storage import (
+        AdminOrganizationExternalStorageCreateProviderAwsParam,
+        AdminOrganizationExternalStorageCreateProviderAzureParam,
+        AdminOrganizationExternalStorageCreateProviderGcpParam,
+        AdminOrganizationExternalStorageCreateProviderOciParam,
+    )
+    from oxide_proto.types.params.health import (
+        AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam,
+        AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam,
+        AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam,
+        AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        AdminOrganizationHealthAlertRulesCreateFiltersParam,
+        AdminOrganizationHealthAlertRulesCreateNotificationsParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam,
+        AdminOrganizationHealthAlertRulesUpdateFiltersParam,
+        AdminOrganizationHealthAlertRulesUpdateNotificationsParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam,
+    )
     from oxide_proto.types.params.hosted_tools import HostedToolPermissionUpdateParam
     from oxide_proto.types.params.invites import InviteRequestProjectParam
+    from oxide_proto.types.params.organization import (
+        CreateProjectServiceAccountApiKeyBodySpendLimitParam,
+        UpdateOrganizationSpendLimitBodyNotificationChannelParam,
+        UpdateProjectSpendLimitBodyNotificationChannelParam,
+    )
+    from oxide_proto.types.params.projects import (
+        AdminOrganizationProjectsApiKeysUpdateSpendLimitParam,
+        ProjectServiceAccountCreateRequestSpendLimitParam,
+    )
     from oxide_proto.types.params.spend_alerts import SpendAlertNotificationChannelParam
+    from oxide_proto.types.params.workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam,
+        AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam,
+        AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam,
+        AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam,
+        AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam,
+        AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam,
+    )
     from oxide_proto.types.project_groups import ProjectGroup, ProjectGroupDeletedResource
     from oxide_proto.types.projects import (
         Project,
@@ -63,6 +123,7 @@ if TYPE_CHECKING:
         ProjectUserDeleteResponse,
     )
     from oxide_proto.types.roles import RoleDeletedResource
+    from oxide_proto.types.service_tier_settings import ProjectServiceTierSettings
     from oxide_proto.types.shared import (
         AssignedRoleDetails,
         DeletedRoleAssignmentResource,
@@ -77,8 +138,14 @@ if TYPE_CHECKING:
         ProjectSpendAlert,
         ProjectSpendAlertDeletedResource,
     )
-    from oxide_proto.types.usage import UsageTimeBucket
+    from oxide_proto.types.usage import Data, UsageTimeBucket
     from oxide_proto.types.users import UserDeleteResponse
+    from oxide_proto.types.workload_identity_providers import (
+        FederationRule,
+        FederationRuleDeleted,
+        WorkloadIdentityProvider,
+        WorkloadIdentityProviderDeleted,
+    )
 
     from .._resource import (
         AsyncResourceView,
@@ -99,9 +166,14 @@ __all__ = [
     "AsyncAdminOrganizationAuditLogs",
     "AsyncAdminOrganizationCertificates",
     "AsyncAdminOrganizationDataRetention",
+    "AsyncAdminOrganizationExternalKeys",
+    "AsyncAdminOrganizationExternalStorage",
     "AsyncAdminOrganizationGroups",
     "AsyncAdminOrganizationGroupsRoles",
     "AsyncAdminOrganizationGroupsUsers",
+    "AsyncAdminOrganizationHealth",
+    "AsyncAdminOrganizationHealthAlertRules",
+    "AsyncAdminOrganizationHealthAlerts",
     "AsyncAdminOrganizationInvites",
     "AsyncAdminOrganizationProjects",
     "AsyncAdminOrganizationProjectsApiKeys",
@@ -109,12 +181,16 @@ __all__ = [
     "AsyncAdminOrganizationProjectsDataRetention",
     "AsyncAdminOrganizationProjectsGroups",
     "AsyncAdminOrganizationProjectsGroupsRoles",
+    "AsyncAdminOrganizationProjectsHealth",
+    "AsyncAdminOrganizationProjectsHealthAlertRules",
+    "AsyncAdminOrganizationProjectsHealthAlerts",
     "AsyncAdminOrganizationProjectsHostedToolPermissions",
     "AsyncAdminOrganizationProjectsModelPermissions",
     "AsyncAdminOrganizationProjectsRateLimits",
     "AsyncAdminOrganizationProjectsRoles",
     "AsyncAdminOrganizationProjectsServiceAccounts",
     "AsyncAdminOrganizationProjectsServiceAccountsApiKeys",
+    "AsyncAdminOrganizationProjectsServiceTierSettings",
     "AsyncAdminOrganizationProjectsSpendAlerts",
     "AsyncAdminOrganizationProjectsSpendLimit",
     "AsyncAdminOrganizationProjectsUsers",
@@ -125,6 +201,8 @@ __all__ = [
     "AsyncAdminOrganizationUsage",
     "AsyncAdminOrganizationUsers",
     "AsyncAdminOrganizationUsersRoles",
+    "AsyncAdminOrganizationWorkloadIdentityProviders",
+    "AsyncAdminOrganizationWorkloadIdentityProvidersFederationRules",
 ]
 
 _ADMIN_ORGANIZATION_PROJECTS_GROUPS_ROLES_CREATE = Operation(
@@ -148,6 +226,39 @@ _ADMIN_ORGANIZATION_PROJECTS_GROUPS_ROLES_RETRIEVE = Operation(
     "GET",
     "/projects/{project_id}/groups/{group_id}/roles/{role_id}",
     response="shared:AssignedRoleDetails",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_CREATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/health/alert_rules",
+    response="health:HealthAlertRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_DELETE = Operation(
+    "DELETE",
+    "/organization/projects/{project_id}/health/alert_rules/{alert_rule_id}",
+    response="health:DeletedHealthAlertRule",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_LIST = Operation(
+    "GET",
+    "/organization/projects/{project_id}/health/alert_rules",
+    response="health:HealthAlertRuleList",
+    page="token",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_RETRIEVE = Operation(
+    "GET",
+    "/organization/projects/{project_id}/health/alert_rules/{alert_rule_id}",
+    response="health:HealthAlertRule",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_UPDATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/health/alert_rules/{alert_rule_id}",
+    response="health:HealthAlertRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERTS_RETRIEVE = Operation(
+    "GET",
+    "/organization/projects/{project_id}/health/alerts/{alert_id}",
+    response="health:HealthAlert",
 )
 _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_API_KEYS_CREATE = Operation(
     "POST",
@@ -214,6 +325,29 @@ _ADMIN_ORGANIZATION_GROUPS_USERS_LIST = Operation(
 _ADMIN_ORGANIZATION_GROUPS_USERS_RETRIEVE = Operation(
     "GET", "/organization/groups/{group_id}/users/{user_id}", response="group_users:GroupMemberUser"
 )
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_CREATE = Operation(
+    "POST", "/organization/health/alert_rules", response="health:HealthAlertRule", body="json"
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_DELETE = Operation(
+    "DELETE",
+    "/organization/health/alert_rules/{alert_rule_id}",
+    response="health:DeletedHealthAlertRule",
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_LIST = Operation(
+    "GET", "/organization/health/alert_rules", response="health:HealthAlertRuleList", page="token"
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_RETRIEVE = Operation(
+    "GET", "/organization/health/alert_rules/{alert_rule_id}", response="health:HealthAlertRule"
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_UPDATE = Operation(
+    "POST",
+    "/organization/health/alert_rules/{alert_rule_id}",
+    response="health:HealthAlertRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERTS_RETRIEVE = Operation(
+    "GET", "/organization/health/alerts/{alert_id}", response="health:HealthAlert"
+)
 _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_DELETE = Operation(
     "DELETE",
     "/organization/projects/{project_id}/api_keys/{api_key_id}",
@@ -229,6 +363,12 @@ _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_RETRIEVE = Operation(
     "GET",
     "/organization/projects/{project_id}/api_keys/{api_key_id}",
     response="projects:ProjectApiKey",
+)
+_ADMIN_ORGANIZATION_PROJECTS_API_KEYS_UPDATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/api_keys/{api_key_id}",
+    response="projects:ProjectApiKey",
+    body="json",
 )
 _ADMIN_ORGANIZATION_PROJECTS_CERTIFICATES_ACTIVATE = Operation(
     "POST",
@@ -365,6 +505,17 @@ _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_UPDATE = Operation(
     response="projects:ProjectServiceAccount",
     body="json",
 )
+_ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_RETRIEVE = Operation(
+    "GET",
+    "/organization/projects/{project_id}/service_tier_settings",
+    response="service_tier_settings:ProjectServiceTierSettings",
+)
+_ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_UPDATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/service_tier_settings",
+    response="service_tier_settings:ProjectServiceTierSettings",
+    body="json",
+)
 _ADMIN_ORGANIZATION_PROJECTS_SPEND_ALERTS_CREATE = Operation(
     "POST",
     "/organization/projects/{project_id}/spend_alerts",
@@ -449,6 +600,34 @@ _ADMIN_ORGANIZATION_USERS_ROLES_LIST = Operation(
 _ADMIN_ORGANIZATION_USERS_ROLES_RETRIEVE = Operation(
     "GET", "/organization/users/{user_id}/roles/{role_id}", response="shared:AssignedRoleDetails"
 )
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_CREATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules",
+    response="workload_identity_providers:FederationRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_DELETE = Operation(
+    "DELETE",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules/{workload_identity_federation_rule_id}",
+    response="workload_identity_providers:FederationRuleDeleted",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_LIST = Operation(
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules",
+    response="workload_identity_providers:FederationRuleList",
+    page="cursor",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_RETRIEVE = Operation(
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules/{workload_identity_federation_rule_id}",
+    response="workload_identity_providers:FederationRule",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_UPDATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules/{workload_identity_federation_rule_id}",
+    response="workload_identity_providers:FederationRule",
+    body="json",
+)
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_CREATE = Operation(
     "POST",
     "/organization/admin_api_keys",
@@ -456,7 +635,9 @@ _ADMIN_ORGANIZATION_ADMIN_API_KEYS_CREATE = Operation(
     body="json",
 )
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_DELETE = Operation(
-    "DELETE", "/organization/admin_api_keys/{key_id}"
+    "DELETE",
+    "/organization/admin_api_keys/{key_id}",
+    response="organization:AdminAPIKeyDeleteResponse",
 )
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_LIST = Operation(
     "GET", "/organization/admin_api_keys", response="organization:ApiKeyList", page="cursor"
@@ -512,6 +693,50 @@ _ADMIN_ORGANIZATION_DATA_RETENTION_UPDATE = Operation(
     "/organization/data_retention",
     response="data_retention:OrganizationDataRetention",
     body="json",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_CREATE = Operation(
+    "POST", "/organization/external_keys", response="external_keys:ExternalKey", body="json"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_DELETE = Operation(
+    "DELETE", "/organization/external_keys/{external_key_id}", response="external_keys:ExternalKey"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_LIST = Operation(
+    "GET", "/organization/external_keys", response="external_keys:ExternalKeyList", page="cursor"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_RETRIEVE = Operation(
+    "GET", "/organization/external_keys/{external_key_id}", response="external_keys:ExternalKey"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_VALIDATE = Operation(
+    "POST",
+    "/organization/external_keys/{external_key_id}/validate",
+    response="external_keys:ExternalKeyValidateResponse",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_CREATE = Operation(
+    "POST",
+    "/organization/external_storage",
+    response="external_storage:ExternalStorageConfiguration",
+    body="json",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_DELETE = Operation(
+    "DELETE",
+    "/organization/external_storage/{external_storage_id}",
+    response="external_storage:ExternalStorageDeleted",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_LIST = Operation(
+    "GET",
+    "/organization/external_storage",
+    response="external_storage:ExternalStorageConfigurationList",
+    page="cursor",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_RETRIEVE = Operation(
+    "GET",
+    "/organization/external_storage/{external_storage_id}",
+    response="external_storage:ExternalStorageConfiguration",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_VALIDATE = Operation(
+    "POST",
+    "/organization/external_storage/{external_storage_id}/validate",
+    response="external_storage:ExternalStorageConfiguration",
 )
 _ADMIN_ORGANIZATION_GROUPS_CREATE = Operation(
     "POST", "/organization/groups", response="groups:GroupResponse", body="json"
@@ -631,6 +856,9 @@ _ADMIN_ORGANIZATION_USAGE_COMPLETIONS = Operation(
 _ADMIN_ORGANIZATION_USAGE_COSTS = Operation(
     "GET", "/organization/costs", response="usage:UsageResponse", page="page"
 )
+_ADMIN_ORGANIZATION_USAGE_DECISIONS = Operation(
+    "GET", "/organization/usage/decisions", response="usage:UsageDecisionsResponse", page="page"
+)
 _ADMIN_ORGANIZATION_USAGE_EMBEDDINGS = Operation(
     "GET", "/organization/usage/embeddings", response="usage:UsageResponse", page="page"
 )
@@ -660,6 +888,34 @@ _ADMIN_ORGANIZATION_USERS_RETRIEVE = Operation(
 )
 _ADMIN_ORGANIZATION_USERS_UPDATE = Operation(
     "POST", "/organization/users/{user_id}", response="shared:User", body="json"
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_CREATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers",
+    response="workload_identity_providers:WorkloadIdentityProvider",
+    body="json",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_DELETE = Operation(
+    "DELETE",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+    response="workload_identity_providers:WorkloadIdentityProviderDeleted",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_LIST = Operation(
+    "GET",
+    "/organization/workload_identity_providers",
+    response="workload_identity_providers:WorkloadIdentityProviderList",
+    page="cursor",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_RETRIEVE = Operation(
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+    response="workload_identity_providers:WorkloadIdentityProvider",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_UPDATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+    response="workload_identity_providers:WorkloadIdentityProvider",
+    body="json",
 )
 
 
@@ -768,6 +1024,214 @@ class AsyncAdminOrganizationProjectsGroupsRoles(AsyncResource):
         ) -> AsyncAdminOrganizationProjectsGroupsRolesWithStreamingResponse: ...
 
 
+class AsyncAdminOrganizationProjectsHealthAlertRules(AsyncResource):
+    """`client.admin.organization.projects.health.alert_rules`."""
+
+    async def create(
+        self,
+        project_id: str,
+        *,
+        condition: AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam
+        | AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        name: str,
+        enabled: bool | NotGiven | None = NOT_GIVEN,
+        filters: AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        notifications: AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Create a project-owned health alert rule."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_CREATE,
+            raw=self._raw,
+            path_params={"project_id": project_id},
+            body={
+                "condition": condition,
+                "name": name,
+                "enabled": enabled,
+                "filters": filters,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        alert_rule_id: str,
+        *,
+        project_id: str,
+        expected_version: int,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> DeletedHealthAlertRule:
+        """Delete a project-owned health alert rule using its current version."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_DELETE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_rule_id": alert_rule_id},
+            query={"expected_version": expected_version},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        page: str | NotGiven = NOT_GIVEN,
+        type: Literal[
+            "error_rate",
+            "prompt_cache_hit_rate",
+            "rate_limit_utilization",
+            "service_tier_fallback_rate",
+        ]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[HealthAlertRule]:
+        """List health alert rules owned by this project."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_LIST,
+            path_params={"project_id": project_id},
+            query={"enabled": enabled, "limit": limit, "page": page, "type": type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        alert_rule_id: str,
+        *,
+        project_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Retrieve the current configuration of a health alert rule owned by this project."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_RETRIEVE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_rule_id": alert_rule_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        alert_rule_id: str,
+        *,
+        project_id: str,
+        expected_version: int,
+        condition: AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam
+        | AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam
+        | AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam
+        | AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam
+        | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        filters: AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        notifications: AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Update a project-owned health alert rule using its current version."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_UPDATE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_rule_id": alert_rule_id},
+            body={
+                "expected_version": expected_version,
+                "condition": condition,
+                "enabled": enabled,
+                "filters": filters,
+                "name": name,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHealthAlertRulesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHealthAlertRulesWithStreamingResponse: ...
+
+
+class AsyncAdminOrganizationProjectsHealthAlerts(AsyncResource):
+    """`client.admin.organization.projects.health.alerts`."""
+
+    async def retrieve(
+        self,
+        alert_id: str,
+        *,
+        project_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlert:
+        """Retrieve a retained notification owned by this project using an organization Admin API
+        key.
+        """
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_id": alert_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHealthAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHealthAlertsWithStreamingResponse: ...
+
+
 class AsyncAdminOrganizationProjectsServiceAccountsApiKeys(AsyncResource):
     """`client.admin.organization.projects.service_accounts.api_keys`."""
 
@@ -776,8 +1240,12 @@ class AsyncAdminOrganizationProjectsServiceAccountsApiKeys(AsyncResource):
         service_account_id: str,
         *,
         project_id: str,
+        expires_in_seconds: int | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         scopes: Sequence[str] | NotGiven = NOT_GIVEN,
+        spend_limit: CreateProjectServiceAccountApiKeyBodySpendLimitParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -788,7 +1256,12 @@ class AsyncAdminOrganizationProjectsServiceAccountsApiKeys(AsyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_API_KEYS_CREATE,
             raw=self._raw,
             path_params={"project_id": project_id, "service_account_id": service_account_id},
-            body={"name": name, "scopes": scopes},
+            body={
+                "name": name,
+                "scopes": scopes,
+                "expires_in_seconds": expires_in_seconds,
+                "spend_limit": spend_limit,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1115,6 +1588,198 @@ class AsyncAdminOrganizationGroupsUsers(AsyncResource):
         ) -> AsyncAdminOrganizationGroupsUsersWithStreamingResponse: ...
 
 
+class AsyncAdminOrganizationHealthAlertRules(AsyncResource):
+    """`client.admin.organization.health.alert_rules`."""
+
+    async def create(
+        self,
+        *,
+        condition: AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
+        | AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        name: str,
+        enabled: bool | NotGiven | None = NOT_GIVEN,
+        filters: AdminOrganizationHealthAlertRulesCreateFiltersParam | NotGiven | None = NOT_GIVEN,
+        notifications: AdminOrganizationHealthAlertRulesCreateNotificationsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Create an organization-owned health alert rule."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_CREATE,
+            raw=self._raw,
+            body={
+                "condition": condition,
+                "name": name,
+                "enabled": enabled,
+                "filters": filters,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        alert_rule_id: str,
+        *,
+        expected_version: int,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> DeletedHealthAlertRule:
+        """Delete an organization-owned health alert rule using its current version."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_DELETE,
+            raw=self._raw,
+            path_params={"alert_rule_id": alert_rule_id},
+            query={"expected_version": expected_version},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        page: str | NotGiven = NOT_GIVEN,
+        type: Literal[
+            "error_rate",
+            "prompt_cache_hit_rate",
+            "rate_limit_utilization",
+            "service_tier_fallback_rate",
+        ]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[HealthAlertRule]:
+        """List organization-owned health alert rules."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_LIST,
+            query={"enabled": enabled, "limit": limit, "page": page, "type": type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        alert_rule_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Retrieve the current configuration of an organization-owned health alert rule."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_RETRIEVE,
+            raw=self._raw,
+            path_params={"alert_rule_id": alert_rule_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        alert_rule_id: str,
+        *,
+        expected_version: int,
+        condition: AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam
+        | AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam
+        | AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam
+        | AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam
+        | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        filters: AdminOrganizationHealthAlertRulesUpdateFiltersParam | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        notifications: AdminOrganizationHealthAlertRulesUpdateNotificationsParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Update an organization-owned health alert rule using its current version."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_UPDATE,
+            raw=self._raw,
+            path_params={"alert_rule_id": alert_rule_id},
+            body={
+                "expected_version": expected_version,
+                "condition": condition,
+                "enabled": enabled,
+                "filters": filters,
+                "name": name,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationHealthAlertRulesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationHealthAlertRulesWithStreamingResponse: ...
+
+
+class AsyncAdminOrganizationHealthAlerts(AsyncResource):
+    """`client.admin.organization.health.alerts`."""
+
+    async def retrieve(
+        self,
+        alert_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlert:
+        """Retrieve an immutable trigger or recovery snapshot, retained for 30 days."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"alert_id": alert_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationHealthAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationHealthAlertsWithStreamingResponse: ...
+
+
 class AsyncAdminOrganizationProjectsApiKeys(AsyncResource):
     """`client.admin.organization.projects.api_keys`."""
 
@@ -1177,6 +1842,40 @@ class AsyncAdminOrganizationProjectsApiKeys(AsyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_RETRIEVE,
             raw=self._raw,
             path_params={"project_id": project_id, "api_key_id": api_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        api_key_id: str,
+        *,
+        project_id: str,
+        expires_in_seconds: int | NotGiven = NOT_GIVEN,
+        scopes: Sequence[str] | NotGiven = NOT_GIVEN,
+        spend_limit: AdminOrganizationProjectsApiKeysUpdateSpendLimitParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ProjectApiKey:
+        """Updates the scopes, expiration, or monthly hard spend limit of an existing project API
+        key, including keys owned by service accounts. Requires permission to write project API
+        keys.
+        """
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_UPDATE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "api_key_id": api_key_id},
+            body={
+                "expires_in_seconds": expires_in_seconds,
+                "scopes": scopes,
+                "spend_limit": spend_limit,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1448,6 +2147,28 @@ class AsyncAdminOrganizationProjectsGroups(AsyncResource):
         def with_streaming_response(
             self,
         ) -> AsyncAdminOrganizationProjectsGroupsWithStreamingResponse: ...
+
+
+class AsyncAdminOrganizationProjectsHealth(AsyncResource):
+    """`client.admin.organization.projects.health`."""
+
+    @cached_property
+    def alert_rules(self) -> AsyncAdminOrganizationProjectsHealthAlertRules:
+        return AsyncAdminOrganizationProjectsHealthAlertRules(self._client, raw=self._raw)
+
+    @cached_property
+    def alerts(self) -> AsyncAdminOrganizationProjectsHealthAlerts:
+        return AsyncAdminOrganizationProjectsHealthAlerts(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsHealthWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHealthWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsHostedToolPermissions(AsyncResource):
@@ -1810,6 +2531,10 @@ class AsyncAdminOrganizationProjectsServiceAccounts(AsyncResource):
         *,
         name: str,
         create_service_account_only: bool | NotGiven | None = NOT_GIVEN,
+        expires_in_seconds: int | NotGiven | None = NOT_GIVEN,
+        spend_limit: ProjectServiceAccountCreateRequestSpendLimitParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1822,7 +2547,12 @@ class AsyncAdminOrganizationProjectsServiceAccounts(AsyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_CREATE,
             raw=self._raw,
             path_params={"project_id": project_id},
-            body={"name": name, "create_service_account_only": create_service_account_only},
+            body={
+                "name": name,
+                "create_service_account_only": create_service_account_only,
+                "expires_in_seconds": expires_in_seconds,
+                "spend_limit": spend_limit,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1928,6 +2658,67 @@ class AsyncAdminOrganizationProjectsServiceAccounts(AsyncResource):
         def with_streaming_response(
             self,
         ) -> AsyncAdminOrganizationProjectsServiceAccountsWithStreamingResponse: ...
+
+
+class AsyncAdminOrganizationProjectsServiceTierSettings(AsyncResource):
+    """`client.admin.organization.projects.service_tier_settings`."""
+
+    async def retrieve(
+        self,
+        project_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ProjectServiceTierSettings:
+        """Retrieve the configured default and enabled service tiers for a project."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_RETRIEVE,
+            raw=self._raw,
+            path_params={"project_id": project_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        project_id: str,
+        *,
+        default: Literal["standard", "fast", "scale"] | NotGiven = NOT_GIVEN,
+        enabled_tiers: Literal["all"]
+        | Sequence[Literal["flex", "fast", "ultrafast"]]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ProjectServiceTierSettings:
+        """Update the default or enabled service tiers atomically."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_UPDATE,
+            raw=self._raw,
+            path_params={"project_id": project_id},
+            body={"default": default, "enabled_tiers": enabled_tiers},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsServiceTierSettingsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsServiceTierSettingsWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsSpendAlerts(AsyncResource):
@@ -2121,6 +2912,9 @@ class AsyncAdminOrganizationProjectsSpendLimit(AsyncResource):
         currency: Literal["USD"],
         interval: Literal["month"],
         threshold_amount: int,
+        notification_channel: UpdateProjectSpendLimitBodyNotificationChannelParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -2131,7 +2925,12 @@ class AsyncAdminOrganizationProjectsSpendLimit(AsyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_SPEND_LIMIT_UPDATE,
             raw=self._raw,
             path_params={"project_id": project_id},
-            body={"threshold_amount": threshold_amount, "currency": currency, "interval": interval},
+            body={
+                "threshold_amount": threshold_amount,
+                "currency": currency,
+                "interval": interval,
+                "notification_channel": notification_channel,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2381,6 +3180,177 @@ class AsyncAdminOrganizationUsersRoles(AsyncResource):
         ) -> AsyncAdminOrganizationUsersRolesWithStreamingResponse: ...
 
 
+class AsyncAdminOrganizationWorkloadIdentityProvidersFederationRules(AsyncResource):
+    """`client.admin.organization.workload_identity_providers.federation_rules`."""
+
+    async def create(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        attribute_matchers: Mapping[str, str | bool | int | float],
+        project_id: str,
+        service_account_id: str,
+        description: str | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        permissions: AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam  # noqa: E501
+        | AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRule:
+        """Bind verified token attributes to an existing project service account."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_CREATE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            body={
+                "attribute_matchers": attribute_matchers,
+                "project_id": project_id,
+                "service_account_id": service_account_id,
+                "description": description,
+                "enabled": enabled,
+                "name": name,
+                "permissions": permissions,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        workload_identity_federation_rule_id: str,
+        *,
+        workload_identity_provider_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRuleDeleted:
+        """Delete a federation rule to a project service account."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_DELETE,
+            raw=self._raw,
+            path_params={
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "workload_identity_federation_rule_id": workload_identity_federation_rule_id,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        service_account_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[FederationRule]:
+        """List the provider's federation rules to project service accounts."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_LIST,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            query={
+                "after": after,
+                "limit": limit,
+                "order": order,
+                "service_account_id": service_account_id,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        workload_identity_federation_rule_id: str,
+        *,
+        workload_identity_provider_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRule:
+        """Retrieve a federation rule owned by the authenticated organization and provider."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_RETRIEVE,
+            raw=self._raw,
+            path_params={
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "workload_identity_federation_rule_id": workload_identity_federation_rule_id,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        workload_identity_federation_rule_id: str,
+        *,
+        workload_identity_provider_id: str,
+        attribute_matchers: Mapping[str, str | bool | int | float] | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        permissions: AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam  # noqa: E501
+        | AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRule:
+        """Update supplied matcher, permission, metadata, or enabled fields."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_UPDATE,
+            raw=self._raw,
+            path_params={
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "workload_identity_federation_rule_id": workload_identity_federation_rule_id,
+            },
+            body={
+                "attribute_matchers": attribute_matchers,
+                "description": description,
+                "enabled": enabled,
+                "name": name,
+                "permissions": permissions,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> (
+            AsyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithStreamingResponse
+        ): ...
+
+
 class AsyncAdminOrganizationAdminApiKeys(AsyncResource):
     """`client.admin.organization.admin_api_keys`."""
 
@@ -2413,7 +3383,7 @@ class AsyncAdminOrganizationAdminApiKeys(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> AdminAPIKeyDeleteResponse:
         """Delete an organization admin API key"""
         return await self._client._call(
             _ADMIN_ORGANIZATION_ADMIN_API_KEYS_DELETE,
@@ -2896,6 +3866,288 @@ class AsyncAdminOrganizationDataRetention(AsyncResource):
         ) -> AsyncAdminOrganizationDataRetentionWithStreamingResponse: ...
 
 
+class AsyncAdminOrganizationExternalKeys(AsyncResource):
+    """`client.admin.organization.external_keys`."""
+
+    async def create(
+        self,
+        *,
+        name: str,
+        type: Literal["aws", "gcp", "azure", "oci"],
+        audience: str | NotGiven = NOT_GIVEN,
+        external_id: str | NotGiven = NOT_GIVEN,
+        key_name: str | NotGiven = NOT_GIVEN,
+        key_ocid: str | NotGiven = NOT_GIVEN,
+        key_version: str | NotGiven = NOT_GIVEN,
+        key_version_ocid: str | NotGiven = NOT_GIVEN,
+        kms_arn: str | NotGiven = NOT_GIVEN,
+        kms_key_location: str | NotGiven = NOT_GIVEN,
+        kms_key_name: str | NotGiven = NOT_GIVEN,
+        kms_key_ring_name: str | NotGiven = NOT_GIVEN,
+        kms_key_version: str | NotGiven = NOT_GIVEN,
+        kms_project_id: str | NotGiven = NOT_GIVEN,
+        purpose: Literal["ekm", "psp_decryption"] | NotGiven = NOT_GIVEN,
+        region: str | NotGiven = NOT_GIVEN,
+        role_arn: str | NotGiven = NOT_GIVEN,
+        tenant_id: str | NotGiven = NOT_GIVEN,
+        vault_ocid: str | NotGiven = NOT_GIVEN,
+        vault_uri: str | NotGiven = NOT_GIVEN,
+        workload_identity_pool_id: str | NotGiven = NOT_GIVEN,
+        workload_identity_project_number: str | NotGiven = NOT_GIVEN,
+        workload_identity_provider_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKey:
+        """POST /organization/external_keys"""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_CREATE,
+            raw=self._raw,
+            body={
+                "external_id": external_id,
+                "kms_arn": kms_arn,
+                "name": name,
+                "role_arn": role_arn,
+                "type": type,
+                "purpose": purpose,
+                "audience": audience,
+                "kms_key_location": kms_key_location,
+                "kms_key_name": kms_key_name,
+                "kms_key_ring_name": kms_key_ring_name,
+                "kms_project_id": kms_project_id,
+                "workload_identity_pool_id": workload_identity_pool_id,
+                "workload_identity_project_number": workload_identity_project_number,
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "kms_key_version": kms_key_version,
+                "key_name": key_name,
+                "tenant_id": tenant_id,
+                "vault_uri": vault_uri,
+                "key_version": key_version,
+                "key_ocid": key_ocid,
+                "region": region,
+                "vault_ocid": vault_ocid,
+                "key_version_ocid": key_version_ocid,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        external_key_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKey:
+        """Delete an external key config for the user's organization"""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_DELETE,
+            raw=self._raw,
+            path_params={"external_key_id": external_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        purpose: Literal["ekm", "psp_decryption"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[ExternalKey]:
+        """List the external key configs registered on the user's organization"""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_LIST,
+            query={"after": after, "limit": limit, "order": order, "purpose": purpose},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        external_key_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKey:
+        """Retrieve a stored external key registration for the user's organization."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_RETRIEVE,
+            raw=self._raw,
+            path_params={"external_key_id": external_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def validate(
+        self,
+        external_key_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKeyValidateResponse:
+        """Validate an external key config for the user's organization"""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_VALIDATE,
+            raw=self._raw,
+            path_params={"external_key_id": external_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationExternalKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationExternalKeysWithStreamingResponse: ...
+
+
+class AsyncAdminOrganizationExternalStorage(AsyncResource):
+    """`client.admin.organization.external_storage`."""
+
+    async def create(
+        self,
+        *,
+        project_id: str,
+        provider: AdminOrganizationExternalStorageCreateProviderAwsParam
+        | AdminOrganizationExternalStorageCreateProviderAzureParam
+        | AdminOrganizationExternalStorageCreateProviderGcpParam
+        | AdminOrganizationExternalStorageCreateProviderOciParam,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageConfiguration:
+        """Register one customer-managed external storage configuration."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_CREATE,
+            raw=self._raw,
+            body={"project_id": project_id, "provider": provider},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        external_storage_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageDeleted:
+        """Disconnect a customer-managed external storage configuration."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_DELETE,
+            raw=self._raw,
+            path_params={"external_storage_id": external_storage_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        project_id: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[ExternalStorageConfiguration]:
+        """List the organization's customer-managed external storage configurations."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_LIST,
+            query={"after": after, "limit": limit, "order": order, "project_id": project_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        external_storage_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageConfiguration:
+        """Get one customer-managed external storage configuration."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_RETRIEVE,
+            raw=self._raw,
+            path_params={"external_storage_id": external_storage_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def validate(
+        self,
+        external_storage_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageConfiguration:
+        """Validate one customer-managed external storage configuration."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_VALIDATE,
+            raw=self._raw,
+            path_params={"external_storage_id": external_storage_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationExternalStorageWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationExternalStorageWithStreamingResponse: ...
+
+
 class AsyncAdminOrganizationGroups(AsyncResource):
     """`client.admin.organization.groups`."""
 
@@ -3019,6 +4271,26 @@ class AsyncAdminOrganizationGroups(AsyncResource):
         def with_streaming_response(self) -> AsyncAdminOrganizationGroupsWithStreamingResponse: ...
 
 
+class AsyncAdminOrganizationHealth(AsyncResource):
+    """`client.admin.organization.health`."""
+
+    @cached_property
+    def alert_rules(self) -> AsyncAdminOrganizationHealthAlertRules:
+        return AsyncAdminOrganizationHealthAlertRules(self._client, raw=self._raw)
+
+    @cached_property
+    def alerts(self) -> AsyncAdminOrganizationHealthAlerts:
+        return AsyncAdminOrganizationHealthAlerts(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationHealthWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationHealthWithStreamingResponse: ...
+
+
 class AsyncAdminOrganizationInvites(AsyncResource):
     """`client.admin.organization.invites`."""
 
@@ -3135,6 +4407,10 @@ class AsyncAdminOrganizationProjects(AsyncResource):
         return AsyncAdminOrganizationProjectsGroups(self._client, raw=self._raw)
 
     @cached_property
+    def health(self) -> AsyncAdminOrganizationProjectsHealth:
+        return AsyncAdminOrganizationProjectsHealth(self._client, raw=self._raw)
+
+    @cached_property
     def hosted_tool_permissions(self) -> AsyncAdminOrganizationProjectsHostedToolPermissions:
         return AsyncAdminOrganizationProjectsHostedToolPermissions(self._client, raw=self._raw)
 
@@ -3153,6 +4429,10 @@ class AsyncAdminOrganizationProjects(AsyncResource):
     @cached_property
     def service_accounts(self) -> AsyncAdminOrganizationProjectsServiceAccounts:
         return AsyncAdminOrganizationProjectsServiceAccounts(self._client, raw=self._raw)
+
+    @cached_property
+    def service_tier_settings(self) -> AsyncAdminOrganizationProjectsServiceTierSettings:
+        return AsyncAdminOrganizationProjectsServiceTierSettings(self._client, raw=self._raw)
 
     @cached_property
     def spend_alerts(self) -> AsyncAdminOrganizationProjectsSpendAlerts:
@@ -3191,6 +4471,7 @@ class AsyncAdminOrganizationProjects(AsyncResource):
         *,
         name: str,
         external_key_id: str | NotGiven | None = NOT_GIVEN,
+        geography: str | NotGiven | None = NOT_GIVEN,
         residency: Literal[
             "GLOBAL",
             "US_STORAGE_PROCESSING",
@@ -3218,7 +4499,12 @@ class AsyncAdminOrganizationProjects(AsyncResource):
         return await self._client._call(
             _ADMIN_ORGANIZATION_PROJECTS_CREATE,
             raw=self._raw,
-            body={"name": name, "residency": residency, "external_key_id": external_key_id},
+            body={
+                "name": name,
+                "residency": residency,
+                "external_key_id": external_key_id,
+                "geography": geography,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3271,6 +4557,7 @@ class AsyncAdminOrganizationProjects(AsyncResource):
         project_id: str,
         *,
         external_key_id: str | NotGiven | None = NOT_GIVEN,
+        geography: str | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -3282,7 +4569,7 @@ class AsyncAdminOrganizationProjects(AsyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_UPDATE,
             raw=self._raw,
             path_params={"project_id": project_id},
-            body={"name": name, "external_key_id": external_key_id},
+            body={"name": name, "external_key_id": external_key_id, "geography": geography},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3598,6 +4885,9 @@ class AsyncAdminOrganizationSpendLimit(AsyncResource):
         currency: Literal["USD"],
         interval: Literal["month"],
         threshold_amount: int,
+        notification_channel: UpdateOrganizationSpendLimitBodyNotificationChannelParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3607,7 +4897,12 @@ class AsyncAdminOrganizationSpendLimit(AsyncResource):
         return await self._client._call(
             _ADMIN_ORGANIZATION_SPEND_LIMIT_UPDATE,
             raw=self._raw,
-            body={"threshold_amount": threshold_amount, "currency": currency, "interval": interval},
+            body={
+                "threshold_amount": threshold_amount,
+                "currency": currency,
+                "interval": interval,
+                "notification_channel": notification_channel,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3794,6 +5089,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         end_time: int | NotGiven = NOT_GIVEN,
         group_by: Sequence[Literal["project_id", "line_item", "api_key_id"]] | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        line_items: Sequence[str] | NotGiven = NOT_GIVEN,
         page: str | NotGiven = NOT_GIVEN,
         project_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -3813,6 +5109,60 @@ class AsyncAdminOrganizationUsage(AsyncResource):
                 "group_by": group_by,
                 "limit": limit,
                 "page": page,
+                "line_items": line_items,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def decisions(
+        self,
+        *,
+        start_time: int,
+        api_key_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        batch: bool | NotGiven | None = NOT_GIVEN,
+        bucket_width: Literal["1m", "1h", "1d"] | NotGiven | None = NOT_GIVEN,
+        end_time: int | NotGiven | None = NOT_GIVEN,
+        group_by: Sequence[
+            Literal[
+                "project_id",
+                "user_id",
+                "api_key_id",
+                "model",
+                "batch",
+                "service_tier",
+                "api_source",
+            ]
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        limit: int | NotGiven | None = NOT_GIVEN,
+        models: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        page: str | NotGiven | None = NOT_GIVEN,
+        project_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        user_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Data]:
+        """Get Decisions API usage details for the organization."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_USAGE_DECISIONS,
+            query={
+                "start_time": start_time,
+                "api_key_ids": api_key_ids,
+                "batch": batch,
+                "bucket_width": bucket_width,
+                "end_time": end_time,
+                "group_by": group_by,
+                "limit": limit,
+                "models": models,
+                "page": page,
+                "project_ids": project_ids,
+                "user_ids": user_ids,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4179,6 +5529,171 @@ class AsyncAdminOrganizationUsers(AsyncResource):
         def with_streaming_response(self) -> AsyncAdminOrganizationUsersWithStreamingResponse: ...
 
 
+class AsyncAdminOrganizationWorkloadIdentityProviders(AsyncResource):
+    """`client.admin.organization.workload_identity_providers`."""
+
+    @cached_property
+    def federation_rules(self) -> AsyncAdminOrganizationWorkloadIdentityProvidersFederationRules:
+        return AsyncAdminOrganizationWorkloadIdentityProvidersFederationRules(
+            self._client, raw=self._raw
+        )
+
+    async def create(
+        self,
+        *,
+        audience: str,
+        issuer: str,
+        name: str,
+        type: Literal["oidc"],
+        attribute_transformations: Iterable[
+            AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam
+        ]
+        | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        verification: AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam
+        | AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProvider:
+        """Register an OIDC provider for keyless project service-account authentication."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_CREATE,
+            raw=self._raw,
+            body={
+                "audience": audience,
+                "issuer": issuer,
+                "name": name,
+                "type": type,
+                "attribute_transformations": attribute_transformations,
+                "description": description,
+                "enabled": enabled,
+                "verification": verification,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProviderDeleted:
+        """Delete a provider after deleting all its federation rules."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_DELETE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[WorkloadIdentityProvider]:
+        """List OIDC providers in the authenticated Admin API key's organization."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_LIST,
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProvider:
+        """Retrieve an OIDC provider in the authenticated organization."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_RETRIEVE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        attribute_transformations: Iterable[
+            AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam
+        ]
+        | NotGiven = NOT_GIVEN,
+        audience: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        issuer: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        verification: AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam
+        | AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProvider:
+        """Update supplied provider fields, preserving omitted fields."""
+        return await self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_UPDATE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            body={
+                "attribute_transformations": attribute_transformations,
+                "audience": audience,
+                "description": description,
+                "enabled": enabled,
+                "issuer": issuer,
+                "name": name,
+                "verification": verification,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationWorkloadIdentityProvidersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationWorkloadIdentityProvidersWithStreamingResponse: ...
+
+
 class AsyncAdminOrganization(AsyncResource):
     """`client.admin.organization`."""
 
@@ -4199,8 +5714,20 @@ class AsyncAdminOrganization(AsyncResource):
         return AsyncAdminOrganizationDataRetention(self._client, raw=self._raw)
 
     @cached_property
+    def external_keys(self) -> AsyncAdminOrganizationExternalKeys:
+        return AsyncAdminOrganizationExternalKeys(self._client, raw=self._raw)
+
+    @cached_property
+    def external_storage(self) -> AsyncAdminOrganizationExternalStorage:
+        return AsyncAdminOrganizationExternalStorage(self._client, raw=self._raw)
+
+    @cached_property
     def groups(self) -> AsyncAdminOrganizationGroups:
         return AsyncAdminOrganizationGroups(self._client, raw=self._raw)
+
+    @cached_property
+    def health(self) -> AsyncAdminOrganizationHealth:
+        return AsyncAdminOrganizationHealth(self._client, raw=self._raw)
 
     @cached_property
     def invites(self) -> AsyncAdminOrganizationInvites:
@@ -4229,6 +5756,10 @@ class AsyncAdminOrganization(AsyncResource):
     @cached_property
     def users(self) -> AsyncAdminOrganizationUsers:
         return AsyncAdminOrganizationUsers(self._client, raw=self._raw)
+
+    @cached_property
+    def workload_identity_providers(self) -> AsyncAdminOrganizationWorkloadIdentityProviders:
+        return AsyncAdminOrganizationWorkloadIdentityProviders(self._client, raw=self._raw)
 
     if TYPE_CHECKING:
 
@@ -4269,6 +5800,30 @@ if TYPE_CHECKING:
             self.create = streamed_method(resource.create)
             self.delete = streamed_method(resource.delete)
             self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsHealthAlertRulesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHealthAlertRules) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsHealthAlertRulesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHealthAlertRules) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsHealthAlertsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHealthAlerts) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsHealthAlertsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHealthAlerts) -> None:
             self.retrieve = streamed_method(resource.retrieve)
 
     class AsyncAdminOrganizationProjectsServiceAccountsApiKeysWithRawResponse(AsyncResourceView):
@@ -4323,17 +5878,43 @@ if TYPE_CHECKING:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
 
+    class AsyncAdminOrganizationHealthAlertRulesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationHealthAlertRules) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationHealthAlertRulesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationHealthAlertRules) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationHealthAlertsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationHealthAlerts) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationHealthAlertsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationHealthAlerts) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
     class AsyncAdminOrganizationProjectsApiKeysWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationProjectsApiKeys) -> None:
             self.delete = raw_method(resource.delete)
             self.list = raw_page_method(resource.list)
             self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
 
     class AsyncAdminOrganizationProjectsApiKeysWithStreamingResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationProjectsApiKeys) -> None:
             self.delete = streamed_method(resource.delete)
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
 
     class AsyncAdminOrganizationProjectsCertificatesWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationProjectsCertificates) -> None:
@@ -4372,6 +5953,16 @@ if TYPE_CHECKING:
             self.delete = streamed_method(resource.delete)
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsHealthWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_raw_response
+            self.alerts = resource.alerts.with_raw_response
+
+    class AsyncAdminOrganizationProjectsHealthWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_streaming_response
+            self.alerts = resource.alerts.with_streaming_response
 
     class AsyncAdminOrganizationProjectsHostedToolPermissionsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationProjectsHostedToolPermissions) -> None:
@@ -4441,6 +6032,16 @@ if TYPE_CHECKING:
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
 
+    class AsyncAdminOrganizationProjectsServiceTierSettingsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsServiceTierSettings) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsServiceTierSettingsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsServiceTierSettings) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class AsyncAdminOrganizationProjectsSpendAlertsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationProjectsSpendAlerts) -> None:
             self.create = raw_method(resource.create)
@@ -4501,6 +6102,30 @@ if TYPE_CHECKING:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
 
+    class AsyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithRawResponse(
+        AsyncResourceView
+    ):
+        def __init__(
+            self, resource: AsyncAdminOrganizationWorkloadIdentityProvidersFederationRules
+        ) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithStreamingResponse(
+        AsyncResourceView
+    ):
+        def __init__(
+            self, resource: AsyncAdminOrganizationWorkloadIdentityProvidersFederationRules
+        ) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class AsyncAdminOrganizationAdminApiKeysWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationAdminApiKeys) -> None:
             self.create = raw_method(resource.create)
@@ -4553,6 +6178,38 @@ if TYPE_CHECKING:
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
 
+    class AsyncAdminOrganizationExternalKeysWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationExternalKeys) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.validate = raw_method(resource.validate)
+
+    class AsyncAdminOrganizationExternalKeysWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationExternalKeys) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.validate = streamed_method(resource.validate)
+
+    class AsyncAdminOrganizationExternalStorageWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationExternalStorage) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.validate = raw_method(resource.validate)
+
+    class AsyncAdminOrganizationExternalStorageWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationExternalStorage) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.validate = streamed_method(resource.validate)
+
     class AsyncAdminOrganizationGroupsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationGroups) -> None:
             self.roles = resource.roles.with_raw_response
@@ -4572,6 +6229,16 @@ if TYPE_CHECKING:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationHealthWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_raw_response
+            self.alerts = resource.alerts.with_raw_response
+
+    class AsyncAdminOrganizationHealthWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_streaming_response
+            self.alerts = resource.alerts.with_streaming_response
 
     class AsyncAdminOrganizationInvitesWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationInvites) -> None:
@@ -4593,11 +6260,13 @@ if TYPE_CHECKING:
             self.certificates = resource.certificates.with_raw_response
             self.data_retention = resource.data_retention.with_raw_response
             self.groups = resource.groups.with_raw_response
+            self.health = resource.health.with_raw_response
             self.hosted_tool_permissions = resource.hosted_tool_permissions.with_raw_response
             self.model_permissions = resource.model_permissions.with_raw_response
             self.rate_limits = resource.rate_limits.with_raw_response
             self.roles = resource.roles.with_raw_response
             self.service_accounts = resource.service_accounts.with_raw_response
+            self.service_tier_settings = resource.service_tier_settings.with_raw_response
             self.spend_alerts = resource.spend_alerts.with_raw_response
             self.spend_limit = resource.spend_limit.with_raw_response
             self.users = resource.users.with_raw_response
@@ -4613,11 +6282,13 @@ if TYPE_CHECKING:
             self.certificates = resource.certificates.with_streaming_response
             self.data_retention = resource.data_retention.with_streaming_response
             self.groups = resource.groups.with_streaming_response
+            self.health = resource.health.with_streaming_response
             self.hosted_tool_permissions = resource.hosted_tool_permissions.with_streaming_response
             self.model_permissions = resource.model_permissions.with_streaming_response
             self.rate_limits = resource.rate_limits.with_streaming_response
             self.roles = resource.roles.with_streaming_response
             self.service_accounts = resource.service_accounts.with_streaming_response
+            self.service_tier_settings = resource.service_tier_settings.with_streaming_response
             self.spend_alerts = resource.spend_alerts.with_streaming_response
             self.spend_limit = resource.spend_limit.with_streaming_response
             self.users = resource.users.with_streaming_response
@@ -4678,6 +6349,7 @@ if TYPE_CHECKING:
             self.code_interpreter_sessions = raw_page_method(resource.code_interpreter_sessions)
             self.completions = raw_page_method(resource.completions)
             self.costs = raw_page_method(resource.costs)
+            self.decisions = raw_page_method(resource.decisions)
             self.embeddings = raw_page_method(resource.embeddings)
             self.file_search_calls = raw_page_method(resource.file_search_calls)
             self.images = raw_page_method(resource.images)
@@ -4694,6 +6366,7 @@ if TYPE_CHECKING:
             )
             self.completions = streamed_page_method(resource.completions)
             self.costs = streamed_page_method(resource.costs)
+            self.decisions = streamed_page_method(resource.decisions)
             self.embeddings = streamed_page_method(resource.embeddings)
             self.file_search_calls = streamed_page_method(resource.file_search_calls)
             self.images = streamed_page_method(resource.images)
@@ -4717,13 +6390,34 @@ if TYPE_CHECKING:
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
 
+    class AsyncAdminOrganizationWorkloadIdentityProvidersWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationWorkloadIdentityProviders) -> None:
+            self.federation_rules = resource.federation_rules.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationWorkloadIdentityProvidersWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationWorkloadIdentityProviders) -> None:
+            self.federation_rules = resource.federation_rules.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class AsyncAdminOrganizationWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganization) -> None:
             self.admin_api_keys = resource.admin_api_keys.with_raw_response
             self.audit_logs = resource.audit_logs.with_raw_response
             self.certificates = resource.certificates.with_raw_response
             self.data_retention = resource.data_retention.with_raw_response
+            self.external_keys = resource.external_keys.with_raw_response
+            self.external_storage = resource.external_storage.with_raw_response
             self.groups = resource.groups.with_raw_response
+            self.health = resource.health.with_raw_response
             self.invites = resource.invites.with_raw_response
             self.projects = resource.projects.with_raw_response
             self.roles = resource.roles.with_raw_response
@@ -4731,6 +6425,9 @@ if TYPE_CHECKING:
             self.spend_limit = resource.spend_limit.with_raw_response
             self.usage = resource.usage.with_raw_response
             self.users = resource.users.with_raw_response
+            self.workload_identity_providers = (
+                resource.workload_identity_providers.with_raw_response
+            )
 
     class AsyncAdminOrganizationWithStreamingResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganization) -> None:
@@ -4738,7 +6435,10 @@ if TYPE_CHECKING:
             self.audit_logs = resource.audit_logs.with_streaming_response
             self.certificates = resource.certificates.with_streaming_response
             self.data_retention = resource.data_retention.with_streaming_response
+            self.external_keys = resource.external_keys.with_streaming_response
+            self.external_storage = resource.external_storage.with_streaming_response
             self.groups = resource.groups.with_streaming_response
+            self.health = resource.health.with_streaming_response
             self.invites = resource.invites.with_streaming_response
             self.projects = resource.projects.with_streaming_response
             self.roles = resource.roles.with_streaming_response
@@ -4746,6 +6446,9 @@ if TYPE_CHECKING:
             self.spend_limit = resource.spend_limit.with_streaming_response
             self.usage = resource.usage.with_streaming_response
             self.users = resource.users.with_streaming_response
+            self.workload_identity_providers = (
+                resource.workload_identity_providers.with_streaming_response
+            )
 
     class AsyncAdminWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdmin) -> None:

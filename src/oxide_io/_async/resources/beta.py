@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -15,6 +16,31 @@ from .._resource import AsyncPaginator, AsyncResource
 from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.agents import (
+        Agent,
+        AgentDeleted,
+        AgentSession,
+        AgentSessionDeleted,
+        AgentSessionEvent,
+        AgentSessionItem,
+        Automation,
+        AutomationDeleted,
+        AutomationInvocation,
+        CastAnyAutomation,
+        Credential,
+        CredentialDeleted,
+        EnvironmentFile,
+        EnvironmentInfo,
+        EnvironmentTemplate,
+        EnvironmentTemplateDeleted,
+        SessionArtifact,
+        SessionArtifactDeleted,
+        SessionTrace,
+        Subagent,
+        Turn,
+        Vault,
+        VaultDeleted,
+    )
     from oxide_proto.types.assistants import (
         AssistantObject,
         DeleteAssistantResponse,
@@ -32,6 +58,72 @@ if TYPE_CHECKING:
         ThreadResource,
     )
     from oxide_proto.types.other import AssistantStreamEvent
+    from oxide_proto.types.params.agents import (
+        BetaAgentsAutomationsCreateTargetExistingSessionParam,
+        BetaAgentsAutomationsCreateTargetNewSessionParam,
+        BetaAgentsAutomationsUpdateTargetExistingSessionParam,
+        BetaAgentsAutomationsUpdateTargetNewSessionParam,
+        BetaAgentsCreateCompactionParam,
+        BetaAgentsCreateExperimentalParam,
+        BetaAgentsCreateMultiAgentParam,
+        BetaAgentsCreateReasoningParam,
+        BetaAgentsCreateTextParam,
+        BetaAgentsCreateToolAutomationsParam,
+        BetaAgentsCreateToolComputerUseParam,
+        BetaAgentsCreateToolFunctionParam,
+        BetaAgentsCreateToolMcpParam,
+        BetaAgentsCreateToolProgrammaticToolCallingParam,
+        BetaAgentsCreateToolToolSearchParam,
+        BetaAgentsCreateToolWebSearchParam,
+        BetaAgentsEnvironmentsCreateEnvironmentParam,
+        BetaAgentsEnvironmentsTemplatesCreateDesktopParam,
+        BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam,
+        BetaAgentsEnvironmentsTemplatesCreateFileInlineParam,
+        BetaAgentsEnvironmentsTemplatesCreateNetworkParam,
+        BetaAgentsEnvironmentsTemplatesCreatePackagesParam,
+        BetaAgentsEnvironmentsTemplatesCreatePluginParam,
+        BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam,
+        BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam,
+        BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam,
+        BetaAgentsEnvironmentsTemplatesUpdateDesktopParam,
+        BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam,
+        BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam,
+        BetaAgentsEnvironmentsTemplatesUpdateNetworkParam,
+        BetaAgentsEnvironmentsTemplatesUpdatePackagesParam,
+        BetaAgentsEnvironmentsTemplatesUpdatePluginParam,
+        BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam,
+        BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam,
+        BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam,
+        BetaAgentsSessionsCreateAgentParam,
+        BetaAgentsSessionsCreateEnvironmentNoneParam,
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam,
+        BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        BetaAgentsSessionsCreateInputVariant1Param,
+        BetaAgentsSessionsCreatePromptCacheOptionsParam,
+        BetaAgentsSessionsCreateSpendControlParam,
+        BetaAgentsSessionsCreateStreamOptionsParam,
+        BetaAgentsSessionsUpdateAgentParam,
+        BetaAgentsSessionsUpdatePromptCacheOptionsParam,
+        BetaAgentsSessionsUpdateSpendControlParam,
+        BetaAgentsUpdateCompactionParam,
+        BetaAgentsUpdateExperimentalParam,
+        BetaAgentsUpdateMultiAgentParam,
+        BetaAgentsUpdateReasoningParam,
+        BetaAgentsUpdateTextParam,
+        BetaAgentsUpdateToolAutomationsParam,
+        BetaAgentsUpdateToolComputerUseParam,
+        BetaAgentsUpdateToolFunctionParam,
+        BetaAgentsUpdateToolMcpParam,
+        BetaAgentsUpdateToolProgrammaticToolCallingParam,
+        BetaAgentsUpdateToolToolSearchParam,
+        BetaAgentsUpdateToolWebSearchParam,
+        BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam,
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam,
+        BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam,
+        BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam,
+        BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam,
+        BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam,
+    )
     from oxide_proto.types.params.assistants import (
         AssistantsApiResponseFormatOptionParam,
         AssistantToolsCodeParam,
@@ -58,20 +150,33 @@ if TYPE_CHECKING:
         RateLimitsParam,
         WorkflowParam,
     )
+    from oxide_proto.types.params.other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam,
+    )
     from oxide_proto.types.params.realtime import (
         AudioTranscriptionParam,
         RealtimeSessionCreateRequestClientSecretParam,
+        RealtimeSessionCreateRequestInputAudioNoiseReductionParam,
         RealtimeSessionCreateRequestInputAudioTranscriptionParam,
         RealtimeSessionCreateRequestToolParam,
         RealtimeSessionCreateRequestTracingTracingConfigurationParam,
         RealtimeSessionCreateRequestTurnDetectionParam,
+        RealtimeTranscriptionSessionCreateRequestClientSecretParam,
         RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam,
         RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,
         RealtimeTruncationParam,
     )
     from oxide_proto.types.params.responses import (
+        BetaCompactResponseMethodPublicBodyImageParam,
         BetaContextManagementParam,
         BetaConversationParam,
+        BetaCreateResponseAccessProgramsParam,
+        BetaCreateResponseBackgroundOptionsParam,
+        BetaCreateResponseImageParam,
         BetaInputItemParam,
         BetaInputParam,
         BetaModerationParam,
@@ -99,6 +204,7 @@ if TYPE_CHECKING:
         BetaTokenCountsResource,
     )
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,
@@ -115,6 +221,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncBeta",
+    "AsyncBetaAgents",
+    "AsyncBetaAgentsAutomations",
+    "AsyncBetaAgentsAutomationsInvocations",
+    "AsyncBetaAgentsEnvironments",
+    "AsyncBetaAgentsEnvironmentsFiles",
+    "AsyncBetaAgentsEnvironmentsTemplates",
+    "AsyncBetaAgentsSessions",
+    "AsyncBetaAgentsSessionsArtifacts",
+    "AsyncBetaAgentsSessionsEvents",
+    "AsyncBetaAgentsSessionsItems",
+    "AsyncBetaAgentsSessionsSubagents",
+    "AsyncBetaAgentsSessionsSubagentsItems",
+    "AsyncBetaAgentsSessionsSubagentsTurns",
+    "AsyncBetaAgentsSessionsSubagentsTurnsItems",
+    "AsyncBetaAgentsSessionsTraces",
+    "AsyncBetaAgentsSessionsTurns",
+    "AsyncBetaAgentsSessionsTurnsItems",
+    "AsyncBetaAgentsVaults",
+    "AsyncBetaAgentsVaultsCredentials",
     "AsyncBetaAssistants",
     "AsyncBetaChatkit",
     "AsyncBetaChatkitSessions",
@@ -131,6 +256,155 @@ __all__ = [
     "AsyncBetaThreadsRunsSteps",
 ]
 
+_BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/turns/{turn_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/turns",
+    response="agents:TurnList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_RETRIEVE = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/turns/{turn_id}",
+    response="agents:Turn",
+)
+_BETA_AGENTS_SESSIONS_TURNS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/turns/{turn_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_AUTOMATIONS_INVOCATIONS_CREATE = Operation(
+    "POST",
+    "/agents/automations/{automation_id}/invocations",
+    response="agents:AutomationInvocation",
+)
+_BETA_AGENTS_AUTOMATIONS_INVOCATIONS_LIST = Operation(
+    "GET",
+    "/agents/automations/{automation_id}/invocations",
+    response="agents:AutomationInvocationList",
+    page="cursor",
+)
+_BETA_AGENTS_AUTOMATIONS_INVOCATIONS_RETRIEVE = Operation(
+    "GET",
+    "/agents/automations/{automation_id}/invocations/{invocation_id}",
+    response="agents:AutomationInvocation",
+)
+_BETA_AGENTS_ENVIRONMENTS_FILES_CREATE = Operation(
+    "POST",
+    "/agents/environments/{environment_id}/files",
+    response="agents:EnvironmentFile",
+    body="json",
+)
+_BETA_AGENTS_ENVIRONMENTS_FILES_LIST = Operation(
+    "GET",
+    "/agents/environments/{environment_id}/files",
+    response="agents:EnvironmentFileList",
+    page="token",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_CREATE = Operation(
+    "POST", "/agents/environments/templates", response="agents:EnvironmentTemplate", body="json"
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_DELETE = Operation(
+    "DELETE",
+    "/agents/environments/templates/{environment_template_id}",
+    response="agents:EnvironmentTemplateDeleted",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_LIST = Operation(
+    "GET",
+    "/agents/environments/templates",
+    response="agents:EnvironmentTemplateList",
+    page="cursor",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_RETRIEVE = Operation(
+    "GET",
+    "/agents/environments/templates/{environment_template_id}",
+    response="agents:EnvironmentTemplate",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_UPDATE = Operation(
+    "POST",
+    "/agents/environments/templates/{environment_template_id}",
+    response="agents:EnvironmentTemplate",
+    body="json",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_CONTENT = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/artifacts/{artifact_id}/content",
+    binary=True,
+    accept="application/octet-stream",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_DELETE = Operation(
+    "DELETE",
+    "/agents/sessions/{session_id}/artifacts/{artifact_id}",
+    response="agents:SessionArtifactDeleted",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/artifacts",
+    response="agents:SessionArtifactList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_RETRIEVE = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/artifacts/{artifact_id}",
+    response="agents:SessionArtifact",
+)
+_BETA_AGENTS_SESSIONS_EVENTS_CREATE = Operation(
+    "POST", "/agents/sessions/{session_id}/events", body="json"
+)
+_BETA_AGENTS_SESSIONS_EVENTS_STREAM = Operation(
+    "GET", "/agents/sessions/{session_id}/events", stream_event="agents:AgentSessionEvent"
+)
+_BETA_AGENTS_SESSIONS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_LIST = Operation(
+    "GET", "/agents/sessions/{session_id}/subagents", response="agents:SubagentList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_RETRIEVE = Operation(
+    "GET", "/agents/sessions/{session_id}/subagents/{subagent_id}", response="agents:Subagent"
+)
+_BETA_AGENTS_SESSIONS_TRACES_LIST = Operation(
+    "GET", "/agents/sessions/{session_id}/traces", response="agents:SessionTraceList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_TURNS_LIST = Operation(
+    "GET", "/agents/sessions/{session_id}/turns", response="agents:TurnList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_TURNS_RETRIEVE = Operation(
+    "GET", "/agents/sessions/{session_id}/turns/{turn_id}", response="agents:Turn"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_CREATE = Operation(
+    "POST", "/vaults/{vault_id}/credentials", response="agents:Credential", body="json"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_DELETE = Operation(
+    "DELETE", "/vaults/{vault_id}/credentials/{credential_id}", response="agents:CredentialDeleted"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_LIST = Operation(
+    "GET", "/vaults/{vault_id}/credentials", response="agents:CredentialList", page="cursor"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_RETRIEVE = Operation(
+    "GET", "/vaults/{vault_id}/credentials/{credential_id}", response="agents:Credential"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_UPDATE = Operation(
+    "POST",
+    "/vaults/{vault_id}/credentials/{credential_id}",
+    response="agents:Credential",
+    body="json",
+)
 _BETA_THREADS_RUNS_STEPS_LIST = Operation(
     "GET",
     "/threads/{thread_id}/runs/{run_id}/steps",
@@ -139,6 +413,64 @@ _BETA_THREADS_RUNS_STEPS_LIST = Operation(
 )
 _BETA_THREADS_RUNS_STEPS_RETRIEVE = Operation(
     "GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}", response="assistants:RunStepObject"
+)
+_BETA_AGENTS_AUTOMATIONS_CREATE = Operation(
+    "POST", "/agents/automations", response="agents:CastAnyAutomation", body="json"
+)
+_BETA_AGENTS_AUTOMATIONS_DELETE = Operation(
+    "DELETE", "/agents/automations/{automation_id}", response="agents:AutomationDeleted"
+)
+_BETA_AGENTS_AUTOMATIONS_LIST = Operation(
+    "GET", "/agents/automations", response="agents:AutomationList", page="cursor"
+)
+_BETA_AGENTS_AUTOMATIONS_PAUSE = Operation(
+    "POST", "/agents/automations/{automation_id}/pause", response="agents:CastAnyAutomation"
+)
+_BETA_AGENTS_AUTOMATIONS_RESUME = Operation(
+    "POST", "/agents/automations/{automation_id}/resume", response="agents:CastAnyAutomation"
+)
+_BETA_AGENTS_AUTOMATIONS_RETRIEVE = Operation(
+    "GET", "/agents/automations/{automation_id}", response="agents:CastAnyAutomation"
+)
+_BETA_AGENTS_AUTOMATIONS_UPDATE = Operation(
+    "POST", "/agents/automations/{automation_id}", response="agents:CastAnyAutomation", body="json"
+)
+_BETA_AGENTS_ENVIRONMENTS_CREATE = Operation(
+    "POST", "/agents/environments", response="agents:EnvironmentInfo", body="json"
+)
+_BETA_AGENTS_ENVIRONMENTS_LIST = Operation(
+    "GET", "/agents/environments", response="agents:EnvironmentInfoList", page="cursor"
+)
+_BETA_AGENTS_ENVIRONMENTS_RETRIEVE = Operation(
+    "GET", "/agents/environments/{environment_id}", response="agents:EnvironmentInfo"
+)
+_BETA_AGENTS_SESSIONS_CREATE = Operation(
+    "POST",
+    "/agents/sessions",
+    response="agents:AgentSession",
+    stream_event="agents:AgentSessionEvent",
+    body="json",
+)
+_BETA_AGENTS_SESSIONS_DELETE = Operation(
+    "DELETE", "/agents/sessions/{session_id}", response="agents:AgentSessionDeleted"
+)
+_BETA_AGENTS_SESSIONS_LIST = Operation(
+    "GET", "/agents/sessions", response="agents:AgentSessionList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_RETRIEVE = Operation(
+    "GET", "/agents/sessions/{session_id}", response="agents:AgentSession"
+)
+_BETA_AGENTS_SESSIONS_UPDATE = Operation(
+    "POST", "/agents/sessions/{session_id}", response="agents:AgentSession", body="json"
+)
+_BETA_AGENTS_VAULTS_CREATE = Operation("POST", "/vaults", response="agents:Vault", body="json")
+_BETA_AGENTS_VAULTS_DELETE = Operation(
+    "DELETE", "/vaults/{vault_id}", response="agents:VaultDeleted"
+)
+_BETA_AGENTS_VAULTS_LIST = Operation("GET", "/vaults", response="agents:VaultList", page="cursor")
+_BETA_AGENTS_VAULTS_RETRIEVE = Operation("GET", "/vaults/{vault_id}", response="agents:Vault")
+_BETA_AGENTS_VAULTS_UPDATE = Operation(
+    "POST", "/vaults/{vault_id}", response="agents:Vault", body="json"
 )
 _BETA_CHATKIT_SESSIONS_CANCEL = Operation(
     "POST", "/chatkit/sessions/{session_id}/cancel", response="chatkit:ChatSessionResource"
@@ -231,6 +563,11 @@ _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS = Operation(
 _BETA_THREADS_RUNS_UPDATE = Operation(
     "POST", "/threads/{thread_id}/runs/{run_id}", response="assistants:RunObject", body="json"
 )
+_BETA_AGENTS_CREATE = Operation("POST", "/agents", response="agents:Agent", body="json")
+_BETA_AGENTS_DELETE = Operation("DELETE", "/agents/{agent_id}", response="agents:AgentDeleted")
+_BETA_AGENTS_LIST = Operation("GET", "/agents", response="agents:AgentList", page="cursor")
+_BETA_AGENTS_RETRIEVE = Operation("GET", "/agents/{agent_id}", response="agents:Agent")
+_BETA_AGENTS_UPDATE = Operation("POST", "/agents/{agent_id}", response="agents:Agent", body="json")
 _BETA_ASSISTANTS_CREATE = Operation(
     "POST", "/assistants", response="assistants:AssistantObject", body="json"
 )
@@ -261,7 +598,10 @@ _BETA_RESPONSES_CREATE = Operation(
 )
 _BETA_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}?beta=true")
 _BETA_RESPONSES_RETRIEVE = Operation(
-    "GET", "/responses/{response_id}?beta=true", response="responses:BetaResponse"
+    "GET",
+    "/responses/{response_id}?beta=true",
+    response="responses:BetaResponse",
+    stream_event="responses:BetaResponseStreamEvent",
 )
 _BETA_THREADS_CREATE = Operation(
     "POST", "/threads", response="assistants:ThreadObject", body="json"
@@ -284,6 +624,1094 @@ _BETA_THREADS_UPDATE = Operation(
 )
 
 
+class AsyncBetaAgentsSessionsSubagentsTurnsItems(AsyncResource):
+    """`client.beta.agents.sessions.subagents.turns.items`."""
+
+    def list(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        subagent_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[AgentSessionItem]:
+        """Lists items belonging to one turn of this subagent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_ITEMS_LIST,
+            path_params={"session_id": session_id, "subagent_id": subagent_id, "turn_id": turn_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsSubagentsTurnsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsSubagentsTurnsItemsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsSubagentsItems(AsyncResource):
+    """`client.beta.agents.sessions.subagents.items`."""
+
+    def list(
+        self,
+        subagent_id: str,
+        *,
+        session_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[AgentSessionItem]:
+        """Lists this subagent's own items across all of its turns."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_ITEMS_LIST,
+            path_params={"session_id": session_id, "subagent_id": subagent_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsSubagentsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsSubagentsItemsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsSubagentsTurns(AsyncResource):
+    """`client.beta.agents.sessions.subagents.turns`."""
+
+    @cached_property
+    def items(self) -> AsyncBetaAgentsSessionsSubagentsTurnsItems:
+        return AsyncBetaAgentsSessionsSubagentsTurnsItems(self._client, raw=self._raw)
+
+    def list(
+        self,
+        subagent_id: str,
+        *,
+        session_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Turn]:
+        """Lists all turns of this subagent, including turns after a resume."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_LIST,
+            path_params={"session_id": session_id, "subagent_id": subagent_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        subagent_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Turn:
+        """Retrieves a turn belonging to this subagent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "subagent_id": subagent_id, "turn_id": turn_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsSubagentsTurnsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsSubagentsTurnsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsTurnsItems(AsyncResource):
+    """`client.beta.agents.sessions.turns.items`."""
+
+    def list(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[AgentSessionItem]:
+        """Lists items belonging to one root-agent turn, including its interactions with subagents.
+        See [inspecting agent output](https://developers.openai.com/api/docs/guides/agents-
+        api/observability).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_TURNS_ITEMS_LIST,
+            path_params={"session_id": session_id, "turn_id": turn_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsTurnsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsTurnsItemsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsAutomationsInvocations(AsyncResource):
+    """`client.beta.agents.automations.invocations`."""
+
+    async def create(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AutomationInvocation:
+        """Queues a manual delivery without changing the saved schedule."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_INVOCATIONS_CREATE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        automation_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[AutomationInvocation]:
+        """Lists delivery records for a project-owned automation."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_AUTOMATIONS_INVOCATIONS_LIST,
+            path_params={"automation_id": automation_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        invocation_id: str,
+        *,
+        automation_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AutomationInvocation:
+        """Retrieves a delivery record for a project-owned automation."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_INVOCATIONS_RETRIEVE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id, "invocation_id": invocation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsAutomationsInvocationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsAutomationsInvocationsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsEnvironmentsFiles(AsyncResource):
+    """`client.beta.agents.environments.files`."""
+
+    async def create(
+        self,
+        environment_id: str,
+        *,
+        path: str,
+        type: Literal["file_id", "inline"],
+        data: str | NotGiven = NOT_GIVEN,
+        file_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentFile:
+        """POST /agents/environments/{environment_id}/files"""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_FILES_CREATE,
+            raw=self._raw,
+            path_params={"environment_id": environment_id},
+            body={"file_id": file_id, "path": path, "type": type, "data": data},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        environment_id: str,
+        *,
+        limit: int | NotGiven | None = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        page: str | NotGiven = NOT_GIVEN,
+        path: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[EnvironmentFile]:
+        """Lists live files on a connected execution environment with optional directory filtering
+        and opaque cursor pagination. See [environment
+        files](https://developers.openai.com/api/docs/guides/agents-api/environments/files).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_ENVIRONMENTS_FILES_LIST,
+            path_params={"environment_id": environment_id},
+            query={"limit": limit, "order": order, "page": page, "path": path},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsEnvironmentsFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsEnvironmentsFilesWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsEnvironmentsTemplates(AsyncResource):
+    """`client.beta.agents.environments.templates`."""
+
+    async def create(
+        self,
+        *,
+        capability_directories: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        desktop: BetaAgentsEnvironmentsTemplatesCreateDesktopParam | NotGiven | None = NOT_GIVEN,
+        env: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        files: Iterable[
+            BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam
+            | BetaAgentsEnvironmentsTemplatesCreateFileInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        network: BetaAgentsEnvironmentsTemplatesCreateNetworkParam | NotGiven | None = NOT_GIVEN,
+        packages: BetaAgentsEnvironmentsTemplatesCreatePackagesParam | NotGiven | None = NOT_GIVEN,
+        plugins: Iterable[BetaAgentsEnvironmentsTemplatesCreatePluginParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        setup_commands: Iterable[BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        skills: Iterable[
+            BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam
+            | BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplate:
+        """Creates reusable environment configuration without returning confidential setup commands
+        or environment values. See [reusing a hosted
+        setup](https://developers.openai.com/api/docs/guides/agents-api/tools#reuse-a-hosted-
+        plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_CREATE,
+            raw=self._raw,
+            body={
+                "capability_directories": capability_directories,
+                "desktop": desktop,
+                "env": env,
+                "files": files,
+                "name": name,
+                "network": network,
+                "packages": packages,
+                "plugins": plugins,
+                "setup_commands": setup_commands,
+                "skills": skills,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        environment_template_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplateDeleted:
+        """Deletes reusable environment configuration and all confidential template inputs. See
+        [reusing a hosted setup](https://developers.openai.com/api/docs/guides/agents-
+        api/tools#reuse-a-hosted-plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_DELETE,
+            raw=self._raw,
+            path_params={"environment_template_id": environment_template_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[EnvironmentTemplate]:
+        """Lists reusable environment templates without returning confidential values."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_LIST,
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        environment_template_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplate:
+        """Retrieves reusable environment configuration without returning confidential values. See
+        [reusing a hosted setup](https://developers.openai.com/api/docs/guides/agents-
+        api/tools#reuse-a-hosted-plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_RETRIEVE,
+            raw=self._raw,
+            path_params={"environment_template_id": environment_template_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        environment_template_id: str,
+        *,
+        capability_directories: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        desktop: BetaAgentsEnvironmentsTemplatesUpdateDesktopParam | NotGiven | None = NOT_GIVEN,
+        env: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        files: Iterable[
+            BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam
+            | BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        network: BetaAgentsEnvironmentsTemplatesUpdateNetworkParam | NotGiven | None = NOT_GIVEN,
+        packages: BetaAgentsEnvironmentsTemplatesUpdatePackagesParam | NotGiven | None = NOT_GIVEN,
+        plugins: Iterable[BetaAgentsEnvironmentsTemplatesUpdatePluginParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        setup_commands: Iterable[BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        skills: Iterable[
+            BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam
+            | BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplate:
+        """Updates reusable environment configuration without returning confidential values. See
+        [reusing a hosted setup](https://developers.openai.com/api/docs/guides/agents-
+        api/tools#reuse-a-hosted-plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_UPDATE,
+            raw=self._raw,
+            path_params={"environment_template_id": environment_template_id},
+            body={
+                "capability_directories": capability_directories,
+                "desktop": desktop,
+                "env": env,
+                "files": files,
+                "name": name,
+                "network": network,
+                "packages": packages,
+                "plugins": plugins,
+                "setup_commands": setup_commands,
+                "skills": skills,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsEnvironmentsTemplatesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsArtifacts(AsyncResource):
+    """`client.beta.agents.sessions.artifacts`."""
+
+    async def content(
+        self,
+        artifact_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncBinaryResponseContent:
+        """Downloads immutable session artifact bytes after the execution environment expires. See
+        [session artifacts](https://developers.openai.com/api/docs/guides/agents-
+        api/environments/files#openai-hosted-artifacts).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_CONTENT,
+            raw=self._raw,
+            path_params={"session_id": session_id, "artifact_id": artifact_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        artifact_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SessionArtifactDeleted:
+        """Deletes an immutable session artifact without deleting its live environment file or
+        original Files API object. See [session
+        artifacts](https://developers.openai.com/api/docs/guides/agents-
+        api/environments/files#openai-hosted-artifacts).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_DELETE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "artifact_id": artifact_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        environment_id: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[SessionArtifact]:
+        """Lists immutable artifacts published by completed hosted session turns."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_LIST,
+            path_params={"session_id": session_id},
+            query={
+                "after": after,
+                "environment_id": environment_id,
+                "limit": limit,
+                "order": order,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        artifact_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SessionArtifact:
+        """Retrieves immutable metadata for one durable session artifact."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "artifact_id": artifact_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsArtifactsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsArtifactsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsEvents(AsyncResource):
+    """`client.beta.agents.sessions.events`."""
+
+    async def create(
+        self,
+        session_id: str,
+        *,
+        events: Iterable[
+            BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam  # noqa: E501
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam
+        ],
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Any:
+        """Submits message, cancellation, tool-result, or computer-use approval-response events to
+        a managed agent session. Cancellation can recover a still-open turn whose backend
+        execution has ended by marking it cancelled and abandoning unpublished outputs. Saved
+        results, published files, and existing...
+        """
+        if not isinstance(idempotency_key, NotGiven):
+            extra_headers = {"Idempotency-Key": str(idempotency_key), **(extra_headers or {})}
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_EVENTS_CREATE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            body={"events": events},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def stream(
+        self,
+        session_id: str,
+        *,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncStream[AgentSessionEvent]:
+        """Streams live events for an agent session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_EVENTS_STREAM,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            query={"include_obfuscation": include_obfuscation},
+            stream=True,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsEventsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsSessionsEventsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsItems(AsyncResource):
+    """`client.beta.agents.sessions.items`."""
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[AgentSessionItem]:
+        """Lists items produced by the session's root agent, including its interactions with
+        subagents. Each subagent has its own item history. See [inspecting agent
+        output](https://developers.openai.com/api/docs/guides/agents-api/observability).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_ITEMS_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsSessionsItemsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsSubagents(AsyncResource):
+    """`client.beta.agents.sessions.subagents`."""
+
+    @cached_property
+    def items(self) -> AsyncBetaAgentsSessionsSubagentsItems:
+        return AsyncBetaAgentsSessionsSubagentsItems(self._client, raw=self._raw)
+
+    @cached_property
+    def turns(self) -> AsyncBetaAgentsSessionsSubagentsTurns:
+        return AsyncBetaAgentsSessionsSubagentsTurns(self._client, raw=self._raw)
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Subagent]:
+        """Lists subagents in a session, including nested and closed subagents."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        subagent_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Subagent:
+        """Retrieves a subagent belonging to this session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "subagent_id": subagent_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsSubagentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsSessionsSubagentsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsTraces(AsyncResource):
+    """`client.beta.agents.sessions.traces`."""
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[SessionTrace]:
+        """Lists published root-turn traces as OTLP JSON, ordered by turn creation time and ID.
+        Unpublished traces are skipped. Each page returns data available when read; it does not
+        wait for late traces. Pages may contain fewer traces than requested to fit the 16 MiB
+        response limit. When `has_more` is...
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_TRACES_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsTracesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsSessionsTracesWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessionsTurns(AsyncResource):
+    """`client.beta.agents.sessions.turns`."""
+
+    @cached_property
+    def items(self) -> AsyncBetaAgentsSessionsTurnsItems:
+        return AsyncBetaAgentsSessionsTurnsItems(self._client, raw=self._raw)
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Turn]:
+        """Lists turns by creation time and turn ID."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_TURNS_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Turn:
+        """Retrieves a turn's current status, timestamps, usage, and error."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_TURNS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "turn_id": turn_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsTurnsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsSessionsTurnsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsVaultsCredentials(AsyncResource):
+    """`client.beta.agents.vaults.credentials`."""
+
+    async def create(
+        self,
+        vault_id: str,
+        *,
+        auth: BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam
+        | BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam
+        | BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam,
+        name: str,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Credential:
+        """Creates a vault credential."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_CREATE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            body={"auth": auth, "name": name, "metadata": metadata},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        credential_id: str,
+        *,
+        vault_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CredentialDeleted:
+        """Deletes a vault credential."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_DELETE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id, "credential_id": credential_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        vault_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        status: Literal["active", "archived"]
+        | Sequence[Literal["active", "archived"]]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Credential]:
+        """Lists a vault's credentials using ID-based pagination without returning secret values.
+        See [vaults](https://developers.openai.com/api/docs/guides/agents-api/tools/vaults).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_LIST,
+            path_params={"vault_id": vault_id},
+            query={
+                "after": after,
+                "limit": limit,
+                "metadata": metadata,
+                "order": order,
+                "status": status,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        credential_id: str,
+        *,
+        vault_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Credential:
+        """Retrieves vault credential metadata without returning secret values."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_RETRIEVE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id, "credential_id": credential_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        credential_id: str,
+        *,
+        vault_id: str,
+        auth: BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam
+        | BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam
+        | BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam
+        | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Credential:
+        """Updates credential metadata or rotates its write-only secret."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_UPDATE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id, "credential_id": credential_id},
+            body={"auth": auth, "metadata": metadata},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsVaultsCredentialsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaAgentsVaultsCredentialsWithStreamingResponse: ...
+
+
 class AsyncBetaThreadsRunsSteps(AsyncResource):
     """`client.beta.threads.runs.steps`."""
 
@@ -304,6 +1732,12 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[RunStepObject]:
         """Returns a list of run steps belonging to a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_STEPS_LIST,
             path_params={"thread_id": thread_id, "run_id": run_id},
@@ -334,6 +1768,12 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunStepObject:
         """Retrieves a run step."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_STEPS_RETRIEVE,
             raw=self._raw,
@@ -354,6 +1794,725 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
         def with_streaming_response(self) -> AsyncBetaThreadsRunsStepsWithStreamingResponse: ...
 
 
+class AsyncBetaAgentsAutomations(AsyncResource):
+    """`client.beta.agents.automations`."""
+
+    @cached_property
+    def invocations(self) -> AsyncBetaAgentsAutomationsInvocations:
+        return AsyncBetaAgentsAutomationsInvocations(self._client, raw=self._raw)
+
+    async def create(
+        self,
+        *,
+        name: str,
+        target: BetaAgentsAutomationsCreateTargetNewSessionParam
+        | BetaAgentsAutomationsCreateTargetExistingSessionParam,
+        type: Literal["periodic", "once"],
+        expression: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        run_at: int | NotGiven = NOT_GIVEN,
+        timezone: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """POST /agents/automations"""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_CREATE,
+            raw=self._raw,
+            body={
+                "expression": expression,
+                "name": name,
+                "target": target,
+                "timezone": timezone,
+                "type": type,
+                "metadata": metadata,
+                "run_at": run_at,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AutomationDeleted:
+        """Deletes the automation and prevents future invocations without deleting its target
+        session.
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_DELETE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        session_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Automation]:
+        """Lists project-owned automations, optionally filtered by target session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_AUTOMATIONS_LIST,
+            query={"after": after, "limit": limit, "order": order, "session_id": session_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def pause(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Pauses future scheduled delivery without stopping an active session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_PAUSE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def resume(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Resumes scheduled delivery; one-time automations without a pending invocation require a
+        future run_at.
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_RESUME,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Retrieves a project-owned automation."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_RETRIEVE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        automation_id: str,
+        *,
+        expression: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        run_at: int | NotGiven = NOT_GIVEN,
+        target: BetaAgentsAutomationsUpdateTargetNewSessionParam
+        | BetaAgentsAutomationsUpdateTargetExistingSessionParam
+        | NotGiven = NOT_GIVEN,
+        timezone: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Updates supplied fields; target and metadata replace the whole field."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_UPDATE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            body={
+                "expression": expression,
+                "metadata": metadata,
+                "name": name,
+                "run_at": run_at,
+                "target": target,
+                "timezone": timezone,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsAutomationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsAutomationsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsEnvironments(AsyncResource):
+    """`client.beta.agents.environments`."""
+
+    @cached_property
+    def files(self) -> AsyncBetaAgentsEnvironmentsFiles:
+        return AsyncBetaAgentsEnvironmentsFiles(self._client, raw=self._raw)
+
+    @cached_property
+    def templates(self) -> AsyncBetaAgentsEnvironmentsTemplates:
+        return AsyncBetaAgentsEnvironmentsTemplates(self._client, raw=self._raw)
+
+    async def create(
+        self,
+        *,
+        environment: BetaAgentsEnvironmentsCreateEnvironmentParam,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentInfo:
+        """Creates an OpenAI-hosted environment before creating a session."""
+        if not isinstance(idempotency_key, NotGiven):
+            extra_headers = {"Idempotency-Key": str(idempotency_key), **(extra_headers or {})}
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_CREATE,
+            raw=self._raw,
+            body={"environment": environment, "vault_ids": vault_ids},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        type: Literal["openai_hosted"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[EnvironmentInfo]:
+        """Lists OpenAI-hosted environments owned by the authenticated principal."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_ENVIRONMENTS_LIST,
+            query={"after": after, "limit": limit, "order": order, "type": type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        environment_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentInfo:
+        """Retrieves an execution environment's connection status and safe installed metadata. See
+        [environment lifecycle](https://developers.openai.com/api/docs/guides/agents-
+        api/environments/lifecycle).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"environment_id": environment_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsEnvironmentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsEnvironmentsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsSessions(AsyncResource):
+    """`client.beta.agents.sessions`."""
+
+    @cached_property
+    def artifacts(self) -> AsyncBetaAgentsSessionsArtifacts:
+        return AsyncBetaAgentsSessionsArtifacts(self._client, raw=self._raw)
+
+    @cached_property
+    def events(self) -> AsyncBetaAgentsSessionsEvents:
+        return AsyncBetaAgentsSessionsEvents(self._client, raw=self._raw)
+
+    @cached_property
+    def items(self) -> AsyncBetaAgentsSessionsItems:
+        return AsyncBetaAgentsSessionsItems(self._client, raw=self._raw)
+
+    @cached_property
+    def subagents(self) -> AsyncBetaAgentsSessionsSubagents:
+        return AsyncBetaAgentsSessionsSubagents(self._client, raw=self._raw)
+
+    @cached_property
+    def traces(self) -> AsyncBetaAgentsSessionsTraces:
+        return AsyncBetaAgentsSessionsTraces(self._client, raw=self._raw)
+
+    @cached_property
+    def turns(self) -> AsyncBetaAgentsSessionsTurns:
+        return AsyncBetaAgentsSessionsTurns(self._client, raw=self._raw)
+
+    @overload
+    async def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        stream: Literal[True],
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncStream[AgentSessionEvent]: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        stream: bool,
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession | AsyncStream[AgentSessionEvent]: ...
+
+    async def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        stream: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession | AsyncStream[AgentSessionEvent]:
+        """POST /agents/sessions"""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_CREATE,
+            raw=self._raw,
+            body={
+                "environment": environment,
+                "agent": agent,
+                "agent_id": agent_id,
+                "input": input,
+                "metadata": metadata,
+                "prompt_cache_options": prompt_cache_options,
+                "review": review,
+                "spend_control": spend_control,
+                "stream_options": stream_options,
+                "vault_ids": vault_ids,
+                "stream": stream,
+            },
+            stream=stream is True,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        session_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSessionDeleted:
+        """Removes a managed agent session from the public API and returns a deletion confirmation.
+        If backend execution has ended, deletion can cancel a still-open public turn and abandon
+        unpublished outputs. Running execution must be cancelled first. Physical cleanup may
+        continue asynchronously. See...
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_DELETE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[AgentSession]:
+        """Lists managed agent sessions using ID-based pagination and the requested sort order. See
+        [managing sessions](https://developers.openai.com/api/docs/guides/agents-
+        api/sessions/manage).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_LIST,
+            query={
+                "after": after,
+                "agent_id": agent_id,
+                "limit": limit,
+                "metadata": metadata,
+                "order": order,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        session_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession:
+        """Retrieves the current state of a managed agent session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        session_id: str,
+        *,
+        agent: BetaAgentsSessionsUpdateAgentParam | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsUpdatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsUpdateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession:
+        """Updates session tools, vaults, metadata, model, reasoning effort, service tier, or the
+        default prompt cache lifetime. Model settings apply to subsequent turns. Omitted fields
+        are unchanged. See [managing
+        sessions](https://developers.openai.com/api/docs/guides/agents-api/sessions/manage).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_SESSIONS_UPDATE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            body={
+                "agent": agent,
+                "metadata": metadata,
+                "prompt_cache_options": prompt_cache_options,
+                "review": review,
+                "spend_control": spend_control,
+                "vault_ids": vault_ids,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsSessionsWithStreamingResponse: ...
+
+
+class AsyncBetaAgentsVaults(AsyncResource):
+    """`client.beta.agents.vaults`."""
+
+    @cached_property
+    def credentials(self) -> AsyncBetaAgentsVaultsCredentials:
+        return AsyncBetaAgentsVaultsCredentials(self._client, raw=self._raw)
+
+    async def create(
+        self,
+        *,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Vault:
+        """Creates a vault for the current project."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_CREATE,
+            raw=self._raw,
+            body={"metadata": metadata, "name": name},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        vault_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> VaultDeleted:
+        """Deletes a vault and all its credentials."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_DELETE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        status: Literal["active", "archived"]
+        | Sequence[Literal["active", "archived"]]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Vault]:
+        """Lists vaults using ID-based pagination."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_VAULTS_LIST,
+            query={
+                "after": after,
+                "limit": limit,
+                "metadata": metadata,
+                "order": order,
+                "status": status,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        vault_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Vault:
+        """Retrieves a vault by its ID."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        vault_id: str,
+        *,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Vault:
+        """Updates the name or metadata of an active vault."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_VAULTS_UPDATE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            body={"metadata": metadata, "name": name},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsVaultsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsVaultsWithStreamingResponse: ...
+
+
 class AsyncBetaChatkitSessions(AsyncResource):
     """`client.beta.chatkit.sessions`."""
 
@@ -367,6 +2526,7 @@ class AsyncBetaChatkitSessions(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Cancel an active ChatKit session and return its most recent metadata."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_SESSIONS_CANCEL,
             raw=self._raw,
@@ -391,6 +2551,7 @@ class AsyncBetaChatkitSessions(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Create a ChatKit session."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_SESSIONS_CREATE,
             raw=self._raw,
@@ -429,6 +2590,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeletedThreadResource:
         """Delete a ChatKit thread along with its items and stored attachments."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_THREADS_DELETE,
             raw=self._raw,
@@ -453,6 +2615,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[ThreadResource]:
         """List ChatKit threads with optional pagination and user filters."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before, "user": user},
@@ -476,6 +2639,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[ThreadItem]:
         """List items that belong to a ChatKit thread."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST_ITEMS,
             path_params={"thread_id": thread_id},
@@ -496,6 +2660,7 @@ class AsyncBetaChatkitThreads(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadResource:
         """Retrieve a ChatKit thread by its identifier."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return await self._client._call(
             _BETA_CHATKIT_THREADS_RETRIEVE,
             raw=self._raw,
@@ -521,13 +2686,26 @@ class AsyncBetaRealtimeSessions(AsyncResource):
     async def create(
         self,
         *,
-        client_secret: RealtimeSessionCreateRequestClientSecretParam,
+        client_secret: RealtimeSessionCreateRequestClientSecretParam | NotGiven = NOT_GIVEN,
         input_audio_format: str | NotGiven = NOT_GIVEN,
+        input_audio_noise_reduction: RealtimeSessionCreateRequestInputAudioNoiseReductionParam
+        | NotGiven = NOT_GIVEN,
         input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscriptionParam
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
         max_response_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         modalities: object | NotGiven = NOT_GIVEN,
+        model: Literal[
+            "gpt-realtime",
+            "gpt-realtime-2025-08-28",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-realtime-preview-2024-10-01",
+            "gpt-4o-realtime-preview-2024-12-17",
+            "gpt-4o-realtime-preview-2025-06-03",
+            "gpt-4o-mini-realtime-preview",
+            "gpt-4o-mini-realtime-preview-2024-12-17",
+        ]
+        | NotGiven = NOT_GIVEN,
         output_audio_format: str | NotGiven = NOT_GIVEN,
         prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
@@ -548,6 +2726,7 @@ class AsyncBetaRealtimeSessions(AsyncResource):
         """Create an ephemeral API token for use in client-side applications with the Realtime API.
         Can be configured with the same session parameters as the `session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_REALTIME_SESSIONS_CREATE,
             raw=self._raw,
@@ -568,6 +2747,8 @@ class AsyncBetaRealtimeSessions(AsyncResource):
                 "max_response_output_tokens": max_response_output_tokens,
                 "truncation": truncation,
                 "prompt": prompt,
+                "input_audio_noise_reduction": input_audio_noise_reduction,
+                "model": model,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -590,12 +2771,15 @@ class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
     async def create(
         self,
         *,
+        client_secret: RealtimeTranscriptionSessionCreateRequestClientSecretParam
+        | NotGiven = NOT_GIVEN,
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | NotGiven = NOT_GIVEN,
         input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam  # noqa: E501
         | NotGiven = NOT_GIVEN,
         input_audio_transcription: AudioTranscriptionParam | NotGiven = NOT_GIVEN,
+        modalities: Sequence[Literal["text", "audio"]] | NotGiven = NOT_GIVEN,
         turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetectionParam
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -607,6 +2791,7 @@ class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
         specifically for realtime transcriptions. Can be configured with the same session
         parameters as the `transcription_session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_REALTIME_TRANSCRIPTION_SESSIONS_CREATE,
             raw=self._raw,
@@ -616,6 +2801,8 @@ class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
                 "input_audio_format": input_audio_format,
                 "input_audio_transcription": input_audio_transcription,
                 "include": include,
+                "client_secret": client_secret,
+                "modalities": modalities,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -642,6 +2829,7 @@ class AsyncBetaResponsesInputItems(AsyncResource):
         response_id: str,
         *,
         after: str | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -663,6 +2851,8 @@ class AsyncBetaResponsesInputItems(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[BetaItemResource]:
         """Returns a list of input items for a given response."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._paginate(
             _BETA_RESPONSES_INPUT_ITEMS_LIST,
             path_params={"response_id": response_id},
@@ -688,6 +2878,7 @@ class AsyncBetaResponsesInputTokens(AsyncResource):
     async def count(
         self,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
@@ -706,6 +2897,8 @@ class AsyncBetaResponsesInputTokens(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> BetaTokenCountsResource:
         """Returns input token counts of the request."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return await self._client._call(
             _BETA_RESPONSES_INPUT_TOKENS_COUNT,
             raw=self._raw,
@@ -760,6 +2953,12 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Create a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_CREATE,
             raw=self._raw,
@@ -787,6 +2986,12 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteMessageResponse:
         """Deletes a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_DELETE,
             raw=self._raw,
@@ -812,6 +3017,12 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[MessageObject]:
         """Returns a list of messages for a given thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_MESSAGES_LIST,
             path_params={"thread_id": thread_id},
@@ -839,6 +3050,12 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Retrieve a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_RETRIEVE,
             raw=self._raw,
@@ -861,6 +3078,12 @@ class AsyncBetaThreadsMessages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Modifies a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_MESSAGES_UPDATE,
             raw=self._raw,
@@ -899,6 +3122,12 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Cancels a run that is `in_progress`."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_CANCEL,
             raw=self._raw,
@@ -1052,6 +3281,12 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_CREATE,
             raw=self._raw,
@@ -1097,6 +3332,12 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[RunObject]:
         """Returns a list of runs belonging to a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_LIST,
             path_params={"thread_id": thread_id},
@@ -1118,6 +3359,12 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Retrieves a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -1186,6 +3433,12 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         `submit_tool_outputs`, this endpoint can be used to submit the outputs from the tool
         calls once they're all completed. All outputs must be submitted in a single request.
         """
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS,
             raw=self._raw,
@@ -1210,6 +3463,12 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Modifies a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RUNS_UPDATE,
             raw=self._raw,
@@ -1228,6 +3487,210 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
 
         @property
         def with_streaming_response(self) -> AsyncBetaThreadsRunsWithStreamingResponse: ...
+
+
+class AsyncBetaAgents(AsyncResource):
+    """`client.beta.agents`."""
+
+    @cached_property
+    def automations(self) -> AsyncBetaAgentsAutomations:
+        return AsyncBetaAgentsAutomations(self._client, raw=self._raw)
+
+    @cached_property
+    def environments(self) -> AsyncBetaAgentsEnvironments:
+        return AsyncBetaAgentsEnvironments(self._client, raw=self._raw)
+
+    @cached_property
+    def sessions(self) -> AsyncBetaAgentsSessions:
+        return AsyncBetaAgentsSessions(self._client, raw=self._raw)
+
+    @cached_property
+    def vaults(self) -> AsyncBetaAgentsVaults:
+        return AsyncBetaAgentsVaults(self._client, raw=self._raw)
+
+    async def create(
+        self,
+        *,
+        model: str,
+        compaction: BetaAgentsCreateCompactionParam | NotGiven | None = NOT_GIVEN,
+        experimental: BetaAgentsCreateExperimentalParam | NotGiven = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaAgentsCreateMultiAgentParam | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaAgentsCreateReasoningParam | NotGiven | None = NOT_GIVEN,
+        service_tier: Literal["auto", "default", "flex", "priority", "fast", "ultrafast"]
+        | NotGiven
+        | None = NOT_GIVEN,
+        text: BetaAgentsCreateTextParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            BetaAgentsCreateToolFunctionParam
+            | BetaAgentsCreateToolToolSearchParam
+            | BetaAgentsCreateToolProgrammaticToolCallingParam
+            | BetaAgentsCreateToolMcpParam
+            | BetaAgentsCreateToolWebSearchParam
+            | BetaAgentsCreateToolComputerUseParam
+            | BetaAgentsCreateToolAutomationsParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Agent:
+        """Creates a reusable agent without storing credentials."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_CREATE,
+            raw=self._raw,
+            body={
+                "model": model,
+                "service_tier": service_tier,
+                "compaction": compaction,
+                "experimental": experimental,
+                "instructions": instructions,
+                "metadata": metadata,
+                "multi_agent": multi_agent,
+                "name": name,
+                "reasoning": reasoning,
+                "text": text,
+                "tools": tools,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        agent_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentDeleted:
+        """Deletes a reusable agent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_DELETE,
+            raw=self._raw,
+            path_params={"agent_id": agent_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncPaginator[Agent]:
+        """Lists reusable agents in the current project."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_LIST,
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def retrieve(
+        self,
+        agent_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Agent:
+        """Retrieves a reusable agent by ID."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"agent_id": agent_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    async def update(
+        self,
+        agent_id: str,
+        *,
+        compaction: BetaAgentsUpdateCompactionParam | NotGiven | None = NOT_GIVEN,
+        experimental: BetaAgentsUpdateExperimentalParam | NotGiven = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        multi_agent: BetaAgentsUpdateMultiAgentParam | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaAgentsUpdateReasoningParam | NotGiven | None = NOT_GIVEN,
+        service_tier: Literal["auto", "default", "flex", "priority", "fast", "ultrafast"]
+        | NotGiven
+        | None = NOT_GIVEN,
+        text: BetaAgentsUpdateTextParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            BetaAgentsUpdateToolFunctionParam
+            | BetaAgentsUpdateToolToolSearchParam
+            | BetaAgentsUpdateToolProgrammaticToolCallingParam
+            | BetaAgentsUpdateToolMcpParam
+            | BetaAgentsUpdateToolWebSearchParam
+            | BetaAgentsUpdateToolComputerUseParam
+            | BetaAgentsUpdateToolAutomationsParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Agent:
+        """Updates a reusable agent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return await self._client._call(
+            _BETA_AGENTS_UPDATE,
+            raw=self._raw,
+            path_params={"agent_id": agent_id},
+            body={
+                "model": model,
+                "service_tier": service_tier,
+                "compaction": compaction,
+                "experimental": experimental,
+                "instructions": instructions,
+                "metadata": metadata,
+                "multi_agent": multi_agent,
+                "name": name,
+                "reasoning": reasoning,
+                "text": text,
+                "tools": tools,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAgentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAgentsWithStreamingResponse: ...
 
 
 class AsyncBetaAssistants(AsyncResource):
@@ -1258,6 +3721,8 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Create an assistant with a model and instructions."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_CREATE,
             raw=self._raw,
@@ -1290,6 +3755,8 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteAssistantResponse:
         """Delete an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_DELETE,
             raw=self._raw,
@@ -1313,6 +3780,8 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[AssistantObject]:
         """Returns a list of assistants."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_ASSISTANTS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -1332,6 +3801,8 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Retrieves an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_RETRIEVE,
             raw=self._raw,
@@ -1368,6 +3839,8 @@ class AsyncBetaAssistants(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Modifies an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_ASSISTANTS_UPDATE,
             raw=self._raw,
@@ -1455,6 +3928,7 @@ class AsyncBetaResponses(AsyncResource):
         self,
         response_id: str,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1463,6 +3937,8 @@ class AsyncBetaResponses(AsyncResource):
         """Cancels a model response with the given ID. Only responses created with the `background`
         parameter set to `true` can be cancelled. [Learn more](/docs/guides/background).
         """
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return await self._client._call(
             _BETA_RESPONSES_CANCEL,
             raw=self._raw,
@@ -1477,12 +3953,15 @@ class AsyncBetaResponses(AsyncResource):
         self,
         *,
         model: str | None,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        image: BetaCompactResponseMethodPublicBodyImageParam | NotGiven = NOT_GIVEN,
         input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"]
         | NotGiven
         | None = NOT_GIVEN,
@@ -1492,6 +3971,8 @@ class AsyncBetaResponses(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> BetaCompactResource:
         """Compact a conversation. Returns a compacted response object."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return await self._client._call(
             _BETA_RESPONSES_COMPACT,
             raw=self._raw,
@@ -1504,6 +3985,8 @@ class AsyncBetaResponses(AsyncResource):
                 "prompt_cache_retention": prompt_cache_retention,
                 "prompt_cache_options": prompt_cache_options,
                 "service_tier": service_tier,
+                "image": image,
+                "safety_identifier": safety_identifier,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1515,9 +3998,13 @@ class AsyncBetaResponses(AsyncResource):
     async def create(
         self,
         *,
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1573,9 +4060,13 @@ class AsyncBetaResponses(AsyncResource):
         self,
         *,
         stream: Literal[True],
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1630,9 +4121,13 @@ class AsyncBetaResponses(AsyncResource):
         self,
         *,
         stream: bool,
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1685,9 +4180,13 @@ class AsyncBetaResponses(AsyncResource):
     async def create(
         self,
         *,
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1742,6 +4241,8 @@ class AsyncBetaResponses(AsyncResource):
         [JSON](/docs/guides/structured-outputs) outputs. Have the model call your own [custom
         code](/docs/guides/function-calling) or use built-in...
         """
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return await self._client._call(
             _BETA_RESPONSES_CREATE,
             raw=self._raw,
@@ -1777,6 +4278,9 @@ class AsyncBetaResponses(AsyncResource):
                 "context_management": context_management,
                 "max_output_tokens": max_output_tokens,
                 "multi_agent": multi_agent,
+                "access_programs": access_programs,
+                "background_options": background_options,
+                "image": image,
                 "stream": stream,
             },
             stream=stream is True,
@@ -1790,12 +4294,15 @@ class AsyncBetaResponses(AsyncResource):
         self,
         response_id: str,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Deletes a model response with the given ID."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return await self._client._call(
             _BETA_RESPONSES_DELETE,
             raw=self._raw,
@@ -1806,10 +4313,41 @@ class AsyncBetaResponses(AsyncResource):
             timeout=timeout,
         )
 
+    @overload
     async def retrieve(
         self,
         response_id: str,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BetaResponse: ...
+
+    @overload
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: Literal[True],
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1829,8 +4367,65 @@ class AsyncBetaResponses(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> BetaResponse:
+    ) -> AsyncStream[BetaResponseStreamEvent]: ...
+
+    @overload
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: bool,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]: ...
+
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        stream: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]:
         """Retrieves a model response with the given ID."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return await self._client._call(
             _BETA_RESPONSES_RETRIEVE,
             raw=self._raw,
@@ -1839,7 +4434,9 @@ class AsyncBetaResponses(AsyncResource):
                 "include": include,
                 "starting_after": starting_after,
                 "include_obfuscation": include_obfuscation,
+                "stream": stream,
             },
+            stream=stream is True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1878,6 +4475,12 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Create a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_CREATE,
             raw=self._raw,
@@ -2011,6 +4614,12 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a thread and run it in one request."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_CREATE_AND_RUN,
             raw=self._raw,
@@ -2049,6 +4658,12 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteThreadResponse:
         """Delete a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_DELETE,
             raw=self._raw,
@@ -2069,6 +4684,12 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Retrieves a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_RETRIEVE,
             raw=self._raw,
@@ -2091,6 +4712,12 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Modifies a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _BETA_THREADS_UPDATE,
             raw=self._raw,
@@ -2113,6 +4740,10 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
 
 class AsyncBeta(AsyncResource):
     """`client.beta`."""
+
+    @cached_property
+    def agents(self) -> AsyncBetaAgents:
+        return AsyncBetaAgents(self._client, raw=self._raw)
 
     @cached_property
     def assistants(self) -> AsyncBetaAssistants:
@@ -2151,6 +4782,162 @@ class AsyncBeta(AsyncResource):
 
 if TYPE_CHECKING:
 
+    class AsyncBetaAgentsSessionsSubagentsTurnsItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagentsTurnsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsSubagentsTurnsItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagentsTurnsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsSubagentsItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagentsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsSubagentsItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagentsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsSubagentsTurnsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagentsTurns) -> None:
+            self.items = resource.items.with_raw_response
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsSubagentsTurnsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagentsTurns) -> None:
+            self.items = resource.items.with_streaming_response
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsTurnsItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsTurnsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsTurnsItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsTurnsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaAgentsAutomationsInvocationsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsAutomationsInvocations) -> None:
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaAgentsAutomationsInvocationsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsAutomationsInvocations) -> None:
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsEnvironmentsFilesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsEnvironmentsFiles) -> None:
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaAgentsEnvironmentsFilesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsEnvironmentsFiles) -> None:
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaAgentsEnvironmentsTemplatesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsEnvironmentsTemplates) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsEnvironmentsTemplates) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaAgentsSessionsArtifactsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsArtifacts) -> None:
+            self.content = raw_method(resource.content)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsArtifactsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsArtifacts) -> None:
+            self.content = streamed_method(resource.content)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsEventsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsEvents) -> None:
+            self.create = raw_method(resource.create)
+            self.stream = raw_method(resource.stream)
+
+    class AsyncBetaAgentsSessionsEventsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsEvents) -> None:
+            self.create = streamed_method(resource.create)
+            self.stream = streamed_method(resource.stream)
+
+    class AsyncBetaAgentsSessionsItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsSubagentsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagents) -> None:
+            self.items = resource.items.with_raw_response
+            self.turns = resource.turns.with_raw_response
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsSubagentsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsSubagents) -> None:
+            self.items = resource.items.with_streaming_response
+            self.turns = resource.turns.with_streaming_response
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsTracesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsTraces) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsTracesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsTraces) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaAgentsSessionsTurnsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsTurns) -> None:
+            self.items = resource.items.with_raw_response
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsTurnsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessionsTurns) -> None:
+            self.items = resource.items.with_streaming_response
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsVaultsCredentialsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsVaultsCredentials) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAgentsVaultsCredentialsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsVaultsCredentials) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class AsyncBetaThreadsRunsStepsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncBetaThreadsRunsSteps) -> None:
             self.list = raw_page_method(resource.list)
@@ -2160,6 +4947,90 @@ if TYPE_CHECKING:
         def __init__(self, resource: AsyncBetaThreadsRunsSteps) -> None:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsAutomationsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsAutomations) -> None:
+            self.invocations = resource.invocations.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.pause = raw_method(resource.pause)
+            self.resume = raw_method(resource.resume)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAgentsAutomationsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsAutomations) -> None:
+            self.invocations = resource.invocations.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.pause = streamed_method(resource.pause)
+            self.resume = streamed_method(resource.resume)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaAgentsEnvironmentsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsEnvironments) -> None:
+            self.files = resource.files.with_raw_response
+            self.templates = resource.templates.with_raw_response
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaAgentsEnvironmentsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsEnvironments) -> None:
+            self.files = resource.files.with_streaming_response
+            self.templates = resource.templates.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaAgentsSessionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessions) -> None:
+            self.artifacts = resource.artifacts.with_raw_response
+            self.events = resource.events.with_raw_response
+            self.items = resource.items.with_raw_response
+            self.subagents = resource.subagents.with_raw_response
+            self.traces = resource.traces.with_raw_response
+            self.turns = resource.turns.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAgentsSessionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsSessions) -> None:
+            self.artifacts = resource.artifacts.with_streaming_response
+            self.events = resource.events.with_streaming_response
+            self.items = resource.items.with_streaming_response
+            self.subagents = resource.subagents.with_streaming_response
+            self.traces = resource.traces.with_streaming_response
+            self.turns = resource.turns.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaAgentsVaultsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsVaults) -> None:
+            self.credentials = resource.credentials.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAgentsVaultsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgentsVaults) -> None:
+            self.credentials = resource.credentials.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
 
     class AsyncBetaChatkitSessionsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncBetaChatkitSessions) -> None:
@@ -2253,6 +5124,30 @@ if TYPE_CHECKING:
             self.submit_tool_outputs = streamed_method(resource.submit_tool_outputs)
             self.update = streamed_method(resource.update)
 
+    class AsyncBetaAgentsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgents) -> None:
+            self.automations = resource.automations.with_raw_response
+            self.environments = resource.environments.with_raw_response
+            self.sessions = resource.sessions.with_raw_response
+            self.vaults = resource.vaults.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAgentsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAgents) -> None:
+            self.automations = resource.automations.with_streaming_response
+            self.environments = resource.environments.with_streaming_response
+            self.sessions = resource.sessions.with_streaming_response
+            self.vaults = resource.vaults.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class AsyncBetaAssistantsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncBetaAssistants) -> None:
             self.create = raw_method(resource.create)
@@ -2331,6 +5226,7 @@ if TYPE_CHECKING:
 
     class AsyncBetaWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncBeta) -> None:
+            self.agents = resource.agents.with_raw_response
             self.assistants = resource.assistants.with_raw_response
             self.chat = resource.chat.with_raw_response
             self.chatkit = resource.chatkit.with_raw_response
@@ -2340,6 +5236,7 @@ if TYPE_CHECKING:
 
     class AsyncBetaWithStreamingResponse(AsyncResourceView):
         def __init__(self, resource: AsyncBeta) -> None:
+            self.agents = resource.agents.with_streaming_response
             self.assistants = resource.assistants.with_streaming_response
             self.chat = resource.chat.with_streaming_response
             self.chatkit = resource.chatkit.with_streaming_response

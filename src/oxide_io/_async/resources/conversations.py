@@ -229,6 +229,7 @@ class AsyncConversations(AsyncResource):
         *,
         items: Iterable[ResponseInputItemParam] | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -238,7 +239,7 @@ class AsyncConversations(AsyncResource):
         return await self._client._call(
             _CONVERSATIONS_CREATE,
             raw=self._raw,
-            body={"metadata": metadata, "items": items},
+            body={"metadata": metadata, "items": items, "safety_identifier": safety_identifier},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

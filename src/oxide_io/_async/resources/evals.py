@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -14,7 +15,13 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
 
 if TYPE_CHECKING:
-    from oxide_proto.types.evals import Eval, EvalRun, EvalRunOutputItem
+    from oxide_proto.types.evals import (
+        Eval,
+        EvalDeleteResponse,
+        EvalRun,
+        EvalRunOutputItem,
+        RunDeleteResponse,
+    )
     from oxide_proto.types.params.evals import (
         CreateEvalCompletionsRunDataSourceParam,
         CreateEvalCustomDataSourceConfigParam,
@@ -58,13 +65,15 @@ _EVALS_RUNS_CANCEL = Operation("POST", "/evals/{eval_id}/runs/{run_id}", respons
 _EVALS_RUNS_CREATE = Operation(
     "POST", "/evals/{eval_id}/runs", response="evals:EvalRun", body="json"
 )
-_EVALS_RUNS_DELETE = Operation("DELETE", "/evals/{eval_id}/runs/{run_id}")
+_EVALS_RUNS_DELETE = Operation(
+    "DELETE", "/evals/{eval_id}/runs/{run_id}", response="evals:RunDeleteResponse"
+)
 _EVALS_RUNS_LIST = Operation(
     "GET", "/evals/{eval_id}/runs", response="evals:EvalRunList", page="cursor"
 )
 _EVALS_RUNS_RETRIEVE = Operation("GET", "/evals/{eval_id}/runs/{run_id}", response="evals:EvalRun")
 _EVALS_CREATE = Operation("POST", "/evals", response="evals:Eval", body="json")
-_EVALS_DELETE = Operation("DELETE", "/evals/{eval_id}")
+_EVALS_DELETE = Operation("DELETE", "/evals/{eval_id}", response="evals:EvalDeleteResponse")
 _EVALS_LIST = Operation("GET", "/evals", response="evals:EvalList", page="cursor")
 _EVALS_RETRIEVE = Operation("GET", "/evals/{eval_id}", response="evals:Eval")
 _EVALS_UPDATE = Operation("POST", "/evals/{eval_id}", response="evals:Eval", body="json")
@@ -88,6 +97,11 @@ class AsyncEvalsRunsOutputItems(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[EvalRunOutputItem]:
         """Get a list of output items for an evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_OUTPUT_ITEMS_LIST,
             path_params={"eval_id": eval_id, "run_id": run_id},
@@ -110,6 +124,11 @@ class AsyncEvalsRunsOutputItems(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRunOutputItem:
         """Get an evaluation run output item by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_OUTPUT_ITEMS_RETRIEVE,
             raw=self._raw,
@@ -147,6 +166,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Cancel an ongoing evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_CANCEL,
             raw=self._raw,
@@ -175,6 +199,11 @@ class AsyncEvalsRuns(AsyncResource):
         configuration to use to test. The datasource will be validated against the schema
         specified in the config of the evaluation.
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_CREATE,
             raw=self._raw,
@@ -195,8 +224,13 @@ class AsyncEvalsRuns(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> RunDeleteResponse:
         """Delete an eval run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_DELETE,
             raw=self._raw,
@@ -222,6 +256,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[EvalRun]:
         """Get a list of runs for an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_LIST,
             path_params={"eval_id": eval_id},
@@ -243,6 +282,11 @@ class AsyncEvalsRuns(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Get an evaluation run by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -294,6 +338,11 @@ class AsyncEvals(AsyncResource):
         the schema of the data used in the evaluation. After creating an evaluation, you can run
         it on different models and...
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_CREATE,
             raw=self._raw,
@@ -317,8 +366,13 @@ class AsyncEvals(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> EvalDeleteResponse:
         """Delete an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_DELETE,
             raw=self._raw,
@@ -342,6 +396,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[Eval]:
         """List evaluations for a project."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_LIST,
             query={"after": after, "limit": limit, "order": order, "order_by": order_by},
@@ -361,6 +420,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Get an evaluation by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_RETRIEVE,
             raw=self._raw,
@@ -383,6 +447,11 @@ class AsyncEvals(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Update certain properties of an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _EVALS_UPDATE,
             raw=self._raw,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
@@ -164,6 +165,9 @@ class AsyncFiles(AsyncFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncBinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
+        warnings.warn(
+            "The `.content()` method should be used instead", DeprecationWarning, stacklevel=2
+        )
         return await self._client._call(
             _FILES_RETRIEVE_CONTENT,
             raw=self._raw,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
@@ -274,6 +275,11 @@ class AsyncFineTuningCheckpointsPermissions(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ListFineTuningCheckpointPermissionResponse:
         """**NOTE:** This endpoint requires an [admin API key](../admin-api-keys)."""
+        warnings.warn(
+            "Retrieve is deprecated. Please swap to the paginated list method instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _FINE_TUNING_CHECKPOINTS_PERMISSIONS_RETRIEVE,
             raw=self._raw,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -14,6 +15,10 @@ from .._resource import AsyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.images import ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse
+    from oxide_proto.types.params.images import (
+        CreateImageEditRequestSvgParam,
+        CreateImageRequestSvgParam,
+    )
 
     from .._resource import (
         AsyncResourceView,
@@ -42,7 +47,7 @@ _IMAGES_EDIT = Operation(
     response="images:ImagesResponse",
     stream_event="images:ImageEditStreamEvent",
     body="multipart",
-    files=("image", "mask"),
+    files=("image", "mask", "markup"),
 )
 _IMAGES_GENERATE = Operation(
     "POST",
@@ -71,6 +76,7 @@ class AsyncImages(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ImagesResponse:
         """Creates a variation of a given image. This endpoint only supports `dall-e-2`."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return await self._client._call(
             _IMAGES_CREATE_VARIATION,
             raw=self._raw,
@@ -95,7 +101,11 @@ class AsyncImages(AsyncResource):
         image: FileTypes | Sequence[FileTypes],
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -104,7 +114,9 @@ class AsyncImages(AsyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -121,7 +133,11 @@ class AsyncImages(AsyncResource):
         prompt: str,
         stream: Literal[True],
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -130,7 +146,9 @@ class AsyncImages(AsyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -146,7 +164,11 @@ class AsyncImages(AsyncResource):
         prompt: str,
         stream: bool,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -155,7 +177,9 @@ class AsyncImages(AsyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -169,7 +193,11 @@ class AsyncImages(AsyncResource):
         image: FileTypes | Sequence[FileTypes],
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -178,7 +206,9 @@ class AsyncImages(AsyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -208,6 +238,12 @@ class AsyncImages(AsyncResource):
                 "input_fidelity": input_fidelity,
                 "partial_images": partial_images,
                 "quality": quality,
+                "complexity": complexity,
+                "frame_count": frame_count,
+                "frame_duration_ms": frame_duration_ms,
+                "markup": markup,
+                "safety_identifier": safety_identifier,
+                "svg": svg,
                 "stream": stream,
             },
             stream=stream is True,
@@ -223,6 +259,9 @@ class AsyncImages(AsyncResource):
         *,
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -233,8 +272,10 @@ class AsyncImages(AsyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -250,6 +291,9 @@ class AsyncImages(AsyncResource):
         prompt: str,
         stream: Literal[True],
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -260,8 +304,10 @@ class AsyncImages(AsyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -276,6 +322,9 @@ class AsyncImages(AsyncResource):
         prompt: str,
         stream: bool,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -286,8 +335,10 @@ class AsyncImages(AsyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -300,6 +351,9 @@ class AsyncImages(AsyncResource):
         *,
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -310,8 +364,10 @@ class AsyncImages(AsyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -337,6 +393,11 @@ class AsyncImages(AsyncResource):
                 "background": background,
                 "style": style,
                 "user": user,
+                "complexity": complexity,
+                "frame_count": frame_count,
+                "frame_duration_ms": frame_duration_ms,
+                "safety_identifier": safety_identifier,
+                "svg": svg,
                 "stream": stream,
             },
             stream=stream is True,

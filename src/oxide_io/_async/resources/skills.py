@@ -149,8 +149,8 @@ class AsyncSkillsVersions(AsyncResource):
         self,
         skill_id: str,
         *,
-        files: Sequence[FileTypes] | FileTypes,
         default: bool | NotGiven = NOT_GIVEN,
+        files: Sequence[FileTypes] | FileTypes | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -256,7 +256,7 @@ class AsyncSkills(AsyncResource):
     async def create(
         self,
         *,
-        files: Sequence[FileTypes] | FileTypes,
+        files: Sequence[FileTypes] | FileTypes | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

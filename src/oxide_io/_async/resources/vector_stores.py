@@ -147,6 +147,7 @@ class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
         """Cancel a vector store file batch. This attempts to cancel the processing of files in
         this batch as soon as possible.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILE_BATCHES_CANCEL,
             raw=self._raw,
@@ -171,6 +172,7 @@ class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
         """Create a vector store file batch."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILE_BATCHES_CREATE,
             raw=self._raw,
@@ -203,6 +205,7 @@ class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[VectorStoreFileObject]:
         """Returns a list of vector store files in a batch."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_FILE_BATCHES_LIST_FILES,
             path_params={"vector_store_id": vector_store_id, "batch_id": batch_id},
@@ -230,6 +233,7 @@ class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
         """Retrieves a vector store file batch."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILE_BATCHES_RETRIEVE,
             raw=self._raw,
@@ -263,6 +267,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[Any]:
         """Retrieve the parsed contents of a vector store file."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_FILES_CONTENT,
             path_params={"vector_store_id": vector_store_id, "file_id": file_id},
@@ -287,6 +292,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         """Create a vector store file by attaching a [File](/docs/api-reference/files) to a [vector
         store](/docs/api-reference/vector-stores/object).
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILES_CREATE,
             raw=self._raw,
@@ -316,6 +322,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         itself will not be deleted. To delete the file, use the [delete file](/docs/api-
         reference/files/delete) endpoint.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILES_DELETE,
             raw=self._raw,
@@ -341,6 +348,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[VectorStoreFileObject]:
         """Returns a list of vector store files."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_FILES_LIST,
             path_params={"vector_store_id": vector_store_id},
@@ -368,6 +376,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Retrieves a vector store file."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILES_RETRIEVE,
             raw=self._raw,
@@ -390,6 +399,7 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Update attributes on a vector store file."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_FILES_UPDATE,
             raw=self._raw,
@@ -438,6 +448,7 @@ class AsyncVectorStores(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreObject:
         """Create a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_CREATE,
             raw=self._raw,
@@ -465,6 +476,7 @@ class AsyncVectorStores(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteVectorStoreResponse:
         """Delete a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_DELETE,
             raw=self._raw,
@@ -488,6 +500,7 @@ class AsyncVectorStores(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[VectorStoreObject]:
         """Returns a list of vector stores."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -507,6 +520,7 @@ class AsyncVectorStores(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreObject:
         """Retrieves a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_RETRIEVE,
             raw=self._raw,
@@ -532,6 +546,7 @@ class AsyncVectorStores(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[VectorStoreSearchResultItem]:
         """Search a vector store for relevant chunks based on a query and file attributes filter."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_SEARCH,
             path_params={"vector_store_id": vector_store_id},
@@ -561,6 +576,7 @@ class AsyncVectorStores(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreObject:
         """Modifies a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return await self._client._call(
             _VECTOR_STORES_UPDATE,
             raw=self._raw,

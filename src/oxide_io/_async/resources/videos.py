@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -86,6 +87,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create a new video generation job from a prompt and optional reference assets."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_CREATE,
             raw=self._raw,
@@ -113,6 +119,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoCharacterResource:
         """Create a character from an uploaded video."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_CREATE_CHARACTER,
             raw=self._raw,
@@ -133,6 +144,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeletedVideoResource:
         """Permanently delete a completed or failed video and its stored assets."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_DELETE,
             raw=self._raw,
@@ -154,6 +170,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncBinaryResponseContent:
         """Download the generated video bytes or a derived preview asset."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_DOWNLOAD_CONTENT,
             raw=self._raw,
@@ -176,6 +197,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create a new video generation job by editing a source video or existing generated video."""  # noqa: E501
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_EDIT,
             raw=self._raw,
@@ -198,6 +224,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create an extension of a completed video."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_EXTEND,
             raw=self._raw,
@@ -218,6 +249,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoCharacterResource:
         """Fetch a character."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_GET_CHARACTER,
             raw=self._raw,
@@ -240,6 +276,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncPaginator[VideoResource]:
         """List recently generated videos for the current project."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _VIDEOS_LIST,
             query={"limit": limit, "order": order, "after": after},
@@ -260,6 +301,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create a remix of a completed video using a refreshed prompt."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_REMIX,
             raw=self._raw,
@@ -281,6 +327,11 @@ class AsyncVideos(AsyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Fetch the latest metadata for a generated video."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return await self._client._call(
             _VIDEOS_RETRIEVE,
             raw=self._raw,

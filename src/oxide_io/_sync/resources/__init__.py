@@ -23,15 +23,18 @@ if TYPE_CHECKING:
     from .containers import SyncContainers
     from .content_provenance_checks import SyncContentProvenanceChecks
     from .conversations import SyncConversations
+    from .decisions import SyncDecisions
     from .embeddings import SyncEmbeddings
     from .evals import SyncEvals
     from .files import SyncFiles
     from .fine_tuning import SyncFineTuning
     from .images import SyncImages
+    from .live import SyncLive
     from .models import SyncModels
     from .moderations import SyncModerations
     from .realtime import SyncRealtime
     from .responses import SyncResponses
+    from .safety import SyncSafety
     from .skills import SyncSkills
     from .uploads import SyncUploads
     from .vector_stores import SyncVectorStores
@@ -99,6 +102,12 @@ class SyncResources(SyncAPIClient):
         return SyncConversations(self)
 
     @cached_property
+    def decisions(self) -> SyncDecisions:
+        from .decisions import SyncDecisions
+
+        return SyncDecisions(self)
+
+    @cached_property
     def embeddings(self) -> SyncEmbeddings:
         from .embeddings import SyncEmbeddings
 
@@ -129,6 +138,12 @@ class SyncResources(SyncAPIClient):
         return SyncImages(self)
 
     @cached_property
+    def live(self) -> SyncLive:
+        from .live import SyncLive
+
+        return SyncLive(self)
+
+    @cached_property
     def models(self) -> SyncModels:
         from .models import SyncModels
 
@@ -151,6 +166,12 @@ class SyncResources(SyncAPIClient):
         from .responses import SyncResponses
 
         return SyncResponses(self)
+
+    @cached_property
+    def safety(self) -> SyncSafety:
+        from .safety import SyncSafety
+
+        return SyncSafety(self)
 
     @cached_property
     def skills(self) -> SyncSkills:

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
         OrganizationProjectCertificate,
     )
     from oxide_proto.types.data_retention import OrganizationDataRetention, ProjectDataRetention
+    from oxide_proto.types.external_keys import ExternalKey, ExternalKeyValidateResponse
+    from oxide_proto.types.external_storage import (
+        ExternalStorageConfiguration,
+        ExternalStorageDeleted,
+    )
     from oxide_proto.types.group_users import (
         GroupMemberUser,
         GroupUser,
@@ -34,11 +39,13 @@ if TYPE_CHECKING:
         GroupResourceWithSuccess,
         GroupResponse,
     )
+    from oxide_proto.types.health import DeletedHealthAlertRule, HealthAlert, HealthAlertRule
     from oxide_proto.types.hosted_tools import ProjectHostedToolPermissions
     from oxide_proto.types.invites import Invite, InviteDeleteResponse
     from oxide_proto.types.organization import (
         AdminApiKey,
         AdminApiKeyCreateResponse,
+        AdminAPIKeyDeleteResponse,
         OrganizationSpendLimitDeletedResource,
         OrganizationSpendLimitResource,
         ProjectSpendLimitDeletedResource,
@@ -46,9 +53,62 @@ if TYPE_CHECKING:
         ServiceAccountApiKeyBody,
     )
     from oxide_proto.types.params.audit_logs import ListAuditLogsEffectiveAtParam
+    from oxide_proto.types.params.external_storage import (
+        AdminOrganizationExternalStorageCreateProviderAwsParam,
+        AdminOrganizationExternalStorageCreateProviderAzureParam,
+        AdminOrganizationExternalStorageCreateProviderGcpParam,
+        AdminOrganizationExternalStorageCreateProviderOciParam,
+    )
+    from oxide_proto.types.params.health import (
+        AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam,
+        AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam,
+        AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam,
+        AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        AdminOrganizationHealthAlertRulesCreateFiltersParam,
+        AdminOrganizationHealthAlertRulesCreateNotificationsParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam,
+        AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam,
+        AdminOrganizationHealthAlertRulesUpdateFiltersParam,
+        AdminOrganizationHealthAlertRulesUpdateNotificationsParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam,
+        AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam,
+        AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam,
+    )
     from oxide_proto.types.params.hosted_tools import HostedToolPermissionUpdateParam
     from oxide_proto.types.params.invites import InviteRequestProjectParam
+    from oxide_proto.types.params.organization import (
+        CreateProjectServiceAccountApiKeyBodySpendLimitParam,
+        UpdateOrganizationSpendLimitBodyNotificationChannelParam,
+        UpdateProjectSpendLimitBodyNotificationChannelParam,
+    )
+    from oxide_proto.types.params.projects import (
+        AdminOrganizationProjectsApiKeysUpdateSpendLimitParam,
+        ProjectServiceAccountCreateRequestSpendLimitParam,
+    )
     from oxide_proto.types.params.spend_alerts import SpendAlertNotificationChannelParam
+    from oxide_proto.types.params.workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam,
+        AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam,
+        AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam,
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam,
+        AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam,
+        AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam,
+        AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam,
+    )
     from oxide_proto.types.project_groups import ProjectGroup, ProjectGroupDeletedResource
     from oxide_proto.types.projects import (
         Project,
@@ -64,6 +124,7 @@ if TYPE_CHECKING:
         ProjectUserDeleteResponse,
     )
     from oxide_proto.types.roles import RoleDeletedResource
+    from oxide_proto.types.service_tier_settings import ProjectServiceTierSettings
     from oxide_proto.types.shared import (
         AssignedRoleDetails,
         DeletedRoleAssignmentResource,
@@ -78,8 +139,14 @@ if TYPE_CHECKING:
         ProjectSpendAlert,
         ProjectSpendAlertDeletedResource,
     )
-    from oxide_proto.types.usage import UsageTimeBucket
+    from oxide_proto.types.usage import Data, UsageTimeBucket
     from oxide_proto.types.users import UserDeleteResponse
+    from oxide_proto.types.workload_identity_providers import (
+        FederationRule,
+        FederationRuleDeleted,
+        WorkloadIdentityProvider,
+        WorkloadIdentityProviderDeleted,
+    )
 
     from .._resource import (
         Body,
@@ -100,9 +167,14 @@ __all__ = [
     "SyncAdminOrganizationAuditLogs",
     "SyncAdminOrganizationCertificates",
     "SyncAdminOrganizationDataRetention",
+    "SyncAdminOrganizationExternalKeys",
+    "SyncAdminOrganizationExternalStorage",
     "SyncAdminOrganizationGroups",
     "SyncAdminOrganizationGroupsRoles",
     "SyncAdminOrganizationGroupsUsers",
+    "SyncAdminOrganizationHealth",
+    "SyncAdminOrganizationHealthAlertRules",
+    "SyncAdminOrganizationHealthAlerts",
     "SyncAdminOrganizationInvites",
     "SyncAdminOrganizationProjects",
     "SyncAdminOrganizationProjectsApiKeys",
@@ -110,12 +182,16 @@ __all__ = [
     "SyncAdminOrganizationProjectsDataRetention",
     "SyncAdminOrganizationProjectsGroups",
     "SyncAdminOrganizationProjectsGroupsRoles",
+    "SyncAdminOrganizationProjectsHealth",
+    "SyncAdminOrganizationProjectsHealthAlertRules",
+    "SyncAdminOrganizationProjectsHealthAlerts",
     "SyncAdminOrganizationProjectsHostedToolPermissions",
     "SyncAdminOrganizationProjectsModelPermissions",
     "SyncAdminOrganizationProjectsRateLimits",
     "SyncAdminOrganizationProjectsRoles",
     "SyncAdminOrganizationProjectsServiceAccounts",
     "SyncAdminOrganizationProjectsServiceAccountsApiKeys",
+    "SyncAdminOrganizationProjectsServiceTierSettings",
     "SyncAdminOrganizationProjectsSpendAlerts",
     "SyncAdminOrganizationProjectsSpendLimit",
     "SyncAdminOrganizationProjectsUsers",
@@ -126,6 +202,8 @@ __all__ = [
     "SyncAdminOrganizationUsage",
     "SyncAdminOrganizationUsers",
     "SyncAdminOrganizationUsersRoles",
+    "SyncAdminOrganizationWorkloadIdentityProviders",
+    "SyncAdminOrganizationWorkloadIdentityProvidersFederationRules",
 ]
 
 _ADMIN_ORGANIZATION_PROJECTS_GROUPS_ROLES_CREATE = Operation(
@@ -149,6 +227,39 @@ _ADMIN_ORGANIZATION_PROJECTS_GROUPS_ROLES_RETRIEVE = Operation(
     "GET",
     "/projects/{project_id}/groups/{group_id}/roles/{role_id}",
     response="shared:AssignedRoleDetails",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_CREATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/health/alert_rules",
+    response="health:HealthAlertRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_DELETE = Operation(
+    "DELETE",
+    "/organization/projects/{project_id}/health/alert_rules/{alert_rule_id}",
+    response="health:DeletedHealthAlertRule",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_LIST = Operation(
+    "GET",
+    "/organization/projects/{project_id}/health/alert_rules",
+    response="health:HealthAlertRuleList",
+    page="token",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_RETRIEVE = Operation(
+    "GET",
+    "/organization/projects/{project_id}/health/alert_rules/{alert_rule_id}",
+    response="health:HealthAlertRule",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_UPDATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/health/alert_rules/{alert_rule_id}",
+    response="health:HealthAlertRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERTS_RETRIEVE = Operation(
+    "GET",
+    "/organization/projects/{project_id}/health/alerts/{alert_id}",
+    response="health:HealthAlert",
 )
 _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_API_KEYS_CREATE = Operation(
     "POST",
@@ -215,6 +326,29 @@ _ADMIN_ORGANIZATION_GROUPS_USERS_LIST = Operation(
 _ADMIN_ORGANIZATION_GROUPS_USERS_RETRIEVE = Operation(
     "GET", "/organization/groups/{group_id}/users/{user_id}", response="group_users:GroupMemberUser"
 )
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_CREATE = Operation(
+    "POST", "/organization/health/alert_rules", response="health:HealthAlertRule", body="json"
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_DELETE = Operation(
+    "DELETE",
+    "/organization/health/alert_rules/{alert_rule_id}",
+    response="health:DeletedHealthAlertRule",
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_LIST = Operation(
+    "GET", "/organization/health/alert_rules", response="health:HealthAlertRuleList", page="token"
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_RETRIEVE = Operation(
+    "GET", "/organization/health/alert_rules/{alert_rule_id}", response="health:HealthAlertRule"
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_UPDATE = Operation(
+    "POST",
+    "/organization/health/alert_rules/{alert_rule_id}",
+    response="health:HealthAlertRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_HEALTH_ALERTS_RETRIEVE = Operation(
+    "GET", "/organization/health/alerts/{alert_id}", response="health:HealthAlert"
+)
 _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_DELETE = Operation(
     "DELETE",
     "/organization/projects/{project_id}/api_keys/{api_key_id}",
@@ -230,6 +364,12 @@ _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_RETRIEVE = Operation(
     "GET",
     "/organization/projects/{project_id}/api_keys/{api_key_id}",
     response="projects:ProjectApiKey",
+)
+_ADMIN_ORGANIZATION_PROJECTS_API_KEYS_UPDATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/api_keys/{api_key_id}",
+    response="projects:ProjectApiKey",
+    body="json",
 )
 _ADMIN_ORGANIZATION_PROJECTS_CERTIFICATES_ACTIVATE = Operation(
     "POST",
@@ -366,6 +506,17 @@ _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_UPDATE = Operation(
     response="projects:ProjectServiceAccount",
     body="json",
 )
+_ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_RETRIEVE = Operation(
+    "GET",
+    "/organization/projects/{project_id}/service_tier_settings",
+    response="service_tier_settings:ProjectServiceTierSettings",
+)
+_ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_UPDATE = Operation(
+    "POST",
+    "/organization/projects/{project_id}/service_tier_settings",
+    response="service_tier_settings:ProjectServiceTierSettings",
+    body="json",
+)
 _ADMIN_ORGANIZATION_PROJECTS_SPEND_ALERTS_CREATE = Operation(
     "POST",
     "/organization/projects/{project_id}/spend_alerts",
@@ -450,6 +601,34 @@ _ADMIN_ORGANIZATION_USERS_ROLES_LIST = Operation(
 _ADMIN_ORGANIZATION_USERS_ROLES_RETRIEVE = Operation(
     "GET", "/organization/users/{user_id}/roles/{role_id}", response="shared:AssignedRoleDetails"
 )
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_CREATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules",
+    response="workload_identity_providers:FederationRule",
+    body="json",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_DELETE = Operation(
+    "DELETE",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules/{workload_identity_federation_rule_id}",
+    response="workload_identity_providers:FederationRuleDeleted",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_LIST = Operation(
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules",
+    response="workload_identity_providers:FederationRuleList",
+    page="cursor",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_RETRIEVE = Operation(
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules/{workload_identity_federation_rule_id}",
+    response="workload_identity_providers:FederationRule",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_UPDATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}/federation_rules/{workload_identity_federation_rule_id}",
+    response="workload_identity_providers:FederationRule",
+    body="json",
+)
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_CREATE = Operation(
     "POST",
     "/organization/admin_api_keys",
@@ -457,7 +636,9 @@ _ADMIN_ORGANIZATION_ADMIN_API_KEYS_CREATE = Operation(
     body="json",
 )
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_DELETE = Operation(
-    "DELETE", "/organization/admin_api_keys/{key_id}"
+    "DELETE",
+    "/organization/admin_api_keys/{key_id}",
+    response="organization:AdminAPIKeyDeleteResponse",
 )
 _ADMIN_ORGANIZATION_ADMIN_API_KEYS_LIST = Operation(
     "GET", "/organization/admin_api_keys", response="organization:ApiKeyList", page="cursor"
@@ -513,6 +694,50 @@ _ADMIN_ORGANIZATION_DATA_RETENTION_UPDATE = Operation(
     "/organization/data_retention",
     response="data_retention:OrganizationDataRetention",
     body="json",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_CREATE = Operation(
+    "POST", "/organization/external_keys", response="external_keys:ExternalKey", body="json"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_DELETE = Operation(
+    "DELETE", "/organization/external_keys/{external_key_id}", response="external_keys:ExternalKey"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_LIST = Operation(
+    "GET", "/organization/external_keys", response="external_keys:ExternalKeyList", page="cursor"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_RETRIEVE = Operation(
+    "GET", "/organization/external_keys/{external_key_id}", response="external_keys:ExternalKey"
+)
+_ADMIN_ORGANIZATION_EXTERNAL_KEYS_VALIDATE = Operation(
+    "POST",
+    "/organization/external_keys/{external_key_id}/validate",
+    response="external_keys:ExternalKeyValidateResponse",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_CREATE = Operation(
+    "POST",
+    "/organization/external_storage",
+    response="external_storage:ExternalStorageConfiguration",
+    body="json",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_DELETE = Operation(
+    "DELETE",
+    "/organization/external_storage/{external_storage_id}",
+    response="external_storage:ExternalStorageDeleted",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_LIST = Operation(
+    "GET",
+    "/organization/external_storage",
+    response="external_storage:ExternalStorageConfigurationList",
+    page="cursor",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_RETRIEVE = Operation(
+    "GET",
+    "/organization/external_storage/{external_storage_id}",
+    response="external_storage:ExternalStorageConfiguration",
+)
+_ADMIN_ORGANIZATION_EXTERNAL_STORAGE_VALIDATE = Operation(
+    "POST",
+    "/organization/external_storage/{external_storage_id}/validate",
+    response="external_storage:ExternalStorageConfiguration",
 )
 _ADMIN_ORGANIZATION_GROUPS_CREATE = Operation(
     "POST", "/organization/groups", response="groups:GroupResponse", body="json"
@@ -632,6 +857,9 @@ _ADMIN_ORGANIZATION_USAGE_COMPLETIONS = Operation(
 _ADMIN_ORGANIZATION_USAGE_COSTS = Operation(
     "GET", "/organization/costs", response="usage:UsageResponse", page="page"
 )
+_ADMIN_ORGANIZATION_USAGE_DECISIONS = Operation(
+    "GET", "/organization/usage/decisions", response="usage:UsageDecisionsResponse", page="page"
+)
 _ADMIN_ORGANIZATION_USAGE_EMBEDDINGS = Operation(
     "GET", "/organization/usage/embeddings", response="usage:UsageResponse", page="page"
 )
@@ -661,6 +889,34 @@ _ADMIN_ORGANIZATION_USERS_RETRIEVE = Operation(
 )
 _ADMIN_ORGANIZATION_USERS_UPDATE = Operation(
     "POST", "/organization/users/{user_id}", response="shared:User", body="json"
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_CREATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers",
+    response="workload_identity_providers:WorkloadIdentityProvider",
+    body="json",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_DELETE = Operation(
+    "DELETE",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+    response="workload_identity_providers:WorkloadIdentityProviderDeleted",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_LIST = Operation(
+    "GET",
+    "/organization/workload_identity_providers",
+    response="workload_identity_providers:WorkloadIdentityProviderList",
+    page="cursor",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_RETRIEVE = Operation(
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+    response="workload_identity_providers:WorkloadIdentityProvider",
+)
+_ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_UPDATE = Operation(
+    "POST",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+    response="workload_identity_providers:WorkloadIdentityProvider",
+    body="json",
 )
 
 
@@ -769,6 +1025,214 @@ class SyncAdminOrganizationProjectsGroupsRoles(SyncResource):
         ) -> SyncAdminOrganizationProjectsGroupsRolesWithStreamingResponse: ...
 
 
+class SyncAdminOrganizationProjectsHealthAlertRules(SyncResource):
+    """`client.admin.organization.projects.health.alert_rules`."""
+
+    def create(
+        self,
+        project_id: str,
+        *,
+        condition: AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam
+        | AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        name: str,
+        enabled: bool | NotGiven | None = NOT_GIVEN,
+        filters: AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        notifications: AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Create a project-owned health alert rule."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_CREATE,
+            raw=self._raw,
+            path_params={"project_id": project_id},
+            body={
+                "condition": condition,
+                "name": name,
+                "enabled": enabled,
+                "filters": filters,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        alert_rule_id: str,
+        *,
+        project_id: str,
+        expected_version: int,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> DeletedHealthAlertRule:
+        """Delete a project-owned health alert rule using its current version."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_DELETE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_rule_id": alert_rule_id},
+            query={"expected_version": expected_version},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        page: str | NotGiven = NOT_GIVEN,
+        type: Literal[
+            "error_rate",
+            "prompt_cache_hit_rate",
+            "rate_limit_utilization",
+            "service_tier_fallback_rate",
+        ]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[HealthAlertRule]:
+        """List health alert rules owned by this project."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_LIST,
+            path_params={"project_id": project_id},
+            query={"enabled": enabled, "limit": limit, "page": page, "type": type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        alert_rule_id: str,
+        *,
+        project_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Retrieve the current configuration of a health alert rule owned by this project."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_RETRIEVE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_rule_id": alert_rule_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        alert_rule_id: str,
+        *,
+        project_id: str,
+        expected_version: int,
+        condition: AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam
+        | AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam
+        | AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam
+        | AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam
+        | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        filters: AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        notifications: AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Update a project-owned health alert rule using its current version."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERT_RULES_UPDATE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_rule_id": alert_rule_id},
+            body={
+                "expected_version": expected_version,
+                "condition": condition,
+                "enabled": enabled,
+                "filters": filters,
+                "name": name,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHealthAlertRulesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHealthAlertRulesWithStreamingResponse: ...
+
+
+class SyncAdminOrganizationProjectsHealthAlerts(SyncResource):
+    """`client.admin.organization.projects.health.alerts`."""
+
+    def retrieve(
+        self,
+        alert_id: str,
+        *,
+        project_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlert:
+        """Retrieve a retained notification owned by this project using an organization Admin API
+        key.
+        """
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_HEALTH_ALERTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "alert_id": alert_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHealthAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHealthAlertsWithStreamingResponse: ...
+
+
 class SyncAdminOrganizationProjectsServiceAccountsApiKeys(SyncResource):
     """`client.admin.organization.projects.service_accounts.api_keys`."""
 
@@ -777,8 +1241,12 @@ class SyncAdminOrganizationProjectsServiceAccountsApiKeys(SyncResource):
         service_account_id: str,
         *,
         project_id: str,
+        expires_in_seconds: int | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         scopes: Sequence[str] | NotGiven = NOT_GIVEN,
+        spend_limit: CreateProjectServiceAccountApiKeyBodySpendLimitParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -789,7 +1257,12 @@ class SyncAdminOrganizationProjectsServiceAccountsApiKeys(SyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_API_KEYS_CREATE,
             raw=self._raw,
             path_params={"project_id": project_id, "service_account_id": service_account_id},
-            body={"name": name, "scopes": scopes},
+            body={
+                "name": name,
+                "scopes": scopes,
+                "expires_in_seconds": expires_in_seconds,
+                "spend_limit": spend_limit,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1116,6 +1589,198 @@ class SyncAdminOrganizationGroupsUsers(SyncResource):
         ) -> SyncAdminOrganizationGroupsUsersWithStreamingResponse: ...
 
 
+class SyncAdminOrganizationHealthAlertRules(SyncResource):
+    """`client.admin.organization.health.alert_rules`."""
+
+    def create(
+        self,
+        *,
+        condition: AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
+        | AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam,
+        name: str,
+        enabled: bool | NotGiven | None = NOT_GIVEN,
+        filters: AdminOrganizationHealthAlertRulesCreateFiltersParam | NotGiven | None = NOT_GIVEN,
+        notifications: AdminOrganizationHealthAlertRulesCreateNotificationsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Create an organization-owned health alert rule."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_CREATE,
+            raw=self._raw,
+            body={
+                "condition": condition,
+                "name": name,
+                "enabled": enabled,
+                "filters": filters,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        alert_rule_id: str,
+        *,
+        expected_version: int,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> DeletedHealthAlertRule:
+        """Delete an organization-owned health alert rule using its current version."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_DELETE,
+            raw=self._raw,
+            path_params={"alert_rule_id": alert_rule_id},
+            query={"expected_version": expected_version},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        page: str | NotGiven = NOT_GIVEN,
+        type: Literal[
+            "error_rate",
+            "prompt_cache_hit_rate",
+            "rate_limit_utilization",
+            "service_tier_fallback_rate",
+        ]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[HealthAlertRule]:
+        """List organization-owned health alert rules."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_LIST,
+            query={"enabled": enabled, "limit": limit, "page": page, "type": type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        alert_rule_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Retrieve the current configuration of an organization-owned health alert rule."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_RETRIEVE,
+            raw=self._raw,
+            path_params={"alert_rule_id": alert_rule_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        alert_rule_id: str,
+        *,
+        expected_version: int,
+        condition: AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam
+        | AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam
+        | AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam
+        | AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam
+        | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        filters: AdminOrganizationHealthAlertRulesUpdateFiltersParam | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        notifications: AdminOrganizationHealthAlertRulesUpdateNotificationsParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlertRule:
+        """Update an organization-owned health alert rule using its current version."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERT_RULES_UPDATE,
+            raw=self._raw,
+            path_params={"alert_rule_id": alert_rule_id},
+            body={
+                "expected_version": expected_version,
+                "condition": condition,
+                "enabled": enabled,
+                "filters": filters,
+                "name": name,
+                "notifications": notifications,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationHealthAlertRulesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationHealthAlertRulesWithStreamingResponse: ...
+
+
+class SyncAdminOrganizationHealthAlerts(SyncResource):
+    """`client.admin.organization.health.alerts`."""
+
+    def retrieve(
+        self,
+        alert_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> HealthAlert:
+        """Retrieve an immutable trigger or recovery snapshot, retained for 30 days."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_HEALTH_ALERTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"alert_id": alert_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationHealthAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationHealthAlertsWithStreamingResponse: ...
+
+
 class SyncAdminOrganizationProjectsApiKeys(SyncResource):
     """`client.admin.organization.projects.api_keys`."""
 
@@ -1178,6 +1843,40 @@ class SyncAdminOrganizationProjectsApiKeys(SyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_RETRIEVE,
             raw=self._raw,
             path_params={"project_id": project_id, "api_key_id": api_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        api_key_id: str,
+        *,
+        project_id: str,
+        expires_in_seconds: int | NotGiven = NOT_GIVEN,
+        scopes: Sequence[str] | NotGiven = NOT_GIVEN,
+        spend_limit: AdminOrganizationProjectsApiKeysUpdateSpendLimitParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ProjectApiKey:
+        """Updates the scopes, expiration, or monthly hard spend limit of an existing project API
+        key, including keys owned by service accounts. Requires permission to write project API
+        keys.
+        """
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_API_KEYS_UPDATE,
+            raw=self._raw,
+            path_params={"project_id": project_id, "api_key_id": api_key_id},
+            body={
+                "expires_in_seconds": expires_in_seconds,
+                "scopes": scopes,
+                "spend_limit": spend_limit,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1449,6 +2148,28 @@ class SyncAdminOrganizationProjectsGroups(SyncResource):
         def with_streaming_response(
             self,
         ) -> SyncAdminOrganizationProjectsGroupsWithStreamingResponse: ...
+
+
+class SyncAdminOrganizationProjectsHealth(SyncResource):
+    """`client.admin.organization.projects.health`."""
+
+    @cached_property
+    def alert_rules(self) -> SyncAdminOrganizationProjectsHealthAlertRules:
+        return SyncAdminOrganizationProjectsHealthAlertRules(self._client, raw=self._raw)
+
+    @cached_property
+    def alerts(self) -> SyncAdminOrganizationProjectsHealthAlerts:
+        return SyncAdminOrganizationProjectsHealthAlerts(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsHealthWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHealthWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsHostedToolPermissions(SyncResource):
@@ -1811,6 +2532,10 @@ class SyncAdminOrganizationProjectsServiceAccounts(SyncResource):
         *,
         name: str,
         create_service_account_only: bool | NotGiven | None = NOT_GIVEN,
+        expires_in_seconds: int | NotGiven | None = NOT_GIVEN,
+        spend_limit: ProjectServiceAccountCreateRequestSpendLimitParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1823,7 +2548,12 @@ class SyncAdminOrganizationProjectsServiceAccounts(SyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_SERVICE_ACCOUNTS_CREATE,
             raw=self._raw,
             path_params={"project_id": project_id},
-            body={"name": name, "create_service_account_only": create_service_account_only},
+            body={
+                "name": name,
+                "create_service_account_only": create_service_account_only,
+                "expires_in_seconds": expires_in_seconds,
+                "spend_limit": spend_limit,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1929,6 +2659,67 @@ class SyncAdminOrganizationProjectsServiceAccounts(SyncResource):
         def with_streaming_response(
             self,
         ) -> SyncAdminOrganizationProjectsServiceAccountsWithStreamingResponse: ...
+
+
+class SyncAdminOrganizationProjectsServiceTierSettings(SyncResource):
+    """`client.admin.organization.projects.service_tier_settings`."""
+
+    def retrieve(
+        self,
+        project_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ProjectServiceTierSettings:
+        """Retrieve the configured default and enabled service tiers for a project."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_RETRIEVE,
+            raw=self._raw,
+            path_params={"project_id": project_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        project_id: str,
+        *,
+        default: Literal["standard", "fast", "scale"] | NotGiven = NOT_GIVEN,
+        enabled_tiers: Literal["all"]
+        | Sequence[Literal["flex", "fast", "ultrafast"]]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ProjectServiceTierSettings:
+        """Update the default or enabled service tiers atomically."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_PROJECTS_SERVICE_TIER_SETTINGS_UPDATE,
+            raw=self._raw,
+            path_params={"project_id": project_id},
+            body={"default": default, "enabled_tiers": enabled_tiers},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsServiceTierSettingsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsServiceTierSettingsWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsSpendAlerts(SyncResource):
@@ -2122,6 +2913,9 @@ class SyncAdminOrganizationProjectsSpendLimit(SyncResource):
         currency: Literal["USD"],
         interval: Literal["month"],
         threshold_amount: int,
+        notification_channel: UpdateProjectSpendLimitBodyNotificationChannelParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -2132,7 +2926,12 @@ class SyncAdminOrganizationProjectsSpendLimit(SyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_SPEND_LIMIT_UPDATE,
             raw=self._raw,
             path_params={"project_id": project_id},
-            body={"threshold_amount": threshold_amount, "currency": currency, "interval": interval},
+            body={
+                "threshold_amount": threshold_amount,
+                "currency": currency,
+                "interval": interval,
+                "notification_channel": notification_channel,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2382,6 +3181,175 @@ class SyncAdminOrganizationUsersRoles(SyncResource):
         ) -> SyncAdminOrganizationUsersRolesWithStreamingResponse: ...
 
 
+class SyncAdminOrganizationWorkloadIdentityProvidersFederationRules(SyncResource):
+    """`client.admin.organization.workload_identity_providers.federation_rules`."""
+
+    def create(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        attribute_matchers: Mapping[str, str | bool | int | float],
+        project_id: str,
+        service_account_id: str,
+        description: str | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        permissions: AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam  # noqa: E501
+        | AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRule:
+        """Bind verified token attributes to an existing project service account."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_CREATE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            body={
+                "attribute_matchers": attribute_matchers,
+                "project_id": project_id,
+                "service_account_id": service_account_id,
+                "description": description,
+                "enabled": enabled,
+                "name": name,
+                "permissions": permissions,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        workload_identity_federation_rule_id: str,
+        *,
+        workload_identity_provider_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRuleDeleted:
+        """Delete a federation rule to a project service account."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_DELETE,
+            raw=self._raw,
+            path_params={
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "workload_identity_federation_rule_id": workload_identity_federation_rule_id,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        service_account_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[FederationRule]:
+        """List the provider's federation rules to project service accounts."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_LIST,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            query={
+                "after": after,
+                "limit": limit,
+                "order": order,
+                "service_account_id": service_account_id,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        workload_identity_federation_rule_id: str,
+        *,
+        workload_identity_provider_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRule:
+        """Retrieve a federation rule owned by the authenticated organization and provider."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_RETRIEVE,
+            raw=self._raw,
+            path_params={
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "workload_identity_federation_rule_id": workload_identity_federation_rule_id,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        workload_identity_federation_rule_id: str,
+        *,
+        workload_identity_provider_id: str,
+        attribute_matchers: Mapping[str, str | bool | int | float] | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        permissions: AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam  # noqa: E501
+        | AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> FederationRule:
+        """Update supplied matcher, permission, metadata, or enabled fields."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_FEDERATION_RULES_UPDATE,
+            raw=self._raw,
+            path_params={
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "workload_identity_federation_rule_id": workload_identity_federation_rule_id,
+            },
+            body={
+                "attribute_matchers": attribute_matchers,
+                "description": description,
+                "enabled": enabled,
+                "name": name,
+                "permissions": permissions,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithStreamingResponse: ...
+
+
 class SyncAdminOrganizationAdminApiKeys(SyncResource):
     """`client.admin.organization.admin_api_keys`."""
 
@@ -2414,7 +3382,7 @@ class SyncAdminOrganizationAdminApiKeys(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> AdminAPIKeyDeleteResponse:
         """Delete an organization admin API key"""
         return self._client._call(
             _ADMIN_ORGANIZATION_ADMIN_API_KEYS_DELETE,
@@ -2897,6 +3865,288 @@ class SyncAdminOrganizationDataRetention(SyncResource):
         ) -> SyncAdminOrganizationDataRetentionWithStreamingResponse: ...
 
 
+class SyncAdminOrganizationExternalKeys(SyncResource):
+    """`client.admin.organization.external_keys`."""
+
+    def create(
+        self,
+        *,
+        name: str,
+        type: Literal["aws", "gcp", "azure", "oci"],
+        audience: str | NotGiven = NOT_GIVEN,
+        external_id: str | NotGiven = NOT_GIVEN,
+        key_name: str | NotGiven = NOT_GIVEN,
+        key_ocid: str | NotGiven = NOT_GIVEN,
+        key_version: str | NotGiven = NOT_GIVEN,
+        key_version_ocid: str | NotGiven = NOT_GIVEN,
+        kms_arn: str | NotGiven = NOT_GIVEN,
+        kms_key_location: str | NotGiven = NOT_GIVEN,
+        kms_key_name: str | NotGiven = NOT_GIVEN,
+        kms_key_ring_name: str | NotGiven = NOT_GIVEN,
+        kms_key_version: str | NotGiven = NOT_GIVEN,
+        kms_project_id: str | NotGiven = NOT_GIVEN,
+        purpose: Literal["ekm", "psp_decryption"] | NotGiven = NOT_GIVEN,
+        region: str | NotGiven = NOT_GIVEN,
+        role_arn: str | NotGiven = NOT_GIVEN,
+        tenant_id: str | NotGiven = NOT_GIVEN,
+        vault_ocid: str | NotGiven = NOT_GIVEN,
+        vault_uri: str | NotGiven = NOT_GIVEN,
+        workload_identity_pool_id: str | NotGiven = NOT_GIVEN,
+        workload_identity_project_number: str | NotGiven = NOT_GIVEN,
+        workload_identity_provider_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKey:
+        """POST /organization/external_keys"""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_CREATE,
+            raw=self._raw,
+            body={
+                "external_id": external_id,
+                "kms_arn": kms_arn,
+                "name": name,
+                "role_arn": role_arn,
+                "type": type,
+                "purpose": purpose,
+                "audience": audience,
+                "kms_key_location": kms_key_location,
+                "kms_key_name": kms_key_name,
+                "kms_key_ring_name": kms_key_ring_name,
+                "kms_project_id": kms_project_id,
+                "workload_identity_pool_id": workload_identity_pool_id,
+                "workload_identity_project_number": workload_identity_project_number,
+                "workload_identity_provider_id": workload_identity_provider_id,
+                "kms_key_version": kms_key_version,
+                "key_name": key_name,
+                "tenant_id": tenant_id,
+                "vault_uri": vault_uri,
+                "key_version": key_version,
+                "key_ocid": key_ocid,
+                "region": region,
+                "vault_ocid": vault_ocid,
+                "key_version_ocid": key_version_ocid,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        external_key_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKey:
+        """Delete an external key config for the user's organization"""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_DELETE,
+            raw=self._raw,
+            path_params={"external_key_id": external_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        purpose: Literal["ekm", "psp_decryption"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[ExternalKey]:
+        """List the external key configs registered on the user's organization"""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_LIST,
+            query={"after": after, "limit": limit, "order": order, "purpose": purpose},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        external_key_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKey:
+        """Retrieve a stored external key registration for the user's organization."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_RETRIEVE,
+            raw=self._raw,
+            path_params={"external_key_id": external_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def validate(
+        self,
+        external_key_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalKeyValidateResponse:
+        """Validate an external key config for the user's organization"""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_KEYS_VALIDATE,
+            raw=self._raw,
+            path_params={"external_key_id": external_key_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationExternalKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationExternalKeysWithStreamingResponse: ...
+
+
+class SyncAdminOrganizationExternalStorage(SyncResource):
+    """`client.admin.organization.external_storage`."""
+
+    def create(
+        self,
+        *,
+        project_id: str,
+        provider: AdminOrganizationExternalStorageCreateProviderAwsParam
+        | AdminOrganizationExternalStorageCreateProviderAzureParam
+        | AdminOrganizationExternalStorageCreateProviderGcpParam
+        | AdminOrganizationExternalStorageCreateProviderOciParam,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageConfiguration:
+        """Register one customer-managed external storage configuration."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_CREATE,
+            raw=self._raw,
+            body={"project_id": project_id, "provider": provider},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        external_storage_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageDeleted:
+        """Disconnect a customer-managed external storage configuration."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_DELETE,
+            raw=self._raw,
+            path_params={"external_storage_id": external_storage_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        project_id: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[ExternalStorageConfiguration]:
+        """List the organization's customer-managed external storage configurations."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_LIST,
+            query={"after": after, "limit": limit, "order": order, "project_id": project_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        external_storage_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageConfiguration:
+        """Get one customer-managed external storage configuration."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_RETRIEVE,
+            raw=self._raw,
+            path_params={"external_storage_id": external_storage_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def validate(
+        self,
+        external_storage_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> ExternalStorageConfiguration:
+        """Validate one customer-managed external storage configuration."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_EXTERNAL_STORAGE_VALIDATE,
+            raw=self._raw,
+            path_params={"external_storage_id": external_storage_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationExternalStorageWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationExternalStorageWithStreamingResponse: ...
+
+
 class SyncAdminOrganizationGroups(SyncResource):
     """`client.admin.organization.groups`."""
 
@@ -3020,6 +4270,26 @@ class SyncAdminOrganizationGroups(SyncResource):
         def with_streaming_response(self) -> SyncAdminOrganizationGroupsWithStreamingResponse: ...
 
 
+class SyncAdminOrganizationHealth(SyncResource):
+    """`client.admin.organization.health`."""
+
+    @cached_property
+    def alert_rules(self) -> SyncAdminOrganizationHealthAlertRules:
+        return SyncAdminOrganizationHealthAlertRules(self._client, raw=self._raw)
+
+    @cached_property
+    def alerts(self) -> SyncAdminOrganizationHealthAlerts:
+        return SyncAdminOrganizationHealthAlerts(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationHealthWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationHealthWithStreamingResponse: ...
+
+
 class SyncAdminOrganizationInvites(SyncResource):
     """`client.admin.organization.invites`."""
 
@@ -3136,6 +4406,10 @@ class SyncAdminOrganizationProjects(SyncResource):
         return SyncAdminOrganizationProjectsGroups(self._client, raw=self._raw)
 
     @cached_property
+    def health(self) -> SyncAdminOrganizationProjectsHealth:
+        return SyncAdminOrganizationProjectsHealth(self._client, raw=self._raw)
+
+    @cached_property
     def hosted_tool_permissions(self) -> SyncAdminOrganizationProjectsHostedToolPermissions:
         return SyncAdminOrganizationProjectsHostedToolPermissions(self._client, raw=self._raw)
 
@@ -3154,6 +4428,10 @@ class SyncAdminOrganizationProjects(SyncResource):
     @cached_property
     def service_accounts(self) -> SyncAdminOrganizationProjectsServiceAccounts:
         return SyncAdminOrganizationProjectsServiceAccounts(self._client, raw=self._raw)
+
+    @cached_property
+    def service_tier_settings(self) -> SyncAdminOrganizationProjectsServiceTierSettings:
+        return SyncAdminOrganizationProjectsServiceTierSettings(self._client, raw=self._raw)
 
     @cached_property
     def spend_alerts(self) -> SyncAdminOrganizationProjectsSpendAlerts:
@@ -3192,6 +4470,7 @@ class SyncAdminOrganizationProjects(SyncResource):
         *,
         name: str,
         external_key_id: str | NotGiven | None = NOT_GIVEN,
+        geography: str | NotGiven | None = NOT_GIVEN,
         residency: Literal[
             "GLOBAL",
             "US_STORAGE_PROCESSING",
@@ -3219,7 +4498,12 @@ class SyncAdminOrganizationProjects(SyncResource):
         return self._client._call(
             _ADMIN_ORGANIZATION_PROJECTS_CREATE,
             raw=self._raw,
-            body={"name": name, "residency": residency, "external_key_id": external_key_id},
+            body={
+                "name": name,
+                "residency": residency,
+                "external_key_id": external_key_id,
+                "geography": geography,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3272,6 +4556,7 @@ class SyncAdminOrganizationProjects(SyncResource):
         project_id: str,
         *,
         external_key_id: str | NotGiven | None = NOT_GIVEN,
+        geography: str | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -3283,7 +4568,7 @@ class SyncAdminOrganizationProjects(SyncResource):
             _ADMIN_ORGANIZATION_PROJECTS_UPDATE,
             raw=self._raw,
             path_params={"project_id": project_id},
-            body={"name": name, "external_key_id": external_key_id},
+            body={"name": name, "external_key_id": external_key_id, "geography": geography},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3599,6 +4884,9 @@ class SyncAdminOrganizationSpendLimit(SyncResource):
         currency: Literal["USD"],
         interval: Literal["month"],
         threshold_amount: int,
+        notification_channel: UpdateOrganizationSpendLimitBodyNotificationChannelParam
+        | NotGiven
+        | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3608,7 +4896,12 @@ class SyncAdminOrganizationSpendLimit(SyncResource):
         return self._client._call(
             _ADMIN_ORGANIZATION_SPEND_LIMIT_UPDATE,
             raw=self._raw,
-            body={"threshold_amount": threshold_amount, "currency": currency, "interval": interval},
+            body={
+                "threshold_amount": threshold_amount,
+                "currency": currency,
+                "interval": interval,
+                "notification_channel": notification_channel,
+            },
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3795,6 +5088,7 @@ class SyncAdminOrganizationUsage(SyncResource):
         end_time: int | NotGiven = NOT_GIVEN,
         group_by: Sequence[Literal["project_id", "line_item", "api_key_id"]] | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        line_items: Sequence[str] | NotGiven = NOT_GIVEN,
         page: str | NotGiven = NOT_GIVEN,
         project_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -3814,6 +5108,60 @@ class SyncAdminOrganizationUsage(SyncResource):
                 "group_by": group_by,
                 "limit": limit,
                 "page": page,
+                "line_items": line_items,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def decisions(
+        self,
+        *,
+        start_time: int,
+        api_key_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        batch: bool | NotGiven | None = NOT_GIVEN,
+        bucket_width: Literal["1m", "1h", "1d"] | NotGiven | None = NOT_GIVEN,
+        end_time: int | NotGiven | None = NOT_GIVEN,
+        group_by: Sequence[
+            Literal[
+                "project_id",
+                "user_id",
+                "api_key_id",
+                "model",
+                "batch",
+                "service_tier",
+                "api_source",
+            ]
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        limit: int | NotGiven | None = NOT_GIVEN,
+        models: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        page: str | NotGiven | None = NOT_GIVEN,
+        project_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        user_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Data]:
+        """Get Decisions API usage details for the organization."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_USAGE_DECISIONS,
+            query={
+                "start_time": start_time,
+                "api_key_ids": api_key_ids,
+                "batch": batch,
+                "bucket_width": bucket_width,
+                "end_time": end_time,
+                "group_by": group_by,
+                "limit": limit,
+                "models": models,
+                "page": page,
+                "project_ids": project_ids,
+                "user_ids": user_ids,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4180,6 +5528,171 @@ class SyncAdminOrganizationUsers(SyncResource):
         def with_streaming_response(self) -> SyncAdminOrganizationUsersWithStreamingResponse: ...
 
 
+class SyncAdminOrganizationWorkloadIdentityProviders(SyncResource):
+    """`client.admin.organization.workload_identity_providers`."""
+
+    @cached_property
+    def federation_rules(self) -> SyncAdminOrganizationWorkloadIdentityProvidersFederationRules:
+        return SyncAdminOrganizationWorkloadIdentityProvidersFederationRules(
+            self._client, raw=self._raw
+        )
+
+    def create(
+        self,
+        *,
+        audience: str,
+        issuer: str,
+        name: str,
+        type: Literal["oidc"],
+        attribute_transformations: Iterable[
+            AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam
+        ]
+        | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        verification: AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam
+        | AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProvider:
+        """Register an OIDC provider for keyless project service-account authentication."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_CREATE,
+            raw=self._raw,
+            body={
+                "audience": audience,
+                "issuer": issuer,
+                "name": name,
+                "type": type,
+                "attribute_transformations": attribute_transformations,
+                "description": description,
+                "enabled": enabled,
+                "verification": verification,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProviderDeleted:
+        """Delete a provider after deleting all its federation rules."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_DELETE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[WorkloadIdentityProvider]:
+        """List OIDC providers in the authenticated Admin API key's organization."""
+        return self._paginate(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_LIST,
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProvider:
+        """Retrieve an OIDC provider in the authenticated organization."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_RETRIEVE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        workload_identity_provider_id: str,
+        *,
+        attribute_transformations: Iterable[
+            AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam
+        ]
+        | NotGiven = NOT_GIVEN,
+        audience: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        enabled: bool | NotGiven = NOT_GIVEN,
+        issuer: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        verification: AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam
+        | AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WorkloadIdentityProvider:
+        """Update supplied provider fields, preserving omitted fields."""
+        return self._client._call(
+            _ADMIN_ORGANIZATION_WORKLOAD_IDENTITY_PROVIDERS_UPDATE,
+            raw=self._raw,
+            path_params={"workload_identity_provider_id": workload_identity_provider_id},
+            body={
+                "attribute_transformations": attribute_transformations,
+                "audience": audience,
+                "description": description,
+                "enabled": enabled,
+                "issuer": issuer,
+                "name": name,
+                "verification": verification,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationWorkloadIdentityProvidersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationWorkloadIdentityProvidersWithStreamingResponse: ...
+
+
 class SyncAdminOrganization(SyncResource):
     """`client.admin.organization`."""
 
@@ -4200,8 +5713,20 @@ class SyncAdminOrganization(SyncResource):
         return SyncAdminOrganizationDataRetention(self._client, raw=self._raw)
 
     @cached_property
+    def external_keys(self) -> SyncAdminOrganizationExternalKeys:
+        return SyncAdminOrganizationExternalKeys(self._client, raw=self._raw)
+
+    @cached_property
+    def external_storage(self) -> SyncAdminOrganizationExternalStorage:
+        return SyncAdminOrganizationExternalStorage(self._client, raw=self._raw)
+
+    @cached_property
     def groups(self) -> SyncAdminOrganizationGroups:
         return SyncAdminOrganizationGroups(self._client, raw=self._raw)
+
+    @cached_property
+    def health(self) -> SyncAdminOrganizationHealth:
+        return SyncAdminOrganizationHealth(self._client, raw=self._raw)
 
     @cached_property
     def invites(self) -> SyncAdminOrganizationInvites:
@@ -4230,6 +5755,10 @@ class SyncAdminOrganization(SyncResource):
     @cached_property
     def users(self) -> SyncAdminOrganizationUsers:
         return SyncAdminOrganizationUsers(self._client, raw=self._raw)
+
+    @cached_property
+    def workload_identity_providers(self) -> SyncAdminOrganizationWorkloadIdentityProviders:
+        return SyncAdminOrganizationWorkloadIdentityProviders(self._client, raw=self._raw)
 
     if TYPE_CHECKING:
 
@@ -4270,6 +5799,30 @@ if TYPE_CHECKING:
             self.create = streamed_method(resource.create)
             self.delete = streamed_method(resource.delete)
             self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsHealthAlertRulesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHealthAlertRules) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsHealthAlertRulesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHealthAlertRules) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsHealthAlertsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHealthAlerts) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsHealthAlertsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHealthAlerts) -> None:
             self.retrieve = streamed_method(resource.retrieve)
 
     class SyncAdminOrganizationProjectsServiceAccountsApiKeysWithRawResponse(SyncResourceView):
@@ -4324,17 +5877,43 @@ if TYPE_CHECKING:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
 
+    class SyncAdminOrganizationHealthAlertRulesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationHealthAlertRules) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationHealthAlertRulesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationHealthAlertRules) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationHealthAlertsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationHealthAlerts) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationHealthAlertsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationHealthAlerts) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
     class SyncAdminOrganizationProjectsApiKeysWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationProjectsApiKeys) -> None:
             self.delete = raw_method(resource.delete)
             self.list = raw_page_method(resource.list)
             self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
 
     class SyncAdminOrganizationProjectsApiKeysWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationProjectsApiKeys) -> None:
             self.delete = streamed_method(resource.delete)
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
 
     class SyncAdminOrganizationProjectsCertificatesWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationProjectsCertificates) -> None:
@@ -4373,6 +5952,16 @@ if TYPE_CHECKING:
             self.delete = streamed_method(resource.delete)
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsHealthWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_raw_response
+            self.alerts = resource.alerts.with_raw_response
+
+    class SyncAdminOrganizationProjectsHealthWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_streaming_response
+            self.alerts = resource.alerts.with_streaming_response
 
     class SyncAdminOrganizationProjectsHostedToolPermissionsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationProjectsHostedToolPermissions) -> None:
@@ -4440,6 +6029,16 @@ if TYPE_CHECKING:
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
 
+    class SyncAdminOrganizationProjectsServiceTierSettingsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsServiceTierSettings) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsServiceTierSettingsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsServiceTierSettings) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class SyncAdminOrganizationProjectsSpendAlertsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationProjectsSpendAlerts) -> None:
             self.create = raw_method(resource.create)
@@ -4500,6 +6099,30 @@ if TYPE_CHECKING:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
 
+    class SyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithRawResponse(
+        SyncResourceView
+    ):
+        def __init__(
+            self, resource: SyncAdminOrganizationWorkloadIdentityProvidersFederationRules
+        ) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationWorkloadIdentityProvidersFederationRulesWithStreamingResponse(
+        SyncResourceView
+    ):
+        def __init__(
+            self, resource: SyncAdminOrganizationWorkloadIdentityProvidersFederationRules
+        ) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class SyncAdminOrganizationAdminApiKeysWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationAdminApiKeys) -> None:
             self.create = raw_method(resource.create)
@@ -4552,6 +6175,38 @@ if TYPE_CHECKING:
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
 
+    class SyncAdminOrganizationExternalKeysWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationExternalKeys) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.validate = raw_method(resource.validate)
+
+    class SyncAdminOrganizationExternalKeysWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationExternalKeys) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.validate = streamed_method(resource.validate)
+
+    class SyncAdminOrganizationExternalStorageWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationExternalStorage) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.validate = raw_method(resource.validate)
+
+    class SyncAdminOrganizationExternalStorageWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationExternalStorage) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.validate = streamed_method(resource.validate)
+
     class SyncAdminOrganizationGroupsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationGroups) -> None:
             self.roles = resource.roles.with_raw_response
@@ -4571,6 +6226,16 @@ if TYPE_CHECKING:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationHealthWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_raw_response
+            self.alerts = resource.alerts.with_raw_response
+
+    class SyncAdminOrganizationHealthWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationHealth) -> None:
+            self.alert_rules = resource.alert_rules.with_streaming_response
+            self.alerts = resource.alerts.with_streaming_response
 
     class SyncAdminOrganizationInvitesWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationInvites) -> None:
@@ -4592,11 +6257,13 @@ if TYPE_CHECKING:
             self.certificates = resource.certificates.with_raw_response
             self.data_retention = resource.data_retention.with_raw_response
             self.groups = resource.groups.with_raw_response
+            self.health = resource.health.with_raw_response
             self.hosted_tool_permissions = resource.hosted_tool_permissions.with_raw_response
             self.model_permissions = resource.model_permissions.with_raw_response
             self.rate_limits = resource.rate_limits.with_raw_response
             self.roles = resource.roles.with_raw_response
             self.service_accounts = resource.service_accounts.with_raw_response
+            self.service_tier_settings = resource.service_tier_settings.with_raw_response
             self.spend_alerts = resource.spend_alerts.with_raw_response
             self.spend_limit = resource.spend_limit.with_raw_response
             self.users = resource.users.with_raw_response
@@ -4612,11 +6279,13 @@ if TYPE_CHECKING:
             self.certificates = resource.certificates.with_streaming_response
             self.data_retention = resource.data_retention.with_streaming_response
             self.groups = resource.groups.with_streaming_response
+            self.health = resource.health.with_streaming_response
             self.hosted_tool_permissions = resource.hosted_tool_permissions.with_streaming_response
             self.model_permissions = resource.model_permissions.with_streaming_response
             self.rate_limits = resource.rate_limits.with_streaming_response
             self.roles = resource.roles.with_streaming_response
             self.service_accounts = resource.service_accounts.with_streaming_response
+            self.service_tier_settings = resource.service_tier_settings.with_streaming_response
             self.spend_alerts = resource.spend_alerts.with_streaming_response
             self.spend_limit = resource.spend_limit.with_streaming_response
             self.users = resource.users.with_streaming_response
@@ -4677,6 +6346,7 @@ if TYPE_CHECKING:
             self.code_interpreter_sessions = raw_page_method(resource.code_interpreter_sessions)
             self.completions = raw_page_method(resource.completions)
             self.costs = raw_page_method(resource.costs)
+            self.decisions = raw_page_method(resource.decisions)
             self.embeddings = raw_page_method(resource.embeddings)
             self.file_search_calls = raw_page_method(resource.file_search_calls)
             self.images = raw_page_method(resource.images)
@@ -4693,6 +6363,7 @@ if TYPE_CHECKING:
             )
             self.completions = streamed_page_method(resource.completions)
             self.costs = streamed_page_method(resource.costs)
+            self.decisions = streamed_page_method(resource.decisions)
             self.embeddings = streamed_page_method(resource.embeddings)
             self.file_search_calls = streamed_page_method(resource.file_search_calls)
             self.images = streamed_page_method(resource.images)
@@ -4716,13 +6387,34 @@ if TYPE_CHECKING:
             self.retrieve = streamed_method(resource.retrieve)
             self.update = streamed_method(resource.update)
 
+    class SyncAdminOrganizationWorkloadIdentityProvidersWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationWorkloadIdentityProviders) -> None:
+            self.federation_rules = resource.federation_rules.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationWorkloadIdentityProvidersWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationWorkloadIdentityProviders) -> None:
+            self.federation_rules = resource.federation_rules.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class SyncAdminOrganizationWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganization) -> None:
             self.admin_api_keys = resource.admin_api_keys.with_raw_response
             self.audit_logs = resource.audit_logs.with_raw_response
             self.certificates = resource.certificates.with_raw_response
             self.data_retention = resource.data_retention.with_raw_response
+            self.external_keys = resource.external_keys.with_raw_response
+            self.external_storage = resource.external_storage.with_raw_response
             self.groups = resource.groups.with_raw_response
+            self.health = resource.health.with_raw_response
             self.invites = resource.invites.with_raw_response
             self.projects = resource.projects.with_raw_response
             self.roles = resource.roles.with_raw_response
@@ -4730,6 +6422,9 @@ if TYPE_CHECKING:
             self.spend_limit = resource.spend_limit.with_raw_response
             self.usage = resource.usage.with_raw_response
             self.users = resource.users.with_raw_response
+            self.workload_identity_providers = (
+                resource.workload_identity_providers.with_raw_response
+            )
 
     class SyncAdminOrganizationWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganization) -> None:
@@ -4737,7 +6432,10 @@ if TYPE_CHECKING:
             self.audit_logs = resource.audit_logs.with_streaming_response
             self.certificates = resource.certificates.with_streaming_response
             self.data_retention = resource.data_retention.with_streaming_response
+            self.external_keys = resource.external_keys.with_streaming_response
+            self.external_storage = resource.external_storage.with_streaming_response
             self.groups = resource.groups.with_streaming_response
+            self.health = resource.health.with_streaming_response
             self.invites = resource.invites.with_streaming_response
             self.projects = resource.projects.with_streaming_response
             self.roles = resource.roles.with_streaming_response
@@ -4745,6 +6443,9 @@ if TYPE_CHECKING:
             self.spend_limit = resource.spend_limit.with_streaming_response
             self.usage = resource.usage.with_streaming_response
             self.users = resource.users.with_streaming_response
+            self.workload_identity_providers = (
+                resource.workload_identity_providers.with_streaming_response
+            )
 
     class SyncAdminWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdmin) -> None:

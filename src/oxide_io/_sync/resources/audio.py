@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         CreateTranscriptionResponseStreamEvent,
         VoiceConsentDeletedResource,
         VoiceConsentResource,
+        VoiceDeleted,
         VoiceResource,
     )
     from oxide_proto.types.params.audio import VadConfigParam
@@ -86,6 +88,9 @@ _AUDIO_VOICES_CREATE = Operation(
     response="audio:VoiceResource",
     body="multipart",
     files=("audio_sample",),
+)
+_AUDIO_VOICES_DELETE = Operation(
+    "DELETE", "/audio/voices/{voice_id}", response="audio:VoiceDeleted"
 )
 
 
@@ -290,6 +295,7 @@ class SyncAudioTranslations(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Translates audio into English."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._client._call(
             _AUDIO_TRANSLATIONS_CREATE,
             raw=self._raw,
@@ -437,9 +443,13 @@ class SyncAudioVoices(SyncResource):
     def create(
         self,
         *,
-        audio_sample: FileTypes,
-        consent: str,
         name: str,
+        audio_sample: FileTypes | NotGiven = NOT_GIVEN,
+        consent: str | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        script_hint: str | NotGiven = NOT_GIVEN,
+        type: Literal["audio_sample", "prompt"] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -449,7 +459,35 @@ class SyncAudioVoices(SyncResource):
         return self._client._call(
             _AUDIO_VOICES_CREATE,
             raw=self._raw,
-            body={"name": name, "audio_sample": audio_sample, "consent": consent},
+            body={
+                "name": name,
+                "audio_sample": audio_sample,
+                "consent": consent,
+                "model": model,
+                "prompt": prompt,
+                "script_hint": script_hint,
+                "type": type,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        voice_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> VoiceDeleted:
+        """Deletes a voice created from a text prompt or an audio sample."""
+        return self._client._call(
+            _AUDIO_VOICES_DELETE,
+            raw=self._raw,
+            path_params={"voice_id": voice_id},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -542,10 +580,12 @@ if TYPE_CHECKING:
     class SyncAudioVoicesWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAudioVoices) -> None:
             self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
 
     class SyncAudioVoicesWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncAudioVoices) -> None:
             self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
 
     class SyncAudioWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAudio) -> None:

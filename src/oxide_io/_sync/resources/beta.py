@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -16,6 +17,31 @@ from .._resource import SyncPage, SyncResource
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 
 if TYPE_CHECKING:
+    from oxide_proto.types.agents import (
+        Agent,
+        AgentDeleted,
+        AgentSession,
+        AgentSessionDeleted,
+        AgentSessionEvent,
+        AgentSessionItem,
+        Automation,
+        AutomationDeleted,
+        AutomationInvocation,
+        CastAnyAutomation,
+        Credential,
+        CredentialDeleted,
+        EnvironmentFile,
+        EnvironmentInfo,
+        EnvironmentTemplate,
+        EnvironmentTemplateDeleted,
+        SessionArtifact,
+        SessionArtifactDeleted,
+        SessionTrace,
+        Subagent,
+        Turn,
+        Vault,
+        VaultDeleted,
+    )
     from oxide_proto.types.assistants import (
         AssistantObject,
         DeleteAssistantResponse,
@@ -33,6 +59,72 @@ if TYPE_CHECKING:
         ThreadResource,
     )
     from oxide_proto.types.other import AssistantStreamEvent
+    from oxide_proto.types.params.agents import (
+        BetaAgentsAutomationsCreateTargetExistingSessionParam,
+        BetaAgentsAutomationsCreateTargetNewSessionParam,
+        BetaAgentsAutomationsUpdateTargetExistingSessionParam,
+        BetaAgentsAutomationsUpdateTargetNewSessionParam,
+        BetaAgentsCreateCompactionParam,
+        BetaAgentsCreateExperimentalParam,
+        BetaAgentsCreateMultiAgentParam,
+        BetaAgentsCreateReasoningParam,
+        BetaAgentsCreateTextParam,
+        BetaAgentsCreateToolAutomationsParam,
+        BetaAgentsCreateToolComputerUseParam,
+        BetaAgentsCreateToolFunctionParam,
+        BetaAgentsCreateToolMcpParam,
+        BetaAgentsCreateToolProgrammaticToolCallingParam,
+        BetaAgentsCreateToolToolSearchParam,
+        BetaAgentsCreateToolWebSearchParam,
+        BetaAgentsEnvironmentsCreateEnvironmentParam,
+        BetaAgentsEnvironmentsTemplatesCreateDesktopParam,
+        BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam,
+        BetaAgentsEnvironmentsTemplatesCreateFileInlineParam,
+        BetaAgentsEnvironmentsTemplatesCreateNetworkParam,
+        BetaAgentsEnvironmentsTemplatesCreatePackagesParam,
+        BetaAgentsEnvironmentsTemplatesCreatePluginParam,
+        BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam,
+        BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam,
+        BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam,
+        BetaAgentsEnvironmentsTemplatesUpdateDesktopParam,
+        BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam,
+        BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam,
+        BetaAgentsEnvironmentsTemplatesUpdateNetworkParam,
+        BetaAgentsEnvironmentsTemplatesUpdatePackagesParam,
+        BetaAgentsEnvironmentsTemplatesUpdatePluginParam,
+        BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam,
+        BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam,
+        BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam,
+        BetaAgentsSessionsCreateAgentParam,
+        BetaAgentsSessionsCreateEnvironmentNoneParam,
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam,
+        BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        BetaAgentsSessionsCreateInputVariant1Param,
+        BetaAgentsSessionsCreatePromptCacheOptionsParam,
+        BetaAgentsSessionsCreateSpendControlParam,
+        BetaAgentsSessionsCreateStreamOptionsParam,
+        BetaAgentsSessionsUpdateAgentParam,
+        BetaAgentsSessionsUpdatePromptCacheOptionsParam,
+        BetaAgentsSessionsUpdateSpendControlParam,
+        BetaAgentsUpdateCompactionParam,
+        BetaAgentsUpdateExperimentalParam,
+        BetaAgentsUpdateMultiAgentParam,
+        BetaAgentsUpdateReasoningParam,
+        BetaAgentsUpdateTextParam,
+        BetaAgentsUpdateToolAutomationsParam,
+        BetaAgentsUpdateToolComputerUseParam,
+        BetaAgentsUpdateToolFunctionParam,
+        BetaAgentsUpdateToolMcpParam,
+        BetaAgentsUpdateToolProgrammaticToolCallingParam,
+        BetaAgentsUpdateToolToolSearchParam,
+        BetaAgentsUpdateToolWebSearchParam,
+        BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam,
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam,
+        BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam,
+        BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam,
+        BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam,
+        BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam,
+    )
     from oxide_proto.types.params.assistants import (
         AssistantsApiResponseFormatOptionParam,
         AssistantToolsCodeParam,
@@ -59,20 +151,33 @@ if TYPE_CHECKING:
         RateLimitsParam,
         WorkflowParam,
     )
+    from oxide_proto.types.params.other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam,
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam,
+    )
     from oxide_proto.types.params.realtime import (
         AudioTranscriptionParam,
         RealtimeSessionCreateRequestClientSecretParam,
+        RealtimeSessionCreateRequestInputAudioNoiseReductionParam,
         RealtimeSessionCreateRequestInputAudioTranscriptionParam,
         RealtimeSessionCreateRequestToolParam,
         RealtimeSessionCreateRequestTracingTracingConfigurationParam,
         RealtimeSessionCreateRequestTurnDetectionParam,
+        RealtimeTranscriptionSessionCreateRequestClientSecretParam,
         RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam,
         RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,
         RealtimeTruncationParam,
     )
     from oxide_proto.types.params.responses import (
+        BetaCompactResponseMethodPublicBodyImageParam,
         BetaContextManagementParam,
         BetaConversationParam,
+        BetaCreateResponseAccessProgramsParam,
+        BetaCreateResponseBackgroundOptionsParam,
+        BetaCreateResponseImageParam,
         BetaInputItemParam,
         BetaInputParam,
         BetaModerationParam,
@@ -100,6 +205,7 @@ if TYPE_CHECKING:
         BetaTokenCountsResource,
     )
 
+    from .._binary import BinaryResponseContent
     from .._resource import (
         Body,
         Headers,
@@ -116,6 +222,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SyncBeta",
+    "SyncBetaAgents",
+    "SyncBetaAgentsAutomations",
+    "SyncBetaAgentsAutomationsInvocations",
+    "SyncBetaAgentsEnvironments",
+    "SyncBetaAgentsEnvironmentsFiles",
+    "SyncBetaAgentsEnvironmentsTemplates",
+    "SyncBetaAgentsSessions",
+    "SyncBetaAgentsSessionsArtifacts",
+    "SyncBetaAgentsSessionsEvents",
+    "SyncBetaAgentsSessionsItems",
+    "SyncBetaAgentsSessionsSubagents",
+    "SyncBetaAgentsSessionsSubagentsItems",
+    "SyncBetaAgentsSessionsSubagentsTurns",
+    "SyncBetaAgentsSessionsSubagentsTurnsItems",
+    "SyncBetaAgentsSessionsTraces",
+    "SyncBetaAgentsSessionsTurns",
+    "SyncBetaAgentsSessionsTurnsItems",
+    "SyncBetaAgentsVaults",
+    "SyncBetaAgentsVaultsCredentials",
     "SyncBetaAssistants",
     "SyncBetaChatkit",
     "SyncBetaChatkitSessions",
@@ -132,6 +257,155 @@ __all__ = [
     "SyncBetaThreadsRunsSteps",
 ]
 
+_BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/turns/{turn_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/turns",
+    response="agents:TurnList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_RETRIEVE = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/subagents/{subagent_id}/turns/{turn_id}",
+    response="agents:Turn",
+)
+_BETA_AGENTS_SESSIONS_TURNS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/turns/{turn_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_AUTOMATIONS_INVOCATIONS_CREATE = Operation(
+    "POST",
+    "/agents/automations/{automation_id}/invocations",
+    response="agents:AutomationInvocation",
+)
+_BETA_AGENTS_AUTOMATIONS_INVOCATIONS_LIST = Operation(
+    "GET",
+    "/agents/automations/{automation_id}/invocations",
+    response="agents:AutomationInvocationList",
+    page="cursor",
+)
+_BETA_AGENTS_AUTOMATIONS_INVOCATIONS_RETRIEVE = Operation(
+    "GET",
+    "/agents/automations/{automation_id}/invocations/{invocation_id}",
+    response="agents:AutomationInvocation",
+)
+_BETA_AGENTS_ENVIRONMENTS_FILES_CREATE = Operation(
+    "POST",
+    "/agents/environments/{environment_id}/files",
+    response="agents:EnvironmentFile",
+    body="json",
+)
+_BETA_AGENTS_ENVIRONMENTS_FILES_LIST = Operation(
+    "GET",
+    "/agents/environments/{environment_id}/files",
+    response="agents:EnvironmentFileList",
+    page="token",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_CREATE = Operation(
+    "POST", "/agents/environments/templates", response="agents:EnvironmentTemplate", body="json"
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_DELETE = Operation(
+    "DELETE",
+    "/agents/environments/templates/{environment_template_id}",
+    response="agents:EnvironmentTemplateDeleted",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_LIST = Operation(
+    "GET",
+    "/agents/environments/templates",
+    response="agents:EnvironmentTemplateList",
+    page="cursor",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_RETRIEVE = Operation(
+    "GET",
+    "/agents/environments/templates/{environment_template_id}",
+    response="agents:EnvironmentTemplate",
+)
+_BETA_AGENTS_ENVIRONMENTS_TEMPLATES_UPDATE = Operation(
+    "POST",
+    "/agents/environments/templates/{environment_template_id}",
+    response="agents:EnvironmentTemplate",
+    body="json",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_CONTENT = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/artifacts/{artifact_id}/content",
+    binary=True,
+    accept="application/octet-stream",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_DELETE = Operation(
+    "DELETE",
+    "/agents/sessions/{session_id}/artifacts/{artifact_id}",
+    response="agents:SessionArtifactDeleted",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/artifacts",
+    response="agents:SessionArtifactList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_ARTIFACTS_RETRIEVE = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/artifacts/{artifact_id}",
+    response="agents:SessionArtifact",
+)
+_BETA_AGENTS_SESSIONS_EVENTS_CREATE = Operation(
+    "POST", "/agents/sessions/{session_id}/events", body="json"
+)
+_BETA_AGENTS_SESSIONS_EVENTS_STREAM = Operation(
+    "GET", "/agents/sessions/{session_id}/events", stream_event="agents:AgentSessionEvent"
+)
+_BETA_AGENTS_SESSIONS_ITEMS_LIST = Operation(
+    "GET",
+    "/agents/sessions/{session_id}/items",
+    response="agents:AgentSessionItemList",
+    page="cursor",
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_LIST = Operation(
+    "GET", "/agents/sessions/{session_id}/subagents", response="agents:SubagentList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_SUBAGENTS_RETRIEVE = Operation(
+    "GET", "/agents/sessions/{session_id}/subagents/{subagent_id}", response="agents:Subagent"
+)
+_BETA_AGENTS_SESSIONS_TRACES_LIST = Operation(
+    "GET", "/agents/sessions/{session_id}/traces", response="agents:SessionTraceList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_TURNS_LIST = Operation(
+    "GET", "/agents/sessions/{session_id}/turns", response="agents:TurnList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_TURNS_RETRIEVE = Operation(
+    "GET", "/agents/sessions/{session_id}/turns/{turn_id}", response="agents:Turn"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_CREATE = Operation(
+    "POST", "/vaults/{vault_id}/credentials", response="agents:Credential", body="json"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_DELETE = Operation(
+    "DELETE", "/vaults/{vault_id}/credentials/{credential_id}", response="agents:CredentialDeleted"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_LIST = Operation(
+    "GET", "/vaults/{vault_id}/credentials", response="agents:CredentialList", page="cursor"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_RETRIEVE = Operation(
+    "GET", "/vaults/{vault_id}/credentials/{credential_id}", response="agents:Credential"
+)
+_BETA_AGENTS_VAULTS_CREDENTIALS_UPDATE = Operation(
+    "POST",
+    "/vaults/{vault_id}/credentials/{credential_id}",
+    response="agents:Credential",
+    body="json",
+)
 _BETA_THREADS_RUNS_STEPS_LIST = Operation(
     "GET",
     "/threads/{thread_id}/runs/{run_id}/steps",
@@ -140,6 +414,64 @@ _BETA_THREADS_RUNS_STEPS_LIST = Operation(
 )
 _BETA_THREADS_RUNS_STEPS_RETRIEVE = Operation(
     "GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}", response="assistants:RunStepObject"
+)
+_BETA_AGENTS_AUTOMATIONS_CREATE = Operation(
+    "POST", "/agents/automations", response="agents:CastAnyAutomation", body="json"
+)
+_BETA_AGENTS_AUTOMATIONS_DELETE = Operation(
+    "DELETE", "/agents/automations/{automation_id}", response="agents:AutomationDeleted"
+)
+_BETA_AGENTS_AUTOMATIONS_LIST = Operation(
+    "GET", "/agents/automations", response="agents:AutomationList", page="cursor"
+)
+_BETA_AGENTS_AUTOMATIONS_PAUSE = Operation(
+    "POST", "/agents/automations/{automation_id}/pause", response="agents:CastAnyAutomation"
+)
+_BETA_AGENTS_AUTOMATIONS_RESUME = Operation(
+    "POST", "/agents/automations/{automation_id}/resume", response="agents:CastAnyAutomation"
+)
+_BETA_AGENTS_AUTOMATIONS_RETRIEVE = Operation(
+    "GET", "/agents/automations/{automation_id}", response="agents:CastAnyAutomation"
+)
+_BETA_AGENTS_AUTOMATIONS_UPDATE = Operation(
+    "POST", "/agents/automations/{automation_id}", response="agents:CastAnyAutomation", body="json"
+)
+_BETA_AGENTS_ENVIRONMENTS_CREATE = Operation(
+    "POST", "/agents/environments", response="agents:EnvironmentInfo", body="json"
+)
+_BETA_AGENTS_ENVIRONMENTS_LIST = Operation(
+    "GET", "/agents/environments", response="agents:EnvironmentInfoList", page="cursor"
+)
+_BETA_AGENTS_ENVIRONMENTS_RETRIEVE = Operation(
+    "GET", "/agents/environments/{environment_id}", response="agents:EnvironmentInfo"
+)
+_BETA_AGENTS_SESSIONS_CREATE = Operation(
+    "POST",
+    "/agents/sessions",
+    response="agents:AgentSession",
+    stream_event="agents:AgentSessionEvent",
+    body="json",
+)
+_BETA_AGENTS_SESSIONS_DELETE = Operation(
+    "DELETE", "/agents/sessions/{session_id}", response="agents:AgentSessionDeleted"
+)
+_BETA_AGENTS_SESSIONS_LIST = Operation(
+    "GET", "/agents/sessions", response="agents:AgentSessionList", page="cursor"
+)
+_BETA_AGENTS_SESSIONS_RETRIEVE = Operation(
+    "GET", "/agents/sessions/{session_id}", response="agents:AgentSession"
+)
+_BETA_AGENTS_SESSIONS_UPDATE = Operation(
+    "POST", "/agents/sessions/{session_id}", response="agents:AgentSession", body="json"
+)
+_BETA_AGENTS_VAULTS_CREATE = Operation("POST", "/vaults", response="agents:Vault", body="json")
+_BETA_AGENTS_VAULTS_DELETE = Operation(
+    "DELETE", "/vaults/{vault_id}", response="agents:VaultDeleted"
+)
+_BETA_AGENTS_VAULTS_LIST = Operation("GET", "/vaults", response="agents:VaultList", page="cursor")
+_BETA_AGENTS_VAULTS_RETRIEVE = Operation("GET", "/vaults/{vault_id}", response="agents:Vault")
+_BETA_AGENTS_VAULTS_UPDATE = Operation(
+    "POST", "/vaults/{vault_id}", response="agents:Vault", body="json"
 )
 _BETA_CHATKIT_SESSIONS_CANCEL = Operation(
     "POST", "/chatkit/sessions/{session_id}/cancel", response="chatkit:ChatSessionResource"
@@ -232,6 +564,11 @@ _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS = Operation(
 _BETA_THREADS_RUNS_UPDATE = Operation(
     "POST", "/threads/{thread_id}/runs/{run_id}", response="assistants:RunObject", body="json"
 )
+_BETA_AGENTS_CREATE = Operation("POST", "/agents", response="agents:Agent", body="json")
+_BETA_AGENTS_DELETE = Operation("DELETE", "/agents/{agent_id}", response="agents:AgentDeleted")
+_BETA_AGENTS_LIST = Operation("GET", "/agents", response="agents:AgentList", page="cursor")
+_BETA_AGENTS_RETRIEVE = Operation("GET", "/agents/{agent_id}", response="agents:Agent")
+_BETA_AGENTS_UPDATE = Operation("POST", "/agents/{agent_id}", response="agents:Agent", body="json")
 _BETA_ASSISTANTS_CREATE = Operation(
     "POST", "/assistants", response="assistants:AssistantObject", body="json"
 )
@@ -262,7 +599,10 @@ _BETA_RESPONSES_CREATE = Operation(
 )
 _BETA_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}?beta=true")
 _BETA_RESPONSES_RETRIEVE = Operation(
-    "GET", "/responses/{response_id}?beta=true", response="responses:BetaResponse"
+    "GET",
+    "/responses/{response_id}?beta=true",
+    response="responses:BetaResponse",
+    stream_event="responses:BetaResponseStreamEvent",
 )
 _BETA_THREADS_CREATE = Operation(
     "POST", "/threads", response="assistants:ThreadObject", body="json"
@@ -285,6 +625,1094 @@ _BETA_THREADS_UPDATE = Operation(
 )
 
 
+class SyncBetaAgentsSessionsSubagentsTurnsItems(SyncResource):
+    """`client.beta.agents.sessions.subagents.turns.items`."""
+
+    def list(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        subagent_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[AgentSessionItem]:
+        """Lists items belonging to one turn of this subagent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_ITEMS_LIST,
+            path_params={"session_id": session_id, "subagent_id": subagent_id, "turn_id": turn_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncBetaAgentsSessionsSubagentsTurnsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsSessionsSubagentsTurnsItemsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsSubagentsItems(SyncResource):
+    """`client.beta.agents.sessions.subagents.items`."""
+
+    def list(
+        self,
+        subagent_id: str,
+        *,
+        session_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[AgentSessionItem]:
+        """Lists this subagent's own items across all of its turns."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_ITEMS_LIST,
+            path_params={"session_id": session_id, "subagent_id": subagent_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsSubagentsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsSessionsSubagentsItemsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsSubagentsTurns(SyncResource):
+    """`client.beta.agents.sessions.subagents.turns`."""
+
+    @cached_property
+    def items(self) -> SyncBetaAgentsSessionsSubagentsTurnsItems:
+        return SyncBetaAgentsSessionsSubagentsTurnsItems(self._client, raw=self._raw)
+
+    def list(
+        self,
+        subagent_id: str,
+        *,
+        session_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Turn]:
+        """Lists all turns of this subagent, including turns after a resume."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_LIST,
+            path_params={"session_id": session_id, "subagent_id": subagent_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        subagent_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Turn:
+        """Retrieves a turn belonging to this subagent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_TURNS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "subagent_id": subagent_id, "turn_id": turn_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsSubagentsTurnsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsSessionsSubagentsTurnsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsTurnsItems(SyncResource):
+    """`client.beta.agents.sessions.turns.items`."""
+
+    def list(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[AgentSessionItem]:
+        """Lists items belonging to one root-agent turn, including its interactions with subagents.
+        See [inspecting agent output](https://developers.openai.com/api/docs/guides/agents-
+        api/observability).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_TURNS_ITEMS_LIST,
+            path_params={"session_id": session_id, "turn_id": turn_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsTurnsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsSessionsTurnsItemsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsAutomationsInvocations(SyncResource):
+    """`client.beta.agents.automations.invocations`."""
+
+    def create(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AutomationInvocation:
+        """Queues a manual delivery without changing the saved schedule."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_INVOCATIONS_CREATE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        automation_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[AutomationInvocation]:
+        """Lists delivery records for a project-owned automation."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_AUTOMATIONS_INVOCATIONS_LIST,
+            path_params={"automation_id": automation_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        invocation_id: str,
+        *,
+        automation_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AutomationInvocation:
+        """Retrieves a delivery record for a project-owned automation."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_INVOCATIONS_RETRIEVE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id, "invocation_id": invocation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsAutomationsInvocationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsAutomationsInvocationsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsEnvironmentsFiles(SyncResource):
+    """`client.beta.agents.environments.files`."""
+
+    def create(
+        self,
+        environment_id: str,
+        *,
+        path: str,
+        type: Literal["file_id", "inline"],
+        data: str | NotGiven = NOT_GIVEN,
+        file_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentFile:
+        """POST /agents/environments/{environment_id}/files"""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_FILES_CREATE,
+            raw=self._raw,
+            path_params={"environment_id": environment_id},
+            body={"file_id": file_id, "path": path, "type": type, "data": data},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        environment_id: str,
+        *,
+        limit: int | NotGiven | None = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        page: str | NotGiven = NOT_GIVEN,
+        path: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[EnvironmentFile]:
+        """Lists live files on a connected execution environment with optional directory filtering
+        and opaque cursor pagination. See [environment
+        files](https://developers.openai.com/api/docs/guides/agents-api/environments/files).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_ENVIRONMENTS_FILES_LIST,
+            path_params={"environment_id": environment_id},
+            query={"limit": limit, "order": order, "page": page, "path": path},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsEnvironmentsFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsEnvironmentsFilesWithStreamingResponse: ...
+
+
+class SyncBetaAgentsEnvironmentsTemplates(SyncResource):
+    """`client.beta.agents.environments.templates`."""
+
+    def create(
+        self,
+        *,
+        capability_directories: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        desktop: BetaAgentsEnvironmentsTemplatesCreateDesktopParam | NotGiven | None = NOT_GIVEN,
+        env: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        files: Iterable[
+            BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam
+            | BetaAgentsEnvironmentsTemplatesCreateFileInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        network: BetaAgentsEnvironmentsTemplatesCreateNetworkParam | NotGiven | None = NOT_GIVEN,
+        packages: BetaAgentsEnvironmentsTemplatesCreatePackagesParam | NotGiven | None = NOT_GIVEN,
+        plugins: Iterable[BetaAgentsEnvironmentsTemplatesCreatePluginParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        setup_commands: Iterable[BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        skills: Iterable[
+            BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam
+            | BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplate:
+        """Creates reusable environment configuration without returning confidential setup commands
+        or environment values. See [reusing a hosted
+        setup](https://developers.openai.com/api/docs/guides/agents-api/tools#reuse-a-hosted-
+        plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_CREATE,
+            raw=self._raw,
+            body={
+                "capability_directories": capability_directories,
+                "desktop": desktop,
+                "env": env,
+                "files": files,
+                "name": name,
+                "network": network,
+                "packages": packages,
+                "plugins": plugins,
+                "setup_commands": setup_commands,
+                "skills": skills,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        environment_template_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplateDeleted:
+        """Deletes reusable environment configuration and all confidential template inputs. See
+        [reusing a hosted setup](https://developers.openai.com/api/docs/guides/agents-
+        api/tools#reuse-a-hosted-plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_DELETE,
+            raw=self._raw,
+            path_params={"environment_template_id": environment_template_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[EnvironmentTemplate]:
+        """Lists reusable environment templates without returning confidential values."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_LIST,
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        environment_template_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplate:
+        """Retrieves reusable environment configuration without returning confidential values. See
+        [reusing a hosted setup](https://developers.openai.com/api/docs/guides/agents-
+        api/tools#reuse-a-hosted-plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_RETRIEVE,
+            raw=self._raw,
+            path_params={"environment_template_id": environment_template_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        environment_template_id: str,
+        *,
+        capability_directories: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        desktop: BetaAgentsEnvironmentsTemplatesUpdateDesktopParam | NotGiven | None = NOT_GIVEN,
+        env: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        files: Iterable[
+            BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam
+            | BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        network: BetaAgentsEnvironmentsTemplatesUpdateNetworkParam | NotGiven | None = NOT_GIVEN,
+        packages: BetaAgentsEnvironmentsTemplatesUpdatePackagesParam | NotGiven | None = NOT_GIVEN,
+        plugins: Iterable[BetaAgentsEnvironmentsTemplatesUpdatePluginParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        setup_commands: Iterable[BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam]
+        | NotGiven
+        | None = NOT_GIVEN,
+        skills: Iterable[
+            BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam
+            | BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentTemplate:
+        """Updates reusable environment configuration without returning confidential values. See
+        [reusing a hosted setup](https://developers.openai.com/api/docs/guides/agents-
+        api/tools#reuse-a-hosted-plugin-setup).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_TEMPLATES_UPDATE,
+            raw=self._raw,
+            path_params={"environment_template_id": environment_template_id},
+            body={
+                "capability_directories": capability_directories,
+                "desktop": desktop,
+                "env": env,
+                "files": files,
+                "name": name,
+                "network": network,
+                "packages": packages,
+                "plugins": plugins,
+                "setup_commands": setup_commands,
+                "skills": skills,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsEnvironmentsTemplatesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsArtifacts(SyncResource):
+    """`client.beta.agents.sessions.artifacts`."""
+
+    def content(
+        self,
+        artifact_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BinaryResponseContent:
+        """Downloads immutable session artifact bytes after the execution environment expires. See
+        [session artifacts](https://developers.openai.com/api/docs/guides/agents-
+        api/environments/files#openai-hosted-artifacts).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_CONTENT,
+            raw=self._raw,
+            path_params={"session_id": session_id, "artifact_id": artifact_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        artifact_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SessionArtifactDeleted:
+        """Deletes an immutable session artifact without deleting its live environment file or
+        original Files API object. See [session
+        artifacts](https://developers.openai.com/api/docs/guides/agents-
+        api/environments/files#openai-hosted-artifacts).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_DELETE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "artifact_id": artifact_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        environment_id: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[SessionArtifact]:
+        """Lists immutable artifacts published by completed hosted session turns."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_LIST,
+            path_params={"session_id": session_id},
+            query={
+                "after": after,
+                "environment_id": environment_id,
+                "limit": limit,
+                "order": order,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        artifact_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SessionArtifact:
+        """Retrieves immutable metadata for one durable session artifact."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_ARTIFACTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "artifact_id": artifact_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsArtifactsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsSessionsArtifactsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsEvents(SyncResource):
+    """`client.beta.agents.sessions.events`."""
+
+    def create(
+        self,
+        session_id: str,
+        *,
+        events: Iterable[
+            BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam  # noqa: E501
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam
+            | BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam
+        ],
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Any:
+        """Submits message, cancellation, tool-result, or computer-use approval-response events to
+        a managed agent session. Cancellation can recover a still-open turn whose backend
+        execution has ended by marking it cancelled and abandoning unpublished outputs. Saved
+        results, published files, and existing...
+        """
+        if not isinstance(idempotency_key, NotGiven):
+            extra_headers = {"Idempotency-Key": str(idempotency_key), **(extra_headers or {})}
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_EVENTS_CREATE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            body={"events": events},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def stream(
+        self,
+        session_id: str,
+        *,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Stream[AgentSessionEvent]:
+        """Streams live events for an agent session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_EVENTS_STREAM,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            query={"include_obfuscation": include_obfuscation},
+            stream=True,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsEventsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsSessionsEventsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsItems(SyncResource):
+    """`client.beta.agents.sessions.items`."""
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[AgentSessionItem]:
+        """Lists items produced by the session's root agent, including its interactions with
+        subagents. Each subagent has its own item history. See [inspecting agent
+        output](https://developers.openai.com/api/docs/guides/agents-api/observability).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_ITEMS_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsSessionsItemsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsSubagents(SyncResource):
+    """`client.beta.agents.sessions.subagents`."""
+
+    @cached_property
+    def items(self) -> SyncBetaAgentsSessionsSubagentsItems:
+        return SyncBetaAgentsSessionsSubagentsItems(self._client, raw=self._raw)
+
+    @cached_property
+    def turns(self) -> SyncBetaAgentsSessionsSubagentsTurns:
+        return SyncBetaAgentsSessionsSubagentsTurns(self._client, raw=self._raw)
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Subagent]:
+        """Lists subagents in a session, including nested and closed subagents."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        subagent_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Subagent:
+        """Retrieves a subagent belonging to this session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_SUBAGENTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "subagent_id": subagent_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsSubagentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsSessionsSubagentsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsTraces(SyncResource):
+    """`client.beta.agents.sessions.traces`."""
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[SessionTrace]:
+        """Lists published root-turn traces as OTLP JSON, ordered by turn creation time and ID.
+        Unpublished traces are skipped. Each page returns data available when read; it does not
+        wait for late traces. Pages may contain fewer traces than requested to fit the 16 MiB
+        response limit. When `has_more` is...
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_TRACES_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsTracesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsSessionsTracesWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessionsTurns(SyncResource):
+    """`client.beta.agents.sessions.turns`."""
+
+    @cached_property
+    def items(self) -> SyncBetaAgentsSessionsTurnsItems:
+        return SyncBetaAgentsSessionsTurnsItems(self._client, raw=self._raw)
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Turn]:
+        """Lists turns by creation time and turn ID."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_TURNS_LIST,
+            path_params={"session_id": session_id},
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        turn_id: str,
+        *,
+        session_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Turn:
+        """Retrieves a turn's current status, timestamps, usage, and error."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_TURNS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id, "turn_id": turn_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsTurnsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsSessionsTurnsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsVaultsCredentials(SyncResource):
+    """`client.beta.agents.vaults.credentials`."""
+
+    def create(
+        self,
+        vault_id: str,
+        *,
+        auth: BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam
+        | BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam
+        | BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam,
+        name: str,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Credential:
+        """Creates a vault credential."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_CREATE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            body={"auth": auth, "name": name, "metadata": metadata},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        credential_id: str,
+        *,
+        vault_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CredentialDeleted:
+        """Deletes a vault credential."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_DELETE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id, "credential_id": credential_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        vault_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        status: Literal["active", "archived"]
+        | Sequence[Literal["active", "archived"]]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Credential]:
+        """Lists a vault's credentials using ID-based pagination without returning secret values.
+        See [vaults](https://developers.openai.com/api/docs/guides/agents-api/tools/vaults).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_LIST,
+            path_params={"vault_id": vault_id},
+            query={
+                "after": after,
+                "limit": limit,
+                "metadata": metadata,
+                "order": order,
+                "status": status,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        credential_id: str,
+        *,
+        vault_id: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Credential:
+        """Retrieves vault credential metadata without returning secret values."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_RETRIEVE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id, "credential_id": credential_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        credential_id: str,
+        *,
+        vault_id: str,
+        auth: BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam
+        | BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam
+        | BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam
+        | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Credential:
+        """Updates credential metadata or rotates its write-only secret."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_CREDENTIALS_UPDATE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id, "credential_id": credential_id},
+            body={"auth": auth, "metadata": metadata},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsVaultsCredentialsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaAgentsVaultsCredentialsWithStreamingResponse: ...
+
+
 class SyncBetaThreadsRunsSteps(SyncResource):
     """`client.beta.threads.runs.steps`."""
 
@@ -305,6 +1733,12 @@ class SyncBetaThreadsRunsSteps(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[RunStepObject]:
         """Returns a list of run steps belonging to a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_STEPS_LIST,
             path_params={"thread_id": thread_id, "run_id": run_id},
@@ -335,6 +1769,12 @@ class SyncBetaThreadsRunsSteps(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunStepObject:
         """Retrieves a run step."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_STEPS_RETRIEVE,
             raw=self._raw,
@@ -355,6 +1795,725 @@ class SyncBetaThreadsRunsSteps(SyncResource):
         def with_streaming_response(self) -> SyncBetaThreadsRunsStepsWithStreamingResponse: ...
 
 
+class SyncBetaAgentsAutomations(SyncResource):
+    """`client.beta.agents.automations`."""
+
+    @cached_property
+    def invocations(self) -> SyncBetaAgentsAutomationsInvocations:
+        return SyncBetaAgentsAutomationsInvocations(self._client, raw=self._raw)
+
+    def create(
+        self,
+        *,
+        name: str,
+        target: BetaAgentsAutomationsCreateTargetNewSessionParam
+        | BetaAgentsAutomationsCreateTargetExistingSessionParam,
+        type: Literal["periodic", "once"],
+        expression: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        run_at: int | NotGiven = NOT_GIVEN,
+        timezone: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """POST /agents/automations"""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_CREATE,
+            raw=self._raw,
+            body={
+                "expression": expression,
+                "name": name,
+                "target": target,
+                "timezone": timezone,
+                "type": type,
+                "metadata": metadata,
+                "run_at": run_at,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AutomationDeleted:
+        """Deletes the automation and prevents future invocations without deleting its target
+        session.
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_DELETE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        session_id: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Automation]:
+        """Lists project-owned automations, optionally filtered by target session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_AUTOMATIONS_LIST,
+            query={"after": after, "limit": limit, "order": order, "session_id": session_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def pause(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Pauses future scheduled delivery without stopping an active session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_PAUSE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def resume(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Resumes scheduled delivery; one-time automations without a pending invocation require a
+        future run_at.
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_RESUME,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        automation_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Retrieves a project-owned automation."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_RETRIEVE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        automation_id: str,
+        *,
+        expression: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        run_at: int | NotGiven = NOT_GIVEN,
+        target: BetaAgentsAutomationsUpdateTargetNewSessionParam
+        | BetaAgentsAutomationsUpdateTargetExistingSessionParam
+        | NotGiven = NOT_GIVEN,
+        timezone: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CastAnyAutomation:
+        """Updates supplied fields; target and metadata replace the whole field."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_AUTOMATIONS_UPDATE,
+            raw=self._raw,
+            path_params={"automation_id": automation_id},
+            body={
+                "expression": expression,
+                "metadata": metadata,
+                "name": name,
+                "run_at": run_at,
+                "target": target,
+                "timezone": timezone,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsAutomationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsAutomationsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsEnvironments(SyncResource):
+    """`client.beta.agents.environments`."""
+
+    @cached_property
+    def files(self) -> SyncBetaAgentsEnvironmentsFiles:
+        return SyncBetaAgentsEnvironmentsFiles(self._client, raw=self._raw)
+
+    @cached_property
+    def templates(self) -> SyncBetaAgentsEnvironmentsTemplates:
+        return SyncBetaAgentsEnvironmentsTemplates(self._client, raw=self._raw)
+
+    def create(
+        self,
+        *,
+        environment: BetaAgentsEnvironmentsCreateEnvironmentParam,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentInfo:
+        """Creates an OpenAI-hosted environment before creating a session."""
+        if not isinstance(idempotency_key, NotGiven):
+            extra_headers = {"Idempotency-Key": str(idempotency_key), **(extra_headers or {})}
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_CREATE,
+            raw=self._raw,
+            body={"environment": environment, "vault_ids": vault_ids},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        type: Literal["openai_hosted"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[EnvironmentInfo]:
+        """Lists OpenAI-hosted environments owned by the authenticated principal."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_ENVIRONMENTS_LIST,
+            query={"after": after, "limit": limit, "order": order, "type": type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        environment_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> EnvironmentInfo:
+        """Retrieves an execution environment's connection status and safe installed metadata. See
+        [environment lifecycle](https://developers.openai.com/api/docs/guides/agents-
+        api/environments/lifecycle).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_ENVIRONMENTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"environment_id": environment_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsEnvironmentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsEnvironmentsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsSessions(SyncResource):
+    """`client.beta.agents.sessions`."""
+
+    @cached_property
+    def artifacts(self) -> SyncBetaAgentsSessionsArtifacts:
+        return SyncBetaAgentsSessionsArtifacts(self._client, raw=self._raw)
+
+    @cached_property
+    def events(self) -> SyncBetaAgentsSessionsEvents:
+        return SyncBetaAgentsSessionsEvents(self._client, raw=self._raw)
+
+    @cached_property
+    def items(self) -> SyncBetaAgentsSessionsItems:
+        return SyncBetaAgentsSessionsItems(self._client, raw=self._raw)
+
+    @cached_property
+    def subagents(self) -> SyncBetaAgentsSessionsSubagents:
+        return SyncBetaAgentsSessionsSubagents(self._client, raw=self._raw)
+
+    @cached_property
+    def traces(self) -> SyncBetaAgentsSessionsTraces:
+        return SyncBetaAgentsSessionsTraces(self._client, raw=self._raw)
+
+    @cached_property
+    def turns(self) -> SyncBetaAgentsSessionsTurns:
+        return SyncBetaAgentsSessionsTurns(self._client, raw=self._raw)
+
+    @overload
+    def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        stream: Literal[True],
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Stream[AgentSessionEvent]: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        stream: bool,
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession | Stream[AgentSessionEvent]: ...
+
+    def create(
+        self,
+        *,
+        environment: BetaAgentsSessionsCreateEnvironmentNoneParam
+        | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        input: str
+        | Iterable[BetaAgentsSessionsCreateInputVariant1Param]
+        | NotGiven
+        | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsCreatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsCreateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaAgentsSessionsCreateStreamOptionsParam | NotGiven = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        stream: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession | Stream[AgentSessionEvent]:
+        """POST /agents/sessions"""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_CREATE,
+            raw=self._raw,
+            body={
+                "environment": environment,
+                "agent": agent,
+                "agent_id": agent_id,
+                "input": input,
+                "metadata": metadata,
+                "prompt_cache_options": prompt_cache_options,
+                "review": review,
+                "spend_control": spend_control,
+                "stream_options": stream_options,
+                "vault_ids": vault_ids,
+                "stream": stream,
+            },
+            stream=stream is True,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        session_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSessionDeleted:
+        """Removes a managed agent session from the public API and returns a deletion confirmation.
+        If backend execution has ended, deletion can cancel a still-open public turn and abandon
+        unpublished outputs. Running execution must be cancelled first. Physical cleanup may
+        continue asynchronously. See...
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_DELETE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[AgentSession]:
+        """Lists managed agent sessions using ID-based pagination and the requested sort order. See
+        [managing sessions](https://developers.openai.com/api/docs/guides/agents-
+        api/sessions/manage).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_SESSIONS_LIST,
+            query={
+                "after": after,
+                "agent_id": agent_id,
+                "limit": limit,
+                "metadata": metadata,
+                "order": order,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        session_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession:
+        """Retrieves the current state of a managed agent session."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_RETRIEVE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        session_id: str,
+        *,
+        agent: BetaAgentsSessionsUpdateAgentParam | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: BetaAgentsSessionsUpdatePromptCacheOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        review: Literal["none", "auto_review"] | NotGiven = NOT_GIVEN,
+        spend_control: BetaAgentsSessionsUpdateSpendControlParam | NotGiven | None = NOT_GIVEN,
+        vault_ids: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentSession:
+        """Updates session tools, vaults, metadata, model, reasoning effort, service tier, or the
+        default prompt cache lifetime. Model settings apply to subsequent turns. Omitted fields
+        are unchanged. See [managing
+        sessions](https://developers.openai.com/api/docs/guides/agents-api/sessions/manage).
+        """
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_SESSIONS_UPDATE,
+            raw=self._raw,
+            path_params={"session_id": session_id},
+            body={
+                "agent": agent,
+                "metadata": metadata,
+                "prompt_cache_options": prompt_cache_options,
+                "review": review,
+                "spend_control": spend_control,
+                "vault_ids": vault_ids,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsSessionsWithStreamingResponse: ...
+
+
+class SyncBetaAgentsVaults(SyncResource):
+    """`client.beta.agents.vaults`."""
+
+    @cached_property
+    def credentials(self) -> SyncBetaAgentsVaultsCredentials:
+        return SyncBetaAgentsVaultsCredentials(self._client, raw=self._raw)
+
+    def create(
+        self,
+        *,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Vault:
+        """Creates a vault for the current project."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_CREATE,
+            raw=self._raw,
+            body={"metadata": metadata, "name": name},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        vault_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> VaultDeleted:
+        """Deletes a vault and all its credentials."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_DELETE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        status: Literal["active", "archived"]
+        | Sequence[Literal["active", "archived"]]
+        | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Vault]:
+        """Lists vaults using ID-based pagination."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_VAULTS_LIST,
+            query={
+                "after": after,
+                "limit": limit,
+                "metadata": metadata,
+                "order": order,
+                "status": status,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        vault_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Vault:
+        """Retrieves a vault by its ID."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        vault_id: str,
+        *,
+        metadata: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Vault:
+        """Updates the name or metadata of an active vault."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_VAULTS_UPDATE,
+            raw=self._raw,
+            path_params={"vault_id": vault_id},
+            body={"metadata": metadata, "name": name},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsVaultsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsVaultsWithStreamingResponse: ...
+
+
 class SyncBetaChatkitSessions(SyncResource):
     """`client.beta.chatkit.sessions`."""
 
@@ -368,6 +2527,7 @@ class SyncBetaChatkitSessions(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Cancel an active ChatKit session and return its most recent metadata."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_SESSIONS_CANCEL,
             raw=self._raw,
@@ -392,6 +2552,7 @@ class SyncBetaChatkitSessions(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ChatSessionResource:
         """Create a ChatKit session."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_SESSIONS_CREATE,
             raw=self._raw,
@@ -430,6 +2591,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeletedThreadResource:
         """Delete a ChatKit thread along with its items and stored attachments."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_THREADS_DELETE,
             raw=self._raw,
@@ -454,6 +2616,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[ThreadResource]:
         """List ChatKit threads with optional pagination and user filters."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before, "user": user},
@@ -477,6 +2640,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[ThreadItem]:
         """List items that belong to a ChatKit thread."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._paginate(
             _BETA_CHATKIT_THREADS_LIST_ITEMS,
             path_params={"thread_id": thread_id},
@@ -497,6 +2661,7 @@ class SyncBetaChatkitThreads(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadResource:
         """Retrieve a ChatKit thread by its identifier."""
+        extra_headers = {"OpenAI-Beta": "chatkit_beta=v1", **(extra_headers or {})}
         return self._client._call(
             _BETA_CHATKIT_THREADS_RETRIEVE,
             raw=self._raw,
@@ -522,13 +2687,26 @@ class SyncBetaRealtimeSessions(SyncResource):
     def create(
         self,
         *,
-        client_secret: RealtimeSessionCreateRequestClientSecretParam,
+        client_secret: RealtimeSessionCreateRequestClientSecretParam | NotGiven = NOT_GIVEN,
         input_audio_format: str | NotGiven = NOT_GIVEN,
+        input_audio_noise_reduction: RealtimeSessionCreateRequestInputAudioNoiseReductionParam
+        | NotGiven = NOT_GIVEN,
         input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscriptionParam
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
         max_response_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         modalities: object | NotGiven = NOT_GIVEN,
+        model: Literal[
+            "gpt-realtime",
+            "gpt-realtime-2025-08-28",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-realtime-preview-2024-10-01",
+            "gpt-4o-realtime-preview-2024-12-17",
+            "gpt-4o-realtime-preview-2025-06-03",
+            "gpt-4o-mini-realtime-preview",
+            "gpt-4o-mini-realtime-preview-2024-12-17",
+        ]
+        | NotGiven = NOT_GIVEN,
         output_audio_format: str | NotGiven = NOT_GIVEN,
         prompt: ResponsePromptParam | NotGiven | None = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
@@ -549,6 +2727,7 @@ class SyncBetaRealtimeSessions(SyncResource):
         """Create an ephemeral API token for use in client-side applications with the Realtime API.
         Can be configured with the same session parameters as the `session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_REALTIME_SESSIONS_CREATE,
             raw=self._raw,
@@ -569,6 +2748,8 @@ class SyncBetaRealtimeSessions(SyncResource):
                 "max_response_output_tokens": max_response_output_tokens,
                 "truncation": truncation,
                 "prompt": prompt,
+                "input_audio_noise_reduction": input_audio_noise_reduction,
+                "model": model,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -591,12 +2772,15 @@ class SyncBetaRealtimeTranscriptionSessions(SyncResource):
     def create(
         self,
         *,
+        client_secret: RealtimeTranscriptionSessionCreateRequestClientSecretParam
+        | NotGiven = NOT_GIVEN,
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | NotGiven = NOT_GIVEN,
         input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam  # noqa: E501
         | NotGiven = NOT_GIVEN,
         input_audio_transcription: AudioTranscriptionParam | NotGiven = NOT_GIVEN,
+        modalities: Sequence[Literal["text", "audio"]] | NotGiven = NOT_GIVEN,
         turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetectionParam
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -608,6 +2792,7 @@ class SyncBetaRealtimeTranscriptionSessions(SyncResource):
         specifically for realtime transcriptions. Can be configured with the same session
         parameters as the `transcription_session.update` client event.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_REALTIME_TRANSCRIPTION_SESSIONS_CREATE,
             raw=self._raw,
@@ -617,6 +2802,8 @@ class SyncBetaRealtimeTranscriptionSessions(SyncResource):
                 "input_audio_format": input_audio_format,
                 "input_audio_transcription": input_audio_transcription,
                 "include": include,
+                "client_secret": client_secret,
+                "modalities": modalities,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -643,6 +2830,7 @@ class SyncBetaResponsesInputItems(SyncResource):
         response_id: str,
         *,
         after: str | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -664,6 +2852,8 @@ class SyncBetaResponsesInputItems(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[BetaItemResource]:
         """Returns a list of input items for a given response."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._paginate(
             _BETA_RESPONSES_INPUT_ITEMS_LIST,
             path_params={"response_id": response_id},
@@ -689,6 +2879,7 @@ class SyncBetaResponsesInputTokens(SyncResource):
     def count(
         self,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
         input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
@@ -707,6 +2898,8 @@ class SyncBetaResponsesInputTokens(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> BetaTokenCountsResource:
         """Returns input token counts of the request."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._client._call(
             _BETA_RESPONSES_INPUT_TOKENS_COUNT,
             raw=self._raw,
@@ -761,6 +2954,12 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Create a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_CREATE,
             raw=self._raw,
@@ -788,6 +2987,12 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteMessageResponse:
         """Deletes a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_DELETE,
             raw=self._raw,
@@ -813,6 +3018,12 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[MessageObject]:
         """Returns a list of messages for a given thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_MESSAGES_LIST,
             path_params={"thread_id": thread_id},
@@ -840,6 +3051,12 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Retrieve a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_RETRIEVE,
             raw=self._raw,
@@ -862,6 +3079,12 @@ class SyncBetaThreadsMessages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> MessageObject:
         """Modifies a message."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_MESSAGES_UPDATE,
             raw=self._raw,
@@ -900,6 +3123,12 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Cancels a run that is `in_progress`."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_CANCEL,
             raw=self._raw,
@@ -1053,6 +3282,12 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | Stream[AssistantStreamEvent]:
         """Create a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_CREATE,
             raw=self._raw,
@@ -1098,6 +3333,12 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[RunObject]:
         """Returns a list of runs belonging to a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_THREADS_RUNS_LIST,
             path_params={"thread_id": thread_id},
@@ -1119,6 +3360,12 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Retrieves a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -1187,6 +3434,12 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         `submit_tool_outputs`, this endpoint can be used to submit the outputs from the tool
         calls once they're all completed. All outputs must be submitted in a single request.
         """
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_SUBMIT_TOOL_OUTPUTS,
             raw=self._raw,
@@ -1211,6 +3464,12 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject:
         """Modifies a run."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RUNS_UPDATE,
             raw=self._raw,
@@ -1229,6 +3488,210 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
 
         @property
         def with_streaming_response(self) -> SyncBetaThreadsRunsWithStreamingResponse: ...
+
+
+class SyncBetaAgents(SyncResource):
+    """`client.beta.agents`."""
+
+    @cached_property
+    def automations(self) -> SyncBetaAgentsAutomations:
+        return SyncBetaAgentsAutomations(self._client, raw=self._raw)
+
+    @cached_property
+    def environments(self) -> SyncBetaAgentsEnvironments:
+        return SyncBetaAgentsEnvironments(self._client, raw=self._raw)
+
+    @cached_property
+    def sessions(self) -> SyncBetaAgentsSessions:
+        return SyncBetaAgentsSessions(self._client, raw=self._raw)
+
+    @cached_property
+    def vaults(self) -> SyncBetaAgentsVaults:
+        return SyncBetaAgentsVaults(self._client, raw=self._raw)
+
+    def create(
+        self,
+        *,
+        model: str,
+        compaction: BetaAgentsCreateCompactionParam | NotGiven | None = NOT_GIVEN,
+        experimental: BetaAgentsCreateExperimentalParam | NotGiven = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaAgentsCreateMultiAgentParam | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaAgentsCreateReasoningParam | NotGiven | None = NOT_GIVEN,
+        service_tier: Literal["auto", "default", "flex", "priority", "fast", "ultrafast"]
+        | NotGiven
+        | None = NOT_GIVEN,
+        text: BetaAgentsCreateTextParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            BetaAgentsCreateToolFunctionParam
+            | BetaAgentsCreateToolToolSearchParam
+            | BetaAgentsCreateToolProgrammaticToolCallingParam
+            | BetaAgentsCreateToolMcpParam
+            | BetaAgentsCreateToolWebSearchParam
+            | BetaAgentsCreateToolComputerUseParam
+            | BetaAgentsCreateToolAutomationsParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Agent:
+        """Creates a reusable agent without storing credentials."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_CREATE,
+            raw=self._raw,
+            body={
+                "model": model,
+                "service_tier": service_tier,
+                "compaction": compaction,
+                "experimental": experimental,
+                "instructions": instructions,
+                "metadata": metadata,
+                "multi_agent": multi_agent,
+                "name": name,
+                "reasoning": reasoning,
+                "text": text,
+                "tools": tools,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        agent_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AgentDeleted:
+        """Deletes a reusable agent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_DELETE,
+            raw=self._raw,
+            path_params={"agent_id": agent_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Agent]:
+        """Lists reusable agents in the current project."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._paginate(
+            _BETA_AGENTS_LIST,
+            query={"after": after, "limit": limit, "order": order},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        agent_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Agent:
+        """Retrieves a reusable agent by ID."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_RETRIEVE,
+            raw=self._raw,
+            path_params={"agent_id": agent_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        agent_id: str,
+        *,
+        compaction: BetaAgentsUpdateCompactionParam | NotGiven | None = NOT_GIVEN,
+        experimental: BetaAgentsUpdateExperimentalParam | NotGiven = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        multi_agent: BetaAgentsUpdateMultiAgentParam | NotGiven | None = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaAgentsUpdateReasoningParam | NotGiven | None = NOT_GIVEN,
+        service_tier: Literal["auto", "default", "flex", "priority", "fast", "ultrafast"]
+        | NotGiven
+        | None = NOT_GIVEN,
+        text: BetaAgentsUpdateTextParam | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[
+            BetaAgentsUpdateToolFunctionParam
+            | BetaAgentsUpdateToolToolSearchParam
+            | BetaAgentsUpdateToolProgrammaticToolCallingParam
+            | BetaAgentsUpdateToolMcpParam
+            | BetaAgentsUpdateToolWebSearchParam
+            | BetaAgentsUpdateToolComputerUseParam
+            | BetaAgentsUpdateToolAutomationsParam
+        ]
+        | NotGiven
+        | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Agent:
+        """Updates a reusable agent."""
+        extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
+        return self._client._call(
+            _BETA_AGENTS_UPDATE,
+            raw=self._raw,
+            path_params={"agent_id": agent_id},
+            body={
+                "model": model,
+                "service_tier": service_tier,
+                "compaction": compaction,
+                "experimental": experimental,
+                "instructions": instructions,
+                "metadata": metadata,
+                "multi_agent": multi_agent,
+                "name": name,
+                "reasoning": reasoning,
+                "text": text,
+                "tools": tools,
+            },
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAgentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAgentsWithStreamingResponse: ...
 
 
 class SyncBetaAssistants(SyncResource):
@@ -1259,6 +3722,8 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Create an assistant with a model and instructions."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_CREATE,
             raw=self._raw,
@@ -1291,6 +3756,8 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteAssistantResponse:
         """Delete an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_DELETE,
             raw=self._raw,
@@ -1314,6 +3781,8 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[AssistantObject]:
         """Returns a list of assistants."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _BETA_ASSISTANTS_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -1333,6 +3802,8 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Retrieves an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_RETRIEVE,
             raw=self._raw,
@@ -1369,6 +3840,8 @@ class SyncBetaAssistants(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AssistantObject:
         """Modifies an assistant."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_ASSISTANTS_UPDATE,
             raw=self._raw,
@@ -1456,6 +3929,7 @@ class SyncBetaResponses(SyncResource):
         self,
         response_id: str,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -1464,6 +3938,8 @@ class SyncBetaResponses(SyncResource):
         """Cancels a model response with the given ID. Only responses created with the `background`
         parameter set to `true` can be cancelled. [Learn more](/docs/guides/background).
         """
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._client._call(
             _BETA_RESPONSES_CANCEL,
             raw=self._raw,
@@ -1478,12 +3954,15 @@ class SyncBetaResponses(SyncResource):
         self,
         *,
         model: str | None,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        image: BetaCompactResponseMethodPublicBodyImageParam | NotGiven = NOT_GIVEN,
         input: str | Iterable[BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: BetaPromptCacheOptionsParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"]
         | NotGiven
         | None = NOT_GIVEN,
@@ -1493,6 +3972,8 @@ class SyncBetaResponses(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> BetaCompactResource:
         """Compact a conversation. Returns a compacted response object."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._client._call(
             _BETA_RESPONSES_COMPACT,
             raw=self._raw,
@@ -1505,6 +3986,8 @@ class SyncBetaResponses(SyncResource):
                 "prompt_cache_retention": prompt_cache_retention,
                 "prompt_cache_options": prompt_cache_options,
                 "service_tier": service_tier,
+                "image": image,
+                "safety_identifier": safety_identifier,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1516,9 +3999,13 @@ class SyncBetaResponses(SyncResource):
     def create(
         self,
         *,
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1574,9 +4061,13 @@ class SyncBetaResponses(SyncResource):
         self,
         *,
         stream: Literal[True],
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1631,9 +4122,13 @@ class SyncBetaResponses(SyncResource):
         self,
         *,
         stream: bool,
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1686,9 +4181,13 @@ class SyncBetaResponses(SyncResource):
     def create(
         self,
         *,
+        access_programs: BetaCreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: BetaCreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         context_management: Iterable[BetaContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: BetaConversationParam | NotGiven | None = NOT_GIVEN,
+        image: BetaCreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1743,6 +4242,8 @@ class SyncBetaResponses(SyncResource):
         [JSON](/docs/guides/structured-outputs) outputs. Have the model call your own [custom
         code](/docs/guides/function-calling) or use built-in...
         """
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._client._call(
             _BETA_RESPONSES_CREATE,
             raw=self._raw,
@@ -1778,6 +4279,9 @@ class SyncBetaResponses(SyncResource):
                 "context_management": context_management,
                 "max_output_tokens": max_output_tokens,
                 "multi_agent": multi_agent,
+                "access_programs": access_programs,
+                "background_options": background_options,
+                "image": image,
                 "stream": stream,
             },
             stream=stream is True,
@@ -1791,12 +4295,15 @@ class SyncBetaResponses(SyncResource):
         self,
         response_id: str,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any:
         """Deletes a model response with the given ID."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._client._call(
             _BETA_RESPONSES_DELETE,
             raw=self._raw,
@@ -1807,10 +4314,41 @@ class SyncBetaResponses(SyncResource):
             timeout=timeout,
         )
 
+    @overload
     def retrieve(
         self,
         response_id: str,
         *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BetaResponse: ...
+
+    @overload
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: Literal[True],
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -1830,8 +4368,65 @@ class SyncBetaResponses(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> BetaResponse:
+    ) -> Stream[BetaResponseStreamEvent]: ...
+
+    @overload
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: bool,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BetaResponse | Stream[BetaResponseStreamEvent]: ...
+
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        stream: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> BetaResponse | Stream[BetaResponseStreamEvent]:
         """Retrieves a model response with the given ID."""
+        if not isinstance(betas, NotGiven):
+            extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}
         return self._client._call(
             _BETA_RESPONSES_RETRIEVE,
             raw=self._raw,
@@ -1840,7 +4435,9 @@ class SyncBetaResponses(SyncResource):
                 "include": include,
                 "starting_after": starting_after,
                 "include_obfuscation": include_obfuscation,
+                "stream": stream,
             },
+            stream=stream is True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1879,6 +4476,12 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Create a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_CREATE,
             raw=self._raw,
@@ -2012,6 +4615,12 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> RunObject | Stream[AssistantStreamEvent]:
         """Create a thread and run it in one request."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_CREATE_AND_RUN,
             raw=self._raw,
@@ -2050,6 +4659,12 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteThreadResponse:
         """Delete a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_DELETE,
             raw=self._raw,
@@ -2070,6 +4685,12 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Retrieves a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_RETRIEVE,
             raw=self._raw,
@@ -2092,6 +4713,12 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ThreadObject:
         """Modifies a thread."""
+        warnings.warn(
+            "The Assistants API is deprecated in favor of the Responses API",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _BETA_THREADS_UPDATE,
             raw=self._raw,
@@ -2114,6 +4741,10 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
 
 class SyncBeta(SyncResource):
     """`client.beta`."""
+
+    @cached_property
+    def agents(self) -> SyncBetaAgents:
+        return SyncBetaAgents(self._client, raw=self._raw)
 
     @cached_property
     def assistants(self) -> SyncBetaAssistants:
@@ -2152,6 +4783,162 @@ class SyncBeta(SyncResource):
 
 if TYPE_CHECKING:
 
+    class SyncBetaAgentsSessionsSubagentsTurnsItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagentsTurnsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsSubagentsTurnsItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagentsTurnsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsSubagentsItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagentsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsSubagentsItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagentsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsSubagentsTurnsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagentsTurns) -> None:
+            self.items = resource.items.with_raw_response
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsSubagentsTurnsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagentsTurns) -> None:
+            self.items = resource.items.with_streaming_response
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsTurnsItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsTurnsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsTurnsItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsTurnsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaAgentsAutomationsInvocationsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsAutomationsInvocations) -> None:
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaAgentsAutomationsInvocationsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsAutomationsInvocations) -> None:
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsEnvironmentsFilesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsEnvironmentsFiles) -> None:
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaAgentsEnvironmentsFilesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsEnvironmentsFiles) -> None:
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaAgentsEnvironmentsTemplatesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsEnvironmentsTemplates) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsEnvironmentsTemplates) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaAgentsSessionsArtifactsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsArtifacts) -> None:
+            self.content = raw_method(resource.content)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsArtifactsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsArtifacts) -> None:
+            self.content = streamed_method(resource.content)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsEventsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsEvents) -> None:
+            self.create = raw_method(resource.create)
+            self.stream = raw_method(resource.stream)
+
+    class SyncBetaAgentsSessionsEventsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsEvents) -> None:
+            self.create = streamed_method(resource.create)
+            self.stream = streamed_method(resource.stream)
+
+    class SyncBetaAgentsSessionsItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsSubagentsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagents) -> None:
+            self.items = resource.items.with_raw_response
+            self.turns = resource.turns.with_raw_response
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsSubagentsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsSubagents) -> None:
+            self.items = resource.items.with_streaming_response
+            self.turns = resource.turns.with_streaming_response
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsTracesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsTraces) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsTracesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsTraces) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaAgentsSessionsTurnsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsTurns) -> None:
+            self.items = resource.items.with_raw_response
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsTurnsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessionsTurns) -> None:
+            self.items = resource.items.with_streaming_response
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsVaultsCredentialsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsVaultsCredentials) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAgentsVaultsCredentialsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsVaultsCredentials) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class SyncBetaThreadsRunsStepsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncBetaThreadsRunsSteps) -> None:
             self.list = raw_page_method(resource.list)
@@ -2161,6 +4948,90 @@ if TYPE_CHECKING:
         def __init__(self, resource: SyncBetaThreadsRunsSteps) -> None:
             self.list = streamed_page_method(resource.list)
             self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsAutomationsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsAutomations) -> None:
+            self.invocations = resource.invocations.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.pause = raw_method(resource.pause)
+            self.resume = raw_method(resource.resume)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAgentsAutomationsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsAutomations) -> None:
+            self.invocations = resource.invocations.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.pause = streamed_method(resource.pause)
+            self.resume = streamed_method(resource.resume)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaAgentsEnvironmentsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsEnvironments) -> None:
+            self.files = resource.files.with_raw_response
+            self.templates = resource.templates.with_raw_response
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaAgentsEnvironmentsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsEnvironments) -> None:
+            self.files = resource.files.with_streaming_response
+            self.templates = resource.templates.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaAgentsSessionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessions) -> None:
+            self.artifacts = resource.artifacts.with_raw_response
+            self.events = resource.events.with_raw_response
+            self.items = resource.items.with_raw_response
+            self.subagents = resource.subagents.with_raw_response
+            self.traces = resource.traces.with_raw_response
+            self.turns = resource.turns.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAgentsSessionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsSessions) -> None:
+            self.artifacts = resource.artifacts.with_streaming_response
+            self.events = resource.events.with_streaming_response
+            self.items = resource.items.with_streaming_response
+            self.subagents = resource.subagents.with_streaming_response
+            self.traces = resource.traces.with_streaming_response
+            self.turns = resource.turns.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaAgentsVaultsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsVaults) -> None:
+            self.credentials = resource.credentials.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAgentsVaultsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgentsVaults) -> None:
+            self.credentials = resource.credentials.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
 
     class SyncBetaChatkitSessionsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncBetaChatkitSessions) -> None:
@@ -2254,6 +5125,30 @@ if TYPE_CHECKING:
             self.submit_tool_outputs = streamed_method(resource.submit_tool_outputs)
             self.update = streamed_method(resource.update)
 
+    class SyncBetaAgentsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgents) -> None:
+            self.automations = resource.automations.with_raw_response
+            self.environments = resource.environments.with_raw_response
+            self.sessions = resource.sessions.with_raw_response
+            self.vaults = resource.vaults.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAgentsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAgents) -> None:
+            self.automations = resource.automations.with_streaming_response
+            self.environments = resource.environments.with_streaming_response
+            self.sessions = resource.sessions.with_streaming_response
+            self.vaults = resource.vaults.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
     class SyncBetaAssistantsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncBetaAssistants) -> None:
             self.create = raw_method(resource.create)
@@ -2332,6 +5227,7 @@ if TYPE_CHECKING:
 
     class SyncBetaWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncBeta) -> None:
+            self.agents = resource.agents.with_raw_response
             self.assistants = resource.assistants.with_raw_response
             self.chat = resource.chat.with_raw_response
             self.chatkit = resource.chatkit.with_raw_response
@@ -2341,6 +5237,7 @@ if TYPE_CHECKING:
 
     class SyncBetaWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncBeta) -> None:
+            self.agents = resource.agents.with_streaming_response
             self.assistants = resource.assistants.with_streaming_response
             self.chat = resource.chat.with_streaming_response
             self.chatkit = resource.chatkit.with_streaming_response

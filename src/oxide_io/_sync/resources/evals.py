@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -15,7 +16,13 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
 
 if TYPE_CHECKING:
-    from oxide_proto.types.evals import Eval, EvalRun, EvalRunOutputItem
+    from oxide_proto.types.evals import (
+        Eval,
+        EvalDeleteResponse,
+        EvalRun,
+        EvalRunOutputItem,
+        RunDeleteResponse,
+    )
     from oxide_proto.types.params.evals import (
         CreateEvalCompletionsRunDataSourceParam,
         CreateEvalCustomDataSourceConfigParam,
@@ -59,13 +66,15 @@ _EVALS_RUNS_CANCEL = Operation("POST", "/evals/{eval_id}/runs/{run_id}", respons
 _EVALS_RUNS_CREATE = Operation(
     "POST", "/evals/{eval_id}/runs", response="evals:EvalRun", body="json"
 )
-_EVALS_RUNS_DELETE = Operation("DELETE", "/evals/{eval_id}/runs/{run_id}")
+_EVALS_RUNS_DELETE = Operation(
+    "DELETE", "/evals/{eval_id}/runs/{run_id}", response="evals:RunDeleteResponse"
+)
 _EVALS_RUNS_LIST = Operation(
     "GET", "/evals/{eval_id}/runs", response="evals:EvalRunList", page="cursor"
 )
 _EVALS_RUNS_RETRIEVE = Operation("GET", "/evals/{eval_id}/runs/{run_id}", response="evals:EvalRun")
 _EVALS_CREATE = Operation("POST", "/evals", response="evals:Eval", body="json")
-_EVALS_DELETE = Operation("DELETE", "/evals/{eval_id}")
+_EVALS_DELETE = Operation("DELETE", "/evals/{eval_id}", response="evals:EvalDeleteResponse")
 _EVALS_LIST = Operation("GET", "/evals", response="evals:EvalList", page="cursor")
 _EVALS_RETRIEVE = Operation("GET", "/evals/{eval_id}", response="evals:Eval")
 _EVALS_UPDATE = Operation("POST", "/evals/{eval_id}", response="evals:Eval", body="json")
@@ -89,6 +98,11 @@ class SyncEvalsRunsOutputItems(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[EvalRunOutputItem]:
         """Get a list of output items for an evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_OUTPUT_ITEMS_LIST,
             path_params={"eval_id": eval_id, "run_id": run_id},
@@ -111,6 +125,11 @@ class SyncEvalsRunsOutputItems(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRunOutputItem:
         """Get an evaluation run output item by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_OUTPUT_ITEMS_RETRIEVE,
             raw=self._raw,
@@ -148,6 +167,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Cancel an ongoing evaluation run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_CANCEL,
             raw=self._raw,
@@ -176,6 +200,11 @@ class SyncEvalsRuns(SyncResource):
         configuration to use to test. The datasource will be validated against the schema
         specified in the config of the evaluation.
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_CREATE,
             raw=self._raw,
@@ -196,8 +225,13 @@ class SyncEvalsRuns(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> RunDeleteResponse:
         """Delete an eval run."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_DELETE,
             raw=self._raw,
@@ -223,6 +257,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[EvalRun]:
         """Get a list of runs for an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_RUNS_LIST,
             path_params={"eval_id": eval_id},
@@ -244,6 +283,11 @@ class SyncEvalsRuns(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> EvalRun:
         """Get an evaluation run by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RUNS_RETRIEVE,
             raw=self._raw,
@@ -295,6 +339,11 @@ class SyncEvals(SyncResource):
         the schema of the data used in the evaluation. After creating an evaluation, you can run
         it on different models and...
         """
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_CREATE,
             raw=self._raw,
@@ -318,8 +367,13 @@ class SyncEvals(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> EvalDeleteResponse:
         """Delete an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_DELETE,
             raw=self._raw,
@@ -343,6 +397,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[Eval]:
         """List evaluations for a project."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _EVALS_LIST,
             query={"after": after, "limit": limit, "order": order, "order_by": order_by},
@@ -362,6 +421,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Get an evaluation by ID."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_RETRIEVE,
             raw=self._raw,
@@ -384,6 +448,11 @@ class SyncEvals(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Eval:
         """Update certain properties of an evaluation."""
+        warnings.warn(
+            "The Evals API is deprecated. OpenAI scheduled its shutdown for November 30, 2026. Use Promptfoo instead.",  # noqa: E501
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _EVALS_UPDATE,
             raw=self._raw,

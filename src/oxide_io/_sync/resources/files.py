@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
@@ -165,6 +166,9 @@ class SyncFiles(SyncFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> BinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
+        warnings.warn(
+            "The `.content()` method should be used instead", DeprecationWarning, stacklevel=2
+        )
         return self._client._call(
             _FILES_RETRIEVE_CONTENT,
             raw=self._raw,

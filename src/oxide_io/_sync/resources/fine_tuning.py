@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
@@ -275,6 +276,11 @@ class SyncFineTuningCheckpointsPermissions(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ListFineTuningCheckpointPermissionResponse:
         """**NOTE:** This endpoint requires an [admin API key](../admin-api-keys)."""
+        warnings.warn(
+            "Retrieve is deprecated. Please swap to the paginated list method instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _FINE_TUNING_CHECKPOINTS_PERMISSIONS_RETRIEVE,
             raw=self._raw,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -15,6 +16,10 @@ from .._resource import SyncResource
 
 if TYPE_CHECKING:
     from oxide_proto.types.images import ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse
+    from oxide_proto.types.params.images import (
+        CreateImageEditRequestSvgParam,
+        CreateImageRequestSvgParam,
+    )
 
     from .._resource import (
         Body,
@@ -43,7 +48,7 @@ _IMAGES_EDIT = Operation(
     response="images:ImagesResponse",
     stream_event="images:ImageEditStreamEvent",
     body="multipart",
-    files=("image", "mask"),
+    files=("image", "mask", "markup"),
 )
 _IMAGES_GENERATE = Operation(
     "POST",
@@ -72,6 +77,7 @@ class SyncImages(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> ImagesResponse:
         """Creates a variation of a given image. This endpoint only supports `dall-e-2`."""
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         return self._client._call(
             _IMAGES_CREATE_VARIATION,
             raw=self._raw,
@@ -96,7 +102,11 @@ class SyncImages(SyncResource):
         image: FileTypes | Sequence[FileTypes],
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -105,7 +115,9 @@ class SyncImages(SyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -122,7 +134,11 @@ class SyncImages(SyncResource):
         prompt: str,
         stream: Literal[True],
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -131,7 +147,9 @@ class SyncImages(SyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -147,7 +165,11 @@ class SyncImages(SyncResource):
         prompt: str,
         stream: bool,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -156,7 +178,9 @@ class SyncImages(SyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -170,7 +194,11 @@ class SyncImages(SyncResource):
         image: FileTypes | Sequence[FileTypes],
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         input_fidelity: Literal["high", "low"] | NotGiven | None = NOT_GIVEN,
+        markup: FileTypes | NotGiven = NOT_GIVEN,
         mask: FileTypes | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -179,7 +207,9 @@ class SyncImages(SyncResource):
         partial_images: int | NotGiven | None = NOT_GIVEN,
         quality: Literal["standard", "low", "medium", "high", "auto"] | NotGiven | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageEditRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -209,6 +239,12 @@ class SyncImages(SyncResource):
                 "input_fidelity": input_fidelity,
                 "partial_images": partial_images,
                 "quality": quality,
+                "complexity": complexity,
+                "frame_count": frame_count,
+                "frame_duration_ms": frame_duration_ms,
+                "markup": markup,
+                "safety_identifier": safety_identifier,
+                "svg": svg,
                 "stream": stream,
             },
             stream=stream is True,
@@ -224,6 +260,9 @@ class SyncImages(SyncResource):
         *,
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -234,8 +273,10 @@ class SyncImages(SyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -251,6 +292,9 @@ class SyncImages(SyncResource):
         prompt: str,
         stream: Literal[True],
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -261,8 +305,10 @@ class SyncImages(SyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -277,6 +323,9 @@ class SyncImages(SyncResource):
         prompt: str,
         stream: bool,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -287,8 +336,10 @@ class SyncImages(SyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -301,6 +352,9 @@ class SyncImages(SyncResource):
         *,
         prompt: str,
         background: Literal["transparent", "opaque", "auto"] | NotGiven | None = NOT_GIVEN,
+        complexity: Literal["low", "medium", "high"] | NotGiven | None = NOT_GIVEN,
+        frame_count: int | NotGiven | None = NOT_GIVEN,
+        frame_duration_ms: int | NotGiven | None = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
         moderation: Literal["low", "auto"] | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
@@ -311,8 +365,10 @@ class SyncImages(SyncResource):
         | NotGiven
         | None = NOT_GIVEN,
         response_format: Literal["url", "b64_json"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         size: str | NotGiven | None = NOT_GIVEN,
         style: Literal["vivid", "natural"] | NotGiven | None = NOT_GIVEN,
+        svg: CreateImageRequestSvgParam | NotGiven | None = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,
         stream: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -338,6 +394,11 @@ class SyncImages(SyncResource):
                 "background": background,
                 "style": style,
                 "user": user,
+                "complexity": complexity,
+                "frame_count": frame_count,
+                "frame_duration_ms": frame_duration_ms,
+                "safety_identifier": safety_identifier,
+                "svg": svg,
                 "stream": stream,
             },
             stream=stream is True,

@@ -17,7 +17,11 @@ from ..extras.responses import SyncResponsesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.params.responses import (
+        CompactResponseMethodPublicBodyImageParam,
         ContextManagementParam,
+        CreateResponseAccessProgramsParam,
+        CreateResponseBackgroundOptionsParam,
+        CreateResponseImageParam,
         Reasoning,
         ResponseConversationParamParam,
         ResponseInputItemParam,
@@ -76,7 +80,12 @@ _RESPONSES_CREATE = Operation(
     body="json",
 )
 _RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}")
-_RESPONSES_RETRIEVE = Operation("GET", "/responses/{response_id}", response="responses:Response")
+_RESPONSES_RETRIEVE = Operation(
+    "GET",
+    "/responses/{response_id}",
+    response="responses:Response",
+    stream_event="responses:ResponseStreamEvent",
+)
 
 
 class SyncResponsesInputItems(SyncResource):
@@ -220,12 +229,14 @@ class SyncResponses(SyncResponsesExtras):
         self,
         *,
         model: str | None,
+        image: CompactResponseMethodPublicBodyImageParam | NotGiven = NOT_GIVEN,
         input: str | Iterable[ResponseInputItemParam] | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: PromptCacheOptionsParam | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
+        safety_identifier: str | NotGiven | None = NOT_GIVEN,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"]
         | NotGiven
         | None = NOT_GIVEN,
@@ -247,6 +258,8 @@ class SyncResponses(SyncResponsesExtras):
                 "prompt_cache_retention": prompt_cache_retention,
                 "prompt_cache_options": prompt_cache_options,
                 "service_tier": service_tier,
+                "image": image,
+                "safety_identifier": safety_identifier,
             },
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -258,9 +271,12 @@ class SyncResponses(SyncResponsesExtras):
     def create(
         self,
         *,
+        access_programs: CreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: CreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
         context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
+        image: CreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -315,9 +331,12 @@ class SyncResponses(SyncResponsesExtras):
         self,
         *,
         stream: Literal[True],
+        access_programs: CreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: CreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
         context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
+        image: CreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -371,9 +390,12 @@ class SyncResponses(SyncResponsesExtras):
         self,
         *,
         stream: bool,
+        access_programs: CreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: CreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
         context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
+        image: CreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -425,9 +447,12 @@ class SyncResponses(SyncResponsesExtras):
     def create(
         self,
         *,
+        access_programs: CreateResponseAccessProgramsParam | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
+        background_options: CreateResponseBackgroundOptionsParam | NotGiven = NOT_GIVEN,
         context_management: Iterable[ContextManagementParam] | NotGiven | None = NOT_GIVEN,
         conversation: ResponseConversationParamParam | NotGiven | None = NOT_GIVEN,
+        image: CreateResponseImageParam | NotGiven = NOT_GIVEN,
         include: Sequence[
             Literal[
                 "file_search_call.results",
@@ -515,6 +540,9 @@ class SyncResponses(SyncResponsesExtras):
                 "conversation": conversation,
                 "context_management": context_management,
                 "max_output_tokens": max_output_tokens,
+                "access_programs": access_programs,
+                "background_options": background_options,
+                "image": image,
                 "stream": stream,
             },
             stream=stream is True,
@@ -544,6 +572,7 @@ class SyncResponses(SyncResponsesExtras):
             timeout=timeout,
         )
 
+    @overload
     def retrieve(
         self,
         response_id: str,
@@ -563,11 +592,92 @@ class SyncResponses(SyncResponsesExtras):
         | NotGiven = NOT_GIVEN,
         include_obfuscation: bool | NotGiven = NOT_GIVEN,
         starting_after: int | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Response:
+    ) -> Response: ...
+
+    @overload
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: Literal[True],
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Stream[ResponseStreamEvent]: ...
+
+    @overload
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: bool,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Response | Stream[ResponseStreamEvent]: ...
+
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        stream: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Response | Stream[ResponseStreamEvent]:
         """Retrieves a model response with the given ID."""
         return self._client._call(
             _RESPONSES_RETRIEVE,
@@ -577,7 +687,9 @@ class SyncResponses(SyncResponsesExtras):
                 "include": include,
                 "starting_after": starting_after,
                 "include_obfuscation": include_obfuscation,
+                "stream": stream,
             },
+            stream=stream is True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

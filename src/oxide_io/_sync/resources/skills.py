@@ -150,8 +150,8 @@ class SyncSkillsVersions(SyncResource):
         self,
         skill_id: str,
         *,
-        files: Sequence[FileTypes] | FileTypes,
         default: bool | NotGiven = NOT_GIVEN,
+        files: Sequence[FileTypes] | FileTypes | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -257,7 +257,7 @@ class SyncSkills(SyncResource):
     def create(
         self,
         *,
-        files: Sequence[FileTypes] | FileTypes,
+        files: Sequence[FileTypes] | FileTypes | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -148,6 +148,7 @@ class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
         """Cancel a vector store file batch. This attempts to cancel the processing of files in
         this batch as soon as possible.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILE_BATCHES_CANCEL,
             raw=self._raw,
@@ -172,6 +173,7 @@ class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
         """Create a vector store file batch."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILE_BATCHES_CREATE,
             raw=self._raw,
@@ -204,6 +206,7 @@ class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[VectorStoreFileObject]:
         """Returns a list of vector store files in a batch."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_FILE_BATCHES_LIST_FILES,
             path_params={"vector_store_id": vector_store_id, "batch_id": batch_id},
@@ -231,6 +234,7 @@ class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
         """Retrieves a vector store file batch."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILE_BATCHES_RETRIEVE,
             raw=self._raw,
@@ -264,6 +268,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[Any]:
         """Retrieve the parsed contents of a vector store file."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_FILES_CONTENT,
             path_params={"vector_store_id": vector_store_id, "file_id": file_id},
@@ -288,6 +293,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         """Create a vector store file by attaching a [File](/docs/api-reference/files) to a [vector
         store](/docs/api-reference/vector-stores/object).
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILES_CREATE,
             raw=self._raw,
@@ -317,6 +323,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         itself will not be deleted. To delete the file, use the [delete file](/docs/api-
         reference/files/delete) endpoint.
         """
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILES_DELETE,
             raw=self._raw,
@@ -342,6 +349,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[VectorStoreFileObject]:
         """Returns a list of vector store files."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_FILES_LIST,
             path_params={"vector_store_id": vector_store_id},
@@ -369,6 +377,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Retrieves a vector store file."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILES_RETRIEVE,
             raw=self._raw,
@@ -391,6 +400,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Update attributes on a vector store file."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_FILES_UPDATE,
             raw=self._raw,
@@ -439,6 +449,7 @@ class SyncVectorStores(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreObject:
         """Create a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_CREATE,
             raw=self._raw,
@@ -466,6 +477,7 @@ class SyncVectorStores(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeleteVectorStoreResponse:
         """Delete a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_DELETE,
             raw=self._raw,
@@ -489,6 +501,7 @@ class SyncVectorStores(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[VectorStoreObject]:
         """Returns a list of vector stores."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_LIST,
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -508,6 +521,7 @@ class SyncVectorStores(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreObject:
         """Retrieves a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_RETRIEVE,
             raw=self._raw,
@@ -533,6 +547,7 @@ class SyncVectorStores(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[VectorStoreSearchResultItem]:
         """Search a vector store for relevant chunks based on a query and file attributes filter."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(
             _VECTOR_STORES_SEARCH,
             path_params={"vector_store_id": vector_store_id},
@@ -562,6 +577,7 @@ class SyncVectorStores(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VectorStoreObject:
         """Modifies a vector store."""
+        extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._client._call(
             _VECTOR_STORES_UPDATE,
             raw=self._raw,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -87,6 +88,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create a new video generation job from a prompt and optional reference assets."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_CREATE,
             raw=self._raw,
@@ -114,6 +120,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoCharacterResource:
         """Create a character from an uploaded video."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_CREATE_CHARACTER,
             raw=self._raw,
@@ -134,6 +145,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> DeletedVideoResource:
         """Permanently delete a completed or failed video and its stored assets."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_DELETE,
             raw=self._raw,
@@ -155,6 +171,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> BinaryResponseContent:
         """Download the generated video bytes or a derived preview asset."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_DOWNLOAD_CONTENT,
             raw=self._raw,
@@ -177,6 +198,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create a new video generation job by editing a source video or existing generated video."""  # noqa: E501
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_EDIT,
             raw=self._raw,
@@ -199,6 +225,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create an extension of a completed video."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_EXTEND,
             raw=self._raw,
@@ -219,6 +250,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoCharacterResource:
         """Fetch a character."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_GET_CHARACTER,
             raw=self._raw,
@@ -241,6 +277,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> SyncPage[VideoResource]:
         """List recently generated videos for the current project."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._paginate(
             _VIDEOS_LIST,
             query={"limit": limit, "order": order, "after": after},
@@ -261,6 +302,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Create a remix of a completed video using a refreshed prompt."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_REMIX,
             raw=self._raw,
@@ -282,6 +328,11 @@ class SyncVideos(SyncVideosExtras):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> VideoResource:
         """Fetch the latest metadata for a generated video."""
+        warnings.warn(
+            "The Sora API is scheduled to permanently shut down on September 24, 2026.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._client._call(
             _VIDEOS_RETRIEVE,
             raw=self._raw,

@@ -5,20 +5,353 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
+from oxide_proto import Operation
+
+from ..._options import NOT_GIVEN, NotGiven
+from .._resource import SyncPage, SyncResource
 from ..extras.webhooks import SyncWebhooksExtras
 
 if TYPE_CHECKING:
-    from .._resource import (
-        SyncResourceView,
+    from oxide_proto.types.webhooks import (
+        DeletedWebhookEndpoint,
+        WebhookEndpoint,
+        WebhookEndpointTestResult,
+        WebhookEndpointWithSecret,
     )
 
-__all__ = ["SyncWebhooks"]
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
+
+__all__ = ["SyncWebhooks", "SyncWebhooksEventTypes"]
+
+_WEBHOOKS_EVENT_TYPES_LIST = Operation(
+    "GET", "/webhook_event_types", response="webhooks:WebhookEventTypeList", page="list"
+)
+_WEBHOOKS_CREATE = Operation(
+    "POST", "/webhook_endpoints", response="webhooks:WebhookEndpointWithSecret", body="json"
+)
+_WEBHOOKS_DELETE = Operation(
+    "DELETE", "/webhook_endpoints/{webhook_endpoint_id}", response="webhooks:DeletedWebhookEndpoint"
+)
+_WEBHOOKS_LIST = Operation(
+    "GET", "/webhook_endpoints", response="webhooks:WebhookEndpointList", page="cursor"
+)
+_WEBHOOKS_RETRIEVE = Operation(
+    "GET", "/webhook_endpoints/{webhook_endpoint_id}", response="webhooks:WebhookEndpoint"
+)
+_WEBHOOKS_ROTATE_SECRET = Operation(
+    "POST",
+    "/webhook_endpoints/{webhook_endpoint_id}/rotate_secret",
+    response="webhooks:WebhookEndpointWithSecret",
+    body="json",
+)
+_WEBHOOKS_TEST = Operation(
+    "POST",
+    "/webhook_endpoints/{webhook_endpoint_id}/test",
+    response="webhooks:WebhookEndpointTestResult",
+    body="json",
+)
+_WEBHOOKS_UPDATE = Operation(
+    "POST",
+    "/webhook_endpoints/{webhook_endpoint_id}",
+    response="webhooks:WebhookEndpoint",
+    body="json",
+)
+
+
+class SyncWebhooksEventTypes(SyncResource):
+    """`client.webhooks.event_types`."""
+
+    def list(
+        self,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[Any]:
+        """Returns webhook event types visible to the authenticated project."""
+        return self._paginate(
+            _WEBHOOKS_EVENT_TYPES_LIST,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncWebhooksEventTypesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncWebhooksEventTypesWithStreamingResponse: ...
 
 
 class SyncWebhooks(SyncWebhooksExtras):
     """`client.webhooks`."""
+
+    @cached_property
+    def event_types(self) -> SyncWebhooksEventTypes:
+        return SyncWebhooksEventTypes(self._client, raw=self._raw)
+
+    def create(
+        self,
+        *,
+        event_types: Sequence[
+            Literal[
+                "health.alert.triggered",
+                "health.alert.resolved",
+                "batch.completed",
+                "batch.failed",
+                "batch.expired",
+                "batch.cancelled",
+                "response.completed",
+                "response.failed",
+                "response.cancelled",
+                "response.incomplete",
+                "eval.run.succeeded",
+                "eval.run.failed",
+                "eval.run.canceled",
+                "fine_tuning.job.succeeded",
+                "fine_tuning.job.failed",
+                "fine_tuning.job.cancelled",
+                "realtime.call.incoming",
+                "video.completed",
+                "video.failed",
+                "agent.environment.ready",
+                "agent.environment.failed",
+                "agent.environment.suspended",
+                "agent.environment.expired",
+                "agent.session.created",
+                "agent.session.action_required",
+                "agent.session.in_progress",
+                "agent.session.idle",
+                "agent.session.failed",
+                "safety.alert.created",
+            ]
+        ],
+        name: str,
+        url: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WebhookEndpointWithSecret:
+        """Creates a webhook endpoint for the authenticated project."""
+        return self._client._call(
+            _WEBHOOKS_CREATE,
+            raw=self._raw,
+            body={"event_types": event_types, "name": name, "url": url},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        webhook_endpoint_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> DeletedWebhookEndpoint:
+        """Deletes a webhook endpoint for the authenticated project."""
+        return self._client._call(
+            _WEBHOOKS_DELETE,
+            raw=self._raw,
+            path_params={"webhook_endpoint_id": webhook_endpoint_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> SyncPage[WebhookEndpoint]:
+        """Returns webhook endpoints for the authenticated project in newest-first order."""
+        return self._paginate(
+            _WEBHOOKS_LIST,
+            query={"after": after, "limit": limit},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        webhook_endpoint_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WebhookEndpoint:
+        """Retrieves a webhook endpoint for the authenticated project."""
+        return self._client._call(
+            _WEBHOOKS_RETRIEVE,
+            raw=self._raw,
+            path_params={"webhook_endpoint_id": webhook_endpoint_id},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def rotate_secret(
+        self,
+        webhook_endpoint_id: str,
+        *,
+        keep_old_secret_active_for_24_hours: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WebhookEndpointWithSecret:
+        """Rotates the signing secret for a webhook endpoint in the authenticated project."""
+        return self._client._call(
+            _WEBHOOKS_ROTATE_SECRET,
+            raw=self._raw,
+            path_params={"webhook_endpoint_id": webhook_endpoint_id},
+            body={"keep_old_secret_active_for_24_hours": keep_old_secret_active_for_24_hours},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def test(
+        self,
+        webhook_endpoint_id: str,
+        *,
+        event_type: Literal[
+            "health.alert.triggered",
+            "health.alert.resolved",
+            "batch.completed",
+            "batch.failed",
+            "batch.expired",
+            "batch.cancelled",
+            "response.completed",
+            "response.failed",
+            "response.cancelled",
+            "response.incomplete",
+            "eval.run.succeeded",
+            "eval.run.failed",
+            "eval.run.canceled",
+            "fine_tuning.job.succeeded",
+            "fine_tuning.job.failed",
+            "fine_tuning.job.cancelled",
+            "realtime.call.incoming",
+            "video.completed",
+            "video.failed",
+            "agent.environment.ready",
+            "agent.environment.failed",
+            "agent.environment.suspended",
+            "agent.environment.expired",
+            "agent.session.created",
+            "agent.session.action_required",
+            "agent.session.in_progress",
+            "agent.session.idle",
+            "agent.session.failed",
+            "safety.alert.created",
+        ],
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WebhookEndpointTestResult:
+        """Sends a sample event to a webhook endpoint for the authenticated project."""
+        return self._client._call(
+            _WEBHOOKS_TEST,
+            raw=self._raw,
+            path_params={"webhook_endpoint_id": webhook_endpoint_id},
+            body={"event_type": event_type},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    def update(
+        self,
+        webhook_endpoint_id: str,
+        *,
+        event_types: Sequence[
+            Literal[
+                "health.alert.triggered",
+                "health.alert.resolved",
+                "batch.completed",
+                "batch.failed",
+                "batch.expired",
+                "batch.cancelled",
+                "response.completed",
+                "response.failed",
+                "response.cancelled",
+                "response.incomplete",
+                "eval.run.succeeded",
+                "eval.run.failed",
+                "eval.run.canceled",
+                "fine_tuning.job.succeeded",
+                "fine_tuning.job.failed",
+                "fine_tuning.job.cancelled",
+                "realtime.call.incoming",
+                "video.completed",
+                "video.failed",
+                "agent.environment.ready",
+                "agent.environment.failed",
+                "agent.environment.suspended",
+                "agent.environment.expired",
+                "agent.session.created",
+                "agent.session.action_required",
+                "agent.session.in_progress",
+                "agent.session.idle",
+                "agent.session.failed",
+                "safety.alert.created",
+            ]
+        ]
+        | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        url: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> WebhookEndpoint:
+        """Updates a webhook endpoint for the authenticated project."""
+        return self._client._call(
+            _WEBHOOKS_UPDATE,
+            raw=self._raw,
+            path_params={"webhook_endpoint_id": webhook_endpoint_id},
+            body={"event_types": event_types, "name": name, "url": url},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
 
     if TYPE_CHECKING:
 
@@ -31,10 +364,32 @@ class SyncWebhooks(SyncWebhooksExtras):
 
 if TYPE_CHECKING:
 
+    class SyncWebhooksEventTypesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncWebhooksEventTypes) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncWebhooksEventTypesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncWebhooksEventTypes) -> None:
+            self.list = streamed_page_method(resource.list)
+
     class SyncWebhooksWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncWebhooks) -> None:
-            pass
+            self.event_types = resource.event_types.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.rotate_secret = raw_method(resource.rotate_secret)
+            self.test = raw_method(resource.test)
+            self.update = raw_method(resource.update)
 
     class SyncWebhooksWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncWebhooks) -> None:
-            pass
+            self.event_types = resource.event_types.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.rotate_secret = streamed_method(resource.rotate_secret)
+            self.test = streamed_method(resource.test)
+            self.update = streamed_method(resource.update)

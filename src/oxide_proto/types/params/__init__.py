@@ -12,6 +12,581 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetExistingSessionParam as BetaAgentsAutomationsCreateTargetExistingSessionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentCompactionParam as BetaAgentsAutomationsCreateTargetNewSessionAgentCompactionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentExperimentalParam as BetaAgentsAutomationsCreateTargetNewSessionAgentExperimentalParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentMultiAgentParam as BetaAgentsAutomationsCreateTargetNewSessionAgentMultiAgentParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentParam as BetaAgentsAutomationsCreateTargetNewSessionAgentParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentReasoningParam as BetaAgentsAutomationsCreateTargetNewSessionAgentReasoningParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentTextFormatJsonSchemaParam as BetaAgentsAutomationsCreateTargetNewSessionAgentTextFormatJsonSchemaParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentTextFormatTextParam as BetaAgentsAutomationsCreateTargetNewSessionAgentTextFormatTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentTextParam as BetaAgentsAutomationsCreateTargetNewSessionAgentTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolAutomationsParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolAutomationsParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolComputerUseParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolComputerUseParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolFunctionParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolFunctionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpTransportHttpParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpTransportHttpParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpTransportStdioParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpTransportStdioParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolProgrammaticToolCallingParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolToolSearchParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolToolSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolWebSearchLocationParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolWebSearchLocationParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionAgentToolWebSearchParam as BetaAgentsAutomationsCreateTargetNewSessionAgentToolWebSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentNoneParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentNoneParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedDesktopParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedDesktopParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedFileFileIdParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedFileFileIdParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedFileInlineParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedFileInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedNetworkParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedNetworkParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPackagesParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPackagesParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPluginParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPluginParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPluginSourceParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPluginSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSetupCommandParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSetupCommandParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillInlineParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillInlineSourceParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillInlineSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillSkillReferenceParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionEnvironmentSelfHostedParam as BetaAgentsAutomationsCreateTargetNewSessionEnvironmentSelfHostedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionInputContentInputImageParam as BetaAgentsAutomationsCreateTargetNewSessionInputContentInputImageParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionInputContentInputTextParam as BetaAgentsAutomationsCreateTargetNewSessionInputContentInputTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionInputParam as BetaAgentsAutomationsCreateTargetNewSessionInputParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsCreateTargetNewSessionParam as BetaAgentsAutomationsCreateTargetNewSessionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetExistingSessionParam as BetaAgentsAutomationsUpdateTargetExistingSessionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentCompactionParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentCompactionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentExperimentalParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentExperimentalParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentMultiAgentParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentMultiAgentParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentReasoningParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentReasoningParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentTextFormatJsonSchemaParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentTextFormatJsonSchemaParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentTextFormatTextParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentTextFormatTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentTextParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolAutomationsParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolAutomationsParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolComputerUseParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolComputerUseParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolFunctionParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolFunctionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpTransportHttpParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpTransportHttpParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpTransportStdioParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpTransportStdioParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolProgrammaticToolCallingParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolToolSearchParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolToolSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolWebSearchLocationParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolWebSearchLocationParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionAgentToolWebSearchParam as BetaAgentsAutomationsUpdateTargetNewSessionAgentToolWebSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentNoneParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentNoneParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedDesktopParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedDesktopParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedFileFileIdParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedFileFileIdParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedFileInlineParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedFileInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedNetworkParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedNetworkParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPackagesParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPackagesParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPluginParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPluginParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPluginSourceParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPluginSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSetupCommandParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSetupCommandParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillInlineParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillInlineSourceParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillInlineSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillSkillReferenceParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentSelfHostedParam as BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentSelfHostedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionInputContentInputImageParam as BetaAgentsAutomationsUpdateTargetNewSessionInputContentInputImageParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionInputContentInputTextParam as BetaAgentsAutomationsUpdateTargetNewSessionInputContentInputTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionInputParam as BetaAgentsAutomationsUpdateTargetNewSessionInputParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsAutomationsUpdateTargetNewSessionParam as BetaAgentsAutomationsUpdateTargetNewSessionParam,  # noqa: E501
+    )
+    from .agents import BetaAgentsCreateCompactionParam as BetaAgentsCreateCompactionParam
+    from .agents import BetaAgentsCreateExperimentalParam as BetaAgentsCreateExperimentalParam
+    from .agents import BetaAgentsCreateMultiAgentParam as BetaAgentsCreateMultiAgentParam
+    from .agents import BetaAgentsCreateReasoningParam as BetaAgentsCreateReasoningParam
+    from .agents import (
+        BetaAgentsCreateTextFormatJsonSchemaParam as BetaAgentsCreateTextFormatJsonSchemaParam,
+    )
+    from .agents import BetaAgentsCreateTextFormatTextParam as BetaAgentsCreateTextFormatTextParam
+    from .agents import BetaAgentsCreateTextParam as BetaAgentsCreateTextParam
+    from .agents import BetaAgentsCreateToolAutomationsParam as BetaAgentsCreateToolAutomationsParam
+    from .agents import BetaAgentsCreateToolComputerUseParam as BetaAgentsCreateToolComputerUseParam
+    from .agents import BetaAgentsCreateToolFunctionParam as BetaAgentsCreateToolFunctionParam
+    from .agents import BetaAgentsCreateToolMcpParam as BetaAgentsCreateToolMcpParam
+    from .agents import (
+        BetaAgentsCreateToolMcpTransportHttpParam as BetaAgentsCreateToolMcpTransportHttpParam,
+    )
+    from .agents import (
+        BetaAgentsCreateToolMcpTransportStdioParam as BetaAgentsCreateToolMcpTransportStdioParam,
+    )
+    from .agents import (
+        BetaAgentsCreateToolProgrammaticToolCallingParam as BetaAgentsCreateToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .agents import BetaAgentsCreateToolToolSearchParam as BetaAgentsCreateToolToolSearchParam
+    from .agents import (
+        BetaAgentsCreateToolWebSearchLocationParam as BetaAgentsCreateToolWebSearchLocationParam,
+    )
+    from .agents import BetaAgentsCreateToolWebSearchParam as BetaAgentsCreateToolWebSearchParam
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentDesktopParam as BetaAgentsEnvironmentsCreateEnvironmentDesktopParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentFileFileIdParam as BetaAgentsEnvironmentsCreateEnvironmentFileFileIdParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentFileInlineParam as BetaAgentsEnvironmentsCreateEnvironmentFileInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentNetworkParam as BetaAgentsEnvironmentsCreateEnvironmentNetworkParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentPackagesParam as BetaAgentsEnvironmentsCreateEnvironmentPackagesParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentParam as BetaAgentsEnvironmentsCreateEnvironmentParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentPluginParam as BetaAgentsEnvironmentsCreateEnvironmentPluginParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentPluginSourceParam as BetaAgentsEnvironmentsCreateEnvironmentPluginSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentSetupCommandParam as BetaAgentsEnvironmentsCreateEnvironmentSetupCommandParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentSkillInlineParam as BetaAgentsEnvironmentsCreateEnvironmentSkillInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentSkillInlineSourceParam as BetaAgentsEnvironmentsCreateEnvironmentSkillInlineSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsCreateEnvironmentSkillSkillReferenceParam as BetaAgentsEnvironmentsCreateEnvironmentSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateDesktopParam as BetaAgentsEnvironmentsTemplatesCreateDesktopParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam as BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateFileInlineParam as BetaAgentsEnvironmentsTemplatesCreateFileInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateNetworkParam as BetaAgentsEnvironmentsTemplatesCreateNetworkParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreatePackagesParam as BetaAgentsEnvironmentsTemplatesCreatePackagesParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreatePluginParam as BetaAgentsEnvironmentsTemplatesCreatePluginParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreatePluginSourceParam as BetaAgentsEnvironmentsTemplatesCreatePluginSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam as BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam as BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateSkillInlineSourceParam as BetaAgentsEnvironmentsTemplatesCreateSkillInlineSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam as BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateDesktopParam as BetaAgentsEnvironmentsTemplatesUpdateDesktopParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam as BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam as BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateNetworkParam as BetaAgentsEnvironmentsTemplatesUpdateNetworkParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdatePackagesParam as BetaAgentsEnvironmentsTemplatesUpdatePackagesParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdatePluginParam as BetaAgentsEnvironmentsTemplatesUpdatePluginParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdatePluginSourceParam as BetaAgentsEnvironmentsTemplatesUpdatePluginSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam as BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam as BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateSkillInlineSourceParam as BetaAgentsEnvironmentsTemplatesUpdateSkillInlineSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam as BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentCompactionParam as BetaAgentsSessionsCreateAgentCompactionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentExperimentalParam as BetaAgentsSessionsCreateAgentExperimentalParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentMultiAgentParam as BetaAgentsSessionsCreateAgentMultiAgentParam,  # noqa: E501
+    )
+    from .agents import BetaAgentsSessionsCreateAgentParam as BetaAgentsSessionsCreateAgentParam
+    from .agents import (
+        BetaAgentsSessionsCreateAgentReasoningParam as BetaAgentsSessionsCreateAgentReasoningParam,
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentTextFormatJsonSchemaParam as BetaAgentsSessionsCreateAgentTextFormatJsonSchemaParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentTextFormatTextParam as BetaAgentsSessionsCreateAgentTextFormatTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentTextParam as BetaAgentsSessionsCreateAgentTextParam,
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolAutomationsParam as BetaAgentsSessionsCreateAgentToolAutomationsParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolComputerUseParam as BetaAgentsSessionsCreateAgentToolComputerUseParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolFunctionParam as BetaAgentsSessionsCreateAgentToolFunctionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolMcpParam as BetaAgentsSessionsCreateAgentToolMcpParam,
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolMcpTransportHttpParam as BetaAgentsSessionsCreateAgentToolMcpTransportHttpParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolMcpTransportStdioParam as BetaAgentsSessionsCreateAgentToolMcpTransportStdioParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolProgrammaticToolCallingParam as BetaAgentsSessionsCreateAgentToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolToolSearchParam as BetaAgentsSessionsCreateAgentToolToolSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolWebSearchLocationParam as BetaAgentsSessionsCreateAgentToolWebSearchLocationParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateAgentToolWebSearchParam as BetaAgentsSessionsCreateAgentToolWebSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentNoneParam as BetaAgentsSessionsCreateEnvironmentNoneParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedDesktopParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedDesktopParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedFileFileIdParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedFileFileIdParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedFileInlineParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedFileInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedNetworkParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedNetworkParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedPackagesParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedPackagesParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedPluginParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedPluginParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedPluginSourceParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedPluginSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedSetupCommandParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedSetupCommandParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillInlineParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillInlineParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillInlineSourceParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillInlineSourceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillSkillReferenceParam as BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateEnvironmentSelfHostedParam as BetaAgentsSessionsCreateEnvironmentSelfHostedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateInputVariant1ContentInputImageParam as BetaAgentsSessionsCreateInputVariant1ContentInputImageParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateInputVariant1ContentInputTextParam as BetaAgentsSessionsCreateInputVariant1ContentInputTextParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateInputVariant1Param as BetaAgentsSessionsCreateInputVariant1Param,
+    )
+    from .agents import (
+        BetaAgentsSessionsCreatePromptCacheOptionsParam as BetaAgentsSessionsCreatePromptCacheOptionsParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateSpendControlParam as BetaAgentsSessionsCreateSpendControlParam,
+    )
+    from .agents import (
+        BetaAgentsSessionsCreateStreamOptionsParam as BetaAgentsSessionsCreateStreamOptionsParam,
+    )
+    from .agents import BetaAgentsSessionsUpdateAgentParam as BetaAgentsSessionsUpdateAgentParam
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentReasoningParam as BetaAgentsSessionsUpdateAgentReasoningParam,
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolAutomationsParam as BetaAgentsSessionsUpdateAgentToolAutomationsParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolComputerUseParam as BetaAgentsSessionsUpdateAgentToolComputerUseParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolFunctionParam as BetaAgentsSessionsUpdateAgentToolFunctionParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolMcpParam as BetaAgentsSessionsUpdateAgentToolMcpParam,
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolMcpTransportHttpParam as BetaAgentsSessionsUpdateAgentToolMcpTransportHttpParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolMcpTransportStdioParam as BetaAgentsSessionsUpdateAgentToolMcpTransportStdioParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolProgrammaticToolCallingParam as BetaAgentsSessionsUpdateAgentToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolToolSearchParam as BetaAgentsSessionsUpdateAgentToolToolSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolWebSearchLocationParam as BetaAgentsSessionsUpdateAgentToolWebSearchLocationParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateAgentToolWebSearchParam as BetaAgentsSessionsUpdateAgentToolWebSearchParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdatePromptCacheOptionsParam as BetaAgentsSessionsUpdatePromptCacheOptionsParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsSessionsUpdateSpendControlParam as BetaAgentsSessionsUpdateSpendControlParam,
+    )
+    from .agents import BetaAgentsUpdateCompactionParam as BetaAgentsUpdateCompactionParam
+    from .agents import BetaAgentsUpdateExperimentalParam as BetaAgentsUpdateExperimentalParam
+    from .agents import BetaAgentsUpdateMultiAgentParam as BetaAgentsUpdateMultiAgentParam
+    from .agents import BetaAgentsUpdateReasoningParam as BetaAgentsUpdateReasoningParam
+    from .agents import (
+        BetaAgentsUpdateTextFormatJsonSchemaParam as BetaAgentsUpdateTextFormatJsonSchemaParam,
+    )
+    from .agents import BetaAgentsUpdateTextFormatTextParam as BetaAgentsUpdateTextFormatTextParam
+    from .agents import BetaAgentsUpdateTextParam as BetaAgentsUpdateTextParam
+    from .agents import BetaAgentsUpdateToolAutomationsParam as BetaAgentsUpdateToolAutomationsParam
+    from .agents import BetaAgentsUpdateToolComputerUseParam as BetaAgentsUpdateToolComputerUseParam
+    from .agents import BetaAgentsUpdateToolFunctionParam as BetaAgentsUpdateToolFunctionParam
+    from .agents import BetaAgentsUpdateToolMcpParam as BetaAgentsUpdateToolMcpParam
+    from .agents import (
+        BetaAgentsUpdateToolMcpTransportHttpParam as BetaAgentsUpdateToolMcpTransportHttpParam,
+    )
+    from .agents import (
+        BetaAgentsUpdateToolMcpTransportStdioParam as BetaAgentsUpdateToolMcpTransportStdioParam,
+    )
+    from .agents import (
+        BetaAgentsUpdateToolProgrammaticToolCallingParam as BetaAgentsUpdateToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .agents import BetaAgentsUpdateToolToolSearchParam as BetaAgentsUpdateToolToolSearchParam
+    from .agents import (
+        BetaAgentsUpdateToolWebSearchLocationParam as BetaAgentsUpdateToolWebSearchLocationParam,
+    )
+    from .agents import BetaAgentsUpdateToolWebSearchParam as BetaAgentsUpdateToolWebSearchParam
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingLimitedParam as BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingLimitedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingUnrestrictedParam as BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingUnrestrictedParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam as BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam as BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshParam as BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam as BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam as BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthNoneParam as BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthNoneParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam as BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam as BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam as BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshParam as BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam as BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam as BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam,  # noqa: E501
+    )
+    from .agents import (
+        BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam as BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam,  # noqa: E501
+    )
     from .assistants import (
         AssistantsApiResponseFormatOptionParam as AssistantsApiResponseFormatOptionParam,
     )
@@ -207,6 +782,128 @@ if TYPE_CHECKING:
     from .containers import (
         CreateContainerBodyExpiresAfterParam as CreateContainerBodyExpiresAfterParam,
     )
+    from .decisions import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1CustomToolCallOutputParam as DecisionsCreateInputVariant1CustomToolCallOutputParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1CustomToolCallParam as DecisionsCreateInputVariant1CustomToolCallParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1FunctionCallOutputParam as DecisionsCreateInputVariant1FunctionCallOutputParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1FunctionCallParam as DecisionsCreateInputVariant1FunctionCallParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message2ContentVariant1Param as DecisionsCreateInputVariant1Message2ContentVariant1Param,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam as DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message2Param as DecisionsCreateInputVariant1Message2Param,
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message3ContentVariant1Param as DecisionsCreateInputVariant1Message3ContentVariant1Param,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam as DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message3Param as DecisionsCreateInputVariant1Message3Param,
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam as DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam as DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1Message4Param as DecisionsCreateInputVariant1Message4Param,
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputImageParam as DecisionsCreateInputVariant1MessageContentVariant1InputImageParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam as DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputTextParam as DecisionsCreateInputVariant1MessageContentVariant1InputTextParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateInputVariant1MessageParam as DecisionsCreateInputVariant1MessageParam,
+    )
+    from .decisions import (
+        DecisionsCreatePromptCacheOptionsParam as DecisionsCreatePromptCacheOptionsParam,
+    )
+    from .decisions import (
+        DecisionsCreateQuestionChoiceChoiceParam as DecisionsCreateQuestionChoiceChoiceParam,
+    )
+    from .decisions import (
+        DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .decisions import DecisionsCreateQuestionChoiceParam as DecisionsCreateQuestionChoiceParam
+    from .decisions import (
+        DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionPredicateParam as DecisionsCreateQuestionPredicateParam,
+    )
+    from .decisions import (
+        DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam as DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam as DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam as DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .decisions import (
+        DecisionsCreateQuestionScoreLevelParam as DecisionsCreateQuestionScoreLevelParam,
+    )
+    from .decisions import DecisionsCreateQuestionScoreParam as DecisionsCreateQuestionScoreParam
     from .evals import (
         CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam as CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam,  # noqa: E501
     )
@@ -264,6 +961,18 @@ if TYPE_CHECKING:
     from .evals import EvalJsonlFileIdSourceParam as EvalJsonlFileIdSourceParam
     from .evals import EvalResponsesSourceParam as EvalResponsesSourceParam
     from .evals import EvalStoredCompletionsSourceParam as EvalStoredCompletionsSourceParam
+    from .external_storage import (
+        AdminOrganizationExternalStorageCreateProviderAwsParam as AdminOrganizationExternalStorageCreateProviderAwsParam,  # noqa: E501
+    )
+    from .external_storage import (
+        AdminOrganizationExternalStorageCreateProviderAzureParam as AdminOrganizationExternalStorageCreateProviderAzureParam,  # noqa: E501
+    )
+    from .external_storage import (
+        AdminOrganizationExternalStorageCreateProviderGcpParam as AdminOrganizationExternalStorageCreateProviderGcpParam,  # noqa: E501
+    )
+    from .external_storage import (
+        AdminOrganizationExternalStorageCreateProviderOciParam as AdminOrganizationExternalStorageCreateProviderOciParam,  # noqa: E501
+    )
     from .fine_tuning import (
         CreateFineTuningJobRequestHyperparametersParam as CreateFineTuningJobRequestHyperparametersParam,  # noqa: E501
     )
@@ -285,8 +994,570 @@ if TYPE_CHECKING:
     )
     from .fine_tuning import FineTuneSupervisedMethodParam as FineTuneSupervisedMethodParam
     from .fine_tuning import GraderMultiParam as GraderMultiParam
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam as AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam as AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam as AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam as AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateFiltersParam as AdminOrganizationHealthAlertRulesCreateFiltersParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateNotificationsEmailParam as AdminOrganizationHealthAlertRulesCreateNotificationsEmailParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateNotificationsParam as AdminOrganizationHealthAlertRulesCreateNotificationsParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesCreateNotificationsWebhookParam as AdminOrganizationHealthAlertRulesCreateNotificationsWebhookParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam as AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam as AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam as AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam as AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateFiltersParam as AdminOrganizationHealthAlertRulesUpdateFiltersParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateNotificationsEmailParam as AdminOrganizationHealthAlertRulesUpdateNotificationsEmailParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateNotificationsParam as AdminOrganizationHealthAlertRulesUpdateNotificationsParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationHealthAlertRulesUpdateNotificationsWebhookParam as AdminOrganizationHealthAlertRulesUpdateNotificationsWebhookParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam as AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam as AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam as AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam as AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam as AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateNotificationsEmailParam as AdminOrganizationProjectsHealthAlertRulesCreateNotificationsEmailParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam as AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesCreateNotificationsWebhookParam as AdminOrganizationProjectsHealthAlertRulesCreateNotificationsWebhookParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam as AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam as AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam as AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam as AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam as AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsEmailParam as AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsEmailParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam as AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam,  # noqa: E501
+    )
+    from .health import (
+        AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsWebhookParam as AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsWebhookParam,  # noqa: E501
+    )
     from .hosted_tools import HostedToolPermissionUpdateParam as HostedToolPermissionUpdateParam
+    from .images import CreateImageEditRequestSvgParam as CreateImageEditRequestSvgParam
+    from .images import (
+        CreateImageEditRequestSvgReasoningParam as CreateImageEditRequestSvgReasoningParam,
+    )
+    from .images import CreateImageRequestSvgParam as CreateImageRequestSvgParam
+    from .images import CreateImageRequestSvgReasoningParam as CreateImageRequestSvgReasoningParam
     from .invites import InviteRequestProjectParam as InviteRequestProjectParam
+    from .live import LiveCreateSessionAudioOutputParam as LiveCreateSessionAudioOutputParam
+    from .live import (
+        LiveCreateSessionAudioOutputVoiceVariant2Param as LiveCreateSessionAudioOutputVoiceVariant2Param,  # noqa: E501
+    )
+    from .live import LiveCreateSessionAudioParam as LiveCreateSessionAudioParam
+    from .live import (
+        LiveCreateSessionClientDataChannelAllowedServerEventsVariant1Param as LiveCreateSessionClientDataChannelAllowedServerEventsVariant1Param,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionClientDataChannelParam as LiveCreateSessionClientDataChannelParam,
+    )
+    from .live import LiveCreateSessionClientParam as LiveCreateSessionClientParam
+    from .live import (
+        LiveCreateSessionDelegationClientParam as LiveCreateSessionDelegationClientParam,
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsParam as LiveCreateSessionDelegationDecisionsDecisionsParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputImageParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputJsonParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputTextParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputImageParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputJsonParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputTextParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputImageParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputJsonParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputTextParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreLevelParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreLevelParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreParam as LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationDecisionsParam as LiveCreateSessionDelegationDecisionsParam,
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesParam as LiveCreateSessionDelegationResponsesParam,
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesParam as LiveCreateSessionDelegationResponsesResponsesParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesReasoningParam as LiveCreateSessionDelegationResponsesResponsesReasoningParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesTextParam as LiveCreateSessionDelegationResponsesResponsesTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolApplyPatchParam as LiveCreateSessionDelegationResponsesResponsesToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolApplyPatchParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCodeInterpreterParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolComputerParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCustomParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFileSearchParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFunctionParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFunctionParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolImageGenerationParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolMcpParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolMcpParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolShellParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceApplyPatchParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceCodeInterpreterParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceComputerParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceComputerParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceCustomParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceCustomParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceFileSearchParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceFunctionParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceFunctionParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceImageGenerationParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceMcpParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceMcpParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceProgrammaticToolCallingParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceShellParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceShellParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceWebSearchParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolChoiceWebSearchPreviewParam as LiveCreateSessionDelegationResponsesResponsesToolChoiceWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolCodeInterpreterParam as LiveCreateSessionDelegationResponsesResponsesToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolComputerParam as LiveCreateSessionDelegationResponsesResponsesToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolCustomParam as LiveCreateSessionDelegationResponsesResponsesToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolFileSearchParam as LiveCreateSessionDelegationResponsesResponsesToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolImageGenerationParam as LiveCreateSessionDelegationResponsesResponsesToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param as LiveCreateSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolMcpParam as LiveCreateSessionDelegationResponsesResponsesToolMcpParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam as LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam as LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param as LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolNamespaceParam as LiveCreateSessionDelegationResponsesResponsesToolNamespaceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolProgrammaticToolCallingParam as LiveCreateSessionDelegationResponsesResponsesToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerReferenceParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentLocalParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentLocalParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentLocalSkillParam as LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentLocalSkillParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolShellParam as LiveCreateSessionDelegationResponsesResponsesToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolToolSearchParam as LiveCreateSessionDelegationResponsesResponsesToolToolSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionDelegationResponsesResponsesToolWebSearchParam as LiveCreateSessionDelegationResponsesResponsesToolWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionInputMessage2ContentParam as LiveCreateSessionInputMessage2ContentParam,
+    )
+    from .live import LiveCreateSessionInputMessage2Param as LiveCreateSessionInputMessage2Param
+    from .live import (
+        LiveCreateSessionInputMessage3ContentOutputTextParam as LiveCreateSessionInputMessage3ContentOutputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionInputMessage3ContentTextParam as LiveCreateSessionInputMessage3ContentTextParam,  # noqa: E501
+    )
+    from .live import LiveCreateSessionInputMessage3Param as LiveCreateSessionInputMessage3Param
+    from .live import (
+        LiveCreateSessionInputMessageContentParam as LiveCreateSessionInputMessageContentParam,
+    )
+    from .live import LiveCreateSessionInputMessageParam as LiveCreateSessionInputMessageParam
+    from .live import LiveCreateSessionParam as LiveCreateSessionParam
+    from .live import (
+        LiveCreateSessionTriggerDecisionsParam as LiveCreateSessionTriggerDecisionsParam,
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionChoiceChoiceParam as LiveCreateSessionTriggerDecisionsQuestionChoiceChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputImageParam as LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputJsonParam as LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputTextParam as LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionChoiceParam as LiveCreateSessionTriggerDecisionsQuestionChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputImageParam as LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam as LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam as LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionPredicateParam as LiveCreateSessionTriggerDecisionsQuestionPredicateParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputImageParam as LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam as LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam as LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionScoreLevelParam as LiveCreateSessionTriggerDecisionsQuestionScoreLevelParam,  # noqa: E501
+    )
+    from .live import (
+        LiveCreateSessionTriggerDecisionsQuestionScoreParam as LiveCreateSessionTriggerDecisionsQuestionScoreParam,  # noqa: E501
+    )
+    from .live import LiveCreateSessionTriggerParam as LiveCreateSessionTriggerParam
+    from .live import LiveCreateSessionWakePolicyParam as LiveCreateSessionWakePolicyParam
+    from .live import LiveCreateTransportParam as LiveCreateTransportParam
+    from .live import (
+        LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param as LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionClientDataChannelParam as LiveSessionsForkSessionClientDataChannelParam,  # noqa: E501
+    )
+    from .live import LiveSessionsForkSessionClientParam as LiveSessionsForkSessionClientParam
+    from .live import (
+        LiveSessionsForkSessionDelegationParam as LiveSessionsForkSessionDelegationParam,
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesParam as LiveSessionsForkSessionDelegationResponsesParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesReasoningParam as LiveSessionsForkSessionDelegationResponsesReasoningParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesTextParam as LiveSessionsForkSessionDelegationResponsesTextParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam as LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolApplyPatchParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolCodeInterpreterParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolComputerParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolCustomParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolFileSearchParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolFunctionParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolFunctionParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolImageGenerationParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolMcpParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolMcpParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolShellParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolWebSearchParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam as LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceApplyPatchParam as LiveSessionsForkSessionDelegationResponsesToolChoiceApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceCodeInterpreterParam as LiveSessionsForkSessionDelegationResponsesToolChoiceCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceComputerParam as LiveSessionsForkSessionDelegationResponsesToolChoiceComputerParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceCustomParam as LiveSessionsForkSessionDelegationResponsesToolChoiceCustomParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceFileSearchParam as LiveSessionsForkSessionDelegationResponsesToolChoiceFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceFunctionParam as LiveSessionsForkSessionDelegationResponsesToolChoiceFunctionParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceImageGenerationParam as LiveSessionsForkSessionDelegationResponsesToolChoiceImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceMcpParam as LiveSessionsForkSessionDelegationResponsesToolChoiceMcpParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceProgrammaticToolCallingParam as LiveSessionsForkSessionDelegationResponsesToolChoiceProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceShellParam as LiveSessionsForkSessionDelegationResponsesToolChoiceShellParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchParam as LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchPreviewParam as LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolCodeInterpreterParam as LiveSessionsForkSessionDelegationResponsesToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolComputerParam as LiveSessionsForkSessionDelegationResponsesToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolCustomParam as LiveSessionsForkSessionDelegationResponsesToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolFileSearchParam as LiveSessionsForkSessionDelegationResponsesToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolImageGenerationParam as LiveSessionsForkSessionDelegationResponsesToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param as LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolMcpParam as LiveSessionsForkSessionDelegationResponsesToolMcpParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0AlwaysParam as LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0AlwaysParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0NeverParam as LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0NeverParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param as LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolNamespaceParam as LiveSessionsForkSessionDelegationResponsesToolNamespaceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolProgrammaticToolCallingParam as LiveSessionsForkSessionDelegationResponsesToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillInlineParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillInlineParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerReferenceParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentLocalParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentLocalParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentLocalSkillParam as LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentLocalSkillParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolShellParam as LiveSessionsForkSessionDelegationResponsesToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolToolSearchParam as LiveSessionsForkSessionDelegationResponsesToolToolSearchParam,  # noqa: E501
+    )
+    from .live import (
+        LiveSessionsForkSessionDelegationResponsesToolWebSearchParam as LiveSessionsForkSessionDelegationResponsesToolWebSearchParam,  # noqa: E501
+    )
+    from .live import LiveSessionsForkSessionParam as LiveSessionsForkSessionParam
+    from .live import LiveSessionsForkTransportParam as LiveSessionsForkTransportParam
     from .moderations import (
         CreateModerationRequestInputVariant2ImageUrlImageUrlParam as CreateModerationRequestInputVariant2ImageUrlImageUrlParam,  # noqa: E501
     )
@@ -295,6 +1566,356 @@ if TYPE_CHECKING:
     )
     from .moderations import (
         CreateModerationRequestInputVariant2TextParam as CreateModerationRequestInputVariant2TextParam,  # noqa: E501
+    )
+    from .organization import (
+        CreateProjectServiceAccountApiKeyBodySpendLimitParam as CreateProjectServiceAccountApiKeyBodySpendLimitParam,  # noqa: E501
+    )
+    from .organization import (
+        UpdateOrganizationSpendLimitBodyNotificationChannelParam as UpdateOrganizationSpendLimitBodyNotificationChannelParam,  # noqa: E501
+    )
+    from .organization import (
+        UpdateProjectSpendLimitBodyNotificationChannelParam as UpdateProjectSpendLimitBodyNotificationChannelParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthentication2Param as BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthentication2Param,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthenticationFieldParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthenticationFieldParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthenticationParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthenticationParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserOriginAccessParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserOriginAccessParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultResponseParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultResponseParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputImageParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputImageParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputTextParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputTextParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputImageParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputTextParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionAudioOutputParam as LiveSessionsAcceptSessionAudioOutputParam,
+    )
+    from .other import (
+        LiveSessionsAcceptSessionAudioOutputVoiceVariant2Param as LiveSessionsAcceptSessionAudioOutputVoiceVariant2Param,  # noqa: E501
+    )
+    from .other import LiveSessionsAcceptSessionAudioParam as LiveSessionsAcceptSessionAudioParam
+    from .other import (
+        LiveSessionsAcceptSessionDelegationClientParam as LiveSessionsAcceptSessionDelegationClientParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputImageParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputJsonParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputTextParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputImageParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputJsonParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputTextParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputImageParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputJsonParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputTextParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreLevelParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreLevelParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreParam as LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationDecisionsParam as LiveSessionsAcceptSessionDelegationDecisionsParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesParam as LiveSessionsAcceptSessionDelegationResponsesParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesParam as LiveSessionsAcceptSessionDelegationResponsesResponsesParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesReasoningParam as LiveSessionsAcceptSessionDelegationResponsesResponsesReasoningParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesTextParam as LiveSessionsAcceptSessionDelegationResponsesResponsesTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolApplyPatchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolApplyPatchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolApplyPatchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolApplyPatchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCodeInterpreterParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolComputerParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolComputerParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCustomParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCustomParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFileSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFileSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFunctionParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFunctionParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolImageGenerationParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolImageGenerationParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolMcpParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolMcpParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolShellParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolShellParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceApplyPatchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceApplyPatchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceCodeInterpreterParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceCodeInterpreterParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceComputerParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceComputerParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceCustomParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceCustomParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceFileSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceFileSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceFunctionParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceFunctionParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceImageGenerationParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceImageGenerationParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceMcpParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceMcpParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceProgrammaticToolCallingParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceShellParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceShellParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceWebSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceWebSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceWebSearchPreviewParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceWebSearchPreviewParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolCodeInterpreterParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolComputerParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolComputerParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolCustomParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolCustomParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolFileSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolFileSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolImageGenerationParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolImageGenerationParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param as LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param as LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolNamespaceParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolNamespaceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolProgrammaticToolCallingParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerReferenceParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerReferenceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentLocalParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentLocalParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentLocalSkillParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentLocalSkillParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolToolSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolToolSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionDelegationResponsesResponsesToolWebSearchParam as LiveSessionsAcceptSessionDelegationResponsesResponsesToolWebSearchParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessage2ContentParam as LiveSessionsAcceptSessionInputMessage2ContentParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessage2Param as LiveSessionsAcceptSessionInputMessage2Param,
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessage3ContentOutputTextParam as LiveSessionsAcceptSessionInputMessage3ContentOutputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessage3ContentTextParam as LiveSessionsAcceptSessionInputMessage3ContentTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessage3Param as LiveSessionsAcceptSessionInputMessage3Param,
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessageContentParam as LiveSessionsAcceptSessionInputMessageContentParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionInputMessageParam as LiveSessionsAcceptSessionInputMessageParam,
+    )
+    from .other import LiveSessionsAcceptSessionParam as LiveSessionsAcceptSessionParam
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsParam as LiveSessionsAcceptSessionTriggerDecisionsParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceChoiceParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceChoiceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputImageParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputJsonParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputTextParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputImageParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputImageParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreLevelParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreLevelParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreParam as LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreParam,  # noqa: E501
+    )
+    from .other import (
+        LiveSessionsAcceptSessionTriggerParam as LiveSessionsAcceptSessionTriggerParam,
+    )
+    from .projects import (
+        AdminOrganizationProjectsApiKeysUpdateSpendLimitParam as AdminOrganizationProjectsApiKeysUpdateSpendLimitParam,  # noqa: E501
+    )
+    from .projects import (
+        ProjectServiceAccountCreateRequestSpendLimitParam as ProjectServiceAccountCreateRequestSpendLimitParam,  # noqa: E501
     )
     from .realtime import AudioTranscriptionParam as AudioTranscriptionParam
     from .realtime import RealtimeAudioFormatsParam as RealtimeAudioFormatsParam
@@ -347,6 +1968,9 @@ if TYPE_CHECKING:
         RealtimeSessionCreateRequestGATracingTracingConfigurationParam as RealtimeSessionCreateRequestGATracingTracingConfigurationParam,  # noqa: E501
     )
     from .realtime import (
+        RealtimeSessionCreateRequestInputAudioNoiseReductionParam as RealtimeSessionCreateRequestInputAudioNoiseReductionParam,  # noqa: E501
+    )
+    from .realtime import (
         RealtimeSessionCreateRequestInputAudioTranscriptionParam as RealtimeSessionCreateRequestInputAudioTranscriptionParam,  # noqa: E501
     )
     from .realtime import (
@@ -357,6 +1981,12 @@ if TYPE_CHECKING:
     )
     from .realtime import (
         RealtimeSessionCreateRequestTurnDetectionParam as RealtimeSessionCreateRequestTurnDetectionParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAtParam as RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAtParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranscriptionSessionCreateRequestClientSecretParam as RealtimeTranscriptionSessionCreateRequestClientSecretParam,  # noqa: E501
     )
     from .realtime import (
         RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam as RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam,  # noqa: E501
@@ -451,6 +2081,9 @@ if TYPE_CHECKING:
     from .responses import BetaCodeInterpreterToolParam as BetaCodeInterpreterToolParam
     from .responses import BetaCompactionSummaryItemParam as BetaCompactionSummaryItemParam
     from .responses import BetaCompactionTriggerItemParam as BetaCompactionTriggerItemParam
+    from .responses import (
+        BetaCompactResponseMethodPublicBodyImageParam as BetaCompactResponseMethodPublicBodyImageParam,  # noqa: E501
+    )
     from .responses import BetaComparisonFilterParam as BetaComparisonFilterParam
     from .responses import BetaCompoundFilterParam as BetaCompoundFilterParam
     from .responses import BetaComputerActionListParam as BetaComputerActionListParam
@@ -478,6 +2111,13 @@ if TYPE_CHECKING:
     from .responses import BetaConversationParam as BetaConversationParam
     from .responses import BetaConversationParam2Param as BetaConversationParam2Param
     from .responses import BetaCoordParam as BetaCoordParam
+    from .responses import (
+        BetaCreateResponseAccessProgramsParam as BetaCreateResponseAccessProgramsParam,
+    )
+    from .responses import (
+        BetaCreateResponseBackgroundOptionsParam as BetaCreateResponseBackgroundOptionsParam,
+    )
+    from .responses import BetaCreateResponseImageParam as BetaCreateResponseImageParam
     from .responses import BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam
     from .responses import BetaCustomTextFormatParam as BetaCustomTextFormatParam
     from .responses import BetaCustomToolCallOutputParam as BetaCustomToolCallOutputParam
@@ -651,6 +2291,9 @@ if TYPE_CHECKING:
     from .responses import CodeInterpreterToolParam as CodeInterpreterToolParam
     from .responses import CompactionSummaryItemParam as CompactionSummaryItemParam
     from .responses import CompactionTriggerItemParam as CompactionTriggerItemParam
+    from .responses import (
+        CompactResponseMethodPublicBodyImageParam as CompactResponseMethodPublicBodyImageParam,
+    )
     from .responses import ComparisonFilter as ComparisonFilter
     from .responses import CompoundFilter as CompoundFilter
     from .responses import ComputerActionListParam as ComputerActionListParam
@@ -675,6 +2318,11 @@ if TYPE_CHECKING:
     from .responses import ContextManagementParam as ContextManagementParam
     from .responses import ConversationParam2Param as ConversationParam2Param
     from .responses import CoordParam as CoordParam
+    from .responses import CreateResponseAccessProgramsParam as CreateResponseAccessProgramsParam
+    from .responses import (
+        CreateResponseBackgroundOptionsParam as CreateResponseBackgroundOptionsParam,
+    )
+    from .responses import CreateResponseImageParam as CreateResponseImageParam
     from .responses import CustomGrammarFormatParam as CustomGrammarFormatParam
     from .responses import CustomTextFormatParam as CustomTextFormatParam
     from .responses import CustomToolParam as CustomToolParam
@@ -869,9 +2517,86 @@ if TYPE_CHECKING:
     from .vector_stores import (
         VectorStoreSearchRequestRankingOptionsParam as VectorStoreSearchRequestRankingOptionsParam,
     )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam as AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam as AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam as AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam as AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam as AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam as AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam as AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam as AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam as AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam,  # noqa: E501
+    )
+    from .workload_identity_providers import (
+        AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam as AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam,  # noqa: E501
+    )
 
 _MODULES: dict[str, str] = {
     "AdditionalToolsItemParam": "responses",
+    "AdminOrganizationExternalStorageCreateProviderAwsParam": "external_storage",
+    "AdminOrganizationExternalStorageCreateProviderAzureParam": "external_storage",
+    "AdminOrganizationExternalStorageCreateProviderGcpParam": "external_storage",
+    "AdminOrganizationExternalStorageCreateProviderOciParam": "external_storage",
+    "AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateFiltersParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateNotificationsEmailParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateNotificationsParam": "health",
+    "AdminOrganizationHealthAlertRulesCreateNotificationsWebhookParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateConditionErrorRateParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateConditionPromptCacheHitRateParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateConditionRateLimitUtilizationParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateConditionServiceTierFallbackRateParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateFiltersParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateNotificationsEmailParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateNotificationsParam": "health",
+    "AdminOrganizationHealthAlertRulesUpdateNotificationsWebhookParam": "health",
+    "AdminOrganizationProjectsApiKeysUpdateSpendLimitParam": "projects",
+    "AdminOrganizationProjectsHealthAlertRulesCreateConditionErrorRateParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesCreateConditionPromptCacheHitRateParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesCreateConditionRateLimitUtilizationParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesCreateConditionServiceTierFallbackRateParam": "health",  # noqa: E501
+    "AdminOrganizationProjectsHealthAlertRulesCreateFiltersParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesCreateNotificationsEmailParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesCreateNotificationsParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesCreateNotificationsWebhookParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateConditionErrorRateParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateConditionPromptCacheHitRateParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateConditionRateLimitUtilizationParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateConditionServiceTierFallbackRateParam": "health",  # noqa: E501
+    "AdminOrganizationProjectsHealthAlertRulesUpdateFiltersParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsEmailParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsParam": "health",
+    "AdminOrganizationProjectsHealthAlertRulesUpdateNotificationsWebhookParam": "health",
+    "AdminOrganizationWorkloadIdentityProvidersCreateAttributeTransformationParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsRestrictedParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersFederationRulesUpdatePermissionsServiceAccountDefaultParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam": "workload_identity_providers",  # noqa: E501
+    "AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam": "workload_identity_providers",  # noqa: E501
     "AnnotationParam": "responses",
     "ApplyPatchCreateFileOperationParam": "responses",
     "ApplyPatchDeleteFileOperationParam": "responses",
@@ -896,6 +2621,230 @@ _MODULES: dict[str, str] = {
     "BetaAgentMessageItemParam": "responses",
     "BetaAgentTag2Param": "responses",
     "BetaAgentTagParam": "responses",
+    "BetaAgentsAutomationsCreateTargetExistingSessionParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentCompactionParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentExperimentalParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentMultiAgentParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentReasoningParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentTextFormatJsonSchemaParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentTextFormatTextParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentTextParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolAutomationsParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolComputerUseParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolFunctionParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpTransportHttpParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolMcpTransportStdioParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolProgrammaticToolCallingParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolToolSearchParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolWebSearchLocationParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionAgentToolWebSearchParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentNoneParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedDesktopParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedFileFileIdParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedFileInlineParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedNetworkParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPackagesParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPluginParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedPluginSourceParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSetupCommandParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillInlineParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillInlineSourceParam": "agents",  # noqa: E501
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentOpenaiHostedSkillSkillReferenceParam": "agents",  # noqa: E501
+    "BetaAgentsAutomationsCreateTargetNewSessionEnvironmentSelfHostedParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionInputContentInputImageParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionInputContentInputTextParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionInputParam": "agents",
+    "BetaAgentsAutomationsCreateTargetNewSessionParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetExistingSessionParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentCompactionParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentExperimentalParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentMultiAgentParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentReasoningParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentTextFormatJsonSchemaParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentTextFormatTextParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentTextParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolAutomationsParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolComputerUseParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolFunctionParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpTransportHttpParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolMcpTransportStdioParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolProgrammaticToolCallingParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolToolSearchParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolWebSearchLocationParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionAgentToolWebSearchParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentNoneParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedDesktopParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedFileFileIdParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedFileInlineParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedNetworkParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPackagesParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPluginParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedPluginSourceParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSetupCommandParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillInlineParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillInlineSourceParam": "agents",  # noqa: E501
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentOpenaiHostedSkillSkillReferenceParam": "agents",  # noqa: E501
+    "BetaAgentsAutomationsUpdateTargetNewSessionEnvironmentSelfHostedParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionInputContentInputImageParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionInputContentInputTextParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionInputParam": "agents",
+    "BetaAgentsAutomationsUpdateTargetNewSessionParam": "agents",
+    "BetaAgentsCreateCompactionParam": "agents",
+    "BetaAgentsCreateExperimentalParam": "agents",
+    "BetaAgentsCreateMultiAgentParam": "agents",
+    "BetaAgentsCreateReasoningParam": "agents",
+    "BetaAgentsCreateTextFormatJsonSchemaParam": "agents",
+    "BetaAgentsCreateTextFormatTextParam": "agents",
+    "BetaAgentsCreateTextParam": "agents",
+    "BetaAgentsCreateToolAutomationsParam": "agents",
+    "BetaAgentsCreateToolComputerUseParam": "agents",
+    "BetaAgentsCreateToolFunctionParam": "agents",
+    "BetaAgentsCreateToolMcpParam": "agents",
+    "BetaAgentsCreateToolMcpTransportHttpParam": "agents",
+    "BetaAgentsCreateToolMcpTransportStdioParam": "agents",
+    "BetaAgentsCreateToolProgrammaticToolCallingParam": "agents",
+    "BetaAgentsCreateToolToolSearchParam": "agents",
+    "BetaAgentsCreateToolWebSearchLocationParam": "agents",
+    "BetaAgentsCreateToolWebSearchParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentDesktopParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentFileFileIdParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentFileInlineParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentNetworkParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentPackagesParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentPluginParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentPluginSourceParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentSetupCommandParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentSkillInlineParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentSkillInlineSourceParam": "agents",
+    "BetaAgentsEnvironmentsCreateEnvironmentSkillSkillReferenceParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateDesktopParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateFileInlineParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateNetworkParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreatePackagesParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreatePluginParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreatePluginSourceParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateSetupCommandParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateSkillInlineParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateSkillInlineSourceParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateDesktopParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateFileFileIdParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateFileInlineParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateNetworkParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdatePackagesParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdatePluginParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdatePluginSourceParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateSetupCommandParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateSkillInlineParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateSkillInlineSourceParam": "agents",
+    "BetaAgentsEnvironmentsTemplatesUpdateSkillSkillReferenceParam": "agents",
+    "BetaAgentsSessionsCreateAgentCompactionParam": "agents",
+    "BetaAgentsSessionsCreateAgentExperimentalParam": "agents",
+    "BetaAgentsSessionsCreateAgentMultiAgentParam": "agents",
+    "BetaAgentsSessionsCreateAgentParam": "agents",
+    "BetaAgentsSessionsCreateAgentReasoningParam": "agents",
+    "BetaAgentsSessionsCreateAgentTextFormatJsonSchemaParam": "agents",
+    "BetaAgentsSessionsCreateAgentTextFormatTextParam": "agents",
+    "BetaAgentsSessionsCreateAgentTextParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolAutomationsParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolComputerUseParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolFunctionParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolMcpParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolMcpTransportHttpParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolMcpTransportStdioParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolProgrammaticToolCallingParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolToolSearchParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolWebSearchLocationParam": "agents",
+    "BetaAgentsSessionsCreateAgentToolWebSearchParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentNoneParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedDesktopParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedFileFileIdParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedFileInlineParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedNetworkParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedPackagesParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedPluginParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedPluginSourceParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedSetupCommandParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillInlineParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillInlineSourceParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentOpenaiHostedSkillSkillReferenceParam": "agents",
+    "BetaAgentsSessionsCreateEnvironmentSelfHostedParam": "agents",
+    "BetaAgentsSessionsCreateInputVariant1ContentInputImageParam": "agents",
+    "BetaAgentsSessionsCreateInputVariant1ContentInputTextParam": "agents",
+    "BetaAgentsSessionsCreateInputVariant1Param": "agents",
+    "BetaAgentsSessionsCreatePromptCacheOptionsParam": "agents",
+    "BetaAgentsSessionsCreateSpendControlParam": "agents",
+    "BetaAgentsSessionsCreateStreamOptionsParam": "agents",
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam": "other",
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthentication2Param": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthenticationFieldParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserAuthenticationParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserOriginAccessParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam": "other",
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultResponseParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputImageParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputTextParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputParam": "other",
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam": "other",
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputImageParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputTextParam": "other",  # noqa: E501
+    "BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam": "other",
+    "BetaAgentsSessionsUpdateAgentParam": "agents",
+    "BetaAgentsSessionsUpdateAgentReasoningParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolAutomationsParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolComputerUseParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolFunctionParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolMcpParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolMcpTransportHttpParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolMcpTransportStdioParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolProgrammaticToolCallingParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolToolSearchParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolWebSearchLocationParam": "agents",
+    "BetaAgentsSessionsUpdateAgentToolWebSearchParam": "agents",
+    "BetaAgentsSessionsUpdatePromptCacheOptionsParam": "agents",
+    "BetaAgentsSessionsUpdateSpendControlParam": "agents",
+    "BetaAgentsUpdateCompactionParam": "agents",
+    "BetaAgentsUpdateExperimentalParam": "agents",
+    "BetaAgentsUpdateMultiAgentParam": "agents",
+    "BetaAgentsUpdateReasoningParam": "agents",
+    "BetaAgentsUpdateTextFormatJsonSchemaParam": "agents",
+    "BetaAgentsUpdateTextFormatTextParam": "agents",
+    "BetaAgentsUpdateTextParam": "agents",
+    "BetaAgentsUpdateToolAutomationsParam": "agents",
+    "BetaAgentsUpdateToolComputerUseParam": "agents",
+    "BetaAgentsUpdateToolFunctionParam": "agents",
+    "BetaAgentsUpdateToolMcpParam": "agents",
+    "BetaAgentsUpdateToolMcpTransportHttpParam": "agents",
+    "BetaAgentsUpdateToolMcpTransportStdioParam": "agents",
+    "BetaAgentsUpdateToolProgrammaticToolCallingParam": "agents",
+    "BetaAgentsUpdateToolToolSearchParam": "agents",
+    "BetaAgentsUpdateToolWebSearchLocationParam": "agents",
+    "BetaAgentsUpdateToolWebSearchParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingLimitedParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingUnrestrictedParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam": "agents",  # noqa: E501
+    "BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam": "agents",  # noqa: E501
+    "BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthNoneParam": "agents",
+    "BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam": "agents",
+    "BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam": "agents",
+    "BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam": "agents",
+    "BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshParam": "agents",
+    "BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam": "agents",  # noqa: E501
+    "BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam": "agents",  # noqa: E501
+    "BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam": "agents",
     "BetaAnnotationParam": "responses",
     "BetaApplyPatchCreateFileOperationParam": "responses",
     "BetaApplyPatchDeleteFileOperationParam": "responses",
@@ -911,6 +2860,7 @@ _MODULES: dict[str, str] = {
     "BetaCodeInterpreterOutputLogsParam": "responses",
     "BetaCodeInterpreterToolCallParam": "responses",
     "BetaCodeInterpreterToolParam": "responses",
+    "BetaCompactResponseMethodPublicBodyImageParam": "responses",
     "BetaCompactionSummaryItemParam": "responses",
     "BetaCompactionTriggerItemParam": "responses",
     "BetaComparisonFilterParam": "responses",
@@ -934,6 +2884,9 @@ _MODULES: dict[str, str] = {
     "BetaConversationParam": "responses",
     "BetaConversationParam2Param": "responses",
     "BetaCoordParam": "responses",
+    "BetaCreateResponseAccessProgramsParam": "responses",
+    "BetaCreateResponseBackgroundOptionsParam": "responses",
+    "BetaCreateResponseImageParam": "responses",
     "BetaCustomGrammarFormatParam": "responses",
     "BetaCustomTextFormatParam": "responses",
     "BetaCustomToolCallOutputParam": "responses",
@@ -1115,6 +3068,7 @@ _MODULES: dict[str, str] = {
     "CodeInterpreterOutputImageParam": "responses",
     "CodeInterpreterOutputLogsParam": "responses",
     "CodeInterpreterToolParam": "responses",
+    "CompactResponseMethodPublicBodyImageParam": "responses",
     "CompactionSummaryItemParam": "responses",
     "CompactionTriggerItemParam": "responses",
     "ComparisonFilter": "responses",
@@ -1161,12 +3115,20 @@ _MODULES: dict[str, str] = {
     "CreateFineTuningJobRequestHyperparametersParam": "fine_tuning",
     "CreateFineTuningJobRequestIntegrationParam": "fine_tuning",
     "CreateFineTuningJobRequestIntegrationWandbParam": "fine_tuning",
+    "CreateImageEditRequestSvgParam": "images",
+    "CreateImageEditRequestSvgReasoningParam": "images",
+    "CreateImageRequestSvgParam": "images",
+    "CreateImageRequestSvgReasoningParam": "images",
     "CreateMessageRequestAttachment2Param": "assistants",
     "CreateMessageRequestAttachmentParam": "assistants",
     "CreateMessageRequestParam": "assistants",
     "CreateModerationRequestInputVariant2ImageUrlImageUrlParam": "moderations",
     "CreateModerationRequestInputVariant2ImageUrlParam": "moderations",
     "CreateModerationRequestInputVariant2TextParam": "moderations",
+    "CreateProjectServiceAccountApiKeyBodySpendLimitParam": "organization",
+    "CreateResponseAccessProgramsParam": "responses",
+    "CreateResponseBackgroundOptionsParam": "responses",
+    "CreateResponseImageParam": "responses",
     "CreateRunRequestTruncationStrategyParam": "assistants",
     "CreateThreadAndRunRequestToolResourcesCodeInterpreterParam": "assistants",
     "CreateThreadAndRunRequestToolResourcesFileSearchParam": "assistants",
@@ -1186,6 +3148,48 @@ _MODULES: dict[str, str] = {
     "CustomToolChatCompletionsCustomParam": "chat",
     "CustomToolChatCompletionsParam": "chat",
     "CustomToolParam": "responses",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam": "decisions",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam": "decisions",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam": "decisions",  # noqa: E501
+    "DecisionsCreateInputVariant1CustomToolCallOutputParam": "decisions",
+    "DecisionsCreateInputVariant1CustomToolCallParam": "decisions",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam": "decisions",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam": "decisions",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam": "decisions",  # noqa: E501
+    "DecisionsCreateInputVariant1FunctionCallOutputParam": "decisions",
+    "DecisionsCreateInputVariant1FunctionCallParam": "decisions",
+    "DecisionsCreateInputVariant1Message2ContentVariant1Param": "decisions",
+    "DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam": "decisions",
+    "DecisionsCreateInputVariant1Message2Param": "decisions",
+    "DecisionsCreateInputVariant1Message3ContentVariant1Param": "decisions",
+    "DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam": "decisions",
+    "DecisionsCreateInputVariant1Message3Param": "decisions",
+    "DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam": "decisions",
+    "DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam": "decisions",
+    "DecisionsCreateInputVariant1Message4Param": "decisions",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputImageParam": "decisions",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
+    "DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam": "decisions",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputTextParam": "decisions",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam": "decisions",  # noqa: E501
+    "DecisionsCreateInputVariant1MessageParam": "decisions",
+    "DecisionsCreatePromptCacheOptionsParam": "decisions",
+    "DecisionsCreateQuestionChoiceChoiceParam": "decisions",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam": "decisions",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam": "decisions",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam": "decisions",
+    "DecisionsCreateQuestionChoiceParam": "decisions",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam": "decisions",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam": "decisions",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam": "decisions",
+    "DecisionsCreateQuestionPredicateParam": "decisions",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam": "decisions",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam": "decisions",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam": "decisions",
+    "DecisionsCreateQuestionScoreLevelParam": "decisions",
+    "DecisionsCreateQuestionScoreParam": "decisions",
     "DirectToolCallCaller2Param": "responses",
     "DirectToolCallCallerParam": "responses",
     "DoubleClickActionParam": "responses",
@@ -1260,6 +3264,266 @@ _MODULES: dict[str, str] = {
     "ItemReferenceParam": "responses",
     "KeyPressActionParam": "responses",
     "ListAuditLogsEffectiveAtParam": "audit_logs",
+    "LiveCreateSessionAudioOutputParam": "live",
+    "LiveCreateSessionAudioOutputVoiceVariant2Param": "live",
+    "LiveCreateSessionAudioParam": "live",
+    "LiveCreateSessionClientDataChannelAllowedServerEventsVariant1Param": "live",
+    "LiveCreateSessionClientDataChannelParam": "live",
+    "LiveCreateSessionClientParam": "live",
+    "LiveCreateSessionDelegationClientParam": "live",
+    "LiveCreateSessionDelegationDecisionsDecisionsParam": "live",
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam": "live",
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputImageParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputJsonParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputTextParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceParam": "live",
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputImageParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputJsonParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputTextParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionPredicateParam": "live",
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputImageParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputJsonParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputTextParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreLevelParam": "live",
+    "LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreParam": "live",
+    "LiveCreateSessionDelegationDecisionsParam": "live",
+    "LiveCreateSessionDelegationResponsesParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesReasoningParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesTextParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolApplyPatchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolApplyPatchParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCodeInterpreterParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolComputerParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCustomParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFileSearchParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFunctionParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolImageGenerationParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolMcpParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolShellParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceApplyPatchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceCodeInterpreterParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceComputerParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceCustomParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceFileSearchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceFunctionParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceImageGenerationParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceMcpParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceProgrammaticToolCallingParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceShellParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceWebSearchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolChoiceWebSearchPreviewParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolCodeInterpreterParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolComputerParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolCustomParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolFileSearchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolImageGenerationParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolMcpParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolNamespaceParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolProgrammaticToolCallingParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentContainerReferenceParam": "live",  # noqa: E501
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentLocalParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolShellEnvironmentLocalSkillParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolShellParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolToolSearchParam": "live",
+    "LiveCreateSessionDelegationResponsesResponsesToolWebSearchParam": "live",
+    "LiveCreateSessionInputMessage2ContentParam": "live",
+    "LiveCreateSessionInputMessage2Param": "live",
+    "LiveCreateSessionInputMessage3ContentOutputTextParam": "live",
+    "LiveCreateSessionInputMessage3ContentTextParam": "live",
+    "LiveCreateSessionInputMessage3Param": "live",
+    "LiveCreateSessionInputMessageContentParam": "live",
+    "LiveCreateSessionInputMessageParam": "live",
+    "LiveCreateSessionParam": "live",
+    "LiveCreateSessionTriggerDecisionsParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionChoiceChoiceParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputImageParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputJsonParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputTextParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionChoiceParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputImageParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionPredicateParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputImageParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionScoreLevelParam": "live",
+    "LiveCreateSessionTriggerDecisionsQuestionScoreParam": "live",
+    "LiveCreateSessionTriggerParam": "live",
+    "LiveCreateSessionWakePolicyParam": "live",
+    "LiveCreateTransportParam": "live",
+    "LiveSessionsAcceptSessionAudioOutputParam": "other",
+    "LiveSessionsAcceptSessionAudioOutputVoiceVariant2Param": "other",
+    "LiveSessionsAcceptSessionAudioParam": "other",
+    "LiveSessionsAcceptSessionDelegationClientParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputImageParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputJsonParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceInstructionsVariant1InputTextParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputImageParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputJsonParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateInstructionsVariant1InputTextParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionPredicateParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputImageParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputJsonParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreInstructionsVariant1InputTextParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreLevelParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionScoreParam": "other",
+    "LiveSessionsAcceptSessionDelegationDecisionsParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesReasoningParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesTextParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolApplyPatchParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolApplyPatchParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCodeInterpreterParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolComputerParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolCustomParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFileSearchParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolFunctionParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolImageGenerationParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolMcpParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolShellParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceApplyPatchParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceCodeInterpreterParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceComputerParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceCustomParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceFileSearchParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceFunctionParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceImageGenerationParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceMcpParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceProgrammaticToolCallingParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceShellParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceWebSearchParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolChoiceWebSearchPreviewParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolCodeInterpreterParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolComputerParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolCustomParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolFileSearchParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolImageGenerationParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolNamespaceParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolProgrammaticToolCallingParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentContainerReferenceParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentLocalParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellEnvironmentLocalSkillParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolShellParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolToolSearchParam": "other",
+    "LiveSessionsAcceptSessionDelegationResponsesResponsesToolWebSearchParam": "other",
+    "LiveSessionsAcceptSessionInputMessage2ContentParam": "other",
+    "LiveSessionsAcceptSessionInputMessage2Param": "other",
+    "LiveSessionsAcceptSessionInputMessage3ContentOutputTextParam": "other",
+    "LiveSessionsAcceptSessionInputMessage3ContentTextParam": "other",
+    "LiveSessionsAcceptSessionInputMessage3Param": "other",
+    "LiveSessionsAcceptSessionInputMessageContentParam": "other",
+    "LiveSessionsAcceptSessionInputMessageParam": "other",
+    "LiveSessionsAcceptSessionParam": "other",
+    "LiveSessionsAcceptSessionTriggerDecisionsParam": "other",
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceChoiceParam": "other",
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputImageParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputJsonParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceInstructionsVariant1InputTextParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceParam": "other",
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputImageParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateParam": "other",
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputImageParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam": "other",  # noqa: E501
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreLevelParam": "other",
+    "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreParam": "other",
+    "LiveSessionsAcceptSessionTriggerParam": "other",
+    "LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param": "live",
+    "LiveSessionsForkSessionClientDataChannelParam": "live",
+    "LiveSessionsForkSessionClientParam": "live",
+    "LiveSessionsForkSessionDelegationParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesReasoningParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesTextParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolApplyPatchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolCodeInterpreterParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolComputerParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolCustomParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolFileSearchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolFunctionParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolImageGenerationParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolMcpParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolProgrammaticToolCallingParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolShellParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolWebSearchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolWebSearchPreviewParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceApplyPatchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceCodeInterpreterParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceComputerParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceCustomParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceFileSearchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceFunctionParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceImageGenerationParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceMcpParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceProgrammaticToolCallingParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceShellParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchPreviewParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolCodeInterpreterParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolComputerParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolCustomParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolFileSearchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolImageGenerationParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolMcpParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0AlwaysParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0NeverParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolNamespaceParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolProgrammaticToolCallingParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillInlineParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillInlineSourceParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerAutoSkillSkillReferenceParam": "live",  # noqa: E501
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentContainerReferenceParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentLocalParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolShellEnvironmentLocalSkillParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolShellParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolToolSearchParam": "live",
+    "LiveSessionsForkSessionDelegationResponsesToolWebSearchParam": "live",
+    "LiveSessionsForkSessionParam": "live",
+    "LiveSessionsForkTransportParam": "live",
     "LocalEnvironmentParam": "responses",
     "LocalShellExecActionParam": "responses",
     "LocalShellToolCallOutputParam": "responses",
@@ -1301,6 +3565,7 @@ _MODULES: dict[str, str] = {
     "ProgramToolCallCaller2Param": "responses",
     "ProgramToolCallCallerParam": "responses",
     "ProgrammaticToolCallingParam": "responses",
+    "ProjectServiceAccountCreateRequestSpendLimitParam": "projects",
     "PromptCacheBreakpointConfigParam": "shared",
     "PromptCacheBreakpointParam": "shared",
     "PromptCacheOptionsParam": "shared",
@@ -1325,10 +3590,13 @@ _MODULES: dict[str, str] = {
     "RealtimeSessionCreateRequestGAParam": "realtime",
     "RealtimeSessionCreateRequestGATracingTracingConfiguration2Param": "realtime",
     "RealtimeSessionCreateRequestGATracingTracingConfigurationParam": "realtime",
+    "RealtimeSessionCreateRequestInputAudioNoiseReductionParam": "realtime",
     "RealtimeSessionCreateRequestInputAudioTranscriptionParam": "realtime",
     "RealtimeSessionCreateRequestToolParam": "realtime",
     "RealtimeSessionCreateRequestTracingTracingConfigurationParam": "realtime",
     "RealtimeSessionCreateRequestTurnDetectionParam": "realtime",
+    "RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAtParam": "realtime",
+    "RealtimeTranscriptionSessionCreateRequestClientSecretParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestGAAudioParam": "realtime",
@@ -1407,6 +3675,8 @@ _MODULES: dict[str, str] = {
     "ToolsArrayParam": "responses",
     "TopLogProbParam": "responses",
     "TypeParam": "responses",
+    "UpdateOrganizationSpendLimitBodyNotificationChannelParam": "organization",
+    "UpdateProjectSpendLimitBodyNotificationChannelParam": "organization",
     "UpdateVectorStoreRequestExpiresAfterParam": "vector_stores",
     "UrlCitationBodyParam": "responses",
     "VadConfigParam": "audio",

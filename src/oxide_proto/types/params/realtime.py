@@ -41,10 +41,13 @@ __all__ = [
     "RealtimeSessionCreateRequestGAParam",
     "RealtimeSessionCreateRequestGATracingTracingConfiguration2Param",
     "RealtimeSessionCreateRequestGATracingTracingConfigurationParam",
+    "RealtimeSessionCreateRequestInputAudioNoiseReductionParam",
     "RealtimeSessionCreateRequestInputAudioTranscriptionParam",
     "RealtimeSessionCreateRequestToolParam",
     "RealtimeSessionCreateRequestTracingTracingConfigurationParam",
     "RealtimeSessionCreateRequestTurnDetectionParam",
+    "RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAtParam",
+    "RealtimeTranscriptionSessionCreateRequestClientSecretParam",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
     "RealtimeTranscriptionSessionCreateRequestGAAudioParam",
@@ -128,20 +131,10 @@ class RealtimeSessionCreateRequestClientSecretParam(TypedDict, total=False):
     expires_at: Required[int]
 
 
-class RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam(TypedDict, total=False):
-    """Configuration for input audio noise reduction. This can be set to `null` to turn off.
-    Noise reduction filters audio added to the input audio buffer before it is sent to VAD and
-    the model. Filtering the audio can improve VAD and turn detection accuracy (reducing false
-    positives) and model...
-    """
-
-    type: Literal["near_field", "far_field"]
-
-
 class RealtimeSessionCreateRequestGAAudioInputParam(TypedDict, total=False):
     format: RealtimeAudioFormatsParam
     transcription: AudioTranscriptionParam
-    noise_reduction: RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam
+    noise_reduction: RealtimeSessionCreateRequestInputAudioNoiseReductionParam
     turn_detection: RealtimeTurnDetectionParam
 
 
@@ -177,6 +170,10 @@ class RealtimeSessionCreateRequestGAParam(TypedDict, total=False):
     prompt: ResponsePromptParam | None
 
 
+class RealtimeSessionCreateRequestInputAudioNoiseReductionParam(TypedDict, total=False):
+    type: Literal["near_field", "far_field"]
+
+
 class RealtimeSessionCreateRequestInputAudioTranscriptionParam(TypedDict, total=False):
     """Configuration for input audio transcription, defaults to off and can be set to `null` to
     turn off once on. Input audio transcription is not native to the model, since the model
@@ -205,6 +202,10 @@ class RealtimeSessionCreateRequestTurnDetectionParam(TypedDict, total=False):
     threshold: float
     prefix_padding_ms: int
     silence_duration_ms: int
+
+
+class RealtimeTranscriptionSessionCreateRequestClientSecretParam(TypedDict, total=False):
+    expires_at: RealtimeCreateClientSecretRequestExpiresAfterParam
 
 
 class RealtimeTranscriptionSessionCreateRequestGAAudioParam(TypedDict, total=False):
@@ -323,7 +324,7 @@ RealtimeAudioFormatsParam: TypeAlias = (
     | RealtimeAudioFormatsPCMAAudioFormatParam
 )
 RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam: TypeAlias = (
-    RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam
+    RealtimeSessionCreateRequestInputAudioNoiseReductionParam
 )
 RealtimeSessionCreateRequestGAAudio2InputParam: TypeAlias = (
     RealtimeSessionCreateRequestGAAudioInputParam
@@ -332,6 +333,9 @@ RealtimeSessionCreateRequestGAAudio2OutputParam: TypeAlias = (
     RealtimeSessionCreateRequestGAAudioOutputParam
 )
 RealtimeSessionCreateRequestGAAudio2Param: TypeAlias = RealtimeSessionCreateRequestGAAudioParam
+RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam: TypeAlias = (
+    RealtimeSessionCreateRequestInputAudioNoiseReductionParam
+)
 RealtimeSessionCreateRequestGATracingTracingConfiguration2Param: TypeAlias = (
     RealtimeSessionCreateRequestTracingTracingConfigurationParam
 )
@@ -339,14 +343,17 @@ RealtimeSessionCreateRequestGATracingTracingConfigurationParam: TypeAlias = (
     RealtimeSessionCreateRequestTracingTracingConfigurationParam
 )
 RealtimeSessionCreateRequestToolParam: TypeAlias = RealtimeFunctionToolParam
+RealtimeTranscriptionSessionCreateRequestClientSecretExpiresAtParam: TypeAlias = (
+    RealtimeCreateClientSecretRequestExpiresAfterParam
+)
 RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam: TypeAlias = (
-    RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam
+    RealtimeSessionCreateRequestInputAudioNoiseReductionParam
 )
 RealtimeTranscriptionSessionCreateRequestGAAudioInputParam: TypeAlias = (
     RealtimeSessionCreateRequestGAAudioInputParam
 )
 RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam: TypeAlias = (
-    RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam
+    RealtimeSessionCreateRequestInputAudioNoiseReductionParam
 )
 RealtimeTranslationClientSecretCreateRequestExpiresAfterParam: TypeAlias = (
     RealtimeCreateClientSecretRequestExpiresAfterParam

@@ -50,6 +50,7 @@ __all__ = [
     "BetaCodeInterpreterOutputLogsParam",
     "BetaCodeInterpreterToolCallParam",
     "BetaCodeInterpreterToolParam",
+    "BetaCompactResponseMethodPublicBodyImageParam",
     "BetaCompactionSummaryItemParam",
     "BetaCompactionTriggerItemParam",
     "BetaComparisonFilterParam",
@@ -73,6 +74,9 @@ __all__ = [
     "BetaConversationParam",
     "BetaConversationParam2Param",
     "BetaCoordParam",
+    "BetaCreateResponseAccessProgramsParam",
+    "BetaCreateResponseBackgroundOptionsParam",
+    "BetaCreateResponseImageParam",
     "BetaCustomGrammarFormatParam",
     "BetaCustomTextFormatParam",
     "BetaCustomToolCallOutputParam",
@@ -214,6 +218,7 @@ __all__ = [
     "CodeInterpreterOutputImageParam",
     "CodeInterpreterOutputLogsParam",
     "CodeInterpreterToolParam",
+    "CompactResponseMethodPublicBodyImageParam",
     "CompactionSummaryItemParam",
     "CompactionTriggerItemParam",
     "ComparisonFilter",
@@ -234,6 +239,9 @@ __all__ = [
     "ContextManagementParam",
     "ConversationParam2Param",
     "CoordParam",
+    "CreateResponseAccessProgramsParam",
+    "CreateResponseBackgroundOptionsParam",
+    "CreateResponseImageParam",
     "CustomGrammarFormatParam",
     "CustomTextFormatParam",
     "CustomToolParam",
@@ -1259,6 +1267,19 @@ class CoordParam(TypedDict, total=False):
     y: Required[int]
 
 
+class CreateResponseAccessProgramsParam(TypedDict, total=False):
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"]
+
+
+class CreateResponseBackgroundOptionsParam(TypedDict, total=False):
+    completion_window: Literal["soonest", "2h", "8h"]
+    continuation_id: str
+
+
+class CreateResponseImageParam(TypedDict, total=False):
+    context_compression: Literal["auto", "enabled", "disabled"]
+
+
 class CustomGrammarFormatParam(TypedDict, total=False):
     """A grammar defined by the user."""
 
@@ -1435,19 +1456,21 @@ class FunctionTool2Param(TypedDict, total=False):
     allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
 
 
-class FunctionToolParam(TypedDict, total=False):
-    """Defines a function in your own code the model can choose to call. Learn more about
-    function calling.
-    """
-
-    type: Required[Literal["function"]]
-    name: Required[str]
-    description: str | None
-    parameters: Required[Mapping[str, object] | None]
-    output_schema: Mapping[str, object] | None
-    strict: Required[bool | None]
-    defer_loading: bool
-    allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
+FunctionToolParam = TypedDict(
+    "FunctionToolParam",
+    {
+        "type": "Required[Literal['function']]",
+        "name": "Required[str]",
+        "description": "str | None",
+        "parameters": "Required[Mapping[str, object] | None]",
+        "output_schema": "Mapping[str, object] | None",
+        "strict": "Required[bool | None]",
+        "defer_loading": "bool",
+        "allowed_callers": "Sequence[Literal['direct', 'programmatic']] | None",
+        "async": "bool | None",
+    },
+    total=False,
+)
 
 
 class HTTPErrorParam(TypedDict, total=False):
@@ -2205,6 +2228,7 @@ BetaClickParam: TypeAlias = ClickParam
 BetaCodeInterpreterOutputImageParam: TypeAlias = CodeInterpreterOutputImageParam
 BetaCodeInterpreterOutputLogsParam: TypeAlias = CodeInterpreterOutputLogsParam
 BetaCodeInterpreterToolParam: TypeAlias = CodeInterpreterToolParam
+BetaCompactResponseMethodPublicBodyImageParam: TypeAlias = CreateResponseImageParam
 BetaComparisonFilterParam: TypeAlias = ComparisonFilter
 BetaCompoundFilterParam: TypeAlias = CompoundFilter
 BetaComputerActionParam: TypeAlias = (
@@ -2233,6 +2257,9 @@ BetaContextManagementParam: TypeAlias = ContextManagementParam
 BetaConversationParam: TypeAlias = str | ConversationParam2Param
 BetaConversationParam2Param: TypeAlias = ConversationParam2Param
 BetaCoordParam: TypeAlias = CoordParam
+BetaCreateResponseAccessProgramsParam: TypeAlias = CreateResponseAccessProgramsParam
+BetaCreateResponseBackgroundOptionsParam: TypeAlias = CreateResponseBackgroundOptionsParam
+BetaCreateResponseImageParam: TypeAlias = CreateResponseImageParam
 BetaCustomGrammarFormatParam: TypeAlias = CustomGrammarFormatParam
 BetaCustomTextFormatParam: TypeAlias = CustomTextFormatParam
 BetaCustomToolParam: TypeAlias = CustomToolParam
@@ -2406,6 +2433,7 @@ BetaWebSearchApproximateLocationParam: TypeAlias = WebSearchApproximateLocationP
 BetaWebSearchPreviewToolParam: TypeAlias = WebSearchPreviewToolParam
 BetaWebSearchToolFiltersParam: TypeAlias = WebSearchToolFiltersParam
 BetaWebSearchToolParam: TypeAlias = WebSearchToolParam
+CompactResponseMethodPublicBodyImageParam: TypeAlias = CreateResponseImageParam
 ComputerActionParam: TypeAlias = (
     ClickParam
     | DoubleClickActionParam

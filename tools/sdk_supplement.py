@@ -1,0 +1,797 @@
+"""Derives, from the installed official SDK, what the OpenAPI spec does not describe yet.
+
+    python tools/sdk_supplement.py --generate  # rewrite the supplement and name lists, regenerate
+    python tools/sdk_supplement.py --check     # fail if they do not match the installed SDK
+
+The published spec lags the API: the official SDK (`openai`, pinned in
+constraints.txt) already calls endpoints, parameters and response fields the spec
+lacks. Those are facts of the API, and this script reads them from the SDK as data:
+
+- the public method names, by walking `openai.OpenAI()`'s resources
+  (`tools/codegen/sdk_methods.txt`, the generators' naming reference), and its
+  param type names (`tools/codegen/sdk_params.txt`, see `generate_params.py`);
+- for each method that makes one HTTP call, its HTTP method, path, which arguments
+  go to the path, the query, the body (JSON or multipart) or a header, and the
+  fixed headers it sends, read from the method's source with `ast` (the SDK's
+  resource methods are one call to `self._get/_post/...` in a fixed shape);
+- the arguments' types, from the method's type hints (TypedDicts become object
+  schemas), and the response models' fields, from the pydantic models.
+
+Methods without a spec operation become operations (`paths`, named by
+`x-sdk-name`); operations the spec has get the arguments and response fields it
+misses (`x-extend`). The output, `spec/sdk-supplement.json`, is an OpenAPI-shaped
+fragment the generators merge into the spec (`tools/codegen/supplement.py`); it
+records the SDK version it was read from (`x-sdk`). Nothing here runs a request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import collections.abc
+import enum
+import functools
+import inspect
+import json
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+import types
+import typing
+from typing import Any
+
+import typing_extensions
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CODEGEN = ROOT / "tools" / "codegen"
+sys.path.insert(0, str(CODEGEN))
+
+OUT = ROOT / "spec" / "sdk-supplement.json"
+METHODS = CODEGEN / "sdk_methods.txt"
+PARAM_NAMES = CODEGEN / "sdk_params.txt"
+GENERATORS = (
+    "tools/codegen/generate_models.py",
+    "tools/codegen/generate_params.py",
+    "tools/codegen/generate_operations.py",
+    "tools/unasync.py",
+)
+REF = "#/components/schemas/"
+
+_CALLS = {"_get": "get", "_post": "post", "_put": "put", "_patch": "patch", "_delete": "delete"}
+_PAGES = {
+    "SyncCursorPage": "cursor",
+    "SyncConversationCursorPage": "cursor",
+    "SyncNextCursorPage": "next",
+    "SyncTokenPage": "token",
+    "SyncPage": "list",
+}
+
+
+# -- walking the client ----------------------------------------------------------------
+
+
+def resources(client: object) -> dict[str, object]:
+    """Dotted resource path -> resource object, for every resource under `client`."""
+    from openai._resource import SyncAPIResource
+
+    found: dict[str, object] = {}
+
+    def visit(obj: object, prefix: str) -> None:
+        for name in sorted(dir(type(obj))):
+            if name.startswith("_") or name.startswith("with_"):
+                continue
+            attr = inspect.getattr_static(type(obj), name)
+            if not isinstance(attr, functools.cached_property):
+                continue
+            child = getattr(obj, name)
+            if isinstance(child, SyncAPIResource):
+                dotted = f"{prefix}{name}"
+                found[dotted] = child
+                visit(child, dotted + ".")
+
+    visit(client, "")
+    return found
+
+
+def methods(client: object) -> dict[str, Any]:
+    """Dotted method name -> the function, for every public method of every resource."""
+    out: dict[str, Any] = {}
+    for dotted, resource in resources(client).items():
+        cls = type(resource)
+        for name in sorted(dir(cls)):
+            if name.startswith("_") or name.startswith("with_"):
+                continue
+            attr = inspect.getattr_static(cls, name)
+            if inspect.isfunction(attr):
+                out[f"{dotted}.{name}"] = attr
+    return out
+
+
+# -- reading one method's request ------------------------------------------------------
+
+
+def _implementation(func: Any) -> ast.FunctionDef | None:
+    """The method's own definition (the last one: overloads come first)."""
+    cls_name = func.__qualname__.split(".")[0]
+    module = sys.modules[func.__module__]
+    tree = _module_tree(module.__file__)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == cls_name:
+            defs = [
+                n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == func.__name__
+            ]
+            return defs[-1] if defs else None
+    return None
+
+
+@functools.cache
+def _module_tree(path: str) -> ast.Module:
+    return ast.parse(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _dict_of(node: ast.expr | None) -> dict[str, str] | None:
+    """`maybe_transform({"key": name, ...}, Params)` -> {wire key: argument name}."""
+    if isinstance(node, ast.Call) and node.args:
+        node = node.args[0]
+    if not isinstance(node, ast.Dict):
+        return None
+    out = {}
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(key, ast.Constant) and isinstance(value, ast.Name):
+            out[str(key.value)] = value.id
+    return out
+
+
+def _path(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        return str(node.args[0].value)  # path_template("/x/{id}", id=id)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+            for v in node.values
+            if isinstance(v, ast.Constant | ast.FormattedValue)
+        )
+    return None
+
+
+def read_call(func: Any) -> dict[str, Any] | None:
+    """What one resource method sends, or None where it is not one HTTP call."""
+    node = _implementation(func)
+    if node is None:
+        return None
+    calls = [
+        c
+        for c in ast.walk(node)
+        if isinstance(c, ast.Call)
+        and isinstance(c.func, ast.Attribute)
+        and isinstance(c.func.value, ast.Name)
+        and c.func.value.id == "self"
+        and c.func.attr in (*_CALLS, "_get_api_list")
+    ]
+    if len(calls) != 1 or not calls[0].args:
+        return None
+    call = calls[0]
+    path = _path(call.args[0])
+    if path is None:
+        return None
+    method = "get" if call.func.attr == "_get_api_list" else _CALLS[call.func.attr]  # type: ignore[attr-defined]
+    out: dict[str, Any] = {"method": method, "path": path, "headers": {}, "header_args": {}}
+    body = _kw(call, "body")
+    if isinstance(body, ast.Call) and body.args and isinstance(body.args[0], ast.Name):
+        # `body = deepcopy_minimal({...})` first, then `body=maybe_transform(body, ...)`.
+        variable = body.args[0].id
+        for stmt in ast.walk(node):
+            if (
+                isinstance(stmt, ast.Assign)
+                and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == variable
+            ):
+                body = stmt.value
+    out["body"] = _dict_of(body) if body is not None else None
+    if body is not None and out["body"] is None:
+        # Built by a helper from the dict of wire keys the method hands it.
+        found = [_dict_of(d) or {} for d in ast.walk(node) if isinstance(d, ast.Dict)]
+        out["body"] = max(found, key=len, default=None) or None
+    out["body_unread"] = body is not None and out["body"] is None
+    options = _kw(call, "options")
+    query = _kw(options, "query") if isinstance(options, ast.Call) else None
+    out["query"] = _dict_of(query) or {}
+    source = ast.unparse(node)
+    out["multipart"] = "multipart/form-data" in source
+    for stmt in ast.walk(node):
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == "extra_headers"
+            and isinstance(stmt.value, ast.Dict)
+        ):
+            for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(value, ast.Constant):
+                    out["headers"][key.value] = value.value
+        # `strip_not_given({"openai-beta": ",".join(... betas ...)})`: an argument sent as a header.
+        if (
+            isinstance(stmt, ast.Call)
+            and isinstance(stmt.func, ast.Name)
+            and stmt.func.id == "strip_not_given"
+            and stmt.args
+            and isinstance(stmt.args[0], ast.Dict)
+        ):
+            for key, value in zip(stmt.args[0].keys, stmt.args[0].values, strict=True):
+                names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+                args = names & set(inspect.signature(func).parameters)
+                if isinstance(key, ast.Constant) and len(args) == 1:
+                    out["header_args"][args.pop()] = key.value
+    module = vars(sys.modules[func.__module__])
+    out["cast_to"] = out["page"] = out["item"] = out["stream"] = None
+    cast_to = _kw(call, "cast_to")
+    if cast_to is not None:
+        text = ast.unparse(cast_to)
+        if text.endswith("BinaryResponseContent"):
+            out["binary"] = True
+        elif text != "NoneType":
+            out["cast_to"] = _named(cast_to, module)
+    page = _kw(call, "page")
+    if isinstance(page, ast.Subscript) and isinstance(page.value, ast.Name):
+        out["page"] = _PAGES.get(page.value.id)
+        out["item"] = _named(page.slice, module)
+    always = _kw(call, "stream")
+    out["always_streams"] = isinstance(always, ast.Constant) and always.value is True
+    stream_cls = _kw(call, "stream_cls")
+    if isinstance(stream_cls, ast.Subscript):
+        out["stream"] = _named(stream_cls.slice, module)
+    elif isinstance(stream_cls, ast.Name):
+        base = module.get(stream_cls.id)
+        for orig in getattr(base, "__orig_bases__", ()):
+            event = typing.get_args(orig)
+            if event and getattr(typing.get_origin(orig), "__name__", "") == "Stream":
+                out["stream"] = (stream_cls.id.removesuffix("Stream"), event[0])
+    return out
+
+
+def _named(node: ast.expr, module: dict[str, Any]) -> tuple[str, Any] | None:
+    """An annotation's name (for naming a schema) and the object it designates."""
+    text = ast.unparse(node)
+    try:
+        obj = eval(text, module)
+    except Exception:
+        return None
+    return text.rsplit(".", 1)[-1], obj
+
+
+# -- types to schemas ------------------------------------------------------------------
+
+
+class Schemas:
+    """Turns the SDK's type hints into JSON schemas; models become named components.
+
+    A model or TypedDict whose name is a spec schema's (or its `Param` form) is
+    referenced, not redefined, and the spec schema gets the fields it misses
+    (`extend`). Other models are named after their class, made unique.
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec["components"]["schemas"]
+        self.new: dict[str, Any] = {}
+        self.extend: dict[str, dict[str, Any]] = {}
+        self.by_class: dict[int, str] = {}
+        from params_ir import SDK_NAMES
+
+        self.param_names = {v: k for k, v in SDK_NAMES.items()}
+        self.stack: list[int] = []
+        self.spec_folded = {n.lower(): n for n in sorted(self.spec, reverse=True)}
+        # Names the model generator already gives to classes of the spec (inline
+        # objects are named after where they appear): a new schema must not take one.
+        from schema_ir import Builder
+
+        model = Builder(self.spec).build()
+        self.taken = set(self.spec) | set(model.classes) | set(model.aliases)
+        # False while reading what an operation the spec has returns: models the spec
+        # names get the fields they miss, and no other model is defined.
+        self.create = True
+
+    def spec_name(self, cls: type, *, param: bool) -> str | None:
+        name = cls.__name__
+        module = cls.__module__.rsplit(".", 1)[-1]
+        if param:
+            if name in self.param_names:
+                return self.param_names[name]
+            name = name.removesuffix("Param")
+            module = module.removesuffix("_param")
+        # Only a module's main class is taken for the spec schema of its name (the
+        # SDK spells `AdminAPIKey` what the spec calls `AdminApiKey`).
+        if module.replace("_", "") != name.lower():
+            return None
+        return self.spec_folded.get(name.lower())
+
+    def spec_properties(self, name: str) -> set[str] | None:
+        schema = self.spec[name]
+        if "anyOf" in schema or "oneOf" in schema:
+            return None
+        out = set(schema.get("properties", {}))
+        for member in schema.get("allOf", []):
+            if "$ref" in member:
+                sub = self.spec_properties(member["$ref"][len(REF) :])
+                if sub is None:
+                    return None
+                out |= sub
+            else:
+                out |= set(member.get("properties", {}))
+        return out if out else None
+
+    def of(self, hint: Any, name: str | None = None) -> dict[str, Any]:
+        """The schema of a type hint; `name` names a union alias worth a component."""
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+        if origin is typing.Annotated:
+            inner = self.of(args[0], name)
+            for meta in args[1:]:
+                disc = getattr(meta, "discriminator", None)
+                if disc and "anyOf" in inner:
+                    inner["discriminator"] = {"propertyName": disc}
+            return inner
+        if origin in (typing.Union, types.UnionType):
+            if _is_file(hint):
+                return {"type": "string", "format": "binary"}
+            members = [a for a in args if not _is_omit(a)]
+            null = type(None) in members
+            members = [a for a in members if a is not type(None)]
+            variants = [self.of(a) for a in members]
+            if len(variants) == 1:
+                schema = variants[0]
+            elif name and name.lower() in self.spec_folded:
+                schema = {
+                    "$ref": REF + self.spec_folded[name.lower()]
+                }  # the spec's union of that name
+            else:
+                schema = {"anyOf": variants}
+                if name and name not in self.taken and self.create:
+                    self.new.setdefault(name, schema)
+                    schema = {"$ref": REF + name}
+            if null:
+                return {"anyOf": [schema, {"type": "null"}]}
+            return schema
+        if origin is typing.Literal:
+            values = list(args)
+            return {"type": _json_type(values[0]), "enum": values}
+        if origin in (list, collections.abc.Iterable, collections.abc.Sequence, tuple, set):
+            return {"type": "array", "items": self.of(args[0]) if args else {}}
+        if origin in (dict, collections.abc.Mapping):
+            value = self.of(args[1]) if len(args) == 2 else {}
+            return {"type": "object", "additionalProperties": value}
+        if origin is not None and getattr(origin, "__name__", "") == "SequenceNotStr":
+            return {"type": "array", "items": self.of(args[0])}
+        if hint in (str,):
+            return {"type": "string"}
+        if hint is bool:
+            return {"type": "boolean"}
+        if hint is int:
+            return {"type": "integer"}
+        if hint is float:
+            return {"type": "number"}
+        if hint is type(None):
+            return {"type": "null"}
+        if _is_file(hint):
+            return {"type": "string", "format": "binary"}
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            return {"type": "string", "enum": [m.value for m in hint]}
+        if isinstance(hint, type) and typing_extensions.is_typeddict(hint):
+            return self.typed_dict(hint)
+        if isinstance(hint, type) and hasattr(hint, "model_fields"):
+            return self.model(hint)
+        return {}
+
+    def named(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """A reference to `schema` as a new component named `name` (made unique)."""
+        for existing, have in self.new.items():
+            if have == schema and existing.startswith(name):
+                return {"$ref": REF + existing}
+        base, n = name, 2
+        while name in self.taken or name in self.new:
+            name, n = f"{base}{n}", n + 1
+        self.new[name] = schema
+        return {"$ref": REF + name}
+
+    def typed_dict(self, cls: type) -> dict[str, Any]:
+        spec_name = self.spec_name(cls, param=True)
+        if spec_name:
+            return {"$ref": REF + spec_name}
+        if id(cls) in self.stack:
+            return {"type": "object"}  # a recursive shape: the inner level stays open
+        self.stack.append(id(cls))
+        try:
+            hints = typing.get_type_hints(cls, include_extras=True)
+            props: dict[str, Any] = {}
+            required = []
+            for key, hint in hints.items():
+                wire = _alias(hint) or key
+                props[wire] = self.of(_strip_required(hint))
+                if key in getattr(cls, "__required_keys__", ()):
+                    required.append(wire)
+        finally:
+            self.stack.pop()
+        schema: dict[str, Any] = {"type": "object", "properties": props}
+        if required:
+            schema["required"] = sorted(required)
+        return schema
+
+    def model(self, cls: Any) -> dict[str, Any]:
+        if id(cls) in self.by_class:
+            return {"$ref": REF + self.by_class[id(cls)]}
+        spec_name = self.spec_name(cls, param=False)
+        have = self.spec_properties(spec_name) if spec_name else None
+        wires = {f.alias or key for key, f in cls.model_fields.items()}
+        if have is not None and len(wires - have) >= len(wires & have):
+            spec_name = None  # the same name for another object (`Message` of Assistants)
+        if spec_name:
+            self.by_class[id(cls)] = spec_name
+            if have is not None:
+                create, self.create = self.create, True
+                try:
+                    for key, f in sorted(cls.model_fields.items()):
+                        wire = f.alias or key
+                        if wire not in have:
+                            self.extend.setdefault(spec_name, {})[wire] = self.field(f)
+                finally:
+                    self.create = create
+                create, self.create = self.create, False
+                try:
+                    for key, f in cls.model_fields.items():
+                        if (f.alias or key) in have:
+                            self.field(f)  # models inside may miss fields too
+                finally:
+                    self.create = create
+            return {"$ref": REF + spec_name}
+        if not self.create:
+            return {"type": "object"}
+        name = cls.__name__
+        if name in self.taken or name in self.new:
+            module = cls.__module__.rsplit(".", 1)[-1]
+            name = "".join(p.title() for p in module.split("_")) + name
+            base, n = name, 2
+            while name in self.taken or name in self.new:
+                name, n = f"{base}{n}", n + 1
+        self.by_class[id(cls)] = name
+        self.new[name] = {}  # claimed before the fields, which may refer back
+        props = {}
+        required = []
+        for key, f in cls.model_fields.items():
+            wire = f.alias or key
+            props[wire] = self.field(f)
+            if f.is_required():
+                required.append(wire)
+        schema: dict[str, Any] = {"type": "object", "properties": props}
+        if required:
+            schema["required"] = required
+        doc = inspect.getdoc(cls)
+        if doc and cls.__doc__:
+            schema["description"] = doc
+        self.new[name] = schema
+        return {"$ref": REF + name}
+
+    def field(self, f: Any) -> dict[str, Any]:
+        hint = f.annotation
+        if f.metadata:
+            hint = typing.Annotated[tuple([hint, *f.metadata])]
+        schema = self.of(hint)
+        if f.description:
+            schema = {**schema, "description": f.description}
+        return schema
+
+
+def _alias(hint: Any) -> str | None:
+    while typing.get_origin(hint) in (
+        typing.Annotated,
+        typing_extensions.Required,
+        typing_extensions.NotRequired,
+    ):
+        for meta in getattr(hint, "__metadata__", ()):
+            alias = getattr(meta, "alias", None)
+            if alias:
+                return str(alias)
+        hint = typing.get_args(hint)[0]
+    return None
+
+
+def _strip_required(hint: Any) -> Any:
+    while typing.get_origin(hint) in (typing_extensions.Required, typing_extensions.NotRequired):
+        hint = typing.get_args(hint)[0]
+    return hint
+
+
+def _is_omit(hint: Any) -> bool:
+    return getattr(hint, "__name__", "") in ("Omit", "NotGiven")
+
+
+def _is_file(hint: Any) -> bool:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_is_file(a) for a in typing.get_args(hint))
+    return hint is bytes or typing.get_origin(hint) is typing.IO
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string"
+
+
+# -- the supplement ---------------------------------------------------------------------
+
+
+def _operation_id(dotted: str) -> str:
+    return "".join(p.title().replace("_", "") for p in dotted.split("."))
+
+
+def _tag(dotted: str, path: str, spec: dict[str, Any]) -> str:
+    """The spec's tag for the path where it has other operations on it, else the SDK's area."""
+    for op in spec["paths"].get(path, {}).values():
+        if isinstance(op, dict) and op.get("tags"):
+            return str(op["tags"][0])
+    parts = dotted.split(".")
+    if parts[0] == "admin":
+        parts = parts[2:] if parts[1] == "organization" else parts[1:]
+        if parts[0] == "projects" and len(parts) > 2:
+            parts = parts[1:]
+    elif parts[0] == "beta" and len(parts) > 2:
+        parts = parts[1:]
+    return parts[0].replace("_", " ").title()
+
+
+def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[str]]:
+    """The supplement for `spec`, and the SDK's method names."""
+    import openai
+    import operations_names
+    from generate_operations import load
+
+    client = openai.OpenAI(api_key="sk-supplement", base_url="http://127.0.0.1:9")
+    funcs = methods(client)
+    _, named = load(spec)
+    aliases = {alias for alias, _, _ in operations_names.ALIASES}
+    for alias, target in operations_names.RESOURCE_ALIASES.items():
+        aliases |= {alias + n[len(target) :] for n in named if n.startswith(target + ".")}
+    schemas = Schemas(spec)
+    paths: dict[str, dict[str, Any]] = {}
+    extend_ops: dict[str, dict[str, Any]] = {}
+    deprecated: dict[str, str] = {}
+    for dotted, func in sorted(funcs.items()):
+        message = getattr(func, "__deprecated__", None)
+        if message:
+            deprecated[dotted] = str(message)
+        call = read_call(func)
+        if call is None:
+            continue
+        try:
+            hints = typing.get_type_hints(func, include_extras=True)
+        except Exception:
+            continue
+        signature = inspect.signature(func)
+        params = {
+            p.name: p
+            for p in signature.parameters.values()
+            if p.name not in ("self", "extra_headers", "extra_query", "extra_body", "timeout")
+        }
+
+        def arg_schema(name: str, _hints: dict[str, Any] = hints) -> dict[str, Any]:
+            return schemas.of(_hints.get(name, Any))
+
+        def required(name: str, _params: dict[str, Any] = params) -> bool:
+            p = _params.get(name)
+            return p is not None and p.default is inspect.Parameter.empty
+
+        if dotted in aliases:
+            continue  # a second name of a spec operation (`beta.chat` is `chat`)
+        path = call["path"]
+        path_args = re.findall(r"\{(\w+)\}", path)
+        if dotted in named:
+            op = named[dotted]
+            have_query = {p.key for p in op.query}
+            have_body = {p.key for p in op.body}
+            add: dict[str, Any] = {}
+            query = [
+                {"name": key, "in": "query", "required": required(arg), "schema": arg_schema(arg)}
+                for key, arg in sorted(call["query"].items())
+                if key not in have_query
+            ]
+            if query:
+                add["parameters"] = query
+            body = call["body"] or {}
+            missing = {k: a for k, a in body.items() if k not in have_body and k not in have_query}
+            if missing:
+                add["body"] = {k: arg_schema(a) for k, a in sorted(missing.items())}
+            # Arguments the spec requires and the SDK lets the caller leave out.
+            optional = sorted(
+                p.key
+                for p in op.query + op.body
+                if p.required and p.name in params and not required(p.name)
+            )
+            if optional:
+                add["optional"] = optional
+            headers = [
+                _header_param(key, arg, arg_schema(arg))
+                for arg, key in sorted(call["header_args"].items())
+            ]
+            if headers:
+                add["parameters"] = add.get("parameters", []) + headers
+            fixed = _fixed_headers(call)
+            if fixed:
+                add["headers"] = fixed  # `OpenAI-Beta: assistants=v2` and the like
+            if "stream" in call["query"] and call["stream"] and op.stream_event is None:
+                add["stream_event"] = schemas.of(call["stream"][1], call["stream"][0])
+            returned = call["cast_to"][1] if call["cast_to"] else None
+            spec_ok = _ok(spec["paths"][op.path][op.method.lower()])
+            inline = spec_ok.get("content", {}).get("application/json", {}).get("schema")
+            if (
+                op.response is None
+                and isinstance(returned, type)
+                and hasattr(returned, "model_fields")
+                and isinstance(inline, dict)
+                and "$ref" not in inline
+                and inline.get("type") == "object"
+            ):
+                # An object the spec describes inline and the SDK names: a model.
+                add["response"] = schemas.of(returned, call["cast_to"][0])
+            elif call["cast_to"]:
+                schemas.create = False
+                try:
+                    schemas.of(call["cast_to"][1])
+                finally:
+                    schemas.create = True
+            if add:
+                extend_ops[f"{op.method.lower()} {op.path}"] = add
+            continue
+        operation: dict[str, Any] = {
+            "operationId": _operation_id(dotted),
+            "x-sdk-name": dotted,
+            "tags": [_tag(dotted, path, spec)],
+            "summary": (inspect.getdoc(func) or "").split("\n\n")[0].replace("\n", " "),
+        }
+        parameters = [
+            {"name": a, "in": "path", "required": True, "schema": {"type": "string"}}
+            for a in path_args
+        ]
+        parameters += [
+            {"name": key, "in": "query", "required": required(arg), "schema": arg_schema(arg)}
+            for key, arg in call["query"].items()
+        ]
+        parameters += [
+            _header_param(key, arg, arg_schema(arg)) for arg, key in call["header_args"].items()
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        fixed = _fixed_headers(call)
+        if fixed:
+            operation["x-sdk-headers"] = fixed
+        body = call["body"]
+        if body is None and call["body_unread"]:
+            # The body is built by a helper: every argument not sent elsewhere goes in it.
+            used = set(path_args) | set(call["query"].values()) | set(call["header_args"])
+            body = {
+                a: a for a in params if a not in used and params[a].kind is params[a].KEYWORD_ONLY
+            }
+        if body:
+            props = {key: arg_schema(arg) for key, arg in body.items()}
+            needed = sorted(key for key, arg in body.items() if required(arg))
+            schema: dict[str, Any] = {"type": "object", "properties": props}
+            if needed:
+                schema["required"] = needed
+            media = "multipart/form-data" if call["multipart"] else "application/json"
+            operation["requestBody"] = {"required": True, "content": {media: {"schema": schema}}}
+        content: dict[str, Any] = {}
+        if call.get("binary"):
+            accept = call["headers"].get("Accept", "application/octet-stream")
+            content[accept] = {"schema": {"type": "string", "format": "binary"}}
+        elif call["page"]:
+            item = schemas.of(call["item"][1], call["item"][0]) if call["item"] else {}
+            item_name = item.get("$ref", REF + "Item")[len(REF) :]
+            page: dict[str, Any] = {"data": {"type": "array", "items": item}}
+            if call["page"] in ("cursor", "next", "token"):
+                page["has_more"] = {"type": "boolean"}
+            if call["page"] in ("next", "token"):
+                page["next"] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+            if call["page"] == "cursor":
+                page["last_id"] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+            page_schema = {"type": "object", "properties": page, "required": ["data"]}
+            content["application/json"] = {"schema": schemas.named(f"{item_name}List", page_schema)}
+            operation["x-sdk-page"] = call["page"]
+        elif call["always_streams"]:
+            operation["x-sdk-stream"] = True  # an event stream whatever the arguments
+        elif call["cast_to"]:
+            name, obj = call["cast_to"]
+            content["application/json"] = {"schema": schemas.of(obj, name)}
+        if call["stream"]:
+            name, obj = call["stream"]
+            content["text/event-stream"] = {"schema": schemas.of(obj, name)}
+        ok: dict[str, Any] = {"description": "OK"}
+        if content:
+            ok["content"] = content
+        operation["responses"] = {"200": ok}
+        paths.setdefault(path, {})[call["method"]] = operation
+    supplement = {
+        "x-sdk": f"openai=={sdk_version}",
+        "paths": paths,
+        "components": {"schemas": dict(sorted(schemas.new.items()))},
+        "x-extend": {
+            "operations": dict(sorted(extend_ops.items())),
+            "schemas": {k: dict(sorted(v.items())) for k, v in sorted(schemas.extend.items())},
+            "deprecated": dict(sorted(deprecated.items())),
+        },
+    }
+    return supplement, sorted(funcs)
+
+
+def _fixed_headers(call: dict[str, Any]) -> dict[str, str]:
+    """The headers a method always sends, but the media types the client sets itself."""
+    skip = ("accept", "content-type")
+    return {k: v for k, v in call["headers"].items() if k.lower() not in skip}
+
+
+def _ok(op: dict[str, Any]) -> dict[str, Any]:
+    responses = op.get("responses", {})
+    codes = [c for c in ("200", "201", "202") if c in responses]
+    found: dict[str, Any] = responses[codes[0]] if codes else {}
+    return found
+
+
+def _header_param(key: str, arg: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": key, "in": "header", "x-sdk-param": arg, "style": "simple", "schema": schema}
+
+
+def render_methods(names: list[str], version: str) -> str:
+    head = textwrap.dedent(
+        f"""\
+        # The public method names of the official SDK (openai {version}), by walking
+        # `openai.OpenAI()`'s resources. Written by `python tools/sdk_supplement.py`.
+        """
+    )
+    return head + "".join(f"{n}\n" for n in names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the files are out of date")
+    parser.add_argument(
+        "--generate", action="store_true", help="then run the generators and tools/unasync.py"
+    )
+    args = parser.parse_args(argv)
+    import generate_models
+    import generate_params
+    import openai
+
+    spec = generate_models.load_spec(generate_models.DEFAULT_SPEC, supplement=False)
+    supplement, names = build(spec, openai.__version__)
+    wanted = {
+        OUT: json.dumps(supplement, indent=1) + "\n",
+        METHODS: render_methods(names, openai.__version__),
+        PARAM_NAMES: generate_params.sdk_names(),
+    }
+    if args.check:
+        stale = [
+            str(p.relative_to(ROOT))
+            for p, want in wanted.items()
+            if not p.exists() or p.read_text(encoding="utf-8") != want
+        ]
+        if stale:
+            print("out of date (run python tools/sdk_supplement.py):", *stale)
+            return 1
+        return 0
+    for path, text in wanted.items():
+        path.write_text(text, encoding="utf-8")
+    if args.generate:
+        for script in GENERATORS:
+            subprocess.run([sys.executable, str(ROOT / script)], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
