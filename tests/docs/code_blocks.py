@@ -5,6 +5,10 @@ them into one session, against a server of this process: the embedded MockServer
 (`OPENAI_BASE_URL` and `OPENAI_API_KEY` point the examples' `Client()` at it),
 or, for a page that says so, the WebSocket API server of the tests.
 
+Shell blocks run too, each on its own, with `oxide` on the PATH: a ```sh block
+as a bash script that must succeed, a ```console block as `$ command` lines
+each followed by the output it must print (`...` stands for any text).
+
 Markers are HTML comments, invisible on the site:
 
 - `<!-- docs-test: skip: REASON -->` on the line before a block: the block is not
@@ -24,6 +28,8 @@ import types
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
+# Blocks in other languages (text, a table of output) are not code to run.
+CODE_LANGUAGES = ("python", "sh", "console")
 _FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)")
 _MARKER = re.compile(r"^<!--\s*docs-test:\s*(.*?)\s*-->\s*$")
 
@@ -38,6 +44,7 @@ class Block:
     line: int  # of the block's first code line, 1-based
     code: str
     skip: str | None  # the reason, when the block is not run
+    language: str = "python"
 
     @property
     def name(self) -> str:
@@ -85,9 +92,10 @@ def parse(path: pathlib.Path) -> Page:
         end = body_start
         while end < len(lines) and not lines[end].strip().startswith("```"):
             end += 1
-        if language == "python":
+        if language in CODE_LANGUAGES:
             code = "\n".join(text[len(indent) :] for text in lines[body_start:end]) + "\n"
-            blocks.append(Block(path, body_start + 1, code, _skip_reason(path, index, previous)))
+            skip = _skip_reason(path, index, previous)
+            blocks.append(Block(path, body_start + 1, code, skip, language))
         previous = ""
         index = end + 1
     return Page(path, tuple(blocks), server)

@@ -1,4 +1,4 @@
-"""Every Python block of the documentation runs, page by page, against local servers.
+"""Every code block of the documentation runs: Python page by page, shell block by block.
 
 See tests/docs/code_blocks.py for how blocks are found and marked. A page's blocks
 share one namespace and run in order; the working directory is a fresh temporary
@@ -9,7 +9,10 @@ reported as skipped tests, each with its reason.
 from __future__ import annotations
 
 import contextlib
+import os
 import pathlib
+import re
+import subprocess
 import sys
 import types
 from collections.abc import Iterator, Mapping
@@ -85,7 +88,9 @@ def _server(kind: str) -> Iterator[str]:
 
 
 @pytest.mark.parametrize(
-    "page", [p for p in PAGES if any(b.skip is None for b in p.blocks)], ids=lambda p: p.name
+    "page",
+    [p for p in PAGES if any(b.skip is None and b.language == "python" for b in p.blocks)],
+    ids=lambda p: p.name,
 )
 def test_page_code_runs(
     page: code_blocks.Page, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
@@ -101,7 +106,7 @@ def test_page_code_runs(
         module = types.ModuleType("docs_page")
         monkeypatch.setitem(sys.modules, module.__name__, module)
         for block in page.blocks:
-            if block.skip is None:
+            if block.skip is None and block.language == "python":
                 exec(block.compiled(), module.__dict__)
 
 
@@ -111,5 +116,87 @@ def test_page_code_runs(
     ids=lambda b: b.name,
 )
 def test_skipped_block(block: code_blocks.Block) -> None:
-    compile(block.code, str(block.page), "exec")  # it is Python, at least
+    # Not run, but at least well-formed.
+    if block.language == "python":
+        compile(block.code, str(block.page), "exec")
+    elif block.language == "sh":
+        checked = subprocess.run(["bash", "-n", "-c", block.code], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
     pytest.skip(f"{block.name}: {block.skip}")
+
+
+# -- shell blocks -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_server() -> Iterator[MockServer]:
+    with MockServer(api_key=KEY, reply_text=structured_reply) as server:
+        yield server
+
+
+def _shell_env(server: MockServer, tmp_path: pathlib.Path) -> dict[str, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "oxide"  # what `pip install 'oxide-client[cli]'` puts on the PATH
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m oxide_io "$@"\n')
+    shim.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "OXIDE_"))}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        OPENAI_API_KEY=KEY,
+        OPENAI_BASE_URL=server.base_url,
+        NO_COLOR="1",
+    )
+    return env
+
+
+def _console(code: str) -> list[tuple[str, list[str]]]:
+    """`$ command` lines, each with the output lines shown after it."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in code.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif steps and line.strip():
+            steps[-1][1].append(line)
+    return steps
+
+
+def _matches(shown: str, printed: str) -> bool:
+    pattern = ".*".join(re.escape(part) for part in shown.split("..."))
+    return re.fullmatch(pattern, printed) is not None
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for p in PAGES for b in p.blocks if b.skip is None and b.language != "python"],
+    ids=lambda b: b.name,
+)
+def test_shell_block_runs(
+    block: code_blocks.Block, cli_server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    env = _shell_env(cli_server, tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def bash(script: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+
+    if block.language == "sh":
+        result = bash(block.code)
+        assert result.returncode == 0, f"{block.name}:\n{result.stdout}\n{result.stderr}"
+        return
+    steps = _console(block.code)
+    assert steps, f"{block.name}: a console block shows `$ command` lines"
+    for command, shown in steps:
+        result = bash(command + " 2>&1 || true")
+        printed = result.stdout.splitlines()
+        assert len(printed) == len(shown), f"{block.name}: {command}\n{result.stdout}"
+        for want, got in zip(shown, printed, strict=True):
+            assert _matches(want, got), f"{block.name}: {want!r} vs {got!r}"
