@@ -191,6 +191,18 @@ def test_api_stream_prints_one_json_object_per_event(server: MockServer) -> None
     assert REPLY.match(text)
 
 
+def test_api_responses_with_plain_text_input_streams_events(server: MockServer) -> None:
+    result = oxide(
+        "api", "responses.create", "--model", "gpt-4o-mini", "--input", "plain words",
+        "--stream", "true", server=server,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0]["type"] == "response.created"
+    assert events[-1]["type"] == "response.completed"
+    assert server.requests[-1].json["input"] == "plain words"
+
+
 def test_api_file_upload_and_download(server: MockServer, tmp_path: pathlib.Path) -> None:
     source = tmp_path / "data.jsonl"
     content = os.urandom(200_000)
@@ -403,6 +415,11 @@ def test_values_are_converted_by_type(tmp_path: pathlib.Path) -> None:
     assert either.convert('["a", "b"]') == ["a", "b"]
     with pytest.raises(BadValue, match="expected JSON"):
         Param("m", "Iterable[ChatCompletionMessageParam]", True).convert("{nope")
+    # A named alias of a union with str in it takes plain text; a TypedDict does not.
+    assert Param("input", "ResponseInputParam | NotGiven", False).convert("hi") == "hi"
+    assert Param("c", "ChatCompletionToolChoiceOptionParam", False).convert("auto") == "auto"
+    with pytest.raises(BadValue, match="expected JSON"):
+        Param("t", "ChatCompletionStreamOptionsParam | None", False).convert("yes")
     with pytest.raises(BadValue, match="cannot read"):
         Param("m", "Mapping[str, object]", True).convert(f"@{tmp_path / 'absent.json'}")
     bad = tmp_path / "bad.json"

@@ -20,6 +20,7 @@ import json
 import re
 import sys
 import types
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -82,7 +83,11 @@ class Param:
 
     @property
     def accepts_string(self) -> bool:
-        return any(a == "str" or a.startswith("Literal[") for a in self._alternatives)
+        """Whether a plain string is a value of this type (then non-JSON text is one)."""
+        return any(
+            a == "str" or a.startswith("Literal[") or _alias_accepts_string(a)
+            for a in self._alternatives
+        )
 
     def convert(self, text: str) -> Any:
         """The Python value `text` (as typed on the command line) stands for."""
@@ -163,6 +168,25 @@ class Method:
         for part in self.name.split("."):
             target = getattr(target, part)
         return target  # type: ignore[no-any-return]
+
+
+def _alias_accepts_string(name: str) -> bool:
+    # A named parameter type may be an alias of a union with `str` in it
+    # (`ResponseInputParam = str | Iterable[...]`); TypedDicts are not.
+    if not name.isidentifier():
+        return False
+    from oxide_proto.types import params
+
+    try:
+        alias = getattr(params, name)
+    except AttributeError:
+        return False
+    for arg in typing.get_args(alias):
+        if arg is str:
+            return True
+        if typing.get_origin(arg) is typing.Literal and isinstance(typing.get_args(arg)[0], str):
+            return True
+    return False
 
 
 def _split_top_level(text: str, separator: str) -> list[str]:
