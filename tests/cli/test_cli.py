@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from oxide_io import Client
-from oxide_io.cli._table import BadValue, Param, methods
+from oxide_io.cli._table import BadValue, Param, find_method, methods
 from oxide_io.testing import MockServer
 
 KEY = "sk-cli-test-0123456789SECRET"
@@ -402,6 +402,12 @@ def test_every_method_of_the_table_is_offered() -> None:
     create = {p.name: p for p in table["chat.completions.create"].params}
     assert create["messages"].required and create["messages"].kind == "json"
     assert create["max_tokens"].kind == "int" and not create["max_tokens"].required
+
+
+def test_one_method_is_found_without_walking_the_table() -> None:
+    assert all(find_method(name) == method for name, method in methods().items())
+    for name in ("models", "chat.completions", "with_raw_response.create", "models.__init__", ""):
+        assert find_method(name) is None, name
 
 
 def test_values_are_converted_by_type(tmp_path: pathlib.Path) -> None:

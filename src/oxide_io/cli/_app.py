@@ -25,13 +25,10 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from oxide_proto import ContentDeltaEvent
-from oxide_proto.types.responses import ResponseTextDeltaEvent
-
 from .. import Client, OpenAIError
 from .._files import file_upload
 from ._progress import progress
-from ._table import BadValue, Method, Param, _FileArgument, methods
+from ._table import BadValue, Method, Param, _FileArgument, find_method, methods
 
 if TYPE_CHECKING:
     from oxide_proto.types.params import ChatCompletionMessageParam
@@ -173,6 +170,8 @@ def chat(
 
     Without PROMPT, the prompt is read from standard input.
     """
+    from oxide_proto import ContentDeltaEvent  # the chat models load only for chat
+
     messages: list[ChatCompletionMessageParam] = []
     if system is not None:
         messages.append({"role": "system", "content": system})
@@ -204,6 +203,9 @@ def responses(
 
     Without PROMPT, the prompt is read from standard input.
     """
+    # The Responses models (a large module) load only for this command.
+    from oxide_proto.types.responses import ResponseTextDeltaEvent
+
     options: dict[str, Any] = {} if system is None else {"instructions": system}
     text = _prompt_text(prompt)
     with (
@@ -316,7 +318,7 @@ class _ApiGroup(click.Group):
         return list(methods())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        method = methods().get(cmd_name)
+        method = find_method(cmd_name)
         return None if method is None else _method_command(method)
 
     def resolve_command(
@@ -324,7 +326,7 @@ class _ApiGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0]
         command = self.get_command(ctx, name)
-        if command is None:
+        if command is None:  # only now is every method's module loaded, for suggestions
             close = difflib.get_close_matches(name, list(methods()), n=3, cutoff=0.6)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise click.UsageError(

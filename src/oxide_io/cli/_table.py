@@ -26,7 +26,7 @@ from typing import Any
 
 from oxide_proto import Operation
 
-__all__ = ["BadValue", "Method", "Param", "methods"]
+__all__ = ["BadValue", "Method", "Param", "find_method", "methods"]
 
 # Every generated method takes these; the command line has its own ways to say them.
 _TRANSPORT_ARGS = frozenset({"self", "extra_headers", "extra_query", "extra_body", "timeout"})
@@ -219,26 +219,52 @@ def _operation_of(function: Callable[..., Any]) -> Operation | None:
     return None
 
 
+# A sub-resource's cached property builds it from `self._client`; a stand-in with
+# those attributes gives the class without a client.
+_STAND_IN = types.SimpleNamespace(_client=None, _raw=False)
+
+
+def _method(function: Callable[..., Any], name: str) -> Method | None:
+    if not (inspect.isfunction(function) and ".resources." in function.__module__):
+        return None
+    operation = _operation_of(function)
+    if operation is None:
+        return None
+    params = tuple(
+        Param(p.name, str(p.annotation), p.default is inspect.Parameter.empty)
+        for p in inspect.signature(function).parameters.values()
+        if p.name not in _TRANSPORT_ARGS
+    )
+    return Method(name, function, operation, params)
+
+
 def _walk(cls: type, path: tuple[str, ...]) -> Iterator[Method]:
-    # A sub-resource's cached property builds it from `self._client`; a stand-in
-    # with those attributes gives the class without a client.
-    stand_in = types.SimpleNamespace(_client=None, _raw=False)
     for name in sorted(dir(cls)):
         if name.startswith("_"):
             continue
         member = inspect.getattr_static(cls, name, None)
         if isinstance(member, functools.cached_property):
-            yield from _walk(type(member.func(stand_in)), (*path, name))
-        elif inspect.isfunction(member) and ".resources." in member.__module__:
-            operation = _operation_of(member)
-            if operation is None:
-                continue
-            params = tuple(
-                Param(p.name, str(p.annotation), p.default is inspect.Parameter.empty)
-                for p in inspect.signature(member).parameters.values()
-                if p.name not in _TRANSPORT_ARGS
-            )
-            yield Method(".".join((*path, name)), member, operation, params)
+            yield from _walk(type(member.func(_STAND_IN)), (*path, name))
+        else:
+            method = _method(member, ".".join((*path, name)))
+            if method is not None:
+                yield method
+
+
+def find_method(name: str) -> Method | None:
+    """The method `name` ("chat.completions.create"), loading only its resource's module."""
+    from .._sync._clients import Client
+
+    cls: type = Client
+    *resources, last = name.split(".")
+    for part in resources:
+        member = inspect.getattr_static(cls, part, None) if part.isidentifier() else None
+        if not isinstance(member, functools.cached_property) or part.startswith("_"):
+            return None
+        cls = type(member.func(_STAND_IN))
+    if last.startswith("_"):
+        return None
+    return _method(inspect.getattr_static(cls, last, None), name)
 
 
 @functools.cache
