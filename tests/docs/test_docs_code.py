@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 
+from oxide_io import Client
 from oxide_io.testing import MockServer, default_reply
 from tests.docs import code_blocks
+from tests.io.leaks import client_sockets
 from tests.ws_api_server import run_ws_api
 
 KEY = "sk-docs-0123456789"
@@ -105,9 +107,19 @@ def test_page_code_runs(
         # their classes' module up in sys.modules.
         module = types.ModuleType("docs_page")
         monkeypatch.setitem(sys.modules, module.__name__, module)
-        for block in page.blocks:
-            if block.skip is None and block.language == "python":
-                exec(block.compiled(), module.__dict__)
+        try:
+            for block in page.blocks:
+                if block.skip is None and block.language == "python":
+                    exec(block.compiled(), module.__dict__)
+        finally:
+            # The page's clients stay open in its namespace, as in a script; close
+            # them, so that no socket outlives the server (whose port a later test
+            # may be given).
+            for value in list(module.__dict__.values()):
+                if isinstance(value, Client):
+                    value.close()
+        port = int(base_url.rsplit(":", 1)[1].split("/")[0])
+        assert client_sockets(port) == 0, "a connection of the page is still open"
 
 
 @pytest.mark.parametrize(
