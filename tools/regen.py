@@ -9,9 +9,10 @@
    the `anyOf` form). The generators read this copy because the standard
    library parses JSON in a fraction of the time YAML takes.
 2. Each step of `STEPS` runs in order: the models, the request parameter
-   types, the operation table and resources, then unasync for the blocking
-   twin of the resources. Every generator formats its output with the ruff of
-   the environment (pinned in constraints.txt).
+   types, the operation table and resources, unasync for the blocking twin of
+   the resources, then the compat layer's table of the official type names.
+   Every generator formats its output with the ruff of the environment (pinned
+   in constraints.txt).
 
 `--spec PATH` takes a new YAML spec: it is copied to `spec/openai-openapi.yml`
 before the rest runs. `--check` writes nothing: it fails (exit 1) when the JSON
@@ -63,6 +64,9 @@ STEPS: list[Step] = [
     Step("params", "tools/codegen/generate_params.py"),
     Step("operations", "tools/codegen/generate_operations.py"),
     Step("unasync", "tools/unasync.py", reads_spec=False),
+    # The official names' table of oxide_io.compat: read from the installed official
+    # SDK and the regenerated types, so it runs last.
+    Step("compat types", "tools/codegen/generate_compat_types.py", reads_spec=False),
 ]
 
 # Keywords that annotate a schema rather than constrain it: they stay on the

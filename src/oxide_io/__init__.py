@@ -1,7 +1,9 @@
 """oxide: a fast, correct client for the OpenAI API.
 
-`Client` for blocking code, `AsyncClient` for asyncio and trio. The errors are the
-official SDK's classes, under the same names.
+`Client` for blocking code, `AsyncClient` for asyncio and trio (also under the
+official SDK's names, `OpenAI` and `AsyncOpenAI`). The errors are the official SDK's
+classes, under the same names. `oxide_io.compat` is the official package's whole
+namespace, for code that should run after changing one import line.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ from oxide_proto import NotFoundError as NotFoundError
 from oxide_proto import OpenAIError as OpenAIError
 from oxide_proto import PermissionDeniedError as PermissionDeniedError
 from oxide_proto import RateLimitError as RateLimitError
+from oxide_proto import RedirectError as RedirectError
+from oxide_proto import ResponseTooLargeError as ResponseTooLargeError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import __version__ as __version__
 
@@ -43,6 +47,8 @@ if TYPE_CHECKING:
     from ._async._pagination import AsyncPage as AsyncPage
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
     from ._async._streaming import AsyncStream as AsyncStream
+    from .compat._async_clients import AsyncOpenAI as AsyncOpenAI
+    from .compat._clients import OpenAI as OpenAI
 
 # The async side (and anyio with it) loads on first use, so a blocking script
 # does not pay for an event-loop library it never runs.
@@ -52,6 +58,9 @@ _ASYNC = {
     "AsyncPage": "._async._pagination",
     "AsyncStreamedResponse": "._async._streamed_response",
     "AsyncStream": "._async._streaming",
+    # The official SDK's names for the two clients (see oxide_io.compat).
+    "OpenAI": ".compat._clients",
+    "AsyncOpenAI": ".compat._async_clients",
 }
 
 

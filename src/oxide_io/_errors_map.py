@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from oxide_proto import APIConnectionError, APITimeoutError, RemoteProtocolError, Request
+from oxide_proto import (
+    APIConnectionError,
+    APITimeoutError,
+    LimitExceededError,
+    RemoteProtocolError,
+    Request,
+    ResponseTooLargeError,
+)
 
 from ._backends._errors import TransportError, TransportTimeout
 
@@ -16,4 +23,13 @@ def to_api_error(exc: BaseException, request: Request) -> APIConnectionError:
     """The API error for a transport failure; raise it `from exc`."""
     if isinstance(exc, TransportTimeout):
         return APITimeoutError(request, message=f"Request timed out ({exc.phase}).")
+    if isinstance(exc, LimitExceededError):
+        # Which limit, by the name of the option that sets it: the remedy is to raise
+        # it (or to find out why the server sends so much).
+        return ResponseTooLargeError(
+            message=f"Response too large: {exc}",
+            request=request,
+            limit_name=exc.limit_name,
+            limit=exc.limit,
+        )
     return APIConnectionError(message=f"Connection error: {exc}", request=request)

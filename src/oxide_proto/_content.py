@@ -262,4 +262,5 @@ class ContentDecoder:
         raise LimitExceededError(
             f"decoded response body exceeds max_decoded_size ({self._limit} bytes)",
             limit=self._limit,
+            limit_name="max_decoded_size",
         )

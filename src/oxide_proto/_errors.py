@@ -25,6 +25,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
+    "ResponseTooLargeError",
     "BadRequestError",
     "AuthenticationError",
     "PermissionDeniedError",
@@ -33,6 +34,7 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "RedirectError",
     "LengthFinishReasonError",
     "ContentFilterFinishReasonError",
     "InvalidJSONError",
@@ -55,6 +57,8 @@ __all__ = [
     "ResponseIncompleteError",
     "status_error_from_response",
     "status_error_class",
+    "request_secrets",
+    "redact_secrets",
 ]
 
 
@@ -73,6 +77,13 @@ class APIError(OpenAIError):
     type: str | None
 
     def __init__(self, message: str, request: Request | None, *, body: object | None) -> None:
+        # Server text (a proxy that echoes the request's headers, an error body) can
+        # hold the credentials this request carried: they never reach the message,
+        # `body`, repr() or a traceback.
+        secrets = request_secrets(request)
+        if secrets:
+            message = redact_secrets(message, secrets)
+            body = _redact_value(body, secrets)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -113,7 +124,7 @@ class APIResponseValidationError(APIError):
 
 
 class APIStatusError(APIError):
-    """The API answered with a 4xx or 5xx status."""
+    """The API answered with a 4xx or 5xx status (or a redirect that was not followed)."""
 
     status_code: int
 
@@ -160,6 +171,27 @@ class InternalServerError(APIStatusError):
     pass
 
 
+class RedirectError(APIStatusError):
+    """A 3xx answer that was not followed; `location` is where it pointed (None when
+    it named no place) and `reason` says why it was not followed: a status that is
+    not a redirect to follow, a Location that is not an http(s) URL, https to http,
+    a body that cannot be sent again, too many redirects. See docs/networking.md.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: ResponseInfo,
+        body: object | None,
+        location: str | None,
+        reason: str,
+    ) -> None:
+        super().__init__(message, response=response, body=body)
+        self.location = location
+        self.reason = reason
+
+
 class APIConnectionError(APIError):
     """The request did not get a complete answer: refused, reset, TLS failure, protocol error."""
 
@@ -172,18 +204,51 @@ class APITimeoutError(APIConnectionError):
         super().__init__(message=message, request=request)
 
 
-class MalformedEventError(APIError):
-    """A stream event whose data is not the JSON the API promises.
+class ResponseTooLargeError(APIConnectionError):
+    """A response broke one of the client's size limits, so it was not read.
 
-    `event` is the SSE event name (or None), `data` the raw text that failed.
+    `limit_name` is the option that sets the limit (`max_decoded_size`,
+    `max_head_size`, `max_line_size`, `max_event_size`, `max_message_size`) and
+    `limit` its value (bytes, or characters for `max_event_size`). The same request
+    would get the same answer, so it is not retried. The core's
+    `LimitExceededError` is its `__cause__`.
     """
 
     def __init__(
-        self, message: str, *, event: str | None, data: str, request: Request | None = None
+        self, *, message: str, request: Request | None, limit_name: str, limit: int
     ) -> None:
-        super().__init__(message, request, body=data)
+        super().__init__(message=message, request=request)
+        self.limit_name = limit_name
+        self.limit = limit
+
+
+class MalformedEventError(APIResponseValidationError):
+    """A stream event whose data is not the JSON the API promises (or not UTF-8 text).
+
+    `event` is the SSE event name (or None), `data` the raw text that failed (bytes
+    that are not UTF-8 appear as U+FFFD). An `APIResponseValidationError`: the API
+    answered, with data that does not fit. `status_code` and `request_id` are the
+    streamed response's when it is known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event: str | None,
+        data: str,
+        request: Request | None = None,
+        response: ResponseInfo | None = None,
+    ) -> None:
+        if response is not None and request is None:
+            request = response.request
+        APIError.__init__(self, message, request, body=data)
+        self.response = response
+        self.status_code = response.status_code if response else None
+        self.path = ""
+        self.request_id = response.request_id if response else None
         self.event = event
-        self.data = data
+        self.data = self.body if isinstance(self.body, str) else data  # redacted as `body`
 
 
 class LengthFinishReasonError(OpenAIError):
@@ -298,11 +363,16 @@ class RemoteProtocolError(ProtocolError):
 
 
 class LimitExceededError(RemoteProtocolError):
-    """The peer sent more than a configured limit allows (line, event, message, body)."""
+    """The peer sent more than a configured limit allows (line, event, message, body).
 
-    def __init__(self, message: str, *, limit: int) -> None:
+    `limit` is the limit's value and `limit_name` the parameter that sets it
+    (`max_line_size`, ...; empty when the raiser does not say).
+    """
+
+    def __init__(self, message: str, *, limit: int, limit_name: str = "") -> None:
         super().__init__(message)
         self.limit = limit
+        self.limit_name = limit_name
 
 
 class DecodingError(RemoteProtocolError):
@@ -403,13 +473,30 @@ def status_error_from_response(response: ResponseInfo, content: bytes) -> APISta
     The body is parsed as JSON when it is JSON; the `error` object inside becomes
     `body` (so `code`, `param`, `type` fill in) and its `message` joins the text.
     """
+    message, body = _status_detail(content, f"Error code: {response.status_code}")
+    return status_error_class(response.status_code)(message, response=response, body=body)
+
+
+def redirect_error(
+    response: ResponseInfo, content: bytes, *, location: str | None, reason: str
+) -> RedirectError:
+    """The error for a 3xx answer that is not followed, naming where it pointed."""
+    where = f" to {location!r}" if location is not None else ""
+    message, body = _status_detail(
+        content, f"Redirect {response.status_code}{where} not followed: {reason}"
+    )
+    return RedirectError(message, response=response, body=body, location=location, reason=reason)
+
+
+def _status_detail(content: bytes, message: str) -> tuple[str, object]:
+    """The message (`message` and the body's own explanation) and `body` of an answer."""
     text = content.decode("utf-8", errors="replace").strip()
-    message = f"Error code: {response.status_code}"
     body: object = text if text else None
     try:
         parsed = json.loads(text)
-    except ValueError:
-        # Not JSON (a proxy's HTML page, a plain-text error): the text is the detail.
+    except (ValueError, RecursionError):
+        # Not JSON (a proxy's HTML page, a plain-text error; JSON nested beyond what
+        # Python parses): the text is the detail.
         if text:
             message += f" - {_excerpt(text)}"
     else:
@@ -422,4 +509,57 @@ def status_error_from_response(response: ResponseInfo, content: bytes) -> APISta
             # or a mock server listing each violation): the JSON is the detail.
             message += f" - {_excerpt(text)}"
         body = error if error is not None else parsed
-    return status_error_class(response.status_code)(message, response=response, body=body)
+    return message, body
+
+
+# Request headers whose values are credentials.
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "api-key", "x-api-key")
+# Shorter values are not looked for: they would match ordinary words in server text.
+_MIN_SECRET = 8
+
+
+def request_secrets(request: Request | None) -> tuple[str, ...]:
+    """The credentials `request` carries: the token of its Authorization header (the
+    API key, an Azure AD token) and the value of `api-key` (Azure) and the like."""
+    if request is None:
+        return ()
+    headers = request.headers
+    found: list[str] = []
+    for name in _SECRET_HEADERS:
+        value = headers.get(name)
+        if not value:
+            continue
+        # `Bearer <token>`: the token is the secret (the scheme name is not).
+        _, _, token = value.partition(" ")
+        secret = token.strip() or value
+        if len(secret) >= _MIN_SECRET and secret not in found:
+            found.append(secret)
+    # Longest first, so a value containing another is cut whole.
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _stub(secret: str) -> str:
+    # As the logs show keys: `sk-` and four characters stay, to tell keys apart.
+    return f"{secret[:7]}***" if secret.startswith("sk-") and len(secret) > 11 else "***"
+
+
+def redact_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each of `secrets` cut down to a stub."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _stub(secret))
+    return text
+
+
+def _redact_value(value: object, secrets: tuple[str, ...]) -> object:
+    """A parsed JSON body (or text) with the secrets cut from every string in it."""
+    if isinstance(value, str):
+        return redact_secrets(value, secrets)
+    if isinstance(value, dict):
+        return {
+            redact_secrets(k, secrets) if isinstance(k, str) else k: _redact_value(v, secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_value(item, secrets) for item in value]
+    return value

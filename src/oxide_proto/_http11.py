@@ -437,6 +437,7 @@ class HTTP11Connection:
             f"response head, chunk header or trailers exceed max_head_size"
             f" ({self._max_head_size} bytes)",
             limit=self._max_head_size,
+            limit_name="max_head_size",
         )
 
     def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:
@@ -463,10 +464,21 @@ class HTTP11Connection:
             and not self._closed
             and conn.our_state is h11.DONE
             and conn.their_state is h11.DONE
+            and not self._leftover()
         ):
             conn.start_next_cycle()
         else:
+            # Bytes after the end of the response (a duplicated answer, a proxy's
+            # garbage) would be read as the next request's response: a connection
+            # whose stream was not read exactly to its end is never reused.
             self._closed = True
+
+    def _leftover(self) -> bool:
+        """True when bytes past the end of the current response were fed."""
+        buffered = getattr(self._h11, "_receive_buffer", None)
+        if buffered is None:  # an h11 without it: its public (copying) view
+            return bool(self._h11.trailing_data[0])
+        return len(buffered) > 0
 
     def _check_stream(self, stream_id: int) -> None:
         if not self._active or stream_id != self._stream_id:
@@ -474,13 +486,15 @@ class HTTP11Connection:
 
     @property
     def is_reusable(self) -> bool:
-        """No error, no EOF, and neither side asked to close after this exchange."""
+        """No error, no EOF, neither side asked to close after this exchange, and no
+        byte was fed that does not belong to the response in flight."""
         conn = self._h11
         return (
             not self._closed
             and not self._eof
             and conn.our_state not in _UNUSABLE_STATES
             and conn.their_state not in _UNUSABLE_STATES
+            and (self._active or not self._leftover())
         )
 
     @property

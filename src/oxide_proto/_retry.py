@@ -24,6 +24,7 @@ from ._errors import (
     APITimeoutError,
     LimitExceededError,
     RemoteProtocolError,
+    ResponseTooLargeError,
     WebSocketHandshakeError,
 )
 from ._headers import Headers
@@ -100,7 +101,7 @@ class RetryDecision:
 
 
 def _retryable_error(error: BaseException) -> bool:
-    if isinstance(error, (LimitExceededError, WebSocketHandshakeError)):
+    if isinstance(error, (LimitExceededError, ResponseTooLargeError, WebSocketHandshakeError)):
         # A response over a configured limit or a refused upgrade will be the same
         # the next time; sending again only repeats the cost.
         return False

@@ -13,7 +13,8 @@ WHATWG HTML standard (section 9.2.6) to the letter and is built for speed:
   common shapes (`data: ...` alone, `event: ...` then `data: ...`) skip the
   per-line field parsing.
 - Text is decoded as UTF-8 with replacement, as the standard's "UTF-8 decode"
-  does, always at line boundaries, so a character split across chunks survives.
+  does (or strictly, on request: `DecodingError` rather than altered text),
+  always at line boundaries, so a character split across chunks survives.
 - Limits bound memory: an unfinished line is never kept beyond `max_line_size`
   bytes and an event's data never beyond `max_event_size` characters. Complete
   lines of an unfinished event are parsed as soon as they arrive, so comments and
@@ -26,7 +27,7 @@ import json
 from collections import deque
 from typing import Any
 
-from ._errors import LimitExceededError, LocalProtocolError
+from ._errors import DecodingError, LimitExceededError, LocalProtocolError, RemoteProtocolError
 from ._events import NEED_DATA, NeedData
 from ._record import frozen
 
@@ -102,11 +103,21 @@ class SSEDecoder:
         "_retry",
         "_scanned",
         "_started",
+        "_utf8",
     )
 
-    def __init__(self, *, max_line_size: int = 16 * _MIB, max_event_size: int = 16 * _MIB) -> None:
+    def __init__(
+        self,
+        *,
+        max_line_size: int = 16 * _MIB,
+        max_event_size: int = 16 * _MIB,
+        strict_utf8: bool = False,
+    ) -> None:
         if max_line_size < 1 or max_event_size < 1:
             raise ValueError("SSE limits must be positive")
+        # The standard decodes with replacement; a caller that must not hand out
+        # altered text asks for `DecodingError` instead.
+        self._utf8 = "strict" if strict_utf8 else "replace"
         self._max_line = max_line_size
         self._max_event = max_event_size
         # Bytes not yet parsed start at `_pos`; `_buf[_pos:_scanned]` is known to hold
@@ -121,7 +132,7 @@ class SSEDecoder:
         self._eof = False
         self._plain = False  # started, no CR pending, not at EOF: `receive_data` may skip ahead
         self._events: deque[tuple[str | None, str, str | None, int | None]] = deque()
-        self._error: LimitExceededError | None = None
+        self._error: RemoteProtocolError | None = None
         # The standard's buffers for the event being assembled.
         self._data: list[str] = []
         self._data_size = 0
@@ -219,7 +230,11 @@ class SSEDecoder:
                 raise self._error
             if self._scanned == len(self._buf) and not self._eof:
                 return NEED_DATA  # nothing arrived since the last look
-            self._parse()
+            try:
+                self._parse()
+            except UnicodeDecodeError as exc:
+                self._events_before_bad_text()
+                self._bad_text(exc)
             if not events:
                 if self._error is not None:
                     raise self._error
@@ -242,7 +257,11 @@ class SSEDecoder:
                 raise self._error
             if self._scanned == len(self._buf) and not self._eof:
                 return None
-            self._parse()
+            try:
+                self._parse()
+            except UnicodeDecodeError as exc:
+                self._events_before_bad_text()
+                self._bad_text(exc)
             if not events:
                 if self._error is not None:
                     raise self._error
@@ -253,7 +272,7 @@ class SSEDecoder:
 
     def _fail_line(self) -> None:
         limit = self._max_line
-        self._fail(f"SSE line longer than {limit} bytes", limit)
+        self._fail(f"SSE line longer than {limit} bytes (max_line_size)", limit, "max_line_size")
 
     def _parse(self) -> None:
         buf = self._buf
@@ -292,21 +311,21 @@ class SSEDecoder:
                 and buf.startswith(b"data: ", data_at)
                 and last_blank - pos <= max_line
             ):
-                value = buf[data_at + 6 : last_blank].decode("utf-8", "replace")
+                value = buf[data_at + 6 : last_blank].decode("utf-8", self._utf8)
                 if len(value) > self._max_event:
                     self._fail_event()
                     return
                 if name_end < 0:
                     name = self._event
                 else:
-                    name = buf[pos + 7 : name_end].decode("utf-8", "replace")
+                    name = buf[pos + 7 : name_end].decode("utf-8", self._utf8)
                 self._last_id = last_id = self._id
                 self._events.append((name or None, value, last_id, self._retry))
                 self._event = ""
             else:
                 if last_blank - pos > max_line and not self._lines_fit(pos, last_blank):
                     return
-                self._take(buf[pos:last_blank].decode("utf-8", "replace"), True)
+                self._take(buf[pos:last_blank].decode("utf-8", self._utf8), True)
                 if self._error is not None:
                     return
             pos = self._pos = last_blank + 2
@@ -315,7 +334,7 @@ class SSEDecoder:
         if last_lf >= pos:
             if last_lf - pos > max_line and not self._lines_fit(pos, last_lf):
                 return
-            self._take(buf[pos:last_lf].decode("utf-8", "replace"), False)
+            self._take(buf[pos:last_lf].decode("utf-8", self._utf8), False)
             pos = self._pos = last_lf + 1
             if self._error is not None:
                 return
@@ -348,7 +367,7 @@ class SSEDecoder:
                 line_end = stop
             if line_end - line_start > max_line:
                 if line_start > start:
-                    self._take(buf[start : line_start - 1].decode("utf-8", "replace"), False)
+                    self._take(buf[start : line_start - 1].decode("utf-8", self._utf8), False)
                 self._pos = line_start
                 if self._error is None:
                     self._fail_line()
@@ -356,8 +375,46 @@ class SSEDecoder:
             line_start = line_end + 1
         return True
 
-    def _fail(self, message: str, limit: int) -> None:
-        self._error = LimitExceededError(message, limit=limit)
+    def _events_before_bad_text(self) -> None:
+        """Parses the events that end before the first byte that is not UTF-8.
+
+        One decode covers many events; the ones complete before the bad byte are
+        handed out before the error, however the bytes were split into reads.
+        """
+        buf = self._buf
+        pos = self._pos
+        try:
+            bytes(buf[pos:]).decode("utf-8")
+            return
+        except UnicodeDecodeError as first:
+            bad = pos + first.start
+        # `_pos` is always at the start of a line, so an LF there ends a blank line too.
+        blank = buf.rfind(b"\n\n", pos, bad)
+        if blank >= 0:
+            end = blank + 2
+        elif buf.startswith(b"\n", pos) and pos < bad:
+            end = pos + 1
+        else:
+            return
+        tail = bytes(buf[end:])
+        del buf[end:]
+        eof, self._eof = self._eof, False
+        self._scanned = pos
+        try:
+            self._parse()  # valid text only: it cannot fail to decode
+        finally:
+            buf += tail
+            self._eof = eof
+
+    def _bad_text(self, exc: UnicodeDecodeError) -> None:
+        # Only with `strict_utf8`. The offending bytes are in `exc.object`.
+        around = exc.object[max(exc.start - 16, 0) : exc.end + 16]
+        self._error = DecodingError(f"SSE stream is not valid UTF-8 ({exc.reason}): {around!r}")
+        self._error.__cause__ = exc
+        self._plain = False
+
+    def _fail(self, message: str, limit: int, name: str) -> None:
+        self._error = LimitExceededError(message, limit=limit, limit_name=name)
         self._plain = False
 
     def _take(self, text: str, dispatch_at_end: bool) -> None:
@@ -461,4 +518,8 @@ class SSEDecoder:
 
     def _fail_event(self) -> None:
         limit = self._max_event
-        self._fail(f"SSE event data longer than {limit} characters", limit)
+        self._fail(
+            f"SSE event data longer than {limit} characters (max_event_size)",
+            limit,
+            "max_event_size",
+        )

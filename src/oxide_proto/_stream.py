@@ -33,11 +33,11 @@ import json.scanner
 from collections.abc import Callable
 from typing import Any, cast
 
-from ._errors import APIError, LocalProtocolError, MalformedEventError
+from ._errors import APIError, DecodingError, LocalProtocolError, MalformedEventError
 from ._events import NEED_DATA, NeedData
 from ._record import frozen
 from ._sse import SSEDecoder
-from ._types import Request
+from ._types import Request, ResponseInfo
 
 __all__ = ["StreamEvent", "StreamEnd", "OpenAIStreamDecoder"]
 
@@ -101,12 +101,13 @@ class OpenAIStreamDecoder:
     still drain the body to reuse the connection) and further data is ignored.
 
     `next_event()` raises `APIError` for an error event (see the module notes),
-    `MalformedEventError` for data that is not JSON, and `LimitExceededError` for a
-    line or event beyond the limits. `request`, when given, is attached to those
+    `MalformedEventError` for data that is not JSON or not UTF-8 (never altered
+    text), and `LimitExceededError` for a line or event beyond the limits.
+    `request` (or `response`, the streamed response's head) is attached to those
     errors. Once it has raised, it raises the same error again on every call.
     """
 
-    __slots__ = ("_end", "_error", "_raise_errors", "_request", "_sse")
+    __slots__ = ("_end", "_error", "_raise_errors", "_request", "_response", "_sse")
 
     def __init__(
         self,
@@ -115,10 +116,16 @@ class OpenAIStreamDecoder:
         max_event_size: int = 16 * _MIB,
         raise_errors: bool = True,
         request: Request | None = None,
+        response: ResponseInfo | None = None,
     ) -> None:
-        self._sse = SSEDecoder(max_line_size=max_line_size, max_event_size=max_event_size)
+        self._sse = SSEDecoder(
+            max_line_size=max_line_size, max_event_size=max_event_size, strict_utf8=True
+        )
         self._raise_errors = raise_errors
+        if request is None and response is not None:
+            request = response.request
         self._request = request
+        self._response = response
         self._end: StreamEnd | None = None
         self._error: Exception | None = None
 
@@ -151,7 +158,11 @@ class OpenAIStreamDecoder:
             return self._end
         if self._error is not None:
             raise self._error
-        raw = self._sse._next_raw()
+        try:
+            raw = self._sse._next_raw()
+        except DecodingError as exc:
+            self._error = self._not_text(exc)
+            raise self._error from exc
         if raw is None:
             if self._sse.finished:
                 self._end = StreamEnd(done=False)
@@ -206,6 +217,18 @@ class OpenAIStreamDecoder:
             event=event,
             data=text,
             request=self._request,
+            response=self._response,
+        )
+
+    def _not_text(self, exc: DecodingError) -> MalformedEventError:
+        cause = exc.__cause__
+        raw = cause.object if isinstance(cause, UnicodeDecodeError) else b""
+        return MalformedEventError(
+            f"stream data is not UTF-8 text: {exc}",
+            event=None,
+            data=bytes(raw).decode("utf-8", "replace"),
+            request=self._request,
+            response=self._response,
         )
 
     @staticmethod

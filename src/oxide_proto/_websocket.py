@@ -381,6 +381,7 @@ class WebSocketSession:
                     f"WebSocket message larger than max_message_size "
                     f"({self._max_message_size} bytes)",
                     limit=self._max_message_size,
+                    limit_name="max_message_size",
                 )
             )
             if self._state is WebSocketState.OPEN:

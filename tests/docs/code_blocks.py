@@ -16,6 +16,9 @@ Markers are HTML comments, invisible on the site:
   reason is required; the tests report each such block as skipped with it.
 - `<!-- docs-test: server=websocket -->` anywhere on a page: its blocks run
   against the WebSocket server (`client.responses.connect()`, `realtime.connect()`).
+
+A page listed in `OWN_TESTS` has a test of its own that runs its blocks; here
+they are reported as skipped, naming that test.
 """
 
 from __future__ import annotations
@@ -114,5 +117,20 @@ def _skip_reason(path: pathlib.Path, index: int, previous: str) -> str | None:
     return reason
 
 
+# Pages whose examples a test of their own runs, in a way this generic runner
+# cannot (each block in a fresh interpreter, with files beside it).
+OWN_TESTS = {
+    "coming-from-openai.md": "tests/docs/test_coming_from_openai.py runs it in a fresh interpreter",
+}
+
+
 def pages() -> list[Page]:
-    return [parse(path) for path in sorted(DOCS.rglob("*.md"))]
+    found = []
+    for path in sorted(DOCS.rglob("*.md")):
+        page = parse(path)
+        own = OWN_TESTS.get(page.name)
+        if own is not None:
+            blocks = tuple(dataclasses.replace(b, skip=b.skip or own) for b in page.blocks)
+            page = dataclasses.replace(page, blocks=blocks)
+        found.append(page)
+    return found

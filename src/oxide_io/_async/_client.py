@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from oxide_proto import (
+    APIResponseValidationError,
     Operation,
     Request,
     ResponseInfo,
@@ -24,6 +25,7 @@ from oxide_proto import (
     accepted_encodings,
     build_request,
     decode,
+    follow_redirect,
     resolve_type,
     status_error_from_response,
 )
@@ -59,6 +61,31 @@ class AsyncRawResponse:
 
     def __repr__(self) -> str:
         return f"<AsyncRawResponse [{self.status_code}] request_id={self.request_id}>"
+
+
+# How much of a body that is not JSON the error message shows.
+_PREVIEW = 200
+
+
+def _not_json(info: ResponseInfo, content: bytes, exc: Exception) -> APIResponseValidationError:
+    """The error for a success status whose body is not the JSON the API sends."""
+    if isinstance(exc, json.JSONDecodeError):
+        reason = f"{exc.msg} at position {exc.pos}"
+    elif isinstance(exc, UnicodeDecodeError):
+        reason = f"not UTF-8: {exc.reason} at byte {exc.start}"
+    else:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    preview = content[:_PREVIEW]
+    more = f" (first {_PREVIEW} of {len(content)} bytes)" if len(content) > _PREVIEW else ""
+    return APIResponseValidationError(
+        info,
+        content.decode("utf-8", "replace"),
+        message=(
+            f"Response body is not JSON ({reason}); status {info.status_code}, "
+            f"content-type {info.headers.get('content-type')!r}, "
+            f"request id {info.request_id!r}, body{more}: {preview!r}"
+        ),
+    )
 
 
 def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
@@ -228,7 +255,13 @@ class AsyncAPIClient:
     ) -> Any:
         if operation.binary:
             return content
-        data = json.loads(content) if content else None
+        try:
+            data = json.loads(content) if content else None
+        except (ValueError, RecursionError) as exc:
+            # A captive portal's HTML, bytes that are not UTF-8, JSON cut short by a
+            # clean close: the API's answer is not there (JSONDecodeError and
+            # UnicodeDecodeError are both ValueErrors).
+            raise _not_json(info, content, exc) from exc
         if decoder is not None:
             result = decoder(data, info)
         elif operation.response is None:
@@ -278,16 +311,19 @@ class AsyncAPIClient:
         deadline: float | None,
         retries_taken: int = 0,
     ) -> AsyncResponse:
-        """Sends with retries; returns a response whose status is below 400, or raises."""
+        """Sends with retries, following redirects; returns a response whose status is
+        below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
         while True:
             request = make_request(retries_taken)
             info: ResponseInfo | None = None
-            try:
-                response = await self._transport.send(request, limits, deadline)
-            except TRANSPORT_ERRORS as exc:
-                error: Exception = to_api_error(exc, request)
-                error.__cause__ = exc
-            else:
+            redirects = 0
+            while True:
+                try:
+                    response = await self._transport.send(request, limits, deadline)
+                except TRANSPORT_ERRORS as exc:
+                    error: Exception = to_api_error(exc, request)
+                    error.__cause__ = exc
+                    break
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "HTTP %s %s -> %d (%s)",
@@ -296,11 +332,18 @@ class AsyncAPIClient:
                         response.status_code,
                         response.http_version,
                     )
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 content = await self._read(response)
                 info = response.info
-                error = status_error_from_response(info, content)
+                if response.status_code >= 400:
+                    error = status_error_from_response(info, content)
+                    break
+                # The core decides whether and how; a refusal raises, not retried: the
+                # same request would be sent to the same place again.
+                request = follow_redirect(request, info, content, redirects_taken=redirects)
+                redirects += 1
+                info = None
             if not await self._should_retry(request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1

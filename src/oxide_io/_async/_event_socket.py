@@ -421,13 +421,25 @@ def _closed_again(websocket: AsyncWebSocket) -> WebSocketConnectionClosedError:
 
 
 def parse_event_payload(data: str | bytes) -> dict[str, Any]:
-    """The JSON object in one message; `MalformedEventError` when it is not one."""
-    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    """The JSON object in one message; `MalformedEventError` when it is not one (nor
+    UTF-8 text: a binary message is never altered into U+FFFD characters)."""
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedEventError(
+                f"WebSocket message is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                event=None,
+                data=data[:2000].decode("utf-8", errors="replace"),
+            ) from None
     try:
         payload = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise MalformedEventError(
-            f"WebSocket message is not valid JSON: {exc}", event=None, data=text[:2000]
+            f"WebSocket message is not valid JSON: {reason}", event=None, data=text[:2000]
         ) from None
     if not isinstance(payload, dict):
         raise MalformedEventError(

@@ -41,7 +41,7 @@ class AsyncStream(Generic[T]):
         self.response = response
         self._event_type = event_type
         self._reconnect = reconnect
-        self._decoder = OpenAIStreamDecoder(request=response.request)
+        self._decoder = OpenAIStreamDecoder(response=response.info)
         self._delivered = 0
         self._attempt = 0
         self._terminal_seen = False
@@ -118,7 +118,7 @@ class AsyncStream(Generic[T]):
             return False
         self._attempt += 1
         self.response = response
-        self._decoder = OpenAIStreamDecoder(request=response.request)
+        self._decoder = OpenAIStreamDecoder(response=response.info)
         return True
 
     async def aclose(self) -> None:

@@ -42,7 +42,7 @@ class Stream(Generic[T]):
         self.response = response
         self._event_type = event_type
         self._reconnect = reconnect
-        self._decoder = OpenAIStreamDecoder(request=response.request)
+        self._decoder = OpenAIStreamDecoder(response=response.info)
         self._delivered = 0
         self._attempt = 0
         self._terminal_seen = False
@@ -119,7 +119,7 @@ class Stream(Generic[T]):
             return False
         self._attempt += 1
         self.response = response
-        self._decoder = OpenAIStreamDecoder(request=response.request)
+        self._decoder = OpenAIStreamDecoder(response=response.info)
         return True
 
     def close(self) -> None:

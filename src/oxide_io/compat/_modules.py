@@ -1,0 +1,312 @@
+"""Modules made on import: `oxide_io.compat.types...`, and `openai...` after `install()`.
+
+`oxide_io.compat.types.<path>` mirrors the official `openai.types.<path>` module by
+module. There are no files behind it: a finder on `sys.meta_path` makes each module
+from the generated table (`_types_table`) when it is first imported, and each name in
+it is looked up in oxide's types when first read, so importing one type loads one
+of oxide's type modules, not the tree.
+
+An official name oxide has no type for yet is still importable, as a placeholder
+class that raises `NotImplementedError` when instantiated: code that imports it for
+annotations or `isinstance` checks keeps working, and nothing is faked.
+
+`install()` makes the same finder answer for `openai` and `openai.<anything>`, with
+the module of the same path under `oxide_io.compat` (see its docstring).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, NoReturn, cast
+
+__all__ = ["TYPES", "entries", "install", "installed", "resolve", "uninstall"]
+
+PACKAGE = "oxide_io.compat"
+TYPES = f"{PACKAGE}.types"
+ALIAS = "openai"
+
+# Modules of the official SDK (private ones too) that libraries import names from;
+# each is made of the compat namespace's names of the same meaning ("Name"), or of
+# another oxide object ("Name=module:attribute").
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "_types": ("NOT_GIVEN", "NotGiven", "not_given", "Omit", "omit", "Timeout", "NoneType"),
+    "_exceptions": (
+        "OpenAIError",
+        "APIError",
+        "APIStatusError",
+        "APITimeoutError",
+        "APIConnectionError",
+        "APIResponseValidationError",
+        "BadRequestError",
+        "AuthenticationError",
+        "PermissionDeniedError",
+        "NotFoundError",
+        "ConflictError",
+        "UnprocessableEntityError",
+        "RateLimitError",
+        "InternalServerError",
+        "LengthFinishReasonError",
+        "ContentFilterFinishReasonError",
+        "InvalidWebhookSignatureError",
+        "OAuthError",
+        "WebSocketConnectionClosedError",
+        "WebSocketQueueFullError",
+    ),
+    "_streaming": ("Stream", "AsyncStream"),
+    "_client": ("OpenAI", "AsyncOpenAI", "Client", "AsyncClient"),
+    "_models": ("BaseModel",),
+    "_response": ("APIResponse", "AsyncAPIResponse"),
+    "_constants": ("DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES", "DEFAULT_CONNECTION_LIMITS"),
+    "_version": ("__version__", "__title__"),
+    "version": ("VERSION",),
+    # oxide has one page class per runtime, whatever the API's paging style.
+    "pagination": (
+        "SyncPage=oxide_io:SyncPage",
+        "AsyncPage=oxide_io:AsyncPage",
+        "SyncCursorPage=oxide_io:SyncPage",
+        "AsyncCursorPage=oxide_io:AsyncPage",
+        "SyncConversationCursorPage=oxide_io:SyncPage",
+        "AsyncConversationCursorPage=oxide_io:AsyncPage",
+    ),
+}
+
+_entries: dict[str, dict[str, str]] = {}
+_packages: set[str] = set()
+
+
+def _table() -> dict[str, str]:
+    from ._types_table import MODULES
+
+    if not _packages:
+        for rel in MODULES:
+            parts = rel.split(".")
+            _packages.update(".".join(parts[:i]) for i in range(len(parts)))
+    return MODULES
+
+
+def entries(rel: str) -> dict[str, str]:
+    """Official name -> oxide address for the module `openai.types.<rel>`."""
+    found = _entries.get(rel)
+    if found is None:
+        text = _table()[rel]
+        found = dict(item.split("=", 1) for item in text.split())
+        _entries[rel] = found
+    return found
+
+
+def _placeholder(path: str) -> type:
+    reason = (
+        f"{path}: oxide has no equivalent of this official type yet"
+        " (docs/coming-from-openai.md lists what is missing)"
+    )
+
+    def refuse(cls: type, *args: object, **kwargs: object) -> NoReturn:
+        raise NotImplementedError(reason)
+
+    name = path.rsplit(".", 1)[-1]
+    namespace = {
+        "__new__": refuse,
+        "__doc__": f"Placeholder: {reason}.",
+        "__class_getitem__": classmethod(lambda cls, item: cls),
+        "__oxide_missing__": True,
+    }
+    return type(name, (), namespace)
+
+
+def resolve(rel: str, name: str) -> Any:
+    """The oxide object standing for `openai.types.<rel>.<name>`."""
+    address = entries(rel)[name]
+    official = f"openai.types.{rel}.{name}" if rel else f"openai.types.{name}"
+    if not address:
+        return _placeholder(official)
+    where, _, target = address.partition(":")
+    target = target or name
+    if where == "t":
+        module = importlib.import_module("oxide_proto.types")
+    elif where == "p":
+        module = importlib.import_module("oxide_proto.types.params")
+    elif where == "x":
+        module = importlib.import_module("oxide_proto")
+    else:
+        module = importlib.import_module(where)
+    value = module
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _types_module(module: ModuleType, rel: str) -> None:
+    names = entries(rel)
+
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            value = resolve(rel, name)
+        elif f"{rel}.{name}".lstrip(".") in _table():
+            value = importlib.import_module(f"{module.__name__}.{name}")
+        else:
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+        setattr(module, name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        children = [key.rsplit(".", 1)[-1] for key in _table() if _parent(key) == rel and key]
+        return sorted({*names, *children})
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    module.__dir__ = __dir__  # type: ignore[method-assign]
+    module.__dict__["__all__"] = sorted(names)
+    module.__doc__ = f"The official `openai.types{'.' + rel if rel else ''}`, in oxide's types."
+
+
+def _parent(rel: str) -> str:
+    return rel.rpartition(".")[0]
+
+
+class _TypesLoader:
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        _types_module(module, self.rel)
+
+
+class _ExtraLoader:
+    """`openai._types` and the like: a few names taken from the compat namespace."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        namespace = importlib.import_module(PACKAGE)
+        names = []
+        for item in self.names:
+            name, _, source = item.partition("=")
+            if source:
+                where, _, attribute = source.partition(":")
+                value = getattr(importlib.import_module(where), attribute)
+            else:
+                value = getattr(namespace, name)
+            setattr(module, name, value)
+            names.append(name)
+        module.__dict__["__all__"] = names
+
+
+class _AliasLoader:
+    """Gives `openai.<path>` the module `oxide_io.compat.<path>` itself (one object)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.saved: Any = None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        module = importlib.import_module(self.target)
+        self.saved = getattr(module, "__spec__", None)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The import system has just pointed `__spec__` at the alias; the module keeps
+        # its own, so reloading or pickling by name still finds oxide's module.
+        module.__spec__ = self.saved
+
+
+class _Finder:
+    # Plain classes: the import system only calls these methods, and importlib.abc
+    # would add milliseconds to importing this namespace.
+    def __init__(self) -> None:
+        self.alias = False
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if self.alias and (fullname == ALIAS or fullname.startswith(ALIAS + ".")):
+            mirror = PACKAGE + fullname[len(ALIAS) :]
+            if mirror == TYPES or mirror.startswith(TYPES + "."):
+                if not self._is_types_module(mirror):
+                    return None
+            elif mirror != PACKAGE and mirror[len(PACKAGE) + 1 :] not in EXTRA_MODULES:
+                return None
+            return importlib.machinery.ModuleSpec(
+                fullname, cast(Any, _AliasLoader(mirror)), is_package=self._is_package(mirror)
+            )
+        if fullname == TYPES or fullname.startswith(TYPES + "."):
+            if not self._is_types_module(fullname):
+                return None
+            rel = fullname[len(TYPES) + 1 :]
+            return importlib.machinery.ModuleSpec(
+                fullname, cast(Any, _TypesLoader(rel)), is_package=self._is_package(fullname)
+            )
+        if fullname.startswith(PACKAGE + "."):
+            extra = fullname[len(PACKAGE) + 1 :]
+            if extra in EXTRA_MODULES:
+                return importlib.machinery.ModuleSpec(
+                    fullname, cast(Any, _ExtraLoader(EXTRA_MODULES[extra]))
+                )
+        return None
+
+    @staticmethod
+    def _is_types_module(fullname: str) -> bool:
+        return fullname[len(TYPES) + 1 :] in _table()
+
+    @staticmethod
+    def _is_package(fullname: str) -> bool:
+        if fullname in (PACKAGE, TYPES):
+            return True
+        if fullname.startswith(TYPES + "."):
+            _table()
+            return fullname[len(TYPES) + 1 :] in _packages
+        return False
+
+
+FINDER = _Finder()
+
+
+def register() -> None:
+    if FINDER not in sys.meta_path:
+        sys.meta_path.append(FINDER)
+
+
+def installed() -> bool:
+    return FINDER.alias
+
+
+def install() -> None:
+    """Makes `import openai` (and every `openai.<path>`) give oxide's compat namespace.
+
+    Opt-in and process-wide: call it before anything imports `openai`. Raises
+    `RuntimeError` if the official package is already imported, because modules
+    that imported it hold its classes (an `except openai.RateLimitError` written
+    against those would not catch oxide's errors). Calling it again is harmless.
+    """
+    namespace = sys.modules[PACKAGE]
+    current = sys.modules.get(ALIAS)
+    if current is not None and current is not namespace:
+        raise RuntimeError(
+            "the official openai package is already imported, so modules may hold its"
+            " classes: call oxide_io.compat.install() before anything imports openai"
+            " (for example first thing in your program's entry point)"
+        )
+    register()
+    # Ahead of the path finders, so an installed official package is never found.
+    sys.meta_path.remove(FINDER)
+    sys.meta_path.insert(0, FINDER)
+    FINDER.alias = True
+
+
+def uninstall() -> None:
+    """Undoes `install()`: forgets the `openai` aliases so the next import finds the
+    official package again (objects already imported keep what they hold)."""
+    FINDER.alias = False
+    for name in [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]:
+        module = sys.modules[name]
+        if getattr(module, "__name__", "").startswith(PACKAGE):
+            del sys.modules[name]
