@@ -12,12 +12,25 @@ Sections:
    on trio, and the SDK's `OpenAI` and `AsyncOpenAI` (asyncio). Median wall time and
    median client CPU per request, and the ratio oxide / SDK (below 1: oxide is
    cheaper). The sync clients are compared with `OpenAI`, the async ones with
-   `AsyncOpenAI`.
+   `AsyncOpenAI`. Over plain HTTP/1.1 the floor runs beside them: `bench/floor.py`,
+   a hand-written h11 loop (blocking and asyncio) that only frames bytes and decodes
+   JSON; the last column is oxide's CPU divided by the floor's on the same runtime
+   (asyncio's floor for trio). The `raw` section times the same call through
+   `with_raw_response.create(...)`, reading a header and calling `parse()`.
 2. Per streamed chunk: one long streamed chat completion per call (the mock model
    repeats the prompt, so a long prompt gives a long reply), time and CPU per
    received `ChatCompletionChunk`.
 3. `import oxide_io` against `import openai` (fresh interpreter each time), and
    client construction: the first in a fresh process, then the median of the next.
+4. Concurrency (`--only concurrency`, not in the default run): batches of 1, 10,
+   100 and 500 concurrent non-streaming calls on one `AsyncClient` (asyncio), over
+   HTTP/1.1 keep-alive and HTTP/2, client CPU per request side by side with the
+   SDK's `AsyncOpenAI` and, over HTTP/1.1, the asyncio floor (one kept-alive
+   connection per concurrent call, no pool, no models: the least any asyncio client
+   can spend). Every client keeps all its connections
+   alive (`max_keepalive_connections=1000`), so the column measures the request
+   path and the pool, not reconnections. Flat CPU per request across the rows
+   means the pool's work does not grow with the number of connections.
 
 HTTP/2 runs in clear text with prior knowledge (h2c): oxide with `h2c=True`, the SDK
 with `http_client=openai.DefaultHttpxClient(http1=False, http2=True)` (its default
@@ -39,6 +52,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import inspect
 import json
 import os
 import pstats
@@ -52,6 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
+from floor import AsyncFloorClient, FloorClient
 
 import oxide_io
 
@@ -64,6 +79,8 @@ EXPECTED = f'You said: "{PROMPT}". This reply comes from the oxide mock server.'
 GOAL_OVERHEAD_RATIO = 1 / 3
 GOAL_IMPORT_S = 0.100
 GOAL_CONSTRUCT_S = 0.001
+FLOOR_SYNC = "h11 floor (blocking)"
+FLOOR_ASYNC = "h11 floor (asyncio)"
 
 
 def _openai() -> Any:
@@ -129,7 +146,7 @@ class Target:
     """One client under test: how to build it, on which runtime, and what it is compared to."""
 
     label: str
-    family: str  # "oxide" or "openai"
+    family: str  # "oxide", "openai" or "floor"
     runtime: str  # "sync", "asyncio" or "trio"
     make: Callable[[], Any]
     baseline: str  # label of the SDK client it is compared with
@@ -164,7 +181,27 @@ def targets(server: Server, http2: bool) -> list[Target]:
         return kind(**kwargs)
 
     sync_base, async_base = "openai OpenAI", "openai AsyncOpenAI (asyncio)"
+    floors = []
+    if not http2 and not tls:
+        # The hand-written h11 loop (bench/floor.py) speaks plain HTTP/1.1 only.
+        floors = [
+            Target(
+                FLOOR_SYNC,
+                "floor",
+                "sync",
+                lambda: FloorClient(base_url=url, api_key=API_KEY),
+                sync_base,
+            ),
+            Target(
+                FLOOR_ASYNC,
+                "floor",
+                "asyncio",
+                lambda: AsyncFloorClient(base_url=url, api_key=API_KEY),
+                async_base,
+            ),
+        ]
     return [
+        *floors,
         Target(
             "oxide Client", "oxide", "sync", lambda: oxide_io.Client(**oxide_kwargs()), sync_base
         ),
@@ -200,7 +237,7 @@ def targets(server: Server, http2: bool) -> list[Target]:
 
 
 def _close(target: Target, client: Any) -> Any:
-    if target.family == "oxide":
+    if target.family in ("oxide", "floor"):
         return client.aclose() if target.is_async else client.close()
     return client.close()
 
@@ -251,6 +288,29 @@ def request_work() -> Work:
         return 1
 
     return Work("request", "request", call, acall)
+
+
+def raw_request_work() -> Work:
+    """`with_raw_response.create(...)`, then the headers and `parse()`: the raw path."""
+    messages = _messages(PROMPT)
+
+    def call(client: Any) -> int:
+        raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=messages)
+        if raw.headers.get("content-type") is None:
+            raise AssertionError("a raw response without its headers")
+        _check_reply(raw.parse())
+        return 1
+
+    async def acall(client: Any) -> int:
+        raw = await client.chat.completions.with_raw_response.create(model=MODEL, messages=messages)
+        if raw.headers.get("content-type") is None:
+            raise AssertionError("a raw response without its headers")
+        parsed = raw.parse()
+        # `parse()` is a plain method on both official clients.
+        _check_reply(await parsed if inspect.isawaitable(parsed) else parsed)
+        return 1
+
+    return Work("raw request", "request", call, acall)
 
 
 def stream_work(words: int) -> Work:
@@ -422,15 +482,19 @@ def overhead_table(title: str, results: Sequence[Result], unit: str, goal: bool)
         wall, cpu = statistics.median(r.wall), statistics.median(r.cpu)
         base = by_label[r.target.baseline]
         row = [r.target.label, _us(wall), _us(cpu)]
-        if r.target.family == "oxide":
+        if r.target.family == "openai":
+            row += ["1.00", "1.00", ""]
+        else:
             wall_ratio = wall / statistics.median(base.wall)
             cpu_ratio = cpu / statistics.median(base.cpu)
             verdict = ""
-            if goal:
+            if goal and r.target.family == "oxide":
                 verdict = "ok" if cpu_ratio <= GOAL_OVERHEAD_RATIO else "over"
             row += [f"{wall_ratio:.2f}", f"{cpu_ratio:.2f}", verdict]
-        else:
-            row += ["1.00", "1.00", ""]
+        floor = by_label.get(FLOOR_SYNC if r.target.runtime == "sync" else FLOOR_ASYNC)
+        if floor is not None:
+            ratio = cpu / statistics.median(floor.cpu)
+            row.append(f"{ratio:.2f}" if r.target.family == "oxide" else "")
         rows.append(row)
     header = [
         f"client ({results[0].units} {unit}s each)",
@@ -440,6 +504,8 @@ def overhead_table(title: str, results: Sequence[Result], unit: str, goal: bool)
         "CPU ratio",
         f"goal ≤{GOAL_OVERHEAD_RATIO:.2f}" if goal else "",
     ]
+    if FLOOR_SYNC in by_label:
+        header.append("CPU ÷ floor")
     _table(title, header, rows)
     if unit == "request" and max(statistics.median(r.wall) for r in results) > 0.020:
         print(
@@ -603,6 +669,119 @@ def startup_tables(import_repeat: int, construct_repeat: int, construct_processe
     )
 
 
+# -- concurrency ----------------------------------------------------------------------
+
+CONCURRENCY = (1, 10, 100, 500)
+# Keep every connection of the sweep alive: the sweep measures the request path, not
+# reconnections (the default keeps 100).
+SWEEP_KEEPALIVE = 1000
+
+
+@dataclass
+class SweepResult:
+    label: str
+    cpu: dict[int, float] = field(default_factory=dict)  # CPU seconds per request
+    wall: dict[int, float] = field(default_factory=dict)
+    requests: dict[int, int] = field(default_factory=dict)
+
+
+def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], Any]]]:
+    """(label, factory) of the clients the sweep compares; factories run inside the loop."""
+    openai = _openai()
+    import httpx
+
+    url = server.base_url
+
+    def oxide_client() -> Any:
+        return oxide_io.AsyncClient(
+            base_url=url, api_key=API_KEY, h2c=http2, max_keepalive_connections=SWEEP_KEEPALIVE
+        )
+
+    def sdk_client() -> Any:
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=SWEEP_KEEPALIVE)
+        kwargs: dict[str, Any] = {"limits": limits}
+        if http2:
+            kwargs |= {"http1": False, "http2": True}
+        http = openai.DefaultAsyncHttpxClient(**kwargs)
+        return openai.AsyncOpenAI(base_url=url, api_key=API_KEY, http_client=http)
+
+    clients = [("oxide AsyncClient", oxide_client), ("openai AsyncOpenAI", sdk_client)]
+    if not http2:
+        clients.append((FLOOR_ASYNC, lambda: AsyncFloorClient(base_url=url, api_key=API_KEY)))
+    return clients
+
+
+async def _sweep_one(
+    make: Callable[[], Any], concurrency: int, rounds: int, per_round: int
+) -> tuple[float, float, int]:
+    """Median CPU and wall seconds per request over `rounds`, and the requests made."""
+    client = make()
+    work = request_work()
+
+    async def call() -> int:
+        return await work.acall(client)
+
+    batches = max(1, -(-per_round // concurrency))
+    cpu, wall, done = [], [], 0
+    try:
+        for _ in range(2):  # warm up: every connection opened and kept alive
+            await asyncio.gather(*(call() for _ in range(concurrency)))
+        for _ in range(rounds):
+            units = 0
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(batches):
+                units += sum(await asyncio.gather(*(call() for _ in range(concurrency))))
+            cpu.append((time.process_time() - c0) / units)
+            wall.append((time.perf_counter() - w0) / units)
+            done += units
+    finally:
+        await (client.aclose() if hasattr(client, "aclose") else client.close())
+    return statistics.median(cpu), statistics.median(wall), done
+
+
+def concurrency_table(http2: bool, results: Sequence[SweepResult], levels: Sequence[int]) -> None:
+    proto = "HTTP/2 (h2c)" if http2 else "HTTP/1.1 keep-alive"
+    oxide = results[0]
+    floor = next((r for r in results if "floor" in r.label), None)
+    header = ["concurrent", *(f"{r.label} CPU µs/req" for r in results), "oxide vs c=1"]
+    if floor is not None:
+        header.append("oxide / floor")
+    rows = []
+    for level in levels:
+        row = [str(level), *(_us(r.cpu[level]) for r in results)]
+        row.append(f"{oxide.cpu[level] / oxide.cpu[levels[0]]:.2f}")
+        if floor is not None:
+            row.append(f"{oxide.cpu[level] / floor.cpu[level]:.2f}")
+        rows.append(row)
+    requests = {r.requests[level] for r in results for level in levels}
+    _table(
+        f"Concurrent non-streaming calls on one client, asyncio, {proto} "
+        f"({', '.join(str(n) for n in sorted(requests))} requests a level and client)",
+        header,
+        rows,
+    )
+
+
+def run_concurrency(tls: bool, levels: Sequence[int], rounds: int, per_round: int) -> None:
+    """Section 4: the concurrency sweep, HTTP/1.1 then HTTP/2."""
+    if tls:
+        print("\nthe concurrency sweep runs over plain http only (h2c for HTTP/2)")
+    with serve(False) as server:
+        for http2 in (False, True):
+            results = []
+            for label, make in sweep_clients(server, http2):
+                result = SweepResult(label)
+                for level in levels:
+                    cpu, wall, done = asyncio.run(_sweep_one(make, level, rounds, per_round))
+                    result.cpu[level], result.wall[level] = cpu, wall
+                    result.requests[level] = done
+                results.append(result)
+            for level in levels:
+                made = {r.requests[level] for r in results}
+                assert len(made) == 1 and min(made) > 0, "clients differ in requests made"
+            concurrency_table(http2, results, levels)
+
+
 # -- profiling -------------------------------------------------------------------------
 
 
@@ -709,9 +888,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--words", type=int, help="words in the streamed reply (default 500)")
     parser.add_argument(
         "--only",
-        choices=["requests", "streams", "startup"],
+        choices=["requests", "raw", "streams", "startup", "concurrency"],
         action="append",
-        help="run only these sections (repeatable)",
+        help="run only these sections (repeatable); concurrency runs only when named",
+    )
+    parser.add_argument(
+        "--concurrency",
+        help="with --only concurrency: comma-separated levels (default 1,10,100,500)",
     )
     parser.add_argument(
         "--profile", choices=["sync", "asyncio", "trio"], help="profile oxide instead"
@@ -740,7 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = args.words or (200 if quick else 500)
     stream_rounds = 3 if quick else 8
     passes = 1 if quick else 2
-    sections = set(args.only or ["requests", "streams", "startup"])
+    sections = set(args.only or ["requests", "raw", "streams", "startup"])
     scheme = "https" if args.tls else "http (h2c for HTTP/2)"
     openai = _openai()
     print(
@@ -751,8 +934,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at start: {load:.2f} (wall times grow with it; CPU times much less)")
 
-    if sections & {"requests", "streams"}:
+    if sections & {"requests", "raw", "streams"}:
         run_network(args, sections, quick, rounds, per_round, words, stream_rounds, passes)
+    if "concurrency" in sections:
+        levels = [int(n) for n in args.concurrency.split(",")] if args.concurrency else CONCURRENCY
+        run_concurrency(
+            args.tls,
+            levels,
+            rounds=args.rounds or (3 if quick else 5),
+            per_round=args.per_round or (200 if quick else 1000),
+        )
     if "startup" in sections:
         startup_tables(
             import_repeat=3 if quick else 9,
@@ -794,6 +985,23 @@ def run_network(
                     "request",
                     goal=True,
                 )
+            if "raw" in sections:
+                results = measure(
+                    # The floor has no raw responses.
+                    [t for t in all_targets if t.family != "floor"],
+                    raw_request_work(),
+                    warmup=5 if quick else 30,
+                    rounds=rounds,
+                    per_round=per_round,
+                    passes=passes,
+                )
+                overhead_table(
+                    f"Per request, chat.completions.with_raw_response.create + parse(), {proto} "
+                    f"(median of {len(results[0].wall)} rounds of {per_round})",
+                    results,
+                    "request",
+                    goal=False,
+                )
             if "streams" in sections:
                 results = measure(
                     all_targets,
@@ -824,6 +1032,8 @@ def _check_protocol(all_targets: Sequence[Target], http2: bool) -> None:
 
     messages = _messages(PROMPT)
     for target in all_targets:
+        if target.family == "floor":
+            continue  # HTTP/1.1 by construction (bench/floor.py); run only without http2
         if target.runtime == "sync":
             client = target.make()
             try:

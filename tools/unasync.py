@@ -32,6 +32,7 @@ _DIRECTIVE = re.compile(r"^(\s*)# unasync: (.*)\n")
 # Names that do not follow the "Async" -> "Sync" rule.
 RENAMES = {
     "AsyncClient": "Client",
+    "AsyncAzureClient": "AzureClient",
     "AsyncPaginator": "SyncPage",
     "AsyncStream": "Stream",
     "AsyncBinaryResponseContent": "BinaryResponseContent",

@@ -1,9 +1,11 @@
 """oxide: a fast, correct client for the OpenAI API.
 
 `Client` for blocking code, `AsyncClient` for asyncio and trio (also under the
-official SDK's names, `OpenAI` and `AsyncOpenAI`). The errors are the official SDK's
-classes, under the same names. `oxide_io.compat` is the official package's whole
-namespace, for code that should run after changing one import line.
+official SDK's names, `OpenAI` and `AsyncOpenAI`); `AzureClient` and
+`AsyncAzureClient` (`AzureOpenAI` and `AsyncAzureOpenAI`) for Azure OpenAI. The
+errors are the official SDK's classes, under the same names. `oxide_io.compat` is
+the official package's whole namespace, for code that should run after changing
+one import line.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from oxide_proto import ContentFilterFinishReasonError as ContentFilterFinishRea
 from oxide_proto import InternalServerError as InternalServerError
 from oxide_proto import LengthFinishReasonError as LengthFinishReasonError
 from oxide_proto import MalformedEventError as MalformedEventError
+from oxide_proto import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
 from oxide_proto import NotFoundError as NotFoundError
 from oxide_proto import OpenAIError as OpenAIError
 from oxide_proto import PermissionDeniedError as PermissionDeniedError
@@ -34,16 +37,25 @@ from ._options import NotGiven as NotGiven
 from ._reconnecting import ReconnectingEvent as ReconnectingEvent
 from ._reconnecting import ReconnectingOverrides as ReconnectingOverrides
 from ._sync._client import RawResponse as RawResponse
+from ._sync._clients import AzureClient as AzureClient
 from ._sync._clients import Client as Client
 from ._sync._pagination import SyncPage as SyncPage
 from ._sync._streamed_response import StreamedResponse as StreamedResponse
 from ._sync._streaming import Stream as Stream
+from ._sync._transport import SyncTransport as SyncTransport
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
 
+# The official SDK's name for it.
+AzureOpenAI = AzureClient
+
 if TYPE_CHECKING:
     from ._async._client import AsyncRawResponse as AsyncRawResponse
+    from ._async._clients import AsyncAzureClient as AsyncAzureClient
     from ._async._clients import AsyncClient as AsyncClient
+    from ._async._transport import AsyncTransport as AsyncTransport
+
+    AsyncAzureOpenAI = AsyncAzureClient
     from ._async._pagination import AsyncPage as AsyncPage
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
     from ._async._streaming import AsyncStream as AsyncStream
@@ -54,6 +66,8 @@ if TYPE_CHECKING:
 # does not pay for an event-loop library it never runs.
 _ASYNC = {
     "AsyncClient": "._async._clients",
+    "AsyncAzureClient": "._async._clients",
+    "AsyncTransport": "._async._transport",
     "AsyncRawResponse": "._async._client",
     "AsyncPage": "._async._pagination",
     "AsyncStreamedResponse": "._async._streamed_response",
@@ -64,16 +78,21 @@ _ASYNC = {
 }
 
 
+# The official SDK's names for oxide's classes.
+_ALIASES = {"AsyncAzureOpenAI": "AsyncAzureClient"}
+
+
 def __getattr__(name: str) -> Any:
-    module = _ASYNC.get(name)
+    target = _ALIASES.get(name, name)
+    module = _ASYNC.get(target)
     if module is None:
         raise AttributeError(f"module 'oxide_io' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(importlib.import_module(module, __name__), target)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_ASYNC})
+    return sorted({*globals(), *_ASYNC, *_ALIASES})

@@ -1,22 +1,39 @@
 """Client options, resolved once from arguments and the official SDK's environment variables.
 
 `ClientOptions` is immutable; `with_options()` derives a new one. The API key is
-kept out of every repr.
+kept out of every repr. A key may be a callable (the official SDK's key provider),
+called for every attempt of every request; `dynamic_auth` tells the request path
+whether it has anything to call, so a client with a plain string key does no
+extra work per request.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from oxide_proto import OpenAIError
+from oxide_proto._azure import AzureConfig
 from oxide_proto._record import field, frozen
 
-from ._timeout import DEFAULT_TIMEOUT, Timeout, to_timeout
+from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
 from ._tls import VerifyTypes
 
-__all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "ClientOptions", "NotGiven", "resolve_options"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "NOT_GIVEN",
+    "ApiKeyProvider",
+    "ClientOptions",
+    "NotGiven",
+    "TokenProvider",
+    "resolve_options",
+]
+
+# What `api_key=` and `azure_ad_token_provider=` may be besides a string: a
+# function returning the credential, or (on the async client) a coroutine for it.
+ApiKeyProvider = Callable[[], str | Awaitable[str]]
+TokenProvider = Callable[[], str | Awaitable[str]]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES = 2
@@ -59,6 +76,17 @@ class ClientOptions:
     max_keepalive_connections: int = 100
     keepalive_expiry: float = 5.0
     webhook_secret: str | None = field(default=None, repr=False)
+    api_key_provider: ApiKeyProvider | None = field(default=None, repr=False)
+    strict_response_validation: bool = False
+    azure: AzureConfig | None = None
+    azure_ad_token_provider: TokenProvider | None = field(default=None, repr=False)
+    # Derived: whether a request must call something (a key or token provider) or
+    # apply Azure's rules before it is built.
+    dynamic_auth: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        dynamic = self.api_key_provider is not None or self.azure is not None
+        object.__setattr__(self, "dynamic_auth", dynamic)
 
 
 def _env(name: str) -> str | None:
@@ -68,30 +96,48 @@ def _env(name: str) -> str | None:
 
 def resolve_options(
     *,
-    api_key: str | None,
+    api_key: str | ApiKeyProvider | None,
     organization: str | None,
     project: str | None,
     base_url: str | None,
     websocket_base_url: str | None,
-    timeout: float | Timeout | NotGiven | None,
+    timeout: TimeoutTypes | NotGiven,
     max_retries: int,
     default_headers: Mapping[str, str] | None,
     default_query: Mapping[str, object] | None,
     http2: bool,
     verify: VerifyTypes,
     webhook_secret: str | None = None,
+    strict_response_validation: bool = False,
+    enforce_credentials: bool = True,
+    azure: AzureConfig | None = None,
+    azure_ad_token_provider: TokenProvider | None = None,
     **limits: Any,
 ) -> ClientOptions:
     """Arguments first, then OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_BASE_URL,
-    OPENAI_WEBHOOK_SECRET."""
-    key = api_key if api_key is not None else _env("OPENAI_API_KEY")
-    if not key:
+    OPENAI_WEBHOOK_SECRET.
+
+    `api_key` may be a callable returning the key; it is then called before each
+    attempt of each request. With `azure`, the key (if any) and the base URL come
+    from it, and no OPENAI_API_KEY or OPENAI_BASE_URL is read.
+    """
+    provider: ApiKeyProvider | None = None
+    if azure is not None:
+        key = azure.api_key or ""
+        provider = api_key if callable(api_key) else None
+        base_url = azure.base_url
+    elif callable(api_key):
+        # A callable first: a str subclass that is callable is a provider too.
+        provider, key = api_key, ""
+    else:
+        key = api_key if api_key is not None else (_env("OPENAI_API_KEY") or "")
+    if enforce_credentials and azure is None and not key and provider is None:
         raise OpenAIError(
             "The api_key client option must be set either by passing api_key to the client "
             "or by setting the OPENAI_API_KEY environment variable"
         )
-    if max_retries < 0:
-        raise ValueError("max_retries must be 0 or more")
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise ValueError(f"max_retries must be an int, 0 or more, not {max_retries!r}")
     return ClientOptions(
         api_key=key,
         organization=organization if organization is not None else _env("OPENAI_ORG_ID"),
@@ -107,5 +153,9 @@ def resolve_options(
         webhook_secret=webhook_secret
         if webhook_secret is not None
         else _env("OPENAI_WEBHOOK_SECRET"),
+        api_key_provider=provider,
+        strict_response_validation=strict_response_validation,
+        azure=azure,
+        azure_ad_token_provider=azure_ad_token_provider,
         **limits,
     )

@@ -9,10 +9,24 @@ a call alive forever.
 from __future__ import annotations
 
 import enum
+from typing import Protocol, Union
 
 from oxide_proto._record import frozen
 
-__all__ = ["DEFAULT_TIMEOUT", "Timeout", "to_timeout"]
+__all__ = ["DEFAULT_TIMEOUT", "PhaseTimeouts", "Timeout", "TimeoutTypes", "to_timeout"]
+
+
+class PhaseTimeouts(Protocol):
+    """Any object with the four phase limits, such as an `httpx.Timeout`."""
+
+    @property
+    def connect(self) -> float | None: ...
+    @property
+    def read(self) -> float | None: ...
+    @property
+    def write(self) -> float | None: ...
+    @property
+    def pool(self) -> float | None: ...
 
 
 class _Unset(enum.Enum):
@@ -58,10 +72,45 @@ class Timeout:
 DEFAULT_TIMEOUT = Timeout(600.0, connect=5.0)
 
 
-def to_timeout(value: float | Timeout | None) -> Timeout:
-    """The official SDK accepts a number, a Timeout or None (no limits) everywhere."""
+_PHASES = ("connect", "read", "write", "pool")
+
+
+# What every `timeout=` argument takes.
+TimeoutTypes = Union[float, "Timeout", PhaseTimeouts, None]
+
+
+def to_timeout(value: TimeoutTypes | object) -> Timeout:
+    """The official SDK accepts a number, a Timeout or None (no limits) everywhere.
+
+    An object with `connect`, `read`, `write` and `pool` attributes (an
+    `httpx.Timeout`, which code written for the official SDK passes) is read
+    phase by phase, without importing httpx. Anything else raises `TypeError`.
+    """
     if isinstance(value, Timeout):
         return value
     if value is None:
         return Timeout(None)
-    return Timeout(float(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Timeout(_seconds("timeout", value))
+    if all(hasattr(value, name) for name in _PHASES):
+        phases = {name: getattr(value, name) for name in _PHASES}
+        return Timeout(
+            None,
+            **{
+                name: None if limit is None else _seconds(f"timeout.{name}", limit)
+                for name, limit in phases.items()
+            },
+        )
+    raise TypeError(
+        "timeout must be a number of seconds, None, an oxide Timeout or an object with "
+        f"connect/read/write/pool attributes (such as httpx.Timeout), not {type(value).__name__}"
+    )
+
+
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
+    seconds = float(value)
+    if not seconds >= 0:  # also refuses NaN
+        raise ValueError(f"{name} must be 0 or more seconds, not {value!r}")
+    return seconds

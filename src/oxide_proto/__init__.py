@@ -9,10 +9,23 @@ here; the `_modules` behind it are private.
 import importlib
 from typing import TYPE_CHECKING
 
+from ._azure import DEPLOYMENT_PATHS as DEPLOYMENT_PATHS
+from ._azure import AzureConfig as AzureConfig
+from ._azure import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
+from ._azure import azure_auth_headers as azure_auth_headers
+from ._azure import azure_base_url as azure_base_url
+from ._azure import azure_route as azure_route
+from ._azure import checked_token as checked_token
+from ._azure import realtime_target as realtime_target
+from ._azure import resolve_azure as resolve_azure
 from ._body_text import BodyTextDecoder as BodyTextDecoder
 from ._body_text import LineSplitter as LineSplitter
 from ._body_text import charset_from_content_type as charset_from_content_type
 from ._connection import HTTPConnection as HTTPConnection
+from ._connection_pool import Checkout as Checkout
+from ._connection_pool import CheckoutAction as CheckoutAction
+from ._connection_pool import ConnectionPool as ConnectionPool
+from ._connection_pool import PoolActions as PoolActions
 from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings

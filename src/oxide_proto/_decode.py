@@ -13,6 +13,11 @@ the per-event hot path. The rules are the API's, not a validator's:
 - a value of the wrong JSON kind (an object where a string belongs, a string where
   a list belongs) raises `APIResponseValidationError` whose `path` names it,
   e.g. `choices[0].message.content`.
+
+`strict=True` (a client's `_strict_response_validation`) adds a second pass after
+decoding, off the default path: a required field that is missing or null where
+the type has no None, an enum value outside its `Literal`, and a union value that
+fits none of its variants raise `APIResponseValidationError` too.
 """
 
 from __future__ import annotations
@@ -56,9 +61,14 @@ class _Invalid(Exception):
         self.path: list[str] = []
 
     def describe(self) -> str:
+        if self.value is _MISSING:
+            return f"expected {self.expected}, got nothing (a required field is missing)"
         got = "null" if self.value is None else _KIND_NAMES.get(type(self.value), "a value")
         return f"expected {self.expected}, got {got}"
 
+
+# Stands for the value of a field that is absent (strict mode's error).
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "MISSING"})()
 
 _DECODERS: dict[Any, Decoder] = {}
 # id(type) -> (type, decoder); holding the type keeps its id from being reused.
@@ -486,16 +496,111 @@ def _union_decoder(tp: object) -> Decoder:
     return decode_union
 
 
+def _strict_check(tp: Any, value: Any) -> None:
+    """Raises `_Invalid` when `value` does not fit `tp` as a validator would see it."""
+    if tp is Any or tp is object:
+        return
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        _strict_check(typing.get_args(tp)[0], value)
+        return
+    if tp is None or tp is _NONE:
+        if value is not None:
+            raise _Invalid(value, "null")
+        return
+    if _is_union(tp):
+        members = typing.get_args(tp)
+        if value is None and _NONE in members:
+            return
+        first: _Invalid | None = None
+        for member in members:
+            if member is _NONE:
+                continue
+            try:
+                _strict_check(member, value)
+            except _Invalid as exc:
+                first = first or exc
+            else:
+                return
+        raise first or _Invalid(value, _expected(tp))
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        # `True == 1`: the kind must match too.
+        if not any(value == a and value.__class__ is a.__class__ for a in allowed):
+            raise _Invalid(value, "one of " + ", ".join(repr(a) for a in allowed))
+        return
+    if tp in _SCALARS:
+        if value is None:
+            raise _Invalid(value, _expected(tp))
+        _SCALARS[tp](value)
+        return
+    if origin is list or tp is list:
+        if value.__class__ is not list:
+            raise _Invalid(value, "an array")
+        (item,) = typing.get_args(tp) or (Any,)
+        for index, element in enumerate(value):
+            try:
+                _strict_check(item, element)
+            except _Invalid as exc:
+                exc.path.append(f"[{index}]")
+                raise
+        return
+    if origin is dict or tp is dict:
+        if value.__class__ is not dict:
+            raise _Invalid(value, "an object")
+        args = typing.get_args(tp)
+        for key, element in value.items():
+            try:
+                _strict_check(args[1] if args else Any, element)
+            except _Invalid as exc:
+                exc.path.append(f"[{key!r}]")
+                raise
+        return
+    if _is_model(tp):
+        if value.__class__ is not dict:
+            raise _Invalid(value, "an object")
+        hints = _hints(tp)
+        required = set(tp._required)
+        for name in model_fields(tp):
+            key = _json_key(tp, name)
+            try:
+                if key not in value:
+                    if name in required:
+                        raise _Invalid(_MISSING, "a value")
+                    continue
+                _strict_check(hints[name], value[key])
+            except _Invalid as exc:
+                exc.path.append("." + key)
+                raise
+        return
+
+
 @overload
-def decode(tp: type[_T], data: object, *, response: ResponseInfo | None = None) -> _T: ...
+def decode(
+    tp: type[_T], data: object, *, response: ResponseInfo | None = None, strict: bool = False
+) -> _T: ...
 @overload
-def decode(tp: Any, data: object, *, response: ResponseInfo | None = None) -> Any: ...
-def decode(tp: Any, data: object, *, response: ResponseInfo | None = None) -> Any:
+def decode(
+    tp: Any, data: object, *, response: ResponseInfo | None = None, strict: bool = False
+) -> Any: ...
+def decode(
+    tp: Any, data: object, *, response: ResponseInfo | None = None, strict: bool = False
+) -> Any:
     """Turns parsed JSON (`json.loads` output) into `tp`: a model, union alias, list, ...
 
     Raises `APIResponseValidationError` (with `response`, `body=data` and `path`
-    naming the offending field) when a value has the wrong JSON kind.
+    naming the offending field) when a value has the wrong JSON kind; with
+    `strict=True` also when a required field is missing, a value is null where
+    its type has no None, or an enum value is not one of its type's.
     """
+    if strict:
+        try:
+            _strict_check(tp, data)
+        except _Invalid as exc:
+            path = "".join(reversed(exc.path)).lstrip(".")
+            raise APIResponseValidationError(
+                response, data, message=f"Invalid API data: {exc.describe()}", path=path
+            ) from None
     # Keyed by identity: hashing a typing.Union hashes all its members, which
     # for the 50-odd stream event types costs more than decoding the event.
     entry = _BY_ID.get(id(tp))

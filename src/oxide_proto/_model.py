@@ -18,6 +18,7 @@ seen) still exposes every key of its payload.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
@@ -62,14 +63,104 @@ def _json_keys(cls: type[BaseModel]) -> frozenset[str]:
     return keys
 
 
-def _dump_value(value: object, unset: bool, none: bool, alias: bool) -> object:
+def _dump_value(value: object, unset: bool, none: bool, alias: bool, defaults: bool) -> object:
     if isinstance(value, BaseModel):
-        return value._dump(unset, none, alias)
+        return value._dump(unset, none, alias, defaults)
     if isinstance(value, list):
-        return [_dump_value(item, unset, none, alias) for item in value]
+        return [_dump_value(item, unset, none, alias, defaults) for item in value]
     if isinstance(value, dict):
-        return {key: _dump_value(item, unset, none, alias) for key, item in value.items()}
+        return {key: _dump_value(item, unset, none, alias, defaults) for key, item in value.items()}
     return value
+
+
+# Which top-level fields a dump keeps: `include` / `exclude` as the official SDK's
+# (pydantic's) `model_dump` takes them, by Python field name.
+IncEx = set[str] | frozenset[str] | Mapping[str, bool]
+
+
+def _names(spec: IncEx | None, argument: str) -> frozenset[str] | None:
+    if spec is None:
+        return None
+    if isinstance(spec, Mapping):
+        nested = [key for key, value in spec.items() if value is not True]
+        if nested:
+            raise TypeError(
+                f"{argument}: only whole fields can be named (a set, or a dict of True); "
+                f"got a nested selection for {nested}"
+            )
+    return frozenset(spec)
+
+
+def _float_text(value: float) -> str:
+    # The official SDK's models write floats as pydantic-core does: not-a-number and
+    # infinities as null, exponents unpadded (1e-7, 1e+16), and 1e-5 to 1e-4 written out.
+    if value != value or value in (math.inf, -math.inf):
+        return "null"
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return text
+    power = int(exponent)
+    if power == -5:
+        sign = "-" if mantissa.startswith("-") else ""
+        return f"{sign}0.0000{mantissa.lstrip('-').replace('.', '')}"
+    return f"{mantissa}e{'+' if power > 0 else '-'}{abs(power)}"
+
+
+def _json_text(data: object, indent: int | None) -> str:
+    """`data` (JSON-native values) as the official SDK's models write JSON: compact
+    without `indent` (no spaces), else one member per line; text is not escaped to
+    ASCII."""
+    parts: list[str] = []
+    write = parts.append
+    encode_string = json.encoder.encode_basestring
+    step = " " * indent if indent is not None else ""
+    separator = ": " if indent is not None else ":"
+
+    def dump(value: object, depth: int) -> None:
+        if isinstance(value, str):
+            write(encode_string(value))
+        elif value is None:
+            write("null")
+        elif value is True:
+            write("true")
+        elif value is False:
+            write("false")
+        elif isinstance(value, int):
+            write(int.__repr__(value))
+        elif isinstance(value, float):
+            write(_float_text(value))
+        elif isinstance(value, (list, tuple, dict)):
+            items = value.items() if isinstance(value, dict) else value
+            opener, closer = ("{", "}") if isinstance(value, dict) else ("[", "]")
+            if not value:
+                write(opener + closer)
+                return
+            inner = "\n" + step * (depth + 1) if indent is not None else ""
+            write(opener)
+            for index, item in enumerate(items):
+                if index:
+                    write(",")
+                write(inner)
+                if isinstance(value, dict):
+                    key, item = item
+                    write(encode_string(key if isinstance(key, str) else str(key)))
+                    write(separator)
+                dump(item, depth + 1)
+            if indent is not None:
+                write("\n" + step * depth)
+            write(closer)
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    dump(data, 0)
+    return "".join(parts)
+
+
+def _check_mode(mode: str) -> None:
+    # Values are JSON-native either way; an unknown mode is refused, as pydantic does.
+    if mode not in ("json", "python"):
+        raise ValueError(f"mode must be 'json' or 'python', not {mode!r}")
 
 
 class BaseModel:
@@ -132,20 +223,36 @@ class BaseModel:
         known = _json_keys(type(self))
         return {key: value for key, value in raw.items() if key not in known}
 
-    def _dump(self, unset: bool, none: bool, alias: bool) -> dict[str, object]:
+    def _dump(
+        self,
+        unset: bool,
+        none: bool,
+        alias: bool,
+        defaults: bool = False,
+        include: frozenset[str] | None = None,
+        exclude: frozenset[str] | None = None,
+    ) -> dict[str, object]:
         raw = self._raw()
         out: dict[str, object] = {}
         cls = type(self)
         for name, key in _field_names(cls):
-            value = getattr(self, name)
-            if value is None and (none or (unset and (raw is None or key not in raw))):
+            if (include is not None and name not in include) or (
+                exclude is not None and name in exclude
+            ):
                 continue
-            out[key if alias else name] = _dump_value(value, unset, none, alias)
+            value = getattr(self, name)
+            # Every field that can be None defaults to None in the official SDK's
+            # models (required-but-nullable ones too), so None is a field's default.
+            if value is None and (none or defaults or (unset and (raw is None or key not in raw))):
+                continue
+            out[key if alias else name] = _dump_value(value, unset, none, alias, defaults)
         # Keys the class does not declare go back out too, also when the declared
         # fields outnumber the payload's keys (a dump that includes unset fields).
         if raw is not None and not _JSON_KEYS[cls].issuperset(raw):
             for key, value in self.model_extra.items():
-                if value is None and none:
+                if (value is None and none) or (include is not None and key not in include):
+                    continue
+                if exclude is not None and key in exclude:
                     continue
                 out[key] = value
         return out
@@ -154,54 +261,83 @@ class BaseModel:
         self,
         *,
         mode: Literal["json", "python"] = "python",
+        use_api_names: bool = True,
         exclude_unset: bool = True,
+        exclude_defaults: bool = False,
         exclude_none: bool = False,
-        by_alias: bool = True,
+        warnings: bool = True,
     ) -> dict[str, object]:
         """The object as plain dicts and lists, keyed by the API's names.
 
         By default only the keys the API sent are included (`exclude_unset`), so
-        `Model.from_dict(d).to_dict() == d`. Every value is already JSON-native,
-        so `mode` only exists for signature compatibility.
+        `Model.from_dict(d).to_dict() == d`; `use_api_names=False` keys by the
+        Python names instead. Every value is already JSON-native, so `mode` and
+        `warnings` only exist for signature compatibility with the official SDK.
         """
-        del mode
-        return self._dump(exclude_unset, exclude_none, by_alias)
+        _check_mode(mode)
+        return self._dump(exclude_unset, exclude_none, use_api_names, exclude_defaults)
 
     def to_json(
         self,
         *,
-        indent: int | None = None,
+        indent: int | None = 2,
+        use_api_names: bool = True,
         exclude_unset: bool = True,
+        exclude_defaults: bool = False,
         exclude_none: bool = False,
-        by_alias: bool = True,
+        warnings: bool = True,
     ) -> str:
-        """`to_dict()` serialized as JSON text."""
-        data = self._dump(exclude_unset, exclude_none, by_alias)
-        return json.dumps(data, indent=indent, ensure_ascii=False)
+        """`to_dict()` as JSON text, indented by 2 unless `indent` says otherwise
+        (None: compact), written as the official SDK writes it."""
+        data = self._dump(exclude_unset, exclude_none, use_api_names, exclude_defaults)
+        return _json_text(data, indent)
 
     def model_dump(
         self,
         *,
-        mode: Literal["json", "python"] = "python",
-        by_alias: bool = False,
+        mode: Literal["json", "python"] | str = "python",
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        by_alias: bool | None = None,
         exclude_unset: bool = False,
+        exclude_defaults: bool = False,
         exclude_none: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
     ) -> dict[str, object]:
-        """The official SDK's spelling: every declared field, keyed by Python names."""
-        del mode
-        return self._dump(exclude_unset, exclude_none, by_alias)
+        """The official SDK's spelling: every declared field, keyed by Python names
+        (`by_alias=True`: by the API's), `include` / `exclude` naming top-level fields."""
+        _check_mode(mode)
+        return self._dump(
+            exclude_unset,
+            exclude_none,
+            bool(by_alias),
+            exclude_defaults,
+            _names(include, "include"),
+            _names(exclude, "exclude"),
+        )
 
     def model_dump_json(
         self,
         *,
         indent: int | None = None,
-        by_alias: bool = False,
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        by_alias: bool | None = None,
         exclude_unset: bool = False,
+        exclude_defaults: bool = False,
         exclude_none: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
     ) -> str:
-        """`model_dump()` serialized as JSON text."""
-        data = self._dump(exclude_unset, exclude_none, by_alias)
-        return json.dumps(data, indent=indent, ensure_ascii=False)
+        """`model_dump()` as JSON text, compact unless `indent` is given."""
+        data = self._dump(
+            exclude_unset,
+            exclude_none,
+            bool(by_alias),
+            exclude_defaults,
+            _names(include, "include"),
+            _names(exclude, "exclude"),
+        )
+        return _json_text(data, indent)
 
     def __repr__(self) -> str:
         fields = ", ".join(

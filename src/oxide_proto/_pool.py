@@ -1,9 +1,11 @@
 """Which connection a request should use: the connection pool's policy, without sockets.
 
-The adapter keeps the sockets; before each request it describes them here as a
-snapshot of `ConnectionInfo` and gets back what to do: reuse a connection, open a
-new one, or wait for one to be released, plus the connections to close now. The
-choices follow what the official SDK's HTTP stack does:
+Given a snapshot of every connection (`ConnectionInfo`), these functions say what
+to do: reuse a connection, open a new one, or wait for one to be released, plus
+the connections to close now. Each call looks at the whole snapshot, so it suits
+one-off decisions; the drivers hold a `ConnectionPool` (`_connection_pool`), which
+keeps the same policy incrementally. The choices follow what the official SDK's
+HTTP stack does:
 
 - HTTP/2 first: a connection to the same origin with a free stream is shared
   (RFC 9113 §9.1.1), the least loaded one first.

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
+import oxide_io
 import oxide_io.compat as openai
 from oxide_io.testing import MockServer
 
@@ -107,12 +108,11 @@ def test_azure_settings_select_the_azure_client() -> None:
     openai.azure_endpoint = "https://example-resource.openai.azure.com"
     openai.api_key = "azure-key"
     openai.api_version = "2024-10-21"
-    if hasattr(__import__("oxide_io"), "AzureClient"):
-        assert type(openai.chat.completions).__name__  # builds oxide's Azure client
-        assert openai.api_type == "azure"
-    else:
-        with pytest.raises(NotImplementedError, match="no Azure client yet"):
-            openai.chat.completions  # noqa: B018
+    assert openai.chat.completions  # builds oxide's Azure client
+    client = openai._load_client()
+    assert isinstance(client, oxide_io.AzureClient)
+    assert openai.api_type == "azure"
+    assert client.base_url.startswith("https://example-resource.openai.azure.com/openai")
 
 
 def test_openai_and_azure_credentials_together_are_ambiguous(
@@ -134,7 +134,7 @@ def test_unsupported_api_type_and_http_client_are_clear_errors() -> None:
         openai.models.list()
     openai.api_type = "openai"
     openai.http_client = object()
-    with pytest.raises(TypeError, match="takes no httpx client"):
+    with pytest.raises(TypeError, match="cannot drive an httpx client"):
         openai.models.list()
 
 

@@ -21,6 +21,28 @@ def _example() -> dict[str, object]:
     return namespace
 
 
+def _pool_example() -> dict[str, object]:
+    code = re.search(r"```python\n(import socket\nimport time.*?)```", GUIDE.read_text(), re.S)
+    assert code is not None, "the guide lost its connection pool example"
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), str(GUIDE), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize(("expiry", "connections"), [(5.0, 1), (0.0, 3)])
+def test_guide_pool_example_reuses_connections(expiry: float, connections: int) -> None:
+    pooled_client = _pool_example()["PooledClient"]
+    with MockServer(api_key="sk-guide", http2=False) as server:
+        client = pooled_client(server.base_url, "sk-guide", keepalive_expiry=expiry)  # type: ignore[operator]
+        bodies = [client.get("/models") for _ in range(3)]
+        assert all(b'"object":"list"' in body.replace(b" ", b"") for body in bodies)
+        assert client.opened == connections
+        assert len(client.connections) == (1 if expiry else 0)
+        client.close()
+        assert client.connections == {}
+    assert [r.path for r in server.requests] == ["/v1/models"] * 3
+
+
 def test_guide_example_streams_a_reply() -> None:
     stream_chat = _example()["stream_chat"]
     with MockServer(api_key="sk-guide", http2=False) as server:

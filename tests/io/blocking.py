@@ -38,8 +38,9 @@ _PLAIN = frozenset(
     }
 )
 # Objects all of whose methods are plain on the async API too (`with_streaming_response`
-# methods return an `async with` block without being awaited).
-_PLAIN_TYPES = frozenset({"SyncResourceWithStreamingResponse"})
+# methods return an `async with` block without being awaited; a raw response's body
+# is read when the call returns, so its `parse()`, `read()` and `json()` are plain).
+_PLAIN_TYPES = frozenset({"SyncResourceWithStreamingResponse", "RawResponse"})
 # Methods that return an iterator on the blocking API and an async iterator on the async one.
 _ITERATORS = frozenset(
     {

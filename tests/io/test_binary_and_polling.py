@@ -101,7 +101,7 @@ async def test_speech_bytes(mock: Setup, make_client: MakeClient) -> None:
         model="gpt-4o-mini-tts", voice="alloy", input="Hi"
     )
     assert raw.status_code == 200
-    assert await (await raw.parse()).aread() == data
+    assert await raw.parse().aread() == data
 
 
 async def test_vector_store_file_polls_until_completed(

@@ -65,7 +65,7 @@ async def test_raw_response_reports_the_negotiated_version(
     assert raw.status_code == 200
     assert raw.headers["content-type"].startswith("application/json")
     assert raw.request_id == raw.headers["x-request-id"]
-    completion = await raw.parse()
+    completion = raw.parse()
     assert isinstance(completion, ChatCompletion)
     assert completion._request_id == raw.request_id
 
@@ -90,7 +90,7 @@ async def test_chat_stream_raw(any_transport: Setup, make_client: MakeClient) ->
     )
     assert raw.http_version == any_transport.http_version
     assert raw.headers["content-type"].startswith("text/event-stream")
-    stream = await raw.parse()
+    stream = raw.parse()
     async with stream:
         chunks = [chunk async for chunk in stream]
     assert chunks[-1].choices[0].finish_reason == "stop"

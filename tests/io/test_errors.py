@@ -90,7 +90,7 @@ async def test_errors_with_raw_response(mock: Setup, make_client: MakeClient) ->
     raw = await client.models.with_raw_response.retrieve("gpt-4o")
     assert raw.status_code == 200
     assert raw.request_id == raw.headers["x-request-id"]
-    assert (await raw.parse()).id == "gpt-4o"
+    assert raw.parse().id == "gpt-4o"
 
 
 async def test_wrong_key_is_an_authentication_error(mock: Setup, make_client: MakeClient) -> None:

@@ -76,7 +76,7 @@ async def test_plain_and_streamed(llmock: Llmock, make_client: MakeClient) -> No
     client = make_client(None, **llmock.options)
     raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
     assert raw.http_version == llmock.http_version
-    completion = await raw.parse()
+    completion = raw.parse()
     assert completion.choices[0].message.content
     stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     chunks = [chunk async for chunk in stream]

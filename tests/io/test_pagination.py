@@ -75,5 +75,5 @@ async def test_raw_list_gives_the_page(mock: Setup, make_client: MakeClient) -> 
     client = make_client(mock)
     raw = await client.files.with_raw_response.list(limit=5)
     assert raw.status_code == 200
-    page = await raw.parse()
+    page = raw.parse()
     assert [f.id for f in page.data] == list(FILES[:5])

@@ -10,13 +10,21 @@ connection; an abandoned HTTP/2 stream is reset and the connection lives on.
 from __future__ import annotations
 
 import gc
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
 from typing import Any
 
 import anyio
 import pytest
 
+import oxide_proto._connection_pool
+from oxide_io import APITimeoutError, Timeout
+from oxide_io._async import _transport as async_transport
+from oxide_io._sync import _transport as sync_transport
+from oxide_io.testing import Delay
 from tests.io.blocking import run_now
 from tests.io.conftest import MakeClient, Setup
 from tests.io.leaks import client_sockets, open_fds
@@ -236,3 +244,90 @@ async def test_client_close_closes_every_socket(
     await client.aclose()
     assert pooled(client) == 0
     assert client_sockets(any_transport.port) == 0
+
+
+POOL_FILES = {
+    oxide_proto._connection_pool.__file__,
+    async_transport.__file__,
+    sync_transport.__file__,
+}
+
+
+async def pool_work(call: Callable[[], Awaitable[Any]]) -> int:
+    """Lines of the pool and of the transport one call executes in this thread (work, not
+    time): the server runs on its own thread, untraced."""
+    count = 0
+
+    def tracer(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        if frame.f_code.co_filename not in POOL_FILES:
+            return None
+        if event == "line":
+            count += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        await call()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+async def test_pool_work_per_request_does_not_grow_with_the_pool(
+    runtime: str, mock: Setup, make_client: MakeClient
+) -> None:
+    # A request's pool bookkeeping is the same with 1 or 32 kept-alive connections:
+    # no snapshot of every connection at each checkout or release.
+    client = make_client(mock, max_keepalive_connections=None, keepalive_expiry=None)
+    work: dict[int, list[int]] = {}
+    for concurrent in (1, 8, 32):
+        await concurrently(runtime, [client.models.list] * concurrent)
+        await client.models.list()
+        work[pooled(client)] = [await pool_work(client.models.list) for _ in range(3)]
+    assert len(work) >= 2, f"the pool did not grow: {sorted(work)}"
+    assert max(work) >= 8
+    counts = {count for runs in work.values() for count in runs}
+    assert len(counts) == 1, work
+
+
+async def test_waiters_share_the_one_connection_in_turn(
+    runtime: str, mock: Setup, make_client: MakeClient
+) -> None:
+    client = make_client(mock, max_connections=1)
+    results = await concurrently(runtime, [client.models.list] * 6)
+    assert len(results) == 6
+    assert pooled(client) == 1
+    assert client_sockets(mock.port) == 1
+
+
+async def test_pool_timeout_while_the_only_connection_is_busy(
+    runtime: str, mock: Setup, make_client: MakeClient
+) -> None:
+    client = make_client(mock, max_retries=0, max_connections=1, timeout=Timeout(10, pool=0.2))
+    mock.server.enqueue(Delay(1.0))
+    errors: list[BaseException] = []
+
+    async def slow() -> None:
+        await client.models.list()
+
+    async def impatient() -> None:
+        # Starts once the slow call holds the connection.
+        deadline = time.monotonic() + 5
+        while not mock.server.requests and time.monotonic() < deadline:
+            if runtime == "sync":
+                time.sleep(0.01)
+            else:
+                await anyio.sleep(0.01)
+        try:
+            await client.models.list()
+        except APITimeoutError as exc:
+            errors.append(exc)
+
+    await concurrently(runtime, [slow, impatient])
+    assert len(errors) == 1
+    # The connection went back to the pool; the next call uses it.
+    await client.models.list()
+    assert pooled(client) == 1
+    assert client_sockets(mock.port) == 1

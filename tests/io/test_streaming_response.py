@@ -275,7 +275,7 @@ async def test_binary_answers_without_it_are_read_whole(
     assert (tmp_path / "streamed.txt").read_bytes() == TEXT.encode()
     raw = await client.files.with_raw_response.content(file_id)
     assert raw.content == TEXT.encode()
-    assert unwrap(await raw.parse()).content == TEXT.encode()
+    assert unwrap(raw.parse()).content == TEXT.encode()
 
 
 async def test_the_official_sdk_raises_on_entry_too(mock: Setup, runtime: str) -> None:

@@ -262,10 +262,10 @@ async def test_with_raw_response_parse_gives_the_parsed_result(
         model=MODEL, messages=MESSAGES, response_format=DataPlan
     )
     assert raw.status_code == 200
-    completion = await raw.parse()
+    completion = raw.parse()
     assert completion.choices[0].message.parsed == EXPECTED[DataPlan]
     raw = await client.responses.with_raw_response.parse(
         model=MODEL, input="x", text_format=DataPlan
     )
     assert raw.status_code == 200
-    assert (await raw.parse()).output_parsed == EXPECTED[DataPlan]
+    assert raw.parse().output_parsed == EXPECTED[DataPlan]

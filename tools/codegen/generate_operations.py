@@ -154,6 +154,7 @@ class ModuleWriter:
         self.lines: list[str] = []
         self.constants: list[str] = []
         self.lazy: dict[str, str] = {}  # class name -> module, for resource aliases
+        self.views: list[str] = []  # the typing-only raw and streamed views (`emit_views`)
 
     def type_ref(self, qualified: str | None) -> str:
         if qualified is None:
@@ -204,10 +205,16 @@ class ModuleWriter:
                 head.append(f"    from oxide_proto.types.{module} import {name}{alias}\n")
             for cls, module in sorted(self.lazy.items()):
                 head.append(f"    from .{module} import {cls}\n")
+        head.append(
+            "    from .._resource import AsyncResourceView, raw_method, raw_page_method\n"
+            "    from .._resource import streamed_method, streamed_page_method\n"
+        )
         head.append("\n__all__ = [")
         head.append(", ".join(f'"{class_name(p)}"' for p in sorted(self.nodes)))
         head.append("]\n\n")
-        return "".join(head) + "\n".join(self.constants) + "\n\n" + "\n".join(self.lines)
+        views = ["", "if TYPE_CHECKING:", "", *self.views]
+        body = "\n".join(self.lines + views)
+        return "".join(head) + "\n".join(self.constants) + "\n\n" + body + "\n"
 
     def emit_class(self, node: Node) -> None:
         path = node.path
@@ -236,7 +243,41 @@ class ModuleWriter:
             out.append("")
         for name in sorted(node.methods):
             self.emit_method(path, node.methods[name])
+        self.emit_views(node)
         out.append("")
+
+    def emit_views(self, node: Node) -> None:
+        """Types `with_raw_response` and `with_streaming_response` method by method.
+
+        At runtime both are the resource itself in another mode (`AsyncResource`);
+        for type checkers each gets a view class whose methods take the resource's
+        arguments and return `AsyncRawResponse[R]` (or the streamed response's
+        `async with` block) of the method's result `R`, overloads included.
+        Hand-written helpers read through the base view as `Any`.
+        """
+        cls = class_name(node.path)
+        kinds = (
+            ("raw", "with_raw_response", "WithRawResponse"),
+            ("streamed", "with_streaming_response", "WithStreamingResponse"),
+        )
+        self.lines += ["    if TYPE_CHECKING:", ""]
+        for kind, prop, suffix in kinds:
+            self.lines += [
+                "        @property",
+                f"        def {prop}(self) -> {cls}{suffix}: ...",
+                "",
+            ]
+            out = self.views
+            out.append(f"    class {cls}{suffix}(AsyncResourceView):")
+            out.append(f"        def __init__(self, resource: {cls}) -> None:")
+            for child in sorted(node.children):
+                out.append(f"            self.{child} = resource.{child}.{prop}")
+            for name in sorted(node.methods):
+                wrap = f"{kind}_page_method" if node.methods[name].paged else f"{kind}_method"
+                out.append(f"            self.{name} = {wrap}(resource.{name})")
+            if not node.children and not node.methods:
+                out.append("            pass")
+            out.append("")
 
     def constant(self, path: tuple[str, ...], method: Method) -> str:
         op = method.op

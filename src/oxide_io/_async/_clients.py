@@ -1,27 +1,57 @@
-"""`AsyncClient`: the async entry point (asyncio and trio), with the official SDK's options.
+"""`AsyncClient` and `AsyncAzureClient`: the async entry points (asyncio and trio).
 
 Resources (generated, one module per top-level resource) are created and their
 modules imported on first access, so a client is cheap to build; the connection
 pool (and its TLS context, built on the first https connection) is
 shared by every client derived with `with_options()`.
+
+The options are the official SDK's, with its environment variables; the Azure
+client's decisions (URLs, deployments, which header authenticates) live in
+`oxide_proto._azure`, and this module only gathers the arguments.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from oxide_proto import PoolLimits
+from oxide_proto import OpenAIError, PoolLimits
+from oxide_proto._azure import AzureConfig, resolve_azure
 from oxide_proto._record import replace
 
 from .._logging import setup_logging
-from .._options import NOT_GIVEN, ClientOptions, NotGiven, resolve_options
-from .._timeout import Timeout, to_timeout
+from .._options import (
+    NOT_GIVEN,
+    ApiKeyProvider,
+    ClientOptions,
+    NotGiven,
+    TokenProvider,
+    resolve_options,
+)
+from .._timeout import Timeout, TimeoutTypes, to_timeout
 from .._tls import VerifyTypes
 from ._transport import AsyncTransport
 from .resources import AsyncResources
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncAzureClient", "AsyncClient"]
+
+# Options of the official SDK that oxide does not implement: accepted by
+# `with_options()` as None (their default), refused otherwise.
+_UNSUPPORTED = ("admin_api_key", "workload_identity", "data_residency")
+
+
+def _transport_from(http_client: object) -> AsyncTransport | None:
+    """The transport `http_client=` names; a `TypeError` for an httpx client."""
+    if http_client is None or isinstance(http_client, AsyncTransport):
+        return http_client
+    raise TypeError(
+        f"http_client={type(http_client).__module__}.{type(http_client).__name__}: oxide "
+        "has its own HTTP stack and cannot drive an httpx client. Use the client's "
+        "options instead: verify= (True, False, a CA bundle path or an ssl.SSLContext), "
+        "http2=, h2c=, max_connections=, max_keepalive_connections=, keepalive_expiry= "
+        "and timeout=; or pass an oxide_io.AsyncTransport(...) to share a connection pool."
+    )
 
 
 class AsyncClient(AsyncResources):
@@ -30,26 +60,33 @@ class AsyncClient(AsyncResources):
     Arguments not given come from the environment, as in the official SDK:
     `api_key` from OPENAI_API_KEY, `organization` from OPENAI_ORG_ID, `project`
     from OPENAI_PROJECT_ID, `base_url` from OPENAI_BASE_URL. A missing key raises
-    `OpenAIError` here, not at the first request.
+    `OpenAIError` here, not at the first request. `api_key` may also be a function
+    returning the key (a coroutine function, or a plain one): it is called before
+    every attempt of every request, so a rotating key is picked up.
 
     `http2=True` (the default) uses HTTP/2 when a TLS server offers it through
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
     `verify` is True (certifi's roots), False, a CA bundle path or an SSLContext.
     `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
+    `http_client` takes an `AsyncTransport` (an httpx client raises `TypeError`).
+    `_strict_response_validation=True` makes an answer that does not fit its model
+    (a required field missing, a value of the wrong type) raise
+    `APIResponseValidationError`.
     """
 
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str | ApiKeyProvider | None = None,
         organization: str | None = None,
         project: str | None = None,
         base_url: str | None = None,
         websocket_base_url: str | None = None,
-        timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
+        http_client: AsyncTransport | None = None,
         http2: bool = True,
         h2c: bool = False,
         verify: VerifyTypes = True,
@@ -57,17 +94,20 @@ class AsyncClient(AsyncResources):
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
         webhook_secret: str | None = None,
+        _strict_response_validation: bool = False,
+        _enforce_credentials: bool = True,
         _transport: AsyncTransport | None = None,
         _options: ClientOptions | None = None,
     ) -> None:
         setup_logging()
+        _transport = _transport or _transport_from(http_client)
         if _options is None:
             _options = resolve_options(
                 api_key=api_key,
                 organization=organization,
                 project=project,
-                base_url=base_url,
-                websocket_base_url=websocket_base_url,
+                base_url=str(base_url) if base_url is not None else None,
+                websocket_base_url=str(websocket_base_url) if websocket_base_url else None,
                 timeout=timeout,
                 max_retries=max_retries,
                 default_headers=default_headers,
@@ -78,6 +118,8 @@ class AsyncClient(AsyncResources):
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
                 webhook_secret=webhook_secret,
+                strict_response_validation=_strict_response_validation,
+                enforce_credentials=_enforce_credentials,
             )
         if _transport is None:
             _transport = AsyncTransport(
@@ -125,46 +167,319 @@ class AsyncClient(AsyncResources):
     def max_retries(self) -> int:
         return self._options.max_retries
 
-    def with_options(self, **changes: Any) -> AsyncClient:
-        """A client with some options changed that shares this one's connection pool.
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        return self._options.default_headers
 
-        Accepts the constructor's option names (`api_key`, `organization`,
-        `project`, `base_url`, `websocket_base_url`, `timeout`, `max_retries`,
-        `default_headers`, `default_query`, `webhook_secret`).
+    @property
+    def default_query(self) -> Mapping[str, object]:
+        return self._options.default_query
+
+    def with_options(
+        self,
+        *,
+        api_key: str | ApiKeyProvider | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        webhook_secret: str | None = None,
+        websocket_base_url: str | None = None,
+        base_url: str | NotGiven | None = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        http_client: AsyncTransport | None = None,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        set_default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        set_default_query: Mapping[str, object] | None = None,
+        admin_api_key: str | None = None,
+        workload_identity: object | None = None,
+        provider: object | NotGiven = NOT_GIVEN,
+        data_residency: object | None = None,
+        _enforce_credentials: bool | None = None,
+        _extra_kwargs: Mapping[str, Any] | None = None,
+    ) -> AsyncClient:
+        """A client with some options changed that shares this one's connection pool
+        (unless `http_client` gives another transport).
+
+        Takes the official SDK's `copy()` arguments. An option left at None keeps
+        this client's value; `default_headers`/`default_query` are merged into this
+        client's, `set_default_headers`/`set_default_query` replace them.
+        `timeout=None` means no limit, as in the constructor.
         """
-        allowed = {
-            "api_key",
-            "organization",
-            "project",
-            "base_url",
-            "websocket_base_url",
-            "timeout",
-            "max_retries",
-            "default_headers",
-            "default_query",
-            "webhook_secret",
+        unsupported = {
+            "admin_api_key": admin_api_key,
+            "workload_identity": workload_identity,
+            "data_residency": data_residency,
         }
-        unknown = set(changes) - allowed
-        if unknown:
-            raise TypeError(f"with_options() got unexpected options: {sorted(unknown)}")
-        if "timeout" in changes:
-            changes["timeout"] = to_timeout(changes["timeout"])
-        for name in ("default_headers", "default_query"):
-            if changes.get(name) is not None:
-                changes[name] = {**getattr(self._options, name), **changes[name]}
-        return type(self)(_options=replace(self._options, **changes), _transport=self._transport)
+        for name in _UNSUPPORTED:
+            if unsupported[name] is not None:
+                raise TypeError(f"oxide does not support the `{name}` client option")
+        if not isinstance(provider, NotGiven):
+            raise TypeError("oxide does not support the `provider` client option")
+        if default_headers is not None and set_default_headers is not None:
+            raise ValueError("pass `default_headers` or `set_default_headers`, not both")
+        if default_query is not None and set_default_query is not None:
+            raise ValueError("pass `default_query` or `set_default_query`, not both")
+        current = self._options
+        changes: dict[str, Any] = {}
+        if organization is not None:
+            changes["organization"] = organization
+        if project is not None:
+            changes["project"] = project
+        if webhook_secret is not None:
+            changes["webhook_secret"] = webhook_secret
+        if websocket_base_url is not None:
+            changes["websocket_base_url"] = str(websocket_base_url)
+        if not isinstance(timeout, NotGiven):
+            changes["timeout"] = to_timeout(timeout)
+        if not isinstance(max_retries, NotGiven):
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+                raise ValueError(f"max_retries must be an int, 0 or more, not {max_retries!r}")
+            changes["max_retries"] = max_retries
+        if default_headers is not None:
+            changes["default_headers"] = {**current.default_headers, **default_headers}
+        elif set_default_headers is not None:
+            changes["default_headers"] = dict(set_default_headers)
+        if default_query is not None:
+            changes["default_query"] = {**current.default_query, **default_query}
+        elif set_default_query is not None:
+            changes["default_query"] = dict(set_default_query)
+        extra = dict(_extra_kwargs or {})
+        self._derive_auth(
+            changes,
+            api_key=api_key,
+            base_url=None if isinstance(base_url, NotGiven) else base_url,
+            extra=extra,
+        )
+        if extra:
+            raise TypeError(f"with_options() got unexpected options: {sorted(extra)}")
+        options = replace(current, **changes)
+        enforce = True if _enforce_credentials is None else _enforce_credentials
+        if (
+            enforce
+            and options.azure is None
+            and not options.api_key
+            and not options.api_key_provider
+        ):
+            raise OpenAIError("the api_key client option must be set")
+        transport = _transport_from(http_client) or self._transport
+        return type(self)(_options=options, _transport=transport)
 
     copy = with_options
 
-    async def aclose(self) -> None:
+    def _derive_auth(
+        self,
+        changes: dict[str, Any],
+        *,
+        api_key: str | ApiKeyProvider | None,
+        base_url: str | None,
+        extra: dict[str, Any],
+    ) -> None:
+        # The key and base URL of a derived client (Azure resolves them its own way).
+        if base_url is not None:
+            changes["base_url"] = str(base_url)
+        if api_key is not None:
+            if callable(api_key):
+                changes["api_key"], changes["api_key_provider"] = "", api_key
+            else:
+                changes["api_key"], changes["api_key_provider"] = api_key, None
+
+    async def close(self) -> None:
         """Closes every pooled connection (shared with clients from `with_options`)."""
         await self._transport.aclose()
+
+    # The async name `async with` and earlier code use; the blocking client has `close()`.
+    # unasync: pass
+    aclose = close
 
     async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        await self.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
+
+
+class AsyncAzureClient(AsyncClient):
+    """Azure OpenAI from async code (the official SDK's `AsyncAzureOpenAI`).
+
+    Give `azure_endpoint` (default AZURE_OPENAI_ENDPOINT), optionally with
+    `azure_deployment`, or a full `base_url`; `api_version` (default
+    OPENAI_API_VERSION) is sent as the `api-version` query parameter of every
+    request. Authenticate with one of `api_key` (sent as the `api-key` header; a
+    function returning it is called per attempt), `azure_ad_token` or
+    `azure_ad_token_provider` (a function or coroutine function returning an Entra
+    ID token, called before every attempt of every request and for every WebSocket
+    connection; sent as `Authorization: Bearer`). With none of them, the
+    environment's AZURE_OPENAI_AD_TOKEN or else AZURE_OPENAI_API_KEY is used.
+
+    Model calls (`chat.completions`, `embeddings`, `images`, `audio`, ...) go to
+    `/deployments/{model}` unless the client has a deployment in its URL; with
+    `azure_deployment`, the other operations go to `{azure_endpoint}/openai`.
+    """
+
+    def __init__(
+        self,
+        *,
+        azure_endpoint: str | None = None,
+        azure_deployment: str | None = None,
+        api_version: str | None = None,
+        api_key: str | ApiKeyProvider | None = None,
+        azure_ad_token: str | None = None,
+        azure_ad_token_provider: TokenProvider | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        webhook_secret: str | None = None,
+        base_url: str | None = None,
+        websocket_base_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        http_client: AsyncTransport | None = None,
+        http2: bool = True,
+        h2c: bool = False,
+        verify: VerifyTypes = True,
+        max_connections: int = 1000,
+        max_keepalive_connections: int = 100,
+        keepalive_expiry: float = 5.0,
+        _strict_response_validation: bool = False,
+        _enforce_credentials: bool = True,
+        _transport: AsyncTransport | None = None,
+        _options: ClientOptions | None = None,
+    ) -> None:
+        if _options is None:
+            config = resolve_azure(
+                env=os.environ,
+                api_version=api_version,
+                azure_endpoint=azure_endpoint,
+                azure_deployment=azure_deployment,
+                base_url=base_url,
+                api_key=None if callable(api_key) else api_key,
+                has_key_provider=callable(api_key),
+                azure_ad_token=azure_ad_token,
+                has_token_provider=azure_ad_token_provider is not None,
+                require_credentials=_enforce_credentials,
+            )
+            _options = resolve_options(
+                api_key=api_key,
+                organization=organization,
+                project=project,
+                base_url=config.base_url,
+                websocket_base_url=str(websocket_base_url) if websocket_base_url else None,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers,
+                default_query={**(default_query or {}), "api-version": config.api_version},
+                http2=http2,
+                verify=verify,
+                max_connections=max_connections,
+                max_keepalive_connections=max_keepalive_connections,
+                keepalive_expiry=keepalive_expiry,
+                webhook_secret=webhook_secret,
+                strict_response_validation=_strict_response_validation,
+                azure=config,
+                azure_ad_token_provider=azure_ad_token_provider,
+            )
+        super().__init__(
+            http_client=http_client,
+            h2c=h2c,
+            _transport=_transport,
+            _options=_options,
+        )
+
+    @property
+    def _azure(self) -> AzureConfig:
+        azure = self._options.azure
+        assert azure is not None
+        return azure
+
+    @property
+    def api_version(self) -> str:
+        return self._azure.api_version
+
+    @property
+    def azure_endpoint(self) -> str | None:
+        return self._azure.endpoint
+
+    @property
+    def azure_deployment(self) -> str | None:
+        return self._azure.deployment
+
+    def with_options(
+        self,
+        *,
+        api_version: str | None = None,
+        azure_ad_token: str | None = None,
+        azure_ad_token_provider: TokenProvider | None = None,
+        **options: Any,
+    ) -> AsyncAzureClient:
+        """A client with some options changed, sharing this one's connection pool.
+
+        Takes `AsyncClient.with_options()`'s arguments and the Azure ones. Giving
+        any of `api_key`, `azure_ad_token` and `azure_ad_token_provider` replaces
+        this client's credential (at most one of them); a new `base_url` drops the
+        endpoint and deployment; `api_version` replaces the `api-version` parameter.
+        """
+        extra = dict(options.pop("_extra_kwargs", None) or {})
+        extra.update(
+            api_version=api_version,
+            azure_ad_token=azure_ad_token,
+            azure_ad_token_provider=azure_ad_token_provider,
+        )
+        derived = super().with_options(_extra_kwargs=extra, **options)
+        assert isinstance(derived, AsyncAzureClient)
+        return derived
+
+    copy = with_options
+
+    def _derive_auth(
+        self,
+        changes: dict[str, Any],
+        *,
+        api_key: str | ApiKeyProvider | None,
+        base_url: str | None,
+        extra: dict[str, Any],
+    ) -> None:
+        api_version = extra.pop("api_version", None)
+        token = extra.pop("azure_ad_token", None)
+        token_provider = extra.pop("azure_ad_token_provider", None)
+        current = self._azure
+        options = self._options
+        key_provider = options.api_key_provider
+        if api_key is None and token is None and token_provider is None:
+            # No new credential: keep this client's.
+            key: str | None = current.api_key
+            token = current.ad_token
+            token_provider = options.azure_ad_token_provider
+        else:
+            key, key_provider = (None, api_key) if callable(api_key) else (api_key, None)
+        # A new base URL drops the endpoint and deployment; else they are kept.
+        endpoint, deployment = current.endpoint, current.deployment
+        if base_url is not None:
+            endpoint = deployment = None
+        elif endpoint is None:
+            base_url = current.base_url
+        config = resolve_azure(
+            env={},
+            api_version=api_version or current.api_version,
+            azure_endpoint=endpoint,
+            azure_deployment=deployment,
+            base_url=base_url,
+            api_key=key,
+            has_key_provider=key_provider is not None,
+            azure_ad_token=token,
+            has_token_provider=token_provider is not None,
+            require_credentials=False,
+        )
+        changes.update(
+            azure=config,
+            base_url=config.base_url,
+            api_key=config.api_key or "",
+            api_key_provider=key_provider,
+            azure_ad_token_provider=token_provider,
+        )
+        query = changes.get("default_query", options.default_query)
+        changes["default_query"] = {**query, "api-version": config.api_version}

@@ -9,17 +9,15 @@ produced it, under the write lock.
 
 from __future__ import annotations
 
-import itertools
 import time
+from collections.abc import Callable
 
-from oxide_proto import NEED_DATA, ConnectionInfo, HTTPConnection, HTTPEvent, Request
+from oxide_proto import NEED_DATA, HTTPConnection, HTTPEvent, Request
 
 from .._backends._anyio import AsyncBackend, AsyncSocket
 from .._backends._errors import TransportTimeout
 
 __all__ = ["AsyncConnection"]
-
-_ids = itertools.count(1)
 
 
 class AsyncConnection:
@@ -31,17 +29,17 @@ class AsyncConnection:
         proto: HTTPConnection,
         origin: tuple[str, str, int],
         backend: AsyncBackend,
+        *,
+        id: int = 0,
+        on_drop: Callable[[AsyncConnection], None] | None = None,
     ) -> None:
-        self.id = next(_ids)
+        # The pool's id for it (`oxide_proto.ConnectionPool` numbers connections).
+        self.id = id
         self.socket = socket
         self.proto = proto
         self.origin = origin
-        self.idle_since: float | None = time.monotonic()
         self.requests_started = 0
-        # Handed out by the pool but not yet started: counts as a busy stream.
-        self.reserved = 0
-        # Found dead while idle: never hand it out again.
-        self.broken = False
+        self._on_drop = on_drop
         self._backend = backend
         self._state = backend.state_lock()
         # Only HTTP/2 streams share a connection; an HTTP/1.1 connection carries one
@@ -74,28 +72,36 @@ class AsyncConnection:
         """A response on `stream_id` was garbage-collected unread: abandon it on next use.
 
         Runs from the garbage collector, at any point of any thread, so it takes
-        no lock and does no I/O: the stream is cancelled the next time the pool
-        looks at this connection, and a reset (HTTP/2) goes out with its next write.
+        no lock and does no I/O (list appends only): the pool reaps the stream at its
+        next checkout (`reap`), and a reset (HTTP/2) goes out with the next write.
         """
         self._dropped.append(stream_id)
+        if self._on_drop is not None:
+            self._on_drop(self)
 
-    def _reap(self) -> None:
-        """Cancels the dropped streams (the caller holds the state lock)."""
-        while self._dropped:
-            stream_id = self._dropped.pop()
-            self.proto.cancel(stream_id)
-            self.proto.release(stream_id)
-            if self.proto.open_streams == 0:
-                self.idle_since = time.monotonic()
+    def reap(self) -> int:
+        """Cancels and releases the dropped streams; returns how many (the pool
+        releases as many)."""
+        reaped = 0
+        with self._state:
+            while self._dropped:
+                stream_id = self._dropped.pop()
+                self.proto.cancel(stream_id)
+                self.proto.release(stream_id)
+                reaped += 1
+        return reaped
+
+    @property
+    def is_reusable(self) -> bool:
+        """Whether the connection may carry another request (the core says so and
+        the socket is open)."""
+        return self.proto.is_reusable and not self.socket.is_closed
 
     def begin(self, request: Request) -> int:
         """Queues the head of `request` in the core; returns its stream id."""
         with self._state:
-            self._reap()
             stream_id = self.proto.start_request(request)
-            self.reserved -= 1
         self.requests_started += 1
-        self.idle_since = None
         return stream_id
 
     async def send_request(self, stream_id: int, request: Request, timeout: float | None) -> None:
@@ -194,24 +200,6 @@ class AsyncConnection:
     def release(self, stream_id: int) -> None:
         with self._state:
             self.proto.release(stream_id)
-            if self.proto.open_streams == 0:
-                self.idle_since = time.monotonic()
-
-    def info(self) -> ConnectionInfo:
-        """The snapshot the core's pool policy decides from."""
-        if self._dropped:
-            with self._state:
-                self._reap()
-        proto = self.proto
-        return ConnectionInfo(
-            id=self.id,
-            origin=self.origin,
-            http_version=proto.http_version,
-            open_streams=proto.open_streams + self.reserved,
-            max_streams=proto.max_streams,
-            is_reusable=proto.is_reusable and not self.broken and not self.socket.is_closed,
-            idle_since=self.idle_since,
-        )
 
     async def aclose(self) -> None:
         await self.socket.aclose()

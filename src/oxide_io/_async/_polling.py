@@ -44,7 +44,7 @@ def check_max_wait(max_wait_seconds: float | NotGiven) -> float | None:
 
 async def poll_until(
     resource: AsyncResource,
-    retrieve: Callable[[dict[str, str]], Awaitable[AsyncRawResponse]],
+    retrieve: Callable[[dict[str, str]], Awaitable[AsyncRawResponse[Any]]],
     done: Callable[[Any], bool],
     *,
     what: str,
@@ -65,7 +65,7 @@ async def poll_until(
         if deadline is not None and time.monotonic() >= deadline:
             raise TimeoutError(f"Timed out waiting for {what} to finish processing")
         raw = await retrieve(headers)
-        result = await raw.parse()
+        result = raw.parse()
         if done(result):
             return result
         if isinstance(poll_interval_ms, NotGiven):

@@ -3,10 +3,12 @@
 A resource is a group of methods bound to a client (`client.files`,
 `client.vector_stores.files`); each method forwards its arguments with its
 `Operation` to the client's one request path. `with_raw_response` is the same
-group returning the status, headers and HTTP version alongside the parsed result;
-`with_streaming_response` the same group returning, as `async with` blocks, the
-response with its body unread (`_streamed_response.py`). The argument types the
-generated signatures share live here too.
+group returning an `AsyncRawResponse` (status, headers, request, retries, body,
+`parse()`); `with_streaming_response` the same group returning, as `async with`
+blocks, the response with its body unread (`_streamed_response.py`). Both are
+the resource in another mode at runtime; for type checkers the generated
+resources declare views typed method by method, built with the helpers below.
+The argument types the generated signatures share live here too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING, Any, Literal, Union
+from collections.abc import Awaitable, Callable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from oxide_proto import Operation
 
@@ -28,9 +30,42 @@ from ._paginator import AsyncPaginator
 from ._streamed_response import AsyncResponseContextManager
 
 if TYPE_CHECKING:
+    from typing import ParamSpec
+
     from oxide_proto import FileInput
 
-    from ._client import AsyncAPIClient
+    from ._client import AsyncAPIClient, AsyncRawResponse
+
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
+    _T = TypeVar("_T")
+
+    # How the generated `with_raw_response` / `with_streaming_response` views
+    # (typing-only classes, see tools/codegen/generate_operations.py) turn each
+    # method's type into its raw or streamed twin's: same arguments (overloads
+    # kept), the result wrapped. A list method's page is what `parse()` gives.
+    def raw_method(
+        method: Callable[_P, Awaitable[_R]],
+    ) -> Callable[_P, Awaitable[AsyncRawResponse[_R]]]: ...
+
+    def raw_page_method(
+        method: Callable[_P, AsyncPaginator[_T]],
+    ) -> Callable[_P, Awaitable[AsyncRawResponse[AsyncPage[_T]]]]: ...
+
+    def streamed_method(
+        method: Callable[_P, Awaitable[_R]],
+    ) -> Callable[_P, AsyncResponseContextManager[_R]]: ...
+
+    def streamed_page_method(
+        method: Callable[_P, AsyncPaginator[_T]],
+    ) -> Callable[_P, AsyncResponseContextManager[AsyncPage[_T]]]: ...
+
+    class AsyncResourceView:
+        """A typing view of a resource's raw or streamed methods; the hand-written
+        helpers that have such twins (`parse()`) read through as `Any`."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
 
 __all__ = [
     "AsyncPaginator",
@@ -160,9 +195,9 @@ def _is_api_method(cls: type, name: str) -> bool:
     return ".resources." in member.__module__ or name in _HELPERS_WITH_RESPONSE
 
 
-def _streamed(method: Callable[..., Any]) -> Callable[..., AsyncResponseContextManager]:
+def _streamed(method: Callable[..., Any]) -> Callable[..., AsyncResponseContextManager[Any]]:
     @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> AsyncResponseContextManager:
+    def call(*args: Any, **kwargs: Any) -> AsyncResponseContextManager[Any]:
         return AsyncResponseContextManager(functools.partial(method, *args, **kwargs))
 
     return call

@@ -51,6 +51,8 @@ class AsyncResponse:
         self._deadline = deadline
         self._on_close = on_close
         self.trailers: Headers | None = None
+        # Retries of the request before this response (set by the client's send loop).
+        self.retries_taken = 0
         # When the request was sent and when the body ended or was abandoned (monotonic).
         self._started = time.monotonic() if started is None else started
         self._ended: float | None = None

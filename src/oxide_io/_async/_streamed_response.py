@@ -16,11 +16,12 @@ stream (HTTP/2) or closes its connection (HTTP/1.1).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from oxide_proto import (
     URL,
@@ -33,6 +34,7 @@ from oxide_proto import (
 )
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
+from .._parse_to import check_not_event_stream, parse_to
 from ._response import AsyncResponse
 from ._streaming import AsyncStream
 
@@ -41,8 +43,11 @@ __all__ = ["AsyncResponseContextManager", "AsyncStreamedResponse"]
 # Builds the operation's result from the response; its argument reads the whole body.
 Finish = Callable[[Callable[[], Awaitable[bytes]]], Awaitable[Any]]
 
+_R = TypeVar("_R")
+_T = TypeVar("_T")
 
-class AsyncStreamedResponse:
+
+class AsyncStreamedResponse(Generic[_R]):
     """A response whose head has arrived and whose body is read as it is asked for.
 
     The official SDK's `AsyncAPIResponse` (and `AsyncStreamedBinaryAPIResponse`).
@@ -57,6 +62,8 @@ class AsyncStreamedResponse:
         self._iterated = False
         self._parsed: Any = None
         self._has_parsed = False
+        # `parse(to=...)` results, one per type asked for.
+        self._parsed_to: dict[object, Any] = {}
         self._post_parsers: list[Callable[[Any], Any]] = []
 
     @property
@@ -74,6 +81,11 @@ class AsyncStreamedResponse:
     @property
     def request_id(self) -> str | None:
         return self.http_response.request_id
+
+    @property
+    def retries_taken(self) -> int:
+        """How many times the request was retried before this response (0: the first try)."""
+        return self.http_response.retries_taken
 
     @property
     def http_request(self) -> Request:
@@ -97,19 +109,32 @@ class AsyncStreamedResponse:
         """From sending the request to the end of the body (to now while it is being read)."""
         return self.http_response.elapsed
 
-    async def parse(self) -> Any:
+    @overload
+    async def parse(self) -> _R: ...
+    @overload
+    async def parse(self, *, to: type[_T]) -> _T: ...
+    async def parse(self, *, to: type[_T] | None = None) -> _R | _T:
         """What the call returns without `.with_streaming_response`, built from this response.
 
         A model, a page, a binary answer (the body read whole), or, for a
         `stream=True` call, the stream of events, read from this response as it
-        is iterated (within the block).
+        is iterated (within the block). With `to=`, the body read whole as that
+        type instead (a model class, `dict`, `str`, ...).
         """
+        if to is not None:
+            if to not in self._parsed_to:
+                check_not_event_stream(self.headers)
+                result = parse_to(to, await self.read(), self.http_response.info)
+                with contextlib.suppress(AttributeError):
+                    object.__setattr__(result, "_request_id", self.request_id)
+                self._parsed_to[to] = result
+            return self._parsed_to[to]  # type: ignore[no-any-return]
         if not self._has_parsed:
             parsed = await self._finish(self.read)
             for post_parse in self._post_parsers:
                 parsed = post_parse(parsed)
             self._parsed, self._has_parsed = parsed, True
-        return self._parsed
+        return self._parsed  # type: ignore[no-any-return]
 
     def _add_post_parser(self, post_parse: Callable[[Any], Any]) -> None:
         """`parse()` will pass its result through `post_parse` (helpers such as `.parse()`)."""
@@ -221,7 +246,7 @@ class AsyncStreamedResponse:
         return f"<{type(self).__name__} [{self.status_code}] request_id={self.request_id}>"
 
 
-class AsyncResponseContextManager:
+class AsyncResponseContextManager(Generic[_R]):
     """`async with resource.with_streaming_response.method(...) as response`.
 
     Nothing is sent until the block is entered; leaving it (normally, by an
@@ -230,9 +255,9 @@ class AsyncResponseContextManager:
 
     def __init__(self, request: Callable[[], Awaitable[Any]]) -> None:
         self._request = request
-        self._response: AsyncStreamedResponse | None = None
+        self._response: AsyncStreamedResponse[_R] | None = None
 
-    async def __aenter__(self) -> AsyncStreamedResponse:
+    async def __aenter__(self) -> AsyncStreamedResponse[_R]:
         response = await self._request()
         if not isinstance(response, AsyncStreamedResponse):
             raise TypeError(f"expected a streamed response, got {type(response).__name__}")

@@ -2,7 +2,7 @@
 
 The core decodes (SSE framing, `[DONE]`, error events, JSON, models); this class
 only pulls body bytes into it. A stream is retried, as a whole request, only while
-no event has reached the caller. Close it (`async with`, `aclose()`, or reading to
+no event has reached the caller. Close it (`async with`, `aclose()`/`close()`, or reading to
 the end) to hand its connection back to the pool.
 """
 
@@ -128,6 +128,10 @@ class AsyncStream(Generic[T]):
         """
         self._closed = True
         await self.response.aclose()
+
+    # The official SDK's name for it (the blocking twin's `aclose()` is `close()`).
+    # unasync: pass
+    close = aclose
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self

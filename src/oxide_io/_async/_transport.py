@@ -1,10 +1,12 @@
-"""The connection pool and the sending of one request, carrying out the core's pool policy.
+"""The connection pool's I/O and the sending of one request.
 
-The policy (`oxide_proto.PoolPolicy`) decides, synchronously and from a snapshot,
-whether a request reuses a connection, opens one or waits, and which connections
-must close; this module opens and closes the sockets it names and wakes waiters
-when a connection frees up. Connections are HTTP/2 when TLS ALPN picks h2 (or
-with prior knowledge on plain http when asked), HTTP/1.1 otherwise.
+The pool's state and decisions live in the core (`oxide_proto.ConnectionPool`):
+which connection a request reuses, when it opens one or waits, which connections
+close and which waiting requests to wake. This module carries them out: it opens
+and closes the sockets, waits on events, and reports back what happened (a
+connection opened or failed to, a request released its stream, a connection was
+found dead). Connections are HTTP/2 when TLS ALPN picks h2 (or with prior
+knowledge on plain http when asked), HTTP/1.1 otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 import time
 
 from oxide_proto import (
+    Checkout,
+    ConnectionPool,
     LimitExceededError,
+    PoolActions,
     PoolLimits,
-    PoolPolicy,
     RemoteProtocolError,
     Request,
     ResponseHead,
@@ -59,26 +63,27 @@ class AsyncTransport:
         self._verify = verify
         self._http2 = http2
         self._h2c = h2c
-        self._policy = PoolPolicy(limits or PoolLimits())
-        self._connections: list[AsyncConnection] = []
-        self._opening = 0
-        # Connections being opened, per origin, that may turn out to be HTTP/2.
-        self._opening_multiplexed: dict[tuple[str, str, int], int] = {}
-        self._waiters: list[AsyncEvent] = []
+        self._pool = ConnectionPool(limits or PoolLimits())
+        self._connections: dict[int, AsyncConnection] = {}
+        # The event each waiting checkout sleeps on, by checkout id.
+        self._waiters: dict[int, AsyncEvent] = {}
+        # Connections with a response dropped unread (appended from the garbage
+        # collector, drained under the state lock at the next checkout).
+        self._dropped: list[AsyncConnection] = []
         self._state = self.backend.state_lock()
         self._closed = False
 
     @property
     def connections(self) -> list[AsyncConnection]:
         """The open connections (for introspection and tests)."""
-        return list(self._connections)
+        return list(self._connections.values())
 
     async def send(
         self, request: Request, limits: Timeout, deadline: float | None
     ) -> AsyncResponse:
-        for fresh_only in (False, True):
+        for fresh in (False, True):
             started = time.monotonic()
-            connection = await self._acquire(request, limits, deadline, fresh_only=fresh_only)
+            connection = await self._acquire(request, limits, deadline, fresh=fresh)
             reused = connection.requests_started > 0
             stream_id = 0
             try:
@@ -96,7 +101,7 @@ class AsyncTransport:
                 await self._discard(connection, stream_id)
                 # A keep-alive connection the server closed while it sat idle fails
                 # before any answer: try once more on a new connection.
-                if reused and not fresh_only and request.replayable and _before_answer(exc):
+                if reused and not fresh and request.replayable and _before_answer(exc):
                     logger.debug("Reused connection failed (%s); retrying on a new one", exc)
                     continue
                 raise
@@ -120,96 +125,167 @@ class AsyncTransport:
             if stream_id:
                 await connection.cancel(stream_id)
                 connection.release(stream_id)
-            else:
-                connection.reserved = max(connection.reserved - 1, 0)
             await self._release(connection)
 
     async def _acquire(
-        self, request: Request, limits: Timeout, deadline: float | None, *, fresh_only: bool
+        self, request: Request, limits: Timeout, deadline: float | None, *, fresh: bool
     ) -> AsyncConnection:
-        if self._closed:
-            raise RuntimeError("Cannot send a request: the client has been closed.")
         origin = request.url.origin
         pool_deadline = None if limits.pool is None else time.monotonic() + limits.pool
         while True:
-            now = time.monotonic()
-            multiplexed = False
+            waiter: AsyncEvent | None = None
             with self._state:
-                decision = self._policy.decide(
-                    origin,
-                    [c.info() for c in self._connections],
-                    opening=self._opening,
-                    now=now,
-                    fresh_only=fresh_only,
-                    opening_multiplexed=self._opening_multiplexed.get(origin, 0),
+                if self._closed:
+                    raise RuntimeError("Cannot send a request: the client has been closed.")
+                reaped = self._reap() if self._dropped else None
+                checkout, actions = self._pool.checkout(
+                    origin, time.monotonic(), fresh=fresh, may_multiplex=self._may_multiplex(origin)
                 )
-                chosen = self._by_id(decision.reuse)
-                to_close = [c for c in self._connections if c.id in decision.close]
-                for c in to_close:
-                    self._connections.remove(c)
-                if chosen is not None:
-                    chosen.reserved += 1
-                elif decision.opens:
-                    self._opening += 1
-                    multiplexed = self._may_multiplex(origin)
-                    if multiplexed:
-                        self._opening_multiplexed[origin] = (
-                            self._opening_multiplexed.get(origin, 0) + 1
+                if checkout.action == "wait":
+                    waiter = self._waiters[checkout.id] = self.backend.event()
+            try:
+                if reaped:
+                    await self._carry_out(reaped)
+                if actions:
+                    await self._carry_out(actions)
+                if waiter is not None:
+                    await self._wait(checkout, waiter, pool_deadline, deadline)
+            except BaseException:
+                await self._give_back(checkout)
+                raise
+            if checkout.action == "open":
+                return await self._open(checkout, origin, _remaining(limits.connect, deadline))
+            connection = self._connections.get(checkout.connection_id)
+            if connection is None:  # `aclose()` came first
+                raise RuntimeError("Cannot send a request: the client has been closed.")
+            # The pool cannot see sockets: one it offers may have died since (the
+            # server closed an idle HTTP/1.1 connection, or wrote out of turn; an
+            # HTTP/2 peer sent GOAWAY). Give it back as dead and ask again.
+            reusable = connection.is_reusable
+            if reusable:
+                proto = connection.proto
+                if proto.http_version == "HTTP/1.1":
+                    reusable = not connection.socket.is_readable()
+                elif proto.open_streams >= proto.max_streams:
+                    # The peer lowered its stream limit since the pool last heard:
+                    # give the stream back with the new limit and ask again.
+                    with self._state:
+                        actions = self._pool.released(
+                            connection.id, time.monotonic(), max_streams=proto.max_streams
                         )
-                else:
-                    waiter = self.backend.event()
-                    self._waiters.append(waiter)
-            for c in to_close:
-                await c.aclose()
-            if chosen is not None:
-                if chosen.http_version == "HTTP/1.1" and chosen.socket.is_readable():
-                    # The server closed it (or wrote out of turn) while it was idle.
-                    with self._state:
-                        chosen.reserved -= 1
-                        chosen.broken = True
+                    await self._carry_out(actions)
                     continue
-                return chosen
-            if decision.opens:
-                try:
-                    connection = await self._connect(origin, _remaining(limits.connect, deadline))
-                    with self._state:
-                        connection.reserved += 1
-                        self._connections.append(connection)
-                finally:
-                    with self._state:
-                        self._opening -= 1
-                        if multiplexed:
-                            self._opening_multiplexed[origin] -= 1
-                        waiters: list[AsyncEvent] = []
-                        if multiplexed:
-                            # Requests waiting for this connection decide again.
-                            waiters, self._waiters = self._waiters, []
-                    for waiter in waiters:
-                        waiter.set()
+            if reusable:
                 return connection
-            timeout = _remaining(
-                None if pool_deadline is None else max(pool_deadline - now, 0.0), deadline
-            )
-            if not await waiter.wait(timeout):
-                with self._state:
-                    if waiter in self._waiters:
-                        self._waiters.remove(waiter)
-                raise TransportTimeout("pool")
+            with self._state:
+                actions = self._pool.released(connection.id, time.monotonic(), reusable=False)
+            await self._carry_out(actions)
+
+    async def _wait(
+        self,
+        checkout: Checkout,
+        waiter: AsyncEvent,
+        pool_deadline: float | None,
+        deadline: float | None,
+    ) -> None:
+        """Sleeps until the pool serves `checkout`; raises at the pool timeout."""
+        timeout = _remaining(
+            None if pool_deadline is None else max(pool_deadline - time.monotonic(), 0.0),
+            deadline,
+        )
+        await waiter.wait(timeout)
+        # Served, or timed out: one served just after the timeout is still used.
+        with self._state:
+            self._waiters.pop(checkout.id, None)
+            action = checkout.action
+            actions = self._pool.cancel(checkout, time.monotonic())
+        if actions:
+            await self._carry_out(actions)
+        if action == "wait":
+            raise TransportTimeout("pool")
+        if action == "cancelled":  # by `aclose()`
+            raise RuntimeError("Cannot send a request: the client has been closed.")
+
+    async def _give_back(self, checkout: Checkout) -> None:
+        """Returns what a checkout holds when its request fails before using it."""
+        with self._state:
+            self._waiters.pop(checkout.id, None)
+            now = time.monotonic()
+            if checkout.action == "reuse":
+                actions = self._pool.released(checkout.connection_id, now)
+            elif checkout.action == "open":
+                actions = self._pool.open_failed(checkout.connection_id, now)
+            else:
+                actions = self._pool.cancel(checkout, now)
+        if actions:
+            async with self.backend.shielded():
+                await self._carry_out(actions)
+
+    async def _open(
+        self, checkout: Checkout, origin: tuple[str, str, int], timeout: float | None
+    ) -> AsyncConnection:
+        connection_id = checkout.connection_id
+        try:
+            connection = await self._connect(origin, timeout, connection_id)
+        except BaseException:
+            await self._give_back(checkout)
+            raise
+        proto = connection.proto
+        with self._state:
+            closed = self._closed
+            if closed:
+                actions = self._pool.open_failed(connection_id, time.monotonic())
+            else:
+                self._connections[connection_id] = connection
+                actions = self._pool.opened(
+                    connection_id,
+                    time.monotonic(),
+                    http2=proto.http_version == "HTTP/2",
+                    max_streams=proto.max_streams,
+                )
+        if actions:
+            await self._carry_out(actions)
+        if closed:
+            await connection.aclose()
+            raise RuntimeError("Cannot send a request: the client has been closed.")
+        return connection
 
     def _may_multiplex(self, origin: tuple[str, str, int]) -> bool:
         """Whether a new connection to `origin` may speak HTTP/2 (ALPN h2, or h2c)."""
         return self._http2 if origin[0] in ("https", "wss") else self._h2c
 
-    def _by_id(self, connection_id: int | None) -> AsyncConnection | None:
-        if connection_id is None:
-            return None
-        for c in self._connections:
-            if c.id == connection_id:
-                return c
-        return None
+    def _reap(self) -> PoolActions | None:
+        """Gives the pool back the streams of responses dropped unread (the caller
+        holds the state lock)."""
+        close: list[int] = []
+        wake: list[Checkout] = []
+        while self._dropped:
+            connection = self._dropped.pop()
+            if connection.id not in self._connections:
+                continue  # closed already: nothing to give back
+            for _ in range(connection.reap()):
+                actions = self._pool.released(
+                    connection.id, time.monotonic(), reusable=connection.is_reusable
+                )
+                close += actions.close
+                wake += actions.wake
+        return PoolActions(tuple(close), tuple(wake)) if close or wake else None
+
+    async def _carry_out(self, actions: PoolActions) -> None:
+        """Closes the connections the pool let go and wakes the checkouts it served."""
+        if actions.close:
+            with self._state:
+                closing = [self._connections.pop(i, None) for i in actions.close]
+            for connection in closing:
+                if connection is not None:
+                    await connection.aclose()
+        for checkout in actions.wake:
+            waiter = self._waiters.get(checkout.id)
+            if waiter is not None:
+                waiter.set()
 
     async def _connect(
-        self, origin: tuple[str, str, int], timeout: float | None
+        self, origin: tuple[str, str, int], timeout: float | None, connection_id: int
     ) -> AsyncConnection:
         scheme, host, port = origin
         tls = scheme in ("https", "wss")
@@ -231,7 +307,9 @@ class AsyncTransport:
             if use_h2
             else HTTP11Connection()
         )
-        connection = AsyncConnection(socket, proto, origin, self.backend)
+        connection = AsyncConnection(
+            socket, proto, origin, self.backend, id=connection_id, on_drop=self._dropped.append
+        )
         logger.debug("Connected to %s://%s:%d over %s", scheme, host, port, proto.http_version)
         if use_h2:
             try:
@@ -242,29 +320,28 @@ class AsyncTransport:
         return connection
 
     async def _release(self, connection: AsyncConnection) -> None:
-        """A request finished with `connection`: keep it for reuse or close it."""
+        """A request finished with `connection`: the pool keeps it for reuse, hands it
+        to a waiting request, or closes it."""
         with self._state:
-            keep = self._policy.keep_on_release(
-                connection.info(), [c.info() for c in self._connections], now=time.monotonic()
+            actions = self._pool.released(
+                connection.id,
+                time.monotonic(),
+                reusable=connection.is_reusable,
+                max_streams=connection.proto.max_streams,
             )
-            if not keep and connection in self._connections:
-                self._connections.remove(connection)
-            waiters, self._waiters = self._waiters, []
-        if not keep:
-            await connection.aclose()
-        for waiter in waiters:
-            waiter.set()
+        if actions:
+            await self._carry_out(actions)
 
     async def aclose(self) -> None:
         """Closes every connection; requests in flight fail with a connection error."""
         with self._state:
-            connections, self._connections = self._connections, []
-            waiters, self._waiters = self._waiters, []
             self._closed = True
+            actions = self._pool.clear()
+            connections = list(self._connections.values())
+            self._connections.clear()
         for connection in connections:
             await connection.aclose()
-        for waiter in waiters:
-            waiter.set()
+        await self._carry_out(actions)
 
 
 def _before_answer(exc: BaseException) -> bool:

@@ -10,19 +10,25 @@ request is known.
 from __future__ import annotations
 
 import contextlib
+import copy
+import datetime
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, Union, overload
 
 from oxide_proto import (
+    URL,
     APIResponseValidationError,
+    BaseModel,
+    Headers,
     Operation,
     Request,
     ResponseInfo,
     RetryPolicy,
+    StreamAlreadyConsumed,
     accepted_encodings,
     build_request,
     decode,
@@ -30,10 +36,12 @@ from oxide_proto import (
     resolve_type,
     status_error_from_response,
 )
+from oxide_proto._azure import azure_auth_headers, azure_route, checked_token
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._timeout import Timeout, to_timeout
 from ._pagination import SyncPage
 from ._response import SyncResponse
@@ -44,24 +52,114 @@ __all__ = ["SyncAPIClient", "RawResponse"]
 
 _ACCEPT_ENCODING = accepted_encodings()
 
+_R = TypeVar("_R")
+_T = TypeVar("_T")
 
-class RawResponse:
-    """What `.with_raw_response` methods return: status, headers and `parse()`."""
 
-    def __init__(self, response: SyncResponse, content: bytes | None, parsed: Any) -> None:
+class RawResponse(Generic[_R]):
+    """What `.with_raw_response` methods return: the response, its body and `parse()`.
+
+    The official SDK's `LegacyAPIResponse`, for both clients alike: the body has
+    been read by the time the call returns (unless the call asked for an event
+    stream), so `content`, `text`, `json()` and `parse()` are plain members, not
+    coroutines. `http_response` is oxide's own response object and
+    `http_request` oxide's `Request` (`method`, `url`, `headers`), not httpx's.
+    """
+
+    def __init__(self, response: SyncResponse, content: bytes | None, parsed: _R) -> None:
         self.http_response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.http_version = response.http_version
-        self.request_id = response.request_id
-        self.content = content
+        self._content = content
         self._parsed = parsed
+        # `parse(to=...)` results, one per type asked for.
+        self._parsed_to: dict[object, Any] = {}
 
-    def parse(self) -> Any:
-        return self._parsed
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> Headers:
+        """Case-insensitive, like every header lookup in oxide (`headers.get("x-request-id")`)."""
+        return self.http_response.headers
+
+    @property
+    def http_version(self) -> str:
+        return self.http_response.http_version
+
+    @property
+    def request_id(self) -> str | None:
+        return self.http_response.request_id
+
+    @property
+    def retries_taken(self) -> int:
+        """How many times the request was retried before this response (0: the first try)."""
+        return self.http_response.retries_taken
+
+    @property
+    def http_request(self) -> Request:
+        return self.http_response.request
+
+    @property
+    def url(self) -> URL:
+        return self.http_response.request.url
+
+    @property
+    def method(self) -> str:
+        return self.http_response.request.method
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the body has ended (a `stream=True` call's stays open while it is read)."""
+        return self.http_response.is_closed
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """From sending the (last) request to the end of its body."""
+        return self.http_response.elapsed
+
+    @property
+    def content(self) -> bytes:
+        """The body; a `stream=True` call's is read through `parse()`, the event stream."""
+        if self._content is None:
+            # A `stream=True` call's body belongs to the event stream `parse()` gives.
+            raise StreamAlreadyConsumed()
+        return self._content
+
+    def read(self) -> bytes:
+        """The body (read when the call returned)."""
+        return self.content
+
+    @property
+    def text(self) -> str:
+        """The body as text, in the charset its Content-Type names (UTF-8 by default)."""
+        return body_text(self.content, self.headers)
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @overload
+    def parse(self) -> _R: ...
+    @overload
+    def parse(self, *, to: type[_T]) -> _T: ...
+    def parse(self, *, to: type[_T] | None = None) -> _R | _T:
+        """The call's result (what it returns without `with_raw_response`), or,
+        with `to=`, the body read as that type (a model class, `dict`, `str`, ...)."""
+        if to is None:
+            return self._parsed
+        if to in self._parsed_to:
+            return self._parsed_to[to]  # type: ignore[no-any-return]
+        check_not_event_stream(self.headers)
+        result = parse_to(to, self.content, self.http_response.info)
+        with contextlib.suppress(AttributeError):
+            object.__setattr__(result, "_request_id", self.request_id)
+        self._parsed_to[to] = result
+        return result
 
     def __repr__(self) -> str:
-        return f"<RawResponse [{self.status_code}] request_id={self.request_id}>"
+        return (
+            f"<{type(self).__name__} [{self.status_code}] "
+            f"type={type(self._parsed).__name__} request_id={self.request_id}>"
+        )
 
 
 # How much of a body that is not JSON the error message shows.
@@ -87,6 +185,21 @@ def _not_json(info: ResponseInfo, content: bytes, exc: Exception) -> APIResponse
             f"request id {info.request_id!r}, body{more}: {preview!r}"
         ),
     )
+
+
+def _strict_decoder(response: str) -> Callable[[Any, ResponseInfo], Any]:
+    """The decoder of a client made with `_strict_response_validation=True`."""
+
+    def strict(data: Any, info: ResponseInfo) -> Any:
+        return decode(resolve_type(response), data, response=info, strict=True)
+
+    return strict
+
+
+# What the generic `get()`/`post()`/... return for each `cast_to` that is not a model.
+_JSON_CASTS = (object, dict, list, Any)
+# Options of the official SDK's per-call `options=` that the generic methods take.
+_REQUEST_OPTIONS = frozenset({"headers", "params", "extra_json", "timeout", "max_retries"})
 
 
 def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
@@ -154,12 +267,24 @@ class SyncAPIClient:
         # as in the official SDK) is read once.
         encoded: list[bytes] = []
 
+        base_url, path = options.base_url, operation.path
+        if options.azure is not None:
+            base_url, path = azure_route(options.azure, path, body)
+        if options.strict_response_validation and decoder is None and operation.response:
+            decoder = _strict_decoder(operation.response)
+
         def make_request(retries_taken: int) -> Request:
             again = encoded[0] if encoded else None
+            api_key: str | None = options.api_key
+            headers = extra_headers
+            if options.dynamic_auth:
+                # A key or token provider is called for every attempt, as in the
+                # official SDK; a plain key skips this.
+                api_key, headers = self._authenticate(extra_headers)
             request = build_request(
                 operation.method,
-                options.base_url,
-                operation.path,
+                base_url,
+                path,
                 path_params=path_params,
                 query=query,
                 extra_query=extra_query,
@@ -169,11 +294,11 @@ class SyncAPIClient:
                 content=again,
                 files=files,
                 boundary=boundary,
-                api_key=options.api_key,
+                api_key=api_key,
                 organization=options.organization,
                 project=options.project,
                 default_headers=options.default_headers,
-                extra_headers=extra_headers,
+                extra_headers=headers,
                 stream=stream,
                 retries_taken=retries_taken,
                 read_timeout=limits.read,
@@ -334,6 +459,7 @@ class SyncAPIClient:
                         response.http_version,
                     )
                 if response.status_code < 300:
+                    response.retries_taken = retries_taken
                     return response
                 content = self._read(response)
                 info = response.info
@@ -348,3 +474,263 @@ class SyncAPIClient:
             if not self._should_retry(request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1
+
+    def _authenticate(
+        self, extra_headers: Mapping[str, str | None] | None
+    ) -> tuple[str | None, Mapping[str, str | None] | None]:
+        """The bearer key and headers of one attempt, for a client with a key or
+        token provider or an Azure client: (key for `Authorization`, headers)."""
+        options = self._options
+        key = options.api_key
+        provider = options.api_key_provider
+        if provider is not None:
+            value: object = provider()
+            if hasattr(value, "__await__"):
+                value = value
+            key = checked_token(value, "the api_key callable")
+        azure = options.azure
+        if azure is None:
+            return key, extra_headers
+        token = azure.ad_token
+        token_provider = options.azure_ad_token_provider
+        if token is None and token_provider is not None:
+            value = token_provider()
+            if hasattr(value, "__await__"):
+                value = value
+            token = checked_token(value, "azure_ad_token_provider")
+        # Below the call's own headers, which may replace or remove (None) them.
+        return None, {**azure_auth_headers(key, token), **(extra_headers or {})}
+
+    # -- the official SDK's generic request methods, for paths not in the surface --
+
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: Any,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> Any:
+        """`GET path` (relative to `base_url`), its answer as `cast_to`.
+
+        `cast_to` is a model class of `oxide_proto.types` (or an oxide
+        `BaseModel` subclass listing its fields in `__slots__`, or a union of
+        them), `object`/`dict`/`list` for the JSON as decoded, `str` for the body
+        as text or `bytes` for the raw body.
+        `options` takes the official SDK's `headers`, `params`, `extra_json`,
+        `timeout` and `max_retries`. `stream=True` returns a stream of `cast_to`
+        events (or of the type `stream_cls` is parametrized with, e.g.
+        `Stream[ChatCompletionChunk]`).
+        """
+        return self._generic(
+            "GET", path, cast_to, options=options, stream=stream, stream_cls=stream_cls
+        )
+
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> Any:
+        """`POST path` with a JSON `body` (or a multipart body when `files` is given);
+        see `get()` for `cast_to`, `options` and streaming."""
+        return self._generic(
+            "POST",
+            path,
+            cast_to,
+            body=body,
+            content=content,
+            files=files,
+            options=options,
+            stream=stream,
+            stream_cls=stream_cls,
+        )
+
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """`PATCH path`; see `post()`."""
+        return self._generic(
+            "PATCH", path, cast_to, body=body, content=content, files=files, options=options
+        )
+
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """`PUT path`; see `post()`."""
+        return self._generic(
+            "PUT", path, cast_to, body=body, content=content, files=files, options=options
+        )
+
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """`DELETE path`; see `post()`."""
+        return self._generic("DELETE", path, cast_to, body=body, content=content, options=options)
+
+    def _generic(
+        self,
+        method: Literal["GET", "POST", "DELETE", "PUT", "PATCH"],
+        path: str,
+        cast_to: Any,
+        *,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> Any:
+        if content is not None:
+            if body is not None or files is not None:
+                raise TypeError("pass `content` or `body`/`files`, not both")
+            raise TypeError(
+                "raw `content` is not supported by the generic request methods; "
+                "send a JSON `body` or a multipart `files` mapping"
+            )
+        if body is not None and not isinstance(body, Mapping):
+            raise TypeError(f"body must be a mapping (a JSON object), not {type(body).__name__}")
+        request_options = dict(options or {})
+        unknown = request_options.keys() - _REQUEST_OPTIONS
+        if unknown:
+            raise TypeError(
+                f"unsupported request options {sorted(unknown)}; "
+                f"supported: {sorted(_REQUEST_OPTIONS)}"
+            )
+        if not isinstance(path, str) or not path:
+            raise TypeError("path must be a non-empty str such as '/models'")
+        if "://" in path:
+            raise ValueError(f"path must be relative to the client's base_url, not {path!r}")
+        if "{" in path or "}" in path:
+            raise ValueError(f"path {path!r} must not contain braces: give the path filled in")
+        template = path if path.startswith("/") else "/" + path
+        stream_event: str | None = None
+        binary = False
+        decoder: Callable[[Any, ResponseInfo], Any] | None = None
+        if stream:
+            stream_event = _stream_event_name(cast_to, stream_cls)
+        elif cast_to is str or cast_to is bytes:
+            binary = True
+        else:
+            decoder = _cast_decoder(cast_to, strict=self._options.strict_response_validation)
+        merged: dict[str, object] | None = dict(body) if body is not None else None
+        file_fields: tuple[str, ...] = ()
+        if files is not None:
+            if not isinstance(files, Mapping):
+                raise TypeError("files must be a mapping of field name to file")
+            merged = {**(merged or {}), **files}
+            file_fields = tuple(files)
+        operation = Operation(
+            method,
+            template,
+            stream_event=stream_event,
+            body=("multipart" if files is not None else "json") if merged is not None else None,
+            binary=binary,
+            files=file_fields,
+        )
+        client: SyncAPIClient = self
+        if "max_retries" in request_options:
+            client = copy.copy(self)
+            client._retry_policy = RetryPolicy(max_retries=request_options["max_retries"])
+        result = client._call(
+            operation,
+            path_params=None,
+            query=request_options.get("params"),
+            body=merged,
+            stream=stream,
+            extra_headers=request_options.get("headers"),
+            extra_body=request_options.get("extra_json"),
+            timeout=request_options.get("timeout", NOT_GIVEN),
+            decoder=decoder,
+        )
+        if binary:
+            data: bytes = result.content
+            return data if cast_to is bytes else data.decode("utf-8", errors="replace")
+        return result
+
+
+def _is_model_type(tp: object) -> bool:
+    import typing
+
+    if isinstance(tp, type):
+        return issubclass(tp, BaseModel)
+    origin = typing.get_origin(tp)
+    if origin is Union or (origin is not None and getattr(origin, "__name__", "") == "UnionType"):
+        return all(_is_model_type(arg) or arg is type(None) for arg in typing.get_args(tp))
+    if origin is typing.Annotated:
+        return _is_model_type(typing.get_args(tp)[0])
+    return False
+
+
+def _cast_decoder(cast_to: Any, *, strict: bool) -> Callable[[Any, ResponseInfo], Any]:
+    """How the generic methods turn the JSON answer into `cast_to`."""
+    if cast_to in _JSON_CASTS or cast_to is None or cast_to is type(None):
+        if cast_to is dict or cast_to is list:
+            kind = cast_to
+
+            def checked(data: Any, info: ResponseInfo) -> Any:
+                if not isinstance(data, kind):
+                    return decode(kind, data, response=info)
+                return data
+
+            return checked
+        return lambda data, info: data
+    if _is_model_type(cast_to):
+        return lambda data, info: decode(cast_to, data, response=info, strict=strict)
+    raise TypeError(
+        f"cast_to={cast_to!r} is not supported: pass an oxide model class (from "
+        "oxide_proto.types, or a BaseModel subclass), object/dict/list for the JSON "
+        "as decoded, str for text or bytes for the raw body"
+    )
+
+
+def _stream_event_name(cast_to: Any, stream_cls: Any) -> str | None:
+    """The operation-table name of a stream's event type (None: the JSON as decoded)."""
+    import typing
+
+    args = typing.get_args(stream_cls) if stream_cls is not None else ()
+    event = args[0] if args else cast_to
+    if event in _JSON_CASTS or event is None:
+        return None
+    module = getattr(event, "__module__", "")
+    prefix = "oxide_proto.types."
+    name = getattr(event, "__qualname__", "")
+    if module.startswith(prefix) and name and "." not in name:
+        short = module[len(prefix) :]
+        try:
+            found = resolve_type(f"{short}:{name}")
+        except (ImportError, AttributeError):
+            found = None
+        if found is event:
+            return f"{short}:{name}"
+    raise TypeError(
+        f"a generic stream's event type must be a model of oxide_proto.types or "
+        f"object/dict (the JSON as decoded), not {event!r}"
+    )

@@ -39,6 +39,7 @@ from oxide_proto import (
     build_request,
     websocket_url,
 )
+from oxide_proto._azure import azure_auth_headers, realtime_target
 from oxide_proto._record import frozen
 
 from .._backends._errors import TransportError, TransportTimeout
@@ -51,6 +52,12 @@ from ._websocket import DEFAULT_CLOSE_TIMEOUT, SyncWebSocket
 
 if TYPE_CHECKING:
     from ._client import SyncAPIClient
+
+# `client._authenticate`: (key for `Authorization`, headers) for one handshake.
+Authenticate = Callable[
+    [Mapping[str, "str | None"] | None],
+    tuple["str | None", Mapping[str, "str | None"] | None],
+]
 
 __all__ = [
     "SyncConnectionManager",
@@ -153,7 +160,12 @@ def socket_for(
         keepalive_timeout=keepalive_timeout,
     )
     return SyncEventSocket(
-        client._options, client._transport.backend, path, query=query, settings=settings
+        client._options,
+        client._transport.backend,
+        path,
+        query=query,
+        settings=settings,
+        authenticate=client._authenticate if client._options.dynamic_auth else None,
     )
 
 
@@ -171,8 +183,17 @@ class SyncEventSocket:
         *,
         query: Mapping[str, object] | None = None,
         settings: WebSocketOptions = _DEFAULT_SETTINGS,
+        authenticate: Authenticate | None = None,
     ) -> None:
         self._options = options
+        # A client with a key or token provider (or an Azure client) authenticates
+        # every handshake anew: `open()` asks it before connecting.
+        self._authenticate = authenticate
+        self._api_key: str | None = options.api_key
+        self._auth_headers: Mapping[str, str | None] = {}
+        if options.azure is not None:
+            self._api_key = None
+            self._auth_headers = azure_auth_headers(options.azure.api_key, options.azure.ad_token)
         self._backend = backend
         self.settings = settings
         self.timeout = settings.timeout if settings.timeout is not None else options.timeout
@@ -195,6 +216,19 @@ class SyncEventSocket:
     ) -> tuple[URL, list[tuple[str, str]]]:
         options = self._options
         base = options.websocket_base_url or options.base_url
+        extra_headers = self._extra_headers
+        if self._auth_headers:
+            # Azure's auth header, below the call's own headers.
+            extra_headers = {**self._auth_headers, **(extra_headers or {})}
+        if options.azure is not None and path == "/realtime":
+            # The Azure Realtime socket has its own URL and names the deployment.
+            model = (query or {}).get("model")
+            base, path, query = realtime_target(
+                options.azure,
+                websocket_base_url=options.websocket_base_url,
+                model=model if isinstance(model, str) else None,
+                query=query,
+            )
         request = build_request(
             "GET",
             base,
@@ -202,11 +236,11 @@ class SyncEventSocket:
             query=query,
             extra_query=self._extra_query,
             default_query=options.default_query,
-            api_key=options.api_key,
+            api_key=self._api_key,
             organization=options.organization,
             project=options.project,
             default_headers=options.default_headers,
-            extra_headers=self._extra_headers,
+            extra_headers=extra_headers,
             accept_encoding=None,
         )
         headers = [
@@ -221,6 +255,12 @@ class SyncEventSocket:
     def open(self) -> None:
         """Opens the connection (the first time, or again after an abnormal close)."""
         timeout = self.timeout
+        if self._authenticate is not None:
+            # A fresh key or token for this handshake: the providers are called
+            # for each connection, reconnections included.
+            self._api_key, auth = self._authenticate(None)
+            self._auth_headers = auth or {}
+            self.url, self._headers = self._target(self._path, self._query)
         try:
             self.websocket = SyncWebSocket.connect(
                 self._backend,

@@ -45,7 +45,7 @@ def check_max_wait(max_wait_seconds: float | NotGiven) -> float | None:
 
 def poll_until(
     resource: SyncResource,
-    retrieve: Callable[[dict[str, str]], RawResponse],
+    retrieve: Callable[[dict[str, str]], RawResponse[Any]],
     done: Callable[[Any], bool],
     *,
     what: str,

@@ -4,10 +4,12 @@
 A resource is a group of methods bound to a client (`client.files`,
 `client.vector_stores.files`); each method forwards its arguments with its
 `Operation` to the client's one request path. `with_raw_response` is the same
-group returning the status, headers and HTTP version alongside the parsed result;
-`with_streaming_response` the same group returning, as `with` blocks, the
-response with its body unread (`_streamed_response.py`). The argument types the
-generated signatures share live here too.
+group returning an `RawResponse` (status, headers, request, retries, body,
+`parse()`); `with_streaming_response` the same group returning, as `with`
+blocks, the response with its body unread (`_streamed_response.py`). Both are
+the resource in another mode at runtime; for type checkers the generated
+resources declare views typed method by method, built with the helpers below.
+The argument types the generated signatures share live here too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING, Any, Literal, Union
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from oxide_proto import Operation
 
@@ -26,9 +28,42 @@ from ._pagination import SyncPage
 from ._streamed_response import ResponseContextManager
 
 if TYPE_CHECKING:
+    from typing import ParamSpec
+
     from oxide_proto import FileInput
 
-    from ._client import SyncAPIClient
+    from ._client import RawResponse, SyncAPIClient
+
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
+    _T = TypeVar("_T")
+
+    # How the generated `with_raw_response` / `with_streaming_response` views
+    # (typing-only classes, see tools/codegen/generate_operations.py) turn each
+    # method's type into its raw or streamed twin's: same arguments (overloads
+    # kept), the result wrapped. A list method's page is what `parse()` gives.
+    def raw_method(
+        method: Callable[_P, _R],
+    ) -> Callable[_P, RawResponse[_R]]: ...
+
+    def raw_page_method(
+        method: Callable[_P, SyncPage[_T]],
+    ) -> Callable[_P, RawResponse[SyncPage[_T]]]: ...
+
+    def streamed_method(
+        method: Callable[_P, _R],
+    ) -> Callable[_P, ResponseContextManager[_R]]: ...
+
+    def streamed_page_method(
+        method: Callable[_P, SyncPage[_T]],
+    ) -> Callable[_P, ResponseContextManager[SyncPage[_T]]]: ...
+
+    class SyncResourceView:
+        """A typing view of a resource's raw or streamed methods; the hand-written
+        helpers that have such twins (`parse()`) read through as `Any`."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
 
 __all__ = [
     "SyncPage",
@@ -157,9 +192,9 @@ def _is_api_method(cls: type, name: str) -> bool:
     return ".resources." in member.__module__ or name in _HELPERS_WITH_RESPONSE
 
 
-def _streamed(method: Callable[..., Any]) -> Callable[..., ResponseContextManager]:
+def _streamed(method: Callable[..., Any]) -> Callable[..., ResponseContextManager[Any]]:
     @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> ResponseContextManager:
+    def call(*args: Any, **kwargs: Any) -> ResponseContextManager[Any]:
         return ResponseContextManager(functools.partial(method, *args, **kwargs))
 
     return call

@@ -17,11 +17,12 @@ stream (HTTP/2) or closes its connection (HTTP/1.1).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from oxide_proto import (
     URL,
@@ -34,6 +35,7 @@ from oxide_proto import (
 )
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
+from .._parse_to import check_not_event_stream, parse_to
 from ._response import SyncResponse
 from ._streaming import Stream
 
@@ -42,8 +44,11 @@ __all__ = ["ResponseContextManager", "StreamedResponse"]
 # Builds the operation's result from the response; its argument reads the whole body.
 Finish = Callable[[Callable[[], bytes]], Any]
 
+_R = TypeVar("_R")
+_T = TypeVar("_T")
 
-class StreamedResponse:
+
+class StreamedResponse(Generic[_R]):
     """A response whose head has arrived and whose body is read as it is asked for.
 
     The official SDK's `SyncAPIResponse` (and `SyncStreamedBinaryAPIResponse`).
@@ -58,6 +63,8 @@ class StreamedResponse:
         self._iterated = False
         self._parsed: Any = None
         self._has_parsed = False
+        # `parse(to=...)` results, one per type asked for.
+        self._parsed_to: dict[object, Any] = {}
         self._post_parsers: list[Callable[[Any], Any]] = []
 
     @property
@@ -75,6 +82,11 @@ class StreamedResponse:
     @property
     def request_id(self) -> str | None:
         return self.http_response.request_id
+
+    @property
+    def retries_taken(self) -> int:
+        """How many times the request was retried before this response (0: the first try)."""
+        return self.http_response.retries_taken
 
     @property
     def http_request(self) -> Request:
@@ -98,19 +110,32 @@ class StreamedResponse:
         """From sending the request to the end of the body (to now while it is being read)."""
         return self.http_response.elapsed
 
-    def parse(self) -> Any:
+    @overload
+    def parse(self) -> _R: ...
+    @overload
+    def parse(self, *, to: type[_T]) -> _T: ...
+    def parse(self, *, to: type[_T] | None = None) -> _R | _T:
         """What the call returns without `.with_streaming_response`, built from this response.
 
         A model, a page, a binary answer (the body read whole), or, for a
         `stream=True` call, the stream of events, read from this response as it
-        is iterated (within the block).
+        is iterated (within the block). With `to=`, the body read whole as that
+        type instead (a model class, `dict`, `str`, ...).
         """
+        if to is not None:
+            if to not in self._parsed_to:
+                check_not_event_stream(self.headers)
+                result = parse_to(to, self.read(), self.http_response.info)
+                with contextlib.suppress(AttributeError):
+                    object.__setattr__(result, "_request_id", self.request_id)
+                self._parsed_to[to] = result
+            return self._parsed_to[to]  # type: ignore[no-any-return]
         if not self._has_parsed:
             parsed = self._finish(self.read)
             for post_parse in self._post_parsers:
                 parsed = post_parse(parsed)
             self._parsed, self._has_parsed = parsed, True
-        return self._parsed
+        return self._parsed  # type: ignore[no-any-return]
 
     def _add_post_parser(self, post_parse: Callable[[Any], Any]) -> None:
         """`parse()` will pass its result through `post_parse` (helpers such as `.parse()`)."""
@@ -222,7 +247,7 @@ class StreamedResponse:
         return f"<{type(self).__name__} [{self.status_code}] request_id={self.request_id}>"
 
 
-class ResponseContextManager:
+class ResponseContextManager(Generic[_R]):
     """`with resource.with_streaming_response.method(...) as response`.
 
     Nothing is sent until the block is entered; leaving it (normally, by an
@@ -231,9 +256,9 @@ class ResponseContextManager:
 
     def __init__(self, request: Callable[[], Any]) -> None:
         self._request = request
-        self._response: StreamedResponse | None = None
+        self._response: StreamedResponse[_R] | None = None
 
-    def __enter__(self) -> StreamedResponse:
+    def __enter__(self) -> StreamedResponse[_R]:
         response = self._request()
         if not isinstance(response, StreamedResponse):
             raise TypeError(f"expected a streamed response, got {type(response).__name__}")

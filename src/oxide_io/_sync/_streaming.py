@@ -3,7 +3,7 @@
 
 The core decodes (SSE framing, `[DONE]`, error events, JSON, models); this class
 only pulls body bytes into it. A stream is retried, as a whole request, only while
-no event has reached the caller. Close it (`with`, `close()`, or reading to
+no event has reached the caller. Close it (`with`, `close()`/`close()`, or reading to
 the end) to hand its connection back to the pool.
 """
 
@@ -129,6 +129,9 @@ class Stream(Generic[T]):
         """
         self._closed = True
         self.response.close()
+
+    # The official SDK's name for it (the blocking twin's `aclose()` is `close()`).
+    pass
 
     def __enter__(self) -> Stream[T]:
         return self

@@ -232,7 +232,9 @@ def _load_client() -> Any:
         "http_client": http_client,
     }
     if api_type == "azure":
-        client: Any = _azure("AzureOpenAI")[0](
+        import oxide_io
+
+        client: Any = oxide_io.AzureClient(
             api_version=api_version,
             azure_endpoint=azure_endpoint,
             api_key=api_key,
@@ -320,22 +322,6 @@ _REMOVED_IN_V1 = frozenset(
 )
 
 
-def _azure(name: str) -> tuple[Any, bool]:
-    """oxide's Azure client class for `name`, and whether it exists in this build."""
-    import oxide_io
-
-    try:
-        return getattr(oxide_io, _AZURE[name]), True
-    except AttributeError:
-        # Not an error until used: code that only imports the name keeps working.
-        return missing_client(
-            name,
-            f"this oxide build has no Azure client yet (oxide_io.{_AZURE[name]});"
-            " use OpenAI(base_url=..., default_headers={'api-key': ...},"
-            " default_query={'api-version': ...}) against the Azure endpoint meanwhile",
-        ), False
-
-
 def __getattr__(name: str) -> Any:
     if name in _RESOURCES:
         value: Any = _ResourceProxy(name)
@@ -345,9 +331,9 @@ def __getattr__(name: str) -> Any:
         module, attribute = _LAZY[name]
         value = getattr(importlib.import_module(module, __name__), attribute)
     elif name in _AZURE:
-        value, found = _azure(name)
-        if not found:
-            return value
+        import oxide_io
+
+        value = getattr(oxide_io, _AZURE[name])
     elif name in HTTPX_FACTORIES:
         value = httpx_factory(name)
     elif name in _MISSING_CLIENTS:

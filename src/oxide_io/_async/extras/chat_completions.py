@@ -135,7 +135,7 @@ class AsyncChatCompletionsExtras(AsyncResource):
         if isinstance(completion, AsyncRawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
             parsed = parse_chat_completion(
-                await completion.parse(),
+                completion.parse(),
                 response_format=_given(response_format),
                 tools=tool_list,
             )

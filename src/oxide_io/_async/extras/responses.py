@@ -178,7 +178,7 @@ class AsyncResponsesExtras(AsyncResource):
         if isinstance(response, AsyncRawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
             parsed = parse_response(
-                await response.parse(), text_format=_given(text_format), tools=tool_list
+                response.parse(), text_format=_given(text_format), tools=tool_list
             )
             raw: Any = AsyncRawResponse(response.http_response, response.content, parsed)
             return raw  # type: ignore[no-any-return]

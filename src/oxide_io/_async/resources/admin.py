@@ -80,7 +80,17 @@ if TYPE_CHECKING:
     from oxide_proto.types.usage import UsageTimeBucket
     from oxide_proto.types.users import UserDeleteResponse
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = [
     "AsyncAdmin",
@@ -747,6 +757,16 @@ class AsyncAdminOrganizationProjectsGroupsRoles(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsGroupsRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsGroupsRolesWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationProjectsServiceAccountsApiKeys(AsyncResource):
     """`client.admin.organization.projects.service_accounts.api_keys`."""
@@ -774,6 +794,18 @@ class AsyncAdminOrganizationProjectsServiceAccountsApiKeys(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsServiceAccountsApiKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsServiceAccountsApiKeysWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsUsersRoles(AsyncResource):
@@ -870,6 +902,16 @@ class AsyncAdminOrganizationProjectsUsersRoles(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsUsersRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsUsersRolesWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationGroupsRoles(AsyncResource):
     """`client.admin.organization.groups.roles`."""
@@ -960,6 +1002,16 @@ class AsyncAdminOrganizationGroupsRoles(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationGroupsRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationGroupsRolesWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationGroupsUsers(AsyncResource):
@@ -1052,6 +1104,16 @@ class AsyncAdminOrganizationGroupsUsers(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationGroupsUsersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationGroupsUsersWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationProjectsApiKeys(AsyncResource):
     """`client.admin.organization.projects.api_keys`."""
@@ -1120,6 +1182,16 @@ class AsyncAdminOrganizationProjectsApiKeys(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsApiKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsApiKeysWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsCertificates(AsyncResource):
@@ -1192,6 +1264,18 @@ class AsyncAdminOrganizationProjectsCertificates(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsCertificatesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsCertificatesWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationProjectsDataRetention(AsyncResource):
     """`client.admin.organization.projects.data_retention`."""
@@ -1244,6 +1328,18 @@ class AsyncAdminOrganizationProjectsDataRetention(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsDataRetentionWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsDataRetentionWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsGroups(AsyncResource):
@@ -1343,6 +1439,16 @@ class AsyncAdminOrganizationProjectsGroups(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsGroupsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsGroupsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationProjectsHostedToolPermissions(AsyncResource):
     """`client.admin.organization.projects.hosted_tool_permissions`."""
@@ -1398,6 +1504,18 @@ class AsyncAdminOrganizationProjectsHostedToolPermissions(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHostedToolPermissionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsHostedToolPermissionsWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsModelPermissions(AsyncResource):
@@ -1466,6 +1584,18 @@ class AsyncAdminOrganizationProjectsModelPermissions(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsModelPermissionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsModelPermissionsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationProjectsRateLimits(AsyncResource):
     """`client.admin.organization.projects.rate_limits`."""
@@ -1527,6 +1657,16 @@ class AsyncAdminOrganizationProjectsRateLimits(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsRateLimitsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsRateLimitsWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsRoles(AsyncResource):
@@ -1645,6 +1785,16 @@ class AsyncAdminOrganizationProjectsRoles(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsRolesWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsServiceAccounts(AsyncResource):
@@ -1766,6 +1916,18 @@ class AsyncAdminOrganizationProjectsServiceAccounts(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsServiceAccountsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsServiceAccountsWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsSpendAlerts(AsyncResource):
@@ -1898,6 +2060,16 @@ class AsyncAdminOrganizationProjectsSpendAlerts(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsSpendAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsSpendAlertsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationProjectsSpendLimit(AsyncResource):
     """`client.admin.organization.projects.spend_limit`."""
@@ -1965,6 +2137,16 @@ class AsyncAdminOrganizationProjectsSpendLimit(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsSpendLimitWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsSpendLimitWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjectsUsers(AsyncResource):
@@ -2087,6 +2269,16 @@ class AsyncAdminOrganizationProjectsUsers(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsUsersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsUsersWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationUsersRoles(AsyncResource):
     """`client.admin.organization.users.roles`."""
@@ -2178,6 +2370,16 @@ class AsyncAdminOrganizationUsersRoles(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationUsersRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationUsersRolesWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationAdminApiKeys(AsyncResource):
     """`client.admin.organization.admin_api_keys`."""
@@ -2263,6 +2465,16 @@ class AsyncAdminOrganizationAdminApiKeys(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationAdminApiKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationAdminApiKeysWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationAuditLogs(AsyncResource):
@@ -2456,6 +2668,16 @@ class AsyncAdminOrganizationAuditLogs(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationAuditLogsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationAuditLogsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationCertificates(AsyncResource):
     """`client.admin.organization.certificates`."""
@@ -2606,6 +2828,16 @@ class AsyncAdminOrganizationCertificates(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationCertificatesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationCertificatesWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationDataRetention(AsyncResource):
     """`client.admin.organization.data_retention`."""
@@ -2652,6 +2884,16 @@ class AsyncAdminOrganizationDataRetention(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationDataRetentionWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationDataRetentionWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationGroups(AsyncResource):
@@ -2768,6 +3010,14 @@ class AsyncAdminOrganizationGroups(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationGroupsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationGroupsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationInvites(AsyncResource):
     """`client.admin.organization.invites`."""
@@ -2855,6 +3105,14 @@ class AsyncAdminOrganizationInvites(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationInvitesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationInvitesWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationProjects(AsyncResource):
@@ -3031,6 +3289,16 @@ class AsyncAdminOrganizationProjects(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationProjectsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationProjectsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationRoles(AsyncResource):
     """`client.admin.organization.roles`."""
@@ -3141,6 +3409,14 @@ class AsyncAdminOrganizationRoles(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationRolesWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationSpendAlerts(AsyncResource):
@@ -3266,6 +3542,16 @@ class AsyncAdminOrganizationSpendAlerts(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationSpendAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationSpendAlertsWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationSpendLimit(AsyncResource):
     """`client.admin.organization.spend_limit`."""
@@ -3327,6 +3613,16 @@ class AsyncAdminOrganizationSpendLimit(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationSpendLimitWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncAdminOrganizationSpendLimitWithStreamingResponse: ...
 
 
 class AsyncAdminOrganizationUsage(AsyncResource):
@@ -3767,6 +4063,14 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationUsageWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationUsageWithStreamingResponse: ...
+
 
 class AsyncAdminOrganizationUsers(AsyncResource):
     """`client.admin.organization.users`."""
@@ -3866,6 +4170,14 @@ class AsyncAdminOrganizationUsers(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationUsersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationUsersWithStreamingResponse: ...
+
 
 class AsyncAdminOrganization(AsyncResource):
     """`client.admin.organization`."""
@@ -3918,6 +4230,14 @@ class AsyncAdminOrganization(AsyncResource):
     def users(self) -> AsyncAdminOrganizationUsers:
         return AsyncAdminOrganizationUsers(self._client, raw=self._raw)
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminOrganizationWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminOrganizationWithStreamingResponse: ...
+
 
 class AsyncAdmin(AsyncResource):
     """`client.admin`."""
@@ -3925,3 +4245,512 @@ class AsyncAdmin(AsyncResource):
     @cached_property
     def organization(self) -> AsyncAdminOrganization:
         return AsyncAdminOrganization(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAdminWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAdminWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncAdminOrganizationProjectsGroupsRolesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsGroupsRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsGroupsRolesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsGroupsRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsServiceAccountsApiKeysWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsServiceAccountsApiKeys) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncAdminOrganizationProjectsServiceAccountsApiKeysWithStreamingResponse(
+        AsyncResourceView
+    ):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsServiceAccountsApiKeys) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncAdminOrganizationProjectsUsersRolesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsUsersRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsUsersRolesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsUsersRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationGroupsRolesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationGroupsRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationGroupsRolesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationGroupsRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationGroupsUsersWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationGroupsUsers) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationGroupsUsersWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationGroupsUsers) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsApiKeysWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsApiKeys) -> None:
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsApiKeysWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsApiKeys) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsCertificatesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsCertificates) -> None:
+            self.activate = raw_page_method(resource.activate)
+            self.deactivate = raw_page_method(resource.deactivate)
+            self.list = raw_page_method(resource.list)
+
+    class AsyncAdminOrganizationProjectsCertificatesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsCertificates) -> None:
+            self.activate = streamed_page_method(resource.activate)
+            self.deactivate = streamed_page_method(resource.deactivate)
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncAdminOrganizationProjectsDataRetentionWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsDataRetention) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsDataRetentionWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsDataRetention) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsGroupsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsGroups) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsGroupsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsGroups) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsHostedToolPermissionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHostedToolPermissions) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsHostedToolPermissionsWithStreamingResponse(
+        AsyncResourceView
+    ):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsHostedToolPermissions) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsModelPermissionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsModelPermissions) -> None:
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsModelPermissionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsModelPermissions) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsRateLimitsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsRateLimits) -> None:
+            self.list_rate_limits = raw_page_method(resource.list_rate_limits)
+            self.update_rate_limit = raw_method(resource.update_rate_limit)
+
+    class AsyncAdminOrganizationProjectsRateLimitsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsRateLimits) -> None:
+            self.list_rate_limits = streamed_page_method(resource.list_rate_limits)
+            self.update_rate_limit = streamed_method(resource.update_rate_limit)
+
+    class AsyncAdminOrganizationProjectsRolesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsRolesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsServiceAccountsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsServiceAccounts) -> None:
+            self.api_keys = resource.api_keys.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsServiceAccountsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsServiceAccounts) -> None:
+            self.api_keys = resource.api_keys.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsSpendAlertsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsSpendAlerts) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsSpendAlertsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsSpendAlerts) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsSpendLimitWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsSpendLimit) -> None:
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsSpendLimitWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsSpendLimit) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsUsersWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsUsers) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsUsersWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjectsUsers) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationUsersRolesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationUsersRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationUsersRolesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationUsersRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationAdminApiKeysWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationAdminApiKeys) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationAdminApiKeysWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationAdminApiKeys) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationAuditLogsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationAuditLogs) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncAdminOrganizationAuditLogsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationAuditLogs) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncAdminOrganizationCertificatesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationCertificates) -> None:
+            self.activate = raw_page_method(resource.activate)
+            self.create = raw_method(resource.create)
+            self.deactivate = raw_page_method(resource.deactivate)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationCertificatesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationCertificates) -> None:
+            self.activate = streamed_page_method(resource.activate)
+            self.create = streamed_method(resource.create)
+            self.deactivate = streamed_page_method(resource.deactivate)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationDataRetentionWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationDataRetention) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationDataRetentionWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationDataRetention) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationGroupsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationGroups) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.users = resource.users.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationGroupsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationGroups) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.users = resource.users.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationInvitesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationInvites) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncAdminOrganizationInvitesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationInvites) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncAdminOrganizationProjectsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjects) -> None:
+            self.api_keys = resource.api_keys.with_raw_response
+            self.certificates = resource.certificates.with_raw_response
+            self.data_retention = resource.data_retention.with_raw_response
+            self.groups = resource.groups.with_raw_response
+            self.hosted_tool_permissions = resource.hosted_tool_permissions.with_raw_response
+            self.model_permissions = resource.model_permissions.with_raw_response
+            self.rate_limits = resource.rate_limits.with_raw_response
+            self.roles = resource.roles.with_raw_response
+            self.service_accounts = resource.service_accounts.with_raw_response
+            self.spend_alerts = resource.spend_alerts.with_raw_response
+            self.spend_limit = resource.spend_limit.with_raw_response
+            self.users = resource.users.with_raw_response
+            self.archive = raw_method(resource.archive)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationProjectsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationProjects) -> None:
+            self.api_keys = resource.api_keys.with_streaming_response
+            self.certificates = resource.certificates.with_streaming_response
+            self.data_retention = resource.data_retention.with_streaming_response
+            self.groups = resource.groups.with_streaming_response
+            self.hosted_tool_permissions = resource.hosted_tool_permissions.with_streaming_response
+            self.model_permissions = resource.model_permissions.with_streaming_response
+            self.rate_limits = resource.rate_limits.with_streaming_response
+            self.roles = resource.roles.with_streaming_response
+            self.service_accounts = resource.service_accounts.with_streaming_response
+            self.spend_alerts = resource.spend_alerts.with_streaming_response
+            self.spend_limit = resource.spend_limit.with_streaming_response
+            self.users = resource.users.with_streaming_response
+            self.archive = streamed_method(resource.archive)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationRolesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationRolesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationSpendAlertsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationSpendAlerts) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationSpendAlertsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationSpendAlerts) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationSpendLimitWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationSpendLimit) -> None:
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationSpendLimitWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationSpendLimit) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationUsageWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationUsage) -> None:
+            self.audio_speeches = raw_page_method(resource.audio_speeches)
+            self.audio_transcriptions = raw_page_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = raw_page_method(resource.code_interpreter_sessions)
+            self.completions = raw_page_method(resource.completions)
+            self.costs = raw_page_method(resource.costs)
+            self.embeddings = raw_page_method(resource.embeddings)
+            self.file_search_calls = raw_page_method(resource.file_search_calls)
+            self.images = raw_page_method(resource.images)
+            self.moderations = raw_page_method(resource.moderations)
+            self.vector_stores = raw_page_method(resource.vector_stores)
+            self.web_search_calls = raw_page_method(resource.web_search_calls)
+
+    class AsyncAdminOrganizationUsageWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationUsage) -> None:
+            self.audio_speeches = streamed_page_method(resource.audio_speeches)
+            self.audio_transcriptions = streamed_page_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = streamed_page_method(
+                resource.code_interpreter_sessions
+            )
+            self.completions = streamed_page_method(resource.completions)
+            self.costs = streamed_page_method(resource.costs)
+            self.embeddings = streamed_page_method(resource.embeddings)
+            self.file_search_calls = streamed_page_method(resource.file_search_calls)
+            self.images = streamed_page_method(resource.images)
+            self.moderations = streamed_page_method(resource.moderations)
+            self.vector_stores = streamed_page_method(resource.vector_stores)
+            self.web_search_calls = streamed_page_method(resource.web_search_calls)
+
+    class AsyncAdminOrganizationUsersWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationUsers) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAdminOrganizationUsersWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganizationUsers) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAdminOrganizationWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganization) -> None:
+            self.admin_api_keys = resource.admin_api_keys.with_raw_response
+            self.audit_logs = resource.audit_logs.with_raw_response
+            self.certificates = resource.certificates.with_raw_response
+            self.data_retention = resource.data_retention.with_raw_response
+            self.groups = resource.groups.with_raw_response
+            self.invites = resource.invites.with_raw_response
+            self.projects = resource.projects.with_raw_response
+            self.roles = resource.roles.with_raw_response
+            self.spend_alerts = resource.spend_alerts.with_raw_response
+            self.spend_limit = resource.spend_limit.with_raw_response
+            self.usage = resource.usage.with_raw_response
+            self.users = resource.users.with_raw_response
+
+    class AsyncAdminOrganizationWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdminOrganization) -> None:
+            self.admin_api_keys = resource.admin_api_keys.with_streaming_response
+            self.audit_logs = resource.audit_logs.with_streaming_response
+            self.certificates = resource.certificates.with_streaming_response
+            self.data_retention = resource.data_retention.with_streaming_response
+            self.groups = resource.groups.with_streaming_response
+            self.invites = resource.invites.with_streaming_response
+            self.projects = resource.projects.with_streaming_response
+            self.roles = resource.roles.with_streaming_response
+            self.spend_alerts = resource.spend_alerts.with_streaming_response
+            self.spend_limit = resource.spend_limit.with_streaming_response
+            self.usage = resource.usage.with_streaming_response
+            self.users = resource.users.with_streaming_response
+
+    class AsyncAdminWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdmin) -> None:
+            self.organization = resource.organization.with_raw_response
+
+    class AsyncAdminWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAdmin) -> None:
+            self.organization = resource.organization.with_streaming_response

@@ -24,7 +24,18 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
 
     from .._binary import AsyncBinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import AsyncStream
 
 __all__ = [
@@ -113,6 +124,14 @@ class AsyncAudioSpeech(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAudioSpeechWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAudioSpeechWithStreamingResponse: ...
 
 
 class AsyncAudioTranscriptions(AsyncResource):
@@ -243,6 +262,14 @@ class AsyncAudioTranscriptions(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAudioTranscriptionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAudioTranscriptionsWithStreamingResponse: ...
+
 
 class AsyncAudioTranslations(AsyncResource):
     """`client.audio.translations`."""
@@ -277,6 +304,14 @@ class AsyncAudioTranslations(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAudioTranslationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAudioTranslationsWithStreamingResponse: ...
 
 
 class AsyncAudioVoiceConsents(AsyncResource):
@@ -386,6 +421,14 @@ class AsyncAudioVoiceConsents(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAudioVoiceConsentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAudioVoiceConsentsWithStreamingResponse: ...
+
 
 class AsyncAudioVoices(AsyncResource):
     """`client.audio.voices`."""
@@ -412,6 +455,14 @@ class AsyncAudioVoices(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAudioVoicesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAudioVoicesWithStreamingResponse: ...
+
 
 class AsyncAudio(AsyncResource):
     """`client.audio`."""
@@ -435,3 +486,78 @@ class AsyncAudio(AsyncResource):
     @cached_property
     def voices(self) -> AsyncAudioVoices:
         return AsyncAudioVoices(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAudioWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncAudioWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncAudioSpeechWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioSpeech) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncAudioSpeechWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioSpeech) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncAudioTranscriptionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioTranscriptions) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncAudioTranscriptionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioTranscriptions) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncAudioTranslationsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioTranslations) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncAudioTranslationsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioTranslations) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncAudioVoiceConsentsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioVoiceConsents) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncAudioVoiceConsentsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioVoiceConsents) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncAudioVoicesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioVoices) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncAudioVoicesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudioVoices) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncAudioWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudio) -> None:
+            self.speech = resource.speech.with_raw_response
+            self.transcriptions = resource.transcriptions.with_raw_response
+            self.translations = resource.translations.with_raw_response
+            self.voice_consents = resource.voice_consents.with_raw_response
+            self.voices = resource.voices.with_raw_response
+
+    class AsyncAudioWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncAudio) -> None:
+            self.speech = resource.speech.with_streaming_response
+            self.transcriptions = resource.transcriptions.with_streaming_response
+            self.translations = resource.translations.with_streaming_response
+            self.voice_consents = resource.voice_consents.with_streaming_response
+            self.voices = resource.voices.with_streaming_response

@@ -16,7 +16,17 @@ if TYPE_CHECKING:
     from oxide_proto.types.batch import Batch
     from oxide_proto.types.params.batch import BatchFileExpirationAfterParam
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncBatches"]
 
@@ -130,3 +140,28 @@ class AsyncBatches(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBatchesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBatchesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncBatchesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBatches) -> None:
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBatchesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBatches) -> None:
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)

@@ -99,7 +99,17 @@ if TYPE_CHECKING:
         BetaTokenCountsResource,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import AsyncStream
     from .chat import AsyncChat
 
@@ -335,6 +345,14 @@ class AsyncBetaThreadsRunsSteps(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaThreadsRunsStepsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaThreadsRunsStepsWithStreamingResponse: ...
+
 
 class AsyncBetaChatkitSessions(AsyncResource):
     """`client.beta.chatkit.sessions`."""
@@ -388,6 +406,14 @@ class AsyncBetaChatkitSessions(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaChatkitSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaChatkitSessionsWithStreamingResponse: ...
 
 
 class AsyncBetaChatkitThreads(AsyncResource):
@@ -480,6 +506,14 @@ class AsyncBetaChatkitThreads(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaChatkitThreadsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaChatkitThreadsWithStreamingResponse: ...
+
 
 class AsyncBetaRealtimeSessions(AsyncResource):
     """`client.beta.realtime.sessions`."""
@@ -541,6 +575,14 @@ class AsyncBetaRealtimeSessions(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaRealtimeSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaRealtimeSessionsWithStreamingResponse: ...
+
 
 class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
     """`client.beta.realtime.transcription_sessions`."""
@@ -581,6 +623,16 @@ class AsyncBetaRealtimeTranscriptionSessions(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaRealtimeTranscriptionSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncBetaRealtimeTranscriptionSessionsWithStreamingResponse: ...
+
 
 class AsyncBetaResponsesInputItems(AsyncResource):
     """`client.beta.responses.input_items`."""
@@ -620,6 +672,14 @@ class AsyncBetaResponsesInputItems(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaResponsesInputItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaResponsesInputItemsWithStreamingResponse: ...
 
 
 class AsyncBetaResponsesInputTokens(AsyncResource):
@@ -668,6 +728,14 @@ class AsyncBetaResponsesInputTokens(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaResponsesInputTokensWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaResponsesInputTokensWithStreamingResponse: ...
 
 
 class AsyncBetaThreadsMessages(AsyncResource):
@@ -803,6 +871,14 @@ class AsyncBetaThreadsMessages(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaThreadsMessagesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaThreadsMessagesWithStreamingResponse: ...
 
 
 class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
@@ -1145,6 +1221,14 @@ class AsyncBetaThreadsRuns(AsyncBetaThreadsRunsExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaThreadsRunsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaThreadsRunsWithStreamingResponse: ...
+
 
 class AsyncBetaAssistants(AsyncResource):
     """`client.beta.assistants`."""
@@ -1307,6 +1391,14 @@ class AsyncBetaAssistants(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaAssistantsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaAssistantsWithStreamingResponse: ...
+
 
 class AsyncBetaChatkit(AsyncResource):
     """`client.beta.chatkit`."""
@@ -1319,6 +1411,14 @@ class AsyncBetaChatkit(AsyncResource):
     def threads(self) -> AsyncBetaChatkitThreads:
         return AsyncBetaChatkitThreads(self._client, raw=self._raw)
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaChatkitWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaChatkitWithStreamingResponse: ...
+
 
 class AsyncBetaRealtime(AsyncResource):
     """`client.beta.realtime`."""
@@ -1330,6 +1430,14 @@ class AsyncBetaRealtime(AsyncResource):
     @cached_property
     def transcription_sessions(self) -> AsyncBetaRealtimeTranscriptionSessions:
         return AsyncBetaRealtimeTranscriptionSessions(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaRealtimeWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaRealtimeWithStreamingResponse: ...
 
 
 class AsyncBetaResponses(AsyncResource):
@@ -1738,6 +1846,14 @@ class AsyncBetaResponses(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaResponsesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaResponsesWithStreamingResponse: ...
+
 
 class AsyncBetaThreads(AsyncBetaThreadsExtras):
     """`client.beta.threads`."""
@@ -1986,6 +2102,14 @@ class AsyncBetaThreads(AsyncBetaThreadsExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaThreadsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaThreadsWithStreamingResponse: ...
+
 
 class AsyncBeta(AsyncResource):
     """`client.beta`."""
@@ -2015,3 +2139,210 @@ class AsyncBeta(AsyncResource):
     @cached_property
     def threads(self) -> AsyncBetaThreads:
         return AsyncBetaThreads(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncBetaWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncBetaWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncBetaThreadsRunsStepsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreadsRunsSteps) -> None:
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaThreadsRunsStepsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreadsRunsSteps) -> None:
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaChatkitSessionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaChatkitSessions) -> None:
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+
+    class AsyncBetaChatkitSessionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaChatkitSessions) -> None:
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+
+    class AsyncBetaChatkitThreadsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaChatkitThreads) -> None:
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.list_items = raw_page_method(resource.list_items)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaChatkitThreadsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaChatkitThreads) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.list_items = streamed_page_method(resource.list_items)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaRealtimeSessionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaRealtimeSessions) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncBetaRealtimeSessionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaRealtimeSessions) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncBetaRealtimeTranscriptionSessionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaRealtimeTranscriptionSessions) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncBetaRealtimeTranscriptionSessionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaRealtimeTranscriptionSessions) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncBetaResponsesInputItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaResponsesInputItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncBetaResponsesInputItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaResponsesInputItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncBetaResponsesInputTokensWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaResponsesInputTokens) -> None:
+            self.count = raw_method(resource.count)
+
+    class AsyncBetaResponsesInputTokensWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaResponsesInputTokens) -> None:
+            self.count = streamed_method(resource.count)
+
+    class AsyncBetaThreadsMessagesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreadsMessages) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaThreadsMessagesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreadsMessages) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaThreadsRunsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreadsRuns) -> None:
+            self.steps = resource.steps.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.submit_tool_outputs = raw_method(resource.submit_tool_outputs)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaThreadsRunsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreadsRuns) -> None:
+            self.steps = resource.steps.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.submit_tool_outputs = streamed_method(resource.submit_tool_outputs)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaAssistantsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAssistants) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaAssistantsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaAssistants) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaChatkitWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaChatkit) -> None:
+            self.sessions = resource.sessions.with_raw_response
+            self.threads = resource.threads.with_raw_response
+
+    class AsyncBetaChatkitWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaChatkit) -> None:
+            self.sessions = resource.sessions.with_streaming_response
+            self.threads = resource.threads.with_streaming_response
+
+    class AsyncBetaRealtimeWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaRealtime) -> None:
+            self.sessions = resource.sessions.with_raw_response
+            self.transcription_sessions = resource.transcription_sessions.with_raw_response
+
+    class AsyncBetaRealtimeWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaRealtime) -> None:
+            self.sessions = resource.sessions.with_streaming_response
+            self.transcription_sessions = resource.transcription_sessions.with_streaming_response
+
+    class AsyncBetaResponsesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaResponses) -> None:
+            self.input_items = resource.input_items.with_raw_response
+            self.input_tokens = resource.input_tokens.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.compact = raw_method(resource.compact)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncBetaResponsesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaResponses) -> None:
+            self.input_items = resource.input_items.with_streaming_response
+            self.input_tokens = resource.input_tokens.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.compact = streamed_method(resource.compact)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncBetaThreadsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreads) -> None:
+            self.messages = resource.messages.with_raw_response
+            self.runs = resource.runs.with_raw_response
+            self.create = raw_method(resource.create)
+            self.create_and_run = raw_method(resource.create_and_run)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncBetaThreadsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBetaThreads) -> None:
+            self.messages = resource.messages.with_streaming_response
+            self.runs = resource.runs.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.create_and_run = streamed_method(resource.create_and_run)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncBetaWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBeta) -> None:
+            self.assistants = resource.assistants.with_raw_response
+            self.chat = resource.chat.with_raw_response
+            self.chatkit = resource.chatkit.with_raw_response
+            self.realtime = resource.realtime.with_raw_response
+            self.responses = resource.responses.with_raw_response
+            self.threads = resource.threads.with_raw_response
+
+    class AsyncBetaWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncBeta) -> None:
+            self.assistants = resource.assistants.with_streaming_response
+            self.chat = resource.chat.with_streaming_response
+            self.chatkit = resource.chatkit.with_streaming_response
+            self.realtime = resource.realtime.with_streaming_response
+            self.responses = resource.responses.with_streaming_response
+            self.threads = resource.threads.with_streaming_response

@@ -36,7 +36,17 @@ if TYPE_CHECKING:
         ResponseFormatText,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import AsyncStream
 
 __all__ = ["AsyncChat", "AsyncChatCompletions", "AsyncChatCompletionsMessages"]
@@ -95,6 +105,14 @@ class AsyncChatCompletionsMessages(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncChatCompletionsMessagesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncChatCompletionsMessagesWithStreamingResponse: ...
 
 
 class AsyncChatCompletions(AsyncChatCompletionsExtras):
@@ -484,6 +502,14 @@ class AsyncChatCompletions(AsyncChatCompletionsExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncChatCompletionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncChatCompletionsWithStreamingResponse: ...
+
 
 class AsyncChat(AsyncResource):
     """`client.chat`."""
@@ -491,3 +517,48 @@ class AsyncChat(AsyncResource):
     @cached_property
     def completions(self) -> AsyncChatCompletions:
         return AsyncChatCompletions(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncChatWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncChatWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncChatCompletionsMessagesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncChatCompletionsMessages) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncChatCompletionsMessagesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncChatCompletionsMessages) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncChatCompletionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncChatCompletions) -> None:
+            self.messages = resource.messages.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncChatCompletionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncChatCompletions) -> None:
+            self.messages = resource.messages.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncChatWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncChat) -> None:
+            self.completions = resource.completions.with_raw_response
+
+    class AsyncChatWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncChat) -> None:
+            self.completions = resource.completions.with_streaming_response

@@ -16,7 +16,15 @@ if TYPE_CHECKING:
     from oxide_proto.types.completions import Completion
     from oxide_proto.types.params.shared import ChatCompletionStreamOptionsParam
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
     from .._streaming import AsyncStream
 
 __all__ = ["AsyncCompletions"]
@@ -173,3 +181,22 @@ class AsyncCompletions(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncCompletionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncCompletionsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncCompletionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncCompletions) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncCompletionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncCompletions) -> None:
+            self.create = streamed_method(resource.create)

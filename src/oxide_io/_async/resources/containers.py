@@ -24,7 +24,18 @@ if TYPE_CHECKING:
     )
 
     from .._binary import AsyncBinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncContainers", "AsyncContainersFiles", "AsyncContainersFilesContent"]
 
@@ -83,6 +94,14 @@ class AsyncContainersFilesContent(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncContainersFilesContentWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncContainersFilesContentWithStreamingResponse: ...
 
 
 class AsyncContainersFiles(AsyncResource):
@@ -179,6 +198,14 @@ class AsyncContainersFiles(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncContainersFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncContainersFilesWithStreamingResponse: ...
 
 
 class AsyncContainers(AsyncResource):
@@ -283,3 +310,54 @@ class AsyncContainers(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncContainersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncContainersWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncContainersFilesContentWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContainersFilesContent) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncContainersFilesContentWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContainersFilesContent) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncContainersFilesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContainersFiles) -> None:
+            self.content = resource.content.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncContainersFilesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContainersFiles) -> None:
+            self.content = resource.content.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncContainersWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContainers) -> None:
+            self.files = resource.files.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncContainersWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContainers) -> None:
+            self.files = resource.files.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)

@@ -14,7 +14,16 @@ from .._resource import AsyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.content_provenance_checks import ProvenanceResource
 
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["AsyncContentProvenanceChecks"]
 
@@ -51,3 +60,22 @@ class AsyncContentProvenanceChecks(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncContentProvenanceChecksWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncContentProvenanceChecksWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncContentProvenanceChecksWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContentProvenanceChecks) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncContentProvenanceChecksWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncContentProvenanceChecks) -> None:
+            self.create = streamed_method(resource.create)

@@ -22,7 +22,17 @@ if TYPE_CHECKING:
     )
     from oxide_proto.types.params.responses import ResponseInputItemParam
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncConversations", "AsyncConversationsItems"]
 
@@ -198,6 +208,14 @@ class AsyncConversationsItems(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncConversationsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncConversationsItemsWithStreamingResponse: ...
+
 
 class AsyncConversations(AsyncResource):
     """`client.conversations`."""
@@ -288,3 +306,44 @@ class AsyncConversations(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncConversationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncConversationsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncConversationsItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncConversationsItems) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncConversationsItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncConversationsItems) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncConversationsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncConversations) -> None:
+            self.items = resource.items.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncConversationsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncConversations) -> None:
+            self.items = resource.items.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)

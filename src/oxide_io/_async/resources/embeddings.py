@@ -15,7 +15,15 @@ from ..extras.embeddings import AsyncEmbeddingsExtras
 if TYPE_CHECKING:
     from oxide_proto.types.embeddings import CreateEmbeddingResponse
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["AsyncEmbeddings"]
 
@@ -59,3 +67,22 @@ class AsyncEmbeddings(AsyncEmbeddingsExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncEmbeddingsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncEmbeddingsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncEmbeddingsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEmbeddings) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncEmbeddingsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEmbeddings) -> None:
+            self.create = streamed_method(resource.create)

@@ -29,7 +29,17 @@ if TYPE_CHECKING:
         EvalGraderTextSimilarityParam,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncEvals", "AsyncEvalsRuns", "AsyncEvalsRunsOutputItems"]
 
@@ -109,6 +119,14 @@ class AsyncEvalsRunsOutputItems(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncEvalsRunsOutputItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncEvalsRunsOutputItemsWithStreamingResponse: ...
 
 
 class AsyncEvalsRuns(AsyncResource):
@@ -234,6 +252,14 @@ class AsyncEvalsRuns(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncEvalsRunsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncEvalsRunsWithStreamingResponse: ...
 
 
 class AsyncEvals(AsyncResource):
@@ -367,3 +393,60 @@ class AsyncEvals(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncEvalsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncEvalsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncEvalsRunsOutputItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEvalsRunsOutputItems) -> None:
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncEvalsRunsOutputItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEvalsRunsOutputItems) -> None:
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncEvalsRunsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEvalsRuns) -> None:
+            self.output_items = resource.output_items.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncEvalsRunsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEvalsRuns) -> None:
+            self.output_items = resource.output_items.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncEvalsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEvals) -> None:
+            self.runs = resource.runs.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncEvalsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncEvals) -> None:
+            self.runs = resource.runs.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)

@@ -18,7 +18,18 @@ if TYPE_CHECKING:
     from oxide_proto.types.shared import FileObject
 
     from .._binary import AsyncBinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncFiles"]
 
@@ -162,3 +173,32 @@ class AsyncFiles(AsyncFilesExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncFilesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncFilesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFiles) -> None:
+            self.content = raw_method(resource.content)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.retrieve_content = raw_method(resource.retrieve_content)
+
+    class AsyncFilesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFiles) -> None:
+            self.content = streamed_method(resource.content)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.retrieve_content = streamed_method(resource.retrieve_content)

@@ -37,7 +37,17 @@ if TYPE_CHECKING:
         GraderTextSimilarityParam,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = [
     "AsyncFineTuning",
@@ -169,6 +179,14 @@ class AsyncFineTuningAlphaGraders(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningAlphaGradersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncFineTuningAlphaGradersWithStreamingResponse: ...
+
 
 class AsyncFineTuningCheckpointsPermissions(AsyncResource):
     """`client.fine_tuning.checkpoints.permissions`."""
@@ -267,6 +285,16 @@ class AsyncFineTuningCheckpointsPermissions(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningCheckpointsPermissionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncFineTuningCheckpointsPermissionsWithStreamingResponse: ...
+
 
 class AsyncFineTuningJobsCheckpoints(AsyncResource):
     """`client.fine_tuning.jobs.checkpoints`."""
@@ -293,6 +321,16 @@ class AsyncFineTuningJobsCheckpoints(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningJobsCheckpointsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncFineTuningJobsCheckpointsWithStreamingResponse: ...
+
 
 class AsyncFineTuningAlpha(AsyncResource):
     """`client.fine_tuning.alpha`."""
@@ -301,6 +339,14 @@ class AsyncFineTuningAlpha(AsyncResource):
     def graders(self) -> AsyncFineTuningAlphaGraders:
         return AsyncFineTuningAlphaGraders(self._client, raw=self._raw)
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningAlphaWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncFineTuningAlphaWithStreamingResponse: ...
+
 
 class AsyncFineTuningCheckpoints(AsyncResource):
     """`client.fine_tuning.checkpoints`."""
@@ -308,6 +354,14 @@ class AsyncFineTuningCheckpoints(AsyncResource):
     @cached_property
     def permissions(self) -> AsyncFineTuningCheckpointsPermissions:
         return AsyncFineTuningCheckpointsPermissions(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningCheckpointsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncFineTuningCheckpointsWithStreamingResponse: ...
 
 
 class AsyncFineTuningJobs(AsyncResource):
@@ -482,6 +536,14 @@ class AsyncFineTuningJobs(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningJobsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncFineTuningJobsWithStreamingResponse: ...
+
 
 class AsyncFineTuning(AsyncResource):
     """`client.fine_tuning`."""
@@ -497,3 +559,96 @@ class AsyncFineTuning(AsyncResource):
     @cached_property
     def jobs(self) -> AsyncFineTuningJobs:
         return AsyncFineTuningJobs(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncFineTuningWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncFineTuningWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncFineTuningAlphaGradersWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningAlphaGraders) -> None:
+            self.run = raw_method(resource.run)
+            self.validate = raw_method(resource.validate)
+
+    class AsyncFineTuningAlphaGradersWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningAlphaGraders) -> None:
+            self.run = streamed_method(resource.run)
+            self.validate = streamed_method(resource.validate)
+
+    class AsyncFineTuningCheckpointsPermissionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningCheckpointsPermissions) -> None:
+            self.create = raw_page_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncFineTuningCheckpointsPermissionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningCheckpointsPermissions) -> None:
+            self.create = streamed_page_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncFineTuningJobsCheckpointsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningJobsCheckpoints) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncFineTuningJobsCheckpointsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningJobsCheckpoints) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncFineTuningAlphaWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningAlpha) -> None:
+            self.graders = resource.graders.with_raw_response
+
+    class AsyncFineTuningAlphaWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningAlpha) -> None:
+            self.graders = resource.graders.with_streaming_response
+
+    class AsyncFineTuningCheckpointsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningCheckpoints) -> None:
+            self.permissions = resource.permissions.with_raw_response
+
+    class AsyncFineTuningCheckpointsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningCheckpoints) -> None:
+            self.permissions = resource.permissions.with_streaming_response
+
+    class AsyncFineTuningJobsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningJobs) -> None:
+            self.checkpoints = resource.checkpoints.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.list_events = raw_page_method(resource.list_events)
+            self.pause = raw_method(resource.pause)
+            self.resume = raw_method(resource.resume)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncFineTuningJobsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuningJobs) -> None:
+            self.checkpoints = resource.checkpoints.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.list_events = streamed_page_method(resource.list_events)
+            self.pause = streamed_method(resource.pause)
+            self.resume = streamed_method(resource.resume)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncFineTuningWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuning) -> None:
+            self.alpha = resource.alpha.with_raw_response
+            self.checkpoints = resource.checkpoints.with_raw_response
+            self.jobs = resource.jobs.with_raw_response
+
+    class AsyncFineTuningWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncFineTuning) -> None:
+            self.alpha = resource.alpha.with_streaming_response
+            self.checkpoints = resource.checkpoints.with_streaming_response
+            self.jobs = resource.jobs.with_streaming_response

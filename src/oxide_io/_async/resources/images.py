@@ -15,7 +15,16 @@ from .._resource import AsyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.images import ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse
 
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
     from .._streaming import AsyncStream
 
 __all__ = ["AsyncImages"]
@@ -336,3 +345,26 @@ class AsyncImages(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncImagesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncImagesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncImagesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncImages) -> None:
+            self.create_variation = raw_method(resource.create_variation)
+            self.edit = raw_method(resource.edit)
+            self.generate = raw_method(resource.generate)
+
+    class AsyncImagesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncImages) -> None:
+            self.create_variation = streamed_method(resource.create_variation)
+            self.edit = streamed_method(resource.edit)
+            self.generate = streamed_method(resource.generate)

@@ -14,7 +14,17 @@ from .._resource import AsyncPaginator, AsyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.models import Model, ModelDeleted
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncModels"]
 
@@ -88,3 +98,26 @@ class AsyncModels(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncModelsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncModelsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncModelsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncModels) -> None:
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncModelsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncModels) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)

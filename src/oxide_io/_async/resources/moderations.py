@@ -19,7 +19,15 @@ if TYPE_CHECKING:
         CreateModerationRequestInputVariant2TextParam,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["AsyncModerations"]
 
@@ -58,3 +66,22 @@ class AsyncModerations(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncModerationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncModerationsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncModerationsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncModerations) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncModerationsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncModerations) -> None:
+            self.create = streamed_method(resource.create)

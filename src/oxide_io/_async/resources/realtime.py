@@ -39,7 +39,15 @@ if TYPE_CHECKING:
     )
 
     from .._binary import AsyncBinaryResponseContent
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = [
     "AsyncRealtime",
@@ -96,6 +104,16 @@ class AsyncRealtimeTranslationsClientSecrets(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncRealtimeTranslationsClientSecretsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> AsyncRealtimeTranslationsClientSecretsWithStreamingResponse: ...
 
 
 class AsyncRealtimeCalls(AsyncResource):
@@ -245,6 +263,14 @@ class AsyncRealtimeCalls(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncRealtimeCallsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncRealtimeCallsWithStreamingResponse: ...
+
 
 class AsyncRealtimeClientSecrets(AsyncResource):
     """`client.realtime.client_secrets`."""
@@ -272,6 +298,14 @@ class AsyncRealtimeClientSecrets(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncRealtimeClientSecretsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncRealtimeClientSecretsWithStreamingResponse: ...
+
 
 class AsyncRealtimeTranslations(AsyncResource):
     """`client.realtime.translations`."""
@@ -279,6 +313,14 @@ class AsyncRealtimeTranslations(AsyncResource):
     @cached_property
     def client_secrets(self) -> AsyncRealtimeTranslationsClientSecrets:
         return AsyncRealtimeTranslationsClientSecrets(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncRealtimeTranslationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncRealtimeTranslationsWithStreamingResponse: ...
 
 
 class AsyncRealtime(AsyncRealtimeExtras):
@@ -295,3 +337,66 @@ class AsyncRealtime(AsyncRealtimeExtras):
     @cached_property
     def translations(self) -> AsyncRealtimeTranslations:
         return AsyncRealtimeTranslations(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncRealtimeWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncRealtimeWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncRealtimeTranslationsClientSecretsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeTranslationsClientSecrets) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncRealtimeTranslationsClientSecretsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeTranslationsClientSecrets) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncRealtimeCallsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeCalls) -> None:
+            self.accept = raw_method(resource.accept)
+            self.create = raw_method(resource.create)
+            self.hangup = raw_method(resource.hangup)
+            self.refer = raw_method(resource.refer)
+            self.reject = raw_method(resource.reject)
+
+    class AsyncRealtimeCallsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeCalls) -> None:
+            self.accept = streamed_method(resource.accept)
+            self.create = streamed_method(resource.create)
+            self.hangup = streamed_method(resource.hangup)
+            self.refer = streamed_method(resource.refer)
+            self.reject = streamed_method(resource.reject)
+
+    class AsyncRealtimeClientSecretsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeClientSecrets) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncRealtimeClientSecretsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeClientSecrets) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncRealtimeTranslationsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeTranslations) -> None:
+            self.client_secrets = resource.client_secrets.with_raw_response
+
+    class AsyncRealtimeTranslationsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtimeTranslations) -> None:
+            self.client_secrets = resource.client_secrets.with_streaming_response
+
+    class AsyncRealtimeWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtime) -> None:
+            self.calls = resource.calls.with_raw_response
+            self.client_secrets = resource.client_secrets.with_raw_response
+            self.translations = resource.translations.with_raw_response
+
+    class AsyncRealtimeWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncRealtime) -> None:
+            self.calls = resource.calls.with_streaming_response
+            self.client_secrets = resource.client_secrets.with_streaming_response
+            self.translations = resource.translations.with_streaming_response

@@ -37,7 +37,17 @@ if TYPE_CHECKING:
         TokenCountsResource,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import AsyncStream
 
 __all__ = ["AsyncResponses", "AsyncResponsesInputItems", "AsyncResponsesInputTokens"]
@@ -107,6 +117,14 @@ class AsyncResponsesInputItems(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncResponsesInputItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncResponsesInputItemsWithStreamingResponse: ...
+
 
 class AsyncResponsesInputTokens(AsyncResource):
     """`client.responses.input_tokens`."""
@@ -154,6 +172,14 @@ class AsyncResponsesInputTokens(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncResponsesInputTokensWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncResponsesInputTokensWithStreamingResponse: ...
 
 
 class AsyncResponses(AsyncResponsesExtras):
@@ -556,3 +582,50 @@ class AsyncResponses(AsyncResponsesExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncResponsesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncResponsesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncResponsesInputItemsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncResponsesInputItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class AsyncResponsesInputItemsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncResponsesInputItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class AsyncResponsesInputTokensWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncResponsesInputTokens) -> None:
+            self.count = raw_method(resource.count)
+
+    class AsyncResponsesInputTokensWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncResponsesInputTokens) -> None:
+            self.count = streamed_method(resource.count)
+
+    class AsyncResponsesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncResponses) -> None:
+            self.input_items = resource.input_items.with_raw_response
+            self.input_tokens = resource.input_tokens.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.compact = raw_method(resource.compact)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncResponsesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncResponses) -> None:
+            self.input_items = resource.input_items.with_streaming_response
+            self.input_tokens = resource.input_tokens.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.compact = streamed_method(resource.compact)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)

@@ -22,7 +22,18 @@ if TYPE_CHECKING:
     )
 
     from .._binary import AsyncBinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncSkills", "AsyncSkillsContent", "AsyncSkillsVersions", "AsyncSkillsVersionsContent"]
 
@@ -86,6 +97,14 @@ class AsyncSkillsVersionsContent(AsyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncSkillsVersionsContentWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncSkillsVersionsContentWithStreamingResponse: ...
+
 
 class AsyncSkillsContent(AsyncResource):
     """`client.skills.content`."""
@@ -109,6 +128,14 @@ class AsyncSkillsContent(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncSkillsContentWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncSkillsContentWithStreamingResponse: ...
 
 
 class AsyncSkillsVersions(AsyncResource):
@@ -205,6 +232,14 @@ class AsyncSkillsVersions(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncSkillsVersionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncSkillsVersionsWithStreamingResponse: ...
 
 
 class AsyncSkills(AsyncResource):
@@ -320,3 +355,66 @@ class AsyncSkills(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncSkillsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncSkillsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncSkillsVersionsContentWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkillsVersionsContent) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncSkillsVersionsContentWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkillsVersionsContent) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncSkillsContentWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkillsContent) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncSkillsContentWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkillsContent) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncSkillsVersionsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkillsVersions) -> None:
+            self.content = resource.content.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncSkillsVersionsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkillsVersions) -> None:
+            self.content = resource.content.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncSkillsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkills) -> None:
+            self.content = resource.content.with_raw_response
+            self.versions = resource.versions.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncSkillsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncSkills) -> None:
+            self.content = resource.content.with_streaming_response
+            self.versions = resource.versions.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)

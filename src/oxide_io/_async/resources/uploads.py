@@ -18,7 +18,16 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.uploads import Upload, UploadPart
 
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["AsyncUploads", "AsyncUploadsParts"]
 
@@ -63,6 +72,14 @@ class AsyncUploadsParts(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncUploadsPartsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncUploadsPartsWithStreamingResponse: ...
 
 
 class AsyncUploads(AsyncUploadsExtras):
@@ -147,3 +164,36 @@ class AsyncUploads(AsyncUploadsExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncUploadsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncUploadsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncUploadsPartsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncUploadsParts) -> None:
+            self.create = raw_method(resource.create)
+
+    class AsyncUploadsPartsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncUploadsParts) -> None:
+            self.create = streamed_method(resource.create)
+
+    class AsyncUploadsWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncUploads) -> None:
+            self.parts = resource.parts.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.complete = raw_method(resource.complete)
+            self.create = raw_method(resource.create)
+
+    class AsyncUploadsWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncUploads) -> None:
+            self.parts = resource.parts.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.complete = streamed_method(resource.complete)
+            self.create = streamed_method(resource.create)

@@ -34,7 +34,17 @@ if TYPE_CHECKING:
         VectorStoreSearchResultItem,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncVectorStores", "AsyncVectorStoresFileBatches", "AsyncVectorStoresFiles"]
 
@@ -230,6 +240,14 @@ class AsyncVectorStoresFileBatches(AsyncVectorStoresFileBatchesExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncVectorStoresFileBatchesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncVectorStoresFileBatchesWithStreamingResponse: ...
+
 
 class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
     """`client.vector_stores.files`."""
@@ -382,6 +400,14 @@ class AsyncVectorStoresFiles(AsyncVectorStoresFilesExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncVectorStoresFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncVectorStoresFilesWithStreamingResponse: ...
 
 
 class AsyncVectorStores(AsyncResource):
@@ -545,3 +571,68 @@ class AsyncVectorStores(AsyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncVectorStoresWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncVectorStoresWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncVectorStoresFileBatchesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVectorStoresFileBatches) -> None:
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list_files = raw_page_method(resource.list_files)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncVectorStoresFileBatchesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVectorStoresFileBatches) -> None:
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list_files = streamed_page_method(resource.list_files)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class AsyncVectorStoresFilesWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVectorStoresFiles) -> None:
+            self.content = raw_page_method(resource.content)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class AsyncVectorStoresFilesWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVectorStoresFiles) -> None:
+            self.content = streamed_page_method(resource.content)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class AsyncVectorStoresWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVectorStores) -> None:
+            self.file_batches = resource.file_batches.with_raw_response
+            self.files = resource.files.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.search = raw_page_method(resource.search)
+            self.update = raw_method(resource.update)
+
+    class AsyncVectorStoresWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVectorStores) -> None:
+            self.file_batches = resource.file_batches.with_streaming_response
+            self.files = resource.files.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.search = streamed_page_method(resource.search)
+            self.update = streamed_method(resource.update)

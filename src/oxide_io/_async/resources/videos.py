@@ -17,7 +17,18 @@ if TYPE_CHECKING:
     from oxide_proto.types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
 
     from .._binary import AsyncBinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        AsyncResourceView,
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["AsyncVideos"]
 
@@ -279,3 +290,40 @@ class AsyncVideos(AsyncVideosExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncVideosWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncVideosWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncVideosWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVideos) -> None:
+            self.create = raw_method(resource.create)
+            self.create_character = raw_method(resource.create_character)
+            self.delete = raw_method(resource.delete)
+            self.download_content = raw_method(resource.download_content)
+            self.edit = raw_method(resource.edit)
+            self.extend = raw_method(resource.extend)
+            self.get_character = raw_method(resource.get_character)
+            self.list = raw_page_method(resource.list)
+            self.remix = raw_method(resource.remix)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class AsyncVideosWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncVideos) -> None:
+            self.create = streamed_method(resource.create)
+            self.create_character = streamed_method(resource.create_character)
+            self.delete = streamed_method(resource.delete)
+            self.download_content = streamed_method(resource.download_content)
+            self.edit = streamed_method(resource.edit)
+            self.extend = streamed_method(resource.extend)
+            self.get_character = streamed_method(resource.get_character)
+            self.list = streamed_page_method(resource.list)
+            self.remix = streamed_method(resource.remix)
+            self.retrieve = streamed_method(resource.retrieve)

@@ -9,10 +9,31 @@ from typing import TYPE_CHECKING
 from ..extras.webhooks import AsyncWebhooksExtras
 
 if TYPE_CHECKING:
-    pass
+    from .._resource import (
+        AsyncResourceView,
+    )
 
 __all__ = ["AsyncWebhooks"]
 
 
 class AsyncWebhooks(AsyncWebhooksExtras):
     """`client.webhooks`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncWebhooksWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncWebhooksWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class AsyncWebhooksWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncWebhooks) -> None:
+            pass
+
+    class AsyncWebhooksWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncWebhooks) -> None:
+            pass

@@ -81,7 +81,17 @@ if TYPE_CHECKING:
     from oxide_proto.types.usage import UsageTimeBucket
     from oxide_proto.types.users import UserDeleteResponse
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = [
     "SyncAdmin",
@@ -748,6 +758,16 @@ class SyncAdminOrganizationProjectsGroupsRoles(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsGroupsRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsGroupsRolesWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationProjectsServiceAccountsApiKeys(SyncResource):
     """`client.admin.organization.projects.service_accounts.api_keys`."""
@@ -775,6 +795,18 @@ class SyncAdminOrganizationProjectsServiceAccountsApiKeys(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsServiceAccountsApiKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsServiceAccountsApiKeysWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsUsersRoles(SyncResource):
@@ -871,6 +903,16 @@ class SyncAdminOrganizationProjectsUsersRoles(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsUsersRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsUsersRolesWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationGroupsRoles(SyncResource):
     """`client.admin.organization.groups.roles`."""
@@ -961,6 +1003,16 @@ class SyncAdminOrganizationGroupsRoles(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationGroupsRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationGroupsRolesWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationGroupsUsers(SyncResource):
@@ -1053,6 +1105,16 @@ class SyncAdminOrganizationGroupsUsers(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationGroupsUsersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationGroupsUsersWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationProjectsApiKeys(SyncResource):
     """`client.admin.organization.projects.api_keys`."""
@@ -1121,6 +1183,16 @@ class SyncAdminOrganizationProjectsApiKeys(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsApiKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsApiKeysWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsCertificates(SyncResource):
@@ -1193,6 +1265,18 @@ class SyncAdminOrganizationProjectsCertificates(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsCertificatesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsCertificatesWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationProjectsDataRetention(SyncResource):
     """`client.admin.organization.projects.data_retention`."""
@@ -1245,6 +1329,18 @@ class SyncAdminOrganizationProjectsDataRetention(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsDataRetentionWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsDataRetentionWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsGroups(SyncResource):
@@ -1344,6 +1440,16 @@ class SyncAdminOrganizationProjectsGroups(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsGroupsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsGroupsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationProjectsHostedToolPermissions(SyncResource):
     """`client.admin.organization.projects.hosted_tool_permissions`."""
@@ -1399,6 +1505,18 @@ class SyncAdminOrganizationProjectsHostedToolPermissions(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHostedToolPermissionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsHostedToolPermissionsWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsModelPermissions(SyncResource):
@@ -1467,6 +1585,18 @@ class SyncAdminOrganizationProjectsModelPermissions(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsModelPermissionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsModelPermissionsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationProjectsRateLimits(SyncResource):
     """`client.admin.organization.projects.rate_limits`."""
@@ -1528,6 +1658,16 @@ class SyncAdminOrganizationProjectsRateLimits(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsRateLimitsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsRateLimitsWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsRoles(SyncResource):
@@ -1646,6 +1786,16 @@ class SyncAdminOrganizationProjectsRoles(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsRolesWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsServiceAccounts(SyncResource):
@@ -1767,6 +1917,18 @@ class SyncAdminOrganizationProjectsServiceAccounts(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsServiceAccountsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsServiceAccountsWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsSpendAlerts(SyncResource):
@@ -1899,6 +2061,16 @@ class SyncAdminOrganizationProjectsSpendAlerts(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsSpendAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsSpendAlertsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationProjectsSpendLimit(SyncResource):
     """`client.admin.organization.projects.spend_limit`."""
@@ -1966,6 +2138,16 @@ class SyncAdminOrganizationProjectsSpendLimit(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsSpendLimitWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsSpendLimitWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjectsUsers(SyncResource):
@@ -2088,6 +2270,16 @@ class SyncAdminOrganizationProjectsUsers(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsUsersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsUsersWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationUsersRoles(SyncResource):
     """`client.admin.organization.users.roles`."""
@@ -2179,6 +2371,16 @@ class SyncAdminOrganizationUsersRoles(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationUsersRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationUsersRolesWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationAdminApiKeys(SyncResource):
     """`client.admin.organization.admin_api_keys`."""
@@ -2264,6 +2466,16 @@ class SyncAdminOrganizationAdminApiKeys(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationAdminApiKeysWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationAdminApiKeysWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationAuditLogs(SyncResource):
@@ -2457,6 +2669,16 @@ class SyncAdminOrganizationAuditLogs(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationAuditLogsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationAuditLogsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationCertificates(SyncResource):
     """`client.admin.organization.certificates`."""
@@ -2607,6 +2829,16 @@ class SyncAdminOrganizationCertificates(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationCertificatesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationCertificatesWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationDataRetention(SyncResource):
     """`client.admin.organization.data_retention`."""
@@ -2653,6 +2885,16 @@ class SyncAdminOrganizationDataRetention(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationDataRetentionWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationDataRetentionWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationGroups(SyncResource):
@@ -2769,6 +3011,14 @@ class SyncAdminOrganizationGroups(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationGroupsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationGroupsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationInvites(SyncResource):
     """`client.admin.organization.invites`."""
@@ -2856,6 +3106,14 @@ class SyncAdminOrganizationInvites(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationInvitesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationInvitesWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationProjects(SyncResource):
@@ -3032,6 +3290,16 @@ class SyncAdminOrganizationProjects(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationProjectsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationProjectsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationRoles(SyncResource):
     """`client.admin.organization.roles`."""
@@ -3142,6 +3410,14 @@ class SyncAdminOrganizationRoles(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationRolesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationRolesWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationSpendAlerts(SyncResource):
@@ -3267,6 +3543,16 @@ class SyncAdminOrganizationSpendAlerts(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationSpendAlertsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationSpendAlertsWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationSpendLimit(SyncResource):
     """`client.admin.organization.spend_limit`."""
@@ -3328,6 +3614,16 @@ class SyncAdminOrganizationSpendLimit(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationSpendLimitWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncAdminOrganizationSpendLimitWithStreamingResponse: ...
 
 
 class SyncAdminOrganizationUsage(SyncResource):
@@ -3768,6 +4064,14 @@ class SyncAdminOrganizationUsage(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationUsageWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationUsageWithStreamingResponse: ...
+
 
 class SyncAdminOrganizationUsers(SyncResource):
     """`client.admin.organization.users`."""
@@ -3867,6 +4171,14 @@ class SyncAdminOrganizationUsers(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationUsersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationUsersWithStreamingResponse: ...
+
 
 class SyncAdminOrganization(SyncResource):
     """`client.admin.organization`."""
@@ -3919,6 +4231,14 @@ class SyncAdminOrganization(SyncResource):
     def users(self) -> SyncAdminOrganizationUsers:
         return SyncAdminOrganizationUsers(self._client, raw=self._raw)
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminOrganizationWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminOrganizationWithStreamingResponse: ...
+
 
 class SyncAdmin(SyncResource):
     """`client.admin`."""
@@ -3926,3 +4246,510 @@ class SyncAdmin(SyncResource):
     @cached_property
     def organization(self) -> SyncAdminOrganization:
         return SyncAdminOrganization(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAdminWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAdminWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncAdminOrganizationProjectsGroupsRolesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsGroupsRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsGroupsRolesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsGroupsRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsServiceAccountsApiKeysWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsServiceAccountsApiKeys) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncAdminOrganizationProjectsServiceAccountsApiKeysWithStreamingResponse(
+        SyncResourceView
+    ):
+        def __init__(self, resource: SyncAdminOrganizationProjectsServiceAccountsApiKeys) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncAdminOrganizationProjectsUsersRolesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsUsersRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsUsersRolesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsUsersRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationGroupsRolesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationGroupsRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationGroupsRolesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationGroupsRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationGroupsUsersWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationGroupsUsers) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationGroupsUsersWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationGroupsUsers) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsApiKeysWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsApiKeys) -> None:
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsApiKeysWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsApiKeys) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsCertificatesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsCertificates) -> None:
+            self.activate = raw_page_method(resource.activate)
+            self.deactivate = raw_page_method(resource.deactivate)
+            self.list = raw_page_method(resource.list)
+
+    class SyncAdminOrganizationProjectsCertificatesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsCertificates) -> None:
+            self.activate = streamed_page_method(resource.activate)
+            self.deactivate = streamed_page_method(resource.deactivate)
+            self.list = streamed_page_method(resource.list)
+
+    class SyncAdminOrganizationProjectsDataRetentionWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsDataRetention) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsDataRetentionWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsDataRetention) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsGroupsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsGroups) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsGroupsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsGroups) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsHostedToolPermissionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHostedToolPermissions) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsHostedToolPermissionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsHostedToolPermissions) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsModelPermissionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsModelPermissions) -> None:
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsModelPermissionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsModelPermissions) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsRateLimitsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsRateLimits) -> None:
+            self.list_rate_limits = raw_page_method(resource.list_rate_limits)
+            self.update_rate_limit = raw_method(resource.update_rate_limit)
+
+    class SyncAdminOrganizationProjectsRateLimitsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsRateLimits) -> None:
+            self.list_rate_limits = streamed_page_method(resource.list_rate_limits)
+            self.update_rate_limit = streamed_method(resource.update_rate_limit)
+
+    class SyncAdminOrganizationProjectsRolesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsRolesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsServiceAccountsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsServiceAccounts) -> None:
+            self.api_keys = resource.api_keys.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsServiceAccountsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsServiceAccounts) -> None:
+            self.api_keys = resource.api_keys.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsSpendAlertsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsSpendAlerts) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsSpendAlertsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsSpendAlerts) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsSpendLimitWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsSpendLimit) -> None:
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsSpendLimitWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsSpendLimit) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationProjectsUsersWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsUsers) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsUsersWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjectsUsers) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationUsersRolesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationUsersRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationUsersRolesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationUsersRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationAdminApiKeysWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationAdminApiKeys) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationAdminApiKeysWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationAdminApiKeys) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationAuditLogsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationAuditLogs) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncAdminOrganizationAuditLogsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationAuditLogs) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncAdminOrganizationCertificatesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationCertificates) -> None:
+            self.activate = raw_page_method(resource.activate)
+            self.create = raw_method(resource.create)
+            self.deactivate = raw_page_method(resource.deactivate)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationCertificatesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationCertificates) -> None:
+            self.activate = streamed_page_method(resource.activate)
+            self.create = streamed_method(resource.create)
+            self.deactivate = streamed_page_method(resource.deactivate)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationDataRetentionWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationDataRetention) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationDataRetentionWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationDataRetention) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationGroupsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationGroups) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.users = resource.users.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationGroupsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationGroups) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.users = resource.users.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationInvitesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationInvites) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncAdminOrganizationInvitesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationInvites) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncAdminOrganizationProjectsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjects) -> None:
+            self.api_keys = resource.api_keys.with_raw_response
+            self.certificates = resource.certificates.with_raw_response
+            self.data_retention = resource.data_retention.with_raw_response
+            self.groups = resource.groups.with_raw_response
+            self.hosted_tool_permissions = resource.hosted_tool_permissions.with_raw_response
+            self.model_permissions = resource.model_permissions.with_raw_response
+            self.rate_limits = resource.rate_limits.with_raw_response
+            self.roles = resource.roles.with_raw_response
+            self.service_accounts = resource.service_accounts.with_raw_response
+            self.spend_alerts = resource.spend_alerts.with_raw_response
+            self.spend_limit = resource.spend_limit.with_raw_response
+            self.users = resource.users.with_raw_response
+            self.archive = raw_method(resource.archive)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationProjectsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationProjects) -> None:
+            self.api_keys = resource.api_keys.with_streaming_response
+            self.certificates = resource.certificates.with_streaming_response
+            self.data_retention = resource.data_retention.with_streaming_response
+            self.groups = resource.groups.with_streaming_response
+            self.hosted_tool_permissions = resource.hosted_tool_permissions.with_streaming_response
+            self.model_permissions = resource.model_permissions.with_streaming_response
+            self.rate_limits = resource.rate_limits.with_streaming_response
+            self.roles = resource.roles.with_streaming_response
+            self.service_accounts = resource.service_accounts.with_streaming_response
+            self.spend_alerts = resource.spend_alerts.with_streaming_response
+            self.spend_limit = resource.spend_limit.with_streaming_response
+            self.users = resource.users.with_streaming_response
+            self.archive = streamed_method(resource.archive)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationRolesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationRoles) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationRolesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationRoles) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationSpendAlertsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationSpendAlerts) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationSpendAlertsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationSpendAlerts) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationSpendLimitWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationSpendLimit) -> None:
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationSpendLimitWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationSpendLimit) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationUsageWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationUsage) -> None:
+            self.audio_speeches = raw_page_method(resource.audio_speeches)
+            self.audio_transcriptions = raw_page_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = raw_page_method(resource.code_interpreter_sessions)
+            self.completions = raw_page_method(resource.completions)
+            self.costs = raw_page_method(resource.costs)
+            self.embeddings = raw_page_method(resource.embeddings)
+            self.file_search_calls = raw_page_method(resource.file_search_calls)
+            self.images = raw_page_method(resource.images)
+            self.moderations = raw_page_method(resource.moderations)
+            self.vector_stores = raw_page_method(resource.vector_stores)
+            self.web_search_calls = raw_page_method(resource.web_search_calls)
+
+    class SyncAdminOrganizationUsageWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationUsage) -> None:
+            self.audio_speeches = streamed_page_method(resource.audio_speeches)
+            self.audio_transcriptions = streamed_page_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = streamed_page_method(
+                resource.code_interpreter_sessions
+            )
+            self.completions = streamed_page_method(resource.completions)
+            self.costs = streamed_page_method(resource.costs)
+            self.embeddings = streamed_page_method(resource.embeddings)
+            self.file_search_calls = streamed_page_method(resource.file_search_calls)
+            self.images = streamed_page_method(resource.images)
+            self.moderations = streamed_page_method(resource.moderations)
+            self.vector_stores = streamed_page_method(resource.vector_stores)
+            self.web_search_calls = streamed_page_method(resource.web_search_calls)
+
+    class SyncAdminOrganizationUsersWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationUsers) -> None:
+            self.roles = resource.roles.with_raw_response
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAdminOrganizationUsersWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganizationUsers) -> None:
+            self.roles = resource.roles.with_streaming_response
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAdminOrganizationWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganization) -> None:
+            self.admin_api_keys = resource.admin_api_keys.with_raw_response
+            self.audit_logs = resource.audit_logs.with_raw_response
+            self.certificates = resource.certificates.with_raw_response
+            self.data_retention = resource.data_retention.with_raw_response
+            self.groups = resource.groups.with_raw_response
+            self.invites = resource.invites.with_raw_response
+            self.projects = resource.projects.with_raw_response
+            self.roles = resource.roles.with_raw_response
+            self.spend_alerts = resource.spend_alerts.with_raw_response
+            self.spend_limit = resource.spend_limit.with_raw_response
+            self.usage = resource.usage.with_raw_response
+            self.users = resource.users.with_raw_response
+
+    class SyncAdminOrganizationWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdminOrganization) -> None:
+            self.admin_api_keys = resource.admin_api_keys.with_streaming_response
+            self.audit_logs = resource.audit_logs.with_streaming_response
+            self.certificates = resource.certificates.with_streaming_response
+            self.data_retention = resource.data_retention.with_streaming_response
+            self.groups = resource.groups.with_streaming_response
+            self.invites = resource.invites.with_streaming_response
+            self.projects = resource.projects.with_streaming_response
+            self.roles = resource.roles.with_streaming_response
+            self.spend_alerts = resource.spend_alerts.with_streaming_response
+            self.spend_limit = resource.spend_limit.with_streaming_response
+            self.usage = resource.usage.with_streaming_response
+            self.users = resource.users.with_streaming_response
+
+    class SyncAdminWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdmin) -> None:
+            self.organization = resource.organization.with_raw_response
+
+    class SyncAdminWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAdmin) -> None:
+            self.organization = resource.organization.with_streaming_response

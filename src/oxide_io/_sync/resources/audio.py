@@ -25,7 +25,18 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
 
     from .._binary import BinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import Stream
 
 __all__ = [
@@ -114,6 +125,14 @@ class SyncAudioSpeech(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAudioSpeechWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAudioSpeechWithStreamingResponse: ...
 
 
 class SyncAudioTranscriptions(SyncResource):
@@ -244,6 +263,14 @@ class SyncAudioTranscriptions(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAudioTranscriptionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAudioTranscriptionsWithStreamingResponse: ...
+
 
 class SyncAudioTranslations(SyncResource):
     """`client.audio.translations`."""
@@ -278,6 +305,14 @@ class SyncAudioTranslations(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAudioTranslationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAudioTranslationsWithStreamingResponse: ...
 
 
 class SyncAudioVoiceConsents(SyncResource):
@@ -387,6 +422,14 @@ class SyncAudioVoiceConsents(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAudioVoiceConsentsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAudioVoiceConsentsWithStreamingResponse: ...
+
 
 class SyncAudioVoices(SyncResource):
     """`client.audio.voices`."""
@@ -413,6 +456,14 @@ class SyncAudioVoices(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAudioVoicesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAudioVoicesWithStreamingResponse: ...
+
 
 class SyncAudio(SyncResource):
     """`client.audio`."""
@@ -436,3 +487,78 @@ class SyncAudio(SyncResource):
     @cached_property
     def voices(self) -> SyncAudioVoices:
         return SyncAudioVoices(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAudioWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncAudioWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncAudioSpeechWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioSpeech) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncAudioSpeechWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioSpeech) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncAudioTranscriptionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioTranscriptions) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncAudioTranscriptionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioTranscriptions) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncAudioTranslationsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioTranslations) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncAudioTranslationsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioTranslations) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncAudioVoiceConsentsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioVoiceConsents) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncAudioVoiceConsentsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioVoiceConsents) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncAudioVoicesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioVoices) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncAudioVoicesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudioVoices) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncAudioWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudio) -> None:
+            self.speech = resource.speech.with_raw_response
+            self.transcriptions = resource.transcriptions.with_raw_response
+            self.translations = resource.translations.with_raw_response
+            self.voice_consents = resource.voice_consents.with_raw_response
+            self.voices = resource.voices.with_raw_response
+
+    class SyncAudioWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncAudio) -> None:
+            self.speech = resource.speech.with_streaming_response
+            self.transcriptions = resource.transcriptions.with_streaming_response
+            self.translations = resource.translations.with_streaming_response
+            self.voice_consents = resource.voice_consents.with_streaming_response
+            self.voices = resource.voices.with_streaming_response

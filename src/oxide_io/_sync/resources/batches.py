@@ -17,7 +17,17 @@ if TYPE_CHECKING:
     from oxide_proto.types.batch import Batch
     from oxide_proto.types.params.batch import BatchFileExpirationAfterParam
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncBatches"]
 
@@ -131,3 +141,28 @@ class SyncBatches(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBatchesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBatchesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncBatchesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBatches) -> None:
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBatchesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBatches) -> None:
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)

@@ -100,7 +100,17 @@ if TYPE_CHECKING:
         BetaTokenCountsResource,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import Stream
     from .chat import SyncChat
 
@@ -336,6 +346,14 @@ class SyncBetaThreadsRunsSteps(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaThreadsRunsStepsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaThreadsRunsStepsWithStreamingResponse: ...
+
 
 class SyncBetaChatkitSessions(SyncResource):
     """`client.beta.chatkit.sessions`."""
@@ -389,6 +407,14 @@ class SyncBetaChatkitSessions(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaChatkitSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaChatkitSessionsWithStreamingResponse: ...
 
 
 class SyncBetaChatkitThreads(SyncResource):
@@ -481,6 +507,14 @@ class SyncBetaChatkitThreads(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaChatkitThreadsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaChatkitThreadsWithStreamingResponse: ...
+
 
 class SyncBetaRealtimeSessions(SyncResource):
     """`client.beta.realtime.sessions`."""
@@ -542,6 +576,14 @@ class SyncBetaRealtimeSessions(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaRealtimeSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaRealtimeSessionsWithStreamingResponse: ...
+
 
 class SyncBetaRealtimeTranscriptionSessions(SyncResource):
     """`client.beta.realtime.transcription_sessions`."""
@@ -582,6 +624,16 @@ class SyncBetaRealtimeTranscriptionSessions(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaRealtimeTranscriptionSessionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncBetaRealtimeTranscriptionSessionsWithStreamingResponse: ...
+
 
 class SyncBetaResponsesInputItems(SyncResource):
     """`client.beta.responses.input_items`."""
@@ -621,6 +673,14 @@ class SyncBetaResponsesInputItems(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaResponsesInputItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaResponsesInputItemsWithStreamingResponse: ...
 
 
 class SyncBetaResponsesInputTokens(SyncResource):
@@ -669,6 +729,14 @@ class SyncBetaResponsesInputTokens(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaResponsesInputTokensWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaResponsesInputTokensWithStreamingResponse: ...
 
 
 class SyncBetaThreadsMessages(SyncResource):
@@ -804,6 +872,14 @@ class SyncBetaThreadsMessages(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaThreadsMessagesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaThreadsMessagesWithStreamingResponse: ...
 
 
 class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
@@ -1146,6 +1222,14 @@ class SyncBetaThreadsRuns(SyncBetaThreadsRunsExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaThreadsRunsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaThreadsRunsWithStreamingResponse: ...
+
 
 class SyncBetaAssistants(SyncResource):
     """`client.beta.assistants`."""
@@ -1308,6 +1392,14 @@ class SyncBetaAssistants(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaAssistantsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaAssistantsWithStreamingResponse: ...
+
 
 class SyncBetaChatkit(SyncResource):
     """`client.beta.chatkit`."""
@@ -1320,6 +1412,14 @@ class SyncBetaChatkit(SyncResource):
     def threads(self) -> SyncBetaChatkitThreads:
         return SyncBetaChatkitThreads(self._client, raw=self._raw)
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaChatkitWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaChatkitWithStreamingResponse: ...
+
 
 class SyncBetaRealtime(SyncResource):
     """`client.beta.realtime`."""
@@ -1331,6 +1431,14 @@ class SyncBetaRealtime(SyncResource):
     @cached_property
     def transcription_sessions(self) -> SyncBetaRealtimeTranscriptionSessions:
         return SyncBetaRealtimeTranscriptionSessions(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaRealtimeWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaRealtimeWithStreamingResponse: ...
 
 
 class SyncBetaResponses(SyncResource):
@@ -1739,6 +1847,14 @@ class SyncBetaResponses(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaResponsesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaResponsesWithStreamingResponse: ...
+
 
 class SyncBetaThreads(SyncBetaThreadsExtras):
     """`client.beta.threads`."""
@@ -1987,6 +2103,14 @@ class SyncBetaThreads(SyncBetaThreadsExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaThreadsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaThreadsWithStreamingResponse: ...
+
 
 class SyncBeta(SyncResource):
     """`client.beta`."""
@@ -2016,3 +2140,210 @@ class SyncBeta(SyncResource):
     @cached_property
     def threads(self) -> SyncBetaThreads:
         return SyncBetaThreads(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncBetaWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncBetaWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncBetaThreadsRunsStepsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreadsRunsSteps) -> None:
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaThreadsRunsStepsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreadsRunsSteps) -> None:
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaChatkitSessionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaChatkitSessions) -> None:
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+
+    class SyncBetaChatkitSessionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaChatkitSessions) -> None:
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+
+    class SyncBetaChatkitThreadsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaChatkitThreads) -> None:
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.list_items = raw_page_method(resource.list_items)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaChatkitThreadsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaChatkitThreads) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.list_items = streamed_page_method(resource.list_items)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaRealtimeSessionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaRealtimeSessions) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncBetaRealtimeSessionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaRealtimeSessions) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncBetaRealtimeTranscriptionSessionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaRealtimeTranscriptionSessions) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncBetaRealtimeTranscriptionSessionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaRealtimeTranscriptionSessions) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncBetaResponsesInputItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaResponsesInputItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncBetaResponsesInputItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaResponsesInputItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncBetaResponsesInputTokensWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaResponsesInputTokens) -> None:
+            self.count = raw_method(resource.count)
+
+    class SyncBetaResponsesInputTokensWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaResponsesInputTokens) -> None:
+            self.count = streamed_method(resource.count)
+
+    class SyncBetaThreadsMessagesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreadsMessages) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaThreadsMessagesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreadsMessages) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaThreadsRunsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreadsRuns) -> None:
+            self.steps = resource.steps.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.submit_tool_outputs = raw_method(resource.submit_tool_outputs)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaThreadsRunsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreadsRuns) -> None:
+            self.steps = resource.steps.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.submit_tool_outputs = streamed_method(resource.submit_tool_outputs)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaAssistantsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAssistants) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaAssistantsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaAssistants) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaChatkitWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaChatkit) -> None:
+            self.sessions = resource.sessions.with_raw_response
+            self.threads = resource.threads.with_raw_response
+
+    class SyncBetaChatkitWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaChatkit) -> None:
+            self.sessions = resource.sessions.with_streaming_response
+            self.threads = resource.threads.with_streaming_response
+
+    class SyncBetaRealtimeWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaRealtime) -> None:
+            self.sessions = resource.sessions.with_raw_response
+            self.transcription_sessions = resource.transcription_sessions.with_raw_response
+
+    class SyncBetaRealtimeWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaRealtime) -> None:
+            self.sessions = resource.sessions.with_streaming_response
+            self.transcription_sessions = resource.transcription_sessions.with_streaming_response
+
+    class SyncBetaResponsesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaResponses) -> None:
+            self.input_items = resource.input_items.with_raw_response
+            self.input_tokens = resource.input_tokens.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.compact = raw_method(resource.compact)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncBetaResponsesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaResponses) -> None:
+            self.input_items = resource.input_items.with_streaming_response
+            self.input_tokens = resource.input_tokens.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.compact = streamed_method(resource.compact)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncBetaThreadsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreads) -> None:
+            self.messages = resource.messages.with_raw_response
+            self.runs = resource.runs.with_raw_response
+            self.create = raw_method(resource.create)
+            self.create_and_run = raw_method(resource.create_and_run)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncBetaThreadsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBetaThreads) -> None:
+            self.messages = resource.messages.with_streaming_response
+            self.runs = resource.runs.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.create_and_run = streamed_method(resource.create_and_run)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncBetaWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncBeta) -> None:
+            self.assistants = resource.assistants.with_raw_response
+            self.chat = resource.chat.with_raw_response
+            self.chatkit = resource.chatkit.with_raw_response
+            self.realtime = resource.realtime.with_raw_response
+            self.responses = resource.responses.with_raw_response
+            self.threads = resource.threads.with_raw_response
+
+    class SyncBetaWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncBeta) -> None:
+            self.assistants = resource.assistants.with_streaming_response
+            self.chat = resource.chat.with_streaming_response
+            self.chatkit = resource.chatkit.with_streaming_response
+            self.realtime = resource.realtime.with_streaming_response
+            self.responses = resource.responses.with_streaming_response
+            self.threads = resource.threads.with_streaming_response

@@ -37,7 +37,17 @@ if TYPE_CHECKING:
         ResponseFormatText,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import Stream
 
 __all__ = ["SyncChat", "SyncChatCompletions", "SyncChatCompletionsMessages"]
@@ -96,6 +106,14 @@ class SyncChatCompletionsMessages(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncChatCompletionsMessagesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncChatCompletionsMessagesWithStreamingResponse: ...
 
 
 class SyncChatCompletions(SyncChatCompletionsExtras):
@@ -485,6 +503,14 @@ class SyncChatCompletions(SyncChatCompletionsExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncChatCompletionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncChatCompletionsWithStreamingResponse: ...
+
 
 class SyncChat(SyncResource):
     """`client.chat`."""
@@ -492,3 +518,48 @@ class SyncChat(SyncResource):
     @cached_property
     def completions(self) -> SyncChatCompletions:
         return SyncChatCompletions(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncChatWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncChatWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncChatCompletionsMessagesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncChatCompletionsMessages) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncChatCompletionsMessagesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncChatCompletionsMessages) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncChatCompletionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncChatCompletions) -> None:
+            self.messages = resource.messages.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncChatCompletionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncChatCompletions) -> None:
+            self.messages = resource.messages.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncChatWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncChat) -> None:
+            self.completions = resource.completions.with_raw_response
+
+    class SyncChatWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncChat) -> None:
+            self.completions = resource.completions.with_streaming_response

@@ -17,7 +17,15 @@ if TYPE_CHECKING:
     from oxide_proto.types.completions import Completion
     from oxide_proto.types.params.shared import ChatCompletionStreamOptionsParam
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
     from .._streaming import Stream
 
 __all__ = ["SyncCompletions"]
@@ -174,3 +182,22 @@ class SyncCompletions(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncCompletionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncCompletionsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncCompletionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncCompletions) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncCompletionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncCompletions) -> None:
+            self.create = streamed_method(resource.create)

@@ -25,7 +25,18 @@ if TYPE_CHECKING:
     )
 
     from .._binary import BinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncContainers", "SyncContainersFiles", "SyncContainersFilesContent"]
 
@@ -84,6 +95,14 @@ class SyncContainersFilesContent(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncContainersFilesContentWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncContainersFilesContentWithStreamingResponse: ...
 
 
 class SyncContainersFiles(SyncResource):
@@ -180,6 +199,14 @@ class SyncContainersFiles(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncContainersFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncContainersFilesWithStreamingResponse: ...
 
 
 class SyncContainers(SyncResource):
@@ -284,3 +311,54 @@ class SyncContainers(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncContainersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncContainersWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncContainersFilesContentWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncContainersFilesContent) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncContainersFilesContentWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncContainersFilesContent) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncContainersFilesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncContainersFiles) -> None:
+            self.content = resource.content.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncContainersFilesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncContainersFiles) -> None:
+            self.content = resource.content.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncContainersWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncContainers) -> None:
+            self.files = resource.files.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncContainersWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncContainers) -> None:
+            self.files = resource.files.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)

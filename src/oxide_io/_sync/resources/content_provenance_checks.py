@@ -15,7 +15,16 @@ from .._resource import SyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.content_provenance_checks import ProvenanceResource
 
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["SyncContentProvenanceChecks"]
 
@@ -52,3 +61,22 @@ class SyncContentProvenanceChecks(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncContentProvenanceChecksWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncContentProvenanceChecksWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncContentProvenanceChecksWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncContentProvenanceChecks) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncContentProvenanceChecksWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncContentProvenanceChecks) -> None:
+            self.create = streamed_method(resource.create)

@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     )
     from oxide_proto.types.params.responses import ResponseInputItemParam
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncConversations", "SyncConversationsItems"]
 
@@ -199,6 +209,14 @@ class SyncConversationsItems(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncConversationsItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncConversationsItemsWithStreamingResponse: ...
+
 
 class SyncConversations(SyncResource):
     """`client.conversations`."""
@@ -289,3 +307,44 @@ class SyncConversations(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncConversationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncConversationsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncConversationsItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncConversationsItems) -> None:
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncConversationsItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncConversationsItems) -> None:
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncConversationsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncConversations) -> None:
+            self.items = resource.items.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncConversationsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncConversations) -> None:
+            self.items = resource.items.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)

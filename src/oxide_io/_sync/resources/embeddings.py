@@ -16,7 +16,15 @@ from ..extras.embeddings import SyncEmbeddingsExtras
 if TYPE_CHECKING:
     from oxide_proto.types.embeddings import CreateEmbeddingResponse
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["SyncEmbeddings"]
 
@@ -60,3 +68,22 @@ class SyncEmbeddings(SyncEmbeddingsExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncEmbeddingsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncEmbeddingsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncEmbeddingsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncEmbeddings) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncEmbeddingsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncEmbeddings) -> None:
+            self.create = streamed_method(resource.create)

@@ -30,7 +30,17 @@ if TYPE_CHECKING:
         EvalGraderTextSimilarityParam,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncEvals", "SyncEvalsRuns", "SyncEvalsRunsOutputItems"]
 
@@ -110,6 +120,14 @@ class SyncEvalsRunsOutputItems(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncEvalsRunsOutputItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncEvalsRunsOutputItemsWithStreamingResponse: ...
 
 
 class SyncEvalsRuns(SyncResource):
@@ -235,6 +253,14 @@ class SyncEvalsRuns(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncEvalsRunsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncEvalsRunsWithStreamingResponse: ...
 
 
 class SyncEvals(SyncResource):
@@ -368,3 +394,60 @@ class SyncEvals(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncEvalsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncEvalsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncEvalsRunsOutputItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncEvalsRunsOutputItems) -> None:
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncEvalsRunsOutputItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncEvalsRunsOutputItems) -> None:
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncEvalsRunsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncEvalsRuns) -> None:
+            self.output_items = resource.output_items.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncEvalsRunsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncEvalsRuns) -> None:
+            self.output_items = resource.output_items.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncEvalsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncEvals) -> None:
+            self.runs = resource.runs.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncEvalsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncEvals) -> None:
+            self.runs = resource.runs.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)

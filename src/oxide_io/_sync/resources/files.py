@@ -19,7 +19,18 @@ if TYPE_CHECKING:
     from oxide_proto.types.shared import FileObject
 
     from .._binary import BinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncFiles"]
 
@@ -163,3 +174,32 @@ class SyncFiles(SyncFilesExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncFilesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncFilesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFiles) -> None:
+            self.content = raw_method(resource.content)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.retrieve_content = raw_method(resource.retrieve_content)
+
+    class SyncFilesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFiles) -> None:
+            self.content = streamed_method(resource.content)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.retrieve_content = streamed_method(resource.retrieve_content)

@@ -38,7 +38,17 @@ if TYPE_CHECKING:
         GraderTextSimilarityParam,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = [
     "SyncFineTuning",
@@ -170,6 +180,14 @@ class SyncFineTuningAlphaGraders(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningAlphaGradersWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncFineTuningAlphaGradersWithStreamingResponse: ...
+
 
 class SyncFineTuningCheckpointsPermissions(SyncResource):
     """`client.fine_tuning.checkpoints.permissions`."""
@@ -268,6 +286,16 @@ class SyncFineTuningCheckpointsPermissions(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningCheckpointsPermissionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncFineTuningCheckpointsPermissionsWithStreamingResponse: ...
+
 
 class SyncFineTuningJobsCheckpoints(SyncResource):
     """`client.fine_tuning.jobs.checkpoints`."""
@@ -294,6 +322,16 @@ class SyncFineTuningJobsCheckpoints(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningJobsCheckpointsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncFineTuningJobsCheckpointsWithStreamingResponse: ...
+
 
 class SyncFineTuningAlpha(SyncResource):
     """`client.fine_tuning.alpha`."""
@@ -302,6 +340,14 @@ class SyncFineTuningAlpha(SyncResource):
     def graders(self) -> SyncFineTuningAlphaGraders:
         return SyncFineTuningAlphaGraders(self._client, raw=self._raw)
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningAlphaWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncFineTuningAlphaWithStreamingResponse: ...
+
 
 class SyncFineTuningCheckpoints(SyncResource):
     """`client.fine_tuning.checkpoints`."""
@@ -309,6 +355,14 @@ class SyncFineTuningCheckpoints(SyncResource):
     @cached_property
     def permissions(self) -> SyncFineTuningCheckpointsPermissions:
         return SyncFineTuningCheckpointsPermissions(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningCheckpointsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncFineTuningCheckpointsWithStreamingResponse: ...
 
 
 class SyncFineTuningJobs(SyncResource):
@@ -483,6 +537,14 @@ class SyncFineTuningJobs(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningJobsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncFineTuningJobsWithStreamingResponse: ...
+
 
 class SyncFineTuning(SyncResource):
     """`client.fine_tuning`."""
@@ -498,3 +560,96 @@ class SyncFineTuning(SyncResource):
     @cached_property
     def jobs(self) -> SyncFineTuningJobs:
         return SyncFineTuningJobs(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncFineTuningWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncFineTuningWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncFineTuningAlphaGradersWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningAlphaGraders) -> None:
+            self.run = raw_method(resource.run)
+            self.validate = raw_method(resource.validate)
+
+    class SyncFineTuningAlphaGradersWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningAlphaGraders) -> None:
+            self.run = streamed_method(resource.run)
+            self.validate = streamed_method(resource.validate)
+
+    class SyncFineTuningCheckpointsPermissionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningCheckpointsPermissions) -> None:
+            self.create = raw_page_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncFineTuningCheckpointsPermissionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningCheckpointsPermissions) -> None:
+            self.create = streamed_page_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncFineTuningJobsCheckpointsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningJobsCheckpoints) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncFineTuningJobsCheckpointsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningJobsCheckpoints) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncFineTuningAlphaWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningAlpha) -> None:
+            self.graders = resource.graders.with_raw_response
+
+    class SyncFineTuningAlphaWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningAlpha) -> None:
+            self.graders = resource.graders.with_streaming_response
+
+    class SyncFineTuningCheckpointsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningCheckpoints) -> None:
+            self.permissions = resource.permissions.with_raw_response
+
+    class SyncFineTuningCheckpointsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningCheckpoints) -> None:
+            self.permissions = resource.permissions.with_streaming_response
+
+    class SyncFineTuningJobsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningJobs) -> None:
+            self.checkpoints = resource.checkpoints.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list = raw_page_method(resource.list)
+            self.list_events = raw_page_method(resource.list_events)
+            self.pause = raw_method(resource.pause)
+            self.resume = raw_method(resource.resume)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncFineTuningJobsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuningJobs) -> None:
+            self.checkpoints = resource.checkpoints.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list = streamed_page_method(resource.list)
+            self.list_events = streamed_page_method(resource.list_events)
+            self.pause = streamed_method(resource.pause)
+            self.resume = streamed_method(resource.resume)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncFineTuningWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuning) -> None:
+            self.alpha = resource.alpha.with_raw_response
+            self.checkpoints = resource.checkpoints.with_raw_response
+            self.jobs = resource.jobs.with_raw_response
+
+    class SyncFineTuningWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncFineTuning) -> None:
+            self.alpha = resource.alpha.with_streaming_response
+            self.checkpoints = resource.checkpoints.with_streaming_response
+            self.jobs = resource.jobs.with_streaming_response

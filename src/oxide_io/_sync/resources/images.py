@@ -16,7 +16,16 @@ from .._resource import SyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.images import ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse
 
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
     from .._streaming import Stream
 
 __all__ = ["SyncImages"]
@@ -337,3 +346,26 @@ class SyncImages(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncImagesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncImagesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncImagesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncImages) -> None:
+            self.create_variation = raw_method(resource.create_variation)
+            self.edit = raw_method(resource.edit)
+            self.generate = raw_method(resource.generate)
+
+    class SyncImagesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncImages) -> None:
+            self.create_variation = streamed_method(resource.create_variation)
+            self.edit = streamed_method(resource.edit)
+            self.generate = streamed_method(resource.generate)

@@ -15,7 +15,17 @@ from .._resource import SyncPage, SyncResource
 if TYPE_CHECKING:
     from oxide_proto.types.models import Model, ModelDeleted
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncModels"]
 
@@ -89,3 +99,26 @@ class SyncModels(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncModelsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncModelsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncModelsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncModels) -> None:
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncModelsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncModels) -> None:
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)

@@ -20,7 +20,15 @@ if TYPE_CHECKING:
         CreateModerationRequestInputVariant2TextParam,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["SyncModerations"]
 
@@ -59,3 +67,22 @@ class SyncModerations(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncModerationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncModerationsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncModerationsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncModerations) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncModerationsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncModerations) -> None:
+            self.create = streamed_method(resource.create)

@@ -40,7 +40,15 @@ if TYPE_CHECKING:
     )
 
     from .._binary import BinaryResponseContent
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = [
     "SyncRealtime",
@@ -97,6 +105,16 @@ class SyncRealtimeTranslationsClientSecrets(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncRealtimeTranslationsClientSecretsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(
+            self,
+        ) -> SyncRealtimeTranslationsClientSecretsWithStreamingResponse: ...
 
 
 class SyncRealtimeCalls(SyncResource):
@@ -246,6 +264,14 @@ class SyncRealtimeCalls(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncRealtimeCallsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncRealtimeCallsWithStreamingResponse: ...
+
 
 class SyncRealtimeClientSecrets(SyncResource):
     """`client.realtime.client_secrets`."""
@@ -273,6 +299,14 @@ class SyncRealtimeClientSecrets(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncRealtimeClientSecretsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncRealtimeClientSecretsWithStreamingResponse: ...
+
 
 class SyncRealtimeTranslations(SyncResource):
     """`client.realtime.translations`."""
@@ -280,6 +314,14 @@ class SyncRealtimeTranslations(SyncResource):
     @cached_property
     def client_secrets(self) -> SyncRealtimeTranslationsClientSecrets:
         return SyncRealtimeTranslationsClientSecrets(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncRealtimeTranslationsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncRealtimeTranslationsWithStreamingResponse: ...
 
 
 class SyncRealtime(SyncRealtimeExtras):
@@ -296,3 +338,66 @@ class SyncRealtime(SyncRealtimeExtras):
     @cached_property
     def translations(self) -> SyncRealtimeTranslations:
         return SyncRealtimeTranslations(self._client, raw=self._raw)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncRealtimeWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncRealtimeWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncRealtimeTranslationsClientSecretsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeTranslationsClientSecrets) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncRealtimeTranslationsClientSecretsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeTranslationsClientSecrets) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncRealtimeCallsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeCalls) -> None:
+            self.accept = raw_method(resource.accept)
+            self.create = raw_method(resource.create)
+            self.hangup = raw_method(resource.hangup)
+            self.refer = raw_method(resource.refer)
+            self.reject = raw_method(resource.reject)
+
+    class SyncRealtimeCallsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeCalls) -> None:
+            self.accept = streamed_method(resource.accept)
+            self.create = streamed_method(resource.create)
+            self.hangup = streamed_method(resource.hangup)
+            self.refer = streamed_method(resource.refer)
+            self.reject = streamed_method(resource.reject)
+
+    class SyncRealtimeClientSecretsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeClientSecrets) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncRealtimeClientSecretsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeClientSecrets) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncRealtimeTranslationsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeTranslations) -> None:
+            self.client_secrets = resource.client_secrets.with_raw_response
+
+    class SyncRealtimeTranslationsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtimeTranslations) -> None:
+            self.client_secrets = resource.client_secrets.with_streaming_response
+
+    class SyncRealtimeWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtime) -> None:
+            self.calls = resource.calls.with_raw_response
+            self.client_secrets = resource.client_secrets.with_raw_response
+            self.translations = resource.translations.with_raw_response
+
+    class SyncRealtimeWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncRealtime) -> None:
+            self.calls = resource.calls.with_streaming_response
+            self.client_secrets = resource.client_secrets.with_streaming_response
+            self.translations = resource.translations.with_streaming_response

@@ -38,7 +38,17 @@ if TYPE_CHECKING:
         TokenCountsResource,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
     from .._streaming import Stream
 
 __all__ = ["SyncResponses", "SyncResponsesInputItems", "SyncResponsesInputTokens"]
@@ -108,6 +118,14 @@ class SyncResponsesInputItems(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncResponsesInputItemsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncResponsesInputItemsWithStreamingResponse: ...
+
 
 class SyncResponsesInputTokens(SyncResource):
     """`client.responses.input_tokens`."""
@@ -155,6 +173,14 @@ class SyncResponsesInputTokens(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncResponsesInputTokensWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncResponsesInputTokensWithStreamingResponse: ...
 
 
 class SyncResponses(SyncResponsesExtras):
@@ -557,3 +583,50 @@ class SyncResponses(SyncResponsesExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncResponsesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncResponsesWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncResponsesInputItemsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncResponsesInputItems) -> None:
+            self.list = raw_page_method(resource.list)
+
+    class SyncResponsesInputItemsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncResponsesInputItems) -> None:
+            self.list = streamed_page_method(resource.list)
+
+    class SyncResponsesInputTokensWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncResponsesInputTokens) -> None:
+            self.count = raw_method(resource.count)
+
+    class SyncResponsesInputTokensWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncResponsesInputTokens) -> None:
+            self.count = streamed_method(resource.count)
+
+    class SyncResponsesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncResponses) -> None:
+            self.input_items = resource.input_items.with_raw_response
+            self.input_tokens = resource.input_tokens.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.compact = raw_method(resource.compact)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncResponsesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncResponses) -> None:
+            self.input_items = resource.input_items.with_streaming_response
+            self.input_tokens = resource.input_tokens.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.compact = streamed_method(resource.compact)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.retrieve = streamed_method(resource.retrieve)

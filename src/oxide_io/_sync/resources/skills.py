@@ -23,7 +23,18 @@ if TYPE_CHECKING:
     )
 
     from .._binary import BinaryResponseContent
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncSkills", "SyncSkillsContent", "SyncSkillsVersions", "SyncSkillsVersionsContent"]
 
@@ -87,6 +98,14 @@ class SyncSkillsVersionsContent(SyncResource):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncSkillsVersionsContentWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncSkillsVersionsContentWithStreamingResponse: ...
+
 
 class SyncSkillsContent(SyncResource):
     """`client.skills.content`."""
@@ -110,6 +129,14 @@ class SyncSkillsContent(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncSkillsContentWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncSkillsContentWithStreamingResponse: ...
 
 
 class SyncSkillsVersions(SyncResource):
@@ -206,6 +233,14 @@ class SyncSkillsVersions(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncSkillsVersionsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncSkillsVersionsWithStreamingResponse: ...
 
 
 class SyncSkills(SyncResource):
@@ -321,3 +356,66 @@ class SyncSkills(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncSkillsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncSkillsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncSkillsVersionsContentWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkillsVersionsContent) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncSkillsVersionsContentWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkillsVersionsContent) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncSkillsContentWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkillsContent) -> None:
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncSkillsContentWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkillsContent) -> None:
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncSkillsVersionsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkillsVersions) -> None:
+            self.content = resource.content.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncSkillsVersionsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkillsVersions) -> None:
+            self.content = resource.content.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncSkillsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkills) -> None:
+            self.content = resource.content.with_raw_response
+            self.versions = resource.versions.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncSkillsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncSkills) -> None:
+            self.content = resource.content.with_streaming_response
+            self.versions = resource.versions.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)

@@ -19,7 +19,16 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.uploads import Upload, UploadPart
 
-    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        FileTypes,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        streamed_method,
+    )
 
 __all__ = ["SyncUploads", "SyncUploadsParts"]
 
@@ -64,6 +73,14 @@ class SyncUploadsParts(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncUploadsPartsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncUploadsPartsWithStreamingResponse: ...
 
 
 class SyncUploads(SyncUploadsExtras):
@@ -148,3 +165,36 @@ class SyncUploads(SyncUploadsExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncUploadsWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncUploadsWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncUploadsPartsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncUploadsParts) -> None:
+            self.create = raw_method(resource.create)
+
+    class SyncUploadsPartsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncUploadsParts) -> None:
+            self.create = streamed_method(resource.create)
+
+    class SyncUploadsWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncUploads) -> None:
+            self.parts = resource.parts.with_raw_response
+            self.cancel = raw_method(resource.cancel)
+            self.complete = raw_method(resource.complete)
+            self.create = raw_method(resource.create)
+
+    class SyncUploadsWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncUploads) -> None:
+            self.parts = resource.parts.with_streaming_response
+            self.cancel = streamed_method(resource.cancel)
+            self.complete = streamed_method(resource.complete)
+            self.create = streamed_method(resource.create)

@@ -35,7 +35,17 @@ if TYPE_CHECKING:
         VectorStoreSearchResultItem,
     )
 
-    from .._resource import Body, Headers, Query, TimeoutArg
+    from .._resource import (
+        Body,
+        Headers,
+        Query,
+        SyncResourceView,
+        TimeoutArg,
+        raw_method,
+        raw_page_method,
+        streamed_method,
+        streamed_page_method,
+    )
 
 __all__ = ["SyncVectorStores", "SyncVectorStoresFileBatches", "SyncVectorStoresFiles"]
 
@@ -231,6 +241,14 @@ class SyncVectorStoresFileBatches(SyncVectorStoresFileBatchesExtras):
             timeout=timeout,
         )
 
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncVectorStoresFileBatchesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncVectorStoresFileBatchesWithStreamingResponse: ...
+
 
 class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
     """`client.vector_stores.files`."""
@@ -383,6 +401,14 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncVectorStoresFilesWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncVectorStoresFilesWithStreamingResponse: ...
 
 
 class SyncVectorStores(SyncResource):
@@ -546,3 +572,68 @@ class SyncVectorStores(SyncResource):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncVectorStoresWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncVectorStoresWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncVectorStoresFileBatchesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncVectorStoresFileBatches) -> None:
+            self.cancel = raw_method(resource.cancel)
+            self.create = raw_method(resource.create)
+            self.list_files = raw_page_method(resource.list_files)
+            self.retrieve = raw_method(resource.retrieve)
+
+    class SyncVectorStoresFileBatchesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncVectorStoresFileBatches) -> None:
+            self.cancel = streamed_method(resource.cancel)
+            self.create = streamed_method(resource.create)
+            self.list_files = streamed_page_method(resource.list_files)
+            self.retrieve = streamed_method(resource.retrieve)
+
+    class SyncVectorStoresFilesWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncVectorStoresFiles) -> None:
+            self.content = raw_page_method(resource.content)
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.update = raw_method(resource.update)
+
+    class SyncVectorStoresFilesWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncVectorStoresFiles) -> None:
+            self.content = streamed_page_method(resource.content)
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.update = streamed_method(resource.update)
+
+    class SyncVectorStoresWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncVectorStores) -> None:
+            self.file_batches = resource.file_batches.with_raw_response
+            self.files = resource.files.with_raw_response
+            self.create = raw_method(resource.create)
+            self.delete = raw_method(resource.delete)
+            self.list = raw_page_method(resource.list)
+            self.retrieve = raw_method(resource.retrieve)
+            self.search = raw_page_method(resource.search)
+            self.update = raw_method(resource.update)
+
+    class SyncVectorStoresWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncVectorStores) -> None:
+            self.file_batches = resource.file_batches.with_streaming_response
+            self.files = resource.files.with_streaming_response
+            self.create = streamed_method(resource.create)
+            self.delete = streamed_method(resource.delete)
+            self.list = streamed_page_method(resource.list)
+            self.retrieve = streamed_method(resource.retrieve)
+            self.search = streamed_page_method(resource.search)
+            self.update = streamed_method(resource.update)

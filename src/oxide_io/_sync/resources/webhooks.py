@@ -10,10 +10,31 @@ from typing import TYPE_CHECKING
 from ..extras.webhooks import SyncWebhooksExtras
 
 if TYPE_CHECKING:
-    pass
+    from .._resource import (
+        SyncResourceView,
+    )
 
 __all__ = ["SyncWebhooks"]
 
 
 class SyncWebhooks(SyncWebhooksExtras):
     """`client.webhooks`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncWebhooksWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncWebhooksWithStreamingResponse: ...
+
+
+if TYPE_CHECKING:
+
+    class SyncWebhooksWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncWebhooks) -> None:
+            pass
+
+    class SyncWebhooksWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncWebhooks) -> None:
+            pass

@@ -1,0 +1,66 @@
+"""`response.parse(to=T)`: a body read whole, turned into a type the caller names.
+
+The raw and streamed responses both offer it, as the official SDK's do: the
+operation's own result type is what `parse()` gives, and `to=` asks for another
+reading of the same bytes — a model class of the caller's (`oxide_proto`
+models, or any type `oxide_proto.decode` knows: `dict`, `list[Model]`, unions),
+or the body as `str`, `int`, `float` or `bool`. The body and headers are all it
+needs, so both drivers share it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from oxide_proto import (
+    BodyTextDecoder,
+    Headers,
+    ResponseInfo,
+    charset_from_content_type,
+    decode,
+)
+
+__all__ = ["body_text", "check_not_event_stream", "parse_to"]
+
+_T = TypeVar("_T")
+
+
+def body_text(content: bytes, headers: Headers) -> str:
+    """The body as text, in the charset its Content-Type names (UTF-8 by default)."""
+    decoder = BodyTextDecoder(charset_from_content_type(headers.get("content-type")))
+    return decoder.decode(content) + decoder.flush()
+
+
+def check_not_event_stream(headers: Headers) -> None:
+    """`parse(to=...)` reads a body whole: an event stream is read through `parse()`."""
+    if (headers.get("content-type") or "").startswith("text/event-stream"):
+        raise TypeError(
+            "parse(to=...) reads a whole body; a stream=True answer is read as the "
+            "event stream parse() gives"
+        )
+
+
+def parse_to(to: type[_T], content: bytes, info: ResponseInfo) -> _T:
+    """`content` as `to`; a body that does not fit raises the decoder's typed error.
+
+    Scalars are read from the text, as the official SDK does (`bool` is true for
+    the text "true", in any case); everything else is decoded from JSON with
+    `oxide_proto.decode`, which names the field that did not fit.
+    """
+    result: Any
+    if to is type(None):
+        result = None
+    elif to is str:
+        result = body_text(content, info.headers)
+    elif to is int:
+        result = int(body_text(content, info.headers))
+    elif to is float:
+        result = float(body_text(content, info.headers))
+    elif to is bool:
+        result = body_text(content, info.headers).strip().lower() == "true"
+    elif to is bytes:
+        result = content
+    else:
+        result = decode(to, json.loads(content) if content else None, response=info)
+    return result  # type: ignore[no-any-return]
