@@ -1,7 +1,7 @@
 # Sourced by scripts/demo and scripts/test: makes .venv and installs oxide into it.
 # PYTHON picks the interpreter (3.10 to 3.13); a .venv made by another version is
 # made again. The argument names what to add: a dependency group of pyproject.toml
-# (test, bench, fuzz) or an extra in brackets ([trio]); versions come from
+# (test, docs, bench, fuzz) or an extra in brackets ([trio]); versions come from
 # constraints.txt, so every clone tests against the same packages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

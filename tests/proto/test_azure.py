@@ -129,7 +129,7 @@ def test_route() -> None:
     assert azure_route(url_form, "/models", None) == (base + "/deployments/z", "/models")
 
 
-@given(st.text(min_size=1, max_size=30))
+@given(st.text(min_size=1, max_size=30).filter(lambda m: m not in (".", "..")))
 def test_any_model_name_stays_in_one_segment(model: str) -> None:
     config = AzureConfig(base_url="https://h/openai", api_version="v")
     base, path = azure_route(config, "/chat/completions", {"model": model})
@@ -138,6 +138,16 @@ def test_any_model_name_stays_in_one_segment(model: str) -> None:
     segment = request.url.target.split("/")[3]
     assert request.url.target == f"/openai/deployments/{segment}/chat/completions"
     assert "/" not in segment and "?" not in segment and "#" not in segment
+
+
+@pytest.mark.parametrize("model", [".", ".."])
+def test_a_dot_segment_model_is_refused(model: str) -> None:
+    # "/deployments/../chat" would climb out of the deployment: refused, as for any
+    # path parameter, rather than sent for a proxy to normalize.
+    config = AzureConfig(base_url="https://h/openai", api_version="v")
+    base, path = azure_route(config, "/chat/completions", {"model": model})
+    with pytest.raises(ValueError, match="dot-segment"):
+        build_request("POST", base, path, json_body={"model": model}, api_key=None)
 
 
 def test_base_url() -> None:

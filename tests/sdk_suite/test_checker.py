@@ -202,7 +202,13 @@ def test_compat_install_is_used_and_checked(
     client = type("OpenAI", (), {"__module__": "oxide_io.compat" if resolves_to_oxide else "x"})
     fake_openai.OpenAI = client  # type: ignore[attr-defined]
     official = {n: m for n, m in sys.modules.items() if n == "openai" or n.startswith("openai.")}
-    monkeypatch.setitem(sys.modules, "oxide_io.compat", _fake_compat(fake_openai))
+    fake_compat = _fake_compat(fake_openai)
+    monkeypatch.setitem(sys.modules, "oxide_io.compat", fake_compat)
+    # `from oxide_io import compat` reads the package's attribute once the real
+    # module was imported by an earlier test.
+    import oxide_io
+
+    monkeypatch.setattr(oxide_io, "compat", fake_compat, raising=False)
     try:
         if resolves_to_oxide:
             assert plugin._install_compat() is True
