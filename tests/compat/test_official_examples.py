@@ -98,7 +98,6 @@ KNOWN_FAILURES: dict[str, str] = {
     ),
     "examples/responses/background_streaming.py": _endpoint("GET /v1/responses/{id}"),
     "examples/responses/background_streaming_async.py": _endpoint("GET /v1/responses/{id}"),
-    "examples/responses/multi_agent_streaming.py": "beta.responses.create(betas=...): not in oxide",
     "examples/responses/multi_agent_websocket.py": "beta.responses.connect(): not in oxide",
     "examples/responses/streaming.py": _TEXT,
     "examples/responses/structured_outputs.py": _TEXT,
