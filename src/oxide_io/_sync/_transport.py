@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 import weakref
+from typing import Any
 
 from oxide_proto import (
     Checkout,
@@ -82,6 +83,11 @@ class SyncTransport:
         self._state = self.backend.state_lock()
         self._closed = False
         _TRANSPORTS.add(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A transport pickles as its settings: the copy starts with an empty pool
+        # (sockets, TLS sessions and locks belong to this process).
+        return (_new_transport, (self._verify, self._http2, self._h2c, self._pool.limits))
 
     @property
     def connections(self) -> list[SyncConnection]:
@@ -359,6 +365,12 @@ class SyncTransport:
         for connection in connections:
             connection.close()
         self._carry_out(actions)
+
+
+def _new_transport(
+    verify: VerifyTypes, http2: bool, h2c: bool, limits: PoolLimits
+) -> SyncTransport:
+    return SyncTransport(verify=verify, http2=http2, h2c=h2c, limits=limits)
 
 
 # Every live transport, weakly: the registry must not keep a client alive.
