@@ -36,6 +36,18 @@ _cache: dict[tuple[object, str], ssl.SSLContext] = {}
 _lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have been building a context at the fork: its
+    # lock would stay taken in the child. The contexts themselves are safe to
+    # share (OpenSSL reseeds its random generator in a forked child).
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def ssl_context(verify: VerifyTypes, purpose: Purpose) -> ssl.SSLContext:
     """The shared context for `verify` and `purpose` (built on first call)."""
     import ssl

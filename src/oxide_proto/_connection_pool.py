@@ -351,6 +351,23 @@ class ConnectionPool:
             site.blocked = False
         return PoolActions(close, tuple(wake))
 
+    def reset(self) -> None:
+        """Forgets every connection (open, idle or being opened) and every waiting
+        checkout, asking to close none of them.
+
+        For a process forked from the one that opened them: their sockets and the
+        requests using them belong to the parent, which keeps closing them; the
+        child starts empty. Ids keep counting, so a late `released()` for a
+        connection of before the reset is ignored rather than taken for a new one.
+        """
+        self._conns.clear()
+        self._opening.clear()
+        self._idle.clear()
+        self._sites.clear()
+        self._blocked.clear()
+        self._close.clear()
+        self._wake.clear()
+
     # -- inside --------------------------------------------------------------------------
 
     def _actions(self) -> PoolActions:

@@ -247,6 +247,26 @@ def test_clear_forgets_everything_and_cancels_waiters() -> None:
     assert not pool.released(busy, NOW)
 
 
+def test_reset_forgets_everything_without_closing_and_keeps_counting_ids() -> None:
+    pool = ConnectionPool(PoolLimits(max_connections=3))
+    busy, spare = opened(pool), idle(pool)
+    pool.checkout(A, NOW)  # takes the idle one
+    being_opened, _ = pool.checkout(B, NOW)
+    assert being_opened.action == "open"
+    pool.reset()
+    assert (pool.connection_count, pool.idle_count, pool.waiting_count) == (0, 0, 0)
+    # The whole limit is free again (the connection being opened no longer counts)
+    # and nothing was asked to close.
+    fresh = [pool.checkout(A, NOW) for _ in range(3)]
+    assert [c.action for c, _ in fresh] == ["open"] * 3
+    assert not any(actions for _, actions in fresh)
+    # Ids of before never come back: late reports about them are ignored.
+    old = {busy, spare, being_opened.connection_id}
+    assert not old & {c.connection_id for c, _ in fresh}
+    assert not pool.released(busy, NOW) and not pool.released(spare, NOW)
+    assert pool.connection_count == 3
+
+
 def test_misuse_is_refused() -> None:
     pool = ConnectionPool()
     connection_id = idle(pool)

@@ -7,12 +7,13 @@ here, where they cross into oxide.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import anyio
 import anyio.abc
@@ -74,6 +75,11 @@ class AsyncSocket:
         """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
         return _readable(self._raw)
 
+    def forget(self) -> None:
+        """Lets go of a socket inherited through `os.fork()`, leaving the parent's
+        connection as it was: no TLS close_notify, no HTTP/2 GOAWAY, no shutdown."""
+        _forget([self])
+
     async def aclose(self) -> None:
         """Closes the socket, even inside a cancelled scope (cleanup must not be skipped)."""
         if self.is_closed:
@@ -89,6 +95,31 @@ class AsyncSocket:
                     await self._stream.aclose()
             except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 pass
+
+
+def _forget(sockets: list[AsyncSocket]) -> None:
+    """Lets go of sockets inherited through `os.fork()`, leaving the parent's
+    connections as they were (see `AsyncSocket.forget`)."""
+    if not sockets:
+        return
+    dead, peer = socket.socketpair()
+    peer.close()
+    with dead:
+        for sock in sockets:
+            sock.is_closed = True
+            with suppress(OSError, ValueError):
+                fd = sock._raw.fileno()
+                if fd >= 0:
+                    # This process's descriptor now names a socket whose peer is
+                    # gone: the TCP connection is released here without a byte
+                    # sent on it, and any stale use reads EOF or fails to write.
+                    os.dup2(dead.fileno(), fd)
+    # The stream objects belong to an event loop of the parent: closing them (or
+    # their finalizers) would call into it. They are kept, inert.
+    _INHERITED.extend(sockets)
+
+
+_INHERITED: list[AsyncSocket] = []
 
 
 def _readable(sock: socket.socket) -> bool:

@@ -119,6 +119,15 @@ class SyncSocket:
         except (OSError, ValueError):
             return True
 
+    def forget(self) -> None:
+        """Lets go of a socket inherited through `os.fork()`, leaving the parent's
+        connection as it was.
+
+        Closing this process's descriptor is all the kernel sees (the parent still
+        holds its own), and closing an `SSLSocket` sends no TLS close_notify.
+        """
+        self.close()
+
     def close(self) -> None:
         if self.is_closed:
             return

@@ -6,6 +6,11 @@ modules imported on first access, so a client is cheap to build; the connection
 pool (and its TLS context, built on the first https connection) is
 shared by every client derived with `with_options()`.
 
+A client pickles as its options and its transport's settings, never its
+connections: the unpickled client (in another process, say) starts with an empty
+pool of its own. A callable credential is pickled with it, so it must be
+picklable itself (a module-level function, not a lambda).
+
 The options are the official SDK's, with its environment variables; the Azure
 client's decisions (URLs, deployments, which header authenticates) live in
 `oxide_proto._azure`, and this module only gathers the arguments.
@@ -14,6 +19,7 @@ client's decisions (URLs, deployments, which header authenticates) live in
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping
 from typing import Any
 
@@ -300,6 +306,37 @@ class Client(SyncResources):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        options = self._options
+        for name, value in (
+            ("api_key", options.api_key_provider),
+            ("azure_ad_token_provider", options.azure_ad_token_provider),
+            ("verify", options.verify),
+        ):
+            if value is None or isinstance(value, (bool, str)):
+                continue
+            try:
+                pickle.dumps(value)
+            except Exception as exc:
+                raise pickle.PicklingError(
+                    f"cannot pickle {type(self).__name__}: its `{name}` option ({value!r}) "
+                    f"cannot be pickled ({exc}); give a picklable value (a module-level "
+                    "function rather than a lambda or closure, a CA bundle path rather "
+                    "than an ssl.SSLContext)"
+                ) from exc
+        return (_rebuild, (type(self), options, self._transport))
+
+    def __copy__(self) -> Client:
+        # A shallow copy shares the pool (pickling, through `__reduce__`, does not).
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+
+def _rebuild(cls: type[Client], options: ClientOptions, transport: SyncTransport) -> Any:
+    """An unpickled client: its options, and the transport rebuilt from its settings."""
+    return cls(_options=options, _transport=transport)
 
 
 class AzureClient(Client):

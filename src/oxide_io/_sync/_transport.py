@@ -8,11 +8,20 @@ and closes the sockets, waits on events, and reports back what happened (a
 connection opened or failed to, a request released its stream, a connection was
 found dead). Connections are HTTP/2 when TLS ALPN picks h2 (or with prior
 knowledge on plain http when asked), HTTP/1.1 otherwise.
+
+A process forked from one that used a transport (a pre-forking server's workers, a
+fork-started multiprocessing pool) starts with an empty pool: the connections, and
+the TLS and HTTP/2 state on them, stay the parent's. The child lets go of its copies
+without a byte sent on them (no TLS close_notify, no GOAWAY) and gets fresh locks,
+as another thread of the parent may have held one at the fork.
 """
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
+from typing import Any
 
 from oxide_proto import (
     Checkout,
@@ -73,6 +82,12 @@ class SyncTransport:
         self._dropped: list[SyncConnection] = []
         self._state = self.backend.state_lock()
         self._closed = False
+        _TRANSPORTS.add(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A transport pickles as its settings: the copy starts with an empty pool
+        # (sockets, TLS sessions and locks belong to this process).
+        return (_new_transport, (self._verify, self._http2, self._h2c, self._pool.limits))
 
     @property
     def connections(self) -> list[SyncConnection]:
@@ -327,6 +342,19 @@ class SyncTransport:
         if actions:
             self._carry_out(actions)
 
+    def _after_fork_in_child(self) -> None:
+        """Empties the pool in a forked child (single-threaded: takes no lock)."""
+        inherited = list(self._connections.values())
+        self._connections = {}
+        self._waiters = {}
+        self._dropped.clear()
+        # Another thread of the parent may have held it at the fork: it would
+        # never be released here.
+        self._state = self.backend.state_lock()
+        self._pool.reset()
+        for connection in inherited:
+            connection.socket.forget()
+
     def close(self) -> None:
         """Closes every connection; requests in flight fail with a connection error."""
         with self._state:
@@ -337,6 +365,25 @@ class SyncTransport:
         for connection in connections:
             connection.close()
         self._carry_out(actions)
+
+
+def _new_transport(
+    verify: VerifyTypes, http2: bool, h2c: bool, limits: PoolLimits
+) -> SyncTransport:
+    return SyncTransport(verify=verify, http2=http2, h2c=h2c, limits=limits)
+
+
+# Every live transport, weakly: the registry must not keep a client alive.
+_TRANSPORTS: weakref.WeakSet[SyncTransport] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for transport in list(_TRANSPORTS):
+        transport._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _before_answer(exc: BaseException) -> bool:
