@@ -100,6 +100,14 @@ class OAuthError(AuthenticationError):
     """
 
 
+class SubjectTokenProviderError(OpenAIError):
+    """The official SDK's error for a workload-identity token provider that failed.
+
+    oxide has no workload-identity authentication, so it never raises this; it is
+    here so that `except` clauses naming it stay valid.
+    """
+
+
 class WebSocketQueueFullError(OpenAIError):
     """The official SDK's error for a full Realtime send queue.
 
