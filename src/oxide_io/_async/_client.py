@@ -41,6 +41,7 @@ from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven
 from .._parse_to import body_text, check_not_event_stream, parse_to
+from .._platform import platform_headers
 from .._timeout import Timeout, to_timeout
 from ._pagination import AsyncPage
 from ._response import AsyncResponse
@@ -214,6 +215,9 @@ class AsyncAPIClient:
         self._options = options
         self._transport = transport
         self._retry_policy = RetryPolicy(max_retries=options.max_retries)
+        # The platform headers, read on the first request (the async runtime is
+        # known only then) and the same for every request after it.
+        self._platform: tuple[tuple[str, str], ...] | None = None
 
     @property
     def with_streaming_response(self) -> Any:
@@ -272,6 +276,10 @@ class AsyncAPIClient:
         if options.strict_response_validation and decoder is None and operation.response:
             decoder = _strict_decoder(operation.response)
 
+        platform = self._platform
+        if platform is None:
+            platform = self._platform = platform_headers(self._transport.backend.runtime())
+
         async def make_request(retries_taken: int) -> Request:
             again = encoded[0] if encoded else None
             api_key: str | None = options.api_key
@@ -302,6 +310,7 @@ class AsyncAPIClient:
                 retries_taken=retries_taken,
                 read_timeout=limits.read,
                 accept_encoding=_ACCEPT_ENCODING,
+                platform_headers=platform,
             )
             if again is None and files is None and isinstance(request.body, bytes):
                 encoded.append(request.body)
