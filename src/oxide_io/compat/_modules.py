@@ -74,6 +74,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "_constants": ("DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES", "DEFAULT_CONNECTION_LIMITS"),
     "_version": ("__version__", "__title__"),
     "version": ("VERSION",),
+    # Of the official SDK's internal utilities, the one its own tests use on helpers.
+    "_utils": ("assert_signatures_in_sync=oxide_io.compat._helpers:assert_signatures_in_sync",),
     # oxide has one page class per runtime, whatever the API's paging style.
     "pagination": (
         "SyncPage=oxide_io:SyncPage",
