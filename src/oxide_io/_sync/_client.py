@@ -40,7 +40,7 @@ from oxide_proto._azure import azure_auth_headers, azure_route, checked_token
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
-from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
 from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._timeout import Timeout, to_timeout
@@ -277,6 +277,10 @@ class SyncAPIClient:
         if options.strict_response_validation and decoder is None and operation.response:
             decoder = _strict_decoder(operation.response)
 
+        # The organization-administration endpoints take the admin key when there is one.
+        admin_key = options.admin_api_key
+        if admin_key is not None and not is_admin_path(operation.path):
+            admin_key = None
         platform = self._platform
         if platform is None:
             platform = self._platform = platform_headers(self._transport.backend.runtime())
@@ -289,6 +293,8 @@ class SyncAPIClient:
                 # A key or token provider is called for every attempt, as in the
                 # official SDK; a plain key skips this.
                 api_key, headers = self._authenticate(extra_headers)
+            if admin_key is not None:
+                api_key = admin_key
             request = build_request(
                 operation.method,
                 base_url,
