@@ -341,6 +341,10 @@ class AsyncAPIClient:
                 )
                 return AsyncStream(response, event_type, reconnect=reconnect)
             if operation.binary:
+                if raw == "stream":
+                    # `with_streaming_response`: `parse()` gives the body's bytes, as
+                    # the official SDK's does (the response itself streams them).
+                    return await read()
                 # Audio, file contents, videos: read whole, as the official SDK does;
                 # `with_streaming_response` is the way to stream them.
                 from ._binary import AsyncBinaryResponseContent

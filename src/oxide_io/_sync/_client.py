@@ -342,6 +342,10 @@ class SyncAPIClient:
                 )
                 return Stream(response, event_type, reconnect=reconnect)
             if operation.binary:
+                if raw == "stream":
+                    # `with_streaming_response`: `parse()` gives the body's bytes, as
+                    # the official SDK's does (the response itself streams them).
+                    return read()
                 # Audio, file contents, videos: read whole, as the official SDK does;
                 # `with_streaming_response` is the way to stream them.
                 from ._binary import BinaryResponseContent
