@@ -9,6 +9,7 @@ extra work per request.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -80,6 +81,9 @@ class ClientOptions:
     strict_response_validation: bool = False
     azure: AzureConfig | None = None
     azure_ad_token_provider: TokenProvider | None = field(default=None, repr=False)
+    # The key of the organization-administration endpoints (`client.admin`), as the
+    # official SDK's `admin_api_key`; None sends `api_key` there too.
+    admin_api_key: str | None = field(default=None, repr=False)
     # Derived: whether a request must call something (a key or token provider) or
     # apply Azure's rules before it is built.
     dynamic_auth: bool = field(default=False, repr=False)
@@ -87,6 +91,17 @@ class ClientOptions:
     def __post_init__(self) -> None:
         dynamic = self.api_key_provider is not None or self.azure is not None
         object.__setattr__(self, "dynamic_auth", dynamic)
+
+
+@functools.lru_cache(maxsize=256)
+def is_admin_path(path: str) -> bool:
+    """Whether an operation's path is an organization-administration endpoint, which
+    the official SDK authenticates with its `admin_api_key`: everything under
+    `/organization/`, and the role assignments of a project (`/projects/{id}/roles`,
+    and those of its users and groups)."""
+    if path.startswith("/organization/"):
+        return True
+    return path.startswith("/projects/") and (path.endswith("/roles") or "/roles/" in path)
 
 
 def _env(name: str) -> str | None:
@@ -112,10 +127,11 @@ def resolve_options(
     enforce_credentials: bool = True,
     azure: AzureConfig | None = None,
     azure_ad_token_provider: TokenProvider | None = None,
+    admin_api_key: str | None = None,
     **limits: Any,
 ) -> ClientOptions:
     """Arguments first, then OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_BASE_URL,
-    OPENAI_WEBHOOK_SECRET.
+    OPENAI_WEBHOOK_SECRET, OPENAI_ADMIN_KEY.
 
     `api_key` may be a callable returning the key; it is then called before each
     attempt of each request. With `azure`, the key (if any) and the base URL come
@@ -131,7 +147,11 @@ def resolve_options(
         provider, key = api_key, ""
     else:
         key = api_key if api_key is not None else (_env("OPENAI_API_KEY") or "")
-    if enforce_credentials and azure is None and not key and provider is None:
+    admin = None
+    if azure is None:
+        admin = admin_api_key if admin_api_key is not None else _env("OPENAI_ADMIN_KEY")
+    # An admin key alone is enough to build a client, as in the official SDK.
+    if enforce_credentials and azure is None and not key and provider is None and not admin:
         raise OpenAIError(
             "The api_key client option must be set either by passing api_key to the client "
             "or by setting the OPENAI_API_KEY environment variable"
@@ -157,5 +177,6 @@ def resolve_options(
         strict_response_validation=strict_response_validation,
         azure=azure,
         azure_ad_token_provider=azure_ad_token_provider,
+        admin_api_key=admin,
         **limits,
     )

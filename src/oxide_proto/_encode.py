@@ -2,7 +2,8 @@
 
 The headers are the ones the API sees from the official SDK where they matter:
 `Authorization: Bearer …`, `OpenAI-Organization` and `OpenAI-Project` when set,
-`Accept`, `Content-Type`, `x-stainless-retry-count` (the API's logs count retries
+`Accept`, `Content-Type`, the caller's platform (`X-Stainless-Lang` and the like,
+given precomputed), `x-stainless-retry-count` (the API's logs count retries
 with it), `x-stainless-read-timeout` when the caller has a read timeout, and an
 idempotency key when the caller names a header for it. Layers merge
 case-insensitively, later winning: built-in defaults, the client's
@@ -159,6 +160,20 @@ def encode_json(body: object) -> bytes:
 _Layer = Mapping[str, "str | None"]
 
 
+# A driver passes the same platform pairs to every request: key them once.
+@functools.lru_cache(maxsize=16)
+def _keyed(pairs: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, str]]:
+    return {name.lower(): (name, value) for name, value in pairs}
+
+
+def _seconds(value: float) -> str:
+    # Whole seconds without a fraction ("600", not "600.0"), as the official SDK
+    # sends its default; a fraction as Python writes it ("2.5").
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _merge(headers: dict[str, tuple[str, str]], layer: _Layer | None) -> None:
     if not layer:
         return
@@ -199,6 +214,7 @@ def build_request(
     accept_encoding: str | None = "gzip, deflate",
     version: str | None = None,
     array_format: ArrayFormat = "brackets",
+    platform_headers: tuple[tuple[str, str], ...] = (),
 ) -> Request:
     """Describes one API call as a `Request`.
 
@@ -208,8 +224,12 @@ def build_request(
     required), or raw `content` (bytes or an iterable of chunks, with its
     `content_length` when known and its `content_type`; without one the JSON
     Content-Type stays, as the official SDK sends it). A GET sends no body and
-    no Content-Type. `stream=True` asks for Server-Sent Events.
+    no Content-Type. `stream=True` adds `Cache-Control: no-cache`; the Accept
+    header stays `application/json`, as the official SDK's does.
 
+    `platform_headers` are (name, value) pairs describing the caller's platform
+    (`X-Stainless-Lang` and the like), computed once by the driver, which may read
+    the platform; they come after the built-in headers and before `default_headers`.
     `retries_taken` is sent as `x-stainless-retry-count` unless `extra_headers`
     sets or removes that header. `idempotency_key` is sent in `idempotency_header`
     when both are given, the method is not GET and the headers do not already
@@ -266,7 +286,10 @@ def build_request(
         headers["openai-organization"] = ("OpenAI-Organization", organization)
     if project is not None:
         headers["openai-project"] = ("OpenAI-Project", project)
-    headers["accept"] = ("Accept", "text/event-stream" if stream else "application/json")
+    # application/json even for a stream, as the official SDK sends it: the API's
+    # spec lists only JSON for some operations that can stream (completions), and a
+    # server that follows the spec refuses `text/event-stream` there (406).
+    headers["accept"] = ("Accept", "application/json")
     if body_type is not None:
         headers["content-type"] = ("Content-Type", body_type)
     headers["user-agent"] = ("User-Agent", user_agent(version))
@@ -274,6 +297,8 @@ def build_request(
         headers["accept-encoding"] = ("Accept-Encoding", accept_encoding)
     if stream:
         headers["cache-control"] = ("Cache-Control", "no-cache")
+    if platform_headers:
+        headers.update(_keyed(platform_headers))
     _merge(headers, default_headers)
     _merge(headers, extra_headers)
     if method == "GET":
@@ -294,7 +319,7 @@ def build_request(
     if "x-stainless-retry-count" not in custom:
         headers["x-stainless-retry-count"] = ("x-stainless-retry-count", str(retries_taken))
     if read_timeout is not None and "x-stainless-read-timeout" not in custom:
-        headers["x-stainless-read-timeout"] = ("x-stainless-read-timeout", str(read_timeout))
+        headers["x-stainless-read-timeout"] = ("x-stainless-read-timeout", _seconds(read_timeout))
 
     return Request(
         method=method,

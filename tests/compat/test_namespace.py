@@ -105,7 +105,6 @@ def test_constructor_takes_the_official_arguments() -> None:
     ours = inspect.signature(oxide_io.Client.__init__).parameters
     # What oxide's client does not take (yet), each a clear TypeError when passed.
     not_taken = {
-        "admin_api_key",
         "workload_identity",
         "provider",
         "data_residency",
@@ -292,3 +291,176 @@ def test_one_type_loads_one_area() -> None:
     assert "oxide_proto.types.chat" in loaded
     assert "oxide_proto.types.responses" not in loaded
     assert "oxide_proto.types.params" not in loaded
+
+
+# --- the official modules `install()` serves by path ------------------------------------
+
+# Names the official modules define that compat's module of the same path does not
+# offer, each with the reason. The official SDK's request machinery (response and
+# stream parsers, raw-response wrappers, model builders, typing protocols) has no
+# counterpart: oxide's core does that work differently and its names are not API.
+NOT_OFFERED_IN_MODULES = {
+    "_types.HeadersLikeProtocol": "typing protocol of the official request machinery",
+    "_types.HttpxSendArgs": "httpx send() arguments; oxide takes no httpx object",
+    "_types.InheritsGeneric": "typing protocol of the official model builder",
+    "_types.ModelBuilderProtocol": "typing protocol of the official model builder",
+    "_streaming.SSEBytesDecoder": "the official SSE decoder protocol (httpx-based)",
+    "_streaming.SSEDecoder": "the official SSE decoder (httpx-based); oxide's is sans-I/O",
+    "_streaming.extract_stream_chunk_type": "internal helper of the official parser",
+    "_streaming.is_stream_class_type": "internal helper of the official parser",
+    "_client.OpenAIWithRawResponse": "the official client's raw-response view class",
+    "_client.AsyncOpenAIWithRawResponse": "the official client's raw-response view class",
+    "_client.OpenAIWithStreamedResponse": "the official client's streamed view class",
+    "_client.AsyncOpenAIWithStreamedResponse": "the official client's streamed view class",
+    "_client.ProxiesTypes": "httpx proxy types; oxide has no proxy setting",
+    "_client.RequestOptions": "the official SDK's internal request-options TypedDict",
+    "_client.Transport": "httpx's transport base class; oxide's transport takes no httpx",
+    "_client.Timeout": "the official _client re-exports httpx's Timeout; oxide's is its own",
+    **{
+        f"_models.{name}": "internal of the official pydantic model machinery"
+        for name in (
+            "CachedDiscriminatorType",
+            "DiscriminatorDetails",
+            "FinalRequestOptions",
+            "FinalRequestOptionsInput",
+            "GenericModel",
+            "SecurityOptions",
+            "add_request_id",
+            "build",
+            "construct_type",
+            "construct_type_unchecked",
+            "is_basemodel",
+            "is_basemodel_type",
+            "set_pydantic_config",
+            "validate_type",
+        )
+    },
+    **{
+        f"{module}.{name}": "internal of the official response parser and wrappers"
+        for module, names in (
+            (
+                "_response",
+                (
+                    "AsyncBinaryAPIResponse",
+                    "AsyncResponseContextManager",
+                    "AsyncStreamedBinaryAPIResponse",
+                    "BaseAPIResponse",
+                    "BinaryAPIResponse",
+                    "MissingStreamClassError",
+                    "ResponseContextManager",
+                    "StreamAlreadyConsumed",
+                    "StreamedBinaryAPIResponse",
+                    "async_to_custom_raw_response_wrapper",
+                    "async_to_custom_streamed_response_wrapper",
+                    "async_to_raw_response_wrapper",
+                    "async_to_streamed_response_wrapper",
+                    "extract_response_type",
+                    "to_custom_raw_response_wrapper",
+                    "to_custom_streamed_response_wrapper",
+                    "to_raw_response_wrapper",
+                    "to_streamed_response_wrapper",
+                ),
+            ),
+            (
+                "_legacy_response",
+                (
+                    "MissingStreamClassError",
+                    "async_to_raw_response_wrapper",
+                    "to_raw_response_wrapper",
+                ),
+            ),
+        )
+        for name in names
+    },
+    "pagination.BasePage": "the official common page base; oxide's pages share no base",
+    "pagination.CursorPageItem": "typing protocol of the official cursor pages",
+}
+
+
+def _official_module_names(rel: str) -> list[str]:
+    import importlib
+    import typing
+
+    module = importlib.import_module(f"openai.{rel}")
+    defined = {
+        name
+        for name, value in vars(module).items()
+        if name.isidentifier()
+        and not name.startswith("_")
+        and getattr(value, "__module__", None) == module.__name__
+        and not isinstance(value, typing.TypeVar | typing.ParamSpec)
+        and not inspect.ismodule(value)
+        and not (name.isupper() and len(name) == 1)
+    }
+    # A generic class subscripted at import time is stored as "Name[~T]" as well.
+    defined |= {name.partition("[")[0] for name in vars(module) if "[~" in name}
+    return sorted(defined | set(getattr(module, "__all__", ())))
+
+
+# The official `_utils` is a package of ~100 internal helpers (transforms, typing
+# checks): compat serves only the signature check the SDK's own tests import.
+PARTLY_SERVED = {"_utils"}
+
+
+@pytest.mark.parametrize("rel", sorted(set(_modules.EXTRA_MODULES) - PARTLY_SERVED))
+def test_every_public_name_of_an_aliased_official_module_exists(rel: str) -> None:
+    import importlib
+
+    ours = importlib.import_module(f"oxide_io.compat.{rel}")
+    missing = [
+        name
+        for name in _official_module_names(rel)
+        if f"{rel}.{name}" not in NOT_OFFERED_IN_MODULES and not hasattr(ours, name)
+    ]
+    assert missing == []
+
+
+def test_not_offered_module_names_are_really_official_and_really_absent() -> None:
+    import importlib
+
+    stale = []
+    for key in NOT_OFFERED_IN_MODULES:
+        rel, _, name = key.partition(".")
+        ours = importlib.import_module(f"oxide_io.compat.{rel}")
+        if name not in _official_module_names(rel) or hasattr(ours, name):
+            stale.append(key)
+    assert stale == []
+
+
+def test_aliased_modules_map_to_oxides_classes() -> None:
+    import importlib
+
+    pagination = importlib.import_module("oxide_io.compat.pagination")
+    legacy = importlib.import_module("oxide_io.compat._legacy_response")
+    for name in dir(pagination):
+        if name.startswith("Sync") or name.startswith("BaseSync"):
+            assert getattr(pagination, name) is oxide_io.SyncPage, name
+        elif name.startswith("Async") or name.startswith("BaseAsync"):
+            assert getattr(pagination, name) is importlib.import_module("oxide_io").AsyncPage
+    client = oxide_io.Client(api_key="sk-test")
+    # What the binary endpoints answer is an instance of the official class name.
+    assert issubclass(
+        importlib.import_module("oxide_io._sync._binary").BinaryResponseContent,
+        legacy.HttpxBinaryResponseContent,
+    )
+    assert legacy.LegacyAPIResponse is oxide_io.RawResponse
+    client.close()
+
+
+def test_signature_check_of_utils() -> None:
+    import importlib
+
+    check = importlib.import_module("oxide_io.compat._utils").assert_signatures_in_sync
+    client = oxide_io.Client(api_key="sk-test")
+    check(client.videos.create, client.videos.create)
+
+    def source(a: int, b: str) -> None: ...
+
+    def other(a: int, b: int) -> None: ...
+
+    with pytest.raises(AssertionError, match="`b` is annotated"):
+        check(source, other)
+    with pytest.raises(AssertionError, match="`b` is missing"):
+        check(source, lambda a: None)
+    check(source, lambda a: None, exclude_params={"a", "b"})
+    client.close()

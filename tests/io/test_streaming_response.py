@@ -146,6 +146,12 @@ async def test_read_text_json_and_parse(mock: Setup, make_client: MakeClient) ->
     # From the client, as in the official SDK.
     async with client.with_streaming_response.files.content("file-pattern-10") as response:
         assert await response.read() == pattern_bytes(10)
+    # A binary answer parses to its bytes, as the official SDK's streamed response does
+    # (`with_raw_response` gives the binary content object instead).
+    async with client.files.with_streaming_response.content("file-pattern-10") as response:
+        assert await response.parse() == pattern_bytes(10)
+    raw = await client.files.with_raw_response.content("file-pattern-10")
+    assert raw.parse().content == pattern_bytes(10)
     assert pooled(client) == 1
 
 

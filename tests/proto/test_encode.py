@@ -74,7 +74,11 @@ def test_get_has_no_body_or_content_type() -> None:
 
 def test_streaming_headers() -> None:
     request = post(json_body={"stream": True}, stream=True)
-    assert request.headers["accept"] == "text/event-stream"
+    # As the official SDK: JSON is accepted whether or not the call streams (a
+    # server that follows the API's spec answers 406 to text/event-stream for
+    # completions, whose spec lists JSON only).
+    assert request.headers["accept"] == "application/json"
+    assert post(json_body={"stream": False}).headers["accept"] == "application/json"
     assert request.headers["cache-control"] == "no-cache"
 
 
@@ -98,7 +102,10 @@ def test_accept_encoding_parameter() -> None:
 def test_retry_count_and_read_timeout() -> None:
     request = post(retries_taken=2, read_timeout=600.0)
     assert request.headers["x-stainless-retry-count"] == "2"
-    assert request.headers["x-stainless-read-timeout"] == "600.0"
+    # Whole seconds as the official SDK writes its default, fractions as they are.
+    assert request.headers["x-stainless-read-timeout"] == "600"
+    assert post(read_timeout=2.5).headers["x-stainless-read-timeout"] == "2.5"
+    assert post(read_timeout=30).headers["x-stainless-read-timeout"] == "30"
     # A caller's own value (or removal) wins, as in the official SDK.
     assert (
         post(retries_taken=2, extra_headers={"X-Stainless-Retry-Count": "9"}).headers[
@@ -314,3 +321,20 @@ def test_headers_match_official_sdk() -> None:
         "x-stainless-retry-count",
     ):
         assert ours.headers[name] == sdk.headers[name], name
+
+
+def test_platform_headers_come_before_the_clients_and_the_calls() -> None:
+    pairs = (("X-Stainless-Lang", "python"), ("X-Stainless-Async", "false"))
+    request = post(platform_headers=pairs)
+    assert request.headers["x-stainless-lang"] == "python"
+    assert request.headers["x-stainless-async"] == "false"
+    overridden = post(
+        platform_headers=pairs,
+        default_headers={"x-stainless-lang": "other"},
+        extra_headers={"X-Stainless-Async": None},
+    )
+    assert overridden.headers.get_list("x-stainless-lang") == ["other"]
+    assert "x-stainless-async" not in overridden.headers
+    assert "x-stainless-lang" not in post().headers
+    with pytest.raises(InvalidHeaderError, match="X-Bad"):
+        post(platform_headers=(("X-Bad", "a\r\nb"),))

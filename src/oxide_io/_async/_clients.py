@@ -44,7 +44,7 @@ __all__ = ["AsyncAzureClient", "AsyncClient"]
 
 # Options of the official SDK that oxide does not implement: accepted by
 # `with_options()` as None (their default), refused otherwise.
-_UNSUPPORTED = ("admin_api_key", "workload_identity", "data_residency")
+_UNSUPPORTED = ("workload_identity", "data_residency")
 
 
 def _transport_from(http_client: object) -> AsyncTransport | None:
@@ -74,7 +74,10 @@ class AsyncClient(AsyncResources):
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
     `verify` is True (certifi's roots), False, a CA bundle path or an SSLContext.
     `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
-    `http_client` takes an `AsyncTransport` (an httpx client raises `TypeError`).
+    `admin_api_key` (default OPENAI_ADMIN_KEY) is the key sent to the organization
+    administration endpoints (`client.admin`), as in the official SDK; without one
+    they get `api_key`. `http_client` takes an `AsyncTransport` (an httpx client
+    raises `TypeError`).
     `_strict_response_validation=True` makes an answer that does not fit its model
     (a required field missing, a value of the wrong type) raise
     `APIResponseValidationError`.
@@ -84,6 +87,7 @@ class AsyncClient(AsyncResources):
         self,
         *,
         api_key: str | ApiKeyProvider | None = None,
+        admin_api_key: str | None = None,
         organization: str | None = None,
         project: str | None = None,
         base_url: str | None = None,
@@ -126,6 +130,7 @@ class AsyncClient(AsyncResources):
                 webhook_secret=webhook_secret,
                 strict_response_validation=_strict_response_validation,
                 enforce_credentials=_enforce_credentials,
+                admin_api_key=admin_api_key,
             )
         if _transport is None:
             _transport = AsyncTransport(
@@ -144,6 +149,10 @@ class AsyncClient(AsyncResources):
     @property
     def api_key(self) -> str:
         return self._options.api_key
+
+    @property
+    def admin_api_key(self) -> str | None:
+        return self._options.admin_api_key
 
     @property
     def organization(self) -> str | None:
@@ -213,7 +222,6 @@ class AsyncClient(AsyncResources):
         `timeout=None` means no limit, as in the constructor.
         """
         unsupported = {
-            "admin_api_key": admin_api_key,
             "workload_identity": workload_identity,
             "data_residency": data_residency,
         }
@@ -234,6 +242,8 @@ class AsyncClient(AsyncResources):
             changes["project"] = project
         if webhook_secret is not None:
             changes["webhook_secret"] = webhook_secret
+        if admin_api_key is not None:
+            changes["admin_api_key"] = admin_api_key
         if websocket_base_url is not None:
             changes["websocket_base_url"] = str(websocket_base_url)
         if not isinstance(timeout, NotGiven):
@@ -266,6 +276,7 @@ class AsyncClient(AsyncResources):
             and options.azure is None
             and not options.api_key
             and not options.api_key_provider
+            and not options.admin_api_key
         ):
             raise OpenAIError("the api_key client option must be set")
         transport = _transport_from(http_client) or self._transport

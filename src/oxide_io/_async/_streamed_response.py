@@ -116,7 +116,7 @@ class AsyncStreamedResponse(Generic[_R]):
     async def parse(self, *, to: type[_T] | None = None) -> _R | _T:
         """What the call returns without `.with_streaming_response`, built from this response.
 
-        A model, a page, a binary answer (the body read whole), or, for a
+        A model, a page, a binary answer's bytes (the body read whole), or, for a
         `stream=True` call, the stream of events, read from this response as it
         is iterated (within the block). With `to=`, the body read whole as that
         type instead (a model class, `dict`, `str`, ...).

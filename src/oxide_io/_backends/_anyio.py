@@ -11,6 +11,7 @@ import os
 import select
 import socket
 import ssl
+import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -250,6 +251,18 @@ class AsyncBackend:
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
+
+    def runtime(self) -> str | None:
+        """The running event loop's library, "asyncio" or "trio" (for the platform headers)."""
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            try:
+                trio.lowlevel.current_task()
+            except RuntimeError:
+                pass
+            else:
+                return "trio"
+        return "asyncio"
 
     def lock(self, *, shared: bool = True) -> AsyncLock | _AsyncNoLock:
         """A lock for a resource several tasks use; a free no-op one when `shared` is False."""

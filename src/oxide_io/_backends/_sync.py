@@ -196,6 +196,10 @@ class SyncEvent:
 class SyncBackend:
     """Opens blocking sockets and sleeps with time.sleep."""
 
+    def runtime(self) -> str | None:
+        """None: no event loop (the platform headers say the client is blocking)."""
+        return None
+
     def connect(
         self,
         host: str,

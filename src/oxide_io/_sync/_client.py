@@ -40,8 +40,9 @@ from oxide_proto._azure import azure_auth_headers, azure_route, checked_token
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
-from .._options import NOT_GIVEN, ClientOptions, NotGiven
+from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
 from .._parse_to import body_text, check_not_event_stream, parse_to
+from .._platform import platform_headers
 from .._timeout import Timeout, to_timeout
 from ._pagination import SyncPage
 from ._response import SyncResponse
@@ -215,6 +216,9 @@ class SyncAPIClient:
         self._options = options
         self._transport = transport
         self._retry_policy = RetryPolicy(max_retries=options.max_retries)
+        # The platform headers, read on the first request (the async runtime is
+        # known only then) and the same for every request after it.
+        self._platform: tuple[tuple[str, str], ...] | None = None
 
     @property
     def with_streaming_response(self) -> Any:
@@ -273,6 +277,14 @@ class SyncAPIClient:
         if options.strict_response_validation and decoder is None and operation.response:
             decoder = _strict_decoder(operation.response)
 
+        # The organization-administration endpoints take the admin key when there is one.
+        admin_key = options.admin_api_key
+        if admin_key is not None and not is_admin_path(operation.path):
+            admin_key = None
+        platform = self._platform
+        if platform is None:
+            platform = self._platform = platform_headers(self._transport.backend.runtime())
+
         def make_request(retries_taken: int) -> Request:
             again = encoded[0] if encoded else None
             api_key: str | None = options.api_key
@@ -281,6 +293,8 @@ class SyncAPIClient:
                 # A key or token provider is called for every attempt, as in the
                 # official SDK; a plain key skips this.
                 api_key, headers = self._authenticate(extra_headers)
+            if admin_key is not None:
+                api_key = admin_key
             request = build_request(
                 operation.method,
                 base_url,
@@ -303,6 +317,7 @@ class SyncAPIClient:
                 retries_taken=retries_taken,
                 read_timeout=limits.read,
                 accept_encoding=_ACCEPT_ENCODING,
+                platform_headers=platform,
             )
             if again is None and files is None and isinstance(request.body, bytes):
                 encoded.append(request.body)
@@ -327,6 +342,10 @@ class SyncAPIClient:
                 )
                 return Stream(response, event_type, reconnect=reconnect)
             if operation.binary:
+                if raw == "stream":
+                    # `with_streaming_response`: `parse()` gives the body's bytes, as
+                    # the official SDK's does (the response itself streams them).
+                    return read()
                 # Audio, file contents, videos: read whole, as the official SDK does;
                 # `with_streaming_response` is the way to stream them.
                 from ._binary import BinaryResponseContent

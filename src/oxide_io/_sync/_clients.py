@@ -45,7 +45,7 @@ __all__ = ["AzureClient", "Client"]
 
 # Options of the official SDK that oxide does not implement: accepted by
 # `with_options()` as None (their default), refused otherwise.
-_UNSUPPORTED = ("admin_api_key", "workload_identity", "data_residency")
+_UNSUPPORTED = ("workload_identity", "data_residency")
 
 
 def _transport_from(http_client: object) -> SyncTransport | None:
@@ -75,7 +75,10 @@ class Client(SyncResources):
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
     `verify` is True (certifi's roots), False, a CA bundle path or an SSLContext.
     `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
-    `http_client` takes an `SyncTransport` (an httpx client raises `TypeError`).
+    `admin_api_key` (default OPENAI_ADMIN_KEY) is the key sent to the organization
+    administration endpoints (`client.admin`), as in the official SDK; without one
+    they get `api_key`. `http_client` takes an `SyncTransport` (an httpx client
+    raises `TypeError`).
     `_strict_response_validation=True` makes an answer that does not fit its model
     (a required field missing, a value of the wrong type) raise
     `APIResponseValidationError`.
@@ -85,6 +88,7 @@ class Client(SyncResources):
         self,
         *,
         api_key: str | ApiKeyProvider | None = None,
+        admin_api_key: str | None = None,
         organization: str | None = None,
         project: str | None = None,
         base_url: str | None = None,
@@ -127,6 +131,7 @@ class Client(SyncResources):
                 webhook_secret=webhook_secret,
                 strict_response_validation=_strict_response_validation,
                 enforce_credentials=_enforce_credentials,
+                admin_api_key=admin_api_key,
             )
         if _transport is None:
             _transport = SyncTransport(
@@ -145,6 +150,10 @@ class Client(SyncResources):
     @property
     def api_key(self) -> str:
         return self._options.api_key
+
+    @property
+    def admin_api_key(self) -> str | None:
+        return self._options.admin_api_key
 
     @property
     def organization(self) -> str | None:
@@ -214,7 +223,6 @@ class Client(SyncResources):
         `timeout=None` means no limit, as in the constructor.
         """
         unsupported = {
-            "admin_api_key": admin_api_key,
             "workload_identity": workload_identity,
             "data_residency": data_residency,
         }
@@ -235,6 +243,8 @@ class Client(SyncResources):
             changes["project"] = project
         if webhook_secret is not None:
             changes["webhook_secret"] = webhook_secret
+        if admin_api_key is not None:
+            changes["admin_api_key"] = admin_api_key
         if websocket_base_url is not None:
             changes["websocket_base_url"] = str(websocket_base_url)
         if not isinstance(timeout, NotGiven):
@@ -267,6 +277,7 @@ class Client(SyncResources):
             and options.azure is None
             and not options.api_key
             and not options.api_key_provider
+            and not options.admin_api_key
         ):
             raise OpenAIError("the api_key client option must be set")
         transport = _transport_from(http_client) or self._transport

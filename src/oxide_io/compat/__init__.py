@@ -100,6 +100,14 @@ class OAuthError(AuthenticationError):
     """
 
 
+class SubjectTokenProviderError(OpenAIError):
+    """The official SDK's error for a workload-identity token provider that failed.
+
+    oxide has no workload-identity authentication, so it never raises this; it is
+    here so that `except` clauses naming it stay valid.
+    """
+
+
 class WebSocketQueueFullError(OpenAIError):
     """The official SDK's error for a full Realtime send queue.
 
@@ -220,8 +228,6 @@ def _load_client() -> Any:
     if _client is not None and _client_settings == _settings():
         return _client
     api_type = _choose_api_type()
-    if admin_api_key is not None:
-        raise OpenAIError("openai.admin_api_key: oxide's clients take no separate admin key")
     common: dict[str, Any] = {
         "organization": organization,
         "base_url": base_url,
@@ -246,6 +252,7 @@ def _load_client() -> Any:
         previous = _client if type(_client) is OpenAI else None
         client = OpenAI(
             api_key=api_key,
+            admin_api_key=admin_api_key,
             project=project,
             webhook_secret=webhook_secret,
             # A rebuilt client keeps the connection pool of the one it replaces.

@@ -6,7 +6,9 @@ every place oxide drops an argument left `NOT_GIVEN` drops an `omit` argument to
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Callable, Set
 from typing import Any
 
 from oxide_proto import OpenAIError
@@ -17,6 +19,7 @@ __all__ = [
     "DEFAULT_CONNECTION_LIMITS",
     "APIRemovedInV1",
     "Omit",
+    "assert_signatures_in_sync",
     "file_from_path",
     "not_given",
     "omit",
@@ -97,6 +100,34 @@ class _RemovedInV1:
 
     def __repr__(self) -> str:
         return f"<removed in openai 1.0: {self._symbol}>"
+
+
+def assert_signatures_in_sync(
+    source_func: Callable[..., Any],
+    check_func: Callable[..., Any],
+    *,
+    exclude_params: Set[str] = frozenset(),
+    description: str = "",
+) -> None:
+    """Raises `AssertionError` unless `check_func` takes every parameter of `source_func`
+    (but `exclude_params`) with the same annotation: the check `openai._utils` offers
+    for a helper that wraps a method (`create_and_poll` around `create`)."""
+    source = inspect.signature(source_func).parameters
+    check = inspect.signature(check_func).parameters
+    problems = []
+    for name, parameter in source.items():
+        if name in exclude_params:
+            continue
+        if name not in check:
+            problems.append(f"`{name}` is missing")
+        elif check[name].annotation != parameter.annotation:
+            problems.append(
+                f"`{name}` is annotated {check[name].annotation!r}, not {parameter.annotation!r}"
+            )
+    if problems:
+        raise AssertionError(
+            f"{len(problems)} signature mismatches{description}: " + "; ".join(problems)
+        )
 
 
 def removed_in_v1(symbol: str) -> Any:

@@ -55,14 +55,27 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         "OAuthError",
         "WebSocketConnectionClosedError",
         "WebSocketQueueFullError",
+        "SubjectTokenProviderError",
     ),
-    "_streaming": ("Stream", "AsyncStream"),
+    "_streaming": (
+        "Stream",
+        "AsyncStream",
+        "ServerSentEvent=oxide_proto:ServerSentEvent",
+    ),
     "_client": ("OpenAI", "AsyncOpenAI", "Client", "AsyncClient"),
     "_models": ("BaseModel",),
     "_response": ("APIResponse", "AsyncAPIResponse"),
+    # What `with_raw_response` gives (the official SDK's older raw-response module,
+    # which its own tests still import the binary-content class from).
+    "_legacy_response": (
+        "LegacyAPIResponse=oxide_io:RawResponse",
+        "HttpxBinaryResponseContent",
+    ),
     "_constants": ("DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES", "DEFAULT_CONNECTION_LIMITS"),
     "_version": ("__version__", "__title__"),
     "version": ("VERSION",),
+    # Of the official SDK's internal utilities, the one its own tests use on helpers.
+    "_utils": ("assert_signatures_in_sync=oxide_io.compat._helpers:assert_signatures_in_sync",),
     # oxide has one page class per runtime, whatever the API's paging style.
     "pagination": (
         "SyncPage=oxide_io:SyncPage",
@@ -71,6 +84,12 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         "AsyncCursorPage=oxide_io:AsyncPage",
         "SyncConversationCursorPage=oxide_io:SyncPage",
         "AsyncConversationCursorPage=oxide_io:AsyncPage",
+        "SyncNextCursorPage=oxide_io:SyncPage",
+        "AsyncNextCursorPage=oxide_io:AsyncPage",
+        "SyncTokenPage=oxide_io:SyncPage",
+        "AsyncTokenPage=oxide_io:AsyncPage",
+        "BaseSyncPage=oxide_io:SyncPage",
+        "BaseAsyncPage=oxide_io:AsyncPage",
     ),
 }
 
