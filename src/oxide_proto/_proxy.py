@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ._errors import APIConnectionError, LocalProtocolError
+from ._errors import LocalProtocolError, ProxyAuthenticationError, ProxyError
 from ._headers import Headers
 from ._record import field, frozen, replace
 from ._types import URL, Request
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Proxy",
     "ProxyConfig",
-    "ProxyError",
-    "ProxyAuthenticationError",
     "ProxyTunnel",
     "parse_proxy_url",
     "absolute_form",
@@ -305,38 +303,6 @@ class ProxyConfig:
             for pattern, proxy in self._rules
         )
         return f"ProxyConfig({{{rules}}})"
-
-
-class ProxyError(APIConnectionError):
-    """The proxy refused or failed to open the tunnel, or answered out of protocol.
-
-    `proxy_url` names the proxy (password masked); `status_code` is the proxy's
-    answer, None when it broke the protocol.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        proxy_url: str,
-        status_code: int | None = None,
-        request: Request | None = None,
-    ) -> None:
-        super().__init__(message=message, request=request)
-        self.proxy_url = proxy_url
-        self.status_code = status_code
-
-    def with_request(self, request: Request) -> ProxyError:
-        """The same error tied to the request that met it."""
-        error = type(self)(
-            self.message, proxy_url=self.proxy_url, status_code=self.status_code, request=request
-        )
-        error.__cause__ = self.__cause__
-        return error
-
-
-class ProxyAuthenticationError(ProxyError):
-    """The proxy answered 407: credentials missing from the proxy URL, or refused."""
 
 
 class ProxyTunnel:
