@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,6 +242,60 @@ def test_bad_proxy_option_is_refused() -> None:
     with pytest.raises(ValueError, match="only http://") as info:
         Client(api_key="k", proxy="socks5://u:topsecret@127.0.0.1:1080")
     assert "topsecret" not in str(info.value)
+
+
+# -- proxy.py: a proxy no one here wrote ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def proxy_py(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """proxy.py on 127.0.0.1 with Basic auth; its URL without the credentials."""
+    pytest.importorskip("proxy")
+    directory = tmp_path_factory.mktemp("proxy_py")
+    port_file = directory / "port"
+    command = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0"]
+    command += ["--port-file", str(port_file), "--num-workers", "1", "--num-acceptors", "1"]
+    command += ["--basic-auth", "bob:pw-1", "--log-level", "WARNING"]
+    process = subprocess.Popen(
+        command,
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):  # up to 15 s
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            if process.poll() is not None:
+                pytest.fail("proxy.py exited at start")
+            time.sleep(0.1)
+        else:
+            pytest.fail("proxy.py did not start")
+        yield f"127.0.0.1:{port_file.read_text().strip()}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+async def test_through_proxy_py(
+    make_client: MakeClient,
+    proxy_py: str,
+    tls: dict[str, Any],
+    plain: dict[str, Any],
+    tls_server: MockServer,
+) -> None:
+    url = f"http://bob:pw-1@{proxy_py}"
+    client = make_client(**tls, proxy=url)
+    for _ in range(2):
+        assert "hi" in await _chat(client)
+    assert [r.http_version for r in tls_server.requests] == ["2", "2"]
+    assert "hi" in await _chat(make_client(**plain, proxy=url))
+    with pytest.raises(ProxyAuthenticationError):
+        await _chat(make_client(**tls, proxy=f"http://{proxy_py}", max_retries=0))
 
 
 # -- trust ------------------------------------------------------------------------
