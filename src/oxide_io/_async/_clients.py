@@ -31,7 +31,7 @@ from .._options import (
 )
 from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
-from .._tls import VerifyTypes
+from .._tls import VerifyTypes, verify_from_env
 from ._transport import AsyncTransport
 from .resources import AsyncResources
 
@@ -120,7 +120,7 @@ class AsyncClient(AsyncResources):
                 default_headers=default_headers,
                 default_query=default_query,
                 http2=http2,
-                verify=verify,
+                verify=verify_from_env(verify, os.environ if trust_env else None),
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
@@ -389,7 +389,7 @@ class AsyncAzureClient(AsyncClient):
                 default_headers=default_headers,
                 default_query={**(default_query or {}), "api-version": config.api_version},
                 http2=http2,
-                verify=verify,
+                verify=verify_from_env(verify, os.environ if trust_env else None),
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
