@@ -6,6 +6,7 @@ from oxide_proto import (
     APIConnectionError,
     APITimeoutError,
     LimitExceededError,
+    ProxyError,
     RemoteProtocolError,
     Request,
     ResponseTooLargeError,
@@ -16,11 +17,13 @@ from ._backends._errors import TransportError, TransportTimeout
 __all__ = ["TRANSPORT_ERRORS", "to_api_error"]
 
 # What a send or a body read can raise that is not yet an API error.
-TRANSPORT_ERRORS = (TransportError, RemoteProtocolError)
+TRANSPORT_ERRORS = (TransportError, RemoteProtocolError, ProxyError)
 
 
 def to_api_error(exc: BaseException, request: Request) -> APIConnectionError:
     """The API error for a transport failure; raise it `from exc`."""
+    if isinstance(exc, ProxyError):
+        return exc.with_request(request)
     if isinstance(exc, TransportTimeout):
         return APITimeoutError(request, message=f"Request timed out ({exc.phase}).")
     if isinstance(exc, LimitExceededError):

@@ -61,6 +61,8 @@ from ._errors import OpenAIError as OpenAIError
 from ._errors import OutputValidationError as OutputValidationError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import ProtocolError as ProtocolError
+from ._errors import ProxyAuthenticationError as ProxyAuthenticationError
+from ._errors import ProxyError as ProxyError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import RedirectError as RedirectError
 from ._errors import RemoteProtocolError as RemoteProtocolError
@@ -171,6 +173,11 @@ if TYPE_CHECKING:
     from ._multipart import guess_content_type as guess_content_type
     from ._partial_json import PartialJSONParser as PartialJSONParser
     from ._partial_json import parse_partial_json as parse_partial_json
+    from ._proxy import Proxy as Proxy
+    from ._proxy import ProxyConfig as ProxyConfig
+    from ._proxy import ProxyTunnel as ProxyTunnel
+    from ._proxy import absolute_form as absolute_form
+    from ._proxy import parse_proxy_url as parse_proxy_url
     from ._responses_accumulator import ParsedResponse as ParsedResponse
     from ._responses_accumulator import (
         ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
@@ -259,6 +266,11 @@ _LAZY: dict[str, str] = {
     "ResponseTextDeltaEvent": "._responses_accumulator",
     "ResponseTextDoneEvent": "._responses_accumulator",
     "parse_response": "._responses_accumulator",
+    "Proxy": "._proxy",
+    "ProxyConfig": "._proxy",
+    "ProxyTunnel": "._proxy",
+    "absolute_form": "._proxy",
+    "parse_proxy_url": "._proxy",
     "TypedTool": "._schema",
     "function_tool": "._schema",
     "parse_into": "._schema",

@@ -48,12 +48,11 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Literal
 
-from ._pool import ConnectionInfo, PoolLimits
+from ._pool import ConnectionInfo, Origin, PoolLimits
 
 __all__ = ["ConnectionPool", "Checkout", "CheckoutAction", "PoolActions"]
 
 CheckoutAction = Literal["reuse", "open", "wait", "cancelled"]
-Origin = tuple[str, str, int]
 
 
 class Checkout:

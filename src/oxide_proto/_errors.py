@@ -26,6 +26,8 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "ResponseTooLargeError",
+    "ProxyError",
+    "ProxyAuthenticationError",
     "BadRequestError",
     "AuthenticationError",
     "PermissionDeniedError",
@@ -202,6 +204,38 @@ class APIConnectionError(APIError):
 class APITimeoutError(APIConnectionError):
     def __init__(self, request: Request | None, *, message: str = "Request timed out.") -> None:
         super().__init__(message=message, request=request)
+
+
+class ProxyError(APIConnectionError):
+    """The proxy refused or failed to open the tunnel, or answered out of protocol.
+
+    `proxy_url` names the proxy (password masked); `status_code` is the proxy's
+    answer, None when it broke the protocol.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        proxy_url: str,
+        status_code: int | None = None,
+        request: Request | None = None,
+    ) -> None:
+        super().__init__(message=message, request=request)
+        self.proxy_url = proxy_url
+        self.status_code = status_code
+
+    def with_request(self, request: Request) -> ProxyError:
+        """The same error tied to the request that met it."""
+        error = type(self)(
+            self.message, proxy_url=self.proxy_url, status_code=self.status_code, request=request
+        )
+        error.__cause__ = self.__cause__
+        return error
+
+
+class ProxyAuthenticationError(ProxyError):
+    """The proxy answered 407: credentials missing from the proxy URL, or refused."""
 
 
 class ResponseTooLargeError(APIConnectionError):

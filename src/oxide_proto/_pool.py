@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._record import field, frozen
+
+if TYPE_CHECKING:
+    from ._proxy import Proxy
 
 __all__ = [
     "PoolLimits",
@@ -42,6 +45,9 @@ __all__ = [
 ]
 
 PoolAction = Literal["reuse", "open", "wait"]
+# What connections are grouped by: `URL.origin`, or the origin plus the proxy it is
+# reached through, so that a proxied and a direct connection are never mixed.
+Origin = tuple[str, str, int] | tuple[str, str, int, "Proxy"]
 
 
 def _optional_non_negative(instance: object, name: str, value: Any) -> None:
@@ -62,15 +68,15 @@ class PoolLimits:
 class ConnectionInfo:
     """What the policy needs to know about one open (or opening) connection.
 
-    `origin` is `URL.origin`. `max_streams` is 1 for HTTP/1.1 and the peer's
-    SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; a connection still handshaking
-    counts one open stream (the request that opened it), so it is not shared
-    before its protocol is known. `idle_since` is the `now` at which
+    `origin` is `URL.origin` (plus the proxy, when proxied). `max_streams` is 1
+    for HTTP/1.1 and the peer's SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; a
+    connection still handshaking counts one open stream (the request that opened
+    it), so it is not shared before its protocol is known. `idle_since` is the `now` at which
     `open_streams` last dropped to 0 (None while busy).
     """
 
     id: int
-    origin: tuple[str, str, int]
+    origin: Origin
     http_version: str = "HTTP/1.1"
     open_streams: int = 0
     max_streams: int = 1

@@ -96,6 +96,21 @@ def test_other_origin_never_used() -> None:
     assert pool.checkout(A, NOW)[0].action == "open"
 
 
+def test_proxied_and_direct_connections_never_mixed() -> None:
+    pool = ConnectionPool()
+    proxy = oxide_proto.parse_proxy_url("http://proxy.local:3128")
+    other = oxide_proto.parse_proxy_url("http://u:pw@proxy.local:3128")
+    idle(pool, A)
+    direct = opened(pool, A, http2=True, max_streams=100)
+    via, _ = pool.checkout((*A, proxy), NOW)
+    assert via.action == "open"
+    pool.opened(via.connection_id, NOW, http2=True, max_streams=100)
+    assert pool.checkout((*A, proxy), NOW)[0].connection_id == via.connection_id
+    # Other credentials are another proxy: their own connection.
+    assert pool.checkout((*A, other), NOW)[0].action == "open"
+    assert pool.checkout(A, NOW)[0].connection_id == direct
+
+
 def test_not_reusable_connection_closed_on_release_and_never_handed_out() -> None:
     pool = ConnectionPool()
     h2 = opened(pool, http2=True, max_streams=10)
@@ -312,7 +327,7 @@ class PoolMachine(RuleBasedStateMachine):
         # The model: open connections (origin, http2, max streams, streams held,
         # reusable, idle since), connections being opened, waiting checkouts.
         self.conns: dict[int, dict[str, Any]] = {}
-        self.opening: dict[int, tuple[str, str, int]] = {}
+        self.opening: dict[int, tuple[Any, ...]] = {}
         self.waiting: dict[int, Checkout] = {}
         self.held: list[int] = []  # one entry per stream a request holds
         self.opened = 0  # connections reported opened, to check `fresh`

@@ -35,8 +35,9 @@ from .._options import (
     TokenProvider,
     resolve_options,
 )
+from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
-from .._tls import VerifyTypes
+from .._tls import VerifyTypes, verify_from_env
 from ._transport import AsyncTransport
 from .resources import AsyncResources
 
@@ -72,7 +73,11 @@ class AsyncClient(AsyncResources):
 
     `http2=True` (the default) uses HTTP/2 when a TLS server offers it through
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
-    `verify` is True (certifi's roots), False, a CA bundle path or an SSLContext.
+    `verify` is True (certifi's roots), False, a CA bundle path, an SSLContext or
+    "system" (the OS trust store, with the `truststore` extra). `proxy` is a proxy
+    URL (`http://user:pass@host:port`) or a mapping of URL patterns to proxy URLs;
+    without it, `trust_env=True` (the default) reads HTTP_PROXY, HTTPS_PROXY,
+    ALL_PROXY, NO_PROXY and SSL_CERT_FILE / SSL_CERT_DIR once, here.
     `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
     `admin_api_key` (default OPENAI_ADMIN_KEY) is the key sent to the organization
     administration endpoints (`client.admin`), as in the official SDK; without one
@@ -100,6 +105,8 @@ class AsyncClient(AsyncResources):
         http2: bool = True,
         h2c: bool = False,
         verify: VerifyTypes = True,
+        proxy: ProxyTypes | None = None,
+        trust_env: bool = True,
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
@@ -123,7 +130,7 @@ class AsyncClient(AsyncResources):
                 default_headers=default_headers,
                 default_query=default_query,
                 http2=http2,
-                verify=verify,
+                verify=verify_from_env(verify, os.environ if trust_env else None),
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
@@ -137,6 +144,8 @@ class AsyncClient(AsyncResources):
                 verify=_options.verify,
                 http2=_options.http2,
                 h2c=h2c,
+                proxy=proxy,
+                trust_env=trust_env,
                 limits=PoolLimits(
                     max_connections=_options.max_connections,
                     max_keepalive_connections=_options.max_keepalive_connections,
@@ -201,6 +210,7 @@ class AsyncClient(AsyncResources):
         base_url: str | NotGiven | None = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         http_client: AsyncTransport | None = None,
+        proxy: ProxyTypes | None = None,
         max_retries: int | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | None = None,
         set_default_headers: Mapping[str, str] | None = None,
@@ -214,7 +224,8 @@ class AsyncClient(AsyncResources):
         _extra_kwargs: Mapping[str, Any] | None = None,
     ) -> AsyncClient:
         """A client with some options changed that shares this one's connection pool
-        (unless `http_client` gives another transport).
+        (unless `http_client` gives another transport, or `proxy` asks for a pool
+        of its own, with this client's other connection settings).
 
         Takes the official SDK's `copy()` arguments. An option left at None keeps
         this client's value; `default_headers`/`default_query` are merged into this
@@ -280,6 +291,8 @@ class AsyncClient(AsyncResources):
         ):
             raise OpenAIError("the api_key client option must be set")
         transport = _transport_from(http_client) or self._transport
+        if proxy is not None:
+            transport = transport.with_proxy(proxy)
         return type(self)(_options=options, _transport=transport)
 
     copy = with_options
@@ -390,6 +403,8 @@ class AsyncAzureClient(AsyncClient):
         http2: bool = True,
         h2c: bool = False,
         verify: VerifyTypes = True,
+        proxy: ProxyTypes | None = None,
+        trust_env: bool = True,
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
@@ -422,7 +437,7 @@ class AsyncAzureClient(AsyncClient):
                 default_headers=default_headers,
                 default_query={**(default_query or {}), "api-version": config.api_version},
                 http2=http2,
-                verify=verify,
+                verify=verify_from_env(verify, os.environ if trust_env else None),
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=keepalive_expiry,
@@ -434,6 +449,8 @@ class AsyncAzureClient(AsyncClient):
         super().__init__(
             http_client=http_client,
             h2c=h2c,
+            proxy=proxy,
+            trust_env=trust_env,
             _transport=_transport,
             _options=_options,
         )

@@ -8,6 +8,12 @@ connection opened or failed to, a request released its stream, a connection was
 found dead). Connections are HTTP/2 when TLS ALPN picks h2 (or with prior
 knowledge on plain http when asked), HTTP/1.1 otherwise.
 
+Through an HTTP proxy (`oxide_proto.ProxyConfig` picks it per URL), a TLS origin
+is reached through a CONNECT tunnel, inside which TLS (and ALPN, so HTTP/2) starts
+as it would directly; a plain-http origin gets HTTP/1.1 requests in absolute form
+on a connection to the proxy. The pool groups connections by origin and proxy, so
+a proxied and a direct connection to the same origin are never mixed.
+
 A process forked from one that used a transport (a pre-forking server's workers, a
 fork-started multiprocessing pool) starts with an empty pool: the connections, and
 the TLS and HTTP/2 state on them, stay the parent's. The child lets go of its copies
@@ -20,7 +26,7 @@ from __future__ import annotations
 import os
 import time
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxide_proto import (
     Checkout,
@@ -36,10 +42,17 @@ from oxide_proto import (
 from .._backends._anyio import AsyncBackend, AsyncEvent
 from .._backends._errors import ReadError, TransportTimeout, WriteError
 from .._logging import logger
+from .._proxies import ProxyTypes, proxies_from
 from .._timeout import Timeout
-from .._tls import VerifyTypes, ssl_context
+from .._tls import VerifyTypes, ssl_context, verify_from_env
 from ._connection import AsyncConnection
 from ._response import AsyncResponse
+
+if TYPE_CHECKING:
+    from oxide_proto import Proxy
+
+    # The pool's key for a connection: the origin, plus the proxy it goes through.
+    PoolKey = tuple[str, str, int] | tuple[str, str, int, Proxy]
 
 __all__ = ["AsyncTransport"]
 
@@ -58,7 +71,14 @@ def _remaining(timeout: float | None, deadline: float | None) -> float | None:
 
 
 class AsyncTransport:
-    """Pooled connections per origin; `send()` returns once the response head arrived."""
+    """Pooled connections per origin; `send()` returns once the response head arrived.
+
+    `proxy` is a proxy URL for every request, or a mapping of URL patterns to proxy
+    URLs (None: direct), or a ready `oxide_proto.ProxyConfig`. Without it and with
+    `trust_env` (the default), HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY are
+    read here, once; `trust_env` also lets SSL_CERT_FILE / SSL_CERT_DIR replace the
+    default CA bundle when `verify` is True.
+    """
 
     def __init__(
         self,
@@ -67,9 +87,15 @@ class AsyncTransport:
         http2: bool = True,
         h2c: bool = False,
         limits: PoolLimits | None = None,
+        proxy: ProxyTypes | None = None,
+        trust_env: bool = True,
     ) -> None:
         self.backend = AsyncBackend()
-        self._verify = verify
+        # What the transport was built from: `with_proxy()` and pickling rebuild it.
+        self._settings = (verify, http2, h2c, limits, proxy, trust_env)
+        # None when nothing goes through a proxy: the common case costs one test.
+        self._proxies = proxies_from(proxy, os.environ if trust_env else None)
+        self._verify = verify_from_env(verify, os.environ if trust_env else None)
         self._http2 = http2
         self._h2c = h2c
         self._pool = ConnectionPool(limits or PoolLimits())
@@ -86,7 +112,15 @@ class AsyncTransport:
     def __reduce__(self) -> tuple[Any, ...]:
         # A transport pickles as its settings: the copy starts with an empty pool
         # (sockets, TLS sessions and locks belong to this process).
-        return (_new_transport, (self._verify, self._http2, self._h2c, self._pool.limits))
+        # The environment (proxies, SSL_CERT_FILE) is read again where it is unpickled.
+        return (_new_transport, self._settings)
+
+    def with_proxy(self, proxy: ProxyTypes) -> AsyncTransport:
+        """A new transport (its own pool) with this one's settings and `proxy`."""
+        verify, http2, h2c, limits, _, trust_env = self._settings
+        return type(self)(
+            verify=verify, http2=http2, h2c=h2c, limits=limits, proxy=proxy, trust_env=trust_env
+        )
 
     @property
     def connections(self) -> list[AsyncConnection]:
@@ -96,16 +130,24 @@ class AsyncTransport:
     async def send(
         self, request: Request, limits: Timeout, deadline: float | None
     ) -> AsyncResponse:
+        key: PoolKey = request.url.origin
+        wire = request
+        if self._proxies is not None:
+            proxy = self._proxies.proxy_for(request.url)
+            if proxy is not None:
+                key = (*key, proxy)
+                if request.url.scheme == "http":
+                    from oxide_proto import absolute_form
+
+                    wire = absolute_form(request, proxy)
         for fresh in (False, True):
             started = time.monotonic()
-            connection = await self._acquire(request, limits, deadline, fresh=fresh)
+            connection = await self._acquire(key, limits, deadline, fresh=fresh)
             reused = connection.requests_started > 0
             stream_id = 0
             try:
-                stream_id = connection.begin(request)
-                await connection.send_request(
-                    stream_id, request, _remaining(limits.write, deadline)
-                )
+                stream_id = connection.begin(wire)
+                await connection.send_request(stream_id, wire, _remaining(limits.write, deadline))
                 while True:
                     event = await connection.next_event(
                         stream_id, _remaining(limits.read, deadline)
@@ -143,9 +185,8 @@ class AsyncTransport:
             await self._release(connection)
 
     async def _acquire(
-        self, request: Request, limits: Timeout, deadline: float | None, *, fresh: bool
+        self, origin: PoolKey, limits: Timeout, deadline: float | None, *, fresh: bool
     ) -> AsyncConnection:
-        origin = request.url.origin
         pool_deadline = None if limits.pool is None else time.monotonic() + limits.pool
         while True:
             waiter: AsyncEvent | None = None
@@ -237,7 +278,7 @@ class AsyncTransport:
                 await self._carry_out(actions)
 
     async def _open(
-        self, checkout: Checkout, origin: tuple[str, str, int], timeout: float | None
+        self, checkout: Checkout, origin: PoolKey, timeout: float | None
     ) -> AsyncConnection:
         connection_id = checkout.connection_id
         try:
@@ -265,9 +306,12 @@ class AsyncTransport:
             raise RuntimeError("Cannot send a request: the client has been closed.")
         return connection
 
-    def _may_multiplex(self, origin: tuple[str, str, int]) -> bool:
-        """Whether a new connection to `origin` may speak HTTP/2 (ALPN h2, or h2c)."""
-        return self._http2 if origin[0] in ("https", "wss") else self._h2c
+    def _may_multiplex(self, origin: PoolKey) -> bool:
+        """Whether a new connection to `origin` may speak HTTP/2 (ALPN h2, or h2c;
+        plain http through a proxy is HTTP/1.1)."""
+        if origin[0] in ("https", "wss"):
+            return self._http2
+        return self._h2c and len(origin) == 3
 
     def _reap(self) -> PoolActions | None:
         """Gives the pool back the streams of responses dropped unread (the caller
@@ -300,13 +344,26 @@ class AsyncTransport:
                 waiter.set()
 
     async def _connect(
-        self, origin: tuple[str, str, int], timeout: float | None, connection_id: int
+        self, origin: PoolKey, timeout: float | None, connection_id: int
     ) -> AsyncConnection:
-        scheme, host, port = origin
+        scheme, host, port = origin[:3]
+        proxy = origin[3] if len(origin) == 4 else None
         tls = scheme in ("https", "wss")
         context = ssl_context(self._verify, "http" if self._http2 else "http1") if tls else None
-        socket = await self.backend.connect(host, port, ssl_context=context, timeout=timeout)
-        use_h2 = socket.alpn == "h2" if tls else self._h2c
+        if proxy is None:
+            socket = await self.backend.connect(host, port, ssl_context=context, timeout=timeout)
+        else:
+            from oxide_proto import ProxyTunnel
+
+            socket = await self.backend.connect(
+                proxy.host,
+                proxy.port,
+                ssl_context=context,
+                timeout=timeout,
+                tunnel=ProxyTunnel(proxy, host, port) if tls else None,
+            )
+            logger.debug("Connecting to %s://%s:%d through %s", scheme, host, port, proxy.url)
+        use_h2 = socket.alpn == "h2" if tls else self._h2c and proxy is None
         # Each protocol stack (h11, h2) is loaded on the first connection that
         # speaks it, not when oxide_io is imported.
         if use_h2:
@@ -323,7 +380,12 @@ class AsyncTransport:
             else HTTP11Connection()
         )
         connection = AsyncConnection(
-            socket, proto, origin, self.backend, id=connection_id, on_drop=self._dropped.append
+            socket,
+            proto,
+            (scheme, host, port),
+            self.backend,
+            id=connection_id,
+            on_drop=self._dropped.append,
         )
         logger.debug("Connected to %s://%s:%d over %s", scheme, host, port, proto.http_version)
         if use_h2:
@@ -373,9 +435,16 @@ class AsyncTransport:
 
 
 def _new_transport(
-    verify: VerifyTypes, http2: bool, h2c: bool, limits: PoolLimits
+    verify: VerifyTypes,
+    http2: bool,
+    h2c: bool,
+    limits: PoolLimits | None,
+    proxy: ProxyTypes | None = None,
+    trust_env: bool = True,
 ) -> AsyncTransport:
-    return AsyncTransport(verify=verify, http2=http2, h2c=h2c, limits=limits)
+    return AsyncTransport(
+        verify=verify, http2=http2, h2c=h2c, limits=limits, proxy=proxy, trust_env=trust_env
+    )
 
 
 # Every live transport, weakly: the registry must not keep a client alive.

@@ -15,6 +15,7 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
@@ -22,6 +23,9 @@ import anyio.lowlevel
 from anyio.streams.tls import TLSAttribute, TLSStream
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
+
+if TYPE_CHECKING:
+    from oxide_proto import ProxyTunnel
 
 __all__ = ["AsyncBackend", "AsyncEvent", "AsyncLock", "AsyncSocket"]
 
@@ -121,6 +125,19 @@ def _forget(sockets: list[AsyncSocket]) -> None:
 
 
 _INHERITED: list[AsyncSocket] = []
+
+
+async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: ProxyTunnel) -> None:
+    await tcp.send(tunnel.data_to_send())
+    while True:
+        try:
+            data = await tcp.receive(_READ_SIZE)
+        except anyio.EndOfStream:
+            data = b""
+        if tunnel.receive_data(data):
+            break
+    if tunnel.leftover:
+        raise ConnectError(f"proxy {tunnel.proxy.url} sent data before the tunnel was used")
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -223,13 +240,24 @@ class AsyncBackend:
         *,
         ssl_context: ssl.SSLContext | None,
         timeout: float | None,
+        tunnel: ProxyTunnel | None = None,
     ) -> AsyncSocket:
+        """Connects to `host:port`; with `tunnel`, that is the proxy, asked to open a
+        tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
         try:
             with anyio.fail_after(timeout):
                 tcp = await anyio.connect_tcp(host, port)
                 # Small request heads and SSE lines must not wait for Nagle's timer.
                 sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if tunnel is not None:
+                    try:
+                        await _open_tunnel(tcp, tunnel)
+                    except BaseException:
+                        with anyio.CancelScope(shield=True):
+                            await tcp.aclose()
+                        raise
+                    host = tunnel.host
                 if ssl_context is None:
                     return AsyncSocket(tcp, None, sock)
                 try:

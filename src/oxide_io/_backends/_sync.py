@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ssl
 
+    from oxide_proto import ProxyTunnel
+
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
 __all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket"]
@@ -193,6 +195,25 @@ class SyncEvent:
         return self._event.wait(timeout)
 
 
+def _open_tunnel(sock: socket.socket, tunnel: ProxyTunnel, deadline: float | None) -> None:
+    def wait() -> None:
+        # One deadline for the whole handshake, not one timeout per read.
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            sock.settimeout(left)
+
+    wait()
+    sock.sendall(tunnel.data_to_send())
+    while True:
+        wait()
+        if tunnel.receive_data(sock.recv(_READ_SIZE)):
+            break
+    if tunnel.leftover:
+        raise ConnectError(f"proxy {tunnel.proxy.url} sent data before the tunnel was used")
+
+
 class SyncBackend:
     """Opens blocking sockets and sleeps with time.sleep."""
 
@@ -207,7 +228,11 @@ class SyncBackend:
         *,
         ssl_context: ssl.SSLContext | None,
         timeout: float | None,
+        tunnel: ProxyTunnel | None = None,
     ) -> SyncSocket:
+        """Connects to `host:port`; with `tunnel`, that is the proxy, asked to open a
+        tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
         except TimeoutError:
@@ -217,6 +242,9 @@ class SyncBackend:
         try:
             # Small request heads and SSE lines must not wait for Nagle's timer.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tunnel is not None:
+                _open_tunnel(sock, tunnel, deadline)
+                host = tunnel.host
             if ssl_context is None:
                 return SyncSocket(sock, None)
             tls = ssl_context.wrap_socket(sock, server_hostname=host)

@@ -1,0 +1,39 @@
+"""The proxy configuration a transport uses: from the `proxy` option or the environment.
+
+The environment is read when a transport is built, not per request. The proxy
+module of the core is loaded only when there is a proxy to configure, so a client
+in an environment without proxy variables does not pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from oxide_proto import ProxyConfig
+
+__all__ = ["ProxyTypes", "proxies_from"]
+
+# A proxy URL for every request, URL patterns mapped to proxy URLs (None: direct),
+# or a ready configuration.
+ProxyTypes = Union[str, Mapping[str, str | None], "ProxyConfig"]
+
+
+def proxies_from(proxy: ProxyTypes | None, env: Mapping[str, str] | None) -> ProxyConfig | None:
+    """The configuration for `proxy`, else the one `env` describes (None: no env);
+    None when no request goes through a proxy."""
+    if proxy is None and (env is None or not any(name[-6:].lower() == "_proxy" for name in env)):
+        return None
+    from oxide_proto import ProxyConfig
+
+    if isinstance(proxy, ProxyConfig):
+        config = proxy
+    elif isinstance(proxy, str):
+        config = ProxyConfig.single(proxy)
+    elif proxy is not None:
+        config = ProxyConfig(proxy)
+    else:
+        assert env is not None
+        config = ProxyConfig.from_env(env)
+    return config if config else None
