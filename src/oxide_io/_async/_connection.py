@@ -143,9 +143,11 @@ class AsyncConnection:
         while True:
             if event is NEED_DATA:
                 async with self._read_lock:
-                    # Another task may have read this stream's events while we waited.
-                    with self._state:
-                        event = proto.next_event(stream_id)
+                    if self._reads_queue_output:
+                        # Another stream's task may have read this stream's events
+                        # while we waited (HTTP/2; HTTP/1.1 has one stream).
+                        with self._state:
+                            event = proto.next_event(stream_id)
                     if event is NEED_DATA:
                         left = None if give_up is None else give_up - time.monotonic()
                         if left is not None and left <= 0:
