@@ -8,8 +8,11 @@ fields are kept because `set-cookie`-style repeats must survive a round trip.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar, overload
 
 __all__ = ["Headers", "SECRET_HEADERS"]
+
+_T = TypeVar("_T")
 
 # Headers whose values are credentials: never shown by repr, logs or error text.
 SECRET_HEADERS = frozenset({"authorization", "api-key", "proxy-authorization", "cookie"})
@@ -54,6 +57,20 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._index[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str) -> str: ...
+    @overload
+    def get(self, name: str, /, default: _T) -> str | _T: ...
+
+    def get(self, name: str, /, default: object = None) -> object:
+        # Mapping.get would look up through __getitem__ and catch its KeyError: a
+        # raised exception for every absent field (Content-Encoding, on most responses).
+        if not isinstance(name, str):
+            return default
+        return self._index.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._index

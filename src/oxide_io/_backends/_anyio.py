@@ -13,7 +13,7 @@ import socket
 import ssl
 import sys
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ _READ_SIZE = 65536
 class AsyncSocket:
     """One connected socket (plain or TLS)."""
 
-    __slots__ = ("_raw", "_stream", "_tls", "alpn", "is_closed")
+    __slots__ = ("_clock", "_raw", "_stream", "_tls", "alpn", "is_closed")
 
     def __init__(self, stream: anyio.abc.ByteStream, alpn: str | None, raw: socket.socket) -> None:
         self._stream = stream
@@ -43,6 +43,7 @@ class AsyncSocket:
         self._raw = raw
         self.alpn = alpn
         self.is_closed = False
+        self._clock = _event_loop_clock()
 
     async def send(self, data: bytes, timeout: float | None) -> None:
         try:
@@ -54,7 +55,7 @@ class AsyncSocket:
             if timeout is None:
                 await self._stream.send(data)
                 return
-            with anyio.CancelScope(deadline=anyio.current_time() + timeout):
+            with anyio.CancelScope(deadline=self._clock() + timeout):
                 await self._stream.send(data)
                 return
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
@@ -68,7 +69,7 @@ class AsyncSocket:
         try:
             if timeout is None:
                 return await self._stream.receive(_READ_SIZE)
-            with anyio.CancelScope(deadline=anyio.current_time() + timeout):
+            with anyio.CancelScope(deadline=self._clock() + timeout):
                 return await self._stream.receive(_READ_SIZE)
         except anyio.EndOfStream:
             return b""
@@ -138,6 +139,26 @@ async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: ProxyTunnel) -> None
             break
     if tunnel.leftover:
         raise ConnectError(f"proxy {tunnel.proxy.url} sent data before the tunnel was used")
+
+
+def _event_loop_clock() -> Callable[[], float]:
+    """The clock cancel scope deadlines are read against, as one cheap call.
+
+    A socket lives on the event loop that opened it, so its deadlines can read that
+    loop's clock directly, where `anyio.current_time()` looks the loop up again on
+    every read and write. The direct clock is used only when it reads what anyio's
+    does (a loop hosting another as a guest has a clock of its own).
+    """
+    clock: Callable[[], float] | None = None
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        clock = trio.current_time
+    elif (asyncio := sys.modules.get("asyncio")) is not None:
+        with suppress(RuntimeError):
+            clock = asyncio.get_running_loop().time
+    if clock is None or abs(clock() - anyio.current_time()) > 1.0:
+        return anyio.current_time
+    return clock
 
 
 def _readable(sock: socket.socket) -> bool:

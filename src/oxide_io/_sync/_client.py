@@ -206,7 +206,13 @@ _REQUEST_OPTIONS = frozenset({"headers", "params", "extra_json", "timeout", "max
 def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
     if params is None:
         return None
-    return {key: value for key, value in params.items() if not isinstance(value, NotGiven)}
+    # Most arguments of a call are the NOT_GIVEN singleton: an identity test drops
+    # them, and only what is left is checked for other NotGiven instances (`omit`).
+    given = {key: value for key, value in params.items() if value is not NOT_GIVEN}
+    for value in given.values():
+        if isinstance(value, NotGiven):
+            return {k: v for k, v in given.items() if not isinstance(v, NotGiven)}
+    return given
 
 
 class SyncAPIClient:

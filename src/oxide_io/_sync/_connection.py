@@ -46,6 +46,8 @@ class SyncConnection:
         # Only HTTP/2 streams share a connection; an HTTP/1.1 connection carries one
         # request at a time, so its reads and writes need no lock (nor its cost).
         shared = proto.http_version == "HTTP/2"
+        # Reading HTTP/1.1 never queues output; HTTP/2 reads may (acks, window updates).
+        self._reads_queue_output = shared
         self._read_lock = backend.lock(shared=shared)
         self._write_lock = backend.lock(shared=shared)
         self._outbox = bytearray()
@@ -133,15 +135,20 @@ class SyncConnection:
         `read_timeout` bounds the wait for this stream's next event: bytes for other
         streams, PINGs and their acks do not extend it.
         """
+        proto = self.proto
+        with self._state:
+            event = proto.next_event(stream_id)
+        if event is not NEED_DATA and not self._reads_queue_output:
+            return event  # buffered already (a body that came with its head)
         give_up = None if read_timeout is None else time.monotonic() + read_timeout
         while True:
-            with self._state:
-                event = self.proto.next_event(stream_id)
             if event is NEED_DATA:
                 with self._read_lock:
-                    # Another task may have read this stream's events while we waited.
-                    with self._state:
-                        event = self.proto.next_event(stream_id)
+                    if self._reads_queue_output:
+                        # Another stream's task may have read this stream's events
+                        # while we waited (HTTP/2; HTTP/1.1 has one stream).
+                        with self._state:
+                            event = proto.next_event(stream_id)
                     if event is NEED_DATA:
                         left = None if give_up is None else give_up - time.monotonic()
                         if left is not None and left <= 0:
@@ -149,11 +156,14 @@ class SyncConnection:
                         data = self._receive(left)
                         if data is not None:
                             with self._state:
-                                self.proto.receive_data(data, time.monotonic())
-            # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
-            self.flush(read_timeout)
+                                proto.receive_data(data, time.monotonic())
+            if self._reads_queue_output:
+                # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
+                self.flush(read_timeout)
             if event is not NEED_DATA:
                 return event
+            with self._state:
+                event = proto.next_event(stream_id)
 
     def _receive(self, timeout: float | None) -> bytes | None:
         """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).

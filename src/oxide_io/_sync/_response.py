@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import time
-import weakref
 from collections.abc import Callable, Iterator
 
 from oxide_proto import BodyData, BodyEnd, Headers, Request, ResponseHead, ResponseInfo
@@ -57,9 +56,6 @@ class SyncResponse:
         # When the request was sent and when the body ended or was abandoned (monotonic).
         self._started = time.monotonic() if started is None else started
         self._ended: float | None = None
-        # A response dropped without being read to the end or closed still gives
-        # its stream back (see `AsyncConnection.dropped`).
-        self._finalizer = weakref.finalize(self, connection.dropped, stream_id)
 
     @property
     def request_id(self) -> str | None:
@@ -121,7 +117,6 @@ class SyncResponse:
     def _finish(self, connection: SyncConnection) -> None:
         self._connection = None
         self._ended = time.monotonic()
-        self._finalizer.detach()
         connection.release(self._stream_id)
         self._on_close(connection)
 
@@ -130,12 +125,19 @@ class SyncResponse:
             return
         self._connection = None
         self._ended = time.monotonic()
-        self._finalizer.detach()
         try:
             connection.cancel(self._stream_id)
             connection.release(self._stream_id)
         finally:
             self._on_close(connection)
+
+    def __del__(self) -> None:
+        # A response dropped without being read to the end or closed still gives its
+        # stream back (see `AsyncConnection.dropped`). `_connection` is None once the
+        # body ended or the response was closed, and absent if `__init__` failed.
+        connection = getattr(self, "_connection", None)
+        if connection is not None:
+            connection.dropped(self._stream_id)
 
     def __repr__(self) -> str:
         return f"<SyncResponse [{self.status_code}] {self.http_version}>"
