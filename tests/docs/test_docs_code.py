@@ -32,7 +32,7 @@ PAGES = code_blocks.pages()
 
 def test_the_docs_have_code_to_run() -> None:
     names = {page.name for page in PAGES if page.blocks}
-    assert {"quickstart.md", "streaming.md", "testing.md", "adapter.md"} <= names
+    assert {"quickstart.md", "streaming.md", "testing.md", "adapter.md", "README.md"} <= names
 
 
 def test_a_skip_marker_needs_a_reason(tmp_path: pathlib.Path) -> None:
@@ -131,7 +131,7 @@ def test_skipped_block(block: code_blocks.Block) -> None:
     # Not run, but at least well-formed.
     if block.language == "python":
         compile(block.code, str(block.page), "exec")
-    elif block.language == "sh":
+    elif block.language in code_blocks.SHELL_LANGUAGES:
         checked = subprocess.run(["bash", "-n", "-c", block.code], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr
     pytest.skip(f"{block.name}: {block.skip}")
@@ -200,7 +200,7 @@ def test_shell_block_runs(
             timeout=100,
         )
 
-    if block.language == "sh":
+    if block.language in code_blocks.SHELL_LANGUAGES:
         result = bash(block.code)
         assert result.returncode == 0, f"{block.name}:\n{result.stdout}\n{result.stderr}"
         return
