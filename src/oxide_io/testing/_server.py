@@ -37,7 +37,8 @@ class MockServer:
 
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
     streamed), `GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/embeddings`
-    with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS.
+    with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS,
+    and the Responses WebSocket (`GET /v1/responses` upgraded, over HTTP/1.1).
     Replies are deterministic; tests script failures with `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
