@@ -98,7 +98,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "responses.parse(tools=[pydantic_function_tool(T)]): oxide sends the chat-shaped"
         " tool as it is, not converted to the Responses shape, so no parsed_arguments"
     ),
-    "examples/responses/websocket.py": _endpoint("the Responses WebSocket (GET /v1/responses)"),
     "examples/realtime/azure_realtime.py": "needs azure-identity, not installed here",
     "examples/realtime/push_to_talk_app.py": "needs textual and a microphone",
     "examples/realtime/realtime.py": _endpoint("the Realtime WebSocket (GET /v1/realtime)"),
