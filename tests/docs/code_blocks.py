@@ -1,12 +1,15 @@
-"""The fenced Python blocks of the documentation pages, and how each is to be run.
+"""The fenced code blocks of the documentation pages and README, and how each is run.
 
 A page's ```python blocks run in order in one namespace, as a reader would type
 them into one session, against a server of this process: the embedded MockServer
 (`OPENAI_BASE_URL` and `OPENAI_API_KEY` point the examples' `Client()` at it),
 or, for a page that says so, the WebSocket API server of the tests.
 
-Shell blocks run too, each on its own, with `oxide` on the PATH: a ```sh block
-as a bash script that must succeed, a ```console block as `$ command` lines
+The README is a page like the others (named `README.md`), so the project's front
+page shows only code that works.
+
+Shell blocks run too, each on its own, with `oxide` on the PATH: a ```sh (or
+```bash) block as a bash script that must succeed, a ```console block as `$ command` lines
 each followed by the output it must print (`...` stands for any text).
 
 Markers are HTML comments, invisible on the site:
@@ -30,9 +33,11 @@ import types
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 
 # Blocks in other languages (text, a table of output) are not code to run.
-CODE_LANGUAGES = ("python", "sh", "console")
+CODE_LANGUAGES = ("python", "sh", "bash", "console")
+SHELL_LANGUAGES = ("sh", "bash")
 _FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)")
 _MARKER = re.compile(r"^<!--\s*docs-test:\s*(.*?)\s*-->\s*$")
 
@@ -51,7 +56,7 @@ class Block:
 
     @property
     def name(self) -> str:
-        return f"{self.page.relative_to(DOCS)}:{self.line}"
+        return f"{_relative(self.page)}:{self.line}"
 
     def compiled(self) -> types.CodeType:
         # Blank lines in front keep the line numbers of tracebacks the page's own.
@@ -67,7 +72,12 @@ class Page:
 
     @property
     def name(self) -> str:
-        return str(self.path.relative_to(DOCS))
+        return _relative(self.path)
+
+
+def _relative(path: pathlib.Path) -> str:
+    """A docs page by its path under docs/, the README by its own name."""
+    return str(path.relative_to(DOCS if path.is_relative_to(DOCS) else ROOT))
 
 
 def parse(path: pathlib.Path) -> Page:
@@ -126,7 +136,7 @@ OWN_TESTS = {
 
 def pages() -> list[Page]:
     found = []
-    for path in sorted(DOCS.rglob("*.md")):
+    for path in [*sorted(DOCS.rglob("*.md")), README]:
         page = parse(path)
         own = OWN_TESTS.get(page.name)
         if own is not None:

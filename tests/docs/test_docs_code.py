@@ -3,7 +3,8 @@
 See tests/docs/code_blocks.py for how blocks are found and marked. A page's blocks
 share one namespace and run in order; the working directory is a fresh temporary
 one, so examples that write files leave nothing behind. Blocks marked skip are
-reported as skipped tests, each with its reason.
+reported as skipped tests, each with its reason. The MockServer answers requests
+for structured outputs with JSON fitting their schema, so `parse()` examples work.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import re
 import subprocess
 import sys
 import types
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from oxide_io import Client
-from oxide_io.testing import MockServer, default_reply
+from oxide_io.testing import MockServer
 from tests.docs import code_blocks
 from tests.io.leaks import client_sockets
 from tests.ws_api_server import run_ws_api
@@ -32,7 +32,7 @@ PAGES = code_blocks.pages()
 
 def test_the_docs_have_code_to_run() -> None:
     names = {page.name for page in PAGES if page.blocks}
-    assert {"quickstart.md", "streaming.md", "testing.md", "adapter.md"} <= names
+    assert {"quickstart.md", "streaming.md", "testing.md", "adapter.md", "README.md"} <= names
 
 
 def test_a_skip_marker_needs_a_reason(tmp_path: pathlib.Path) -> None:
@@ -45,47 +45,13 @@ def test_a_skip_marker_needs_a_reason(tmp_path: pathlib.Path) -> None:
     assert block.skip == "needs the API" and block.line == 3
 
 
-def _schema_instance(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
-    """A value that satisfies a (strict, structured-outputs) JSON schema."""
-    if "$ref" in schema:
-        return _schema_instance(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            options = [s for s in schema[key] if s.get("type") != "null"]
-            return _schema_instance(options[0], defs)
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next(k for k in kind if k != "null")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {name: _schema_instance(sub, defs) for name, sub in props.items()}
-    if kind == "array":
-        return [_schema_instance(schema.get("items", {"type": "string"}), defs)]
-    return {"string": "Paris", "integer": 3, "number": 21.5, "boolean": True}.get(kind or "")
-
-
-def structured_reply(body: Mapping[str, Any]) -> str:
-    """The mock model's answer: schema-shaped JSON when a JSON schema is asked for."""
-    import json
-
-    fmt = body.get("response_format") or (body.get("text") or {}).get("format") or {}
-    schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
-    if fmt.get("type") == "json_schema" and schema:
-        return json.dumps(_schema_instance(schema, schema.get("$defs", {})))
-    return default_reply(body)
-
-
 @contextlib.contextmanager
 def _server(kind: str) -> Iterator[str]:
     if kind == "websocket":
         with run_ws_api() as ws:
             yield ws.base_url
         return
-    with MockServer(api_key=KEY, reply_text=structured_reply) as server:
+    with MockServer(api_key=KEY) as server:
         yield server.base_url
 
 
@@ -131,7 +97,7 @@ def test_skipped_block(block: code_blocks.Block) -> None:
     # Not run, but at least well-formed.
     if block.language == "python":
         compile(block.code, str(block.page), "exec")
-    elif block.language == "sh":
+    elif block.language in code_blocks.SHELL_LANGUAGES:
         checked = subprocess.run(["bash", "-n", "-c", block.code], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr
     pytest.skip(f"{block.name}: {block.skip}")
@@ -142,7 +108,7 @@ def test_skipped_block(block: code_blocks.Block) -> None:
 
 @pytest.fixture(scope="module")
 def cli_server() -> Iterator[MockServer]:
-    with MockServer(api_key=KEY, reply_text=structured_reply) as server:
+    with MockServer(api_key=KEY) as server:
         yield server
 
 
@@ -200,7 +166,7 @@ def test_shell_block_runs(
             timeout=100,
         )
 
-    if block.language == "sh":
+    if block.language in code_blocks.SHELL_LANGUAGES:
         result = bash(block.code)
         assert result.returncode == 0, f"{block.name}:\n{result.stdout}\n{result.stderr}"
         return

@@ -2,7 +2,8 @@
 
 `MockServer` serves chat completions, Responses, models, embeddings and a paged
 file list with the API's wire formats — JSON and streamed server-sent events —
-over HTTP/1.1 and HTTP/2, plain or TLS, from a background thread of the current
+over HTTP/1.1 and HTTP/2, plain or TLS, and the Responses WebSocket
+(`client.responses.connect()` / `session()`), from a background thread of the current
 process. It needs no network and no key, so code written for the API can be
 exercised end to end::
 

@@ -41,7 +41,8 @@ class RecordedRequest:
 
     `headers` has lower-case names (repeated fields joined with ``", "``);
     `json` is the parsed body, or `None` when the body is empty or not JSON;
-    `http_version` is ``"1.1"`` or ``"2"``.
+    `http_version` is ``"1.1"`` or ``"2"``, or ``"websocket"`` for a
+    `response.create` received over the Responses WebSocket.
 
         >>> request = server.requests[-1]
         >>> request.method, request.path, request.json["model"]

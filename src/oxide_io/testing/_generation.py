@@ -2,7 +2,9 @@
 
 Both generating endpoints (chat completions and Responses) read the request the
 same way — the last user message, the whole prompt for token counts — and reply
-with the same thing: a text, or tool calls when a test scripted them.
+with the same thing: a text, or tool calls when a test scripted them. Unscripted,
+a request that asks for JSON gets JSON fitting its schema and a request that
+forces a tool call gets one (see `_structured`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import attrs
 
 from ._behaviours import Reply, ToolCall, ToolCalls
+from ._structured import forced_tool_call, structured_text
 from ._wire import new_id, token_count
 
 __all__ = ["Generation", "ReplyText", "default_reply", "generate", "last_user_text", "prompt_text"]
@@ -82,8 +85,17 @@ def default_reply(body: Mapping[str, Any]) -> str:
 def generate(
     body: Mapping[str, Any], reply_text: ReplyText, scripted: ToolCalls | Reply | None
 ) -> Generation:
-    """Decide the reply to a generating request."""
+    """Decide the reply to a generating request.
+
+    In order: a scripted `ToolCalls` or `Reply`; a tool call the request's
+    `tool_choice` forces; JSON for a `json_schema`/`json_object` format, unless
+    `reply_text` was changed from the default (a test's own choice wins); the text.
+    """
     prompt_tokens = token_count(prompt_text(body))
+    if scripted is None:
+        forced = forced_tool_call(body)
+        if forced is not None:
+            scripted = ToolCalls([forced])
     if isinstance(scripted, ToolCalls):
         calls = tuple(
             call if call.id is not None else attrs.evolve(call, id=new_id("call_"))
@@ -94,6 +106,10 @@ def generate(
     if isinstance(scripted, Reply):
         text, finish = scripted.text, scripted.finish_reason
     else:
-        text = reply_text(body) if callable(reply_text) else reply_text
+        structured = structured_text(body) if reply_text is default_reply else None
+        if structured is not None:
+            text = structured
+        else:
+            text = reply_text(body) if callable(reply_text) else reply_text
         finish = "stop"
     return Generation(text, (), finish, prompt_tokens, token_count(text))

@@ -16,6 +16,7 @@ import h11
 from ._app import RecordedRequest
 from ._behaviours import Plan
 from ._play import accepts_gzip, play
+from ._websocket import accept_key, serve_responses_websocket
 from ._wire import Answer, dumps, error_body
 
 __all__ = ["serve_http1"]
@@ -125,6 +126,17 @@ async def serve_http1(
         request = RecordedRequest.parse(
             head.method.decode("ascii"), head.target.decode("latin-1"), headers, body, "1.1"
         )
+        if _is_responses_upgrade(request):
+            key = accept_key(request.headers.get("sec-websocket-key", ""))
+            switch = [("upgrade", "websocket"), ("connection", "Upgrade")]
+            switch.append(("sec-websocket-accept", key))
+            writer.write(
+                conn.send(h11.InformationalResponse(status_code=101, headers=switch)) or b""
+            )
+            await writer.drain()
+            trailing, _ = conn.trailing_data
+            await serve_responses_websocket(reader, writer, headers, trailing, respond)
+            return
         answer, plan = respond(request)
         channel = _Channel(conn, reader, writer)
         await play(
@@ -133,6 +145,15 @@ async def serve_http1(
         if channel.broken or conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
             return
         conn.start_next_cycle()
+
+
+def _is_responses_upgrade(request: RecordedRequest) -> bool:
+    """A WebSocket handshake for the Responses API (`client.responses.connect()`)."""
+    return (
+        request.method == "GET"
+        and request.path == "/v1/responses"
+        and request.headers.get("upgrade", "").lower() == "websocket"
+    )
 
 
 async def _bad_request(

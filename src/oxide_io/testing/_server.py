@@ -37,7 +37,8 @@ class MockServer:
 
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
     streamed), `GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/embeddings`
-    with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS.
+    with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS,
+    and the Responses WebSocket (`GET /v1/responses` upgraded, over HTTP/1.1).
     Replies are deterministic; tests script failures with `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
@@ -57,7 +58,13 @@ class MockServer:
         host, port: where to listen; port 0 picks a free port (see `port`).
         reply_text: what the model says — a string, or a function of the
             request's JSON body; by default a sentence quoting the last user
-            message. Can be changed later through the attribute.
+            message, or, when the request asks for JSON (`response_format` /
+            `text.format` of type `json_schema` or `json_object`), JSON that
+            fits its schema. Can be changed later through the attribute.
+
+    A request whose `tool_choice` is ``"required"`` or names one of its
+    function tools is answered with a call of that function (the first one
+    for ``"required"``), with arguments that fit its `parameters` schema.
 
     Use it as a context manager, or call `start()` and `stop()`.
     """
