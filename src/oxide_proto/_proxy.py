@@ -2,7 +2,7 @@
 
 Configuration follows the official SDK's HTTP stack:
 
-- From an environment mapping (the driver passes `os.environ`): `HTTP_PROXY`,
+- From an environment mapping (the driver passes the process environment): `HTTP_PROXY`,
   `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`, any case, the all-lowercase name
   winning over the others (an empty lowercase one removes the setting). Under CGI
   (`REQUEST_METHOD` set) the non-lowercase `HTTP_PROXY` is ignored, since a client
