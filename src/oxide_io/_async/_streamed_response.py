@@ -17,24 +17,21 @@ stream (HTTP/2) or closes its connection (HTTP/1.1).
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar, overload
 
 from oxide_proto import (
-    URL,
     BodyTextDecoder,
-    Headers,
     LineSplitter,
-    Request,
     StreamAlreadyConsumed,
     charset_from_content_type,
 )
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._parse_to import check_not_event_stream, parse_to
+from .._response_facts import ResponseFacts
 from ._response import AsyncResponse
 from ._streaming import AsyncStream
 
@@ -47,13 +44,15 @@ _R = TypeVar("_R")
 _T = TypeVar("_T")
 
 
-class AsyncStreamedResponse(Generic[_R]):
+class AsyncStreamedResponse(ResponseFacts, Generic[_R]):
     """A response whose head has arrived and whose body is read as it is asked for.
 
     The official SDK's `AsyncAPIResponse` (and `AsyncStreamedBinaryAPIResponse`).
     `http_response` is oxide's own response object (status, headers, `request`,
     `trailers`, the body stream), not an `httpx.Response`.
     """
+
+    http_response: AsyncResponse
 
     def __init__(self, response: AsyncResponse, finish: Finish) -> None:
         self.http_response = response
@@ -65,49 +64,6 @@ class AsyncStreamedResponse(Generic[_R]):
         # `parse(to=...)` results, one per type asked for.
         self._parsed_to: dict[object, Any] = {}
         self._post_parsers: list[Callable[[Any], Any]] = []
-
-    @property
-    def status_code(self) -> int:
-        return self.http_response.status_code
-
-    @property
-    def headers(self) -> Headers:
-        return self.http_response.headers
-
-    @property
-    def http_version(self) -> str:
-        return self.http_response.http_version
-
-    @property
-    def request_id(self) -> str | None:
-        return self.http_response.request_id
-
-    @property
-    def retries_taken(self) -> int:
-        """How many times the request was retried before this response (0: the first try)."""
-        return self.http_response.retries_taken
-
-    @property
-    def http_request(self) -> Request:
-        return self.http_response.request
-
-    @property
-    def url(self) -> URL:
-        return self.http_response.request.url
-
-    @property
-    def method(self) -> str:
-        return self.http_response.request.method
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether the body has ended or been closed (the connection is no longer held)."""
-        return self.http_response.is_closed
-
-    @property
-    def elapsed(self) -> datetime.timedelta:
-        """From sending the request to the end of the body (to now while it is being read)."""
-        return self.http_response.elapsed
 
     @overload
     async def parse(self) -> _R: ...

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime
 import json
 import logging
 import random
@@ -20,10 +19,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, TypeVar, Union, overload
 
 from oxide_proto import (
-    URL,
     APIResponseValidationError,
     BaseModel,
-    Headers,
     Operation,
     Request,
     ResponseInfo,
@@ -43,6 +40,7 @@ from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
 from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
+from .._response_facts import ResponseFacts
 from .._timeout import Timeout, to_timeout
 from ._pagination import SyncPage
 from ._response import SyncResponse
@@ -57,7 +55,7 @@ _R = TypeVar("_R")
 _T = TypeVar("_T")
 
 
-class RawResponse(Generic[_R]):
+class RawResponse(ResponseFacts, Generic[_R]):
     """What `.with_raw_response` methods return: the response, its body and `parse()`.
 
     The official SDK's `LegacyAPIResponse`, for both clients alike: the body has
@@ -67,56 +65,14 @@ class RawResponse(Generic[_R]):
     `http_request` oxide's `Request` (`method`, `url`, `headers`), not httpx's.
     """
 
+    http_response: SyncResponse
+
     def __init__(self, response: SyncResponse, content: bytes | None, parsed: _R) -> None:
         self.http_response = response
         self._content = content
         self._parsed = parsed
         # `parse(to=...)` results, one per type asked for.
         self._parsed_to: dict[object, Any] = {}
-
-    @property
-    def status_code(self) -> int:
-        return self.http_response.status_code
-
-    @property
-    def headers(self) -> Headers:
-        """Case-insensitive, like every header lookup in oxide (`headers.get("x-request-id")`)."""
-        return self.http_response.headers
-
-    @property
-    def http_version(self) -> str:
-        return self.http_response.http_version
-
-    @property
-    def request_id(self) -> str | None:
-        return self.http_response.request_id
-
-    @property
-    def retries_taken(self) -> int:
-        """How many times the request was retried before this response (0: the first try)."""
-        return self.http_response.retries_taken
-
-    @property
-    def http_request(self) -> Request:
-        return self.http_response.request
-
-    @property
-    def url(self) -> URL:
-        return self.http_response.request.url
-
-    @property
-    def method(self) -> str:
-        return self.http_response.request.method
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether the body has ended (a `stream=True` call's stays open while it is read)."""
-        return self.http_response.is_closed
-
-    @property
-    def elapsed(self) -> datetime.timedelta:
-        """From sending the (last) request to the end of its body."""
-        return self.http_response.elapsed
 
     @property
     def content(self) -> bytes:
