@@ -168,29 +168,8 @@ class SyncBetaThreadsRunsExtras(SyncResource):
             _handler(event_handler),
         )
 
-    def create_and_stream(
-        self,
-        *,
-        thread_id: str,
-        assistant_id: str,
-        event_handler: _H | None = None,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = NOT_GIVEN,
-        **params: Any,
-    ) -> AssistantStreamManager[_H]:
-        """The former name of `stream()`."""
-        return self.stream(
-            thread_id=thread_id,
-            assistant_id=assistant_id,
-            event_handler=event_handler,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            extra_body=extra_body,
-            timeout=timeout,
-            **params,
-        )
+    # The former name of `stream()`, kept as the official SDK keeps it.
+    create_and_stream = stream
 
     def submit_tool_outputs_stream(
         self,
