@@ -317,3 +317,57 @@ def union_any(flat: list[TypeExpr]) -> TypeExpr:
     if ("none",) in flat:
         return ("union", (("any",), ("none",)))
     return ("any",)
+
+
+# --- one class where the official SDK uses one -------------------------------------
+
+
+def _shape(model: Model, cls: ClassDef) -> tuple[Any, ...]:
+    """What makes two classes interchangeable: field names, wire keys, types, required."""
+    return (
+        tuple((f.name, f.key, f.type, f.required) for f in cls.fields),
+        tuple((c.name, c.function) for c in cls.computed),
+    )
+
+
+def _replace_ref(expr: TypeExpr, old: str, new: str) -> TypeExpr:
+    kind = expr[0]
+    if kind == "ref":
+        return ("ref", new) if expr[1] == old else expr
+    if kind in ("list", "dict"):
+        return (kind, _replace_ref(expr[1], old, new))
+    if kind == "union":
+        return union([_replace_ref(m, old, new) for m in expr[1]])
+    return expr
+
+
+def use_same_types(model: Model, same: dict[str, str]) -> None:
+    """Folds each inline class into the named class the official SDK uses in its place.
+
+    `same` maps an inline class (named after where it appears) to a component class
+    with the same fields; the supplement lists the pairs the SDK types as the
+    component. The inline name stays importable as an alias. A pair whose shapes no
+    longer match (a newer spec) stops the generator: regenerate the supplement.
+    """
+    for inline, named in sorted(same.items()):
+        if inline not in model.classes or named not in model.classes:
+            raise ValueError(f"same-types: {inline} or {named} is not a generated class")
+        if _shape(model, model.classes[inline]) != _shape(model, model.classes[named]):
+            raise ValueError(f"same-types: {inline} no longer has the fields of {named}")
+        origin = model.classes.pop(inline).origin
+        for cls in model.classes.values():
+            for f in cls.fields:
+                f.type = _replace_ref(f.type, inline, named)
+        for alias in model.aliases.values():
+            alias.type = _replace_ref(alias.type, inline, named)
+        doc = f"The same type as `{named}`, which the API uses in this place too."
+        model.aliases[inline] = AliasDef(inline, doc, ("ref", named), origin)
+
+
+def same_shapes(model: Model) -> dict[str, list[str]]:
+    """Each generated class with the classes of exactly its shape (field types compared
+    as written: nested classes by name)."""
+    by_shape: dict[tuple[Any, ...], list[str]] = {}
+    for name in sorted(model.classes):
+        by_shape.setdefault(_shape(model, model.classes[name]), []).append(name)
+    return {n: group for group in by_shape.values() for n in group if len(group) > 1}
