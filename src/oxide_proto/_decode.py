@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import sys
 import typing
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, overload
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, Union, overload
 
 from ._annotations import JSON_KIND_NAMES as _KIND_NAMES
 from ._annotations import NONE_TYPE as _NONE
@@ -34,10 +34,7 @@ from ._errors import APIResponseValidationError
 from ._model import BaseModel, UnknownModel, model_fields
 from ._types import ResponseInfo
 
-if TYPE_CHECKING:
-    from .types.responses import ResponseStreamEvent
-
-__all__ = ["decode", "decode_response_stream_event"]
+__all__ = ["decode"]
 
 _T = TypeVar("_T")
 Decoder = Callable[[Any], Any]
@@ -602,18 +599,3 @@ def decode(
         raise APIResponseValidationError(
             response, data, message=f"Invalid API data: {exc.describe()}", path=path
         ) from None
-
-
-def decode_response_stream_event(
-    data: Mapping[str, object], *, response: ResponseInfo | None = None
-) -> ResponseStreamEvent | UnknownModel:
-    """Decodes one Responses API stream event, dispatched on its `type`.
-
-    An event type this package does not know becomes an `UnknownModel`.
-    """
-    from .types import responses
-
-    event: ResponseStreamEvent | UnknownModel = decode(
-        responses.ResponseStreamEvent, data, response=response
-    )
-    return event
