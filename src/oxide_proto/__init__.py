@@ -203,6 +203,7 @@ if TYPE_CHECKING:
     from ._schema import to_strict_json_schema as to_strict_json_schema
     from ._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
     from ._socks import SocksTunnel as SocksTunnel
+    from ._socks import require_socksio as require_socksio
     from ._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
     from ._webhooks import decode_webhook_event as decode_webhook_event
     from ._webhooks import verify_webhook_signature as verify_webhook_signature
@@ -277,6 +278,7 @@ _LAZY: dict[str, str] = {
     "parse_proxy_url": "._proxy",
     "SOCKS5_REPLIES": "._socks",
     "SocksTunnel": "._socks",
+    "require_socksio": "._socks",
     "TypedTool": "._schema",
     "function_tool": "._schema",
     "parse_into": "._schema",

@@ -312,6 +312,11 @@ class ProxyConfig:
     def __bool__(self) -> bool:
         return any(proxy is not None for _, proxy in self._rules)
 
+    @property
+    def proxies(self) -> tuple[Proxy, ...]:
+        """Every proxy some URL may go through."""
+        return tuple(proxy for _, proxy in self._rules if proxy is not None)
+
     def proxy_for(self, url: URL) -> Proxy | None:
         """The proxy for `url`, or None to connect directly. ws/wss count as http/https."""
         scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)

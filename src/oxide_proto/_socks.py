@@ -25,7 +25,7 @@ from ._errors import LocalProtocolError, ProxyAuthenticationError, ProxyError
 if TYPE_CHECKING:
     from ._proxy import Proxy
 
-__all__ = ["SocksTunnel", "SOCKS5_REPLIES"]
+__all__ = ["SocksTunnel", "SOCKS5_REPLIES", "require_socksio"]
 
 # RFC 1928 §6: what a non-zero reply code means.
 SOCKS5_REPLIES = {
@@ -44,7 +44,8 @@ SOCKS5_REPLIES = {
 _ADDRESS_SIZE = {1: 4, 4: 16}
 
 
-def _require_socksio() -> None:
+def require_socksio() -> None:
+    """Raises the `ImportError` that names the extra when socksio is missing."""
     try:
         import socksio  # noqa: F401
     except ImportError:
@@ -80,7 +81,7 @@ class SocksTunnel:
     )
 
     def __init__(self, proxy: Proxy, host: str, port: int, *, address: str | None = None) -> None:
-        _require_socksio()
+        require_socksio()
         import socksio as socks
 
         self.proxy = proxy
@@ -111,6 +112,9 @@ class SocksTunnel:
         if self._step == "open":
             raise LocalProtocolError("the SOCKS tunnel is open already: its bytes are the tunnel's")
         if not data:
+            if self._step == "auth":
+                # Some servers close without the failure reply RFC 1929 asks for.
+                raise self._auth_error("it closed the connection after the login was sent")
             raise self._error("the proxy closed the connection before answering")
         self._buffer += data
         while self._step != "open":

@@ -148,6 +148,15 @@ def test_closed_before_answering() -> None:
         tunnel.receive_data(b"")
 
 
+def test_closed_after_the_login_is_a_refusal() -> None:
+    tunnel = _tunnel("socks5h://alice:hunter2@p")
+    tunnel.data_to_send()
+    assert not tunnel.receive_data(b"\x05\x02")
+    assert tunnel.data_to_send() == LOGIN
+    with pytest.raises(ProxyAuthenticationError, match="after the login was sent"):
+        tunnel.receive_data(b"")
+
+
 def test_error_with_request_keeps_the_reply_code() -> None:
     from oxide_proto import Headers, Request, parse_url
 
