@@ -388,3 +388,22 @@ async def test_behind_nginx_with_a_client_certificate(
     assert "hi" in await _chat(client)
     assert await _ws_reply(client, runtime)
     assert [r.http_version for r in plain_server.requests] == ["1.1", "websocket"]
+
+
+async def test_a_pickled_client_keeps_its_certificate(
+    make_client: MakeClient,
+    runtime: str,
+    mtls_server: MockServer,
+    ca_path: str,
+    client_files: dict[str, str],
+) -> None:
+    import pickle
+
+    pair = (client_files["cert"], client_files["key"])
+    client = make_client(base_url=mtls_server.base_url, verify=ca_path, cert=pair)
+    copy = pickle.loads(pickle.dumps(unwrap(client)))  # an empty pool, the same settings
+    copy = wrap(copy) if runtime == "sync" else copy
+    try:
+        assert "hi" in await _chat(copy)
+    finally:
+        await copy.aclose()
