@@ -205,7 +205,11 @@ def _derive(caller: ssl.SSLContext, purpose: Purpose) -> ssl.SSLContext:
     certificates, offering the ALPN of `purpose`."""
     import ssl
 
-    ctx = type(caller)(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        # The caller's class: truststore's verifies with the OS, as the caller's did.
+        ctx = type(caller)(ssl.PROTOCOL_TLS_CLIENT)
+    except TypeError:  # a subclass built with other arguments
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # The hostname check first: verify_mode cannot be CERT_NONE while it is on.
     ctx.check_hostname = caller.check_hostname
     ctx.verify_mode = caller.verify_mode
