@@ -175,6 +175,7 @@ if TYPE_CHECKING:
     from ._proxy import Proxy as Proxy
     from ._proxy import ProxyConfig as ProxyConfig
     from ._proxy import ProxyTunnel as ProxyTunnel
+    from ._proxy import Tunnel as Tunnel
     from ._proxy import absolute_form as absolute_form
     from ._proxy import parse_proxy_url as parse_proxy_url
     from ._responses_accumulator import ParsedResponse as ParsedResponse
@@ -202,6 +203,9 @@ if TYPE_CHECKING:
     from ._schema import responses_function_tool as responses_function_tool
     from ._schema import text_format_for as text_format_for
     from ._schema import to_strict_json_schema as to_strict_json_schema
+    from ._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
+    from ._socks import SocksTunnel as SocksTunnel
+    from ._socks import require_socksio as require_socksio
     from ._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
     from ._webhooks import decode_webhook_event as decode_webhook_event
     from ._webhooks import verify_webhook_signature as verify_webhook_signature
@@ -272,8 +276,12 @@ _LAZY: dict[str, str] = {
     "Proxy": "._proxy",
     "ProxyConfig": "._proxy",
     "ProxyTunnel": "._proxy",
+    "Tunnel": "._proxy",
     "absolute_form": "._proxy",
     "parse_proxy_url": "._proxy",
+    "SOCKS5_REPLIES": "._socks",
+    "SocksTunnel": "._socks",
+    "require_socksio": "._socks",
     "TypedTool": "._schema",
     "function_tool": "._schema",
     "parse_into": "._schema",

@@ -25,7 +25,7 @@ from anyio.streams.tls import TLSAttribute, TLSStream
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
 if TYPE_CHECKING:
-    from oxide_proto import ProxyTunnel
+    from oxide_proto import Tunnel
 
 __all__ = ["AsyncBackend", "AsyncEvent", "AsyncLock", "AsyncSocket"]
 
@@ -128,9 +128,11 @@ def _forget(sockets: list[AsyncSocket]) -> None:
 _INHERITED: list[AsyncSocket] = []
 
 
-async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: ProxyTunnel) -> None:
-    await tcp.send(tunnel.data_to_send())
+async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: Tunnel) -> None:
     while True:
+        out = tunnel.data_to_send()
+        if out:
+            await tcp.send(out)
         try:
             data = await tcp.receive(_READ_SIZE)
         except anyio.EndOfStream:
@@ -261,7 +263,7 @@ class AsyncBackend:
         *,
         ssl_context: ssl.SSLContext | None,
         timeout: float | None,
-        tunnel: ProxyTunnel | None = None,
+        tunnel: Tunnel | None = None,
     ) -> AsyncSocket:
         """Connects to `host:port`; with `tunnel`, that is the proxy, asked to open a
         tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
@@ -297,6 +299,17 @@ class AsyncBackend:
             raise TransportTimeout("connect") from None
         except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
             raise ConnectError(str(exc) or type(exc).__name__) from exc
+
+    async def resolve(self, host: str, port: int, timeout: float | None) -> str:
+        """The first address `host` resolves to (for a proxy that wants an address)."""
+        try:
+            with anyio.fail_after(timeout):
+                found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise TransportTimeout("connect") from None
+        except OSError as exc:
+            raise ConnectError(f"cannot resolve {host!r}: {exc}") from exc
+        return str(found[0][4][0])
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)

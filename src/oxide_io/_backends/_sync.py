@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ssl
 
-    from oxide_proto import ProxyTunnel
+    from oxide_proto import Tunnel
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
@@ -195,7 +195,7 @@ class SyncEvent:
         return self._event.wait(timeout)
 
 
-def _open_tunnel(sock: socket.socket, tunnel: ProxyTunnel, deadline: float | None) -> None:
+def _open_tunnel(sock: socket.socket, tunnel: Tunnel, deadline: float | None) -> None:
     def wait() -> None:
         # One deadline for the whole handshake, not one timeout per read.
         if deadline is not None:
@@ -204,9 +204,11 @@ def _open_tunnel(sock: socket.socket, tunnel: ProxyTunnel, deadline: float | Non
                 raise TimeoutError
             sock.settimeout(left)
 
-    wait()
-    sock.sendall(tunnel.data_to_send())
     while True:
+        data = tunnel.data_to_send()
+        if data:
+            wait()
+            sock.sendall(data)
         wait()
         if tunnel.receive_data(sock.recv(_READ_SIZE)):
             break
@@ -228,7 +230,7 @@ class SyncBackend:
         *,
         ssl_context: ssl.SSLContext | None,
         timeout: float | None,
-        tunnel: ProxyTunnel | None = None,
+        tunnel: Tunnel | None = None,
     ) -> SyncSocket:
         """Connects to `host:port`; with `tunnel`, that is the proxy, asked to open a
         tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
@@ -258,6 +260,13 @@ class SyncBackend:
         except BaseException:
             sock.close()
             raise
+
+    def resolve(self, host: str, port: int, timeout: float | None) -> str:
+        """The first address `host` resolves to (for a proxy that wants an address)."""
+        try:
+            return str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+        except OSError as exc:
+            raise ConnectError(f"cannot resolve {host!r}: {exc}") from exc
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
