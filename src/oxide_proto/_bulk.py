@@ -14,8 +14,8 @@ An HTTP error is a result too (its status and body under `response`); `error`
 is strict, so a typo (`"boddy"`) or a repeated `custom_id` is caught before the
 first request goes out, with the line number and the reason.
 
-`IdSet` remembers which custom_ids were seen in 24 bytes each, whatever their
-length, so a job of millions of lines is checked for duplicates and resumed in
+`IdSet` remembers which custom_ids were seen in 24 to 48 bytes each, whatever
+their length, so a job of millions of lines is checked for duplicates and resumed in
 flat, small memory.
 """
 
@@ -221,8 +221,8 @@ def parse_result_line(data: bytes | str) -> tuple[str, bool]:
 class IdSet:
     """A set of strings that keeps a 16-byte BLAKE2b digest of each, not the string.
 
-    An open-addressing table in one bytearray: 24 bytes a member at most (the
-    table is at most two thirds full). Two different ids share a digest with
+    An open-addressing table in one bytearray, between a third and two thirds
+    full: 24 to 48 bytes a member. Two different ids share a digest with
     odds of about n²/2¹²⁹, some 10⁻²¹ for a billion ids.
     """
 

@@ -21,6 +21,7 @@ from ._catalog import embeddings_answer, files_answer, model_answer, models_answ
 from ._chat import chat_answer
 from ._files_api import FilesState, files_api_answer, is_download
 from ._generation import ReplyText, default_reply, generate
+from ._rate_limit import RateLimiter
 from ._responses import responses_answer
 from ._wire import Answer, dumps, error_answer, error_body
 
@@ -88,11 +89,28 @@ class MockApp:
     reply_text: ReplyText = default_reply
     script: Script = attrs.field(factory=Script)
     files: FilesState = attrs.field(factory=FilesState)
+    limiter: RateLimiter | None = None
 
     def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         denied = self._authenticate(request)
         if denied is not None:
             return denied, Plan()
+        if self.limiter is None:
+            return self._handle(request)
+        # The API checks the rate limit after the key and before anything else,
+        # and reports the budgets on every answer.
+        admitted, limit_headers = self.limiter.admit(request.json)
+        if not admitted:
+            kind = (
+                "requests" if ("x-ratelimit-remaining-requests", "0") in limit_headers else "tokens"
+            )
+            message = f"Rate limit reached for {kind}. Please try again later."
+            answer = error_answer(429, message, type=kind, code="rate_limit_exceeded")
+            return attrs.evolve(answer, headers=answer.headers + tuple(limit_headers)), Plan()
+        answer, plan = self._handle(request)
+        return attrs.evolve(answer, headers=answer.headers + tuple(limit_headers)), plan
+
+    def _handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         body = request.json if isinstance(request.json, dict) else {}
         generates = request.method == "POST" and request.path in _GENERATING
         # Stream faults apply to event streams and to binary bodies sent in pieces.
