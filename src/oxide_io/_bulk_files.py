@@ -41,6 +41,7 @@ __all__ = [
     "ProgressMeter",
     "ResultWriter",
     "checked_input",
+    "count_results",
     "default_job_file",
     "read_input",
     "resume_output",
@@ -226,6 +227,24 @@ def resume_output(path: str, wanted: IdSet) -> tuple[IdSet, int, int]:
                 count += 1
                 failed += is_failure
     return done, count, failed
+
+
+def count_results(path: str) -> tuple[int, int]:
+    """`(results, failed)` in an output file, each custom_id once; read only (a
+    partial last line, from a run that is writing or was killed, is not counted)."""
+    seen = IdSet()
+    count = failed = 0
+    for number, data in _lines(path):
+        if not data.endswith(b"\n"):
+            break
+        try:
+            custom_id, is_failure = parse_result_line(data)
+        except ValueError as exc:
+            raise BulkOutputError(path, number, f"not a result line ({exc})") from None
+        if seen.add(custom_id):
+            count += 1
+            failed += is_failure
+    return count, failed
 
 
 class ResultWriter:
