@@ -290,7 +290,8 @@ def default_job_file(output: str) -> str:
 class JobFile:
     """The job's record next to its output: where its input and output are, the
     limits it ran with, its counts when last written, and (for the Batch API)
-    the batches it created. Written whole to a temporary file, then renamed."""
+    each part's stage, file and batch. Written whole to a temporary file, then
+    renamed, so it is always one version or the next."""
 
     path: str
     input: str
@@ -301,6 +302,9 @@ class JobFile:
     failed: int = 0
     limits: dict[str, Any] = field(default_factory=dict)
     updated_at: float = 0.0
+    mode: str = "direct"  # or "batch": through the Batch API
+    job_id: str = ""
+    batches: list[dict[str, Any]] = field(default_factory=list)
 
     def save(self) -> None:
         self.updated_at = time.time()
@@ -314,6 +318,9 @@ class JobFile:
             "failed": self.failed,
             "limits": self.limits,
             "updated_at": self.updated_at,
+            "mode": self.mode,
+            "job_id": self.job_id,
+            "batches": self.batches,
         }
         directory = os.path.dirname(os.path.abspath(self.path))
         handle, temporary = tempfile.mkstemp(prefix=".oxide-job-", dir=directory)
@@ -342,6 +349,9 @@ class JobFile:
                 failed=int(record.get("failed", 0)),
                 limits=dict(record.get("limits") or {}),
                 updated_at=float(record.get("updated_at", 0.0)),
+                mode=str(record.get("mode", "direct")),
+                job_id=str(record.get("job_id", "")),
+                batches=[dict(part) for part in record.get("batches") or []],
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a bulk job file ({exc})") from None

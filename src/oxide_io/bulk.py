@@ -8,7 +8,8 @@
 `arun` an `AsyncClient` (on asyncio or trio). Both read the Batch API's input
 format and write its output format, resume where an earlier run stopped, and
 return a `BulkSummary`; see `run` for every option and docs/bulk.md for the
-rate policy and the guarantees.
+rate policy and the guarantees. `run_batches` / `arun_batches` run the same
+job through the Batch API instead (half the price, answers within 24 hours).
 """
 
 from __future__ import annotations
@@ -17,13 +18,19 @@ from oxide_proto import BulkInputError as BulkInputError
 from oxide_proto import InputProblem as InputProblem
 
 from ._async._bulk import run_bulk as arun
+from ._async._bulk_batches import MAX_BATCH_BYTES as MAX_BATCH_BYTES
+from ._async._bulk_batches import MAX_BATCH_LINES as MAX_BATCH_LINES
+from ._async._bulk_batches import run_batches as arun_batches
 from ._bulk_files import BulkOutputError as BulkOutputError
 from ._bulk_files import BulkProgress as BulkProgress
 from ._bulk_files import BulkSummary as BulkSummary
 from ._bulk_files import JobFile as JobFile
 from ._sync._bulk import run_bulk as run
+from ._sync._bulk_batches import run_batches as run_batches
 
 __all__ = [
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_LINES",
     "BulkInputError",
     "BulkOutputError",
     "BulkProgress",
@@ -31,5 +38,7 @@ __all__ = [
     "InputProblem",
     "JobFile",
     "arun",
+    "arun_batches",
     "run",
+    "run_batches",
 ]

@@ -104,3 +104,29 @@ def test_ctrl_c_keeps_what_was_written_and_the_rerun_finishes(
     assert again.stderr.startswith(f"150/150 done (0 failed, {kept} from an earlier run)")
     ids = [json.loads(line)["custom_id"] for line in output.read_text().splitlines()]
     assert sorted(ids) == sorted(f"q{n}" for n in range(150))
+
+
+def test_batch_api_run_then_status(tmp_path: pathlib.Path) -> None:
+    source = _input(tmp_path / "in.jsonl", 12)
+    output = tmp_path / "out.jsonl"
+    with MockServer(api_key=KEY) as plain:
+        result = oxide(
+            "bulk",
+            "run",
+            str(source),
+            "-o",
+            str(output),
+            "--batch-api",
+            "--poll-interval",
+            "0",
+            server=plain,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.startswith("12/12 done (0 failed, 0 from an earlier run) through")
+        batches = [r for r in plain.requests if r.method == "POST" and r.path == "/v1/batches"]
+        assert len(batches) == 1
+    ids = [json.loads(line)["custom_id"] for line in output.read_text().splitlines()]
+    assert ids == [f"q{n}" for n in range(12)]
+    status = oxide("bulk", "status", f"{output}.job.json")
+    assert "part 0:    12 lines, merged, batch batch_" in status.stdout
+    assert "(completed)" in status.stdout

@@ -153,7 +153,8 @@ class AsyncBulkRunner:
         interrupted = True
         try:
             async with self._backend.task_group() as group:
-                for number in range(self._limits.max_concurrency):
+                # No more workers than requests to send: a small job starts few threads.
+                for number in range(min(self._limits.max_concurrency, total - done_count)):
                     group.start_soon(lambda: self._work(group), name=f"oxide-bulk-{number}")
             interrupted = group.cancelled()
         finally:

@@ -37,10 +37,12 @@ class MockServer:
     """An OpenAI-like API server on 127.0.0.1, running on a background thread.
 
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
-    streamed), `GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/embeddings`
-    with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS,
-    and the Responses WebSocket (`GET /v1/responses` upgraded, over HTTP/1.1).
-    Replies are deterministic; tests script failures with `enqueue`.
+    streamed), `GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/embeddings`,
+    files and the Batch API (batches move on a state each time they are
+    retrieved, see `batch_expiry`) with the API's wire formats, over HTTP/1.1
+    and HTTP/2, with or without TLS, and the Responses WebSocket
+    (`GET /v1/responses` upgraded, over HTTP/1.1). Replies are deterministic;
+    tests script failures with `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
         >>> with MockServer(api_key="sk-test") as server:
@@ -140,6 +142,16 @@ class MockServer:
     @rate_limit.setter
     def rate_limit(self, value: RateLimit | None) -> None:
         self._app.limiter = None if value is None else RateLimiter(value)
+
+    @property
+    def batch_expiry(self) -> int | None:
+        """When set to n, batches created from now on end `expired` after their first
+        n lines (the others are in the error file, code `batch_expired`)."""
+        return self._app.batches.expiry
+
+    @batch_expiry.setter
+    def batch_expiry(self, value: int | None) -> None:
+        self._app.batches.expiry = value
 
     @property
     def limiter(self) -> RateLimiter | None:
