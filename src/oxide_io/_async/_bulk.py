@@ -371,9 +371,10 @@ async def run_bulk(
     several times a second. `job_file` (by default `output + ".job.json"`)
     records the job for `oxide bulk status`; False writes none.
 
-    Returns a `BulkSummary`. Cancelling the run stops it at once; the results
-    written so far are kept (and fsync'd), the requests in flight are sent
-    again by the next run.
+    Returns a `BulkSummary`. Cancelling the run (Ctrl-C) stops it: the results
+    written so far are kept (and fsync'd). An async run abandons the requests
+    in flight, which the next run sends again; a blocking one lets them
+    finish (within the client's timeout) and writes their results.
     """
     limits = RateLimits(
         max_concurrency=concurrency,
