@@ -127,9 +127,14 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(file, 1)
 
 
-def read_input(path: str, skip: IdSet | None = None) -> Iterator[BulkRequest]:
-    """The requests in a checked input file, in order, without those in `skip`."""
+def read_input(
+    path: str, skip: IdSet | None = None, shard: tuple[int, int] | None = None
+) -> Iterator[BulkRequest]:
+    """The requests in a checked input file, in order, without those in `skip`;
+    with `shard=(k, n)`, only those on line numbers equal to k modulo n."""
     for number, data in _lines(path):
+        if shard is not None and number % shard[1] != shard[0]:
+            continue  # another process's line: not even parsed
         request = parse_request_line(data, number)
         if request is not None and (skip is None or request.custom_id not in skip):
             yield request

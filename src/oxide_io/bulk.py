@@ -9,7 +9,8 @@
 format and write its output format, resume where an earlier run stopped, and
 return a `BulkSummary`; see `run` for every option and docs/bulk.md for the
 rate policy and the guarantees. `run_batches` / `arun_batches` run the same
-job through the Batch API instead (half the price, answers within 24 hours).
+job through the Batch API instead (half the price, answers within 24 hours);
+`run_processes` splits it across worker processes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ._bulk_files import BulkOutputError as BulkOutputError
 from ._bulk_files import BulkProgress as BulkProgress
 from ._bulk_files import BulkSummary as BulkSummary
 from ._bulk_files import JobFile as JobFile
+from ._bulk_processes import run_processes as run_processes
 from ._sync._bulk import run_bulk as run
 from ._sync._bulk_batches import run_batches as run_batches
 
@@ -41,4 +43,5 @@ __all__ = [
     "arun_batches",
     "run",
     "run_batches",
+    "run_processes",
 ]

@@ -93,13 +93,16 @@ def _positive_or_none(instance: object, name: str, value: float | None) -> None:
 class RateLimits:
     """The caller's limits: at most `max_concurrency` requests in flight (starting
     at `initial_concurrency`), `requests_per_minute` and `tokens_per_minute` when
-    given. `burst_seconds` is how much of a per-minute cap may go out at once."""
+    given. `burst_seconds` is how much of a per-minute cap may go out at once.
+    `share` is the part of the server's budgets this policy may use, when
+    several processes share one key (each reads the same headers): 1/n for n."""
 
     max_concurrency: int = field(default=64, validator=_positive_int)
     initial_concurrency: int = field(default=4, validator=_positive_int)
     requests_per_minute: float | None = field(default=None, validator=_positive_or_none)
     tokens_per_minute: float | None = field(default=None, validator=_positive_or_none)
     burst_seconds: float = field(default=6.0, validator=_positive_or_none)
+    share: float = field(default=1.0, validator=_positive_or_none)
 
 
 @frozen
@@ -146,10 +149,11 @@ class _Bucket:
 class _ServerBudget:
     """The server's remaining budget of one kind (requests or tokens), from its headers."""
 
-    __slots__ = ("bucket", "kind")
+    __slots__ = ("bucket", "kind", "share")
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, share: float) -> None:
         self.kind = kind
+        self.share = share
         self.bucket: _Bucket | None = None
 
     def update(self, headers: Headers, spent_since: float, now: float) -> bool:
@@ -163,6 +167,7 @@ class _ServerBudget:
             return False
         reset = parse_reset_duration(headers.get(f"x-ratelimit-reset-{self.kind}", ""))
         remaining = min(max(remaining, 0.0), limit)
+        limit, remaining = limit * self.share, remaining * self.share
         bucket = self.bucket
         if reset is not None and reset > 0 and remaining < limit:
             rate = (limit - remaining) / reset
@@ -221,8 +226,8 @@ class RatePolicy:
                 self._caps.append(
                     (_Bucket(max(rate * limits.burst_seconds, 1.0), rate, now), tokens)
                 )
-        self._server_requests = _ServerBudget("requests")
-        self._server_tokens = _ServerBudget("tokens")
+        self._server_requests = _ServerBudget("requests", limits.share)
+        self._server_tokens = _ServerBudget("tokens", limits.share)
         self._next_ticket = 0
         self._tokens_sent = 0.0  # over the whole job, to count what went out after a ticket
         # ticket -> (tokens sent in all once it went, its own tokens)

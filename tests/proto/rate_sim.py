@@ -132,49 +132,54 @@ def simulate(
     items: int,
     latency: Callable[[int], float],
     tokens: Callable[[int], int] = lambda item: 10,
+    clients: int = 1,
     max_steps: int = 200_000,
 ) -> Outcome:
-    """Sends `items` requests through a `RatePolicy` to `server`; every rejected or
-    failed one is sent again. Returns when all were answered 200 (or after
+    """Sends `items` requests through `clients` policies (item i through policy i
+    modulo `clients`, as processes sharing one key) to `server`; every rejected
+    or failed one is sent again. Returns when all were answered 200 (or after
     `max_steps` events, which the caller then sees in `finished`)."""
-    policy = RatePolicy(limits, now=0.0)
+    policies = [RatePolicy(limits, now=0.0) for _ in range(clients)]
     now = 0.0
-    todo: deque[int] = deque(range(items))
-    events: list[tuple[float, int, str, int, int]] = []  # (t, order, kind, item, ticket)
+    todo: list[deque[int]] = [deque(range(k, items, clients)) for k in range(clients)]
+    # (t, order, kind, item, ticket, client)
+    events: list[tuple[float, int, str, int, int, int]] = []
     order = 0
     finished: dict[int, int] = {}
-    waking = False
+    waking = [False] * clients
     steps = 0
     rejected = 0
-    answers: dict[int, tuple[int, Headers]] = {}
-    while (todo or events) and steps < max_steps:
+    answers: dict[tuple[int, int], tuple[int, Headers]] = {}
+    while (any(todo) or events) and steps < max_steps:
         steps += 1
-        while todo:
-            decision = policy.try_start(now, tokens(todo[0]))
-            if not isinstance(decision, Start):
-                if decision.seconds is not None and not waking:
-                    waking = True
-                    heapq.heappush(events, (now + decision.seconds, order, "wake", -1, -1))
-                    order += 1
-                break
-            item = todo.popleft()
-            half = latency(item) / 2
-            heapq.heappush(events, (now + half, order, "arrive", item, decision.ticket))
-            heapq.heappush(events, (now + 2 * half, order + 1, "answer", item, decision.ticket))
-            order += 2
+        for k, policy in enumerate(policies):
+            while todo[k]:
+                decision = policy.try_start(now, tokens(todo[k][0]))
+                if not isinstance(decision, Start):
+                    if decision.seconds is not None and not waking[k]:
+                        waking[k] = True
+                        heapq.heappush(events, (now + decision.seconds, order, "wake", -1, -1, k))
+                        order += 1
+                    break
+                item = todo[k].popleft()
+                half = latency(item) / 2
+                ticket = decision.ticket
+                heapq.heappush(events, (now + half, order, "arrive", item, ticket, k))
+                heapq.heappush(events, (now + 2 * half, order + 1, "answer", item, ticket, k))
+                order += 2
         if not events:
             break
-        now, _, kind, item, ticket = heapq.heappop(events)
+        now, _, kind, item, ticket, k = heapq.heappop(events)
         if kind == "wake":
-            waking = False
+            waking[k] = False
         elif kind == "arrive":
-            answers[ticket] = server.admit(now, tokens(item))
+            answers[(k, ticket)] = server.admit(now, tokens(item))
         else:
-            status, headers = answers.pop(ticket)
-            policy.finish(ticket, now, status=status, headers=headers)
+            status, headers = answers.pop((k, ticket))
+            policies[k].finish(ticket, now, status=status, headers=headers)
             if status == 200:
                 finished[item] = finished.get(item, 0) + 1
             else:
                 rejected += status == 429
-                todo.append(item)
+                todo[k].append(item)
     return Outcome(finished, now, rejected, steps)

@@ -31,6 +31,7 @@ from oxide_proto import (
     APIError,
     APIStatusError,
     BulkRequest,
+    IdSet,
     Operation,
     RateLimits,
     RatePolicy,
@@ -105,7 +106,14 @@ class SyncBulkRunner:
         on_progress: Callable[[BulkProgress], None] | None,
         job_file: str | None,
         count_tokens: Callable[[str], int] | None,
+        shard: tuple[int, int] | None = None,
+        prepared: tuple[int, IdSet] | None = None,
     ) -> None:
+        """`shard` and `prepared` are for one process of a job split across
+        several: its share of the lines, and the job's total and done ids (the
+        parent checked the input and read the output; a worker only appends)."""
+        self._shard = shard
+        self._prepared = prepared
         self._client = client.with_options(max_retries=0)
         self._backend = client._transport.backend
         self._input_path = input_path
@@ -129,10 +137,13 @@ class SyncBulkRunner:
         self._job: JobFile | None = None
 
     def run(self) -> BulkSummary:
-        total, ids = checked_input(self._input_path)
-        done, done_count, failed_count = resume_output(self._output, ids)
+        if self._prepared is None:
+            total, ids = checked_input(self._input_path)
+            done, done_count, failed_count = resume_output(self._output, ids)
+            del ids  # the done ids are all the next reading needs
+        else:
+            (total, done), done_count, failed_count = self._prepared, 0, 0
         skipped = done_count
-        del ids  # the done ids are all the next reading needs
         meter = self._meter = ProgressMeter(total, done_count, failed_count)
         if self._job_path is not None:
             self._job = JobFile(
@@ -149,13 +160,14 @@ class SyncBulkRunner:
                 },
             )
             self._job.save()
-        self._queue = read_input(self._input_path, skip=done)
+        self._queue = read_input(self._input_path, skip=done, shard=self._shard)
         self._writer = ResultWriter(self._output)
         interrupted = True
         try:
             with self._backend.task_group() as group:
                 # No more workers than requests to send: a small job starts few threads.
-                for number in range(min(self._limits.max_concurrency, total - done_count)):
+                workers = min(self._limits.max_concurrency, max(1, total - len(done)))
+                for number in range(workers):
                     group.start_soon(lambda: self._work(group), name=f"oxide-bulk-{number}")
             interrupted = group.cancelled()
         finally:
