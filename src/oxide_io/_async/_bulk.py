@@ -18,10 +18,12 @@ results were not written, and keeps all that were.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import os
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +125,10 @@ class AsyncBulkRunner:
         self._job_path = job_file
         self._count_tokens = count_tokens
         self._lock = self._backend.state_lock()
-        self._wake = self._backend.event()
+        # Workers waiting for a free slot, oldest first: a finished request wakes
+        # as many as there are free slots, not all of them (64 workers woken for
+        # one slot cost more CPU than the request itself).
+        self._waiters: deque[Any] = deque()
         self._policy = RatePolicy(limits, now=time.monotonic())
         self._queue: Iterator[BulkRequest] = iter(())
         self._input_done = False
@@ -209,12 +214,25 @@ class AsyncBulkRunner:
             return _NAP if self._active else None
 
     async def _nap(self, seconds: float | None) -> None:
-        wake = self._wake
-        await wake.wait(min(_NAP, seconds) if seconds is not None else _NAP)
+        """Sleeps `seconds` (at most `_NAP`), or, when None, until a slot frees up."""
+        event = self._backend.event()
+        if seconds is not None:
+            await event.wait(min(_NAP, seconds))
+            return
+        with self._lock:
+            self._waiters.append(event)
+        try:
+            await event.wait(_NAP)
+        finally:
+            with self._lock, contextlib.suppress(ValueError):
+                self._waiters.remove(event)
 
-    def _wake_all(self) -> None:
-        wake, self._wake = self._wake, self._backend.event()
-        wake.set()
+    def _wake(self) -> None:
+        with self._lock:
+            free = int(self._policy.concurrency) - self._policy.in_flight
+            woken = [self._waiters.popleft() for _ in range(min(max(1, free), len(self._waiters)))]
+        for event in woken:
+            event.set()
 
     async def _work(self, group: Any) -> None:
         while not group.cancelled():
@@ -321,7 +339,7 @@ class AsyncBulkRunner:
         return delay
 
     async def _after_result(self) -> None:
-        self._wake_all()
+        self._wake()
         writer = self._writer
         if writer is not None and writer.sync_due():
             await self._backend.run_blocking(writer.sync)
