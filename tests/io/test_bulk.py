@@ -258,3 +258,26 @@ async def test_killed_job_resumes_with_nothing_lost_or_repeated(
     ids = [r["custom_id"] for r in _results(output)]
     assert sorted(ids) == sorted(f"req-{n}" for n in range(120))  # each exactly once
     assert summary.skipped == before and summary.done == 120
+
+
+async def test_progress_display_and_token_counter(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    from oxide_io._bulk_display import BulkDisplay, describe
+    from oxide_io._bulk_files import token_counter
+
+    state = bulk.BulkProgress(
+        total=10, done=4, failed=1, in_flight=2, retries=0, rate=2.0, elapsed=2.0, eta=3725.0
+    )
+    assert describe(state) == "4/10 done, 1 failed, 2 in flight, 2.0/s, ETA 1:02:05"
+    display = BulkDisplay.open("test")
+    assert display is not None  # rich is installed with the test tools
+    display(state)
+    display.close()
+    try:
+        import tiktoken  # noqa: F401
+    except ImportError:
+        assert token_counter() is None  # the estimate is used instead
+    source = _write_input(tmp_path / "in.jsonl", 5)
+    summary = await _run(runtime, server, source, tmp_path / "out.jsonl", progress=True)
+    assert summary.done == 5
