@@ -19,7 +19,7 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +129,7 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
 
 def read_input(
     path: str, skip: IdSet | None = None, shard: tuple[int, int] | None = None
-) -> Iterator[BulkRequest]:
+) -> Generator[BulkRequest, None, None]:
     """The requests in a checked input file, in order, without those in `skip`;
     with `shard=(k, n)`, only those on line numbers equal to k modulo n."""
     for number, data in _lines(path):

@@ -24,7 +24,7 @@ import os
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from oxide_proto import (
@@ -130,7 +130,7 @@ class AsyncBulkRunner:
         # one slot cost more CPU than the request itself).
         self._waiters: deque[Any] = deque()
         self._policy = RatePolicy(limits, now=time.monotonic())
-        self._queue: Iterator[BulkRequest] = iter(())
+        self._queue: Generator[BulkRequest, None, None] = read_input(os.devnull)
         self._input_done = False
         self._retries: list[_Job] = []  # a heap by ready_at
         self._active = 0  # jobs taken and not yet written or requeued
@@ -177,6 +177,7 @@ class AsyncBulkRunner:
         finally:
             # Cleanup that must run even as the run is being cancelled.
             async with self._backend.shielded():
+                self._queue.close()  # the input file, now rather than when collected
                 await self._backend.run_blocking(self._writer.close)
                 if self._job is not None:
                     self._job.done, self._job.failed = meter.done, meter.failed
