@@ -134,8 +134,19 @@ from ._version import __version__ as __version__
 # first use: most programs need one transport, and importing the others costs
 # more than the whole rest of the core.
 if TYPE_CHECKING:
+    # Bulk jobs (hashlib and json load only with them).
     # Stream helpers and structured outputs load the Chat / Responses types.
     from ._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
+    from ._bulk import BulkInputError as BulkInputError
+    from ._bulk import BulkLineError as BulkLineError
+    from ._bulk import BulkRequest as BulkRequest
+    from ._bulk import IdSet as IdSet
+    from ._bulk import InputProblem as InputProblem
+    from ._bulk import api_path as api_path
+    from ._bulk import estimate_tokens as estimate_tokens
+    from ._bulk import parse_request_line as parse_request_line
+    from ._bulk import parse_result_line as parse_result_line
+    from ._bulk import result_line as result_line
     from ._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
     from ._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
     from ._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
@@ -178,6 +189,11 @@ if TYPE_CHECKING:
     from ._proxy import Tunnel as Tunnel
     from ._proxy import absolute_form as absolute_form
     from ._proxy import parse_proxy_url as parse_proxy_url
+    from ._rate_limit import RateLimits as RateLimits
+    from ._rate_limit import RatePolicy as RatePolicy
+    from ._rate_limit import Start as Start
+    from ._rate_limit import Wait as Wait
+    from ._rate_limit import parse_reset_duration as parse_reset_duration
     from ._responses_accumulator import ParsedResponse as ParsedResponse
     from ._responses_accumulator import (
         ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
@@ -219,6 +235,21 @@ if TYPE_CHECKING:
     from ._websocket_events import WebSocketState as WebSocketState
 
 _LAZY: dict[str, str] = {
+    "BulkInputError": "._bulk",
+    "BulkLineError": "._bulk",
+    "BulkRequest": "._bulk",
+    "IdSet": "._bulk",
+    "InputProblem": "._bulk",
+    "api_path": "._bulk",
+    "estimate_tokens": "._bulk",
+    "parse_request_line": "._bulk",
+    "parse_result_line": "._bulk",
+    "result_line": "._bulk",
+    "RateLimits": "._rate_limit",
+    "RatePolicy": "._rate_limit",
+    "Start": "._rate_limit",
+    "Wait": "._rate_limit",
+    "parse_reset_duration": "._rate_limit",
     "DEFAULT_MAX_HEAD_SIZE": "._http11",
     "HTTP11Connection": "._http11",
     "DEFAULT_CONNECTION_WINDOW_SIZE": "._http2",
