@@ -311,13 +311,21 @@ def proxy_fault(call: Call, rng: random.Random, stall: float) -> Fault | None:
 
 
 def _text(op: str, result: Any) -> str:
-    if op == "chat":
-        return str(result.choices[0].message.content or "")
-    return str(result.output_text or "")
+    # A result of another shape (the answer to another operation) is wrong content,
+    # not an error of the client's: it is counted as WRONG.
+    try:
+        if op == "chat":
+            return str(result.choices[0].message.content or "")
+        return str(result.output_text or "")
+    except (AttributeError, TypeError, IndexError) as exc:
+        return f"<not a {op} result: {exc}>"
 
 
 def _chat_delta(chunk: Any) -> str:
-    return str(chunk.choices[0].delta.content or "") if chunk.choices else ""
+    try:
+        return str(chunk.choices[0].delta.content or "") if chunk.choices else ""
+    except (AttributeError, TypeError, IndexError) as exc:
+        return f"<not a chat chunk: {exc}>"
 
 
 def call_sync(client: Any, call: Call) -> str:

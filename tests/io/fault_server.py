@@ -18,7 +18,7 @@ caller can check that an answer is the one to its own request). The faults:
 | ``drip:SECONDS`` | sends the body a few bytes at a time, SECONDS apart |
 | ``delay:SECONDS`` | waits SECONDS before the head |
 | ``rst:N`` / ``fin:N`` | sends N bytes of the answer, then a TCP reset / a close |
-| ``after`` | HTTP/1.1: the answer, then a complete second answer to another call |
+| ``after`` | HTTP/1.1: the answer and a complete second answer to another call, in one write |
 | ``goaway`` | HTTP/2: head and half the body, then GOAWAY below this stream, and a close |
 | ``goaway-graceful`` | HTTP/2: GOAWAY naming this stream, the whole answer, then a close |
 | ``rst-stream:CODE`` | HTTP/2: head and half the body, then RST_STREAM with CODE |
@@ -248,7 +248,23 @@ def _http1_pieces(plan: list[Step]) -> list[bytes | Pause | object]:
         elif isinstance(step, Close):
             out.append(RESET if step.rst else b"")
             if not step.rst:
-                return [*out, _CLOSE]
+                return [*_joined(out), _CLOSE]
+    return _joined(out)
+
+
+def _joined(pieces: list[bytes | Pause | object]) -> list[bytes | Pause | object]:
+    """Adjacent byte pieces as one write.
+
+    A second answer written apart from the first could reach the client after its
+    next request left: no HTTP/1.1 client can then tell it from the answer to that
+    request. Written together, it is there when the connection is checked for reuse.
+    """
+    out: list[bytes | Pause | object] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and out and isinstance(out[-1], bytes):
+            out[-1] = out[-1] + piece
+        else:
+            out.append(piece)
     return out
 
 
