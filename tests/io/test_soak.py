@@ -21,9 +21,16 @@ pytestmark = pytest.mark.timeout(120)
 SEED = 20261205
 CALLS = 40
 
-# Corrupted WebSocket frames still raise an untyped error: see
-# test_fault_suite.py::test_websocket_corrupt_frame_is_a_typed_error (xfail).
-WS_SKIP = frozenset({"proxy:garbage", "proxy:duplicate"})
+# Faults with a known gap, each pinned by an xfail test in test_fault_suite.py, are
+# drawn and then left out, so the sample stays the same when they are fixed:
+# corrupted WebSocket frames raise an untyped error
+# (test_websocket_corrupt_frame_is_a_typed_error); a close during a TLS handshake
+# raises anyio's EndOfStream on the async runtimes
+# (test_tls_connection_cut_during_the_handshake).
+SKIP = {
+    "ws": frozenset({"proxy:garbage", "proxy:duplicate"}),
+    "tls": frozenset({"proxy:fin"}),
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +49,7 @@ def test_soak_sample(soak: Soak, runtime: str, transport: str) -> None:
         seed=SEED,
         timeout=0.5,
         deadline=15.0,
-        skip=WS_SKIP if transport == "ws" else frozenset(),
+        skip=SKIP.get(transport, frozenset()),
     )
     report = table([result])
     assert result.calls == CALLS, report
