@@ -55,7 +55,7 @@ import attrs
 from oxide_io import APIError, AsyncClient, Client
 from oxide_proto import WebSocketConnectionClosedError
 from tests.io.fault_proxy import Fault, FaultProxy
-from tests.io.fault_server import FaultServer
+from tests.io.fault_server import FaultServer, fault_server
 from tests.io.leaks import client_sockets, open_fds
 from tests.servers import make_certs
 from tests.ws_api_server import (
@@ -222,13 +222,8 @@ def soak_servers() -> Iterator[Soak]:
     with ExitStack() as stack:
         directory = stack.enter_context(tempfile.TemporaryDirectory())
         certs = make_certs(directory)
-        plain = FaultServer()
-        tls = FaultServer(certs.server_context())
-        for server in (plain, tls):
-            thread = threading.Thread(target=server.serve, daemon=True)
-            thread.start()
-            stack.callback(thread.join, 5)
-            stack.callback(server.close)
+        plain = stack.enter_context(fault_server())
+        tls = stack.enter_context(fault_server(certs.server_context()))
         ws = stack.enter_context(run_ws_api())
         ports = (plain.port, tls.port, ws.port)
         plain_proxy, tls_proxy, ws_proxy = (stack.enter_context(FaultProxy(p)) for p in ports)

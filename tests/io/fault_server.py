@@ -40,8 +40,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 
 import attrs
 import h2.config
@@ -52,7 +51,7 @@ import h2.exceptions
 
 from oxide_io.testing._app import MockApp, RecordedRequest
 from oxide_io.testing._wire import Answer
-from tests.io.scripted import RESET, Pause, ScriptedServer, Seen, reset
+from tests.io.scripted import RESET, Pause, ScriptedServer, Seen, reset, serving
 
 __all__ = ["FAULTS", "H2_ONLY", "FaultServer", "fault_server", "header_frames"]
 
@@ -528,13 +527,6 @@ def _hpack_literal(name: str, value: str) -> bytes:
     )
 
 
-@contextmanager
-def fault_server(tls: ssl.SSLContext | None = None) -> Iterator[FaultServer]:
-    server = FaultServer(tls)
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.close()
-        thread.join(5)
+def fault_server(tls: ssl.SSLContext | None = None) -> AbstractContextManager[FaultServer]:
+    """A running fault server (plain, or TLS with `tls`), closed when the block ends."""
+    return serving(FaultServer(tls))

@@ -18,11 +18,12 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import TypeVar
 
 import attrs
 
-__all__ = ["RESET", "Pause", "Seen", "ScriptedServer", "scripted_server", "response"]
+__all__ = ["RESET", "Pause", "Seen", "ScriptedServer", "response", "scripted_server", "serving"]
 
 
 @attrs.frozen
@@ -231,9 +232,12 @@ class ScriptedServer:
             thread.join(5)
 
 
+Served = TypeVar("Served", bound=ScriptedServer)
+
+
 @contextmanager
-def scripted_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[ScriptedServer]:
-    server = ScriptedServer(script, tls)
+def serving(server: Served) -> Iterator[Served]:
+    """`server` accepting on a thread of its own until the block ends."""
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     try:
@@ -241,3 +245,9 @@ def scripted_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterat
     finally:
         server.close()
         thread.join(5)
+
+
+def scripted_server(
+    script: Script, tls: ssl.SSLContext | None = None
+) -> AbstractContextManager[ScriptedServer]:
+    return serving(ScriptedServer(script, tls))
