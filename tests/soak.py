@@ -164,6 +164,8 @@ class LegResult:
     wrong: int = 0
     hangs: int = 0
     examples: list[str] = attrs.field(factory=list)  # untyped, wrong and hung calls
+    # "UNTYPED proxy:garbage" -> count: what the bad outcomes met, by fault (no offsets)
+    causes: collections.Counter[str] = attrs.field(factory=collections.Counter)
     fd_delta: int = 0
     thread_delta: int = 0
     rss_delta_mib: float = 0.0
@@ -185,6 +187,7 @@ class LegResult:
             "wrong": self.wrong,
             "hangs": self.hangs,
             "examples": self.examples,
+            "causes": dict(self.causes),
             "fd_delta": self.fd_delta,
             "thread_delta": self.thread_delta,
             "rss_delta_mib": round(self.rss_delta_mib, 1),
@@ -402,6 +405,7 @@ class _Tally:
         self.total = calls
 
     def _example(self, what: str, call: Call, detail: str) -> None:
+        self.result.causes[f"{what} {':'.join(call.fault.split(':')[:2])}"] += 1
         if len(self.result.examples) < 20:
             leg = self.result.leg
             self.result.examples.append(
@@ -673,6 +677,7 @@ def table(results: Sequence[LegResult]) -> str:
         lines.append("untyped, wrong and hung calls:")
         for r in bad:
             lines.append(f"  {r.leg.name}: untyped {_classes(r.untyped)}")
+            lines.append(f"    by fault: {_classes(r.causes)}")
             lines.extend(f"    {example}" for example in r.examples)
     return "\n".join(lines)
 
