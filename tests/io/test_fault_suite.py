@@ -320,3 +320,26 @@ async def test_tls_connection_cut_during_the_handshake(
         tls_proxy.arm(None)
     assert outcome == "APIConnectionError"
     assert await _chat(client, _nonce("next"), None, False) == "ok"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a WebSocket handshake answer that is garbage or cut by a close raises "
+        "oxide_proto.WebSocketHandshakeError, which is not an APIError (the WebSocket "
+        "connect path)"
+    ),
+)
+@pytest.mark.parametrize("kind", ["garbage", "fin"])
+async def test_websocket_broken_handshake_is_a_typed_error(
+    ws: Runtime, ws_proxy: FaultProxy, kind: str
+) -> None:
+    client = ws.client(_Proxied(ws_proxy))  # type: ignore[arg-type]
+    ws_proxy.arm(Fault(kind, 5))  # the first answer bytes are the handshake's
+    try:
+        with pytest.raises(Exception) as caught:
+            async with ws.connect_responses(client) as conn:
+                await _ws_turn(conn, "nonce-faulty")
+    finally:
+        ws_proxy.arm(None)
+    assert isinstance(caught.value, (APIError, WebSocketConnectionClosedError)), repr(caught.value)
