@@ -294,17 +294,6 @@ async def test_tls_connection_cut_during_the_handshake(
     after: int,
     request: pytest.FixtureRequest,
 ) -> None:
-    if runtime != "sync" and kind == "fin" and after < 1000:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "a TLS handshake whose connection the server closes raises anyio's "
-                    "EndOfStream out of AsyncBackend.connect (src/oxide_io/_backends/"
-                    "_anyio.py catches OSError, ssl.SSLError and BrokenResourceError only)"
-                ),
-            )
-        )
     client = make_client(
         None,
         base_url=f"https://127.0.0.1:{tls_proxy.port}/v1",

@@ -25,12 +25,9 @@ CALLS = 40
 # drawn and then left out, so the sample stays the same when they are fixed:
 # corrupted WebSocket frames, and a WebSocket handshake spoilt or cut by a close,
 # raise untyped errors (test_websocket_corrupt_frame_is_a_typed_error,
-# test_websocket_broken_handshake_is_a_typed_error); a close during a TLS handshake
-# raises anyio's EndOfStream on the async runtimes
-# (test_tls_connection_cut_during_the_handshake).
+# test_websocket_broken_handshake_is_a_typed_error).
 SKIP = {
     "ws": frozenset({"proxy:garbage", "proxy:duplicate", "proxy:fin"}),
-    "tls": frozenset({"proxy:fin"}),
 }
 
 

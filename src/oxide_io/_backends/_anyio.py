@@ -324,7 +324,8 @@ class AsyncBackend:
                 return AsyncSocket(tls, tls.extra(TLSAttribute.alpn_protocol), sock)
         except TimeoutError:
             raise TransportTimeout("connect") from None
-        except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
+        except (OSError, ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
+            # EndOfStream: the peer closed the connection in the middle of the TLS handshake.
             raise ConnectError(str(exc) or type(exc).__name__) from exc
 
     async def resolve(self, host: str, port: int, timeout: float | None) -> str:
