@@ -12,7 +12,7 @@ Sections:
    on trio, and the SDK's `OpenAI` and `AsyncOpenAI` (asyncio). Median wall time and
    median client CPU per request, and the ratio oxide / SDK (below 1: oxide is
    cheaper). The sync clients are compared with `OpenAI`, the async ones with
-   `AsyncOpenAI`. Over plain HTTP/1.1 the floor runs beside them: `bench/floor.py`,
+   `AsyncOpenAI`. Over plain HTTP/1.1 the floor runs beside them (`floor.py` here),
    a hand-written h11 loop (blocking and asyncio) that only frames bytes and decodes
    JSON; the last column is oxide's CPU divided by the floor's on the same runtime
    (asyncio's floor for trio). The `raw` section times the same call through
@@ -43,14 +43,14 @@ of good responses and chunks: a client that failed or skipped work cannot win.
 
 Run: `python bench/bench_client.py` (a few minutes), `--quick` for a smoke run,
 `--profile sync|asyncio|trio` to profile oxide's request path instead. Needs the
-`bench` extra (`pip install -e '.[bench]'`) for the official SDK.
+official SDK (`pip install 'oxide-client[bench]'`). `oxide bench` runs the same
+measurements (`report.py`) into a Markdown report with charts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import inspect
 import json
@@ -59,16 +59,15 @@ import pstats
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import trio
-from floor import AsyncFloorClient, FloorClient
-
 import oxide_io
+
+from .floor import AsyncFloorClient, FloorClient
+from .server import Server, serve
 
 MODEL = "gpt-4o-mini"
 API_KEY = "sk-bench"
@@ -83,6 +82,13 @@ FLOOR_SYNC = "h11 floor (blocking)"
 FLOOR_ASYNC = "h11 floor (asyncio)"
 
 
+def installed(module: str) -> bool:
+    """Whether `module` can be imported (the SDK, trio: optional columns)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _openai() -> Any:
     """The official SDK, imported only when the benchmark runs."""
     try:
@@ -90,52 +96,12 @@ def _openai() -> Any:
     except ImportError:
         sys.exit(
             "bench_client.py compares oxide with the official SDK, which is not installed:\n"
-            "    pip install -e '.[bench]'"
+            "    pip install 'oxide-client[bench]'"
         )
     return openai
 
 
 # -- the server ------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    base_url: str
-    ca_file: str | None  # the CA to trust when the server speaks TLS
-
-
-@contextlib.contextmanager
-def serve(tls: bool) -> Iterator[Server]:
-    """`python -m oxide_io.testing` in a child process, on a free port; stopped on exit."""
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "oxide_io.testing", "--host", "127.0.0.1", "--port", "0"]
-        ca_file = None
-        if tls:
-            import trustme
-
-            ca = trustme.CA()
-            cert = ca.issue_cert("127.0.0.1", "localhost")
-            ca_file = os.path.join(tmp, "ca.pem")
-            chain, key = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key")
-            ca.cert_pem.write_to_path(ca_file)
-            cert.private_key_pem.write_to_path(key)
-            for i, blob in enumerate(cert.cert_chain_pems):
-                blob.write_to_path(chain, append=i > 0)
-            command += ["--certfile", chain, "--keyfile", key]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline().strip()
-            if not line.startswith("http"):
-                raise RuntimeError(f"the mock server did not start (it printed {line!r})")
-            yield Server(line, ca_file)
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 # -- the clients -----------------------------------------------------------------------
@@ -156,8 +122,12 @@ class Target:
         return self.runtime != "sync"
 
 
+SYNC_BASE, ASYNC_BASE = "openai OpenAI", "openai AsyncOpenAI (asyncio)"
+
+
 def targets(server: Server, http2: bool) -> list[Target]:
-    openai = _openai()
+    """Every client under test; without the SDK or trio installed, their columns are left out."""
+    openai: Any = _openai() if installed("openai") else None
     url = server.base_url
     tls = server.ca_file is not None
     verify: Any = server.ca_file if tls else True
@@ -180,10 +150,10 @@ def targets(server: Server, http2: bool) -> list[Target]:
             kwargs["http1"] = False  # HTTP/2 with prior knowledge on plain http
         return kind(**kwargs)
 
-    sync_base, async_base = "openai OpenAI", "openai AsyncOpenAI (asyncio)"
+    sync_base, async_base = SYNC_BASE, ASYNC_BASE
     floors = []
     if not http2 and not tls:
-        # The hand-written h11 loop (bench/floor.py) speaks plain HTTP/1.1 only.
+        # The hand-written h11 loop (floor.py) speaks plain HTTP/1.1 only.
         floors = [
             Target(
                 FLOOR_SYNC,
@@ -200,7 +170,7 @@ def targets(server: Server, http2: bool) -> list[Target]:
                 async_base,
             ),
         ]
-    return [
+    out = [
         *floors,
         Target(
             "oxide Client", "oxide", "sync", lambda: oxide_io.Client(**oxide_kwargs()), sync_base
@@ -212,28 +182,37 @@ def targets(server: Server, http2: bool) -> list[Target]:
             lambda: oxide_io.AsyncClient(**oxide_kwargs()),
             async_base,
         ),
-        Target(
-            "oxide AsyncClient (trio)",
-            "oxide",
-            "trio",
-            lambda: oxide_io.AsyncClient(**oxide_kwargs()),
-            async_base,
-        ),
-        Target(
-            sync_base,
-            "openai",
-            "sync",
-            lambda: openai.OpenAI(base_url=url, api_key=API_KEY, http_client=sdk_http(False)),
-            sync_base,
-        ),
-        Target(
-            async_base,
-            "openai",
-            "asyncio",
-            lambda: openai.AsyncOpenAI(base_url=url, api_key=API_KEY, http_client=sdk_http(True)),
-            async_base,
-        ),
     ]
+    if installed("trio"):
+        out.append(
+            Target(
+                "oxide AsyncClient (trio)",
+                "oxide",
+                "trio",
+                lambda: oxide_io.AsyncClient(**oxide_kwargs()),
+                async_base,
+            )
+        )
+    if openai is not None:
+        out += [
+            Target(
+                sync_base,
+                "openai",
+                "sync",
+                lambda: openai.OpenAI(base_url=url, api_key=API_KEY, http_client=sdk_http(False)),
+                sync_base,
+            ),
+            Target(
+                async_base,
+                "openai",
+                "asyncio",
+                lambda: openai.AsyncOpenAI(
+                    base_url=url, api_key=API_KEY, http_client=sdk_http(True)
+                ),
+                async_base,
+            ),
+        ]
+    return out
 
 
 def _close(target: Target, client: Any) -> Any:
@@ -413,6 +392,8 @@ def run_rounds(
     elif target.runtime == "asyncio":
         asyncio.run(_async_rounds(target, work, warmup, rounds, per_round, result))
     else:
+        import trio
+
         trio.run(_async_rounds, target, work, warmup, rounds, per_round, result)
 
 
@@ -570,10 +551,12 @@ def _python(code: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def import_times(repeat: int) -> dict[str, tuple[list[float], list[float]]]:
-    """Wall and CPU seconds of each import, one fresh interpreter per sample."""
-    times: dict[str, tuple[list[float], list[float]]] = {"oxide_io": ([], []), "openai": ([], [])}
-    for module in times:  # once each unmeasured: bytecode caches, page cache
+def import_times(
+    repeat: int, modules: Sequence[str] = ("oxide_io", "openai"), warmup: bool = True
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds of each import, one fresh interpreter per sample, alternating."""
+    times: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in modules}
+    for module in times if warmup else ():  # once each unmeasured: bytecode and page caches
         _python(_IMPORT_SNIPPET.format(module=module))
     for _ in range(repeat):
         for module, (wall, cpu) in times.items():
@@ -680,16 +663,17 @@ SWEEP_KEEPALIVE = 1000
 @dataclass
 class SweepResult:
     label: str
-    cpu: dict[int, float] = field(default_factory=dict)  # CPU seconds per request
-    wall: dict[int, float] = field(default_factory=dict)
+    # CPU and wall seconds per request, one value per round, by concurrency level
+    cpu: dict[int, list[float]] = field(default_factory=dict)
+    wall: dict[int, list[float]] = field(default_factory=dict)
     requests: dict[int, int] = field(default_factory=dict)
 
 
 def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], Any]]]:
-    """(label, factory) of the clients the sweep compares; factories run inside the loop."""
-    openai = _openai()
-    import httpx
+    """(label, factory) of the clients the sweep compares; factories run inside the loop.
 
+    oxide first; the SDK when it is installed; over HTTP/1.1 the asyncio floor.
+    """
     url = server.base_url
 
     def oxide_client() -> Any:
@@ -698,6 +682,9 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
         )
 
     def sdk_client() -> Any:
+        import httpx
+
+        openai = _openai()
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=SWEEP_KEEPALIVE)
         kwargs: dict[str, Any] = {"limits": limits}
         if http2:
@@ -705,7 +692,9 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
         http = openai.DefaultAsyncHttpxClient(**kwargs)
         return openai.AsyncOpenAI(base_url=url, api_key=API_KEY, http_client=http)
 
-    clients = [("oxide AsyncClient", oxide_client), ("openai AsyncOpenAI", sdk_client)]
+    clients: list[tuple[str, Callable[[], Any]]] = [("oxide AsyncClient", oxide_client)]
+    if installed("openai"):
+        clients.append(("openai AsyncOpenAI", sdk_client))
     if not http2:
         clients.append((FLOOR_ASYNC, lambda: AsyncFloorClient(base_url=url, api_key=API_KEY)))
     return clients
@@ -713,8 +702,8 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
 
 async def _sweep_one(
     make: Callable[[], Any], concurrency: int, rounds: int, per_round: int
-) -> tuple[float, float, int]:
-    """Median CPU and wall seconds per request over `rounds`, and the requests made."""
+) -> tuple[list[float], list[float], int]:
+    """CPU and wall seconds per request, one each per round, and the requests made."""
     client = make()
     work = request_work()
 
@@ -736,11 +725,12 @@ async def _sweep_one(
             done += units
     finally:
         await (client.aclose() if hasattr(client, "aclose") else client.close())
-    return statistics.median(cpu), statistics.median(wall), done
+    return cpu, wall, done
 
 
 def concurrency_table(http2: bool, results: Sequence[SweepResult], levels: Sequence[int]) -> None:
     proto = "HTTP/2 (h2c)" if http2 else "HTTP/1.1 keep-alive"
+    med = statistics.median
     oxide = results[0]
     floor = next((r for r in results if "floor" in r.label), None)
     header = ["concurrent", *(f"{r.label} CPU µs/req" for r in results), "oxide vs c=1"]
@@ -748,10 +738,10 @@ def concurrency_table(http2: bool, results: Sequence[SweepResult], levels: Seque
         header.append("oxide / floor")
     rows = []
     for level in levels:
-        row = [str(level), *(_us(r.cpu[level]) for r in results)]
-        row.append(f"{oxide.cpu[level] / oxide.cpu[levels[0]]:.2f}")
+        row = [str(level), *(_us(med(r.cpu[level])) for r in results)]
+        row.append(f"{med(oxide.cpu[level]) / med(oxide.cpu[levels[0]]):.2f}")
         if floor is not None:
-            row.append(f"{oxide.cpu[level] / floor.cpu[level]:.2f}")
+            row.append(f"{med(oxide.cpu[level]) / med(floor.cpu[level]):.2f}")
         rows.append(row)
     requests = {r.requests[level] for r in results for level in levels}
     _table(
@@ -762,24 +752,31 @@ def concurrency_table(http2: bool, results: Sequence[SweepResult], levels: Seque
     )
 
 
+def sweep(
+    server: Server, http2: bool, levels: Sequence[int], rounds: int, per_round: int
+) -> list[SweepResult]:
+    """Every sweep client at every level, checked to have made the same requests."""
+    results = []
+    for label, make in sweep_clients(server, http2):
+        result = SweepResult(label)
+        for level in levels:
+            cpu, wall, done = asyncio.run(_sweep_one(make, level, rounds, per_round))
+            result.cpu[level], result.wall[level] = cpu, wall
+            result.requests[level] = done
+        results.append(result)
+    for level in levels:
+        made = {r.requests[level] for r in results}
+        assert len(made) == 1 and min(made) > 0, "clients differ in requests made"
+    return results
+
+
 def run_concurrency(tls: bool, levels: Sequence[int], rounds: int, per_round: int) -> None:
     """Section 4: the concurrency sweep, HTTP/1.1 then HTTP/2."""
     if tls:
         print("\nthe concurrency sweep runs over plain http only (h2c for HTTP/2)")
     with serve(False) as server:
         for http2 in (False, True):
-            results = []
-            for label, make in sweep_clients(server, http2):
-                result = SweepResult(label)
-                for level in levels:
-                    cpu, wall, done = asyncio.run(_sweep_one(make, level, rounds, per_round))
-                    result.cpu[level], result.wall[level] = cpu, wall
-                    result.requests[level] = done
-                results.append(result)
-            for level in levels:
-                made = {r.requests[level] for r in results}
-                assert len(made) == 1 and min(made) > 0, "clients differ in requests made"
-            concurrency_table(http2, results, levels)
+            concurrency_table(http2, sweep(server, http2, levels, rounds, per_round), levels)
 
 
 # -- profiling -------------------------------------------------------------------------
@@ -828,6 +825,8 @@ def profile(
         elif runtime == "asyncio":
             asyncio.run(async_main())
         else:
+            import trio
+
             trio.run(async_main)
     if out:
         profiler.dump_stats(out)
@@ -1033,7 +1032,7 @@ def _check_protocol(all_targets: Sequence[Target], http2: bool) -> None:
     messages = _messages(PROMPT)
     for target in all_targets:
         if target.family == "floor":
-            continue  # HTTP/1.1 by construction (bench/floor.py); run only without http2
+            continue  # HTTP/1.1 by construction (floor.py); run only without http2
         if target.runtime == "sync":
             client = target.make()
             try:
@@ -1055,7 +1054,12 @@ def _check_protocol(all_targets: Sequence[Target], http2: bool) -> None:
                 finally:
                     await _close(target, client)
 
-            got = asyncio.run(one()) if target.runtime == "asyncio" else trio.run(one)
+            if target.runtime == "asyncio":
+                got = asyncio.run(one())
+            else:
+                import trio
+
+                got = trio.run(one)
         if got != want:
             raise AssertionError(f"{target.label} spoke {got}, expected {want}")
 

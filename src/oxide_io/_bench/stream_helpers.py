@@ -2,15 +2,16 @@
 
 One long streamed chat completion (10,000 chunks by default: the mock model
 repeats the prompt, so a prompt of that many words gives a reply of that many
-word-sized content deltas) from the local server, `python -m oxide_io.testing`,
-run in a child process so the client's CPU is counted apart from the server's.
+word-sized content deltas) from the local mock server, run in a child process
+(`server.py`) so the client's CPU is counted apart from the server's.
 Each client opens `client.chat.completions.stream(...)` and iterates every
 helper event (`chunk`, `content.delta`, ..., `content.done`), then calls
 `get_final_completion()`: the whole path, HTTP to typed helper events.
 
 Pairs: oxide's `Client` against the SDK's `OpenAI`, oxide's `AsyncClient` on
 asyncio against `AsyncOpenAI`, and `AsyncClient` on trio (against `AsyncOpenAI`
-on asyncio, the SDK having no trio driver). HTTP/1.1 keep-alive on both sides.
+on asyncio, the SDK having no trio driver). Without the SDK (or trio) installed,
+its runs are left out. HTTP/1.1 keep-alive on both sides.
 Before timing, every client's final text is checked against the prompt and its
 chunk count against the others'. Prints events per second (median of rounds,
 wall clock) and client CPU per event, and the ratio of the SDK's time per stream
@@ -23,42 +24,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import importlib
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import trio
-
 import oxide_io
+
+from .client import installed
+from .server import serve
 
 MODEL = "gpt-4o-mini"
 API_KEY = "sk-bench"
 GOAL_RATIO = 2.0
-
-
-@contextlib.contextmanager
-def serve() -> Iterator[str]:
-    """`python -m oxide_io.testing` in a child process on a free port; its base URL."""
-    command = [sys.executable, "-m", "oxide_io.testing", "--host", "127.0.0.1", "--port", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("http"):
-            raise RuntimeError(f"the mock server did not start (it printed {line!r})")
-        yield line
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
@@ -124,44 +105,64 @@ async def _measure_async(
         result.cpu.append(time.process_time() - cpu)
 
 
-def bench(base_url: str, words: int, rounds: int) -> dict[str, Result]:
-    import openai
-    import openai.lib.streaming.chat  # imported before timing
+def words_for(chunks: int) -> int:
+    """The prompt's words for a stream of `chunks` chunks.
 
+    The reply wraps the prompt in 14 pieces; the stream adds a role and a finish chunk.
+    """
+    return max(1, chunks - 16)
+
+
+def bench(base_url: str, words: int, rounds: int) -> dict[str, Result]:
+    """The installed clients' results, by name; all checked to see the same chunks."""
+    sdk = installed("openai")
+    openai: Any = importlib.import_module("openai") if sdk else None
+    if sdk:
+        importlib.import_module("openai.lib.streaming.chat")  # imported before timing
     prompt = " ".join(f"w{i}" for i in range(words))
     expected = f'You said: "{prompt}". This reply comes from the oxide mock server.'
     messages = [{"role": "user", "content": prompt}]
-    results = {
-        name: Result(name)
-        for name in ("oxide Client", "SDK OpenAI", "oxide asyncio", "SDK AsyncOpenAI", "oxide trio")
-    }
+    names = ["oxide Client", "oxide asyncio"]
+    names += ["oxide trio"] if installed("trio") else []
+    names += ["SDK OpenAI", "SDK AsyncOpenAI"] if sdk else []
+    results = {name: Result(name) for name in names}
     timeout = 120.0
 
     ours = oxide_io.Client(base_url=base_url, api_key=API_KEY, timeout=timeout)
-    theirs = openai.OpenAI(base_url=base_url, api_key=API_KEY, timeout=timeout)
+    theirs = openai.OpenAI(base_url=base_url, api_key=API_KEY, timeout=timeout) if sdk else None
     try:
         # Interleaved rounds, so a change of machine load hits both sides alike.
         for _ in range(rounds):
             _measure_sync(results["oxide Client"], lambda: _sync_run(ours, messages, expected), 1)
-            _measure_sync(results["SDK OpenAI"], lambda: _sync_run(theirs, messages, expected), 1)
+            if theirs is not None:
+                _measure_sync(
+                    results["SDK OpenAI"], lambda: _sync_run(theirs, messages, expected), 1
+                )
     finally:
         ours.close()
-        theirs.close()
+        if theirs is not None:
+            theirs.close()
 
     async def on_asyncio() -> None:
         ours = oxide_io.AsyncClient(base_url=base_url, api_key=API_KEY, timeout=timeout)
-        theirs = openai.AsyncOpenAI(base_url=base_url, api_key=API_KEY, timeout=timeout)
+        theirs = (
+            openai.AsyncOpenAI(base_url=base_url, api_key=API_KEY, timeout=timeout) if sdk else None
+        )
         try:
             for _ in range(rounds):
                 await _measure_async(
                     results["oxide asyncio"], lambda: _async_run(ours, messages, expected), 1
                 )
-                await _measure_async(
-                    results["SDK AsyncOpenAI"], lambda: _async_run(theirs, messages, expected), 1
-                )
+                if theirs is not None:
+                    await _measure_async(
+                        results["SDK AsyncOpenAI"],
+                        lambda: _async_run(theirs, messages, expected),
+                        1,
+                    )
         finally:
             await ours.aclose()
-            await theirs.close()
+            if theirs is not None:
+                await theirs.close()
 
     async def on_trio() -> None:
         ours = oxide_io.AsyncClient(base_url=base_url, api_key=API_KEY, timeout=timeout)
@@ -173,7 +174,10 @@ def bench(base_url: str, words: int, rounds: int) -> dict[str, Result]:
             await ours.aclose()
 
     asyncio.run(on_asyncio())
-    trio.run(on_trio)
+    if "oxide trio" in results:
+        import trio
+
+        trio.run(on_trio)
     chunks = {r.chunks for r in results.values()}
     if len(chunks) != 1:
         raise RuntimeError(f"clients saw different chunk counts: {chunks}")
@@ -204,15 +208,15 @@ def table(results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--chunks", type=int, default=10_000, help="chunks per stream")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per client")
-    args = parser.parse_args()
-    # The reply wraps the prompt in 14 pieces; the stream adds a role and a finish chunk.
-    words = max(1, args.chunks - 16)
-    with serve() as base_url:
-        results = bench(base_url, words, args.rounds)
+    args = parser.parse_args(argv)
+    if not installed("openai"):
+        sys.exit("the official SDK is not installed: pip install 'oxide-client[bench]'")
+    with serve() as server:
+        results = bench(server.base_url, words_for(args.chunks), args.rounds)
     chunks = next(iter(results.values())).chunks
     print(
         f"chat.completions.stream(): one stream of {chunks:,} chunks, HTTP/1.1, "
