@@ -27,6 +27,7 @@ import click
 
 from .. import Client, OpenAIError
 from .._files import file_upload
+from ._bench import bench
 from ._progress import progress
 from ._table import BadValue, Method, Param, _FileArgument, find_method, methods
 
@@ -509,6 +510,8 @@ def mock_server(
                 pass
         click.echo("stopped", err=True)
 
+
+cli.add_command(bench)
 
 # -- completion -------------------------------------------------------------------
 
