@@ -148,8 +148,8 @@ def test_without_the_sdk_the_report_says_so(tmp_path: pathlib.Path) -> None:
     )
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert [s["key"] for s in data["sections"]] == ["chunks", "import"]
+    assert any(note.startswith("openai is not installed") for note in data["notes"])
     for section in data["sections"]:
-        assert any("openai is not installed" in note for note in section["notes"])
         assert {row["family"] for row in section["rows"]} <= {"oxide", "floor"}
         for row in section["rows"]:
             assert row["vs_sdk"] is None
@@ -161,6 +161,8 @@ def test_without_the_sdk_the_report_says_so(tmp_path: pathlib.Path) -> None:
     assert oxide and all(row["vs_floor"]["median"] > 0 for row in oxide)
     # The Markdown of the same run: the SDK's column says it is not installed.
     markdown = to_markdown(from_json((tmp_path / "report.json").read_text(encoding="utf-8")))
+    assert "\n- Versions: oxide " in markdown and ", openai not installed, " in markdown
+    assert "\n- Note: openai is not installed" in markdown
     found = tables(markdown)
     assert list(found) == [TITLES["chunks"], TITLES["import"]]
     assert "| client | µs CPU per chunk, median (IQR) | ÷ openai | ÷ h11 floor |" in markdown

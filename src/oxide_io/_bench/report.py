@@ -146,6 +146,7 @@ class Report:
     versions: dict[str, str]
     counts: dict[str, Any]
     sections: list[Section] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not installed, said once
 
 
 @dataclass(frozen=True)
@@ -245,11 +246,15 @@ def machine() -> dict[str, str]:
 
 
 def versions() -> dict[str, str]:
+    """The versions measured: a package that cannot be imported counts as not installed."""
     return {
-        "oxide": _version("oxide-client"),
-        "openai": _version("openai"),
-        "h11": _version("h11"),
-        "trio": _version("trio"),
+        name: _version(distribution) if installed(module) else "not installed"
+        for name, distribution, module in (
+            ("oxide", "oxide-client", "oxide_io"),
+            ("openai", "openai", "openai"),
+            ("h11", "h11", "h11"),
+            ("trio", "trio", "trio"),
+        )
     }
 
 
@@ -291,7 +296,8 @@ def _missing_notes() -> list[str]:
     notes = []
     if not installed("openai"):
         notes.append(
-            "openai is not installed: no SDK column (`pip install 'oxide-client[bench]'` adds it)."
+            "openai is not installed: nothing to compare with in its column "
+            "(`pip install 'oxide-client[bench]'` adds it)."
         )
     if not installed("trio"):
         notes.append("trio is not installed: no trio row.")
@@ -457,6 +463,14 @@ def _sweep_family(label: str) -> str:
 
 
 def section_websocket(counts: Counts) -> Section:
+    if not installed("trustme"):
+        # The loops run over TLS, with a throwaway CA that trustme makes.
+        return Section(
+            "websocket",
+            "WebSocket tool loops",
+            "ms per loop",
+            "Not measured: trustme is not installed (`pip install 'oxide-client[bench]'`).",
+        )
     loops = websocket.measure(counts.ws_rounds, counts.ws_delay)
     delay = (
         f"the server holds each answer {counts.ws_delay * 1e3:.0f} ms"
@@ -521,9 +535,8 @@ def run(
         progress("websocket")
         report.sections.append(section_websocket(counts))
     report.sections.sort(key=lambda s: SECTIONS.index(s.key))
-    notes = _missing_notes()
+    report.notes = _missing_notes()
     for section in report.sections:
-        section.notes[:0] = notes
         section.sdk_missing = not installed("openai")
         for row in section.rows:
             if not all(math.isfinite(v) and v > 0 for v in row.samples):
@@ -562,6 +575,8 @@ def cell(spread: Spread | None) -> str:
 
 def _section_md(section: Section, charts: dict[str, str]) -> list[str]:
     lines = [f"## {section.title}", "", section.intro, ""]
+    if not section.rows:
+        return lines
     has_floor = any(r.family == "floor" for r in section.rows)
     has_sdk = section.sdk_missing or any(r.family == "openai" for r in section.rows)
     groups = list(dict.fromkeys(r.group for r in section.rows))
@@ -616,6 +631,7 @@ def to_markdown(report: Report, charts: dict[str, str] | None = None) -> str:
         f"load average {m['load average at start']} at start",
         f"- Python: {m['python']}",
         f"- Versions: oxide {v['oxide']}, openai {v['openai']}, h11 {v['h11']}, trio {v['trio']}",
+        *(f"- Note: {note}" for note in report.notes),
         "",
         "Every figure is the median over rounds with its interquartile range (Q1-Q3) in "
         "brackets. The server (oxide's mock server) runs in a child process, so CPU time "
@@ -648,6 +664,7 @@ def to_json(report: Report) -> str:
         "machine": report.machine,
         "versions": report.versions,
         "counts": report.counts,
+        "notes": report.notes,
         "sections": [
             {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if f.name != "rows"}
             | {"rows": [row(r) for r in s.rows]}
@@ -667,7 +684,12 @@ def from_json(text: str) -> Report:
 
     data = json.loads(text)
     report = Report(
-        data["command"], data["date"], data["machine"], data["versions"], data["counts"]
+        data["command"],
+        data["date"],
+        data["machine"],
+        data["versions"],
+        data["counts"],
+        notes=data.get("notes", []),
     )
     for raw in data["sections"]:
         rows = raw.pop("rows")
