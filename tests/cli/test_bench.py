@@ -269,3 +269,31 @@ def test_the_docs_report_is_the_saved_run() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+PEER_PYTHON = os.environ.get("OXIDE_BENCH_PEER_PYTHON")
+
+
+@pytest.mark.timeout(120)
+def test_a_peer_that_cannot_run_is_a_note(tmp_path: pathlib.Path) -> None:
+    # This interpreter has no openai-oxide: the report says so and goes on without it.
+    args = ["--quick", "--only", "import", "--format", "json", "--out", str(tmp_path)]
+    run_bench("bench", *args, "--peer-python", sys.executable)
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    (note,) = [n for n in data["notes"] if n.startswith("openai-oxide (Rust core) not measured")]
+    assert "No module named 'openai_oxide'" in note
+    assert "openai-oxide" not in data["versions"]
+    assert {row["family"] for row in data["sections"][0]["rows"]} == {"oxide", "openai"}
+
+
+@pytest.mark.skipif(not PEER_PYTHON, reason="OXIDE_BENCH_PEER_PYTHON names no openai-oxide")
+@pytest.mark.timeout(120)
+def test_the_peer_is_measured_beside_the_others(tmp_path: pathlib.Path) -> None:
+    args = ["--quick", "--only", "requests", "--only", "import", "--out", str(tmp_path)]
+    run_bench("bench", *args, "--format", "json", "--peer-python", str(PEER_PYTHON))
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["versions"]["openai-oxide"].split()[1:3] == ["on", "Python"]
+    for section in data["sections"]:
+        (peer,) = [row for row in section["rows"] if row["family"] == "peer"]
+        assert all(math.isfinite(v) and v > 0 for v in peer["samples"])
+        assert peer["vs_sdk"]["median"] > 0

@@ -3,7 +3,7 @@
 matplotlib is optional (the `bench` extra): without it `draw()` says so and the
 report is written without charts. One chart a section: horizontal bars of each
 client's median with its interquartile range as an error bar, coloured by family
-(oxide, the official SDK, the h11 floor), one panel per case; the concurrency
+(oxide, the official SDK, the h11 floor, openai-oxide), one panel per case; the concurrency
 sweep is drawn as lines, CPU per request against the number of concurrent calls.
 The SVG files carry no date or random ids, so a chart redrawn from the same
 figures is the same file.
@@ -19,7 +19,7 @@ from .report import Report, Row, Section, number
 
 __all__ = ["available", "draw"]
 
-COLOURS = {"oxide": "#d9480f", "openai": "#1c7ed6", "floor": "#868e96"}
+COLOURS = {"oxide": "#d9480f", "openai": "#1c7ed6", "floor": "#868e96", "peer": "#2f9e44"}
 
 
 def available() -> bool:

@@ -43,6 +43,8 @@ from typing import Any
 from . import SECTIONS, stream_helpers, websocket
 from . import client as bench_client
 from .client import FLOOR_ASYNC, FLOOR_SYNC, installed
+from .peer import LABEL as PEER_LABEL
+from .peer import Peer, PeerError
 from .server import Server, serve
 
 __all__ = [
@@ -111,7 +113,7 @@ class Row:
     """One client's figure in one group of a section: its samples, in the section's unit."""
 
     label: str
-    family: str  # "oxide", "openai" or "floor"
+    family: str  # "oxide", "openai", "floor" or "peer" (openai-oxide)
     runtime: str  # "sync", "asyncio", "trio" (or "" where it does not apply)
     samples: list[float]
     group: str = ""
@@ -275,10 +277,11 @@ def _family_rows(results: Sequence[bench_client.Result], scale: float, group: st
 
 
 def _compare(rows: Sequence[Row]) -> None:
-    """Fill each oxide row's ratios: to the SDK client and the floor of its kind, per group."""
+    """Fill the ratios of oxide's (and the peer's) rows: to the SDK client and the floor of
+    their kind, per group."""
     by = {(r.group, r.label): r for r in rows}
     for row in rows:
-        if row.family != "oxide":
+        if row.family not in ("oxide", "peer"):
             continue
         sdk = by.get((row.group, _sdk_for(row.runtime)))
         if sdk is not None:
@@ -315,7 +318,7 @@ def _measure(server: Server, work: bench_client.Work, counts: Counts, per_round:
     )
 
 
-def section_requests(server: Server, counts: Counts) -> Section:
+def section_requests(server: Server, counts: Counts, peer: Peer | None = None) -> Section:
     section = Section(
         "requests",
         "Per call: client CPU time",
@@ -326,6 +329,21 @@ def section_requests(server: Server, counts: Counts) -> Section:
     )
     calls = _measure(server, bench_client.request_work(), counts, counts.per_round)
     section.rows += _family_rows(calls, 1e6, "one chat call")
+    if peer is not None:
+        try:
+            cpu = peer.chat_calls(
+                server.base_url, counts.warmup, len(calls[0].cpu), counts.per_round
+            )
+        except PeerError as exc:
+            section.notes.append(f"{PEER_LABEL} not measured: {exc}")
+        else:
+            section.rows.append(
+                Row(PEER_LABEL, "peer", "asyncio", [v * 1e6 for v in cpu], "one chat call")
+            )
+            section.notes.append(
+                f"{PEER_LABEL}: `AsyncOpenAI` of `openai_oxide.compat` on asyncio, in its own "
+                "interpreter after the others (its rounds are paired with theirs by index)."
+            )
     streams = _measure(
         server, bench_client.stream_work(counts.short_stream_words), counts, counts.short_streams
     )
@@ -404,7 +422,7 @@ def _name_of(row: Row) -> str:
     return next(name for name, (label, *_) in _HELPER_ROWS.items() if label == row.label)
 
 
-def section_import(counts: Counts) -> Section:
+def section_import(counts: Counts, peer: Peer | None = None) -> Section:
     modules = ["oxide_io", *(["openai"] if installed("openai") else [])]
     measured = bench_client.import_times(counts.imports, modules, counts.import_warmup)
     times = {module: [wall * 1e3 for wall in measured[module][0]] for module in modules}
@@ -420,6 +438,18 @@ def section_import(counts: Counts) -> Section:
     if "openai" in times:
         section.rows.append(Row("import openai", "openai", "", times["openai"]))
         section.rows[0].vs_sdk = ratio(times["oxide_io"], times["openai"])
+    if peer is not None:
+        try:
+            if counts.import_warmup:
+                peer.import_time()
+            peer_times = [peer.import_time() * 1e3 for _ in range(counts.imports)]
+        except PeerError as exc:
+            section.notes.append(f"{PEER_LABEL} not measured: {exc}")
+        else:
+            row = Row("import openai_oxide", "peer", "", peer_times)
+            if "openai" in times:
+                row.vs_sdk = ratio(peer_times, times["openai"])
+            section.rows.append(row)
     return section
 
 
@@ -509,8 +539,13 @@ def run(
     counts: Counts,
     command: str,
     progress: Callable[[str], None] = lambda _: None,
+    peer_python: str | None = None,
 ) -> Report:
-    """Measure the named sections (in the order of SECTIONS) into a report."""
+    """Measure the named sections (in the order of SECTIONS) into a report.
+
+    `peer_python`: an interpreter with openai-oxide, measured beside the others
+    in the per-call and import sections.
+    """
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown sections: {', '.join(sorted(unknown))}")
@@ -521,21 +556,32 @@ def run(
         versions=versions(),
         counts=counts.__dict__ | {"levels": list(counts.levels)},
     )
+    peer = Peer(peer_python) if peer_python else None
+    peer_notes = []
+    if peer is not None:
+        try:
+            report.versions["openai-oxide"] = peer.version()
+        except PeerError as exc:
+            peer_notes.append(f"{PEER_LABEL} not measured: {exc}")
+            peer = None
     wanted = [s for s in SECTIONS if s in sections]
     on_server = [s for s in wanted if s in ("requests", "chunks", "events", "concurrency")]
     if on_server:
         with serve() as server:
             for key in on_server:
                 progress(key)
-                report.sections.append(_SERVER_SECTIONS[key](server, counts))
+                if key == "requests":
+                    report.sections.append(section_requests(server, counts, peer))
+                else:
+                    report.sections.append(_SERVER_SECTIONS[key](server, counts))
     if "import" in wanted:
         progress("import")
-        report.sections.append(section_import(counts))
+        report.sections.append(section_import(counts, peer))
     if "websocket" in wanted:
         progress("websocket")
         report.sections.append(section_websocket(counts))
     report.sections.sort(key=lambda s: SECTIONS.index(s.key))
-    report.notes = _missing_notes()
+    report.notes = _missing_notes() + peer_notes
     for section in report.sections:
         section.sdk_missing = not installed("openai")
         for row in section.rows:
@@ -545,7 +591,6 @@ def run(
 
 
 _SERVER_SECTIONS: dict[str, Callable[[Server, Counts], Section]] = {
-    "requests": section_requests,
     "chunks": section_chunks,
     "events": section_events,
     "concurrency": section_concurrency,
@@ -595,7 +640,8 @@ def _section_md(section: Section, charts: dict[str, str]) -> list[str]:
         for row in (r for r in section.rows if r.group == group):
             cells = [row.label, cell(row.value)]
             if section.sdk_missing:
-                cells.append("openai not installed" if row.family == "oxide" else "-")
+                compared = row.family in ("oxide", "peer")
+                cells.append("openai not installed" if compared else "-")
             elif has_sdk:
                 cells.append(cell(row.vs_sdk))
             if has_floor:
@@ -605,10 +651,10 @@ def _section_md(section: Section, charts: dict[str, str]) -> list[str]:
             first = False
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    what = (
-        f"Ratios are oxide's figure over the other client's, round by round ({section.ratio_note})"
+    lines.append(
+        "Ratios are taken round by round, the row's figure over the other client's unless "
+        f"said otherwise ({section.ratio_note}); -: not compared."
     )
-    lines.append(what + "; -: not compared.")
     for note in section.notes:
         lines.append(f"Note: {note}")
     if section.key in charts:
@@ -630,7 +676,7 @@ def to_markdown(report: Report, charts: dict[str, str] | None = None) -> str:
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['os']}; "
         f"load average {m['load average at start']} at start",
         f"- Python: {m['python']}",
-        f"- Versions: oxide {v['oxide']}, openai {v['openai']}, h11 {v['h11']}, trio {v['trio']}",
+        "- Versions: " + ", ".join(f"{name} {version}" for name, version in v.items()),
         *(f"- Note: {note}" for note in report.notes),
         "",
         "Every figure is the median over rounds with its interquartile range (Q1-Q3) in "

@@ -42,7 +42,19 @@ __all__ = ["bench"]
     show_default=True,
     help="Write report.md (tables) or report.json (every sample).",
 )
-def bench(quick: bool, out: pathlib.Path, only: tuple[str, ...], output_format: str) -> None:
+@click.option(
+    "--peer-python",
+    metavar="PYTHON",
+    envvar="OXIDE_BENCH_PEER_PYTHON",
+    help="An interpreter with openai-oxide installed: measured beside the others.",
+)
+def bench(
+    quick: bool,
+    out: pathlib.Path,
+    only: tuple[str, ...],
+    output_format: str,
+    peer_python: str | None,
+) -> None:
     """Benchmark oxide against the official SDK and an h11 floor; write a report.
 
     Measures per-call CPU time (a chat call, a short stream), per-chunk CPU of a
@@ -59,9 +71,8 @@ def bench(quick: bool, out: pathlib.Path, only: tuple[str, ...], output_format: 
     def progress(section: str) -> None:
         click.echo(f"measuring {section} ...", err=True)
 
-    report = run(
-        only or SECTIONS, Counts.quick() if quick else Counts.full(), command_line(), progress
-    )
+    counts = Counts.quick() if quick else Counts.full()
+    report = run(only or SECTIONS, counts, command_line(), progress, peer_python)
     out.mkdir(parents=True, exist_ok=True)
     drawn: dict[str, str] = {}
     if charts.available():
