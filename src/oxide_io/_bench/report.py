@@ -14,6 +14,8 @@ h11 floor (`floor.py`: the least work a Python client can do for a call):
 - `websocket`: ten tool-call round trips over one WebSocket, HTTP keep-alive or
   a new connection per call.
 
+With `peer_python`, openai-oxide (`peer.py`) joins the per-call and import tables.
+
 Every client is measured in rounds, and the report gives for each figure the
 median over the rounds and its spread (the interquartile range, Q1-Q3). A ratio
 is taken round by round (round i of one client against round i of the other,

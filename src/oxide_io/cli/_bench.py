@@ -1,9 +1,11 @@
 """`oxide bench`: the benchmark report, measured on this machine against the local mock server.
 
-Runs `oxide_io._bench.report` (oxide's clients, the official SDK when installed
-and the hand-written h11 floor, side by side in one run) and writes the report
-to `--out`: `report.md` (or `report.json`) and, when matplotlib is installed, one
-chart a section in PNG and SVG under `charts/`.
+Runs `oxide_io._bench.report` (oxide's clients, the official SDK when installed,
+the hand-written h11 floor and, given `--peer-python`, openai-oxide, side by side
+in one run) and writes the report to `--out`: `report.md` (or `report.json`) and,
+when matplotlib is installed, one chart a section in PNG and SVG under `charts/`.
+The benchmark's modules are imported when the command runs, so the other
+commands never load them.
 """
 
 from __future__ import annotations
