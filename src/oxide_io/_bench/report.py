@@ -603,14 +603,11 @@ _SERVER_SECTIONS: dict[str, Callable[[Server, Counts], Section]] = {
 
 
 def number(value: float) -> str:
-    """Three significant figures at most, thousands separated: 0.123, 12.3, 1,234."""
-    if value >= 100:
+    """Three significant figures (more left of the point), thousands separated:
+    0.000123, 0.123, 12.3, 1,234."""
+    if value >= 100 or value <= 0 or not math.isfinite(value):
         return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+    return f"{value:.{max(0, 2 - math.floor(math.log10(value)))}f}"
 
 
 def cell(spread: Spread | None) -> str:
