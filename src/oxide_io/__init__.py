@@ -45,6 +45,7 @@ from ._sync._streaming import Stream as Stream
 from ._sync._transport import SyncTransport as SyncTransport
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
+from ._tls import ClientCertificateError as ClientCertificateError
 
 # The official SDK's name for it.
 AzureOpenAI = AzureClient

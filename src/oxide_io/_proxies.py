@@ -2,7 +2,8 @@
 
 The environment is read when a transport is built, not per request. The proxy
 module of the core is loaded only when there is a proxy to configure, so a client
-in an environment without proxy variables does not pay for it.
+in an environment without proxy variables does not pay for it. A SOCKS proxy
+without the `socks` extra installed is refused here, when the client is built.
 """
 
 from __future__ import annotations
@@ -36,4 +37,8 @@ def proxies_from(proxy: ProxyTypes | None, env: Mapping[str, str] | None) -> Pro
     else:
         assert env is not None
         config = ProxyConfig.from_env(env)
+    if any(each.is_socks for each in config.proxies):
+        from oxide_proto import require_socksio
+
+        require_socksio()
     return config if config else None

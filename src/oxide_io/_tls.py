@@ -2,35 +2,71 @@
 
 Loading a CA bundle costs tens of milliseconds (it is most of what makes the
 official client slow to construct), so contexts are built on first use, not at
-client construction, and cached per (trust, purpose). Trust comes from certifi's
-Mozilla bundle by default: the same roots the official SDK (through httpx) trusts,
-identical on every OS and in containers without a system store. `verify` may name
-a CA bundle file or directory, or be a ready `ssl.SSLContext`, or be "system" for
-the operating system's trust store (through the optional `truststore` package),
-which is where a corporate CA is usually installed.
+client construction, and cached per (trust, client certificate, purpose). Trust
+comes from certifi's Mozilla bundle by default: the same roots the official SDK
+(through httpx) trusts, identical on every OS and in containers without a system
+store. `verify` may name a CA bundle file or directory, or be a ready
+`ssl.SSLContext`, or be "system" for the operating system's trust store (through
+the optional `truststore` package), which is where a corporate CA is usually
+installed. `cert` is a client certificate for servers that ask for one (mutual
+TLS): a PEM file holding certificate and key, or `(certfile, keyfile)`, or
+`(certfile, keyfile, password)`; it is loaded once when the client is built, so a
+missing file or a wrong password is a `ClientCertificateError` there, not at the
+first request.
 
 As in the official SDK, when the environment is trusted and `verify` is True,
 SSL_CERT_FILE (else SSL_CERT_DIR) replaces the default bundle.
 
-ALPN is set per purpose: an HTTP context offers h2 and http/1.1; a WebSocket
-context offers only http/1.1, because reusing an h2-offering context for a
-WebSocket upgrade can make the server pick h2 and break the handshake.
+ALPN is set per purpose: an HTTP context offers h2 and http/1.1 (http/1.1 alone
+with `http2=False`); a WebSocket context offers only http/1.1, because a server
+offered h2 may pick it, and an Upgrade cannot be sent over HTTP/2. Python sets
+ALPN on a context only (an `SSLSocket` or `SSLObject` has no setter, and there is
+no way to copy a context), so a caller's context is never changed: what it offers
+is read once from a ClientHello it writes into memory, and when that does not
+suit the purpose, a context of the same class is derived from it for that
+purpose. The derived context takes the caller's verification settings (verify
+mode, hostname check, verify flags, TLS versions, options, ciphers, key log) and
+the CA certificates loaded into it, plus `cert`. OpenSSL cannot hand back a
+private key, nor CA certificates of a directory it has not read yet: a caller
+whose context holds a client certificate or trusts through `capath` gives the
+certificate as `cert` too (or the bundle as a file), or sets the ALPN its context
+offers to what the purpose needs, and the context is then used as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, Union
 
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["VerifyTypes", "ssl_context", "verify_from_env"]
+__all__ = [
+    "CertTypes",
+    "ClientCertificateError",
+    "VerifyTypes",
+    "check_cert",
+    "ssl_context",
+    "verify_from_env",
+]
 
 # `ssl` is imported on the first TLS connection: plain-http use never loads it.
 VerifyTypes = Union[bool, str, "os.PathLike[str]", "ssl.SSLContext"]
+# A PEM file with certificate and key, (certfile, keyfile) or (certfile, keyfile, password).
+CertTypes = Union[
+    str,
+    "os.PathLike[str]",
+    tuple[Union[str, "os.PathLike[str]"], Union[str, "os.PathLike[str]", None]],
+    tuple[
+        Union[str, "os.PathLike[str]"],
+        Union[str, "os.PathLike[str]", None],
+        str | bytes | None,
+    ],
+]
 Purpose = Literal["http", "http1", "websocket"]
 
 _ALPN: dict[str, list[str]] = {
@@ -38,8 +74,25 @@ _ALPN: dict[str, list[str]] = {
     "http1": ["http/1.1"],
     "websocket": ["http/1.1"],
 }
-_cache: dict[tuple[object, str], ssl.SSLContext] = {}
+# A client certificate, normalized: (certfile, keyfile or None, password or None).
+_Cert = tuple[str, Union[str, None], Union[str, bytes, None]]  # noqa: UP007
+_cache: dict[tuple[object, _Cert | None, str], ssl.SSLContext] = {}
+# Per caller's context: the contexts derived from it, by (cert, purpose).
+_derived: weakref.WeakKeyDictionary[ssl.SSLContext, dict[tuple[_Cert | None, str], ssl.SSLContext]]
+_derived = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+
+class ClientCertificateError(ValueError):
+    """The client certificate (`cert=`) cannot be used: a file is missing or is not
+    PEM, the key does not match the certificate, or the password is wrong.
+
+    `path` names the certificate file; the password never appears in the message.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def _after_fork_in_child() -> None:
@@ -62,21 +115,178 @@ def verify_from_env(verify: VerifyTypes, env: Mapping[str, str] | None) -> Verif
     return verify
 
 
-def ssl_context(verify: VerifyTypes, purpose: Purpose) -> ssl.SSLContext:
-    """The shared context for `verify` and `purpose` (built on first call)."""
+def check_cert(cert: CertTypes | None) -> _Cert | None:
+    """`cert` normalized, after loading it once: a `ClientCertificateError` now, at
+    client construction, rather than at the first connection."""
+    if cert is None:
+        return None
+    if isinstance(cert, tuple):
+        if not 1 <= len(cert) <= 3:
+            raise TypeError(
+                "cert must be a PEM file, (certfile, keyfile) or (certfile, keyfile, password)"
+            )
+        certfile = os.fspath(cert[0])
+        keyfile = None if len(cert) < 2 or cert[1] is None else os.fspath(cert[1])
+        password = cert[2] if len(cert) == 3 else None
+    else:
+        certfile, keyfile, password = os.fspath(cert), None, None
+    normalized: _Cert = (certfile, keyfile, password)
+    import ssl
+
+    _load_cert(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), normalized)
+    return normalized
+
+
+def _load_cert(ctx: ssl.SSLContext, cert: _Cert) -> None:
+    import ssl
+
+    certfile, keyfile, password = cert
+    for path in (certfile, keyfile):
+        if path is not None and not os.path.isfile(path):
+            raise ClientCertificateError(
+                f"client certificate: no such file {path!r}", path=certfile
+            )
+    try:
+        ctx.load_cert_chain(certfile, keyfile, password)
+    except (OSError, ssl.SSLError) as exc:
+        # OpenSSL's reason (PEM lib, KEY_VALUES_MISMATCH, bad decrypt) says which.
+        files = certfile if keyfile is None else f"{certfile!r} and {keyfile!r}"
+        hint = " (is the password right?)" if password is not None else ""
+        raise ClientCertificateError(
+            f"cannot load the client certificate from {files}: {exc}{hint}", path=certfile
+        ) from None
+
+
+def ssl_context(verify: VerifyTypes, purpose: Purpose, cert: _Cert | None = None) -> ssl.SSLContext:
+    """The shared context for `verify`, `cert` (from `check_cert`) and `purpose`
+    (built on first call)."""
     import ssl
 
     if isinstance(verify, ssl.SSLContext):
-        return verify  # the caller owns it, ALPN included
-    key = (os.fspath(verify) if not isinstance(verify, bool) else verify, purpose)
+        return _for_purpose(verify, purpose, cert)
+    key = (os.fspath(verify) if not isinstance(verify, bool) else verify, cert, purpose)
     ctx = _cache.get(key)
     if ctx is None:
         with _lock:
             ctx = _cache.get(key)
             if ctx is None:
                 ctx = _build(verify, purpose)
+                if cert is not None:
+                    _load_cert(ctx, cert)
                 _cache[key] = ctx
     return ctx
+
+
+def _for_purpose(caller: ssl.SSLContext, purpose: Purpose, cert: _Cert | None) -> ssl.SSLContext:
+    """The caller's context when what it offers suits `purpose` (and no `cert` is to
+    be added), else a context derived from it for `purpose` (never changing it)."""
+    derived = _derived.get(caller)
+    ctx = None if derived is None else derived.get((cert, purpose))
+    if ctx is not None:
+        return ctx
+    with _lock:
+        derived = _derived.setdefault(caller, {})
+        ctx = derived.get((cert, purpose))
+        if ctx is None:
+            offered = offered_alpn(caller)
+            wants_h2 = purpose == "http"
+            if cert is None and offered is not None and ("h2" in offered) == wants_h2:
+                ctx = caller
+            else:
+                ctx = _derive(caller, purpose)
+                if cert is not None:
+                    _load_cert(ctx, cert)
+            derived[(cert, purpose)] = ctx
+    return ctx
+
+
+def _derive(caller: ssl.SSLContext, purpose: Purpose) -> ssl.SSLContext:
+    """A context of the caller's class with its verification settings and CA
+    certificates, offering the ALPN of `purpose`."""
+    import ssl
+
+    try:
+        # The caller's class: truststore's verifies with the OS, as the caller's did.
+        ctx = type(caller)(ssl.PROTOCOL_TLS_CLIENT)
+    except TypeError:  # a subclass built with other arguments
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # The hostname check first: verify_mode cannot be CERT_NONE while it is on.
+    ctx.check_hostname = caller.check_hostname
+    ctx.verify_mode = caller.verify_mode
+    ctx.verify_flags = caller.verify_flags
+    ctx.options = caller.options
+    ctx.minimum_version = caller.minimum_version
+    ctx.maximum_version = caller.maximum_version
+    ctx.hostname_checks_common_name = caller.hostname_checks_common_name
+    ctx.post_handshake_auth = caller.post_handshake_auth
+    if caller.keylog_filename:
+        ctx.keylog_filename = caller.keylog_filename
+    # TLS 1.3 suites cannot be set from Python: the TLS 1.2 list is what can differ.
+    names = [c["name"] for c in caller.get_ciphers() if c.get("protocol") != "TLSv1.3"]
+    if names:
+        with contextlib.suppress(ssl.SSLError):
+            ctx.set_ciphers(":".join(names))
+    try:
+        cas = caller.get_ca_certs(binary_form=True)
+    except NotImplementedError:  # truststore's: it verifies with the OS, not a store
+        cas = []
+    if cas:
+        ctx.load_verify_locations(cadata=b"".join(cas))
+    ctx.set_alpn_protocols(_ALPN[purpose])
+    return ctx
+
+
+def offered_alpn(ctx: ssl.SSLContext) -> tuple[str, ...] | None:
+    """The ALPN protocols `ctx` offers, read from a ClientHello it writes into memory
+    (no network); None when the hello could not be read."""
+    import ssl
+
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    try:
+        tls = ctx.wrap_bio(incoming, outgoing, server_hostname="alpn.invalid")
+        with contextlib.suppress(ssl.SSLWantReadError):
+            tls.do_handshake()  # stops at once: it writes the hello, then needs an answer
+        return parse_client_hello_alpn(outgoing.read())
+    except (ssl.SSLError, ValueError, IndexError):
+        return None
+
+
+def parse_client_hello_alpn(data: bytes) -> tuple[str, ...] | None:
+    """The protocols of the ALPN extension of a TLS ClientHello (RFC 7301), () when it
+    has none; None when `data` does not start with a whole ClientHello."""
+    body = b""
+    while data:  # the hello may span records
+        if len(data) < 5 or data[0] != 22:
+            return None
+        size = int.from_bytes(data[3:5], "big")
+        body, data = body + data[5 : 5 + size], data[5 + size :]
+    if len(body) < 4 or body[0] != 1:
+        return None
+    end = 4 + int.from_bytes(body[1:4], "big")
+    if len(body) < end:
+        return None
+    pos = 4 + 2 + 32  # version, random
+    pos += 1 + body[pos]  # session id
+    pos += 2 + int.from_bytes(body[pos : pos + 2], "big")  # cipher suites
+    pos += 1 + body[pos]  # compression methods
+    if pos >= end:
+        return ()
+    stop = pos + 2 + int.from_bytes(body[pos : pos + 2], "big")
+    pos += 2
+    while pos + 4 <= stop:
+        kind = int.from_bytes(body[pos : pos + 2], "big")
+        size = int.from_bytes(body[pos + 2 : pos + 4], "big")
+        pos += 4
+        if kind == 16:  # application_layer_protocol_negotiation
+            protocols: list[str] = []
+            at, last = pos + 2, pos + size
+            while at < last:
+                length = body[at]
+                protocols.append(body[at + 1 : at + 1 + length].decode("ascii", "replace"))
+                at += 1 + length
+            return tuple(protocols)
+        pos += size
+    return ()
 
 
 def _build(verify: bool | str | os.PathLike[str], purpose: Purpose) -> ssl.SSLContext:

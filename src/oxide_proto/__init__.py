@@ -30,7 +30,6 @@ from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings
 from ._decode import decode as decode
-from ._decode import decode_response_stream_event as decode_response_stream_event
 from ._embeddings import decode_embeddings as decode_embeddings
 from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
@@ -135,8 +134,19 @@ from ._version import __version__ as __version__
 # first use: most programs need one transport, and importing the others costs
 # more than the whole rest of the core.
 if TYPE_CHECKING:
+    # Bulk jobs (hashlib and json load only with them).
     # Stream helpers and structured outputs load the Chat / Responses types.
     from ._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
+    from ._bulk import BulkInputError as BulkInputError
+    from ._bulk import BulkLineError as BulkLineError
+    from ._bulk import BulkRequest as BulkRequest
+    from ._bulk import IdSet as IdSet
+    from ._bulk import InputProblem as InputProblem
+    from ._bulk import api_path as api_path
+    from ._bulk import estimate_tokens as estimate_tokens
+    from ._bulk import parse_request_line as parse_request_line
+    from ._bulk import parse_result_line as parse_result_line
+    from ._bulk import result_line as result_line
     from ._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
     from ._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
     from ._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
@@ -176,8 +186,14 @@ if TYPE_CHECKING:
     from ._proxy import Proxy as Proxy
     from ._proxy import ProxyConfig as ProxyConfig
     from ._proxy import ProxyTunnel as ProxyTunnel
+    from ._proxy import Tunnel as Tunnel
     from ._proxy import absolute_form as absolute_form
     from ._proxy import parse_proxy_url as parse_proxy_url
+    from ._rate_limit import RateLimits as RateLimits
+    from ._rate_limit import RatePolicy as RatePolicy
+    from ._rate_limit import Start as Start
+    from ._rate_limit import Wait as Wait
+    from ._rate_limit import parse_reset_duration as parse_reset_duration
     from ._responses_accumulator import ParsedResponse as ParsedResponse
     from ._responses_accumulator import (
         ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
@@ -192,6 +208,9 @@ if TYPE_CHECKING:
     from ._responses_accumulator import ResponseStreamAccumulator as ResponseStreamAccumulator
     from ._responses_accumulator import ResponseTextDeltaEvent as ResponseTextDeltaEvent
     from ._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
+    from ._responses_accumulator import (
+        decode_response_stream_event as decode_response_stream_event,
+    )
     from ._responses_accumulator import parse_response as parse_response
     from ._schema import TypedTool as TypedTool
     from ._schema import function_tool as function_tool
@@ -200,6 +219,9 @@ if TYPE_CHECKING:
     from ._schema import responses_function_tool as responses_function_tool
     from ._schema import text_format_for as text_format_for
     from ._schema import to_strict_json_schema as to_strict_json_schema
+    from ._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
+    from ._socks import SocksTunnel as SocksTunnel
+    from ._socks import require_socksio as require_socksio
     from ._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
     from ._webhooks import decode_webhook_event as decode_webhook_event
     from ._webhooks import verify_webhook_signature as verify_webhook_signature
@@ -213,6 +235,21 @@ if TYPE_CHECKING:
     from ._websocket_events import WebSocketState as WebSocketState
 
 _LAZY: dict[str, str] = {
+    "BulkInputError": "._bulk",
+    "BulkLineError": "._bulk",
+    "BulkRequest": "._bulk",
+    "IdSet": "._bulk",
+    "InputProblem": "._bulk",
+    "api_path": "._bulk",
+    "estimate_tokens": "._bulk",
+    "parse_request_line": "._bulk",
+    "parse_result_line": "._bulk",
+    "result_line": "._bulk",
+    "RateLimits": "._rate_limit",
+    "RatePolicy": "._rate_limit",
+    "Start": "._rate_limit",
+    "Wait": "._rate_limit",
+    "parse_reset_duration": "._rate_limit",
     "DEFAULT_MAX_HEAD_SIZE": "._http11",
     "HTTP11Connection": "._http11",
     "DEFAULT_CONNECTION_WINDOW_SIZE": "._http2",
@@ -266,11 +303,16 @@ _LAZY: dict[str, str] = {
     "ResponseTextDeltaEvent": "._responses_accumulator",
     "ResponseTextDoneEvent": "._responses_accumulator",
     "parse_response": "._responses_accumulator",
+    "decode_response_stream_event": "._responses_accumulator",
     "Proxy": "._proxy",
     "ProxyConfig": "._proxy",
     "ProxyTunnel": "._proxy",
+    "Tunnel": "._proxy",
     "absolute_form": "._proxy",
     "parse_proxy_url": "._proxy",
+    "SOCKS5_REPLIES": "._socks",
+    "SocksTunnel": "._socks",
+    "require_socksio": "._socks",
     "TypedTool": "._schema",
     "function_tool": "._schema",
     "parse_into": "._schema",

@@ -209,8 +209,9 @@ class APITimeoutError(APIConnectionError):
 class ProxyError(APIConnectionError):
     """The proxy refused or failed to open the tunnel, or answered out of protocol.
 
-    `proxy_url` names the proxy (password masked); `status_code` is the proxy's
-    answer, None when it broke the protocol.
+    `proxy_url` names the proxy (password masked); `status_code` is an HTTP
+    proxy's answer and `reply_code` a SOCKS proxy's reply code (RFC 1928 §6), None
+    when the proxy broke the protocol.
     """
 
     def __init__(
@@ -220,22 +221,29 @@ class ProxyError(APIConnectionError):
         proxy_url: str,
         status_code: int | None = None,
         request: Request | None = None,
+        reply_code: int | None = None,
     ) -> None:
         super().__init__(message=message, request=request)
         self.proxy_url = proxy_url
         self.status_code = status_code
+        self.reply_code = reply_code
 
     def with_request(self, request: Request) -> ProxyError:
         """The same error tied to the request that met it."""
         error = type(self)(
-            self.message, proxy_url=self.proxy_url, status_code=self.status_code, request=request
+            self.message,
+            proxy_url=self.proxy_url,
+            status_code=self.status_code,
+            request=request,
+            reply_code=self.reply_code,
         )
         error.__cause__ = self.__cause__
         return error
 
 
 class ProxyAuthenticationError(ProxyError):
-    """The proxy answered 407: credentials missing from the proxy URL, or refused."""
+    """The proxy wants credentials: missing from the proxy URL, or refused (an HTTP
+    proxy's 407, a SOCKS proxy's authentication step)."""
 
 
 class ResponseTooLargeError(APIConnectionError):

@@ -1,4 +1,4 @@
-"""HTTP proxies: which proxy a URL goes through, and the CONNECT handshake, without sockets.
+"""Proxies: which proxy a URL goes through, and the CONNECT handshake, without sockets.
 
 Configuration follows the official SDK's HTTP stack:
 
@@ -19,10 +19,13 @@ Configuration follows the official SDK's HTTP stack:
   network, then the longest host, then the longest scheme).
 
 A proxy URL may carry credentials (`http://user:pass@host:port`, percent-encoded):
-they are sent as `Proxy-Authorization: Basic ...` and never appear in a repr or an
-error message. Only `http://` proxies are supported: `https://` origins go through a
-CONNECT tunnel (`ProxyTunnel`), plain `http://` ones are sent to the proxy in
-absolute form (`absolute_form`).
+they are sent as `Proxy-Authorization: Basic ...` (or as a SOCKS5 username and
+password) and never appear in a repr or an error message. `http://` proxies and
+SOCKS5 ones (`socks5://`, `socks5h://`, see `oxide_proto._socks`) are supported.
+Through an HTTP proxy, `https://` origins and WebSockets (`ws://` and `wss://`)
+go through a CONNECT tunnel (`ProxyTunnel`), plain `http://` requests are sent to
+the proxy in absolute form (`absolute_form`). Through a SOCKS proxy, every origin
+goes through a SOCKS tunnel (`SocksTunnel`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from ._errors import LocalProtocolError, ProxyAuthenticationError, ProxyError
@@ -45,28 +48,37 @@ __all__ = [
     "Proxy",
     "ProxyConfig",
     "ProxyTunnel",
+    "Tunnel",
     "parse_proxy_url",
     "absolute_form",
 ]
 
 _PROXY_VARS = ("http", "https", "all")
+# Proxy URL schemes, and the port each defaults to.
+_SCHEMES = {"http": 80, "socks5": 1080, "socks5h": 1080}
 
 
 @frozen
 class Proxy:
-    """One HTTP proxy. `url` (and the repr) hide the password."""
+    """One proxy: `scheme` "http", "socks5" (the client resolves host names) or
+    "socks5h" (the proxy does). `url` (and the repr) hide the password."""
 
     host: str
     port: int
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
         """The proxy's URL, its password masked: safe to log and to put in errors."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         user = "" if self.username is None else f"{self.username}:***@"
-        return f"http://{user}{host}:{self.port}"
+        return f"{self.scheme}://{user}{host}:{self.port}"
+
+    @property
+    def is_socks(self) -> bool:
+        return self.scheme != "http"
 
     @property
     def authorization(self) -> str | None:
@@ -78,7 +90,8 @@ class Proxy:
 
 
 def parse_proxy_url(url: str) -> Proxy:
-    """The `Proxy` for `url` (`host:port` alone means `http://host:port`).
+    """The `Proxy` for `url` (`host:port` alone means `http://host:port`; a SOCKS
+    proxy's port defaults to 1080).
 
     Raises `ValueError` naming what is wrong; the message never holds the password.
     """
@@ -87,8 +100,12 @@ def parse_proxy_url(url: str) -> Proxy:
         text = "http://" + text
     parts = urlsplit(text)
     redacted = _redact(text)
-    if parts.scheme.lower() != "http":
-        raise ValueError(f"unsupported proxy URL {redacted!r}: only http:// proxies are supported")
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise ValueError(
+            f"unsupported proxy URL {redacted!r}: only http://, socks5:// and socks5h:// "
+            "proxies are supported"
+        )
     try:
         host, port = parts.hostname, parts.port
     except ValueError as exc:
@@ -97,7 +114,13 @@ def parse_proxy_url(url: str) -> Proxy:
         raise ValueError(f"invalid proxy URL {redacted!r}: no host")
     username = None if parts.username is None else unquote(parts.username)
     password = None if parts.password is None else unquote(parts.password)
-    return Proxy(host=host, port=port or 80, username=username, password=password)
+    return Proxy(
+        host=host,
+        port=port or _SCHEMES[scheme],
+        username=username,
+        password=password,
+        scheme=scheme,
+    )
 
 
 def _redact(url: str) -> str:
@@ -289,6 +312,11 @@ class ProxyConfig:
     def __bool__(self) -> bool:
         return any(proxy is not None for _, proxy in self._rules)
 
+    @property
+    def proxies(self) -> tuple[Proxy, ...]:
+        """Every proxy some URL may go through."""
+        return tuple(proxy for _, proxy in self._rules if proxy is not None)
+
     def proxy_for(self, url: URL) -> Proxy | None:
         """The proxy for `url`, or None to connect directly. ws/wss count as http/https."""
         scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
@@ -305,13 +333,29 @@ class ProxyConfig:
         return f"ProxyConfig({{{rules}}})"
 
 
+class Tunnel(Protocol):
+    """What a driver needs of a tunnel handshake (`ProxyTunnel`, `SocksTunnel`):
+    send `data_to_send()`, feed the answer to `receive_data()`, repeat until it
+    returns True; `host` is the origin (TLS starts for it inside the tunnel)."""
+
+    @property
+    def proxy(self) -> Proxy: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def leftover(self) -> bytes: ...
+    def data_to_send(self) -> bytes: ...
+    def receive_data(self, data: bytes) -> bool: ...
+
+
 class ProxyTunnel:
     """The CONNECT handshake that opens a tunnel to `host:port` through `proxy`.
 
-    Send `data_to_send()`, then feed what the proxy answers to `receive_data()`
-    (b"" when it closed) until it returns True: the tunnel is open and `leftover`
-    holds any bytes after the proxy's answer (they belong to the tunnel). A refusal
-    or a broken answer raises `ProxyError` (`ProxyAuthenticationError` for 407).
+    Send `data_to_send()` (the request, then b""), then feed what the proxy
+    answers to `receive_data()` (b"" when it closed) until it returns True: the
+    tunnel is open and `leftover` holds any bytes after the proxy's answer (they
+    belong to the tunnel). A refusal or a broken answer raises `ProxyError`
+    (`ProxyAuthenticationError` for 407).
     """
 
     __slots__ = ("_conn", "host", "leftover", "port", "proxy")
@@ -329,11 +373,11 @@ class ProxyTunnel:
         return f"{host}:{self.port}"
 
     def data_to_send(self) -> bytes:
-        """The CONNECT request (once)."""
+        """The CONNECT request the first time, then b"" (it is one request, one answer)."""
         import h11
 
         if self._conn is not None:
-            raise LocalProtocolError("the CONNECT request was sent already")
+            return b""
         conn = self._conn = h11.Connection(h11.CLIENT)
         target = self.target.encode("ascii")
         headers = [(b"host", target)]

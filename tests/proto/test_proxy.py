@@ -56,7 +56,7 @@ def test_proxy_url_defaults() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("socks5://u:secret@proxy:1080", "only http://"),
+        ("socks4://u:secret@proxy:1080", "only http://, socks5:// and socks5h://"),
         ("https://proxy:443", "only http://"),
         ("http://u:secret@proxy:99999", "invalid proxy URL"),
         ("http://u:secret@:3128", "no host"),
@@ -96,7 +96,7 @@ def test_cgi_ignores_uppercase_http_proxy() -> None:
 
 def test_bad_proxy_variable_names_the_variable() -> None:
     with pytest.raises(ValueError, match="HTTPS_PROXY") as info:
-        ProxyConfig.from_env({"HTTPS_PROXY": "socks5://u:secret@p:1"})
+        ProxyConfig.from_env({"HTTPS_PROXY": "socks4://u:secret@p:1"})
     assert "secret" not in str(info.value)
 
 

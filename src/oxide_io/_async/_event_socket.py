@@ -51,6 +51,7 @@ from ._websocket import DEFAULT_CLOSE_TIMEOUT, AsyncWebSocket
 
 if TYPE_CHECKING:
     from ._client import AsyncAPIClient
+    from ._transport import AsyncTransport
 
 # `client._authenticate`: (key for `Authorization`, headers) for one handshake.
 Authenticate = Callable[
@@ -165,6 +166,7 @@ def socket_for(
         query=query,
         settings=settings,
         authenticate=client._authenticate if client._options.dynamic_auth else None,
+        transport=client._transport,
     )
 
 
@@ -183,8 +185,12 @@ class AsyncEventSocket:
         query: Mapping[str, object] | None = None,
         settings: WebSocketOptions = _DEFAULT_SETTINGS,
         authenticate: Authenticate | None = None,
+        transport: AsyncTransport | None = None,
     ) -> None:
         self._options = options
+        # The client's transport opens the socket: its proxies, trust and client
+        # certificate apply to the WebSocket as to HTTP requests.
+        self._transport = transport
         # A client with a key or token provider (or an Azure client) authenticates
         # every handshake anew: `open()` asks it before connecting.
         self._authenticate = authenticate
@@ -270,6 +276,7 @@ class AsyncEventSocket:
                 max_message_size=self.settings.max_message_size,
                 keepalive_interval=self.settings.keepalive_interval,
                 keepalive_timeout=self.settings.keepalive_timeout,
+                transport=self._transport,
             )
         except TransportError as exc:
             raise _api_error(exc) from exc

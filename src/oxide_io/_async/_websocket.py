@@ -36,6 +36,7 @@ from oxide_proto import (
 from .._backends._anyio import AsyncBackend, AsyncSocket
 from .._backends._errors import TransportError, TransportTimeout
 from .._tls import VerifyTypes, ssl_context
+from ._transport import AsyncTransport
 
 __all__ = ["AsyncWebSocket", "DEFAULT_CLOSE_TIMEOUT"]
 
@@ -80,11 +81,15 @@ class AsyncWebSocket:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         keepalive_interval: float | None = 20.0,
         keepalive_timeout: float = 20.0,
+        transport: AsyncTransport | None = None,
     ) -> AsyncWebSocket:
         """Opens the TCP (and TLS) connection and completes the WebSocket handshake.
 
-        `connect_timeout` bounds the whole of it. Raises the backend's
-        `TransportError`s, or `WebSocketHandshakeError` when the server refused.
+        With `transport`, the socket is the transport's (`connect_websocket`): its
+        proxy choice, trust and client certificate, `verify` unused; without it, a
+        direct connection trusting `verify`. `connect_timeout` bounds the whole of
+        it. Raises the backend's `TransportError`s, `ProxyError` when a proxy
+        refused, or `WebSocketHandshakeError` when the server refused.
         """
         session = WebSocketSession(
             url,
@@ -94,11 +99,8 @@ class AsyncWebSocket:
             max_message_size=max_message_size,
             now=time.monotonic(),
         )
-        context = ssl_context(verify, "websocket") if url.scheme == "wss" else None
         give_up = None if connect_timeout is None else time.monotonic() + connect_timeout
-        socket = await backend.connect(
-            url.host, url.port, ssl_context=context, timeout=connect_timeout
-        )
+        socket = await _connect_socket(backend, transport, url, verify, connect_timeout)
         websocket = cls(socket, session, backend)
         try:
             await websocket._flush(connect_timeout)
@@ -336,6 +338,20 @@ class AsyncWebSocket:
                 pass
             finally:
                 await self.socket.aclose()
+
+
+async def _connect_socket(
+    backend: AsyncBackend,
+    transport: AsyncTransport | None,
+    url: URL,
+    verify: VerifyTypes,
+    timeout: float | None,
+) -> AsyncSocket:
+    """The socket a WebSocket to `url` runs on (the connect step, apart from the session)."""
+    if transport is not None:
+        return await transport.connect_websocket(url, timeout)
+    context = ssl_context(verify, "websocket") if url.scheme == "wss" else None
+    return await backend.connect(url.host, url.port, ssl_context=context, timeout=timeout)
 
 
 def _closed_error(closed: Closed) -> WebSocketConnectionClosedError:

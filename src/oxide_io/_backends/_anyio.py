@@ -13,21 +13,22 @@ import socket
 import ssl
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import anyio.to_thread
 from anyio.streams.tls import TLSAttribute, TLSStream
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
 if TYPE_CHECKING:
-    from oxide_proto import ProxyTunnel
+    from oxide_proto import Tunnel
 
-__all__ = ["AsyncBackend", "AsyncEvent", "AsyncLock", "AsyncSocket"]
+__all__ = ["AsyncBackend", "AsyncEvent", "AsyncLock", "AsyncSocket", "AsyncTaskGroup"]
 
 _READ_SIZE = 65536
 
@@ -128,9 +129,11 @@ def _forget(sockets: list[AsyncSocket]) -> None:
 _INHERITED: list[AsyncSocket] = []
 
 
-async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: ProxyTunnel) -> None:
-    await tcp.send(tunnel.data_to_send())
+async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: Tunnel) -> None:
     while True:
+        out = tunnel.data_to_send()
+        if out:
+            await tcp.send(out)
         try:
             data = await tcp.receive(_READ_SIZE)
         except anyio.EndOfStream:
@@ -251,6 +254,32 @@ class AsyncEvent:
         return False
 
 
+class AsyncTaskGroup:
+    """Tasks that run side by side and all end before the `async with` block does.
+
+    anyio's task group: an error in one task, or a cancellation of the block,
+    cancels the others; `cancelled()` tells a task whether that has begun.
+    """
+
+    __slots__ = ("_group",)
+
+    def __init__(self) -> None:
+        self._group = anyio.create_task_group()
+
+    async def __aenter__(self) -> AsyncTaskGroup:
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return bool(await self._group.__aexit__(*exc))
+
+    def start_soon(self, function: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        self._group.start_soon(function, name=name)
+
+    def cancelled(self) -> bool:
+        return self._group.cancel_scope.cancel_called
+
+
 class AsyncBackend:
     """Opens streams and sleeps on whichever event loop is running (asyncio or trio)."""
 
@@ -261,7 +290,7 @@ class AsyncBackend:
         *,
         ssl_context: ssl.SSLContext | None,
         timeout: float | None,
-        tunnel: ProxyTunnel | None = None,
+        tunnel: Tunnel | None = None,
     ) -> AsyncSocket:
         """Connects to `host:port`; with `tunnel`, that is the proxy, asked to open a
         tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
@@ -298,6 +327,17 @@ class AsyncBackend:
         except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
             raise ConnectError(str(exc) or type(exc).__name__) from exc
 
+    async def resolve(self, host: str, port: int, timeout: float | None) -> str:
+        """The first address `host` resolves to (for a proxy that wants an address)."""
+        try:
+            with anyio.fail_after(timeout):
+                found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise TransportTimeout("connect") from None
+        except OSError as exc:
+            raise ConnectError(f"cannot resolve {host!r}: {exc}") from exc
+        return str(found[0][4][0])
+
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
 
@@ -322,6 +362,13 @@ class AsyncBackend:
 
     def state_lock(self) -> _NoLock:
         return _NoLock()
+
+    def task_group(self) -> AsyncTaskGroup:
+        return AsyncTaskGroup()
+
+    async def run_blocking(self, function: Callable[[], None]) -> None:
+        """Runs a blocking call (an fsync) in a worker thread, off the event loop."""
+        await anyio.to_thread.run_sync(function)
 
     @asynccontextmanager
     async def shielded(self) -> AsyncIterator[None]:

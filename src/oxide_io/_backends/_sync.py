@@ -11,18 +11,18 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import ssl
 
-    from oxide_proto import ProxyTunnel
+    from oxide_proto import Tunnel
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
-__all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket"]
+__all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket", "SyncTaskGroup"]
 
 _READ_SIZE = 65536
 
@@ -195,7 +195,7 @@ class SyncEvent:
         return self._event.wait(timeout)
 
 
-def _open_tunnel(sock: socket.socket, tunnel: ProxyTunnel, deadline: float | None) -> None:
+def _open_tunnel(sock: socket.socket, tunnel: Tunnel, deadline: float | None) -> None:
     def wait() -> None:
         # One deadline for the whole handshake, not one timeout per read.
         if deadline is not None:
@@ -204,14 +204,67 @@ def _open_tunnel(sock: socket.socket, tunnel: ProxyTunnel, deadline: float | Non
                 raise TimeoutError
             sock.settimeout(left)
 
-    wait()
-    sock.sendall(tunnel.data_to_send())
     while True:
+        data = tunnel.data_to_send()
+        if data:
+            wait()
+            sock.sendall(data)
         wait()
         if tunnel.receive_data(sock.recv(_READ_SIZE)):
             break
     if tunnel.leftover:
         raise ConnectError(f"proxy {tunnel.proxy.url} sent data before the tunnel was used")
+
+
+class SyncTaskGroup:
+    """Threads that run side by side and are all joined before the `with` block ends.
+
+    The blocking twin of the async task group. A thread cannot be cancelled, so
+    an exception in the block (Ctrl-C while joining) marks the group cancelled,
+    which each thread checks between steps, and joins them again; a second
+    Ctrl-C leaves them (they are daemon threads). The first error a thread
+    raised is raised from the block.
+    """
+
+    __slots__ = ("_cancelled", "_errors", "_threads")
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._cancelled = threading.Event()
+        self._errors: list[BaseException] = []
+
+    def __enter__(self) -> SyncTaskGroup:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        try:
+            if error is not None:
+                self._cancelled.set()
+            for thread in self._threads:
+                while thread.is_alive():
+                    thread.join(0.1)
+        except BaseException:
+            self._cancelled.set()
+            for thread in self._threads:
+                thread.join(5.0)
+            raise
+        if error is None and self._errors:
+            raise self._errors[0]
+
+    def start_soon(self, function: Callable[[], None], name: str) -> None:
+        def run() -> None:
+            try:
+                function()
+            except BaseException as exc:
+                self._errors.append(exc)
+                self._cancelled.set()
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
 
 class SyncBackend:
@@ -228,7 +281,7 @@ class SyncBackend:
         *,
         ssl_context: ssl.SSLContext | None,
         timeout: float | None,
-        tunnel: ProxyTunnel | None = None,
+        tunnel: Tunnel | None = None,
     ) -> SyncSocket:
         """Connects to `host:port`; with `tunnel`, that is the proxy, asked to open a
         tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
@@ -259,6 +312,13 @@ class SyncBackend:
             sock.close()
             raise
 
+    def resolve(self, host: str, port: int, timeout: float | None) -> str:
+        """The first address `host` resolves to (for a proxy that wants an address)."""
+        try:
+            return str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+        except OSError as exc:
+            raise ConnectError(f"cannot resolve {host!r}: {exc}") from exc
+
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
@@ -272,6 +332,12 @@ class SyncBackend:
     def state_lock(self) -> threading.Lock:
         """Guards the core objects, which threads of one blocking client share."""
         return threading.Lock()
+
+    def task_group(self) -> SyncTaskGroup:
+        return SyncTaskGroup()
+
+    def run_blocking(self, function: Callable[[], None]) -> None:
+        function()
 
     @contextmanager
     def shielded(self) -> Iterator[None]:

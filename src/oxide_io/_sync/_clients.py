@@ -38,7 +38,7 @@ from .._options import (
 )
 from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
-from .._tls import VerifyTypes, verify_from_env
+from .._tls import CertTypes, VerifyTypes, verify_from_env
 from ._transport import SyncTransport
 from .resources import SyncResources
 
@@ -75,8 +75,12 @@ class Client(SyncResources):
     `http2=True` (the default) uses HTTP/2 when a TLS server offers it through
     ALPN; `h2c=True` speaks HTTP/2 with prior knowledge to a plain-http server.
     `verify` is True (certifi's roots), False, a CA bundle path, an SSLContext or
-    "system" (the OS trust store, with the `truststore` extra). `proxy` is a proxy
-    URL (`http://user:pass@host:port`) or a mapping of URL patterns to proxy URLs;
+    "system" (the OS trust store, with the `truststore` extra). `cert` is a client
+    certificate for mutual TLS: a PEM file with certificate and key, or
+    `(certfile, keyfile)`, or `(certfile, keyfile, password)`, loaded here (a
+    missing or wrong one raises `ClientCertificateError`). `proxy` is a proxy
+    URL (`http://user:pass@host:port`, `socks5://` or `socks5h://` with the `socks`
+    extra) or a mapping of URL patterns to proxy URLs;
     without it, `trust_env=True` (the default) reads HTTP_PROXY, HTTPS_PROXY,
     ALL_PROXY, NO_PROXY and SSL_CERT_FILE / SSL_CERT_DIR once, here.
     `webhook_secret` (default OPENAI_WEBHOOK_SECRET) checks `client.webhooks.unwrap()`.
@@ -108,6 +112,7 @@ class Client(SyncResources):
         verify: VerifyTypes = True,
         proxy: ProxyTypes | None = None,
         trust_env: bool = True,
+        cert: CertTypes | None = None,
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
@@ -147,6 +152,7 @@ class Client(SyncResources):
                 h2c=h2c,
                 proxy=proxy,
                 trust_env=trust_env,
+                cert=cert,
                 limits=PoolLimits(
                     max_connections=_options.max_connections,
                     max_keepalive_connections=_options.max_keepalive_connections,
@@ -405,6 +411,7 @@ class AzureClient(Client):
         verify: VerifyTypes = True,
         proxy: ProxyTypes | None = None,
         trust_env: bool = True,
+        cert: CertTypes | None = None,
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
@@ -451,6 +458,7 @@ class AzureClient(Client):
             h2c=h2c,
             proxy=proxy,
             trust_env=trust_env,
+            cert=cert,
             _transport=_transport,
             _options=_options,
         )

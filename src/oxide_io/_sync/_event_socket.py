@@ -52,6 +52,7 @@ from ._websocket import DEFAULT_CLOSE_TIMEOUT, SyncWebSocket
 
 if TYPE_CHECKING:
     from ._client import SyncAPIClient
+    from ._transport import SyncTransport
 
 # `client._authenticate`: (key for `Authorization`, headers) for one handshake.
 Authenticate = Callable[
@@ -166,6 +167,7 @@ def socket_for(
         query=query,
         settings=settings,
         authenticate=client._authenticate if client._options.dynamic_auth else None,
+        transport=client._transport,
     )
 
 
@@ -184,8 +186,12 @@ class SyncEventSocket:
         query: Mapping[str, object] | None = None,
         settings: WebSocketOptions = _DEFAULT_SETTINGS,
         authenticate: Authenticate | None = None,
+        transport: SyncTransport | None = None,
     ) -> None:
         self._options = options
+        # The client's transport opens the socket: its proxies, trust and client
+        # certificate apply to the WebSocket as to HTTP requests.
+        self._transport = transport
         # A client with a key or token provider (or an Azure client) authenticates
         # every handshake anew: `open()` asks it before connecting.
         self._authenticate = authenticate
@@ -271,6 +277,7 @@ class SyncEventSocket:
                 max_message_size=self.settings.max_message_size,
                 keepalive_interval=self.settings.keepalive_interval,
                 keepalive_timeout=self.settings.keepalive_timeout,
+                transport=self._transport,
             )
         except TransportError as exc:
             raise _api_error(exc) from exc

@@ -12,8 +12,12 @@ knowledge on plain http when asked), HTTP/1.1 otherwise.
 Through an HTTP proxy (`oxide_proto.ProxyConfig` picks it per URL), a TLS origin
 is reached through a CONNECT tunnel, inside which TLS (and ALPN, so HTTP/2) starts
 as it would directly; a plain-http origin gets HTTP/1.1 requests in absolute form
-on a connection to the proxy. The pool groups connections by origin and proxy, so
-a proxied and a direct connection to the same origin are never mixed.
+on a connection to the proxy. Through a SOCKS5 proxy every origin is reached
+through a SOCKS tunnel, as if directly. The pool groups connections by origin and
+proxy, so a proxied and a direct connection to the same origin are never mixed.
+WebSockets open their socket here too (`connect_websocket`): the same proxy
+choice, trust and client certificate as HTTP, a tunnel for `ws://` as well as
+`wss://`, and TLS that offers only http/1.1.
 
 A process forked from one that used a transport (a pre-forking server's workers, a
 fork-started multiprocessing pool) starts with an empty pool: the connections, and
@@ -45,12 +49,15 @@ from .._backends._sync import SyncBackend, SyncEvent
 from .._logging import logger
 from .._proxies import ProxyTypes, proxies_from
 from .._timeout import Timeout
-from .._tls import VerifyTypes, ssl_context, verify_from_env
+from .._tls import CertTypes, VerifyTypes, check_cert, ssl_context, verify_from_env
 from ._connection import SyncConnection
 from ._response import SyncResponse
 
 if TYPE_CHECKING:
-    from oxide_proto import Proxy
+    from oxide_proto import URL, Proxy, Tunnel
+
+    from .._backends._sync import SyncSocket
+    from .._tls import Purpose
 
     # The pool's key for a connection: the origin, plus the proxy it goes through.
     PoolKey = tuple[str, str, int] | tuple[str, str, int, Proxy]
@@ -78,7 +85,10 @@ class SyncTransport:
     URLs (None: direct), or a ready `oxide_proto.ProxyConfig`. Without it and with
     `trust_env` (the default), HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY are
     read here, once; `trust_env` also lets SSL_CERT_FILE / SSL_CERT_DIR replace the
-    default CA bundle when `verify` is True.
+    default CA bundle when `verify` is True. `cert` is a client certificate for
+    servers that ask for one: a PEM file with certificate and key, or
+    `(certfile, keyfile)`, or `(certfile, keyfile, password)`; it is loaded here, so
+    a missing or unreadable one raises `ClientCertificateError` at once.
     """
 
     def __init__(
@@ -90,10 +100,12 @@ class SyncTransport:
         limits: PoolLimits | None = None,
         proxy: ProxyTypes | None = None,
         trust_env: bool = True,
+        cert: CertTypes | None = None,
     ) -> None:
         self.backend = SyncBackend()
         # What the transport was built from: `with_proxy()` and pickling rebuild it.
-        self._settings = (verify, http2, h2c, limits, proxy, trust_env)
+        self._settings = (verify, http2, h2c, limits, proxy, trust_env, cert)
+        self._cert = check_cert(cert)
         # None when nothing goes through a proxy: the common case costs one test.
         self._proxies = proxies_from(proxy, os.environ if trust_env else None)
         self._verify = verify_from_env(verify, os.environ if trust_env else None)
@@ -118,9 +130,15 @@ class SyncTransport:
 
     def with_proxy(self, proxy: ProxyTypes) -> SyncTransport:
         """A new transport (its own pool) with this one's settings and `proxy`."""
-        verify, http2, h2c, limits, _, trust_env = self._settings
+        verify, http2, h2c, limits, _, trust_env, cert = self._settings
         return type(self)(
-            verify=verify, http2=http2, h2c=h2c, limits=limits, proxy=proxy, trust_env=trust_env
+            verify=verify,
+            http2=http2,
+            h2c=h2c,
+            limits=limits,
+            proxy=proxy,
+            trust_env=trust_env,
+            cert=cert,
         )
 
     @property
@@ -135,7 +153,7 @@ class SyncTransport:
             proxy = self._proxies.proxy_for(request.url)
             if proxy is not None:
                 key = (*key, proxy)
-                if request.url.scheme == "http":
+                if request.url.scheme == "http" and not proxy.is_socks:
                     from oxide_proto import absolute_form
 
                     wire = absolute_form(request, proxy)
@@ -303,10 +321,10 @@ class SyncTransport:
 
     def _may_multiplex(self, origin: PoolKey) -> bool:
         """Whether a new connection to `origin` may speak HTTP/2 (ALPN h2, or h2c;
-        plain http through a proxy is HTTP/1.1)."""
+        plain http through an HTTP proxy is HTTP/1.1)."""
         if origin[0] in ("https", "wss"):
             return self._http2
-        return self._h2c and len(origin) == 3
+        return self._h2c and (len(origin) == 3 or origin[3].is_socks)
 
     def _reap(self) -> PoolActions | None:
         """Gives the pool back the streams of responses dropped unread (the caller
@@ -344,21 +362,9 @@ class SyncTransport:
         scheme, host, port = origin[:3]
         proxy = origin[3] if len(origin) == 4 else None
         tls = scheme in ("https", "wss")
-        context = ssl_context(self._verify, "http" if self._http2 else "http1") if tls else None
-        if proxy is None:
-            socket = self.backend.connect(host, port, ssl_context=context, timeout=timeout)
-        else:
-            from oxide_proto import ProxyTunnel
-
-            socket = self.backend.connect(
-                proxy.host,
-                proxy.port,
-                ssl_context=context,
-                timeout=timeout,
-                tunnel=ProxyTunnel(proxy, host, port) if tls else None,
-            )
-            logger.debug("Connecting to %s://%s:%d through %s", scheme, host, port, proxy.url)
-        use_h2 = socket.alpn == "h2" if tls else self._h2c and proxy is None
+        purpose: Purpose = "http" if self._http2 else "http1"
+        socket = self._open_socket(scheme, host, port, proxy, purpose, timeout)
+        use_h2 = socket.alpn == "h2" if tls else self._h2c and (proxy is None or proxy.is_socks)
         # Each protocol stack (h11, h2) is loaded on the first connection that
         # speaks it, not when oxide_io is imported.
         if use_h2:
@@ -390,6 +396,47 @@ class SyncTransport:
                 connection.close()
                 raise
         return connection
+
+    def connect_websocket(self, url: URL, timeout: float | None) -> SyncSocket:
+        """A socket to `url`'s server for a WebSocket, TLS (offering http/1.1 only)
+        for wss: direct, or through the proxy this transport picks for `url`."""
+        proxy = None if self._proxies is None else self._proxies.proxy_for(url)
+        return self._open_socket(url.scheme, url.host, url.port, proxy, "websocket", timeout)
+
+    def _open_socket(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        proxy: Proxy | None,
+        purpose: Purpose,
+        timeout: float | None,
+    ) -> SyncSocket:
+        """Connects to `host:port`, directly or through `proxy`, with TLS for https and wss."""
+        tls = scheme in ("https", "wss")
+        context = ssl_context(self._verify, purpose, self._cert) if tls else None
+        if proxy is None:
+            return self.backend.connect(host, port, ssl_context=context, timeout=timeout)
+        logger.debug("Connecting to %s://%s:%d through %s", scheme, host, port, proxy.url)
+        tunnel: Tunnel | None = None
+        if proxy.is_socks:
+            from oxide_proto import SocksTunnel
+
+            address = None
+            if proxy.scheme == "socks5":
+                # socks5:// resolves names here; socks5h:// lets the proxy do it.
+                started = time.monotonic()
+                address = self.backend.resolve(host, port, timeout)
+                timeout = _remaining(timeout, None if timeout is None else started + timeout)
+            tunnel = SocksTunnel(proxy, host, port, address=address)
+        elif tls or purpose == "websocket":
+            from oxide_proto import ProxyTunnel
+
+            tunnel = ProxyTunnel(proxy, host, port)
+        # else plain http through an HTTP proxy: requests in absolute form, no tunnel.
+        return self.backend.connect(
+            proxy.host, proxy.port, ssl_context=context, timeout=timeout, tunnel=tunnel
+        )
 
     def _release(self, connection: SyncConnection) -> None:
         """A request finished with `connection`: the pool keeps it for reuse, hands it
@@ -436,9 +483,16 @@ def _new_transport(
     limits: PoolLimits | None,
     proxy: ProxyTypes | None = None,
     trust_env: bool = True,
+    cert: CertTypes | None = None,
 ) -> SyncTransport:
     return SyncTransport(
-        verify=verify, http2=http2, h2c=h2c, limits=limits, proxy=proxy, trust_env=trust_env
+        verify=verify,
+        http2=http2,
+        h2c=h2c,
+        limits=limits,
+        proxy=proxy,
+        trust_env=trust_env,
+        cert=cert,
     )
 
 

@@ -37,6 +37,7 @@ from oxide_proto import (
 from .._backends._errors import TransportError, TransportTimeout
 from .._backends._sync import SyncBackend, SyncSocket
 from .._tls import VerifyTypes, ssl_context
+from ._transport import SyncTransport
 
 __all__ = ["SyncWebSocket", "DEFAULT_CLOSE_TIMEOUT"]
 
@@ -79,11 +80,15 @@ class SyncWebSocket:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         keepalive_interval: float | None = 20.0,
         keepalive_timeout: float = 20.0,
+        transport: SyncTransport | None = None,
     ) -> SyncWebSocket:
         """Opens the TCP (and TLS) connection and completes the WebSocket handshake.
 
-        `connect_timeout` bounds the whole of it. Raises the backend's
-        `TransportError`s, or `WebSocketHandshakeError` when the server refused.
+        With `transport`, the socket is the transport's (`connect_websocket`): its
+        proxy choice, trust and client certificate, `verify` unused; without it, a
+        direct connection trusting `verify`. `connect_timeout` bounds the whole of
+        it. Raises the backend's `TransportError`s, `ProxyError` when a proxy
+        refused, or `WebSocketHandshakeError` when the server refused.
         """
         session = WebSocketSession(
             url,
@@ -93,9 +98,8 @@ class SyncWebSocket:
             max_message_size=max_message_size,
             now=time.monotonic(),
         )
-        context = ssl_context(verify, "websocket") if url.scheme == "wss" else None
         give_up = None if connect_timeout is None else time.monotonic() + connect_timeout
-        socket = backend.connect(url.host, url.port, ssl_context=context, timeout=connect_timeout)
+        socket = _connect_socket(backend, transport, url, verify, connect_timeout)
         websocket = cls(socket, session, backend)
         try:
             websocket._flush(connect_timeout)
@@ -333,6 +337,20 @@ class SyncWebSocket:
                 pass
             finally:
                 self.socket.close()
+
+
+def _connect_socket(
+    backend: SyncBackend,
+    transport: SyncTransport | None,
+    url: URL,
+    verify: VerifyTypes,
+    timeout: float | None,
+) -> SyncSocket:
+    """The socket a WebSocket to `url` runs on (the connect step, apart from the session)."""
+    if transport is not None:
+        return transport.connect_websocket(url, timeout)
+    context = ssl_context(verify, "websocket") if url.scheme == "wss" else None
+    return backend.connect(url.host, url.port, ssl_context=context, timeout=timeout)
 
 
 def _closed_error(closed: Closed) -> WebSocketConnectionClosedError:
