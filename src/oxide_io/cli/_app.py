@@ -27,6 +27,7 @@ import click
 
 from .. import Client, OpenAIError
 from .._files import file_upload
+from ._bench import bench
 from ._bulk import bulk
 from ._progress import progress
 from ._table import BadValue, Method, Param, _FileArgument, find_method, methods
@@ -116,6 +117,7 @@ def cli(
 
 
 cli.add_command(bulk)
+cli.add_command(bench)
 
 # -- chat and responses -------------------------------------------------------
 
