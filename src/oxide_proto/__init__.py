@@ -21,6 +21,8 @@ from ._azure import resolve_azure as resolve_azure
 from ._body_text import BodyTextDecoder as BodyTextDecoder
 from ._body_text import LineSplitter as LineSplitter
 from ._body_text import charset_from_content_type as charset_from_content_type
+from ._call import Call as Call
+from ._call import CallSettings as CallSettings
 from ._connection import HTTPConnection as HTTPConnection
 from ._connection_pool import Checkout as Checkout
 from ._connection_pool import CheckoutAction as CheckoutAction
