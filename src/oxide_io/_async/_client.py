@@ -9,11 +9,9 @@ request is known.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Literal, TypeVar, Union, overload
@@ -331,6 +329,8 @@ class AsyncAPIClient:
         deadline: float | None = None,
     ) -> bool:
         """Asks the call whether to retry; sleeps the delay it gives when the answer is yes."""
+        import random  # for the jitter, on the first failure only
+
         decision = call.retry(
             request,
             info,
@@ -576,6 +576,8 @@ class AsyncAPIClient:
         )
         client: AsyncAPIClient = self
         if "max_retries" in request_options:
+            import copy  # the generic methods' per-call retries only
+
             client = copy.copy(self)
             client._retry_policy = RetryPolicy(max_retries=request_options["max_retries"])
             client._settings = None  # made again, with this policy

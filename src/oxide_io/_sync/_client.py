@@ -10,11 +10,9 @@ request is known.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, TypeVar, Union, overload
@@ -332,6 +330,8 @@ class SyncAPIClient:
         deadline: float | None = None,
     ) -> bool:
         """Asks the call whether to retry; sleeps the delay it gives when the answer is yes."""
+        import random  # for the jitter, on the first failure only
+
         decision = call.retry(
             request,
             info,
@@ -575,6 +575,8 @@ class SyncAPIClient:
         )
         client: SyncAPIClient = self
         if "max_retries" in request_options:
+            import copy  # the generic methods' per-call retries only
+
             client = copy.copy(self)
             client._retry_policy = RetryPolicy(max_retries=request_options["max_retries"])
             client._settings = None  # made again, with this policy
