@@ -59,6 +59,13 @@ class AsyncConnection:
 
     async def flush(self, timeout: float | None) -> None:
         """Sends whatever the core queued (requests, acks, window updates), in order."""
+        if not self._reads_queue_output:
+            # HTTP/1.1: one request at a time, written by the task that sent it: the
+            # core's bytes go out as they are, without the lock and the outbox copy.
+            data = self.proto.data_to_send()
+            if data:
+                await self.socket.send(data, timeout)
+            return
         with self._state:
             self._outbox += self.proto.data_to_send()
         if not self._outbox:
