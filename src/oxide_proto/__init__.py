@@ -21,6 +21,8 @@ from ._azure import resolve_azure as resolve_azure
 from ._body_text import BodyTextDecoder as BodyTextDecoder
 from ._body_text import LineSplitter as LineSplitter
 from ._body_text import charset_from_content_type as charset_from_content_type
+from ._call import Call as Call
+from ._call import CallSettings as CallSettings
 from ._connection import HTTPConnection as HTTPConnection
 from ._connection_pool import Checkout as Checkout
 from ._connection_pool import CheckoutAction as CheckoutAction
@@ -30,7 +32,6 @@ from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings
 from ._decode import decode as decode
-from ._embeddings import decode_embeddings as decode_embeddings
 from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
 from ._encode import user_agent as user_agent
@@ -171,6 +172,7 @@ if TYPE_CHECKING:
     from ._chat_parsed import ParsedFunction as ParsedFunction
     from ._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
     from ._chat_parsed import parse_chat_completion as parse_chat_completion
+    from ._embeddings import decode_embeddings as decode_embeddings
     from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
     from ._http2 import HTTP2Connection as HTTP2Connection
@@ -271,6 +273,7 @@ _LAZY: dict[str, str] = {
     "TextMessage": "._websocket_events",
     "WebSocketEvent": "._websocket_events",
     "WebSocketState": "._websocket_events",
+    "decode_embeddings": "._embeddings",
     "AssistantAccumulator": "._assistant_accumulator",
     "ChatCompletionAccumulator": "._chat_accumulator",
     "ChatCompletionStreamEvent": "._chat_accumulator",
