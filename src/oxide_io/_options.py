@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from oxide_proto import OpenAIError
 from oxide_proto._azure import AzureConfig
+from oxide_proto._reconnect import OnReconnecting, ReconnectPolicy
 from oxide_proto._record import field, frozen
 
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
@@ -28,6 +29,7 @@ __all__ = [
     "ClientOptions",
     "NotGiven",
     "TokenProvider",
+    "WebSocketConnectOptions",
     "resolve_options",
 ]
 
@@ -180,3 +182,24 @@ def resolve_options(
         admin_api_key=admin,
         **limits,
     )
+
+
+class WebSocketConnectOptions(TypedDict, total=False):
+    """The keyword arguments of every WebSocket `connect()` (and `responses.session()`).
+
+    The core's `WebSocketOptions` documents them and holds their defaults;
+    `timeout` (the client's by default) bounds the connect and each wait for an
+    event.
+    """
+
+    extra_query: Mapping[str, object] | None
+    extra_headers: Mapping[str, str | None] | None
+    timeout: TimeoutTypes | NotGiven
+    on_reconnecting: OnReconnecting | None
+    reconnect: bool | ReconnectPolicy | None
+    max_retries: int
+    initial_delay: float
+    max_delay: float
+    max_message_size: int
+    keepalive_interval: float | None
+    keepalive_timeout: float

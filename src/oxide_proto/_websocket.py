@@ -45,6 +45,7 @@ from ._events import NEED_DATA, NeedData
 from ._headers import SECRET_HEADERS, Headers
 from ._types import URL
 from ._websocket_events import (
+    DEFAULT_MAX_MESSAGE_SIZE,
     BinaryMessage,
     Closed,
     Opened,
@@ -54,8 +55,6 @@ from ._websocket_events import (
 )
 
 __all__ = ["WebSocketSession", "DEFAULT_MAX_MESSAGE_SIZE"]
-
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
 # A refusal's body is kept for the error (the API explains 401/403/404 there), but
 # only this much of it: a hostile server must not make a refusal cost unbounded memory.

@@ -14,6 +14,7 @@ from ._headers import Headers
 from ._record import frozen
 
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "WebSocketState",
     "Opened",
     "TextMessage",
@@ -21,6 +22,9 @@ __all__ = [
     "Closed",
     "WebSocketEvent",
 ]
+
+# The largest message a session reassembles unless told otherwise.
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
 
 class WebSocketState(enum.Enum):

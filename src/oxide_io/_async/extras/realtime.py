@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..._options import WebSocketConnectOptions
 from .._dispatch import AsyncDispatchingConnectionManager
 from .._realtime import AsyncRealtimeConnection, connect_realtime
 from .._resource import AsyncResource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AsyncRealtimeExtras"]
 
 
 class AsyncRealtimeExtras(AsyncResource):
     def connect(
-        self, *, model: str | None = None, **options: Any
+        self, *, model: str | None = None, **options: Unpack[WebSocketConnectOptions]
     ) -> AsyncDispatchingConnectionManager[AsyncRealtimeConnection]:
         """`async with client.realtime.connect(model=...) as conn`: a Realtime session.
 

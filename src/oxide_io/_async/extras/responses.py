@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import Operation, ParsedResponse, parse_response
 
-from ..._options import NOT_GIVEN, NotGiven
+from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._client import AsyncRawResponse
 from .._dispatch import AsyncDispatchingConnectionManager
 from .._event_socket import AsyncConnectionManager
@@ -29,6 +29,9 @@ from .._responses_ws import (
     responses_session,
 )
 from .._streamed_response import AsyncStreamedResponse
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AsyncResponsesExtras"]
 
@@ -46,18 +49,21 @@ def _given(value: Any) -> Any:
 
 class AsyncResponsesExtras(AsyncResource):
     def connect(
-        self, **options: Any
+        self, **options: Unpack[WebSocketConnectOptions]
     ) -> AsyncDispatchingConnectionManager[AsyncResponsesConnection]:
         """`async with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
         typed events with `async for event in conn` or `await conn.recv()`.
-        Options: `extra_query`, `extra_headers`, `timeout`, `reconnect`,
-        `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        Options (`WebSocketConnectOptions`): `extra_query`, `extra_headers`,
+        `timeout`, `on_reconnecting`, `reconnect`, `max_retries`, `initial_delay`,
+        `max_delay`, `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
         """
         return connect_responses(self._client, **options)
 
-    def session(self, **options: Any) -> AsyncConnectionManager[AsyncResponsesSession]:
+    def session(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> AsyncConnectionManager[AsyncResponsesSession]:
         """`async with client.responses.session() as s`: one request at a time on a WebSocket.
 
         `await s.send(model=..., input=...)` returns the finished `Response` (a

@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..._options import WebSocketConnectOptions
 from .._dispatch import SyncDispatchingConnectionManager
 from .._realtime import SyncRealtimeConnection, connect_realtime
 from .._resource import SyncResource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["SyncRealtimeExtras"]
 
 
 class SyncRealtimeExtras(SyncResource):
     def connect(
-        self, *, model: str | None = None, **options: Any
+        self, *, model: str | None = None, **options: Unpack[WebSocketConnectOptions]
     ) -> SyncDispatchingConnectionManager[SyncRealtimeConnection]:
         """`with client.realtime.connect(model=...) as conn`: a Realtime session.
 
