@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 
 from oxide_proto import OpenAIError
 from oxide_proto._azure import AzureConfig
+from oxide_proto._event_socket import EventSocketTarget
 from oxide_proto._reconnect import OnReconnecting, ReconnectPolicy
 from oxide_proto._record import field, frozen
 
@@ -31,6 +32,7 @@ __all__ = [
     "TokenProvider",
     "WebSocketConnectOptions",
     "resolve_options",
+    "websocket_target",
 ]
 
 # What `api_key=` and `azure_ad_token_provider=` may be besides a string: a
@@ -203,3 +205,21 @@ class WebSocketConnectOptions(TypedDict, total=False):
     max_message_size: int
     keepalive_interval: float | None
     keepalive_timeout: float
+
+
+def websocket_target(
+    options: ClientOptions, path: str, query: Mapping[str, object] | None = None
+) -> EventSocketTarget:
+    """Where a WebSocket at `path` under the client's base URL goes, and as whom."""
+    return EventSocketTarget(
+        base_url=options.base_url,
+        path=path,
+        query=query,
+        websocket_base_url=options.websocket_base_url,
+        api_key=options.api_key,
+        organization=options.organization,
+        project=options.project,
+        default_headers=options.default_headers,
+        default_query=options.default_query,
+        azure=options.azure,
+    )

@@ -79,8 +79,6 @@ from ._errors import redirect_error as redirect_error
 from ._errors import request_secrets as request_secrets
 from ._errors import status_error_class as status_error_class
 from ._errors import status_error_from_response as status_error_from_response
-from ._event_socket import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
-from ._event_socket import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
 from ._event_socket import EventSocket as EventSocket
 from ._event_socket import EventSocketTarget as EventSocketTarget
 from ._event_socket import Handshake as Handshake
@@ -145,6 +143,8 @@ from ._url import flatten_params as flatten_params
 from ._url import parse_url as parse_url
 from ._url import websocket_url as websocket_url
 from ._version import __version__ as __version__
+from ._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
+from ._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
 from ._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
 
 # HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto) and multipart encoding load on

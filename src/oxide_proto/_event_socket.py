@@ -46,11 +46,13 @@ from ._record import frozen
 from ._retry import retryable_handshake
 from ._types import URL
 from ._url import websocket_url
-from ._websocket_events import DEFAULT_MAX_MESSAGE_SIZE
+from ._websocket_events import (
+    DEFAULT_KEEPALIVE_INTERVAL,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE,
+)
 
 __all__ = [
-    "DEFAULT_KEEPALIVE_INTERVAL",
-    "DEFAULT_KEEPALIVE_TIMEOUT",
     "EventSocket",
     "EventSocketTarget",
     "Handshake",
@@ -60,10 +62,6 @@ __all__ = [
     "parse_event_payload",
     "unhandled_error",
 ]
-
-# How long the server may stay quiet before a ping, and how long its pong may take.
-DEFAULT_KEEPALIVE_INTERVAL = 20.0
-DEFAULT_KEEPALIVE_TIMEOUT = 20.0
 
 _DEFAULT_POLICY = ReconnectPolicy()
 

@@ -45,6 +45,8 @@ from ._events import NEED_DATA, NeedData
 from ._headers import SECRET_HEADERS, Headers
 from ._types import URL
 from ._websocket_events import (
+    DEFAULT_KEEPALIVE_INTERVAL,
+    DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_MESSAGE_SIZE,
     BinaryMessage,
     Closed,
@@ -186,8 +188,8 @@ class WebSocketSession:
         headers: Headers | Mapping[str, str] | Iterable[tuple[str, str]] = (),
         subprotocols: Iterable[str] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        keepalive_interval: float | None = 20.0,
-        keepalive_timeout: float = 20.0,
+        keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
         now: float,
     ) -> None:
         if url.scheme not in ("ws", "wss"):
@@ -294,6 +296,24 @@ class WebSocketSession:
         if self._closed is not None:
             return self._closed
         return NEED_DATA
+
+    def take_messages(self) -> tuple[list[TextMessage | BinaryMessage], Closed | None]:
+        """The messages received and not yet read, and the `Closed` event if it came.
+
+        For a connection that ended: lets a reopened one deliver what the old one
+        received before its end. An error about a message (one too big) is
+        dropped with that message.
+        """
+        messages: list[TextMessage | BinaryMessage] = []
+        while True:
+            try:
+                event = self.next_event()
+            except Exception:
+                continue
+            if isinstance(event, (TextMessage, BinaryMessage)):
+                messages.append(event)
+            else:
+                return messages, event if isinstance(event, Closed) else None
 
     def _receive_handshake(self, data: bytes) -> None:
         failure: WSRemoteProtocolError | UnicodeDecodeError | None = None

@@ -22,43 +22,22 @@ import collections
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from oxide_proto import APIConnectionError, APITimeoutError
-from oxide_proto._event_socket import (
-    EventSocket,
-    EventSocketTarget,
-    WebSocketOptions,
-    closed_error,
-)
+from oxide_proto._event_socket import EventSocket, WebSocketOptions, closed_error
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._logging import logger, redact
-from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
+from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, websocket_target
 from .._timeout import to_timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, AsyncWebSocket
 
 if TYPE_CHECKING:
     from ._client import AsyncAPIClient
 
-__all__ = ["AsyncConnectionManager", "AsyncEventSocket", "socket_for"]
-
-# `client._authenticate`: (key for `Authorization`, headers) for one handshake.
-Authenticate = Callable[
-    [Mapping[str, "str | None"] | None],
-    Awaitable[tuple["str | None", Mapping[str, "str | None"] | None]],
-]
-
-
-def socket_for(
-    client: AsyncAPIClient,
-    path: str,
-    options: WebSocketConnectOptions,
-    query: Mapping[str, object] | None = None,
-) -> AsyncEventSocket:
-    """The event socket a `connect()` with these options asks for, not yet open."""
-    return AsyncEventSocket(client, path, options, query)
+__all__ = ["AsyncConnectionManager", "AsyncEventSocket"]
 
 
 class AsyncEventSocket:
@@ -74,31 +53,17 @@ class AsyncEventSocket:
         # The options as the core takes them; an unknown name is a TypeError there.
         settings: dict[str, Any] = {**options}
         timeout = settings.pop("timeout", NOT_GIVEN)
-        self._options = client_options = client._options
+        self._options = client._options
         self.timeout = (
-            client_options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
+            client._options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         )
         self.state = EventSocket(
-            EventSocketTarget(
-                base_url=client_options.base_url,
-                path=path,
-                query=query,
-                websocket_base_url=client_options.websocket_base_url,
-                api_key=client_options.api_key,
-                organization=client_options.organization,
-                project=client_options.project,
-                default_headers=client_options.default_headers,
-                default_query=client_options.default_query,
-                azure=client_options.azure,
-            ),
-            WebSocketOptions(**settings),
+            websocket_target(client._options, path, query), WebSocketOptions(**settings)
         )
         self._backend = client._transport.backend
         # A client with a key or token provider (or an Azure client) authenticates
         # every handshake anew: `open()` asks it before connecting.
-        self._authenticate: Authenticate | None = (
-            client._authenticate if client_options.dynamic_auth else None
-        )
+        self._authenticate = client._authenticate if client._options.dynamic_auth else None
         self.websocket: AsyncWebSocket | None = None
         # Messages the previous connection received before it ended, still unread.
         self._backlog: collections.deque[str | bytes] = collections.deque()
@@ -188,13 +153,6 @@ class AsyncEventSocket:
             logger.debug("WebSocket send: %d characters", len(text))
         try:
             await websocket.send_text(text, self.timeout.write)
-        except TransportError as exc:
-            raise _api_error(exc) from exc
-
-    async def send_bytes(self, data: bytes) -> None:
-        websocket = await self._ensure_open()
-        try:
-            await websocket.send_binary(data, self.timeout.write)
         except TransportError as exc:
             raise _api_error(exc) from exc
 

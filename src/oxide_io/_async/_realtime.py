@@ -31,7 +31,7 @@ from oxide_proto._realtime_socket import (
 
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventConnection
-from ._event_socket import AsyncEventSocket, socket_for
+from ._event_socket import AsyncEventSocket
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -64,7 +64,7 @@ def connect_realtime(
         key: value for key, value in (("model", model), ("call_id", call_id)) if value is not None
     }
     return AsyncDispatchingConnectionManager(
-        socket_for(client, "/realtime", options, query), AsyncRealtimeConnection
+        AsyncEventSocket(client, "/realtime", options, query), AsyncRealtimeConnection
     )
 
 

@@ -27,7 +27,7 @@ from oxide_proto.types.responses import Response
 
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventConnection
-from ._event_socket import AsyncConnectionManager, AsyncEventSocket, socket_for
+from ._event_socket import AsyncConnectionManager, AsyncEventSocket
 from ._response_stream import AsyncResponseStreamManager, with_text_format
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def connect_responses(
     `timeout`. A response in flight at an abnormal close fails, never replayed.
     """
     return AsyncDispatchingConnectionManager(
-        socket_for(client, "/responses", options), AsyncResponsesConnection
+        AsyncEventSocket(client, "/responses", options), AsyncResponsesConnection
     )
 
 
@@ -70,7 +70,7 @@ def responses_session(
 
     Takes the same options as `connect_responses`.
     """
-    return AsyncConnectionManager(socket_for(client, "/responses", options), _new_session)
+    return AsyncConnectionManager(AsyncEventSocket(client, "/responses", options), _new_session)
 
 
 def _new_session(socket: AsyncEventSocket) -> AsyncResponsesSession:

@@ -31,7 +31,7 @@ from oxide_proto._realtime_socket import (
 
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from ._dispatch import SyncDispatchingConnectionManager, SyncEventConnection
-from ._event_socket import SyncEventSocket, socket_for
+from ._event_socket import SyncEventSocket
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -64,7 +64,7 @@ def connect_realtime(
         key: value for key, value in (("model", model), ("call_id", call_id)) if value is not None
     }
     return SyncDispatchingConnectionManager(
-        socket_for(client, "/realtime", options, query), SyncRealtimeConnection
+        SyncEventSocket(client, "/realtime", options, query), SyncRealtimeConnection
     )
 
 

@@ -28,7 +28,7 @@ from oxide_proto.types.responses import Response
 
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from ._dispatch import SyncDispatchingConnectionManager, SyncEventConnection
-from ._event_socket import SyncConnectionManager, SyncEventSocket, socket_for
+from ._event_socket import SyncConnectionManager, SyncEventSocket
 from ._response_stream import SyncResponseStreamManager, with_text_format
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def connect_responses(
     `timeout`. A response in flight at an abnormal close fails, never replayed.
     """
     return SyncDispatchingConnectionManager(
-        socket_for(client, "/responses", options), SyncResponsesConnection
+        SyncEventSocket(client, "/responses", options), SyncResponsesConnection
     )
 
 
@@ -71,7 +71,7 @@ def responses_session(
 
     Takes the same options as `connect_responses`.
     """
-    return SyncConnectionManager(socket_for(client, "/responses", options), _new_session)
+    return SyncConnectionManager(SyncEventSocket(client, "/responses", options), _new_session)
 
 
 def _new_session(socket: SyncEventSocket) -> SyncResponsesSession:

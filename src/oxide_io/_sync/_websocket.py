@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable, Mapping
 
 from oxide_proto import (
+    DEFAULT_KEEPALIVE_INTERVAL,
+    DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_MESSAGE_SIZE,
     NEED_DATA,
     URL,
@@ -32,6 +34,7 @@ from oxide_proto import (
     WebSocketConnectionClosedError,
     WebSocketSession,
     WebSocketState,
+    closed_error,
 )
 
 from .._backends._errors import TransportError, TransportTimeout
@@ -77,8 +80,8 @@ class SyncWebSocket:
         verify: VerifyTypes = True,
         connect_timeout: float | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        keepalive_interval: float | None = 20.0,
-        keepalive_timeout: float = 20.0,
+        keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     ) -> SyncWebSocket:
         """Opens the TCP (and TLS) connection and completes the WebSocket handshake.
 
@@ -192,7 +195,7 @@ class SyncWebSocket:
                 elif isinstance(event, Closed):
                     self.closed = event
                     self.socket.close()
-                    raise _closed_error(event)
+                    raise closed_error(event.code, event.reason)
 
     # -- liveness between calls ----------------------------------------------------
 
@@ -242,23 +245,11 @@ class SyncWebSocket:
             socket.close()
 
     def take_queued(self) -> list[TextMessage | BinaryMessage]:
-        """The messages received but not yet read, once the connection has ended.
-
-        Lets a reopened connection deliver what the old one received before its end.
-        """
-        messages: list[TextMessage | BinaryMessage] = []
-        while self.closed is None:
-            try:
-                with self._state:
-                    event = self.session.next_event()
-            except Exception:
-                continue  # an error about a message that is gone with its connection
-            if isinstance(event, (TextMessage, BinaryMessage)):
-                messages.append(event)
-            elif isinstance(event, Closed):
-                self.closed = event
-            else:
-                break
+        """The messages received but not yet read, once the connection has ended."""
+        if self.closed is not None:
+            return []
+        with self._state:
+            messages, self.closed = self.session.take_messages()
         return messages
 
     def _read(self, give_up: float | None) -> None:
@@ -333,10 +324,3 @@ class SyncWebSocket:
                 pass
             finally:
                 self.socket.close()
-
-
-def _closed_error(closed: Closed) -> WebSocketConnectionClosedError:
-    detail = f"code {closed.code}" + (f", {closed.reason}" if closed.reason else "")
-    return WebSocketConnectionClosedError(
-        f"the WebSocket connection closed ({detail})", code=closed.code, reason=closed.reason
-    )
