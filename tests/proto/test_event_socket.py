@@ -616,3 +616,55 @@ def test_realtime_error_event_raises() -> None:
     assert collector.feed({"type": "response.audio.delta", "delta": "AAAA"}) is None
     with pytest.raises(APIEventError, match="no such item"):
         collector.feed({"type": "error", "error": {"message": "no such item"}})
+
+
+# -- what WebSocketSession adds for the driver: the read's wait and a dead connection's messages
+
+
+def opened_session(**options: Any) -> tuple[WebSocketSession, WSConnection]:
+    session = WebSocketSession(URL("ws", "127.0.0.1", 80, "/v1/responses"), now=0.0, **options)
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(session.data_to_send())
+    (request,) = server.events()
+    assert isinstance(request, ws.Request)
+    session.receive_data(server.send(ws.AcceptConnection()), 0.0)
+    assert isinstance(session.next_event(), Opened)
+    return session, server
+
+
+def test_read_wait_ends_at_the_timer_or_at_give_up() -> None:
+    session, _ = opened_session(keepalive_interval=20.0, keepalive_timeout=5.0)
+    assert session.read_wait(1.0, None) == (19.0, True)
+    assert session.read_wait(1.0, 11.0) == (10.0, False)
+    assert session.read_wait(1.0, 30.0) == (19.0, True)
+    assert session.read_wait(25.0, None) == (0.0, True)  # due: run the timer, do not read
+    quiet, _ = opened_session(keepalive_interval=None)
+    assert quiet.read_wait(1.0, None) == (None, False)
+    assert quiet.read_wait(1.0, 3.5) == (2.5, False)
+
+
+@pytest.mark.parametrize("split", [whole, bytewise], ids=["whole", "bytewise"])
+def test_take_messages_keeps_what_a_dead_connection_received(
+    split: Callable[[bytes], list[bytes]],
+) -> None:
+    session, server = opened_session(max_message_size=16)
+    data = (
+        server.send(ws.TextMessage("one"))
+        + server.send(ws.TextMessage("x" * 40))  # too big: dropped with its error
+        + server.send(ws.BytesMessage(b"two"))
+    )
+    for chunk in split(data):
+        session.receive_data(chunk, 1.0)
+    session.receive_data(b"", 2.0)
+    messages, closed = session.take_messages()
+    assert [message.data for message in messages] == ["one", b"two"]
+    assert closed == Closed(1006, "connection lost without a Close frame")
+    assert session.take_messages() == ([], closed)
+
+
+def test_take_messages_of_a_live_connection_stops_at_need_data() -> None:
+    session, server = opened_session()
+    session.receive_data(server.send(ws.TextMessage("queued")), 1.0)
+    messages, closed = session.take_messages()
+    assert messages == [TextMessage("queued")]
+    assert closed is None

@@ -254,35 +254,28 @@ class SyncWebSocket:
 
     def _read(self, give_up: float | None) -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
-        with self._state:
-            timer = self.session.next_timer()
         now = time.monotonic()
-        left = None if give_up is None else give_up - now
-        if left is not None and left <= 0:
+        if give_up is not None and give_up <= now:
             raise TransportTimeout("read")
-        timer_first = timer is not None and (left is None or timer - now < left)
-        if timer is not None and timer_first and timer <= now:
-            # Due already: a read with no time left would be a poll, which the
-            # blocking socket reports as an error rather than as a timeout.
-            with self._state:
-                self.session.handle_timer(now)
-            self._flush_quietly()
-            return
-        wait = timer - now if timer is not None and timer_first else left
-        try:
-            data = self.socket.receive(wait)
-        except TransportTimeout:
-            if not timer_first:
-                raise
-            with self._state:
-                self.session.handle_timer(time.monotonic())
-            self._flush_quietly()
-            return
-        except TransportError:
-            # Reset or broken: to the session, the same as an EOF without a Close frame.
-            data = b""
         with self._state:
-            self.session.receive_data(data, time.monotonic())
+            wait, timer_first = self.session.read_wait(now, give_up)
+        data: bytes | None = None
+        # A timer due already is run without a read: a read with no time left would
+        # be a poll, which the blocking socket reports as an error, not a timeout.
+        if not (timer_first and wait == 0):
+            try:
+                data = self.socket.receive(wait)
+            except TransportTimeout:
+                if not timer_first:
+                    raise
+            except TransportError:
+                # Reset or broken: to the session, the same as an EOF without a Close frame.
+                data = b""
+        with self._state:
+            if data is None:
+                self.session.handle_timer(time.monotonic())
+            else:
+                self.session.receive_data(data, time.monotonic())
         self._flush_quietly()
 
     def _flush_quietly(self) -> None:
