@@ -208,9 +208,15 @@ class WebSocketConnectOptions(TypedDict, total=False):
 
 
 def websocket_target(
-    options: ClientOptions, path: str, query: Mapping[str, object] | None = None
+    options: ClientOptions,
+    path: str,
+    query: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> EventSocketTarget:
-    """Where a WebSocket at `path` under the client's base URL goes, and as whom."""
+    """Where a WebSocket at `path` under the client's base URL goes, and as whom.
+
+    `headers` join the client's default headers (the call's `extra_headers` win).
+    """
     return EventSocketTarget(
         base_url=options.base_url,
         path=path,
@@ -219,7 +225,7 @@ def websocket_target(
         api_key=options.api_key,
         organization=options.organization,
         project=options.project,
-        default_headers=options.default_headers,
+        default_headers={**options.default_headers, **(headers or {})},
         default_query=options.default_query,
         azure=options.azure,
     )

@@ -195,6 +195,7 @@ if TYPE_CHECKING:
     from ._proxy import absolute_form as absolute_form
     from ._proxy import parse_proxy_url as parse_proxy_url
     from ._realtime_socket import DEFAULT_AUDIO_CHUNK as DEFAULT_AUDIO_CHUNK
+    from ._realtime_socket import BetaRealtimeClientEvents as BetaRealtimeClientEvents
     from ._realtime_socket import RealtimeAudio as RealtimeAudio
     from ._realtime_socket import RealtimeAudioCollector as RealtimeAudioCollector
     from ._realtime_socket import RealtimeClientEvents as RealtimeClientEvents
@@ -216,8 +217,10 @@ if TYPE_CHECKING:
     from ._responses_accumulator import ResponseTextDeltaEvent as ResponseTextDeltaEvent
     from ._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
     from ._responses_accumulator import parse_response as parse_response
+    from ._responses_socket import BetaResponsesClientEvents as BetaResponsesClientEvents
     from ._responses_socket import ResponsesClientEvents as ResponsesClientEvents
     from ._responses_socket import ResponsesTurn as ResponsesTurn
+    from ._responses_socket import decode_beta_responses_event as decode_beta_responses_event
     from ._responses_socket import parse_responses_event as parse_responses_event
     from ._schema import TypedTool as TypedTool
     from ._schema import function_tool as function_tool
@@ -253,6 +256,7 @@ _LAZY: dict[str, str] = {
     "verify_webhook_signature": "._webhooks",
     "WebSocketSession": "._websocket",
     "DEFAULT_AUDIO_CHUNK": "._realtime_socket",
+    "BetaRealtimeClientEvents": "._realtime_socket",
     "RealtimeAudio": "._realtime_socket",
     "RealtimeAudioCollector": "._realtime_socket",
     "RealtimeClientEvents": "._realtime_socket",
@@ -260,6 +264,8 @@ _LAZY: dict[str, str] = {
     "decode_realtime_event": "._realtime_socket",
     "parse_realtime_event": "._realtime_socket",
     "ResponsesClientEvents": "._responses_socket",
+    "BetaResponsesClientEvents": "._responses_socket",
+    "decode_beta_responses_event": "._responses_socket",
     "ResponsesTurn": "._responses_socket",
     "parse_responses_event": "._responses_socket",
     "BinaryMessage": "._websocket_events",

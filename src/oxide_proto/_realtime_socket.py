@@ -26,6 +26,7 @@ from .types import RealtimeServerEvent as _RealtimeServerEvent
 
 __all__ = [
     "DEFAULT_AUDIO_CHUNK",
+    "BetaRealtimeClientEvents",
     "RealtimeAudio",
     "RealtimeAudioCollector",
     "RealtimeClientEvents",
@@ -207,6 +208,12 @@ class RealtimeConversationEvents(_Events[R]):
         self.item = RealtimeConversationItemEvents(send)
 
 
+class RealtimeTranscriptionSessionEvents(_Events[R]):
+    def update(self, *, session: Mapping[str, Any], event_id: str | None = None) -> R:
+        """Changes a transcription session's configuration (`transcription_session.update`)."""
+        return self._send(_event("transcription_session.update", event_id, session=session))
+
+
 class RealtimeClientEvents(Generic[R]):
     """The client events of a Realtime session, by resource, each handed to `send`."""
 
@@ -216,3 +223,11 @@ class RealtimeClientEvents(Generic[R]):
         self.input_audio_buffer = RealtimeInputAudioBufferEvents(send)
         self.output_audio_buffer = RealtimeOutputAudioBufferEvents(send)
         self.conversation = RealtimeConversationEvents(send)
+
+
+class BetaRealtimeClientEvents(RealtimeClientEvents[R]):
+    """The beta Realtime session's client events: `transcription_session` besides."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], R]) -> None:
+        super().__init__(send)
+        self.transcription_session = RealtimeTranscriptionSessionEvents(send)

@@ -15,22 +15,26 @@ never see each other's events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from ._decode import decode_response_stream_event
+from ._decode import decode, decode_response_stream_event
 from ._errors import ResponseFailedError, ResponseIncompleteError
 from ._event_socket import event_error, parse_event_payload
 from ._model import UnknownModel
+from .types import BetaResponsesServerEvent as _BetaResponsesServerEvent
 from .types.responses import Response, ResponseStreamEvent
 
 __all__ = [
+    "BetaResponsesClientEvents",
     "ResponsesClientEvents",
     "ResponsesTurn",
+    "decode_beta_responses_event",
     "parse_responses_event",
 ]
 
 ResponsesServerEvent = ResponseStreamEvent | UnknownModel
+BetaResponsesServerEvent = _BetaResponsesServerEvent | UnknownModel
 
 R = TypeVar("R")
 
@@ -66,6 +70,23 @@ class ResponsesClientEvents(Generic[R]):
         return self._send(
             {"type": "response.steer", "input": input, "previous_response_id": previous_response_id}
         )
+
+
+class BetaResponsesClientEvents(ResponsesClientEvents[R]):
+    """`conn.response` of the beta Responses socket: `response.inject` besides."""
+
+    def inject(self, *, input: Iterable[Mapping[str, Any]], response_id: str) -> R:
+        """Injects input items (client-owned tool outputs) into an active response."""
+        return self._send(
+            {"type": "response.inject", "input": list(input), "response_id": response_id}
+        )
+
+
+def decode_beta_responses_event(payload: Mapping[str, Any]) -> BetaResponsesServerEvent:
+    """One beta Responses server event's JSON object as its typed class."""
+    # The spec's union: its `type` tags pick the class, an unknown one is UnknownModel.
+    event: BetaResponsesServerEvent = decode(_BetaResponsesServerEvent, payload)
+    return event
 
 
 class ResponsesTurn:

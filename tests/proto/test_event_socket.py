@@ -29,6 +29,8 @@ from oxide_proto import (
     APIEventError,
     APITimeoutError,
     AzureConfig,
+    BetaRealtimeClientEvents,
+    BetaResponsesClientEvents,
     Closed,
     EventSocket,
     EventSocketTarget,
@@ -52,6 +54,7 @@ from oxide_proto import (
     WebSocketOptions,
     WebSocketSession,
     audio_chunks,
+    decode_beta_responses_event,
     event_error,
     parse_event_payload,
     parse_realtime_event,
@@ -668,3 +671,36 @@ def test_take_messages_of_a_live_connection_stops_at_need_data() -> None:
     messages, closed = session.take_messages()
     assert messages == [TextMessage("queued")]
     assert closed is None
+
+
+def test_beta_client_events_and_typed_beta_events() -> None:
+    sent: list[dict[str, Any]] = []
+    responses = BetaResponsesClientEvents(sent.append)
+    responses.inject(input=iter([{"type": "function_call_output"}]), response_id="resp_1")
+    responses.create(model="m")
+    realtime = BetaRealtimeClientEvents(sent.append)
+    realtime.transcription_session.update(session={"model": "whisper-1"})
+    realtime.session.update(session={})
+    assert sent == [
+        {
+            "type": "response.inject",
+            "input": [{"type": "function_call_output"}],
+            "response_id": "resp_1",
+        },
+        {"type": "response.create", "model": "m"},
+        {"type": "transcription_session.update", "session": {"model": "whisper-1"}},
+        {"type": "session.update", "session": {}},
+    ]
+    delta = decode_beta_responses_event(
+        {
+            "type": "response.output_text.delta",
+            "delta": "hi",
+            "item_id": "m",
+            "output_index": 0,
+            "content_index": 0,
+            "sequence_number": 1,
+            "logprobs": [],
+        }
+    )
+    assert type(delta).__name__ == "BetaResponsesServerEventBetaResponseTextWsDelta"
+    assert type(decode_beta_responses_event({"type": "brand.new"})).__name__ == "UnknownModel"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from oxide_proto._realtime_socket import (
     DEFAULT_AUDIO_CHUNK,
+    BetaRealtimeClientEvents,
     RealtimeAudio,
     RealtimeAudioCollector,
     RealtimeClientEvents,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ._client import AsyncAPIClient
 
 __all__ = [
+    "AsyncBetaRealtimeConnection",
     "AsyncRealtimeConnection",
     "RealtimeAudio",
     "RealtimeServerEvent",
@@ -110,3 +112,12 @@ class AsyncRealtimeConnection(AsyncEventConnection[RealtimeServerEvent]):
             audio = collector.feed(await self._recv_payload(timeout))
             if audio is not None:
                 return audio
+
+
+class AsyncBetaRealtimeConnection(AsyncRealtimeConnection):
+    """`client.beta.realtime.connect()`: `transcription_session.update` besides."""
+
+    def __init__(self, socket: AsyncEventSocket) -> None:
+        super().__init__(socket)
+        events: BetaRealtimeClientEvents[Awaitable[None]] = BetaRealtimeClientEvents(self.send)
+        self.transcription_session = events.transcription_session

@@ -22,7 +22,14 @@ from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError, decode_response_stream_event
-from oxide_proto._responses_socket import ResponsesClientEvents, ResponsesServerEvent, ResponsesTurn
+from oxide_proto._responses_socket import (
+    BetaResponsesClientEvents,
+    BetaResponsesServerEvent,
+    ResponsesClientEvents,
+    ResponsesServerEvent,
+    ResponsesTurn,
+    decode_beta_responses_event,
+)
 from oxide_proto.types.responses import Response
 
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from ._client import AsyncAPIClient
 
 __all__ = [
+    "AsyncBetaResponsesConnection",
     "AsyncResponseEvents",
     "AsyncResponsesConnection",
     "AsyncResponsesSession",
@@ -92,6 +100,19 @@ class AsyncResponsesConnection(AsyncEventConnection[ResponsesServerEvent]):
 
     def _decode(self, payload: dict[str, Any]) -> ResponsesServerEvent:
         return decode_response_stream_event(payload)
+
+
+class AsyncBetaResponsesConnection(AsyncEventConnection[BetaResponsesServerEvent]):
+    """`client.beta.responses.connect()`: the beta event classes, `response.inject` besides."""
+
+    def __init__(self, socket: AsyncEventSocket) -> None:
+        super().__init__(socket)
+        self.response: BetaResponsesClientEvents[Awaitable[None]] = BetaResponsesClientEvents(
+            self.send
+        )
+
+    def _decode(self, payload: dict[str, Any]) -> BetaResponsesServerEvent:
+        return decode_beta_responses_event(payload)
 
 
 class AsyncResponsesSession:

@@ -50,6 +50,7 @@ class SyncEventSocket:
         path: str,
         options: WebSocketConnectOptions,
         query: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         # The options as the core takes them; an unknown name is a TypeError there.
         settings: dict[str, Any] = {**options}
@@ -59,7 +60,7 @@ class SyncEventSocket:
             client._options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         )
         self.state = EventSocket(
-            websocket_target(client._options, path, query), WebSocketOptions(**settings)
+            websocket_target(client._options, path, query, headers), WebSocketOptions(**settings)
         )
         self._backend = client._transport.backend
         # A client with a key or token provider (or an Azure client) authenticates

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from oxide_proto._realtime_socket import (
     DEFAULT_AUDIO_CHUNK,
+    BetaRealtimeClientEvents,
     RealtimeAudio,
     RealtimeAudioCollector,
     RealtimeClientEvents,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ._client import SyncAPIClient
 
 __all__ = [
+    "SyncBetaRealtimeConnection",
     "SyncRealtimeConnection",
     "RealtimeAudio",
     "RealtimeServerEvent",
@@ -110,3 +112,12 @@ class SyncRealtimeConnection(SyncEventConnection[RealtimeServerEvent]):
             audio = collector.feed(self._recv_payload(timeout))
             if audio is not None:
                 return audio
+
+
+class SyncBetaRealtimeConnection(SyncRealtimeConnection):
+    """`client.beta.realtime.connect()`: `transcription_session.update` besides."""
+
+    def __init__(self, socket: SyncEventSocket) -> None:
+        super().__init__(socket)
+        events: BetaRealtimeClientEvents[None] = BetaRealtimeClientEvents(self.send)
+        self.transcription_session = events.transcription_session

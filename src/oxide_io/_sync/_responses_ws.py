@@ -23,7 +23,14 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError, decode_response_stream_event
-from oxide_proto._responses_socket import ResponsesClientEvents, ResponsesServerEvent, ResponsesTurn
+from oxide_proto._responses_socket import (
+    BetaResponsesClientEvents,
+    BetaResponsesServerEvent,
+    ResponsesClientEvents,
+    ResponsesServerEvent,
+    ResponsesTurn,
+    decode_beta_responses_event,
+)
 from oxide_proto.types.responses import Response
 
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from ._client import SyncAPIClient
 
 __all__ = [
+    "SyncBetaResponsesConnection",
     "SyncResponseEvents",
     "SyncResponsesConnection",
     "SyncResponsesSession",
@@ -93,6 +101,17 @@ class SyncResponsesConnection(SyncEventConnection[ResponsesServerEvent]):
 
     def _decode(self, payload: dict[str, Any]) -> ResponsesServerEvent:
         return decode_response_stream_event(payload)
+
+
+class SyncBetaResponsesConnection(SyncEventConnection[BetaResponsesServerEvent]):
+    """`client.beta.responses.connect()`: the beta event classes, `response.inject` besides."""
+
+    def __init__(self, socket: SyncEventSocket) -> None:
+        super().__init__(socket)
+        self.response: BetaResponsesClientEvents[None] = BetaResponsesClientEvents(self.send)
+
+    def _decode(self, payload: dict[str, Any]) -> BetaResponsesServerEvent:
+        return decode_beta_responses_event(payload)
 
 
 class SyncResponsesSession:

@@ -19,10 +19,11 @@ from oxide_proto import Operation, ParsedResponse, parse_response
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._client import AsyncRawResponse
 from .._dispatch import AsyncDispatchingConnectionManager
-from .._event_socket import AsyncConnectionManager
+from .._event_socket import AsyncConnectionManager, AsyncEventSocket
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._response_stream import AsyncResponseStreamManager, with_text_format
 from .._responses_ws import (
+    AsyncBetaResponsesConnection,
     AsyncResponsesConnection,
     AsyncResponsesSession,
     connect_responses,
@@ -33,7 +34,7 @@ from .._streamed_response import AsyncStreamedResponse
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["AsyncResponsesExtras"]
+__all__ = ["AsyncBetaResponsesExtras", "AsyncResponsesExtras"]
 
 _T = TypeVar("_T")
 
@@ -189,3 +190,16 @@ class AsyncResponsesExtras(AsyncResource):
             raw: Any = AsyncRawResponse(response.http_response, response.content, parsed)
             return raw  # type: ignore[no-any-return]
         return parse_response(response, text_format=_given(text_format), tools=tool_list)
+
+
+class AsyncBetaResponsesExtras(AsyncResource):
+    def connect(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> AsyncDispatchingConnectionManager[AsyncBetaResponsesConnection]:
+        """`async with client.beta.responses.connect() as conn`: `wss://…/v1/responses`.
+
+        As `client.responses.connect()`, with the beta event classes and
+        `conn.response.inject(...)`; the same options.
+        """
+        socket = AsyncEventSocket(self._client, "/responses", options)
+        return AsyncDispatchingConnectionManager(socket, AsyncBetaResponsesConnection)

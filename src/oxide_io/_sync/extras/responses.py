@@ -20,10 +20,11 @@ from oxide_proto import Operation, ParsedResponse, parse_response
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._client import RawResponse
 from .._dispatch import SyncDispatchingConnectionManager
-from .._event_socket import SyncConnectionManager
+from .._event_socket import SyncConnectionManager, SyncEventSocket
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._response_stream import SyncResponseStreamManager, with_text_format
 from .._responses_ws import (
+    SyncBetaResponsesConnection,
     SyncResponsesConnection,
     SyncResponsesSession,
     connect_responses,
@@ -34,7 +35,7 @@ from .._streamed_response import StreamedResponse
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["SyncResponsesExtras"]
+__all__ = ["SyncBetaResponsesExtras", "SyncResponsesExtras"]
 
 _T = TypeVar("_T")
 
@@ -190,3 +191,16 @@ class SyncResponsesExtras(SyncResource):
             raw: Any = RawResponse(response.http_response, response.content, parsed)
             return raw  # type: ignore[no-any-return]
         return parse_response(response, text_format=_given(text_format), tools=tool_list)
+
+
+class SyncBetaResponsesExtras(SyncResource):
+    def connect(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> SyncDispatchingConnectionManager[SyncBetaResponsesConnection]:
+        """`with client.beta.responses.connect() as conn`: `wss://…/v1/responses`.
+
+        As `client.responses.connect()`, with the beta event classes and
+        `conn.response.inject(...)`; the same options.
+        """
+        socket = SyncEventSocket(self._client, "/responses", options)
+        return SyncDispatchingConnectionManager(socket, SyncBetaResponsesConnection)
