@@ -31,6 +31,7 @@ import ast
 import collections.abc
 import enum
 import functools
+import importlib
 import inspect
 import json
 import pathlib
@@ -730,6 +731,74 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
     return supplement, sorted(funcs)
 
 
+def _official_models() -> dict[str, list[type]]:
+    """Every pydantic model class `openai.types` defines, by class name."""
+    import pkgutil
+
+    import openai.types
+
+    found: dict[str, list[type]] = {}
+    for info in pkgutil.walk_packages(openai.types.__path__, "openai.types."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            is_model = isinstance(value, type) and hasattr(value, "model_fields")
+            if is_model and value.__module__ == info.name:
+                found.setdefault(name, []).append(value)
+    return found
+
+
+def _own_model(cls: type) -> bool:
+    """A model with a module of its own (`file_object.FileObject`), not a nested shape
+    of another model's module (`batch_usage.InputTokensDetails`)."""
+    return cls.__module__.rsplit(".", 1)[-1].replace("_", "") == cls.__name__.lower()
+
+
+def same_types(spec: dict[str, Any]) -> dict[str, str]:
+    """Inline shapes the official SDK types as a named model with the same fields.
+
+    The spec often repeats a component's shape inline (`Upload.file` is a copy of
+    `OpenAIFile`); the generator would name the copy after its place (`UploadFile`).
+    Where every field holding the copy is typed in the SDK as the component's own
+    model, the copy becomes that model. Elsewhere the SDK keeps one class per place
+    (even for identical shapes), and so does oxide, so that names match.
+    """
+    import schema_ir
+    from generate_models import Builder
+
+    model = Builder(spec["components"]["schemas"]).build()
+    named = set(model.names.values())
+    official = _official_models()
+    holders: dict[str, list[tuple[str, str]]] = {}
+    for cls in model.classes.values():
+        for f in cls.fields:
+            for ref in schema_ir.refs_in(f.type):
+                holders.setdefault(ref, []).append((cls.name, f.key))
+    found: dict[str, str] = {}
+    for inline, group in sorted(schema_ir.same_shapes(model).items()):
+        if inline in named:
+            continue
+        for candidate in (n for n in group if n in named):
+            verdicts = []
+            for holder, key in holders.get(inline, []):
+                for parent in official.get(holder, []):
+                    field = parent.model_fields.get(key)  # type: ignore[attr-defined]
+                    if field is None:
+                        continue
+                    used = _classes_in(field.annotation)
+                    verdicts.append(any(c.__name__ == candidate and _own_model(c) for c in used))
+            if verdicts and all(verdicts):
+                found[inline] = candidate
+                break
+    return found
+
+
+def _classes_in(hint: Any) -> set[type]:
+    out = {hint} if isinstance(hint, type) else set()
+    for arg in typing.get_args(hint):
+        out |= _classes_in(arg)
+    return out
+
+
 def _fixed_headers(call: dict[str, Any]) -> dict[str, str]:
     """The headers a method always sends, but the media types the client sets itself."""
     skip = ("accept", "content-type")
@@ -770,6 +839,10 @@ def main(argv: list[str] | None = None) -> int:
 
     spec = generate_models.load_spec(generate_models.DEFAULT_SPEC, supplement=False)
     supplement, names = build(spec, openai.__version__)
+    from supplement import merge as sdk_merge
+
+    merged = sdk_merge(spec, {**supplement, "x-extend": {**supplement["x-extend"]}})
+    supplement["x-extend"]["same-types"] = same_types(merged)
     wanted = {
         OUT: json.dumps(supplement, indent=1) + "\n",
         METHODS: render_methods(names, openai.__version__),

@@ -30,7 +30,6 @@ from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings
 from ._decode import decode as decode
-from ._decode import decode_response_stream_event as decode_response_stream_event
 from ._embeddings import decode_embeddings as decode_embeddings
 from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
@@ -216,6 +215,9 @@ if TYPE_CHECKING:
     from ._responses_accumulator import ResponseStreamAccumulator as ResponseStreamAccumulator
     from ._responses_accumulator import ResponseTextDeltaEvent as ResponseTextDeltaEvent
     from ._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
+    from ._responses_accumulator import (
+        decode_response_stream_event as decode_response_stream_event,
+    )
     from ._responses_accumulator import parse_response as parse_response
     from ._responses_socket import BetaResponsesClientEvents as BetaResponsesClientEvents
     from ._responses_socket import ResponsesClientEvents as ResponsesClientEvents
@@ -306,6 +308,7 @@ _LAZY: dict[str, str] = {
     "ResponseTextDeltaEvent": "._responses_accumulator",
     "ResponseTextDoneEvent": "._responses_accumulator",
     "parse_response": "._responses_accumulator",
+    "decode_response_stream_event": "._responses_accumulator",
     "Proxy": "._proxy",
     "ProxyConfig": "._proxy",
     "ProxyTunnel": "._proxy",

@@ -23,32 +23,21 @@ fits none of its variants raise `APIResponseValidationError` too.
 from __future__ import annotations
 
 import sys
-import types
 import typing
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, overload
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, Union, overload
 
+from ._annotations import JSON_KIND_NAMES as _KIND_NAMES
+from ._annotations import NONE_TYPE as _NONE
+from ._annotations import is_union as _is_union
 from ._errors import APIResponseValidationError
 from ._model import BaseModel, UnknownModel, model_fields
 from ._types import ResponseInfo
 
-if TYPE_CHECKING:
-    from .types.responses import ResponseStreamEvent
-
-__all__ = ["decode", "decode_response_stream_event"]
+__all__ = ["decode"]
 
 _T = TypeVar("_T")
 Decoder = Callable[[Any], Any]
-
-# JSON kinds as Python classes; `bool` is checked before `int` (it subclasses it).
-_KIND_NAMES = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "a boolean",
-    list: "an array",
-    dict: "an object",
-}
 
 
 class _Invalid(Exception):
@@ -73,7 +62,6 @@ _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "MISSING"})()
 _DECODERS: dict[Any, Decoder] = {}
 # id(type) -> (type, decoder); holding the type keeps its id from being reused.
 _BY_ID: dict[int, tuple[Any, Decoder]] = {}
-_NONE = type(None)
 
 
 def _identity(value: Any) -> Any:
@@ -187,11 +175,6 @@ def _literal_tags(annotation: object) -> tuple[object, ...] | None:
         if len(literals) == 1 and all(a is _NONE or a in literals for a in args):
             return typing.get_args(literals[0])
     return None
-
-
-def _is_union(tp: object) -> bool:
-    origin = typing.get_origin(tp)
-    return origin is Union or origin is types.UnionType
 
 
 def _model_decoder(cls: type[BaseModel]) -> Decoder:
@@ -616,18 +599,3 @@ def decode(
         raise APIResponseValidationError(
             response, data, message=f"Invalid API data: {exc.describe()}", path=path
         ) from None
-
-
-def decode_response_stream_event(
-    data: Mapping[str, object], *, response: ResponseInfo | None = None
-) -> ResponseStreamEvent | UnknownModel:
-    """Decodes one Responses API stream event, dispatched on its `type`.
-
-    An event type this package does not know becomes an `UnknownModel`.
-    """
-    from .types import responses
-
-    event: ResponseStreamEvent | UnknownModel = decode(
-        responses.ResponseStreamEvent, data, response=response
-    )
-    return event

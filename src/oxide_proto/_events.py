@@ -1,7 +1,8 @@
 """The events the HTTP exchanges hand out, and the NEED_DATA marker.
 
 Small frozen classes with one union alias, so a `match` over `HTTPEvent` covers
-every case. Header names are lower-case bytes on HTTP/1.1 and HTTP/2 alike.
+every case. Headers are a `Headers` mapping of `str` names and values, looked up
+case-insensitively, on HTTP/1.1 and HTTP/2 alike.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ gives: `__slots__`, an `__init__` taking the fields in order (keyword-only with
 
 Why not attrs itself: importing attrs pulls in `inspect` and `ast` and costs
 30 to 60 ms, and each attrs class adds about a millisecond more. These classes
-are on the path of every `import oxide_io`, whose budget is 100 ms. The methods
-here are `__init__` here is generated as source and compiled once per class (about
-0.1 ms), so construction is as fast as a hand-written one; the other methods
-are shared functions.
+are on the path of every `import oxide_io`, whose budget is 100 ms. Here only
+`__init__` is generated, as source compiled once per class (about 0.1 ms), so
+construction is as fast as a hand-written one; the other methods are functions
+shared by every class.
 
 `typing.dataclass_transform` tells type checkers what the decorator does, so
 field types, defaults and read-only attributes are checked as for attrs.

@@ -36,6 +36,7 @@ from ._errors import (
 )
 from ._model import BaseModel, UnknownModel, model_fields
 from ._schema import TypedTool, parse_into
+from ._types import ResponseInfo
 from .types import responses as rt
 
 __all__ = [
@@ -48,10 +49,24 @@ __all__ = [
     "ResponseFunctionCallArgumentsDoneEvent",
     "ResponseCompletedEvent",
     "parse_response",
+    "decode_response_stream_event",
 ]
 
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def decode_response_stream_event(
+    data: Mapping[str, object], *, response: ResponseInfo | None = None
+) -> rt.ResponseStreamEvent | UnknownModel:
+    """Decodes one Responses API stream event, dispatched on its `type`.
+
+    An event type this package does not know becomes an `UnknownModel`.
+    """
+    event: rt.ResponseStreamEvent | UnknownModel = decode(
+        rt.ResponseStreamEvent, data, response=response
+    )
+    return event
 
 
 class ParsedResponseFunctionToolCall(rt.ResponseFunctionToolCall):

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from ._decode import decode, decode_response_stream_event
+from ._decode import decode
 from ._errors import ResponseFailedError, ResponseIncompleteError
 from ._event_socket import event_error, parse_event_payload
 from ._model import UnknownModel
+from ._responses_accumulator import decode_response_stream_event
 from .types import BetaResponsesServerEvent as _BetaResponsesServerEvent
 from .types.responses import Response, ResponseStreamEvent
 

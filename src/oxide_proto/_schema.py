@@ -22,13 +22,15 @@ import dataclasses
 import enum
 import inspect
 import json
-import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Literal, TypeVar
 
 import attrs
 
+from ._annotations import JSON_KIND_NAMES as _KIND_NAMES
+from ._annotations import NONE_TYPE as _NONE
+from ._annotations import is_union as _is_union
 from ._errors import InvalidJSONError, OutputValidationError, SchemaError
 
 __all__ = [
@@ -42,7 +44,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_NONE = type(None)
 _JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 # The docstring Python < 3.11 gives every Enum subclass that has none of its own.
 _ENUM_DEFAULT_DOC = "An enumeration."
@@ -91,11 +92,6 @@ def _is_class_type(tp: object) -> bool:
     return isinstance(tp, type) and (
         _is_attrs(tp) or dataclasses.is_dataclass(tp) or _is_typeddict(tp)
     )
-
-
-def _is_union(tp: object) -> bool:
-    origin = typing.get_origin(tp)
-    return origin is Union or origin is types.UnionType
 
 
 def _title(name: str) -> str:
@@ -480,16 +476,6 @@ def responses_function_tool(
 
 
 # --- parsing the reply back -------------------------------------------------------
-
-_KIND_NAMES = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "a boolean",
-    list: "an array",
-    dict: "an object",
-    _NONE: "null",
-}
 
 
 def _invalid(value: object, expected: str, path: str) -> OutputValidationError:

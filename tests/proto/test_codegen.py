@@ -193,3 +193,39 @@ def test_sdk_only_property_is_computed_not_a_field(codegen: Any) -> None:
 def test_sdk_only_property_without_a_computation_stops_the_generator(codegen: Any) -> None:
     with pytest.raises(ValueError, match=r"Widget\.output_text is an SDK-only property"):
         _build(codegen, _sdk_only_schema("Widget"))
+
+
+_FILE = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "bytes": {"type": "integer"}},
+    "required": ["id"],
+}
+
+
+def test_an_inline_copy_becomes_the_named_class_it_copies(codegen: Any) -> None:
+    schema_ir, _ = codegen
+    model = _build(
+        codegen,
+        {
+            "Part": _FILE,
+            "Holder": {"type": "object", "properties": {"file": {**_FILE, "nullable": True}}},
+        },
+    )
+    assert schema_ir.same_shapes(model) == {
+        "Part": ["HolderFile", "Part"],
+        "HolderFile": ["HolderFile", "Part"],
+    }
+    schema_ir.use_same_types(model, {"HolderFile": "Part"})
+    assert "HolderFile" not in model.classes
+    assert model.classes["Holder"].fields[0].type == ("union", (("ref", "Part"), ("none",)))
+    assert model.aliases["HolderFile"].type == ("ref", "Part")
+
+
+def test_a_copy_that_no_longer_matches_stops_the_generator(codegen: Any) -> None:
+    schema_ir, _ = codegen
+    changed = {**_FILE, "properties": {**_FILE["properties"], "purpose": {"type": "string"}}}
+    model = _build(
+        codegen, {"Part": _FILE, "Holder": {"type": "object", "properties": {"file": changed}}}
+    )
+    with pytest.raises(ValueError, match="no longer has the fields of Part"):
+        schema_ir.use_same_types(model, {"HolderFile": "Part"})

@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import emit  # noqa: E402
 import grouping  # noqa: E402
 import supplement as sdk_supplement  # noqa: E402
-from schema_ir import Builder  # noqa: E402
+from schema_ir import Builder, use_same_types  # noqa: E402
 
 ROOT = HERE.parent.parent
 DEFAULT_SPEC = ROOT / "spec" / "openai-openapi.prism.json"
@@ -56,6 +56,7 @@ def area_titles(spec: dict[str, Any]) -> dict[str, str]:
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     model = Builder(spec["components"]["schemas"]).build()
+    use_same_types(model, spec.get("x-sdk-same-types", {}))
     placement = grouping.assign(spec, model)
     titles = area_titles(spec)
     modules = sorted(set(placement.values()))

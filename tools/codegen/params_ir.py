@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import naming
-from schema_ir import REF_PREFIX, Builder, TypeExpr, first_paragraph, union
+from schema_ir import REF_PREFIX, Builder, TypeExpr, TypeWalk, first_paragraph, union
 
 # Spec schemas whose SDK name the rules in `sdk_name` do not find.
 SDK_NAMES = {
@@ -99,7 +99,7 @@ def _fold(name: str) -> str:
     return name.lower()
 
 
-class ParamsBuilder:
+class ParamsBuilder(TypeWalk):
     """Builds the param types a set of operations reaches; `type_of` is the entry point.
 
     `modules` maps a spec schema name to the module its model went to; the param
@@ -117,6 +117,7 @@ class ParamsBuilder:
         self.sdk_used: set[str] = set()
         self._simple: dict[str, bool] = {}
         self.nullable: set[str] = set()  # components typed as their lone object, or None
+        self._module = ""  # where the inline objects met in the current walk go
 
     # -- names ----------------------------------------------------------------
 
@@ -167,7 +168,11 @@ class ParamsBuilder:
             # Registered before its type is known, so a recursive reference finds it.
             alias = ParamAlias(name, doc, ("any",), module)
             self.defs[name] = alias
-            alias.type = self._type_of(schema, context, module)
+            outer, self._module = self._module, module
+            try:
+                alias.type = self._walk(schema, context)
+            finally:
+                self._module = outer
         return name
 
     # -- shapes ---------------------------------------------------------------
@@ -207,65 +212,25 @@ class ParamsBuilder:
             fields.append(DictField(key, expr, key in required))
 
     def type_of(self, schema: Any, context: str, module: str) -> TypeExpr:
-        if not isinstance(schema, dict):
-            return ("any",)
-        expr = self._type_of(schema, context, module)
-        if schema.get("nullable") is True:
-            expr = union([expr, ("none",)])
-        return expr
+        """The param type of `schema`; inline objects it holds go to `module`."""
+        outer, self._module = self._module, module
+        try:
+            return self.walk(schema, context)
+        finally:
+            self._module = outer
 
-    def _type_of(self, schema: dict[str, Any], context: str, module: str) -> TypeExpr:
-        if "$ref" in schema:
-            spec_name = schema["$ref"][len(REF_PREFIX) :]
-            if self.is_simple(schema):
-                return self.type_of(self.schemas[spec_name], context, module)
-            ref: TypeExpr = ("ref", self.component(spec_name))
-            return union([ref, ("none",)]) if spec_name in self.nullable else ref
-        if "const" in schema:
-            return ("literal", (schema["const"],))
-        if "enum" in schema:
-            values = [v for v in schema["enum"] if v is not None]
-            expr: TypeExpr = ("literal", tuple(values)) if values else ("none",)
-            if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
-                return ("any",)
-            return union([expr, ("none",)]) if len(values) < len(schema["enum"]) else expr
-        if "allOf" in schema:
-            obj = self.shape._object_schema(schema)
-            if obj is not None:
-                return self._inline(obj, schema, context, module)
-            parts = schema["allOf"]
-            return self.type_of(parts[0], context, module) if len(parts) == 1 else ("any",)
-        variants = schema.get("anyOf") or schema.get("oneOf")
-        if variants:
-            real = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")]
-            members = []
-            for index, variant in enumerate(variants):
-                sub = context
-                if len(real) > 1:
-                    sub = self.shape._variant_context(variant, context, index)
-                members.append(self.type_of(variant, sub, module))
-            return union(members)
-        kind = schema.get("type")
-        if isinstance(kind, list):
-            return union([self._type_of({**schema, "type": k}, context, module) for k in kind])
-        simple = {"null": ("none",), "string": ("str",), "integer": ("int",)}
-        simple |= {"number": ("float",), "boolean": ("bool",)}
-        if kind in simple:
-            return simple[kind]
-        if kind == "array":
-            items = schema.get("items")
-            if not items:
-                return ("list", ("any",))
-            return ("list", self.type_of(items, naming.singular(context), module))
-        if kind == "object" or "properties" in schema or "additionalProperties" in schema:
-            obj = self.shape._object_schema(schema)
-            if obj is not None:
-                return self._inline(obj, schema, context, module)
-            extra = schema.get("additionalProperties")
-            if isinstance(extra, dict) and extra:
-                return ("dict", self.type_of(extra, context + "Value", module))
-            return ("dict", ("any",))
-        return ("any",)
+    def _reference(self, spec_name: str, schema: dict[str, Any], context: str) -> TypeExpr:
+        if self.is_simple(schema):
+            return self.walk(self.schemas[spec_name], context)
+        ref: TypeExpr = ("ref", self.component(spec_name))
+        return union([ref, ("none",)]) if spec_name in self.nullable else ref
+
+    def _inline_object(self, schema: dict[str, Any], context: str) -> TypeExpr | None:
+        obj = self.shape._object_schema(schema)
+        return None if obj is None else self._inline(obj, schema, context, self._module)
+
+    def _variant_context(self, variant: Any, context: str, index: int) -> str:
+        return self.shape._variant_context(variant, context, index)
 
     def _inline(
         self, obj: dict[str, Any], schema: dict[str, Any], context: str, module: str

@@ -95,7 +95,87 @@ def refs_in(expr: TypeExpr) -> set[str]:
     return set()
 
 
-class Builder:
+class TypeWalk:
+    """Schema -> type expression, shared by the model and the param generators.
+
+    Both read `$ref`, `const`, `enum`, `allOf`, `anyOf`/`oneOf`, type lists, scalars,
+    arrays, inline objects and maps the same way; they differ in what a reference
+    and an inline object become (a model class, a TypedDict), which the two hooks say.
+    """
+
+    def _reference(self, spec_name: str, schema: dict[str, Any], context: str) -> TypeExpr:
+        raise NotImplementedError
+
+    def _inline_object(self, schema: dict[str, Any], context: str) -> TypeExpr | None:
+        """The type for an object schema with properties (None when it has none)."""
+        raise NotImplementedError
+
+    def _variant_context(self, variant: Any, context: str, index: int) -> str:
+        raise NotImplementedError
+
+    def walk(self, schema: Any, context: str) -> TypeExpr:
+        if not isinstance(schema, dict):
+            return ("any",)
+        expr = self._walk(schema, context)
+        if schema.get("nullable") is True:
+            expr = union([expr, ("none",)])
+        return expr
+
+    def _walk(self, schema: dict[str, Any], context: str) -> TypeExpr:
+        if "$ref" in schema:
+            return self._reference(schema["$ref"][len(REF_PREFIX) :], schema, context)
+        if "const" in schema:
+            return ("literal", (schema["const"],))
+        if "enum" in schema:
+            values = [v for v in schema["enum"] if v is not None]
+            expr: TypeExpr = ("literal", tuple(values)) if values else ("none",)
+            if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+                return ("any",)
+            return union([expr, ("none",)]) if len(values) < len(schema["enum"]) else expr
+        if "allOf" in schema:
+            inline = self._inline_object(schema, context)
+            if inline is not None:
+                return inline
+            parts = schema["allOf"]
+            return self.walk(parts[0], context) if len(parts) == 1 else ("any",)
+        variants = schema.get("anyOf") or schema.get("oneOf")
+        if variants:
+            real = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")]
+            members = []
+            for index, variant in enumerate(variants):
+                # `anyOf: [X, null]` is just a nullable X: X keeps the plain name.
+                name = context if len(real) == 1 else self._variant_context(variant, context, index)
+                members.append(self.walk(variant, name))
+            return union(members)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return union([self._walk({**schema, "type": k}, context) for k in kind])
+        if kind in _SCALARS:
+            return _SCALARS[kind]
+        if kind == "array":
+            items = schema.get("items")
+            return ("list", self.walk(items, naming.singular(context)) if items else ("any",))
+        if kind == "object" or "properties" in schema or "additionalProperties" in schema:
+            inline = self._inline_object(schema, context) if schema.get("properties") else None
+            if inline is not None:
+                return inline
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict) and extra:
+                return ("dict", self.walk(extra, context + "Value"))
+            return ("dict", ("any",))
+        return ("any",)
+
+
+_SCALARS: dict[str, TypeExpr] = {
+    "null": ("none",),
+    "string": ("str",),
+    "integer": ("int",),
+    "number": ("float",),
+    "boolean": ("bool",),
+}
+
+
+class Builder(TypeWalk):
     def __init__(self, schemas: dict[str, Any]) -> None:
         self.schemas = schemas
         self.model = Model()
@@ -120,7 +200,7 @@ class Builder:
             if obj is not None:
                 self._class(name, obj, schema)
             else:
-                expr = self.type_of(schema, name)
+                expr = self.walk(schema, name)
                 doc = first_paragraph(schema.get("description") or schema.get("title"))
                 self.model.aliases[name] = AliasDef(name, doc, expr, spec_name)
         return self.model
@@ -195,82 +275,24 @@ class Builder:
                 computed.append(Computed(py, key, how.function, how.annotation, how.doc))
                 continue
             context = name + naming.pascal(key)
-            expr = self.type_of(prop, context)
+            expr = self.walk(prop, context)
             doc = first_paragraph(prop.get("description") if isinstance(prop, dict) else None)
             fields.append(Field(py, key, expr, key in required, doc))
         doc = first_paragraph(schema.get("description") or schema.get("title"))
         self.model.classes[name] = ClassDef(name, doc, fields, self.origin, computed)
 
-    def _inline_class(self, schema: dict[str, Any], context: str) -> TypeExpr:
+    # -- types ----------------------------------------------------------------
+
+    def _reference(self, spec_name: str, schema: dict[str, Any], context: str) -> TypeExpr:
+        return ("ref", self.model.names[spec_name])
+
+    def _inline_object(self, schema: dict[str, Any], context: str) -> TypeExpr | None:
         obj = self._object_schema(schema)
-        assert obj is not None
+        if obj is None:
+            return None
         name = self._fresh(context)
         self._class(name, obj, schema)
         return ("ref", name)
-
-    # -- types ----------------------------------------------------------------
-
-    def type_of(self, schema: Any, context: str) -> TypeExpr:
-        if not isinstance(schema, dict):
-            return ("any",)
-        expr = self._type_of(schema, context)
-        if schema.get("nullable") is True:
-            expr = union([expr, ("none",)])
-        return expr
-
-    def _type_of(self, schema: dict[str, Any], context: str) -> TypeExpr:
-        if "$ref" in schema:
-            return ("ref", self.model.names[schema["$ref"][len(REF_PREFIX) :]])
-        if "const" in schema:
-            return ("literal", (schema["const"],))
-        if "enum" in schema:
-            values = [v for v in schema["enum"] if v is not None]
-            nullable = len(values) < len(schema["enum"])
-            expr: TypeExpr = ("literal", tuple(values)) if values else ("none",)
-            if all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
-                return union([expr, ("none",)]) if nullable else expr
-            return ("any",)
-        if "allOf" in schema:
-            if self._object_schema(schema) is not None:
-                return self._inline_class(schema, context)
-            parts = schema["allOf"]
-            if len(parts) == 1:
-                return self.type_of(parts[0], context)
-            return ("any",)
-        variants = schema.get("anyOf") or schema.get("oneOf")
-        if variants:
-            real = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")]
-            members = []
-            for index, variant in enumerate(variants):
-                # `anyOf: [X, null]` is just a nullable X: X keeps the plain name.
-                name = context if len(real) == 1 else self._variant_context(variant, context, index)
-                members.append(self.type_of(variant, name))
-            return union(members)
-        kind = schema.get("type")
-        if isinstance(kind, list):
-            members = [self._type_of({**schema, "type": k}, context) for k in kind]
-            return union(members)
-        if kind == "null":
-            return ("none",)
-        if kind == "string":
-            return ("str",)
-        if kind == "integer":
-            return ("int",)
-        if kind == "number":
-            return ("float",)
-        if kind == "boolean":
-            return ("bool",)
-        if kind == "array":
-            items = schema.get("items")
-            return ("list", self.type_of(items, naming.singular(context)) if items else ("any",))
-        if kind == "object" or "properties" in schema or "additionalProperties" in schema:
-            if schema.get("properties"):
-                return self._inline_class(schema, context)
-            extra = schema.get("additionalProperties")
-            if isinstance(extra, dict) and extra:
-                return ("dict", self.type_of(extra, context + "Value"))
-            return ("dict", ("any",))
-        return ("any",)
 
     def _variant_context(self, variant: Any, context: str, index: int) -> str:
         if not isinstance(variant, dict):
@@ -317,3 +339,57 @@ def union_any(flat: list[TypeExpr]) -> TypeExpr:
     if ("none",) in flat:
         return ("union", (("any",), ("none",)))
     return ("any",)
+
+
+# --- one class where the official SDK uses one -------------------------------------
+
+
+def _shape(model: Model, cls: ClassDef) -> tuple[Any, ...]:
+    """What makes two classes interchangeable: field names, wire keys, types, required."""
+    return (
+        tuple((f.name, f.key, f.type, f.required) for f in cls.fields),
+        tuple((c.name, c.function) for c in cls.computed),
+    )
+
+
+def _replace_ref(expr: TypeExpr, old: str, new: str) -> TypeExpr:
+    kind = expr[0]
+    if kind == "ref":
+        return ("ref", new) if expr[1] == old else expr
+    if kind in ("list", "dict"):
+        return (kind, _replace_ref(expr[1], old, new))
+    if kind == "union":
+        return union([_replace_ref(m, old, new) for m in expr[1]])
+    return expr
+
+
+def use_same_types(model: Model, same: dict[str, str]) -> None:
+    """Folds each inline class into the named class the official SDK uses in its place.
+
+    `same` maps an inline class (named after where it appears) to a component class
+    with the same fields; the supplement lists the pairs the SDK types as the
+    component. The inline name stays importable as an alias. A pair whose shapes no
+    longer match (a newer spec) stops the generator: regenerate the supplement.
+    """
+    for inline, named in sorted(same.items()):
+        if inline not in model.classes or named not in model.classes:
+            raise ValueError(f"same-types: {inline} or {named} is not a generated class")
+        if _shape(model, model.classes[inline]) != _shape(model, model.classes[named]):
+            raise ValueError(f"same-types: {inline} no longer has the fields of {named}")
+        origin = model.classes.pop(inline).origin
+        for cls in model.classes.values():
+            for f in cls.fields:
+                f.type = _replace_ref(f.type, inline, named)
+        for alias in model.aliases.values():
+            alias.type = _replace_ref(alias.type, inline, named)
+        doc = f"The same type as `{named}`, which the API uses in this place too."
+        model.aliases[inline] = AliasDef(inline, doc, ("ref", named), origin)
+
+
+def same_shapes(model: Model) -> dict[str, list[str]]:
+    """Each generated class with the classes of exactly its shape (field types compared
+    as written: nested classes by name)."""
+    by_shape: dict[tuple[Any, ...], list[str]] = {}
+    for name in sorted(model.classes):
+        by_shape.setdefault(_shape(model, model.classes[name]), []).append(name)
+    return {n: group for group in by_shape.values() for n in group if len(group) > 1}

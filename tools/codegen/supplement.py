@@ -5,7 +5,8 @@ OpenAPI-shaped fragment: `paths` holds whole operations the spec lacks, named by
 `x-sdk-name`; `components.schemas` the models they use; `x-extend` what existing
 operations and schemas miss (query, header and body parameters, a stream's event
 type, response fields), the arguments the spec requires and the SDK lets a caller
-omit (`optional`), and which SDK methods are deprecated. Merging never
+omit (`optional`), which SDK methods are deprecated, and which inline shapes the
+SDK types as a named model (`same-types`). Merging never
 replaces what the spec says: a conflict stops the generator, so a newer spec that
 gains the same operation is noticed and the supplement regenerated.
 """
@@ -94,6 +95,7 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
         own.update(props)
     spec["x-sdk"] = supplement["x-sdk"]
     spec["x-sdk-deprecated"] = dict(extend.get("deprecated", {}))
+    spec["x-sdk-same-types"] = dict(extend.get("same-types", {}))
     return spec
 
 

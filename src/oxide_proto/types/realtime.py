@@ -7089,7 +7089,7 @@ class RealtimeSessionCreateRequest(BaseModel):
     the model will detect the start and end of speech based on audio volume and respond at the
     end of user speech.
     """
-    tools: list[RealtimeSessionCreateRequestTool] | None
+    tools: list[RealtimeFunctionTool] | None
     """Tools (functions) available to the model."""
     tool_choice: str | None
     """How the model chooses tools. Options are `auto`, `none`, `required`, or specify a
@@ -7135,7 +7135,7 @@ class RealtimeSessionCreateRequest(BaseModel):
         | RealtimeSessionCreateRequestTracingTracingConfiguration
         | None = None,
         turn_detection: RealtimeSessionCreateRequestTurnDetection | None = None,
-        tools: list[RealtimeSessionCreateRequestTool] | None = None,
+        tools: list[RealtimeFunctionTool] | None = None,
         tool_choice: str | None = None,
         temperature: float | None = None,
         max_response_output_tokens: int | Literal["inf"] | None = None,
@@ -7475,41 +7475,6 @@ class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
 
     def __init__(self, *, model: str | None = None) -> None:
         self.model = model
-
-
-class RealtimeSessionCreateRequestTool(BaseModel):
-    """The `RealtimeSessionCreateRequestTool` object."""
-
-    __slots__ = (
-        "type",
-        "name",
-        "description",
-        "parameters",
-    )
-
-    type: Literal["function"] | None
-    """The type of the tool, i.e. `function`."""
-    name: str | None
-    """The name of the function."""
-    description: str | None
-    """The description of the function, including guidance on when and how to call it, and
-    guidance about what to tell the user when calling (if anything).
-    """
-    parameters: dict[str, Any] | None
-    """Parameters of the function in JSON Schema."""
-
-    def __init__(
-        self,
-        *,
-        type: Literal["function"] | None = None,
-        name: str | None = None,
-        description: str | None = None,
-        parameters: dict[str, Any] | None = None,
-    ) -> None:
-        self.type = type
-        self.name = name
-        self.description = description
-        self.parameters = parameters
 
 
 class RealtimeSessionCreateRequestTracingTracingConfiguration(BaseModel):
@@ -9639,6 +9604,9 @@ RealtimeConversationItem: TypeAlias = (
 
 RealtimeReasoningEffort: TypeAlias = Literal["minimal", "low", "medium", "high", "xhigh"]
 """Constrains effort on reasoning for reasoning-capable Realtime models such as `gpt-realtime-2`."""
+
+RealtimeSessionCreateRequestTool: TypeAlias = RealtimeFunctionTool
+"""The same type as `RealtimeFunctionTool`, which the API uses in this place too."""
 
 RealtimeTruncation: TypeAlias = (
     Literal["auto", "disabled"] | RealtimeTruncationRetentionRatioTruncation

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeAlias
 
 from .._model import BaseModel
-from .shared import FileExpirationAfter
+from .shared import FileExpirationAfter, FileObject
 
 
 class AddUploadPartRequest(BaseModel):
@@ -127,7 +127,7 @@ class Upload(BaseModel):
     """The Unix timestamp (in seconds) for when the Upload will expire."""
     object: Literal["upload"] | None
     """The object type, which is always "upload"."""
-    file: UploadFile | None
+    file: FileObject | None
 
     def __init__(
         self,
@@ -140,7 +140,7 @@ class Upload(BaseModel):
         status: Literal["pending", "completed", "cancelled", "expired"],
         expires_at: int,
         object: Literal["upload"] | None = None,
-        file: UploadFile | None = None,
+        file: FileObject | None = None,
     ) -> None:
         self.id = id
         self.created_at = created_at
@@ -151,97 +151,6 @@ class Upload(BaseModel):
         self.expires_at = expires_at
         self.object = object
         self.file = file
-
-
-class UploadFile(BaseModel):
-    """The `UploadFile` object."""
-
-    __slots__ = (
-        "id",
-        "bytes",
-        "created_at",
-        "filename",
-        "object",
-        "purpose",
-        "status",
-        "expires_at",
-        "status_details",
-    )
-    _required: ClassVar[tuple[str, ...]] = (
-        "id",
-        "bytes",
-        "created_at",
-        "filename",
-        "object",
-        "purpose",
-        "status",
-    )
-
-    id: str
-    """The file identifier, which can be referenced in the API endpoints."""
-    bytes: int
-    """The size of the file, in bytes."""
-    created_at: int
-    """The Unix timestamp (in seconds) for when the file was created."""
-    filename: str
-    """The name of the file."""
-    object: Literal["file"]
-    """The object type, which is always `file`."""
-    purpose: Literal[
-        "assistants",
-        "assistants_output",
-        "batch",
-        "batch_output",
-        "fine-tune",
-        "fine-tune-results",
-        "vision",
-        "user_data",
-    ]
-    """The intended purpose of the file. Supported values are `assistants`, `assistants_output`,
-    `batch`, `batch_output`, `fine-tune`, `fine-tune-results`, `vision`, and `user_data`.
-    """
-    status: Literal["uploaded", "processed", "error"]
-    """Deprecated. The current status of the file, which can be either `uploaded`, `processed`,
-    or `error`.
-    """
-    expires_at: int | None
-    """The Unix timestamp (in seconds) for when the file will expire."""
-    status_details: str | None
-    """Deprecated. For details on why a fine-tuning training file failed validation, see the
-    `error` field on `fine_tuning.job`.
-    """
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        bytes: int,
-        created_at: int,
-        filename: str,
-        object: Literal["file"],
-        purpose: Literal[
-            "assistants",
-            "assistants_output",
-            "batch",
-            "batch_output",
-            "fine-tune",
-            "fine-tune-results",
-            "vision",
-            "user_data",
-        ],
-        status: Literal["uploaded", "processed", "error"],
-        expires_at: int | None = None,
-        status_details: str | None = None,
-    ) -> None:
-        self.id = id
-        self.bytes = bytes
-        self.created_at = created_at
-        self.filename = filename
-        self.object = object
-        self.purpose = purpose
-        self.status = status
-        self.expires_at = expires_at
-        self.status_details = status_details
 
 
 class UploadPart(BaseModel):
@@ -276,3 +185,7 @@ class UploadPart(BaseModel):
         self.created_at = created_at
         self.upload_id = upload_id
         self.object = object
+
+
+UploadFile: TypeAlias = FileObject
+"""The same type as `FileObject`, which the API uses in this place too."""
