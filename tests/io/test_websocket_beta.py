@@ -58,6 +58,11 @@ async def test_beta_responses_events_are_the_beta_classes(ws: Runtime, ws_api: W
                 break
         await conn.response.inject(input=[{"type": "message"}], response_id="resp_1")
         await conn.response.steer(input="shorter", previous_response_id="resp_1")
+        # The server reads in order: once this response is answered, it has the others.
+        await conn.response.create(model="gpt-test", input="again")
+        async for event in conn:
+            if event.type == "response.completed":
+                break
     deltas = [e for e in events if isinstance(e, BetaResponsesServerEventBetaResponseTextWsDelta)]
     assert "".join(e.delta for e in deltas) == "Hello there"
     assert isinstance(events[-1], BetaResponsesServerEventBetaResponseWsCompleted)
@@ -68,6 +73,7 @@ async def test_beta_responses_events_are_the_beta_classes(ws: Runtime, ws_api: W
         "response.create",
         "response.inject",
         "response.steer",
+        "response.create",
     ]
     assert ws_api.received[1] == {
         "type": "response.inject",
