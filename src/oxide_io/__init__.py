@@ -31,11 +31,11 @@ from oxide_proto import RedirectError as RedirectError
 from oxide_proto import ResponseTooLargeError as ResponseTooLargeError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import __version__ as __version__
+from oxide_proto._reconnect import ReconnectingEvent as ReconnectingEvent
+from oxide_proto._reconnect import ReconnectingOverrides as ReconnectingOverrides
 
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven
-from ._reconnecting import ReconnectingEvent as ReconnectingEvent
-from ._reconnecting import ReconnectingOverrides as ReconnectingOverrides
 from ._sync._client import RawResponse as RawResponse
 from ._sync._clients import AzureClient as AzureClient
 from ._sync._clients import Client as Client

@@ -6,6 +6,9 @@ handlers registered for its `type`, then to those registered for `"event"`
 dropped. Registering, removing and taking a snapshot are safe across threads;
 the snapshot is taken before any handler runs, so a handler may register or
 remove others without changing who sees the current event.
+
+`HandlerRegistry` gives a connection (or its manager, before connecting) the
+SDK's `on` / `once` / `off`, for the async and the blocking connections alike.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["ALL_EVENTS", "EventHandlers", "call_handler"]
+__all__ = ["ALL_EVENTS", "EventHandlers", "HandlerRegistry", "call_handler"]
 
 E = TypeVar("E")
+_H = TypeVar("_H", bound=Callable[..., object])
+_R = TypeVar("_R", bound="HandlerRegistry[Any]")
 
 # The event type whose handlers see every event, as in the official SDK.
 ALL_EVENTS = "event"
@@ -70,3 +75,47 @@ async def call_handler(handler: Callable[[E], object], event: E) -> None:
     result = handler(event)
     if inspect.isawaitable(result):
         await result
+
+
+class HandlerRegistry(Generic[E]):
+    """`on`, `once` and `off` over `self._handlers`."""
+
+    _handlers: EventHandlers[E]
+
+    @overload
+    def on(self: _R, event_type: str, handler: Callable[[E], object]) -> _R: ...
+    @overload
+    def on(self, event_type: str, handler: None = None) -> Callable[[_H], _H]: ...
+    def on(self, event_type: str, handler: Callable[[E], object] | None = None) -> Any:
+        """Adds `handler` for `event_type` (`"event"`: every event); returns the connection.
+
+        Without `handler`, a decorator that adds the function it decorates.
+        Adding a handler twice makes it run twice per event.
+        """
+        return self._register(event_type, handler, once=False)
+
+    @overload
+    def once(self: _R, event_type: str, handler: Callable[[E], object]) -> _R: ...
+    @overload
+    def once(self, event_type: str, handler: None = None) -> Callable[[_H], _H]: ...
+    def once(self, event_type: str, handler: Callable[[E], object] | None = None) -> Any:
+        """As `on`, for the next event of `event_type` only."""
+        return self._register(event_type, handler, once=True)
+
+    def off(self: _R, event_type: str, handler: Callable[[E], object]) -> _R:
+        """Removes one registration of `handler` for `event_type`; returns the connection."""
+        self._handlers.remove(event_type, handler)
+        return self
+
+    def _register(
+        self, event_type: str, handler: Callable[[E], object] | None, *, once: bool
+    ) -> Any:
+        if handler is not None:
+            self._handlers.add(event_type, handler, once=once)
+            return self
+
+        def decorator(function: _H) -> _H:
+            self._handlers.add(event_type, function, once=once)
+            return function
+
+        return decorator

@@ -12,10 +12,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from oxide_proto import OpenAIError
 from oxide_proto._azure import AzureConfig
+from oxide_proto._event_socket import EventSocketTarget
+from oxide_proto._reconnect import OnReconnecting, ReconnectPolicy
 from oxide_proto._record import field, frozen
 
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
@@ -28,7 +30,9 @@ __all__ = [
     "ClientOptions",
     "NotGiven",
     "TokenProvider",
+    "WebSocketConnectOptions",
     "resolve_options",
+    "websocket_target",
 ]
 
 # What `api_key=` and `azure_ad_token_provider=` may be besides a string: a
@@ -179,4 +183,49 @@ def resolve_options(
         azure_ad_token_provider=azure_ad_token_provider,
         admin_api_key=admin,
         **limits,
+    )
+
+
+class WebSocketConnectOptions(TypedDict, total=False):
+    """The keyword arguments of every WebSocket `connect()` (and `responses.session()`).
+
+    The core's `WebSocketOptions` documents them and holds their defaults;
+    `timeout` (the client's by default) bounds the connect and each wait for an
+    event.
+    """
+
+    extra_query: Mapping[str, object] | None
+    extra_headers: Mapping[str, str | None] | None
+    timeout: TimeoutTypes | NotGiven
+    on_reconnecting: OnReconnecting | None
+    reconnect: bool | ReconnectPolicy | None
+    max_retries: int
+    initial_delay: float
+    max_delay: float
+    max_message_size: int
+    keepalive_interval: float | None
+    keepalive_timeout: float
+
+
+def websocket_target(
+    options: ClientOptions,
+    path: str,
+    query: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EventSocketTarget:
+    """Where a WebSocket at `path` under the client's base URL goes, and as whom.
+
+    `headers` join the client's default headers (the call's `extra_headers` win).
+    """
+    return EventSocketTarget(
+        base_url=options.base_url,
+        path=path,
+        query=query,
+        websocket_base_url=options.websocket_base_url,
+        api_key=options.api_key,
+        organization=options.organization,
+        project=options.project,
+        default_headers={**options.default_headers, **(headers or {})},
+        default_query=options.default_query,
+        azure=options.azure,
     )

@@ -79,6 +79,14 @@ from ._errors import redirect_error as redirect_error
 from ._errors import request_secrets as request_secrets
 from ._errors import status_error_class as status_error_class
 from ._errors import status_error_from_response as status_error_from_response
+from ._event_socket import EventSocket as EventSocket
+from ._event_socket import EventSocketTarget as EventSocketTarget
+from ._event_socket import Handshake as Handshake
+from ._event_socket import WebSocketOptions as WebSocketOptions
+from ._event_socket import closed_error as closed_error
+from ._event_socket import event_error as event_error
+from ._event_socket import parse_event_payload as parse_event_payload
+from ._event_socket import unhandled_error as unhandled_error
 from ._events import NEED_DATA as NEED_DATA
 from ._events import BodyData as BodyData
 from ._events import BodyEnd as BodyEnd
@@ -100,7 +108,11 @@ from ._pool import ReleaseDecision as ReleaseDecision
 from ._pool import assign_connection as assign_connection
 from ._pool import expired_connections as expired_connections
 from ._pool import release_connection as release_connection
+from ._reconnect import NO_RECONNECT as NO_RECONNECT
 from ._reconnect import RECONNECT_CLOSE_CODES as RECONNECT_CLOSE_CODES
+from ._reconnect import OnReconnecting as OnReconnecting
+from ._reconnect import ReconnectingEvent as ReconnectingEvent
+from ._reconnect import ReconnectingOverrides as ReconnectingOverrides
 from ._reconnect import ReconnectPolicy as ReconnectPolicy
 from ._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
 from ._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
@@ -112,6 +124,7 @@ from ._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
 from ._retry import RetryDecision as RetryDecision
 from ._retry import RetryPolicy as RetryPolicy
 from ._retry import parse_retry_after as parse_retry_after
+from ._retry import retryable_handshake as retryable_handshake
 from ._sse import ServerSentEvent as ServerSentEvent
 from ._sse import SSEDecoder as SSEDecoder
 from ._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
@@ -130,6 +143,9 @@ from ._url import flatten_params as flatten_params
 from ._url import parse_url as parse_url
 from ._url import websocket_url as websocket_url
 from ._version import __version__ as __version__
+from ._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
+from ._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
+from ._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
 
 # HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto) and multipart encoding load on
 # first use: most programs need one transport, and importing the others costs
@@ -196,6 +212,14 @@ if TYPE_CHECKING:
     from ._rate_limit import Start as Start
     from ._rate_limit import Wait as Wait
     from ._rate_limit import parse_reset_duration as parse_reset_duration
+    from ._realtime_socket import DEFAULT_AUDIO_CHUNK as DEFAULT_AUDIO_CHUNK
+    from ._realtime_socket import BetaRealtimeClientEvents as BetaRealtimeClientEvents
+    from ._realtime_socket import RealtimeAudio as RealtimeAudio
+    from ._realtime_socket import RealtimeAudioCollector as RealtimeAudioCollector
+    from ._realtime_socket import RealtimeClientEvents as RealtimeClientEvents
+    from ._realtime_socket import audio_chunks as audio_chunks
+    from ._realtime_socket import decode_realtime_event as decode_realtime_event
+    from ._realtime_socket import parse_realtime_event as parse_realtime_event
     from ._responses_accumulator import ParsedResponse as ParsedResponse
     from ._responses_accumulator import (
         ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
@@ -214,6 +238,11 @@ if TYPE_CHECKING:
         decode_response_stream_event as decode_response_stream_event,
     )
     from ._responses_accumulator import parse_response as parse_response
+    from ._responses_socket import BetaResponsesClientEvents as BetaResponsesClientEvents
+    from ._responses_socket import ResponsesClientEvents as ResponsesClientEvents
+    from ._responses_socket import ResponsesTurn as ResponsesTurn
+    from ._responses_socket import decode_beta_responses_event as decode_beta_responses_event
+    from ._responses_socket import parse_responses_event as parse_responses_event
     from ._schema import TypedTool as TypedTool
     from ._schema import function_tool as function_tool
     from ._schema import parse_into as parse_into
@@ -227,7 +256,6 @@ if TYPE_CHECKING:
     from ._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
     from ._webhooks import decode_webhook_event as decode_webhook_event
     from ._webhooks import verify_webhook_signature as verify_webhook_signature
-    from ._websocket import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
     from ._websocket import WebSocketSession as WebSocketSession
     from ._websocket_events import BinaryMessage as BinaryMessage
     from ._websocket_events import Closed as Closed
@@ -265,8 +293,20 @@ _LAZY: dict[str, str] = {
     "WEBHOOK_TOLERANCE": "._webhooks",
     "decode_webhook_event": "._webhooks",
     "verify_webhook_signature": "._webhooks",
-    "DEFAULT_MAX_MESSAGE_SIZE": "._websocket",
     "WebSocketSession": "._websocket",
+    "DEFAULT_AUDIO_CHUNK": "._realtime_socket",
+    "BetaRealtimeClientEvents": "._realtime_socket",
+    "RealtimeAudio": "._realtime_socket",
+    "RealtimeAudioCollector": "._realtime_socket",
+    "RealtimeClientEvents": "._realtime_socket",
+    "audio_chunks": "._realtime_socket",
+    "decode_realtime_event": "._realtime_socket",
+    "parse_realtime_event": "._realtime_socket",
+    "ResponsesClientEvents": "._responses_socket",
+    "BetaResponsesClientEvents": "._responses_socket",
+    "decode_beta_responses_event": "._responses_socket",
+    "ResponsesTurn": "._responses_socket",
+    "parse_responses_event": "._responses_socket",
     "BinaryMessage": "._websocket_events",
     "Closed": "._websocket_events",
     "Opened": "._websocket_events",

@@ -12,15 +12,28 @@ may have been acted on, so it fails with an error and only the next one goes
 over the new connection. The wait before each attempt is an exponential backoff
 with up to 25 % jitter, like the request retry policy; the caller passes the
 `random` callable.
+
+The official SDK's `connect()` methods take `on_reconnecting`: it runs before every
+attempt with a `ReconnectingEvent` and may answer with `ReconnectingOverrides`
+(`abort` ends the reconnecting, `extra_query` / `extra_headers` replace what the
+next handshake carries: a fresh token, a resumed session's id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 from ._record import frozen
 
-__all__ = ["RECONNECT_CLOSE_CODES", "ReconnectPolicy"]
+__all__ = [
+    "NO_RECONNECT",
+    "RECONNECT_CLOSE_CODES",
+    "OnReconnecting",
+    "ReconnectPolicy",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
+]
 
 RECONNECT_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
 
@@ -52,3 +65,42 @@ class ReconnectPolicy:
             return None
         base = min(self.initial_delay * 2.0**attempt, self.max_delay)
         return base * (1.0 - 0.25 * random())
+
+
+NO_RECONNECT = ReconnectPolicy(max_retries=0)
+
+
+@frozen(kw_only=True)
+class ReconnectingEvent:
+    """One reconnect attempt about to start.
+
+    `attempt` counts from 1 (it starts again after the server answered a new
+    connection with an event that is not an error), `max_attempts` is how many
+    will be made, `delay` the seconds waited before this attempt connects,
+    `close_code` the WebSocket close code that ended the last connection (1006:
+    lost without a Close frame, or the server stopped answering pings), and
+    `extra_query` / `extra_headers` what the next handshake will carry.
+    """
+
+    attempt: int
+    max_attempts: int
+    delay: float
+    close_code: int
+    extra_query: Mapping[str, object]
+    extra_headers: Mapping[str, str | None]
+
+
+class ReconnectingOverrides(TypedDict, total=False):
+    """What an `on_reconnecting` callback may return to change the next attempt.
+
+    `extra_query` / `extra_headers` replace the query parameters and headers of
+    the next handshake (a header set to None is left out); `abort=True` stops
+    reconnecting.
+    """
+
+    extra_query: Mapping[str, object]
+    extra_headers: Mapping[str, str | None]
+    abort: bool
+
+
+OnReconnecting = Callable[[ReconnectingEvent], "ReconnectingOverrides | None"]

@@ -39,6 +39,7 @@ __all__ = [
     "RetryDecision",
     "RetryPolicy",
     "parse_retry_after",
+    "retryable_handshake",
 ]
 
 INITIAL_RETRY_DELAY = 0.5
@@ -100,10 +101,23 @@ class RetryDecision:
     reason: str = ""
 
 
+def retryable_handshake(error: WebSocketHandshakeError) -> bool:
+    """Whether a refused WebSocket upgrade may be accepted by a later attempt.
+
+    A refusal for a reason that will not change (401, 403, 404) ends it; a server
+    that is overloaded, restarting or rate limiting (429, 5xx), or a handshake
+    that broke before any status, may do better next time.
+    """
+    status = error.status_code
+    return status is None or status == 429 or status >= 500
+
+
 def _retryable_error(error: BaseException) -> bool:
-    if isinstance(error, (LimitExceededError, ResponseTooLargeError, WebSocketHandshakeError)):
-        # A response over a configured limit or a refused upgrade will be the same
-        # the next time; sending again only repeats the cost.
+    if isinstance(error, WebSocketHandshakeError):
+        return retryable_handshake(error)
+    if isinstance(error, (LimitExceededError, ResponseTooLargeError)):
+        # A response over a configured limit will be the same the next time;
+        # sending again only repeats the cost.
         return False
     # OSError covers what a socket raises before the adapter maps it (refused,
     # reset, TimeoutError); APITimeoutError is an APIConnectionError.

@@ -45,6 +45,9 @@ from ._events import NEED_DATA, NeedData
 from ._headers import SECRET_HEADERS, Headers
 from ._types import URL
 from ._websocket_events import (
+    DEFAULT_KEEPALIVE_INTERVAL,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE,
     BinaryMessage,
     Closed,
     Opened,
@@ -54,8 +57,6 @@ from ._websocket_events import (
 )
 
 __all__ = ["WebSocketSession", "DEFAULT_MAX_MESSAGE_SIZE"]
-
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
 # A refusal's body is kept for the error (the API explains 401/403/404 there), but
 # only this much of it: a hostile server must not make a refusal cost unbounded memory.
@@ -187,8 +188,8 @@ class WebSocketSession:
         headers: Headers | Mapping[str, str] | Iterable[tuple[str, str]] = (),
         subprotocols: Iterable[str] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        keepalive_interval: float | None = 20.0,
-        keepalive_timeout: float = 20.0,
+        keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
         now: float,
     ) -> None:
         if url.scheme not in ("ws", "wss"):
@@ -295,6 +296,24 @@ class WebSocketSession:
         if self._closed is not None:
             return self._closed
         return NEED_DATA
+
+    def take_messages(self) -> tuple[list[TextMessage | BinaryMessage], Closed | None]:
+        """The messages received and not yet read, and the `Closed` event if it came.
+
+        For a connection that ended: lets a reopened one deliver what the old one
+        received before its end. An error about a message (one too big) is
+        dropped with that message.
+        """
+        messages: list[TextMessage | BinaryMessage] = []
+        while True:
+            try:
+                event = self.next_event()
+            except Exception:
+                continue
+            if isinstance(event, (TextMessage, BinaryMessage)):
+                messages.append(event)
+            else:
+                return messages, event if isinstance(event, Closed) else None
 
     def _receive_handshake(self, data: bytes) -> None:
         failure: WSRemoteProtocolError | UnicodeDecodeError | None = None
@@ -537,6 +556,19 @@ class WebSocketSession:
         if state is WebSocketState.CLOSING:
             return self._close_deadline
         return None
+
+    def read_wait(self, now: float, give_up: float | None) -> tuple[float | None, bool]:
+        """How long the next read may wait (None: forever), and whether the timer ends it.
+
+        The wait ends at `next_timer()` or at `give_up` (a `now` value; None for
+        never), whichever comes first. When the timer comes first (the second
+        value is True), a read that times out means: call `handle_timer(now)`;
+        a wait of 0 means the timer is due already: call it without reading.
+        """
+        timer = self.next_timer()
+        if timer is not None and (give_up is None or timer < give_up):
+            return max(timer - now, 0.0), True
+        return None if give_up is None else give_up - now, False
 
     def handle_timer(self, now: float) -> None:
         """Runs the keepalive at `now`; send `data_to_send()` and read `next_event()` after.

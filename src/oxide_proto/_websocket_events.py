@@ -14,6 +14,9 @@ from ._headers import Headers
 from ._record import frozen
 
 __all__ = [
+    "DEFAULT_KEEPALIVE_INTERVAL",
+    "DEFAULT_KEEPALIVE_TIMEOUT",
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "WebSocketState",
     "Opened",
     "TextMessage",
@@ -21,6 +24,12 @@ __all__ = [
     "Closed",
     "WebSocketEvent",
 ]
+
+# The largest message a session reassembles unless told otherwise.
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+# How long the peer may stay quiet before a ping, and how long its pong may take.
+DEFAULT_KEEPALIVE_INTERVAL = 20.0
+DEFAULT_KEEPALIVE_TIMEOUT = 20.0
 
 
 class WebSocketState(enum.Enum):

@@ -55,9 +55,17 @@ _ITERATORS = frozenset(
 )
 
 
+# The core's client-event builders (`conn.response`, `conn.session`, ...) serve both
+# drivers: reached through a blocking connection, their calls block too.
+_CORE_EVENT_BUILDERS = frozenset({"oxide_proto._responses_socket", "oxide_proto._realtime_socket"})
+
+
 def wrap(value: Any) -> Any:
     """`value` seen through the async API when it is an object of the blocking driver."""
-    return Blocking(value) if type(value).__module__.startswith("oxide_io._sync") else value
+    module = type(value).__module__
+    if module.startswith("oxide_io._sync") or module in _CORE_EVENT_BUILDERS:
+        return Blocking(value)
+    return value
 
 
 def run_now(awaitable: Coroutine[Any, Any, Any]) -> Any:

@@ -301,7 +301,7 @@ async def test_stream_error_event_never_shows_the_credentials(make_client: MakeC
     ids=["binary_not_utf8", "nested", "html", "array"],
 )
 def test_websocket_payloads_that_are_not_json_objects(data: str | bytes, detail: str) -> None:
-    from oxide_io._async._event_socket import parse_event_payload
+    from oxide_proto import parse_event_payload
 
     with pytest.raises(MalformedEventError, match=detail) as caught:
         parse_event_payload(data)

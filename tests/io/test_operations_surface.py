@@ -134,15 +134,13 @@ def test_generator_is_deterministic() -> None:
 
 # Methods of openai 3.63 neither client has yet: client-side helpers of the Agents
 # API (file preparation, the session stream runner, result artifacts) and the
-# WebSocket connections of the Live, translation and beta Realtime/Responses APIs.
+# WebSocket connections of the Live and translation APIs.
 NOT_YET = {
     "beta.agents.environments.files.prepare",
     "beta.agents.environments.files.prepare_directory",
     "beta.agents.environments.files.upload",
     "beta.agents.sessions.artifacts.for_result",
     "beta.agents.sessions.stream",
-    "beta.realtime.connect",
-    "beta.responses.connect",
     "live.connect",
     "live.forks.connect",
     "live.sideband.connect",
@@ -159,6 +157,10 @@ HELPER_DIFFERENCES = {
         "extra poll_interval_ms",
         "extra thread_id",
         "extra timeout",
+    ],
+    "beta.responses.connect": [
+        "positional [] vs ['extra_query', 'extra_headers', 'websocket_connection_options', "
+        "'on_reconnecting', 'max_retries', 'initial_delay', 'max_delay', 'max_queue_size']"
     ],
     "responses.connect": [
         "positional [] vs ['extra_query', 'extra_headers', 'websocket_connection_options', "

@@ -1,72 +1,88 @@
-"""Push-style reading of a WebSocket connection: `on`, `off`, `once`, `dispatch_events`.
+"""What the Responses and Realtime connections share: sending, receiving, handlers.
 
-The official SDK's Responses and Realtime connections (and their managers,
-before connecting) take handlers by server event type: `conn.on(type, handler)`
-or `@conn.on(type)`, `"event"` for every event, `once` for one event, `off` to
-remove. `dispatch_events()` then reads until the connection closes, calling the
-handlers of each event's type and then the `"event"` ones; an async connection
-awaits what a handler returns when it is awaitable, so plain and async handlers
-mix. An `error` event with neither an `error` nor an `"event"` handler raises
-`APIEventError` (an `OpenAIError`, as in the SDK), ending the dispatch; with one
-of them registered, errors are the handlers' to deal with.
+A connection sends client events as JSON and reads server events typed (its
+`_decode`), by `recv()`, by `async for`, or push-style as the official SDK does:
+`conn.on(type, handler)` (or `@conn.on(type)`; `"event"` for every event, `once`
+for one, `off` to remove), then `dispatch_events()` reads until the connection
+closes, calling the handlers of each event's type and then the `"event"` ones.
+An async connection awaits what a handler returns when it is awaitable, so plain
+and async handlers mix. An `error` event nobody handles raises (the core's
+`unhandled_error` rule). The managers take handlers before connecting too and
+hand them to the connection when it opens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, Protocol, TypeVar, overload
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError
+from oxide_proto._event_socket import parse_event_payload, unhandled_error
 
-from .._event_handlers import ALL_EVENTS, EventHandlers, call_handler
-from ._event_socket import (
-    AsyncConnectionManager,
-    AsyncEventSocket,
-    event_error,
-    parse_event_payload,
-)
+from .._event_handlers import ALL_EVENTS, EventHandlers, HandlerRegistry, call_handler
+from .._options import NOT_GIVEN, NotGiven
+from ._event_socket import AsyncConnectionManager, AsyncEventSocket
 
-__all__ = ["AsyncDispatchingConnectionManager", "AsyncEventDispatcher"]
+__all__ = ["AsyncDispatchingConnectionManager", "AsyncEventConnection"]
 
 E = TypeVar("E")
-_H = TypeVar("_H", bound=Callable[..., object])
-_D = TypeVar("_D", bound="AsyncEventDispatcher[Any]")
-_M = TypeVar("_M", bound="AsyncDispatchingConnectionManager[Any]")
+_Self = TypeVar("_Self", bound="AsyncEventConnection[Any]")
 
 
-class AsyncEventDispatcher(Generic[E]):
-    """Handlers by event type for a connection whose server events are `E`."""
+class AsyncEventConnection(HandlerRegistry[E]):
+    """A live event WebSocket whose server events are `E`, typed by `_decode`."""
 
-    _socket: AsyncEventSocket
-    _handlers: EventHandlers[E]
+    def __init__(self, socket: AsyncEventSocket) -> None:
+        self._socket = socket
+        self._handlers: EventHandlers[E] = EventHandlers()
 
     def _decode(self, payload: dict[str, Any]) -> E:
         raise NotImplementedError
 
-    @overload
-    def on(self: _D, event_type: str, handler: Callable[[E], object]) -> _D: ...
-    @overload
-    def on(self, event_type: str, handler: None = None) -> Callable[[_H], _H]: ...
-    def on(self, event_type: str, handler: Callable[[E], object] | None = None) -> Any:
-        """Adds `handler` for `event_type` (`"event"`: every event); returns the connection.
+    @property
+    def url(self) -> str:
+        return self._socket.url
 
-        Without `handler`, a decorator that adds the function it decorates.
-        Adding a handler twice makes it run twice per event.
-        """
-        return _register(self, self._handlers, event_type, handler, once=False)
+    @property
+    def reconnects(self) -> int:
+        """How many times the connection was reopened after an abnormal close."""
+        return self._socket.reconnects
 
-    @overload
-    def once(self: _D, event_type: str, handler: Callable[[E], object]) -> _D: ...
-    @overload
-    def once(self, event_type: str, handler: None = None) -> Callable[[_H], _H]: ...
-    def once(self, event_type: str, handler: Callable[[E], object] | None = None) -> Any:
-        """As `on`, for the next event of `event_type` only."""
-        return _register(self, self._handlers, event_type, handler, once=True)
+    async def send(self, event: Mapping[str, Any]) -> None:
+        """Sends one client event (a dict with its `type`) as JSON."""
+        await self._socket.send_json(event)
 
-    def off(self: _D, event_type: str, handler: Callable[[E], object]) -> _D:
-        """Removes one registration of `handler` for `event_type`; returns the connection."""
-        self._handlers.remove(event_type, handler)
-        return self
+    async def send_raw(self, data: str) -> None:
+        """Sends one text message exactly as given."""
+        await self._socket.send_raw(data)
+
+    async def recv(self, timeout: float | NotGiven | None = NOT_GIVEN) -> E:
+        """The next server event, waiting at most `timeout` (the read timeout by default)."""
+        return self._decode(parse_event_payload(await self._socket.receive(timeout)))
+
+    async def recv_bytes(self, timeout: float | NotGiven | None = NOT_GIVEN) -> bytes:
+        """The next server message, undecoded."""
+        data = await self._socket.receive(timeout)
+        return data.encode("utf-8") if isinstance(data, str) else data
+
+    def parse_event(self, data: str | bytes) -> E:
+        """One server message as a typed event; `MalformedEventError` when it is not JSON."""
+        return self._decode(parse_event_payload(data))
+
+    async def _recv_payload(self, timeout: float | NotGiven | None) -> dict[str, Any]:
+        return parse_event_payload(await self._socket.receive(timeout))
+
+    async def __aiter__(self) -> AsyncIterator[E]:
+        """The events until the connection closes: quietly after a normal close (1000),
+        raising `WebSocketConnectionClosedError` after any other."""
+        while True:
+            try:
+                event = await self.recv()
+            except WebSocketConnectionClosedError as exc:
+                if exc.code == 1000:
+                    return
+                raise
+            yield event
 
     async def dispatch_events(self) -> None:
         """Reads events until the connection closes, calling their handlers.
@@ -88,11 +104,22 @@ class AsyncEventDispatcher(Generic[E]):
             kind = payload.get("type")
             specific = self._handlers.take(kind) if isinstance(kind, str) else []
             every = self._handlers.take(ALL_EVENTS)
-            if kind == "error" and not specific and not every:
-                raise event_error(payload)
+            error = unhandled_error(payload, handled=bool(specific or every))
+            if error is not None:
+                raise error
             for handler in (*specific, *every):
                 # unasync: handler(event)
                 await call_handler(handler, event)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Closes with the WebSocket close handshake; waits at most a few seconds."""
+        await self._socket.aclose(code, reason)
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 class _Dispatching(Protocol):
@@ -104,7 +131,9 @@ class _Dispatching(Protocol):
 C = TypeVar("C", bound=_Dispatching)
 
 
-class AsyncDispatchingConnectionManager(AsyncConnectionManager[C]):
+class AsyncDispatchingConnectionManager(
+    AsyncConnectionManager[C], HandlerRegistry[Any], Generic[C]
+):
     """A connection manager that also takes handlers before connecting (`on`, `off`, `once`).
 
     They move to the connection when it opens, as the official SDK's managers do.
@@ -114,45 +143,7 @@ class AsyncDispatchingConnectionManager(AsyncConnectionManager[C]):
         super().__init__(socket, make)
         self._handlers: EventHandlers[Any] = EventHandlers()
 
-    @overload
-    def on(self: _M, event_type: str, handler: Callable[[Any], object]) -> _M: ...
-    @overload
-    def on(self, event_type: str, handler: None = None) -> Callable[[_H], _H]: ...
-    def on(self, event_type: str, handler: Callable[[Any], object] | None = None) -> Any:
-        """As the connection's `on`, registered now and moved to it when it opens."""
-        return _register(self, self._handlers, event_type, handler, once=False)
-
-    @overload
-    def once(self: _M, event_type: str, handler: Callable[[Any], object]) -> _M: ...
-    @overload
-    def once(self, event_type: str, handler: None = None) -> Callable[[_H], _H]: ...
-    def once(self, event_type: str, handler: Callable[[Any], object] | None = None) -> Any:
-        return _register(self, self._handlers, event_type, handler, once=True)
-
-    def off(self: _M, event_type: str, handler: Callable[[Any], object]) -> _M:
-        self._handlers.remove(event_type, handler)
-        return self
-
     async def enter(self) -> C:
         connection = await super().enter()
         self._handlers.move_to(connection._handlers)
         return connection
-
-
-def _register(
-    owner: Any,
-    handlers: EventHandlers[Any],
-    event_type: str,
-    handler: Callable[[Any], object] | None,
-    *,
-    once: bool,
-) -> Any:
-    if handler is not None:
-        handlers.add(event_type, handler, once=once)
-        return owner
-
-    def decorator(function: _H) -> _H:
-        handlers.add(event_type, function, once=once)
-        return function
-
-    return decorator

@@ -12,185 +12,81 @@ arrive typed, as the same classes the SSE stream gives (`ResponseTextDeltaEvent`
 `SyncResponsesSession` is the request-level view of a connection: `send`
 returns the finished `Response` and `send_stream` the events of one response;
 a failure of any kind (an `error` event, `response.failed`, `response.incomplete`,
-a close, a timeout, a malformed message) is a typed error, never a hang.
-
-As in the SDK, `on_reconnecting=` turns reconnecting on (`reconnect=` takes a
-`ReconnectPolicy` or a bool too), and the connection takes handlers by event
-type (`on`, `off`, `once`, `dispatch_events()`).
+a close, a timeout, a malformed message) is a typed error, never a hang. What a
+response came to is the core's `ResponsesTurn` to say.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from oxide_proto import (
-    ReconnectPolicy,
-    ResponseFailedError,
-    ResponseIncompleteError,
-    UnknownModel,
-    WebSocketConnectionClosedError,
-    decode_response_stream_event,
+from oxide_proto import WebSocketConnectionClosedError, decode_response_stream_event
+from oxide_proto._responses_socket import (
+    BetaResponsesClientEvents,
+    BetaResponsesServerEvent,
+    ResponsesClientEvents,
+    ResponsesServerEvent,
+    ResponsesTurn,
+    decode_beta_responses_event,
 )
-from oxide_proto.types.responses import Response, ResponseStreamEvent
+from oxide_proto.types.responses import Response
 
-from .._event_handlers import EventHandlers
-from .._options import NOT_GIVEN, NotGiven
-from .._reconnecting import OnReconnecting
-from .._timeout import Timeout
-from ._dispatch import SyncDispatchingConnectionManager, SyncEventDispatcher
-from ._event_socket import (
-    SyncConnectionManager,
-    SyncEventSocket,
-    event_error,
-    parse_event_payload,
-    socket_for,
-)
+from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
+from ._dispatch import SyncDispatchingConnectionManager, SyncEventConnection
+from ._event_socket import SyncConnectionManager, SyncEventSocket
 from ._response_stream import SyncResponseStreamManager, with_text_format
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ._client import SyncAPIClient
 
 __all__ = [
+    "SyncBetaResponsesConnection",
     "SyncResponseEvents",
     "SyncResponsesConnection",
-    "SyncResponsesResponseResource",
     "SyncResponsesSession",
     "ResponsesServerEvent",
     "connect_responses",
     "responses_session",
 ]
 
-ResponsesServerEvent = ResponseStreamEvent | UnknownModel
 _T = TypeVar("_T")
-
-# The events that end one response on the connection.
-_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
 
 
 def connect_responses(
-    client: SyncAPIClient,
-    *,
-    extra_query: Mapping[str, object] | None = None,
-    extra_headers: Mapping[str, str | None] | None = None,
-    timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
-    on_reconnecting: OnReconnecting | None = None,
-    max_retries: int = 5,
-    initial_delay: float = 0.5,
-    max_delay: float = 8.0,
-    reconnect: bool | ReconnectPolicy | None = None,
-    max_message_size: int = 16 * 1024 * 1024,
-    keepalive_interval: float | None = 20.0,
-    keepalive_timeout: float = 20.0,
+    client: SyncAPIClient, **options: Unpack[WebSocketConnectOptions]
 ) -> SyncDispatchingConnectionManager[SyncResponsesConnection]:
     """`with connect_responses(client) as conn`: a Responses WebSocket.
 
     The URL is the client's `websocket_base_url`, else its `base_url` with ws/wss,
     plus `/responses`; the handshake carries the client's authorization,
-    organization, project, User-Agent and default headers. `timeout` (the
-    client's by default) bounds the connect and each wait for an event.
-
-    Reconnecting, as in the official SDK, is on when `on_reconnecting` is given
-    (or `reconnect=True`, or a `ReconnectPolicy`): after an abnormal close the
-    next send reopens the connection first, in at most `max_retries` attempts,
-    each after a backoff from `initial_delay` doubling to `max_delay`, each
-    announced to `on_reconnecting` (a `ReconnectingEvent`; it may answer with
-    `ReconnectingOverrides`). A response in flight at the close fails, never
-    replayed. Before a send after `keepalive_interval` of silence, the server
-    must answer a ping within `keepalive_timeout`, else the connection counts as
-    dropped (1006).
+    organization, project, User-Agent and default headers. The options are the
+    core's `WebSocketOptions` (reconnecting, keepalive, message size) and
+    `timeout`. A response in flight at an abnormal close fails, never replayed.
     """
-    socket = socket_for(
-        client,
-        "/responses",
-        timeout=timeout,
-        reconnect=reconnect,
-        on_reconnecting=on_reconnecting,
-        max_retries=max_retries,
-        initial_delay=initial_delay,
-        max_delay=max_delay,
-        extra_query=extra_query,
-        extra_headers=extra_headers,
-        max_message_size=max_message_size,
-        keepalive_interval=keepalive_interval,
-        keepalive_timeout=keepalive_timeout,
+    return SyncDispatchingConnectionManager(
+        SyncEventSocket(client, "/responses", options), SyncResponsesConnection
     )
-    return SyncDispatchingConnectionManager(socket, SyncResponsesConnection)
 
 
 def responses_session(
-    client: SyncAPIClient,
-    *,
-    extra_query: Mapping[str, object] | None = None,
-    extra_headers: Mapping[str, str | None] | None = None,
-    timeout: float | Timeout | NotGiven | None = NOT_GIVEN,
-    on_reconnecting: OnReconnecting | None = None,
-    max_retries: int = 5,
-    initial_delay: float = 0.5,
-    max_delay: float = 8.0,
-    reconnect: bool | ReconnectPolicy | None = None,
-    max_message_size: int = 16 * 1024 * 1024,
-    keepalive_interval: float | None = 20.0,
-    keepalive_timeout: float = 20.0,
+    client: SyncAPIClient, **options: Unpack[WebSocketConnectOptions]
 ) -> SyncConnectionManager[SyncResponsesSession]:
     """`with responses_session(client) as session`: request-level Responses over WebSocket.
 
     Takes the same options as `connect_responses`.
     """
-    socket = socket_for(
-        client,
-        "/responses",
-        timeout=timeout,
-        reconnect=reconnect,
-        on_reconnecting=on_reconnecting,
-        max_retries=max_retries,
-        initial_delay=initial_delay,
-        max_delay=max_delay,
-        extra_query=extra_query,
-        extra_headers=extra_headers,
-        max_message_size=max_message_size,
-        keepalive_interval=keepalive_interval,
-        keepalive_timeout=keepalive_timeout,
-    )
-    return SyncConnectionManager(socket, _new_session)
+    return SyncConnectionManager(SyncEventSocket(client, "/responses", options), _new_session)
 
 
 def _new_session(socket: SyncEventSocket) -> SyncResponsesSession:
     return SyncResponsesSession(SyncResponsesConnection(socket))
 
 
-def parse_event(data: str | bytes) -> ResponsesServerEvent:
-    """One server message as a typed event; `MalformedEventError` when it is not JSON."""
-    return decode_response_stream_event(parse_event_payload(data))
-
-
-class SyncResponsesResponseResource:
-    """`conn.response`: the client events about responses."""
-
-    def __init__(self, connection: SyncResponsesConnection) -> None:
-        self._connection = connection
-
-    def create(self, **params: Any) -> None:
-        """Sends `response.create` with the parameters of `POST /v1/responses`.
-
-        `model`, `input`, `instructions`, `tools`, `previous_response_id`, `store`,
-        ... are sent as given; `stream` is implicit over a WebSocket. `stream_id`
-        names a lane: requests on one lane are answered in order.
-        """
-        self._connection.send({"type": "response.create", **params})
-
-    def steer(self, *, input: Any, previous_response_id: str) -> None:
-        """Queues input for a running response (`response.steer`).
-
-        The server answers `response.steer.accepted`, `.pending` or `.failed`.
-        """
-        self._connection.send(
-            {"type": "response.steer", "input": input, "previous_response_id": previous_response_id}
-        )
-
-
-class SyncResponsesConnection(SyncEventDispatcher[ResponsesServerEvent]):
+class SyncResponsesConnection(SyncEventConnection[ResponsesServerEvent]):
     """A live Responses WebSocket: send client events, receive typed server events.
 
     `for event in conn` yields events until the connection closes (it ends
@@ -200,64 +96,22 @@ class SyncResponsesConnection(SyncEventDispatcher[ResponsesServerEvent]):
     """
 
     def __init__(self, socket: SyncEventSocket) -> None:
-        self._socket = socket
-        self._handlers: EventHandlers[ResponsesServerEvent] = EventHandlers()
-        self.response = SyncResponsesResponseResource(self)
+        super().__init__(socket)
+        self.response: ResponsesClientEvents[None] = ResponsesClientEvents(self.send)
 
     def _decode(self, payload: dict[str, Any]) -> ResponsesServerEvent:
         return decode_response_stream_event(payload)
 
-    @property
-    def url(self) -> str:
-        return str(self._socket.url)
 
-    @property
-    def reconnects(self) -> int:
-        """How many times the connection was reopened after an abnormal close."""
-        return self._socket.reconnects
+class SyncBetaResponsesConnection(SyncEventConnection[BetaResponsesServerEvent]):
+    """`client.beta.responses.connect()`: the beta event classes, `response.inject` besides."""
 
-    def send(self, event: Mapping[str, Any]) -> None:
-        """Sends one client event (a dict with its `type`) as JSON."""
-        self._socket.send_json(event)
+    def __init__(self, socket: SyncEventSocket) -> None:
+        super().__init__(socket)
+        self.response: BetaResponsesClientEvents[None] = BetaResponsesClientEvents(self.send)
 
-    def send_raw(self, data: str) -> None:
-        """Sends one text message exactly as given."""
-        self._socket.send_raw(data)
-
-    def recv(self, timeout: float | NotGiven | None = NOT_GIVEN) -> ResponsesServerEvent:
-        """The next server event, waiting at most `timeout` (the read timeout by default)."""
-        return parse_event(self._socket.receive(timeout))
-
-    def recv_bytes(self, timeout: float | NotGiven | None = NOT_GIVEN) -> bytes:
-        """The next server message, undecoded."""
-        data = self._socket.receive(timeout)
-        return data.encode("utf-8") if isinstance(data, str) else data
-
-    def parse_event(self, data: str | bytes) -> ResponsesServerEvent:
-        return parse_event(data)
-
-    def _recv_payload(self, timeout: float | NotGiven | None) -> dict[str, Any]:
-        return parse_event_payload(self._socket.receive(timeout))
-
-    def __iter__(self) -> Iterator[ResponsesServerEvent]:
-        while True:
-            try:
-                event = self.recv()
-            except WebSocketConnectionClosedError as exc:
-                if exc.code == 1000:
-                    return
-                raise
-            yield event
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        """Closes with the WebSocket close handshake; waits at most a few seconds."""
-        self._socket.close(code, reason)
-
-    def __enter__(self) -> SyncResponsesConnection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _decode(self, payload: dict[str, Any]) -> BetaResponsesServerEvent:
+        return decode_beta_responses_event(payload)
 
 
 class SyncResponsesSession:
@@ -271,7 +125,7 @@ class SyncResponsesSession:
 
     def __init__(self, connection: SyncResponsesConnection) -> None:
         self.connection = connection
-        self._unfinished = False
+        self._turn = ResponsesTurn()
 
     def send(
         self,
@@ -290,12 +144,10 @@ class SyncResponsesSession:
         `MalformedEventError` or `LimitExceededError`.
         """
         self._start(request, params, timeout)
-        while True:
-            payload = self._next(timeout)
-            kind = payload.get("type")
-            if kind in _TERMINAL:
-                self._unfinished = False
-                return _outcome(payload)
+        turn = self._turn
+        while not turn.feed(self._next(timeout)):
+            pass
+        return turn.result()
 
     def send_stream(
         self,
@@ -348,22 +200,15 @@ class SyncResponsesSession:
         params: Mapping[str, Any],
         timeout: float | NotGiven | None,
     ) -> None:
-        if self._unfinished:
-            self._skip_rest(timeout)
-        event = {"type": "response.create", **(request or {}), **params}
-        # Set before sending: if the send fails midway, the server may still answer.
-        self._unfinished = True
-        self.connection.send(event)
-
-    def _skip_rest(self, timeout: float | NotGiven | None) -> None:
-        try:
-            while True:
-                payload = self._next(timeout)
-                if payload.get("type") in _TERMINAL:
-                    break
-        except WebSocketConnectionClosedError:
-            pass
-        self._unfinished = False
+        turn = self._turn
+        if turn.unfinished:
+            # The rest of a response the caller stopped reading; a close ends it too.
+            try:
+                while not turn.feed(self._next(timeout)):
+                    pass
+            except WebSocketConnectionClosedError:
+                pass
+        self.connection.send(turn.start(request, params))
 
     def _next(self, timeout: float | NotGiven | None) -> dict[str, Any]:
         try:
@@ -371,7 +216,7 @@ class SyncResponsesSession:
         except BaseException:
             # The connection is closed, timed out or broken: nothing of this response
             # will follow, and a later send starts afresh (over a reopened connection).
-            self._unfinished = False
+            self._turn.stopped()
             raise
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -399,37 +244,7 @@ class SyncResponseEvents:
         if self._done:
             raise StopIteration
         payload = self._session._next(self._timeout)
-        kind = payload.get("type")
-        if kind in _TERMINAL:
+        if self._session._turn.feed(payload):
             self._done = True
-            self._session._unfinished = False
-            if kind == "error":
-                raise event_error(payload)
+            self._session._turn.check()
         return decode_response_stream_event(payload)
-
-
-def _outcome(payload: Mapping[str, Any]) -> Response:
-    kind = payload.get("type")
-    if kind == "error":
-        raise event_error(payload)
-    event = decode_response_stream_event(payload)
-    response = getattr(event, "response", None)
-    if not isinstance(response, Response):
-        raise event_error({"type": "error", "error": {"message": f"{kind} without a response"}})
-    if kind == "response.completed":
-        return response
-    if kind == "response.failed":
-        error = response.error
-        detail = getattr(error, "message", None) or "no details given"
-        raise ResponseFailedError(
-            f"response {response.id} failed: {detail}",
-            response=response,
-            body=payload.get("response", {}).get("error"),
-        )
-    details = response.incomplete_details
-    reason = getattr(details, "reason", None)
-    raise ResponseIncompleteError(
-        f"response {response.id} is incomplete: {reason or 'no reason given'}",
-        response=response,
-        reason=reason,
-    )

@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable, Mapping
 
 from oxide_proto import (
+    DEFAULT_KEEPALIVE_INTERVAL,
+    DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_MESSAGE_SIZE,
     NEED_DATA,
     URL,
@@ -32,6 +34,7 @@ from oxide_proto import (
     WebSocketConnectionClosedError,
     WebSocketSession,
     WebSocketState,
+    closed_error,
 )
 
 from .._backends._errors import TransportError, TransportTimeout
@@ -78,8 +81,8 @@ class SyncWebSocket:
         verify: VerifyTypes = True,
         connect_timeout: float | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        keepalive_interval: float | None = 20.0,
-        keepalive_timeout: float = 20.0,
+        keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
         transport: SyncTransport | None = None,
     ) -> SyncWebSocket:
         """Opens the TCP (and TLS) connection and completes the WebSocket handshake.
@@ -196,7 +199,7 @@ class SyncWebSocket:
                 elif isinstance(event, Closed):
                     self.closed = event
                     self.socket.close()
-                    raise _closed_error(event)
+                    raise closed_error(event.code, event.reason)
 
     # -- liveness between calls ----------------------------------------------------
 
@@ -246,56 +249,37 @@ class SyncWebSocket:
             socket.close()
 
     def take_queued(self) -> list[TextMessage | BinaryMessage]:
-        """The messages received but not yet read, once the connection has ended.
-
-        Lets a reopened connection deliver what the old one received before its end.
-        """
-        messages: list[TextMessage | BinaryMessage] = []
-        while self.closed is None:
-            try:
-                with self._state:
-                    event = self.session.next_event()
-            except Exception:
-                continue  # an error about a message that is gone with its connection
-            if isinstance(event, (TextMessage, BinaryMessage)):
-                messages.append(event)
-            elif isinstance(event, Closed):
-                self.closed = event
-            else:
-                break
+        """The messages received but not yet read, once the connection has ended."""
+        if self.closed is not None:
+            return []
+        with self._state:
+            messages, self.closed = self.session.take_messages()
         return messages
 
     def _read(self, give_up: float | None) -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
-        with self._state:
-            timer = self.session.next_timer()
         now = time.monotonic()
-        left = None if give_up is None else give_up - now
-        if left is not None and left <= 0:
+        if give_up is not None and give_up <= now:
             raise TransportTimeout("read")
-        timer_first = timer is not None and (left is None or timer - now < left)
-        if timer is not None and timer_first and timer <= now:
-            # Due already: a read with no time left would be a poll, which the
-            # blocking socket reports as an error rather than as a timeout.
-            with self._state:
-                self.session.handle_timer(now)
-            self._flush_quietly()
-            return
-        wait = timer - now if timer is not None and timer_first else left
-        try:
-            data = self.socket.receive(wait)
-        except TransportTimeout:
-            if not timer_first:
-                raise
-            with self._state:
-                self.session.handle_timer(time.monotonic())
-            self._flush_quietly()
-            return
-        except TransportError:
-            # Reset or broken: to the session, the same as an EOF without a Close frame.
-            data = b""
         with self._state:
-            self.session.receive_data(data, time.monotonic())
+            wait, timer_first = self.session.read_wait(now, give_up)
+        data: bytes | None = None
+        # A timer due already is run without a read: a read with no time left would
+        # be a poll, which the blocking socket reports as an error, not a timeout.
+        if not (timer_first and wait == 0):
+            try:
+                data = self.socket.receive(wait)
+            except TransportTimeout:
+                if not timer_first:
+                    raise
+            except TransportError:
+                # Reset or broken: to the session, the same as an EOF without a Close frame.
+                data = b""
+        with self._state:
+            if data is None:
+                self.session.handle_timer(time.monotonic())
+            else:
+                self.session.receive_data(data, time.monotonic())
         self._flush_quietly()
 
     def _flush_quietly(self) -> None:
@@ -351,10 +335,3 @@ def _connect_socket(
         return transport.connect_websocket(url, timeout)
     context = ssl_context(verify, "websocket") if url.scheme == "wss" else None
     return backend.connect(url.host, url.port, ssl_context=context, timeout=timeout)
-
-
-def _closed_error(closed: Closed) -> WebSocketConnectionClosedError:
-    detail = f"code {closed.code}" + (f", {closed.reason}" if closed.reason else "")
-    return WebSocketConnectionClosedError(
-        f"the WebSocket connection closed ({detail})", code=closed.code, reason=closed.reason
-    )

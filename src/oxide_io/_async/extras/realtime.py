@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..._options import WebSocketConnectOptions
 from .._dispatch import AsyncDispatchingConnectionManager
-from .._realtime import AsyncRealtimeConnection, connect_realtime
+from .._event_socket import AsyncEventSocket
+from .._realtime import AsyncBetaRealtimeConnection, AsyncRealtimeConnection, connect_realtime
 from .._resource import AsyncResource
 
-__all__ = ["AsyncRealtimeExtras"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["AsyncBetaRealtimeExtras", "AsyncRealtimeExtras"]
+
+# The beta Realtime API is asked for by this header on the handshake.
+_BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
 
 
 class AsyncRealtimeExtras(AsyncResource):
     def connect(
-        self, *, model: str | None = None, **options: Any
+        self, *, model: str | None = None, **options: Unpack[WebSocketConnectOptions]
     ) -> AsyncDispatchingConnectionManager[AsyncRealtimeConnection]:
         """`async with client.realtime.connect(model=...) as conn`: a Realtime session.
 
@@ -23,3 +31,19 @@ class AsyncRealtimeExtras(AsyncResource):
         `conn.send_audio(pcm)` and `conn.collect_audio()` handle base64 for you.
         """
         return connect_realtime(self._client, model=model, **options)
+
+
+class AsyncBetaRealtimeExtras(AsyncResource):
+    def connect(
+        self, *, model: str, **options: Unpack[WebSocketConnectOptions]
+    ) -> AsyncDispatchingConnectionManager[AsyncBetaRealtimeConnection]:
+        """`async with client.beta.realtime.connect(model=...) as conn`: the beta Realtime API.
+
+        As `client.realtime.connect()`, with `OpenAI-Beta: realtime=v1` on the
+        handshake (an `extra_headers` entry replaces it) and
+        `conn.transcription_session.update(...)`; the same options.
+        """
+        socket = AsyncEventSocket(
+            self._client, "/realtime", options, {"model": model}, _BETA_HEADERS
+        )
+        return AsyncDispatchingConnectionManager(socket, AsyncBetaRealtimeConnection)

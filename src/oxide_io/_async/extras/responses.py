@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import Operation, ParsedResponse, parse_response
 
-from ..._options import NOT_GIVEN, NotGiven
+from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._client import AsyncRawResponse
 from .._dispatch import AsyncDispatchingConnectionManager
-from .._event_socket import AsyncConnectionManager
+from .._event_socket import AsyncConnectionManager, AsyncEventSocket
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._response_stream import AsyncResponseStreamManager, with_text_format
 from .._responses_ws import (
+    AsyncBetaResponsesConnection,
     AsyncResponsesConnection,
     AsyncResponsesSession,
     connect_responses,
@@ -30,7 +31,10 @@ from .._responses_ws import (
 )
 from .._streamed_response import AsyncStreamedResponse
 
-__all__ = ["AsyncResponsesExtras"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["AsyncBetaResponsesExtras", "AsyncResponsesExtras"]
 
 _T = TypeVar("_T")
 
@@ -46,18 +50,21 @@ def _given(value: Any) -> Any:
 
 class AsyncResponsesExtras(AsyncResource):
     def connect(
-        self, **options: Any
+        self, **options: Unpack[WebSocketConnectOptions]
     ) -> AsyncDispatchingConnectionManager[AsyncResponsesConnection]:
         """`async with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
         typed events with `async for event in conn` or `await conn.recv()`.
-        Options: `extra_query`, `extra_headers`, `timeout`, `reconnect`,
-        `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        Options (`WebSocketConnectOptions`): `extra_query`, `extra_headers`,
+        `timeout`, `on_reconnecting`, `reconnect`, `max_retries`, `initial_delay`,
+        `max_delay`, `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
         """
         return connect_responses(self._client, **options)
 
-    def session(self, **options: Any) -> AsyncConnectionManager[AsyncResponsesSession]:
+    def session(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> AsyncConnectionManager[AsyncResponsesSession]:
         """`async with client.responses.session() as s`: one request at a time on a WebSocket.
 
         `await s.send(model=..., input=...)` returns the finished `Response` (a
@@ -183,3 +190,16 @@ class AsyncResponsesExtras(AsyncResource):
             raw: Any = AsyncRawResponse(response.http_response, response.content, parsed)
             return raw  # type: ignore[no-any-return]
         return parse_response(response, text_format=_given(text_format), tools=tool_list)
+
+
+class AsyncBetaResponsesExtras(AsyncResource):
+    def connect(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> AsyncDispatchingConnectionManager[AsyncBetaResponsesConnection]:
+        """`async with client.beta.responses.connect() as conn`: `wss://…/v1/responses`.
+
+        As `client.responses.connect()`, with the beta event classes and
+        `conn.response.inject(...)`; the same options.
+        """
+        socket = AsyncEventSocket(self._client, "/responses", options)
+        return AsyncDispatchingConnectionManager(socket, AsyncBetaResponsesConnection)

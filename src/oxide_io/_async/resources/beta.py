@@ -14,6 +14,8 @@ from oxide_proto import Operation
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
 from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
+from ..extras.realtime import AsyncBetaRealtimeExtras
+from ..extras.responses import AsyncBetaResponsesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.agents import (
@@ -3893,7 +3895,7 @@ class AsyncBetaChatkit(AsyncResource):
         def with_streaming_response(self) -> AsyncBetaChatkitWithStreamingResponse: ...
 
 
-class AsyncBetaRealtime(AsyncResource):
+class AsyncBetaRealtime(AsyncBetaRealtimeExtras):
     """`client.beta.realtime`."""
 
     @cached_property
@@ -3913,7 +3915,7 @@ class AsyncBetaRealtime(AsyncResource):
         def with_streaming_response(self) -> AsyncBetaRealtimeWithStreamingResponse: ...
 
 
-class AsyncBetaResponses(AsyncResource):
+class AsyncBetaResponses(AsyncBetaResponsesExtras):
     """`client.beta.responses`."""
 
     @cached_property

@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..._options import WebSocketConnectOptions
 from .._dispatch import SyncDispatchingConnectionManager
-from .._realtime import SyncRealtimeConnection, connect_realtime
+from .._event_socket import SyncEventSocket
+from .._realtime import SyncBetaRealtimeConnection, SyncRealtimeConnection, connect_realtime
 from .._resource import SyncResource
 
-__all__ = ["SyncRealtimeExtras"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["SyncBetaRealtimeExtras", "SyncRealtimeExtras"]
+
+# The beta Realtime API is asked for by this header on the handshake.
+_BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
 
 
 class SyncRealtimeExtras(SyncResource):
     def connect(
-        self, *, model: str | None = None, **options: Any
+        self, *, model: str | None = None, **options: Unpack[WebSocketConnectOptions]
     ) -> SyncDispatchingConnectionManager[SyncRealtimeConnection]:
         """`with client.realtime.connect(model=...) as conn`: a Realtime session.
 
@@ -24,3 +32,19 @@ class SyncRealtimeExtras(SyncResource):
         `conn.send_audio(pcm)` and `conn.collect_audio()` handle base64 for you.
         """
         return connect_realtime(self._client, model=model, **options)
+
+
+class SyncBetaRealtimeExtras(SyncResource):
+    def connect(
+        self, *, model: str, **options: Unpack[WebSocketConnectOptions]
+    ) -> SyncDispatchingConnectionManager[SyncBetaRealtimeConnection]:
+        """`with client.beta.realtime.connect(model=...) as conn`: the beta Realtime API.
+
+        As `client.realtime.connect()`, with `OpenAI-Beta: realtime=v1` on the
+        handshake (an `extra_headers` entry replaces it) and
+        `conn.transcription_session.update(...)`; the same options.
+        """
+        socket = SyncEventSocket(
+            self._client, "/realtime", options, {"model": model}, _BETA_HEADERS
+        )
+        return SyncDispatchingConnectionManager(socket, SyncBetaRealtimeConnection)

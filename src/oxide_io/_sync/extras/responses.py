@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import Operation, ParsedResponse, parse_response
 
-from ..._options import NOT_GIVEN, NotGiven
+from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._client import RawResponse
 from .._dispatch import SyncDispatchingConnectionManager
-from .._event_socket import SyncConnectionManager
+from .._event_socket import SyncConnectionManager, SyncEventSocket
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._response_stream import SyncResponseStreamManager, with_text_format
 from .._responses_ws import (
+    SyncBetaResponsesConnection,
     SyncResponsesConnection,
     SyncResponsesSession,
     connect_responses,
@@ -31,7 +32,10 @@ from .._responses_ws import (
 )
 from .._streamed_response import StreamedResponse
 
-__all__ = ["SyncResponsesExtras"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["SyncBetaResponsesExtras", "SyncResponsesExtras"]
 
 _T = TypeVar("_T")
 
@@ -46,17 +50,22 @@ def _given(value: Any) -> Any:
 
 
 class SyncResponsesExtras(SyncResource):
-    def connect(self, **options: Any) -> SyncDispatchingConnectionManager[SyncResponsesConnection]:
+    def connect(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> SyncDispatchingConnectionManager[SyncResponsesConnection]:
         """`with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
         typed events with `for event in conn` or `await conn.recv()`.
-        Options: `extra_query`, `extra_headers`, `timeout`, `reconnect`,
-        `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        Options (`WebSocketConnectOptions`): `extra_query`, `extra_headers`,
+        `timeout`, `on_reconnecting`, `reconnect`, `max_retries`, `initial_delay`,
+        `max_delay`, `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
         """
         return connect_responses(self._client, **options)
 
-    def session(self, **options: Any) -> SyncConnectionManager[SyncResponsesSession]:
+    def session(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> SyncConnectionManager[SyncResponsesSession]:
         """`with client.responses.session() as s`: one request at a time on a WebSocket.
 
         `await s.send(model=..., input=...)` returns the finished `Response` (a
@@ -182,3 +191,16 @@ class SyncResponsesExtras(SyncResource):
             raw: Any = RawResponse(response.http_response, response.content, parsed)
             return raw  # type: ignore[no-any-return]
         return parse_response(response, text_format=_given(text_format), tools=tool_list)
+
+
+class SyncBetaResponsesExtras(SyncResource):
+    def connect(
+        self, **options: Unpack[WebSocketConnectOptions]
+    ) -> SyncDispatchingConnectionManager[SyncBetaResponsesConnection]:
+        """`with client.beta.responses.connect() as conn`: `wss://…/v1/responses`.
+
+        As `client.responses.connect()`, with the beta event classes and
+        `conn.response.inject(...)`; the same options.
+        """
+        socket = SyncEventSocket(self._client, "/responses", options)
+        return SyncDispatchingConnectionManager(socket, SyncBetaResponsesConnection)

@@ -15,6 +15,8 @@ from oxide_proto import Operation
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
+from ..extras.realtime import SyncBetaRealtimeExtras
+from ..extras.responses import SyncBetaResponsesExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.agents import (
@@ -3894,7 +3896,7 @@ class SyncBetaChatkit(SyncResource):
         def with_streaming_response(self) -> SyncBetaChatkitWithStreamingResponse: ...
 
 
-class SyncBetaRealtime(SyncResource):
+class SyncBetaRealtime(SyncBetaRealtimeExtras):
     """`client.beta.realtime`."""
 
     @cached_property
@@ -3914,7 +3916,7 @@ class SyncBetaRealtime(SyncResource):
         def with_streaming_response(self) -> SyncBetaRealtimeWithStreamingResponse: ...
 
 
-class SyncBetaResponses(SyncResource):
+class SyncBetaResponses(SyncBetaResponsesExtras):
     """`client.beta.responses`."""
 
     @cached_property
