@@ -194,6 +194,7 @@ if TYPE_CHECKING:
     from ._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
     from ._responses_accumulator import parse_response as parse_response
     from ._schema import TypedTool as TypedTool
+    from ._schema import as_responses_tools as as_responses_tools
     from ._schema import function_tool as function_tool
     from ._schema import parse_into as parse_into
     from ._schema import response_format_for as response_format_for
@@ -272,6 +273,7 @@ _LAZY: dict[str, str] = {
     "absolute_form": "._proxy",
     "parse_proxy_url": "._proxy",
     "TypedTool": "._schema",
+    "as_responses_tools": "._schema",
     "function_tool": "._schema",
     "parse_into": "._schema",
     "response_format_for": "._schema",

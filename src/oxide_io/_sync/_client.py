@@ -38,7 +38,7 @@ from oxide_proto._azure import azure_auth_headers, azure_route, checked_token
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
-from .._parse_to import body_text, check_not_event_stream, parse_to
+from .._parse_to import ParseTo, body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._response_facts import ResponseFacts
 from .._timeout import Timeout, to_timeout
@@ -362,6 +362,12 @@ class SyncAPIClient:
     ) -> Any:
         if operation.binary:
             return content
+        if isinstance(decoder, ParseTo):
+            # The result type was chosen from the arguments; it may not be JSON (text).
+            result = decoder(content, info)
+            with contextlib.suppress(AttributeError):
+                object.__setattr__(result, "_request_id", info.request_id)
+            return result
         try:
             data = json.loads(content) if content else None
         except (ValueError, RecursionError) as exc:
