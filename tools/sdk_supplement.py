@@ -626,6 +626,9 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             fixed = _fixed_headers(call)
             if fixed:
                 add["headers"] = fixed  # `OpenAI-Beta: assistants=v2` and the like
+            if op.page is not None and call["page"] is None and call["cast_to"]:
+                # The SDK returns the list as one object (the usage reports), not a page.
+                add["page"] = "none"
             if "stream" in call["query"] and call["stream"] and op.stream_event is None:
                 add["stream_event"] = schemas.of(call["stream"][1], call["stream"][0])
             returned = call["cast_to"][1] if call["cast_to"] else None
@@ -709,6 +712,9 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         elif call["cast_to"]:
             name, obj = call["cast_to"]
             content["application/json"] = {"schema": schemas.of(obj, name)}
+            if {"data", "has_more"} <= set(getattr(obj, "model_fields", ())):
+                # A list the SDK returns as one object (a usage report), not a page.
+                operation["x-sdk-page"] = "none"
         if call["stream"]:
             name, obj = call["stream"]
             content["text/event-stream"] = {"schema": schemas.of(obj, name)}

@@ -337,6 +337,8 @@ class OperationReader:
             self._page(op, json_schema, raw.get("x-sdk-page"))
 
     def _page(self, op: Op, schema: dict[str, Any], sdk_page: str | None = None) -> None:
+        if sdk_page == "none":
+            return  # the official SDK returns this list as one object
         props, _ = self.properties(schema)
         data = props.get("data")
         if not data or self.resolve(data).get("type") != "array":

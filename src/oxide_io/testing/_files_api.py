@@ -8,7 +8,9 @@ server holding them. `POST /v1/audio/speech` answers bytes of `audio/mpeg`;
 `POST /v1/audio/transcriptions` and `/translations` (a multipart form with
 `file` and `model`) answer a transcript naming the file, in the `response_format`
 asked (`json`, `verbose_json`, `diarized_json`, `text`, `srt`, `vtt`), or as
-`transcript.text.*` events with `stream=true`.
+`transcript.text.*` events with `stream=true`. `POST
+/v1/agents/environments/{id}/files` stages an uploaded file in a hosted agent
+environment.
 Binary answers go out in pieces (`is_download`), so the stream faults a test
 scripts (`Stall`, `CutStream`, `SlowFirstToken`, ...) apply to them as to event
 streams.
@@ -191,6 +193,12 @@ def files_api_answer(state: FilesState, method: str, path: str, request: Any) ->
     ):
         form = parse_form(request.headers.get("content-type", ""), request.body)
         return _transcript_answer(parts[1], form)
+    if (
+        method == "POST"
+        and len(parts) == 4
+        and parts[:2] + parts[3:] == ["agents", "environments", "files"]
+    ):
+        return _environment_file_answer(state, parts[2], body)
     if parts[:1] == ["uploads"]:
         return _uploads_answer(state, method, parts[1:], request, body)
     if parts[:1] == ["vector_stores"] and len(parts) >= 3:
@@ -256,6 +264,31 @@ def _transcript_answer(kind: str, form: dict[str, tuple[str | None, str | None, 
     task = "transcribe" if kind == "transcriptions" else "translate"
     verbose = {"task": task, "language": "english", "duration": duration, "text": text}
     return json_answer(verbose | {"segments": [], "usage": usage})
+
+
+def _environment_file_answer(
+    state: FilesState, environment_id: str, body: dict[str, Any]
+) -> Answer:
+    """A file staged in a hosted agent environment: an uploaded one (`file_id`) or inline `data`."""
+    path = body.get("path")
+    if not isinstance(path, str) or not path.startswith("/workspace/"):
+        return error_answer(400, "'path' must be an absolute path under /workspace/.", param="path")
+    if body.get("type") == "file_id":
+        with state.lock:
+            file = state.files.get(str(body.get("file_id")))
+        if file is None:
+            return error_answer(404, f"No such File object: {body.get('file_id')}", param="file_id")
+        size = len(file.content)
+    else:
+        size = len(str(body.get("data", "")).encode())
+    return json_answer(
+        {
+            "object": "agent.environment.file",
+            "environment_id": environment_id,
+            "path": path,
+            "size_bytes": size,
+        }
+    )
 
 
 def _clock(seconds: float, mark: str) -> str:

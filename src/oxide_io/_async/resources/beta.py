@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.agents import AsyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
 
 if TYPE_CHECKING:
@@ -894,7 +895,7 @@ class AsyncBetaAgentsAutomationsInvocations(AsyncResource):
         ) -> AsyncBetaAgentsAutomationsInvocationsWithStreamingResponse: ...
 
 
-class AsyncBetaAgentsEnvironmentsFiles(AsyncResource):
+class AsyncBetaAgentsEnvironmentsFiles(AsyncBetaAgentsEnvironmentsFilesExtras):
     """`client.beta.agents.environments.files`."""
 
     async def create(

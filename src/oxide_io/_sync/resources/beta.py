@@ -14,6 +14,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.agents import SyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 
 if TYPE_CHECKING:
@@ -895,7 +896,7 @@ class SyncBetaAgentsAutomationsInvocations(SyncResource):
         ) -> SyncBetaAgentsAutomationsInvocationsWithStreamingResponse: ...
 
 
-class SyncBetaAgentsEnvironmentsFiles(SyncResource):
+class SyncBetaAgentsEnvironmentsFiles(SyncBetaAgentsEnvironmentsFilesExtras):
     """`client.beta.agents.environments.files`."""
 
     def create(
