@@ -712,8 +712,9 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         elif call["cast_to"]:
             name, obj = call["cast_to"]
             content["application/json"] = {"schema": schemas.of(obj, name)}
-            if {"data", "has_more"} <= set(getattr(obj, "model_fields", ())):
-                # A list the SDK returns as one object (a usage report), not a page.
+            if "data" in getattr(obj, "model_fields", ()):
+                # A list the SDK returns as one object (a usage report, the webhook
+                # event types), not a page.
                 operation["x-sdk-page"] = "none"
         if call["stream"]:
             name, obj = call["stream"]

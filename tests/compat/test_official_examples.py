@@ -94,10 +94,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "examples/responses/background_streaming.py": _endpoint("GET /v1/responses/{id}"),
     "examples/responses/background_streaming_async.py": _endpoint("GET /v1/responses/{id}"),
     "examples/responses/multi_agent_websocket.py": "beta.responses.connect(): not in oxide",
-    "examples/responses/structured_outputs_tools.py": (
-        "responses.parse(tools=[pydantic_function_tool(T)]): oxide sends the chat-shaped"
-        " tool as it is, not converted to the Responses shape, so no parsed_arguments"
-    ),
     "examples/realtime/azure_realtime.py": "needs azure-identity, not installed here",
     "examples/realtime/push_to_talk_app.py": "needs textual and a microphone",
     "examples/realtime/realtime.py": _endpoint("the Realtime WebSocket (GET /v1/realtime)"),

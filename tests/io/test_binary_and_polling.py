@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import importlib
+import inspect
 import json
 import pathlib
 import time
@@ -235,6 +236,14 @@ def test_create_and_poll_takes_what_create_takes_typed_alike(owner: str) -> None
     shared = set(create) & set(helper) - {"return"}
     assert shared >= {"extra_headers", "timeout"}
     assert {name: helper[name] for name in shared} == {name: create[name] for name in shared}
+    # The text too: the official SDK's signature check compares annotations as written.
+    written = {
+        f.__name__: {n: p.annotation for n, p in inspect.signature(f).parameters.items()}
+        for f in (cls.create, cls.create_and_poll)
+    }
+    assert {n: written["create_and_poll"][n] for n in shared} == {
+        n: written["create"][n] for n in shared
+    }
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # translations
