@@ -5,9 +5,10 @@ OpenAPI-shaped fragment: `paths` holds whole operations the spec lacks, named by
 `x-sdk-name`; `components.schemas` the models they use; `x-extend` what existing
 operations and schemas miss (query, header and body parameters, a stream's event
 type, response fields, `page: "none"` for a list the SDK returns as one object),
-the arguments the spec requires and the SDK lets a caller omit (`optional`), and which SDK methods are deprecated. Merging never
-replaces what the spec says: a conflict stops the generator, so a newer spec that
-gains the same operation is noticed and the supplement regenerated.
+the arguments the spec requires and the SDK lets a caller omit (`optional`), and
+which SDK methods are deprecated. Merging never replaces what the spec says: a
+conflict stops the generator, so a newer spec that gains the same operation is
+noticed and the supplement regenerated.
 """
 
 from __future__ import annotations
