@@ -281,6 +281,8 @@ class Schemas:
         self.spec = spec["components"]["schemas"]
         self.new: dict[str, Any] = {}
         self.extend: dict[str, dict[str, Any]] = {}
+        # component -> properties the spec requires and the SDK's model lets be absent
+        self.absent: dict[str, list[str]] = {}
         self.by_class: dict[int, str] = {}
         from params_ir import SDK_NAMES
 
@@ -310,6 +312,17 @@ class Schemas:
         if module.replace("_", "") != name.lower():
             return None
         return self.spec_folded.get(name.lower())
+
+    def spec_required(self, name: str) -> set[str]:
+        """The properties the spec requires of component `name` itself (or its allOf parts)."""
+        schema = self.spec[name]
+        out = set(schema.get("required", ()))
+        for member in schema.get("allOf", []):
+            if "$ref" in member:
+                out |= self.spec_required(member["$ref"][len(REF) :])
+            else:
+                out |= set(member.get("required", ()))
+        return out
 
     def spec_properties(self, name: str) -> set[str] | None:
         schema = self.spec[name]
@@ -441,6 +454,13 @@ class Schemas:
                             self.extend.setdefault(spec_name, {})[wire] = self.field(f)
                 finally:
                     self.create = create
+                required = self.spec_required(spec_name)
+                for key, f in sorted(cls.model_fields.items()):
+                    wire = f.alias or key
+                    if wire in required and not f.is_required():
+                        # The spec requires it, the SDK's model lets it be absent
+                        # (the API, or a mock serving the spec, leaves it out).
+                        self.absent.setdefault(spec_name, []).append(wire)
                 create, self.create = self.create, False
                 try:
                     for key, f in cls.model_fields.items():
@@ -731,6 +751,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         "x-extend": {
             "operations": dict(sorted(extend_ops.items())),
             "schemas": {k: dict(sorted(v.items())) for k, v in sorted(schemas.extend.items())},
+            "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
         },
     }

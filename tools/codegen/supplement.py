@@ -5,6 +5,7 @@ OpenAPI-shaped fragment: `paths` holds whole operations the spec lacks, named by
 `x-sdk-name`; `components.schemas` the models they use; `x-extend` what existing
 operations and schemas miss (query, header and body parameters, a stream's event
 type, response fields, `page: "none"` for a list the SDK returns as one object),
+the response fields the spec requires and the SDK's models let be absent (`absent`),
 the arguments the spec requires and the SDK lets a caller omit (`optional`), and
 which SDK methods are deprecated. Merging never replaces what the spec says: a
 conflict stops the generator, so a newer spec that gains the same operation is
@@ -95,6 +96,10 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
         if clash:
             raise ValueError(f"{name}: properties {sorted(clash)} are already in the spec")
         own.update(props)
+    for name, fields in extend.get("absent", {}).items():
+        # For the response models only: the request TypedDicts keep the spec's (and the
+        # SDK's) required keys.
+        schemas[name]["x-sdk-absent"] = list(fields)
     spec["x-sdk"] = supplement["x-sdk"]
     spec["x-sdk-deprecated"] = dict(extend.get("deprecated", {}))
     return spec

@@ -15,15 +15,14 @@ class Certificate(BaseModel):
     __slots__ = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
+        "name",
         "active",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
     )
@@ -32,11 +31,11 @@ class Certificate(BaseModel):
     """The object type."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
-    name: str | None
-    """The name of the certificate."""
     created_at: int
     """The Unix timestamp (in seconds) of when the certificate was uploaded."""
     certificate_details: CertificateCertificateDetails
+    name: str | None
+    """The name of the certificate."""
     active: bool | None
     """Whether the certificate is currently active at the specified scope. Not returned when
     getting details for a specific certificate.
@@ -49,16 +48,16 @@ class Certificate(BaseModel):
             "certificate", "organization.certificate", "organization.project.certificate"
         ],
         id: str,
-        name: str | None,
         created_at: int,
         certificate_details: CertificateCertificateDetails,
+        name: str | None = None,
         active: bool | None = None,
     ) -> None:
         self.object = object
         self.id = id
-        self.name = name
         self.created_at = created_at
         self.certificate_details = certificate_details
+        self.name = name
         self.active = active
 
 

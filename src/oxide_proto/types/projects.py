@@ -134,10 +134,10 @@ class ProjectApiKey(BaseModel):
         "redacted_value",
         "name",
         "created_at",
-        "last_used_at",
         "id",
         "owner_project_access",
         "owner",
+        "last_used_at",
         "expires_at",
         "spend_limit",
     )
@@ -146,7 +146,6 @@ class ProjectApiKey(BaseModel):
         "redacted_value",
         "name",
         "created_at",
-        "last_used_at",
         "id",
         "owner_project_access",
         "owner",
@@ -160,13 +159,13 @@ class ProjectApiKey(BaseModel):
     """The name of the API key"""
     created_at: int
     """The Unix timestamp (in seconds) of when the API key was created"""
-    last_used_at: int | None
-    """The Unix timestamp (in seconds) of when the API key was last used."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
     owner_project_access: Literal["active", "inactive"]
     """Whether the API key's owner currently has effective access to the project."""
     owner: ProjectApiKeyOwner
+    last_used_at: int | None
+    """The Unix timestamp (in seconds) of when the API key was last used."""
     expires_at: int | None
     spend_limit: ProjectAPIKeySpendLimit | None
 
@@ -177,10 +176,10 @@ class ProjectApiKey(BaseModel):
         redacted_value: str,
         name: str,
         created_at: int,
-        last_used_at: int | None,
         id: str,
         owner_project_access: Literal["active", "inactive"],
         owner: ProjectApiKeyOwner,
+        last_used_at: int | None = None,
         expires_at: int | None = None,
         spend_limit: ProjectAPIKeySpendLimit | None = None,
     ) -> None:
@@ -188,10 +187,10 @@ class ProjectApiKey(BaseModel):
         self.redacted_value = redacted_value
         self.name = name
         self.created_at = created_at
-        self.last_used_at = last_used_at
         self.id = id
         self.owner_project_access = owner_project_access
         self.owner = owner
+        self.last_used_at = last_used_at
         self.expires_at = expires_at
         self.spend_limit = spend_limit
 

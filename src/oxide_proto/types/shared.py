@@ -1264,16 +1264,15 @@ class Role(BaseModel):
         "object",
         "id",
         "name",
-        "description",
         "permissions",
         "resource_type",
         "predefined_role",
+        "description",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
         "name",
-        "description",
         "permissions",
         "resource_type",
         "predefined_role",
@@ -1285,14 +1284,14 @@ class Role(BaseModel):
     """Identifier for the role."""
     name: str
     """Unique name for the role."""
-    description: str | None
-    """Optional description of the role."""
     permissions: list[str]
     """Permissions granted by the role."""
     resource_type: str
     """Resource type the role is bound to (for example `api.organization` or `api.project`)."""
     predefined_role: bool
     """Whether the role is predefined and managed by OpenAI."""
+    description: str | None
+    """Optional description of the role."""
 
     def __init__(
         self,
@@ -1300,18 +1299,18 @@ class Role(BaseModel):
         object: Literal["role"],
         id: str,
         name: str,
-        description: str | None,
         permissions: list[str],
         resource_type: str,
         predefined_role: bool,
+        description: str | None = None,
     ) -> None:
         self.object = object
         self.id = id
         self.name = name
-        self.description = description
         self.permissions = permissions
         self.resource_type = resource_type
         self.predefined_role = predefined_role
+        self.description = description
 
 
 class RoleListResource(BaseModel):
