@@ -305,3 +305,22 @@ async def test_transcriptions_and_translations_follow_response_format(
         await translations.create(file=audio, model="whisper-1", response_format="text")
         == text + "\n"
     )
+
+
+async def test_mock_images_and_input_token_counts(mock: Setup, make_client: MakeClient) -> None:
+    from oxide_io.testing._images import PNG_1X1
+
+    client = make_client(mock)
+    images = await client.images.generate(prompt="a small cat", n=2, size="1024x1536")
+    assert [base64.b64decode(i.b64_json) for i in images.data] == [PNG_1X1, PNG_1X1]
+    assert images.size == "1024x1536" and images.usage.input_tokens == 3
+    stream = await client.images.generate(prompt="a cat", stream=True, partial_images=2)
+    events = [event async for event in stream]
+    assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + [
+        "image_generation.completed"
+    ]
+    assert [e.partial_image_index for e in events[:2]] == [0, 1]
+    counted = await client.responses.input_tokens.count(
+        model="gpt-4o-mini", input="one two three", instructions="four"
+    )
+    assert (counted.object, counted.input_tokens) == ("response.input_tokens", 4)
