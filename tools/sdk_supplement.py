@@ -744,6 +744,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             ok["content"] = content
         operation["responses"] = {"200": ok}
         paths.setdefault(path, {})[call["method"]] = operation
+    _absent_through_table(schemas)
     supplement = {
         "x-sdk": f"openai=={sdk_version}",
         "paths": paths,
@@ -756,6 +757,42 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         },
     }
     return supplement, sorted(funcs)
+
+
+def _absent_through_table(schemas: Schemas) -> None:
+    """`absent` fields of the spec components that the compat types table pairs with an
+    official model under another name (`ResponseOutputText` is `OutputTextContent`).
+
+    The table (`src/oxide_io/compat/_types_table.py`, generated from the models this
+    supplement feeds) names, for each official model, the oxide class standing for it;
+    where that class is a spec component, the fields the spec requires and the
+    official model lets be absent are recorded, as `Schemas.model` does for the
+    models named alike.
+    """
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from oxide_io.compat._types_table import MODULES
+
+    for rel, entries in MODULES.items():
+        for entry in entries.split():
+            name, _, address = entry.partition("=")
+            kind, _, target = address.partition(":")
+            if kind != "t":
+                continue
+            component = target or name
+            if component not in schemas.spec:
+                continue
+            module = importlib.import_module("openai.types" + (f".{rel}" if rel else ""))
+            official = getattr(module, name, None)
+            fields = getattr(official, "model_fields", None)
+            if not isinstance(official, type) or not isinstance(fields, dict):
+                continue
+            required = schemas.spec_required(component)
+            for key, f in fields.items():
+                wire = f.alias or key
+                if wire in required and not f.is_required():
+                    schemas.absent.setdefault(component, []).append(wire)
 
 
 def _fixed_headers(call: dict[str, Any]) -> dict[str, str]:

@@ -454,6 +454,16 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
         found = ox.by_name(name, param)
         if found is None and isinstance(value, type) and value.__name__ != name:
             found = ox.by_name(value.__name__, param)
+        if (
+            found is not None
+            and isinstance(found, type)
+            and not isinstance(value, type)
+            and not list(_pair(list(_records(value)), [found]))
+        ):
+            # A union alias is not a class of the same name that none of its members
+            # pairs with (`Data` of a chatkit thread's items is not the usage
+            # report's `Data`).
+            found = None
         if found is not None:
             # What the endpoints answering with the class answer on oxide's side wins
             # over a name that unrelated classes share (`Message` of threads and of

@@ -209,15 +209,14 @@ class OrganizationCertificate(BaseModel):
     __slots__ = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
+        "name",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
@@ -227,30 +226,30 @@ class OrganizationCertificate(BaseModel):
     """The object type, which is always `organization.certificate`."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
-    name: str | None
-    """The name of the certificate."""
     created_at: int
     """The Unix timestamp (in seconds) of when the certificate was uploaded."""
     certificate_details: OrganizationCertificateCertificateDetails
     active: bool
     """Whether the certificate is currently active at the organization level."""
+    name: str | None
+    """The name of the certificate."""
 
     def __init__(
         self,
         *,
         object: Literal["organization.certificate"],
         id: str,
-        name: str | None,
         created_at: int,
         certificate_details: OrganizationCertificateCertificateDetails,
         active: bool,
+        name: str | None = None,
     ) -> None:
         self.object = object
         self.id = id
-        self.name = name
         self.created_at = created_at
         self.certificate_details = certificate_details
         self.active = active
+        self.name = name
 
 
 class OrganizationCertificateActivationResponse(BaseModel):
@@ -329,15 +328,14 @@ class OrganizationProjectCertificate(BaseModel):
     __slots__ = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
+        "name",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
@@ -347,30 +345,30 @@ class OrganizationProjectCertificate(BaseModel):
     """The object type, which is always `organization.project.certificate`."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
-    name: str | None
-    """The name of the certificate."""
     created_at: int
     """The Unix timestamp (in seconds) of when the certificate was uploaded."""
     certificate_details: OrganizationProjectCertificateCertificateDetails
     active: bool
     """Whether the certificate is currently active at the project level."""
+    name: str | None
+    """The name of the certificate."""
 
     def __init__(
         self,
         *,
         object: Literal["organization.project.certificate"],
         id: str,
-        name: str | None,
         created_at: int,
         certificate_details: OrganizationProjectCertificateCertificateDetails,
         active: bool,
+        name: str | None = None,
     ) -> None:
         self.object = object
         self.id = id
-        self.name = name
         self.created_at = created_at
         self.certificate_details = certificate_details
         self.active = active
+        self.name = name
 
 
 class OrganizationProjectCertificateActivationResponse(BaseModel):

@@ -45,33 +45,37 @@ class AdditionalTools(BaseModel):
 
     __slots__ = (
         "type",
-        "id",
         "role",
         "tools",
+        "id",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
         "role",
         "tools",
     )
 
     type: Literal["additional_tools"]
     """The type of the item. Always `additional_tools`."""
-    id: str
-    """The unique ID of the additional tools item."""
     role: MessageRole
     """The role that provided the additional tools."""
     tools: list[Tool]
     """The additional tool definitions made available at this item."""
+    id: str | None
+    """The unique ID of the additional tools item."""
 
     def __init__(
-        self, *, type: Literal["additional_tools"], id: str, role: MessageRole, tools: list[Tool]
+        self,
+        *,
+        type: Literal["additional_tools"],
+        role: MessageRole,
+        tools: list[Tool],
+        id: str | None = None,
     ) -> None:
         self.type = type
-        self.id = id
         self.role = role
         self.tools = tools
+        self.id = id
 
 
 class AdditionalToolsItemParam(BaseModel):
@@ -1405,17 +1409,15 @@ class BetaCodeInterpreterToolCall(BaseModel):
         "id",
         "status",
         "container_id",
+        "agent",
         "code",
         "outputs",
-        "agent",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
         "status",
         "container_id",
-        "code",
-        "outputs",
     )
 
     type: Literal["code_interpreter_call"]
@@ -1428,10 +1430,10 @@ class BetaCodeInterpreterToolCall(BaseModel):
     """
     container_id: str
     """The ID of the container used to run the code."""
-    code: str | None
-    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    code: str | None
+    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None
 
     def __init__(
         self,
@@ -1440,17 +1442,17 @@ class BetaCodeInterpreterToolCall(BaseModel):
         id: str,
         status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"],
         container_id: str,
-        code: str | None,
-        outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None,
         agent: BetaAgentTag | None = None,
+        code: str | None = None,
+        outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = None,
     ) -> None:
         self.type = type
         self.id = id
         self.status = status
         self.container_id = container_id
+        self.agent = agent
         self.code = code
         self.outputs = outputs
-        self.agent = agent
 
 
 class BetaCompactResource(BaseModel):
@@ -1797,15 +1799,13 @@ class BetaComputerScreenshotContent(BaseModel):
 
     __slots__ = (
         "type",
+        "detail",
         "image_url",
         "file_id",
-        "detail",
         "prompt_cache_breakpoint",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "image_url",
-        "file_id",
         "detail",
     )
 
@@ -1813,27 +1813,27 @@ class BetaComputerScreenshotContent(BaseModel):
     """Specifies the event type. For a computer screenshot, this property is always set to
     `computer_screenshot`.
     """
-    image_url: str | None
-    file_id: str | None
     detail: BetaImageDetail
     """The detail level of the screenshot image to be sent to the model. One of `high`, `low`,
     `auto`, or `original`. Defaults to `auto`.
     """
+    image_url: str | None
+    file_id: str | None
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None
 
     def __init__(
         self,
         *,
         type: Literal["computer_screenshot"],
-        image_url: str | None,
-        file_id: str | None,
         detail: BetaImageDetail,
+        image_url: str | None = None,
+        file_id: str | None = None,
         prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None,
     ) -> None:
         self.type = type
+        self.detail = detail
         self.image_url = image_url
         self.file_id = file_id
-        self.detail = detail
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
 
 
@@ -3046,7 +3046,6 @@ class BetaDoubleClickAction(BaseModel):
         "type",
         "x",
         "y",
-        "keys",
     )
 
     type: Literal["double_click"]
@@ -3060,7 +3059,7 @@ class BetaDoubleClickAction(BaseModel):
     keys: list[str] | None
 
     def __init__(
-        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None
+        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None = None
     ) -> None:
         self.type = type
         self.x = x
@@ -3216,23 +3215,21 @@ class BetaErrorPayload(BaseModel):
 
     __slots__ = (
         "type",
-        "code",
         "message",
+        "code",
         "param",
         "headers",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "code",
         "message",
-        "param",
     )
 
     type: str
     """The error type that was emitted."""
-    code: str | None
     message: str
     """The human-readable error message that was emitted."""
+    code: str | None
     param: str | None
     headers: dict[str, str] | None
     """The response headers that were emitted with the error, if any."""
@@ -3241,14 +3238,14 @@ class BetaErrorPayload(BaseModel):
         self,
         *,
         type: str,
-        code: str | None,
         message: str,
-        param: str | None,
+        code: str | None = None,
+        param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.type = type
-        self.code = code
         self.message = message
+        self.code = code
         self.param = param
         self.headers = headers
 
@@ -3553,18 +3550,18 @@ class BetaFunctionShellAction(BaseModel):
         "timeout_ms",
         "max_output_length",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "commands",
-        "timeout_ms",
-        "max_output_length",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("commands",)
 
     commands: list[str]
     timeout_ms: int | None
     max_output_length: int | None
 
     def __init__(
-        self, *, commands: list[str], timeout_ms: int | None, max_output_length: int | None
+        self,
+        *,
+        commands: list[str],
+        timeout_ms: int | None = None,
+        max_output_length: int | None = None,
     ) -> None:
         self.commands = commands
         self.timeout_ms = timeout_ms
@@ -3607,9 +3604,9 @@ class BetaFunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
         "agent",
         "caller",
+        "environment",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -3618,7 +3615,6 @@ class BetaFunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
     )
 
     type: Literal["shell_call"]
@@ -3631,10 +3627,10 @@ class BetaFunctionShellCall(BaseModel):
     """The shell commands and limits that describe how to run the tool call."""
     status: BetaFunctionShellCallStatus
     """The status of the shell call. One of `in_progress`, `completed`, or `incomplete`."""
-    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
     caller: BetaToolCallCaller | None
+    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None
     created_by: str | None
     """The ID of the entity that created this tool call."""
 
@@ -3646,9 +3642,9 @@ class BetaFunctionShellCall(BaseModel):
         call_id: str,
         action: BetaFunctionShellAction,
         status: BetaFunctionShellCallStatus,
-        environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None,
         agent: BetaAgentTag | None = None,
         caller: BetaToolCallCaller | None = None,
+        environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -3656,9 +3652,9 @@ class BetaFunctionShellCall(BaseModel):
         self.call_id = call_id
         self.action = action
         self.status = status
-        self.environment = environment
         self.agent = agent
         self.caller = caller
+        self.environment = environment
         self.created_by = created_by
 
 
@@ -3724,9 +3720,9 @@ class BetaFunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
         "agent",
         "caller",
+        "max_output_length",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -3735,7 +3731,6 @@ class BetaFunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
     )
 
     type: Literal["shell_call_output"]
@@ -3748,10 +3743,10 @@ class BetaFunctionShellCallOutput(BaseModel):
     """The status of the shell call output. One of `in_progress`, `completed`, or `incomplete`."""
     output: list[BetaFunctionShellCallOutputContent]
     """An array of shell call output contents"""
-    max_output_length: int | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
     caller: BetaToolCallCaller | None
+    max_output_length: int | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -3763,9 +3758,9 @@ class BetaFunctionShellCallOutput(BaseModel):
         call_id: str,
         status: BetaFunctionShellCallOutputStatusEnum,
         output: list[BetaFunctionShellCallOutputContent],
-        max_output_length: int | None,
         agent: BetaAgentTag | None = None,
         caller: BetaToolCallCaller | None = None,
+        max_output_length: int | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -3773,9 +3768,9 @@ class BetaFunctionShellCallOutput(BaseModel):
         self.call_id = call_id
         self.status = status
         self.output = output
-        self.max_output_length = max_output_length
         self.agent = agent
         self.caller = caller
+        self.max_output_length = max_output_length
         self.created_by = created_by
 
 
@@ -4528,14 +4523,13 @@ class BetaImageGenToolCall(BaseModel):
         "type",
         "id",
         "status",
-        "result",
         "agent",
+        "result",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
         "status",
-        "result",
     )
 
     type: Literal["image_generation_call"]
@@ -4544,9 +4538,9 @@ class BetaImageGenToolCall(BaseModel):
     """The unique ID of the image generation call."""
     status: Literal["in_progress", "completed", "generating", "failed"]
     """The status of the image generation call."""
-    result: str | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    result: str | None
 
     def __init__(
         self,
@@ -4554,14 +4548,14 @@ class BetaImageGenToolCall(BaseModel):
         type: Literal["image_generation_call"],
         id: str,
         status: Literal["in_progress", "completed", "generating", "failed"],
-        result: str | None,
         agent: BetaAgentTag | None = None,
+        result: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
         self.status = status
-        self.result = result
         self.agent = agent
+        self.result = result
 
 
 class BetaImageGenToolInputImageMask(BaseModel):
@@ -6418,7 +6412,6 @@ class BetaOutputTextContent(BaseModel):
         "type",
         "text",
         "annotations",
-        "logprobs",
     )
 
     type: Literal["output_text"]
@@ -6427,7 +6420,7 @@ class BetaOutputTextContent(BaseModel):
     """The text output from the model."""
     annotations: list[BetaAnnotation]
     """The annotations of the text output."""
-    logprobs: list[BetaLogProb]
+    logprobs: list[BetaLogProb] | None
 
     def __init__(
         self,
@@ -6435,7 +6428,7 @@ class BetaOutputTextContent(BaseModel):
         type: Literal["output_text"],
         text: str,
         annotations: list[BetaAnnotation],
-        logprobs: list[BetaLogProb],
+        logprobs: list[BetaLogProb] | None = None,
     ) -> None:
         self.type = type
         self.text = text
@@ -10971,17 +10964,16 @@ class BetaToolSearchCall(BaseModel):
     __slots__ = (
         "type",
         "id",
-        "call_id",
         "execution",
         "arguments",
         "status",
         "agent",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
-        "call_id",
         "execution",
         "arguments",
         "status",
@@ -10991,7 +10983,6 @@ class BetaToolSearchCall(BaseModel):
     """The type of the item. Always `tool_search_call`."""
     id: str
     """The unique ID of the tool search call item."""
-    call_id: str | None
     execution: BetaToolSearchExecutionType
     """Whether tool search was executed by the server or by the client."""
     arguments: Any
@@ -11000,6 +10991,7 @@ class BetaToolSearchCall(BaseModel):
     """The status of the tool search call item that was recorded."""
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -11008,20 +11000,20 @@ class BetaToolSearchCall(BaseModel):
         *,
         type: Literal["tool_search_call"],
         id: str,
-        call_id: str | None,
         execution: BetaToolSearchExecutionType,
         arguments: Any,
         status: BetaFunctionCallStatus,
         agent: BetaAgentTag | None = None,
+        call_id: str | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
-        self.call_id = call_id
         self.execution = execution
         self.arguments = arguments
         self.status = status
         self.agent = agent
+        self.call_id = call_id
         self.created_by = created_by
 
 
@@ -11079,17 +11071,16 @@ class BetaToolSearchOutput(BaseModel):
     __slots__ = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
         "agent",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
@@ -11099,7 +11090,6 @@ class BetaToolSearchOutput(BaseModel):
     """The type of the item. Always `tool_search_output`."""
     id: str
     """The unique ID of the tool search output item."""
-    call_id: str | None
     execution: BetaToolSearchExecutionType
     """Whether tool search was executed by the server or by the client."""
     tools: list[BetaTool]
@@ -11108,6 +11098,7 @@ class BetaToolSearchOutput(BaseModel):
     """The status of the tool search output item that was recorded."""
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -11116,20 +11107,20 @@ class BetaToolSearchOutput(BaseModel):
         *,
         type: Literal["tool_search_output"],
         id: str,
-        call_id: str | None,
         execution: BetaToolSearchExecutionType,
         tools: list[BetaTool],
         status: BetaFunctionCallOutputStatusEnum,
         agent: BetaAgentTag | None = None,
+        call_id: str | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
-        self.call_id = call_id
         self.execution = execution
         self.tools = tools
         self.status = status
         self.agent = agent
+        self.call_id = call_id
         self.created_by = created_by
 
 
@@ -13122,7 +13113,6 @@ class DoubleClickAction(BaseModel):
         "type",
         "x",
         "y",
-        "keys",
     )
 
     type: Literal["double_click"]
@@ -13136,7 +13126,7 @@ class DoubleClickAction(BaseModel):
     keys: list[str] | None
 
     def __init__(
-        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None
+        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None = None
     ) -> None:
         self.type = type
         self.x = x
@@ -13224,19 +13214,20 @@ class Error(BaseModel):
         "param",
         "type",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "code",
-        "message",
-        "param",
-        "type",
-    )
 
     code: str | None
-    message: str
+    message: str | None
     param: str | None
-    type: str
+    type: str | None
 
-    def __init__(self, *, code: str | None, message: str, param: str | None, type: str) -> None:
+    def __init__(
+        self,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+    ) -> None:
         self.code = code
         self.message = message
         self.param = param
@@ -13248,23 +13239,21 @@ class ErrorPayload(BaseModel):
 
     __slots__ = (
         "type",
-        "code",
         "message",
+        "code",
         "param",
         "headers",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "code",
         "message",
-        "param",
     )
 
     type: str
     """The error type that was emitted."""
-    code: str | None
     message: str
     """The human-readable error message that was emitted."""
+    code: str | None
     param: str | None
     headers: dict[str, str] | None
     """The response headers that were emitted with the error, if any."""
@@ -13273,14 +13262,14 @@ class ErrorPayload(BaseModel):
         self,
         *,
         type: str,
-        code: str | None,
         message: str,
-        param: str | None,
+        code: str | None = None,
+        param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.type = type
-        self.code = code
         self.message = message
+        self.code = code
         self.param = param
         self.headers = headers
 
@@ -13324,26 +13313,27 @@ class FilePath(BaseModel):
 
     __slots__ = (
         "type",
-        "file_id",
         "index",
+        "file_id",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "file_id",
         "index",
     )
 
     type: Literal["file_path"]
     """The type of the file path. Always `file_path`."""
-    file_id: str
-    """The ID of the file."""
     index: int
     """The index of the file in the list of files."""
+    file_id: str | None
+    """The ID of the file."""
 
-    def __init__(self, *, type: Literal["file_path"], file_id: str, index: int) -> None:
+    def __init__(
+        self, *, type: Literal["file_path"], index: int, file_id: str | None = None
+    ) -> None:
         self.type = type
-        self.file_id = file_id
         self.index = index
+        self.file_id = file_id
 
 
 class FileSearchTool(BaseModel):
@@ -13451,18 +13441,18 @@ class FunctionShellAction(BaseModel):
         "timeout_ms",
         "max_output_length",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "commands",
-        "timeout_ms",
-        "max_output_length",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("commands",)
 
     commands: list[str]
     timeout_ms: int | None
     max_output_length: int | None
 
     def __init__(
-        self, *, commands: list[str], timeout_ms: int | None, max_output_length: int | None
+        self,
+        *,
+        commands: list[str],
+        timeout_ms: int | None = None,
+        max_output_length: int | None = None,
     ) -> None:
         self.commands = commands
         self.timeout_ms = timeout_ms
@@ -13505,8 +13495,8 @@ class FunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
         "caller",
+        "environment",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -13515,7 +13505,6 @@ class FunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
     )
 
     type: Literal["shell_call"]
@@ -13528,8 +13517,8 @@ class FunctionShellCall(BaseModel):
     """The shell commands and limits that describe how to run the tool call."""
     status: FunctionShellCallStatus
     """The status of the shell call. One of `in_progress`, `completed`, or `incomplete`."""
-    environment: LocalEnvironmentResource | ContainerReferenceResource | None
     caller: ToolCallCaller | None
+    environment: LocalEnvironmentResource | ContainerReferenceResource | None
     created_by: str | None
     """The ID of the entity that created this tool call."""
 
@@ -13541,8 +13530,8 @@ class FunctionShellCall(BaseModel):
         call_id: str,
         action: FunctionShellAction,
         status: FunctionShellCallStatus,
-        environment: LocalEnvironmentResource | ContainerReferenceResource | None,
         caller: ToolCallCaller | None = None,
+        environment: LocalEnvironmentResource | ContainerReferenceResource | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -13550,8 +13539,8 @@ class FunctionShellCall(BaseModel):
         self.call_id = call_id
         self.action = action
         self.status = status
-        self.environment = environment
         self.caller = caller
+        self.environment = environment
         self.created_by = created_by
 
 
@@ -13613,8 +13602,8 @@ class FunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
         "caller",
+        "max_output_length",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -13623,7 +13612,6 @@ class FunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
     )
 
     type: Literal["shell_call_output"]
@@ -13636,8 +13624,8 @@ class FunctionShellCallOutput(BaseModel):
     """The status of the shell call output. One of `in_progress`, `completed`, or `incomplete`."""
     output: list[FunctionShellCallOutputContent]
     """An array of shell call output contents"""
-    max_output_length: int | None
     caller: ToolCallCaller | None
+    max_output_length: int | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -13649,8 +13637,8 @@ class FunctionShellCallOutput(BaseModel):
         call_id: str,
         status: FunctionShellCallOutputStatusEnum,
         output: list[FunctionShellCallOutputContent],
-        max_output_length: int | None,
         caller: ToolCallCaller | None = None,
+        max_output_length: int | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -13658,8 +13646,8 @@ class FunctionShellCallOutput(BaseModel):
         self.call_id = call_id
         self.status = status
         self.output = output
-        self.max_output_length = max_output_length
         self.caller = caller
+        self.max_output_length = max_output_length
         self.created_by = created_by
 
 
@@ -14332,7 +14320,6 @@ class ImageGenToolCall(BaseModel):
         "type",
         "id",
         "status",
-        "result",
     )
 
     type: Literal["image_generation_call"]
@@ -14349,7 +14336,7 @@ class ImageGenToolCall(BaseModel):
         type: Literal["image_generation_call"],
         id: str,
         status: Literal["in_progress", "completed", "generating", "failed"],
-        result: str | None,
+        result: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
@@ -14549,39 +14536,36 @@ class InputImageContent(BaseModel):
 
     __slots__ = (
         "type",
-        "detail",
         "image_url",
         "file_id",
+        "detail",
         "prompt_cache_breakpoint",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "detail",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["input_image"]
     """The type of the input item. Always `input_image`."""
-    detail: ImageDetail
+    image_url: str | None
+    file_id: str | None
+    detail: ImageDetail | None
     """The detail level of the image to be sent to the model. One of `high`, `low`, `auto`, or
     `original`. Defaults to `auto`.
     """
-    image_url: str | None
-    file_id: str | None
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None
 
     def __init__(
         self,
         *,
         type: Literal["input_image"],
-        detail: ImageDetail,
         image_url: str | None = None,
         file_id: str | None = None,
+        detail: ImageDetail | None = None,
         prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None,
     ) -> None:
         self.type = type
-        self.detail = detail
         self.image_url = image_url
         self.file_id = file_id
+        self.detail = detail
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
 
 
@@ -15192,41 +15176,40 @@ class MCPListTools(BaseModel):
 
     __slots__ = (
         "type",
-        "id",
         "server_label",
         "tools",
+        "id",
         "error",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
         "server_label",
         "tools",
     )
 
     type: Literal["mcp_list_tools"]
     """The type of the item. Always `mcp_list_tools`."""
-    id: str
-    """The unique ID of the list."""
     server_label: str
     """The label of the MCP server."""
     tools: list[MCPListToolsTool]
     """The tools available on the server."""
+    id: str | None
+    """The unique ID of the list."""
     error: str | None
 
     def __init__(
         self,
         *,
         type: Literal["mcp_list_tools"],
-        id: str,
         server_label: str,
         tools: list[MCPListToolsTool],
+        id: str | None = None,
         error: str | None = None,
     ) -> None:
         self.type = type
-        self.id = id
         self.server_label = server_label
         self.tools = tools
+        self.id = id
         self.error = error
 
 
@@ -15308,14 +15291,11 @@ class MCPTool(BaseModel):
         "require_approval",
         "defer_loading",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "server_label",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["mcp"]
     """The type of the MCP tool. Always `mcp`."""
-    server_label: str
+    server_label: str | None
     """A label for this MCP server, used to identify it in tool calls."""
     server_url: str | None
     """The URL for the MCP server. One of `server_url`, `connector_id`, or `tunnel_id` must be
@@ -15361,7 +15341,7 @@ class MCPTool(BaseModel):
         self,
         *,
         type: Literal["mcp"],
-        server_label: str,
+        server_label: str | None = None,
         server_url: str | None = None,
         connector_id: Literal[
             "connector_dropbox",
@@ -15530,29 +15510,21 @@ class Message(BaseModel):
     """A message to or from the model."""
 
     __slots__ = (
-        "type",
         "id",
-        "status",
         "role",
         "content",
+        "type",
+        "status",
         "phase",
     )
     _required: ClassVar[tuple[str, ...]] = (
-        "type",
         "id",
-        "status",
         "role",
         "content",
     )
 
-    type: Literal["message"]
-    """The type of the message. Always set to `message`."""
     id: str
     """The unique ID of the message."""
-    status: MessageStatus
-    """The status of item. One of `in_progress`, `completed`, or `incomplete`. Populated when
-    items are returned via API.
-    """
     role: MessageRole
     """The role of the message. One of `unknown`, `user`, `assistant`, `system`, `critic`,
     `discriminator`, `developer`, or `tool`.
@@ -15569,14 +15541,18 @@ class Message(BaseModel):
         | InputFileContent
     ]
     """The content of the message"""
+    type: Literal["message"] | None
+    """The type of the message. Always set to `message`."""
+    status: MessageStatus | None
+    """The status of item. One of `in_progress`, `completed`, or `incomplete`. Populated when
+    items are returned via API.
+    """
     phase: MessagePhase2 | None
 
     def __init__(
         self,
         *,
-        type: Literal["message"],
         id: str,
-        status: MessageStatus,
         role: MessageRole,
         content: list[
             InputTextContent
@@ -15589,13 +15565,15 @@ class Message(BaseModel):
             | ComputerScreenshotContent
             | InputFileContent
         ],
+        type: Literal["message"] | None = None,
+        status: MessageStatus | None = None,
         phase: MessagePhase2 | None = None,
     ) -> None:
-        self.type = type
         self.id = id
-        self.status = status
         self.role = role
         self.content = content
+        self.type = type
+        self.status = status
         self.phase = phase
 
 
@@ -15737,7 +15715,6 @@ class OutputTextContent(BaseModel):
         "type",
         "text",
         "annotations",
-        "logprobs",
     )
 
     type: Literal["output_text"]
@@ -15746,7 +15723,7 @@ class OutputTextContent(BaseModel):
     """The text output from the model."""
     annotations: list[Annotation]
     """The annotations of the text output."""
-    logprobs: list[LogProb]
+    logprobs: list[LogProb] | None
 
     def __init__(
         self,
@@ -15754,7 +15731,7 @@ class OutputTextContent(BaseModel):
         type: Literal["output_text"],
         text: str,
         annotations: list[Annotation],
-        logprobs: list[LogProb],
+        logprobs: list[LogProb] | None = None,
     ) -> None:
         self.type = type
         self.text = text
@@ -16112,17 +16089,15 @@ class PromptCacheOptions(BaseModel):
         "ttl",
         "mode",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "ttl",
-        "mode",
-    )
 
-    ttl: PromptCacheTTLEnum
+    ttl: PromptCacheTTLEnum | None
     """The minimum lifetime applied to each cache breakpoint."""
-    mode: PromptCacheModeEnum
+    mode: PromptCacheModeEnum | None
     """Whether implicit prompt-cache breakpoints were enabled."""
 
-    def __init__(self, *, ttl: PromptCacheTTLEnum, mode: PromptCacheModeEnum) -> None:
+    def __init__(
+        self, *, ttl: PromptCacheTTLEnum | None = None, mode: PromptCacheModeEnum | None = None
+    ) -> None:
         self.ttl = ttl
         self.mode = mode
 
@@ -16220,8 +16195,6 @@ class Response(BaseModel):
 
     __slots__ = (
         "model",
-        "tools",
-        "tool_choice",
         "id",
         "object",
         "created_at",
@@ -16239,6 +16212,8 @@ class Response(BaseModel):
         "background",
         "max_tool_calls",
         "text",
+        "tools",
+        "tool_choice",
         "prompt",
         "service_tier",
         "truncation",
@@ -16261,8 +16236,6 @@ class Response(BaseModel):
     )
     _required: ClassVar[tuple[str, ...]] = (
         "model",
-        "tools",
-        "tool_choice",
         "id",
         "object",
         "created_at",
@@ -16275,8 +16248,6 @@ class Response(BaseModel):
     of models with different capabilities, performance characteristics, and price points.
     Refer to the model guide to browse and compare available models.
     """
-    tools: ToolsArray
-    tool_choice: ToolChoiceParam
     id: str
     """Unique identifier for this Response."""
     object: Literal["response"]
@@ -16304,6 +16275,8 @@ class Response(BaseModel):
     background: bool | None
     max_tool_calls: int | None
     text: ResponseTextParam | None
+    tools: ToolsArray | None
+    tool_choice: ToolChoiceParam | None
     prompt: Prompt | None
     service_tier: ServiceTierResponses | None
     truncation: Literal["auto", "disabled"] | None
@@ -16339,8 +16312,6 @@ class Response(BaseModel):
         self,
         *,
         model: ModelIdsResponses,
-        tools: ToolsArray,
-        tool_choice: ToolChoiceParam,
         id: str,
         object: Literal["response"],
         created_at: float,
@@ -16358,6 +16329,8 @@ class Response(BaseModel):
         background: bool | None = None,
         max_tool_calls: int | None = None,
         text: ResponseTextParam | None = None,
+        tools: ToolsArray | None = None,
+        tool_choice: ToolChoiceParam | None = None,
         prompt: Prompt | None = None,
         service_tier: ServiceTierResponses | None = None,
         truncation: Literal["auto", "disabled"] | None = None,
@@ -16384,8 +16357,6 @@ class Response(BaseModel):
         tool_usage: ResponseToolUsage | None = None,
     ) -> None:
         self.model = model
-        self.tools = tools
-        self.tool_choice = tool_choice
         self.id = id
         self.object = object
         self.created_at = created_at
@@ -16403,6 +16374,8 @@ class Response(BaseModel):
         self.background = background
         self.max_tool_calls = max_tool_calls
         self.text = text
+        self.tools = tools
+        self.tool_choice = tool_choice
         self.prompt = prompt
         self.service_tier = service_tier
         self.truncation = truncation
@@ -20505,32 +20478,28 @@ class ToolSearchCall(BaseModel):
 
     __slots__ = (
         "type",
+        "arguments",
         "id",
         "call_id",
         "execution",
-        "arguments",
         "status",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
-        "call_id",
-        "execution",
         "arguments",
-        "status",
     )
 
     type: Literal["tool_search_call"]
     """The type of the item. Always `tool_search_call`."""
-    id: str
-    """The unique ID of the tool search call item."""
-    call_id: str | None
-    execution: ToolSearchExecutionType
-    """Whether tool search was executed by the server or by the client."""
     arguments: Any
     """Arguments used for the tool search call."""
-    status: FunctionCallStatus
+    id: str | None
+    """The unique ID of the tool search call item."""
+    call_id: str | None
+    execution: ToolSearchExecutionType | None
+    """Whether tool search was executed by the server or by the client."""
+    status: FunctionCallStatus | None
     """The status of the tool search call item that was recorded."""
     created_by: str | None
     """The identifier of the actor that created the item."""
@@ -20539,18 +20508,18 @@ class ToolSearchCall(BaseModel):
         self,
         *,
         type: Literal["tool_search_call"],
-        id: str,
-        call_id: str | None,
-        execution: ToolSearchExecutionType,
         arguments: Any,
-        status: FunctionCallStatus,
+        id: str | None = None,
+        call_id: str | None = None,
+        execution: ToolSearchExecutionType | None = None,
+        status: FunctionCallStatus | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
+        self.arguments = arguments
         self.id = id
         self.call_id = call_id
         self.execution = execution
-        self.arguments = arguments
         self.status = status
         self.created_by = created_by
 
@@ -20605,16 +20574,15 @@ class ToolSearchOutput(BaseModel):
     __slots__ = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
@@ -20624,13 +20592,13 @@ class ToolSearchOutput(BaseModel):
     """The type of the item. Always `tool_search_output`."""
     id: str
     """The unique ID of the tool search output item."""
-    call_id: str | None
     execution: ToolSearchExecutionType
     """Whether tool search was executed by the server or by the client."""
     tools: list[Tool]
     """The loaded tool definitions returned by tool search."""
     status: FunctionCallOutputStatusEnum
     """The status of the tool search output item that was recorded."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -20639,18 +20607,18 @@ class ToolSearchOutput(BaseModel):
         *,
         type: Literal["tool_search_output"],
         id: str,
-        call_id: str | None,
         execution: ToolSearchExecutionType,
         tools: list[Tool],
         status: FunctionCallOutputStatusEnum,
+        call_id: str | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
-        self.call_id = call_id
         self.execution = execution
         self.tools = tools
         self.status = status
+        self.call_id = call_id
         self.created_by = created_by
 
 
