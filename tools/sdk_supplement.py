@@ -282,6 +282,8 @@ class Schemas:
         self.spec = spec["components"]["schemas"]
         self.new: dict[str, Any] = {}
         self.extend: dict[str, dict[str, Any]] = {}
+        # component -> properties the spec requires and the SDK's model lets be absent
+        self.absent: dict[str, list[str]] = {}
         self.by_class: dict[int, str] = {}
         from params_ir import SDK_NAMES
 
@@ -311,6 +313,17 @@ class Schemas:
         if module.replace("_", "") != name.lower():
             return None
         return self.spec_folded.get(name.lower())
+
+    def spec_required(self, name: str) -> set[str]:
+        """The properties the spec requires of component `name` itself (or its allOf parts)."""
+        schema = self.spec[name]
+        out = set(schema.get("required", ()))
+        for member in schema.get("allOf", []):
+            if "$ref" in member:
+                out |= self.spec_required(member["$ref"][len(REF) :])
+            else:
+                out |= set(member.get("required", ()))
+        return out
 
     def spec_properties(self, name: str) -> set[str] | None:
         schema = self.spec[name]
@@ -442,6 +455,13 @@ class Schemas:
                             self.extend.setdefault(spec_name, {})[wire] = self.field(f)
                 finally:
                     self.create = create
+                required = self.spec_required(spec_name)
+                for key, f in sorted(cls.model_fields.items()):
+                    wire = f.alias or key
+                    if wire in required and not f.is_required():
+                        # The spec requires it, the SDK's model lets it be absent
+                        # (the API, or a mock serving the spec, leaves it out).
+                        self.absent.setdefault(spec_name, []).append(wire)
                 create, self.create = self.create, False
                 try:
                     for key, f in cls.model_fields.items():
@@ -627,6 +647,9 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             fixed = _fixed_headers(call)
             if fixed:
                 add["headers"] = fixed  # `OpenAI-Beta: assistants=v2` and the like
+            if op.page is not None and call["page"] is None and call["cast_to"]:
+                # The SDK returns the list as one object (the usage reports), not a page.
+                add["page"] = "none"
             if "stream" in call["query"] and call["stream"] and op.stream_event is None:
                 add["stream_event"] = schemas.of(call["stream"][1], call["stream"][0])
             returned = call["cast_to"][1] if call["cast_to"] else None
@@ -710,6 +733,10 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         elif call["cast_to"]:
             name, obj = call["cast_to"]
             content["application/json"] = {"schema": schemas.of(obj, name)}
+            if "data" in getattr(obj, "model_fields", ()):
+                # A list the SDK returns as one object (a usage report, the webhook
+                # event types), not a page.
+                operation["x-sdk-page"] = "none"
         if call["stream"]:
             name, obj = call["stream"]
             content["text/event-stream"] = {"schema": schemas.of(obj, name)}
@@ -718,6 +745,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             ok["content"] = content
         operation["responses"] = {"200": ok}
         paths.setdefault(path, {})[call["method"]] = operation
+    _absent_through_table(schemas)
     supplement = {
         "x-sdk": f"openai=={sdk_version}",
         "paths": paths,
@@ -725,6 +753,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         "x-extend": {
             "operations": dict(sorted(extend_ops.items())),
             "schemas": {k: dict(sorted(v.items())) for k, v in sorted(schemas.extend.items())},
+            "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
         },
     }
@@ -797,6 +826,42 @@ def _classes_in(hint: Any) -> set[type]:
     for arg in typing.get_args(hint):
         out |= _classes_in(arg)
     return out
+
+
+def _absent_through_table(schemas: Schemas) -> None:
+    """`absent` fields of the spec components that the compat types table pairs with an
+    official model under another name (`ResponseOutputText` is `OutputTextContent`).
+
+    The table (`src/oxide_io/compat/_types_table.py`, generated from the models this
+    supplement feeds) names, for each official model, the oxide class standing for it;
+    where that class is a spec component, the fields the spec requires and the
+    official model lets be absent are recorded, as `Schemas.model` does for the
+    models named alike.
+    """
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from oxide_io.compat._types_table import MODULES
+
+    for rel, entries in MODULES.items():
+        for entry in entries.split():
+            name, _, address = entry.partition("=")
+            kind, _, target = address.partition(":")
+            if kind != "t":
+                continue
+            component = target or name
+            if component not in schemas.spec:
+                continue
+            module = importlib.import_module("openai.types" + (f".{rel}" if rel else ""))
+            official = getattr(module, name, None)
+            fields = getattr(official, "model_fields", None)
+            if not isinstance(official, type) or not isinstance(fields, dict):
+                continue
+            required = schemas.spec_required(component)
+            for key, f in fields.items():
+                wire = f.alias or key
+                if wire in required and not f.is_required():
+                    schemas.absent.setdefault(component, []).append(wire)
 
 
 def _fixed_headers(call: dict[str, Any]) -> dict[str, str]:

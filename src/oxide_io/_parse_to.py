@@ -21,7 +21,7 @@ from oxide_proto import (
     decode,
 )
 
-__all__ = ["body_text", "check_not_event_stream", "parse_to"]
+__all__ = ["ParseTo", "body_text", "check_not_event_stream", "parse_to"]
 
 _T = TypeVar("_T")
 
@@ -64,3 +64,32 @@ def parse_to(to: type[_T], content: bytes, info: ResponseInfo) -> _T:
     else:
         result = decode(to, json.loads(content) if content else None, response=info)
     return result  # type: ignore[no-any-return]
+
+
+class ParseTo:
+    """An operation's decoder that reads the whole body as `to`, as `parse_to` does.
+
+    For an operation whose result type depends on an argument: audio transcriptions
+    and translations answer JSON of one of several models, or plain text (`str`),
+    as `response_format` asks. The client hands such a decoder the body's bytes, not
+    the decoded JSON.
+    """
+
+    __slots__ = ("strict", "to")
+
+    # The core's Call hands this decoder the body's bytes, not the decoded JSON.
+    reads_body = True
+
+    def __init__(self, to: type[Any], *, strict: bool = False) -> None:
+        self.to = to
+        self.strict = strict
+
+    def __call__(self, content: bytes, info: ResponseInfo) -> Any:
+        if self.strict and self.to not in (str, bytes, int, float, bool, type(None)):
+            return decode(
+                self.to, json.loads(content) if content else None, response=info, strict=True
+            )
+        return parse_to(self.to, content, info)
+
+    def __repr__(self) -> str:
+        return f"ParseTo({self.to!r})"

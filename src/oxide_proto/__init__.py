@@ -244,6 +244,7 @@ if TYPE_CHECKING:
     from ._responses_socket import decode_beta_responses_event as decode_beta_responses_event
     from ._responses_socket import parse_responses_event as parse_responses_event
     from ._schema import TypedTool as TypedTool
+    from ._schema import as_responses_tools as as_responses_tools
     from ._schema import function_tool as function_tool
     from ._schema import parse_into as parse_into
     from ._schema import response_format_for as response_format_for
@@ -357,6 +358,7 @@ _LAZY: dict[str, str] = {
     "SocksTunnel": "._socks",
     "require_socksio": "._socks",
     "TypedTool": "._schema",
+    "as_responses_tools": "._schema",
     "function_tool": "._schema",
     "parse_into": "._schema",
     "response_format_for": "._schema",

@@ -30,7 +30,8 @@ from ._types import Request, ResponseInfo
 
 __all__ = ["Call", "CallSettings"]
 
-# How a call turns the JSON of a success answer into its result: `decoder(json, info)`.
+# How a call turns the JSON of a success answer into its result: `decoder(json, info)`;
+# a decoder with a true `reads_body` attribute is given the body's bytes instead.
 Decoder = Callable[[Any, ResponseInfo], Any]
 
 # How much of a body that is not JSON the error message shows.
@@ -301,6 +302,12 @@ class Call:
         operation = self.operation
         if operation.binary:
             return content
+        decoder = self.decoder
+        if getattr(decoder, "reads_body", False):
+            # A decoder that reads the body itself: the result type was chosen from the
+            # arguments and may not be JSON (a transcription asked for as text).
+            assert decoder is not None
+            return self._keep_request_id(decoder(content, info), info)
         try:
             data = json.loads(content) if content else None
         except (ValueError, RecursionError) as exc:
@@ -308,13 +315,16 @@ class Call:
             # clean close: the API's answer is not there (JSONDecodeError and
             # UnicodeDecodeError are both ValueErrors).
             raise not_json_error(info, content, exc) from exc
-        decoder = self.decoder
         if decoder is not None:
             result = decoder(data, info)
         elif operation.response is None:
             return data
         else:
             result = decode(resolve_type(operation.response), data, response=info)
+        return self._keep_request_id(result, info)
+
+    @staticmethod
+    def _keep_request_id(result: Any, info: ResponseInfo) -> Any:
         # A value without the slot (a dict, a list, a user's type) goes as it is; a
         # try costs less than contextlib.suppress on every call.
         try:  # noqa: SIM105

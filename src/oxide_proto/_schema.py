@@ -23,7 +23,7 @@ import enum
 import inspect
 import json
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -473,6 +473,43 @@ def responses_function_tool(
     if text is not None:
         tool["description"] = text
     return TypedTool(tool, tp)
+
+
+def as_responses_tools(tools: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """`tools` for the Responses API, with Chat Completions function tools converted.
+
+    A tool of the Chat Completions shape (`{"type": "function", "function": {...}}`)
+    made by `function_tool(T)` becomes the Responses shape (`name`, `description`,
+    `parameters`, `strict` at the top, plus any other key of its `function`) and
+    keeps `T`, so `parse()` still parses its calls' arguments into `T`. Any other
+    tool passes as it is. Raises `TypeError` for a Chat Completions function tool
+    that is a plain dict: it has no type to parse into, and the official SDK refuses
+    it too.
+    """
+    converted: list[Mapping[str, Any]] = []
+    for tool in tools:
+        if tool.get("type") != "function" or "function" not in tool:
+            converted.append(tool)
+            continue
+        if not isinstance(tool, TypedTool):
+            raise TypeError(
+                "a Chat Completions function tool ({'type': 'function', 'function': ...}) given to"
+                " the Responses API must be made by function_tool() / pydantic_function_tool();"
+                " otherwise give the Responses shape ({'type': 'function', 'name': ...,"
+                " 'parameters': ...})"
+            )
+        function: Mapping[str, Any] = tool["function"]
+        definition: dict[str, Any] = {
+            "type": "function",
+            "name": function["name"],
+            # The official SDK sends an explicit null when there is no description.
+            "description": function.get("description"),
+            "parameters": function["parameters"],
+            "strict": bool(function.get("strict")),
+        }
+        definition.update((k, v) for k, v in function.items() if k not in definition)
+        converted.append(TypedTool(definition, tool.type))
+    return converted
 
 
 # --- parsing the reply back -------------------------------------------------------

@@ -75,13 +75,10 @@ KNOWN_FAILURES: dict[str, str] = {
     "examples/bedrock.py": "Amazon Bedrock provider (openai.providers): not in oxide",
     "examples/bedrock_runtime.py": "Amazon Bedrock provider (openai.providers): not in oxide",
     "examples/httpx2_client.py": _HTTPX,
-    "examples/image_stream.py": _endpoint("POST /v1/images/generations"),
     "examples/mtls_httpx.py": _MTLS,
     "examples/mtls_httpx2.py": _MTLS,
     "examples/mtls_httpx2_async.py": _MTLS,
     "examples/mtls_httpx_async.py": _MTLS,
-    "examples/picture.py": _endpoint("POST /v1/images/generations"),
-    "examples/responses_input_tokens.py": _endpoint("POST /v1/responses/input_tokens"),
     "examples/responses_websocket.py": _LIB.format("responses_websocket"),
     "examples/speech_to_text.py": "openai.helpers.Microphone: needs real audio; not in oxide",
     "examples/uploads.py": "a command-line tool: needs a file argument",
@@ -93,10 +90,6 @@ KNOWN_FAILURES: dict[str, str] = {
     ),
     "examples/responses/background_streaming.py": _endpoint("GET /v1/responses/{id}"),
     "examples/responses/background_streaming_async.py": _endpoint("GET /v1/responses/{id}"),
-    "examples/responses/structured_outputs_tools.py": (
-        "responses.parse(tools=[pydantic_function_tool(T)]): oxide sends the chat-shaped"
-        " tool as it is, not converted to the Responses shape, so no parsed_arguments"
-    ),
     "examples/realtime/azure_realtime.py": "needs azure-identity, not installed here",
     "examples/realtime/push_to_talk_app.py": "needs textual and a microphone",
     "examples/realtime/realtime.py": _endpoint("the Realtime WebSocket (GET /v1/realtime)"),

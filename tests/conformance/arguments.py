@@ -237,8 +237,12 @@ def load_calls() -> list[Call]:
     synth = Synthesizer(spec)
     calls = [build_call(name, op, spec, synth) for name, op in sorted(named.items())]
     # What the client decodes an answer into is the generated method's: with the SDK
-    # supplement, an object the spec describes inline comes back as the SDK's model.
+    # supplement, an object the spec describes inline comes back as the SDK's model,
+    # and a list the SDK returns whole (the usage reports) is no page.
     _, generated = generate_operations.load(generate_models.load_spec(generate_models.DEFAULT_SPEC))
     for call in calls:
-        call.op = dataclasses.replace(call.op, response=generated[call.name].response)
+        made = generated[call.name]
+        call.op = dataclasses.replace(
+            call.op, response=made.response, page=made.page, item=made.item
+        )
     return calls

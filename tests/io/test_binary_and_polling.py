@@ -13,15 +13,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import importlib
+import inspect
 import json
 import pathlib
 import time
 import tracemalloc
+import typing
 from typing import Any
 
 import pytest
 
 import oxide_io
+import oxide_proto
 from oxide_io.testing._files_api import POLL_AFTER_MS, PROCESSING_POLLS, pattern_bytes
 from oxide_proto import InvalidWebhookSignatureError
 from oxide_proto.types.webhooks import WebhookResponseCompleted
@@ -197,3 +201,126 @@ async def test_webhooks_unwrap_agrees_with_the_official_sdk(
     with pytest.raises(ValueError, match="OPENAI_WEBHOOK_SECRET"):
         bare.webhooks.unwrap(payload, valid)
     assert isinstance(oxide_io.Client(api_key="k", webhook_secret=secret).webhook_secret, str)
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        "oxide_io._async.resources.videos.AsyncVideos",
+        "oxide_io._sync.resources.videos.SyncVideos",
+        "oxide_io._async.resources.vector_stores.AsyncVectorStoresFiles",
+        "oxide_io._sync.resources.vector_stores.SyncVectorStoresFiles",
+        "oxide_io._async.resources.vector_stores.AsyncVectorStoresFileBatches",
+        "oxide_io._sync.resources.vector_stores.SyncVectorStoresFileBatches",
+    ],
+)
+def test_create_and_poll_takes_what_create_takes_typed_alike(owner: str) -> None:
+    # The helper forwards to `create`: each parameter they share carries the
+    # same annotation (a narrower `Literal` in `create` must not widen to `str`).
+
+    module_name, _, class_name = owner.rpartition(".")
+    module = importlib.import_module(module_name)
+    cls = getattr(module, class_name)
+    # The names the resource and extras modules import only for type checking.
+    driver = module_name.split(".resources.")[0]
+    names: dict[str, Any] = {"FileInput": oxide_proto.FileInput}
+    for source in (
+        f"{driver}._resource",
+        "oxide_proto.types.videos",
+        "oxide_proto.types.vector_stores",
+        "oxide_proto.types.params.vector_stores",
+    ):
+        names.update(vars(importlib.import_module(source)))
+    create = typing.get_type_hints(cls.create, localns=names)
+    helper = typing.get_type_hints(cls.create_and_poll, localns=names)
+    shared = set(create) & set(helper) - {"return"}
+    assert shared >= {"extra_headers", "timeout"}
+    assert {name: helper[name] for name in shared} == {name: create[name] for name in shared}
+    # The text too: the official SDK's signature check compares annotations as written.
+    written = {
+        f.__name__: {n: p.annotation for n, p in inspect.signature(f).parameters.items()}
+        for f in (cls.create, cls.create_and_poll)
+    }
+    assert {n: written["create_and_poll"][n] for n in shared} == {
+        n: written["create"][n] for n in shared
+    }
+
+
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # translations
+async def test_transcriptions_and_translations_follow_response_format(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    # As in the official SDK: the model of the format asked for, or the text as str.
+    from oxide_proto.types.audio import (
+        CreateTranscriptionResponseDiarizedJson,
+        CreateTranscriptionResponseJson,
+        CreateTranscriptionResponseVerboseJson,
+        CreateTranslationResponseJson,
+        CreateTranslationResponseVerboseJson,
+    )
+
+    client = make_client(mock)
+    audio = ("memo.mp3", b"\x00" * 1500)
+    text = "Transcript of memo.mp3 (1500 bytes)."
+    transcriptions = client.audio.transcriptions
+    plain = await transcriptions.create(file=audio, model="whisper-1")
+    assert type(plain) is CreateTranscriptionResponseJson and plain.text == text
+    assert plain._request_id is not None
+    verbose = await transcriptions.create(
+        file=audio, model="whisper-1", response_format="verbose_json"
+    )
+    assert type(verbose) is CreateTranscriptionResponseVerboseJson
+    assert (verbose.text, verbose.duration) == (text, 1.5)
+    diarized = await transcriptions.create(
+        file=audio, model="gpt-4o-transcribe-diarize", response_format="diarized_json"
+    )
+    assert type(diarized) is CreateTranscriptionResponseDiarizedJson
+    assert diarized.segments[0].speaker == "A"
+    assert await transcriptions.create(file=audio, model="whisper-1", response_format="text") == (
+        text + "\n"
+    )
+    srt = await transcriptions.create(file=audio, model="whisper-1", response_format="srt")
+    assert srt == f"1\n00:00:00,000 --> 00:00:01,500\n{text}\n\n"
+    vtt = await transcriptions.create(file=audio, model="whisper-1", response_format="vtt")
+    assert type(vtt) is str and vtt.startswith("WEBVTT\n")
+    raw = await transcriptions.with_raw_response.create(
+        file=audio, model="whisper-1", response_format="text"
+    )
+    assert raw.headers["content-type"].startswith("text/plain")
+    assert raw.parse() == text + "\n"
+    stream = await transcriptions.create(file=audio, model="gpt-4o-transcribe", stream=True)
+    events = [event async for event in stream]
+    assert "".join(e.delta for e in events if e.type == "transcript.text.delta") == text
+    assert events[-1].type == "transcript.text.done" and events[-1].text == text
+
+    translations = client.audio.translations
+    translated = await translations.create(file=audio, model="whisper-1")
+    assert type(translated) is CreateTranslationResponseJson and translated.text == text
+    verbose_translation = await translations.create(
+        file=audio, model="whisper-1", response_format="verbose_json"
+    )
+    assert type(verbose_translation) is CreateTranslationResponseVerboseJson
+    assert verbose_translation.language == "english"
+    assert (
+        await translations.create(file=audio, model="whisper-1", response_format="text")
+        == text + "\n"
+    )
+
+
+async def test_mock_images_and_input_token_counts(mock: Setup, make_client: MakeClient) -> None:
+    from oxide_io.testing._images import PNG_1X1
+
+    client = make_client(mock)
+    images = await client.images.generate(prompt="a small cat", n=2, size="1024x1536")
+    assert [base64.b64decode(i.b64_json) for i in images.data] == [PNG_1X1, PNG_1X1]
+    assert images.size == "1024x1536" and images.usage.input_tokens == 3
+    stream = await client.images.generate(prompt="a cat", stream=True, partial_images=2)
+    events = [event async for event in stream]
+    assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + [
+        "image_generation.completed"
+    ]
+    assert [e.partial_image_index for e in events[:2]] == [0, 1]
+    counted = await client.responses.input_tokens.count(
+        model="gpt-4o-mini", input="one two three", instructions="four"
+    )
+    assert (counted.object, counted.input_tokens) == ("response.input_tokens", 4)

@@ -136,9 +136,6 @@ def test_generator_is_deterministic() -> None:
 # API (file preparation, the session stream runner, result artifacts) and the
 # WebSocket connections of the Live and translation APIs.
 NOT_YET = {
-    "beta.agents.environments.files.prepare",
-    "beta.agents.environments.files.prepare_directory",
-    "beta.agents.environments.files.upload",
     "beta.agents.sessions.artifacts.for_result",
     "beta.agents.sessions.stream",
     "live.connect",

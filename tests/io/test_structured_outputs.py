@@ -254,6 +254,38 @@ async def test_typed_tools_get_typed_arguments(mock: Setup, make_client: MakeCli
     assert response.output[0].parsed_arguments == Lookup("Oslo", "f")
 
 
+async def test_responses_take_chat_shaped_typed_tools(mock: Setup, make_client: MakeClient) -> None:
+    # A tool made for Chat Completions goes out in the Responses shape and still
+    # parses its calls, in parse() and stream() alike.
+    client = make_client(mock)
+    mock.server.enqueue(ToolCalls([ToolCall("Lookup", {"city": "Oslo", "unit": "f"})]))
+    response = await client.responses.parse(
+        model=MODEL, input="x", tools=[function_tool(Lookup), {"type": "web_search"}]
+    )
+    assert response.output[0].parsed_arguments == Lookup("Oslo", "f")
+    assert mock.server.requests[-1].json["tools"] == [
+        {
+            "type": "function",
+            "name": "Lookup",
+            "description": None,
+            "parameters": to_strict_json_schema(Lookup),
+            "strict": True,
+        },
+        {"type": "web_search"},
+    ]
+    mock.server.enqueue(ToolCalls([ToolCall("Lookup", {"city": "Rome", "unit": "c"})]))
+    async with client.responses.stream(
+        model=MODEL, input="x", tools=[function_tool(Lookup, description="Find it")]
+    ) as stream:
+        final = await stream.get_final_response()
+    assert final.output[0].parsed_arguments == Lookup("Rome", "c")
+    assert mock.server.requests[-1].json["tools"][0]["description"] == "Find it"
+    assert "function" not in mock.server.requests[-1].json["tools"][0]
+    plain = {"type": "function", "function": {"name": "f", "parameters": {}}}
+    with pytest.raises(TypeError, match="function_tool"):
+        await client.responses.parse(model=MODEL, input="x", tools=[plain])
+
+
 async def test_with_raw_response_parse_gives_the_parsed_result(
     replying: Setup, make_client: MakeClient
 ) -> None:

@@ -301,15 +301,20 @@ def _alike(official: Any, oxide: Any) -> bool:
 
 
 def pair_by_structure(
-    seeds: dict[int, tuple[Any, Any]], named: set[int], oxide_named: dict[int, str]
+    seeds: dict[int, tuple[Any, Any]],
+    named: set[int],
+    oxide_named: dict[int, str],
+    prior: dict[int, Any] | None = None,
 ) -> dict[int, Any]:
     """Official object id -> oxide object, grown from `seeds` through fields and unions.
 
     `named`: ids of the official objects with a public name; `oxide_named`: the same
     for oxide. Type aliases (unions, literals) pair when they fill the same field.
+    `prior`: pairs an earlier, surer round found (already grown): they stay.
     """
-    paired: dict[int, Any] = {key: oxide for key, (_, oxide) in seeds.items()}
-    queue = list(seeds.values())
+    prior = prior or {}
+    paired: dict[int, Any] = {**{key: oxide for key, (_, oxide) in seeds.items()}, **prior}
+    queue = [pair for key, pair in seeds.items() if key not in prior]
     while queue:
         official, oxide = queue.pop()
         pairs: list[tuple[type, type]] = []
@@ -360,9 +365,10 @@ def _is_resource(value: object) -> bool:
     return hasattr(value, "_client") and not callable(value)
 
 
-def method_pairs() -> Iterator[tuple[Any, Any]]:
-    """(official annotation, oxide annotation) for the arguments and results of every
-    API method both clients have, found by walking the two clients' resources."""
+def method_pairs() -> Iterator[tuple[str, Any, Any]]:
+    """(argument name or "return", official annotation, oxide annotation) for the
+    arguments and results of every API method both clients have, found by walking the
+    two clients' resources."""
     import openai
 
     import oxide_io
@@ -390,7 +396,7 @@ def method_pairs() -> Iterator[tuple[Any, Any]]:
                 ox_hints = _signature_hints(ox_value)
                 for arg, annotation in off_hints.items():
                     if arg in ox_hints:
-                        yield annotation, ox_hints[arg]
+                        yield arg, annotation, ox_hints[arg]
 
 
 def _unique_tags(classes: Any) -> dict[object, type]:
@@ -435,6 +441,12 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
             if not (_official_root() / rel.replace(".", "/") / "__init__.py").exists():
                 kinds[id(value)] = kinds.get(id(value), False) or _is_param_module(rel)
     seeds: dict[int, tuple[Any, Any]] = {}
+    pairs = list(method_pairs())
+    returned: dict[int, Any] = {}
+    for arg, off_annotation, ox_annotation in pairs:
+        if arg == "return":
+            for off, found in _pair(list(_records(off_annotation)), list(_records(ox_annotation))):
+                returned.setdefault(id(off), found)
     for (rel, name), value in objects.items():
         if id(value) in seeds:
             continue
@@ -442,19 +454,36 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
         found = ox.by_name(name, param)
         if found is None and isinstance(value, type) and value.__name__ != name:
             found = ox.by_name(value.__name__, param)
+        if (
+            found is not None
+            and isinstance(found, type)
+            and not isinstance(value, type)
+            and not list(_pair(list(_records(value)), [found]))
+        ):
+            # A union alias is not a class of the same name that none of its members
+            # pairs with (`Data` of a chatkit thread's items is not the usage
+            # report's `Data`).
+            found = None
         if found is not None:
-            seeds[id(value)] = (value, found)
-    for off_annotation, ox_annotation in method_pairs():
+            # What the endpoints answering with the class answer on oxide's side wins
+            # over a name that unrelated classes share (`Message` of threads and of
+            # responses, `Group`, `UserDeleteResponse`).
+            seeds[id(value)] = (value, returned.get(id(value), found))
+    named = {id(value) for value in objects.values()}
+    # Names (and what the endpoints answer) first, then what the methods take and
+    # return: a class both rounds reach (`ChatCompletionAudio`, in a completion's
+    # message and in a stored message) keeps what the surer round found.
+    paired = pair_by_structure(seeds, named, ox.address)
+    for _, off_annotation, ox_annotation in pairs:
         for off, found in _pair(list(_records(off_annotation)), list(_records(ox_annotation))):
             seeds.setdefault(id(off), (off, found))
-    named = {id(value) for value in objects.values()}
-    paired = pair_by_structure(seeds, named, ox.address)
+    paired = pair_by_structure(seeds, named, ox.address, prior=paired)
     # Then by event tag: a class whose `type` literal ("response.output_text.delta")
     # no other class of its kind carries, on either side, pairs with its oxide twin.
     for off, found in pair_by_tag(objects.values(), kinds, ox):
         if id(off) not in paired:
             seeds[id(off)] = (off, found)
-    paired = pair_by_structure(seeds, named, ox.address)
+    paired = pair_by_structure(seeds, named, ox.address, prior=paired)
     table: dict[str, dict[str, str]] = {}
     missing: dict[str, str] = {}
     for rel, names in tree.items():

@@ -29,6 +29,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # Content types whose body is handed back as bytes.
 _BINARY_TYPES = (
     "application/octet-stream",
+    "application/binary",
     "application/zip",
     "application/sdp",
     "audio/",
@@ -337,6 +338,8 @@ class OperationReader:
             self._page(op, json_schema, raw.get("x-sdk-page"))
 
     def _page(self, op: Op, schema: dict[str, Any], sdk_page: str | None = None) -> None:
+        if sdk_page == "none":
+            return  # the official SDK returns this list as one object
         props, _ = self.properties(schema)
         data = props.get("data")
         if not data or self.resolve(data).get("type") != "array":
@@ -356,4 +359,17 @@ class OperationReader:
             op.page = "list"
         else:
             return
-        op.item = self.model_name(self.resolve(data).get("items"))
+        items = self.resolve(data).get("items")
+        op.item = self.model_name(items)
+        if op.item is None and op.response is not None and _inline_object(items):
+            # An item the spec describes inline: the models generator names it after
+            # the list model and its field (`ChatCompletionMessageList.data` ->
+            # `ChatCompletionMessageListData`).
+            op.item = f"{op.response}Data"
+
+
+def _inline_object(schema: object) -> bool:
+    """Whether `schema` is an object described in place (not a `$ref` nor a union)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return False
+    return schema.get("type") == "object" or "allOf" in schema

@@ -260,7 +260,9 @@ class Builder(TypeWalk):
         return candidate
 
     def _class(self, name: str, obj: dict[str, Any], schema: dict[str, Any]) -> None:
-        required = set(obj["required"])
+        # `x-sdk-absent`: required by the spec, but the official SDK's model (and the
+        # API, at times) lets them be absent.
+        required = set(obj["required"]) - set(schema.get("x-sdk-absent", ()))
         fields: list[Field] = []
         computed: list[Computed] = []
         used: set[str] = set()

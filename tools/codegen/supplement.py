@@ -4,11 +4,13 @@ The supplement (written by `tools/sdk_supplement.py` from the pinned SDK) is an
 OpenAPI-shaped fragment: `paths` holds whole operations the spec lacks, named by
 `x-sdk-name`; `components.schemas` the models they use; `x-extend` what existing
 operations and schemas miss (query, header and body parameters, a stream's event
-type, response fields), the arguments the spec requires and the SDK lets a caller
-omit (`optional`), which SDK methods are deprecated, and which inline shapes the
-SDK types as a named model (`same-types`). Merging never
-replaces what the spec says: a conflict stops the generator, so a newer spec that
-gains the same operation is noticed and the supplement regenerated.
+type, response fields, `page: "none"` for a list the SDK returns as one object),
+the response fields the spec requires and the SDK's models let be absent (`absent`),
+the arguments the spec requires and the SDK lets a caller omit (`optional`), which
+SDK methods are deprecated, and which inline shapes the SDK types as a named model
+(`same-types`). Merging never replaces what the spec says: a conflict stops the
+generator, so a newer spec that gains the same operation is noticed and the
+supplement regenerated.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
                 _resolve(spec, body)["required"] = [r for r in required if r != name]
         if "headers" in add:
             op["x-sdk-headers"] = dict(add["headers"])
+        if "page" in add:
+            op["x-sdk-page"] = add["page"]  # "none": the SDK returns the list whole
         if "response" in add:
             # The SDK's model for an object the spec describes inline (same fields, named).
             ok = next(op["responses"][c] for c in ("200", "201", "202") if c in op["responses"])
@@ -93,6 +97,10 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
         if clash:
             raise ValueError(f"{name}: properties {sorted(clash)} are already in the spec")
         own.update(props)
+    for name, fields in extend.get("absent", {}).items():
+        # For the response models only: the request TypedDicts keep the spec's (and the
+        # SDK's) required keys.
+        schemas[name]["x-sdk-absent"] = list(fields)
     spec["x-sdk"] = supplement["x-sdk"]
     spec["x-sdk-deprecated"] = dict(extend.get("deprecated", {}))
     spec["x-sdk-same-types"] = dict(extend.get("same-types", {}))

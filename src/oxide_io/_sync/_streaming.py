@@ -27,8 +27,20 @@ __all__ = ["Stream"]
 
 T = TypeVar("T")
 
-# Response stream events after which a Responses stream is complete.
-_TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+# The events after which a stream is complete though no `[DONE]` follows: a
+# Responses stream's last lifecycle event, and the closing events of transcription,
+# speech and image streams.
+_TERMINAL_TYPES = frozenset(
+    {
+        "response.completed",
+        "response.failed",
+        "response.incomplete",
+        "transcript.text.done",
+        "speech.audio.done",
+        "image_generation.completed",
+        "image_edit.completed",
+    }
+)
 
 Reconnect = Callable[[BaseException, int], "SyncResponse | None"]
 

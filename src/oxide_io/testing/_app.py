@@ -22,6 +22,7 @@ from ._catalog import embeddings_answer, files_answer, model_answer, models_answ
 from ._chat import chat_answer
 from ._files_api import FilesState, files_api_answer, is_download
 from ._generation import ReplyText, default_reply, generate
+from ._images import images_answer, input_tokens_answer
 from ._rate_limit import RateLimiter
 from ._responses import responses_answer
 from ._wire import Answer, dumps, error_answer, error_body, new_id
@@ -33,6 +34,8 @@ _REQUIRED = {
     "/v1/chat/completions": ("model", "messages"),
     "/v1/responses": ("model", "input"),
     "/v1/embeddings": ("model", "input"),
+    "/v1/images/generations": ("prompt",),
+    "/v1/responses/input_tokens": (),
 }
 _GENERATING = ("/v1/chat/completions", "/v1/responses")
 
@@ -180,6 +183,10 @@ class MockApp:
                 )
         if path == "/v1/embeddings":
             return embeddings_answer(body)
+        if path == "/v1/images/generations":
+            return images_answer(body)
+        if path == "/v1/responses/input_tokens":
+            return input_tokens_answer(body)
         generation = generate(body, self.reply_text, plan.reply)
         if path == "/v1/chat/completions":
             return chat_answer(body, generation)

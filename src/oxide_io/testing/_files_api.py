@@ -4,7 +4,13 @@
 `GET /v1/files/{id}` and `GET /v1/files/{id}/content` give it back. A file id of
 the form `file-pattern-<size>` has `size` bytes of `pattern_bytes()` as content,
 generated as it is sent, so a test can download tens of megabytes without the
-server holding them. `POST /v1/audio/speech` answers bytes of `audio/mpeg`.
+server holding them. `POST /v1/audio/speech` answers bytes of `audio/mpeg`;
+`POST /v1/audio/transcriptions` and `/translations` (a multipart form with
+`file` and `model`) answer a transcript naming the file, in the `response_format`
+asked (`json`, `verbose_json`, `diarized_json`, `text`, `srt`, `vtt`), or as
+`transcript.text.*` events with `stream=true`. `POST
+/v1/agents/environments/{id}/files` stages an uploaded file in a hosted agent
+environment.
 Binary answers go out in pieces (`is_download`), so the stream faults a test
 scripts (`Stall`, `CutStream`, `SlowFirstToken`, ...) apply to them as to event
 streams.
@@ -25,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from ._wire import Answer, dumps, error_answer, json_answer, new_id
+from ._wire import Answer, dumps, error_answer, json_answer, new_id, sse, stream_answer
 
 __all__ = [
     "PATTERN_CHUNK",
@@ -176,11 +182,119 @@ def files_api_answer(state: FilesState, method: str, path: str, request: Any) ->
         text = str(body.get("input", ""))
         audio = b"ID3\x04\x00" + hashlib.sha256(text.encode()).digest() * 64
         return Answer(200, (("content-type", "audio/mpeg"),), events=_pieces(audio, _SPEECH_PIECE))
+    if (
+        method == "POST"
+        and parts[:1] == ["audio"]
+        and parts[1:]
+        in (
+            ["transcriptions"],
+            ["translations"],
+        )
+    ):
+        form = parse_form(request.headers.get("content-type", ""), request.body)
+        return _transcript_answer(parts[1], form)
+    if (
+        method == "POST"
+        and len(parts) == 4
+        and parts[:2] + parts[3:] == ["agents", "environments", "files"]
+    ):
+        return _environment_file_answer(state, parts[2], body)
     if parts[:1] == ["uploads"]:
         return _uploads_answer(state, method, parts[1:], request, body)
     if parts[:1] == ["vector_stores"] and len(parts) >= 3:
         return _vector_store_answer(state, method, parts[1], parts[2:], body)
     return None
+
+
+_TEXT = (("content-type", "text/plain; charset=utf-8"),)
+_TRANSCRIPT_FORMATS = {
+    "transcriptions": ("json", "verbose_json", "diarized_json", "text", "srt", "vtt"),
+    "translations": ("json", "verbose_json", "text", "srt", "vtt"),
+}
+
+
+def _transcript_answer(kind: str, form: dict[str, tuple[str | None, str | None, bytes]]) -> Answer:
+    for name in ("file", "model"):
+        if name not in form:
+            return error_answer(
+                400,
+                f"Missing required parameter: '{name}'.",
+                param=name,
+                code="missing_required_parameter",
+            )
+    field = form.get("response_format")
+    asked = field[2].decode() if field else "json"
+    if asked not in _TRANSCRIPT_FORMATS[kind]:
+        choices = ", ".join(repr(f) for f in _TRANSCRIPT_FORMATS[kind])
+        return error_answer(
+            400,
+            f"Invalid value: '{asked}'. Supported values are: {choices}.",
+            param="response_format",
+        )
+    filename, _, content = form["file"]
+    text = f"Transcript of {filename or 'audio'} ({len(content)} bytes)."
+    # One second per kilobyte: a duration that follows the upload, for assertions.
+    duration = round(len(content) / 1000, 3)
+    stream = form.get("stream")
+    if kind == "transcriptions" and stream is not None and stream[2] == b"true":
+        events = [
+            sse({"type": "transcript.text.delta", "delta": word})
+            for word in re.findall(r"\S+\s*", text)
+        ]
+        events.append(sse({"type": "transcript.text.done", "text": text}))
+        return stream_answer(events)
+    if asked == "text":
+        return Answer(200, _TEXT, f"{text}\n".encode())
+    if asked == "srt":
+        return Answer(
+            200, _TEXT, f"1\n00:00:00,000 --> {_clock(duration, ',')}\n{text}\n\n".encode()
+        )
+    if asked == "vtt":
+        cue = f"00:00:00.000 --> {_clock(duration, '.')}"
+        return Answer(200, _TEXT, f"WEBVTT\n\n{cue}\n{text}\n\n".encode())
+    usage = {"type": "duration", "seconds": duration}
+    if asked == "json":
+        return json_answer({"text": text, "usage": usage})
+    segment = {"id": "seg_0", "start": 0.0, "end": duration, "text": text}
+    if asked == "diarized_json":
+        segment = {"type": "transcript.text.segment", **segment, "speaker": "A"}
+        return json_answer(
+            {"task": "transcribe", "duration": duration, "text": text, "segments": [segment]}
+        )
+    task = "transcribe" if kind == "transcriptions" else "translate"
+    verbose = {"task": task, "language": "english", "duration": duration, "text": text}
+    return json_answer(verbose | {"segments": [], "usage": usage})
+
+
+def _environment_file_answer(
+    state: FilesState, environment_id: str, body: dict[str, Any]
+) -> Answer:
+    """A file staged in a hosted agent environment: an uploaded one (`file_id`) or inline `data`."""
+    path = body.get("path")
+    if not isinstance(path, str) or not path.startswith("/workspace/"):
+        return error_answer(400, "'path' must be an absolute path under /workspace/.", param="path")
+    if body.get("type") == "file_id":
+        with state.lock:
+            file = state.files.get(str(body.get("file_id")))
+        if file is None:
+            return error_answer(404, f"No such File object: {body.get('file_id')}", param="file_id")
+        size = len(file.content)
+    else:
+        size = len(str(body.get("data", "")).encode())
+    return json_answer(
+        {
+            "object": "agent.environment.file",
+            "environment_id": environment_id,
+            "path": path,
+            "size_bytes": size,
+        }
+    )
+
+
+def _clock(seconds: float, mark: str) -> str:
+    whole = int(seconds)
+    millis = round((seconds - whole) * 1000)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}{mark}{millis:03d}"
 
 
 def _file_answer(state: FilesState, file_id: str, *, content: bool) -> Answer:

@@ -18,13 +18,13 @@ class AssistantObject(BaseModel):
         "id",
         "object",
         "created_at",
+        "model",
+        "tools",
         "name",
         "description",
-        "model",
         "instructions",
-        "tools",
-        "metadata",
         "tool_resources",
+        "metadata",
         "temperature",
         "top_p",
         "response_format",
@@ -33,12 +33,8 @@ class AssistantObject(BaseModel):
         "id",
         "object",
         "created_at",
-        "name",
-        "description",
         "model",
-        "instructions",
         "tools",
-        "metadata",
     )
 
     id: str
@@ -47,19 +43,19 @@ class AssistantObject(BaseModel):
     """The object type, which is always `assistant`."""
     created_at: int
     """The Unix timestamp (in seconds) for when the assistant was created."""
-    name: str | None
-    description: str | None
     model: str
     """ID of the model to use. You can use the List models API to see all of your available
     models, or see our Model overview for descriptions of them.
     """
-    instructions: str | None
     tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction]
     """A list of tool enabled on the assistant. There can be a maximum of 128 tools per
     assistant. Tools can be of types `code_interpreter`, `file_search`, or `function`.
     """
-    metadata: Metadata
+    name: str | None
+    description: str | None
+    instructions: str | None
     tool_resources: AssistantObjectToolResources | None
+    metadata: Metadata | None
     temperature: float | None
     top_p: float | None
     response_format: AssistantsApiResponseFormatOption | None
@@ -70,13 +66,13 @@ class AssistantObject(BaseModel):
         id: str,
         object: Literal["assistant"],
         created_at: int,
-        name: str | None,
-        description: str | None,
         model: str,
-        instructions: str | None,
         tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction],
-        metadata: Metadata,
+        name: str | None = None,
+        description: str | None = None,
+        instructions: str | None = None,
         tool_resources: AssistantObjectToolResources | None = None,
+        metadata: Metadata | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
         response_format: AssistantsApiResponseFormatOption | None = None,
@@ -84,13 +80,13 @@ class AssistantObject(BaseModel):
         self.id = id
         self.object = object
         self.created_at = created_at
+        self.model = model
+        self.tools = tools
         self.name = name
         self.description = description
-        self.model = model
         self.instructions = instructions
-        self.tools = tools
-        self.metadata = metadata
         self.tool_resources = tool_resources
+        self.metadata = metadata
         self.temperature = temperature
         self.top_p = top_p
         self.response_format = response_format
@@ -1385,11 +1381,11 @@ class MessageObject(BaseModel):
         "created_at",
         "thread_id",
         "status",
+        "role",
+        "content",
         "incomplete_details",
         "completed_at",
         "incomplete_at",
-        "role",
-        "content",
         "assistant_id",
         "run_id",
         "attachments",
@@ -1401,15 +1397,8 @@ class MessageObject(BaseModel):
         "created_at",
         "thread_id",
         "status",
-        "incomplete_details",
-        "completed_at",
-        "incomplete_at",
         "role",
         "content",
-        "assistant_id",
-        "run_id",
-        "attachments",
-        "metadata",
     )
 
     id: str
@@ -1424,9 +1413,6 @@ class MessageObject(BaseModel):
     """The status of the message, which can be either `in_progress`, `incomplete`, or
     `completed`.
     """
-    incomplete_details: MessageObjectIncompleteDetails | None
-    completed_at: int | None
-    incomplete_at: int | None
     role: Literal["user", "assistant"]
     """The entity that produced the message. One of `user` or `assistant`."""
     content: list[
@@ -1436,10 +1422,13 @@ class MessageObject(BaseModel):
         | MessageContentRefusalObject
     ]
     """The content of the message in array of text and/or images."""
+    incomplete_details: MessageObjectIncompleteDetails | None
+    completed_at: int | None
+    incomplete_at: int | None
     assistant_id: str | None
     run_id: str | None
     attachments: list[MessageObjectAttachment] | None
-    metadata: Metadata
+    metadata: Metadata | None
 
     def __init__(
         self,
@@ -1449,9 +1438,6 @@ class MessageObject(BaseModel):
         created_at: int,
         thread_id: str,
         status: Literal["in_progress", "incomplete", "completed"],
-        incomplete_details: MessageObjectIncompleteDetails | None,
-        completed_at: int | None,
-        incomplete_at: int | None,
         role: Literal["user", "assistant"],
         content: list[
             MessageContentImageFileObject
@@ -1459,21 +1445,24 @@ class MessageObject(BaseModel):
             | MessageContentTextObject
             | MessageContentRefusalObject
         ],
-        assistant_id: str | None,
-        run_id: str | None,
-        attachments: list[MessageObjectAttachment] | None,
-        metadata: Metadata,
+        incomplete_details: MessageObjectIncompleteDetails | None = None,
+        completed_at: int | None = None,
+        incomplete_at: int | None = None,
+        assistant_id: str | None = None,
+        run_id: str | None = None,
+        attachments: list[MessageObjectAttachment] | None = None,
+        metadata: Metadata | None = None,
     ) -> None:
         self.id = id
         self.object = object
         self.created_at = created_at
         self.thread_id = thread_id
         self.status = status
+        self.role = role
+        self.content = content
         self.incomplete_details = incomplete_details
         self.completed_at = completed_at
         self.incomplete_at = incomplete_at
-        self.role = role
-        self.content = content
         self.assistant_id = assistant_id
         self.run_id = run_id
         self.attachments = attachments
@@ -1795,6 +1784,10 @@ class RunObject(BaseModel):
         "thread_id",
         "assistant_id",
         "status",
+        "model",
+        "instructions",
+        "tools",
+        "parallel_tool_calls",
         "required_action",
         "last_error",
         "expires_at",
@@ -1803,19 +1796,15 @@ class RunObject(BaseModel):
         "failed_at",
         "completed_at",
         "incomplete_details",
-        "model",
-        "instructions",
-        "tools",
         "metadata",
         "usage",
+        "temperature",
+        "top_p",
         "max_prompt_tokens",
         "max_completion_tokens",
         "truncation_strategy",
         "tool_choice",
-        "parallel_tool_calls",
         "response_format",
-        "temperature",
-        "top_p",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "id",
@@ -1824,25 +1813,10 @@ class RunObject(BaseModel):
         "thread_id",
         "assistant_id",
         "status",
-        "required_action",
-        "last_error",
-        "expires_at",
-        "started_at",
-        "cancelled_at",
-        "failed_at",
-        "completed_at",
-        "incomplete_details",
         "model",
         "instructions",
         "tools",
-        "metadata",
-        "usage",
-        "max_prompt_tokens",
-        "max_completion_tokens",
-        "truncation_strategy",
-        "tool_choice",
         "parallel_tool_calls",
-        "response_format",
     )
 
     id: str
@@ -1869,6 +1843,13 @@ class RunObject(BaseModel):
     """The status of the run, which can be either `queued`, `in_progress`, `requires_action`,
     `cancelling`, `cancelled`, `failed`, `completed`, `incomplete`, or `expired`.
     """
+    model: str
+    """The model that the assistant used for this run."""
+    instructions: str
+    """The instructions that the assistant used for this run."""
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction]
+    """The list of tools that the assistant used for this run."""
+    parallel_tool_calls: ParallelToolCalls
     required_action: RunObjectRequiredAction | None
     """Details on the action required to continue the run. Will be `null` if no action is
     required.
@@ -1887,14 +1868,12 @@ class RunObject(BaseModel):
     """The Unix timestamp (in seconds) for when the run was completed."""
     incomplete_details: RunObjectIncompleteDetails | None
     """Details on why the run is incomplete. Will be `null` if the run is not incomplete."""
-    model: str
-    """The model that the assistant used for this run."""
-    instructions: str
-    """The instructions that the assistant used for this run."""
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction]
-    """The list of tools that the assistant used for this run."""
-    metadata: Metadata
-    usage: RunCompletionUsage
+    metadata: Metadata | None
+    usage: RunCompletionUsage | None
+    temperature: float | None
+    """The sampling temperature used for this run. If not set, defaults to 1."""
+    top_p: float | None
+    """The nucleus sampling value used for this run. If not set, defaults to 1."""
     max_prompt_tokens: int | None
     """The maximum number of prompt tokens specified to have been used over the course of the
     run.
@@ -1903,14 +1882,9 @@ class RunObject(BaseModel):
     """The maximum number of completion tokens specified to have been used over the course of the
     run.
     """
-    truncation_strategy: RunObjectTruncationStrategy
+    truncation_strategy: RunObjectTruncationStrategy | None
     tool_choice: Any
-    parallel_tool_calls: ParallelToolCalls
     response_format: AssistantsApiResponseFormatOption | None
-    temperature: float | None
-    """The sampling temperature used for this run. If not set, defaults to 1."""
-    top_p: float | None
-    """The nucleus sampling value used for this run. If not set, defaults to 1."""
 
     def __init__(
         self,
@@ -1931,27 +1905,27 @@ class RunObject(BaseModel):
             "incomplete",
             "expired",
         ],
-        required_action: RunObjectRequiredAction | None,
-        last_error: RunObjectLastError | None,
-        expires_at: int | None,
-        started_at: int | None,
-        cancelled_at: int | None,
-        failed_at: int | None,
-        completed_at: int | None,
-        incomplete_details: RunObjectIncompleteDetails | None,
         model: str,
         instructions: str,
         tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction],
-        metadata: Metadata,
-        usage: RunCompletionUsage,
-        max_prompt_tokens: int | None,
-        max_completion_tokens: int | None,
-        truncation_strategy: RunObjectTruncationStrategy,
-        tool_choice: Any,
         parallel_tool_calls: ParallelToolCalls,
-        response_format: AssistantsApiResponseFormatOption | None,
+        required_action: RunObjectRequiredAction | None = None,
+        last_error: RunObjectLastError | None = None,
+        expires_at: int | None = None,
+        started_at: int | None = None,
+        cancelled_at: int | None = None,
+        failed_at: int | None = None,
+        completed_at: int | None = None,
+        incomplete_details: RunObjectIncompleteDetails | None = None,
+        metadata: Metadata | None = None,
+        usage: RunCompletionUsage | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
+        max_prompt_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        truncation_strategy: RunObjectTruncationStrategy | None = None,
+        tool_choice: Any = None,
+        response_format: AssistantsApiResponseFormatOption | None = None,
     ) -> None:
         self.id = id
         self.object = object
@@ -1959,6 +1933,10 @@ class RunObject(BaseModel):
         self.thread_id = thread_id
         self.assistant_id = assistant_id
         self.status = status
+        self.model = model
+        self.instructions = instructions
+        self.tools = tools
+        self.parallel_tool_calls = parallel_tool_calls
         self.required_action = required_action
         self.last_error = last_error
         self.expires_at = expires_at
@@ -1967,19 +1945,15 @@ class RunObject(BaseModel):
         self.failed_at = failed_at
         self.completed_at = completed_at
         self.incomplete_details = incomplete_details
-        self.model = model
-        self.instructions = instructions
-        self.tools = tools
         self.metadata = metadata
         self.usage = usage
+        self.temperature = temperature
+        self.top_p = top_p
         self.max_prompt_tokens = max_prompt_tokens
         self.max_completion_tokens = max_completion_tokens
         self.truncation_strategy = truncation_strategy
         self.tool_choice = tool_choice
-        self.parallel_tool_calls = parallel_tool_calls
         self.response_format = response_format
-        self.temperature = temperature
-        self.top_p = top_p
 
 
 class RunObjectIncompleteDetails(BaseModel):
@@ -2552,13 +2526,6 @@ class RunStepObject(BaseModel):
         "type",
         "status",
         "step_details",
-        "last_error",
-        "expired_at",
-        "cancelled_at",
-        "failed_at",
-        "completed_at",
-        "metadata",
-        "usage",
     )
 
     id: str
@@ -2586,8 +2553,8 @@ class RunStepObject(BaseModel):
     cancelled_at: int | None
     failed_at: int | None
     completed_at: int | None
-    metadata: Metadata
-    usage: RunStepCompletionUsage
+    metadata: Metadata | None
+    usage: RunStepCompletionUsage | None
 
     def __init__(
         self,
@@ -2601,13 +2568,13 @@ class RunStepObject(BaseModel):
         type: Literal["message_creation", "tool_calls"],
         status: Literal["in_progress", "cancelled", "failed", "completed", "expired"],
         step_details: RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject,
-        last_error: RunStepObjectLastError | None,
-        expired_at: int | None,
-        cancelled_at: int | None,
-        failed_at: int | None,
-        completed_at: int | None,
-        metadata: Metadata,
-        usage: RunStepCompletionUsage,
+        last_error: RunStepObjectLastError | None = None,
+        expired_at: int | None = None,
+        cancelled_at: int | None = None,
+        failed_at: int | None = None,
+        completed_at: int | None = None,
+        metadata: Metadata | None = None,
+        usage: RunStepCompletionUsage | None = None,
     ) -> None:
         self.id = id
         self.object = object
@@ -2761,8 +2728,6 @@ class ThreadObject(BaseModel):
         "id",
         "object",
         "created_at",
-        "tool_resources",
-        "metadata",
     )
 
     id: str
@@ -2772,7 +2737,7 @@ class ThreadObject(BaseModel):
     created_at: int
     """The Unix timestamp (in seconds) for when the thread was created."""
     tool_resources: ThreadObjectToolResources | None
-    metadata: Metadata
+    metadata: Metadata | None
 
     def __init__(
         self,
@@ -2780,8 +2745,8 @@ class ThreadObject(BaseModel):
         id: str,
         object: Literal["thread"],
         created_at: int,
-        tool_resources: ThreadObjectToolResources | None,
-        metadata: Metadata,
+        tool_resources: ThreadObjectToolResources | None = None,
+        metadata: Metadata | None = None,
     ) -> None:
         self.id = id
         self.object = object

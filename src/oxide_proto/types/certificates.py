@@ -15,15 +15,14 @@ class Certificate(BaseModel):
     __slots__ = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
+        "name",
         "active",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
     )
@@ -32,11 +31,11 @@ class Certificate(BaseModel):
     """The object type."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
-    name: str | None
-    """The name of the certificate."""
     created_at: int
     """The Unix timestamp (in seconds) of when the certificate was uploaded."""
     certificate_details: CertificateCertificateDetails
+    name: str | None
+    """The name of the certificate."""
     active: bool | None
     """Whether the certificate is currently active at the specified scope. Not returned when
     getting details for a specific certificate.
@@ -49,16 +48,16 @@ class Certificate(BaseModel):
             "certificate", "organization.certificate", "organization.project.certificate"
         ],
         id: str,
-        name: str | None,
         created_at: int,
         certificate_details: CertificateCertificateDetails,
+        name: str | None = None,
         active: bool | None = None,
     ) -> None:
         self.object = object
         self.id = id
-        self.name = name
         self.created_at = created_at
         self.certificate_details = certificate_details
+        self.name = name
         self.active = active
 
 
@@ -210,15 +209,14 @@ class OrganizationCertificate(BaseModel):
     __slots__ = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
+        "name",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
@@ -228,30 +226,30 @@ class OrganizationCertificate(BaseModel):
     """The object type, which is always `organization.certificate`."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
-    name: str | None
-    """The name of the certificate."""
     created_at: int
     """The Unix timestamp (in seconds) of when the certificate was uploaded."""
     certificate_details: OrganizationCertificateCertificateDetails
     active: bool
     """Whether the certificate is currently active at the organization level."""
+    name: str | None
+    """The name of the certificate."""
 
     def __init__(
         self,
         *,
         object: Literal["organization.certificate"],
         id: str,
-        name: str | None,
         created_at: int,
         certificate_details: OrganizationCertificateCertificateDetails,
         active: bool,
+        name: str | None = None,
     ) -> None:
         self.object = object
         self.id = id
-        self.name = name
         self.created_at = created_at
         self.certificate_details = certificate_details
         self.active = active
+        self.name = name
 
 
 class OrganizationCertificateActivationResponse(BaseModel):
@@ -330,15 +328,14 @@ class OrganizationProjectCertificate(BaseModel):
     __slots__ = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
+        "name",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
-        "name",
         "created_at",
         "certificate_details",
         "active",
@@ -348,30 +345,30 @@ class OrganizationProjectCertificate(BaseModel):
     """The object type, which is always `organization.project.certificate`."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
-    name: str | None
-    """The name of the certificate."""
     created_at: int
     """The Unix timestamp (in seconds) of when the certificate was uploaded."""
     certificate_details: OrganizationProjectCertificateCertificateDetails
     active: bool
     """Whether the certificate is currently active at the project level."""
+    name: str | None
+    """The name of the certificate."""
 
     def __init__(
         self,
         *,
         object: Literal["organization.project.certificate"],
         id: str,
-        name: str | None,
         created_at: int,
         certificate_details: OrganizationProjectCertificateCertificateDetails,
         active: bool,
+        name: str | None = None,
     ) -> None:
         self.object = object
         self.id = id
-        self.name = name
         self.created_at = created_at
         self.certificate_details = certificate_details
         self.active = active
+        self.name = name
 
 
 class OrganizationProjectCertificateActivationResponse(BaseModel):

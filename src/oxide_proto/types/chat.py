@@ -1634,13 +1634,12 @@ class ChatCompletionTokenLogprob(BaseModel):
     __slots__ = (
         "token",
         "logprob",
-        "bytes",
         "top_logprobs",
+        "bytes",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "token",
         "logprob",
-        "bytes",
         "top_logprobs",
     )
 
@@ -1650,24 +1649,24 @@ class ChatCompletionTokenLogprob(BaseModel):
     """The log probability of this token, if it is within the top 20 most likely tokens.
     Otherwise, the value `-9999.0` is used to signify that the token is very unlikely.
     """
-    bytes: list[int] | None
     top_logprobs: list[ChatCompletionTokenLogprobTopLogprob]
     """List of the most likely tokens and their log probability, at this token position. The
     number of entries may be fewer than the requested `top_logprobs`.
     """
+    bytes: list[int] | None
 
     def __init__(
         self,
         *,
         token: str,
         logprob: float,
-        bytes: list[int] | None,
         top_logprobs: list[ChatCompletionTokenLogprobTopLogprob],
+        bytes: list[int] | None = None,
     ) -> None:
         self.token = token
         self.logprob = logprob
-        self.bytes = bytes
         self.top_logprobs = top_logprobs
+        self.bytes = bytes
 
 
 class ChatCompletionTokenLogprobTopLogprob(BaseModel):

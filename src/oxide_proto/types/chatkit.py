@@ -88,7 +88,6 @@ class Attachment(BaseModel):
         "id",
         "name",
         "mime_type",
-        "preview_url",
     )
 
     type: AttachmentType
@@ -102,7 +101,13 @@ class Attachment(BaseModel):
     preview_url: str | None
 
     def __init__(
-        self, *, type: AttachmentType, id: str, name: str, mime_type: str, preview_url: str | None
+        self,
+        *,
+        type: AttachmentType,
+        id: str,
+        name: str,
+        mime_type: str,
+        preview_url: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
@@ -177,18 +182,16 @@ class ChatSessionFileUpload(BaseModel):
         "max_file_size",
         "max_files",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "enabled",
-        "max_file_size",
-        "max_files",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("enabled",)
 
     enabled: bool
     """Indicates if uploads are enabled for the session."""
     max_file_size: int | None
     max_files: int | None
 
-    def __init__(self, *, enabled: bool, max_file_size: int | None, max_files: int | None) -> None:
+    def __init__(
+        self, *, enabled: bool, max_file_size: int | None = None, max_files: int | None = None
+    ) -> None:
         self.enabled = enabled
         self.max_file_size = max_file_size
         self.max_files = max_files
@@ -201,16 +204,13 @@ class ChatSessionHistory(BaseModel):
         "enabled",
         "recent_threads",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "enabled",
-        "recent_threads",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("enabled",)
 
     enabled: bool
     """Indicates if chat history is persisted for the session."""
     recent_threads: int | None
 
-    def __init__(self, *, enabled: bool, recent_threads: int | None) -> None:
+    def __init__(self, *, enabled: bool, recent_threads: int | None = None) -> None:
         self.enabled = enabled
         self.recent_threads = recent_threads
 
@@ -342,36 +342,34 @@ class ChatkitWorkflow(BaseModel):
 
     __slots__ = (
         "id",
+        "tracing",
         "version",
         "state_variables",
-        "tracing",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "id",
-        "version",
-        "state_variables",
         "tracing",
     )
 
     id: str
     """Identifier of the workflow backing the session."""
-    version: str | None
-    state_variables: dict[str, str | int | bool | float] | None
     tracing: ChatkitWorkflowTracing
     """Tracing settings applied to the workflow."""
+    version: str | None
+    state_variables: dict[str, str | int | bool | float] | None
 
     def __init__(
         self,
         *,
         id: str,
-        version: str | None,
-        state_variables: dict[str, str | int | bool | float] | None,
         tracing: ChatkitWorkflowTracing,
+        version: str | None = None,
+        state_variables: dict[str, str | int | bool | float] | None = None,
     ) -> None:
         self.id = id
+        self.tracing = tracing
         self.version = version
         self.state_variables = state_variables
-        self.tracing = tracing
 
 
 class ChatkitWorkflowTracing(BaseModel):
@@ -412,7 +410,6 @@ class ClientToolCallItem(BaseModel):
         "call_id",
         "name",
         "arguments",
-        "output",
     )
 
     id: str
@@ -447,7 +444,7 @@ class ClientToolCallItem(BaseModel):
         call_id: str,
         name: str,
         arguments: str,
-        output: str | None,
+        output: str | None = None,
     ) -> None:
         self.id = id
         self.object = object
@@ -468,16 +465,13 @@ class ClosedStatus(BaseModel):
         "type",
         "reason",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "reason",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["closed"]
     """Status discriminator that is always `closed`."""
     reason: str | None
 
-    def __init__(self, *, type: Literal["closed"], reason: str | None) -> None:
+    def __init__(self, *, type: Literal["closed"], reason: str | None = None) -> None:
         self.type = type
         self.reason = reason
 
@@ -678,15 +672,11 @@ class InferenceOptions(BaseModel):
         "tool_choice",
         "model",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "tool_choice",
-        "model",
-    )
 
     tool_choice: ToolChoice | None
     model: str | None
 
-    def __init__(self, *, tool_choice: ToolChoice | None, model: str | None) -> None:
+    def __init__(self, *, tool_choice: ToolChoice | None = None, model: str | None = None) -> None:
         self.tool_choice = tool_choice
         self.model = model
 
@@ -698,16 +688,13 @@ class LockedStatus(BaseModel):
         "type",
         "reason",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "reason",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["locked"]
     """Status discriminator that is always `locked`."""
     reason: str | None
 
-    def __init__(self, *, type: Literal["locked"], reason: str | None) -> None:
+    def __init__(self, *, type: Literal["locked"], reason: str | None = None) -> None:
         self.type = type
         self.reason = reason
 
@@ -874,18 +861,16 @@ class TaskGroupTask(BaseModel):
         "heading",
         "summary",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "heading",
-        "summary",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: TaskType
     """Subtype for the grouped task."""
     heading: str | None
     summary: str | None
 
-    def __init__(self, *, type: TaskType, heading: str | None, summary: str | None) -> None:
+    def __init__(
+        self, *, type: TaskType, heading: str | None = None, summary: str | None = None
+    ) -> None:
         self.type = type
         self.heading = heading
         self.summary = summary
@@ -911,8 +896,6 @@ class TaskItem(BaseModel):
         "thread_id",
         "type",
         "task_type",
-        "heading",
-        "summary",
     )
 
     id: str
@@ -939,8 +922,8 @@ class TaskItem(BaseModel):
         thread_id: str,
         type: Literal["chatkit.task"],
         task_type: TaskType,
-        heading: str | None,
-        summary: str | None,
+        heading: str | None = None,
+        summary: str | None = None,
     ) -> None:
         self.id = id
         self.object = object
@@ -1045,15 +1028,14 @@ class ThreadResource(BaseModel):
         "id",
         "object",
         "created_at",
-        "title",
         "status",
         "user",
+        "title",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "id",
         "object",
         "created_at",
-        "title",
         "status",
         "user",
     )
@@ -1064,11 +1046,11 @@ class ThreadResource(BaseModel):
     """Type discriminator that is always `chatkit.thread`."""
     created_at: int
     """Unix timestamp (in seconds) for when the thread was created."""
-    title: str | None
     status: ActiveStatus | LockedStatus | ClosedStatus
     """Current status for the thread. Defaults to `active` for newly created threads."""
     user: str
     """Free-form string that identifies your end user who owns the thread."""
+    title: str | None
 
     def __init__(
         self,
@@ -1076,16 +1058,16 @@ class ThreadResource(BaseModel):
         id: str,
         object: Literal["chatkit.thread"],
         created_at: int,
-        title: str | None,
         status: ActiveStatus | LockedStatus | ClosedStatus,
         user: str,
+        title: str | None = None,
     ) -> None:
         self.id = id
         self.object = object
         self.created_at = created_at
-        self.title = title
         self.status = status
         self.user = user
+        self.title = title
 
 
 class ToolChoice(BaseModel):
@@ -1188,7 +1170,6 @@ class UserMessageItem(BaseModel):
         "type",
         "content",
         "attachments",
-        "inference_options",
     )
 
     id: str
@@ -1216,7 +1197,7 @@ class UserMessageItem(BaseModel):
         type: Literal["chatkit.user_message"],
         content: list[UserMessageInputText | UserMessageQuotedText],
         attachments: list[Attachment],
-        inference_options: InferenceOptions | None,
+        inference_options: InferenceOptions | None = None,
     ) -> None:
         self.id = id
         self.object = object

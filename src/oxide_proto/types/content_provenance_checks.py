@@ -24,9 +24,6 @@ class C2PAProvenanceResult(BaseModel):
         "type",
         "outcome",
         "validation_state",
-        "issuer",
-        "model",
-        "generated_at",
     )
 
     type: Literal["c2pa"]
@@ -51,9 +48,9 @@ class C2PAProvenanceResult(BaseModel):
         type: Literal["c2pa"],
         outcome: ProvenanceDetectionResultApi,
         validation_state: C2PAValidationStateApi,
-        issuer: str | None,
-        model: str | None,
-        generated_at: str | None,
+        issuer: str | None = None,
+        model: str | None = None,
+        generated_at: str | None = None,
     ) -> None:
         self.type = type
         self.outcome = outcome
@@ -123,8 +120,6 @@ class SynthIDProvenanceResult(BaseModel):
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "outcome",
-        "model",
-        "generated_at",
     )
 
     type: Literal["synthid"]
@@ -145,8 +140,8 @@ class SynthIDProvenanceResult(BaseModel):
         *,
         type: Literal["synthid"],
         outcome: ProvenanceDetectionResultApi,
-        model: str | None,
-        generated_at: str | None,
+        model: str | None = None,
+        generated_at: str | None = None,
     ) -> None:
         self.type = type
         self.outcome = outcome

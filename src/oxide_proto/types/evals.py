@@ -662,7 +662,6 @@ class Eval(BaseModel):
         "data_source_config",
         "testing_criteria",
         "created_at",
-        "metadata",
     )
 
     object: Literal["eval"]
@@ -687,7 +686,7 @@ class Eval(BaseModel):
     """A list of testing criteria."""
     created_at: int
     """The Unix timestamp (in seconds) for when the eval was created."""
-    metadata: Metadata
+    metadata: Metadata | None
 
     def __init__(
         self,
@@ -706,7 +705,7 @@ class Eval(BaseModel):
             | EvalGraderScoreModel
         ],
         created_at: int,
-        metadata: Metadata,
+        metadata: Metadata | None = None,
     ) -> None:
         self.object = object
         self.id = id
@@ -1211,8 +1210,8 @@ class EvalRun(BaseModel):
         "per_model_usage",
         "per_testing_criteria_results",
         "data_source",
-        "metadata",
         "error",
+        "metadata",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
@@ -1227,7 +1226,6 @@ class EvalRun(BaseModel):
         "per_model_usage",
         "per_testing_criteria_results",
         "data_source",
-        "metadata",
         "error",
     )
 
@@ -1259,8 +1257,8 @@ class EvalRun(BaseModel):
         | CreateEvalResponsesRunDataSource
     )
     """Information about the run's data source."""
-    metadata: Metadata
     error: EvalApiError
+    metadata: Metadata | None
 
     def __init__(
         self,
@@ -1279,8 +1277,8 @@ class EvalRun(BaseModel):
         data_source: CreateEvalJsonlRunDataSource
         | CreateEvalCompletionsRunDataSource
         | CreateEvalResponsesRunDataSource,
-        metadata: Metadata,
         error: EvalApiError,
+        metadata: Metadata | None = None,
     ) -> None:
         self.object = object
         self.id = id
@@ -1294,8 +1292,8 @@ class EvalRun(BaseModel):
         self.per_model_usage = per_model_usage
         self.per_testing_criteria_results = per_testing_criteria_results
         self.data_source = data_source
-        self.metadata = metadata
         self.error = error
+        self.metadata = metadata
 
 
 class EvalRunList(BaseModel):

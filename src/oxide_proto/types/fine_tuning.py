@@ -550,19 +550,19 @@ class FineTuningJob(BaseModel):
     __slots__ = (
         "id",
         "created_at",
-        "error",
-        "fine_tuned_model",
-        "finished_at",
         "hyperparameters",
         "model",
         "object",
         "organization_id",
         "result_files",
         "status",
-        "trained_tokens",
         "training_file",
-        "validation_file",
         "seed",
+        "error",
+        "fine_tuned_model",
+        "finished_at",
+        "trained_tokens",
+        "validation_file",
         "integrations",
         "estimated_finish",
         "method",
@@ -571,18 +571,13 @@ class FineTuningJob(BaseModel):
     _required: ClassVar[tuple[str, ...]] = (
         "id",
         "created_at",
-        "error",
-        "fine_tuned_model",
-        "finished_at",
         "hyperparameters",
         "model",
         "object",
         "organization_id",
         "result_files",
         "status",
-        "trained_tokens",
         "training_file",
-        "validation_file",
         "seed",
     )
 
@@ -590,9 +585,6 @@ class FineTuningJob(BaseModel):
     """The object identifier, which can be referenced in the API endpoints."""
     created_at: int
     """The Unix timestamp (in seconds) for when the fine-tuning job was created."""
-    error: FineTuningJobError | None
-    fine_tuned_model: str | None
-    finished_at: int | None
     hyperparameters: FineTuningJobHyperparameters
     """The hyperparameters used for the fine-tuning job. This value will only be returned when
     running `supervised` jobs.
@@ -611,12 +603,15 @@ class FineTuningJob(BaseModel):
     """The current status of the fine-tuning job, which can be either `validating_files`,
     `queued`, `running`, `succeeded`, `failed`, or `cancelled`.
     """
-    trained_tokens: int | None
     training_file: str
     """The file ID used for training. You can retrieve the training data with the Files API."""
-    validation_file: str | None
     seed: int
     """The seed used for the fine-tuning job."""
+    error: FineTuningJobError | None
+    fine_tuned_model: str | None
+    finished_at: int | None
+    trained_tokens: int | None
+    validation_file: str | None
     integrations: list[FineTuningIntegration] | None
     estimated_finish: int | None
     method: FineTuneMethod | None
@@ -627,9 +622,6 @@ class FineTuningJob(BaseModel):
         *,
         id: str,
         created_at: int,
-        error: FineTuningJobError | None,
-        fine_tuned_model: str | None,
-        finished_at: int | None,
         hyperparameters: FineTuningJobHyperparameters,
         model: str,
         object: Literal["fine_tuning.job"],
@@ -638,10 +630,13 @@ class FineTuningJob(BaseModel):
         status: Literal[
             "validating_files", "queued", "running", "succeeded", "failed", "cancelled"
         ],
-        trained_tokens: int | None,
         training_file: str,
-        validation_file: str | None,
         seed: int,
+        error: FineTuningJobError | None = None,
+        fine_tuned_model: str | None = None,
+        finished_at: int | None = None,
+        trained_tokens: int | None = None,
+        validation_file: str | None = None,
         integrations: list[FineTuningIntegration] | None = None,
         estimated_finish: int | None = None,
         method: FineTuneMethod | None = None,
@@ -649,19 +644,19 @@ class FineTuningJob(BaseModel):
     ) -> None:
         self.id = id
         self.created_at = created_at
-        self.error = error
-        self.fine_tuned_model = fine_tuned_model
-        self.finished_at = finished_at
         self.hyperparameters = hyperparameters
         self.model = model
         self.object = object
         self.organization_id = organization_id
         self.result_files = result_files
         self.status = status
-        self.trained_tokens = trained_tokens
         self.training_file = training_file
-        self.validation_file = validation_file
         self.seed = seed
+        self.error = error
+        self.fine_tuned_model = fine_tuned_model
+        self.finished_at = finished_at
+        self.trained_tokens = trained_tokens
+        self.validation_file = validation_file
         self.integrations = integrations
         self.estimated_finish = estimated_finish
         self.method = method

@@ -28,17 +28,14 @@ class GroupMemberUser(BaseModel):
     __slots__ = (
         "id",
         "name",
+        "user_type",
         "email",
         "picture",
         "is_service_account",
-        "user_type",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "id",
         "name",
-        "email",
-        "picture",
-        "is_service_account",
         "user_type",
     )
 
@@ -46,31 +43,31 @@ class GroupMemberUser(BaseModel):
     """Identifier for the user."""
     name: str
     """Display name of the user."""
+    user_type: Literal["user", "tenant_user"]
+    """The type of user."""
     email: str | None
     """Email address of the user, or `null` for users without an email."""
     picture: str | None
     """URL of the user's profile picture, if available."""
     is_service_account: bool | None
     """Whether the user is a service account."""
-    user_type: Literal["user", "tenant_user"]
-    """The type of user."""
 
     def __init__(
         self,
         *,
         id: str,
         name: str,
-        email: str | None,
-        picture: str | None,
-        is_service_account: bool | None,
         user_type: Literal["user", "tenant_user"],
+        email: str | None = None,
+        picture: str | None = None,
+        is_service_account: bool | None = None,
     ) -> None:
         self.id = id
         self.name = name
+        self.user_type = user_type
         self.email = email
         self.picture = picture
         self.is_service_account = is_service_account
-        self.user_type = user_type
 
 
 class GroupUser(BaseModel):
@@ -84,7 +81,6 @@ class GroupUser(BaseModel):
     _required: ClassVar[tuple[str, ...]] = (
         "id",
         "name",
-        "email",
     )
 
     id: str
@@ -94,7 +90,7 @@ class GroupUser(BaseModel):
     email: str | None
     """The email address of the user."""
 
-    def __init__(self, *, id: str, name: str, email: str | None) -> None:
+    def __init__(self, *, id: str, name: str, email: str | None = None) -> None:
         self.id = id
         self.name = name
         self.email = email

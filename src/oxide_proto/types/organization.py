@@ -43,9 +43,9 @@ class AdminApiKey(BaseModel):
         "id",
         "redacted_value",
         "created_at",
-        "expires_at",
         "owner",
         "name",
+        "expires_at",
         "last_used_at",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -53,7 +53,6 @@ class AdminApiKey(BaseModel):
         "id",
         "redacted_value",
         "created_at",
-        "expires_at",
         "owner",
     )
 
@@ -65,10 +64,10 @@ class AdminApiKey(BaseModel):
     """The redacted value of the API key"""
     created_at: int
     """The Unix timestamp (in seconds) of when the API key was created"""
-    expires_at: int | None
     owner: AdminApiKeyOwner
     name: str | None
     """The name of the API key"""
+    expires_at: int | None
     last_used_at: int | None
 
     def __init__(
@@ -78,18 +77,18 @@ class AdminApiKey(BaseModel):
         id: str,
         redacted_value: str,
         created_at: int,
-        expires_at: int | None,
         owner: AdminApiKeyOwner,
         name: str | None = None,
+        expires_at: int | None = None,
         last_used_at: int | None = None,
     ) -> None:
         self.object = object
         self.id = id
         self.redacted_value = redacted_value
         self.created_at = created_at
-        self.expires_at = expires_at
         self.owner = owner
         self.name = name
+        self.expires_at = expires_at
         self.last_used_at = last_used_at
 
 
@@ -101,10 +100,10 @@ class AdminApiKeyCreateResponse(BaseModel):
         "id",
         "redacted_value",
         "created_at",
-        "expires_at",
         "owner",
         "value",
         "name",
+        "expires_at",
         "last_used_at",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -112,7 +111,6 @@ class AdminApiKeyCreateResponse(BaseModel):
         "id",
         "redacted_value",
         "created_at",
-        "expires_at",
         "owner",
         "value",
     )
@@ -125,12 +123,12 @@ class AdminApiKeyCreateResponse(BaseModel):
     """The redacted value of the API key"""
     created_at: int
     """The Unix timestamp (in seconds) of when the API key was created"""
-    expires_at: int | None
     owner: AdminApiKeyCreateResponseOwner
     value: str
     """The value of the API key. Only shown on create."""
     name: str | None
     """The name of the API key"""
+    expires_at: int | None
     last_used_at: int | None
 
     def __init__(
@@ -140,20 +138,20 @@ class AdminApiKeyCreateResponse(BaseModel):
         id: str,
         redacted_value: str,
         created_at: int,
-        expires_at: int | None,
         owner: AdminApiKeyCreateResponseOwner,
         value: str,
         name: str | None = None,
+        expires_at: int | None = None,
         last_used_at: int | None = None,
     ) -> None:
         self.object = object
         self.id = id
         self.redacted_value = redacted_value
         self.created_at = created_at
-        self.expires_at = expires_at
         self.owner = owner
         self.value = value
         self.name = name
+        self.expires_at = expires_at
         self.last_used_at = last_used_at
 
 

@@ -38,9 +38,9 @@ class Project(BaseModel):
     """Represents an individual project."""
 
     __slots__ = (
-        "id",
         "object",
         "created_at",
+        "id",
         "name",
         "archived_at",
         "status",
@@ -48,17 +48,16 @@ class Project(BaseModel):
         "residency",
     )
     _required: ClassVar[tuple[str, ...]] = (
-        "id",
         "object",
         "created_at",
     )
 
-    id: str
-    """The identifier, which can be referenced in API endpoints"""
     object: Literal["organization.project"]
     """The object type, which is always `organization.project`"""
     created_at: int
     """The Unix timestamp (in seconds) of when the project was created."""
+    id: str | None
+    """The identifier, which can be referenced in API endpoints"""
     name: str | None
     """The name of the project. This appears in reporting."""
     archived_at: int | None
@@ -72,18 +71,18 @@ class Project(BaseModel):
     def __init__(
         self,
         *,
-        id: str,
         object: Literal["organization.project"],
         created_at: int,
+        id: str | None = None,
         name: str | None = None,
         archived_at: int | None = None,
         status: str | None = None,
         external_key_id: str | None = None,
         residency: PublicProjectResidency | None = None,
     ) -> None:
-        self.id = id
         self.object = object
         self.created_at = created_at
+        self.id = id
         self.name = name
         self.archived_at = archived_at
         self.status = status
@@ -134,10 +133,10 @@ class ProjectApiKey(BaseModel):
         "redacted_value",
         "name",
         "created_at",
-        "last_used_at",
         "id",
         "owner_project_access",
         "owner",
+        "last_used_at",
         "expires_at",
         "spend_limit",
     )
@@ -146,7 +145,6 @@ class ProjectApiKey(BaseModel):
         "redacted_value",
         "name",
         "created_at",
-        "last_used_at",
         "id",
         "owner_project_access",
         "owner",
@@ -160,13 +158,13 @@ class ProjectApiKey(BaseModel):
     """The name of the API key"""
     created_at: int
     """The Unix timestamp (in seconds) of when the API key was created"""
-    last_used_at: int | None
-    """The Unix timestamp (in seconds) of when the API key was last used."""
     id: str
     """The identifier, which can be referenced in API endpoints"""
     owner_project_access: Literal["active", "inactive"]
     """Whether the API key's owner currently has effective access to the project."""
     owner: ProjectApiKeyOwner
+    last_used_at: int | None
+    """The Unix timestamp (in seconds) of when the API key was last used."""
     expires_at: int | None
     spend_limit: ProjectAPIKeySpendLimit | None
 
@@ -177,10 +175,10 @@ class ProjectApiKey(BaseModel):
         redacted_value: str,
         name: str,
         created_at: int,
-        last_used_at: int | None,
         id: str,
         owner_project_access: Literal["active", "inactive"],
         owner: ProjectApiKeyOwner,
+        last_used_at: int | None = None,
         expires_at: int | None = None,
         spend_limit: ProjectAPIKeySpendLimit | None = None,
     ) -> None:
@@ -188,10 +186,10 @@ class ProjectApiKey(BaseModel):
         self.redacted_value = redacted_value
         self.name = name
         self.created_at = created_at
-        self.last_used_at = last_used_at
         self.id = id
         self.owner_project_access = owner_project_access
         self.owner = owner
+        self.last_used_at = last_used_at
         self.expires_at = expires_at
         self.spend_limit = spend_limit
 
@@ -813,7 +811,6 @@ class ProjectServiceAccountCreateResponse(BaseModel):
         "name",
         "role",
         "created_at",
-        "api_key",
     )
 
     object: Literal["organization.project.service_account"]
@@ -834,7 +831,7 @@ class ProjectServiceAccountCreateResponse(BaseModel):
         name: str,
         role: Literal["member", "none"],
         created_at: int,
-        api_key: ProjectServiceAccountApiKey | None,
+        api_key: ProjectServiceAccountApiKey | None = None,
     ) -> None:
         self.object = object
         self.id = id

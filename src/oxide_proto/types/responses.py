@@ -45,33 +45,37 @@ class AdditionalTools(BaseModel):
 
     __slots__ = (
         "type",
-        "id",
         "role",
         "tools",
+        "id",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
         "role",
         "tools",
     )
 
     type: Literal["additional_tools"]
     """The type of the item. Always `additional_tools`."""
-    id: str
-    """The unique ID of the additional tools item."""
     role: MessageRole
     """The role that provided the additional tools."""
     tools: list[Tool]
     """The additional tool definitions made available at this item."""
+    id: str | None
+    """The unique ID of the additional tools item."""
 
     def __init__(
-        self, *, type: Literal["additional_tools"], id: str, role: MessageRole, tools: list[Tool]
+        self,
+        *,
+        type: Literal["additional_tools"],
+        role: MessageRole,
+        tools: list[Tool],
+        id: str | None = None,
     ) -> None:
         self.type = type
-        self.id = id
         self.role = role
         self.tools = tools
+        self.id = id
 
 
 class AdditionalToolsItemParam(BaseModel):
@@ -1405,17 +1409,15 @@ class BetaCodeInterpreterToolCall(BaseModel):
         "id",
         "status",
         "container_id",
+        "agent",
         "code",
         "outputs",
-        "agent",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
         "status",
         "container_id",
-        "code",
-        "outputs",
     )
 
     type: Literal["code_interpreter_call"]
@@ -1428,10 +1430,10 @@ class BetaCodeInterpreterToolCall(BaseModel):
     """
     container_id: str
     """The ID of the container used to run the code."""
-    code: str | None
-    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    code: str | None
+    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None
 
     def __init__(
         self,
@@ -1440,17 +1442,17 @@ class BetaCodeInterpreterToolCall(BaseModel):
         id: str,
         status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"],
         container_id: str,
-        code: str | None,
-        outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None,
         agent: BetaAgentTag | None = None,
+        code: str | None = None,
+        outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = None,
     ) -> None:
         self.type = type
         self.id = id
         self.status = status
         self.container_id = container_id
+        self.agent = agent
         self.code = code
         self.outputs = outputs
-        self.agent = agent
 
 
 class BetaCompactResource(BaseModel):
@@ -1797,15 +1799,13 @@ class BetaComputerScreenshotContent(BaseModel):
 
     __slots__ = (
         "type",
+        "detail",
         "image_url",
         "file_id",
-        "detail",
         "prompt_cache_breakpoint",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "image_url",
-        "file_id",
         "detail",
     )
 
@@ -1813,27 +1813,27 @@ class BetaComputerScreenshotContent(BaseModel):
     """Specifies the event type. For a computer screenshot, this property is always set to
     `computer_screenshot`.
     """
-    image_url: str | None
-    file_id: str | None
     detail: BetaImageDetail
     """The detail level of the screenshot image to be sent to the model. One of `high`, `low`,
     `auto`, or `original`. Defaults to `auto`.
     """
+    image_url: str | None
+    file_id: str | None
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None
 
     def __init__(
         self,
         *,
         type: Literal["computer_screenshot"],
-        image_url: str | None,
-        file_id: str | None,
         detail: BetaImageDetail,
+        image_url: str | None = None,
+        file_id: str | None = None,
         prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None,
     ) -> None:
         self.type = type
+        self.detail = detail
         self.image_url = image_url
         self.file_id = file_id
-        self.detail = detail
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
 
 
@@ -3046,7 +3046,6 @@ class BetaDoubleClickAction(BaseModel):
         "type",
         "x",
         "y",
-        "keys",
     )
 
     type: Literal["double_click"]
@@ -3060,7 +3059,7 @@ class BetaDoubleClickAction(BaseModel):
     keys: list[str] | None
 
     def __init__(
-        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None
+        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None = None
     ) -> None:
         self.type = type
         self.x = x
@@ -3216,23 +3215,21 @@ class BetaErrorPayload(BaseModel):
 
     __slots__ = (
         "type",
-        "code",
         "message",
+        "code",
         "param",
         "headers",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "code",
         "message",
-        "param",
     )
 
     type: str
     """The error type that was emitted."""
-    code: str | None
     message: str
     """The human-readable error message that was emitted."""
+    code: str | None
     param: str | None
     headers: dict[str, str] | None
     """The response headers that were emitted with the error, if any."""
@@ -3241,14 +3238,14 @@ class BetaErrorPayload(BaseModel):
         self,
         *,
         type: str,
-        code: str | None,
         message: str,
-        param: str | None,
+        code: str | None = None,
+        param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.type = type
-        self.code = code
         self.message = message
+        self.code = code
         self.param = param
         self.headers = headers
 
@@ -3553,18 +3550,18 @@ class BetaFunctionShellAction(BaseModel):
         "timeout_ms",
         "max_output_length",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "commands",
-        "timeout_ms",
-        "max_output_length",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("commands",)
 
     commands: list[str]
     timeout_ms: int | None
     max_output_length: int | None
 
     def __init__(
-        self, *, commands: list[str], timeout_ms: int | None, max_output_length: int | None
+        self,
+        *,
+        commands: list[str],
+        timeout_ms: int | None = None,
+        max_output_length: int | None = None,
     ) -> None:
         self.commands = commands
         self.timeout_ms = timeout_ms
@@ -3607,9 +3604,9 @@ class BetaFunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
         "agent",
         "caller",
+        "environment",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -3618,7 +3615,6 @@ class BetaFunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
     )
 
     type: Literal["shell_call"]
@@ -3631,10 +3627,10 @@ class BetaFunctionShellCall(BaseModel):
     """The shell commands and limits that describe how to run the tool call."""
     status: BetaFunctionShellCallStatus
     """The status of the shell call. One of `in_progress`, `completed`, or `incomplete`."""
-    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
     caller: BetaToolCallCaller | None
+    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None
     created_by: str | None
     """The ID of the entity that created this tool call."""
 
@@ -3646,9 +3642,9 @@ class BetaFunctionShellCall(BaseModel):
         call_id: str,
         action: BetaFunctionShellAction,
         status: BetaFunctionShellCallStatus,
-        environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None,
         agent: BetaAgentTag | None = None,
         caller: BetaToolCallCaller | None = None,
+        environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -3656,9 +3652,9 @@ class BetaFunctionShellCall(BaseModel):
         self.call_id = call_id
         self.action = action
         self.status = status
-        self.environment = environment
         self.agent = agent
         self.caller = caller
+        self.environment = environment
         self.created_by = created_by
 
 
@@ -3724,9 +3720,9 @@ class BetaFunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
         "agent",
         "caller",
+        "max_output_length",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -3735,7 +3731,6 @@ class BetaFunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
     )
 
     type: Literal["shell_call_output"]
@@ -3748,10 +3743,10 @@ class BetaFunctionShellCallOutput(BaseModel):
     """The status of the shell call output. One of `in_progress`, `completed`, or `incomplete`."""
     output: list[BetaFunctionShellCallOutputContent]
     """An array of shell call output contents"""
-    max_output_length: int | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
     caller: BetaToolCallCaller | None
+    max_output_length: int | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -3763,9 +3758,9 @@ class BetaFunctionShellCallOutput(BaseModel):
         call_id: str,
         status: BetaFunctionShellCallOutputStatusEnum,
         output: list[BetaFunctionShellCallOutputContent],
-        max_output_length: int | None,
         agent: BetaAgentTag | None = None,
         caller: BetaToolCallCaller | None = None,
+        max_output_length: int | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -3773,9 +3768,9 @@ class BetaFunctionShellCallOutput(BaseModel):
         self.call_id = call_id
         self.status = status
         self.output = output
-        self.max_output_length = max_output_length
         self.agent = agent
         self.caller = caller
+        self.max_output_length = max_output_length
         self.created_by = created_by
 
 
@@ -4011,10 +4006,10 @@ class BetaFunctionTool(BaseModel):
     __slots__ = (
         "type",
         "name",
-        "parameters",
-        "strict",
         "description",
+        "parameters",
         "output_schema",
+        "strict",
         "defer_loading",
         "allowed_callers",
         "async_",
@@ -4022,8 +4017,6 @@ class BetaFunctionTool(BaseModel):
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "name",
-        "parameters",
-        "strict",
     )
     _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
@@ -4031,10 +4024,10 @@ class BetaFunctionTool(BaseModel):
     """The type of the function tool. Always `function`."""
     name: str
     """The name of the function to call."""
-    parameters: dict[str, Any] | None
-    strict: bool | None
     description: str | None
+    parameters: dict[str, Any] | None
     output_schema: dict[str, Any] | None
+    strict: bool | None
     defer_loading: bool | None
     """Whether this function is deferred and loaded via tool search."""
     allowed_callers: list[BetaCallableToolAllowedCaller] | None
@@ -4045,20 +4038,20 @@ class BetaFunctionTool(BaseModel):
         *,
         type: Literal["function"],
         name: str,
-        parameters: dict[str, Any] | None,
-        strict: bool | None,
         description: str | None = None,
+        parameters: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None,
+        strict: bool | None = None,
         defer_loading: bool | None = None,
         allowed_callers: list[BetaCallableToolAllowedCaller] | None = None,
         async_: bool | None = None,
     ) -> None:
         self.type = type
         self.name = name
-        self.parameters = parameters
-        self.strict = strict
         self.description = description
+        self.parameters = parameters
         self.output_schema = output_schema
+        self.strict = strict
         self.defer_loading = defer_loading
         self.allowed_callers = allowed_callers
         self.async_ = async_
@@ -4530,14 +4523,13 @@ class BetaImageGenToolCall(BaseModel):
         "type",
         "id",
         "status",
-        "result",
         "agent",
+        "result",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
         "status",
-        "result",
     )
 
     type: Literal["image_generation_call"]
@@ -4546,9 +4538,9 @@ class BetaImageGenToolCall(BaseModel):
     """The unique ID of the image generation call."""
     status: Literal["in_progress", "completed", "generating", "failed"]
     """The status of the image generation call."""
-    result: str | None
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    result: str | None
 
     def __init__(
         self,
@@ -4556,14 +4548,14 @@ class BetaImageGenToolCall(BaseModel):
         type: Literal["image_generation_call"],
         id: str,
         status: Literal["in_progress", "completed", "generating", "failed"],
-        result: str | None,
         agent: BetaAgentTag | None = None,
+        result: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
         self.status = status
-        self.result = result
         self.agent = agent
+        self.result = result
 
 
 class BetaImageGenToolInputImageMask(BaseModel):
@@ -6420,7 +6412,6 @@ class BetaOutputTextContent(BaseModel):
         "type",
         "text",
         "annotations",
-        "logprobs",
     )
 
     type: Literal["output_text"]
@@ -6429,7 +6420,7 @@ class BetaOutputTextContent(BaseModel):
     """The text output from the model."""
     annotations: list[BetaAnnotation]
     """The annotations of the text output."""
-    logprobs: list[BetaLogProb]
+    logprobs: list[BetaLogProb] | None
 
     def __init__(
         self,
@@ -6437,7 +6428,7 @@ class BetaOutputTextContent(BaseModel):
         type: Literal["output_text"],
         text: str,
         annotations: list[BetaAnnotation],
-        logprobs: list[BetaLogProb],
+        logprobs: list[BetaLogProb] | None = None,
     ) -> None:
         self.type = type
         self.text = text
@@ -7026,21 +7017,18 @@ class BetaResponse(BaseModel):
     """The response object"""
 
     __slots__ = (
-        "metadata",
-        "temperature",
-        "top_p",
         "model",
         "tools",
         "tool_choice",
         "id",
         "object",
         "created_at",
-        "error",
-        "incomplete_details",
         "output",
-        "instructions",
         "parallel_tool_calls",
+        "metadata",
         "top_logprobs",
+        "temperature",
+        "top_p",
         "user",
         "safety_identifier",
         "prompt_cache_key",
@@ -7054,7 +7042,10 @@ class BetaResponse(BaseModel):
         "truncation",
         "status",
         "completed_at",
+        "error",
+        "incomplete_details",
         "reasoning",
+        "instructions",
         "usage",
         "prompt_cache_options",
         "moderation",
@@ -7067,25 +7058,16 @@ class BetaResponse(BaseModel):
         "tool_usage",
     )
     _required: ClassVar[tuple[str, ...]] = (
-        "metadata",
-        "temperature",
-        "top_p",
         "model",
         "tools",
         "tool_choice",
         "id",
         "object",
         "created_at",
-        "error",
-        "incomplete_details",
         "output",
-        "instructions",
         "parallel_tool_calls",
     )
 
-    metadata: BetaMetadata
-    temperature: float | None
-    top_p: float | None
     model: BetaModelIdsResponses
     """Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI offers a wide range
     of models with different capabilities, performance characteristics, and price points.
@@ -7099,14 +7081,14 @@ class BetaResponse(BaseModel):
     """The object type of this resource - always set to `response`."""
     created_at: float
     """Unix timestamp (in seconds) of when this Response was created."""
-    error: BetaResponseError
-    incomplete_details: BetaResponseIncompleteDetails | None
     output: list[BetaOutputItem]
     """An array of content items generated by the model."""
-    instructions: str | list[BetaInputItem] | None
     parallel_tool_calls: bool
     """Whether to allow the model to run tool calls in parallel."""
+    metadata: BetaMetadata | None
     top_logprobs: int | None
+    temperature: float | None
+    top_p: float | None
     user: str | None
     """This field is being replaced by `safety_identifier` and `prompt_cache_key`. Use
     `prompt_cache_key` instead to maintain caching optimizations. A stable identifier for your
@@ -7130,7 +7112,10 @@ class BetaResponse(BaseModel):
     `cancelled`, `queued`, or `incomplete`.
     """
     completed_at: float | None
+    error: BetaResponseError | None
+    incomplete_details: BetaResponseIncompleteDetails | None
     reasoning: BetaReasoning | None
+    instructions: str | list[BetaInputItem] | None
     usage: BetaResponseUsage | None
     prompt_cache_options: BetaPromptCacheOptions | None
     moderation: BetaModeration | None
@@ -7151,21 +7136,18 @@ class BetaResponse(BaseModel):
     def __init__(
         self,
         *,
-        metadata: BetaMetadata,
-        temperature: float | None,
-        top_p: float | None,
         model: BetaModelIdsResponses,
         tools: BetaToolsArray,
         tool_choice: BetaToolChoiceParam,
         id: str,
         object: Literal["response"],
         created_at: float,
-        error: BetaResponseError,
-        incomplete_details: BetaResponseIncompleteDetails | None,
         output: list[BetaOutputItem],
-        instructions: str | list[BetaInputItem] | None,
         parallel_tool_calls: bool,
+        metadata: BetaMetadata | None = None,
         top_logprobs: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
         user: str | None = None,
         safety_identifier: str | None = None,
         prompt_cache_key: str | None = None,
@@ -7180,7 +7162,10 @@ class BetaResponse(BaseModel):
         status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]
         | None = None,
         completed_at: float | None = None,
+        error: BetaResponseError | None = None,
+        incomplete_details: BetaResponseIncompleteDetails | None = None,
         reasoning: BetaReasoning | None = None,
+        instructions: str | list[BetaInputItem] | None = None,
         usage: BetaResponseUsage | None = None,
         prompt_cache_options: BetaPromptCacheOptions | None = None,
         moderation: BetaModeration | None = None,
@@ -7196,21 +7181,18 @@ class BetaResponse(BaseModel):
         | None = None,
         tool_usage: ToolUsage | None = None,
     ) -> None:
-        self.metadata = metadata
-        self.temperature = temperature
-        self.top_p = top_p
         self.model = model
         self.tools = tools
         self.tool_choice = tool_choice
         self.id = id
         self.object = object
         self.created_at = created_at
-        self.error = error
-        self.incomplete_details = incomplete_details
         self.output = output
-        self.instructions = instructions
         self.parallel_tool_calls = parallel_tool_calls
+        self.metadata = metadata
         self.top_logprobs = top_logprobs
+        self.temperature = temperature
+        self.top_p = top_p
         self.user = user
         self.safety_identifier = safety_identifier
         self.prompt_cache_key = prompt_cache_key
@@ -7224,7 +7206,10 @@ class BetaResponse(BaseModel):
         self.truncation = truncation
         self.status = status
         self.completed_at = completed_at
+        self.error = error
+        self.incomplete_details = incomplete_details
         self.reasoning = reasoning
+        self.instructions = instructions
         self.usage = usage
         self.prompt_cache_options = prompt_cache_options
         self.moderation = moderation
@@ -7951,47 +7936,45 @@ class BetaResponseErrorEvent(BaseModel):
 
     __slots__ = (
         "type",
-        "code",
         "message",
-        "param",
         "sequence_number",
         "agent",
+        "code",
+        "param",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "code",
         "message",
-        "param",
         "sequence_number",
     )
 
     type: Literal["error"]
     """The type of the event. Always `error`."""
-    code: str | None
     message: str
     """The error message."""
-    param: str | None
     sequence_number: int
     """The sequence number of this event."""
     agent: BetaAgentTag | None
     """The agent that owns this multi-agent streaming event."""
+    code: str | None
+    param: str | None
 
     def __init__(
         self,
         *,
         type: Literal["error"],
-        code: str | None,
         message: str,
-        param: str | None,
         sequence_number: int,
         agent: BetaAgentTag | None = None,
+        code: str | None = None,
+        param: str | None = None,
     ) -> None:
         self.type = type
-        self.code = code
         self.message = message
-        self.param = param
         self.sequence_number = sequence_number
         self.agent = agent
+        self.code = code
+        self.param = param
 
 
 class BetaResponseFailedEvent(BaseModel):
@@ -9175,8 +9158,8 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel):
         "content_index",
         "annotation_index",
         "sequence_number",
-        "annotation",
         "agent",
+        "annotation",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -9185,7 +9168,6 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel):
         "content_index",
         "annotation_index",
         "sequence_number",
-        "annotation",
     )
 
     type: Literal["response.output_text.annotation.added"]
@@ -9200,10 +9182,10 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel):
     """The index of the annotation within the content part."""
     sequence_number: int
     """The sequence number of this event."""
-    annotation: BetaAnnotation | None
-    """The annotation object being added. (See annotation schema for details.)"""
     agent: BetaAgentTag | None
     """The agent that owns this multi-agent streaming event."""
+    annotation: BetaAnnotation | None
+    """The annotation object being added. (See annotation schema for details.)"""
 
     def __init__(
         self,
@@ -9214,8 +9196,8 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel):
         content_index: int,
         annotation_index: int,
         sequence_number: int,
-        annotation: BetaAnnotation | None,
         agent: BetaAgentTag | None = None,
+        annotation: BetaAnnotation | None = None,
     ) -> None:
         self.type = type
         self.item_id = item_id
@@ -9223,8 +9205,8 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel):
         self.content_index = content_index
         self.annotation_index = annotation_index
         self.sequence_number = sequence_number
-        self.annotation = annotation
         self.agent = agent
+        self.annotation = annotation
 
 
 class BetaResponseProperties(BaseModel):
@@ -10982,17 +10964,16 @@ class BetaToolSearchCall(BaseModel):
     __slots__ = (
         "type",
         "id",
-        "call_id",
         "execution",
         "arguments",
         "status",
         "agent",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
-        "call_id",
         "execution",
         "arguments",
         "status",
@@ -11002,7 +10983,6 @@ class BetaToolSearchCall(BaseModel):
     """The type of the item. Always `tool_search_call`."""
     id: str
     """The unique ID of the tool search call item."""
-    call_id: str | None
     execution: BetaToolSearchExecutionType
     """Whether tool search was executed by the server or by the client."""
     arguments: Any
@@ -11011,6 +10991,7 @@ class BetaToolSearchCall(BaseModel):
     """The status of the tool search call item that was recorded."""
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -11019,20 +11000,20 @@ class BetaToolSearchCall(BaseModel):
         *,
         type: Literal["tool_search_call"],
         id: str,
-        call_id: str | None,
         execution: BetaToolSearchExecutionType,
         arguments: Any,
         status: BetaFunctionCallStatus,
         agent: BetaAgentTag | None = None,
+        call_id: str | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
-        self.call_id = call_id
         self.execution = execution
         self.arguments = arguments
         self.status = status
         self.agent = agent
+        self.call_id = call_id
         self.created_by = created_by
 
 
@@ -11090,17 +11071,16 @@ class BetaToolSearchOutput(BaseModel):
     __slots__ = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
         "agent",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
@@ -11110,7 +11090,6 @@ class BetaToolSearchOutput(BaseModel):
     """The type of the item. Always `tool_search_output`."""
     id: str
     """The unique ID of the tool search output item."""
-    call_id: str | None
     execution: BetaToolSearchExecutionType
     """Whether tool search was executed by the server or by the client."""
     tools: list[BetaTool]
@@ -11119,6 +11098,7 @@ class BetaToolSearchOutput(BaseModel):
     """The status of the tool search output item that was recorded."""
     agent: BetaAgentTag | None
     """The agent that produced this item."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -11127,20 +11107,20 @@ class BetaToolSearchOutput(BaseModel):
         *,
         type: Literal["tool_search_output"],
         id: str,
-        call_id: str | None,
         execution: BetaToolSearchExecutionType,
         tools: list[BetaTool],
         status: BetaFunctionCallOutputStatusEnum,
         agent: BetaAgentTag | None = None,
+        call_id: str | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
-        self.call_id = call_id
         self.execution = execution
         self.tools = tools
         self.status = status
         self.agent = agent
+        self.call_id = call_id
         self.created_by = created_by
 
 
@@ -12089,15 +12069,13 @@ class ComputerScreenshotContent(BaseModel):
 
     __slots__ = (
         "type",
+        "detail",
         "image_url",
         "file_id",
-        "detail",
         "prompt_cache_breakpoint",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "image_url",
-        "file_id",
         "detail",
     )
 
@@ -12105,27 +12083,27 @@ class ComputerScreenshotContent(BaseModel):
     """Specifies the event type. For a computer screenshot, this property is always set to
     `computer_screenshot`.
     """
-    image_url: str | None
-    file_id: str | None
     detail: ImageDetail
     """The detail level of the screenshot image to be sent to the model. One of `high`, `low`,
     `auto`, or `original`. Defaults to `auto`.
     """
+    image_url: str | None
+    file_id: str | None
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None
 
     def __init__(
         self,
         *,
         type: Literal["computer_screenshot"],
-        image_url: str | None,
-        file_id: str | None,
         detail: ImageDetail,
+        image_url: str | None = None,
+        file_id: str | None = None,
         prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None,
     ) -> None:
         self.type = type
+        self.detail = detail
         self.image_url = image_url
         self.file_id = file_id
-        self.detail = detail
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
 
 
@@ -13135,7 +13113,6 @@ class DoubleClickAction(BaseModel):
         "type",
         "x",
         "y",
-        "keys",
     )
 
     type: Literal["double_click"]
@@ -13149,7 +13126,7 @@ class DoubleClickAction(BaseModel):
     keys: list[str] | None
 
     def __init__(
-        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None
+        self, *, type: Literal["double_click"], x: int, y: int, keys: list[str] | None = None
     ) -> None:
         self.type = type
         self.x = x
@@ -13237,19 +13214,20 @@ class Error(BaseModel):
         "param",
         "type",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "code",
-        "message",
-        "param",
-        "type",
-    )
 
     code: str | None
-    message: str
+    message: str | None
     param: str | None
-    type: str
+    type: str | None
 
-    def __init__(self, *, code: str | None, message: str, param: str | None, type: str) -> None:
+    def __init__(
+        self,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+    ) -> None:
         self.code = code
         self.message = message
         self.param = param
@@ -13261,23 +13239,21 @@ class ErrorPayload(BaseModel):
 
     __slots__ = (
         "type",
-        "code",
         "message",
+        "code",
         "param",
         "headers",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "code",
         "message",
-        "param",
     )
 
     type: str
     """The error type that was emitted."""
-    code: str | None
     message: str
     """The human-readable error message that was emitted."""
+    code: str | None
     param: str | None
     headers: dict[str, str] | None
     """The response headers that were emitted with the error, if any."""
@@ -13286,14 +13262,14 @@ class ErrorPayload(BaseModel):
         self,
         *,
         type: str,
-        code: str | None,
         message: str,
-        param: str | None,
+        code: str | None = None,
+        param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.type = type
-        self.code = code
         self.message = message
+        self.code = code
         self.param = param
         self.headers = headers
 
@@ -13337,26 +13313,27 @@ class FilePath(BaseModel):
 
     __slots__ = (
         "type",
-        "file_id",
         "index",
+        "file_id",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "file_id",
         "index",
     )
 
     type: Literal["file_path"]
     """The type of the file path. Always `file_path`."""
-    file_id: str
-    """The ID of the file."""
     index: int
     """The index of the file in the list of files."""
+    file_id: str | None
+    """The ID of the file."""
 
-    def __init__(self, *, type: Literal["file_path"], file_id: str, index: int) -> None:
+    def __init__(
+        self, *, type: Literal["file_path"], index: int, file_id: str | None = None
+    ) -> None:
         self.type = type
-        self.file_id = file_id
         self.index = index
+        self.file_id = file_id
 
 
 class FileSearchTool(BaseModel):
@@ -13464,18 +13441,18 @@ class FunctionShellAction(BaseModel):
         "timeout_ms",
         "max_output_length",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "commands",
-        "timeout_ms",
-        "max_output_length",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("commands",)
 
     commands: list[str]
     timeout_ms: int | None
     max_output_length: int | None
 
     def __init__(
-        self, *, commands: list[str], timeout_ms: int | None, max_output_length: int | None
+        self,
+        *,
+        commands: list[str],
+        timeout_ms: int | None = None,
+        max_output_length: int | None = None,
     ) -> None:
         self.commands = commands
         self.timeout_ms = timeout_ms
@@ -13518,8 +13495,8 @@ class FunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
         "caller",
+        "environment",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -13528,7 +13505,6 @@ class FunctionShellCall(BaseModel):
         "call_id",
         "action",
         "status",
-        "environment",
     )
 
     type: Literal["shell_call"]
@@ -13541,8 +13517,8 @@ class FunctionShellCall(BaseModel):
     """The shell commands and limits that describe how to run the tool call."""
     status: FunctionShellCallStatus
     """The status of the shell call. One of `in_progress`, `completed`, or `incomplete`."""
-    environment: LocalEnvironmentResource | ContainerReferenceResource | None
     caller: ToolCallCaller | None
+    environment: LocalEnvironmentResource | ContainerReferenceResource | None
     created_by: str | None
     """The ID of the entity that created this tool call."""
 
@@ -13554,8 +13530,8 @@ class FunctionShellCall(BaseModel):
         call_id: str,
         action: FunctionShellAction,
         status: FunctionShellCallStatus,
-        environment: LocalEnvironmentResource | ContainerReferenceResource | None,
         caller: ToolCallCaller | None = None,
+        environment: LocalEnvironmentResource | ContainerReferenceResource | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -13563,8 +13539,8 @@ class FunctionShellCall(BaseModel):
         self.call_id = call_id
         self.action = action
         self.status = status
-        self.environment = environment
         self.caller = caller
+        self.environment = environment
         self.created_by = created_by
 
 
@@ -13626,8 +13602,8 @@ class FunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
         "caller",
+        "max_output_length",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -13636,7 +13612,6 @@ class FunctionShellCallOutput(BaseModel):
         "call_id",
         "status",
         "output",
-        "max_output_length",
     )
 
     type: Literal["shell_call_output"]
@@ -13649,8 +13624,8 @@ class FunctionShellCallOutput(BaseModel):
     """The status of the shell call output. One of `in_progress`, `completed`, or `incomplete`."""
     output: list[FunctionShellCallOutputContent]
     """An array of shell call output contents"""
-    max_output_length: int | None
     caller: ToolCallCaller | None
+    max_output_length: int | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -13662,8 +13637,8 @@ class FunctionShellCallOutput(BaseModel):
         call_id: str,
         status: FunctionShellCallOutputStatusEnum,
         output: list[FunctionShellCallOutputContent],
-        max_output_length: int | None,
         caller: ToolCallCaller | None = None,
+        max_output_length: int | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -13671,8 +13646,8 @@ class FunctionShellCallOutput(BaseModel):
         self.call_id = call_id
         self.status = status
         self.output = output
-        self.max_output_length = max_output_length
         self.caller = caller
+        self.max_output_length = max_output_length
         self.created_by = created_by
 
 
@@ -13902,10 +13877,10 @@ class FunctionTool(BaseModel):
     __slots__ = (
         "type",
         "name",
-        "parameters",
-        "strict",
         "description",
+        "parameters",
         "output_schema",
+        "strict",
         "defer_loading",
         "allowed_callers",
         "async_",
@@ -13913,8 +13888,6 @@ class FunctionTool(BaseModel):
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "name",
-        "parameters",
-        "strict",
     )
     _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
@@ -13922,10 +13895,10 @@ class FunctionTool(BaseModel):
     """The type of the function tool. Always `function`."""
     name: str
     """The name of the function to call."""
-    parameters: dict[str, Any] | None
-    strict: bool | None
     description: str | None
+    parameters: dict[str, Any] | None
     output_schema: dict[str, Any] | None
+    strict: bool | None
     defer_loading: bool | None
     """Whether this function is deferred and loaded via tool search."""
     allowed_callers: list[CallableToolAllowedCaller] | None
@@ -13936,20 +13909,20 @@ class FunctionTool(BaseModel):
         *,
         type: Literal["function"],
         name: str,
-        parameters: dict[str, Any] | None,
-        strict: bool | None,
         description: str | None = None,
+        parameters: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None,
+        strict: bool | None = None,
         defer_loading: bool | None = None,
         allowed_callers: list[CallableToolAllowedCaller] | None = None,
         async_: bool | None = None,
     ) -> None:
         self.type = type
         self.name = name
-        self.parameters = parameters
-        self.strict = strict
         self.description = description
+        self.parameters = parameters
         self.output_schema = output_schema
+        self.strict = strict
         self.defer_loading = defer_loading
         self.allowed_callers = allowed_callers
         self.async_ = async_
@@ -14347,7 +14320,6 @@ class ImageGenToolCall(BaseModel):
         "type",
         "id",
         "status",
-        "result",
     )
 
     type: Literal["image_generation_call"]
@@ -14364,7 +14336,7 @@ class ImageGenToolCall(BaseModel):
         type: Literal["image_generation_call"],
         id: str,
         status: Literal["in_progress", "completed", "generating", "failed"],
-        result: str | None,
+        result: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
@@ -14564,39 +14536,36 @@ class InputImageContent(BaseModel):
 
     __slots__ = (
         "type",
-        "detail",
         "image_url",
         "file_id",
+        "detail",
         "prompt_cache_breakpoint",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "detail",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["input_image"]
     """The type of the input item. Always `input_image`."""
-    detail: ImageDetail
+    image_url: str | None
+    file_id: str | None
+    detail: ImageDetail | None
     """The detail level of the image to be sent to the model. One of `high`, `low`, `auto`, or
     `original`. Defaults to `auto`.
     """
-    image_url: str | None
-    file_id: str | None
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None
 
     def __init__(
         self,
         *,
         type: Literal["input_image"],
-        detail: ImageDetail,
         image_url: str | None = None,
         file_id: str | None = None,
+        detail: ImageDetail | None = None,
         prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None,
     ) -> None:
         self.type = type
-        self.detail = detail
         self.image_url = image_url
         self.file_id = file_id
+        self.detail = detail
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
 
 
@@ -15207,41 +15176,40 @@ class MCPListTools(BaseModel):
 
     __slots__ = (
         "type",
-        "id",
         "server_label",
         "tools",
+        "id",
         "error",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
         "server_label",
         "tools",
     )
 
     type: Literal["mcp_list_tools"]
     """The type of the item. Always `mcp_list_tools`."""
-    id: str
-    """The unique ID of the list."""
     server_label: str
     """The label of the MCP server."""
     tools: list[MCPListToolsTool]
     """The tools available on the server."""
+    id: str | None
+    """The unique ID of the list."""
     error: str | None
 
     def __init__(
         self,
         *,
         type: Literal["mcp_list_tools"],
-        id: str,
         server_label: str,
         tools: list[MCPListToolsTool],
+        id: str | None = None,
         error: str | None = None,
     ) -> None:
         self.type = type
-        self.id = id
         self.server_label = server_label
         self.tools = tools
+        self.id = id
         self.error = error
 
 
@@ -15323,14 +15291,11 @@ class MCPTool(BaseModel):
         "require_approval",
         "defer_loading",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "server_label",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["mcp"]
     """The type of the MCP tool. Always `mcp`."""
-    server_label: str
+    server_label: str | None
     """A label for this MCP server, used to identify it in tool calls."""
     server_url: str | None
     """The URL for the MCP server. One of `server_url`, `connector_id`, or `tunnel_id` must be
@@ -15376,7 +15341,7 @@ class MCPTool(BaseModel):
         self,
         *,
         type: Literal["mcp"],
-        server_label: str,
+        server_label: str | None = None,
         server_url: str | None = None,
         connector_id: Literal[
             "connector_dropbox",
@@ -15545,29 +15510,21 @@ class Message(BaseModel):
     """A message to or from the model."""
 
     __slots__ = (
-        "type",
         "id",
-        "status",
         "role",
         "content",
+        "type",
+        "status",
         "phase",
     )
     _required: ClassVar[tuple[str, ...]] = (
-        "type",
         "id",
-        "status",
         "role",
         "content",
     )
 
-    type: Literal["message"]
-    """The type of the message. Always set to `message`."""
     id: str
     """The unique ID of the message."""
-    status: MessageStatus
-    """The status of item. One of `in_progress`, `completed`, or `incomplete`. Populated when
-    items are returned via API.
-    """
     role: MessageRole
     """The role of the message. One of `unknown`, `user`, `assistant`, `system`, `critic`,
     `discriminator`, `developer`, or `tool`.
@@ -15584,14 +15541,18 @@ class Message(BaseModel):
         | InputFileContent
     ]
     """The content of the message"""
+    type: Literal["message"] | None
+    """The type of the message. Always set to `message`."""
+    status: MessageStatus | None
+    """The status of item. One of `in_progress`, `completed`, or `incomplete`. Populated when
+    items are returned via API.
+    """
     phase: MessagePhase2 | None
 
     def __init__(
         self,
         *,
-        type: Literal["message"],
         id: str,
-        status: MessageStatus,
         role: MessageRole,
         content: list[
             InputTextContent
@@ -15604,13 +15565,15 @@ class Message(BaseModel):
             | ComputerScreenshotContent
             | InputFileContent
         ],
+        type: Literal["message"] | None = None,
+        status: MessageStatus | None = None,
         phase: MessagePhase2 | None = None,
     ) -> None:
-        self.type = type
         self.id = id
-        self.status = status
         self.role = role
         self.content = content
+        self.type = type
+        self.status = status
         self.phase = phase
 
 
@@ -15752,7 +15715,6 @@ class OutputTextContent(BaseModel):
         "type",
         "text",
         "annotations",
-        "logprobs",
     )
 
     type: Literal["output_text"]
@@ -15761,7 +15723,7 @@ class OutputTextContent(BaseModel):
     """The text output from the model."""
     annotations: list[Annotation]
     """The annotations of the text output."""
-    logprobs: list[LogProb]
+    logprobs: list[LogProb] | None
 
     def __init__(
         self,
@@ -15769,7 +15731,7 @@ class OutputTextContent(BaseModel):
         type: Literal["output_text"],
         text: str,
         annotations: list[Annotation],
-        logprobs: list[LogProb],
+        logprobs: list[LogProb] | None = None,
     ) -> None:
         self.type = type
         self.text = text
@@ -16127,17 +16089,15 @@ class PromptCacheOptions(BaseModel):
         "ttl",
         "mode",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "ttl",
-        "mode",
-    )
 
-    ttl: PromptCacheTTLEnum
+    ttl: PromptCacheTTLEnum | None
     """The minimum lifetime applied to each cache breakpoint."""
-    mode: PromptCacheModeEnum
+    mode: PromptCacheModeEnum | None
     """Whether implicit prompt-cache breakpoints were enabled."""
 
-    def __init__(self, *, ttl: PromptCacheTTLEnum, mode: PromptCacheModeEnum) -> None:
+    def __init__(
+        self, *, ttl: PromptCacheTTLEnum | None = None, mode: PromptCacheModeEnum | None = None
+    ) -> None:
         self.ttl = ttl
         self.mode = mode
 
@@ -16234,21 +16194,16 @@ class Response(BaseModel):
     """The response object"""
 
     __slots__ = (
-        "metadata",
-        "temperature",
-        "top_p",
         "model",
-        "tools",
-        "tool_choice",
         "id",
         "object",
         "created_at",
-        "error",
-        "incomplete_details",
         "output",
-        "instructions",
         "parallel_tool_calls",
+        "metadata",
         "top_logprobs",
+        "temperature",
+        "top_p",
         "user",
         "safety_identifier",
         "prompt_cache_key",
@@ -16257,12 +16212,17 @@ class Response(BaseModel):
         "background",
         "max_tool_calls",
         "text",
+        "tools",
+        "tool_choice",
         "prompt",
         "service_tier",
         "truncation",
         "status",
         "completed_at",
+        "error",
+        "incomplete_details",
         "reasoning",
+        "instructions",
         "usage",
         "prompt_cache_options",
         "moderation",
@@ -16275,46 +16235,33 @@ class Response(BaseModel):
         "tool_usage",
     )
     _required: ClassVar[tuple[str, ...]] = (
-        "metadata",
-        "temperature",
-        "top_p",
         "model",
-        "tools",
-        "tool_choice",
         "id",
         "object",
         "created_at",
-        "error",
-        "incomplete_details",
         "output",
-        "instructions",
         "parallel_tool_calls",
     )
 
-    metadata: Metadata
-    temperature: float | None
-    top_p: float | None
     model: ModelIdsResponses
     """Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI offers a wide range
     of models with different capabilities, performance characteristics, and price points.
     Refer to the model guide to browse and compare available models.
     """
-    tools: ToolsArray
-    tool_choice: ToolChoiceParam
     id: str
     """Unique identifier for this Response."""
     object: Literal["response"]
     """The object type of this resource - always set to `response`."""
     created_at: float
     """Unix timestamp (in seconds) of when this Response was created."""
-    error: ResponseError
-    incomplete_details: ResponseIncompleteDetails | None
     output: list[ResponseOutputItem]
     """An array of content items generated by the model."""
-    instructions: str | list[InputItem] | None
     parallel_tool_calls: bool
     """Whether to allow the model to run tool calls in parallel."""
+    metadata: Metadata | None
     top_logprobs: int | None
+    temperature: float | None
+    top_p: float | None
     user: str | None
     """This field is being replaced by `safety_identifier` and `prompt_cache_key`. Use
     `prompt_cache_key` instead to maintain caching optimizations. A stable identifier for your
@@ -16328,6 +16275,8 @@ class Response(BaseModel):
     background: bool | None
     max_tool_calls: int | None
     text: ResponseTextParam | None
+    tools: ToolsArray | None
+    tool_choice: ToolChoiceParam | None
     prompt: Prompt | None
     service_tier: ServiceTierResponses | None
     truncation: Literal["auto", "disabled"] | None
@@ -16338,7 +16287,10 @@ class Response(BaseModel):
     `cancelled`, `queued`, or `incomplete`.
     """
     completed_at: float | None
+    error: ResponseError | None
+    incomplete_details: ResponseIncompleteDetails | None
     reasoning: Reasoning | None
+    instructions: str | list[InputItem] | None
     usage: ResponseUsage | None
     prompt_cache_options: PromptCacheOptions | None
     moderation: Moderation | None
@@ -16359,21 +16311,16 @@ class Response(BaseModel):
     def __init__(
         self,
         *,
-        metadata: Metadata,
-        temperature: float | None,
-        top_p: float | None,
         model: ModelIdsResponses,
-        tools: ToolsArray,
-        tool_choice: ToolChoiceParam,
         id: str,
         object: Literal["response"],
         created_at: float,
-        error: ResponseError,
-        incomplete_details: ResponseIncompleteDetails | None,
         output: list[ResponseOutputItem],
-        instructions: str | list[InputItem] | None,
         parallel_tool_calls: bool,
+        metadata: Metadata | None = None,
         top_logprobs: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
         user: str | None = None,
         safety_identifier: str | None = None,
         prompt_cache_key: str | None = None,
@@ -16382,13 +16329,18 @@ class Response(BaseModel):
         background: bool | None = None,
         max_tool_calls: int | None = None,
         text: ResponseTextParam | None = None,
+        tools: ToolsArray | None = None,
+        tool_choice: ToolChoiceParam | None = None,
         prompt: Prompt | None = None,
         service_tier: ServiceTierResponses | None = None,
         truncation: Literal["auto", "disabled"] | None = None,
         status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]
         | None = None,
         completed_at: float | None = None,
+        error: ResponseError | None = None,
+        incomplete_details: ResponseIncompleteDetails | None = None,
         reasoning: Reasoning | None = None,
+        instructions: str | list[InputItem] | None = None,
         usage: ResponseUsage | None = None,
         prompt_cache_options: PromptCacheOptions | None = None,
         moderation: Moderation | None = None,
@@ -16404,21 +16356,16 @@ class Response(BaseModel):
         | None = None,
         tool_usage: ResponseToolUsage | None = None,
     ) -> None:
-        self.metadata = metadata
-        self.temperature = temperature
-        self.top_p = top_p
         self.model = model
-        self.tools = tools
-        self.tool_choice = tool_choice
         self.id = id
         self.object = object
         self.created_at = created_at
-        self.error = error
-        self.incomplete_details = incomplete_details
         self.output = output
-        self.instructions = instructions
         self.parallel_tool_calls = parallel_tool_calls
+        self.metadata = metadata
         self.top_logprobs = top_logprobs
+        self.temperature = temperature
+        self.top_p = top_p
         self.user = user
         self.safety_identifier = safety_identifier
         self.prompt_cache_key = prompt_cache_key
@@ -16427,12 +16374,17 @@ class Response(BaseModel):
         self.background = background
         self.max_tool_calls = max_tool_calls
         self.text = text
+        self.tools = tools
+        self.tool_choice = tool_choice
         self.prompt = prompt
         self.service_tier = service_tier
         self.truncation = truncation
         self.status = status
         self.completed_at = completed_at
+        self.error = error
+        self.incomplete_details = incomplete_details
         self.reasoning = reasoning
+        self.instructions = instructions
         self.usage = usage
         self.prompt_cache_options = prompt_cache_options
         self.moderation = moderation
@@ -17178,42 +17130,40 @@ class ResponseErrorEvent(BaseModel):
 
     __slots__ = (
         "type",
-        "code",
         "message",
-        "param",
         "sequence_number",
+        "code",
+        "param",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "code",
         "message",
-        "param",
         "sequence_number",
     )
 
     type: Literal["error"]
     """The type of the event. Always `error`."""
-    code: str | None
     message: str
     """The error message."""
-    param: str | None
     sequence_number: int
     """The sequence number of this event."""
+    code: str | None
+    param: str | None
 
     def __init__(
         self,
         *,
         type: Literal["error"],
-        code: str | None,
         message: str,
-        param: str | None,
         sequence_number: int,
+        code: str | None = None,
+        param: str | None = None,
     ) -> None:
         self.type = type
-        self.code = code
         self.message = message
-        self.param = param
         self.sequence_number = sequence_number
+        self.code = code
+        self.param = param
 
 
 class ResponseFailedEvent(BaseModel):
@@ -18558,7 +18508,6 @@ class ResponseOutputTextAnnotationAddedEvent(BaseModel):
         "content_index",
         "annotation_index",
         "sequence_number",
-        "annotation",
     )
 
     type: Literal["response.output_text.annotation.added"]
@@ -18585,7 +18534,7 @@ class ResponseOutputTextAnnotationAddedEvent(BaseModel):
         content_index: int,
         annotation_index: int,
         sequence_number: int,
-        annotation: Annotation | None,
+        annotation: Annotation | None = None,
     ) -> None:
         self.type = type
         self.item_id = item_id
@@ -20529,32 +20478,28 @@ class ToolSearchCall(BaseModel):
 
     __slots__ = (
         "type",
+        "arguments",
         "id",
         "call_id",
         "execution",
-        "arguments",
         "status",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
-        "call_id",
-        "execution",
         "arguments",
-        "status",
     )
 
     type: Literal["tool_search_call"]
     """The type of the item. Always `tool_search_call`."""
-    id: str
-    """The unique ID of the tool search call item."""
-    call_id: str | None
-    execution: ToolSearchExecutionType
-    """Whether tool search was executed by the server or by the client."""
     arguments: Any
     """Arguments used for the tool search call."""
-    status: FunctionCallStatus
+    id: str | None
+    """The unique ID of the tool search call item."""
+    call_id: str | None
+    execution: ToolSearchExecutionType | None
+    """Whether tool search was executed by the server or by the client."""
+    status: FunctionCallStatus | None
     """The status of the tool search call item that was recorded."""
     created_by: str | None
     """The identifier of the actor that created the item."""
@@ -20563,18 +20508,18 @@ class ToolSearchCall(BaseModel):
         self,
         *,
         type: Literal["tool_search_call"],
-        id: str,
-        call_id: str | None,
-        execution: ToolSearchExecutionType,
         arguments: Any,
-        status: FunctionCallStatus,
+        id: str | None = None,
+        call_id: str | None = None,
+        execution: ToolSearchExecutionType | None = None,
+        status: FunctionCallStatus | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
+        self.arguments = arguments
         self.id = id
         self.call_id = call_id
         self.execution = execution
-        self.arguments = arguments
         self.status = status
         self.created_by = created_by
 
@@ -20629,16 +20574,15 @@ class ToolSearchOutput(BaseModel):
     __slots__ = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
         "id",
-        "call_id",
         "execution",
         "tools",
         "status",
@@ -20648,13 +20592,13 @@ class ToolSearchOutput(BaseModel):
     """The type of the item. Always `tool_search_output`."""
     id: str
     """The unique ID of the tool search output item."""
-    call_id: str | None
     execution: ToolSearchExecutionType
     """Whether tool search was executed by the server or by the client."""
     tools: list[Tool]
     """The loaded tool definitions returned by tool search."""
     status: FunctionCallOutputStatusEnum
     """The status of the tool search output item that was recorded."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -20663,18 +20607,18 @@ class ToolSearchOutput(BaseModel):
         *,
         type: Literal["tool_search_output"],
         id: str,
-        call_id: str | None,
         execution: ToolSearchExecutionType,
         tools: list[Tool],
         status: FunctionCallOutputStatusEnum,
+        call_id: str | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
         self.id = id
-        self.call_id = call_id
         self.execution = execution
         self.tools = tools
         self.status = status
+        self.call_id = call_id
         self.created_by = created_by
 
 

@@ -32,13 +32,6 @@ class AssignedRoleDetails(BaseModel):
         "permissions",
         "resource_type",
         "predefined_role",
-        "description",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "created_by_user_obj",
-        "metadata",
-        "assignment_sources",
     )
 
     id: str
@@ -74,13 +67,13 @@ class AssignedRoleDetails(BaseModel):
         permissions: list[str],
         resource_type: str,
         predefined_role: bool,
-        description: str | None,
-        created_at: int | None,
-        updated_at: int | None,
-        created_by: str | None,
-        created_by_user_obj: dict[str, Any] | None,
-        metadata: dict[str, Any] | None,
-        assignment_sources: list[AssignedRoleDetailsAssignmentSource] | None,
+        description: str | None = None,
+        created_at: int | None = None,
+        updated_at: int | None = None,
+        created_by: str | None = None,
+        created_by_user_obj: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        assignment_sources: list[AssignedRoleDetailsAssignmentSource] | None = None,
     ) -> None:
         self.id = id
         self.name = name
@@ -1264,16 +1257,15 @@ class Role(BaseModel):
         "object",
         "id",
         "name",
-        "description",
         "permissions",
         "resource_type",
         "predefined_role",
+        "description",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
         "id",
         "name",
-        "description",
         "permissions",
         "resource_type",
         "predefined_role",
@@ -1285,14 +1277,14 @@ class Role(BaseModel):
     """Identifier for the role."""
     name: str
     """Unique name for the role."""
-    description: str | None
-    """Optional description of the role."""
     permissions: list[str]
     """Permissions granted by the role."""
     resource_type: str
     """Resource type the role is bound to (for example `api.organization` or `api.project`)."""
     predefined_role: bool
     """Whether the role is predefined and managed by OpenAI."""
+    description: str | None
+    """Optional description of the role."""
 
     def __init__(
         self,
@@ -1300,18 +1292,18 @@ class Role(BaseModel):
         object: Literal["role"],
         id: str,
         name: str,
-        description: str | None,
         permissions: list[str],
         resource_type: str,
         predefined_role: bool,
+        description: str | None = None,
     ) -> None:
         self.object = object
         self.id = id
         self.name = name
-        self.description = description
         self.permissions = permissions
         self.resource_type = resource_type
         self.predefined_role = predefined_role
+        self.description = description
 
 
 class RoleListResource(BaseModel):
@@ -1358,8 +1350,8 @@ class User(BaseModel):
 
     __slots__ = (
         "object",
-        "id",
         "added_at",
+        "id",
         "name",
         "email",
         "role",
@@ -1376,16 +1368,15 @@ class User(BaseModel):
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
-        "id",
         "added_at",
     )
 
     object: Literal["organization.user"]
     """The object type, which is always `organization.user`"""
-    id: str
-    """The identifier, which can be referenced in API endpoints"""
     added_at: int
     """The Unix timestamp (in seconds) of when the user was added."""
+    id: str | None
+    """The identifier, which can be referenced in API endpoints"""
     name: str | None
     """The name of the user"""
     email: str | None
@@ -1417,8 +1408,8 @@ class User(BaseModel):
         self,
         *,
         object: Literal["organization.user"],
-        id: str,
         added_at: int,
+        id: str | None = None,
         name: str | None = None,
         email: str | None = None,
         role: str | None = None,
@@ -1434,8 +1425,8 @@ class User(BaseModel):
         projects: UserProjects | None = None,
     ) -> None:
         self.object = object
-        self.id = id
         self.added_at = added_at
+        self.id = id
         self.name = name
         self.email = email
         self.role = role

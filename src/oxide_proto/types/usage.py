@@ -725,7 +725,6 @@ class UsageResponse(BaseModel):
         "object",
         "data",
         "has_more",
-        "next_page",
     )
 
     object: Literal["page"]
@@ -739,7 +738,7 @@ class UsageResponse(BaseModel):
         object: Literal["page"],
         data: list[UsageTimeBucket],
         has_more: bool,
-        next_page: str | None,
+        next_page: str | None = None,
     ) -> None:
         self.object = object
         self.data = data

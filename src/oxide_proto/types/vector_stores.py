@@ -568,7 +568,6 @@ class VectorStoreFileObject(BaseModel):
         "created_at",
         "vector_store_id",
         "status",
-        "last_error",
     )
 
     id: str
@@ -604,7 +603,7 @@ class VectorStoreFileObject(BaseModel):
         created_at: int,
         vector_store_id: str,
         status: Literal["in_progress", "completed", "cancelled", "failed"],
-        last_error: VectorStoreFileObjectLastError | None,
+        last_error: VectorStoreFileObjectLastError | None = None,
         chunking_strategy: StaticChunkingStrategyResponseParam
         | OtherChunkingStrategyResponseParam
         | None = None,
@@ -658,10 +657,10 @@ class VectorStoreObject(BaseModel):
         "usage_bytes",
         "file_counts",
         "status",
-        "last_active_at",
-        "metadata",
         "expires_after",
         "expires_at",
+        "last_active_at",
+        "metadata",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "id",
@@ -671,8 +670,6 @@ class VectorStoreObject(BaseModel):
         "usage_bytes",
         "file_counts",
         "status",
-        "last_active_at",
-        "metadata",
     )
 
     id: str
@@ -690,10 +687,10 @@ class VectorStoreObject(BaseModel):
     """The status of the vector store, which can be either `expired`, `in_progress`, or
     `completed`. A status of `completed` indicates that the vector store is ready for use.
     """
-    last_active_at: int | None
-    metadata: Metadata
     expires_after: VectorStoreExpirationAfter | None
     expires_at: int | None
+    last_active_at: int | None
+    metadata: Metadata | None
 
     def __init__(
         self,
@@ -705,10 +702,10 @@ class VectorStoreObject(BaseModel):
         usage_bytes: int,
         file_counts: VectorStoreObjectFileCounts,
         status: Literal["expired", "in_progress", "completed"],
-        last_active_at: int | None,
-        metadata: Metadata,
         expires_after: VectorStoreExpirationAfter | None = None,
         expires_at: int | None = None,
+        last_active_at: int | None = None,
+        metadata: Metadata | None = None,
     ) -> None:
         self.id = id
         self.object = object
@@ -717,10 +714,10 @@ class VectorStoreObject(BaseModel):
         self.usage_bytes = usage_bytes
         self.file_counts = file_counts
         self.status = status
-        self.last_active_at = last_active_at
-        self.metadata = metadata
         self.expires_after = expires_after
         self.expires_at = expires_at
+        self.last_active_at = last_active_at
+        self.metadata = metadata
 
 
 class VectorStoreObjectFileCounts(BaseModel):
@@ -852,14 +849,13 @@ class VectorStoreSearchResultItem(BaseModel):
         "file_id",
         "filename",
         "score",
-        "attributes",
         "content",
+        "attributes",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "file_id",
         "filename",
         "score",
-        "attributes",
         "content",
     )
 
@@ -869,9 +865,9 @@ class VectorStoreSearchResultItem(BaseModel):
     """The name of the vector store file."""
     score: float
     """The similarity score for the result."""
-    attributes: VectorStoreFileAttributes
     content: list[VectorStoreSearchResultContentObject]
     """Content chunks from the file."""
+    attributes: VectorStoreFileAttributes | None
 
     def __init__(
         self,
@@ -879,14 +875,14 @@ class VectorStoreSearchResultItem(BaseModel):
         file_id: str,
         filename: str,
         score: float,
-        attributes: VectorStoreFileAttributes,
         content: list[VectorStoreSearchResultContentObject],
+        attributes: VectorStoreFileAttributes | None = None,
     ) -> None:
         self.file_id = file_id
         self.filename = filename
         self.score = score
-        self.attributes = attributes
         self.content = content
+        self.attributes = attributes
 
 
 class VectorStoreSearchResultsPage(BaseModel):

@@ -305,25 +305,21 @@ class VideoCharacterResource(BaseModel):
     """The `VideoCharacterResource` object."""
 
     __slots__ = (
+        "created_at",
         "id",
         "name",
-        "created_at",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "id",
-        "name",
-        "created_at",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("created_at",)
 
-    id: str | None
-    name: str | None
     created_at: int
     """Unix timestamp (in seconds) when the character was created."""
+    id: str | None
+    name: str | None
 
-    def __init__(self, *, id: str | None, name: str | None, created_at: int) -> None:
+    def __init__(self, *, created_at: int, id: str | None = None, name: str | None = None) -> None:
+        self.created_at = created_at
         self.id = id
         self.name = name
-        self.created_at = created_at
 
 
 class VideoListResource(BaseModel):
@@ -392,11 +388,11 @@ class VideoResource(BaseModel):
         "status",
         "progress",
         "created_at",
+        "size",
+        "seconds",
         "completed_at",
         "expires_at",
         "prompt",
-        "size",
-        "seconds",
         "remixed_from_video_id",
         "error",
     )
@@ -407,13 +403,8 @@ class VideoResource(BaseModel):
         "status",
         "progress",
         "created_at",
-        "completed_at",
-        "expires_at",
-        "prompt",
         "size",
         "seconds",
-        "remixed_from_video_id",
-        "error",
     )
 
     id: str
@@ -428,15 +419,15 @@ class VideoResource(BaseModel):
     """Approximate completion percentage for the generation task."""
     created_at: int
     """Unix timestamp (seconds) for when the job was created."""
-    completed_at: int | None
-    expires_at: int | None
-    prompt: str | None
     size: VideoSize
     """The resolution of the generated video."""
     seconds: str
     """Duration of the generated clip in seconds. For extensions, this is the stitched total
     duration.
     """
+    completed_at: int | None
+    expires_at: int | None
+    prompt: str | None
     remixed_from_video_id: str | None
     error: Error2 | None
 
@@ -449,13 +440,13 @@ class VideoResource(BaseModel):
         status: VideoStatus,
         progress: int,
         created_at: int,
-        completed_at: int | None,
-        expires_at: int | None,
-        prompt: str | None,
         size: VideoSize,
         seconds: str,
-        remixed_from_video_id: str | None,
-        error: Error2 | None,
+        completed_at: int | None = None,
+        expires_at: int | None = None,
+        prompt: str | None = None,
+        remixed_from_video_id: str | None = None,
+        error: Error2 | None = None,
     ) -> None:
         self.id = id
         self.object = object
@@ -463,11 +454,11 @@ class VideoResource(BaseModel):
         self.status = status
         self.progress = progress
         self.created_at = created_at
+        self.size = size
+        self.seconds = seconds
         self.completed_at = completed_at
         self.expires_at = expires_at
         self.prompt = prompt
-        self.size = size
-        self.seconds = seconds
         self.remixed_from_video_id = remixed_from_video_id
         self.error = error
 

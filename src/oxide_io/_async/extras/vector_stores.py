@@ -11,6 +11,10 @@ from .._polling import check_max_wait, poll_until
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
+    from oxide_proto.types.params.vector_stores import (
+        ChunkingStrategyRequestParam,
+        CreateVectorStoreFileRequestParam,
+    )
     from oxide_proto.types.vector_stores import VectorStoreFileBatchObject, VectorStoreFileObject
 
     from .._resource import Body, FileTypes, Headers, Query, TimeoutArg
@@ -52,10 +56,10 @@ class AsyncVectorStoresFilesExtras(AsyncResource):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
         max_wait_seconds: float | NotGiven = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -85,7 +89,7 @@ class AsyncVectorStoresFilesExtras(AsyncResource):
         *,
         vector_store_id: str,
         file: FileTypes,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Uploads `file` (purpose `assistants`) and attaches it; processing goes on after."""
         uploaded = await self._client.files.create(file=file, purpose="assistants")  # type: ignore[attr-defined]
@@ -98,10 +102,10 @@ class AsyncVectorStoresFilesExtras(AsyncResource):
         *,
         vector_store_id: str,
         file: FileTypes,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
         max_wait_seconds: float | NotGiven = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Uploads `file`, attaches it to the vector store and waits until it is processed."""
         check_max_wait(max_wait_seconds)
@@ -143,10 +147,10 @@ class AsyncVectorStoresFileBatchesExtras(AsyncResource):
         self,
         vector_store_id: str,
         *,
-        attributes: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        files: Sequence[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        files: Iterable[CreateVectorStoreFileRequestParam] | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -178,7 +182,7 @@ class AsyncVectorStoresFileBatchesExtras(AsyncResource):
         max_concurrency: int = 5,
         file_ids: Sequence[str] = (),
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
-        chunking_strategy: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
         """Uploads `files` (purpose `assistants`), then creates a batch of them and of
         `file_ids` and waits until every file is processed.

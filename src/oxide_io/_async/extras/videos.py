@@ -38,8 +38,9 @@ class AsyncVideosExtras(AsyncResource):
         prompt: str,
         input_reference: FileTypes | Mapping[str, object] | NotGiven = NOT_GIVEN,
         model: str | NotGiven = NOT_GIVEN,
+        # Spelled as `create()` spells them: a signature check may compare the text.
         seconds: Literal["4", "8", "12"] | NotGiven = NOT_GIVEN,
-        size: str | NotGiven = NOT_GIVEN,
+        size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -138,7 +138,7 @@ if TYPE_CHECKING:
         ProjectSpendAlert,
         ProjectSpendAlertDeletedResource,
     )
-    from oxide_proto.types.usage import Data, UsageTimeBucket
+    from oxide_proto.types.usage import UsageDecisionsResponse, UsageResponse
     from oxide_proto.types.users import UserDeleteResponse
     from oxide_proto.types.workload_identity_providers import (
         FederationRule,
@@ -839,43 +839,40 @@ _ADMIN_ORGANIZATION_SPEND_LIMIT_UPDATE = Operation(
     body="json",
 )
 _ADMIN_ORGANIZATION_USAGE_AUDIO_SPEECHES = Operation(
-    "GET", "/organization/usage/audio_speeches", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/audio_speeches", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_AUDIO_TRANSCRIPTIONS = Operation(
-    "GET", "/organization/usage/audio_transcriptions", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/audio_transcriptions", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_CODE_INTERPRETER_SESSIONS = Operation(
-    "GET",
-    "/organization/usage/code_interpreter_sessions",
-    response="usage:UsageResponse",
-    page="page",
+    "GET", "/organization/usage/code_interpreter_sessions", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_COMPLETIONS = Operation(
-    "GET", "/organization/usage/completions", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/completions", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_COSTS = Operation(
-    "GET", "/organization/costs", response="usage:UsageResponse", page="page"
+    "GET", "/organization/costs", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_DECISIONS = Operation(
-    "GET", "/organization/usage/decisions", response="usage:UsageDecisionsResponse", page="page"
+    "GET", "/organization/usage/decisions", response="usage:UsageDecisionsResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_EMBEDDINGS = Operation(
-    "GET", "/organization/usage/embeddings", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/embeddings", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_FILE_SEARCH_CALLS = Operation(
-    "GET", "/organization/usage/file_search_calls", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/file_search_calls", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_IMAGES = Operation(
-    "GET", "/organization/usage/images", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/images", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_MODERATIONS = Operation(
-    "GET", "/organization/usage/moderations", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/moderations", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_VECTOR_STORES = Operation(
-    "GET", "/organization/usage/vector_stores", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/vector_stores", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_WEB_SEARCH_CALLS = Operation(
-    "GET", "/organization/usage/web_search_calls", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/web_search_calls", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USERS_DELETE = Operation(
     "DELETE", "/organization/users/{user_id}", response="users:UserDeleteResponse"
@@ -4923,7 +4920,7 @@ class AsyncAdminOrganizationSpendLimit(AsyncResource):
 class AsyncAdminOrganizationUsage(AsyncResource):
     """`client.admin.organization.usage`."""
 
-    def audio_speeches(
+    async def audio_speeches(
         self,
         *,
         start_time: int,
@@ -4941,10 +4938,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get audio speeches usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_AUDIO_SPEECHES,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -4963,7 +4961,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def audio_transcriptions(
+    async def audio_transcriptions(
         self,
         *,
         start_time: int,
@@ -4981,10 +4979,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get audio transcriptions usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_AUDIO_TRANSCRIPTIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5003,7 +5002,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def code_interpreter_sessions(
+    async def code_interpreter_sessions(
         self,
         *,
         start_time: int,
@@ -5017,10 +5016,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get code interpreter sessions usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_CODE_INTERPRETER_SESSIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5036,7 +5036,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def completions(
+    async def completions(
         self,
         *,
         start_time: int,
@@ -5057,10 +5057,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get completions usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_COMPLETIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5080,7 +5081,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def costs(
+    async def costs(
         self,
         *,
         start_time: int,
@@ -5096,10 +5097,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get costs details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_COSTS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5117,7 +5119,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def decisions(
+    async def decisions(
         self,
         *,
         start_time: int,
@@ -5147,10 +5149,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[Data]:
+    ) -> UsageDecisionsResponse:
         """Get Decisions API usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_DECISIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "api_key_ids": api_key_ids,
@@ -5170,7 +5173,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def embeddings(
+    async def embeddings(
         self,
         *,
         start_time: int,
@@ -5188,10 +5191,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get embeddings usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_EMBEDDINGS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5210,7 +5214,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def file_search_calls(
+    async def file_search_calls(
         self,
         *,
         start_time: int,
@@ -5228,10 +5232,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get file search calls usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_FILE_SEARCH_CALLS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5250,7 +5255,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def images(
+    async def images(
         self,
         *,
         start_time: int,
@@ -5274,10 +5279,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get images usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_IMAGES,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5298,7 +5304,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def moderations(
+    async def moderations(
         self,
         *,
         start_time: int,
@@ -5316,10 +5322,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get moderations usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_MODERATIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5338,7 +5345,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def vector_stores(
+    async def vector_stores(
         self,
         *,
         start_time: int,
@@ -5352,10 +5359,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get vector stores usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_VECTOR_STORES,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5371,7 +5379,7 @@ class AsyncAdminOrganizationUsage(AsyncResource):
             timeout=timeout,
         )
 
-    def web_search_calls(
+    async def web_search_calls(
         self,
         *,
         start_time: int,
@@ -5390,10 +5398,11 @@ class AsyncAdminOrganizationUsage(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get web search calls usage details for the organization."""
-        return self._paginate(
+        return await self._client._call(
             _ADMIN_ORGANIZATION_USAGE_WEB_SEARCH_CALLS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -6344,35 +6353,33 @@ if TYPE_CHECKING:
 
     class AsyncAdminOrganizationUsageWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationUsage) -> None:
-            self.audio_speeches = raw_page_method(resource.audio_speeches)
-            self.audio_transcriptions = raw_page_method(resource.audio_transcriptions)
-            self.code_interpreter_sessions = raw_page_method(resource.code_interpreter_sessions)
-            self.completions = raw_page_method(resource.completions)
-            self.costs = raw_page_method(resource.costs)
-            self.decisions = raw_page_method(resource.decisions)
-            self.embeddings = raw_page_method(resource.embeddings)
-            self.file_search_calls = raw_page_method(resource.file_search_calls)
-            self.images = raw_page_method(resource.images)
-            self.moderations = raw_page_method(resource.moderations)
-            self.vector_stores = raw_page_method(resource.vector_stores)
-            self.web_search_calls = raw_page_method(resource.web_search_calls)
+            self.audio_speeches = raw_method(resource.audio_speeches)
+            self.audio_transcriptions = raw_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = raw_method(resource.code_interpreter_sessions)
+            self.completions = raw_method(resource.completions)
+            self.costs = raw_method(resource.costs)
+            self.decisions = raw_method(resource.decisions)
+            self.embeddings = raw_method(resource.embeddings)
+            self.file_search_calls = raw_method(resource.file_search_calls)
+            self.images = raw_method(resource.images)
+            self.moderations = raw_method(resource.moderations)
+            self.vector_stores = raw_method(resource.vector_stores)
+            self.web_search_calls = raw_method(resource.web_search_calls)
 
     class AsyncAdminOrganizationUsageWithStreamingResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationUsage) -> None:
-            self.audio_speeches = streamed_page_method(resource.audio_speeches)
-            self.audio_transcriptions = streamed_page_method(resource.audio_transcriptions)
-            self.code_interpreter_sessions = streamed_page_method(
-                resource.code_interpreter_sessions
-            )
-            self.completions = streamed_page_method(resource.completions)
-            self.costs = streamed_page_method(resource.costs)
-            self.decisions = streamed_page_method(resource.decisions)
-            self.embeddings = streamed_page_method(resource.embeddings)
-            self.file_search_calls = streamed_page_method(resource.file_search_calls)
-            self.images = streamed_page_method(resource.images)
-            self.moderations = streamed_page_method(resource.moderations)
-            self.vector_stores = streamed_page_method(resource.vector_stores)
-            self.web_search_calls = streamed_page_method(resource.web_search_calls)
+            self.audio_speeches = streamed_method(resource.audio_speeches)
+            self.audio_transcriptions = streamed_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = streamed_method(resource.code_interpreter_sessions)
+            self.completions = streamed_method(resource.completions)
+            self.costs = streamed_method(resource.costs)
+            self.decisions = streamed_method(resource.decisions)
+            self.embeddings = streamed_method(resource.embeddings)
+            self.file_search_calls = streamed_method(resource.file_search_calls)
+            self.images = streamed_method(resource.images)
+            self.moderations = streamed_method(resource.moderations)
+            self.vector_stores = streamed_method(resource.vector_stores)
+            self.web_search_calls = streamed_method(resource.web_search_calls)
 
     class AsyncAdminOrganizationUsersWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncAdminOrganizationUsers) -> None:

@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.audio import AsyncAudioTranscriptionsExtras, AsyncAudioTranslationsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.audio import (
@@ -139,7 +140,7 @@ class AsyncAudioSpeech(AsyncResource):
         def with_streaming_response(self) -> AsyncAudioSpeechWithStreamingResponse: ...
 
 
-class AsyncAudioTranscriptions(AsyncResource):
+class AsyncAudioTranscriptions(AsyncAudioTranscriptionsExtras):
     """`client.audio.transcriptions`."""
 
     @overload
@@ -241,25 +242,28 @@ class AsyncAudioTranscriptions(AsyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any | AsyncStream[CreateTranscriptionResponseStreamEvent]:
         """Transcribes audio into the input language."""
+        body: dict[str, object] = {
+            "file": file,
+            "model": model,
+            "language": language,
+            "languages": languages,
+            "keywords": keywords,
+            "prompt": prompt,
+            "response_format": response_format,
+            "temperature": temperature,
+            "include": include,
+            "timestamp_granularities": timestamp_granularities,
+            "chunking_strategy": chunking_strategy,
+            "known_speaker_names": known_speaker_names,
+            "known_speaker_references": known_speaker_references,
+            "stream": stream,
+        }
+        decoder = self._before_create(body)
         return await self._client._call(
             _AUDIO_TRANSCRIPTIONS_CREATE,
             raw=self._raw,
-            body={
-                "file": file,
-                "model": model,
-                "language": language,
-                "languages": languages,
-                "keywords": keywords,
-                "prompt": prompt,
-                "response_format": response_format,
-                "temperature": temperature,
-                "include": include,
-                "timestamp_granularities": timestamp_granularities,
-                "chunking_strategy": chunking_strategy,
-                "known_speaker_names": known_speaker_names,
-                "known_speaker_references": known_speaker_references,
-                "stream": stream,
-            },
+            body=body,
+            decoder=decoder,
             stream=stream is True,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -276,7 +280,7 @@ class AsyncAudioTranscriptions(AsyncResource):
         def with_streaming_response(self) -> AsyncAudioTranscriptionsWithStreamingResponse: ...
 
 
-class AsyncAudioTranslations(AsyncResource):
+class AsyncAudioTranslations(AsyncAudioTranslationsExtras):
     """`client.audio.translations`."""
 
     async def create(
@@ -295,16 +299,19 @@ class AsyncAudioTranslations(AsyncResource):
     ) -> Any:
         """Translates audio into English."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        body: dict[str, object] = {
+            "file": file,
+            "model": model,
+            "prompt": prompt,
+            "response_format": response_format,
+            "temperature": temperature,
+        }
+        decoder = self._before_create(body)
         return await self._client._call(
             _AUDIO_TRANSLATIONS_CREATE,
             raw=self._raw,
-            body={
-                "file": file,
-                "model": model,
-                "prompt": prompt,
-                "response_format": response_format,
-                "temperature": temperature,
-            },
+            body=body,
+            decoder=decoder,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.agents import AsyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
 from ..extras.realtime import AsyncBetaRealtimeExtras
 from ..extras.responses import AsyncBetaResponsesExtras
@@ -896,7 +897,7 @@ class AsyncBetaAgentsAutomationsInvocations(AsyncResource):
         ) -> AsyncBetaAgentsAutomationsInvocationsWithStreamingResponse: ...
 
 
-class AsyncBetaAgentsEnvironmentsFiles(AsyncResource):
+class AsyncBetaAgentsEnvironmentsFiles(AsyncBetaAgentsEnvironmentsFilesExtras):
     """`client.beta.agents.environments.files`."""
 
     async def create(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -15,7 +15,12 @@ from .._resource import AsyncPaginator, AsyncResource
 from ..extras.chat_completions import AsyncChatCompletionsExtras
 
 if TYPE_CHECKING:
-    from oxide_proto.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted
+    from oxide_proto.types.chat import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatCompletionDeleted,
+        ChatCompletionMessageListData,
+    )
     from oxide_proto.types.params.chat import (
         ChatCompletionFunctionCallOptionParam,
         ChatCompletionFunctionsParam,
@@ -92,7 +97,7 @@ class AsyncChatCompletionsMessages(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[Any]:
+    ) -> AsyncPaginator[ChatCompletionMessageListData]:
         """Get the messages in a stored chat completion. Only Chat Completions that have been
         created with the `store` parameter set to `true` will be returned.
         """

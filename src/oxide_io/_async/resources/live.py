@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     )
     from oxide_proto.types.params.other import LiveSessionsAcceptSessionParam
 
+    from .._binary import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncLive", "AsyncLiveSessions"]
 
 _LIVE_SESSIONS_ACCEPT = Operation("POST", "/live/sessions/{session_id}/accept", body="json")
-_LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation("GET", "/live/sessions/{session_id}/content")
+_LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation(
+    "GET", "/live/sessions/{session_id}/content", binary=True, accept="application/binary"
+)
 _LIVE_SESSIONS_FORK = Operation(
     "POST", "/live/sessions/{session_id}/fork", response="live:SessionForkResponse", body="json"
 )
@@ -78,7 +81,7 @@ class AsyncLiveSessions(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> AsyncBinaryResponseContent:
         """Get Live session content"""
         return await self._client._call(
             _LIVE_SESSIONS_DOWNLOAD_RECORDING,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         WebhookEndpoint,
         WebhookEndpointTestResult,
         WebhookEndpointWithSecret,
+        WebhookEventTypeList,
     )
 
     from .._resource import (
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncWebhooks", "AsyncWebhooksEventTypes"]
 
 _WEBHOOKS_EVENT_TYPES_LIST = Operation(
-    "GET", "/webhook_event_types", response="webhooks:WebhookEventTypeList", page="list"
+    "GET", "/webhook_event_types", response="webhooks:WebhookEventTypeList"
 )
 _WEBHOOKS_CREATE = Operation(
     "POST", "/webhook_endpoints", response="webhooks:WebhookEndpointWithSecret", body="json"
@@ -74,17 +75,18 @@ _WEBHOOKS_UPDATE = Operation(
 class AsyncWebhooksEventTypes(AsyncResource):
     """`client.webhooks.event_types`."""
 
-    def list(
+    async def list(
         self,
         *,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncPaginator[Any]:
+    ) -> WebhookEventTypeList:
         """Returns webhook event types visible to the authenticated project."""
-        return self._paginate(
+        return await self._client._call(
             _WEBHOOKS_EVENT_TYPES_LIST,
+            raw=self._raw,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -365,11 +367,11 @@ if TYPE_CHECKING:
 
     class AsyncWebhooksEventTypesWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncWebhooksEventTypes) -> None:
-            self.list = raw_page_method(resource.list)
+            self.list = raw_method(resource.list)
 
     class AsyncWebhooksEventTypesWithStreamingResponse(AsyncResourceView):
         def __init__(self, resource: AsyncWebhooksEventTypes) -> None:
-            self.list = streamed_page_method(resource.list)
+            self.list = streamed_method(resource.list)
 
     class AsyncWebhooksWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncWebhooks) -> None:

@@ -6,7 +6,8 @@ response (a new one, or a stored one resumed with `response_id=`) in the core's
 `ResponseStreamAccumulator`; `parse()` is `create()` with the output text
 parsed into `text_format` (an attrs class, dataclass, TypedDict or pydantic
 model) and function-call arguments into their tools' types, as the official
-SDK's helpers of the same names do.
+SDK's helpers of the same names do. Both take Chat Completions function tools
+made by `function_tool(T)` too, sent in the Responses shape.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from oxide_proto import Operation, ParsedResponse, parse_response
+from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._client import RawResponse
@@ -99,7 +100,7 @@ class SyncResponsesExtras(SyncResource):
         `parsed_arguments`), ...; `await stream.get_final_response()` returns the
         `ParsedResponse`, its `output_parsed` the text as `text_format`.
         """
-        tool_list = None if isinstance(tools, NotGiven) else list(tools)
+        tool_list = None if isinstance(tools, NotGiven) else as_responses_tools(tools)
         if isinstance(response_id, NotGiven):
             if not isinstance(starting_after, NotGiven):
                 raise TypeError("starting_after resumes a stored response: give response_id too")
@@ -164,7 +165,7 @@ class SyncResponsesExtras(SyncResource):
         `OutputValidationError` naming the field that does not fit, and
         `InvalidToolArgumentsError` naming a call whose arguments do not parse.
         """
-        tool_list = None if isinstance(tools, NotGiven) else list(tools)
+        tool_list = None if isinstance(tools, NotGiven) else as_responses_tools(tools)
         create = getattr(self, "create")  # noqa: B009
         response = create(
             text=with_text_format(text, text_format),

@@ -139,7 +139,7 @@ if TYPE_CHECKING:
         ProjectSpendAlert,
         ProjectSpendAlertDeletedResource,
     )
-    from oxide_proto.types.usage import Data, UsageTimeBucket
+    from oxide_proto.types.usage import UsageDecisionsResponse, UsageResponse
     from oxide_proto.types.users import UserDeleteResponse
     from oxide_proto.types.workload_identity_providers import (
         FederationRule,
@@ -840,43 +840,40 @@ _ADMIN_ORGANIZATION_SPEND_LIMIT_UPDATE = Operation(
     body="json",
 )
 _ADMIN_ORGANIZATION_USAGE_AUDIO_SPEECHES = Operation(
-    "GET", "/organization/usage/audio_speeches", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/audio_speeches", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_AUDIO_TRANSCRIPTIONS = Operation(
-    "GET", "/organization/usage/audio_transcriptions", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/audio_transcriptions", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_CODE_INTERPRETER_SESSIONS = Operation(
-    "GET",
-    "/organization/usage/code_interpreter_sessions",
-    response="usage:UsageResponse",
-    page="page",
+    "GET", "/organization/usage/code_interpreter_sessions", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_COMPLETIONS = Operation(
-    "GET", "/organization/usage/completions", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/completions", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_COSTS = Operation(
-    "GET", "/organization/costs", response="usage:UsageResponse", page="page"
+    "GET", "/organization/costs", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_DECISIONS = Operation(
-    "GET", "/organization/usage/decisions", response="usage:UsageDecisionsResponse", page="page"
+    "GET", "/organization/usage/decisions", response="usage:UsageDecisionsResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_EMBEDDINGS = Operation(
-    "GET", "/organization/usage/embeddings", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/embeddings", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_FILE_SEARCH_CALLS = Operation(
-    "GET", "/organization/usage/file_search_calls", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/file_search_calls", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_IMAGES = Operation(
-    "GET", "/organization/usage/images", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/images", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_MODERATIONS = Operation(
-    "GET", "/organization/usage/moderations", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/moderations", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_VECTOR_STORES = Operation(
-    "GET", "/organization/usage/vector_stores", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/vector_stores", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USAGE_WEB_SEARCH_CALLS = Operation(
-    "GET", "/organization/usage/web_search_calls", response="usage:UsageResponse", page="page"
+    "GET", "/organization/usage/web_search_calls", response="usage:UsageResponse"
 )
 _ADMIN_ORGANIZATION_USERS_DELETE = Operation(
     "DELETE", "/organization/users/{user_id}", response="users:UserDeleteResponse"
@@ -4940,10 +4937,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get audio speeches usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_AUDIO_SPEECHES,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -4980,10 +4978,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get audio transcriptions usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_AUDIO_TRANSCRIPTIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5016,10 +5015,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get code interpreter sessions usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_CODE_INTERPRETER_SESSIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5056,10 +5056,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get completions usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_COMPLETIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5095,10 +5096,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get costs details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_COSTS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5146,10 +5148,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[Data]:
+    ) -> UsageDecisionsResponse:
         """Get Decisions API usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_DECISIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "api_key_ids": api_key_ids,
@@ -5187,10 +5190,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get embeddings usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_EMBEDDINGS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5227,10 +5231,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get file search calls usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_FILE_SEARCH_CALLS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5273,10 +5278,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get images usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_IMAGES,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5315,10 +5321,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get moderations usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_MODERATIONS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5351,10 +5358,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get vector stores usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_VECTOR_STORES,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -5389,10 +5397,11 @@ class SyncAdminOrganizationUsage(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[UsageTimeBucket]:
+    ) -> UsageResponse:
         """Get web search calls usage details for the organization."""
-        return self._paginate(
+        return self._client._call(
             _ADMIN_ORGANIZATION_USAGE_WEB_SEARCH_CALLS,
+            raw=self._raw,
             query={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -6341,35 +6350,33 @@ if TYPE_CHECKING:
 
     class SyncAdminOrganizationUsageWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationUsage) -> None:
-            self.audio_speeches = raw_page_method(resource.audio_speeches)
-            self.audio_transcriptions = raw_page_method(resource.audio_transcriptions)
-            self.code_interpreter_sessions = raw_page_method(resource.code_interpreter_sessions)
-            self.completions = raw_page_method(resource.completions)
-            self.costs = raw_page_method(resource.costs)
-            self.decisions = raw_page_method(resource.decisions)
-            self.embeddings = raw_page_method(resource.embeddings)
-            self.file_search_calls = raw_page_method(resource.file_search_calls)
-            self.images = raw_page_method(resource.images)
-            self.moderations = raw_page_method(resource.moderations)
-            self.vector_stores = raw_page_method(resource.vector_stores)
-            self.web_search_calls = raw_page_method(resource.web_search_calls)
+            self.audio_speeches = raw_method(resource.audio_speeches)
+            self.audio_transcriptions = raw_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = raw_method(resource.code_interpreter_sessions)
+            self.completions = raw_method(resource.completions)
+            self.costs = raw_method(resource.costs)
+            self.decisions = raw_method(resource.decisions)
+            self.embeddings = raw_method(resource.embeddings)
+            self.file_search_calls = raw_method(resource.file_search_calls)
+            self.images = raw_method(resource.images)
+            self.moderations = raw_method(resource.moderations)
+            self.vector_stores = raw_method(resource.vector_stores)
+            self.web_search_calls = raw_method(resource.web_search_calls)
 
     class SyncAdminOrganizationUsageWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationUsage) -> None:
-            self.audio_speeches = streamed_page_method(resource.audio_speeches)
-            self.audio_transcriptions = streamed_page_method(resource.audio_transcriptions)
-            self.code_interpreter_sessions = streamed_page_method(
-                resource.code_interpreter_sessions
-            )
-            self.completions = streamed_page_method(resource.completions)
-            self.costs = streamed_page_method(resource.costs)
-            self.decisions = streamed_page_method(resource.decisions)
-            self.embeddings = streamed_page_method(resource.embeddings)
-            self.file_search_calls = streamed_page_method(resource.file_search_calls)
-            self.images = streamed_page_method(resource.images)
-            self.moderations = streamed_page_method(resource.moderations)
-            self.vector_stores = streamed_page_method(resource.vector_stores)
-            self.web_search_calls = streamed_page_method(resource.web_search_calls)
+            self.audio_speeches = streamed_method(resource.audio_speeches)
+            self.audio_transcriptions = streamed_method(resource.audio_transcriptions)
+            self.code_interpreter_sessions = streamed_method(resource.code_interpreter_sessions)
+            self.completions = streamed_method(resource.completions)
+            self.costs = streamed_method(resource.costs)
+            self.decisions = streamed_method(resource.decisions)
+            self.embeddings = streamed_method(resource.embeddings)
+            self.file_search_calls = streamed_method(resource.file_search_calls)
+            self.images = streamed_method(resource.images)
+            self.moderations = streamed_method(resource.moderations)
+            self.vector_stores = streamed_method(resource.vector_stores)
+            self.web_search_calls = streamed_method(resource.web_search_calls)
 
     class SyncAdminOrganizationUsersWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncAdminOrganizationUsers) -> None:

@@ -14,6 +14,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.audio import SyncAudioTranscriptionsExtras, SyncAudioTranslationsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.audio import (
@@ -140,7 +141,7 @@ class SyncAudioSpeech(SyncResource):
         def with_streaming_response(self) -> SyncAudioSpeechWithStreamingResponse: ...
 
 
-class SyncAudioTranscriptions(SyncResource):
+class SyncAudioTranscriptions(SyncAudioTranscriptionsExtras):
     """`client.audio.transcriptions`."""
 
     @overload
@@ -242,25 +243,28 @@ class SyncAudioTranscriptions(SyncResource):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Any | Stream[CreateTranscriptionResponseStreamEvent]:
         """Transcribes audio into the input language."""
+        body: dict[str, object] = {
+            "file": file,
+            "model": model,
+            "language": language,
+            "languages": languages,
+            "keywords": keywords,
+            "prompt": prompt,
+            "response_format": response_format,
+            "temperature": temperature,
+            "include": include,
+            "timestamp_granularities": timestamp_granularities,
+            "chunking_strategy": chunking_strategy,
+            "known_speaker_names": known_speaker_names,
+            "known_speaker_references": known_speaker_references,
+            "stream": stream,
+        }
+        decoder = self._before_create(body)
         return self._client._call(
             _AUDIO_TRANSCRIPTIONS_CREATE,
             raw=self._raw,
-            body={
-                "file": file,
-                "model": model,
-                "language": language,
-                "languages": languages,
-                "keywords": keywords,
-                "prompt": prompt,
-                "response_format": response_format,
-                "temperature": temperature,
-                "include": include,
-                "timestamp_granularities": timestamp_granularities,
-                "chunking_strategy": chunking_strategy,
-                "known_speaker_names": known_speaker_names,
-                "known_speaker_references": known_speaker_references,
-                "stream": stream,
-            },
+            body=body,
+            decoder=decoder,
             stream=stream is True,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -277,7 +281,7 @@ class SyncAudioTranscriptions(SyncResource):
         def with_streaming_response(self) -> SyncAudioTranscriptionsWithStreamingResponse: ...
 
 
-class SyncAudioTranslations(SyncResource):
+class SyncAudioTranslations(SyncAudioTranslationsExtras):
     """`client.audio.translations`."""
 
     def create(
@@ -296,16 +300,19 @@ class SyncAudioTranslations(SyncResource):
     ) -> Any:
         """Translates audio into English."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
+        body: dict[str, object] = {
+            "file": file,
+            "model": model,
+            "prompt": prompt,
+            "response_format": response_format,
+            "temperature": temperature,
+        }
+        decoder = self._before_create(body)
         return self._client._call(
             _AUDIO_TRANSLATIONS_CREATE,
             raw=self._raw,
-            body={
-                "file": file,
-                "model": model,
-                "prompt": prompt,
-                "response_format": response_format,
-                "temperature": temperature,
-            },
+            body=body,
+            decoder=decoder,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -14,6 +14,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.agents import SyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 from ..extras.realtime import SyncBetaRealtimeExtras
 from ..extras.responses import SyncBetaResponsesExtras
@@ -897,7 +898,7 @@ class SyncBetaAgentsAutomationsInvocations(SyncResource):
         ) -> SyncBetaAgentsAutomationsInvocationsWithStreamingResponse: ...
 
 
-class SyncBetaAgentsEnvironmentsFiles(SyncResource):
+class SyncBetaAgentsEnvironmentsFiles(SyncBetaAgentsEnvironmentsFilesExtras):
     """`client.beta.agents.environments.files`."""
 
     def create(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -16,7 +16,12 @@ from .._resource import SyncPage, SyncResource
 from ..extras.chat_completions import SyncChatCompletionsExtras
 
 if TYPE_CHECKING:
-    from oxide_proto.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted
+    from oxide_proto.types.chat import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatCompletionDeleted,
+        ChatCompletionMessageListData,
+    )
     from oxide_proto.types.params.chat import (
         ChatCompletionFunctionCallOptionParam,
         ChatCompletionFunctionsParam,
@@ -93,7 +98,7 @@ class SyncChatCompletionsMessages(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[Any]:
+    ) -> SyncPage[ChatCompletionMessageListData]:
         """Get the messages in a stored chat completion. Only Chat Completions that have been
         created with the `store` parameter set to `true` will be returned.
         """

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     )
     from oxide_proto.types.params.other import LiveSessionsAcceptSessionParam
 
+    from .._binary import BinaryResponseContent
     from .._resource import (
         Body,
         Headers,
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["SyncLive", "SyncLiveSessions"]
 
 _LIVE_SESSIONS_ACCEPT = Operation("POST", "/live/sessions/{session_id}/accept", body="json")
-_LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation("GET", "/live/sessions/{session_id}/content")
+_LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation(
+    "GET", "/live/sessions/{session_id}/content", binary=True, accept="application/binary"
+)
 _LIVE_SESSIONS_FORK = Operation(
     "POST", "/live/sessions/{session_id}/fork", response="live:SessionForkResponse", body="json"
 )
@@ -79,7 +82,7 @@ class SyncLiveSessions(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> BinaryResponseContent:
         """Get Live session content"""
         return self._client._call(
             _LIVE_SESSIONS_DOWNLOAD_RECORDING,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         DeleteVectorStoreFileResponse,
         DeleteVectorStoreResponse,
         VectorStoreFileBatchObject,
+        VectorStoreFileContentResponseData,
         VectorStoreFileObject,
         VectorStoreObject,
         VectorStoreSearchResultItem,
@@ -266,7 +267,7 @@ class SyncVectorStoresFiles(SyncVectorStoresFilesExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[Any]:
+    ) -> SyncPage[VectorStoreFileContentResponseData]:
         """Retrieve the parsed contents of a vector store file."""
         extra_headers = {"OpenAI-Beta": "assistants=v2", **(extra_headers or {})}
         return self._paginate(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         WebhookEndpoint,
         WebhookEndpointTestResult,
         WebhookEndpointWithSecret,
+        WebhookEventTypeList,
     )
 
     from .._resource import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["SyncWebhooks", "SyncWebhooksEventTypes"]
 
 _WEBHOOKS_EVENT_TYPES_LIST = Operation(
-    "GET", "/webhook_event_types", response="webhooks:WebhookEventTypeList", page="list"
+    "GET", "/webhook_event_types", response="webhooks:WebhookEventTypeList"
 )
 _WEBHOOKS_CREATE = Operation(
     "POST", "/webhook_endpoints", response="webhooks:WebhookEndpointWithSecret", body="json"
@@ -82,10 +83,11 @@ class SyncWebhooksEventTypes(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> SyncPage[Any]:
+    ) -> WebhookEventTypeList:
         """Returns webhook event types visible to the authenticated project."""
-        return self._paginate(
+        return self._client._call(
             _WEBHOOKS_EVENT_TYPES_LIST,
+            raw=self._raw,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -366,11 +368,11 @@ if TYPE_CHECKING:
 
     class SyncWebhooksEventTypesWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncWebhooksEventTypes) -> None:
-            self.list = raw_page_method(resource.list)
+            self.list = raw_method(resource.list)
 
     class SyncWebhooksEventTypesWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncWebhooksEventTypes) -> None:
-            self.list = streamed_page_method(resource.list)
+            self.list = streamed_method(resource.list)
 
     class SyncWebhooksWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncWebhooks) -> None:
