@@ -55,8 +55,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "README#8": _FRAGMENT,
     "README#9": "reads path/to/image.png, a placeholder path",
     "README#11": _HTTPX,
-    "README#14": _endpoint("GET /v1/fine_tuning/jobs"),
-    "README#15": _endpoint("GET /v1/fine_tuning/jobs"),
     "README#16": _FRAGMENT + " (and awaits at top level)",
     "README#17": _FRAGMENT + " (and awaits at top level)",
     "README#19": "reads input.jsonl, a placeholder path",
@@ -75,24 +73,15 @@ KNOWN_FAILURES: dict[str, str] = {
     "examples/bedrock.py": "Amazon Bedrock provider (openai.providers): not in oxide",
     "examples/bedrock_runtime.py": "Amazon Bedrock provider (openai.providers): not in oxide",
     "examples/httpx2_client.py": _HTTPX,
-    "examples/image_stream.py": _endpoint("POST /v1/images/generations"),
     "examples/mtls_httpx.py": _MTLS,
     "examples/mtls_httpx2.py": _MTLS,
     "examples/mtls_httpx2_async.py": _MTLS,
     "examples/mtls_httpx_async.py": _MTLS,
-    "examples/picture.py": _endpoint("POST /v1/images/generations"),
-    "examples/responses_input_tokens.py": _endpoint("POST /v1/responses/input_tokens"),
     "examples/responses_websocket.py": _LIB.format("responses_websocket"),
     "examples/speech_to_text.py": "openai.helpers.Microphone: needs real audio; not in oxide",
     "examples/uploads.py": "a command-line tool: needs a file argument",
     "examples/x509_workload_identity.py": _AUTH,
     "examples/x509_workload_identity_async.py": _AUTH,
-    "examples/responses/background.py": "responses.retrieve(stream=True): oxide lacks `stream`",
-    "examples/responses/background_async.py": (
-        "responses.retrieve(stream=True): oxide lacks `stream`"
-    ),
-    "examples/responses/background_streaming.py": _endpoint("GET /v1/responses/{id}"),
-    "examples/responses/background_streaming_async.py": _endpoint("GET /v1/responses/{id}"),
     "examples/responses/multi_agent_websocket.py": "beta.responses.connect(): not in oxide",
     "examples/responses/structured_outputs_tools.py": (
         "responses.parse(tools=[pydantic_function_tool(T)]): oxide sends the chat-shaped"

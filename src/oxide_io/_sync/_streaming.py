@@ -27,8 +27,17 @@ __all__ = ["Stream"]
 
 T = TypeVar("T")
 
-# Response stream events after which a Responses stream is complete.
-_TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+# Events after which a stream is complete even when no `[DONE]` follows: a
+# response's last event, or an image stream's final image.
+_TERMINAL_TYPES = frozenset(
+    {
+        "response.completed",
+        "response.failed",
+        "response.incomplete",
+        "image_generation.completed",
+        "image_edit.completed",
+    }
+)
 
 Reconnect = Callable[[BaseException, int], "SyncResponse | None"]
 

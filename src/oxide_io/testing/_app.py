@@ -20,8 +20,10 @@ from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
 from ._files_api import FilesState, files_api_answer, is_download
+from ._fine_tuning import fine_tuning_answer
 from ._generation import ReplyText, default_reply, generate
-from ._responses import responses_answer
+from ._images import images_answer
+from ._stored_responses import StoredResponses
 from ._wire import Answer, dumps, error_answer, error_body
 
 __all__ = ["MockApp", "RecordedRequest"]
@@ -88,6 +90,7 @@ class MockApp:
     reply_text: ReplyText = default_reply
     script: Script = attrs.field(factory=Script)
     files: FilesState = attrs.field(factory=FilesState)
+    responses: StoredResponses = attrs.field(factory=StoredResponses)
 
     def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         denied = self._authenticate(request)
@@ -135,6 +138,13 @@ class MockApp:
         uploaded = files_api_answer(self.files, method, path, request)
         if uploaded is not None:
             return uploaded
+        for answer in (
+            fine_tuning_answer(method, path, request.query),
+            images_answer(method, path, request.json),
+            self.responses.answer(method, path, request.query, request.json),
+        ):
+            if answer is not None:
+                return answer
         required = _REQUIRED.get(path)
         if method != "POST" or required is None:
             return error_answer(404, f"Invalid URL ({method} {path})")
@@ -158,7 +168,7 @@ class MockApp:
         generation = generate(body, self.reply_text, plan.reply)
         if path == "/v1/chat/completions":
             return chat_answer(body, generation)
-        return responses_answer(body, generation)
+        return self.responses.create(body, generation)
 
 
 def _seconds(value: float) -> str:

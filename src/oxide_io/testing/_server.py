@@ -36,8 +36,10 @@ class MockServer:
     """An OpenAI-like API server on 127.0.0.1, running on a background thread.
 
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
-    streamed), `GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/embeddings`
-    with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS,
+    streamed; background responses are kept to retrieve or resume), `GET /v1/models`,
+    `GET /v1/models/{model}`, `POST /v1/embeddings`, `GET /v1/fine_tuning/jobs`,
+    `POST /v1/images/generations` (plain and streamed with partial images) and
+    `POST /v1/responses/input_tokens` with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS,
     and the Responses WebSocket (`GET /v1/responses` upgraded, over HTTP/1.1).
     Replies are deterministic; tests script failures with `enqueue`.
 
