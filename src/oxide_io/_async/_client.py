@@ -45,6 +45,7 @@ from ._pagination import AsyncPage
 from ._response import AsyncResponse
 from ._streaming import AsyncStream
 from ._transport import AsyncTransport
+from ._workload_identity import AsyncWorkloadIdentityAuth
 
 __all__ = ["AsyncAPIClient", "AsyncRawResponse"]
 
@@ -419,6 +420,7 @@ class AsyncAPIClient:
     ) -> AsyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
+        reauthenticated = False
         while True:
             request = await make_request(retries_taken)
             info: ResponseInfo | None = None
@@ -451,6 +453,15 @@ class AsyncAPIClient:
                 request = follow_redirect(request, info, content, redirects_taken=redirects)
                 redirects += 1
                 info = None
+            if info is not None and info.status_code == 401 and not reauthenticated:
+                # A workload identity token the API refused is dropped and the
+                # request sent once more with a new one (not counted as a retry).
+                auth = getattr(self._options.api_key_provider, "__self__", None)
+                if isinstance(auth, AsyncWorkloadIdentityAuth):
+                    used = request.headers.get("authorization", "").removeprefix("Bearer ")
+                    auth.invalidate_token(used)
+                    reauthenticated = True
+                    continue
             if not await self._should_retry(request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1

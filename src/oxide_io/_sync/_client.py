@@ -46,6 +46,7 @@ from ._pagination import SyncPage
 from ._response import SyncResponse
 from ._streaming import Stream
 from ._transport import SyncTransport
+from ._workload_identity import SyncWorkloadIdentityAuth
 
 __all__ = ["SyncAPIClient", "RawResponse"]
 
@@ -420,6 +421,7 @@ class SyncAPIClient:
     ) -> SyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
+        reauthenticated = False
         while True:
             request = make_request(retries_taken)
             info: ResponseInfo | None = None
@@ -452,6 +454,15 @@ class SyncAPIClient:
                 request = follow_redirect(request, info, content, redirects_taken=redirects)
                 redirects += 1
                 info = None
+            if info is not None and info.status_code == 401 and not reauthenticated:
+                # A workload identity token the API refused is dropped and the
+                # request sent once more with a new one (not counted as a retry).
+                auth = getattr(self._options.api_key_provider, "__self__", None)
+                if isinstance(auth, SyncWorkloadIdentityAuth):
+                    used = request.headers.get("authorization", "").removeprefix("Bearer ")
+                    auth.invalidate_token(used)
+                    reauthenticated = True
+                    continue
             if not self._should_retry(request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1

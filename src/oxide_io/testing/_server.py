@@ -39,8 +39,9 @@ class MockServer:
     streamed; background responses are kept to retrieve or resume), `GET /v1/models`,
     `GET /v1/models/{model}`, `POST /v1/embeddings`, `GET /v1/fine_tuning/jobs`,
     `POST /v1/images/generations` (plain and streamed with partial images) and
-    `POST /v1/responses/input_tokens` with the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS,
-    and the Responses WebSocket (`GET /v1/responses` upgraded, over HTTP/1.1).
+    `POST /v1/responses/input_tokens` with the API's wire formats, over HTTP/1.1
+    and HTTP/2, with or without TLS, and the Responses WebSocket (`GET /v1/responses`
+    upgraded, over HTTP/1.1).
     Replies are deterministic; tests script failures with `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
