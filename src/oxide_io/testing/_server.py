@@ -40,8 +40,8 @@ class MockServer:
     `GET /v1/models/{model}`, `POST /v1/embeddings`, `GET /v1/fine_tuning/jobs`,
     `POST /v1/images/generations` (plain and streamed with partial images) and
     `POST /v1/responses/input_tokens` with the API's wire formats, over HTTP/1.1
-    and HTTP/2, with or without TLS, and the Responses WebSocket (`GET /v1/responses`
-    upgraded, over HTTP/1.1).
+    and HTTP/2, with or without TLS, the Responses WebSocket (`GET /v1/responses`
+    upgraded, over HTTP/1.1) and the Realtime WebSocket (`GET /v1/realtime`).
     Replies are deterministic; tests script failures with `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
