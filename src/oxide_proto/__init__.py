@@ -21,6 +21,8 @@ from ._azure import resolve_azure as resolve_azure
 from ._body_text import BodyTextDecoder as BodyTextDecoder
 from ._body_text import LineSplitter as LineSplitter
 from ._body_text import charset_from_content_type as charset_from_content_type
+from ._call import Call as Call
+from ._call import CallSettings as CallSettings
 from ._connection import HTTPConnection as HTTPConnection
 from ._connection_pool import Checkout as Checkout
 from ._connection_pool import CheckoutAction as CheckoutAction
@@ -30,7 +32,6 @@ from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings
 from ._decode import decode as decode
-from ._embeddings import decode_embeddings as decode_embeddings
 from ._encode import build_request as build_request
 from ._encode import encode_json as encode_json
 from ._encode import user_agent as user_agent
@@ -134,8 +135,19 @@ from ._version import __version__ as __version__
 # first use: most programs need one transport, and importing the others costs
 # more than the whole rest of the core.
 if TYPE_CHECKING:
+    # Bulk jobs (hashlib and json load only with them).
     # Stream helpers and structured outputs load the Chat / Responses types.
     from ._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
+    from ._bulk import BulkInputError as BulkInputError
+    from ._bulk import BulkLineError as BulkLineError
+    from ._bulk import BulkRequest as BulkRequest
+    from ._bulk import IdSet as IdSet
+    from ._bulk import InputProblem as InputProblem
+    from ._bulk import api_path as api_path
+    from ._bulk import estimate_tokens as estimate_tokens
+    from ._bulk import parse_request_line as parse_request_line
+    from ._bulk import parse_result_line as parse_result_line
+    from ._bulk import result_line as result_line
     from ._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
     from ._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
     from ._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
@@ -160,6 +172,7 @@ if TYPE_CHECKING:
     from ._chat_parsed import ParsedFunction as ParsedFunction
     from ._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
     from ._chat_parsed import parse_chat_completion as parse_chat_completion
+    from ._embeddings import decode_embeddings as decode_embeddings
     from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
     from ._http2 import HTTP2Connection as HTTP2Connection
@@ -178,6 +191,11 @@ if TYPE_CHECKING:
     from ._proxy import Tunnel as Tunnel
     from ._proxy import absolute_form as absolute_form
     from ._proxy import parse_proxy_url as parse_proxy_url
+    from ._rate_limit import RateLimits as RateLimits
+    from ._rate_limit import RatePolicy as RatePolicy
+    from ._rate_limit import Start as Start
+    from ._rate_limit import Wait as Wait
+    from ._rate_limit import parse_reset_duration as parse_reset_duration
     from ._responses_accumulator import ParsedResponse as ParsedResponse
     from ._responses_accumulator import (
         ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
@@ -232,6 +250,21 @@ if TYPE_CHECKING:
     from ._workload_identity import workload_identity_config as workload_identity_config
 
 _LAZY: dict[str, str] = {
+    "BulkInputError": "._bulk",
+    "BulkLineError": "._bulk",
+    "BulkRequest": "._bulk",
+    "IdSet": "._bulk",
+    "InputProblem": "._bulk",
+    "api_path": "._bulk",
+    "estimate_tokens": "._bulk",
+    "parse_request_line": "._bulk",
+    "parse_result_line": "._bulk",
+    "result_line": "._bulk",
+    "RateLimits": "._rate_limit",
+    "RatePolicy": "._rate_limit",
+    "Start": "._rate_limit",
+    "Wait": "._rate_limit",
+    "parse_reset_duration": "._rate_limit",
     "DEFAULT_MAX_HEAD_SIZE": "._http11",
     "HTTP11Connection": "._http11",
     "DEFAULT_CONNECTION_WINDOW_SIZE": "._http2",
@@ -266,6 +299,7 @@ _LAZY: dict[str, str] = {
     "exchange_request": "._workload_identity",
     "parse_exchange_response": "._workload_identity",
     "workload_identity_config": "._workload_identity",
+    "decode_embeddings": "._embeddings",
     "AssistantAccumulator": "._assistant_accumulator",
     "ChatCompletionAccumulator": "._chat_accumulator",
     "ChatCompletionStreamEvent": "._chat_accumulator",

@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ._errors import InvalidHeaderError
-from ._headers import Headers
+from ._headers import CheckedHeaders, Headers
 from ._types import URL, Body, Request
 from ._url import ArrayFormat, build_url
 
@@ -97,7 +97,7 @@ def _checked_headers(headers: Mapping[str, tuple[str, str]]) -> Headers:
         for name, value in fields:
             validate_header(name, value)
     # The keys are the names lower-cased already.
-    return Headers._from_lowered(
+    return CheckedHeaders._from_lowered(
         tuple([(key, value.strip(" \t")) for key, (_, value) in headers.items()])
     )
 

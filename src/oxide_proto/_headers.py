@@ -100,3 +100,11 @@ class Headers(Mapping[str, str]):
     def __repr__(self) -> str:
         shown = [(k, "<redacted>" if k in SECRET_HEADERS else v) for k, v in self._items]
         return f"Headers({shown!r})"
+
+
+class CheckedHeaders(Headers):
+    """Request headers whose names are RFC 9110 tokens and whose values hold no
+    control character and no blank at either end, as `build_request` makes them:
+    the HTTP/1.1 writer need not check them again."""
+
+    __slots__ = ()

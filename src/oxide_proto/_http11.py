@@ -22,7 +22,7 @@ except ImportError:  # an h11 that moved its internals: its public path only
 from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
 from ._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
 from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
-from ._headers import Headers
+from ._headers import CheckedHeaders, Headers
 from ._types import Request
 
 __all__ = ["HTTP11Connection", "DEFAULT_MAX_HEAD_SIZE"]
@@ -143,7 +143,9 @@ class HTTP11Connection:
             self._closed = True
             raise LocalProtocolError(f"cannot send request: {exc}") from exc
         self._stream_id += 1
-        self._drained = False
+        # Nothing buffered (a reused connection had nothing left over): h11 would
+        # answer NEED_DATA, so the first read need not ask it.
+        self._drained = not self._leftover()
         self._active = True
         self._ended = False
         self._pending_end = None
@@ -179,13 +181,18 @@ class HTTP11Connection:
         authority = request.url.authority
         if not authority.isascii():
             return False
-        values = [authority, *[value for _, value in fields]]
-        if framing is not None:
-            values.append(framing[1])
-        if _BAD_VALUES.search("\t".join(values)) or not all(
-            map(_token, [name for name, _ in fields])
-        ):
-            return False
+        if type(headers) is CheckedHeaders:
+            # Checked when the request was built: only what this module adds is left.
+            if _BAD_VALUES.search(authority):
+                return False
+        else:
+            values = [authority, *[value for _, value in fields]]
+            if framing is not None:
+                values.append(framing[1])
+            if _BAD_VALUES.search("\t".join(values)) or not all(
+                map(_token, [name for name, _ in fields])
+            ):
+                return False
         lines = [f"{name}: {value}\r\n" for name, value in fields]
         if framing is not None:
             lines.append(f"{framing[0]}: {framing[1]}\r\n")

@@ -21,9 +21,10 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
+from hpack.exceptions import OversizedHeaderListError
 
 from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
 from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
 from ._headers import Headers
 from ._http2_flow import send_within_window
@@ -254,6 +255,14 @@ class HTTP2Connection:
                 # hpack quotes the offending buffer as "<memory at 0x...>": noise to a reader.
                 detail = _MEMORY_REPR.sub("<frame data>", str(exc))
                 error = RemoteProtocolError(f"HTTP/2 protocol error from the server: {detail}")
+                if isinstance(exc.__cause__, OversizedHeaderListError):
+                    # A head over the limit is a limit, as over HTTP/1.1, not a mistake.
+                    limit = conn.decoder.max_header_list_size
+                    error = LimitExceededError(
+                        f"response head exceeds max_header_list_size ({limit} bytes)",
+                        limit=limit,
+                        limit_name="max_header_list_size",
+                    )
                 error.__cause__ = exc
                 self._break(error)
                 return

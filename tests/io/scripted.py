@@ -4,7 +4,9 @@ For faults a real server would not produce on purpose: bytes after a complete
 response, a body that is not what its Content-Type says, redirects of every
 kind. `script(request)` gets each parsed request (`Seen`) and returns the bytes
 to write, as one write or as several (a list), or None to close the connection;
-an answer whose head says `connection: close` is followed by the close.
+an answer whose head says `connection: close` is followed by the close. A list
+may hold `Pause(seconds)` between writes, and `RESET` to end the connection
+with a TCP reset (RST) instead of a close (FIN) at that point.
 Connections are kept alive as long as the script answers; every request is
 recorded in `seen`, with the number of the connection it came on.
 """
@@ -13,13 +15,15 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import TypeVar
 
 import attrs
 
-__all__ = ["Seen", "ScriptedServer", "scripted_server", "response"]
+__all__ = ["RESET", "Pause", "Seen", "ScriptedServer", "response", "scripted_server", "serving"]
 
 
 @attrs.frozen
@@ -33,7 +37,27 @@ class Seen:
     body: bytes
 
 
-Script = Callable[[Seen], "bytes | list[bytes] | None"]
+@attrs.frozen
+class Pause:
+    """A wait between two writes of an answer."""
+
+    seconds: float
+
+
+class _Reset:
+    def __repr__(self) -> str:
+        return "RESET"
+
+
+RESET = _Reset()
+Script = Callable[[Seen], "bytes | list[bytes | Pause | _Reset] | None"]
+
+
+def reset(sock: socket.socket) -> None:
+    """Close `sock` with a TCP reset: no lingering, so the kernel sends RST, not FIN."""
+    with suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
 
 
 def response(
@@ -50,8 +74,11 @@ def response(
 
 
 class ScriptedServer:
-    def __init__(self, script: Script, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, script: Script, tls: ssl.SSLContext | None = None, *, record: bool = True
+    ) -> None:
         self.script = script
+        self._record = record  # a long run keeps no log of what it was sent
         self.seen: list[Seen] = []
         self._tls = tls
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -92,6 +119,8 @@ class ScriptedServer:
                 self._connections += 1
                 number = self._connections
             thread = threading.Thread(target=self._handle, args=(conn, number), daemon=True)
+            if number % 64 == 0:
+                self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
             thread.start()
 
@@ -104,44 +133,56 @@ class ScriptedServer:
             return
         with self._lock:
             self._open.add(conn)  # wrapping detaches `raw`: the wrapper is the socket
-        buffer = b""
         try:
-            while not self._stop.is_set():
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                head, _, buffer = buffer.partition(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = lines[0].split(" ", 2)
-                headers = {}
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                length = int(headers.get("content-length", "0"))
-                chunked = headers.get("transfer-encoding", "").lower() == "chunked"
-                body, buffer = self._body(conn, buffer, length, chunked)
-                seen = Seen(number, method, target, headers, body)
-                with self._lock:
-                    self.seen.append(seen)
-                answer = self.script(seen)
-                if answer is None:
-                    return
-                pieces = answer if isinstance(answer, list) else [answer]
-                for piece in pieces:
-                    conn.sendall(piece)
-                with self._answered:
-                    self._answers += 1
-                    self._answered.notify_all()
-                if b"\r\nconnection: close\r\n" in pieces[0].lower():
-                    return  # the body ends with the connection
+            self.serve_connection(conn, number)
         except (OSError, ValueError):
             return
         finally:
             with self._lock:
                 self._open.discard(conn)
             conn.close()
+
+    def serve_connection(self, conn: socket.socket, number: int) -> None:
+        """Answer HTTP/1.1 requests on `conn` until the script or the peer closes it."""
+        buffer = b""
+        while not self._stop.is_set():
+            while b"\r\n\r\n" not in buffer:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buffer += data
+            head, _, buffer = buffer.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = lines[0].split(" ", 2)
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            length = int(headers.get("content-length", "0"))
+            chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+            body, buffer = self._body(conn, buffer, length, chunked)
+            seen = Seen(number, method, target, headers, body)
+            if self._record:
+                with self._lock:
+                    self.seen.append(seen)
+            answer = self.script(seen)
+            if answer is None:
+                return
+            pieces = answer if isinstance(answer, list) else [answer]
+            for piece in pieces:
+                if isinstance(piece, Pause):
+                    self._stop.wait(piece.seconds)
+                elif isinstance(piece, _Reset):
+                    reset(conn)
+                    return
+                else:
+                    conn.sendall(piece)
+            with self._answered:
+                self._answers += 1
+                self._answered.notify_all()
+            first = pieces[0]
+            if isinstance(first, bytes) and b"\r\nconnection: close\r\n" in first.lower():
+                return  # the body ends with the connection
 
     def wait_answered(self, count: int, timeout: float = 5.0) -> bool:
         """Waits until `count` answers were written in full; False after `timeout`."""
@@ -191,9 +232,12 @@ class ScriptedServer:
             thread.join(5)
 
 
+Served = TypeVar("Served", bound=ScriptedServer)
+
+
 @contextmanager
-def scripted_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[ScriptedServer]:
-    server = ScriptedServer(script, tls)
+def serving(server: Served) -> Iterator[Served]:
+    """`server` accepting on a thread of its own until the block ends."""
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     try:
@@ -201,3 +245,9 @@ def scripted_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterat
     finally:
         server.close()
         thread.join(5)
+
+
+def scripted_server(
+    script: Script, tls: ssl.SSLContext | None = None
+) -> AbstractContextManager[ScriptedServer]:
+    return serving(ScriptedServer(script, tls))

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from oxide_io.testing import MockServer, default_reply
+from oxide_io import APITimeoutError
+from oxide_io.testing import Delay, MockServer, default_reply
 from oxide_proto import APIEventError, responses_function_tool
 from tests.io.blocking import unwrap, wrap
 from tests.io.conftest import MakeClient, Setup
@@ -88,3 +89,21 @@ async def test_a_refused_key_is_an_error_event(make_client: MakeClient, runtime:
             async with _session(client, runtime) as session:
                 await session.send(model=MODEL, input="x")
         await client.aclose()
+
+
+async def test_a_delay_holds_the_reply(mock: Setup, make_client: MakeClient, runtime: str) -> None:
+    # The reply is held 2 s: a read that gives up after 0.05 s sees nothing yet, the
+    # next one (the default timeout) gets the whole reply.
+    mock.server.enqueue(Delay(2.0, times=1))
+    client = make_client(mock)
+    manager = (
+        wrap(unwrap(client).responses.connect())
+        if runtime == "sync"
+        else client.responses.connect()
+    )
+    async with manager as connection:
+        await connection.response.create(model=MODEL, input="Hi")
+        with pytest.raises(APITimeoutError):
+            await connection.recv(timeout=0.05)
+        event = await connection.recv()
+        assert event.type == "response.created"

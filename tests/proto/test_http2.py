@@ -35,6 +35,7 @@ from oxide_proto import (
     Request,
     ResponseHead,
 )
+from tests.io.fault_server import header_frames
 from tests.splits import fixed_feeds, split_at, split_points
 
 API = URL("https", "api.openai.com", 443, "/v1/responses")
@@ -645,7 +646,16 @@ def _eof_mid_body(client: HTTP2Connection, server: Server) -> bool:
     return True
 
 
+def _huge_head(client: HTTP2Connection, server: Server) -> bool:
+    stream_id = client.start_request(request())
+    server.pump(client)
+    fields = [(":status", "200"), ("x-big", "a" * (64 * 1024 + 1))]
+    server.sent += server.conn.data_to_send() + header_frames(stream_id, fields, 16384)
+    return False
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "huge-head": _huge_head,
     "interleaved": _interleaved,
     "goaway": _goaway_scenario,
     "reset-and-garbage": _reset_and_garbage,
@@ -703,6 +713,14 @@ def test_replayed_events_are_the_expected_ones() -> None:
     assert whole["reset-and-garbage"][3][-1][-1] is True  # type: ignore[index]
     assert body_of(whole["reset-and-garbage"][1]) == b"fine"
     assert whole["eof-mid-body"][1][-1][0] == "RemoteProtocolError"  # type: ignore[index]
+    # A head over the header list limit fails as a limit, naming it.
+    assert whole["huge-head"][1] == [
+        (
+            "LimitExceededError",
+            "response head exceeds max_header_list_size (65536 bytes)",
+            False,
+        )
+    ]
 
 
 @settings(max_examples=60, deadline=None)

@@ -18,7 +18,6 @@ client's decisions (URLs, deployments, which header authenticates) live in
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Mapping
 from typing import Any
 
@@ -355,6 +354,8 @@ class AsyncClient(AsyncResources):
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
+        import pickle  # loaded by the first pickling, not with the client
+
         options = self._options
         for name, value in (
             ("api_key", options.api_key_provider),

@@ -102,10 +102,25 @@ class AsyncResponse:
 
     async def aread(self) -> bytes:
         """The whole body."""
-        parts = []
-        while chunk := await self.receive():
-            parts.append(chunk)
-        return b"".join(parts)
+        # `receive()` in a loop, without its call per piece: most bodies come as one
+        # piece and its end.
+        connection = self._connection
+        if connection is None:
+            return b""
+        parts: list[bytes] = []
+        try:
+            while True:
+                event = await connection.next_event(self._stream_id, self._timeout())
+                if isinstance(event, BodyData):
+                    if event.data:
+                        parts.append(event.data)
+                elif isinstance(event, BodyEnd):
+                    self.trailers = event.trailers
+                    await self._finish(connection)
+                    return parts[0] if len(parts) == 1 else b"".join(parts)
+        except BaseException:
+            await self._abandon(connection)
+            raise
 
     async def aclose(self) -> None:
         """Stops reading; the rest of the body is discarded with its stream."""

@@ -11,7 +11,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
 
-__all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket"]
+__all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket", "SyncTaskGroup"]
 
 _READ_SIZE = 65536
 
@@ -216,6 +216,57 @@ def _open_tunnel(sock: socket.socket, tunnel: Tunnel, deadline: float | None) ->
         raise ConnectError(f"proxy {tunnel.proxy.url} sent data before the tunnel was used")
 
 
+class SyncTaskGroup:
+    """Threads that run side by side and are all joined before the `with` block ends.
+
+    The blocking twin of the async task group. A thread cannot be cancelled, so
+    an exception in the block (Ctrl-C while joining) marks the group cancelled,
+    which each thread checks between steps, and joins them again; a second
+    Ctrl-C leaves them (they are daemon threads). The first error a thread
+    raised is raised from the block.
+    """
+
+    __slots__ = ("_cancelled", "_errors", "_threads")
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._cancelled = threading.Event()
+        self._errors: list[BaseException] = []
+
+    def __enter__(self) -> SyncTaskGroup:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        try:
+            if error is not None:
+                self._cancelled.set()
+            for thread in self._threads:
+                while thread.is_alive():
+                    thread.join(0.1)
+        except BaseException:
+            self._cancelled.set()
+            for thread in self._threads:
+                thread.join(5.0)
+            raise
+        if error is None and self._errors:
+            raise self._errors[0]
+
+    def start_soon(self, function: Callable[[], None], name: str) -> None:
+        def run() -> None:
+            try:
+                function()
+            except BaseException as exc:
+                self._errors.append(exc)
+                self._cancelled.set()
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+
 class SyncBackend:
     """Opens blocking sockets and sleeps with time.sleep."""
 
@@ -281,6 +332,12 @@ class SyncBackend:
     def state_lock(self) -> threading.Lock:
         """Guards the core objects, which threads of one blocking client share."""
         return threading.Lock()
+
+    def task_group(self) -> SyncTaskGroup:
+        return SyncTaskGroup()
+
+    def run_blocking(self, function: Callable[[], None]) -> None:
+        function()
 
     @contextmanager
     def shielded(self) -> Iterator[None]:

@@ -10,30 +10,27 @@ request is known.
 from __future__ import annotations
 
 import contextlib
-import copy
+import functools
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, TypeVar, Union, overload
 
 from oxide_proto import (
-    APIResponseValidationError,
     BaseModel,
+    Call,
+    CallSettings,
     Operation,
     Request,
     ResponseInfo,
     RetryPolicy,
     StreamAlreadyConsumed,
     accepted_encodings,
-    build_request,
     decode,
-    follow_redirect,
     resolve_type,
-    status_error_from_response,
 )
-from oxide_proto._azure import azure_auth_headers, azure_route, checked_token
+from oxide_proto._azure import azure_auth_headers, checked_token
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact
@@ -120,40 +117,6 @@ class RawResponse(ResponseFacts, Generic[_R]):
         )
 
 
-# How much of a body that is not JSON the error message shows.
-_PREVIEW = 200
-
-
-def _not_json(info: ResponseInfo, content: bytes, exc: Exception) -> APIResponseValidationError:
-    """The error for a success status whose body is not the JSON the API sends."""
-    if isinstance(exc, json.JSONDecodeError):
-        reason = f"{exc.msg} at position {exc.pos}"
-    elif isinstance(exc, UnicodeDecodeError):
-        reason = f"not UTF-8: {exc.reason} at byte {exc.start}"
-    else:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-    preview = content[:_PREVIEW]
-    more = f" (first {_PREVIEW} of {len(content)} bytes)" if len(content) > _PREVIEW else ""
-    return APIResponseValidationError(
-        info,
-        content.decode("utf-8", "replace"),
-        message=(
-            f"Response body is not JSON ({reason}); status {info.status_code}, "
-            f"content-type {info.headers.get('content-type')!r}, "
-            f"request id {info.request_id!r}, body{more}: {preview!r}"
-        ),
-    )
-
-
-def _strict_decoder(response: str) -> Callable[[Any, ResponseInfo], Any]:
-    """The decoder of a client made with `_strict_response_validation=True`."""
-
-    def strict(data: Any, info: ResponseInfo) -> Any:
-        return decode(resolve_type(response), data, response=info, strict=True)
-
-    return strict
-
-
 # What the generic `get()`/`post()`/... return for each `cast_to` that is not a model.
 _JSON_CASTS = (object, dict, list, Any)
 # Options of the official SDK's per-call `options=` that the generic methods take.
@@ -179,9 +142,9 @@ class SyncAPIClient:
         self._options = options
         self._transport = transport
         self._retry_policy = RetryPolicy(max_retries=options.max_retries)
-        # The platform headers, read on the first request (the async runtime is
-        # known only then) and the same for every request after it.
-        self._platform: tuple[tuple[str, str], ...] | None = None
+        # What every call shares, made on the first request (the platform headers
+        # name the async runtime, known only then).
+        self._settings: CallSettings | None = None
 
     @property
     def with_streaming_response(self) -> Any:
@@ -190,6 +153,23 @@ class SyncAPIClient:
         from ._resource import SyncClientWithStreamingResponse
 
         return SyncClientWithStreamingResponse(self)
+
+    def _call_settings(self) -> CallSettings:
+        options = self._options
+        settings = self._settings = CallSettings(
+            base_url=options.base_url,
+            api_key=options.api_key,
+            organization=options.organization,
+            project=options.project,
+            default_headers=options.default_headers,
+            default_query=options.default_query,
+            platform_headers=platform_headers(self._transport.backend.runtime()),
+            accept_encoding=_ACCEPT_ENCODING,
+            retry_policy=self._retry_policy,
+            strict=options.strict_response_validation,
+            azure=options.azure,
+        )
+        return settings
 
     def _call(
         self,
@@ -224,119 +204,46 @@ class SyncAPIClient:
 
             body, files = split_files(body, operation.files)
             boundary = new_boundary()
-        if operation.accept is not None:
-            extra_headers = {"Accept": operation.accept, **(extra_headers or {})}
         limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
-        deadline = time.monotonic() + limits.total if limits.total is not None else None
-
-        # A JSON body is encoded once: retries and stream reconnects send the same
-        # bytes, and an iterator among the arguments (arrays are typed `Iterable`,
-        # as in the official SDK) is read once.
-        encoded: list[bytes] = []
-
-        base_url, path = options.base_url, operation.path
-        if options.azure is not None:
-            base_url, path = azure_route(options.azure, path, body)
-        if options.strict_response_validation and decoder is None and operation.response:
-            decoder = _strict_decoder(operation.response)
-
         # The organization-administration endpoints take the admin key when there is one.
         admin_key = options.admin_api_key
         if admin_key is not None and not is_admin_path(operation.path):
             admin_key = None
-        platform = self._platform
-        if platform is None:
-            platform = self._platform = platform_headers(self._transport.backend.runtime())
+        call = Call(
+            self._settings or self._call_settings(),
+            operation,
+            path_params=path_params,
+            query=query,
+            body=body,
+            files=files,
+            boundary=boundary,
+            stream=stream,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            read_timeout=limits.read,
+            decoder=decoder,
+            admin_key=admin_key,
+        )
+        return self._perform(call, limits, raw, timeout)
 
-        def make_request(retries_taken: int) -> Request:
-            again = encoded[0] if encoded else None
-            api_key: str | None = options.api_key
-            headers = extra_headers
-            if options.dynamic_auth:
-                # A key or token provider is called for every attempt, as in the
-                # official SDK; a plain key skips this.
-                api_key, headers = self._authenticate(extra_headers)
-            if admin_key is not None:
-                api_key = admin_key
-            request = build_request(
-                operation.method,
-                base_url,
-                path,
-                path_params=path_params,
-                query=query,
-                extra_query=extra_query,
-                default_query=options.default_query,
-                json_body=body if again is None else None,
-                extra_body=extra_body if again is None else None,
-                content=again,
-                files=files,
-                boundary=boundary,
-                api_key=api_key,
-                organization=options.organization,
-                project=options.project,
-                default_headers=options.default_headers,
-                extra_headers=headers,
-                stream=stream,
-                retries_taken=retries_taken,
-                read_timeout=limits.read,
-                accept_encoding=_ACCEPT_ENCODING,
-                platform_headers=platform,
-            )
-            if again is None and files is None and isinstance(request.body, bytes):
-                encoded.append(request.body)
-            return request
-
-        response = self._send(make_request, limits, deadline)
-
-        def finish(read: Callable[[], bytes]) -> Any:
-            # The operation's result from `response`; `read()` gives the whole body.
-            if stream:
-
-                def reconnect(exc: BaseException, retries_taken: int) -> SyncResponse | None:
-                    request = make_request(retries_taken)
-                    if not self._should_retry(
-                        request, None, to_api_error(exc, request), retries_taken
-                    ):
-                        return None
-                    return self._send(make_request, limits, deadline, retries_taken + 1)
-
-                event_type = (
-                    resolve_type(operation.stream_event) if operation.stream_event else None
-                )
-                return Stream(response, event_type, reconnect=reconnect)
-            if operation.binary:
-                if raw == "stream":
-                    # `with_streaming_response`: `parse()` gives the body's bytes, as
-                    # the official SDK's does (the response itself streams them).
-                    return read()
-                # Audio, file contents, videos: read whole, as the official SDK does;
-                # `with_streaming_response` is the way to stream them.
-                from ._binary import BinaryResponseContent
-
-                return BinaryResponseContent(response, read())
-            parsed = self._parse(operation, response.info, read(), decoder)
-            if operation.page:
-
-                def fetch(params: Mapping[str, object]) -> Any:
-                    return self._call(
-                        operation,
-                        path_params=path_params,
-                        query={**(query or {}), **params},
-                        body=body,
-                        extra_headers=extra_headers,
-                        extra_query=extra_query,
-                        extra_body=extra_body,
-                        timeout=timeout,
-                        decoder=decoder,
-                    )
-
-                parsed = SyncPage(parsed, operation.page, fetch)
-            return parsed
-
+    def _perform(
+        self,
+        call: Call,
+        limits: Timeout,
+        raw: bool | Literal["stream"],
+        timeout: float | Timeout | NotGiven | None,
+    ) -> Any:
+        """Sends `call` and builds its result (a stream, bytes, a model, a page)."""
+        deadline = time.monotonic() + limits.total if limits.total is not None else None
+        response = self._send(call, limits, deadline)
         if raw == "stream":
             from ._streamed_response import StreamedResponse
 
-            return StreamedResponse(response, finish)
+            return StreamedResponse(
+                response,
+                functools.partial(self._finish, call, response, limits, deadline, raw, timeout),
+            )
         content: bytes | None = None
 
         def read() -> bytes:
@@ -344,8 +251,68 @@ class SyncAPIClient:
             content = self._read(response)
             return content
 
-        result = finish(read)
+        result = self._finish(call, response, limits, deadline, raw, timeout, read)
         return RawResponse(response, content, result) if raw else result
+
+    def _finish(
+        self,
+        call: Call,
+        response: SyncResponse,
+        limits: Timeout,
+        deadline: float | None,
+        raw: bool | Literal["stream"],
+        timeout: float | Timeout | NotGiven | None,
+        read: Callable[[], bytes],
+    ) -> Any:
+        """The call's result from `response`; `read()` gives the whole body."""
+        operation = call.operation
+        if call.stream:
+            reconnect = functools.partial(self._reconnect, call, limits, deadline)
+            return Stream(response, call.event_type, reconnect=reconnect)
+        if operation.binary:
+            if raw == "stream":
+                # `with_streaming_response`: `parse()` gives the body's bytes, as
+                # the official SDK's does (the response itself streams them).
+                return read()
+            # Audio, file contents, videos: read whole, as the official SDK does;
+            # `with_streaming_response` is the way to stream them.
+            from ._binary import BinaryResponseContent
+
+            return BinaryResponseContent(response, read())
+        parsed = call.result(response.info, read())
+        if operation.page:
+            parsed = SyncPage(parsed, operation.page, functools.partial(self._page, call, timeout))
+        return parsed
+
+    def _page(
+        self, call: Call, timeout: float | Timeout | NotGiven | None, params: Mapping[str, object]
+    ) -> Any:
+        """The page after the one `call` fetched (`params` name it), with its own deadline."""
+        limits = self._options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
+        return self._perform(call.next_page(params), limits, False, timeout)
+
+    def _reconnect(
+        self,
+        call: Call,
+        limits: Timeout,
+        deadline: float | None,
+        exc: BaseException,
+        retries_taken: int,
+    ) -> SyncResponse | None:
+        """A stream broken by `exc` after `retries_taken` retries: its response sent
+        again, or None when the retry policy says no."""
+        request = self._request(call, retries_taken)
+        if not self._backoff(call, request, None, to_api_error(exc, request), retries_taken):
+            return None
+        return self._send(call, limits, deadline, retries_taken + 1)
+
+    def _request(self, call: Call, retries_taken: int) -> Request:
+        if not self._options.dynamic_auth:
+            return call.request(retries_taken)
+        # A key or token provider is called for every attempt, as in the official
+        # SDK; a plain key skips this.
+        api_key, headers = self._authenticate(call.extra_headers)
+        return call.request(retries_taken, api_key=api_key, headers=headers, authenticated=True)
 
     @staticmethod
     def _read(response: SyncResponse) -> bytes:
@@ -354,53 +321,29 @@ class SyncAPIClient:
         except TRANSPORT_ERRORS as exc:
             raise to_api_error(exc, response.request) from exc
 
-    @staticmethod
-    def _parse(
-        operation: Operation,
-        info: ResponseInfo,
-        content: bytes,
-        decoder: Callable[[Any, ResponseInfo], Any] | None = None,
-    ) -> Any:
-        if operation.binary:
-            return content
-        try:
-            data = json.loads(content) if content else None
-        except (ValueError, RecursionError) as exc:
-            # A captive portal's HTML, bytes that are not UTF-8, JSON cut short by a
-            # clean close: the API's answer is not there (JSONDecodeError and
-            # UnicodeDecodeError are both ValueErrors).
-            raise _not_json(info, content, exc) from exc
-        if decoder is not None:
-            result = decoder(data, info)
-        elif operation.response is None:
-            return data
-        else:
-            result = decode(resolve_type(operation.response), data, response=info)
-        with contextlib.suppress(AttributeError):
-            object.__setattr__(result, "_request_id", info.request_id)
-        return result
-
-    def _should_retry(
+    def _backoff(
         self,
+        call: Call,
         request: Request,
         info: ResponseInfo | None,
         error: Exception,
         retries_taken: int,
         deadline: float | None = None,
     ) -> bool:
-        """Asks the core's policy; sleeps the delay it gives when the answer is yes."""
-        decision = self._retry_policy.decide(
-            attempt=retries_taken,
-            request=request,
-            response=info,
-            error=error,
+        """Asks the call whether to retry; sleeps the delay it gives when the answer is yes."""
+        import random  # for the jitter, on the first failure only
+
+        decision = call.retry(
+            request,
+            info,
+            error,
+            retries_taken,
             now=time.time(),
             random=random.random,
+            time_left=None if deadline is None else deadline - time.monotonic(),
         )
         if not decision.retry:
             logger.debug("Not retrying %s %s: %s", request.method, request.url, decision.reason)
-            return False
-        if deadline is not None and time.monotonic() + decision.delay >= deadline:
             return False
         logger.info(
             "Retrying %s %s in %.2f s (%s)",
@@ -413,17 +356,13 @@ class SyncAPIClient:
         return True
 
     def _send(
-        self,
-        make_request: Callable[[int], Request],
-        limits: Timeout,
-        deadline: float | None,
-        retries_taken: int = 0,
+        self, call: Call, limits: Timeout, deadline: float | None, retries_taken: int = 0
     ) -> SyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
         reauthenticated = False
         while True:
-            request = make_request(retries_taken)
+            request = self._request(call, retries_taken)
             info: ResponseInfo | None = None
             redirects = 0
             while True:
@@ -446,14 +385,12 @@ class SyncAPIClient:
                     return response
                 content = self._read(response)
                 info = response.info
-                if response.status_code >= 400:
-                    error = status_error_from_response(info, content)
+                step = call.after_response(request, info, content, redirects_taken=redirects)
+                if not isinstance(step, Request):
+                    error = step
                     break
-                # The core decides whether and how; a refusal raises, not retried: the
-                # same request would be sent to the same place again.
-                request = follow_redirect(request, info, content, redirects_taken=redirects)
+                request, info = step, None
                 redirects += 1
-                info = None
             if info is not None and info.status_code == 401 and not reauthenticated:
                 # A workload identity token the API refused is dropped and the
                 # request sent once more with a new one (not counted as a retry).
@@ -463,7 +400,7 @@ class SyncAPIClient:
                     auth.invalidate_token(used)
                     reauthenticated = True
                     continue
-            if not self._should_retry(request, info, error, retries_taken, deadline):
+            if not self._backoff(call, request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1
 
@@ -649,8 +586,11 @@ class SyncAPIClient:
         )
         client: SyncAPIClient = self
         if "max_retries" in request_options:
+            import copy  # the generic methods' per-call retries only
+
             client = copy.copy(self)
             client._retry_policy = RetryPolicy(max_retries=request_options["max_retries"])
+            client._settings = None  # made again, with this policy
         result = client._call(
             operation,
             path_params=None,

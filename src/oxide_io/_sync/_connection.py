@@ -60,6 +60,13 @@ class SyncConnection:
 
     def flush(self, timeout: float | None) -> None:
         """Sends whatever the core queued (requests, acks, window updates), in order."""
+        if not self._reads_queue_output:
+            # HTTP/1.1: one request at a time, written by the task that sent it: the
+            # core's bytes go out as they are, without the lock and the outbox copy.
+            data = self.proto.data_to_send()
+            if data:
+                self.socket.send(data, timeout)
+            return
         with self._state:
             self._outbox += self.proto.data_to_send()
         if not self._outbox:
@@ -143,20 +150,17 @@ class SyncConnection:
         give_up = None if read_timeout is None else time.monotonic() + read_timeout
         while True:
             if event is NEED_DATA:
-                with self._read_lock:
-                    if self._reads_queue_output:
+                if self._reads_queue_output:
+                    with self._read_lock:
                         # Another stream's task may have read this stream's events
-                        # while we waited (HTTP/2; HTTP/1.1 has one stream).
+                        # while we waited (HTTP/2).
                         with self._state:
                             event = proto.next_event(stream_id)
-                    if event is NEED_DATA:
-                        left = None if give_up is None else give_up - time.monotonic()
-                        if left is not None and left <= 0:
-                            raise TransportTimeout("read")
-                        data = self._receive(left)
-                        if data is not None:
-                            with self._state:
-                                proto.receive_data(data, time.monotonic())
+                        if event is NEED_DATA:
+                            self._feed(give_up)
+                else:
+                    # HTTP/1.1 has one stream, read by one task: no lock to take.
+                    self._feed(give_up)
             if self._reads_queue_output:
                 # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
                 self.flush(read_timeout)
@@ -164,6 +168,16 @@ class SyncConnection:
                 return event
             with self._state:
                 event = proto.next_event(stream_id)
+
+    def _feed(self, give_up: float | None) -> None:
+        """Reads once (by `give_up`, a monotonic time) and feeds the core what came."""
+        left = None if give_up is None else give_up - time.monotonic()
+        if left is not None and left <= 0:
+            raise TransportTimeout("read")
+        data = self._receive(left)
+        if data is not None:
+            with self._state:
+                self.proto.receive_data(data, time.monotonic())
 
     def _receive(self, timeout: float | None) -> bytes | None:
         """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).

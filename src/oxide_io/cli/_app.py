@@ -27,6 +27,8 @@ import click
 
 from .. import Client, OpenAIError
 from .._files import file_upload
+from ._bench import bench
+from ._bulk import bulk
 from ._progress import progress
 from ._table import BadValue, Method, Param, _FileArgument, find_method, methods
 
@@ -113,6 +115,9 @@ def cli(
     """
     ctx.obj = Settings(base_url, h2c, timeout, max_retries, cafile, progress, debug)
 
+
+cli.add_command(bulk)
+cli.add_command(bench)
 
 # -- chat and responses -------------------------------------------------------
 

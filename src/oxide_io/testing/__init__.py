@@ -17,7 +17,8 @@ exercised end to end::
 
 The behaviours a test can script live here too: `Fail`, `Delay`,
 `SlowFirstToken`, `CutStream`, `Truncate`, `Malformed`, `Stall`, `Gzip`,
-`ToolCalls` (with `ToolCall`) and `Reply`. Run it as a process with
+`ToolCalls` (with `ToolCall`) and `Reply`; `RateLimit` makes it enforce a
+rate limit with the API's headers. Run it as a process with
 ``python -m oxide_io.testing --port 8000``.
 """
 
@@ -39,6 +40,8 @@ from ._catalog import MODELS as MODELS
 from ._catalog import embedding as embedding
 from ._generation import ReplyText as ReplyText
 from ._generation import default_reply as default_reply
+from ._rate_limit import RateLimit as RateLimit
+from ._rate_limit import RateLimiter as RateLimiter
 from ._server import MockServer as MockServer
 
 __all__ = [
@@ -51,6 +54,8 @@ __all__ = [
     "Gzip",
     "Malformed",
     "MockServer",
+    "RateLimit",
+    "RateLimiter",
     "RecordedRequest",
     "Reply",
     "ReplyText",

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from ._batches import BatchesState, batches_answer
 from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
@@ -23,8 +24,9 @@ from ._files_api import FilesState, files_api_answer, is_download
 from ._fine_tuning import fine_tuning_answer
 from ._generation import ReplyText, default_reply, generate
 from ._images import images_answer
+from ._rate_limit import RateLimiter
 from ._stored_responses import StoredResponses
-from ._wire import Answer, dumps, error_answer, error_body
+from ._wire import Answer, dumps, error_answer, error_body, new_id
 
 __all__ = ["MockApp", "RecordedRequest"]
 
@@ -90,12 +92,30 @@ class MockApp:
     reply_text: ReplyText = default_reply
     script: Script = attrs.field(factory=Script)
     files: FilesState = attrs.field(factory=FilesState)
+    limiter: RateLimiter | None = None
+    batches: BatchesState = attrs.field(factory=BatchesState)
     responses: StoredResponses = attrs.field(factory=StoredResponses)
 
     def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         denied = self._authenticate(request)
         if denied is not None:
             return denied, Plan()
+        if self.limiter is None:
+            return self._handle(request)
+        # The API checks the rate limit after the key and before anything else,
+        # and reports the budgets on every answer.
+        admitted, limit_headers = self.limiter.admit(request.json)
+        if not admitted:
+            kind = (
+                "requests" if ("x-ratelimit-remaining-requests", "0") in limit_headers else "tokens"
+            )
+            message = f"Rate limit reached for {kind}. Please try again later."
+            answer = error_answer(429, message, type=kind, code="rate_limit_exceeded")
+            return attrs.evolve(answer, headers=answer.headers + tuple(limit_headers)), Plan()
+        answer, plan = self._handle(request)
+        return attrs.evolve(answer, headers=answer.headers + tuple(limit_headers)), plan
+
+    def _handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         body = request.json if isinstance(request.json, dict) else {}
         generates = request.method == "POST" and request.path in _GENERATING
         # Stream faults apply to event streams and to binary bodies sent in pieces.
@@ -138,6 +158,11 @@ class MockApp:
         uploaded = files_api_answer(self.files, method, path, request)
         if uploaded is not None:
             return uploaded
+        batch = batches_answer(
+            self.batches, self.files, method, path, request.json, request.query, self._batch_line
+        )
+        if batch is not None:
+            return batch
         for answer in (
             fine_tuning_answer(method, path, request.query),
             images_answer(method, path, request.json),
@@ -169,6 +194,17 @@ class MockApp:
         if path == "/v1/chat/completions":
             return chat_answer(body, generation)
         return self.responses.create(body, generation)
+
+    def _batch_line(self, method: str, url: str, body: Any) -> tuple[int, Any, str]:
+        """One line of a batch, answered as the same request would be on its own."""
+        request = RecordedRequest(method, url, {}, {}, dumps(body), "1.1", body)
+        plan = self.script.take(url, stream=False, generates=url in _GENERATING)
+        answer = _failure(plan.fail) if plan.fail is not None else self._route(request, plan)
+        try:
+            parsed = json.loads(answer.body) if answer.body else None
+        except ValueError:
+            parsed = answer.body.decode("utf-8", "replace")
+        return answer.status, parsed, new_id("req_")
 
 
 def _seconds(value: float) -> str:

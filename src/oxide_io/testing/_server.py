@@ -21,6 +21,7 @@ from ._behaviours import Behaviour, Plan
 from ._generation import ReplyText, default_reply
 from ._http1 import serve_http1
 from ._http2 import serve_http2
+from ._rate_limit import RateLimit, RateLimiter
 from ._wire import Answer, error_answer
 
 __all__ = ["MockServer"]
@@ -37,12 +38,14 @@ class MockServer:
 
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
     streamed; background responses are kept to retrieve or resume), `GET /v1/models`,
-    `GET /v1/models/{model}`, `POST /v1/embeddings`, `GET /v1/fine_tuning/jobs`,
-    `POST /v1/images/generations` (plain and streamed with partial images) and
-    `POST /v1/responses/input_tokens` with the API's wire formats, over HTTP/1.1
-    and HTTP/2, with or without TLS, the Responses WebSocket (`GET /v1/responses`
-    upgraded, over HTTP/1.1) and the Realtime WebSocket (`GET /v1/realtime`).
-    Replies are deterministic; tests script failures with `enqueue`.
+    `GET /v1/models/{model}`, `POST /v1/embeddings`, files and the Batch API
+    (batches move on a state each time they are retrieved, see `batch_expiry`),
+    `GET /v1/fine_tuning/jobs`, `POST /v1/images/generations` (plain and streamed
+    with partial images) and `POST /v1/responses/input_tokens` with the API's wire
+    formats, over HTTP/1.1 and HTTP/2, with or without TLS, the Responses WebSocket
+    (`GET /v1/responses` upgraded, over HTTP/1.1) and the Realtime WebSocket
+    (`GET /v1/realtime`). Replies are deterministic; tests script failures with
+    `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
         >>> with MockServer(api_key="sk-test") as server:
@@ -59,6 +62,8 @@ class MockServer:
         tls: a server-side `ssl.SSLContext` with its certificate loaded; the
             server then speaks HTTPS. Its ALPN protocols are set by the server.
         host, port: where to listen; port 0 picks a free port (see `port`).
+        rate_limit: a `RateLimit` to enforce, with the API's `x-ratelimit-*`
+            headers on every answer and 429s past it (see `RateLimit`).
         reply_text: what the model says — a string, or a function of the
             request's JSON body; by default a sentence quoting the last user
             message, or, when the request asks for JSON (`response_format` /
@@ -81,6 +86,7 @@ class MockServer:
         host: str = "127.0.0.1",
         port: int = 0,
         reply_text: ReplyText = default_reply,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.host = host
         self.http2 = http2
@@ -88,6 +94,7 @@ class MockServer:
         self._requested_port = port
         self._port: int | None = None
         self._app = MockApp(api_key=api_key, reply_text=reply_text)
+        self.rate_limit = rate_limit
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._thread: threading.Thread | None = None
@@ -128,6 +135,31 @@ class MockServer:
     @reply_text.setter
     def reply_text(self, value: ReplyText) -> None:
         self._app.reply_text = value
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate limit enforced (see `RateLimit`); setting one starts it afresh."""
+        limiter = self._app.limiter
+        return None if limiter is None else limiter.limit
+
+    @rate_limit.setter
+    def rate_limit(self, value: RateLimit | None) -> None:
+        self._app.limiter = None if value is None else RateLimiter(value)
+
+    @property
+    def batch_expiry(self) -> int | None:
+        """When set to n, batches created from now on end `expired` after their first
+        n lines (the others are in the error file, code `batch_expired`)."""
+        return self._app.batches.expiry
+
+    @batch_expiry.setter
+    def batch_expiry(self, value: int | None) -> None:
+        self._app.batches.expiry = value
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The rate limit's state: `admitted`, `rejected`, `arrivals`, `most_in_window()`."""
+        return self._app.limiter
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -7,7 +7,9 @@ A request the app refuses (401, 400, a scripted `Fail`) becomes an `error` event
 carrying the API's error object and the status; the connection stays open.
 Messages of other types are ignored. Every `response.create` is recorded as a
 `POST /v1/responses` request with `http_version` ``"websocket"`` and the
-handshake's headers. Stream faults (`CutStream`, `Stall`...) do not apply here.
+handshake's headers. A scripted `Delay` holds the reply's first event as it
+holds an HTTP response's head; stream faults (`CutStream`, `Stall`...) do not
+apply here.
 """
 
 from __future__ import annotations
@@ -83,7 +85,11 @@ async def serve_responses_websocket(
                 if not event.message_finished:
                     continue
                 message, text = text, ""
-                for reply in _answer(message, kept, respond):
+                delay, replies = _answer(message, kept, respond)
+                if delay:
+                    await writer.drain()
+                    await asyncio.sleep(delay)
+                for reply in replies:
                     writer.write(conn.send(TextMessage(data=reply)))
         await writer.drain()
         data = await reader.read(_READ_SIZE)
@@ -92,15 +98,18 @@ async def serve_responses_websocket(
         conn.receive_data(data)
 
 
-def _answer(message: str, headers: list[tuple[str, str]], respond: Respond) -> list[str]:
+def _answer(
+    message: str, headers: list[tuple[str, str]], respond: Respond
+) -> tuple[float, list[str]]:
+    """The seconds to wait first (a scripted `Delay`) and the messages of the reply."""
     try:
         event = json.loads(message)
     except ValueError:
         event = None
     if not isinstance(event, dict) or event.get("type") != "response.create":
-        return []
+        return 0.0, []
     params = {key: value for key, value in event.items() if key != "type"}
     params["stream"] = True
     request = RecordedRequest.parse("POST", "/v1/responses", headers, dumps(params), "websocket")
-    answer, _plan = respond(request)
-    return _messages(answer)
+    answer, plan = respond(request)
+    return (plan.delay.seconds if plan.delay else 0.0), _messages(answer)

@@ -1,0 +1,405 @@
+"""A bulk job's files: checking the input, resuming the output, the job file, progress.
+
+Shared by the async runner and its generated blocking twin (file access is the
+same for both). The input is read twice, line by line: once to check every line
+before the first request goes out, once to send; the output is appended one
+whole line per result with a single `os.write` on an O_APPEND descriptor, so a
+result is either in the file whole or not at all (a kill mid-write leaves at
+most a partial last line, which the next run cuts off and sends again).
+Memory stays flat in the input's size: only `IdSet`s of digests grow (24 to 48
+bytes a line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from oxide_proto import (
+    BulkInputError,
+    BulkLineError,
+    BulkRequest,
+    IdSet,
+    InputProblem,
+    parse_request_line,
+    parse_result_line,
+)
+
+__all__ = [
+    "BulkOutputError",
+    "BulkProgress",
+    "BulkSummary",
+    "JobFile",
+    "ProgressMeter",
+    "ResultWriter",
+    "checked_input",
+    "count_results",
+    "default_job_file",
+    "read_input",
+    "resume_output",
+    "token_counter",
+]
+
+# Problems listed in a BulkInputError before "and more".
+_MAX_PROBLEMS = 20
+# How often results are fsync'd (seconds): each is written to the OS at once,
+# which survives the process being killed; fsync covers the machine crashing.
+FSYNC_INTERVAL = 1.0
+
+
+class BulkOutputError(ValueError):
+    """The output file has a line that is not a result (it is not this job's output?)."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}: line {line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """Where a bulk job stands: counts since the job began (across runs for
+    `done`/`failed`), what is in flight, and the rate over the last seconds."""
+
+    total: int
+    done: int
+    failed: int
+    in_flight: int
+    retries: int
+    rate: float  # results a second, recently
+    elapsed: float  # seconds in this run
+    eta: float | None  # seconds, at the recent rate
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    """A bulk run's outcome. `done` counts every input line with a result in
+    the output (`failed` of them an error); `skipped` were done by an earlier
+    run; `interrupted` is True when the run was stopped before the end."""
+
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    sent: int  # requests sent in this run, retries included
+    retries: int
+    rate_limited: int  # 429s received
+    elapsed: float
+    output: str
+    job_file: str | None
+    interrupted: bool = False
+
+    @property
+    def succeeded(self) -> int:
+        return self.done - self.failed
+
+    @property
+    def complete(self) -> bool:
+        return self.done == self.total
+
+
+def token_counter() -> Callable[[str], int] | None:
+    """tiktoken's o200k_base tokenizer when tiktoken is installed and has it, else None."""
+    try:
+        import tiktoken
+
+        encoding = tiktoken.get_encoding("o200k_base")
+    except Exception:  # not installed, or its data cannot be loaded here
+        return None
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+    with open(path, "rb") as file:
+        yield from enumerate(file, 1)
+
+
+def read_input(
+    path: str, skip: IdSet | None = None, shard: tuple[int, int] | None = None
+) -> Generator[BulkRequest, None, None]:
+    """The requests in a checked input file, in order, without those in `skip`;
+    with `shard=(k, n)`, only those on line numbers equal to k modulo n."""
+    for number, data in _lines(path):
+        if shard is not None and number % shard[1] != shard[0]:
+            continue  # another process's line: not even parsed
+        request = parse_request_line(data, number)
+        if request is not None and (skip is None or request.custom_id not in skip):
+            yield request
+
+
+def checked_input(path: str) -> tuple[int, IdSet]:
+    """Checks every line of the input; returns the number of requests and their ids.
+
+    Raises `BulkInputError` listing the lines that are not requests and the
+    custom_ids that repeat (with the line they first appeared on)."""
+    ids = IdSet()
+    problems: list[InputProblem] = []
+    repeated: dict[str, list[int]] = {}
+    more = False
+    total = 0
+    for number, data in _lines(path):
+        try:
+            request = parse_request_line(data, number)
+        except BulkLineError as exc:
+            if len(problems) < _MAX_PROBLEMS:
+                problems.append(exc.problem)
+            else:
+                more = True
+            continue
+        if request is None:
+            continue
+        total += 1
+        if not ids.add(request.custom_id):
+            if len(repeated) < _MAX_PROBLEMS:
+                repeated.setdefault(request.custom_id, []).append(number)
+            else:
+                more = True
+    if repeated:
+        # The first occurrences, found by a second reading (only the repeated ids are kept).
+        first: dict[str, int] = {}
+        for number, data in _lines(path):
+            with contextlib.suppress(BulkLineError):
+                request = parse_request_line(data, number)
+                if request is not None and request.custom_id in repeated:
+                    first.setdefault(request.custom_id, number)
+        for custom_id, numbers in repeated.items():
+            for number in numbers:
+                reason = f"custom_id {custom_id!r} repeats line {first[custom_id]}"
+                problems.append(InputProblem(number, reason))
+    if problems:
+        problems.sort(key=lambda problem: problem.line)
+        raise BulkInputError(path, problems[:_MAX_PROBLEMS], more=more)
+    return total, ids
+
+
+def spool(items: Iterable[Mapping[str, Any] | str | bytes], directory: str) -> str:
+    """Writes requests given as objects or lines to a temporary JSONL file."""
+    handle, path = tempfile.mkstemp(prefix=".oxide-bulk-", suffix=".jsonl", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            for item in items:
+                if isinstance(item, Mapping):
+                    file.write(json.dumps(item, separators=(",", ":")).encode("utf-8"))
+                elif isinstance(item, str):
+                    file.write(item.rstrip("\r\n").encode("utf-8"))
+                elif isinstance(item, bytes):
+                    file.write(item.rstrip(b"\r\n"))
+                else:
+                    raise TypeError(
+                        "each request must be a mapping or a JSON line (str or bytes), "
+                        f"not {type(item).__name__}"
+                    )
+                file.write(b"\n")
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def resume_output(path: str, wanted: IdSet) -> tuple[IdSet, int, int]:
+    """Reads what an earlier run wrote: `(done ids, done, failed)`, counting only
+    the ids in `wanted`. A last line cut short by a kill is removed."""
+    done = IdSet()
+    count = failed = 0
+    if not os.path.exists(path):
+        return done, 0, 0
+    with open(path, "rb+") as file:
+        good = 0
+        for number, data in enumerate(file, 1):
+            if not data.endswith(b"\n"):
+                # Written in part when the process died: the result was not kept.
+                file.truncate(good)
+                break
+            try:
+                custom_id, is_failure = parse_result_line(data)
+            except ValueError as exc:
+                raise BulkOutputError(path, number, f"not a result line ({exc})") from None
+            good += len(data)
+            if custom_id in wanted and done.add(custom_id):
+                count += 1
+                failed += is_failure
+    return done, count, failed
+
+
+def count_results(path: str) -> tuple[int, int]:
+    """`(results, failed)` in an output file, each custom_id once; read only (a
+    partial last line, from a run that is writing or was killed, is not counted)."""
+    seen = IdSet()
+    count = failed = 0
+    for number, data in _lines(path):
+        if not data.endswith(b"\n"):
+            break
+        try:
+            custom_id, is_failure = parse_result_line(data)
+        except ValueError as exc:
+            raise BulkOutputError(path, number, f"not a result line ({exc})") from None
+        if seen.add(custom_id):
+            count += 1
+            failed += is_failure
+    return count, failed
+
+
+class ResultWriter:
+    """Appends result lines; each is in the file (the OS's) when `write` returns,
+    and on disk after the next fsync (at most `FSYNC_INTERVAL` later, and at close)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._unsynced = False
+        self._synced_at = time.monotonic()
+
+    def write(self, line: bytes) -> None:
+        view = memoryview(line)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self._unsynced = True
+
+    def sync_due(self) -> bool:
+        return self._unsynced and time.monotonic() - self._synced_at >= FSYNC_INTERVAL
+
+    def sync(self) -> None:
+        if self._fd >= 0 and self._unsynced:
+            self._unsynced = False
+            self._synced_at = time.monotonic()
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            try:
+                self.sync()
+            finally:
+                os.close(self._fd)
+                self._fd = -1
+
+
+def default_job_file(output: str) -> str:
+    return output + ".job.json"
+
+
+@dataclass
+class JobFile:
+    """The job's record next to its output: where its input and output are, the
+    limits it ran with, its counts when last written, and (for the Batch API)
+    each part's stage, file and batch. Written whole to a temporary file, then
+    renamed, so it is always one version or the next."""
+
+    path: str
+    input: str
+    output: str
+    total: int
+    state: str = "running"  # running, interrupted, done
+    done: int = 0
+    failed: int = 0
+    limits: dict[str, Any] = field(default_factory=dict)
+    updated_at: float = 0.0
+    mode: str = "direct"  # or "batch": through the Batch API
+    job_id: str = ""
+    batches: list[dict[str, Any]] = field(default_factory=list)
+
+    def save(self) -> None:
+        self.updated_at = time.time()
+        record = {
+            "version": 1,
+            "input": self.input,
+            "output": self.output,
+            "total": self.total,
+            "state": self.state,
+            "done": self.done,
+            "failed": self.failed,
+            "limits": self.limits,
+            "updated_at": self.updated_at,
+            "mode": self.mode,
+            "job_id": self.job_id,
+            "batches": self.batches,
+        }
+        directory = os.path.dirname(os.path.abspath(self.path))
+        handle, temporary = tempfile.mkstemp(prefix=".oxide-job-", dir=directory)
+        try:
+            with os.fdopen(handle, "w") as file:
+                json.dump(record, file, indent=2)
+                file.write("\n")
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    @classmethod
+    def load(cls, path: str) -> JobFile:
+        try:
+            with open(path) as file:
+                record = json.load(file)
+            return cls(
+                path=path,
+                input=str(record["input"]),
+                output=str(record["output"]),
+                total=int(record["total"]),
+                state=str(record.get("state", "running")),
+                done=int(record.get("done", 0)),
+                failed=int(record.get("failed", 0)),
+                limits=dict(record.get("limits") or {}),
+                updated_at=float(record.get("updated_at", 0.0)),
+                mode=str(record.get("mode", "direct")),
+                job_id=str(record.get("job_id", "")),
+                batches=[dict(part) for part in record.get("batches") or []],
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a bulk job file ({exc})") from None
+
+
+class ProgressMeter:
+    """Turns the runner's counts into `BulkProgress` with a recent rate and an ETA."""
+
+    _WINDOW = 10.0  # seconds of results the rate is measured over
+
+    def __init__(self, total: int, done: int, failed: int) -> None:
+        self.total = total
+        self.done = done
+        self.failed = failed
+        self.retries = 0
+        self.started = time.monotonic()
+        self._recent: deque[float] = deque()
+
+    def record(self, failed: bool) -> None:
+        self.done += 1
+        self.failed += failed
+        now = time.monotonic()
+        self._recent.append(now)
+        while self._recent and self._recent[0] < now - self._WINDOW:
+            self._recent.popleft()
+
+    def snapshot(self, in_flight: int) -> BulkProgress:
+        now = time.monotonic()
+        while self._recent and self._recent[0] < now - self._WINDOW:
+            self._recent.popleft()
+        span = min(self._WINDOW, now - self.started)
+        rate = len(self._recent) / span if span > 0 else 0.0
+        remaining = self.total - self.done
+        eta = remaining / rate if rate > 0 else (0.0 if remaining == 0 else None)
+        if eta is not None and not math.isfinite(eta):
+            eta = None
+        return BulkProgress(
+            total=self.total,
+            done=self.done,
+            failed=self.failed,
+            in_flight=in_flight,
+            retries=self.retries,
+            rate=rate,
+            elapsed=now - self.started,
+            eta=eta,
+        )

@@ -1,0 +1,138 @@
+"""Bulk jobs through the Batch API, against the mock server's files and batches, on every runtime.
+
+The mock's batches move one state on at each retrieval (validating, in_progress,
+finalizing, completed) and answer their lines through the server's own routes,
+so scripted failures land in the error file; `batch_expiry` makes them expire.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from oxide_io import AsyncClient, Client, bulk
+from oxide_io.testing import Fail, MockServer
+from tests.io.conftest import KEY
+
+pytestmark = pytest.mark.anyio
+
+
+class Stop(Exception):
+    """Raised from a progress callback: the run is interrupted there."""
+
+
+@pytest.fixture
+def server() -> Iterator[MockServer]:
+    with MockServer(api_key=KEY) as server:
+        yield server
+
+
+def _line(number: int, url: str = "/v1/chat/completions") -> dict[str, Any]:
+    if url == "/v1/embeddings":
+        body: dict[str, Any] = {"model": "text-embedding-3-small", "input": f"text {number}"}
+    else:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"q {number}"}]}
+    return {"custom_id": f"req-{number}", "method": "POST", "url": url, "body": body}
+
+
+def _write(path: pathlib.Path, lines: list[dict[str, Any]]) -> pathlib.Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def _results(path: pathlib.Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _posts(server: MockServer, path: str) -> int:
+    return sum(1 for r in server.requests if r.method == "POST" and r.path == path)
+
+
+async def _run(runtime: str, server: MockServer, source: Any, output: Any, **options: Any) -> Any:
+    options.setdefault("poll_interval", 0.001)
+    if runtime == "sync":
+        with Client(base_url=server.base_url, api_key=KEY) as client:
+            return bulk.run_batches(client, source, output, **options)
+    async with AsyncClient(base_url=server.base_url, api_key=KEY) as client:
+        return await bulk.arun_batches(client, source, output, **options)
+
+
+async def test_split_upload_poll_merge_in_input_order(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    source = _write(tmp_path / "in.jsonl", [_line(n) for n in range(7)])
+    output = tmp_path / "out.jsonl"
+    server.enqueue(Fail(500, path="/v1/chat/completions"))  # the first line answered fails
+    summary = await _run(runtime, server, source, output, max_lines=3)
+    results = _results(output)
+    assert [r["custom_id"] for r in results] == [f"req-{n}" for n in range(7)]
+    assert results[0]["response"]["status_code"] == 500  # from the error file
+    assert all(r["response"]["status_code"] == 200 for r in results[1:])
+    assert (summary.done, summary.failed, summary.total) == (7, 1, 7)
+    assert _posts(server, "/v1/files") == _posts(server, "/v1/batches") == 3
+    job = bulk.JobFile.load(f"{output}.job.json")
+    assert job.state == "done" and [p["lines"] for p in job.batches] == [3, 3, 1]
+    assert {p["stage"] for p in job.batches} == {"merged"}
+    assert not (tmp_path / "out.jsonl.batches").exists()  # the part files are gone
+
+
+async def test_one_endpoint_per_file(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    lines = [_line(n, "/v1/embeddings" if n % 2 else "/v1/chat/completions") for n in range(6)]
+    source = _write(tmp_path / "in.jsonl", lines)
+    output = tmp_path / "out.jsonl"
+    summary = await _run(runtime, server, source, output)
+    assert summary.done == 6 and summary.failed == 0
+    job = bulk.JobFile.load(f"{output}.job.json")
+    assert sorted(p["endpoint"] for p in job.batches) == ["/v1/chat/completions", "/v1/embeddings"]
+    by_id = {r["custom_id"]: r for r in _results(output)}
+    assert by_id["req-1"]["response"]["body"]["object"] == "list"  # an embedding
+
+
+async def test_expired_lines_are_error_results(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    server.batch_expiry = 2
+    source = _write(tmp_path / "in.jsonl", [_line(n) for n in range(5)])
+    output = tmp_path / "out.jsonl"
+    summary = await _run(runtime, server, source, output)
+    results = _results(output)
+    assert [r["custom_id"] for r in results] == [f"req-{n}" for n in range(5)]
+    assert [r["error"]["code"] if r["error"] else None for r in results] == [
+        None,
+        None,
+        "batch_expired",
+        "batch_expired",
+        "batch_expired",
+    ]
+    assert summary.failed == 3
+
+
+async def test_interrupted_job_resumes_without_new_batches(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    source = _write(tmp_path / "in.jsonl", [_line(n) for n in range(8)])
+    output = tmp_path / "out.jsonl"
+
+    def stop(progress: bulk.BulkProgress) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        await _run(runtime, server, source, output, max_lines=3, on_progress=stop)
+    job = bulk.JobFile.load(f"{output}.job.json")
+    assert job.state == "interrupted" and all(p["batch_id"] for p in job.batches)
+    # A batch created by a run that died before recording it is found by its metadata.
+    job.batches[1]["batch_id"], job.batches[1]["stage"] = None, "uploaded"
+    job.save()
+    summary = await _run(runtime, server, source, output, max_lines=3)
+    assert [r["custom_id"] for r in _results(output)] == [f"req-{n}" for n in range(8)]
+    assert summary.done == 8 and summary.skipped == 0
+    assert _posts(server, "/v1/files") == _posts(server, "/v1/batches") == 3
+    # Done is done: a third run sends nothing.
+    again = await _run(runtime, server, source, output, max_lines=3)
+    assert again.skipped == 8 and _posts(server, "/v1/batches") == 3
