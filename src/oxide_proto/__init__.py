@@ -264,6 +264,19 @@ if TYPE_CHECKING:
     from ._websocket_events import TextMessage as TextMessage
     from ._websocket_events import WebSocketEvent as WebSocketEvent
     from ._websocket_events import WebSocketState as WebSocketState
+    from ._workload_identity import DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS
+    from ._workload_identity import DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL
+    from ._workload_identity import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
+    from ._workload_identity import SUBJECT_TOKEN_TYPES as SUBJECT_TOKEN_TYPES
+    from ._workload_identity import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT_TYPE
+    from ._workload_identity import IssuedToken as IssuedToken
+    from ._workload_identity import OAuthError as OAuthError
+    from ._workload_identity import SubjectTokenProviderError as SubjectTokenProviderError
+    from ._workload_identity import TokenCache as TokenCache
+    from ._workload_identity import WorkloadIdentityConfig as WorkloadIdentityConfig
+    from ._workload_identity import exchange_request as exchange_request
+    from ._workload_identity import parse_exchange_response as parse_exchange_response
+    from ._workload_identity import workload_identity_config as workload_identity_config
 
 _LAZY: dict[str, str] = {
     "BulkInputError": "._bulk",
@@ -314,6 +327,19 @@ _LAZY: dict[str, str] = {
     "TextMessage": "._websocket_events",
     "WebSocketEvent": "._websocket_events",
     "WebSocketState": "._websocket_events",
+    "DEFAULT_REFRESH_BUFFER_SECONDS": "._workload_identity",
+    "DEFAULT_TOKEN_EXCHANGE_URL": "._workload_identity",
+    "PLACEHOLDER_API_KEY": "._workload_identity",
+    "SUBJECT_TOKEN_TYPES": "._workload_identity",
+    "TOKEN_EXCHANGE_GRANT_TYPE": "._workload_identity",
+    "IssuedToken": "._workload_identity",
+    "OAuthError": "._workload_identity",
+    "SubjectTokenProviderError": "._workload_identity",
+    "TokenCache": "._workload_identity",
+    "WorkloadIdentityConfig": "._workload_identity",
+    "exchange_request": "._workload_identity",
+    "parse_exchange_response": "._workload_identity",
+    "workload_identity_config": "._workload_identity",
     "decode_embeddings": "._embeddings",
     "AssistantAccumulator": "._assistant_accumulator",
     "ChatCompletionAccumulator": "._chat_accumulator",

@@ -42,6 +42,7 @@ from ._pagination import AsyncPage
 from ._response import AsyncResponse
 from ._streaming import AsyncStream
 from ._transport import AsyncTransport
+from ._workload_identity import AsyncWorkloadIdentityAuth
 
 __all__ = ["AsyncAPIClient", "AsyncRawResponse"]
 
@@ -358,6 +359,7 @@ class AsyncAPIClient:
     ) -> AsyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
+        reauthenticated = False
         while True:
             request = await self._request(call, retries_taken)
             info: ResponseInfo | None = None
@@ -388,6 +390,15 @@ class AsyncAPIClient:
                     break
                 request, info = step, None
                 redirects += 1
+            if info is not None and info.status_code == 401 and not reauthenticated:
+                # A workload identity token the API refused is dropped and the
+                # request sent once more with a new one (not counted as a retry).
+                auth = getattr(self._options.api_key_provider, "__self__", None)
+                if isinstance(auth, AsyncWorkloadIdentityAuth):
+                    used = request.headers.get("authorization", "").removeprefix("Bearer ")
+                    auth.invalidate_token(used)
+                    reauthenticated = True
+                    continue
             if not await self._backoff(call, request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1

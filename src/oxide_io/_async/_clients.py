@@ -24,6 +24,7 @@ from typing import Any
 from oxide_proto import OpenAIError, PoolLimits
 from oxide_proto._azure import AzureConfig, resolve_azure
 from oxide_proto._record import replace
+from oxide_proto._workload_identity import PLACEHOLDER_API_KEY, workload_identity_config
 
 from .._logging import setup_logging
 from .._options import (
@@ -38,6 +39,7 @@ from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
 from .._tls import CertTypes, VerifyTypes, verify_from_env
 from ._transport import AsyncTransport
+from ._workload_identity import AsyncWorkloadIdentityAuth
 from .resources import AsyncResources
 
 __all__ = ["AsyncAzureClient", "AsyncClient"]
@@ -115,6 +117,7 @@ class AsyncClient(AsyncResources):
         max_keepalive_connections: int = 100,
         keepalive_expiry: float = 5.0,
         webhook_secret: str | None = None,
+        workload_identity: Mapping[str, Any] | None = None,
         _strict_response_validation: bool = False,
         _enforce_credentials: bool = True,
         _transport: AsyncTransport | None = None,
@@ -122,6 +125,12 @@ class AsyncClient(AsyncResources):
     ) -> None:
         setup_logging()
         _transport = _transport or _transport_from(http_client)
+        if workload_identity is not None:
+            if api_key is not None:
+                raise OpenAIError("api_key and workload_identity cannot be given together")
+            # Checked now, so a wrong option fails here rather than at the first request.
+            workload_identity_config(workload_identity)
+            api_key = PLACEHOLDER_API_KEY
         if _options is None:
             _options = resolve_options(
                 api_key=api_key,
@@ -156,6 +165,14 @@ class AsyncClient(AsyncResources):
                     max_keepalive_connections=_options.max_keepalive_connections,
                     keepalive_expiry=_options.keepalive_expiry,
                 ),
+            )
+        if workload_identity is not None:
+            # The token is exchanged over this client's transport and sent as its key.
+            auth = AsyncWorkloadIdentityAuth(
+                workload_identity=workload_identity, transport=_transport
+            )
+            _options = replace(
+                _options, api_key=PLACEHOLDER_API_KEY, api_key_provider=auth.get_token
             )
         super().__init__(_options, _transport)
 

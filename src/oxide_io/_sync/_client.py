@@ -43,6 +43,7 @@ from ._pagination import SyncPage
 from ._response import SyncResponse
 from ._streaming import Stream
 from ._transport import SyncTransport
+from ._workload_identity import SyncWorkloadIdentityAuth
 
 __all__ = ["SyncAPIClient", "RawResponse"]
 
@@ -359,6 +360,7 @@ class SyncAPIClient:
     ) -> SyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
+        reauthenticated = False
         while True:
             request = self._request(call, retries_taken)
             info: ResponseInfo | None = None
@@ -389,6 +391,15 @@ class SyncAPIClient:
                     break
                 request, info = step, None
                 redirects += 1
+            if info is not None and info.status_code == 401 and not reauthenticated:
+                # A workload identity token the API refused is dropped and the
+                # request sent once more with a new one (not counted as a retry).
+                auth = getattr(self._options.api_key_provider, "__self__", None)
+                if isinstance(auth, SyncWorkloadIdentityAuth):
+                    used = request.headers.get("authorization", "").removeprefix("Bearer ")
+                    auth.invalidate_token(used)
+                    reauthenticated = True
+                    continue
             if not self._backoff(call, request, info, error, retries_taken, deadline):
                 raise error
             retries_taken += 1

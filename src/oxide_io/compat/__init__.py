@@ -49,6 +49,8 @@ from oxide_proto import PermissionDeniedError as PermissionDeniedError
 from oxide_proto import RateLimitError as RateLimitError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import WebSocketConnectionClosedError as WebSocketConnectionClosedError
+from oxide_proto._workload_identity import OAuthError as OAuthError
+from oxide_proto._workload_identity import SubjectTokenProviderError as SubjectTokenProviderError
 
 from .. import RawResponse as APIResponse  # noqa: F401  (the official name)
 from .. import ReconnectingEvent as ReconnectingEvent
@@ -90,22 +92,6 @@ Client = OpenAI
 NoneType = type(None)
 DEFAULT_MAX_RETRIES = 2
 DataResidency = Literal["global", "us", "eu", "ae", "au", "in", "jp"]
-
-
-class OAuthError(AuthenticationError):
-    """The official SDK's error for a failed workload-identity token exchange.
-
-    oxide has no workload-identity authentication, so it never raises this; it is
-    here so that `except openai.OAuthError` clauses stay valid.
-    """
-
-
-class SubjectTokenProviderError(OpenAIError):
-    """The official SDK's error for a workload-identity token provider that failed.
-
-    oxide has no workload-identity authentication, so it never raises this; it is
-    here so that `except` clauses naming it stay valid.
-    """
 
 
 class WebSocketQueueFullError(OpenAIError):

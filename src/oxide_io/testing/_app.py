@@ -21,10 +21,11 @@ from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
 from ._files_api import FilesState, files_api_answer, is_download
+from ._fine_tuning import fine_tuning_answer
 from ._generation import ReplyText, default_reply, generate
-from ._images import images_answer, input_tokens_answer
+from ._images import images_answer
 from ._rate_limit import RateLimiter
-from ._responses import responses_answer
+from ._stored_responses import StoredResponses
 from ._wire import Answer, dumps, error_answer, error_body, new_id
 
 __all__ = ["MockApp", "RecordedRequest"]
@@ -95,6 +96,7 @@ class MockApp:
     files: FilesState = attrs.field(factory=FilesState)
     limiter: RateLimiter | None = None
     batches: BatchesState = attrs.field(factory=BatchesState)
+    responses: StoredResponses = attrs.field(factory=StoredResponses)
 
     def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
         denied = self._authenticate(request)
@@ -163,6 +165,13 @@ class MockApp:
         )
         if batch is not None:
             return batch
+        for answer in (
+            fine_tuning_answer(method, path, request.query),
+            images_answer(method, path, request.json),
+            self.responses.answer(method, path, request.query, request.json),
+        ):
+            if answer is not None:
+                return answer
         required = _REQUIRED.get(path)
         if method != "POST" or required is None:
             return error_answer(404, f"Invalid URL ({method} {path})")
@@ -183,14 +192,10 @@ class MockApp:
                 )
         if path == "/v1/embeddings":
             return embeddings_answer(body)
-        if path == "/v1/images/generations":
-            return images_answer(body)
-        if path == "/v1/responses/input_tokens":
-            return input_tokens_answer(body)
         generation = generate(body, self.reply_text, plan.reply)
         if path == "/v1/chat/completions":
             return chat_answer(body, generation)
-        return responses_answer(body, generation)
+        return self.responses.create(body, generation)
 
     def _batch_line(self, method: str, url: str, body: Any) -> tuple[int, Any, str]:
         """One line of a batch, answered as the same request would be on its own."""

@@ -16,6 +16,7 @@ import h11
 from ._app import RecordedRequest
 from ._behaviours import Plan
 from ._play import accepts_gzip, play
+from ._realtime import serve_realtime_websocket
 from ._websocket import accept_key, serve_responses_websocket
 from ._wire import Answer, dumps, error_body
 
@@ -126,7 +127,8 @@ async def serve_http1(
         request = RecordedRequest.parse(
             head.method.decode("ascii"), head.target.decode("latin-1"), headers, body, "1.1"
         )
-        if _is_responses_upgrade(request):
+        realtime = _is_upgrade(request, "/v1/realtime")
+        if realtime or _is_upgrade(request, "/v1/responses"):
             key = accept_key(request.headers.get("sec-websocket-key", ""))
             switch = [("upgrade", "websocket"), ("connection", "Upgrade")]
             switch.append(("sec-websocket-accept", key))
@@ -135,7 +137,11 @@ async def serve_http1(
             )
             await writer.drain()
             trailing, _ = conn.trailing_data
-            await serve_responses_websocket(reader, writer, headers, trailing, respond)
+            if realtime:
+                model = request.query.get("model", "gpt-realtime")
+                await serve_realtime_websocket(reader, writer, headers, trailing, respond, model)
+            else:
+                await serve_responses_websocket(reader, writer, headers, trailing, respond)
             return
         answer, plan = respond(request)
         channel = _Channel(conn, reader, writer)
@@ -147,11 +153,12 @@ async def serve_http1(
         conn.start_next_cycle()
 
 
-def _is_responses_upgrade(request: RecordedRequest) -> bool:
-    """A WebSocket handshake for the Responses API (`client.responses.connect()`)."""
+def _is_upgrade(request: RecordedRequest, path: str) -> bool:
+    """A WebSocket handshake for the Responses API (`client.responses.connect()`) or the
+    Realtime API (`client.realtime.connect()`)."""
     return (
         request.method == "GET"
-        and request.path == "/v1/responses"
+        and request.path == path
         and request.headers.get("upgrade", "").lower() == "websocket"
     )
 

@@ -1,95 +1,147 @@
-"""Image generation and input-token counts: small, deterministic answers.
+"""`POST /v1/images/generations`: a small real PNG (or JPEG/WebP label), plain or streamed.
 
-`POST /v1/images/generations` answers one picture per `n` (a valid 1x1 PNG, as
-`b64_json`), or with `stream=true` the `image_generation.partial_image` events
-`partial_images` asks for, then `image_generation.completed`.
-`POST /v1/responses/input_tokens` counts the words of the request's `input` and
-`instructions`: a stand-in count that grows with the input, enough for a client to
-read `input_tokens` back.
+The image is a deterministic 16x16 PNG whose colours come from the prompt, so the
+same prompt always gives the same bytes and `base64.b64decode(..., validate=True)`
+and any PNG reader accept it. Answered as the API's `ImagesResponse`; with
+`stream: true` the answer is server-sent events: `partial_images` (0 to 3)
+`image_generation.partial_image` events, each with more rows of the picture
+drawn, then one `image_generation.completed` with the whole image and `usage`.
+`output_format` other than `png` is echoed in the fields, but the bytes stay PNG
+(the mock draws no JPEG or WebP).
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import re
+import hashlib
 import struct
+import time
 import zlib
 from typing import Any
 
-from ._wire import Answer, json_answer, sse, stream_answer
+from ._wire import Answer, error_answer, json_answer, sse, stream_answer, token_count
 
-__all__ = ["PNG_1X1", "images_answer", "input_tokens_answer"]
+__all__ = ["IMAGE_SIDE", "image_png", "images_answer"]
 
-_CREATED = 1_715_367_049
+IMAGE_SIDE = 16
+_SIZES = ("1024x1024", "1024x1536", "1536x1024", "auto")
+_QUALITIES = ("low", "medium", "high", "auto")
+_BACKGROUNDS = ("transparent", "opaque", "auto")
+_FORMATS = ("png", "webp", "jpeg")
+_IMAGE_TOKENS = 272  # output tokens of one low-quality square image
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def _png_1x1() -> bytes:
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)  # 1x1, 8-bit RGBA
-    pixels = zlib.compress(b"\x00\x00\x00\x00\x00")  # filter byte, one transparent pixel
+def image_png(prompt: str, rows: int = IMAGE_SIDE) -> bytes:
+    """The PNG the mock draws for `prompt`: its first `rows` rows coloured, the rest white."""
+    digest = hashlib.sha256(prompt.encode()).digest()
+    lines = []
+    for y in range(IMAGE_SIDE):
+        line = bytearray([0])  # filter type "none"
+        for x in range(IMAGE_SIDE):
+            if y < rows:
+                base = (x + y) % 10 * 3
+                line += digest[base : base + 3]
+            else:
+                line += b"\xff\xff\xff"
+        lines.append(bytes(line))
+    header = struct.pack(">IIBBBBB", IMAGE_SIDE, IMAGE_SIDE, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", pixels)
+        + _chunk(b"IDAT", zlib.compress(b"".join(lines)))
         + _chunk(b"IEND", b"")
     )
 
 
-PNG_1X1 = _png_1x1()
-"""The smallest valid PNG: one transparent pixel."""
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
-def _words(value: object) -> int:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return len(re.findall(r"\w+", text))
-
-
-def images_answer(body: dict[str, Any]) -> Answer:
-    picture = base64.b64encode(PNG_1X1).decode()
-    size = (
-        body.get("size")
-        if body.get("size") in ("1024x1024", "1024x1536", "1536x1024")
-        else "1024x1024"
-    )
-    output_format = body.get("output_format") or "png"
-    prompt_tokens = _words(body.get("prompt", ""))
+def images_answer(method: str, path: str, body: Any) -> Answer | None:
+    """The answer to an image generation request; None for other paths."""
+    if method != "POST" or path != "/v1/images/generations":
+        return None
+    if not isinstance(body, dict):
+        return error_answer(
+            400, "We could not parse the JSON body of your request.", code="invalid_json"
+        )
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt:
+        return error_answer(
+            400,
+            "Missing required parameter: 'prompt'.",
+            param="prompt",
+            code="missing_required_parameter",
+        )
+    fields: dict[str, str] = {}
+    for name, allowed, default in (
+        ("size", _SIZES, "1024x1024"),
+        ("quality", _QUALITIES, "low"),
+        ("background", _BACKGROUNDS, "opaque"),
+        ("output_format", _FORMATS, "png"),
+    ):
+        raw = body.get(name)
+        value = default if raw is None else str(raw)
+        if value not in allowed:
+            return error_answer(
+                400,
+                f"Invalid value: '{value}'. Supported values are: "
+                + ", ".join(f"'{option}'" for option in allowed)
+                + ".",
+                param=name,
+                code="invalid_value",
+            )
+        fields[name] = value
+    # A response names what was made: `auto` is decided by the server.
+    made = {
+        "size": "1024x1024" if fields["size"] == "auto" else fields["size"],
+        "quality": "low" if fields["quality"] == "auto" else fields["quality"],
+        "background": "opaque" if fields["background"] == "auto" else fields["background"],
+        "output_format": fields["output_format"],
+    }
+    count = body.get("n", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10:
+        return error_answer(400, "'n' must be an integer from 1 to 10.", param="n")
+    partial = body.get("partial_images", 0)
+    if partial is None:
+        partial = 0
+    if not isinstance(partial, int) or isinstance(partial, bool) or not 0 <= partial <= 3:
+        return error_answer(
+            400, "'partial_images' must be an integer from 0 to 3.", param="partial_images"
+        )
+    prompt_tokens = token_count(prompt)
     usage = {
         "input_tokens": prompt_tokens,
-        "output_tokens": 16,
-        "total_tokens": prompt_tokens + 16,
         "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0},
+        "output_tokens": _IMAGE_TOKENS * count,
+        "total_tokens": prompt_tokens + _IMAGE_TOKENS * count,
     }
-    if body.get("stream") is True:
-        shape = {
-            "created_at": _CREATED,
-            "size": size,
-            "quality": "auto",
-            "background": "auto",
-            "output_format": output_format,
-            "b64_json": picture,
+    created = int(time.time())
+    if body.get("stream") is not True:
+        images = [{"b64_json": _b64(image_png(f"{index}:{prompt}"))} for index in range(count)]
+        return json_answer({"created": created, "data": images, **made, "usage": usage})
+    events = []
+    for index in range(partial):
+        rows = IMAGE_SIDE * (index + 1) // (partial + 1)
+        event = {
+            "type": "image_generation.partial_image",
+            "b64_json": _b64(image_png(f"0:{prompt}", rows)),
+            "created_at": created,
+            **made,
+            "partial_image_index": index,
         }
-        events = [
-            sse({"type": "image_generation.partial_image", **shape, "partial_image_index": i})
-            for i in range(int(body.get("partial_images") or 0))
-        ]
-        events.append(sse({"type": "image_generation.completed", **shape, "usage": usage}))
-        return stream_answer(events)
-    count = int(body.get("n") or 1)
-    return json_answer(
-        {
-            "created": _CREATED,
-            "data": [{"b64_json": picture} for _ in range(count)],
-            "output_format": output_format,
-            "size": size,
-            "usage": usage,
-        }
-    )
-
-
-def input_tokens_answer(body: dict[str, Any]) -> Answer:
-    count = _words(body.get("input", "")) + _words(body.get("instructions") or "")
-    return json_answer({"object": "response.input_tokens", "input_tokens": count})
+        events.append(sse(event, event="image_generation.partial_image"))
+    done = {
+        "type": "image_generation.completed",
+        "b64_json": _b64(image_png(f"0:{prompt}")),
+        "created_at": created,
+        **made,
+        "usage": usage,
+    }
+    events.append(sse(done, event="image_generation.completed"))
+    return stream_answer(events)

@@ -27,6 +27,13 @@ def _text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
+def _tool(tool: Any) -> Any:
+    # The API echoes a function tool with its defaults filled in (`strict` is on).
+    if isinstance(tool, dict) and tool.get("type") == "function":
+        return {"description": None, **tool, "strict": tool.get("strict") is not False}
+    return tool
+
+
 def _items(generation: Generation) -> list[dict[str, Any]]:
     if not generation.tool_calls:
         message = {
@@ -60,7 +67,7 @@ def _response(
 ) -> dict[str, Any]:
     usage = {
         "input_tokens": generation.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": generation.completion_tokens,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": generation.prompt_tokens + generation.completion_tokens,
@@ -68,6 +75,7 @@ def _response(
     return {
         "id": ident,
         "object": "response",
+        "background": body.get("background") is True,
         "created_at": created,
         "status": "completed" if done else "in_progress",
         "completed_at": int(time.time()) if done else None,
@@ -85,7 +93,7 @@ def _response(
         "temperature": body.get("temperature", 1.0),
         "text": body.get("text") or {"format": {"type": "text"}},
         "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools") or [],
+        "tools": [_tool(tool) for tool in body.get("tools") or []],
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation", "disabled"),
         "usage": usage if done else None,

@@ -37,14 +37,16 @@ class MockServer:
     """An OpenAI-like API server on 127.0.0.1, running on a background thread.
 
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
-    streamed), `GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/embeddings`,
-    files and the Batch API (batches move on a state each time they are
-    retrieved, see `batch_expiry`), `POST /v1/images/generations` (plain and
-    streamed), `POST /v1/responses/input_tokens`, the files, uploads, vector store,
-    audio and agent environment file endpoints of `_files_api`, with the API's wire
-    formats, over HTTP/1.1 and HTTP/2, with or without TLS, and the Responses
-    WebSocket (`GET /v1/responses` upgraded, over HTTP/1.1). Replies are
-    deterministic; tests script failures with `enqueue`.
+    streamed; background responses are kept to retrieve or resume), `GET /v1/models`,
+    `GET /v1/models/{model}`, `POST /v1/embeddings`, files and the Batch API
+    (batches move on a state each time they are retrieved, see `batch_expiry`),
+    `GET /v1/fine_tuning/jobs`, `POST /v1/images/generations` (plain and streamed
+    with partial images), `POST /v1/responses/input_tokens`, the files, uploads,
+    vector store, audio and agent environment file endpoints of `_files_api`, with
+    the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS, the Responses WebSocket
+    (`GET /v1/responses` upgraded, over HTTP/1.1) and the Realtime WebSocket
+    (`GET /v1/realtime`). Replies are deterministic; tests script failures with
+    `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail
         >>> with MockServer(api_key="sk-test") as server:

@@ -1,0 +1,154 @@
+"""The pure parts of workload identity: the exchange request, its answer, the token's life."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oxide_proto import OpenAIError
+from oxide_proto._headers import Headers
+from oxide_proto._types import ResponseInfo
+from oxide_proto._workload_identity import (
+    DEFAULT_REFRESH_BUFFER_SECONDS,
+    DEFAULT_TOKEN_EXCHANGE_URL,
+    IssuedToken,
+    OAuthError,
+    SubjectTokenProviderError,
+    TokenCache,
+    exchange_request,
+    parse_exchange_response,
+    workload_identity_config,
+)
+
+IDENTITY: dict[str, Any] = {
+    "identity_provider_id": "idp-1",
+    "service_account_id": "sa-1",
+    "provider": {"token_type": "id", "get_token": lambda: "x"},
+}
+
+
+def info(status: int) -> ResponseInfo:
+    return ResponseInfo(status, Headers({"x-request-id": "req_9"}))
+
+
+def test_config_defaults_and_request() -> None:
+    config = workload_identity_config(IDENTITY)
+    assert config.token_exchange_url == DEFAULT_TOKEN_EXCHANGE_URL
+    assert config.refresh_buffer_seconds == DEFAULT_REFRESH_BUFFER_SECONDS
+    request = exchange_request(config, "subject")
+    assert request.method == "POST" and str(request.url) == DEFAULT_TOKEN_EXCHANGE_URL
+    assert isinstance(request.body, bytes)
+    assert json.loads(request.body) == {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": "subject",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "identity_provider_id": "idp-1",
+        "service_account_id": "sa-1",
+    }
+    assert request.headers["content-type"] == "application/json"
+    assert "authorization" not in request.headers
+    for bad in ("", None, 7):
+        with pytest.raises(SubjectTokenProviderError):
+            exchange_request(config, bad)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"identity_provider_id": None}, "identity_provider_id"),
+        ({"provider": None}, "provider"),
+        ({"provider": {"token_type": "jwt", "get_token": "not callable"}}, "get_token"),
+        ({"provider": {"token_type": "x", "get_token": str}}, "Unsupported"),
+        ({"refresh_buffer_seconds": math.inf}, "finite"),
+        ({"refresh_buffer_seconds": True}, "finite"),
+        ({"token_exchange_url": "ftp://example/token"}, "must start with"),
+        ({"type": "x509"}, "X.509"),
+    ],
+)
+def test_config_refuses_bad_options(change: dict[str, Any], message: str) -> None:
+    with pytest.raises((OpenAIError, ValueError), match=message):
+        workload_identity_config({**IDENTITY, **change})
+
+
+def test_answer_gives_the_token() -> None:
+    body = b'{"access_token":"at-1","expires_in":3599,"token_type":"Bearer"}'
+    assert parse_exchange_response(info(200), body) == IssuedToken("at-1", 3599.0)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_refusal_is_an_oauth_error(status: int) -> None:
+    body = b'{"error":"invalid_grant","error_description":"Token expired."}'
+    with pytest.raises(OAuthError) as caught:
+        parse_exchange_response(info(status), body)
+    assert caught.value.error == "invalid_grant"
+    assert caught.value.response.status_code == status
+    assert caught.value.body == {"error": "invalid_grant", "error_description": "Token expired."}
+    assert caught.value.request_id == "req_9"
+    with pytest.raises(OAuthError, match="OAuth authentication error") as bare:
+        parse_exchange_response(info(status), b"not json")
+    assert bare.value.error is None and bare.value.body is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (500, b"{}", "status 500"),
+        (200, b"", "empty"),
+        (200, b"[1]", "not a JSON object"),
+        (200, b'{"expires_in":10}', "access_token"),
+        (200, b'{"access_token":"","expires_in":10}', "access_token"),
+        (200, b'{"access_token":"a"}', "expires_in"),
+        (200, b'{"access_token":"a","expires_in":"10"}', "expires_in"),
+        (200, b'{"access_token":"a","expires_in":true}', "expires_in"),
+        (200, b'{"access_token":"a","expires_in":NaN}', "expires_in"),
+    ],
+)
+def test_bad_answer_is_an_error_that_says_why(status: int, body: bytes, message: str) -> None:
+    with pytest.raises(OpenAIError, match=message) as caught:
+        parse_exchange_response(info(status), body)
+    assert not isinstance(caught.value, OAuthError)
+
+
+def test_cache_refreshes_before_expiry() -> None:
+    cache = TokenCache(refresh_buffer_seconds=120)
+    assert cache.current(0.0) is None
+    cache.store(IssuedToken("a", 3600), now=1000.0)
+    assert cache.refresh_at == 1000.0 + 3480 and cache.expires_at == 4600.0
+    assert cache.current(1000.0) == "a"
+    assert cache.current(4479.9) == "a"
+    assert cache.current(4480.0) is None
+    # A short lifetime is refreshed at half of it, whatever the buffer.
+    cache.store(IssuedToken("b", 60), now=0.0)
+    assert cache.refresh_at == 30.0
+    assert cache.current(29.0) == "b" and cache.current(30.0) is None
+
+
+def test_invalidate_drops_only_the_token_named() -> None:
+    cache = TokenCache()
+    cache.store(IssuedToken("new", 3600), now=0.0)
+    cache.invalidate("old")
+    assert cache.current(1.0) == "new"
+    cache.invalidate("new")
+    assert cache.current(1.0) is None
+    cache.store(IssuedToken("c", 3600), now=0.0)
+    cache.invalidate()
+    assert cache.current(1.0) is None
+
+
+@given(
+    lifetime=st.floats(min_value=-10, max_value=1e7, allow_nan=False),
+    buffer=st.floats(min_value=0, max_value=1e7, allow_nan=False),
+    now=st.floats(min_value=0, max_value=1e9, allow_nan=False),
+)
+def test_a_token_is_never_used_after_it_expires(lifetime: float, buffer: float, now: float) -> None:
+    cache = TokenCache(buffer)
+    cache.store(IssuedToken("t", lifetime), now=now)
+    assert now <= cache.refresh_at <= cache.expires_at
+    assert cache.refresh_at - now >= max(lifetime, 0) / 2 - 1e-6 * max(1.0, now)
+    for later in (cache.refresh_at, cache.expires_at, cache.expires_at + 1):
+        assert cache.current(later) is None
