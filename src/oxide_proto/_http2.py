@@ -169,6 +169,13 @@ class HTTP2Connection:
         try:
             stream_id = conn.get_next_available_stream_id()
             conn.send_headers(stream_id, headers, end_stream=end_stream)
+        except h2.exceptions.TooManyStreamsError as exc:
+            # The peer lowered its limit after the stream was promised: nothing was
+            # sent, so the request can wait for a free stream like a refused one.
+            raise RemoteProtocolError(
+                f"the server's limit of {self.max_streams} concurrent streams is reached",
+                retry_safe=True,
+            ) from exc
         except h2.exceptions.ProtocolError as exc:
             raise LocalProtocolError(f"cannot start HTTP/2 request: {exc}") from exc
         stream = H2Stream()

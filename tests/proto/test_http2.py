@@ -421,6 +421,20 @@ def test_a_refused_stream_lowers_max_streams_to_what_the_peer_was_processing() -
     assert client.max_streams == 8 and client.capacity_changed
 
 
+def test_a_stream_over_the_peers_limit_is_not_sent_and_may_wait() -> None:
+    client, server = connect()
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
+    server.pump(client)
+    client.start_request(request())
+    with pytest.raises(RemoteProtocolError, match="limit of 1 concurrent streams") as info:
+        client.start_request(request())
+    assert info.value.retry_safe
+    assert client.open_streams == 1 and client.is_reusable
+    assert len(received(server, h2.events.RequestReceived)) == 0
+    server.pump(client)
+    assert len(received(server, h2.events.RequestReceived)) == 1
+
+
 def test_goaway_protocol_error_and_eof_flag_a_capacity_change() -> None:
     for news in (_goaway(0), b"\x00\x00\x02\x00\x01\x00\x00\x00\x00ab", b""):
         client, _ = connect()
