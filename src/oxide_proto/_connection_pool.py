@@ -107,19 +107,9 @@ class Checkout:
     """One request's claim on the pool. `action` and `connection_id` change only when
     a waiting checkout is served (it then appears in `PoolActions.wake`)."""
 
-    __slots__ = (
-        "action",
-        "connection_id",
-        "id",
-        "may_multiplex",
-        "newer_than",
-        "origin",
-        "requeued",
-    )
+    __slots__ = ("action", "connection_id", "id", "may_multiplex", "newer_than", "origin")
 
-    def __init__(
-        self, id: int, origin: Origin, newer_than: int, may_multiplex: bool, requeued: bool = False
-    ) -> None:
+    def __init__(self, id: int, origin: Origin, newer_than: int, may_multiplex: bool) -> None:
         self.id = id
         self.origin = origin
         self.action: CheckoutAction = "wait"
@@ -128,8 +118,6 @@ class Checkout:
         # Only connections opened after the first `newer_than` may serve it (`fresh`).
         self.newer_than = newer_than
         self.may_multiplex = may_multiplex
-        # A request the peer refused: it waits ahead of the others.
-        self.requeued = requeued
 
     def __repr__(self) -> str:
         return f"<Checkout {self.id} {self.action} {self.connection_id or ''}>"
@@ -293,9 +281,7 @@ class ConnectionPool:
         site = self._sites.get(origin)
         if site is None:
             site = self._sites[origin] = _Site(origin)
-        checkout = Checkout(
-            self._next_id, origin, self._opened if fresh else 0, may_multiplex, requeue
-        )
+        checkout = Checkout(self._next_id, origin, self._opened if fresh else 0, may_multiplex)
         self._next_id += 1
         if self._idle:
             self._expire(now)
