@@ -57,13 +57,15 @@ def peer(transport: str, peer_tls: ssl.SSLContext) -> Iterator[Any]:
 
 
 class Counted:
-    """Counts the pool operations of one client: connections opened, requeues."""
+    """Counts the pool operations of one client: connections opened, requeues, and the
+    most connections open (or being opened) at once."""
 
     def __init__(self, client: Any) -> None:
         transport = client._transport
         pool: ConnectionPool = transport._pool
         self.opened = 0
         self.requeued = 0
+        self.peak = 0
         opened, checkout = pool.opened, pool.checkout
 
         def counted_opened(*args: Any, **kwargs: Any) -> Any:
@@ -72,16 +74,18 @@ class Counted:
 
         def counted_checkout(*args: Any, **kwargs: Any) -> Any:
             self.requeued += bool(kwargs.get("requeue"))
-            return checkout(*args, **kwargs)
+            result = checkout(*args, **kwargs)
+            self.peak = max(self.peak, pool.connection_count)
+            return result
 
         pool.opened = counted_opened  # type: ignore[method-assign]
         pool.checkout = counted_checkout  # type: ignore[method-assign]
 
 
 def client_for(
-    make_client: MakeClient, server: PushbackServer, transport: str, ca_path: str
+    make_client: MakeClient, server: PushbackServer, transport: str, ca_path: str, **more: Any
 ) -> Any:
-    options: dict[str, Any] = {"base_url": server.base_url, "max_retries": 0}
+    options: dict[str, Any] = {"base_url": server.base_url, "max_retries": 0, **more}
     if transport == "h2c":
         options["h2c"] = True
     else:
@@ -156,3 +160,16 @@ async def test_streams_refused_over_an_understated_limit_are_requeued(
     assert server.refused > 0 and counted.requeued >= server.refused
     assert server.peak_streams == 10
     assert server.connections == counted.opened <= REQUESTS // 10
+
+
+async def test_requeued_requests_stay_within_max_connections(
+    runtime: str, transport: str, peer: Any, make_client: MakeClient, ca_path: str
+) -> None:
+    # Two connections allowed: a connection that went away is closed once its
+    # streams end, and only then does the next one open.
+    server = peer(goaway_every=10)
+    client = client_for(make_client, server, transport, ca_path, max_connections=2)
+    counted = Counted(client)
+    assert_each_processed_once(server, await burst(runtime, client))
+    assert counted.peak <= 2
+    assert server.connections == counted.opened == 10
