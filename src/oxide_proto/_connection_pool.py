@@ -47,7 +47,8 @@ HTTP/2 peers push back, and the pool follows what they say:
 - Until a new HTTP/2 connection's peer has sent its SETTINGS (`opened(...,
   max_streams=None)`), it carries only its opener's stream and the requests to its
   origin wait for the limit (`update` or `released` with `max_streams`) rather
-  than open connections of their own.
+  than open connections of their own. Whatever ends that wait (the limit, a
+  GOAWAY, the connection closed idle by any call) serves them again.
 - `update(id, ...)` reports news read from a connection in use: the peer's stream
   limit (SETTINGS, or a stream it refused), or that it takes no new streams
   (GOAWAY, an error). A connection that takes no new streams is never handed out
@@ -225,6 +226,10 @@ class ConnectionPool:
         self._sites: dict[Origin, _Site] = {}
         # Origins with a request waiting for a free slot, longest waiting first.
         self._blocked: deque[_Site] = deque()
+        # Origins whose requests waited for a connection of unknown stream limit
+        # that has since been settled or closed (see `_settle`): served again
+        # before the call returns.
+        self._settled: list[_Site] = []
         # What the current call asks the adapter to do.
         self._close: list[int] = []
         self._wake: list[Checkout] = []
@@ -285,6 +290,8 @@ class ConnectionPool:
         self._next_id += 1
         if self._idle:
             self._expire(now)
+            if self._settled:
+                self._serve_settled(now)
         # Behind those already waiting for this origin, to serve them in order (a
         # requeued request only behind the requeued ones).
         if requeue:
@@ -299,6 +306,8 @@ class ConnectionPool:
             site.waiting += 1
             if outcome == "room":
                 self._block(site)
+        if self._settled:
+            self._serve_settled(now)
         return checkout, self._actions()
 
     def opened(
@@ -325,6 +334,8 @@ class ConnectionPool:
             self._serve_site(site, now)
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def open_failed(self, connection_id: int, now: float) -> PoolActions:
@@ -337,6 +348,8 @@ class ConnectionPool:
             self._serve_site(site, now)
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def released(
@@ -384,6 +397,8 @@ class ConnectionPool:
                 self._drop(next(iter(self._idle.values())))
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def update(
@@ -417,6 +432,8 @@ class ConnectionPool:
             self._serve_site(site, now)
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def cancel(self, checkout: Checkout, now: float) -> PoolActions:
@@ -432,6 +449,8 @@ class ConnectionPool:
         # have been held up by it.
         if site.waiting:
             self._serve_site(site, now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def expire(self, now: float) -> PoolActions:
@@ -439,6 +458,8 @@ class ConnectionPool:
         releases do this too; call it from a periodic sweep to close them sooner)."""
         if self._idle:
             self._expire(now)
+            if self._settled:
+                self._serve_settled(now)
         return self._actions()
 
     def clear(self) -> PoolActions:
@@ -483,6 +504,7 @@ class ConnectionPool:
         self._idle.clear()
         self._sites.clear()
         self._blocked.clear()
+        self._settled.clear()
         self._close.clear()
         self._wake.clear()
 
@@ -601,9 +623,29 @@ class ConnectionPool:
             self._drop(conn)
 
     def _settle(self, conn: _Conn) -> None:
-        """The peer's stream limit is known: requests stop waiting for it."""
+        """The peer's stream limit is known (or the connection takes no new streams,
+        or is closed): requests stop waiting for it.
+
+        Its origin's waiters are served again before the call returns: the
+        connection may be settled while another origin is served (an idle one
+        expired or closed to make room or stay within the keep-alive cap), after
+        its own origin was served, and nothing else would wake them."""
         conn.pending = False
-        conn.site.opening_h2.remove(conn.id)
+        site = conn.site
+        site.opening_h2.remove(conn.id)
+        if site.waiting:
+            self._settled.append(site)
+
+    def _serve_settled(self, now: float) -> None:
+        """Serves the origins `_settle` left waiting, then the ones waiting for a
+        slot (serving may close idle connections and settle more)."""
+        settled = self._settled
+        while settled:
+            site = settled.pop(0)
+            if site.waiting:
+                self._serve_site(site, now)
+            if self._blocked:
+                self._serve_blocked(now)
 
     def _retire(self, conn: _Conn) -> None:
         """`conn` takes no new streams (it still counts the ones in flight)."""

@@ -359,6 +359,90 @@ def test_goaway_before_the_limit_is_known_releases_the_waiters() -> None:
     assert waiter.action == "open" and waiter.connection_id != opener.connection_id
 
 
+def test_waiters_for_an_unsettled_connection_closed_at_the_keepalive_cap_are_served() -> None:
+    # A fresh request cannot take the older connection whose limit is unknown; it
+    # waits for that connection's limit. Released idle, the connection is closed
+    # at once (no idle connections kept): the waiter must open its own then.
+    pool = ConnectionPool(PoolLimits(max_keepalive_connections=0))
+    opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True, requeue=True)
+    behind, _ = pool.checkout(B, NOW, fresh=True)
+    assert [waiter.action, behind.action] == ["wait", "wait"]
+    actions = pool.released(opener.connection_id, NOW)
+    assert actions.close == (opener.connection_id,)
+    assert actions.wake == (waiter,)
+    assert waiter.action == "open" and waiter.connection_id != opener.connection_id
+    assert behind.action == "wait"
+    assert pool.opened(waiter.connection_id, NOW, http2=True, max_streams=5).wake == (behind,)
+    assert pool.waiting_count == 0
+
+
+def test_the_falsifying_sequence_of_the_state_machine_serves_every_waiter() -> None:
+    # The adapter's calls that once left three requests waiting with nothing open,
+    # being opened or in use (no idle connections kept).
+    pool = ConnectionPool(PoolLimits(max_keepalive_connections=0))
+    first, _ = pool.checkout(A, NOW, fresh=True, may_multiplex=True, requeue=True)
+    pool.opened(first.connection_id, NOW, http2=False)
+    pool.released(first.connection_id, NOW)
+    plain, _ = pool.checkout(A, NOW)
+    to_b, _ = pool.checkout(B, NOW, may_multiplex=True, requeue=True)
+    pool.opened(plain.connection_id, NOW, http2=True, max_streams=None)
+    pool.opened(to_b.connection_id, NOW, http2=True, max_streams=None)
+    second, _ = pool.checkout(A, NOW, may_multiplex=True, requeue=True)
+    pool.opened(second.connection_id, NOW + 6, http2=True, max_streams=1)
+    waiters = [pool.checkout(B, NOW + 6, fresh=True, may_multiplex=True, requeue=True)[0]]
+    pool.released(plain.connection_id, NOW + 6, reusable=False)
+    waiters.append(pool.checkout(B, NOW + 6, fresh=True)[0])
+    waiters.append(pool.checkout(B, NOW + 8, may_multiplex=True, requeue=True)[0])
+    pool.checkout(A, NOW + 8, fresh=True, requeue=True)
+    assert [c.action for c in waiters] == ["wait"] * 3
+    woken = pool.released(to_b.connection_id, NOW + 14)
+    assert to_b.connection_id in woken.close
+    assert woken.wake == (waiters[0],) and waiters[0].action == "open"
+    # The others share the connection it opens once its limit is known (the
+    # requeued one first).
+    woken = pool.opened(waiters[0].connection_id, NOW + 14, http2=True, max_streams=3)
+    assert woken.wake == (waiters[2], waiters[1])
+    assert {c.connection_id for c in waiters} == {waiters[0].connection_id}
+    assert pool.waiting_count == 0
+
+
+def test_waiters_for_an_unsettled_connection_that_expires_are_served() -> None:
+    # Closed idle by any call (a sweep, another origin's checkout), not only by a
+    # call about its own origin.
+    for close_it in ("expire", "checkout"):
+        pool = ConnectionPool(PoolLimits(keepalive_expiry=5.0))
+        opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+        pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+        waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
+        assert not pool.released(opener.connection_id, NOW).wake
+        if close_it == "expire":
+            actions = pool.expire(NOW + 5)
+        else:
+            other, actions = pool.checkout(A, NOW + 5)
+            assert other.action == "open"
+        assert actions.close == (opener.connection_id,)
+        assert actions.wake == (waiter,) and waiter.action == "open"
+
+
+def test_waiters_for_an_unsettled_connection_closed_to_make_room_are_served() -> None:
+    # The only slot: another origin's request closes the idle connection to B and
+    # takes the slot; B's waiter waits for a slot, and gets the next one.
+    pool = ConnectionPool(PoolLimits(max_connections=1))
+    opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
+    pool.released(opener.connection_id, NOW)
+    other, actions = pool.checkout(A, NOW)
+    assert other.action == "open" and actions.close == (opener.connection_id,)
+    assert not actions.wake and pool.waiting_count == 1
+    pool.opened(other.connection_id, NOW)
+    actions = pool.released(other.connection_id, NOW, reusable=False)
+    assert actions.close == (other.connection_id,)
+    assert actions.wake == (waiter,) and waiter.action == "open"
+
+
 def test_refused_requests_go_first_in_the_order_they_come_back() -> None:
     pool = ConnectionPool(PoolLimits(max_connections=1))
     h2 = opened(pool, http2=True, max_streams=3)
