@@ -24,10 +24,12 @@ from ._body_text import charset_from_content_type as charset_from_content_type
 from ._call import Call as Call
 from ._call import CallSettings as CallSettings
 from ._connection import HTTPConnection as HTTPConnection
+from ._connection_pool import MAX_REFUSALS as MAX_REFUSALS
 from ._connection_pool import Checkout as Checkout
 from ._connection_pool import CheckoutAction as CheckoutAction
 from ._connection_pool import ConnectionPool as ConnectionPool
 from ._connection_pool import PoolActions as PoolActions
+from ._connection_pool import requeue_refused as requeue_refused
 from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
 from ._content import ContentDecoder as ContentDecoder
 from ._content import accepted_encodings as accepted_encodings

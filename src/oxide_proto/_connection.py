@@ -27,6 +27,18 @@ class HTTPConnection(Protocol):
     http_version: str
     """`"HTTP/1.1"` or `"HTTP/2"`."""
 
+    capacity_changed: bool
+    """Set by `receive_data()` when `is_reusable` or `max_streams` may have changed
+    (HTTP/2: the peer's SETTINGS, a refused stream, GOAWAY, an error or EOF). The
+    adapter clears it after telling the pool (`ConnectionPool.update`); HTTP/1.1
+    never sets it."""
+
+    @property
+    def awaiting_settings(self) -> bool:
+        """HTTP/2: True until the peer's SETTINGS arrived (its stream limit is not
+        known yet: report `max_streams=None` to the pool). Always False on HTTP/1.1."""
+        ...
+
     def start_request(self, request: Request) -> int:
         """Begins `request` and returns its stream id, unique while the stream is open.
 

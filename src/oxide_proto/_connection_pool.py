@@ -41,6 +41,23 @@ connections to the origin are opened without waiting.
 `fresh=True` asks for a connection opened after the checkout (a retry after a
 kept-alive connection turned out dead): it shares such a connection with other
 retries rather than each opening its own.
+
+HTTP/2 peers push back, and the pool follows what they say:
+
+- Until a new HTTP/2 connection's peer has sent its SETTINGS (`opened(...,
+  max_streams=None)`), it carries only its opener's stream and the requests to its
+  origin wait for the limit (`update` or `released` with `max_streams`) rather
+  than open connections of their own. Whatever ends that wait (the limit, a
+  GOAWAY, the connection closed idle by any call) serves them again.
+- `update(id, ...)` reports news read from a connection in use: the peer's stream
+  limit (SETTINGS, or a stream it refused), or that it takes no new streams
+  (GOAWAY, an error). A connection that takes no new streams is never handed out
+  again; it is closed once its streams in flight are released.
+- A request the peer refused without processing it (REFUSED_STREAM, or a stream
+  above a GOAWAY's last stream id: RFC 9113 §8.7) checks out again with
+  `requeue=True`: it goes ahead of the requests that have not been sent yet, in
+  the order of its requeue, and shares the next free stream or connection like
+  any other request. `requeue_refused` says whether a failed request qualifies.
 """
 
 from __future__ import annotations
@@ -48,11 +65,43 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Literal
 
+from ._errors import RemoteProtocolError
 from ._pool import ConnectionInfo, Origin, PoolLimits
+from ._types import Request
 
-__all__ = ["ConnectionPool", "Checkout", "CheckoutAction", "PoolActions"]
+__all__ = [
+    "ConnectionPool",
+    "Checkout",
+    "CheckoutAction",
+    "PoolActions",
+    "MAX_REFUSALS",
+    "requeue_refused",
+]
 
 CheckoutAction = Literal["reuse", "open", "wait", "cancelled"]
+
+# How many times one request may be refused and requeued before the refusal is
+# treated as an ordinary error. A peer that closes connections after N requests
+# (nginx's `keepalive_requests`) refuses the streams a connection carried beyond
+# N, so a burst of C concurrent requests sees up to about C / N refusals each; a
+# peer that refuses every stream must still end in an error.
+MAX_REFUSALS = 20
+
+
+def requeue_refused(error: BaseException, request: Request, refusals: int) -> bool:
+    """Whether a request that failed before its answer goes back to the pool's queue.
+
+    Only when the peer guarantees it did not process it (`retry_safe`: REFUSED_STREAM,
+    above a GOAWAY's last stream id, a connection that no longer takes streams), its
+    body can be sent again, and it has been refused fewer than `MAX_REFUSALS` times
+    (`refusals` so far). Such a requeue is not a retry: it costs no `max_retries`.
+    """
+    return (
+        isinstance(error, RemoteProtocolError)
+        and error.retry_safe
+        and refusals < MAX_REFUSALS
+        and request.replayable
+    )
 
 
 class Checkout:
@@ -97,7 +146,17 @@ _NOTHING = PoolActions()
 
 
 class _Conn:
-    __slots__ = ("http2", "id", "idle_since", "max_streams", "order", "reusable", "site", "streams")
+    __slots__ = (
+        "http2",
+        "id",
+        "idle_since",
+        "max_streams",
+        "order",
+        "pending",
+        "reusable",
+        "site",
+        "streams",
+    )
 
     def __init__(self, id: int, order: int, site: _Site, http2: bool, max_streams: int) -> None:
         self.id = id
@@ -110,6 +169,9 @@ class _Conn:
         self.streams = 1
         self.reusable = True
         self.idle_since: float | None = None
+        # HTTP/2 whose peer's stream limit is not known yet (its id stays in the
+        # origin's `opening_h2`: requests wait for it as for a connection being opened).
+        self.pending = False
 
 
 class _Site:
@@ -123,6 +185,7 @@ class _Site:
         "opening_h2",
         "origin",
         "queue",
+        "requeued",
         "waiting",
     )
 
@@ -134,8 +197,12 @@ class _Site:
         self.multiplexed: dict[int, _Conn] = {}
         # Waiting checkouts, oldest first; cancelled ones are skipped when reached.
         self.queue: deque[Checkout] = deque()
+        # Waiting requeued checkouts (refused by the peer), served before `queue`.
+        self.requeued: deque[Checkout] = deque()
+        # Checkouts waiting in either queue.
         self.waiting = 0
-        # Ids of connections being opened that may turn out HTTP/2, oldest first.
+        # Ids of connections being opened that may turn out HTTP/2 (and of HTTP/2
+        # connections whose peer's stream limit is not known yet), oldest first.
         self.opening_h2: list[int] = []
         # The last connection opened to this origin spoke HTTP/1.1.
         self.http11 = False
@@ -159,6 +226,10 @@ class ConnectionPool:
         self._sites: dict[Origin, _Site] = {}
         # Origins with a request waiting for a free slot, longest waiting first.
         self._blocked: deque[_Site] = deque()
+        # Origins whose requests waited for a connection of unknown stream limit
+        # that has since been settled or closed (see `_settle`): served again
+        # before the call returns.
+        self._settled: list[_Site] = []
         # What the current call asks the adapter to do.
         self._close: list[int] = []
         self._wake: list[Checkout] = []
@@ -202,12 +273,15 @@ class ConnectionPool:
         *,
         fresh: bool = False,
         may_multiplex: bool = False,
+        requeue: bool = False,
     ) -> tuple[Checkout, PoolActions]:
         """A request to `origin` wants a connection.
 
         `may_multiplex` says a new connection to `origin` may speak HTTP/2 (h2 offered
         through ALPN, or h2c): other requests then wait for it instead of opening
         their own. `fresh` asks for a connection opened after this call.
+        `requeue` is for a request the peer refused without processing it (see
+        `requeue_refused`): it goes ahead of the requests waiting to be sent.
         """
         site = self._sites.get(origin)
         if site is None:
@@ -216,27 +290,43 @@ class ConnectionPool:
         self._next_id += 1
         if self._idle:
             self._expire(now)
-        # Behind those already waiting for this origin, to serve them in order.
-        outcome = "wait" if site.waiting else self._serve(site, checkout, now)
+            if self._settled:
+                self._serve_settled(now)
+        # Behind those already waiting for this origin, to serve them in order (a
+        # requeued request only behind the requeued ones).
+        if requeue:
+            ahead = site.requeued
+            while ahead and ahead[0].action != "wait":
+                ahead.popleft()  # cancelled: nothing holds the queue up
+            outcome = "wait" if ahead else self._serve(site, checkout, now)
+        else:
+            outcome = "wait" if site.waiting else self._serve(site, checkout, now)
         if outcome != "ok":
-            site.queue.append(checkout)
+            (site.requeued if requeue else site.queue).append(checkout)
             site.waiting += 1
             if outcome == "room":
                 self._block(site)
+        if self._settled:
+            self._serve_settled(now)
         return checkout, self._actions()
 
     def opened(
-        self, connection_id: int, now: float, *, http2: bool = False, max_streams: int = 1
+        self, connection_id: int, now: float, *, http2: bool = False, max_streams: int | None = 1
     ) -> PoolActions:
         """The connection a checkout was told to open is up. `max_streams` is the
-        peer's SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2 (ignored for HTTP/1.1).
+        peer's SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2 (ignored for HTTP/1.1), or
+        None while the peer's SETTINGS have not arrived: the connection then carries
+        only the opener's stream until `update` or `released` gives the limit.
         It carries the opener's request: release it like a reused one."""
         site, may_multiplex = self._opening.pop(connection_id)
-        if may_multiplex:
+        pending = http2 and max_streams is None and may_multiplex
+        if may_multiplex and not pending:
             site.opening_h2.remove(connection_id)
         site.http11 = not http2
         self._opened += 1
-        conn = _Conn(connection_id, self._opened, site, http2, max_streams if http2 else 1)
+        limit = (max_streams or 1) if http2 else 1
+        conn = _Conn(connection_id, self._opened, site, http2, limit)
+        conn.pending = pending
         self._conns[connection_id] = conn
         if http2:
             site.multiplexed[connection_id] = conn
@@ -244,6 +334,8 @@ class ConnectionPool:
             self._serve_site(site, now)
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def open_failed(self, connection_id: int, now: float) -> PoolActions:
@@ -256,6 +348,8 @@ class ConnectionPool:
             self._serve_site(site, now)
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def released(
@@ -281,9 +375,10 @@ class ConnectionPool:
         site = conn.site
         if max_streams is not None and conn.http2:
             conn.max_streams = max_streams
+            if conn.pending:
+                self._settle(conn)
         if not reusable and conn.reusable:
-            conn.reusable = False
-            site.multiplexed.pop(connection_id, None)
+            self._retire(conn)
         if not conn.reusable:
             if conn.streams == 0:
                 self._drop(conn)
@@ -302,6 +397,43 @@ class ConnectionPool:
                 self._drop(next(iter(self._idle.values())))
         if self._blocked:
             self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
+        return self._actions()
+
+    def update(
+        self,
+        connection_id: int,
+        now: float,
+        *,
+        reusable: bool = True,
+        max_streams: int | None = None,
+    ) -> PoolActions:
+        """News about a connection in use, read while its streams run: `max_streams`
+        is the HTTP/2 peer's stream limit as it now stands (its SETTINGS arrived or
+        changed, or it refused a stream); `reusable=False` when it takes no new
+        streams (GOAWAY, a protocol error, closed): it finishes the streams in
+        flight and is closed when the last is released.
+
+        A connection the pool already closed is ignored."""
+        conn = self._conns.get(connection_id)
+        if conn is None:
+            return _NOTHING
+        site = conn.site
+        if max_streams is not None and conn.http2:
+            conn.max_streams = max_streams
+            if conn.pending:
+                self._settle(conn)
+        if not reusable and conn.reusable:
+            self._retire(conn)
+            if conn.streams == 0:
+                self._drop(conn)
+        if site.waiting:
+            self._serve_site(site, now)
+        if self._blocked:
+            self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def cancel(self, checkout: Checkout, now: float) -> PoolActions:
@@ -317,6 +449,8 @@ class ConnectionPool:
         # have been held up by it.
         if site.waiting:
             self._serve_site(site, now)
+        if self._settled:
+            self._serve_settled(now)
         return self._actions()
 
     def expire(self, now: float) -> PoolActions:
@@ -324,6 +458,8 @@ class ConnectionPool:
         releases do this too; call it from a periodic sweep to close them sooner)."""
         if self._idle:
             self._expire(now)
+            if self._settled:
+                self._serve_settled(now)
         return self._actions()
 
     def clear(self) -> PoolActions:
@@ -332,10 +468,11 @@ class ConnectionPool:
         close = tuple(self._conns)
         wake: list[Checkout] = []
         for site in self._sites.values():
-            for checkout in site.queue:
-                if checkout.action == "wait":
-                    checkout.action = "cancelled"
-                    wake.append(checkout)
+            for queue in (site.requeued, site.queue):
+                for checkout in queue:
+                    if checkout.action == "wait":
+                        checkout.action = "cancelled"
+                        wake.append(checkout)
         self._conns.clear()
         self._idle.clear()
         self._sites.clear()
@@ -344,6 +481,9 @@ class ConnectionPool:
         for site, _ in self._opening.values():
             self._sites.setdefault(site.origin, site)
             site.queue.clear()
+            site.requeued.clear()
+            # Only the connections being opened stay (not opened ones of unknown limit).
+            site.opening_h2[:] = [i for i in site.opening_h2 if i in self._opening]
             site.waiting = 0
             site.idle.clear()
             site.multiplexed.clear()
@@ -364,6 +504,7 @@ class ConnectionPool:
         self._idle.clear()
         self._sites.clear()
         self._blocked.clear()
+        self._settled.clear()
         self._close.clear()
         self._wake.clear()
 
@@ -438,21 +579,21 @@ class ConnectionPool:
         return False
 
     def _serve_site(self, site: _Site, now: float) -> str:
-        """Serves the origin's waiting checkouts in order, while it can."""
-        queue = site.queue
-        while queue:
-            checkout = queue[0]
-            if checkout.action != "wait":
+        """Serves the origin's waiting checkouts in order (requeued ones first), while it can."""
+        for queue in (site.requeued, site.queue):
+            while queue:
+                checkout = queue[0]
+                if checkout.action != "wait":
+                    queue.popleft()
+                    continue
+                outcome = self._serve(site, checkout, now)
+                if outcome != "ok":
+                    if outcome == "room":
+                        self._block(site)
+                    return outcome
                 queue.popleft()
-                continue
-            outcome = self._serve(site, checkout, now)
-            if outcome != "ok":
-                if outcome == "room":
-                    self._block(site)
-                return outcome
-            queue.popleft()
-            site.waiting -= 1
-            self._wake.append(checkout)
+                site.waiting -= 1
+                self._wake.append(checkout)
         return "ok"
 
     def _block(self, site: _Site) -> None:
@@ -481,9 +622,43 @@ class ConnectionPool:
                 return
             self._drop(conn)
 
+    def _settle(self, conn: _Conn) -> None:
+        """The peer's stream limit is known (or the connection takes no new streams,
+        or is closed): requests stop waiting for it.
+
+        Its origin's waiters are served again before the call returns: the
+        connection may be settled while another origin is served (an idle one
+        expired or closed to make room or stay within the keep-alive cap), after
+        its own origin was served, and nothing else would wake them."""
+        conn.pending = False
+        site = conn.site
+        site.opening_h2.remove(conn.id)
+        if site.waiting:
+            self._settled.append(site)
+
+    def _serve_settled(self, now: float) -> None:
+        """Serves the origins `_settle` left waiting, then the ones waiting for a
+        slot (serving may close idle connections and settle more)."""
+        settled = self._settled
+        while settled:
+            site = settled.pop(0)
+            if site.waiting:
+                self._serve_site(site, now)
+            if self._blocked:
+                self._serve_blocked(now)
+
+    def _retire(self, conn: _Conn) -> None:
+        """`conn` takes no new streams (it still counts the ones in flight)."""
+        conn.reusable = False
+        conn.site.multiplexed.pop(conn.id, None)
+        if conn.pending:
+            self._settle(conn)
+
     def _drop(self, conn: _Conn) -> None:
         """Forgets `conn` and asks the adapter to close it."""
         connection_id = conn.id
+        if conn.pending:
+            self._settle(conn)
         del self._conns[connection_id]
         if conn.streams == 0:
             self._idle.pop(connection_id, None)

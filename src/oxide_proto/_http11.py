@@ -78,6 +78,9 @@ class HTTP11Connection:
     """
 
     http_version = "HTTP/1.1"
+    # One stream, no SETTINGS: nothing for the pool to hear about while it runs.
+    capacity_changed = False
+    awaiting_settings = False
 
     def __init__(
         self,

@@ -5,6 +5,13 @@ to the `HTTPConnection` interface: events buffered per stream, flow-control cred
 returned only when the application pulls body data, bodies that wait for window,
 GOAWAY that lets streams at or below its last stream id finish, and keepalive PINGs
 driven by the caller's clock. Every h2 exception becomes ours where it crosses in.
+
+How many streams the peer takes is its SETTINGS_MAX_CONCURRENT_STREAMS, known once
+its SETTINGS arrive: until then `max_streams` is 1 (the stream that opened the
+connection) and `awaiting_settings` is True. A peer that refuses a stream
+(REFUSED_STREAM) takes no more streams than it was processing then, whatever it
+advertised, until it sends new SETTINGS. `capacity_changed` flags each change the
+connection pool needs to hear about.
 """
 
 from __future__ import annotations
@@ -125,6 +132,10 @@ class HTTP2Connection:
         self._broken: RemoteProtocolError | None = None
         self._eof = False
         self._keepalive = Keepalive(keepalive_interval, keepalive_timeout, now)
+        self._settings_received = False
+        # The streams the peer was processing when it last refused one (no limit: None).
+        self._refused_cap: int | None = None
+        self.capacity_changed = False
         # A client sends the same fields request after request: each is checked and
         # encoded once per connection.
         self._field = functools.lru_cache(maxsize=256)(field)
@@ -136,6 +147,7 @@ class HTTP2Connection:
             h2.events.StreamReset: self._on_stream_reset,
             h2.events.PingAckReceived: self._on_ping_ack,
             h2.events.ConnectionTerminated: self._on_connection_terminated,
+            h2.events.RemoteSettingsChanged: self._on_settings,
         }
 
     # -- requests -----------------------------------------------------------------
@@ -158,6 +170,13 @@ class HTTP2Connection:
         try:
             stream_id = conn.get_next_available_stream_id()
             conn.send_headers(stream_id, headers, end_stream=end_stream)
+        except h2.exceptions.TooManyStreamsError as exc:
+            # The peer lowered its limit after the stream was promised: nothing was
+            # sent, so the request can wait for a free stream like a refused one.
+            raise RemoteProtocolError(
+                f"the server's limit of {self.max_streams} concurrent streams is reached",
+                retry_safe=True,
+            ) from exc
         except h2.exceptions.ProtocolError as exc:
             raise LocalProtocolError(f"cannot start HTTP/2 request: {exc}") from exc
         stream = H2Stream()
@@ -229,6 +248,7 @@ class HTTP2Connection:
             return
         if not data:
             self._eof = True
+            self.capacity_changed = True
             for stream in self._streams.values():
                 stream.fail(
                     RemoteProtocolError("server closed the connection before the response ended")
@@ -340,8 +360,29 @@ class HTTP2Connection:
             message = f"server reset stream {event.stream_id} ({_error_name(code)})"
         else:
             message = f"HTTP/2 protocol error on stream {event.stream_id} ({_error_name(code)})"
-        stream.fail(RemoteProtocolError(message, retry_safe=code == _REFUSED))
+        refused = code == _REFUSED
+        stream.fail(RemoteProtocolError(message, retry_safe=refused))
         stream.reset = True
+        if refused and event.remote_reset:
+            self._on_refused()
+
+    def _on_refused(self) -> None:
+        # The peer took as many streams as it is processing now and no more: the
+        # ones neither refused, failed, nor over in both directions.
+        processing = sum(1 for s in self._streams.values() if s.error is None and not s.closed)
+        cap = max(processing, 1)
+        if self._refused_cap is None or cap < self._refused_cap:
+            self._refused_cap = cap
+            self.capacity_changed = True
+
+    def _on_settings(self, event: h2.events.RemoteSettingsChanged) -> None:
+        codes = h2.settings.SettingCodes
+        if not self._settings_received or codes.MAX_CONCURRENT_STREAMS in event.changed_settings:
+            self._settings_received = True
+            # The peer said anew how many streams it takes: that replaces what its
+            # refusals taught.
+            self._refused_cap = None
+            self.capacity_changed = True
 
     def _on_ping_ack(self, event: h2.events.PingAckReceived) -> None:
         self._keepalive.on_ping_ack(event.ping_data)
@@ -357,6 +398,7 @@ class HTTP2Connection:
         if self._goaway is not None:
             last = min(last, self._goaway.last_stream_id)
         self._goaway = GoAway(last, goaway.error_code, goaway.debug_data)
+        self.capacity_changed = True
         reason = _error_name(goaway.error_code)
         for stream_id, stream in self._streams.items():
             if stream_id > last:
@@ -475,6 +517,7 @@ class HTTP2Connection:
 
     def _break(self, error: RemoteProtocolError) -> None:
         self._broken = error
+        self.capacity_changed = True
         for stream in self._streams.values():
             stream.fail(error)
         self._sending.clear()
@@ -501,7 +544,19 @@ class HTTP2Connection:
 
     @property
     def max_streams(self) -> int:
-        return min(self._h2.remote_settings.max_concurrent_streams, self._max_concurrent)
+        """The streams the peer takes at once: its SETTINGS_MAX_CONCURRENT_STREAMS
+        (1 until its SETTINGS arrive), lowered to what it was processing when it last
+        refused a stream, capped by ours."""
+        if not self._settings_received:
+            return 1
+        limit = min(self._h2.remote_settings.max_concurrent_streams, self._max_concurrent)
+        cap = self._refused_cap
+        return limit if cap is None or cap >= limit else cap
+
+    @property
+    def awaiting_settings(self) -> bool:
+        """True until the peer's first SETTINGS frame arrived (`max_streams` is 1)."""
+        return not self._settings_received
 
     @property
     def is_closed(self) -> bool:

@@ -299,6 +299,225 @@ def test_snapshot_describes_connections_as_connection_info() -> None:
     assert (info.http_version, info.open_streams, info.max_streams) == ("HTTP/2", 1, 7)
 
 
+# -- HTTP/2 peers that push back: unknown limits, GOAWAY, refused requests --------------
+
+
+def test_requests_wait_for_an_http2_peers_stream_limit() -> None:
+    # The peer's SETTINGS have not arrived when the connection is up: it carries
+    # its opener's stream only, and nobody opens a connection of their own.
+    pool = ConnectionPool()
+    opener, _ = pool.checkout(A, NOW, may_multiplex=True)
+    waiters = [pool.checkout(A, NOW, may_multiplex=True)[0] for _ in range(4)]
+    assert not pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    assert {c.action for c in waiters} == {"wait"}
+    assert pool.checkout(A, NOW, may_multiplex=True)[0].action == "wait"
+    assert pool.connection_count == 1
+    actions = pool.update(opener.connection_id, NOW, max_streams=3)
+    assert actions.wake == tuple(waiters[:3])
+    # Two more streams on it; the third waiter opens the next connection (the
+    # first one is full), the others wait for that one.
+    assert [c.action for c in waiters] == ["reuse", "reuse", "open", "wait"]
+    assert pool.connection_count == 2
+
+
+def test_a_limit_learned_at_release_settles_the_connection() -> None:
+    pool = ConnectionPool()
+    opener, _ = pool.checkout(A, NOW, may_multiplex=True)
+    waiter, _ = pool.checkout(A, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    # Released before any news (max_streams unknown still): the waiter takes the
+    # stream freed, and the limit stays unknown.
+    assert pool.released(opener.connection_id, NOW).wake == (waiter,)
+    assert waiter.connection_id == opener.connection_id
+    late, _ = pool.checkout(A, NOW, may_multiplex=True)
+    assert late.action == "wait"
+    assert pool.released(opener.connection_id, NOW, max_streams=5).wake == (late,)
+
+
+def test_goaway_stops_new_streams_and_closes_after_the_last_one() -> None:
+    pool = ConnectionPool()
+    h2 = opened(pool, http2=True, max_streams=10)
+    second, _ = pool.checkout(A, NOW)
+    assert second.connection_id == h2
+    # GOAWAY read while both streams run: neither is cut off.
+    assert not pool.update(h2, NOW, reusable=False)
+    assert pool.connection_count == 1
+    newcomer, _ = pool.checkout(A, NOW, may_multiplex=True)
+    assert newcomer.action == "open"
+    assert not pool.released(h2, NOW)
+    assert pool.released(h2, NOW).close == (h2,)
+    # News about a connection the pool closed already is ignored.
+    assert not pool.update(h2, NOW, reusable=False, max_streams=3)
+
+
+def test_goaway_before_the_limit_is_known_releases_the_waiters() -> None:
+    pool = ConnectionPool()
+    opener, _ = pool.checkout(A, NOW, may_multiplex=True)
+    waiter, _ = pool.checkout(A, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    assert pool.update(opener.connection_id, NOW, reusable=False).wake == (waiter,)
+    assert waiter.action == "open" and waiter.connection_id != opener.connection_id
+
+
+def test_waiters_for_an_unsettled_connection_closed_at_the_keepalive_cap_are_served() -> None:
+    # A fresh request cannot take the older connection whose limit is unknown; it
+    # waits for that connection's limit. Released idle, the connection is closed
+    # at once (no idle connections kept): the waiter must open its own then.
+    pool = ConnectionPool(PoolLimits(max_keepalive_connections=0))
+    opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True, requeue=True)
+    behind, _ = pool.checkout(B, NOW, fresh=True)
+    assert [waiter.action, behind.action] == ["wait", "wait"]
+    actions = pool.released(opener.connection_id, NOW)
+    assert actions.close == (opener.connection_id,)
+    assert actions.wake == (waiter,)
+    assert waiter.action == "open" and waiter.connection_id != opener.connection_id
+    assert behind.action == "wait"
+    assert pool.opened(waiter.connection_id, NOW, http2=True, max_streams=5).wake == (behind,)
+    assert pool.waiting_count == 0
+
+
+def test_the_falsifying_sequence_of_the_state_machine_serves_every_waiter() -> None:
+    # The adapter's calls that once left three requests waiting with nothing open,
+    # being opened or in use (no idle connections kept).
+    pool = ConnectionPool(PoolLimits(max_keepalive_connections=0))
+    first, _ = pool.checkout(A, NOW, fresh=True, may_multiplex=True, requeue=True)
+    pool.opened(first.connection_id, NOW, http2=False)
+    pool.released(first.connection_id, NOW)
+    plain, _ = pool.checkout(A, NOW)
+    to_b, _ = pool.checkout(B, NOW, may_multiplex=True, requeue=True)
+    pool.opened(plain.connection_id, NOW, http2=True, max_streams=None)
+    pool.opened(to_b.connection_id, NOW, http2=True, max_streams=None)
+    second, _ = pool.checkout(A, NOW, may_multiplex=True, requeue=True)
+    pool.opened(second.connection_id, NOW + 6, http2=True, max_streams=1)
+    waiters = [pool.checkout(B, NOW + 6, fresh=True, may_multiplex=True, requeue=True)[0]]
+    pool.released(plain.connection_id, NOW + 6, reusable=False)
+    waiters.append(pool.checkout(B, NOW + 6, fresh=True)[0])
+    waiters.append(pool.checkout(B, NOW + 8, may_multiplex=True, requeue=True)[0])
+    pool.checkout(A, NOW + 8, fresh=True, requeue=True)
+    assert [c.action for c in waiters] == ["wait"] * 3
+    woken = pool.released(to_b.connection_id, NOW + 14)
+    assert to_b.connection_id in woken.close
+    assert woken.wake == (waiters[0],) and waiters[0].action == "open"
+    # The others share the connection it opens once its limit is known (the
+    # requeued one first).
+    woken = pool.opened(waiters[0].connection_id, NOW + 14, http2=True, max_streams=3)
+    assert woken.wake == (waiters[2], waiters[1])
+    assert {c.connection_id for c in waiters} == {waiters[0].connection_id}
+    assert pool.waiting_count == 0
+
+
+def test_waiters_for_an_unsettled_connection_that_expires_are_served() -> None:
+    # Closed idle by any call (a sweep, another origin's checkout), not only by a
+    # call about its own origin.
+    for close_it in ("expire", "checkout"):
+        pool = ConnectionPool(PoolLimits(keepalive_expiry=5.0))
+        opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+        pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+        waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
+        assert not pool.released(opener.connection_id, NOW).wake
+        if close_it == "expire":
+            actions = pool.expire(NOW + 5)
+        else:
+            other, actions = pool.checkout(A, NOW + 5)
+            assert other.action == "open"
+        assert actions.close == (opener.connection_id,)
+        assert actions.wake == (waiter,) and waiter.action == "open"
+
+
+def test_waiters_for_an_unsettled_connection_closed_to_make_room_are_served() -> None:
+    # The only slot: another origin's request closes the idle connection to B and
+    # takes the slot; B's waiter waits for a slot, and gets the next one.
+    pool = ConnectionPool(PoolLimits(max_connections=1))
+    opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
+    pool.released(opener.connection_id, NOW)
+    other, actions = pool.checkout(A, NOW)
+    assert other.action == "open" and actions.close == (opener.connection_id,)
+    assert not actions.wake and pool.waiting_count == 1
+    pool.opened(other.connection_id, NOW)
+    actions = pool.released(other.connection_id, NOW, reusable=False)
+    assert actions.close == (other.connection_id,)
+    assert actions.wake == (waiter,) and waiter.action == "open"
+
+
+def test_refused_requests_go_first_in_the_order_they_come_back() -> None:
+    pool = ConnectionPool(PoolLimits(max_connections=1))
+    h2 = opened(pool, http2=True, max_streams=3)
+    held = [pool.checkout(A, NOW)[0] for _ in range(2)]
+    assert {c.connection_id for c in held} == {h2}
+    queued = [pool.checkout(A, NOW)[0] for _ in range(2)]
+    assert {c.action for c in queued} == {"wait"}
+    # Two of the three streams are refused: given back, asked for again.
+    refused = []
+    for _ in range(2):
+        assert not pool.released(h2, NOW, max_streams=1)
+        refused.append(pool.checkout(A, NOW, requeue=True)[0])
+    assert {c.action for c in refused} == {"wait"} and pool.waiting_count == 4
+    wakes = [pool.released(h2, NOW, max_streams=1).wake for _ in range(1)]
+    wakes.append(pool.released(refused[0].connection_id, NOW).wake)
+    wakes.append(pool.released(refused[1].connection_id, NOW).wake)
+    wakes.append(pool.released(queued[0].connection_id, NOW).wake)
+    assert wakes == [(refused[0],), (refused[1],), (queued[0],), (queued[1],)]
+
+
+def test_a_requeued_request_is_served_at_once_when_it_can_be() -> None:
+    pool = ConnectionPool(PoolLimits(max_connections=1))
+    h2 = opened(pool, http2=True, max_streams=2)
+    waiting_for_a_slot, _ = pool.checkout(B, NOW)
+    assert waiting_for_a_slot.action == "wait"
+    again, _ = pool.checkout(A, NOW, requeue=True)
+    assert (again.action, again.connection_id) == ("reuse", h2)
+
+
+def test_a_burst_refused_by_goaway_shares_one_new_connection() -> None:
+    # 100 streams on one connection; the peer processes 10 and goes away. The 90
+    # it refused come back: one new connection for all of them, whatever they do.
+    pool = ConnectionPool()
+    first = opened(pool, http2=True, max_streams=100)
+    for _ in range(99):
+        assert pool.checkout(A, NOW, may_multiplex=True)[0].connection_id == first
+    assert not pool.update(first, NOW, reusable=False)
+    opens = 0
+    requeued = []
+    for _ in range(90):
+        pool.released(first, NOW, reusable=False)
+        checkout, _ = pool.checkout(A, NOW, may_multiplex=True, requeue=True)
+        opens += checkout.action == "open"
+        requeued.append(checkout)
+    assert opens == 1 and pool.connection_count == 2
+    opener = requeued[0]
+    assert not pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    woken = pool.update(opener.connection_id, NOW, max_streams=100).wake
+    assert woken == tuple(requeued[1:])
+    assert {c.connection_id for c in requeued} == {opener.connection_id}
+    for _ in range(10):
+        pool.released(first, NOW)
+    assert pool.connection_count == 1
+
+
+class _Refusal(oxide_proto.RemoteProtocolError):
+    pass
+
+
+def test_requeue_refused_only_unprocessed_replayable_requests_a_bounded_number_of_times() -> None:
+    url = oxide_proto.URL("https", "api.openai.com", 443, "/v1/chat/completions")
+    replayable = oxide_proto.Request("POST", url, oxide_proto.Headers(), b"{}")
+    one_shot = oxide_proto.Request("POST", url, oxide_proto.Headers(), iter([b"{}"]))
+    refused = oxide_proto.RemoteProtocolError("refused", retry_safe=True)
+    maybe_processed = oxide_proto.RemoteProtocolError("reset", retry_safe=False)
+    requeue = oxide_proto.requeue_refused
+    assert requeue(refused, replayable, 0)
+    assert requeue(_Refusal("refused", retry_safe=True), replayable, 0)
+    assert requeue(refused, replayable, oxide_proto.MAX_REFUSALS - 1)
+    assert not requeue(refused, replayable, oxide_proto.MAX_REFUSALS)
+    assert not requeue(refused, one_shot, 0)
+    assert not requeue(maybe_processed, replayable, 0)
+    assert not requeue(OSError("reset"), replayable, 0)
+
+
 # -- the pool driven at random, against a model -----------------------------------------
 
 ORIGINS = [A, B, C]
@@ -331,6 +550,9 @@ class PoolMachine(RuleBasedStateMachine):
         self.waiting: dict[int, Checkout] = {}
         self.held: list[int] = []  # one entry per stream a request holds
         self.opened = 0  # connections reported opened, to check `fresh`
+        # Waiting requeued checkouts: id -> the order they came back in.
+        self.requeued: dict[int, int] = {}
+        self.requeues = 0
 
     # What the adapter does with an answer.
     def apply(self, actions: PoolActions) -> None:
@@ -339,11 +561,18 @@ class PoolMachine(RuleBasedStateMachine):
             assert conn["streams"] == 0, "closed a connection carrying a stream"
         for checkout in actions.wake:
             assert self.waiting.pop(checkout.id) is checkout
-            # First come, first served: no earlier checkout to the origin still waits.
-            assert not any(
-                other.origin == checkout.origin and other.id < checkout.id
-                for other in self.waiting.values()
-            ), "served out of turn"
+            turn = self.requeued.pop(checkout.id, None)
+            # First come, first served, the requests that came back (refused by the
+            # peer) before the others: no checkout to the origin that comes
+            # earlier still waits.
+            for other in self.waiting.values():
+                if other.origin != checkout.origin:
+                    continue
+                other_turn = self.requeued.get(other.id)
+                if turn is None:
+                    assert other_turn is None and other.id > checkout.id, "served out of turn"
+                else:
+                    assert other_turn is None or other_turn > turn, "served out of turn"
             self.granted(checkout)
 
     def granted(self, checkout: Checkout) -> None:
@@ -370,14 +599,20 @@ class PoolMachine(RuleBasedStateMachine):
         origin=st.sampled_from(ORIGINS),
         fresh=st.booleans(),
         may_multiplex=st.booleans(),
+        requeue=st.booleans(),
     )
-    def checkout(self, origin: tuple[str, str, int], fresh: bool, may_multiplex: bool) -> Checkout:
+    def checkout(
+        self, origin: tuple[str, str, int], fresh: bool, may_multiplex: bool, requeue: bool
+    ) -> Checkout:
         checkout, actions = self.pool.checkout(
-            origin, self.now, fresh=fresh, may_multiplex=may_multiplex
+            origin, self.now, fresh=fresh, may_multiplex=may_multiplex, requeue=requeue
         )
         self.apply(actions)
         if checkout.action == "wait":
             self.waiting[checkout.id] = checkout
+            if requeue:
+                self.requeues += 1
+                self.requeued[checkout.id] = self.requeues
         else:
             self.granted(checkout)
         return checkout
@@ -386,16 +621,19 @@ class PoolMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         http2=st.booleans(),
-        max_streams=st.integers(1, 4),
+        max_streams=st.one_of(st.none(), st.integers(1, 4)),
     )
-    def open_done(self, data: st.DataObject, http2: bool, max_streams: int) -> None:
+    def open_done(self, data: st.DataObject, http2: bool, max_streams: int | None) -> None:
         connection_id = data.draw(st.sampled_from(sorted(self.opening)))
         origin = self.opening.pop(connection_id)
         self.opened += 1
         self.conns[connection_id] = {
             "order": self.opened,
             "origin": origin,
-            "max_streams": max_streams if http2 else 1,
+            "http2": http2,
+            # An HTTP/2 peer's limit not known yet: the opener's stream only.
+            "max_streams": (max_streams or 1) if http2 else 1,
+            "pending": http2 and max_streams is None,
             "streams": 1,
             "reusable": True,
             "idle_since": None,
@@ -421,10 +659,32 @@ class PoolMachine(RuleBasedStateMachine):
             conn["idle_since"] = self.now
         self.apply(self.pool.released(connection_id, self.now, reusable=reusable))
 
+    @precondition(lambda self: self.conns)
+    @rule(
+        data=st.data(),
+        reusable=st.booleans(),
+        max_streams=st.one_of(st.none(), st.integers(1, 4)),
+    )
+    def news(self, data: st.DataObject, reusable: bool, max_streams: int | None) -> None:
+        """A connection read the peer's limit, a refusal or a GOAWAY while in use."""
+        connection_id = data.draw(st.sampled_from(sorted(self.conns)))
+        conn = self.conns[connection_id]
+        if max_streams is not None and conn["http2"]:
+            conn["max_streams"] = max_streams
+            conn["pending"] = False
+        conn["reusable"] = conn["reusable"] and reusable
+        actions = self.pool.update(
+            connection_id, self.now, reusable=reusable, max_streams=max_streams
+        )
+        if not conn["reusable"] and conn["streams"] == 0:
+            assert connection_id in actions.close, "kept an idle connection that went away"
+        self.apply(actions)
+
     @rule(checkout=consumes(checkouts))
     def give_up(self, checkout: Checkout) -> None:
         if checkout.id in self.waiting:
             del self.waiting[checkout.id]
+            self.requeued.pop(checkout.id, None)
             self.apply(self.pool.cancel(checkout, self.now))
             assert checkout.action == "cancelled"
 
@@ -457,7 +717,11 @@ class PoolMachine(RuleBasedStateMachine):
         if not hasattr(self, "pool"):
             return
         for _ in range(1000):
-            if self.opening:
+            pending = [i for i, c in self.conns.items() if c["pending"]]
+            if pending:
+                self.conns[pending[0]].update(max_streams=2, pending=False)
+                self.apply(self.pool.update(pending[0], self.now, max_streams=2))
+            elif self.opening:
                 connection_id = min(self.opening)
                 self.open_done_now(connection_id)
             elif self.held:
@@ -468,6 +732,7 @@ class PoolMachine(RuleBasedStateMachine):
             assert not self.conns and not self.opening
             for checkout in list(self.waiting.values()):
                 del self.waiting[checkout.id]
+                self.requeued.pop(checkout.id, None)
                 self.apply(self.pool.cancel(checkout, self.now))
         assert not self.waiting, f"never served: {list(self.waiting.values())}"
         assert not self.held and not self.opening
@@ -482,6 +747,8 @@ class PoolMachine(RuleBasedStateMachine):
         self.conns[connection_id] = {
             "order": self.opened,
             "origin": origin,
+            "http2": True,
+            "pending": False,
             "max_streams": 2,
             "streams": 1,
             "reusable": True,

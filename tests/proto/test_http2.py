@@ -379,6 +379,71 @@ def test_max_streams_follows_settings_and_local_cap() -> None:
     assert client.max_streams == 2
 
 
+def test_one_stream_until_the_peers_settings_arrive() -> None:
+    client = HTTP2Connection(now=0.0)
+    assert client.awaiting_settings and client.max_streams == 1
+    assert not client.capacity_changed
+    server = Server()
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 10})
+    server.pump(client)
+    assert not client.awaiting_settings and client.max_streams == 10
+    assert client.capacity_changed
+    # Other settings changing leaves the limit, and the flag, alone.
+    client.capacity_changed = False
+    server.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1000})
+    server.pump(client)
+    assert not client.capacity_changed and client.max_streams == 10
+
+
+def test_a_refused_stream_lowers_max_streams_to_what_the_peer_was_processing() -> None:
+    client, server = connect()
+    assert client.max_streams == 100
+    client.capacity_changed = False
+    done, three, _five, seven, nine = (client.start_request(request()) for _ in range(5))
+    server.pump(client)
+    server.respond(done, b"ok")
+    # An error that is not a refusal says nothing about the peer's limit.
+    server.conn.reset_stream(three, ErrorCodes.INTERNAL_ERROR)
+    server.pump(client)
+    assert client.max_streams == 100 and not client.capacity_changed
+    server.conn.reset_stream(seven, ErrorCodes.REFUSED_STREAM)
+    server.conn.reset_stream(nine, ErrorCodes.REFUSED_STREAM)
+    server.pump(client)
+    # `done` finished, `three` failed, seven and nine were refused: five runs.
+    assert client.max_streams == 1 and client.capacity_changed
+    assert client.is_reusable
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event(seven)
+    assert info.value.retry_safe
+    # New SETTINGS from the peer replace what its refusals taught.
+    client.capacity_changed = False
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 8})
+    server.pump(client)
+    assert client.max_streams == 8 and client.capacity_changed
+
+
+def test_a_stream_over_the_peers_limit_is_not_sent_and_may_wait() -> None:
+    client, server = connect()
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
+    server.pump(client)
+    client.start_request(request())
+    with pytest.raises(RemoteProtocolError, match="limit of 1 concurrent streams") as info:
+        client.start_request(request())
+    assert info.value.retry_safe
+    assert client.open_streams == 1 and client.is_reusable
+    assert len(received(server, h2.events.RequestReceived)) == 0
+    server.pump(client)
+    assert len(received(server, h2.events.RequestReceived)) == 1
+
+
+def test_goaway_protocol_error_and_eof_flag_a_capacity_change() -> None:
+    for news in (_goaway(0), b"\x00\x00\x02\x00\x01\x00\x00\x00\x00ab", b""):
+        client, _ = connect()
+        client.capacity_changed = False
+        client.receive_data(news)
+        assert client.capacity_changed and not client.is_reusable
+
+
 def _goaway(last_stream_id: int, code: int = 0) -> bytes:
     frame = GoAwayFrame(stream_id=0, last_stream_id=last_stream_id, error_code=code)
     return frame.serialize()
@@ -605,6 +670,52 @@ def test_misuse_is_a_local_error() -> None:
 
 
 # -- the same bytes, however they are split ----------------------------------------
+
+
+def _peer_saying(limit: int) -> tuple[HTTP2Connection, Server, list[int]]:
+    """A peer that says it takes `limit` streams, with five requests sent to it."""
+    client, server = HTTP2Connection(now=0.0), Server()
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: limit})
+    server.pump(client)
+    streams = [client.start_request(request()) for _ in range(5)]
+    server.pump(client)
+    client.capacity_changed = False
+    return client, server, streams
+
+
+def _pushback() -> bytes:
+    """It refuses two of the five while three run, answers one, then goes away."""
+    _, server, streams = _peer_saying(5)
+    server.conn.reset_stream(streams[3], ErrorCodes.REFUSED_STREAM)
+    server.conn.reset_stream(streams[4], ErrorCodes.REFUSED_STREAM)
+    server.respond(streams[0], b"ok")
+    return server.conn.data_to_send() + _goaway(streams[2])
+
+
+def _capacity_after(chunks: list[bytes]) -> tuple[int, bool, bool]:
+    client, _, _ = _peer_saying(5)
+    for chunk in chunks:
+        if chunk:  # b"" would mean EOF
+            client.receive_data(chunk)
+    return client.max_streams, client.is_reusable, client.capacity_changed
+
+
+PUSHBACK = _pushback()
+
+
+def test_pushback_is_the_same_however_the_bytes_are_split() -> None:
+    # Two of five refused while three ran: 3 streams (though 5 were advertised).
+    expected = (3, False, True)
+    assert _capacity_after([PUSHBACK]) == expected
+    for _, chunks in fixed_feeds(PUSHBACK):
+        assert _capacity_after(chunks) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(points=split_points())
+def test_pushback_at_split_points(points: list[int]) -> None:
+    assert _capacity_after(split_at(PUSHBACK, points)) == (3, False, True)
+
 
 Scenario = Callable[[HTTP2Connection, Server], bool]
 

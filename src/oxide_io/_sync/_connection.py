@@ -5,7 +5,10 @@ The driver only moves bytes: it writes what the core queued, reads when a stream
 needs more input and feeds it back. HTTP/2 streams of several tasks share the
 connection: whoever needs input takes the read lock and reads for everyone (the
 core buffers events per stream); queued output is sent in the order the core
-produced it, under the write lock.
+produced it, under the write lock. When what it read changed how many streams the
+connection takes (the peer's SETTINGS, a refused stream, GOAWAY), the pool hears
+it at once through `on_change`, so waiting requests move without waiting for a
+stream to end.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class SyncConnection:
         *,
         id: int = 0,
         on_drop: Callable[[SyncConnection], None] | None = None,
+        on_change: Callable[[SyncConnection], None] | None = None,
     ) -> None:
         # The pool's id for it (`oxide_proto.ConnectionPool` numbers connections).
         self.id = id
@@ -41,6 +45,7 @@ class SyncConnection:
         self.origin = origin
         self.requests_started = 0
         self._on_drop = on_drop
+        self._on_change = on_change
         self._backend = backend
         self._state = backend.state_lock()
         # Only HTTP/2 streams share a connection; an HTTP/1.1 connection carries one
@@ -176,8 +181,7 @@ class SyncConnection:
             raise TransportTimeout("read")
         data = self._receive(left)
         if data is not None:
-            with self._state:
-                self.proto.receive_data(data, time.monotonic())
+            self._give(data)
 
     def _receive(self, timeout: float | None) -> bytes | None:
         """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).
@@ -207,9 +211,19 @@ class SyncConnection:
             data = self._receive(timeout)
             if data is None:
                 return
-            with self._state:
-                self.proto.receive_data(data, time.monotonic())
+            self._give(data)
         self.flush(timeout)
+
+    def _give(self, data: bytes) -> None:
+        """Gives the core what was read; tells the pool when its capacity changed."""
+        proto = self.proto
+        with self._state:
+            proto.receive_data(data, time.monotonic())
+            changed = proto.capacity_changed
+            if changed:
+                proto.capacity_changed = False
+        if changed and self._on_change is not None:
+            self._on_change(self)
 
     def cancel(self, stream_id: int) -> None:
         """Abandons a stream: HTTP/2 resets it, HTTP/1.1 gives up the connection."""

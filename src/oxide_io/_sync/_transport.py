@@ -9,6 +9,13 @@ connection opened or failed to, a request released its stream, a connection was
 found dead). Connections are HTTP/2 when TLS ALPN picks h2 (or with prior
 knowledge on plain http when asked), HTTP/1.1 otherwise.
 
+HTTP/2 peers behind reverse proxies push back: a stream limit (SETTINGS), a stream
+refused over it (REFUSED_STREAM), a GOAWAY after so many requests. What a
+connection reads about that goes to the pool at once (`ConnectionPool.update`), and
+a request the peer refused without processing it goes back to the pool's queue
+(`requeue_refused` decides, `checkout(requeue=True)`), ahead of the requests not
+sent yet, to share the next free stream rather than open a connection of its own.
+
 Through an HTTP proxy (`oxide_proto.ProxyConfig` picks it per URL), a TLS origin
 is reached through a CONNECT tunnel, inside which TLS (and ALPN, so HTTP/2) starts
 as it would directly; a plain-http origin gets HTTP/1.1 requests in absolute form
@@ -36,12 +43,14 @@ from typing import TYPE_CHECKING, Any
 from oxide_proto import (
     Checkout,
     ConnectionPool,
+    HTTPConnection,
     LimitExceededError,
     PoolActions,
     PoolLimits,
     RemoteProtocolError,
     Request,
     ResponseHead,
+    requeue_refused,
 )
 
 from .._backends._errors import ReadError, TransportTimeout, WriteError
@@ -157,9 +166,11 @@ class SyncTransport:
                     from oxide_proto import absolute_form
 
                     wire = absolute_form(request, proxy)
-        for fresh in (False, True):
+        fresh = requeue = False
+        refusals = 0
+        while True:
             started = time.monotonic()
-            connection = self._acquire(key, limits, deadline, fresh=fresh)
+            connection = self._acquire(key, limits, deadline, fresh=fresh, requeue=requeue)
             reused = connection.requests_started > 0
             stream_id = 0
             try:
@@ -171,10 +182,18 @@ class SyncTransport:
                         break
             except (ReadError, WriteError, RemoteProtocolError) as exc:
                 self._discard(connection, stream_id)
+                # Refused unprocessed (REFUSED_STREAM, above GOAWAY's last stream):
+                # back to the queue, to share the next free stream.
+                if requeue_refused(exc, request, refusals):
+                    refusals += 1
+                    requeue = True
+                    logger.debug("Request refused unprocessed (%s); requeued", exc)
+                    continue
                 # A keep-alive connection the server closed while it sat idle fails
                 # before any answer: try once more on a new connection.
                 if reused and not fresh and request.replayable and _before_answer(exc):
                     logger.debug("Reused connection failed (%s); retrying on a new one", exc)
+                    fresh = True
                     continue
                 raise
             except BaseException:
@@ -190,7 +209,6 @@ class SyncTransport:
                 on_close=self._release,
                 started=started,
             )
-        raise AssertionError("unreachable")
 
     def _discard(self, connection: SyncConnection, stream_id: int) -> None:
         with self.backend.shielded():
@@ -200,7 +218,13 @@ class SyncTransport:
             self._release(connection)
 
     def _acquire(
-        self, origin: PoolKey, limits: Timeout, deadline: float | None, *, fresh: bool
+        self,
+        origin: PoolKey,
+        limits: Timeout,
+        deadline: float | None,
+        *,
+        fresh: bool,
+        requeue: bool = False,
     ) -> SyncConnection:
         pool_deadline = None if limits.pool is None else time.monotonic() + limits.pool
         while True:
@@ -210,7 +234,11 @@ class SyncTransport:
                     raise RuntimeError("Cannot send a request: the client has been closed.")
                 reaped = self._reap() if self._dropped else None
                 checkout, actions = self._pool.checkout(
-                    origin, time.monotonic(), fresh=fresh, may_multiplex=self._may_multiplex(origin)
+                    origin,
+                    time.monotonic(),
+                    fresh=fresh,
+                    may_multiplex=self._may_multiplex(origin),
+                    requeue=requeue,
                 )
                 if checkout.action == "wait":
                     waiter = self._waiters[checkout.id] = self.backend.event()
@@ -231,7 +259,9 @@ class SyncTransport:
                 raise RuntimeError("Cannot send a request: the client has been closed.")
             # The pool cannot see sockets: one it offers may have died since (the
             # server closed an idle HTTP/1.1 connection, or wrote out of turn; an
-            # HTTP/2 peer sent GOAWAY). Give it back as dead and ask again.
+            # HTTP/2 peer sent GOAWAY). Give it back as dead and ask again, ahead
+            # of the requests that came after this one.
+            requeue = True
             reusable = connection.is_reusable
             if reusable:
                 proto = connection.proto
@@ -242,7 +272,7 @@ class SyncTransport:
                     # give the stream back with the new limit and ask again.
                     with self._state:
                         actions = self._pool.released(
-                            connection.id, time.monotonic(), max_streams=proto.max_streams
+                            connection.id, time.monotonic(), max_streams=_limit(proto)
                         )
                     self._carry_out(actions)
                     continue
@@ -310,7 +340,7 @@ class SyncTransport:
                     connection_id,
                     time.monotonic(),
                     http2=proto.http_version == "HTTP/2",
-                    max_streams=proto.max_streams,
+                    max_streams=_limit(proto),
                 )
         if actions:
             self._carry_out(actions)
@@ -387,6 +417,7 @@ class SyncTransport:
             self.backend,
             id=connection_id,
             on_drop=self._dropped.append,
+            on_change=self._changed,
         )
         logger.debug("Connected to %s://%s:%d over %s", scheme, host, port, proto.http_version)
         if use_h2:
@@ -446,10 +477,24 @@ class SyncTransport:
                 connection.id,
                 time.monotonic(),
                 reusable=connection.is_reusable,
-                max_streams=connection.proto.max_streams,
+                max_streams=_limit(connection.proto),
             )
         if actions:
             self._carry_out(actions)
+
+    def _changed(self, connection: SyncConnection) -> None:
+        """A connection read news the pool must hear now (the peer's stream limit,
+        a refused stream, GOAWAY): waiting requests may move."""
+        with self._state:
+            actions = self._pool.update(
+                connection.id,
+                time.monotonic(),
+                reusable=connection.is_reusable,
+                max_streams=_limit(connection.proto),
+            )
+        if actions:
+            with self.backend.shielded():
+                self._carry_out(actions)
 
     def _after_fork_in_child(self) -> None:
         """Empties the pool in a forked child (single-threaded: takes no lock)."""
@@ -507,6 +552,11 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _limit(proto: HTTPConnection) -> int | None:
+    """The stream limit to tell the pool: None while an HTTP/2 peer's is unknown."""
+    return None if proto.awaiting_settings else proto.max_streams
 
 
 def _before_answer(exc: BaseException) -> bool:
