@@ -332,11 +332,7 @@ class ConnectionPool:
             site.multiplexed[connection_id] = conn
         if site.waiting:
             self._serve_site(site, now)
-        if self._blocked:
-            self._serve_blocked(now)
-        if self._settled:
-            self._serve_settled(now)
-        return self._actions()
+        return self._serve_freed(now)
 
     def open_failed(self, connection_id: int, now: float) -> PoolActions:
         """Opening the connection failed: its slot is free again (the next waiter
@@ -346,11 +342,7 @@ class ConnectionPool:
             site.opening_h2.remove(connection_id)
         if site.waiting:
             self._serve_site(site, now)
-        if self._blocked:
-            self._serve_blocked(now)
-        if self._settled:
-            self._serve_settled(now)
-        return self._actions()
+        return self._serve_freed(now)
 
     def released(
         self,
@@ -395,11 +387,7 @@ class ConnectionPool:
         if cap is not None:
             while len(self._idle) > cap:
                 self._drop(next(iter(self._idle.values())))
-        if self._blocked:
-            self._serve_blocked(now)
-        if self._settled:
-            self._serve_settled(now)
-        return self._actions()
+        return self._serve_freed(now)
 
     def update(
         self,
@@ -430,11 +418,7 @@ class ConnectionPool:
                 self._drop(conn)
         if site.waiting:
             self._serve_site(site, now)
-        if self._blocked:
-            self._serve_blocked(now)
-        if self._settled:
-            self._serve_settled(now)
-        return self._actions()
+        return self._serve_freed(now)
 
     def cancel(self, checkout: Checkout, now: float) -> PoolActions:
         """A waiting request gave up (timeout, cancellation). A checkout already
@@ -635,6 +619,16 @@ class ConnectionPool:
         site.opening_h2.remove(conn.id)
         if site.waiting:
             self._settled.append(site)
+
+    def _serve_freed(self, now: float) -> PoolActions:
+        """After a change that may free room or settle a connection: serves the origins
+        waiting for a free slot, then those whose awaited connection settled or closed,
+        and returns what to do."""
+        if self._blocked:
+            self._serve_blocked(now)
+        if self._settled:
+            self._serve_settled(now)
+        return self._actions()
 
     def _serve_settled(self, now: float) -> None:
         """Serves the origins `_settle` left waiting, then the ones waiting for a
