@@ -16,17 +16,8 @@ from collections.abc import Callable
 
 import attrs
 
+from oxide_io.testing._rate_limit import format_reset
 from oxide_proto import Headers, RateLimits, RatePolicy, Start
-
-
-def format_duration(seconds: float) -> str:
-    """The API's spelling of a reset time: "20ms", "1.5s", "6m0s"."""
-    if seconds < 1:
-        return f"{max(0, math.ceil(seconds * 1000))}ms"
-    minutes, rest = divmod(seconds, 60.0)
-    if minutes:
-        return f"{int(minutes)}m{rest:.6g}s"
-    return f"{rest:.6g}s"
 
 
 @attrs.define
@@ -98,7 +89,7 @@ class SimServer:
             ):
                 fields[f"x-ratelimit-limit-{kind}"] = str(limit)
                 fields[f"x-ratelimit-remaining-{kind}"] = str(max(0, math.floor(level)))
-                fields[f"x-ratelimit-reset-{kind}"] = format_duration(self._reset(level, limit, t))
+                fields[f"x-ratelimit-reset-{kind}"] = format_reset(self._reset(level, limit, t))
         if status == 429 and self.retry_after:
             waits = [(1 - self.level_requests) * self.window / self.requests]
             if self.kind == "fixed":

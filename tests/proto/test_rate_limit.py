@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oxide_io.testing._rate_limit import format_reset
 from oxide_proto import Headers, RateLimits, RatePolicy, Start, Wait, parse_reset_duration
-from tests.proto.rate_sim import SimServer, format_duration, simulate
+from tests.proto.rate_sim import SimServer, simulate
 
 
 def _ideal(items: int, limit: int, window: float) -> float:
@@ -46,7 +47,7 @@ def test_parse_reset_duration(text: str, seconds: float | None) -> None:
 
 @given(st.floats(min_value=0, max_value=7200, allow_nan=False))
 def test_reset_durations_round_trip(seconds: float) -> None:
-    parsed = parse_reset_duration(format_duration(seconds))
+    parsed = parse_reset_duration(format_reset(seconds))
     assert parsed is not None
     assert abs(parsed - seconds) <= max(0.001, seconds * 0.001)
 

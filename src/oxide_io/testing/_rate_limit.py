@@ -35,8 +35,8 @@ def format_reset(seconds: float) -> str:
         return f"{max(0, math.ceil(seconds * 1000))}ms"
     minutes, rest = divmod(seconds, 60.0)
     if minutes:
-        return f"{int(minutes)}m{rest:.3g}s"
-    return f"{rest:.3g}s"
+        return f"{int(minutes)}m{rest:.6g}s"
+    return f"{rest:.6g}s"
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
