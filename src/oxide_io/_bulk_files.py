@@ -185,6 +185,19 @@ def checked_input(path: str) -> tuple[int, IdSet]:
     return total, ids
 
 
+BulkInput = str | os.PathLike[str] | Iterable[Mapping[str, Any] | str | bytes]
+"""A job's requests: a JSONL file's path, or the requests as objects or lines."""
+
+
+def input_file(input: BulkInput, output_path: str) -> tuple[str, str | None]:
+    """The path of the job's JSONL input, and the temporary file it was spooled to
+    (beside the output, for the caller to delete) when `input` was not a path."""
+    if isinstance(input, (str, os.PathLike)):
+        return os.fspath(input), None
+    spooled = spool(input, os.path.dirname(os.path.abspath(output_path)))
+    return spooled, spooled
+
+
 def spool(items: Iterable[Mapping[str, Any] | str | bytes], directory: str) -> str:
     """Writes requests given as objects or lines to a temporary JSONL file."""
     handle, path = tempfile.mkstemp(prefix=".oxide-bulk-", suffix=".jsonl", dir=directory)

@@ -21,19 +21,20 @@ import math
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from oxide_proto import IdSet, RateLimits, parse_result_line
 
 from ._bulk_files import (
+    BulkInput,
     BulkProgress,
     BulkSummary,
     ProgressMeter,
     checked_input,
     count_results,
+    input_file,
     resume_output,
-    spool,
     token_counter,
 )
 from ._sync._bulk import SyncBulkRunner
@@ -89,7 +90,7 @@ def _worker(
 
 def run_processes(
     client: Client,
-    input: str | os.PathLike[str] | Iterable[Mapping[str, Any] | str | bytes],
+    input: BulkInput,
     output: str | os.PathLike[str],
     *,
     processes: int = 2,
@@ -110,12 +111,7 @@ def run_processes(
     if processes < 1:
         raise ValueError(f"processes must be at least 1, not {processes}")
     output_path = os.fspath(output)
-    spooled: str | None = None
-    if isinstance(input, (str, os.PathLike)):
-        input_path = os.fspath(input)
-    else:
-        directory = os.path.dirname(os.path.abspath(output_path))
-        input_path = spooled = spool(input, directory)
+    input_path, spooled = input_file(input, output_path)
     try:
         total, ids = checked_input(input_path)
         done, done_count, failed_count = resume_output(output_path, ids)

@@ -25,12 +25,13 @@ import json
 import os
 import pathlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from oxide_proto import IdSet, parse_result_line, result_line
 
 from .._bulk_files import (
+    BulkInput,
     BulkProgress,
     BulkSummary,
     JobFile,
@@ -38,9 +39,9 @@ from .._bulk_files import (
     ResultWriter,
     checked_input,
     default_job_file,
+    input_file,
     read_input,
     resume_output,
-    spool,
 )
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def _batch_problem(batch: Any) -> str:
 
 async def run_batches(
     client: AsyncClient,
-    input: str | os.PathLike[str] | Iterable[Mapping[str, Any] | str | bytes],
+    input: BulkInput,
     output: str | os.PathLike[str],
     *,
     job_file: str | os.PathLike[str] | None = None,
@@ -202,11 +203,7 @@ async def run_batches(
     """
     output_path = os.fspath(output)
     job_path = os.fspath(job_file) if job_file is not None else default_job_file(output_path)
-    spooled: str | None = None
-    if isinstance(input, (str, os.PathLike)):
-        input_path = os.fspath(input)
-    else:
-        input_path = spooled = spool(input, os.path.dirname(os.path.abspath(output_path)))
+    input_path, spooled = input_file(input, output_path)
     try:
         return await _Batches(client, input_path, output_path, job_path, on_progress).run(
             poll_interval, max_lines, max_bytes, keep_input=spooled is None

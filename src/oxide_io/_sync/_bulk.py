@@ -25,7 +25,7 @@ import os
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from oxide_proto import (
@@ -46,6 +46,7 @@ from oxide_proto import (
 )
 
 from .._bulk_files import (
+    BulkInput,
     BulkProgress,
     BulkSummary,
     JobFile,
@@ -53,9 +54,9 @@ from .._bulk_files import (
     ResultWriter,
     checked_input,
     default_job_file,
+    input_file,
     read_input,
     resume_output,
-    spool,
     token_counter,
 )
 
@@ -367,7 +368,7 @@ def _result_id() -> str:
 
 def run_bulk(
     client: Client,
-    input: str | os.PathLike[str] | Iterable[Mapping[str, Any] | str | bytes],
+    input: BulkInput,
     output: str | os.PathLike[str],
     *,
     concurrency: int = 64,
@@ -442,12 +443,7 @@ def run_bulk(
         for callback in callbacks:
             callback(state)
 
-    spooled: str | None = None
-    if isinstance(input, (str, os.PathLike)):
-        input_path = os.fspath(input)
-    else:
-        directory = os.path.dirname(os.path.abspath(output_path))
-        input_path = spooled = spool(input, directory)
+    input_path, spooled = input_file(input, output_path)
     try:
         runner = SyncBulkRunner(
             client,
