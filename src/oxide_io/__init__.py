@@ -31,8 +31,8 @@ from oxide_proto import RedirectError as RedirectError
 from oxide_proto import ResponseTooLargeError as ResponseTooLargeError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import __version__ as __version__
-from oxide_proto._reconnect import ReconnectingEvent as ReconnectingEvent
-from oxide_proto._reconnect import ReconnectingOverrides as ReconnectingOverrides
+from oxide_proto.websocket._reconnect import ReconnectingEvent as ReconnectingEvent
+from oxide_proto.websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
 
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypedDict
 
 from oxide_proto import OpenAIError
-from oxide_proto._azure import AzureConfig
-from oxide_proto._event_socket import EventSocketTarget
-from oxide_proto._reconnect import OnReconnecting, ReconnectPolicy
-from oxide_proto._record import field, frozen
+from oxide_proto.api._azure import AzureConfig
+from oxide_proto.base._record import field, frozen
+from oxide_proto.sessions._event_socket import EventSocketTarget
+from oxide_proto.websocket._reconnect import OnReconnecting, ReconnectPolicy
 
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
 from ._tls import VerifyTypes

@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from oxide_proto._workload_identity import SubjectTokenProviderError
+from oxide_proto.api._workload_identity import SubjectTokenProviderError
 
 __all__ = [
     "AZURE_IMDS_TOKEN_URL",

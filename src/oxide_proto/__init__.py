@@ -9,145 +9,145 @@ here; the `_modules` behind it are private.
 import importlib
 from typing import TYPE_CHECKING
 
-from ._azure import DEPLOYMENT_PATHS as DEPLOYMENT_PATHS
-from ._azure import AzureConfig as AzureConfig
-from ._azure import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
-from ._azure import azure_auth_headers as azure_auth_headers
-from ._azure import azure_base_url as azure_base_url
-from ._azure import azure_route as azure_route
-from ._azure import checked_token as checked_token
-from ._azure import realtime_target as realtime_target
-from ._azure import resolve_azure as resolve_azure
-from ._body_text import BodyTextDecoder as BodyTextDecoder
-from ._body_text import LineSplitter as LineSplitter
-from ._body_text import charset_from_content_type as charset_from_content_type
-from ._call import Call as Call
-from ._call import CallSettings as CallSettings
-from ._connection import HTTPConnection as HTTPConnection
-from ._connection_pool import MAX_REFUSALS as MAX_REFUSALS
-from ._connection_pool import Checkout as Checkout
-from ._connection_pool import CheckoutAction as CheckoutAction
-from ._connection_pool import ConnectionPool as ConnectionPool
-from ._connection_pool import PoolActions as PoolActions
-from ._connection_pool import requeue_refused as requeue_refused
-from ._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
-from ._content import ContentDecoder as ContentDecoder
-from ._content import accepted_encodings as accepted_encodings
-from ._decode import decode as decode
-from ._encode import build_request as build_request
-from ._encode import encode_json as encode_json
-from ._encode import user_agent as user_agent
-from ._encode import validate_header as validate_header
-from ._errors import APIConnectionError as APIConnectionError
-from ._errors import APIError as APIError
-from ._errors import APIEventError as APIEventError
-from ._errors import APIResponseValidationError as APIResponseValidationError
-from ._errors import APIStatusError as APIStatusError
-from ._errors import APITimeoutError as APITimeoutError
-from ._errors import AuthenticationError as AuthenticationError
-from ._errors import BadRequestError as BadRequestError
-from ._errors import ConflictError as ConflictError
-from ._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
-from ._errors import DecodingError as DecodingError
-from ._errors import InternalServerError as InternalServerError
-from ._errors import InvalidHeaderError as InvalidHeaderError
-from ._errors import InvalidJSONError as InvalidJSONError
-from ._errors import InvalidToolArgumentsError as InvalidToolArgumentsError
-from ._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
-from ._errors import LengthFinishReasonError as LengthFinishReasonError
-from ._errors import LimitExceededError as LimitExceededError
-from ._errors import LocalProtocolError as LocalProtocolError
-from ._errors import MalformedEventError as MalformedEventError
-from ._errors import NotFoundError as NotFoundError
-from ._errors import OpenAIError as OpenAIError
-from ._errors import OutputValidationError as OutputValidationError
-from ._errors import PermissionDeniedError as PermissionDeniedError
-from ._errors import ProtocolError as ProtocolError
-from ._errors import ProxyAuthenticationError as ProxyAuthenticationError
-from ._errors import ProxyError as ProxyError
-from ._errors import RateLimitError as RateLimitError
-from ._errors import RedirectError as RedirectError
-from ._errors import RemoteProtocolError as RemoteProtocolError
-from ._errors import ResponseFailedError as ResponseFailedError
-from ._errors import ResponseIncompleteError as ResponseIncompleteError
-from ._errors import ResponseTooLargeError as ResponseTooLargeError
-from ._errors import SchemaError as SchemaError
-from ._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
-from ._errors import UnprocessableEntityError as UnprocessableEntityError
-from ._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
-from ._errors import WebSocketHandshakeError as WebSocketHandshakeError
-from ._errors import redact_secrets as redact_secrets
-from ._errors import redirect_error as redirect_error
-from ._errors import request_secrets as request_secrets
-from ._errors import status_error_class as status_error_class
-from ._errors import status_error_from_response as status_error_from_response
-from ._event_socket import EventSocket as EventSocket
-from ._event_socket import EventSocketTarget as EventSocketTarget
-from ._event_socket import Handshake as Handshake
-from ._event_socket import WebSocketOptions as WebSocketOptions
-from ._event_socket import closed_error as closed_error
-from ._event_socket import event_error as event_error
-from ._event_socket import parse_event_payload as parse_event_payload
-from ._event_socket import unhandled_error as unhandled_error
-from ._events import NEED_DATA as NEED_DATA
-from ._events import BodyData as BodyData
-from ._events import BodyEnd as BodyEnd
-from ._events import HTTPEvent as HTTPEvent
-from ._events import NeedData as NeedData
-from ._events import ResponseHead as ResponseHead
-from ._headers import SECRET_HEADERS as SECRET_HEADERS
-from ._headers import Headers as Headers
-from ._model import BaseModel as BaseModel
-from ._model import UnknownModel as UnknownModel
-from ._operation import Operation as Operation
-from ._operation import resolve_type as resolve_type
-from ._pool import ConnectionInfo as ConnectionInfo
-from ._pool import PoolAction as PoolAction
-from ._pool import PoolDecision as PoolDecision
-from ._pool import PoolLimits as PoolLimits
-from ._pool import PoolPolicy as PoolPolicy
-from ._pool import ReleaseDecision as ReleaseDecision
-from ._pool import assign_connection as assign_connection
-from ._pool import expired_connections as expired_connections
-from ._pool import release_connection as release_connection
-from ._reconnect import NO_RECONNECT as NO_RECONNECT
-from ._reconnect import RECONNECT_CLOSE_CODES as RECONNECT_CLOSE_CODES
-from ._reconnect import OnReconnecting as OnReconnecting
-from ._reconnect import ReconnectingEvent as ReconnectingEvent
-from ._reconnect import ReconnectingOverrides as ReconnectingOverrides
-from ._reconnect import ReconnectPolicy as ReconnectPolicy
-from ._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
-from ._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
-from ._redirect import follow_redirect as follow_redirect
-from ._retry import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
-from ._retry import INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY
-from ._retry import MAX_RETRY_AFTER_DELAY as MAX_RETRY_AFTER_DELAY
-from ._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
-from ._retry import RetryDecision as RetryDecision
-from ._retry import RetryPolicy as RetryPolicy
-from ._retry import parse_retry_after as parse_retry_after
-from ._retry import retryable_handshake as retryable_handshake
-from ._sse import ServerSentEvent as ServerSentEvent
-from ._sse import SSEDecoder as SSEDecoder
-from ._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
-from ._stream import StreamEnd as StreamEnd
-from ._stream import StreamEvent as StreamEvent
-from ._types import URL as URL
-from ._types import Body as Body
-from ._types import Request as Request
-from ._types import ResponseInfo as ResponseInfo
-from ._url import ArrayFormat as ArrayFormat
-from ._url import NestedFormat as NestedFormat
-from ._url import build_url as build_url
-from ._url import encode_query as encode_query
-from ._url import expand_path as expand_path
-from ._url import flatten_params as flatten_params
-from ._url import parse_url as parse_url
-from ._url import websocket_url as websocket_url
 from ._version import __version__ as __version__
-from ._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
-from ._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
-from ._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
+from .api._azure import DEPLOYMENT_PATHS as DEPLOYMENT_PATHS
+from .api._azure import AzureConfig as AzureConfig
+from .api._azure import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
+from .api._azure import azure_auth_headers as azure_auth_headers
+from .api._azure import azure_base_url as azure_base_url
+from .api._azure import azure_route as azure_route
+from .api._azure import checked_token as checked_token
+from .api._azure import realtime_target as realtime_target
+from .api._azure import resolve_azure as resolve_azure
+from .api._call import Call as Call
+from .api._call import CallSettings as CallSettings
+from .api._decode import decode as decode
+from .api._encode import build_request as build_request
+from .api._encode import encode_json as encode_json
+from .api._encode import user_agent as user_agent
+from .api._encode import validate_header as validate_header
+from .api._model import BaseModel as BaseModel
+from .api._model import UnknownModel as UnknownModel
+from .api._operation import Operation as Operation
+from .api._operation import resolve_type as resolve_type
+from .base._errors import APIConnectionError as APIConnectionError
+from .base._errors import APIError as APIError
+from .base._errors import APIEventError as APIEventError
+from .base._errors import APIResponseValidationError as APIResponseValidationError
+from .base._errors import APIStatusError as APIStatusError
+from .base._errors import APITimeoutError as APITimeoutError
+from .base._errors import AuthenticationError as AuthenticationError
+from .base._errors import BadRequestError as BadRequestError
+from .base._errors import ConflictError as ConflictError
+from .base._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+from .base._errors import DecodingError as DecodingError
+from .base._errors import InternalServerError as InternalServerError
+from .base._errors import InvalidHeaderError as InvalidHeaderError
+from .base._errors import InvalidJSONError as InvalidJSONError
+from .base._errors import InvalidToolArgumentsError as InvalidToolArgumentsError
+from .base._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+from .base._errors import LengthFinishReasonError as LengthFinishReasonError
+from .base._errors import LimitExceededError as LimitExceededError
+from .base._errors import LocalProtocolError as LocalProtocolError
+from .base._errors import MalformedEventError as MalformedEventError
+from .base._errors import NotFoundError as NotFoundError
+from .base._errors import OpenAIError as OpenAIError
+from .base._errors import OutputValidationError as OutputValidationError
+from .base._errors import PermissionDeniedError as PermissionDeniedError
+from .base._errors import ProtocolError as ProtocolError
+from .base._errors import ProxyAuthenticationError as ProxyAuthenticationError
+from .base._errors import ProxyError as ProxyError
+from .base._errors import RateLimitError as RateLimitError
+from .base._errors import RedirectError as RedirectError
+from .base._errors import RemoteProtocolError as RemoteProtocolError
+from .base._errors import ResponseFailedError as ResponseFailedError
+from .base._errors import ResponseIncompleteError as ResponseIncompleteError
+from .base._errors import ResponseTooLargeError as ResponseTooLargeError
+from .base._errors import SchemaError as SchemaError
+from .base._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
+from .base._errors import UnprocessableEntityError as UnprocessableEntityError
+from .base._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
+from .base._errors import WebSocketHandshakeError as WebSocketHandshakeError
+from .base._errors import redact_secrets as redact_secrets
+from .base._errors import redirect_error as redirect_error
+from .base._errors import request_secrets as request_secrets
+from .base._errors import status_error_class as status_error_class
+from .base._errors import status_error_from_response as status_error_from_response
+from .base._headers import SECRET_HEADERS as SECRET_HEADERS
+from .base._headers import Headers as Headers
+from .base._types import URL as URL
+from .base._types import Body as Body
+from .base._types import Request as Request
+from .base._types import ResponseInfo as ResponseInfo
+from .base._url import ArrayFormat as ArrayFormat
+from .base._url import NestedFormat as NestedFormat
+from .base._url import build_url as build_url
+from .base._url import encode_query as encode_query
+from .base._url import expand_path as expand_path
+from .base._url import flatten_params as flatten_params
+from .base._url import parse_url as parse_url
+from .base._url import websocket_url as websocket_url
+from .http._body_text import BodyTextDecoder as BodyTextDecoder
+from .http._body_text import LineSplitter as LineSplitter
+from .http._body_text import charset_from_content_type as charset_from_content_type
+from .http._connection import HTTPConnection as HTTPConnection
+from .http._connection_pool import MAX_REFUSALS as MAX_REFUSALS
+from .http._connection_pool import Checkout as Checkout
+from .http._connection_pool import CheckoutAction as CheckoutAction
+from .http._connection_pool import ConnectionPool as ConnectionPool
+from .http._connection_pool import PoolActions as PoolActions
+from .http._connection_pool import requeue_refused as requeue_refused
+from .http._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
+from .http._content import ContentDecoder as ContentDecoder
+from .http._content import accepted_encodings as accepted_encodings
+from .http._events import NEED_DATA as NEED_DATA
+from .http._events import BodyData as BodyData
+from .http._events import BodyEnd as BodyEnd
+from .http._events import HTTPEvent as HTTPEvent
+from .http._events import NeedData as NeedData
+from .http._events import ResponseHead as ResponseHead
+from .http._pool import ConnectionInfo as ConnectionInfo
+from .http._pool import PoolAction as PoolAction
+from .http._pool import PoolDecision as PoolDecision
+from .http._pool import PoolLimits as PoolLimits
+from .http._pool import PoolPolicy as PoolPolicy
+from .http._pool import ReleaseDecision as ReleaseDecision
+from .http._pool import assign_connection as assign_connection
+from .http._pool import expired_connections as expired_connections
+from .http._pool import release_connection as release_connection
+from .http._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
+from .http._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
+from .http._redirect import follow_redirect as follow_redirect
+from .http._retry import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+from .http._retry import INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY
+from .http._retry import MAX_RETRY_AFTER_DELAY as MAX_RETRY_AFTER_DELAY
+from .http._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
+from .http._retry import RetryDecision as RetryDecision
+from .http._retry import RetryPolicy as RetryPolicy
+from .http._retry import parse_retry_after as parse_retry_after
+from .http._retry import retryable_handshake as retryable_handshake
+from .sessions._event_socket import EventSocket as EventSocket
+from .sessions._event_socket import EventSocketTarget as EventSocketTarget
+from .sessions._event_socket import Handshake as Handshake
+from .sessions._event_socket import WebSocketOptions as WebSocketOptions
+from .sessions._event_socket import closed_error as closed_error
+from .sessions._event_socket import event_error as event_error
+from .sessions._event_socket import parse_event_payload as parse_event_payload
+from .sessions._event_socket import unhandled_error as unhandled_error
+from .sse._sse import ServerSentEvent as ServerSentEvent
+from .sse._sse import SSEDecoder as SSEDecoder
+from .sse._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
+from .sse._stream import StreamEnd as StreamEnd
+from .sse._stream import StreamEvent as StreamEvent
+from .websocket._reconnect import NO_RECONNECT as NO_RECONNECT
+from .websocket._reconnect import RECONNECT_CLOSE_CODES as RECONNECT_CLOSE_CODES
+from .websocket._reconnect import OnReconnecting as OnReconnecting
+from .websocket._reconnect import ReconnectingEvent as ReconnectingEvent
+from .websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
+from .websocket._reconnect import ReconnectPolicy as ReconnectPolicy
+from .websocket._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
+from .websocket._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
+from .websocket._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
 
 # HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto) and multipart encoding load on
 # first use: most programs need one transport, and importing the others costs
@@ -155,244 +155,250 @@ from ._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_S
 if TYPE_CHECKING:
     # Bulk jobs (hashlib and json load only with them).
     # Stream helpers and structured outputs load the Chat / Responses types.
-    from ._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
-    from ._bulk import BulkInputError as BulkInputError
-    from ._bulk import BulkLineError as BulkLineError
-    from ._bulk import BulkRequest as BulkRequest
-    from ._bulk import IdSet as IdSet
-    from ._bulk import InputProblem as InputProblem
-    from ._bulk import api_path as api_path
-    from ._bulk import estimate_tokens as estimate_tokens
-    from ._bulk import parse_request_line as parse_request_line
-    from ._bulk import parse_result_line as parse_result_line
-    from ._bulk import result_line as result_line
-    from ._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
-    from ._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
-    from ._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
-    from ._chat_accumulator import ChunkEvent as ChunkEvent
-    from ._chat_accumulator import ContentDeltaEvent as ContentDeltaEvent
-    from ._chat_accumulator import ContentDoneEvent as ContentDoneEvent
-    from ._chat_accumulator import (
+    from .api._bulk import BulkInputError as BulkInputError
+    from .api._bulk import BulkLineError as BulkLineError
+    from .api._bulk import BulkRequest as BulkRequest
+    from .api._bulk import IdSet as IdSet
+    from .api._bulk import InputProblem as InputProblem
+    from .api._bulk import api_path as api_path
+    from .api._bulk import estimate_tokens as estimate_tokens
+    from .api._bulk import parse_request_line as parse_request_line
+    from .api._bulk import parse_result_line as parse_result_line
+    from .api._bulk import result_line as result_line
+    from .api._embeddings import decode_embeddings as decode_embeddings
+    from .api._multipart import FileInput as FileInput
+    from .api._multipart import FilePart as FilePart
+    from .api._multipart import MultipartBody as MultipartBody
+    from .api._multipart import encode_multipart as encode_multipart
+    from .api._multipart import guess_content_type as guess_content_type
+    from .api._rate_limit import RateLimits as RateLimits
+    from .api._rate_limit import RatePolicy as RatePolicy
+    from .api._rate_limit import Start as Start
+    from .api._rate_limit import Wait as Wait
+    from .api._rate_limit import parse_reset_duration as parse_reset_duration
+    from .api._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
+    from .api._webhooks import decode_webhook_event as decode_webhook_event
+    from .api._webhooks import verify_webhook_signature as verify_webhook_signature
+    from .api._workload_identity import (
+        DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS,
+    )
+    from .api._workload_identity import DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL
+    from .api._workload_identity import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
+    from .api._workload_identity import SUBJECT_TOKEN_TYPES as SUBJECT_TOKEN_TYPES
+    from .api._workload_identity import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT_TYPE
+    from .api._workload_identity import IssuedToken as IssuedToken
+    from .api._workload_identity import OAuthError as OAuthError
+    from .api._workload_identity import SubjectTokenProviderError as SubjectTokenProviderError
+    from .api._workload_identity import TokenCache as TokenCache
+    from .api._workload_identity import WorkloadIdentityConfig as WorkloadIdentityConfig
+    from .api._workload_identity import exchange_request as exchange_request
+    from .api._workload_identity import parse_exchange_response as parse_exchange_response
+    from .api._workload_identity import workload_identity_config as workload_identity_config
+    from .helpers._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
+    from .helpers._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
+    from .helpers._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
+    from .helpers._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
+    from .helpers._chat_accumulator import ChunkEvent as ChunkEvent
+    from .helpers._chat_accumulator import ContentDeltaEvent as ContentDeltaEvent
+    from .helpers._chat_accumulator import ContentDoneEvent as ContentDoneEvent
+    from .helpers._chat_accumulator import (
         FunctionToolCallArgumentsDeltaEvent as FunctionToolCallArgumentsDeltaEvent,
     )
-    from ._chat_accumulator import (
+    from .helpers._chat_accumulator import (
         FunctionToolCallArgumentsDoneEvent as FunctionToolCallArgumentsDoneEvent,
     )
-    from ._chat_accumulator import LogprobsContentDeltaEvent as LogprobsContentDeltaEvent
-    from ._chat_accumulator import LogprobsContentDoneEvent as LogprobsContentDoneEvent
-    from ._chat_accumulator import LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent
-    from ._chat_accumulator import LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent
-    from ._chat_accumulator import RefusalDeltaEvent as RefusalDeltaEvent
-    from ._chat_accumulator import RefusalDoneEvent as RefusalDoneEvent
-    from ._chat_parsed import ParsedChatCompletion as ParsedChatCompletion
-    from ._chat_parsed import ParsedChatCompletionMessage as ParsedChatCompletionMessage
-    from ._chat_parsed import ParsedChoice as ParsedChoice
-    from ._chat_parsed import ParsedFunction as ParsedFunction
-    from ._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
-    from ._chat_parsed import parse_chat_completion as parse_chat_completion
-    from ._embeddings import decode_embeddings as decode_embeddings
-    from ._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
-    from ._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
-    from ._http2 import HTTP2Connection as HTTP2Connection
-    from ._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
-    from ._http11 import HTTP11Connection as HTTP11Connection
-    from ._multipart import FileInput as FileInput
-    from ._multipart import FilePart as FilePart
-    from ._multipart import MultipartBody as MultipartBody
-    from ._multipart import encode_multipart as encode_multipart
-    from ._multipart import guess_content_type as guess_content_type
-    from ._partial_json import PartialJSONParser as PartialJSONParser
-    from ._partial_json import parse_partial_json as parse_partial_json
-    from ._proxy import Proxy as Proxy
-    from ._proxy import ProxyConfig as ProxyConfig
-    from ._proxy import ProxyTunnel as ProxyTunnel
-    from ._proxy import Tunnel as Tunnel
-    from ._proxy import absolute_form as absolute_form
-    from ._proxy import parse_proxy_url as parse_proxy_url
-    from ._rate_limit import RateLimits as RateLimits
-    from ._rate_limit import RatePolicy as RatePolicy
-    from ._rate_limit import Start as Start
-    from ._rate_limit import Wait as Wait
-    from ._rate_limit import parse_reset_duration as parse_reset_duration
-    from ._realtime_socket import DEFAULT_AUDIO_CHUNK as DEFAULT_AUDIO_CHUNK
-    from ._realtime_socket import BetaRealtimeClientEvents as BetaRealtimeClientEvents
-    from ._realtime_socket import RealtimeAudio as RealtimeAudio
-    from ._realtime_socket import RealtimeAudioCollector as RealtimeAudioCollector
-    from ._realtime_socket import RealtimeClientEvents as RealtimeClientEvents
-    from ._realtime_socket import audio_chunks as audio_chunks
-    from ._realtime_socket import decode_realtime_event as decode_realtime_event
-    from ._realtime_socket import parse_realtime_event as parse_realtime_event
-    from ._responses_accumulator import ParsedResponse as ParsedResponse
-    from ._responses_accumulator import (
+    from .helpers._chat_accumulator import LogprobsContentDeltaEvent as LogprobsContentDeltaEvent
+    from .helpers._chat_accumulator import LogprobsContentDoneEvent as LogprobsContentDoneEvent
+    from .helpers._chat_accumulator import LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent
+    from .helpers._chat_accumulator import LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent
+    from .helpers._chat_accumulator import RefusalDeltaEvent as RefusalDeltaEvent
+    from .helpers._chat_accumulator import RefusalDoneEvent as RefusalDoneEvent
+    from .helpers._chat_parsed import ParsedChatCompletion as ParsedChatCompletion
+    from .helpers._chat_parsed import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from .helpers._chat_parsed import ParsedChoice as ParsedChoice
+    from .helpers._chat_parsed import ParsedFunction as ParsedFunction
+    from .helpers._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
+    from .helpers._chat_parsed import parse_chat_completion as parse_chat_completion
+    from .helpers._partial_json import PartialJSONParser as PartialJSONParser
+    from .helpers._partial_json import parse_partial_json as parse_partial_json
+    from .helpers._responses_accumulator import ParsedResponse as ParsedResponse
+    from .helpers._responses_accumulator import (
         ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall,
     )
-    from ._responses_accumulator import ResponseCompletedEvent as ResponseCompletedEvent
-    from ._responses_accumulator import (
+    from .helpers._responses_accumulator import ResponseCompletedEvent as ResponseCompletedEvent
+    from .helpers._responses_accumulator import (
         ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent,
     )
-    from ._responses_accumulator import (
+    from .helpers._responses_accumulator import (
         ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent,
     )
-    from ._responses_accumulator import ResponseStreamAccumulator as ResponseStreamAccumulator
-    from ._responses_accumulator import ResponseTextDeltaEvent as ResponseTextDeltaEvent
-    from ._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
-    from ._responses_accumulator import (
+    from .helpers._responses_accumulator import (
+        ResponseStreamAccumulator as ResponseStreamAccumulator,
+    )
+    from .helpers._responses_accumulator import ResponseTextDeltaEvent as ResponseTextDeltaEvent
+    from .helpers._responses_accumulator import ResponseTextDoneEvent as ResponseTextDoneEvent
+    from .helpers._responses_accumulator import (
         decode_response_stream_event as decode_response_stream_event,
     )
-    from ._responses_accumulator import parse_response as parse_response
-    from ._responses_socket import BetaResponsesClientEvents as BetaResponsesClientEvents
-    from ._responses_socket import ResponsesClientEvents as ResponsesClientEvents
-    from ._responses_socket import ResponsesTurn as ResponsesTurn
-    from ._responses_socket import decode_beta_responses_event as decode_beta_responses_event
-    from ._responses_socket import parse_responses_event as parse_responses_event
-    from ._schema import TypedTool as TypedTool
-    from ._schema import as_responses_tools as as_responses_tools
-    from ._schema import function_tool as function_tool
-    from ._schema import parse_into as parse_into
-    from ._schema import response_format_for as response_format_for
-    from ._schema import responses_function_tool as responses_function_tool
-    from ._schema import text_format_for as text_format_for
-    from ._schema import to_strict_json_schema as to_strict_json_schema
-    from ._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
-    from ._socks import SocksTunnel as SocksTunnel
-    from ._socks import require_socksio as require_socksio
-    from ._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
-    from ._webhooks import decode_webhook_event as decode_webhook_event
-    from ._webhooks import verify_webhook_signature as verify_webhook_signature
-    from ._websocket import WebSocketSession as WebSocketSession
-    from ._websocket_events import BinaryMessage as BinaryMessage
-    from ._websocket_events import Closed as Closed
-    from ._websocket_events import Opened as Opened
-    from ._websocket_events import TextMessage as TextMessage
-    from ._websocket_events import WebSocketEvent as WebSocketEvent
-    from ._websocket_events import WebSocketState as WebSocketState
-    from ._workload_identity import DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS
-    from ._workload_identity import DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL
-    from ._workload_identity import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
-    from ._workload_identity import SUBJECT_TOKEN_TYPES as SUBJECT_TOKEN_TYPES
-    from ._workload_identity import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT_TYPE
-    from ._workload_identity import IssuedToken as IssuedToken
-    from ._workload_identity import OAuthError as OAuthError
-    from ._workload_identity import SubjectTokenProviderError as SubjectTokenProviderError
-    from ._workload_identity import TokenCache as TokenCache
-    from ._workload_identity import WorkloadIdentityConfig as WorkloadIdentityConfig
-    from ._workload_identity import exchange_request as exchange_request
-    from ._workload_identity import parse_exchange_response as parse_exchange_response
-    from ._workload_identity import workload_identity_config as workload_identity_config
+    from .helpers._responses_accumulator import parse_response as parse_response
+    from .helpers._schema import TypedTool as TypedTool
+    from .helpers._schema import as_responses_tools as as_responses_tools
+    from .helpers._schema import function_tool as function_tool
+    from .helpers._schema import parse_into as parse_into
+    from .helpers._schema import response_format_for as response_format_for
+    from .helpers._schema import responses_function_tool as responses_function_tool
+    from .helpers._schema import text_format_for as text_format_for
+    from .helpers._schema import to_strict_json_schema as to_strict_json_schema
+    from .http._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
+    from .http._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
+    from .http._http2 import HTTP2Connection as HTTP2Connection
+    from .http._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
+    from .http._http11 import HTTP11Connection as HTTP11Connection
+    from .http._proxy import Proxy as Proxy
+    from .http._proxy import ProxyConfig as ProxyConfig
+    from .http._proxy import ProxyTunnel as ProxyTunnel
+    from .http._proxy import Tunnel as Tunnel
+    from .http._proxy import absolute_form as absolute_form
+    from .http._proxy import parse_proxy_url as parse_proxy_url
+    from .http._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
+    from .http._socks import SocksTunnel as SocksTunnel
+    from .http._socks import require_socksio as require_socksio
+    from .sessions._realtime_socket import DEFAULT_AUDIO_CHUNK as DEFAULT_AUDIO_CHUNK
+    from .sessions._realtime_socket import BetaRealtimeClientEvents as BetaRealtimeClientEvents
+    from .sessions._realtime_socket import RealtimeAudio as RealtimeAudio
+    from .sessions._realtime_socket import RealtimeAudioCollector as RealtimeAudioCollector
+    from .sessions._realtime_socket import RealtimeClientEvents as RealtimeClientEvents
+    from .sessions._realtime_socket import audio_chunks as audio_chunks
+    from .sessions._realtime_socket import decode_realtime_event as decode_realtime_event
+    from .sessions._realtime_socket import parse_realtime_event as parse_realtime_event
+    from .sessions._responses_socket import BetaResponsesClientEvents as BetaResponsesClientEvents
+    from .sessions._responses_socket import ResponsesClientEvents as ResponsesClientEvents
+    from .sessions._responses_socket import ResponsesTurn as ResponsesTurn
+    from .sessions._responses_socket import (
+        decode_beta_responses_event as decode_beta_responses_event,
+    )
+    from .sessions._responses_socket import parse_responses_event as parse_responses_event
+    from .websocket._websocket import WebSocketSession as WebSocketSession
+    from .websocket._websocket_events import BinaryMessage as BinaryMessage
+    from .websocket._websocket_events import Closed as Closed
+    from .websocket._websocket_events import Opened as Opened
+    from .websocket._websocket_events import TextMessage as TextMessage
+    from .websocket._websocket_events import WebSocketEvent as WebSocketEvent
+    from .websocket._websocket_events import WebSocketState as WebSocketState
 
 _LAZY: dict[str, str] = {
-    "BulkInputError": "._bulk",
-    "BulkLineError": "._bulk",
-    "BulkRequest": "._bulk",
-    "IdSet": "._bulk",
-    "InputProblem": "._bulk",
-    "api_path": "._bulk",
-    "estimate_tokens": "._bulk",
-    "parse_request_line": "._bulk",
-    "parse_result_line": "._bulk",
-    "result_line": "._bulk",
-    "RateLimits": "._rate_limit",
-    "RatePolicy": "._rate_limit",
-    "Start": "._rate_limit",
-    "Wait": "._rate_limit",
-    "parse_reset_duration": "._rate_limit",
-    "DEFAULT_MAX_HEAD_SIZE": "._http11",
-    "HTTP11Connection": "._http11",
-    "DEFAULT_CONNECTION_WINDOW_SIZE": "._http2",
-    "DEFAULT_INITIAL_WINDOW_SIZE": "._http2",
-    "HTTP2Connection": "._http2",
-    "FileInput": "._multipart",
-    "FilePart": "._multipart",
-    "MultipartBody": "._multipart",
-    "encode_multipart": "._multipart",
-    "guess_content_type": "._multipart",
-    "WEBHOOK_TOLERANCE": "._webhooks",
-    "decode_webhook_event": "._webhooks",
-    "verify_webhook_signature": "._webhooks",
-    "WebSocketSession": "._websocket",
-    "DEFAULT_AUDIO_CHUNK": "._realtime_socket",
-    "BetaRealtimeClientEvents": "._realtime_socket",
-    "RealtimeAudio": "._realtime_socket",
-    "RealtimeAudioCollector": "._realtime_socket",
-    "RealtimeClientEvents": "._realtime_socket",
-    "audio_chunks": "._realtime_socket",
-    "decode_realtime_event": "._realtime_socket",
-    "parse_realtime_event": "._realtime_socket",
-    "ResponsesClientEvents": "._responses_socket",
-    "BetaResponsesClientEvents": "._responses_socket",
-    "decode_beta_responses_event": "._responses_socket",
-    "ResponsesTurn": "._responses_socket",
-    "parse_responses_event": "._responses_socket",
-    "BinaryMessage": "._websocket_events",
-    "Closed": "._websocket_events",
-    "Opened": "._websocket_events",
-    "TextMessage": "._websocket_events",
-    "WebSocketEvent": "._websocket_events",
-    "WebSocketState": "._websocket_events",
-    "DEFAULT_REFRESH_BUFFER_SECONDS": "._workload_identity",
-    "DEFAULT_TOKEN_EXCHANGE_URL": "._workload_identity",
-    "PLACEHOLDER_API_KEY": "._workload_identity",
-    "SUBJECT_TOKEN_TYPES": "._workload_identity",
-    "TOKEN_EXCHANGE_GRANT_TYPE": "._workload_identity",
-    "IssuedToken": "._workload_identity",
-    "OAuthError": "._workload_identity",
-    "SubjectTokenProviderError": "._workload_identity",
-    "TokenCache": "._workload_identity",
-    "WorkloadIdentityConfig": "._workload_identity",
-    "exchange_request": "._workload_identity",
-    "parse_exchange_response": "._workload_identity",
-    "workload_identity_config": "._workload_identity",
-    "decode_embeddings": "._embeddings",
-    "AssistantAccumulator": "._assistant_accumulator",
-    "ChatCompletionAccumulator": "._chat_accumulator",
-    "ChatCompletionStreamEvent": "._chat_accumulator",
-    "ChoiceDoneEvent": "._chat_accumulator",
-    "ChunkEvent": "._chat_accumulator",
-    "ContentDeltaEvent": "._chat_accumulator",
-    "ContentDoneEvent": "._chat_accumulator",
-    "FunctionToolCallArgumentsDeltaEvent": "._chat_accumulator",
-    "FunctionToolCallArgumentsDoneEvent": "._chat_accumulator",
-    "LogprobsContentDeltaEvent": "._chat_accumulator",
-    "LogprobsContentDoneEvent": "._chat_accumulator",
-    "LogprobsRefusalDeltaEvent": "._chat_accumulator",
-    "LogprobsRefusalDoneEvent": "._chat_accumulator",
-    "RefusalDeltaEvent": "._chat_accumulator",
-    "RefusalDoneEvent": "._chat_accumulator",
-    "ParsedChatCompletion": "._chat_parsed",
-    "ParsedChatCompletionMessage": "._chat_parsed",
-    "ParsedChoice": "._chat_parsed",
-    "ParsedFunction": "._chat_parsed",
-    "ParsedFunctionToolCall": "._chat_parsed",
-    "parse_chat_completion": "._chat_parsed",
-    "PartialJSONParser": "._partial_json",
-    "parse_partial_json": "._partial_json",
-    "ParsedResponse": "._responses_accumulator",
-    "ParsedResponseFunctionToolCall": "._responses_accumulator",
-    "ResponseCompletedEvent": "._responses_accumulator",
-    "ResponseFunctionCallArgumentsDeltaEvent": "._responses_accumulator",
-    "ResponseFunctionCallArgumentsDoneEvent": "._responses_accumulator",
-    "ResponseStreamAccumulator": "._responses_accumulator",
-    "ResponseTextDeltaEvent": "._responses_accumulator",
-    "ResponseTextDoneEvent": "._responses_accumulator",
-    "parse_response": "._responses_accumulator",
-    "decode_response_stream_event": "._responses_accumulator",
-    "Proxy": "._proxy",
-    "ProxyConfig": "._proxy",
-    "ProxyTunnel": "._proxy",
-    "Tunnel": "._proxy",
-    "absolute_form": "._proxy",
-    "parse_proxy_url": "._proxy",
-    "SOCKS5_REPLIES": "._socks",
-    "SocksTunnel": "._socks",
-    "require_socksio": "._socks",
-    "TypedTool": "._schema",
-    "as_responses_tools": "._schema",
-    "function_tool": "._schema",
-    "parse_into": "._schema",
-    "response_format_for": "._schema",
-    "responses_function_tool": "._schema",
-    "text_format_for": "._schema",
-    "to_strict_json_schema": "._schema",
+    "BulkInputError": ".api._bulk",
+    "BulkLineError": ".api._bulk",
+    "BulkRequest": ".api._bulk",
+    "IdSet": ".api._bulk",
+    "InputProblem": ".api._bulk",
+    "api_path": ".api._bulk",
+    "estimate_tokens": ".api._bulk",
+    "parse_request_line": ".api._bulk",
+    "parse_result_line": ".api._bulk",
+    "result_line": ".api._bulk",
+    "RateLimits": ".api._rate_limit",
+    "RatePolicy": ".api._rate_limit",
+    "Start": ".api._rate_limit",
+    "Wait": ".api._rate_limit",
+    "parse_reset_duration": ".api._rate_limit",
+    "DEFAULT_MAX_HEAD_SIZE": ".http._http11",
+    "HTTP11Connection": ".http._http11",
+    "DEFAULT_CONNECTION_WINDOW_SIZE": ".http._http2",
+    "DEFAULT_INITIAL_WINDOW_SIZE": ".http._http2",
+    "HTTP2Connection": ".http._http2",
+    "FileInput": ".api._multipart",
+    "FilePart": ".api._multipart",
+    "MultipartBody": ".api._multipart",
+    "encode_multipart": ".api._multipart",
+    "guess_content_type": ".api._multipart",
+    "WEBHOOK_TOLERANCE": ".api._webhooks",
+    "decode_webhook_event": ".api._webhooks",
+    "verify_webhook_signature": ".api._webhooks",
+    "WebSocketSession": ".websocket._websocket",
+    "DEFAULT_AUDIO_CHUNK": ".sessions._realtime_socket",
+    "BetaRealtimeClientEvents": ".sessions._realtime_socket",
+    "RealtimeAudio": ".sessions._realtime_socket",
+    "RealtimeAudioCollector": ".sessions._realtime_socket",
+    "RealtimeClientEvents": ".sessions._realtime_socket",
+    "audio_chunks": ".sessions._realtime_socket",
+    "decode_realtime_event": ".sessions._realtime_socket",
+    "parse_realtime_event": ".sessions._realtime_socket",
+    "ResponsesClientEvents": ".sessions._responses_socket",
+    "BetaResponsesClientEvents": ".sessions._responses_socket",
+    "decode_beta_responses_event": ".sessions._responses_socket",
+    "ResponsesTurn": ".sessions._responses_socket",
+    "parse_responses_event": ".sessions._responses_socket",
+    "BinaryMessage": ".websocket._websocket_events",
+    "Closed": ".websocket._websocket_events",
+    "Opened": ".websocket._websocket_events",
+    "TextMessage": ".websocket._websocket_events",
+    "WebSocketEvent": ".websocket._websocket_events",
+    "WebSocketState": ".websocket._websocket_events",
+    "DEFAULT_REFRESH_BUFFER_SECONDS": ".api._workload_identity",
+    "DEFAULT_TOKEN_EXCHANGE_URL": ".api._workload_identity",
+    "PLACEHOLDER_API_KEY": ".api._workload_identity",
+    "SUBJECT_TOKEN_TYPES": ".api._workload_identity",
+    "TOKEN_EXCHANGE_GRANT_TYPE": ".api._workload_identity",
+    "IssuedToken": ".api._workload_identity",
+    "OAuthError": ".api._workload_identity",
+    "SubjectTokenProviderError": ".api._workload_identity",
+    "TokenCache": ".api._workload_identity",
+    "WorkloadIdentityConfig": ".api._workload_identity",
+    "exchange_request": ".api._workload_identity",
+    "parse_exchange_response": ".api._workload_identity",
+    "workload_identity_config": ".api._workload_identity",
+    "decode_embeddings": ".api._embeddings",
+    "AssistantAccumulator": ".helpers._assistant_accumulator",
+    "ChatCompletionAccumulator": ".helpers._chat_accumulator",
+    "ChatCompletionStreamEvent": ".helpers._chat_accumulator",
+    "ChoiceDoneEvent": ".helpers._chat_accumulator",
+    "ChunkEvent": ".helpers._chat_accumulator",
+    "ContentDeltaEvent": ".helpers._chat_accumulator",
+    "ContentDoneEvent": ".helpers._chat_accumulator",
+    "FunctionToolCallArgumentsDeltaEvent": ".helpers._chat_accumulator",
+    "FunctionToolCallArgumentsDoneEvent": ".helpers._chat_accumulator",
+    "LogprobsContentDeltaEvent": ".helpers._chat_accumulator",
+    "LogprobsContentDoneEvent": ".helpers._chat_accumulator",
+    "LogprobsRefusalDeltaEvent": ".helpers._chat_accumulator",
+    "LogprobsRefusalDoneEvent": ".helpers._chat_accumulator",
+    "RefusalDeltaEvent": ".helpers._chat_accumulator",
+    "RefusalDoneEvent": ".helpers._chat_accumulator",
+    "ParsedChatCompletion": ".helpers._chat_parsed",
+    "ParsedChatCompletionMessage": ".helpers._chat_parsed",
+    "ParsedChoice": ".helpers._chat_parsed",
+    "ParsedFunction": ".helpers._chat_parsed",
+    "ParsedFunctionToolCall": ".helpers._chat_parsed",
+    "parse_chat_completion": ".helpers._chat_parsed",
+    "PartialJSONParser": ".helpers._partial_json",
+    "parse_partial_json": ".helpers._partial_json",
+    "ParsedResponse": ".helpers._responses_accumulator",
+    "ParsedResponseFunctionToolCall": ".helpers._responses_accumulator",
+    "ResponseCompletedEvent": ".helpers._responses_accumulator",
+    "ResponseFunctionCallArgumentsDeltaEvent": ".helpers._responses_accumulator",
+    "ResponseFunctionCallArgumentsDoneEvent": ".helpers._responses_accumulator",
+    "ResponseStreamAccumulator": ".helpers._responses_accumulator",
+    "ResponseTextDeltaEvent": ".helpers._responses_accumulator",
+    "ResponseTextDoneEvent": ".helpers._responses_accumulator",
+    "parse_response": ".helpers._responses_accumulator",
+    "decode_response_stream_event": ".helpers._responses_accumulator",
+    "Proxy": ".http._proxy",
+    "ProxyConfig": ".http._proxy",
+    "ProxyTunnel": ".http._proxy",
+    "Tunnel": ".http._proxy",
+    "absolute_form": ".http._proxy",
+    "parse_proxy_url": ".http._proxy",
+    "SOCKS5_REPLIES": ".http._socks",
+    "SocksTunnel": ".http._socks",
+    "require_socksio": ".http._socks",
+    "TypedTool": ".helpers._schema",
+    "as_responses_tools": ".helpers._schema",
+    "function_tool": ".helpers._schema",
+    "parse_into": ".helpers._schema",
+    "response_format_for": ".helpers._schema",
+    "responses_function_tool": ".helpers._schema",
+    "text_format_for": ".helpers._schema",
+    "to_strict_json_schema": ".helpers._schema",
 }
 
 # Hidden from type checkers, which would otherwise accept any attribute name.

@@ -261,7 +261,7 @@ async def test_websocket_dropped_mid_message(
     strict=True,
     reason=(
         "a corrupted WebSocket frame raises oxide_proto.RemoteProtocolError, which is "
-        "not an APIError (src/oxide_proto/_websocket.py, the WebSocket session read path)"
+        "not an APIError (src/oxide_proto/websocket/_websocket.py, the WebSocket session read path)"
     ),
 )
 @pytest.mark.parametrize("kind", ["garbage", "duplicate"])

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import pytest
 
-import oxide_proto._connection_pool
+import oxide_proto.http._connection_pool
 from oxide_io import APITimeoutError, Timeout
 from oxide_io._async import _transport as async_transport
 from oxide_io._sync import _transport as sync_transport
@@ -247,7 +247,7 @@ async def test_client_close_closes_every_socket(
 
 
 POOL_FILES = {
-    oxide_proto._connection_pool.__file__,
+    oxide_proto.http._connection_pool.__file__,
     async_transport.__file__,
     sync_transport.__file__,
 }

@@ -26,7 +26,7 @@ from oxide_io._workload_providers import (
 from oxide_io.compat.auth import x509_workload_identity
 from oxide_io.testing import MockServer
 from oxide_proto import AuthenticationError, OpenAIError
-from oxide_proto._workload_identity import (
+from oxide_proto.api._workload_identity import (
     PLACEHOLDER_API_KEY,
     TOKEN_EXCHANGE_GRANT_TYPE,
     OAuthError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxide_proto._assistant_accumulator import merge
+from oxide_proto.helpers._assistant_accumulator import merge
 
 
 def test_strings_continue_and_repeated_keys_are_replaced() -> None:

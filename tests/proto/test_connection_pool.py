@@ -777,7 +777,7 @@ TestPoolMachine.settings = settings(
 
 # -- the pool's work per request does not grow with the pool ---------------------------
 
-POOL_FILE = oxide_proto._connection_pool.__file__
+POOL_FILE = oxide_proto.http._connection_pool.__file__
 
 
 def lines_run(call: Callable[[], object]) -> int:

@@ -27,8 +27,8 @@ from oxide_proto import (
     RemoteProtocolError,
     Request,
     ResponseHead,
-    _http11,
 )
+from oxide_proto.http import _http11
 from tests.splits import fixed_feeds, split_at, split_points
 
 API = URL("https", "api.openai.com", 443, "/v1/chat/completions")

@@ -11,7 +11,7 @@ import hpack
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxide_proto._http2_hpack import CachingEncoder
+from oxide_proto.http._http2_hpack import CachingEncoder
 
 NAMES = [
     b":method",

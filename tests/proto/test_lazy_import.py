@@ -27,7 +27,7 @@ def _modules_after(code: str) -> set[str]:
 def test_import_loads_no_optional_protocol() -> None:
     loaded = _modules_after("import oxide_proto")
     assert sorted(name for name in LAZY_PACKAGES if name in loaded) == []
-    assert "oxide_proto._multipart" not in loaded
+    assert "oxide_proto.api._multipart" not in loaded
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ def test_import_loads_no_optional_protocol() -> None:
     [
         ("HTTP2Connection", "h2"),
         ("WebSocketSession", "wsproto"),
-        ("FilePart", "oxide_proto._multipart"),
+        ("FilePart", "oxide_proto.api._multipart"),
     ],
 )
 def test_lazy_name_loads_its_module(name: str, package: str) -> None:
@@ -72,7 +72,7 @@ CLIENT_IMPORT_LEAVES_OUT = (
     "inspect",
     "ast",
     "dataclasses",
-    "oxide_proto._multipart",
+    "oxide_proto.api._multipart",
     # Request parameter TypedDicts: the resource modules import them for type checkers only.
     "oxide_proto.types.params",
 )

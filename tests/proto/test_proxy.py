@@ -1,4 +1,4 @@
-"""Proxy configuration, NO_PROXY matching and the CONNECT handshake (oxide_proto._proxy)."""
+"""Proxy configuration, NO_PROXY matching and the CONNECT handshake (oxide_proto.http._proxy)."""
 
 from __future__ import annotations
 

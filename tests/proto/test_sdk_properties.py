@@ -31,7 +31,7 @@ from oxide_proto import (
     decode_response_stream_event,
     parse_response,
 )
-from oxide_proto._model import model_fields
+from oxide_proto.api._model import model_fields
 from oxide_proto.types import responses as rt
 from tests.splits import fixed_feeds, split_at, split_points
 

@@ -11,9 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oxide_proto import OpenAIError
-from oxide_proto._headers import Headers
-from oxide_proto._types import ResponseInfo
-from oxide_proto._workload_identity import (
+from oxide_proto.api._workload_identity import (
     DEFAULT_REFRESH_BUFFER_SECONDS,
     DEFAULT_TOKEN_EXCHANGE_URL,
     IssuedToken,
@@ -24,6 +22,8 @@ from oxide_proto._workload_identity import (
     parse_exchange_response,
     workload_identity_config,
 )
+from oxide_proto.base._headers import Headers
+from oxide_proto.base._types import ResponseInfo
 
 IDENTITY: dict[str, Any] = {
     "identity_provider_id": "idp-1",

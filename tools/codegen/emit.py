@@ -194,9 +194,9 @@ def emit_module(
         out.append(f"from typing import {', '.join(sorted(typing_names))}")
         out.append("")
     if classes:
-        out += ["from .._model import BaseModel"]
+        out += ["from ..api._model import BaseModel"]
     if any(cls.computed for cls in classes):
-        out += ["from .. import _sdk_properties"]
+        out += ["from ..api import _sdk_properties"]
     for other in sorted(imports):
         out.append(f"from .{other} import {', '.join(sorted(imports[other]))}")
     for cls in classes:

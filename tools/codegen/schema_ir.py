@@ -36,7 +36,7 @@ class Field:
 
 @dataclass
 class Computed:
-    """A read-only property calling `oxide_proto._sdk_properties.<function>(self)`."""
+    """A read-only property calling `oxide_proto.api._sdk_properties.<function>(self)`."""
 
     name: str
     key: str

@@ -4,7 +4,7 @@ The spec lists them among an object's properties, tagged `x-oaiSupportedSDKs` an
 described as an "SDK-only convenience property" (today `Response.output_text` and
 `BetaResponse.output_text`). Generated as plain fields they would always read None,
 so each becomes a read-only property that calls a hand-written function of
-`oxide_proto._sdk_properties`, as the official SDK computes them. They are not
+`oxide_proto.api._sdk_properties`, as the official SDK computes them. They are not
 fields: not in `__slots__`, not in `__init__`, not dumped by `to_dict()`.
 
 `COMPUTED` says which function computes which property. An SDK-only property it
@@ -22,7 +22,7 @@ EXTENSION = "x-oaiSupportedSDKs"
 
 @dataclass(frozen=True)
 class Computation:
-    function: str  # the name in oxide_proto._sdk_properties; called with the object
+    function: str  # the name in oxide_proto.api._sdk_properties; called with the object
     annotation: str  # what the property returns
     doc: str
 
@@ -58,7 +58,7 @@ def computation(class_name: str, key: str) -> Computation:
     if found is None:
         raise ValueError(
             f"{class_name}.{key} is an SDK-only property ({EXTENSION}) with no computation: "
-            f"write it in src/oxide_proto/_sdk_properties.py and list it in "
+            f"write it in src/oxide_proto/api/_sdk_properties.py and list it in "
             f"tools/codegen/sdk_properties.py"
         )
     return found

@@ -3,7 +3,7 @@
 `AsyncAssistantEventHandler` is subclassed to react to a streamed run: each
 `on_*` method is called as its event arrives (`on_text_delta` with the text
 so far, `on_tool_call_done` with the whole tool call, `on_message_done`, ...;
-`oxide_proto._assistant_accumulator` builds the snapshots). The stream helpers
+`oxide_proto.helpers._assistant_accumulator` builds the snapshots). The stream helpers
 return an `AsyncAssistantStreamManager`: entering it starts the run and gives
 back the handler, which is also an async iterator over the raw events;
 `until_done()` reads to the end, then `get_final_run()`, `get_final_messages()`
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from oxide_proto._assistant_accumulator import AssistantAccumulator
+from oxide_proto.helpers._assistant_accumulator import AssistantAccumulator
 
 __all__ = ["AsyncAssistantEventHandler", "AsyncAssistantStreamManager"]
 

@@ -29,7 +29,7 @@ from oxide_proto import (
     decode,
     resolve_type,
 )
-from oxide_proto._azure import azure_auth_headers, checked_token
+from oxide_proto.api._azure import azure_auth_headers, checked_token
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import logger, redact

@@ -13,7 +13,7 @@ picklable itself (a module-level function, not a lambda).
 
 The options are the official SDK's, with its environment variables; the Azure
 client's decisions (URLs, deployments, which header authenticates) live in
-`oxide_proto._azure`, and this module only gathers the arguments.
+`oxide_proto.api._azure`, and this module only gathers the arguments.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from oxide_proto import OpenAIError, PoolLimits
-from oxide_proto._azure import AzureConfig, resolve_azure
-from oxide_proto._record import replace
-from oxide_proto._workload_identity import PLACEHOLDER_API_KEY, workload_identity_config
+from oxide_proto.api._azure import AzureConfig, resolve_azure
+from oxide_proto.api._workload_identity import PLACEHOLDER_API_KEY, workload_identity_config
+from oxide_proto.base._record import replace
 
 from .._logging import setup_logging
 from .._options import (

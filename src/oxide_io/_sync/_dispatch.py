@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError
-from oxide_proto._event_socket import parse_event_payload, unhandled_error
+from oxide_proto.sessions._event_socket import parse_event_payload, unhandled_error
 
 from .._event_handlers import ALL_EVENTS, EventHandlers, HandlerRegistry
 from .._options import NOT_GIVEN, NotGiven

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from oxide_proto import APIConnectionError, APITimeoutError
-from oxide_proto._event_socket import EventSocket, WebSocketOptions, closed_error
+from oxide_proto.sessions._event_socket import EventSocket, WebSocketOptions, closed_error
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._logging import logger, redact

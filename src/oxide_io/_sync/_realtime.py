@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto._realtime_socket import (
+from oxide_proto.sessions._realtime_socket import (
     DEFAULT_AUDIO_CHUNK,
     BetaRealtimeClientEvents,
     RealtimeAudio,

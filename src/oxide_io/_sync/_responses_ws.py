@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError, decode_response_stream_event
-from oxide_proto._responses_socket import (
+from oxide_proto.sessions._responses_socket import (
     BetaResponsesClientEvents,
     BetaResponsesServerEvent,
     ResponsesClientEvents,

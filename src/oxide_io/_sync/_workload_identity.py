@@ -2,7 +2,7 @@
 """Workload identity on the client: fetch the access token, cache it, refresh it.
 
 The decisions (the exchange request, reading the answer, when to refresh) are
-the core's (`oxide_proto._workload_identity`); this driver calls the subject
+the core's (`oxide_proto.api._workload_identity`); this driver calls the subject
 token provider, sends the exchange over the client's own transport (its proxies,
 CA bundle and pool) and keeps one token for every request of the client and of
 the clients derived from it. Tasks (or threads) that find no usable token wait
@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from oxide_proto._workload_identity import (
+from oxide_proto.api._workload_identity import (
     IssuedToken,
     TokenCache,
     WorkloadIdentityConfig,

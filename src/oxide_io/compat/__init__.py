@@ -49,8 +49,10 @@ from oxide_proto import PermissionDeniedError as PermissionDeniedError
 from oxide_proto import RateLimitError as RateLimitError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import WebSocketConnectionClosedError as WebSocketConnectionClosedError
-from oxide_proto._workload_identity import OAuthError as OAuthError
-from oxide_proto._workload_identity import SubjectTokenProviderError as SubjectTokenProviderError
+from oxide_proto.api._workload_identity import OAuthError as OAuthError
+from oxide_proto.api._workload_identity import (
+    SubjectTokenProviderError as SubjectTokenProviderError,
+)
 
 from .. import RawResponse as APIResponse  # noqa: F401  (the official name)
 from .. import ReconnectingEvent as ReconnectingEvent

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from oxide_proto._workload_identity import (
+from oxide_proto.api._workload_identity import (
     DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS,
 )
-from oxide_proto._workload_identity import (
+from oxide_proto.api._workload_identity import (
     DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL,
 )
-from oxide_proto._workload_identity import (
+from oxide_proto.api._workload_identity import (
     TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT_TYPE,
 )
 

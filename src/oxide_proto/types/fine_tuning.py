@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from .._model import BaseModel
+from ..api._model import BaseModel
 from .shared import (
     GraderLabelModel,
     GraderPython,

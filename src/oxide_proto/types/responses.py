@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, TypeAlias
 
-from .. import _sdk_properties
-from .._model import BaseModel
+from ..api import _sdk_properties
+from ..api._model import BaseModel
 from .shared import (
     InputFidelity,
     InputTextContent,

@@ -79,7 +79,7 @@ def _list_item(tp: Any) -> Any:
 @functools.cache
 def _pairs() -> dict[int, tuple[Any, set[Any]]]:
     """id(official type) -> (official type, oxide types of the endpoints answering it)."""
-    from oxide_proto._operation import resolve_type
+    from oxide_proto.api._operation import resolve_type
 
     table: dict[int, tuple[Any, set[Any]]] = {}
     ours = oxide_operations()
@@ -139,7 +139,7 @@ def _hints(cls: type) -> dict[str, Any]:
     Only the fields: oxide's modules import some names for type checkers only, which
     the annotations of other class attributes may use.
     """
-    from oxide_proto._model import model_fields
+    from oxide_proto.api._model import model_fields
 
     fields = set(model_fields(cls))
     hints: dict[str, Any] = {}
@@ -157,7 +157,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _oxide_fields(cls: type) -> dict[str, Any]:
-    from oxide_proto._model import model_fields
+    from oxide_proto.api._model import model_fields
 
     hints = _hints(cls)
     return {name: hints.get(name, Any) for name in model_fields(cls)}
@@ -169,7 +169,7 @@ def _describe(value: object) -> str:
 
 def _check_oxide(tp: Any, value: object, path: list[str]) -> None:
     """`value` against an oxide annotation."""
-    from oxide_proto._model import BaseModel
+    from oxide_proto.api._model import BaseModel
 
     tp = _unwrap(tp)
     origin = typing.get_origin(tp)

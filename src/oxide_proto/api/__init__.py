@@ -1,0 +1,1 @@
+"""The OpenAI API mapping: request encoding, operations, models, decoding."""

@@ -1,0 +1,1 @@
+"""Base types every layer uses: records, headers, errors, URLs, the version."""

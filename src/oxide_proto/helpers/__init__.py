@@ -1,0 +1,1 @@
+"""Accumulators, partial JSON and JSON schemas for structured outputs."""

@@ -1,0 +1,171 @@
+"""The client-side state of one HTTP/2 stream: buffered response events and request body.
+
+Events of every stream are buffered here as they arrive, so pulling one stream never
+loses another's. Received DATA stays queued with its flow-controlled length until the
+application pulls it: only then is the credit handed back to the server (RFC 9113
+§5.2), which makes a slow reader slow the server down instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import deque
+from collections.abc import Callable
+from typing import Final
+
+from hpack import NeverIndexedHeaderTuple
+
+from ..base._errors import LocalProtocolError, RemoteProtocolError
+from ..base._headers import SECRET_HEADERS, Headers
+from ..base._types import Request
+from ._content import ContentDecoder
+from ._events import BodyEnd, ResponseHead
+
+# Internal to the HTTP/2 connection; nothing here is public.
+__all__: list[str] = []
+
+NO_TRAILERS: Final = BodyEnd()
+
+# Connection-specific fields are forbidden in HTTP/2 (RFC 9113 §8.2.2); Host becomes
+# :authority (§8.3.1).
+_HOP_BY_HOP: Final = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}
+)
+# Methods whose requests carry a body, so an empty one is sent as `content-length: 0`.
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Field values (joined by tabs) hold visible characters, obs-text, spaces and tabs only.
+_BAD_VALUE: Final = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+@functools.lru_cache(maxsize=512)
+def _token(name: str) -> bool:
+    return _TOKEN.fullmatch(name) is not None
+
+
+# Received DATA: (payload, flow-controlled length including padding).
+Chunk = tuple[bytes, int]
+
+
+class H2Stream:
+    """Bookkeeping for one request/response exchange on an HTTP/2 connection."""
+
+    __slots__ = (
+        "cancelled",
+        "decoder",
+        "delivered_end",
+        "error",
+        "events",
+        "out_body",
+        "out_offset",
+        "remote_ended",
+        "request_ended",
+        "reset",
+        "trailers",
+        "unacked",
+    )
+
+    def __init__(self) -> None:
+        self.events: deque[ResponseHead | Chunk | BodyEnd] = deque()
+        self.error: RemoteProtocolError | None = None
+        self.decoder: ContentDecoder | None = None
+        self.trailers: Headers | None = None
+        self.unacked = 0  # flow-controlled bytes queued but not yet pulled
+        self.remote_ended = False  # the server's END_STREAM arrived
+        self.delivered_end = False  # BodyEnd was handed to the application
+        self.request_ended = False  # our END_STREAM went out (or is queued)
+        self.reset = False  # RST_STREAM was sent or received: the stream is gone
+        self.cancelled = False  # the application abandoned it
+        self.out_body: bytes | None = None  # a bytes body waiting for window
+        self.out_offset = 0
+
+    @property
+    def closed(self) -> bool:
+        """Both directions ended, or the stream was reset: nothing more on the wire."""
+        return self.reset or (self.remote_ended and self.request_ended)
+
+    @property
+    def finished(self) -> bool:
+        """The response is fully received, or the stream failed."""
+        return self.remote_ended or self.error is not None or self.reset
+
+    def fail(self, error: RemoteProtocolError) -> None:
+        """Records why the stream cannot complete, unless its response already has."""
+        if self.error is None and not self.remote_ended:
+            self.error = error
+
+
+# An encoded field, or None for one HTTP/2 leaves out.
+Field = tuple[bytes, bytes] | None
+
+
+def field(name: str, value: str) -> Field:
+    """One request field as HTTP/2 sends it; raises `LocalProtocolError` for a bad one.
+
+    h2 sends fields as it gets them, so this is where a field that HTTP/2 forbids is
+    left out and one that would break the message is refused. The result depends
+    on the pair alone, so a connection can keep it for the next request.
+    """
+    # Connection-specific fields are not sent, and TE only as "trailers" (RFC 9113 §8.2.2).
+    if name in _HOP_BY_HOP or (name == "te" and value.lower() != "trailers"):
+        return None
+    if not _token(name):
+        raise LocalProtocolError(f"invalid HTTP/2 request: field name {name!r} is not a token")
+    if _BAD_VALUE.search(value):
+        # The value may be a credential: it is never shown.
+        raise LocalProtocolError(
+            f"invalid HTTP/2 request: field {name!r} has a control character"
+            " or a character that is not Latin-1"
+        )
+    encoded = (name.encode("ascii"), value.strip(" \t").encode("latin-1"))
+    if name in SECRET_HEADERS:
+        # Credentials stay out of the HPACK tables (RFC 7541 §7.1.3), so that a
+        # compression side channel cannot probe for them.
+        return NeverIndexedHeaderTuple(*encoded)
+    return encoded
+
+
+def request_headers(
+    request: Request, encode: Callable[[str, str], Field] = field
+) -> list[tuple[bytes, bytes]]:
+    """The HEADERS field list for `request`: pseudo-fields first, then its own fields.
+
+    `encode` turns each field into what is sent (`field`, or a cache in front of it).
+    Raises `LocalProtocolError` for a method, target or field HTTP/2 cannot carry.
+    """
+    url, body, given = request.url, request.body, request.headers
+    method, target = request.method, url.target
+    authority = given.get("host", url.authority)
+    if (
+        not _token(method)
+        or not target
+        or not target.isascii()
+        or not target.isprintable()
+        or " " in target
+        or _BAD_VALUE.search(authority)
+    ):
+        raise LocalProtocolError(
+            f"invalid HTTP/2 request: method {method!r}, an empty target, a target with"
+            " a blank, control or non-ASCII character, or an authority with a control"
+            " or non-Latin-1 character"
+        )
+    headers = [
+        (b":method", method.encode("ascii")),
+        (b":authority", authority.encode("latin-1")),
+        (b":scheme", url.scheme.encode("ascii")),
+        (b":path", target.encode("ascii")),
+    ]
+    for name, value in given.multi_items():
+        encoded = encode(name, value)
+        if encoded is not None:
+            headers.append(encoded)
+    if "content-length" not in given:
+        if isinstance(body, bytes):
+            headers.append((b"content-length", str(len(body)).encode("ascii")))
+        elif body is None:
+            if request.method in _BODY_METHODS:
+                headers.append((b"content-length", b"0"))
+        elif request.content_length is not None:
+            headers.append((b"content-length", str(request.content_length).encode("ascii")))
+    return headers

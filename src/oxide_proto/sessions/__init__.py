@@ -1,0 +1,1 @@
+"""WebSocket event sessions: reconnection, Responses turns, Realtime audio."""

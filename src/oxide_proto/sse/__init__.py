@@ -1,0 +1,1 @@
+"""Server-sent events and the OpenAI streaming protocol on top of them."""

@@ -1,0 +1,1 @@
+"""WebSocket sessions: frames, events, reconnection."""
