@@ -36,12 +36,12 @@ from oxide_proto.websocket._reconnect import ReconnectingOverrides as Reconnecti
 
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven
-from ._sync._client import RawResponse as RawResponse
+from ._sync._api_client import RawResponse as RawResponse
 from ._sync._clients import AzureClient as AzureClient
 from ._sync._clients import Client as Client
-from ._sync._pagination import SyncPage as SyncPage
+from ._sync._page import SyncPage as SyncPage
+from ._sync._sse_stream import Stream as Stream
 from ._sync._streamed_response import StreamedResponse as StreamedResponse
-from ._sync._streaming import Stream as Stream
 from ._sync._transport import SyncTransport as SyncTransport
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
@@ -51,17 +51,19 @@ from ._tls import ClientCertificateError as ClientCertificateError
 AzureOpenAI = AzureClient
 
 if TYPE_CHECKING:
-    from ._async._assistant_stream import AsyncAssistantEventHandler as AsyncAssistantEventHandler
-    from ._async._client import AsyncRawResponse as AsyncRawResponse
+    from ._async._api_client import AsyncRawResponse as AsyncRawResponse
     from ._async._clients import AsyncAzureClient as AsyncAzureClient
     from ._async._clients import AsyncClient as AsyncClient
+    from ._async._stream_helper_assistants import (
+        AsyncAssistantEventHandler as AsyncAssistantEventHandler,
+    )
     from ._async._transport import AsyncTransport as AsyncTransport
 
     AsyncAzureOpenAI = AsyncAzureClient
-    from ._async._pagination import AsyncPage as AsyncPage
+    from ._async._page import AsyncPage as AsyncPage
+    from ._async._sse_stream import AsyncStream as AsyncStream
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
-    from ._async._streaming import AsyncStream as AsyncStream
-    from ._sync._assistant_stream import AssistantEventHandler as AssistantEventHandler
+    from ._sync._stream_helper_assistants import AssistantEventHandler as AssistantEventHandler
     from .compat._async_clients import AsyncOpenAI as AsyncOpenAI
     from .compat._clients import OpenAI as OpenAI
 
@@ -71,16 +73,16 @@ _ASYNC = {
     "AsyncClient": "._async._clients",
     "AsyncAzureClient": "._async._clients",
     "AsyncTransport": "._async._transport",
-    "AsyncRawResponse": "._async._client",
-    "AsyncPage": "._async._pagination",
+    "AsyncRawResponse": "._async._api_client",
+    "AsyncPage": "._async._page",
     "AsyncStreamedResponse": "._async._streamed_response",
-    "AsyncStream": "._async._streaming",
+    "AsyncStream": "._async._sse_stream",
     # The official SDK's names for the two clients (see oxide_io.compat).
     "OpenAI": ".compat._clients",
     "AsyncOpenAI": ".compat._async_clients",
     # Assistants stream handlers, both sides: few scripts use them.
-    "AsyncAssistantEventHandler": "._async._assistant_stream",
-    "AssistantEventHandler": "._sync._assistant_stream",
+    "AsyncAssistantEventHandler": "._async._stream_helper_assistants",
+    "AssistantEventHandler": "._sync._stream_helper_assistants",
 }
 
 

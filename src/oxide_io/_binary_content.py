@@ -5,7 +5,7 @@ other operations whose answer is not JSON return, as the official SDK's do, an
 object holding the whole body (its `HttpxBinaryResponseContent`): `content`,
 `text`, `json()`, `read()`, `iter_bytes()`, `iter_text()`, `iter_lines()`,
 `write_to_file(path)`. These plain methods are the same for both clients; the
-async client's object adds the `a...` coroutine twins (`_async/_binary.py`).
+async client's object adds the `a...` coroutine twins (`_async/_binary_response.py`).
 
 The body is read before the object is returned, so the connection is already
 back in the pool. To write a large download to disk without holding it in

@@ -439,7 +439,7 @@ def test_aliased_modules_map_to_oxides_classes() -> None:
     client = oxide_io.Client(api_key="sk-test")
     # What the binary endpoints answer is an instance of the official class name.
     assert issubclass(
-        importlib.import_module("oxide_io._sync._binary").BinaryResponseContent,
+        importlib.import_module("oxide_io._sync._binary_response").BinaryResponseContent,
         legacy.HttpxBinaryResponseContent,
     )
     assert legacy.LegacyAPIResponse is oxide_io.RawResponse

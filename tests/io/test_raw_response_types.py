@@ -49,17 +49,17 @@ async def asynchronous(client: AsyncClient) -> None:
 
 CHAT = "oxide_proto.types.chat"
 EXPECTED = [
-    f"oxide_io._sync._client.RawResponse[{CHAT}.ChatCompletion]",
+    f"oxide_io._sync._api_client.RawResponse[{CHAT}.ChatCompletion]",
     f"{CHAT}.ChatCompletion",
     "dict[Any, Any]",
     "int",
-    f"oxide_io._sync._streaming.Stream[{CHAT}.ChatCompletionChunk]",
-    "oxide_io._sync._pagination.SyncPage[oxide_proto.types.models.Model]",
-    "oxide_io._sync._binary.BinaryResponseContent",
+    f"oxide_io._sync._sse_stream.Stream[{CHAT}.ChatCompletionChunk]",
+    "oxide_io._sync._page.SyncPage[oxide_proto.types.models.Model]",
+    "oxide_io._sync._binary_response.BinaryResponseContent",
     f"{CHAT}.ChatCompletion",
-    f"oxide_io._async._client.AsyncRawResponse[{CHAT}.ChatCompletion]",
+    f"oxide_io._async._api_client.AsyncRawResponse[{CHAT}.ChatCompletion]",
     f"{CHAT}.ChatCompletion",
-    "oxide_io._async._pagination.AsyncPage[oxide_proto.types.models.Model]",
+    "oxide_io._async._page.AsyncPage[oxide_proto.types.models.Model]",
     f"{CHAT}.ChatCompletion",
 ]
 

@@ -199,8 +199,8 @@ class ModuleWriter:
         head.append("\nif TYPE_CHECKING:\n")
         head.append(
             "    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg\n"
-            "    from .._streaming import AsyncStream\n"
-            "    from .._binary import AsyncBinaryResponseContent\n"
+            "    from .._sse_stream import AsyncStream\n"
+            "    from .._binary_response import AsyncBinaryResponseContent\n"
         )
         clash = {q.partition(":")[2] for q in self.params} & set(self.types)
         if clash:
@@ -468,7 +468,7 @@ def emit_index(tops: list[str]) -> str:
         "from __future__ import annotations\n",
         "from functools import cached_property",
         "from typing import TYPE_CHECKING\n",
-        "from .._client import AsyncAPIClient\n",
+        "from .._api_client import AsyncAPIClient\n",
         "if TYPE_CHECKING:",
     ]
     for top in tops:

@@ -35,7 +35,7 @@ from .._timeout import to_timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, AsyncWebSocket
 
 if TYPE_CHECKING:
-    from ._client import AsyncAPIClient
+    from ._api_client import AsyncAPIClient
 
 __all__ = ["AsyncConnectionManager", "AsyncEventSocket"]
 

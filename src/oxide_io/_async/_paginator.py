@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
-from ._pagination import AsyncPage
+from ._page import AsyncPage
 
 __all__ = ["AsyncPaginator"]
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .._options import NOT_GIVEN, NotGiven
-from ._client import AsyncRawResponse
+from ._api_client import AsyncRawResponse
 from ._resource import AsyncResource
 
 __all__ = ["DEFAULT_POLL_INTERVAL_MS", "poll_until", "poll_interval_ms_from"]

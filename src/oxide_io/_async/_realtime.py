@@ -37,7 +37,7 @@ from ._event_socket import AsyncEventSocket
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._client import AsyncAPIClient
+    from ._api_client import AsyncAPIClient
 
 __all__ = [
     "AsyncBetaRealtimeConnection",

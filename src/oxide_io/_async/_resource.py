@@ -23,9 +23,9 @@ from oxide_proto import Operation
 
 from .._options import NotGiven
 from .._timeout import Timeout
-from ._pagination import AsyncPage
+from ._page import AsyncPage
 
-# unasync: from ._pagination import SyncPage
+# unasync: from ._page import SyncPage
 from ._paginator import AsyncPaginator
 from ._streamed_response import AsyncResponseContextManager
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from oxide_proto import FileInput
 
-    from ._client import AsyncAPIClient, AsyncRawResponse
+    from ._api_client import AsyncAPIClient, AsyncRawResponse
 
     _P = ParamSpec("_P")
     _R = TypeVar("_R")

@@ -35,12 +35,12 @@ from oxide_proto.types.responses import Response
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventConnection
 from ._event_socket import AsyncConnectionManager, AsyncEventSocket
-from ._response_stream import AsyncResponseStreamManager, with_text_format
+from ._stream_helper_responses import AsyncResponseStreamManager, with_text_format
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._client import AsyncAPIClient
+    from ._api_client import AsyncAPIClient
 
 __all__ = [
     "AsyncBetaResponsesConnection",

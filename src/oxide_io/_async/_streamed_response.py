@@ -33,7 +33,7 @@ from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._parse_to import check_not_event_stream, parse_to
 from .._response_facts import ResponseFacts
 from ._response import AsyncResponse
-from ._streaming import AsyncStream
+from ._sse_stream import AsyncStream
 
 __all__ = ["AsyncResponseContextManager", "AsyncStreamedResponse"]
 

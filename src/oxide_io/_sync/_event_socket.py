@@ -36,7 +36,7 @@ from .._timeout import to_timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, SyncWebSocket
 
 if TYPE_CHECKING:
-    from ._client import SyncAPIClient
+    from ._api_client import SyncAPIClient
 
 __all__ = ["SyncConnectionManager", "SyncEventSocket"]
 

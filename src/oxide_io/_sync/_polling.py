@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._options import NOT_GIVEN, NotGiven
-from ._client import RawResponse
+from ._api_client import RawResponse
 from ._resource import SyncResource
 
 __all__ = ["DEFAULT_POLL_INTERVAL_MS", "poll_until", "poll_interval_ms_from"]

@@ -37,7 +37,7 @@ from ._event_socket import SyncEventSocket
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._client import SyncAPIClient
+    from ._api_client import SyncAPIClient
 
 __all__ = [
     "SyncBetaRealtimeConnection",

@@ -24,7 +24,7 @@ from oxide_proto import Operation
 
 from .._options import NotGiven
 from .._timeout import Timeout
-from ._pagination import SyncPage
+from ._page import SyncPage
 from ._streamed_response import ResponseContextManager
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from oxide_proto import FileInput
 
-    from ._client import RawResponse, SyncAPIClient
+    from ._api_client import RawResponse, SyncAPIClient
 
     _P = ParamSpec("_P")
     _R = TypeVar("_R")

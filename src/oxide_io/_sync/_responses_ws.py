@@ -36,12 +36,12 @@ from oxide_proto.types.responses import Response
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from ._dispatch import SyncDispatchingConnectionManager, SyncEventConnection
 from ._event_socket import SyncConnectionManager, SyncEventSocket
-from ._response_stream import SyncResponseStreamManager, with_text_format
+from ._stream_helper_responses import SyncResponseStreamManager, with_text_format
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._client import SyncAPIClient
+    from ._api_client import SyncAPIClient
 
 __all__ = [
     "SyncBetaResponsesConnection",

@@ -34,7 +34,7 @@ from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._parse_to import check_not_event_stream, parse_to
 from .._response_facts import ResponseFacts
 from ._response import SyncResponse
-from ._streaming import Stream
+from ._sse_stream import Stream
 
 __all__ = ["ResponseContextManager", "StreamedResponse"]
 

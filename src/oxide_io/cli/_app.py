@@ -35,7 +35,7 @@ from ._table import BadValue, Method, Param, _FileArgument, find_method, methods
 if TYPE_CHECKING:
     from oxide_proto.types.params import ChatCompletionMessageParam
 
-    from .._sync._chat_stream import SyncChatCompletionStreamManager
+    from .._sync._stream_helper_chat import SyncChatCompletionStreamManager
 
     _ParamType = click.ParamType[Any]  # generic from click 8.2 on
 else:

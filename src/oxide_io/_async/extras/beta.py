@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._assistant_stream import AsyncAssistantEventHandler, AsyncAssistantStreamManager
 from .._polling import poll_until
 from .._resource import AsyncResource
+from .._stream_helper_assistants import AsyncAssistantEventHandler, AsyncAssistantStreamManager
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

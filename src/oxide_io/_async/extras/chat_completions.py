@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from oxide_proto import ParsedChatCompletion, parse_chat_completion, response_format_for
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._chat_stream import AsyncChatCompletionStreamManager
-from .._client import AsyncRawResponse
+from .._api_client import AsyncRawResponse
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
+from .._stream_helper_chat import AsyncChatCompletionStreamManager
 from .._streamed_response import AsyncStreamedResponse
 
 if TYPE_CHECKING:

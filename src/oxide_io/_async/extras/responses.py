@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
-from .._client import AsyncRawResponse
+from .._api_client import AsyncRawResponse
 from .._dispatch import AsyncDispatchingConnectionManager
 from .._event_socket import AsyncConnectionManager, AsyncEventSocket
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
-from .._response_stream import AsyncResponseStreamManager, with_text_format
 from .._responses_ws import (
     AsyncBetaResponsesConnection,
     AsyncResponsesConnection,
@@ -30,6 +29,7 @@ from .._responses_ws import (
     connect_responses,
     responses_session,
 )
+from .._stream_helper_responses import AsyncResponseStreamManager, with_text_format
 from .._streamed_response import AsyncStreamedResponse
 
 if TYPE_CHECKING:

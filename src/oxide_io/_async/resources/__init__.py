@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .._client import AsyncAPIClient
+from .._api_client import AsyncAPIClient
 
 if TYPE_CHECKING:
     from .admin import AsyncAdmin

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.audio import VadConfigParam
     from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         streamed_method,
         streamed_page_method,
     )
-    from .._streaming import AsyncStream
+    from .._sse_stream import AsyncStream
 
 __all__ = [
     "AsyncAudio",

@@ -207,7 +207,7 @@ if TYPE_CHECKING:
         BetaTokenCountsResource,
     )
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,
@@ -219,7 +219,7 @@ if TYPE_CHECKING:
         streamed_method,
         streamed_page_method,
     )
-    from .._streaming import AsyncStream
+    from .._sse_stream import AsyncStream
     from .chat import AsyncChat
 
 __all__ = [

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         raw_method,
         streamed_method,
     )
-    from .._streaming import AsyncStream
+    from .._sse_stream import AsyncStream
 
 __all__ = ["AsyncCompletions"]
 

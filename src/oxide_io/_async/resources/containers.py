@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         SkillReferenceParam,
     )
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.shared import FileObject
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     )
     from oxide_proto.types.params.other import LiveSessionsAcceptSessionParam
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         RealtimeTranslationClientSecretCreateResponse,
     )
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,

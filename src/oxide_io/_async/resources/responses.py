@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         streamed_method,
         streamed_page_method,
     )
-    from .._streaming import AsyncStream
+    from .._sse_stream import AsyncStream
 
 __all__ = ["AsyncResponses", "AsyncResponsesInputItems", "AsyncResponsesInputTokens"]
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         SkillVersionResource,
     )
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,

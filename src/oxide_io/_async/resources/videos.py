@@ -17,7 +17,7 @@ from ..extras.videos import AsyncVideosExtras
 if TYPE_CHECKING:
     from oxide_proto.types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
 
-    from .._binary import AsyncBinaryResponseContent
+    from .._binary_response import AsyncBinaryResponseContent
     from .._resource import (
         AsyncResourceView,
         Body,

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._assistant_stream import AssistantEventHandler, AssistantStreamManager
 from .._polling import poll_until
 from .._resource import SyncResource
+from .._stream_helper_assistants import AssistantEventHandler, AssistantStreamManager
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

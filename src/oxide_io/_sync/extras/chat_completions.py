@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from oxide_proto import ParsedChatCompletion, parse_chat_completion, response_format_for
 
 from ..._options import NOT_GIVEN, NotGiven
-from .._chat_stream import SyncChatCompletionStreamManager
-from .._client import RawResponse
+from .._api_client import RawResponse
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
+from .._stream_helper_chat import SyncChatCompletionStreamManager
 from .._streamed_response import StreamedResponse
 
 if TYPE_CHECKING:

@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_response
 
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
-from .._client import RawResponse
+from .._api_client import RawResponse
 from .._dispatch import SyncDispatchingConnectionManager
 from .._event_socket import SyncConnectionManager, SyncEventSocket
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
-from .._response_stream import SyncResponseStreamManager, with_text_format
 from .._responses_ws import (
     SyncBetaResponsesConnection,
     SyncResponsesConnection,
@@ -31,6 +30,7 @@ from .._responses_ws import (
     connect_responses,
     responses_session,
 )
+from .._stream_helper_responses import SyncResponseStreamManager, with_text_format
 from .._streamed_response import StreamedResponse
 
 if TYPE_CHECKING:

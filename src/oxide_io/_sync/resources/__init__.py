@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .._client import SyncAPIClient
+from .._api_client import SyncAPIClient
 
 if TYPE_CHECKING:
     from .admin import SyncAdmin

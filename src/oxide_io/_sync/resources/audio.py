@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.audio import VadConfigParam
     from oxide_proto.types.params.shared import VoiceIdsOrCustomVoiceParam
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         FileTypes,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         streamed_method,
         streamed_page_method,
     )
-    from .._streaming import Stream
+    from .._sse_stream import Stream
 
 __all__ = [
     "SyncAudio",

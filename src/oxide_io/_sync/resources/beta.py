@@ -208,7 +208,7 @@ if TYPE_CHECKING:
         BetaTokenCountsResource,
     )
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         Headers,
@@ -220,7 +220,7 @@ if TYPE_CHECKING:
         streamed_method,
         streamed_page_method,
     )
-    from .._streaming import Stream
+    from .._sse_stream import Stream
     from .chat import SyncChat
 
 __all__ = [

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         raw_method,
         streamed_method,
     )
-    from .._streaming import Stream
+    from .._sse_stream import Stream
 
 __all__ = ["SyncCompletions"]
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         SkillReferenceParam,
     )
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         FileTypes,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.shared import FileExpirationAfterParam
     from oxide_proto.types.shared import FileObject
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         FileTypes,

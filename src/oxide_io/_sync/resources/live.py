@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     )
     from oxide_proto.types.params.other import LiveSessionsAcceptSessionParam
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         Headers,

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         RealtimeTranslationClientSecretCreateResponse,
     )
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         Headers,

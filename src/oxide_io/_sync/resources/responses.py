@@ -53,7 +53,7 @@ if TYPE_CHECKING:
         streamed_method,
         streamed_page_method,
     )
-    from .._streaming import Stream
+    from .._sse_stream import Stream
 
 __all__ = ["SyncResponses", "SyncResponsesInputItems", "SyncResponsesInputTokens"]
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         SkillVersionResource,
     )
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         FileTypes,

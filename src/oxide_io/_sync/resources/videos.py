@@ -18,7 +18,7 @@ from ..extras.videos import SyncVideosExtras
 if TYPE_CHECKING:
     from oxide_proto.types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
 
-    from .._binary import BinaryResponseContent
+    from .._binary_response import BinaryResponseContent
     from .._resource import (
         Body,
         FileTypes,

@@ -38,9 +38,9 @@ from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._response_facts import ResponseFacts
 from .._timeout import Timeout, to_timeout
-from ._pagination import AsyncPage
+from ._page import AsyncPage
 from ._response import AsyncResponse
-from ._streaming import AsyncStream
+from ._sse_stream import AsyncStream
 from ._transport import AsyncTransport
 from ._workload_identity import AsyncWorkloadIdentityAuth
 
@@ -275,7 +275,7 @@ class AsyncAPIClient:
                 return await read()
             # Audio, file contents, videos: read whole, as the official SDK does;
             # `with_streaming_response` is the way to stream them.
-            from ._binary import AsyncBinaryResponseContent
+            from ._binary_response import AsyncBinaryResponseContent
 
             return AsyncBinaryResponseContent(response, await read())
         parsed = call.result(response.info, await read())

@@ -20,9 +20,9 @@ from oxide_proto import (
 )
 from oxide_proto.types.chat import ChatCompletionChunk
 
-from ._helper_stream import AsyncHelperEventStream
 from ._response import AsyncResponse
-from ._streaming import AsyncStream
+from ._sse_stream import AsyncStream
+from ._stream_helper_base import AsyncHelperEventStream
 
 __all__ = ["AsyncChatCompletionStream", "AsyncChatCompletionStreamManager"]
 
