@@ -24,7 +24,7 @@ from typing import Any
 from oxide_proto import OpenAIError, PoolLimits
 from oxide_proto.api._azure import AzureConfig, resolve_azure
 from oxide_proto.api._workload_identity import PLACEHOLDER_API_KEY, workload_identity_config
-from oxide_proto.base._record import replace
+from oxide_proto.base import replace
 
 from .._logging import setup_logging
 from .._options import (
