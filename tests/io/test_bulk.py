@@ -11,6 +11,7 @@ repeated. Jobs are small (at most a few hundred lines) and every wait bounded.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pathlib
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 
 from oxide_io import AsyncClient, Client, bulk
@@ -31,6 +33,10 @@ from tests.io.conftest import KEY
 pytestmark = pytest.mark.anyio
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+class Stop(Exception):
+    """Raised from a progress callback: a caller's own error, from inside the run."""
 
 
 @pytest.fixture
@@ -281,3 +287,88 @@ async def test_progress_display_and_token_counter(
     source = _write_input(tmp_path / "in.jsonl", 5)
     summary = await _run(runtime, server, source, tmp_path / "out.jsonl", progress=True)
     assert summary.done == 5
+
+
+def _each_once(path: pathlib.Path, count: int) -> bool:
+    ids = [r["custom_id"] for r in _results(path)]
+    return sorted(ids) == sorted(f"req-{n}" for n in range(count))
+
+
+async def test_an_error_of_the_callers_is_raised_as_itself(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    # A fatal error inside the run (here the caller's progress callback) comes
+    # out of `run` and `arun` alike as itself: `except Stop` catches it.
+    source = _write_input(tmp_path / "in.jsonl", 40)
+    output = tmp_path / "out.jsonl"
+    calls: list[int] = []
+
+    def stop(progress: bulk.BulkProgress) -> None:
+        calls.append(progress.done)
+        if len(calls) == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        await _run(runtime, server, source, output, on_progress=stop, job_file=tmp_path / "j")
+    assert bulk.JobFile.load(str(tmp_path / "j")).state == "interrupted"
+    summary = await _run(runtime, server, source, output)
+    assert summary.done == 40 and summary.skipped >= 1 and _each_once(output, 40)
+
+
+async def test_an_unwritable_output_is_an_oserror(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    # The output stops taking writes part-way (the OS refuses to grow the file,
+    # as on a full disk): the job raises the OSError itself (the child process
+    # catches it with `except OSError`), keeps what it wrote, and the rerun,
+    # with room again, finishes it with every line once.
+    source = _write_input(tmp_path / "in.jsonl", 60)
+    output = tmp_path / "out.jsonl"
+    arguments = [runtime, server.base_url, str(source), str(output), "4096"]
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.io.bulk_child", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert child.returncode == 3, child.stderr.decode()
+    assert child.stdout.decode().split() == ["started", "OSError", str(errno.EFBIG)]
+    written = output.read_bytes()
+    assert len(written) <= 4096 and 0 < written.count(b"\n") < 60
+    assert bulk.JobFile.load(str(output) + ".job.json").state == "interrupted"
+    summary = await _run(runtime, server, source, output)
+    assert summary.done == 60 and summary.skipped == written.count(b"\n")
+    assert _each_once(output, 60)
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "trio"])
+async def test_cancelling_arun_raises_the_runtimes_cancellation(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    # Cancelled from outside (a timeout, a shutdown), `arun` ends with the
+    # runtime's own cancellation, which the cancelling scope absorbs; an
+    # exception group around it would escape the scope.
+    server.rate_limit = RateLimit(requests=20, window=1.0)  # 100 lines take 4 s at least
+    source = _write_input(tmp_path / "in.jsonl", 100)
+    output = tmp_path / "out.jsonl"
+    raised: list[BaseException] = []
+    with anyio.CancelScope() as scope:
+
+        def cancel(progress: bulk.BulkProgress) -> None:
+            if progress.done >= 5:
+                scope.cancel()
+
+        try:
+            await _run(runtime, server, source, output, on_progress=cancel, job_file=tmp_path / "j")
+        except BaseException as exc:
+            raised.append(exc)
+            raise
+    assert scope.cancelled_caught
+    assert [type(exc) for exc in raised] == [anyio.get_cancelled_exc_class()]
+    assert bulk.JobFile.load(str(tmp_path / "j")).state == "interrupted"
+    before = output.read_bytes().count(b"\n")
+    assert 5 <= before < 100
+    server.rate_limit = None
+    summary = await _run(runtime, server, source, output)
+    assert summary.done == 100 and summary.skipped == before and _each_once(output, 100)

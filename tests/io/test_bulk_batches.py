@@ -111,6 +111,10 @@ async def test_expired_lines_are_error_results(
         "batch_expired",
     ]
     assert summary.failed == 3
+    # Expired lines are results like any other: a rerun sends nothing.
+    again = await _run(runtime, server, source, output)
+    assert again.skipped == 5 and again.sent == 5 and _posts(server, "/v1/batches") == 1
+    assert len(_results(output)) == 5
 
 
 async def test_interrupted_job_resumes_without_new_batches(
@@ -136,3 +140,83 @@ async def test_interrupted_job_resumes_without_new_batches(
     # Done is done: a third run sends nothing.
     again = await _run(runtime, server, source, output, max_lines=3)
     assert again.skipped == 8 and _posts(server, "/v1/batches") == 3
+
+
+async def test_failed_batches_lines_are_error_results_and_retried_when_removed(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    server.batch_failure = "token_limit_exceeded"
+    source = _write(tmp_path / "in.jsonl", [_line(n) for n in range(5)])
+    output = tmp_path / "out.jsonl"
+    summary = await _run(runtime, server, source, output, max_lines=3)
+    results = _results(output)
+    assert [r["custom_id"] for r in results] == [f"req-{n}" for n in range(5)]
+    assert all(r["response"] is None for r in results)
+    assert {r["error"]["code"] for r in results} == {"batch_failed"}
+    job = bulk.JobFile.load(f"{output}.job.json")
+    for result in results:  # the message names the batch and the API's reason
+        message = result["error"]["message"]
+        assert "token_limit_exceeded" in message and "ended failed" in message
+    assert {results[0]["error"]["message"], results[3]["error"]["message"]} == {
+        f"batch {part['batch_id']} ended failed without answering this request "
+        "(token_limit_exceeded: The batch failed: token_limit_exceeded.)"
+        for part in job.batches
+    }
+    assert (summary.done, summary.failed) == (5, 5)
+    assert job.state == "done" and (job.done, job.failed) == (5, 5)
+    assert [(p["stage"], p["status"]) for p in job.batches] == [("merged", "failed")] * 2
+    # A failed line is a result: a rerun sends nothing...
+    again = await _run(runtime, server, source, output, max_lines=3)
+    assert again.skipped == 5 and _posts(server, "/v1/batches") == 2
+    # ...until its line is taken out of the output: then it is run again.
+    server.batch_failure = None
+    output.write_text("".join(json.dumps(r) + "\n" for r in results if r["custom_id"] != "req-3"))
+    retried = await _run(runtime, server, source, output, max_lines=3)
+    assert (retried.skipped, retried.sent, retried.done, retried.failed) == (4, 1, 5, 4)
+    assert _posts(server, "/v1/files") == _posts(server, "/v1/batches") == 3
+    by_id = {r["custom_id"]: r for r in _results(output)}
+    assert len(by_id) == 5 and by_id["req-3"]["response"]["status_code"] == 200
+    job = bulk.JobFile.load(f"{output}.job.json")
+    assert [(p["stage"], p["status"], p["lines"]) for p in job.batches] == [
+        ("merged", "completed", 1)
+    ]
+
+
+async def test_batch_cancelled_elsewhere_is_merged_by_the_rerun(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    # The second part's batch is cancelled from outside while the first still
+    # runs; the run is stopped before merging it (parts merge in order). The
+    # job file says where each part stood, and the rerun merges both without
+    # creating a batch: the first's answers, then `batch_cancelled` results.
+    source = _write(tmp_path / "in.jsonl", [_line(n) for n in range(6)])
+    output = tmp_path / "out.jsonl"
+    job_path = f"{output}.job.json"
+    polls: list[int] = []
+
+    def cancel_then_stop(progress: bulk.BulkProgress) -> None:
+        polls.append(progress.done)
+        if len(polls) == 1:
+            batch_id = bulk.JobFile.load(job_path).batches[1]["batch_id"]
+            with Client(base_url=server.base_url, api_key=KEY) as other:
+                assert other.batches.cancel(batch_id).status == "cancelling"
+        else:
+            raise Stop
+
+    with pytest.raises(Stop):
+        await _run(runtime, server, source, output, max_lines=3, on_progress=cancel_then_stop)
+    job = bulk.JobFile.load(job_path)
+    assert job.state == "interrupted" and not output.read_text()
+    assert [(p["stage"], p["status"]) for p in job.batches] == [
+        ("created", "finalizing"),
+        ("created", "cancelled"),
+    ]
+    summary = await _run(runtime, server, source, output, max_lines=3)
+    results = _results(output)
+    assert [r["custom_id"] for r in results] == [f"req-{n}" for n in range(6)]
+    assert [r["response"]["status_code"] for r in results[:3]] == [200] * 3
+    assert [r["error"]["code"] for r in results[3:]] == ["batch_cancelled"] * 3
+    assert (summary.done, summary.failed, summary.skipped) == (6, 3, 0)
+    assert _posts(server, "/v1/files") == _posts(server, "/v1/batches") == 2
+    job = bulk.JobFile.load(job_path)
+    assert job.state == "done" and [p["status"] for p in job.batches] == ["completed", "cancelled"]

@@ -23,7 +23,10 @@ import anyio.lowlevel
 import anyio.to_thread
 from anyio.streams.tls import TLSAttribute, TLSStream
 
-from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
+from ._errors import ConnectError, ReadError, TransportTimeout, WriteError, first_task_error
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from oxide_proto import Tunnel
@@ -289,7 +292,10 @@ class AsyncTaskGroup:
     """Tasks that run side by side and all end before the `async with` block does.
 
     anyio's task group: an error in one task, or a cancellation of the block,
-    cancels the others; `cancelled()` tells a task whether that has begun.
+    cancels the others; `cancelled()` tells a task whether that has begun. The
+    first error a task raised is raised from the block as itself, not in an
+    exception group (as the blocking group does), so a caller's `except` for
+    it works on asyncio and trio alike.
     """
 
     __slots__ = ("_group",)
@@ -302,7 +308,13 @@ class AsyncTaskGroup:
         return self
 
     async def __aexit__(self, *exc: Any) -> bool:
-        return bool(await self._group.__aexit__(*exc))
+        try:
+            return bool(await self._group.__aexit__(*exc))
+        except BaseExceptionGroup as group:
+            if group is exc[1]:
+                raise
+            error = first_task_error(group.exceptions, anyio.get_cancelled_exc_class())
+        raise error
 
     def start_soon(self, function: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         self._group.start_soon(function, name=name)

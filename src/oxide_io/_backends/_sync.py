@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from oxide_proto import Tunnel
 
-from ._errors import ConnectError, ReadError, TransportTimeout, WriteError
+from ._errors import ConnectError, ReadError, TransportTimeout, WriteError, first_task_error
 
 __all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket", "SyncTaskGroup"]
 
@@ -249,7 +249,7 @@ class SyncTaskGroup:
                 thread.join(5.0)
             raise
         if error is None and self._errors:
-            raise self._errors[0]
+            raise first_task_error(self._errors)
 
     def start_soon(self, function: Callable[[], None], name: str) -> None:
         def run() -> None:

@@ -402,6 +402,11 @@ def run_bulk(
     several times a second. `job_file` (by default `output + ".job.json"`)
     records the job for `oxide bulk status`; False writes none.
 
+    No failure of a request is raised: it is a result. What ends the job early
+    is raised as itself (never inside an exception group): `BulkInputError` for
+    bad input, `OSError` when the output cannot be written, an exception raised
+    by `on_progress`, the runtime's cancellation.
+
     Returns a `BulkSummary`. Cancelling the run (Ctrl-C) stops it: the results
     written so far are kept (and fsync'd). An async run abandons the requests
     in flight, which the next run sends again; a blocking one lets them

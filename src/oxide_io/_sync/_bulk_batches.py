@@ -176,7 +176,8 @@ def _batch_problem(batch: Any) -> str:
     errors = getattr(batch, "errors", None)
     data = getattr(errors, "data", None) or []
     details = "; ".join(
-        f"{getattr(e, 'code', '')}: {getattr(e, 'message', '')} (line {getattr(e, 'line', '?')})"
+        f"{getattr(e, 'code', '')}: {getattr(e, 'message', '')}"
+        + ("" if getattr(e, "line", None) is None else f" (line {e.line})")
         for e in data
     )
     return f"batch {batch.id} ended {batch.status} without answering this request" + (

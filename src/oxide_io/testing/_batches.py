@@ -9,12 +9,16 @@ any request) and the results are written to an output file (2xx answers) and
 an error file (the others), both downloadable from `/v1/files/{id}/content`.
 An input file with a line that is not a request, or with lines for another
 endpoint, ends the batch `failed` with its `errors`. `POST
-/v1/batches/{id}/cancel` cancels it; `GET /v1/batches` lists batches, newest
-first, paged by `after` and `limit`.
+/v1/batches/{id}/cancel` puts a batch still running in `cancelling`, and the
+next retrieval finds it `cancelled`, with no line answered; `GET /v1/batches`
+lists batches, newest first, paged by `after` and `limit`.
 
 `MockServer.batch_expiry = n` makes the next batches end `expired` after
 answering only their first `n` lines: the others are in the error file with
 the code `batch_expired`, as the API does when the completion window passes.
+`MockServer.batch_failure = code` makes the next batches end `failed` when
+validated, with that code in their `errors` (the API fails a batch so when,
+say, the organization's queue of batch tokens is full: `token_limit_exceeded`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class BatchesState:
     batches: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     order: list[str] = attrs.field(factory=list)
     expiry: int | None = None
+    failure: str | None = None
 
 
 def _counts(total: int, completed: int, failed: int) -> dict[str, int]:
@@ -81,8 +86,8 @@ def batches_answer(
         return json_answer(_public(batch))
     if method == "POST" and parts[2:] == ["cancel"]:
         if batch["status"] in ("validating", "in_progress", "finalizing"):
-            batch["status"] = "cancelled"
-            batch["cancelled_at"] = _CREATED + 1
+            batch["status"] = "cancelling"
+            batch["cancelling_at"] = _CREATED + 1
         return json_answer(_public(batch))
     return error_answer(404, f"Invalid URL ({method} {path})")
 
@@ -119,6 +124,7 @@ def _create(batches: BatchesState, files: FilesState, body: dict[str, Any]) -> A
         batches.batches[batch["id"]] = batch
         batches.order.append(batch["id"])
         batch["_expiry"] = batches.expiry
+        batch["_failure"] = batches.failure
     return json_answer(_public(batch))
 
 
@@ -148,11 +154,18 @@ def _advance(
     batches: BatchesState, files: FilesState, batch: dict[str, Any], answer_line: AnswerLine
 ) -> None:
     status = batch["status"]
+    if status == "cancelling":
+        batch["status"] = "cancelled"
+        batch["cancelled_at"] = _CREATED + 2
+        return
     if status not in _STATES or status == "completed":
         return
     following = _STATES[_STATES.index(status) + 1]
     if following == "in_progress":
         problem = _validate(files, batch)
+        if problem is None and batch["_failure"] is not None:
+            message = f"The batch failed: {batch['_failure']}."
+            problem = {"code": batch["_failure"], "message": message, "line": None}
         if problem is not None:
             batch["status"] = "failed"
             batch["errors"] = {"object": "list", "data": [problem]}

@@ -39,7 +39,8 @@ class MockServer:
     It answers `POST /v1/chat/completions`, `POST /v1/responses` (both plain and
     streamed; background responses are kept to retrieve or resume), `GET /v1/models`,
     `GET /v1/models/{model}`, `POST /v1/embeddings`, files and the Batch API
-    (batches move on a state each time they are retrieved, see `batch_expiry`),
+    (batches move on a state each time they are retrieved, see `batch_expiry`
+    and `batch_failure`),
     `GET /v1/fine_tuning/jobs`, `POST /v1/images/generations` (plain and streamed
     with partial images), `POST /v1/responses/input_tokens`, the files, uploads,
     vector store, audio and agent environment file endpoints of `_files_api`, with
@@ -156,6 +157,17 @@ class MockServer:
     @batch_expiry.setter
     def batch_expiry(self, value: int | None) -> None:
         self._app.batches.expiry = value
+
+    @property
+    def batch_failure(self) -> str | None:
+        """When set to an error code (such as "token_limit_exceeded"), batches
+        created from now on end `failed` when validated, with that code in their
+        `errors`, and answer no line."""
+        return self._app.batches.failure
+
+    @batch_failure.setter
+    def batch_failure(self, value: str | None) -> None:
+        self._app.batches.failure = value
 
     @property
     def limiter(self) -> RateLimiter | None:

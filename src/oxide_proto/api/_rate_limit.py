@@ -12,11 +12,12 @@ Three limits combine, and the tightest one decides:
   sees at most the cap plus that burst (10 % with the default 6 s).
 - **The server's budget**, read from the API's `x-ratelimit-limit-*`,
   `x-ratelimit-remaining-*` and `x-ratelimit-reset-*` headers (for requests and
-  for tokens). The freshest response (the one sent last) sets the level: what
-  the server had left when it admitted that request, less what was sent after
-  it; the level then refills at the rate those headers imply,
-  `(limit - remaining) / reset`, never above `limit`. Precise when the server
-  reports its budget, as the OpenAI API does.
+  for tokens). The level is what the server had left when it answered last,
+  less what may have reached it since; it refills at the rate those headers
+  imply, `(limit - remaining) / reset`, never above `limit`. Answers come back
+  in another order than the server admitted them, so every answer that may be
+  the last one counts, and the lowest level they give holds. Precise when the
+  server reports its budget, as the OpenAI API does.
 - **Concurrency**, by AIMD with slow start, as TCP Reno does for its window:
   it starts at `initial_concurrency`, grows by one per success (doubling per
   round trip) until the first sign of trouble, then by one per round trip; a
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 
 from ..base._headers import Headers
 from ..base._record import field, frozen
@@ -147,17 +149,42 @@ class _Bucket:
 
 
 class _ServerBudget:
-    """The server's remaining budget of one kind (requests or tokens), from its headers."""
+    """The server's remaining budget of one kind (requests or tokens), from its headers.
 
-    __slots__ = ("bucket", "kind", "share")
+    Answers do not come back in the order the server admitted their requests: a
+    request sent later may overtake an earlier one, and the answers of one burst
+    may arrive at one instant in any order. What the budget holds is known from
+    the answer the server produced last, but which answer that was is only
+    partly known: an answer that came back before a request was sent was
+    produced before that request's answer. So each answer that may still be the
+    last one keeps its own estimate (what it said was left, less everything in
+    flight when it came back and everything sent since, plus the refill since),
+    and the budget is the lowest of them, which is never above the truth.
+    """
+
+    __slots__ = ("capacity", "estimates", "kind", "latest_sent", "rate", "share", "stamp")
 
     def __init__(self, kind: str, share: float) -> None:
         self.kind = kind
         self.share = share
-        self.bucket: _Bucket | None = None
+        self.capacity = 0.0
+        self.rate = 0.0
+        self.stamp = -math.inf
+        self.latest_sent = -math.inf  # when the last-sent request that was answered went
+        # [answered at, level] of the answers that may be the last one the server
+        # produced, oldest first. Only an estimate lower than every newer one is
+        # kept (a newer one is dropped later, so a higher older one is never the
+        # lowest): the levels rise from first to last and the first is the budget.
+        self.estimates: deque[list[float]] = deque()
 
-    def update(self, headers: Headers, spent_since: float, now: float) -> bool:
-        """Reads this kind's headers; False when they are missing or unreadable."""
+    @property
+    def known(self) -> bool:
+        return bool(self.estimates)
+
+    def update(self, headers: Headers, sent: float, in_flight: float, now: float) -> bool:
+        """Reads this kind's headers from the answer to a request sent at `sent`,
+        with `in_flight` of this budget still out; False when they are missing or
+        unreadable."""
         try:
             limit = float(headers[f"x-ratelimit-limit-{self.kind}"])
             remaining = float(headers[f"x-ratelimit-remaining-{self.kind}"])
@@ -168,18 +195,36 @@ class _ServerBudget:
         reset = parse_reset_duration(headers.get(f"x-ratelimit-reset-{self.kind}", ""))
         remaining = min(max(remaining, 0.0), limit)
         limit, remaining = limit * self.share, remaining * self.share
-        bucket = self.bucket
-        if reset is not None and reset > 0 and remaining < limit:
-            rate = (limit - remaining) / reset
-        elif bucket is not None and bucket.capacity == limit:
-            rate = bucket.rate
-        else:
-            rate = limit / 60.0  # the API's limits are per minute
-        if bucket is None:
-            bucket = self.bucket = _Bucket(limit, rate, now)
-        bucket.capacity, bucket.rate, bucket.stamp = limit, rate, now
-        bucket.level = remaining - spent_since
+        self.refill(now)
+        if sent >= self.latest_sent or not self.estimates:
+            # The limit and its refill rate come from the answer to the request
+            # sent last: an older one may predate a change of limit.
+            if reset is not None and reset > 0 and remaining < limit:
+                self.rate = (limit - remaining) / reset
+            elif not (self.estimates and self.capacity == limit):
+                self.rate = limit / 60.0  # the API's limits are per minute
+            if limit < self.capacity:
+                for estimate in self.estimates:
+                    estimate[1] = min(estimate[1], limit)
+            self.capacity = limit
+            self.latest_sent = sent
+        estimates = self.estimates
+        # An answer that came back before the last-sent answered request went
+        # was produced before that request's answer: it is not the last one.
+        while estimates and estimates[0][0] < self.latest_sent:
+            estimates.popleft()
+        level = min(remaining, self.capacity) - in_flight
+        while estimates and estimates[-1][1] >= level:
+            estimates.pop()
+        estimates.append([now, level])
         return True
+
+    def refill(self, now: float) -> None:
+        if now > self.stamp:
+            added = (now - self.stamp) * self.rate if self.estimates else 0.0
+            for estimate in self.estimates:
+                estimate[1] = min(self.capacity, estimate[1] + added)
+            self.stamp = now
 
     def spent_in(self, headers: Headers | None) -> float | None:
         """The reset time when `headers` show this budget spent, else None."""
@@ -194,16 +239,23 @@ class _ServerBudget:
         return parse_reset_duration(headers.get(f"x-ratelimit-reset-{self.kind}", "")) or 0.0
 
     def empty(self, now: float) -> None:
-        if self.bucket is not None:
-            self.bucket.refill(now)
-            self.bucket.level = min(self.bucket.level, 0.0)
+        self.refill(now)
+        for estimate in self.estimates:
+            estimate[1] = min(estimate[1], 0.0)
 
     def wait_for(self, amount: float, now: float) -> float:
-        return 0.0 if self.bucket is None else self.bucket.wait_for(amount, now)
+        """Seconds until `amount` can be taken (as `_Bucket.wait_for`)."""
+        if not self.estimates:
+            return 0.0
+        self.refill(now)
+        needed = min(amount, self.capacity) - self.estimates[0][1]
+        if needed <= 1e-9:
+            return 0.0
+        return math.inf if self.rate <= 0 else needed / self.rate
 
     def take(self, amount: float) -> None:
-        if self.bucket is not None:
-            self.bucket.level -= amount
+        for estimate in self.estimates:
+            estimate[1] -= amount
 
 
 class RatePolicy:
@@ -229,10 +281,8 @@ class RatePolicy:
         self._server_requests = _ServerBudget("requests", limits.share)
         self._server_tokens = _ServerBudget("tokens", limits.share)
         self._next_ticket = 0
-        self._tokens_sent = 0.0  # over the whole job, to count what went out after a ticket
-        # ticket -> (tokens sent in all once it went, its own tokens)
-        self._in_flight: dict[int, tuple[float, float]] = {}
-        self._freshest = -1  # the ticket whose headers set the server budgets
+        self._in_flight: dict[int, tuple[float, float]] = {}  # ticket -> (sent at, tokens)
+        self._tokens_in_flight = 0.0
         self._cut_after = -1  # only outcomes of tickets after this one may cut concurrency
         self._paused_until = -math.inf
         self._backoffs = 0  # 429s in a row without a retry-after or reset to follow
@@ -263,8 +313,8 @@ class RatePolicy:
         self._server_tokens.take(tokens)
         ticket = self._next_ticket
         self._next_ticket += 1
-        self._tokens_sent += tokens
-        self._in_flight[ticket] = (self._tokens_sent, tokens)
+        self._in_flight[ticket] = (now, tokens)
+        self._tokens_in_flight += tokens
         return Start(ticket)
 
     def finish(
@@ -280,23 +330,15 @@ class RatePolicy:
         and `headers`, or `status=None` when it got no response (connection
         failure, timeout). `wall_clock` (UNIX time) reads a `retry-after` date.
         A cancelled request is reported with `cancel` instead."""
-        entry = self._in_flight.pop(ticket, None)
+        entry = self._forget(ticket)
         if entry is None:
             raise ValueError(f"ticket {ticket} is not in flight")
-        if headers is not None and ticket > self._freshest:
-            # What the server may have admitted after this request: everything
-            # sent after it, and what was sent before it but is still in flight
-            # (it may have arrived later).
-            tokens_after = self._tokens_sent - entry[0]
-            requests_after = self._next_ticket - 1 - ticket
-            for earlier, (_, tokens) in self._in_flight.items():
-                if earlier < ticket:
-                    requests_after += 1
-                    tokens_after += tokens
-            fresh = self._server_requests.update(headers, requests_after, now)
-            fresh = self._server_tokens.update(headers, tokens_after, now) or fresh
-            if fresh:
-                self._freshest = ticket
+        if headers is not None:
+            # The server may have admitted every request still in flight after
+            # this one, whenever it was sent.
+            sent = entry[0]
+            self._server_requests.update(headers, sent, len(self._in_flight), now)
+            self._server_tokens.update(headers, sent, self._tokens_in_flight, now)
         if status == 429 or status is None or status >= 500:
             self._trouble(ticket, now, status, headers, wall_clock)
         else:
@@ -309,7 +351,14 @@ class RatePolicy:
 
     def cancel(self, ticket: int) -> None:
         """Forgets a request that was cancelled before its outcome was known."""
-        self._in_flight.pop(ticket, None)
+        self._forget(ticket)
+
+    def _forget(self, ticket: int) -> tuple[float, float] | None:
+        entry = self._in_flight.pop(ticket, None)
+        if entry is not None:
+            # (Zeroed when nothing is in flight: a sum of fractions drifts.)
+            self._tokens_in_flight = self._tokens_in_flight - entry[1] if self._in_flight else 0.0
+        return entry
 
     def _trouble(
         self,
@@ -323,7 +372,7 @@ class RatePolicy:
             self.rejected += 1
         else:
             self.failed += 1
-        blind = self._server_requests.bucket is None and self._server_tokens.bucket is None
+        blind = not (self._server_requests.known or self._server_tokens.known)
         if ticket > self._cut_after:
             # Halve once per round trip: what was already in flight when the
             # window was cut says nothing new.
