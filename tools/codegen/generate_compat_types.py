@@ -231,14 +231,18 @@ def _is_typeddict(cls: type) -> bool:
     return typing_extensions.is_typeddict(cls) or typing.is_typeddict(cls)
 
 
-def _pair(official: list[type], oxide: list[type]) -> Iterator[tuple[type, type]]:
+def _pair(
+    official: list[type], oxide: list[type], *, by_keys: bool = True
+) -> Iterator[tuple[type, type]]:
     """Pairs of the same kind (model with model, TypedDict with TypedDict)."""
-    for off, ox in _pair_any(official, oxide):
+    for off, ox in _pair_any(official, oxide, by_keys=by_keys):
         if _is_typeddict(off) == _is_typeddict(ox):
             yield off, ox
 
 
-def _pair_any(official: list[type], oxide: list[type]) -> Iterator[tuple[type, type]]:
+def _pair_any(
+    official: list[type], oxide: list[type], *, by_keys: bool = True
+) -> Iterator[tuple[type, type]]:
     official = list(dict.fromkeys(official))
     oxide = list(dict.fromkeys(oxide))
     if len(official) == 1 and len(oxide) == 1:
@@ -251,6 +255,26 @@ def _pair_any(official: list[type], oxide: list[type]) -> Iterator[tuple[type, t
         tag = _type_literal(cls)
         if tag is not None and len(by_tag.get(tag, ())) == 1:
             yield cls, by_tag[tag][0]
+    if not by_keys:
+        return
+    # Members without a tag (a transcription in JSON, verbose or diarized): by their
+    # field names, where exactly one class on each side has that set. Tagged members
+    # that the tag did not tell apart stay unpaired: their fields are often alike.
+    by_keys: dict[frozenset[str], list[type]] = collections.defaultdict(list)
+    for cls in by_tag.get(None, ()):
+        by_keys[_keys(cls)].append(cls)
+    theirs: dict[frozenset[str], list[type]] = collections.defaultdict(list)
+    for cls in official:
+        if _type_literal(cls) is None:
+            theirs[_keys(cls)].append(cls)
+    for keys, found in theirs.items():
+        if keys and len(found) == 1 and len(by_keys.get(keys, ())) == 1:
+            yield found[0], by_keys[keys][0]
+
+
+def _keys(cls: type) -> frozenset[str]:
+    """A record's field names as the API spells them (`schema_` is `schema`)."""
+    return frozenset(name.rstrip("_") for name in _hints(cls) if not name.startswith("_"))
 
 
 def _field(hints: dict[str, Any], name: str) -> Any:
@@ -296,7 +320,8 @@ def _alike(official: Any, oxide: Any) -> bool:
             return False
     off_records, ox_records = list(_records(official)), list(_records(oxide))
     if off_records or ox_records:
-        return bool(list(_pair(off_records, ox_records)))
+        # Tags only: alike field names do not make a union the class it holds.
+        return bool(list(_pair(off_records, ox_records, by_keys=False)))
     return True
 
 
@@ -419,6 +444,44 @@ def pair_by_tag(official: Any, kinds: dict[int, bool], ox: Oxide) -> Iterator[tu
                 yield cls, ours[tag]
 
 
+def _union_members(annotation: Any) -> tuple[Any, ...] | None:
+    """The members of a union alias (through `Annotated` and `TypeAliasType`), or None."""
+    while True:
+        value = getattr(annotation, "__value__", None)
+        if value is not None and not isinstance(annotation, type):
+            annotation = value
+        elif typing.get_origin(annotation) is typing_extensions.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        else:
+            break
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or type(annotation).__name__ == "UnionType":
+        return typing.get_args(annotation)
+    return None
+
+
+def pair_unions(official: Any, paired: dict[int, Any], ox: Oxide) -> Iterator[tuple[Any, Any]]:
+    """(official union alias, oxide union alias) whose members are the same classes:
+    every member of the official one is paired, and exactly one oxide alias holds
+    those classes and no others."""
+    ours: dict[frozenset[int], list[Any]] = collections.defaultdict(list)
+    for value in ox.models.values():
+        members = _union_members(value)
+        if members is not None and not isinstance(value, type):
+            key = frozenset(id(m) for m in members)
+            if value not in ours[key]:
+                ours[key].append(value)
+    for value in {id(v): v for v in official}.values():
+        members = _union_members(value)
+        if members is None or isinstance(value, type) or id(value) in paired:
+            continue
+        if not all(isinstance(m, type) and id(m) in paired for m in members):
+            continue
+        found = ours.get(frozenset(id(paired[id(m)]) for m in members), [])
+        if len(found) == 1:
+            yield value, found[0]
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -484,6 +547,10 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
         if id(off) not in paired:
             seeds[id(off)] = (off, found)
     paired = pair_by_structure(seeds, named, ox.address, prior=paired)
+    # Last, a union alias no field leads to (a page's items, `Data` of a chatkit
+    # thread's item list) pairs with the oxide alias of the same members.
+    for off, found in pair_unions(objects.values(), paired, ox):
+        paired.setdefault(id(off), found)
     table: dict[str, dict[str, str]] = {}
     missing: dict[str, str] = {}
     for rel, names in tree.items():
