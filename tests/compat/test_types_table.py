@@ -155,3 +155,86 @@ def test_the_supplement_names_the_inline_unions_as_the_sdk_does() -> None:
         assert schemas[name]["x-oaiMeta"] == {"group": "Audio"}
     # The one method the SDK reads as text.
     assert supplement["x-extend"]["text"] == ["files.retrieve_content"]
+
+
+# --- a method's keyword arguments as one TypedDict ------------------------------------
+
+
+def _keyword_arguments(function: Any) -> dict[str, bool]:
+    """A method's keyword arguments (name -> required), as `**kwargs` may hold them."""
+    import inspect
+
+    skip = {"self", "extra_headers", "extra_query", "extra_body", "timeout"}
+    parameters = list(inspect.signature(function).parameters.values())
+    return {
+        p.name: p.default is inspect.Parameter.empty
+        for p in parameters
+        if p.name not in skip and p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def test_each_methods_arguments_typeddict_holds_its_keyword_arguments() -> None:
+    import oxide_io
+    from oxide_proto.types.params import calls
+
+    client = oxide_io.Client(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    assert calls.SDK_METHODS["ChatCompletionCreateParams"] == "chat.completions.create"
+    assert calls.SDK_METHODS["CompletionCreateParams"] == "completions.create"
+    assert len(calls.SDK_METHODS) > 250
+    for name, dotted in calls.SDK_METHODS.items():
+        target: Any = client
+        for part in dotted.split("."):
+            target = getattr(target, part)
+        typed = getattr(calls, name)
+        wanted = _keyword_arguments(target)
+        assert set(typed.__annotations__) == set(wanted), dotted
+        # Annotations are strings here (postponed), `Required[...]` among them.
+        annotations = {
+            k: getattr(v, "__forward_arg__", v) for k, v in typed.__annotations__.items()
+        }
+        required = {k for k, text in annotations.items() if str(text).startswith("Required[")}
+        assert required == {k for k, needed in wanted.items() if needed}, dotted
+
+
+def test_the_arguments_typeddicts_take_the_sdks_names() -> None:
+    import openai.types.admin.organization.projects.certificate_activate_params as official
+    from oxide_io.compat.types import chat
+    from oxide_io.compat.types.admin.organization import certificate_activate_params
+    from oxide_io.compat.types.admin.organization.projects import (
+        certificate_activate_params as project_activate,
+    )
+    from oxide_io.compat.types.chat import completion_create_params
+
+    from oxide_proto.types.params import calls
+
+    assert chat.CompletionCreateParams is calls.ChatCompletionCreateParams
+    # The official SDK splits it on `stream`; here `stream` is a bool of the one TypedDict.
+    assert completion_create_params.CompletionCreateParamsStreaming is (
+        calls.ChatCompletionCreateParams
+    )
+    # One name in two modules: each module's is its own method's.
+    assert certificate_activate_params.CertificateActivateParams is calls.CertificateActivateParams
+    assert project_activate.CertificateActivateParams is calls.ProjectsCertificateActivateParams
+    assert set(calls.ProjectsCertificateActivateParams.__annotations__) == set(
+        official.CertificateActivateParams.__annotations__
+    )
+
+
+def test_arguments_names_follow_the_sdk_and_stay_unique(generator: Any) -> None:
+    sys.path.insert(0, str(CODEGEN))
+    try:
+        import generate_params
+    finally:
+        sys.path.remove(str(CODEGEN))
+    name = generate_params.call_params_name
+    assert name("chat.completions.create", set()) == "CompletionCreateParams"
+    assert name("batches.create", set()) == "BatchCreateParams"
+    assert name("chat.completions.create", {"CompletionCreateParams"}) == (
+        "ChatCompletionCreateParams"
+    )
+    taken = {"CertificateActivateParams", "ProjectsCertificateActivateParams"}
+    assert name("admin.organization.projects.certificates.activate", taken) == (
+        "OrganizationProjectsCertificateActivateParams"
+    )
+    with pytest.raises(SystemExit, match="no free name"):
+        name("files.create", {"FileCreateParams"})
