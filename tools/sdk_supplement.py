@@ -745,6 +745,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             ok["content"] = content
         operation["responses"] = {"200": ok}
         paths.setdefault(path, {})[call["method"]] = operation
+    _union_responses(spec, named, schemas)
     _absent_through_table(schemas)
     supplement = {
         "x-sdk": f"openai=={sdk_version}",
@@ -755,9 +756,68 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             "schemas": {k: dict(sorted(v.items())) for k, v in sorted(schemas.extend.items())},
             "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
+            "text": text_results(funcs),
         },
     }
     return supplement, sorted(funcs)
+
+
+def text_results(funcs: dict[str, Any]) -> list[str]:
+    """The methods that return the answer's body as `str` (`cast_to=str`), whatever
+    the spec says it holds: `files.retrieve_content` reads a file as text where
+    `files.content` gives its bytes."""
+    found = []
+    for dotted, func in sorted(funcs.items()):
+        call = read_call(func)
+        if call is not None and call["cast_to"] is not None and call["cast_to"][1] is str:
+            found.append(dotted)
+    return found
+
+
+def _union_responses(spec: dict[str, Any], named: dict[str, Any], schemas: Schemas) -> None:
+    """Names, as the SDK does, the unions the spec answers with inline.
+
+    The spec describes some answers as an inline `oneOf` of components (a
+    transcription is `CreateTranscriptionResponseJson`, `...VerboseJson` or
+    `...DiarizedJson`); the SDK names that union in the method's response module
+    (`types/audio/transcription_create_response.py`: `TranscriptionCreateResponse`,
+    the resource's singular, the method, "response"). Each such union becomes a
+    component of that name holding the spec's own members, placed in the
+    operation's area (`x-oaiMeta.group`), so code that names the SDK's alias finds
+    it. The operation itself is left as it is: what it returns depends on its
+    arguments (`response_format`).
+    """
+    for dotted, op in sorted(named.items()):
+        if op.response is not None:
+            continue
+        raw = spec["paths"][op.path][op.method.lower()]
+        inline = _ok(raw).get("content", {}).get("application/json", {}).get("schema")
+        members = (inline or {}).get("oneOf") or (inline or {}).get("anyOf")
+        if not members or not all(set(m) == {"$ref"} for m in members):
+            continue
+        *package, resource, method = dotted.split(".")
+        alias = None
+        for singular in dict.fromkeys((resource.removesuffix("s"), resource)):
+            module_name = ".".join(["openai.types", *package, f"{singular}_{method}_response"])
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            exported = getattr(module, "__all__", [])
+            if len(exported) == 1:
+                alias = exported[0]
+                value = getattr(module, alias)
+                if len(typing.get_args(value)) != len(members):
+                    alias = None  # not the union of the spec's members
+                break
+        if alias is None or alias in schemas.taken or alias in schemas.new:
+            continue
+        group = raw["tags"][0] if raw.get("tags") else _tag(dotted, op.path, spec)
+        schemas.new[alias] = {
+            "oneOf": [dict(m) for m in members],
+            "x-oaiMeta": {"group": group},
+            "description": f"What `{dotted}` answers with in JSON.",
+        }
 
 
 def _official_models() -> dict[str, list[type]]:

@@ -95,6 +95,27 @@ async def test_binary_content_iterates_in_chunks_and_closes_early(
     assert page.data
 
 
+async def test_retrieve_content_gives_the_file_as_text(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    # The deprecated twin of `content()` reads the body as text, in every view, as
+    # the official SDK's does.
+    client = make_client(mock)
+    text = '{"prompt": "caf\u00e9 \u2603"}\n{"prompt": "\u00fcber"}\n'
+    created = await client.files.create(file=("data.jsonl", text.encode()), purpose="fine-tune")
+    with pytest.warns(DeprecationWarning, match="content"):
+        found = await client.files.retrieve_content(created.id)
+    assert found == text and type(found) is str
+    with pytest.warns(DeprecationWarning):
+        raw = await client.files.with_raw_response.retrieve_content(created.id)
+    assert raw.parse() == text
+    with pytest.warns(DeprecationWarning):
+        async with client.files.with_streaming_response.retrieve_content(created.id) as streamed:
+            assert await streamed.parse() == text
+    # `content()` still gives the bytes.
+    assert (await client.files.content(created.id)).content == text.encode()
+
+
 async def test_speech_bytes(mock: Setup, make_client: MakeClient) -> None:
     client = make_client(mock)
     speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hi")

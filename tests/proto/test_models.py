@@ -43,6 +43,9 @@ from oxide_proto.types import (
     CreateChatCompletionStreamResponse,
     CreateEmbeddingResponse,
     Embedding,
+    Eval,
+    EvalCustomDataSourceConfig,
+    EvalList,
     Model,
     ModelList,
     Response,
@@ -502,6 +505,55 @@ def test_wrong_kind_inside_a_response_output_item() -> None:
     with pytest.raises(APIResponseValidationError) as caught:
         decode(Response, data)
     assert caught.value.path == "output[0].content[0].text"
+
+
+EVAL = {
+    "object": "eval",
+    "id": "eval_1",
+    "name": "e",
+    "data_source_config": {"type": "custom", "schema": {"type": "object"}},
+    "testing_criteria": [],
+    "created_at": 1,
+    "metadata": {"k": "v"},
+}
+
+
+def test_free_form_json_keeps_a_string_as_it_came() -> None:
+    # An answer that carries the object serialized: kept (the official SDK's
+    # default), not refused; nothing is lost on the way back.
+    serialized = '{"type": "object", "properties": {}}'
+    data = _set(EVAL, ["data_source_config", "schema"], serialized)
+    found = decode(Eval, data)
+    assert isinstance(found.data_source_config, EvalCustomDataSourceConfig)
+    assert found.data_source_config.schema == serialized
+    assert found.to_dict() == data
+    listed = decode(EvalList, {"object": "list", "data": [data], "has_more": False})
+    assert listed.data[0].data_source_config.schema == serialized  # type: ignore[union-attr]
+    # Strict mode still names it.
+    refused = "expected an object, got a string"
+    with pytest.raises(APIResponseValidationError, match=refused) as caught:
+        decode(Eval, data, strict=True)
+    assert caught.value.path == "data_source_config.schema"
+
+
+@pytest.mark.parametrize(
+    "where,value,expected",
+    [
+        (["data_source_config", "schema"], 5, "expected an object, got an integer"),
+        (["data_source_config", "schema"], ["a"], "expected an object, got an array"),
+        (["data_source_config", "schema"], True, "expected an object, got a boolean"),
+        # A map of typed values is not free-form: a string there is still refused.
+        (["metadata"], "{}", "expected an object, got a string"),
+    ],
+)
+def test_other_kinds_in_an_object_field_are_refused(
+    where: list[Any], value: object, expected: str
+) -> None:
+    data = _set(EVAL, where, value)
+    for strict in (False, True):
+        with pytest.raises(APIResponseValidationError, match=expected) as caught:
+            decode(Eval, data, strict=strict)
+        assert caught.value.path == ".".join(where)
 
 
 def test_top_level_not_an_object() -> None:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,7 @@ class Method:
     op: Op
     paged: bool
     deprecated: str | None = None  # the DeprecationWarning's message, when it warns
+    text: bool = False  # returns the body as `str` (the supplement's `x-sdk-text`)
 
 
 @dataclass
@@ -114,12 +116,16 @@ def reference() -> set[str]:
 
 
 def build_tree(
-    named: dict[str, Op], deprecated: dict[str, str] | None = None
+    named: dict[str, Op],
+    deprecated: dict[str, str] | None = None,
+    text: Iterable[str] = (),
 ) -> dict[tuple[str, ...], Node]:
     """The resource tree; `deprecated` maps SDK method names to the warning they give
-    (the supplement's `x-sdk-deprecated`), beside the operations the spec deprecates."""
+    (the supplement's `x-sdk-deprecated`), beside the operations the spec deprecates;
+    `text` names the methods that return the body as `str` (`x-sdk-text`)."""
     nodes: dict[tuple[str, ...], Node] = {}
     deprecated = deprecated or {}
+    text = frozenset(text)
 
     def node(path: tuple[str, ...]) -> Node:
         if path not in nodes:
@@ -131,13 +137,15 @@ def build_tree(
     for dotted, op in named.items():
         *resource, method = dotted.split(".")
         warns = deprecated.get(dotted, op.deprecated)
-        node(tuple(resource)).methods[method] = Method(method, op, op.page is not None, warns)
+        node(tuple(resource)).methods[method] = Method(
+            method, op, op.page is not None, warns, dotted in text
+        )
     for alias, target, unpaged in operations_names.ALIASES:
         *resource, method = alias.split(".")
         op = named[target]
         paged = op.page is not None and not unpaged
         node(tuple(resource)).methods[method] = Method(
-            method, op, paged, deprecated.get(alias, op.deprecated)
+            method, op, paged, deprecated.get(alias, op.deprecated), alias in text
         )
     for alias in operations_names.RESOURCE_ALIASES:
         *parent, name = alias.split(".")
@@ -164,6 +172,7 @@ class ModuleWriter:
         self.constants: list[str] = []
         self.lazy: dict[str, str] = {}  # class name -> module, for resource aliases
         self.views: list[str] = []  # the typing-only raw and streamed views (`emit_views`)
+        self.text = False  # a method returns the body as text (imports `ParseTo`)
 
     def type_ref(self, qualified: str | None) -> str:
         if qualified is None:
@@ -189,6 +198,7 @@ class ModuleWriter:
             "from typing import TYPE_CHECKING, Any, Literal, overload\n\n",
             "from oxide_proto import Operation\n\n",
             "from ..._options import NOT_GIVEN, NotGiven\n",
+            *(["from ..._parse_to import ParseTo\n"] if self.text else []),
             "from .._resource import AsyncPaginator, AsyncResource\n",
         ]
         extras = sorted(
@@ -301,11 +311,11 @@ class ModuleWriter:
             args.append(f"body={op.body_kind!r}")
         if method.paged:
             args.append(f"page={op.page!r}")
-        if op.binary:
+        if op.binary and not method.text:
             args.append("binary=True")
         if op.files:
             args.append(f"files={tuple(op.files)!r}")
-        if op.accept:
+        if op.accept and not method.text:
             args.append(f"accept={op.accept!r}")
         self.constants.append(f"{name} = Operation({', '.join(args)})")
         return name
@@ -328,6 +338,8 @@ class ModuleWriter:
         doc = _docstring(op.summary or f"{op.method} {op.path}")
         if method.paged:
             returns = f"AsyncPaginator[{self.type_ref(op.item)}]"
+        elif method.text:
+            returns = "str"
         elif op.binary:
             returns = "AsyncBinaryResponseContent"
         else:
@@ -381,6 +393,10 @@ class ModuleWriter:
                 call.append("decoder=decoder,")
             else:
                 call.append(f"body={{{items}}},")
+        if method.text:
+            # The body as the text it is, in its charset, as the SDK's method gives it.
+            self.text = True
+            call.append("decoder=ParseTo(str),")
         if op.always_streams:
             call.append("stream=True,")
         elif op.stream_event:
@@ -491,7 +507,7 @@ def emit_index(tops: list[str]) -> str:
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     _, named = load(spec)
-    nodes = build_tree(named, spec.get("x-sdk-deprecated"))
+    nodes = build_tree(named, spec.get("x-sdk-deprecated"), spec.get("x-sdk-text", ()))
     tops = sorted({p[0] for p in nodes})
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -28,8 +28,10 @@ sys.path.insert(0, str(HERE))
 import emit  # noqa: E402
 import generate_models  # noqa: E402
 import generate_operations  # noqa: E402
+from naming import pascal, singular  # noqa: E402
 from params_ir import (  # noqa: E402
     IDENTIFIER,
+    DictField,
     ParamAlias,
     ParamDef,
     ParamsBuilder,
@@ -48,10 +50,72 @@ _USED_IN_ANNOTATIONS = frozenset(
 )
 
 
+# The module of the methods' whole keyword arguments (`ChatCompletionCreateParams`).
+CALLS = "calls"
+
+
 def build(spec: dict[str, Any]) -> ParamsBuilder:
-    _, _, params = generate_operations.load_with_params(spec)
-    params.merge_duplicates()
+    params, _ = build_with_calls(spec)
     return params
+
+
+def build_with_calls(spec: dict[str, Any]) -> tuple[ParamsBuilder, dict[str, str]]:
+    """The param types, and the name of each method's keyword-arguments TypedDict ->
+    the method's dotted SDK name."""
+    _, named, params = generate_operations.load_with_params(spec)
+    params.merge_duplicates()
+    return params, call_params(params, named)
+
+
+def call_params_name(dotted: str, taken: set[str]) -> str:
+    """`chat.completions.create` -> `CompletionCreateParams`, the official SDK's way of
+    naming a method's keyword arguments; prefixed with the parent resources' names
+    (`ProjectsCertificateActivateParams`) where another method took the name."""
+    *resources, method = dotted.split(".")
+    base = pascal(singular(resources[-1]) if resources else "") + pascal(method) + "Params"
+    parents = resources[:-1]
+    candidates = [base]
+    for start in reversed(range(len(parents))):
+        candidates.append("".join(pascal(p) for p in parents[start:]) + base)
+    for name in candidates:
+        if name not in taken:
+            return name
+    raise SystemExit(f"no free name for the keyword arguments of {dotted}: {base}")
+
+
+def call_params(params: ParamsBuilder, named: dict[str, Any]) -> dict[str, str]:
+    """Adds a TypedDict of each method's keyword arguments (what `**kwargs` may hold:
+    the path parameters after the first, the query, body and header arguments, and
+    `stream` where the method streams on request), in `CALLS`. Returns name -> method.
+
+    Code written for the official SDK builds a call's arguments as one dict typed so
+    (`params: CompletionCreateParams = {...}; client.completions.create(**params)`).
+    """
+    found: dict[str, str] = {}
+    # Shallower methods first: `completions.create` keeps the plain name and
+    # `chat.completions.create` is `ChatCompletionCreateParams`.
+    for dotted, op in sorted(named.items(), key=lambda item: (item[0].count("."), item[0])):
+        fields = [DictField(p, ("str",), True) for p in op.path_params[:-1]]
+        seen = set(op.path_params)
+        for param in [*op.query, *op.body, *op.header_params]:
+            if param.name in seen or param.key == "stream":
+                continue  # a body field spelled like a query parameter: the query one wins
+            seen.add(param.name)
+            expr = param.expr if param.expr is not None else ("any",)
+            if param.nullable:
+                expr = ("union", (expr, ("none",)))
+            fields.append(DictField(param.name, expr, param.required))
+        if op.stream_event and not op.always_streams:
+            fields.append(DictField("stream", ("bool",), False))
+        if not fields:
+            continue
+        name = call_params_name(dotted, params.taken)
+        params.taken.add(name)
+        doc = f"The keyword arguments of `{dotted}()`."
+        fields.sort(key=lambda f: (not f.required, f.key))
+        params.defs[name] = TypedDictDef(name, doc, fields, CALLS, True)
+        found[name] = dotted
+    return found
 
 
 def _typed_dict(td: TypedDictDef) -> list[str]:
@@ -99,7 +163,13 @@ def _alias_order(aliases: list[ParamAlias]) -> list[ParamAlias]:
     return order
 
 
-def emit_module(module: str, title: str, defs: list[ParamDef], where: dict[str, str]) -> str:
+def emit_module(
+    module: str,
+    title: str,
+    defs: list[ParamDef],
+    where: dict[str, str],
+    methods: dict[str, str] | None = None,
+) -> str:
     local = {d.name for d in defs}
     foreign: set[str] = set()
     for d in defs:
@@ -135,6 +205,13 @@ def emit_module(module: str, title: str, defs: list[ParamDef], where: dict[str, 
     head.append("\n__all__ = [")
     head.append(", ".join(f'"{n}"' for n in sorted(local)))
     head.append("]\n\n\n")
+    if methods:
+        body += [
+            "# Which method each TypedDict holds the keyword arguments of (its dotted name).",
+            "SDK_METHODS: dict[str, str] = {",
+            *(f"    {name!r}: {dotted!r}," for name, dotted in sorted(methods.items())),
+            "}",
+        ]
     return "".join(head) + "\n".join(body) + "\n"
 
 
@@ -148,8 +225,9 @@ PARAMS_INDEX_DOC = (
 
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
-    params = build(spec)
+    params, methods = build_with_calls(spec)
     titles = generate_models.area_titles(spec)
+    titles[CALLS] = "each method's keyword arguments, as one TypedDict"
     where = {name: d.module for name, d in params.defs.items()}
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -157,7 +235,8 @@ def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
         defs = [d for d in params.defs.values() if d.module == module]
         title = titles.get(module, module.replace("_", " ").title())
         path = out / f"{module}.py"
-        path.write_text(emit_module(module, title, defs, where), encoding="utf-8")
+        calls = methods if module == CALLS else None
+        path.write_text(emit_module(module, title, defs, where, calls), encoding="utf-8")
         written.append(path)
     index = out / "__init__.py"
     index.write_text(emit.emit_index(where, PARAMS_INDEX_DOC, HEADER), encoding="utf-8")

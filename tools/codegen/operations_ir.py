@@ -68,6 +68,9 @@ class Param:
     required: bool
     nullable: bool = False
     params: set[str] = field(default_factory=set)  # the param types it uses, "module:Name"
+    # The type as `params_ir` builds it (without the None of `nullable`); None for a
+    # file, which the params modules type as `object`.
+    expr: Any = None
 
 
 @dataclass
@@ -191,7 +194,7 @@ class OperationReader:
             rest = tuple(m for m in expr[1] if m != ("none",))
             expr = rest[0] if len(rest) == 1 else ("union", rest)
         used = {f"{self.params.defs[n].module}:{n}" for n in refs(expr)}
-        return Param(name, key, render(expr), required, nullable, used)
+        return Param(name, key, render(expr), required, nullable, used, expr)
 
     def _context(self, op_id: str, schema: dict[str, Any] | None, raw: Any) -> tuple[str, str]:
         """Inline objects are named after the body schema (else the operation) and go to

@@ -7,10 +7,10 @@ operations and schemas miss (query, header and body parameters, a stream's event
 type, response fields, `page: "none"` for a list the SDK returns as one object),
 the response fields the spec requires and the SDK's models let be absent (`absent`),
 the arguments the spec requires and the SDK lets a caller omit (`optional`), which
-SDK methods are deprecated, and which inline shapes the SDK types as a named model
-(`same-types`). Merging never replaces what the spec says: a conflict stops the
-generator, so a newer spec that gains the same operation is noticed and the
-supplement regenerated.
+SDK methods are deprecated, which return the body as text (`text`), and which
+inline shapes the SDK types as a named model (`same-types`). Merging never replaces
+what the spec says: a conflict stops the generator, so a newer spec that gains the
+same operation is noticed and the supplement regenerated.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
     spec["x-sdk"] = supplement["x-sdk"]
     spec["x-sdk-deprecated"] = dict(extend.get("deprecated", {}))
     spec["x-sdk-same-types"] = dict(extend.get("same-types", {}))
+    spec["x-sdk-text"] = list(extend.get("text", []))
     return spec
 
 

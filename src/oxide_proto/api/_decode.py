@@ -12,7 +12,11 @@ the per-event hot path. The rules are the API's, not a validator's:
   decodes an unknown tag to `UnknownModel`;
 - a value of the wrong JSON kind (an object where a string belongs, a string where
   a list belongs) raises `APIResponseValidationError` whose `path` names it,
-  e.g. `choices[0].message.content`.
+  e.g. `choices[0].message.content`;
+- but a field that holds free-form JSON (`dict[str, Any]`: a JSON schema, metadata
+  of the caller's) keeps a string as it came: some answers carry that object
+  serialized, and the official SDK, which validates only when asked to, hands it
+  over as is. Nothing of the data is lost, and strict mode still refuses it.
 
 `strict=True` (a client's `_strict_response_validation`) adds a second pass after
 decoding, off the default path: a required field that is missing or null where
@@ -237,10 +241,21 @@ def _literal_kind(tp: object) -> type | None:
     return kinds.pop() if len(kinds) == 1 else None
 
 
+def _free_form(tp: object) -> bool:
+    """Whether `tp` is a JSON object of anything (`dict`, `dict[str, Any]`)."""
+    if tp is dict:
+        return True
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is dict and len(args) == 2 and args[1] in (Any, object)
+
+
 def _inline_check(tp: object) -> str | None:
     """A condition that is true for a bad non-None value; "" for no check; None: call."""
     if tp is Any or tp is object:
         return ""
+    if _free_form(tp):
+        # A field of free-form JSON keeps a string (the object serialized) as it came.
+        return "v.__class__ is not dict and v.__class__ is not str"
     if typing.get_origin(tp) is Literal:
         tp = _literal_kind(tp)
     if tp is str or tp is int or tp is bool:
@@ -251,6 +266,8 @@ def _inline_check(tp: object) -> str | None:
 
 
 def _expected(tp: object) -> str:
+    if _free_form(tp):
+        return "an object"
     if typing.get_origin(tp) is Literal:
         tp = _literal_kind(tp)
     if tp is float:

@@ -545,6 +545,7 @@ if TYPE_CHECKING:
     from .audio import SpeechAudioDeltaEvent as SpeechAudioDeltaEvent
     from .audio import SpeechAudioDoneEvent as SpeechAudioDoneEvent
     from .audio import SpeechAudioDoneEventUsage as SpeechAudioDoneEventUsage
+    from .audio import TranscriptionCreateResponse as TranscriptionCreateResponse
     from .audio import TranscriptionDiarizedSegment as TranscriptionDiarizedSegment
     from .audio import TranscriptionInclude as TranscriptionInclude
     from .audio import TranscriptionLanguage as TranscriptionLanguage
@@ -560,6 +561,7 @@ if TYPE_CHECKING:
     from .audio import (
         TranscriptTextUsageTokensInputTokenDetails as TranscriptTextUsageTokensInputTokenDetails,
     )
+    from .audio import TranslationCreateResponse as TranslationCreateResponse
     from .audio import UpdateVoiceConsentRequest as UpdateVoiceConsentRequest
     from .audio import VadConfig as VadConfig
     from .audio import VoiceConsentDeletedResource as VoiceConsentDeletedResource
@@ -5895,11 +5897,13 @@ _MODULES: dict[str, str] = {
     "TranscriptTextUsageTokens": "audio",
     "TranscriptTextUsageTokensInputTokenDetails": "audio",
     "TranscriptionChunkingStrategy": "other",
+    "TranscriptionCreateResponse": "audio",
     "TranscriptionDiarizedSegment": "audio",
     "TranscriptionInclude": "audio",
     "TranscriptionLanguage": "audio",
     "TranscriptionSegment": "audio",
     "TranscriptionWord": "audio",
+    "TranslationCreateResponse": "audio",
     "Transport": "live",
     "TruncationEnum": "responses",
     "TruncationObject": "assistants",

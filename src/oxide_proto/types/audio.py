@@ -1300,4 +1300,16 @@ CreateTranscriptionResponseStreamEvent: TypeAlias = (
     TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent
 )
 
+TranscriptionCreateResponse: TypeAlias = (
+    CreateTranscriptionResponseJson
+    | CreateTranscriptionResponseDiarizedJson
+    | CreateTranscriptionResponseVerboseJson
+)
+"""What `audio.transcriptions.create` answers with in JSON."""
+
 TranscriptionInclude: TypeAlias = Literal["logprobs"]
+
+TranslationCreateResponse: TypeAlias = (
+    CreateTranslationResponseJson | CreateTranslationResponseVerboseJson
+)
+"""What `audio.translations.create` answers with in JSON."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
+from ..._parse_to import ParseTo
 from .._resource import AsyncPaginator
 from ..extras.files import AsyncFilesExtras
 
@@ -41,7 +42,7 @@ _FILES_CREATE = Operation(
 _FILES_DELETE = Operation("DELETE", "/files/{file_id}", response="files:DeleteFileResponse")
 _FILES_LIST = Operation("GET", "/files", response="files:ListFilesResponse", page="cursor")
 _FILES_RETRIEVE = Operation("GET", "/files/{file_id}", response="shared:FileObject")
-_FILES_RETRIEVE_CONTENT = Operation("GET", "/files/{file_id}/content", binary=True)
+_FILES_RETRIEVE_CONTENT = Operation("GET", "/files/{file_id}/content")
 
 
 class AsyncFiles(AsyncFilesExtras):
@@ -163,7 +164,7 @@ class AsyncFiles(AsyncFilesExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncBinaryResponseContent:
+    ) -> str:
         """Returns a response containing the contents of the specified file."""
         warnings.warn(
             "The `.content()` method should be used instead", DeprecationWarning, stacklevel=2
@@ -172,6 +173,7 @@ class AsyncFiles(AsyncFilesExtras):
             _FILES_RETRIEVE_CONTENT,
             raw=self._raw,
             path_params={"file_id": file_id},
+            decoder=ParseTo(str),
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
+from ..._parse_to import ParseTo
 from .._resource import SyncPage
 from ..extras.files import SyncFilesExtras
 
@@ -42,7 +43,7 @@ _FILES_CREATE = Operation(
 _FILES_DELETE = Operation("DELETE", "/files/{file_id}", response="files:DeleteFileResponse")
 _FILES_LIST = Operation("GET", "/files", response="files:ListFilesResponse", page="cursor")
 _FILES_RETRIEVE = Operation("GET", "/files/{file_id}", response="shared:FileObject")
-_FILES_RETRIEVE_CONTENT = Operation("GET", "/files/{file_id}/content", binary=True)
+_FILES_RETRIEVE_CONTENT = Operation("GET", "/files/{file_id}/content")
 
 
 class SyncFiles(SyncFilesExtras):
@@ -164,7 +165,7 @@ class SyncFiles(SyncFilesExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> BinaryResponseContent:
+    ) -> str:
         """Returns a response containing the contents of the specified file."""
         warnings.warn(
             "The `.content()` method should be used instead", DeprecationWarning, stacklevel=2
@@ -173,6 +174,7 @@ class SyncFiles(SyncFilesExtras):
             _FILES_RETRIEVE_CONTENT,
             raw=self._raw,
             path_params={"file_id": file_id},
+            decoder=ParseTo(str),
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -676,6 +676,308 @@ if TYPE_CHECKING:
     from .audio import VadConfigParam as VadConfigParam
     from .audit_logs import ListAuditLogsEffectiveAtParam as ListAuditLogsEffectiveAtParam
     from .batch import BatchFileExpirationAfterParam as BatchFileExpirationAfterParam
+    from .calls import AdminApiKeyCreateParams as AdminApiKeyCreateParams
+    from .calls import AdminApiKeyListParams as AdminApiKeyListParams
+    from .calls import AgentCreateParams as AgentCreateParams
+    from .calls import AgentListParams as AgentListParams
+    from .calls import AgentUpdateParams as AgentUpdateParams
+    from .calls import AlertRetrieveParams as AlertRetrieveParams
+    from .calls import AlertRuleCreateParams as AlertRuleCreateParams
+    from .calls import AlertRuleDeleteParams as AlertRuleDeleteParams
+    from .calls import AlertRuleListParams as AlertRuleListParams
+    from .calls import AlertRuleRetrieveParams as AlertRuleRetrieveParams
+    from .calls import AlertRuleUpdateParams as AlertRuleUpdateParams
+    from .calls import ApiKeyCreateParams as ApiKeyCreateParams
+    from .calls import ApiKeyDeleteParams as ApiKeyDeleteParams
+    from .calls import ApiKeyListParams as ApiKeyListParams
+    from .calls import ApiKeyRetrieveParams as ApiKeyRetrieveParams
+    from .calls import ApiKeyUpdateParams as ApiKeyUpdateParams
+    from .calls import ArtifactContentParams as ArtifactContentParams
+    from .calls import ArtifactDeleteParams as ArtifactDeleteParams
+    from .calls import ArtifactListParams as ArtifactListParams
+    from .calls import ArtifactRetrieveParams as ArtifactRetrieveParams
+    from .calls import AssistantCreateParams as AssistantCreateParams
+    from .calls import AssistantListParams as AssistantListParams
+    from .calls import AssistantUpdateParams as AssistantUpdateParams
+    from .calls import AuditLogListParams as AuditLogListParams
+    from .calls import AutomationCreateParams as AutomationCreateParams
+    from .calls import AutomationListParams as AutomationListParams
+    from .calls import AutomationUpdateParams as AutomationUpdateParams
+    from .calls import BatchCreateParams as BatchCreateParams
+    from .calls import BatchListParams as BatchListParams
+    from .calls import BetaResponseCompactParams as BetaResponseCompactParams
+    from .calls import BetaResponseCreateParams as BetaResponseCreateParams
+    from .calls import BetaResponseRetrieveParams as BetaResponseRetrieveParams
+    from .calls import CallAcceptParams as CallAcceptParams
+    from .calls import CallCreateParams as CallCreateParams
+    from .calls import CallReferParams as CallReferParams
+    from .calls import CallRejectParams as CallRejectParams
+    from .calls import CertificateActivateParams as CertificateActivateParams
+    from .calls import CertificateCreateParams as CertificateCreateParams
+    from .calls import CertificateDeactivateParams as CertificateDeactivateParams
+    from .calls import CertificateListParams as CertificateListParams
+    from .calls import CertificateRetrieveParams as CertificateRetrieveParams
+    from .calls import CertificateUpdateParams as CertificateUpdateParams
+    from .calls import ChatCompletionCreateParams as ChatCompletionCreateParams
+    from .calls import ChatkitSessionCreateParams as ChatkitSessionCreateParams
+    from .calls import CheckpointListParams as CheckpointListParams
+    from .calls import ClientSecretCreateParams as ClientSecretCreateParams
+    from .calls import CompletionCreateParams as CompletionCreateParams
+    from .calls import CompletionListParams as CompletionListParams
+    from .calls import CompletionsMessageListParams as CompletionsMessageListParams
+    from .calls import CompletionUpdateParams as CompletionUpdateParams
+    from .calls import ContainerCreateParams as ContainerCreateParams
+    from .calls import ContainerListParams as ContainerListParams
+    from .calls import ContainersFileCreateParams as ContainersFileCreateParams
+    from .calls import ContainersFileListParams as ContainersFileListParams
+    from .calls import ContentProvenanceCheckCreateParams as ContentProvenanceCheckCreateParams
+    from .calls import ContentRetrieveParams as ContentRetrieveParams
+    from .calls import ConversationCreateParams as ConversationCreateParams
+    from .calls import ConversationUpdateParams as ConversationUpdateParams
+    from .calls import CredentialCreateParams as CredentialCreateParams
+    from .calls import CredentialDeleteParams as CredentialDeleteParams
+    from .calls import CredentialListParams as CredentialListParams
+    from .calls import CredentialRetrieveParams as CredentialRetrieveParams
+    from .calls import CredentialUpdateParams as CredentialUpdateParams
+    from .calls import DataRetentionUpdateParams as DataRetentionUpdateParams
+    from .calls import DecisionCreateParams as DecisionCreateParams
+    from .calls import EmbeddingCreateParams as EmbeddingCreateParams
+    from .calls import EnvironmentCreateParams as EnvironmentCreateParams
+    from .calls import EnvironmentListParams as EnvironmentListParams
+    from .calls import EnvironmentsFileCreateParams as EnvironmentsFileCreateParams
+    from .calls import EnvironmentsFileListParams as EnvironmentsFileListParams
+    from .calls import EvalCreateParams as EvalCreateParams
+    from .calls import EvalListParams as EvalListParams
+    from .calls import EvalUpdateParams as EvalUpdateParams
+    from .calls import EventCreateParams as EventCreateParams
+    from .calls import EventStreamParams as EventStreamParams
+    from .calls import ExternalKeyCreateParams as ExternalKeyCreateParams
+    from .calls import ExternalKeyListParams as ExternalKeyListParams
+    from .calls import ExternalStorageCreateParams as ExternalStorageCreateParams
+    from .calls import ExternalStorageListParams as ExternalStorageListParams
+    from .calls import FederationRuleCreateParams as FederationRuleCreateParams
+    from .calls import FederationRuleDeleteParams as FederationRuleDeleteParams
+    from .calls import FederationRuleListParams as FederationRuleListParams
+    from .calls import FederationRuleRetrieveParams as FederationRuleRetrieveParams
+    from .calls import FederationRuleUpdateParams as FederationRuleUpdateParams
+    from .calls import FileBatchCancelParams as FileBatchCancelParams
+    from .calls import FileBatchCreateParams as FileBatchCreateParams
+    from .calls import FileBatchListFilesParams as FileBatchListFilesParams
+    from .calls import FileBatchRetrieveParams as FileBatchRetrieveParams
+    from .calls import FileContentParams as FileContentParams
+    from .calls import FileCreateParams as FileCreateParams
+    from .calls import FileDeleteParams as FileDeleteParams
+    from .calls import FileListParams as FileListParams
+    from .calls import FileRetrieveParams as FileRetrieveParams
+    from .calls import FileUpdateParams as FileUpdateParams
+    from .calls import GraderRunParams as GraderRunParams
+    from .calls import GraderValidateParams as GraderValidateParams
+    from .calls import GroupCreateParams as GroupCreateParams
+    from .calls import GroupDeleteParams as GroupDeleteParams
+    from .calls import GroupListParams as GroupListParams
+    from .calls import GroupRetrieveParams as GroupRetrieveParams
+    from .calls import GroupsRoleCreateParams as GroupsRoleCreateParams
+    from .calls import GroupsRoleDeleteParams as GroupsRoleDeleteParams
+    from .calls import GroupsRoleListParams as GroupsRoleListParams
+    from .calls import GroupsRoleRetrieveParams as GroupsRoleRetrieveParams
+    from .calls import GroupsUserListParams as GroupsUserListParams
+    from .calls import GroupUpdateParams as GroupUpdateParams
+    from .calls import HealthAlertRuleCreateParams as HealthAlertRuleCreateParams
+    from .calls import HealthAlertRuleDeleteParams as HealthAlertRuleDeleteParams
+    from .calls import HealthAlertRuleListParams as HealthAlertRuleListParams
+    from .calls import HealthAlertRuleUpdateParams as HealthAlertRuleUpdateParams
+    from .calls import HostedToolPermissionUpdateParams as HostedToolPermissionUpdateParams
+    from .calls import ImageCreateVariationParams as ImageCreateVariationParams
+    from .calls import ImageEditParams as ImageEditParams
+    from .calls import ImageGenerateParams as ImageGenerateParams
+    from .calls import InputItemListParams as InputItemListParams
+    from .calls import InputTokenCountParams as InputTokenCountParams
+    from .calls import InviteCreateParams as InviteCreateParams
+    from .calls import InviteListParams as InviteListParams
+    from .calls import InvocationListParams as InvocationListParams
+    from .calls import InvocationRetrieveParams as InvocationRetrieveParams
+    from .calls import ItemCreateParams as ItemCreateParams
+    from .calls import ItemDeleteParams as ItemDeleteParams
+    from .calls import ItemListParams as ItemListParams
+    from .calls import ItemRetrieveParams as ItemRetrieveParams
+    from .calls import JobCreateParams as JobCreateParams
+    from .calls import JobListEventsParams as JobListEventsParams
+    from .calls import JobListParams as JobListParams
+    from .calls import LiveCreateParams as LiveCreateParams
+    from .calls import MessageCreateParams as MessageCreateParams
+    from .calls import MessageDeleteParams as MessageDeleteParams
+    from .calls import MessageListParams as MessageListParams
+    from .calls import MessageRetrieveParams as MessageRetrieveParams
+    from .calls import MessageUpdateParams as MessageUpdateParams
+    from .calls import ModelPermissionUpdateParams as ModelPermissionUpdateParams
+    from .calls import ModerationCreateParams as ModerationCreateParams
+    from .calls import OutputItemListParams as OutputItemListParams
+    from .calls import OutputItemRetrieveParams as OutputItemRetrieveParams
+    from .calls import PartCreateParams as PartCreateParams
+    from .calls import PermissionCreateParams as PermissionCreateParams
+    from .calls import PermissionDeleteParams as PermissionDeleteParams
+    from .calls import PermissionListParams as PermissionListParams
+    from .calls import ProjectCreateParams as ProjectCreateParams
+    from .calls import ProjectListParams as ProjectListParams
+    from .calls import ProjectsCertificateActivateParams as ProjectsCertificateActivateParams
+    from .calls import ProjectsCertificateDeactivateParams as ProjectsCertificateDeactivateParams
+    from .calls import ProjectsCertificateListParams as ProjectsCertificateListParams
+    from .calls import ProjectsDataRetentionUpdateParams as ProjectsDataRetentionUpdateParams
+    from .calls import ProjectsGroupCreateParams as ProjectsGroupCreateParams
+    from .calls import ProjectsGroupListParams as ProjectsGroupListParams
+    from .calls import ProjectsGroupsRoleCreateParams as ProjectsGroupsRoleCreateParams
+    from .calls import ProjectsGroupsRoleListParams as ProjectsGroupsRoleListParams
+    from .calls import ProjectsRoleCreateParams as ProjectsRoleCreateParams
+    from .calls import ProjectsRoleDeleteParams as ProjectsRoleDeleteParams
+    from .calls import ProjectsRoleListParams as ProjectsRoleListParams
+    from .calls import ProjectsRoleRetrieveParams as ProjectsRoleRetrieveParams
+    from .calls import ProjectsRoleUpdateParams as ProjectsRoleUpdateParams
+    from .calls import ProjectsSpendAlertCreateParams as ProjectsSpendAlertCreateParams
+    from .calls import ProjectsSpendAlertListParams as ProjectsSpendAlertListParams
+    from .calls import ProjectsSpendAlertUpdateParams as ProjectsSpendAlertUpdateParams
+    from .calls import ProjectsSpendLimitUpdateParams as ProjectsSpendLimitUpdateParams
+    from .calls import ProjectsUserCreateParams as ProjectsUserCreateParams
+    from .calls import ProjectsUserDeleteParams as ProjectsUserDeleteParams
+    from .calls import ProjectsUserListParams as ProjectsUserListParams
+    from .calls import ProjectsUserRetrieveParams as ProjectsUserRetrieveParams
+    from .calls import ProjectsUsersRoleCreateParams as ProjectsUsersRoleCreateParams
+    from .calls import ProjectsUsersRoleDeleteParams as ProjectsUsersRoleDeleteParams
+    from .calls import ProjectsUsersRoleListParams as ProjectsUsersRoleListParams
+    from .calls import ProjectsUsersRoleRetrieveParams as ProjectsUsersRoleRetrieveParams
+    from .calls import ProjectsUserUpdateParams as ProjectsUserUpdateParams
+    from .calls import ProjectUpdateParams as ProjectUpdateParams
+    from .calls import RateLimitListRateLimitsParams as RateLimitListRateLimitsParams
+    from .calls import RateLimitUpdateRateLimitParams as RateLimitUpdateRateLimitParams
+    from .calls import RealtimeSessionCreateParams as RealtimeSessionCreateParams
+    from .calls import ResponseCancelParams as ResponseCancelParams
+    from .calls import ResponseCompactParams as ResponseCompactParams
+    from .calls import ResponseCreateParams as ResponseCreateParams
+    from .calls import ResponseDeleteParams as ResponseDeleteParams
+    from .calls import ResponseRetrieveParams as ResponseRetrieveParams
+    from .calls import ResponsesInputItemListParams as ResponsesInputItemListParams
+    from .calls import ResponsesInputTokenCountParams as ResponsesInputTokenCountParams
+    from .calls import RoleCreateParams as RoleCreateParams
+    from .calls import RoleDeleteParams as RoleDeleteParams
+    from .calls import RoleListParams as RoleListParams
+    from .calls import RoleRetrieveParams as RoleRetrieveParams
+    from .calls import RoleUpdateParams as RoleUpdateParams
+    from .calls import RunCancelParams as RunCancelParams
+    from .calls import RunCreateParams as RunCreateParams
+    from .calls import RunDeleteParams as RunDeleteParams
+    from .calls import RunListParams as RunListParams
+    from .calls import RunRetrieveParams as RunRetrieveParams
+    from .calls import RunSubmitToolOutputsParams as RunSubmitToolOutputsParams
+    from .calls import RunUpdateParams as RunUpdateParams
+    from .calls import ServiceAccountCreateParams as ServiceAccountCreateParams
+    from .calls import ServiceAccountDeleteParams as ServiceAccountDeleteParams
+    from .calls import ServiceAccountListParams as ServiceAccountListParams
+    from .calls import ServiceAccountRetrieveParams as ServiceAccountRetrieveParams
+    from .calls import ServiceAccountUpdateParams as ServiceAccountUpdateParams
+    from .calls import ServiceTierSettingUpdateParams as ServiceTierSettingUpdateParams
+    from .calls import SessionAcceptParams as SessionAcceptParams
+    from .calls import SessionCreateParams as SessionCreateParams
+    from .calls import SessionForkParams as SessionForkParams
+    from .calls import SessionListParams as SessionListParams
+    from .calls import SessionReferParams as SessionReferParams
+    from .calls import SessionRejectParams as SessionRejectParams
+    from .calls import SessionsItemListParams as SessionsItemListParams
+    from .calls import SessionUpdateParams as SessionUpdateParams
+    from .calls import SkillCreateParams as SkillCreateParams
+    from .calls import SkillListParams as SkillListParams
+    from .calls import SkillUpdateParams as SkillUpdateParams
+    from .calls import SpeechCreateParams as SpeechCreateParams
+    from .calls import SpendAlertCreateParams as SpendAlertCreateParams
+    from .calls import SpendAlertDeleteParams as SpendAlertDeleteParams
+    from .calls import SpendAlertListParams as SpendAlertListParams
+    from .calls import SpendAlertRetrieveParams as SpendAlertRetrieveParams
+    from .calls import SpendAlertUpdateParams as SpendAlertUpdateParams
+    from .calls import SpendLimitUpdateParams as SpendLimitUpdateParams
+    from .calls import StepListParams as StepListParams
+    from .calls import StepRetrieveParams as StepRetrieveParams
+    from .calls import SubagentListParams as SubagentListParams
+    from .calls import SubagentRetrieveParams as SubagentRetrieveParams
+    from .calls import SubagentsItemListParams as SubagentsItemListParams
+    from .calls import SubagentsTurnListParams as SubagentsTurnListParams
+    from .calls import SubagentsTurnRetrieveParams as SubagentsTurnRetrieveParams
+    from .calls import SubagentsTurnsItemListParams as SubagentsTurnsItemListParams
+    from .calls import TemplateCreateParams as TemplateCreateParams
+    from .calls import TemplateListParams as TemplateListParams
+    from .calls import TemplateUpdateParams as TemplateUpdateParams
+    from .calls import ThreadCreateAndRunParams as ThreadCreateAndRunParams
+    from .calls import ThreadCreateParams as ThreadCreateParams
+    from .calls import ThreadListItemsParams as ThreadListItemsParams
+    from .calls import ThreadListParams as ThreadListParams
+    from .calls import ThreadsRunCancelParams as ThreadsRunCancelParams
+    from .calls import ThreadsRunCreateParams as ThreadsRunCreateParams
+    from .calls import ThreadsRunListParams as ThreadsRunListParams
+    from .calls import ThreadsRunRetrieveParams as ThreadsRunRetrieveParams
+    from .calls import ThreadUpdateParams as ThreadUpdateParams
+    from .calls import TraceListParams as TraceListParams
+    from .calls import TranscriptionCreateParams as TranscriptionCreateParams
+    from .calls import TranscriptionSessionCreateParams as TranscriptionSessionCreateParams
+    from .calls import TranslationCreateParams as TranslationCreateParams
+    from .calls import TranslationsClientSecretCreateParams as TranslationsClientSecretCreateParams
+    from .calls import TurnListParams as TurnListParams
+    from .calls import TurnRetrieveParams as TurnRetrieveParams
+    from .calls import TurnsItemListParams as TurnsItemListParams
+    from .calls import UploadCompleteParams as UploadCompleteParams
+    from .calls import UploadCreateParams as UploadCreateParams
+    from .calls import UsageAudioSpeechesParams as UsageAudioSpeechesParams
+    from .calls import UsageAudioTranscriptionsParams as UsageAudioTranscriptionsParams
+    from .calls import UsageCodeInterpreterSessionsParams as UsageCodeInterpreterSessionsParams
+    from .calls import UsageCompletionsParams as UsageCompletionsParams
+    from .calls import UsageCostsParams as UsageCostsParams
+    from .calls import UsageDecisionsParams as UsageDecisionsParams
+    from .calls import UsageEmbeddingsParams as UsageEmbeddingsParams
+    from .calls import UsageFileSearchCallsParams as UsageFileSearchCallsParams
+    from .calls import UsageImagesParams as UsageImagesParams
+    from .calls import UsageModerationsParams as UsageModerationsParams
+    from .calls import UsageVectorStoresParams as UsageVectorStoresParams
+    from .calls import UsageWebSearchCallsParams as UsageWebSearchCallsParams
+    from .calls import UserCreateParams as UserCreateParams
+    from .calls import UserDeleteParams as UserDeleteParams
+    from .calls import UserListParams as UserListParams
+    from .calls import UserRetrieveParams as UserRetrieveParams
+    from .calls import UsersRoleCreateParams as UsersRoleCreateParams
+    from .calls import UsersRoleDeleteParams as UsersRoleDeleteParams
+    from .calls import UsersRoleListParams as UsersRoleListParams
+    from .calls import UsersRoleRetrieveParams as UsersRoleRetrieveParams
+    from .calls import UserUpdateParams as UserUpdateParams
+    from .calls import VaultCreateParams as VaultCreateParams
+    from .calls import VaultListParams as VaultListParams
+    from .calls import VaultUpdateParams as VaultUpdateParams
+    from .calls import VectorStoreCreateParams as VectorStoreCreateParams
+    from .calls import VectorStoreListParams as VectorStoreListParams
+    from .calls import VectorStoreSearchParams as VectorStoreSearchParams
+    from .calls import VectorStoresFileCreateParams as VectorStoresFileCreateParams
+    from .calls import VectorStoresFileDeleteParams as VectorStoresFileDeleteParams
+    from .calls import VectorStoresFileListParams as VectorStoresFileListParams
+    from .calls import VectorStoresFileRetrieveParams as VectorStoresFileRetrieveParams
+    from .calls import VectorStoreUpdateParams as VectorStoreUpdateParams
+    from .calls import VersionCreateParams as VersionCreateParams
+    from .calls import VersionDeleteParams as VersionDeleteParams
+    from .calls import VersionListParams as VersionListParams
+    from .calls import VersionRetrieveParams as VersionRetrieveParams
+    from .calls import VersionsContentRetrieveParams as VersionsContentRetrieveParams
+    from .calls import VideoCreateCharacterParams as VideoCreateCharacterParams
+    from .calls import VideoCreateParams as VideoCreateParams
+    from .calls import VideoDownloadContentParams as VideoDownloadContentParams
+    from .calls import VideoEditParams as VideoEditParams
+    from .calls import VideoExtendParams as VideoExtendParams
+    from .calls import VideoListParams as VideoListParams
+    from .calls import VideoRemixParams as VideoRemixParams
+    from .calls import VoiceConsentCreateParams as VoiceConsentCreateParams
+    from .calls import VoiceConsentListParams as VoiceConsentListParams
+    from .calls import VoiceConsentUpdateParams as VoiceConsentUpdateParams
+    from .calls import VoiceCreateParams as VoiceCreateParams
+    from .calls import WebhookCreateParams as WebhookCreateParams
+    from .calls import WebhookListParams as WebhookListParams
+    from .calls import WebhookRotateSecretParams as WebhookRotateSecretParams
+    from .calls import WebhookTestParams as WebhookTestParams
+    from .calls import WebhookUpdateParams as WebhookUpdateParams
+    from .calls import WorkloadIdentityProviderCreateParams as WorkloadIdentityProviderCreateParams
+    from .calls import WorkloadIdentityProviderListParams as WorkloadIdentityProviderListParams
+    from .calls import WorkloadIdentityProviderUpdateParams as WorkloadIdentityProviderUpdateParams
     from .chat import ChatCompletionAllowedToolsChoiceParam as ChatCompletionAllowedToolsChoiceParam
     from .chat import ChatCompletionAllowedToolsParam as ChatCompletionAllowedToolsParam
     from .chat import (
@@ -2550,6 +2852,8 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, str] = {
     "AdditionalToolsItemParam": "responses",
+    "AdminApiKeyCreateParams": "calls",
+    "AdminApiKeyListParams": "calls",
     "AdminOrganizationExternalStorageCreateProviderAwsParam": "external_storage",
     "AdminOrganizationExternalStorageCreateProviderAzureParam": "external_storage",
     "AdminOrganizationExternalStorageCreateProviderGcpParam": "external_storage",
@@ -2597,7 +2901,21 @@ _MODULES: dict[str, str] = {
     "AdminOrganizationWorkloadIdentityProvidersUpdateAttributeTransformationParam": "workload_identity_providers",  # noqa: E501
     "AdminOrganizationWorkloadIdentityProvidersUpdateVerificationDiscoveryParam": "workload_identity_providers",  # noqa: E501
     "AdminOrganizationWorkloadIdentityProvidersUpdateVerificationUploadedJwksParam": "workload_identity_providers",  # noqa: E501
+    "AgentCreateParams": "calls",
+    "AgentListParams": "calls",
+    "AgentUpdateParams": "calls",
+    "AlertRetrieveParams": "calls",
+    "AlertRuleCreateParams": "calls",
+    "AlertRuleDeleteParams": "calls",
+    "AlertRuleListParams": "calls",
+    "AlertRuleRetrieveParams": "calls",
+    "AlertRuleUpdateParams": "calls",
     "AnnotationParam": "responses",
+    "ApiKeyCreateParams": "calls",
+    "ApiKeyDeleteParams": "calls",
+    "ApiKeyListParams": "calls",
+    "ApiKeyRetrieveParams": "calls",
+    "ApiKeyUpdateParams": "calls",
     "ApplyPatchCreateFileOperationParam": "responses",
     "ApplyPatchDeleteFileOperationParam": "responses",
     "ApplyPatchOperationParam": "responses",
@@ -2606,17 +2924,30 @@ _MODULES: dict[str, str] = {
     "ApplyPatchToolParam": "responses",
     "ApplyPatchUpdateFileOperationParam": "responses",
     "ApproximateLocationParam": "responses",
+    "ArtifactContentParams": "calls",
+    "ArtifactDeleteParams": "calls",
+    "ArtifactListParams": "calls",
+    "ArtifactRetrieveParams": "calls",
+    "AssistantCreateParams": "calls",
+    "AssistantListParams": "calls",
     "AssistantToolsCodeParam": "assistants",
     "AssistantToolsFileSearchFileSearchParam": "assistants",
     "AssistantToolsFileSearchParam": "assistants",
     "AssistantToolsFileSearchTypeOnlyParam": "assistants",
     "AssistantToolsFunctionParam": "assistants",
+    "AssistantUpdateParams": "calls",
     "AssistantsApiResponseFormatOptionParam": "assistants",
     "AudioTranscriptionParam": "realtime",
+    "AuditLogListParams": "calls",
     "AutoChunkingStrategyRequestParam": "vector_stores",
     "AutoCodeInterpreterToolParam": "responses",
     "AutomaticThreadTitlingParam": "chatkit",
+    "AutomationCreateParams": "calls",
+    "AutomationListParams": "calls",
+    "AutomationUpdateParams": "calls",
+    "BatchCreateParams": "calls",
     "BatchFileExpirationAfterParam": "batch",
+    "BatchListParams": "calls",
     "BetaAdditionalToolsItemParam": "responses",
     "BetaAgentMessageItemParam": "responses",
     "BetaAgentTag2Param": "responses",
@@ -2983,9 +3314,12 @@ _MODULES: dict[str, str] = {
     "BetaReasoningParam": "responses",
     "BetaReasoningTextContentParam": "responses",
     "BetaRefusalContentParam": "responses",
+    "BetaResponseCompactParams": "calls",
+    "BetaResponseCreateParams": "calls",
     "BetaResponseFormatJsonObjectParam": "responses",
     "BetaResponseFormatTextParam": "responses",
     "BetaResponsePromptVariablesParam": "responses",
+    "BetaResponseRetrieveParams": "calls",
     "BetaResponseStreamOptionsParam": "responses",
     "BetaResponseTextParam": "responses",
     "BetaScreenshotParam": "responses",
@@ -3024,6 +3358,16 @@ _MODULES: dict[str, str] = {
     "BetaWebSearchToolCallParam": "responses",
     "BetaWebSearchToolFiltersParam": "responses",
     "BetaWebSearchToolParam": "responses",
+    "CallAcceptParams": "calls",
+    "CallCreateParams": "calls",
+    "CallReferParams": "calls",
+    "CallRejectParams": "calls",
+    "CertificateActivateParams": "calls",
+    "CertificateCreateParams": "calls",
+    "CertificateDeactivateParams": "calls",
+    "CertificateListParams": "calls",
+    "CertificateRetrieveParams": "calls",
+    "CertificateUpdateParams": "calls",
     "ChatCompletionAllowedToolsChoiceParam": "chat",
     "ChatCompletionAllowedToolsParam": "chat",
     "ChatCompletionAssistantMessageAudioParam": "chat",
@@ -3036,6 +3380,7 @@ _MODULES: dict[str, str] = {
     "ChatCompletionContentPartParam": "chat",
     "ChatCompletionContentPartRefusalParam": "chat",
     "ChatCompletionContentPartTextParam": "chat",
+    "ChatCompletionCreateParams": "calls",
     "ChatCompletionDeveloperMessageParam": "chat",
     "ChatCompletionFunctionCallOptionParam": "chat",
     "ChatCompletionFunctionMessageParam": "chat",
@@ -3063,8 +3408,11 @@ _MODULES: dict[str, str] = {
     "ChatCompletionToolMessageParam": "chat",
     "ChatCompletionUserMessageParam": "chat",
     "ChatkitConfigurationParam": "chatkit",
+    "ChatkitSessionCreateParams": "calls",
+    "CheckpointListParams": "calls",
     "ChunkingStrategyRequestParam": "vector_stores",
     "ClickParam": "responses",
+    "ClientSecretCreateParams": "calls",
     "CodeInterpreterOutputImageParam": "responses",
     "CodeInterpreterOutputLogsParam": "responses",
     "CodeInterpreterToolParam": "responses",
@@ -3072,6 +3420,10 @@ _MODULES: dict[str, str] = {
     "CompactionSummaryItemParam": "responses",
     "CompactionTriggerItemParam": "responses",
     "ComparisonFilter": "responses",
+    "CompletionCreateParams": "calls",
+    "CompletionListParams": "calls",
+    "CompletionUpdateParams": "calls",
+    "CompletionsMessageListParams": "calls",
     "CompoundFilter": "responses",
     "ComputerActionListParam": "responses",
     "ComputerActionParam": "responses",
@@ -3081,13 +3433,21 @@ _MODULES: dict[str, str] = {
     "ComputerToolParam": "responses",
     "ComputerUsePreviewToolParam": "responses",
     "ContainerAutoParam": "responses",
+    "ContainerCreateParams": "calls",
     "ContainerFileCitationBodyParam": "responses",
+    "ContainerListParams": "calls",
     "ContainerNetworkPolicyAllowlistParam": "responses",
     "ContainerNetworkPolicyDisabledParam": "responses",
     "ContainerNetworkPolicyDomainSecretParam": "responses",
     "ContainerReferenceParam": "responses",
+    "ContainersFileCreateParams": "calls",
+    "ContainersFileListParams": "calls",
+    "ContentProvenanceCheckCreateParams": "calls",
+    "ContentRetrieveParams": "calls",
     "ContextManagementParam": "responses",
+    "ConversationCreateParams": "calls",
     "ConversationParam2Param": "responses",
+    "ConversationUpdateParams": "calls",
     "CoordParam": "responses",
     "CreateAssistantRequestToolResourcesCodeInterpreterParam": "assistants",
     "CreateAssistantRequestToolResourcesParam": "assistants",
@@ -3140,6 +3500,11 @@ _MODULES: dict[str, str] = {
     "CreateThreadRequestToolResourcesCodeInterpreterParam": "assistants",
     "CreateThreadRequestToolResourcesParam": "assistants",
     "CreateVectorStoreFileRequestParam": "vector_stores",
+    "CredentialCreateParams": "calls",
+    "CredentialDeleteParams": "calls",
+    "CredentialListParams": "calls",
+    "CredentialRetrieveParams": "calls",
+    "CredentialUpdateParams": "calls",
     "CustomGrammarFormatParam": "responses",
     "CustomTextFormatParam": "responses",
     "CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam": "chat",
@@ -3148,6 +3513,8 @@ _MODULES: dict[str, str] = {
     "CustomToolChatCompletionsCustomParam": "chat",
     "CustomToolChatCompletionsParam": "chat",
     "CustomToolParam": "responses",
+    "DataRetentionUpdateParams": "calls",
+    "DecisionCreateParams": "calls",
     "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam": "decisions",
     "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
     "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam": "decisions",
@@ -3195,6 +3562,12 @@ _MODULES: dict[str, str] = {
     "DoubleClickActionParam": "responses",
     "DragParam": "responses",
     "EasyInputMessageParam": "responses",
+    "EmbeddingCreateParams": "calls",
+    "EnvironmentCreateParams": "calls",
+    "EnvironmentListParams": "calls",
+    "EnvironmentsFileCreateParams": "calls",
+    "EnvironmentsFileListParams": "calls",
+    "EvalCreateParams": "calls",
     "EvalGraderPythonParam": "evals",
     "EvalGraderScoreModelParam": "evals",
     "EvalGraderScoreModelSamplingParamsParam": "evals",
@@ -3209,14 +3582,37 @@ _MODULES: dict[str, str] = {
     "EvalJsonlFileContentSourceContentParam": "evals",
     "EvalJsonlFileContentSourceParam": "evals",
     "EvalJsonlFileIdSourceParam": "evals",
+    "EvalListParams": "calls",
     "EvalResponsesSourceParam": "evals",
     "EvalStoredCompletionsSourceParam": "evals",
+    "EvalUpdateParams": "calls",
+    "EventCreateParams": "calls",
+    "EventStreamParams": "calls",
     "ExpiresAfterParam": "chatkit",
+    "ExternalKeyCreateParams": "calls",
+    "ExternalKeyListParams": "calls",
+    "ExternalStorageCreateParams": "calls",
+    "ExternalStorageListParams": "calls",
+    "FederationRuleCreateParams": "calls",
+    "FederationRuleDeleteParams": "calls",
+    "FederationRuleListParams": "calls",
+    "FederationRuleRetrieveParams": "calls",
+    "FederationRuleUpdateParams": "calls",
+    "FileBatchCancelParams": "calls",
+    "FileBatchCreateParams": "calls",
+    "FileBatchListFilesParams": "calls",
+    "FileBatchRetrieveParams": "calls",
     "FileCitationBodyParam": "responses",
+    "FileContentParams": "calls",
+    "FileCreateParams": "calls",
+    "FileDeleteParams": "calls",
     "FileExpirationAfterParam": "shared",
+    "FileListParams": "calls",
     "FilePathParam": "responses",
+    "FileRetrieveParams": "calls",
     "FileSearchRankingOptionsParam": "assistants",
     "FileSearchToolParam": "responses",
+    "FileUpdateParams": "calls",
     "FileUploadParam": "chatkit",
     "FiltersParam": "responses",
     "FineTuneDPOHyperparametersParam": "fine_tuning",
@@ -3242,28 +3638,62 @@ _MODULES: dict[str, str] = {
     "GraderLabelModelParam": "shared",
     "GraderMultiParam": "fine_tuning",
     "GraderPythonParam": "shared",
+    "GraderRunParams": "calls",
     "GraderScoreModelParam": "shared",
     "GraderScoreModelSamplingParamsParam": "shared",
     "GraderStringCheckParam": "shared",
     "GraderTextSimilarityParam": "shared",
+    "GraderValidateParams": "calls",
+    "GroupCreateParams": "calls",
+    "GroupDeleteParams": "calls",
+    "GroupListParams": "calls",
+    "GroupRetrieveParams": "calls",
+    "GroupUpdateParams": "calls",
+    "GroupsRoleCreateParams": "calls",
+    "GroupsRoleDeleteParams": "calls",
+    "GroupsRoleListParams": "calls",
+    "GroupsRoleRetrieveParams": "calls",
+    "GroupsUserListParams": "calls",
     "HTTPErrorParam": "responses",
+    "HealthAlertRuleCreateParams": "calls",
+    "HealthAlertRuleDeleteParams": "calls",
+    "HealthAlertRuleListParams": "calls",
+    "HealthAlertRuleUpdateParams": "calls",
     "HistoryParam": "chatkit",
     "HostedToolPermissionUpdateParam": "hosted_tools",
+    "HostedToolPermissionUpdateParams": "calls",
     "HybridSearchOptionsParam": "responses",
+    "ImageCreateVariationParams": "calls",
+    "ImageEditParams": "calls",
     "ImageGenToolCallParam": "responses",
     "ImageGenToolInputImageMaskParam": "responses",
     "ImageGenToolParam": "responses",
+    "ImageGenerateParams": "calls",
     "InlineSkillParam": "responses",
     "InlineSkillSourceParam": "responses",
     "InputFileContentParam": "responses",
     "InputImageContentParamAutoParam": "responses",
+    "InputItemListParams": "calls",
     "InputMessageParam": "responses",
     "InputTextContentParam": "responses",
+    "InputTokenCountParams": "calls",
+    "InviteCreateParams": "calls",
+    "InviteListParams": "calls",
     "InviteRequestProjectParam": "invites",
+    "InvocationListParams": "calls",
+    "InvocationRetrieveParams": "calls",
+    "ItemCreateParams": "calls",
+    "ItemDeleteParams": "calls",
+    "ItemListParams": "calls",
     "ItemParam": "responses",
     "ItemReferenceParam": "responses",
+    "ItemRetrieveParams": "calls",
+    "JobCreateParams": "calls",
+    "JobListEventsParams": "calls",
+    "JobListParams": "calls",
     "KeyPressActionParam": "responses",
     "ListAuditLogsEffectiveAtParam": "audit_logs",
+    "LiveCreateParams": "calls",
     "LiveCreateSessionAudioOutputParam": "live",
     "LiveCreateSessionAudioOutputVoiceVariant2Param": "live",
     "LiveCreateSessionAudioParam": "live",
@@ -3546,8 +3976,15 @@ _MODULES: dict[str, str] = {
     "MessageContentImageFileObjectParam": "assistants",
     "MessageContentImageUrlObjectImageUrlParam": "assistants",
     "MessageContentImageUrlObjectParam": "assistants",
+    "MessageCreateParams": "calls",
+    "MessageDeleteParams": "calls",
+    "MessageListParams": "calls",
     "MessageRequestContentTextObjectParam": "assistants",
+    "MessageRetrieveParams": "calls",
+    "MessageUpdateParams": "calls",
+    "ModelPermissionUpdateParams": "calls",
     "ModerationConfigParam": "shared",
+    "ModerationCreateParams": "calls",
     "ModerationParam": "shared",
     "ModerationPolicyParam": "shared",
     "ModifyAssistantRequestToolResourcesCodeInterpreterParam": "assistants",
@@ -3558,18 +3995,55 @@ _MODULES: dict[str, str] = {
     "ModifyThreadRequestToolResourcesParam": "assistants",
     "MoveParam": "responses",
     "NamespaceToolParam": "responses",
+    "OutputItemListParams": "calls",
+    "OutputItemRetrieveParams": "calls",
     "OutputMessageContentParam": "responses",
     "OutputTextContentParam": "responses",
+    "PartCreateParams": "calls",
+    "PermissionCreateParams": "calls",
+    "PermissionDeleteParams": "calls",
+    "PermissionListParams": "calls",
     "ProgramItemParam": "responses",
     "ProgramOutputItemParam": "responses",
     "ProgramToolCallCaller2Param": "responses",
     "ProgramToolCallCallerParam": "responses",
     "ProgrammaticToolCallingParam": "responses",
+    "ProjectCreateParams": "calls",
+    "ProjectListParams": "calls",
     "ProjectServiceAccountCreateRequestSpendLimitParam": "projects",
+    "ProjectUpdateParams": "calls",
+    "ProjectsCertificateActivateParams": "calls",
+    "ProjectsCertificateDeactivateParams": "calls",
+    "ProjectsCertificateListParams": "calls",
+    "ProjectsDataRetentionUpdateParams": "calls",
+    "ProjectsGroupCreateParams": "calls",
+    "ProjectsGroupListParams": "calls",
+    "ProjectsGroupsRoleCreateParams": "calls",
+    "ProjectsGroupsRoleListParams": "calls",
+    "ProjectsRoleCreateParams": "calls",
+    "ProjectsRoleDeleteParams": "calls",
+    "ProjectsRoleListParams": "calls",
+    "ProjectsRoleRetrieveParams": "calls",
+    "ProjectsRoleUpdateParams": "calls",
+    "ProjectsSpendAlertCreateParams": "calls",
+    "ProjectsSpendAlertListParams": "calls",
+    "ProjectsSpendAlertUpdateParams": "calls",
+    "ProjectsSpendLimitUpdateParams": "calls",
+    "ProjectsUserCreateParams": "calls",
+    "ProjectsUserDeleteParams": "calls",
+    "ProjectsUserListParams": "calls",
+    "ProjectsUserRetrieveParams": "calls",
+    "ProjectsUserUpdateParams": "calls",
+    "ProjectsUsersRoleCreateParams": "calls",
+    "ProjectsUsersRoleDeleteParams": "calls",
+    "ProjectsUsersRoleListParams": "calls",
+    "ProjectsUsersRoleRetrieveParams": "calls",
     "PromptCacheBreakpointConfigParam": "shared",
     "PromptCacheBreakpointParam": "shared",
     "PromptCacheOptionsParam": "shared",
     "RankingOptionsParam": "responses",
+    "RateLimitListRateLimitsParams": "calls",
+    "RateLimitUpdateRateLimitParams": "calls",
     "RateLimitsParam": "chatkit",
     "RealtimeAudioFormatsPCMAAudioFormatParam": "realtime",
     "RealtimeAudioFormatsPCMAudioFormatParam": "realtime",
@@ -3578,6 +4052,7 @@ _MODULES: dict[str, str] = {
     "RealtimeCreateClientSecretRequestExpiresAfterParam": "realtime",
     "RealtimeFunctionToolParam": "realtime",
     "RealtimeReasoningParam": "realtime",
+    "RealtimeSessionCreateParams": "calls",
     "RealtimeSessionCreateRequestClientSecretParam": "realtime",
     "RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam": "realtime",
     "RealtimeSessionCreateRequestGAAudio2InputParam": "realtime",
@@ -3618,11 +4093,15 @@ _MODULES: dict[str, str] = {
     "RealtimeTurnDetectionServerVADParam": "realtime",
     "Reasoning": "responses",
     "ReasoningTextContentParam": "responses",
+    "ResponseCancelParams": "calls",
     "ResponseCodeInterpreterToolCallParam": "responses",
+    "ResponseCompactParams": "calls",
     "ResponseComputerToolCallParam": "responses",
     "ResponseConversationParamParam": "responses",
+    "ResponseCreateParams": "calls",
     "ResponseCustomToolCallOutputParam": "responses",
     "ResponseCustomToolCallParam": "responses",
+    "ResponseDeleteParams": "calls",
     "ResponseFileSearchToolCallParam": "responses",
     "ResponseFileSearchToolCallResultParam": "responses",
     "ResponseFormatJSONObject": "shared",
@@ -3647,20 +4126,79 @@ _MODULES: dict[str, str] = {
     "ResponsePromptParam": "responses",
     "ResponsePromptVariablesParam": "responses",
     "ResponseReasoningItemParam": "responses",
+    "ResponseRetrieveParams": "calls",
     "ResponseStreamOptionsParam": "responses",
     "ResponseTextConfigParam": "responses",
     "ResponseToolSearchOutputItemParamParam": "responses",
+    "ResponsesInputItemListParams": "calls",
+    "ResponsesInputTokenCountParams": "calls",
+    "RoleCreateParams": "calls",
+    "RoleDeleteParams": "calls",
+    "RoleListParams": "calls",
+    "RoleRetrieveParams": "calls",
+    "RoleUpdateParams": "calls",
+    "RunCancelParams": "calls",
+    "RunCreateParams": "calls",
+    "RunDeleteParams": "calls",
+    "RunListParams": "calls",
+    "RunRetrieveParams": "calls",
+    "RunSubmitToolOutputsParams": "calls",
+    "RunUpdateParams": "calls",
     "ScreenshotParam": "responses",
     "ScrollParam": "responses",
+    "ServiceAccountCreateParams": "calls",
+    "ServiceAccountDeleteParams": "calls",
+    "ServiceAccountListParams": "calls",
+    "ServiceAccountRetrieveParams": "calls",
+    "ServiceAccountUpdateParams": "calls",
+    "ServiceTierSettingUpdateParams": "calls",
+    "SessionAcceptParams": "calls",
+    "SessionCreateParams": "calls",
+    "SessionForkParams": "calls",
+    "SessionListParams": "calls",
+    "SessionReferParams": "calls",
+    "SessionRejectParams": "calls",
+    "SessionUpdateParams": "calls",
+    "SessionsItemListParams": "calls",
+    "SkillCreateParams": "calls",
+    "SkillListParams": "calls",
     "SkillReferenceParam": "responses",
+    "SkillUpdateParams": "calls",
     "SpecificApplyPatchParam": "responses",
     "SpecificFunctionShellParam": "responses",
     "SpecificProgrammaticToolCallingParam": "responses",
+    "SpeechCreateParams": "calls",
+    "SpendAlertCreateParams": "calls",
+    "SpendAlertDeleteParams": "calls",
+    "SpendAlertListParams": "calls",
     "SpendAlertNotificationChannelParam": "spend_alerts",
+    "SpendAlertRetrieveParams": "calls",
+    "SpendAlertUpdateParams": "calls",
+    "SpendLimitUpdateParams": "calls",
     "StaticChunkingStrategyParam": "vector_stores",
     "StaticChunkingStrategyRequestParam": "vector_stores",
+    "StepListParams": "calls",
+    "StepRetrieveParams": "calls",
+    "SubagentListParams": "calls",
+    "SubagentRetrieveParams": "calls",
+    "SubagentsItemListParams": "calls",
+    "SubagentsTurnListParams": "calls",
+    "SubagentsTurnRetrieveParams": "calls",
+    "SubagentsTurnsItemListParams": "calls",
     "SubmitToolOutputsRunRequestToolOutputParam": "assistants",
     "SummaryTextContentParam": "responses",
+    "TemplateCreateParams": "calls",
+    "TemplateListParams": "calls",
+    "TemplateUpdateParams": "calls",
+    "ThreadCreateAndRunParams": "calls",
+    "ThreadCreateParams": "calls",
+    "ThreadListItemsParams": "calls",
+    "ThreadListParams": "calls",
+    "ThreadUpdateParams": "calls",
+    "ThreadsRunCancelParams": "calls",
+    "ThreadsRunCreateParams": "calls",
+    "ThreadsRunListParams": "calls",
+    "ThreadsRunRetrieveParams": "calls",
     "ToolCallCaller2Param": "responses",
     "ToolCallCallerParam": "responses",
     "ToolChoiceAllowedParam": "responses",
@@ -3674,14 +4212,72 @@ _MODULES: dict[str, str] = {
     "ToolSearchToolParam": "responses",
     "ToolsArrayParam": "responses",
     "TopLogProbParam": "responses",
+    "TraceListParams": "calls",
+    "TranscriptionCreateParams": "calls",
+    "TranscriptionSessionCreateParams": "calls",
+    "TranslationCreateParams": "calls",
+    "TranslationsClientSecretCreateParams": "calls",
+    "TurnListParams": "calls",
+    "TurnRetrieveParams": "calls",
+    "TurnsItemListParams": "calls",
     "TypeParam": "responses",
     "UpdateOrganizationSpendLimitBodyNotificationChannelParam": "organization",
     "UpdateProjectSpendLimitBodyNotificationChannelParam": "organization",
     "UpdateVectorStoreRequestExpiresAfterParam": "vector_stores",
+    "UploadCompleteParams": "calls",
+    "UploadCreateParams": "calls",
     "UrlCitationBodyParam": "responses",
+    "UsageAudioSpeechesParams": "calls",
+    "UsageAudioTranscriptionsParams": "calls",
+    "UsageCodeInterpreterSessionsParams": "calls",
+    "UsageCompletionsParams": "calls",
+    "UsageCostsParams": "calls",
+    "UsageDecisionsParams": "calls",
+    "UsageEmbeddingsParams": "calls",
+    "UsageFileSearchCallsParams": "calls",
+    "UsageImagesParams": "calls",
+    "UsageModerationsParams": "calls",
+    "UsageVectorStoresParams": "calls",
+    "UsageWebSearchCallsParams": "calls",
+    "UserCreateParams": "calls",
+    "UserDeleteParams": "calls",
+    "UserListParams": "calls",
+    "UserRetrieveParams": "calls",
+    "UserUpdateParams": "calls",
+    "UsersRoleCreateParams": "calls",
+    "UsersRoleDeleteParams": "calls",
+    "UsersRoleListParams": "calls",
+    "UsersRoleRetrieveParams": "calls",
     "VadConfigParam": "audio",
+    "VaultCreateParams": "calls",
+    "VaultListParams": "calls",
+    "VaultUpdateParams": "calls",
+    "VectorStoreCreateParams": "calls",
     "VectorStoreExpirationAfterParam": "vector_stores",
+    "VectorStoreListParams": "calls",
+    "VectorStoreSearchParams": "calls",
     "VectorStoreSearchRequestRankingOptionsParam": "vector_stores",
+    "VectorStoreUpdateParams": "calls",
+    "VectorStoresFileCreateParams": "calls",
+    "VectorStoresFileDeleteParams": "calls",
+    "VectorStoresFileListParams": "calls",
+    "VectorStoresFileRetrieveParams": "calls",
+    "VersionCreateParams": "calls",
+    "VersionDeleteParams": "calls",
+    "VersionListParams": "calls",
+    "VersionRetrieveParams": "calls",
+    "VersionsContentRetrieveParams": "calls",
+    "VideoCreateCharacterParams": "calls",
+    "VideoCreateParams": "calls",
+    "VideoDownloadContentParams": "calls",
+    "VideoEditParams": "calls",
+    "VideoExtendParams": "calls",
+    "VideoListParams": "calls",
+    "VideoRemixParams": "calls",
+    "VoiceConsentCreateParams": "calls",
+    "VoiceConsentListParams": "calls",
+    "VoiceConsentUpdateParams": "calls",
+    "VoiceCreateParams": "calls",
     "VoiceIdsOrCustomVoiceParam": "shared",
     "VoiceIdsOrCustomVoiceVariant1Param": "shared",
     "WaitParam": "responses",
@@ -3694,8 +4290,16 @@ _MODULES: dict[str, str] = {
     "WebSearchPreviewToolParam": "responses",
     "WebSearchToolFiltersParam": "responses",
     "WebSearchToolParam": "responses",
+    "WebhookCreateParams": "calls",
+    "WebhookListParams": "calls",
+    "WebhookRotateSecretParams": "calls",
+    "WebhookTestParams": "calls",
+    "WebhookUpdateParams": "calls",
     "WorkflowParam": "chatkit",
     "WorkflowTracingParam": "chatkit",
+    "WorkloadIdentityProviderCreateParams": "calls",
+    "WorkloadIdentityProviderListParams": "calls",
+    "WorkloadIdentityProviderUpdateParams": "calls",
 }
 
 

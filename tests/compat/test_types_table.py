@@ -1,0 +1,240 @@
+"""How the compat types table pairs official names with oxide's types, and what it found.
+
+`tools/codegen/generate_compat_types.py` pairs official classes with oxide's by
+name, through the endpoints, through fields and union members (by their `type`
+tag, else by their field names), and official union aliases with the oxide alias
+of the same members. The SDK supplement names the unions the spec answers with
+inline (`TranscriptionCreateResponse`), so that the official alias has an oxide
+twin to pair with.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any, Literal, TypedDict, Union
+
+import pytest
+
+import oxide_proto.types as ox
+from oxide_io.compat import _modules
+
+pytest.importorskip("openai")
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CODEGEN = ROOT / "tools" / "codegen"
+
+
+@pytest.fixture(scope="module")
+def generator() -> Iterator[Any]:
+    sys.path.insert(0, str(CODEGEN))
+    try:
+        import generate_compat_types
+
+        yield generate_compat_types
+    finally:
+        sys.path.remove(str(CODEGEN))
+
+
+# Two sides of a union whose members carry no tag (a transcription's formats).
+class Plain(TypedDict):
+    text: str
+
+
+class Verbose(TypedDict):
+    text: str
+    duration: float
+
+
+class OxPlain(TypedDict):
+    text: str
+
+
+class OxPlainToo(TypedDict):
+    text: str
+
+
+class OxVerbose(TypedDict):
+    text: str
+    duration: float
+
+
+# Members that share a tag: alike fields do not tell them apart.
+class TaggedA(TypedDict):
+    type: Literal["t"]
+    text: str
+
+
+class TaggedB(TypedDict):
+    type: Literal["t"]
+    text: str
+    extra: int
+
+
+class OxTaggedA(TypedDict):
+    type: Literal["t"]
+    text: str
+
+
+class OxTaggedB(TypedDict):
+    type: Literal["t"]
+    text: str
+    extra: int
+
+
+def test_untagged_members_pair_by_their_field_names(generator: Any) -> None:
+    pairs = set(generator._pair([Plain, Verbose], [OxVerbose, OxPlain]))
+    assert pairs == {(Plain, OxPlain), (Verbose, OxVerbose)}
+    # Not when asked for tags only (whether two aliases mean the same thing).
+    assert list(generator._pair([Plain, Verbose], [OxVerbose, OxPlain], by_keys=False)) == []
+
+
+def test_field_names_pair_nothing_ambiguous(generator: Any) -> None:
+    # Members of one tag stay unpaired, even with telling fields.
+    assert list(generator._pair([TaggedA, TaggedB], [OxTaggedA, OxTaggedB])) == []
+    # Two classes on a side with the same fields: those stay unpaired.
+    found = list(generator._pair([Plain, Verbose], [OxPlain, OxPlainToo, OxVerbose]))
+    assert found == [(Verbose, OxVerbose)]
+
+
+def test_a_union_alias_pairs_with_the_alias_of_its_members(generator: Any) -> None:
+    official = Union[Plain, Verbose]  # noqa: UP007 - the official SDK's spelling
+    paired = {id(Plain): OxPlain, id(Verbose): OxVerbose}
+    same = OxPlain | OxVerbose  # type: ignore[operator]
+    wider = OxPlain | OxVerbose | OxTaggedA  # type: ignore[operator]
+    side = types.SimpleNamespace(models={"Same": same, "Wider": wider, "OxPlain": OxPlain})
+    assert list(generator.pair_unions([official], paired, side)) == [(official, same)]
+    # A member not paired yet: nothing to go by.
+    assert list(generator.pair_unions([official], {id(Plain): OxPlain}, side)) == []
+    # An oxide alias of fewer members does not stand for it either.
+    side.models = {"Wider": wider, "Fewer": OxPlain | OxTaggedA}  # type: ignore[operator]
+    assert list(generator.pair_unions([official], paired, side)) == []
+
+
+def test_the_table_pairs_the_audio_unions_and_their_members() -> None:
+    from oxide_io.compat.types import audio
+    from oxide_io.compat.types.audio import transcription_create_response
+
+    assert audio.TranscriptionCreateResponse is ox.TranscriptionCreateResponse
+    assert transcription_create_response.TranscriptionCreateResponse is (
+        ox.TranscriptionCreateResponse
+    )
+    assert set(ox.TranscriptionCreateResponse.__args__) == {
+        ox.CreateTranscriptionResponseJson,
+        ox.CreateTranscriptionResponseVerboseJson,
+        ox.CreateTranscriptionResponseDiarizedJson,
+    }
+    assert audio.Transcription is ox.CreateTranscriptionResponseJson
+    assert audio.TranscriptionVerbose is ox.CreateTranscriptionResponseVerboseJson
+    assert audio.TranscriptionDiarized is ox.CreateTranscriptionResponseDiarizedJson
+    assert audio.TranslationCreateResponse is ox.TranslationCreateResponse
+    assert audio.Translation is ox.CreateTranslationResponseJson
+    assert audio.TranslationVerbose is ox.CreateTranslationResponseVerboseJson
+
+
+def test_the_table_pairs_a_page_item_union() -> None:
+    from oxide_io.compat.types.beta.chatkit import chatkit_thread_item_list
+
+    assert _modules.entries("beta.chatkit.chatkit_thread_item_list")["Data"] == "t:ThreadItem"
+    assert chatkit_thread_item_list.Data is ox.ThreadItem
+
+
+def test_the_supplement_names_the_inline_unions_as_the_sdk_does() -> None:
+    spec = json.loads((ROOT / "spec" / "openai-openapi.prism.json").read_text(encoding="utf-8"))
+    supplement = json.loads((ROOT / "spec" / "sdk-supplement.json").read_text(encoding="utf-8"))
+    schemas = supplement["components"]["schemas"]
+    for path, name in (
+        ("/audio/transcriptions", "TranscriptionCreateResponse"),
+        ("/audio/translations", "TranslationCreateResponse"),
+    ):
+        inline = spec["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
+        assert schemas[name]["oneOf"] == inline["schema"]["oneOf"]
+        assert schemas[name]["x-oaiMeta"] == {"group": "Audio"}
+    # The one method the SDK reads as text.
+    assert supplement["x-extend"]["text"] == ["files.retrieve_content"]
+
+
+# --- a method's keyword arguments as one TypedDict ------------------------------------
+
+
+def _keyword_arguments(function: Any) -> dict[str, bool]:
+    """A method's keyword arguments (name -> required), as `**kwargs` may hold them."""
+    import inspect
+
+    skip = {"self", "extra_headers", "extra_query", "extra_body", "timeout"}
+    parameters = list(inspect.signature(function).parameters.values())
+    return {
+        p.name: p.default is inspect.Parameter.empty
+        for p in parameters
+        if p.name not in skip and p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def test_each_methods_arguments_typeddict_holds_its_keyword_arguments() -> None:
+    import oxide_io
+    from oxide_proto.types.params import calls
+
+    client = oxide_io.Client(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    assert calls.SDK_METHODS["ChatCompletionCreateParams"] == "chat.completions.create"
+    assert calls.SDK_METHODS["CompletionCreateParams"] == "completions.create"
+    assert len(calls.SDK_METHODS) > 250
+    for name, dotted in calls.SDK_METHODS.items():
+        target: Any = client
+        for part in dotted.split("."):
+            target = getattr(target, part)
+        typed = getattr(calls, name)
+        wanted = _keyword_arguments(target)
+        assert set(typed.__annotations__) == set(wanted), dotted
+        # Annotations are strings here (postponed), `Required[...]` among them.
+        annotations = {
+            k: getattr(v, "__forward_arg__", v) for k, v in typed.__annotations__.items()
+        }
+        required = {k for k, text in annotations.items() if str(text).startswith("Required[")}
+        assert required == {k for k, needed in wanted.items() if needed}, dotted
+
+
+def test_the_arguments_typeddicts_take_the_sdks_names() -> None:
+    import openai.types.admin.organization.projects.certificate_activate_params as official
+    from oxide_io.compat.types import chat
+    from oxide_io.compat.types.admin.organization import certificate_activate_params
+    from oxide_io.compat.types.admin.organization.projects import (
+        certificate_activate_params as project_activate,
+    )
+    from oxide_io.compat.types.chat import completion_create_params
+
+    from oxide_proto.types.params import calls
+
+    assert chat.CompletionCreateParams is calls.ChatCompletionCreateParams
+    # The official SDK splits it on `stream`; here `stream` is a bool of the one TypedDict.
+    assert completion_create_params.CompletionCreateParamsStreaming is (
+        calls.ChatCompletionCreateParams
+    )
+    # One name in two modules: each module's is its own method's.
+    assert certificate_activate_params.CertificateActivateParams is calls.CertificateActivateParams
+    assert project_activate.CertificateActivateParams is calls.ProjectsCertificateActivateParams
+    assert set(calls.ProjectsCertificateActivateParams.__annotations__) == set(
+        official.CertificateActivateParams.__annotations__
+    )
+
+
+def test_arguments_names_follow_the_sdk_and_stay_unique(generator: Any) -> None:
+    sys.path.insert(0, str(CODEGEN))
+    try:
+        import generate_params
+    finally:
+        sys.path.remove(str(CODEGEN))
+    name = generate_params.call_params_name
+    assert name("chat.completions.create", set()) == "CompletionCreateParams"
+    assert name("batches.create", set()) == "BatchCreateParams"
+    assert name("chat.completions.create", {"CompletionCreateParams"}) == (
+        "ChatCompletionCreateParams"
+    )
+    taken = {"CertificateActivateParams", "ProjectsCertificateActivateParams"}
+    assert name("admin.organization.projects.certificates.activate", taken) == (
+        "OrganizationProjectsCertificateActivateParams"
+    )
+    with pytest.raises(SystemExit, match="no free name"):
+        name("files.create", {"FileCreateParams"})
