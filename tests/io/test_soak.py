@@ -21,15 +21,6 @@ pytestmark = pytest.mark.timeout(120)
 SEED = 20261205
 CALLS = 40
 
-# Faults with a known gap, each pinned by an xfail test in test_fault_suite.py, are
-# drawn and then left out, so the sample stays the same when they are fixed:
-# corrupted WebSocket frames, and a WebSocket handshake spoilt or cut by a close,
-# raise untyped errors (test_websocket_corrupt_frame_is_a_typed_error,
-# test_websocket_broken_handshake_is_a_typed_error).
-SKIP = {
-    "ws": frozenset({"proxy:garbage", "proxy:duplicate", "proxy:fin"}),
-}
-
 
 @pytest.fixture(scope="module")
 def soak() -> Iterator[Soak]:
@@ -47,7 +38,6 @@ def test_soak_sample(soak: Soak, runtime: str, transport: str) -> None:
         seed=SEED,
         timeout=0.5,
         deadline=15.0,
-        skip=SKIP.get(transport, frozenset()),
     )
     report = table([result])
     assert result.calls == CALLS, report
