@@ -3,9 +3,10 @@
 Each runtime (blocking, asyncio, trio) makes a few dozen calls over each transport
 (HTTP/1.1, h2c, HTTP/2 over TLS, the Responses WebSocket) through the fault proxy
 and the fault server, with faults drawn from the same table as the long soak
-(`bash scripts/soak`). Every call must end with its own answer or a typed error,
-within the deadline, and closing the client must leave no connection, file
-descriptor or thread behind.
+(`bash scripts/soak`); then again over HTTP/1.1 and h2c with several calls in
+flight at once. Every call must end with its own answer or a typed error, within
+the deadline, and closing the client must leave no connection, file descriptor or
+thread behind.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 
 SEED = 20261205
 CALLS = 40
+CONCURRENCY = 6
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +33,17 @@ def soak() -> Iterator[Soak]:
 @pytest.mark.parametrize("transport", ["h1", "h2c", "tls", "ws"])
 @pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
 def test_soak_sample(soak: Soak, runtime: str, transport: str) -> None:
-    result = run_leg(
-        soak,
-        Leg("oxide", runtime, transport),
-        calls=CALLS,
-        seed=SEED,
-        timeout=0.5,
-        deadline=15.0,
-    )
+    check(soak, Leg("oxide", runtime, transport))
+
+
+@pytest.mark.parametrize("transport", ["h1", "h2c"])
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_soak_sample_concurrent(soak: Soak, runtime: str, transport: str) -> None:
+    check(soak, Leg("oxide", runtime, transport, concurrency=CONCURRENCY))
+
+
+def check(soak: Soak, leg: Leg) -> None:
+    result = run_leg(soak, leg, calls=CALLS, seed=SEED, timeout=0.5, deadline=15.0)
     report = table([result])
     assert result.calls == CALLS, report
     assert not result.untyped, report
