@@ -183,6 +183,31 @@ async def test_http2_connection_stalled_past_a_timeout(
     assert proxy.accepted == accepted + 1  # the new connection, proved by its answers
 
 
+async def test_a_call_cancelled_while_a_silent_connection_proves_itself(
+    make_client: MakeClient, proxy: FaultProxy, runtime: str
+) -> None:
+    if runtime == "sync":
+        pytest.skip("a blocking call cannot be cancelled")
+    client = _client(make_client, proxy.port, "h2c")
+    assert await _chat(client, _nonce("first"), None, False) == "ok"
+    proxy.arm(Fault("stall", 200, seconds=TIMEOUT * 10))
+    try:
+        assert await _chat(client, _nonce("faulty"), None, False) == "APITimeoutError"
+    finally:
+        proxy.arm(None)
+    # Cancelled while its PING waits (up to the connect timeout) for an ACK.
+    with anyio.move_on_after(TIMEOUT / 4) as scope:
+        await _chat(client, _nonce("cancelled"), None, False)
+    assert scope.cancelled_caught
+    # The stream it held is given back: the pool counts none in use, and the next
+    # call proves the connection dead and goes over a new one.
+    assert all(c.open_streams == 0 for c in client._transport._pool.snapshot())
+    assert await _chat(client, _nonce("next"), None, False) == "ok"
+    assert all(c.open_streams == 0 for c in client._transport._pool.snapshot())
+    await client.aclose()
+    assert proxy.wait_closed() == 0
+
+
 async def test_http2_connection_slow_past_a_timeout_is_kept(
     make_client: MakeClient, proxy: FaultProxy
 ) -> None:
