@@ -3,8 +3,8 @@
 Each runtime (blocking, asyncio, trio) makes a few dozen calls over each transport
 (HTTP/1.1, h2c, HTTP/2 over TLS, the Responses WebSocket) through the fault proxy
 and the fault server, with faults drawn from the same table as the long soak
-(`bash scripts/soak`); then again over HTTP/1.1 and h2c with several calls in
-flight at once. Every call must end with its own answer or a typed error, within
+(`bash scripts/soak`); then again over HTTP/1.1, h2c and HTTP/2 over TLS with
+several calls in flight at once. Every call must end with its own answer or a typed error, within
 the deadline, and closing the client must leave no connection, file descriptor or
 thread behind.
 """
@@ -36,7 +36,7 @@ def test_soak_sample(soak: Soak, runtime: str, transport: str) -> None:
     check(soak, Leg("oxide", runtime, transport))
 
 
-@pytest.mark.parametrize("transport", ["h1", "h2c"])
+@pytest.mark.parametrize("transport", ["h1", "h2c", "tls"])
 @pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
 def test_soak_sample_concurrent(soak: Soak, runtime: str, transport: str) -> None:
     check(soak, Leg("oxide", runtime, transport, concurrency=CONCURRENCY))
