@@ -2,6 +2,7 @@
 
     python -m tests.soak --calls 20000 --seed 1            # or: bash scripts/soak ...
     python -m tests.soak --clients oxide,sdk --runtimes sync,asyncio --transports h1
+    python -m tests.soak --calls 400 --concurrency 8       # 8 calls in flight at once
 
 Each *leg* is one client (oxide's `Client` / `AsyncClient`, or the official SDK's
 `OpenAI` / `AsyncOpenAI`) on one runtime (blocking, asyncio, trio) over one
@@ -29,6 +30,15 @@ descriptors, threads and RSS against the leg's start, the client's sockets still
 open to the proxy, and the connections the proxy (the server side) still holds.
 
 The same seed gives the same calls and faults in each leg; `--calls` is per leg.
+
+With `--concurrency N` each leg keeps N calls in flight at once over one client
+(N tasks, or N threads for the blocking client; over the WebSocket, a connection
+each): HTTP/2 streams share connections, HTTP/1.1 connections are reused by turns.
+A fault armed on the proxy then breaks whichever call's answer comes next, and a
+WebSocket server fault whichever session asks next, so the faults are drawn as in
+a sequential leg but no longer belong to one call: an `error` event answering a
+call is then counted as typed whatever that call drew. A call whose answer
+carries another call's nonce is WRONG all the same.
 """
 
 from __future__ import annotations
@@ -148,10 +158,12 @@ class Leg:
     client: str  # "oxide" or "sdk"
     runtime: str
     transport: str
+    concurrency: int = 1  # calls in flight at once
 
     @property
     def name(self) -> str:
-        return f"{self.client}/{self.runtime}/{self.transport}"
+        name = f"{self.client}/{self.runtime}/{self.transport}"
+        return name if self.concurrency == 1 else f"{name}/x{self.concurrency}"
 
 
 @attrs.define
@@ -398,11 +410,14 @@ def _typed_classes(client: str) -> tuple[type[BaseException], ...]:
 
 
 class _Tally:
+    """Counts outcomes; threads of a concurrent blocking leg share it (a lock each call)."""
+
     def __init__(self, result: LegResult, seed: int, calls: int) -> None:
         self.result = result
         self.typed = _typed_classes(result.leg.client)
         self.seed = seed
         self.total = calls
+        self.lock = threading.Lock()
 
     def _example(self, what: str, call: Call, detail: str) -> None:
         self.result.causes[f"{what} {':'.join(call.fault.split(':')[:2])}"] += 1
@@ -411,12 +426,19 @@ class _Tally:
             self.result.examples.append(
                 f"{what} call {call.index} ({call.op}, fault {call.fault}): {detail} "
                 f"[bash scripts/soak --seed {self.seed} --calls {self.total} "
-                f"--clients {leg.client} --runtimes {leg.runtime} --transports {leg.transport}]"
+                f"--clients {leg.client} --runtimes {leg.runtime} --transports {leg.transport} "
+                f"--concurrency {leg.concurrency}]"
             )
 
     def ok(self, call: Call, text: str) -> None:
+        with self.lock:
+            self._ok(call, text)
+
+    def _ok(self, call: Call, text: str) -> None:
         self.result.calls += 1
-        if text.startswith("<event ") and call.fault.startswith("ws:"):
+        # Concurrent, a WebSocket server fault meets whichever session asks next.
+        faulty = call.fault.startswith("ws:") or self.result.leg.concurrency > 1
+        if text.startswith("<event ") and faulty:
             self.result.typed[text.strip("<>")] += 1  # the API answered with an error event
         elif call.nonce in text and text.count("nonce-") == 1:
             self.result.ok += 1
@@ -425,6 +447,10 @@ class _Tally:
             self._example("WRONG", call, repr(text[:120]))
 
     def error(self, call: Call, exc: BaseException) -> None:
+        with self.lock:
+            self._error(call, exc)
+
+    def _error(self, call: Call, exc: BaseException) -> None:
         self.result.calls += 1
         name = type(exc).__name__
         if isinstance(exc, self.typed):
@@ -436,9 +462,10 @@ class _Tally:
         self._example("UNTYPED", call, f"{name}: {str(exc)[:160]}{at}")
 
     def hang(self, call: Call, deadline: float) -> None:
-        self.result.calls += 1
-        self.result.hangs += 1
-        self._example("HANG", call, f"still running after {deadline} s")
+        with self.lock:
+            self.result.calls += 1
+            self.result.hangs += 1
+            self._example("HANG", call, f"still running after {deadline} s")
 
 
 # -- a leg -----------------------------------------------------------------------------
@@ -526,52 +553,76 @@ def _run_sync(
 ) -> None:
     client = _sdk_client(leg, options, soak.ca_pem) if leg.client == "sdk" else Client(**options)
     proxy = soak.proxy(leg.transport)
-    current: list[float] = []  # when the running call began; empty between calls
-    cut: list[bool] = []
+    calls = iter(todo)
+    take = threading.Lock()  # the calls, and the generator drawing proxy faults
+    began: dict[int, float] = {}  # worker -> when its running call began
+    cut: set[int] = set()  # workers whose call ran past the deadline
     done = threading.Event()
 
     def watchdog() -> None:
-        # A blocking call cannot be cancelled: break its connections to end it.
+        # A blocking call cannot be cancelled: break the connections to end it (a
+        # concurrent leg's other calls in flight then fail, typed, as well).
         while not done.wait(0.1):
-            if current and time.monotonic() - current[0] > deadline and not cut:
-                cut.append(True)
+            now = time.monotonic()
+            late = {w for w, t in list(began.items()) if now - t > deadline} - cut
+            if late:
+                cut.update(late)
                 proxy.abort_all()
+
+    def worker(number: int) -> None:
+        session: Any = None
+        try:
+            while True:
+                with take:
+                    call = next(calls, None)
+                    if call is None:
+                        return
+                    arm(soak, leg, call, rng, stall)
+                cut.discard(number)
+                began[number] = time.monotonic()
+                try:
+                    if leg.transport == "ws":
+                        if session is None:
+                            session = client.responses.connect().__enter__()
+                        text = ws_sync(session, call)
+                    else:
+                        text = call_sync(client, call)
+                except Exception as exc:
+                    if number in cut:
+                        tally.hang(call, deadline)
+                    else:
+                        tally.error(call, exc)
+                    if session is not None:
+                        _close_quietly(session.close)
+                        session = None
+                else:
+                    if number in cut:
+                        tally.hang(call, deadline)
+                    else:
+                        tally.ok(call, text)
+                finally:
+                    began.pop(number, None)
+        finally:
+            if session is not None:
+                _close_quietly(session.close)
 
     watcher = threading.Thread(target=watchdog, daemon=True)
     watcher.start()
-    session: Any = None
     try:
-        for call in todo:
-            arm(soak, leg, call, rng, stall)
-            cut.clear()
-            current[:] = [time.monotonic()]
-            try:
-                if leg.transport == "ws":
-                    if session is None:
-                        session = client.responses.connect().__enter__()
-                    text = ws_sync(session, call)
-                else:
-                    text = call_sync(client, call)
-            except Exception as exc:
-                if cut:
-                    tally.hang(call, deadline)
-                else:
-                    tally.error(call, exc)
-                if session is not None:
-                    _close_quietly(session.close)
-                    session = None
-            else:
-                if cut:
-                    tally.hang(call, deadline)
-                else:
-                    tally.ok(call, text)
-            finally:
-                current.clear()
+        if leg.concurrency == 1:
+            worker(0)
+        else:
+            workers = [
+                threading.Thread(target=worker, args=(n,), name=f"soak-{n}", daemon=True)
+                for n in range(leg.concurrency)
+            ]
+            for thread in workers:
+                thread.start()
+            for thread in workers:
+                thread.join()
     finally:
         done.set()
         watcher.join()
-        if session is not None:
-            _close_quietly(session.close)
         client.close()
 
 
@@ -595,34 +646,47 @@ async def _run_async(
         client = _sdk_client(leg, options, soak.ca_pem)
     else:
         client = AsyncClient(**options)
-    manager: Any = None
-    session: Any = None
+    # Shared by the workers: each call is taken once (no await between the two).
+    calls = iter(todo)
+
+    async def worker() -> None:
+        manager: Any = None
+        session: Any = None
+        try:
+            for call in calls:
+                arm(soak, leg, call, rng, stall)
+                text: str | None = None
+                try:
+                    with anyio.move_on_after(deadline) as scope:
+                        if leg.transport == "ws":
+                            if session is None:
+                                manager = client.responses.connect()
+                                session = await manager.__aenter__()
+                            text = await ws_async(session, call)
+                        else:
+                            text = await call_async(client, call)
+                except Exception as exc:
+                    tally.error(call, exc)
+                    await _drop_session(manager, session)
+                    session = None
+                    continue
+                if scope.cancelled_caught or text is None:
+                    tally.hang(call, deadline)
+                    await _drop_session(manager, session)
+                    session = None
+                else:
+                    tally.ok(call, text)
+        finally:
+            await _drop_session(manager, session)
+
     try:
-        for call in todo:
-            arm(soak, leg, call, rng, stall)
-            text: str | None = None
-            try:
-                with anyio.move_on_after(deadline) as scope:
-                    if leg.transport == "ws":
-                        if session is None:
-                            manager = client.responses.connect()
-                            session = await manager.__aenter__()
-                        text = await ws_async(session, call)
-                    else:
-                        text = await call_async(client, call)
-            except Exception as exc:
-                tally.error(call, exc)
-                await _drop_session(manager, session)
-                session = None
-                continue
-            if scope.cancelled_caught or text is None:
-                tally.hang(call, deadline)
-                await _drop_session(manager, session)
-                session = None
-            else:
-                tally.ok(call, text)
+        if leg.concurrency == 1:
+            await worker()
+        else:
+            async with anyio.create_task_group() as group:
+                for _ in range(leg.concurrency):
+                    group.start_soon(worker)
     finally:
-        await _drop_session(manager, session)
         await client.close() if leg.client == "sdk" else await client.aclose()
 
 
@@ -682,14 +746,19 @@ def table(results: Sequence[LegResult]) -> str:
     return "\n".join(lines)
 
 
-def legs(clients: Sequence[str], runtimes: Sequence[str], transports: Sequence[str]) -> list[Leg]:
+def legs(
+    clients: Sequence[str],
+    runtimes: Sequence[str],
+    transports: Sequence[str],
+    concurrency: int = 1,
+) -> list[Leg]:
     out = []
     for client in clients:
         for runtime in runtimes:
             for transport in transports:
                 if client == "sdk" and transport in ("h2c", "ws"):
                     continue  # the SDK speaks neither h2c nor the Responses WebSocket here
-                out.append(Leg(client, runtime, transport))
+                out.append(Leg(client, runtime, transport, concurrency))
     return out
 
 
@@ -707,11 +776,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1.0, help="the clients' timeout (s)")
     parser.add_argument("--max-retries", type=int, default=1)
     parser.add_argument("--deadline", type=float, default=20.0, help="a call is hung after this")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="calls in flight at once per leg (default 1)"
+    )
     parser.add_argument("--json", help="also write the counts to this file")
     args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     results = []
     with soak_servers() as soak:
-        for leg in legs(_split(args.clients), _split(args.runtimes), _split(args.transports)):
+        chosen = legs(
+            _split(args.clients), _split(args.runtimes), _split(args.transports), args.concurrency
+        )
+        for leg in chosen:
             result = run_leg(
                 soak,
                 leg,
@@ -730,7 +807,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     print(f"seed {args.seed}, {args.calls} calls per leg, timeout {args.timeout} s, "
-          f"max_retries {args.max_retries}, pid {os.getpid()}")  # fmt: skip
+          f"max_retries {args.max_retries}, concurrency {args.concurrency}, "
+          f"pid {os.getpid()}")  # fmt: skip
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:

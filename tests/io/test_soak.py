@@ -3,9 +3,10 @@
 Each runtime (blocking, asyncio, trio) makes a few dozen calls over each transport
 (HTTP/1.1, h2c, HTTP/2 over TLS, the Responses WebSocket) through the fault proxy
 and the fault server, with faults drawn from the same table as the long soak
-(`bash scripts/soak`). Every call must end with its own answer or a typed error,
-within the deadline, and closing the client must leave no connection, file
-descriptor or thread behind.
+(`bash scripts/soak`); then again over HTTP/1.1, h2c and HTTP/2 over TLS with
+several calls in flight at once. Every call must end with its own answer or a typed error, within
+the deadline, and closing the client must leave no connection, file descriptor or
+thread behind.
 """
 
 from __future__ import annotations
@@ -20,15 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 
 SEED = 20261205
 CALLS = 40
-
-# Faults with a known gap, each pinned by an xfail test in test_fault_suite.py, are
-# drawn and then left out, so the sample stays the same when they are fixed:
-# corrupted WebSocket frames, and a WebSocket handshake spoilt or cut by a close,
-# raise untyped errors (test_websocket_corrupt_frame_is_a_typed_error,
-# test_websocket_broken_handshake_is_a_typed_error).
-SKIP = {
-    "ws": frozenset({"proxy:garbage", "proxy:duplicate", "proxy:fin"}),
-}
+CONCURRENCY = 6
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +33,17 @@ def soak() -> Iterator[Soak]:
 @pytest.mark.parametrize("transport", ["h1", "h2c", "tls", "ws"])
 @pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
 def test_soak_sample(soak: Soak, runtime: str, transport: str) -> None:
-    result = run_leg(
-        soak,
-        Leg("oxide", runtime, transport),
-        calls=CALLS,
-        seed=SEED,
-        timeout=0.5,
-        deadline=15.0,
-        skip=SKIP.get(transport, frozenset()),
-    )
+    check(soak, Leg("oxide", runtime, transport))
+
+
+@pytest.mark.parametrize("transport", ["h1", "h2c", "tls"])
+@pytest.mark.parametrize("runtime", ["sync", "asyncio", "trio"])
+def test_soak_sample_concurrent(soak: Soak, runtime: str, transport: str) -> None:
+    check(soak, Leg("oxide", runtime, transport, concurrency=CONCURRENCY))
+
+
+def check(soak: Soak, leg: Leg) -> None:
+    result = run_leg(soak, leg, calls=CALLS, seed=SEED, timeout=0.5, deadline=15.0)
     report = table([result])
     assert result.calls == CALLS, report
     assert not result.untyped, report

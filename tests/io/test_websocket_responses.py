@@ -19,6 +19,7 @@ from oxide_proto import (
     ReconnectPolicy,
     ResponseFailedError,
     ResponseIncompleteError,
+    ResponseTooLargeError,
     UnknownModel,
     WebSocketConnectionClosedError,
 )
@@ -267,9 +268,11 @@ async def test_oversize_message_is_refused(ws: Runtime, ws_api: WsApiServer) -> 
     ws_api.script(Oversize(2 * 1024 * 1024))
     client = ws.client(ws_api)
     async with ws.responses_session(client, max_message_size=1024 * 1024) as session:
-        with pytest.raises(LimitExceededError) as caught:
+        with pytest.raises(ResponseTooLargeError) as caught:
             await session.send(model="gpt-test", input="x")
         assert caught.value.limit == 1024 * 1024
+        assert caught.value.limit_name == "max_message_size"
+        assert isinstance(caught.value.__cause__, LimitExceededError)
         with pytest.raises(WebSocketConnectionClosedError) as closed:
             await session.send(model="gpt-test", input="y")
         assert closed.value.code == 1009

@@ -27,26 +27,35 @@ from oxide_proto import (
     URL,
     APIConnectionError,
     APIEventError,
+    APIStatusError,
     APITimeoutError,
+    AuthenticationError,
     AzureConfig,
+    BadRequestError,
     BetaRealtimeClientEvents,
     BetaResponsesClientEvents,
     Closed,
     EventSocket,
     EventSocketTarget,
     Headers,
+    InternalServerError,
+    LimitExceededError,
     MalformedEventError,
     Opened,
+    RateLimitError,
     RealtimeAudio,
     RealtimeAudioCollector,
     RealtimeClientEvents,
     ReconnectingEvent,
     ReconnectPolicy,
+    RemoteProtocolError,
     Request,
     ResponseFailedError,
     ResponseIncompleteError,
+    ResponseInfo,
     ResponsesClientEvents,
     ResponsesTurn,
+    ResponseTooLargeError,
     RetryPolicy,
     TextMessage,
     WebSocketConnectionClosedError,
@@ -54,6 +63,7 @@ from oxide_proto import (
     WebSocketOptions,
     WebSocketSession,
     audio_chunks,
+    closed_error,
     decode_beta_responses_event,
     event_error,
     parse_event_payload,
@@ -704,3 +714,214 @@ def test_beta_client_events_and_typed_beta_events() -> None:
     )
     assert type(delta).__name__ == "BetaResponsesServerEventBetaResponseTextWsDelta"
     assert type(decode_beta_responses_event({"type": "brand.new"})).__name__ == "UnknownModel"
+
+
+# -- failures: which public error each becomes ----------------------------------------
+
+
+def session_fed(
+    answer: Callable[[WSConnection], bytes], split: Callable[[bytes], list[bytes]], **options: Any
+) -> tuple[EventSocket, WebSocketSession, list[Exception]]:
+    """A session of a fresh socket fed `answer` (the server's bytes) as `split` cuts
+    them, then an EOF; the errors it raised, in order."""
+    socket = EventSocket(target(), WebSocketOptions(**options))
+    handshake = socket.handshake()
+    session = WebSocketSession(
+        handshake.url,
+        headers=handshake.headers,
+        max_message_size=socket.options.max_message_size,
+        now=0.0,
+    )
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(session.data_to_send())
+    (request,) = server.events()
+    assert isinstance(request, ws.Request)
+    errors: list[Exception] = []
+    for chunk in [*filter(None, split(answer(server))), b""]:
+        session.receive_data(chunk, 1.0)
+        while True:
+            try:
+                event = session.next_event()
+            except Exception as exc:
+                errors.append(exc)
+                continue
+            if event is NEED_DATA or isinstance(event, Closed):
+                break
+    return socket, session, errors
+
+
+def corrupt_frame(server: WSConnection) -> bytes:
+    accept = server.send(ws.AcceptConnection())
+    good = server.send(ws.TextMessage('{"type": "response.created"}'))
+    return accept + good + b"\x00\xff garbage \r\n\r\n"
+
+
+def garbage_handshake(server: WSConnection) -> bytes:
+    return b"\x00\xff garbage \r\n\r\n"
+
+
+def cut_handshake(server: WSConnection) -> bytes:
+    return server.send(ws.AcceptConnection())[:20]
+
+
+def refusal(status: int, body: bytes) -> Callable[[WSConnection], bytes]:
+    def answer(server: WSConnection) -> bytes:
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"x-request-id", b"req_42"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        return server.send(
+            ws.RejectConnection(status_code=status, headers=headers, has_body=True)
+        ) + (server.send(ws.RejectData(data=body, body_finished=True)))
+
+    return answer
+
+
+REFUSED_KEY = (
+    b'{"error": {"message": "Incorrect API key provided: ' + KEY.encode() + b'", '
+    b'"type": "invalid_request_error", "code": "invalid_api_key", "param": null}}'
+)
+
+
+def only(errors: list[Exception]) -> Exception:
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+SPLITS = [whole, bytewise]
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=["whole", "bytewise"])
+def test_a_corrupt_frame_is_a_connection_error(split: Callable[[bytes], list[bytes]]) -> None:
+    socket, session, errors = session_fed(corrupt_frame, split)
+    error = only(errors)
+    assert type(error) is RemoteProtocolError
+    failure = socket.failure(error)
+    assert type(failure) is APIConnectionError
+    assert failure.__cause__ is error
+    assert str(failure) == f"WebSocket connection error: {error}"
+    assert failure.request is not None and failure.request.url == socket.url
+    # The connection is over: what follows is the close, as it was.
+    assert session.closed is not None
+    closed = closed_error(session.closed.code, session.closed.reason)
+    assert socket.failure(closed) is closed
+
+
+@pytest.mark.parametrize(
+    "answer, detail",
+    [
+        (garbage_handshake, "invalid HTTP response to the WebSocket upgrade"),
+        (cut_handshake, "connection closed before the WebSocket handshake"),
+    ],
+    ids=["garbage", "cut"],
+)
+@pytest.mark.parametrize("split", SPLITS, ids=["whole", "bytewise"])
+def test_a_broken_handshake_is_a_connection_error(
+    answer: Callable[[WSConnection], bytes], detail: str, split: Callable[[bytes], list[bytes]]
+) -> None:
+    socket, _, errors = session_fed(answer, split)
+    error = only(errors)
+    assert isinstance(error, WebSocketHandshakeError) and error.status_code is None
+    failure = socket.failure(error)
+    assert type(failure) is APIConnectionError
+    assert failure.__cause__ is error
+    assert str(failure) == f"WebSocket handshake failed: {detail}"
+
+
+@pytest.mark.parametrize(
+    "status, cls",
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (429, RateLimitError),
+        (503, InternalServerError),
+        (418, APIStatusError),
+    ],
+)
+@pytest.mark.parametrize("split", SPLITS, ids=["whole", "bytewise"])
+def test_a_refused_handshake_is_its_status_error(
+    status: int, cls: type[APIStatusError], split: Callable[[bytes], list[bytes]]
+) -> None:
+    socket, _, errors = session_fed(refusal(status, REFUSED_KEY), split)
+    error = only(errors)
+    assert isinstance(error, WebSocketHandshakeError) and error.status_code == status
+    failure = socket.failure(error)
+    assert type(failure) is cls
+    assert isinstance(failure, APIStatusError)
+    assert failure.__cause__ is error
+    # As a request refused alike: the body's error object, the request id.
+    assert failure.status_code == status
+    assert failure.code == "invalid_api_key" and failure.type == "invalid_request_error"
+    assert failure.request_id == "req_42"
+    assert failure.request is not None and failure.request.url == socket.url
+    # The key in the server's text is cut down, as in any API error.
+    assert KEY not in str(failure) and KEY not in repr(failure.body)
+    assert str(failure).startswith(f"Error code: {status} - Incorrect API key provided")
+
+
+@settings(max_examples=30, deadline=None)
+@given(points=split_points())
+def test_failures_at_random_splits(points: list[int]) -> None:
+    def split(data: bytes) -> list[bytes]:
+        return split_at(data, points)
+
+    socket, _, errors = session_fed(corrupt_frame, split)
+    assert type(socket.failure(only(errors))) is APIConnectionError
+    socket, _, errors = session_fed(garbage_handshake, split)
+    assert type(socket.failure(only(errors))) is APIConnectionError
+    socket, _, errors = session_fed(refusal(401, REFUSED_KEY), split)
+    assert type(socket.failure(only(errors))) is AuthenticationError
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=["whole", "bytewise"])
+def test_a_message_over_the_limit_is_too_large(split: Callable[[bytes], list[bytes]]) -> None:
+    def big(server: WSConnection) -> bytes:
+        return server.send(ws.AcceptConnection()) + server.send(ws.TextMessage("x" * 40))
+
+    socket, _, errors = session_fed(big, split, max_message_size=16)
+    error = only(errors)
+    assert isinstance(error, LimitExceededError)
+    failure = socket.failure(error)
+    assert isinstance(failure, ResponseTooLargeError)
+    assert (failure.limit_name, failure.limit) == ("max_message_size", 16)
+    assert failure.__cause__ is error
+
+
+def test_transport_failures_timeouts_and_what_passes_unchanged() -> None:
+    socket = EventSocket(target(), WebSocketOptions())
+    reset = ConnectionResetError("reset by peer")
+    failure = socket.failure(reset)
+    assert type(failure) is APIConnectionError
+    assert str(failure) == "WebSocket connection error: reset by peer"
+    assert failure.__cause__ is reset
+    timed_out = socket.failure(TimeoutError(), timed_out="read")
+    assert type(timed_out) is APITimeoutError
+    assert str(timed_out) == "WebSocket timed out (read)."
+    already = APIConnectionError(message="through a proxy", request=None)
+    assert socket.failure(already) is already
+    # The request of the error carries the handshake's headers; the key never shows.
+    assert failure.request is not None
+    assert failure.request.headers["authorization"] == f"Bearer {KEY}"
+    assert KEY not in repr(failure)
+
+
+def test_reopening_follows_the_refusal_inside_a_status_error() -> None:
+    socket = reconnecting()
+    for status, expected in [(401, False), (403, False), (429, True), (503, True)]:
+        socket.lost(1006)
+        socket.next_attempt(no_jitter)
+        refused = WebSocketHandshakeError("refused", status_code=status)
+        failure = socket.failure(refused)
+        assert isinstance(failure, APIStatusError)
+        assert socket.open_failed(failure) is expected
+        socket.opened()
+        socket.received('{"type": "response.created"}')
+    socket.lost(1006)
+    socket.next_attempt(no_jitter)
+    broken = socket.failure(WebSocketHandshakeError("garbage"))
+    assert socket.open_failed(broken)
+    # An API error that is neither a connection error nor a refused handshake ends it.
+    assert not socket.open_failed(
+        APIStatusError("x", response=ResponseInfo(400, Headers()), body=None)
+    )

@@ -29,6 +29,7 @@ from oxide_proto import (
     BodyEnd,
     Headers,
     HTTP2Connection,
+    HTTP11Connection,
     LimitExceededError,
     LocalProtocolError,
     RemoteProtocolError,
@@ -599,6 +600,100 @@ def test_no_keepalive_means_no_timer() -> None:
     assert client.is_reusable
 
 
+def _pings(data: bytes) -> list[bytes]:
+    """The payloads of the PING frames (not ACKs) in `data`."""
+    server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+    server.initiate_connection()
+    events = server.receive_data(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + data)
+    return [e.ping_data for e in events if isinstance(e, h2.events.PingReceived)]
+
+
+def _ack(payload: bytes) -> bytes:
+    return b"\x00\x00\x08\x06\x01\x00\x00\x00\x00" + payload  # PING with ACK
+
+
+@pytest.mark.parametrize("keepalive", [None, 30.0], ids=["no-keepalive", "keepalive"])
+def test_a_read_timeout_asks_for_a_ping_before_the_next_request(keepalive: float | None) -> None:
+    client, server = connect(keepalive_interval=keepalive, keepalive_timeout=20.0)
+    assert not client.needs_alive_check
+    assert client.check_alive(1.0, 5.0) is None  # nothing timed out: go ahead
+    stream_id = client.start_request(request())
+    server.pump(client)
+    client.timed_out(2.0)  # the answer did not come within the read timeout
+    client.cancel(stream_id)
+    client.release(stream_id)
+    assert client.needs_alive_check and client.is_reusable
+    assert not client.proving
+    client.data_to_send()
+    due = client.check_alive(3.0, 5.0)
+    assert due == 8.0  # the connect timeout, not the keepalive's 20 s
+    assert client.proving and client.next_timer() == 8.0
+    (payload,) = _pings(client.data_to_send())
+    # Asked again before the ACK: the same PING, no second one.
+    assert client.check_alive(4.0, 5.0) == 8.0
+    assert _pings(client.data_to_send()) == []
+    client.handle_timer(7.9)
+    assert client.proving and client.is_reusable
+    # Another PING's ACK proves nothing.
+    client.receive_data(_ack(b"\xff" * 8), now=7.95)
+    assert client.proving
+    client.receive_data(_ack(payload), now=7.99)
+    assert not client.proving and not client.needs_alive_check and client.is_reusable
+    assert client.check_alive(8.0, 5.0) is None
+    assert client.next_timer() == (None if keepalive is None else 7.99 + keepalive)
+
+
+@pytest.mark.parametrize("keepalive", [None, 30.0], ids=["no-keepalive", "keepalive"])
+def test_no_ack_in_time_makes_the_connection_dead(keepalive: float | None) -> None:
+    client, _ = connect(keepalive_interval=keepalive, keepalive_timeout=20.0)
+    client.timed_out(2.0)
+    assert client.check_alive(3.0, None) == 23.0  # no connect timeout: the keepalive's
+    client.handle_timer(23.0)
+    assert not client.is_reusable and client.is_closed
+    assert not client.proving and not client.needs_alive_check
+    assert client.next_timer() is None
+    stream_id = 1
+    with pytest.raises(LocalProtocolError):
+        client.next_event(stream_id)
+    dead, _ = connect()
+    dead.timed_out(1.0)
+    dead.check_alive(1.0, 2.0)
+    dead.start_request(request())
+    dead.handle_timer(3.0)
+    with pytest.raises(RemoteProtocolError, match="PING after a read timeout unanswered"):
+        dead.next_event(1)
+
+
+def test_a_keepalive_ping_in_flight_serves_as_the_proof_sooner() -> None:
+    client, _ = connect(keepalive_interval=10.0, keepalive_timeout=20.0)
+    client.handle_timer(0.0)  # the handshake's input (fed without a time) counts from here
+    client.handle_timer(10.0)
+    (payload,) = _pings(client.data_to_send())
+    assert client.next_timer() == 30.0
+    client.timed_out(11.0)
+    # The keepalive PING is out already: its ACK is the proof, due sooner now.
+    assert client.check_alive(12.0, 3.0) == 15.0
+    assert _pings(client.data_to_send()) == []
+    client.receive_data(_ack(payload), now=13.0)
+    assert not client.needs_alive_check
+
+
+def test_a_closed_connection_needs_no_proof() -> None:
+    client, _ = connect()
+    client.receive_data(b"")
+    client.timed_out(1.0)
+    assert not client.needs_alive_check
+    assert client.check_alive(1.0, 1.0) is None
+    assert not client.is_reusable
+
+
+def test_http11_never_asks_for_a_proof() -> None:
+    client = HTTP11Connection()
+    client.timed_out(1.0)
+    assert not client.needs_alive_check and not client.proving
+    assert client.check_alive(1.0, 1.0) is None
+
+
 # -- content decoding, limits, errors ----------------------------------------------
 
 
@@ -840,3 +935,38 @@ def test_replay_at_split_points(points: list[int]) -> None:
     for name, (data, eof) in RECORDED.items():
         reference = _replay(SCENARIOS[name], [data], eof)
         assert _replay(SCENARIOS[name], split_at(data, points), eof) == reference
+
+
+def _proved_by(chunks: list[bytes]) -> bool:
+    client, _ = connect()
+    client.timed_out(1.0)
+    client.check_alive(1.0, 5.0)
+    (payload,) = _pings(client.data_to_send())
+    noise = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"srv-ping"  # the server's own PING
+    data = noise + _ack(payload)
+    for chunk in split_ack(data, chunks):
+        client.receive_data(chunk, now=2.0)
+    return not client.proving and client.is_reusable
+
+
+def split_ack(data: bytes, cuts: list[bytes]) -> list[bytes]:
+    """`data` cut as `cuts` (the pieces of a split of the same length) say."""
+    out, start = [], 0
+    for piece in cuts:
+        out.append(data[start : start + len(piece)])
+        start += len(piece)
+    return [piece for piece in out if piece]
+
+
+_ACK_LENGTH = 2 * (9 + 8)
+
+
+def test_the_proof_is_the_same_however_the_ack_is_split() -> None:
+    for _, chunks in fixed_feeds(bytes(_ACK_LENGTH)):
+        assert _proved_by(chunks)
+
+
+@settings(max_examples=50, deadline=None)
+@given(points=split_points())
+def test_the_proof_at_split_points(points: list[int]) -> None:
+    assert _proved_by(split_at(bytes(_ACK_LENGTH), points))

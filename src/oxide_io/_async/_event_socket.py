@@ -6,7 +6,8 @@ whether a close is reopened, the wait before each attempt, what `on_reconnecting
 is told, which failed attempt ends it. This module does the I/O around them:
 it authenticates each handshake (key and token providers are called for every
 connection), opens the socket, sleeps, sends JSON text, receives raw messages,
-and turns transport failures into API errors where they cross into the public API.
+and raises, for a failure of the transport or of the session, the API error the
+core's `EventSocket.failure` answers.
 
 Before each send the connection checks itself (`AsyncWebSocket.check_alive`):
 what arrived while nobody read is taken in, and after a quiet spell the server
@@ -25,7 +26,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from oxide_proto import APIConnectionError, APITimeoutError
+from oxide_proto import APIError, RemoteProtocolError, WebSocketConnectionClosedError
 from oxide_proto.sessions._event_socket import EventSocket, WebSocketOptions, closed_error
 
 from .._backends._errors import TransportError, TransportTimeout
@@ -100,8 +101,8 @@ class AsyncEventSocket:
                 keepalive_timeout=settings.keepalive_timeout,
                 transport=self._transport,
             )
-        except TransportError as exc:
-            raise _api_error(exc) from exc
+        except (TransportError, RemoteProtocolError) as exc:
+            raise self._failure(exc) from exc
         state.opened()
         logger.debug("WebSocket open: %s", redact(str(handshake.url)))
 
@@ -159,17 +160,18 @@ class AsyncEventSocket:
         try:
             await websocket.send_text(text, self.timeout.write)
         except TransportError as exc:
-            raise _api_error(exc) from exc
+            raise self._failure(exc) from exc
 
     async def receive(self, timeout: float | NotGiven | None = NOT_GIVEN) -> str | bytes:
         """The next message's text (or bytes for a binary message).
 
         Waits at most `timeout` seconds (the client's read timeout by default).
         Raises `APITimeoutError` when nothing came in time,
-        `WebSocketConnectionClosedError` when the connection is over, and the
-        core's `LimitExceededError` or `RemoteProtocolError` when the server broke
-        a limit or the protocol. A closed connection is not reopened here: only
-        a send reopens it, so a message lost in a drop is never waited for.
+        `WebSocketConnectionClosedError` when the connection is over,
+        `ResponseTooLargeError` for a message over `max_message_size` and
+        `APIConnectionError` when the server broke the protocol. A closed
+        connection is not reopened here: only a send reopens it, so a message
+        lost in a drop is never waited for.
         """
         if self._backlog:
             return self._backlog.popleft()
@@ -182,8 +184,8 @@ class AsyncEventSocket:
         wait = self.timeout.read if isinstance(timeout, NotGiven) else timeout
         try:
             message = await websocket.receive(wait)
-        except TransportError as exc:
-            raise _api_error(exc) from exc
+        except (TransportError, RemoteProtocolError) as exc:
+            raise self._failure(exc) from exc
         self.state.received(message.data)
         return message.data
 
@@ -196,11 +198,9 @@ class AsyncEventSocket:
         if websocket is not None:
             await websocket.aclose(code, reason, DEFAULT_CLOSE_TIMEOUT)
 
-
-def _api_error(exc: TransportError) -> APIConnectionError:
-    if isinstance(exc, TransportTimeout):
-        return APITimeoutError(None, message=f"WebSocket timed out ({exc.phase}).")
-    return APIConnectionError(message=f"WebSocket connection error: {exc}", request=None)
+    def _failure(self, exc: Exception) -> APIError | WebSocketConnectionClosedError:
+        timed_out = exc.phase if isinstance(exc, TransportTimeout) else None
+        return self.state.failure(exc, timed_out=timed_out)
 
 
 class _Closable(Protocol):

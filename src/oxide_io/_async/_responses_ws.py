@@ -142,7 +142,7 @@ class AsyncResponsesSession:
         Raises `ResponseFailedError`, `ResponseIncompleteError`, `APIEventError`
         (an `error` event), `WebSocketConnectionClosedError`, `APITimeoutError`
         (no event within `timeout`, the read timeout by default),
-        `MalformedEventError` or `LimitExceededError`.
+        `MalformedEventError` or `ResponseTooLargeError`.
         """
         await self._start(request, params, timeout)
         turn = self._turn

@@ -279,6 +279,16 @@ class AsyncTransport:
                         )
                     await self._carry_out(actions)
                     continue
+                elif proto.needs_alive_check:
+                    # A read timed out on it: the peer answers a PING first, or the
+                    # connection is given back as dead.
+                    try:
+                        reusable = await connection.check_alive(
+                            _remaining(limits.connect, deadline)
+                        )
+                    except BaseException:
+                        await self._give_back(checkout)  # still suspect: the next proves it
+                        raise
             if reusable:
                 return connection
             with self._state:

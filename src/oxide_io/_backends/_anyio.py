@@ -82,6 +82,9 @@ class AsyncSocket:
                 return
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             raise WriteError(str(exc) or type(exc).__name__) from exc
+        except anyio.EndOfStream as exc:
+            # TLS: a read (another HTTP/2 stream's) already met the peer's close.
+            raise WriteError("the peer closed the connection") from exc
         raise TransportTimeout("write")  # the scope caught its own deadline
 
     async def receive(self, timeout: float | None) -> bytes:

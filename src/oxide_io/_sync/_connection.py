@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from oxide_proto import NEED_DATA, HTTPConnection, HTTPEvent, Request
 
-from .._backends._errors import TransportTimeout
+from .._backends._errors import TransportError, TransportTimeout
 from .._backends._sync import SyncBackend, SyncSocket
 
 __all__ = ["SyncConnection"]
@@ -177,11 +177,43 @@ class SyncConnection:
     def _feed(self, give_up: float | None) -> None:
         """Reads once (by `give_up`, a monotonic time) and feeds the core what came."""
         left = None if give_up is None else give_up - time.monotonic()
-        if left is not None and left <= 0:
-            raise TransportTimeout("read")
-        data = self._receive(left)
+        try:
+            if left is not None and left <= 0:
+                raise TransportTimeout("read")
+            data = self._receive(left)
+        except TransportTimeout:
+            # The core decides what a silent peer means for the next request.
+            with self._state:
+                self.proto.timed_out(time.monotonic())
+            raise
         if data is not None:
             self._give(data)
+
+    def check_alive(self, timeout: float | None) -> bool:
+        """Before another request: whether the connection may carry it.
+
+        When the core wants proof of life first (a read timed out on it), sends
+        its PING and reads until the ACK, at most `timeout` seconds (the connect
+        timeout): False when the connection is dead or stayed silent.
+        """
+        proto = self.proto
+        with self._state:
+            due = proto.check_alive(time.monotonic(), timeout)
+        if due is not None:
+            try:
+                self.flush(timeout)
+                while proto.proving:
+                    with self._read_lock:
+                        # Another stream's reader may have taken the ACK in meanwhile.
+                        if proto.proving:
+                            # The ACK's due time is the core's timer: the read ends there.
+                            data = self._receive(None)
+                            if data is not None:
+                                self._give(data)
+                    self.flush(timeout)
+            except TransportError:
+                return False
+        return self.is_reusable
 
     def _receive(self, timeout: float | None) -> bytes | None:
         """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).

@@ -141,7 +141,7 @@ class SyncResponsesSession:
         Raises `ResponseFailedError`, `ResponseIncompleteError`, `APIEventError`
         (an `error` event), `WebSocketConnectionClosedError`, `APITimeoutError`
         (no event within `timeout`, the read timeout by default),
-        `MalformedEventError` or `LimitExceededError`.
+        `MalformedEventError` or `ResponseTooLargeError`.
         """
         self._start(request, params, timeout)
         turn = self._turn

@@ -144,3 +144,24 @@ class HTTPConnection(Protocol):
         """Sends a keepalive PING when the connection has been quiet, or marks it
         broken when a PING went unanswered too long. Write `data_to_send()` after."""
         ...
+
+    def timed_out(self, now: float) -> None:
+        """The adapter gave up waiting for input on the connection (a read timeout)."""
+        ...
+
+    @property
+    def needs_alive_check(self) -> bool:
+        """True when the connection must prove it is alive (`check_alive`) before it
+        carries another request: HTTP/2 after a read timed out on it."""
+        ...
+
+    def check_alive(self, now: float, timeout: float | None) -> float | None:
+        """None to go ahead; else a PING is queued and the result is when its ACK is
+        due: read and feed until `proving` is False, running `handle_timer` at
+        `next_timer()` (no ACK in time breaks the connection: `is_reusable` says)."""
+        ...
+
+    @property
+    def proving(self) -> bool:
+        """True while the PING of `check_alive` waits for its ACK."""
+        ...

@@ -520,3 +520,15 @@ class HTTP11Connection:
 
     def handle_timer(self, now: float) -> None:
         """Nothing to do on HTTP/1.1."""
+
+    # A read that timed out leaves the response unread, so the connection is not
+    # reused at all: there is nothing to prove.
+    needs_alive_check = False
+    proving = False
+
+    def timed_out(self, now: float) -> None:
+        """Nothing to do on HTTP/1.1 (see `needs_alive_check`)."""
+
+    def check_alive(self, now: float, timeout: float | None) -> float | None:
+        """Always None on HTTP/1.1: go ahead."""
+        return None

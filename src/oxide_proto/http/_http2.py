@@ -579,13 +579,55 @@ class HTTP2Connection:
         """Sends a keepalive PING or declares an unanswered one fatal; then write data_to_send()."""
         if self._broken is not None or self._eof:
             return
-        action = self._keepalive.check(now)
+        keepalive = self._keepalive
+        action = keepalive.check(now)
         if action is True:
-            self._break(
-                RemoteProtocolError(
-                    f"keepalive PING unanswered for {self._keepalive.timeout} s:"
-                    " the connection is dead"
+            if keepalive.suspect:
+                message = "PING after a read timeout unanswered in time: the connection is dead"
+            else:
+                message = (
+                    f"keepalive PING unanswered for {keepalive.timeout} s: the connection is dead"
                 )
-            )
+            self._break(RemoteProtocolError(message))
         elif action:
             self._h2.ping(action)
+
+    # -- proving the connection alive after a read timeout -----------------------------
+
+    def timed_out(self, now: float) -> None:
+        """The caller gave up waiting for input on this connection (a read timeout).
+
+        The peer may be gone without a word: from now on `needs_alive_check` is True
+        until a PING is answered, and the connection is proved (`check_alive`)
+        before it carries another request.
+        """
+        if self._broken is None and not self._eof:
+            self._keepalive.suspect = True
+
+    @property
+    def needs_alive_check(self) -> bool:
+        """True when a read timed out on the connection and no PING was answered since."""
+        return self._keepalive.suspect and self._broken is None and not self._eof
+
+    def check_alive(self, now: float, timeout: float | None) -> float | None:
+        """Before another request on the connection: must the peer first answer a PING?
+
+        None: go ahead (no read timed out on it since the last answered PING, or it
+        is closed: `is_reusable` says). Otherwise a PING is queued, unless one is in
+        flight already (write `data_to_send()`), and the result is when its ACK is
+        due: at most `timeout` seconds from `now` (the connect timeout; None: the
+        keepalive timeout). Read and feed until `proving` is False, running
+        `handle_timer` at `next_timer()`, which is that time at the latest: an ACK
+        clears the suspicion, no ACK in time breaks the connection.
+        """
+        if not self.needs_alive_check:
+            return None
+        payload, due = self._keepalive.prove(now, timeout)
+        if payload is not None:
+            self._h2.ping(payload)
+        return due
+
+    @property
+    def proving(self) -> bool:
+        """True while the PING of `check_alive` waits for its ACK on a live connection."""
+        return self.needs_alive_check and self._keepalive.awaiting_ack

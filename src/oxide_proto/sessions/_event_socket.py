@@ -20,7 +20,20 @@ The driver tells `EventSocket` what happened and does what it answers:
   (attempts used up, `on_reconnecting` aborted);
 - `open_failed(error)`: whether to try again, or raise `error`;
 - `received(data)`: a message arrived (a reopened connection proves itself);
-- `close()` / `check_send()`: the caller closed; later sends raise.
+- `close()` / `check_send()`: the caller closed; later sends raise;
+- `failure(error, timed_out=...)`: the connection failed (the transport, or the
+  session's protocol or handshake error): the error of the public hierarchy to
+  raise in its place.
+
+Which error a failure becomes is a decision too, made once here for every driver:
+the official SDK lets its WebSocket library's own exceptions through, which no
+`except APIError` catches. Here a transport fault, a frame that breaks RFC 6455 and
+a handshake answer that is not HTTP (or is cut short) are `APIConnectionError`s, as
+the same faults are over HTTP; a timeout is `APITimeoutError`; a message over
+`max_message_size` is `ResponseTooLargeError`; a handshake refused with an HTTP
+status is that status's error class (`AuthenticationError` for 401, ...), built from
+the refusal's headers and body as for a request. The original stays the `__cause__`;
+`WebSocketConnectionClosedError` (a close) and API errors pass unchanged.
 
 Reopening never replays anything: a message in flight at the close may have been
 acted on, so it fails and only the next send goes over the new connection.
@@ -36,13 +49,20 @@ from ..api._azure import AzureConfig, azure_auth_headers, realtime_target
 from ..api._encode import build_request
 from ..base._errors import (
     APIConnectionError,
+    APIError,
     APIEventError,
+    APIStatusError,
+    APITimeoutError,
+    LimitExceededError,
     MalformedEventError,
+    ResponseTooLargeError,
     WebSocketConnectionClosedError,
     WebSocketHandshakeError,
+    status_error_from_response,
 )
+from ..base._headers import Headers
 from ..base._record import frozen
-from ..base._types import URL
+from ..base._types import URL, Request, ResponseInfo
 from ..base._url import websocket_url
 from ..http._retry import retryable_handshake
 from ..websocket._reconnect import NO_RECONNECT, OnReconnecting, ReconnectingEvent, ReconnectPolicy
@@ -300,12 +320,15 @@ class EventSocket:
         """An attempt to reopen failed with `error`: True to go on, False to raise it.
 
         A connection error is worth another attempt; a refused handshake as the
-        request retry policy says (429 and 5xx, not 401, 403 or 404).
+        request retry policy says (429 and 5xx, not 401, 403 or 404), whether
+        `error` is the session's `WebSocketHandshakeError` or what `failure` made
+        of it.
         """
         if self._lost is None:
             return False
-        if isinstance(error, WebSocketHandshakeError):
-            if not retryable_handshake(error):
+        handshake = error if isinstance(error, WebSocketHandshakeError) else error.__cause__
+        if isinstance(handshake, WebSocketHandshakeError):
+            if not retryable_handshake(handshake):
                 return False
         elif not isinstance(error, APIConnectionError):
             return False
@@ -323,6 +346,58 @@ class EventSocket:
                 return
             if isinstance(kind, str) and kind and kind != "error":
                 self.attempts = 0
+
+    def failure(
+        self, error: Exception, *, timed_out: str | None = None
+    ) -> APIError | WebSocketConnectionClosedError:
+        """The error to raise for `error`, a failure of the current connection.
+
+        `error` is what the transport raised (any exception: a reset, a refused
+        connection, a TLS failure) or what the session raised (`RemoteProtocolError`,
+        `LimitExceededError`, `WebSocketHandshakeError`). `timed_out` names the
+        phase (`connect`, `read`, `write`) when the failure is that its time ran
+        out. The answer is an `APIError` whose `__cause__` is `error` (see the
+        module docstring for which class), or `error` itself when it already is an
+        API error or a `WebSocketConnectionClosedError`.
+        """
+        if isinstance(error, (APIError, WebSocketConnectionClosedError)):
+            return error
+        request = Request("GET", self.url, Headers(self._handshake.headers))
+        answer: APIError
+        if timed_out is not None:
+            answer = APITimeoutError(request, message=f"WebSocket timed out ({timed_out}).")
+        elif isinstance(error, LimitExceededError):
+            answer = ResponseTooLargeError(
+                message=f"WebSocket message too large: {error}",
+                request=request,
+                limit_name=error.limit_name,
+                limit=error.limit,
+            )
+        elif isinstance(error, WebSocketHandshakeError) and _refused(error):
+            answer = _refusal_error(error, request)
+        elif isinstance(error, WebSocketHandshakeError):
+            answer = APIConnectionError(
+                message=f"WebSocket handshake failed: {error}", request=request
+            )
+        else:
+            answer = APIConnectionError(
+                message=f"WebSocket connection error: {error}", request=request
+            )
+        answer.__cause__ = error
+        return answer
+
+
+def _refused(error: WebSocketHandshakeError) -> bool:
+    """Whether the server answered the upgrade with an HTTP status (101 is the upgrade's
+    own: a 101 that fails RFC 6455's checks is a broken answer, not a refusal)."""
+    return error.status_code is not None and error.status_code != 101
+
+
+def _refusal_error(error: WebSocketHandshakeError, request: Request) -> APIStatusError:
+    """The status error for a refused upgrade, as a request refused alike gets it."""
+    assert error.status_code is not None
+    response = ResponseInfo(error.status_code, error.headers or Headers(), "HTTP/1.1", request)
+    return status_error_from_response(response, (error.body or "").encode("utf-8"))
 
 
 def closed_error(code: int, reason: str = "", *, hint: str = "") -> WebSocketConnectionClosedError:
