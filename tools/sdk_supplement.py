@@ -299,6 +299,8 @@ class Schemas:
         # False while reading what an operation the spec has returns: models the spec
         # names get the fields they miss, and no other model is defined.
         self.create = True
+        # The documentation group of the WebSocket events being read (`_websocket_events`).
+        self.group = ""
 
     def spec_name(self, cls: type, *, param: bool) -> str | None:
         name = cls.__name__
@@ -475,7 +477,10 @@ class Schemas:
         name = cls.__name__
         if name in self.taken or name in self.new:
             module = cls.__module__.rsplit(".", 1)[-1]
-            name = "".join(p.title() for p in module.split("_")) + name
+            prefix = "".join(p.title() for p in module.split("_"))
+            if prefix == name and self.group:
+                prefix = self.group.title()  # `live.ErrorEvent` is `LiveErrorEvent`
+            name = prefix + name
             base, n = name, 2
             while name in self.taken or name in self.new:
                 name, n = f"{base}{n}", n + 1
@@ -746,6 +751,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         operation["responses"] = {"200": ok}
         paths.setdefault(path, {})[call["method"]] = operation
     _absent_through_table(schemas)
+    _websocket_events(schemas)
     supplement = {
         "x-sdk": f"openai=={sdk_version}",
         "paths": paths,
@@ -758,6 +764,34 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         },
     }
     return supplement, sorted(funcs)
+
+
+# The server events of the WebSocket connections (`connect()`) the spec has no
+# schema for: the union each connection decodes its messages as, by the name the
+# union gets here and its documentation group (the generated module it goes to).
+WEBSOCKET_EVENTS = {
+    "LiveServerEvent": ("openai.types.live", "ServerEvent", "live"),
+    "LiveConnectServerEvent": ("openai.types.live", "ConnectServerEvent", "live"),
+    "LiveForkServerEvent": ("openai.types.live", "ForkServerEvent", "live"),
+}
+
+
+def _websocket_events(schemas: Schemas) -> None:
+    """Adds the WebSocket event unions of `WEBSOCKET_EVENTS` as components.
+
+    A connection's events are no operation's response, so the union carries the
+    `x-oaiMeta` group that places it (and the events only it reaches) in a module.
+    """
+    for name, (module, attr, group) in WEBSOCKET_EVENTS.items():
+        union = getattr(importlib.import_module(module), attr)
+        schemas.group = group
+        try:
+            ref = schemas.of(union, name)
+        finally:
+            schemas.group = ""
+        if ref != {"$ref": REF + name}:
+            raise SystemExit(f"{module}.{attr} did not become the component {name}: {ref}")
+        schemas.new[name] = {**schemas.new[name], "x-oaiMeta": {"group": group}}
 
 
 def _official_models() -> dict[str, list[type]]:

@@ -13213,12 +13213,14 @@ class Error(BaseModel):
         "message",
         "param",
         "type",
+        "client_event_id",
     )
 
     code: str | None
     message: str | None
     param: str | None
     type: str | None
+    client_event_id: str | None
 
     def __init__(
         self,
@@ -13227,11 +13229,13 @@ class Error(BaseModel):
         message: str | None = None,
         param: str | None = None,
         type: str | None = None,
+        client_event_id: str | None = None,
     ) -> None:
         self.code = code
         self.message = message
         self.param = param
         self.type = type
+        self.client_event_id = client_event_id
 
 
 class ErrorPayload(BaseModel):
@@ -15291,11 +15295,14 @@ class MCPTool(BaseModel):
         "require_approval",
         "defer_loading",
     )
-    _required: ClassVar[tuple[str, ...]] = ("type",)
+    _required: ClassVar[tuple[str, ...]] = (
+        "type",
+        "server_label",
+    )
 
     type: Literal["mcp"]
     """The type of the MCP tool. Always `mcp`."""
-    server_label: str | None
+    server_label: str
     """A label for this MCP server, used to identify it in tool calls."""
     server_url: str | None
     """The URL for the MCP server. One of `server_url`, `connector_id`, or `tunnel_id` must be
@@ -15341,7 +15348,7 @@ class MCPTool(BaseModel):
         self,
         *,
         type: Literal["mcp"],
-        server_label: str | None = None,
+        server_label: str,
         server_url: str | None = None,
         connector_id: Literal[
             "connector_dropbox",
