@@ -133,15 +133,10 @@ def test_generator_is_deterministic() -> None:
 
 
 # Methods of openai 3.63 neither client has yet: client-side helpers of the Agents
-# API (file preparation, the session stream runner, result artifacts) and the
-# WebSocket connections of the Live and translation APIs.
+# API (the session stream runner, result artifacts).
 NOT_YET = {
     "beta.agents.sessions.artifacts.for_result",
     "beta.agents.sessions.stream",
-    "live.connect",
-    "live.forks.connect",
-    "live.sideband.connect",
-    "realtime.translations.connect",
 }
 # Hand-written helpers whose signature is not the SDK's yet.
 HELPER_DIFFERENCES = {
