@@ -139,27 +139,7 @@ NOT_YET = {
     "beta.agents.sessions.stream",
 }
 # Hand-written helpers whose signature is not the SDK's yet.
-HELPER_DIFFERENCES = {
-    "beta.threads.runs.poll": [
-        "positional ['run_id'] vs ['run_id', 'thread_id', 'extra_headers', 'extra_query', "
-        "'extra_body', 'timeout', 'poll_interval_ms']",
-        "extra extra_body",
-        "extra extra_headers",
-        "extra extra_query",
-        "extra poll_interval_ms",
-        "extra thread_id",
-        "extra timeout",
-    ],
-    "beta.responses.connect": [
-        "positional [] vs ['extra_query', 'extra_headers', 'websocket_connection_options', "
-        "'on_reconnecting', 'max_retries', 'initial_delay', 'max_delay', 'max_queue_size']"
-    ],
-    "responses.connect": [
-        "positional [] vs ['extra_query', 'extra_headers', 'websocket_connection_options', "
-        "'on_reconnecting', 'max_retries', 'initial_delay', 'max_delay', 'max_queue_size']"
-    ],
-    "uploads.upload_file_chunked": ["extra on_progress"],
-}
+HELPER_DIFFERENCES: dict[str, list[str]] = {}
 
 
 def test_the_method_list_is_the_pinned_sdks() -> None:

@@ -310,3 +310,18 @@ async def test_the_compat_clients_connect_too(ws: Runtime, ws_api: WsApiServer) 
         "/v1/realtime/translations?model=m",
     ]
     assert client_sockets(ws_api.port) == 0
+
+
+@pytest.mark.parametrize("dotted", ["responses.connect", "beta.responses.connect"])
+async def test_responses_connect_takes_the_sdk_arguments_positionally(
+    ws: Runtime, ws_api: WsApiServer, dotted: str
+) -> None:
+    client = ws.client(ws_api)
+    async with connect(ws, client, dotted, {"lane": "p"}, {"X-Trace": "t3"}, {}) as conn:
+        await conn.response.create(model="gpt-test", input="hi")
+        async for event in conn:
+            if event.type == "response.completed":
+                break
+    assert ws_api.paths == ["/v1/responses?lane=p"]
+    assert ws_api.handshakes[0]["x-trace"] == "t3"
+    assert client_sockets(ws_api.port) == 0
