@@ -35,6 +35,7 @@ _PLAIN = frozenset(
         "on",
         "off",
         "once",
+        "for_result",
     }
 )
 # Objects all of whose methods are plain on the async API too (`with_streaming_response`

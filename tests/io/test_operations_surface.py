@@ -132,10 +132,9 @@ def test_generator_is_deterministic() -> None:
     assert runs[0] == runs[1]
 
 
-# Methods of openai 3.63 neither client has yet: client-side helpers of the Agents
-# API (the session stream runner, result artifacts).
+# Methods of openai 3.63 neither client has yet: the Agents API's client-side
+# session stream runner (it answers tool calls locally and parses the output).
 NOT_YET = {
-    "beta.agents.sessions.artifacts.for_result",
     "beta.agents.sessions.stream",
 }
 # Hand-written helpers whose signature is not the SDK's yet.

@@ -13,6 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.agent_artifacts import AsyncBetaAgentsSessionsArtifactsExtras
 from ..extras.agents import AsyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
 from ..extras.realtime import AsyncBetaRealtimeExtras
@@ -1168,7 +1169,7 @@ class AsyncBetaAgentsEnvironmentsTemplates(AsyncResource):
         ) -> AsyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse: ...
 
 
-class AsyncBetaAgentsSessionsArtifacts(AsyncResource):
+class AsyncBetaAgentsSessionsArtifacts(AsyncBetaAgentsSessionsArtifactsExtras):
     """`client.beta.agents.sessions.artifacts`."""
 
     async def content(

@@ -14,6 +14,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.agent_artifacts import SyncBetaAgentsSessionsArtifactsExtras
 from ..extras.agents import SyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 from ..extras.realtime import SyncBetaRealtimeExtras
@@ -1169,7 +1170,7 @@ class SyncBetaAgentsEnvironmentsTemplates(SyncResource):
         ) -> SyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse: ...
 
 
-class SyncBetaAgentsSessionsArtifacts(SyncResource):
+class SyncBetaAgentsSessionsArtifacts(SyncBetaAgentsSessionsArtifactsExtras):
     """`client.beta.agents.sessions.artifacts`."""
 
     def content(
