@@ -263,6 +263,14 @@ if TYPE_CHECKING:
     from .http._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
     from .http._socks import SocksTunnel as SocksTunnel
     from .http._socks import require_socksio as require_socksio
+    from .sessions._live_socket import LiveClientEvents as LiveClientEvents
+    from .sessions._live_socket import LiveForkClientEvents as LiveForkClientEvents
+    from .sessions._live_socket import LiveSidebandClientEvents as LiveSidebandClientEvents
+    from .sessions._live_socket import TranslationClientEvents as TranslationClientEvents
+    from .sessions._live_socket import decode_fork_event as decode_fork_event
+    from .sessions._live_socket import decode_live_event as decode_live_event
+    from .sessions._live_socket import decode_sideband_event as decode_sideband_event
+    from .sessions._live_socket import decode_translation_event as decode_translation_event
     from .sessions._realtime_socket import DEFAULT_AUDIO_CHUNK as DEFAULT_AUDIO_CHUNK
     from .sessions._realtime_socket import BetaRealtimeClientEvents as BetaRealtimeClientEvents
     from .sessions._realtime_socket import RealtimeAudio as RealtimeAudio
@@ -316,6 +324,14 @@ _LAZY: dict[str, str] = {
     "decode_webhook_event": ".api._webhooks",
     "verify_webhook_signature": ".api._webhooks",
     "WebSocketSession": ".websocket._websocket",
+    "LiveClientEvents": ".sessions._live_socket",
+    "LiveForkClientEvents": ".sessions._live_socket",
+    "LiveSidebandClientEvents": ".sessions._live_socket",
+    "TranslationClientEvents": ".sessions._live_socket",
+    "decode_fork_event": ".sessions._live_socket",
+    "decode_live_event": ".sessions._live_socket",
+    "decode_sideband_event": ".sessions._live_socket",
+    "decode_translation_event": ".sessions._live_socket",
     "DEFAULT_AUDIO_CHUNK": ".sessions._realtime_socket",
     "BetaRealtimeClientEvents": ".sessions._realtime_socket",
     "RealtimeAudio": ".sessions._realtime_socket",

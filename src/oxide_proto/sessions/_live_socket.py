@@ -31,22 +31,14 @@ from ..types import LiveServerEvent as _LiveServerEvent
 from ..types import RealtimeTranslationServerEvent as _TranslationServerEvent
 
 __all__ = [
-    "LIVE_PATH",
-    "TRANSLATIONS_PATH",
     "LiveClientEvents",
     "LiveForkClientEvents",
-    "LiveForkServerEvent",
-    "LiveServerEvent",
     "LiveSidebandClientEvents",
-    "LiveSidebandServerEvent",
     "TranslationClientEvents",
-    "TranslationServerEvent",
     "decode_fork_event",
     "decode_live_event",
     "decode_sideband_event",
     "decode_translation_event",
-    "live_fork_path",
-    "live_sideband_path",
 ]
 
 LiveServerEvent = _LiveServerEvent | UnknownModel
