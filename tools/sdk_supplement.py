@@ -299,8 +299,10 @@ class Schemas:
         # False while reading what an operation the spec has returns: models the spec
         # names get the fields they miss, and no other model is defined.
         self.create = True
-        # The documentation group of the WebSocket events being read (`_websocket_events`).
+        # The documentation group of the WebSocket events being read (`_websocket_events`),
+        # and the model names the SDK uses outside it.
         self.group = ""
+        self.group_clashes: frozenset[str] = frozenset()
 
     def spec_name(self, cls: type, *, param: bool) -> str | None:
         name = cls.__name__
@@ -475,6 +477,11 @@ class Schemas:
         if not self.create:
             return {"type": "object"}
         name = cls.__name__
+        if self.group and name in self.group_clashes:
+            # A name the SDK also gives a model of another API (`Choice` of chat):
+            # the group's (`LiveChoice`), so that no lookup by name mistakes one
+            # for the other.
+            name = self.group.title() + name
         if name in self.taken or name in self.new:
             module = cls.__module__.rsplit(".", 1)[-1]
             prefix = "".join(p.title() for p in module.split("_"))
@@ -782,13 +789,20 @@ def _websocket_events(schemas: Schemas) -> None:
     A connection's events are no operation's response, so the union carries the
     `x-oaiMeta` group that places it (and the events only it reaches) in a module.
     """
+    official = _official_models()
     for name, (module, attr, group) in WEBSOCKET_EVENTS.items():
         union = getattr(importlib.import_module(module), attr)
+        home = f"openai.types.{group}"
         schemas.group = group
+        schemas.group_clashes = frozenset(
+            model
+            for model, classes in official.items()
+            if any(not (c.__module__ + ".").startswith(home + ".") for c in classes)
+        )
         try:
             ref = schemas.of(union, name)
         finally:
-            schemas.group = ""
+            schemas.group, schemas.group_clashes = "", frozenset()
         if ref != {"$ref": REF + name}:
             raise SystemExit(f"{module}.{attr} did not become the component {name}: {ref}")
         schemas.new[name] = {**schemas.new[name], "x-oaiMeta": {"group": group}}

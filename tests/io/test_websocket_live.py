@@ -27,6 +27,7 @@ from oxide_proto.types import (
     InputTranscriptDeltaEvent,
     InstructionsAppendedEvent,
     LiveErrorEvent,
+    LiveSessionUpdatedEvent,
     OutputAudioDeltaEvent,
     OutputAudioFixturePlayedEvent,
     OutputAudioFixturePlayingEvent,
@@ -38,7 +39,6 @@ from oxide_proto.types import (
     ResponseEvent,
     SessionClosedEvent,
     SessionStartedEvent,
-    SessionUpdatedEvent,
     ThinkingAppendedEvent,
 )
 from tests.io.blocking import Blocking, unwrap, wrap
@@ -74,7 +74,7 @@ async def test_live_session_commands_and_events(
             assert started.session.id == "lsess_1"
             assert started.client_event_id == "c1"
             await conn.session.update(session={"instructions": "be brief"})
-            assert isinstance(await conn.recv(), SessionUpdatedEvent)
+            assert isinstance(await conn.recv(), LiveSessionUpdatedEvent)
             await conn.send_audio(b"\x01\x02" * 5000, chunk_size=4000)
             deltas = [await conn.recv() for _ in range(3)]
             assert all(isinstance(d, InputTranscriptDeltaEvent) for d in deltas)

@@ -1163,15 +1163,8 @@ if TYPE_CHECKING:
     from .invites import InviteProject as InviteProject
     from .invites import InviteRequest as InviteRequest
     from .invites import InviteRequestProject as InviteRequestProject
-    from .live import Assistant as Assistant
     from .live import AssistantContentOutputText as AssistantContentOutputText
     from .live import AssistantContentText as AssistantContentText
-    from .live import Audio as Audio
-    from .live import AudioOutput as AudioOutput
-    from .live import AudioPCM as AudioPCM
-    from .live import AudioPCMA as AudioPCMA
-    from .live import AudioPCMU as AudioPCMU
-    from .live import Choice as Choice
     from .live import ChoiceInstructionsPartsInputImage as ChoiceInstructionsPartsInputImage
     from .live import ChoiceInstructionsPartsInputJSON as ChoiceInstructionsPartsInputJSON
     from .live import ClientConfig as ClientConfig
@@ -1229,7 +1222,6 @@ if TYPE_CHECKING:
     from .live import ForkServerEventTransportFailedError as ForkServerEventTransportFailedError
     from .live import ForkServerEventTransportRinging as ForkServerEventTransportRinging
     from .live import InfoEvent as InfoEvent
-    from .live import InitialItemUser as InitialItemUser
     from .live import InputAudioMutedEvent as InputAudioMutedEvent
     from .live import InputAudioUnmutedEvent as InputAudioUnmutedEvent
     from .live import InputTranscriptDeltaEvent as InputTranscriptDeltaEvent
@@ -1244,11 +1236,29 @@ if TYPE_CHECKING:
     from .live import (
         ItemFunctionCallOutputOutputPartsInputImage as ItemFunctionCallOutputOutputPartsInputImage,
     )
+    from .live import LiveAssistant as LiveAssistant
+    from .live import LiveAudio as LiveAudio
+    from .live import LiveAudioOutput as LiveAudioOutput
+    from .live import LiveAudioPCM as LiveAudioPCM
+    from .live import LiveAudioPCMA as LiveAudioPCMA
+    from .live import LiveAudioPCMU as LiveAudioPCMU
+    from .live import LiveChoice as LiveChoice
     from .live import LiveConnectServerEvent as LiveConnectServerEvent
     from .live import LiveCreateResponse as LiveCreateResponse
     from .live import LiveErrorEvent as LiveErrorEvent
     from .live import LiveForkServerEvent as LiveForkServerEvent
+    from .live import LiveReasoning as LiveReasoning
     from .live import LiveServerEvent as LiveServerEvent
+    from .live import LiveSessionUpdatedEvent as LiveSessionUpdatedEvent
+    from .live import LiveText as LiveText
+    from .live import LiveToolChoiceApplyPatch as LiveToolChoiceApplyPatch
+    from .live import LiveToolChoiceCustom as LiveToolChoiceCustom
+    from .live import LiveToolChoiceShell as LiveToolChoiceShell
+    from .live import LiveToolCodeInterpreter as LiveToolCodeInterpreter
+    from .live import LiveToolImageGeneration as LiveToolImageGeneration
+    from .live import LiveToolMcp as LiveToolMcp
+    from .live import LiveToolProgrammaticToolCalling as LiveToolProgrammaticToolCalling
+    from .live import LiveUser as LiveUser
     from .live import OutputAudioDeltaEvent as OutputAudioDeltaEvent
     from .live import OutputAudioFixturePlayedEvent as OutputAudioFixturePlayedEvent
     from .live import OutputAudioFixturePlayingEvent as OutputAudioFixturePlayingEvent
@@ -1258,10 +1268,6 @@ if TYPE_CHECKING:
     from .live import PredicateInstructionsPartsInputJSON as PredicateInstructionsPartsInputJSON
     from .live import ResponseEvent as ResponseEvent
     from .live import ResponsesDelegationConfig as ResponsesDelegationConfig
-    from .live import ResponsesDelegationConfigReasoning as ResponsesDelegationConfigReasoning
-    from .live import (
-        ResponsesDelegationConfigToolChoiceCustom as ResponsesDelegationConfigToolChoiceCustom,
-    )
     from .live import Score as Score
     from .live import ScoreInstructionsPartsInputImage as ScoreInstructionsPartsInputImage
     from .live import ScoreInstructionsPartsInputJSON as ScoreInstructionsPartsInputJSON
@@ -1277,13 +1283,10 @@ if TYPE_CHECKING:
     from .live import SessionResource as SessionResource
     from .live import SessionResumed as SessionResumed
     from .live import SessionStartedEvent as SessionStartedEvent
-    from .live import SessionUpdatedEvent as SessionUpdatedEvent
     from .live import SessionUsage as SessionUsage
     from .live import SessionUsageUpdatedEvent as SessionUsageUpdatedEvent
-    from .live import Text as Text
     from .live import ThinkingAppendedEvent as ThinkingAppendedEvent
     from .live import ToolApplyPatch as ToolApplyPatch
-    from .live import ToolChoiceApplyPatch as ToolChoiceApplyPatch
     from .live import ToolChoiceCodeInterpreter as ToolChoiceCodeInterpreter
     from .live import ToolChoiceComputer as ToolChoiceComputer
     from .live import ToolChoiceFileSearch as ToolChoiceFileSearch
@@ -1328,15 +1331,11 @@ if TYPE_CHECKING:
     from .live import ToolChoiceLiveFunctionToolChoiceParam as ToolChoiceLiveFunctionToolChoiceParam
     from .live import ToolChoiceLiveMCPToolChoiceParam as ToolChoiceLiveMCPToolChoiceParam
     from .live import ToolChoiceProgrammaticToolCalling as ToolChoiceProgrammaticToolCalling
-    from .live import ToolChoiceShell as ToolChoiceShell
     from .live import ToolChoiceWebSearch as ToolChoiceWebSearch
     from .live import ToolChoiceWebSearchPreview as ToolChoiceWebSearchPreview
-    from .live import ToolCodeInterpreter as ToolCodeInterpreter
     from .live import ToolComputer as ToolComputer
     from .live import ToolCustom as ToolCustom
     from .live import ToolFileSearch as ToolFileSearch
-    from .live import ToolImageGeneration as ToolImageGeneration
-    from .live import ToolMcp as ToolMcp
     from .live import (
         ToolMcpAllowedToolsLiveMCPToolFilterParam as ToolMcpAllowedToolsLiveMCPToolFilterParam,
     )
@@ -1350,7 +1349,6 @@ if TYPE_CHECKING:
         ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever,  # noqa: E501
     )
     from .live import ToolNamespace as ToolNamespace
-    from .live import ToolProgrammaticToolCalling as ToolProgrammaticToolCalling
     from .live import ToolSearch as ToolSearch
     from .live import ToolShell as ToolShell
     from .live import ToolShellEnvironmentContainerAuto as ToolShellEnvironmentContainerAuto
@@ -4063,7 +4061,6 @@ _MODULES: dict[str, str] = {
     "ApproximateLocation": "responses",
     "AssignedRoleDetails": "shared",
     "AssignedRoleDetailsAssignmentSource": "shared",
-    "Assistant": "live",
     "AssistantContentOutputText": "live",
     "AssistantContentText": "live",
     "AssistantMessageItem": "chatkit",
@@ -4085,11 +4082,6 @@ _MODULES: dict[str, str] = {
     "Attachment": "chatkit",
     "AttachmentType": "chatkit",
     "AttributeTransformation": "workload_identity_providers",
-    "Audio": "live",
-    "AudioOutput": "live",
-    "AudioPCM": "live",
-    "AudioPCMA": "live",
-    "AudioPCMU": "live",
     "AudioResponseFormat": "audio",
     "AudioTranscription": "realtime",
     "AudioTranscriptionResponse": "realtime",
@@ -4756,7 +4748,6 @@ _MODULES: dict[str, str] = {
     "ChatkitConfigurationParam": "chatkit",
     "ChatkitWorkflow": "chatkit",
     "ChatkitWorkflowTracing": "chatkit",
-    "Choice": "live",
     "ChoiceDelta": "chat",
     "ChoiceDeltaFunctionCall": "chat",
     "ChoiceDeltaToolCall": "chat",
@@ -5233,7 +5224,6 @@ _MODULES: dict[str, str] = {
     "IncludeEnum": "responses",
     "InferenceOptions": "chatkit",
     "InfoEvent": "live",
-    "InitialItemUser": "live",
     "InlineSkillParam": "responses",
     "InlineSkillSourceParam": "responses",
     "InputAudio": "shared",
@@ -5293,11 +5283,29 @@ _MODULES: dict[str, str] = {
     "ListRunsResponse": "assistants",
     "ListVectorStoreFilesResponse": "vector_stores",
     "ListVectorStoresResponse": "vector_stores",
+    "LiveAssistant": "live",
+    "LiveAudio": "live",
+    "LiveAudioOutput": "live",
+    "LiveAudioPCM": "live",
+    "LiveAudioPCMA": "live",
+    "LiveAudioPCMU": "live",
+    "LiveChoice": "live",
     "LiveConnectServerEvent": "live",
     "LiveCreateResponse": "live",
     "LiveErrorEvent": "live",
     "LiveForkServerEvent": "live",
+    "LiveReasoning": "live",
     "LiveServerEvent": "live",
+    "LiveSessionUpdatedEvent": "live",
+    "LiveText": "live",
+    "LiveToolChoiceApplyPatch": "live",
+    "LiveToolChoiceCustom": "live",
+    "LiveToolChoiceShell": "live",
+    "LiveToolCodeInterpreter": "live",
+    "LiveToolImageGeneration": "live",
+    "LiveToolMcp": "live",
+    "LiveToolProgrammaticToolCalling": "live",
+    "LiveUser": "live",
     "LocalEnvironmentParam": "responses",
     "LocalEnvironmentResource": "responses",
     "LocalShellExecAction": "responses",
@@ -5949,8 +5957,6 @@ _MODULES: dict[str, str] = {
     "ResponsesClientEventResponseCreateBackgroundOptions": "other",
     "ResponsesClientEventResponseCreateImage": "other",
     "ResponsesDelegationConfig": "live",
-    "ResponsesDelegationConfigReasoning": "live",
-    "ResponsesDelegationConfigToolChoiceCustom": "live",
     "ResponsesServerEvent": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDelta": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDone": "other",
@@ -6113,7 +6119,6 @@ _MODULES: dict[str, str] = {
     "SessionTrace": "agents",
     "SessionTraceList": "agents",
     "SessionTurnError": "agents",
-    "SessionUpdatedEvent": "live",
     "SessionUsage": "live",
     "SessionUsageUpdatedEvent": "live",
     "SetDefaultSkillVersionBody": "skills",
@@ -6153,7 +6158,6 @@ _MODULES: dict[str, str] = {
     "TaskGroupTask": "chatkit",
     "TaskItem": "chatkit",
     "TaskType": "chatkit",
-    "Text": "live",
     "TextContent": "responses",
     "TextFormatResourceJSONSchema": "agents",
     "TextFormatResourceText": "agents",
@@ -6180,7 +6184,6 @@ _MODULES: dict[str, str] = {
     "ToolCallCallerParam": "responses",
     "ToolChoice": "chatkit",
     "ToolChoiceAllowed": "responses",
-    "ToolChoiceApplyPatch": "live",
     "ToolChoiceCodeInterpreter": "live",
     "ToolChoiceComputer": "live",
     "ToolChoiceCustom": "responses",
@@ -6206,22 +6209,17 @@ _MODULES: dict[str, str] = {
     "ToolChoiceOptions": "responses",
     "ToolChoiceParam": "responses",
     "ToolChoiceProgrammaticToolCalling": "live",
-    "ToolChoiceShell": "live",
     "ToolChoiceTypes": "responses",
     "ToolChoiceWebSearch": "live",
     "ToolChoiceWebSearchPreview": "live",
-    "ToolCodeInterpreter": "live",
     "ToolComputer": "live",
     "ToolCustom": "live",
     "ToolFileSearch": "live",
-    "ToolImageGeneration": "live",
-    "ToolMcp": "live",
     "ToolMcpAllowedToolsLiveMCPToolFilterParam": "live",
     "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam": "live",
     "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways": "live",
     "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever": "live",
     "ToolNamespace": "live",
-    "ToolProgrammaticToolCalling": "live",
     "ToolSearch": "live",
     "ToolSearchCall": "responses",
     "ToolSearchCallItemParam": "responses",
