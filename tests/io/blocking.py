@@ -36,6 +36,7 @@ _PLAIN = frozenset(
         "off",
         "once",
         "for_result",
+        "with_result_collection",
     }
 )
 # Objects all of whose methods are plain on the async API too (`with_streaming_response`

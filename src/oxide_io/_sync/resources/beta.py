@@ -15,6 +15,7 @@ from oxide_proto import Operation
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
 from ..extras.agent_artifacts import SyncBetaAgentsSessionsArtifactsExtras
+from ..extras.agent_sessions import SyncBetaAgentsSessionsExtras
 from ..extras.agents import SyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 from ..extras.realtime import SyncBetaRealtimeExtras
@@ -2091,7 +2092,7 @@ class SyncBetaAgentsEnvironments(SyncResource):
         def with_streaming_response(self) -> SyncBetaAgentsEnvironmentsWithStreamingResponse: ...
 
 
-class SyncBetaAgentsSessions(SyncResource):
+class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
     """`client.beta.agents.sessions`."""
 
     @cached_property
