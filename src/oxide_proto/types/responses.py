@@ -15295,14 +15295,11 @@ class MCPTool(BaseModel):
         "require_approval",
         "defer_loading",
     )
-    _required: ClassVar[tuple[str, ...]] = (
-        "type",
-        "server_label",
-    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["mcp"]
     """The type of the MCP tool. Always `mcp`."""
-    server_label: str
+    server_label: str | None
     """A label for this MCP server, used to identify it in tool calls."""
     server_url: str | None
     """The URL for the MCP server. One of `server_url`, `connector_id`, or `tunnel_id` must be
@@ -15348,7 +15345,7 @@ class MCPTool(BaseModel):
         self,
         *,
         type: Literal["mcp"],
-        server_label: str,
+        server_label: str | None = None,
         server_url: str | None = None,
         connector_id: Literal[
             "connector_dropbox",
