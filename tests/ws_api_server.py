@@ -1,6 +1,6 @@
 """An OpenAI-shaped WebSocket server (the `websockets` package) for the io tests and benchmarks.
 
-It speaks two protocols on 127.0.0.1, plain or TLS, from a thread of this process:
+It speaks these protocols on 127.0.0.1, plain or TLS, from a thread of this process:
 
 - `/v1/responses`: each `response.create` is answered with the events of one
   response. What the response is comes from the script: `server.script(...)`
@@ -15,6 +15,8 @@ It speaks two protocols on 127.0.0.1, plain or TLS, from a thread of this proces
   `response.output_audio.delta` events, with a transcript, then `response.done`;
   `conversation.item.create` is echoed as `conversation.item.added`; a
   `test.close` event makes the server close with the event's `code`.
+- `/v1/live/sessions` (and a session's `/fork` and `/attach`) and
+  `/v1/realtime/translations`: see `tests/ws_live_server.py`.
 
 Every connection's handshake headers, every message received and every
 connection count are recorded for the tests to look at (`handshakes`,
@@ -38,6 +40,8 @@ from typing import Any
 import attrs
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+
+from tests.ws_live_server import live_session, translation_session
 
 __all__ = [
     "CloseMid",
@@ -240,10 +244,18 @@ class WsApiServer:
                 await self._responses(connection)
             elif path.endswith("/realtime"):
                 await self._realtime(connection)
+            elif path.endswith("/realtime/translations"):
+                await translation_session(connection, request.path, self._record)
+            elif "/live/sessions" in path:
+                await live_session(connection, request.path, self._record)
             else:
                 await connection.close(4404, "no such endpoint")
         except ConnectionClosed:
             pass
+
+    def _record(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self.received.append(event)
 
     # -- Responses ----------------------------------------------------------------
 

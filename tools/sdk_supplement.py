@@ -299,6 +299,10 @@ class Schemas:
         # False while reading what an operation the spec has returns: models the spec
         # names get the fields they miss, and no other model is defined.
         self.create = True
+        # The documentation group of the WebSocket events being read (`_websocket_events`),
+        # and the model names the SDK uses outside it.
+        self.group = ""
+        self.group_clashes: frozenset[str] = frozenset()
 
     def spec_name(self, cls: type, *, param: bool) -> str | None:
         name = cls.__name__
@@ -473,9 +477,17 @@ class Schemas:
         if not self.create:
             return {"type": "object"}
         name = cls.__name__
+        if self.group and name in self.group_clashes:
+            # A name the SDK also gives a model of another API (`Choice` of chat):
+            # the group's (`LiveChoice`), so that no lookup by name mistakes one
+            # for the other.
+            name = self.group.title() + name
         if name in self.taken or name in self.new:
             module = cls.__module__.rsplit(".", 1)[-1]
-            name = "".join(p.title() for p in module.split("_")) + name
+            prefix = "".join(p.title() for p in module.split("_"))
+            if prefix == name and self.group:
+                prefix = self.group.title()  # `live.ErrorEvent` is `LiveErrorEvent`
+            name = prefix + name
             base, n = name, 2
             while name in self.taken or name in self.new:
                 name, n = f"{base}{n}", n + 1
@@ -747,6 +759,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
         paths.setdefault(path, {})[call["method"]] = operation
     _union_responses(spec, named, schemas)
     _absent_through_table(schemas)
+    _websocket_events(schemas)
     supplement = {
         "x-sdk": f"openai=={sdk_version}",
         "paths": paths,
@@ -818,6 +831,41 @@ def _union_responses(spec: dict[str, Any], named: dict[str, Any], schemas: Schem
             "x-oaiMeta": {"group": group},
             "description": f"What `{dotted}` answers with in JSON.",
         }
+
+
+# The server events of the WebSocket connections (`connect()`) the spec has no
+# schema for: the union each connection decodes its messages as, by the name the
+# union gets here and its documentation group (the generated module it goes to).
+WEBSOCKET_EVENTS = {
+    "LiveServerEvent": ("openai.types.live", "ServerEvent", "live"),
+    "LiveConnectServerEvent": ("openai.types.live", "ConnectServerEvent", "live"),
+    "LiveForkServerEvent": ("openai.types.live", "ForkServerEvent", "live"),
+}
+
+
+def _websocket_events(schemas: Schemas) -> None:
+    """Adds the WebSocket event unions of `WEBSOCKET_EVENTS` as components.
+
+    A connection's events are no operation's response, so the union carries the
+    `x-oaiMeta` group that places it (and the events only it reaches) in a module.
+    """
+    official = _official_models()
+    for name, (module, attr, group) in WEBSOCKET_EVENTS.items():
+        union = getattr(importlib.import_module(module), attr)
+        home = f"openai.types.{group}"
+        schemas.group = group
+        schemas.group_clashes = frozenset(
+            model
+            for model, classes in official.items()
+            if any(not (c.__module__ + ".").startswith(home + ".") for c in classes)
+        )
+        try:
+            ref = schemas.of(union, name)
+        finally:
+            schemas.group, schemas.group_clashes = "", frozenset()
+        if ref != {"$ref": REF + name}:
+            raise SystemExit(f"{module}.{attr} did not become the component {name}: {ref}")
+        schemas.new[name] = {**schemas.new[name], "x-oaiMeta": {"group": group}}
 
 
 def _official_models() -> dict[str, list[type]]:

@@ -198,6 +198,18 @@ if TYPE_CHECKING:
     from .api._workload_identity import exchange_request as exchange_request
     from .api._workload_identity import parse_exchange_response as parse_exchange_response
     from .api._workload_identity import workload_identity_config as workload_identity_config
+    from .helpers._agent_turn import AgentOutputParseError as AgentOutputParseError
+    from .helpers._agent_turn import AgentToolError as AgentToolError
+    from .helpers._agent_turn import AgentTurnCollector as AgentTurnCollector
+    from .helpers._agent_turn import AgentTurnResult as AgentTurnResult
+    from .helpers._agent_turn import AgentTurnResultError as AgentTurnResultError
+    from .helpers._agent_turn import AgentTurnTracker as AgentTurnTracker
+    from .helpers._agent_turn import agent_input_event as agent_input_event
+    from .helpers._agent_turn import agent_tool_arguments as agent_tool_arguments
+    from .helpers._agent_turn import agent_tool_call as agent_tool_call
+    from .helpers._agent_turn import agent_tool_failed_event as agent_tool_failed_event
+    from .helpers._agent_turn import agent_tool_result_event as agent_tool_result_event
+    from .helpers._agent_turn import is_pending_tool_call_race as is_pending_tool_call_race
     from .helpers._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
     from .helpers._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
     from .helpers._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
@@ -267,6 +279,14 @@ if TYPE_CHECKING:
     from .http._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
     from .http._socks import SocksTunnel as SocksTunnel
     from .http._socks import require_socksio as require_socksio
+    from .sessions._live_socket import LiveClientEvents as LiveClientEvents
+    from .sessions._live_socket import LiveForkClientEvents as LiveForkClientEvents
+    from .sessions._live_socket import LiveSidebandClientEvents as LiveSidebandClientEvents
+    from .sessions._live_socket import TranslationClientEvents as TranslationClientEvents
+    from .sessions._live_socket import decode_fork_event as decode_fork_event
+    from .sessions._live_socket import decode_live_event as decode_live_event
+    from .sessions._live_socket import decode_sideband_event as decode_sideband_event
+    from .sessions._live_socket import decode_translation_event as decode_translation_event
     from .sessions._realtime_socket import DEFAULT_AUDIO_CHUNK as DEFAULT_AUDIO_CHUNK
     from .sessions._realtime_socket import BetaRealtimeClientEvents as BetaRealtimeClientEvents
     from .sessions._realtime_socket import RealtimeAudio as RealtimeAudio
@@ -320,6 +340,26 @@ _LAZY: dict[str, str] = {
     "decode_webhook_event": ".api._webhooks",
     "verify_webhook_signature": ".api._webhooks",
     "WebSocketSession": ".websocket._websocket",
+    "AgentOutputParseError": ".helpers._agent_turn",
+    "AgentToolError": ".helpers._agent_turn",
+    "AgentTurnResult": ".helpers._agent_turn",
+    "AgentTurnResultError": ".helpers._agent_turn",
+    "AgentTurnCollector": ".helpers._agent_turn",
+    "AgentTurnTracker": ".helpers._agent_turn",
+    "agent_input_event": ".helpers._agent_turn",
+    "is_pending_tool_call_race": ".helpers._agent_turn",
+    "agent_tool_arguments": ".helpers._agent_turn",
+    "agent_tool_call": ".helpers._agent_turn",
+    "agent_tool_failed_event": ".helpers._agent_turn",
+    "agent_tool_result_event": ".helpers._agent_turn",
+    "LiveClientEvents": ".sessions._live_socket",
+    "LiveForkClientEvents": ".sessions._live_socket",
+    "LiveSidebandClientEvents": ".sessions._live_socket",
+    "TranslationClientEvents": ".sessions._live_socket",
+    "decode_fork_event": ".sessions._live_socket",
+    "decode_live_event": ".sessions._live_socket",
+    "decode_sideband_event": ".sessions._live_socket",
+    "decode_translation_event": ".sessions._live_socket",
     "DEFAULT_AUDIO_CHUNK": ".sessions._realtime_socket",
     "BetaRealtimeClientEvents": ".sessions._realtime_socket",
     "RealtimeAudio": ".sessions._realtime_socket",

@@ -35,6 +35,8 @@ _PLAIN = frozenset(
         "on",
         "off",
         "once",
+        "for_result",
+        "with_result_collection",
     }
 )
 # Objects all of whose methods are plain on the async API too (`with_streaming_response`
@@ -58,7 +60,11 @@ _ITERATORS = frozenset(
 # The core's client-event builders (`conn.response`, `conn.session`, ...) serve both
 # drivers: reached through a blocking connection, their calls block too.
 _CORE_EVENT_BUILDERS = frozenset(
-    {"oxide_proto.sessions._responses_socket", "oxide_proto.sessions._realtime_socket"}
+    {
+        "oxide_proto.sessions._responses_socket",
+        "oxide_proto.sessions._realtime_socket",
+        "oxide_proto.sessions._live_socket",
+    }
 )
 
 

@@ -138,10 +138,23 @@ async def test_upload_file_chunked(
     path = tmp_path / "paper.pdf"
     path.write_bytes(CONTENT)
     md5 = hashlib.md5(CONTENT).hexdigest()
+    seen: list[tuple[int, int | None]] = []
     upload = await client.uploads.upload_file_chunked(
-        file=path, mime_type="application/pdf", purpose="assistants", part_size=100_000, md5=md5
+        file=path,
+        mime_type="application/pdf",
+        purpose="assistants",
+        part_size=100_000,
+        md5=md5,
+        on_progress=lambda sent, total: seen.append((sent, total)),
     )
     assert upload.status == "completed"
+    # oxide's keyword beside the SDK's arguments: the count only grows, to the whole file.
+    assert [sent for sent, _ in seen] == sorted(sent for sent, _ in seen)
+    assert seen[-1] == (len(CONTENT), len(CONTENT))
+    with pytest.raises(TypeError, match="on_progres"):
+        await client.uploads.upload_file_chunked(
+            file=path, mime_type="application/pdf", purpose="assistants", on_progres=print
+        )
     assert upload.filename == "paper.pdf"
     paths = [r.path for r in mock.server.requests]
     assert paths[0] == "/v1/uploads" and paths[-1].endswith("/complete")

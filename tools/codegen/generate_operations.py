@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -150,13 +151,34 @@ def build_tree(
     for alias in operations_names.RESOURCE_ALIASES:
         *parent, name = alias.split(".")
         node(tuple(parent)).children.add(name)
-    # A top-level resource the spec has no operation for (`client.webhooks`) exists
-    # through its extras class alone: extras/<name>.py defining Async<Name>Extras.
+    # A resource the spec has no operation for exists through its extras class
+    # alone: extras/<top>.py defining Async<Top>Extras (`client.webhooks`), or
+    # Async<Parent><Name>Extras for a sub-resource (`client.live.forks`).
     known = {f"{class_name(path)}Extras" for path in nodes}
-    for extras, module in EXTRAS.items():
-        if extras not in known and extras == f"{class_name((module,))}Extras":
-            node((module,))
+    for extras, module in sorted(EXTRAS.items()):
+        if extras not in known:
+            path = _extras_path(extras, module, nodes)
+            if path is not None:
+                node(path)
     return nodes
+
+
+def _extras_path(
+    extras: str, module: str, nodes: dict[tuple[str, ...], Node]
+) -> tuple[str, ...] | None:
+    """The resource an extras class of extras/<module>.py names, when it names one
+    resource of `module` or a child of one (`AsyncLiveForksExtras`: `live.forks`)."""
+    if extras == f"{class_name((module,))}Extras":
+        return (module,)
+    for parent in sorted((p for p in nodes if p[0] == module), key=len, reverse=True):
+        stem = extras.removesuffix("Extras")
+        prefix = class_name(parent)
+        if not stem.startswith(prefix) or stem == prefix:
+            continue
+        child = re.sub(r"(?<!^)(?=[A-Z])", "_", stem[len(prefix) :]).lower()
+        if class_name((*parent, child)) == stem:
+            return (*parent, child)
+    return None
 
 
 # -- emission -----------------------------------------------------------------------

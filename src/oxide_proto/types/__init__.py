@@ -959,20 +959,6 @@ if TYPE_CHECKING:
         UpdateOrganizationDataRetentionBody as UpdateOrganizationDataRetentionBody,
     )
     from .data_retention import UpdateProjectDataRetentionBody as UpdateProjectDataRetentionBody
-    from .decisions import AnswerAnswerResourceChoice as AnswerAnswerResourceChoice
-    from .decisions import (
-        AnswerAnswerResourceChoiceProbability as AnswerAnswerResourceChoiceProbability,
-    )
-    from .decisions import AnswerAnswerResourcePredicate as AnswerAnswerResourcePredicate
-    from .decisions import AnswerAnswerResourceRefusal as AnswerAnswerResourceRefusal
-    from .decisions import AnswerAnswerResourceScore as AnswerAnswerResourceScore
-    from .decisions import (
-        AnswerAnswerResourceScoreProbability as AnswerAnswerResourceScoreProbability,
-    )
-    from .decisions import Decision as Decision
-    from .decisions import Usage as Usage
-    from .decisions import UsageInputTokensDetails as UsageInputTokensDetails
-    from .decisions import UsageOutputTokensDetails as UsageOutputTokensDetails
     from .embeddings import CreateEmbeddingRequest as CreateEmbeddingRequest
     from .embeddings import CreateEmbeddingResponse as CreateEmbeddingResponse
     from .embeddings import CreateEmbeddingResponseUsage as CreateEmbeddingResponseUsage
@@ -1179,12 +1165,225 @@ if TYPE_CHECKING:
     from .invites import InviteProject as InviteProject
     from .invites import InviteRequest as InviteRequest
     from .invites import InviteRequestProject as InviteRequestProject
+    from .live import AssistantContentOutputText as AssistantContentOutputText
+    from .live import AssistantContentText as AssistantContentText
+    from .live import ChoiceInstructionsPartsInputImage as ChoiceInstructionsPartsInputImage
+    from .live import ChoiceInstructionsPartsInputJSON as ChoiceInstructionsPartsInputJSON
+    from .live import ClientConfig as ClientConfig
+    from .live import ClientDelegation as ClientDelegation
+    from .live import CommentaryAppendedEvent as CommentaryAppendedEvent
+    from .live import (
+        ConnectServerEventSessionInputAudioAppend as ConnectServerEventSessionInputAudioAppend,
+    )
+    from .live import ConnectServerEventTransportAnswered as ConnectServerEventTransportAnswered
+    from .live import (
+        ConnectServerEventTransportDtmfReceived as ConnectServerEventTransportDtmfReceived,
+    )
+    from .live import ConnectServerEventTransportDtmfSend as ConnectServerEventTransportDtmfSend
+    from .live import ConnectServerEventTransportDtmfSent as ConnectServerEventTransportDtmfSent
+    from .live import ConnectServerEventTransportFailed as ConnectServerEventTransportFailed
+    from .live import (
+        ConnectServerEventTransportFailedError as ConnectServerEventTransportFailedError,
+    )
+    from .live import ConnectServerEventTransportRinging as ConnectServerEventTransportRinging
+    from .live import ContentPartInputImage as ContentPartInputImage
+    from .live import ContentPartInputJSON as ContentPartInputJSON
+    from .live import ContentPartInputText as ContentPartInputText
+    from .live import ContentPartOutputText as ContentPartOutputText
+    from .live import ContentPartRefusal as ContentPartRefusal
+    from .live import ContextWindow as ContextWindow
+    from .live import CustomVoice as CustomVoice
+    from .live import DataChannelConfig as DataChannelConfig
+    from .live import DecisionChoiceOption as DecisionChoiceOption
+    from .live import DecisionEvent as DecisionEvent
+    from .live import DecisionInputText as DecisionInputText
+    from .live import DecisionItemCreatedEvent as DecisionItemCreatedEvent
+    from .live import DecisionItemDeletedEvent as DecisionItemDeletedEvent
+    from .live import Decisions as Decisions
+    from .live import DecisionsDelegationConfig as DecisionsDelegationConfig
+    from .live import DecisionStoredAssistantMessage as DecisionStoredAssistantMessage
+    from .live import DecisionStoredDeveloperMessage as DecisionStoredDeveloperMessage
+    from .live import DecisionStoredSystemMessage as DecisionStoredSystemMessage
+    from .live import DecisionStoredUserMessage as DecisionStoredUserMessage
+    from .live import DecisionTrigger as DecisionTrigger
+    from .live import Delegation as Delegation
+    from .live import DelegationCreatedEvent as DelegationCreatedEvent
+    from .live import DelegationDecisions as DelegationDecisions
+    from .live import DelegationResponses as DelegationResponses
+    from .live import Developer as Developer
+    from .live import DeveloperContent as DeveloperContent
+    from .live import Event as Event
+    from .live import (
+        ForkServerEventSessionInputAudioAppend as ForkServerEventSessionInputAudioAppend,
+    )
+    from .live import ForkServerEventTransportAnswered as ForkServerEventTransportAnswered
+    from .live import ForkServerEventTransportDtmfReceived as ForkServerEventTransportDtmfReceived
+    from .live import ForkServerEventTransportDtmfSend as ForkServerEventTransportDtmfSend
+    from .live import ForkServerEventTransportDtmfSent as ForkServerEventTransportDtmfSent
+    from .live import ForkServerEventTransportFailed as ForkServerEventTransportFailed
+    from .live import ForkServerEventTransportFailedError as ForkServerEventTransportFailedError
+    from .live import ForkServerEventTransportRinging as ForkServerEventTransportRinging
+    from .live import InfoEvent as InfoEvent
+    from .live import InputAudioMutedEvent as InputAudioMutedEvent
+    from .live import InputAudioUnmutedEvent as InputAudioUnmutedEvent
+    from .live import InputTranscriptDeltaEvent as InputTranscriptDeltaEvent
+    from .live import InstructionsAppendedEvent as InstructionsAppendedEvent
+    from .live import ItemCustomToolCall as ItemCustomToolCall
+    from .live import ItemCustomToolCallOutput as ItemCustomToolCallOutput
+    from .live import (
+        ItemCustomToolCallOutputOutputPartsInputImage as ItemCustomToolCallOutputOutputPartsInputImage,  # noqa: E501
+    )
+    from .live import ItemFunctionCall as ItemFunctionCall
+    from .live import ItemFunctionCallOutput as ItemFunctionCallOutput
+    from .live import (
+        ItemFunctionCallOutputOutputPartsInputImage as ItemFunctionCallOutputOutputPartsInputImage,
+    )
+    from .live import LiveAssistant as LiveAssistant
+    from .live import LiveAudio as LiveAudio
+    from .live import LiveAudioOutput as LiveAudioOutput
+    from .live import LiveAudioPCM as LiveAudioPCM
+    from .live import LiveAudioPCMA as LiveAudioPCMA
+    from .live import LiveAudioPCMU as LiveAudioPCMU
+    from .live import LiveChoice as LiveChoice
+    from .live import LiveConnectServerEvent as LiveConnectServerEvent
     from .live import LiveCreateResponse as LiveCreateResponse
+    from .live import LiveErrorEvent as LiveErrorEvent
+    from .live import LiveForkServerEvent as LiveForkServerEvent
+    from .live import LiveReasoning as LiveReasoning
+    from .live import LiveServerEvent as LiveServerEvent
+    from .live import LiveSessionUpdatedEvent as LiveSessionUpdatedEvent
+    from .live import LiveText as LiveText
+    from .live import LiveToolChoiceApplyPatch as LiveToolChoiceApplyPatch
+    from .live import LiveToolChoiceCustom as LiveToolChoiceCustom
+    from .live import LiveToolChoiceShell as LiveToolChoiceShell
+    from .live import LiveToolCodeInterpreter as LiveToolCodeInterpreter
+    from .live import LiveToolImageGeneration as LiveToolImageGeneration
+    from .live import LiveToolMcp as LiveToolMcp
+    from .live import LiveToolProgrammaticToolCalling as LiveToolProgrammaticToolCalling
+    from .live import LiveUser as LiveUser
+    from .live import OutputAudioDeltaEvent as OutputAudioDeltaEvent
+    from .live import OutputAudioFixturePlayedEvent as OutputAudioFixturePlayedEvent
+    from .live import OutputAudioFixturePlayingEvent as OutputAudioFixturePlayingEvent
+    from .live import OutputTranscriptDeltaEvent as OutputTranscriptDeltaEvent
+    from .live import Predicate as Predicate
+    from .live import PredicateInstructionsPartsInputImage as PredicateInstructionsPartsInputImage
+    from .live import PredicateInstructionsPartsInputJSON as PredicateInstructionsPartsInputJSON
+    from .live import ResponseEvent as ResponseEvent
+    from .live import ResponsesDelegationConfig as ResponsesDelegationConfig
+    from .live import Score as Score
+    from .live import ScoreInstructionsPartsInputImage as ScoreInstructionsPartsInputImage
+    from .live import ScoreInstructionsPartsInputJSON as ScoreInstructionsPartsInputJSON
+    from .live import ScoreLevel as ScoreLevel
+    from .live import ServerEventSelector as ServerEventSelector
     from .live import Session as Session
+    from .live import SessionClosedEvent as SessionClosedEvent
     from .live import SessionForkResponse as SessionForkResponse
     from .live import SessionForkResponseSession as SessionForkResponseSession
     from .live import SessionForkResponseTransport as SessionForkResponseTransport
+    from .live import SessionInputAudioAppend as SessionInputAudioAppend
+    from .live import SessionPaused as SessionPaused
+    from .live import SessionResource as SessionResource
+    from .live import SessionResumed as SessionResumed
+    from .live import SessionStartedEvent as SessionStartedEvent
+    from .live import SessionUsage as SessionUsage
+    from .live import SessionUsageUpdatedEvent as SessionUsageUpdatedEvent
+    from .live import ThinkingAppendedEvent as ThinkingAppendedEvent
+    from .live import ToolApplyPatch as ToolApplyPatch
+    from .live import ToolChoiceCodeInterpreter as ToolChoiceCodeInterpreter
+    from .live import ToolChoiceComputer as ToolChoiceComputer
+    from .live import ToolChoiceFileSearch as ToolChoiceFileSearch
+    from .live import ToolChoiceImageGeneration as ToolChoiceImageGeneration
+    from .live import ToolChoiceLiveAllowedToolsChoiceParam as ToolChoiceLiveAllowedToolsChoiceParam
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch as ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter as ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolComputer as ToolChoiceLiveAllowedToolsChoiceParamToolComputer,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolCustom as ToolChoiceLiveAllowedToolsChoiceParamToolCustom,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolFileSearch as ToolChoiceLiveAllowedToolsChoiceParamToolFileSearch,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration as ToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam as ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam as ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling as ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolShell as ToolChoiceLiveAllowedToolsChoiceParamToolShell,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolWebSearch as ToolChoiceLiveAllowedToolsChoiceParamToolWebSearch,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview as ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview,  # noqa: E501
+    )
+    from .live import ToolChoiceLiveFunctionToolChoiceParam as ToolChoiceLiveFunctionToolChoiceParam
+    from .live import ToolChoiceLiveMCPToolChoiceParam as ToolChoiceLiveMCPToolChoiceParam
+    from .live import ToolChoiceProgrammaticToolCalling as ToolChoiceProgrammaticToolCalling
+    from .live import ToolChoiceWebSearch as ToolChoiceWebSearch
+    from .live import ToolChoiceWebSearchPreview as ToolChoiceWebSearchPreview
+    from .live import ToolComputer as ToolComputer
+    from .live import ToolCustom as ToolCustom
+    from .live import ToolFileSearch as ToolFileSearch
+    from .live import (
+        ToolMcpAllowedToolsLiveMCPToolFilterParam as ToolMcpAllowedToolsLiveMCPToolFilterParam,
+    )
+    from .live import (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam,  # noqa: E501
+    )
+    from .live import (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways,  # noqa: E501
+    )
+    from .live import (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever,  # noqa: E501
+    )
+    from .live import ToolNamespace as ToolNamespace
+    from .live import ToolSearch as ToolSearch
+    from .live import ToolShell as ToolShell
+    from .live import ToolShellEnvironmentContainerAuto as ToolShellEnvironmentContainerAuto
+    from .live import (
+        ToolShellEnvironmentContainerAutoNetworkPolicyAllowlist as ToolShellEnvironmentContainerAutoNetworkPolicyAllowlist,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoNetworkPolicyDisabled as ToolShellEnvironmentContainerAutoNetworkPolicyDisabled,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoSkillInline as ToolShellEnvironmentContainerAutoSkillInline,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoSkillInlineSource as ToolShellEnvironmentContainerAutoSkillInlineSource,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoSkillSkillReference as ToolShellEnvironmentContainerAutoSkillSkillReference,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerReference as ToolShellEnvironmentContainerReference,
+    )
+    from .live import ToolShellEnvironmentLocal as ToolShellEnvironmentLocal
+    from .live import ToolShellEnvironmentLocalSkill as ToolShellEnvironmentLocalSkill
+    from .live import ToolWebSearch as ToolWebSearch
     from .live import Transport as Transport
+    from .live import TransportAnswered as TransportAnswered
+    from .live import TransportDtmfReceived as TransportDtmfReceived
+    from .live import TransportDtmfSend as TransportDtmfSend
+    from .live import TransportDtmfSent as TransportDtmfSent
+    from .live import TransportFailed as TransportFailed
+    from .live import TransportFailedError as TransportFailedError
+    from .live import TransportRinging as TransportRinging
+    from .live import UserContent as UserContent
     from .models import DeleteModelResponse as DeleteModelResponse
     from .models import ListModelsResponse as ListModelsResponse
     from .models import Model as Model
@@ -3488,6 +3687,14 @@ if TYPE_CHECKING:
     from .safety import SafetyAlert as SafetyAlert
     from .safety import SafetyCase as SafetyCase
     from .service_tier_settings import ProjectServiceTierSettings as ProjectServiceTierSettings
+    from .shared import AnswerAnswerResourceChoice as AnswerAnswerResourceChoice
+    from .shared import (
+        AnswerAnswerResourceChoiceProbability as AnswerAnswerResourceChoiceProbability,
+    )
+    from .shared import AnswerAnswerResourcePredicate as AnswerAnswerResourcePredicate
+    from .shared import AnswerAnswerResourceRefusal as AnswerAnswerResourceRefusal
+    from .shared import AnswerAnswerResourceScore as AnswerAnswerResourceScore
+    from .shared import AnswerAnswerResourceScoreProbability as AnswerAnswerResourceScoreProbability
     from .shared import AssignedRoleDetails as AssignedRoleDetails
     from .shared import AssignedRoleDetailsAssignmentSource as AssignedRoleDetailsAssignmentSource
     from .shared import ChatCompletionStreamOptions as ChatCompletionStreamOptions
@@ -3498,6 +3705,7 @@ if TYPE_CHECKING:
     )
     from .shared import CompletionUsagePromptTokensDetails as CompletionUsagePromptTokensDetails
     from .shared import CreateModelResponseProperties as CreateModelResponseProperties
+    from .shared import Decision as Decision
     from .shared import DeletedRoleAssignmentResource as DeletedRoleAssignmentResource
     from .shared import EvalItem as EvalItem
     from .shared import EvalItemContent as EvalItemContent
@@ -3546,6 +3754,9 @@ if TYPE_CHECKING:
     from .shared import Role as Role
     from .shared import RoleListResource as RoleListResource
     from .shared import StopConfiguration as StopConfiguration
+    from .shared import Usage as Usage
+    from .shared import UsageInputTokensDetails as UsageInputTokensDetails
+    from .shared import UsageOutputTokensDetails as UsageOutputTokensDetails
     from .shared import User as User
     from .shared import UserProjects as UserProjects
     from .shared import UserProjectsData as UserProjectsData
@@ -3826,12 +4037,12 @@ _MODULES: dict[str, str] = {
     "AgentWaitForSubagentsCallItem": "agents",
     "AgentWebSearchCallItem": "agents",
     "Annotation": "responses",
-    "AnswerAnswerResourceChoice": "decisions",
-    "AnswerAnswerResourceChoiceProbability": "decisions",
-    "AnswerAnswerResourcePredicate": "decisions",
-    "AnswerAnswerResourceRefusal": "decisions",
-    "AnswerAnswerResourceScore": "decisions",
-    "AnswerAnswerResourceScoreProbability": "decisions",
+    "AnswerAnswerResourceChoice": "shared",
+    "AnswerAnswerResourceChoiceProbability": "shared",
+    "AnswerAnswerResourcePredicate": "shared",
+    "AnswerAnswerResourceRefusal": "shared",
+    "AnswerAnswerResourceScore": "shared",
+    "AnswerAnswerResourceScoreProbability": "shared",
     "ApiKeyList": "organization",
     "ApplyPatchCallOutputStatus": "responses",
     "ApplyPatchCallOutputStatusParam": "responses",
@@ -3852,6 +4063,8 @@ _MODULES: dict[str, str] = {
     "ApproximateLocation": "responses",
     "AssignedRoleDetails": "shared",
     "AssignedRoleDetailsAssignmentSource": "shared",
+    "AssistantContentOutputText": "live",
+    "AssistantContentText": "live",
     "AssistantMessageItem": "chatkit",
     "AssistantObject": "assistants",
     "AssistantObjectToolResources": "assistants",
@@ -4541,9 +4754,13 @@ _MODULES: dict[str, str] = {
     "ChoiceDeltaFunctionCall": "chat",
     "ChoiceDeltaToolCall": "chat",
     "ChoiceDeltaToolCallFunction": "chat",
+    "ChoiceInstructionsPartsInputImage": "live",
+    "ChoiceInstructionsPartsInputJSON": "live",
     "ChunkingStrategyRequestParam": "vector_stores",
     "ClickButtonType": "responses",
     "ClickParam": "responses",
+    "ClientConfig": "live",
+    "ClientDelegation": "live",
     "ClientToolCallItem": "chatkit",
     "ClientToolCallStatus": "chatkit",
     "ClosedStatus": "chatkit",
@@ -4554,6 +4771,7 @@ _MODULES: dict[str, str] = {
     "CodeInterpreterTextOutput": "other",
     "CodeInterpreterTool": "responses",
     "CodeInterpreterToolCall": "responses",
+    "CommentaryAppendedEvent": "live",
     "CompactResource": "responses",
     "CompactResponseMethodPublicBody": "responses",
     "CompactResponseMethodPublicBodyImage": "responses",
@@ -4592,6 +4810,14 @@ _MODULES: dict[str, str] = {
     "ConditionPromptCacheHitRate": "health",
     "ConditionRateLimitUtilization": "health",
     "ConditionServiceTierFallbackRate": "health",
+    "ConnectServerEventSessionInputAudioAppend": "live",
+    "ConnectServerEventTransportAnswered": "live",
+    "ConnectServerEventTransportDtmfReceived": "live",
+    "ConnectServerEventTransportDtmfSend": "live",
+    "ConnectServerEventTransportDtmfSent": "live",
+    "ConnectServerEventTransportFailed": "live",
+    "ConnectServerEventTransportFailedError": "live",
+    "ConnectServerEventTransportRinging": "live",
     "ContainerAutoParam": "responses",
     "ContainerFileCitationBody": "responses",
     "ContainerFileCitationParam": "other",
@@ -4608,7 +4834,13 @@ _MODULES: dict[str, str] = {
     "ContainerResourceExpiresAfter": "containers",
     "ContainerResourceNetworkPolicy": "containers",
     "Content": "other",
+    "ContentPartInputImage": "live",
+    "ContentPartInputJSON": "live",
+    "ContentPartInputText": "live",
+    "ContentPartOutputText": "live",
+    "ContentPartRefusal": "live",
     "ContextManagementParam": "responses",
+    "ContextWindow": "live",
     "ConversationItem": "conversations",
     "ConversationItemList": "conversations",
     "ConversationParam": "responses",
@@ -4739,9 +4971,27 @@ _MODULES: dict[str, str] = {
     "CustomToolChatCompletionsCustomFormatGrammarFormatGrammar": "chat",
     "CustomToolChatCompletionsCustomFormatTextFormat": "chat",
     "CustomToolParam": "responses",
+    "CustomVoice": "live",
     "Data": "usage",
+    "DataChannelConfig": "live",
     "DataResult": "usage",
-    "Decision": "decisions",
+    "Decision": "shared",
+    "DecisionChoiceOption": "live",
+    "DecisionEvent": "live",
+    "DecisionInputText": "live",
+    "DecisionItemCreatedEvent": "live",
+    "DecisionItemDeletedEvent": "live",
+    "DecisionStoredAssistantMessage": "live",
+    "DecisionStoredDeveloperMessage": "live",
+    "DecisionStoredSystemMessage": "live",
+    "DecisionStoredUserMessage": "live",
+    "DecisionTrigger": "live",
+    "Decisions": "live",
+    "DecisionsDelegationConfig": "live",
+    "Delegation": "live",
+    "DelegationCreatedEvent": "live",
+    "DelegationDecisions": "live",
+    "DelegationResponses": "live",
     "DeleteAssistantResponse": "assistants",
     "DeleteCertificateResponse": "certificates",
     "DeleteFileResponse": "files",
@@ -4763,6 +5013,8 @@ _MODULES: dict[str, str] = {
     "Delta": "other",
     "Desktop": "agents",
     "DetailEnum": "responses",
+    "Developer": "live",
+    "DeveloperContent": "live",
     "Dimensions": "health",
     "DirectToolCallCaller": "responses",
     "DirectToolCallCallerParam": "responses",
@@ -4831,6 +5083,7 @@ _MODULES: dict[str, str] = {
     "EvalRunResultCounts": "evals",
     "EvalStoredCompletionsDataSourceConfig": "evals",
     "EvalStoredCompletionsSource": "evals",
+    "Event": "live",
     "Experimental": "agents",
     "ExpiresAfterParam": "chatkit",
     "ExternalKey": "external_keys",
@@ -4878,6 +5131,14 @@ _MODULES: dict[str, str] = {
     "FineTuningJobError": "fine_tuning",
     "FineTuningJobEvent": "fine_tuning",
     "FineTuningJobHyperparameters": "fine_tuning",
+    "ForkServerEventSessionInputAudioAppend": "live",
+    "ForkServerEventTransportAnswered": "live",
+    "ForkServerEventTransportDtmfReceived": "live",
+    "ForkServerEventTransportDtmfSend": "live",
+    "ForkServerEventTransportDtmfSent": "live",
+    "ForkServerEventTransportFailed": "live",
+    "ForkServerEventTransportFailedError": "live",
+    "ForkServerEventTransportRinging": "live",
     "FunctionAndCustomToolCallOutput": "responses",
     "FunctionCallItemStatus": "responses",
     "FunctionCallOutputItemParam": "responses",
@@ -4964,10 +5225,13 @@ _MODULES: dict[str, str] = {
     "ImagesUsageInputTokensDetails": "images",
     "IncludeEnum": "responses",
     "InferenceOptions": "chatkit",
+    "InfoEvent": "live",
     "InlineSkillParam": "responses",
     "InlineSkillSourceParam": "responses",
     "InputAudio": "shared",
     "InputAudioInputAudio": "shared",
+    "InputAudioMutedEvent": "live",
+    "InputAudioUnmutedEvent": "live",
     "InputContent": "responses",
     "InputContentResourceInputImage": "agents",
     "InputContentResourceInputText": "agents",
@@ -4984,7 +5248,9 @@ _MODULES: dict[str, str] = {
     "InputTextContent": "shared",
     "InputTextContentParam": "responses",
     "InputTokensDetails": "agents",
+    "InputTranscriptDeltaEvent": "live",
     "InputTransformation": "responses",
+    "InstructionsAppendedEvent": "live",
     "Invite": "invites",
     "InviteDeleteResponse": "invites",
     "InviteListResponse": "invites",
@@ -4993,7 +5259,13 @@ _MODULES: dict[str, str] = {
     "InviteRequest": "invites",
     "InviteRequestProject": "invites",
     "Item": "responses",
+    "ItemCustomToolCall": "live",
+    "ItemCustomToolCallOutput": "live",
+    "ItemCustomToolCallOutputOutputPartsInputImage": "live",
     "ItemField": "responses",
+    "ItemFunctionCall": "live",
+    "ItemFunctionCallOutput": "live",
+    "ItemFunctionCallOutputOutputPartsInputImage": "live",
     "ItemReferenceParam": "responses",
     "ItemResource": "responses",
     "KeyPressAction": "responses",
@@ -5013,7 +5285,29 @@ _MODULES: dict[str, str] = {
     "ListRunsResponse": "assistants",
     "ListVectorStoreFilesResponse": "vector_stores",
     "ListVectorStoresResponse": "vector_stores",
+    "LiveAssistant": "live",
+    "LiveAudio": "live",
+    "LiveAudioOutput": "live",
+    "LiveAudioPCM": "live",
+    "LiveAudioPCMA": "live",
+    "LiveAudioPCMU": "live",
+    "LiveChoice": "live",
+    "LiveConnectServerEvent": "live",
     "LiveCreateResponse": "live",
+    "LiveErrorEvent": "live",
+    "LiveForkServerEvent": "live",
+    "LiveReasoning": "live",
+    "LiveServerEvent": "live",
+    "LiveSessionUpdatedEvent": "live",
+    "LiveText": "live",
+    "LiveToolChoiceApplyPatch": "live",
+    "LiveToolChoiceCustom": "live",
+    "LiveToolChoiceShell": "live",
+    "LiveToolCodeInterpreter": "live",
+    "LiveToolImageGeneration": "live",
+    "LiveToolMcp": "live",
+    "LiveToolProgrammaticToolCalling": "live",
+    "LiveUser": "live",
     "LocalEnvironmentParam": "responses",
     "LocalEnvironmentResource": "responses",
     "LocalShellExecAction": "responses",
@@ -5153,6 +5447,9 @@ _MODULES: dict[str, str] = {
     "OtherChunkingStrategyResponseParam": "vector_stores",
     "Output": "other",
     "OutputAudio": "other",
+    "OutputAudioDeltaEvent": "live",
+    "OutputAudioFixturePlayedEvent": "live",
+    "OutputAudioFixturePlayingEvent": "live",
     "OutputContent": "responses",
     "OutputItem": "responses",
     "OutputMessage": "responses",
@@ -5162,6 +5459,7 @@ _MODULES: dict[str, str] = {
     "OutputText": "agents",
     "OutputTextContent": "responses",
     "OutputTokensDetails": "agents",
+    "OutputTranscriptDeltaEvent": "live",
     "Packages": "agents",
     "ParallelToolCalls": "chat",
     "PartialImages": "images",
@@ -5179,6 +5477,9 @@ _MODULES: dict[str, str] = {
     "PersistedMcpTransportResourceHTTP": "agents",
     "PersistedMcpTransportResourceStdio": "agents",
     "PersonalityEnum": "responses",
+    "Predicate": "live",
+    "PredicateInstructionsPartsInputImage": "live",
+    "PredicateInstructionsPartsInputJSON": "live",
     "PredictionContent": "chat",
     "Program": "responses",
     "ProgramItemParam": "responses",
@@ -5555,6 +5856,7 @@ _MODULES: dict[str, str] = {
     "ResponseError2": "responses",
     "ResponseErrorCode": "responses",
     "ResponseErrorEvent": "responses",
+    "ResponseEvent": "live",
     "ResponseFailedEvent": "responses",
     "ResponseFileSearchCallCompletedEvent": "responses",
     "ResponseFileSearchCallInProgressEvent": "responses",
@@ -5656,6 +5958,7 @@ _MODULES: dict[str, str] = {
     "ResponsesClientEventResponseCreateAccessPrograms": "other",
     "ResponsesClientEventResponseCreateBackgroundOptions": "other",
     "ResponsesClientEventResponseCreateImage": "other",
+    "ResponsesDelegationConfig": "live",
     "ResponsesServerEvent": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDelta": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDone": "other",
@@ -5788,10 +6091,15 @@ _MODULES: dict[str, str] = {
     "RunToolCallObjectFunction": "assistants",
     "SafetyAlert": "safety",
     "SafetyCase": "safety",
+    "Score": "live",
+    "ScoreInstructionsPartsInputImage": "live",
+    "ScoreInstructionsPartsInputJSON": "live",
+    "ScoreLevel": "live",
     "ScreenshotParam": "responses",
     "ScrollParam": "responses",
     "SearchContentType": "responses",
     "SearchContextSize": "responses",
+    "ServerEventSelector": "live",
     "ServiceAccountApiKeyBody": "organization",
     "ServiceTier": "chat",
     "ServiceTierEnum": "responses",
@@ -5800,13 +6108,21 @@ _MODULES: dict[str, str] = {
     "SessionArtifact": "agents",
     "SessionArtifactDeleted": "agents",
     "SessionArtifactList": "agents",
+    "SessionClosedEvent": "live",
     "SessionError": "agents",
     "SessionForkResponse": "live",
     "SessionForkResponseSession": "live",
     "SessionForkResponseTransport": "live",
+    "SessionInputAudioAppend": "live",
+    "SessionPaused": "live",
+    "SessionResource": "live",
+    "SessionResumed": "live",
+    "SessionStartedEvent": "live",
     "SessionTrace": "agents",
     "SessionTraceList": "agents",
     "SessionTurnError": "agents",
+    "SessionUsage": "live",
+    "SessionUsageUpdatedEvent": "live",
     "SetDefaultSkillVersionBody": "skills",
     "ShellCallOutputDelta": "responses",
     "SkillHostedTemplateSkillResourceInline": "agents",
@@ -5849,6 +6165,7 @@ _MODULES: dict[str, str] = {
     "TextFormatResourceText": "agents",
     "TextResponseFormatConfiguration": "responses",
     "TextResponseFormatJsonSchema": "responses",
+    "ThinkingAppendedEvent": "live",
     "ThreadItem": "chatkit",
     "ThreadItemListResource": "chatkit",
     "ThreadListResource": "chatkit",
@@ -5864,28 +6181,71 @@ _MODULES: dict[str, str] = {
     "TokenCountsResource": "responses",
     "TokenUsage": "agents",
     "Tool": "responses",
+    "ToolApplyPatch": "live",
     "ToolCallCaller": "responses",
     "ToolCallCallerParam": "responses",
     "ToolChoice": "chatkit",
     "ToolChoiceAllowed": "responses",
+    "ToolChoiceCodeInterpreter": "live",
+    "ToolChoiceComputer": "live",
     "ToolChoiceCustom": "responses",
+    "ToolChoiceFileSearch": "live",
     "ToolChoiceFunction": "responses",
+    "ToolChoiceImageGeneration": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolComputer": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolCustom": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolFileSearch": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolShell": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolWebSearch": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview": "live",
+    "ToolChoiceLiveFunctionToolChoiceParam": "live",
+    "ToolChoiceLiveMCPToolChoiceParam": "live",
     "ToolChoiceMCP": "responses",
     "ToolChoiceOptions": "responses",
     "ToolChoiceParam": "responses",
+    "ToolChoiceProgrammaticToolCalling": "live",
     "ToolChoiceTypes": "responses",
+    "ToolChoiceWebSearch": "live",
+    "ToolChoiceWebSearchPreview": "live",
+    "ToolComputer": "live",
+    "ToolCustom": "live",
+    "ToolFileSearch": "live",
+    "ToolMcpAllowedToolsLiveMCPToolFilterParam": "live",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam": "live",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways": "live",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever": "live",
+    "ToolNamespace": "live",
+    "ToolSearch": "live",
     "ToolSearchCall": "responses",
     "ToolSearchCallItemParam": "responses",
     "ToolSearchExecutionType": "responses",
     "ToolSearchOutput": "responses",
     "ToolSearchOutputItemParam": "responses",
     "ToolSearchToolParam": "responses",
+    "ToolShell": "live",
+    "ToolShellEnvironmentContainerAuto": "live",
+    "ToolShellEnvironmentContainerAutoNetworkPolicyAllowlist": "live",
+    "ToolShellEnvironmentContainerAutoNetworkPolicyDisabled": "live",
+    "ToolShellEnvironmentContainerAutoSkillInline": "live",
+    "ToolShellEnvironmentContainerAutoSkillInlineSource": "live",
+    "ToolShellEnvironmentContainerAutoSkillSkillReference": "live",
+    "ToolShellEnvironmentContainerReference": "live",
+    "ToolShellEnvironmentLocal": "live",
+    "ToolShellEnvironmentLocalSkill": "live",
     "ToolUsage": "responses",
     "ToolUsageImageGen": "responses",
     "ToolUsageImageGenCachedTokensDetails": "responses",
     "ToolUsageImageGenInputTokensDetails": "responses",
     "ToolUsageImageGenOutputTokensDetails": "responses",
     "ToolUsageWebSearch": "responses",
+    "ToolWebSearch": "live",
     "ToolsArray": "responses",
     "TopLogProb": "responses",
     "TranscriptTextDeltaEvent": "audio",
@@ -5905,6 +6265,13 @@ _MODULES: dict[str, str] = {
     "TranscriptionWord": "audio",
     "TranslationCreateResponse": "audio",
     "Transport": "live",
+    "TransportAnswered": "live",
+    "TransportDtmfReceived": "live",
+    "TransportDtmfSend": "live",
+    "TransportDtmfSent": "live",
+    "TransportFailed": "live",
+    "TransportFailedError": "live",
+    "TransportRinging": "live",
     "TruncationEnum": "responses",
     "TruncationObject": "assistants",
     "Turn": "agents",
@@ -5932,7 +6299,7 @@ _MODULES: dict[str, str] = {
     "UrlAnnotationSource": "chatkit",
     "UrlCitationBody": "responses",
     "UrlCitationParam": "other",
-    "Usage": "decisions",
+    "Usage": "shared",
     "UsageAudioSpeechesResult": "usage",
     "UsageAudioTranscriptionsResult": "usage",
     "UsageCodeInterpreterSessionsResult": "usage",
@@ -5941,14 +6308,15 @@ _MODULES: dict[str, str] = {
     "UsageEmbeddingsResult": "usage",
     "UsageFileSearchCallsResult": "usage",
     "UsageImagesResult": "usage",
-    "UsageInputTokensDetails": "decisions",
+    "UsageInputTokensDetails": "shared",
     "UsageModerationsResult": "usage",
-    "UsageOutputTokensDetails": "decisions",
+    "UsageOutputTokensDetails": "shared",
     "UsageResponse": "usage",
     "UsageTimeBucket": "usage",
     "UsageVectorStoresResult": "usage",
     "UsageWebSearchCallsResult": "usage",
     "User": "shared",
+    "UserContent": "live",
     "UserDeleteResponse": "users",
     "UserListResource": "group_users",
     "UserListResponse": "users",

@@ -13213,12 +13213,14 @@ class Error(BaseModel):
         "message",
         "param",
         "type",
+        "client_event_id",
     )
 
     code: str | None
     message: str | None
     param: str | None
     type: str | None
+    client_event_id: str | None
 
     def __init__(
         self,
@@ -13227,11 +13229,13 @@ class Error(BaseModel):
         message: str | None = None,
         param: str | None = None,
         type: str | None = None,
+        client_event_id: str | None = None,
     ) -> None:
         self.code = code
         self.message = message
         self.param = param
         self.type = type
+        self.client_event_id = client_event_id
 
 
 class ErrorPayload(BaseModel):

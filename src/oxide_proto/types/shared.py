@@ -9,6 +9,170 @@ from typing import Any, ClassVar, Literal, TypeAlias
 from ..api._model import BaseModel
 
 
+class AnswerAnswerResourceChoice(BaseModel):
+    """The `AnswerAnswerResourceChoice` object."""
+
+    __slots__ = (
+        "choice",
+        "confidence",
+        "probabilities",
+        "type",
+        "name",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "choice",
+        "confidence",
+        "probabilities",
+        "type",
+    )
+
+    choice: str | bool
+    confidence: float
+    probabilities: list[AnswerAnswerResourceChoiceProbability]
+    type: Literal["choice"]
+    name: str | None
+
+    def __init__(
+        self,
+        *,
+        choice: str | bool,
+        confidence: float,
+        probabilities: list[AnswerAnswerResourceChoiceProbability],
+        type: Literal["choice"],
+        name: str | None = None,
+    ) -> None:
+        self.choice = choice
+        self.confidence = confidence
+        self.probabilities = probabilities
+        self.type = type
+        self.name = name
+
+
+class AnswerAnswerResourceChoiceProbability(BaseModel):
+    """The `AnswerAnswerResourceChoiceProbability` object."""
+
+    __slots__ = (
+        "probability",
+        "value",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "probability",
+        "value",
+    )
+
+    probability: float
+    value: str | bool
+
+    def __init__(self, *, probability: float, value: str | bool) -> None:
+        self.probability = probability
+        self.value = value
+
+
+class AnswerAnswerResourcePredicate(BaseModel):
+    """The `AnswerAnswerResourcePredicate` object."""
+
+    __slots__ = (
+        "probability",
+        "type",
+        "name",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "probability",
+        "type",
+    )
+
+    probability: float
+    type: Literal["predicate"]
+    name: str | None
+
+    def __init__(
+        self, *, probability: float, type: Literal["predicate"], name: str | None = None
+    ) -> None:
+        self.probability = probability
+        self.type = type
+        self.name = name
+
+
+class AnswerAnswerResourceRefusal(BaseModel):
+    """The model declined to answer this question."""
+
+    __slots__ = (
+        "type",
+        "name",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["refusal"]
+    name: str | None
+
+    def __init__(self, *, type: Literal["refusal"], name: str | None = None) -> None:
+        self.type = type
+        self.name = name
+
+
+class AnswerAnswerResourceScore(BaseModel):
+    """The `AnswerAnswerResourceScore` object."""
+
+    __slots__ = (
+        "confidence",
+        "probabilities",
+        "score",
+        "type",
+        "name",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "confidence",
+        "probabilities",
+        "score",
+        "type",
+    )
+
+    confidence: float
+    probabilities: list[AnswerAnswerResourceScoreProbability]
+    score: float
+    type: Literal["score"]
+    name: str | None
+
+    def __init__(
+        self,
+        *,
+        confidence: float,
+        probabilities: list[AnswerAnswerResourceScoreProbability],
+        score: float,
+        type: Literal["score"],
+        name: str | None = None,
+    ) -> None:
+        self.confidence = confidence
+        self.probabilities = probabilities
+        self.score = score
+        self.type = type
+        self.name = name
+
+
+class AnswerAnswerResourceScoreProbability(BaseModel):
+    """The `AnswerAnswerResourceScoreProbability` object."""
+
+    __slots__ = (
+        "label",
+        "probability",
+        "value",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "label",
+        "probability",
+        "value",
+    )
+
+    label: str
+    probability: float
+    value: int
+
+    def __init__(self, *, label: str, probability: float, value: int) -> None:
+        self.label = label
+        self.probability = probability
+        self.value = value
+
+
 class AssignedRoleDetails(BaseModel):
     """Detailed information about a role assignment entry returned when listing assignments."""
 
@@ -318,6 +482,46 @@ class CreateModelResponseProperties(BaseModel):
         self.prompt_cache_key = prompt_cache_key
         self.prompt_cache_retention = prompt_cache_retention
         self.prompt_cache_options = prompt_cache_options
+
+
+class Decision(BaseModel):
+    """The `Decision` object."""
+
+    __slots__ = (
+        "answers",
+        "model",
+        "usage",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "answers",
+        "model",
+        "usage",
+    )
+
+    answers: list[
+        AnswerAnswerResourcePredicate
+        | AnswerAnswerResourceChoice
+        | AnswerAnswerResourceScore
+        | AnswerAnswerResourceRefusal
+    ]
+    model: str
+    usage: Usage
+
+    def __init__(
+        self,
+        *,
+        answers: list[
+            AnswerAnswerResourcePredicate
+            | AnswerAnswerResourceChoice
+            | AnswerAnswerResourceScore
+            | AnswerAnswerResourceRefusal
+        ],
+        model: str,
+        usage: Usage,
+    ) -> None:
+        self.answers = answers
+        self.model = model
+        self.usage = usage
 
 
 class DeletedRoleAssignmentResource(BaseModel):
@@ -1343,6 +1547,78 @@ class RoleListResource(BaseModel):
         self.data = data
         self.has_more = has_more
         self.next = next
+
+
+class Usage(BaseModel):
+    """Token usage for the request."""
+
+    __slots__ = (
+        "input_tokens",
+        "input_tokens_details",
+        "output_tokens",
+        "output_tokens_details",
+        "total_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "input_tokens_details",
+        "output_tokens",
+        "output_tokens_details",
+        "total_tokens",
+    )
+
+    input_tokens: int
+    input_tokens_details: UsageInputTokensDetails
+    output_tokens: int
+    output_tokens_details: UsageOutputTokensDetails
+    total_tokens: int
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        input_tokens_details: UsageInputTokensDetails,
+        output_tokens: int,
+        output_tokens_details: UsageOutputTokensDetails,
+        total_tokens: int,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.input_tokens_details = input_tokens_details
+        self.output_tokens = output_tokens
+        self.output_tokens_details = output_tokens_details
+        self.total_tokens = total_tokens
+
+
+class UsageInputTokensDetails(BaseModel):
+    """The `UsageInputTokensDetails` object."""
+
+    __slots__ = (
+        "cache_write_tokens",
+        "cached_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "cache_write_tokens",
+        "cached_tokens",
+    )
+
+    cache_write_tokens: int
+    cached_tokens: int
+
+    def __init__(self, *, cache_write_tokens: int, cached_tokens: int) -> None:
+        self.cache_write_tokens = cache_write_tokens
+        self.cached_tokens = cached_tokens
+
+
+class UsageOutputTokensDetails(BaseModel):
+    """The `UsageOutputTokensDetails` object."""
+
+    __slots__ = ("reasoning_tokens",)
+    _required: ClassVar[tuple[str, ...]] = ("reasoning_tokens",)
+
+    reasoning_tokens: int
+
+    def __init__(self, *, reasoning_tokens: int) -> None:
+        self.reasoning_tokens = reasoning_tokens
 
 
 class User(BaseModel):

@@ -46,7 +46,6 @@ class AsyncBetaThreadsRunsExtras(AsyncResource):
     async def poll(
         self,
         run_id: str,
-        *,
         thread_id: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

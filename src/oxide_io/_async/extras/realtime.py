@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from oxide_proto.sessions._live_socket import TRANSLATIONS_PATH
+
+from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
 from ..._options import WebSocketConnectOptions
 from .._dispatch import AsyncDispatchingConnectionManager
 from .._event_socket import AsyncEventSocket
+from .._live import AsyncTranslationConnection
 from .._realtime import AsyncBetaRealtimeConnection, AsyncRealtimeConnection, connect_realtime
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["AsyncBetaRealtimeExtras", "AsyncRealtimeExtras"]
+    from oxide_proto.websocket._reconnect import OnReconnecting
+
+__all__ = ["AsyncBetaRealtimeExtras", "AsyncRealtimeExtras", "AsyncRealtimeTranslationsExtras"]
 
 # The beta Realtime API is asked for by this header on the handshake.
 _BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
@@ -47,3 +54,41 @@ class AsyncBetaRealtimeExtras(AsyncResource):
             self._client, "/realtime", options, {"model": model}, _BETA_HEADERS
         )
         return AsyncDispatchingConnectionManager(socket, AsyncBetaRealtimeConnection)
+
+
+class AsyncRealtimeTranslationsExtras(AsyncResource):
+    def connect(
+        self,
+        model: str,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        websocket_connection_options: Mapping[str, Any] | None = None,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_QUEUE_SIZE,
+        **options: Unpack[OwnWebSocketOptions],
+    ) -> AsyncDispatchingConnectionManager[AsyncTranslationConnection]:
+        """`async with client.realtime.translations.connect(model) as conn`: live translation.
+
+        `wss://…/v1/realtime/translations?model=…`. Set the output language with
+        `conn.session.update(session=...)`, send audio with
+        `conn.session.input_audio_buffer.append(audio=...)` (or `conn.send_audio(pcm)`),
+        read translated audio and transcripts as typed events; `conn.session.close()`
+        ends the session once the audio sent is translated. The SDK's arguments,
+        positionally too (see `oxide_io._connect_args`), and oxide's WebSocket options.
+        """
+        settings = connect_options(
+            extra_query,
+            extra_headers,
+            websocket_connection_options,
+            on_reconnecting,
+            max_retries,
+            initial_delay,
+            max_delay,
+            max_queue_size,
+            options,
+        )
+        socket = AsyncEventSocket(self._client, TRANSLATIONS_PATH, settings, {"model": model})
+        return AsyncDispatchingConnectionManager(socket, AsyncTranslationConnection)

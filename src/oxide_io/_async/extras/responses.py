@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_response
 
+from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._api_client import AsyncRawResponse
 from .._dispatch import AsyncDispatchingConnectionManager
@@ -35,6 +36,8 @@ from .._streamed_response import AsyncStreamedResponse
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from oxide_proto.websocket._reconnect import OnReconnecting
+
 __all__ = ["AsyncBetaResponsesExtras", "AsyncResponsesExtras"]
 
 _T = TypeVar("_T")
@@ -51,17 +54,39 @@ def _given(value: Any) -> Any:
 
 class AsyncResponsesExtras(AsyncResource):
     def connect(
-        self, **options: Unpack[WebSocketConnectOptions]
+        self,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        websocket_connection_options: Mapping[str, Any] | None = None,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_QUEUE_SIZE,
+        **options: Unpack[OwnWebSocketOptions],
     ) -> AsyncDispatchingConnectionManager[AsyncResponsesConnection]:
         """`async with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
         typed events with `async for event in conn` or `await conn.recv()`.
-        Options (`WebSocketConnectOptions`): `extra_query`, `extra_headers`,
-        `timeout`, `on_reconnecting`, `reconnect`, `max_retries`, `initial_delay`,
-        `max_delay`, `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        The official SDK's arguments, positionally too (`extra_query`,
+        `extra_headers`, `websocket_connection_options`, `on_reconnecting`,
+        `max_retries`, `initial_delay`, `max_delay`, `max_queue_size`; see
+        `oxide_io._connect_args`), and oxide's keywords `timeout`, `reconnect`,
+        `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
         """
-        return connect_responses(self._client, **options)
+        settings = connect_options(
+            extra_query,
+            extra_headers,
+            websocket_connection_options,
+            on_reconnecting,
+            max_retries,
+            initial_delay,
+            max_delay,
+            max_queue_size,
+            options,
+        )
+        return connect_responses(self._client, **settings)
 
     def session(
         self, **options: Unpack[WebSocketConnectOptions]
@@ -195,12 +220,32 @@ class AsyncResponsesExtras(AsyncResource):
 
 class AsyncBetaResponsesExtras(AsyncResource):
     def connect(
-        self, **options: Unpack[WebSocketConnectOptions]
+        self,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        websocket_connection_options: Mapping[str, Any] | None = None,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_QUEUE_SIZE,
+        **options: Unpack[OwnWebSocketOptions],
     ) -> AsyncDispatchingConnectionManager[AsyncBetaResponsesConnection]:
         """`async with client.beta.responses.connect() as conn`: `wss://…/v1/responses`.
 
         As `client.responses.connect()`, with the beta event classes and
-        `conn.response.inject(...)`; the same options.
+        `conn.response.inject(...)`; the same arguments.
         """
-        socket = AsyncEventSocket(self._client, "/responses", options)
+        settings = connect_options(
+            extra_query,
+            extra_headers,
+            websocket_connection_options,
+            on_reconnecting,
+            max_retries,
+            initial_delay,
+            max_delay,
+            max_queue_size,
+            options,
+        )
+        socket = AsyncEventSocket(self._client, "/responses", settings)
         return AsyncDispatchingConnectionManager(socket, AsyncBetaResponsesConnection)

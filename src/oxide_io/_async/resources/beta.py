@@ -13,6 +13,8 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncPaginator, AsyncResource
+from ..extras.agent_artifacts import AsyncBetaAgentsSessionsArtifactsExtras
+from ..extras.agent_sessions import AsyncBetaAgentsSessionsExtras
 from ..extras.agents import AsyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import AsyncBetaThreadsExtras, AsyncBetaThreadsRunsExtras
 from ..extras.realtime import AsyncBetaRealtimeExtras
@@ -1168,7 +1170,7 @@ class AsyncBetaAgentsEnvironmentsTemplates(AsyncResource):
         ) -> AsyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse: ...
 
 
-class AsyncBetaAgentsSessionsArtifacts(AsyncResource):
+class AsyncBetaAgentsSessionsArtifacts(AsyncBetaAgentsSessionsArtifactsExtras):
     """`client.beta.agents.sessions.artifacts`."""
 
     async def content(
@@ -2089,7 +2091,7 @@ class AsyncBetaAgentsEnvironments(AsyncResource):
         def with_streaming_response(self) -> AsyncBetaAgentsEnvironmentsWithStreamingResponse: ...
 
 
-class AsyncBetaAgentsSessions(AsyncResource):
+class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
     """`client.beta.agents.sessions`."""
 
     @cached_property

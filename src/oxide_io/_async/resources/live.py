@@ -11,6 +11,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncResource
+from ..extras.live import AsyncLiveExtras, AsyncLiveForksExtras, AsyncLiveSidebandExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.live import LiveCreateResponse, SessionForkResponse
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         streamed_method,
     )
 
-__all__ = ["AsyncLive", "AsyncLiveSessions"]
+__all__ = ["AsyncLive", "AsyncLiveForks", "AsyncLiveSessions", "AsyncLiveSideband"]
 
 _LIVE_SESSIONS_ACCEPT = Operation("POST", "/live/sessions/{session_id}/accept", body="json")
 _LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation(
@@ -46,6 +47,18 @@ _LIVE_SESSIONS_HANGUP = Operation("POST", "/live/sessions/{session_id}/hangup")
 _LIVE_SESSIONS_REFER = Operation("POST", "/live/sessions/{session_id}/refer", body="json")
 _LIVE_SESSIONS_REJECT = Operation("POST", "/live/sessions/{session_id}/reject", body="json")
 _LIVE_CREATE = Operation("POST", "/live/sessions", response="live:LiveCreateResponse", body="json")
+
+
+class AsyncLiveForks(AsyncLiveForksExtras):
+    """`client.live.forks`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncLiveForksWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncLiveForksWithStreamingResponse: ...
 
 
 class AsyncLiveSessions(AsyncResource):
@@ -189,12 +202,32 @@ class AsyncLiveSessions(AsyncResource):
         def with_streaming_response(self) -> AsyncLiveSessionsWithStreamingResponse: ...
 
 
-class AsyncLive(AsyncResource):
+class AsyncLiveSideband(AsyncLiveSidebandExtras):
+    """`client.live.sideband`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncLiveSidebandWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> AsyncLiveSidebandWithStreamingResponse: ...
+
+
+class AsyncLive(AsyncLiveExtras):
     """`client.live`."""
+
+    @cached_property
+    def forks(self) -> AsyncLiveForks:
+        return AsyncLiveForks(self._client, raw=self._raw)
 
     @cached_property
     def sessions(self) -> AsyncLiveSessions:
         return AsyncLiveSessions(self._client, raw=self._raw)
+
+    @cached_property
+    def sideband(self) -> AsyncLiveSideband:
+        return AsyncLiveSideband(self._client, raw=self._raw)
 
     async def create(
         self,
@@ -228,6 +261,14 @@ class AsyncLive(AsyncResource):
 
 if TYPE_CHECKING:
 
+    class AsyncLiveForksWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncLiveForks) -> None:
+            pass
+
+    class AsyncLiveForksWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncLiveForks) -> None:
+            pass
+
     class AsyncLiveSessionsWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncLiveSessions) -> None:
             self.accept = raw_method(resource.accept)
@@ -246,12 +287,24 @@ if TYPE_CHECKING:
             self.refer = streamed_method(resource.refer)
             self.reject = streamed_method(resource.reject)
 
+    class AsyncLiveSidebandWithRawResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncLiveSideband) -> None:
+            pass
+
+    class AsyncLiveSidebandWithStreamingResponse(AsyncResourceView):
+        def __init__(self, resource: AsyncLiveSideband) -> None:
+            pass
+
     class AsyncLiveWithRawResponse(AsyncResourceView):
         def __init__(self, resource: AsyncLive) -> None:
+            self.forks = resource.forks.with_raw_response
             self.sessions = resource.sessions.with_raw_response
+            self.sideband = resource.sideband.with_raw_response
             self.create = raw_method(resource.create)
 
     class AsyncLiveWithStreamingResponse(AsyncResourceView):
         def __init__(self, resource: AsyncLive) -> None:
+            self.forks = resource.forks.with_streaming_response
             self.sessions = resource.sessions.with_streaming_response
+            self.sideband = resource.sideband.with_streaming_response
             self.create = streamed_method(resource.create)

@@ -12,7 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import AsyncResource
-from ..extras.realtime import AsyncRealtimeExtras
+from ..extras.realtime import AsyncRealtimeExtras, AsyncRealtimeTranslationsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.params.realtime import (
@@ -307,7 +307,7 @@ class AsyncRealtimeClientSecrets(AsyncResource):
         def with_streaming_response(self) -> AsyncRealtimeClientSecretsWithStreamingResponse: ...
 
 
-class AsyncRealtimeTranslations(AsyncResource):
+class AsyncRealtimeTranslations(AsyncRealtimeTranslationsExtras):
     """`client.realtime.translations`."""
 
     @cached_property

@@ -47,7 +47,6 @@ class SyncBetaThreadsRunsExtras(SyncResource):
     def poll(
         self,
         run_id: str,
-        *,
         thread_id: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from oxide_proto.sessions._live_socket import TRANSLATIONS_PATH
+
+from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
 from ..._options import WebSocketConnectOptions
 from .._dispatch import SyncDispatchingConnectionManager
 from .._event_socket import SyncEventSocket
+from .._live import SyncTranslationConnection
 from .._realtime import SyncBetaRealtimeConnection, SyncRealtimeConnection, connect_realtime
 from .._resource import SyncResource
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["SyncBetaRealtimeExtras", "SyncRealtimeExtras"]
+    from oxide_proto.websocket._reconnect import OnReconnecting
+
+__all__ = ["SyncBetaRealtimeExtras", "SyncRealtimeExtras", "SyncRealtimeTranslationsExtras"]
 
 # The beta Realtime API is asked for by this header on the handshake.
 _BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
@@ -48,3 +55,41 @@ class SyncBetaRealtimeExtras(SyncResource):
             self._client, "/realtime", options, {"model": model}, _BETA_HEADERS
         )
         return SyncDispatchingConnectionManager(socket, SyncBetaRealtimeConnection)
+
+
+class SyncRealtimeTranslationsExtras(SyncResource):
+    def connect(
+        self,
+        model: str,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        websocket_connection_options: Mapping[str, Any] | None = None,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_QUEUE_SIZE,
+        **options: Unpack[OwnWebSocketOptions],
+    ) -> SyncDispatchingConnectionManager[SyncTranslationConnection]:
+        """`with client.realtime.translations.connect(model) as conn`: live translation.
+
+        `wss://…/v1/realtime/translations?model=…`. Set the output language with
+        `conn.session.update(session=...)`, send audio with
+        `conn.session.input_audio_buffer.append(audio=...)` (or `conn.send_audio(pcm)`),
+        read translated audio and transcripts as typed events; `conn.session.close()`
+        ends the session once the audio sent is translated. The SDK's arguments,
+        positionally too (see `oxide_io._connect_args`), and oxide's WebSocket options.
+        """
+        settings = connect_options(
+            extra_query,
+            extra_headers,
+            websocket_connection_options,
+            on_reconnecting,
+            max_retries,
+            initial_delay,
+            max_delay,
+            max_queue_size,
+            options,
+        )
+        socket = SyncEventSocket(self._client, TRANSLATIONS_PATH, settings, {"model": model})
+        return SyncDispatchingConnectionManager(socket, SyncTranslationConnection)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from oxide_proto import FilePart
 
@@ -20,12 +20,20 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncResource
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from oxide_proto.types.uploads import Upload
 
-__all__ = ["DEFAULT_PART_SIZE", "SyncUploadsExtras"]
+__all__ = ["DEFAULT_PART_SIZE", "SyncUploadsExtras", "ChunkedUploadOptions"]
 
 # The official SDK's part size; the API takes parts of up to 64 MB.
 DEFAULT_PART_SIZE = 64 * 1024 * 1024
+
+
+class ChunkedUploadOptions(TypedDict, total=False):
+    """What `upload_file_chunked` takes beside the official SDK's arguments."""
+
+    on_progress: ProgressCallback | None
 
 
 class SyncUploadsExtras(SyncResource):
@@ -39,15 +47,20 @@ class SyncUploadsExtras(SyncResource):
         bytes: int | None = None,
         part_size: int | None = None,
         md5: str | NotGiven = NOT_GIVEN,
-        on_progress: ProgressCallback | None = None,
+        **options: Unpack[ChunkedUploadOptions],
     ) -> Upload:
         """Uploads `file` in parts of `part_size` bytes (64 MB) and returns the completed
         `Upload` (its `file` is the new File).
 
         For a path, `filename` and `bytes` default to its name and size; for bytes
         both are required. `md5` is passed to the API, which checks the whole
-        file against it. `on_progress(sent_bytes, total)` follows each part.
+        file against it. Beside the SDK's arguments, `on_progress(sent_bytes, total)`
+        (a keyword) follows each part.
         """
+        unknown = sorted(set(options) - set(ChunkedUploadOptions.__annotations__))
+        if unknown:
+            raise TypeError(f"upload_file_chunked() got unexpected keyword arguments {unknown}")
+        on_progress = options.get("on_progress")
         resource: Any = self
         path = ""
         if isinstance(file, (builtins.bytes, bytearray)):

@@ -14,6 +14,8 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncPage, SyncResource
+from ..extras.agent_artifacts import SyncBetaAgentsSessionsArtifactsExtras
+from ..extras.agent_sessions import SyncBetaAgentsSessionsExtras
 from ..extras.agents import SyncBetaAgentsEnvironmentsFilesExtras
 from ..extras.beta import SyncBetaThreadsExtras, SyncBetaThreadsRunsExtras
 from ..extras.realtime import SyncBetaRealtimeExtras
@@ -1169,7 +1171,7 @@ class SyncBetaAgentsEnvironmentsTemplates(SyncResource):
         ) -> SyncBetaAgentsEnvironmentsTemplatesWithStreamingResponse: ...
 
 
-class SyncBetaAgentsSessionsArtifacts(SyncResource):
+class SyncBetaAgentsSessionsArtifacts(SyncBetaAgentsSessionsArtifactsExtras):
     """`client.beta.agents.sessions.artifacts`."""
 
     def content(
@@ -2090,7 +2092,7 @@ class SyncBetaAgentsEnvironments(SyncResource):
         def with_streaming_response(self) -> SyncBetaAgentsEnvironmentsWithStreamingResponse: ...
 
 
-class SyncBetaAgentsSessions(SyncResource):
+class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
     """`client.beta.agents.sessions`."""
 
     @cached_property

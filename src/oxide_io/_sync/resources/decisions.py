@@ -14,8 +14,7 @@ from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncResource
 
 if TYPE_CHECKING:
-    from oxide_proto.types.decisions import Decision
-    from oxide_proto.types.params.decisions import (
+    from oxide_proto.types.params.shared import (
         DecisionsCreateInputVariant1CustomToolCallOutputParam,
         DecisionsCreateInputVariant1CustomToolCallParam,
         DecisionsCreateInputVariant1FunctionCallOutputParam,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         DecisionsCreateQuestionPredicateParam,
         DecisionsCreateQuestionScoreParam,
     )
+    from oxide_proto.types.shared import Decision
 
     from .._resource import (
         Body,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SyncDecisions"]
 
-_DECISIONS_CREATE = Operation("POST", "/decisions", response="decisions:Decision", body="json")
+_DECISIONS_CREATE = Operation("POST", "/decisions", response="shared:Decision", body="json")
 
 
 class SyncDecisions(SyncResource):

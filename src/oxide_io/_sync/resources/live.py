@@ -12,6 +12,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncResource
+from ..extras.live import SyncLiveExtras, SyncLiveForksExtras, SyncLiveSidebandExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.live import LiveCreateResponse, SessionForkResponse
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
         streamed_method,
     )
 
-__all__ = ["SyncLive", "SyncLiveSessions"]
+__all__ = ["SyncLive", "SyncLiveForks", "SyncLiveSessions", "SyncLiveSideband"]
 
 _LIVE_SESSIONS_ACCEPT = Operation("POST", "/live/sessions/{session_id}/accept", body="json")
 _LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation(
@@ -47,6 +48,18 @@ _LIVE_SESSIONS_HANGUP = Operation("POST", "/live/sessions/{session_id}/hangup")
 _LIVE_SESSIONS_REFER = Operation("POST", "/live/sessions/{session_id}/refer", body="json")
 _LIVE_SESSIONS_REJECT = Operation("POST", "/live/sessions/{session_id}/reject", body="json")
 _LIVE_CREATE = Operation("POST", "/live/sessions", response="live:LiveCreateResponse", body="json")
+
+
+class SyncLiveForks(SyncLiveForksExtras):
+    """`client.live.forks`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncLiveForksWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncLiveForksWithStreamingResponse: ...
 
 
 class SyncLiveSessions(SyncResource):
@@ -190,12 +203,32 @@ class SyncLiveSessions(SyncResource):
         def with_streaming_response(self) -> SyncLiveSessionsWithStreamingResponse: ...
 
 
-class SyncLive(SyncResource):
+class SyncLiveSideband(SyncLiveSidebandExtras):
+    """`client.live.sideband`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncLiveSidebandWithRawResponse: ...
+
+        @property
+        def with_streaming_response(self) -> SyncLiveSidebandWithStreamingResponse: ...
+
+
+class SyncLive(SyncLiveExtras):
     """`client.live`."""
+
+    @cached_property
+    def forks(self) -> SyncLiveForks:
+        return SyncLiveForks(self._client, raw=self._raw)
 
     @cached_property
     def sessions(self) -> SyncLiveSessions:
         return SyncLiveSessions(self._client, raw=self._raw)
+
+    @cached_property
+    def sideband(self) -> SyncLiveSideband:
+        return SyncLiveSideband(self._client, raw=self._raw)
 
     def create(
         self,
@@ -229,6 +262,14 @@ class SyncLive(SyncResource):
 
 if TYPE_CHECKING:
 
+    class SyncLiveForksWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncLiveForks) -> None:
+            pass
+
+    class SyncLiveForksWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncLiveForks) -> None:
+            pass
+
     class SyncLiveSessionsWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncLiveSessions) -> None:
             self.accept = raw_method(resource.accept)
@@ -247,12 +288,24 @@ if TYPE_CHECKING:
             self.refer = streamed_method(resource.refer)
             self.reject = streamed_method(resource.reject)
 
+    class SyncLiveSidebandWithRawResponse(SyncResourceView):
+        def __init__(self, resource: SyncLiveSideband) -> None:
+            pass
+
+    class SyncLiveSidebandWithStreamingResponse(SyncResourceView):
+        def __init__(self, resource: SyncLiveSideband) -> None:
+            pass
+
     class SyncLiveWithRawResponse(SyncResourceView):
         def __init__(self, resource: SyncLive) -> None:
+            self.forks = resource.forks.with_raw_response
             self.sessions = resource.sessions.with_raw_response
+            self.sideband = resource.sideband.with_raw_response
             self.create = raw_method(resource.create)
 
     class SyncLiveWithStreamingResponse(SyncResourceView):
         def __init__(self, resource: SyncLive) -> None:
+            self.forks = resource.forks.with_streaming_response
             self.sessions = resource.sessions.with_streaming_response
+            self.sideband = resource.sideband.with_streaming_response
             self.create = streamed_method(resource.create)

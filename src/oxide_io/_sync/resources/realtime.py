@@ -13,7 +13,7 @@ from oxide_proto import Operation
 
 from ..._options import NOT_GIVEN, NotGiven
 from .._resource import SyncResource
-from ..extras.realtime import SyncRealtimeExtras
+from ..extras.realtime import SyncRealtimeExtras, SyncRealtimeTranslationsExtras
 
 if TYPE_CHECKING:
     from oxide_proto.types.params.realtime import (
@@ -308,7 +308,7 @@ class SyncRealtimeClientSecrets(SyncResource):
         def with_streaming_response(self) -> SyncRealtimeClientSecretsWithStreamingResponse: ...
 
 
-class SyncRealtimeTranslations(SyncResource):
+class SyncRealtimeTranslations(SyncRealtimeTranslationsExtras):
     """`client.realtime.translations`."""
 
     @cached_property

@@ -1084,128 +1084,6 @@ if TYPE_CHECKING:
     from .containers import (
         CreateContainerBodyExpiresAfterParam as CreateContainerBodyExpiresAfterParam,
     )
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallOutputParam as DecisionsCreateInputVariant1CustomToolCallOutputParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallParam as DecisionsCreateInputVariant1CustomToolCallParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1FunctionCallOutputParam as DecisionsCreateInputVariant1FunctionCallOutputParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1FunctionCallParam as DecisionsCreateInputVariant1FunctionCallParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message2ContentVariant1Param as DecisionsCreateInputVariant1Message2ContentVariant1Param,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam as DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message2Param as DecisionsCreateInputVariant1Message2Param,
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message3ContentVariant1Param as DecisionsCreateInputVariant1Message3ContentVariant1Param,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam as DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message3Param as DecisionsCreateInputVariant1Message3Param,
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam as DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam as DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1Message4Param as DecisionsCreateInputVariant1Message4Param,
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1MessageContentVariant1InputImageParam as DecisionsCreateInputVariant1MessageContentVariant1InputImageParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam as DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1MessageContentVariant1InputTextParam as DecisionsCreateInputVariant1MessageContentVariant1InputTextParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateInputVariant1MessageParam as DecisionsCreateInputVariant1MessageParam,
-    )
-    from .decisions import (
-        DecisionsCreatePromptCacheOptionsParam as DecisionsCreatePromptCacheOptionsParam,
-    )
-    from .decisions import (
-        DecisionsCreateQuestionChoiceChoiceParam as DecisionsCreateQuestionChoiceChoiceParam,
-    )
-    from .decisions import (
-        DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
-    )
-    from .decisions import DecisionsCreateQuestionChoiceParam as DecisionsCreateQuestionChoiceParam
-    from .decisions import (
-        DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionPredicateParam as DecisionsCreateQuestionPredicateParam,
-    )
-    from .decisions import (
-        DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam as DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam as DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam as DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
-    )
-    from .decisions import (
-        DecisionsCreateQuestionScoreLevelParam as DecisionsCreateQuestionScoreLevelParam,
-    )
-    from .decisions import DecisionsCreateQuestionScoreParam as DecisionsCreateQuestionScoreParam
     from .evals import (
         CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam as CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam,  # noqa: E501
     )
@@ -2774,6 +2652,128 @@ if TYPE_CHECKING:
     from .responses import WebSearchToolFiltersParam as WebSearchToolFiltersParam
     from .responses import WebSearchToolParam as WebSearchToolParam
     from .shared import ChatCompletionStreamOptionsParam as ChatCompletionStreamOptionsParam
+    from .shared import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1CustomToolCallOutputParam as DecisionsCreateInputVariant1CustomToolCallOutputParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1CustomToolCallParam as DecisionsCreateInputVariant1CustomToolCallParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1FunctionCallOutputParam as DecisionsCreateInputVariant1FunctionCallOutputParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1FunctionCallParam as DecisionsCreateInputVariant1FunctionCallParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message2ContentVariant1Param as DecisionsCreateInputVariant1Message2ContentVariant1Param,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam as DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message2Param as DecisionsCreateInputVariant1Message2Param,
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message3ContentVariant1Param as DecisionsCreateInputVariant1Message3ContentVariant1Param,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam as DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message3Param as DecisionsCreateInputVariant1Message3Param,
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam as DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam as DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1Message4Param as DecisionsCreateInputVariant1Message4Param,
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputImageParam as DecisionsCreateInputVariant1MessageContentVariant1InputImageParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam as DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam as DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputTextParam as DecisionsCreateInputVariant1MessageContentVariant1InputTextParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam as DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateInputVariant1MessageParam as DecisionsCreateInputVariant1MessageParam,
+    )
+    from .shared import (
+        DecisionsCreatePromptCacheOptionsParam as DecisionsCreatePromptCacheOptionsParam,
+    )
+    from .shared import (
+        DecisionsCreateQuestionChoiceChoiceParam as DecisionsCreateQuestionChoiceChoiceParam,
+    )
+    from .shared import (
+        DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam as DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .shared import DecisionsCreateQuestionChoiceParam as DecisionsCreateQuestionChoiceParam
+    from .shared import (
+        DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam as DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionPredicateParam as DecisionsCreateQuestionPredicateParam,
+    )
+    from .shared import (
+        DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam as DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam as DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam as DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam,  # noqa: E501
+    )
+    from .shared import (
+        DecisionsCreateQuestionScoreLevelParam as DecisionsCreateQuestionScoreLevelParam,
+    )
+    from .shared import DecisionsCreateQuestionScoreParam as DecisionsCreateQuestionScoreParam
     from .shared import EvalItemContentArrayParam as EvalItemContentArrayParam
     from .shared import EvalItemContentItemParam as EvalItemContentItemParam
     from .shared import EvalItemContentOutputTextParam as EvalItemContentOutputTextParam
@@ -3515,48 +3515,48 @@ _MODULES: dict[str, str] = {
     "CustomToolParam": "responses",
     "DataRetentionUpdateParams": "calls",
     "DecisionCreateParams": "calls",
-    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam": "decisions",
-    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
-    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam": "decisions",
-    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam": "decisions",  # noqa: E501
-    "DecisionsCreateInputVariant1CustomToolCallOutputParam": "decisions",
-    "DecisionsCreateInputVariant1CustomToolCallParam": "decisions",
-    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam": "decisions",
-    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
-    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam": "decisions",
-    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam": "decisions",  # noqa: E501
-    "DecisionsCreateInputVariant1FunctionCallOutputParam": "decisions",
-    "DecisionsCreateInputVariant1FunctionCallParam": "decisions",
-    "DecisionsCreateInputVariant1Message2ContentVariant1Param": "decisions",
-    "DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam": "decisions",
-    "DecisionsCreateInputVariant1Message2Param": "decisions",
-    "DecisionsCreateInputVariant1Message3ContentVariant1Param": "decisions",
-    "DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam": "decisions",
-    "DecisionsCreateInputVariant1Message3Param": "decisions",
-    "DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam": "decisions",
-    "DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam": "decisions",
-    "DecisionsCreateInputVariant1Message4Param": "decisions",
-    "DecisionsCreateInputVariant1MessageContentVariant1InputImageParam": "decisions",
-    "DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam": "decisions",  # noqa: E501
-    "DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam": "decisions",
-    "DecisionsCreateInputVariant1MessageContentVariant1InputTextParam": "decisions",
-    "DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam": "decisions",  # noqa: E501
-    "DecisionsCreateInputVariant1MessageParam": "decisions",
-    "DecisionsCreatePromptCacheOptionsParam": "decisions",
-    "DecisionsCreateQuestionChoiceChoiceParam": "decisions",
-    "DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam": "decisions",
-    "DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam": "decisions",
-    "DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam": "decisions",
-    "DecisionsCreateQuestionChoiceParam": "decisions",
-    "DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam": "decisions",
-    "DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam": "decisions",
-    "DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam": "decisions",
-    "DecisionsCreateQuestionPredicateParam": "decisions",
-    "DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam": "decisions",
-    "DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam": "decisions",
-    "DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam": "decisions",
-    "DecisionsCreateQuestionScoreLevelParam": "decisions",
-    "DecisionsCreateQuestionScoreParam": "decisions",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam": "shared",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "shared",  # noqa: E501
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam": "shared",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam": "shared",  # noqa: E501
+    "DecisionsCreateInputVariant1CustomToolCallOutputParam": "shared",
+    "DecisionsCreateInputVariant1CustomToolCallParam": "shared",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam": "shared",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "shared",  # noqa: E501
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam": "shared",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam": "shared",  # noqa: E501
+    "DecisionsCreateInputVariant1FunctionCallOutputParam": "shared",
+    "DecisionsCreateInputVariant1FunctionCallParam": "shared",
+    "DecisionsCreateInputVariant1Message2ContentVariant1Param": "shared",
+    "DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam": "shared",
+    "DecisionsCreateInputVariant1Message2Param": "shared",
+    "DecisionsCreateInputVariant1Message3ContentVariant1Param": "shared",
+    "DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam": "shared",
+    "DecisionsCreateInputVariant1Message3Param": "shared",
+    "DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam": "shared",
+    "DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam": "shared",
+    "DecisionsCreateInputVariant1Message4Param": "shared",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputImageParam": "shared",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam": "shared",  # noqa: E501
+    "DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam": "shared",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputTextParam": "shared",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam": "shared",  # noqa: E501
+    "DecisionsCreateInputVariant1MessageParam": "shared",
+    "DecisionsCreatePromptCacheOptionsParam": "shared",
+    "DecisionsCreateQuestionChoiceChoiceParam": "shared",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam": "shared",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam": "shared",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam": "shared",
+    "DecisionsCreateQuestionChoiceParam": "shared",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam": "shared",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam": "shared",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam": "shared",
+    "DecisionsCreateQuestionPredicateParam": "shared",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam": "shared",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam": "shared",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam": "shared",
+    "DecisionsCreateQuestionScoreLevelParam": "shared",
+    "DecisionsCreateQuestionScoreParam": "shared",
     "DirectToolCallCaller2Param": "responses",
     "DirectToolCallCallerParam": "responses",
     "DoubleClickActionParam": "responses",

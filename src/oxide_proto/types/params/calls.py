@@ -120,20 +120,6 @@ if TYPE_CHECKING:
         WorkflowParam,
     )
     from .containers import CreateContainerBodyExpiresAfterParam
-    from .decisions import (
-        DecisionsCreateInputVariant1CustomToolCallOutputParam,
-        DecisionsCreateInputVariant1CustomToolCallParam,
-        DecisionsCreateInputVariant1FunctionCallOutputParam,
-        DecisionsCreateInputVariant1FunctionCallParam,
-        DecisionsCreateInputVariant1Message2Param,
-        DecisionsCreateInputVariant1Message3Param,
-        DecisionsCreateInputVariant1Message4Param,
-        DecisionsCreateInputVariant1MessageParam,
-        DecisionsCreatePromptCacheOptionsParam,
-        DecisionsCreateQuestionChoiceParam,
-        DecisionsCreateQuestionPredicateParam,
-        DecisionsCreateQuestionScoreParam,
-    )
     from .evals import (
         CreateEvalCompletionsRunDataSourceParam,
         CreateEvalCustomDataSourceConfigParam,
@@ -283,6 +269,18 @@ if TYPE_CHECKING:
     )
     from .shared import (
         ChatCompletionStreamOptionsParam,
+        DecisionsCreateInputVariant1CustomToolCallOutputParam,
+        DecisionsCreateInputVariant1CustomToolCallParam,
+        DecisionsCreateInputVariant1FunctionCallOutputParam,
+        DecisionsCreateInputVariant1FunctionCallParam,
+        DecisionsCreateInputVariant1Message2Param,
+        DecisionsCreateInputVariant1Message3Param,
+        DecisionsCreateInputVariant1Message4Param,
+        DecisionsCreateInputVariant1MessageParam,
+        DecisionsCreatePromptCacheOptionsParam,
+        DecisionsCreateQuestionChoiceParam,
+        DecisionsCreateQuestionPredicateParam,
+        DecisionsCreateQuestionScoreParam,
         FileExpirationAfterParam,
         GraderPythonParam,
         GraderScoreModelParam,

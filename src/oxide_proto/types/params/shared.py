@@ -6,7 +6,7 @@ TypedDicts of what the operations take, for type checkers; plain dicts at run ti
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
@@ -14,6 +14,48 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChatCompletionStreamOptionsParam",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam",
+    "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1CustomToolCallOutputParam",
+    "DecisionsCreateInputVariant1CustomToolCallParam",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam",
+    "DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1FunctionCallOutputParam",
+    "DecisionsCreateInputVariant1FunctionCallParam",
+    "DecisionsCreateInputVariant1Message2ContentVariant1Param",
+    "DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1Message2Param",
+    "DecisionsCreateInputVariant1Message3ContentVariant1Param",
+    "DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1Message3Param",
+    "DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam",
+    "DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam",
+    "DecisionsCreateInputVariant1Message4Param",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputImageParam",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputTextParam",
+    "DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam",
+    "DecisionsCreateInputVariant1MessageParam",
+    "DecisionsCreatePromptCacheOptionsParam",
+    "DecisionsCreateQuestionChoiceChoiceParam",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam",
+    "DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam",
+    "DecisionsCreateQuestionChoiceParam",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam",
+    "DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam",
+    "DecisionsCreateQuestionPredicateParam",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam",
+    "DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam",
+    "DecisionsCreateQuestionScoreLevelParam",
+    "DecisionsCreateQuestionScoreParam",
     "EvalItemContentArrayParam",
     "EvalItemContentItemParam",
     "EvalItemContentOutputTextParam",
@@ -48,6 +90,197 @@ class ChatCompletionStreamOptionsParam(TypedDict, total=False):
 
     include_usage: bool
     include_obfuscation: bool
+
+
+class DecisionsCreateInputVariant1CustomToolCallOutputParam(TypedDict, total=False):
+    call_id: str
+    output: (
+        str
+        | Iterable[
+            DecisionsCreateInputVariant1Message2ContentVariant1Param
+            | DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+        ]
+    )
+    type: Literal["custom_tool_call_output"]
+    id: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionsCreateInputVariant1CustomToolCallParam(TypedDict, total=False):
+    call_id: str
+    input: str
+    name: str
+    type: Literal["custom_tool_call"]
+    id: str | None
+    namespace: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionsCreateInputVariant1FunctionCallOutputParam(TypedDict, total=False):
+    call_id: str
+    output: (
+        str
+        | Iterable[
+            DecisionsCreateInputVariant1Message2ContentVariant1Param
+            | DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+        ]
+    )
+    type: Literal["function_call_output"]
+    id: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionsCreateInputVariant1FunctionCallParam(TypedDict, total=False):
+    arguments: str
+    call_id: str
+    name: str
+    type: Literal["function_call"]
+    id: str | None
+    namespace: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionsCreateInputVariant1Message2ContentVariant1Param(TypedDict, total=False):
+    text: str
+    type: Literal["input_text"]
+    prompt_cache_breakpoint: (
+        DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam | None
+    )
+
+
+class DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam(
+    TypedDict, total=False
+):
+    mode: Literal["explicit"]
+
+
+class DecisionsCreateInputVariant1Message2Param(TypedDict, total=False):
+    content: str | Iterable[DecisionsCreateInputVariant1Message2ContentVariant1Param]
+    role: Literal["developer"]
+    type: Literal["message"]
+
+
+class DecisionsCreateInputVariant1Message3Param(TypedDict, total=False):
+    content: str | Iterable[DecisionsCreateInputVariant1Message2ContentVariant1Param]
+    role: Literal["system"]
+    type: Literal["message"]
+
+
+class DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam(TypedDict, total=False):
+    text: str
+    type: Literal["output_text"]
+
+
+class DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam(TypedDict, total=False):
+    refusal: str
+    type: Literal["refusal"]
+
+
+class DecisionsCreateInputVariant1Message4Param(TypedDict, total=False):
+    content: (
+        str
+        | Iterable[
+            DecisionsCreateInputVariant1Message4ContentVariant1OutputTextParam
+            | DecisionsCreateInputVariant1Message4ContentVariant1RefusalParam
+        ]
+    )
+    role: Literal["assistant"]
+    phase: Literal["commentary", "final_answer"] | None
+    type: Literal["message"]
+
+
+class DecisionsCreateInputVariant1MessageContentVariant1InputImageParam(TypedDict, total=False):
+    image_url: str
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto", "original"] | None
+    prompt_cache_breakpoint: (
+        DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam | None
+    )
+
+
+class DecisionsCreateInputVariant1MessageParam(TypedDict, total=False):
+    content: (
+        str
+        | Iterable[
+            DecisionsCreateInputVariant1Message2ContentVariant1Param
+            | DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+        ]
+    )
+    role: Literal["user"]
+    type: Literal["message"]
+
+
+class DecisionsCreatePromptCacheOptionsParam(TypedDict, total=False):
+    mode: Literal["implicit", "explicit"] | None
+    ttl: Literal["30m"]
+
+
+class DecisionsCreateQuestionChoiceChoiceParam(TypedDict, total=False):
+    value: str | bool
+    description: str
+
+
+class DecisionsCreateQuestionChoiceParam(TypedDict, total=False):
+    choices: Iterable[DecisionsCreateQuestionChoiceChoiceParam]
+    instructions: (
+        str
+        | Iterable[
+            DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+        ]
+    )
+    type: Literal["choice"]
+    name: str
+
+
+class DecisionsCreateQuestionPredicateParam(TypedDict, total=False):
+    instructions: (
+        str
+        | Iterable[
+            DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+        ]
+    )
+    type: Literal["predicate"]
+    name: str
+
+
+class DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam(TypedDict, total=False):
+    image_url: str
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto", "original"] | None
+
+
+class DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam(TypedDict, total=False):
+    data: Mapping[str, object | None] | Iterable[Mapping[str, object | None]]
+    type: Literal["input_json"]
+
+
+class DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam(TypedDict, total=False):
+    text: str
+    type: Literal["input_text"]
+
+
+class DecisionsCreateQuestionScoreLevelParam(TypedDict, total=False):
+    label: str
+    description: str
+
+
+class DecisionsCreateQuestionScoreParam(TypedDict, total=False):
+    instructions: (
+        str
+        | Iterable[
+            DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
+            | DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+        ]
+    )
+    levels: Iterable[DecisionsCreateQuestionScoreLevelParam]
+    type: Literal["score"]
+    name: str
 
 
 class EvalItemContentOutputTextParam(TypedDict, total=False):
@@ -245,6 +478,56 @@ class VoiceIdsOrCustomVoiceVariant1Param(TypedDict, total=False):
     id: Required[str]
 
 
+DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam: TypeAlias = (
+    DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+)
+DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam: TypeAlias = DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam  # noqa: E501
+DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam: TypeAlias = (
+    DecisionsCreateInputVariant1Message2ContentVariant1Param
+)
+DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextPromptCacheBreakpointParam: TypeAlias = DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam  # noqa: E501
+DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImageParam: TypeAlias = (
+    DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+)
+DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputImagePromptCacheBreakpointParam: TypeAlias = DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam  # noqa: E501
+DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextParam: TypeAlias = (
+    DecisionsCreateInputVariant1Message2ContentVariant1Param
+)
+DecisionsCreateInputVariant1FunctionCallOutputOutputVariant1InputTextPromptCacheBreakpointParam: TypeAlias = DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam  # noqa: E501
+DecisionsCreateInputVariant1Message3ContentVariant1Param: TypeAlias = (
+    DecisionsCreateInputVariant1Message2ContentVariant1Param
+)
+DecisionsCreateInputVariant1Message3ContentVariant1PromptCacheBreakpointParam: TypeAlias = (
+    DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam
+)
+DecisionsCreateInputVariant1MessageContentVariant1InputImagePromptCacheBreakpointParam: TypeAlias = DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam  # noqa: E501
+DecisionsCreateInputVariant1MessageContentVariant1InputJsonParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+)
+DecisionsCreateInputVariant1MessageContentVariant1InputTextParam: TypeAlias = (
+    DecisionsCreateInputVariant1Message2ContentVariant1Param
+)
+DecisionsCreateInputVariant1MessageContentVariant1InputTextPromptCacheBreakpointParam: TypeAlias = (
+    DecisionsCreateInputVariant1Message2ContentVariant1PromptCacheBreakpointParam
+)
+DecisionsCreateQuestionChoiceInstructionsVariant1InputImageParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
+)
+DecisionsCreateQuestionChoiceInstructionsVariant1InputJsonParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+)
+DecisionsCreateQuestionChoiceInstructionsVariant1InputTextParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
+)
+DecisionsCreateQuestionPredicateInstructionsVariant1InputImageParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
+)
+DecisionsCreateQuestionPredicateInstructionsVariant1InputJsonParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+)
+DecisionsCreateQuestionPredicateInstructionsVariant1InputTextParam: TypeAlias = (
+    DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
+)
 EvalItemContentItemParam: TypeAlias = (
     str
     | ResponseInputTextParam
