@@ -149,6 +149,7 @@ from .websocket._reconnect import OnReconnecting as OnReconnecting
 from .websocket._reconnect import ReconnectingEvent as ReconnectingEvent
 from .websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
 from .websocket._reconnect import ReconnectPolicy as ReconnectPolicy
+from .websocket._websocket_events import DEFAULT_CLOSE_TIMEOUT as DEFAULT_CLOSE_TIMEOUT
 from .websocket._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
 from .websocket._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
 from .websocket._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
