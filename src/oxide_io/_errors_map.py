@@ -14,7 +14,7 @@ from oxide_proto import (
 
 from ._backends._errors import TransportError, TransportTimeout
 
-__all__ = ["TRANSPORT_ERRORS", "to_api_error"]
+__all__ = ["TRANSPORT_ERRORS", "to_api_error", "websocket_api_error"]
 
 # What a send or a body read can raise that is not yet an API error.
 TRANSPORT_ERRORS = (TransportError, RemoteProtocolError, ProxyError)
@@ -36,3 +36,10 @@ def to_api_error(exc: BaseException, request: Request) -> APIConnectionError:
             limit=exc.limit,
         )
     return APIConnectionError(message=f"Connection error: {exc}", request=request)
+
+
+def websocket_api_error(exc: TransportError) -> APIConnectionError:
+    """The API error for a WebSocket's transport failure; raise it `from exc`."""
+    if isinstance(exc, TransportTimeout):
+        return APITimeoutError(None, message=f"WebSocket timed out ({exc.phase}).")
+    return APIConnectionError(message=f"WebSocket connection error: {exc}", request=None)

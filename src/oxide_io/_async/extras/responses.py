@@ -19,15 +19,13 @@ from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_res
 
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._api_client import AsyncRawResponse
-from .._dispatch import AsyncDispatchingConnectionManager
-from .._event_socket import AsyncConnectionManager, AsyncEventSocket
+from .._dispatch import AsyncConnectionManager, AsyncDispatchingConnectionManager
+from .._event_socket import AsyncEventSocket
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._responses_ws import (
     AsyncBetaResponsesConnection,
     AsyncResponsesConnection,
     AsyncResponsesSession,
-    connect_responses,
-    responses_session,
 )
 from .._stream_helper_responses import AsyncResponseStreamManager, with_text_format
 from .._streamed_response import AsyncStreamedResponse
@@ -56,12 +54,17 @@ class AsyncResponsesExtras(AsyncResource):
         """`async with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
-        typed events with `async for event in conn` or `await conn.recv()`.
-        Options (`WebSocketConnectOptions`): `extra_query`, `extra_headers`,
-        `timeout`, `on_reconnecting`, `reconnect`, `max_retries`, `initial_delay`,
-        `max_delay`, `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        typed events with `async for event in conn` or `await conn.recv()`. The URL
+        is the client's `websocket_base_url`, else its `base_url` with ws/wss; the
+        handshake carries the client's authorization, organization, project,
+        User-Agent and default headers. Options (`WebSocketConnectOptions`):
+        `extra_query`, `extra_headers`, `timeout`, `on_reconnecting`, `reconnect`,
+        `max_retries`, `initial_delay`, `max_delay`, `max_message_size`,
+        `keepalive_interval`, `keepalive_timeout`. A response in flight at an
+        abnormal close fails, never replayed.
         """
-        return connect_responses(self._client, **options)
+        socket = AsyncEventSocket(self._client, "/responses", options)
+        return AsyncDispatchingConnectionManager(socket, AsyncResponsesConnection)
 
     def session(
         self, **options: Unpack[WebSocketConnectOptions]
@@ -73,7 +76,8 @@ class AsyncResponsesExtras(AsyncResource):
         response's events, `s.stream(...)` the same through the stream helper.
         Same options as `connect()`.
         """
-        return responses_session(self._client, **options)
+        socket = AsyncEventSocket(self._client, "/responses", options)
+        return AsyncConnectionManager(socket, AsyncResponsesSession)
 
     def stream(
         self,

@@ -20,15 +20,13 @@ from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_res
 
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._api_client import RawResponse
-from .._dispatch import SyncDispatchingConnectionManager
-from .._event_socket import SyncConnectionManager, SyncEventSocket
+from .._dispatch import SyncConnectionManager, SyncDispatchingConnectionManager
+from .._event_socket import SyncEventSocket
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._responses_ws import (
     SyncBetaResponsesConnection,
     SyncResponsesConnection,
     SyncResponsesSession,
-    connect_responses,
-    responses_session,
 )
 from .._stream_helper_responses import SyncResponseStreamManager, with_text_format
 from .._streamed_response import StreamedResponse
@@ -57,12 +55,17 @@ class SyncResponsesExtras(SyncResource):
         """`with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
-        typed events with `for event in conn` or `await conn.recv()`.
-        Options (`WebSocketConnectOptions`): `extra_query`, `extra_headers`,
-        `timeout`, `on_reconnecting`, `reconnect`, `max_retries`, `initial_delay`,
-        `max_delay`, `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        typed events with `for event in conn` or `await conn.recv()`. The URL
+        is the client's `websocket_base_url`, else its `base_url` with ws/wss; the
+        handshake carries the client's authorization, organization, project,
+        User-Agent and default headers. Options (`WebSocketConnectOptions`):
+        `extra_query`, `extra_headers`, `timeout`, `on_reconnecting`, `reconnect`,
+        `max_retries`, `initial_delay`, `max_delay`, `max_message_size`,
+        `keepalive_interval`, `keepalive_timeout`. A response in flight at an
+        abnormal close fails, never replayed.
         """
-        return connect_responses(self._client, **options)
+        socket = SyncEventSocket(self._client, "/responses", options)
+        return SyncDispatchingConnectionManager(socket, SyncResponsesConnection)
 
     def session(
         self, **options: Unpack[WebSocketConnectOptions]
@@ -74,7 +77,8 @@ class SyncResponsesExtras(SyncResource):
         response's events, `s.stream(...)` the same through the stream helper.
         Same options as `connect()`.
         """
-        return responses_session(self._client, **options)
+        socket = SyncEventSocket(self._client, "/responses", options)
+        return SyncConnectionManager(socket, SyncResponsesSession)
 
     def stream(
         self,
