@@ -1,10 +1,9 @@
 """What the Responses and Realtime connections share: sending, receiving, handlers.
 
 A connection sends client events as JSON and reads typed server events by
-`recv()`, by `async for`, or push-style as the official SDK does: `conn.on(type,
-handler)` (or `@conn.on(type)`; `"event"` for every event, `once` for one, `off`
-to remove), then `dispatch_events()`. An async connection awaits what a handler
-returns when it is awaitable. The managers take handlers before connecting too.
+`recv()`, `async for`, or as the official SDK does: `conn.on(type, handler)` (or
+`@conn.on(type)`; `"event"` for all, `once`, `off`), then `dispatch_events()`, which
+awaits what a handler returns when it is awaitable. The managers take handlers too.
 """
 
 from __future__ import annotations
@@ -26,7 +25,12 @@ _Self = TypeVar("_Self", bound="AsyncEventConnection[Any]")
 
 
 class AsyncEventConnection(HandlerRegistry[E]):
-    """A live event WebSocket whose server events are `E`, as `decode` makes them."""
+    """A live event WebSocket whose server events are `E`, as `decode` makes them.
+
+    `async for event in conn` yields events until the connection closes (quietly
+    after a normal close, raising `WebSocketConnectionClosedError` after another);
+    `recv()` returns one; `on(type, handler)` and `dispatch_events()` call handlers.
+    """
 
     def __init__(self, socket: AsyncEventSocket, decode: Callable[[dict[str, Any]], E]) -> None:
         self._socket = socket
@@ -76,8 +80,6 @@ class AsyncEventConnection(HandlerRegistry[E]):
             raise
 
     async def __aiter__(self) -> AsyncIterator[E]:
-        """The events until the connection closes: quietly after a normal close (1000),
-        raising `WebSocketConnectionClosedError` after any other."""
         while (payload := await self._until_closed(NOT_GIVEN)) is not None:
             yield self._decode(payload)
 

@@ -2,25 +2,22 @@
 
 The core's `EventSocket` (this driver's `proto`) makes every decision: the
 handshake, whether a close is reopened, the wait before each attempt, what
-`on_reconnecting` is told, which failed attempt ends it. This driver authenticates
-each handshake (key and token providers are asked for every connection), opens
-the socket, sleeps, sends and receives, and maps transport failures to API errors.
-
-Before each send the connection checks itself (`AsyncWebSocket.check_alive`).
-After an abnormal close the error goes to whoever was waiting, and the next send
-reopens the connection first: the messages received before the close are still
-delivered, before those of the new connection.
+`on_reconnecting` is told. This driver authenticates each handshake anew, opens
+the socket, sleeps, sends and receives. After an abnormal close the error goes to
+whoever was waiting and the next send reopens the connection; the messages
+received before the close are still delivered, before the new connection's.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import random
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from oxide_proto import encode_json_text
 
 from .._backends._errors import TransportError
 from .._errors_map import websocket_api_error
@@ -99,7 +96,7 @@ class AsyncEventSocket:
                     raise
 
     async def send_json(self, event: Mapping[str, Any]) -> None:
-        await self.send_raw(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+        await self.send_raw(encode_json_text(event))
 
     async def send_raw(self, text: str) -> None:
         """Sends one text message, opening the connection again first if it dropped."""
@@ -112,14 +109,11 @@ class AsyncEventSocket:
             raise websocket_api_error(exc) from exc
 
     async def receive(self, timeout: float | NotGiven | None = NOT_GIVEN) -> str | bytes:
-        """The next message's text (or bytes for a binary message).
+        """The next message's text (or bytes), within `timeout` (the client's read timeout).
 
-        Waits at most `timeout` seconds (the client's read timeout by default).
-        Raises `APITimeoutError` when nothing came in time,
-        `WebSocketConnectionClosedError` when the connection is over, and the
-        core's `LimitExceededError` or `RemoteProtocolError` when the server broke
-        a limit or the protocol. Only a send reopens a closed connection, so a
-        message lost in a drop is never waited for.
+        Raises `APITimeoutError`, `WebSocketConnectionClosedError` once the connection
+        is over (only a send reopens it: a message lost in a drop is never waited
+        for), and the core's `LimitExceededError` or `RemoteProtocolError`.
         """
         if self._backlog:
             return self._backlog.popleft()

@@ -38,14 +38,11 @@ __all__ = [
 
 
 class AsyncRealtimeConnection(AsyncEventConnection[RealtimeServerEvent]):
-    """A live Realtime session: client events out, typed server events in.
-
-    Read them with `async for`, `recv()`, or handlers (`on`, `dispatch_events()`).
-    """
+    """A live Realtime session: client events out, typed server events in."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
         super().__init__(socket, decode_realtime_event)
-        events: RealtimeClientEvents[Awaitable[None]] = RealtimeClientEvents(self.send)
+        events = RealtimeClientEvents[Awaitable[None]](self.send)
         self.session = events.session
         self.response = events.response
         self.input_audio_buffer = events.input_audio_buffer
@@ -83,5 +80,5 @@ class AsyncBetaRealtimeConnection(AsyncRealtimeConnection):
 
     def __init__(self, socket: AsyncEventSocket) -> None:
         super().__init__(socket)
-        events: BetaRealtimeClientEvents[Awaitable[None]] = BetaRealtimeClientEvents(self.send)
-        self.transcription_session = events.transcription_session
+        beta = BetaRealtimeClientEvents[Awaitable[None]](self.send)
+        self.transcription_session = beta.transcription_session

@@ -1,16 +1,11 @@
 """The Responses API over one persistent WebSocket (`wss://…/v1/responses`).
 
-An agent loop that calls tools fifty times keeps one connection instead of fifty
+An agent loop calling tools fifty times keeps one connection instead of fifty
 requests. As in the official SDK's `responses.connect()`, `conn.response.create(...)`
-sends `response.create` with the parameters of `POST /v1/responses`,
-`conn.response.steer(...)` sends `response.steer`, and server events arrive as the
-classes the SSE stream gives (`UnknownModel` for types this package does not know).
-
-`AsyncResponsesSession` is the request-level view: `send` returns the finished
-`Response`, `send_stream` the events of one response; any failure (an `error`
-event, `response.failed`, `response.incomplete`, a close, a timeout, a malformed
-message) is a typed error, never a hang. The core's `ResponsesTurn` says what a
-response came to.
+sends `response.create` with the parameters of `POST /v1/responses`, and server
+events arrive as the classes the SSE stream gives. `AsyncResponsesSession` is the
+request-level view, where any failure is a typed error, never a hang; the core's
+`ResponsesTurn` says what a response came to.
 """
 
 from __future__ import annotations
@@ -28,13 +23,14 @@ from oxide_proto.sessions._responses_socket import (
     ResponsesServerEvent,
     ResponsesTurn,
     decode_beta_responses_event,
+    stream_request,
 )
 from oxide_proto.types.responses import Response
 
 from .._options import NOT_GIVEN, NotGiven
 from ._dispatch import AsyncEventConnection
 from ._event_socket import AsyncEventSocket
-from ._stream_helper_responses import AsyncResponseStreamManager, with_text_format
+from ._stream_helper_responses import AsyncResponseStreamManager
 
 __all__ = [
     "AsyncBetaResponsesConnection",
@@ -48,17 +44,11 @@ _T = TypeVar("_T")
 
 
 class AsyncResponsesConnection(AsyncEventConnection[ResponsesServerEvent]):
-    """A live Responses WebSocket: send client events, receive typed server events.
-
-    `async for event in conn` yields events until the connection closes (quietly
-    after a normal close, raising `WebSocketConnectionClosedError` after an
-    abnormal one); `recv()` returns one; `on(type, handler)` and
-    `dispatch_events()` call handlers instead.
-    """
+    """`client.responses.connect()`: `conn.response.create(...)` / `.steer(...)` out, events in."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
         super().__init__(socket, decode_response_stream_event)
-        self.response: ResponsesClientEvents[Awaitable[None]] = ResponsesClientEvents(self.send)
+        self.response = ResponsesClientEvents[Awaitable[None]](self.send)
 
 
 class AsyncBetaResponsesConnection(AsyncEventConnection[BetaResponsesServerEvent]):
@@ -66,8 +56,7 @@ class AsyncBetaResponsesConnection(AsyncEventConnection[BetaResponsesServerEvent
 
     def __init__(self, socket: AsyncEventSocket) -> None:
         super().__init__(socket, decode_beta_responses_event)
-        self.response: BetaResponsesClientEvents[Awaitable[None]]
-        self.response = BetaResponsesClientEvents(self.send)
+        self.response = BetaResponsesClientEvents[Awaitable[None]](self.send)
 
 
 class AsyncResponsesSession:
@@ -136,12 +125,7 @@ class AsyncResponsesSession:
         and `await stream.get_final_response()` the `ParsedResponse` with
         `output_parsed` (the output text as `text_format`).
         """
-        body = {**(request or {}), **params}
-        if text_format is not None:
-            body["text"] = with_text_format(body.get("text"), text_format)
-        tool_list = None if tools is None else list(tools)
-        if tool_list is not None:
-            body["tools"] = tool_list
+        body, tool_list = stream_request(request, params, text_format=text_format, tools=tools)
         return AsyncResponseStreamManager(
             functools.partial(self.send_stream, body, timeout=timeout),
             text_format=text_format,

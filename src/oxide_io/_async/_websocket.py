@@ -1,13 +1,10 @@
 """One socket driving one core `WebSocketSession`, its `proto`.
 
-The session does the protocol: the Upgrade, framing, pings and pongs, keepalive
-decisions and the close handshake. This driver moves bytes: it writes what the
-session queued, reads when a message is wanted and runs the session's timers
-while it waits. One task (or thread) receives at a time; sends may run beside it.
-
-Nobody reads between calls (an agent running a tool), so before a send
-`check_alive` takes in what arrived meanwhile and, after a quiet spell, waits for
-a pong: a connection a NAT dropped in silence is found dead in `keepalive_timeout`.
+The session does the protocol (the Upgrade, framing, pings, keepalive, the close
+handshake). This driver writes what the session queued, reads when a message is
+wanted and runs the session's timers while it waits. One task (or thread)
+receives at a time; sends may run beside it. Nobody reads between calls (an agent
+running a tool), so `check_alive` runs before a send.
 """
 
 from __future__ import annotations
@@ -17,10 +14,12 @@ import time
 
 from oxide_proto import (
     DEFAULT_CLOSE_TIMEOUT,
-    NEED_DATA,
     BinaryMessage,
     Closed,
+    NeedData,
+    Opened,
     TextMessage,
+    WebSocketEvent,
     WebSocketSession,
     WebSocketState,
     closed_error,
@@ -36,13 +35,7 @@ Message = TextMessage | BinaryMessage
 
 
 class AsyncWebSocket:
-    """An open WebSocket (`connect`): `send_text`, `receive`, `aclose`.
-
-    `receive` raises `WebSocketConnectionClosedError` once the connection is over,
-    `TransportTimeout` when nothing came in time, and the core's
-    `LimitExceededError` / `RemoteProtocolError` when the server broke a limit or
-    the protocol.
-    """
+    """An open WebSocket (`connect`): `send_text`, `receive`, `aclose`."""
 
     def __init__(self, socket: AsyncSocket, proto: WebSocketSession, backend: AsyncBackend) -> None:
         self.socket = socket
@@ -58,25 +51,17 @@ class AsyncWebSocket:
     async def connect(
         cls, transport: AsyncTransport, proto: WebSocketSession, timeout: float | None
     ) -> AsyncWebSocket:
-        """Sends `proto`'s Upgrade and returns once the server accepted it.
+        """Sends `proto`'s Upgrade over the transport's socket (its proxy, trust and
+        client certificate) and returns once the server accepted, within `timeout`.
 
-        The socket is the transport's: its proxy, trust and client certificate.
-        `timeout` bounds it all. Raises the backend's `TransportError`s,
-        `ProxyError` or `WebSocketHandshakeError`.
+        Raises the backend's `TransportError`s, `ProxyError`, `WebSocketHandshakeError`.
         """
         give_up = None if timeout is None else time.monotonic() + timeout
         socket = await transport.connect_websocket(proto.url, timeout)
+        websocket = cls(socket, proto, transport.backend)
         try:
-            websocket = cls(socket, proto, transport.backend)
             await websocket._flush(timeout)
-            while (event := proto.next_event()) is NEED_DATA:
-                left = None if give_up is None else give_up - time.monotonic()
-                if left is not None and left <= 0:
-                    raise TransportTimeout("connect")
-                try:
-                    proto.receive_data(await socket.receive(left), time.monotonic())
-                except TransportTimeout:
-                    raise TransportTimeout("connect") from None
+            event = await websocket._event(give_up, "connect")
             if isinstance(event, Closed):  # a refusal raises before its Closed
                 raise closed_error(event.code, event.reason)
         except BaseException:
@@ -116,7 +101,11 @@ class AsyncWebSocket:
             await self._flush(DEFAULT_CLOSE_TIMEOUT)
 
     async def receive(self, timeout: float | None) -> Message:
-        """The next whole message, waiting at most `timeout` seconds for it."""
+        """The next whole message, waiting at most `timeout` seconds for it.
+
+        Raises `WebSocketConnectionClosedError` once the connection is over,
+        `TransportTimeout`, and the core's `LimitExceededError` / `RemoteProtocolError`.
+        """
         give_up = None if timeout is None else time.monotonic() + timeout
         with self._state:
             self._readers += 1
@@ -129,22 +118,23 @@ class AsyncWebSocket:
         if isinstance(event, Closed):
             await self.socket.aclose()
             raise closed_error(event.code, event.reason)
+        assert not isinstance(event, Opened)  # the session gives it once, to `connect`
         return event
 
-    async def _event(self, give_up: float | None) -> Message | Closed:
-        """The session's next message or its end, reading (and running timers) until one comes."""
+    async def _event(self, give_up: float | None, phase: str = "read") -> WebSocketEvent:
+        """The session's next event, reading (and running its timers) until one comes."""
         while True:
             with self._state:
                 event = self.proto.next_event()
-            if isinstance(event, (TextMessage, BinaryMessage, Closed)):
+            if not isinstance(event, NeedData):
                 return event
-            await self._read(give_up)
+            await self._read(give_up, phase)
 
-    async def _read(self, give_up: float | None) -> None:
+    async def _read(self, give_up: float | None, phase: str = "read") -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
         now = time.monotonic()
         if give_up is not None and give_up <= now:
-            raise TransportTimeout("read")
+            raise TransportTimeout(phase)
         with self._state:
             wait, timer_first = self.proto.read_wait(now, give_up)
         data: bytes | None = None
@@ -155,8 +145,10 @@ class AsyncWebSocket:
                 data = await self.socket.receive(wait)
             except TransportTimeout:
                 if not timer_first:
-                    raise
+                    raise TransportTimeout(phase) from None
             except TransportError:
+                if self.proto.state is WebSocketState.CONNECTING:
+                    raise  # the connect failed: the transport's error says how
                 data = b""  # reset or broken: to the session, an EOF without a Close frame
         with self._state:
             if data is None:
@@ -168,11 +160,10 @@ class AsyncWebSocket:
     async def check_alive(self) -> None:
         """Before a send: is the connection still there? Afterwards, `is_open` says.
 
-        Takes in, without waiting, what arrived while nobody read (pings are
-        answered, a Close frame or an EOF ends it, messages stay queued); after a
-        quiet spell, pings and waits at most the keepalive timeout for any sign of
-        life, else the session ends as an abnormal close (1006). Does nothing while
-        another task or thread is inside `receive`: that reader sees how it ends.
+        Takes in what arrived while nobody read; after a quiet spell, waits for the
+        pong of the session's ping (`WebSocketSession.check_alive`): a connection a
+        NAT dropped in silence is found dead in `keepalive_timeout`. Does nothing
+        while another task or thread is inside `receive`.
         """
         with self._state:
             if self._readers:
@@ -208,10 +199,7 @@ class AsyncWebSocket:
             await socket.aclose()  # the messages before the end stay queued in the session
 
     async def ended(self) -> tuple[list[Message], Closed]:
-        """Once not `is_open`: the messages received and not read, and how it ended.
-
-        A close under way (a message too big) is finished first.
-        """
+        """Once not `is_open`: the unread messages and how it ended (a close under way finished)."""
         await self.aclose()
         with self._state:
             messages, closed = self.proto.take_messages()
@@ -221,11 +209,10 @@ class AsyncWebSocket:
     async def aclose(
         self, code: int = 1000, reason: str = "", timeout: float | None = DEFAULT_CLOSE_TIMEOUT
     ) -> None:
-        """Closes with the handshake (RFC 6455 §7.1.2), then the socket.
+        """Closes with the handshake (RFC 6455 §7.1.2), then the socket, even when cancelled.
 
-        Messages still in flight are read and dropped while the server's Close
-        frame is awaited, for at most `timeout` seconds. Runs to the end even when
-        the caller is being cancelled; the session is closed afterwards.
+        Messages still in flight are dropped while the server's Close frame is
+        awaited, for at most `timeout` seconds; the session is closed afterwards.
         """
         proto = self.proto
         async with self._backend.shielded():

@@ -2,10 +2,9 @@
 """What the Responses and Realtime connections share: sending, receiving, handlers.
 
 A connection sends client events as JSON and reads typed server events by
-`recv()`, by `async for`, or push-style as the official SDK does: `conn.on(type,
-handler)` (or `@conn.on(type)`; `"event"` for every event, `once` for one, `off`
-to remove), then `dispatch_events()`. An async connection awaits what a handler
-returns when it is awaitable. The managers take handlers before connecting too.
+`recv()`, `async for`, or as the official SDK does: `conn.on(type, handler)` (or
+`@conn.on(type)`; `"event"` for all, `once`, `off`), then `dispatch_events()`, which
+awaits what a handler returns when it is awaitable. The managers take handlers too.
 """
 
 from __future__ import annotations
@@ -27,7 +26,12 @@ _Self = TypeVar("_Self", bound="SyncEventConnection[Any]")
 
 
 class SyncEventConnection(HandlerRegistry[E]):
-    """A live event WebSocket whose server events are `E`, as `decode` makes them."""
+    """A live event WebSocket whose server events are `E`, as `decode` makes them.
+
+    `for event in conn` yields events until the connection closes (quietly
+    after a normal close, raising `WebSocketConnectionClosedError` after another);
+    `recv()` returns one; `on(type, handler)` and `dispatch_events()` call handlers.
+    """
 
     def __init__(self, socket: SyncEventSocket, decode: Callable[[dict[str, Any]], E]) -> None:
         self._socket = socket
@@ -77,8 +81,6 @@ class SyncEventConnection(HandlerRegistry[E]):
             raise
 
     def __iter__(self) -> Iterator[E]:
-        """The events until the connection closes: quietly after a normal close (1000),
-        raising `WebSocketConnectionClosedError` after any other."""
         while (payload := self._until_closed(NOT_GIVEN)) is not None:
             yield self._decode(payload)
 

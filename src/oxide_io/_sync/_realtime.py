@@ -37,14 +37,11 @@ __all__ = [
 
 
 class SyncRealtimeConnection(SyncEventConnection[RealtimeServerEvent]):
-    """A live Realtime session: client events out, typed server events in.
-
-    Read them with `async for`, `recv()`, or handlers (`on`, `dispatch_events()`).
-    """
+    """A live Realtime session: client events out, typed server events in."""
 
     def __init__(self, socket: SyncEventSocket) -> None:
         super().__init__(socket, decode_realtime_event)
-        events: RealtimeClientEvents[None] = RealtimeClientEvents(self.send)
+        events = RealtimeClientEvents[None](self.send)
         self.session = events.session
         self.response = events.response
         self.input_audio_buffer = events.input_audio_buffer
@@ -82,5 +79,5 @@ class SyncBetaRealtimeConnection(SyncRealtimeConnection):
 
     def __init__(self, socket: SyncEventSocket) -> None:
         super().__init__(socket)
-        events: BetaRealtimeClientEvents[None] = BetaRealtimeClientEvents(self.send)
-        self.transcription_session = events.transcription_session
+        beta = BetaRealtimeClientEvents[None](self.send)
+        self.transcription_session = beta.transcription_session
