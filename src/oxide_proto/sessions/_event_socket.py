@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api._azure import AzureConfig, azure_auth_headers, realtime_target
 from ..api._encode import build_request
@@ -47,7 +47,6 @@ from ..base._types import URL
 from ..base._url import websocket_url
 from ..http._retry import retryable_handshake
 from ..websocket._reconnect import NO_RECONNECT, OnReconnecting, ReconnectingEvent, ReconnectPolicy
-from ..websocket._websocket import WebSocketSession
 from ..websocket._websocket_events import (
     DEFAULT_KEEPALIVE_INTERVAL,
     DEFAULT_KEEPALIVE_TIMEOUT,
@@ -64,6 +63,9 @@ __all__ = [
     "parse_event_payload",
     "unhandled_error",
 ]
+
+if TYPE_CHECKING:
+    from ..websocket._websocket import WebSocketSession
 
 _DEFAULT_POLICY = ReconnectPolicy()
 
@@ -181,6 +183,9 @@ class EventSocket:
 
     def connect(self, now: float) -> WebSocketSession:
         """The next connection's session: send its `data_to_send()` (the Upgrade) first."""
+        # wsproto loads with the first connection, not with `import oxide_io`.
+        from ..websocket._websocket import WebSocketSession
+
         options, handshake = self.options, self._handshake
         return WebSocketSession(
             handshake.url,
