@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, overload
+
+from oxide_proto.sessions._event_socket import unhandled_error
 
 __all__ = ["ALL_EVENTS", "EventHandlers", "HandlerRegistry", "call_handler"]
 
@@ -60,6 +62,20 @@ class EventHandlers(Generic[E]):
             if any(once for _, once in registered):
                 self._handlers[event_type] = [entry for entry in registered if not entry[1]]
             return [handler for handler, _ in registered]
+
+    def for_event(self, payload: Mapping[str, Any]) -> list[Callable[[E], object]]:
+        """The handlers for one event: its type's, then every event's (`once` ones dropped now).
+
+        Raises `APIEventError` for an `error` event that neither has (the core's
+        `unhandled_error`): an error nobody handles ends the dispatch.
+        """
+        kind = payload.get("type")
+        handlers = self.take(kind) if isinstance(kind, str) else []
+        handlers += self.take(ALL_EVENTS)
+        error = unhandled_error(payload, handled=bool(handlers))
+        if error is not None:
+            raise error
+        return handlers
 
     def move_to(self, target: EventHandlers[E]) -> None:
         """Moves every registration to `target` (after its own), leaving this one empty."""

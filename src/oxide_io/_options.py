@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from oxide_proto import OpenAIError
 from oxide_proto.api._azure import AzureConfig
 from oxide_proto.base import field, frozen
-from oxide_proto.sessions._event_socket import EventSocketTarget
+from oxide_proto.sessions._event_socket import EventSocket, EventSocketTarget, WebSocketOptions
 from oxide_proto.websocket._reconnect import OnReconnecting, ReconnectPolicy
 
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
@@ -31,8 +31,8 @@ __all__ = [
     "NotGiven",
     "TokenProvider",
     "WebSocketConnectOptions",
+    "event_socket",
     "resolve_options",
-    "websocket_target",
 ]
 
 # What `api_key=` and `azure_ad_token_provider=` may be besides a string: a
@@ -207,17 +207,22 @@ class WebSocketConnectOptions(TypedDict, total=False):
     keepalive_timeout: float
 
 
-def websocket_target(
+def event_socket(
     options: ClientOptions,
     path: str,
+    given: WebSocketConnectOptions,
     query: Mapping[str, object] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> EventSocketTarget:
-    """Where a WebSocket at `path` under the client's base URL goes, and as whom.
+) -> tuple[EventSocket, Timeout]:
+    """The core's `EventSocket` for a WebSocket at `path` under the client's base URL,
+    and the timeouts of its connect and reads (the client's unless `given` has one).
 
     `headers` join the client's default headers (the call's `extra_headers` win).
+    An option `WebSocketOptions` does not know is a TypeError.
     """
-    return EventSocketTarget(
+    settings: dict[str, Any] = {**given}
+    timeout = settings.pop("timeout", NOT_GIVEN)
+    target = EventSocketTarget(
         base_url=options.base_url,
         path=path,
         query=query,
@@ -228,4 +233,8 @@ def websocket_target(
         default_headers={**options.default_headers, **(headers or {})},
         default_query=options.default_query,
         azure=options.azure,
+    )
+    return (
+        EventSocket(target, WebSocketOptions(**settings)),
+        options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout),
     )

@@ -24,6 +24,7 @@ from .api._call import CallSettings as CallSettings
 from .api._decode import decode as decode
 from .api._encode import build_request as build_request
 from .api._encode import encode_json as encode_json
+from .api._encode import encode_json_text as encode_json_text
 from .api._encode import user_agent as user_agent
 from .api._encode import validate_header as validate_header
 from .api._model import BaseModel as BaseModel
@@ -149,6 +150,7 @@ from .websocket._reconnect import OnReconnecting as OnReconnecting
 from .websocket._reconnect import ReconnectingEvent as ReconnectingEvent
 from .websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
 from .websocket._reconnect import ReconnectPolicy as ReconnectPolicy
+from .websocket._websocket_events import DEFAULT_CLOSE_TIMEOUT as DEFAULT_CLOSE_TIMEOUT
 from .websocket._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
 from .websocket._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
 from .websocket._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
@@ -264,6 +266,7 @@ if TYPE_CHECKING:
     from .helpers._schema import response_format_for as response_format_for
     from .helpers._schema import responses_function_tool as responses_function_tool
     from .helpers._schema import text_format_for as text_format_for
+    from .helpers._schema import text_with_format as text_with_format
     from .helpers._schema import to_strict_json_schema as to_strict_json_schema
     from .http._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from .http._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
@@ -302,6 +305,7 @@ if TYPE_CHECKING:
         decode_beta_responses_event as decode_beta_responses_event,
     )
     from .sessions._responses_socket import parse_responses_event as parse_responses_event
+    from .sessions._responses_socket import stream_request as stream_request
     from .websocket._websocket import WebSocketSession as WebSocketSession
     from .websocket._websocket_events import BinaryMessage as BinaryMessage
     from .websocket._websocket_events import Closed as Closed
@@ -372,6 +376,7 @@ _LAZY: dict[str, str] = {
     "BetaResponsesClientEvents": ".sessions._responses_socket",
     "decode_beta_responses_event": ".sessions._responses_socket",
     "ResponsesTurn": ".sessions._responses_socket",
+    "stream_request": ".sessions._responses_socket",
     "parse_responses_event": ".sessions._responses_socket",
     "BinaryMessage": ".websocket._websocket_events",
     "Closed": ".websocket._websocket_events",
@@ -442,6 +447,7 @@ _LAZY: dict[str, str] = {
     "response_format_for": ".helpers._schema",
     "responses_function_tool": ".helpers._schema",
     "text_format_for": ".helpers._schema",
+    "text_with_format": ".helpers._schema",
     "to_strict_json_schema": ".helpers._schema",
 }
 

@@ -82,7 +82,7 @@ def test_guide_websocket_example_runs_turns_over_one_connection() -> None:
         conn.close()
     assert first.output_text == second.output_text == "one socket, many turns"
     assert [r.http_version for r in server.requests] == ["websocket"] * 3
-    assert conn.state.reconnects == 0
+    assert conn.proto.reconnects == 0
 
 
 def test_guide_websocket_example_reopens_after_a_drop() -> None:
@@ -98,7 +98,7 @@ def test_guide_websocket_example_reopens_after_a_drop() -> None:
         assert response.output_text == "after the drop"
         assert server.connections == 2
         assert server.handshakes[1]["authorization"] == "Bearer sk-guide"
-    assert conn.state.reconnects == 1
+    assert conn.proto.reconnects == 1
 
 
 def test_guide_websocket_example_does_not_reopen_without_reconnecting() -> None:

@@ -348,6 +348,7 @@ async def test_websocket_session_stream_gives_the_same_helper(
     ws_api.script(
         Text(json.dumps({"verdict": "no", "reasons": ["rain"]}), deltas=4),
         WsToolCall(name="get_weather", arguments=json.dumps({"city": "Rome", "days": [3]})),
+        WsToolCall(name="get_weather", arguments=json.dumps({"city": "Oslo", "days": [1]})),
     )
     client = ws.client(ws_api)
     async with ws.responses_session(client) as session:
@@ -369,4 +370,15 @@ async def test_websocket_session_stream_gives_the_same_helper(
                 if event.type == "response.function_call_arguments.done"
             ]
         assert done == [Weather("Rome", [3])]
+        # A Chat Completions tool goes out in the Responses shape, as over HTTP.
+        chat_tools = [function_tool(Weather, name="get_weather")]
+        async with session.stream(model=MODEL, input="z", tools=chat_tools) as stream:
+            done = [
+                event.parsed_arguments
+                async for event in stream
+                if event.type == "response.function_call_arguments.done"
+            ]
+        assert done == [Weather("Oslo", [1])]
+        sent = [e for e in ws_api.received if e.get("type") == "response.create"][-1]
+        assert sent["tools"][0]["name"] == "get_weather" and "function" not in sent["tools"][0]
     assert client_sockets(ws_api.port) == 0

@@ -62,6 +62,13 @@ async def test_audio_round_trip(
     assert server.handshakes[0]["authorization"] == f"Bearer {KEY}"
 
 
+async def test_call_id_joins_a_call_and_none_is_not_sent(ws: Runtime, ws_api: WsApiServer) -> None:
+    client = ws.client(ws_api)
+    async with ws.connect_realtime(client, call_id="call_1") as conn:
+        assert isinstance(await conn.recv(), RealtimeServerEventSessionCreated)
+    assert ws_api.paths == ["/v1/realtime?call_id=call_1"]
+
+
 async def test_resource_methods_send_the_official_events(ws: Runtime, ws_api: WsApiServer) -> None:
     client = ws.client(ws_api)
     async with ws.connect_realtime(client, model="gpt-realtime") as conn:

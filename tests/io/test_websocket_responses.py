@@ -291,6 +291,18 @@ async def test_websocket_base_url_and_unknown_events(ws: Runtime, ws_api: WsApiS
     assert ws_api.paths[0] == "/v1/responses?lane=a"
 
 
+async def test_an_event_json_cannot_carry_is_refused_before_it_is_sent(
+    ws: Runtime, ws_api: WsApiServer
+) -> None:
+    client = ws.client(ws_api)
+    async with ws.connect_responses(client) as conn:
+        with pytest.raises(ValueError, match=r"body\.temperature is nan"):
+            await conn.send({"type": "response.create", "temperature": float("nan")})
+        await conn.send({"type": "response.create", "model": "gpt-test", "input": "x"})
+        assert (await conn.recv()).type == "response.created"
+    assert [e["type"] for e in ws_api.received] == ["response.create"]
+
+
 async def test_refused_connection_is_a_typed_error(ws: Runtime, ws_api: WsApiServer) -> None:
     from tests.servers import free_port
 

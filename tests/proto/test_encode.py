@@ -18,6 +18,7 @@ from oxide_proto import (
     Request,
     build_request,
     encode_json,
+    encode_json_text,
     user_agent,
     validate_header,
 )
@@ -201,6 +202,17 @@ def test_extra_body_merges() -> None:
 def test_nan_and_infinity_refused(bad: float) -> None:
     with pytest.raises(ValueError, match=r"body\.messages\[0\]\.temperature"):
         post(json_body={"messages": [{"temperature": bad}]})
+
+
+def test_json_text_is_the_body_as_text_and_refuses_the_same() -> None:
+    event = {"type": "response.create", "input": "héllo 你好", "at": None, "n": [1, 2.5]}
+    assert encode_json_text(event) == encode_json(event).decode("utf-8")
+    assert (
+        encode_json_text(event)
+        == '{"type":"response.create","input":"héllo 你好","at":null,"n":[1,2.5]}'
+    )
+    with pytest.raises(ValueError, match=r"body\.tools\[1\]\.weight"):
+        encode_json_text({"tools": [{}, {"weight": math.nan}]})
 
 
 def test_datetime_and_unknown_types() -> None:

@@ -131,6 +131,46 @@ def test_websocket_base_url_wins_and_http_becomes_ws() -> None:
     assert str(chosen.url) == "wss://edge.example.test/ws/realtime"
 
 
+def test_a_query_argument_left_as_none_is_not_sent() -> None:
+    socket = EventSocket(
+        target(
+            path="/realtime",
+            query={"model": None, "call_id": "call_1"},
+            default_query={"model": "d"},
+        ),
+        WebSocketOptions(),
+    )
+    assert socket.url.target == "/v1/realtime?model=d&call_id=call_1"
+
+
+def test_connect_makes_the_session_of_the_handshake_under_the_options() -> None:
+    options = WebSocketOptions(
+        extra_headers={"X-Run": "7"},
+        max_message_size=16,
+        keepalive_interval=3.0,
+        keepalive_timeout=2.0,
+    )
+    socket = EventSocket(target(), options)
+    session = socket.connect(10.0)
+    assert session.url == socket.url
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(session.data_to_send())
+    (request,) = server.events()
+    assert isinstance(request, ws.Request)
+    assert request.target == socket.url.target
+    sent = {name.decode().lower(): value.decode() for name, value in request.extra_headers}
+    assert sent["authorization"] == f"Bearer {KEY}" and sent["x-run"] == "7"
+    session.receive_data(server.send(ws.AcceptConnection()), 10.0)
+    assert isinstance(session.next_event(), Opened)
+    assert session.next_timer() == 13.0  # the keepalive interval
+    session.handle_timer(13.0)
+    assert session.next_timer() == 15.0  # the pong's deadline
+    session.receive_data(server.send(ws.TextMessage("x" * 17)), 14.0)
+    with pytest.raises(LimitExceededError):
+        session.next_event()
+    assert socket.connect(20.0) is not session  # one session per connection
+
+
 def test_authenticated_replaces_the_key_for_the_next_handshake() -> None:
     socket = EventSocket(target(), WebSocketOptions(extra_headers={"X-Mine": "1"}))
     socket.authenticated("sk-fresh", {"X-Auth": "token", "X-Mine": "auth"})
@@ -472,15 +512,7 @@ def messages_through_the_stack(
     events: list[dict[str, Any]], split: Callable[[bytes], list[bytes]]
 ) -> tuple[EventSocket, list[str]]:
     socket = EventSocket(target(), WebSocketOptions(max_message_size=1 << 20))
-    handshake = socket.handshake()
-    session = WebSocketSession(
-        handshake.url,
-        headers=handshake.headers,
-        max_message_size=socket.options.max_message_size,
-        keepalive_interval=socket.options.keepalive_interval,
-        keepalive_timeout=socket.options.keepalive_timeout,
-        now=0.0,
-    )
+    session = socket.connect(0.0)
     data = server_bytes(socket, session, text_frames(events))
     messages: list[str] = []
     # b"" would mean EOF: a driver never passes an empty read otherwise.

@@ -21,11 +21,14 @@ from oxide_proto import (
     InvalidJSONError,
     OutputValidationError,
     SchemaError,
+    TypedTool,
     function_tool,
     parse_into,
     response_format_for,
     responses_function_tool,
+    stream_request,
     text_format_for,
+    text_with_format,
     to_strict_json_schema,
 )
 
@@ -379,3 +382,38 @@ def test_typing_extensions_typeddict_is_a_typeddict() -> None:
     assert schema["required"] == ["title", "year"]
     assert schema["additionalProperties"] is False
     assert parse_into(Film, '{"title": "M", "year": 1999}') == {"title": "M", "year": 1999}
+
+
+# --- what a streamed Responses request sends ------------------------------------------
+
+
+def test_text_with_format_keeps_the_rest_of_text_and_refuses_two_formats() -> None:
+    assert text_with_format(None, Flat) == {"format": text_format_for(Flat)}
+    assert text_with_format({"verbosity": "low"}, Flat) == {
+        "verbosity": "low",
+        "format": text_format_for(Flat),
+    }
+    with pytest.raises(TypeError, match="either text_format or text"):
+        text_with_format({"format": {"type": "text"}}, Flat)
+
+
+def test_stream_request_merges_sets_the_format_and_converts_the_tools() -> None:
+    chat_tool = function_tool(Flat, name="flat")
+    body, tools = stream_request(
+        {"model": "m", "input": "a", "text": {"verbosity": "low"}},
+        {"input": "b"},
+        text_format=Flat,
+        tools=iter([chat_tool, {"type": "web_search"}]),
+    )
+    assert tools is not None and body["tools"] is tools
+    converted, search = tools
+    assert converted["name"] == "flat" and converted["type"] == "function"
+    assert isinstance(converted, TypedTool) and converted.type is Flat
+    assert "function" not in converted
+    assert search == {"type": "web_search"}
+    assert body["model"] == "m" and body["input"] == "b"
+    assert body["text"] == {"verbosity": "low", "format": text_format_for(Flat)}
+    plain, none = stream_request(None, {"model": "m", "text": {"format": {"type": "text"}}})
+    assert plain == {"model": "m", "text": {"format": {"type": "text"}}} and none is None
+    with pytest.raises(TypeError, match="function_tool"):
+        stream_request(None, {}, tools=[{"type": "function", "function": {"name": "f"}}])

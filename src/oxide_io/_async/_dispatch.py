@@ -1,14 +1,9 @@
 """What the Responses and Realtime connections share: sending, receiving, handlers.
 
-A connection sends client events as JSON and reads server events typed (its
-`_decode`), by `recv()`, by `async for`, or push-style as the official SDK does:
-`conn.on(type, handler)` (or `@conn.on(type)`; `"event"` for every event, `once`
-for one, `off` to remove), then `dispatch_events()` reads until the connection
-closes, calling the handlers of each event's type and then the `"event"` ones.
-An async connection awaits what a handler returns when it is awaitable, so plain
-and async handlers mix. An `error` event nobody handles raises (the core's
-`unhandled_error` rule). The managers take handlers before connecting too and
-hand them to the connection when it opens.
+A connection sends client events as JSON and reads typed server events by
+`recv()`, `async for`, or as the official SDK does: `conn.on(type, handler)` (or
+`@conn.on(type)`; `"event"` for all, `once`, `off`), then `dispatch_events()`, which
+awaits what a handler returns when it is awaitable. The managers take handlers too.
 """
 
 from __future__ import annotations
@@ -17,36 +12,39 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError
-from oxide_proto.sessions._event_socket import parse_event_payload, unhandled_error
+from oxide_proto.sessions._event_socket import parse_event_payload
 
-from .._event_handlers import ALL_EVENTS, EventHandlers, HandlerRegistry, call_handler
+from .._event_handlers import EventHandlers, HandlerRegistry, call_handler
 from .._options import NOT_GIVEN, NotGiven
-from ._event_socket import AsyncConnectionManager, AsyncEventSocket
+from ._event_socket import AsyncEventSocket
 
-__all__ = ["AsyncDispatchingConnectionManager", "AsyncEventConnection"]
+__all__ = ["AsyncConnectionManager", "AsyncDispatchingConnectionManager", "AsyncEventConnection"]
 
 E = TypeVar("E")
 _Self = TypeVar("_Self", bound="AsyncEventConnection[Any]")
 
 
 class AsyncEventConnection(HandlerRegistry[E]):
-    """A live event WebSocket whose server events are `E`, typed by `_decode`."""
+    """A live event WebSocket whose server events are `E`, as `decode` makes them.
 
-    def __init__(self, socket: AsyncEventSocket) -> None:
+    `async for event in conn` yields events until the connection closes (quietly
+    after a normal close, raising `WebSocketConnectionClosedError` after another);
+    `recv()` returns one; `on(type, handler)` and `dispatch_events()` call handlers.
+    """
+
+    def __init__(self, socket: AsyncEventSocket, decode: Callable[[dict[str, Any]], E]) -> None:
         self._socket = socket
+        self._decode = decode
         self._handlers: EventHandlers[E] = EventHandlers()
-
-    def _decode(self, payload: dict[str, Any]) -> E:
-        raise NotImplementedError
 
     @property
     def url(self) -> str:
-        return self._socket.url
+        return str(self._socket.proto.url)
 
     @property
     def reconnects(self) -> int:
         """How many times the connection was reopened after an abnormal close."""
-        return self._socket.reconnects
+        return self._socket.proto.reconnects
 
     async def send(self, event: Mapping[str, Any]) -> None:
         """Sends one client event (a dict with its `type`) as JSON."""
@@ -58,7 +56,7 @@ class AsyncEventConnection(HandlerRegistry[E]):
 
     async def recv(self, timeout: float | NotGiven | None = NOT_GIVEN) -> E:
         """The next server event, waiting at most `timeout` (the read timeout by default)."""
-        return self._decode(parse_event_payload(await self._socket.receive(timeout)))
+        return self._decode(await self._recv_payload(timeout))
 
     async def recv_bytes(self, timeout: float | NotGiven | None = NOT_GIVEN) -> bytes:
         """The next server message, undecoded."""
@@ -72,42 +70,30 @@ class AsyncEventConnection(HandlerRegistry[E]):
     async def _recv_payload(self, timeout: float | NotGiven | None) -> dict[str, Any]:
         return parse_event_payload(await self._socket.receive(timeout))
 
+    async def _until_closed(self, timeout: float | NotGiven | None) -> dict[str, Any] | None:
+        """The next event's payload; None after a normal close (1000), which ends reading."""
+        try:
+            return await self._recv_payload(timeout)
+        except WebSocketConnectionClosedError as exc:
+            if exc.code == 1000:
+                return None
+            raise
+
     async def __aiter__(self) -> AsyncIterator[E]:
-        """The events until the connection closes: quietly after a normal close (1000),
-        raising `WebSocketConnectionClosedError` after any other."""
-        while True:
-            try:
-                event = await self.recv()
-            except WebSocketConnectionClosedError as exc:
-                if exc.code == 1000:
-                    return
-                raise
-            yield event
+        while (payload := await self._until_closed(NOT_GIVEN)) is not None:
+            yield self._decode(payload)
 
     async def dispatch_events(self) -> None:
         """Reads events until the connection closes, calling their handlers.
 
         Returns after a normal close (1000); raises `WebSocketConnectionClosedError`
         after any other, `APIEventError` for an `error` event nobody handles, and
-        whatever a handler raises. Waits for events without a read timeout: the
-        keepalive pings find a dead connection.
+        whatever a handler raises. Waits without a read timeout: the keepalive
+        pings find a dead connection.
         """
-        while True:
-            try:
-                data = await self._socket.receive(None)
-            except WebSocketConnectionClosedError as exc:
-                if exc.code == 1000:
-                    return
-                raise
-            payload = parse_event_payload(data)
+        while (payload := await self._until_closed(None)) is not None:
             event = self._decode(payload)
-            kind = payload.get("type")
-            specific = self._handlers.take(kind) if isinstance(kind, str) else []
-            every = self._handlers.take(ALL_EVENTS)
-            error = unhandled_error(payload, handled=bool(specific or every))
-            if error is not None:
-                raise error
-            for handler in (*specific, *every):
+            for handler in self._handlers.for_event(payload):
                 # unasync: handler(event)
                 await call_handler(handler, event)
 
@@ -122,28 +108,47 @@ class AsyncEventConnection(HandlerRegistry[E]):
         await self.close()
 
 
-class _Dispatching(Protocol):
-    _handlers: EventHandlers[Any]
-
+class _Closable(Protocol):
     async def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
-C = TypeVar("C", bound=_Dispatching)
+C = TypeVar("C", bound=_Closable)
+D = TypeVar("D", bound=AsyncEventConnection[Any])
 
 
-class AsyncDispatchingConnectionManager(
-    AsyncConnectionManager[C], HandlerRegistry[Any], Generic[C]
-):
-    """A connection manager that also takes handlers before connecting (`on`, `off`, `once`).
+class AsyncConnectionManager(Generic[C]):
+    """`async with manager as connection`: opens on entry, closes (handshake) on exit.
 
-    They move to the connection when it opens, as the official SDK's managers do.
+    `await manager.enter()` opens without the block; then close the connection yourself.
     """
 
     def __init__(self, socket: AsyncEventSocket, make: Callable[[AsyncEventSocket], C]) -> None:
+        self._socket = socket
+        self._make = make
+        self._connection: C | None = None
+
+    async def enter(self) -> C:
+        await self._socket.open()
+        self._connection = self._make(self._socket)
+        return self._connection
+
+    async def __aenter__(self) -> C:
+        return await self.enter()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class AsyncDispatchingConnectionManager(AsyncConnectionManager[D], HandlerRegistry[Any]):
+    """A connection manager that takes handlers before connecting (`on`, `off`, `once`);
+    they move to the connection when it opens, as the official SDK's managers do."""
+
+    def __init__(self, socket: AsyncEventSocket, make: Callable[[AsyncEventSocket], D]) -> None:
         super().__init__(socket, make)
         self._handlers: EventHandlers[Any] = EventHandlers()
 
-    async def enter(self) -> C:
+    async def enter(self) -> D:
         connection = await super().enter()
         self._handlers.move_to(connection._handlers)
         return connection

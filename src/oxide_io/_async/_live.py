@@ -14,7 +14,6 @@ handlers and reconnecting are those of every event socket (`_dispatch`,
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
 
 from oxide_proto.sessions._live_socket import (
     LiveClientEvents,
@@ -47,14 +46,11 @@ class AsyncLiveConnection(AsyncEventConnection[LiveServerEvent]):
     """A Live session's primary socket: `conn.session.start(...)`, audio, context, decisions."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_live_event)
         events: LiveClientEvents[Awaitable[None]] = LiveClientEvents(self.send)
         self.session = events.session
         self.decision = events.decision
         self.response = events.response
-
-    def _decode(self, payload: dict[str, Any]) -> LiveServerEvent:
-        return decode_live_event(payload)
 
     async def send_audio(self, pcm: bytes, *, chunk_size: int = DEFAULT_AUDIO_CHUNK) -> None:
         """Sends raw 24 kHz PCM16 audio as `session.input_audio.append` events, in chunks."""
@@ -66,41 +62,32 @@ class AsyncLiveForkConnection(AsyncEventConnection[LiveForkServerEvent]):
     """A fork of a stored Live session: as the primary socket, `session.start` first."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_fork_event)
         events: LiveForkClientEvents[Awaitable[None]] = LiveForkClientEvents(self.send)
         self.session = events.session
         self.decision = events.decision
         self.response = events.response
-
-    def _decode(self, payload: dict[str, Any]) -> LiveForkServerEvent:
-        return decode_fork_event(payload)
 
 
 class AsyncLiveSidebandConnection(AsyncEventConnection[LiveSidebandServerEvent]):
     """A server sideband on a running Live session: context, decisions, DTMF."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_sideband_event)
         events: LiveSidebandClientEvents[Awaitable[None]] = LiveSidebandClientEvents(self.send)
         self.session = events.session
         self.decision = events.decision
         self.response = events.response
         self.transport = events.transport
 
-    def _decode(self, payload: dict[str, Any]) -> LiveSidebandServerEvent:
-        return decode_sideband_event(payload)
-
 
 class AsyncTranslationConnection(AsyncEventConnection[TranslationServerEvent]):
     """A Realtime translation session: audio in, translated audio and transcripts out."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_translation_event)
         events: TranslationClientEvents[Awaitable[None]] = TranslationClientEvents(self.send)
         self.session = events.session
-
-    def _decode(self, payload: dict[str, Any]) -> TranslationServerEvent:
-        return decode_translation_event(payload)
 
     async def send_audio(self, pcm: bytes, *, chunk_size: int = DEFAULT_AUDIO_CHUNK) -> None:
         """Sends raw 24 kHz PCM16 audio as `session.input_audio_buffer.append` events."""

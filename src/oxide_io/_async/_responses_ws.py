@@ -1,25 +1,19 @@
 """The Responses API over one persistent WebSocket (`wss://…/v1/responses`).
 
-An agent loop that calls tools fifty times keeps one connection instead of
-opening fifty requests. The spelling is the official SDK's `responses.connect()`:
-`conn.response.create(...)` sends a `response.create` event carrying the same
-parameters as `POST /v1/responses` (with `previous_response_id` to continue),
-`conn.response.steer(...)` a `response.steer` event, and the server's events
-arrive typed, as the same classes the SSE stream gives (`ResponseTextDeltaEvent`,
-...; types this package does not know arrive as `UnknownModel`).
-
-`AsyncResponsesSession` is the request-level view of a connection: `send`
-returns the finished `Response` and `send_stream` the events of one response;
-a failure of any kind (an `error` event, `response.failed`, `response.incomplete`,
-a close, a timeout, a malformed message) is a typed error, never a hang. What a
-response came to is the core's `ResponsesTurn` to say.
+An agent loop calling tools fifty times keeps one connection instead of fifty
+requests. As in the official SDK's `responses.connect()`, `conn.response.create(...)`
+sends `response.create` with the parameters of `POST /v1/responses`, and server
+events arrive as the classes the SSE stream gives. `AsyncResponsesSession` is the
+request-level view, where any failure is a typed error, never a hang; the core's
+`ResponsesTurn` says what a response came to.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Awaitable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError, decode_response_stream_event
 from oxide_proto.sessions._responses_socket import (
@@ -29,18 +23,14 @@ from oxide_proto.sessions._responses_socket import (
     ResponsesServerEvent,
     ResponsesTurn,
     decode_beta_responses_event,
+    stream_request,
 )
 from oxide_proto.types.responses import Response
 
-from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
-from ._dispatch import AsyncDispatchingConnectionManager, AsyncEventConnection
-from ._event_socket import AsyncConnectionManager, AsyncEventSocket
-from ._stream_helper_responses import AsyncResponseStreamManager, with_text_format
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from ._api_client import AsyncAPIClient
+from .._options import NOT_GIVEN, NotGiven
+from ._dispatch import AsyncEventConnection
+from ._event_socket import AsyncEventSocket
+from ._stream_helper_responses import AsyncResponseStreamManager
 
 __all__ = [
     "AsyncBetaResponsesConnection",
@@ -48,71 +38,25 @@ __all__ = [
     "AsyncResponsesConnection",
     "AsyncResponsesSession",
     "ResponsesServerEvent",
-    "connect_responses",
-    "responses_session",
 ]
 
 _T = TypeVar("_T")
 
 
-def connect_responses(
-    client: AsyncAPIClient, **options: Unpack[WebSocketConnectOptions]
-) -> AsyncDispatchingConnectionManager[AsyncResponsesConnection]:
-    """`async with connect_responses(client) as conn`: a Responses WebSocket.
-
-    The URL is the client's `websocket_base_url`, else its `base_url` with ws/wss,
-    plus `/responses`; the handshake carries the client's authorization,
-    organization, project, User-Agent and default headers. The options are the
-    core's `WebSocketOptions` (reconnecting, keepalive, message size) and
-    `timeout`. A response in flight at an abnormal close fails, never replayed.
-    """
-    return AsyncDispatchingConnectionManager(
-        AsyncEventSocket(client, "/responses", options), AsyncResponsesConnection
-    )
-
-
-def responses_session(
-    client: AsyncAPIClient, **options: Unpack[WebSocketConnectOptions]
-) -> AsyncConnectionManager[AsyncResponsesSession]:
-    """`async with responses_session(client) as session`: request-level Responses over WebSocket.
-
-    Takes the same options as `connect_responses`.
-    """
-    return AsyncConnectionManager(AsyncEventSocket(client, "/responses", options), _new_session)
-
-
-def _new_session(socket: AsyncEventSocket) -> AsyncResponsesSession:
-    return AsyncResponsesSession(AsyncResponsesConnection(socket))
-
-
 class AsyncResponsesConnection(AsyncEventConnection[ResponsesServerEvent]):
-    """A live Responses WebSocket: send client events, receive typed server events.
-
-    `async for event in conn` yields events until the connection closes (it ends
-    quietly after a normal close and raises `WebSocketConnectionClosedError`
-    after an abnormal one); `recv()` returns one event; `on(type, handler)` and
-    `dispatch_events()` call handlers instead.
-    """
+    """`client.responses.connect()`: `conn.response.create(...)` / `.steer(...)` out, events in."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
-        super().__init__(socket)
-        self.response: ResponsesClientEvents[Awaitable[None]] = ResponsesClientEvents(self.send)
-
-    def _decode(self, payload: dict[str, Any]) -> ResponsesServerEvent:
-        return decode_response_stream_event(payload)
+        super().__init__(socket, decode_response_stream_event)
+        self.response = ResponsesClientEvents[Awaitable[None]](self.send)
 
 
 class AsyncBetaResponsesConnection(AsyncEventConnection[BetaResponsesServerEvent]):
     """`client.beta.responses.connect()`: the beta event classes, `response.inject` besides."""
 
     def __init__(self, socket: AsyncEventSocket) -> None:
-        super().__init__(socket)
-        self.response: BetaResponsesClientEvents[Awaitable[None]] = BetaResponsesClientEvents(
-            self.send
-        )
-
-    def _decode(self, payload: dict[str, Any]) -> BetaResponsesServerEvent:
-        return decode_beta_responses_event(payload)
+        super().__init__(socket, decode_beta_responses_event)
+        self.response = BetaResponsesClientEvents[Awaitable[None]](self.send)
 
 
 class AsyncResponsesSession:
@@ -124,8 +68,8 @@ class AsyncResponsesSession:
     the next request goes out, so requests never see each other's events.
     """
 
-    def __init__(self, connection: AsyncResponsesConnection) -> None:
-        self.connection = connection
+    def __init__(self, socket: AsyncEventSocket) -> None:
+        self.connection = AsyncResponsesConnection(socket)
         self._turn = ResponsesTurn()
 
     async def send(
@@ -145,10 +89,8 @@ class AsyncResponsesSession:
         `MalformedEventError` or `ResponseTooLargeError`.
         """
         await self._start(request, params, timeout)
-        turn = self._turn
-        while not turn.feed(await self._next(timeout)):
-            pass
-        return turn.result()
+        await self._finish(timeout)
+        return self._turn.result()
 
     async def send_stream(
         self,
@@ -183,12 +125,7 @@ class AsyncResponsesSession:
         and `await stream.get_final_response()` the `ParsedResponse` with
         `output_parsed` (the output text as `text_format`).
         """
-        body = {**(request or {}), **params}
-        if text_format is not None:
-            body["text"] = with_text_format(body.get("text"), text_format)
-        tool_list = None if tools is None else list(tools)
-        if tool_list is not None:
-            body["tools"] = tool_list
+        body, tool_list = stream_request(request, params, text_format=text_format, tools=tools)
         return AsyncResponseStreamManager(
             functools.partial(self.send_stream, body, timeout=timeout),
             text_format=text_format,
@@ -201,15 +138,15 @@ class AsyncResponsesSession:
         params: Mapping[str, Any],
         timeout: float | NotGiven | None,
     ) -> None:
-        turn = self._turn
-        if turn.unfinished:
+        if self._turn.unfinished:
             # The rest of a response the caller stopped reading; a close ends it too.
-            try:
-                while not turn.feed(await self._next(timeout)):
-                    pass
-            except WebSocketConnectionClosedError:
-                pass
-        await self.connection.send(turn.start(request, params))
+            with contextlib.suppress(WebSocketConnectionClosedError):
+                await self._finish(timeout)
+        await self.connection.send(self._turn.start(request, params))
+
+    async def _finish(self, timeout: float | NotGiven | None) -> None:
+        while not self._turn.feed(await self._next(timeout)):
+            pass
 
     async def _next(self, timeout: float | NotGiven | None) -> dict[str, Any]:
         try:

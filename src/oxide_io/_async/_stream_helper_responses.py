@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from oxide_proto import ParsedResponse, ResponseStreamAccumulator, UnknownModel, text_format_for
+from oxide_proto import ParsedResponse, ResponseStreamAccumulator, UnknownModel, text_with_format
 from oxide_proto.types.responses import Response, ResponseStreamEvent
 
 from .._options import NotGiven
@@ -37,10 +37,7 @@ def with_text_format(
     """The `text` parameter with `format` set to `text_format`'s strict JSON schema."""
     if text_format is None or isinstance(text_format, NotGiven):
         return text
-    given = {} if text is None or isinstance(text, NotGiven) else text
-    if "format" in given:
-        raise TypeError("give either text_format or text={'format': ...}, not both")
-    return {**given, "format": text_format_for(text_format)}
+    return text_with_format(None if isinstance(text, NotGiven) else text, text_format)
 
 
 class AsyncResponseStream(AsyncHelperEventStream[ResponseEvent], Generic[_T]):

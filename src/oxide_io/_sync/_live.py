@@ -14,8 +14,6 @@ handlers and reconnecting are those of every event socket (`_dispatch`,
 
 from __future__ import annotations
 
-from typing import Any
-
 from oxide_proto.sessions._live_socket import (
     LiveClientEvents,
     LiveForkClientEvents,
@@ -47,14 +45,11 @@ class SyncLiveConnection(SyncEventConnection[LiveServerEvent]):
     """A Live session's primary socket: `conn.session.start(...)`, audio, context, decisions."""
 
     def __init__(self, socket: SyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_live_event)
         events: LiveClientEvents[None] = LiveClientEvents(self.send)
         self.session = events.session
         self.decision = events.decision
         self.response = events.response
-
-    def _decode(self, payload: dict[str, Any]) -> LiveServerEvent:
-        return decode_live_event(payload)
 
     def send_audio(self, pcm: bytes, *, chunk_size: int = DEFAULT_AUDIO_CHUNK) -> None:
         """Sends raw 24 kHz PCM16 audio as `session.input_audio.append` events, in chunks."""
@@ -66,41 +61,32 @@ class SyncLiveForkConnection(SyncEventConnection[LiveForkServerEvent]):
     """A fork of a stored Live session: as the primary socket, `session.start` first."""
 
     def __init__(self, socket: SyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_fork_event)
         events: LiveForkClientEvents[None] = LiveForkClientEvents(self.send)
         self.session = events.session
         self.decision = events.decision
         self.response = events.response
-
-    def _decode(self, payload: dict[str, Any]) -> LiveForkServerEvent:
-        return decode_fork_event(payload)
 
 
 class SyncLiveSidebandConnection(SyncEventConnection[LiveSidebandServerEvent]):
     """A server sideband on a running Live session: context, decisions, DTMF."""
 
     def __init__(self, socket: SyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_sideband_event)
         events: LiveSidebandClientEvents[None] = LiveSidebandClientEvents(self.send)
         self.session = events.session
         self.decision = events.decision
         self.response = events.response
         self.transport = events.transport
 
-    def _decode(self, payload: dict[str, Any]) -> LiveSidebandServerEvent:
-        return decode_sideband_event(payload)
-
 
 class SyncTranslationConnection(SyncEventConnection[TranslationServerEvent]):
     """A Realtime translation session: audio in, translated audio and transcripts out."""
 
     def __init__(self, socket: SyncEventSocket) -> None:
-        super().__init__(socket)
+        super().__init__(socket, decode_translation_event)
         events: TranslationClientEvents[None] = TranslationClientEvents(self.send)
         self.session = events.session
-
-    def _decode(self, payload: dict[str, Any]) -> TranslationServerEvent:
-        return decode_translation_event(payload)
 
     def send_audio(self, pcm: bytes, *, chunk_size: int = DEFAULT_AUDIO_CHUNK) -> None:
         """Sends raw 24 kHz PCM16 audio as `session.input_audio_buffer.append` events."""

@@ -36,7 +36,7 @@ from ..base._url import ArrayFormat, build_url
 if TYPE_CHECKING:
     from ._multipart import FileInput
 
-__all__ = ["build_request", "encode_json", "validate_header", "user_agent"]
+__all__ = ["build_request", "encode_json", "encode_json_text", "validate_header", "user_agent"]
 
 # RFC 9110 §5.1: field-name = token; tchar = "!" / "#" / ... / DIGIT / ALPHA.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -136,6 +136,11 @@ def encode_json(body: object) -> bytes:
     Raises `ValueError` naming the field when a float is NaN or infinite, and
     `TypeError` for a value JSON cannot represent.
     """
+    return encode_json_text(body).encode("utf-8")
+
+
+def encode_json_text(body: object) -> str:
+    """`encode_json` as text, for a WebSocket text message (a client event)."""
     try:
         try:
             text = _ENCODER.encode(body)
@@ -154,7 +159,7 @@ def encode_json(body: object) -> bytes:
         if where is None:
             raise
         raise ValueError(f"{where}: NaN and infinity are not valid JSON") from exc
-    return text.encode("utf-8")
+    return text
 
 
 _Layer = Mapping[str, "str | None"]

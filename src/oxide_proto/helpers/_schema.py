@@ -37,6 +37,7 @@ __all__ = [
     "to_strict_json_schema",
     "response_format_for",
     "text_format_for",
+    "text_with_format",
     "function_tool",
     "responses_function_tool",
     "parse_into",
@@ -439,6 +440,17 @@ def text_format_for(tp: type, *, name: str | None = None) -> dict[str, Any]:
         "name": name or tp.__name__,
         "strict": True,
     }
+
+
+def text_with_format(text: Mapping[str, Any] | None, text_format: type) -> dict[str, Any]:
+    """The Responses `text` parameter with `format` asking for JSON of type `text_format`.
+
+    Raises `TypeError` when `text` has a `format` of its own.
+    """
+    given = text or {}
+    if "format" in given:
+        raise TypeError("give either text_format or text={'format': ...}, not both")
+    return {**given, "format": text_format_for(text_format)}
 
 
 def function_tool(

@@ -12,7 +12,8 @@ connection has proved itself, and how a message becomes a JSON object or an erro
 
 The driver tells `EventSocket` what happened and does what it answers:
 
-- `handshake()`: open a WebSocket to this URL with these headers;
+- `connect(now)`: the next connection's `WebSocketSession` (its Upgrade queued, to
+  `handshake()`'s URL with its headers, under the options' limits and keepalive);
 - `opened()`: the handshake succeeded;
 - `lost(code, reason)`: the connection ended before a send; raises the error
   to give the sender, or returns when it is to be reopened;
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api._azure import AzureConfig, azure_auth_headers, realtime_target
 from ..api._encode import build_request
@@ -82,6 +83,9 @@ __all__ = [
     "parse_event_payload",
     "unhandled_error",
 ]
+
+if TYPE_CHECKING:
+    from ..websocket._websocket import WebSocketSession
 
 _DEFAULT_POLICY = ReconnectPolicy()
 
@@ -197,6 +201,21 @@ class EventSocket:
         """The next connection's URL and headers."""
         return self._handshake
 
+    def connect(self, now: float) -> WebSocketSession:
+        """The next connection's session: send its `data_to_send()` (the Upgrade) first."""
+        # wsproto loads with the first connection, not with `import oxide_io`.
+        from ..websocket._websocket import WebSocketSession
+
+        options, handshake = self.options, self._handshake
+        return WebSocketSession(
+            handshake.url,
+            headers=handshake.headers,
+            max_message_size=options.max_message_size,
+            keepalive_interval=options.keepalive_interval,
+            keepalive_timeout=options.keepalive_timeout,
+            now=now,
+        )
+
     def authenticated(self, api_key: str | None, headers: Mapping[str, str | None] | None) -> None:
         """A fresh key (for `Authorization`) and auth headers for the next handshake.
 
@@ -209,14 +228,16 @@ class EventSocket:
     def _build(self) -> Handshake:
         target = self.target
         base: str | URL = target.websocket_base_url or target.base_url
-        path, query = target.path, target.query
+        path = target.path
+        # A query argument left as None is not sent (a default may stand in).
+        query = {key: value for key, value in (target.query or {}).items() if value is not None}
         extra_headers = self.extra_headers
         if self._auth_headers:
             # The auth header, below the call's own headers.
             extra_headers = {**self._auth_headers, **(extra_headers or {})}
         if target.azure is not None and path == "/realtime":
             # The Azure Realtime socket has its own URL and names the deployment.
-            model = (query or {}).get("model")
+            model = query.get("model")
             base, path, query = realtime_target(
                 target.azure,
                 websocket_base_url=target.websocket_base_url,

@@ -22,6 +22,7 @@ from ..api._decode import decode
 from ..api._model import UnknownModel
 from ..base._errors import ResponseFailedError, ResponseIncompleteError
 from ..helpers._responses_accumulator import decode_response_stream_event
+from ..helpers._schema import as_responses_tools, text_with_format
 from ..types import BetaResponsesServerEvent as _BetaResponsesServerEvent
 from ..types.responses import Response, ResponseStreamEvent
 from ._event_socket import event_error, parse_event_payload
@@ -32,6 +33,7 @@ __all__ = [
     "ResponsesTurn",
     "decode_beta_responses_event",
     "parse_responses_event",
+    "stream_request",
 ]
 
 ResponsesServerEvent = ResponseStreamEvent | UnknownModel
@@ -88,6 +90,30 @@ def decode_beta_responses_event(payload: Mapping[str, Any]) -> BetaResponsesServ
     # The spec's union: its `type` tags pick the class, an unknown one is UnknownModel.
     event: BetaResponsesServerEvent = decode(_BetaResponsesServerEvent, payload)
     return event
+
+
+def stream_request(
+    request: Mapping[str, Any] | None,
+    params: Mapping[str, Any],
+    *,
+    text_format: type | None = None,
+    tools: Iterable[Mapping[str, Any]] | None = None,
+) -> tuple[dict[str, Any], list[Mapping[str, Any]] | None]:
+    """The parameters of a streamed `response.create` (`params` win), and its tools.
+
+    As `client.responses.stream()` takes them: `text_format` becomes `text.format`
+    (its strict JSON schema), and `tools` go in the Responses shape, Chat
+    Completions function tools converted; the tools come back for parsing the
+    calls' arguments. Raises `TypeError` as `text_with_format` and
+    `as_responses_tools` do.
+    """
+    body = {**(request or {}), **params}
+    if text_format is not None:
+        body["text"] = text_with_format(body.get("text"), text_format)
+    tool_list = None if tools is None else as_responses_tools(tools)
+    if tool_list is not None:
+        body["tools"] = tool_list
+    return body, tool_list
 
 
 class ResponsesTurn:

@@ -14,6 +14,7 @@ from ..base._headers import Headers
 from ..base._record import frozen
 
 __all__ = [
+    "DEFAULT_CLOSE_TIMEOUT",
     "DEFAULT_KEEPALIVE_INTERVAL",
     "DEFAULT_KEEPALIVE_TIMEOUT",
     "DEFAULT_MAX_MESSAGE_SIZE",
@@ -30,6 +31,8 @@ DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 # How long the peer may stay quiet before a ping, and how long its pong may take.
 DEFAULT_KEEPALIVE_INTERVAL = 20.0
 DEFAULT_KEEPALIVE_TIMEOUT = 20.0
+# How long a close waits for the peer's Close frame before the socket is dropped.
+DEFAULT_CLOSE_TIMEOUT = 5.0
 
 
 class WebSocketState(enum.Enum):

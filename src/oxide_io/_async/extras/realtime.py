@@ -12,7 +12,7 @@ from ..._options import WebSocketConnectOptions
 from .._dispatch import AsyncDispatchingConnectionManager
 from .._event_socket import AsyncEventSocket
 from .._live import AsyncTranslationConnection
-from .._realtime import AsyncBetaRealtimeConnection, AsyncRealtimeConnection, connect_realtime
+from .._realtime import AsyncBetaRealtimeConnection, AsyncRealtimeConnection
 from .._resource import AsyncResource
 
 if TYPE_CHECKING:
@@ -28,16 +28,25 @@ _BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
 
 class AsyncRealtimeExtras(AsyncResource):
     def connect(
-        self, *, model: str | None = None, **options: Unpack[WebSocketConnectOptions]
+        self,
+        *,
+        model: str | None = None,
+        call_id: str | None = None,
+        **options: Unpack[WebSocketConnectOptions],
     ) -> AsyncDispatchingConnectionManager[AsyncRealtimeConnection]:
         """`async with client.realtime.connect(model=...) as conn`: a Realtime session.
 
-        Client events as methods (`conn.session.update(...)`,
+        `model` starts a conversation, `call_id` joins an existing call. Client
+        events as methods (`conn.session.update(...)`,
         `conn.input_audio_buffer.append(audio=...)`, `conn.response.create()`, ...),
         typed server events by iteration or `await conn.recv()`;
         `conn.send_audio(pcm)` and `conn.collect_audio()` handle base64 for you.
+        The handshake and options are `client.responses.connect()`'s. A reopened
+        connection is a new Realtime session: the server's `session.created` says so.
         """
-        return connect_realtime(self._client, model=model, **options)
+        query = {"model": model, "call_id": call_id}
+        socket = AsyncEventSocket(self._client, "/realtime", options, query)
+        return AsyncDispatchingConnectionManager(socket, AsyncRealtimeConnection)
 
 
 class AsyncBetaRealtimeExtras(AsyncResource):

@@ -20,15 +20,13 @@ from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_res
 from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._api_client import AsyncRawResponse
-from .._dispatch import AsyncDispatchingConnectionManager
-from .._event_socket import AsyncConnectionManager, AsyncEventSocket
+from .._dispatch import AsyncConnectionManager, AsyncDispatchingConnectionManager
+from .._event_socket import AsyncEventSocket
 from .._resource import AsyncResource, Body, Headers, Query, TimeoutArg
 from .._responses_ws import (
     AsyncBetaResponsesConnection,
     AsyncResponsesConnection,
     AsyncResponsesSession,
-    connect_responses,
-    responses_session,
 )
 from .._stream_helper_responses import AsyncResponseStreamManager, with_text_format
 from .._streamed_response import AsyncStreamedResponse
@@ -68,12 +66,16 @@ class AsyncResponsesExtras(AsyncResource):
         """`async with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
-        typed events with `async for event in conn` or `await conn.recv()`.
-        The official SDK's arguments, positionally too (`extra_query`,
-        `extra_headers`, `websocket_connection_options`, `on_reconnecting`,
-        `max_retries`, `initial_delay`, `max_delay`, `max_queue_size`; see
-        `oxide_io._connect_args`), and oxide's keywords `timeout`, `reconnect`,
-        `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        typed events with `async for event in conn` or `await conn.recv()`. The URL
+        is the client's `websocket_base_url`, else its `base_url` with ws/wss; the
+        handshake carries the client's authorization, organization, project,
+        User-Agent and default headers. The official SDK's arguments, positionally
+        too (`extra_query`, `extra_headers`, `websocket_connection_options`,
+        `on_reconnecting`, `max_retries`, `initial_delay`, `max_delay`,
+        `max_queue_size`; see `oxide_io._connect_args`), and oxide's keywords
+        `timeout`, `reconnect`, `max_message_size`, `keepalive_interval`,
+        `keepalive_timeout`. A response in flight at an abnormal close fails, never
+        replayed.
         """
         settings = connect_options(
             extra_query,
@@ -86,7 +88,8 @@ class AsyncResponsesExtras(AsyncResource):
             max_queue_size,
             options,
         )
-        return connect_responses(self._client, **settings)
+        socket = AsyncEventSocket(self._client, "/responses", settings)
+        return AsyncDispatchingConnectionManager(socket, AsyncResponsesConnection)
 
     def session(
         self, **options: Unpack[WebSocketConnectOptions]
@@ -98,7 +101,8 @@ class AsyncResponsesExtras(AsyncResource):
         response's events, `s.stream(...)` the same through the stream helper.
         Same options as `connect()`.
         """
-        return responses_session(self._client, **options)
+        socket = AsyncEventSocket(self._client, "/responses", options)
+        return AsyncConnectionManager(socket, AsyncResponsesSession)
 
     def stream(
         self,

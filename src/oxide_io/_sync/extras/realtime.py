@@ -13,7 +13,7 @@ from ..._options import WebSocketConnectOptions
 from .._dispatch import SyncDispatchingConnectionManager
 from .._event_socket import SyncEventSocket
 from .._live import SyncTranslationConnection
-from .._realtime import SyncBetaRealtimeConnection, SyncRealtimeConnection, connect_realtime
+from .._realtime import SyncBetaRealtimeConnection, SyncRealtimeConnection
 from .._resource import SyncResource
 
 if TYPE_CHECKING:
@@ -29,16 +29,25 @@ _BETA_HEADERS = {"OpenAI-Beta": "realtime=v1"}
 
 class SyncRealtimeExtras(SyncResource):
     def connect(
-        self, *, model: str | None = None, **options: Unpack[WebSocketConnectOptions]
+        self,
+        *,
+        model: str | None = None,
+        call_id: str | None = None,
+        **options: Unpack[WebSocketConnectOptions],
     ) -> SyncDispatchingConnectionManager[SyncRealtimeConnection]:
         """`with client.realtime.connect(model=...) as conn`: a Realtime session.
 
-        Client events as methods (`conn.session.update(...)`,
+        `model` starts a conversation, `call_id` joins an existing call. Client
+        events as methods (`conn.session.update(...)`,
         `conn.input_audio_buffer.append(audio=...)`, `conn.response.create()`, ...),
         typed server events by iteration or `await conn.recv()`;
         `conn.send_audio(pcm)` and `conn.collect_audio()` handle base64 for you.
+        The handshake and options are `client.responses.connect()`'s. A reopened
+        connection is a new Realtime session: the server's `session.created` says so.
         """
-        return connect_realtime(self._client, model=model, **options)
+        query = {"model": model, "call_id": call_id}
+        socket = SyncEventSocket(self._client, "/realtime", options, query)
+        return SyncDispatchingConnectionManager(socket, SyncRealtimeConnection)
 
 
 class SyncBetaRealtimeExtras(SyncResource):

@@ -21,15 +21,13 @@ from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_res
 from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
 from .._api_client import RawResponse
-from .._dispatch import SyncDispatchingConnectionManager
-from .._event_socket import SyncConnectionManager, SyncEventSocket
+from .._dispatch import SyncConnectionManager, SyncDispatchingConnectionManager
+from .._event_socket import SyncEventSocket
 from .._resource import Body, Headers, Query, SyncResource, TimeoutArg
 from .._responses_ws import (
     SyncBetaResponsesConnection,
     SyncResponsesConnection,
     SyncResponsesSession,
-    connect_responses,
-    responses_session,
 )
 from .._stream_helper_responses import SyncResponseStreamManager, with_text_format
 from .._streamed_response import StreamedResponse
@@ -69,12 +67,16 @@ class SyncResponsesExtras(SyncResource):
         """`with client.responses.connect() as conn`: `wss://…/v1/responses`.
 
         Send with `conn.response.create(...)` / `conn.response.steer(...)`; read
-        typed events with `for event in conn` or `await conn.recv()`.
-        The official SDK's arguments, positionally too (`extra_query`,
-        `extra_headers`, `websocket_connection_options`, `on_reconnecting`,
-        `max_retries`, `initial_delay`, `max_delay`, `max_queue_size`; see
-        `oxide_io._connect_args`), and oxide's keywords `timeout`, `reconnect`,
-        `max_message_size`, `keepalive_interval`, `keepalive_timeout`.
+        typed events with `for event in conn` or `await conn.recv()`. The URL
+        is the client's `websocket_base_url`, else its `base_url` with ws/wss; the
+        handshake carries the client's authorization, organization, project,
+        User-Agent and default headers. The official SDK's arguments, positionally
+        too (`extra_query`, `extra_headers`, `websocket_connection_options`,
+        `on_reconnecting`, `max_retries`, `initial_delay`, `max_delay`,
+        `max_queue_size`; see `oxide_io._connect_args`), and oxide's keywords
+        `timeout`, `reconnect`, `max_message_size`, `keepalive_interval`,
+        `keepalive_timeout`. A response in flight at an abnormal close fails, never
+        replayed.
         """
         settings = connect_options(
             extra_query,
@@ -87,7 +89,8 @@ class SyncResponsesExtras(SyncResource):
             max_queue_size,
             options,
         )
-        return connect_responses(self._client, **settings)
+        socket = SyncEventSocket(self._client, "/responses", settings)
+        return SyncDispatchingConnectionManager(socket, SyncResponsesConnection)
 
     def session(
         self, **options: Unpack[WebSocketConnectOptions]
@@ -99,7 +102,8 @@ class SyncResponsesExtras(SyncResource):
         response's events, `s.stream(...)` the same through the stream helper.
         Same options as `connect()`.
         """
-        return responses_session(self._client, **options)
+        socket = SyncEventSocket(self._client, "/responses", options)
+        return SyncConnectionManager(socket, SyncResponsesSession)
 
     def stream(
         self,
