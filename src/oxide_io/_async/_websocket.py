@@ -102,18 +102,18 @@ class AsyncWebSocket:
             max_message_size=max_message_size,
             now=time.monotonic(),
         )
-        give_up = None if connect_timeout is None else time.monotonic() + connect_timeout
+        deadline = None if connect_timeout is None else time.monotonic() + connect_timeout
         socket = await _connect_socket(backend, transport, url, verify, connect_timeout)
         websocket = cls(socket, session, backend)
         try:
             await websocket._flush(connect_timeout)
-            await websocket._open(give_up)
+            await websocket._open(deadline)
         except BaseException:
             await socket.aclose()
             raise
         return websocket
 
-    async def _open(self, give_up: float | None) -> None:
+    async def _open(self, deadline: float | None) -> None:
         while True:
             with self._state:
                 event = self.session.next_event()
@@ -122,7 +122,7 @@ class AsyncWebSocket:
                 self.subprotocol = event.subprotocol
                 return
             if event is NEED_DATA:
-                left = None if give_up is None else give_up - time.monotonic()
+                left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise TransportTimeout("connect")
                 try:
@@ -175,16 +175,16 @@ class AsyncWebSocket:
 
     async def receive(self, timeout: float | None) -> TextMessage | BinaryMessage:
         """The next whole message, waiting at most `timeout` seconds for it."""
-        give_up = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             self._readers += 1
         try:
-            return await self._receive(give_up)
+            return await self._receive(deadline)
         finally:
             with self._state:
                 self._readers -= 1
 
-    async def _receive(self, give_up: float | None) -> TextMessage | BinaryMessage:
+    async def _receive(self, deadline: float | None) -> TextMessage | BinaryMessage:
         async with self._read_lock:
             while True:
                 try:
@@ -194,7 +194,7 @@ class AsyncWebSocket:
                     # An error (a message too big) may have queued a Close frame.
                     await self._flush_quietly()
                 if event is NEED_DATA:
-                    await self._read(give_up)
+                    await self._read(deadline)
                 elif isinstance(event, (TextMessage, BinaryMessage)):
                     return event
                 elif isinstance(event, Closed):
@@ -257,13 +257,13 @@ class AsyncWebSocket:
             messages, self.closed = self.session.take_messages()
         return messages
 
-    async def _read(self, give_up: float | None) -> None:
+    async def _read(self, deadline: float | None) -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
         now = time.monotonic()
-        if give_up is not None and give_up <= now:
+        if deadline is not None and deadline <= now:
             raise TransportTimeout("read")
         with self._state:
-            wait, timer_first = self.session.read_wait(now, give_up)
+            wait, timer_first = self.session.read_wait(now, deadline)
         data: bytes | None = None
         # A timer due already is run without a read: a read with no time left would
         # be a poll, which the blocking socket reports as an error, not a timeout.
@@ -308,7 +308,7 @@ class AsyncWebSocket:
                 if self.closed is None and not self.socket.is_closed:
                     # Closing, by us or by the session (a message too big): the
                     # server's Close frame says how it ended.
-                    give_up = None if timeout is None else time.monotonic() + timeout
+                    deadline = None if timeout is None else time.monotonic() + timeout
                     while True:
                         with self._state:
                             event = self.session.next_event()
@@ -316,7 +316,7 @@ class AsyncWebSocket:
                             self.closed = event
                             break
                         if event is NEED_DATA:
-                            await self._read(give_up)
+                            await self._read(deadline)
             except Exception:
                 # A peer that does not answer the close cannot keep the socket open.
                 pass

@@ -101,18 +101,18 @@ class SyncWebSocket:
             max_message_size=max_message_size,
             now=time.monotonic(),
         )
-        give_up = None if connect_timeout is None else time.monotonic() + connect_timeout
+        deadline = None if connect_timeout is None else time.monotonic() + connect_timeout
         socket = _connect_socket(backend, transport, url, verify, connect_timeout)
         websocket = cls(socket, session, backend)
         try:
             websocket._flush(connect_timeout)
-            websocket._open(give_up)
+            websocket._open(deadline)
         except BaseException:
             socket.close()
             raise
         return websocket
 
-    def _open(self, give_up: float | None) -> None:
+    def _open(self, deadline: float | None) -> None:
         while True:
             with self._state:
                 event = self.session.next_event()
@@ -121,7 +121,7 @@ class SyncWebSocket:
                 self.subprotocol = event.subprotocol
                 return
             if event is NEED_DATA:
-                left = None if give_up is None else give_up - time.monotonic()
+                left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise TransportTimeout("connect")
                 try:
@@ -174,16 +174,16 @@ class SyncWebSocket:
 
     def receive(self, timeout: float | None) -> TextMessage | BinaryMessage:
         """The next whole message, waiting at most `timeout` seconds for it."""
-        give_up = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             self._readers += 1
         try:
-            return self._receive(give_up)
+            return self._receive(deadline)
         finally:
             with self._state:
                 self._readers -= 1
 
-    def _receive(self, give_up: float | None) -> TextMessage | BinaryMessage:
+    def _receive(self, deadline: float | None) -> TextMessage | BinaryMessage:
         with self._read_lock:
             while True:
                 try:
@@ -193,7 +193,7 @@ class SyncWebSocket:
                     # An error (a message too big) may have queued a Close frame.
                     self._flush_quietly()
                 if event is NEED_DATA:
-                    self._read(give_up)
+                    self._read(deadline)
                 elif isinstance(event, (TextMessage, BinaryMessage)):
                     return event
                 elif isinstance(event, Closed):
@@ -256,13 +256,13 @@ class SyncWebSocket:
             messages, self.closed = self.session.take_messages()
         return messages
 
-    def _read(self, give_up: float | None) -> None:
+    def _read(self, deadline: float | None) -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
         now = time.monotonic()
-        if give_up is not None and give_up <= now:
+        if deadline is not None and deadline <= now:
             raise TransportTimeout("read")
         with self._state:
-            wait, timer_first = self.session.read_wait(now, give_up)
+            wait, timer_first = self.session.read_wait(now, deadline)
         data: bytes | None = None
         # A timer due already is run without a read: a read with no time left would
         # be a poll, which the blocking socket reports as an error, not a timeout.
@@ -307,7 +307,7 @@ class SyncWebSocket:
                 if self.closed is None and not self.socket.is_closed:
                     # Closing, by us or by the session (a message too big): the
                     # server's Close frame says how it ended.
-                    give_up = None if timeout is None else time.monotonic() + timeout
+                    deadline = None if timeout is None else time.monotonic() + timeout
                     while True:
                         with self._state:
                             event = self.session.next_event()
@@ -315,7 +315,7 @@ class SyncWebSocket:
                             self.closed = event
                             break
                         if event is NEED_DATA:
-                            self._read(give_up)
+                            self._read(deadline)
             except Exception:
                 # A peer that does not answer the close cannot keep the socket open.
                 pass
