@@ -644,6 +644,9 @@ def test_read_wait_ends_at_the_timer_or_at_the_deadline() -> None:
     quiet, _ = opened_session(keepalive_interval=None)
     assert quiet.read_wait(1.0, None) == (None, False)
     assert quiet.read_wait(1.0, 3.5) == (2.5, False)
+    assert quiet.read_wait(1.0, deadline=3.5) == (2.5, False)
+    with pytest.warns(DeprecationWarning, match="deadline="):
+        assert quiet.read_wait(1.0, give_up=3.5) == (2.5, False)
 
 
 @pytest.mark.parametrize("split", [whole, bytewise], ids=["whole", "bytewise"])
