@@ -3,7 +3,9 @@
 h11 does the parsing and framing (RFC 9112); this module adapts it to the
 `HTTPConnection` interface: one request at a time, stream ids counting keep-alive
 cycles, response bodies content-decoded, and every h11 exception turned into ours
-where it crosses into this code.
+where it crosses into this code. Three h11 internals make it cheaper; each is
+checked once at import and replaced by h11's public API when it is missing or
+behaves otherwise (see `_probe_h11`).
 """
 
 from __future__ import annotations
