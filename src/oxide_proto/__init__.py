@@ -31,6 +31,8 @@ from .api._model import BaseModel as BaseModel
 from .api._model import UnknownModel as UnknownModel
 from .api._operation import Operation as Operation
 from .api._operation import resolve_type as resolve_type
+from .base._backoff import Delay as Delay
+from .base._backoff import backoff_delay as backoff_delay
 from .base._errors import APIConnectionError as APIConnectionError
 from .base._errors import APIError as APIError
 from .base._errors import APIEventError as APIEventError

@@ -2,7 +2,7 @@
 
 Each request names the fault it wants in an `x-fault` header (``name`` or
 ``name:argument``); without one it gets the mock server's normal answer
-(`oxide_io.testing.MockApp`, whose replies quote the last user message, so a
+(`oxide_io.testing._app.MockApp`, whose replies quote the last user message, so a
 caller can check that an answer is the one to its own request). The faults:
 
 | fault | what the server does |

@@ -268,8 +268,8 @@ class _Connection:
         if self.writer.can_write_eof():
             self.writer.write_eof()
         loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.server.linger
-        while (left := give_up - loop.time()) > 0:
+        deadline = loop.time() + self.server.linger
+        while (left := deadline - loop.time()) > 0:
             try:
                 if not await asyncio.wait_for(self.reader.read(65536), left):
                     return

@@ -681,7 +681,7 @@ class PoolMachine(RuleBasedStateMachine):
         self.apply(actions)
 
     @rule(checkout=consumes(checkouts))
-    def give_up(self, checkout: Checkout) -> None:
+    def cancel(self, checkout: Checkout) -> None:
         if checkout.id in self.waiting:
             del self.waiting[checkout.id]
             self.requeued.pop(checkout.id, None)

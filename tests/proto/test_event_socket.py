@@ -677,7 +677,7 @@ def opened_session(**options: Any) -> tuple[WebSocketSession, WSConnection]:
     return session, server
 
 
-def test_read_wait_ends_at_the_timer_or_at_give_up() -> None:
+def test_read_wait_ends_at_the_timer_or_at_the_deadline() -> None:
     session, _ = opened_session(keepalive_interval=20.0, keepalive_timeout=5.0)
     assert session.read_wait(1.0, None) == (19.0, True)
     assert session.read_wait(1.0, 11.0) == (10.0, False)
@@ -686,6 +686,9 @@ def test_read_wait_ends_at_the_timer_or_at_give_up() -> None:
     quiet, _ = opened_session(keepalive_interval=None)
     assert quiet.read_wait(1.0, None) == (None, False)
     assert quiet.read_wait(1.0, 3.5) == (2.5, False)
+    assert quiet.read_wait(1.0, deadline=3.5) == (2.5, False)
+    with pytest.warns(DeprecationWarning, match="deadline="):
+        assert quiet.read_wait(1.0, give_up=3.5) == (2.5, False)
 
 
 @pytest.mark.parametrize("split", [whole, bytewise], ids=["whole", "bytewise"])

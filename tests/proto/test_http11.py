@@ -10,9 +10,12 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterable
+from typing import Any
 
 import h11
 import pytest
+from h11._headers import Headers as H11Headers
+from h11._receivebuffer import ReceiveBuffer
 from hypothesis import given, settings
 
 from oxide_proto import (
@@ -300,7 +303,7 @@ def _matches(events: list[object], expected: list[object]) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_response_whole_and_bytewise(name: str) -> None:
+def test_response_whole_and_bytewise(name: str, h11_path: str) -> None:
     data, method, eof, expected = CASES[name]
     for how, chunks in fixed_feeds(data):
         events = feed(chunks, method=method, eof=eof)
@@ -315,7 +318,7 @@ def test_response_at_split_points(points: list[int]) -> None:
         assert _matches(events, expected), events
 
 
-def test_get_then_keep_alive_cycle() -> None:
+def test_get_then_keep_alive_cycle(h11_path: str) -> None:
     client, stream_id, server, received = exchange(request(headers={"accept": "application/json"}))
     head = received[0]
     assert isinstance(head, h11.Request)
@@ -435,7 +438,7 @@ def test_cancel_makes_the_connection_unusable() -> None:
     assert client.open_streams == 0
 
 
-def test_bytes_while_idle_poison_the_connection() -> None:
+def test_bytes_while_idle_poison_the_connection(h11_path: str) -> None:
     client, stream_id, server, _ = exchange(request())
     client.receive_data(server.respond(body=b"ok"))
     pull(client, stream_id)
@@ -454,7 +457,7 @@ def test_eof_while_idle_closes() -> None:
     assert client.is_closed and not client.is_reusable
 
 
-def test_remote_errors_chain_h11s() -> None:
+def test_remote_errors_chain_h11s(h11_path: str) -> None:
     client = HTTP11Connection()
     stream_id = client.start_request(request())
     client.receive_data(b"HTTP/1.1 2000 Nope\r\n\r\n")
@@ -464,7 +467,7 @@ def test_remote_errors_chain_h11s() -> None:
     assert client.is_closed
 
 
-def test_head_size_limit_is_configurable() -> None:
+def test_head_size_limit_is_configurable(h11_path: str) -> None:
     client = HTTP11Connection(max_head_size=1024)
     stream_id = client.start_request(request())
     client.receive_data(b"HTTP/1.1 200 OK\r\nx-big: " + b"a" * 2000)
@@ -509,7 +512,7 @@ def test_misuse_is_a_local_error() -> None:
     assert client.next_timer() is None
 
 
-def test_body_data_of_one_read_is_one_event() -> None:
+def test_body_data_of_one_read_is_one_event(h11_path: str) -> None:
     # Several HTTP chunks, then a bad chunk header, in one read: the data comes out
     # as one event and the error after it.
     client = HTTP11Connection()
@@ -540,12 +543,8 @@ def test_body_data_of_one_read_is_one_event() -> None:
         request("GET", None, {"Host": "example.com", "x-blank": ""}),
     ],
 )
-@pytest.mark.parametrize("fast_head", [True, False], ids=["fast-head", "h11-public-path"])
-def test_request_head_is_what_h11_writes(
-    req: Request, fast_head: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # With the fast head off (an h11 whose internals moved) the bytes are the same.
-    monkeypatch.setattr(_http11, "_FAST_HEAD", fast_head)
+def test_request_head_is_what_h11_writes(req: Request, h11_path: str) -> None:
+    # Over h11's public API only (an h11 whose internals moved) the bytes are the same.
     client = HTTP11Connection()
     client.start_request(req)
     wire = client.data_to_send()
@@ -586,3 +585,76 @@ def test_request_head_h11_refuses_is_a_local_error(headers: dict[str, str]) -> N
     assert isinstance(info.value.__cause__, h11.LocalProtocolError)
     assert client.data_to_send() == b""
     assert not client.is_reusable
+
+
+def test_the_pinned_h11_takes_every_fast_path() -> None:
+    # constraints.txt pins the h11 the internals were written against; an upgrade
+    # that loses one shows here rather than only as a slower client.
+    assert _http11._probe_h11() == (True, True, True)
+
+
+def test_probe_falls_back_when_pre_parsed_requests_are_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    init = h11.Request.__init__
+
+    def without_parsed(self: h11.Request, *args: Any, _parsed: bool = False, **kw: Any) -> None:
+        if _parsed:
+            raise TypeError("__init__() got an unexpected keyword argument '_parsed'")
+        init(self, *args, **kw)
+
+    monkeypatch.setattr(h11.Request, "__init__", without_parsed)
+    assert _http11._probe_h11() == (False, True, True)
+    monkeypatch.undo()
+    monkeypatch.setattr(_http11, "H11Headers", None)
+    assert _http11._probe_h11() == (False, True, True)
+
+
+def test_probe_falls_back_when_field_triples_disagree_with_the_public_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Shouting(H11Headers):
+        def __getitem__(self, index: int) -> tuple[bytes, bytes]:  # type: ignore[override]
+            name, value = super().__getitem__(index)
+            return name.upper(), value
+
+    next_event = h11.Connection.next_event
+
+    def shouting(self: h11.Connection) -> Any:
+        event = next_event(self)
+        if isinstance(event, h11.Response):
+            fields = Shouting(event.headers._full_items)
+            return h11.Response(status_code=event.status_code, headers=fields, _parsed=True)
+        return event
+
+    monkeypatch.setattr(h11.Connection, "next_event", shouting)
+    assert _http11._probe_h11() == (True, False, True)
+
+
+def test_probe_falls_back_when_the_receive_buffer_measures_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    size = ReceiveBuffer.__len__
+    monkeypatch.setattr(ReceiveBuffer, "__len__", lambda self: size(self) + 1)
+    assert _http11._probe_h11() == (True, True, False)
+
+
+def test_an_h11_unlike_the_one_written_for_takes_the_public_api_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The probe's response does not come out of h11 as a Response: nothing is assumed.
+    monkeypatch.setattr(h11.Connection, "next_event", lambda self: h11.NEED_DATA)
+    assert _http11._probe_h11() == (False, False, False)
+
+
+def test_probe_keeps_the_fast_head_only_while_h11_writes_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    send = h11.Connection.send
+
+    def title_case(self: h11.Connection, event: Any) -> bytes | None:
+        data = send(self, event)
+        return data.replace(b"host:", b"Host:") if data else data
+
+    monkeypatch.setattr(h11.Connection, "send", title_case)
+    assert _http11._probe_h11() == (False, True, True)

@@ -86,14 +86,14 @@ def _assert_not_reused(chunks: list[bytes]) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TRAILING))
-def test_trailing_bytes_whole_and_bytewise(name: str) -> None:
+def test_trailing_bytes_whole_and_bytewise(name: str, h11_path: str) -> None:
     data = FIRST + TRAILING[name]
     for _, chunks in fixed_feeds(data):
         _assert_not_reused(chunks)
 
 
 @pytest.mark.parametrize("name", sorted(TRAILING))
-def test_trailing_bytes_split_at_every_point(name: str) -> None:
+def test_trailing_bytes_split_at_every_point(name: str, h11_path: str) -> None:
     data = FIRST + TRAILING[name]
     for point in range(len(data) + 1):
         _assert_not_reused([data[:point], data[point:]])
@@ -106,7 +106,9 @@ def test_trailing_bytes_at_random_splits(points: list[int]) -> None:
         _assert_not_reused(split_at(FIRST + extra, points))
 
 
-def test_trailing_bytes_in_the_same_read_keep_the_connection_busy_until_released() -> None:
+def test_trailing_bytes_in_the_same_read_keep_the_connection_busy_until_released(
+    h11_path: str,
+) -> None:
     # While the stream is open, bytes past the body are not judged yet; the release
     # is where the decision is made.
     conn = HTTP11Connection()
@@ -120,7 +122,7 @@ def test_trailing_bytes_in_the_same_read_keep_the_connection_busy_until_released
     assert conn.is_closed
 
 
-def test_exact_response_is_reused() -> None:
+def test_exact_response_is_reused(h11_path: str) -> None:
     # The control: nothing after the response, at every split, keeps the connection.
     for point in range(len(FIRST) + 1):
         conn, body = _run([FIRST[:point], FIRST[point:]])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oxide_proto import RECONNECT_CLOSE_CODES, ReconnectPolicy
+from oxide_proto import RECONNECT_CLOSE_CODES, Delay, ReconnectPolicy
 
 
 @pytest.mark.parametrize("code", sorted(RECONNECT_CLOSE_CODES))
@@ -20,15 +20,17 @@ def test_normal_and_refusing_closes_do_not(code: int) -> None:
 def test_zero_retries_never_reconnects() -> None:
     policy = ReconnectPolicy(max_retries=0)
     assert not policy.should_reconnect(1006)
-    assert policy.delay(0, lambda: 0.0) is None
+    assert policy.exhausted(0)
 
 
 def test_backoff_doubles_up_to_the_maximum_with_jitter() -> None:
     policy = ReconnectPolicy(max_retries=6, initial_delay=0.5, max_delay=4.0)
-    assert [policy.delay(n, lambda: 0.0) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    assert policy.delay(6, lambda: 0.0) is None
+    delays = [policy.delay(n, lambda: 0.0) for n in range(6)]
+    assert [delay.seconds for delay in delays] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert {delay.source for delay in delays} == {"backoff"}
+    assert [policy.exhausted(n) for n in (5, 6, 7)] == [False, True, True]
     # Up to a quarter less, never more.
-    assert policy.delay(1, lambda: 1.0) == 0.75
+    assert policy.delay(1, lambda: 1.0) == Delay(0.75)
 
 
 def test_invalid_settings_are_refused() -> None:

@@ -203,7 +203,7 @@ class AsyncAPIClient:
 
             body, files = split_files(body, operation.files)
             boundary = new_boundary()
-        limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
+        timeout = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         # The organization-administration endpoints take the admin key when there is one.
         admin_key = options.admin_api_key
         if admin_key is not None and not is_admin_path(operation.path):
@@ -220,28 +220,22 @@ class AsyncAPIClient:
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-            read_timeout=limits.read,
+            read_timeout=timeout.read,
             decoder=decoder,
             admin_key=admin_key,
         )
-        return await self._perform(call, limits, raw, timeout)
+        return await self._perform(call, timeout, raw)
 
-    async def _perform(
-        self,
-        call: Call,
-        limits: Timeout,
-        raw: bool | Literal["stream"],
-        timeout: float | Timeout | NotGiven | None,
-    ) -> Any:
+    async def _perform(self, call: Call, timeout: Timeout, raw: bool | Literal["stream"]) -> Any:
         """Sends `call` and builds its result (a stream, bytes, a model, a page)."""
-        deadline = time.monotonic() + limits.total if limits.total is not None else None
-        response = await self._send(call, limits, deadline)
+        deadline = time.monotonic() + timeout.total if timeout.total is not None else None
+        response = await self._send(call, timeout, deadline)
         if raw == "stream":
             from ._streamed_response import AsyncStreamedResponse
 
             return AsyncStreamedResponse(
                 response,
-                functools.partial(self._finish, call, response, limits, deadline, raw, timeout),
+                functools.partial(self._finish, call, response, timeout, deadline, raw),
             )
         content: bytes | None = None
 
@@ -250,23 +244,22 @@ class AsyncAPIClient:
             content = await self._read(response)
             return content
 
-        result = await self._finish(call, response, limits, deadline, raw, timeout, read)
+        result = await self._finish(call, response, timeout, deadline, raw, read)
         return AsyncRawResponse(response, content, result) if raw else result
 
     async def _finish(
         self,
         call: Call,
         response: AsyncResponse,
-        limits: Timeout,
+        timeout: Timeout,
         deadline: float | None,
         raw: bool | Literal["stream"],
-        timeout: float | Timeout | NotGiven | None,
         read: Callable[[], Awaitable[bytes]],
     ) -> Any:
         """The call's result from `response`; `read()` gives the whole body."""
         operation = call.operation
         if call.stream:
-            reconnect = functools.partial(self._reconnect, call, limits, deadline)
+            reconnect = functools.partial(self._reconnect, call, timeout, deadline)
             return AsyncStream(response, call.event_type, reconnect=reconnect)
         if operation.binary:
             if raw == "stream":
@@ -283,17 +276,14 @@ class AsyncAPIClient:
             parsed = AsyncPage(parsed, operation.page, functools.partial(self._page, call, timeout))
         return parsed
 
-    async def _page(
-        self, call: Call, timeout: float | Timeout | NotGiven | None, params: Mapping[str, object]
-    ) -> Any:
+    async def _page(self, call: Call, timeout: Timeout, params: Mapping[str, object]) -> Any:
         """The page after the one `call` fetched (`params` name it), with its own deadline."""
-        limits = self._options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
-        return await self._perform(call.next_page(params), limits, False, timeout)
+        return await self._perform(call.next_page(params), timeout, False)
 
     async def _reconnect(
         self,
         call: Call,
-        limits: Timeout,
+        timeout: Timeout,
         deadline: float | None,
         exc: BaseException,
         retries_taken: int,
@@ -303,7 +293,7 @@ class AsyncAPIClient:
         request = await self._request(call, retries_taken)
         if not await self._backoff(call, request, None, to_api_error(exc, request), retries_taken):
             return None
-        return await self._send(call, limits, deadline, retries_taken + 1)
+        return await self._send(call, timeout, deadline, retries_taken + 1)
 
     async def _request(self, call: Call, retries_taken: int) -> Request:
         if not self._options.dynamic_auth:
@@ -355,7 +345,7 @@ class AsyncAPIClient:
         return True
 
     async def _send(
-        self, call: Call, limits: Timeout, deadline: float | None, retries_taken: int = 0
+        self, call: Call, timeout: Timeout, deadline: float | None, retries_taken: int = 0
     ) -> AsyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
@@ -366,7 +356,7 @@ class AsyncAPIClient:
             redirects = 0
             while True:
                 try:
-                    response = await self._transport.send(request, limits, deadline)
+                    response = await self._transport.send(request, timeout, deadline)
                 except TRANSPORT_ERRORS as exc:
                     error: Exception = to_api_error(exc, request)
                     error.__cause__ = exc

@@ -337,8 +337,8 @@ class AsyncBulkRunner:
             or not self._retry.should_retry_response(info, now=time.time())[0]
         ):
             return None
-        delay, _ = self._retry.delay(job.attempts - 1, info, now=time.time(), random=random.random)
-        return delay
+        delay = self._retry.delay(job.attempts - 1, info, now=time.time(), random=random.random)
+        return delay.seconds
 
     async def _after_result(self) -> None:
         self._wake()

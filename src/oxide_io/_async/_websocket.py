@@ -56,12 +56,12 @@ class AsyncWebSocket:
 
         Raises the backend's `TransportError`s, `ProxyError`, `WebSocketHandshakeError`.
         """
-        give_up = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         socket = await transport.connect_websocket(proto.url, timeout)
         websocket = cls(socket, proto, transport.backend)
         try:
             await websocket._flush(timeout)
-            event = await websocket._event(give_up, "connect")
+            event = await websocket._event(deadline, "connect")
             if isinstance(event, Closed):  # a refusal raises before its Closed
                 raise closed_error(event.code, event.reason)
         except BaseException:
@@ -106,12 +106,12 @@ class AsyncWebSocket:
         Raises `WebSocketConnectionClosedError` once the connection is over,
         `TransportTimeout`, and the core's `LimitExceededError` / `RemoteProtocolError`.
         """
-        give_up = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             self._readers += 1
         try:
             async with self._read_lock:
-                event = await self._event(give_up)
+                event = await self._event(deadline)
         finally:
             with self._state:
                 self._readers -= 1
@@ -121,22 +121,22 @@ class AsyncWebSocket:
         assert not isinstance(event, Opened)  # the session gives it once, to `connect`
         return event
 
-    async def _event(self, give_up: float | None, phase: str = "read") -> WebSocketEvent:
+    async def _event(self, deadline: float | None, phase: str = "read") -> WebSocketEvent:
         """The session's next event, reading (and running its timers) until one comes."""
         while True:
             with self._state:
                 event = self.proto.next_event()
             if not isinstance(event, NeedData):
                 return event
-            await self._read(give_up, phase)
+            await self._read(deadline, phase)
 
-    async def _read(self, give_up: float | None, phase: str = "read") -> None:
+    async def _read(self, deadline: float | None, phase: str = "read") -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
         now = time.monotonic()
-        if give_up is not None and give_up <= now:
+        if deadline is not None and deadline <= now:
             raise TransportTimeout(phase)
         with self._state:
-            wait, timer_first = self.proto.read_wait(now, give_up)
+            wait, timer_first = self.proto.read_wait(now, deadline)
         data: bytes | None = None
         # A timer due already is run without a read: a read with no time left would
         # be a poll, which the blocking socket reports as an error, not a timeout.
@@ -222,8 +222,8 @@ class AsyncWebSocket:
                         proto.close(code, reason, now=time.monotonic())
                     await self._flush(timeout)
                 if proto.closed is None and not self.socket.is_closed:
-                    give_up = None if timeout is None else time.monotonic() + timeout
-                    while not isinstance(await self._event(give_up), Closed):
+                    deadline = None if timeout is None else time.monotonic() + timeout
+                    while not isinstance(await self._event(deadline), Closed):
                         pass
             except Exception:
                 pass  # a peer that does not answer the close cannot keep the socket open

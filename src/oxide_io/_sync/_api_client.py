@@ -204,7 +204,7 @@ class SyncAPIClient:
 
             body, files = split_files(body, operation.files)
             boundary = new_boundary()
-        limits = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
+        timeout = options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
         # The organization-administration endpoints take the admin key when there is one.
         admin_key = options.admin_api_key
         if admin_key is not None and not is_admin_path(operation.path):
@@ -221,28 +221,22 @@ class SyncAPIClient:
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-            read_timeout=limits.read,
+            read_timeout=timeout.read,
             decoder=decoder,
             admin_key=admin_key,
         )
-        return self._perform(call, limits, raw, timeout)
+        return self._perform(call, timeout, raw)
 
-    def _perform(
-        self,
-        call: Call,
-        limits: Timeout,
-        raw: bool | Literal["stream"],
-        timeout: float | Timeout | NotGiven | None,
-    ) -> Any:
+    def _perform(self, call: Call, timeout: Timeout, raw: bool | Literal["stream"]) -> Any:
         """Sends `call` and builds its result (a stream, bytes, a model, a page)."""
-        deadline = time.monotonic() + limits.total if limits.total is not None else None
-        response = self._send(call, limits, deadline)
+        deadline = time.monotonic() + timeout.total if timeout.total is not None else None
+        response = self._send(call, timeout, deadline)
         if raw == "stream":
             from ._streamed_response import StreamedResponse
 
             return StreamedResponse(
                 response,
-                functools.partial(self._finish, call, response, limits, deadline, raw, timeout),
+                functools.partial(self._finish, call, response, timeout, deadline, raw),
             )
         content: bytes | None = None
 
@@ -251,23 +245,22 @@ class SyncAPIClient:
             content = self._read(response)
             return content
 
-        result = self._finish(call, response, limits, deadline, raw, timeout, read)
+        result = self._finish(call, response, timeout, deadline, raw, read)
         return RawResponse(response, content, result) if raw else result
 
     def _finish(
         self,
         call: Call,
         response: SyncResponse,
-        limits: Timeout,
+        timeout: Timeout,
         deadline: float | None,
         raw: bool | Literal["stream"],
-        timeout: float | Timeout | NotGiven | None,
         read: Callable[[], bytes],
     ) -> Any:
         """The call's result from `response`; `read()` gives the whole body."""
         operation = call.operation
         if call.stream:
-            reconnect = functools.partial(self._reconnect, call, limits, deadline)
+            reconnect = functools.partial(self._reconnect, call, timeout, deadline)
             return Stream(response, call.event_type, reconnect=reconnect)
         if operation.binary:
             if raw == "stream":
@@ -284,17 +277,14 @@ class SyncAPIClient:
             parsed = SyncPage(parsed, operation.page, functools.partial(self._page, call, timeout))
         return parsed
 
-    def _page(
-        self, call: Call, timeout: float | Timeout | NotGiven | None, params: Mapping[str, object]
-    ) -> Any:
+    def _page(self, call: Call, timeout: Timeout, params: Mapping[str, object]) -> Any:
         """The page after the one `call` fetched (`params` name it), with its own deadline."""
-        limits = self._options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout)
-        return self._perform(call.next_page(params), limits, False, timeout)
+        return self._perform(call.next_page(params), timeout, False)
 
     def _reconnect(
         self,
         call: Call,
-        limits: Timeout,
+        timeout: Timeout,
         deadline: float | None,
         exc: BaseException,
         retries_taken: int,
@@ -304,7 +294,7 @@ class SyncAPIClient:
         request = self._request(call, retries_taken)
         if not self._backoff(call, request, None, to_api_error(exc, request), retries_taken):
             return None
-        return self._send(call, limits, deadline, retries_taken + 1)
+        return self._send(call, timeout, deadline, retries_taken + 1)
 
     def _request(self, call: Call, retries_taken: int) -> Request:
         if not self._options.dynamic_auth:
@@ -356,7 +346,7 @@ class SyncAPIClient:
         return True
 
     def _send(
-        self, call: Call, limits: Timeout, deadline: float | None, retries_taken: int = 0
+        self, call: Call, timeout: Timeout, deadline: float | None, retries_taken: int = 0
     ) -> SyncResponse:
         """Sends with retries, following redirects; returns a response whose status is
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
@@ -367,7 +357,7 @@ class SyncAPIClient:
             redirects = 0
             while True:
                 try:
-                    response = self._transport.send(request, limits, deadline)
+                    response = self._transport.send(request, timeout, deadline)
                 except TRANSPORT_ERRORS as exc:
                     error: Exception = to_api_error(exc, request)
                     error.__cause__ = exc

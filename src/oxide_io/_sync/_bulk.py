@@ -336,8 +336,8 @@ class SyncBulkRunner:
             or not self._retry.should_retry_response(info, now=time.time())[0]
         ):
             return None
-        delay, _ = self._retry.delay(job.attempts - 1, info, now=time.time(), random=random.random)
-        return delay
+        delay = self._retry.delay(job.attempts - 1, info, now=time.time(), random=random.random)
+        return delay.seconds
 
     def _after_result(self) -> None:
         self._wake()

@@ -152,7 +152,7 @@ class SyncConnection:
             event = proto.next_event(stream_id)
         if event is not NEED_DATA and not self._reads_queue_output:
             return event  # buffered already (a body that came with its head)
-        give_up = None if read_timeout is None else time.monotonic() + read_timeout
+        deadline = None if read_timeout is None else time.monotonic() + read_timeout
         while True:
             if event is NEED_DATA:
                 if self._reads_queue_output:
@@ -162,10 +162,10 @@ class SyncConnection:
                         with self._state:
                             event = proto.next_event(stream_id)
                         if event is NEED_DATA:
-                            self._feed(give_up)
+                            self._feed(deadline)
                 else:
                     # HTTP/1.1 has one stream, read by one task: no lock to take.
-                    self._feed(give_up)
+                    self._feed(deadline)
             if self._reads_queue_output:
                 # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
                 self.flush(read_timeout)
@@ -174,9 +174,9 @@ class SyncConnection:
             with self._state:
                 event = proto.next_event(stream_id)
 
-    def _feed(self, give_up: float | None) -> None:
-        """Reads once (by `give_up`, a monotonic time) and feeds the core what came."""
-        left = None if give_up is None else give_up - time.monotonic()
+    def _feed(self, deadline: float | None) -> None:
+        """Reads once (by `deadline`, a monotonic time) and feeds the core what came."""
+        left = None if deadline is None else deadline - time.monotonic()
         try:
             if left is not None and left <= 0:
                 raise TransportTimeout("read")
@@ -225,16 +225,16 @@ class SyncConnection:
         if timer is None:
             return self.socket.receive(timeout)
         now = time.monotonic()
-        give_up = None if timeout is None else now + timeout
+        deadline = None if timeout is None else now + timeout
         wait = max(timer - now, 0.0)
-        if give_up is not None and give_up <= timer:
+        if deadline is not None and deadline <= timer:
             return self.socket.receive(timeout)
         try:
             return self.socket.receive(wait)
         except TransportTimeout:
             with self._state:
                 self.proto.handle_timer(time.monotonic())
-            left = None if give_up is None else max(give_up - time.monotonic(), 0.0)
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             self.flush(left)
             return None
 

@@ -57,12 +57,12 @@ class SyncWebSocket:
 
         Raises the backend's `TransportError`s, `ProxyError`, `WebSocketHandshakeError`.
         """
-        give_up = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         socket = transport.connect_websocket(proto.url, timeout)
         websocket = cls(socket, proto, transport.backend)
         try:
             websocket._flush(timeout)
-            event = websocket._event(give_up, "connect")
+            event = websocket._event(deadline, "connect")
             if isinstance(event, Closed):  # a refusal raises before its Closed
                 raise closed_error(event.code, event.reason)
         except BaseException:
@@ -107,12 +107,12 @@ class SyncWebSocket:
         Raises `WebSocketConnectionClosedError` once the connection is over,
         `TransportTimeout`, and the core's `LimitExceededError` / `RemoteProtocolError`.
         """
-        give_up = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             self._readers += 1
         try:
             with self._read_lock:
-                event = self._event(give_up)
+                event = self._event(deadline)
         finally:
             with self._state:
                 self._readers -= 1
@@ -122,22 +122,22 @@ class SyncWebSocket:
         assert not isinstance(event, Opened)  # the session gives it once, to `connect`
         return event
 
-    def _event(self, give_up: float | None, phase: str = "read") -> WebSocketEvent:
+    def _event(self, deadline: float | None, phase: str = "read") -> WebSocketEvent:
         """The session's next event, reading (and running its timers) until one comes."""
         while True:
             with self._state:
                 event = self.proto.next_event()
             if not isinstance(event, NeedData):
                 return event
-            self._read(give_up, phase)
+            self._read(deadline, phase)
 
-    def _read(self, give_up: float | None, phase: str = "read") -> None:
+    def _read(self, deadline: float | None, phase: str = "read") -> None:
         """Reads once from the socket, or runs the session's timer if it comes first."""
         now = time.monotonic()
-        if give_up is not None and give_up <= now:
+        if deadline is not None and deadline <= now:
             raise TransportTimeout(phase)
         with self._state:
-            wait, timer_first = self.proto.read_wait(now, give_up)
+            wait, timer_first = self.proto.read_wait(now, deadline)
         data: bytes | None = None
         # A timer due already is run without a read: a read with no time left would
         # be a poll, which the blocking socket reports as an error, not a timeout.
@@ -223,8 +223,8 @@ class SyncWebSocket:
                         proto.close(code, reason, now=time.monotonic())
                     self._flush(timeout)
                 if proto.closed is None and not self.socket.is_closed:
-                    give_up = None if timeout is None else time.monotonic() + timeout
-                    while not isinstance(self._event(give_up), Closed):
+                    deadline = None if timeout is None else time.monotonic() + timeout
+                    while not isinstance(self._event(deadline), Closed):
                         pass
             except Exception:
                 pass  # a peer that does not answer the close cannot keep the socket open

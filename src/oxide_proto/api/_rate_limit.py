@@ -29,8 +29,9 @@ Three limits combine, and the tightest one decides:
   model) and an overloaded one (5xx) from being hammered.
 
 A 429 also pauses every start until the server's `retry-after`, else the reset
-of the budget its headers show as spent, else an exponential backoff (0.5 s
-doubling to 8 s); a `retry-after` on a 5xx pauses as well.
+of the budget its headers show as spent, else the shared exponential backoff
+(`base._backoff`: 0.5 s doubling to 8 s, here without jitter); a `retry-after`
+on a 5xx pauses as well.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import math
 import re
 from collections import deque
 
+from ..base._backoff import backoff_delay
 from ..base._headers import Headers
 from ..base._record import field, frozen
 from ..http._retry import parse_retry_after
@@ -400,7 +402,7 @@ class RatePolicy:
             if pause is None and not blind:
                 return  # the budgets know when to send again
             if pause is None:
-                pause = min(_MIN_BACKOFF * 2.0**self._backoffs, _MAX_BACKOFF)
+                pause = backoff_delay(self._backoffs, initial=_MIN_BACKOFF, maximum=_MAX_BACKOFF)
                 self._backoffs += 1
         if pause is not None:
             self._paused_until = max(self._paused_until, now + min(pause, _MAX_PAUSE))

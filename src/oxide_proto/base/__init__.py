@@ -1,4 +1,4 @@
-"""Base types every layer uses: records, headers, errors, URLs, the version.
+"""Base types every layer uses: records, headers, errors, URLs, requests, backoff.
 
 `frozen`, `field`, `replace` and `FrozenInstanceError` are public: the value
 classes of a runtime built on the core (options, timeouts) can be declared the way

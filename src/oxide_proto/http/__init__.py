@@ -1,1 +1,1 @@
-"""HTTP/1.1 and HTTP/2 connections, content decoding, the pool, proxies, retries."""
+"""HTTP/1.1 and HTTP/2 connections, content decoding, the pool, proxies, redirects, retries."""

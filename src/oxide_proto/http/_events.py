@@ -40,7 +40,9 @@ class ResponseHead:
 
 @frozen
 class BodyData:
-    """A piece of the response body, already content-decoded (gzip, deflate)."""
+    """A piece of the response body, content-decoded (gzip, deflate, and br or zstd
+    when their packages are installed) unless the connection was made with
+    `decode_content=False`."""
 
     data: bytes
 

@@ -3,7 +3,9 @@
 h11 does the parsing and framing (RFC 9112); this module adapts it to the
 `HTTPConnection` interface: one request at a time, stream ids counting keep-alive
 cycles, response bodies content-decoded, and every h11 exception turned into ours
-where it crosses into this code.
+where it crosses into this code. Three h11 internals make it cheaper; each is
+checked once at import and replaced by h11's public API when it is missing or
+behaves otherwise (see `_probe_h11`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import h11
 
 try:
     from h11._headers import Headers as H11Headers
-except ImportError:  # an h11 that moved its internals: its public path only
+except ImportError:  # an h11 that moved its internals: its public API only
     H11Headers = None  # type: ignore[assignment, misc]
 
 from ..base._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
@@ -41,10 +43,71 @@ _UNUSABLE_STATES: Final = (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR, h11.SWITCHED_P
 _H11_FIELDS: Final = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "expect", "upgrade"}
 )
-# The fast request head (`_send_head`) uses h11 internals (`_process_event`, a
-# pre-parsed `Request`); tested with h11 0.16. Without them every head goes
-# through `h11.Connection.send`: slower, the same bytes.
-_FAST_HEAD: Final = H11Headers is not None and hasattr(h11.Connection, "_process_event")
+
+
+# Three h11 internals save most of this module's cost; tested with h11 0.16. Each is
+# checked once, here, against h11's public API on a probe exchange, and one that is
+# missing or answers otherwise is replaced by that public API (slower, the same
+# results):
+# - the request head (`_send_head`) is written as one string and given to h11 as a
+#   pre-parsed `Request` through `Connection._process_event`; else `Connection.send`
+#   validates and writes it;
+# - response fields are read from `Headers._full_items`; else by indexing `Headers`;
+# - what h11 has not parsed yet is measured by `len(Connection._receive_buffer)`;
+#   else by `Connection.trailing_data`, a copy of it.
+_PROBE_REQUEST: Final = b"POST /p HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\n\r\nx"
+_PROBE_RESPONSE: Final = b"HTTP/1.1 200 OK\r\nX-A: 1\r\ncontent-length: 0\r\n\r\nzz"
+
+
+def _probe_h11() -> tuple[bool, bool, bool]:
+    """Which internals behave as this module expects: (head, fields, buffer)."""
+    public = h11.Connection(h11.CLIENT)
+    try:
+        wire = public.send(
+            h11.Request(
+                method="POST", target="/p", headers=[("host", "x"), ("content-length", "1")]
+            )
+        )
+        wire = (wire or b"") + (public.send(h11.Data(data=b"x")) or b"")
+        wire += public.send(h11.EndOfMessage()) or b""
+        public.receive_data(_PROBE_RESPONSE)
+        response = public.next_event()
+        if not isinstance(response, h11.Response):
+            return False, False, False  # not the h11 this module was written for
+    except Exception:
+        return False, False, False
+    head = False
+    try:
+        # The fast head writes what h11 would: the same bytes, the same states.
+        if H11Headers is not None and wire == _PROBE_REQUEST:
+            fast = h11.Connection(h11.CLIENT)
+            pairs = [(b"host", b"host", b"x"), (b"content-length", b"content-length", b"1")]
+            event = h11.Request(
+                method=b"POST", target=b"/p", headers=H11Headers(pairs), _parsed=True
+            )
+            fast._process_event(h11.CLIENT, event)
+            fast._process_event(h11.CLIENT, h11.EndOfMessage())
+            fast.receive_data(_PROBE_RESPONSE)
+            answered = isinstance(fast.next_event(), h11.Response)
+            states = (fast.our_state, fast.their_state)
+            head = answered and states == (public.our_state, public.their_state)
+    except Exception:
+        pass
+    try:
+        triples = response.headers._full_items
+        fields = [(name, value) for _, name, value in triples] == list(response.headers)
+    except Exception:
+        fields = False
+    try:
+        left = public._receive_buffer
+        buffer = len(left) == len(public.trailing_data[0]) == 2
+    except Exception:
+        buffer = False
+    return head, fields, buffer
+
+
+# Module globals (not constants) so a test can force the public API.
+_FAST_HEAD, _FIELD_TRIPLES, _RECEIVE_BUFFER = _probe_h11()
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Field values (joined by tabs) hold visible characters, obs-text, spaces and tabs
 # only, and h11 refuses blanks at either end of a value (an empty value is unusual
@@ -58,15 +121,16 @@ def _token(name: str) -> bool:
 
 
 def _headers(fields: H11Headers) -> Headers:
-    # h11 keeps each field as (name as received, name lower-cased, value), validated.
-    return Headers._from_lowered(
-        tuple(
-            [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for _, name, value in fields._full_items
-            ]
-        )
-    )
+    # h11 keeps each field as (name as received, name lower-cased, value), validated;
+    # its public view is the (name lower-cased, value) pairs, one by one.
+    if _FIELD_TRIPLES:
+        items = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for _, name, value in fields._full_items
+        ]
+    else:
+        items = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in fields]
+    return Headers._from_lowered(tuple(items))
 
 
 class HTTP11Connection:
@@ -208,15 +272,12 @@ class HTTP11Connection:
             name = framing[0].encode("ascii")
             state_fields.append((name, name, framing[1].encode("ascii")))
         # Raises for a method or target h11 refuses, before anything is queued.
-        try:
-            event = h11.Request(
-                method=method.encode("ascii"),
-                target=target.encode("ascii"),
-                headers=H11Headers(state_fields),
-                _parsed=True,  # validates method and target only
-            )
-        except TypeError:  # an h11 without `_parsed`: nothing was queued
-            return False
+        event = h11.Request(
+            method=method.encode("ascii"),
+            target=target.encode("ascii"),
+            headers=H11Headers(state_fields),
+            _parsed=True,  # validates method and target only
+        )
         self._h11._process_event(h11.CLIENT, event)
         self._out.append(head.encode("latin-1"))
         return True
@@ -334,7 +395,10 @@ class HTTP11Connection:
             # read would pass where the same head in pieces fails. Measuring what each
             # event consumed, apart from body data, makes the limit independent of how
             # the bytes were split.
-            consumed = self._fed - len(conn._receive_buffer)
+            if _RECEIVE_BUFFER:
+                consumed = self._fed - len(conn._receive_buffer)
+            else:
+                consumed = self._fed - len(conn.trailing_data[0])
             framing = consumed - self._consumed
             self._consumed = consumed
             if kind is h11.Data:
@@ -430,10 +494,7 @@ class HTTP11Connection:
         # h11 takes a head (or chunk header, or trailers) out of its buffer before
         # rejecting it. One over the limit fails for its size when it arrives in pieces
         # (h11 gives up before it is complete), so it must fail for its size when whole.
-        buffered = getattr(self._h11, "_receive_buffer", None)
-        if buffered is None:  # an h11 without it: the error stays a protocol error
-            return False
-        rejected = self._fed - len(buffered) - self._consumed
+        rejected = self._fed - self._unparsed() - self._consumed
         return rejected > self._max_head_size
 
     def _head_too_large(self) -> LimitExceededError:
@@ -479,10 +540,13 @@ class HTTP11Connection:
 
     def _leftover(self) -> bool:
         """True when bytes past the end of the current response were fed."""
-        buffered = getattr(self._h11, "_receive_buffer", None)
-        if buffered is None:  # an h11 without it: its public (copying) view
-            return bool(self._h11.trailing_data[0])
-        return len(buffered) > 0
+        return self._unparsed() > 0
+
+    def _unparsed(self) -> int:
+        """How many of the fed bytes h11 holds unparsed."""
+        if _RECEIVE_BUFFER:
+            return len(self._h11._receive_buffer)
+        return len(self._h11.trailing_data[0])
 
     def _check_stream(self, stream_id: int) -> None:
         if not self._active or stream_id != self._stream_id:

@@ -6,7 +6,8 @@ connection failures and timeouts are retried, and so are 408 (request timeout),
 true|false` header overrides the status; the wait is the server's `retry-after-ms`
 or `retry-after` (seconds, or an HTTP-date) when it lies in (0, 120] seconds, and a
 server asking for more than 120 seconds is not retried at all. Otherwise the wait
-is an exponential backoff, 0.5 s doubling up to 8 s, less up to 25 % jitter.
+is the shared exponential backoff (`base._backoff`), 0.5 s doubling up to 8 s, less
+up to 25 % jitter.
 
 A body that cannot be sent again (a one-shot stream) is never retried. The policy
 is pure: the adapter passes the clock reading `now` (for an HTTP-date) and a
@@ -18,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ..base._backoff import Delay, backoff_delay
 from ..base._errors import (
     APIConnectionError,
     APIStatusError,
@@ -147,9 +149,9 @@ class RetryPolicy:
     def backoff(self, retries_taken: int, random: Callable[[], float]) -> float:
         """The wait before retry number `retries_taken + 1` when the server set none:
         `min(initial * 2**retries_taken, max)` reduced by up to 25 % at random."""
-        base = min(self.initial_delay * 2.0 ** min(retries_taken, 1000), self.max_delay)
-        chance = min(max(random(), 0.0), 1.0)
-        return max(base * (1.0 - 0.25 * chance), 0.0)
+        return backoff_delay(
+            retries_taken, initial=self.initial_delay, maximum=self.max_delay, draw=random()
+        )
 
     def should_retry_response(self, response: ResponseInfo, *, now: float) -> tuple[bool, str]:
         """Whether an error response is worth another attempt, with the reason.
@@ -184,8 +186,12 @@ class RetryPolicy:
         *,
         now: float,
         random: Callable[[], float],
-    ) -> tuple[float, str]:
-        """The wait before the next attempt and where it came from."""
+    ) -> Delay:
+        """The wait before retry number `retries_taken + 1` and what set it: the
+        server's `retry-after-ms` / `retry-after` when it is honoured, else the backoff.
+
+        The retry budget is `decide`'s to check, as it is for `ReconnectPolicy.delay`.
+        """
         if response is not None:
             retry_after = parse_retry_after(response.headers, now=now)
             if (
@@ -194,8 +200,8 @@ class RetryPolicy:
                 and 0 < retry_after <= self.max_retry_after
             ):
                 source = "retry-after-ms" if "retry-after-ms" in response.headers else "retry-after"
-                return retry_after, source
-        return self.backoff(retries_taken, random), "backoff"
+                return Delay(retry_after, source)
+        return Delay(self.backoff(retries_taken, random))
 
     def decide(
         self,
@@ -237,5 +243,7 @@ class RetryPolicy:
             return RetryDecision(retry=False, reason=reason)
         if not request.replayable:
             return RetryDecision(retry=False, reason=f"{reason}, but the body cannot be replayed")
-        delay, source = self.delay(attempt, response, now=now, random=random)
-        return RetryDecision(retry=True, delay=delay, reason=f"{reason}; waiting per {source}")
+        delay = self.delay(attempt, response, now=now, random=random)
+        return RetryDecision(
+            retry=True, delay=delay.seconds, reason=f"{reason}; waiting per {delay.source}"
+        )

@@ -305,9 +305,9 @@ class EventSocket:
         lost, failure = self._lost, self._failure
         if lost is None or failure is None:
             raise RuntimeError("next_attempt() without a lost connection")
-        delay = self.policy.delay(self.attempts, random)
-        if delay is None:
+        if self.policy.exhausted(self.attempts):
             raise failure
+        delay = self.policy.delay(self.attempts, random).seconds
         self.attempts += 1
         if self.options.on_reconnecting is not None:
             self._ask(lost, delay, self.options.on_reconnecting)

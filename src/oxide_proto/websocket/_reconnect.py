@@ -9,9 +9,9 @@ code (3000-4999) is not: reopening would meet the same answer.
 
 Reopening never replays anything: a message in flight when the connection broke
 may have been acted on, so it fails with an error and only the next one goes
-over the new connection. The wait before each attempt is an exponential backoff
-with up to 25 % jitter, like the request retry policy; the caller passes the
-`random` callable.
+over the new connection. The wait before each attempt is the exponential backoff
+with up to 25 % jitter that request retries use (`base._backoff`); the caller
+passes the `random` callable.
 
 The official SDK's `connect()` methods take `on_reconnecting`: it runs before every
 attempt with a `ReconnectingEvent` and may answer with `ReconnectingOverrides`
@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypedDict
 
+from ..base._backoff import Delay, backoff_delay
 from ..base._record import frozen
 
 __all__ = [
@@ -59,12 +60,20 @@ class ReconnectPolicy:
         """True when a connection that closed with `close_code` may be opened again."""
         return self.max_retries > 0 and close_code in RECONNECT_CLOSE_CODES
 
-    def delay(self, attempt: int, random: Callable[[], float]) -> float | None:
-        """Seconds to wait before attempt number `attempt` (0-based), or None: give up."""
-        if attempt >= self.max_retries:
-            return None
-        base = min(self.initial_delay * 2.0**attempt, self.max_delay)
-        return base * (1.0 - 0.25 * random())
+    def exhausted(self, attempts: int) -> bool:
+        """True once `attempts` attempts to reopen were made: no more follow."""
+        return attempts >= self.max_retries
+
+    def delay(self, attempt: int, random: Callable[[], float]) -> Delay:
+        """The wait before attempt number `attempt` (0-based) to reopen.
+
+        The budget is the caller's to check (`exhausted`), as it is for `RetryPolicy.delay`.
+        """
+        return Delay(
+            backoff_delay(
+                attempt, initial=self.initial_delay, maximum=self.max_delay, draw=random()
+            )
+        )
 
 
 NO_RECONNECT = ReconnectPolicy(max_retries=0)

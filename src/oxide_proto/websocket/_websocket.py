@@ -557,18 +557,31 @@ class WebSocketSession:
             return self._close_deadline
         return None
 
-    def read_wait(self, now: float, give_up: float | None) -> tuple[float | None, bool]:
+    def read_wait(
+        self, now: float, deadline: float | None = None, *, give_up: float | None = None
+    ) -> tuple[float | None, bool]:
         """How long the next read may wait (None: forever), and whether the timer ends it.
 
-        The wait ends at `next_timer()` or at `give_up` (a `now` value; None for
+        The wait ends at `next_timer()` or at `deadline` (a `now` value; None for
         never), whichever comes first. When the timer comes first (the second
         value is True), a read that times out means: call `handle_timer(now)`;
         a wait of 0 means the timer is due already: call it without reading.
+        `give_up` is the deprecated name of `deadline`.
         """
+        if give_up is not None:
+            import warnings  # loaded only for a caller of the old name
+
+            warnings.warn(
+                "read_wait(give_up=...) is deprecated: pass deadline=",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if deadline is None:
+                deadline = give_up
         timer = self.next_timer()
-        if timer is not None and (give_up is None or timer < give_up):
+        if timer is not None and (deadline is None or timer < deadline):
             return max(timer - now, 0.0), True
-        return None if give_up is None else give_up - now, False
+        return None if deadline is None else deadline - now, False
 
     def handle_timer(self, now: float) -> None:
         """Runs the keepalive at `now`; send `data_to_send()` and read `next_event()` after.
