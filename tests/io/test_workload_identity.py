@@ -45,12 +45,13 @@ class TokenServer:
 
     With `tls`, it serves HTTPS with that context (which may ask for a client
     certificate) and records the subjectAltName of each request's client
-    certificate in `peers`."""
+    certificate in `peers`. `more_headers` go out with every answer."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.answers: list[tuple[int, object]] = [(200, {"access_token": GOOD, "expires_in": 3600})]
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.peers: list[Any] = []
+        self.more_headers: dict[str, str] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,6 +72,8 @@ class TokenServer:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
+                for name, value in server.more_headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

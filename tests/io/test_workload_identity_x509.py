@@ -187,6 +187,37 @@ async def test_answer_that_is_no_bearer_token_is_refused(
     assert api.requests == []
 
 
+async def test_no_redirect_is_followed(
+    tokens: TokenServer,
+    ca: trustme.CA,
+    with_cert: ssl.SSLContext,
+    make_client: MakeClient,
+) -> None:
+    # The "API" answers every request with a redirect to another path of its own.
+    moving = TokenServer(tls=_server_context(ca))
+    try:
+        moving.answers = [(307, {})]
+        moving.more_headers = {"location": moving.url.replace("/oauth/token", "/v1/elsewhere")}
+        base_url = moving.url.replace("/oauth/token", "/v1")
+        identified = make_client(
+            base_url=base_url,
+            api_key=None,
+            verify=with_cert,
+            max_retries=0,
+            workload_identity=x509(tokens),
+        )
+        with pytest.raises(oxide_io.APIStatusError, match="follows no redirects"):
+            await identified.models.list()
+        assert [path for _, path, _, _ in moving.requests] == ["/v1/models"]
+        # A client with a key follows it (until its own limit).
+        keyed = make_client(base_url=base_url, api_key="sk-k", verify=with_cert, max_retries=0)
+        with pytest.raises(oxide_io.APIStatusError, match="redirects"):
+            await keyed.models.list()
+        assert [path for _, path, _, _ in moving.requests][1:3] == ["/v1/models", "/v1/elsewhere"]
+    finally:
+        moving.close()
+
+
 def test_x509_client_talks_to_the_mtls_host_over_https(
     tokens: TokenServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
