@@ -52,6 +52,10 @@ _MTLS = (
     " context as the client's own verify= instead"
 )
 _LIB = "imports openai.lib.{} (the official hand-written helpers): not in oxide"
+_BEDROCK = (
+    "imports openai.providers (the Amazon Bedrock provider: AWS SigV4 signing or a"
+    " Bedrock bearer token): not in oxide"
+)
 
 
 # program id -> why it does not run on oxide + MockServer.
@@ -72,19 +76,26 @@ KNOWN_FAILURES: dict[str, str] = {
     "README#30": _FRAGMENT + " (and an httpx client: " + _HTTPX + ")",
     "README#31": _MTLS,
     "README#32": _MTLS,
-    "examples/azure_ad.py": _LIB.format("azure") + " (and azure-identity, not installed)",
-    "examples/bedrock.py": "Amazon Bedrock provider (openai.providers): not in oxide",
-    "examples/bedrock_runtime.py": "Amazon Bedrock provider (openai.providers): not in oxide",
+    "examples/azure_ad.py": (
+        "an Azure resource's settings (OPENAI_API_VERSION, ...) and a sign-in with"
+        " azure-identity's DefaultAzureCredential: not installed here, and it needs an"
+        " Azure AD identity (openai.lib.azure itself is served)"
+    ),
+    "examples/bedrock.py": _BEDROCK,
+    "examples/bedrock_runtime.py": _BEDROCK,
     "examples/httpx2_client.py": _HTTPX,
     "examples/mtls_httpx.py": _MTLS,
     "examples/mtls_httpx2.py": _MTLS,
     "examples/mtls_httpx2_async.py": _MTLS,
     "examples/mtls_httpx_async.py": _MTLS,
-    "examples/responses_websocket.py": _LIB.format("responses_websocket"),
+    "examples/responses_websocket.py": _LIB.format("responses_websocket")
+    + " (ResponsesWebSocketSession: lanes of responses over one Responses WebSocket)",
     "examples/realtime/azure_realtime.py": "needs azure-identity, not installed here",
     "examples/realtime/push_to_talk_app.py": "needs textual and a microphone",
-    "examples/live/audio_transcript.py": _LIB.format("live"),
-    "examples/live/transcript_grouper.py": _LIB.format("live"),
+    "examples/live/audio_transcript.py": _LIB.format("live")
+    + " (AsyncTranscriptGrouper); it also needs client.live.connect and a WAV argument",
+    "examples/live/transcript_grouper.py": _LIB.format("live")
+    + " (TranscriptGrouper), and builds openai.types.live events oxide has no models for",
 }
 
 
