@@ -218,6 +218,19 @@ async def test_no_redirect_is_followed(
         moving.close()
 
 
+def test_x509_client_opens_no_websocket(tokens: TokenServer, with_cert: ssl.SSLContext) -> None:
+    with Client(
+        workload_identity=x509(tokens), base_url="https://127.0.0.1:9/v1", verify=with_cert
+    ) as client:
+        for connect in (client.responses.connect, client.realtime.connect):
+            with (
+                pytest.raises(OpenAIError, match="not supported by WebSocket"),
+                connect() as connection,
+            ):
+                connection.close()
+    assert tokens.requests == []
+
+
 def test_x509_client_talks_to_the_mtls_host_over_https(
     tokens: TokenServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,7 +25,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from oxide_proto import APIConnectionError, APITimeoutError
+from oxide_proto import APIConnectionError, APITimeoutError, OpenAIError
 from oxide_proto.sessions._event_socket import EventSocket, WebSocketOptions, closed_error
 
 from .._backends._errors import TransportError, TransportTimeout
@@ -33,6 +33,7 @@ from .._logging import logger, redact
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, websocket_target
 from .._timeout import to_timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, AsyncWebSocket
+from ._workload_identity import AsyncWorkloadIdentityAuth
 
 if TYPE_CHECKING:
     from ._api_client import AsyncAPIClient
@@ -52,6 +53,10 @@ class AsyncEventSocket:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         # The options as the core takes them; an unknown name is a TypeError there.
+        auth = getattr(client._options.api_key_provider, "__self__", None)
+        if isinstance(auth, AsyncWorkloadIdentityAuth) and auth.config.x509:
+            # As in the official SDK: the certificate and its token are for HTTPS requests.
+            raise OpenAIError("X.509 workload identity is not supported by WebSocket connections")
         settings: dict[str, Any] = {**options}
         timeout = settings.pop("timeout", NOT_GIVEN)
         self._options = client._options
