@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 
 from oxide_proto import OpenAIError
 from oxide_proto.api._azure import AzureConfig
-from oxide_proto.base._record import field, frozen
+from oxide_proto.base import field, frozen
 from oxide_proto.sessions._event_socket import EventSocketTarget
 from oxide_proto.websocket._reconnect import OnReconnecting, ReconnectPolicy
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Protocol, Union
 
-from oxide_proto.base._record import frozen
+from oxide_proto.base import frozen
 
 __all__ = ["DEFAULT_TIMEOUT", "PhaseTimeouts", "Timeout", "TimeoutTypes", "to_timeout"]
 

@@ -75,6 +75,10 @@ from .base._errors import status_error_class as status_error_class
 from .base._errors import status_error_from_response as status_error_from_response
 from .base._headers import SECRET_HEADERS as SECRET_HEADERS
 from .base._headers import Headers as Headers
+from .base._record import FrozenInstanceError as FrozenInstanceError
+from .base._record import field as field
+from .base._record import frozen as frozen
+from .base._record import replace as replace
 from .base._types import URL as URL
 from .base._types import Body as Body
 from .base._types import Request as Request

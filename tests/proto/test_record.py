@@ -1,4 +1,4 @@
-"""`oxide_proto.base._record.frozen`: the core's value classes behave as frozen attrs classes."""
+"""`oxide_proto.base.frozen`: the core's value classes behave as frozen attrs classes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from oxide_proto.base._record import FrozenInstanceError, field, frozen, replace
+from oxide_proto.base import FrozenInstanceError, field, frozen, replace
 
 
 def _positive(instance: object, name: str, value: int) -> None:

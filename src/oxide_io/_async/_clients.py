@@ -30,7 +30,7 @@ from oxide_proto.api._workload_identity import (
     is_x509_identity,
     workload_identity_config,
 )
-from oxide_proto.base._record import replace
+from oxide_proto.base import replace
 
 from .._logging import setup_logging
 from .._options import (
