@@ -88,6 +88,9 @@ class ClientOptions:
     # The key of the organization-administration endpoints (`client.admin`), as the
     # official SDK's `admin_api_key`; None sends `api_key` there too.
     admin_api_key: str | None = field(default=None, repr=False)
+    # False for a client with an X.509 workload identity: its TLS client certificate
+    # and token go to its own origin only, so a redirect is an error.
+    follow_redirects: bool = True
     # Derived: whether a request must call something (a key or token provider) or
     # apply Azure's rules before it is built.
     dynamic_auth: bool = field(default=False, repr=False)

@@ -191,17 +191,24 @@ if TYPE_CHECKING:
         DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS,
     )
     from .api._workload_identity import DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL
+    from .api._workload_identity import MAX_X509_EXCHANGE_RETRIES as MAX_X509_EXCHANGE_RETRIES
+    from .api._workload_identity import MTLS_API_BASE_URL as MTLS_API_BASE_URL
     from .api._workload_identity import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
     from .api._workload_identity import SUBJECT_TOKEN_TYPES as SUBJECT_TOKEN_TYPES
     from .api._workload_identity import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT_TYPE
+    from .api._workload_identity import X509_SUBJECT_TOKEN_TYPE as X509_SUBJECT_TOKEN_TYPE
+    from .api._workload_identity import X509_TOKEN_EXCHANGE_URL as X509_TOKEN_EXCHANGE_URL
     from .api._workload_identity import IssuedToken as IssuedToken
     from .api._workload_identity import OAuthError as OAuthError
     from .api._workload_identity import SubjectTokenProviderError as SubjectTokenProviderError
     from .api._workload_identity import TokenCache as TokenCache
     from .api._workload_identity import WorkloadIdentityConfig as WorkloadIdentityConfig
+    from .api._workload_identity import check_x509_api_url as check_x509_api_url
     from .api._workload_identity import exchange_request as exchange_request
+    from .api._workload_identity import is_x509_identity as is_x509_identity
     from .api._workload_identity import parse_exchange_response as parse_exchange_response
     from .api._workload_identity import workload_identity_config as workload_identity_config
+    from .api._workload_identity import x509_exchange_retry_delay as x509_exchange_retry_delay
     from .helpers._agent_turn import AgentOutputParseError as AgentOutputParseError
     from .helpers._agent_turn import AgentToolError as AgentToolError
     from .helpers._agent_turn import AgentTurnCollector as AgentTurnCollector
@@ -399,6 +406,13 @@ _LAZY: dict[str, str] = {
     "exchange_request": ".api._workload_identity",
     "parse_exchange_response": ".api._workload_identity",
     "workload_identity_config": ".api._workload_identity",
+    "MAX_X509_EXCHANGE_RETRIES": ".api._workload_identity",
+    "MTLS_API_BASE_URL": ".api._workload_identity",
+    "X509_SUBJECT_TOKEN_TYPE": ".api._workload_identity",
+    "X509_TOKEN_EXCHANGE_URL": ".api._workload_identity",
+    "check_x509_api_url": ".api._workload_identity",
+    "is_x509_identity": ".api._workload_identity",
+    "x509_exchange_retry_delay": ".api._workload_identity",
     "decode_embeddings": ".api._embeddings",
     "AssistantAccumulator": ".helpers._assistant_accumulator",
     "ChatCompletionAccumulator": ".helpers._chat_accumulator",

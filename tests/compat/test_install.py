@@ -168,7 +168,7 @@ print(SyncCursorPage is oxide_io.SyncPage, RateLimitError is oxide_io.RateLimitE
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[:3] == [
-        "missing openai.lib",
+        "missing openai.lib.streaming",  # openai.lib is there, for openai.lib.azure
         "missing openai.types.no_such_module",
         "missing openai.resources",
     ]

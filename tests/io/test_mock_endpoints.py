@@ -1,4 +1,5 @@
-"""MockServer endpoints beyond chat and responses: fine-tuning jobs, images, stored responses.
+"""MockServer endpoints beyond chat and responses: fine-tuning jobs, images, stored
+responses, file deletion and Azure's URL layout.
 
 Each reply is decoded strictly into the generated model of the API's type (a
 field missing, of the wrong type or with a value outside its enum fails), and
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 import oxide_io
+import oxide_io.testing
 from oxide_io.testing import MockServer
 from oxide_io.testing._fine_tuning import FINE_TUNING_JOBS
 from oxide_io.testing._images import IMAGE_SIDE, image_png
@@ -30,6 +32,7 @@ from oxide_proto.types.images import (
     ImagesResponse,
 )
 from oxide_proto.types.responses import Response, TokenCountsResource
+from tests.io.blocking import wrap
 from tests.io.conftest import KEY, MakeClient, Setup
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -253,3 +256,75 @@ async def test_client_resumes_a_background_stream(mock: Setup, make_client: Make
     assert final.output_text == resumed[-1].response.output_text
     with pytest.raises(oxide_io.NotFoundError):
         await client.responses.retrieve("resp_missing")
+
+
+# -- files: delete -------------------------------------------------------------
+
+
+async def test_client_deletes_an_uploaded_file(mock: Setup, make_client: MakeClient) -> None:
+    client = make_client(mock)
+    created = await client.files.create(file=("notes.txt", b"abc"), purpose="user_data")
+    deleted = await client.files.delete(created.id)
+    assert (deleted.id, deleted.object, deleted.deleted) == (created.id, "file", True)
+    assert [r.method for r in mock.server.requests] == ["POST", "DELETE"]
+    with pytest.raises(oxide_io.NotFoundError):
+        await client.files.retrieve(created.id)
+    with pytest.raises(oxide_io.NotFoundError):  # deleted once, then not there
+        await client.files.delete(created.id)
+
+
+# -- Azure URL layout ----------------------------------------------------------
+
+
+async def test_azure_client_reaches_the_mock(mock: Setup, runtime: str) -> None:
+    origin = mock.server.base_url.removesuffix("/v1")
+    options: dict[str, Any] = {
+        "api_version": "2024-10-21",
+        "azure_endpoint": origin,
+        "api_key": KEY,
+    }
+    client: Any = (
+        wrap(oxide_io.AzureClient(**options))
+        if runtime == "sync"
+        else oxide_io.AsyncAzureClient(**options)
+    )
+    messages = [{"role": "user", "content": "Hi"}]
+    try:
+        completion = await client.chat.completions.create(model="my-deployment", messages=messages)
+        listed = await client.files.list()
+    finally:
+        await client.aclose()
+    # The deployment is the model that answers, as on Azure.
+    assert completion.model == "my-deployment"
+    assert completion.choices[0].message.content
+    assert [f.id for f in listed.data] == list(oxide_io.testing.FILES)
+    chat, files = mock.server.requests
+    assert chat.path == "/openai/deployments/my-deployment/chat/completions"
+    assert chat.query == {"api-version": "2024-10-21"} and chat.headers["api-key"] == KEY
+    assert files.path == "/openai/files"
+
+
+def test_azure_paths_need_an_api_version_and_the_key(mock: Setup) -> None:
+    def post(path: str, headers: dict[str, str]) -> tuple[int, Any]:
+        body = json.dumps({"messages": [{"role": "user", "content": "Hi"}]}).encode()
+        request = urllib.request.Request(
+            mock.server.base_url.removesuffix("/v1") + path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    chat = "/openai/deployments/d1/chat/completions"
+    status, body = post(chat, {"api-key": KEY})
+    assert (status, body["error"]["message"]) == (404, "Resource not found")
+    status, body = post(chat + "?api-version=2024-10-21", {"api-key": "sk-wrong-key-000"})
+    assert status == 401
+    status, body = post(chat + "?api-version=2024-10-21", {"Authorization": f"Bearer {KEY}"})
+    assert status == 200 and body["model"] == "d1"
+    status, body = post("/openai/deployments/d1?api-version=1", {"api-key": KEY})
+    assert status == 404

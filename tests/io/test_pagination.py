@@ -2,13 +2,15 @@
 
 The embedded server's `GET /v1/files` answers `limit` files after `after`, with
 `has_more`; a list call's page iterates across every page, asking for each next
-one with the previous page's last id, and can be walked page by page.
+one with the previous page's last id, and can be walked page by page;
+`next_page_info()` shows the official SDK's `PageInfo` of the next request.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from oxide_io._page_info import PageInfo
 from oxide_io.testing import FILES
 from oxide_proto.types import FileObject
 from tests.io.conftest import MakeClient, Setup
@@ -20,6 +22,23 @@ async def _has_next(page: object) -> bool:
     # A plain method on both pages; through the blocking wrapper, a coroutine.
     answer = page.has_next_page()  # type: ignore[attr-defined]
     return bool(await answer if hasattr(answer, "__await__") else answer)
+
+
+async def _next_info(page: object) -> object:
+    answer = page.next_page_info()  # type: ignore[attr-defined]
+    return await answer if hasattr(answer, "__await__") else answer
+
+
+async def test_next_page_info_names_the_next_request(mock: Setup, make_client: MakeClient) -> None:
+    client = make_client(mock)
+    page = await client.files.list(limit=4)
+    info = await _next_info(page)
+    assert info == PageInfo(params={"after": FILES[3]})
+    assert repr(info) == f"PageInfo(params={{'after': {FILES[3]!r}}})"
+    page = await page.get_next_page()
+    assert mock.server.requests[-1].query == {"limit": "4", "after": FILES[3]}
+    assert await _next_info(page) is None  # the last page
+    assert not await _has_next(page)
 
 
 async def test_iterating_a_page_follows_the_cursor(mock: Setup, make_client: MakeClient) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +24,6 @@ from oxide_io._workload_providers import (
     gcp_id_token_provider,
     k8s_service_account_token_provider,
 )
-from oxide_io.compat.auth import x509_workload_identity
 from oxide_io.testing import MockServer
 from oxide_proto import AuthenticationError, OpenAIError
 from oxide_proto.api._workload_identity import (
@@ -41,11 +41,17 @@ GOOD = "tok-accepted-by-the-api"
 
 class TokenServer:
     """Answers POSTs (and GETs) with scripted (status, JSON or text) answers, in order;
-    the last answer repeats. Records (method, path, headers, body) of each request."""
+    the last answer repeats. Records (method, path, headers, body) of each request.
 
-    def __init__(self) -> None:
+    With `tls`, it serves HTTPS with that context (which may ask for a client
+    certificate) and records the subjectAltName of each request's client
+    certificate in `peers`. `more_headers` go out with every answer."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.answers: list[tuple[int, object]] = [(200, {"access_token": GOOD, "expires_in": 3600})]
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.peers: list[Any] = []
+        self.more_headers: dict[str, str] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +60,9 @@ class TokenServer:
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 server.requests.append((self.command, self.path, headers, body))
+                if tls is not None:
+                    peer = self.connection.getpeercert()  # type: ignore[attr-defined]
+                    server.peers.append(peer.get("subjectAltName"))
                 status, payload = (
                     server.answers.pop(0) if len(server.answers) > 1 else server.answers[0]
                 )
@@ -63,6 +72,8 @@ class TokenServer:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
+                for name, value in server.more_headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -73,7 +84,10 @@ class TokenServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/oauth/token"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/oauth/token"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -253,7 +267,7 @@ def test_options_are_checked_when_the_client_is_built(
         ({**good, "provider": {"token_type": "saml", "get_token": str}}, "saml"),
         ({**good, "provider": {"token_type": "jwt"}}, "get_token"),
         ({**good, "refresh_buffer_seconds": -1}, "refresh_buffer_seconds"),
-        (dict(x509_workload_identity(identity_provider_id="i", service_account_id="s")), "X.509"),
+        ({**good, "type": "x509"}, "X.509"),
     ]
     for option, message in bad:
         with pytest.raises(OpenAIError, match=message):

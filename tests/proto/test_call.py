@@ -111,6 +111,15 @@ def test_redirect_is_the_next_request_or_refused() -> None:
     assert str(step.url) == f"{BASE}/models?x=1"
     with pytest.raises(RedirectError):
         call.after_response(request, info(302), b"", redirects_taken=0)  # no Location
+    # A client that follows none (X.509 workload identity) refuses even this one.
+    with pytest.raises(RedirectError, match="follows no redirects"):
+        call.after_response(
+            request,
+            info(307, location=f"{BASE}/models?x=1"),
+            b"",
+            redirects_taken=0,
+            follow_redirects=False,
+        )
 
 
 def retry_after_429(call: Call, wait: str, time_left: float | None) -> Any:

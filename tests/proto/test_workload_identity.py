@@ -14,13 +14,17 @@ from oxide_proto import OpenAIError
 from oxide_proto.api._workload_identity import (
     DEFAULT_REFRESH_BUFFER_SECONDS,
     DEFAULT_TOKEN_EXCHANGE_URL,
+    X509_SUBJECT_TOKEN_TYPE,
+    X509_TOKEN_EXCHANGE_URL,
     IssuedToken,
     OAuthError,
     SubjectTokenProviderError,
     TokenCache,
     exchange_request,
+    is_x509_identity,
     parse_exchange_response,
     workload_identity_config,
+    x509_exchange_retry_delay,
 )
 from oxide_proto.base._headers import Headers
 from oxide_proto.base._types import ResponseInfo
@@ -152,3 +156,116 @@ def test_a_token_is_never_used_after_it_expires(lifetime: float, buffer: float, 
     assert cache.refresh_at - now >= max(lifetime, 0) / 2 - 1e-6 * max(1.0, now)
     for later in (cache.refresh_at, cache.expires_at, cache.expires_at + 1):
         assert cache.current(later) is None
+
+
+# -- X.509 identities ------------------------------------------------------------
+
+X509: dict[str, Any] = {
+    "type": "x509",
+    "identity_provider_id": "idp-1",
+    "service_account_id": "sa-1",
+}
+
+
+def test_x509_request_has_no_subject_token() -> None:
+    config = workload_identity_config(X509)
+    assert config.x509 and config.get_token is None
+    assert config.token_exchange_url == X509_TOKEN_EXCHANGE_URL
+    request = exchange_request(config, None)
+    assert str(request.url) == "https://mtls.auth.openai.com/oauth/token"
+    assert isinstance(request.body, bytes)
+    assert json.loads(request.body) == {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": X509_SUBJECT_TOKEN_TYPE,
+        "identity_provider_id": "idp-1",
+        "service_account_id": "sa-1",
+    }
+    assert "authorization" not in request.headers
+    assert is_x509_identity(X509) and not is_x509_identity(IDENTITY) and not is_x509_identity(None)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"provider": IDENTITY["provider"]}, "provider"),
+        ({"client_id": "c"}, "client_id"),
+        ({"audience": "a"}, "audience"),
+        ({"service_account_id": ""}, "service_account_id"),
+        ({"refresh_buffer_seconds": -1}, "refresh_buffer_seconds"),
+        ({"token_exchange_url": "http://127.0.0.1/token"}, "https"),
+        ({"type": "saml"}, "Unknown workload_identity type"),
+    ],
+)
+def test_x509_config_refuses_bad_options(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(OpenAIError, match=message):
+        workload_identity_config({**X509, **change})
+
+
+def test_x509_refusal_keeps_only_the_error_code() -> None:
+    body = b'{"error":"invalid_client","error_description":"certificate CN=host-7 unknown"}'
+    with pytest.raises(OAuthError) as caught:
+        parse_exchange_response(info(401), body, x509=True)
+    assert caught.value.error == "invalid_client"
+    assert caught.value.body == {"error": "invalid_client"}
+    assert "host-7" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"access_token":"a b","expires_in":10}', "Bearer"),
+        (b'{"access_token":"a","expires_in":10,"token_type":"mac"}', "'mac'"),
+        (b'{"access_token":"a","expires_in":10,"token_type":7}', "7"),
+        (b'{"access_token":"a","expires_in":0}', "not positive"),
+        (b'{"access_token":"a","expires_in":-5}', "not positive"),
+    ],
+)
+def test_x509_answer_must_be_a_bearer_token_with_a_lifetime(body: bytes, message: str) -> None:
+    with pytest.raises(OpenAIError, match=message):
+        parse_exchange_response(info(200), body, x509=True)
+    # A subject-token identity's answer is read as the official SDK reads it: these pass.
+    parse_exchange_response(info(200), body)
+    good = b'{"access_token":"ab.c-d_e~f+g/h==","expires_in":5,"token_type":"BEARER"}'
+    assert parse_exchange_response(info(200), good, x509=True).access_token == "ab.c-d_e~f+g/h=="
+
+
+def answer(status: int, **headers: str) -> ResponseInfo:
+    return ResponseInfo(status, Headers(headers))
+
+
+@pytest.mark.parametrize(
+    ("failed", "attempt", "delay"),
+    [
+        (None, 0, 0.5),  # a connection that failed: back off
+        (None, 1, 1.0),
+        (None, 10, 8.0),  # capped
+        (answer(503), 0, 0.5),
+        (answer(429, **{"retry-after": "3"}), 0, 3.0),
+        (answer(408, **{"retry-after-ms": "250"}), 0, 0.25),
+        (answer(409), 1, 1.0),
+        (answer(418, **{"x-should-retry": "true"}), 0, 0.5),
+        (answer(400), 0, None),  # refusals are final
+        (answer(401, **{"x-should-retry": "true"}), 0, None),
+        (answer(403), 0, None),
+        (answer(404), 0, None),
+        (answer(500, **{"x-should-retry": "false"}), 0, None),
+        (answer(503, **{"retry-after": "121"}), 0, None),  # longer than two minutes: give up
+        (answer(503, **{"retry-after": "Thu, 01 Jan 1970 00:00:30 GMT"}), 0, 20.0),
+    ],
+)
+def test_x509_exchange_retry_delay(
+    failed: ResponseInfo | None, attempt: int, delay: float | None
+) -> None:
+    assert x509_exchange_retry_delay(failed, attempt, now=10.0) == delay
+
+
+def test_cache_keeps_an_unexpired_token_after_a_failed_refresh() -> None:
+    cache = TokenCache(refresh_buffer_seconds=100)
+    cache.store(IssuedToken("a", 300), now=0.0)
+    assert cache.current(250.0) is None  # due for refresh
+    assert cache.usable(250.0) == "a"  # but not expired
+    cache.postpone_refresh(250.5)
+    assert cache.current(250.2) == "a" and cache.current(250.5) is None
+    cache.postpone_refresh(1000.0)  # never past the expiry
+    assert cache.current(299.0) == "a" and cache.current(300.0) is None
+    assert cache.usable(300.0) is None

@@ -374,7 +374,13 @@ class AsyncAPIClient:
                     return response
                 content = await self._read(response)
                 info = response.info
-                step = call.after_response(request, info, content, redirects_taken=redirects)
+                step = call.after_response(
+                    request,
+                    info,
+                    content,
+                    redirects_taken=redirects,
+                    follow_redirects=self._options.follow_redirects,
+                )
                 if not isinstance(step, Request):
                     error = step
                     break

@@ -2,7 +2,7 @@
 
 The official SDK returns a page object for list operations, which code iterates
 directly (every item of every page, fetched as the loop goes) or walks page by
-page (`has_next_page()`, `get_next_page()`). The page keeps the model the core
+page (`has_next_page()`, `next_page_info()`, `get_next_page()`). The page keeps the model the core
 decoded and reads through to it (`page.data`, `page.has_more`, `page.to_dict()`).
 How the next page is asked for is the operation's pagination style (see
 `Operation.page`).
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
+
+from .._page_info import PageInfo
 
 __all__ = ["AsyncPage"]
 
@@ -55,6 +57,12 @@ class AsyncPage(Generic[T]):
             return None
         # "token": the page's `next` token goes back as `page` (agent environment files).
         return {"after": token} if style == "next" else {"page": token}
+
+    def next_page_info(self) -> PageInfo | None:
+        """The official SDK's view of `next_page_params()`: a `PageInfo` whose
+        `params` ask for the next page, or None on the last page."""
+        params = self.next_page_params()
+        return None if params is None else PageInfo(params=params)
 
     def has_next_page(self) -> bool:
         return bool(self.data) and self.next_page_params() is not None

@@ -24,7 +24,13 @@ from typing import Any
 
 from oxide_proto import OpenAIError, PoolLimits
 from oxide_proto.api._azure import AzureConfig, resolve_azure
-from oxide_proto.api._workload_identity import PLACEHOLDER_API_KEY, workload_identity_config
+from oxide_proto.api._workload_identity import (
+    MTLS_API_BASE_URL,
+    PLACEHOLDER_API_KEY,
+    check_x509_api_url,
+    is_x509_identity,
+    workload_identity_config,
+)
 from oxide_proto.base import replace
 
 from .._logging import setup_logging
@@ -47,7 +53,8 @@ __all__ = ["AzureClient", "Client"]
 
 # Options of the official SDK that oxide does not implement: accepted by
 # `with_options()` as None (their default), refused otherwise.
-_UNSUPPORTED = ("workload_identity", "data_residency")
+_UNSUPPORTED = ("data_residency",)
+_API_BASE_URL = "https://api.openai.com/v1"
 
 
 def _transport_from(http_client: object) -> SyncTransport | None:
@@ -60,6 +67,30 @@ def _transport_from(http_client: object) -> SyncTransport | None:
         "options instead: verify= (True, False, a CA bundle path or an ssl.SSLContext), "
         "http2=, h2c=, max_connections=, max_keepalive_connections=, keepalive_expiry= "
         "and timeout=; or pass an oxide_io.SyncTransport(...) to share a connection pool."
+    )
+
+
+def _identity_auth(options: ClientOptions) -> SyncWorkloadIdentityAuth | None:
+    auth = getattr(options.api_key_provider, "__self__", None)
+    return auth if isinstance(auth, SyncWorkloadIdentityAuth) else None
+
+
+def _with_identity(
+    options: ClientOptions, identity: Mapping[str, Any], transport: SyncTransport
+) -> ClientOptions:
+    """`options` authenticating with `identity`: its token, exchanged over `transport`
+    (whose TLS context holds the client certificate of an X.509 identity), is the key."""
+    auth = SyncWorkloadIdentityAuth(
+        workload_identity=identity, transport=transport, max_retries=options.max_retries
+    )
+    x509 = auth.config.x509
+    if x509:
+        check_x509_api_url(options.base_url)
+    return replace(
+        options,
+        api_key=PLACEHOLDER_API_KEY,
+        api_key_provider=auth.get_token,
+        follow_redirects=not x509,
     )
 
 
@@ -88,7 +119,9 @@ class Client(SyncResources):
     `admin_api_key` (default OPENAI_ADMIN_KEY) is the key sent to the organization
     administration endpoints (`client.admin`), as in the official SDK; without one
     they get `api_key`. `http_client` takes an `SyncTransport` (an httpx client
-    raises `TypeError`).
+    raises `TypeError`). `workload_identity` authenticates with a token exchanged
+    for the workload's own identity instead of a key (see `oxide_io.compat.auth`);
+    an X.509 identity's client certificate is the one in `verify=` or `cert=`.
     `_strict_response_validation=True` makes an answer that does not fit its model
     (a required field missing, a value of the wrong type) raise
     `APIResponseValidationError`.
@@ -132,6 +165,13 @@ class Client(SyncResources):
             # Checked now, so a wrong option fails here rather than at the first request.
             workload_identity_config(workload_identity)
             api_key = PLACEHOLDER_API_KEY
+            if (
+                is_x509_identity(workload_identity)
+                and base_url is None
+                and not os.environ.get("OPENAI_BASE_URL")
+            ):
+                # The API asks for the client certificate on its mTLS host.
+                base_url = MTLS_API_BASE_URL
         if _options is None:
             _options = resolve_options(
                 api_key=api_key,
@@ -168,13 +208,7 @@ class Client(SyncResources):
                 ),
             )
         if workload_identity is not None:
-            # The token is exchanged over this client's transport and sent as its key.
-            auth = SyncWorkloadIdentityAuth(
-                workload_identity=workload_identity, transport=_transport
-            )
-            _options = replace(
-                _options, api_key=PLACEHOLDER_API_KEY, api_key_provider=auth.get_token
-            )
+            _options = _with_identity(_options, workload_identity, _transport)
         super().__init__(_options, _transport)
 
     # The official SDK's option names, readable on the client.
@@ -205,6 +239,12 @@ class Client(SyncResources):
     @property
     def webhook_secret(self) -> str | None:
         return self._options.webhook_secret
+
+    @property
+    def workload_identity(self) -> Mapping[str, Any] | None:
+        """The `workload_identity=` this client authenticates with, or None."""
+        auth = _identity_auth(self._options)
+        return None if auth is None else auth.workload_identity
 
     @property
     def timeout(self) -> Timeout:
@@ -253,12 +293,10 @@ class Client(SyncResources):
         Takes the official SDK's `copy()` arguments. An option left at None keeps
         this client's value; `default_headers`/`default_query` are merged into this
         client's, `set_default_headers`/`set_default_query` replace them.
-        `timeout=None` means no limit, as in the constructor.
+        `timeout=None` means no limit, as in the constructor. `workload_identity`
+        gives the new client another identity (`api_key` alone: none).
         """
-        unsupported = {
-            "workload_identity": workload_identity,
-            "data_residency": data_residency,
-        }
+        unsupported = {"data_residency": data_residency}
         for name in _UNSUPPORTED:
             if unsupported[name] is not None:
                 raise TypeError(f"oxide does not support the `{name}` client option")
@@ -303,7 +341,17 @@ class Client(SyncResources):
         )
         if extra:
             raise TypeError(f"with_options() got unexpected options: {sorted(extra)}")
+        transport = _transport_from(http_client) or self._transport
+        if proxy is not None:
+            transport = transport.with_proxy(proxy)
         options = replace(current, **changes)
+        options = self._derive_identity(
+            options,
+            workload_identity,
+            api_key=api_key,
+            base_url=None if isinstance(base_url, NotGiven) else base_url,
+            transport=transport,
+        )
         enforce = True if _enforce_credentials is None else _enforce_credentials
         if (
             enforce
@@ -313,12 +361,51 @@ class Client(SyncResources):
             and not options.admin_api_key
         ):
             raise OpenAIError("the api_key client option must be set")
-        transport = _transport_from(http_client) or self._transport
-        if proxy is not None:
-            transport = transport.with_proxy(proxy)
         return type(self)(_options=options, _transport=transport)
 
     copy = with_options
+
+    def _derive_identity(
+        self,
+        options: ClientOptions,
+        identity: object | None,
+        *,
+        api_key: object | None,
+        base_url: str | None,
+        transport: SyncTransport,
+    ) -> ClientOptions:
+        """The options of a derived client with `workload_identity=identity` (or, with
+        only `api_key` given, without this client's identity).
+
+        A new identity gets its own token cache; none given keeps this client's (the
+        derived client shares its token). A base URL that was the default of the
+        old kind of identity becomes the default of the new one, as in the
+        official SDK (the mTLS host for an X.509 identity).
+        """
+        before = self.workload_identity
+        if identity is None:
+            if before is None or api_key is None:
+                if is_x509_identity(before):
+                    check_x509_api_url(options.base_url)
+                return options
+            after: Mapping[str, Any] | None = None  # a key given alone replaces the identity
+        else:
+            if api_key is not None:
+                raise OpenAIError("api_key and workload_identity cannot be given together")
+            if options.azure is not None:
+                raise TypeError("an Azure client takes no workload_identity")
+            if not isinstance(identity, Mapping):
+                raise TypeError(
+                    f"workload_identity must be a mapping, not {type(identity).__name__}"
+                )
+            after = identity
+        if base_url is None and is_x509_identity(before) != is_x509_identity(after):
+            defaults = {True: MTLS_API_BASE_URL, False: _API_BASE_URL}
+            if options.base_url.rstrip("/") == defaults[is_x509_identity(before)]:
+                options = replace(options, base_url=defaults[is_x509_identity(after)])
+        if after is None:
+            return replace(options, follow_redirects=True)
+        return _with_identity(options, after, transport)
 
     def _derive_auth(
         self,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from oxide_proto import (
     APIError,
+    OpenAIError,
     RemoteProtocolError,
     WebSocketConnectionClosedError,
     encode_json_text,
@@ -30,6 +31,7 @@ from .._backends._errors import TransportError, TransportTimeout
 from .._logging import logger, redact
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, event_socket
 from ._websocket import SyncWebSocket
+from ._workload_identity import SyncWorkloadIdentityAuth
 
 if TYPE_CHECKING:
     from ._api_client import SyncAPIClient
@@ -48,6 +50,10 @@ class SyncEventSocket:
         query: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        auth = getattr(client._options.api_key_provider, "__self__", None)
+        if isinstance(auth, SyncWorkloadIdentityAuth) and auth.config.x509:
+            # As in the official SDK: the certificate and its token are for HTTPS requests.
+            raise OpenAIError("X.509 workload identity is not supported by WebSocket connections")
         self.proto, self.timeout = event_socket(client._options, path, options, query, headers)
         # The client's transport opens the socket: its proxies, trust and client
         # certificate apply to the WebSocket as to HTTP requests.

@@ -7,6 +7,12 @@ token provider, sends the exchange over the client's own transport (its proxies,
 CA bundle and pool) and keeps one token for every request of the client and of
 the clients derived from it. Tasks (or threads) that find no usable token wait
 for one exchange rather than each starting their own.
+
+An X.509 identity's exchange goes over the same transport, whose TLS context
+holds the client certificate (`verify=` an SSLContext with the chain loaded, or
+`cert=`): the certificate is the proof. It is tried again after a passing
+failure (up to `max_retries`, at most 2), and when a refresh still fails that
+way a token that has not expired yet stays in use for another half second.
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from oxide_proto import APIConnectionError, OpenAIError
 from oxide_proto.api._workload_identity import (
+    MAX_X509_EXCHANGE_RETRIES,
     IssuedToken,
     TokenCache,
     WorkloadIdentityConfig,
     exchange_request,
     parse_exchange_response,
     workload_identity_config,
+    x509_exchange_retry_delay,
 )
+from oxide_proto.http._retry import INITIAL_RETRY_DELAY
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._timeout import Timeout
@@ -45,6 +55,7 @@ class SyncWorkloadIdentityAuth:
         workload_identity: Mapping[str, Any],
         token_exchange_url: str | None = None,
         transport: SyncTransport | None = None,
+        max_retries: int = MAX_X509_EXCHANGE_RETRIES,
     ) -> None:
         if token_exchange_url is not None:
             workload_identity = {**workload_identity, "token_exchange_url": token_exchange_url}
@@ -54,6 +65,7 @@ class SyncWorkloadIdentityAuth:
         self._transport = transport if transport is not None else SyncTransport()
         self._cache = TokenCache(self.config.refresh_buffer_seconds)
         self._lock = self._transport.backend.lock()
+        self._exchange_retries = min(max(max_retries, 0), MAX_X509_EXCHANGE_RETRIES)
 
     def get_token(self) -> str:
         token = self._cache.current(time.monotonic())
@@ -64,7 +76,16 @@ class SyncWorkloadIdentityAuth:
             token = self._cache.current(time.monotonic())
             if token is not None:
                 return token
-            issued = self._exchange()
+            try:
+                issued = self._exchange()
+            except (APIConnectionError, _PassingFailure) as exc:
+                # A refresh that failed for a passing reason keeps a token that has
+                # not expired for a little longer; without one, the failure stands.
+                kept = self._cache.usable(time.monotonic())
+                if kept is None:
+                    raise exc.error if isinstance(exc, _PassingFailure) else exc from None
+                self._cache.postpone_refresh(time.monotonic() + INITIAL_RETRY_DELAY)
+                return kept
             self._cache.store(issued, time.monotonic())
             return issued.access_token
 
@@ -72,6 +93,9 @@ class SyncWorkloadIdentityAuth:
         self._cache.invalidate(token)
 
     def _exchange(self) -> IssuedToken:
+        if self.config.x509:
+            return self._exchange_x509()
+        assert self.config.get_token is not None  # a subject-token identity has one
         subject: object = self.config.get_token()
         if hasattr(subject, "__await__"):
             subject = subject
@@ -83,3 +107,39 @@ class SyncWorkloadIdentityAuth:
         except TRANSPORT_ERRORS as exc:
             raise to_api_error(exc, request) from exc
         return parse_exchange_response(response.info, body)
+
+    def _exchange_x509(self) -> IssuedToken:
+        limits = Timeout(_EXCHANGE_TIMEOUT)
+        attempt = 0
+        while True:
+            request = exchange_request(self.config, None)
+            try:
+                response = self._transport.send(
+                    request, limits, time.monotonic() + _EXCHANGE_TIMEOUT
+                )
+                body = response.read()
+            except TRANSPORT_ERRORS as exc:
+                if attempt >= self._exchange_retries:
+                    raise to_api_error(exc, request) from exc
+                delay: float | None = x509_exchange_retry_delay(None, attempt, now=time.time())
+            else:
+                info = response.info
+                delay = x509_exchange_retry_delay(info, attempt, now=time.time())
+                if delay is None or attempt >= self._exchange_retries:
+                    try:
+                        return parse_exchange_response(info, body, x509=True)
+                    except OpenAIError as exc:
+                        if x509_exchange_retry_delay(info, 0, now=time.time()) is not None:
+                            raise _PassingFailure(exc) from exc
+                        raise
+            assert delay is not None
+            self._transport.backend.sleep(delay)
+            attempt += 1
+
+
+class _PassingFailure(Exception):
+    """An exchange answer that failed for a reason that may pass (408, 429, 5xx, ...)."""
+
+    def __init__(self, error: OpenAIError) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -91,7 +91,20 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         "BaseSyncPage=oxide_io:SyncPage",
         "BaseAsyncPage=oxide_io:AsyncPage",
     ),
+    # The official hand-written helpers: a package of which oxide serves the modules
+    # whose features it has (the others stay a ModuleNotFoundError).
+    "lib": (),
+    "lib.azure": (
+        "AzureOpenAI",
+        "AsyncAzureOpenAI",
+        "MutuallyExclusiveAuthError=oxide_proto:MutuallyExclusiveAuthError",
+        # The token provider types: oxide's one type takes sync and async functions.
+        "AzureADTokenProvider=oxide_io._options:TokenProvider",
+        "AsyncAzureADTokenProvider=oxide_io._options:TokenProvider",
+    ),
 }
+# Extra modules that other extra modules live in.
+_EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)
 
 _entries: dict[str, dict[str, str]] = {}
 _packages: set[str] = set()
@@ -268,7 +281,9 @@ class _Finder:
             extra = fullname[len(PACKAGE) + 1 :]
             if extra in EXTRA_MODULES:
                 return importlib.machinery.ModuleSpec(
-                    fullname, cast(Any, _ExtraLoader(EXTRA_MODULES[extra]))
+                    fullname,
+                    cast(Any, _ExtraLoader(EXTRA_MODULES[extra])),
+                    is_package=extra in _EXTRA_PACKAGES,
                 )
         return None
 

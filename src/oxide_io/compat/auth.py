@@ -3,8 +3,9 @@
 `OpenAI(workload_identity={...})` trades the workload's own token (from one of the
 providers here, or any ``{"token_type", "get_token"}`` mapping) for an access
 token at the token endpoint, caches it and refreshes it before it expires.
-X.509 identities (`x509_workload_identity`) are accepted by name, but a client
-given one refuses it: oxide does not do the mTLS token exchange.
+An X.509 identity (`x509_workload_identity`) has no subject token: the client
+certificate in the client's `verify=` SSLContext (or `cert=`) proves who the
+workload is, at the mTLS token endpoint.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ SubjectTokenWorkloadIdentity = WorkloadIdentity
 
 
 class X509WorkloadIdentity(_RefreshBuffer):
-    """An identity proven by the TLS client certificate (not supported by oxide's client)."""
+    """An identity proven by the TLS client certificate the client's transport holds."""
 
     type: Literal["x509"]
     identity_provider_id: str
@@ -74,7 +75,7 @@ def x509_workload_identity(
     service_account_id: str,
     refresh_buffer_seconds: float | None = None,
 ) -> X509WorkloadIdentity:
-    """The official X.509 identity mapping; a client given it raises `OpenAIError`."""
+    """The `workload_identity=` of a workload proven by its TLS client certificate."""
     identity: X509WorkloadIdentity = {
         "type": "x509",
         "identity_provider_id": identity_provider_id,

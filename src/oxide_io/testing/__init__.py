@@ -4,8 +4,8 @@
 file list with the API's wire formats — JSON and streamed server-sent events —
 over HTTP/1.1 and HTTP/2, plain or TLS, and the Responses WebSocket
 (`client.responses.connect()` / `session()`), from a background thread of the current
-process. It needs no network and no key, so code written for the API can be
-exercised end to end::
+process; Azure OpenAI's deployment URLs reach the same endpoints. It needs no
+network and no key, so code written for the API can be exercised end to end::
 
     from oxide_io.testing import MockServer, Fail, CutStream
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from ._azure import azure_as_api, is_azure
 from ._batches import BatchesState, batches_answer
 from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
@@ -99,6 +100,11 @@ class MockApp:
     responses: StoredResponses = attrs.field(factory=StoredResponses)
 
     def handle(self, request: RecordedRequest) -> tuple[Answer, Plan]:
+        if is_azure(request.path):
+            translated = azure_as_api(request)
+            if isinstance(translated, Answer):
+                return translated, Plan()
+            request = translated
         denied = self._authenticate(request)
         if denied is not None:
             return denied, Plan()

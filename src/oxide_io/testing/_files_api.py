@@ -1,7 +1,8 @@
 """Uploads and binary answers: files, speech, uploads in parts and vector store processing.
 
 `POST /v1/files` takes a multipart form (`file`, `purpose`) and keeps the file;
-`GET /v1/files/{id}` and `GET /v1/files/{id}/content` give it back. A file id of
+`GET /v1/files/{id}` and `GET /v1/files/{id}/content` give it back, `DELETE
+/v1/files/{id}` forgets it. A file id of
 the form `file-pattern-<size>` has `size` bytes of `pattern_bytes()` as content,
 generated as it is sent, so a test can download tens of megabytes without the
 server holding them. `POST /v1/audio/speech` answers bytes of `audio/mpeg`;
@@ -178,6 +179,8 @@ def files_api_answer(state: FilesState, method: str, path: str, request: Any) ->
         return json_answer(_file_json(file))
     if method == "GET" and len(parts) in (2, 3) and parts[0] == "files":
         return _file_answer(state, parts[1], content=len(parts) == 3 and parts[2] == "content")
+    if method == "DELETE" and len(parts) == 2 and parts[0] == "files":
+        return _delete_file_answer(state, parts[1])
     if method == "POST" and parts == ["audio", "speech"]:
         text = str(body.get("input", ""))
         audio = b"ID3\x04\x00" + hashlib.sha256(text.encode()).digest() * 64
@@ -316,6 +319,14 @@ def _file_answer(state: FilesState, file_id: str, *, content: bool) -> Answer:
     if content:
         return Answer(200, _BINARY, events=_pieces(file.content, PATTERN_CHUNK))
     return json_answer(_file_json(file))
+
+
+def _delete_file_answer(state: FilesState, file_id: str) -> Answer:
+    with state.lock:
+        file = state.files.pop(file_id, None)
+    if file is None:
+        return error_answer(404, f"No such File object: {file_id}", param="id")
+    return json_answer({"id": file_id, "object": "file", "deleted": True})
 
 
 def _uploads_answer(

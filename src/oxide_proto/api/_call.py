@@ -242,14 +242,23 @@ class Call:
         return request
 
     def after_response(
-        self, request: Request, info: ResponseInfo, content: bytes, *, redirects_taken: int
+        self,
+        request: Request,
+        info: ResponseInfo,
+        content: bytes,
+        *,
+        redirects_taken: int,
+        follow_redirects: bool = True,
     ) -> Request | APIStatusError:
         """What an answer of status 300 or more means: the error it is (400 and up), or
         the request that follows the redirect. Raises `RedirectError` for a redirect the
-        core will not follow (not retried: the same request would go to the same place).
+        core will not follow (not retried: the same request would go to the same place),
+        and for every redirect when `follow_redirects` is False.
         """
         if info.status_code >= 400:
             return status_error_from_response(info, content)
+        if not follow_redirects:
+            return follow_redirect(request, info, content, max_redirects=0)
         return follow_redirect(request, info, content, redirects_taken=redirects_taken)
 
     def retry(

@@ -85,6 +85,8 @@ def follow_redirect(
         raise refuse("the Location is not an http(s) URL")
     if request.url.scheme == "https" and url.scheme == "http":
         raise refuse("it would leave https for plain http")
+    if max_redirects == 0:
+        raise refuse("this client follows no redirects")
     if redirects_taken >= max_redirects:
         raise refuse(f"more than {max_redirects} redirects")
 
