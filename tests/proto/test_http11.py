@@ -541,11 +541,14 @@ def test_body_data_of_one_read_is_one_event() -> None:
     ],
 )
 @pytest.mark.parametrize("fast_head", [True, False], ids=["fast-head", "h11-public-path"])
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "no-plain"])
 def test_request_head_is_what_h11_writes(
-    req: Request, fast_head: bool, monkeypatch: pytest.MonkeyPatch
+    req: Request, fast_head: bool, plain: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # With the fast head off (an h11 whose internals moved) the bytes are the same.
+    # With the fast head off (an h11 whose internals moved) the bytes are the same,
+    # and so they are when the plain exchange writes them.
     monkeypatch.setattr(_http11, "_FAST_HEAD", fast_head)
+    monkeypatch.setattr(_http11, "_PLAIN_EXCHANGE", plain)
     client = HTTP11Connection()
     client.start_request(req)
     wire = client.data_to_send()
@@ -569,6 +572,10 @@ def test_request_head_is_what_h11_writes(
         expected = (expected or b"") + (reference.send(h11.Data(data=body)) or b"" if body else b"")
         expected += reference.send(h11.EndOfMessage()) or b""
     assert wire == expected
+    if client._plain is not None:
+        # h11 stays idle until a response the plain exchange leaves to it.
+        assert plain and (client._h11.our_state, client._h11.their_state) == (h11.IDLE, h11.IDLE)
+        return
     assert (client._h11.our_state, client._h11.their_state) == (
         reference.our_state,
         reference.their_state,
