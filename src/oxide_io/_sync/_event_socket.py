@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import json
-import logging
 import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -30,7 +29,7 @@ from oxide_proto import APIConnectionError, APITimeoutError
 from oxide_proto.sessions._event_socket import EventSocket, WebSocketOptions, closed_error
 
 from .._backends._errors import TransportError, TransportTimeout
-from .._logging import logger, redact
+from .._logging import DEBUG, logger, redact
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, websocket_target
 from .._timeout import to_timeout
 from ._websocket import DEFAULT_CLOSE_TIMEOUT, SyncWebSocket
@@ -155,7 +154,7 @@ class SyncEventSocket:
     def send_raw(self, text: str) -> None:
         """Sends one text message, opening the connection again first if it dropped."""
         websocket = self._ensure_open()
-        if logger.isEnabledFor(logging.DEBUG):
+        if logger.isEnabledFor(DEBUG):
             logger.debug("WebSocket send: %d characters", len(text))
         try:
             websocket.send_text(text, self.timeout.write)
