@@ -140,8 +140,13 @@ CASES: dict[str, tuple[bytes, bool, bool]] = {
 }
 
 
+@pytest.mark.parametrize("fast_head", [True, False], ids=["fast-head", "h11-public-path"])
 @pytest.mark.parametrize("name", CASES)
-def test_both_paths_agree_fed_whole_and_byte_by_byte(name: str) -> None:
+def test_both_paths_agree_fed_whole_and_byte_by_byte(
+    name: str, fast_head: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without h11's internals the hand-over goes through its public API: the same.
+    monkeypatch.setattr(_http11, "_FAST_HEAD", fast_head)
     data, eof, plain = CASES[name]
     for way, chunks in fixed_feeds(data):
         assert _same_both_ways(chunks, eof) is plain, way

@@ -327,20 +327,47 @@ class HTTP11Connection:
         plain, self._plain = self._plain, None
         assert plain is not None
         conn = self._h11
-        fields = [("host", plain.authority)]
-        if plain.framing is not None:
-            fields.append(plain.framing)
-        # The bytes were written already: h11's copy of them only moves its state.
-        conn.send(h11.Request(method=plain.method, target=plain.target, headers=fields))
-        if plain.body:
-            conn.send(h11.Data(data=plain.body))
-        conn.send(h11.EndOfMessage())
+        if not self._plain_sent_fast(plain):
+            fields = [("host", plain.authority)]
+            if plain.framing is not None:
+                fields.append(plain.framing)
+            # The bytes were written already: h11's copy of them only moves its state.
+            conn.send(h11.Request(method=plain.method, target=plain.target, headers=fields))
+            if plain.body:
+                conn.send(h11.Data(data=plain.body))
+            conn.send(h11.EndOfMessage())
         if plain.head:
             self._fed += len(plain.head)
             conn.receive_data(plain.head)
         if self._eof:
             conn.receive_data(b"")
         self._drained = False
+
+    def _plain_sent_fast(self, plain: _Plain) -> bool:
+        """Tells h11 the plain request was sent, as `_send_head` does; False without
+        the h11 internals it needs (the caller then uses h11's public API).
+
+        h11's `send` would serialize the head again only to move its state: a
+        streamed response (chunked) comes this way on every call.
+        """
+        if not _FAST_HEAD:
+            return False
+        fields = [(b"host", b"host", plain.authority.encode("ascii"))]
+        if plain.framing is not None:
+            name = plain.framing[0].encode("ascii")
+            fields.append((name, name, plain.framing[1].encode("ascii")))
+        try:
+            event = h11.Request(
+                method=plain.method.encode("ascii"),
+                target=plain.target.encode("ascii"),
+                headers=H11Headers(fields),
+                _parsed=True,
+            )
+        except TypeError:  # an h11 without `_parsed`
+            return False
+        self._h11._process_event(h11.CLIENT, event)
+        self._h11._process_event(h11.CLIENT, h11.EndOfMessage())
+        return True
 
     def _plain_event(self) -> ResponseHead | BodyData | BodyEnd | NeedData | None:
         """The plain exchange's next event; None when it was handed to h11."""
