@@ -158,6 +158,13 @@ def _seeds() -> dict[str, bytes]:
         "connection_close": get + ok(b"bye", ("connection", "close")),
         "truncated": get_eof + b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort",
         "malformed_status": get + b"HTTP/1.1 20x OK\r\n\r\n",
+        # Heads the plain exchange (no h11) takes, and near misses it hands to h11.
+        "plain_keep_alive": get
+        + b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        "plain_then_garbage": get + b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nokHTTP/1.1",
+        "mixed_line_ends": get + b"HTTP/1.1 200 OK\r\nContent-Length: 2\n\r\nok",
+        "repeated_length": get
+        + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
         "head_too_large": small + ok(b"x", ("x-filler", "f" * 200)),
         "error_json": get
         + respond(

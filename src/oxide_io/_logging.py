@@ -3,19 +3,60 @@
 Nothing here ever formats a credential: requests are logged by method, URL and
 header names only, and `redact()` scrubs anything that looks like an API key
 from text that reaches a log line or an exception.
+
+`import oxide_io` does not import `logging` (about a tenth of its import time):
+oxide logs at DEBUG and INFO only, and until some code has imported `logging` no
+handler or level can have been set, so such a record would go nowhere. `logger`
+looks for the module in `sys.modules` at each call and is the `oxide` logger from
+then on; `OPENAI_LOG` imports it when it asks for logging.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
+import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["logger", "redact", "setup_logging"]
+if TYPE_CHECKING:
+    import logging
 
-logger = logging.getLogger("oxide")
+__all__ = ["DEBUG", "INFO", "logger", "redact", "setup_logging"]
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+# The stdlib's values (fixed by the logging module's documentation).
+DEBUG = 10
+INFO = 20
+
+
+def _logger() -> logging.Logger | None:
+    """The `oxide` logger once some code has imported `logging`; None before."""
+    logging = sys.modules.get("logging")
+    return None if logging is None else logging.getLogger("oxide")
+
+
+class _Logger:
+    """The `oxide` logger's DEBUG and INFO calls, without importing `logging` for them."""
+
+    __slots__ = ()
+
+    def isEnabledFor(self, level: int) -> bool:  # logging.Logger's name, for a drop-in
+        real = _logger()
+        return real is not None and real.isEnabledFor(level)
+
+    def debug(self, msg: str, *args: object) -> None:
+        real = _logger()
+        if real is not None and real.isEnabledFor(DEBUG):
+            real.debug(msg, *args, stacklevel=2)
+
+    def info(self, msg: str, *args: object) -> None:
+        real = _logger()
+        if real is not None and real.isEnabledFor(INFO):
+            real.info(msg, *args, stacklevel=2)
+
+
+logger = _Logger()
+
+_LEVELS = {"debug": DEBUG, "info": INFO}
 # OpenAI keys: sk-..., sk-proj-..., sk-admin-...; also any bearer token in text.
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]+|(Bearer\s+)\S+")
 
@@ -28,7 +69,12 @@ def redact(text: str) -> str:
 def setup_logging() -> None:
     """Applies OPENAI_LOG once, the way the official SDK does."""
     level = _LEVELS.get(os.environ.get("OPENAI_LOG", "").lower())
-    if level is None or logger.handlers:
+    if level is None:
+        return
+    import logging
+
+    logger = logging.getLogger("oxide")
+    if logger.handlers:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(

@@ -8,6 +8,9 @@ error messages and their causes, tracebacks — must never contain the key.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -125,3 +128,34 @@ async def test_key_not_in_errors(
     for error in errors:
         assert SECRET not in texts_of(error), type(error)
     assert SECRET not in caplog.text
+
+
+def test_import_leaves_logging_unloaded_and_a_late_import_still_logs() -> None:
+    # `import oxide_io` does not import logging; a program that imports it later
+    # and switches the `oxide` logger on gets the records from then on, at the
+    # line that logged them.
+    code = """if True:
+        import sys
+        import oxide_io
+        from oxide_io._logging import logger
+        print("logging" in sys.modules)
+        logger.debug("before %s", 1)  # no logging module: nowhere to go
+        import logging
+        records = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                records.append((record.getMessage(), record.filename))
+        logging.getLogger("oxide").addHandler(Keep())
+        logging.getLogger("oxide").setLevel(logging.DEBUG)
+        logger.debug("after %s", 2)
+        logger.info("info %s", 3)
+        print(records, logger.isEnabledFor(logging.DEBUG))
+    """
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_LOG"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "False",
+        "[('after 2', '<string>'), ('info 3', '<string>')] True",
+    ]

@@ -543,8 +543,13 @@ def test_body_data_of_one_read_is_one_event(h11_path: str) -> None:
         request("GET", None, {"Host": "example.com", "x-blank": ""}),
     ],
 )
-def test_request_head_is_what_h11_writes(req: Request, h11_path: str) -> None:
-    # Over h11's public API only (an h11 whose internals moved) the bytes are the same.
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "no-plain"])
+def test_request_head_is_what_h11_writes(
+    req: Request, h11_path: str, plain: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over h11's public API only (an h11 whose internals moved) the bytes are the
+    # same, and so they are when the plain exchange writes them.
+    monkeypatch.setattr(_http11, "_PLAIN_EXCHANGE", plain)
     client = HTTP11Connection()
     client.start_request(req)
     wire = client.data_to_send()
@@ -568,6 +573,10 @@ def test_request_head_is_what_h11_writes(req: Request, h11_path: str) -> None:
         expected = (expected or b"") + (reference.send(h11.Data(data=body)) or b"" if body else b"")
         expected += reference.send(h11.EndOfMessage()) or b""
     assert wire == expected
+    if client._plain is not None:
+        # h11 stays idle until a response the plain exchange leaves to it.
+        assert plain and (client._h11.our_state, client._h11.their_state) == (h11.IDLE, h11.IDLE)
+        return
     assert (client._h11.our_state, client._h11.their_state) == (
         reference.our_state,
         reference.their_state,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Literal, TypeVar, Union, overload
@@ -32,7 +31,7 @@ from oxide_proto import (
 from oxide_proto.api._azure import azure_auth_headers, checked_token
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
-from .._logging import logger, redact
+from .._logging import DEBUG, logger, redact
 from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
 from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
@@ -361,7 +360,7 @@ class AsyncAPIClient:
                     error: Exception = to_api_error(exc, request)
                     error.__cause__ = exc
                     break
-                if logger.isEnabledFor(logging.DEBUG):
+                if logger.isEnabledFor(DEBUG):
                     logger.debug(
                         "HTTP %s %s -> %d (%s)",
                         request.method,

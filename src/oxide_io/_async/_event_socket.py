@@ -12,7 +12,6 @@ messages received before the close are still delivered, before the new one's.
 from __future__ import annotations
 
 import collections
-import logging
 import random
 import time
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from oxide_proto import (
 )
 
 from .._backends._errors import TransportError, TransportTimeout
-from .._logging import logger, redact
+from .._logging import DEBUG, logger, redact
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, event_socket
 from ._websocket import AsyncWebSocket
 from ._workload_identity import AsyncWorkloadIdentityAuth
@@ -112,7 +111,7 @@ class AsyncEventSocket:
     async def send_raw(self, text: str) -> None:
         """Sends one text message, opening the connection again first if it dropped."""
         websocket = await self._ensure_open()
-        if logger.isEnabledFor(logging.DEBUG):
+        if logger.isEnabledFor(DEBUG):
             logger.debug("WebSocket send: %d characters", len(text))
         try:
             await websocket.send_text(text, self.timeout.write)

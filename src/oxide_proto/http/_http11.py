@@ -6,6 +6,17 @@ cycles, response bodies content-decoded, and every h11 exception turned into our
 where it crosses into this code. Three h11 internals make it cheaper; each is
 checked once at import and replaced by h11's public API when it is missing or
 behaves otherwise (see `_probe_h11`).
+
+The plain exchange: a request with a known-length body (or none) whose response
+is `HTTP/1.1`, 2xx-5xx, framed by one Content-Length, with nothing unusual in its
+head, is the exchange nearly every API call makes, and h11's per-event machinery
+costs more than the rest of the call's HTTP/1.1 work. Such an exchange runs
+without h11 (`_Plain`): the head is written and the response parsed by strict
+patterns that accept a subset of what h11 accepts. At the first sign of anything
+else (another status line, framing, an obs-fold, a control byte, a head over the
+limit, EOF before the head ends) the exchange is replayed into h11 with every
+byte received so far and h11 carries on, errors and all: what the plain path
+takes it parses as h11 would, and what it refuses h11 judges.
 """
 
 from __future__ import annotations
@@ -114,10 +125,69 @@ _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # too): one search finds any of these in the joined values.
 _BAD_VALUES: Final = re.compile(r"[^\t\x20-\x7e\x80-\xff]|^[ \t]|[ \t]$|\t[\t ]| \t")
 
+# The plain exchange (see the module docstring). Off, every exchange goes through h11.
+_PLAIN_EXCHANGE = True
+# A response to these methods has no body whatever its head says (RFC 9110 §9.3.2,
+# §9.3.6): h11 frames it.
+_PLAIN_SKIP_METHODS: Final = frozenset({"HEAD", "CONNECT"})
+_TARGET: Final = re.compile(r"[\x21-\x7e]+")  # h11's request-target (RFC 9112 §3.2)
+# h11 ends a head at the first empty line, CRLF or bare LF: the plain path takes
+# CRLF only and hands the rest to h11.
+_HEAD_END: Final = re.compile(rb"\n\r?\n")
+# Subsets of h11's grammar (RFC 9112 §4, §5; RFC 9110 §5.5): a status line of
+# HTTP/1.1 with a final status whose response may have a body (not 1xx, 204, 304;
+# RFC 9110 §6.4.1), and fields of a token name and visible characters or obs-text
+# with inner blanks, trimmed of blanks at either end as h11 trims them.
+_PLAIN_STATUS: Final = re.compile(
+    rb"HTTP/1\.1 ((?!204|304)[2-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n"
+)
+_PLAIN_FIELD: Final = (
+    rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*"
+    rb"((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*\r\n"
+)
+_PLAIN_FIELDS: Final = re.compile(rb"(?:%s)*\r\n" % _PLAIN_FIELD)
+_PLAIN_FIELD_RE: Final = re.compile(_PLAIN_FIELD)
+# Longer Content-Length values go to h11, which refuses those over 20 digits.
+_PLAIN_LENGTH_DIGITS: Final = 18
+
 
 @functools.lru_cache(maxsize=512)
 def _token(name: str) -> bool:
     return _TOKEN.fullmatch(name) is not None
+
+
+class _Plain:
+    """A plain exchange in flight: what h11 needs to take it over, and the response so far."""
+
+    __slots__ = (
+        "authority",
+        "body",
+        "extra",
+        "framing",
+        "head",
+        "left",
+        "method",
+        "pending",
+        "target",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        authority: str,
+        framing: tuple[str, str] | None,
+        body: bytes | None,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.authority = authority
+        self.framing = framing
+        self.body = body
+        self.head = b""  # bytes received before the head was parsed
+        self.left = -1  # body bytes still to come; -1 until the head is parsed
+        self.pending: list[bytes] = []  # body bytes received, not yet handed out
+        self.extra = False  # bytes past the end of the response were received
 
 
 def _headers(fields: H11Headers) -> Headers:
@@ -170,6 +240,7 @@ class HTTP11Connection:
         self._fed = 0  # bytes given to h11 ...
         self._consumed = 0  # ... and how many of them its events have used up
         self._closed = False  # unusable: cancelled, failed, or poisoned while idle
+        self._plain: _Plain | None = None  # the exchange runs without h11 (so far)
 
     # -- requests -----------------------------------------------------------------
 
@@ -190,9 +261,12 @@ class HTTP11Connection:
             )
         body = request.body
         framing = self._framing(request)
+        self._plain = self._start_plain(request, framing) if _PLAIN_EXCHANGE else None
         out, conn = self._out, self._h11
         try:
-            if self._send_head(request, framing):
+            if self._plain is not None:
+                pass  # queued, and h11 left idle
+            elif self._send_head(request, framing):
                 if body is None or isinstance(body, bytes):
                     # The Content-Length written is the body's own: its bytes go out as
                     # they are, and a Data event leaves h11's state (SEND_BODY) as it is.
@@ -212,7 +286,7 @@ class HTTP11Connection:
         self._stream_id += 1
         # Nothing buffered (a reused connection had nothing left over): h11 would
         # answer NEED_DATA, so the first read need not ask it.
-        self._drained = not self._leftover()
+        self._drained = self._plain is None and not self._leftover()
         self._active = True
         self._ended = False
         self._pending_end = None
@@ -241,30 +315,12 @@ class HTTP11Connection:
         already. Returns False, having sent nothing, when the request carries a field
         h11 must see whole or anything unusual, so h11 can send it (and refuse it).
         """
-        headers = request.headers
-        if not _FAST_HEAD or not _H11_FIELDS.isdisjoint(headers):
+        if not _FAST_HEAD:
             return False
-        fields = headers.multi_items()
-        authority = request.url.authority
-        if not authority.isascii():
+        head = self._head_text(request, framing)
+        if head is None:
             return False
-        if type(headers) is CheckedHeaders:
-            # Checked when the request was built: only what this module adds is left.
-            if _BAD_VALUES.search(authority):
-                return False
-        else:
-            values = [authority, *[value for _, value in fields]]
-            if framing is not None:
-                values.append(framing[1])
-            if _BAD_VALUES.search("\t".join(values)) or not all(
-                map(_token, [name for name, _ in fields])
-            ):
-                return False
-        lines = [f"{name}: {value}\r\n" for name, value in fields]
-        if framing is not None:
-            lines.append(f"{framing[0]}: {framing[1]}\r\n")
-        method, target = request.method, request.url.target
-        head = f"{method} {target} HTTP/1.1\r\nhost: {authority}\r\n{''.join(lines)}\r\n"
+        method, target, authority = request.method, request.url.target, request.url.authority
         # h11 keeps, from the request, the method and the fields that decide framing
         # and keep-alive: given those, its state is what sending the head would make it.
         state_fields = [(b"host", b"host", authority.encode("ascii"))]
@@ -281,6 +337,194 @@ class HTTP11Connection:
         self._h11._process_event(h11.CLIENT, event)
         self._out.append(head.encode("latin-1"))
         return True
+
+    @staticmethod
+    def _head_text(request: Request, framing: tuple[str, str] | None) -> str | None:
+        """The request head, or None when a field needs h11 or h11 would refuse one."""
+        headers = request.headers
+        if not _H11_FIELDS.isdisjoint(headers):
+            return None
+        fields = headers.multi_items()
+        authority = request.url.authority
+        if not authority.isascii():
+            return None
+        if type(headers) is CheckedHeaders:
+            # Checked when the request was built: only what this module adds is left.
+            if _BAD_VALUES.search(authority):
+                return None
+        else:
+            values = [authority, *[value for _, value in fields]]
+            if framing is not None:
+                values.append(framing[1])
+            if _BAD_VALUES.search("\t".join(values)) or not all(
+                map(_token, [name for name, _ in fields])
+            ):
+                return None
+        lines = [f"{name}: {value}\r\n" for name, value in fields]
+        if framing is not None:
+            lines.append(f"{framing[0]}: {framing[1]}\r\n")
+        method, target = request.method, request.url.target
+        return f"{method} {target} HTTP/1.1\r\nhost: {authority}\r\n{''.join(lines)}\r\n"
+
+    def _start_plain(self, request: Request, framing: tuple[str, str] | None) -> _Plain | None:
+        """Queues `request` as a plain exchange (h11 stays idle), or returns None."""
+        method, body = request.method, request.body
+        if method in _PLAIN_SKIP_METHODS or not (body is None or isinstance(body, bytes)):
+            return None
+        target = request.url.target
+        # The method and target h11 would refuse go to h11, to be refused there.
+        if not _token(method) or not target.isascii() or _TARGET.fullmatch(target) is None:
+            return None
+        head = self._head_text(request, framing)
+        if head is None:
+            return None
+        self._out.append(head.encode("latin-1"))
+        if body:
+            self._out.append(body)
+        return _Plain(method, target, request.url.authority, framing, body)
+
+    def _plain_to_h11(self) -> None:
+        """Hands the plain exchange to h11: the request as sent, then every byte received."""
+        plain, self._plain = self._plain, None
+        assert plain is not None
+        conn = self._h11
+        if not self._plain_sent_fast(plain):
+            fields = [("host", plain.authority)]
+            if plain.framing is not None:
+                fields.append(plain.framing)
+            # The bytes were written already: h11's copy of them only moves its state.
+            conn.send(h11.Request(method=plain.method, target=plain.target, headers=fields))
+            if plain.body:
+                conn.send(h11.Data(data=plain.body))
+            conn.send(h11.EndOfMessage())
+        if plain.head:
+            self._fed += len(plain.head)
+            conn.receive_data(plain.head)
+        if self._eof:
+            conn.receive_data(b"")
+        self._drained = False
+
+    def _plain_sent_fast(self, plain: _Plain) -> bool:
+        """Tells h11 the plain request was sent, as `_send_head` does; False without
+        the h11 internals it needs (the caller then uses h11's public API).
+
+        h11's `send` would serialize the head again only to move its state: a
+        streamed response (chunked) comes this way on every call.
+        """
+        if not _FAST_HEAD:
+            return False
+        fields = [(b"host", b"host", plain.authority.encode("ascii"))]
+        if plain.framing is not None:
+            name = plain.framing[0].encode("ascii")
+            fields.append((name, name, plain.framing[1].encode("ascii")))
+        event = h11.Request(
+            method=plain.method.encode("ascii"),
+            target=plain.target.encode("ascii"),
+            headers=H11Headers(fields),
+            _parsed=True,  # the probe at import found `_parsed` (`_FAST_HEAD`)
+        )
+        self._h11._process_event(h11.CLIENT, event)
+        self._h11._process_event(h11.CLIENT, h11.EndOfMessage())
+        return True
+
+    def _plain_event(self) -> ResponseHead | BodyData | BodyEnd | NeedData | None:
+        """The plain exchange's next event; None when it was handed to h11."""
+        plain = self._plain
+        assert plain is not None
+        if plain.left < 0:
+            head = self._plain_head(plain)
+            if head is None:
+                self._plain_to_h11()
+            return head
+        pending = plain.pending
+        data = b""
+        if pending:
+            data = pending[0] if len(pending) == 1 else b"".join(pending)
+            pending.clear()
+        left = plain.left
+        if len(data) > left:
+            plain.extra = True  # the release will not reuse the connection
+            data = data[:left]
+        left -= len(data)
+        plain.left = left
+        decoder = self._decoder
+        if decoder is not None:
+            if data:
+                data = self._decode(data, final=False)
+            if decoder.limit_reached:
+                if data:
+                    return BodyData(data)  # the limit error comes next
+                self._decode(b"", final=True)  # raises
+            if left == 0:
+                data += self._decode(b"", final=True)
+        if left == 0:
+            self._ended = True
+            if data:
+                self._pending_end = _NO_TRAILERS
+                return BodyData(data)
+            return _NO_TRAILERS
+        if data:
+            return BodyData(data)
+        if self._eof:
+            raise self._fail(
+                RemoteProtocolError(
+                    "server closed the connection before the response completed:"
+                    f" {left} of its Content-Length body bytes missing"
+                )
+            )
+        return NEED_DATA
+
+    def _plain_head(self, plain: _Plain) -> ResponseHead | NeedData | None:
+        """The response head, NEED_DATA, or None for a head the plain path leaves to h11."""
+        buf = plain.head
+        if not buf:
+            return None if self._eof else NEED_DATA
+        if not b"HTTP/1.1 ".startswith(buf[:9]):
+            return None  # not a plain head; h11 may refuse it before it is complete
+        found = _HEAD_END.search(buf)
+        if found is None:
+            if self._eof or len(buf) > self._max_head_size:
+                return None
+            return NEED_DATA
+        start, end = found.span()
+        if end - start != 3 or buf[start - 1 : start] != b"\r" or end > self._max_head_size:
+            return None
+        status = _PLAIN_STATUS.match(buf)
+        if status is None:
+            return None
+        fields_at = status.end()
+        if _PLAIN_FIELDS.fullmatch(buf, fields_at, end) is None:
+            return None
+        items = []
+        length = -1
+        for raw_name, raw_value in _PLAIN_FIELD_RE.findall(buf, fields_at, end):
+            name = raw_name.lower().decode("ascii")
+            if name == "content-length":
+                # One length, digits only; h11 judges lists, repeats and the rest.
+                if length >= 0 or not raw_value.isdigit() or len(raw_value) > _PLAIN_LENGTH_DIGITS:
+                    return None
+                length = int(raw_value)
+            elif name == "transfer-encoding":
+                return None
+            elif name == "connection" and b"close" in raw_value.lower():
+                return None  # h11 keeps track of the connection's end
+            items.append((name, raw_value.decode("latin-1")))
+        if length < 0:
+            return None  # read until EOF (RFC 9112 §6.3): h11 frames it
+        rest = buf[end:]
+        plain.head = b""
+        if rest:
+            plain.pending.append(rest)
+        plain.left = length
+        headers = Headers._from_lowered(tuple(items))
+        self._use_decoder(headers)
+        reason = status.group(2)
+        return ResponseHead(
+            status_code=int(status.group(1)),
+            headers=headers,
+            http_version="HTTP/1.1",
+            reason=reason.decode("latin-1") if reason else "",
+        )
 
     def _send_head_via_h11(self, request: Request, framing: tuple[str, str] | None) -> None:
         headers = request.headers
@@ -352,6 +596,14 @@ class HTTP11Connection:
             # an idle connection) would be read as the next request's response.
             self._closed = True
             return
+        plain = self._plain
+        if plain is not None:
+            if data:
+                if plain.left < 0:
+                    plain.head += data
+                else:
+                    plain.pending.append(data)
+            return
         self._fed += len(data)
         self._drained = False
         self._h11.receive_data(data)
@@ -372,6 +624,10 @@ class HTTP11Connection:
             raise LocalProtocolError("the response already ended: release() the stream")
         if self._decoder is not None and self._decoder.limit_reached:
             self._decode(b"", final=True)  # raises: the limit error comes next, whatever follows
+        if self._plain is not None:
+            plain_event = self._plain_event()
+            if plain_event is not None:
+                return plain_event
         if self._drained:
             return NEED_DATA
         conn = self._h11
@@ -460,18 +716,22 @@ class HTTP11Connection:
 
     def _response_head(self, event: h11.Response) -> ResponseHead:
         headers = _headers(event.headers)
-        if self._decode_content:
-            encoding = headers.get("content-encoding")
-            if encoding is not None:
-                decoder = ContentDecoder(encoding, max_decoded_size=self._max_decoded_size)
-                if not decoder.is_passthrough:
-                    self._decoder = decoder
+        self._use_decoder(headers)
         return ResponseHead(
             status_code=event.status_code,
             headers=headers,
             http_version=_VERSIONS.get(event.http_version, "HTTP/1.1"),  # type: ignore[arg-type]
             reason=event.reason.decode("latin-1"),
         )
+
+    def _use_decoder(self, headers: Headers) -> None:
+        """Decodes the body by its Content-Encoding, when asked to and it has one."""
+        if self._decode_content:
+            encoding = headers.get("content-encoding")
+            if encoding is not None:
+                decoder = ContentDecoder(encoding, max_decoded_size=self._max_decoded_size)
+                if not decoder.is_passthrough:
+                    self._decoder = decoder
 
     def _decode(self, data: bytes, *, final: bool) -> bytes:
         assert self._decoder is not None
@@ -522,6 +782,13 @@ class HTTP11Connection:
         if not self._active or stream_id != self._stream_id:
             return
         self._active = False
+        plain, self._plain = self._plain, None
+        if plain is not None:
+            # h11 stayed idle: the connection is reused when the response was read to
+            # its end and nothing came after it.
+            if not self._ended or self._error is not None or plain.extra:
+                self._closed = True
+            return
         conn = self._h11
         if (
             self._ended
