@@ -43,13 +43,6 @@ class Fault:
     dynamic_decodes: bool = False
 
 
-_EVAL_EXAMPLE = Fault(
-    "spec",
-    "the example Eval's data_source_config.schema is a JSON text, where the schema says object",
-    oxide_io.APIResponseValidationError,
-    "data_source_config.schema",
-    dynamic_decodes=True,
-)
 FAULTS = {
     "audio.speech.create": Fault(
         "Prism",
@@ -58,10 +51,6 @@ FAULTS = {
         oxide_io.APIConnectionError,
         "Transfer-Encoding",
     ),
-    "evals.create": _EVAL_EXAMPLE,
-    "evals.list": _EVAL_EXAMPLE,
-    "evals.retrieve": _EVAL_EXAMPLE,
-    "evals.update": _EVAL_EXAMPLE,
 }
 
 
