@@ -536,9 +536,22 @@ def run_leg(
     result.client_sockets_after = client_sockets(proxy.port)
     gc.collect()
     result.fd_delta = open_fds() - fds
-    result.thread_delta = threading.active_count() - threads
+    result.thread_delta = _settled_threads(threads) - threads
     result.rss_delta_mib = _rss_mib() - rss
     return result
+
+
+def _settled_threads(before: int, wait: float = 2.0) -> int:
+    """The thread count once threads that are on their way out are gone.
+
+    The proxy's per-connection threads and a runtime's idle workers end a moment
+    after their work: counted at once they look leaked. A thread still there after
+    `wait` seconds is counted.
+    """
+    give_up = time.monotonic() + wait
+    while threading.active_count() > before and time.monotonic() < give_up:
+        time.sleep(0.02)
+    return threading.active_count()
 
 
 def _run_sync(
