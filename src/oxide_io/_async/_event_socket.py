@@ -2,11 +2,10 @@
 
 The core's `EventSocket` (this driver's `proto`) makes every decision: the
 handshake, whether a close is reopened, the wait before each attempt, what
-`on_reconnecting` is told, and the API error a failure of the transport or the
-session becomes (`EventSocket.failure`). This driver authenticates each handshake
-anew, opens the socket, sleeps, sends and receives. After an abnormal close the
-error goes to whoever was waiting and the next send reopens the connection; the
-messages received before the close are still delivered, before the new one's.
+`on_reconnecting` is told, the API error a failure becomes (`failure`). This driver
+authenticates each handshake anew, opens the socket, sleeps, sends and receives.
+After an abnormal close the error goes to whoever was waiting and the next send
+reopens; the messages received before the close are delivered first.
 """
 
 from __future__ import annotations
@@ -17,13 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import (
-    APIError,
-    OpenAIError,
-    RemoteProtocolError,
-    WebSocketConnectionClosedError,
-    encode_json_text,
-)
+from oxide_proto import OpenAIError, RemoteProtocolError, encode_json_text
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._logging import DEBUG, logger, redact
@@ -121,11 +114,9 @@ class AsyncEventSocket:
     async def receive(self, timeout: float | NotGiven | None = NOT_GIVEN) -> str | bytes:
         """The next message's text (or bytes), within `timeout` (the client's read timeout).
 
-        Raises `APITimeoutError` when nothing came in time,
-        `WebSocketConnectionClosedError` once the connection is over (only a send
-        reopens it: a message lost in a drop is never waited for),
-        `ResponseTooLargeError` for a message over `max_message_size` and
-        `APIConnectionError` when the server broke the protocol.
+        Raises `APITimeoutError`, `WebSocketConnectionClosedError` once it is over
+        (only a send reopens it: a message lost in a drop is never waited for),
+        `ResponseTooLargeError` or `APIConnectionError` (the server broke the protocol).
         """
         if self._backlog:
             return self._backlog.popleft()
@@ -145,6 +136,7 @@ class AsyncEventSocket:
         if self.websocket is not None:
             await self.websocket.aclose(code, reason)
 
-    def _failure(self, exc: Exception) -> APIError | WebSocketConnectionClosedError:
+    def _failure(self, exc: Exception) -> Exception:
+        # An APIError, or WebSocketConnectionClosedError as it is.
         timed_out = exc.phase if isinstance(exc, TransportTimeout) else None
         return self.proto.failure(exc, timed_out=timed_out)

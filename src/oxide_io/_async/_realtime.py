@@ -1,13 +1,11 @@
 """The Realtime API over a WebSocket (`wss://…/v1/realtime?model=…`).
 
-As in the official SDK's `realtime.connect()`, client events go out through
-resource-style methods built by the core's `RealtimeClientEvents`
-(`conn.session.update(...)`, `conn.input_audio_buffer.append(audio=...)`,
-`conn.conversation.item.create(...)`, `conn.response.create()`, ...), and server
-events arrive typed as the spec's `RealtimeServerEvent` union (`UnknownModel` for
-unknown types). An `error` event is an ordinary event here: the session stays
-usable after most errors. `send_audio(pcm)` and `collect_audio()` do the base64
-(the core's `audio_chunks` and `RealtimeAudioCollector`).
+As in the official SDK, client events go out through the core's
+`RealtimeClientEvents` (`conn.session.update(...)`, `conn.response.create()`, ...)
+and server events arrive typed (`RealtimeServerEvent`; `UnknownModel` for unknown
+types). An `error` event is an ordinary event: the session stays usable after most
+errors. `send_audio(pcm)` and `collect_audio()` do the base64 (the core's
+`audio_chunks` and `RealtimeAudioCollector`).
 """
 
 from __future__ import annotations
