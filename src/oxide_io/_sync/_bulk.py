@@ -410,7 +410,8 @@ def run_bulk(
     Memory grows with the input by 8 bytes a line (each custom_id's 64-bit
     digest, kept for the duplicate check and the resume), plus, on a resume,
     24 to 48 bytes for each result already in `output`; requests, results and
-    line offsets are not kept. A repeated digest is confirmed by comparing the
+    line offsets are not kept, and an HTTP/2 connection's record of closed
+    streams is capped (4,096 streams). A repeated digest is confirmed by comparing the
     ids on another reading of the input, so a collision is never reported as a
     repeated custom_id.
 
