@@ -6,20 +6,22 @@ before the first request goes out, once to send; the output is appended one
 whole line per result with a single `os.write` on an O_APPEND descriptor, so a
 result is either in the file whole or not at all (a kill mid-write leaves at
 most a partial last line, which the next run cuts off and sends again).
-Memory stays flat in the input's size: only `IdSet`s of digests grow (24 to 48
-bytes a line).
+Memory in the input's size: checking the input keeps an 8-byte digest a line
+(`IdDigests`), and a resume keeps 24 to 48 bytes for each result already in the
+output (`IdSet`); nothing else is kept per line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +29,10 @@ from oxide_proto import (
     BulkInputError,
     BulkLineError,
     BulkRequest,
+    IdDigests,
     IdSet,
     InputProblem,
+    RepeatCheck,
     parse_request_line,
     parse_result_line,
 )
@@ -50,6 +54,8 @@ __all__ = [
 
 # Problems listed in a BulkInputError before "and more".
 _MAX_PROBLEMS = 20
+# Suspect digests (ids seen twice, by digest) confirmed on one reading of the input.
+_SUSPECTS_A_READING = 4096
 # How often results are fsync'd (seconds): each is written to the OS at once,
 # which survives the process being killed; fsync covers the machine crashing.
 FSYNC_INTERVAL = 1.0
@@ -140,14 +146,16 @@ def read_input(
             yield request
 
 
-def checked_input(path: str) -> tuple[int, IdSet]:
+def checked_input(path: str) -> tuple[int, IdDigests]:
     """Checks every line of the input; returns the number of requests and their ids.
 
     Raises `BulkInputError` listing the lines that are not requests and the
-    custom_ids that repeat (with the line they first appeared on)."""
-    ids = IdSet()
+    custom_ids that repeat (with the line they first appeared on). The ids are
+    kept as 8-byte digests; a digest seen twice is only a suspect, confirmed
+    by comparing the ids on another reading (which keeps only the suspects'
+    ids), so two ids that merely share a digest are not reported."""
+    ids = IdDigests()
     problems: list[InputProblem] = []
-    repeated: dict[str, list[int]] = {}
     more = False
     total = 0
     for number, data in _lines(path):
@@ -162,23 +170,24 @@ def checked_input(path: str) -> tuple[int, IdSet]:
         if request is None:
             continue
         total += 1
-        if not ids.add(request.custom_id):
-            if len(repeated) < _MAX_PROBLEMS:
-                repeated.setdefault(request.custom_id, []).append(number)
-            else:
-                more = True
-    if repeated:
-        # The first occurrences, found by a second reading (only the repeated ids are kept).
-        first: dict[str, int] = {}
+        ids.add(request.custom_id)
+    suspects = ids.repeated()
+    while True:
+        # A bounded batch of suspects a reading, until all are cleared or
+        # enough repeats are confirmed to fill the report.
+        batch = list(itertools.islice(suspects, _SUSPECTS_A_READING))
+        if not batch:
+            break
+        check = RepeatCheck(batch, limit=_MAX_PROBLEMS)
         for number, data in _lines(path):
             with contextlib.suppress(BulkLineError):
                 request = parse_request_line(data, number)
-                if request is not None and request.custom_id in repeated:
-                    first.setdefault(request.custom_id, number)
-        for custom_id, numbers in repeated.items():
-            for number in numbers:
-                reason = f"custom_id {custom_id!r} repeats line {first[custom_id]}"
-                problems.append(InputProblem(number, reason))
+                if request is not None:
+                    check.feed(number, request.custom_id)
+        problems.extend(check.repeats)
+        if check.more or len(problems) > _MAX_PROBLEMS:
+            more = True
+            break
     if problems:
         problems.sort(key=lambda problem: problem.line)
         raise BulkInputError(path, problems[:_MAX_PROBLEMS], more=more)
@@ -222,9 +231,11 @@ def spool(items: Iterable[Mapping[str, Any] | str | bytes], directory: str) -> s
     return path
 
 
-def resume_output(path: str, wanted: IdSet) -> tuple[IdSet, int, int]:
+def resume_output(path: str, wanted: Container[str]) -> tuple[IdSet, int, int]:
     """Reads what an earlier run wrote: `(done ids, done, failed)`, counting only
-    the ids in `wanted`. A last line cut short by a kill is removed."""
+    the ids in `wanted` (the input's: with `IdDigests`, an id whose digest
+    matches one of the input's, with the odds given there). A last line cut
+    short by a kill is removed."""
     done = IdSet()
     count = failed = 0
     if not os.path.exists(path):

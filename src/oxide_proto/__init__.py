@@ -166,10 +166,13 @@ if TYPE_CHECKING:
     from .api._bulk import BulkInputError as BulkInputError
     from .api._bulk import BulkLineError as BulkLineError
     from .api._bulk import BulkRequest as BulkRequest
+    from .api._bulk import IdDigests as IdDigests
     from .api._bulk import IdSet as IdSet
     from .api._bulk import InputProblem as InputProblem
+    from .api._bulk import RepeatCheck as RepeatCheck
     from .api._bulk import api_path as api_path
     from .api._bulk import estimate_tokens as estimate_tokens
+    from .api._bulk import id_digest as id_digest
     from .api._bulk import parse_request_line as parse_request_line
     from .api._bulk import parse_result_line as parse_result_line
     from .api._bulk import result_line as result_line
@@ -327,7 +330,10 @@ _LAZY: dict[str, str] = {
     "BulkInputError": ".api._bulk",
     "BulkLineError": ".api._bulk",
     "BulkRequest": ".api._bulk",
+    "IdDigests": ".api._bulk",
     "IdSet": ".api._bulk",
+    "RepeatCheck": ".api._bulk",
+    "id_digest": ".api._bulk",
     "InputProblem": ".api._bulk",
     "api_path": ".api._bulk",
     "estimate_tokens": ".api._bulk",

@@ -1,4 +1,4 @@
-"""Bulk input and output lines, token estimates and the digest id set (pure)."""
+"""Bulk input and output lines, token estimates and the digest id sets (pure)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from oxide_proto import (
     BulkInputError,
     BulkLineError,
+    IdDigests,
     IdSet,
     InputProblem,
+    RepeatCheck,
     api_path,
     estimate_tokens,
     parse_request_line,
@@ -133,6 +135,60 @@ def test_id_set_stays_small() -> None:
     for number in range(50_000):
         ids.add(f"request-{number:08}")
     assert len(ids._table) <= 50_000 * 48
+
+
+@settings(max_examples=50)
+@given(st.lists(st.text(max_size=6), max_size=300), st.integers(1, 40))
+def test_id_digests_find_every_repeat(keys: list[str], run: int) -> None:
+    ids = IdDigests(run=run)
+    for key in keys:
+        ids.add(key)
+    assert len(ids) == len(keys)
+    repeated = {key for key in keys if keys.count(key) > 1}
+    assert list(ids.repeated()) == sorted({ids._digest(key) for key in repeated})
+    assert all(key in ids for key in keys)
+    assert 5 not in ids
+    ids.add("one more")  # adding after a look-up starts a new run
+    assert "one more" in ids
+
+
+def test_id_digests_take_eight_bytes_an_id() -> None:
+    ids = IdDigests(run=1000)
+    for number in range(50_000):
+        ids.add(f"request-{number:08}")
+    assert list(ids.repeated()) == []
+    assert ids._digests.itemsize * len(ids._digests) == 8 * 50_000
+
+
+def _colliding(key: str) -> int:
+    """A digest under which every id collides with every other."""
+    return 0
+
+
+def test_a_digest_collision_is_not_a_repeat() -> None:
+    ids = IdDigests(digest=_colliding, run=2)
+    keys = ["a", "b", "c", "b", "d"]
+    for key in keys:
+        ids.add(key)
+    suspects = list(ids.repeated())
+    assert suspects == [0]  # by digest, all five ids look alike
+    check = RepeatCheck(suspects, digest=_colliding, limit=10)
+    for line, key in enumerate(keys, 1):
+        check.feed(line, key)
+    assert check.repeats == [InputProblem(4, "custom_id 'b' repeats line 2")]
+    assert not check.more
+
+
+def test_repeat_check_stops_listing_at_its_limit() -> None:
+    check = RepeatCheck([0], digest=_colliding, limit=2)
+    for line in range(1, 6):
+        check.feed(line, "same")
+    assert [problem.line for problem in check.repeats] == [2, 3]
+    assert check.more
+    clear = RepeatCheck([1], digest=_colliding, limit=2)
+    clear.feed(1, "x")
+    clear.feed(2, "x")  # digest 0 is not a suspect: nothing kept
+    assert clear.repeats == [] and not clear.more
 
 
 def _problem_lines(lines: list[Any]) -> list[int]:

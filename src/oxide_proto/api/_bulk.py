@@ -14,17 +14,23 @@ An HTTP error is a result too (its status and body under `response`); `error`
 is strict, so a typo (`"boddy"`) or a repeated `custom_id` is caught before the
 first request goes out, with the line number and the reason.
 
-`IdSet` remembers which custom_ids were seen in 24 to 48 bytes each, whatever
-their length, so a job of millions of lines is checked for duplicates and resumed in
-flat, small memory.
+`IdDigests` keeps the input's custom_ids as 8-byte digests in sorted runs (8
+bytes a line, whatever the ids' length); the digests that repeat are only
+suspects, which `RepeatCheck` confirms or clears on a second reading by
+comparing the ids themselves, so a digest collision is never reported as a
+repeated custom_id. `IdSet` remembers which custom_ids are done (results
+already written, on a resume) in 24 to 48 bytes each.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..base._record import frozen
@@ -33,11 +39,14 @@ __all__ = [
     "BulkInputError",
     "BulkLineError",
     "BulkRequest",
+    "IdDigests",
     "IdSet",
     "InputProblem",
     "api_path",
     "estimate_tokens",
     "parse_request_line",
+    "RepeatCheck",
+    "id_digest",
     "parse_result_line",
     "result_line",
 ]
@@ -283,3 +292,109 @@ class IdSet:
             if digest != IdSet._EMPTY:
                 offset, _ = self._slot(digest)
                 self._table[offset : offset + 16] = digest
+
+
+def id_digest(key: str) -> int:
+    """A custom_id's 64-bit BLAKE2b digest."""
+    data = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(data, "little")
+
+
+class IdDigests:
+    """Custom_ids as 64-bit digests in one `array('Q')`: 8 bytes an id.
+
+    Digests are added in runs of `run`, each sorted when full (sorting
+    makes Python ints of one run only, so the scratch space is bounded by
+    `run`, not by the number of ids). Membership is a binary search in each
+    run. A digest stands for its id only with odds: two of n ids share one
+    with odds about n²/2⁶⁵; `repeated()` gives the digests seen more than
+    once, which are suspects for `RepeatCheck` to confirm, never verdicts.
+    """
+
+    __slots__ = ("_digest", "_digests", "_pending", "_run", "_spans")
+
+    def __init__(self, digest: Callable[[str], int] = id_digest, run: int = 1 << 14) -> None:
+        self._digest = digest
+        self._run = run
+        self._digests = array("Q")  # whole runs, each sorted
+        self._pending = array("Q")  # the current run, not yet sorted
+        self._spans: list[tuple[int, int]] = []  # (start, end) of each sorted run
+
+    def __len__(self) -> int:
+        return len(self._digests) + len(self._pending)
+
+    def add(self, key: str) -> None:
+        self._pending.append(self._digest(key))
+        if len(self._pending) >= self._run:
+            self._flush()
+
+    def _flush(self) -> None:
+        start = len(self._digests)
+        self._digests.extend(array("Q", sorted(self._pending)))
+        self._spans.append((start, len(self._digests)))
+        self._pending = array("Q")
+
+    def _runs(self) -> list[tuple[int, int]]:
+        if self._pending:
+            self._flush()
+        return self._spans
+
+    def __contains__(self, key: object) -> bool:
+        """Whether `key`'s digest was added (so, with the odds above, `key`)."""
+        if not isinstance(key, str):
+            return False
+        digest, digests = self._digest(key), self._digests
+        for start, end in self._runs():
+            index = bisect.bisect_left(digests, digest, start, end)
+            if index < end and digests[index] == digest:
+                return True
+        return False
+
+    def repeated(self) -> Iterator[int]:
+        """Each digest added more than once, once, in increasing order."""
+        digests = self._digests
+        runs = [(digests[index] for index in range(start, end)) for start, end in self._runs()]
+        previous: int | None = None
+        reported = False
+        for digest in heapq.merge(*runs):
+            if digest == previous:
+                if not reported:
+                    reported = True
+                    yield digest
+            else:
+                previous, reported = digest, False
+
+
+class RepeatCheck:
+    """Confirms suspect digests by the ids themselves, on a second reading.
+
+    Fed every request's line number and custom_id in order, it keeps only the
+    ids whose digest is among `suspects` (and at most `limit` repeat lines),
+    so two different ids that share a digest are told apart and never
+    reported as a repeat.
+    """
+
+    __slots__ = ("_digest", "_first", "_limit", "_suspects", "more", "repeats")
+
+    def __init__(
+        self, suspects: Collection[int], *, digest: Callable[[str], int] = id_digest, limit: int
+    ) -> None:
+        self._suspects = frozenset(suspects)
+        self._digest = digest
+        self._limit = limit
+        self._first: dict[str, int] = {}
+        self.repeats: list[InputProblem] = []
+        """`custom_id 'x' repeats line N` problems, at most `limit`, in line order."""
+        self.more = False
+        """Whether repeats beyond `limit` were found."""
+
+    def feed(self, line: int, custom_id: str) -> None:
+        if self._digest(custom_id) not in self._suspects:
+            return
+        first = self._first.setdefault(custom_id, line)
+        if first == line:
+            return
+        if len(self.repeats) < self._limit:
+            self.repeats.append(InputProblem(line, f"custom_id {custom_id!r} repeats line {first}"))
+        else:
+            self.more = True

@@ -65,6 +65,16 @@ def _error_name(code: int) -> str:
         return f"error code {code:#x}"
 
 
+class _H2Connection(h2.connection.H2Connection):
+    # h2 remembers how each closed stream closed (to ignore late frames after a
+    # reset) for the last 65,536 streams by default: about 7.5 MiB on a
+    # connection that carries that many requests, as a bulk job's does. 4,096
+    # streams (under half a MiB) still spans many times the concurrent streams
+    # a server allows; a late frame on a stream older than that is answered
+    # with a stream reset, never a connection error.
+    MAX_CLOSED_STREAMS = 4096
+
+
 class HTTP2Connection:
     """A client HTTP/2 connection implementing `HTTPConnection`.
 
@@ -105,7 +115,7 @@ class HTTP2Connection:
             normalize_inbound_headers=False,
             validate_inbound_headers=True,
         )
-        conn = h2.connection.H2Connection(config=config)
+        conn = _H2Connection(config=config)
         conn.encoder = CachingEncoder()
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
