@@ -203,6 +203,32 @@ def _headers(fields: H11Headers) -> Headers:
     return Headers._from_lowered(tuple(items))
 
 
+def _tell_h11_sent(
+    conn: h11.Connection,
+    method: str,
+    target: str,
+    authority: str,
+    framing: tuple[str, str] | None,
+) -> None:
+    """Moves h11's state as sending this request's head would (needs `_FAST_HEAD`).
+
+    h11 keeps, from a request, the method and the fields that decide framing and
+    keep-alive: given those, its state is what sending the whole head makes it.
+    Raises h11's LocalProtocolError for a method or target it refuses.
+    """
+    fields = [(b"host", b"host", authority.encode("ascii"))]
+    if framing is not None:
+        name = framing[0].encode("ascii")
+        fields.append((name, name, framing[1].encode("ascii")))
+    event = h11.Request(
+        method=method.encode("ascii"),
+        target=target.encode("ascii"),
+        headers=H11Headers(fields),
+        _parsed=True,  # validates method and target only
+    )
+    conn._process_event(h11.CLIENT, event)
+
+
 class HTTP11Connection:
     """A client HTTP/1.1 connection implementing `HTTPConnection`.
 
@@ -320,21 +346,10 @@ class HTTP11Connection:
         head = self._head_text(request, framing)
         if head is None:
             return False
-        method, target, authority = request.method, request.url.target, request.url.authority
-        # h11 keeps, from the request, the method and the fields that decide framing
-        # and keep-alive: given those, its state is what sending the head would make it.
-        state_fields = [(b"host", b"host", authority.encode("ascii"))]
-        if framing is not None:
-            name = framing[0].encode("ascii")
-            state_fields.append((name, name, framing[1].encode("ascii")))
         # Raises for a method or target h11 refuses, before anything is queued.
-        event = h11.Request(
-            method=method.encode("ascii"),
-            target=target.encode("ascii"),
-            headers=H11Headers(state_fields),
-            _parsed=True,  # validates method and target only
+        _tell_h11_sent(
+            self._h11, request.method, request.url.target, request.url.authority, framing
         )
-        self._h11._process_event(h11.CLIENT, event)
         self._out.append(head.encode("latin-1"))
         return True
 
@@ -413,17 +428,7 @@ class HTTP11Connection:
         """
         if not _FAST_HEAD:
             return False
-        fields = [(b"host", b"host", plain.authority.encode("ascii"))]
-        if plain.framing is not None:
-            name = plain.framing[0].encode("ascii")
-            fields.append((name, name, plain.framing[1].encode("ascii")))
-        event = h11.Request(
-            method=plain.method.encode("ascii"),
-            target=plain.target.encode("ascii"),
-            headers=H11Headers(fields),
-            _parsed=True,  # the probe at import found `_parsed` (`_FAST_HEAD`)
-        )
-        self._h11._process_event(h11.CLIENT, event)
+        _tell_h11_sent(self._h11, plain.method, plain.target, plain.authority, plain.framing)
         self._h11._process_event(h11.CLIENT, h11.EndOfMessage())
         return True
 
