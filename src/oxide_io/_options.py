@@ -91,12 +91,21 @@ class ClientOptions:
     # False for a client with an X.509 workload identity: its TLS client certificate
     # and token go to its own origin only, so a redirect is an error.
     follow_redirects: bool = True
+    # A cloud provider (`oxide_io.providers.bedrock()`, `vertex()`) in place of an
+    # OpenAI key, and the object that authenticates each attempt for it (see
+    # `_async/_provider_auth.py`).
+    provider: Any = field(default=None, repr=False)
+    provider_auth: Any = field(default=None, repr=False)
     # Derived: whether a request must call something (a key or token provider) or
     # apply Azure's rules before it is built.
     dynamic_auth: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        dynamic = self.api_key_provider is not None or self.azure is not None
+        dynamic = (
+            self.api_key_provider is not None
+            or self.azure is not None
+            or self.provider_auth is not None
+        )
         object.__setattr__(self, "dynamic_auth", dynamic)
 
 
@@ -223,6 +232,12 @@ def event_socket(
     `headers` join the client's default headers (the call's `extra_headers` win).
     An option `WebSocketOptions` does not know is a TypeError.
     """
+    if options.provider is not None:
+        # As in the official SDK: a provider signs or authenticates HTTP requests only.
+        raise OpenAIError(
+            f"a {options.provider.name} client cannot open WebSocket connections: its "
+            "provider authenticates HTTP requests only"
+        )
     settings: dict[str, Any] = {**given}
     timeout = settings.pop("timeout", NOT_GIVEN)
     target = EventSocketTarget(

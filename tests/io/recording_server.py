@@ -7,7 +7,8 @@ request's method, path, query and headers are recorded (`requests`); the answer
 depends on the path's end: a chat completion, a model list, an embedding list,
 plain text under `/text`, a 401 under `/unauthorized`, an SSE stream under
 `/stream`, and otherwise a JSON object echoing the method and path. `answers`
-queues (status, JSON body) replies that come first, one per request.
+queues (status, JSON body) replies, or (status, JSON body, headers), that come
+first, one per request.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    # The request target as it arrived (the path still percent-encoded, the raw query).
+    target: str = ""
 
     @property
     def json(self) -> Any:
@@ -80,7 +83,7 @@ def _answer(path: str, method: str) -> tuple[int, str, bytes]:
 class RecordingServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
-        self.answers: deque[tuple[int, Any]] = deque()
+        self.answers: deque[tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         owner = self
 
@@ -105,18 +108,24 @@ class RecordingServer:
                     query=dict(parse_qsl(split.query, keep_blank_values=True)),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    target=self.path,
                 )
                 with owner._lock:
                     owner.requests.append(recorded)
                     queued = owner.answers.popleft() if owner.answers else None
+                extra: dict[str, str] = {}
                 if queued is not None:
                     status, content_type = queued[0], "application/json"
                     payload = json.dumps(queued[1]).encode()
+                    # A third item: more response headers (a redirect's Location).
+                    extra = dict(queued[2]) if len(queued) > 2 else {}
                 else:
                     status, content_type, payload = _answer(split.path, self.command)
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
 

@@ -44,6 +44,7 @@ from .._options import (
 from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
 from .._tls import CertTypes, VerifyTypes, verify_from_env
+from ._provider_auth import check_provider_conflicts, provider_options
 from ._transport import AsyncTransport
 from ._workload_identity import AsyncWorkloadIdentityAuth
 from .resources import AsyncResources
@@ -121,6 +122,10 @@ class AsyncClient(AsyncResources):
     raises `TypeError`). `workload_identity` authenticates with a token exchanged
     for the workload's own identity instead of a key (see `oxide_io.compat.auth`);
     an X.509 identity's client certificate is the one in `verify=` or `cert=`.
+    `provider` (`oxide_io.providers.bedrock()` or `vertex()`) sends every request to a
+    cloud provider, which decides the base URL and authenticates each attempt
+    (a bearer token or an AWS signature) in place of an OpenAI key; it cannot be
+    combined with `api_key`, `admin_api_key`, `workload_identity` or `base_url`.
     `_strict_response_validation=True` makes an answer that does not fit its model
     (a required field missing, a value of the wrong type) raise
     `APIResponseValidationError`.
@@ -151,6 +156,7 @@ class AsyncClient(AsyncResources):
         keepalive_expiry: float = 5.0,
         webhook_secret: str | None = None,
         workload_identity: Mapping[str, Any] | None = None,
+        provider: object | None = None,
         _strict_response_validation: bool = False,
         _enforce_credentials: bool = True,
         _transport: AsyncTransport | None = None,
@@ -158,6 +164,17 @@ class AsyncClient(AsyncResources):
     ) -> None:
         setup_logging()
         _transport = _transport or _transport_from(http_client)
+        if provider is not None and _options is None:
+            check_provider_conflicts(
+                getattr(provider, "name", "the provider"),
+                api_key=api_key,
+                admin_api_key=admin_api_key,
+                workload_identity=workload_identity,
+                base_url=base_url,
+            )
+            # The provider's base URL; its credentials are not OpenAI's.
+            base_url = "https://provider.invalid"
+            _enforce_credentials = False
         if workload_identity is not None:
             if api_key is not None:
                 raise OpenAIError("api_key and workload_identity cannot be given together")
@@ -208,6 +225,12 @@ class AsyncClient(AsyncResources):
             )
         if workload_identity is not None:
             _options = _with_identity(_options, workload_identity, _transport)
+        if provider is not None:
+            # The organization and project of OPENAI_ORG_ID / OPENAI_PROJECT_ID name an
+            # OpenAI account, not the provider's: only the arguments count.
+            _options = provider_options(
+                replace(_options, organization=organization, project=project), provider
+            )
         super().__init__(_options, _transport)
 
     # The official SDK's option names, readable on the client.
@@ -299,8 +322,29 @@ class AsyncClient(AsyncResources):
         for name in _UNSUPPORTED:
             if unsupported[name] is not None:
                 raise TypeError(f"oxide does not support the `{name}` client option")
-        if not isinstance(provider, NotGiven):
-            raise TypeError("oxide does not support the `provider` client option")
+        if not isinstance(provider, NotGiven) or self._options.provider is not None:
+            swapped = self._with_provider(
+                provider,
+                api_key=api_key,
+                admin_api_key=admin_api_key,
+                workload_identity=workload_identity,
+                base_url=base_url,
+                organization=organization,
+                project=project,
+                webhook_secret=webhook_secret,
+                websocket_base_url=websocket_base_url,
+                timeout=timeout,
+                http_client=http_client,
+                proxy=proxy,
+                max_retries=max_retries,
+                default_headers=default_headers,
+                set_default_headers=set_default_headers,
+                default_query=default_query,
+                set_default_query=set_default_query,
+                _extra_kwargs=_extra_kwargs,
+            )
+            if swapped is not None:
+                return swapped
         if default_headers is not None and set_default_headers is not None:
             raise ValueError("pass `default_headers` or `set_default_headers`, not both")
         if default_query is not None and set_default_query is not None:
@@ -355,6 +399,7 @@ class AsyncClient(AsyncResources):
         if (
             enforce
             and options.azure is None
+            and options.provider is None
             and not options.api_key
             and not options.api_key_provider
             and not options.admin_api_key
@@ -363,6 +408,66 @@ class AsyncClient(AsyncResources):
         return type(self)(_options=options, _transport=transport)
 
     copy = with_options
+
+    def _with_provider(self, provider: object | NotGiven, **given: Any) -> AsyncClient | None:
+        """`with_options()` of a client whose provider is kept, changed or dropped
+        (`provider=None`). None: the provider is kept, and the ordinary derivation
+        goes on. As in the official SDK, a new or dropped provider does not inherit
+        the organization, project or default headers, and a kept one refuses
+        `api_key`, `admin_api_key`, `workload_identity` and `base_url`.
+        """
+        current = self._options.provider
+        if isinstance(provider, NotGiven) or (provider is current and provider is not None):
+            base_url = given["base_url"]
+            check_provider_conflicts(
+                current.name,
+                api_key=given["api_key"],
+                admin_api_key=given["admin_api_key"],
+                workload_identity=given["workload_identity"],
+                base_url=None if isinstance(base_url, NotGiven) else base_url,
+            )
+            return None
+        if provider is None and current is None:
+            return None
+        replaced_headers = given.pop("set_default_headers")
+        merged_headers = given.pop("default_headers")
+        headers = dict(replaced_headers if replaced_headers is not None else merged_headers or {})
+        replaced_query = given.pop("set_default_query")
+        merged_query = given.pop("default_query")
+        query = (
+            {**self.default_query, **(merged_query or {})}
+            if replaced_query is None
+            else dict(replaced_query)
+        )
+        extra = given.pop("_extra_kwargs")
+        if extra:
+            raise TypeError(f"with_options() got unexpected options: {sorted(extra)}")
+        timeout = given.pop("timeout")
+        max_retries = given.pop("max_retries")
+        transport = _transport_from(given.pop("http_client")) or self._transport
+        proxy = given.pop("proxy")
+        if proxy is not None:
+            transport = transport.with_proxy(proxy)
+        base_url = given.pop("base_url")
+        webhook_secret = given.pop("webhook_secret")
+        options = self._options
+        return type(self)(
+            **given,
+            provider=provider,
+            base_url=None if isinstance(base_url, NotGiven) else base_url,
+            webhook_secret=webhook_secret or options.webhook_secret,
+            timeout=options.timeout if isinstance(timeout, NotGiven) else timeout,
+            max_retries=options.max_retries if isinstance(max_retries, NotGiven) else max_retries,
+            default_headers=headers,
+            default_query=query,
+            http2=options.http2,
+            verify=options.verify,
+            max_connections=options.max_connections,
+            max_keepalive_connections=options.max_keepalive_connections,
+            keepalive_expiry=options.keepalive_expiry,
+            _strict_response_validation=options.strict_response_validation,
+            _transport=transport,
+        )
 
     def _derive_identity(
         self,

@@ -301,7 +301,12 @@ class SyncAPIClient:
         # A key or token provider is called for every attempt, as in the official
         # SDK; a plain key skips this.
         api_key, headers = self._authenticate(call.extra_headers)
-        return call.request(retries_taken, api_key=api_key, headers=headers, authenticated=True)
+        request = call.request(retries_taken, api_key=api_key, headers=headers, authenticated=True)
+        provider_auth = self._options.provider_auth
+        if provider_auth is not None:
+            # A cloud provider's token or AWS signature, made for this very request.
+            request = provider_auth.prepare(request)
+        return request
 
     @staticmethod
     def _read(response: SyncResponse) -> bytes:
