@@ -163,6 +163,17 @@ from .websocket._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX
 if TYPE_CHECKING:
     # Bulk jobs (hashlib and json load only with them).
     # Stream helpers and structured outputs load the Chat / Responses types.
+    from .api._bedrock import AwsSource as AwsSource
+    from .api._bedrock import BedrockConfig as BedrockConfig
+    from .api._bedrock import BedrockEndpoint as BedrockEndpoint
+    from .api._bedrock import bedrock_base_url as bedrock_base_url
+    from .api._bedrock import check_region as check_region
+    from .api._bedrock import environment_credentials as environment_credentials
+    from .api._bedrock import normalize_base_url as normalize_base_url
+    from .api._bedrock import parse_bedrock_host as parse_bedrock_host
+    from .api._bedrock import profile_credentials as profile_credentials
+    from .api._bedrock import profile_region as profile_region
+    from .api._bedrock import resolve_bedrock as resolve_bedrock
     from .api._bulk import BulkInputError as BulkInputError
     from .api._bulk import BulkLineError as BulkLineError
     from .api._bulk import BulkRequest as BulkRequest
@@ -187,6 +198,21 @@ if TYPE_CHECKING:
     from .api._rate_limit import Start as Start
     from .api._rate_limit import Wait as Wait
     from .api._rate_limit import parse_reset_duration as parse_reset_duration
+    from .api._sigv4 import ALGORITHM as ALGORITHM
+    from .api._sigv4 import EMPTY_SHA256 as EMPTY_SHA256
+    from .api._sigv4 import AwsCredentials as AwsCredentials
+    from .api._sigv4 import amz_date as amz_date
+    from .api._sigv4 import authorization as authorization
+    from .api._sigv4 import canonical_headers as canonical_headers
+    from .api._sigv4 import canonical_query as canonical_query
+    from .api._sigv4 import canonical_request as canonical_request
+    from .api._sigv4 import canonical_uri as canonical_uri
+    from .api._sigv4 import payload_hash as payload_hash
+    from .api._sigv4 import sign_request as sign_request
+    from .api._sigv4 import signing_key as signing_key
+    from .api._sigv4 import string_to_sign as string_to_sign
+    from .api._vertex import checked_vertex_token as checked_vertex_token
+    from .api._vertex import vertex_base_url as vertex_base_url
     from .api._webhooks import WEBHOOK_TOLERANCE as WEBHOOK_TOLERANCE
     from .api._webhooks import decode_webhook_event as decode_webhook_event
     from .api._webhooks import verify_webhook_signature as verify_webhook_signature
@@ -419,6 +445,32 @@ _LAZY: dict[str, str] = {
     "check_x509_api_url": ".api._workload_identity",
     "is_x509_identity": ".api._workload_identity",
     "x509_exchange_retry_delay": ".api._workload_identity",
+    "AwsSource": ".api._bedrock",
+    "BedrockConfig": ".api._bedrock",
+    "BedrockEndpoint": ".api._bedrock",
+    "bedrock_base_url": ".api._bedrock",
+    "check_region": ".api._bedrock",
+    "environment_credentials": ".api._bedrock",
+    "normalize_base_url": ".api._bedrock",
+    "parse_bedrock_host": ".api._bedrock",
+    "profile_credentials": ".api._bedrock",
+    "profile_region": ".api._bedrock",
+    "resolve_bedrock": ".api._bedrock",
+    "ALGORITHM": ".api._sigv4",
+    "EMPTY_SHA256": ".api._sigv4",
+    "AwsCredentials": ".api._sigv4",
+    "amz_date": ".api._sigv4",
+    "authorization": ".api._sigv4",
+    "canonical_headers": ".api._sigv4",
+    "canonical_query": ".api._sigv4",
+    "canonical_request": ".api._sigv4",
+    "canonical_uri": ".api._sigv4",
+    "payload_hash": ".api._sigv4",
+    "sign_request": ".api._sigv4",
+    "signing_key": ".api._sigv4",
+    "string_to_sign": ".api._sigv4",
+    "checked_vertex_token": ".api._vertex",
+    "vertex_base_url": ".api._vertex",
     "decode_embeddings": ".api._embeddings",
     "AssistantAccumulator": ".helpers._assistant_accumulator",
     "ChatCompletionAccumulator": ".helpers._chat_accumulator",

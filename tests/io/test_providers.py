@@ -126,10 +126,14 @@ async def test_sigv4_signed_requests_verify_on_the_server(
         session_token="session-token",
     )
     client = make(provider, default_headers={"X-Custom": "a  b"})
-    completion = await client.chat.completions.create(model="openai.gpt-oss-20b:1", messages=MESSAGES)
+    completion = await client.chat.completions.create(
+        model="openai.gpt-oss-20b:1", messages=MESSAGES
+    )
     assert completion.choices[0].message.content == "hello"
     # A path with a model id holding `:` and a query: signed as they go out.
-    await client.get("/models/openai.gpt-oss:1", cast_to=object, options={"params": {"b": "x y", "a": "~1"}})
+    await client.get(
+        "/models/openai.gpt-oss:1", cast_to=object, options={"params": {"b": "x y", "a": "~1"}}
+    )
     first, second = recording.requests
     for seen in (first, second):
         parts = verify_sigv4(seen)
@@ -314,7 +318,10 @@ async def test_with_options_keeps_changes_and_drops_the_provider(
     await other.models.list()
     plain = client.with_options(provider=None, api_key="sk-openai", base_url=recording.url)
     await plain.models.list()
-    seen = [(r.headers["authorization"], r.headers.get("openai-organization")) for r in recording.requests]
+    seen = [
+        (r.headers["authorization"], r.headers.get("openai-organization"))
+        for r in recording.requests
+    ]
     # A new provider does not inherit the organization; the kept one does.
     assert seen == [("Bearer k1", "org-1"), ("Bearer k2", None), ("Bearer sk-openai", None)]
 

@@ -44,7 +44,6 @@ from .._options import (
 from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
 from .._tls import CertTypes, VerifyTypes, verify_from_env
-from ._provider_auth import check_provider_conflicts, provider_options
 from ._transport import AsyncTransport
 from ._workload_identity import AsyncWorkloadIdentityAuth
 from .resources import AsyncResources
@@ -165,6 +164,8 @@ class AsyncClient(AsyncResources):
         setup_logging()
         _transport = _transport or _transport_from(http_client)
         if provider is not None and _options is None:
+            from ._provider_auth import check_provider_conflicts
+
             check_provider_conflicts(
                 getattr(provider, "name", "the provider"),
                 api_key=api_key,
@@ -228,6 +229,8 @@ class AsyncClient(AsyncResources):
         if provider is not None:
             # The organization and project of OPENAI_ORG_ID / OPENAI_PROJECT_ID name an
             # OpenAI account, not the provider's: only the arguments count.
+            from ._provider_auth import provider_options
+
             _options = provider_options(
                 replace(_options, organization=organization, project=project), provider
             )
@@ -416,6 +419,8 @@ class AsyncClient(AsyncResources):
         the organization, project or default headers, and a kept one refuses
         `api_key`, `admin_api_key`, `workload_identity` and `base_url`.
         """
+        from ._provider_auth import check_provider_conflicts
+
         current = self._options.provider
         if isinstance(provider, NotGiven) or (provider is current and provider is not None):
             base_url = given["base_url"]

@@ -17,7 +17,6 @@ survive a redirect, and the official SDK follows none there either).
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -192,7 +191,7 @@ class AsyncProviderAuth:
         assert provider.token_provider is not None
         try:
             value: object = provider.token_provider()
-            if inspect.isawaitable(value):
+            if hasattr(value, "__await__"):
                 # unasync: value = _awaited_in_blocking_code(value, what)
                 value = await value
         except OpenAIError:
@@ -212,7 +211,7 @@ class AsyncProviderAuth:
         if provider.credential_provider is not None:
             try:
                 value: object = provider.credential_provider()
-                if inspect.isawaitable(value):
+                if hasattr(value, "__await__"):
                     # unasync: value = _awaited_in_blocking_code(value, _AWS_PROVIDER)
                     value = await value
             except OpenAIError:

@@ -45,7 +45,6 @@ from .._options import (
 from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
 from .._tls import CertTypes, VerifyTypes, verify_from_env
-from ._provider_auth import check_provider_conflicts, provider_options
 from ._transport import SyncTransport
 from ._workload_identity import SyncWorkloadIdentityAuth
 from .resources import SyncResources
@@ -166,6 +165,8 @@ class Client(SyncResources):
         setup_logging()
         _transport = _transport or _transport_from(http_client)
         if provider is not None and _options is None:
+            from ._provider_auth import check_provider_conflicts
+
             check_provider_conflicts(
                 getattr(provider, "name", "the provider"),
                 api_key=api_key,
@@ -229,6 +230,8 @@ class Client(SyncResources):
         if provider is not None:
             # The organization and project of OPENAI_ORG_ID / OPENAI_PROJECT_ID name an
             # OpenAI account, not the provider's: only the arguments count.
+            from ._provider_auth import provider_options
+
             _options = provider_options(
                 replace(_options, organization=organization, project=project), provider
             )
@@ -417,6 +420,8 @@ class Client(SyncResources):
         the organization, project or default headers, and a kept one refuses
         `api_key`, `admin_api_key`, `workload_identity` and `base_url`.
         """
+        from ._provider_auth import check_provider_conflicts
+
         current = self._options.provider
         if isinstance(provider, NotGiven) or (provider is current and provider is not None):
             base_url = given["base_url"]

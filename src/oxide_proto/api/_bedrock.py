@@ -193,11 +193,11 @@ def resolve_bedrock(
     else:
         configured = None
     canonical = parse_bedrock_host(urlsplit(configured).hostname or "") if configured else None
-    chosen: BedrockEndpoint
-    if endpoint == "runtime" or endpoint == "mantle":
-        chosen = endpoint
-    else:
-        chosen = canonical[0] if canonical is not None else "mantle"
+    chosen: BedrockEndpoint = "mantle"
+    if endpoint == "runtime":
+        chosen = "runtime"
+    elif endpoint is None and canonical is not None:
+        chosen = canonical[0]
 
     profile = _optional(profile, "profile")
     if (access_key_id is None) != (secret_access_key is None) or (
