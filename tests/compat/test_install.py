@@ -184,3 +184,27 @@ print("site-packages" in openai.__file__, oxide_io.compat._modules.installed())
     done = _run(code, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False"]
+
+
+PROVIDERS = """
+import oxide_io.compat, oxide_io.providers
+oxide_io.compat.install()
+from openai.lib.bedrock import AsyncBedrockOpenAI, BedrockOpenAI, AwsCredentialsProvider
+from openai.providers import bedrock, vertex
+from openai.providers.bedrock import BedrockTokenProvider
+from openai.providers.vertex import VertexTokenProvider
+import openai
+assert bedrock is oxide_io.providers.bedrock is openai.providers.bedrock
+assert vertex is oxide_io.providers.vertex
+assert BedrockOpenAI is openai.BedrockOpenAI is oxide_io.compat.BedrockOpenAI
+assert AsyncBedrockOpenAI is oxide_io.compat.AsyncBedrockOpenAI
+print("ok")
+"""
+
+
+def test_installed_openai_serves_the_cloud_providers() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROVIDERS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -127,10 +127,25 @@ def test_openai_and_azure_credentials_together_are_ambiguous(
     assert openai._load_client().api_key == "sk-x"
 
 
+def test_amazon_bedrock_api_type(server: MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The official module client's Bedrock choice: BedrockOpenAI from the module
+    # settings, the bearer token from `api_key` (else AWS_BEARER_TOKEN_BEDROCK).
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "env-token")
+    openai.api_type = "amazon-bedrock"
+    openai.base_url = server.base_url
+    openai.models.list()
+    client = openai._load_client()
+    assert type(client).__name__ == "BedrockOpenAI"
+    assert server.requests[-1].headers["authorization"] == "Bearer env-token"
+    openai.api_key = "module-token"
+    openai.models.list()
+    assert server.requests[-1].headers["authorization"] == "Bearer module-token"
+
+
 def test_unsupported_api_type_and_http_client_are_clear_errors() -> None:
     openai.api_key = KEY
-    openai.api_type = "amazon-bedrock"
-    with pytest.raises(openai.OpenAIError, match="'openai' and 'azure'"):
+    openai.api_type = "open-ai"
+    with pytest.raises(openai.OpenAIError, match="'openai', 'azure' or 'amazon-bedrock'"):
         openai.models.list()
     openai.api_type = "openai"
     openai.http_client = object()

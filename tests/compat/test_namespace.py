@@ -105,7 +105,6 @@ def test_constructor_takes_the_official_arguments() -> None:
     ours = inspect.signature(oxide_io.Client.__init__).parameters
     # What oxide's client does not take (yet), each a clear TypeError when passed.
     not_taken = {
-        "provider",
         "data_residency",
         "_strict_response_validation",
         "_enforce_credentials",

@@ -9,7 +9,7 @@ without network the test is skipped, except under CI=true where it fails.
 
 Some programs are run the way their own text says to run them (`INVOCATIONS`):
 a command-line tool gets its arguments, an interactive one its typed lines, the
-Azure example its environment, a placeholder path a real file, and a README
+Azure and Bedrock examples their environment, a placeholder path a real file, and a README
 fragment the client an earlier block made (an `await` at top level runs in an
 event loop, as in the notebook or REPL the README writes for).
 
@@ -52,10 +52,6 @@ _MTLS = (
     " context as the client's own verify= instead"
 )
 _LIB = "imports openai.lib.{} (the official hand-written helpers): not in oxide"
-_BEDROCK = (
-    "imports openai.providers (the Amazon Bedrock provider: AWS SigV4 signing or a"
-    " Bedrock bearer token): not in oxide"
-)
 
 
 # program id -> why it does not run on oxide + MockServer.
@@ -81,8 +77,6 @@ KNOWN_FAILURES: dict[str, str] = {
         " azure-identity's DefaultAzureCredential: not installed here, and it needs an"
         " Azure AD identity (openai.lib.azure itself is served)"
     ),
-    "examples/bedrock.py": _BEDROCK,
-    "examples/bedrock_runtime.py": _BEDROCK,
     "examples/httpx2_client.py": _HTTPX,
     "examples/mtls_httpx.py": _MTLS,
     "examples/mtls_httpx2.py": _MTLS,
@@ -147,6 +141,25 @@ INVOCATIONS: dict[str, Invocation] = {
             "AZURE_OPENAI_ENDPOINT": "{origin}",
             "AZURE_OPENAI_API_KEY": "sk-example",
             "AZURE_OPENAI_DEPLOYMENT_NAME": "gpt-4o-mini",
+        }
+    ),
+    # Amazon Bedrock, with the server standing for the endpoint (AWS_BEDROCK_BASE_URL):
+    # a bearer token from the environment, and SigV4 with the environment's AWS keys.
+    "examples/bedrock.py": Invocation(
+        env={
+            "AWS_REGION": "us-west-2",
+            "AWS_BEDROCK_BASE_URL": "{origin}/v1",
+            "AWS_BEARER_TOKEN_BEDROCK": "bedrock-example-token",
+            "BEDROCK_RESPONSES_MODEL": "gpt-4o-mini",
+        }
+    ),
+    "examples/bedrock_runtime.py": Invocation(
+        env={
+            "AWS_REGION": "us-west-2",
+            "AWS_BEDROCK_BASE_URL": "{origin}/v1",
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "BEDROCK_MODEL": "gpt-4o-mini",
         }
     ),
     # With a file it transcribes that file; without one it records the microphone.
@@ -235,7 +248,13 @@ def run(
             "OPENAI_BASE_URL": base_url,
             "PYTHONPATH": os.pathsep.join([str(cwd), *sys.path]),
         }
-        for name in ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_TYPE"):
+        for name in (
+            "AZURE_OPENAI_API_KEY",
+            "AZURE_OPENAI_ENDPOINT",
+            "OPENAI_API_TYPE",
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "AWS_PROFILE",
+        ):
             env.pop(name, None)
         env.update({name: value.format(origin=origin) for name, value in how.env.items()})
         args = [arg.format(scratch=scratch) for arg in how.args]

@@ -201,7 +201,7 @@ async def test_with_options_takes_the_official_arguments(
         client.with_options(workload_identity={"provider": "x"})
     with pytest.raises(TypeError, match="data_residency"):
         client.with_options(data_residency="eu")
-    with pytest.raises(TypeError, match="provider"):
+    with pytest.raises(OpenAIError, match=r"bedrock\(\) or vertex\(\)"):
         client.with_options(provider=object())
     with pytest.raises(TypeError, match="unexpected options"):
         client.with_options(_extra_kwargs={"nonsense": 1})

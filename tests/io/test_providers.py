@@ -331,3 +331,41 @@ async def test_provider_clients_open_no_websocket(make: Any, recording: Recordin
     client = make(bedrock(base_url=recording.url, api_key="k"))
     with pytest.raises(OpenAIError, match="WebSocket"):
         event_socket(unwrap(client)._options, "/responses", {})
+
+
+async def test_official_bedrock_clients(
+    runtime: str, anyio_backend: str, recording: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oxide_io.compat as compat
+
+    cls: Any = compat.BedrockOpenAI if runtime == "sync" else compat.AsyncBedrockOpenAI
+    client = cls(api_key="bedrock-key", base_url=recording.url, max_retries=0)
+    assert (client.api_key, client.aws_region) == ("bedrock-key", None)
+    signed = client.with_options(
+        aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, aws_region="us-west-2"
+    )
+    assert (signed.api_key, signed.aws_region, type(signed)) == ("", "us-west-2", cls)
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "env-key")
+    # Only the region changes: still signed, the environment's bearer token unused.
+    moved = signed.with_options(aws_region="eu-west-1", timeout=5)
+    for each in (client, signed, moved):
+        if runtime == "sync":
+            each.models.list()
+        else:
+            await each.models.list()
+    plain, first, second = recording.requests
+    assert plain.headers["authorization"] == "Bearer bedrock-key"
+    assert verify_sigv4(first)["region"] == "us-west-2"
+    assert verify_sigv4(second)["region"] == "eu-west-1"
+    with pytest.raises(OpenAIError, match="ambiguous"):
+        cls(api_key="k", aws_profile="p", base_url=recording.url)
+    with pytest.raises(OpenAIError, match="provider"):
+        client.with_options(provider=bedrock(base_url=recording.url, api_key="k"))
+    with pytest.raises(OpenAIError, match="data_residency"):
+        client.with_options(data_residency="eu")
+    with pytest.raises(OpenAIError, match="bedrock_token_provider"):
+        client.with_options(api_key=lambda: "k")
+    if runtime == "sync":
+        client.close()
+    else:
+        await client.close()

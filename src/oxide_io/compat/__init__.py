@@ -80,7 +80,9 @@ if TYPE_CHECKING:
     from .. import AsyncRawResponse as AsyncAPIResponse  # noqa: F401
     from .. import AsyncStream as AsyncStream
     from .._binary_content import BinaryContent as HttpxBinaryResponseContent  # noqa: F401
+    from ._async_clients import AsyncBedrockOpenAI as AsyncBedrockOpenAI
     from ._async_clients import AsyncOpenAI as AsyncOpenAI
+    from ._bedrock import BedrockOpenAI as BedrockOpenAI
 
 _register()
 
@@ -205,7 +207,7 @@ def _choose_api_type() -> str:
     if has_openai and (has_azure or has_azure_ad):
         raise OpenAIError(
             "ambiguous module-level client: both OpenAI and Azure credentials are set; set"
-            " `openai.api_type` or OPENAI_API_TYPE to 'openai' or 'azure'"
+            " `openai.api_type` or OPENAI_API_TYPE to 'openai', 'azure' or 'amazon-bedrock'"
         )
     return "azure" if has_azure or has_azure_ad else "openai"
 
@@ -247,10 +249,20 @@ def _load_client() -> Any:
             _transport=previous._transport if previous is not None else None,
             **common,
         )
+    elif api_type == "amazon-bedrock":
+        from ._bedrock import BedrockOpenAI
+
+        client = BedrockOpenAI(
+            api_key=api_key,
+            bedrock_token_provider=bedrock_token_provider,
+            project=project,
+            webhook_secret=webhook_secret,
+            **common,
+        )
     else:
         raise OpenAIError(
-            f"openai.api_type={api_type!r}: oxide's module-level client supports 'openai'"
-            " and 'azure'"
+            f"openai.api_type={api_type!r}: the module-level client takes 'openai', 'azure'"
+            " or 'amazon-bedrock'"
         )
     _client, _client_settings = client, _settings()
     return client
@@ -288,13 +300,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "AsyncStream": ("..", "AsyncStream"),
     "AsyncAPIResponse": ("..", "AsyncRawResponse"),
     "HttpxBinaryResponseContent": (".._binary_content", "BinaryContent"),
+    # Amazon Bedrock: oxide's clients with `provider=bedrock(...)`.
+    "BedrockOpenAI": ("._bedrock", "BedrockOpenAI"),
+    "AsyncBedrockOpenAI": ("._async_clients", "AsyncBedrockOpenAI"),
 }
 # Azure OpenAI: oxide's `AzureClient` / `AsyncAzureClient`.
 _AZURE = {"AzureOpenAI": "AzureClient", "AsyncAzureOpenAI": "AsyncAzureClient"}
-_MISSING_CLIENTS = {
-    "BedrockOpenAI": "oxide has no Amazon Bedrock provider",
-    "AsyncBedrockOpenAI": "oxide has no Amazon Bedrock provider",
-}
+_MISSING_CLIENTS: dict[str, str] = {}
 # The pre-1.0 module API, which the official package keeps only to raise on use.
 _REMOVED_IN_V1 = frozenset(
     {
@@ -335,10 +347,10 @@ def __getattr__(name: str) -> Any:
         value = missing_client(name, _MISSING_CLIENTS[name])
     elif name in _REMOVED_IN_V1:
         value = removed_in_v1(name)
-    elif name == "types":
+    elif name in ("types", "providers"):
         import importlib
 
-        value = importlib.import_module(".types", __name__)
+        value = importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
@@ -347,4 +359,4 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     extra = {*_RESOURCES, *_LAZY, *_AZURE, *HTTPX_FACTORIES, *_MISSING_CLIENTS, *_REMOVED_IN_V1}
-    return sorted({*globals(), *extra, "types"})
+    return sorted({*globals(), *extra, "types", "providers"})

@@ -102,6 +102,26 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         "AzureADTokenProvider=oxide_io._options:TokenProvider",
         "AsyncAzureADTokenProvider=oxide_io._options:TokenProvider",
     ),
+    # Cloud providers: `openai.providers` (bedrock(), vertex()) and the Bedrock
+    # clients of `openai.lib.bedrock`, made of oxide_io.providers.
+    "providers": ("bedrock=oxide_io.providers:bedrock", "vertex=oxide_io.providers:vertex"),
+    "providers.bedrock": (
+        "bedrock=oxide_io.providers:bedrock",
+        "BedrockEndpoint=oxide_io.providers:BedrockEndpoint",
+        "BedrockTokenProvider=oxide_io.providers:BedrockTokenProvider",
+        "AwsCredentialsProvider=oxide_io.providers:AwsCredentialsProvider",
+    ),
+    "providers.vertex": (
+        "vertex=oxide_io.providers:vertex",
+        "VertexTokenProvider=oxide_io.providers:VertexTokenProvider",
+    ),
+    "lib.bedrock": (
+        "BedrockOpenAI",
+        "AsyncBedrockOpenAI",
+        "BedrockTokenProvider=oxide_io.providers:BedrockTokenProvider",
+        "AsyncBedrockTokenProvider=oxide_io.providers:BedrockTokenProvider",
+        "AwsCredentialsProvider=oxide_io.providers:AwsCredentialsProvider",
+    ),
 }
 # Extra modules that other extra modules live in.
 _EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)
@@ -231,6 +251,25 @@ class _ExtraLoader:
             setattr(module, name, value)
             names.append(name)
         module.__dict__["__all__"] = names
+        _keep_names_over_children(module, module.__name__[len(PACKAGE) + 1 :])
+
+
+def _keep_names_over_children(module: ModuleType, rel: str, alias: str | None = None) -> None:
+    """Imports now the child modules of `module` that share a name with one of its
+    names (`providers.bedrock`: the function and its module), and puts the name back.
+
+    As in the official package, `openai.providers.bedrock` stays the function after
+    `from openai.providers.bedrock import ...`: the import system sets a package's
+    attribute to a child module when it loads that child, so the child is loaded
+    first (and, under `alias`, registered by that name too).
+    """
+    for name in module.__dict__.get("__all__", ()):
+        if f"{rel}.{name}" in EXTRA_MODULES:
+            value = getattr(module, name)
+            child = importlib.import_module(f"{PACKAGE}.{rel}.{name}")
+            if alias is not None:
+                sys.modules.setdefault(f"{alias}.{name}", child)
+            setattr(module, name, value)
 
 
 class _AliasLoader:
@@ -249,6 +288,9 @@ class _AliasLoader:
         # The import system has just pointed `__spec__` at the alias; the module keeps
         # its own, so reloading or pickling by name still finds oxide's module.
         module.__spec__ = self.saved
+        rel = self.target[len(PACKAGE) + 1 :]
+        if rel in _EXTRA_PACKAGES:
+            _keep_names_over_children(module, rel, alias=ALIAS + "." + rel)
 
 
 class _Finder:
