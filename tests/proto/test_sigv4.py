@@ -198,6 +198,31 @@ def test_sign_request_adds_the_signing_fields_and_replaces_old_ones() -> None:
         assert changed.headers["authorization"] != expected
 
 
+def test_a_kept_signing_key_gives_the_same_signature() -> None:
+    request = Request("GET", parse_url("https://example.amazonaws.com/"), Headers(), None)
+    keys: dict[tuple[str, str, str, str], bytes] = {}
+    plain = sign_request(request, EXAMPLE, region="us-east-1", service="service", now=NOW)
+    first = sign_request(
+        request, EXAMPLE, region="us-east-1", service="service", now=NOW, keys=keys
+    )
+    again = sign_request(
+        request, EXAMPLE, region="us-east-1", service="service", now=NOW, keys=keys
+    )
+    assert plain.headers["authorization"] == first.headers["authorization"]
+    assert again.headers["authorization"] == first.headers["authorization"]
+    secret = EXAMPLE.secret_access_key
+    assert keys == {
+        (secret, "20150830", "us-east-1", "service"): signing_key(
+            secret, "20150830", "us-east-1", "service"
+        )
+    }
+    # The next day's key replaces it.
+    sign_request(
+        request, EXAMPLE, region="us-east-1", service="service", now=NOW + 86_400, keys=keys
+    )
+    assert list(keys) == [(secret, "20150831", "us-east-1", "service")]
+
+
 def test_host_with_a_port_is_signed_as_sent() -> None:
     request = Request("GET", parse_url("http://127.0.0.1:8080/v1/models?b=1&a=2"), Headers(), None)
     signed = sign_request(request, EXAMPLE, region="us-east-1", service="service", now=NOW)

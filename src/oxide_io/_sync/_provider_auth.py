@@ -154,6 +154,8 @@ class SyncProviderAuth:
         self.provider = provider
         # google-auth credentials once found (application default ones are looked up once).
         self._google: Any = provider.google_credentials
+        # The last SigV4 signing key (one per secret, day, region and service).
+        self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.provider,))
@@ -173,7 +175,12 @@ class SyncProviderAuth:
             assert config.region is not None  # resolve_bedrock() makes sure of it
             credentials = self._aws_credentials()
             return sign_request(
-                request, credentials, region=config.region, service=config.service, now=time.time()
+                request,
+                credentials,
+                region=config.region,
+                service=config.service,
+                now=time.time(),
+                keys=self._signing_keys,
             )
         if config is not None and config.api_key is not None:
             token = config.api_key

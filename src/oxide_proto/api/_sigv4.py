@@ -28,7 +28,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from ..base._errors import OpenAIError
 from ..base._record import field, frozen
@@ -72,8 +72,6 @@ UNSIGNED_FIELDS = frozenset(
         "x-amzn-trace-id",
     }
 )
-# RFC 3986's unreserved characters: the only ones AWS's URI encoding keeps.
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 
 
 @frozen(kw_only=True)
@@ -101,13 +99,9 @@ def amz_date(now: float) -> str:
 
 
 def _uri_encode(data: bytes, *, keep_slash: bool) -> str:
-    out: list[str] = []
-    for byte in data:
-        if byte in _UNRESERVED or (keep_slash and byte == 0x2F):
-            out.append(chr(byte))
-        else:
-            out.append(f"%{byte:02X}")
-    return "".join(out)
+    # `quote` keeps exactly RFC 3986's unreserved characters (plus `safe`) and
+    # writes upper-case hex, which is AWS's UriEncode.
+    return quote_from_bytes(data, safe="/~" if keep_slash else "~")
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -197,7 +191,7 @@ def string_to_sign(request_time: str, scope: str, canonical: str) -> str:
 
 
 def _hmac(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(key, message.encode("utf-8"), "sha256")
 
 
 def signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
@@ -219,16 +213,20 @@ def authorization(
     region: str,
     service: str,
     request_time: str,
+    key: bytes | None = None,
 ) -> str:
     """Step 4: the `Authorization` value for a request whose signed fields are
-    `headers` (which must hold `host` and `x-amz-date`, the `request_time`)."""
+    `headers` (which must hold `host` and `x-amz-date`, the `request_time`).
+
+    `key` is the day's signing key when the caller kept it (`signing_key()` of the
+    same secret, date, region and service); without it, it is derived here.
+    """
     canonical, signed = canonical_request(method, path, query, headers, payload)
     date = request_time[:8]
     scope = f"{date}/{region}/{service}/aws4_request"
-    key = signing_key(credentials.secret_access_key, date, region, service)
-    signature = hmac.new(
-        key, string_to_sign(request_time, scope, canonical).encode("utf-8"), hashlib.sha256
-    ).hexdigest()
+    if key is None:
+        key = signing_key(credentials.secret_access_key, date, region, service)
+    signature = _hmac(key, string_to_sign(request_time, scope, canonical)).hex()
     return (
         f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
         f"SignedHeaders={signed}, Signature={signature}"
@@ -256,8 +254,14 @@ def sign_request(
     region: str,
     service: str,
     now: float,
+    keys: dict[tuple[str, str, str, str], bytes] | None = None,
 ) -> Request:
     """`request` signed for `service` in `region` at time `now` (UNIX seconds).
+
+    `keys`, when given, keeps the signing key of each (secret, date, region,
+    service) between calls: a key serves a whole UTC day, and deriving it is a
+    quarter of the work. The caller owns the mapping (the core keeps no state);
+    it holds one entry, the last key used.
 
     Adds `x-amz-date`, `x-amz-content-sha256` (the body's hash, which the signature
     covers), `x-amz-security-token` for temporary credentials and `Authorization`,
@@ -276,6 +280,13 @@ def sign_request(
     if not any(name == "host" for name, _ in signed):
         signed.append(("host", request.url.authority))
     path, _, query = request.url.target.partition("?")
+    key = None
+    if keys is not None:
+        entry = (credentials.secret_access_key, request_time[:8], region, service)
+        key = keys.get(entry)
+        if key is None:
+            keys.clear()
+            key = keys[entry] = signing_key(*entry)
     value = authorization(
         request.method,
         path,
@@ -286,6 +297,7 @@ def sign_request(
         region=region,
         service=service,
         request_time=request_time,
+        key=key,
     )
     headers = type(request.headers)([*kept, *added, ("authorization", value)])
     return Request(request.method, request.url, headers, request.body, request.content_length)
