@@ -91,6 +91,12 @@ class ClientOptions:
     # False for a client with an X.509 workload identity: its TLS client certificate
     # and token go to its own origin only, so a redirect is an error.
     follow_redirects: bool = True
+    # Whether the client authenticates with an X.509 workload identity (no WebSocket,
+    # no other credential header).
+    x509_identity: bool = False
+    # The region `data_residency=` named (the base URL is its endpoint), or None; a
+    # derived client that changes the kind of its workload identity moves within it.
+    data_residency: str | None = None
     # Derived: whether a request must call something (a key or token provider) or
     # apply Azure's rules before it is built.
     dynamic_auth: bool = field(default=False, repr=False)
@@ -236,6 +242,7 @@ def event_socket(
         default_headers={**options.default_headers, **(headers or {})},
         default_query=options.default_query,
         azure=options.azure,
+        x509_identity=options.x509_identity,
     )
     return (
         EventSocket(target, WebSocketOptions(**settings)),

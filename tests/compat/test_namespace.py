@@ -106,7 +106,6 @@ def test_constructor_takes_the_official_arguments() -> None:
     # What oxide's client does not take (yet), each a clear TypeError when passed.
     not_taken = {
         "provider",
-        "data_residency",
         "_strict_response_validation",
         "_enforce_credentials",
     }

@@ -41,6 +41,7 @@ from oxide_proto import (
     InternalServerError,
     LimitExceededError,
     MalformedEventError,
+    OpenAIError,
     Opened,
     RateLimitError,
     RealtimeAudio,
@@ -960,3 +961,10 @@ def test_reopening_follows_the_refusal_inside_a_status_error() -> None:
     assert not socket.open_failed(
         APIStatusError("x", response=ResponseInfo(400, Headers()), body=None)
     )
+
+
+def test_a_client_with_an_x509_identity_opens_no_socket() -> None:
+    socket = EventSocket(target(x509_identity=True), WebSocketOptions())
+    with pytest.raises(OpenAIError, match=r"X\.509 .* not supported by WebSocket"):
+        socket.check_open()
+    EventSocket(target(), WebSocketOptions()).check_open()  # any other client may

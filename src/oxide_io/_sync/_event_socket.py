@@ -17,13 +17,12 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import OpenAIError, RemoteProtocolError, encode_json_text
+from oxide_proto import RemoteProtocolError, encode_json_text
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._logging import DEBUG, logger, redact
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, event_socket
 from ._websocket import SyncWebSocket
-from ._workload_identity import SyncWorkloadIdentityAuth
 
 if TYPE_CHECKING:
     from ._api_client import SyncAPIClient
@@ -42,10 +41,6 @@ class SyncEventSocket:
         query: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        auth = getattr(client._options.api_key_provider, "__self__", None)
-        if isinstance(auth, SyncWorkloadIdentityAuth) and auth.config.x509:
-            # As in the official SDK: the certificate and its token are for HTTPS requests.
-            raise OpenAIError("X.509 workload identity is not supported by WebSocket connections")
         self.proto, self.timeout = event_socket(client._options, path, options, query, headers)
         # The client's transport opens the socket: its proxies, trust and client
         # certificate apply to the WebSocket as to HTTP requests.
@@ -59,6 +54,7 @@ class SyncEventSocket:
     def open(self) -> SyncWebSocket:
         """Opens the connection (the first time, or again after an abnormal close)."""
         proto = self.proto
+        proto.check_open()  # before authenticating: a refused socket exchanges no token
         if self._authenticate is not None:
             proto.authenticated(*self._authenticate(None))
         try:

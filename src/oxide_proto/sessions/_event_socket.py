@@ -56,6 +56,7 @@ from ..base._errors import (
     APITimeoutError,
     LimitExceededError,
     MalformedEventError,
+    OpenAIError,
     ResponseTooLargeError,
     WebSocketConnectionClosedError,
     WebSocketHandshakeError,
@@ -145,7 +146,9 @@ class EventSocketTarget:
 
     `websocket_base_url` wins over `base_url` (whose http/https become ws/wss).
     An Azure client (`azure`) authenticates with its own header, and its Realtime
-    socket has its own URL naming the deployment.
+    socket has its own URL naming the deployment. A client with an X.509 workload
+    identity (`x509_identity`) opens none: its certificate and the token exchanged
+    for it are for HTTPS requests only, as in the official SDK.
     """
 
     base_url: str | URL
@@ -158,6 +161,7 @@ class EventSocketTarget:
     default_headers: Mapping[str, str] | None = None
     default_query: Mapping[str, object] | None = None
     azure: AzureConfig | None = None
+    x509_identity: bool = False
 
 
 @frozen
@@ -272,6 +276,12 @@ class EventSocket:
         if self._lost is not None:
             self.reconnects += 1
             self._lost = self._failure = None
+
+    def check_open(self) -> None:
+        """Raises when this client may not open the socket at all (before any
+        authentication, so an X.509 identity exchanges no token for it)."""
+        if self.target.x509_identity:
+            raise OpenAIError("X.509 workload identity is not supported by WebSocket connections")
 
     def check_send(self) -> None:
         """Raises when the caller closed the socket: a send never reopens it then."""
