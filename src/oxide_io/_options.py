@@ -214,6 +214,7 @@ class WebSocketConnectOptions(TypedDict, total=False):
     max_message_size: int
     keepalive_interval: float | None
     keepalive_timeout: float
+    max_queue_size: int
 
 
 def event_socket(

@@ -71,6 +71,7 @@ from .base._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
 from .base._errors import UnprocessableEntityError as UnprocessableEntityError
 from .base._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
 from .base._errors import WebSocketHandshakeError as WebSocketHandshakeError
+from .base._errors import WebSocketQueueFullError as WebSocketQueueFullError
 from .base._errors import redact_secrets as redact_secrets
 from .base._errors import redirect_error as redirect_error
 from .base._errors import request_secrets as request_secrets

@@ -5,7 +5,9 @@ handshake, whether a close is reopened, the wait before each attempt, what
 `on_reconnecting` is told, the API error a failure becomes (`failure`). This driver
 authenticates each handshake anew, opens the socket, sleeps, sends and receives.
 After an abnormal close the error goes to whoever was waiting and the next send
-reopens; the messages received before the close are delivered first.
+reopens; the messages received before the close are delivered first. Messages
+queued before a connection was open (`queue_json`) go out, in order, when the
+connection manager is entered, or before the next send.
 """
 
 from __future__ import annotations
@@ -94,12 +96,29 @@ class AsyncEventSocket:
                 if not proto.open_failed(exc):
                     raise
 
+    def queue_json(self, event: Mapping[str, Any]) -> None:
+        """Keeps one client event to send once the connection is open (see the core's
+        `EventSocket.queue` for the bound)."""
+        self.proto.queue(encode_json_text(event))
+
+    async def send_queued(self) -> None:
+        """Sends the queued messages, oldest first, over the open connection."""
+        websocket = self.websocket
+        assert websocket is not None  # called once open
+        for text in self.proto.take_queued():
+            try:
+                await websocket.send_text(text, self.timeout.write)
+            except TransportError as exc:
+                raise self._failure(exc) from exc
+
     async def send_json(self, event: Mapping[str, Any]) -> None:
         await self.send_raw(encode_json_text(event))
 
     async def send_raw(self, text: str) -> None:
         """Sends one text message, opening the connection again first if it dropped."""
         websocket = await self._ensure_open()
+        if self.proto.has_queued:
+            await self.send_queued()  # what the manager queued goes first
         if logger.isEnabledFor(DEBUG):
             logger.debug("WebSocket send: %d characters", len(text))
         try:
