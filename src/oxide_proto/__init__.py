@@ -177,6 +177,10 @@ if TYPE_CHECKING:
     from .api._bulk import parse_request_line as parse_request_line
     from .api._bulk import parse_result_line as parse_result_line
     from .api._bulk import result_line as result_line
+    from .api._data_residency import DATA_RESIDENCY_BASE_URLS as DATA_RESIDENCY_BASE_URLS
+    from .api._data_residency import MTLS_DATA_RESIDENCY_BASE_URLS as MTLS_DATA_RESIDENCY_BASE_URLS
+    from .api._data_residency import DataResidency as DataResidency
+    from .api._data_residency import data_residency_base_url as data_residency_base_url
     from .api._embeddings import decode_embeddings as decode_embeddings
     from .api._multipart import FileInput as FileInput
     from .api._multipart import FilePart as FilePart
@@ -195,6 +199,7 @@ if TYPE_CHECKING:
         DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS,
     )
     from .api._workload_identity import DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL
+    from .api._workload_identity import EXCHANGE_TIMEOUT as EXCHANGE_TIMEOUT
     from .api._workload_identity import MAX_X509_EXCHANGE_RETRIES as MAX_X509_EXCHANGE_RETRIES
     from .api._workload_identity import MTLS_API_BASE_URL as MTLS_API_BASE_URL
     from .api._workload_identity import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
@@ -208,6 +213,8 @@ if TYPE_CHECKING:
     from .api._workload_identity import TokenCache as TokenCache
     from .api._workload_identity import WorkloadIdentityConfig as WorkloadIdentityConfig
     from .api._workload_identity import check_x509_api_url as check_x509_api_url
+    from .api._workload_identity import check_x509_request_headers as check_x509_request_headers
+    from .api._workload_identity import exchange_phase_timeout as exchange_phase_timeout
     from .api._workload_identity import exchange_request as exchange_request
     from .api._workload_identity import is_x509_identity as is_x509_identity
     from .api._workload_identity import parse_exchange_response as parse_exchange_response
@@ -295,6 +302,7 @@ if TYPE_CHECKING:
     from .http._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
     from .http._socks import SocksTunnel as SocksTunnel
     from .http._socks import require_socksio as require_socksio
+    from .sessions._event_socket import DEFAULT_QUEUE_SIZE as DEFAULT_QUEUE_SIZE
     from .sessions._live_socket import LiveClientEvents as LiveClientEvents
     from .sessions._live_socket import LiveForkClientEvents as LiveForkClientEvents
     from .sessions._live_socket import LiveSidebandClientEvents as LiveSidebandClientEvents
@@ -420,6 +428,14 @@ _LAZY: dict[str, str] = {
     "check_x509_api_url": ".api._workload_identity",
     "is_x509_identity": ".api._workload_identity",
     "x509_exchange_retry_delay": ".api._workload_identity",
+    "EXCHANGE_TIMEOUT": ".api._workload_identity",
+    "check_x509_request_headers": ".api._workload_identity",
+    "exchange_phase_timeout": ".api._workload_identity",
+    "DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
+    "MTLS_DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
+    "DataResidency": ".api._data_residency",
+    "data_residency_base_url": ".api._data_residency",
+    "DEFAULT_QUEUE_SIZE": ".sessions._event_socket",
     "decode_embeddings": ".api._embeddings",
     "AssistantAccumulator": ".helpers._assistant_accumulator",
     "ChatCompletionAccumulator": ".helpers._chat_accumulator",
