@@ -13,8 +13,9 @@ message is always bounded here), `ping_interval` and `ping_timeout` (the
 keepalive), and `compression=None` (oxide never compresses). Any other is a
 `TypeError` that names them, rather than a setting silently dropped.
 
-`max_queue_size` bounds, in the SDK, the messages queued while no connection is
-open; oxide sends with backpressure and queues nothing, so it is only checked.
+`max_queue_size` bounds, in bytes, the messages a connection manager's `send()`
+queues before it is entered (sent in order once the connection opens); a
+connection's own sends go out with backpressure and queue nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
+from oxide_proto.sessions._event_socket import DEFAULT_QUEUE_SIZE
 from oxide_proto.websocket._reconnect import OnReconnecting, ReconnectPolicy
 
 from ._options import NotGiven, WebSocketConnectOptions
@@ -46,7 +48,6 @@ class OwnWebSocketOptions(TypedDict, total=False):
 
 
 # The SDK's default send-queue bounds, in bytes (Responses and Realtime; Live).
-DEFAULT_QUEUE_SIZE = 1_048_576
 DEFAULT_LIVE_QUEUE_SIZE = 2_097_152
 
 # `websockets` option -> oxide's.
@@ -82,6 +83,7 @@ def connect_options(
         max_retries=max_retries,
         initial_delay=initial_delay,
         max_delay=max_delay,
+        max_queue_size=max_queue_size,
     )
     for key, value in (websocket_connection_options or {}).items():
         if key == "compression":

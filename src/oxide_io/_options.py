@@ -96,6 +96,12 @@ class ClientOptions:
     # `_async/_provider_auth.py`).
     provider: Any = field(default=None, repr=False)
     provider_auth: Any = field(default=None, repr=False)
+    # Whether the client authenticates with an X.509 workload identity (no WebSocket,
+    # no other credential header).
+    x509_identity: bool = False
+    # The region `data_residency=` named (the base URL is its endpoint), or None; a
+    # derived client that changes the kind of its workload identity moves within it.
+    data_residency: str | None = None
     # Derived: whether a request must call something (a key or token provider) or
     # apply Azure's rules before it is built.
     dynamic_auth: bool = field(default=False, repr=False)
@@ -217,6 +223,7 @@ class WebSocketConnectOptions(TypedDict, total=False):
     max_message_size: int
     keepalive_interval: float | None
     keepalive_timeout: float
+    max_queue_size: int
 
 
 def event_socket(
@@ -251,6 +258,7 @@ def event_socket(
         default_headers={**options.default_headers, **(headers or {})},
         default_query=options.default_query,
         azure=options.azure,
+        x509_identity=options.x509_identity,
     )
     return (
         EventSocket(target, WebSocketOptions(**settings)),

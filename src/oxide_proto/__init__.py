@@ -71,6 +71,7 @@ from .base._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
 from .base._errors import UnprocessableEntityError as UnprocessableEntityError
 from .base._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
 from .base._errors import WebSocketHandshakeError as WebSocketHandshakeError
+from .base._errors import WebSocketQueueFullError as WebSocketQueueFullError
 from .base._errors import redact_secrets as redact_secrets
 from .base._errors import redirect_error as redirect_error
 from .base._errors import request_secrets as request_secrets
@@ -187,6 +188,10 @@ if TYPE_CHECKING:
     from .api._bulk import parse_request_line as parse_request_line
     from .api._bulk import parse_result_line as parse_result_line
     from .api._bulk import result_line as result_line
+    from .api._data_residency import DATA_RESIDENCY_BASE_URLS as DATA_RESIDENCY_BASE_URLS
+    from .api._data_residency import MTLS_DATA_RESIDENCY_BASE_URLS as MTLS_DATA_RESIDENCY_BASE_URLS
+    from .api._data_residency import DataResidency as DataResidency
+    from .api._data_residency import data_residency_base_url as data_residency_base_url
     from .api._embeddings import decode_embeddings as decode_embeddings
     from .api._multipart import FileInput as FileInput
     from .api._multipart import FilePart as FilePart
@@ -220,6 +225,7 @@ if TYPE_CHECKING:
         DEFAULT_REFRESH_BUFFER_SECONDS as DEFAULT_REFRESH_BUFFER_SECONDS,
     )
     from .api._workload_identity import DEFAULT_TOKEN_EXCHANGE_URL as DEFAULT_TOKEN_EXCHANGE_URL
+    from .api._workload_identity import EXCHANGE_TIMEOUT as EXCHANGE_TIMEOUT
     from .api._workload_identity import MAX_X509_EXCHANGE_RETRIES as MAX_X509_EXCHANGE_RETRIES
     from .api._workload_identity import MTLS_API_BASE_URL as MTLS_API_BASE_URL
     from .api._workload_identity import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
@@ -233,6 +239,8 @@ if TYPE_CHECKING:
     from .api._workload_identity import TokenCache as TokenCache
     from .api._workload_identity import WorkloadIdentityConfig as WorkloadIdentityConfig
     from .api._workload_identity import check_x509_api_url as check_x509_api_url
+    from .api._workload_identity import check_x509_request_headers as check_x509_request_headers
+    from .api._workload_identity import exchange_phase_timeout as exchange_phase_timeout
     from .api._workload_identity import exchange_request as exchange_request
     from .api._workload_identity import is_x509_identity as is_x509_identity
     from .api._workload_identity import parse_exchange_response as parse_exchange_response
@@ -320,6 +328,7 @@ if TYPE_CHECKING:
     from .http._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
     from .http._socks import SocksTunnel as SocksTunnel
     from .http._socks import require_socksio as require_socksio
+    from .sessions._event_socket import DEFAULT_QUEUE_SIZE as DEFAULT_QUEUE_SIZE
     from .sessions._live_socket import LiveClientEvents as LiveClientEvents
     from .sessions._live_socket import LiveForkClientEvents as LiveForkClientEvents
     from .sessions._live_socket import LiveSidebandClientEvents as LiveSidebandClientEvents
@@ -471,6 +480,14 @@ _LAZY: dict[str, str] = {
     "string_to_sign": ".api._sigv4",
     "checked_vertex_token": ".api._vertex",
     "vertex_base_url": ".api._vertex",
+    "EXCHANGE_TIMEOUT": ".api._workload_identity",
+    "check_x509_request_headers": ".api._workload_identity",
+    "exchange_phase_timeout": ".api._workload_identity",
+    "DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
+    "MTLS_DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
+    "DataResidency": ".api._data_residency",
+    "data_residency_base_url": ".api._data_residency",
+    "DEFAULT_QUEUE_SIZE": ".sessions._event_socket",
     "decode_embeddings": ".api._embeddings",
     "AssistantAccumulator": ".helpers._assistant_accumulator",
     "ChatCompletionAccumulator": ".helpers._chat_accumulator",

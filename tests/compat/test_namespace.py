@@ -105,7 +105,6 @@ def test_constructor_takes_the_official_arguments() -> None:
     ours = inspect.signature(oxide_io.Client.__init__).parameters
     # What oxide's client does not take (yet), each a clear TypeError when passed.
     not_taken = {
-        "data_residency",
         "_strict_response_validation",
         "_enforce_credentials",
     }
@@ -493,3 +492,37 @@ def test_lib_azure_serves_oxides_azure_clients() -> None:
     # Helper modules of features oxide does not have are not there.
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("oxide_io.compat.lib.responses_websocket")
+
+
+_OFFICIAL_MANAGERS = [
+    "openai.resources.realtime.realtime.{}RealtimeConnectionManager",
+    "openai.resources.responses.responses.{}ResponsesConnectionManager",
+    "openai.resources.beta.responses.responses.{}ResponsesConnectionManager",
+    "openai.resources.beta.realtime.realtime.{}RealtimeConnectionManager",
+    "openai.resources.realtime.translations.translations.{}TranslationsConnectionManager",
+    "openai.resources.live.sideband.{}SidebandConnectionManager",
+]
+
+
+@pytest.mark.parametrize("official", _OFFICIAL_MANAGERS)
+@pytest.mark.parametrize("flavour", ["", "Async"])
+def test_connection_managers_take_what_the_official_ones_take_before_entering(
+    official: str, flavour: str
+) -> None:
+    # `send`, `on`, `off`, `once`, `enter` where the official manager has them; like
+    # it, nothing to receive (`recv`) before entering.
+    import importlib
+
+    def public(path: str) -> set[str]:
+        module, _, name = path.rpartition(".")
+        cls = getattr(importlib.import_module(module), name)
+        return {attr for attr in dir(cls) if not attr.startswith("_")}
+
+    theirs = public(official.format(flavour))
+    ours = public(
+        "oxide_io._async._dispatch.AsyncDispatchingConnectionManager"
+        if flavour
+        else "oxide_io._sync._dispatch.SyncDispatchingConnectionManager"
+    )
+    assert theirs <= ours
+    assert "recv" not in theirs | ours

@@ -25,6 +25,7 @@ import pytest
 
 pytestmark = pytest.mark.timeout(600)
 
+_AUDIO = 'file=("memo.mp3", b"..."), model="whisper-1"'
 # (expression, the type every checker must reveal, as a regex over its spelling)
 CALLS: list[tuple[str, str]] = [
     (
@@ -55,6 +56,42 @@ CALLS: list[tuple[str, str]] = [
     ),
     ('client.moderations.create(input="hi")', r"ModerationCreateResponse"),
     ('client.images.generate(prompt="a cat")', r"ImagesResponse"),
+    (
+        'client.responses.parse(model="m", input="hi", text_format=Plan, parse_as=Plan)',
+        r"ParsedResponse\[.*Plan\]",
+    ),
+    ('client.responses.parse(model="m", input="hi", parse_as=Plan)', r"ParsedResponse\[.*Plan\]"),
+    # The result type follows `response_format`, as the official overloads have it.
+    (f"client.audio.transcriptions.create({_AUDIO})", r"\bCreateTranscriptionResponseJson$"),
+    *[
+        (
+            f'client.audio.transcriptions.create({_AUDIO}, response_format="{fmt}")',
+            pattern,
+        )
+        for fmt, pattern in [
+            ("json", r"\bCreateTranscriptionResponseJson$"),
+            ("verbose_json", r"\bCreateTranscriptionResponseVerboseJson$"),
+            ("diarized_json", r"\bCreateTranscriptionResponseDiarizedJson$"),
+            ("text", r"^(builtins\.)?str$"),
+            ("srt", r"^(builtins\.)?str$"),
+            ("vtt", r"^(builtins\.)?str$"),
+        ]
+    ],
+    (
+        f"client.audio.transcriptions.create({_AUDIO}, stream=True)",
+        r"Stream\[.*TranscriptTextDeltaEvent.*\]",
+    ),
+    (f"client.audio.translations.create({_AUDIO})", r"\bCreateTranslationResponseJson$"),
+    *[
+        (f'client.audio.translations.create({_AUDIO}, response_format="{fmt}")', pattern)
+        for fmt, pattern in [
+            ("json", r"\bCreateTranslationResponseJson$"),
+            ("verbose_json", r"\bCreateTranslationResponseVerboseJson$"),
+            ("text", r"^(builtins\.)?str$"),
+            ("srt", r"^(builtins\.)?str$"),
+            ("vtt", r"^(builtins\.)?str$"),
+        ]
+    ],
 ]
 ASYNC_CALLS: list[tuple[str, str]] = [
     (
@@ -66,6 +103,14 @@ ASYNC_CALLS: list[tuple[str, str]] = [
         r"AsyncStream\[.*ChatCompletionChunk\]",
     ),
     ('await client.responses.create(model="m", input="hi")', r"Response"),
+    (
+        f'await client.audio.transcriptions.create({_AUDIO}, response_format="verbose_json")',
+        r"\bCreateTranscriptionResponseVerboseJson$",
+    ),
+    (
+        f'await client.audio.translations.create({_AUDIO}, response_format="srt")',
+        r"^(builtins\.)?str$",
+    ),
 ]
 
 

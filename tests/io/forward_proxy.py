@@ -5,7 +5,9 @@ opens a tunnel (and the bytes are piped both ways untouched), an absolute-form
 request (`GET http://host:port/path`) is relayed to its origin over a connection
 the proxy keeps per client connection. With `auth`, a request without the right
 `Proxy-Authorization: Basic` gets 407. It counts what it did, so tests can tell a
-request went through it (and how many tunnels a pool opened).
+request went through it (and how many tunnels a pool opened). `routes` sends the
+tunnel to a `host:port` elsewhere (a local server standing in for a named API host,
+whose certificate carries that name), as a split-horizon DNS would.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ _STOP_TIMEOUT = 10.0
 class ForwardProxy:
     """An HTTP proxy on 127.0.0.1: `url` to give a client; counters to check."""
 
-    def __init__(self, *, auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, *, auth: tuple[str, str] | None = None, routes: dict[str, str] | None = None
+    ) -> None:
+        self.routes = dict(routes or {})
         self._auth = (
             None
             if auth is None
@@ -158,7 +163,7 @@ class ForwardProxy:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
-        host, _, port = target.rpartition(":")
+        host, _, port = self.routes.get(target, target).rpartition(":")
         up_reader, up_writer = await asyncio.open_connection(host.strip("[]"), int(port))
         self.tunnels += 1
         writer.write(client.send(h11.Response(status_code=200, headers=[])) or b"")

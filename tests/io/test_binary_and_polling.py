@@ -326,6 +326,14 @@ async def test_transcriptions_and_translations_follow_response_format(
         await translations.create(file=audio, model="whisper-1", response_format="text")
         == text + "\n"
     )
+    for fmt, starts in (("srt", "1\n00:00:00,000 --> "), ("vtt", "WEBVTT\n")):
+        subtitles = await translations.create(file=audio, model="whisper-1", response_format=fmt)
+        assert type(subtitles) is str and subtitles.startswith(starts), fmt
+    # "json" asked for by name is the default's model.
+    named = await translations.create(file=audio, model="whisper-1", response_format="json")
+    assert type(named) is CreateTranslationResponseJson
+    named_t = await transcriptions.create(file=audio, model="whisper-1", response_format="json")
+    assert type(named_t) is CreateTranscriptionResponseJson
 
 
 async def test_mock_images_and_input_token_counts(mock: Setup, make_client: MakeClient) -> None:

@@ -199,8 +199,8 @@ async def test_with_options_takes_the_official_arguments(
     # Checked as the constructor checks it (see tests/io/test_workload_identity_x509.py).
     with pytest.raises(OpenAIError, match="identity_provider_id"):
         client.with_options(workload_identity={"provider": "x"})
-    with pytest.raises(TypeError, match="data_residency"):
-        client.with_options(data_residency="eu")
+    with pytest.raises(ValueError, match="data_residency"):
+        client.with_options(data_residency="mars")
     with pytest.raises(OpenAIError, match=r"bedrock\(\) or vertex\(\)"):
         client.with_options(provider=object())
     with pytest.raises(TypeError, match="unexpected options"):

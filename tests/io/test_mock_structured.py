@@ -17,7 +17,12 @@ import pytest
 
 from oxide_io.testing import Reply, default_reply
 from oxide_io.testing._structured import schema_instance
-from oxide_proto import function_tool, responses_function_tool, to_strict_json_schema
+from oxide_proto import (
+    function_tool,
+    responses_function_tool,
+    text_format_for,
+    to_strict_json_schema,
+)
 from tests.io.conftest import MakeClient, Setup
 
 MODEL = "gpt-4o-mini"
@@ -215,3 +220,48 @@ def test_recursive_schemas_end() -> None:
 )
 def test_schema_features(schema: dict[str, Any], expected: object) -> None:
     assert schema_instance(schema) == expected
+
+
+@dataclasses.dataclass
+class StopView:
+    """Another class for a `Stop`'s JSON: what `parse_as` reads the output as."""
+
+    city: str
+    nights: int
+
+
+@pytest.mark.anyio
+async def test_responses_parse_as_reads_the_output_as_another_type(
+    mock: Setup, make_client: MakeClient
+) -> None:
+    client = make_client(mock)
+    response = await client.responses.parse(
+        model=MODEL, input="Plan", text_format=Stop, parse_as=StopView
+    )
+    assert response.output_parsed == StopView("text", 1)
+    # `text_format` alone sets the schema the request asks for.
+    assert mock.server.requests[-1].json["text"]["format"]["name"] == "Stop"
+    unparsed = await client.responses.parse(
+        model=MODEL, input="Plan", text_format=Stop, parse_as=None
+    )
+    assert unparsed.output_parsed is None
+    assert json.loads(unparsed.output_text) == {"city": "text", "nights": 1}
+    sent = len(mock.server.requests)
+    to_text = {"type": "configuration_update", "text": {"format": {"type": "text"}}}
+    with pytest.raises(TypeError, match="plain text"):
+        await client.responses.parse(
+            model=MODEL, input=[to_text], text_format=Stop, parse_as=StopView
+        )
+    to_trip = {"type": "configuration_update", "text": {"format": text_format_for(Trip)}}
+    with pytest.raises(TypeError, match="pass parse_as"):
+        await client.responses.parse(model=MODEL, input=[to_trip], text_format=Stop)
+    # Given in `extra_body`, the input is read the same way.
+    with pytest.raises(TypeError, match="pass parse_as"):
+        await client.responses.parse(
+            model=MODEL, input="Plan", text_format=Stop, extra_body={"input": [to_trip]}
+        )
+    assert len(mock.server.requests) == sent, "refused before anything is sent"
+    # The same schema as the request's needs no parse_as.
+    same = {"type": "configuration_update", "text": {"format": text_format_for(Stop)}}
+    kept = await client.responses.parse(model=MODEL, input=[same], text_format=Stop)
+    assert kept.output_parsed == Stop("text", 1)

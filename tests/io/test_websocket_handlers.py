@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from oxide_io import OpenAIError
-from oxide_proto import APIEventError, WebSocketConnectionClosedError
+from oxide_proto import APIEventError, WebSocketConnectionClosedError, WebSocketQueueFullError
 from oxide_proto.types.responses import ResponseTextDeltaEvent
+from tests.io.blocking import unwrap, wrap
 from tests.io.leaks import client_sockets
 from tests.io.ws_fixtures import Runtime
 from tests.io.ws_fixtures import _ws_api_plain as _ws_api_plain
@@ -81,6 +82,50 @@ async def test_handlers_registered_on_the_manager_move_to_the_connection(
         await conn.response.create(model="gpt-test", input="hi")
         await conn.dispatch_events()
     assert len(done) == 1
+
+
+async def test_events_sent_to_the_manager_go_first_once_it_is_entered(
+    ws: Runtime, ws_api: WsApiServer
+) -> None:
+    client = ws.client(ws_api)
+    done: list[str] = []
+
+    def on_completed(event: Any) -> None:
+        done.append(event.response.id)
+        if len(done) == 3:
+            raise Stop
+
+    manager = ws.connect_responses(client)
+    assert not hasattr(unwrap(manager), "recv"), "nothing to receive before entering"
+    # As the official SDK's managers: `send` queues (a plain call in async code too).
+    unwrap(manager).send({"type": "response.create", "model": "gpt-test", "input": "first"})
+    manager.on("response.completed", on_completed)
+    assert ws_api.connections == 0, "queued: nothing is opened before entering"
+    ws_api.received.clear()
+    async with manager as conn:
+        unwrap(manager).send({"type": "response.create", "model": "gpt-test", "input": "second"})
+        await conn.response.create(model="gpt-test", input="third")
+        with pytest.raises(Stop):
+            await conn.dispatch_events()
+    sent = [event["input"] for event in ws_api.received if event.get("type") == "response.create"]
+    assert sent == ["first", "second", "third"]
+
+
+async def test_the_managers_queue_is_bounded_in_bytes(ws: Runtime, ws_api: WsApiServer) -> None:
+    ws_api.script(CloseWhenIdle(code=1000, after=0.0))
+    client = ws.client(ws_api)
+    manager = unwrap(ws.connect_responses(client, max_queue_size=150))
+    event = {"type": "response.create", "model": "gpt-test", "input": "x" * 40}
+    manager.send(event)  # 96 bytes of JSON
+    with pytest.raises(WebSocketQueueFullError, match="96 of 150 bytes") as caught:
+        manager.send(event)
+    assert isinstance(caught.value, OpenAIError)
+    ws_api.received.clear()
+    async with wrap(manager) if ws.name == "sync" else manager as conn:
+        await conn.close()
+    assert [e["input"] for e in ws_api.received if e.get("type") == "response.create"] == ["x" * 40]
+    with pytest.raises(WebSocketConnectionClosedError):
+        manager.send(event)  # closed: nothing more to queue
 
 
 async def test_an_unhandled_error_event_raises(ws: Runtime, ws_api: WsApiServer) -> None:

@@ -223,11 +223,12 @@ def test_x509_client_opens_no_websocket(tokens: TokenServer, with_cert: ssl.SSLC
         workload_identity=x509(tokens), base_url="https://127.0.0.1:9/v1", verify=with_cert
     ) as client:
         for connect in (client.responses.connect, client.realtime.connect):
-            with (
-                pytest.raises(OpenAIError, match="not supported by WebSocket"),
-                connect() as connection,
-            ):
-                connection.close()
+            # As in the official SDK, the manager is made and takes events; entering
+            # it is refused, before any token exchange.
+            manager = connect()
+            manager.send({"type": "response.create"})
+            with pytest.raises(OpenAIError, match="not supported by WebSocket"):
+                manager.enter()
     assert tokens.requests == []
 
 

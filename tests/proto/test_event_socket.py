@@ -41,6 +41,7 @@ from oxide_proto import (
     InternalServerError,
     LimitExceededError,
     MalformedEventError,
+    OpenAIError,
     Opened,
     RateLimitError,
     RealtimeAudio,
@@ -61,6 +62,7 @@ from oxide_proto import (
     WebSocketConnectionClosedError,
     WebSocketHandshakeError,
     WebSocketOptions,
+    WebSocketQueueFullError,
     WebSocketSession,
     audio_chunks,
     closed_error,
@@ -960,3 +962,28 @@ def test_reopening_follows_the_refusal_inside_a_status_error() -> None:
     assert not socket.open_failed(
         APIStatusError("x", response=ResponseInfo(400, Headers()), body=None)
     )
+
+
+def test_a_client_with_an_x509_identity_opens_no_socket() -> None:
+    socket = EventSocket(target(x509_identity=True), WebSocketOptions())
+    with pytest.raises(OpenAIError, match=r"X\.509 .* not supported by WebSocket"):
+        socket.check_open()
+    EventSocket(target(), WebSocketOptions()).check_open()  # any other client may
+
+
+def test_messages_queued_before_a_connection_are_bounded_in_bytes_and_kept_in_order() -> None:
+    socket = EventSocket(target(), WebSocketOptions(max_queue_size=10))
+    assert not socket.has_queued
+    socket.queue("abc")
+    socket.queue("é" * 3)  # 6 bytes in UTF-8: 9 in all
+    with pytest.raises(WebSocketQueueFullError, match="9 of 10 bytes taken, this message is 2"):
+        socket.queue("de")
+    socket.queue("f")
+    assert socket.has_queued
+    assert socket.take_queued() == ["abc", "ééé", "f"]
+    assert socket.take_queued() == [] and not socket.has_queued
+    socket.queue("0123456789")  # the room is back
+    socket.close()
+    with pytest.raises(WebSocketConnectionClosedError):
+        socket.queue("x")
+    assert WebSocketOptions().max_queue_size == 1_048_576  # the official SDK's default

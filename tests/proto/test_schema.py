@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -31,6 +32,7 @@ from oxide_proto import (
     text_with_format,
     to_strict_json_schema,
 )
+from oxide_proto.helpers._schema import output_parse_type
 
 # --- shapes, each twice -------------------------------------------------------------
 
@@ -417,3 +419,54 @@ def test_stream_request_merges_sets_the_format_and_converts_the_tools() -> None:
     assert plain == {"model": "m", "text": {"format": {"type": "text"}}} and none is None
     with pytest.raises(TypeError, match="function_tool"):
         stream_request(None, {}, tools=[{"type": "function", "function": {"name": "f"}}])
+
+
+# -- which type responses.parse() reads the output as -----------------------------------
+
+
+class _Asked:
+    pass
+
+
+class _Read:
+    pass
+
+
+def _update(fmt: object) -> dict[str, object]:
+    return {"type": "configuration_update", "text": {"format": fmt}}
+
+
+def test_parse_as_wins_over_text_format_and_none_parses_nothing() -> None:
+    asked = {"type": "json_schema", "name": "_Asked"}
+    choose = functools.partial(output_parse_type, "hi", request_format=asked, text_format=_Asked)
+    assert choose(parse_as=None, parse_as_given=False) is _Asked
+    assert choose(parse_as=_Read, parse_as_given=True) is _Read
+    assert choose(parse_as=None, parse_as_given=True) is None
+
+
+def test_a_configuration_update_to_another_format_needs_parse_as() -> None:
+    asked = {"type": "json_schema", "name": "_Asked"}
+    other = {"type": "json_schema", "name": "_Read"}
+
+    def choose(items: list[object], parse_as: type | None = None, given: bool = False) -> object:
+        return output_parse_type(
+            items,
+            request_format=asked,
+            text_format=_Asked,
+            parse_as=parse_as,
+            parse_as_given=given,
+        )
+
+    with pytest.raises(TypeError, match="pass parse_as"):
+        choose([_update(other)])
+    assert choose([_update(other)], _Read, True) is _Read
+    assert choose([_update(asked)]) is _Asked  # the request's own schema
+    assert choose([_update({"type": "text"})]) is None  # plain text: nothing to parse
+    with pytest.raises(TypeError, match="plain text"):
+        choose([_update({"type": "text"})], _Read, True)
+    # Only the last update with a format counts; other items are passed over.
+    assert choose([_update({"type": "text"}), "text", {"type": "message"}, _update(asked)]) is (
+        _Asked
+    )
+    assert choose([_update(other), _update({"type": "text"}), {"text": None}]) is None
+    assert choose([{"type": "configuration_update", "text": "nope"}]) is _Asked

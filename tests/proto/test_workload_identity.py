@@ -14,12 +14,15 @@ from oxide_proto import OpenAIError
 from oxide_proto.api._workload_identity import (
     DEFAULT_REFRESH_BUFFER_SECONDS,
     DEFAULT_TOKEN_EXCHANGE_URL,
+    EXCHANGE_TIMEOUT,
     X509_SUBJECT_TOKEN_TYPE,
     X509_TOKEN_EXCHANGE_URL,
     IssuedToken,
     OAuthError,
     SubjectTokenProviderError,
     TokenCache,
+    check_x509_request_headers,
+    exchange_phase_timeout,
     exchange_request,
     is_x509_identity,
     parse_exchange_response,
@@ -269,3 +272,27 @@ def test_cache_keeps_an_unexpired_token_after_a_failed_refresh() -> None:
     cache.postpone_refresh(1000.0)  # never past the expiry
     assert cache.current(299.0) == "a" and cache.current(300.0) is None
     assert cache.usable(300.0) is None
+
+
+def test_an_x509_exchange_phase_gets_the_requests_limit_at_most_ten_seconds() -> None:
+    assert EXCHANGE_TIMEOUT == 10.0
+    assert exchange_phase_timeout(3.0, x509=True) == 3.0
+    assert exchange_phase_timeout(0.0, x509=True) == 0.0
+    assert exchange_phase_timeout(600.0, x509=True) == 10.0
+    assert exchange_phase_timeout(None, x509=True) == 10.0  # no limit: the exchange's own
+    for limit in (None, 0.5, 600.0):
+        assert exchange_phase_timeout(limit, x509=False) == 10.0
+
+
+@pytest.mark.parametrize(
+    "name", ["api-key", "API-Key", "x-api-key", "X_API_KEY", "api_key", "Proxy-Authorization"]
+)
+def test_an_x509_request_carries_no_other_credential(name: str) -> None:
+    with pytest.raises(OpenAIError, match=f"API-key or proxy credentials.*{name}"):
+        check_x509_request_headers(["X-Trace", name])
+
+
+def test_other_headers_go_with_an_x509_identity() -> None:
+    check_x509_request_headers(
+        ["Authorization", "Cookie", "OpenAI-Organization", "X-Api-Key-Id", "api-keys"]
+    )

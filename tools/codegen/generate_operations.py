@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,30 @@ def find_extras() -> tuple[dict[str, str], frozenset[str]]:
 
 EXTRAS, HOOKS = find_extras()
 _OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
+
+# Methods whose result type an argument's value chooses, as the official SDK's
+# overloads type them: the argument, then (values, result type) pairs, the first
+# also standing for the argument not given. The hand-written `_before_` hook of
+# the method makes the same choice at run time (`extras/audio.py`).
+CHOSEN_BY: dict[str, tuple[str, list[tuple[tuple[str, ...], str]]]] = {
+    "AsyncAudioTranscriptions.create": (
+        "response_format",
+        [
+            (("json",), "audio:CreateTranscriptionResponseJson"),
+            (("verbose_json",), "audio:CreateTranscriptionResponseVerboseJson"),
+            (("diarized_json",), "audio:CreateTranscriptionResponseDiarizedJson"),
+            (("text", "srt", "vtt"), "str"),
+        ],
+    ),
+    "AsyncAudioTranslations.create": (
+        "response_format",
+        [
+            (("json",), "audio:CreateTranslationResponseJson"),
+            (("verbose_json",), "audio:CreateTranslationResponseVerboseJson"),
+            (("text", "srt", "vtt"), "str"),
+        ],
+    ),
+}
 
 
 @dataclass
@@ -367,6 +391,18 @@ class ModuleWriter:
         else:
             returns = self.type_ref(op.response)
         out = self.lines
+        chosen = self.chosen_overloads(f"{class_name(path)}.{method.name}")
+        if chosen:
+            returns = " | ".join(dict.fromkeys(result for _, result in chosen))
+            # One overload per choice; a stream is asked for with `stream=True` only.
+            no_stream = "stream: Literal[False] | NotGiven = NOT_GIVEN" if op.stream_event else None
+            for override, result in chosen:
+                out.append("    @overload")
+                out.extend(
+                    self.signature(method, op, required, optional, no_stream, result, override)
+                )
+                out.append("        ...")
+                out.append("")
         if op.always_streams:
             returns = f"AsyncStream[{self.type_ref(op.stream_event)}]"
             out.extend(self.signature(method, op, required, optional, None, returns))
@@ -432,6 +468,21 @@ class ModuleWriter:
             )
         out.append("")
 
+    def chosen_overloads(self, key: str) -> list[tuple[dict[str, str], str]]:
+        """For a method in `CHOSEN_BY`: per choice, the chosen argument's declaration
+        (keyword-only, so it may be required among defaulted ones) and the result."""
+        if key not in CHOSEN_BY:
+            return []
+        argument, choices = CHOSEN_BY[key]
+        overloads = []
+        for index, (values, result) in enumerate(choices):
+            literal = f"{argument}: Literal[{', '.join(repr(v) for v in values)}]"
+            if index == 0:
+                literal += " | NotGiven = NOT_GIVEN"
+            typed = result if result == "str" else self.type_ref(result)
+            overloads.append(({argument: literal}, typed))
+        return overloads
+
     def signature(
         self,
         method: Method,
@@ -440,7 +491,10 @@ class ModuleWriter:
         optional: list[Param],
         stream_param: str | None,
         returns: str,
+        overrides: Mapping[str, str] | None = None,
     ) -> list[str]:
+        """The `def` line; `overrides` replace the declarations of the named arguments."""
+        overrides = overrides or {}
         args = ["self"]
         if op.path_params:
             args.append(f"{op.path_params[-1]}: str")
@@ -450,7 +504,10 @@ class ModuleWriter:
         if stream_param and "=" not in stream_param:
             args.append(stream_param)
         optional = sorted([*optional, *op.header_params], key=lambda p: p.name)
-        args += [f"{p.name}: {_annotation(p, optional=True)} = NOT_GIVEN" for p in optional]
+        args += [
+            overrides.get(p.name) or f"{p.name}: {_annotation(p, optional=True)} = NOT_GIVEN"
+            for p in optional
+        ]
         if stream_param and "=" in stream_param:
             args.append(stream_param)
         args += [

@@ -23,10 +23,12 @@ from typing import Any
 
 from oxide_proto import OpenAIError, PoolLimits
 from oxide_proto.api._azure import AzureConfig, resolve_azure
+from oxide_proto.api._data_residency import DataResidency, data_residency_base_url
 from oxide_proto.api._workload_identity import (
     MTLS_API_BASE_URL,
     PLACEHOLDER_API_KEY,
     check_x509_api_url,
+    check_x509_request_headers,
     is_x509_identity,
     workload_identity_config,
 )
@@ -50,9 +52,6 @@ from .resources import AsyncResources
 
 __all__ = ["AsyncAzureClient", "AsyncClient"]
 
-# Options of the official SDK that oxide does not implement: accepted by
-# `with_options()` as None (their default), refused otherwise.
-_UNSUPPORTED = ("data_residency",)
 _API_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -85,12 +84,51 @@ def _with_identity(
     x509 = auth.config.x509
     if x509:
         check_x509_api_url(options.base_url)
+        check_x509_request_headers(options.default_headers)
     return replace(
         options,
         api_key=PLACEHOLDER_API_KEY,
         api_key_provider=auth.get_token,
         follow_redirects=not x509,
+        x509_identity=x509,
     )
+
+
+def _derived_residency(
+    options: ClientOptions,
+    data_residency: object | None,
+    *,
+    base_url: str | None,
+    websocket_base_url: str | None,
+    x509_before: bool,
+    x509_after: bool,
+) -> tuple[str | None, str | None]:
+    """The base URL and region of a client derived with `with_options()`: (None, region)
+    keeps the inherited base URL.
+
+    A region given names the base URL (of the new kind of identity); a base URL
+    given leaves the region; a client whose identity changes kind (X.509 or not)
+    moves to the other endpoint of its region, as in the official SDK.
+    """
+    if data_residency is not None:
+        if options.azure is not None:
+            raise OpenAIError("`data_residency` is only supported by OpenAI clients")
+        url = data_residency_base_url(
+            data_residency,
+            x509=x509_after,
+            base_url_given=base_url is not None,
+            websocket_base_url_given=websocket_base_url is not None,
+        )
+        return url, str(data_residency)
+    if base_url is not None:
+        return base_url, None
+    region = options.data_residency
+    if region is not None and x509_before != x509_after:
+        url = data_residency_base_url(
+            region, x509=x509_after, websocket_base_url_given=websocket_base_url is not None
+        )
+        return url, region
+    return None, region
 
 
 class AsyncClient(AsyncResources):
@@ -125,6 +163,9 @@ class AsyncClient(AsyncResources):
     cloud provider, which decides the base URL and authenticates each attempt
     (a bearer token or an AWS signature) in place of an OpenAI key; it cannot be
     combined with `api_key`, `admin_api_key`, `workload_identity` or `base_url`.
+    `data_residency` ("global", "us", "eu", "ae", "au", "in" or "jp") sends
+    everything to that region's API host (its mTLS host for an X.509 identity,
+    in "global", "us" or "eu"); it excludes `base_url` and `websocket_base_url`.
     `_strict_response_validation=True` makes an answer that does not fit its model
     (a required field missing, a value of the wrong type) raise
     `APIResponseValidationError`.
@@ -156,6 +197,7 @@ class AsyncClient(AsyncResources):
         webhook_secret: str | None = None,
         workload_identity: Mapping[str, Any] | None = None,
         provider: object | None = None,
+        data_residency: DataResidency | None = None,
         _strict_response_validation: bool = False,
         _enforce_credentials: bool = True,
         _transport: AsyncTransport | None = None,
@@ -163,6 +205,15 @@ class AsyncClient(AsyncResources):
     ) -> None:
         setup_logging()
         _transport = _transport or _transport_from(http_client)
+        if data_residency is not None and _options is None:
+            # Before the identity's default: a region names the host of either kind.
+            base_url = data_residency_base_url(
+                data_residency,
+                x509=is_x509_identity(workload_identity),
+                base_url_given=base_url is not None,
+                websocket_base_url_given=websocket_base_url is not None,
+                provider_given=provider is not None,
+            )
         if provider is not None and _options is None:
             from ._provider_auth import check_provider_conflicts
 
@@ -210,6 +261,8 @@ class AsyncClient(AsyncResources):
                 enforce_credentials=_enforce_credentials,
                 admin_api_key=admin_api_key,
             )
+            if data_residency is not None:
+                _options = replace(_options, data_residency=data_residency)
         if _transport is None:
             _transport = AsyncTransport(
                 verify=_options.verify,
@@ -307,7 +360,7 @@ class AsyncClient(AsyncResources):
         admin_api_key: str | None = None,
         workload_identity: object | None = None,
         provider: object | NotGiven = NOT_GIVEN,
-        data_residency: object | None = None,
+        data_residency: DataResidency | None = None,
         _enforce_credentials: bool | None = None,
         _extra_kwargs: Mapping[str, Any] | None = None,
     ) -> AsyncClient:
@@ -321,10 +374,6 @@ class AsyncClient(AsyncResources):
         `timeout=None` means no limit, as in the constructor. `workload_identity`
         gives the new client another identity (`api_key` alone: none).
         """
-        unsupported = {"data_residency": data_residency}
-        for name in _UNSUPPORTED:
-            if unsupported[name] is not None:
-                raise TypeError(f"oxide does not support the `{name}` client option")
         if not isinstance(provider, NotGiven) or self._options.provider is not None:
             swapped = self._with_provider(
                 provider,
@@ -379,12 +428,22 @@ class AsyncClient(AsyncResources):
         elif set_default_query is not None:
             changes["default_query"] = dict(set_default_query)
         extra = dict(_extra_kwargs or {})
-        self._derive_auth(
-            changes,
-            api_key=api_key,
+        x509_before = is_x509_identity(self.workload_identity)
+        if workload_identity is not None:
+            x509_after = is_x509_identity(workload_identity)
+        else:
+            x509_after = x509_before and api_key is None  # a key alone drops the identity
+        base_url, changes["data_residency"] = _derived_residency(
+            current,
+            data_residency,
             base_url=None if isinstance(base_url, NotGiven) else base_url,
-            extra=extra,
+            websocket_base_url=websocket_base_url,
+            x509_before=x509_before,
+            x509_after=x509_after,
         )
+        if data_residency is not None:
+            changes["websocket_base_url"] = None  # derived from the regional base URL
+        self._derive_auth(changes, api_key=api_key, base_url=base_url, extra=extra)
         if extra:
             raise TypeError(f"with_options() got unexpected options: {sorted(extra)}")
         transport = _transport_from(http_client) or self._transport
@@ -395,7 +454,7 @@ class AsyncClient(AsyncResources):
             options,
             workload_identity,
             api_key=api_key,
-            base_url=None if isinstance(base_url, NotGiven) else base_url,
+            base_url=base_url,
             transport=transport,
         )
         enforce = True if _enforce_credentials is None else _enforce_credentials
@@ -496,6 +555,7 @@ class AsyncClient(AsyncResources):
             if before is None or api_key is None:
                 if is_x509_identity(before):
                     check_x509_api_url(options.base_url)
+                    check_x509_request_headers(options.default_headers)
                 return options
             after: Mapping[str, Any] | None = None  # a key given alone replaces the identity
         else:
@@ -513,7 +573,7 @@ class AsyncClient(AsyncResources):
             if options.base_url.rstrip("/") == defaults[is_x509_identity(before)]:
                 options = replace(options, base_url=defaults[is_x509_identity(after)])
         if after is None:
-            return replace(options, follow_redirects=True)
+            return replace(options, follow_redirects=True, x509_identity=False)
         return _with_identity(options, after, transport)
 
     def _derive_auth(

@@ -8,6 +8,7 @@ awaits what a handler returns when it is awaitable. The managers take handlers t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -128,8 +129,17 @@ class AsyncConnectionManager(Generic[C]):
         self._connection: C | None = None
 
     async def enter(self) -> C:
-        await self._socket.open()
-        self._connection = self._make(self._socket)
+        socket = self._socket
+        await socket.open()
+        if socket.proto.has_queued:
+            try:
+                await socket.send_queued()
+            except BaseException:
+                # Entering failed: the socket opened for it is closed, not left behind.
+                with contextlib.suppress(Exception):
+                    await socket.aclose()
+                raise
+        self._connection = self._make(socket)
         return self._connection
 
     async def __aenter__(self) -> C:
@@ -141,12 +151,26 @@ class AsyncConnectionManager(Generic[C]):
 
 
 class AsyncDispatchingConnectionManager(AsyncConnectionManager[D], HandlerRegistry[Any]):
-    """A connection manager that takes handlers before connecting (`on`, `off`, `once`);
-    they move to the connection when it opens, as the official SDK's managers do."""
+    """A connection manager that takes handlers (`on`, `off`, `once`) and client events
+    (`send`) before connecting, as the official SDK's managers do: the handlers move
+    to the connection when it opens, the events are sent first, in order.
+
+    There is nothing to receive before entering (no `recv`), as in the official SDK.
+    """
 
     def __init__(self, socket: AsyncEventSocket, make: Callable[[AsyncEventSocket], D]) -> None:
         super().__init__(socket, make)
         self._handlers: EventHandlers[Any] = EventHandlers()
+
+    def send(self, event: Mapping[str, Any]) -> None:
+        """Queues one client event (a dict with its `type`) to send when the connection
+        opens; callable before entering (and after: it goes before the next send).
+
+        The queue holds at most `max_queue_size` bytes (a `connect()` argument):
+        `WebSocketQueueFullError` for an event that would pass it, which is not
+        queued; `WebSocketConnectionClosedError` once the connection was closed.
+        """
+        self._socket.queue_json(event)
 
     async def enter(self) -> D:
         connection = await super().enter()

@@ -5,7 +5,9 @@ handshake, whether a close is reopened, the wait before each attempt, what
 `on_reconnecting` is told, the API error a failure becomes (`failure`). This driver
 authenticates each handshake anew, opens the socket, sleeps, sends and receives.
 After an abnormal close the error goes to whoever was waiting and the next send
-reopens; the messages received before the close are delivered first.
+reopens; the messages received before the close are delivered first. Messages
+queued before a connection was open (`queue_json`) go out, in order, when the
+connection manager is entered, or before the next send.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import OpenAIError, RemoteProtocolError, encode_json_text
+from oxide_proto import RemoteProtocolError, encode_json_text
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._logging import DEBUG, logger, redact
 from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, event_socket
 from ._websocket import AsyncWebSocket
-from ._workload_identity import AsyncWorkloadIdentityAuth
 
 if TYPE_CHECKING:
     from ._api_client import AsyncAPIClient
@@ -41,10 +42,6 @@ class AsyncEventSocket:
         query: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        auth = getattr(client._options.api_key_provider, "__self__", None)
-        if isinstance(auth, AsyncWorkloadIdentityAuth) and auth.config.x509:
-            # As in the official SDK: the certificate and its token are for HTTPS requests.
-            raise OpenAIError("X.509 workload identity is not supported by WebSocket connections")
         self.proto, self.timeout = event_socket(client._options, path, options, query, headers)
         # The client's transport opens the socket: its proxies, trust and client
         # certificate apply to the WebSocket as to HTTP requests.
@@ -58,6 +55,7 @@ class AsyncEventSocket:
     async def open(self) -> AsyncWebSocket:
         """Opens the connection (the first time, or again after an abnormal close)."""
         proto = self.proto
+        proto.check_open()  # before authenticating: a refused socket exchanges no token
         if self._authenticate is not None:
             proto.authenticated(*await self._authenticate(None))
         try:
@@ -98,12 +96,29 @@ class AsyncEventSocket:
                 if not proto.open_failed(exc):
                     raise
 
+    def queue_json(self, event: Mapping[str, Any]) -> None:
+        """Keeps one client event to send once the connection is open (see the core's
+        `EventSocket.queue` for the bound)."""
+        self.proto.queue(encode_json_text(event))
+
+    async def send_queued(self) -> None:
+        """Sends the queued messages, oldest first, over the open connection."""
+        websocket = self.websocket
+        assert websocket is not None  # called once open
+        for text in self.proto.take_queued():
+            try:
+                await websocket.send_text(text, self.timeout.write)
+            except TransportError as exc:
+                raise self._failure(exc) from exc
+
     async def send_json(self, event: Mapping[str, Any]) -> None:
         await self.send_raw(encode_json_text(event))
 
     async def send_raw(self, text: str) -> None:
         """Sends one text message, opening the connection again first if it dropped."""
         websocket = await self._ensure_open()
+        if self.proto.has_queued:
+            await self.send_queued()  # what the manager queued goes first
         if logger.isEnabledFor(DEBUG):
             logger.debug("WebSocket send: %d characters", len(text))
         try:

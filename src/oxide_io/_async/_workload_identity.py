@@ -9,9 +9,12 @@ for one exchange rather than each starting their own.
 
 An X.509 identity's exchange goes over the same transport, whose TLS context
 holds the client certificate (`verify=` an SSLContext with the chain loaded, or
-`cert=`): the certificate is the proof. It is tried again after a passing
-failure (up to `max_retries`, at most 2), and when a refresh still fails that
-way a token that has not expired yet stays in use for another half second.
+`cert=`): the certificate is the proof. Each of its phases gets the API
+request's own limit, at most 10 s (a subject-token exchange always gets 10 s).
+It is tried again after a passing failure (up to `max_retries`, at most 2), and
+when a refresh still fails that way a token that has not expired yet stays in
+use for another half second. The exchange carries only its own headers: none of
+the client's (default headers, organization, project, an `Authorization`).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from typing import Any
 
 from oxide_proto import APIConnectionError, OpenAIError
 from oxide_proto.api._workload_identity import (
+    EXCHANGE_TIMEOUT,
     MAX_X509_EXCHANGE_RETRIES,
     IssuedToken,
     TokenCache,
     WorkloadIdentityConfig,
+    exchange_phase_timeout,
     exchange_request,
     parse_exchange_response,
     workload_identity_config,
@@ -38,9 +43,6 @@ from .._timeout import Timeout
 from ._transport import AsyncTransport
 
 __all__ = ["AsyncWorkloadIdentityAuth"]
-
-# The exchange is one small request: it gets 10 s in all, as in the official SDK.
-_EXCHANGE_TIMEOUT = 10.0
 
 
 class AsyncWorkloadIdentityAuth:
@@ -66,7 +68,10 @@ class AsyncWorkloadIdentityAuth:
         self._lock = self._transport.backend.lock()
         self._exchange_retries = min(max(max_retries, 0), MAX_X509_EXCHANGE_RETRIES)
 
-    async def get_token(self) -> str:
+    async def get_token(self, timeout: Timeout | None = None, deadline: float | None = None) -> str:
+        """The token, exchanged first if needed. `timeout` and `deadline` are those of
+        the API request it is for: an X.509 exchange keeps within them (see
+        `exchange_phase_timeout`), a subject-token exchange gets its own 10 s."""
         token = self._cache.current(time.monotonic())
         if token is not None:
             return token
@@ -76,7 +81,7 @@ class AsyncWorkloadIdentityAuth:
             if token is not None:
                 return token
             try:
-                issued = await self._exchange()
+                issued = await self._exchange(timeout, deadline)
             except (APIConnectionError, _PassingFailure) as exc:
                 # A refresh that failed for a passing reason keeps a token that has
                 # not expired for a little longer; without one, the failure stands.
@@ -91,33 +96,46 @@ class AsyncWorkloadIdentityAuth:
     def invalidate_token(self, token: str | None = None) -> None:
         self._cache.invalidate(token)
 
-    async def _exchange(self) -> IssuedToken:
+    def _limits(self, timeout: Timeout | None) -> Timeout:
+        x509 = self.config.x509
+        if timeout is None or not x509:
+            return Timeout(EXCHANGE_TIMEOUT)
+        return Timeout(
+            connect=exchange_phase_timeout(timeout.connect, x509=x509),
+            read=exchange_phase_timeout(timeout.read, x509=x509),
+            write=exchange_phase_timeout(timeout.write, x509=x509),
+            pool=exchange_phase_timeout(timeout.pool, x509=x509),
+        )
+
+    @staticmethod
+    def _deadline(deadline: float | None) -> float:
+        # Each attempt gets EXCHANGE_TIMEOUT in all, and never outlives the request.
+        own = time.monotonic() + EXCHANGE_TIMEOUT
+        return own if deadline is None else min(own, deadline)
+
+    async def _exchange(self, timeout: Timeout | None, deadline: float | None) -> IssuedToken:
         if self.config.x509:
-            return await self._exchange_x509()
+            return await self._exchange_x509(self._limits(timeout), deadline)
         assert self.config.get_token is not None  # a subject-token identity has one
         subject: object = self.config.get_token()
         if hasattr(subject, "__await__"):
             subject = await subject
         request = exchange_request(self.config, subject)
-        limits = Timeout(_EXCHANGE_TIMEOUT)
         try:
             response = await self._transport.send(
-                request, limits, time.monotonic() + _EXCHANGE_TIMEOUT
+                request, self._limits(None), time.monotonic() + EXCHANGE_TIMEOUT
             )
             body = await response.aread()
         except TRANSPORT_ERRORS as exc:
             raise to_api_error(exc, request) from exc
         return parse_exchange_response(response.info, body)
 
-    async def _exchange_x509(self) -> IssuedToken:
-        limits = Timeout(_EXCHANGE_TIMEOUT)
+    async def _exchange_x509(self, limits: Timeout, deadline: float | None) -> IssuedToken:
         attempt = 0
         while True:
             request = exchange_request(self.config, None)
             try:
-                response = await self._transport.send(
-                    request, limits, time.monotonic() + _EXCHANGE_TIMEOUT
-                )
+                response = await self._transport.send(request, limits, self._deadline(deadline))
                 body = await response.aread()
             except TRANSPORT_ERRORS as exc:
                 if attempt >= self._exchange_retries:

@@ -30,6 +30,7 @@ from oxide_proto import (
     resolve_type,
 )
 from oxide_proto.api._azure import azure_auth_headers, checked_token
+from oxide_proto.api._workload_identity import check_x509_request_headers
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import DEBUG, logger, redact
@@ -290,17 +291,19 @@ class SyncAPIClient:
     ) -> SyncResponse | None:
         """A stream broken by `exc` after `retries_taken` retries: its response sent
         again, or None when the retry policy says no."""
-        request = self._request(call, retries_taken)
+        request = self._request(call, retries_taken, timeout, deadline)
         if not self._backoff(call, request, None, to_api_error(exc, request), retries_taken):
             return None
         return self._send(call, timeout, deadline, retries_taken + 1)
 
-    def _request(self, call: Call, retries_taken: int) -> Request:
+    def _request(
+        self, call: Call, retries_taken: int, timeout: Timeout, deadline: float | None
+    ) -> Request:
         if not self._options.dynamic_auth:
             return call.request(retries_taken)
         # A key or token provider is called for every attempt, as in the official
         # SDK; a plain key skips this.
-        api_key, headers = self._authenticate(call.extra_headers)
+        api_key, headers = self._authenticate(call.extra_headers, timeout, deadline)
         request = call.request(retries_taken, api_key=api_key, headers=headers, authenticated=True)
         provider_auth = self._options.provider_auth
         if provider_auth is not None:
@@ -356,7 +359,7 @@ class SyncAPIClient:
         below 300, or raises (`RedirectError` for a redirect the core will not follow)."""
         reauthenticated = False
         while True:
-            request = self._request(call, retries_taken)
+            request = self._request(call, retries_taken, timeout, deadline)
             info: ResponseInfo | None = None
             redirects = 0
             while True:
@@ -405,18 +408,32 @@ class SyncAPIClient:
             retries_taken += 1
 
     def _authenticate(
-        self, extra_headers: Mapping[str, str | None] | None
+        self,
+        extra_headers: Mapping[str, str | None] | None,
+        timeout: Timeout | None = None,
+        deadline: float | None = None,
     ) -> tuple[str | None, Mapping[str, str | None] | None]:
         """The bearer key and headers of one attempt, for a client with a key or
-        token provider or an Azure client: (key for `Authorization`, headers)."""
+        token provider or an Azure client: (key for `Authorization`, headers).
+
+        `timeout` and `deadline` are the request's: a token exchange it needs first
+        gets no more time than they leave (nor more than its own limit)."""
         options = self._options
         key = options.api_key
         provider = options.api_key_provider
         if provider is not None:
-            value: object = provider()
-            if hasattr(value, "__await__"):
-                value = value
-            key = checked_token(value, "the api_key callable")
+            auth = getattr(provider, "__self__", None)
+            if isinstance(auth, SyncWorkloadIdentityAuth):
+                if options.x509_identity and extra_headers:
+                    check_x509_request_headers(
+                        name for name, value in extra_headers.items() if value is not None
+                    )
+                key = auth.get_token(timeout, deadline)
+            else:
+                value: object = provider()
+                if hasattr(value, "__await__"):
+                    value = value
+                key = checked_token(value, "the api_key callable")
         azure = options.azure
         if azure is None:
             return key, extra_headers

@@ -9,6 +9,7 @@ awaits what a handler returns when it is awaitable. The managers take handlers t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -128,8 +129,17 @@ class SyncConnectionManager(Generic[C]):
         self._connection: C | None = None
 
     def enter(self) -> C:
-        self._socket.open()
-        self._connection = self._make(self._socket)
+        socket = self._socket
+        socket.open()
+        if socket.proto.has_queued:
+            try:
+                socket.send_queued()
+            except BaseException:
+                # Entering failed: the socket opened for it is closed, not left behind.
+                with contextlib.suppress(Exception):
+                    socket.close()
+                raise
+        self._connection = self._make(socket)
         return self._connection
 
     def __enter__(self) -> C:
@@ -141,12 +151,26 @@ class SyncConnectionManager(Generic[C]):
 
 
 class SyncDispatchingConnectionManager(SyncConnectionManager[D], HandlerRegistry[Any]):
-    """A connection manager that takes handlers before connecting (`on`, `off`, `once`);
-    they move to the connection when it opens, as the official SDK's managers do."""
+    """A connection manager that takes handlers (`on`, `off`, `once`) and client events
+    (`send`) before connecting, as the official SDK's managers do: the handlers move
+    to the connection when it opens, the events are sent first, in order.
+
+    There is nothing to receive before entering (no `recv`), as in the official SDK.
+    """
 
     def __init__(self, socket: SyncEventSocket, make: Callable[[SyncEventSocket], D]) -> None:
         super().__init__(socket, make)
         self._handlers: EventHandlers[Any] = EventHandlers()
+
+    def send(self, event: Mapping[str, Any]) -> None:
+        """Queues one client event (a dict with its `type`) to send when the connection
+        opens; callable before entering (and after: it goes before the next send).
+
+        The queue holds at most `max_queue_size` bytes (a `connect()` argument):
+        `WebSocketQueueFullError` for an event that would pass it, which is not
+        queued; `WebSocketConnectionClosedError` once the connection was closed.
+        """
+        self._socket.queue_json(event)
 
     def enter(self) -> D:
         connection = super().enter()

@@ -49,6 +49,7 @@ from oxide_proto import PermissionDeniedError as PermissionDeniedError
 from oxide_proto import RateLimitError as RateLimitError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import WebSocketConnectionClosedError as WebSocketConnectionClosedError
+from oxide_proto import WebSocketQueueFullError as WebSocketQueueFullError
 from oxide_proto.api._workload_identity import OAuthError as OAuthError
 from oxide_proto.api._workload_identity import (
     SubjectTokenProviderError as SubjectTokenProviderError,
@@ -96,14 +97,6 @@ Client = OpenAI
 NoneType = type(None)
 DEFAULT_MAX_RETRIES = 2
 DataResidency = Literal["global", "us", "eu", "ae", "au", "in", "jp"]
-
-
-class WebSocketQueueFullError(OpenAIError):
-    """The official SDK's error for a full Realtime send queue.
-
-    oxide's Realtime connection sends with backpressure instead of queueing, so it
-    never raises this; it is here so that `except` clauses naming it stay valid.
-    """
 
 
 # ------ the module-level client: `openai.api_key = ...; openai.chat.completions.create()`

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +48,7 @@ from ._encode import user_agent as default_user_agent
 __all__ = [
     "DEFAULT_REFRESH_BUFFER_SECONDS",
     "DEFAULT_TOKEN_EXCHANGE_URL",
+    "EXCHANGE_TIMEOUT",
     "MAX_X509_EXCHANGE_RETRIES",
     "MTLS_API_BASE_URL",
     "PLACEHOLDER_API_KEY",
@@ -62,6 +63,8 @@ __all__ = [
     "WorkloadIdentityConfig",
     "exchange_request",
     "check_x509_api_url",
+    "check_x509_request_headers",
+    "exchange_phase_timeout",
     "is_x509_identity",
     "parse_exchange_response",
     "workload_identity_config",
@@ -75,6 +78,8 @@ SUBJECT_TOKEN_TYPES: Mapping[str, str] = {
     "jwt": "urn:ietf:params:oauth:token-type:jwt",
     "id": "urn:ietf:params:oauth:token-type:id_token",
 }
+# Each phase of a token exchange (connect, write, read, pool) gets at most this many seconds.
+EXCHANGE_TIMEOUT = 10.0
 # What `client.api_key` reads on a client that authenticates with a workload identity.
 PLACEHOLDER_API_KEY = "workload-identity-auth"
 _REFUSALS = (400, 401, 403)
@@ -150,6 +155,23 @@ def check_x509_api_url(url: str) -> None:
         raise OpenAIError(f"X.509 workload identity needs an absolute HTTPS API URL, not {url!r}")
     if parts.username is not None or parts.password is not None:
         raise OpenAIError("X.509 workload identity API URLs cannot hold user credentials")
+
+
+# Credentials an X.509 client's API requests may not carry: the certificate and the
+# token it is exchanged for are the only ones (`_` in a name counts as `-`).
+_X509_FORBIDDEN_HEADERS = frozenset({"api-key", "x-api-key", "proxy-authorization"})
+
+
+def check_x509_request_headers(names: Iterable[str]) -> None:
+    """Refuses headers (`names`, of the client's defaults or a call's `extra_headers`)
+    that would send another credential beside an X.509 identity's token: `api-key`,
+    `x-api-key`, `proxy-authorization` (a proxy's credentials go in its URL)."""
+    for name in names:
+        if name.lower().replace("_", "-") in _X509_FORBIDDEN_HEADERS:
+            raise OpenAIError(
+                f"X.509 workload identity requests cannot carry API-key or proxy credentials "
+                f"(the {name!r} header)"
+            )
 
 
 def _refresh_buffer(identity: Mapping[str, Any]) -> float:
@@ -325,6 +347,19 @@ def parse_exchange_response(info: ResponseInfo, body: bytes, *, x509: bool = Fal
                 f"The X.509 token exchange answered a lifetime of {expires_in!r} s, not positive"
             )
     return IssuedToken(token, float(expires_in))
+
+
+def exchange_phase_timeout(request_limit: float | None, *, x509: bool) -> float:
+    """The limit of one phase of a token exchange, in seconds.
+
+    A subject-token exchange always gets `EXCHANGE_TIMEOUT`. An X.509 exchange
+    runs for an API request and gets no more than that request's own limit for
+    the phase (`request_limit`; None, no limit, leaves `EXCHANGE_TIMEOUT`), so a
+    call with a short timeout is not held up by a slow token endpoint.
+    """
+    if not x509 or request_limit is None:
+        return EXCHANGE_TIMEOUT
+    return min(request_limit, EXCHANGE_TIMEOUT)
 
 
 def x509_exchange_retry_delay(

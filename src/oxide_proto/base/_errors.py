@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OpenAIError",
+    "WebSocketQueueFullError",
     "APIError",
     "APIStatusError",
     "APIResponseValidationError",
@@ -449,6 +450,12 @@ class WebSocketConnectionClosedError(OpenAIError):
         super().__init__(message)
         self.code = code
         self.reason = reason
+
+
+class WebSocketQueueFullError(OpenAIError):
+    """A message sent through a connection manager before it is entered would take
+    the messages waiting for the connection past `max_queue_size` bytes; it was
+    not queued (the ones before it still are)."""
 
 
 class APIEventError(APIError):

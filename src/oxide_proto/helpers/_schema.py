@@ -453,6 +453,49 @@ def text_with_format(text: Mapping[str, Any] | None, text_format: type) -> dict[
     return {**given, "format": text_format_for(text_format)}
 
 
+def output_parse_type(
+    input: object,
+    *,
+    request_format: object,
+    text_format: type | None,
+    parse_as: type | None,
+    parse_as_given: bool,
+) -> type | None:
+    """The type `responses.parse()` reads the output text as, or None to leave it unparsed.
+
+    As the official SDK decides it: `parse_as` (when given; None: no parsing) wins
+    over `text_format`, which only sets the schema the request asks for. When the
+    input's last `configuration_update` item with a `text.format` changes the
+    output's format, a plain-text format means no parsing (a `TypeError` with a
+    `parse_as` given), and a schema other than the request's `request_format`
+    needs `parse_as` (a `TypeError` otherwise: `text_format` would read the
+    output with the wrong type).
+    """
+    if parse_as_given and parse_as is None:
+        return None
+    if isinstance(input, list):
+        for item in reversed(input):
+            if not isinstance(item, Mapping) or item.get("type") != "configuration_update":
+                continue
+            update = item.get("text")
+            fmt = update.get("format") if isinstance(update, Mapping) else None
+            if not isinstance(fmt, Mapping):
+                continue
+            if fmt.get("type") == "text":
+                if parse_as_given:
+                    raise TypeError(
+                        "parse_as cannot read output that a configuration_update makes plain text"
+                    )
+                return None
+            if text_format is not None and not parse_as_given and fmt != request_format:
+                raise TypeError(
+                    "a configuration_update changes the output schema: pass parse_as for it, "
+                    "or parse_as=None to read the plain output_text"
+                )
+            break
+    return parse_as if parse_as_given else text_format
+
+
 def function_tool(
     tp: type, *, name: str | None = None, description: str | None = None
 ) -> TypedTool:

@@ -22,6 +22,10 @@ The driver tells `EventSocket` what happened and does what it answers:
 - `open_failed(error)`: whether to try again, or raise `error`;
 - `received(data)`: a message arrived (a reopened connection proves itself);
 - `close()` / `check_send()`: the caller closed; later sends raise;
+- `check_open()`: raises when this client may open no socket at all;
+- `queue(text)` / `take_queued()`: messages sent before a connection is open
+  (a connection manager's `send()` before it is entered), bounded by
+  `max_queue_size` bytes, to go out, in order, once one is;
 - `failure(error, timed_out=...)`: the connection failed (the transport, or the
   session's protocol or handshake error): the error of the public hierarchy to
   raise in its place.
@@ -56,9 +60,11 @@ from ..base._errors import (
     APITimeoutError,
     LimitExceededError,
     MalformedEventError,
+    OpenAIError,
     ResponseTooLargeError,
     WebSocketConnectionClosedError,
     WebSocketHandshakeError,
+    WebSocketQueueFullError,
     status_error_from_response,
 )
 from ..base._headers import Headers
@@ -74,6 +80,7 @@ from ..websocket._websocket_events import (
 )
 
 __all__ = [
+    "DEFAULT_QUEUE_SIZE",
     "EventSocket",
     "EventSocketTarget",
     "Handshake",
@@ -88,6 +95,8 @@ if TYPE_CHECKING:
     from ..websocket._websocket import WebSocketSession
 
 _DEFAULT_POLICY = ReconnectPolicy()
+# The official SDK's bound, in bytes, on the messages waiting for a connection.
+DEFAULT_QUEUE_SIZE = 1_048_576
 
 # Headers that describe an HTTP body or its encoding: meaningless on an Upgrade.
 _NOT_FOR_UPGRADE = frozenset(
@@ -110,7 +119,8 @@ class WebSocketOptions:
     `max_delay`, each announced to `on_reconnecting`. `max_message_size` limits
     one incoming message. `keepalive_interval` is how long the server may stay
     quiet before a ping, `keepalive_timeout` how long the pong may take (None
-    turns the pings and the liveness check before sends off).
+    turns the pings and the liveness check before sends off). `max_queue_size`
+    bounds, in bytes, the messages waiting for the connection to open.
     """
 
     extra_query: Mapping[str, object] | None = None
@@ -123,6 +133,7 @@ class WebSocketOptions:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    max_queue_size: int = DEFAULT_QUEUE_SIZE
 
     def reconnect_policy(self) -> ReconnectPolicy:
         """The policy these options ask for (`max_retries=0`: never reopen)."""
@@ -145,7 +156,9 @@ class EventSocketTarget:
 
     `websocket_base_url` wins over `base_url` (whose http/https become ws/wss).
     An Azure client (`azure`) authenticates with its own header, and its Realtime
-    socket has its own URL naming the deployment.
+    socket has its own URL naming the deployment. A client with an X.509 workload
+    identity (`x509_identity`) opens none: its certificate and the token exchanged
+    for it are for HTTPS requests only, as in the official SDK.
     """
 
     base_url: str | URL
@@ -158,6 +171,7 @@ class EventSocketTarget:
     default_headers: Mapping[str, str] | None = None
     default_query: Mapping[str, object] | None = None
     azure: AzureConfig | None = None
+    x509_identity: bool = False
 
 
 @frozen
@@ -192,6 +206,9 @@ class EventSocket:
         # The close being recovered from, and the failure to raise when giving up.
         self._lost: WebSocketConnectionClosedError | None = None
         self._failure: Exception | None = None
+        # Messages sent before a connection was open, and their size in bytes.
+        self._queued: list[str] = []
+        self._queued_bytes = 0
 
     @property
     def url(self) -> URL:
@@ -272,6 +289,35 @@ class EventSocket:
         if self._lost is not None:
             self.reconnects += 1
             self._lost = self._failure = None
+
+    def check_open(self) -> None:
+        """Raises when this client may not open the socket at all (before any
+        authentication, so an X.509 identity exchanges no token for it)."""
+        if self.target.x509_identity:
+            raise OpenAIError("X.509 workload identity is not supported by WebSocket connections")
+
+    def queue(self, text: str) -> None:
+        """Keeps `text` to send once a connection is open; `WebSocketQueueFullError`
+        (and it is not kept) when the waiting messages would pass `max_queue_size`
+        bytes, `WebSocketConnectionClosedError` after the caller closed."""
+        self.check_send()
+        size = len(text.encode("utf-8"))
+        if self._queued_bytes + size > self.options.max_queue_size:
+            raise WebSocketQueueFullError(
+                f"the send queue is full ({self._queued_bytes} of {self.options.max_queue_size}"
+                f" bytes taken, this message is {size}): message not queued"
+            )
+        self._queued.append(text)
+        self._queued_bytes += size
+
+    @property
+    def has_queued(self) -> bool:
+        return bool(self._queued)
+
+    def take_queued(self) -> list[str]:
+        """The waiting messages, oldest first, to send now; the queue is left empty."""
+        queued, self._queued, self._queued_bytes = self._queued, [], 0
+        return queued
 
     def check_send(self) -> None:
         """Raises when the caller closed the socket: a send never reopens it then."""

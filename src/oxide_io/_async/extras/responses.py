@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_response
+from oxide_proto.helpers._schema import output_parse_type
 
 from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
 from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
@@ -174,10 +175,12 @@ class AsyncResponsesExtras(AsyncResource):
             starting_after=_given(starting_after),
         )
 
+    @overload
     async def parse(
         self,
         *,
-        text_format: type[_T] | NotGiven = NOT_GIVEN,
+        text_format: type | NotGiven = NOT_GIVEN,
+        parse_as: type[_T] | None,
         tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
         text: Mapping[str, object] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -185,18 +188,63 @@ class AsyncResponsesExtras(AsyncResource):
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
         **params: Any,
-    ) -> ParsedResponse[_T]:
+    ) -> ParsedResponse[_T]: ...
+
+    @overload
+    async def parse(
+        self,
+        *,
+        text_format: type[_T] | NotGiven = NOT_GIVEN,
+        parse_as: NotGiven = NOT_GIVEN,
+        tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> ParsedResponse[_T]: ...
+
+    async def parse(
+        self,
+        *,
+        text_format: type[Any] | NotGiven = NOT_GIVEN,
+        parse_as: type[Any] | NotGiven | None = NOT_GIVEN,
+        tools: Iterable[Mapping[str, object]] | NotGiven = NOT_GIVEN,
+        text: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+        **params: Any,
+    ) -> ParsedResponse[Any]:
         """`create()`, with `output_parsed` the output text as `text_format`.
 
+        `parse_as`, as in the official SDK, reads the output as another type than
+        the `text_format` that sets the request's schema (None: not parsed), for
+        an input whose `configuration_update` item changes the output format.
         Function calls get `parsed_arguments` (typed for tools made with
         `responses_function_tool(T)`, plain JSON for strict ones). Raises
         `OutputValidationError` naming the field that does not fit, and
         `InvalidToolArgumentsError` naming a call whose arguments do not parse.
         """
         tool_list = None if isinstance(tools, NotGiven) else as_responses_tools(tools)
+        request_text = with_text_format(text, text_format)
+        given_input = params.get("input")
+        if isinstance(extra_body, Mapping) and "input" in extra_body:
+            given_input = extra_body["input"]
+        output_type = output_parse_type(
+            given_input,
+            request_format=request_text.get("format")
+            if isinstance(request_text, Mapping)
+            else None,
+            text_format=_given(text_format),
+            parse_as=_given(parse_as),
+            parse_as_given=not isinstance(parse_as, NotGiven),
+        )
         create = getattr(self, "create")  # noqa: B009
         response = await create(
-            text=with_text_format(text, text_format),
+            text=request_text,
             tools=NOT_GIVEN if tool_list is None else tool_list,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -207,19 +255,17 @@ class AsyncResponsesExtras(AsyncResource):
         if isinstance(response, AsyncStreamedResponse):
             # `with_streaming_response.parse()`: its `parse()` gives the parsed result.
             response._add_post_parser(
-                lambda response: parse_response(
-                    response, text_format=_given(text_format), tools=tool_list
-                )
+                lambda response: parse_response(response, text_format=output_type, tools=tool_list)
             )
             return response  # type: ignore[return-value]
         if isinstance(response, AsyncRawResponse):
             # `with_raw_response.parse()`: the raw response, whose `parse()` gives the parsed one.
-            parsed = parse_response(
-                response.parse(), text_format=_given(text_format), tools=tool_list
+            parsed: ParsedResponse[Any] = parse_response(
+                response.parse(), text_format=output_type, tools=tool_list
             )
             raw: Any = AsyncRawResponse(response.http_response, response.content, parsed)
             return raw  # type: ignore[no-any-return]
-        return parse_response(response, text_format=_given(text_format), tools=tool_list)
+        return parse_response(response, text_format=output_type, tools=tool_list)
 
 
 class AsyncBetaResponsesExtras(AsyncResource):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -17,7 +17,12 @@ from ..extras.audio import AsyncAudioTranscriptionsExtras, AsyncAudioTranslation
 
 if TYPE_CHECKING:
     from oxide_proto.types.audio import (
+        CreateTranscriptionResponseDiarizedJson,
+        CreateTranscriptionResponseJson,
         CreateTranscriptionResponseStreamEvent,
+        CreateTranscriptionResponseVerboseJson,
+        CreateTranslationResponseJson,
+        CreateTranslationResponseVerboseJson,
         VoiceConsentDeletedResource,
         VoiceConsentResource,
         VoiceDeleted,
@@ -157,6 +162,102 @@ class AsyncAudioTranscriptions(AsyncAudioTranscriptionsExtras):
         language: str | NotGiven = NOT_GIVEN,
         languages: Sequence[str] | NotGiven = NOT_GIVEN,
         prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranscriptionResponseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["verbose_json"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranscriptionResponseVerboseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["diarized_json"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranscriptionResponseDiarizedJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
         response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
         | NotGiven = NOT_GIVEN,
         temperature: float | NotGiven = NOT_GIVEN,
@@ -166,7 +267,12 @@ class AsyncAudioTranscriptions(AsyncAudioTranscriptionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any: ...
+    ) -> (
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseVerboseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | str
+    ): ...
 
     @overload
     async def create(
@@ -216,7 +322,13 @@ class AsyncAudioTranscriptions(AsyncAudioTranscriptionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any | AsyncStream[CreateTranscriptionResponseStreamEvent]: ...
+    ) -> (
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseVerboseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | str
+        | AsyncStream[CreateTranscriptionResponseStreamEvent]
+    ): ...
 
     async def create(
         self,
@@ -240,7 +352,13 @@ class AsyncAudioTranscriptions(AsyncAudioTranscriptionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any | AsyncStream[CreateTranscriptionResponseStreamEvent]:
+    ) -> (
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseVerboseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | str
+        | AsyncStream[CreateTranscriptionResponseStreamEvent]
+    ):
         """Transcribes audio into the input language."""
         body: dict[str, object] = {
             "file": file,
@@ -283,6 +401,51 @@ class AsyncAudioTranscriptions(AsyncAudioTranscriptionsExtras):
 class AsyncAudioTranslations(AsyncAudioTranslationsExtras):
     """`client.audio.translations`."""
 
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranslationResponseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["verbose_json"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranslationResponseVerboseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str: ...
+
     async def create(
         self,
         *,
@@ -296,7 +459,7 @@ class AsyncAudioTranslations(AsyncAudioTranslationsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | str:
         """Translates audio into English."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         body: dict[str, object] = {

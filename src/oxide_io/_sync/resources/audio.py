@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -18,7 +18,12 @@ from ..extras.audio import SyncAudioTranscriptionsExtras, SyncAudioTranslationsE
 
 if TYPE_CHECKING:
     from oxide_proto.types.audio import (
+        CreateTranscriptionResponseDiarizedJson,
+        CreateTranscriptionResponseJson,
         CreateTranscriptionResponseStreamEvent,
+        CreateTranscriptionResponseVerboseJson,
+        CreateTranslationResponseJson,
+        CreateTranslationResponseVerboseJson,
         VoiceConsentDeletedResource,
         VoiceConsentResource,
         VoiceDeleted,
@@ -158,6 +163,102 @@ class SyncAudioTranscriptions(SyncAudioTranscriptionsExtras):
         language: str | NotGiven = NOT_GIVEN,
         languages: Sequence[str] | NotGiven = NOT_GIVEN,
         prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranscriptionResponseJson: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["verbose_json"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranscriptionResponseVerboseJson: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["diarized_json"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranscriptionResponseDiarizedJson: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        chunking_strategy: Literal["auto"] | VadConfigParam | NotGiven | None = NOT_GIVEN,
+        include: Sequence[Literal["logprobs"]] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
         response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
         | NotGiven = NOT_GIVEN,
         temperature: float | NotGiven = NOT_GIVEN,
@@ -167,7 +268,12 @@ class SyncAudioTranscriptions(SyncAudioTranscriptionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any: ...
+    ) -> (
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseVerboseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | str
+    ): ...
 
     @overload
     def create(
@@ -217,7 +323,13 @@ class SyncAudioTranscriptions(SyncAudioTranscriptionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any | Stream[CreateTranscriptionResponseStreamEvent]: ...
+    ) -> (
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseVerboseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | str
+        | Stream[CreateTranscriptionResponseStreamEvent]
+    ): ...
 
     def create(
         self,
@@ -241,7 +353,13 @@ class SyncAudioTranscriptions(SyncAudioTranscriptionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any | Stream[CreateTranscriptionResponseStreamEvent]:
+    ) -> (
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseVerboseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | str
+        | Stream[CreateTranscriptionResponseStreamEvent]
+    ):
         """Transcribes audio into the input language."""
         body: dict[str, object] = {
             "file": file,
@@ -284,6 +402,51 @@ class SyncAudioTranscriptions(SyncAudioTranscriptionsExtras):
 class SyncAudioTranslations(SyncAudioTranslationsExtras):
     """`client.audio.translations`."""
 
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranslationResponseJson: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["verbose_json"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> CreateTranslationResponseVerboseJson: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str: ...
+
     def create(
         self,
         *,
@@ -297,7 +460,7 @@ class SyncAudioTranslations(SyncAudioTranslationsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | str:
         """Translates audio into English."""
         warnings.warn("deprecated", DeprecationWarning, stacklevel=2)
         body: dict[str, object] = {
