@@ -21,16 +21,18 @@ ALPN is set per purpose: an HTTP context offers h2 and http/1.1 (http/1.1 alone
 with `http2=False`); a WebSocket context offers only http/1.1, because a server
 offered h2 may pick it, and an Upgrade cannot be sent over HTTP/2. Python sets
 ALPN on a context only (an `SSLSocket` or `SSLObject` has no setter, and there is
-no way to copy a context), so a caller's context is never changed: what it offers
-is read once from a ClientHello it writes into memory, and when that does not
-suit the purpose, a context of the same class is derived from it for that
-purpose. The derived context takes the caller's verification settings (verify
-mode, hostname check, verify flags, TLS versions, options, ciphers, key log) and
-the CA certificates loaded into it, plus `cert`. OpenSSL cannot hand back a
-private key, nor CA certificates of a directory it has not read yet: a caller
-whose context holds a client certificate or trusts through `capath` gives the
-certificate as `cert` too (or the bundle as a file), or sets the ALPN its context
-offers to what the purpose needs, and the context is then used as it is.
+no way to copy a context), and a caller's context is never changed: what it
+offers is read once from a ClientHello it writes into memory. When that suits the
+purpose, the context is used as it is. Otherwise its TLS objects are made by a
+`LentContext` (`_tls_lent`) that offers the purpose's ALPN and hands each object
+to the caller's context before the handshake, so the caller's client certificate
+and key, trust store (a `capath` directory included) and key log are what the
+connection uses. Only with `cert` as well, or for a context whose class makes
+its TLS objects itself (truststore's, which keeps its OpenSSL context inside and
+verifies after the handshake), is a context derived instead: one of the caller's
+class with its verification settings and the CA certificates loaded into it,
+plus `cert`; OpenSSL cannot hand back a private key, so a certificate in such a
+context reaches the server only through `cert`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import os
 import threading
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal, TypeVar, Union, overload
 
 if TYPE_CHECKING:
     import ssl
@@ -179,7 +181,7 @@ def ssl_context(verify: VerifyTypes, purpose: Purpose, cert: _Cert | None = None
 
 def _for_purpose(caller: ssl.SSLContext, purpose: Purpose, cert: _Cert | None) -> ssl.SSLContext:
     """The caller's context when what it offers suits `purpose` (and no `cert` is to
-    be added), else a context derived from it for `purpose` (never changing it)."""
+    be added), else one that makes its connections for `purpose` (never changing it)."""
     derived = _derived.get(caller)
     ctx = None if derived is None else derived.get((cert, purpose))
     if ctx is not None:
@@ -192,24 +194,61 @@ def _for_purpose(caller: ssl.SSLContext, purpose: Purpose, cert: _Cert | None) -
             wants_h2 = purpose == "http"
             if cert is None and offered is not None and ("h2" in offered) == wants_h2:
                 ctx = caller
+            elif cert is None and _can_lend(caller):
+                from ._tls_lent import LentContext
+
+                lent = _derive(caller, purpose, LentContext)
+                lent.lender = caller
+                ctx = lent
             else:
-                ctx = _derive(caller, purpose)
+                ctx = _derive(caller, purpose, None)
                 if cert is not None:
                     _load_cert(ctx, cert)
             derived[(cert, purpose)] = ctx
     return ctx
 
 
-def _derive(caller: ssl.SSLContext, purpose: Purpose) -> ssl.SSLContext:
-    """A context of the caller's class with its verification settings and CA
-    certificates, offering the ALPN of `purpose`."""
+def _can_lend(ctx: ssl.SSLContext) -> bool:
+    """Whether TLS objects made elsewhere may be moved to `ctx`: it is an OpenSSL
+    context whose TLS objects are the standard ones, made the standard way. One
+    whose class makes them itself (truststore's, which keeps its OpenSSL context
+    inside and verifies after the handshake) would lose what it does."""
     import ssl
 
-    try:
-        # The caller's class: truststore's verifies with the OS, as the caller's did.
-        ctx = type(caller)(ssl.PROTOCOL_TLS_CLIENT)
-    except TypeError:  # a subclass built with other arguments
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cls = type(ctx)
+    return (
+        issubclass(cls, ssl.SSLContext)
+        and cls.wrap_socket is ssl.SSLContext.wrap_socket
+        and cls.wrap_bio is ssl.SSLContext.wrap_bio
+        and ctx.sslsocket_class is ssl.SSLSocket
+        and ctx.sslobject_class is ssl.SSLObject
+    )
+
+
+_C = TypeVar("_C", bound="ssl.SSLContext")
+
+
+@overload
+def _derive(caller: ssl.SSLContext, purpose: Purpose, lent: type[_C]) -> _C: ...
+@overload
+def _derive(caller: ssl.SSLContext, purpose: Purpose, lent: None) -> ssl.SSLContext: ...
+def _derive(
+    caller: ssl.SSLContext, purpose: Purpose, lent: type[ssl.SSLContext] | None
+) -> ssl.SSLContext:
+    """A context with the caller's verification settings, offering the ALPN of
+    `purpose`: of class `lent` (its TLS objects move to the caller's context, which
+    then verifies with its own trust store), else of the caller's class with the
+    CA certificates loaded into the caller's."""
+    import ssl
+
+    if lent is not None:
+        ctx = lent(ssl.PROTOCOL_TLS_CLIENT)
+    else:
+        try:
+            # The caller's class: truststore's verifies with the OS, as the caller's did.
+            ctx = type(caller)(ssl.PROTOCOL_TLS_CLIENT)
+        except TypeError:  # a subclass built with other arguments
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # The hostname check first: verify_mode cannot be CERT_NONE while it is on.
     ctx.check_hostname = caller.check_hostname
     ctx.verify_mode = caller.verify_mode
@@ -219,20 +258,22 @@ def _derive(caller: ssl.SSLContext, purpose: Purpose) -> ssl.SSLContext:
     ctx.maximum_version = caller.maximum_version
     ctx.hostname_checks_common_name = caller.hostname_checks_common_name
     ctx.post_handshake_auth = caller.post_handshake_auth
-    if caller.keylog_filename:
-        ctx.keylog_filename = caller.keylog_filename
     # TLS 1.3 suites cannot be set from Python: the TLS 1.2 list is what can differ.
     names = [c["name"] for c in caller.get_ciphers() if c.get("protocol") != "TLSv1.3"]
     if names:
         with contextlib.suppress(ssl.SSLError):
             ctx.set_ciphers(":".join(names))
+    ctx.set_alpn_protocols(_ALPN[purpose])
+    if lent is not None:
+        return ctx  # the key log, trust store and certificate are the caller's
+    if caller.keylog_filename:
+        ctx.keylog_filename = caller.keylog_filename
     try:
         cas = caller.get_ca_certs(binary_form=True)
     except NotImplementedError:  # truststore's: it verifies with the OS, not a store
         cas = []
     if cas:
         ctx.load_verify_locations(cadata=b"".join(cas))
-    ctx.set_alpn_protocols(_ALPN[purpose])
     return ctx
 
 

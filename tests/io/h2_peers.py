@@ -17,6 +17,9 @@ optional:
   above `http2_max_concurrent_streams`; a client that has not read the SETTINGS
   yet, or ignores them, sees it). `advertise=A` advertises A instead (a proxy whose
   backend takes fewer streams than the proxy says: every stream over M is refused).
+- `raise_to=R`: as soon as a connection receives its first request (before it is
+  answered), a SETTINGS frame raises its advertised limit to R (a server that
+  said 0 until it was ready).
 
 The GOAWAY and the advertised limit are written as raw frames: h2 itself would
 close the connection for the in-flight streams, or treat a stream over the limit
@@ -73,11 +76,13 @@ class PushbackServer:
         tls: ssl.SSLContext | None = None,
         linger: float = 5.0,
         advertise: int | None = None,
+        raise_to: int | None = None,
     ) -> None:
         self.goaway_every = goaway_every
         self.linger = linger
         self.max_streams = max_streams
         self.advertise = advertise if advertise is not None else max_streams
+        self.raise_to = raise_to
         self.delay = delay
         self.tls = tls
         if tls is not None:
@@ -162,6 +167,7 @@ class _Connection:
         self.active: set[int] = set()
         self.bodies: dict[int, bytearray] = {}
         self.last_stream: int | None = None  # set once the GOAWAY went out
+        self.raised = False
         self.tasks: set[asyncio.Task[None]] = set()
 
     def flush(self) -> None:
@@ -218,6 +224,11 @@ class _Connection:
             with server._lock:
                 server.peak_streams = max(server.peak_streams, len(self.active))
             self.requests += 1
+            if server.raise_to is not None and not self.raised:
+                self.raised = True
+                self.flush()
+                code = h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS
+                self.writer.write(SettingsFrame(0, settings={code: server.raise_to}).serialize())
             if server.goaway_every is not None and self.requests >= server.goaway_every:
                 self.last_stream = stream_id
                 self.flush()

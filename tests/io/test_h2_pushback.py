@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 import trustme
 
-from oxide_proto import ConnectionPool
+from oxide_io import APIConnectionError
+from oxide_proto import MAX_REFUSALS, ConnectionPool
+from tests.io.blocking import unwrap
 from tests.io.conftest import MakeClient
 from tests.io.h2_peers import PushbackServer
 from tests.io.test_pool import concurrently
@@ -173,3 +175,59 @@ async def test_requeued_requests_stay_within_max_connections(
     assert_each_processed_once(server, await burst(runtime, client))
     assert counted.peak <= 2
     assert server.connections == counted.opened == 10
+
+
+async def test_the_limit_learned_holds_for_the_next_connection(
+    runtime: str, transport: str, peer: Any, make_client: MakeClient, ca_path: str
+) -> None:
+    # 10 streams at once, GOAWAY every 25 requests: each new connection is sent as
+    # many streams as the last one took before its own SETTINGS arrive, and the
+    # peer refuses none of them.
+    server = peer(max_streams=10, goaway_every=25)
+    client = client_for(make_client, server, transport, ca_path)
+    counted = Counted(client)
+    assert_each_processed_once(server, await burst(runtime, client))
+    assert server.refused == 0 and server.peak_streams == 10
+    assert server.connections == counted.opened
+
+
+@pytest.mark.parametrize("raise_to", [None, 10], ids=["stays-0", "raised-to-10"])
+async def test_a_peer_that_advertises_no_streams(
+    runtime: str,
+    transport: str,
+    peer: Any,
+    make_client: MakeClient,
+    ca_path: str,
+    raise_to: int | None,
+) -> None:
+    # SETTINGS_MAX_CONCURRENT_STREAMS = 0, yet the peer answers the stream each
+    # connection opened with (sent before the SETTINGS came): no request hangs.
+    # A connection at 0 takes no other request and is closed once idle; one raised
+    # while its first request runs is shared as the peer then says.
+    server = peer(advertise=0, raise_to=raise_to)
+    client = client_for(make_client, server, transport, ca_path)
+    counted = Counted(client)
+    assert_each_processed_once(server, await burst(runtime, client))
+    assert server.refused == 0 and server.connections == counted.opened
+    if raise_to is None:
+        assert counted.opened == REQUESTS  # one request per connection, none idle after
+        assert unwrap(client)._transport.connections == []
+    else:
+        assert counted.opened < REQUESTS and server.peak_streams > 1
+
+
+async def test_a_peer_that_refuses_every_stream_is_a_typed_error(
+    runtime: str, transport: str, peer: Any, make_client: MakeClient, ca_path: str
+) -> None:
+    # It says 0 and refuses every stream, the one sent before its SETTINGS too:
+    # each refusal requeues the request on a new connection, a bounded number of
+    # times, then the refusal is the error.
+    server = peer(max_streams=0)
+    client = client_for(make_client, server, transport, ca_path)
+    with pytest.raises(APIConnectionError) as info:
+        await client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "number 0"}]
+        )
+    assert "REFUSED_STREAM" in str(info.value.__cause__)
+    assert server.refused == server.connections == MAX_REFUSALS + 1
+    assert not server.processed

@@ -2,13 +2,14 @@
 
 A mock server that demands a client certificate signed by the test CA refuses a
 client without one; with `cert=` the client gets in over HTTP/2, HTTP/1.1 and a
-WebSocket. A caller's `ssl.SSLContext` is never changed: the HTTP side still gets
-h2 from a context that offers no ALPN, and a WebSocket works through a context
-that offers h2. nginx (TLS, HTTP/2, WebSocket proxying, and a server block that
-demands a client certificate) stands in front of the mock server as a real
-reverse proxy: it honours ALPN, so a WebSocket offered h2 there would get HTTP/2
-and no Upgrade. Every test runs with the blocking client and the async one on
-asyncio and trio.
+WebSocket, and so does a client whose certificate is only in its own
+`ssl.SSLContext`, whatever ALPN that context offers. A caller's context is never
+changed: the HTTP side still gets h2 from a context that offers no ALPN, and a
+WebSocket works through a context that offers h2. nginx (TLS, HTTP/2, WebSocket
+proxying, and a server block that demands a client certificate) stands in front
+of the mock server as a real reverse proxy: it honours ALPN, so a WebSocket
+offered h2 there would get HTTP/2 and no Upgrade. Every test runs with the
+blocking client and the async one on asyncio and trio.
 """
 
 from __future__ import annotations
@@ -232,26 +233,124 @@ async def test_client_certificate_over_a_websocket(
     assert [r.http_version for r in mtls_server.requests] == ["websocket"]
 
 
-async def test_client_certificate_with_the_callers_context(
+@pytest.mark.parametrize("alpn", [None, ["h2", "http/1.1"]], ids=["no-alpn", "h2"])
+@pytest.mark.parametrize("http2", [True, False])
+async def test_client_certificate_in_the_callers_context(
+    make_client: MakeClient,
+    runtime: str,
+    mtls_server: MockServer,
+    ca_path: str,
+    client_files: dict[str, str],
+    alpn: list[str] | None,
+    http2: bool,
+) -> None:
+    # The certificate is only in the caller's context, whatever ALPN it offers: the
+    # server lets the client in over HTTP (h2 when offered and wanted) and a WebSocket.
+    context = ssl.create_default_context(cafile=ca_path)
+    context.load_cert_chain(client_files["cert"], client_files["key"])
+    if alpn is not None:
+        context.set_alpn_protocols(alpn)
+    before = offered_alpn(context)
+    client = make_client(base_url=mtls_server.base_url, verify=context, http2=http2)
+    assert "hi" in await _chat(client)
+    assert await _ws_reply(client, runtime)
+    assert "hi" in await _chat(client)
+    version = "2" if http2 else "1.1"
+    assert [r.http_version for r in mtls_server.requests] == [version, "websocket", version]
+    assert offered_alpn(context) == before  # untouched
+
+
+async def test_cert_with_the_callers_context(
     make_client: MakeClient,
     runtime: str,
     mtls_server: MockServer,
     ca_path: str,
     client_files: dict[str, str],
 ) -> None:
-    # Loaded into the caller's context, with the ALPN HTTP/2 wants: used as it is.
+    # `cert=` with a context that holds none: the contexts oxide makes carry it.
     context = ssl.create_default_context(cafile=ca_path)
-    context.load_cert_chain(client_files["cert"], client_files["key"])
     context.set_alpn_protocols(["h2", "http/1.1"])
+    pair = (client_files["cert"], client_files["key"])
+    client = make_client(base_url=mtls_server.base_url, verify=context, cert=pair)
+    assert await _ws_reply(client, runtime)
+    assert "hi" in await _chat(client)
+    assert [r.http_version for r in mtls_server.requests] == ["websocket", "2"]
+    assert offered_alpn(context) == ("h2", "http/1.1")
+
+
+async def test_the_callers_context_still_verifies_the_server(
+    make_client: MakeClient, mtls_server: MockServer, client_files: dict[str, str]
+) -> None:
+    # Connections made for a purpose verify with the caller's trust store, which
+    # here does not hold the test CA: refused as unverified, with or without h2.
+    context = ssl.create_default_context()
+    context.load_cert_chain(client_files["cert"], client_files["key"])
+    for http2 in (True, False):
+        client = make_client(
+            base_url=mtls_server.base_url, verify=context, http2=http2, max_retries=0
+        )
+        with pytest.raises(APIConnectionError) as info:
+            await _chat(client)
+        assert "CERTIFICATE_VERIFY_FAILED" in repr(info.value.__cause__)
+    assert mtls_server.requests == []
+
+
+async def test_the_callers_capath_directory_is_trusted(
+    make_client: MakeClient,
+    mtls_server: MockServer,
+    ca_path: str,
+    client_files: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # A `capath` directory is read as certificates are verified, so a copy of the
+    # context would not hold its CA; the caller's own trust store verifies.
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl program is not installed (it names a capath entry)")
+    digest = subprocess.run(
+        [openssl, "x509", "-hash", "-noout", "-in", ca_path],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()
+    (tmp_path / f"{digest}.0").write_bytes(Path(ca_path).read_bytes())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(capath=str(tmp_path))
+    context.load_cert_chain(client_files["cert"], client_files["key"])
     client = make_client(base_url=mtls_server.base_url, verify=context)
     assert "hi" in await _chat(client)
-    # A WebSocket needs a context without h2: derived, it carries `cert`.
-    pair = (client_files["cert"], client_files["key"])
-    both = make_client(base_url=mtls_server.base_url, verify=context, cert=pair)
-    assert await _ws_reply(both, runtime)
-    assert "hi" in await _chat(both)
-    assert [r.http_version for r in mtls_server.requests] == ["2", "websocket", "2"]
-    assert offered_alpn(context) == ("h2", "http/1.1")
+    assert [r.http_version for r in mtls_server.requests] == ["2"]
+
+
+def test_a_lent_context_keeps_the_purpose_alpn_on_the_callers_context(ca_path: str) -> None:
+    from oxide_io._tls import ssl_context
+    from oxide_io._tls_lent import LentContext
+
+    context = ssl.create_default_context(cafile=ca_path)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
+    for purpose, offers in [("http", ("h2", "http/1.1")), ("http1", None)]:
+        lent = ssl_context(context, purpose)  # type: ignore[arg-type]
+        if offers is None:
+            assert lent is context  # no h2 offered: as it is
+            continue
+        assert isinstance(lent, LentContext) and lent.lender is context
+        # An object it makes belongs to the caller's context (whose certificate,
+        # key and trust store it uses) and still offers the purpose's ALPN.
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = lent.wrap_bio(incoming, outgoing, server_hostname="example.org")
+        assert tls.context is context
+        with pytest.raises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        assert parse_client_hello_alpn(outgoing.read()) == offers
+        assert offered_alpn(context) == ()  # the caller's offers what it did
+        assert lent.minimum_version == ssl.TLSVersion.TLSv1_3
+        assert lent.verify_flags == context.verify_flags
+        assert (lent.verify_mode, lent.check_hostname) == (ssl.CERT_REQUIRED, True)
+        assert ssl_context(context, purpose) is lent  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -313,25 +412,41 @@ async def test_a_plain_context_still_gets_h2_for_http(
     assert offered_alpn(context) == ()  # untouched
 
 
-def test_a_derived_context_keeps_the_callers_verification(ca_path: str) -> None:
-    from oxide_io._tls import ssl_context
+def test_a_derived_context_keeps_the_callers_verification(
+    ca_path: str, client_files: dict[str, str]
+) -> None:
+    from oxide_io._tls import check_cert, ssl_context
 
+    cert = check_cert((client_files["cert"], client_files["key"]))
     context = ssl.create_default_context(cafile=ca_path)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.verify_flags |= ssl.VERIFY_X509_STRICT
-    derived = ssl_context(context, "http")
+    derived = ssl_context(context, "http", cert)
     assert derived is not context and offered_alpn(derived) == ("h2", "http/1.1")
     assert derived.minimum_version == ssl.TLSVersion.TLSv1_3
     assert derived.verify_flags == context.verify_flags
     assert (derived.verify_mode, derived.check_hostname) == (ssl.CERT_REQUIRED, True)
     assert derived.get_ca_certs() == context.get_ca_certs()
-    assert ssl_context(context, "http") is derived  # once per context and purpose
-    assert ssl_context(context, "websocket") is context  # no h2 offered: as it is
+    assert ssl_context(context, "http", cert) is derived  # once per context and purpose
     lax = ssl.create_default_context()
     lax.check_hostname = False
     lax.verify_mode = ssl.CERT_NONE
-    copy = ssl_context(lax, "http")
+    copy = ssl_context(lax, "http", cert)
     assert (copy.verify_mode, copy.check_hostname) == (ssl.CERT_NONE, False)
+
+
+def test_a_truststore_context_is_derived_for_a_purpose(ca_path: str) -> None:
+    # truststore's context only looks like an OpenSSL one (a TLS object cannot be
+    # moved to it): a context of its class is derived, offering the purpose's ALPN.
+    truststore = pytest.importorskip("truststore")
+    from oxide_io._tls import ssl_context
+    from oxide_io._tls_lent import LentContext
+
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    derived = ssl_context(context, "http")
+    assert not isinstance(derived, LentContext) and type(derived) is type(context)
+    assert offered_alpn(derived) == ("h2", "http/1.1")
+    assert offered_alpn(context) == ()
 
 
 def test_client_hello_alpn_parser() -> None:

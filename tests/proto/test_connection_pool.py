@@ -359,23 +359,42 @@ def test_goaway_before_the_limit_is_known_releases_the_waiters() -> None:
     assert waiter.action == "open" and waiter.connection_id != opener.connection_id
 
 
-def test_waiters_for_an_unsettled_connection_closed_at_the_keepalive_cap_are_served() -> None:
-    # A fresh request cannot take the older connection whose limit is unknown; it
-    # waits for that connection's limit. Released idle, the connection is closed
-    # at once (no idle connections kept): the waiter must open its own then.
+def test_a_waiter_for_an_unsettled_connection_takes_its_released_stream() -> None:
+    # Released before the peer's SETTINGS, the connection's stream goes to the
+    # request waiting for it rather than the connection idling (and, with no idle
+    # connections kept, being closed under the waiter).
     pool = ConnectionPool(PoolLimits(max_keepalive_connections=0))
     opener, _ = pool.checkout(B, NOW, may_multiplex=True)
     pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
-    waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True, requeue=True)
-    behind, _ = pool.checkout(B, NOW, fresh=True)
-    assert [waiter.action, behind.action] == ["wait", "wait"]
+    waiter, _ = pool.checkout(B, NOW, may_multiplex=True, requeue=True)
+    assert waiter.action == "wait"
     actions = pool.released(opener.connection_id, NOW)
-    assert actions.close == (opener.connection_id,)
-    assert actions.wake == (waiter,)
-    assert waiter.action == "open" and waiter.connection_id != opener.connection_id
-    assert behind.action == "wait"
-    assert pool.opened(waiter.connection_id, NOW, http2=True, max_streams=5).wake == (behind,)
+    assert actions.close == () and actions.wake == (waiter,)
+    assert waiter.action == "reuse" and waiter.connection_id == opener.connection_id
     assert pool.waiting_count == 0
+
+
+@pytest.mark.parametrize("requeue", [False, True])
+def test_a_fresh_checkout_does_not_wait_for_an_older_unsettled_connection(requeue: bool) -> None:
+    # A fresh request may not use the connection opened before it, so it does not
+    # wait for that connection's SETTINGS, nor behind the requests that do: it
+    # opens its own, and a later fresh one waits for that one (being opened).
+    pool = ConnectionPool()
+    opener, _ = pool.checkout(B, NOW, may_multiplex=True)
+    pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
+    queued, _ = pool.checkout(B, NOW, may_multiplex=True, requeue=requeue)
+    assert queued.action == "wait"
+    fresh, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True, requeue=requeue)
+    assert fresh.action == "open" and fresh.connection_id != opener.connection_id
+    behind, _ = pool.checkout(B, NOW, fresh=True)
+    assert behind.action == "wait"
+    # Its connection is up with room for both waiters, in their order.
+    woken = pool.opened(fresh.connection_id, NOW, http2=True, max_streams=5).wake
+    assert woken == (queued, behind)
+    assert {queued.connection_id, behind.connection_id} == {fresh.connection_id}
+    # The older connection's SETTINGS serve nobody now; it stays for later requests.
+    assert not pool.update(opener.connection_id, NOW, max_streams=5)
+    assert pool.checkout(B, NOW)[0].connection_id == opener.connection_id
 
 
 def test_the_falsifying_sequence_of_the_state_machine_serves_every_waiter() -> None:
@@ -396,51 +415,51 @@ def test_the_falsifying_sequence_of_the_state_machine_serves_every_waiter() -> N
     waiters.append(pool.checkout(B, NOW + 6, fresh=True)[0])
     waiters.append(pool.checkout(B, NOW + 8, may_multiplex=True, requeue=True)[0])
     pool.checkout(A, NOW + 8, fresh=True, requeue=True)
-    assert [c.action for c in waiters] == ["wait"] * 3
+    # The first fresh one opens its own (the older connection to B is no use to
+    # it); the others wait for that one.
+    assert [c.action for c in waiters] == ["open", "wait", "wait"]
+    # The requeued one takes the older connection's released stream; the fresh
+    # one waits for the connection being opened, and shares it.
     woken = pool.released(to_b.connection_id, NOW + 14)
-    assert to_b.connection_id in woken.close
-    assert woken.wake == (waiters[0],) and waiters[0].action == "open"
-    # The others share the connection it opens once its limit is known (the
-    # requeued one first).
+    assert woken.wake == (waiters[2],) and waiters[2].connection_id == to_b.connection_id
     woken = pool.opened(waiters[0].connection_id, NOW + 14, http2=True, max_streams=3)
-    assert woken.wake == (waiters[2], waiters[1])
-    assert {c.connection_id for c in waiters} == {waiters[0].connection_id}
+    assert woken.wake == (waiters[1],)
+    assert waiters[1].connection_id == waiters[0].connection_id
     assert pool.waiting_count == 0
 
 
-def test_waiters_for_an_unsettled_connection_that_expires_are_served() -> None:
+def test_an_unsettled_connection_that_expires_strands_no_fresh_request() -> None:
     # Closed idle by any call (a sweep, another origin's checkout), not only by a
-    # call about its own origin.
+    # call about its own origin; the fresh request had opened its own already.
     for close_it in ("expire", "checkout"):
         pool = ConnectionPool(PoolLimits(keepalive_expiry=5.0))
         opener, _ = pool.checkout(B, NOW, may_multiplex=True)
         pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
-        waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
+        fresh, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
+        assert fresh.action == "open"
         assert not pool.released(opener.connection_id, NOW).wake
         if close_it == "expire":
             actions = pool.expire(NOW + 5)
         else:
             other, actions = pool.checkout(A, NOW + 5)
             assert other.action == "open"
-        assert actions.close == (opener.connection_id,)
-        assert actions.wake == (waiter,) and waiter.action == "open"
+        assert actions.close == (opener.connection_id,) and not actions.wake
+        assert pool.waiting_count == 0
 
 
-def test_waiters_for_an_unsettled_connection_closed_to_make_room_are_served() -> None:
-    # The only slot: another origin's request closes the idle connection to B and
-    # takes the slot; B's waiter waits for a slot, and gets the next one.
+def test_a_fresh_request_waiting_for_a_slot_takes_the_older_idle_connections() -> None:
+    # The only slot is held by the connection to B opened before the fresh request,
+    # which it may not use: once that connection is idle, it is closed for the
+    # request's own.
     pool = ConnectionPool(PoolLimits(max_connections=1))
     opener, _ = pool.checkout(B, NOW, may_multiplex=True)
     pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
     waiter, _ = pool.checkout(B, NOW, fresh=True, may_multiplex=True)
-    pool.released(opener.connection_id, NOW)
-    other, actions = pool.checkout(A, NOW)
-    assert other.action == "open" and actions.close == (opener.connection_id,)
-    assert not actions.wake and pool.waiting_count == 1
-    pool.opened(other.connection_id, NOW)
-    actions = pool.released(other.connection_id, NOW, reusable=False)
-    assert actions.close == (other.connection_id,)
+    assert waiter.action == "wait"
+    actions = pool.released(opener.connection_id, NOW)
+    assert actions.close == (opener.connection_id,)
     assert actions.wake == (waiter,) and waiter.action == "open"
+    assert pool.waiting_count == 0
 
 
 def test_refused_requests_go_first_in_the_order_they_come_back() -> None:
@@ -489,13 +508,83 @@ def test_a_burst_refused_by_goaway_shares_one_new_connection() -> None:
         requeued.append(checkout)
     assert opens == 1 and pool.connection_count == 2
     opener = requeued[0]
-    assert not pool.opened(opener.connection_id, NOW, http2=True, max_streams=None)
-    woken = pool.update(opener.connection_id, NOW, max_streams=100).wake
+    # The first connection's limit holds for the new one until its SETTINGS come.
+    woken = pool.opened(opener.connection_id, NOW, http2=True, max_streams=None).wake
     assert woken == tuple(requeued[1:])
+    assert not pool.update(opener.connection_id, NOW, max_streams=100)
     assert {c.connection_id for c in requeued} == {opener.connection_id}
     for _ in range(10):
         pool.released(first, NOW)
     assert pool.connection_count == 1
+
+
+def _burst_before_settings(pool: ConnectionPool, origin: tuple[str, str, int]) -> int:
+    """Ten requests to `origin` with no connection free: how many streams the new
+    connection is given before its peer's SETTINGS arrive."""
+    checkouts = [pool.checkout(origin, NOW, may_multiplex=True)[0] for _ in range(10)]
+    assert [c.action for c in checkouts].count("open") == 1
+    opener = checkouts[0]
+    woken = pool.opened(opener.connection_id, NOW, http2=True, max_streams=None).wake
+    assert all(c.connection_id == opener.connection_id for c in woken)
+    return 1 + len(woken)
+
+
+def test_a_new_connection_takes_the_origins_last_limit_until_its_settings() -> None:
+    # Nothing learned about the origin yet: the opener's stream alone.
+    assert _burst_before_settings(ConnectionPool(), A) == 1
+    pool = ConnectionPool()
+    # A connection to A said 3 (SETTINGS), then went away idle.
+    first = opened(pool, A, http2=True, max_streams=None)
+    assert not pool.update(first, NOW, max_streams=3)
+    assert pool.released(first, NOW, reusable=False).close == (first,)
+    # The next connection to A is sent 3 streams before its SETTINGS, not 10 (the
+    # peer would refuse 7) and not 1 (7 more would wait for the SETTINGS).
+    assert _burst_before_settings(pool, A) == 3
+    (second,) = [c.id for c in pool.snapshot() if c.origin == A]
+    # Its SETTINGS say 5: two more of the waiting requests go, and, the connection
+    # full, the next opens another.
+    woken = pool.update(second, NOW, max_streams=5).wake
+    assert [c.action for c in woken] == ["reuse", "reuse", "open"]
+    # What refusals taught is learned too: 2 streams on it now, so 2 on the next
+    # connection before its SETTINGS.
+    assert not pool.update(second, NOW, max_streams=2)
+    third = woken[-1].connection_id
+    assert len(pool.opened(third, NOW, http2=True, max_streams=None).wake) == 1
+    assert pool.waiting_count == 3
+
+
+def test_a_peer_that_takes_no_stream_gets_none_and_is_not_kept_idle() -> None:
+    # SETTINGS_MAX_CONCURRENT_STREAMS = 0 on a connection carrying its opener's
+    # stream: it gets no other request; the next opens another connection, which
+    # carries its own opener only until its SETTINGS (the origin said 0).
+    pool = ConnectionPool()
+    zero = opened(pool, A, http2=True, max_streams=None)
+    assert not pool.update(zero, NOW, max_streams=0)
+    assert [c.max_streams for c in pool.snapshot()] == [0]
+    again, _ = pool.checkout(A, NOW, may_multiplex=True)
+    assert again.action == "open"
+    behind, _ = pool.checkout(A, NOW, may_multiplex=True)
+    assert behind.action == "wait"
+    assert not pool.opened(again.connection_id, NOW, http2=True, max_streams=None)
+    # Its opener's stream done, the connection that takes nothing is closed: nothing
+    # reads an idle connection, so a SETTINGS raising its limit would go unseen.
+    assert pool.released(zero, NOW).close == (zero,)
+    # The new connection's peer says 4: the waiting request goes.
+    assert pool.update(again.connection_id, NOW, max_streams=4).wake == (behind,)
+    assert behind.connection_id == again.connection_id
+
+
+def test_a_settings_raising_a_zero_limit_serves_the_waiters() -> None:
+    # No room for another connection: the request waits, and the peer raising its
+    # limit on the connection in use (read by the stream running on it) serves it.
+    pool = ConnectionPool(PoolLimits(max_connections=1))
+    zero = opened(pool, A, http2=True, max_streams=0)
+    assert [c.max_streams for c in pool.snapshot()] == [1]  # the opener's stream
+    assert not pool.update(zero, NOW, max_streams=0)
+    waiter, _ = pool.checkout(A, NOW, may_multiplex=True)
+    assert waiter.action == "wait"
+    assert pool.update(zero, NOW, max_streams=8).wake == (waiter,)
+    assert (waiter.action, waiter.connection_id) == ("reuse", zero)
 
 
 class _Refusal(oxide_proto.RemoteProtocolError):
@@ -553,6 +642,8 @@ class PoolMachine(RuleBasedStateMachine):
         # Waiting requeued checkouts: id -> the order they came back in.
         self.requeued: dict[int, int] = {}
         self.requeues = 0
+        # The stream limit last learned from an HTTP/2 connection, per origin.
+        self.learned: dict[Any, int] = {}
 
     # What the adapter does with an answer.
     def apply(self, actions: PoolActions) -> None:
@@ -621,18 +712,26 @@ class PoolMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         http2=st.booleans(),
-        max_streams=st.one_of(st.none(), st.integers(1, 4)),
+        max_streams=st.one_of(st.none(), st.integers(0, 4)),
     )
     def open_done(self, data: st.DataObject, http2: bool, max_streams: int | None) -> None:
         connection_id = data.draw(st.sampled_from(sorted(self.opening)))
         origin = self.opening.pop(connection_id)
         self.opened += 1
+        if not http2:
+            limit = 1
+        elif max_streams is None:
+            # An HTTP/2 peer's limit not known yet: the origin's last one, else
+            # the opener's stream only.
+            limit = self.learned.get(origin) or 1
+        else:
+            self.learned[origin] = max_streams
+            limit = max_streams or 1
         self.conns[connection_id] = {
             "order": self.opened,
             "origin": origin,
             "http2": http2,
-            # An HTTP/2 peer's limit not known yet: the opener's stream only.
-            "max_streams": (max_streams or 1) if http2 else 1,
+            "max_streams": limit,
             "pending": http2 and max_streams is None,
             "streams": 1,
             "reusable": True,
@@ -663,21 +762,21 @@ class PoolMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         reusable=st.booleans(),
-        max_streams=st.one_of(st.none(), st.integers(1, 4)),
+        max_streams=st.one_of(st.none(), st.integers(0, 4)),
     )
     def news(self, data: st.DataObject, reusable: bool, max_streams: int | None) -> None:
         """A connection read the peer's limit, a refusal or a GOAWAY while in use."""
         connection_id = data.draw(st.sampled_from(sorted(self.conns)))
         conn = self.conns[connection_id]
         if max_streams is not None and conn["http2"]:
-            conn["max_streams"] = max_streams
+            conn["max_streams"] = self.learned[conn["origin"]] = max_streams
             conn["pending"] = False
         conn["reusable"] = conn["reusable"] and reusable
         actions = self.pool.update(
             connection_id, self.now, reusable=reusable, max_streams=max_streams
         )
-        if not conn["reusable"] and conn["streams"] == 0:
-            assert connection_id in actions.close, "kept an idle connection that went away"
+        if conn["streams"] == 0 and (not conn["reusable"] or conn["max_streams"] == 0):
+            assert connection_id in actions.close, "kept an idle connection that takes nothing"
         self.apply(actions)
 
     @rule(checkout=consumes(checkouts))
@@ -706,6 +805,7 @@ class PoolMachine(RuleBasedStateMachine):
             assert total <= self.limits.max_connections
         idle = [c for c in self.conns.values() if c["streams"] == 0]
         assert all(c["reusable"] for c in idle), "kept a broken idle connection"
+        assert all(c["max_streams"] for c in idle), "kept an idle connection that takes nothing"
         if self.limits.max_keepalive_connections is not None:
             assert len(idle) <= self.limits.max_keepalive_connections
         assert self.pool.waiting_count == len(self.waiting)
@@ -720,6 +820,7 @@ class PoolMachine(RuleBasedStateMachine):
             pending = [i for i, c in self.conns.items() if c["pending"]]
             if pending:
                 self.conns[pending[0]].update(max_streams=2, pending=False)
+                self.learned[self.conns[pending[0]]["origin"]] = 2
                 self.apply(self.pool.update(pending[0], self.now, max_streams=2))
             elif self.opening:
                 connection_id = min(self.opening)
@@ -744,6 +845,7 @@ class PoolMachine(RuleBasedStateMachine):
     def open_done_now(self, connection_id: int) -> None:
         origin = self.opening.pop(connection_id)
         self.opened += 1
+        self.learned[origin] = 2
         self.conns[connection_id] = {
             "order": self.opened,
             "origin": origin,

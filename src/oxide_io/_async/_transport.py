@@ -270,9 +270,10 @@ class AsyncTransport:
                 proto = connection.proto
                 if proto.http_version == "HTTP/1.1":
                     reusable = not connection.socket.is_readable()
-                elif proto.open_streams >= proto.max_streams:
+                elif not proto.awaiting_settings and proto.open_streams >= proto.max_streams:
                     # The peer lowered its stream limit since the pool last heard:
-                    # give the stream back with the new limit and ask again.
+                    # give the stream back with the new limit and ask again. (Before
+                    # its SETTINGS, the pool goes by the origin's last known limit.)
                     with self._state:
                         actions = self._pool.released(
                             connection.id, time.monotonic(), max_streams=_limit(proto)

@@ -40,15 +40,26 @@ connections to the origin are opened without waiting.
 
 `fresh=True` asks for a connection opened after the checkout (a retry after a
 kept-alive connection turned out dead): it shares such a connection with other
-retries rather than each opening its own.
+retries rather than each opening its own. It does not queue behind the requests
+already waiting, nor wait for a connection opened before it whose peer's SETTINGS
+have not arrived: it could not use that connection.
 
 HTTP/2 peers push back, and the pool follows what they say:
 
 - Until a new HTTP/2 connection's peer has sent its SETTINGS (`opened(...,
-  max_streams=None)`), it carries only its opener's stream and the requests to its
-  origin wait for the limit (`update` or `released` with `max_streams`) rather
-  than open connections of their own. Whatever ends that wait (the limit, a
-  GOAWAY, the connection closed idle by any call) serves them again.
+  max_streams=None)`), it carries as many streams as the origin's last HTTP/2
+  connection was last said to take (its SETTINGS, or what its refusals taught),
+  or only its opener's when nothing was learned yet; the requests to its origin
+  beyond that wait for the limit (`update` or `released` with `max_streams`)
+  rather than open connections of their own. Whatever ends that wait (the limit,
+  a GOAWAY, the connection closed idle by any call) serves them again.
+- A peer that allows 0 streams (SETTINGS_MAX_CONCURRENT_STREAMS = 0, which RFC
+  9113 §5.1.2 says to treat as any exhausted limit) gets no new stream on that
+  connection: the requests open another connection within `max_connections`
+  (whose opener's stream goes out before that peer's SETTINGS, as any does),
+  or wait for a SETTINGS raising the limit, read by the streams still running on
+  it. Once idle, such a connection is closed: nothing reads an idle connection,
+  so a SETTINGS raising its limit would go unseen while it held a slot.
 - `update(id, ...)` reports news read from a connection in use: the peer's stream
   limit (SETTINGS, or a stream it refused), or that it takes no new streams
   (GOAWAY, an error). A connection that takes no new streams is never handed out
@@ -181,6 +192,7 @@ class _Site:
         "blocked",
         "http11",
         "idle",
+        "limit",
         "multiplexed",
         "opening_h2",
         "origin",
@@ -206,6 +218,10 @@ class _Site:
         self.opening_h2: list[int] = []
         # The last connection opened to this origin spoke HTTP/1.1.
         self.http11 = False
+        # The stream limit last learned from an HTTP/2 connection to this origin
+        # (its SETTINGS, or what its refusals taught): what a new connection is
+        # assumed to take until its own SETTINGS arrive. None: nothing learned yet.
+        self.limit: int | None = None
         # In the pool's queue of origins waiting for a free slot.
         self.blocked = False
 
@@ -294,13 +310,15 @@ class ConnectionPool:
                 self._serve_settled(now)
         # Behind those already waiting for this origin, to serve them in order (a
         # requeued request only behind the requeued ones).
+        # A fresh one is a request already under way whose connection failed: the
+        # ones waiting may be waiting for a connection it may not use.
         if requeue:
             ahead = site.requeued
             while ahead and ahead[0].action != "wait":
                 ahead.popleft()  # cancelled: nothing holds the queue up
-            outcome = "wait" if ahead else self._serve(site, checkout, now)
+            outcome = "wait" if ahead and not fresh else self._serve(site, checkout, now)
         else:
-            outcome = "wait" if site.waiting else self._serve(site, checkout, now)
+            outcome = "wait" if site.waiting and not fresh else self._serve(site, checkout, now)
         if outcome != "ok":
             (site.requeued if requeue else site.queue).append(checkout)
             site.waiting += 1
@@ -324,7 +342,16 @@ class ConnectionPool:
             site.opening_h2.remove(connection_id)
         site.http11 = not http2
         self._opened += 1
-        limit = (max_streams or 1) if http2 else 1
+        if not http2:
+            limit = 1
+        elif max_streams is None:
+            # Until its SETTINGS arrive, as many streams as the origin's last
+            # connection took (at least the opener's); the opener's alone when
+            # nothing was learned.
+            limit = site.limit or 1
+        else:
+            site.limit = max_streams
+            limit = max_streams or 1  # the opener's stream is on it already
         conn = _Conn(connection_id, self._opened, site, http2, limit)
         conn.pending = pending
         self._conns[connection_id] = conn
@@ -366,12 +393,15 @@ class ConnectionPool:
         conn.streams -= 1
         site = conn.site
         if max_streams is not None and conn.http2:
-            conn.max_streams = max_streams
+            conn.max_streams = site.limit = max_streams
             if conn.pending:
                 self._settle(conn)
         if not reusable and conn.reusable:
             self._retire(conn)
-        if not conn.reusable:
+        if not conn.reusable or (conn.streams == 0 and conn.max_streams == 0):
+            # A connection whose peer takes no stream is not kept idle: nothing
+            # reads an idle connection, so a SETTINGS raising the limit would go
+            # unseen while it held a slot.
             if conn.streams == 0:
                 self._drop(conn)
         elif conn.streams == 0:
@@ -409,13 +439,15 @@ class ConnectionPool:
             return _NOTHING
         site = conn.site
         if max_streams is not None and conn.http2:
-            conn.max_streams = max_streams
+            conn.max_streams = site.limit = max_streams
             if conn.pending:
                 self._settle(conn)
         if not reusable and conn.reusable:
             self._retire(conn)
             if conn.streams == 0:
                 self._drop(conn)
+        elif conn.streams == 0 and conn.max_streams == 0:
+            self._drop(conn)  # takes no stream, and would sit unread (see `released`)
         if site.waiting:
             self._serve_site(site, now)
         return self._serve_freed(now)
@@ -537,9 +569,10 @@ class ConnectionPool:
             checkout.action = "reuse"
             checkout.connection_id = best.id
             return "ok"
-        # Any connection still being opened is fresh enough.
+        # Wait for a connection being opened (any is fresh enough), or opened and
+        # waiting for its peer's SETTINGS, unless it is older than a fresh checkout.
         opening_h2 = site.opening_h2
-        if opening_h2:
+        if opening_h2 and (not newer_than or self._any_newer(opening_h2, newer_than)):
             return "wait"
         if not self._make_room():
             return "room"
@@ -552,6 +585,12 @@ class ConnectionPool:
         checkout.action = "open"
         checkout.connection_id = connection_id
         return "ok"
+
+    def _any_newer(self, ids: list[int], newer_than: int) -> bool:
+        """Whether one of `ids` (of `opening_h2`) is still being opened, or was
+        opened after the first `newer_than` connections."""
+        conns = self._conns
+        return any(i not in conns or conns[i].order > newer_than for i in ids)
 
     def _make_room(self) -> bool:
         room = self.limits.max_connections
