@@ -493,4 +493,4 @@ def test_lib_azure_serves_oxides_azure_clients() -> None:
     assert AzureADTokenProvider is AsyncAzureADTokenProvider  # one type for both kinds
     # Helper modules of features oxide does not have are not there.
     with pytest.raises(ModuleNotFoundError):
-        importlib.import_module("oxide_io.compat.lib.responses_websocket")
+        importlib.import_module("oxide_io.compat.lib.decisions_tool_runner")

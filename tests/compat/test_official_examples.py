@@ -88,8 +88,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "examples/mtls_httpx2.py": _MTLS,
     "examples/mtls_httpx2_async.py": _MTLS,
     "examples/mtls_httpx_async.py": _MTLS,
-    "examples/responses_websocket.py": _LIB.format("responses_websocket")
-    + " (ResponsesWebSocketSession: lanes of responses over one Responses WebSocket)",
     "examples/realtime/azure_realtime.py": "needs azure-identity, not installed here",
     "examples/realtime/push_to_talk_app.py": "needs textual and a microphone",
     "examples/live/audio_transcript.py": _LIB.format("live")

@@ -32,6 +32,8 @@ ALIAS = "openai"
 # Modules of the official SDK (private ones too) that libraries import names from;
 # each is made of the compat namespace's names of the same meaning ("Name"), or of
 # another oxide object ("Name=module:attribute").
+_LANES = "oxide_io._async._responses_lanes"
+_LANES_CORE = "oxide_proto.sessions._responses_lanes"
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "_types": ("NOT_GIVEN", "NotGiven", "not_given", "Omit", "omit", "Timeout", "NoneType"),
     "_exceptions": (
@@ -102,6 +104,21 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         "AzureADTokenProvider=oxide_io._options:TokenProvider",
         "AsyncAzureADTokenProvider=oxide_io._options:TokenProvider",
     ),
+    # ------ openai.lib: the hand-written helpers oxide has (one block, kept together)
+    # Lanes of responses over one Responses WebSocket.
+    "lib.responses_websocket": (
+        "ResponsesWebSocketSession=oxide_io._sync._responses_lanes:SyncResponsesWebSocketSession",
+        "ResponsesWebSocketLane=oxide_io._sync._responses_lanes:SyncResponsesWebSocketLane",
+        f"AsyncResponsesWebSocketSession={_LANES}:AsyncResponsesWebSocketSession",
+        f"AsyncResponsesWebSocketLane={_LANES}:AsyncResponsesWebSocketLane",
+        f"ResponsesWebSocketLimits={_LANES_CORE}:ResponsesWebSocketLimits",
+        f"ResponsesWebSocketError={_LANES_CORE}:ResponsesWebSocketError",
+        f"ResponsesWebSocketBufferError={_LANES_CORE}:ResponsesWebSocketBufferError",
+        f"ResponsesWebSocketAccumulator={_LANES_CORE}:ResponsesWebSocketAccumulator",
+        f"ResponsesWebSocketOutput={_LANES_CORE}:ResponsesWebSocketOutput",
+        f"ResponsesWebSocketSnapshot={_LANES_CORE}:ResponsesWebSocketSnapshot",
+    ),
+    # ------ end of the openai.lib block
 }
 # Extra modules that other extra modules live in.
 _EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)
