@@ -51,7 +51,6 @@ _MTLS = (
     " an httpx client (DefaultHttpx*Client(verify=context)); oxide takes the same"
     " context as the client's own verify= instead"
 )
-_LIB = "imports openai.lib.{} (the official hand-written helpers): not in oxide"
 _BEDROCK = (
     "imports openai.providers (the Amazon Bedrock provider: AWS SigV4 signing or a"
     " Bedrock bearer token): not in oxide"
@@ -90,10 +89,10 @@ KNOWN_FAILURES: dict[str, str] = {
     "examples/mtls_httpx_async.py": _MTLS,
     "examples/realtime/azure_realtime.py": "needs azure-identity, not installed here",
     "examples/realtime/push_to_talk_app.py": "needs textual and a microphone",
-    "examples/live/audio_transcript.py": _LIB.format("live")
-    + " (AsyncTranscriptGrouper); it also needs client.live.connect and a WAV argument",
-    "examples/live/transcript_grouper.py": _LIB.format("live")
-    + " (TranscriptGrouper), and builds openai.types.live events oxide has no models for",
+    "examples/live/audio_transcript.py": (
+        "streams a WAV file to a Live session (client.live.connect) in real time:"
+        " MockServer serves no Live WebSocket"
+    ),
 }
 
 

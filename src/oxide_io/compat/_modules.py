@@ -34,6 +34,7 @@ ALIAS = "openai"
 # another oxide object ("Name=module:attribute").
 _LANES = "oxide_io._async._responses_lanes"
 _LANES_CORE = "oxide_proto.sessions._responses_lanes"
+_TRANSCRIPTS = "oxide_proto.helpers._transcripts"
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "_types": ("NOT_GIVEN", "NotGiven", "not_given", "Omit", "omit", "Timeout", "NoneType"),
     "_exceptions": (
@@ -117,6 +118,14 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         f"ResponsesWebSocketAccumulator={_LANES_CORE}:ResponsesWebSocketAccumulator",
         f"ResponsesWebSocketOutput={_LANES_CORE}:ResponsesWebSocketOutput",
         f"ResponsesWebSocketSnapshot={_LANES_CORE}:ResponsesWebSocketSnapshot",
+    ),
+    # Live transcripts grouped into display segments.
+    "lib.live": (
+        "TranscriptGrouper=oxide_io._transcripts:TranscriptGrouper",
+        "AsyncTranscriptGrouper=oxide_io._transcripts:AsyncTranscriptGrouper",
+        f"TranscriptSegment={_TRANSCRIPTS}:TranscriptSegment",
+        f"TranscriptSegmentClosedEvent={_TRANSCRIPTS}:TranscriptSegmentClosedEvent",
+        f"TranscriptSegmentCloseReason={_TRANSCRIPTS}:TranscriptSegmentCloseReason",
     ),
     # ------ end of the openai.lib block
 }
