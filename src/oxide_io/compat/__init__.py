@@ -288,6 +288,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "AsyncStream": ("..", "AsyncStream"),
     "AsyncAPIResponse": ("..", "AsyncRawResponse"),
     "HttpxBinaryResponseContent": (".._binary_content", "BinaryContent"),
+    # The Assistants stream handlers (the official `openai.lib.streaming`'s).
+    "AssistantEventHandler": ("..", "AssistantEventHandler"),
+    "AsyncAssistantEventHandler": ("..", "AsyncAssistantEventHandler"),
 }
 # Azure OpenAI: oxide's `AzureClient` / `AsyncAzureClient`.
 _AZURE = {"AzureOpenAI": "AzureClient", "AsyncAzureOpenAI": "AsyncAzureClient"}
