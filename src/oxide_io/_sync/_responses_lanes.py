@@ -145,13 +145,18 @@ class SyncResponsesWebSocketSession:
         self.close()
 
     def close(self) -> None:
-        """Ends the session and closes its connection (again: nothing)."""
+        """Ends the session and closes its connection (again: nothing).
+
+        A session never entered owns no connection: closing it leaves the connection open.
+        """
         if self._closed:
             return
         self._closed = True
         with self._lock:
             self._router.finish()
         self._wake()
+        if not self._entered:
+            return
         try:
             self.connection.close()
         finally:

@@ -31,9 +31,7 @@ from ..base._errors import OpenAIError
 from ..types.responses import Response
 
 __all__ = [
-    "Lane",
     "LaneRouter",
-    "LaneTurn",
     "ResponsesWebSocketAccumulator",
     "ResponsesWebSocketBufferError",
     "ResponsesWebSocketError",
