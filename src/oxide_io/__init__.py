@@ -61,9 +61,19 @@ if TYPE_CHECKING:
 
     AsyncAzureOpenAI = AsyncAzureClient
     from ._async._page import AsyncPage as AsyncPage
+    from ._async._responses_lanes import (
+        AsyncResponsesWebSocketSession as AsyncResponsesWebSocketSession,
+    )
     from ._async._sse_stream import AsyncStream as AsyncStream
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
+    from ._sync._responses_lanes import (
+        SyncResponsesWebSocketSession as SyncResponsesWebSocketSession,
+    )
     from ._sync._stream_helper_assistants import AssistantEventHandler as AssistantEventHandler
+    from ._transcripts import AsyncTranscriptGrouper as AsyncTranscriptGrouper
+    from ._transcripts import TranscriptGrouper as TranscriptGrouper
+
+    ResponsesWebSocketSession = SyncResponsesWebSocketSession
     from .compat._async_clients import AsyncOpenAI as AsyncOpenAI
     from .compat._clients import OpenAI as OpenAI
 
@@ -83,11 +93,19 @@ _ASYNC = {
     # Assistants stream handlers, both sides: few scripts use them.
     "AsyncAssistantEventHandler": "._async._stream_helper_assistants",
     "AssistantEventHandler": "._sync._stream_helper_assistants",
+    # Lanes of responses over one Responses WebSocket, and Live transcript grouping.
+    "AsyncResponsesWebSocketSession": "._async._responses_lanes",
+    "SyncResponsesWebSocketSession": "._sync._responses_lanes",
+    "TranscriptGrouper": "._transcripts",
+    "AsyncTranscriptGrouper": "._transcripts",
 }
 
 
 # The official SDK's names for oxide's classes.
-_ALIASES = {"AsyncAzureOpenAI": "AsyncAzureClient"}
+_ALIASES = {
+    "AsyncAzureOpenAI": "AsyncAzureClient",
+    "ResponsesWebSocketSession": "SyncResponsesWebSocketSession",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -311,9 +311,16 @@ if TYPE_CHECKING:
     from .helpers._schema import parse_into as parse_into
     from .helpers._schema import response_format_for as response_format_for
     from .helpers._schema import responses_function_tool as responses_function_tool
+    from .helpers._schema import strict_schema as strict_schema
     from .helpers._schema import text_format_for as text_format_for
     from .helpers._schema import text_with_format as text_with_format
     from .helpers._schema import to_strict_json_schema as to_strict_json_schema
+    from .helpers._transcripts import TranscriptSegment as TranscriptSegment
+    from .helpers._transcripts import TranscriptSegmentClosedEvent as TranscriptSegmentClosedEvent
+    from .helpers._transcripts import TranscriptSegmentCloseReason as TranscriptSegmentCloseReason
+    from .helpers._transcripts import TranscriptSettings as TranscriptSettings
+    from .helpers._transcripts import TranscriptTracker as TranscriptTracker
+    from .helpers._transcripts import TranscriptUpdate as TranscriptUpdate
     from .http._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from .http._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
     from .http._http2 import HTTP2Connection as HTTP2Connection
@@ -345,6 +352,18 @@ if TYPE_CHECKING:
     from .sessions._realtime_socket import audio_chunks as audio_chunks
     from .sessions._realtime_socket import decode_realtime_event as decode_realtime_event
     from .sessions._realtime_socket import parse_realtime_event as parse_realtime_event
+    from .sessions._responses_lanes import LaneRouter as LaneRouter
+    from .sessions._responses_lanes import (
+        ResponsesWebSocketAccumulator as ResponsesWebSocketAccumulator,
+    )
+    from .sessions._responses_lanes import (
+        ResponsesWebSocketBufferError as ResponsesWebSocketBufferError,
+    )
+    from .sessions._responses_lanes import ResponsesWebSocketError as ResponsesWebSocketError
+    from .sessions._responses_lanes import ResponsesWebSocketLimits as ResponsesWebSocketLimits
+    from .sessions._responses_lanes import ResponsesWebSocketOutput as ResponsesWebSocketOutput
+    from .sessions._responses_lanes import ResponsesWebSocketSnapshot as ResponsesWebSocketSnapshot
+    from .sessions._responses_lanes import lane_command as lane_command
     from .sessions._responses_socket import BetaResponsesClientEvents as BetaResponsesClientEvents
     from .sessions._responses_socket import ResponsesClientEvents as ResponsesClientEvents
     from .sessions._responses_socket import ResponsesTurn as ResponsesTurn
@@ -422,6 +441,20 @@ _LAZY: dict[str, str] = {
     "audio_chunks": ".sessions._realtime_socket",
     "decode_realtime_event": ".sessions._realtime_socket",
     "parse_realtime_event": ".sessions._realtime_socket",
+    "LaneRouter": ".sessions._responses_lanes",
+    "ResponsesWebSocketAccumulator": ".sessions._responses_lanes",
+    "ResponsesWebSocketBufferError": ".sessions._responses_lanes",
+    "ResponsesWebSocketError": ".sessions._responses_lanes",
+    "ResponsesWebSocketLimits": ".sessions._responses_lanes",
+    "ResponsesWebSocketOutput": ".sessions._responses_lanes",
+    "ResponsesWebSocketSnapshot": ".sessions._responses_lanes",
+    "lane_command": ".sessions._responses_lanes",
+    "TranscriptSegment": ".helpers._transcripts",
+    "TranscriptSegmentCloseReason": ".helpers._transcripts",
+    "TranscriptSegmentClosedEvent": ".helpers._transcripts",
+    "TranscriptSettings": ".helpers._transcripts",
+    "TranscriptTracker": ".helpers._transcripts",
+    "TranscriptUpdate": ".helpers._transcripts",
     "ResponsesClientEvents": ".sessions._responses_socket",
     "BetaResponsesClientEvents": ".sessions._responses_socket",
     "decode_beta_responses_event": ".sessions._responses_socket",
@@ -539,6 +572,7 @@ _LAZY: dict[str, str] = {
     "responses_function_tool": ".helpers._schema",
     "text_format_for": ".helpers._schema",
     "text_with_format": ".helpers._schema",
+    "strict_schema": ".helpers._schema",
     "to_strict_json_schema": ".helpers._schema",
 }
 

@@ -42,8 +42,8 @@ def _run(code: str, server: MockServer, tmp_path: pathlib.Path) -> str:
     return done.stdout
 
 
-def test_the_guide_has_its_three_examples() -> None:
-    assert len(_blocks()) == 3
+def test_the_guide_has_its_five_examples() -> None:
+    assert len(_blocks()) == 5
 
 
 def test_one_line_change_example(tmp_path: pathlib.Path) -> None:
@@ -78,3 +78,24 @@ def test_install_example(tmp_path: pathlib.Path, official: str) -> None:
     code += "print(some_library.CLIENT_CLASS is oxide_io.compat.OpenAI)\n"
     with MockServer() as server:
         assert _run(code, server, tmp_path) == "True\n"
+
+
+def test_responses_websocket_lanes_example(tmp_path: pathlib.Path) -> None:
+    with MockServer(api_key="sk-guide") as server:
+        out = _run(_blocks()[3], server, tmp_path).splitlines()
+        creates = [r for r in server.requests if r.http_version == "websocket"]
+    # Each lane printed its own response's answer, news first as the code asks.
+    assert len(out) == 2 and "Headlines?" in out[0] and "Rain?" in out[1]
+    assert len(creates) == 2
+
+
+def test_transcript_grouper_example(tmp_path: pathlib.Path) -> None:
+    with MockServer(api_key="sk-guide") as server:
+        out = _run(_blocks()[4], server, tmp_path)
+    assert out.splitlines() == [
+        "user Tell me",
+        "user Tell me more",
+        "closed: speaker_change",
+        "assistant Here it is.",
+        "closed: manual",
+    ]

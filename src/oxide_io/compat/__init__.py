@@ -296,6 +296,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     # Amazon Bedrock: oxide's clients with `provider=bedrock(...)`.
     "BedrockOpenAI": ("._bedrock", "BedrockOpenAI"),
     "AsyncBedrockOpenAI": ("._async_clients", "AsyncBedrockOpenAI"),
+    # The Assistants stream handlers (the official `openai.lib.streaming`'s).
+    "AssistantEventHandler": ("..", "AssistantEventHandler"),
+    "AsyncAssistantEventHandler": ("..", "AsyncAssistantEventHandler"),
 }
 # Azure OpenAI: oxide's `AzureClient` / `AsyncAzureClient`.
 _AZURE = {"AzureOpenAI": "AzureClient", "AsyncAzureOpenAI": "AsyncAzureClient"}

@@ -63,7 +63,10 @@ def pydantic_function_tool(
     """
     from oxide_proto import function_tool
 
-    return function_tool(model, name=name, description=description)
+    from ._lib import chat_tool
+
+    # The official shape: the tool's `function` remembers the model (PydanticFunctionTool).
+    return chat_tool(function_tool(model, name=name, description=description))
 
 
 def pydantic_responses_function_tool(
@@ -72,7 +75,10 @@ def pydantic_responses_function_tool(
     """A strict Responses API function tool whose arguments are `model`."""
     from oxide_proto import responses_function_tool
 
-    return responses_function_tool(model, name=name, description=description)
+    from ._lib import ResponsesPydanticFunctionTool
+
+    tool = responses_function_tool(model, name=name, description=description)
+    return ResponsesPydanticFunctionTool(tool, tool.type)
 
 
 class APIRemovedInV1(OpenAIError):

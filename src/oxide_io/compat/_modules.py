@@ -32,6 +32,75 @@ ALIAS = "openai"
 # Modules of the official SDK (private ones too) that libraries import names from;
 # each is made of the compat namespace's names of the same meaning ("Name"), or of
 # another oxide object ("Name=module:attribute").
+# ------ the names of openai.lib's modules (used in one block of EXTRA_MODULES below)
+_LIB = "oxide_io.compat._lib"
+_PARSING = (
+    f"type_to_response_format_param={_LIB}:type_to_response_format_param",
+    f"ResponseFormatT={_LIB}:ResponseFormatT",
+    f"parse_chat_completion={_LIB}:parse_chat_completion",
+)
+_CHAT = "oxide_proto.helpers._chat_accumulator"
+_PARSED = "oxide_proto.helpers._chat_parsed"
+_CHAT_EVENTS = (
+    *(
+        f"{name}={_CHAT}:{name}"
+        for name in (
+            "ChatCompletionStreamEvent",
+            "ChunkEvent",
+            "ContentDeltaEvent",
+            "ContentDoneEvent",
+            "RefusalDeltaEvent",
+            "RefusalDoneEvent",
+            "FunctionToolCallArgumentsDeltaEvent",
+            "FunctionToolCallArgumentsDoneEvent",
+            "LogprobsContentDeltaEvent",
+            "LogprobsContentDoneEvent",
+            "LogprobsRefusalDeltaEvent",
+            "LogprobsRefusalDoneEvent",
+        )
+    ),
+    # oxide's snapshot is the parsed completion itself, updated chunk by chunk.
+    f"ParsedChatCompletionSnapshot={_PARSED}:ParsedChatCompletion",
+    f"ParsedChoiceSnapshot={_PARSED}:ParsedChoice",
+    f"ParsedChatCompletionMessageSnapshot={_PARSED}:ParsedChatCompletionMessage",
+)
+_CHAT_STREAM = (
+    *_CHAT_EVENTS,
+    "ChatCompletionStream=oxide_io._sync._stream_helper_chat:SyncChatCompletionStream",
+    "ChatCompletionStreamManager=oxide_io._sync._stream_helper_chat:SyncChatCompletionStreamManager",
+    "AsyncChatCompletionStream=oxide_io._async._stream_helper_chat:AsyncChatCompletionStream",
+    "AsyncChatCompletionStreamManager="
+    "oxide_io._async._stream_helper_chat:AsyncChatCompletionStreamManager",
+    f"ChatCompletionStreamState={_LIB}:ChatCompletionStreamState",
+)
+_RESPONSES = "oxide_proto.helpers._responses_accumulator"
+_RESPONSES_EVENTS = (
+    *(
+        f"{name}={_RESPONSES}:{name}"
+        for name in (
+            "ResponseTextDeltaEvent",
+            "ResponseTextDoneEvent",
+            "ResponseFunctionCallArgumentsDeltaEvent",
+            "ResponseFunctionCallArgumentsDoneEvent",
+            "ResponseCompletedEvent",
+            "ParsedResponse",
+        )
+    ),
+    "ResponseStreamEvent=oxide_io._async._stream_helper_responses:ResponseEvent",
+    f"TextFormatT={_LIB}:TextFormatT",
+)
+_RESPONSES_STREAM = (
+    *_RESPONSES_EVENTS,
+    "ResponseStream=oxide_io._sync._stream_helper_responses:SyncResponseStream",
+    "ResponseStreamManager=oxide_io._sync._stream_helper_responses:SyncResponseStreamManager",
+    "AsyncResponseStream=oxide_io._async._stream_helper_responses:AsyncResponseStream",
+    "AsyncResponseStreamManager="
+    "oxide_io._async._stream_helper_responses:AsyncResponseStreamManager",
+    f"ResponseStreamState={_LIB}:ResponseStreamState",
+)
+_LANES = "oxide_io._async._responses_lanes"
+_LANES_CORE = "oxide_proto.sessions._responses_lanes"
+_TRANSCRIPTS = "oxide_proto.helpers._transcripts"
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "_types": ("NOT_GIVEN", "NotGiven", "not_given", "Omit", "omit", "Timeout", "NoneType"),
     "_exceptions": (
@@ -93,7 +162,12 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     ),
     # The official hand-written helpers: a package of which oxide serves the modules
     # whose features it has (the others stay a ModuleNotFoundError).
-    "lib": (),
+    "lib": (
+        "pydantic_function_tool",
+        "pydantic_responses_function_tool",
+        f"ResponseFormatT={_LIB}:ResponseFormatT",
+        f"type_to_response_format_param={_LIB}:type_to_response_format_param",
+    ),
     "lib.azure": (
         "AzureOpenAI",
         "AsyncAzureOpenAI",
@@ -122,6 +196,62 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
         "AsyncBedrockTokenProvider=oxide_io.providers:BedrockTokenProvider",
         "AwsCredentialsProvider=oxide_io.providers:AwsCredentialsProvider",
     ),
+    # ------ openai.lib: the hand-written helpers oxide has (one block, kept together)
+    # Lanes of responses over one Responses WebSocket.
+    "lib.responses_websocket": (
+        "ResponsesWebSocketSession=oxide_io._sync._responses_lanes:SyncResponsesWebSocketSession",
+        "ResponsesWebSocketLane=oxide_io._sync._responses_lanes:SyncResponsesWebSocketLane",
+        f"AsyncResponsesWebSocketSession={_LANES}:AsyncResponsesWebSocketSession",
+        f"AsyncResponsesWebSocketLane={_LANES}:AsyncResponsesWebSocketLane",
+        f"ResponsesWebSocketLimits={_LANES_CORE}:ResponsesWebSocketLimits",
+        f"ResponsesWebSocketError={_LANES_CORE}:ResponsesWebSocketError",
+        f"ResponsesWebSocketBufferError={_LANES_CORE}:ResponsesWebSocketBufferError",
+        f"ResponsesWebSocketAccumulator={_LANES_CORE}:ResponsesWebSocketAccumulator",
+        f"ResponsesWebSocketOutput={_LANES_CORE}:ResponsesWebSocketOutput",
+        f"ResponsesWebSocketSnapshot={_LANES_CORE}:ResponsesWebSocketSnapshot",
+    ),
+    # Live transcripts grouped into display segments.
+    "lib.live": (
+        "TranscriptGrouper=oxide_io._transcripts:TranscriptGrouper",
+        "AsyncTranscriptGrouper=oxide_io._transcripts:AsyncTranscriptGrouper",
+        f"TranscriptSegment={_TRANSCRIPTS}:TranscriptSegment",
+        f"TranscriptSegmentClosedEvent={_TRANSCRIPTS}:TranscriptSegmentClosedEvent",
+        f"TranscriptSegmentCloseReason={_TRANSCRIPTS}:TranscriptSegmentCloseReason",
+    ),
+    # Structured outputs: strict schemas, response formats, typed tools.
+    "lib._pydantic": (f"to_strict_json_schema={_LIB}:to_strict_json_schema",),
+    "lib._parsing": _PARSING,
+    "lib._parsing._completions": _PARSING,
+    "lib._parsing._responses": (
+        f"type_to_text_format_param={_LIB}:type_to_text_format_param",
+        f"TextFormatT={_LIB}:TextFormatT",
+        f"parse_response={_LIB}:parse_response",
+        f"ParsedResponse={_RESPONSES}:ParsedResponse",
+        f"ParsedResponseFunctionToolCall={_RESPONSES}:ParsedResponseFunctionToolCall",
+    ),
+    "lib._tools": (
+        "pydantic_function_tool",
+        "pydantic_responses_function_tool",
+        f"PydanticFunctionTool={_LIB}:PydanticFunctionTool",
+        f"ResponsesPydanticFunctionTool={_LIB}:ResponsesPydanticFunctionTool",
+    ),
+    # The stream helpers: Assistants event handlers, chat and Responses streams.
+    "lib.streaming": (
+        "AssistantEventHandler=oxide_io:AssistantEventHandler",
+        "AsyncAssistantEventHandler=oxide_io:AsyncAssistantEventHandler",
+        "AssistantStreamManager=oxide_io._sync._stream_helper_assistants:AssistantStreamManager",
+        "AsyncAssistantStreamManager="
+        "oxide_io._async._stream_helper_assistants:AsyncAssistantStreamManager",
+        f"AssistantEventHandlerT={_LIB}:AssistantEventHandlerT",
+        f"AsyncAssistantEventHandlerT={_LIB}:AsyncAssistantEventHandlerT",
+    ),
+    "lib.streaming.chat": _CHAT_STREAM,
+    "lib.streaming.chat._events": _CHAT_EVENTS,
+    "lib.streaming.chat._completions": _CHAT_STREAM,
+    "lib.streaming.responses": _RESPONSES_STREAM,
+    "lib.streaming.responses._events": _RESPONSES_EVENTS,
+    "lib.streaming.responses._responses": _RESPONSES_STREAM,
+    # ------ end of the openai.lib block
 }
 # Extra modules that other extra modules live in.
 _EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)

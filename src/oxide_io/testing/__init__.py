@@ -2,8 +2,9 @@
 
 `MockServer` serves chat completions, Responses, models, embeddings and a paged
 file list with the API's wire formats — JSON and streamed server-sent events —
-over HTTP/1.1 and HTTP/2, plain or TLS, and the Responses WebSocket
-(`client.responses.connect()` / `session()`), from a background thread of the current
+over HTTP/1.1 and HTTP/2, plain or TLS, and the Responses, Realtime and Live
+WebSockets (`client.responses.connect()` / `session()`, `client.realtime.connect()`,
+`client.live.connect()`), from a background thread of the current
 process; Azure OpenAI's deployment URLs reach the same endpoints. It needs no
 network and no key, so code written for the API can be exercised end to end::
 

@@ -15,6 +15,7 @@ import h11
 
 from ._app import RecordedRequest
 from ._behaviours import Plan
+from ._live import serve_live_websocket
 from ._play import accepts_gzip, play
 from ._realtime import serve_realtime_websocket
 from ._websocket import accept_key, serve_responses_websocket
@@ -128,7 +129,8 @@ async def serve_http1(
             head.method.decode("ascii"), head.target.decode("latin-1"), headers, body, "1.1"
         )
         realtime = _is_upgrade(request, "/v1/realtime")
-        if realtime or _is_upgrade(request, "/v1/responses"):
+        live = _is_upgrade(request, "/v1/live/sessions")
+        if realtime or live or _is_upgrade(request, "/v1/responses"):
             key = accept_key(request.headers.get("sec-websocket-key", ""))
             switch = [("upgrade", "websocket"), ("connection", "Upgrade")]
             switch.append(("sec-websocket-accept", key))
@@ -140,6 +142,8 @@ async def serve_http1(
             if realtime:
                 model = request.query.get("model", "gpt-realtime")
                 await serve_realtime_websocket(reader, writer, headers, trailing, respond, model)
+            elif live:
+                await serve_live_websocket(reader, writer, headers, trailing, respond)
             else:
                 await serve_responses_websocket(reader, writer, headers, trailing, respond)
             return
@@ -154,8 +158,8 @@ async def serve_http1(
 
 
 def _is_upgrade(request: RecordedRequest, path: str) -> bool:
-    """A WebSocket handshake for the Responses API (`client.responses.connect()`) or the
-    Realtime API (`client.realtime.connect()`)."""
+    """A WebSocket handshake for the Responses API (`client.responses.connect()`), the
+    Realtime API (`client.realtime.connect()`) or a Live session (`client.live.connect()`)."""
     return (
         request.method == "GET"
         and request.path == path

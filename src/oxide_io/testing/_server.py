@@ -45,8 +45,10 @@ class MockServer:
     with partial images), `POST /v1/responses/input_tokens`, the files, uploads,
     vector store, audio and agent environment file endpoints of `_files_api`, with
     the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS, the Responses WebSocket
-    (`GET /v1/responses` upgraded, over HTTP/1.1) and the Realtime WebSocket
-    (`GET /v1/realtime`). Replies are deterministic; tests script failures with
+    (`GET /v1/responses` upgraded, over HTTP/1.1; lanes by `stream_id`), the Realtime
+    WebSocket (`GET /v1/realtime`) and a Live session's WebSocket
+    (`GET /v1/live/sessions`: transcripts of the audio it hears, and the reply).
+    Replies are deterministic; tests script failures with
     `enqueue`.
 
         >>> from oxide_io.testing import MockServer, Fail

@@ -5,7 +5,8 @@ Each `response.create` message is answered as `POST /v1/responses` with
 forced tool calls included) — its events sent as text messages, one event each.
 A request the app refuses (401, 400, a scripted `Fail`) becomes an `error` event
 carrying the API's error object and the status; the connection stays open.
-Messages of other types are ignored. Every `response.create` is recorded as a
+Messages of other types are ignored. A `response.create` naming a `stream_id`
+(a lane) has it echoed on every event of its reply. Every `response.create` is recorded as a
 `POST /v1/responses` request with `http_version` ``"websocket"`` and the
 handshake's headers. A scripted `Delay` holds the reply's first event as it
 holds an HTTP response's head; stream faults (`CutStream`, `Stall`...) do not
@@ -108,8 +109,20 @@ def _answer(
         event = None
     if not isinstance(event, dict) or event.get("type") != "response.create":
         return 0.0, []
-    params = {key: value for key, value in event.items() if key != "type"}
+    # `stream_id` names the client's lane: not a parameter of the response, but
+    # echoed on every event of its reply.
+    stream_id = event.get("stream_id")
+    params = {key: value for key, value in event.items() if key not in ("type", "stream_id")}
     params["stream"] = True
     request = RecordedRequest.parse("POST", "/v1/responses", headers, dumps(params), "websocket")
     answer, plan = respond(request)
-    return (plan.delay.seconds if plan.delay else 0.0), _messages(answer)
+    messages = _messages(answer)
+    if isinstance(stream_id, str):
+        messages = [_with_stream_id(message, stream_id) for message in messages]
+    return (plan.delay.seconds if plan.delay else 0.0), messages
+
+
+def _with_stream_id(message: str, stream_id: str) -> str:
+    event = json.loads(message)
+    event["stream_id"] = stream_id
+    return dumps(event).decode()

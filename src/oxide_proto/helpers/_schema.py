@@ -35,6 +35,7 @@ from ..base._errors import InvalidJSONError, OutputValidationError, SchemaError
 
 __all__ = [
     "to_strict_json_schema",
+    "strict_schema",
     "response_format_for",
     "text_format_for",
     "text_with_format",
@@ -411,6 +412,15 @@ def to_strict_json_schema(tp: type) -> dict[str, Any]:
     if builder.defs:
         schema = {"$defs": builder.defs, **schema}
     return _strict(schema, schema, tp.__name__)
+
+
+def strict_schema(schema: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A JSON schema some generator made (a pydantic `TypeAdapter`'s, say), made strict.
+
+    `schema` is not changed; `name` is where a `SchemaError` says the trouble is.
+    """
+    copied = json.loads(json.dumps(schema))
+    return _strict(copied, copied, name)
 
 
 def _description(tp: type) -> str | None:
