@@ -59,6 +59,9 @@ GENERATORS = (
     "tools/unasync.py",
 )
 REF = "#/components/schemas/"
+# On a component read from an SDK type: where that type lives ("module:Name"), so that
+# the compat types table pairs the official name with the class generated from it.
+ORIGIN = "x-sdk-class"
 
 _CALLS = {"_get": "get", "_post": "post", "_put": "put", "_patch": "patch", "_delete": "delete"}
 _PAGES = {
@@ -259,6 +262,15 @@ def read_call(func: Any) -> dict[str, Any] | None:
 
 def _named(node: ast.expr, module: dict[str, Any]) -> tuple[str, Any] | None:
     """An annotation's name (for naming a schema) and the object it designates."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "cast"
+        and len(node.args) == 2
+    ):
+        # `cast_to=cast(Any, Automation)`: a union the SDK's type checker would refuse
+        # as a class; the union is what the call answers with.
+        node = node.args[1]
     text = ast.unparse(node)
     try:
         obj = eval(text, module)
@@ -371,7 +383,8 @@ class Schemas:
             else:
                 schema = {"anyOf": variants}
                 if name and name not in self.taken and self.create:
-                    self.new.setdefault(name, schema)
+                    found = sdk_origin(hint)
+                    self.new.setdefault(name, {**schema, ORIGIN: found} if found else schema)
                     schema = {"$ref": REF + name}
             if null:
                 return {"anyOf": [schema, {"type": "null"}]}
@@ -506,6 +519,7 @@ class Schemas:
         doc = inspect.getdoc(cls)
         if doc and cls.__doc__:
             schema["description"] = doc
+        schema[ORIGIN] = sdk_origin(cls)
         self.new[name] = schema
         return {"$ref": REF + name}
 
@@ -866,6 +880,42 @@ def _websocket_events(schemas: Schemas) -> None:
         if ref != {"$ref": REF + name}:
             raise SystemExit(f"{module}.{attr} did not become the component {name}: {ref}")
         schemas.new[name] = {**schemas.new[name], "x-oaiMeta": {"group": group}}
+
+
+def sdk_origin(value: Any) -> str | None:
+    """Where the SDK keeps `value` (a class, or a union alias, or the union inside an
+    `Annotated` alias): "module:Name" of an `openai.types` module, or None."""
+    if isinstance(value, type) and hasattr(value, "model_fields"):
+        return f"{value.__module__}:{value.__qualname__}"
+    return _official_aliases().get(id(value))
+
+
+@functools.cache
+def _official_aliases() -> dict[int, str]:
+    """id of every union alias `openai.types` names -> "module:Name", the defining
+    module first (its file named after the alias)."""
+    import pkgutil
+
+    import openai.types
+
+    found: dict[int, str] = {}
+    infos = sorted(
+        pkgutil.walk_packages(openai.types.__path__, "openai.types."), key=lambda i: i.ispkg
+    )
+    for info in infos:
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if name.startswith("_") or isinstance(value, type | types.ModuleType):
+                continue
+            annotated = typing.get_origin(value) is typing.Annotated
+            inner = typing.get_args(value)[0] if annotated else None
+            for one in (value, inner):
+                members = typing.get_args(one)
+                if typing.get_origin(one) in (typing.Union, types.UnionType) and members:
+                    own = info.name.rsplit(".", 1)[-1].replace("_", "") == name.lower()
+                    if own or id(one) not in found:
+                        found[id(one)] = f"{info.name}:{name}"
+    return found
 
 
 def _official_models() -> dict[str, list[type]]:
