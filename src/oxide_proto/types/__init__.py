@@ -186,7 +186,6 @@ if TYPE_CHECKING:
     from .agents import (
         BrowserAuthenticationRequestItemResourceRequestOption as BrowserAuthenticationRequestItemResourceRequestOption,  # noqa: E501
     )
-    from .agents import CastAnyAutomation as CastAnyAutomation
     from .agents import Compaction as Compaction
     from .agents import (
         ComputerUseApprovalRequestResultItemResource as ComputerUseApprovalRequestResultItemResource,  # noqa: E501
@@ -4669,7 +4668,6 @@ _MODULES: dict[str, str] = {
     "C2PAProvenanceResult": "content_provenance_checks",
     "C2PAValidationStateApi": "content_provenance_checks",
     "CallableToolAllowedCaller": "responses",
-    "CastAnyAutomation": "agents",
     "Certificate": "certificates",
     "CertificateCertificateDetails": "certificates",
     "ChatCompletion": "chat",
