@@ -528,6 +528,15 @@ def call_params(objects: dict[tuple[str, str], Any], ox: Oxide) -> Iterator[tupl
             break
 
 
+def _own_name(rel: str, name: str, value: Any) -> bool:
+    """Whether `name` is the type its module is named after (`chat_completion:
+    ChatCompletion`), not a shape nested in another's module (`Choice`, `Data`)."""
+    modules = [rel.rsplit(".", 1)[-1]]
+    if isinstance(value, type):
+        modules.append(value.__module__.rsplit(".", 1)[-1])
+    return any(module.replace("_", "") == name.lower() for module in modules)
+
+
 def derived(ox: Oxide) -> Iterator[tuple[Any, Any]]:
     """(official type, the oxide type generated from it): the SDK supplement's
     components read from an SDK class or union record where it lives (`x-sdk-class`)."""
@@ -574,6 +583,8 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     # What oxide generated from an official type is that type, whatever its name.
     seeds.update((id(value), (value, found)) for value, found in derived(ox))
     pairs = list(method_pairs())
+    own = {id(value) for (rel, name), value in objects.items() if _own_name(rel, name, value)}
+    nested: dict[int, tuple[Any, Any]] = {}
     returned: dict[int, Any] = {}
     for arg, off_annotation, ox_annotation in pairs:
         if arg == "return":
@@ -602,7 +613,11 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
             # What the endpoints answering with the class answer on oxide's side wins
             # over a name that unrelated classes share (`Message` of threads and of
             # responses, `Group`, `UserDeleteResponse`).
-            seeds[id(value)] = (value, returned.get(id(value), found))
+            handwritten = found is ox.extra.get(name)  # `ParsedResponseFunctionToolCall`
+            if id(value) in returned or id(value) in own or handwritten:
+                seeds[id(value)] = (value, returned.get(id(value), found))
+            else:
+                nested[id(value)] = (value, found)
     named = {id(value) for value in objects.values()}
     # Names (and what the endpoints answer) first, then what the methods take and
     # return: a class both rounds reach (`ChatCompletionAudio`, in a completion's
@@ -611,6 +626,12 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     for _, off_annotation, ox_annotation in pairs:
         for off, found in _pair(list(_records(off_annotation)), list(_records(ox_annotation))):
             seeds.setdefault(id(off), (off, found))
+    paired = pair_by_structure(seeds, named, ox.address, prior=paired)
+    # A nested shape's name (`Data`, `Result`, `Item`) is shared by unrelated classes:
+    # it counts only where the field leading to it did not pair it already.
+    for key, pair in nested.items():
+        if key not in paired:
+            seeds[key] = pair
     paired = pair_by_structure(seeds, named, ox.address, prior=paired)
     # Then by event tag: a class whose `type` literal ("response.output_text.delta")
     # no other class of its kind carries, on either side, pairs with its oxide twin.
