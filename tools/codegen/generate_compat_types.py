@@ -486,6 +486,31 @@ def pair_unions(official: Any, paired: dict[int, Any], ox: Oxide) -> Iterator[tu
             yield value, found[0]
 
 
+def pair_params_by_model(
+    objects: dict[tuple[str, str], Any], paired: dict[int, Any], ox: Oxide
+) -> Iterator[tuple[Any, Any]]:
+    """(official `XParam`, oxide's param type `YParam`) where the official `X` of the
+    same module (or of the module `x` beside `x_param`) pairs with oxide's `Y`, both
+    not paired yet: the param generator names a component's TypedDict so."""
+    for (rel, name), value in objects.items():
+        if id(value) in paired or not name.endswith("Param"):
+            continue
+        stem = name.removesuffix("Param")
+        for model_rel in dict.fromkeys((rel, rel.removesuffix("_param"))):
+            model = objects.get((model_rel, stem))
+            ours = paired.get(id(model)) if model is not None else None
+            address = ox.name_of(ours, stem) if ours is not None else None
+            if not address or not address.startswith("t:"):
+                continue
+            found = ox.params.get(address[2:] + "Param")
+            if found is not None and _is_typeddict(value) == _is_typeddict(found):
+                yield value, found
+                break
+            if found is not None and not isinstance(value, type) and not isinstance(found, type):
+                yield value, found  # a union alias of TypedDicts
+                break
+
+
 CALLS = "oxide_proto.types.params.calls"
 
 
@@ -638,6 +663,11 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     for off, found in pair_by_tag(objects.values(), kinds, ox):
         if id(off) not in paired:
             seeds[id(off)] = (off, found)
+    paired = pair_by_structure(seeds, named, ox.address, prior=paired)
+    # Then a request shape by the response shape of its name: `XParam` is the param
+    # type of what `X` pairs with (`live.ClientEventParam`, `LiveClientEventParam`).
+    for off, found in pair_params_by_model(objects, paired, ox):
+        seeds[id(off)] = (off, found)
     paired = pair_by_structure(seeds, named, ox.address, prior=paired)
     # Last, a union alias no field leads to (a page's items, `Data` of a chatkit
     # thread's item list) pairs with the oxide alias of the same members.

@@ -63,6 +63,11 @@ def build_with_calls(spec: dict[str, Any]) -> tuple[ParamsBuilder, dict[str, str
     """The param types, and the name of each method's keyword-arguments TypedDict ->
     the method's dotted SDK name."""
     _, named, params = generate_operations.load_with_params(spec)
+    # Request shapes no operation takes: the client events a WebSocket connection
+    # sends, which the SDK supplement marks `x-sdk-params`.
+    for name, schema in sorted(spec["components"]["schemas"].items()):
+        if schema.get("x-sdk-params"):
+            params.component(name)
     params.merge_duplicates()
     return params, call_params(params, named)
 
