@@ -18,7 +18,7 @@ if TYPE_CHECKING:
         ToolChoiceFunctionParam,
         ToolChoiceMcpParam,
     )
-    from .shared import VoiceIdsOrCustomVoiceParam
+    from .shared import RealtimeReasoningParam, VoiceIdsOrCustomVoiceParam
 
 __all__ = [
     "AudioTranscriptionParam",
@@ -28,7 +28,6 @@ __all__ = [
     "RealtimeAudioFormatsParam",
     "RealtimeCreateClientSecretRequestExpiresAfterParam",
     "RealtimeFunctionToolParam",
-    "RealtimeReasoningParam",
     "RealtimeSessionCreateRequestClientSecretParam",
     "RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam",
     "RealtimeSessionCreateRequestGAAudio2InputParam",
@@ -116,12 +115,6 @@ class RealtimeFunctionToolParam(TypedDict, total=False):
     name: str
     description: str
     parameters: Mapping[str, object]
-
-
-class RealtimeReasoningParam(TypedDict, total=False):
-    """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`."""
-
-    effort: Literal["minimal", "low", "medium", "high", "xhigh"]
 
 
 class RealtimeSessionCreateRequestClientSecretParam(TypedDict, total=False):
