@@ -822,9 +822,34 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
             "text": text_results(funcs),
+            "params": sent_event_unions(spec),
         },
     }
     return supplement, sorted(funcs)
+
+
+def sent_event_unions(spec: dict[str, Any]) -> list[str]:
+    """The spec's unions of the client events a WebSocket connection sends, by the
+    SDK's naming: a union `XClientEvent` with a TypedDict twin `XClientEventParam`.
+    No operation takes them, so the param generator is told to write them
+    (`x-sdk-params`); the Live unions the supplement itself adds are marked so in
+    `_websocket_events`."""
+    import pkgutil
+
+    import openai.types
+
+    found = set()
+    for info in pkgutil.walk_packages(openai.types.__path__, "openai.types."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                name.endswith("ClientEvent")
+                and not isinstance(value, type)
+                and hasattr(module, name + "Param")
+                and name in spec["components"]["schemas"]
+            ):
+                found.add(name)
+    return sorted(found)
 
 
 def text_results(funcs: dict[str, Any]) -> list[str]:
