@@ -2184,6 +2184,20 @@ if TYPE_CHECKING:
     from .other import (
         BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam,  # noqa: E501
     )
+    from .other import BetaResponseInjectEventParam as BetaResponseInjectEventParam
+    from .other import BetaResponsesClientEventParam as BetaResponsesClientEventParam
+    from .other import (
+        BetaResponsesClientEventResponseCreateAccessProgramsParam as BetaResponsesClientEventResponseCreateAccessProgramsParam,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateBackgroundOptionsParam as BetaResponsesClientEventResponseCreateBackgroundOptionsParam,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateImageParam as BetaResponsesClientEventResponseCreateImageParam,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateParam as BetaResponsesClientEventResponseCreateParam,
+    )
     from .other import (
         LiveSessionsAcceptSessionAudioOutputParam as LiveSessionsAcceptSessionAudioOutputParam,
     )
@@ -2474,6 +2488,21 @@ if TYPE_CHECKING:
     from .other import (
         LiveSessionsAcceptSessionTriggerParam as LiveSessionsAcceptSessionTriggerParam,
     )
+    from .other import RealtimeClientEventParam as RealtimeClientEventParam
+    from .other import RealtimeTranslationClientEventParam as RealtimeTranslationClientEventParam
+    from .other import ResponsesClientEventParam as ResponsesClientEventParam
+    from .other import (
+        ResponsesClientEventResponseCreateAccessProgramsParam as ResponsesClientEventResponseCreateAccessProgramsParam,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateBackgroundOptionsParam as ResponsesClientEventResponseCreateBackgroundOptionsParam,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateImageParam as ResponsesClientEventResponseCreateImageParam,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateParam as ResponsesClientEventResponseCreateParam,
+    )
     from .projects import (
         AdminOrganizationProjectsApiKeysUpdateSpendLimitParam as AdminOrganizationProjectsApiKeysUpdateSpendLimitParam,  # noqa: E501
     )
@@ -2492,9 +2521,81 @@ if TYPE_CHECKING:
         RealtimeAudioFormatsPCMUAudioFormatParam as RealtimeAudioFormatsPCMUAudioFormatParam,
     )
     from .realtime import (
+        RealtimeClientEventConversationItemCreateParam as RealtimeClientEventConversationItemCreateParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventConversationItemDeleteParam as RealtimeClientEventConversationItemDeleteParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventConversationItemRetrieveParam as RealtimeClientEventConversationItemRetrieveParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventConversationItemTruncateParam as RealtimeClientEventConversationItemTruncateParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventInputAudioBufferAppendParam as RealtimeClientEventInputAudioBufferAppendParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventInputAudioBufferClearParam as RealtimeClientEventInputAudioBufferClearParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventInputAudioBufferCommitParam as RealtimeClientEventInputAudioBufferCommitParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventOutputAudioBufferClearParam as RealtimeClientEventOutputAudioBufferClearParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventResponseCancelParam as RealtimeClientEventResponseCancelParam,
+    )
+    from .realtime import (
+        RealtimeClientEventResponseCreateParam as RealtimeClientEventResponseCreateParam,
+    )
+    from .realtime import (
+        RealtimeClientEventSessionUpdateParam as RealtimeClientEventSessionUpdateParam,
+    )
+    from .realtime import (
+        RealtimeConversationItemFunctionCallOutputParam as RealtimeConversationItemFunctionCallOutputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemFunctionCallParam as RealtimeConversationItemFunctionCallParam,
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageAssistantContentParam as RealtimeConversationItemMessageAssistantContentParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageAssistantParam as RealtimeConversationItemMessageAssistantParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageSystemContentParam as RealtimeConversationItemMessageSystemContentParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageSystemParam as RealtimeConversationItemMessageSystemParam,
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageUserContentParam as RealtimeConversationItemMessageUserContentParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageUserParam as RealtimeConversationItemMessageUserParam,
+    )
+    from .realtime import RealtimeConversationItemParam as RealtimeConversationItemParam
+    from .realtime import (
         RealtimeCreateClientSecretRequestExpiresAfterParam as RealtimeCreateClientSecretRequestExpiresAfterParam,  # noqa: E501
     )
     from .realtime import RealtimeFunctionToolParam as RealtimeFunctionToolParam
+    from .realtime import RealtimeMcpApprovalRequestParam as RealtimeMcpApprovalRequestParam
+    from .realtime import RealtimeMcpApprovalResponseParam as RealtimeMcpApprovalResponseParam
+    from .realtime import RealtimeMcphttpErrorParam as RealtimeMcphttpErrorParam
+    from .realtime import RealtimeMcpListToolsParam as RealtimeMcpListToolsParam
+    from .realtime import RealtimeMcpProtocolErrorParam as RealtimeMcpProtocolErrorParam
+    from .realtime import RealtimeMcpToolCallParam as RealtimeMcpToolCallParam
+    from .realtime import RealtimeMcpToolExecutionErrorParam as RealtimeMcpToolExecutionErrorParam
+    from .realtime import (
+        RealtimeResponseCreateParamsAudioOutputParam as RealtimeResponseCreateParamsAudioOutputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeResponseCreateParamsAudioParam as RealtimeResponseCreateParamsAudioParam,
+    )
+    from .realtime import RealtimeResponseCreateParamsParam as RealtimeResponseCreateParamsParam
     from .realtime import (
         RealtimeSessionCreateRequestClientSecretParam as RealtimeSessionCreateRequestClientSecretParam,  # noqa: E501
     )
@@ -2569,6 +2670,15 @@ if TYPE_CHECKING:
         RealtimeTranscriptionSessionCreateRequestTurnDetectionParam as RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,  # noqa: E501
     )
     from .realtime import (
+        RealtimeTranslationClientEventInputAudioBufferAppendParam as RealtimeTranslationClientEventInputAudioBufferAppendParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationClientEventSessionCloseParam as RealtimeTranslationClientEventSessionCloseParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationClientEventSessionUpdateParam as RealtimeTranslationClientEventSessionUpdateParam,  # noqa: E501
+    )
+    from .realtime import (
         RealtimeTranslationClientSecretCreateRequestExpiresAfterParam as RealtimeTranslationClientSecretCreateRequestExpiresAfterParam,  # noqa: E501
     )
     from .realtime import (
@@ -2588,6 +2698,24 @@ if TYPE_CHECKING:
     )
     from .realtime import (
         RealtimeTranslationSessionCreateRequestParam as RealtimeTranslationSessionCreateRequestParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam as RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioInputParam as RealtimeTranslationSessionUpdateRequestAudioInputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam as RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioOutputParam as RealtimeTranslationSessionUpdateRequestAudioOutputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioParam as RealtimeTranslationSessionUpdateRequestAudioParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestParam as RealtimeTranslationSessionUpdateRequestParam,  # noqa: E501
     )
     from .realtime import RealtimeTruncationParam as RealtimeTruncationParam
     from .realtime import (
@@ -3709,10 +3837,16 @@ _MODULES: dict[str, str] = {
     "BetaResponseCreateParams": "calls",
     "BetaResponseFormatJsonObjectParam": "responses",
     "BetaResponseFormatTextParam": "responses",
+    "BetaResponseInjectEventParam": "other",
     "BetaResponsePromptVariablesParam": "responses",
     "BetaResponseRetrieveParams": "calls",
     "BetaResponseStreamOptionsParam": "responses",
     "BetaResponseTextParam": "responses",
+    "BetaResponsesClientEventParam": "other",
+    "BetaResponsesClientEventResponseCreateAccessProgramsParam": "other",
+    "BetaResponsesClientEventResponseCreateBackgroundOptionsParam": "other",
+    "BetaResponsesClientEventResponseCreateImageParam": "other",
+    "BetaResponsesClientEventResponseCreateParam": "other",
     "BetaScreenshotParam": "responses",
     "BetaScrollParam": "responses",
     "BetaSkillReferenceParam": "responses",
@@ -4517,9 +4651,40 @@ _MODULES: dict[str, str] = {
     "RealtimeAudioFormatsPCMAudioFormatParam": "realtime",
     "RealtimeAudioFormatsPCMUAudioFormatParam": "realtime",
     "RealtimeAudioFormatsParam": "realtime",
+    "RealtimeClientEventConversationItemCreateParam": "realtime",
+    "RealtimeClientEventConversationItemDeleteParam": "realtime",
+    "RealtimeClientEventConversationItemRetrieveParam": "realtime",
+    "RealtimeClientEventConversationItemTruncateParam": "realtime",
+    "RealtimeClientEventInputAudioBufferAppendParam": "realtime",
+    "RealtimeClientEventInputAudioBufferClearParam": "realtime",
+    "RealtimeClientEventInputAudioBufferCommitParam": "realtime",
+    "RealtimeClientEventOutputAudioBufferClearParam": "realtime",
+    "RealtimeClientEventParam": "other",
+    "RealtimeClientEventResponseCancelParam": "realtime",
+    "RealtimeClientEventResponseCreateParam": "realtime",
+    "RealtimeClientEventSessionUpdateParam": "realtime",
+    "RealtimeConversationItemFunctionCallOutputParam": "realtime",
+    "RealtimeConversationItemFunctionCallParam": "realtime",
+    "RealtimeConversationItemMessageAssistantContentParam": "realtime",
+    "RealtimeConversationItemMessageAssistantParam": "realtime",
+    "RealtimeConversationItemMessageSystemContentParam": "realtime",
+    "RealtimeConversationItemMessageSystemParam": "realtime",
+    "RealtimeConversationItemMessageUserContentParam": "realtime",
+    "RealtimeConversationItemMessageUserParam": "realtime",
+    "RealtimeConversationItemParam": "realtime",
     "RealtimeCreateClientSecretRequestExpiresAfterParam": "realtime",
     "RealtimeFunctionToolParam": "realtime",
+    "RealtimeMcpApprovalRequestParam": "realtime",
+    "RealtimeMcpApprovalResponseParam": "realtime",
+    "RealtimeMcpListToolsParam": "realtime",
+    "RealtimeMcpProtocolErrorParam": "realtime",
+    "RealtimeMcpToolCallParam": "realtime",
+    "RealtimeMcpToolExecutionErrorParam": "realtime",
+    "RealtimeMcphttpErrorParam": "realtime",
     "RealtimeReasoningParam": "shared",
+    "RealtimeResponseCreateParamsAudioOutputParam": "realtime",
+    "RealtimeResponseCreateParamsAudioParam": "realtime",
+    "RealtimeResponseCreateParamsParam": "realtime",
     "RealtimeSessionCreateParams": "calls",
     "RealtimeSessionCreateRequestClientSecretParam": "realtime",
     "RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam": "realtime",
@@ -4546,6 +4711,10 @@ _MODULES: dict[str, str] = {
     "RealtimeTranscriptionSessionCreateRequestGAParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam": "realtime",
+    "RealtimeTranslationClientEventInputAudioBufferAppendParam": "realtime",
+    "RealtimeTranslationClientEventParam": "other",
+    "RealtimeTranslationClientEventSessionCloseParam": "realtime",
+    "RealtimeTranslationClientEventSessionUpdateParam": "realtime",
     "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam": "realtime",
     "RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam": "realtime",
     "RealtimeTranslationSessionCreateRequestAudioInputParam": "realtime",
@@ -4553,6 +4722,12 @@ _MODULES: dict[str, str] = {
     "RealtimeTranslationSessionCreateRequestAudioOutputParam": "realtime",
     "RealtimeTranslationSessionCreateRequestAudioParam": "realtime",
     "RealtimeTranslationSessionCreateRequestParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioInputParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioOutputParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestParam": "realtime",
     "RealtimeTruncationParam": "realtime",
     "RealtimeTruncationRetentionRatioTruncationParam": "realtime",
     "RealtimeTruncationRetentionRatioTruncationTokenLimitsParam": "realtime",
@@ -4600,6 +4775,11 @@ _MODULES: dict[str, str] = {
     "ResponseStreamOptionsParam": "responses",
     "ResponseTextConfigParam": "responses",
     "ResponseToolSearchOutputItemParamParam": "responses",
+    "ResponsesClientEventParam": "other",
+    "ResponsesClientEventResponseCreateAccessProgramsParam": "other",
+    "ResponsesClientEventResponseCreateBackgroundOptionsParam": "other",
+    "ResponsesClientEventResponseCreateImageParam": "other",
+    "ResponsesClientEventResponseCreateParam": "other",
     "ResponsesDelegationConfigParam": "live",
     "ResponsesDelegationUpdateConfigLiveReasoningParam": "live",
     "ResponsesDelegationUpdateConfigLiveTextParam": "live",
