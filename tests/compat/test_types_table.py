@@ -330,3 +330,34 @@ def test_own_names_and_nested_names(generator: Any) -> None:
     )
     assert not own("chat.chat_completion", "Choice", None)
     assert not own("admin.organization.usage_completions_response", "Data", None)
+
+
+# A parent whose field holds `Plain`, and oxide twins with and without that field.
+class HoldsPlain(TypedDict):
+    text: str
+    part: Plain
+    either: Union[Plain, Verbose]  # noqa: UP007 - an alias as the SDK writes it
+
+
+class OxLacksPart(TypedDict):
+    text: str
+
+
+class OxHasPart(TypedDict):
+    text: str
+    part: OxVerbose
+    either: OxVerbose
+
+
+def test_a_missing_name_gets_the_reason_its_holders_give(generator: Any) -> None:
+    holders = generator._holders([HoldsPlain])
+    why = generator.reason
+    assert why("m", "Plain", Plain, holders, {id(HoldsPlain): OxLacksPart}) == "lacks"
+    assert why("m", "Plain", Plain, holders, {id(HoldsPlain): OxHasPart}) == "differs"
+    either = generator._hints(HoldsPlain)["either"]
+    assert why("m", "Either", either, holders, {id(HoldsPlain): OxHasPart}) == "inline"
+    assert why("m", "Plain", Plain, holders, {}) == "via"
+    assert why("m", "Verbose", Verbose, {}, {}) == "class"
+    assert why("m_params", "MCreateParams", Verbose, {}, {}) == "call"
+    assert why("m", "Alias", either, {}, {}) == "alias"
+    assert set(generator.REASONS) == {"lacks", "inline", "differs", "via", "call", "alias", "class"}

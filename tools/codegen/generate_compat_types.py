@@ -10,18 +10,23 @@ every module of `openai.types` and every public name in it, where oxide keeps th
 equivalent type, or an empty string when it has none yet.
 
 A name is found, in this order:
+0. a type the SDK supplement derived from an official one (its `x-sdk-class`) is
+   that type, whatever oxide names it (`live.ServerEvent` is `LiveServerEvent`);
 1. by its own name, in `oxide_proto.types` (models) or `oxide_proto.types.params`
-   (request TypedDicts), whichever matches what the official object is;
+   (request TypedDicts), whichever matches what the official object is, where the
+   name is its module's own (`chat_completion:ChatCompletion`);
 2. among the hand-written models `oxide_proto` exports (`ParsedChatCompletion`, ...);
 3. by structure: once an official class is paired with an oxide class, the classes
    its fields refer to are paired with the classes the same oxide fields refer to
    (a union is paired member by member through each member's `type` literal). This is
    how `chat_completion.Choice` finds `ChatCompletionChoice`. Repeated until nothing
-   new is found.
+   new is found. Only then does a nested shape's name (`Data`, `Usage`) count;
+4. by a unique event tag, then `XParam` as the param type of what `X` pairs with,
+   then a union alias as oxide's alias of the same members.
 
 Nothing is listed by hand, so regenerating after oxide gains types (a newly generated
 operation, say) picks them up; `--check` fails when the committed table is stale.
-`--report` prints the coverage and the missing names grouped by area and kind.
+`--report` prints the coverage and why the missing names are missing (`REASONS`).
 """
 
 from __future__ import annotations
@@ -583,7 +588,7 @@ def derived(ox: Oxide) -> Iterator[tuple[Any, Any]]:
 
 
 def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """The table, and for each missing entry its kind ("param" or "model")."""
+    """The table, and for each missing entry why (a key of `REASONS`)."""
     tree = official_tree()
     ox = Oxide()
     objects: dict[tuple[str, str], Any] = {}
@@ -675,6 +680,7 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
         paired.setdefault(id(off), found)
     table: dict[str, dict[str, str]] = {}
     missing: dict[str, str] = {}
+    holders = _holders(objects.values())
     for rel, names in tree.items():
         entries: dict[str, str] = {}
         for name in names:
@@ -685,10 +691,68 @@ def build() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
             address = ox.name_of(target, name) if target is not None else None
             entries[name] = address or ""
             if not address:
-                param = kinds.get(id(value), _is_param_module(rel))
-                missing[f"{rel}:{name}"] = "param" if param else "model"
+                missing[f"{rel}:{name}"] = reason(rel, name, value, holders, paired)
         table[rel] = entries
     return table, missing
+
+
+def _inside(annotation: Any, seen: set[int] | None = None) -> Iterator[Any]:
+    """Every type an annotation holds, through unions, containers and aliases."""
+    seen = set() if seen is None else seen
+    if id(annotation) in seen:
+        return
+    seen.add(id(annotation))
+    yield annotation
+    if isinstance(annotation, type):
+        return
+    for arg in typing.get_args(annotation):
+        yield from _inside(arg, seen)
+    value = getattr(annotation, "__value__", None)
+    if value is not None:
+        yield from _inside(value, seen)
+
+
+def _holders(values: Any) -> dict[int, list[tuple[type, str]]]:
+    """id of an official type -> the official records with a field holding it, and
+    that field's name."""
+    found: dict[int, list[tuple[type, str]]] = collections.defaultdict(list)
+    for value in {id(v): v for v in values}.values():
+        for record in [value] if _is_record(value) else list(_records(value)):
+            for field, annotation in _hints(record).items():
+                for inner in _inside(annotation):
+                    if inner is not record:
+                        found[id(inner)].append((record, field))
+    return found
+
+
+REASONS = {
+    "lacks": "a field oxide's spec version lacks holds it (the spec lags the SDK)",
+    "inline": "a union or literal alias oxide writes inline in the field (no name to map to)",
+    "differs": "oxide's field of the same name holds another shape",
+    "via": "reached only through a type that is missing itself",
+    "call": "a method's arguments module placed apart from its resource, and its parts",
+    "alias": "a top-level alias no field, method or member leads to",
+    "class": "a top-level class no field, method or event tag leads to",
+}
+
+
+def reason(
+    rel: str, name: str, value: Any, holders: dict[int, list[tuple[type, str]]], paired: Any
+) -> str:
+    """Why an official (module, name) has no oxide type: where it stands in the types
+    that did pair, the REASONS key."""
+    for record, field in holders.get(id(value), []):
+        ours = paired.get(id(record))
+        if ours is None or not _is_record(ours):
+            continue
+        if _field(_hints(ours), field) is None:
+            return "lacks"
+        return "differs" if isinstance(value, type) else "inline"
+    if holders.get(id(value)):
+        return "via"
+    if name.endswith("Params") or rel.rsplit(".", 1)[-1].endswith("_params"):
+        return "call"
+    return "class" if isinstance(value, type) else "alias"
 
 
 def _encode(name: str, address: str) -> str:
@@ -728,32 +792,16 @@ def render(table: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Areas of the official SDK whose operations oxide does not generate yet.
-_NOT_GENERATED = ("live", "decision", "decisions", "decision_create_params", "safety")
-
-
-def category(rel: str, name: str, kind: str) -> str:
-    """Why a missing (module, name) is missing, roughly, for the report."""
-    last = rel.rsplit(".", 1)[-1]
-    if rel.split(".")[0] in _NOT_GENERATED or rel.startswith("beta.agent"):
-        return "areas oxide does not generate yet (live, decisions, safety, beta agents)"
-    if name.endswith("Params") or last.endswith("_params"):
-        return "whole-call params TypedDicts (XxxCreateParams and their parts)"
-    if last.endswith("_response") or name.endswith("Response"):
-        return "per-method response shapes (XxxRetrieveResponse, ...)"
-    if "event" in last or name.endswith("Event"):
-        return "events (webhooks, realtime, streaming)"
-    return "other param TypedDicts (nested parts)" if kind == "param" else "other models"
-
-
 def report(table: dict[str, dict[str, str]], missing: dict[str, str]) -> str:
     total = sum(len(entries) for entries in table.values())
     lines = [f"resolved {total - len(missing)} of {total} (module, name) pairs; missing:"]
-    groups: collections.Counter[str] = collections.Counter()
-    for key, kind in missing.items():
-        rel, name = key.split(":", 1)
-        groups[category(rel, name, kind)] += 1
-    lines += [f"  {count:5d}  {what}" for what, count in groups.most_common()]
+    groups = collections.Counter(missing.values())
+    lines += [f"  {count:5d}  {REASONS[why]}" for why, count in groups.most_common()]
+    areas: collections.Counter[str] = collections.Counter()
+    for key in missing:
+        areas[key.split(":")[0].split(".")[0] or "(package)"] += 1
+    top = ", ".join(f"{area} {count}" for area, count in areas.most_common(8))
+    lines.append(f"  by area: {top}")
     return "\n".join(lines)
 
 
