@@ -18,6 +18,7 @@ import argparse
 import ast
 import keyword
 import pathlib
+import re
 import subprocess
 import sys
 from typing import Any
@@ -130,7 +131,9 @@ def _typed_dict(td: TypedDictDef) -> list[str]:
 
     keys = [f.key for f in td.fields]
     classy = all(IDENTIFIER.match(k) and not keyword.iskeyword(k) for k in keys)
-    classy = classy and not set(keys) & (_USED_IN_ANNOTATIONS | {td.name})
+    # A key may not shadow a name its own annotations use (`object`, `str`, ...).
+    used = {word for f in td.fields for word in re.findall(r"\w+", annotation(f))}
+    classy = classy and not set(keys) & ((_USED_IN_ANNOTATIONS & used) | {td.name})
     if not classy:
         # Keys that are not identifiers (or shadow a name the annotations use):
         # the functional form, with the types as strings since nothing evaluates them.
