@@ -265,32 +265,27 @@ class RealtimeClientEventSessionUpdateParam(TypedDict, total=False):
     ]
 
 
-RealtimeConversationItemFunctionCallOutputParam = TypedDict(
-    "RealtimeConversationItemFunctionCallOutputParam",
-    {
-        "id": "str",
-        "object": "Literal['realtime.item']",
-        "type": "Required[Literal['function_call_output']]",
-        "status": "Literal['completed', 'incomplete', 'in_progress']",
-        "call_id": "Required[str]",
-        "output": "Required[str]",
-    },
-    total=False,
-)
+class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
+    """A function call output item in a Realtime conversation."""
 
-RealtimeConversationItemFunctionCallParam = TypedDict(
-    "RealtimeConversationItemFunctionCallParam",
-    {
-        "id": "str",
-        "object": "Literal['realtime.item']",
-        "type": "Required[Literal['function_call']]",
-        "status": "Literal['completed', 'incomplete', 'in_progress']",
-        "call_id": "str",
-        "name": "Required[str]",
-        "arguments": "Required[str]",
-    },
-    total=False,
-)
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["function_call_output"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    call_id: Required[str]
+    output: Required[str]
+
+
+class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
+    """A function call item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["function_call"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    call_id: str
+    name: Required[str]
+    arguments: Required[str]
 
 
 class RealtimeConversationItemMessageAssistantContentParam(TypedDict, total=False):
@@ -300,18 +295,15 @@ class RealtimeConversationItemMessageAssistantContentParam(TypedDict, total=Fals
     transcript: str
 
 
-RealtimeConversationItemMessageAssistantParam = TypedDict(
-    "RealtimeConversationItemMessageAssistantParam",
-    {
-        "id": "str",
-        "object": "Literal['realtime.item']",
-        "type": "Required[Literal['message']]",
-        "status": "Literal['completed', 'incomplete', 'in_progress']",
-        "role": "Required[Literal['assistant']]",
-        "content": "Required[Iterable[RealtimeConversationItemMessageAssistantContentParam]]",
-    },
-    total=False,
-)
+class RealtimeConversationItemMessageAssistantParam(TypedDict, total=False):
+    """An assistant message item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["message"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    role: Required[Literal["assistant"]]
+    content: Required[Iterable[RealtimeConversationItemMessageAssistantContentParam]]
 
 
 class RealtimeConversationItemMessageSystemContentParam(TypedDict, total=False):
@@ -319,18 +311,19 @@ class RealtimeConversationItemMessageSystemContentParam(TypedDict, total=False):
     text: str
 
 
-RealtimeConversationItemMessageSystemParam = TypedDict(
-    "RealtimeConversationItemMessageSystemParam",
-    {
-        "id": "str",
-        "object": "Literal['realtime.item']",
-        "type": "Required[Literal['message']]",
-        "status": "Literal['completed', 'incomplete', 'in_progress']",
-        "role": "Required[Literal['system']]",
-        "content": "Required[Iterable[RealtimeConversationItemMessageSystemContentParam]]",
-    },
-    total=False,
-)
+class RealtimeConversationItemMessageSystemParam(TypedDict, total=False):
+    """A system message in a Realtime conversation can be used to provide additional context or
+    instructions to the model. This is similar but distinct from the instruction prompt
+    provided at the start of a conversation, as system messages can be added at any point in
+    the conversation. For major...
+    """
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["message"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    role: Required[Literal["system"]]
+    content: Required[Iterable[RealtimeConversationItemMessageSystemContentParam]]
 
 
 class RealtimeConversationItemMessageUserContentParam(TypedDict, total=False):
@@ -342,18 +335,15 @@ class RealtimeConversationItemMessageUserContentParam(TypedDict, total=False):
     transcript: str
 
 
-RealtimeConversationItemMessageUserParam = TypedDict(
-    "RealtimeConversationItemMessageUserParam",
-    {
-        "id": "str",
-        "object": "Literal['realtime.item']",
-        "type": "Required[Literal['message']]",
-        "status": "Literal['completed', 'incomplete', 'in_progress']",
-        "role": "Required[Literal['user']]",
-        "content": "Required[Iterable[RealtimeConversationItemMessageUserContentParam]]",
-    },
-    total=False,
-)
+class RealtimeConversationItemMessageUserParam(TypedDict, total=False):
+    """A user message item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["message"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    role: Required[Literal["user"]]
+    content: Required[Iterable[RealtimeConversationItemMessageUserContentParam]]
 
 
 class RealtimeCreateClientSecretRequestExpiresAfterParam(TypedDict, total=False):
