@@ -59,6 +59,9 @@ GENERATORS = (
     "tools/unasync.py",
 )
 REF = "#/components/schemas/"
+# On a component read from an SDK type: where that type lives ("module:Name"), so that
+# the compat types table pairs the official name with the class generated from it.
+ORIGIN = "x-sdk-class"
 
 _CALLS = {"_get": "get", "_post": "post", "_put": "put", "_patch": "patch", "_delete": "delete"}
 _PAGES = {
@@ -259,6 +262,15 @@ def read_call(func: Any) -> dict[str, Any] | None:
 
 def _named(node: ast.expr, module: dict[str, Any]) -> tuple[str, Any] | None:
     """An annotation's name (for naming a schema) and the object it designates."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "cast"
+        and len(node.args) == 2
+    ):
+        # `cast_to=cast(Any, Automation)`: a union the SDK's type checker would refuse
+        # as a class; the union is what the call answers with.
+        node = node.args[1]
     text = ast.unparse(node)
     try:
         obj = eval(text, module)
@@ -296,6 +308,12 @@ class Schemas:
 
         model = Builder(self.spec).build()
         self.taken = set(self.spec) | set(model.classes) | set(model.aliases)
+        self.paired = _paired_in_table({name: spec for spec, name in model.names.items()})
+        self.by_fields: dict[frozenset[str], list[str]] = {}
+        for spec_name in sorted(self.spec):
+            have = self.spec_properties(spec_name)
+            if have:
+                self.by_fields.setdefault(frozenset(have), []).append(spec_name)
         # False while reading what an operation the spec has returns: models the spec
         # names get the fields they miss, and no other model is defined.
         self.create = True
@@ -317,6 +335,32 @@ class Schemas:
         if module.replace("_", "") != name.lower():
             return None
         return self.spec_folded.get(name.lower())
+
+    def twin(self, cls: type, wires: set[str]) -> str | None:
+        """The one spec component with the same fields and the same `type` value as
+        `cls`, a class defined outside the group being read; else None."""
+        if cls.__module__.startswith(f"openai.types.{self.group}."):
+            return None
+        tag = _literal_of(cls, "type")
+        found = [
+            name
+            for name in self.by_fields.get(frozenset(wires), [])
+            if _schema_const(self.spec, name, "type") == tag
+        ]
+        if len(found) > 1:
+            # Not the request-side copies nor the beta API's (`InputFileContentParam`,
+            # `BetaInputFileContent`); then the one the compat types table pairs it with.
+            found = [n for n in found if not n.endswith("Param") and not n.startswith("Beta")]
+        paired = self.paired.get(id(cls))
+        if len(found) > 1:
+            found = [n for n in found if n == paired]
+        if not found and paired is not None and _schema_const(self.spec, paired, "type") == tag:
+            # Fields the spec's version lacks (it lags the SDK): the pairing still holds
+            # where most fields are shared, as `spec_name` decides for a same-named class.
+            have = self.spec_properties(paired) or set()
+            if len(wires - have) < len(wires & have):
+                found = [paired]
+        return found[0] if len(found) == 1 else None
 
     def spec_required(self, name: str) -> set[str]:
         """The properties the spec requires of component `name` itself (or its allOf parts)."""
@@ -371,7 +415,8 @@ class Schemas:
             else:
                 schema = {"anyOf": variants}
                 if name and name not in self.taken and self.create:
-                    self.new.setdefault(name, schema)
+                    found = sdk_origin(hint)
+                    self.new.setdefault(name, {**schema, ORIGIN: found} if found else schema)
                     schema = {"$ref": REF + name}
             if null:
                 return {"anyOf": [schema, {"type": "null"}]}
@@ -476,6 +521,12 @@ class Schemas:
             return {"$ref": REF + spec_name}
         if not self.create:
             return {"type": "object"}
+        twin = self.twin(cls, wires) if self.group else None
+        if twin is not None:
+            # A class of another API that the spec has under another name
+            # (`ResponseInputFile` is `InputFileContent`): that one, not a copy.
+            self.by_class[id(cls)] = twin
+            return {"$ref": REF + twin}
         name = cls.__name__
         if self.group and name in self.group_clashes:
             # A name the SDK also gives a model of another API (`Choice` of chat):
@@ -506,6 +557,7 @@ class Schemas:
         doc = inspect.getdoc(cls)
         if doc and cls.__doc__:
             schema["description"] = doc
+        schema[ORIGIN] = sdk_origin(cls)
         self.new[name] = schema
         return {"$ref": REF + name}
 
@@ -770,9 +822,34 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
             "text": text_results(funcs),
+            "params": sent_event_unions(spec),
         },
     }
     return supplement, sorted(funcs)
+
+
+def sent_event_unions(spec: dict[str, Any]) -> list[str]:
+    """The spec's unions of the client events a WebSocket connection sends, by the
+    SDK's naming: a union `XClientEvent` with a TypedDict twin `XClientEventParam`.
+    No operation takes them, so the param generator is told to write them
+    (`x-sdk-params`); the Live unions the supplement itself adds are marked so in
+    `_websocket_events`."""
+    import pkgutil
+
+    import openai.types
+
+    found = set()
+    for info in pkgutil.walk_packages(openai.types.__path__, "openai.types."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                name.endswith("ClientEvent")
+                and not isinstance(value, type)
+                and hasattr(module, name + "Param")
+                and name in spec["components"]["schemas"]
+            ):
+                found.add(name)
+    return sorted(found)
 
 
 def text_results(funcs: dict[str, Any]) -> list[str]:
@@ -833,13 +910,18 @@ def _union_responses(spec: dict[str, Any], named: dict[str, Any], schemas: Schem
         }
 
 
-# The server events of the WebSocket connections (`connect()`) the spec has no
-# schema for: the union each connection decodes its messages as, by the name the
-# union gets here and its documentation group (the generated module it goes to).
+# The events of the WebSocket connections (`connect()`) the spec has no schema for:
+# the union each connection decodes its server messages as, and the union of the
+# client events it sends, by the name the union gets here, its documentation group
+# (the generated module it goes to) and whether the events are also request shapes
+# (TypedDicts a caller builds: `x-sdk-params`).
 WEBSOCKET_EVENTS = {
-    "LiveServerEvent": ("openai.types.live", "ServerEvent", "live"),
-    "LiveConnectServerEvent": ("openai.types.live", "ConnectServerEvent", "live"),
-    "LiveForkServerEvent": ("openai.types.live", "ForkServerEvent", "live"),
+    "LiveServerEvent": ("openai.types.live", "ServerEvent", "live", False),
+    "LiveConnectServerEvent": ("openai.types.live", "ConnectServerEvent", "live", False),
+    "LiveForkServerEvent": ("openai.types.live", "ForkServerEvent", "live", False),
+    "LiveClientEvent": ("openai.types.live", "ClientEvent", "live", True),
+    "LiveConnectClientEvent": ("openai.types.live", "ConnectClientEvent", "live", True),
+    "LiveForkClientEvent": ("openai.types.live", "ForkClientEvent", "live", True),
 }
 
 
@@ -847,10 +929,12 @@ def _websocket_events(schemas: Schemas) -> None:
     """Adds the WebSocket event unions of `WEBSOCKET_EVENTS` as components.
 
     A connection's events are no operation's response, so the union carries the
-    `x-oaiMeta` group that places it (and the events only it reaches) in a module.
+    `x-oaiMeta` group that places it (and the events only it reaches) in a module;
+    a union of client events is marked `x-sdk-params`, so that the param generator
+    writes its TypedDicts too, though no operation takes them.
     """
     official = _official_models()
-    for name, (module, attr, group) in WEBSOCKET_EVENTS.items():
+    for name, (module, attr, group, sent) in WEBSOCKET_EVENTS.items():
         union = getattr(importlib.import_module(module), attr)
         home = f"openai.types.{group}"
         schemas.group = group
@@ -866,6 +950,44 @@ def _websocket_events(schemas: Schemas) -> None:
         if ref != {"$ref": REF + name}:
             raise SystemExit(f"{module}.{attr} did not become the component {name}: {ref}")
         schemas.new[name] = {**schemas.new[name], "x-oaiMeta": {"group": group}}
+        if sent:
+            schemas.new[name]["x-sdk-params"] = True
+
+
+def sdk_origin(value: Any) -> str | None:
+    """Where the SDK keeps `value` (a class, or a union alias, or the union inside an
+    `Annotated` alias): "module:Name" of an `openai.types` module, or None."""
+    if isinstance(value, type) and hasattr(value, "model_fields"):
+        return f"{value.__module__}:{value.__qualname__}"
+    return _official_aliases().get(id(value))
+
+
+@functools.cache
+def _official_aliases() -> dict[int, str]:
+    """id of every union alias `openai.types` names -> "module:Name", the defining
+    module first (its file named after the alias)."""
+    import pkgutil
+
+    import openai.types
+
+    found: dict[int, str] = {}
+    infos = sorted(
+        pkgutil.walk_packages(openai.types.__path__, "openai.types."), key=lambda i: i.ispkg
+    )
+    for info in infos:
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if name.startswith("_") or isinstance(value, type | types.ModuleType):
+                continue
+            annotated = typing.get_origin(value) is typing.Annotated
+            inner = typing.get_args(value)[0] if annotated else None
+            for one in (value, inner):
+                members = typing.get_args(one)
+                if typing.get_origin(one) in (typing.Union, types.UnionType) and members:
+                    own = info.name.rsplit(".", 1)[-1].replace("_", "") == name.lower()
+                    if own or id(one) not in found:
+                        found[id(one)] = f"{info.name}:{name}"
+    return found
 
 
 def _official_models() -> dict[str, list[type]]:
@@ -970,6 +1092,53 @@ def _absent_through_table(schemas: Schemas) -> None:
                 wire = f.alias or key
                 if wire in required and not f.is_required():
                     schemas.absent.setdefault(component, []).append(wire)
+
+
+def _paired_in_table(components: dict[str, str]) -> dict[int, str]:
+    """id of an official model class -> the spec component the compat types table
+    (`src/oxide_io/compat/_types_table.py`, as committed) pairs it with, where that
+    component is the spec's own. `components`: oxide class name -> spec name."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from oxide_io.compat._types_table import MODULES
+
+    found: dict[int, str] = {}
+    for rel, entries in MODULES.items():
+        module = None
+        for entry in entries.split():
+            name, _, address = entry.partition("=")
+            kind, _, target = address.partition(":")
+            component = components.get(target or name) if kind == "t" else None
+            if component is None:
+                continue
+            if module is None:
+                module = importlib.import_module("openai.types" + (f".{rel}" if rel else ""))
+            official = getattr(module, name, None)
+            if isinstance(official, type) and hasattr(official, "model_fields"):
+                found.setdefault(id(official), component)
+    return found
+
+
+def _literal_of(cls: Any, field: str) -> object:
+    """The one value a model's `field` is typed as (`Literal["input_file"]`), or None."""
+    f = cls.model_fields.get(field)
+    if f is None or typing.get_origin(f.annotation) is not typing.Literal:
+        return None
+    args = typing.get_args(f.annotation)
+    return args[0] if len(args) == 1 else None
+
+
+def _schema_const(schemas: dict[str, Any], name: str, field: str) -> object:
+    """The one value a spec component's property may take (`enum: [x]` or `const`), or None."""
+    schema = schemas[name]
+    parts = [schema, *[m for m in schema.get("allOf", []) if "$ref" not in m]]
+    for part in parts:
+        prop = part.get("properties", {}).get(field)
+        if isinstance(prop, dict):
+            if "const" in prop:
+                return prop["const"]
+            enum = prop.get("enum")
+            return enum[0] if isinstance(enum, list) and len(enum) == 1 else None
+    return None
 
 
 def _fixed_headers(call: dict[str, Any]) -> dict[str, str]:

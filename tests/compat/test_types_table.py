@@ -238,3 +238,126 @@ def test_arguments_names_follow_the_sdk_and_stay_unique(generator: Any) -> None:
     )
     with pytest.raises(SystemExit, match="no free name"):
         name("files.create", {"FileCreateParams"})
+
+
+# --- types the SDK supplement derives from the official ones ---------------------------
+
+
+def _supplement() -> dict[str, Any]:
+    text = (ROOT / "spec" / "sdk-supplement.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _all_keys(typed: type) -> set[str]:
+    """A TypedDict's keys, its bases' included."""
+    return {key for cls in typed.__mro__ for key in getattr(cls, "__annotations__", {})}
+
+
+def test_every_derived_component_names_the_official_type_it_came_from() -> None:
+    import importlib
+
+    schemas = _supplement()["components"]["schemas"]
+    origins = {name: s["x-sdk-class"] for name, s in schemas.items() if "x-sdk-class" in s}
+    assert len(origins) > 400
+    for component, where in origins.items():
+        module, _, name = where.partition(":")
+        assert module.startswith("openai.types."), component
+        assert getattr(importlib.import_module(module), name) is not None, component
+    # No component is named after the code that read it (`cast_to=cast(Any, X)`).
+    assert all(name.isidentifier() for name in schemas)
+    assert origins["Automation"] == "openai.types.beta.agents.automation:Automation"
+
+
+def test_the_live_events_are_the_classes_generated_from_them() -> None:
+    from oxide_io.compat.types import live
+
+    import oxide_proto.types.params as params
+
+    assert live.ServerEvent is ox.LiveServerEvent
+    assert live.ConnectServerEvent is ox.LiveConnectServerEvent
+    assert live.ForkServerEvent is ox.LiveForkServerEvent
+    assert live.ClientEvent is ox.LiveClientEvent
+    assert live.ClientEventParam is params.LiveClientEventParam
+    # A name the SDK also gives another API's event is the Live one here.
+    assert live.SessionUpdatedEvent is ox.LiveSessionUpdatedEvent
+
+
+def test_a_class_of_another_api_reached_from_live_is_not_copied() -> None:
+    schemas = _supplement()["components"]["schemas"]
+    # `ResponseInputFile` (in a Live decision item) is the spec's `InputFileContent`.
+    assert "LiveResponseInputFile" not in schemas
+    from oxide_io.compat.types import responses
+
+    assert responses.ResponseInputFile is ox.InputFileContent
+
+
+def test_the_client_event_typeddicts_have_the_official_keys() -> None:
+    """Every official client event TypedDict of the WebSocket APIs pairs with an oxide
+    TypedDict holding its keys, with the same required ones."""
+    import importlib
+
+    import openai.types.live as official_live
+    import openai.types.realtime as official_realtime
+
+    checked = 0
+    for package, rel in ((official_live, "live"), (official_realtime, "realtime")):
+        for name in dir(package):
+            value = getattr(package, name)
+            event = name.endswith("EventParam") and "Client" not in name
+            if not (event and isinstance(value, type) and hasattr(value, "__required_keys__")):
+                continue
+            ours = getattr(importlib.import_module(f"oxide_io.compat.types.{rel}"), name)
+            assert not getattr(ours, "__oxide_missing__", False), (rel, name)
+            assert _all_keys(value) <= _all_keys(ours), (rel, name)
+            assert set(value.__required_keys__) == set(ours.__required_keys__), (rel, name)
+            checked += 1
+    assert checked >= 30
+
+
+def test_a_nested_name_pairs_through_its_field_first() -> None:
+    from oxide_io.compat.types.admin.organization import usage_completions_response as usage
+
+    # `Data` is also the decisions usage bucket's name: the field decides.
+    assert usage.Data is ox.UsageTimeBucket
+    assert usage.DataResultOrganizationUsageCompletionsResult is ox.UsageCompletionsResult
+
+
+def test_own_names_and_nested_names(generator: Any) -> None:
+    own = generator._own_name
+    assert own("chat.chat_completion", "ChatCompletion", None)
+    assert own(
+        "chat", "ChatCompletion", type("ChatCompletion", (), {"__module__": "x.chat_completion"})
+    )
+    assert not own("chat.chat_completion", "Choice", None)
+    assert not own("admin.organization.usage_completions_response", "Data", None)
+
+
+# A parent whose field holds `Plain`, and oxide twins with and without that field.
+class HoldsPlain(TypedDict):
+    text: str
+    part: Plain
+    either: Union[Plain, Verbose]  # noqa: UP007 - an alias as the SDK writes it
+
+
+class OxLacksPart(TypedDict):
+    text: str
+
+
+class OxHasPart(TypedDict):
+    text: str
+    part: OxVerbose
+    either: OxVerbose
+
+
+def test_a_missing_name_gets_the_reason_its_holders_give(generator: Any) -> None:
+    holders = generator._holders([HoldsPlain])
+    why = generator.reason
+    assert why("m", "Plain", Plain, holders, {id(HoldsPlain): OxLacksPart}) == "lacks"
+    assert why("m", "Plain", Plain, holders, {id(HoldsPlain): OxHasPart}) == "differs"
+    either = generator._hints(HoldsPlain)["either"]
+    assert why("m", "Either", either, holders, {id(HoldsPlain): OxHasPart}) == "inline"
+    assert why("m", "Plain", Plain, holders, {}) == "via"
+    assert why("m", "Verbose", Verbose, {}, {}) == "class"
+    assert why("m_params", "MCreateParams", Verbose, {}, {}) == "call"
+    assert why("m", "Alias", either, {}, {}) == "alias"
+    assert set(generator.REASONS) == {"lacks", "inline", "differs", "via", "call", "alias", "class"}

@@ -18,6 +18,7 @@ import argparse
 import ast
 import keyword
 import pathlib
+import re
 import subprocess
 import sys
 from typing import Any
@@ -63,6 +64,11 @@ def build_with_calls(spec: dict[str, Any]) -> tuple[ParamsBuilder, dict[str, str
     """The param types, and the name of each method's keyword-arguments TypedDict ->
     the method's dotted SDK name."""
     _, named, params = generate_operations.load_with_params(spec)
+    # Request shapes no operation takes: the client events a WebSocket connection
+    # sends, which the SDK supplement marks `x-sdk-params`.
+    for name, schema in sorted(spec["components"]["schemas"].items()):
+        if schema.get("x-sdk-params"):
+            params.component(name)
     params.merge_duplicates()
     return params, call_params(params, named)
 
@@ -125,7 +131,9 @@ def _typed_dict(td: TypedDictDef) -> list[str]:
 
     keys = [f.key for f in td.fields]
     classy = all(IDENTIFIER.match(k) and not keyword.iskeyword(k) for k in keys)
-    classy = classy and not set(keys) & (_USED_IN_ANNOTATIONS | {td.name})
+    # A key may not shadow a name its own annotations use (`object`, `str`, ...).
+    used = {word for f in td.fields for word in re.findall(r"\w+", annotation(f))}
+    classy = classy and not set(keys) & ((_USED_IN_ANNOTATIONS & used) | {td.name})
     if not classy:
         # Keys that are not identifiers (or shadow a name the annotations use):
         # the functional form, with the types as strings since nothing evaluates them.

@@ -186,7 +186,6 @@ if TYPE_CHECKING:
     from .agents import (
         BrowserAuthenticationRequestItemResourceRequestOption as BrowserAuthenticationRequestItemResourceRequestOption,  # noqa: E501
     )
-    from .agents import CastAnyAutomation as CastAnyAutomation
     from .agents import Compaction as Compaction
     from .agents import (
         ComputerUseApprovalRequestResultItemResource as ComputerUseApprovalRequestResultItemResource,  # noqa: E501
@@ -1172,6 +1171,8 @@ if TYPE_CHECKING:
     from .live import ClientConfig as ClientConfig
     from .live import ClientDelegation as ClientDelegation
     from .live import CommentaryAppendedEvent as CommentaryAppendedEvent
+    from .live import CommentaryAppendEvent as CommentaryAppendEvent
+    from .live import ConnectClientEventTransportDtmfSend as ConnectClientEventTransportDtmfSend
     from .live import (
         ConnectServerEventSessionInputAudioAppend as ConnectServerEventSessionInputAudioAppend,
     )
@@ -1194,18 +1195,59 @@ if TYPE_CHECKING:
     from .live import ContextWindow as ContextWindow
     from .live import CustomVoice as CustomVoice
     from .live import DataChannelConfig as DataChannelConfig
+    from .live import DecisionAssistantMessage as DecisionAssistantMessage
+    from .live import (
+        DecisionAssistantMessageContentPartOutputText as DecisionAssistantMessageContentPartOutputText,  # noqa: E501
+    )
+    from .live import (
+        DecisionAssistantMessageContentPartRefusal as DecisionAssistantMessageContentPartRefusal,
+    )
     from .live import DecisionChoiceOption as DecisionChoiceOption
+    from .live import DecisionCreateEvent as DecisionCreateEvent
+    from .live import DecisionDeveloperMessage as DecisionDeveloperMessage
     from .live import DecisionEvent as DecisionEvent
     from .live import DecisionInputText as DecisionInputText
     from .live import DecisionItemCreatedEvent as DecisionItemCreatedEvent
+    from .live import DecisionItemCreateEvent as DecisionItemCreateEvent
+    from .live import (
+        DecisionItemCreateEventItemCustomToolCall as DecisionItemCreateEventItemCustomToolCall,
+    )
+    from .live import (
+        DecisionItemCreateEventItemCustomToolCallOutput as DecisionItemCreateEventItemCustomToolCallOutput,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage as DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemFunctionCall as DecisionItemCreateEventItemFunctionCall,
+    )
+    from .live import (
+        DecisionItemCreateEventItemFunctionCallOutput as DecisionItemCreateEventItemFunctionCallOutput,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage as DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage,  # noqa: E501
+    )
     from .live import DecisionItemDeletedEvent as DecisionItemDeletedEvent
+    from .live import DecisionItemDeleteEvent as DecisionItemDeleteEvent
     from .live import Decisions as Decisions
     from .live import DecisionsDelegationConfig as DecisionsDelegationConfig
+    from .live import DecisionsDelegationUpdateConfig as DecisionsDelegationUpdateConfig
     from .live import DecisionStoredAssistantMessage as DecisionStoredAssistantMessage
     from .live import DecisionStoredDeveloperMessage as DecisionStoredDeveloperMessage
     from .live import DecisionStoredSystemMessage as DecisionStoredSystemMessage
     from .live import DecisionStoredUserMessage as DecisionStoredUserMessage
+    from .live import DecisionSystemMessage as DecisionSystemMessage
     from .live import DecisionTrigger as DecisionTrigger
+    from .live import DecisionUserMessage as DecisionUserMessage
+    from .live import (
+        DecisionUserMessageContentPartInputImage as DecisionUserMessageContentPartInputImage,
+    )
+    from .live import (
+        DecisionUserMessageContentPartInputJSON as DecisionUserMessageContentPartInputJSON,
+    )
+    from .live import (
+        DecisionUserMessageContentPartInputText as DecisionUserMessageContentPartInputText,
+    )
     from .live import Delegation as Delegation
     from .live import DelegationCreatedEvent as DelegationCreatedEvent
     from .live import DelegationDecisions as DelegationDecisions
@@ -1223,11 +1265,19 @@ if TYPE_CHECKING:
     from .live import ForkServerEventTransportFailed as ForkServerEventTransportFailed
     from .live import ForkServerEventTransportFailedError as ForkServerEventTransportFailedError
     from .live import ForkServerEventTransportRinging as ForkServerEventTransportRinging
+    from .live import ForkSessionConfig as ForkSessionConfig
+    from .live import ForkSessionConfigDelegation as ForkSessionConfigDelegation
+    from .live import ForkSessionConfigLiveAudio as ForkSessionConfigLiveAudio
+    from .live import ForkSessionStartEvent as ForkSessionStartEvent
     from .live import InfoEvent as InfoEvent
+    from .live import InputAudioAppendEvent as InputAudioAppendEvent
     from .live import InputAudioMutedEvent as InputAudioMutedEvent
+    from .live import InputAudioMuteEvent as InputAudioMuteEvent
     from .live import InputAudioUnmutedEvent as InputAudioUnmutedEvent
+    from .live import InputAudioUnmuteEvent as InputAudioUnmuteEvent
     from .live import InputTranscriptDeltaEvent as InputTranscriptDeltaEvent
     from .live import InstructionsAppendedEvent as InstructionsAppendedEvent
+    from .live import InstructionsAppendEvent as InstructionsAppendEvent
     from .live import ItemCustomToolCall as ItemCustomToolCall
     from .live import ItemCustomToolCallOutput as ItemCustomToolCallOutput
     from .live import (
@@ -1245,13 +1295,29 @@ if TYPE_CHECKING:
     from .live import LiveAudioPCMA as LiveAudioPCMA
     from .live import LiveAudioPCMU as LiveAudioPCMU
     from .live import LiveChoice as LiveChoice
+    from .live import LiveClientEvent as LiveClientEvent
+    from .live import LiveCompactionTrigger as LiveCompactionTrigger
+    from .live import LiveConnectClientEvent as LiveConnectClientEvent
     from .live import LiveConnectServerEvent as LiveConnectServerEvent
     from .live import LiveCreateResponse as LiveCreateResponse
     from .live import LiveErrorEvent as LiveErrorEvent
+    from .live import LiveForkClientEvent as LiveForkClientEvent
     from .live import LiveForkServerEvent as LiveForkServerEvent
+    from .live import LiveImageGenerationCall as LiveImageGenerationCall
+    from .live import LiveImageGenerationCallError as LiveImageGenerationCallError
+    from .live import (
+        LiveImageGenerationCallErrorModerationDetails as LiveImageGenerationCallErrorModerationDetails,  # noqa: E501
+    )
+    from .live import LiveImageGenerationCallSvgUsage as LiveImageGenerationCallSvgUsage
+    from .live import LiveMessage as LiveMessage
     from .live import LiveReasoning as LiveReasoning
+    from .live import (
+        LiveResponseConfigurationUpdateItemParam as LiveResponseConfigurationUpdateItemParam,
+    )
+    from .live import LiveResponseCreateEvent as LiveResponseCreateEvent
     from .live import LiveServerEvent as LiveServerEvent
     from .live import LiveSessionUpdatedEvent as LiveSessionUpdatedEvent
+    from .live import LiveSessionUpdateEvent as LiveSessionUpdateEvent
     from .live import LiveText as LiveText
     from .live import LiveToolChoiceApplyPatch as LiveToolChoiceApplyPatch
     from .live import LiveToolChoiceCustom as LiveToolChoiceCustom
@@ -1263,13 +1329,175 @@ if TYPE_CHECKING:
     from .live import LiveUser as LiveUser
     from .live import OutputAudioDeltaEvent as OutputAudioDeltaEvent
     from .live import OutputAudioFixturePlayedEvent as OutputAudioFixturePlayedEvent
+    from .live import OutputAudioFixturePlayEvent as OutputAudioFixturePlayEvent
     from .live import OutputAudioFixturePlayingEvent as OutputAudioFixturePlayingEvent
     from .live import OutputTranscriptDeltaEvent as OutputTranscriptDeltaEvent
     from .live import Predicate as Predicate
     from .live import PredicateInstructionsPartsInputImage as PredicateInstructionsPartsInputImage
     from .live import PredicateInstructionsPartsInputJSON as PredicateInstructionsPartsInputJSON
+    from .live import (
+        ResponseConfigurationUpdateItemParamLiveText as ResponseConfigurationUpdateItemParamLiveText,  # noqa: E501
+    )
     from .live import ResponseEvent as ResponseEvent
+    from .live import ResponseItemCreateEvent as ResponseItemCreateEvent
     from .live import ResponsesDelegationConfig as ResponsesDelegationConfig
+    from .live import ResponsesDelegationUpdateConfig as ResponsesDelegationUpdateConfig
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveReasoning as ResponsesDelegationUpdateConfigLiveReasoning,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveText as ResponsesDelegationUpdateConfigLiveText,
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch as ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolChoiceCustom as ResponsesDelegationUpdateConfigLiveToolChoiceCustom,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolChoiceShell as ResponsesDelegationUpdateConfigLiveToolChoiceShell,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolCodeInterpreter as ResponsesDelegationUpdateConfigLiveToolCodeInterpreter,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolImageGeneration as ResponsesDelegationUpdateConfigLiveToolImageGeneration,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolMcp as ResponsesDelegationUpdateConfigLiveToolMcp,
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling as ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolApplyPatch as ResponsesDelegationUpdateConfigToolApplyPatch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter as ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceComputer as ResponsesDelegationUpdateConfigToolChoiceComputer,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceFileSearch as ResponsesDelegationUpdateConfigToolChoiceFileSearch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceImageGeneration as ResponsesDelegationUpdateConfigToolChoiceImageGeneration,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling as ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceWebSearch as ResponsesDelegationUpdateConfigToolChoiceWebSearch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview as ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolComputer as ResponsesDelegationUpdateConfigToolComputer,
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolCustom as ResponsesDelegationUpdateConfigToolCustom,
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolFileSearch as ResponsesDelegationUpdateConfigToolFileSearch,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam as ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam as ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways as ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever as ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolNamespace as ResponsesDelegationUpdateConfigToolNamespace,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolSearch as ResponsesDelegationUpdateConfigToolSearch,
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShell as ResponsesDelegationUpdateConfigToolShell,
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSource as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSource,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentLocal as ResponsesDelegationUpdateConfigToolShellEnvironmentLocal,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill as ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolWebSearch as ResponsesDelegationUpdateConfigToolWebSearch,  # noqa: E501
+    )
     from .live import Score as Score
     from .live import ScoreInstructionsPartsInputImage as ScoreInstructionsPartsInputImage
     from .live import ScoreInstructionsPartsInputJSON as ScoreInstructionsPartsInputJSON
@@ -1277,6 +1505,12 @@ if TYPE_CHECKING:
     from .live import ServerEventSelector as ServerEventSelector
     from .live import Session as Session
     from .live import SessionClosedEvent as SessionClosedEvent
+    from .live import SessionCloseEvent as SessionCloseEvent
+    from .live import SessionConfig as SessionConfig
+    from .live import SessionConfigDelegationDecisions as SessionConfigDelegationDecisions
+    from .live import SessionConfigDelegationResponses as SessionConfigDelegationResponses
+    from .live import SessionConfigLiveAudio as SessionConfigLiveAudio
+    from .live import SessionConfigLiveAudioOutput as SessionConfigLiveAudioOutput
     from .live import SessionForkResponse as SessionForkResponse
     from .live import SessionForkResponseSession as SessionForkResponseSession
     from .live import SessionForkResponseTransport as SessionForkResponseTransport
@@ -1285,9 +1519,18 @@ if TYPE_CHECKING:
     from .live import SessionResource as SessionResource
     from .live import SessionResumed as SessionResumed
     from .live import SessionStartedEvent as SessionStartedEvent
+    from .live import SessionStartEvent as SessionStartEvent
+    from .live import SessionUpdateConfig as SessionUpdateConfig
+    from .live import (
+        SessionUpdateConfigDelegationDecisions as SessionUpdateConfigDelegationDecisions,
+    )
+    from .live import (
+        SessionUpdateConfigDelegationResponses as SessionUpdateConfigDelegationResponses,
+    )
     from .live import SessionUsage as SessionUsage
     from .live import SessionUsageUpdatedEvent as SessionUsageUpdatedEvent
     from .live import ThinkingAppendedEvent as ThinkingAppendedEvent
+    from .live import ThinkingAppendEvent as ThinkingAppendEvent
     from .live import ToolApplyPatch as ToolApplyPatch
     from .live import ToolChoiceCodeInterpreter as ToolChoiceCodeInterpreter
     from .live import ToolChoiceComputer as ToolChoiceComputer
@@ -2318,8 +2561,6 @@ if TYPE_CHECKING:
     from .realtime import RealtimeMCPProtocolError as RealtimeMCPProtocolError
     from .realtime import RealtimeMCPToolCall as RealtimeMCPToolCall
     from .realtime import RealtimeMCPToolExecutionError as RealtimeMCPToolExecutionError
-    from .realtime import RealtimeReasoning as RealtimeReasoning
-    from .realtime import RealtimeReasoningEffort as RealtimeReasoningEffort
     from .realtime import RealtimeResponse as RealtimeResponse
     from .realtime import RealtimeResponseAudio as RealtimeResponseAudio
     from .realtime import RealtimeResponseAudioOutput as RealtimeResponseAudioOutput
@@ -3747,6 +3988,8 @@ if TYPE_CHECKING:
     from .shared import (
         PublicAssignOrganizationGroupRoleBody as PublicAssignOrganizationGroupRoleBody,
     )
+    from .shared import RealtimeReasoning as RealtimeReasoning
+    from .shared import RealtimeReasoningEffort as RealtimeReasoningEffort
     from .shared import ReasoningEffort as ReasoningEffort
     from .shared import ResponseFormatJsonObject as ResponseFormatJsonObject
     from .shared import ResponseFormatJsonSchemaSchema as ResponseFormatJsonSchemaSchema
@@ -4669,7 +4912,6 @@ _MODULES: dict[str, str] = {
     "C2PAProvenanceResult": "content_provenance_checks",
     "C2PAValidationStateApi": "content_provenance_checks",
     "CallableToolAllowedCaller": "responses",
-    "CastAnyAutomation": "agents",
     "Certificate": "certificates",
     "CertificateCertificateDetails": "certificates",
     "ChatCompletion": "chat",
@@ -4771,6 +5013,7 @@ _MODULES: dict[str, str] = {
     "CodeInterpreterTextOutput": "other",
     "CodeInterpreterTool": "responses",
     "CodeInterpreterToolCall": "responses",
+    "CommentaryAppendEvent": "live",
     "CommentaryAppendedEvent": "live",
     "CompactResource": "responses",
     "CompactResponseMethodPublicBody": "responses",
@@ -4810,6 +5053,7 @@ _MODULES: dict[str, str] = {
     "ConditionPromptCacheHitRate": "health",
     "ConditionRateLimitUtilization": "health",
     "ConditionServiceTierFallbackRate": "health",
+    "ConnectClientEventTransportDtmfSend": "live",
     "ConnectServerEventSessionInputAudioAppend": "live",
     "ConnectServerEventTransportAnswered": "live",
     "ConnectServerEventTransportDtmfReceived": "live",
@@ -4976,18 +5220,37 @@ _MODULES: dict[str, str] = {
     "DataChannelConfig": "live",
     "DataResult": "usage",
     "Decision": "shared",
+    "DecisionAssistantMessage": "live",
+    "DecisionAssistantMessageContentPartOutputText": "live",
+    "DecisionAssistantMessageContentPartRefusal": "live",
     "DecisionChoiceOption": "live",
+    "DecisionCreateEvent": "live",
+    "DecisionDeveloperMessage": "live",
     "DecisionEvent": "live",
     "DecisionInputText": "live",
+    "DecisionItemCreateEvent": "live",
+    "DecisionItemCreateEventItemCustomToolCall": "live",
+    "DecisionItemCreateEventItemCustomToolCallOutput": "live",
+    "DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage": "live",
+    "DecisionItemCreateEventItemFunctionCall": "live",
+    "DecisionItemCreateEventItemFunctionCallOutput": "live",
+    "DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage": "live",
     "DecisionItemCreatedEvent": "live",
+    "DecisionItemDeleteEvent": "live",
     "DecisionItemDeletedEvent": "live",
     "DecisionStoredAssistantMessage": "live",
     "DecisionStoredDeveloperMessage": "live",
     "DecisionStoredSystemMessage": "live",
     "DecisionStoredUserMessage": "live",
+    "DecisionSystemMessage": "live",
     "DecisionTrigger": "live",
+    "DecisionUserMessage": "live",
+    "DecisionUserMessageContentPartInputImage": "live",
+    "DecisionUserMessageContentPartInputJSON": "live",
+    "DecisionUserMessageContentPartInputText": "live",
     "Decisions": "live",
     "DecisionsDelegationConfig": "live",
+    "DecisionsDelegationUpdateConfig": "live",
     "Delegation": "live",
     "DelegationCreatedEvent": "live",
     "DelegationDecisions": "live",
@@ -5139,6 +5402,10 @@ _MODULES: dict[str, str] = {
     "ForkServerEventTransportFailed": "live",
     "ForkServerEventTransportFailedError": "live",
     "ForkServerEventTransportRinging": "live",
+    "ForkSessionConfig": "live",
+    "ForkSessionConfigDelegation": "live",
+    "ForkSessionConfigLiveAudio": "live",
+    "ForkSessionStartEvent": "live",
     "FunctionAndCustomToolCallOutput": "responses",
     "FunctionCallItemStatus": "responses",
     "FunctionCallOutputItemParam": "responses",
@@ -5229,8 +5496,11 @@ _MODULES: dict[str, str] = {
     "InlineSkillParam": "responses",
     "InlineSkillSourceParam": "responses",
     "InputAudio": "shared",
+    "InputAudioAppendEvent": "live",
     "InputAudioInputAudio": "shared",
+    "InputAudioMuteEvent": "live",
     "InputAudioMutedEvent": "live",
+    "InputAudioUnmuteEvent": "live",
     "InputAudioUnmutedEvent": "live",
     "InputContent": "responses",
     "InputContentResourceInputImage": "agents",
@@ -5250,6 +5520,7 @@ _MODULES: dict[str, str] = {
     "InputTokensDetails": "agents",
     "InputTranscriptDeltaEvent": "live",
     "InputTransformation": "responses",
+    "InstructionsAppendEvent": "live",
     "InstructionsAppendedEvent": "live",
     "Invite": "invites",
     "InviteDeleteResponse": "invites",
@@ -5292,12 +5563,24 @@ _MODULES: dict[str, str] = {
     "LiveAudioPCMA": "live",
     "LiveAudioPCMU": "live",
     "LiveChoice": "live",
+    "LiveClientEvent": "live",
+    "LiveCompactionTrigger": "live",
+    "LiveConnectClientEvent": "live",
     "LiveConnectServerEvent": "live",
     "LiveCreateResponse": "live",
     "LiveErrorEvent": "live",
+    "LiveForkClientEvent": "live",
     "LiveForkServerEvent": "live",
+    "LiveImageGenerationCall": "live",
+    "LiveImageGenerationCallError": "live",
+    "LiveImageGenerationCallErrorModerationDetails": "live",
+    "LiveImageGenerationCallSvgUsage": "live",
+    "LiveMessage": "live",
     "LiveReasoning": "live",
+    "LiveResponseConfigurationUpdateItemParam": "live",
+    "LiveResponseCreateEvent": "live",
     "LiveServerEvent": "live",
+    "LiveSessionUpdateEvent": "live",
     "LiveSessionUpdatedEvent": "live",
     "LiveText": "live",
     "LiveToolChoiceApplyPatch": "live",
@@ -5448,6 +5731,7 @@ _MODULES: dict[str, str] = {
     "Output": "other",
     "OutputAudio": "other",
     "OutputAudioDeltaEvent": "live",
+    "OutputAudioFixturePlayEvent": "live",
     "OutputAudioFixturePlayedEvent": "live",
     "OutputAudioFixturePlayingEvent": "live",
     "OutputContent": "responses",
@@ -5663,8 +5947,8 @@ _MODULES: dict[str, str] = {
     "RealtimeMCPProtocolError": "realtime",
     "RealtimeMCPToolCall": "realtime",
     "RealtimeMCPToolExecutionError": "realtime",
-    "RealtimeReasoning": "realtime",
-    "RealtimeReasoningEffort": "realtime",
+    "RealtimeReasoning": "shared",
+    "RealtimeReasoningEffort": "shared",
     "RealtimeResponse": "realtime",
     "RealtimeResponseAudio": "realtime",
     "RealtimeResponseAudioOutput": "realtime",
@@ -5846,6 +6130,7 @@ _MODULES: dict[str, str] = {
     "ResponseCompactionCompactingEvent": "other",
     "ResponseCompletedEvent": "responses",
     "ResponseComputerToolCall": "responses",
+    "ResponseConfigurationUpdateItemParamLiveText": "live",
     "ResponseContentPartAddedEvent": "responses",
     "ResponseContentPartDoneEvent": "responses",
     "ResponseConversation": "responses",
@@ -5883,6 +6168,7 @@ _MODULES: dict[str, str] = {
     "ResponseIncompleteDetails": "responses",
     "ResponseIncompleteEvent": "responses",
     "ResponseInputTransformation": "responses",
+    "ResponseItemCreateEvent": "live",
     "ResponseItemList": "responses",
     "ResponseLogProb": "responses",
     "ResponseLogProbTopLogprob": "responses",
@@ -5959,6 +6245,59 @@ _MODULES: dict[str, str] = {
     "ResponsesClientEventResponseCreateBackgroundOptions": "other",
     "ResponsesClientEventResponseCreateImage": "other",
     "ResponsesDelegationConfig": "live",
+    "ResponsesDelegationUpdateConfig": "live",
+    "ResponsesDelegationUpdateConfigLiveReasoning": "live",
+    "ResponsesDelegationUpdateConfigLiveText": "live",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch": "live",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceCustom": "live",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceShell": "live",
+    "ResponsesDelegationUpdateConfigLiveToolCodeInterpreter": "live",
+    "ResponsesDelegationUpdateConfigLiveToolImageGeneration": "live",
+    "ResponsesDelegationUpdateConfigLiveToolMcp": "live",
+    "ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling": "live",
+    "ResponsesDelegationUpdateConfigToolApplyPatch": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceComputer": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceFileSearch": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceImageGeneration": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceWebSearch": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview": "live",
+    "ResponsesDelegationUpdateConfigToolComputer": "live",
+    "ResponsesDelegationUpdateConfigToolCustom": "live",
+    "ResponsesDelegationUpdateConfigToolFileSearch": "live",
+    "ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam": "live",
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolNamespace": "live",
+    "ResponsesDelegationUpdateConfigToolSearch": "live",
+    "ResponsesDelegationUpdateConfigToolShell": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSource": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentLocal": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill": "live",
+    "ResponsesDelegationUpdateConfigToolWebSearch": "live",
     "ResponsesServerEvent": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDelta": "other",
     "ResponsesServerEventResponseAudioTranscriptWsDone": "other",
@@ -6108,7 +6447,13 @@ _MODULES: dict[str, str] = {
     "SessionArtifact": "agents",
     "SessionArtifactDeleted": "agents",
     "SessionArtifactList": "agents",
+    "SessionCloseEvent": "live",
     "SessionClosedEvent": "live",
+    "SessionConfig": "live",
+    "SessionConfigDelegationDecisions": "live",
+    "SessionConfigDelegationResponses": "live",
+    "SessionConfigLiveAudio": "live",
+    "SessionConfigLiveAudioOutput": "live",
     "SessionError": "agents",
     "SessionForkResponse": "live",
     "SessionForkResponseSession": "live",
@@ -6117,10 +6462,14 @@ _MODULES: dict[str, str] = {
     "SessionPaused": "live",
     "SessionResource": "live",
     "SessionResumed": "live",
+    "SessionStartEvent": "live",
     "SessionStartedEvent": "live",
     "SessionTrace": "agents",
     "SessionTraceList": "agents",
     "SessionTurnError": "agents",
+    "SessionUpdateConfig": "live",
+    "SessionUpdateConfigDelegationDecisions": "live",
+    "SessionUpdateConfigDelegationResponses": "live",
     "SessionUsage": "live",
     "SessionUsageUpdatedEvent": "live",
     "SetDefaultSkillVersionBody": "skills",
@@ -6165,6 +6514,7 @@ _MODULES: dict[str, str] = {
     "TextFormatResourceText": "agents",
     "TextResponseFormatConfiguration": "responses",
     "TextResponseFormatJsonSchema": "responses",
+    "ThinkingAppendEvent": "live",
     "ThinkingAppendedEvent": "live",
     "ThreadItem": "chatkit",
     "ThreadItemListResource": "chatkit",

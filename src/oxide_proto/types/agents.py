@@ -7146,5 +7146,3 @@ AgentSessionItem: TypeAlias = (
 )
 
 Automation: TypeAlias = PeriodicAutomation | OneTimeAutomation
-
-CastAnyAutomation: TypeAlias = PeriodicAutomation | OneTimeAutomation

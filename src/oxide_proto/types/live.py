@@ -7,8 +7,43 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from ..api._model import BaseModel
-from .responses import Error, FunctionTool
-from .shared import Decision
+from .responses import (
+    AdditionalTools,
+    ApplyPatchToolCallItemParam,
+    ApplyPatchToolCallOutputItemParam,
+    CompactionSummaryItemParam,
+    ComputerToolCallOutput,
+    CustomToolCall,
+    CustomToolCallOutput,
+    EasyInputMessage,
+    Error,
+    FunctionShellCallItemParam,
+    FunctionShellCallOutputItemParam,
+    FunctionTool,
+    FunctionToolCallOutput,
+    InputFileContent,
+    InputImageContent,
+    ItemReferenceParam,
+    LocalShellToolCall,
+    LocalShellToolCallOutput,
+    MCPApprovalRequest,
+    MCPApprovalResponse,
+    MCPListTools,
+    MCPToolCall,
+    Program,
+    ProgramOutput,
+    ResponseCodeInterpreterToolCall,
+    ResponseComputerToolCall,
+    ResponseFileSearchToolCall,
+    ResponseFunctionToolCall,
+    ResponseFunctionWebSearch,
+    ResponseOutputMessage,
+    ResponseReasoningItem,
+    TextResponseFormatJsonSchema,
+    ToolSearchCallItemParam,
+    ToolSearchOutputItemParam,
+)
+from .shared import Decision, InputTextContent, RealtimeReasoning, ResponseFormatText
 
 
 class AssistantContentOutputText(BaseModel):
@@ -132,6 +167,41 @@ class ClientDelegation(BaseModel):
         self.acknowledgement_delay_ms = acknowledgement_delay_ms
 
 
+class CommentaryAppendEvent(BaseModel):
+    """Provide context the Live model can communicate to the user, optionally for an existing
+    client delegation. Rejected while an audio fixture is active.
+    """
+
+    __slots__ = (
+        "content",
+        "type",
+        "delegation_id",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "type",
+    )
+
+    content: str
+    type: Literal["session.commentary.append"]
+    delegation_id: str | None
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        content: str,
+        type: Literal["session.commentary.append"],
+        delegation_id: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        self.content = content
+        self.type = type
+        self.delegation_id = delegation_id
+        self.event_id = event_id
+
+
 class CommentaryAppendedEvent(BaseModel):
     """Returned when a session.commentary.append command is accepted into the Live session
     timeline. Acknowledges the added commentary without guaranteeing exact wording or
@@ -172,6 +242,31 @@ class CommentaryAppendedEvent(BaseModel):
         self.start_ms = start_ms
         self.type = type
         self.client_event_id = client_event_id
+
+
+class ConnectClientEventTransportDtmfSend(BaseModel):
+    """Send one DTMF keypress to the SIP trunk through a Live sideband connection."""
+
+    __slots__ = (
+        "event",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "event",
+        "type",
+    )
+
+    event: str
+    type: Literal["transport.dtmf.send"]
+    event_id: str | None
+
+    def __init__(
+        self, *, event: str, type: Literal["transport.dtmf.send"], event_id: str | None = None
+    ) -> None:
+        self.event = event
+        self.type = type
+        self.event_id = event_id
 
 
 class ConnectServerEventSessionInputAudioAppend(BaseModel):
@@ -567,6 +662,93 @@ class DataChannelConfig(BaseModel):
         self.allowed_server_events = allowed_server_events
 
 
+class DecisionAssistantMessage(BaseModel):
+    """The `DecisionAssistantMessage` object."""
+
+    __slots__ = (
+        "content",
+        "role",
+        "id",
+        "phase",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "role",
+    )
+
+    content: (
+        str
+        | list[
+            DecisionAssistantMessageContentPartOutputText
+            | DecisionAssistantMessageContentPartRefusal
+        ]
+    )
+    role: Literal["assistant"]
+    id: str | None
+    phase: Literal["commentary", "final_answer"] | None
+    type: Literal["message"] | None
+
+    def __init__(
+        self,
+        *,
+        content: str
+        | list[
+            DecisionAssistantMessageContentPartOutputText
+            | DecisionAssistantMessageContentPartRefusal
+        ],
+        role: Literal["assistant"],
+        id: str | None = None,
+        phase: Literal["commentary", "final_answer"] | None = None,
+        type: Literal["message"] | None = None,
+    ) -> None:
+        self.content = content
+        self.role = role
+        self.id = id
+        self.phase = phase
+        self.type = type
+
+
+class DecisionAssistantMessageContentPartOutputText(BaseModel):
+    """The `DecisionAssistantMessageContentPartOutputText` object."""
+
+    __slots__ = (
+        "text",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "text",
+        "type",
+    )
+
+    text: str
+    type: Literal["output_text"]
+
+    def __init__(self, *, text: str, type: Literal["output_text"]) -> None:
+        self.text = text
+        self.type = type
+
+
+class DecisionAssistantMessageContentPartRefusal(BaseModel):
+    """The `DecisionAssistantMessageContentPartRefusal` object."""
+
+    __slots__ = (
+        "refusal",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "refusal",
+        "type",
+    )
+
+    refusal: str
+    type: Literal["refusal"]
+
+    def __init__(self, *, refusal: str, type: Literal["refusal"]) -> None:
+        self.refusal = refusal
+        self.type = type
+
+
 class DecisionChoiceOption(BaseModel):
     """The `DecisionChoiceOption` object."""
 
@@ -582,6 +764,61 @@ class DecisionChoiceOption(BaseModel):
     def __init__(self, *, value: str | bool, description: str | None = None) -> None:
         self.value = value
         self.description = description
+
+
+class DecisionCreateEvent(BaseModel):
+    """Evaluate the configured questions using the current conversation and Decision inputs.
+    Reusing an event_id is rejected for the lifetime of the session.
+    """
+
+    __slots__ = (
+        "event_id",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "event_id",
+        "type",
+    )
+
+    event_id: str
+    type: Literal["decision.create"]
+
+    def __init__(self, *, event_id: str, type: Literal["decision.create"]) -> None:
+        self.event_id = event_id
+        self.type = type
+
+
+class DecisionDeveloperMessage(BaseModel):
+    """The `DecisionDeveloperMessage` object."""
+
+    __slots__ = (
+        "content",
+        "role",
+        "id",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "role",
+    )
+
+    content: str | list[DecisionInputText]
+    role: Literal["developer"]
+    id: str | None
+    type: Literal["message"] | None
+
+    def __init__(
+        self,
+        *,
+        content: str | list[DecisionInputText],
+        role: Literal["developer"],
+        id: str | None = None,
+        type: Literal["message"] | None = None,
+    ) -> None:
+        self.content = content
+        self.role = role
+        self.id = id
+        self.type = type
 
 
 class DecisionEvent(BaseModel):
@@ -655,6 +892,297 @@ class DecisionInputText(BaseModel):
         self.type = type
 
 
+class DecisionItemCreateEvent(BaseModel):
+    """Append an input item for future decisions without starting an evaluation or changing Live
+    voice context.
+    """
+
+    __slots__ = (
+        "item",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "item",
+        "type",
+    )
+
+    item: (
+        DecisionUserMessage
+        | DecisionDeveloperMessage
+        | DecisionSystemMessage
+        | DecisionAssistantMessage
+        | DecisionItemCreateEventItemFunctionCall
+        | DecisionItemCreateEventItemFunctionCallOutput
+        | DecisionItemCreateEventItemCustomToolCall
+        | DecisionItemCreateEventItemCustomToolCallOutput
+    )
+    type: Literal["decision.item.create"]
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        item: DecisionUserMessage
+        | DecisionDeveloperMessage
+        | DecisionSystemMessage
+        | DecisionAssistantMessage
+        | DecisionItemCreateEventItemFunctionCall
+        | DecisionItemCreateEventItemFunctionCallOutput
+        | DecisionItemCreateEventItemCustomToolCall
+        | DecisionItemCreateEventItemCustomToolCallOutput,
+        type: Literal["decision.item.create"],
+        event_id: str | None = None,
+    ) -> None:
+        self.item = item
+        self.type = type
+        self.event_id = event_id
+
+
+class DecisionItemCreateEventItemCustomToolCall(BaseModel):
+    """The `DecisionItemCreateEventItemCustomToolCall` object."""
+
+    __slots__ = (
+        "call_id",
+        "input",
+        "name",
+        "type",
+        "id",
+        "namespace",
+        "status",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "call_id",
+        "input",
+        "name",
+        "type",
+    )
+
+    call_id: str
+    input: str
+    name: str
+    type: Literal["custom_tool_call"]
+    id: str | None
+    namespace: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        input: str,
+        name: str,
+        type: Literal["custom_tool_call"],
+        id: str | None = None,
+        namespace: str | None = None,
+        status: Literal["in_progress", "completed", "incomplete"] | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self.input = input
+        self.name = name
+        self.type = type
+        self.id = id
+        self.namespace = namespace
+        self.status = status
+
+
+class DecisionItemCreateEventItemCustomToolCallOutput(BaseModel):
+    """The `DecisionItemCreateEventItemCustomToolCallOutput` object."""
+
+    __slots__ = (
+        "call_id",
+        "output",
+        "type",
+        "id",
+        "status",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "call_id",
+        "output",
+        "type",
+    )
+
+    call_id: str
+    output: (
+        str
+        | list[
+            DecisionInputText | DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage
+        ]
+    )
+    type: Literal["custom_tool_call_output"]
+    id: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        output: str
+        | list[
+            DecisionInputText | DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage
+        ],
+        type: Literal["custom_tool_call_output"],
+        id: str | None = None,
+        status: Literal["in_progress", "completed", "incomplete"] | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self.output = output
+        self.type = type
+        self.id = id
+        self.status = status
+
+
+class DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage(BaseModel):
+    """The `DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage` object."""
+
+    __slots__ = (
+        "image_url",
+        "type",
+        "detail",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_url",
+        "type",
+    )
+
+    image_url: str
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto", "original"] | None
+
+    def __init__(
+        self,
+        *,
+        image_url: str,
+        type: Literal["input_image"],
+        detail: Literal["low", "high", "auto", "original"] | None = None,
+    ) -> None:
+        self.image_url = image_url
+        self.type = type
+        self.detail = detail
+
+
+class DecisionItemCreateEventItemFunctionCall(BaseModel):
+    """The `DecisionItemCreateEventItemFunctionCall` object."""
+
+    __slots__ = (
+        "arguments",
+        "call_id",
+        "name",
+        "type",
+        "id",
+        "namespace",
+        "status",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "arguments",
+        "call_id",
+        "name",
+        "type",
+    )
+
+    arguments: str
+    call_id: str
+    name: str
+    type: Literal["function_call"]
+    id: str | None
+    namespace: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+    def __init__(
+        self,
+        *,
+        arguments: str,
+        call_id: str,
+        name: str,
+        type: Literal["function_call"],
+        id: str | None = None,
+        namespace: str | None = None,
+        status: Literal["in_progress", "completed", "incomplete"] | None = None,
+    ) -> None:
+        self.arguments = arguments
+        self.call_id = call_id
+        self.name = name
+        self.type = type
+        self.id = id
+        self.namespace = namespace
+        self.status = status
+
+
+class DecisionItemCreateEventItemFunctionCallOutput(BaseModel):
+    """The `DecisionItemCreateEventItemFunctionCallOutput` object."""
+
+    __slots__ = (
+        "call_id",
+        "output",
+        "type",
+        "id",
+        "status",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "call_id",
+        "output",
+        "type",
+    )
+
+    call_id: str
+    output: (
+        str
+        | list[
+            DecisionInputText | DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage
+        ]
+    )
+    type: Literal["function_call_output"]
+    id: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        output: str
+        | list[
+            DecisionInputText | DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage
+        ],
+        type: Literal["function_call_output"],
+        id: str | None = None,
+        status: Literal["in_progress", "completed", "incomplete"] | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self.output = output
+        self.type = type
+        self.id = id
+        self.status = status
+
+
+class DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage(BaseModel):
+    """The `DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage` object."""
+
+    __slots__ = (
+        "image_url",
+        "type",
+        "detail",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_url",
+        "type",
+    )
+
+    image_url: str
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto", "original"] | None
+
+    def __init__(
+        self,
+        *,
+        image_url: str,
+        type: Literal["input_image"],
+        detail: Literal["low", "high", "auto", "original"] | None = None,
+    ) -> None:
+        self.image_url = image_url
+        self.type = type
+        self.detail = detail
+
+
 class DecisionItemCreatedEvent(BaseModel):
     """An input item was appended for future decisions."""
 
@@ -703,6 +1231,33 @@ class DecisionItemCreatedEvent(BaseModel):
         self.item = item
         self.type = type
         self.client_event_id = client_event_id
+
+
+class DecisionItemDeleteEvent(BaseModel):
+    """Delete an input item from future decisions without starting an evaluation or changing Live
+    voice context.
+    """
+
+    __slots__ = (
+        "item_id",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "item_id",
+        "type",
+    )
+
+    item_id: str
+    type: Literal["decision.item.delete"]
+    event_id: str | None
+
+    def __init__(
+        self, *, item_id: str, type: Literal["decision.item.delete"], event_id: str | None = None
+    ) -> None:
+        self.item_id = item_id
+        self.type = type
+        self.event_id = event_id
 
 
 class DecisionItemDeletedEvent(BaseModel):
@@ -879,6 +1434,39 @@ class DecisionStoredUserMessage(BaseModel):
         self.type = type
 
 
+class DecisionSystemMessage(BaseModel):
+    """The `DecisionSystemMessage` object."""
+
+    __slots__ = (
+        "content",
+        "role",
+        "id",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "role",
+    )
+
+    content: str | list[DecisionInputText]
+    role: Literal["system"]
+    id: str | None
+    type: Literal["message"] | None
+
+    def __init__(
+        self,
+        *,
+        content: str | list[DecisionInputText],
+        role: Literal["system"],
+        id: str | None = None,
+        type: Literal["message"] | None = None,
+    ) -> None:
+        self.content = content
+        self.role = role
+        self.id = id
+        self.type = type
+
+
 class DecisionTrigger(BaseModel):
     """The `DecisionTrigger` object."""
 
@@ -906,6 +1494,122 @@ class DecisionTrigger(BaseModel):
     ) -> None:
         self.decisions = decisions
         self.event_type = event_type
+        self.type = type
+
+
+class DecisionUserMessage(BaseModel):
+    """The `DecisionUserMessage` object."""
+
+    __slots__ = (
+        "content",
+        "role",
+        "id",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "role",
+    )
+
+    content: (
+        str
+        | list[
+            DecisionUserMessageContentPartInputText
+            | DecisionUserMessageContentPartInputImage
+            | DecisionUserMessageContentPartInputJSON
+        ]
+    )
+    role: Literal["user"]
+    id: str | None
+    type: Literal["message"] | None
+
+    def __init__(
+        self,
+        *,
+        content: str
+        | list[
+            DecisionUserMessageContentPartInputText
+            | DecisionUserMessageContentPartInputImage
+            | DecisionUserMessageContentPartInputJSON
+        ],
+        role: Literal["user"],
+        id: str | None = None,
+        type: Literal["message"] | None = None,
+    ) -> None:
+        self.content = content
+        self.role = role
+        self.id = id
+        self.type = type
+
+
+class DecisionUserMessageContentPartInputImage(BaseModel):
+    """The `DecisionUserMessageContentPartInputImage` object."""
+
+    __slots__ = (
+        "image_url",
+        "type",
+        "detail",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "image_url",
+        "type",
+    )
+
+    image_url: str
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto", "original"] | None
+
+    def __init__(
+        self,
+        *,
+        image_url: str,
+        type: Literal["input_image"],
+        detail: Literal["low", "high", "auto", "original"] | None = None,
+    ) -> None:
+        self.image_url = image_url
+        self.type = type
+        self.detail = detail
+
+
+class DecisionUserMessageContentPartInputJSON(BaseModel):
+    """The `DecisionUserMessageContentPartInputJSON` object."""
+
+    __slots__ = (
+        "data",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "data",
+        "type",
+    )
+
+    data: list[dict[str, Any]] | dict[str, Any]
+    type: Literal["input_json"]
+
+    def __init__(
+        self, *, data: list[dict[str, Any]] | dict[str, Any], type: Literal["input_json"]
+    ) -> None:
+        self.data = data
+        self.type = type
+
+
+class DecisionUserMessageContentPartInputText(BaseModel):
+    """The `DecisionUserMessageContentPartInputText` object."""
+
+    __slots__ = (
+        "text",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "text",
+        "type",
+    )
+
+    text: str
+    type: Literal["input_text"]
+
+    def __init__(self, *, text: str, type: Literal["input_text"]) -> None:
+        self.text = text
         self.type = type
 
 
@@ -937,6 +1641,27 @@ class DecisionsDelegationConfig(BaseModel):
     questions: list[LiveChoice | Predicate | Score]
 
     def __init__(self, *, model: str, questions: list[LiveChoice | Predicate | Score]) -> None:
+        self.model = model
+        self.questions = questions
+
+
+class DecisionsDelegationUpdateConfig(BaseModel):
+    """The `DecisionsDelegationUpdateConfig` object."""
+
+    __slots__ = (
+        "model",
+        "questions",
+    )
+
+    model: str | None
+    questions: list[LiveChoice | Predicate | Score] | None
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        questions: list[LiveChoice | Predicate | Score] | None = None,
+    ) -> None:
         self.model = model
         self.questions = questions
 
@@ -1384,6 +2109,103 @@ class ForkServerEventTransportRinging(BaseModel):
         self.type = type
 
 
+class ForkSessionConfig(BaseModel):
+    """Overrides for a stored session after connecting to the fork WebSocket."""
+
+    __slots__ = (
+        "audio",
+        "client",
+        "delegation",
+        "store",
+    )
+
+    audio: ForkSessionConfigLiveAudio | None
+    client: ClientConfig | None
+    delegation: ForkSessionConfigDelegation | None
+    store: bool | None
+
+    def __init__(
+        self,
+        *,
+        audio: ForkSessionConfigLiveAudio | None = None,
+        client: ClientConfig | None = None,
+        delegation: ForkSessionConfigDelegation | None = None,
+        store: bool | None = None,
+    ) -> None:
+        self.audio = audio
+        self.client = client
+        self.delegation = delegation
+        self.store = store
+
+
+class ForkSessionConfigDelegation(BaseModel):
+    """Overrides for the stored session's Responses backend."""
+
+    __slots__ = (
+        "type",
+        "acknowledgement_delay_ms",
+        "responses",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["responses"]
+    acknowledgement_delay_ms: int | None
+    responses: ResponsesDelegationUpdateConfig | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["responses"],
+        acknowledgement_delay_ms: int | None = None,
+        responses: ResponsesDelegationUpdateConfig | None = None,
+    ) -> None:
+        self.type = type
+        self.acknowledgement_delay_ms = acknowledgement_delay_ms
+        self.responses = responses
+
+
+class ForkSessionConfigLiveAudio(BaseModel):
+    """Audio format for a WebSocket fork."""
+
+    __slots__ = ("format",)
+
+    format: LiveAudioPCM | LiveAudioPCMU | LiveAudioPCMA | None
+
+    def __init__(
+        self, *, format: LiveAudioPCM | LiveAudioPCMU | LiveAudioPCMA | None = None
+    ) -> None:
+        self.format = format
+
+
+class ForkSessionStartEvent(BaseModel):
+    """Start a Live session after connecting to a stored session's fork WebSocket."""
+
+    __slots__ = (
+        "session",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "session",
+        "type",
+    )
+
+    session: ForkSessionConfig
+    type: Literal["session.start"]
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        session: ForkSessionConfig,
+        type: Literal["session.start"],
+        event_id: str | None = None,
+    ) -> None:
+        self.session = session
+        self.type = type
+        self.event_id = event_id
+
+
 class InfoEvent(BaseModel):
     """An informational notice about the Live session, such as the event permissions applied to a
     frontend data channel.
@@ -1425,6 +2247,54 @@ class InfoEvent(BaseModel):
         self.client_event_id = client_event_id
 
 
+class InputAudioAppendEvent(BaseModel):
+    """Send audio to a Live session over its primary WebSocket."""
+
+    __slots__ = (
+        "audio",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "audio",
+        "type",
+    )
+
+    audio: str
+    type: Literal["session.input_audio.append"]
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        audio: str,
+        type: Literal["session.input_audio.append"],
+        event_id: str | None = None,
+    ) -> None:
+        self.audio = audio
+        self.type = type
+        self.event_id = event_id
+
+
+class InputAudioMuteEvent(BaseModel):
+    """Mute audio input to the Live model without closing the session."""
+
+    __slots__ = (
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["session.input_audio.mute"]
+    event_id: str | None
+
+    def __init__(
+        self, *, type: Literal["session.input_audio.mute"], event_id: str | None = None
+    ) -> None:
+        self.type = type
+        self.event_id = event_id
+
+
 class InputAudioMutedEvent(BaseModel):
     """Acknowledges a session.input_audio.mute command."""
 
@@ -1452,6 +2322,25 @@ class InputAudioMutedEvent(BaseModel):
         self.event_id = event_id
         self.type = type
         self.client_event_id = client_event_id
+
+
+class InputAudioUnmuteEvent(BaseModel):
+    """Resume audio input to a Live model after muting it."""
+
+    __slots__ = (
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["session.input_audio.unmute"]
+    event_id: str | None
+
+    def __init__(
+        self, *, type: Literal["session.input_audio.unmute"], event_id: str | None = None
+    ) -> None:
+        self.type = type
+        self.event_id = event_id
 
 
 class InputAudioUnmutedEvent(BaseModel):
@@ -1528,6 +2417,44 @@ class InputTranscriptDeltaEvent(BaseModel):
         self.start_ms = start_ms
         self.type = type
         self.client_event_id = client_event_id
+
+
+class InstructionsAppendEvent(BaseModel):
+    """Append developer instructions to the Live conversation while it is running, optionally
+    associating them with an existing client delegation. Rejected while an audio fixture is
+    active. These instructions remain in conversation history through compaction and are
+    included in future backend delegations. For external audio, describe content already
+    delivered so the assistant does not repeat it.
+    """
+
+    __slots__ = (
+        "content",
+        "type",
+        "delegation_id",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "type",
+    )
+
+    content: str
+    type: Literal["session.instructions.append"]
+    delegation_id: str | None
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        content: str,
+        type: Literal["session.instructions.append"],
+        delegation_id: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        self.content = content
+        self.type = type
+        self.delegation_id = delegation_id
+        self.event_id = event_id
 
 
 class InstructionsAppendedEvent(BaseModel):
@@ -1975,6 +2902,23 @@ class LiveChoice(BaseModel):
         self.name = name
 
 
+class LiveCompactionTrigger(BaseModel):
+    """Compacts the current context. Must be the final input item."""
+
+    __slots__ = (
+        "type",
+        "id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["compaction_trigger"]
+    id: str | None
+
+    def __init__(self, *, type: Literal["compaction_trigger"], id: str | None = None) -> None:
+        self.type = type
+        self.id = id
+
+
 class LiveCreateResponse(BaseModel):
     """The created Live session identifier and WebRTC answer."""
 
@@ -2029,6 +2973,207 @@ class LiveErrorEvent(BaseModel):
         self.client_event_id = client_event_id
 
 
+class LiveImageGenerationCall(BaseModel):
+    """An image generation request made by the model."""
+
+    __slots__ = (
+        "id",
+        "status",
+        "type",
+        "result",
+        "action",
+        "background",
+        "error",
+        "output_format",
+        "quality",
+        "revised_prompt",
+        "size",
+        "svg_usage",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "status",
+        "type",
+    )
+
+    id: str
+    status: Literal["in_progress", "completed", "generating", "failed"]
+    type: Literal["image_generation_call"]
+    result: str | None
+    action: Literal["generate", "edit", "auto"] | None
+    background: Literal["transparent", "opaque", "auto"] | None
+    error: LiveImageGenerationCallError | None
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None
+    revised_prompt: str | None
+    size: str | None
+    svg_usage: LiveImageGenerationCallSvgUsage | None
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        status: Literal["in_progress", "completed", "generating", "failed"],
+        type: Literal["image_generation_call"],
+        result: str | None = None,
+        action: Literal["generate", "edit", "auto"] | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        error: LiveImageGenerationCallError | None = None,
+        output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = None,
+        quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None = None,
+        revised_prompt: str | None = None,
+        size: str | None = None,
+        svg_usage: LiveImageGenerationCallSvgUsage | None = None,
+    ) -> None:
+        self.id = id
+        self.status = status
+        self.type = type
+        self.result = result
+        self.action = action
+        self.background = background
+        self.error = error
+        self.output_format = output_format
+        self.quality = quality
+        self.revised_prompt = revised_prompt
+        self.size = size
+        self.svg_usage = svg_usage
+
+
+class LiveImageGenerationCallError(BaseModel):
+    """Details of a moderation failure, when available."""
+
+    __slots__ = (
+        "message",
+        "type",
+        "code",
+        "param",
+        "moderation_details",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "message",
+        "type",
+    )
+
+    message: str
+    type: str
+    code: str | None
+    param: str | None
+    moderation_details: LiveImageGenerationCallErrorModerationDetails | None
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        type: str,
+        code: str | None = None,
+        param: str | None = None,
+        moderation_details: LiveImageGenerationCallErrorModerationDetails | None = None,
+    ) -> None:
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.moderation_details = moderation_details
+
+
+class LiveImageGenerationCallErrorModerationDetails(BaseModel):
+    """Public details for a `moderation_blocked` error, when available."""
+
+    __slots__ = (
+        "categories",
+        "moderation_stage",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "categories",
+        "moderation_stage",
+    )
+
+    categories: list[str]
+    moderation_stage: Literal["input", "output", "unknown"]
+
+    def __init__(
+        self, *, categories: list[str], moderation_stage: Literal["input", "output", "unknown"]
+    ) -> None:
+        self.categories = categories
+        self.moderation_stage = moderation_stage
+
+
+class LiveImageGenerationCallSvgUsage(BaseModel):
+    """The `LiveImageGenerationCallSvgUsage` object."""
+
+    __slots__ = (
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+    )
+
+    input_tokens: int
+    model: str
+    output_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        model: str,
+        output_tokens: int,
+        reasoning_tokens: int,
+        total_tokens: int,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.model = model
+        self.output_tokens = output_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.total_tokens = total_tokens
+
+
+class LiveMessage(BaseModel):
+    """A message input to the model with a role indicating instruction following hierarchy.
+    Instructions given with the `developer` or `system` role take precedence over instructions
+    given with the `user` role.
+    """
+
+    __slots__ = (
+        "content",
+        "role",
+        "status",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "role",
+    )
+
+    content: list[InputTextContent | InputImageContent | InputFileContent]
+    role: Literal["user", "system", "developer"]
+    status: Literal["in_progress", "completed", "incomplete"] | None
+    type: Literal["message"] | None
+
+    def __init__(
+        self,
+        *,
+        content: list[InputTextContent | InputImageContent | InputFileContent],
+        role: Literal["user", "system", "developer"],
+        status: Literal["in_progress", "completed", "incomplete"] | None = None,
+        type: Literal["message"] | None = None,
+    ) -> None:
+        self.content = content
+        self.role = role
+        self.status = status
+        self.type = type
+
+
 class LiveReasoning(BaseModel):
     """Reasoning settings passed to each delegated Responses request."""
 
@@ -2048,6 +3193,84 @@ class LiveReasoning(BaseModel):
     ) -> None:
         self.effort = effort
         self.summary = summary
+
+
+class LiveResponseConfigurationUpdateItemParam(BaseModel):
+    """An update to the conversation's response configuration."""
+
+    __slots__ = (
+        "type",
+        "id",
+        "reasoning",
+        "text",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["configuration_update"]
+    id: str | None
+    reasoning: RealtimeReasoning | None
+    text: ResponseConfigurationUpdateItemParamLiveText | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["configuration_update"],
+        id: str | None = None,
+        reasoning: RealtimeReasoning | None = None,
+        text: ResponseConfigurationUpdateItemParamLiveText | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.reasoning = reasoning
+        self.text = text
+
+
+class LiveResponseCreateEvent(BaseModel):
+    """Request a response from the Live session's Responses backend, or continue a delegated
+    response waiting for tool results. Requires Responses delegation.
+    """
+
+    __slots__ = (
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["response.create"]
+    event_id: str | None
+
+    def __init__(self, *, type: Literal["response.create"], event_id: str | None = None) -> None:
+        self.type = type
+        self.event_id = event_id
+
+
+class LiveSessionUpdateEvent(BaseModel):
+    """Update the delegation settings or transcript triggers of an active Live session."""
+
+    __slots__ = (
+        "session",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "session",
+        "type",
+    )
+
+    session: SessionUpdateConfig
+    type: Literal["session.update"]
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        session: SessionUpdateConfig,
+        type: Literal["session.update"],
+        event_id: str | None = None,
+    ) -> None:
+        self.session = session
+        self.type = type
+        self.event_id = event_id
 
 
 class LiveSessionUpdatedEvent(BaseModel):
@@ -2311,6 +3534,35 @@ class OutputAudioDeltaEvent(BaseModel):
         self.start_ms = start_ms
 
 
+class OutputAudioFixturePlayEvent(BaseModel):
+    """Play one complete audio fixture through the session output."""
+
+    __slots__ = (
+        "audio",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "audio",
+        "type",
+    )
+
+    audio: str
+    type: Literal["session.output_audio.fixture.play"]
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        audio: str,
+        type: Literal["session.output_audio.fixture.play"],
+        event_id: str | None = None,
+    ) -> None:
+        self.audio = audio
+        self.type = type
+        self.event_id = event_id
+
+
 class OutputAudioFixturePlayedEvent(BaseModel):
     """The complete audio fixture has drained from the server mixer and normal inference has
     resumed. Transport buffers may still contain audio; this event does not prove
@@ -2509,6 +3761,18 @@ class PredicateInstructionsPartsInputJSON(BaseModel):
         self.type = type
 
 
+class ResponseConfigurationUpdateItemParamLiveText(BaseModel):
+    """The text output configuration for subsequent responses."""
+
+    __slots__ = ("format",)
+    _required: ClassVar[tuple[str, ...]] = ("format",)
+
+    format: ResponseFormatText | TextResponseFormatJsonSchema
+
+    def __init__(self, *, format: ResponseFormatText | TextResponseFormatJsonSchema) -> None:
+        self.format = format
+
+
 class ResponseEvent(BaseModel):
     """A streaming Responses API event from a backend delegated to by the Live session."""
 
@@ -2545,6 +3809,101 @@ class ResponseEvent(BaseModel):
         self.type = type
         self.client_event_id = client_event_id
         self.delegation_id = delegation_id
+
+
+class ResponseItemCreateEvent(BaseModel):
+    """Add an input item to the Live session's Responses backend."""
+
+    __slots__ = (
+        "item",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "item",
+        "type",
+    )
+
+    item: (
+        EasyInputMessage
+        | LiveMessage
+        | ResponseOutputMessage
+        | ResponseFileSearchToolCall
+        | ResponseComputerToolCall
+        | ComputerToolCallOutput
+        | ResponseFunctionWebSearch
+        | ResponseFunctionToolCall
+        | FunctionToolCallOutput
+        | ToolSearchCallItemParam
+        | ToolSearchOutputItemParam
+        | AdditionalTools
+        | LiveResponseConfigurationUpdateItemParam
+        | ResponseReasoningItem
+        | CompactionSummaryItemParam
+        | LiveImageGenerationCall
+        | ResponseCodeInterpreterToolCall
+        | LocalShellToolCall
+        | LocalShellToolCallOutput
+        | FunctionShellCallItemParam
+        | FunctionShellCallOutputItemParam
+        | ApplyPatchToolCallItemParam
+        | ApplyPatchToolCallOutputItemParam
+        | MCPListTools
+        | MCPApprovalRequest
+        | MCPApprovalResponse
+        | MCPToolCall
+        | CustomToolCallOutput
+        | CustomToolCall
+        | LiveCompactionTrigger
+        | ItemReferenceParam
+        | Program
+        | ProgramOutput
+    )
+    type: Literal["response.item.create"]
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        item: EasyInputMessage
+        | LiveMessage
+        | ResponseOutputMessage
+        | ResponseFileSearchToolCall
+        | ResponseComputerToolCall
+        | ComputerToolCallOutput
+        | ResponseFunctionWebSearch
+        | ResponseFunctionToolCall
+        | FunctionToolCallOutput
+        | ToolSearchCallItemParam
+        | ToolSearchOutputItemParam
+        | AdditionalTools
+        | LiveResponseConfigurationUpdateItemParam
+        | ResponseReasoningItem
+        | CompactionSummaryItemParam
+        | LiveImageGenerationCall
+        | ResponseCodeInterpreterToolCall
+        | LocalShellToolCall
+        | LocalShellToolCallOutput
+        | FunctionShellCallItemParam
+        | FunctionShellCallOutputItemParam
+        | ApplyPatchToolCallItemParam
+        | ApplyPatchToolCallOutputItemParam
+        | MCPListTools
+        | MCPApprovalRequest
+        | MCPApprovalResponse
+        | MCPToolCall
+        | CustomToolCallOutput
+        | CustomToolCall
+        | LiveCompactionTrigger
+        | ItemReferenceParam
+        | Program
+        | ProgramOutput,
+        type: Literal["response.item.create"],
+        event_id: str | None = None,
+    ) -> None:
+        self.item = item
+        self.type = type
+        self.event_id = event_id
 
 
 class ResponsesDelegationConfig(BaseModel):
@@ -2664,6 +4023,1116 @@ class ResponsesDelegationConfig(BaseModel):
         self.text = text
         self.tool_choice = tool_choice
         self.tools = tools
+
+
+class ResponsesDelegationUpdateConfig(BaseModel):
+    """Updates to the Responses backend of an existing Live session."""
+
+    __slots__ = (
+        "instructions",
+        "max_output_tokens",
+        "model",
+        "parallel_tool_calls",
+        "reasoning",
+        "service_tier",
+        "text",
+        "tool_choice",
+        "tools",
+    )
+
+    instructions: str | None
+    max_output_tokens: int | None
+    model: str | None
+    parallel_tool_calls: bool | None
+    reasoning: ResponsesDelegationUpdateConfigLiveReasoning | None
+    service_tier: (
+        Literal["auto", "default", "fast_tier_temp_pilot", "flex", "priority", "ultrafast"] | None
+    )
+    text: ResponsesDelegationUpdateConfigLiveText | None
+    tool_choice: (
+        Literal["auto", "none", "required"]
+        | ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam
+        | ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam
+        | ResponsesDelegationUpdateConfigToolChoiceFileSearch
+        | ResponsesDelegationUpdateConfigToolChoiceWebSearch
+        | ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview
+        | ResponsesDelegationUpdateConfigToolChoiceImageGeneration
+        | ResponsesDelegationUpdateConfigToolChoiceComputer
+        | ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter
+        | ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling
+        | ResponsesDelegationUpdateConfigLiveToolChoiceShell
+        | ResponsesDelegationUpdateConfigLiveToolChoiceCustom
+        | ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam
+        | None
+    )
+    tools: (
+        list[
+            FunctionTool
+            | ResponsesDelegationUpdateConfigToolWebSearch
+            | ResponsesDelegationUpdateConfigToolFileSearch
+            | ResponsesDelegationUpdateConfigLiveToolCodeInterpreter
+            | ResponsesDelegationUpdateConfigToolShell
+            | ResponsesDelegationUpdateConfigLiveToolImageGeneration
+            | ResponsesDelegationUpdateConfigLiveToolMcp
+            | ResponsesDelegationUpdateConfigToolCustom
+            | ResponsesDelegationUpdateConfigToolNamespace
+            | ResponsesDelegationUpdateConfigToolSearch
+            | ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling
+            | ResponsesDelegationUpdateConfigToolComputer
+            | ResponsesDelegationUpdateConfigToolApplyPatch
+        ]
+        | None
+    )
+
+    def __init__(
+        self,
+        *,
+        instructions: str | None = None,
+        max_output_tokens: int | None = None,
+        model: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning: ResponsesDelegationUpdateConfigLiveReasoning | None = None,
+        service_tier: Literal[
+            "auto", "default", "fast_tier_temp_pilot", "flex", "priority", "ultrafast"
+        ]
+        | None = None,
+        text: ResponsesDelegationUpdateConfigLiveText | None = None,
+        tool_choice: Literal["auto", "none", "required"]
+        | ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam
+        | ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam
+        | ResponsesDelegationUpdateConfigToolChoiceFileSearch
+        | ResponsesDelegationUpdateConfigToolChoiceWebSearch
+        | ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview
+        | ResponsesDelegationUpdateConfigToolChoiceImageGeneration
+        | ResponsesDelegationUpdateConfigToolChoiceComputer
+        | ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter
+        | ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling
+        | ResponsesDelegationUpdateConfigLiveToolChoiceShell
+        | ResponsesDelegationUpdateConfigLiveToolChoiceCustom
+        | ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam
+        | None = None,
+        tools: list[
+            FunctionTool
+            | ResponsesDelegationUpdateConfigToolWebSearch
+            | ResponsesDelegationUpdateConfigToolFileSearch
+            | ResponsesDelegationUpdateConfigLiveToolCodeInterpreter
+            | ResponsesDelegationUpdateConfigToolShell
+            | ResponsesDelegationUpdateConfigLiveToolImageGeneration
+            | ResponsesDelegationUpdateConfigLiveToolMcp
+            | ResponsesDelegationUpdateConfigToolCustom
+            | ResponsesDelegationUpdateConfigToolNamespace
+            | ResponsesDelegationUpdateConfigToolSearch
+            | ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling
+            | ResponsesDelegationUpdateConfigToolComputer
+            | ResponsesDelegationUpdateConfigToolApplyPatch
+        ]
+        | None = None,
+    ) -> None:
+        self.instructions = instructions
+        self.max_output_tokens = max_output_tokens
+        self.model = model
+        self.parallel_tool_calls = parallel_tool_calls
+        self.reasoning = reasoning
+        self.service_tier = service_tier
+        self.text = text
+        self.tool_choice = tool_choice
+        self.tools = tools
+
+
+class ResponsesDelegationUpdateConfigLiveReasoning(BaseModel):
+    """Reasoning settings passed to each delegated Responses request."""
+
+    __slots__ = (
+        "effort",
+        "summary",
+    )
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None
+    summary: Literal["concise", "detailed", "auto"] | None
+
+    def __init__(
+        self,
+        *,
+        effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None,
+        summary: Literal["concise", "detailed", "auto"] | None = None,
+    ) -> None:
+        self.effort = effort
+        self.summary = summary
+
+
+class ResponsesDelegationUpdateConfigLiveText(BaseModel):
+    """Text generation settings passed to each delegated Responses request."""
+
+    __slots__ = ("verbosity",)
+
+    verbosity: Literal["low", "medium", "high"] | None
+
+    def __init__(self, *, verbosity: Literal["low", "medium", "high"] | None = None) -> None:
+        self.verbosity = verbosity
+
+
+class ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch(BaseModel):
+    """Forces the model to call the apply_patch tool when executing a tool call."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["apply_patch"]
+
+    def __init__(self, *, type: Literal["apply_patch"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigLiveToolChoiceCustom(BaseModel):
+    """The `ResponsesDelegationUpdateConfigLiveToolChoiceCustom` object."""
+
+    __slots__ = (
+        "name",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "name",
+        "type",
+    )
+
+    name: str
+    type: Literal["custom"]
+
+    def __init__(self, *, name: str, type: Literal["custom"]) -> None:
+        self.name = name
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigLiveToolChoiceShell(BaseModel):
+    """Forces the model to call the shell tool when a tool call is required."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["shell"]
+
+    def __init__(self, *, type: Literal["shell"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigLiveToolCodeInterpreter(BaseModel):
+    """The `ResponsesDelegationUpdateConfigLiveToolCodeInterpreter` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["code_interpreter"]
+
+    def __init__(self, *, type: Literal["code_interpreter"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigLiveToolImageGeneration(BaseModel):
+    """The `ResponsesDelegationUpdateConfigLiveToolImageGeneration` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["image_generation"]
+
+    def __init__(self, *, type: Literal["image_generation"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigLiveToolMcp(BaseModel):
+    """The `ResponsesDelegationUpdateConfigLiveToolMcp` object."""
+
+    __slots__ = (
+        "type",
+        "allowed_callers",
+        "allowed_tools",
+        "authorization",
+        "connector_id",
+        "defer_loading",
+        "headers",
+        "require_approval",
+        "server_description",
+        "server_label",
+        "server_url",
+        "tunnel_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["mcp"]
+    allowed_callers: list[Literal["direct", "programmatic"]] | None
+    allowed_tools: (
+        list[str] | ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam | None
+    )
+    authorization: str | None
+    connector_id: str | None
+    defer_loading: bool | None
+    headers: dict[str, str] | None
+    require_approval: (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
+        | Literal["always", "never"]
+        | None
+    )
+    server_description: str | None
+    server_label: str | None
+    server_url: str | None
+    tunnel_id: str | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["mcp"],
+        allowed_callers: list[Literal["direct", "programmatic"]] | None = None,
+        allowed_tools: list[str]
+        | ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam
+        | None = None,
+        authorization: str | None = None,
+        connector_id: str | None = None,
+        defer_loading: bool | None = None,
+        headers: dict[str, str] | None = None,
+        require_approval: ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam  # noqa: E501
+        | Literal["always", "never"]
+        | None = None,
+        server_description: str | None = None,
+        server_label: str | None = None,
+        server_url: str | None = None,
+        tunnel_id: str | None = None,
+    ) -> None:
+        self.type = type
+        self.allowed_callers = allowed_callers
+        self.allowed_tools = allowed_tools
+        self.authorization = authorization
+        self.connector_id = connector_id
+        self.defer_loading = defer_loading
+        self.headers = headers
+        self.require_approval = require_approval
+        self.server_description = server_description
+        self.server_label = server_label
+        self.server_url = server_url
+        self.tunnel_id = tunnel_id
+
+
+class ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling(BaseModel):
+    """The `ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCalling` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["programmatic_tool_calling"]
+
+    def __init__(self, *, type: Literal["programmatic_tool_calling"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolApplyPatch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolApplyPatch` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["apply_patch"]
+
+    def __init__(self, *, type: Literal["apply_patch"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["code_interpreter"]
+
+    def __init__(self, *, type: Literal["code_interpreter"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceComputer(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceComputer` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["computer"]
+
+    def __init__(self, *, type: Literal["computer"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceFileSearch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceFileSearch` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["file_search"]
+
+    def __init__(self, *, type: Literal["file_search"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceImageGeneration(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceImageGeneration` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["image_generation"]
+
+    def __init__(self, *, type: Literal["image_generation"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam` object."""
+
+    __slots__ = (
+        "tools",
+        "type",
+        "mode",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "tools",
+        "type",
+    )
+
+    tools: list[
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam  # noqa: E501
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling  # noqa: E501
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom
+        | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch
+    ]
+    type: Literal["allowed_tools"]
+    mode: Literal["none", "auto", "required"] | None
+
+    def __init__(
+        self,
+        *,
+        tools: list[
+            ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam  # noqa: E501
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview  # noqa: E501
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration  # noqa: E501
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter  # noqa: E501
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling  # noqa: E501
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom
+            | ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch
+        ],
+        type: Literal["allowed_tools"],
+        mode: Literal["none", "auto", "required"] | None = None,
+    ) -> None:
+        self.tools = tools
+        self.type = type
+        self.mode = mode
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch(BaseModel):
+    """Forces the model to call the apply_patch tool when executing a tool call."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["apply_patch"]
+
+    def __init__(self, *, type: Literal["apply_patch"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["code_interpreter"]
+
+    def __init__(self, *, type: Literal["code_interpreter"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["computer"]
+
+    def __init__(self, *, type: Literal["computer"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom` object."""  # noqa: E501
+
+    __slots__ = (
+        "name",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "name",
+        "type",
+    )
+
+    name: str
+    type: Literal["custom"]
+
+    def __init__(self, *, name: str, type: Literal["custom"]) -> None:
+        self.name = name
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["file_search"]
+
+    def __init__(self, *, type: Literal["file_search"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["image_generation"]
+
+    def __init__(self, *, type: Literal["image_generation"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam(  # noqa: E501
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam` object."""  # noqa: E501
+
+    __slots__ = (
+        "name",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "name",
+        "type",
+    )
+
+    name: str
+    type: Literal["function"]
+
+    def __init__(self, *, name: str, type: Literal["function"]) -> None:
+        self.name = name
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam(  # noqa: E501
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam` object."""  # noqa: E501
+
+    __slots__ = (
+        "name",
+        "server_label",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "name",
+        "server_label",
+        "type",
+    )
+
+    name: str
+    server_label: str
+    type: Literal["mcp"]
+
+    def __init__(self, *, name: str, server_label: str, type: Literal["mcp"]) -> None:
+        self.name = name
+        self.server_label = server_label
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling(  # noqa: E501
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["programmatic_tool_calling"]
+
+    def __init__(self, *, type: Literal["programmatic_tool_calling"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell(BaseModel):
+    """Forces the model to call the shell tool when a tool call is required."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["shell"]
+
+    def __init__(self, *, type: Literal["shell"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["web_search"]
+
+    def __init__(self, *, type: Literal["web_search"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["web_search_preview"]
+
+    def __init__(self, *, type: Literal["web_search_preview"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam` object."""
+
+    __slots__ = (
+        "name",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "name",
+        "type",
+    )
+
+    name: str
+    type: Literal["function"]
+
+    def __init__(self, *, name: str, type: Literal["function"]) -> None:
+        self.name = name
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam` object."""
+
+    __slots__ = (
+        "name",
+        "server_label",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "name",
+        "server_label",
+        "type",
+    )
+
+    name: str
+    server_label: str
+    type: Literal["mcp"]
+
+    def __init__(self, *, name: str, server_label: str, type: Literal["mcp"]) -> None:
+        self.name = name
+        self.server_label = server_label
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["programmatic_tool_calling"]
+
+    def __init__(self, *, type: Literal["programmatic_tool_calling"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceWebSearch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceWebSearch` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["web_search"]
+
+    def __init__(self, *, type: Literal["web_search"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["web_search_preview"]
+
+    def __init__(self, *, type: Literal["web_search_preview"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolComputer(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolComputer` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["computer"]
+
+    def __init__(self, *, type: Literal["computer"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolCustom(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolCustom` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["custom"]
+
+    def __init__(self, *, type: Literal["custom"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolFileSearch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolFileSearch` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["file_search"]
+
+    def __init__(self, *, type: Literal["file_search"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam` object."""
+
+    __slots__ = (
+        "read_only",
+        "tool_names",
+    )
+
+    read_only: bool | None
+    tool_names: list[str] | None
+
+    def __init__(
+        self, *, read_only: bool | None = None, tool_names: list[str] | None = None
+    ) -> None:
+        self.read_only = read_only
+        self.tool_names = tool_names
+
+
+class ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam` object."""  # noqa: E501
+
+    __slots__ = (
+        "always",
+        "never",
+    )
+
+    always: (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways
+        | None
+    )
+    never: (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever
+        | None
+    )
+
+    def __init__(
+        self,
+        *,
+        always: ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways  # noqa: E501
+        | None = None,
+        never: ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever  # noqa: E501
+        | None = None,
+    ) -> None:
+        self.always = always
+        self.never = never
+
+
+class ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlways(
+    BaseModel
+):
+    """A filter that forces approval for matching tools."""
+
+    __slots__ = (
+        "read_only",
+        "tool_names",
+    )
+
+    read_only: bool | None
+    tool_names: list[str] | None
+
+    def __init__(
+        self, *, read_only: bool | None = None, tool_names: list[str] | None = None
+    ) -> None:
+        self.read_only = read_only
+        self.tool_names = tool_names
+
+
+class ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNever(
+    BaseModel
+):
+    """A filter that skips approval for matching tools."""
+
+    __slots__ = (
+        "read_only",
+        "tool_names",
+    )
+
+    read_only: bool | None
+    tool_names: list[str] | None
+
+    def __init__(
+        self, *, read_only: bool | None = None, tool_names: list[str] | None = None
+    ) -> None:
+        self.read_only = read_only
+        self.tool_names = tool_names
+
+
+class ResponsesDelegationUpdateConfigToolNamespace(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolNamespace` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["namespace"]
+
+    def __init__(self, *, type: Literal["namespace"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolSearch(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolSearch` object."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["tool_search"]
+
+    def __init__(self, *, type: Literal["tool_search"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolShell(BaseModel):
+    """A Responses shell tool."""
+
+    __slots__ = (
+        "type",
+        "environment",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["shell"]
+    environment: (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto
+        | ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference
+        | ResponsesDelegationUpdateConfigToolShellEnvironmentLocal
+        | None
+    )
+
+    def __init__(
+        self,
+        *,
+        type: Literal["shell"],
+        environment: ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto
+        | ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference
+        | ResponsesDelegationUpdateConfigToolShellEnvironmentLocal
+        | None = None,
+    ) -> None:
+        self.type = type
+        self.environment = environment
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto` object."""
+
+    __slots__ = (
+        "type",
+        "file_ids",
+        "memory_limit",
+        "network_policy",
+        "skills",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["container_auto"]
+    file_ids: list[str] | None
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | None
+    network_policy: (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled
+        | ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist
+        | None
+    )
+    skills: (
+        list[
+            ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference
+            | ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline
+        ]
+        | None
+    )
+
+    def __init__(
+        self,
+        *,
+        type: Literal["container_auto"],
+        file_ids: list[str] | None = None,
+        memory_limit: Literal["1g", "4g", "16g", "64g"] | None = None,
+        network_policy: ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled  # noqa: E501
+        | ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist
+        | None = None,
+        skills: list[
+            ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference
+            | ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline
+        ]
+        | None = None,
+    ) -> None:
+        self.type = type
+        self.file_ids = file_ids
+        self.memory_limit = memory_limit
+        self.network_policy = network_policy
+        self.skills = skills
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist` object."""  # noqa: E501
+
+    __slots__ = (
+        "allowed_domains",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "allowed_domains",
+        "type",
+    )
+
+    allowed_domains: list[str]
+    type: Literal["allowlist"]
+
+    def __init__(self, *, allowed_domains: list[str], type: Literal["allowlist"]) -> None:
+        self.allowed_domains = allowed_domains
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled` object."""  # noqa: E501
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["disabled"]
+
+    def __init__(self, *, type: Literal["disabled"]) -> None:
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline` object."""
+
+    __slots__ = (
+        "description",
+        "name",
+        "source",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "description",
+        "name",
+        "source",
+        "type",
+    )
+
+    description: str
+    name: str
+    source: ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSource
+    type: Literal["inline"]
+
+    def __init__(
+        self,
+        *,
+        description: str,
+        name: str,
+        source: ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSource,
+        type: Literal["inline"],
+    ) -> None:
+        self.description = description
+        self.name = name
+        self.source = source
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSource(BaseModel):
+    """Inline skill payload"""
+
+    __slots__ = (
+        "data",
+        "media_type",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "data",
+        "media_type",
+        "type",
+    )
+
+    data: str
+    media_type: Literal["application/zip"]
+    type: Literal["base64"]
+
+    def __init__(
+        self, *, data: str, media_type: Literal["application/zip"], type: Literal["base64"]
+    ) -> None:
+        self.data = data
+        self.media_type = media_type
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference(
+    BaseModel
+):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference` object."""  # noqa: E501
+
+    __slots__ = (
+        "skill_id",
+        "type",
+        "version",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "skill_id",
+        "type",
+    )
+
+    skill_id: str
+    type: Literal["skill_reference"]
+    version: str | None
+
+    def __init__(
+        self, *, skill_id: str, type: Literal["skill_reference"], version: str | None = None
+    ) -> None:
+        self.skill_id = skill_id
+        self.type = type
+        self.version = version
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference` object."""
+
+    __slots__ = (
+        "container_id",
+        "type",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "container_id",
+        "type",
+    )
+
+    container_id: str
+    type: Literal["container_reference"]
+
+    def __init__(self, *, container_id: str, type: Literal["container_reference"]) -> None:
+        self.container_id = container_id
+        self.type = type
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentLocal(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentLocal` object."""
+
+    __slots__ = (
+        "type",
+        "skills",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["local"]
+    skills: list[ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill] | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["local"],
+        skills: list[ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill] | None = None,
+    ) -> None:
+        self.type = type
+        self.skills = skills
+
+
+class ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill(BaseModel):
+    """The `ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkill` object."""
+
+    __slots__ = (
+        "description",
+        "name",
+        "path",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "description",
+        "name",
+        "path",
+    )
+
+    description: str
+    name: str
+    path: str
+
+    def __init__(self, *, description: str, name: str, path: str) -> None:
+        self.description = description
+        self.name = name
+        self.path = path
+
+
+class ResponsesDelegationUpdateConfigToolWebSearch(BaseModel):
+    """A web search tool available to the Live session's Responses backend."""
+
+    __slots__ = ("type",)
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["web_search"]
+
+    def __init__(self, *, type: Literal["web_search"]) -> None:
+        self.type = type
 
 
 class Score(BaseModel):
@@ -2805,6 +5274,23 @@ class Session(BaseModel):
         self.id = id
 
 
+class SessionCloseEvent(BaseModel):
+    """Request that the Live session close."""
+
+    __slots__ = (
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["session.close"]
+    event_id: str | None
+
+    def __init__(self, *, type: Literal["session.close"], event_id: str | None = None) -> None:
+        self.type = type
+        self.event_id = event_id
+
+
 class SessionClosedEvent(BaseModel):
     """Returned after the Live session finishes finalizing, with the close reason, final session
     snapshot, and cumulative audio usage. A connection closing without this event does not
@@ -2852,6 +5338,156 @@ class SessionClosedEvent(BaseModel):
         self.type = type
         self.usage = usage
         self.client_event_id = client_event_id
+
+
+class SessionConfig(BaseModel):
+    """Initial configuration for a Live session, including its model, conversation instructions,
+    audio, and delegated task handling.
+    """
+
+    __slots__ = (
+        "model",
+        "audio",
+        "client",
+        "delegation",
+        "input",
+        "instructions",
+        "safety_identifier",
+        "store",
+        "triggers",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("model",)
+
+    model: str
+    audio: SessionConfigLiveAudio | None
+    client: ClientConfig | None
+    delegation: (
+        ClientDelegation
+        | SessionConfigDelegationResponses
+        | SessionConfigDelegationDecisions
+        | None
+    )
+    input: list[Developer | LiveUser | LiveAssistant] | None
+    instructions: str | None
+    safety_identifier: str | None
+    store: bool | None
+    triggers: list[DecisionTrigger] | None
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        audio: SessionConfigLiveAudio | None = None,
+        client: ClientConfig | None = None,
+        delegation: ClientDelegation
+        | SessionConfigDelegationResponses
+        | SessionConfigDelegationDecisions
+        | None = None,
+        input: list[Developer | LiveUser | LiveAssistant] | None = None,
+        instructions: str | None = None,
+        safety_identifier: str | None = None,
+        store: bool | None = None,
+        triggers: list[DecisionTrigger] | None = None,
+    ) -> None:
+        self.model = model
+        self.audio = audio
+        self.client = client
+        self.delegation = delegation
+        self.input = input
+        self.instructions = instructions
+        self.safety_identifier = safety_identifier
+        self.store = store
+        self.triggers = triggers
+
+
+class SessionConfigDelegationDecisions(BaseModel):
+    """The `SessionConfigDelegationDecisions` object."""
+
+    __slots__ = (
+        "decisions",
+        "type",
+        "acknowledgement_delay_ms",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "decisions",
+        "type",
+    )
+
+    decisions: DecisionsDelegationConfig
+    type: Literal["decisions"]
+    acknowledgement_delay_ms: int | None
+
+    def __init__(
+        self,
+        *,
+        decisions: DecisionsDelegationConfig,
+        type: Literal["decisions"],
+        acknowledgement_delay_ms: int | None = None,
+    ) -> None:
+        self.decisions = decisions
+        self.type = type
+        self.acknowledgement_delay_ms = acknowledgement_delay_ms
+
+
+class SessionConfigDelegationResponses(BaseModel):
+    """Delegate tasks to a Responses model managed by the Live session."""
+
+    __slots__ = (
+        "responses",
+        "type",
+        "acknowledgement_delay_ms",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "responses",
+        "type",
+    )
+
+    responses: ResponsesDelegationConfig
+    type: Literal["responses"]
+    acknowledgement_delay_ms: int | None
+
+    def __init__(
+        self,
+        *,
+        responses: ResponsesDelegationConfig,
+        type: Literal["responses"],
+        acknowledgement_delay_ms: int | None = None,
+    ) -> None:
+        self.responses = responses
+        self.type = type
+        self.acknowledgement_delay_ms = acknowledgement_delay_ms
+
+
+class SessionConfigLiveAudio(BaseModel):
+    """Startup audio configuration."""
+
+    __slots__ = (
+        "format",
+        "output",
+    )
+
+    format: LiveAudioPCM | LiveAudioPCMU | LiveAudioPCMA | None
+    output: SessionConfigLiveAudioOutput | None
+
+    def __init__(
+        self,
+        *,
+        format: LiveAudioPCM | LiveAudioPCMU | LiveAudioPCMA | None = None,
+        output: SessionConfigLiveAudioOutput | None = None,
+    ) -> None:
+        self.format = format
+        self.output = output
+
+
+class SessionConfigLiveAudioOutput(BaseModel):
+    """The voice used for speech generated by the Live model."""
+
+    __slots__ = ("voice",)
+
+    voice: str | CustomVoice | None
+
+    def __init__(self, *, voice: str | CustomVoice | None = None) -> None:
+        self.voice = voice
 
 
 class SessionForkResponse(BaseModel):
@@ -3050,6 +5686,31 @@ class SessionResumed(BaseModel):
         self.client_event_id = client_event_id
 
 
+class SessionStartEvent(BaseModel):
+    """Start a Live session on a primary WebSocket."""
+
+    __slots__ = (
+        "session",
+        "type",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "session",
+        "type",
+    )
+
+    session: SessionConfig
+    type: Literal["session.start"]
+    event_id: str | None
+
+    def __init__(
+        self, *, session: SessionConfig, type: Literal["session.start"], event_id: str | None = None
+    ) -> None:
+        self.session = session
+        self.type = type
+        self.event_id = event_id
+
+
 class SessionStartedEvent(BaseModel):
     """Returned when a Live session has started."""
 
@@ -3082,6 +5743,89 @@ class SessionStartedEvent(BaseModel):
         self.session = session
         self.type = type
         self.client_event_id = client_event_id
+
+
+class SessionUpdateConfig(BaseModel):
+    """Changes to an active Live session's delegation settings and transcript triggers."""
+
+    __slots__ = (
+        "delegation",
+        "triggers",
+    )
+
+    delegation: (
+        ClientDelegation
+        | SessionUpdateConfigDelegationResponses
+        | SessionUpdateConfigDelegationDecisions
+        | None
+    )
+    triggers: list[DecisionTrigger] | None
+
+    def __init__(
+        self,
+        *,
+        delegation: ClientDelegation
+        | SessionUpdateConfigDelegationResponses
+        | SessionUpdateConfigDelegationDecisions
+        | None = None,
+        triggers: list[DecisionTrigger] | None = None,
+    ) -> None:
+        self.delegation = delegation
+        self.triggers = triggers
+
+
+class SessionUpdateConfigDelegationDecisions(BaseModel):
+    """The `SessionUpdateConfigDelegationDecisions` object."""
+
+    __slots__ = (
+        "type",
+        "acknowledgement_delay_ms",
+        "decisions",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["decisions"]
+    acknowledgement_delay_ms: int | None
+    decisions: DecisionsDelegationUpdateConfig | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["decisions"],
+        acknowledgement_delay_ms: int | None = None,
+        decisions: DecisionsDelegationUpdateConfig | None = None,
+    ) -> None:
+        self.type = type
+        self.acknowledgement_delay_ms = acknowledgement_delay_ms
+        self.decisions = decisions
+
+
+class SessionUpdateConfigDelegationResponses(BaseModel):
+    """Update the Responses backend for an existing Live session without changing delegation
+    ownership.
+    """
+
+    __slots__ = (
+        "type",
+        "acknowledgement_delay_ms",
+        "responses",
+    )
+    _required: ClassVar[tuple[str, ...]] = ("type",)
+
+    type: Literal["responses"]
+    acknowledgement_delay_ms: int | None
+    responses: ResponsesDelegationUpdateConfig | None
+
+    def __init__(
+        self,
+        *,
+        type: Literal["responses"],
+        acknowledgement_delay_ms: int | None = None,
+        responses: ResponsesDelegationUpdateConfig | None = None,
+    ) -> None:
+        self.type = type
+        self.acknowledgement_delay_ms = acknowledgement_delay_ms
+        self.responses = responses
 
 
 class SessionUsage(BaseModel):
@@ -3148,6 +5892,41 @@ class SessionUsageUpdatedEvent(BaseModel):
         self.usage = usage
         self.client_event_id = client_event_id
         self.context_window = context_window
+
+
+class ThinkingAppendEvent(BaseModel):
+    """Provide silent reasoning or progress context to the Live model, optionally for an existing
+    client delegation. Rejected while an audio fixture is active.
+    """
+
+    __slots__ = (
+        "content",
+        "type",
+        "delegation_id",
+        "event_id",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "content",
+        "type",
+    )
+
+    content: str
+    type: Literal["session.thinking.append"]
+    delegation_id: str | None
+    event_id: str | None
+
+    def __init__(
+        self,
+        *,
+        content: str,
+        type: Literal["session.thinking.append"],
+        delegation_id: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        self.content = content
+        self.type = type
+        self.delegation_id = delegation_id
+        self.event_id = event_id
 
 
 class ThinkingAppendedEvent(BaseModel):
@@ -4216,6 +6995,41 @@ class UserContent(BaseModel):
         self.type = type
 
 
+LiveClientEvent: TypeAlias = (
+    SessionStartEvent
+    | LiveSessionUpdateEvent
+    | InputAudioAppendEvent
+    | InputAudioMuteEvent
+    | InputAudioUnmuteEvent
+    | OutputAudioFixturePlayEvent
+    | InstructionsAppendEvent
+    | ThinkingAppendEvent
+    | CommentaryAppendEvent
+    | DecisionCreateEvent
+    | DecisionItemCreateEvent
+    | DecisionItemDeleteEvent
+    | ResponseItemCreateEvent
+    | LiveResponseCreateEvent
+    | SessionCloseEvent
+)
+
+LiveConnectClientEvent: TypeAlias = (
+    LiveSessionUpdateEvent
+    | InputAudioMuteEvent
+    | InputAudioUnmuteEvent
+    | OutputAudioFixturePlayEvent
+    | ConnectClientEventTransportDtmfSend
+    | InstructionsAppendEvent
+    | ThinkingAppendEvent
+    | CommentaryAppendEvent
+    | DecisionCreateEvent
+    | DecisionItemCreateEvent
+    | DecisionItemDeleteEvent
+    | ResponseItemCreateEvent
+    | LiveResponseCreateEvent
+    | SessionCloseEvent
+)
+
 LiveConnectServerEvent: TypeAlias = (
     SessionStartedEvent
     | LiveSessionUpdatedEvent
@@ -4247,6 +7061,24 @@ LiveConnectServerEvent: TypeAlias = (
     | ConnectServerEventTransportRinging
     | ConnectServerEventTransportAnswered
     | ConnectServerEventTransportFailed
+)
+
+LiveForkClientEvent: TypeAlias = (
+    ForkSessionStartEvent
+    | LiveSessionUpdateEvent
+    | InputAudioAppendEvent
+    | InputAudioMuteEvent
+    | InputAudioUnmuteEvent
+    | OutputAudioFixturePlayEvent
+    | InstructionsAppendEvent
+    | ThinkingAppendEvent
+    | CommentaryAppendEvent
+    | DecisionCreateEvent
+    | DecisionItemCreateEvent
+    | DecisionItemDeleteEvent
+    | ResponseItemCreateEvent
+    | LiveResponseCreateEvent
+    | SessionCloseEvent
 )
 
 LiveForkServerEvent: TypeAlias = (

@@ -38,9 +38,9 @@ class Project(BaseModel):
     """Represents an individual project."""
 
     __slots__ = (
+        "id",
         "object",
         "created_at",
-        "id",
         "name",
         "archived_at",
         "status",
@@ -48,16 +48,17 @@ class Project(BaseModel):
         "residency",
     )
     _required: ClassVar[tuple[str, ...]] = (
+        "id",
         "object",
         "created_at",
     )
 
+    id: str
+    """The identifier, which can be referenced in API endpoints"""
     object: Literal["organization.project"]
     """The object type, which is always `organization.project`"""
     created_at: int
     """The Unix timestamp (in seconds) of when the project was created."""
-    id: str | None
-    """The identifier, which can be referenced in API endpoints"""
     name: str | None
     """The name of the project. This appears in reporting."""
     archived_at: int | None
@@ -71,18 +72,18 @@ class Project(BaseModel):
     def __init__(
         self,
         *,
+        id: str,
         object: Literal["organization.project"],
         created_at: int,
-        id: str | None = None,
         name: str | None = None,
         archived_at: int | None = None,
         status: str | None = None,
         external_key_id: str | None = None,
         residency: PublicProjectResidency | None = None,
     ) -> None:
+        self.id = id
         self.object = object
         self.created_at = created_at
-        self.id = id
         self.name = name
         self.archived_at = archived_at
         self.status = status

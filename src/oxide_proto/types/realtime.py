@@ -16,7 +16,7 @@ from .responses import (
     ToolChoiceMCP,
     ToolChoiceOptions,
 )
-from .shared import Metadata, VoiceIdsOrCustomVoice, VoiceIdsShared
+from .shared import Metadata, RealtimeReasoning, VoiceIdsOrCustomVoice, VoiceIdsShared
 
 
 class AudioTranscription(BaseModel):
@@ -4171,17 +4171,6 @@ class RealtimeMCPToolExecutionError(BaseModel):
     def __init__(self, *, type: Literal["tool_execution_error"], message: str) -> None:
         self.type = type
         self.message = message
-
-
-class RealtimeReasoning(BaseModel):
-    """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`."""
-
-    __slots__ = ("effort",)
-
-    effort: RealtimeReasoningEffort | None
-
-    def __init__(self, *, effort: RealtimeReasoningEffort | None = None) -> None:
-        self.effort = effort
 
 
 class RealtimeResponse(BaseModel):
@@ -9601,9 +9590,6 @@ RealtimeConversationItem: TypeAlias = (
     | RealtimeMCPApprovalRequest
 )
 """A single item within a Realtime conversation."""
-
-RealtimeReasoningEffort: TypeAlias = Literal["minimal", "low", "medium", "high", "xhigh"]
-"""Constrains effort on reasoning for reasoning-capable Realtime models such as `gpt-realtime-2`."""
 
 RealtimeSessionCreateRequestTool: TypeAlias = RealtimeFunctionTool
 """The same type as `RealtimeFunctionTool`, which the API uses in this place too."""

@@ -45,37 +45,33 @@ class AdditionalTools(BaseModel):
 
     __slots__ = (
         "type",
+        "id",
         "role",
         "tools",
-        "id",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
+        "id",
         "role",
         "tools",
     )
 
     type: Literal["additional_tools"]
     """The type of the item. Always `additional_tools`."""
+    id: str
+    """The unique ID of the additional tools item."""
     role: MessageRole
     """The role that provided the additional tools."""
     tools: list[Tool]
     """The additional tool definitions made available at this item."""
-    id: str | None
-    """The unique ID of the additional tools item."""
 
     def __init__(
-        self,
-        *,
-        type: Literal["additional_tools"],
-        role: MessageRole,
-        tools: list[Tool],
-        id: str | None = None,
+        self, *, type: Literal["additional_tools"], id: str, role: MessageRole, tools: list[Tool]
     ) -> None:
         self.type = type
+        self.id = id
         self.role = role
         self.tools = tools
-        self.id = id
 
 
 class AdditionalToolsItemParam(BaseModel):
@@ -13209,32 +13205,36 @@ class Error(BaseModel):
     """The `Error` object."""
 
     __slots__ = (
-        "code",
         "message",
-        "param",
         "type",
+        "code",
+        "param",
         "client_event_id",
     )
+    _required: ClassVar[tuple[str, ...]] = (
+        "message",
+        "type",
+    )
 
+    message: str
+    type: str
     code: str | None
-    message: str | None
     param: str | None
-    type: str | None
     client_event_id: str | None
 
     def __init__(
         self,
         *,
+        message: str,
+        type: str,
         code: str | None = None,
-        message: str | None = None,
         param: str | None = None,
-        type: str | None = None,
         client_event_id: str | None = None,
     ) -> None:
-        self.code = code
         self.message = message
-        self.param = param
         self.type = type
+        self.code = code
+        self.param = param
         self.client_event_id = client_event_id
 
 
@@ -13317,27 +13317,26 @@ class FilePath(BaseModel):
 
     __slots__ = (
         "type",
-        "index",
         "file_id",
+        "index",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
+        "file_id",
         "index",
     )
 
     type: Literal["file_path"]
     """The type of the file path. Always `file_path`."""
+    file_id: str
+    """The ID of the file."""
     index: int
     """The index of the file in the list of files."""
-    file_id: str | None
-    """The ID of the file."""
 
-    def __init__(
-        self, *, type: Literal["file_path"], index: int, file_id: str | None = None
-    ) -> None:
+    def __init__(self, *, type: Literal["file_path"], file_id: str, index: int) -> None:
         self.type = type
-        self.index = index
         self.file_id = file_id
+        self.index = index
 
 
 class FileSearchTool(BaseModel):
@@ -14540,36 +14539,39 @@ class InputImageContent(BaseModel):
 
     __slots__ = (
         "type",
+        "detail",
         "image_url",
         "file_id",
-        "detail",
         "prompt_cache_breakpoint",
     )
-    _required: ClassVar[tuple[str, ...]] = ("type",)
+    _required: ClassVar[tuple[str, ...]] = (
+        "type",
+        "detail",
+    )
 
     type: Literal["input_image"]
     """The type of the input item. Always `input_image`."""
-    image_url: str | None
-    file_id: str | None
-    detail: ImageDetail | None
+    detail: ImageDetail
     """The detail level of the image to be sent to the model. One of `high`, `low`, `auto`, or
     `original`. Defaults to `auto`.
     """
+    image_url: str | None
+    file_id: str | None
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None
 
     def __init__(
         self,
         *,
         type: Literal["input_image"],
+        detail: ImageDetail,
         image_url: str | None = None,
         file_id: str | None = None,
-        detail: ImageDetail | None = None,
         prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None,
     ) -> None:
         self.type = type
+        self.detail = detail
         self.image_url = image_url
         self.file_id = file_id
-        self.detail = detail
         self.prompt_cache_breakpoint = prompt_cache_breakpoint
 
 
@@ -15295,11 +15297,14 @@ class MCPTool(BaseModel):
         "require_approval",
         "defer_loading",
     )
-    _required: ClassVar[tuple[str, ...]] = ("type",)
+    _required: ClassVar[tuple[str, ...]] = (
+        "type",
+        "server_label",
+    )
 
     type: Literal["mcp"]
     """The type of the MCP tool. Always `mcp`."""
-    server_label: str | None
+    server_label: str
     """A label for this MCP server, used to identify it in tool calls."""
     server_url: str | None
     """The URL for the MCP server. One of `server_url`, `connector_id`, or `tunnel_id` must be
@@ -15345,7 +15350,7 @@ class MCPTool(BaseModel):
         self,
         *,
         type: Literal["mcp"],
-        server_label: str | None = None,
+        server_label: str,
         server_url: str | None = None,
         connector_id: Literal[
             "connector_dropbox",
@@ -15514,21 +15519,29 @@ class Message(BaseModel):
     """A message to or from the model."""
 
     __slots__ = (
+        "type",
         "id",
+        "status",
         "role",
         "content",
-        "type",
-        "status",
         "phase",
     )
     _required: ClassVar[tuple[str, ...]] = (
+        "type",
         "id",
+        "status",
         "role",
         "content",
     )
 
+    type: Literal["message"]
+    """The type of the message. Always set to `message`."""
     id: str
     """The unique ID of the message."""
+    status: MessageStatus
+    """The status of item. One of `in_progress`, `completed`, or `incomplete`. Populated when
+    items are returned via API.
+    """
     role: MessageRole
     """The role of the message. One of `unknown`, `user`, `assistant`, `system`, `critic`,
     `discriminator`, `developer`, or `tool`.
@@ -15545,18 +15558,14 @@ class Message(BaseModel):
         | InputFileContent
     ]
     """The content of the message"""
-    type: Literal["message"] | None
-    """The type of the message. Always set to `message`."""
-    status: MessageStatus | None
-    """The status of item. One of `in_progress`, `completed`, or `incomplete`. Populated when
-    items are returned via API.
-    """
     phase: MessagePhase2 | None
 
     def __init__(
         self,
         *,
+        type: Literal["message"],
         id: str,
+        status: MessageStatus,
         role: MessageRole,
         content: list[
             InputTextContent
@@ -15569,15 +15578,13 @@ class Message(BaseModel):
             | ComputerScreenshotContent
             | InputFileContent
         ],
-        type: Literal["message"] | None = None,
-        status: MessageStatus | None = None,
         phase: MessagePhase2 | None = None,
     ) -> None:
+        self.type = type
         self.id = id
+        self.status = status
         self.role = role
         self.content = content
-        self.type = type
-        self.status = status
         self.phase = phase
 
 
@@ -16093,15 +16100,17 @@ class PromptCacheOptions(BaseModel):
         "ttl",
         "mode",
     )
+    _required: ClassVar[tuple[str, ...]] = (
+        "ttl",
+        "mode",
+    )
 
-    ttl: PromptCacheTTLEnum | None
+    ttl: PromptCacheTTLEnum
     """The minimum lifetime applied to each cache breakpoint."""
-    mode: PromptCacheModeEnum | None
+    mode: PromptCacheModeEnum
     """Whether implicit prompt-cache breakpoints were enabled."""
 
-    def __init__(
-        self, *, ttl: PromptCacheTTLEnum | None = None, mode: PromptCacheModeEnum | None = None
-    ) -> None:
+    def __init__(self, *, ttl: PromptCacheTTLEnum, mode: PromptCacheModeEnum) -> None:
         self.ttl = ttl
         self.mode = mode
 
@@ -16199,6 +16208,8 @@ class Response(BaseModel):
 
     __slots__ = (
         "model",
+        "tools",
+        "tool_choice",
         "id",
         "object",
         "created_at",
@@ -16216,8 +16227,6 @@ class Response(BaseModel):
         "background",
         "max_tool_calls",
         "text",
-        "tools",
-        "tool_choice",
         "prompt",
         "service_tier",
         "truncation",
@@ -16240,6 +16249,8 @@ class Response(BaseModel):
     )
     _required: ClassVar[tuple[str, ...]] = (
         "model",
+        "tools",
+        "tool_choice",
         "id",
         "object",
         "created_at",
@@ -16252,6 +16263,8 @@ class Response(BaseModel):
     of models with different capabilities, performance characteristics, and price points.
     Refer to the model guide to browse and compare available models.
     """
+    tools: ToolsArray
+    tool_choice: ToolChoiceParam
     id: str
     """Unique identifier for this Response."""
     object: Literal["response"]
@@ -16279,8 +16292,6 @@ class Response(BaseModel):
     background: bool | None
     max_tool_calls: int | None
     text: ResponseTextParam | None
-    tools: ToolsArray | None
-    tool_choice: ToolChoiceParam | None
     prompt: Prompt | None
     service_tier: ServiceTierResponses | None
     truncation: Literal["auto", "disabled"] | None
@@ -16316,6 +16327,8 @@ class Response(BaseModel):
         self,
         *,
         model: ModelIdsResponses,
+        tools: ToolsArray,
+        tool_choice: ToolChoiceParam,
         id: str,
         object: Literal["response"],
         created_at: float,
@@ -16333,8 +16346,6 @@ class Response(BaseModel):
         background: bool | None = None,
         max_tool_calls: int | None = None,
         text: ResponseTextParam | None = None,
-        tools: ToolsArray | None = None,
-        tool_choice: ToolChoiceParam | None = None,
         prompt: Prompt | None = None,
         service_tier: ServiceTierResponses | None = None,
         truncation: Literal["auto", "disabled"] | None = None,
@@ -16361,6 +16372,8 @@ class Response(BaseModel):
         tool_usage: ResponseToolUsage | None = None,
     ) -> None:
         self.model = model
+        self.tools = tools
+        self.tool_choice = tool_choice
         self.id = id
         self.object = object
         self.created_at = created_at
@@ -16378,8 +16391,6 @@ class Response(BaseModel):
         self.background = background
         self.max_tool_calls = max_tool_calls
         self.text = text
-        self.tools = tools
-        self.tool_choice = tool_choice
         self.prompt = prompt
         self.service_tier = service_tier
         self.truncation = truncation
@@ -20482,29 +20493,32 @@ class ToolSearchCall(BaseModel):
 
     __slots__ = (
         "type",
-        "arguments",
         "id",
-        "call_id",
         "execution",
+        "arguments",
         "status",
+        "call_id",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
+        "id",
+        "execution",
         "arguments",
+        "status",
     )
 
     type: Literal["tool_search_call"]
     """The type of the item. Always `tool_search_call`."""
+    id: str
+    """The unique ID of the tool search call item."""
+    execution: ToolSearchExecutionType
+    """Whether tool search was executed by the server or by the client."""
     arguments: Any
     """Arguments used for the tool search call."""
-    id: str | None
-    """The unique ID of the tool search call item."""
-    call_id: str | None
-    execution: ToolSearchExecutionType | None
-    """Whether tool search was executed by the server or by the client."""
-    status: FunctionCallStatus | None
+    status: FunctionCallStatus
     """The status of the tool search call item that was recorded."""
+    call_id: str | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -20512,19 +20526,19 @@ class ToolSearchCall(BaseModel):
         self,
         *,
         type: Literal["tool_search_call"],
+        id: str,
+        execution: ToolSearchExecutionType,
         arguments: Any,
-        id: str | None = None,
+        status: FunctionCallStatus,
         call_id: str | None = None,
-        execution: ToolSearchExecutionType | None = None,
-        status: FunctionCallStatus | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
-        self.arguments = arguments
         self.id = id
-        self.call_id = call_id
         self.execution = execution
+        self.arguments = arguments
         self.status = status
+        self.call_id = call_id
         self.created_by = created_by
 
 

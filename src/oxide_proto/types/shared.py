@@ -1425,6 +1425,17 @@ class PublicAssignOrganizationGroupRoleBody(BaseModel):
         self.role_id = role_id
 
 
+class RealtimeReasoning(BaseModel):
+    """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`."""
+
+    __slots__ = ("effort",)
+
+    effort: RealtimeReasoningEffort | None
+
+    def __init__(self, *, effort: RealtimeReasoningEffort | None = None) -> None:
+        self.effort = effort
+
+
 class ResponseFormatJsonObject(BaseModel):
     """JSON object response format. An older method of generating JSON responses. Using
     `json_schema` is recommended for models that support it. Note that the model will not
@@ -1626,8 +1637,8 @@ class User(BaseModel):
 
     __slots__ = (
         "object",
-        "added_at",
         "id",
+        "added_at",
         "name",
         "email",
         "role",
@@ -1644,15 +1655,16 @@ class User(BaseModel):
     )
     _required: ClassVar[tuple[str, ...]] = (
         "object",
+        "id",
         "added_at",
     )
 
     object: Literal["organization.user"]
     """The object type, which is always `organization.user`"""
+    id: str
+    """The identifier, which can be referenced in API endpoints"""
     added_at: int
     """The Unix timestamp (in seconds) of when the user was added."""
-    id: str | None
-    """The identifier, which can be referenced in API endpoints"""
     name: str | None
     """The name of the user"""
     email: str | None
@@ -1684,8 +1696,8 @@ class User(BaseModel):
         self,
         *,
         object: Literal["organization.user"],
+        id: str,
         added_at: int,
-        id: str | None = None,
         name: str | None = None,
         email: str | None = None,
         role: str | None = None,
@@ -1701,8 +1713,8 @@ class User(BaseModel):
         projects: UserProjects | None = None,
     ) -> None:
         self.object = object
-        self.added_at = added_at
         self.id = id
+        self.added_at = added_at
         self.name = name
         self.email = email
         self.role = role
@@ -1890,6 +1902,9 @@ OrderEnum: TypeAlias = Literal["asc", "desc"]
 PromptCacheModeEnum: TypeAlias = Literal["implicit", "explicit"]
 
 PromptCacheTTLEnum: TypeAlias = Literal["30m"]
+
+RealtimeReasoningEffort: TypeAlias = Literal["minimal", "low", "medium", "high", "xhigh"]
+"""Constrains effort on reasoning for reasoning-capable Realtime models such as `gpt-realtime-2`."""
 
 ReasoningEffort: TypeAlias = (
     Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None

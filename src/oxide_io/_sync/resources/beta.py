@@ -32,7 +32,6 @@ if TYPE_CHECKING:
         Automation,
         AutomationDeleted,
         AutomationInvocation,
-        CastAnyAutomation,
         Credential,
         CredentialDeleted,
         EnvironmentFile,
@@ -421,7 +420,7 @@ _BETA_THREADS_RUNS_STEPS_RETRIEVE = Operation(
     "GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}", response="assistants:RunStepObject"
 )
 _BETA_AGENTS_AUTOMATIONS_CREATE = Operation(
-    "POST", "/agents/automations", response="agents:CastAnyAutomation", body="json"
+    "POST", "/agents/automations", response="agents:Automation", body="json"
 )
 _BETA_AGENTS_AUTOMATIONS_DELETE = Operation(
     "DELETE", "/agents/automations/{automation_id}", response="agents:AutomationDeleted"
@@ -430,16 +429,16 @@ _BETA_AGENTS_AUTOMATIONS_LIST = Operation(
     "GET", "/agents/automations", response="agents:AutomationList", page="cursor"
 )
 _BETA_AGENTS_AUTOMATIONS_PAUSE = Operation(
-    "POST", "/agents/automations/{automation_id}/pause", response="agents:CastAnyAutomation"
+    "POST", "/agents/automations/{automation_id}/pause", response="agents:Automation"
 )
 _BETA_AGENTS_AUTOMATIONS_RESUME = Operation(
-    "POST", "/agents/automations/{automation_id}/resume", response="agents:CastAnyAutomation"
+    "POST", "/agents/automations/{automation_id}/resume", response="agents:Automation"
 )
 _BETA_AGENTS_AUTOMATIONS_RETRIEVE = Operation(
-    "GET", "/agents/automations/{automation_id}", response="agents:CastAnyAutomation"
+    "GET", "/agents/automations/{automation_id}", response="agents:Automation"
 )
 _BETA_AGENTS_AUTOMATIONS_UPDATE = Operation(
-    "POST", "/agents/automations/{automation_id}", response="agents:CastAnyAutomation", body="json"
+    "POST", "/agents/automations/{automation_id}", response="agents:Automation", body="json"
 )
 _BETA_AGENTS_ENVIRONMENTS_CREATE = Operation(
     "POST", "/agents/environments", response="agents:EnvironmentInfo", body="json"
@@ -1822,7 +1821,7 @@ class SyncBetaAgentsAutomations(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> CastAnyAutomation:
+    ) -> Automation:
         """POST /agents/automations"""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
         return self._client._call(
@@ -1897,7 +1896,7 @@ class SyncBetaAgentsAutomations(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> CastAnyAutomation:
+    ) -> Automation:
         """Pauses future scheduled delivery without stopping an active session."""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
         return self._client._call(
@@ -1918,7 +1917,7 @@ class SyncBetaAgentsAutomations(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> CastAnyAutomation:
+    ) -> Automation:
         """Resumes scheduled delivery; one-time automations without a pending invocation require a
         future run_at.
         """
@@ -1941,7 +1940,7 @@ class SyncBetaAgentsAutomations(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> CastAnyAutomation:
+    ) -> Automation:
         """Retrieves a project-owned automation."""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
         return self._client._call(
@@ -1970,7 +1969,7 @@ class SyncBetaAgentsAutomations(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> CastAnyAutomation:
+    ) -> Automation:
         """Updates supplied fields; target and metadata replace the whole field."""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
         return self._client._call(

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from oxide_proto.types.params.realtime import (
         RealtimeCreateClientSecretRequestExpiresAfterParam,
         RealtimeFunctionToolParam,
-        RealtimeReasoningParam,
         RealtimeSessionCreateRequestGAAudio2Param,
         RealtimeSessionCreateRequestGAParam,
         RealtimeSessionCreateRequestGATracingTracingConfiguration2Param,
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
         ToolChoiceFunctionParam,
         ToolChoiceMcpParam,
     )
+    from oxide_proto.types.params.shared import RealtimeReasoningParam
     from oxide_proto.types.realtime import (
         RealtimeCreateClientSecretResponse,
         RealtimeTranslationClientSecretCreateResponse,

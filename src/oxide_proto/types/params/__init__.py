@@ -1278,6 +1278,84 @@ if TYPE_CHECKING:
     from .images import CreateImageRequestSvgParam as CreateImageRequestSvgParam
     from .images import CreateImageRequestSvgReasoningParam as CreateImageRequestSvgReasoningParam
     from .invites import InviteRequestProjectParam as InviteRequestProjectParam
+    from .live import AssistantContentOutputTextParam as AssistantContentOutputTextParam
+    from .live import AssistantContentTextParam as AssistantContentTextParam
+    from .live import (
+        ChoiceInstructionsPartsInputImageParam as ChoiceInstructionsPartsInputImageParam,
+    )
+    from .live import ChoiceInstructionsPartsInputJSONParam as ChoiceInstructionsPartsInputJSONParam
+    from .live import ClientConfigParam as ClientConfigParam
+    from .live import ClientDelegationParam as ClientDelegationParam
+    from .live import CommentaryAppendEventParam as CommentaryAppendEventParam
+    from .live import (
+        ConnectClientEventTransportDtmfSendParam as ConnectClientEventTransportDtmfSendParam,
+    )
+    from .live import CustomVoiceParam as CustomVoiceParam
+    from .live import DataChannelConfigParam as DataChannelConfigParam
+    from .live import (
+        DecisionAssistantMessageContentPartOutputTextParam as DecisionAssistantMessageContentPartOutputTextParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionAssistantMessageContentPartRefusalParam as DecisionAssistantMessageContentPartRefusalParam,  # noqa: E501
+    )
+    from .live import DecisionAssistantMessageParam as DecisionAssistantMessageParam
+    from .live import DecisionChoiceOptionParam as DecisionChoiceOptionParam
+    from .live import DecisionCreateEventParam as DecisionCreateEventParam
+    from .live import DecisionDeveloperMessageParam as DecisionDeveloperMessageParam
+    from .live import DecisionInputTextParam as DecisionInputTextParam
+    from .live import (
+        DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImageParam as DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImageParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemCustomToolCallOutputParam as DecisionItemCreateEventItemCustomToolCallOutputParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemCustomToolCallParam as DecisionItemCreateEventItemCustomToolCallParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImageParam as DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImageParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemFunctionCallOutputParam as DecisionItemCreateEventItemFunctionCallOutputParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionItemCreateEventItemFunctionCallParam as DecisionItemCreateEventItemFunctionCallParam,  # noqa: E501
+    )
+    from .live import DecisionItemCreateEventParam as DecisionItemCreateEventParam
+    from .live import DecisionItemDeleteEventParam as DecisionItemDeleteEventParam
+    from .live import DecisionsDelegationConfigParam as DecisionsDelegationConfigParam
+    from .live import DecisionsDelegationUpdateConfigParam as DecisionsDelegationUpdateConfigParam
+    from .live import DecisionsParam as DecisionsParam
+    from .live import DecisionSystemMessageParam as DecisionSystemMessageParam
+    from .live import DecisionTriggerParam as DecisionTriggerParam
+    from .live import (
+        DecisionUserMessageContentPartInputImageParam as DecisionUserMessageContentPartInputImageParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionUserMessageContentPartInputJSONParam as DecisionUserMessageContentPartInputJSONParam,  # noqa: E501
+    )
+    from .live import (
+        DecisionUserMessageContentPartInputTextParam as DecisionUserMessageContentPartInputTextParam,  # noqa: E501
+    )
+    from .live import DecisionUserMessageParam as DecisionUserMessageParam
+    from .live import DeveloperContentParam as DeveloperContentParam
+    from .live import DeveloperParam as DeveloperParam
+    from .live import ForkSessionConfigDelegationParam as ForkSessionConfigDelegationParam
+    from .live import ForkSessionConfigLiveAudioParam as ForkSessionConfigLiveAudioParam
+    from .live import ForkSessionConfigParam as ForkSessionConfigParam
+    from .live import ForkSessionStartEventParam as ForkSessionStartEventParam
+    from .live import InputAudioAppendEventParam as InputAudioAppendEventParam
+    from .live import InputAudioMuteEventParam as InputAudioMuteEventParam
+    from .live import InputAudioUnmuteEventParam as InputAudioUnmuteEventParam
+    from .live import InstructionsAppendEventParam as InstructionsAppendEventParam
+    from .live import LiveAssistantParam as LiveAssistantParam
+    from .live import LiveAudioPCMAParam as LiveAudioPCMAParam
+    from .live import LiveAudioPCMParam as LiveAudioPCMParam
+    from .live import LiveAudioPCMUParam as LiveAudioPCMUParam
+    from .live import LiveChoiceParam as LiveChoiceParam
+    from .live import LiveClientEventParam as LiveClientEventParam
+    from .live import LiveCompactionTriggerParam as LiveCompactionTriggerParam
+    from .live import LiveConnectClientEventParam as LiveConnectClientEventParam
     from .live import LiveCreateSessionAudioOutputParam as LiveCreateSessionAudioOutputParam
     from .live import (
         LiveCreateSessionAudioOutputVoiceVariant2Param as LiveCreateSessionAudioOutputVoiceVariant2Param,  # noqa: E501
@@ -1567,6 +1645,19 @@ if TYPE_CHECKING:
     from .live import LiveCreateSessionTriggerParam as LiveCreateSessionTriggerParam
     from .live import LiveCreateSessionWakePolicyParam as LiveCreateSessionWakePolicyParam
     from .live import LiveCreateTransportParam as LiveCreateTransportParam
+    from .live import LiveForkClientEventParam as LiveForkClientEventParam
+    from .live import (
+        LiveImageGenerationCallErrorModerationDetailsParam as LiveImageGenerationCallErrorModerationDetailsParam,  # noqa: E501
+    )
+    from .live import LiveImageGenerationCallErrorParam as LiveImageGenerationCallErrorParam
+    from .live import LiveImageGenerationCallParam as LiveImageGenerationCallParam
+    from .live import LiveImageGenerationCallSvgUsageParam as LiveImageGenerationCallSvgUsageParam
+    from .live import LiveMessageParam as LiveMessageParam
+    from .live import LiveReasoningParam as LiveReasoningParam
+    from .live import (
+        LiveResponseConfigurationUpdateItemParam as LiveResponseConfigurationUpdateItemParam,
+    )
+    from .live import LiveResponseCreateEventParam as LiveResponseCreateEventParam
     from .live import (
         LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param as LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param,  # noqa: E501
     )
@@ -1738,6 +1829,298 @@ if TYPE_CHECKING:
     )
     from .live import LiveSessionsForkSessionParam as LiveSessionsForkSessionParam
     from .live import LiveSessionsForkTransportParam as LiveSessionsForkTransportParam
+    from .live import LiveSessionUpdateEventParam as LiveSessionUpdateEventParam
+    from .live import LiveTextParam as LiveTextParam
+    from .live import LiveToolChoiceApplyPatchParam as LiveToolChoiceApplyPatchParam
+    from .live import LiveToolChoiceCustomParam as LiveToolChoiceCustomParam
+    from .live import LiveToolChoiceShellParam as LiveToolChoiceShellParam
+    from .live import LiveToolCodeInterpreterParam as LiveToolCodeInterpreterParam
+    from .live import LiveToolImageGenerationParam as LiveToolImageGenerationParam
+    from .live import LiveToolMcpParam as LiveToolMcpParam
+    from .live import LiveToolProgrammaticToolCallingParam as LiveToolProgrammaticToolCallingParam
+    from .live import LiveUserParam as LiveUserParam
+    from .live import OutputAudioFixturePlayEventParam as OutputAudioFixturePlayEventParam
+    from .live import (
+        PredicateInstructionsPartsInputImageParam as PredicateInstructionsPartsInputImageParam,
+    )
+    from .live import (
+        PredicateInstructionsPartsInputJSONParam as PredicateInstructionsPartsInputJSONParam,
+    )
+    from .live import PredicateParam as PredicateParam
+    from .live import (
+        ResponseConfigurationUpdateItemParamLiveTextParam as ResponseConfigurationUpdateItemParamLiveTextParam,  # noqa: E501
+    )
+    from .live import ResponseItemCreateEventParam as ResponseItemCreateEventParam
+    from .live import ResponsesDelegationConfigParam as ResponsesDelegationConfigParam
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveReasoningParam as ResponsesDelegationUpdateConfigLiveReasoningParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveTextParam as ResponsesDelegationUpdateConfigLiveTextParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatchParam as ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolChoiceCustomParam as ResponsesDelegationUpdateConfigLiveToolChoiceCustomParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolChoiceShellParam as ResponsesDelegationUpdateConfigLiveToolChoiceShellParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolCodeInterpreterParam as ResponsesDelegationUpdateConfigLiveToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolImageGenerationParam as ResponsesDelegationUpdateConfigLiveToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolMcpParam as ResponsesDelegationUpdateConfigLiveToolMcpParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCallingParam as ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import ResponsesDelegationUpdateConfigParam as ResponsesDelegationUpdateConfigParam
+    from .live import (
+        ResponsesDelegationUpdateConfigToolApplyPatchParam as ResponsesDelegationUpdateConfigToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceCodeInterpreterParam as ResponsesDelegationUpdateConfigToolChoiceCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceComputerParam as ResponsesDelegationUpdateConfigToolChoiceComputerParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceFileSearchParam as ResponsesDelegationUpdateConfigToolChoiceFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceImageGenerationParam as ResponsesDelegationUpdateConfigToolChoiceImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputerParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustomParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShellParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam as ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam as ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCallingParam as ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceWebSearchParam as ResponsesDelegationUpdateConfigToolChoiceWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolChoiceWebSearchPreviewParam as ResponsesDelegationUpdateConfigToolChoiceWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolComputerParam as ResponsesDelegationUpdateConfigToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolCustomParam as ResponsesDelegationUpdateConfigToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolFileSearchParam as ResponsesDelegationUpdateConfigToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam as ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam as ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam as ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam as ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolNamespaceParam as ResponsesDelegationUpdateConfigToolNamespaceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolSearchParam as ResponsesDelegationUpdateConfigToolSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSourceParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSourceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReferenceParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReferenceParam as ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentLocalParam as ResponsesDelegationUpdateConfigToolShellEnvironmentLocalParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkillParam as ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkillParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolShellParam as ResponsesDelegationUpdateConfigToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        ResponsesDelegationUpdateConfigToolWebSearchParam as ResponsesDelegationUpdateConfigToolWebSearchParam,  # noqa: E501
+    )
+    from .live import ScoreInstructionsPartsInputImageParam as ScoreInstructionsPartsInputImageParam
+    from .live import ScoreInstructionsPartsInputJSONParam as ScoreInstructionsPartsInputJSONParam
+    from .live import ScoreLevelParam as ScoreLevelParam
+    from .live import ScoreParam as ScoreParam
+    from .live import ServerEventSelectorParam as ServerEventSelectorParam
+    from .live import SessionCloseEventParam as SessionCloseEventParam
+    from .live import SessionConfigDelegationDecisionsParam as SessionConfigDelegationDecisionsParam
+    from .live import SessionConfigDelegationResponsesParam as SessionConfigDelegationResponsesParam
+    from .live import SessionConfigLiveAudioOutputParam as SessionConfigLiveAudioOutputParam
+    from .live import SessionConfigLiveAudioParam as SessionConfigLiveAudioParam
+    from .live import SessionConfigParam as SessionConfigParam
+    from .live import SessionStartEventParam as SessionStartEventParam
+    from .live import (
+        SessionUpdateConfigDelegationDecisionsParam as SessionUpdateConfigDelegationDecisionsParam,
+    )
+    from .live import (
+        SessionUpdateConfigDelegationResponsesParam as SessionUpdateConfigDelegationResponsesParam,
+    )
+    from .live import SessionUpdateConfigParam as SessionUpdateConfigParam
+    from .live import ThinkingAppendEventParam as ThinkingAppendEventParam
+    from .live import ToolApplyPatchParam as ToolApplyPatchParam
+    from .live import ToolChoiceCodeInterpreterParam as ToolChoiceCodeInterpreterParam
+    from .live import ToolChoiceComputerParam as ToolChoiceComputerParam
+    from .live import ToolChoiceFileSearchParam as ToolChoiceFileSearchParam
+    from .live import ToolChoiceImageGenerationParam as ToolChoiceImageGenerationParam
+    from .live import ToolChoiceLiveAllowedToolsChoiceParam as ToolChoiceLiveAllowedToolsChoiceParam
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam as ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam as ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolComputerParam as ToolChoiceLiveAllowedToolsChoiceParamToolComputerParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolCustomParam as ToolChoiceLiveAllowedToolsChoiceParamToolCustomParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam as ToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam as ToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam as ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam as ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam as ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolShellParam as ToolChoiceLiveAllowedToolsChoiceParamToolShellParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam as ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam,  # noqa: E501
+    )
+    from .live import (
+        ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam as ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam,  # noqa: E501
+    )
+    from .live import ToolChoiceLiveFunctionToolChoiceParam as ToolChoiceLiveFunctionToolChoiceParam
+    from .live import ToolChoiceLiveMCPToolChoiceParam as ToolChoiceLiveMCPToolChoiceParam
+    from .live import (
+        ToolChoiceProgrammaticToolCallingParam as ToolChoiceProgrammaticToolCallingParam,
+    )
+    from .live import ToolChoiceWebSearchParam as ToolChoiceWebSearchParam
+    from .live import ToolChoiceWebSearchPreviewParam as ToolChoiceWebSearchPreviewParam
+    from .live import ToolComputerParam as ToolComputerParam
+    from .live import ToolCustomParam as ToolCustomParam
+    from .live import ToolFileSearchParam as ToolFileSearchParam
+    from .live import (
+        ToolMcpAllowedToolsLiveMCPToolFilterParam as ToolMcpAllowedToolsLiveMCPToolFilterParam,
+    )
+    from .live import (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam,  # noqa: E501
+    )
+    from .live import (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam,  # noqa: E501
+    )
+    from .live import (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam as ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam,  # noqa: E501
+    )
+    from .live import ToolNamespaceParam as ToolNamespaceParam
+    from .live import ToolSearchParam as ToolSearchParam
+    from .live import (
+        ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam as ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam as ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoParam as ToolShellEnvironmentContainerAutoParam,
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoSkillInlineParam as ToolShellEnvironmentContainerAutoSkillInlineParam,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoSkillInlineSourceParam as ToolShellEnvironmentContainerAutoSkillInlineSourceParam,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerAutoSkillSkillReferenceParam as ToolShellEnvironmentContainerAutoSkillSkillReferenceParam,  # noqa: E501
+    )
+    from .live import (
+        ToolShellEnvironmentContainerReferenceParam as ToolShellEnvironmentContainerReferenceParam,
+    )
+    from .live import ToolShellEnvironmentLocalParam as ToolShellEnvironmentLocalParam
+    from .live import ToolShellEnvironmentLocalSkillParam as ToolShellEnvironmentLocalSkillParam
+    from .live import ToolShellParam as ToolShellParam
+    from .live import ToolWebSearchParam as ToolWebSearchParam
+    from .live import UserContentParam as UserContentParam
     from .moderations import (
         CreateModerationRequestInputVariant2ImageUrlImageUrlParam as CreateModerationRequestInputVariant2ImageUrlImageUrlParam,  # noqa: E501
     )
@@ -1800,6 +2183,20 @@ if TYPE_CHECKING:
     )
     from .other import (
         BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam as BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam,  # noqa: E501
+    )
+    from .other import BetaResponseInjectEventParam as BetaResponseInjectEventParam
+    from .other import BetaResponsesClientEventParam as BetaResponsesClientEventParam
+    from .other import (
+        BetaResponsesClientEventResponseCreateAccessProgramsParam as BetaResponsesClientEventResponseCreateAccessProgramsParam,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateBackgroundOptionsParam as BetaResponsesClientEventResponseCreateBackgroundOptionsParam,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateImageParam as BetaResponsesClientEventResponseCreateImageParam,  # noqa: E501
+    )
+    from .other import (
+        BetaResponsesClientEventResponseCreateParam as BetaResponsesClientEventResponseCreateParam,
     )
     from .other import (
         LiveSessionsAcceptSessionAudioOutputParam as LiveSessionsAcceptSessionAudioOutputParam,
@@ -2091,6 +2488,21 @@ if TYPE_CHECKING:
     from .other import (
         LiveSessionsAcceptSessionTriggerParam as LiveSessionsAcceptSessionTriggerParam,
     )
+    from .other import RealtimeClientEventParam as RealtimeClientEventParam
+    from .other import RealtimeTranslationClientEventParam as RealtimeTranslationClientEventParam
+    from .other import ResponsesClientEventParam as ResponsesClientEventParam
+    from .other import (
+        ResponsesClientEventResponseCreateAccessProgramsParam as ResponsesClientEventResponseCreateAccessProgramsParam,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateBackgroundOptionsParam as ResponsesClientEventResponseCreateBackgroundOptionsParam,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateImageParam as ResponsesClientEventResponseCreateImageParam,  # noqa: E501
+    )
+    from .other import (
+        ResponsesClientEventResponseCreateParam as ResponsesClientEventResponseCreateParam,
+    )
     from .projects import (
         AdminOrganizationProjectsApiKeysUpdateSpendLimitParam as AdminOrganizationProjectsApiKeysUpdateSpendLimitParam,  # noqa: E501
     )
@@ -2109,10 +2521,81 @@ if TYPE_CHECKING:
         RealtimeAudioFormatsPCMUAudioFormatParam as RealtimeAudioFormatsPCMUAudioFormatParam,
     )
     from .realtime import (
+        RealtimeClientEventConversationItemCreateParam as RealtimeClientEventConversationItemCreateParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventConversationItemDeleteParam as RealtimeClientEventConversationItemDeleteParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventConversationItemRetrieveParam as RealtimeClientEventConversationItemRetrieveParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventConversationItemTruncateParam as RealtimeClientEventConversationItemTruncateParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventInputAudioBufferAppendParam as RealtimeClientEventInputAudioBufferAppendParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventInputAudioBufferClearParam as RealtimeClientEventInputAudioBufferClearParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventInputAudioBufferCommitParam as RealtimeClientEventInputAudioBufferCommitParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventOutputAudioBufferClearParam as RealtimeClientEventOutputAudioBufferClearParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeClientEventResponseCancelParam as RealtimeClientEventResponseCancelParam,
+    )
+    from .realtime import (
+        RealtimeClientEventResponseCreateParam as RealtimeClientEventResponseCreateParam,
+    )
+    from .realtime import (
+        RealtimeClientEventSessionUpdateParam as RealtimeClientEventSessionUpdateParam,
+    )
+    from .realtime import (
+        RealtimeConversationItemFunctionCallOutputParam as RealtimeConversationItemFunctionCallOutputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemFunctionCallParam as RealtimeConversationItemFunctionCallParam,
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageAssistantContentParam as RealtimeConversationItemMessageAssistantContentParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageAssistantParam as RealtimeConversationItemMessageAssistantParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageSystemContentParam as RealtimeConversationItemMessageSystemContentParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageSystemParam as RealtimeConversationItemMessageSystemParam,
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageUserContentParam as RealtimeConversationItemMessageUserContentParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeConversationItemMessageUserParam as RealtimeConversationItemMessageUserParam,
+    )
+    from .realtime import RealtimeConversationItemParam as RealtimeConversationItemParam
+    from .realtime import (
         RealtimeCreateClientSecretRequestExpiresAfterParam as RealtimeCreateClientSecretRequestExpiresAfterParam,  # noqa: E501
     )
     from .realtime import RealtimeFunctionToolParam as RealtimeFunctionToolParam
-    from .realtime import RealtimeReasoningParam as RealtimeReasoningParam
+    from .realtime import RealtimeMcpApprovalRequestParam as RealtimeMcpApprovalRequestParam
+    from .realtime import RealtimeMcpApprovalResponseParam as RealtimeMcpApprovalResponseParam
+    from .realtime import RealtimeMcphttpErrorParam as RealtimeMcphttpErrorParam
+    from .realtime import RealtimeMcpListToolsParam as RealtimeMcpListToolsParam
+    from .realtime import RealtimeMcpProtocolErrorParam as RealtimeMcpProtocolErrorParam
+    from .realtime import RealtimeMcpToolCallParam as RealtimeMcpToolCallParam
+    from .realtime import RealtimeMcpToolExecutionErrorParam as RealtimeMcpToolExecutionErrorParam
+    from .realtime import (
+        RealtimeResponseCreateParamsAudioOutputParam as RealtimeResponseCreateParamsAudioOutputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeResponseCreateParamsAudioParam as RealtimeResponseCreateParamsAudioParam,
+    )
+    from .realtime import RealtimeResponseCreateParamsParam as RealtimeResponseCreateParamsParam
     from .realtime import (
         RealtimeSessionCreateRequestClientSecretParam as RealtimeSessionCreateRequestClientSecretParam,  # noqa: E501
     )
@@ -2187,6 +2670,15 @@ if TYPE_CHECKING:
         RealtimeTranscriptionSessionCreateRequestTurnDetectionParam as RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,  # noqa: E501
     )
     from .realtime import (
+        RealtimeTranslationClientEventInputAudioBufferAppendParam as RealtimeTranslationClientEventInputAudioBufferAppendParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationClientEventSessionCloseParam as RealtimeTranslationClientEventSessionCloseParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationClientEventSessionUpdateParam as RealtimeTranslationClientEventSessionUpdateParam,  # noqa: E501
+    )
+    from .realtime import (
         RealtimeTranslationClientSecretCreateRequestExpiresAfterParam as RealtimeTranslationClientSecretCreateRequestExpiresAfterParam,  # noqa: E501
     )
     from .realtime import (
@@ -2207,6 +2699,24 @@ if TYPE_CHECKING:
     from .realtime import (
         RealtimeTranslationSessionCreateRequestParam as RealtimeTranslationSessionCreateRequestParam,  # noqa: E501
     )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam as RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioInputParam as RealtimeTranslationSessionUpdateRequestAudioInputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam as RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioOutputParam as RealtimeTranslationSessionUpdateRequestAudioOutputParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestAudioParam as RealtimeTranslationSessionUpdateRequestAudioParam,  # noqa: E501
+    )
+    from .realtime import (
+        RealtimeTranslationSessionUpdateRequestParam as RealtimeTranslationSessionUpdateRequestParam,  # noqa: E501
+    )
     from .realtime import RealtimeTruncationParam as RealtimeTruncationParam
     from .realtime import (
         RealtimeTruncationRetentionRatioTruncationParam as RealtimeTruncationRetentionRatioTruncationParam,  # noqa: E501
@@ -2220,6 +2730,7 @@ if TYPE_CHECKING:
     )
     from .realtime import RealtimeTurnDetectionServerVADParam as RealtimeTurnDetectionServerVADParam
     from .responses import AdditionalToolsItemParam as AdditionalToolsItemParam
+    from .responses import AdditionalToolsParam as AdditionalToolsParam
     from .responses import AnnotationParam as AnnotationParam
     from .responses import ApplyPatchCreateFileOperationParam as ApplyPatchCreateFileOperationParam
     from .responses import ApplyPatchDeleteFileOperationParam as ApplyPatchDeleteFileOperationParam
@@ -2481,6 +2992,7 @@ if TYPE_CHECKING:
     from .responses import ComputerCallOutputItemParam as ComputerCallOutputItemParam
     from .responses import ComputerCallSafetyCheckParam as ComputerCallSafetyCheckParam
     from .responses import ComputerScreenshotImageParam as ComputerScreenshotImageParam
+    from .responses import ComputerToolCallOutputParam as ComputerToolCallOutputParam
     from .responses import ComputerToolParam as ComputerToolParam
     from .responses import ComputerUsePreviewToolParam as ComputerUsePreviewToolParam
     from .responses import ContainerAutoParam as ContainerAutoParam
@@ -2536,6 +3048,7 @@ if TYPE_CHECKING:
     )
     from .responses import FunctionShellToolParam as FunctionShellToolParam
     from .responses import FunctionTool2Param as FunctionTool2Param
+    from .responses import FunctionToolCallOutputParam as FunctionToolCallOutputParam
     from .responses import FunctionToolParam as FunctionToolParam
     from .responses import HTTPErrorParam as HTTPErrorParam
     from .responses import HybridSearchOptionsParam as HybridSearchOptionsParam
@@ -2578,6 +3091,8 @@ if TYPE_CHECKING:
     from .responses import ProgramItemParam as ProgramItemParam
     from .responses import ProgrammaticToolCallingParam as ProgrammaticToolCallingParam
     from .responses import ProgramOutputItemParam as ProgramOutputItemParam
+    from .responses import ProgramOutputParam as ProgramOutputParam
+    from .responses import ProgramParam as ProgramParam
     from .responses import ProgramToolCallCaller2Param as ProgramToolCallCaller2Param
     from .responses import ProgramToolCallCallerParam as ProgramToolCallCallerParam
     from .responses import RankingOptionsParam as RankingOptionsParam
@@ -2793,6 +3308,7 @@ if TYPE_CHECKING:
     from .shared import PromptCacheBreakpointConfigParam as PromptCacheBreakpointConfigParam
     from .shared import PromptCacheBreakpointParam as PromptCacheBreakpointParam
     from .shared import PromptCacheOptionsParam as PromptCacheOptionsParam
+    from .shared import RealtimeReasoningParam as RealtimeReasoningParam
     from .shared import ResponseFormatJSONObject as ResponseFormatJSONObject
     from .shared import ResponseFormatText as ResponseFormatText
     from .shared import ResponseInputAudioInputAudioParam as ResponseInputAudioInputAudioParam
@@ -2852,6 +3368,7 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, str] = {
     "AdditionalToolsItemParam": "responses",
+    "AdditionalToolsParam": "responses",
     "AdminApiKeyCreateParams": "calls",
     "AdminApiKeyListParams": "calls",
     "AdminOrganizationExternalStorageCreateProviderAwsParam": "external_storage",
@@ -2928,6 +3445,8 @@ _MODULES: dict[str, str] = {
     "ArtifactDeleteParams": "calls",
     "ArtifactListParams": "calls",
     "ArtifactRetrieveParams": "calls",
+    "AssistantContentOutputTextParam": "live",
+    "AssistantContentTextParam": "live",
     "AssistantCreateParams": "calls",
     "AssistantListParams": "calls",
     "AssistantToolsCodeParam": "assistants",
@@ -3318,10 +3837,16 @@ _MODULES: dict[str, str] = {
     "BetaResponseCreateParams": "calls",
     "BetaResponseFormatJsonObjectParam": "responses",
     "BetaResponseFormatTextParam": "responses",
+    "BetaResponseInjectEventParam": "other",
     "BetaResponsePromptVariablesParam": "responses",
     "BetaResponseRetrieveParams": "calls",
     "BetaResponseStreamOptionsParam": "responses",
     "BetaResponseTextParam": "responses",
+    "BetaResponsesClientEventParam": "other",
+    "BetaResponsesClientEventResponseCreateAccessProgramsParam": "other",
+    "BetaResponsesClientEventResponseCreateBackgroundOptionsParam": "other",
+    "BetaResponsesClientEventResponseCreateImageParam": "other",
+    "BetaResponsesClientEventResponseCreateParam": "other",
     "BetaScreenshotParam": "responses",
     "BetaScrollParam": "responses",
     "BetaSkillReferenceParam": "responses",
@@ -3410,12 +3935,17 @@ _MODULES: dict[str, str] = {
     "ChatkitConfigurationParam": "chatkit",
     "ChatkitSessionCreateParams": "calls",
     "CheckpointListParams": "calls",
+    "ChoiceInstructionsPartsInputImageParam": "live",
+    "ChoiceInstructionsPartsInputJSONParam": "live",
     "ChunkingStrategyRequestParam": "vector_stores",
     "ClickParam": "responses",
+    "ClientConfigParam": "live",
+    "ClientDelegationParam": "live",
     "ClientSecretCreateParams": "calls",
     "CodeInterpreterOutputImageParam": "responses",
     "CodeInterpreterOutputLogsParam": "responses",
     "CodeInterpreterToolParam": "responses",
+    "CommentaryAppendEventParam": "live",
     "CompactResponseMethodPublicBodyImageParam": "responses",
     "CompactionSummaryItemParam": "responses",
     "CompactionTriggerItemParam": "responses",
@@ -3430,8 +3960,10 @@ _MODULES: dict[str, str] = {
     "ComputerCallOutputItemParam": "responses",
     "ComputerCallSafetyCheckParam": "responses",
     "ComputerScreenshotImageParam": "responses",
+    "ComputerToolCallOutputParam": "responses",
     "ComputerToolParam": "responses",
     "ComputerUsePreviewToolParam": "responses",
+    "ConnectClientEventTransportDtmfSendParam": "live",
     "ContainerAutoParam": "responses",
     "ContainerCreateParams": "calls",
     "ContainerFileCitationBodyParam": "responses",
@@ -3513,8 +4045,31 @@ _MODULES: dict[str, str] = {
     "CustomToolChatCompletionsCustomParam": "chat",
     "CustomToolChatCompletionsParam": "chat",
     "CustomToolParam": "responses",
+    "CustomVoiceParam": "live",
+    "DataChannelConfigParam": "live",
     "DataRetentionUpdateParams": "calls",
+    "DecisionAssistantMessageContentPartOutputTextParam": "live",
+    "DecisionAssistantMessageContentPartRefusalParam": "live",
+    "DecisionAssistantMessageParam": "live",
+    "DecisionChoiceOptionParam": "live",
+    "DecisionCreateEventParam": "live",
     "DecisionCreateParams": "calls",
+    "DecisionDeveloperMessageParam": "live",
+    "DecisionInputTextParam": "live",
+    "DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImageParam": "live",
+    "DecisionItemCreateEventItemCustomToolCallOutputParam": "live",
+    "DecisionItemCreateEventItemCustomToolCallParam": "live",
+    "DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImageParam": "live",
+    "DecisionItemCreateEventItemFunctionCallOutputParam": "live",
+    "DecisionItemCreateEventItemFunctionCallParam": "live",
+    "DecisionItemCreateEventParam": "live",
+    "DecisionItemDeleteEventParam": "live",
+    "DecisionSystemMessageParam": "live",
+    "DecisionTriggerParam": "live",
+    "DecisionUserMessageContentPartInputImageParam": "live",
+    "DecisionUserMessageContentPartInputJSONParam": "live",
+    "DecisionUserMessageContentPartInputTextParam": "live",
+    "DecisionUserMessageParam": "live",
     "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImageParam": "shared",
     "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputImagePromptCacheBreakpointParam": "shared",  # noqa: E501
     "DecisionsCreateInputVariant1CustomToolCallOutputOutputVariant1InputTextParam": "shared",
@@ -3557,6 +4112,11 @@ _MODULES: dict[str, str] = {
     "DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam": "shared",
     "DecisionsCreateQuestionScoreLevelParam": "shared",
     "DecisionsCreateQuestionScoreParam": "shared",
+    "DecisionsDelegationConfigParam": "live",
+    "DecisionsDelegationUpdateConfigParam": "live",
+    "DecisionsParam": "live",
+    "DeveloperContentParam": "live",
+    "DeveloperParam": "live",
     "DirectToolCallCaller2Param": "responses",
     "DirectToolCallCallerParam": "responses",
     "DoubleClickActionParam": "responses",
@@ -3622,6 +4182,10 @@ _MODULES: dict[str, str] = {
     "FineTuneReinforcementMethodParam": "fine_tuning",
     "FineTuneSupervisedHyperparametersParam": "fine_tuning",
     "FineTuneSupervisedMethodParam": "fine_tuning",
+    "ForkSessionConfigDelegationParam": "live",
+    "ForkSessionConfigLiveAudioParam": "live",
+    "ForkSessionConfigParam": "live",
+    "ForkSessionStartEventParam": "live",
     "FunctionAndCustomToolCallOutputParam": "responses",
     "FunctionCallOutputItemParam": "responses",
     "FunctionObjectParam": "chat",
@@ -3634,6 +4198,7 @@ _MODULES: dict[str, str] = {
     "FunctionShellCallOutputTimeoutOutcomeParam": "responses",
     "FunctionShellToolParam": "responses",
     "FunctionTool2Param": "responses",
+    "FunctionToolCallOutputParam": "responses",
     "FunctionToolParam": "responses",
     "GraderLabelModelParam": "shared",
     "GraderMultiParam": "fine_tuning",
@@ -3671,12 +4236,16 @@ _MODULES: dict[str, str] = {
     "ImageGenerateParams": "calls",
     "InlineSkillParam": "responses",
     "InlineSkillSourceParam": "responses",
+    "InputAudioAppendEventParam": "live",
+    "InputAudioMuteEventParam": "live",
+    "InputAudioUnmuteEventParam": "live",
     "InputFileContentParam": "responses",
     "InputImageContentParamAutoParam": "responses",
     "InputItemListParams": "calls",
     "InputMessageParam": "responses",
     "InputTextContentParam": "responses",
     "InputTokenCountParams": "calls",
+    "InstructionsAppendEventParam": "live",
     "InviteCreateParams": "calls",
     "InviteListParams": "calls",
     "InviteRequestProjectParam": "invites",
@@ -3693,6 +4262,14 @@ _MODULES: dict[str, str] = {
     "JobListParams": "calls",
     "KeyPressActionParam": "responses",
     "ListAuditLogsEffectiveAtParam": "audit_logs",
+    "LiveAssistantParam": "live",
+    "LiveAudioPCMAParam": "live",
+    "LiveAudioPCMParam": "live",
+    "LiveAudioPCMUParam": "live",
+    "LiveChoiceParam": "live",
+    "LiveClientEventParam": "live",
+    "LiveCompactionTriggerParam": "live",
+    "LiveConnectClientEventParam": "live",
     "LiveCreateParams": "calls",
     "LiveCreateSessionAudioOutputParam": "live",
     "LiveCreateSessionAudioOutputVoiceVariant2Param": "live",
@@ -3797,6 +4374,16 @@ _MODULES: dict[str, str] = {
     "LiveCreateSessionTriggerParam": "live",
     "LiveCreateSessionWakePolicyParam": "live",
     "LiveCreateTransportParam": "live",
+    "LiveForkClientEventParam": "live",
+    "LiveImageGenerationCallErrorModerationDetailsParam": "live",
+    "LiveImageGenerationCallErrorParam": "live",
+    "LiveImageGenerationCallParam": "live",
+    "LiveImageGenerationCallSvgUsageParam": "live",
+    "LiveMessageParam": "live",
+    "LiveReasoningParam": "live",
+    "LiveResponseConfigurationUpdateItemParam": "live",
+    "LiveResponseCreateEventParam": "live",
+    "LiveSessionUpdateEventParam": "live",
     "LiveSessionsAcceptSessionAudioOutputParam": "other",
     "LiveSessionsAcceptSessionAudioOutputVoiceVariant2Param": "other",
     "LiveSessionsAcceptSessionAudioParam": "other",
@@ -3954,6 +4541,15 @@ _MODULES: dict[str, str] = {
     "LiveSessionsForkSessionDelegationResponsesToolWebSearchParam": "live",
     "LiveSessionsForkSessionParam": "live",
     "LiveSessionsForkTransportParam": "live",
+    "LiveTextParam": "live",
+    "LiveToolChoiceApplyPatchParam": "live",
+    "LiveToolChoiceCustomParam": "live",
+    "LiveToolChoiceShellParam": "live",
+    "LiveToolCodeInterpreterParam": "live",
+    "LiveToolImageGenerationParam": "live",
+    "LiveToolMcpParam": "live",
+    "LiveToolProgrammaticToolCallingParam": "live",
+    "LiveUserParam": "live",
     "LocalEnvironmentParam": "responses",
     "LocalShellExecActionParam": "responses",
     "LocalShellToolCallOutputParam": "responses",
@@ -3995,6 +4591,7 @@ _MODULES: dict[str, str] = {
     "ModifyThreadRequestToolResourcesParam": "assistants",
     "MoveParam": "responses",
     "NamespaceToolParam": "responses",
+    "OutputAudioFixturePlayEventParam": "live",
     "OutputItemListParams": "calls",
     "OutputItemRetrieveParams": "calls",
     "OutputMessageContentParam": "responses",
@@ -4003,8 +4600,13 @@ _MODULES: dict[str, str] = {
     "PermissionCreateParams": "calls",
     "PermissionDeleteParams": "calls",
     "PermissionListParams": "calls",
+    "PredicateInstructionsPartsInputImageParam": "live",
+    "PredicateInstructionsPartsInputJSONParam": "live",
+    "PredicateParam": "live",
     "ProgramItemParam": "responses",
     "ProgramOutputItemParam": "responses",
+    "ProgramOutputParam": "responses",
+    "ProgramParam": "responses",
     "ProgramToolCallCaller2Param": "responses",
     "ProgramToolCallCallerParam": "responses",
     "ProgrammaticToolCallingParam": "responses",
@@ -4049,9 +4651,40 @@ _MODULES: dict[str, str] = {
     "RealtimeAudioFormatsPCMAudioFormatParam": "realtime",
     "RealtimeAudioFormatsPCMUAudioFormatParam": "realtime",
     "RealtimeAudioFormatsParam": "realtime",
+    "RealtimeClientEventConversationItemCreateParam": "realtime",
+    "RealtimeClientEventConversationItemDeleteParam": "realtime",
+    "RealtimeClientEventConversationItemRetrieveParam": "realtime",
+    "RealtimeClientEventConversationItemTruncateParam": "realtime",
+    "RealtimeClientEventInputAudioBufferAppendParam": "realtime",
+    "RealtimeClientEventInputAudioBufferClearParam": "realtime",
+    "RealtimeClientEventInputAudioBufferCommitParam": "realtime",
+    "RealtimeClientEventOutputAudioBufferClearParam": "realtime",
+    "RealtimeClientEventParam": "other",
+    "RealtimeClientEventResponseCancelParam": "realtime",
+    "RealtimeClientEventResponseCreateParam": "realtime",
+    "RealtimeClientEventSessionUpdateParam": "realtime",
+    "RealtimeConversationItemFunctionCallOutputParam": "realtime",
+    "RealtimeConversationItemFunctionCallParam": "realtime",
+    "RealtimeConversationItemMessageAssistantContentParam": "realtime",
+    "RealtimeConversationItemMessageAssistantParam": "realtime",
+    "RealtimeConversationItemMessageSystemContentParam": "realtime",
+    "RealtimeConversationItemMessageSystemParam": "realtime",
+    "RealtimeConversationItemMessageUserContentParam": "realtime",
+    "RealtimeConversationItemMessageUserParam": "realtime",
+    "RealtimeConversationItemParam": "realtime",
     "RealtimeCreateClientSecretRequestExpiresAfterParam": "realtime",
     "RealtimeFunctionToolParam": "realtime",
-    "RealtimeReasoningParam": "realtime",
+    "RealtimeMcpApprovalRequestParam": "realtime",
+    "RealtimeMcpApprovalResponseParam": "realtime",
+    "RealtimeMcpListToolsParam": "realtime",
+    "RealtimeMcpProtocolErrorParam": "realtime",
+    "RealtimeMcpToolCallParam": "realtime",
+    "RealtimeMcpToolExecutionErrorParam": "realtime",
+    "RealtimeMcphttpErrorParam": "realtime",
+    "RealtimeReasoningParam": "shared",
+    "RealtimeResponseCreateParamsAudioOutputParam": "realtime",
+    "RealtimeResponseCreateParamsAudioParam": "realtime",
+    "RealtimeResponseCreateParamsParam": "realtime",
     "RealtimeSessionCreateParams": "calls",
     "RealtimeSessionCreateRequestClientSecretParam": "realtime",
     "RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam": "realtime",
@@ -4078,6 +4711,10 @@ _MODULES: dict[str, str] = {
     "RealtimeTranscriptionSessionCreateRequestGAParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam": "realtime",
     "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam": "realtime",
+    "RealtimeTranslationClientEventInputAudioBufferAppendParam": "realtime",
+    "RealtimeTranslationClientEventParam": "other",
+    "RealtimeTranslationClientEventSessionCloseParam": "realtime",
+    "RealtimeTranslationClientEventSessionUpdateParam": "realtime",
     "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam": "realtime",
     "RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam": "realtime",
     "RealtimeTranslationSessionCreateRequestAudioInputParam": "realtime",
@@ -4085,6 +4722,12 @@ _MODULES: dict[str, str] = {
     "RealtimeTranslationSessionCreateRequestAudioOutputParam": "realtime",
     "RealtimeTranslationSessionCreateRequestAudioParam": "realtime",
     "RealtimeTranslationSessionCreateRequestParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioInputParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioOutputParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestAudioParam": "realtime",
+    "RealtimeTranslationSessionUpdateRequestParam": "realtime",
     "RealtimeTruncationParam": "realtime",
     "RealtimeTruncationRetentionRatioTruncationParam": "realtime",
     "RealtimeTruncationRetentionRatioTruncationTokenLimitsParam": "realtime",
@@ -4097,6 +4740,7 @@ _MODULES: dict[str, str] = {
     "ResponseCodeInterpreterToolCallParam": "responses",
     "ResponseCompactParams": "calls",
     "ResponseComputerToolCallParam": "responses",
+    "ResponseConfigurationUpdateItemParamLiveTextParam": "live",
     "ResponseConversationParamParam": "responses",
     "ResponseCreateParams": "calls",
     "ResponseCustomToolCallOutputParam": "responses",
@@ -4121,6 +4765,7 @@ _MODULES: dict[str, str] = {
     "ResponseInputMessageContentListParam": "responses",
     "ResponseInputParam": "responses",
     "ResponseInputTextParam": "shared",
+    "ResponseItemCreateEventParam": "live",
     "ResponseOutputMessageParam": "responses",
     "ResponseOutputRefusalParam": "responses",
     "ResponsePromptParam": "responses",
@@ -4130,6 +4775,65 @@ _MODULES: dict[str, str] = {
     "ResponseStreamOptionsParam": "responses",
     "ResponseTextConfigParam": "responses",
     "ResponseToolSearchOutputItemParamParam": "responses",
+    "ResponsesClientEventParam": "other",
+    "ResponsesClientEventResponseCreateAccessProgramsParam": "other",
+    "ResponsesClientEventResponseCreateBackgroundOptionsParam": "other",
+    "ResponsesClientEventResponseCreateImageParam": "other",
+    "ResponsesClientEventResponseCreateParam": "other",
+    "ResponsesDelegationConfigParam": "live",
+    "ResponsesDelegationUpdateConfigLiveReasoningParam": "live",
+    "ResponsesDelegationUpdateConfigLiveTextParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatchParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceCustomParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceShellParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolCodeInterpreterParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolImageGenerationParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolMcpParam": "live",
+    "ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCallingParam": "live",
+    "ResponsesDelegationUpdateConfigParam": "live",
+    "ResponsesDelegationUpdateConfigToolApplyPatchParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceCodeInterpreterParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceComputerParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceFileSearchParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceImageGenerationParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputerParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustomParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShellParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCallingParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceWebSearchParam": "live",
+    "ResponsesDelegationUpdateConfigToolChoiceWebSearchPreviewParam": "live",
+    "ResponsesDelegationUpdateConfigToolComputerParam": "live",
+    "ResponsesDelegationUpdateConfigToolCustomParam": "live",
+    "ResponsesDelegationUpdateConfigToolFileSearchParam": "live",
+    "ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam": "live",
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolNamespaceParam": "live",
+    "ResponsesDelegationUpdateConfigToolSearchParam": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoParam": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineParam": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSourceParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReferenceParam": "live",  # noqa: E501
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReferenceParam": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentLocalParam": "live",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkillParam": "live",
+    "ResponsesDelegationUpdateConfigToolShellParam": "live",
+    "ResponsesDelegationUpdateConfigToolWebSearchParam": "live",
     "ResponsesInputItemListParams": "calls",
     "ResponsesInputTokenCountParams": "calls",
     "RoleCreateParams": "calls",
@@ -4144,8 +4848,13 @@ _MODULES: dict[str, str] = {
     "RunRetrieveParams": "calls",
     "RunSubmitToolOutputsParams": "calls",
     "RunUpdateParams": "calls",
+    "ScoreInstructionsPartsInputImageParam": "live",
+    "ScoreInstructionsPartsInputJSONParam": "live",
+    "ScoreLevelParam": "live",
+    "ScoreParam": "live",
     "ScreenshotParam": "responses",
     "ScrollParam": "responses",
+    "ServerEventSelectorParam": "live",
     "ServiceAccountCreateParams": "calls",
     "ServiceAccountDeleteParams": "calls",
     "ServiceAccountListParams": "calls",
@@ -4153,11 +4862,21 @@ _MODULES: dict[str, str] = {
     "ServiceAccountUpdateParams": "calls",
     "ServiceTierSettingUpdateParams": "calls",
     "SessionAcceptParams": "calls",
+    "SessionCloseEventParam": "live",
+    "SessionConfigDelegationDecisionsParam": "live",
+    "SessionConfigDelegationResponsesParam": "live",
+    "SessionConfigLiveAudioOutputParam": "live",
+    "SessionConfigLiveAudioParam": "live",
+    "SessionConfigParam": "live",
     "SessionCreateParams": "calls",
     "SessionForkParams": "calls",
     "SessionListParams": "calls",
     "SessionReferParams": "calls",
     "SessionRejectParams": "calls",
+    "SessionStartEventParam": "live",
+    "SessionUpdateConfigDelegationDecisionsParam": "live",
+    "SessionUpdateConfigDelegationResponsesParam": "live",
+    "SessionUpdateConfigParam": "live",
     "SessionUpdateParams": "calls",
     "SessionsItemListParams": "calls",
     "SkillCreateParams": "calls",
@@ -4190,6 +4909,7 @@ _MODULES: dict[str, str] = {
     "TemplateCreateParams": "calls",
     "TemplateListParams": "calls",
     "TemplateUpdateParams": "calls",
+    "ThinkingAppendEventParam": "live",
     "ThreadCreateAndRunParams": "calls",
     "ThreadCreateParams": "calls",
     "ThreadListItemsParams": "calls",
@@ -4199,17 +4919,60 @@ _MODULES: dict[str, str] = {
     "ThreadsRunCreateParams": "calls",
     "ThreadsRunListParams": "calls",
     "ThreadsRunRetrieveParams": "calls",
+    "ToolApplyPatchParam": "live",
     "ToolCallCaller2Param": "responses",
     "ToolCallCallerParam": "responses",
     "ToolChoiceAllowedParam": "responses",
+    "ToolChoiceCodeInterpreterParam": "live",
+    "ToolChoiceComputerParam": "live",
     "ToolChoiceCustomParam": "responses",
+    "ToolChoiceFileSearchParam": "live",
     "ToolChoiceFunctionParam": "responses",
+    "ToolChoiceImageGenerationParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolComputerParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolCustomParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolShellParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam": "live",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam": "live",
+    "ToolChoiceLiveFunctionToolChoiceParam": "live",
+    "ToolChoiceLiveMCPToolChoiceParam": "live",
     "ToolChoiceMcpParam": "responses",
     "ToolChoiceParam": "responses",
+    "ToolChoiceProgrammaticToolCallingParam": "live",
     "ToolChoiceTypesParam": "responses",
+    "ToolChoiceWebSearchParam": "live",
+    "ToolChoiceWebSearchPreviewParam": "live",
+    "ToolComputerParam": "live",
+    "ToolCustomParam": "live",
+    "ToolFileSearchParam": "live",
+    "ToolMcpAllowedToolsLiveMCPToolFilterParam": "live",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam": "live",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam": "live",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam": "live",
+    "ToolNamespaceParam": "live",
     "ToolParam": "responses",
     "ToolSearchCallItemParam": "responses",
+    "ToolSearchParam": "live",
     "ToolSearchToolParam": "responses",
+    "ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam": "live",
+    "ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam": "live",
+    "ToolShellEnvironmentContainerAutoParam": "live",
+    "ToolShellEnvironmentContainerAutoSkillInlineParam": "live",
+    "ToolShellEnvironmentContainerAutoSkillInlineSourceParam": "live",
+    "ToolShellEnvironmentContainerAutoSkillSkillReferenceParam": "live",
+    "ToolShellEnvironmentContainerReferenceParam": "live",
+    "ToolShellEnvironmentLocalParam": "live",
+    "ToolShellEnvironmentLocalSkillParam": "live",
+    "ToolShellParam": "live",
+    "ToolWebSearchParam": "live",
     "ToolsArrayParam": "responses",
     "TopLogProbParam": "responses",
     "TraceListParams": "calls",
@@ -4239,6 +5002,7 @@ _MODULES: dict[str, str] = {
     "UsageModerationsParams": "calls",
     "UsageVectorStoresParams": "calls",
     "UsageWebSearchCallsParams": "calls",
+    "UserContentParam": "live",
     "UserCreateParams": "calls",
     "UserDeleteParams": "calls",
     "UserListParams": "calls",

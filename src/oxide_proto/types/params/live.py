@@ -10,9 +10,98 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
-    from .responses import FunctionToolParam
+    from typing_extensions import Required
+
+    from .responses import (
+        AdditionalToolsParam,
+        ApplyPatchToolCallItemParam,
+        ApplyPatchToolCallOutputItemParam,
+        BetaTextResponseFormatJsonSchemaParam,
+        CompactionSummaryItemParam,
+        ComputerToolCallOutputParam,
+        EasyInputMessageParam,
+        FunctionShellCallItemParam,
+        FunctionShellCallOutputItemParam,
+        FunctionToolCallOutputParam,
+        FunctionToolParam,
+        ItemReferenceParam,
+        LocalShellToolCallOutputParam,
+        LocalShellToolCallParam,
+        MCPApprovalRequestParam,
+        MCPApprovalResponseParam,
+        MCPListToolsParam,
+        MCPToolCallParam,
+        ProgramOutputParam,
+        ProgramParam,
+        ResponseCodeInterpreterToolCallParam,
+        ResponseComputerToolCallParam,
+        ResponseCustomToolCallOutputParam,
+        ResponseCustomToolCallParam,
+        ResponseFileSearchToolCallParam,
+        ResponseFunctionToolCallParam,
+        ResponseFunctionWebSearchParam,
+        ResponseInputFileParam,
+        ResponseInputImageParam,
+        ResponseOutputMessageParam,
+        ResponseReasoningItemParam,
+        ResponseToolSearchOutputItemParamParam,
+        ToolSearchCallItemParam,
+    )
+    from .shared import RealtimeReasoningParam, ResponseFormatText, ResponseInputTextParam
 
 __all__ = [
+    "AssistantContentOutputTextParam",
+    "AssistantContentTextParam",
+    "ChoiceInstructionsPartsInputImageParam",
+    "ChoiceInstructionsPartsInputJSONParam",
+    "ClientConfigParam",
+    "ClientDelegationParam",
+    "CommentaryAppendEventParam",
+    "ConnectClientEventTransportDtmfSendParam",
+    "CustomVoiceParam",
+    "DataChannelConfigParam",
+    "DecisionAssistantMessageContentPartOutputTextParam",
+    "DecisionAssistantMessageContentPartRefusalParam",
+    "DecisionAssistantMessageParam",
+    "DecisionChoiceOptionParam",
+    "DecisionCreateEventParam",
+    "DecisionDeveloperMessageParam",
+    "DecisionInputTextParam",
+    "DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImageParam",
+    "DecisionItemCreateEventItemCustomToolCallOutputParam",
+    "DecisionItemCreateEventItemCustomToolCallParam",
+    "DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImageParam",
+    "DecisionItemCreateEventItemFunctionCallOutputParam",
+    "DecisionItemCreateEventItemFunctionCallParam",
+    "DecisionItemCreateEventParam",
+    "DecisionItemDeleteEventParam",
+    "DecisionSystemMessageParam",
+    "DecisionTriggerParam",
+    "DecisionUserMessageContentPartInputImageParam",
+    "DecisionUserMessageContentPartInputJSONParam",
+    "DecisionUserMessageContentPartInputTextParam",
+    "DecisionUserMessageParam",
+    "DecisionsDelegationConfigParam",
+    "DecisionsDelegationUpdateConfigParam",
+    "DecisionsParam",
+    "DeveloperContentParam",
+    "DeveloperParam",
+    "ForkSessionConfigDelegationParam",
+    "ForkSessionConfigLiveAudioParam",
+    "ForkSessionConfigParam",
+    "ForkSessionStartEventParam",
+    "InputAudioAppendEventParam",
+    "InputAudioMuteEventParam",
+    "InputAudioUnmuteEventParam",
+    "InstructionsAppendEventParam",
+    "LiveAssistantParam",
+    "LiveAudioPCMAParam",
+    "LiveAudioPCMParam",
+    "LiveAudioPCMUParam",
+    "LiveChoiceParam",
+    "LiveClientEventParam",
+    "LiveCompactionTriggerParam",
+    "LiveConnectClientEventParam",
     "LiveCreateSessionAudioOutputParam",
     "LiveCreateSessionAudioOutputVoiceVariant2Param",
     "LiveCreateSessionAudioParam",
@@ -116,6 +205,16 @@ __all__ = [
     "LiveCreateSessionTriggerParam",
     "LiveCreateSessionWakePolicyParam",
     "LiveCreateTransportParam",
+    "LiveForkClientEventParam",
+    "LiveImageGenerationCallErrorModerationDetailsParam",
+    "LiveImageGenerationCallErrorParam",
+    "LiveImageGenerationCallParam",
+    "LiveImageGenerationCallSvgUsageParam",
+    "LiveMessageParam",
+    "LiveReasoningParam",
+    "LiveResponseConfigurationUpdateItemParam",
+    "LiveResponseCreateEventParam",
+    "LiveSessionUpdateEventParam",
     "LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param",
     "LiveSessionsForkSessionClientDataChannelParam",
     "LiveSessionsForkSessionClientParam",
@@ -175,7 +274,479 @@ __all__ = [
     "LiveSessionsForkSessionDelegationResponsesToolWebSearchParam",
     "LiveSessionsForkSessionParam",
     "LiveSessionsForkTransportParam",
+    "LiveTextParam",
+    "LiveToolChoiceApplyPatchParam",
+    "LiveToolChoiceCustomParam",
+    "LiveToolChoiceShellParam",
+    "LiveToolCodeInterpreterParam",
+    "LiveToolImageGenerationParam",
+    "LiveToolMcpParam",
+    "LiveToolProgrammaticToolCallingParam",
+    "LiveUserParam",
+    "OutputAudioFixturePlayEventParam",
+    "PredicateInstructionsPartsInputImageParam",
+    "PredicateInstructionsPartsInputJSONParam",
+    "PredicateParam",
+    "ResponseConfigurationUpdateItemParamLiveTextParam",
+    "ResponseItemCreateEventParam",
+    "ResponsesDelegationConfigParam",
+    "ResponsesDelegationUpdateConfigLiveReasoningParam",
+    "ResponsesDelegationUpdateConfigLiveTextParam",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatchParam",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceCustomParam",
+    "ResponsesDelegationUpdateConfigLiveToolChoiceShellParam",
+    "ResponsesDelegationUpdateConfigLiveToolCodeInterpreterParam",
+    "ResponsesDelegationUpdateConfigLiveToolImageGenerationParam",
+    "ResponsesDelegationUpdateConfigLiveToolMcpParam",
+    "ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCallingParam",
+    "ResponsesDelegationUpdateConfigParam",
+    "ResponsesDelegationUpdateConfigToolApplyPatchParam",
+    "ResponsesDelegationUpdateConfigToolChoiceCodeInterpreterParam",
+    "ResponsesDelegationUpdateConfigToolChoiceComputerParam",
+    "ResponsesDelegationUpdateConfigToolChoiceFileSearchParam",
+    "ResponsesDelegationUpdateConfigToolChoiceImageGenerationParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputerParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustomParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShellParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam",
+    "ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam",
+    "ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCallingParam",
+    "ResponsesDelegationUpdateConfigToolChoiceWebSearchParam",
+    "ResponsesDelegationUpdateConfigToolChoiceWebSearchPreviewParam",
+    "ResponsesDelegationUpdateConfigToolComputerParam",
+    "ResponsesDelegationUpdateConfigToolCustomParam",
+    "ResponsesDelegationUpdateConfigToolFileSearchParam",
+    "ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam",
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam",
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam",
+    "ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam",
+    "ResponsesDelegationUpdateConfigToolNamespaceParam",
+    "ResponsesDelegationUpdateConfigToolSearchParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSourceParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReferenceParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReferenceParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentLocalParam",
+    "ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkillParam",
+    "ResponsesDelegationUpdateConfigToolShellParam",
+    "ResponsesDelegationUpdateConfigToolWebSearchParam",
+    "ScoreInstructionsPartsInputImageParam",
+    "ScoreInstructionsPartsInputJSONParam",
+    "ScoreLevelParam",
+    "ScoreParam",
+    "ServerEventSelectorParam",
+    "SessionCloseEventParam",
+    "SessionConfigDelegationDecisionsParam",
+    "SessionConfigDelegationResponsesParam",
+    "SessionConfigLiveAudioOutputParam",
+    "SessionConfigLiveAudioParam",
+    "SessionConfigParam",
+    "SessionStartEventParam",
+    "SessionUpdateConfigDelegationDecisionsParam",
+    "SessionUpdateConfigDelegationResponsesParam",
+    "SessionUpdateConfigParam",
+    "ThinkingAppendEventParam",
+    "ToolApplyPatchParam",
+    "ToolChoiceCodeInterpreterParam",
+    "ToolChoiceComputerParam",
+    "ToolChoiceFileSearchParam",
+    "ToolChoiceImageGenerationParam",
+    "ToolChoiceLiveAllowedToolsChoiceParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolComputerParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolCustomParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolShellParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam",
+    "ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam",
+    "ToolChoiceLiveFunctionToolChoiceParam",
+    "ToolChoiceLiveMCPToolChoiceParam",
+    "ToolChoiceProgrammaticToolCallingParam",
+    "ToolChoiceWebSearchParam",
+    "ToolChoiceWebSearchPreviewParam",
+    "ToolComputerParam",
+    "ToolCustomParam",
+    "ToolFileSearchParam",
+    "ToolMcpAllowedToolsLiveMCPToolFilterParam",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam",
+    "ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam",
+    "ToolNamespaceParam",
+    "ToolSearchParam",
+    "ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam",
+    "ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam",
+    "ToolShellEnvironmentContainerAutoParam",
+    "ToolShellEnvironmentContainerAutoSkillInlineParam",
+    "ToolShellEnvironmentContainerAutoSkillInlineSourceParam",
+    "ToolShellEnvironmentContainerAutoSkillSkillReferenceParam",
+    "ToolShellEnvironmentContainerReferenceParam",
+    "ToolShellEnvironmentLocalParam",
+    "ToolShellEnvironmentLocalSkillParam",
+    "ToolShellParam",
+    "ToolWebSearchParam",
+    "UserContentParam",
 ]
+
+
+class AssistantContentOutputTextParam(TypedDict, total=False):
+    """Assistant output text supplied as conversation history when starting a Live session."""
+
+    text: Required[str]
+    type: Required[Literal["output_text"]]
+
+
+class AssistantContentTextParam(TypedDict, total=False):
+    """Assistant text supplied as conversation history when starting a Live session."""
+
+    text: Required[str]
+    type: Literal["text"] | None
+
+
+class ClientConfigParam(TypedDict, total=False):
+    """Startup-only capabilities for an untrusted frontend attached to a unified WebRTC session.
+    Trusted sideband connections are unaffected.
+    """
+
+    data_channel: Required[DataChannelConfigParam]
+
+
+class ClientDelegationParam(TypedDict, total=False):
+    """Delegate tasks to your application."""
+
+    type: Required[Literal["client"]]
+    acknowledgement_delay_ms: int | None
+
+
+class CommentaryAppendEventParam(TypedDict, total=False):
+    """Provide context the Live model can communicate to the user, optionally for an existing
+    client delegation. Rejected while an audio fixture is active.
+    """
+
+    content: Required[str]
+    delegation_id: str | None
+    type: Required[Literal["session.commentary.append"]]
+    event_id: str | None
+
+
+class ConnectClientEventTransportDtmfSendParam(TypedDict, total=False):
+    """Send one DTMF keypress to the SIP trunk through a Live sideband connection."""
+
+    event: Required[str]
+    type: Required[Literal["transport.dtmf.send"]]
+    event_id: str | None
+
+
+class CustomVoiceParam(TypedDict, total=False):
+    id: Required[str]
+
+
+class DataChannelConfigParam(TypedDict, total=False):
+    """Control which Live events an untrusted WebRTC frontend can send and receive over its data
+    channel. These restrictions do not apply to trusted sideband connections.
+    """
+
+    allowed_client_events: Literal["all"] | Sequence[str] | None
+    allowed_server_events: Literal["all"] | Iterable[ServerEventSelectorParam] | None
+
+
+class DecisionAssistantMessageContentPartRefusalParam(TypedDict, total=False):
+    refusal: Required[str]
+    type: Required[Literal["refusal"]]
+
+
+class DecisionAssistantMessageParam(TypedDict, total=False):
+    content: Required[
+        str
+        | Iterable[
+            AssistantContentOutputTextParam | DecisionAssistantMessageContentPartRefusalParam
+        ]
+    ]
+    role: Required[Literal["assistant"]]
+    id: str | None
+    phase: Literal["commentary", "final_answer"] | None
+    type: Literal["message"] | None
+
+
+class DecisionChoiceOptionParam(TypedDict, total=False):
+    value: Required[str | bool]
+    description: str | None
+
+
+class DecisionCreateEventParam(TypedDict, total=False):
+    """Evaluate the configured questions using the current conversation and Decision inputs.
+    Reusing an event_id is rejected for the lifetime of the session.
+    """
+
+    event_id: Required[str]
+    type: Required[Literal["decision.create"]]
+
+
+class DecisionDeveloperMessageParam(TypedDict, total=False):
+    content: Required[str | Iterable[DecisionInputTextParam]]
+    role: Required[Literal["developer"]]
+    id: str | None
+    type: Literal["message"] | None
+
+
+class DecisionInputTextParam(TypedDict, total=False):
+    text: Required[str]
+    type: Required[Literal["input_text"]]
+
+
+class DecisionItemCreateEventItemCustomToolCallOutputParam(TypedDict, total=False):
+    call_id: Required[str]
+    output: Required[str | Iterable[DecisionInputTextParam | ScoreInstructionsPartsInputImageParam]]
+    type: Required[Literal["custom_tool_call_output"]]
+    id: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionItemCreateEventItemCustomToolCallParam(TypedDict, total=False):
+    call_id: Required[str]
+    input: Required[str]
+    name: Required[str]
+    type: Required[Literal["custom_tool_call"]]
+    id: str | None
+    namespace: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionItemCreateEventItemFunctionCallOutputParam(TypedDict, total=False):
+    call_id: Required[str]
+    output: Required[str | Iterable[DecisionInputTextParam | ScoreInstructionsPartsInputImageParam]]
+    type: Required[Literal["function_call_output"]]
+    id: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionItemCreateEventItemFunctionCallParam(TypedDict, total=False):
+    arguments: Required[str]
+    call_id: Required[str]
+    name: Required[str]
+    type: Required[Literal["function_call"]]
+    id: str | None
+    namespace: str | None
+    status: Literal["in_progress", "completed", "incomplete"] | None
+
+
+class DecisionItemCreateEventParam(TypedDict, total=False):
+    """Append an input item for future decisions without starting an evaluation or changing Live
+    voice context.
+    """
+
+    item: Required[
+        DecisionUserMessageParam
+        | DecisionDeveloperMessageParam
+        | DecisionSystemMessageParam
+        | DecisionAssistantMessageParam
+        | DecisionItemCreateEventItemFunctionCallParam
+        | DecisionItemCreateEventItemFunctionCallOutputParam
+        | DecisionItemCreateEventItemCustomToolCallParam
+        | DecisionItemCreateEventItemCustomToolCallOutputParam
+    ]
+    type: Required[Literal["decision.item.create"]]
+    event_id: str | None
+
+
+class DecisionItemDeleteEventParam(TypedDict, total=False):
+    """Delete an input item from future decisions without starting an evaluation or changing Live
+    voice context.
+    """
+
+    item_id: Required[str]
+    type: Required[Literal["decision.item.delete"]]
+    event_id: str | None
+
+
+class DecisionSystemMessageParam(TypedDict, total=False):
+    content: Required[str | Iterable[DecisionInputTextParam]]
+    role: Required[Literal["system"]]
+    id: str | None
+    type: Literal["message"] | None
+
+
+class DecisionTriggerParam(TypedDict, total=False):
+    decisions: Required[DecisionsParam]
+    event_type: Required[
+        Literal["session.input_transcript.delta", "session.output_transcript.delta"]
+    ]
+    type: Required[Literal["decisions"]]
+
+
+class DecisionUserMessageParam(TypedDict, total=False):
+    content: Required[
+        str
+        | Iterable[
+            DecisionInputTextParam
+            | ScoreInstructionsPartsInputImageParam
+            | ScoreInstructionsPartsInputJSONParam
+        ]
+    ]
+    role: Required[Literal["user"]]
+    id: str | None
+    type: Literal["message"] | None
+
+
+class DecisionsDelegationConfigParam(TypedDict, total=False):
+    model: Required[str]
+    questions: Required[Iterable[LiveChoiceParam | PredicateParam | ScoreParam]]
+
+
+class DecisionsDelegationUpdateConfigParam(TypedDict, total=False):
+    model: str | None
+    questions: Iterable[LiveChoiceParam | PredicateParam | ScoreParam] | None
+
+
+class DecisionsParam(TypedDict, total=False):
+    """Questions evaluated using the current transcript and the session's shared Decision items."""
+
+    questions: Required[Iterable[LiveChoiceParam | PredicateParam | ScoreParam]]
+
+
+class DeveloperParam(TypedDict, total=False):
+    """A developer message included in the initial text history of a Live session."""
+
+    content: Required[Iterable[UserContentParam]]
+    role: Required[Literal["developer"]]
+    id: str | None
+    status: Literal["incomplete", "completed"] | None
+    type: Literal["message"] | None
+
+
+class ForkSessionConfigDelegationParam(TypedDict, total=False):
+    """Overrides for the stored session's Responses backend."""
+
+    type: Required[Literal["responses"]]
+    acknowledgement_delay_ms: int | None
+    responses: ResponsesDelegationUpdateConfigParam | None
+
+
+class ForkSessionConfigLiveAudioParam(TypedDict, total=False):
+    """Audio format for a WebSocket fork."""
+
+    format: LiveAudioPCMParam | LiveAudioPCMUParam | LiveAudioPCMAParam | None
+
+
+class ForkSessionConfigParam(TypedDict, total=False):
+    """Overrides for a stored session after connecting to the fork WebSocket."""
+
+    audio: ForkSessionConfigLiveAudioParam | None
+    client: ClientConfigParam | None
+    delegation: ForkSessionConfigDelegationParam | None
+    store: bool | None
+
+
+class ForkSessionStartEventParam(TypedDict, total=False):
+    """Start a Live session after connecting to a stored session's fork WebSocket."""
+
+    session: Required[ForkSessionConfigParam]
+    type: Required[Literal["session.start"]]
+    event_id: str | None
+
+
+class InputAudioAppendEventParam(TypedDict, total=False):
+    """Send audio to a Live session over its primary WebSocket."""
+
+    audio: Required[str]
+    type: Required[Literal["session.input_audio.append"]]
+    event_id: str | None
+
+
+class InputAudioMuteEventParam(TypedDict, total=False):
+    """Mute audio input to the Live model without closing the session."""
+
+    type: Required[Literal["session.input_audio.mute"]]
+    event_id: str | None
+
+
+class InputAudioUnmuteEventParam(TypedDict, total=False):
+    """Resume audio input to a Live model after muting it."""
+
+    type: Required[Literal["session.input_audio.unmute"]]
+    event_id: str | None
+
+
+class InstructionsAppendEventParam(TypedDict, total=False):
+    """Append developer instructions to the Live conversation while it is running, optionally
+    associating them with an existing client delegation. Rejected while an audio fixture is
+    active. These instructions remain in conversation history through compaction and are
+    included in future backend...
+    """
+
+    content: Required[str]
+    delegation_id: str | None
+    type: Required[Literal["session.instructions.append"]]
+    event_id: str | None
+
+
+class LiveAssistantParam(TypedDict, total=False):
+    """An assistant message included in the initial text history of a Live session."""
+
+    content: Required[Iterable[AssistantContentTextParam | AssistantContentOutputTextParam]]
+    role: Required[Literal["assistant"]]
+    id: str | None
+    status: Literal["incomplete", "completed"] | None
+    type: Literal["message"] | None
+
+
+class LiveAudioPCMAParam(TypedDict, total=False):
+    """Raw, mono G.711 A-law audio for a Live WebSocket connection."""
+
+    rate: Required[int]
+    type: Required[Literal["audio/pcma"]]
+
+
+class LiveAudioPCMParam(TypedDict, total=False):
+    """Raw, mono 16-bit little-endian PCM audio for a Live WebSocket connection."""
+
+    rate: Required[Literal[16000, 24000]]
+    type: Required[Literal["audio/pcm"]]
+
+
+class LiveAudioPCMUParam(TypedDict, total=False):
+    """Raw, mono G.711 -law audio for a Live WebSocket connection."""
+
+    rate: Required[int]
+    type: Required[Literal["audio/pcmu"]]
+
+
+class LiveChoiceParam(TypedDict, total=False):
+    choices: Required[Iterable[DecisionChoiceOptionParam]]
+    instructions: Required[
+        str
+        | Iterable[
+            DecisionInputTextParam
+            | ScoreInstructionsPartsInputImageParam
+            | ScoreInstructionsPartsInputJSONParam
+        ]
+    ]
+    type: Required[Literal["choice"]]
+    name: str | None
+
+
+class LiveCompactionTriggerParam(TypedDict, total=False):
+    """Compacts the current context. Must be the final input item."""
+
+    type: Required[Literal["compaction_trigger"]]
+    id: str | None
 
 
 class LiveCreateSessionAudioOutputParam(TypedDict, total=False):
@@ -238,11 +809,11 @@ class LiveCreateSessionDelegationResponsesResponsesParam(TypedDict, total=False)
     instructions: str | None
     max_output_tokens: int | None
     parallel_tool_calls: bool | None
-    reasoning: LiveSessionsForkSessionDelegationResponsesReasoningParam | None
+    reasoning: LiveReasoningParam | None
     service_tier: (
         Literal["auto", "default", "fast_tier_temp_pilot", "flex", "priority", "ultrafast"] | None
     )
-    text: LiveSessionsForkSessionDelegationResponsesTextParam | None
+    text: LiveTextParam | None
     tool_choice: (
         Literal["auto", "none", "required"]
         | LiveSessionsForkSessionDelegationResponsesToolChoiceFunctionParam
@@ -431,6 +1002,95 @@ class LiveCreateTransportParam(TypedDict, total=False):
     type: Literal["webrtc"]
 
 
+class LiveImageGenerationCallErrorModerationDetailsParam(TypedDict, total=False):
+    """Public details for a `moderation_blocked` error, when available."""
+
+    categories: Required[Sequence[str]]
+    moderation_stage: Required[Literal["input", "output", "unknown"]]
+
+
+class LiveImageGenerationCallErrorParam(TypedDict, total=False):
+    """Details of a moderation failure, when available."""
+
+    code: str | None
+    message: Required[str]
+    param: str | None
+    type: Required[str]
+    moderation_details: LiveImageGenerationCallErrorModerationDetailsParam | None
+
+
+class LiveImageGenerationCallParam(TypedDict, total=False):
+    """An image generation request made by the model."""
+
+    id: Required[str]
+    result: str | None
+    status: Required[Literal["in_progress", "completed", "generating", "failed"]]
+    type: Required[Literal["image_generation_call"]]
+    action: Literal["generate", "edit", "auto"] | None
+    background: Literal["transparent", "opaque", "auto"] | None
+    error: LiveImageGenerationCallErrorParam | None
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None
+    revised_prompt: str | None
+    size: str | None
+    svg_usage: LiveImageGenerationCallSvgUsageParam | None
+
+
+class LiveImageGenerationCallSvgUsageParam(TypedDict, total=False):
+    input_tokens: Required[int]
+    model: Required[str]
+    output_tokens: Required[int]
+    reasoning_tokens: Required[int]
+    total_tokens: Required[int]
+
+
+class LiveMessageParam(TypedDict, total=False):
+    """A message input to the model with a role indicating instruction following hierarchy.
+    Instructions given with the `developer` or `system` role take precedence over instructions
+    given with the `user` role.
+    """
+
+    content: Required[
+        Iterable[ResponseInputTextParam | ResponseInputImageParam | ResponseInputFileParam]
+    ]
+    role: Required[Literal["user", "system", "developer"]]
+    status: Literal["in_progress", "completed", "incomplete"] | None
+    type: Literal["message"] | None
+
+
+class LiveReasoningParam(TypedDict, total=False):
+    """Reasoning settings passed to each delegated Responses request."""
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None
+    summary: Literal["concise", "detailed", "auto"] | None
+
+
+class LiveResponseConfigurationUpdateItemParam(TypedDict, total=False):
+    """An update to the conversation's response configuration."""
+
+    type: Required[Literal["configuration_update"]]
+    id: str | None
+    reasoning: RealtimeReasoningParam | None
+    text: ResponseConfigurationUpdateItemParamLiveTextParam | None
+
+
+class LiveResponseCreateEventParam(TypedDict, total=False):
+    """Request a response from the Live session's Responses backend, or continue a delegated
+    response waiting for tool results. Requires Responses delegation.
+    """
+
+    type: Required[Literal["response.create"]]
+    event_id: str | None
+
+
+class LiveSessionUpdateEventParam(TypedDict, total=False):
+    """Update the delegation settings or transcript triggers of an active Live session."""
+
+    session: Required[SessionUpdateConfigParam]
+    type: Required[Literal["session.update"]]
+    event_id: str | None
+
+
 class LiveSessionsForkSessionDelegationParam(TypedDict, total=False):
     type: Literal["responses"]
     acknowledgement_delay_ms: int
@@ -442,11 +1102,11 @@ class LiveSessionsForkSessionDelegationResponsesParam(TypedDict, total=False):
     max_output_tokens: int | None
     model: str
     parallel_tool_calls: bool | None
-    reasoning: LiveSessionsForkSessionDelegationResponsesReasoningParam | None
+    reasoning: LiveReasoningParam | None
     service_tier: (
         Literal["auto", "default", "fast_tier_temp_pilot", "flex", "priority", "ultrafast"] | None
     )
-    text: LiveSessionsForkSessionDelegationResponsesTextParam | None
+    text: LiveTextParam | None
     tool_choice: (
         Literal["auto", "none", "required"]
         | LiveSessionsForkSessionDelegationResponsesToolChoiceFunctionParam
@@ -478,15 +1138,6 @@ class LiveSessionsForkSessionDelegationResponsesParam(TypedDict, total=False):
         | LiveSessionsForkSessionDelegationResponsesToolComputerParam
         | LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam
     ]
-
-
-class LiveSessionsForkSessionDelegationResponsesReasoningParam(TypedDict, total=False):
-    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None
-    summary: Literal["concise", "detailed", "auto"] | None
-
-
-class LiveSessionsForkSessionDelegationResponsesTextParam(TypedDict, total=False):
-    verbosity: Literal["low", "medium", "high"] | None
 
 
 class LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam(TypedDict, total=False):
@@ -558,41 +1209,21 @@ class LiveSessionsForkSessionDelegationResponsesToolImageGenerationParam(TypedDi
     type: Literal["image_generation"]
 
 
-class LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param(
-    TypedDict, total=False
-):
-    read_only: bool | None
-    tool_names: Sequence[str] | None
-
-
 class LiveSessionsForkSessionDelegationResponsesToolMcpParam(TypedDict, total=False):
     type: Literal["mcp"]
     allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
-    allowed_tools: (
-        Sequence[str]
-        | LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param
-        | None
-    )
+    allowed_tools: Sequence[str] | ToolMcpAllowedToolsLiveMCPToolFilterParam | None
     authorization: str | None
     connector_id: str | None
     defer_loading: bool | None
     headers: Mapping[str, str] | None
     require_approval: (
-        LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param
-        | Literal["always", "never"]
-        | None
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam | Literal["always", "never"] | None
     )
     server_description: str | None
     server_label: str
     server_url: str | None
     tunnel_id: str | None
-
-
-class LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param(
-    TypedDict, total=False
-):
-    always: LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param | None
-    never: LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param | None
 
 
 class LiveSessionsForkSessionDelegationResponsesToolNamespaceParam(TypedDict, total=False):
@@ -712,6 +1343,565 @@ class LiveSessionsForkSessionParam(TypedDict, total=False):
     store: bool
 
 
+class LiveTextParam(TypedDict, total=False):
+    """Text generation settings passed to each delegated Responses request."""
+
+    verbosity: Literal["low", "medium", "high"] | None
+
+
+class LiveToolChoiceCustomParam(TypedDict, total=False):
+    name: Required[str]
+    type: Required[Literal["custom"]]
+
+
+class LiveToolChoiceShellParam(TypedDict, total=False):
+    """Forces the model to call the shell tool when a tool call is required."""
+
+    type: Required[Literal["shell"]]
+
+
+class LiveToolCodeInterpreterParam(TypedDict, total=False):
+    type: Required[Literal["code_interpreter"]]
+
+
+class LiveToolImageGenerationParam(TypedDict, total=False):
+    type: Required[Literal["image_generation"]]
+
+
+class LiveToolMcpParam(TypedDict, total=False):
+    type: Required[Literal["mcp"]]
+    allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
+    allowed_tools: Sequence[str] | ToolMcpAllowedToolsLiveMCPToolFilterParam | None
+    authorization: str | None
+    connector_id: str | None
+    defer_loading: bool | None
+    headers: Mapping[str, str] | None
+    require_approval: (
+        ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam | Literal["always", "never"] | None
+    )
+    server_description: str | None
+    server_label: str | None
+    server_url: str | None
+    tunnel_id: str | None
+
+
+class LiveToolProgrammaticToolCallingParam(TypedDict, total=False):
+    type: Required[Literal["programmatic_tool_calling"]]
+
+
+class LiveUserParam(TypedDict, total=False):
+    """A user message included in the initial text history of a Live session."""
+
+    content: Required[Iterable[UserContentParam]]
+    role: Required[Literal["user"]]
+    id: str | None
+    status: Literal["incomplete", "completed"] | None
+    type: Literal["message"] | None
+
+
+class OutputAudioFixturePlayEventParam(TypedDict, total=False):
+    """Play one complete audio fixture through the session output."""
+
+    audio: Required[str]
+    type: Required[Literal["session.output_audio.fixture.play"]]
+    event_id: str | None
+
+
+class PredicateParam(TypedDict, total=False):
+    instructions: Required[
+        str
+        | Iterable[
+            DecisionInputTextParam
+            | ScoreInstructionsPartsInputImageParam
+            | ScoreInstructionsPartsInputJSONParam
+        ]
+    ]
+    type: Required[Literal["predicate"]]
+    name: str | None
+
+
+class ResponseConfigurationUpdateItemParamLiveTextParam(TypedDict, total=False):
+    """The text output configuration for subsequent responses."""
+
+    format: Required[ResponseFormatText | BetaTextResponseFormatJsonSchemaParam]
+
+
+class ResponseItemCreateEventParam(TypedDict, total=False):
+    """Add an input item to the Live session's Responses backend."""
+
+    item: Required[
+        EasyInputMessageParam
+        | LiveMessageParam
+        | ResponseOutputMessageParam
+        | ResponseFileSearchToolCallParam
+        | ResponseComputerToolCallParam
+        | ComputerToolCallOutputParam
+        | ResponseFunctionWebSearchParam
+        | ResponseFunctionToolCallParam
+        | FunctionToolCallOutputParam
+        | ToolSearchCallItemParam
+        | ResponseToolSearchOutputItemParamParam
+        | AdditionalToolsParam
+        | LiveResponseConfigurationUpdateItemParam
+        | ResponseReasoningItemParam
+        | CompactionSummaryItemParam
+        | LiveImageGenerationCallParam
+        | ResponseCodeInterpreterToolCallParam
+        | LocalShellToolCallParam
+        | LocalShellToolCallOutputParam
+        | FunctionShellCallItemParam
+        | FunctionShellCallOutputItemParam
+        | ApplyPatchToolCallItemParam
+        | ApplyPatchToolCallOutputItemParam
+        | MCPListToolsParam
+        | MCPApprovalRequestParam
+        | MCPApprovalResponseParam
+        | MCPToolCallParam
+        | ResponseCustomToolCallOutputParam
+        | ResponseCustomToolCallParam
+        | LiveCompactionTriggerParam
+        | ItemReferenceParam
+        | ProgramParam
+        | ProgramOutputParam
+    ]
+    type: Required[Literal["response.item.create"]]
+    event_id: str | None
+
+
+class ResponsesDelegationConfigParam(TypedDict, total=False):
+    """Model, prompt, and tool settings for tasks delegated by the Live session to a Responses
+    backend.
+    """
+
+    model: Required[str]
+    instructions: str | None
+    max_output_tokens: int | None
+    parallel_tool_calls: bool | None
+    reasoning: LiveReasoningParam | None
+    service_tier: (
+        Literal["auto", "default", "fast_tier_temp_pilot", "flex", "priority", "ultrafast"] | None
+    )
+    text: LiveTextParam | None
+    tool_choice: (
+        Literal["auto", "none", "required"]
+        | ToolChoiceLiveFunctionToolChoiceParam
+        | ToolChoiceLiveMCPToolChoiceParam
+        | ToolFileSearchParam
+        | ToolWebSearchParam
+        | ToolChoiceWebSearchPreviewParam
+        | LiveToolImageGenerationParam
+        | ToolComputerParam
+        | LiveToolCodeInterpreterParam
+        | LiveToolProgrammaticToolCallingParam
+        | LiveToolChoiceShellParam
+        | LiveToolChoiceCustomParam
+        | ToolApplyPatchParam
+        | ToolChoiceLiveAllowedToolsChoiceParam
+        | None
+    )
+    tools: (
+        Iterable[
+            FunctionToolParam
+            | ToolWebSearchParam
+            | ToolFileSearchParam
+            | LiveToolCodeInterpreterParam
+            | ToolShellParam
+            | LiveToolImageGenerationParam
+            | LiveToolMcpParam
+            | ToolCustomParam
+            | ToolNamespaceParam
+            | ToolSearchParam
+            | LiveToolProgrammaticToolCallingParam
+            | ToolComputerParam
+            | ToolApplyPatchParam
+        ]
+        | None
+    )
+
+
+class ResponsesDelegationUpdateConfigParam(TypedDict, total=False):
+    """Updates to the Responses backend of an existing Live session."""
+
+    instructions: str | None
+    max_output_tokens: int | None
+    model: str | None
+    parallel_tool_calls: bool | None
+    reasoning: LiveReasoningParam | None
+    service_tier: (
+        Literal["auto", "default", "fast_tier_temp_pilot", "flex", "priority", "ultrafast"] | None
+    )
+    text: LiveTextParam | None
+    tool_choice: (
+        Literal["auto", "none", "required"]
+        | ToolChoiceLiveFunctionToolChoiceParam
+        | ToolChoiceLiveMCPToolChoiceParam
+        | ToolFileSearchParam
+        | ToolWebSearchParam
+        | ToolChoiceWebSearchPreviewParam
+        | LiveToolImageGenerationParam
+        | ToolComputerParam
+        | LiveToolCodeInterpreterParam
+        | LiveToolProgrammaticToolCallingParam
+        | LiveToolChoiceShellParam
+        | LiveToolChoiceCustomParam
+        | ToolApplyPatchParam
+        | ToolChoiceLiveAllowedToolsChoiceParam
+        | None
+    )
+    tools: (
+        Iterable[
+            FunctionToolParam
+            | ToolWebSearchParam
+            | ToolFileSearchParam
+            | LiveToolCodeInterpreterParam
+            | ToolShellParam
+            | LiveToolImageGenerationParam
+            | LiveToolMcpParam
+            | ToolCustomParam
+            | ToolNamespaceParam
+            | ToolSearchParam
+            | LiveToolProgrammaticToolCallingParam
+            | ToolComputerParam
+            | ToolApplyPatchParam
+        ]
+        | None
+    )
+
+
+class ScoreInstructionsPartsInputImageParam(TypedDict, total=False):
+    image_url: Required[str]
+    type: Required[Literal["input_image"]]
+    detail: Literal["low", "high", "auto", "original"] | None
+
+
+class ScoreInstructionsPartsInputJSONParam(TypedDict, total=False):
+    data: Required[Iterable[Mapping[str, object]] | Mapping[str, object]]
+    type: Required[Literal["input_json"]]
+
+
+class ScoreLevelParam(TypedDict, total=False):
+    label: Required[str]
+    description: str | None
+
+
+class ScoreParam(TypedDict, total=False):
+    instructions: Required[
+        str
+        | Iterable[
+            DecisionInputTextParam
+            | ScoreInstructionsPartsInputImageParam
+            | ScoreInstructionsPartsInputJSONParam
+        ]
+    ]
+    levels: Required[Iterable[ScoreLevelParam]]
+    type: Required[Literal["score"]]
+    name: str | None
+
+
+class ServerEventSelectorParam(TypedDict, total=False):
+    """A Live server event selector for the WebRTC frontend data channel."""
+
+    type: Required[str]
+    response_event: str | None
+
+
+class SessionCloseEventParam(TypedDict, total=False):
+    """Request that the Live session close."""
+
+    type: Required[Literal["session.close"]]
+    event_id: str | None
+
+
+class SessionConfigDelegationDecisionsParam(TypedDict, total=False):
+    decisions: Required[DecisionsDelegationConfigParam]
+    type: Required[Literal["decisions"]]
+    acknowledgement_delay_ms: int | None
+
+
+class SessionConfigDelegationResponsesParam(TypedDict, total=False):
+    """Delegate tasks to a Responses model managed by the Live session."""
+
+    responses: Required[ResponsesDelegationConfigParam]
+    type: Required[Literal["responses"]]
+    acknowledgement_delay_ms: int | None
+
+
+class SessionConfigLiveAudioOutputParam(TypedDict, total=False):
+    """The voice used for speech generated by the Live model."""
+
+    voice: str | CustomVoiceParam | None
+
+
+class SessionConfigLiveAudioParam(TypedDict, total=False):
+    """Startup audio configuration."""
+
+    format: LiveAudioPCMParam | LiveAudioPCMUParam | LiveAudioPCMAParam | None
+    output: SessionConfigLiveAudioOutputParam | None
+
+
+class SessionConfigParam(TypedDict, total=False):
+    """Initial configuration for a Live session, including its model, conversation instructions,
+    audio, and delegated task handling.
+    """
+
+    model: Required[str]
+    audio: SessionConfigLiveAudioParam | None
+    client: ClientConfigParam | None
+    delegation: (
+        ClientDelegationParam
+        | SessionConfigDelegationResponsesParam
+        | SessionConfigDelegationDecisionsParam
+        | None
+    )
+    input: Iterable[DeveloperParam | LiveUserParam | LiveAssistantParam] | None
+    instructions: str | None
+    safety_identifier: str | None
+    store: bool | None
+    triggers: Iterable[DecisionTriggerParam] | None
+
+
+class SessionStartEventParam(TypedDict, total=False):
+    """Start a Live session on a primary WebSocket."""
+
+    session: Required[SessionConfigParam]
+    type: Required[Literal["session.start"]]
+    event_id: str | None
+
+
+class SessionUpdateConfigDelegationDecisionsParam(TypedDict, total=False):
+    type: Required[Literal["decisions"]]
+    acknowledgement_delay_ms: int | None
+    decisions: DecisionsDelegationUpdateConfigParam | None
+
+
+class SessionUpdateConfigParam(TypedDict, total=False):
+    """Changes to an active Live session's delegation settings and transcript triggers."""
+
+    delegation: (
+        ClientDelegationParam
+        | ForkSessionConfigDelegationParam
+        | SessionUpdateConfigDelegationDecisionsParam
+        | None
+    )
+    triggers: Iterable[DecisionTriggerParam] | None
+
+
+class ThinkingAppendEventParam(TypedDict, total=False):
+    """Provide silent reasoning or progress context to the Live model, optionally for an existing
+    client delegation. Rejected while an audio fixture is active.
+    """
+
+    content: Required[str]
+    delegation_id: str | None
+    type: Required[Literal["session.thinking.append"]]
+    event_id: str | None
+
+
+class ToolApplyPatchParam(TypedDict, total=False):
+    type: Required[Literal["apply_patch"]]
+
+
+class ToolChoiceLiveAllowedToolsChoiceParam(TypedDict, total=False):
+    tools: Required[
+        Iterable[
+            ToolChoiceLiveFunctionToolChoiceParam
+            | ToolChoiceLiveMCPToolChoiceParam
+            | ToolFileSearchParam
+            | ToolWebSearchParam
+            | ToolChoiceWebSearchPreviewParam
+            | LiveToolImageGenerationParam
+            | ToolComputerParam
+            | LiveToolCodeInterpreterParam
+            | LiveToolProgrammaticToolCallingParam
+            | LiveToolChoiceShellParam
+            | LiveToolChoiceCustomParam
+            | ToolApplyPatchParam
+        ]
+    ]
+    type: Required[Literal["allowed_tools"]]
+    mode: Literal["none", "auto", "required"] | None
+
+
+class ToolChoiceLiveFunctionToolChoiceParam(TypedDict, total=False):
+    name: Required[str]
+    type: Required[Literal["function"]]
+
+
+class ToolChoiceLiveMCPToolChoiceParam(TypedDict, total=False):
+    name: Required[str]
+    server_label: Required[str]
+    type: Required[Literal["mcp"]]
+
+
+class ToolChoiceWebSearchPreviewParam(TypedDict, total=False):
+    type: Required[Literal["web_search_preview"]]
+
+
+class ToolComputerParam(TypedDict, total=False):
+    type: Required[Literal["computer"]]
+
+
+class ToolCustomParam(TypedDict, total=False):
+    type: Required[Literal["custom"]]
+
+
+class ToolFileSearchParam(TypedDict, total=False):
+    type: Required[Literal["file_search"]]
+
+
+class ToolMcpAllowedToolsLiveMCPToolFilterParam(TypedDict, total=False):
+    read_only: bool | None
+    tool_names: Sequence[str] | None
+
+
+class ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam(TypedDict, total=False):
+    always: ToolMcpAllowedToolsLiveMCPToolFilterParam | None
+    never: ToolMcpAllowedToolsLiveMCPToolFilterParam | None
+
+
+class ToolNamespaceParam(TypedDict, total=False):
+    type: Required[Literal["namespace"]]
+
+
+class ToolSearchParam(TypedDict, total=False):
+    type: Required[Literal["tool_search"]]
+
+
+class ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam(TypedDict, total=False):
+    allowed_domains: Required[Sequence[str]]
+    type: Required[Literal["allowlist"]]
+
+
+class ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam(TypedDict, total=False):
+    type: Required[Literal["disabled"]]
+
+
+class ToolShellEnvironmentContainerAutoParam(TypedDict, total=False):
+    type: Required[Literal["container_auto"]]
+    file_ids: Sequence[str] | None
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | None
+    network_policy: (
+        ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam
+        | ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam
+        | None
+    )
+    skills: (
+        Iterable[
+            ToolShellEnvironmentContainerAutoSkillSkillReferenceParam
+            | ToolShellEnvironmentContainerAutoSkillInlineParam
+        ]
+        | None
+    )
+
+
+class ToolShellEnvironmentContainerAutoSkillInlineParam(TypedDict, total=False):
+    description: Required[str]
+    name: Required[str]
+    source: Required[ToolShellEnvironmentContainerAutoSkillInlineSourceParam]
+    type: Required[Literal["inline"]]
+
+
+class ToolShellEnvironmentContainerAutoSkillInlineSourceParam(TypedDict, total=False):
+    """Inline skill payload"""
+
+    data: Required[str]
+    media_type: Required[Literal["application/zip"]]
+    type: Required[Literal["base64"]]
+
+
+class ToolShellEnvironmentContainerAutoSkillSkillReferenceParam(TypedDict, total=False):
+    skill_id: Required[str]
+    type: Required[Literal["skill_reference"]]
+    version: str | None
+
+
+class ToolShellEnvironmentContainerReferenceParam(TypedDict, total=False):
+    container_id: Required[str]
+    type: Required[Literal["container_reference"]]
+
+
+class ToolShellEnvironmentLocalParam(TypedDict, total=False):
+    type: Required[Literal["local"]]
+    skills: Iterable[ToolShellEnvironmentLocalSkillParam] | None
+
+
+class ToolShellEnvironmentLocalSkillParam(TypedDict, total=False):
+    description: Required[str]
+    name: Required[str]
+    path: Required[str]
+
+
+class ToolShellParam(TypedDict, total=False):
+    """A Responses shell tool."""
+
+    type: Required[Literal["shell"]]
+    environment: (
+        ToolShellEnvironmentContainerAutoParam
+        | ToolShellEnvironmentContainerReferenceParam
+        | ToolShellEnvironmentLocalParam
+        | None
+    )
+
+
+class ToolWebSearchParam(TypedDict, total=False):
+    """A web search tool available to the Live session's Responses backend."""
+
+    type: Required[Literal["web_search"]]
+
+
+class UserContentParam(TypedDict, total=False):
+    """Text supplied in a developer or user message when starting a Live session."""
+
+    text: Required[str]
+    type: Literal["input_text"] | None
+
+
+ChoiceInstructionsPartsInputImageParam: TypeAlias = ScoreInstructionsPartsInputImageParam
+ChoiceInstructionsPartsInputJSONParam: TypeAlias = ScoreInstructionsPartsInputJSONParam
+DecisionAssistantMessageContentPartOutputTextParam: TypeAlias = AssistantContentOutputTextParam
+DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImageParam: TypeAlias = (
+    ScoreInstructionsPartsInputImageParam
+)
+DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImageParam: TypeAlias = (
+    ScoreInstructionsPartsInputImageParam
+)
+DecisionUserMessageContentPartInputImageParam: TypeAlias = ScoreInstructionsPartsInputImageParam
+DecisionUserMessageContentPartInputJSONParam: TypeAlias = ScoreInstructionsPartsInputJSONParam
+DecisionUserMessageContentPartInputTextParam: TypeAlias = DecisionInputTextParam
+DeveloperContentParam: TypeAlias = UserContentParam
+LiveClientEventParam: TypeAlias = (
+    SessionStartEventParam
+    | LiveSessionUpdateEventParam
+    | InputAudioAppendEventParam
+    | InputAudioMuteEventParam
+    | InputAudioUnmuteEventParam
+    | OutputAudioFixturePlayEventParam
+    | InstructionsAppendEventParam
+    | ThinkingAppendEventParam
+    | CommentaryAppendEventParam
+    | DecisionCreateEventParam
+    | DecisionItemCreateEventParam
+    | DecisionItemDeleteEventParam
+    | ResponseItemCreateEventParam
+    | LiveResponseCreateEventParam
+    | SessionCloseEventParam
+)
+LiveConnectClientEventParam: TypeAlias = (
+    LiveSessionUpdateEventParam
+    | InputAudioMuteEventParam
+    | InputAudioUnmuteEventParam
+    | OutputAudioFixturePlayEventParam
+    | ConnectClientEventTransportDtmfSendParam
+    | InstructionsAppendEventParam
+    | ThinkingAppendEventParam
+    | CommentaryAppendEventParam
+    | DecisionCreateEventParam
+    | DecisionItemCreateEventParam
+    | DecisionItemDeleteEventParam
+    | ResponseItemCreateEventParam
+    | LiveResponseCreateEventParam
+    | SessionCloseEventParam
+)
 LiveCreateSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam: TypeAlias = (
     LiveCreateSessionTriggerDecisionsQuestionChoiceChoiceParam
 )
@@ -736,12 +1926,8 @@ LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreLevelParam: TypeAlias 
 LiveCreateSessionDelegationDecisionsDecisionsQuestionScoreParam: TypeAlias = (
     LiveCreateSessionTriggerDecisionsQuestionScoreParam
 )
-LiveCreateSessionDelegationResponsesResponsesReasoningParam: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesReasoningParam
-)
-LiveCreateSessionDelegationResponsesResponsesTextParam: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesTextParam
-)
+LiveCreateSessionDelegationResponsesResponsesReasoningParam: TypeAlias = LiveReasoningParam
+LiveCreateSessionDelegationResponsesResponsesTextParam: TypeAlias = LiveTextParam
 LiveCreateSessionDelegationResponsesResponsesToolApplyPatchParam: TypeAlias = (
     LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam
 )
@@ -824,17 +2010,17 @@ LiveCreateSessionDelegationResponsesResponsesToolImageGenerationParam: TypeAlias
     LiveSessionsForkSessionDelegationResponsesToolImageGenerationParam
 )
 LiveCreateSessionDelegationResponsesResponsesToolMcpAllowedToolsVariant1Param: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
 )
 LiveCreateSessionDelegationResponsesResponsesToolMcpParam: TypeAlias = (
     LiveSessionsForkSessionDelegationResponsesToolMcpParam
 )
-LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam: TypeAlias = LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param  # noqa: E501
+LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0AlwaysParam: TypeAlias = ToolMcpAllowedToolsLiveMCPToolFilterParam  # noqa: E501
 LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0NeverParam: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
 )
 LiveCreateSessionDelegationResponsesResponsesToolMcpRequireApprovalVariant0Param: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param
+    ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
 )
 LiveCreateSessionDelegationResponsesResponsesToolNamespaceParam: TypeAlias = (
     LiveSessionsForkSessionDelegationResponsesToolNamespaceParam
@@ -888,11 +2074,30 @@ LiveCreateSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextP
 LiveCreateSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam: TypeAlias = (
     LiveCreateSessionInputMessageContentParam
 )
+LiveForkClientEventParam: TypeAlias = (
+    ForkSessionStartEventParam
+    | LiveSessionUpdateEventParam
+    | InputAudioAppendEventParam
+    | InputAudioMuteEventParam
+    | InputAudioUnmuteEventParam
+    | OutputAudioFixturePlayEventParam
+    | InstructionsAppendEventParam
+    | ThinkingAppendEventParam
+    | CommentaryAppendEventParam
+    | DecisionCreateEventParam
+    | DecisionItemCreateEventParam
+    | DecisionItemDeleteEventParam
+    | ResponseItemCreateEventParam
+    | LiveResponseCreateEventParam
+    | SessionCloseEventParam
+)
 LiveSessionsForkSessionClientDataChannelAllowedServerEventsVariant1Param: TypeAlias = (
     LiveCreateSessionClientDataChannelAllowedServerEventsVariant1Param
 )
 LiveSessionsForkSessionClientDataChannelParam: TypeAlias = LiveCreateSessionClientDataChannelParam
 LiveSessionsForkSessionClientParam: TypeAlias = LiveCreateSessionClientParam
+LiveSessionsForkSessionDelegationResponsesReasoningParam: TypeAlias = LiveReasoningParam
+LiveSessionsForkSessionDelegationResponsesTextParam: TypeAlias = LiveTextParam
 LiveSessionsForkSessionDelegationResponsesToolChoiceAllowedToolsToolApplyPatchParam: TypeAlias = (
     LiveSessionsForkSessionDelegationResponsesToolApplyPatchParam
 )
@@ -942,10 +2147,146 @@ LiveSessionsForkSessionDelegationResponsesToolChoiceProgrammaticToolCallingParam
 LiveSessionsForkSessionDelegationResponsesToolChoiceWebSearchParam: TypeAlias = (
     LiveSessionsForkSessionDelegationResponsesToolWebSearchParam
 )
+LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param: TypeAlias = (
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
+)
 LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0AlwaysParam: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
 )
 LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0NeverParam: TypeAlias = (
-    LiveSessionsForkSessionDelegationResponsesToolMcpAllowedToolsVariant1Param
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
+)
+LiveSessionsForkSessionDelegationResponsesToolMcpRequireApprovalVariant0Param: TypeAlias = (
+    ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
 )
 LiveSessionsForkTransportParam: TypeAlias = LiveCreateTransportParam
+LiveToolChoiceApplyPatchParam: TypeAlias = ToolApplyPatchParam
+PredicateInstructionsPartsInputImageParam: TypeAlias = ScoreInstructionsPartsInputImageParam
+PredicateInstructionsPartsInputJSONParam: TypeAlias = ScoreInstructionsPartsInputJSONParam
+ResponsesDelegationUpdateConfigLiveReasoningParam: TypeAlias = LiveReasoningParam
+ResponsesDelegationUpdateConfigLiveTextParam: TypeAlias = LiveTextParam
+ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatchParam: TypeAlias = ToolApplyPatchParam
+ResponsesDelegationUpdateConfigLiveToolChoiceCustomParam: TypeAlias = LiveToolChoiceCustomParam
+ResponsesDelegationUpdateConfigLiveToolChoiceShellParam: TypeAlias = LiveToolChoiceShellParam
+ResponsesDelegationUpdateConfigLiveToolCodeInterpreterParam: TypeAlias = (
+    LiveToolCodeInterpreterParam
+)
+ResponsesDelegationUpdateConfigLiveToolImageGenerationParam: TypeAlias = (
+    LiveToolImageGenerationParam
+)
+ResponsesDelegationUpdateConfigLiveToolMcpParam: TypeAlias = LiveToolMcpParam
+ResponsesDelegationUpdateConfigLiveToolProgrammaticToolCallingParam: TypeAlias = (
+    LiveToolProgrammaticToolCallingParam
+)
+ResponsesDelegationUpdateConfigToolApplyPatchParam: TypeAlias = ToolApplyPatchParam
+ResponsesDelegationUpdateConfigToolChoiceCodeInterpreterParam: TypeAlias = (
+    LiveToolCodeInterpreterParam
+)
+ResponsesDelegationUpdateConfigToolChoiceComputerParam: TypeAlias = ToolComputerParam
+ResponsesDelegationUpdateConfigToolChoiceFileSearchParam: TypeAlias = ToolFileSearchParam
+ResponsesDelegationUpdateConfigToolChoiceImageGenerationParam: TypeAlias = (
+    LiveToolImageGenerationParam
+)
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam: TypeAlias = (
+    ToolChoiceLiveAllowedToolsChoiceParam
+)
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam: TypeAlias = ToolApplyPatchParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam: TypeAlias = LiveToolCodeInterpreterParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputerParam: TypeAlias = (
+    ToolComputerParam
+)
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustomParam: TypeAlias = (
+    LiveToolChoiceCustomParam
+)
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam: TypeAlias = ToolFileSearchParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam: TypeAlias = LiveToolImageGenerationParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam: TypeAlias = ToolChoiceLiveFunctionToolChoiceParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam: TypeAlias = ToolChoiceLiveMCPToolChoiceParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam: TypeAlias = LiveToolProgrammaticToolCallingParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShellParam: TypeAlias = (
+    LiveToolChoiceShellParam
+)
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam: TypeAlias = ToolWebSearchParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam: TypeAlias = ToolChoiceWebSearchPreviewParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam: TypeAlias = (
+    ToolChoiceLiveFunctionToolChoiceParam
+)
+ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam: TypeAlias = (
+    ToolChoiceLiveMCPToolChoiceParam
+)
+ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCallingParam: TypeAlias = (
+    LiveToolProgrammaticToolCallingParam
+)
+ResponsesDelegationUpdateConfigToolChoiceWebSearchParam: TypeAlias = ToolWebSearchParam
+ResponsesDelegationUpdateConfigToolChoiceWebSearchPreviewParam: TypeAlias = (
+    ToolChoiceWebSearchPreviewParam
+)
+ResponsesDelegationUpdateConfigToolComputerParam: TypeAlias = ToolComputerParam
+ResponsesDelegationUpdateConfigToolCustomParam: TypeAlias = ToolCustomParam
+ResponsesDelegationUpdateConfigToolFileSearchParam: TypeAlias = ToolFileSearchParam
+ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam: TypeAlias = (
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
+)
+ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam: TypeAlias = ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam: TypeAlias = ToolMcpAllowedToolsLiveMCPToolFilterParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam: TypeAlias = ToolMcpAllowedToolsLiveMCPToolFilterParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolNamespaceParam: TypeAlias = ToolNamespaceParam
+ResponsesDelegationUpdateConfigToolSearchParam: TypeAlias = ToolSearchParam
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam: TypeAlias = ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam: TypeAlias = ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoParam: TypeAlias = (
+    ToolShellEnvironmentContainerAutoParam
+)
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineParam: TypeAlias = (
+    ToolShellEnvironmentContainerAutoSkillInlineParam
+)
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInlineSourceParam: TypeAlias = ToolShellEnvironmentContainerAutoSkillInlineSourceParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReferenceParam: TypeAlias = ToolShellEnvironmentContainerAutoSkillSkillReferenceParam  # noqa: E501
+ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReferenceParam: TypeAlias = (
+    ToolShellEnvironmentContainerReferenceParam
+)
+ResponsesDelegationUpdateConfigToolShellEnvironmentLocalParam: TypeAlias = (
+    ToolShellEnvironmentLocalParam
+)
+ResponsesDelegationUpdateConfigToolShellEnvironmentLocalSkillParam: TypeAlias = (
+    ToolShellEnvironmentLocalSkillParam
+)
+ResponsesDelegationUpdateConfigToolShellParam: TypeAlias = ToolShellParam
+ResponsesDelegationUpdateConfigToolWebSearchParam: TypeAlias = ToolWebSearchParam
+SessionUpdateConfigDelegationResponsesParam: TypeAlias = ForkSessionConfigDelegationParam
+ToolChoiceCodeInterpreterParam: TypeAlias = LiveToolCodeInterpreterParam
+ToolChoiceComputerParam: TypeAlias = ToolComputerParam
+ToolChoiceFileSearchParam: TypeAlias = ToolFileSearchParam
+ToolChoiceImageGenerationParam: TypeAlias = LiveToolImageGenerationParam
+ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatchParam: TypeAlias = ToolApplyPatchParam
+ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreterParam: TypeAlias = (
+    LiveToolCodeInterpreterParam
+)
+ToolChoiceLiveAllowedToolsChoiceParamToolComputerParam: TypeAlias = ToolComputerParam
+ToolChoiceLiveAllowedToolsChoiceParamToolCustomParam: TypeAlias = LiveToolChoiceCustomParam
+ToolChoiceLiveAllowedToolsChoiceParamToolFileSearchParam: TypeAlias = ToolFileSearchParam
+ToolChoiceLiveAllowedToolsChoiceParamToolImageGenerationParam: TypeAlias = (
+    LiveToolImageGenerationParam
+)
+ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam: TypeAlias = (
+    ToolChoiceLiveFunctionToolChoiceParam
+)
+ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam: TypeAlias = (
+    ToolChoiceLiveMCPToolChoiceParam
+)
+ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCallingParam: TypeAlias = (
+    LiveToolProgrammaticToolCallingParam
+)
+ToolChoiceLiveAllowedToolsChoiceParamToolShellParam: TypeAlias = LiveToolChoiceShellParam
+ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchParam: TypeAlias = ToolWebSearchParam
+ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreviewParam: TypeAlias = (
+    ToolChoiceWebSearchPreviewParam
+)
+ToolChoiceProgrammaticToolCallingParam: TypeAlias = LiveToolProgrammaticToolCallingParam
+ToolChoiceWebSearchParam: TypeAlias = ToolWebSearchParam
+ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamAlwaysParam: TypeAlias = (
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
+)
+ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParamNeverParam: TypeAlias = (
+    ToolMcpAllowedToolsLiveMCPToolFilterParam
+)

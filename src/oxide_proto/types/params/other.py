@@ -10,7 +10,47 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
-    from .responses import FunctionToolParam
+    from typing_extensions import Required
+
+    from .realtime import (
+        RealtimeClientEventConversationItemCreateParam,
+        RealtimeClientEventConversationItemDeleteParam,
+        RealtimeClientEventConversationItemRetrieveParam,
+        RealtimeClientEventConversationItemTruncateParam,
+        RealtimeClientEventInputAudioBufferAppendParam,
+        RealtimeClientEventInputAudioBufferClearParam,
+        RealtimeClientEventInputAudioBufferCommitParam,
+        RealtimeClientEventOutputAudioBufferClearParam,
+        RealtimeClientEventResponseCancelParam,
+        RealtimeClientEventResponseCreateParam,
+        RealtimeClientEventSessionUpdateParam,
+        RealtimeTranslationClientEventInputAudioBufferAppendParam,
+        RealtimeTranslationClientEventSessionCloseParam,
+        RealtimeTranslationClientEventSessionUpdateParam,
+    )
+    from .responses import (
+        BetaConversationParam,
+        BetaInputItemParam,
+        BetaInputParam,
+        BetaModerationParam,
+        BetaMultiAgentParam,
+        BetaPromptCacheOptionsParam,
+        BetaPromptParam,
+        BetaResponseTextParam,
+        BetaToolChoiceParam,
+        BetaToolsArrayParam,
+        ContextManagementParam,
+        FunctionToolParam,
+        Reasoning,
+        ResponseConversationParamParam,
+        ResponseInputParam,
+        ResponsePromptParam,
+        ResponseStreamOptionsParam,
+        ResponseTextConfigParam,
+        ToolChoiceParam,
+        ToolsArrayParam,
+    )
+    from .shared import ModerationParam, PromptCacheOptionsParam
 
 __all__ = [
     "BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam",
@@ -28,6 +68,12 @@ __all__ = [
     "BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputImageParam",
     "BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputTextParam",
     "BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam",
+    "BetaResponseInjectEventParam",
+    "BetaResponsesClientEventParam",
+    "BetaResponsesClientEventResponseCreateAccessProgramsParam",
+    "BetaResponsesClientEventResponseCreateBackgroundOptionsParam",
+    "BetaResponsesClientEventResponseCreateImageParam",
+    "BetaResponsesClientEventResponseCreateParam",
     "LiveSessionsAcceptSessionAudioOutputParam",
     "LiveSessionsAcceptSessionAudioOutputVoiceVariant2Param",
     "LiveSessionsAcceptSessionAudioParam",
@@ -126,6 +172,13 @@ __all__ = [
     "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreLevelParam",
     "LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreParam",
     "LiveSessionsAcceptSessionTriggerParam",
+    "RealtimeClientEventParam",
+    "RealtimeTranslationClientEventParam",
+    "ResponsesClientEventParam",
+    "ResponsesClientEventResponseCreateAccessProgramsParam",
+    "ResponsesClientEventResponseCreateBackgroundOptionsParam",
+    "ResponsesClientEventResponseCreateImageParam",
+    "ResponsesClientEventResponseCreateParam",
 ]
 
 
@@ -229,6 +282,78 @@ class BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam(TypedD
         ]
         | None
     )
+
+
+class BetaResponseInjectEventParam(TypedDict, total=False):
+    """Injects input items into an active response over a WebSocket connection. The items are
+    validated and committed atomically. Currently, the server accepts client-owned tool
+    outputs that resume a waiting agent.
+    """
+
+    type: Required[Literal["response.inject"]]
+    response_id: Required[str]
+    input: Required[Iterable[BetaInputItemParam]]
+
+
+class BetaResponsesClientEventResponseCreateParam(TypedDict, total=False):
+    """Client event for creating a response over a persistent WebSocket connection. This payload
+    uses the same top-level fields as `POST /v1/responses`, plus WebSocket-only envelope
+    metadata.
+    """
+
+    type: Required[Literal["response.create"]]
+    stream_id: str
+    metadata: Mapping[str, str] | None
+    top_logprobs: int
+    temperature: float | None
+    top_p: float | None
+    user: str
+    safety_identifier: str | None
+    prompt_cache_key: str | None
+    prompt_cache_retention: Literal["in_memory", "24h"] | None
+    prompt_cache_options: BetaPromptCacheOptionsParam
+    previous_response_id: str | None
+    model: str
+    background: bool | None
+    max_tool_calls: int | None
+    text: BetaResponseTextParam
+    tools: BetaToolsArrayParam
+    tool_choice: BetaToolChoiceParam
+    prompt: BetaPromptParam | None
+    service_tier: (
+        Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None
+    )
+    truncation: Literal["auto", "disabled"] | None
+    reasoning: Reasoning | None
+    input: BetaInputParam
+    include: (
+        Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | None
+    )
+    parallel_tool_calls: bool | None
+    store: bool | None
+    instructions: str | None
+    moderation: BetaModerationParam | None
+    stream: bool | None
+    stream_options: ResponseStreamOptionsParam | None
+    conversation: BetaConversationParam | None
+    context_management: Iterable[ContextManagementParam] | None
+    max_output_tokens: int | None
+    multi_agent: BetaMultiAgentParam | None
+    access_programs: ResponsesClientEventResponseCreateAccessProgramsParam
+    background_options: ResponsesClientEventResponseCreateBackgroundOptionsParam
+    image: ResponsesClientEventResponseCreateImageParam
 
 
 class LiveSessionsAcceptSessionAudioOutputParam(TypedDict, total=False):
@@ -713,11 +838,96 @@ class LiveSessionsAcceptSessionTriggerParam(TypedDict, total=False):
     type: Literal["decisions"]
 
 
+class ResponsesClientEventResponseCreateAccessProgramsParam(TypedDict, total=False):
+    cyber: Literal["standard", "daybreak_blue", "daybreak_red"]
+
+
+class ResponsesClientEventResponseCreateBackgroundOptionsParam(TypedDict, total=False):
+    completion_window: Literal["soonest", "2h", "8h"]
+    continuation_id: str
+
+
+class ResponsesClientEventResponseCreateImageParam(TypedDict, total=False):
+    context_compression: Literal["auto", "enabled", "disabled"]
+
+
+class ResponsesClientEventResponseCreateParam(TypedDict, total=False):
+    """Client event for creating a response over a persistent WebSocket connection. This payload
+    uses the same top-level fields as `POST /v1/responses`, plus WebSocket-only envelope
+    metadata.
+    """
+
+    type: Required[Literal["response.create"]]
+    stream_id: str
+    metadata: Mapping[str, str] | None
+    top_logprobs: int
+    temperature: float | None
+    top_p: float | None
+    user: str
+    safety_identifier: str | None
+    prompt_cache_key: str | None
+    prompt_cache_retention: Literal["in_memory", "24h"] | None
+    prompt_cache_options: PromptCacheOptionsParam
+    previous_response_id: str | None
+    model: str
+    background: bool | None
+    max_tool_calls: int | None
+    text: ResponseTextConfigParam
+    tools: ToolsArrayParam
+    tool_choice: ToolChoiceParam
+    prompt: ResponsePromptParam | None
+    service_tier: (
+        Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None
+    )
+    truncation: Literal["auto", "disabled"] | None
+    reasoning: Reasoning | None
+    input: ResponseInputParam
+    include: (
+        Sequence[
+            Literal[
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "code_interpreter_call.outputs",
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+            ]
+        ]
+        | None
+    )
+    parallel_tool_calls: bool | None
+    store: bool | None
+    instructions: str | None
+    moderation: ModerationParam | None
+    stream: bool | None
+    stream_options: ResponseStreamOptionsParam | None
+    conversation: ResponseConversationParamParam | None
+    context_management: Iterable[ContextManagementParam] | None
+    max_output_tokens: int | None
+    access_programs: ResponsesClientEventResponseCreateAccessProgramsParam
+    background_options: ResponsesClientEventResponseCreateBackgroundOptionsParam
+    image: ResponsesClientEventResponseCreateImageParam
+
+
 BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputTextParam: TypeAlias = (
     LiveSessionsAcceptSessionInputMessageContentParam
 )
 BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputImageParam: TypeAlias = BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageInputContentInputImageParam  # noqa: E501
 BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultOutputVariant1InputTextParam: TypeAlias = LiveSessionsAcceptSessionInputMessageContentParam  # noqa: E501
+BetaResponsesClientEventParam: TypeAlias = (
+    BetaResponsesClientEventResponseCreateParam | BetaResponseInjectEventParam
+)
+BetaResponsesClientEventResponseCreateAccessProgramsParam: TypeAlias = (
+    ResponsesClientEventResponseCreateAccessProgramsParam
+)
+BetaResponsesClientEventResponseCreateBackgroundOptionsParam: TypeAlias = (
+    ResponsesClientEventResponseCreateBackgroundOptionsParam
+)
+BetaResponsesClientEventResponseCreateImageParam: TypeAlias = (
+    ResponsesClientEventResponseCreateImageParam
+)
 LiveSessionsAcceptSessionDelegationDecisionsDecisionsQuestionChoiceChoiceParam: TypeAlias = (
     LiveSessionsAcceptSessionTriggerDecisionsQuestionChoiceChoiceParam
 )
@@ -785,3 +995,6 @@ LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1In
 LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputJsonParam: TypeAlias = LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputJsonParam  # noqa: E501
 LiveSessionsAcceptSessionTriggerDecisionsQuestionPredicateInstructionsVariant1InputTextParam: TypeAlias = LiveSessionsAcceptSessionInputMessageContentParam  # noqa: E501
 LiveSessionsAcceptSessionTriggerDecisionsQuestionScoreInstructionsVariant1InputTextParam: TypeAlias = LiveSessionsAcceptSessionInputMessageContentParam  # noqa: E501
+RealtimeClientEventParam: TypeAlias = "RealtimeClientEventConversationItemCreateParam | RealtimeClientEventConversationItemDeleteParam | RealtimeClientEventConversationItemRetrieveParam | RealtimeClientEventConversationItemTruncateParam | RealtimeClientEventInputAudioBufferAppendParam | RealtimeClientEventInputAudioBufferClearParam | RealtimeClientEventOutputAudioBufferClearParam | RealtimeClientEventInputAudioBufferCommitParam | RealtimeClientEventResponseCancelParam | RealtimeClientEventResponseCreateParam | RealtimeClientEventSessionUpdateParam"  # noqa: E501
+RealtimeTranslationClientEventParam: TypeAlias = "RealtimeTranslationClientEventSessionUpdateParam | RealtimeTranslationClientEventInputAudioBufferAppendParam | RealtimeTranslationClientEventSessionCloseParam"  # noqa: E501
+ResponsesClientEventParam: TypeAlias = ResponsesClientEventResponseCreateParam

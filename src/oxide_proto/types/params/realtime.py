@@ -13,12 +13,13 @@ if TYPE_CHECKING:
     from typing_extensions import Required
 
     from .responses import (
+        MCPListToolsToolParam,
         MCPToolParam,
         ResponsePromptParam,
         ToolChoiceFunctionParam,
         ToolChoiceMcpParam,
     )
-    from .shared import VoiceIdsOrCustomVoiceParam
+    from .shared import RealtimeReasoningParam, VoiceIdsOrCustomVoiceParam
 
 __all__ = [
     "AudioTranscriptionParam",
@@ -26,9 +27,38 @@ __all__ = [
     "RealtimeAudioFormatsPCMAudioFormatParam",
     "RealtimeAudioFormatsPCMUAudioFormatParam",
     "RealtimeAudioFormatsParam",
+    "RealtimeClientEventConversationItemCreateParam",
+    "RealtimeClientEventConversationItemDeleteParam",
+    "RealtimeClientEventConversationItemRetrieveParam",
+    "RealtimeClientEventConversationItemTruncateParam",
+    "RealtimeClientEventInputAudioBufferAppendParam",
+    "RealtimeClientEventInputAudioBufferClearParam",
+    "RealtimeClientEventInputAudioBufferCommitParam",
+    "RealtimeClientEventOutputAudioBufferClearParam",
+    "RealtimeClientEventResponseCancelParam",
+    "RealtimeClientEventResponseCreateParam",
+    "RealtimeClientEventSessionUpdateParam",
+    "RealtimeConversationItemFunctionCallOutputParam",
+    "RealtimeConversationItemFunctionCallParam",
+    "RealtimeConversationItemMessageAssistantContentParam",
+    "RealtimeConversationItemMessageAssistantParam",
+    "RealtimeConversationItemMessageSystemContentParam",
+    "RealtimeConversationItemMessageSystemParam",
+    "RealtimeConversationItemMessageUserContentParam",
+    "RealtimeConversationItemMessageUserParam",
+    "RealtimeConversationItemParam",
     "RealtimeCreateClientSecretRequestExpiresAfterParam",
     "RealtimeFunctionToolParam",
-    "RealtimeReasoningParam",
+    "RealtimeMcpApprovalRequestParam",
+    "RealtimeMcpApprovalResponseParam",
+    "RealtimeMcpListToolsParam",
+    "RealtimeMcpProtocolErrorParam",
+    "RealtimeMcpToolCallParam",
+    "RealtimeMcpToolExecutionErrorParam",
+    "RealtimeMcphttpErrorParam",
+    "RealtimeResponseCreateParamsAudioOutputParam",
+    "RealtimeResponseCreateParamsAudioParam",
+    "RealtimeResponseCreateParamsParam",
     "RealtimeSessionCreateRequestClientSecretParam",
     "RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam",
     "RealtimeSessionCreateRequestGAAudio2InputParam",
@@ -54,6 +84,9 @@ __all__ = [
     "RealtimeTranscriptionSessionCreateRequestGAParam",
     "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam",
     "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam",
+    "RealtimeTranslationClientEventInputAudioBufferAppendParam",
+    "RealtimeTranslationClientEventSessionCloseParam",
+    "RealtimeTranslationClientEventSessionUpdateParam",
     "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam",
     "RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam",
     "RealtimeTranslationSessionCreateRequestAudioInputParam",
@@ -61,6 +94,12 @@ __all__ = [
     "RealtimeTranslationSessionCreateRequestAudioOutputParam",
     "RealtimeTranslationSessionCreateRequestAudioParam",
     "RealtimeTranslationSessionCreateRequestParam",
+    "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam",
+    "RealtimeTranslationSessionUpdateRequestAudioInputParam",
+    "RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam",
+    "RealtimeTranslationSessionUpdateRequestAudioOutputParam",
+    "RealtimeTranslationSessionUpdateRequestAudioParam",
+    "RealtimeTranslationSessionUpdateRequestParam",
     "RealtimeTruncationParam",
     "RealtimeTruncationRetentionRatioTruncationParam",
     "RealtimeTruncationRetentionRatioTruncationTokenLimitsParam",
@@ -98,6 +137,215 @@ class RealtimeAudioFormatsPCMUAudioFormatParam(TypedDict, total=False):
     type: Literal["audio/pcmu"]
 
 
+class RealtimeClientEventConversationItemCreateParam(TypedDict, total=False):
+    """Add a new Item to the Conversation's context, including messages, function calls, and
+    function call responses. This event can be used both to populate a "history" of the
+    conversation and to add new items mid-stream, but has the current limitation that it
+    cannot populate assistant audio messages.
+    """
+
+    event_id: str
+    type: Required[Literal["conversation.item.create"]]
+    previous_item_id: str
+    item: Required[RealtimeConversationItemParam]
+
+
+class RealtimeClientEventConversationItemDeleteParam(TypedDict, total=False):
+    """Send this event when you want to remove any item from the conversation history. The server
+    will respond with a `conversation.item.deleted` event, unless the item does not exist in
+    the conversation history, in which case the server will respond with an error.
+    """
+
+    event_id: str
+    type: Required[Literal["conversation.item.delete"]]
+    item_id: Required[str]
+
+
+class RealtimeClientEventConversationItemRetrieveParam(TypedDict, total=False):
+    """Send this event when you want to retrieve the server's representation of a specific item
+    in the conversation history. This is useful, for example, to inspect user audio after
+    noise cancellation and VAD. The server will respond with a `conversation.item.retrieved`
+    event, unless the item does not...
+    """
+
+    event_id: str
+    type: Required[Literal["conversation.item.retrieve"]]
+    item_id: Required[str]
+
+
+class RealtimeClientEventConversationItemTruncateParam(TypedDict, total=False):
+    """Send this event to truncate a previous assistant message's audio. The server will produce
+    audio faster than realtime, so this event is useful when the user interrupts to truncate
+    audio that has already been sent to the client but not yet played. This will synchronize
+    the server's understanding...
+    """
+
+    event_id: str
+    type: Required[Literal["conversation.item.truncate"]]
+    item_id: Required[str]
+    content_index: Required[int]
+    audio_end_ms: Required[int]
+
+
+class RealtimeClientEventInputAudioBufferAppendParam(TypedDict, total=False):
+    """Send this event to append audio bytes to the input audio buffer. The audio buffer is
+    temporary storage you can write to and later commit. A "commit" will create a new user
+    message item in the conversation history from the buffer content and clear the buffer.
+    Input audio transcription (if...
+    """
+
+    event_id: str
+    type: Required[Literal["input_audio_buffer.append"]]
+    audio: Required[str]
+
+
+class RealtimeClientEventInputAudioBufferClearParam(TypedDict, total=False):
+    """Send this event to clear the audio bytes in the buffer. The server will respond with an
+    `input_audio_buffer.cleared` event.
+    """
+
+    event_id: str
+    type: Required[Literal["input_audio_buffer.clear"]]
+
+
+class RealtimeClientEventInputAudioBufferCommitParam(TypedDict, total=False):
+    """Send this event to commit the user input audio buffer, which will create a new user
+    message item in the conversation. This event will produce an error if the input audio
+    buffer is empty. When in Server VAD mode, the client does not need to send this event, the
+    server will commit the audio buffer...
+    """
+
+    event_id: str
+    type: Required[Literal["input_audio_buffer.commit"]]
+
+
+class RealtimeClientEventOutputAudioBufferClearParam(TypedDict, total=False):
+    """**WebRTC/SIP Only:** Emit to cut off the current audio response. This will trigger the
+    server to stop generating audio and emit a `output_audio_buffer.cleared` event. This event
+    should be preceded by a `response.cancel` client event to stop the generation of the
+    current response. [Learn...
+    """
+
+    event_id: str
+    type: Required[Literal["output_audio_buffer.clear"]]
+
+
+class RealtimeClientEventResponseCancelParam(TypedDict, total=False):
+    """Send this event to cancel an in-progress response. The server will respond with a
+    `response.done` event with a status of `response.status=cancelled`. If there is no
+    response to cancel, the server will respond with an error. It's safe to call
+    `response.cancel` even if no response is in progress,...
+    """
+
+    event_id: str
+    type: Required[Literal["response.cancel"]]
+    response_id: str
+
+
+class RealtimeClientEventResponseCreateParam(TypedDict, total=False):
+    """This event instructs the server to create a Response, which means triggering model
+    inference. When in Server VAD mode, the server will create Responses automatically.
+    """
+
+    event_id: str
+    type: Required[Literal["response.create"]]
+    response: RealtimeResponseCreateParamsParam
+
+
+class RealtimeClientEventSessionUpdateParam(TypedDict, total=False):
+    """Send this event to update the session's configuration. The client may send this event at
+    any time to update any field except for `voice` and `model`. `voice` can be updated only
+    if there have been no other audio outputs yet.
+    """
+
+    event_id: str
+    type: Required[Literal["session.update"]]
+    session: Required[
+        RealtimeSessionCreateRequestGAParam | RealtimeTranscriptionSessionCreateRequestGAParam
+    ]
+
+
+class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
+    """A function call output item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["function_call_output"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    call_id: Required[str]
+    output: Required[str]
+
+
+class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
+    """A function call item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["function_call"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    call_id: str
+    name: Required[str]
+    arguments: Required[str]
+
+
+class RealtimeConversationItemMessageAssistantContentParam(TypedDict, total=False):
+    type: Literal["output_text", "output_audio"]
+    text: str
+    audio: str
+    transcript: str
+
+
+class RealtimeConversationItemMessageAssistantParam(TypedDict, total=False):
+    """An assistant message item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["message"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    role: Required[Literal["assistant"]]
+    content: Required[Iterable[RealtimeConversationItemMessageAssistantContentParam]]
+
+
+class RealtimeConversationItemMessageSystemContentParam(TypedDict, total=False):
+    type: Literal["input_text"]
+    text: str
+
+
+class RealtimeConversationItemMessageSystemParam(TypedDict, total=False):
+    """A system message in a Realtime conversation can be used to provide additional context or
+    instructions to the model. This is similar but distinct from the instruction prompt
+    provided at the start of a conversation, as system messages can be added at any point in
+    the conversation. For major...
+    """
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["message"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    role: Required[Literal["system"]]
+    content: Required[Iterable[RealtimeConversationItemMessageSystemContentParam]]
+
+
+class RealtimeConversationItemMessageUserContentParam(TypedDict, total=False):
+    type: Literal["input_text", "input_audio", "input_image"]
+    text: str
+    audio: str
+    image_url: str
+    detail: Literal["auto", "low", "high"]
+    transcript: str
+
+
+class RealtimeConversationItemMessageUserParam(TypedDict, total=False):
+    """A user message item in a Realtime conversation."""
+
+    id: str
+    object: Literal["realtime.item"]
+    type: Required[Literal["message"]]
+    status: Literal["completed", "incomplete", "in_progress"]
+    role: Required[Literal["user"]]
+    content: Required[Iterable[RealtimeConversationItemMessageUserContentParam]]
+
+
 class RealtimeCreateClientSecretRequestExpiresAfterParam(TypedDict, total=False):
     """Configuration for the client secret expiration. Expiration refers to the time after which
     a client secret will no longer be valid for creating sessions. The session itself may
@@ -118,10 +366,102 @@ class RealtimeFunctionToolParam(TypedDict, total=False):
     parameters: Mapping[str, object]
 
 
-class RealtimeReasoningParam(TypedDict, total=False):
-    """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`."""
+class RealtimeMcpApprovalRequestParam(TypedDict, total=False):
+    """A Realtime item requesting human approval of a tool invocation."""
 
-    effort: Literal["minimal", "low", "medium", "high", "xhigh"]
+    type: Required[Literal["mcp_approval_request"]]
+    id: Required[str]
+    server_label: Required[str]
+    name: Required[str]
+    arguments: Required[str]
+
+
+class RealtimeMcpApprovalResponseParam(TypedDict, total=False):
+    """A Realtime item responding to an MCP approval request."""
+
+    type: Required[Literal["mcp_approval_response"]]
+    id: Required[str]
+    approval_request_id: Required[str]
+    approve: Required[bool]
+    reason: str | None
+
+
+class RealtimeMcpListToolsParam(TypedDict, total=False):
+    """A Realtime item listing tools available on an MCP server."""
+
+    type: Required[Literal["mcp_list_tools"]]
+    id: str
+    server_label: Required[str]
+    tools: Required[Iterable[MCPListToolsToolParam]]
+
+
+class RealtimeMcpProtocolErrorParam(TypedDict, total=False):
+    """Realtime MCP protocol error"""
+
+    type: Required[Literal["protocol_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeMcpToolCallParam(TypedDict, total=False):
+    """A Realtime item representing an invocation of a tool on an MCP server."""
+
+    type: Required[Literal["mcp_call"]]
+    id: Required[str]
+    server_label: Required[str]
+    name: Required[str]
+    arguments: Required[str]
+    approval_request_id: str | None
+    output: str | None
+    error: (
+        RealtimeMcpProtocolErrorParam
+        | RealtimeMcpToolExecutionErrorParam
+        | RealtimeMcphttpErrorParam
+        | None
+    )
+
+
+class RealtimeMcpToolExecutionErrorParam(TypedDict, total=False):
+    """Realtime MCP tool execution error"""
+
+    type: Required[Literal["tool_execution_error"]]
+    message: Required[str]
+
+
+class RealtimeMcphttpErrorParam(TypedDict, total=False):
+    """Realtime MCP HTTP error"""
+
+    type: Required[Literal["http_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeResponseCreateParamsAudioOutputParam(TypedDict, total=False):
+    format: RealtimeAudioFormatsParam
+    voice: VoiceIdsOrCustomVoiceParam
+
+
+class RealtimeResponseCreateParamsAudioParam(TypedDict, total=False):
+    """Configuration for audio input and output."""
+
+    output: RealtimeResponseCreateParamsAudioOutputParam
+
+
+class RealtimeResponseCreateParamsParam(TypedDict, total=False):
+    """Create a new Realtime response with these parameters"""
+
+    output_modalities: Sequence[Literal["text", "audio"]]
+    instructions: str
+    audio: RealtimeResponseCreateParamsAudioParam
+    tools: Iterable[RealtimeFunctionToolParam | MCPToolParam]
+    tool_choice: Literal["none", "auto", "required"] | ToolChoiceFunctionParam | ToolChoiceMcpParam
+    parallel_tool_calls: bool
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"]
+    conversation: str
+    metadata: Mapping[str, str] | None
+    prompt: ResponsePromptParam | None
+    input: Iterable[RealtimeConversationItemParam]
 
 
 class RealtimeSessionCreateRequestClientSecretParam(TypedDict, total=False):
@@ -234,6 +574,34 @@ class RealtimeTranscriptionSessionCreateRequestTurnDetectionParam(TypedDict, tot
     silence_duration_ms: int
 
 
+class RealtimeTranslationClientEventInputAudioBufferAppendParam(TypedDict, total=False):
+    """Send this event to append audio bytes to the translation session input audio buffer."""
+
+    event_id: str
+    type: Required[Literal["session.input_audio_buffer.append"]]
+    audio: Required[str]
+
+
+class RealtimeTranslationClientEventSessionCloseParam(TypedDict, total=False):
+    """Gracefully close the realtime translation session. The server flushes pending input audio
+    and emits any remaining translated output before closing the session.
+    """
+
+    event_id: str
+    type: Required[Literal["session.close"]]
+
+
+class RealtimeTranslationClientEventSessionUpdateParam(TypedDict, total=False):
+    """Send this event to update the translation session configuration. Translation sessions
+    support updates to `audio.output.language`, `audio.input.transcription`, and
+    `audio.input.noise_reduction`.
+    """
+
+    event_id: str
+    type: Required[Literal["session.update"]]
+    session: Required[RealtimeTranslationSessionUpdateRequestParam]
+
+
 class RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam(TypedDict, total=False):
     """Optional input noise reduction. Set to `null` to disable it."""
 
@@ -271,6 +639,12 @@ class RealtimeTranslationSessionCreateRequestParam(TypedDict, total=False):
     """
 
     model: Required[str]
+    audio: RealtimeTranslationSessionCreateRequestAudioParam
+
+
+class RealtimeTranslationSessionUpdateRequestParam(TypedDict, total=False):
+    """Realtime translation session fields that can be updated with `session.update`."""
+
     audio: RealtimeTranslationSessionCreateRequestAudioParam
 
 
@@ -323,6 +697,17 @@ RealtimeAudioFormatsParam: TypeAlias = (
     | RealtimeAudioFormatsPCMUAudioFormatParam
     | RealtimeAudioFormatsPCMAAudioFormatParam
 )
+RealtimeConversationItemParam: TypeAlias = (
+    RealtimeConversationItemMessageSystemParam
+    | RealtimeConversationItemMessageUserParam
+    | RealtimeConversationItemMessageAssistantParam
+    | RealtimeConversationItemFunctionCallParam
+    | RealtimeConversationItemFunctionCallOutputParam
+    | RealtimeMcpApprovalResponseParam
+    | RealtimeMcpListToolsParam
+    | RealtimeMcpToolCallParam
+    | RealtimeMcpApprovalRequestParam
+)
 RealtimeSessionCreateRequestGAAudio2InputNoiseReductionParam: TypeAlias = (
     RealtimeSessionCreateRequestInputAudioNoiseReductionParam
 )
@@ -357,6 +742,21 @@ RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam: TypeAlia
 )
 RealtimeTranslationClientSecretCreateRequestExpiresAfterParam: TypeAlias = (
     RealtimeCreateClientSecretRequestExpiresAfterParam
+)
+RealtimeTranslationSessionUpdateRequestAudioInputNoiseReductionParam: TypeAlias = (
+    RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam
+)
+RealtimeTranslationSessionUpdateRequestAudioInputParam: TypeAlias = (
+    RealtimeTranslationSessionCreateRequestAudioInputParam
+)
+RealtimeTranslationSessionUpdateRequestAudioInputTranscriptionParam: TypeAlias = (
+    RealtimeTranslationSessionCreateRequestAudioInputTranscriptionParam
+)
+RealtimeTranslationSessionUpdateRequestAudioOutputParam: TypeAlias = (
+    RealtimeTranslationSessionCreateRequestAudioOutputParam
+)
+RealtimeTranslationSessionUpdateRequestAudioParam: TypeAlias = (
+    RealtimeTranslationSessionCreateRequestAudioParam
 )
 RealtimeTruncationParam: TypeAlias = (
     Literal["auto", "disabled"] | RealtimeTruncationRetentionRatioTruncationParam

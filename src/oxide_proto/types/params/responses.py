@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AdditionalToolsItemParam",
+    "AdditionalToolsParam",
     "AnnotationParam",
     "ApplyPatchCreateFileOperationParam",
     "ApplyPatchDeleteFileOperationParam",
@@ -228,6 +229,7 @@ __all__ = [
     "ComputerCallOutputItemParam",
     "ComputerCallSafetyCheckParam",
     "ComputerScreenshotImageParam",
+    "ComputerToolCallOutputParam",
     "ComputerToolParam",
     "ComputerUsePreviewToolParam",
     "ContainerAutoParam",
@@ -265,6 +267,7 @@ __all__ = [
     "FunctionShellCallOutputTimeoutOutcomeParam",
     "FunctionShellToolParam",
     "FunctionTool2Param",
+    "FunctionToolCallOutputParam",
     "FunctionToolParam",
     "HTTPErrorParam",
     "HybridSearchOptionsParam",
@@ -304,6 +307,8 @@ __all__ = [
     "OutputTextContentParam",
     "ProgramItemParam",
     "ProgramOutputItemParam",
+    "ProgramOutputParam",
+    "ProgramParam",
     "ProgramToolCallCaller2Param",
     "ProgramToolCallCallerParam",
     "ProgrammaticToolCallingParam",
@@ -373,6 +378,17 @@ class AdditionalToolsItemParam(TypedDict, total=False):
     id: str | None
     type: Required[Literal["additional_tools"]]
     role: Required[Literal["developer"]]
+    tools: Required[Iterable[ToolParam]]
+
+
+class AdditionalToolsParam(TypedDict, total=False):
+    type: Required[Literal["additional_tools"]]
+    id: Required[str]
+    role: Required[
+        Literal[
+            "unknown", "user", "assistant", "system", "critic", "discriminator", "developer", "tool"
+        ]
+    ]
     tools: Required[Iterable[ToolParam]]
 
 
@@ -1194,6 +1210,17 @@ class ComputerScreenshotImageParam(TypedDict, total=False):
     file_id: str
 
 
+class ComputerToolCallOutputParam(TypedDict, total=False):
+    """The output of a computer tool call."""
+
+    type: Required[Literal["computer_call_output"]]
+    id: str
+    call_id: Required[str]
+    acknowledged_safety_checks: Iterable[ComputerCallSafetyCheckParam]
+    output: Required[ComputerScreenshotImageParam]
+    status: Literal["in_progress", "completed", "incomplete"]
+
+
 class ComputerToolParam(TypedDict, total=False):
     """A tool that controls a virtual computer. Learn more about the computer tool."""
 
@@ -1454,6 +1481,19 @@ class FunctionTool2Param(TypedDict, total=False):
     output_schema: Mapping[str, object] | None
     defer_loading: bool
     allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
+
+
+class FunctionToolCallOutputParam(TypedDict, total=False):
+    """The output of a function tool call."""
+
+    id: str
+    type: Required[Literal["function_call_output"]]
+    call_id: str
+    name: str
+    namespace: str
+    caller: ToolCallCaller2Param | None
+    output: Required[str | Iterable[FunctionAndCustomToolCallOutputParam]]
+    status: Literal["in_progress", "completed", "incomplete"]
 
 
 FunctionToolParam = TypedDict(
@@ -1797,6 +1837,22 @@ class ProgramOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     result: Required[str]
     status: Required[Literal["completed", "incomplete"]]
+
+
+class ProgramOutputParam(TypedDict, total=False):
+    type: Required[Literal["program_output"]]
+    id: Required[str]
+    call_id: Required[str]
+    result: Required[str]
+    status: Required[Literal["completed", "incomplete"]]
+
+
+class ProgramParam(TypedDict, total=False):
+    type: Required[Literal["program"]]
+    id: Required[str]
+    call_id: Required[str]
+    code: Required[str]
+    fingerprint: Required[str]
 
 
 class ProgramToolCallCallerParam(TypedDict, total=False):

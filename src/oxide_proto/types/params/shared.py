@@ -75,6 +75,7 @@ __all__ = [
     "PromptCacheBreakpointConfigParam",
     "PromptCacheBreakpointParam",
     "PromptCacheOptionsParam",
+    "RealtimeReasoningParam",
     "ResponseFormatJSONObject",
     "ResponseFormatText",
     "ResponseInputAudioInputAudioParam",
@@ -435,6 +436,12 @@ class PromptCacheOptionsParam(TypedDict, total=False):
 
     ttl: Literal["30m"]
     mode: Literal["implicit", "explicit"]
+
+
+class RealtimeReasoningParam(TypedDict, total=False):
+    """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`."""
+
+    effort: Literal["minimal", "low", "medium", "high", "xhigh"]
 
 
 class ResponseFormatJSONObject(TypedDict, total=False):
