@@ -53,8 +53,9 @@ class SyncConnection:
         shared = proto.http_version == "HTTP/2"
         # Reading HTTP/1.1 never queues output; HTTP/2 reads may (acks, window updates).
         self._reads_queue_output = shared
-        self._read_lock = backend.lock(shared=shared)
-        self._write_lock = backend.lock(shared=shared)
+        # A socket lives on one event loop: so do the locks that guard it.
+        self._read_lock = backend.lock(shared=shared, one_loop=True)
+        self._write_lock = backend.lock(shared=shared, one_loop=True)
         self._outbox = bytearray()
         # Streams whose response was garbage-collected before it was read or closed.
         self._dropped: list[int] = []
