@@ -51,6 +51,7 @@ DEFAULT_INITIAL_WINDOW_SIZE = 1024 * 1024
 DEFAULT_CONNECTION_WINDOW_SIZE = 16 * 1024 * 1024
 _DEFAULT_WINDOW: Final = 65535  # RFC 9113 §6.9.2
 _LAST_STREAM_ID: Final = 2**31 - 1
+_PSEUDO_FIELDS: Final = 4  # :method, :authority, :scheme, :path lead `request_headers`
 _MEMORY_REPR: Final = re.compile(r"<memory at 0x[0-9a-fA-F]+>")
 
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
@@ -116,7 +117,7 @@ class HTTP2Connection:
             validate_inbound_headers=True,
         )
         conn = _H2Connection(config=config)
-        conn.encoder = CachingEncoder()
+        conn.encoder = self._encoder = CachingEncoder()
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
             client=True,
@@ -177,9 +178,14 @@ class HTTP2Connection:
         headers = request_headers(request, self._field)
         end_stream = body is None or body == b""
         conn = self._h2
+        encoder = self._encoder
         try:
             stream_id = conn.get_next_available_stream_id()
-            conn.send_headers(stream_id, headers, end_stream=end_stream)
+            # h2 reads only the pseudo-fields (the method, the authority) and passes
+            # every field, one by one, through its own copying on the way to the
+            # encoder: the others go to the encoder directly, after them.
+            encoder.following = headers[_PSEUDO_FIELDS:]
+            conn.send_headers(stream_id, headers[:_PSEUDO_FIELDS], end_stream=end_stream)
         except h2.exceptions.TooManyStreamsError as exc:
             # The peer lowered its limit after the stream was promised: nothing was
             # sent, so the request can wait for a free stream like a refused one.
@@ -189,6 +195,8 @@ class HTTP2Connection:
             ) from exc
         except h2.exceptions.ProtocolError as exc:
             raise LocalProtocolError(f"cannot start HTTP/2 request: {exc}") from exc
+        finally:
+            encoder.following = None  # unused when h2 refused before encoding
         stream = H2Stream()
         stream.request_ended = end_stream
         self._streams[stream_id] = stream
