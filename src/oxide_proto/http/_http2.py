@@ -75,6 +75,20 @@ class _H2Connection(h2.connection.H2Connection):
     # with a stream reset, never a connection error.
     MAX_CLOSED_STREAMS = 4096
 
+    # What acts on the events of each frame (`HTTP2Connection._on_events`).
+    on_events: Callable[[list[h2.events.Event]], None]
+
+    def _receive_frame(self, frame: Any) -> list[h2.events.Event]:
+        # h2 reads a run of frames in one `receive_data` call; the events of each
+        # are acted on here, before the next frame is read, as if the frames had
+        # come one per call: a frame that then fails the connection leaves the
+        # events before it acted on, and a stream reset on one frame's events
+        # is reset when the next frame arrives.
+        events: list[h2.events.Event] = super()._receive_frame(frame)
+        if events:
+            self.on_events(events)
+        return events
+
 
 class HTTP2Connection:
     """A client HTTP/2 connection implementing `HTTPConnection`.
@@ -129,6 +143,7 @@ class HTTP2Connection:
             },
         )
         conn.decoder.max_header_list_size = max_header_list_size
+        conn.on_events = self._on_events
         conn.initiate_connection()
         if connection_window_size > _DEFAULT_WINDOW:
             conn.increment_flow_control_window(connection_window_size - _DEFAULT_WINDOW)
@@ -272,7 +287,7 @@ class HTTP2Connection:
                     RemoteProtocolError("server closed the connection before the response ended")
                 )
             return
-        conn, dispatch = self._h2, self._dispatch
+        conn = self._h2
         for frame in self._frames.feed(data):
             if isinstance(frame, GoAway):
                 self._on_goaway(frame)
@@ -288,7 +303,9 @@ class HTTP2Connection:
                 )
                 return
             try:
-                events = conn.receive_data(frame)
+                # A run of whole frames: their events are acted on frame by frame
+                # (`_on_events`, from `_H2Connection._receive_frame`).
+                conn.receive_data(frame)
             except h2.exceptions.ProtocolError as exc:
                 # hpack quotes the offending buffer as "<memory at 0x...>": noise to a reader.
                 detail = _MEMORY_REPR.sub("<frame data>", str(exc))
@@ -304,13 +321,16 @@ class HTTP2Connection:
                 error.__cause__ = exc
                 self._break(error)
                 return
-            for event in events:
-                handler = dispatch.get(type(event))
-                if handler is not None:
-                    handler(event)
         if self._sending:
             for stream_id, stream in list(self._sending.items()):
                 self._flush_body(stream_id, stream)
+
+    def _on_events(self, events: list[h2.events.Event]) -> None:
+        dispatch = self._dispatch
+        for event in events:
+            handler = dispatch.get(type(event))
+            if handler is not None:
+                handler(event)
 
     def _on_response(self, event: h2.events.ResponseReceived) -> None:
         stream = self._streams.get(event.stream_id)
