@@ -159,6 +159,10 @@ class HTTP2Connection:
         self._eof = False
         self._keepalive = Keepalive(keepalive_interval, keepalive_timeout, now)
         self._settings_received = False
+        # `max_streams`, kept up to date where what it depends on changes (the
+        # peer's SETTINGS, a refusal): the pool asks for it at every checkout and
+        # release.
+        self._max_streams = 1
         # The streams the peer was processing when it last refused one (no limit: None).
         self._refused_cap: int | None = None
         self.capacity_changed = False
@@ -411,6 +415,7 @@ class HTTP2Connection:
         cap = max(processing, 1)
         if self._refused_cap is None or cap < self._refused_cap:
             self._refused_cap = cap
+            self._max_streams = self._stream_limit()
             self.capacity_changed = True
 
     def _on_settings(self, event: h2.events.RemoteSettingsChanged) -> None:
@@ -421,6 +426,7 @@ class HTTP2Connection:
             # refusals taught.
             self._refused_cap = None
             self.capacity_changed = True
+        self._max_streams = self._stream_limit()
 
     def _on_ping_ack(self, event: h2.events.PingAckReceived) -> None:
         self._keepalive.on_ping_ack(event.ping_data)
@@ -585,6 +591,10 @@ class HTTP2Connection:
         """The streams the peer takes at once: its SETTINGS_MAX_CONCURRENT_STREAMS
         (1 until its SETTINGS arrive), lowered to what it was processing when it last
         refused a stream, capped by ours."""
+        return self._max_streams
+
+    def _stream_limit(self) -> int:
+        """`max_streams` worked out (h2 changes the peer's settings only with an event)."""
         if not self._settings_received:
             return 1
         limit = min(self._h2.remote_settings.max_concurrent_streams, self._max_concurrent)
