@@ -17,7 +17,6 @@ connection pool needs to hear about.
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -39,7 +38,7 @@ from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
 from ._http2_hpack import CachingEncoder
 from ._http2_keepalive import Keepalive
-from ._http2_stream import NO_TRAILERS, H2Stream, field, request_headers
+from ._http2_stream import NO_TRAILERS, FieldCache, H2Stream, request_headers
 
 __all__ = [
     "HTTP2Connection",
@@ -168,7 +167,7 @@ class HTTP2Connection:
         self.capacity_changed = False
         # A client sends the same fields request after request: each is checked and
         # encoded once per connection.
-        self._field = functools.lru_cache(maxsize=256)(field)
+        self._fields = FieldCache()
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
             h2.events.ResponseReceived: self._on_response,
             h2.events.DataReceived: self._on_data,
@@ -194,7 +193,7 @@ class HTTP2Connection:
                 retry_safe=True,
             )
         body = request.body
-        headers = request_headers(request, self._field)
+        headers = request_headers(request, self._fields)
         end_stream = body is None or body == b""
         conn = self._h2
         encoder = self._encoder
