@@ -68,7 +68,6 @@ from typing import Any
 import oxide_io
 
 from .floor import AsyncFloorClient, FloorClient
-from .floor_h2 import AsyncH2FloorClient
 from .server import Server, serve
 
 MODEL = "gpt-4o-mini"
@@ -699,6 +698,10 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
     if installed("openai"):
         clients.append(("openai AsyncOpenAI", sdk_client))
     if http2:
+        # Imported only for an HTTP/2 sweep: h2's modules in memory would lengthen
+        # the garbage collections of every other measurement.
+        from .floor_h2 import AsyncH2FloorClient
+
         clients.append((FLOOR_H2, lambda: AsyncH2FloorClient(base_url=url, api_key=API_KEY)))
     else:
         clients.append((FLOOR_ASYNC, lambda: AsyncFloorClient(base_url=url, api_key=API_KEY)))

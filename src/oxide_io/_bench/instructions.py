@@ -114,7 +114,6 @@ def _client(target: str, url: str) -> Any:
 
     from .client import API_KEY
     from .floor import AsyncFloorClient, FloorClient
-    from .floor_h2 import AsyncH2FloorClient
 
     runtime, _, proto = target.partition("-")
     h2c = proto == "h2"
@@ -122,6 +121,10 @@ def _client(target: str, url: str) -> Any:
         return FloorClient(base_url=url, api_key=API_KEY)
     if runtime == "floor_asyncio":
         if h2c:
+            # Imported here only: h2's modules in memory would make every other
+            # target's garbage collections longer.
+            from .floor_h2 import AsyncH2FloorClient
+
             return AsyncH2FloorClient(base_url=url, api_key=API_KEY)
         return AsyncFloorClient(base_url=url, api_key=API_KEY)
     # Under valgrind a batch takes a minute and the switch to counting seconds: no
