@@ -39,7 +39,7 @@ def test_every_workload_runs(url: str, target: str, work: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_the_table_divides_by_the_floor_of_the_same_runtime() -> None:
+def test_the_table_divides_by_the_floor_of_the_same_runtime_and_protocol() -> None:
     figures = [
         Figure("floor_sync", "call", 100),
         Figure("floor_asyncio", "call", 200),
@@ -47,17 +47,41 @@ def test_the_table_divides_by_the_floor_of_the_same_runtime() -> None:
         Figure("trio", "call", 300),
         Figure("asyncio-h2", "batch", 500),
         Figure("floor_asyncio", "batch", 250),
+        Figure("floor_asyncio-h2", "batch", 400),
         Figure("import oxide_io", "import", 10),
         Figure("import openai", "import", 100),
     ]
     rows = table(figures).splitlines()[2:]
     assert rows == [
-        "| call | floor_sync | 100 |  |",
-        "| call | floor_asyncio | 200 |  |",
-        "| call | sync | 150 | 1.500 |",
-        "| call | trio | 300 | 1.500 |",
-        "| batch | asyncio-h2 | 500 | 2.000 |",
-        "| batch | floor_asyncio | 250 |  |",
-        "| import | import oxide_io | 10 | 0.100 of openai |",
-        "| import | import openai | 100 | 1.000 of openai |",
+        "| call | floor_sync | 100 |  |  |",
+        "| call | floor_asyncio | 200 |  |  |",
+        "| call | sync | 150 | 1.500 |  |",
+        "| call | trio | 300 | 1.500 |  |",
+        "| batch | asyncio-h2 | 500 | 1.250 | 2.000 |",
+        "| batch | floor_asyncio | 250 |  |  |",
+        "| batch | floor_asyncio-h2 | 400 |  | 1.600 |",
+        "| import | import oxide_io | 10 | 0.100 of openai |  |",
+        "| import | import openai | 100 | 1.000 of openai |  |",
     ]
+
+
+def test_the_h2_floor_multiplexes_a_batch_on_one_connection(url: str) -> None:
+    import asyncio
+
+    from oxide_io._bench.client import request_work
+    from oxide_io._bench.floor_h2 import AsyncH2FloorClient
+
+    job = request_work()
+
+    async def main() -> int:
+        client = AsyncH2FloorClient(base_url=url, api_key="sk-test")
+        try:
+            for _ in range(2):
+                done = await asyncio.gather(*(job.acall(client) for _ in range(30)))
+                assert done == [1] * 30
+            return len(client._connections)
+        finally:
+            await client.aclose()
+
+    # 30 streams fit in one connection (the mock server takes 100 at once).
+    assert asyncio.run(main()) == 1

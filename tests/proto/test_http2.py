@@ -214,8 +214,9 @@ def test_credentials_are_never_indexed_and_values_trimmed() -> None:
 )
 def test_request_http2_cannot_carry_is_a_local_error(req: Request) -> None:
     client, server = connect()
-    with pytest.raises(LocalProtocolError, match="invalid HTTP/2 request"):
-        client.start_request(req)
+    for _ in range(2):  # refused again: what was refused is not remembered as good
+        with pytest.raises(LocalProtocolError, match="invalid HTTP/2 request"):
+            client.start_request(req)
     assert client.open_streams == 0
     assert not [e for e in server.pump(client) if isinstance(e, h2.events.RequestReceived)]
     stream_id = client.start_request(request())  # the connection is still usable
@@ -427,14 +428,23 @@ def test_a_stream_over_the_peers_limit_is_not_sent_and_may_wait() -> None:
     client, server = connect()
     server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
     server.pump(client)
-    client.start_request(request())
+    first = client.start_request(request())
     with pytest.raises(RemoteProtocolError, match="limit of 1 concurrent streams") as info:
-        client.start_request(request())
+        client.start_request(request(headers={"x-refused": "1"}))
     assert info.value.retry_safe
     assert client.open_streams == 1 and client.is_reusable
     assert len(received(server, h2.events.RequestReceived)) == 0
     server.pump(client)
     assert len(received(server, h2.events.RequestReceived)) == 1
+    # The refused request's fields went nowhere: the next request carries its own only.
+    server.respond(first)
+    server.pump(client)
+    pull(client, first)
+    client.release(first)
+    second = client.start_request(request(headers={"x-next": "2"}))
+    (got,) = [e for e in server.pump(client) if isinstance(e, h2.events.RequestReceived)]
+    assert got.stream_id == second
+    assert [name for name, _ in got.headers if not name.startswith(b":")] == [b"x-next"]
 
 
 def test_goaway_protocol_error_and_eof_flag_a_capacity_change() -> None:

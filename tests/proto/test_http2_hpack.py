@@ -100,3 +100,15 @@ def test_an_entry_larger_than_the_table_empties_it() -> None:
     _check(encoder, decoder, [(b"x-a", b"1")])
     _check(encoder, decoder, [(b"x-big", b"v" * 300), (b"x-a", b"1")])
     _check(encoder, decoder, [(b"x-a", b"1"), (b"x-big", b"v" * 300)])
+
+
+def test_following_fields_join_the_next_block_only() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    pseudo = [(b":method", b"POST"), (b":path", b"/v1/chat/completions")]
+    rest = [(b"user-agent", b"oxide"), hpack.NeverIndexedHeaderTuple(b"authorization", b"k")]
+    encoder.following = list(rest)
+    decoded = decoder.decode(encoder.encode(pseudo), raw=True)
+    assert [tuple(h) for h in decoded] == [tuple(h) for h in pseudo + rest]
+    assert isinstance(decoded[-1], hpack.NeverIndexedHeaderTuple)
+    assert encoder.following is None
+    _check(encoder, decoder, pseudo)  # the block after has the fields it is given

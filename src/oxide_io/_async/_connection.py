@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from oxide_proto import NEED_DATA, HTTPConnection, HTTPEvent, Request
+from oxide_proto import NEED_DATA, BodyData, HTTPConnection, HTTPEvent, Request
 
 from .._backends._anyio import AsyncBackend, AsyncSocket
 from .._backends._errors import TransportError, TransportTimeout
@@ -52,8 +52,9 @@ class AsyncConnection:
         shared = proto.http_version == "HTTP/2"
         # Reading HTTP/1.1 never queues output; HTTP/2 reads may (acks, window updates).
         self._reads_queue_output = shared
-        self._read_lock = backend.lock(shared=shared)
-        self._write_lock = backend.lock(shared=shared)
+        # A socket lives on one event loop: so do the locks that guard it.
+        self._read_lock = backend.lock(shared=shared, one_loop=True)
+        self._write_lock = backend.lock(shared=shared, one_loop=True)
         self._outbox = bytearray()
         # Streams whose response was garbage-collected before it was read or closed.
         self._dropped: list[int] = []
@@ -149,29 +150,38 @@ class AsyncConnection:
         proto = self.proto
         with self._state:
             event = proto.next_event(stream_id)
-        if event is not NEED_DATA and not self._reads_queue_output:
-            return event  # buffered already (a body that came with its head)
+        if event is not NEED_DATA:
+            # Buffered already. Over HTTP/2, pulling body data hands its flow-control
+            # credit back, which may have queued a WINDOW_UPDATE; a head or the end
+            # queues nothing.
+            if self._reads_queue_output and type(event) is BodyData:
+                await self.flush(read_timeout)
+            return event
         deadline = None if read_timeout is None else time.monotonic() + read_timeout
         while True:
-            if event is NEED_DATA:
-                if self._reads_queue_output:
-                    async with self._read_lock:
-                        # Another stream's task may have read this stream's events
-                        # while we waited (HTTP/2).
-                        with self._state:
-                            event = proto.next_event(stream_id)
-                        if event is NEED_DATA:
-                            await self._feed(deadline)
-                else:
-                    # HTTP/1.1 has one stream, read by one task: no lock to take.
-                    await self._feed(deadline)
             if self._reads_queue_output:
-                # Pulling body data may have queued a WINDOW_UPDATE; reading, acks.
-                await self.flush(read_timeout)
+                async with self._read_lock:
+                    # Another stream's task may have read this stream's events
+                    # while we waited (HTTP/2).
+                    with self._state:
+                        event = proto.next_event(stream_id)
+                    fed = event is NEED_DATA
+                    if fed:
+                        await self._feed(deadline)
+                if fed:
+                    with self._state:
+                        event = proto.next_event(stream_id)
+                # Reading may have queued acks (SETTINGS, PING); pulling body data,
+                # a WINDOW_UPDATE.
+                if fed or type(event) is BodyData:
+                    await self.flush(read_timeout)
+            else:
+                # HTTP/1.1 has one stream, read by one task: no lock to take.
+                await self._feed(deadline)
+                with self._state:
+                    event = proto.next_event(stream_id)
             if event is not NEED_DATA:
                 return event
-            with self._state:
-                event = proto.next_event(stream_id)
 
     async def _feed(self, deadline: float | None) -> None:
         """Reads once (by `deadline`, a monotonic time) and feeds the core what came."""

@@ -243,17 +243,24 @@ class AsyncLock:
     free lock is simply taken. A waiter is handed the lock by the task releasing it.
     """
 
-    __slots__ = ("_locked", "_waiters")
+    __slots__ = ("_event", "_locked", "_one_loop", "_waiters")
 
-    def __init__(self) -> None:
+    def __init__(self, *, one_loop: bool = False) -> None:
         self._locked = False
         self._waiters: deque[anyio.Event] = deque()
+        # With `one_loop` (the lock guards something of one event loop, a socket),
+        # the loop's own Event class is kept from the first wait: `anyio.Event()`
+        # looks the running library up on every call.
+        self._one_loop = one_loop
+        self._event: Callable[[], anyio.Event] = anyio.Event
 
     async def __aenter__(self) -> None:
         if not self._locked:
             self._locked = True
             return
-        handed = anyio.Event()
+        handed = self._event()
+        if self._one_loop:
+            self._event = type(handed)
         self._waiters.append(handed)
         try:
             await handed.wait()
@@ -400,9 +407,13 @@ class AsyncBackend:
                 return "trio"
         return "asyncio"
 
-    def lock(self, *, shared: bool = True) -> AsyncLock | _AsyncNoLock:
-        """A lock for a resource several tasks use; a free no-op one when `shared` is False."""
-        return AsyncLock() if shared else _NO_LOCK
+    def lock(self, *, shared: bool = True, one_loop: bool = False) -> AsyncLock | _AsyncNoLock:
+        """A lock for a resource several tasks use; a free no-op one when `shared` is False.
+
+        `one_loop`: the resource belongs to one event loop (a socket), so the lock
+        may keep what it learned of that loop.
+        """
+        return AsyncLock(one_loop=one_loop) if shared else _NO_LOCK
 
     def event(self) -> AsyncEvent:
         return AsyncEvent()

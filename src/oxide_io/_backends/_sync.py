@@ -322,8 +322,11 @@ class SyncBackend:
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
-    def lock(self, *, shared: bool = True) -> SyncLock | _NoLock:
-        """A lock for a resource several threads use; a free no-op one when `shared` is False."""
+    def lock(self, *, shared: bool = True, one_loop: bool = False) -> SyncLock | _NoLock:
+        """A lock for a resource several threads use; a free no-op one when `shared` is False.
+
+        `one_loop` means nothing here (the async backend's locks may use it).
+        """
         return SyncLock() if shared else _NO_LOCK
 
     def event(self) -> SyncEvent:

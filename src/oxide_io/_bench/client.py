@@ -25,9 +25,10 @@ Sections:
 4. Concurrency (`--only concurrency`, not in the default run): batches of 1, 10,
    100 and 500 concurrent non-streaming calls on one `AsyncClient` (asyncio), over
    HTTP/1.1 keep-alive and HTTP/2, client CPU per request side by side with the
-   SDK's `AsyncOpenAI` and, over HTTP/1.1, the asyncio floor (one kept-alive
-   connection per concurrent call, no pool, no models: the least any asyncio client
-   can spend). Every client keeps all its connections
+   SDK's `AsyncOpenAI` and the asyncio floor: over HTTP/1.1 the h11 loop (one
+   kept-alive connection per concurrent call, no pool, no models: the least any
+   asyncio client can spend), over HTTP/2 the h2 loop (`floor_h2.py`: the calls
+   multiplexed on one connection). Every client keeps all its connections
    alive (`max_keepalive_connections=1000`), so the column measures the request
    path and the pool, not reconnections. Flat CPU per request across the rows
    means the pool's work does not grow with the number of connections.
@@ -80,6 +81,7 @@ GOAL_IMPORT_S = 0.100
 GOAL_CONSTRUCT_S = 0.001
 FLOOR_SYNC = "h11 floor (blocking)"
 FLOOR_ASYNC = "h11 floor (asyncio)"
+FLOOR_H2 = "h2 floor (asyncio)"
 
 
 def installed(module: str) -> bool:
@@ -672,7 +674,7 @@ class SweepResult:
 def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], Any]]]:
     """(label, factory) of the clients the sweep compares; factories run inside the loop.
 
-    oxide first; the SDK when it is installed; over HTTP/1.1 the asyncio floor.
+    oxide first; the SDK when it is installed; the asyncio floor of the protocol.
     """
     url = server.base_url
 
@@ -695,7 +697,13 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
     clients: list[tuple[str, Callable[[], Any]]] = [("oxide AsyncClient", oxide_client)]
     if installed("openai"):
         clients.append(("openai AsyncOpenAI", sdk_client))
-    if not http2:
+    if http2:
+        # Imported only for an HTTP/2 sweep: h2's modules in memory would lengthen
+        # the garbage collections of every other measurement.
+        from .floor_h2 import AsyncH2FloorClient
+
+        clients.append((FLOOR_H2, lambda: AsyncH2FloorClient(base_url=url, api_key=API_KEY)))
+    else:
         clients.append((FLOOR_ASYNC, lambda: AsyncFloorClient(base_url=url, api_key=API_KEY)))
     return clients
 

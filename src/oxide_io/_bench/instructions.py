@@ -1,4 +1,4 @@
-"""Instructions per call under valgrind's callgrind: oxide against the h11 floor, load-proof.
+"""Instructions per call under valgrind's callgrind: oxide against the hand-written floors.
 
 CPU time on a shared machine moves with the load by ±20 %; an instruction count moves by
 well under 1 %, so a change of a few percent on the request path can be read from it.
@@ -12,12 +12,16 @@ process):
 
 - ``call``: one non-streaming ``chat.completions.create``, HTTP/1.1 keep-alive;
 - ``stream``: one short stream (20 words, about 25 chunks);
-- ``batch``: a batch of ``--concurrency`` concurrent calls on one asyncio client
-  (one kept-alive connection per call), HTTP/1.1 and HTTP/2 (h2c);
+- ``batch``: a batch of ``--concurrency`` concurrent calls on one asyncio client:
+  HTTP/1.1 (one kept-alive connection per call) and HTTP/2 (h2c, the calls
+  multiplexed on one connection as far as the server's stream limit allows);
 - ``import``: ``import oxide_io`` and ``import openai`` above ``python -c pass``.
 
 Targets are oxide's ``Client`` (blocking), ``AsyncClient`` on asyncio and on trio, and
-the floor (`floor.py`, blocking and asyncio; trio is read against asyncio's floor).
+the floors: the h11 loop (`floor.py`, blocking and asyncio; trio is read against
+asyncio's floor) and, for HTTP/2 batches, the h2 loop (`floor_h2.py`,
+``floor_asyncio-h2``). An HTTP/2 row is divided by the h2 floor, and also by the h11
+floor, which says what the protocol itself costs a batch.
 
 Run: ``python bench/bench_instructions.py`` (needs valgrind; half an hour on a loaded
 2-core machine, ``--work call`` for one section).
@@ -116,6 +120,12 @@ def _client(target: str, url: str) -> Any:
     if runtime == "floor_sync":
         return FloorClient(base_url=url, api_key=API_KEY)
     if runtime == "floor_asyncio":
+        if h2c:
+            # Imported here only: h2's modules in memory would make every other
+            # target's garbage collections longer.
+            from .floor_h2 import AsyncH2FloorClient
+
+            return AsyncH2FloorClient(base_url=url, api_key=API_KEY)
         return AsyncFloorClient(base_url=url, api_key=API_KEY)
     # Under valgrind a batch takes a minute and the switch to counting seconds: no
     # phase may time out and no idle connection expire (the floor's never do), or
@@ -175,8 +185,15 @@ def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: b
 # -- the table -------------------------------------------------------------------------
 
 CALL_TARGETS = ("floor_sync", "floor_asyncio", "sync", "asyncio", "trio")
-BATCH_TARGETS = ("floor_asyncio", "asyncio", "asyncio-h2")
+BATCH_TARGETS = ("floor_asyncio", "floor_asyncio-h2", "asyncio", "asyncio-h2")
 FLOOR_OF = {"sync": "floor_sync", "asyncio": "floor_asyncio", "trio": "floor_asyncio"}
+
+
+def _floor(target: str) -> str | None:
+    """The floor a target is divided by: the same runtime's, over the same protocol."""
+    runtime, _, proto = target.partition("-")
+    floor = FLOOR_OF.get(runtime)
+    return f"{floor}-{proto}" if floor and proto else floor
 
 
 def measure_all(
@@ -205,16 +222,26 @@ def measure_all(
 
 def table(figures: Sequence[Figure]) -> str:
     by = {(f.target, f.work): f.per_unit for f in figures}
-    lines = ["| work | target | instructions | ÷ floor |", "| --- | --- | ---: | ---: |"]
+    lines = [
+        "| work | target | instructions | ÷ floor | ÷ h11 floor |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for f in figures:
+        h11 = ""
         if f.work == "import":
             base = by.get(("import openai", "import"))
             ratio = f"{f.per_unit / base:.3f} of openai" if base else ""
         else:
-            floor = FLOOR_OF.get(f.target.partition("-")[0])
+            floor = _floor(f.target)
             base = by.get((floor, f.work)) if floor else None
             ratio = f"{f.per_unit / base:.3f}" if base and not f.target.startswith("floor") else ""
-        lines.append(f"| {f.work} | {f.target} | {f.per_unit:,} | {ratio} |")
+            if f.target.endswith("-h2"):
+                # What HTTP/2 costs against the HTTP/1.1 floor of the same batch.
+                runtime = f.target.partition("-")[0]
+                h11_floor = FLOOR_OF.get(runtime, runtime)
+                h11_base = by.get((h11_floor, f.work))
+                h11 = f"{f.per_unit / h11_base:.3f}" if h11_base else ""
+        lines.append(f"| {f.work} | {f.target} | {f.per_unit:,} | {ratio} | {h11} |")
     return "\n".join(lines)
 
 

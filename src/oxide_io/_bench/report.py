@@ -462,10 +462,12 @@ def section_concurrency(server: Server, counts: Counts) -> Section:
         "µs CPU per request",
         "Batches of concurrent non-streaming calls on one asyncio client (`asyncio.gather`), "
         "every connection kept alive; client CPU per request at each level, over HTTP/1.1 "
-        "keep-alive (the floor: one kept-alive connection per concurrent call) and HTTP/2 "
-        "with prior knowledge (h2c). Flat rows mean the pool's work does not grow with its "
+        "keep-alive (the floor: the h11 loop, one kept-alive connection per concurrent call) "
+        "and HTTP/2 with prior knowledge (h2c; the floor: the h2 loop, the calls multiplexed "
+        "on one connection). Flat rows mean the pool's work does not grow with its "
         "connections. Lower is better.",
         ratio_note="below 1: oxide spends less CPU",
+        floor_label="÷ floor (same protocol)",
     )
     for http2 in (False, True):
         proto = "HTTP/2" if http2 else "HTTP/1.1"

@@ -17,7 +17,6 @@ connection pool needs to hear about.
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -39,7 +38,7 @@ from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
 from ._http2_hpack import CachingEncoder
 from ._http2_keepalive import Keepalive
-from ._http2_stream import NO_TRAILERS, H2Stream, field, request_headers
+from ._http2_stream import NO_TRAILERS, FieldCache, H2Stream, request_headers
 
 __all__ = [
     "HTTP2Connection",
@@ -51,6 +50,7 @@ DEFAULT_INITIAL_WINDOW_SIZE = 1024 * 1024
 DEFAULT_CONNECTION_WINDOW_SIZE = 16 * 1024 * 1024
 _DEFAULT_WINDOW: Final = 65535  # RFC 9113 §6.9.2
 _LAST_STREAM_ID: Final = 2**31 - 1
+_PSEUDO_FIELDS: Final = 4  # :method, :authority, :scheme, :path lead `request_headers`
 _MEMORY_REPR: Final = re.compile(r"<memory at 0x[0-9a-fA-F]+>")
 
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
@@ -73,6 +73,20 @@ class _H2Connection(h2.connection.H2Connection):
     # a server allows; a late frame on a stream older than that is answered
     # with a stream reset, never a connection error.
     MAX_CLOSED_STREAMS = 4096
+
+    # What acts on the events of each frame (`HTTP2Connection._on_events`).
+    on_events: Callable[[list[h2.events.Event]], None]
+
+    def _receive_frame(self, frame: Any) -> list[h2.events.Event]:
+        # h2 reads a run of frames in one `receive_data` call; the events of each
+        # are acted on here, before the next frame is read, as if the frames had
+        # come one per call: a frame that then fails the connection leaves the
+        # events before it acted on, and a stream reset on one frame's events
+        # is reset when the next frame arrives.
+        events: list[h2.events.Event] = super()._receive_frame(frame)
+        if events:
+            self.on_events(events)
+        return events
 
 
 class HTTP2Connection:
@@ -116,7 +130,7 @@ class HTTP2Connection:
             validate_inbound_headers=True,
         )
         conn = _H2Connection(config=config)
-        conn.encoder = CachingEncoder()
+        conn.encoder = self._encoder = CachingEncoder()
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
             client=True,
@@ -128,6 +142,7 @@ class HTTP2Connection:
             },
         )
         conn.decoder.max_header_list_size = max_header_list_size
+        conn.on_events = self._on_events
         conn.initiate_connection()
         if connection_window_size > _DEFAULT_WINDOW:
             conn.increment_flow_control_window(connection_window_size - _DEFAULT_WINDOW)
@@ -143,12 +158,16 @@ class HTTP2Connection:
         self._eof = False
         self._keepalive = Keepalive(keepalive_interval, keepalive_timeout, now)
         self._settings_received = False
+        # `max_streams`, kept up to date where what it depends on changes (the
+        # peer's SETTINGS, a refusal): the pool asks for it at every checkout and
+        # release.
+        self._max_streams = 1
         # The streams the peer was processing when it last refused one (no limit: None).
         self._refused_cap: int | None = None
         self.capacity_changed = False
         # A client sends the same fields request after request: each is checked and
         # encoded once per connection.
-        self._field = functools.lru_cache(maxsize=256)(field)
+        self._fields = FieldCache()
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
             h2.events.ResponseReceived: self._on_response,
             h2.events.DataReceived: self._on_data,
@@ -174,12 +193,17 @@ class HTTP2Connection:
                 retry_safe=True,
             )
         body = request.body
-        headers = request_headers(request, self._field)
+        headers = request_headers(request, self._fields)
         end_stream = body is None or body == b""
         conn = self._h2
+        encoder = self._encoder
         try:
             stream_id = conn.get_next_available_stream_id()
-            conn.send_headers(stream_id, headers, end_stream=end_stream)
+            # h2 reads only the pseudo-fields (the method, the authority) and passes
+            # every field, one by one, through its own copying on the way to the
+            # encoder: the others go to the encoder directly, after them.
+            encoder.following = headers[_PSEUDO_FIELDS:]
+            conn.send_headers(stream_id, headers[:_PSEUDO_FIELDS], end_stream=end_stream)
         except h2.exceptions.TooManyStreamsError as exc:
             # The peer lowered its limit after the stream was promised: nothing was
             # sent, so the request can wait for a free stream like a refused one.
@@ -189,6 +213,8 @@ class HTTP2Connection:
             ) from exc
         except h2.exceptions.ProtocolError as exc:
             raise LocalProtocolError(f"cannot start HTTP/2 request: {exc}") from exc
+        finally:
+            encoder.following = None  # unused when h2 refused before encoding
         stream = H2Stream()
         stream.request_ended = end_stream
         self._streams[stream_id] = stream
@@ -264,7 +290,7 @@ class HTTP2Connection:
                     RemoteProtocolError("server closed the connection before the response ended")
                 )
             return
-        conn, dispatch = self._h2, self._dispatch
+        conn = self._h2
         for frame in self._frames.feed(data):
             if isinstance(frame, GoAway):
                 self._on_goaway(frame)
@@ -280,7 +306,9 @@ class HTTP2Connection:
                 )
                 return
             try:
-                events = conn.receive_data(frame)
+                # A run of whole frames: their events are acted on frame by frame
+                # (`_on_events`, from `_H2Connection._receive_frame`).
+                conn.receive_data(frame)
             except h2.exceptions.ProtocolError as exc:
                 # hpack quotes the offending buffer as "<memory at 0x...>": noise to a reader.
                 detail = _MEMORY_REPR.sub("<frame data>", str(exc))
@@ -296,13 +324,16 @@ class HTTP2Connection:
                 error.__cause__ = exc
                 self._break(error)
                 return
-            for event in events:
-                handler = dispatch.get(type(event))
-                if handler is not None:
-                    handler(event)
         if self._sending:
             for stream_id, stream in list(self._sending.items()):
                 self._flush_body(stream_id, stream)
+
+    def _on_events(self, events: list[h2.events.Event]) -> None:
+        dispatch = self._dispatch
+        for event in events:
+            handler = dispatch.get(type(event))
+            if handler is not None:
+                handler(event)
 
     def _on_response(self, event: h2.events.ResponseReceived) -> None:
         stream = self._streams.get(event.stream_id)
@@ -383,6 +414,7 @@ class HTTP2Connection:
         cap = max(processing, 1)
         if self._refused_cap is None or cap < self._refused_cap:
             self._refused_cap = cap
+            self._max_streams = self._stream_limit()
             self.capacity_changed = True
 
     def _on_settings(self, event: h2.events.RemoteSettingsChanged) -> None:
@@ -393,6 +425,7 @@ class HTTP2Connection:
             # refusals taught.
             self._refused_cap = None
             self.capacity_changed = True
+        self._max_streams = self._stream_limit()
 
     def _on_ping_ack(self, event: h2.events.PingAckReceived) -> None:
         self._keepalive.on_ping_ack(event.ping_data)
@@ -557,6 +590,10 @@ class HTTP2Connection:
         """The streams the peer takes at once: its SETTINGS_MAX_CONCURRENT_STREAMS
         (1 until its SETTINGS arrive), lowered to what it was processing when it last
         refused a stream, capped by ours."""
+        return self._max_streams
+
+    def _stream_limit(self) -> int:
+        """`max_streams` worked out (h2 changes the peer's settings only with an event)."""
         if not self._settings_received:
             return 1
         limit = min(self._h2.remote_settings.max_concurrent_streams, self._max_concurrent)

@@ -1,10 +1,12 @@
 """Cutting the inbound HTTP/2 byte stream into whole frames (RFC 9113 §4.1).
 
-The connection hands h2 one complete frame at a time, so when a frame breaks the
-protocol the events of every frame before it are kept: the same bytes give the same
-events however the socket happened to split them. GOAWAY frames are taken out here
-and handled by the connection itself, because h2 refuses every frame after a GOAWAY
-while RFC 9113 §6.8 lets streams at or below its last stream id run to completion.
+The connection hands h2 complete frames only, a run of them at a time, and acts on
+each frame's events before h2 reads the next (see `HTTP2Connection`), so when a
+frame breaks the protocol the events of every frame before it are kept: the same
+bytes give the same events however the socket happened to split them. GOAWAY
+frames are taken out here and handled by the connection itself, because h2 refuses
+every frame after a GOAWAY while RFC 9113 §6.8 lets streams at or below its last
+stream id run to completion.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class GoAway:
 
 
 class FrameSplitter:
-    """Buffers partial frames; `feed()` returns the complete ones (and parsed GOAWAYs).
+    """Buffers partial frames; `feed()` returns the complete ones, each run of frames
+    between two GOAWAYs as one view, and the parsed GOAWAYs.
 
     A frame longer than `max_frame_size` is reported as `FrameTooLarge` as soon as its
     header arrives, instead of buffering a payload that can never be accepted.
@@ -64,11 +67,14 @@ class FrameSplitter:
         view = memoryview(src)
         out: list[memoryview | GoAway | FrameTooLarge] = []
         pos, size = 0, len(src)
+        start = 0  # where the run of whole frames not yet handed out begins
         while size - pos >= _HEADER_SIZE:
             length = int.from_bytes(src[pos : pos + 3], "big")
             if length > self.max_frame_size:
+                if pos > start:
+                    out.append(view[start:pos])
                 out.append(FrameTooLarge(length))
-                pos = size  # the connection fails on this frame; the rest is moot
+                pos = start = size  # the connection fails on this frame; the rest is moot
                 break
             end = pos + _HEADER_SIZE + length
             if end > size:
@@ -77,9 +83,11 @@ class FrameSplitter:
             kind = src[pos + 3]
             if kind == _GOAWAY and not self._in_header_block:
                 goaway = _parse_goaway(src, pos, end)
-                out.append(view[pos:end] if goaway is None else goaway)
-            else:
-                out.append(view[pos:end])
+                if goaway is not None:
+                    if pos > start:
+                        out.append(view[start:pos])
+                    out.append(goaway)
+                    start = end
             # A header block must continue with CONTINUATION frames (RFC 9113 §6.10);
             # inside one, even a GOAWAY goes to h2, which rejects it.
             if kind in (_HEADERS, _PUSH_PROMISE, _CONTINUATION):
@@ -87,6 +95,8 @@ class FrameSplitter:
             else:
                 self._in_header_block = False
             pos = end
+        if pos > start:
+            out.append(view[start:pos])
         if pos < size:
             if size - pos < _HEADER_SIZE:
                 self._need = _HEADER_SIZE

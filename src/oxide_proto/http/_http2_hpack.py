@@ -104,6 +104,9 @@ class CachingEncoder(Encoder):
         self._fixed: dict[tuple[bytes, bytes], bytes] = {}  # representations that never change
         self._secret: dict[tuple[bytes, bytes], bytes] = {}  # never-indexed representations
         self._smallest: int | None = None  # smallest table size since the last block
+        # Fields that follow those `encode()` is given, in the next block only: the
+        # connection hands h2 the pseudo-fields alone and the rest to the encoder.
+        self.following: list[Any] | None = None
 
     @property
     def header_table_size(self) -> int:
@@ -121,13 +124,18 @@ class CachingEncoder(Encoder):
         self._smallest = value if self._smallest is None else min(self._smallest, value)
 
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
-        """The header block for `headers` (bytes pairs, pseudo-fields first)."""
+        """The header block for `headers` (bytes pairs, pseudo-fields first), then
+        `following` when it is set (it is used once)."""
         parts: list[bytes] = []
         if self._smallest is not None:
             if self._smallest < self._max_size:
                 parts.append(bytes(_integer(self._smallest, 5, _SIZE_UPDATE)))
             parts.append(bytes(_integer(self._max_size, 5, _SIZE_UPDATE)))
             self._smallest = None
+        following = self.following
+        if following is not None:
+            self.following = None
+            headers = [*headers, *following]
         fixed, positions = self._fixed, self._positions
         for header in headers:
             if type(header) is not tuple:

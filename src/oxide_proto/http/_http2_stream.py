@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
-from collections.abc import Callable
 from typing import Final
 
 from hpack import NeverIndexedHeaderTuple
@@ -126,17 +125,28 @@ def field(name: str, value: str) -> Field:
     return encoded
 
 
-def request_headers(
-    request: Request, encode: Callable[[str, str], Field] = field
-) -> list[tuple[bytes, bytes]]:
-    """The HEADERS field list for `request`: pseudo-fields first, then its own fields.
+class FieldCache(dict[tuple[str, str], Field]):
+    """`field()` of each (name, value) pair, worked out at its first use.
 
-    `encode` turns each field into what is sent (`field`, or a cache in front of it).
-    Raises `LocalProtocolError` for a method, target or field HTTP/2 cannot carry.
+    A connection keeps one: a client sends the same fields request after request,
+    and a pair is looked up as the tuple `Headers.multi_items()` holds already.
     """
-    url, body, given = request.url, request.body, request.headers
-    method, target = request.method, url.target
-    authority = given.get("host", url.authority)
+
+    def __missing__(self, pair: tuple[str, str]) -> Field:
+        encoded = field(*pair)  # raises for a field HTTP/2 cannot carry: nothing kept
+        if len(self) >= _MAX_FIELDS:
+            self.clear()
+        self[pair] = encoded
+        return encoded
+
+
+_MAX_FIELDS: Final = 256
+
+
+@functools.lru_cache(maxsize=64)
+def _pseudo_fields(
+    method: str, authority: str, scheme: str, target: str
+) -> tuple[tuple[bytes, bytes], ...]:
     if (
         not _token(method)
         or not target
@@ -150,14 +160,29 @@ def request_headers(
             " a blank, control or non-ASCII character, or an authority with a control"
             " or non-Latin-1 character"
         )
-    headers = [
+    return (
         (b":method", method.encode("ascii")),
         (b":authority", authority.encode("latin-1")),
-        (b":scheme", url.scheme.encode("ascii")),
+        (b":scheme", scheme.encode("ascii")),
         (b":path", target.encode("ascii")),
-    ]
-    for name, value in given.multi_items():
-        encoded = encode(name, value)
+    )
+
+
+def request_headers(
+    request: Request, fields: FieldCache | None = None
+) -> list[tuple[bytes, bytes]]:
+    """The HEADERS field list for `request`: the four pseudo-fields first, then its own.
+
+    `fields` keeps each field's checked, encoded form for the next request (a
+    connection's `FieldCache`). Raises `LocalProtocolError` for a method, target or
+    field HTTP/2 cannot carry.
+    """
+    url, body, given = request.url, request.body, request.headers
+    authority = given.get("host", url.authority)
+    headers = [*_pseudo_fields(request.method, authority, url.scheme, url.target)]
+    cache = FieldCache() if fields is None else fields
+    for pair in given.multi_items():
+        encoded = cache[pair]
         if encoded is not None:
             headers.append(encoded)
     if "content-length" not in given:
