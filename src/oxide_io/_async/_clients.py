@@ -19,17 +19,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxide_proto import OpenAIError, PoolLimits
-from oxide_proto.api._azure import AzureConfig, resolve_azure
-from oxide_proto.api._workload_identity import (
-    MTLS_API_BASE_URL,
-    PLACEHOLDER_API_KEY,
-    check_x509_api_url,
-    is_x509_identity,
-    workload_identity_config,
-)
 from oxide_proto.base import replace
 
 from .._logging import setup_logging
@@ -41,12 +33,20 @@ from .._options import (
     TokenProvider,
     resolve_options,
 )
-from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
-from .._tls import CertTypes, VerifyTypes, verify_from_env
+from .._tls import verify_from_env
 from ._transport import AsyncTransport
-from ._workload_identity import AsyncWorkloadIdentityAuth
 from .resources import AsyncResources
+
+# Annotations only. Azure and workload identities load with the first client that
+# uses them (`import oxide_io` and a client with a key leave them out); the TLS and
+# proxy aliases are built only when asked for (see `_tls`).
+if TYPE_CHECKING:
+    from oxide_proto.api._azure import AzureConfig
+
+    from .._proxies import ProxyTypes
+    from .._tls import CertTypes, VerifyTypes
+    from ._workload_identity import AsyncWorkloadIdentityAuth
 
 __all__ = ["AsyncAzureClient", "AsyncClient"]
 
@@ -71,6 +71,10 @@ def _transport_from(http_client: object) -> AsyncTransport | None:
 
 def _identity_auth(options: ClientOptions) -> AsyncWorkloadIdentityAuth | None:
     auth = getattr(options.api_key_provider, "__self__", None)
+    if auth is None:
+        return None
+    from ._workload_identity import AsyncWorkloadIdentityAuth
+
     return auth if isinstance(auth, AsyncWorkloadIdentityAuth) else None
 
 
@@ -79,6 +83,10 @@ def _with_identity(
 ) -> ClientOptions:
     """`options` authenticating with `identity`: its token, exchanged over `transport`
     (whose TLS context holds the client certificate of an X.509 identity), is the key."""
+    from oxide_proto.api._workload_identity import PLACEHOLDER_API_KEY, check_x509_api_url
+
+    from ._workload_identity import AsyncWorkloadIdentityAuth
+
     auth = AsyncWorkloadIdentityAuth(
         workload_identity=identity, transport=transport, max_retries=options.max_retries
     )
@@ -159,6 +167,13 @@ class AsyncClient(AsyncResources):
         setup_logging()
         _transport = _transport or _transport_from(http_client)
         if workload_identity is not None:
+            from oxide_proto.api._workload_identity import (
+                MTLS_API_BASE_URL,
+                PLACEHOLDER_API_KEY,
+                is_x509_identity,
+                workload_identity_config,
+            )
+
             if api_key is not None:
                 raise OpenAIError("api_key and workload_identity cannot be given together")
             # Checked now, so a wrong option fails here rather than at the first request.
@@ -382,6 +397,14 @@ class AsyncClient(AsyncResources):
         official SDK (the mTLS host for an X.509 identity).
         """
         before = self.workload_identity
+        if identity is None and before is None:
+            return options
+        from oxide_proto.api._workload_identity import (
+            MTLS_API_BASE_URL,
+            check_x509_api_url,
+            is_x509_identity,
+        )
+
         if identity is None:
             if before is None or api_key is None:
                 if is_x509_identity(before):
@@ -526,6 +549,8 @@ class AsyncAzureClient(AsyncClient):
         _options: ClientOptions | None = None,
     ) -> None:
         if _options is None:
+            from oxide_proto.api._azure import resolve_azure
+
             config = resolve_azure(
                 env=os.environ,
                 api_version=api_version,
@@ -640,6 +665,8 @@ class AsyncAzureClient(AsyncClient):
             endpoint = deployment = None
         elif endpoint is None:
             base_url = current.base_url
+        from oxide_proto.api._azure import resolve_azure
+
         config = resolve_azure(
             env={},
             api_version=api_version or current.api_version,
