@@ -22,7 +22,6 @@ from oxide_proto import ContentFilterFinishReasonError as ContentFilterFinishRea
 from oxide_proto import InternalServerError as InternalServerError
 from oxide_proto import LengthFinishReasonError as LengthFinishReasonError
 from oxide_proto import MalformedEventError as MalformedEventError
-from oxide_proto import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
 from oxide_proto import NotFoundError as NotFoundError
 from oxide_proto import OpenAIError as OpenAIError
 from oxide_proto import PermissionDeniedError as PermissionDeniedError
@@ -31,17 +30,12 @@ from oxide_proto import RedirectError as RedirectError
 from oxide_proto import ResponseTooLargeError as ResponseTooLargeError
 from oxide_proto import UnprocessableEntityError as UnprocessableEntityError
 from oxide_proto import __version__ as __version__
-from oxide_proto.websocket._reconnect import ReconnectingEvent as ReconnectingEvent
-from oxide_proto.websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
 
 from ._options import NOT_GIVEN as NOT_GIVEN
 from ._options import NotGiven as NotGiven
 from ._sync._api_client import RawResponse as RawResponse
 from ._sync._clients import AzureClient as AzureClient
 from ._sync._clients import Client as Client
-from ._sync._page import SyncPage as SyncPage
-from ._sync._sse_stream import Stream as Stream
-from ._sync._streamed_response import StreamedResponse as StreamedResponse
 from ._sync._transport import SyncTransport as SyncTransport
 from ._timeout import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._timeout import Timeout as Timeout
@@ -51,6 +45,10 @@ from ._tls import ClientCertificateError as ClientCertificateError
 AzureOpenAI = AzureClient
 
 if TYPE_CHECKING:
+    from oxide_proto import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
+    from oxide_proto.websocket._reconnect import ReconnectingEvent as ReconnectingEvent
+    from oxide_proto.websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
+
     from ._async._api_client import AsyncRawResponse as AsyncRawResponse
     from ._async._clients import AsyncAzureClient as AsyncAzureClient
     from ._async._clients import AsyncClient as AsyncClient
@@ -69,17 +67,22 @@ if TYPE_CHECKING:
     from ._sync._responses_lanes import (
         SyncResponsesWebSocketSession as SyncResponsesWebSocketSession,
     )
-    from ._sync._stream_helper_assistants import AssistantEventHandler as AssistantEventHandler
     from ._transcripts import AsyncTranscriptGrouper as AsyncTranscriptGrouper
     from ._transcripts import TranscriptGrouper as TranscriptGrouper
 
     ResponsesWebSocketSession = SyncResponsesWebSocketSession
+    from ._sync._page import SyncPage as SyncPage
+    from ._sync._sse_stream import Stream as Stream
+    from ._sync._stream_helper_assistants import AssistantEventHandler as AssistantEventHandler
+    from ._sync._streamed_response import StreamedResponse as StreamedResponse
     from .compat._async_clients import AsyncOpenAI as AsyncOpenAI
     from .compat._clients import OpenAI as OpenAI
 
 # The async side (and anyio with it) loads on first use, so a blocking script
-# does not pay for an event-loop library it never runs.
-_ASYNC = {
+# does not pay for an event-loop library it never runs; so do the blocking side's
+# pages, streams, Azure's error and WebSocket reconnection events, which a first
+# call does not need.
+_LAZY = {
     "AsyncClient": "._async._clients",
     "AsyncAzureClient": "._async._clients",
     "AsyncTransport": "._async._transport",
@@ -98,6 +101,13 @@ _ASYNC = {
     "SyncResponsesWebSocketSession": "._sync._responses_lanes",
     "TranscriptGrouper": "._transcripts",
     "AsyncTranscriptGrouper": "._transcripts",
+    "SyncPage": "._sync._page",
+    "Stream": "._sync._sse_stream",
+    "StreamedResponse": "._sync._streamed_response",
+    "ReconnectingEvent": "oxide_proto.websocket._reconnect",
+    # Azure's (its module loads with the first Azure client).
+    "MutuallyExclusiveAuthError": "oxide_proto.api._azure",
+    "ReconnectingOverrides": "oxide_proto.websocket._reconnect",
 }
 
 
@@ -110,7 +120,7 @@ _ALIASES = {
 
 def __getattr__(name: str) -> Any:
     target = _ALIASES.get(name, name)
-    module = _ASYNC.get(target)
+    module = _LAZY.get(target)
     if module is None:
         raise AttributeError(f"module 'oxide_io' has no attribute {name!r}")
     import importlib
@@ -121,4 +131,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_ASYNC, *_ALIASES})
+    return sorted({*globals(), *_LAZY, *_ALIASES})

@@ -1,4 +1,9 @@
-"""The official SDK's `connect()` arguments, turned into oxide's WebSocket options.
+"""WebSocket `connect()` options: oxide's (`WebSocketConnectOptions`, turned into the
+core's `EventSocket` by `event_socket()`), and the official SDK's arguments mapped onto them.
+
+They live apart from the client options so that `import oxide_io` does not build
+this module's TypedDicts (each string annotation in one is compiled) nor load the
+WebSocket session.
 
 The SDK's WebSocket `connect()` methods take the same arguments, positionally
 too: `extra_query`, `extra_headers`, `websocket_connection_options` (options of
@@ -23,18 +28,88 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from oxide_proto.sessions._event_socket import DEFAULT_QUEUE_SIZE
+from oxide_proto.base._errors import OpenAIError
+from oxide_proto.sessions._event_socket import (
+    DEFAULT_QUEUE_SIZE,
+    EventSocket,
+    EventSocketTarget,
+    WebSocketOptions,
+)
 from oxide_proto.websocket._reconnect import OnReconnecting, ReconnectPolicy
 
-from ._options import NotGiven, WebSocketConnectOptions
-from ._timeout import TimeoutTypes
+from ._options import NOT_GIVEN, ClientOptions, NotGiven
+from ._timeout import Timeout, TimeoutTypes, to_timeout
 
 __all__ = [
     "DEFAULT_LIVE_QUEUE_SIZE",
     "DEFAULT_QUEUE_SIZE",
     "OwnWebSocketOptions",
+    "WebSocketConnectOptions",
     "connect_options",
+    "event_socket",
 ]
+
+
+class WebSocketConnectOptions(TypedDict, total=False):
+    """The keyword arguments of every WebSocket `connect()` (and `responses.session()`).
+
+    The core's `WebSocketOptions` documents them and holds their defaults;
+    `timeout` (the client's by default) bounds the connect and each wait for an
+    event.
+    """
+
+    extra_query: Mapping[str, object] | None
+    extra_headers: Mapping[str, str | None] | None
+    timeout: TimeoutTypes | NotGiven
+    on_reconnecting: OnReconnecting | None
+    reconnect: bool | ReconnectPolicy | None
+    max_retries: int
+    initial_delay: float
+    max_delay: float
+    max_message_size: int
+    keepalive_interval: float | None
+    keepalive_timeout: float
+    max_queue_size: int
+
+
+def event_socket(
+    options: ClientOptions,
+    path: str,
+    given: WebSocketConnectOptions,
+    query: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[EventSocket, Timeout]:
+    """The core's `EventSocket` for a WebSocket at `path` under the client's base URL,
+    and the timeouts of its connect and reads (the client's unless `given` has one).
+
+    `headers` join the client's default headers (the call's `extra_headers` win).
+    An option `WebSocketOptions` does not know is a TypeError.
+    """
+    if options.provider is not None:
+        # As in the official SDK: a provider signs or authenticates HTTP requests only.
+        raise OpenAIError(
+            f"a {options.provider.name} client cannot open WebSocket connections: its "
+            "provider authenticates HTTP requests only"
+        )
+    settings: dict[str, Any] = {**given}
+    timeout = settings.pop("timeout", NOT_GIVEN)
+    target = EventSocketTarget(
+        base_url=options.base_url,
+        path=path,
+        query=query,
+        websocket_base_url=options.websocket_base_url,
+        api_key=options.api_key,
+        organization=options.organization,
+        project=options.project,
+        default_headers={**options.default_headers, **(headers or {})},
+        default_query=options.default_query,
+        azure=options.azure,
+        x509_identity=options.x509_identity,
+    )
+    return (
+        EventSocket(target, WebSocketOptions(**settings)),
+        options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout),
+    )
 
 
 class OwnWebSocketOptions(TypedDict, total=False):

@@ -12,16 +12,18 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from oxide_proto import OpenAIError
-from oxide_proto.api._azure import AzureConfig
 from oxide_proto.base import field, frozen
-from oxide_proto.sessions._event_socket import EventSocket, EventSocketTarget, WebSocketOptions
-from oxide_proto.websocket._reconnect import OnReconnecting, ReconnectPolicy
 
 from ._timeout import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
-from ._tls import VerifyTypes
+
+# Annotations only: Azure loads with the first Azure client, not with `import oxide_io`.
+if TYPE_CHECKING:
+    from oxide_proto.api._azure import AzureConfig
+
+    from ._tls import VerifyTypes
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -30,8 +32,6 @@ __all__ = [
     "ClientOptions",
     "NotGiven",
     "TokenProvider",
-    "WebSocketConnectOptions",
-    "event_socket",
     "resolve_options",
 ]
 
@@ -201,66 +201,4 @@ def resolve_options(
         azure_ad_token_provider=azure_ad_token_provider,
         admin_api_key=admin,
         **limits,
-    )
-
-
-class WebSocketConnectOptions(TypedDict, total=False):
-    """The keyword arguments of every WebSocket `connect()` (and `responses.session()`).
-
-    The core's `WebSocketOptions` documents them and holds their defaults;
-    `timeout` (the client's by default) bounds the connect and each wait for an
-    event.
-    """
-
-    extra_query: Mapping[str, object] | None
-    extra_headers: Mapping[str, str | None] | None
-    timeout: TimeoutTypes | NotGiven
-    on_reconnecting: OnReconnecting | None
-    reconnect: bool | ReconnectPolicy | None
-    max_retries: int
-    initial_delay: float
-    max_delay: float
-    max_message_size: int
-    keepalive_interval: float | None
-    keepalive_timeout: float
-    max_queue_size: int
-
-
-def event_socket(
-    options: ClientOptions,
-    path: str,
-    given: WebSocketConnectOptions,
-    query: Mapping[str, object] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> tuple[EventSocket, Timeout]:
-    """The core's `EventSocket` for a WebSocket at `path` under the client's base URL,
-    and the timeouts of its connect and reads (the client's unless `given` has one).
-
-    `headers` join the client's default headers (the call's `extra_headers` win).
-    An option `WebSocketOptions` does not know is a TypeError.
-    """
-    if options.provider is not None:
-        # As in the official SDK: a provider signs or authenticates HTTP requests only.
-        raise OpenAIError(
-            f"a {options.provider.name} client cannot open WebSocket connections: its "
-            "provider authenticates HTTP requests only"
-        )
-    settings: dict[str, Any] = {**given}
-    timeout = settings.pop("timeout", NOT_GIVEN)
-    target = EventSocketTarget(
-        base_url=options.base_url,
-        path=path,
-        query=query,
-        websocket_base_url=options.websocket_base_url,
-        api_key=options.api_key,
-        organization=options.organization,
-        project=options.project,
-        default_headers={**options.default_headers, **(headers or {})},
-        default_query=options.default_query,
-        azure=options.azure,
-        x509_identity=options.x509_identity,
-    )
-    return (
-        EventSocket(target, WebSocketOptions(**settings)),
-        options.timeout if isinstance(timeout, NotGiven) else to_timeout(timeout),
     )

@@ -9,7 +9,7 @@ without the `socks` extra installed is refused here, when the client is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from oxide_proto import ProxyConfig
@@ -18,7 +18,19 @@ __all__ = ["ProxyTypes", "proxies_from"]
 
 # A proxy URL for every request, URL patterns mapped to proxy URLs (None: direct),
 # or a ready configuration.
-ProxyTypes = Union[str, Mapping[str, str | None], "ProxyConfig"]
+if TYPE_CHECKING:
+    ProxyTypes = str | Mapping[str, str | None] | ProxyConfig
+else:
+    # Built when asked for (annotations never evaluate it on import): the core's proxy
+    # module loads with the first proxy, and a string in a Union would be compiled.
+    def __getattr__(name: str) -> object:
+        if name != "ProxyTypes":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from oxide_proto import ProxyConfig
+
+        global ProxyTypes
+        ProxyTypes = str | Mapping[str, str | None] | ProxyConfig
+        return ProxyTypes
 
 
 def proxies_from(proxy: ProxyTypes | None, env: Mapping[str, str] | None) -> ProxyConfig | None:

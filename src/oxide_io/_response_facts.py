@@ -8,10 +8,12 @@ They differ only in how the body is read, so the facts live here once.
 
 from __future__ import annotations
 
-import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from oxide_proto import URL, Headers, Request
+
+if TYPE_CHECKING:
+    import datetime  # the responses' `elapsed` loads it when asked for
 
 __all__ = ["ResponseFacts"]
 

@@ -9,7 +9,7 @@ a call alive forever.
 from __future__ import annotations
 
 import enum
-from typing import Protocol, Union
+from typing import Protocol
 
 from oxide_proto.base import frozen
 
@@ -76,7 +76,7 @@ _PHASES = ("connect", "read", "write", "pool")
 
 
 # What every `timeout=` argument takes.
-TimeoutTypes = Union[float, "Timeout", PhaseTimeouts, None]
+TimeoutTypes = float | Timeout | PhaseTimeouts | None
 
 
 def to_timeout(value: TimeoutTypes | object) -> Timeout:

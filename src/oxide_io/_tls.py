@@ -44,9 +44,6 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, Union, overload
 
-if TYPE_CHECKING:
-    import ssl
-
 __all__ = [
     "CertTypes",
     "ClientCertificateError",
@@ -56,19 +53,41 @@ __all__ = [
     "verify_from_env",
 ]
 
-# `ssl` is imported on the first TLS connection: plain-http use never loads it.
-VerifyTypes = Union[bool, str, "os.PathLike[str]", "ssl.SSLContext"]
-# A PEM file with certificate and key, (certfile, keyfile) or (certfile, keyfile, password).
-CertTypes = Union[
-    str,
-    "os.PathLike[str]",
-    tuple[Union[str, "os.PathLike[str]"], Union[str, "os.PathLike[str]", None]],
-    tuple[
-        Union[str, "os.PathLike[str]"],
-        Union[str, "os.PathLike[str]", None],
-        str | bytes | None,
-    ],
-]
+# `ssl` is imported on the first TLS connection: plain-http use never loads it. So
+# the two aliases, which only annotations use (never evaluated on import), exist at
+# run time only once asked for (`__getattr__` below): built on import, they would
+# need `ssl`, or name it as a string that the Union compiles on the spot, and the
+# first compile() of a process costs about 10 million instructions (CPython sets up
+# its AST classes).
+if TYPE_CHECKING:
+    import ssl
+
+    VerifyTypes = bool | str | os.PathLike[str] | ssl.SSLContext
+    # A PEM file with certificate and key, (certfile, keyfile) or (certfile, keyfile, password).
+    CertTypes = (
+        str
+        | os.PathLike[str]
+        | tuple[str | os.PathLike[str], str | os.PathLike[str] | None]
+        | tuple[str | os.PathLike[str], str | os.PathLike[str] | None, str | bytes | None]
+    )
+else:
+
+    def __getattr__(name: str) -> object:
+        if name not in ("VerifyTypes", "CertTypes"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import ssl
+
+        path = str | os.PathLike[str]
+        aliases = {
+            "VerifyTypes": bool | str | os.PathLike[str] | ssl.SSLContext,
+            "CertTypes": path
+            | tuple[path, path | None]
+            | tuple[path, path | None, str | bytes | None],
+        }
+        globals().update(aliases)
+        return aliases[name]
+
+
 Purpose = Literal["http", "http1", "websocket"]
 
 _ALPN: dict[str, list[str]] = {

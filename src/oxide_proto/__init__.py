@@ -10,160 +10,22 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._version import __version__ as __version__
-from .api._azure import DEPLOYMENT_PATHS as DEPLOYMENT_PATHS
-from .api._azure import AzureConfig as AzureConfig
-from .api._azure import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
-from .api._azure import azure_auth_headers as azure_auth_headers
-from .api._azure import azure_base_url as azure_base_url
-from .api._azure import azure_route as azure_route
-from .api._azure import checked_token as checked_token
-from .api._azure import realtime_target as realtime_target
-from .api._azure import resolve_azure as resolve_azure
-from .api._call import Call as Call
-from .api._call import CallSettings as CallSettings
-from .api._decode import decode as decode
-from .api._encode import build_request as build_request
-from .api._encode import encode_json as encode_json
-from .api._encode import encode_json_text as encode_json_text
-from .api._encode import user_agent as user_agent
-from .api._encode import validate_header as validate_header
-from .api._model import BaseModel as BaseModel
-from .api._model import UnknownModel as UnknownModel
-from .api._operation import Operation as Operation
-from .api._operation import resolve_type as resolve_type
-from .base._backoff import Delay as Delay
-from .base._backoff import backoff_delay as backoff_delay
-from .base._errors import APIConnectionError as APIConnectionError
-from .base._errors import APIError as APIError
-from .base._errors import APIEventError as APIEventError
-from .base._errors import APIResponseValidationError as APIResponseValidationError
-from .base._errors import APIStatusError as APIStatusError
-from .base._errors import APITimeoutError as APITimeoutError
-from .base._errors import AuthenticationError as AuthenticationError
-from .base._errors import BadRequestError as BadRequestError
-from .base._errors import ConflictError as ConflictError
-from .base._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
-from .base._errors import DecodingError as DecodingError
-from .base._errors import InternalServerError as InternalServerError
-from .base._errors import InvalidHeaderError as InvalidHeaderError
-from .base._errors import InvalidJSONError as InvalidJSONError
-from .base._errors import InvalidToolArgumentsError as InvalidToolArgumentsError
-from .base._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
-from .base._errors import LengthFinishReasonError as LengthFinishReasonError
-from .base._errors import LimitExceededError as LimitExceededError
-from .base._errors import LocalProtocolError as LocalProtocolError
-from .base._errors import MalformedEventError as MalformedEventError
-from .base._errors import NotFoundError as NotFoundError
-from .base._errors import OpenAIError as OpenAIError
-from .base._errors import OutputValidationError as OutputValidationError
-from .base._errors import PermissionDeniedError as PermissionDeniedError
-from .base._errors import ProtocolError as ProtocolError
-from .base._errors import ProxyAuthenticationError as ProxyAuthenticationError
-from .base._errors import ProxyError as ProxyError
-from .base._errors import RateLimitError as RateLimitError
-from .base._errors import RedirectError as RedirectError
-from .base._errors import RemoteProtocolError as RemoteProtocolError
-from .base._errors import ResponseFailedError as ResponseFailedError
-from .base._errors import ResponseIncompleteError as ResponseIncompleteError
-from .base._errors import ResponseTooLargeError as ResponseTooLargeError
-from .base._errors import SchemaError as SchemaError
-from .base._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
-from .base._errors import UnprocessableEntityError as UnprocessableEntityError
-from .base._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
-from .base._errors import WebSocketHandshakeError as WebSocketHandshakeError
-from .base._errors import WebSocketQueueFullError as WebSocketQueueFullError
-from .base._errors import redact_secrets as redact_secrets
-from .base._errors import redirect_error as redirect_error
-from .base._errors import request_secrets as request_secrets
-from .base._errors import status_error_class as status_error_class
-from .base._errors import status_error_from_response as status_error_from_response
-from .base._headers import SECRET_HEADERS as SECRET_HEADERS
-from .base._headers import Headers as Headers
-from .base._record import FrozenInstanceError as FrozenInstanceError
-from .base._record import field as field
-from .base._record import frozen as frozen
-from .base._record import replace as replace
-from .base._types import URL as URL
-from .base._types import Body as Body
-from .base._types import Request as Request
-from .base._types import ResponseInfo as ResponseInfo
-from .base._url import ArrayFormat as ArrayFormat
-from .base._url import NestedFormat as NestedFormat
-from .base._url import build_url as build_url
-from .base._url import encode_query as encode_query
-from .base._url import expand_path as expand_path
-from .base._url import flatten_params as flatten_params
-from .base._url import parse_url as parse_url
-from .base._url import websocket_url as websocket_url
-from .http._body_text import BodyTextDecoder as BodyTextDecoder
-from .http._body_text import LineSplitter as LineSplitter
-from .http._body_text import charset_from_content_type as charset_from_content_type
-from .http._connection import HTTPConnection as HTTPConnection
-from .http._connection_pool import MAX_REFUSALS as MAX_REFUSALS
-from .http._connection_pool import Checkout as Checkout
-from .http._connection_pool import CheckoutAction as CheckoutAction
-from .http._connection_pool import ConnectionPool as ConnectionPool
-from .http._connection_pool import PoolActions as PoolActions
-from .http._connection_pool import requeue_refused as requeue_refused
-from .http._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
-from .http._content import ContentDecoder as ContentDecoder
-from .http._content import accepted_encodings as accepted_encodings
-from .http._events import NEED_DATA as NEED_DATA
-from .http._events import BodyData as BodyData
-from .http._events import BodyEnd as BodyEnd
-from .http._events import HTTPEvent as HTTPEvent
-from .http._events import NeedData as NeedData
-from .http._events import ResponseHead as ResponseHead
-from .http._pool import ConnectionInfo as ConnectionInfo
-from .http._pool import PoolAction as PoolAction
-from .http._pool import PoolDecision as PoolDecision
-from .http._pool import PoolLimits as PoolLimits
-from .http._pool import PoolPolicy as PoolPolicy
-from .http._pool import ReleaseDecision as ReleaseDecision
-from .http._pool import assign_connection as assign_connection
-from .http._pool import expired_connections as expired_connections
-from .http._pool import release_connection as release_connection
-from .http._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
-from .http._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
-from .http._redirect import follow_redirect as follow_redirect
-from .http._retry import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
-from .http._retry import INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY
-from .http._retry import MAX_RETRY_AFTER_DELAY as MAX_RETRY_AFTER_DELAY
-from .http._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
-from .http._retry import RetryDecision as RetryDecision
-from .http._retry import RetryPolicy as RetryPolicy
-from .http._retry import parse_retry_after as parse_retry_after
-from .http._retry import retryable_handshake as retryable_handshake
-from .sessions._event_socket import EventSocket as EventSocket
-from .sessions._event_socket import EventSocketTarget as EventSocketTarget
-from .sessions._event_socket import Handshake as Handshake
-from .sessions._event_socket import WebSocketOptions as WebSocketOptions
-from .sessions._event_socket import closed_error as closed_error
-from .sessions._event_socket import event_error as event_error
-from .sessions._event_socket import parse_event_payload as parse_event_payload
-from .sessions._event_socket import unhandled_error as unhandled_error
-from .sse._sse import ServerSentEvent as ServerSentEvent
-from .sse._sse import SSEDecoder as SSEDecoder
-from .sse._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
-from .sse._stream import StreamEnd as StreamEnd
-from .sse._stream import StreamEvent as StreamEvent
-from .websocket._reconnect import NO_RECONNECT as NO_RECONNECT
-from .websocket._reconnect import RECONNECT_CLOSE_CODES as RECONNECT_CLOSE_CODES
-from .websocket._reconnect import OnReconnecting as OnReconnecting
-from .websocket._reconnect import ReconnectingEvent as ReconnectingEvent
-from .websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
-from .websocket._reconnect import ReconnectPolicy as ReconnectPolicy
-from .websocket._websocket_events import DEFAULT_CLOSE_TIMEOUT as DEFAULT_CLOSE_TIMEOUT
-from .websocket._websocket_events import DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL
-from .websocket._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
-from .websocket._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
 
-# HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto) and multipart encoding load on
-# first use: most programs need one transport, and importing the others costs
-# more than the whole rest of the core.
+# Every name loads its module on first use (`__getattr__` below). Importing any
+# module of the core runs this file first, so an eager facade would load all of
+# it for every program: HTTP/2 (h2, hpack, hyperframe), WebSocket (wsproto),
+# multipart, bulk jobs, Azure, WebSocket sessions, stream helpers. Each program
+# loads the parts it uses; `import oxide_io` the few a first call needs.
 if TYPE_CHECKING:
-    # Bulk jobs (hashlib and json load only with them).
-    # Stream helpers and structured outputs load the Chat / Responses types.
+    from .api._azure import DEPLOYMENT_PATHS as DEPLOYMENT_PATHS
+    from .api._azure import AzureConfig as AzureConfig
+    from .api._azure import MutuallyExclusiveAuthError as MutuallyExclusiveAuthError
+    from .api._azure import azure_auth_headers as azure_auth_headers
+    from .api._azure import azure_base_url as azure_base_url
+    from .api._azure import azure_route as azure_route
+    from .api._azure import checked_token as checked_token
+    from .api._azure import realtime_target as realtime_target
+    from .api._azure import resolve_azure as resolve_azure
     from .api._bedrock import AwsSource as AwsSource
     from .api._bedrock import BedrockConfig as BedrockConfig
     from .api._bedrock import BedrockEndpoint as BedrockEndpoint
@@ -188,16 +50,28 @@ if TYPE_CHECKING:
     from .api._bulk import parse_request_line as parse_request_line
     from .api._bulk import parse_result_line as parse_result_line
     from .api._bulk import result_line as result_line
+    from .api._call import Call as Call
+    from .api._call import CallSettings as CallSettings
     from .api._data_residency import DATA_RESIDENCY_BASE_URLS as DATA_RESIDENCY_BASE_URLS
     from .api._data_residency import MTLS_DATA_RESIDENCY_BASE_URLS as MTLS_DATA_RESIDENCY_BASE_URLS
     from .api._data_residency import DataResidency as DataResidency
     from .api._data_residency import data_residency_base_url as data_residency_base_url
+    from .api._decode import decode as decode
     from .api._embeddings import decode_embeddings as decode_embeddings
+    from .api._encode import build_request as build_request
+    from .api._encode import encode_json as encode_json
+    from .api._encode import encode_json_text as encode_json_text
+    from .api._encode import user_agent as user_agent
+    from .api._encode import validate_header as validate_header
+    from .api._model import BaseModel as BaseModel
+    from .api._model import UnknownModel as UnknownModel
     from .api._multipart import FileInput as FileInput
     from .api._multipart import FilePart as FilePart
     from .api._multipart import MultipartBody as MultipartBody
     from .api._multipart import encode_multipart as encode_multipart
     from .api._multipart import guess_content_type as guess_content_type
+    from .api._operation import Operation as Operation
+    from .api._operation import resolve_type as resolve_type
     from .api._rate_limit import RateLimits as RateLimits
     from .api._rate_limit import RatePolicy as RatePolicy
     from .api._rate_limit import Start as Start
@@ -246,6 +120,70 @@ if TYPE_CHECKING:
     from .api._workload_identity import parse_exchange_response as parse_exchange_response
     from .api._workload_identity import workload_identity_config as workload_identity_config
     from .api._workload_identity import x509_exchange_retry_delay as x509_exchange_retry_delay
+    from .base._backoff import Delay as Delay
+    from .base._backoff import backoff_delay as backoff_delay
+    from .base._errors import APIConnectionError as APIConnectionError
+    from .base._errors import APIError as APIError
+    from .base._errors import APIEventError as APIEventError
+    from .base._errors import APIResponseValidationError as APIResponseValidationError
+    from .base._errors import APIStatusError as APIStatusError
+    from .base._errors import APITimeoutError as APITimeoutError
+    from .base._errors import AuthenticationError as AuthenticationError
+    from .base._errors import BadRequestError as BadRequestError
+    from .base._errors import ConflictError as ConflictError
+    from .base._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+    from .base._errors import DecodingError as DecodingError
+    from .base._errors import InternalServerError as InternalServerError
+    from .base._errors import InvalidHeaderError as InvalidHeaderError
+    from .base._errors import InvalidJSONError as InvalidJSONError
+    from .base._errors import InvalidToolArgumentsError as InvalidToolArgumentsError
+    from .base._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+    from .base._errors import LengthFinishReasonError as LengthFinishReasonError
+    from .base._errors import LimitExceededError as LimitExceededError
+    from .base._errors import LocalProtocolError as LocalProtocolError
+    from .base._errors import MalformedEventError as MalformedEventError
+    from .base._errors import NotFoundError as NotFoundError
+    from .base._errors import OpenAIError as OpenAIError
+    from .base._errors import OutputValidationError as OutputValidationError
+    from .base._errors import PermissionDeniedError as PermissionDeniedError
+    from .base._errors import ProtocolError as ProtocolError
+    from .base._errors import ProxyAuthenticationError as ProxyAuthenticationError
+    from .base._errors import ProxyError as ProxyError
+    from .base._errors import RateLimitError as RateLimitError
+    from .base._errors import RedirectError as RedirectError
+    from .base._errors import RemoteProtocolError as RemoteProtocolError
+    from .base._errors import ResponseFailedError as ResponseFailedError
+    from .base._errors import ResponseIncompleteError as ResponseIncompleteError
+    from .base._errors import ResponseTooLargeError as ResponseTooLargeError
+    from .base._errors import SchemaError as SchemaError
+    from .base._errors import StreamAlreadyConsumed as StreamAlreadyConsumed
+    from .base._errors import UnprocessableEntityError as UnprocessableEntityError
+    from .base._errors import WebSocketConnectionClosedError as WebSocketConnectionClosedError
+    from .base._errors import WebSocketHandshakeError as WebSocketHandshakeError
+    from .base._errors import WebSocketQueueFullError as WebSocketQueueFullError
+    from .base._errors import redact_secrets as redact_secrets
+    from .base._errors import redirect_error as redirect_error
+    from .base._errors import request_secrets as request_secrets
+    from .base._errors import status_error_class as status_error_class
+    from .base._errors import status_error_from_response as status_error_from_response
+    from .base._headers import SECRET_HEADERS as SECRET_HEADERS
+    from .base._headers import Headers as Headers
+    from .base._record import FrozenInstanceError as FrozenInstanceError
+    from .base._record import field as field
+    from .base._record import frozen as frozen
+    from .base._record import replace as replace
+    from .base._types import URL as URL
+    from .base._types import Body as Body
+    from .base._types import Request as Request
+    from .base._types import ResponseInfo as ResponseInfo
+    from .base._url import ArrayFormat as ArrayFormat
+    from .base._url import NestedFormat as NestedFormat
+    from .base._url import build_url as build_url
+    from .base._url import encode_query as encode_query
+    from .base._url import expand_path as expand_path
+    from .base._url import flatten_params as flatten_params
+    from .base._url import parse_url as parse_url
+    from .base._url import websocket_url as websocket_url
     from .helpers._agent_turn import AgentOutputParseError as AgentOutputParseError
     from .helpers._agent_turn import AgentToolError as AgentToolError
     from .helpers._agent_turn import AgentTurnCollector as AgentTurnCollector
@@ -321,21 +259,68 @@ if TYPE_CHECKING:
     from .helpers._transcripts import TranscriptSettings as TranscriptSettings
     from .helpers._transcripts import TranscriptTracker as TranscriptTracker
     from .helpers._transcripts import TranscriptUpdate as TranscriptUpdate
+    from .http._body_text import BodyTextDecoder as BodyTextDecoder
+    from .http._body_text import LineSplitter as LineSplitter
+    from .http._body_text import charset_from_content_type as charset_from_content_type
+    from .http._connection import HTTPConnection as HTTPConnection
+    from .http._connection_pool import MAX_REFUSALS as MAX_REFUSALS
+    from .http._connection_pool import Checkout as Checkout
+    from .http._connection_pool import CheckoutAction as CheckoutAction
+    from .http._connection_pool import ConnectionPool as ConnectionPool
+    from .http._connection_pool import PoolActions as PoolActions
+    from .http._connection_pool import requeue_refused as requeue_refused
+    from .http._content import DEFAULT_MAX_DECODED_SIZE as DEFAULT_MAX_DECODED_SIZE
+    from .http._content import ContentDecoder as ContentDecoder
+    from .http._content import accepted_encodings as accepted_encodings
+    from .http._events import NEED_DATA as NEED_DATA
+    from .http._events import BodyData as BodyData
+    from .http._events import BodyEnd as BodyEnd
+    from .http._events import HTTPEvent as HTTPEvent
+    from .http._events import NeedData as NeedData
+    from .http._events import ResponseHead as ResponseHead
     from .http._http2 import DEFAULT_CONNECTION_WINDOW_SIZE as DEFAULT_CONNECTION_WINDOW_SIZE
     from .http._http2 import DEFAULT_INITIAL_WINDOW_SIZE as DEFAULT_INITIAL_WINDOW_SIZE
     from .http._http2 import HTTP2Connection as HTTP2Connection
     from .http._http11 import DEFAULT_MAX_HEAD_SIZE as DEFAULT_MAX_HEAD_SIZE
     from .http._http11 import HTTP11Connection as HTTP11Connection
+    from .http._pool import ConnectionInfo as ConnectionInfo
+    from .http._pool import PoolAction as PoolAction
+    from .http._pool import PoolDecision as PoolDecision
+    from .http._pool import PoolLimits as PoolLimits
+    from .http._pool import PoolPolicy as PoolPolicy
+    from .http._pool import ReleaseDecision as ReleaseDecision
+    from .http._pool import assign_connection as assign_connection
+    from .http._pool import expired_connections as expired_connections
+    from .http._pool import release_connection as release_connection
     from .http._proxy import Proxy as Proxy
     from .http._proxy import ProxyConfig as ProxyConfig
     from .http._proxy import ProxyTunnel as ProxyTunnel
     from .http._proxy import Tunnel as Tunnel
     from .http._proxy import absolute_form as absolute_form
     from .http._proxy import parse_proxy_url as parse_proxy_url
+    from .http._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
+    from .http._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
+    from .http._redirect import follow_redirect as follow_redirect
+    from .http._retry import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+    from .http._retry import INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY
+    from .http._retry import MAX_RETRY_AFTER_DELAY as MAX_RETRY_AFTER_DELAY
+    from .http._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
+    from .http._retry import RetryDecision as RetryDecision
+    from .http._retry import RetryPolicy as RetryPolicy
+    from .http._retry import parse_retry_after as parse_retry_after
+    from .http._retry import retryable_handshake as retryable_handshake
     from .http._socks import SOCKS5_REPLIES as SOCKS5_REPLIES
     from .http._socks import SocksTunnel as SocksTunnel
     from .http._socks import require_socksio as require_socksio
     from .sessions._event_socket import DEFAULT_QUEUE_SIZE as DEFAULT_QUEUE_SIZE
+    from .sessions._event_socket import EventSocket as EventSocket
+    from .sessions._event_socket import EventSocketTarget as EventSocketTarget
+    from .sessions._event_socket import Handshake as Handshake
+    from .sessions._event_socket import WebSocketOptions as WebSocketOptions
+    from .sessions._event_socket import closed_error as closed_error
+    from .sessions._event_socket import event_error as event_error
+    from .sessions._event_socket import parse_event_payload as parse_event_payload
+    from .sessions._event_socket import unhandled_error as unhandled_error
     from .sessions._live_socket import LiveClientEvents as LiveClientEvents
     from .sessions._live_socket import LiveForkClientEvents as LiveForkClientEvents
     from .sessions._live_socket import LiveSidebandClientEvents as LiveSidebandClientEvents
@@ -372,7 +357,24 @@ if TYPE_CHECKING:
     )
     from .sessions._responses_socket import parse_responses_event as parse_responses_event
     from .sessions._responses_socket import stream_request as stream_request
+    from .sse._sse import ServerSentEvent as ServerSentEvent
+    from .sse._sse import SSEDecoder as SSEDecoder
+    from .sse._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
+    from .sse._stream import StreamEnd as StreamEnd
+    from .sse._stream import StreamEvent as StreamEvent
+    from .websocket._reconnect import NO_RECONNECT as NO_RECONNECT
+    from .websocket._reconnect import RECONNECT_CLOSE_CODES as RECONNECT_CLOSE_CODES
+    from .websocket._reconnect import OnReconnecting as OnReconnecting
+    from .websocket._reconnect import ReconnectingEvent as ReconnectingEvent
+    from .websocket._reconnect import ReconnectingOverrides as ReconnectingOverrides
+    from .websocket._reconnect import ReconnectPolicy as ReconnectPolicy
     from .websocket._websocket import WebSocketSession as WebSocketSession
+    from .websocket._websocket_events import DEFAULT_CLOSE_TIMEOUT as DEFAULT_CLOSE_TIMEOUT
+    from .websocket._websocket_events import (
+        DEFAULT_KEEPALIVE_INTERVAL as DEFAULT_KEEPALIVE_INTERVAL,
+    )
+    from .websocket._websocket_events import DEFAULT_KEEPALIVE_TIMEOUT as DEFAULT_KEEPALIVE_TIMEOUT
+    from .websocket._websocket_events import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
     from .websocket._websocket_events import BinaryMessage as BinaryMessage
     from .websocket._websocket_events import Closed as Closed
     from .websocket._websocket_events import Opened as Opened
@@ -380,7 +382,154 @@ if TYPE_CHECKING:
     from .websocket._websocket_events import WebSocketEvent as WebSocketEvent
     from .websocket._websocket_events import WebSocketState as WebSocketState
 
+
 _LAZY: dict[str, str] = {
+    "DEPLOYMENT_PATHS": ".api._azure",
+    "AzureConfig": ".api._azure",
+    "MutuallyExclusiveAuthError": ".api._azure",
+    "azure_auth_headers": ".api._azure",
+    "azure_base_url": ".api._azure",
+    "azure_route": ".api._azure",
+    "checked_token": ".api._azure",
+    "realtime_target": ".api._azure",
+    "resolve_azure": ".api._azure",
+    "Call": ".api._call",
+    "CallSettings": ".api._call",
+    "decode": ".api._decode",
+    "build_request": ".api._encode",
+    "encode_json": ".api._encode",
+    "encode_json_text": ".api._encode",
+    "user_agent": ".api._encode",
+    "validate_header": ".api._encode",
+    "BaseModel": ".api._model",
+    "UnknownModel": ".api._model",
+    "Operation": ".api._operation",
+    "resolve_type": ".api._operation",
+    "Delay": ".base._backoff",
+    "backoff_delay": ".base._backoff",
+    "APIConnectionError": ".base._errors",
+    "APIError": ".base._errors",
+    "APIEventError": ".base._errors",
+    "APIResponseValidationError": ".base._errors",
+    "APIStatusError": ".base._errors",
+    "APITimeoutError": ".base._errors",
+    "AuthenticationError": ".base._errors",
+    "BadRequestError": ".base._errors",
+    "ConflictError": ".base._errors",
+    "ContentFilterFinishReasonError": ".base._errors",
+    "DecodingError": ".base._errors",
+    "InternalServerError": ".base._errors",
+    "InvalidHeaderError": ".base._errors",
+    "InvalidJSONError": ".base._errors",
+    "InvalidToolArgumentsError": ".base._errors",
+    "InvalidWebhookSignatureError": ".base._errors",
+    "LengthFinishReasonError": ".base._errors",
+    "LimitExceededError": ".base._errors",
+    "LocalProtocolError": ".base._errors",
+    "MalformedEventError": ".base._errors",
+    "NotFoundError": ".base._errors",
+    "OpenAIError": ".base._errors",
+    "OutputValidationError": ".base._errors",
+    "PermissionDeniedError": ".base._errors",
+    "ProtocolError": ".base._errors",
+    "ProxyAuthenticationError": ".base._errors",
+    "ProxyError": ".base._errors",
+    "RateLimitError": ".base._errors",
+    "RedirectError": ".base._errors",
+    "RemoteProtocolError": ".base._errors",
+    "ResponseFailedError": ".base._errors",
+    "ResponseIncompleteError": ".base._errors",
+    "ResponseTooLargeError": ".base._errors",
+    "SchemaError": ".base._errors",
+    "StreamAlreadyConsumed": ".base._errors",
+    "UnprocessableEntityError": ".base._errors",
+    "WebSocketConnectionClosedError": ".base._errors",
+    "WebSocketHandshakeError": ".base._errors",
+    "redact_secrets": ".base._errors",
+    "redirect_error": ".base._errors",
+    "request_secrets": ".base._errors",
+    "status_error_class": ".base._errors",
+    "status_error_from_response": ".base._errors",
+    "SECRET_HEADERS": ".base._headers",
+    "Headers": ".base._headers",
+    "FrozenInstanceError": ".base._record",
+    "field": ".base._record",
+    "frozen": ".base._record",
+    "replace": ".base._record",
+    "URL": ".base._types",
+    "Body": ".base._types",
+    "Request": ".base._types",
+    "ResponseInfo": ".base._types",
+    "ArrayFormat": ".base._url",
+    "NestedFormat": ".base._url",
+    "build_url": ".base._url",
+    "encode_query": ".base._url",
+    "expand_path": ".base._url",
+    "flatten_params": ".base._url",
+    "parse_url": ".base._url",
+    "websocket_url": ".base._url",
+    "BodyTextDecoder": ".http._body_text",
+    "LineSplitter": ".http._body_text",
+    "charset_from_content_type": ".http._body_text",
+    "HTTPConnection": ".http._connection",
+    "MAX_REFUSALS": ".http._connection_pool",
+    "Checkout": ".http._connection_pool",
+    "CheckoutAction": ".http._connection_pool",
+    "ConnectionPool": ".http._connection_pool",
+    "PoolActions": ".http._connection_pool",
+    "requeue_refused": ".http._connection_pool",
+    "DEFAULT_MAX_DECODED_SIZE": ".http._content",
+    "ContentDecoder": ".http._content",
+    "accepted_encodings": ".http._content",
+    "NEED_DATA": ".http._events",
+    "BodyData": ".http._events",
+    "BodyEnd": ".http._events",
+    "HTTPEvent": ".http._events",
+    "NeedData": ".http._events",
+    "ResponseHead": ".http._events",
+    "ConnectionInfo": ".http._pool",
+    "PoolAction": ".http._pool",
+    "PoolDecision": ".http._pool",
+    "PoolLimits": ".http._pool",
+    "PoolPolicy": ".http._pool",
+    "ReleaseDecision": ".http._pool",
+    "assign_connection": ".http._pool",
+    "expired_connections": ".http._pool",
+    "release_connection": ".http._pool",
+    "DEFAULT_MAX_REDIRECTS": ".http._redirect",
+    "REDIRECT_STATUSES": ".http._redirect",
+    "follow_redirect": ".http._redirect",
+    "DEFAULT_MAX_RETRIES": ".http._retry",
+    "INITIAL_RETRY_DELAY": ".http._retry",
+    "MAX_RETRY_AFTER_DELAY": ".http._retry",
+    "MAX_RETRY_DELAY": ".http._retry",
+    "RetryDecision": ".http._retry",
+    "RetryPolicy": ".http._retry",
+    "parse_retry_after": ".http._retry",
+    "retryable_handshake": ".http._retry",
+    "EventSocket": ".sessions._event_socket",
+    "EventSocketTarget": ".sessions._event_socket",
+    "Handshake": ".sessions._event_socket",
+    "WebSocketOptions": ".sessions._event_socket",
+    "closed_error": ".sessions._event_socket",
+    "event_error": ".sessions._event_socket",
+    "parse_event_payload": ".sessions._event_socket",
+    "unhandled_error": ".sessions._event_socket",
+    "ServerSentEvent": ".sse._sse",
+    "SSEDecoder": ".sse._sse",
+    "OpenAIStreamDecoder": ".sse._stream",
+    "StreamEnd": ".sse._stream",
+    "StreamEvent": ".sse._stream",
+    "NO_RECONNECT": ".websocket._reconnect",
+    "RECONNECT_CLOSE_CODES": ".websocket._reconnect",
+    "OnReconnecting": ".websocket._reconnect",
+    "ReconnectingEvent": ".websocket._reconnect",
+    "ReconnectingOverrides": ".websocket._reconnect",
+    "ReconnectPolicy": ".websocket._reconnect",
+    "DEFAULT_CLOSE_TIMEOUT": ".websocket._websocket_events",
+    "DEFAULT_KEEPALIVE_INTERVAL": ".websocket._websocket_events",
+    "DEFAULT_KEEPALIVE_TIMEOUT": ".websocket._websocket_events",
+    "DEFAULT_MAX_MESSAGE_SIZE": ".websocket._websocket_events",
     "BulkInputError": ".api._bulk",
     "BulkLineError": ".api._bulk",
     "BulkRequest": ".api._bulk",
@@ -441,20 +590,6 @@ _LAZY: dict[str, str] = {
     "audio_chunks": ".sessions._realtime_socket",
     "decode_realtime_event": ".sessions._realtime_socket",
     "parse_realtime_event": ".sessions._realtime_socket",
-    "LaneRouter": ".sessions._responses_lanes",
-    "ResponsesWebSocketAccumulator": ".sessions._responses_lanes",
-    "ResponsesWebSocketBufferError": ".sessions._responses_lanes",
-    "ResponsesWebSocketError": ".sessions._responses_lanes",
-    "ResponsesWebSocketLimits": ".sessions._responses_lanes",
-    "ResponsesWebSocketOutput": ".sessions._responses_lanes",
-    "ResponsesWebSocketSnapshot": ".sessions._responses_lanes",
-    "lane_command": ".sessions._responses_lanes",
-    "TranscriptSegment": ".helpers._transcripts",
-    "TranscriptSegmentCloseReason": ".helpers._transcripts",
-    "TranscriptSegmentClosedEvent": ".helpers._transcripts",
-    "TranscriptSettings": ".helpers._transcripts",
-    "TranscriptTracker": ".helpers._transcripts",
-    "TranscriptUpdate": ".helpers._transcripts",
     "ResponsesClientEvents": ".sessions._responses_socket",
     "BetaResponsesClientEvents": ".sessions._responses_socket",
     "decode_beta_responses_event": ".sessions._responses_socket",
@@ -487,40 +622,6 @@ _LAZY: dict[str, str] = {
     "check_x509_api_url": ".api._workload_identity",
     "is_x509_identity": ".api._workload_identity",
     "x509_exchange_retry_delay": ".api._workload_identity",
-    "AwsSource": ".api._bedrock",
-    "BedrockConfig": ".api._bedrock",
-    "BedrockEndpoint": ".api._bedrock",
-    "bedrock_base_url": ".api._bedrock",
-    "check_region": ".api._bedrock",
-    "environment_credentials": ".api._bedrock",
-    "normalize_base_url": ".api._bedrock",
-    "parse_bedrock_host": ".api._bedrock",
-    "profile_credentials": ".api._bedrock",
-    "profile_region": ".api._bedrock",
-    "resolve_bedrock": ".api._bedrock",
-    "ALGORITHM": ".api._sigv4",
-    "EMPTY_SHA256": ".api._sigv4",
-    "AwsCredentials": ".api._sigv4",
-    "amz_date": ".api._sigv4",
-    "authorization": ".api._sigv4",
-    "canonical_headers": ".api._sigv4",
-    "canonical_query": ".api._sigv4",
-    "canonical_request": ".api._sigv4",
-    "canonical_uri": ".api._sigv4",
-    "payload_hash": ".api._sigv4",
-    "sign_request": ".api._sigv4",
-    "signing_key": ".api._sigv4",
-    "string_to_sign": ".api._sigv4",
-    "checked_vertex_token": ".api._vertex",
-    "vertex_base_url": ".api._vertex",
-    "EXCHANGE_TIMEOUT": ".api._workload_identity",
-    "check_x509_request_headers": ".api._workload_identity",
-    "exchange_phase_timeout": ".api._workload_identity",
-    "DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
-    "MTLS_DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
-    "DataResidency": ".api._data_residency",
-    "data_residency_base_url": ".api._data_residency",
-    "DEFAULT_QUEUE_SIZE": ".sessions._event_socket",
     "decode_embeddings": ".api._embeddings",
     "AssistantAccumulator": ".helpers._assistant_accumulator",
     "ChatCompletionAccumulator": ".helpers._chat_accumulator",
@@ -572,8 +673,57 @@ _LAZY: dict[str, str] = {
     "responses_function_tool": ".helpers._schema",
     "text_format_for": ".helpers._schema",
     "text_with_format": ".helpers._schema",
-    "strict_schema": ".helpers._schema",
     "to_strict_json_schema": ".helpers._schema",
+    "WebSocketQueueFullError": ".base._errors",
+    "AwsSource": ".api._bedrock",
+    "BedrockConfig": ".api._bedrock",
+    "BedrockEndpoint": ".api._bedrock",
+    "bedrock_base_url": ".api._bedrock",
+    "check_region": ".api._bedrock",
+    "environment_credentials": ".api._bedrock",
+    "normalize_base_url": ".api._bedrock",
+    "parse_bedrock_host": ".api._bedrock",
+    "profile_credentials": ".api._bedrock",
+    "profile_region": ".api._bedrock",
+    "resolve_bedrock": ".api._bedrock",
+    "DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
+    "MTLS_DATA_RESIDENCY_BASE_URLS": ".api._data_residency",
+    "DataResidency": ".api._data_residency",
+    "data_residency_base_url": ".api._data_residency",
+    "ALGORITHM": ".api._sigv4",
+    "EMPTY_SHA256": ".api._sigv4",
+    "AwsCredentials": ".api._sigv4",
+    "amz_date": ".api._sigv4",
+    "authorization": ".api._sigv4",
+    "canonical_headers": ".api._sigv4",
+    "canonical_query": ".api._sigv4",
+    "canonical_request": ".api._sigv4",
+    "canonical_uri": ".api._sigv4",
+    "payload_hash": ".api._sigv4",
+    "sign_request": ".api._sigv4",
+    "signing_key": ".api._sigv4",
+    "string_to_sign": ".api._sigv4",
+    "checked_vertex_token": ".api._vertex",
+    "vertex_base_url": ".api._vertex",
+    "EXCHANGE_TIMEOUT": ".api._workload_identity",
+    "check_x509_request_headers": ".api._workload_identity",
+    "exchange_phase_timeout": ".api._workload_identity",
+    "strict_schema": ".helpers._schema",
+    "TranscriptSegment": ".helpers._transcripts",
+    "TranscriptSegmentClosedEvent": ".helpers._transcripts",
+    "TranscriptSegmentCloseReason": ".helpers._transcripts",
+    "TranscriptSettings": ".helpers._transcripts",
+    "TranscriptTracker": ".helpers._transcripts",
+    "TranscriptUpdate": ".helpers._transcripts",
+    "DEFAULT_QUEUE_SIZE": ".sessions._event_socket",
+    "LaneRouter": ".sessions._responses_lanes",
+    "ResponsesWebSocketError": ".sessions._responses_lanes",
+    "ResponsesWebSocketLimits": ".sessions._responses_lanes",
+    "ResponsesWebSocketOutput": ".sessions._responses_lanes",
+    "ResponsesWebSocketSnapshot": ".sessions._responses_lanes",
+    "lane_command": ".sessions._responses_lanes",
+    "ResponsesWebSocketAccumulator": ".sessions._responses_lanes",
+    "ResponsesWebSocketBufferError": ".sessions._responses_lanes",
 }
 
 # Hidden from type checkers, which would otherwise accept any attribute name.

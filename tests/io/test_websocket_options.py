@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from oxide_io import Client, Timeout
+from oxide_io._connect_args import WebSocketConnectOptions, event_socket
 from oxide_io._event_handlers import EventHandlers
-from oxide_io._options import ClientOptions, WebSocketConnectOptions, event_socket
+from oxide_io._options import ClientOptions
 from oxide_proto import APIEventError, WebSocketOptions
 
 KEY = "sk-test-0123456789abcdefSECRET"

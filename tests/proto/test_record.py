@@ -149,3 +149,15 @@ def test_required_field_after_a_default_is_refused_unless_keyword_only() -> None
 def test_a_field_takes_a_default_or_a_factory_not_both() -> None:
     with pytest.raises(TypeError):
         field(default=1, factory=int)  # type: ignore[call-overload]
+
+
+def test_a_failing_init_names_its_record_in_the_traceback() -> None:
+    # The generated `__init__` keeps a file name that says which record it is.
+    with pytest.raises(ValueError) as failed:
+        Span(3, 1)
+    names = []
+    tb = failed.value.__traceback__
+    while tb is not None:
+        names.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    assert "<record Span>" in names

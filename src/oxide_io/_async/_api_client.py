@@ -28,8 +28,6 @@ from oxide_proto import (
     decode,
     resolve_type,
 )
-from oxide_proto.api._azure import azure_auth_headers, checked_token
-from oxide_proto.api._workload_identity import check_x509_request_headers
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import DEBUG, logger, redact
@@ -38,11 +36,8 @@ from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._response_facts import ResponseFacts
 from .._timeout import Timeout, to_timeout
-from ._page import AsyncPage
 from ._response import AsyncResponse
-from ._sse_stream import AsyncStream
 from ._transport import AsyncTransport
-from ._workload_identity import AsyncWorkloadIdentityAuth
 
 __all__ = ["AsyncAPIClient", "AsyncRawResponse"]
 
@@ -259,6 +254,10 @@ class AsyncAPIClient:
         """The call's result from `response`; `read()` gives the whole body."""
         operation = call.operation
         if call.stream:
+            # Loaded by the first streamed call (as pages and Azure's or a workload
+            # identity's auth below): `import oxide_io` leaves them out.
+            from ._sse_stream import AsyncStream
+
             reconnect = functools.partial(self._reconnect, call, timeout, deadline)
             return AsyncStream(response, call.event_type, reconnect=reconnect)
         if operation.binary:
@@ -273,6 +272,8 @@ class AsyncAPIClient:
             return AsyncBinaryResponseContent(response, await read())
         parsed = call.result(response.info, await read())
         if operation.page:
+            from ._page import AsyncPage
+
             parsed = AsyncPage(parsed, operation.page, functools.partial(self._page, call, timeout))
         return parsed
 
@@ -396,6 +397,8 @@ class AsyncAPIClient:
             if info is not None and info.status_code == 401 and not reauthenticated:
                 # A workload identity token the API refused is dropped and the
                 # request sent once more with a new one (not counted as a retry).
+                from ._workload_identity import AsyncWorkloadIdentityAuth
+
                 auth = getattr(self._options.api_key_provider, "__self__", None)
                 if isinstance(auth, AsyncWorkloadIdentityAuth):
                     used = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -417,13 +420,19 @@ class AsyncAPIClient:
 
         `timeout` and `deadline` are the request's: a token exchange it needs first
         gets no more time than they leave (nor more than its own limit)."""
+        from oxide_proto.api._azure import azure_auth_headers, checked_token
+
         options = self._options
         key = options.api_key
         provider = options.api_key_provider
         if provider is not None:
+            from ._workload_identity import AsyncWorkloadIdentityAuth
+
             auth = getattr(provider, "__self__", None)
             if isinstance(auth, AsyncWorkloadIdentityAuth):
                 if options.x509_identity and extra_headers:
+                    from oxide_proto.api._workload_identity import check_x509_request_headers
+
                     check_x509_request_headers(
                         name for name, value in extra_headers.items() if value is not None
                     )

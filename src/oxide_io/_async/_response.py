@@ -8,13 +8,16 @@ the stream (HTTP/2) or discards the connection (HTTP/1.1).
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from oxide_proto import BodyData, BodyEnd, Headers, Request, ResponseHead, ResponseInfo
 
 from ._connection import AsyncConnection
+
+if TYPE_CHECKING:
+    import datetime
 
 __all__ = ["AsyncResponse"]
 
@@ -67,6 +70,8 @@ class AsyncResponse:
     @property
     def elapsed(self) -> datetime.timedelta:
         """From sending the request to the end of the body (to now while it is being read)."""
+        import datetime  # loaded when asked for, not with every response module
+
         end = time.monotonic() if self._ended is None else self._ended
         return datetime.timedelta(seconds=end - self._started)
 

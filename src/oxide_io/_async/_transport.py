@@ -55,9 +55,9 @@ from oxide_proto import (
 from .._backends._anyio import AsyncBackend, AsyncEvent
 from .._backends._errors import ReadError, TransportTimeout, WriteError
 from .._logging import logger
-from .._proxies import ProxyTypes, proxies_from
+from .._proxies import proxies_from
 from .._timeout import Timeout
-from .._tls import CertTypes, VerifyTypes, check_cert, ssl_context, verify_from_env
+from .._tls import check_cert, ssl_context, verify_from_env
 from ._connection import AsyncConnection
 from ._response import AsyncResponse
 
@@ -65,7 +65,8 @@ if TYPE_CHECKING:
     from oxide_proto import URL, Proxy, Tunnel
 
     from .._backends._anyio import AsyncSocket
-    from .._tls import Purpose
+    from .._proxies import ProxyTypes
+    from .._tls import CertTypes, Purpose, VerifyTypes
 
     # The pool's key for a connection: the origin, plus the proxy it goes through.
     PoolKey = tuple[str, str, int] | tuple[str, str, int, Proxy]

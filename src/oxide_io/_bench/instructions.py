@@ -11,7 +11,9 @@ Workloads, against the mock server in a child process (not counted: it is anothe
 process):
 
 - ``call``: one non-streaming ``chat.completions.create``, HTTP/1.1 keep-alive;
-- ``stream``: one short stream (20 words, about 25 chunks);
+- ``stream``: one stream of 20 words (36 chunks);
+- ``short``: one short stream (6 words, 22 chunks: the mock server's fixed
+  sentence around them), where the per-stream setup weighs most against the chunks;
 - ``batch``: a batch of ``--concurrency`` concurrent calls on one asyncio client:
   HTTP/1.1 (one kept-alive connection per call) and HTTP/2 (h2c, the calls
   multiplexed on one connection as far as the server's stream limit allows);
@@ -45,6 +47,8 @@ from typing import Any
 __all__ = ["Figure", "count", "main", "measure_all"]
 
 WARMUP = 20
+# Words of the prompt the mock server repeats in its streamed reply, by work.
+STREAM_WORDS = {"stream": 20, "short": 6}
 _COLLECTED = re.compile(r"Collected : (\d+)")
 _IMPORT = {"oxide_io": "import oxide_io", "openai": "import openai", "none": "pass"}
 
@@ -147,7 +151,7 @@ def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: b
     start_counting = _count_from_here if callgrind else (lambda: None)
     from .client import request_work, stream_work
 
-    job = stream_work(20) if work == "stream" else request_work()
+    job = stream_work(STREAM_WORDS[work]) if work in STREAM_WORDS else request_work()
     runtime = target.partition("-")[0]
     if runtime in ("sync", "floor_sync"):
         client = _client(target, url)
@@ -253,12 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     child = sub.add_parser("run", help="the workload (what runs under valgrind)")
     child.add_argument("--callgrind", action="store_true", help="count from after the warm-up")
     child.add_argument("target")
-    child.add_argument("work", choices=["call", "stream", "batch"])
+    child.add_argument("work", choices=["call", "stream", "short", "batch"])
     child.add_argument("url")
     child.add_argument("concurrency", type=int)
     child.add_argument("n", type=int)
     table_ = sub.add_parser("table", help="measure and print the table")
-    table_.add_argument("--work", action="append", choices=["call", "stream", "batch", "import"])
+    table_.add_argument(
+        "--work", action="append", choices=["call", "stream", "short", "batch", "import"]
+    )
     table_.add_argument("--calls", type=int, default=100, help="measured calls (default 100)")
     table_.add_argument("--batches", type=int, default=5, help="measured batches (default 5)")
     table_.add_argument("--concurrency", type=int, default=100, help="calls a batch")
@@ -272,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from .server import serve
 
-    works = args.work or ["call", "stream", "batch", "import"]
+    works = args.work or ["call", "stream", "short", "batch", "import"]
     with serve(False) as server:
         figures = measure_all(
             server.base_url,

@@ -29,8 +29,6 @@ from oxide_proto import (
     decode,
     resolve_type,
 )
-from oxide_proto.api._azure import azure_auth_headers, checked_token
-from oxide_proto.api._workload_identity import check_x509_request_headers
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import DEBUG, logger, redact
@@ -39,11 +37,8 @@ from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._response_facts import ResponseFacts
 from .._timeout import Timeout, to_timeout
-from ._page import SyncPage
 from ._response import SyncResponse
-from ._sse_stream import Stream
 from ._transport import SyncTransport
-from ._workload_identity import SyncWorkloadIdentityAuth
 
 __all__ = ["SyncAPIClient", "RawResponse"]
 
@@ -260,6 +255,10 @@ class SyncAPIClient:
         """The call's result from `response`; `read()` gives the whole body."""
         operation = call.operation
         if call.stream:
+            # Loaded by the first streamed call (as pages and Azure's or a workload
+            # identity's auth below): `import oxide_io` leaves them out.
+            from ._sse_stream import Stream
+
             reconnect = functools.partial(self._reconnect, call, timeout, deadline)
             return Stream(response, call.event_type, reconnect=reconnect)
         if operation.binary:
@@ -274,6 +273,8 @@ class SyncAPIClient:
             return BinaryResponseContent(response, read())
         parsed = call.result(response.info, read())
         if operation.page:
+            from ._page import SyncPage
+
             parsed = SyncPage(parsed, operation.page, functools.partial(self._page, call, timeout))
         return parsed
 
@@ -397,6 +398,8 @@ class SyncAPIClient:
             if info is not None and info.status_code == 401 and not reauthenticated:
                 # A workload identity token the API refused is dropped and the
                 # request sent once more with a new one (not counted as a retry).
+                from ._workload_identity import SyncWorkloadIdentityAuth
+
                 auth = getattr(self._options.api_key_provider, "__self__", None)
                 if isinstance(auth, SyncWorkloadIdentityAuth):
                     used = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -418,13 +421,19 @@ class SyncAPIClient:
 
         `timeout` and `deadline` are the request's: a token exchange it needs first
         gets no more time than they leave (nor more than its own limit)."""
+        from oxide_proto.api._azure import azure_auth_headers, checked_token
+
         options = self._options
         key = options.api_key
         provider = options.api_key_provider
         if provider is not None:
+            from ._workload_identity import SyncWorkloadIdentityAuth
+
             auth = getattr(provider, "__self__", None)
             if isinstance(auth, SyncWorkloadIdentityAuth):
                 if options.x509_identity and extra_headers:
+                    from oxide_proto.api._workload_identity import check_x509_request_headers
+
                     check_x509_request_headers(
                         name for name, value in extra_headers.items() if value is not None
                     )

@@ -20,19 +20,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxide_proto import OpenAIError, PoolLimits
-from oxide_proto.api._azure import AzureConfig, resolve_azure
-from oxide_proto.api._data_residency import DataResidency, data_residency_base_url
-from oxide_proto.api._workload_identity import (
-    MTLS_API_BASE_URL,
-    PLACEHOLDER_API_KEY,
-    check_x509_api_url,
-    check_x509_request_headers,
-    is_x509_identity,
-    workload_identity_config,
-)
 from oxide_proto.base import replace
 
 from .._logging import setup_logging
@@ -44,12 +34,21 @@ from .._options import (
     TokenProvider,
     resolve_options,
 )
-from .._proxies import ProxyTypes
 from .._timeout import Timeout, TimeoutTypes, to_timeout
-from .._tls import CertTypes, VerifyTypes, verify_from_env
+from .._tls import verify_from_env
 from ._transport import SyncTransport
-from ._workload_identity import SyncWorkloadIdentityAuth
 from .resources import SyncResources
+
+# Annotations only. Azure and workload identities load with the first client that
+# uses them (`import oxide_io` and a client with a key leave them out); the TLS and
+# proxy aliases are built only when asked for (see `_tls`).
+if TYPE_CHECKING:
+    from oxide_proto.api._azure import AzureConfig
+    from oxide_proto.api._data_residency import DataResidency
+
+    from .._proxies import ProxyTypes
+    from .._tls import CertTypes, VerifyTypes
+    from ._workload_identity import SyncWorkloadIdentityAuth
 
 __all__ = ["AzureClient", "Client"]
 
@@ -71,6 +70,10 @@ def _transport_from(http_client: object) -> SyncTransport | None:
 
 def _identity_auth(options: ClientOptions) -> SyncWorkloadIdentityAuth | None:
     auth = getattr(options.api_key_provider, "__self__", None)
+    if auth is None:
+        return None
+    from ._workload_identity import SyncWorkloadIdentityAuth
+
     return auth if isinstance(auth, SyncWorkloadIdentityAuth) else None
 
 
@@ -79,6 +82,14 @@ def _with_identity(
 ) -> ClientOptions:
     """`options` authenticating with `identity`: its token, exchanged over `transport`
     (whose TLS context holds the client certificate of an X.509 identity), is the key."""
+    from oxide_proto.api._workload_identity import (
+        PLACEHOLDER_API_KEY,
+        check_x509_api_url,
+        check_x509_request_headers,
+    )
+
+    from ._workload_identity import SyncWorkloadIdentityAuth
+
     auth = SyncWorkloadIdentityAuth(
         workload_identity=identity, transport=transport, max_retries=options.max_retries
     )
@@ -111,6 +122,8 @@ def _derived_residency(
     given leaves the region; a client whose identity changes kind (X.509 or not)
     moves to the other endpoint of its region, as in the official SDK.
     """
+    from oxide_proto.api._data_residency import data_residency_base_url
+
     if data_residency is not None:
         if options.azure is not None:
             raise OpenAIError("`data_residency` is only supported by OpenAI clients")
@@ -207,6 +220,9 @@ class Client(SyncResources):
         setup_logging()
         _transport = _transport or _transport_from(http_client)
         if data_residency is not None and _options is None:
+            from oxide_proto.api._data_residency import data_residency_base_url
+            from oxide_proto.api._workload_identity import is_x509_identity
+
             # Before the identity's default: a region names the host of either kind.
             base_url = data_residency_base_url(
                 data_residency,
@@ -229,6 +245,13 @@ class Client(SyncResources):
             base_url = "https://provider.invalid"
             _enforce_credentials = False
         if workload_identity is not None:
+            from oxide_proto.api._workload_identity import (
+                MTLS_API_BASE_URL,
+                PLACEHOLDER_API_KEY,
+                is_x509_identity,
+                workload_identity_config,
+            )
+
             if api_key is not None:
                 raise OpenAIError("api_key and workload_identity cannot be given together")
             # Checked now, so a wrong option fails here rather than at the first request.
@@ -429,6 +452,8 @@ class Client(SyncResources):
         elif set_default_query is not None:
             changes["default_query"] = dict(set_default_query)
         extra = dict(_extra_kwargs or {})
+        from oxide_proto.api._workload_identity import is_x509_identity
+
         x509_before = is_x509_identity(self.workload_identity)
         if workload_identity is not None:
             x509_after = is_x509_identity(workload_identity)
@@ -552,6 +577,15 @@ class Client(SyncResources):
         official SDK (the mTLS host for an X.509 identity).
         """
         before = self.workload_identity
+        if identity is None and before is None:
+            return options
+        from oxide_proto.api._workload_identity import (
+            MTLS_API_BASE_URL,
+            check_x509_api_url,
+            check_x509_request_headers,
+            is_x509_identity,
+        )
+
         if identity is None:
             if before is None or api_key is None:
                 if is_x509_identity(before):
@@ -696,6 +730,8 @@ class AzureClient(Client):
         _options: ClientOptions | None = None,
     ) -> None:
         if _options is None:
+            from oxide_proto.api._azure import resolve_azure
+
             config = resolve_azure(
                 env=os.environ,
                 api_version=api_version,
@@ -810,6 +846,8 @@ class AzureClient(Client):
             endpoint = deployment = None
         elif endpoint is None:
             base_url = current.base_url
+        from oxide_proto.api._azure import resolve_azure
+
         config = resolve_azure(
             env={},
             api_version=api_version or current.api_version,

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from oxide_proto import RemoteProtocolError, encode_json_text
 
 from .._backends._errors import TransportError, TransportTimeout
+from .._connect_args import WebSocketConnectOptions, event_socket
 from .._logging import DEBUG, logger, redact
-from .._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions, event_socket
+from .._options import NOT_GIVEN, NotGiven
 from ._websocket import SyncWebSocket
 
 if TYPE_CHECKING:

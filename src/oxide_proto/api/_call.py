@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 from ..base._errors import APIResponseValidationError, APIStatusError, status_error_from_response
 from ..base._types import Request, ResponseInfo
-from ..http._redirect import follow_redirect
 from ..http._retry import RetryDecision, RetryPolicy
-from ._azure import AzureConfig, azure_route
 from ._decode import decode
 from ._encode import build_request
 from ._operation import Operation, resolve_type
+
+if TYPE_CHECKING:
+    from ._azure import AzureConfig
 
 __all__ = ["Call", "CallSettings"]
 
@@ -188,6 +189,9 @@ class Call:
         self.admin_key = admin_key
         base_url, path = settings.base_url, operation.path
         if settings.azure is not None:
+            # Azure's routing (and its module) only for an Azure client.
+            from ._azure import azure_route
+
             base_url, path = azure_route(settings.azure, path, body)
         self._base_url = base_url
         self._path = path
@@ -257,6 +261,8 @@ class Call:
         """
         if info.status_code >= 400:
             return status_error_from_response(info, content)
+        from ..http._redirect import follow_redirect  # a redirect is rare: loaded by the first
+
         if not follow_redirects:
             return follow_redirect(request, info, content, max_redirects=0)
         return follow_redirect(request, info, content, redirects_taken=redirects_taken)

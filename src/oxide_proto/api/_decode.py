@@ -35,6 +35,7 @@ from ..base._annotations import JSON_KIND_NAMES as _KIND_NAMES
 from ..base._annotations import NONE_TYPE as _NONE
 from ..base._annotations import is_union as _is_union
 from ..base._errors import APIResponseValidationError
+from ..base._record import source_function
 from ..base._types import ResponseInfo
 from ._model import BaseModel, UnknownModel, model_fields
 
@@ -221,8 +222,9 @@ def _model_decoder(cls: type[BaseModel]) -> Decoder:
             "    return o",
         ]
     )
-    exec(compile(source, f"<oxide decoder {cls.__qualname__}>", "exec"), namespace)
-    decoder: Decoder = namespace["decode"]
+    decoder: Decoder = source_function(
+        source, "decode", f"<oxide decoder {cls.__qualname__}>", namespace
+    )
     return decoder
 
 

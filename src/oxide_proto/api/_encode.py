@@ -25,7 +25,6 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ..base._errors import InvalidHeaderError
@@ -103,6 +102,10 @@ def _checked_headers(headers: Mapping[str, tuple[str, str]]) -> Headers:
 
 
 def _json_default(value: object) -> object:
+    # Only a body with a date in it gets here (see `encode_json_text`); a module
+    # import on this rare path keeps `datetime` out of `import oxide_io`.
+    from datetime import date, datetime
+
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     # Request arrays are typed `Iterable` and objects `Mapping`, as the official

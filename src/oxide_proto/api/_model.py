@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 __all__ = ["BaseModel", "UnknownModel"]
 
-_M = TypeVar("_M", bound="BaseModel")
 
 # Per-class (python name, JSON name) pairs, and the set of JSON names, computed
 # once on first dump.
@@ -366,6 +365,11 @@ class BaseModel:
                 if raw is not None and name in raw:
                     return raw[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+# Bound to the class itself, not to its name as a string: a string bound is
+# compiled on import (see `base._record.source_function`).
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class UnknownModel(BaseModel):

@@ -144,14 +144,29 @@ def _build(cls: _C, *, kw_only: bool) -> _C:
     # about 0.1 ms a class, so the other methods are shared functions.
     namespace: dict[str, Any] = {"_NOTHING": _NOTHING, "_set": object.__setattr__}
     source = _init_source(fields, specs, kw_only, namespace, "__post_init__" in own)
-    exec(compile(source, f"<record {cls.__qualname__}>", "exec"), namespace)
-    methods = {"__init__": namespace["__init__"], **_SHARED}
+    init = source_function(source, "__init__", f"<record {cls.__qualname__}>", namespace)
+    methods = {"__init__": init, **_SHARED}
     for name, function in methods.items():
         if name not in own:
             if name == "__init__":
                 function.__qualname__ = f"{cls.__qualname__}.__init__"
             setattr(new, name, function)
     return new
+
+
+def source_function(source: str, name: str, filename: str, namespace: dict[str, Any]) -> Any:
+    """The function `name` that `source` defines, run in `namespace`; its code's file
+    name (what a traceback shows) is `filename`.
+
+    `exec` of the text rather than of `compile(...)`'s code: the builtin `compile()`
+    first sets up CPython's AST classes, which costs about 10 million instructions
+    (3 ms) on the first call of a process, and would do so on every `import oxide_io`.
+    A string handed to `exec` is compiled without them.
+    """
+    exec(source, namespace)
+    function = namespace[name]
+    function.__code__ = function.__code__.replace(co_filename=filename)
+    return function
 
 
 def _no_values(instance: object) -> tuple[()]:

@@ -8,8 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from oxide_proto.sessions._live_socket import TRANSLATIONS_PATH
 
-from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
-from ..._options import WebSocketConnectOptions
+from ..._connect_args import (
+    DEFAULT_QUEUE_SIZE,
+    OwnWebSocketOptions,
+    WebSocketConnectOptions,
+    connect_options,
+)
 from .._dispatch import SyncDispatchingConnectionManager
 from .._event_socket import SyncEventSocket
 from .._live import SyncTranslationConnection

@@ -19,8 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from oxide_proto import Operation, ParsedResponse, as_responses_tools, parse_response
 from oxide_proto.helpers._schema import output_parse_type
 
-from ..._connect_args import DEFAULT_QUEUE_SIZE, OwnWebSocketOptions, connect_options
-from ..._options import NOT_GIVEN, NotGiven, WebSocketConnectOptions
+from ..._connect_args import (
+    DEFAULT_QUEUE_SIZE,
+    OwnWebSocketOptions,
+    WebSocketConnectOptions,
+    connect_options,
+)
+from ..._options import NOT_GIVEN, NotGiven
 from .._api_client import RawResponse
 from .._dispatch import SyncConnectionManager, SyncDispatchingConnectionManager
 from .._event_socket import SyncEventSocket
