@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from oxide_io import AsyncClient, Client, OpenAIError
-from oxide_io._options import event_socket
+from oxide_io._connect_args import event_socket
 from oxide_io.providers import AwsCredentials, bedrock, vertex
 from oxide_proto import APIStatusError
 from oxide_proto.api._sigv4 import authorization
