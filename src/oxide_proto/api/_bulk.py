@@ -236,13 +236,13 @@ class IdIndex:
 
     Each id is one 64-bit word: its digest's top bits above its line number's
     bits (as many as `lines`, the largest line number, needs). The words are
-    spread by their top bits over buckets, each sorted on
-    its first look-up (sorting makes Python ints of one bucket only). A
-    digest stands for its id only with odds: `find` gives the lines whose
-    ids may be the one asked for, and `repeated` the groups of lines whose
-    ids may be equal; both are candidates for the caller to confirm by
-    reading the lines' ids again, never verdicts, so a collision costs a
-    look at one more line and nothing else.
+    spread by their top bits over buckets, each sorted on its first look-up
+    (sorting makes Python ints of one bucket only). A digest stands for its
+    id only with odds: `find` gives the lines whose ids may be the one asked
+    for, and `repeated` the groups of lines whose ids may be equal; both are
+    candidates for the caller to confirm by reading the lines' ids again,
+    never verdicts, so a collision costs a look at one more line and nothing
+    else.
     """
 
     __slots__ = ("_bucket_shift", "_buckets", "_digest", "_line_bits", "_size", "_unsorted")
@@ -255,8 +255,8 @@ class IdIndex:
         self._line_bits = lines.bit_length()
         if self._line_bits > 48:
             raise ValueError(f"{lines} lines is more than an index holds (2**48)")
-        # A bucket a 64 KiB of file when `lines` is the file's size in bytes, so
-        # about a thousand ids each when lines average 64 bytes.
+        # A bucket for each 64 KiB of file when `lines` is the file's size in
+        # bytes: about a thousand ids a bucket when lines average 64 bytes.
         bucket_bits = min(14, (lines >> 16).bit_length())
         self._bucket_shift = 64 - bucket_bits
         self._buckets = [array("Q") for _ in range(1 << bucket_bits)]
