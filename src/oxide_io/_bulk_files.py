@@ -6,33 +6,34 @@ before the first request goes out, once to send; the output is appended one
 whole line per result with a single `os.write` on an O_APPEND descriptor, so a
 result is either in the file whole or not at all (a kill mid-write leaves at
 most a partial last line, which the next run cuts off and sends again).
-Memory in the input's size: checking the input keeps an 8-byte digest a line
-(`IdDigests`), and a resume keeps 24 to 48 bytes for each result already in the
-output (`IdSet`); nothing else is kept per line.
+Memory in the input's size: checking the input keeps an 8-byte word a line (a
+digest and the line's number, `IdIndex`) and where every 16th line starts, so
+any line's custom_id can be read again; a digest that matches is confirmed by
+that reading. A resume matches each result in the output to its input line
+that way and keeps a bit a line (`DoneLines`); sending keeps nothing a line.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import math
 import os
 import tempfile
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Container, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from oxide_proto import (
     BulkInputError,
     BulkLineError,
     BulkRequest,
-    IdDigests,
-    IdSet,
+    DoneLines,
+    IdIndex,
     InputProblem,
-    RepeatCheck,
     parse_request_line,
     parse_result_line,
 )
@@ -41,6 +42,8 @@ __all__ = [
     "BulkOutputError",
     "BulkProgress",
     "BulkSummary",
+    "DoneIds",
+    "FileIds",
     "JobFile",
     "ProgressMeter",
     "ResultWriter",
@@ -54,8 +57,9 @@ __all__ = [
 
 # Problems listed in a BulkInputError before "and more".
 _MAX_PROBLEMS = 20
-# Suspect digests (ids seen twice, by digest) confirmed on one reading of the input.
-_SUSPECTS_A_READING = 4096
+# Where every _STRIDE-th input line starts is kept (8 bytes), so reading a line
+# again reads at most _STRIDE - 1 lines before it.
+_STRIDE = 16
 # How often results are fsync'd (seconds): each is written to the OS at once,
 # which survives the process being killed; fsync covers the machine crashing.
 FSYNC_INTERVAL = 1.0
@@ -134,62 +138,150 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
 
 
 def read_input(
-    path: str, skip: IdSet | None = None, shard: tuple[int, int] | None = None
+    path: str, skip: Container[int] | None = None, shard: tuple[int, int] | None = None
 ) -> Generator[BulkRequest, None, None]:
-    """The requests in a checked input file, in order, without those in `skip`;
-    with `shard=(k, n)`, only those on line numbers equal to k modulo n."""
+    """The requests in a checked input file, in order, but those on the line
+    numbers in `skip` (not even parsed); with `shard=(k, n)`, only those on
+    line numbers equal to k modulo n."""
+    if skip is not None and not skip:
+        skip = None  # nothing done: no look-up a line
     for number, data in _lines(path):
         if shard is not None and number % shard[1] != shard[0]:
             continue  # another process's line: not even parsed
+        if skip is not None and number in skip:
+            continue
         request = parse_request_line(data, number)
-        if request is not None and (skip is None or request.custom_id not in skip):
+        if request is not None:
             yield request
 
 
-def checked_input(path: str) -> tuple[int, IdDigests]:
+class FileIds:
+    """A JSONL file's custom_ids (the input's, checked, or the output's): an
+    `IdIndex` of them by line number, and where every `_STRIDE`-th line
+    starts, to read a line's custom_id again and confirm what the index
+    finds. `close()` closes the file it reads."""
+
+    def __init__(self, path: str, index: IdIndex, starts: array[int]) -> None:
+        self.path = path
+        self.index = index
+        self._starts = starts
+        self._file: BinaryIO | None = None
+        self._at = 0  # the number of the line the file is positioned at
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def line_at(self, line: int) -> bytes:
+        """Line number `line` of the file, read again."""
+        if self._file is None:
+            self._file = open(self.path, "rb")  # noqa: SIM115  # closed by close()
+            self._at = 1
+        if not 0 <= line - self._at < _STRIDE:
+            # Not a few lines ahead: from the nearest recorded start before it.
+            block = (line - 1) // _STRIDE
+            self._file.seek(self._starts[block])
+            self._at = block * _STRIDE + 1
+        while self._at < line:
+            self._file.readline()
+            self._at += 1
+        data = self._file.readline()
+        self._at += 1
+        return data
+
+    def custom_id_at(self, line: int) -> str | None:
+        """The custom_id on line `line` (None if the line no longer has one:
+        the file changed since it was checked)."""
+        data = self.line_at(line)
+        try:
+            # Decoded here: json.loads would first work out the bytes' encoding.
+            custom_id = json.loads(data.decode("utf-8"))["custom_id"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        return custom_id if isinstance(custom_id, str) else None
+
+    def line_of(self, custom_id: str) -> int | None:
+        """The line `custom_id` is on, or None: a digest match is read and compared."""
+        for line in self.index.find(custom_id):
+            if self.custom_id_at(line) == custom_id:
+                return line
+        return None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._at = 0
+
+
+class DoneIds:
+    """The requests done, by custom_id: `DoneLines` looked up through `FileIds`."""
+
+    def __init__(self, ids: FileIds, lines: DoneLines) -> None:
+        self.ids = ids
+        self.lines = lines
+
+    def claim(self, custom_id: str) -> bool:
+        """Marks `custom_id`'s request done; False when it was already (an id
+        not in the input is never done)."""
+        line = self.ids.line_of(custom_id)
+        return line is None or self.lines.add(line)
+
+
+def checked_input(path: str) -> tuple[int, FileIds]:
     """Checks every line of the input; returns the number of requests and their ids.
 
     Raises `BulkInputError` listing the lines that are not requests and the
-    custom_ids that repeat (with the line they first appeared on). The ids are
-    kept as 8-byte digests; a digest seen twice is only a suspect, confirmed
-    by comparing the ids on another reading (which keeps only the suspects'
-    ids), so two ids that merely share a digest are not reported."""
-    ids = IdDigests()
+    custom_ids that repeat (with the line they first appeared on), the first
+    `_MAX_PROBLEMS` in line order. The ids are kept as 8-byte words (digest
+    and line number); lines whose ids share a digest are only suspects, and
+    their ids are read again and compared, so two ids that merely share a
+    digest are not reported."""
     problems: list[InputProblem] = []
     more = False
     total = 0
-    for number, data in _lines(path):
-        try:
-            request = parse_request_line(data, number)
-        except BulkLineError as exc:
-            if len(problems) < _MAX_PROBLEMS:
-                problems.append(exc.problem)
-            else:
-                more = True
-            continue
-        if request is None:
-            continue
-        total += 1
-        ids.add(request.custom_id)
-    suspects = ids.repeated()
-    while True:
-        # A bounded batch of suspects a reading, until all are cleared or
-        # enough repeats are confirmed to fill the report.
-        batch = list(itertools.islice(suspects, _SUSPECTS_A_READING))
-        if not batch:
-            break
-        check = RepeatCheck(batch, limit=_MAX_PROBLEMS)
-        for number, data in _lines(path):
-            with contextlib.suppress(BulkLineError):
+    starts = array("Q")
+    with open(path, "rb") as file:
+        index = IdIndex(os.fstat(file.fileno()).st_size + 1)
+        offset = 0
+        for number, data in enumerate(file, 1):
+            if (number - 1) % _STRIDE == 0:
+                starts.append(offset)
+            offset += len(data)
+            try:
                 request = parse_request_line(data, number)
-                if request is not None:
-                    check.feed(number, request.custom_id)
-        problems.extend(check.repeats)
-        if check.more or len(problems) > _MAX_PROBLEMS:
-            more = True
-            break
+            except BulkLineError as exc:
+                if len(problems) < _MAX_PROBLEMS:
+                    problems.append(exc.problem)
+                else:
+                    more = True
+                continue
+            if request is None:
+                continue
+            total += 1
+            index.add(request.custom_id, number)
+    ids = FileIds(path, index, starts)
+    try:
+        for group in index.repeated():
+            first: dict[str, int] = {}
+            for line in group:
+                custom_id = ids.custom_id_at(line)
+                if custom_id is None:
+                    continue  # the file changed since: not a repeat of anything
+                seen = first.setdefault(custom_id, line)
+                if seen != line:
+                    problems.append(
+                        InputProblem(line, f"custom_id {custom_id!r} repeats line {seen}")
+                    )
+            if len(problems) > 4 * _MAX_PROBLEMS:
+                # Only the first in line order are reported: keep those.
+                problems.sort(key=lambda problem: problem.line)
+                del problems[_MAX_PROBLEMS:]
+                more = True
+    finally:
+        ids.close()
     if problems:
         problems.sort(key=lambda problem: problem.line)
+        more = more or len(problems) > _MAX_PROBLEMS
         raise BulkInputError(path, problems[:_MAX_PROBLEMS], more=more)
     return total, ids
 
@@ -231,48 +323,74 @@ def spool(items: Iterable[Mapping[str, Any] | str | bytes], directory: str) -> s
     return path
 
 
-def resume_output(path: str, wanted: Container[str]) -> tuple[IdSet, int, int]:
-    """Reads what an earlier run wrote: `(done ids, done, failed)`, counting only
-    the ids in `wanted` (the input's: with `IdDigests`, an id whose digest
-    matches one of the input's, with the odds given there). A last line cut
-    short by a kill is removed."""
-    done = IdSet()
+def resume_output(path: str, ids: FileIds) -> tuple[DoneLines, int, int]:
+    """Reads what an earlier run wrote: `(done lines, done, failed)`, where the
+    done lines are the input lines (of `ids`) that have a result in the output;
+    a result whose custom_id is not in the input is not counted, nor a second
+    result for the same line. A last line cut short by a kill is removed."""
+    done = DoneLines()
     count = failed = 0
     if not os.path.exists(path):
         return done, 0, 0
-    with open(path, "rb+") as file:
-        good = 0
-        for number, data in enumerate(file, 1):
-            if not data.endswith(b"\n"):
-                # Written in part when the process died: the result was not kept.
-                file.truncate(good)
-                break
-            try:
-                custom_id, is_failure = parse_result_line(data)
-            except ValueError as exc:
-                raise BulkOutputError(path, number, f"not a result line ({exc})") from None
-            good += len(data)
-            if custom_id in wanted and done.add(custom_id):
-                count += 1
-                failed += is_failure
+    try:
+        with open(path, "rb+") as file:
+            good = 0
+            for number, data in enumerate(file, 1):
+                if not data.endswith(b"\n"):
+                    # Written in part when the process died: the result was not kept.
+                    file.truncate(good)
+                    break
+                try:
+                    custom_id, is_failure = parse_result_line(data.decode("utf-8"))
+                except ValueError as exc:  # UnicodeDecodeError too
+                    raise BulkOutputError(path, number, f"not a result line ({exc})") from None
+                good += len(data)
+                line = ids.line_of(custom_id)
+                if line is not None and done.add(line):
+                    count += 1
+                    failed += is_failure
+    finally:
+        ids.close()
     return done, count, failed
 
 
 def count_results(path: str) -> tuple[int, int]:
-    """`(results, failed)` in an output file, each custom_id once; read only (a
-    partial last line, from a run that is writing or was killed, is not counted)."""
-    seen = IdSet()
+    """`(results, failed)` in an output file, each custom_id once (as its first
+    result says); read only (a partial last line, from a run that is writing or
+    was killed, is not counted, nor what is appended while it reads). Its ids
+    are kept as 8-byte words; lines whose ids share a digest are read again,
+    and one is a repeat only when the ids are equal."""
     count = failed = 0
-    for number, data in _lines(path):
-        if not data.endswith(b"\n"):
-            break
-        try:
-            custom_id, is_failure = parse_result_line(data)
-        except ValueError as exc:
-            raise BulkOutputError(path, number, f"not a result line ({exc})") from None
-        if seen.add(custom_id):
+    starts = array("Q")
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        index = IdIndex(size + 1)
+        offset = 0
+        for number, data in enumerate(file, 1):
+            if not data.endswith(b"\n") or offset + len(data) > size:
+                break
+            if (number - 1) % _STRIDE == 0:
+                starts.append(offset)
+            offset += len(data)
+            try:
+                custom_id, is_failure = parse_result_line(data.decode("utf-8"))
+            except ValueError as exc:
+                raise BulkOutputError(path, number, f"not a result line ({exc})") from None
+            index.add(custom_id, number)
             count += 1
             failed += is_failure
+    ids = FileIds(path, index, starts)
+    try:
+        for group in index.repeated():
+            first: set[str] = set()
+            for line in group:
+                custom_id, is_failure = parse_result_line(ids.line_at(line).decode("utf-8"))
+                if custom_id in first:  # a later result for the same id: not counted
+                    count -= 1
+                    failed -= is_failure
+                first.add(custom_id)
+    finally:
+        ids.close()
     return count, failed
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from oxide_proto import IdSet, RateLimits, parse_result_line
+from oxide_proto import DoneLines, RateLimits, parse_result_line
 
 from ._bulk_files import (
     BulkInput,
@@ -65,7 +65,7 @@ def _worker(
     input_path: str,
     output: str,
     shard: tuple[int, int],
-    prepared: tuple[int, IdSet],
+    prepared: tuple[int, DoneLines],
     limits: dict[str, Any],
     max_retries: int,
     exact_tokens: bool,

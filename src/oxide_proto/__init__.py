@@ -40,10 +40,9 @@ if TYPE_CHECKING:
     from .api._bulk import BulkInputError as BulkInputError
     from .api._bulk import BulkLineError as BulkLineError
     from .api._bulk import BulkRequest as BulkRequest
-    from .api._bulk import IdDigests as IdDigests
-    from .api._bulk import IdSet as IdSet
+    from .api._bulk import DoneLines as DoneLines
+    from .api._bulk import IdIndex as IdIndex
     from .api._bulk import InputProblem as InputProblem
-    from .api._bulk import RepeatCheck as RepeatCheck
     from .api._bulk import api_path as api_path
     from .api._bulk import estimate_tokens as estimate_tokens
     from .api._bulk import id_digest as id_digest
@@ -533,9 +532,8 @@ _LAZY: dict[str, str] = {
     "BulkInputError": ".api._bulk",
     "BulkLineError": ".api._bulk",
     "BulkRequest": ".api._bulk",
-    "IdDigests": ".api._bulk",
-    "IdSet": ".api._bulk",
-    "RepeatCheck": ".api._bulk",
+    "DoneLines": ".api._bulk",
+    "IdIndex": ".api._bulk",
     "id_digest": ".api._bulk",
     "InputProblem": ".api._bulk",
     "api_path": ".api._bulk",

@@ -12,6 +12,7 @@ repeated. Jobs are small (at most a few hundred lines) and every wait bounded.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import pathlib
@@ -26,8 +27,10 @@ from typing import Any
 import anyio
 import pytest
 
+import oxide_io._bulk_files as files
 from oxide_io import AsyncClient, Client, bulk
 from oxide_io.testing import Fail, MockServer, RateLimit
+from oxide_proto import IdIndex, result_line
 from tests.io.conftest import KEY
 
 pytestmark = pytest.mark.anyio
@@ -264,6 +267,28 @@ async def test_killed_job_resumes_with_nothing_lost_or_repeated(
     ids = [r["custom_id"] for r in _results(output)]
     assert sorted(ids) == sorted(f"req-{n}" for n in range(120))  # each exactly once
     assert summary.skipped == before and summary.done == 120
+
+
+async def test_a_resume_under_colliding_digests_sends_exactly_what_is_missing(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every custom_id's digest alike: each result in the output is matched to
+    its input line by reading the line again, so a result for an id that is
+    not in the input marks nothing done, and nothing is skipped or sent twice."""
+    monkeypatch.setattr(files, "IdIndex", functools.partial(IdIndex, digest=lambda key: 0))
+    source = _write_input(tmp_path / "in.jsonl", 60)
+    output = tmp_path / "out.jsonl"
+    answered = random.Random(runtime).sample(range(60), 25)
+    output.write_bytes(
+        b"".join(result_line(id="old", custom_id=f"req-{n}", status_code=200) for n in answered)
+        + result_line(id="old", custom_id="req-60", status_code=200)  # not in the input
+    )
+    summary = await _run(runtime, server, source, output)
+    ids = [r["custom_id"] for r in _results(output)]
+    assert sorted(ids) == sorted([*(f"req-{n}" for n in range(60)), "req-60"])
+    assert (summary.skipped, summary.done, summary.total) == (25, 60, 60)
+    sent = [r for r in server.requests if r.path == "/v1/chat/completions"]
+    assert len(sent) == summary.sent == 35
 
 
 async def test_progress_display_and_token_counter(

@@ -7,6 +7,8 @@ so scripted failures land in the error file; `batch_expiry` makes them expire.
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import pathlib
 from collections.abc import Iterator
@@ -14,8 +16,10 @@ from typing import Any
 
 import pytest
 
+import oxide_io._bulk_files as files
 from oxide_io import AsyncClient, Client, bulk
 from oxide_io.testing import Fail, MockServer
+from oxide_proto import IdIndex
 from tests.io.conftest import KEY
 
 pytestmark = pytest.mark.anyio
@@ -140,6 +144,38 @@ async def test_interrupted_job_resumes_without_new_batches(
     # Done is done: a third run sends nothing.
     again = await _run(runtime, server, source, output, max_lines=3)
     assert again.skipped == 8 and _posts(server, "/v1/batches") == 3
+
+
+async def test_a_merge_cut_short_is_finished_not_repeated(
+    runtime: str, server: MockServer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output fills up part-way through merging a batch; the rerun writes
+    the rest of it. Every custom_id's digest is alike, so each "already
+    written?" is answered by reading the input line again."""
+    monkeypatch.setattr(files, "IdIndex", functools.partial(IdIndex, digest=lambda key: 0))
+    source = _write(tmp_path / "in.jsonl", [_line(n) for n in range(9)])
+    output = tmp_path / "out.jsonl"
+    write = files.ResultWriter.write
+    writes = 0
+
+    def fill_up(writer: files.ResultWriter, line: bytes) -> None:
+        nonlocal writes
+        writes += 1
+        if writes > 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(writer, line)
+
+    monkeypatch.setattr(files.ResultWriter, "write", fill_up)
+    with pytest.raises(OSError):
+        await _run(runtime, server, source, output, max_lines=4)
+    assert [r["custom_id"] for r in _results(output)] == [f"req-{n}" for n in range(5)]
+    job = bulk.JobFile.load(f"{output}.job.json")
+    assert [p["stage"] for p in job.batches] == ["merged", "created", "created"]
+    monkeypatch.setattr(files.ResultWriter, "write", write)
+    summary = await _run(runtime, server, source, output, max_lines=4)
+    assert [r["custom_id"] for r in _results(output)] == [f"req-{n}" for n in range(9)]
+    assert (summary.skipped, summary.done) == (5, 9)
+    assert _posts(server, "/v1/batches") == 3
 
 
 async def test_failed_batches_lines_are_error_results_and_retried_when_removed(

@@ -1,8 +1,9 @@
-"""Bulk input and output lines, token estimates and the digest id sets (pure)."""
+"""Bulk input and output lines, token estimates, the id index and the done lines (pure)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,12 +13,12 @@ from hypothesis import strategies as st
 from oxide_proto import (
     BulkInputError,
     BulkLineError,
-    IdDigests,
-    IdSet,
+    DoneLines,
+    IdIndex,
     InputProblem,
-    RepeatCheck,
     api_path,
     estimate_tokens,
+    id_digest,
     parse_request_line,
     parse_result_line,
     result_line,
@@ -116,79 +117,96 @@ def test_result_lines_round_trip() -> None:
         parse_result_line(b'{"id": 1}')
 
 
+def _confirmed(index: IdIndex, lines: dict[int, str], key: str) -> list[int]:
+    """What a reader of the file does with `find`: the candidates whose id is `key`."""
+    return [line for line in index.find(key) if lines[line] == key]
+
+
+def _tiny(bits: int) -> Callable[[str], int]:
+    """A digest of `bits` bits (at the top of the 64), so that ids collide often."""
+    return lambda key: (id_digest(key) >> (64 - bits)) << (64 - bits)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.text(max_size=6), max_size=300),
+    st.sampled_from([0, 1, 2, 64]),
+    st.sampled_from([1, 300, 10**6, 2**40]),
+)
+def test_id_index_candidates_hold_every_match(keys: list[str], bits: int, bound: int) -> None:
+    """Whatever the digest's width (none at all: every id collides), the index
+    gives each id's line among its candidates, confirming them finds exactly the
+    lines the id is on, and the repeated groups hold every real repeat."""
+    index = IdIndex(max(bound, len(keys) + 1), digest=_tiny(bits) if bits < 64 else id_digest)
+    lines = {line: key for line, key in enumerate(keys, 1)}
+    for line, key in lines.items():
+        index.add(key, line)
+    assert len(index) == len(keys)
+    for key in {*keys, "absent", ""}:
+        assert _confirmed(index, lines, key) == [n for n, k in lines.items() if k == key]
+    groups = list(index.repeated())
+    assert all(len(group) > 1 and group == sorted(group) for group in groups)
+    in_groups = sorted(line for group in groups for line in group)
+    assert len(in_groups) == len(set(in_groups))  # each line in one group at most
+    repeats = {line for line, key in lines.items() if keys.count(key) > 1}
+    assert repeats <= set(in_groups)
+    if bits == 0:  # every id collides with every other: one group of all
+        assert groups == ([list(lines)] if len(keys) > 1 else [])
+
+
+def test_id_index_adds_after_a_look_up() -> None:
+    index = IdIndex(100)
+    index.add("a", 5)
+    assert index.find("a") == [5] and index.find("b") == []
+    index.add("b", 2)  # into a bucket already sorted
+    index.add("a", 1)
+    assert index.find("a") == [1, 5] and index.find("b") == [2]
+    assert list(index.repeated()) == [[1, 5]]
+
+
+def test_id_index_refuses_lines_out_of_its_bound() -> None:
+    index = IdIndex(7)  # three bits of line number
+    index.add("x", 7)
+    with pytest.raises(ValueError, match="beyond"):
+        index.add("y", 8)
+    with pytest.raises(ValueError, match="beyond"):
+        index.add("y", 0)
+    with pytest.raises(ValueError, match="at least 1"):
+        IdIndex(0)
+
+
+def test_id_index_takes_eight_bytes_an_id() -> None:
+    size = 50_000 * 48  # an input of 50,000 lines of 48 bytes: the bound is its size
+    index = IdIndex(size)
+    for number in range(1, 50_001):
+        index.add(f"request-{number:08}", number)
+    assert list(index.repeated()) == []
+    assert all(index.find(f"request-{number:08}") == [number] for number in (1, 777, 50_000))
+    words = sum(len(bucket) for bucket in index._buckets)
+    assert words == 50_000 and all(bucket.itemsize == 8 for bucket in index._buckets)
+    assert 16 <= len(index._buckets) <= 64  # a few thousand ids a bucket at most
+
+
 @settings(max_examples=50)
-@given(st.lists(st.text(max_size=20), max_size=400))
-def test_id_set_is_a_set(keys: list[str]) -> None:
-    ids = IdSet(capacity=4)
-    reference: set[str] = set()
-    for key in keys:
-        assert ids.add(key) == (key not in reference)
-        reference.add(key)
-    assert len(ids) == len(reference)
-    assert all(key in ids for key in reference)
-    assert all(((key + "\x00") in ids) == ((key + "\x00") in reference) for key in keys)
-    assert 5 not in ids
+@given(st.lists(st.integers(0, 5000), max_size=300))
+def test_done_lines_is_a_set_of_line_numbers(lines: list[int]) -> None:
+    done = DoneLines()
+    reference: set[int] = set()
+    for line in lines:
+        assert done.add(line) == (line not in reference)
+        reference.add(line)
+    assert len(done) == len(reference)
+    assert all((n in done) == (n in reference) for n in range(5010))
+    assert "1" not in done and -1 not in done
+    with pytest.raises(ValueError):
+        done.add(-1)
 
 
-def test_id_set_stays_small() -> None:
-    ids = IdSet()
-    for number in range(50_000):
-        ids.add(f"request-{number:08}")
-    assert len(ids._table) <= 50_000 * 48
-
-
-@settings(max_examples=50)
-@given(st.lists(st.text(max_size=6), max_size=300), st.integers(1, 40))
-def test_id_digests_find_every_repeat(keys: list[str], run: int) -> None:
-    ids = IdDigests(run=run)
-    for key in keys:
-        ids.add(key)
-    assert len(ids) == len(keys)
-    repeated = {key for key in keys if keys.count(key) > 1}
-    assert list(ids.repeated()) == sorted({ids._digest(key) for key in repeated})
-    assert all(key in ids for key in keys)
-    assert 5 not in ids
-    ids.add("one more")  # adding after a look-up starts a new run
-    assert "one more" in ids
-
-
-def test_id_digests_take_eight_bytes_an_id() -> None:
-    ids = IdDigests(run=1000)
-    for number in range(50_000):
-        ids.add(f"request-{number:08}")
-    assert list(ids.repeated()) == []
-    assert ids._digests.itemsize * len(ids._digests) == 8 * 50_000
-
-
-def _colliding(key: str) -> int:
-    """A digest under which every id collides with every other."""
-    return 0
-
-
-def test_a_digest_collision_is_not_a_repeat() -> None:
-    ids = IdDigests(digest=_colliding, run=2)
-    keys = ["a", "b", "c", "b", "d"]
-    for key in keys:
-        ids.add(key)
-    suspects = list(ids.repeated())
-    assert suspects == [0]  # by digest, all five ids look alike
-    check = RepeatCheck(suspects, digest=_colliding, limit=10)
-    for line, key in enumerate(keys, 1):
-        check.feed(line, key)
-    assert check.repeats == [InputProblem(4, "custom_id 'b' repeats line 2")]
-    assert not check.more
-
-
-def test_repeat_check_stops_listing_at_its_limit() -> None:
-    check = RepeatCheck([0], digest=_colliding, limit=2)
-    for line in range(1, 6):
-        check.feed(line, "same")
-    assert [problem.line for problem in check.repeats] == [2, 3]
-    assert check.more
-    clear = RepeatCheck([1], digest=_colliding, limit=2)
-    clear.feed(1, "x")
-    clear.feed(2, "x")  # digest 0 is not a suspect: nothing kept
-    assert clear.repeats == [] and not clear.more
+def test_done_lines_take_a_bit_a_line() -> None:
+    done = DoneLines()
+    for line in range(1, 80_001):
+        done.add(line)
+    assert len(done) == 80_000 and len(done._bits) <= 80_000 // 8 * 2
 
 
 def _problem_lines(lines: list[Any]) -> list[int]:

@@ -33,7 +33,7 @@ from oxide_proto import (
     APIError,
     APIStatusError,
     BulkRequest,
-    IdSet,
+    DoneLines,
     Operation,
     RateLimits,
     RatePolicy,
@@ -110,10 +110,10 @@ class SyncBulkRunner:
         job_file: str | None,
         count_tokens: Callable[[str], int] | None,
         shard: tuple[int, int] | None = None,
-        prepared: tuple[int, IdSet] | None = None,
+        prepared: tuple[int, DoneLines] | None = None,
     ) -> None:
         """`shard` and `prepared` are for one process of a job split across
-        several: its share of the lines, and the job's total and done ids (the
+        several: its share of the lines, and the job's total and done lines (the
         parent checked the input and read the output; a worker only appends)."""
         self._shard = shard
         self._prepared = prepared
@@ -146,7 +146,7 @@ class SyncBulkRunner:
         if self._prepared is None:
             total, ids = checked_input(self._input_path)
             done, done_count, failed_count = resume_output(self._output, ids)
-            del ids  # the done ids are all the next reading needs
+            del ids  # the done lines are all the next reading needs
         else:
             (total, done), done_count, failed_count = self._prepared, 0, 0
         skipped = done_count

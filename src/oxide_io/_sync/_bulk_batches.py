@@ -29,12 +29,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import IdSet, parse_result_line, result_line
+from oxide_proto import DoneLines, parse_result_line, result_line
 
 from .._bulk_files import (
     BulkInput,
     BulkProgress,
     BulkSummary,
+    DoneIds,
     JobFile,
     ProgressMeter,
     ResultWriter,
@@ -59,7 +60,7 @@ _LOOKUP_PAGES = 10
 
 
 def _plan(
-    job: JobFile, input_path: str, done: IdSet, max_lines: int, max_bytes: int
+    job: JobFile, input_path: str, done: DoneLines, max_lines: int, max_bytes: int
 ) -> list[dict[str, Any]]:
     """Writes the requests not yet done into part files, one endpoint and model each."""
     directory = job.output + ".batches"
@@ -121,7 +122,7 @@ def _plan(
 class _Merge:
     """Writes one finished part's results into the output, in the part's order."""
 
-    def __init__(self, part: dict[str, Any], writer: ResultWriter, done: IdSet) -> None:
+    def __init__(self, part: dict[str, Any], writer: ResultWriter, done: DoneIds) -> None:
         self.part = part
         self.writer = writer
         self.done = done
@@ -148,8 +149,8 @@ class _Merge:
         handles = [open(path, "rb") for path in result_files]  # noqa: SIM115
         try:
             for position, custom_id in enumerate(ids):
-                if custom_id in self.done:
-                    continue
+                if not self.done.claim(custom_id):
+                    continue  # written by a merge cut short
                 where = found[position]
                 if where is not None:
                     handle = handles[where[0]]
@@ -165,7 +166,6 @@ class _Merge:
                     )
                     failed = True
                 self.writer.write(line)
-                self.done.add(custom_id)
                 meter.record(failed)
         finally:
             for handle in handles:
@@ -235,13 +235,14 @@ class _Batches:
         self, poll_interval: float, max_lines: int, max_bytes: int, *, keep_input: bool
     ) -> BulkSummary:
         total, ids = checked_input(self._input)
-        done, done_count, failed_count = resume_output(self._output, ids)
-        del ids
+        done_lines, done_count, failed_count = resume_output(self._output, ids)
+        # Merging looks results up by custom_id: through the input's ids, kept.
+        done = DoneIds(ids, done_lines)
         meter = ProgressMeter(total, done_count, failed_count)
         job = self._job(total)
         pending = [part for part in job.batches if part["stage"] != "merged"]
         if not pending and done_count < total:
-            job.batches = _plan(job, self._input, done, max_lines, max_bytes)
+            job.batches = _plan(job, self._input, done_lines, max_lines, max_bytes)
             job.state = "running"
             job.save()  # the parts are on disk and recorded before anything is sent
         if not keep_input:
@@ -259,6 +260,7 @@ class _Batches:
             with contextlib.suppress(OSError):
                 os.rmdir(job.output + ".batches")
         finally:
+            ids.close()
             with self._backend.shielded():
                 self._backend.run_blocking(writer.close)
                 job.done, job.failed = meter.done, meter.failed
@@ -328,7 +330,7 @@ class _Batches:
         self,
         job: JobFile,
         writer: ResultWriter,
-        done: IdSet,
+        done: DoneIds,
         meter: ProgressMeter,
         poll_interval: float,
     ) -> None:
@@ -362,7 +364,7 @@ class _Batches:
         part: dict[str, Any],
         batch: Any,
         writer: ResultWriter,
-        done: IdSet,
+        done: DoneIds,
         meter: ProgressMeter,
     ) -> None:
         files = []

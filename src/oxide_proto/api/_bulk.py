@@ -14,23 +14,22 @@ An HTTP error is a result too (its status and body under `response`); `error`
 is strict, so a typo (`"boddy"`) or a repeated `custom_id` is caught before the
 first request goes out, with the line number and the reason.
 
-`IdDigests` keeps the input's custom_ids as 8-byte digests in sorted runs (8
-bytes a line, whatever the ids' length); the digests that repeat are only
-suspects, which `RepeatCheck` confirms or clears on a second reading by
-comparing the ids themselves, so a digest collision is never reported as a
-repeated custom_id. `IdSet` remembers which custom_ids are done (results
-already written, on a resume) in 24 to 48 bytes each.
+`IdIndex` keeps the input's custom_ids as 64-bit words, a digest and a line
+number (8 bytes a line, whatever the ids' length); a digest that matches
+is only a candidate, which the caller confirms by reading that line's id
+again, so a digest collision is never taken for a repeated custom_id nor
+for a request already done. `DoneLines` marks the input lines whose
+results are in the output, on a resume: a bit a line.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
-import heapq
 import json
 import math
 from array import array
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..base._record import frozen
@@ -39,13 +38,12 @@ __all__ = [
     "BulkInputError",
     "BulkLineError",
     "BulkRequest",
-    "IdDigests",
-    "IdSet",
+    "DoneLines",
+    "IdIndex",
     "InputProblem",
     "api_path",
     "estimate_tokens",
     "parse_request_line",
-    "RepeatCheck",
     "id_digest",
     "parse_result_line",
     "result_line",
@@ -227,174 +225,129 @@ def parse_result_line(data: bytes | str) -> tuple[str, bool]:
     return value["custom_id"], failed
 
 
-class IdSet:
-    """A set of strings that keeps a 16-byte BLAKE2b digest of each, not the string.
-
-    An open-addressing table in one bytearray, between a third and two thirds
-    full: 24 to 48 bytes a member. Two different ids share a digest with
-    odds of about n²/2¹²⁹, some 10⁻²¹ for a billion ids.
-    """
-
-    __slots__ = ("_mask", "_size", "_table")
-
-    _EMPTY = bytes(16)
-
-    def __init__(self, capacity: int = 1024) -> None:
-        slots = 16
-        while slots * 2 < capacity * 3:
-            slots *= 2
-        self._table = bytearray(16 * slots)
-        self._mask = slots - 1
-        self._size = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    @staticmethod
-    def _digest(key: str) -> bytes:
-        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        return digest if digest != IdSet._EMPTY else b"\x01" + digest[1:]
-
-    def _slot(self, digest: bytes) -> tuple[int, bool]:
-        """(offset of `digest`'s slot, whether it is there) by linear probing."""
-        table, mask = self._table, self._mask
-        index = int.from_bytes(digest[:8], "little") & mask
-        while True:
-            offset = index * 16
-            held = table[offset : offset + 16]
-            if held == digest:
-                return offset, True
-            if held == IdSet._EMPTY:
-                return offset, False
-            index = (index + 1) & mask
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._slot(self._digest(key))[1]
-
-    def add(self, key: str) -> bool:
-        """Adds `key`; False when it was there already."""
-        digest = self._digest(key)
-        offset, present = self._slot(digest)
-        if present:
-            return False
-        self._table[offset : offset + 16] = digest
-        self._size += 1
-        if self._size * 3 > (self._mask + 1) * 2:
-            self._grow()
-        return True
-
-    def _grow(self) -> None:
-        old = self._table
-        self._table = bytearray(len(old) * 2)
-        self._mask = (self._mask + 1) * 2 - 1
-        for start in range(0, len(old), 16):
-            digest = bytes(old[start : start + 16])
-            if digest != IdSet._EMPTY:
-                offset, _ = self._slot(digest)
-                self._table[offset : offset + 16] = digest
-
-
 def id_digest(key: str) -> int:
     """A custom_id's 64-bit BLAKE2b digest."""
     data = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(data, "little")
 
 
-class IdDigests:
-    """Custom_ids as 64-bit digests in one `array('Q')`: 8 bytes an id.
+class IdIndex:
+    """Custom_ids by digest, each with its line number: 8 bytes an id, whatever its length.
 
-    Digests are added in runs of `run`, each sorted when full (sorting
-    makes Python ints of one run only, so the scratch space is bounded by
-    `run`, not by the number of ids). Membership is a binary search in each
-    run. A digest stands for its id only with odds: two of n ids share one
-    with odds about n²/2⁶⁵; `repeated()` gives the digests seen more than
-    once, which are suspects for `RepeatCheck` to confirm, never verdicts.
+    Each id is one 64-bit word: its digest's top bits above its line number's
+    bits (as many as `lines`, the largest line number, needs). The words are
+    spread by their top bits over buckets, each sorted on its first look-up
+    (sorting makes Python ints of one bucket only). A digest stands for its
+    id only with odds: `find` gives the lines whose ids may be the one asked
+    for, and `repeated` the groups of lines whose ids may be equal; both are
+    candidates for the caller to confirm by reading the lines' ids again,
+    never verdicts, so a collision costs a look at one more line and nothing
+    else.
     """
 
-    __slots__ = ("_digest", "_digests", "_pending", "_run", "_spans")
+    __slots__ = ("_bucket_shift", "_buckets", "_digest", "_line_bits", "_size", "_unsorted")
 
-    def __init__(self, digest: Callable[[str], int] = id_digest, run: int = 1 << 14) -> None:
+    def __init__(self, lines: int, *, digest: Callable[[str], int] = id_digest) -> None:
+        """`lines` bounds the line numbers (a file's size in bytes does); `digest`
+        maps an id to 64 bits, of which the top 64 minus `lines.bit_length()` count."""
+        if lines < 1:
+            raise ValueError(f"lines must be at least 1, not {lines}")
+        self._line_bits = lines.bit_length()
+        if self._line_bits > 48:
+            raise ValueError(f"{lines} lines is more than an index holds (2**48)")
+        # A bucket for each 64 KiB of file when `lines` is the file's size in
+        # bytes: about a thousand ids a bucket when lines average 64 bytes.
+        bucket_bits = min(14, (lines >> 16).bit_length())
+        self._bucket_shift = 64 - bucket_bits
+        self._buckets = [array("Q") for _ in range(1 << bucket_bits)]
+        self._unsorted = bytearray(b"\x01") * (1 << bucket_bits)
         self._digest = digest
-        self._run = run
-        self._digests = array("Q")  # whole runs, each sorted
-        self._pending = array("Q")  # the current run, not yet sorted
-        self._spans: list[tuple[int, int]] = []  # (start, end) of each sorted run
+        self._size = 0
 
     def __len__(self) -> int:
-        return len(self._digests) + len(self._pending)
+        return self._size
 
-    def add(self, key: str) -> None:
-        self._pending.append(self._digest(key))
-        if len(self._pending) >= self._run:
-            self._flush()
+    def _floor(self, key: str) -> int:
+        """The smallest word `key` can have: its digest's top bits, line bits zero."""
+        return (self._digest(key) >> self._line_bits) << self._line_bits
 
-    def _flush(self) -> None:
-        start = len(self._digests)
-        self._digests.extend(array("Q", sorted(self._pending)))
-        self._spans.append((start, len(self._digests)))
-        self._pending = array("Q")
+    def _bucket(self, word: int) -> array[int]:
+        index = word >> self._bucket_shift  # 0 with one bucket: every word is under 2**64
+        bucket = self._buckets[index]
+        if self._unsorted[index]:
+            bucket = self._buckets[index] = array("Q", sorted(bucket))
+            self._unsorted[index] = 0
+        return bucket
 
-    def _runs(self) -> list[tuple[int, int]]:
-        if self._pending:
-            self._flush()
-        return self._spans
-
-    def __contains__(self, key: object) -> bool:
-        """Whether `key`'s digest was added (so, with the odds above, `key`)."""
-        if not isinstance(key, str):
-            return False
-        digest, digests = self._digest(key), self._digests
-        for start, end in self._runs():
-            index = bisect.bisect_left(digests, digest, start, end)
-            if index < end and digests[index] == digest:
-                return True
-        return False
-
-    def repeated(self) -> Iterator[int]:
-        """Each digest added more than once, once, in increasing order."""
-        digests = self._digests
-        runs = [(digests[index] for index in range(start, end)) for start, end in self._runs()]
-        previous: int | None = None
-        reported = False
-        for digest in heapq.merge(*runs):
-            if digest == previous:
-                if not reported:
-                    reported = True
-                    yield digest
-            else:
-                previous, reported = digest, False
-
-
-class RepeatCheck:
-    """Confirms suspect digests by the ids themselves, on a second reading.
-
-    Fed every request's line number and custom_id in order, it keeps only the
-    ids whose digest is among `suspects` (and at most `limit` repeat lines),
-    so two different ids that share a digest are told apart and never
-    reported as a repeat.
-    """
-
-    __slots__ = ("_digest", "_first", "_limit", "_suspects", "more", "repeats")
-
-    def __init__(
-        self, suspects: Collection[int], *, digest: Callable[[str], int] = id_digest, limit: int
-    ) -> None:
-        self._suspects = frozenset(suspects)
-        self._digest = digest
-        self._limit = limit
-        self._first: dict[str, int] = {}
-        self.repeats: list[InputProblem] = []
-        """`custom_id 'x' repeats line N` problems, at most `limit`, in line order."""
-        self.more = False
-        """Whether repeats beyond `limit` were found."""
-
-    def feed(self, line: int, custom_id: str) -> None:
-        if self._digest(custom_id) not in self._suspects:
-            return
-        first = self._first.setdefault(custom_id, line)
-        if first == line:
-            return
-        if len(self.repeats) < self._limit:
-            self.repeats.append(InputProblem(line, f"custom_id {custom_id!r} repeats line {first}"))
+    def add(self, key: str, line: int) -> None:
+        """Adds `key`, found on line `line` (1 to `lines`)."""
+        if not 0 < line < 1 << self._line_bits:
+            raise ValueError(f"line {line} is beyond the index's {(1 << self._line_bits) - 1}")
+        word = self._floor(key) | line
+        index = word >> self._bucket_shift
+        if self._unsorted[index]:
+            self._buckets[index].append(word)
         else:
-            self.more = True
+            bisect.insort(self._buckets[index], word)
+        self._size += 1
+
+    def find(self, key: str) -> list[int]:
+        """The lines, in order, whose ids share `key`'s digest: it is on one of
+        them or on none."""
+        bits = self._line_bits
+        floor = (self._digest(key) >> bits) << bits
+        bucket = self._bucket(floor)
+        start = bisect.bisect_left(bucket, floor)
+        if start == len(bucket) or bucket[start] >> bits != floor >> bits:
+            return []
+        end = bisect.bisect_left(bucket, floor + (1 << bits), start + 1)
+        mask = (1 << bits) - 1
+        return [word & mask for word in bucket[start:end]]
+
+    def repeated(self) -> Iterator[list[int]]:
+        """Each group of two or more lines whose ids share a digest, the lines in
+        order (groups by increasing digest)."""
+        bits, mask = self._line_bits, (1 << self._line_bits) - 1
+        for index in range(len(self._buckets)):
+            group: list[int] = []
+            previous = -1
+            for word in self._bucket(index << self._bucket_shift):
+                if word >> bits != previous:
+                    if len(group) > 1:
+                        yield group
+                    group, previous = [], word >> bits
+                group.append(word & mask)
+            if len(group) > 1:
+                yield group
+
+
+class DoneLines:
+    """The line numbers of the input's requests that are done: one bit a line."""
+
+    __slots__ = ("_bits", "_count")
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __contains__(self, line: object) -> bool:
+        if not isinstance(line, int) or line < 0:
+            return False
+        byte = line >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] >> (line & 7) & 1)
+
+    def add(self, line: int) -> bool:
+        """Marks `line` done; False when it was already."""
+        if line < 0:
+            raise ValueError(f"a line number is not negative: {line}")
+        byte, bit = line >> 3, 1 << (line & 7)
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits) // 2)))
+        if self._bits[byte] & bit:
+            return False
+        self._bits[byte] |= bit
+        self._count += 1
+        return True
