@@ -244,7 +244,8 @@ def _can_lend(ctx: ssl.SSLContext) -> bool:
     )
 
 
-_C = TypeVar("_C", bound="ssl.SSLContext")
+if TYPE_CHECKING:  # annotations only: `ssl` loads with the first TLS connection
+    _C = TypeVar("_C", bound=ssl.SSLContext)
 
 
 @overload
