@@ -339,7 +339,7 @@ class _Grouping:
             return []
         return [TranscriptSegmentClosedEvent(segment.snapshot(), reason)]
 
-    def _end_open(self, reason: TranscriptSegmentCloseReason) -> list[TranscriptUpdate]:
+    def _end_current_segment(self, reason: TranscriptSegmentCloseReason) -> list[TranscriptUpdate]:
         segment, self.open = self.open, None
         return [] if segment is None else self._end(segment, reason)
 
@@ -355,7 +355,7 @@ class _Grouping:
         """The held segment becomes the open one."""
         if self.held is None:
             return []
-        updates = self._end_open("speaker_change")
+        updates = self._end_current_segment("speaker_change")
         self.open, self.held = self.held, None
         return updates + self._show(self.open)
 
@@ -396,7 +396,7 @@ class _Grouping:
             and not user_incoming
             and time_ms >= open_.end_ms + self.settings.assistant_silence_ms
         ):
-            return self._end_open("inactivity")
+            return self._end_current_segment("inactivity")
         return []
 
     def take(self, fragments: list[_Fragment]) -> list[TranscriptUpdate]:
@@ -441,7 +441,7 @@ class _Grouping:
             self._hold(fragment, False)
             return []
         self.held = self._after_backchannel_check(following=fragment)
-        updates = self._end_open("speaker_change")
+        updates = self._end_current_segment("speaker_change")
         if self.held is not None:
             self.open, self.held = self.held, None
             self.open.extend(fragment)
@@ -451,7 +451,7 @@ class _Grouping:
 
     def close(self, time_ms: float, reason: TranscriptSegmentCloseReason) -> list[TranscriptUpdate]:
         held = self._after_backchannel_check(time_ms)
-        updates = self._end_open(reason)
+        updates = self._end_current_segment(reason)
         self.held = None
         if held is not None and held.text:
             updates += self._show(held) + self._end(held, reason)
