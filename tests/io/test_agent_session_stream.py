@@ -326,3 +326,49 @@ async def test_an_answer_that_does_not_parse_keeps_the_result(
     assert caught.value.result.output_text == "no answer"
     assert caught.value.result.turn.status == "completed"
     assert agents_server.posts[-1][1]["events"][0]["output"] is None
+
+
+async def test_a_function_tool_answers_the_call_with_its_checked_arguments(
+    make_client: MakeClient, agents_server: _Agents
+) -> None:
+    from oxide_io.compat.lib.beta.agents import function_tool
+
+    @function_tool
+    def add(a: int, b: int) -> dict[str, int]:
+        """Adds two numbers."""
+        return {"sum": a + b}
+
+    client = _client(make_client, agents_server)
+    manager = client.beta.agents.sessions.stream(
+        "sess_1", input="add 2 and 3", output_type=Total, tool_handlers={add.name: add}
+    )
+    async with manager as stream:
+        result = await stream.get_final_result()
+    assert result.output_parsed == Total(total=5)
+    assert agents_server.posts[-1][1]["events"][0]["output"] == '{"sum":5}'
+
+
+async def test_a_function_tool_reports_refused_arguments_as_their_stage(
+    make_client: MakeClient, agents_server: _Agents
+) -> None:
+    from oxide_io.compat.lib.beta.agents import function_tool
+
+    ran: list[str] = []
+
+    @function_tool
+    def add(a: str, b: str) -> str:
+        ran.append(a)
+        return a + b
+
+    failures: list[AgentToolError] = []
+    client = _client(make_client, agents_server)
+    manager = client.beta.agents.sessions.stream(
+        "sess_1", input="add", tool_handlers={"add": add}, on_tool_error=failures.append
+    )
+    async with manager as stream:
+        result = await stream.get_final_result()
+    assert result.output_text == "no answer"
+    assert ran == []
+    assert [(f.tool_name, f.stage, f.call_id) for f in failures] == [("add", "arguments", "call_1")]
+    assert "expected a string" in str(failures[0].error)
+    assert agents_server.posts[-1][1]["events"][0]["success"] is False

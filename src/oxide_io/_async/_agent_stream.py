@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from oxide_proto import BadRequestError
+from oxide_proto.helpers._agent_tools import FunctionTool
 from oxide_proto.helpers._agent_turn import (
     AgentOutputParseError,
     AgentToolError,
@@ -181,7 +182,17 @@ class AsyncAgentSessionStream(Generic[OutputT]):
         try:
             arguments = agent_tool_arguments(call)
             stage = "execution"
-            output = self._handlers[call.name](arguments)
+            handler = self._handlers[call.name]
+            if isinstance(handler, FunctionTool):
+
+                def note(now: ToolErrorStage) -> None:
+                    nonlocal stage
+                    stage = now
+
+                # A FunctionTool tells its stages: a refused argument is "arguments".
+                output = handler.run(arguments, note)
+            else:
+                output = handler(arguments)
             if inspect.isawaitable(output):
                 # unasync: raise TypeError("a coroutine tool handler needs the AsyncClient")
                 output = await output
