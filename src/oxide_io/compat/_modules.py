@@ -251,7 +251,42 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "lib.streaming.responses": _RESPONSES_STREAM,
     "lib.streaming.responses._events": _RESPONSES_EVENTS,
     "lib.streaming.responses._responses": _RESPONSES_STREAM,
+    # Hosted agents: local function tools, the output format, turn results, files.
+    "lib.beta": (),
+    "lib.beta.agents": (
+        "FunctionTool=oxide_proto.helpers._agent_tools:FunctionTool",
+        "function_tool=oxide_proto.helpers._agent_tools:function_tool",
+        "pydantic_function_tool=oxide_proto.helpers._agent_tools:pydantic_function_tool",
+        "agent_text_format=oxide_proto.helpers._agent_tools:agent_text_format",
+        "AgentTurnResult=oxide_proto.helpers._agent_turn:AgentTurnResult",
+        "AgentTurnResultError=oxide_proto.helpers._agent_turn:AgentTurnResultError",
+        "AgentOutputParseError=oxide_proto.helpers._agent_turn:AgentOutputParseError",
+        "AgentToolError=oxide_proto.helpers._agent_turn:AgentToolError",
+        "StagedAgentFile=oxide_io._agent_files:StagedAgentFile",
+        "PreparedAgentFiles=oxide_io._agent_files:PreparedAgentFiles",
+        "AgentFileStagingError=oxide_io._agent_files:AgentFileStagingError",
+        "AgentFilePreparationError=oxide_io._agent_files:AgentFilePreparationError",
+        "AgentResultArtifacts=oxide_io._sync.extras.agent_artifacts:SyncAgentResultArtifacts",
+        "AsyncAgentResultArtifacts="
+        "oxide_io._async.extras.agent_artifacts:AsyncAgentResultArtifacts",
+    ),
+    # A Realtime translation session that ends cleanly and is never replayed.
+    "lib.realtime_translation": (
+        "TranslationSession=oxide_io._sync._translation_session:SyncTranslationSession",
+        "AsyncTranslationSession=oxide_io._async._translation_session:AsyncTranslationSession",
+        "TranslationConnection="
+        "oxide_io._sync._translation_session:SyncTranslationSessionConnection",
+        "AsyncTranslationConnection="
+        "oxide_io._async._translation_session:AsyncTranslationSessionConnection",
+    ),
     # ------ end of the openai.lib block
+    # The microphone and speaker helpers: names that raise when used (see _voice).
+    "helpers": (
+        "Microphone=oxide_io.compat._voice:Microphone",
+        "LocalAudioPlayer=oxide_io.compat._voice:LocalAudioPlayer",
+    ),
+    "helpers.microphone": ("Microphone=oxide_io.compat._voice:Microphone",),
+    "helpers.local_audio_player": ("LocalAudioPlayer=oxide_io.compat._voice:LocalAudioPlayer",),
 }
 # Extra modules that other extra modules live in.
 _EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)
