@@ -42,8 +42,8 @@ def _run(code: str, server: MockServer, tmp_path: pathlib.Path) -> str:
     return done.stdout
 
 
-def test_the_guide_has_its_five_examples() -> None:
-    assert len(_blocks()) == 5
+def test_the_guide_has_its_six_examples() -> None:
+    assert len(_blocks()) == 6
 
 
 def test_one_line_change_example(tmp_path: pathlib.Path) -> None:
@@ -98,4 +98,14 @@ def test_transcript_grouper_example(tmp_path: pathlib.Path) -> None:
         "closed: speaker_change",
         "assistant Here it is.",
         "closed: manual",
+    ]
+
+
+def test_agents_function_tool_example(tmp_path: pathlib.Path) -> None:
+    with MockServer(api_key="sk-guide") as server:
+        out = _run(_blocks()[5], server, tmp_path)
+    assert out.splitlines() == [
+        "['city']",
+        '{"city":"Oslo","days":3,"sky":"clear"}',
+        "OutputValidationError",
     ]
