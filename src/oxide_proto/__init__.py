@@ -183,6 +183,11 @@ if TYPE_CHECKING:
     from .base._url import flatten_params as flatten_params
     from .base._url import parse_url as parse_url
     from .base._url import websocket_url as websocket_url
+    from .helpers._agent_tools import AgentFunctionTool as AgentFunctionTool
+    from .helpers._agent_tools import agent_function_tool as agent_function_tool
+    from .helpers._agent_tools import agent_pydantic_function_tool as agent_pydantic_function_tool
+    from .helpers._agent_tools import agent_text_format as agent_text_format
+    from .helpers._agent_tools import agent_tool_output as agent_tool_output
     from .helpers._agent_turn import AgentOutputParseError as AgentOutputParseError
     from .helpers._agent_turn import AgentToolError as AgentToolError
     from .helpers._agent_turn import AgentTurnCollector as AgentTurnCollector
@@ -356,6 +361,13 @@ if TYPE_CHECKING:
     )
     from .sessions._responses_socket import parse_responses_event as parse_responses_event
     from .sessions._responses_socket import stream_request as stream_request
+    from .sessions._translation_session import TranslationInput as TranslationInput
+    from .sessions._translation_session import TranslationInputState as TranslationInputState
+    from .sessions._translation_session import check_translation_target as check_translation_target
+    from .sessions._translation_session import ends_translation as ends_translation
+    from .sessions._translation_session import (
+        translation_event_payload as translation_event_payload,
+    )
     from .sse._sse import ServerSentEvent as ServerSentEvent
     from .sse._sse import SSEDecoder as SSEDecoder
     from .sse._stream import OpenAIStreamDecoder as OpenAIStreamDecoder
@@ -560,6 +572,11 @@ _LAZY: dict[str, str] = {
     "decode_webhook_event": ".api._webhooks",
     "verify_webhook_signature": ".api._webhooks",
     "WebSocketSession": ".websocket._websocket",
+    "AgentFunctionTool": ".helpers._agent_tools",
+    "agent_function_tool": ".helpers._agent_tools",
+    "agent_pydantic_function_tool": ".helpers._agent_tools",
+    "agent_text_format": ".helpers._agent_tools",
+    "agent_tool_output": ".helpers._agent_tools",
     "AgentOutputParseError": ".helpers._agent_turn",
     "AgentToolError": ".helpers._agent_turn",
     "AgentTurnResult": ".helpers._agent_turn",
@@ -580,6 +597,11 @@ _LAZY: dict[str, str] = {
     "decode_live_event": ".sessions._live_socket",
     "decode_sideband_event": ".sessions._live_socket",
     "decode_translation_event": ".sessions._live_socket",
+    "TranslationInput": ".sessions._translation_session",
+    "TranslationInputState": ".sessions._translation_session",
+    "check_translation_target": ".sessions._translation_session",
+    "ends_translation": ".sessions._translation_session",
+    "translation_event_payload": ".sessions._translation_session",
     "DEFAULT_AUDIO_CHUNK": ".sessions._realtime_socket",
     "BetaRealtimeClientEvents": ".sessions._realtime_socket",
     "RealtimeAudio": ".sessions._realtime_socket",

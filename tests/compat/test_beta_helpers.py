@@ -83,12 +83,12 @@ def test_the_official_paths_give_oxides_objects() -> None:
 
     from oxide_io._async._translation_session import AsyncTranslationSession as Async
     from oxide_io._sync._translation_session import SyncTranslationSession as Sync
-    from oxide_proto.helpers._agent_tools import FunctionTool as OxideFunctionTool
+    from oxide_proto.helpers._agent_tools import AgentFunctionTool as OxideFunctionTool
     from oxide_proto.helpers._agent_turn import AgentTurnResult as OxideResult
 
     assert (TranslationSession, AsyncTranslationSession) == (Sync, Async)
     assert FunctionTool is OxideFunctionTool and AgentTurnResult is OxideResult
-    from oxide_proto.helpers._agent_tools import function_tool as oxide_function_tool
+    from oxide_proto.helpers._agent_tools import agent_function_tool as oxide_function_tool
 
     assert function_tool is oxide_function_tool
     assert Microphone.__module__ == LocalAudioPlayer.__module__ == "oxide_io.compat._voice"

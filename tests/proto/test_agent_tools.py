@@ -16,13 +16,13 @@ import pydantic
 import pytest
 from openai.lib.beta import agents as official
 
-from oxide_proto import OutputValidationError
-from oxide_proto.helpers._agent_tools import (
-    FunctionTool,
+from oxide_proto import (
+    AgentFunctionTool,
+    OutputValidationError,
+    agent_function_tool,
+    agent_pydantic_function_tool,
     agent_text_format,
-    function_tool,
-    pydantic_function_tool,
-    tool_output,
+    agent_tool_output,
 )
 
 
@@ -43,7 +43,7 @@ def _same_keys(value: Any) -> Any:
 
 
 def test_function_tool_definition_and_result_match_the_official_ones() -> None:
-    ours, theirs = function_tool(forecast), official.function_tool(forecast)
+    ours, theirs = agent_function_tool(forecast), official.function_tool(forecast)
     assert _same_keys(ours.definition) == _same_keys(theirs.definition)
     assert ours.name == theirs.name == "forecast"
     for arguments in ({"city": "Oslo"}, {"city": "Rome", "days": 1, "units": ["C"]}):
@@ -51,7 +51,7 @@ def test_function_tool_definition_and_result_match_the_official_ones() -> None:
 
 
 def test_decorator_forms_and_overrides() -> None:
-    @function_tool(name="lookup", description="Find it.", defer_loading=True)
+    @agent_function_tool(name="lookup", description="Find it.", defer_loading=True)
     def find(term: str) -> str:
         return term.upper()
 
@@ -67,7 +67,7 @@ def test_decorator_forms_and_overrides() -> None:
 def test_function_tool_arguments_are_checked_before_the_function_runs() -> None:
     ran: list[Any] = []
 
-    @function_tool
+    @agent_function_tool
     def record(count: int) -> None:
         ran.append(count)
 
@@ -92,7 +92,7 @@ def test_function_tool_arguments_are_checked_before_the_function_runs() -> None:
 )
 def test_function_tool_refuses_signatures_it_cannot_describe(function: Any, message: str) -> None:
     with pytest.raises(TypeError, match=message):
-        function_tool(function)
+        agent_function_tool(function)
 
 
 def test_a_private_parameter_is_refused() -> None:
@@ -100,11 +100,11 @@ def test_a_private_parameter_is_refused() -> None:
         pass
 
     with pytest.raises(TypeError, match="'_secret'"):
-        function_tool(hidden)
+        agent_function_tool(hidden)
 
 
 def test_pydantic_function_tool_matches_the_official_one() -> None:
-    ours = pydantic_function_tool(Query, handler=lambda q: {"hits": [q.text] * q.limit})
+    ours = agent_pydantic_function_tool(Query, handler=lambda q: {"hits": [q.text] * q.limit})
     theirs = official.pydantic_function_tool(Query, handler=lambda q: {"hits": [q.text] * q.limit})
     assert _same_keys(ours.definition) == _same_keys(theirs.definition)
     assert (
@@ -129,7 +129,7 @@ class Point:
 
 
 def test_attrs_and_dataclass_arguments() -> None:
-    tool = pydantic_function_tool(Move, handler=lambda move: Point(move.x, move.y))
+    tool = agent_pydantic_function_tool(Move, handler=lambda move: Point(move.x, move.y))
     assert tool.definition == {
         "type": "function",
         "name": "Move",
@@ -150,13 +150,13 @@ def test_attrs_and_dataclass_arguments() -> None:
 
 
 def test_a_tool_built_directly_returns_what_its_handler_does() -> None:
-    tool: FunctionTool[Any] = FunctionTool(Query, lambda q: q, name="raw", description="")
+    tool: AgentFunctionTool[Any] = AgentFunctionTool(Query, lambda q: q, name="raw", description="")
     returned = tool({"text": "t"})
     assert isinstance(returned, Query)
     with pytest.raises(ValueError, match="non-empty"):
-        FunctionTool(Query, lambda q: q, name="", description="")
+        AgentFunctionTool(Query, lambda q: q, name="", description="")
     with pytest.raises(TypeError, match="defer_loading"):
-        FunctionTool(Query, lambda q: q, name="x", description="", defer_loading="yes")
+        AgentFunctionTool(Query, lambda q: q, name="x", description="", defer_loading="yes")
 
 
 class Choice(pydantic.RootModel[int | str]):
@@ -165,9 +165,9 @@ class Choice(pydantic.RootModel[int | str]):
 
 def test_arguments_must_be_an_object() -> None:
     with pytest.raises(TypeError, match="must be an object"):
-        pydantic_function_tool(Choice, handler=lambda c: c)
+        agent_pydantic_function_tool(Choice, handler=lambda c: c)
     with pytest.raises(TypeError, match="not 3"):
-        pydantic_function_tool(3, handler=lambda c: c)  # type: ignore[arg-type]
+        agent_pydantic_function_tool(3, handler=lambda c: c)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -188,21 +188,21 @@ def test_arguments_must_be_an_object() -> None:
 )
 def test_tool_output_matches_the_official_conversion(output: Any) -> None:
     tool = official.pydantic_function_tool(Query, handler=lambda q: output)
-    assert tool_output(output) == tool({"text": "t"})
+    assert agent_tool_output(output) == tool({"text": "t"})
 
 
 def test_tool_output_refuses_what_json_cannot_hold() -> None:
     with pytest.raises(ValueError):
-        tool_output(float("nan"))
+        agent_tool_output(float("nan"))
     with pytest.raises(TypeError):
-        tool_output(object())
-    assert tool_output(Point(1, 2)) == '{"x":1,"y":2}'
-    assert tool_output(iter([1])) == "[1]"
+        agent_tool_output(object())
+    assert agent_tool_output(Point(1, 2)) == '{"x":1,"y":2}'
+    assert agent_tool_output(iter([1])) == "[1]"
 
 
 def test_stages_are_told_as_they_start() -> None:
     stages: list[str] = []
-    tool = function_tool(forecast)
+    tool = agent_function_tool(forecast)
     tool.run({"city": "x"}, stages.append)
     assert stages == ["arguments", "execution", "output"]
     stages.clear()
@@ -212,7 +212,7 @@ def test_stages_are_told_as_they_start() -> None:
 
 
 def test_a_coroutine_handler_gives_an_awaitable_converted_result() -> None:
-    @function_tool
+    @agent_function_tool
     async def lookup(term: str) -> dict[str, str]:
         return {"found": term}
 

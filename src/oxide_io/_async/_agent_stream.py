@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from oxide_proto import BadRequestError
-from oxide_proto.helpers._agent_tools import FunctionTool
+from oxide_proto.helpers._agent_tools import AgentFunctionTool
 from oxide_proto.helpers._agent_turn import (
     AgentOutputParseError,
     AgentToolError,
@@ -183,13 +183,13 @@ class AsyncAgentSessionStream(Generic[OutputT]):
             arguments = agent_tool_arguments(call)
             stage = "execution"
             handler = self._handlers[call.name]
-            if isinstance(handler, FunctionTool):
+            if isinstance(handler, AgentFunctionTool):
 
                 def note(now: ToolErrorStage) -> None:
                     nonlocal stage
                     stage = now
 
-                # A FunctionTool tells its stages: a refused argument is "arguments".
+                # An AgentFunctionTool tells its stages: a refused argument is "arguments".
                 output = handler.run(arguments, note)
             else:
                 output = handler(arguments)

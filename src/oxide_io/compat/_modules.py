@@ -254,9 +254,9 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     # Hosted agents: local function tools, the output format, turn results, files.
     "lib.beta": (),
     "lib.beta.agents": (
-        "FunctionTool=oxide_proto.helpers._agent_tools:FunctionTool",
-        "function_tool=oxide_proto.helpers._agent_tools:function_tool",
-        "pydantic_function_tool=oxide_proto.helpers._agent_tools:pydantic_function_tool",
+        "FunctionTool=oxide_proto.helpers._agent_tools:AgentFunctionTool",
+        "function_tool=oxide_proto.helpers._agent_tools:agent_function_tool",
+        "pydantic_function_tool=oxide_proto.helpers._agent_tools:agent_pydantic_function_tool",
         "agent_text_format=oxide_proto.helpers._agent_tools:agent_text_format",
         "AgentTurnResult=oxide_proto.helpers._agent_turn:AgentTurnResult",
         "AgentTurnResultError=oxide_proto.helpers._agent_turn:AgentTurnResultError",

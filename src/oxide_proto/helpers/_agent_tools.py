@@ -1,23 +1,28 @@
 """Local function tools for hosted agents, and the agents' output format, sans-I/O.
 
 A hosted agent calls a function tool by name; the application answers with a
-handler (`sessions.stream(..., tool_handlers={name: handler})`). A `FunctionTool`
-is both halves at once: `definition` is the flat tool the agent configuration
-takes (`{"type": "function", "name", "description", "parameters"}`), and calling
-the tool with the call's arguments (a dict) checks them against the argument
-class, runs the handler with the checked value, and turns what it returns into
-a tool result (text, content parts, or JSON text).
+handler (`sessions.stream(..., tool_handlers={name: handler})`). An
+`AgentFunctionTool` (the official SDK's `FunctionTool`) is both halves at once:
+`definition` is the flat tool the agent configuration takes (`{"type": "function",
+"name", "description", "parameters"}`), and calling the tool with the call's
+arguments (a dict) checks them against the argument class, runs the handler with
+the checked value, and turns what it returns into a tool result (text, content
+parts, or JSON text).
 
-- `pydantic_function_tool(model, handler=...)`: the arguments are `model` (a
+- `agent_pydantic_function_tool(model, handler=...)`: the arguments are `model` (a
   pydantic model, or an attrs class, dataclass or TypedDict);
-- `function_tool(function)` (or `@function_tool`, `@function_tool(name=...)`): the
-  arguments are the function's annotated parameters, defaults kept;
+- `agent_function_tool(function)` (or `@agent_function_tool`,
+  `@agent_function_tool(name=...)`): the arguments are the function's annotated
+  parameters, defaults kept;
 - `agent_text_format(output_type)`: the agent's `text.format` asking for JSON of
   `output_type` (the strict schema structured outputs use).
 
 pydantic is never imported here: its models are recognised by their methods. The
 handler may be a coroutine function (for the async client): calling the tool then
-gives an awaitable whose result is converted the same way.
+gives an awaitable whose result is converted the same way. The official SDK's
+names (`FunctionTool`, `function_tool`, `pydantic_function_tool`) are these, in
+`oxide_io.compat.lib.beta.agents`; here they carry `agent` to stay apart from the
+Chat Completions and Responses tool helpers.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ import inspect
 import json
 import typing
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
 from ..base._errors import OutputValidationError, SchemaError
+from ._agent_turn import ToolErrorStage
 from ._schema import (
     _MISSING,
     _Builder,
@@ -47,16 +53,13 @@ from ._schema import (
 )
 
 __all__ = [
-    "FunctionTool",
-    "ToolErrorStage",
+    "AgentFunctionTool",
     "agent_text_format",
-    "function_tool",
-    "pydantic_function_tool",
-    "tool_output",
+    "agent_function_tool",
+    "agent_pydantic_function_tool",
+    "agent_tool_output",
 ]
 
-ToolErrorStage = Literal["arguments", "execution", "output"]
-"""Where a local tool failed: checking its arguments, running, or converting its output."""
 
 _OutputT = TypeVar("_OutputT", covariant=True)
 
@@ -137,7 +140,7 @@ def _is_content_part(part: object) -> bool:
     return kind == "input_image" and isinstance(part.get("image_url"), str)
 
 
-def tool_output(output: object) -> str | list[dict[str, Any]] | None:
+def agent_tool_output(output: object) -> str | list[dict[str, Any]] | None:
     """What a handler returned, as a tool result: None and text as they are, a list
     of `input_text` / `input_image` parts as it is, anything else as compact JSON
     text (a model or class instance as its fields). Raises `TypeError` or
@@ -169,7 +172,7 @@ class _ConvertedOutput:
         output = yield from self._awaitable.__await__()
         if self._on_stage is not None:
             self._on_stage("output")
-        return tool_output(output)
+        return agent_tool_output(output)
 
     def close(self) -> None:
         """Closes a coroutine that will not be awaited (no "never awaited" warning)."""
@@ -178,7 +181,7 @@ class _ConvertedOutput:
             close()
 
 
-class FunctionTool(Generic[_OutputT]):
+class AgentFunctionTool(Generic[_OutputT]):
     """A hosted agent's function tool and the local handler that answers it.
 
     Put `definition` in the agent's `tools` and pass the tool as a handler
@@ -213,8 +216,8 @@ class FunctionTool(Generic[_OutputT]):
         self._model = model
         self._handler = handler
         self._forbid_extra = forbid_extra
-        # Set by pydantic_function_tool / function_tool: the handler's result is made
-        # a tool result; a FunctionTool built directly returns what its handler does.
+        # Set by agent_pydantic_function_tool / agent_function_tool: the handler's result
+        # is made a tool result; a tool built directly returns what its handler does.
         self._convert_output = False
 
     @property
@@ -273,20 +276,20 @@ class FunctionTool(Generic[_OutputT]):
             return typing.cast("_OutputT", _ConvertedOutput(output, on_stage))
         if on_stage is not None:
             on_stage("output")
-        return typing.cast("_OutputT", tool_output(output))
+        return typing.cast("_OutputT", agent_tool_output(output))
 
     def __repr__(self) -> str:
-        return f"FunctionTool(name={self.name!r}, model={self._model.__name__})"
+        return f"AgentFunctionTool(name={self.name!r}, model={self._model.__name__})"
 
 
-def pydantic_function_tool(
+def agent_pydantic_function_tool(
     model: type,
     *,
     handler: Callable[[Any], Any],
     name: str | None = None,
     description: str | None = None,
     defer_loading: bool | Any = None,
-) -> FunctionTool[Any]:
+) -> AgentFunctionTool[Any]:
     """A tool whose arguments are `model`; `handler` gets the checked instance.
 
     The name defaults to the class's, the description to its docstring. The
@@ -298,7 +301,7 @@ def pydantic_function_tool(
             "a tool's arguments are a pydantic model, attrs class, dataclass or TypedDict,"
             f" not {model!r}"
         )
-    tool: FunctionTool[Any] = FunctionTool(
+    tool: AgentFunctionTool[Any] = AgentFunctionTool(
         model,
         handler,
         name=model.__name__ if name is None else name,
@@ -318,7 +321,7 @@ def _arguments_class(function: Callable[..., Any]) -> type:
     except Exception as error:
         raise SchemaError(
             f"cannot resolve the annotations of {getattr(function, '__qualname__', function)!r}:"
-            f" {error}; use pydantic_function_tool with an explicit argument class",
+            f" {error}; use agent_pydantic_function_tool with an explicit argument class",
             path=getattr(function, "__name__", "function"),
         ) from error
     fields: list[tuple[str, Any, Any]] = []
@@ -346,39 +349,39 @@ def _arguments_class(function: Callable[..., Any]) -> type:
     return cls
 
 
-class _FunctionToolDecorator(typing.Protocol):
-    def __call__(self, function: Callable[..., Any], /) -> FunctionTool[Any]: ...
+class _AgentFunctionToolDecorator(typing.Protocol):
+    def __call__(self, function: Callable[..., Any], /) -> AgentFunctionTool[Any]: ...
 
 
 @overload
-def function_tool(
+def agent_function_tool(
     function: Callable[..., Any],
     *,
     name: str | None = None,
     description: str | None = None,
     defer_loading: bool | Any = None,
-) -> FunctionTool[Any]: ...
+) -> AgentFunctionTool[Any]: ...
 
 
 @overload
-def function_tool(
+def agent_function_tool(
     function: None = None,
     *,
     name: str | None = None,
     description: str | None = None,
     defer_loading: bool | Any = None,
-) -> _FunctionToolDecorator: ...
+) -> _AgentFunctionToolDecorator: ...
 
 
-def function_tool(
+def agent_function_tool(
     function: Callable[..., Any] | None = None,
     *,
     name: str | None = None,
     description: str | None = None,
     defer_loading: bool | Any = None,
-) -> FunctionTool[Any] | _FunctionToolDecorator:
-    """A tool made of an annotated function: `function_tool(f)`, `@function_tool`, or
-    `@function_tool(name=..., description=...)`.
+) -> AgentFunctionTool[Any] | _AgentFunctionToolDecorator:
+    """A tool made of an annotated function: `agent_function_tool(f)`,
+    `@agent_function_tool`, or `@agent_function_tool(name=..., description=...)`.
 
     Every parameter needs an annotation and a public name (no `*args`, `**kwargs`
     or positional-only ones); defaults are kept, unknown arguments refused. The
@@ -387,9 +390,9 @@ def function_tool(
     """
     if function is None:
         return typing.cast(
-            "_FunctionToolDecorator",
+            "_AgentFunctionToolDecorator",
             functools.partial(
-                function_tool, name=name, description=description, defer_loading=defer_loading
+                agent_function_tool, name=name, description=description, defer_loading=defer_loading
             ),
         )
     arguments_class = _arguments_class(function)
@@ -398,7 +401,7 @@ def function_tool(
     def invoke(arguments: Any) -> Any:
         return function(**{key: getattr(arguments, key) for key in names})
 
-    return pydantic_function_tool(
+    return agent_pydantic_function_tool(
         arguments_class,
         handler=invoke,
         name=getattr(function, "__name__", "tool") if name is None else name,
