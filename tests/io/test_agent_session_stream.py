@@ -13,6 +13,7 @@ tool), the turn's completion and the idle session. Every POST is recorded.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import threading
 from collections.abc import Iterator
@@ -372,3 +373,33 @@ async def test_a_function_tool_reports_refused_arguments_as_their_stage(
     assert [(f.tool_name, f.stage, f.call_id) for f in failures] == [("add", "arguments", "call_1")]
     assert "expected a string" in str(failures[0].error)
     assert agents_server.posts[-1][1]["events"][0]["success"] is False
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+async def test_a_coroutine_tool_is_awaited_by_the_async_client_and_refused_by_the_blocking_one(
+    make_client: MakeClient, agents_server: _Agents, runtime: str
+) -> None:
+    from oxide_io.compat.lib.beta.agents import function_tool
+
+    @function_tool
+    async def add(a: int, b: int) -> dict[str, int]:
+        return {"sum": a + b}
+
+    failures: list[AgentToolError] = []
+    client = _client(make_client, agents_server)
+    manager = client.beta.agents.sessions.stream(
+        "sess_1", input="add", tool_handlers={"add": add}, on_tool_error=failures.append
+    )
+    async with manager as stream:
+        result = await stream.get_final_result()
+    if runtime == "sync":
+        # Refused, and the coroutine closed: no "never awaited" warning (an error here).
+        assert result.output_text == "no answer"
+        assert [(f.stage, type(f.error)) for f in failures] == [("execution", TypeError)]
+        assert "cannot await a coroutine tool handler" in str(failures[0].error)
+        failures.clear()
+        gc.collect()  # a coroutine left unclosed would warn now
+    else:
+        assert result.output_text == '{"total": 5}'
+        assert failures == []

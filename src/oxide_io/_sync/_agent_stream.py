@@ -10,8 +10,9 @@ input endpoint returns no turn id to tell writers apart. A stream that ends
 before the turn does raises `RuntimeError`; closing does not cancel the turn.
 
 A function call whose name is in `tool_handlers` is answered after its event is
-yielded: the handler gets the arguments as a dict, and what it returns goes
-back as the call's result (a failure as "Tool handler failed.", never the
+yielded: the handler gets the arguments as a dict (an `AgentFunctionTool` checks
+them against its argument class first), and what it returns goes back as the
+call's result (a failure as "Tool handler failed.", never the
 exception's text; `on_tool_error` hears the details). The input and each tool
 result carry an idempotency key, kept across retries.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from oxide_proto import BadRequestError
 from oxide_proto.helpers._agent_tools import AgentFunctionTool
@@ -67,6 +68,15 @@ def _input_key(idempotency_key: str | NotGiven, headers: Mapping[str, Any] | Non
         if key.lower() == "idempotency-key":
             return str(value)
     return str(uuid.uuid4()) if isinstance(idempotency_key, NotGiven) else idempotency_key
+
+
+def _refuse_awaitable(output: Any) -> NoReturn:
+    """A blocking stream got an awaitable from a tool handler: it cannot wait for it.
+    The awaitable is closed (no "never awaited" warning) before the refusal."""
+    close = getattr(output, "close", None)
+    if callable(close):
+        close()
+    raise TypeError("a blocking client cannot await a coroutine tool handler: use the async client")
 
 
 class SyncAgentSessionStream(Generic[OutputT]):
@@ -195,7 +205,7 @@ class SyncAgentSessionStream(Generic[OutputT]):
             else:
                 output = handler(arguments)
             if inspect.isawaitable(output):
-                raise TypeError("a coroutine tool handler needs the AsyncClient")
+                _refuse_awaitable(output)
             stage = "output"
             result = agent_tool_result_event(call, output)
         except Exception as error:
