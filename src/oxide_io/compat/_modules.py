@@ -251,6 +251,19 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "lib.streaming.responses": _RESPONSES_STREAM,
     "lib.streaming.responses._events": _RESPONSES_EVENTS,
     "lib.streaming.responses._responses": _RESPONSES_STREAM,
+    # Computer use on a caller-owned driver.
+    "lib.computer": tuple(
+        f"{name}=oxide_io.computer:{name}"
+        for name in (
+            "ComputerActionInput",
+            "Screenshot",
+            "ComputerDriver",
+            "AsyncComputerDriver",
+            "ComputerToolset",
+            "AsyncComputerToolset",
+            "ComputerUseError",
+        )
+    ),
     # ------ end of the openai.lib block
 }
 # Extra modules that other extra modules live in.
