@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from oxide_proto.helpers._computer import ComputerAction as ComputerAction
 from oxide_proto.helpers._computer import ComputerCallOutput as ComputerCallOutput
+from oxide_proto.helpers._computer import ComputerScreenshot as Screenshot
 from oxide_proto.helpers._computer import ComputerUseError as ComputerUseError
-from oxide_proto.helpers._computer import Screenshot as Screenshot
 
 from ._sync._computer import SyncComputerDriver as ComputerDriver
 from ._sync._computer import SyncComputerToolset as ComputerToolset

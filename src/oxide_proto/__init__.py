@@ -220,6 +220,15 @@ if TYPE_CHECKING:
     from .helpers._chat_parsed import ParsedFunction as ParsedFunction
     from .helpers._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
     from .helpers._chat_parsed import parse_chat_completion as parse_chat_completion
+    from .helpers._computer import COMPUTER_MEMBERS as COMPUTER_MEMBERS
+    from .helpers._computer import ComputerAction as ComputerAction
+    from .helpers._computer import ComputerCallOutput as ComputerCallOutput
+    from .helpers._computer import ComputerRun as ComputerRun
+    from .helpers._computer import ComputerScreenshot as ComputerScreenshot
+    from .helpers._computer import ComputerUseError as ComputerUseError
+    from .helpers._computer import computer_actions as computer_actions
+    from .helpers._computer import computer_call_output as computer_call_output
+    from .helpers._computer import owned_computer_call as owned_computer_call
     from .helpers._partial_json import PartialJSONParser as PartialJSONParser
     from .helpers._partial_json import parse_partial_json as parse_partial_json
     from .helpers._responses_accumulator import ParsedResponse as ParsedResponse
@@ -707,6 +716,15 @@ _LAZY: dict[str, str] = {
     "check_x509_request_headers": ".api._workload_identity",
     "exchange_phase_timeout": ".api._workload_identity",
     "strict_schema": ".helpers._schema",
+    "COMPUTER_MEMBERS": ".helpers._computer",
+    "ComputerAction": ".helpers._computer",
+    "ComputerCallOutput": ".helpers._computer",
+    "ComputerRun": ".helpers._computer",
+    "ComputerUseError": ".helpers._computer",
+    "ComputerScreenshot": ".helpers._computer",
+    "computer_actions": ".helpers._computer",
+    "computer_call_output": ".helpers._computer",
+    "owned_computer_call": ".helpers._computer",
     "TranscriptSegment": ".helpers._transcripts",
     "TranscriptSegmentClosedEvent": ".helpers._transcripts",
     "TranscriptSegmentCloseReason": ".helpers._transcripts",

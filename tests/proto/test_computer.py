@@ -11,7 +11,7 @@ from oxide_proto.helpers._computer import (
     ComputerUseError,
     computer_actions,
     computer_call_output,
-    owned_call,
+    owned_computer_call,
 )
 from oxide_proto.types.responses import Response, ResponseComputerToolCall
 
@@ -161,13 +161,13 @@ def test_output_acknowledges_safety_checks_and_checks_the_screenshot() -> None:
 
 def test_owned_call_is_a_detached_copy() -> None:
     call = _call()
-    copy = owned_call(call)
+    copy = owned_computer_call(call)
     assert copy.to_dict() == call.to_dict()
     assert copy.actions is not None and call.actions is not None
     copy.actions[0].x = 99  # type: ignore[union-attr]
     assert call.actions[0].x == 1  # type: ignore[union-attr]
     with pytest.raises(ComputerUseError):
-        owned_call({"type": "computer_call"})  # type: ignore[arg-type]
+        owned_computer_call({"type": "computer_call"})  # type: ignore[arg-type]
 
 
 def test_the_run_prepares_the_request_once_and_never_changes_the_params() -> None:

@@ -30,11 +30,11 @@ from oxide_proto.helpers._computer import (
     ComputerAction,
     ComputerCallOutput,
     ComputerRun,
+    ComputerScreenshot,
     ComputerUseError,
-    Screenshot,
     computer_actions,
     computer_call_output,
-    owned_call,
+    owned_computer_call,
 )
 from oxide_proto.types.responses import (
     ClickParam,
@@ -82,7 +82,7 @@ class AsyncComputerDriver(Protocol):
     async def scroll(self, action: ScrollParam) -> None: ...
     async def type(self, action: TypeParam) -> None: ...
     async def wait(self, action: WaitParam) -> None: ...
-    async def screenshot(self) -> Screenshot: ...
+    async def screenshot(self) -> ComputerScreenshot: ...
 
 
 def _handlers(driver: object) -> dict[str, Callable[..., Any]]:
@@ -150,7 +150,7 @@ class AsyncComputerToolset:
                     try:
                         outputs.append(
                             await self._dispatch(
-                                owned_call(call),
+                                owned_computer_call(call),
                                 approve_safety_checks,
                                 before_action,
                                 cancelled,
@@ -177,7 +177,11 @@ class AsyncComputerToolset:
         self._admission.enter()
         try:
             return await self._dispatch(
-                owned_call(call), approve_safety_checks, before_action, cancelled, on_diagnostic
+                owned_computer_call(call),
+                approve_safety_checks,
+                before_action,
+                cancelled,
+                on_diagnostic,
             )
         finally:
             self._admission.exit()
@@ -293,7 +297,7 @@ class AsyncComputerToolset:
         if call.pending_safety_checks:
             await self._approve(
                 approve_safety_checks,
-                owned_call(call),
+                owned_computer_call(call),
                 cancelled,
                 on_diagnostic,
                 call.call_id,

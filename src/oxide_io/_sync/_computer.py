@@ -31,11 +31,11 @@ from oxide_proto.helpers._computer import (
     ComputerAction,
     ComputerCallOutput,
     ComputerRun,
+    ComputerScreenshot,
     ComputerUseError,
-    Screenshot,
     computer_actions,
     computer_call_output,
-    owned_call,
+    owned_computer_call,
 )
 from oxide_proto.types.responses import (
     ClickParam,
@@ -83,7 +83,7 @@ class SyncComputerDriver(Protocol):
     def scroll(self, action: ScrollParam) -> None: ...
     def type(self, action: TypeParam) -> None: ...
     def wait(self, action: WaitParam) -> None: ...
-    def screenshot(self) -> Screenshot: ...
+    def screenshot(self) -> ComputerScreenshot: ...
 
 
 def _handlers(driver: object) -> dict[str, Callable[..., Any]]:
@@ -150,7 +150,7 @@ class SyncComputerToolset:
                     try:
                         outputs.append(
                             self._dispatch(
-                                owned_call(call),
+                                owned_computer_call(call),
                                 approve_safety_checks,
                                 before_action,
                                 cancelled,
@@ -177,7 +177,11 @@ class SyncComputerToolset:
         self._admission.enter()
         try:
             return self._dispatch(
-                owned_call(call), approve_safety_checks, before_action, cancelled, on_diagnostic
+                owned_computer_call(call),
+                approve_safety_checks,
+                before_action,
+                cancelled,
+                on_diagnostic,
             )
         finally:
             self._admission.exit()
@@ -293,7 +297,7 @@ class SyncComputerToolset:
         if call.pending_safety_checks:
             self._approve(
                 approve_safety_checks,
-                owned_call(call),
+                owned_computer_call(call),
                 cancelled,
                 on_diagnostic,
                 call.call_id,

@@ -49,10 +49,10 @@ __all__ = [
     "ComputerCallOutput",
     "ComputerRun",
     "ComputerUseError",
-    "Screenshot",
+    "ComputerScreenshot",
     "computer_actions",
     "computer_call_output",
-    "owned_call",
+    "owned_computer_call",
 ]
 
 ComputerAction: TypeAlias = (
@@ -68,7 +68,7 @@ ComputerAction: TypeAlias = (
 )
 
 
-class Screenshot(TypedDict, total=False):
+class ComputerScreenshot(TypedDict, total=False):
     """What a driver's `screenshot()` returns: an image by URL (a data URL is fine) or file id."""
 
     type: Literal["computer_screenshot"]
@@ -87,7 +87,7 @@ class ComputerCallOutput(TypedDict):
 
     type: Literal["computer_call_output"]
     call_id: str
-    output: Screenshot
+    output: ComputerScreenshot
     acknowledged_safety_checks: list[_SafetyCheck]
 
 
@@ -466,7 +466,7 @@ def computer_actions(call: ResponseComputerToolCall) -> list[ComputerAction]:
     return actions
 
 
-def owned_call(call: ResponseComputerToolCall) -> ResponseComputerToolCall:
+def owned_computer_call(call: ResponseComputerToolCall) -> ResponseComputerToolCall:
     """A detached copy of a call, so a callback or driver cannot change what is run or replayed."""
     if not isinstance(call, ResponseComputerToolCall):
         raise ComputerUseError(f"Not a computer call: {call!r}")
@@ -485,7 +485,7 @@ def computer_call_output(call: ResponseComputerToolCall, screenshot: object) -> 
     )
     if not isinstance(screenshot, Mapping) or screenshot.get("type") != "computer_screenshot":
         raise refused
-    image: Screenshot = {"type": "computer_screenshot"}
+    image: ComputerScreenshot = {"type": "computer_screenshot"}
     for field in ("image_url", "file_id"):
         value = screenshot.get(field)
         if value is None:
