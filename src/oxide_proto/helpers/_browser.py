@@ -839,6 +839,11 @@ def _scheme_origin(url: str) -> str:
             raise invalid
         default = {"http": 80, "https": 443}[parts.scheme]
         name = host.rsplit(":", 1)[0] if port is not None and not host.endswith("]") else host
+        if not name.isascii():
+            try:
+                name = name.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise invalid from None
         origin = f"{parts.scheme}://{name.lower()}" + (
             "" if port in (None, default) else f":{port}"
         )
