@@ -451,3 +451,29 @@ def test_a_driver_of_the_wrong_flavour_is_refused_up_front() -> None:
 
     with pytest.raises(ValueError, match="no callable double_click"):
         ComputerToolset(Partial())  # type: ignore[arg-type]
+
+
+async def test_the_mock_streams_a_computer_call_whole(
+    mock: Setup, make_client: MakeClient, runtime: str
+) -> None:
+    mock.server.enqueue(ComputerCall([CLICK], call_id="call_s"))
+    client = make_client(mock)
+    stream = await client.responses.create(
+        model=MODEL, input="go", tools=[{"type": "computer"}], stream=True
+    )
+    events = [event async for event in stream]
+    assert [event.type for event in events] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert events[2].item.status == "in_progress"
+    done = events[-1].response.output[0]
+    assert done.type == "computer_call" and done.call_id == "call_s"
+    # The streamed call runs as the non-streamed one does.
+    screen = Screen()
+    output = await Tools(runtime, screen).execute(done)
+    assert screen.log == ["click", "screenshot"]
+    assert _state(output)["pointer"] == [40, 80]
