@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from oxide_proto.helpers._browser import BROWSER_MEMBERS as BROWSER_MEMBERS
 from oxide_proto.helpers._browser import DEFAULT_BROWSER_MEMBERS as DEFAULT_BROWSER_MEMBERS
+from oxide_proto.helpers._browser import BrowserCallOutput as BrowserCallOutput
 from oxide_proto.helpers._browser import BrowserCancelledError as BrowserCancelledError
 from oxide_proto.helpers._browser import BrowserConfirmContext as BrowserConfirmContext
 from oxide_proto.helpers._browser import BrowserDialogDismissed as BrowserDialogDismissed
@@ -101,6 +102,7 @@ __all__ = [
     "AsyncBrowserReadDriver",
     "AsyncBrowserScreenshotDriver",
     "AsyncBrowserToolset",
+    "BrowserCallOutput",
     "BrowserCancelledError",
     "BrowserClickDriver",
     "BrowserConfirmContext",

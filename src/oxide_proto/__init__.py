@@ -198,6 +198,7 @@ if TYPE_CHECKING:
     from .helpers._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
     from .helpers._browser import BROWSER_MEMBERS as BROWSER_MEMBERS
     from .helpers._browser import DEFAULT_BROWSER_MEMBERS as DEFAULT_BROWSER_MEMBERS
+    from .helpers._browser import BrowserCallOutput as BrowserCallOutput
     from .helpers._browser import BrowserCancelledError as BrowserCancelledError
     from .helpers._browser import BrowserConfirmContext as BrowserConfirmContext
     from .helpers._browser import BrowserDialogDismissed as BrowserDialogDismissed
@@ -777,6 +778,7 @@ _LAZY: dict[str, str] = {
     "owned_computer_call": ".helpers._computer",
     "BROWSER_MEMBERS": ".helpers._browser",
     "DEFAULT_BROWSER_MEMBERS": ".helpers._browser",
+    "BrowserCallOutput": ".helpers._browser",
     "BrowserCancelledError": ".helpers._browser",
     "BrowserConfirmContext": ".helpers._browser",
     "BrowserDialogDismissed": ".helpers._browser",

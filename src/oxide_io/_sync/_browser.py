@@ -33,6 +33,7 @@ from oxide_proto.helpers._browser import (
     NAVIGATING,
     PREFIX,
     READ_ONLY,
+    BrowserCallOutput,
     BrowserCancelledError,
     BrowserConfirmContext,
     BrowserError,
@@ -182,7 +183,7 @@ class SyncBrowserToolset:
         *,
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
-    ) -> dict[str, Any]:
+    ) -> BrowserCallOutput:
         """Runs one `browser_*` function call; returns its `function_call_output` item."""
         self._admission.enter()
         try:
@@ -216,7 +217,7 @@ class SyncBrowserToolset:
         call: ResponseFunctionToolCall,
         cancelled: Callable[[], bool] | None,
         on_diagnostic: ToolDiagnosticObserver | None,
-    ) -> dict[str, Any]:
+    ) -> BrowserCallOutput:
         if not isinstance(call, ResponseFunctionToolCall) or not isinstance(call.call_id, str):
             raise RuntimeError("BrowserToolset executes function calls with a string call_id")
         call_id, name, arguments = call.call_id, str(call.name), str(call.arguments)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BROWSER_MEMBERS",
     "DEFAULT_BROWSER_MEMBERS",
+    "BrowserCallOutput",
     "BrowserCancelledError",
     "BrowserConfirmContext",
     "BrowserDialogDismissed",
@@ -344,6 +345,14 @@ class BrowserReadConfirmContext(TypedDict):
     state: None
     call_id: str
     phase: Literal["before_read"]
+
+
+class BrowserCallOutput(TypedDict):
+    """The `function_call_output` input item answering one browser call."""
+
+    type: Literal["function_call_output"]
+    call_id: str
+    output: list[dict[str, object]]
 
 
 class BrowserError(Exception):
@@ -1145,7 +1154,7 @@ def browser_result(member: str, value: object) -> object:
 
 def browser_output(
     call_id: str, member: str | None, state: BrowserState | None, result: object, error: str | None
-) -> dict[str, Any]:
+) -> BrowserCallOutput:
     """The `function_call_output` item: JSON text first, then the image of a screenshot or zoom."""
     ok = error is None and not (
         member in _FILE_TRANSFERS
@@ -1170,6 +1179,6 @@ def browser_output(
     }
 
 
-def read_refused_output(call_id: str) -> dict[str, Any]:
+def read_refused_output(call_id: str) -> BrowserCallOutput:
     """The output of a read that `confirm` did not approve (nothing was read, not even the tabs)."""
     return browser_output(call_id, None, None, None, "Browser read was not approved.")
