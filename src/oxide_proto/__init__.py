@@ -201,6 +201,57 @@ if TYPE_CHECKING:
     from .helpers._agent_turn import agent_tool_result_event as agent_tool_result_event
     from .helpers._agent_turn import is_pending_tool_call_race as is_pending_tool_call_race
     from .helpers._assistant_accumulator import AssistantAccumulator as AssistantAccumulator
+    from .helpers._browser import BROWSER_MEMBERS as BROWSER_MEMBERS
+    from .helpers._browser import DEFAULT_BROWSER_MEMBERS as DEFAULT_BROWSER_MEMBERS
+    from .helpers._browser import BrowserCallOutput as BrowserCallOutput
+    from .helpers._browser import BrowserCancelledError as BrowserCancelledError
+    from .helpers._browser import BrowserConfirmContext as BrowserConfirmContext
+    from .helpers._browser import BrowserDialogDismissed as BrowserDialogDismissed
+    from .helpers._browser import BrowserDownload as BrowserDownload
+    from .helpers._browser import BrowserError as BrowserError
+    from .helpers._browser import BrowserFileInput as BrowserFileInput
+    from .helpers._browser import BrowserFileOutcome as BrowserFileOutcome
+    from .helpers._browser import BrowserNavigationRefused as BrowserNavigationRefused
+    from .helpers._browser import BrowserObservationV1 as BrowserObservationV1
+    from .helpers._browser import BrowserPoint as BrowserPoint
+    from .helpers._browser import BrowserReadConfirmContext as BrowserReadConfirmContext
+    from .helpers._browser import BrowserReadElement as BrowserReadElement
+    from .helpers._browser import BrowserReadOption as BrowserReadOption
+    from .helpers._browser import BrowserReadScope as BrowserReadScope
+    from .helpers._browser import BrowserReadV1 as BrowserReadV1
+    from .helpers._browser import BrowserScopedReadV1 as BrowserScopedReadV1
+    from .helpers._browser import BrowserSelection as BrowserSelection
+    from .helpers._browser import BrowserState as BrowserState
+    from .helpers._browser import BrowserStateChange as BrowserStateChange
+    from .helpers._browser import BrowserTab as BrowserTab
+    from .helpers._browser import BrowserTabChange as BrowserTabChange
+    from .helpers._browser import ClickAtInput as ClickAtInput
+    from .helpers._browser import ClickInput as ClickInput
+    from .helpers._browser import DragPathInput as DragPathInput
+    from .helpers._browser import FindInput as FindInput
+    from .helpers._browser import HoldKeysInput as HoldKeysInput
+    from .helpers._browser import HoverAtInput as HoverAtInput
+    from .helpers._browser import KeyInput as KeyInput
+    from .helpers._browser import NavigateInput as NavigateInput
+    from .helpers._browser import NewTabInput as NewTabInput
+    from .helpers._browser import ReadDiagnosticsInput as ReadDiagnosticsInput
+    from .helpers._browser import ReadPageInput as ReadPageInput
+    from .helpers._browser import ReadPageScopedInput as ReadPageScopedInput
+    from .helpers._browser import RunScriptInput as RunScriptInput
+    from .helpers._browser import ScrollInput as ScrollInput
+    from .helpers._browser import SelectOptionInput as SelectOptionInput
+    from .helpers._browser import SetCheckedInput as SetCheckedInput
+    from .helpers._browser import TabInput as TabInput
+    from .helpers._browser import TypeInput as TypeInput
+    from .helpers._browser import WaitForInput as WaitForInput
+    from .helpers._browser import ZoomInput as ZoomInput
+    from .helpers._browser import browser_arguments as browser_arguments
+    from .helpers._browser import browser_output as browser_output
+    from .helpers._browser import browser_result as browser_result
+    from .helpers._browser import browser_state as browser_state
+    from .helpers._browser import browser_tools as browser_tools
+    from .helpers._browser import check_policies as check_policies
+    from .helpers._browser import read_refused_output as read_refused_output
     from .helpers._chat_accumulator import ChatCompletionAccumulator as ChatCompletionAccumulator
     from .helpers._chat_accumulator import ChatCompletionStreamEvent as ChatCompletionStreamEvent
     from .helpers._chat_accumulator import ChoiceDoneEvent as ChoiceDoneEvent
@@ -225,6 +276,15 @@ if TYPE_CHECKING:
     from .helpers._chat_parsed import ParsedFunction as ParsedFunction
     from .helpers._chat_parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
     from .helpers._chat_parsed import parse_chat_completion as parse_chat_completion
+    from .helpers._computer import COMPUTER_MEMBERS as COMPUTER_MEMBERS
+    from .helpers._computer import ComputerAction as ComputerAction
+    from .helpers._computer import ComputerCallOutput as ComputerCallOutput
+    from .helpers._computer import ComputerRun as ComputerRun
+    from .helpers._computer import ComputerScreenshot as ComputerScreenshot
+    from .helpers._computer import ComputerUseError as ComputerUseError
+    from .helpers._computer import computer_actions as computer_actions
+    from .helpers._computer import computer_call_output as computer_call_output
+    from .helpers._computer import owned_computer_call as owned_computer_call
     from .helpers._partial_json import PartialJSONParser as PartialJSONParser
     from .helpers._partial_json import parse_partial_json as parse_partial_json
     from .helpers._responses_accumulator import ParsedResponse as ParsedResponse
@@ -729,6 +789,66 @@ _LAZY: dict[str, str] = {
     "check_x509_request_headers": ".api._workload_identity",
     "exchange_phase_timeout": ".api._workload_identity",
     "strict_schema": ".helpers._schema",
+    "COMPUTER_MEMBERS": ".helpers._computer",
+    "ComputerAction": ".helpers._computer",
+    "ComputerCallOutput": ".helpers._computer",
+    "ComputerRun": ".helpers._computer",
+    "ComputerUseError": ".helpers._computer",
+    "ComputerScreenshot": ".helpers._computer",
+    "computer_actions": ".helpers._computer",
+    "computer_call_output": ".helpers._computer",
+    "owned_computer_call": ".helpers._computer",
+    "BROWSER_MEMBERS": ".helpers._browser",
+    "DEFAULT_BROWSER_MEMBERS": ".helpers._browser",
+    "BrowserCallOutput": ".helpers._browser",
+    "BrowserCancelledError": ".helpers._browser",
+    "BrowserConfirmContext": ".helpers._browser",
+    "BrowserDialogDismissed": ".helpers._browser",
+    "BrowserDownload": ".helpers._browser",
+    "BrowserError": ".helpers._browser",
+    "BrowserFileInput": ".helpers._browser",
+    "BrowserFileOutcome": ".helpers._browser",
+    "BrowserNavigationRefused": ".helpers._browser",
+    "BrowserObservationV1": ".helpers._browser",
+    "BrowserPoint": ".helpers._browser",
+    "BrowserReadConfirmContext": ".helpers._browser",
+    "BrowserReadElement": ".helpers._browser",
+    "BrowserReadOption": ".helpers._browser",
+    "BrowserReadScope": ".helpers._browser",
+    "BrowserReadV1": ".helpers._browser",
+    "BrowserScopedReadV1": ".helpers._browser",
+    "BrowserSelection": ".helpers._browser",
+    "BrowserState": ".helpers._browser",
+    "BrowserStateChange": ".helpers._browser",
+    "BrowserTab": ".helpers._browser",
+    "BrowserTabChange": ".helpers._browser",
+    "ClickAtInput": ".helpers._browser",
+    "ClickInput": ".helpers._browser",
+    "DragPathInput": ".helpers._browser",
+    "FindInput": ".helpers._browser",
+    "HoldKeysInput": ".helpers._browser",
+    "HoverAtInput": ".helpers._browser",
+    "KeyInput": ".helpers._browser",
+    "NavigateInput": ".helpers._browser",
+    "NewTabInput": ".helpers._browser",
+    "ReadDiagnosticsInput": ".helpers._browser",
+    "ReadPageInput": ".helpers._browser",
+    "ReadPageScopedInput": ".helpers._browser",
+    "RunScriptInput": ".helpers._browser",
+    "ScrollInput": ".helpers._browser",
+    "SelectOptionInput": ".helpers._browser",
+    "SetCheckedInput": ".helpers._browser",
+    "TabInput": ".helpers._browser",
+    "TypeInput": ".helpers._browser",
+    "WaitForInput": ".helpers._browser",
+    "ZoomInput": ".helpers._browser",
+    "browser_arguments": ".helpers._browser",
+    "browser_output": ".helpers._browser",
+    "browser_tools": ".helpers._browser",
+    "check_policies": ".helpers._browser",
+    "browser_result": ".helpers._browser",
+    "browser_state": ".helpers._browser",
+    "read_refused_output": ".helpers._browser",
     "TranscriptSegment": ".helpers._transcripts",
     "TranscriptSegmentClosedEvent": ".helpers._transcripts",
     "TranscriptSegmentCloseReason": ".helpers._transcripts",

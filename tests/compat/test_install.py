@@ -153,7 +153,7 @@ def test_only_known_paths_are_aliased(tmp_path: pathlib.Path) -> None:
     code = """
 import oxide_io.compat
 oxide_io.compat.install()
-for name in ("openai.lib.computer", "openai.types.no_such_module", "openai.resources"):
+for name in ("openai.lib._uploads", "openai.types.no_such_module", "openai.resources"):
     try:
         __import__(name)
         print("imported", name)
@@ -168,7 +168,7 @@ print(SyncCursorPage is oxide_io.SyncPage, RateLimitError is oxide_io.RateLimitE
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[:3] == [
-        "missing openai.lib.computer",  # openai.lib is there, for the helpers oxide has
+        "missing openai.lib._uploads",  # openai.lib is there, for the helpers oxide has
         "missing openai.types.no_such_module",
         "missing openai.resources",
     ]

@@ -260,8 +260,13 @@ from openai.lib.responses_websocket import ResponsesWebSocketSession, ResponsesW
 from openai.lib.live import TranscriptGrouper, TranscriptSegment
 import oxide_io
 assert AssistantEventHandler is oxide_io.AssistantEventHandler
+from openai.lib.computer import ComputerToolset, AsyncComputerDriver, ComputerUseError
+from openai import AsyncComputerToolset
+import oxide_io.computer
+assert ComputerToolset is oxide_io.computer.ComputerToolset
+assert AsyncComputerToolset is oxide_io.computer.AsyncComputerToolset
 try:
-    import openai.lib.computer
+    import openai.lib._uploads
 except ModuleNotFoundError:
     print("ok")
 """

@@ -30,11 +30,6 @@ NOT_OFFERED = {
     "Transport": "httpx's transport base class; oxide's transport takes no httpx object",
     "ProxiesTypes": "httpx proxy types; oxide has no proxy setting",
     "RequestOptions": "the official SDK's internal request-options TypedDict",
-    # Helpers oxide has no counterpart for yet.
-    "ComputerDriver": "the official computer-use helper: not in oxide",
-    "ComputerToolset": "the official computer-use helper: not in oxide",
-    "AsyncComputerDriver": "the official computer-use helper: not in oxide",
-    "AsyncComputerToolset": "the official computer-use helper: not in oxide",
 }
 
 

@@ -299,6 +299,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     # The Assistants stream handlers (the official `openai.lib.streaming`'s).
     "AssistantEventHandler": ("..", "AssistantEventHandler"),
     "AsyncAssistantEventHandler": ("..", "AsyncAssistantEventHandler"),
+    # Computer use (the official `openai.lib.computer`'s).
+    "ComputerToolset": ("..computer", "ComputerToolset"),
+    "AsyncComputerToolset": ("..computer", "AsyncComputerToolset"),
+    "ComputerDriver": ("..computer", "ComputerDriver"),
+    "AsyncComputerDriver": ("..computer", "AsyncComputerDriver"),
 }
 # Azure OpenAI: oxide's `AzureClient` / `AsyncAzureClient`.
 _AZURE = {"AzureOpenAI": "AzureClient", "AsyncAzureOpenAI": "AsyncAzureClient"}

@@ -18,13 +18,14 @@ network and no key, so code written for the API can be exercised end to end::
 
 The behaviours a test can script live here too: `Fail`, `Delay`,
 `SlowFirstToken`, `CutStream`, `Truncate`, `Malformed`, `Stall`, `Gzip`,
-`ToolCalls` (with `ToolCall`) and `Reply`; `RateLimit` makes it enforce a
+`ToolCalls` (with `ToolCall`), `ComputerCall` and `Reply`; `RateLimit` makes it enforce a
 rate limit with the API's headers. Run it as a process with
 ``python -m oxide_io.testing --port 8000``.
 """
 
 from ._app import RecordedRequest as RecordedRequest
 from ._behaviours import Behaviour as Behaviour
+from ._behaviours import ComputerCall as ComputerCall
 from ._behaviours import CutStream as CutStream
 from ._behaviours import Delay as Delay
 from ._behaviours import Fail as Fail
@@ -49,6 +50,7 @@ __all__ = [
     "FILES",
     "MODELS",
     "Behaviour",
+    "ComputerCall",
     "CutStream",
     "Delay",
     "Fail",

@@ -28,6 +28,7 @@ import attrs
 
 __all__ = [
     "Behaviour",
+    "ComputerCall",
     "CutStream",
     "Delay",
     "Fail",
@@ -228,6 +229,34 @@ class Reply:
     path: str | None = _path()
 
 
+def _dicts(items: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    return tuple(dict(item) for item in items)
+
+
+@attrs.frozen
+class ComputerCall:
+    """Reply (Responses only) with a `computer_call` asking for these actions.
+
+        >>> ComputerCall([{"type": "click", "button": "left", "x": 10, "y": 20}])
+
+    `actions` are the API's action objects (click, double_click, drag, keypress,
+    move, screenshot, scroll, type, wait), sent as the call's `actions` batch, or as
+    the older single `action` with `batched=False` (one action only).
+    `pending_safety_checks` are sent as given; `call_id` defaults to a fresh id.
+    """
+
+    actions: tuple[dict[str, Any], ...] = attrs.field(converter=_dicts)
+    pending_safety_checks: tuple[dict[str, Any], ...] = attrs.field(default=(), converter=_dicts)
+    call_id: str | None = None
+    batched: bool = True
+    times: int | None = _times()
+    path: str | None = attrs.field(default="*/responses", kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.batched and len(self.actions) != 1:
+            raise ValueError("a ComputerCall with batched=False carries exactly one action")
+
+
 Behaviour = (
     Fail
     | Delay
@@ -239,6 +268,7 @@ Behaviour = (
     | Gzip
     | ToolCalls
     | Reply
+    | ComputerCall
 )
 
 # The slot a behaviour fills, in the order a request's plan is resolved.
@@ -253,6 +283,7 @@ _SLOTS: dict[type[Any], str] = {
     Gzip: "encoding",
     ToolCalls: "reply",
     Reply: "reply",
+    ComputerCall: "reply",
 }
 _STREAM_ONLY = ("first_token", "stream_fault")
 _GENERATION_ONLY = ("reply",)
@@ -267,7 +298,7 @@ class Plan:
     first_token: SlowFirstToken | None = None
     stream_fault: CutStream | Truncate | Malformed | Stall | None = None
     encoding: Gzip | None = None
-    reply: ToolCalls | Reply | None = None
+    reply: ToolCalls | Reply | ComputerCall | None = None
 
 
 class Script:

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._behaviours import Reply, ToolCall, ToolCalls
+from ._behaviours import ComputerCall, Reply, ToolCall, ToolCalls
 from ._structured import forced_tool_call, structured_text
 from ._wire import new_id, token_count
 
@@ -33,6 +33,7 @@ class Generation:
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    computer_call: ComputerCall | None = None
 
 
 def _flatten(content: object) -> str:
@@ -83,7 +84,9 @@ def default_reply(body: Mapping[str, Any]) -> str:
 
 
 def generate(
-    body: Mapping[str, Any], reply_text: ReplyText, scripted: ToolCalls | Reply | None
+    body: Mapping[str, Any],
+    reply_text: ReplyText,
+    scripted: ToolCalls | Reply | ComputerCall | None,
 ) -> Generation:
     """Decide the reply to a generating request.
 
@@ -96,6 +99,11 @@ def generate(
         forced = forced_tool_call(body)
         if forced is not None:
             scripted = ToolCalls([forced])
+    if isinstance(scripted, ComputerCall):
+        if scripted.call_id is None:
+            scripted = attrs.evolve(scripted, call_id=new_id("call_"))
+        used = sum(token_count(str(action)) for action in scripted.actions)
+        return Generation(None, (), "tool_calls", prompt_tokens, used, scripted)
     if isinstance(scripted, ToolCalls):
         calls = tuple(
             call if call.id is not None else attrs.evolve(call, id=new_id("call_"))

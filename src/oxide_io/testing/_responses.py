@@ -7,7 +7,8 @@ with the same `type` and a growing `sequence_number`, and the stream ends with
 `response.output_item.added`, its content (`response.content_part.added`,
 `response.output_text.delta`…, `response.output_text.done`,
 `response.content_part.done` for a message; `response.function_call_arguments.delta`…,
-`response.function_call_arguments.done` for a function call),
+`response.function_call_arguments.done` for a function call; nothing between
+for a `computer_call`, which a scripted `ComputerCall` asks for),
 `response.output_item.done`, and finally `response.completed`.
 """
 
@@ -17,6 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ._behaviours import ComputerCall
 from ._generation import Generation
 from ._wire import Answer, json_answer, new_id, pieces, sse, stream_answer
 
@@ -34,7 +36,24 @@ def _tool(tool: Any) -> Any:
     return tool
 
 
+def _computer_call(call: ComputerCall) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "type": "computer_call",
+        "id": new_id("cu_"),
+        "call_id": call.call_id,
+        "pending_safety_checks": [dict(check) for check in call.pending_safety_checks],
+        "status": "completed",
+    }
+    if call.batched:
+        item["actions"] = [dict(action) for action in call.actions]
+    else:
+        item["action"] = dict(call.actions[0])
+    return item
+
+
 def _items(generation: Generation) -> list[dict[str, Any]]:
+    if generation.computer_call is not None:
+        return [_computer_call(generation.computer_call)]
     if not generation.tool_calls:
         message = {
             "type": "message",
@@ -130,6 +149,13 @@ def responses_answer(body: Mapping[str, Any], generation: Generation) -> Answer:
             )
             events.add(
                 "response.content_part.done", **where, content_index=0, part=_text_part(text)
+            )
+        elif item["type"] == "computer_call":
+            # The API sends a computer call whole: added in progress, then done.
+            events.add(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress"},
             )
         else:
             events.add(
