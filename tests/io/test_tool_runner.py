@@ -1,0 +1,498 @@
+"""The tool runners against the mock server, in the three runtimes.
+
+`ResponsesToolRunner` (blocking) and `AsyncResponsesToolRunner` (asyncio, trio)
+send the registered functions as tools, run the calls the mock model makes
+(scripted with `ToolCalls`), send the outputs back and return the answer;
+`DecisionsToolRunner` and its async twin choose among actions through the mock
+server's `POST /v1/decisions` (which picks the choice named in the last input).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from oxide_io._async._tool_runner import (
+    AsyncDecisionsToolRunner,
+    AsyncRegisteredFunction,
+    AsyncResponsesToolRunner,
+)
+from oxide_io._sync._tool_runner import (
+    SyncDecisionsToolRunner,
+    SyncRegisteredFunction,
+    SyncResponsesToolRunner,
+)
+from oxide_io.testing import Fail, ToolCall, ToolCalls
+from oxide_proto import responses_function_tool
+from oxide_proto.helpers._tool_runs import DecisionsToolRunnerError, ToolRunnerError
+from tests.io.blocking import unwrap
+from tests.io.conftest import MakeClient, Setup
+
+pytestmark = pytest.mark.anyio
+
+ADD = {
+    "type": "function",
+    "name": "add",
+    "description": "Adds two integers.",
+    "parameters": {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+        "additionalProperties": False,
+    },
+}
+PARAMS = {"model": "gpt-4o-mini", "input": "What is 2 + 3?"}
+
+
+def _outputs_seen(body: Mapping[str, Any]) -> str:
+    # The mock model's answer quotes the function outputs it was sent.
+    outputs = [
+        item["output"]
+        for item in body.get("input") or ()
+        if isinstance(item, dict) and item.get("type") == "function_call_output"
+    ]
+    return "outputs: " + json.dumps(outputs)
+
+
+def _note(log: list[Any], entry: Any, result: str) -> str:
+    log.append(entry)
+    return result
+
+
+def function(runtime: str, tool: Any, body: Callable[[Any], Any], **options: Any) -> Any:
+    if runtime == "sync":
+        return SyncRegisteredFunction(tool, body, **options)
+
+    async def execute(arguments: Any) -> Any:
+        return body(arguments)
+
+    return AsyncRegisteredFunction(tool, execute, **options)
+
+
+def runner(runtime: str, functions: list[Any]) -> Any:
+    if runtime == "sync":
+        return SyncResponsesToolRunner(functions=functions)
+    return AsyncResponsesToolRunner(functions=functions)
+
+
+async def run(runtime: str, tool_runner: Any, client: Any, params: Any, **options: Any) -> Any:
+    if runtime == "sync":
+        return tool_runner.run(unwrap(client), params, **options)
+    return await tool_runner.run(client, params, **options)
+
+
+@pytest.fixture
+def answers_outputs(mock: Setup) -> Iterator[Setup]:
+    mock.server.reply_text = _outputs_seen
+    yield mock
+    from oxide_io.testing._generation import default_reply
+
+    mock.server.reply_text = default_reply
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_functions_run_until_the_model_answers(
+    runtime: str, make_client: MakeClient, answers_outputs: Setup, stream: bool
+) -> None:
+    server = answers_outputs.server
+    server.enqueue(
+        ToolCalls([ToolCall("add", {"a": 2, "b": 3}, id="call_1")]),
+        ToolCalls(
+            [
+                ToolCall("add", {"a": 5, "b": 10}, id="call_2"),
+                ToolCall("add", {"a": 1, "b": 1}, id="call_3"),
+            ]
+        ),
+    )
+    calls: list[dict[str, Any]] = []
+
+    def add(arguments: dict[str, Any]) -> str:
+        calls.append(arguments)
+        return str(arguments["a"] + arguments["b"])
+
+    diagnostics: list[dict[str, Any]] = []
+    events: list[Any] = []
+    options: dict[str, Any] = {"on_diagnostic": diagnostics.append}
+    if stream:
+        options.update(stream=True, on_event=events.append)
+    response = await run(
+        runtime,
+        runner(runtime, [function(runtime, ADD, add)]),
+        make_client(answers_outputs),
+        PARAMS,
+        **options,
+    )
+    assert response.output_text == 'outputs: ["5", "15", "2"]'
+    assert calls == [{"a": 2, "b": 3}, {"a": 5, "b": 10}, {"a": 1, "b": 1}]
+    bodies = [request.json for request in server.requests]
+    assert len(bodies) == 3
+    assert all(body["tools"] == [ADD] for body in bodies)
+    assert all("reasoning.encrypted_content" in body["include"] for body in bodies)
+    assert all(body.get("stream", False) is stream for body in bodies)
+    # Each request replays the history: the calls, then their outputs, in order.
+    last = bodies[2]["input"]
+    assert [item.get("type", "message") for item in last] == [
+        "message",
+        "function_call",
+        "function_call_output",
+        "function_call",
+        "function_call",
+        "function_call_output",
+        "function_call_output",
+    ]
+    assert [item.get("call_id") for item in last[1:]] == [
+        "call_1",
+        "call_1",
+        "call_2",
+        "call_3",
+        "call_2",
+        "call_3",
+    ]
+    stages = [(d["stage"], d["reason"], d["call_id"]) for d in diagnostics]
+    assert stages == [
+        ("request", "completed", None),
+        ("action", "completed", "call_1"),
+        ("request", "completed", None),
+        ("action", "completed", "call_2"),
+        ("action", "completed", "call_3"),
+        ("request", "completed", None),
+    ]
+    assert all(d["usage"] is not None for d in diagnostics if d["stage"] == "request")
+    if stream:
+        kinds = [event.type for event in events]
+        assert kinds.count("response.completed") == 3
+        assert "response.function_call_arguments.done" in kinds
+    else:
+        assert events == []
+
+
+async def test_max_steps_stops_a_model_that_keeps_calling(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    mock.server.enqueue(ToolCalls([ToolCall("add", {"a": 1, "b": 2})], times=None))
+    ran: list[str] = []
+    tool_runner = runner(runtime, [function(runtime, ADD, lambda a: _note(ran, "x", "3"))])
+    with pytest.raises(ToolRunnerError, match="max_steps") as caught:
+        await run(runtime, tool_runner, make_client(mock), PARAMS, max_steps=3)
+    # Two requests' calls ran; the third request's call is refused, not run.
+    assert len(mock.server.requests) == 3
+    assert ran == ["x", "x"]
+    assert len(caught.value.attempted_call_ids) == 2
+    assert caught.value.completed_call_ids == caught.value.attempted_call_ids
+
+
+async def test_a_failing_function_stops_the_run_with_what_was_attempted(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    mock.server.enqueue(
+        ToolCalls(
+            [
+                ToolCall("add", {"a": 1, "b": 2}, id="call_ok"),
+                ToolCall("add", {"a": 0, "b": 0}, id="call_bad"),
+            ]
+        )
+    )
+
+    def add(arguments: dict[str, Any]) -> str:
+        if arguments["a"] == 0:
+            raise LookupError("no zeroes")
+        return "3"
+
+    diagnostics: list[dict[str, Any]] = []
+    with pytest.raises(ToolRunnerError) as caught:
+        await run(
+            runtime,
+            runner(runtime, [function(runtime, ADD, add)]),
+            make_client(mock),
+            PARAMS,
+            on_diagnostic=diagnostics.append,
+        )
+    assert caught.value.attempted_call_ids == ("call_ok", "call_bad")
+    assert caught.value.completed_call_ids == ("call_ok",)
+    assert isinstance(caught.value.__cause__, LookupError)
+    assert ("action", "driver_failed", "call_bad") in [
+        (d["stage"], d["reason"], d["call_id"]) for d in diagnostics
+    ]
+    assert len(mock.server.requests) == 1
+
+
+async def test_an_invalid_output_or_arguments_is_a_typed_error(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    mock.server.enqueue(ToolCalls([ToolCall("add", {"a": 1, "b": 2}, id="call_1")]))
+    with pytest.raises(ToolRunnerError, match="invalid output") as caught:
+        await run(
+            runtime,
+            runner(runtime, [function(runtime, ADD, lambda a: 42)]),
+            make_client(mock),
+            PARAMS,
+        )
+    assert caught.value.attempted_call_ids == ("call_1",)
+    assert caught.value.completed_call_ids == ()
+    mock.server.enqueue(ToolCalls([ToolCall("add", "[1, 2]", id="call_2")]))
+    ran: list[object] = []
+    with pytest.raises(ToolRunnerError, match="arguments of 'add'") as caught:
+        await run(
+            runtime,
+            runner(runtime, [function(runtime, ADD, ran.append)]),
+            make_client(mock),
+            PARAMS,
+        )
+    assert ran == []
+    assert caught.value.attempted_call_ids == ()
+
+
+async def test_an_api_error_stops_the_run(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    mock.server.enqueue(ToolCalls([ToolCall("add", {"a": 1, "b": 2}, id="call_1")]))
+
+    def add(arguments: dict[str, Any]) -> str:
+        # The request that sends this output back is the one that fails.
+        mock.server.enqueue(Fail(400, message="bad input"))
+        return "3"
+
+    diagnostics: list[dict[str, Any]] = []
+    with pytest.raises(ToolRunnerError) as caught:
+        await run(
+            runtime,
+            runner(runtime, [function(runtime, ADD, add)]),
+            make_client(mock, max_retries=0),
+            PARAMS,
+            on_diagnostic=diagnostics.append,
+        )
+    assert type(caught.value.__cause__).__name__ == "BadRequestError"
+    assert caught.value.completed_call_ids == ("call_1",)
+    assert diagnostics[-1]["stage"] == "request" and diagnostics[-1]["reason"] == "api_failed"
+
+
+async def test_iterate_yields_turns_that_take_supplied_outputs_and_user_text(
+    runtime: str, make_client: MakeClient, answers_outputs: Setup
+) -> None:
+    server = answers_outputs.server
+    server.enqueue(ToolCalls([ToolCall("add", {"a": 2, "b": 3}, id="call_1")]))
+    ran: list[Any] = []
+    tool_runner = runner(
+        runtime,
+        [function(runtime, ADD, lambda a: _note(ran, a, "5"), allow_output_override=True)],
+    )
+    client = make_client(answers_outputs)
+    turns: list[Any] = []
+    if runtime == "sync":
+        iterator = tool_runner.iterate(unwrap(client), PARAMS)
+        for turn in iterator:
+            turns.append(turn)
+            if not turn.final:
+                turn.supply_outputs(
+                    [{"type": "function_call_output", "call_id": "call_1", "output": "five"}]
+                )
+                turn.append_user_text("Answer in words.")
+                with pytest.raises(ValueError, match="not a call of this turn"):
+                    turn.supply_outputs(
+                        [{"type": "function_call_output", "call_id": "nope", "output": "x"}]
+                    )
+    else:
+        async for turn in tool_runner.iterate(client, PARAMS):
+            turns.append(turn)
+            if not turn.final:
+                turn.supply_outputs(
+                    [{"type": "function_call_output", "call_id": "call_1", "output": "five"}]
+                )
+                turn.append_user_text("Answer in words.")
+                with pytest.raises(ValueError, match="not a call of this turn"):
+                    turn.supply_outputs(
+                        [{"type": "function_call_output", "call_id": "nope", "output": "x"}]
+                    )
+    assert [(turn.step, turn.final) for turn in turns] == [(1, False), (2, True)]
+    assert ran == []  # the supplied output replaced the run
+    assert turns[1].response.output_text == 'outputs: ["five"]'
+    assert turns[1].completed_call_ids == ("call_1",)
+    last_input = server.requests[-1].json["input"]
+    assert last_input[-1] == {"role": "user", "content": "Answer in words."}
+    # A turn that has passed takes nothing more.
+    with pytest.raises(ValueError):
+        turns[0].append_user_text("late")
+
+
+@dataclass
+class Sum:
+    a: int
+    b: int
+
+
+async def test_a_typed_tool_gets_its_arguments_parsed(
+    runtime: str, make_client: MakeClient, answers_outputs: Setup
+) -> None:
+    tool = responses_function_tool(Sum, name="add")
+    answers_outputs.server.enqueue(ToolCalls([ToolCall("add", {"a": 20, "b": 22})]))
+    seen: list[Any] = []
+
+    def add(value: Sum) -> str:
+        seen.append(value)
+        return str(value.a + value.b)
+
+    registered: Any
+    if runtime == "sync":
+        registered = SyncRegisteredFunction.from_tool(tool, execute=add)
+    else:
+
+        async def execute(value: Sum) -> str:
+            return add(value)
+
+        registered = AsyncRegisteredFunction.from_tool(tool, execute=execute)
+    response = await run(
+        runtime, runner(runtime, [registered]), make_client(answers_outputs), PARAMS
+    )
+    assert seen == [Sum(20, 22)]
+    assert response.output_text == 'outputs: ["42"]'
+
+
+async def test_bad_params_are_refused_before_any_request(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    tool_runner = runner(runtime, [function(runtime, ADD, lambda a: "3")])
+    client = make_client(mock)
+    for params, message in [
+        ({**PARAMS, "stream": True}, "run\\(stream=True\\)"),
+        ({**PARAMS, "previous_response_id": "resp_1"}, "previous_response_id"),
+        ({**PARAMS, "tool_choice": "required"}, "never lets the run finish"),
+        ({**PARAMS, "tools": [{"type": "web_search"}]}, "functions="),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            await run(runtime, tool_runner, client, params)
+    with pytest.raises(ValueError, match="max_steps"):
+        await run(runtime, tool_runner, client, PARAMS, max_steps=0)
+    assert mock.server.requests == []
+    assert tool_runner.close() == {"status": "closed"}
+    with pytest.raises(RuntimeError, match="closed"):
+        await run(runtime, tool_runner, client, PARAMS)
+
+
+# -- Decisions --------------------------------------------------------------------
+
+
+def decisions_runner(runtime: str, state: dict[str, Any], *, verify: bool | None) -> Any:
+    # The observation names the action the mock server will choose ("increment"
+    # while the counter is below its target, then "done").
+    def observe() -> str:
+        if state.get("refuse"):
+            return "[refuse] next: increment"
+        return "next: increment" if state["count"] < state["target"] else "next: done"
+
+    def candidates(observation: Any) -> list[Any]:
+        state["observations"].append(observation)
+        return [
+            {"id": "increment", "description": "Add one to the counter.", "execute": increment},
+            {"id": "done", "description": "The counter is at its target.", "done": True},
+        ]
+
+    def increment() -> None:
+        state["count"] += 1
+
+    def check(observation: Any) -> bool:
+        return bool(state["count"] == state["target"])
+
+    if runtime == "sync":
+        return SyncDecisionsToolRunner(
+            observe=observe, candidates=candidates, verify=check if verify else None
+        )
+
+    async def a_observe() -> str:
+        return observe()
+
+    async def a_candidates(observation: Any) -> list[Any]:
+        listed = candidates(observation)
+
+        async def a_increment() -> None:
+            increment()
+
+        listed[0]["execute"] = a_increment
+        return listed
+
+    async def a_check(observation: Any) -> bool:
+        return check(observation)
+
+    return AsyncDecisionsToolRunner(
+        observe=a_observe, candidates=a_candidates, verify=a_check if verify else None
+    )
+
+
+async def run_decisions(
+    runtime: str, tool_runner: Any, client: Any, params: Any, **options: Any
+) -> Any:
+    if runtime == "sync":
+        return tool_runner.run(unwrap(client), params, **options)
+    return await tool_runner.run(client, params, **options)
+
+
+@pytest.mark.parametrize("verify", [True, False])
+async def test_decisions_run_actions_until_done(
+    runtime: str, make_client: MakeClient, mock: Setup, verify: bool
+) -> None:
+    state: dict[str, Any] = {"count": 0, "target": 2, "observations": []}
+    diagnostics: list[dict[str, Any]] = []
+    result = await run_decisions(
+        runtime,
+        decisions_runner(runtime, state, verify=verify),
+        make_client(mock),
+        {"model": "gpt-4o-mini", "input": "Bring the counter to 2."},
+        on_diagnostic=diagnostics.append,
+    )
+    assert state["count"] == 2
+    assert result["status"] == ("verified" if verify else "unverified")
+    assert result["attempted_candidate_ids"] == ["increment", "increment"]
+    assert result["completed_candidate_ids"] == ["increment", "increment"]
+    assert [decision.answers[0].choice for decision in result["decisions"]] == [
+        "increment",
+        "increment",
+        "done",
+    ]
+    bodies = [request.json for request in mock.server.requests]
+    assert all(request.path == "/v1/decisions" for request in mock.server.requests)
+    assert bodies[0]["input"] == [
+        {"role": "user", "content": "Bring the counter to 2."},
+        {"role": "user", "content": "next: increment"},
+    ]
+    question = bodies[0]["questions"][0]
+    assert question["type"] == "choice" and question["name"] == "next_action"
+    assert [choice["value"] for choice in question["choices"]] == ["increment", "done"]
+    stages = [(d["stage"], d["reason"]) for d in diagnostics]
+    assert stages.count(("action", "completed")) == 2
+    assert (("verification", "completed") in stages) is verify
+
+
+async def test_decisions_refusal_and_step_limit(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    client = make_client(mock)
+    state: dict[str, Any] = {"count": 0, "target": 10, "observations": []}
+    with pytest.raises(DecisionsToolRunnerError) as caught:
+        await run_decisions(
+            runtime,
+            decisions_runner(runtime, state, verify=True),
+            client,
+            {"model": "gpt-4o-mini", "input": "Count to 10."},
+            max_steps=3,
+        )
+    assert caught.value.reason == "step_limit"
+    assert caught.value.completed_candidate_ids == ("increment", "increment")
+    state["refuse"] = True
+    refused = await run_decisions(
+        runtime,
+        decisions_runner(runtime, state, verify=True),
+        client,
+        {"model": "gpt-4o-mini", "input": "Count to 10."},
+    )
+    assert refused["status"] == "refused"
+    assert len(refused["decisions"]) == 1
+    assert refused["attempted_candidate_ids"] == []
+    assert state["count"] == 2
+    with pytest.raises(DecisionsToolRunnerError) as bad:
+        await run_decisions(
+            runtime, decisions_runner(runtime, state, verify=True), client, {"model": "m"}
+        )
+    assert bad.value.reason == "invalid_params"
