@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn, cast
 
+from ._tool_runners import MODULES as _TOOL_RUNNERS
+
 __all__ = ["TYPES", "entries", "install", "installed", "resolve", "uninstall"]
 
 PACKAGE = "oxide_io.compat"
@@ -251,6 +253,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "lib.streaming.responses": _RESPONSES_STREAM,
     "lib.streaming.responses._events": _RESPONSES_EVENTS,
     "lib.streaming.responses._responses": _RESPONSES_STREAM,
+    # The tool runners and their diagnostics (names in _tool_runners.MODULES).
+    **_TOOL_RUNNERS,
     # ------ end of the openai.lib block
 }
 # Extra modules that other extra modules live in.
