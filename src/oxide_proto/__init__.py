@@ -263,6 +263,7 @@ if TYPE_CHECKING:
     from .helpers._tool_runs import ToolDiagnosticUsage as ToolDiagnosticUsage
     from .helpers._tool_runs import ToolRunnerError as ToolRunnerError
     from .helpers._tool_runs import function_result as function_result
+    from .helpers._tool_runs import step_headers as step_headers
     from .helpers._tool_runs import tool_diagnostic as tool_diagnostic
     from .helpers._transcripts import TranscriptSegment as TranscriptSegment
     from .helpers._transcripts import TranscriptSegmentClosedEvent as TranscriptSegmentClosedEvent
@@ -730,6 +731,7 @@ _LAZY: dict[str, str] = {
     "ToolDiagnosticUsage": ".helpers._tool_runs",
     "ToolRunnerError": ".helpers._tool_runs",
     "function_result": ".helpers._tool_runs",
+    "step_headers": ".helpers._tool_runs",
     "tool_diagnostic": ".helpers._tool_runs",
     "TranscriptSegment": ".helpers._transcripts",
     "TranscriptSegmentClosedEvent": ".helpers._transcripts",

@@ -9,10 +9,12 @@ server's `POST /v1/decisions` (which picks the choice named in the last input).
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -63,9 +65,16 @@ def _note(log: list[Any], entry: Any, result: str) -> str:
     return result
 
 
-def function(runtime: str, tool: Any, body: Callable[[Any], Any], **options: Any) -> Any:
+def function(runtime: str, tool: Any, body: Callable[..., Any], **options: Any) -> Any:
     if runtime == "sync":
         return SyncRegisteredFunction(tool, body, **options)
+
+    if "cancelled" in inspect.signature(body).parameters:
+
+        async def execute_cancellable(arguments: Any, cancelled: Callable[[], bool]) -> Any:
+            return body(arguments, cancelled=cancelled)
+
+        return AsyncRegisteredFunction(tool, cast(Any, execute_cancellable), **options)
 
     async def execute(arguments: Any) -> Any:
         return body(arguments)
@@ -496,3 +505,104 @@ async def test_decisions_refusal_and_step_limit(
             runtime, decisions_runner(runtime, state, verify=True), client, {"model": "m"}
         )
     assert bad.value.reason == "invalid_params"
+
+
+async def test_a_callers_idempotency_key_is_renewed_for_each_later_request(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    # With one key for the whole run, the server would answer every request with
+    # the first one's response.
+    mock.server.enqueue(ToolCalls([ToolCall("add", {"a": 1, "b": 2})], times=2))
+    client = make_client(mock, default_headers={"Idempotency-Key": "fixed"})
+    await run(runtime, runner(runtime, [function(runtime, ADD, lambda a: "3")]), client, PARAMS)
+    keys = [request.headers.get("idempotency-key") for request in mock.server.requests]
+    assert len(keys) == 3
+    assert keys[0] == "fixed"
+    assert len(set(keys)) == 3 and all(key for key in keys)
+    mock.server.clear()
+    mock.server.enqueue(ToolCalls([ToolCall("add", {"a": 1, "b": 2})]))
+    await run(
+        runtime, runner(runtime, [function(runtime, ADD, lambda a: "3")]), make_client(mock), PARAMS
+    )
+    assert [request.headers.get("idempotency-key") for request in mock.server.requests] == [
+        None,
+        None,
+    ]
+
+
+async def test_cancelled_stops_between_calls(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    mock.server.enqueue(
+        ToolCalls(
+            [
+                ToolCall("add", {"a": 1, "b": 2}, id="call_1"),
+                ToolCall("add", {"a": 3, "b": 4}, id="call_2"),
+            ]
+        )
+    )
+    stop: list[bool] = []
+    seen: list[Any] = []
+
+    def add(arguments: dict[str, Any], cancelled: Callable[[], bool]) -> str:
+        # The function is given the run's `cancelled`, and asks it to stop the run.
+        seen.append(cancelled())
+        stop.append(True)
+        return "3"
+
+    diagnostics: list[dict[str, Any]] = []
+    with pytest.raises(ToolRunnerError, match="cancelled") as caught:
+        await run(
+            runtime,
+            runner(runtime, [function(runtime, ADD, add)]),
+            make_client(mock),
+            PARAMS,
+            cancelled=lambda: bool(stop),
+            on_diagnostic=diagnostics.append,
+        )
+    assert seen == [False]
+    assert caught.value.attempted_call_ids == ("call_1",)
+    assert caught.value.completed_call_ids == ("call_1",)
+    assert len(mock.server.requests) == 1
+
+
+def test_a_cancelled_asyncio_task_keeps_the_ids_of_what_ran(plain_server: Any) -> None:
+    from oxide_io import AsyncClient
+    from oxide_io._tool_support import ToolRunnerCancelledError
+    from tests.io.conftest import KEY
+
+    plain_server.clear()
+    plain_server.enqueue(
+        ToolCalls(
+            [
+                ToolCall("add", {"a": 1, "b": 2}, id="call_1"),
+                ToolCall("add", {"a": 0, "b": 0}, id="call_2"),
+            ]
+        )
+    )
+
+    async def main() -> ToolRunnerCancelledError:
+        waiting = asyncio.Event()
+
+        async def add(arguments: dict[str, Any]) -> str:
+            if arguments["a"] == 0:
+                waiting.set()
+                await asyncio.sleep(60)
+            return "3"
+
+        async with AsyncClient(base_url=plain_server.base_url, api_key=KEY) as client:
+            tool_runner = AsyncResponsesToolRunner(functions=[AsyncRegisteredFunction(ADD, add)])
+            task = asyncio.create_task(tool_runner.run(client, PARAMS))
+            await asyncio.wait_for(waiting.wait(), 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError) as caught:
+                await task
+            # The runner is free again once the cancelled run has ended.
+            assert tool_runner.close() == {"status": "closed"}
+        assert isinstance(caught.value, ToolRunnerCancelledError)
+        return caught.value
+
+    cancelled = asyncio.run(main())
+    assert cancelled.attempted_call_ids == ("call_1", "call_2")
+    assert cancelled.completed_call_ids == ("call_1",)
+    plain_server.clear()

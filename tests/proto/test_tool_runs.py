@@ -21,6 +21,7 @@ from oxide_proto import (
     ResponsesToolRun,
     ToolRunnerError,
     function_result,
+    step_headers,
     tool_diagnostic,
 )
 
@@ -615,3 +616,17 @@ def test_an_observation_is_text_or_input_blocks(observation: Any) -> None:
         run.observation(observation)
     one_shot = iter([{"type": "input_image", "image_url": "u", "detail": "low"}])
     assert run.observation(one_shot) == [{"type": "input_image", "image_url": "u", "detail": "low"}]
+
+
+def test_later_requests_get_a_fresh_idempotency_key_only_when_one_was_set() -> None:
+    assert step_headers({}, None, "k2") is None
+    assert step_headers({"X-A": "1"}, {"X-B": "2"}, "k2") == {"X-B": "2"}
+    assert step_headers({"Idempotency-Key": "k1"}, None, "k2") == {"Idempotency-Key": "k2"}
+    assert step_headers({}, {"idempotency-key": "k1", "X-B": "2"}, "k2") == {
+        "X-B": "2",
+        "Idempotency-Key": "k2",
+    }
+    # A header removed for the request (None) is not sent, so nothing is renewed.
+    assert step_headers({"Idempotency-Key": "k1"}, {"idempotency-key": None}, "k2") == {
+        "idempotency-key": None
+    }

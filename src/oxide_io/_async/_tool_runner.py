@@ -25,6 +25,7 @@ import dataclasses
 import functools
 import inspect
 import time
+import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -38,6 +39,7 @@ from oxide_proto.helpers._tool_runs import (
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
+    step_headers,
 )
 
 from .. import _tool_support
@@ -260,9 +262,12 @@ class AsyncResponsesToolRunner:
             for step in range(run.max_steps):
                 run.begin(step)
                 check()
+                request = run.request()
+                if step > 0:
+                    _fresh_idempotency_key(client, request)
                 started = time.monotonic()
                 try:
-                    response = await _send(client, run.request(), bool(stream), on_event, check)
+                    response = await _send(client, request, bool(stream), on_event, check)
                 except BaseException as exc:
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
@@ -400,6 +405,14 @@ def _inspect(
                 member=None if bad is None else bad.get("name"),
             )
         raise
+
+
+def _fresh_idempotency_key(client: AsyncClient, request: dict[str, Any]) -> None:
+    headers = step_headers(
+        client.default_headers, request.get("extra_headers"), f"oxide-tool-step-{uuid.uuid4()}"
+    )
+    if headers is not None:
+        request["extra_headers"] = headers
 
 
 async def _send(

@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import inspect
 import time
+import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -39,6 +40,7 @@ from oxide_proto.helpers._tool_runs import (
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
+    step_headers,
 )
 
 from .. import _tool_support
@@ -259,9 +261,12 @@ class SyncResponsesToolRunner:
             for step in range(run.max_steps):
                 run.begin(step)
                 check()
+                request = run.request()
+                if step > 0:
+                    _fresh_idempotency_key(client, request)
                 started = time.monotonic()
                 try:
-                    response = _send(client, run.request(), bool(stream), on_event, check)
+                    response = _send(client, request, bool(stream), on_event, check)
                 except BaseException as exc:
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
@@ -399,6 +404,14 @@ def _inspect(
                 member=None if bad is None else bad.get("name"),
             )
         raise
+
+
+def _fresh_idempotency_key(client: Client, request: dict[str, Any]) -> None:
+    headers = step_headers(
+        client.default_headers, request.get("extra_headers"), f"oxide-tool-step-{uuid.uuid4()}"
+    )
+    if headers is not None:
+        request["extra_headers"] = headers
 
 
 def _send(

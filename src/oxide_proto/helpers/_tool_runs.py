@@ -51,6 +51,7 @@ __all__ = [
     "ToolDiagnosticUsage",
     "ToolRunnerError",
     "function_result",
+    "step_headers",
     "tool_diagnostic",
 ]
 
@@ -199,6 +200,34 @@ class DecisionsToolRunnerError(RuntimeError):
         self.reason: DecisionsReason = reason
         self.attempted_candidate_ids: tuple[str, ...] = tuple(attempted)
         self.completed_candidate_ids: tuple[str, ...] = tuple(completed)
+
+
+# -- requests after the first ----------------------------------------------------------
+
+
+def step_headers(
+    default_headers: Mapping[str, str | None],
+    extra_headers: Mapping[str, str | None] | None,
+    fresh_key: str,
+) -> dict[str, str | None] | None:
+    """The `extra_headers` of a run's second and later requests.
+
+    An `Idempotency-Key` the caller set (on the client or in `extra_headers`) would
+    make the server treat every request of the run as a retry of the first, and
+    answer them all with its response; each later request gets `fresh_key`
+    instead. Without such a header, `extra_headers` are returned as they are.
+    """
+    # Header names match whatever their case; the request's own headers win.
+    effective = {name.lower(): value for name, value in default_headers.items()}
+    effective.update((name.lower(), value) for name, value in (extra_headers or {}).items())
+    if effective.get("idempotency-key") is None:
+        return None if extra_headers is None else dict(extra_headers)
+    kept = {
+        name: value
+        for name, value in (extra_headers or {}).items()
+        if name.lower() != "idempotency-key"
+    }
+    return {**kept, "Idempotency-Key": fresh_key}
 
 
 # -- function results -------------------------------------------------------------
