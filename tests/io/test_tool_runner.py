@@ -369,7 +369,7 @@ async def test_bad_params_are_refused_before_any_request(
         ({**PARAMS, "stream": True}, "run\\(stream=True\\)"),
         ({**PARAMS, "previous_response_id": "resp_1"}, "previous_response_id"),
         ({**PARAMS, "tool_choice": "required"}, "never lets the run finish"),
-        ({**PARAMS, "tools": [{"type": "web_search"}]}, "functions="),
+        ({**PARAMS, "tools": [{"type": "computer"}]}, "functions="),
     ]:
         with pytest.raises(ValueError, match=message):
             await run(runtime, tool_runner, client, params)

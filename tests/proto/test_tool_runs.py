@@ -285,8 +285,9 @@ def test_sdk_fields_are_not_replayed() -> None:
         (
             [{"type": "web_search_call", "id": "ws_1", "status": "completed"}],
             "completed",
-            "cannot run",
+            "no such tool was declared",
         ),
+        ([{"type": "computer_call", "id": "cu_1", "call_id": "c9"}], "completed", "cannot run"),
         ([call("c1", "sub")], "completed", "not a registered function"),
         ([call("c1", status="in_progress")], "completed", "did not complete"),
         ([call("c1"), call("c1", id="fc_other")], "completed", "repeated call_id"),

@@ -71,6 +71,7 @@ _AWAITABLE_RESULT = (
     "a function returned an awaitable: register async functions with "
     "AsyncRegisteredFunction and run them with AsyncResponsesToolRunner"
 )
+_AWAITABLE_HOOK = "a hook returned an awaitable: use AsyncResponsesToolRunner"
 _AWAITABLE_CALLBACK = "a callback returned an awaitable: use AsyncDecisionsToolRunner"
 
 
@@ -199,9 +200,10 @@ class AsyncResponsesToolRunner:
         *,
         max_steps: int | None = None,
         stream: bool = False,
-        on_event: Callable[[Any], None] | None = None,
+        on_event: Callable[[Any], Awaitable[None]] | None = None,
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
+        approve_mcp: Callable[[Any], Awaitable[bool]] | None = None,
     ) -> Response:
         """The final response: the first that calls no function.
 
@@ -220,6 +222,7 @@ class AsyncResponsesToolRunner:
             on_event=on_event,
             cancelled=cancelled,
             on_diagnostic=on_diagnostic,
+            approve_mcp=approve_mcp,
         )
         try:
             async for turn in turns:
@@ -236,9 +239,10 @@ class AsyncResponsesToolRunner:
         *,
         max_steps: int | None = None,
         stream: bool = False,
-        on_event: Callable[[Any], None] | None = None,
+        on_event: Callable[[Any], Awaitable[None]] | None = None,
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
+        approve_mcp: Callable[[Any], Awaitable[bool]] | None = None,
         # unasync: ) -> Generator[SyncResponsesRunnerTurn, None, None]:
     ) -> AsyncGenerator[AsyncResponsesRunnerTurn, None]:
         """Each response as a turn, before its calls run; advancing runs them.
@@ -258,6 +262,8 @@ class AsyncResponsesToolRunner:
             self._lifecycle.exit()
             raise
         check = _cancel_check(run, cancelled)
+        # A request that reached an MCP server may have had remote effects: not retried.
+        request_client = client.with_options(max_retries=0) if run.has_mcp else client
         try:
             for step in range(run.max_steps):
                 run.begin(step)
@@ -267,7 +273,7 @@ class AsyncResponsesToolRunner:
                     _fresh_idempotency_key(client, request)
                 started = time.monotonic()
                 try:
-                    response = await _send(client, request, bool(stream), on_event, check)
+                    response = await _send(request_client, request, bool(stream), on_event, check)
                 except BaseException as exc:
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
@@ -309,7 +315,9 @@ class AsyncResponsesToolRunner:
                     check()
                     run.attempt(plan["call_id"])
                     supplied = run.supplied.get(plan["call_id"])
-                    if supplied is not None:
+                    if plan["kind"] == "mcp_approval":
+                        await _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+                    elif supplied is not None:
                         run.add_output(plan, supplied)
                     else:
                         await self._execute(run, plan, cancelled, on_diagnostic)
@@ -415,11 +423,44 @@ def _fresh_idempotency_key(client: AsyncClient, request: dict[str, Any]) -> None
         request["extra_headers"] = headers
 
 
+async def _approve(
+    run: ResponsesToolRun,
+    plan: FunctionCallPlan,
+    response: Response,
+    approve_mcp: Callable[[Any], Awaitable[bool]] | None,
+    check: Callable[[], None],
+    on_diagnostic: ToolDiagnosticObserver | None,
+) -> None:
+    if approve_mcp is None:
+        raise run.error("the MCP server asks for an approval: pass approve_mcp= to decide it")
+    request = next(item for item in response.output if getattr(item, "id", None) == plan["call_id"])
+    started = time.monotonic()
+    # The callback gets its own copy: nothing it changes reaches the run.
+    approved = await _settle_hook(approve_mcp(copy.deepcopy(request)))
+    check()
+    run.approval_output(plan, approved)
+    emit_tool_diagnostic(
+        on_diagnostic,
+        "responses",
+        "approval",
+        "completed" if approved else "refused",
+        started,
+        call_id=plan["call_id"],
+        member=plan["name"],
+    )
+
+
+async def _settle_hook(value: Any) -> Any:
+    # unasync: _tool_support.refuse_awaitable(value, _AWAITABLE_HOOK)
+    value = (await value) if inspect.isawaitable(value) else value
+    return value
+
+
 async def _send(
     client: AsyncClient,
     request: dict[str, Any],
     stream: bool,
-    on_event: Callable[[Any], None] | None,
+    on_event: Callable[[Any], Awaitable[None]] | None,
     check: Callable[[], None],
 ) -> Response:
     if not stream:
@@ -430,7 +471,7 @@ async def _send(
             check()
             if on_event is not None:
                 # The hook gets its own copy: nothing it changes reaches the run.
-                on_event(copy.deepcopy(event))
+                await _settle_hook(on_event(copy.deepcopy(event)))
                 check()
         final: Response = await events.get_final_response()
         return final

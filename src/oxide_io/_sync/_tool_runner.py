@@ -72,6 +72,7 @@ _AWAITABLE_RESULT = (
     "a function returned an awaitable: register async functions with "
     "SyncRegisteredFunction and run them with SyncResponsesToolRunner"
 )
+_AWAITABLE_HOOK = "a hook returned an awaitable: use SyncResponsesToolRunner"
 _AWAITABLE_CALLBACK = "a callback returned an awaitable: use SyncDecisionsToolRunner"
 
 
@@ -202,6 +203,7 @@ class SyncResponsesToolRunner:
         on_event: Callable[[Any], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
+        approve_mcp: Callable[[Any], bool] | None = None,
     ) -> Response:
         """The final response: the first that calls no function.
 
@@ -220,6 +222,7 @@ class SyncResponsesToolRunner:
             on_event=on_event,
             cancelled=cancelled,
             on_diagnostic=on_diagnostic,
+            approve_mcp=approve_mcp,
         )
         try:
             for turn in turns:
@@ -239,6 +242,7 @@ class SyncResponsesToolRunner:
         on_event: Callable[[Any], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
+        approve_mcp: Callable[[Any], bool] | None = None,
     ) -> Generator[SyncResponsesRunnerTurn, None, None]:
         """Each response as a turn, before its calls run; advancing runs them.
 
@@ -257,6 +261,8 @@ class SyncResponsesToolRunner:
             self._lifecycle.exit()
             raise
         check = _cancel_check(run, cancelled)
+        # A request that reached an MCP server may have had remote effects: not retried.
+        request_client = client.with_options(max_retries=0) if run.has_mcp else client
         try:
             for step in range(run.max_steps):
                 run.begin(step)
@@ -266,7 +272,7 @@ class SyncResponsesToolRunner:
                     _fresh_idempotency_key(client, request)
                 started = time.monotonic()
                 try:
-                    response = _send(client, request, bool(stream), on_event, check)
+                    response = _send(request_client, request, bool(stream), on_event, check)
                 except BaseException as exc:
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
@@ -308,7 +314,9 @@ class SyncResponsesToolRunner:
                     check()
                     run.attempt(plan["call_id"])
                     supplied = run.supplied.get(plan["call_id"])
-                    if supplied is not None:
+                    if plan["kind"] == "mcp_approval":
+                        _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+                    elif supplied is not None:
                         run.add_output(plan, supplied)
                     else:
                         self._execute(run, plan, cancelled, on_diagnostic)
@@ -414,6 +422,38 @@ def _fresh_idempotency_key(client: Client, request: dict[str, Any]) -> None:
         request["extra_headers"] = headers
 
 
+def _approve(
+    run: ResponsesToolRun,
+    plan: FunctionCallPlan,
+    response: Response,
+    approve_mcp: Callable[[Any], bool] | None,
+    check: Callable[[], None],
+    on_diagnostic: ToolDiagnosticObserver | None,
+) -> None:
+    if approve_mcp is None:
+        raise run.error("the MCP server asks for an approval: pass approve_mcp= to decide it")
+    request = next(item for item in response.output if getattr(item, "id", None) == plan["call_id"])
+    started = time.monotonic()
+    # The callback gets its own copy: nothing it changes reaches the run.
+    approved = _settle_hook(approve_mcp(copy.deepcopy(request)))
+    check()
+    run.approval_output(plan, approved)
+    emit_tool_diagnostic(
+        on_diagnostic,
+        "responses",
+        "approval",
+        "completed" if approved else "refused",
+        started,
+        call_id=plan["call_id"],
+        member=plan["name"],
+    )
+
+
+def _settle_hook(value: Any) -> Any:
+    _tool_support.refuse_awaitable(value, _AWAITABLE_HOOK)
+    return value
+
+
 def _send(
     client: Client,
     request: dict[str, Any],
@@ -429,7 +469,7 @@ def _send(
             check()
             if on_event is not None:
                 # The hook gets its own copy: nothing it changes reaches the run.
-                on_event(copy.deepcopy(event))
+                _settle_hook(on_event(copy.deepcopy(event)))
                 check()
         final: Response = events.get_final_response()
         return final

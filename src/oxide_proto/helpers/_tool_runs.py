@@ -331,11 +331,31 @@ _OWNED_BODY_KEYS = frozenset(
 )
 _REPLAYED_TYPES = frozenset({"message", "reasoning", "compaction", "function_call"})
 _NO_MORE_STEPS = "the tool run reached max_steps before the model finished"
+# The items a server tool leaves in a response, and the tool types that make them.
+_SERVER_ITEMS: dict[str, frozenset[str]] = {
+    "web_search_call": frozenset(
+        {
+            "web_search",
+            "web_search_2025_08_26",
+            "web_search_preview",
+            "web_search_preview_2025_03_11",
+        }
+    ),
+    "file_search_call": frozenset({"file_search"}),
+    "code_interpreter_call": frozenset({"code_interpreter"}),
+    "image_generation_call": frozenset({"image_generation"}),
+    "mcp_call": frozenset({"mcp"}),
+    "mcp_list_tools": frozenset({"mcp"}),
+    "mcp_approval_request": frozenset({"mcp"}),
+}
+_SERVER_TOOLS = frozenset(kind for kinds in _SERVER_ITEMS.values() for kind in kinds)
 
 
 class FunctionCallPlan(TypedDict):
-    """A function call of a response that the runner will run (or take a supplied output for)."""
+    """A call of a response that the runner answers: a registered function it runs (or
+    takes a supplied output for), or an MCP approval request it asks the caller about."""
 
+    kind: Literal["function", "mcp_approval"]
     call_id: str
     name: str
     arguments: object
@@ -399,19 +419,34 @@ class ResponsesToolRun:
             owned = sorted(_OWNED_BODY_KEYS.intersection(extra_body))
             if owned:
                 raise ValueError(f"extra_body cannot set what the runner decides: {owned}")
-        declared = params.get("tools") or []
-        if declared:
-            kinds = sorted(
-                {str(tool.get("type")) for tool in declared if isinstance(tool, Mapping)}
-            )
+        declared = [copy.deepcopy(tool) for tool in params.get("tools") or []]
+        for tool in declared:
+            kind = tool.get("type") if isinstance(tool, Mapping) else None
+            if kind not in _SERVER_TOOLS:
+                raise ValueError(
+                    "params['tools'] takes the API's server tools (web search, file search, "
+                    "code interpreter, image generation, MCP); register functions with "
+                    f"functions=[...] (got a {kind!r} tool)"
+                )
+        labels = [tool.get("server_label") for tool in declared if tool["type"] == "mcp"]
+        if any(type(label) is not str or not label for label in labels) or len(set(labels)) != len(
+            labels
+        ):
+            raise ValueError("each MCP tool needs a non-empty server_label of its own")
+        if params.get("store") is False and any(t["type"] == "image_generation" for t in declared):
             raise ValueError(
-                "register tools with functions=[...]; params['tools'] is not accepted "
-                f"(got {kinds or declared!r})"
+                "a run that continues after image generation needs stored responses: "
+                "leave store unset (or True), or use responses.create for one request"
             )
+        self._server_tools: list[dict[str, Any]] = declared
+        self.has_mcp = bool(labels)
         tools = [copy.deepcopy(dict(definition)) for definition, _ in functions.values()]
         self._typed = {name: typed for name, (_, typed) in functions.items()}
         choice = params.get("tool_choice")
         self.selected = set(functions)
+        # None: every declared server tool may run; else the types tool_choice allows.
+        self.selected_server: set[str] | None = None
+        self.selected_mcp: list[tuple[str, str | None]] | None = None
         if choice not in (None, "auto", "none", "required"):
             if not isinstance(choice, Mapping):
                 raise ValueError(f"tool_choice {choice!r} is not one the API accepts")
@@ -432,12 +467,21 @@ class ResponsesToolRun:
                     "a tool_choice that always requires a local tool never lets the run finish: "
                     "use auto, or responses.create for one forced request"
                 )
+            chosen = [tool for tool in allowed or () if isinstance(tool, Mapping)]
             self.selected = {
                 tool["name"]
-                for tool in allowed or ()
-                if isinstance(tool, Mapping) and tool.get("type") == "function"
+                for tool in chosen
+                if tool.get("type") == "function" and type(tool.get("name")) is str
             }
-        elif choice == "required" and tools:
+            self.selected_server = {
+                tool["type"] for tool in chosen if tool.get("type") in _SERVER_TOOLS - {"mcp"}
+            }
+            self.selected_mcp = [
+                (tool["server_label"], tool.get("name"))
+                for tool in chosen
+                if tool.get("type") == "mcp" and type(tool.get("server_label")) is str
+            ]
+        elif choice == "required" and tools and not declared:
             raise ValueError(
                 "tool_choice 'required' with only local tools never lets the run finish: "
                 "use auto, or responses.create for one forced request"
@@ -452,7 +496,7 @@ class ResponsesToolRun:
             raise ValueError("input must be a string or a list of input items")
         if "tool_choice" in request:
             request["tool_choice"] = copy.deepcopy(request["tool_choice"])
-        request["tools"] = tools
+        request["tools"] = tools + declared
         include = list(params.get("include") or [])
         # Reasoning items are replayed in the next request: without stored state they
         # need their encrypted content.
@@ -469,6 +513,9 @@ class ResponsesToolRun:
             for item in self.history
             if isinstance(item, Mapping) and type(item.get("id")) is str
         }
+        # MCP approval requests answered "yes" that no mcp_call has used yet.
+        self._approved: dict[str, dict[str, Any]] = {}
+        self._note_approvals(self.history)
         self.step = 0
         self.last_step = False
         self._items: list[dict[str, Any]] = []
@@ -526,6 +573,14 @@ class ResponsesToolRun:
                 if item_id in self._ids or item_id in seen_ids:
                     raise self.error(f"output item id {item_id!r} was already seen in this run")
                 seen_ids.add(item_id)
+            if kind in _SERVER_ITEMS:
+                plan = self._server_item(item, seen_calls)
+                if plan is None:
+                    answered = True
+                else:
+                    plans.append(plan)
+                items.append(item)
+                continue
             if kind not in _REPLAYED_TYPES:
                 raise self.error(f"the response has a {kind!r} item, which this runner cannot run")
             if kind == "message":
@@ -574,11 +629,124 @@ class ResponsesToolRun:
                 self.attempted,
                 self.completed,
             ) from exc
-        return {"call_id": call_id, "name": name, "arguments": arguments, "item": item}
+        return {
+            "kind": "function",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments,
+            "item": item,
+        }
+
+    def _server_item(self, item: dict[str, Any], seen: set[str]) -> FunctionCallPlan | None:
+        """Checks an item a server tool left; an MCP approval request becomes a plan."""
+        kind = item["type"]
+        declared = [tool for tool in self._server_tools if tool["type"] in _SERVER_ITEMS[kind]]
+        if not declared:
+            raise self.error(f"the response has a {kind} item, but no such tool was declared")
+        label = item.get("server_label")
+        if kind.startswith("mcp_"):
+            declared = [tool for tool in declared if tool.get("server_label") == label]
+            if not declared:
+                raise self.error(
+                    f"the {kind} item names MCP server {label!r}, which is not declared"
+                )
+        item_id = item.get("id")
+        if type(item_id) is not str or not item_id:
+            raise self.error(f"a {kind} item lacks its id, so it cannot be replayed")
+        if item.get("status") not in (None, "completed") or item.get("error") is not None:
+            raise self.error(
+                f"the {kind} item did not complete; the run stops before what depends on it"
+            )
+        if (
+            self.selected_server is not None
+            and not kind.startswith("mcp_")
+            and self.selected_server.isdisjoint(_SERVER_ITEMS[kind])
+        ):
+            raise self.error(f"the response has a {kind} item, which tool_choice excludes")
+        if kind not in ("mcp_call", "mcp_approval_request"):
+            return None
+        name, arguments = item.get("name"), item.get("arguments")
+        if type(name) is not str or type(arguments) is not str:
+            raise self.error(f"the {kind} item lacks its tool name or arguments")
+        server = declared[0]
+        allowed = server.get("allowed_tools")
+        names = allowed.get("tool_names") if isinstance(allowed, Mapping) else allowed
+        if allowed is not None and (not isinstance(names, list) or name not in names):
+            raise self.error(f"MCP tool {name!r} is not among the server's allowed_tools")
+        if self.selected_mcp is not None and not any(
+            label == chosen and only in (None, name) for chosen, only in self.selected_mcp
+        ):
+            raise self.error(f"MCP tool {name!r} of {label!r} is excluded by tool_choice")
+        policy = server.get("require_approval", "always")
+        if kind == "mcp_call":
+            request_id = item.get("approval_request_id")
+            if request_id is None:
+                if policy == "always":
+                    raise self.error(f"MCP tool {name!r} ran without the approval it requires")
+                return None
+            approved = self._approved.pop(request_id, None) if type(request_id) is str else None
+            if approved is None or (
+                approved.get("server_label"),
+                approved.get("name"),
+                approved.get("arguments"),
+            ) != (label, name, arguments):
+                raise self.error(f"MCP call {item_id!r} has no matching approved request")
+            return None
+        if policy == "never":
+            raise self.error(
+                f"the server asked to approve {name!r}, whose require_approval is never"
+            )
+        if self.last_step:
+            raise self.error(_NO_MORE_STEPS)
+        if item_id in seen:
+            raise self.error(f"MCP approval request {item_id!r} is repeated")
+        seen.add(item_id)
+        return {
+            "kind": "mcp_approval",
+            "call_id": item_id,
+            "name": name,
+            "arguments": arguments,
+            "item": item,
+        }
+
+    def _note_approvals(self, items: Iterable[Any]) -> None:
+        # In order: a request, its "yes", then the mcp_call that uses the grant.
+        requests: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if not isinstance(item, Mapping):
+                continue
+            kind, item_id = item.get("type"), item.get("id")
+            if kind == "mcp_approval_request" and type(item_id) is str:
+                requests[item_id] = dict(item)
+            elif kind == "mcp_approval_response" and item.get("approve") is True:
+                answered = item.get("approval_request_id")
+                request = requests.get(answered) if type(answered) is str else None
+                if request is not None:
+                    self._approved[request["id"]] = request
+            elif kind == "mcp_call" and type(item.get("approval_request_id")) is str:
+                self._approved.pop(item["approval_request_id"], None)
+
+    def approval_output(self, plan: FunctionCallPlan, approved: object) -> dict[str, Any]:
+        """The `mcp_approval_response` item answering an approval request."""
+        if type(approved) is not bool:
+            raise self.error(
+                f"approve_mcp must return True or False, not {type(approved).__name__}"
+            )
+        item = {
+            "type": "mcp_approval_response",
+            "approval_request_id": plan["call_id"],
+            "approve": approved,
+        }
+        self.add_output(plan, item)
+        return item
 
     def eligible_for_supply(self, plans: Iterable[FunctionCallPlan]) -> frozenset[str]:
         """The calls whose output the caller may supply (functions allowing an override)."""
-        return frozenset(plan["call_id"] for plan in plans if plan["name"] in self.overrides)
+        return frozenset(
+            plan["call_id"]
+            for plan in plans
+            if plan["kind"] == "function" and plan["name"] in self.overrides
+        )
 
     def supply(self, eligible: frozenset[str], outputs: object) -> None:
         """Takes outputs the caller supplies for this turn's calls (replacing earlier ones)."""
@@ -648,6 +816,7 @@ class ResponsesToolRun:
                 self._ids.add(item["id"])
         self.history.extend(self._items)
         self.history.extend(self._outputs)
+        self._note_approvals([*self._items, *self._outputs])
         self.history.extend({"role": "user", "content": text} for text in self._user_text)
         self._user_text = []
         self._items = []
