@@ -28,7 +28,7 @@ from oxide_io._sync._tool_runner import (
     SyncRegisteredFunction,
     SyncResponsesToolRunner,
 )
-from oxide_io.testing import Fail, ToolCall, ToolCalls
+from oxide_io.testing import Fail, OutputItems, ToolCall, ToolCalls
 from oxide_proto import responses_function_tool
 from oxide_proto.helpers._tool_runs import DecisionsToolRunnerError, ToolRunnerError
 from tests.io.blocking import unwrap
@@ -606,3 +606,118 @@ def test_a_cancelled_asyncio_task_keeps_the_ids_of_what_ran(plain_server: Any) -
     assert cancelled.attempted_call_ids == ("call_1", "call_2")
     assert cancelled.completed_call_ids == ("call_1",)
     plain_server.clear()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_mcp_approvals_go_through_approve_mcp(
+    runtime: str, make_client: MakeClient, mock: Setup, stream: bool
+) -> None:
+    mcp = {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example/sse"}
+    request = {
+        "type": "mcp_approval_request",
+        "id": "mcpr_1",
+        "server_label": "docs",
+        "name": "search",
+        "arguments": '{"q": "oxide"}',
+    }
+    used = {
+        "type": "mcp_call",
+        "id": "mcp_1",
+        "server_label": "docs",
+        "name": "search",
+        "arguments": '{"q": "oxide"}',
+        "output": "3 pages",
+        "approval_request_id": "mcpr_1",
+        "status": "completed",
+    }
+    mock.server.enqueue(OutputItems([request]), OutputItems([used]))
+    asked: list[Any] = []
+
+    def decide(item: Any) -> bool:
+        asked.append((item.type, item.id, item.name))
+        return True
+
+    approve_mcp: Any = decide
+    if runtime != "sync":
+
+        async def approve(item: Any) -> bool:
+            return decide(item)
+
+        approve_mcp = approve
+    diagnostics: list[dict[str, Any]] = []
+    response = await run(
+        runtime,
+        runner(runtime, []),
+        make_client(mock),
+        {**PARAMS, "tools": [mcp]},
+        stream=stream,
+        approve_mcp=approve_mcp,
+        on_diagnostic=diagnostics.append,
+    )
+    assert asked == [("mcp_approval_request", "mcpr_1", "search")]
+    assert [item.type for item in response.output] == ["mcp_call"]
+    second = mock.server.requests[1].json
+    assert second["tools"] == [mcp]
+    assert second["input"][1:] == [
+        request,
+        {"type": "mcp_approval_response", "approval_request_id": "mcpr_1", "approve": True},
+    ]
+    assert ("approval", "completed", "mcpr_1") in [
+        (d["stage"], d["reason"], d["call_id"]) for d in diagnostics
+    ]
+    # Without a callback the run cannot decide, and stops before answering.
+    mock.server.enqueue(OutputItems([{**request, "id": "mcpr_2"}]))
+    with pytest.raises(ToolRunnerError, match="approve_mcp") as caught:
+        await run(runtime, runner(runtime, []), make_client(mock), {**PARAMS, "tools": [mcp]})
+    assert caught.value.attempted_call_ids == ("mcpr_2",)
+    assert caught.value.completed_call_ids == ()
+
+
+async def test_a_server_tool_result_is_replayed_and_can_end_the_run(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    searched = {
+        "type": "web_search_call",
+        "id": "ws_1",
+        "status": "completed",
+        "action": {"type": "search", "query": "oxide"},
+    }
+    mock.server.enqueue(
+        OutputItems(
+            [
+                searched,
+                {
+                    "type": "function_call",
+                    "id": "fc_1",
+                    "call_id": "call_1",
+                    "name": "add",
+                    "arguments": '{"a": 1, "b": 1}',
+                    "status": "completed",
+                },
+            ]
+        ),
+        OutputItems([{**searched, "id": "ws_2"}]),
+    )
+    response = await run(
+        runtime,
+        runner(runtime, [function(runtime, ADD, lambda a: "2")]),
+        make_client(mock),
+        {**PARAMS, "tools": [{"type": "web_search"}]},
+    )
+    assert [item.id for item in response.output] == ["ws_2"]
+    second = mock.server.requests[1].json
+    assert second["tools"] == [ADD, {"type": "web_search"}]
+    assert second["input"][1] == searched
+    assert second["input"][3] == {
+        "type": "function_call_output",
+        "call_id": "call_1",
+        "output": "2",
+    }
+    mock.server.enqueue(OutputItems([{**searched, "id": "ws_3", "status": "failed"}]))
+    with pytest.raises(ToolRunnerError, match="did not complete"):
+        await run(
+            runtime,
+            runner(runtime, []),
+            make_client(mock),
+            {**PARAMS, "tools": [{"type": "web_search"}]},
+        )

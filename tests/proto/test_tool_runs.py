@@ -631,3 +631,162 @@ def test_later_requests_get_a_fresh_idempotency_key_only_when_one_was_set() -> N
     assert step_headers({"Idempotency-Key": "k1"}, {"idempotency-key": None}, "k2") == {
         "idempotency-key": None
     }
+
+
+# -- server tools and MCP approvals ----------------------------------------------------
+
+MCP = {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example/sse"}
+
+
+def approval(
+    item_id: str = "mcpr_1", name: str = "search", arguments: str = "{}"
+) -> dict[str, Any]:
+    return {
+        "type": "mcp_approval_request",
+        "id": item_id,
+        "server_label": "docs",
+        "name": name,
+        "arguments": arguments,
+    }
+
+
+def mcp_call(item_id: str, request_id: str | None, name: str = "search") -> dict[str, Any]:
+    return {
+        "type": "mcp_call",
+        "id": item_id,
+        "server_label": "docs",
+        "name": name,
+        "arguments": "{}",
+        "output": "found",
+        "approval_request_id": request_id,
+        "status": "completed",
+    }
+
+
+def test_declared_server_tools_are_sent_and_their_items_replayed() -> None:
+    run = new_run({**PARAMS, "tools": [{"type": "web_search"}]})
+    assert run.request()["tools"] == [ADD, MUL, {"type": "web_search"}]
+    searched = {
+        "type": "web_search_call",
+        "id": "ws_1",
+        "status": "completed",
+        "action": {"type": "search"},
+    }
+    # A server tool's result with a call: the call runs, the result is replayed.
+    plans = run.inspect(response(searched, call("c1")))
+    assert plans is not None
+    run.record_output(plans[0], "5")
+    run.finish()
+    assert run.request()["input"][1] == searched
+    # A server tool's result alone is an answer.
+    run.begin(1)
+    assert run.inspect(response({**searched, "id": "ws_2"})) is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({**PARAMS, "tools": [{"type": "computer"}]}, "a 'computer' tool"),
+        ({**PARAMS, "tools": [MCP, MCP]}, "server_label of its own"),
+        ({**PARAMS, "tools": [{**MCP, "server_label": ""}]}, "server_label"),
+        ({**PARAMS, "store": False, "tools": [{"type": "image_generation"}]}, "stored responses"),
+    ],
+)
+def test_server_tools_the_run_cannot_continue_after_are_refused(
+    params: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ResponsesToolRun(params, FUNCTIONS, max_steps=3)
+
+
+@pytest.mark.parametrize(
+    ("tools", "items", "message"),
+    [
+        ([{"type": "file_search"}], [{"type": "web_search_call", "id": "ws_1"}], "no such tool"),
+        (
+            [{"type": "web_search"}],
+            [{"type": "web_search_call", "id": "ws_1", "status": "failed"}],
+            "did not complete",
+        ),
+        (
+            [{"type": "web_search"}],
+            [{"type": "web_search_call", "status": "completed"}],
+            "lacks its id",
+        ),
+        ([MCP], [{**approval(), "server_label": "other"}], "not declared"),
+        ([{**MCP, "require_approval": "never"}], [approval()], "require_approval is never"),
+        ([{**MCP, "allowed_tools": ["fetch"]}], [approval()], "allowed_tools"),
+        ([MCP], [{**approval(), "arguments": None}], "name or arguments"),
+        ([MCP], [mcp_call("mcp_1", None)], "without the approval"),
+        ([MCP], [mcp_call("mcp_1", "mcpr_unknown")], "no matching approved request"),
+        ([MCP], [approval(), approval()], "already seen"),
+    ],
+)
+def test_a_server_item_that_does_not_match_its_declaration_stops_the_run(
+    tools: list[Any], items: list[Any], message: str
+) -> None:
+    run = new_run({**PARAMS, "tools": tools})
+    with pytest.raises(ToolRunnerError, match=message):
+        run.inspect(response(*items))
+
+
+def test_an_approval_request_is_a_call_and_its_grant_is_used_once() -> None:
+    run = new_run({**PARAMS, "tools": [MCP]})
+    plans = run.inspect(response(approval()))
+    assert plans is not None and plans[0]["kind"] == "mcp_approval"
+    assert run.eligible_for_supply(plans) == frozenset()
+    run.attempt("mcpr_1")
+    with pytest.raises(ToolRunnerError, match="True or False"):
+        run.approval_output(plans[0], "yes")
+    assert run.approval_output(plans[0], True) == {
+        "type": "mcp_approval_response",
+        "approval_request_id": "mcpr_1",
+        "approve": True,
+    }
+    run.finish()
+    assert run.completed == ["mcpr_1"]
+    run.begin(1)
+    assert run.inspect(response(mcp_call("mcp_1", "mcpr_1"), message())) is None
+    run.finish()
+    # The grant was used by that call: another call cannot use it again.
+    run.begin(2)
+    with pytest.raises(ToolRunnerError, match="no matching approved request"):
+        run.inspect(response(mcp_call("mcp_2", "mcpr_1")))
+    # A refused request grants nothing either.
+    run = new_run({**PARAMS, "tools": [MCP]})
+    plans = run.inspect(response(approval()))
+    assert plans is not None
+    run.approval_output(plans[0], False)
+    run.finish()
+    run.begin(1)
+    with pytest.raises(ToolRunnerError, match="no matching approved request"):
+        run.inspect(response(mcp_call("mcp_1", "mcpr_1")))
+
+
+def test_tool_choice_limits_server_tools_and_mcp_servers() -> None:
+    choice = {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "file_search"}]}
+    run = new_run(
+        {
+            **PARAMS,
+            "tools": [{"type": "web_search"}, {"type": "file_search"}, MCP],
+            "tool_choice": choice,
+        }
+    )
+    with pytest.raises(ToolRunnerError, match="tool_choice"):
+        run.inspect(response({"type": "web_search_call", "id": "ws_1", "status": "completed"}))
+    with pytest.raises(ToolRunnerError, match="tool_choice"):
+        run.inspect(response(approval()))
+    assert (
+        run.inspect(
+            response(
+                {"type": "file_search_call", "id": "fs_1", "status": "completed", "queries": []}
+            )
+        )
+        is None
+    )
+    # "required" can finish when a server tool may be the one used.
+    assert ResponsesToolRun(
+        {**PARAMS, "tools": [{"type": "web_search"}], "tool_choice": "required"},
+        FUNCTIONS,
+        max_steps=2,
+    )

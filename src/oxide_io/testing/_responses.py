@@ -35,6 +35,8 @@ def _tool(tool: Any) -> Any:
 
 
 def _items(generation: Generation) -> list[dict[str, Any]]:
+    if generation.items is not None:
+        return [{**item, "id": item.get("id") or new_id("item_")} for item in generation.items]
     if not generation.tool_calls:
         message = {
             "type": "message",
@@ -130,6 +132,12 @@ def responses_answer(body: Mapping[str, Any], generation: Generation) -> Answer:
             )
             events.add(
                 "response.content_part.done", **where, content_index=0, part=_text_part(text)
+            )
+        elif item["type"] != "function_call":
+            events.add(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress"},
             )
         else:
             events.add(
