@@ -721,3 +721,35 @@ async def test_a_server_tool_result_is_replayed_and_can_end_the_run(
             make_client(mock),
             {**PARAMS, "tools": [{"type": "web_search"}]},
         )
+
+
+async def test_the_mock_server_answers_decisions_from_the_last_input(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    client = make_client(mock)
+    questions: list[Any] = [
+        {
+            "type": "choice",
+            "name": "pick",
+            "choices": [{"value": "red"}, {"value": "blue"}, {"value": True}],
+        },
+        {"type": "predicate", "name": "is_sky"},
+        {"type": "score", "name": "size", "min": 0, "max": 10},
+    ]
+    decision = await client.decisions.create(
+        model="gpt-4o-mini", input="The sky is blue.", questions=questions
+    )
+    pick, predicate, score = decision.answers
+    assert (pick.type, pick.name, pick.choice) == ("choice", "pick", "blue")
+    assert [p.probability for p in pick.probabilities] == [0.05, 0.9, 0.05]
+    assert (predicate.type, predicate.probability) == ("predicate", 0.75)
+    assert (score.type, score.score) == ("score", 5.0)
+    assert decision.usage.total_tokens == decision.usage.input_tokens + decision.usage.output_tokens
+    refused = await client.decisions.create(
+        model="gpt-4o-mini", input="[refuse] anything", questions=questions[:1]
+    )
+    assert [(a.type, a.name) for a in refused.answers] == [("refusal", "pick")]
+    from oxide_io import BadRequestError
+
+    with pytest.raises(BadRequestError, match="questions"):
+        await client.decisions.create(model="gpt-4o-mini", input="x", questions=[])

@@ -677,7 +677,8 @@ class ResponsesToolRun:
             label == chosen and only in (None, name) for chosen, only in self.selected_mcp
         ):
             raise self.error(f"MCP tool {name!r} of {label!r} is excluded by tool_choice")
-        policy = server.get("require_approval", "always")
+        # Unset (or null) means the API's default: every call needs an approval.
+        policy = server.get("require_approval") or "always"
         if kind == "mcp_call":
             request_id = item.get("approval_request_id")
             if request_id is None:
