@@ -138,6 +138,16 @@ def _filled(handler: Callable[..., object], given: int) -> bool:
     return "cancelled" in names and names.index("cancelled") < given
 
 
+# What a blocking runner says when given an async callback (kept here: the generated
+# twin of the async driver would rename the class names inside its strings).
+AWAITABLE_FUNCTION = (
+    "a function returned an awaitable: register async functions with "
+    "AsyncRegisteredFunction and run them with AsyncResponsesToolRunner"
+)
+AWAITABLE_HOOK = "a hook returned an awaitable: use AsyncResponsesToolRunner"
+AWAITABLE_CALLBACK = "a callback returned an awaitable: use AsyncDecisionsToolRunner"
+
+
 class ToolMisuseError(TypeError):
     """A blocking runner got an awaitable where it needs a value (an async callback)."""
 

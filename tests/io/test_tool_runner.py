@@ -753,3 +753,45 @@ async def test_the_mock_server_answers_decisions_from_the_last_input(
 
     with pytest.raises(BadRequestError, match="questions"):
         await client.decisions.create(model="gpt-4o-mini", input="x", questions=[])
+
+
+async def test_a_failing_observer_changes_nothing(
+    runtime: str, make_client: MakeClient, answers_outputs: Setup
+) -> None:
+    answers_outputs.server.enqueue(ToolCalls([ToolCall("add", {"a": 2, "b": 3})]))
+    told: list[str] = []
+
+    def observer(record: dict[str, Any]) -> None:
+        told.append(record["stage"])
+        raise RuntimeError("observer bug")
+
+    response = await run(
+        runtime,
+        runner(runtime, [function(runtime, ADD, lambda a: "5")]),
+        make_client(answers_outputs),
+        PARAMS,
+        on_diagnostic=observer,
+    )
+    assert response.output_text == 'outputs: ["5"]'
+    assert told == ["request", "action", "request"]
+
+
+def test_the_blocking_runner_refuses_coroutine_functions(plain_server: Any) -> None:
+    from oxide_io import Client
+    from tests.io.conftest import KEY
+
+    plain_server.clear()
+    plain_server.enqueue(ToolCalls([ToolCall("add", {"a": 2, "b": 3}, id="call_1")]))
+
+    async def add(arguments: dict[str, Any]) -> str:
+        return "5"
+
+    with Client(base_url=plain_server.base_url, api_key=KEY) as client:
+        tool_runner = SyncResponsesToolRunner(
+            functions=[SyncRegisteredFunction(ADD, cast(Any, add))]
+        )
+        with pytest.raises(ToolRunnerError, match="AsyncResponsesToolRunner") as caught:
+            tool_runner.run(client, PARAMS)
+    assert caught.value.attempted_call_ids == ("call_1",)
+    assert caught.value.completed_call_ids == ()
+    plain_server.clear()

@@ -67,16 +67,10 @@ __all__ = [
 ]
 
 FunctionResult = str | list[dict[str, Any]]
-_AWAITABLE_RESULT = (
-    "a function returned an awaitable: register async functions with "
-    "AsyncRegisteredFunction and run them with AsyncResponsesToolRunner"
-)
-_AWAITABLE_HOOK = "a hook returned an awaitable: use AsyncResponsesToolRunner"
-_AWAITABLE_CALLBACK = "a callback returned an awaitable: use AsyncDecisionsToolRunner"
 
 
 async def _settle(value: object) -> object:
-    # unasync: _tool_support.refuse_awaitable(value, _AWAITABLE_RESULT)
+    # unasync: _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_FUNCTION)
     value = (await value) if inspect.isawaitable(value) else value
     return value
 
@@ -451,7 +445,7 @@ async def _approve(
 
 
 async def _settle_hook(value: Any) -> Any:
-    # unasync: _tool_support.refuse_awaitable(value, _AWAITABLE_HOOK)
+    # unasync: _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_HOOK)
     value = (await value) if inspect.isawaitable(value) else value
     return value
 
@@ -655,7 +649,7 @@ class AsyncDecisionsToolRunner:
 
 
 async def _settle_any(value: Any) -> Any:
-    # unasync: _tool_support.refuse_awaitable(value, _AWAITABLE_CALLBACK)
+    # unasync: _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_CALLBACK)
     value = (await value) if inspect.isawaitable(value) else value
     return value
 

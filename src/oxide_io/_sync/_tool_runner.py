@@ -68,16 +68,10 @@ __all__ = [
 ]
 
 FunctionResult = str | list[dict[str, Any]]
-_AWAITABLE_RESULT = (
-    "a function returned an awaitable: register async functions with "
-    "SyncRegisteredFunction and run them with SyncResponsesToolRunner"
-)
-_AWAITABLE_HOOK = "a hook returned an awaitable: use SyncResponsesToolRunner"
-_AWAITABLE_CALLBACK = "a callback returned an awaitable: use SyncDecisionsToolRunner"
 
 
 def _settle(value: object) -> object:
-    _tool_support.refuse_awaitable(value, _AWAITABLE_RESULT)
+    _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_FUNCTION)
     return value
 
 
@@ -450,7 +444,7 @@ def _approve(
 
 
 def _settle_hook(value: Any) -> Any:
-    _tool_support.refuse_awaitable(value, _AWAITABLE_HOOK)
+    _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_HOOK)
     return value
 
 
@@ -649,7 +643,7 @@ class SyncDecisionsToolRunner:
 
 
 def _settle_any(value: Any) -> Any:
-    _tool_support.refuse_awaitable(value, _AWAITABLE_CALLBACK)
+    _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_CALLBACK)
     return value
 
 
