@@ -795,3 +795,38 @@ def test_the_blocking_runner_refuses_coroutine_functions(plain_server: Any) -> N
     assert caught.value.attempted_call_ids == ("call_1",)
     assert caught.value.completed_call_ids == ()
     plain_server.clear()
+
+
+async def test_the_official_options_oxide_lacks_take_only_their_defaults(
+    runtime: str, make_client: MakeClient, mock: Setup
+) -> None:
+    tool_runner = runner(runtime, [function(runtime, ADD, lambda a: "5")])
+    client = make_client(mock)
+    response = await run(
+        runtime,
+        tool_runner,
+        client,
+        PARAMS,
+        eager=False,
+        max_concurrent_calls=2,
+        ledger=None,
+        context_budget=None,
+        before_early_call=None,
+    )
+    assert response.status == "completed"
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"eager": True}, "no eager"),
+        ({"ledger": object()}, "no ledger"),
+        ({"context_budget": {"max_input_bytes": 1}}, "no context_budget"),
+        ({"approve_safety_checks": lambda call: True}, "no approve_safety_checks"),
+    ]
+    for options, message in cases:
+        with pytest.raises(NotImplementedError, match=message):
+            await run(runtime, tool_runner, client, PARAMS, **options)
+    with pytest.raises(ValueError, match="max_concurrent_calls"):
+        await run(runtime, tool_runner, client, PARAMS, max_concurrent_calls=0)
+    assert len(mock.server.requests) == 1
+    kind = SyncResponsesToolRunner if runtime == "sync" else AsyncResponsesToolRunner
+    assert kind(browser=None, computer=None, early_execution=None)
+    with pytest.raises(NotImplementedError, match="no browser, computer"):
+        kind(browser=object(), computer=object())

@@ -163,6 +163,17 @@ class SyncResponsesRunnerTurn:
         self._append(text)
 
 
+def _not_yet(**options: object) -> None:
+    # The official runner's options for features oxide's runner does not have: their
+    # defaults are accepted (code that spells them out runs), anything else refused.
+    given = [name for name, value in options.items() if value is not None and value is not False]
+    if given:
+        raise NotImplementedError(
+            f"oxide's tool runner has no {', '.join(given)} yet "
+            "(docs/tool-runners.md says what it runs)"
+        )
+
+
 def _cancel_check(
     run: ResponsesToolRun, cancelled: Callable[[], bool] | None
 ) -> Callable[[], None]:
@@ -176,7 +187,15 @@ def _cancel_check(
 class SyncResponsesToolRunner:
     """Runs registered functions for the Responses API until the model answers (see the module)."""
 
-    def __init__(self, *, functions: list[SyncRegisteredFunction] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        browser: object = None,
+        computer: object = None,
+        functions: list[SyncRegisteredFunction] | None = None,
+        early_execution: object = None,
+    ) -> None:
+        _not_yet(browser=browser, computer=computer, early_execution=early_execution)
         self._lifecycle = ToolLifecycle("the Responses tool runner")
         self._functions = _registry(functions or [])
         self._overrides = frozenset(
@@ -198,6 +217,13 @@ class SyncResponsesToolRunner:
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
         approve_mcp: Callable[[Any], bool] | None = None,
+        eager: bool = False,
+        max_concurrent_calls: int = 2,
+        approve_safety_checks: object = None,
+        before_action: object = None,
+        ledger: object = None,
+        context_budget: object = None,
+        before_early_call: object = None,
     ) -> Response:
         """The final response: the first that calls no function.
 
@@ -217,6 +243,13 @@ class SyncResponsesToolRunner:
             cancelled=cancelled,
             on_diagnostic=on_diagnostic,
             approve_mcp=approve_mcp,
+            eager=eager,
+            max_concurrent_calls=max_concurrent_calls,
+            approve_safety_checks=approve_safety_checks,
+            before_action=before_action,
+            ledger=ledger,
+            context_budget=context_budget,
+            before_early_call=before_early_call,
         )
         try:
             for turn in turns:
@@ -237,6 +270,13 @@ class SyncResponsesToolRunner:
         cancelled: Callable[[], bool] | None = None,
         on_diagnostic: ToolDiagnosticObserver | None = None,
         approve_mcp: Callable[[Any], bool] | None = None,
+        eager: bool = False,
+        max_concurrent_calls: int = 2,
+        approve_safety_checks: object = None,
+        before_action: object = None,
+        ledger: object = None,
+        context_budget: object = None,
+        before_early_call: object = None,
     ) -> Generator[SyncResponsesRunnerTurn, None, None]:
         """Each response as a turn, before its calls run; advancing runs them.
 
@@ -245,6 +285,16 @@ class SyncResponsesToolRunner:
         """
         self._lifecycle.enter()
         try:
+            if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
+                raise ValueError("max_concurrent_calls must be a positive integer")
+            _not_yet(
+                eager=eager,
+                approve_safety_checks=approve_safety_checks,
+                before_action=before_action,
+                ledger=ledger,
+                context_budget=context_budget,
+                before_early_call=before_early_call,
+            )
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
