@@ -64,11 +64,21 @@ if TYPE_CHECKING:
     )
     from ._async._sse_stream import AsyncStream as AsyncStream
     from ._async._streamed_response import AsyncStreamedResponse as AsyncStreamedResponse
+    from ._async._tool_runner import AsyncDecisionsToolRunner as AsyncDecisionsToolRunner
+    from ._async._tool_runner import AsyncRegisteredFunction as AsyncRegisteredFunction
+    from ._async._tool_runner import AsyncResponsesToolRunner as AsyncResponsesToolRunner
     from ._sync._responses_lanes import (
         SyncResponsesWebSocketSession as SyncResponsesWebSocketSession,
     )
+    from ._sync._tool_runner import SyncDecisionsToolRunner as SyncDecisionsToolRunner
+    from ._sync._tool_runner import SyncRegisteredFunction as SyncRegisteredFunction
+    from ._sync._tool_runner import SyncResponsesToolRunner as SyncResponsesToolRunner
     from ._transcripts import AsyncTranscriptGrouper as AsyncTranscriptGrouper
     from ._transcripts import TranscriptGrouper as TranscriptGrouper
+
+    ResponsesToolRunner = SyncResponsesToolRunner
+    RegisteredFunction = SyncRegisteredFunction
+    DecisionsToolRunner = SyncDecisionsToolRunner
 
     ResponsesWebSocketSession = SyncResponsesWebSocketSession
     from ._sync._page import SyncPage as SyncPage
@@ -101,6 +111,13 @@ _LAZY = {
     "SyncResponsesWebSocketSession": "._sync._responses_lanes",
     "TranscriptGrouper": "._transcripts",
     "AsyncTranscriptGrouper": "._transcripts",
+    # Tool runners: the model calls registered functions (or chooses actions) until done.
+    "AsyncResponsesToolRunner": "._async._tool_runner",
+    "AsyncRegisteredFunction": "._async._tool_runner",
+    "AsyncDecisionsToolRunner": "._async._tool_runner",
+    "SyncResponsesToolRunner": "._sync._tool_runner",
+    "SyncRegisteredFunction": "._sync._tool_runner",
+    "SyncDecisionsToolRunner": "._sync._tool_runner",
     "SyncPage": "._sync._page",
     "Stream": "._sync._sse_stream",
     "StreamedResponse": "._sync._streamed_response",
@@ -115,6 +132,9 @@ _LAZY = {
 _ALIASES = {
     "AsyncAzureOpenAI": "AsyncAzureClient",
     "ResponsesWebSocketSession": "SyncResponsesWebSocketSession",
+    "ResponsesToolRunner": "SyncResponsesToolRunner",
+    "RegisteredFunction": "SyncRegisteredFunction",
+    "DecisionsToolRunner": "SyncDecisionsToolRunner",
 }
 
 

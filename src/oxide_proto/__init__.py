@@ -317,6 +317,19 @@ if TYPE_CHECKING:
     from .helpers._schema import text_format_for as text_format_for
     from .helpers._schema import text_with_format as text_with_format
     from .helpers._schema import to_strict_json_schema as to_strict_json_schema
+    from .helpers._tool_runs import DecisionCandidateEntry as DecisionCandidateEntry
+    from .helpers._tool_runs import DecisionsRunResult as DecisionsRunResult
+    from .helpers._tool_runs import DecisionsToolRun as DecisionsToolRun
+    from .helpers._tool_runs import DecisionsToolRunnerError as DecisionsToolRunnerError
+    from .helpers._tool_runs import FunctionCallPlan as FunctionCallPlan
+    from .helpers._tool_runs import ResponsesToolRun as ResponsesToolRun
+    from .helpers._tool_runs import ToolDiagnostic as ToolDiagnostic
+    from .helpers._tool_runs import ToolDiagnosticObserver as ToolDiagnosticObserver
+    from .helpers._tool_runs import ToolDiagnosticUsage as ToolDiagnosticUsage
+    from .helpers._tool_runs import ToolRunnerError as ToolRunnerError
+    from .helpers._tool_runs import function_result as function_result
+    from .helpers._tool_runs import step_headers as step_headers
+    from .helpers._tool_runs import tool_diagnostic as tool_diagnostic
     from .helpers._transcripts import TranscriptSegment as TranscriptSegment
     from .helpers._transcripts import TranscriptSegmentClosedEvent as TranscriptSegmentClosedEvent
     from .helpers._transcripts import TranscriptSegmentCloseReason as TranscriptSegmentCloseReason
@@ -849,6 +862,19 @@ _LAZY: dict[str, str] = {
     "browser_result": ".helpers._browser",
     "browser_state": ".helpers._browser",
     "read_refused_output": ".helpers._browser",
+    "DecisionCandidateEntry": ".helpers._tool_runs",
+    "DecisionsRunResult": ".helpers._tool_runs",
+    "DecisionsToolRun": ".helpers._tool_runs",
+    "DecisionsToolRunnerError": ".helpers._tool_runs",
+    "FunctionCallPlan": ".helpers._tool_runs",
+    "ResponsesToolRun": ".helpers._tool_runs",
+    "ToolDiagnostic": ".helpers._tool_runs",
+    "ToolDiagnosticObserver": ".helpers._tool_runs",
+    "ToolDiagnosticUsage": ".helpers._tool_runs",
+    "ToolRunnerError": ".helpers._tool_runs",
+    "function_result": ".helpers._tool_runs",
+    "step_headers": ".helpers._tool_runs",
+    "tool_diagnostic": ".helpers._tool_runs",
     "TranscriptSegment": ".helpers._transcripts",
     "TranscriptSegmentClosedEvent": ".helpers._transcripts",
     "TranscriptSegmentCloseReason": ".helpers._transcripts",

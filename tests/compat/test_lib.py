@@ -258,6 +258,9 @@ from openai.lib.streaming.chat._events import ChunkEvent
 from openai.lib.streaming.responses import ResponseStreamState, ResponseTextDeltaEvent
 from openai.lib.responses_websocket import ResponsesWebSocketSession, ResponsesWebSocketLimits
 from openai.lib.live import TranscriptGrouper, TranscriptSegment
+from openai.lib.responses_tool_runner import ResponsesToolRunner, RegisteredFunction
+from openai.lib.decisions_tool_runner import AsyncDecisionsToolRunner, DecisionsToolRunnerError
+from openai.lib.tool_diagnostics import ToolDiagnostic, ToolDiagnosticObserver
 import oxide_io
 assert AssistantEventHandler is oxide_io.AssistantEventHandler
 from openai.lib.computer import ComputerToolset, AsyncComputerDriver, ComputerUseError

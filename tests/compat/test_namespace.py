@@ -371,6 +371,19 @@ NOT_OFFERED_IN_MODULES = {
         "the official stream state's per-choice bookkeeping; oxide's accumulator keeps its own"
     ),
     "pagination.CursorPageItem": "typing protocol of the official cursor pages",
+    **{
+        f"lib.responses_tool_runner.{name}": "oxide's tool runner has no " + what
+        for name, what in (
+            ("EarlyExecution", "eager streamed execution"),
+            ("ContextBudget", "context budget (input compaction)"),
+            ("AsyncContextBudget", "context budget (input compaction)"),
+            ("ContextBudgetSnapshot", "context budget (input compaction)"),
+            ("ContextBudgetDecision", "context budget (input compaction)"),
+            ("ResponsesToolCheckpoint", "checkpoint ledger"),
+            ("ResponsesToolLedger", "checkpoint ledger"),
+            ("AsyncResponsesToolLedger", "checkpoint ledger"),
+        )
+    },
 }
 
 
@@ -495,7 +508,7 @@ def test_lib_azure_serves_oxides_azure_clients() -> None:
     assert AzureADTokenProvider is AsyncAzureADTokenProvider  # one type for both kinds
     # Helper modules of features oxide does not have are not there.
     with pytest.raises(ModuleNotFoundError):
-        importlib.import_module("oxide_io.compat.lib.decisions_tool_runner")
+        importlib.import_module("oxide_io.compat.helpers.microphone")
 
 
 _OFFICIAL_MANAGERS = [

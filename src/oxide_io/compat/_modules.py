@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn, cast
 
+from ._tool_runners import MODULES as _TOOL_RUNNERS
+
 __all__ = ["TYPES", "entries", "install", "installed", "resolve", "uninstall"]
 
 PACKAGE = "oxide_io.compat"
@@ -352,6 +354,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
             "ZoomInput",
         )
     ),
+    # The tool runners and their diagnostics (names in _tool_runners.MODULES).
+    **_TOOL_RUNNERS,
     # ------ end of the openai.lib block
     # The microphone and speaker helpers: names that raise when used (see _voice).
     "helpers": (

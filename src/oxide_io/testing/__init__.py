@@ -18,8 +18,8 @@ network and no key, so code written for the API can be exercised end to end::
 
 The behaviours a test can script live here too: `Fail`, `Delay`,
 `SlowFirstToken`, `CutStream`, `Truncate`, `Malformed`, `Stall`, `Gzip`,
-`ToolCalls` (with `ToolCall`), `ComputerCall` and `Reply`; `RateLimit` makes it enforce a
-rate limit with the API's headers. Run it as a process with
+`ToolCalls` (with `ToolCall`), `ComputerCall`, `OutputItems` and `Reply`; `RateLimit`
+makes it enforce a rate limit with the API's headers. Run it as a process with
 ``python -m oxide_io.testing --port 8000``.
 """
 
@@ -31,6 +31,7 @@ from ._behaviours import Delay as Delay
 from ._behaviours import Fail as Fail
 from ._behaviours import Gzip as Gzip
 from ._behaviours import Malformed as Malformed
+from ._behaviours import OutputItems as OutputItems
 from ._behaviours import Reply as Reply
 from ._behaviours import SlowFirstToken as SlowFirstToken
 from ._behaviours import Stall as Stall
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimit",
     "RateLimiter",
     "RecordedRequest",
+    "OutputItems",
     "Reply",
     "ReplyText",
     "SlowFirstToken",

@@ -21,6 +21,7 @@ from ._batches import BatchesState, batches_answer
 from ._behaviours import Fail, Plan, Script
 from ._catalog import embeddings_answer, files_answer, model_answer, models_answer
 from ._chat import chat_answer
+from ._decisions import decisions_answer
 from ._files_api import FilesState, files_api_answer, is_download
 from ._fine_tuning import fine_tuning_answer
 from ._generation import ReplyText, default_reply, generate
@@ -174,6 +175,7 @@ class MockApp:
         for answer in (
             fine_tuning_answer(method, path, request.query),
             images_answer(method, path, request.json),
+            decisions_answer(method, path, request.json),
             self.responses.answer(method, path, request.query, request.json),
         ):
             if answer is not None:

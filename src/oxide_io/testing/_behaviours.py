@@ -34,6 +34,7 @@ __all__ = [
     "Fail",
     "Gzip",
     "Malformed",
+    "OutputItems",
     "Plan",
     "Reply",
     "Script",
@@ -218,6 +219,28 @@ class ToolCalls:
     path: str | None = _path()
 
 
+def _output_items(items: Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    return tuple(dict(item) for item in items)
+
+
+@attrs.frozen
+class OutputItems:
+    """Reply to a Responses request with these output items, as they are.
+
+        >>> OutputItems([{"type": "web_search_call", "status": "completed",
+        ...               "action": {"type": "search", "query": "oxide"}}])
+
+    For what the mock model has no rule of its own for: server tool results
+    (`web_search_call`, `mcp_approval_request`, `mcp_call`, ...), reasoning,
+    several messages. An item without an `id` gets a fresh one. Streamed, each
+    item is added (`in_progress`) and done. A chat completion gets an empty reply.
+    """
+
+    items: tuple[Mapping[str, Any], ...] = attrs.field(converter=_output_items)
+    times: int | None = _times()
+    path: str | None = _path()
+
+
 @attrs.frozen
 class Reply:
     """Reply with this text (chat completions and Responses), instead of
@@ -267,6 +290,7 @@ Behaviour = (
     | Stall
     | Gzip
     | ToolCalls
+    | OutputItems
     | Reply
     | ComputerCall
 )
@@ -282,6 +306,7 @@ _SLOTS: dict[type[Any], str] = {
     Stall: "stream_fault",
     Gzip: "encoding",
     ToolCalls: "reply",
+    OutputItems: "reply",
     Reply: "reply",
     ComputerCall: "reply",
 }
@@ -298,7 +323,7 @@ class Plan:
     first_token: SlowFirstToken | None = None
     stream_fault: CutStream | Truncate | Malformed | Stall | None = None
     encoding: Gzip | None = None
-    reply: ToolCalls | Reply | ComputerCall | None = None
+    reply: ToolCalls | OutputItems | Reply | ComputerCall | None = None
 
 
 class Script:

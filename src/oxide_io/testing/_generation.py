@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._behaviours import ComputerCall, Reply, ToolCall, ToolCalls
+from ._behaviours import ComputerCall, OutputItems, Reply, ToolCall, ToolCalls
 from ._structured import forced_tool_call, structured_text
 from ._wire import new_id, token_count
 
@@ -34,6 +34,8 @@ class Generation:
     prompt_tokens: int
     completion_tokens: int
     computer_call: ComputerCall | None = None
+    # Output items scripted as they are (`OutputItems`), for the Responses API.
+    items: tuple[Mapping[str, Any], ...] | None = None
 
 
 def _flatten(content: object) -> str:
@@ -86,7 +88,7 @@ def default_reply(body: Mapping[str, Any]) -> str:
 def generate(
     body: Mapping[str, Any],
     reply_text: ReplyText,
-    scripted: ToolCalls | Reply | ComputerCall | None,
+    scripted: ToolCalls | OutputItems | Reply | ComputerCall | None,
 ) -> Generation:
     """Decide the reply to a generating request.
 
@@ -111,6 +113,9 @@ def generate(
         )
         used = sum(token_count(call.name + call.arguments) for call in calls)
         return Generation(None, calls, "tool_calls", prompt_tokens, used)
+    if isinstance(scripted, OutputItems):
+        used = sum(token_count(str(item)) for item in scripted.items)
+        return Generation("", (), "stop", prompt_tokens, used, items=scripted.items)
     if isinstance(scripted, Reply):
         text, finish = scripted.text, scripted.finish_reason
     else:

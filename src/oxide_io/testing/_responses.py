@@ -54,6 +54,8 @@ def _computer_call(call: ComputerCall) -> dict[str, Any]:
 def _items(generation: Generation) -> list[dict[str, Any]]:
     if generation.computer_call is not None:
         return [_computer_call(generation.computer_call)]
+    if generation.items is not None:
+        return [{**item, "id": item.get("id") or new_id("item_")} for item in generation.items]
     if not generation.tool_calls:
         message = {
             "type": "message",
@@ -150,8 +152,7 @@ def responses_answer(body: Mapping[str, Any], generation: Generation) -> Answer:
             events.add(
                 "response.content_part.done", **where, content_index=0, part=_text_part(text)
             )
-        elif item["type"] == "computer_call":
-            # The API sends a computer call whole: added in progress, then done.
+        elif item["type"] != "function_call":
             events.add(
                 "response.output_item.added",
                 output_index=index,

@@ -42,9 +42,11 @@ class MockServer:
     (batches move on a state each time they are retrieved, see `batch_expiry`
     and `batch_failure`),
     `GET /v1/fine_tuning/jobs`, `POST /v1/images/generations` (plain and streamed
-    with partial images), `POST /v1/responses/input_tokens`, the files, uploads,
-    vector store, audio and agent environment file endpoints of `_files_api`, with
-    the API's wire formats, over HTTP/1.1 and HTTP/2, with or without TLS, the Responses WebSocket
+    with partial images), `POST /v1/responses/input_tokens`, `POST /v1/decisions`
+    (each choice question answered with the choice its last input message names),
+    the files, uploads, vector store, audio and agent environment file endpoints of
+    `_files_api`, with the API's wire formats, over HTTP/1.1 and HTTP/2, with or
+    without TLS, the Responses WebSocket
     (`GET /v1/responses` upgraded, over HTTP/1.1; lanes by `stream_id`), the Realtime
     WebSocket (`GET /v1/realtime`) and a Live session's WebSocket
     (`GET /v1/live/sessions`: transcripts of the audio it hears, and the reply).

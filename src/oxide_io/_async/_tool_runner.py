@@ -1,0 +1,710 @@
+"""Tool runners: the model calls your functions until it has its answer.
+
+`AsyncResponsesToolRunner(functions=[...]).run(client, params)` sends a
+Responses request with the registered functions as tools, runs the functions
+the model calls, sends their outputs back, and returns the first response that
+calls none, within `max_steps` requests. `iterate()` yields each response as a
+turn before its calls run, so a caller can inspect it, supply outputs of its
+own (for functions registered with `allow_output_override=True`) or add a user
+message. `AsyncDecisionsToolRunner` does the same with the Decisions API: it
+offers the caller's actions as the choices of one question, runs the chosen
+action, and stops at "done" (checked by `verify`, when given).
+
+Everything decided (what a request holds, whether a response is final, which
+calls run, whether an output is valid, when the run is out of steps) is the
+core's (`oxide_proto.helpers._tool_runs`); this module does the requests, calls
+the functions and hooks, and reports diagnostics. The blocking twins
+(`SyncResponsesToolRunner`, ...) are generated from this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import functools
+import inspect
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from oxide_proto.helpers._schema import TypedTool
+from oxide_proto.helpers._tool_runs import (
+    DecisionCandidateEntry,
+    DecisionsRunResult,
+    DecisionsToolRun,
+    DecisionsToolRunnerError,
+    FunctionCallPlan,
+    ResponsesToolRun,
+    ToolDiagnosticObserver,
+    ToolRunnerError,
+    step_headers,
+)
+
+from .. import _tool_support
+from .._tool_support import (
+    CloseStatus,
+    DecisionsToolRunnerCancelledError,
+    ToolLifecycle,
+    ToolRunnerCancelledError,
+    emit_tool_diagnostic,
+    invoke,
+)
+
+if TYPE_CHECKING:
+    from oxide_proto.types.responses import Response
+
+    from ._clients import AsyncClient
+
+__all__ = [
+    "AsyncDecisionActionCandidate",
+    "AsyncDecisionCandidate",
+    "AsyncDecisionsToolRunner",
+    "AsyncRegisteredFunction",
+    "AsyncResponsesRunnerTurn",
+    "AsyncResponsesToolRunner",
+]
+
+FunctionResult = str | list[dict[str, Any]]
+
+
+async def _settle(value: object) -> object:
+    # unasync: _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_FUNCTION)
+    value = (await value) if inspect.isawaitable(value) else value
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class AsyncRegisteredFunction:
+    """A function tool and the code that runs it.
+
+    `tool` is the Responses function tool (`{"type": "function", "name": ...,
+    "parameters": ...}`); `execute` gets the call's arguments (a dict, or an
+    instance of the tool's type with `from_tool`) and returns the output: text,
+    or a list of input blocks (`input_text`, `input_image`, `input_file`).
+    `allow_output_override`: a turn of `iterate()` may supply this function's
+    output instead of running it. `independent` is accepted for compatibility
+    (it only matters to eager streamed execution, which oxide does not do).
+    """
+
+    tool: Mapping[str, Any]
+    execute: Callable[[Any], Awaitable[FunctionResult]]
+    allow_output_override: bool = False
+    independent: bool = False
+    _arguments_type: Any = dataclasses.field(default=None, repr=False)
+
+    @classmethod
+    def from_tool(
+        cls,
+        tool: Mapping[str, Any],
+        *,
+        execute: Callable[[Any], Awaitable[FunctionResult]],
+        allow_output_override: bool = False,
+        independent: bool = False,
+    ) -> AsyncRegisteredFunction:
+        """A typed tool (`pydantic_responses_function_tool(Model)`, `responses_function_tool`)
+        whose `execute` gets the arguments parsed into the tool's type."""
+        if not isinstance(tool, TypedTool) or not callable(execute):
+            raise ValueError(
+                "from_tool needs a typed Responses function tool (such as "
+                "pydantic_responses_function_tool(Model)) and a callable execute"
+            )
+        return cls(tool, execute, allow_output_override, independent, tool.type)
+
+
+def _registry(functions: Iterable[AsyncRegisteredFunction]) -> dict[str, AsyncRegisteredFunction]:
+    registered: dict[str, AsyncRegisteredFunction] = {}
+    for function in functions:
+        if not isinstance(function, AsyncRegisteredFunction) or not callable(function.execute):
+            raise ValueError(
+                f"functions must be AsyncRegisteredFunction instances with a callable execute, "
+                f"not {function!r}"
+            )
+        if (
+            type(function.allow_output_override) is not bool
+            or type(function.independent) is not bool
+        ):
+            raise ValueError("allow_output_override and independent must be booleans")
+        tool = function.tool
+        name = tool.get("name") if isinstance(tool, Mapping) else None
+        if not isinstance(tool, Mapping) or tool.get("type") != "function":
+            raise ValueError(f"a registered tool must be a function tool, not {tool!r}")
+        if type(name) is not str or not name or name in registered:
+            raise ValueError(f"function names must be unique and non-empty; got {name!r} again")
+        registered[name] = function
+    return registered
+
+
+@dataclasses.dataclass(frozen=True)
+class AsyncResponsesRunnerTurn:
+    """One response of a run, yielded before its function calls run.
+
+    `step` counts requests from 1; `final` is True for the answer (no call).
+    `supply_outputs([...])` gives outputs for calls of functions registered with
+    `allow_output_override=True` (those calls are then not run; a later call
+    replaces the whole set); `append_user_text(text)` adds a user message after
+    this turn's outputs. Both only while this turn is the current one.
+    """
+
+    response: Response
+    step: int
+    final: bool
+    tools_executed: bool
+    attempted_call_ids: tuple[str, ...]
+    completed_call_ids: tuple[str, ...]
+    _supply: Callable[[list[Any]], None] = dataclasses.field(repr=False, compare=False)
+    _append: Callable[[str], None] = dataclasses.field(repr=False, compare=False)
+
+    def supply_outputs(self, outputs: list[Any]) -> None:
+        self._supply(outputs)
+
+    def append_user_text(self, text: str) -> None:
+        self._append(text)
+
+
+def _not_yet(**options: object) -> None:
+    # The official runner's options for features oxide's runner does not have: their
+    # defaults are accepted (code that spells them out runs), anything else refused.
+    given = [name for name, value in options.items() if value is not None and value is not False]
+    if given:
+        raise NotImplementedError(
+            f"oxide's tool runner has no {', '.join(given)} yet "
+            "(docs/tool-runners.md says what it runs)"
+        )
+
+
+def _cancel_check(
+    run: ResponsesToolRun, cancelled: Callable[[], bool] | None
+) -> Callable[[], None]:
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise run.error("the tool run was cancelled")
+
+    return check
+
+
+class AsyncResponsesToolRunner:
+    """Runs registered functions for the Responses API until the model answers (see the module)."""
+
+    def __init__(
+        self,
+        *,
+        browser: object = None,
+        computer: object = None,
+        functions: list[AsyncRegisteredFunction] | None = None,
+        early_execution: object = None,
+    ) -> None:
+        _not_yet(browser=browser, computer=computer, early_execution=early_execution)
+        self._lifecycle = ToolLifecycle("the Responses tool runner")
+        self._functions = _registry(functions or [])
+        self._overrides = frozenset(
+            name for name, function in self._functions.items() if function.allow_output_override
+        )
+
+    def close(self) -> CloseStatus:
+        """Admits no new run (a run going on finishes); the client is not closed."""
+        return self._lifecycle.close()
+
+    async def run(
+        self,
+        client: AsyncClient,
+        params: Mapping[str, Any],
+        *,
+        max_steps: int | None = None,
+        stream: bool = False,
+        on_event: Callable[[Any], Awaitable[None]] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_diagnostic: ToolDiagnosticObserver | None = None,
+        approve_mcp: Callable[[Any], Awaitable[bool]] | None = None,
+        eager: bool = False,
+        max_concurrent_calls: int = 2,
+        approve_safety_checks: object = None,
+        before_action: object = None,
+        ledger: object = None,
+        context_budget: object = None,
+        before_early_call: object = None,
+    ) -> Response:
+        """The final response: the first that calls no function.
+
+        `params` are `responses.create` parameters (`model`, `input`, ...; the tools
+        are the registered functions). `max_steps` (default 20) bounds the requests;
+        `stream=True` streams each response, passing a copy of every event to
+        `on_event`; `cancelled()` is asked between steps and calls, and passed to
+        functions that declare a `cancelled` parameter. Raises `ToolRunnerError`
+        (with the attempted and completed call ids) when the run stops early.
+        """
+        turns = self.iterate(
+            client,
+            params,
+            max_steps=max_steps,
+            stream=stream,
+            on_event=on_event,
+            cancelled=cancelled,
+            on_diagnostic=on_diagnostic,
+            approve_mcp=approve_mcp,
+            eager=eager,
+            max_concurrent_calls=max_concurrent_calls,
+            approve_safety_checks=approve_safety_checks,
+            before_action=before_action,
+            ledger=ledger,
+            context_budget=context_budget,
+            before_early_call=before_early_call,
+        )
+        try:
+            async for turn in turns:
+                if turn.final:
+                    return turn.response
+        finally:
+            await turns.aclose()
+        raise AssertionError("a tool run ends with a final turn or an error")
+
+    async def iterate(
+        self,
+        client: AsyncClient,
+        params: Mapping[str, Any],
+        *,
+        max_steps: int | None = None,
+        stream: bool = False,
+        on_event: Callable[[Any], Awaitable[None]] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_diagnostic: ToolDiagnosticObserver | None = None,
+        approve_mcp: Callable[[Any], Awaitable[bool]] | None = None,
+        eager: bool = False,
+        max_concurrent_calls: int = 2,
+        approve_safety_checks: object = None,
+        before_action: object = None,
+        ledger: object = None,
+        context_budget: object = None,
+        before_early_call: object = None,
+        # unasync: ) -> Generator[SyncResponsesRunnerTurn, None, None]:
+    ) -> AsyncGenerator[AsyncResponsesRunnerTurn, None]:
+        """Each response as a turn, before its calls run; advancing runs them.
+
+        Close the generator (`aclose()`, or `contextlib.aclosing`) to stop early:
+        a bare `break` leaves the run admitted until the generator is collected.
+        """
+        self._lifecycle.enter()
+        try:
+            if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
+                raise ValueError("max_concurrent_calls must be a positive integer")
+            _not_yet(
+                eager=eager,
+                approve_safety_checks=approve_safety_checks,
+                before_action=before_action,
+                ledger=ledger,
+                context_budget=context_budget,
+                before_early_call=before_early_call,
+            )
+            run = ResponsesToolRun(
+                params,
+                {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
+                max_steps=max_steps,
+                output_overrides=self._overrides,
+            )
+        except BaseException:
+            self._lifecycle.exit()
+            raise
+        check = _cancel_check(run, cancelled)
+        # A request that reached an MCP server may have had remote effects: not retried.
+        request_client = client.with_options(max_retries=0) if run.has_mcp else client
+        try:
+            for step in range(run.max_steps):
+                run.begin(step)
+                check()
+                request = run.request()
+                if step > 0:
+                    _fresh_idempotency_key(client, request)
+                started = time.monotonic()
+                try:
+                    response = await _send(request_client, request, bool(stream), on_event, check)
+                except BaseException as exc:
+                    reason: Literal["cancelled", "api_failed"] = (
+                        "cancelled"
+                        if isinstance(exc, asyncio.CancelledError)
+                        or (isinstance(exc, ToolRunnerError) and cancelled is not None)
+                        else "api_failed"
+                    )
+                    emit_tool_diagnostic(on_diagnostic, "responses", "request", reason, started)
+                    raise
+                data = response.to_dict()
+                emit_tool_diagnostic(
+                    on_diagnostic,
+                    "responses",
+                    "request",
+                    "completed",
+                    started,
+                    usage=data.get("usage"),
+                )
+                check()
+                plans = _inspect(run, data, on_diagnostic)
+                final = plans is None
+                run.turn_open = True
+                try:
+                    yield AsyncResponsesRunnerTurn(
+                        response=response,
+                        step=step + 1,
+                        final=final,
+                        tools_executed=False,
+                        attempted_call_ids=tuple(run.attempted),
+                        completed_call_ids=tuple(run.completed),
+                        _supply=functools.partial(run.supply, run.eligible_for_supply(plans or [])),
+                        _append=functools.partial(run.append_user_text, final),
+                    )
+                finally:
+                    run.turn_open = False
+                if plans is None:
+                    return
+                for plan in plans:
+                    check()
+                    run.attempt(plan["call_id"])
+                    supplied = run.supplied.get(plan["call_id"])
+                    if plan["kind"] == "mcp_approval":
+                        await _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+                    elif supplied is not None:
+                        run.add_output(plan, supplied)
+                    else:
+                        await self._execute(run, plan, cancelled, on_diagnostic)
+                    check()
+                run.finish()
+            raise run.out_of_steps()
+        except ToolRunnerError:
+            raise
+        except asyncio.CancelledError:
+            raise ToolRunnerCancelledError(run.attempted, run.completed) from None
+        except Exception as exc:
+            message = (
+                str(exc)
+                if isinstance(exc, _tool_support.ToolMisuseError)
+                else (
+                    f"the tool run stopped before the model finished ({type(exc).__name__}; "
+                    "see __cause__)"
+                )
+            )
+            raise ToolRunnerError(message, run.attempted, run.completed) from exc
+        finally:
+            self._lifecycle.exit()
+
+    async def _execute(
+        self,
+        run: ResponsesToolRun,
+        plan: FunctionCallPlan,
+        cancelled: Callable[[], bool] | None,
+        on_diagnostic: ToolDiagnosticObserver | None,
+    ) -> None:
+        name, call_id = plan["name"], plan["call_id"]
+        started = time.monotonic()
+        try:
+            raw = await _settle(
+                invoke(self._functions[name].execute, plan["arguments"], cancelled=cancelled)
+            )
+        except BaseException:
+            emit_tool_diagnostic(
+                on_diagnostic,
+                "responses",
+                "action",
+                "driver_failed",
+                started,
+                call_id=call_id,
+                member=name,
+            )
+            raise
+        emit_tool_diagnostic(
+            on_diagnostic, "responses", "action", "completed", started, call_id=call_id, member=name
+        )
+        checked = time.monotonic()
+        try:
+            run.record_output(plan, raw)
+        except ToolRunnerError:
+            emit_tool_diagnostic(
+                on_diagnostic,
+                "responses",
+                "output",
+                "invalid_output",
+                checked,
+                call_id=call_id,
+                member=name,
+            )
+            raise
+
+
+def _inspect(
+    run: ResponsesToolRun, data: Mapping[str, Any], on_diagnostic: ToolDiagnosticObserver | None
+) -> list[FunctionCallPlan] | None:
+    started = time.monotonic()
+    try:
+        return run.inspect(data)
+    except ToolRunnerError as exc:
+        if exc.__cause__ is not None:
+            # The arguments of a call did not parse: name the call that had them.
+            bad = next(
+                (
+                    item
+                    for item in data.get("output") or ()
+                    if isinstance(item, Mapping)
+                    and item.get("type") == "function_call"
+                    and f"(call {item.get('call_id')})" in str(exc)
+                ),
+                None,
+            )
+            emit_tool_diagnostic(
+                on_diagnostic,
+                "responses",
+                "arguments",
+                "invalid_input",
+                started,
+                call_id=None if bad is None else bad.get("call_id"),
+                member=None if bad is None else bad.get("name"),
+            )
+        raise
+
+
+def _fresh_idempotency_key(client: AsyncClient, request: dict[str, Any]) -> None:
+    headers = step_headers(
+        client.default_headers, request.get("extra_headers"), f"oxide-tool-step-{uuid.uuid4()}"
+    )
+    if headers is not None:
+        request["extra_headers"] = headers
+
+
+async def _approve(
+    run: ResponsesToolRun,
+    plan: FunctionCallPlan,
+    response: Response,
+    approve_mcp: Callable[[Any], Awaitable[bool]] | None,
+    check: Callable[[], None],
+    on_diagnostic: ToolDiagnosticObserver | None,
+) -> None:
+    if approve_mcp is None:
+        raise run.error("the MCP server asks for an approval: pass approve_mcp= to decide it")
+    request = next(item for item in response.output if getattr(item, "id", None) == plan["call_id"])
+    started = time.monotonic()
+    # The callback gets its own copy: nothing it changes reaches the run.
+    approved = await _settle_hook(approve_mcp(copy.deepcopy(request)))
+    check()
+    run.approval_output(plan, approved)
+    emit_tool_diagnostic(
+        on_diagnostic,
+        "responses",
+        "approval",
+        "completed" if approved else "refused",
+        started,
+        call_id=plan["call_id"],
+        member=plan["name"],
+    )
+
+
+async def _settle_hook(value: Any) -> Any:
+    # unasync: _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_HOOK)
+    value = (await value) if inspect.isawaitable(value) else value
+    return value
+
+
+async def _send(
+    client: AsyncClient,
+    request: dict[str, Any],
+    stream: bool,
+    on_event: Callable[[Any], Awaitable[None]] | None,
+    check: Callable[[], None],
+) -> Response:
+    if not stream:
+        response: Response = await client.responses.create(**request)
+        return response
+    async with client.responses.stream(**request) as events:
+        async for event in events:
+            check()
+            if on_event is not None:
+                # The hook gets its own copy: nothing it changes reaches the run.
+                await _settle_hook(on_event(copy.deepcopy(event)))
+                check()
+        final: Response = await events.get_final_response()
+        return final
+
+
+# -- Decisions -------------------------------------------------------------------
+
+DecisionObservation = str | Iterable[Mapping[str, Any]]
+
+
+class AsyncDecisionActionCandidate(TypedDict, total=False):
+    """An action the model may choose: `execute()` runs it."""
+
+    id: str
+    description: str
+    execute: Callable[[], Awaitable[object]]
+    done: Literal[False]
+
+
+class DecisionDoneCandidate(TypedDict):
+    """The choice that says the task is complete (exactly one per step)."""
+
+    id: str
+    description: str
+    done: Literal[True]
+
+
+AsyncDecisionCandidate = AsyncDecisionActionCandidate | DecisionDoneCandidate
+
+
+class DecisionsRunnerParams(TypedDict, total=False):
+    """The task: `model`, `input` (what to achieve), optionally `safety_identifier`."""
+
+    model: str
+    input: str
+    safety_identifier: str | None
+
+
+class AsyncDecisionsToolRunner:
+    """Chooses among the caller's actions with the Decisions API until "done".
+
+    Each step: `observe()` the state, get the step's `candidates(observation)`
+    (actions plus one done candidate), ask which one advances the task, run it.
+    A choice is a proposal, not a permission: only the actions offered can run.
+    With `verify`, "done" counts when `verify(fresh observation)` is True.
+    """
+
+    def __init__(
+        self,
+        *,
+        observe: Callable[[], Awaitable[DecisionObservation]],
+        candidates: Callable[[DecisionObservation], Awaitable[list[AsyncDecisionCandidate]]],
+        verify: Callable[[DecisionObservation], Awaitable[bool]] | None = None,
+    ) -> None:
+        self.observe = observe
+        self.candidates = candidates
+        self.verify = verify
+        self._lifecycle = ToolLifecycle("the Decisions runner")
+
+    def close(self) -> CloseStatus:
+        """Admits no new run (a run going on finishes)."""
+        return self._lifecycle.close()
+
+    async def run(
+        self,
+        client: AsyncClient,
+        params: DecisionsRunnerParams,
+        *,
+        max_steps: int = 20,
+        cancelled: Callable[[], bool] | None = None,
+        on_diagnostic: ToolDiagnosticObserver | None = None,
+    ) -> DecisionsRunResult:
+        """`{"status", "decisions", "attempted_candidate_ids", "completed_candidate_ids"}`.
+
+        `status`: `verified` (done, and `verify` agreed), `unverified` (done, no
+        `verify`), `refused` (the model declined). Raises `DecisionsToolRunnerError`
+        (its `reason` says why) when the run stops otherwise.
+        """
+        self._lifecycle.enter()
+        try:
+            run = DecisionsToolRun(params, max_steps, cancelled)
+        except BaseException:
+            self._lifecycle.exit()
+            raise
+        try:
+            for step in range(run.max_steps):
+                last_step = step == run.max_steps - 1
+                run.check()
+                observation = run.observation(await _settle_any(self.observe()))
+                offered = run.candidates(
+                    await _settle_any(self.candidates(copy.deepcopy(observation)))
+                )
+                only_done = len(offered) == 1
+                choice: DecisionCandidateEntry | None
+                if only_done:
+                    choice = offered[0]
+                else:
+                    started = time.monotonic()
+                    try:
+                        decision = await client.decisions.create(
+                            **run.request(observation, offered)
+                        )
+                    except Exception:
+                        emit_tool_diagnostic(
+                            on_diagnostic, "decisions", "request", "api_failed", started
+                        )
+                        raise
+                    choice, usage = run.select(decision.to_dict(), decision, offered)
+                    emit_tool_diagnostic(
+                        on_diagnostic, "decisions", "request", "completed", started, usage=usage
+                    )
+                    run.check()
+                emit_tool_diagnostic(
+                    on_diagnostic,
+                    "decisions",
+                    "selection",
+                    "refused" if choice is None else "completed",
+                    time.monotonic(),
+                    call_id=None if choice is None else choice.id,
+                )
+                if choice is None:
+                    return run.result("refused")
+                if choice.done:
+                    if self.verify is None:
+                        return run.result("unverified")
+                    run.check()
+                    fresh = run.observation(await _settle_any(self.observe()))
+                    started = time.monotonic()
+                    verdict = await _settle_any(self.verify(copy.deepcopy(fresh)))
+                    emit_tool_diagnostic(
+                        on_diagnostic,
+                        "decisions",
+                        "verification",
+                        "completed" if verdict is True else "refused",
+                        started,
+                        call_id=choice.id,
+                    )
+                    if run.verified(verdict, only_done=only_done, last_step=last_step):
+                        return run.result("verified")
+                    continue
+                if last_step:
+                    raise run.error("step_limit")
+                execute = choice.execute
+                if execute is None:
+                    raise AssertionError("an action candidate always has its executor")
+                run.check()
+                run.attempted.append(choice.id)
+                started = time.monotonic()
+                try:
+                    await _settle_action(invoke(execute, cancelled=cancelled), run)
+                except BaseException:
+                    emit_tool_diagnostic(
+                        on_diagnostic,
+                        "decisions",
+                        "action",
+                        "driver_failed",
+                        started,
+                        call_id=choice.id,
+                    )
+                    raise
+                emit_tool_diagnostic(
+                    on_diagnostic, "decisions", "action", "completed", started, call_id=choice.id
+                )
+                run.completed.append(choice.id)
+                run.check()
+            raise run.error("step_limit")
+        except DecisionsToolRunnerError as exc:
+            if exc is not run.last_error:
+                raise run.error("failed") from exc
+            if exc.reason == "step_limit":
+                emit_tool_diagnostic(
+                    on_diagnostic, "decisions", "run", "step_limit", time.monotonic()
+                )
+            raise
+        except asyncio.CancelledError:
+            raise DecisionsToolRunnerCancelledError(run.attempted, run.completed) from None
+        except Exception as exc:
+            raise run.error("failed") from exc
+        finally:
+            self._lifecycle.exit()
+
+
+async def _settle_any(value: Any) -> Any:
+    # unasync: _tool_support.refuse_awaitable(value, _tool_support.AWAITABLE_CALLBACK)
+    value = (await value) if inspect.isawaitable(value) else value
+    return value
+
+
+async def _settle_action(value: object, run: DecisionsToolRun) -> None:
+    if inspect.isawaitable(value):
+        # unasync: _tool_support.close_awaitable(value); raise run.error("async_executor")
+        await value

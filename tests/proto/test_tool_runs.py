@@ -1,0 +1,792 @@
+"""The tool runners' decisions (oxide_proto.helpers._tool_runs), without any I/O.
+
+What a run sends, which calls it runs, what it replays and when it stops are
+decided on plain JSON data; every refusal is checked to happen before anything
+runs, with the ids of what already ran.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oxide_proto import (
+    DecisionsToolRun,
+    DecisionsToolRunnerError,
+    ResponsesToolRun,
+    ToolRunnerError,
+    function_result,
+    step_headers,
+    tool_diagnostic,
+)
+
+ADD = {"type": "function", "name": "add", "parameters": {"type": "object"}}
+MUL = {"type": "function", "name": "mul", "parameters": {"type": "object"}}
+FUNCTIONS: dict[str, tuple[dict[str, Any], Any]] = {"add": (ADD, None), "mul": (MUL, None)}
+PARAMS = {"model": "m", "input": "2 + 3?"}
+
+
+def call(
+    call_id: str, name: str = "add", arguments: str = '{"a": 2, "b": 3}', **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": f"fc_{call_id}",
+        "call_id": call_id,
+        "name": name,
+        "arguments": arguments,
+        "status": "completed",
+        **extra,
+    }
+
+
+def message(text: str = "5", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": f"msg_{text}",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+        **extra,
+    }
+
+
+def response(*items: dict[str, Any], status: str = "completed") -> dict[str, Any]:
+    return {"id": "resp", "status": status, "output": list(items)}
+
+
+def new_run(params: dict[str, Any] | None = None, **options: Any) -> ResponsesToolRun:
+    run = ResponsesToolRun(
+        params or PARAMS, FUNCTIONS, max_steps=options.pop("max_steps", 5), **options
+    )
+    run.begin(0)
+    return run
+
+
+# -- diagnostics -----------------------------------------------------------------
+
+
+def test_a_diagnostic_has_its_duration_and_only_whole_counts() -> None:
+    record = tool_diagnostic(
+        "responses",
+        "request",
+        "completed",
+        started=10.0,
+        now=10.25,
+        usage={"input_tokens": 3, "output_tokens": 4, "total_tokens": 7, "extra": "x"},
+    )
+    assert record == {
+        "api": "responses",
+        "stage": "request",
+        "reason": "completed",
+        "call_id": None,
+        "member": None,
+        "duration_ms": 250.0,
+        "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7},
+    }
+
+    class Usage:
+        input_tokens, output_tokens, total_tokens = 1, 2, 3
+
+    assert tool_diagnostic("decisions", "request", "completed", started=0, now=0, usage=Usage())[
+        "usage"
+    ] == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+    for bad in (
+        {"input_tokens": 1, "output_tokens": 2},
+        {"input_tokens": -1, "output_tokens": 2, "total_tokens": 1},
+        {"input_tokens": True, "output_tokens": 2, "total_tokens": 3},
+        {"input_tokens": 1.0, "output_tokens": 2, "total_tokens": 3},
+        "3 tokens",
+    ):
+        assert (
+            tool_diagnostic("responses", "run", "started", started=0, now=0, usage=bad)["usage"]
+            is None
+        )
+    # A clock that went backwards gives zero, not a negative duration.
+    assert tool_diagnostic("responses", "run", "started", started=5, now=4)["duration_ms"] == 0.0
+
+
+# -- function results ---------------------------------------------------------------
+
+
+def test_function_results_are_text_or_declared_blocks_copied() -> None:
+    blocks = [
+        {"type": "input_text", "text": "hi"},
+        {"type": "input_image", "image_url": "data:image/png;base64,AA", "detail": "low"},
+        {
+            "type": "input_file",
+            "file_id": "file_1",
+            "prompt_cache_breakpoint": {"mode": "explicit"},
+        },
+    ]
+    result = function_result(blocks)
+    assert result == blocks
+    assert result is not blocks and result[0] is not blocks[0]
+    assert function_result("plain") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (42, "not int"),
+        (None, "not NoneType"),
+        ({"type": "input_text", "text": "x"}, "not dict"),
+        (["text"], "block 0: must be a dict"),
+        ([{"type": "output_text", "text": "x"}], "type must be"),
+        ([{"type": "input_text", "text": "x", "extra": 1}], "unknown fields"),
+        ([{"type": "input_text"}], "needs a string text"),
+        ([{"type": "input_text", "text": 3}], "must be a string"),
+        ([{"type": "input_image", "detail": "auto"}], "needs one of image_url, file_id"),
+        ([{"type": "input_image", "image_url": "  "}], "needs one of"),
+        ([{"type": "input_image", "image_url": "u", "detail": "huge"}], "detail 'huge'"),
+        ([{"type": "input_file", "file_id": "f", "detail": None}], "detail None"),
+        ([{"type": "input_file", "filename": "a.txt"}], "needs one of file_data"),
+        (
+            [{"type": "input_text", "text": "x", "prompt_cache_breakpoint": {"mode": "auto"}}],
+            "breakpoint",
+        ),
+        ([{"type": "input_text", "text": "x"}, {1: 2}], "block 1: must be a dict with string keys"),
+    ],
+)
+def test_a_bad_function_result_says_what_is_wrong(value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        function_result(value)
+
+
+@given(st.lists(st.text(), max_size=5))
+def test_text_blocks_round_trip(texts: list[str]) -> None:
+    blocks = [{"type": "input_text", "text": text} for text in texts]
+    assert function_result(blocks) == blocks
+
+
+# -- the Responses loop: parameters ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({**PARAMS, "stream": True}, "run\\(stream=True\\)"),
+        ({**PARAMS, "background": True}, "background"),
+        ({**PARAMS, "conversation": "conv_1"}, "conversation"),
+        ({**PARAMS, "previous_response_id": "resp_0"}, "previous_response_id"),
+        ({**PARAMS, "extra_body": {"tools": []}}, "extra_body"),
+        ({**PARAMS, "tools": [{"type": "function", "name": "x"}]}, "functions="),
+        ({**PARAMS, "tool_choice": "required"}, "never lets the run finish"),
+        ({**PARAMS, "tool_choice": {"type": "function", "name": "add"}}, "always requires"),
+        (
+            {
+                **PARAMS,
+                "tool_choice": {
+                    "type": "allowed_tools",
+                    "mode": "required",
+                    "tools": [{"type": "function", "name": "add"}],
+                },
+            },
+            "always requires",
+        ),
+        ({**PARAMS, "tool_choice": 3}, "not one the API accepts"),
+        ({**PARAMS, "input": 3}, "input must be"),
+    ],
+)
+def test_params_the_runner_cannot_honour_are_refused(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ResponsesToolRun(params, FUNCTIONS, max_steps=None)
+
+
+@pytest.mark.parametrize("max_steps", [0, -1, 1.5, True, "3"])
+def test_max_steps_must_be_a_positive_integer(max_steps: Any) -> None:
+    with pytest.raises(ValueError, match="max_steps"):
+        ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=max_steps)
+
+
+def test_the_request_holds_the_functions_history_and_encrypted_reasoning() -> None:
+    run = new_run({**PARAMS, "include": ["file_search_call.results"], "instructions": "Be brief."})
+    request = run.request()
+    assert request["tools"] == [ADD, MUL]
+    assert request["input"] == [{"role": "user", "content": "2 + 3?"}]
+    assert request["include"] == ["file_search_call.results", "reasoning.encrypted_content"]
+    assert request["instructions"] == "Be brief."
+    assert "stream" not in request
+    # The request is a copy: changing it changes nothing in the run.
+    request["input"].append({"role": "user", "content": "changed"})
+    request["tools"][0]["name"] = "changed"
+    assert run.request()["input"] == [{"role": "user", "content": "2 + 3?"}]
+    assert run.request()["tools"][0]["name"] == "add"
+    assert ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=None).max_steps == 20
+
+
+# -- the Responses loop: responses --------------------------------------------------------
+
+
+def test_a_final_answer_ends_the_run_and_calls_are_planned_in_order() -> None:
+    run = new_run()
+    assert run.inspect(response(message())) is None
+    run = new_run()
+    plans = run.inspect(
+        response(
+            {"type": "reasoning", "id": "rs_1", "summary": []}, call("c1"), call("c2", "mul", "{}")
+        )
+    )
+    assert plans is not None
+    assert [(p["call_id"], p["name"], p["arguments"]) for p in plans] == [
+        ("c1", "add", {"a": 2, "b": 3}),
+        ("c2", "mul", {}),
+    ]
+    for plan in plans:
+        run.attempt(plan["call_id"])
+        run.record_output(plan, "out-" + plan["call_id"])
+    run.finish()
+    history = run.request()["input"]
+    assert [item.get("type", "message") for item in history] == [
+        "message",
+        "reasoning",
+        "function_call",
+        "function_call",
+        "function_call_output",
+        "function_call_output",
+    ]
+    assert history[-1] == {"type": "function_call_output", "call_id": "c2", "output": "out-c2"}
+    assert run.attempted == run.completed == ["c1", "c2"]
+
+
+def test_sdk_fields_are_not_replayed() -> None:
+    run = new_run()
+    item = call("c1", parsed_arguments={"a": 2}, created_by="x")
+    item["id"] = None
+    text = message("t")
+    text["content"][0]["parsed"] = {"x": 1}
+    plans = run.inspect(response(text, item))
+    assert plans is not None
+    run.record_output(plans[0], "5")
+    run.finish()
+    replayed = run.request()["input"]
+    assert replayed[1]["content"][0] == {"type": "output_text", "text": "t", "annotations": []}
+    assert replayed[2] == {
+        "type": "function_call",
+        "call_id": "c1",
+        "name": "add",
+        "arguments": '{"a": 2, "b": 3}',
+        "status": "completed",
+    }
+
+
+@pytest.mark.parametrize(
+    ("items", "status", "message"),
+    [
+        ([message()], "incomplete", "did not complete"),
+        ([message(status="in_progress")], "completed", "message of the response did not complete"),
+        ([message(phase="commentary")], "completed", "neither a final message nor a tool call"),
+        ([], "completed", "neither"),
+        (
+            [{"type": "web_search_call", "id": "ws_1", "status": "completed"}],
+            "completed",
+            "no such tool was declared",
+        ),
+        ([{"type": "computer_call", "id": "cu_1", "call_id": "c9"}], "completed", "cannot run"),
+        ([call("c1", "sub")], "completed", "not a registered function"),
+        ([call("c1", status="in_progress")], "completed", "did not complete"),
+        ([call("c1"), call("c1", id="fc_other")], "completed", "repeated call_id"),
+        ([call("")], "completed", "missing or repeated call_id"),
+        ([call("c1", arguments="[1, 2]")], "completed", "JSON object"),
+        ([call("c1", arguments='{"a": NaN}')], "completed", "NaN"),
+        ([call("c1", arguments="{")], "completed", "arguments of 'add'"),
+        ([call("c1", namespace="tools")], "completed", "namespace"),
+        ([{"type": "reasoning", "summary": []}], "completed", "reasoning item"),
+        ([message(), message()], "completed", "already seen"),
+        (["text"], "completed", "not an object"),
+    ],
+)
+def test_a_response_the_run_cannot_replay_or_run_stops_it_before_any_call(
+    items: list[Any], status: str, message: str
+) -> None:
+    run = new_run()
+    with pytest.raises(ToolRunnerError, match=message) as caught:
+        # A good call before the bad item is not run either: nothing is planned.
+        run.inspect(response(*items, status=status))
+    assert caught.value.attempted_call_ids == ()
+
+
+def test_the_last_step_runs_no_call() -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=2)
+    run.begin(0)
+    plans = run.inspect(response(call("c1")))
+    assert plans is not None
+    run.attempt("c1")
+    run.record_output(plans[0], "5")
+    run.finish()
+    run.begin(1)
+    with pytest.raises(ToolRunnerError, match="max_steps") as caught:
+        run.inspect(response(call("c2")))
+    assert caught.value.attempted_call_ids == ("c1",)
+    assert caught.value.completed_call_ids == ("c1",)
+    run.begin(1)
+    assert run.inspect(response(message())) is None
+
+
+def test_call_ids_and_item_ids_are_unique_across_the_run() -> None:
+    history = [
+        {"role": "user", "content": "x"},
+        call("old"),
+        {"type": "function_call_output", "call_id": "old", "output": "1"},
+    ]
+    run = new_run({"model": "m", "input": history})
+    with pytest.raises(ToolRunnerError, match="repeated call_id"):
+        run.inspect(response(call("old", id="fc_new")))
+    run = new_run({"model": "m", "input": history})
+    with pytest.raises(ToolRunnerError, match="already seen"):
+        run.inspect(response(call("new", id="fc_old")))
+    run = new_run()
+    plans = run.inspect(response(call("c1")))
+    assert plans is not None
+    run.record_output(plans[0], "5")
+    run.finish()
+    run.begin(1)
+    with pytest.raises(ToolRunnerError, match="repeated call_id"):
+        run.inspect(response(call("c1", id="fc_other")))
+
+
+def test_tool_choice_limits_the_functions_that_may_run() -> None:
+    choice = {
+        "type": "allowed_tools",
+        "mode": "auto",
+        "tools": [{"type": "function", "name": "mul"}],
+    }
+    run = new_run({**PARAMS, "tool_choice": choice})
+    with pytest.raises(ToolRunnerError, match="tool_choice excludes"):
+        run.inspect(response(call("c1", "add")))
+    assert (
+        new_run({**PARAMS, "tool_choice": choice}).inspect(response(call("c1", "mul", "{}")))
+        is not None
+    )
+
+
+def test_typed_arguments_are_parsed_into_the_type() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Sum:
+        a: int
+        b: int
+
+    run = ResponsesToolRun(PARAMS, {"add": (ADD, Sum)}, max_steps=3)
+    run.begin(0)
+    plans = run.inspect(response(call("c1")))
+    assert plans is not None and plans[0]["arguments"] == Sum(2, 3)
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match="arguments of 'add'"):
+        run.inspect(response(call("c2", arguments='{"a": "two", "b": 3}')))
+
+
+def test_an_invalid_output_keeps_the_attempt_and_completes_nothing() -> None:
+    run = new_run()
+    plans = run.inspect(response(call("c1")))
+    assert plans is not None
+    run.attempt("c1")
+    with pytest.raises(ToolRunnerError, match="returned an invalid output") as caught:
+        run.record_output(plans[0], 5)
+    assert caught.value.attempted_call_ids == ("c1",)
+    assert caught.value.completed_call_ids == ()
+
+
+# -- turns: supplied outputs and user text ---------------------------------------------
+
+
+def test_supplied_outputs_only_for_overridable_calls_of_the_current_turn() -> None:
+    run = new_run(output_overrides=["add"])
+    plans = run.inspect(response(call("c1"), call("c2", "mul", "{}")))
+    assert plans is not None
+    eligible = run.eligible_for_supply(plans)
+    assert eligible == {"c1"}
+    output = {"type": "function_call_output", "call_id": "c1", "output": "five"}
+    with pytest.raises(ValueError, match="current one"):
+        run.supply(eligible, [output])
+    run.turn_open = True
+    run.supply(eligible, [output])
+    assert run.supplied == {"c1": output}
+    for bad, message in [
+        ([{**output, "call_id": "c2"}], "not a call of this turn"),
+        ([output, output], "supplied twice"),
+        ([{**output, "extra": 1}], "exactly type, call_id and output"),
+        ([{**output, "type": "message"}], "function_call_output"),
+        ([{**output, "output": 5}], "not int"),
+        ((output,), "a list"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            run.supply(eligible, bad)
+    # A later supply replaces the whole set; an empty list clears it.
+    run.supply(eligible, [])
+    assert run.supplied == {}
+
+
+def test_user_text_goes_after_the_outputs() -> None:
+    run = new_run()
+    plans = run.inspect(response(call("c1")))
+    assert plans is not None
+    run.turn_open = True
+    run.append_user_text(False, "Answer in words.")
+    for final, text in [(True, "x"), (False, "  "), (False, 3)]:
+        with pytest.raises(ValueError):
+            run.append_user_text(final, text)
+    run.turn_open = False
+    with pytest.raises(ValueError):
+        run.append_user_text(False, "late")
+    run.record_output(plans[0], "5")
+    run.finish()
+    assert run.request()["input"][-2:] == [
+        {"type": "function_call_output", "call_id": "c1", "output": "5"},
+        {"role": "user", "content": "Answer in words."},
+    ]
+
+
+# -- the Decisions loop ------------------------------------------------------------------
+
+
+def act() -> None:
+    return None
+
+
+CANDIDATES = [
+    {"id": "a", "description": "Do a.", "execute": act},
+    {"id": "done", "description": "Finished.", "done": True},
+]
+
+
+def decision(choice: Any = "a", **overrides: Any) -> dict[str, Any]:
+    answer = {
+        "type": "choice",
+        "name": "next_action",
+        "choice": choice,
+        "confidence": 0.9,
+        "probabilities": [
+            {"value": "a", "probability": 0.9},
+            {"value": "done", "probability": 0.1},
+        ],
+    }
+    answer.update(overrides)
+    return {
+        "answers": [answer],
+        "model": "m",
+        "usage": {
+            "input_tokens": 1,
+            "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
+            "output_tokens": 1,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 2,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "max_steps"),
+    [
+        ({"model": "m"}, 3),
+        ({"model": "m", "input": 3}, 3),
+        ({"model": "m", "input": "x", "tools": []}, 3),
+        ({"model": "m", "input": "x", "safety_identifier": 3}, 3),
+        ({"model": "m", "input": "x"}, 0),
+        ({"model": "m", "input": "x"}, True),
+        ("params", 3),
+    ],
+)
+def test_decision_params_are_checked(params: Any, max_steps: Any) -> None:
+    with pytest.raises(DecisionsToolRunnerError) as caught:
+        DecisionsToolRun(params, max_steps, None)
+    assert caught.value.reason == "invalid_params"
+
+
+@pytest.mark.parametrize(
+    "candidates",
+    [
+        [],
+        "ab",
+        [CANDIDATES[0]],
+        [CANDIDATES[1], CANDIDATES[1]],
+        [{**CANDIDATES[0], "id": " "}, CANDIDATES[1]],
+        [{**CANDIDATES[0], "description": ""}, CANDIDATES[1]],
+        [{**CANDIDATES[0], "execute": "run"}, CANDIDATES[1]],
+        [{**CANDIDATES[0], "extra": 1}, CANDIDATES[1]],
+        [CANDIDATES[0], {**CANDIDATES[1], "execute": act}],
+        [CANDIDATES[0], {**CANDIDATES[1], "done": 1}],
+        [CANDIDATES[0], {**CANDIDATES[0], "id": "b"}],
+        [{**CANDIDATES[0], "id": str(n)} for n in range(255)] + [CANDIDATES[1]],
+    ],
+)
+def test_candidates_are_checked(candidates: Any) -> None:
+    run = DecisionsToolRun({"model": "m", "input": "x"}, 3, None)
+    with pytest.raises(DecisionsToolRunnerError) as caught:
+        run.candidates(candidates)
+    assert caught.value.reason == "invalid_candidates"
+
+
+def test_the_request_offers_the_candidates_as_one_choice_question() -> None:
+    run = DecisionsToolRun({"model": "m", "input": "Task.", "safety_identifier": "u1"}, 3, None)
+    entries = run.candidates(CANDIDATES)
+    observation = run.observation([{"type": "input_text", "text": "state"}])
+    request = run.request(observation, entries)
+    assert request["model"] == "m" and request["safety_identifier"] == "u1"
+    assert request["input"] == [
+        {"role": "user", "content": "Task."},
+        {"role": "user", "content": [{"type": "input_text", "text": "state"}]},
+    ]
+    (question,) = request["questions"]
+    assert question["type"] == "choice" and question["name"] == "next_action"
+    assert question["choices"] == [
+        {"value": "a", "description": "Do a."},
+        {"value": "done", "description": "Finished."},
+    ]
+    json.dumps(request)  # plain JSON
+
+
+def test_a_decision_selects_a_candidate_or_refuses() -> None:
+    run = DecisionsToolRun({"model": "m", "input": "x"}, 3, None)
+    entries = run.candidates(CANDIDATES)
+    chosen, usage = run.select(decision("done"), "kept-1", entries)
+    assert chosen is not None and chosen.done and usage["total_tokens"] == 2
+    refusal = decision()
+    refusal["answers"] = [{"type": "refusal", "name": "next_action"}]
+    assert run.select(refusal, "kept-2", entries)[0] is None
+    assert run.decisions == ["kept-1", "kept-2"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        decision("b"),
+        decision(True),
+        decision(confidence=math.inf),
+        decision(confidence="high"),
+        decision(probabilities=[{"value": "a", "probability": math.nan}]),
+        decision(probabilities=[{"value": 1, "probability": 0.5}]),
+        decision(probabilities="a"),
+        decision(name="other"),
+        decision(type="score"),
+        {**decision(), "answers": []},
+        {**decision(), "answers": [decision()["answers"][0]] * 2},
+        {**decision(), "model": None},
+        {**decision(), "usage": {**decision()["usage"], "total_tokens": "2"}},
+        {**decision(), "usage": {**decision()["usage"], "input_tokens_details": None}},
+    ],
+)
+def test_an_answer_that_chooses_no_candidate_is_refused(bad: dict[str, Any]) -> None:
+    run = DecisionsToolRun({"model": "m", "input": "x"}, 3, None)
+    with pytest.raises(DecisionsToolRunnerError) as caught:
+        run.select(bad, bad, run.candidates(CANDIDATES))
+    assert caught.value.reason == "invalid_answer"
+
+
+def test_verification_and_cancellation() -> None:
+    run = DecisionsToolRun({"model": "m", "input": "x"}, 3, None)
+    assert run.verified(True, only_done=False, last_step=False) is True
+    assert run.verified(False, only_done=False, last_step=False) is False
+    for verdict, only_done, last_step, reason in [
+        (1, False, False, "invalid_verification"),
+        (False, True, False, "verification_failed"),
+        (False, False, True, "step_limit"),
+    ]:
+        with pytest.raises(DecisionsToolRunnerError) as caught:
+            run.verified(verdict, only_done=only_done, last_step=last_step)
+        assert caught.value.reason == reason
+    stop = [False]
+    run = DecisionsToolRun({"model": "m", "input": "x"}, 3, lambda: stop[0])
+    run.attempted.append("a")
+    assert run.result("unverified")["attempted_candidate_ids"] == ["a"]
+    stop[0] = True
+    with pytest.raises(DecisionsToolRunnerError) as caught:
+        run.check()
+    assert caught.value.reason == "cancelled" and caught.value.attempted_candidate_ids == ("a",)
+
+
+@pytest.mark.parametrize(
+    "observation",
+    [
+        3,
+        {"type": "input_text", "text": "x"},
+        [{"type": "input_text"}],
+        [{"type": "input_image"}],
+        ["x"],
+    ],
+)
+def test_an_observation_is_text_or_input_blocks(observation: Any) -> None:
+    run = DecisionsToolRun({"model": "m", "input": "x"}, 3, None)
+    with pytest.raises(DecisionsToolRunnerError):
+        run.observation(observation)
+    one_shot = iter([{"type": "input_image", "image_url": "u", "detail": "low"}])
+    assert run.observation(one_shot) == [{"type": "input_image", "image_url": "u", "detail": "low"}]
+
+
+def test_later_requests_get_a_fresh_idempotency_key_only_when_one_was_set() -> None:
+    assert step_headers({}, None, "k2") is None
+    assert step_headers({"X-A": "1"}, {"X-B": "2"}, "k2") == {"X-B": "2"}
+    assert step_headers({"Idempotency-Key": "k1"}, None, "k2") == {"Idempotency-Key": "k2"}
+    assert step_headers({}, {"idempotency-key": "k1", "X-B": "2"}, "k2") == {
+        "X-B": "2",
+        "Idempotency-Key": "k2",
+    }
+    # A header removed for the request (None) is not sent, so nothing is renewed.
+    assert step_headers({"Idempotency-Key": "k1"}, {"idempotency-key": None}, "k2") == {
+        "idempotency-key": None
+    }
+
+
+# -- server tools and MCP approvals ----------------------------------------------------
+
+MCP = {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example/sse"}
+
+
+def approval(
+    item_id: str = "mcpr_1", name: str = "search", arguments: str = "{}"
+) -> dict[str, Any]:
+    return {
+        "type": "mcp_approval_request",
+        "id": item_id,
+        "server_label": "docs",
+        "name": name,
+        "arguments": arguments,
+    }
+
+
+def mcp_call(item_id: str, request_id: str | None, name: str = "search") -> dict[str, Any]:
+    return {
+        "type": "mcp_call",
+        "id": item_id,
+        "server_label": "docs",
+        "name": name,
+        "arguments": "{}",
+        "output": "found",
+        "approval_request_id": request_id,
+        "status": "completed",
+    }
+
+
+def test_declared_server_tools_are_sent_and_their_items_replayed() -> None:
+    run = new_run({**PARAMS, "tools": [{"type": "web_search"}]})
+    assert run.request()["tools"] == [ADD, MUL, {"type": "web_search"}]
+    searched = {
+        "type": "web_search_call",
+        "id": "ws_1",
+        "status": "completed",
+        "action": {"type": "search"},
+    }
+    # A server tool's result with a call: the call runs, the result is replayed.
+    plans = run.inspect(response(searched, call("c1")))
+    assert plans is not None
+    run.record_output(plans[0], "5")
+    run.finish()
+    assert run.request()["input"][1] == searched
+    # A server tool's result alone is an answer.
+    run.begin(1)
+    assert run.inspect(response({**searched, "id": "ws_2"})) is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({**PARAMS, "tools": [{"type": "computer"}]}, "a 'computer' tool"),
+        ({**PARAMS, "tools": [MCP, MCP]}, "server_label of its own"),
+        ({**PARAMS, "tools": [{**MCP, "server_label": ""}]}, "server_label"),
+        ({**PARAMS, "store": False, "tools": [{"type": "image_generation"}]}, "stored responses"),
+    ],
+)
+def test_server_tools_the_run_cannot_continue_after_are_refused(
+    params: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ResponsesToolRun(params, FUNCTIONS, max_steps=3)
+
+
+@pytest.mark.parametrize(
+    ("tools", "items", "message"),
+    [
+        ([{"type": "file_search"}], [{"type": "web_search_call", "id": "ws_1"}], "no such tool"),
+        (
+            [{"type": "web_search"}],
+            [{"type": "web_search_call", "id": "ws_1", "status": "failed"}],
+            "did not complete",
+        ),
+        (
+            [{"type": "web_search"}],
+            [{"type": "web_search_call", "status": "completed"}],
+            "lacks its id",
+        ),
+        ([MCP], [{**approval(), "server_label": "other"}], "not declared"),
+        ([{**MCP, "require_approval": "never"}], [approval()], "require_approval is never"),
+        ([{**MCP, "allowed_tools": ["fetch"]}], [approval()], "allowed_tools"),
+        ([MCP], [{**approval(), "arguments": None}], "name or arguments"),
+        ([MCP], [mcp_call("mcp_1", None)], "without the approval"),
+        ([MCP], [mcp_call("mcp_1", "mcpr_unknown")], "no matching approved request"),
+        ([MCP], [approval(), approval()], "already seen"),
+    ],
+)
+def test_a_server_item_that_does_not_match_its_declaration_stops_the_run(
+    tools: list[Any], items: list[Any], message: str
+) -> None:
+    run = new_run({**PARAMS, "tools": tools})
+    with pytest.raises(ToolRunnerError, match=message):
+        run.inspect(response(*items))
+
+
+def test_an_approval_request_is_a_call_and_its_grant_is_used_once() -> None:
+    run = new_run({**PARAMS, "tools": [MCP]})
+    plans = run.inspect(response(approval()))
+    assert plans is not None and plans[0]["kind"] == "mcp_approval"
+    assert run.eligible_for_supply(plans) == frozenset()
+    run.attempt("mcpr_1")
+    with pytest.raises(ToolRunnerError, match="True or False"):
+        run.approval_output(plans[0], "yes")
+    assert run.approval_output(plans[0], True) == {
+        "type": "mcp_approval_response",
+        "approval_request_id": "mcpr_1",
+        "approve": True,
+    }
+    run.finish()
+    assert run.completed == ["mcpr_1"]
+    run.begin(1)
+    assert run.inspect(response(mcp_call("mcp_1", "mcpr_1"), message())) is None
+    run.finish()
+    # The grant was used by that call: another call cannot use it again.
+    run.begin(2)
+    with pytest.raises(ToolRunnerError, match="no matching approved request"):
+        run.inspect(response(mcp_call("mcp_2", "mcpr_1")))
+    # A refused request grants nothing either.
+    run = new_run({**PARAMS, "tools": [MCP]})
+    plans = run.inspect(response(approval()))
+    assert plans is not None
+    run.approval_output(plans[0], False)
+    run.finish()
+    run.begin(1)
+    with pytest.raises(ToolRunnerError, match="no matching approved request"):
+        run.inspect(response(mcp_call("mcp_1", "mcpr_1")))
+
+
+def test_tool_choice_limits_server_tools_and_mcp_servers() -> None:
+    choice = {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "file_search"}]}
+    run = new_run(
+        {
+            **PARAMS,
+            "tools": [{"type": "web_search"}, {"type": "file_search"}, MCP],
+            "tool_choice": choice,
+        }
+    )
+    with pytest.raises(ToolRunnerError, match="tool_choice"):
+        run.inspect(response({"type": "web_search_call", "id": "ws_1", "status": "completed"}))
+    with pytest.raises(ToolRunnerError, match="tool_choice"):
+        run.inspect(response(approval()))
+    assert (
+        run.inspect(
+            response(
+                {"type": "file_search_call", "id": "fs_1", "status": "completed", "queries": []}
+            )
+        )
+        is None
+    )
+    # "required" can finish when a server tool may be the one used.
+    assert ResponsesToolRun(
+        {**PARAMS, "tools": [{"type": "web_search"}], "tool_choice": "required"},
+        FUNCTIONS,
+        max_steps=2,
+    )
