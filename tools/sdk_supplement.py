@@ -235,12 +235,15 @@ def read_call(func: Any) -> dict[str, Any] | None:
                     out["header_args"][args.pop()] = key.value
     module = vars(sys.modules[func.__module__])
     out["cast_to"] = out["page"] = out["item"] = out["stream"] = None
+    out["no_body"] = False
     cast_to = _kw(call, "cast_to")
     if cast_to is not None:
         text = ast.unparse(cast_to)
         if text.endswith("BinaryResponseContent"):
             out["binary"] = True
-        elif text != "NoneType":
+        elif text == "NoneType":
+            out["no_body"] = True  # the method returns None, whatever the answer holds
+        else:
             out["cast_to"] = _named(cast_to, module)
     page = _kw(call, "page")
     if isinstance(page, ast.Subscript) and isinstance(page.value, ast.Name):
@@ -822,6 +825,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
             "text": text_results(funcs),
+            "no-body": no_body_results(funcs),
             "params": sent_event_unions(spec),
         },
     }
@@ -860,6 +864,17 @@ def text_results(funcs: dict[str, Any]) -> list[str]:
     for dotted, func in sorted(funcs.items()):
         call = read_call(func)
         if call is not None and call["cast_to"] is not None and call["cast_to"][1] is str:
+            found.append(dotted)
+    return found
+
+
+def no_body_results(funcs: dict[str, Any]) -> list[str]:
+    """The methods that return None (`cast_to=NoneType`): the answer's body, if the
+    server sends one, is not the result (`live.sessions.hangup`, `containers.delete`)."""
+    found = []
+    for dotted, func in sorted(funcs.items()):
+        call = read_call(func)
+        if call is not None and call["no_body"]:
             found.append(dotted)
     return found
 
