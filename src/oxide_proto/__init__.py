@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from .api._decode import decode as decode
     from .api._embeddings import decode_embeddings as decode_embeddings
     from .api._encode import build_request as build_request
+    from .api._encode import encode_event_text as encode_event_text
     from .api._encode import encode_json as encode_json
     from .api._encode import encode_json_text as encode_json_text
     from .api._encode import user_agent as user_agent
@@ -397,6 +398,7 @@ _LAZY: dict[str, str] = {
     "decode": ".api._decode",
     "build_request": ".api._encode",
     "encode_json": ".api._encode",
+    "encode_event_text": ".api._encode",
     "encode_json_text": ".api._encode",
     "user_agent": ".api._encode",
     "validate_header": ".api._encode",
