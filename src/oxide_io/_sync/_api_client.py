@@ -32,7 +32,7 @@ from oxide_proto import (
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import DEBUG, logger, redact
-from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
+from .._options import NOT_GIVEN, ClientOptions, NotGiven, header_layer, is_admin_path
 from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._response_facts import ResponseFacts
@@ -192,6 +192,8 @@ class SyncAPIClient:
         options = self._options
         query = _given(query)
         body = _given(body)
+        if extra_headers:
+            extra_headers = header_layer(extra_headers)
         files: list[tuple[str, Any]] | None = None
         boundary: str | None = None
         if operation.body == "multipart" and body is not None:
