@@ -235,12 +235,15 @@ def read_call(func: Any) -> dict[str, Any] | None:
                     out["header_args"][args.pop()] = key.value
     module = vars(sys.modules[func.__module__])
     out["cast_to"] = out["page"] = out["item"] = out["stream"] = None
+    out["no_body"] = False
     cast_to = _kw(call, "cast_to")
     if cast_to is not None:
         text = ast.unparse(cast_to)
         if text.endswith("BinaryResponseContent"):
             out["binary"] = True
-        elif text != "NoneType":
+        elif text == "NoneType":
+            out["no_body"] = True  # the method returns None, whatever the answer holds
+        else:
             out["cast_to"] = _named(cast_to, module)
     page = _kw(call, "page")
     if isinstance(page, ast.Subscript) and isinstance(page.value, ast.Name):
@@ -310,10 +313,14 @@ class Schemas:
         self.taken = set(self.spec) | set(model.classes) | set(model.aliases)
         self.paired = _paired_in_table({name: spec for spec, name in model.names.items()})
         self.by_fields: dict[frozenset[str], list[str]] = {}
+        self.by_tag: dict[object, list[str]] = {}  # a `type` value -> the components of it
         for spec_name in sorted(self.spec):
             have = self.spec_properties(spec_name)
             if have:
                 self.by_fields.setdefault(frozenset(have), []).append(spec_name)
+                tag = _schema_const(self.spec, spec_name, "type")
+                if tag is not None:
+                    self.by_tag.setdefault(tag, []).append(spec_name)
         # False while reading what an operation the spec has returns: models the spec
         # names get the fields they miss, and no other model is defined.
         self.create = True
@@ -360,6 +367,16 @@ class Schemas:
             have = self.spec_properties(paired) or set()
             if len(wires - have) < len(wires & have):
                 found = [paired]
+        if not found and tag is not None:
+            # The spec lags the SDK: the one component of the same tag whose fields the
+            # class all has (`ImageGenToolCall` of the spec is the SDK's
+            # `response_input_item.ImageGenerationCall`, less the newer fields), not a
+            # beta API's copy.
+            found = [
+                name
+                for name in self.by_tag.get(tag, [])
+                if not name.startswith("Beta") and (self.spec_properties(name) or {"?"}) <= wires
+            ]
         return found[0] if len(found) == 1 else None
 
     def spec_required(self, name: str) -> set[str]:
@@ -496,36 +513,23 @@ class Schemas:
         if spec_name:
             self.by_class[id(cls)] = spec_name
             if have is not None:
-                create, self.create = self.create, True
-                try:
-                    for key, f in sorted(cls.model_fields.items()):
-                        wire = f.alias or key
-                        if wire not in have:
-                            self.extend.setdefault(spec_name, {})[wire] = self.field(f)
-                finally:
-                    self.create = create
-                required = self.spec_required(spec_name)
-                for key, f in sorted(cls.model_fields.items()):
-                    wire = f.alias or key
-                    if wire in required and not f.is_required():
-                        # The spec requires it, the SDK's model lets it be absent
-                        # (the API, or a mock serving the spec, leaves it out).
-                        self.absent.setdefault(spec_name, []).append(wire)
-                create, self.create = self.create, False
-                try:
-                    for key, f in cls.model_fields.items():
-                        if (f.alias or key) in have:
-                            self.field(f)  # models inside may miss fields too
-                finally:
-                    self.create = create
+                self.complete(cls, spec_name, have)
             return {"$ref": REF + spec_name}
         if not self.create:
             return {"type": "object"}
         twin = self.twin(cls, wires) if self.group else None
         if twin is not None:
             # A class of another API that the spec has under another name
-            # (`ResponseInputFile` is `InputFileContent`): that one, not a copy.
+            # (`ResponseInputFile` is `InputFileContent`): that one, not a copy, with
+            # the fields the spec's version lacks. The models those fields hold belong
+            # to the class's own API, not to the group being read: no group prefix.
             self.by_class[id(cls)] = twin
+            saved = self.group, self.group_clashes
+            self.group, self.group_clashes = "", frozenset()
+            try:
+                self.complete(cls, twin, self.spec_properties(twin) or set())
+            finally:
+                self.group, self.group_clashes = saved
             return {"$ref": REF + twin}
         name = cls.__name__
         if self.group and name in self.group_clashes:
@@ -560,6 +564,33 @@ class Schemas:
         schema[ORIGIN] = sdk_origin(cls)
         self.new[name] = schema
         return {"$ref": REF + name}
+
+    def complete(self, cls: Any, spec_name: str, have: set[str]) -> None:
+        """Records what spec component `spec_name` (with properties `have`) misses of
+        the SDK's model `cls`: the fields it lacks (`extend`), and the ones it requires
+        that the model lets be absent (`absent`)."""
+        create, self.create = self.create, True
+        try:
+            for key, f in sorted(cls.model_fields.items()):
+                wire = f.alias or key
+                if wire not in have:
+                    self.extend.setdefault(spec_name, {})[wire] = self.field(f)
+        finally:
+            self.create = create
+        required = self.spec_required(spec_name)
+        for key, f in sorted(cls.model_fields.items()):
+            wire = f.alias or key
+            if wire in required and not f.is_required():
+                # The spec requires it, the SDK's model lets it be absent
+                # (the API, or a mock serving the spec, leaves it out).
+                self.absent.setdefault(spec_name, []).append(wire)
+        create, self.create = self.create, False
+        try:
+            for key, f in cls.model_fields.items():
+                if (f.alias or key) in have:
+                    self.field(f)  # models inside may miss fields too
+        finally:
+            self.create = create
 
     def field(self, f: Any) -> dict[str, Any]:
         hint = f.annotation
@@ -822,6 +853,7 @@ def build(spec: dict[str, Any], sdk_version: str) -> tuple[dict[str, Any], list[
             "absent": {k: sorted(set(v)) for k, v in sorted(schemas.absent.items())},
             "deprecated": dict(sorted(deprecated.items())),
             "text": text_results(funcs),
+            "no-body": no_body_results(funcs),
             "params": sent_event_unions(spec),
         },
     }
@@ -860,6 +892,17 @@ def text_results(funcs: dict[str, Any]) -> list[str]:
     for dotted, func in sorted(funcs.items()):
         call = read_call(func)
         if call is not None and call["cast_to"] is not None and call["cast_to"][1] is str:
+            found.append(dotted)
+    return found
+
+
+def no_body_results(funcs: dict[str, Any]) -> list[str]:
+    """The methods that return None (`cast_to=NoneType`): the answer's body, if the
+    server sends one, is not the result (`live.sessions.hangup`, `containers.delete`)."""
+    found = []
+    for dotted, func in sorted(funcs.items()):
+        call = read_call(func)
+        if call is not None and call["no_body"]:
             found.append(dotted)
     return found
 
@@ -1119,21 +1162,32 @@ def _paired_in_table(components: dict[str, str]) -> dict[int, str]:
 
 
 def _literal_of(cls: Any, field: str) -> object:
-    """The one value a model's `field` is typed as (`Literal["input_file"]`), or None."""
+    """The one value a model's `field` is typed as (`Literal["input_file"]`, also when
+    it may be absent: `Optional[Literal["message"]]`), or None."""
     f = cls.model_fields.get(field)
-    if f is None or typing.get_origin(f.annotation) is not typing.Literal:
+    if f is None:
         return None
-    args = typing.get_args(f.annotation)
+    hint = f.annotation
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        present = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = present[0] if len(present) == 1 else None
+    if typing.get_origin(hint) is not typing.Literal:
+        return None
+    args = typing.get_args(hint)
     return args[0] if len(args) == 1 else None
 
 
 def _schema_const(schemas: dict[str, Any], name: str, field: str) -> object:
-    """The one value a spec component's property may take (`enum: [x]` or `const`), or None."""
+    """The one value a spec component's property may take (`enum: [x]` or `const`, also
+    beside `null`), or None."""
     schema = schemas[name]
     parts = [schema, *[m for m in schema.get("allOf", []) if "$ref" not in m]]
     for part in parts:
         prop = part.get("properties", {}).get(field)
         if isinstance(prop, dict):
+            present = [m for m in prop.get("anyOf", ()) if m.get("type") != "null"]
+            if len(present) == 1:
+                prop = present[0]  # a value that may be null: the one it takes otherwise
             if "const" in prop:
                 return prop["const"]
             enum = prop.get("enum")

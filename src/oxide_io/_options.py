@@ -32,6 +32,7 @@ __all__ = [
     "ClientOptions",
     "NotGiven",
     "TokenProvider",
+    "header_layer",
     "resolve_options",
 ]
 
@@ -62,6 +63,17 @@ class NotGiven:
 
 
 NOT_GIVEN = NotGiven()
+
+
+def header_layer(headers: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`headers` with each `omit` (any `NotGiven`) as None: the header is removed, as
+    the official SDK's `omit` removes it. The same mapping when it holds none."""
+    for value in headers.values():
+        if isinstance(value, NotGiven):
+            return {
+                name: None if isinstance(item, NotGiven) else item for name, item in headers.items()
+            }
+    return headers
 
 
 @frozen
@@ -188,7 +200,7 @@ def resolve_options(
         websocket_base_url=websocket_base_url,
         timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else to_timeout(timeout),
         max_retries=max_retries,
-        default_headers=dict(default_headers or {}),
+        default_headers=dict(header_layer(default_headers or {})),
         default_query=dict(default_query or {}),
         http2=http2,
         verify=verify,

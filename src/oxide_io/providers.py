@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 from oxide_proto import OpenAIError
 from oxide_proto.api._bedrock import (
     BedrockConfig,
+    credentials_expiry,
     environment_credentials,
     profile_credentials,
     profile_region,
@@ -79,6 +80,9 @@ class Provider:
     # SigV4 from the environment or a profile: the keys found when the provider was
     # made (None: none found; the first request says so).
     found_credentials: AwsCredentials | None = field(default=None, repr=False)
+    # When the environment's keys expire (AWS_CREDENTIAL_EXPIRATION), for keys found
+    # there: the client reads the environment again before then, as botocore does.
+    found_expiry: float | None = field(default=None, repr=False)
     # Vertex through google-auth: the credentials given, or None for ADC.
     google_credentials: Any = field(default=None, repr=False)
 
@@ -133,8 +137,10 @@ def bedrock(
     (SigV4) with the keys of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
     AWS_SESSION_TOKEN, else of the AWS_PROFILE (or default) profile; `api_key=None`
     skips AWS_BEARER_TOKEN_BEDROCK. Keys from the environment and the files are
-    read here, once. A signed client follows no redirect. Raises `OpenAIError`
-    for a missing region or an ambiguous or empty credential.
+    read here; temporary keys of the environment with AWS_CREDENTIAL_EXPIRATION
+    are read again from it before they expire (botocore's rule). A signed client
+    follows no redirect. Raises `OpenAIError` for a missing region or an ambiguous
+    or empty credential.
     """
     if callable(api_key):
         raise OpenAIError(
@@ -173,12 +179,15 @@ def bedrock(
         profile_region=profile_region(config_text, active_profile) if config_text else None,
     )
     found: AwsCredentials | None = None
+    expiry: float | None = None
     if config.aws_source == "profile":
         found = profile_credentials(credentials_text, config_text, active_profile)
     elif config.aws_source == "default":
-        found = environment_credentials(env) or profile_credentials(
-            credentials_text, config_text, active_profile
-        )
+        found = environment_credentials(env)
+        if found is not None:
+            expiry = credentials_expiry(env)
+        else:
+            found = profile_credentials(credentials_text, config_text, active_profile)
     return Provider(
         name="bedrock",
         base_url=config.base_url,
@@ -186,6 +195,7 @@ def bedrock(
         token_provider=token_provider,
         credential_provider=credential_provider,
         found_credentials=found,
+        found_expiry=expiry,
     )
 
 

@@ -26,11 +26,14 @@ if TYPE_CHECKING:
     from .api._azure import checked_token as checked_token
     from .api._azure import realtime_target as realtime_target
     from .api._azure import resolve_azure as resolve_azure
+    from .api._bedrock import CREDENTIALS_ADVISORY_REFRESH as CREDENTIALS_ADVISORY_REFRESH
+    from .api._bedrock import CREDENTIALS_MANDATORY_REFRESH as CREDENTIALS_MANDATORY_REFRESH
     from .api._bedrock import AwsSource as AwsSource
     from .api._bedrock import BedrockConfig as BedrockConfig
     from .api._bedrock import BedrockEndpoint as BedrockEndpoint
     from .api._bedrock import bedrock_base_url as bedrock_base_url
     from .api._bedrock import check_region as check_region
+    from .api._bedrock import credentials_expiry as credentials_expiry
     from .api._bedrock import environment_credentials as environment_credentials
     from .api._bedrock import normalize_base_url as normalize_base_url
     from .api._bedrock import parse_bedrock_host as parse_bedrock_host
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
     from .api._decode import decode as decode
     from .api._embeddings import decode_embeddings as decode_embeddings
     from .api._encode import build_request as build_request
+    from .api._encode import encode_event_text as encode_event_text
     from .api._encode import encode_json as encode_json
     from .api._encode import encode_json_text as encode_json_text
     from .api._encode import user_agent as user_agent
@@ -482,6 +486,7 @@ _LAZY: dict[str, str] = {
     "decode": ".api._decode",
     "build_request": ".api._encode",
     "encode_json": ".api._encode",
+    "encode_event_text": ".api._encode",
     "encode_json_text": ".api._encode",
     "user_agent": ".api._encode",
     "validate_header": ".api._encode",
@@ -773,6 +778,9 @@ _LAZY: dict[str, str] = {
     "BedrockEndpoint": ".api._bedrock",
     "bedrock_base_url": ".api._bedrock",
     "check_region": ".api._bedrock",
+    "CREDENTIALS_ADVISORY_REFRESH": ".api._bedrock",
+    "CREDENTIALS_MANDATORY_REFRESH": ".api._bedrock",
+    "credentials_expiry": ".api._bedrock",
     "environment_credentials": ".api._bedrock",
     "normalize_base_url": ".api._bedrock",
     "parse_bedrock_host": ".api._bedrock",

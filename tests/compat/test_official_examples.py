@@ -22,6 +22,7 @@ program for an unpacked sdist in DIR.
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import dataclasses
 import os
@@ -65,8 +66,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "reads `first_page.after`, which the official SDK's page has not either"
         " (AttributeError there too)"
     ),
-    "README#21": "needs flask, not installed here",
-    "README#22": "needs flask, not installed here",
     "README#29": _HTTPX,
     "README#30": _FRAGMENT + " (and an httpx client: " + _HTTPX + ")",
     "README#31": _MTLS,
@@ -93,15 +92,18 @@ class Invocation:
     `args` and `stdin` as its own text says to run it ("{scratch}" is a fresh
     folder holding `files`); `env` added to the environment ("{origin}" is the
     server's scheme://host:port); `prelude`, official-SDK code put before a README
-    fragment (the client an earlier block made); `top_level_await`, run in an event
-    loop like a notebook cell; `files`, placeholder path -> a file of the sdist to
-    copy there, or its bytes (README blocks then run in that folder).
+    fragment (the client an earlier block made); `postlude`, code put after the
+    program that exercises what it defined (a web app's routes) and fails it when
+    they answer wrong; `top_level_await`, run in an event loop like a notebook
+    cell; `files`, placeholder path -> a file of the sdist to copy there, or its
+    bytes (README blocks then run in that folder).
     """
 
     args: tuple[str, ...] = ()
     stdin: str = ""
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
     prelude: str = ""
+    postlude: str = ""
     top_level_await: bool = False
     files: Mapping[str, str | bytes] = dataclasses.field(default_factory=dict)
 
@@ -115,6 +117,35 @@ _FINE_TUNE_LINE = (
 # The size examples/generate_file.sh is told to make in uploads.py's own instructions.
 _UPLOAD_SIZE = 1_048_576
 
+# The README's webhook receivers are Flask apps that serve on port 8000 when run as
+# the main program. A shared machine may have that port taken, so the app is loaded
+# under another name (its `app.run()` is left out) and its route is called through
+# Flask's test client: a webhook signed with OPENAI_WEBHOOK_SECRET is taken ("ok"),
+# the same body with another signature refused (400).
+_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"oxide-example-webhook-secret").decode()
+_WEBHOOK_APP = Invocation(
+    env={"OPENAI_WEBHOOK_SECRET": _WEBHOOK_SECRET},
+    prelude='__name__ = "webhook_receiver"\n',
+    postlude="""
+import base64 as _b64, hashlib as _hashlib, hmac as _hmac, json as _json, os as _os, time as _time
+
+_body = _json.dumps({
+    "id": "evt_1", "object": "event", "type": "response.completed",
+    "created_at": int(_time.time()), "data": {"id": "resp_1"},
+})
+_stamp = str(int(_time.time()))
+_key = _b64.b64decode(_os.environ["OPENAI_WEBHOOK_SECRET"].removeprefix("whsec_"))
+_mac = _hmac.new(_key, f"evt_1.{_stamp}.{_body}".encode(), _hashlib.sha256).digest()
+_headers = {"webhook-id": "evt_1", "webhook-timestamp": _stamp, "content-type": "application/json"}
+_signed = {**_headers, "webhook-signature": "v1," + _b64.b64encode(_mac).decode()}
+_web = app.test_client()
+_good = _web.post("/webhook", data=_body, headers=_signed)
+assert (_good.status_code, _good.data) == (200, b"ok"), (_good.status_code, _good.data)
+_bad = _web.post("/webhook", data=_body, headers={**_headers, "webhook-signature": "v1,AAAA"})
+assert _bad.status_code == 400, (_bad.status_code, _bad.data)
+""",
+)
+
 INVOCATIONS: dict[str, Invocation] = {
     "README#8": Invocation(prelude=_CLIENT),
     "README#9": Invocation(files={"path/to/image.png": "examples/picture.png"}),
@@ -125,6 +156,8 @@ INVOCATIONS: dict[str, Invocation] = {
         prelude=_CLIENT + "audio_bytes = open('speech.wav', 'rb').read()\n",
         files={"speech.wav": "examples/realtime/speech.wav"},
     ),
+    "README#21": _WEBHOOK_APP,
+    "README#22": _WEBHOOK_APP,
     "README#24": Invocation(prelude=_ASYNC_CLIENT, top_level_await=True),
     "README#25": Invocation(prelude=_ASYNC_CLIENT, top_level_await=True),
     "README#28": Invocation(prelude=_CLIENT),
@@ -280,7 +313,7 @@ def outcomes(root: pathlib.Path, base_url: str) -> dict[str, tuple[bool, str]]:
     def one(item: tuple[str, str]) -> tuple[str, tuple[bool, str]]:
         program, source = item
         how = INVOCATIONS.get(program, Invocation())
-        converted, _ = to_oxide(how.prelude + source)
+        converted, _ = to_oxide(how.prelude + source + how.postlude)
         cwd = root if program.startswith("README") else (root / program).parent
         return program, run(converted, cwd, base_url, how, root)
 

@@ -291,6 +291,41 @@ def test_a_class_of_another_api_reached_from_live_is_not_copied() -> None:
     assert responses.ResponseInputFile is ox.InputFileContent
 
 
+def test_the_responses_input_items_reached_from_live_are_the_responses_types() -> None:
+    """The nested shapes of `responses.response_input_item` a Live event holds are the
+    spec's Responses components (with the fields the SDK has beyond the spec's version),
+    not copies under a Live name."""
+    from oxide_io.compat.types.responses import response_input_item as official
+
+    schemas = _supplement()["components"]["schemas"]
+    copied = [
+        name
+        for name, schema in schemas.items()
+        if schema.get("x-sdk-class", "").startswith("openai.types.responses.response_input_item:")
+    ]
+    assert not [name for name in copied if name.startswith("Live")]
+    assert official.Message is ox.InputMessage
+    assert official.ImageGenerationCall is ox.ImageGenToolCall
+    assert official.CompactionTrigger is ox.CompactionTriggerItemParam
+    assert official.ImageGenerationCallError is ox.ImageGenerationCallError
+    # The SDK's fields the spec's `ImageGenToolCall` lacks are there, typed.
+    call = ox.ImageGenToolCall.model_validate(
+        {
+            "type": "image_generation_call",
+            "id": "ig_1",
+            "status": "failed",
+            "result": None,
+            "error": {"message": "blocked", "type": "moderation_blocked"},
+            "output_format": "png",
+        }
+    )
+    assert isinstance(call.error, ox.ImageGenerationCallError)
+    assert call.error.message == "blocked"
+    assert call.output_format == "png"
+    trigger = {"type": "compaction_trigger", "id": "c"}
+    assert ox.CompactionTriggerItemParam.model_validate(trigger).id == "c"
+
+
 def test_the_client_event_typeddicts_have_the_official_keys() -> None:
     """Every official client event TypedDict of the WebSocket APIs pairs with an oxide
     TypedDict holding its keys, with the same required ones."""

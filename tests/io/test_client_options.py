@@ -256,6 +256,25 @@ async def test_close_on_client_and_stream(mock: Setup, make_client: MakeClient) 
         await client.models.list()
 
 
+async def test_omit_removes_a_header_as_none_does(
+    recording: RecordingServer, make_client: MakeClient
+) -> None:
+    # The official SDK's `omit` as a header value: a default header left out.
+    from oxide_io.compat import omit
+
+    client = make_client(
+        base_url=recording.url + "/v1", default_headers={"X-A": "1", "X-B": omit, "X-C": "3"}
+    )
+    await client.models.list(extra_headers={"X-A": omit, "X-Stainless-Lang": omit})
+    await client.with_options(default_headers={"X-C": omit}).models.list()
+    await client.models.list(extra_headers={"X-A": None})
+    first, derived, with_none = (r.headers for r in recording.requests)
+    assert not {"x-a", "x-b", "x-stainless-lang"} & set(first)
+    assert first["x-c"] == "3"
+    assert (derived["x-a"], derived.get("x-b"), derived.get("x-c")) == ("1", None, None)
+    assert "x-a" not in with_none
+
+
 async def test_generic_methods(recording: RecordingServer, make_client: MakeClient) -> None:
     client = make_client(base_url=recording.url + "/v1", api_key="sk-generic")
     got = await client.get(

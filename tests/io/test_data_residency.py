@@ -262,15 +262,25 @@ def test_with_options_and_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
             keyed.with_options(data_residency="us", base_url="https://x.example/v1")
         with pytest.raises(ValueError, match="mutually exclusive"):
             keyed.with_options(data_residency="us", websocket_base_url="wss://x.example/v1")
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            keyed.with_options(data_residency="us", base_url=None)
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            keyed.copy(data_residency="us", base_url=None)
+        # Without a region, `base_url=None` keeps the inherited one.
+        assert keyed.with_options(base_url=None).base_url == keyed.base_url
     # The region wins over OPENAI_BASE_URL, as a base_url argument would.
     monkeypatch.setenv("OPENAI_BASE_URL", "https://env.example/v1")
     with Client(api_key="sk-a", data_residency="au") as client:
         assert client.base_url.rstrip("/") == "https://au.api.openai.com/v1"
+    with Client(api_key="sk-a", base_url=None) as client:
+        assert client.base_url.rstrip("/") == "https://env.example/v1"
     with Client(workload_identity=x509, data_residency="global") as client:
         assert client.base_url.rstrip("/") == "https://mtls.api.openai.com/v1"
     for wrong, error in (
         ({"api_key": "k", "data_residency": "mars"}, ValueError),
         ({"api_key": "k", "data_residency": "eu", "base_url": "https://x/v1"}, ValueError),
+        # `base_url=None` beside a region counts as given, as in the official SDK.
+        ({"api_key": "k", "data_residency": "eu", "base_url": None}, ValueError),
         ({"workload_identity": x509, "data_residency": "in"}, OpenAIError),
     ):
         with pytest.raises(error, match=r"data.residency"):

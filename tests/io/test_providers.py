@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -43,6 +44,7 @@ AWS_ENV = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
     "AWS_PROFILE",
     "GOOGLE_CLOUD_PROJECT",
     "GOOGLE_CLOUD_LOCATION",
@@ -195,6 +197,53 @@ async def test_sigv4_credentials_from_the_environment_and_a_profile(
     assert verify_sigv4(env_request)["key"] == "AKIDENV"
     parts = verify_sigv4(profile_request)
     assert (parts["key"], parts["region"]) == ("AKIDWORK", "ap-south-1")
+
+
+def _iso(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+
+
+async def test_sigv4_temporary_environment_keys_are_read_again_before_they_expire(
+    make: Any, recording: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As botocore's environment provider: keys with AWS_CREDENTIAL_EXPIRATION are
+    # read again once they expire within 15 minutes; still expiring within 10 after
+    # that is an error, before anything is sent.
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFIRST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token-first")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", _iso(time.time() + 3600))
+    client = make(bedrock(base_url=recording.url))
+    await client.models.list()
+    # Rotated in the environment while an hour is left: the keys in hand stay.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSECOND")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token-second")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", _iso(time.time() + 7200))
+    await client.models.list()
+    first, kept = recording.requests
+    assert verify_sigv4(first)["key"] == verify_sigv4(kept)["key"] == "AKIDFIRST"
+    assert kept.headers["x-amz-security-token"] == "token-first"
+
+    recording.clear()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFIRST")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token-first")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", _iso(time.time() + 300))
+    expiring = make(bedrock(base_url=recording.url))
+    # Five minutes left and the environment not renewed: refused, nothing sent.
+    with pytest.raises(OpenAIError, match=r"expire at .* and were not replaced"):
+        await expiring.models.list()
+    assert recording.requests == []
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSECOND")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token-second")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", _iso(time.time() + 7200))
+    await expiring.models.list()
+    (renewed,) = recording.requests
+    assert verify_sigv4(renewed)["key"] == "AKIDSECOND"
+    assert renewed.headers["x-amz-security-token"] == "token-second"
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", "next tuesday")
+    with pytest.raises(OpenAIError, match="'next tuesday' is not an ISO 8601 time"):
+        bedrock(base_url=recording.url)
 
 
 async def test_sigv4_without_credentials_fails_before_sending(

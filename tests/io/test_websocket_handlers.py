@@ -14,6 +14,7 @@ import pytest
 
 from oxide_io import OpenAIError
 from oxide_proto import APIEventError, WebSocketConnectionClosedError, WebSocketQueueFullError
+from oxide_proto.types.realtime import RealtimeClientEventSessionUpdate
 from oxide_proto.types.responses import ResponseTextDeltaEvent
 from tests.io.blocking import unwrap, wrap
 from tests.io.leaks import client_sockets
@@ -109,6 +110,38 @@ async def test_events_sent_to_the_manager_go_first_once_it_is_entered(
             await conn.dispatch_events()
     sent = [event["input"] for event in ws_api.received if event.get("type") == "response.create"]
     assert sent == ["first", "second", "third"]
+
+
+async def test_the_manager_and_the_connection_take_event_models(
+    ws: Runtime, ws_api: WsApiServer
+) -> None:
+    # As the official SDK's: a client event may be a model, sent as the keys it holds.
+    update = RealtimeClientEventSessionUpdate.model_validate(
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "queued"}}
+    )
+    again = RealtimeClientEventSessionUpdate.model_validate(
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "sent"}}
+    )
+    client = ws.client(ws_api)
+    manager = ws.connect_realtime(client, model="gpt-realtime")
+    with pytest.raises(TypeError, match="a client event is a dict or an event model, not list"):
+        unwrap(manager).send([("type", "session.update")])
+    unwrap(manager).send(update)
+    ws_api.received.clear()
+    async with manager as conn:
+        await conn.send(again)
+        seen = []
+        while len(seen) < 2:
+            event = await conn.recv()
+            if event.type == "session.updated":
+                seen.append(event.session.instructions)
+    assert seen == ["queued", "sent"]
+    updates = [e for e in ws_api.received if e["type"] == "session.update"]
+    # Only the keys given: no `event_id: null`, nor the session's unset fields.
+    assert updates == [
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "queued"}},
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "sent"}},
+    ]
 
 
 async def test_the_managers_queue_is_bounded_in_bytes(ws: Runtime, ws_api: WsApiServer) -> None:

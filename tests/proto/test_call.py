@@ -173,6 +173,19 @@ def test_result_through_a_decoder_binary_or_plain_json() -> None:
     assert Call(settings(), LIST).result(info(200), b"") is None
 
 
+HANGUP = Operation("POST", "/realtime/calls/{call_id}/hangup", no_body=True)
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"id": "x"}', b"<html>portal</html>", b"\x80"])
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_operation_without_a_body_results_in_none(body: bytes, strict: bool) -> None:
+    # Whatever the server sends, not even a body that is not JSON is an error: the
+    # method promises nothing from it.
+    call = Call(settings(strict=strict), HANGUP, path_params={"call_id": "c"})
+    assert call.result(info(200), body) is None
+    assert call.result(info(204, ""), body) is None
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

@@ -104,6 +104,9 @@ class Method:
     paged: bool
     deprecated: str | None = None  # the DeprecationWarning's message, when it warns
     text: bool = False  # returns the body as `str` (the supplement's `x-sdk-text`)
+    # Returns None: the spec's answer has no body, or the SDK's method returns None
+    # (the supplement's `x-sdk-no-body`); a body the server sends anyway is not decoded.
+    no_body: bool = False
 
 
 @dataclass
@@ -144,13 +147,17 @@ def build_tree(
     named: dict[str, Op],
     deprecated: dict[str, str] | None = None,
     text: Iterable[str] = (),
+    no_body: Iterable[str] = (),
 ) -> dict[tuple[str, ...], Node]:
     """The resource tree; `deprecated` maps SDK method names to the warning they give
     (the supplement's `x-sdk-deprecated`), beside the operations the spec deprecates;
-    `text` names the methods that return the body as `str` (`x-sdk-text`)."""
+    `text` names the methods that return the body as `str` (`x-sdk-text`), `no_body`
+    those that return None (`x-sdk-no-body`) beside the operations the spec answers
+    without a body."""
     nodes: dict[tuple[str, ...], Node] = {}
     deprecated = deprecated or {}
     text = frozenset(text)
+    no_body = frozenset(no_body)
 
     def node(path: tuple[str, ...]) -> Node:
         if path not in nodes:
@@ -163,14 +170,19 @@ def build_tree(
         *resource, method = dotted.split(".")
         warns = deprecated.get(dotted, op.deprecated)
         node(tuple(resource)).methods[method] = Method(
-            method, op, op.page is not None, warns, dotted in text
+            method, op, op.page is not None, warns, dotted in text, op.no_body or dotted in no_body
         )
     for alias, target, unpaged in operations_names.ALIASES:
         *resource, method = alias.split(".")
         op = named[target]
         paged = op.page is not None and not unpaged
         node(tuple(resource)).methods[method] = Method(
-            method, op, paged, deprecated.get(alias, op.deprecated), alias in text
+            method,
+            op,
+            paged,
+            deprecated.get(alias, op.deprecated),
+            alias in text,
+            op.no_body or alias in no_body,
         )
     for alias in operations_names.RESOURCE_ALIASES:
         *parent, name = alias.split(".")
@@ -363,6 +375,8 @@ class ModuleWriter:
             args.append(f"files={tuple(op.files)!r}")
         if op.accept and not method.text:
             args.append(f"accept={op.accept!r}")
+        if method.no_body:
+            args.append("no_body=True")
         self.constants.append(f"{name} = Operation({', '.join(args)})")
         return name
 
@@ -384,6 +398,8 @@ class ModuleWriter:
         doc = _docstring(op.summary or f"{op.method} {op.path}")
         if method.paged:
             returns = f"AsyncPaginator[{self.type_ref(op.item)}]"
+        elif method.no_body:
+            returns = "None"
         elif method.text:
             returns = "str"
         elif op.binary:
@@ -463,6 +479,8 @@ class ModuleWriter:
         if method.paged:
             out.append(f"        return self._paginate({const}, {' '.join(call)})")
         else:
+            # A method typed `-> None` returns the call too: in the raw or streamed
+            # mode of its resource that is the response (typed by the views).
             out.append(
                 f"        return await self._client._call({const}, raw=self._raw, {' '.join(call)})"
             )
@@ -586,7 +604,12 @@ def emit_index(tops: list[str]) -> str:
 
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     _, named = load(spec)
-    nodes = build_tree(named, spec.get("x-sdk-deprecated"), spec.get("x-sdk-text", ()))
+    nodes = build_tree(
+        named,
+        spec.get("x-sdk-deprecated"),
+        spec.get("x-sdk-text", ()),
+        spec.get("x-sdk-no-body", ()),
+    )
     tops = sorted({p[0] for p in nodes})
     out.mkdir(parents=True, exist_ok=True)
     written = []

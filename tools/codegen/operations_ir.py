@@ -90,6 +90,9 @@ class Op:
     item: str | None = None  # "module:Name" of a page's items
     binary: bool = False
     accept: str | None = None  # the media types a binary response comes in, as an Accept value
+    # The success answer has no body (the spec's 204, or a 2xx without content): the
+    # method returns None.
+    no_body: bool = False
     sdk_name: str | None = None  # the official SDK's dotted name, where the operation says it
     headers: dict[str, str] = field(default_factory=dict)  # sent with every call
     header_params: list[Param] = field(default_factory=list)  # arguments sent as headers
@@ -203,7 +206,8 @@ class OperationReader:
             spec_name = schema["$ref"][len(REF_PREFIX) :]
             return pascal(spec_name), self.names[spec_name].partition(":")[0]
         responses = raw.get("responses", {})
-        ok = next((responses[c] for c in ("200", "201", "202") if c in responses), {})
+        success = [c for c in ("200", "201", "202", "204") if c in responses]
+        ok = next((responses[c] for c in success if c != "204"), {})
         returned = ok.get("content", {}).get("application/json", {}).get("schema") or {}
         qualified = self.names.get(returned.get("$ref", "")[len(REF_PREFIX) :], "other:")
         return pascal(op_id), qualified.partition(":")[0]
@@ -312,7 +316,8 @@ class OperationReader:
 
     def _response(self, op: Op, raw: dict[str, Any]) -> None:
         responses = raw.get("responses", {})
-        ok = next((responses[c] for c in ("200", "201", "202") if c in responses), {})
+        success = [c for c in ("200", "201", "202", "204") if c in responses]
+        ok = next((responses[c] for c in success if c != "204"), {})
         content = ok.get("content", {})
         json_schema = content.get("application/json", {}).get("schema")
         op.response = self.model_name(json_schema)
@@ -330,6 +335,14 @@ class OperationReader:
             op.stream_event = name
         binary = any(t.startswith(_BINARY_TYPES) for t in content)
         op.binary = op.op_id in BINARY or (binary and not streams)
+        # An answer the spec gives no content to (or only a 204) carries nothing to return.
+        op.no_body = (
+            bool(success)
+            and not content
+            and not op.binary
+            and not streams
+            and all(c == "204" or not responses[c].get("content") for c in success)
+        )
         if op.binary:
             op.response = None
             # Ask for what the spec says the body comes in: a server that negotiates

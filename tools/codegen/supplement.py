@@ -8,6 +8,7 @@ type, response fields, `page: "none"` for a list the SDK returns as one object),
 the response fields the spec requires and the SDK's models let be absent (`absent`),
 the arguments the spec requires and the SDK lets a caller omit (`optional`), which
 SDK methods are deprecated, which return the body as text (`text`), which
+return None whatever the answer holds (`no-body`, the SDK's `cast_to=NoneType`), which
 inline shapes the SDK types as a named model (`same-types`), and which spec unions
 a caller sends though no operation takes them (`params`: a WebSocket's client
 events, whose TypedDicts are then generated too). Merging never replaces
@@ -107,6 +108,7 @@ def merge(spec: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
     spec["x-sdk-deprecated"] = dict(extend.get("deprecated", {}))
     spec["x-sdk-same-types"] = dict(extend.get("same-types", {}))
     spec["x-sdk-text"] = list(extend.get("text", []))
+    spec["x-sdk-no-body"] = list(extend.get("no-body", []))
     for name in extend.get("params", ()):
         # Request shapes no operation takes (a WebSocket's client events).
         schemas[name]["x-sdk-params"] = True

@@ -31,7 +31,7 @@ from oxide_proto import (
 
 from .._errors_map import TRANSPORT_ERRORS, to_api_error
 from .._logging import DEBUG, logger, redact
-from .._options import NOT_GIVEN, ClientOptions, NotGiven, is_admin_path
+from .._options import NOT_GIVEN, ClientOptions, NotGiven, header_layer, is_admin_path
 from .._parse_to import body_text, check_not_event_stream, parse_to
 from .._platform import platform_headers
 from .._response_facts import ResponseFacts
@@ -191,6 +191,8 @@ class AsyncAPIClient:
         options = self._options
         query = _given(query)
         body = _given(body)
+        if extra_headers:
+            extra_headers = header_layer(extra_headers)
         files: list[tuple[str, Any]] | None = None
         boundary: str | None = None
         if operation.body == "multipart" and body is not None:
@@ -471,7 +473,8 @@ class AsyncAPIClient:
         `cast_to` is a model class of `oxide_proto.types` (or an oxide
         `BaseModel` subclass listing its fields in `__slots__`, or a union of
         them), `object`/`dict`/`list` for the JSON as decoded, `str` for the body
-        as text or `bytes` for the raw body.
+        as text, `bytes` for the raw body or `type(None)` for None (the body read,
+        not decoded).
         `options` takes the official SDK's `headers`, `params`, `extra_json`,
         `timeout` and `max_retries`. `stream=True` returns a stream of `cast_to`
         events (or of the type `stream_cls` is parametrized with, e.g.
@@ -588,12 +591,14 @@ class AsyncAPIClient:
             raise ValueError(f"path {path!r} must not contain braces: give the path filled in")
         template = path if path.startswith("/") else "/" + path
         stream_event: str | None = None
-        binary = False
+        binary = no_body = False
         decoder: Callable[[Any, ResponseInfo], Any] | None = None
         if stream:
             stream_event = _stream_event_name(cast_to, stream_cls)
         elif cast_to is str or cast_to is bytes:
             binary = True
+        elif cast_to is type(None):
+            no_body = True
         else:
             decoder = _cast_decoder(cast_to, strict=self._options.strict_response_validation)
         merged: dict[str, object] | None = dict(body) if body is not None else None
@@ -610,6 +615,7 @@ class AsyncAPIClient:
             body=("multipart" if files is not None else "json") if merged is not None else None,
             binary=binary,
             files=file_fields,
+            no_body=no_body,
         )
         client: AsyncAPIClient = self
         if "max_retries" in request_options:
@@ -650,7 +656,7 @@ def _is_model_type(tp: object) -> bool:
 
 def _cast_decoder(cast_to: Any, *, strict: bool) -> Callable[[Any, ResponseInfo], Any]:
     """How the generic methods turn the JSON answer into `cast_to`."""
-    if cast_to in _JSON_CASTS or cast_to is None or cast_to is type(None):
+    if cast_to in _JSON_CASTS or cast_to is None:
         if cast_to is dict or cast_to is list:
             kind = cast_to
 

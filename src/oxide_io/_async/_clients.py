@@ -31,6 +31,7 @@ from .._options import (
     ClientOptions,
     NotGiven,
     TokenProvider,
+    header_layer,
     resolve_options,
 )
 from .._timeout import Timeout, TimeoutTypes, to_timeout
@@ -109,7 +110,7 @@ def _derived_residency(
     options: ClientOptions,
     data_residency: object | None,
     *,
-    base_url: str | None,
+    base_url: str | NotGiven | None,
     websocket_base_url: str | None,
     x509_before: bool,
     x509_after: bool,
@@ -119,7 +120,9 @@ def _derived_residency(
 
     A region given names the base URL (of the new kind of identity); a base URL
     given leaves the region; a client whose identity changes kind (X.509 or not)
-    moves to the other endpoint of its region, as in the official SDK.
+    moves to the other endpoint of its region, as in the official SDK. Beside a
+    region, `base_url=None` counts as given (the official SDK's `ValueError`);
+    without one it keeps the inherited base URL.
     """
     from oxide_proto.api._data_residency import data_residency_base_url
 
@@ -129,11 +132,11 @@ def _derived_residency(
         url = data_residency_base_url(
             data_residency,
             x509=x509_after,
-            base_url_given=base_url is not None,
+            base_url_given=not isinstance(base_url, NotGiven),
             websocket_base_url_given=websocket_base_url is not None,
         )
         return url, str(data_residency)
-    if base_url is not None:
+    if isinstance(base_url, str):
         return base_url, None
     region = options.data_residency
     if region is not None and x509_before != x509_after:
@@ -191,7 +194,7 @@ class AsyncClient(AsyncResources):
         admin_api_key: str | None = None,
         organization: str | None = None,
         project: str | None = None,
-        base_url: str | None = None,
+        base_url: str | NotGiven | None = NOT_GIVEN,
         websocket_base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = 2,
@@ -218,6 +221,11 @@ class AsyncClient(AsyncResources):
     ) -> None:
         setup_logging()
         _transport = _transport or _transport_from(http_client)
+        # `base_url=None` is the default URL (OPENAI_BASE_URL, else the API's), but
+        # beside `data_residency` it counts as given, as in the official SDK.
+        base_url_given = not isinstance(base_url, NotGiven)
+        if isinstance(base_url, NotGiven):
+            base_url = None
         if data_residency is not None and _options is None:
             from oxide_proto.api._data_residency import data_residency_base_url
             from oxide_proto.api._workload_identity import is_x509_identity
@@ -226,7 +234,7 @@ class AsyncClient(AsyncResources):
             base_url = data_residency_base_url(
                 data_residency,
                 x509=is_x509_identity(workload_identity),
-                base_url_given=base_url is not None,
+                base_url_given=base_url_given,
                 websocket_base_url_given=websocket_base_url is not None,
                 provider_given=provider is not None,
             )
@@ -443,9 +451,12 @@ class AsyncClient(AsyncResources):
                 raise ValueError(f"max_retries must be an int, 0 or more, not {max_retries!r}")
             changes["max_retries"] = max_retries
         if default_headers is not None:
-            changes["default_headers"] = {**current.default_headers, **default_headers}
+            changes["default_headers"] = {
+                **current.default_headers,
+                **header_layer(default_headers),
+            }
         elif set_default_headers is not None:
-            changes["default_headers"] = dict(set_default_headers)
+            changes["default_headers"] = dict(header_layer(set_default_headers))
         if default_query is not None:
             changes["default_query"] = {**current.default_query, **default_query}
         elif set_default_query is not None:
@@ -461,7 +472,7 @@ class AsyncClient(AsyncResources):
         base_url, changes["data_residency"] = _derived_residency(
             current,
             data_residency,
-            base_url=None if isinstance(base_url, NotGiven) else base_url,
+            base_url=base_url,
             websocket_base_url=websocket_base_url,
             x509_before=x509_before,
             x509_after=x509_after,

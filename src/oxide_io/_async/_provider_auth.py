@@ -17,12 +17,19 @@ survive a redirect, and the official SDK follows none there either).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from oxide_proto import OpenAIError, Request
 from oxide_proto.api._azure import checked_token
+from oxide_proto.api._bedrock import (
+    CREDENTIALS_ADVISORY_REFRESH,
+    CREDENTIALS_MANDATORY_REFRESH,
+    credentials_expiry,
+    environment_credentials,
+)
 from oxide_proto.api._sigv4 import AwsCredentials, sign_request
 from oxide_proto.api._vertex import checked_vertex_token
 from oxide_proto.base import replace
@@ -155,6 +162,9 @@ class AsyncProviderAuth:
         self._google: Any = provider.google_credentials
         # The last SigV4 signing key (one per secret, day, region and service).
         self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
+        # The environment's keys and their expiry, read again as it nears.
+        self._found = provider.found_credentials
+        self._expiry = provider.found_expiry
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.provider,))
@@ -228,8 +238,10 @@ class AsyncProviderAuth:
                     f"the AWS credential provider failed ({type(exc).__name__}: {exc})"
                 ) from exc
             return _credentials_from(value)
-        if provider.found_credentials is not None:
-            return provider.found_credentials
+        if self._found is not None:
+            if self._expiry is not None:
+                self._refresh_from_environment(time.time())
+            return self._found
         where = f"the profile {config.profile!r}" if config.profile else "the environment"
         raise OpenAIError(
             f"no AWS credentials for Bedrock in {where}: set AWS_BEARER_TOKEN_BEDROCK, or "
@@ -237,3 +249,25 @@ class AsyncProviderAuth:
             "or pass api_key=, access_key_id=/secret_access_key=, or credential_provider= "
             "(such as botocore.session.Session().get_credentials) to bedrock()"
         )
+
+    def _refresh_from_environment(self, now: float) -> None:
+        """Reads temporary keys of the environment again when they expire within
+        the advisory window (AWS_CREDENTIAL_EXPIRATION), as botocore does: new keys
+        with a later expiry replace them; keys still expiring within the mandatory
+        window are an `OpenAIError`, before anything is signed with them."""
+        expiry = self._expiry
+        if expiry is None or expiry - now >= CREDENTIALS_ADVISORY_REFRESH:
+            return
+        found = environment_credentials(os.environ)
+        later = credentials_expiry(os.environ) if found is not None else None
+        if found is not None and (later is None or later > expiry):
+            self._found, self._expiry = found, later
+            expiry = later
+        if expiry is not None and expiry - now < CREDENTIALS_MANDATORY_REFRESH:
+            raise OpenAIError(
+                "the AWS credentials from the environment expire at "
+                f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(expiry))} and were not "
+                "replaced: set new AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / "
+                "AWS_SESSION_TOKEN with a later AWS_CREDENTIAL_EXPIRATION, or pass "
+                "credential_provider= to bedrock()"
+            )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from oxide_proto import WebSocketConnectionClosedError
 from oxide_proto.sessions._event_socket import parse_event_payload
@@ -19,6 +19,9 @@ from oxide_proto.sessions._event_socket import parse_event_payload
 from .._event_handlers import EventHandlers, HandlerRegistry
 from .._options import NOT_GIVEN, NotGiven
 from ._event_socket import SyncEventSocket
+
+if TYPE_CHECKING:
+    from oxide_proto import BaseModel
 
 __all__ = ["SyncConnectionManager", "SyncDispatchingConnectionManager", "SyncEventConnection"]
 
@@ -48,8 +51,9 @@ class SyncEventConnection(HandlerRegistry[E]):
         """How many times the connection was reopened after an abnormal close."""
         return self._socket.proto.reconnects
 
-    def send(self, event: Mapping[str, Any]) -> None:
-        """Sends one client event (a dict with its `type`) as JSON."""
+    def send(self, event: Mapping[str, Any] | BaseModel) -> None:
+        """Sends one client event as JSON: a dict with its `type`, or an event model
+        (the keys it holds, as the official SDK sends one)."""
         self._socket.send_json(event)
 
     def send_raw(self, data: str) -> None:
@@ -162,9 +166,11 @@ class SyncDispatchingConnectionManager(SyncConnectionManager[D], HandlerRegistry
         super().__init__(socket, make)
         self._handlers: EventHandlers[Any] = EventHandlers()
 
-    def send(self, event: Mapping[str, Any]) -> None:
-        """Queues one client event (a dict with its `type`) to send when the connection
-        opens; callable before entering (and after: it goes before the next send).
+    def send(self, event: Mapping[str, Any] | BaseModel) -> None:
+        """Queues one client event (a dict with its `type`, or an event model, as the
+        connection's `send` takes) to send when the connection opens; callable before
+        entering (and after: it goes before the next send). It is encoded now, so a
+        `TypeError` for what is no client event comes from this call.
 
         The queue holds at most `max_queue_size` bytes (a `connect()` argument):
         `WebSocketQueueFullError` for an event that would pass it, which is not

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import RemoteProtocolError, encode_json_text
+from oxide_proto import RemoteProtocolError, encode_event_text
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._connect_args import WebSocketConnectOptions, event_socket
@@ -28,6 +28,8 @@ from .._options import NOT_GIVEN, NotGiven
 from ._websocket import SyncWebSocket
 
 if TYPE_CHECKING:
+    from oxide_proto import BaseModel
+
     from ._api_client import SyncAPIClient
 
 __all__ = ["SyncEventSocket"]
@@ -98,10 +100,10 @@ class SyncEventSocket:
                 if not proto.open_failed(exc):
                     raise
 
-    def queue_json(self, event: Mapping[str, Any]) -> None:
-        """Keeps one client event to send once the connection is open (see the core's
-        `EventSocket.queue` for the bound)."""
-        self.proto.queue(encode_json_text(event))
+    def queue_json(self, event: Mapping[str, Any] | BaseModel) -> None:
+        """Keeps one client event (a dict or an event model) to send once the
+        connection is open (see the core's `EventSocket.queue` for the bound)."""
+        self.proto.queue(encode_event_text(event))
 
     def send_queued(self) -> None:
         """Sends the queued messages, oldest first, over the open connection."""
@@ -113,8 +115,9 @@ class SyncEventSocket:
             except TransportError as exc:
                 raise self._failure(exc) from exc
 
-    def send_json(self, event: Mapping[str, Any]) -> None:
-        self.send_raw(encode_json_text(event))
+    def send_json(self, event: Mapping[str, Any] | BaseModel) -> None:
+        """Sends one client event, a dict or an event model, as JSON."""
+        self.send_raw(encode_event_text(event))
 
     def send_raw(self, text: str) -> None:
         """Sends one text message, opening the connection again first if it dropped."""

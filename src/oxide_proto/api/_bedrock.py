@@ -30,6 +30,7 @@ from __future__ import annotations
 import configparser
 import re
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,11 +39,14 @@ from ..base._record import field, frozen
 from ._sigv4 import AwsCredentials
 
 __all__ = [
+    "CREDENTIALS_ADVISORY_REFRESH",
+    "CREDENTIALS_MANDATORY_REFRESH",
     "AwsSource",
     "BedrockConfig",
     "BedrockEndpoint",
     "bedrock_base_url",
     "check_region",
+    "credentials_expiry",
     "environment_credentials",
     "normalize_base_url",
     "parse_bedrock_host",
@@ -304,6 +308,32 @@ def environment_credentials(env: Mapping[str, str]) -> AwsCredentials | None:
     return AwsCredentials(
         access_key_id=key_id, secret_access_key=secret, session_token=token or None
     )
+
+
+# Temporary keys are read again this long before they expire (botocore's windows):
+# within the advisory window a failed refresh keeps the keys in hand, within the
+# mandatory one it is an error.
+CREDENTIALS_ADVISORY_REFRESH = 15 * 60
+CREDENTIALS_MANDATORY_REFRESH = 10 * 60
+
+
+def credentials_expiry(env: Mapping[str, str]) -> float | None:
+    """When the environment's keys expire (AWS_CREDENTIAL_EXPIRATION, an ISO 8601
+    time such as `2026-01-01T12:00:00Z`), as UNIX seconds; None when it is unset.
+    A value that is no such time is an `OpenAIError` naming it."""
+    text = (env.get("AWS_CREDENTIAL_EXPIRATION") or "").strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise OpenAIError(
+            f"AWS_CREDENTIAL_EXPIRATION {text!r} is not an ISO 8601 time "
+            "(such as 2026-01-01T12:00:00Z)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # as botocore reads a time without a zone
+    return when.timestamp()
 
 
 def _sections(text: str, source: str) -> configparser.RawConfigParser:

@@ -310,13 +310,16 @@ class Call:
     def result(self, info: ResponseInfo, content: bytes) -> Any:
         """The operation's result from a success answer's head and whole body.
 
-        A binary operation's is the body; otherwise the JSON, decoded by the call's
-        decoder or into the operation's model (which keeps the request id). Raises
+        A binary operation's is the body; a `no_body` operation's is None, whatever
+        the body holds; otherwise the JSON, decoded by the call's decoder or into the
+        operation's model (which keeps the request id). Raises
         `APIResponseValidationError` for a body that is not JSON.
         """
         operation = self.operation
         if operation.binary:
             return content
+        if operation.no_body:
+            return None
         decoder = self.decoder
         if getattr(decoder, "reads_body", False):
             # A decoder that reads the body itself: the result type was chosen from the

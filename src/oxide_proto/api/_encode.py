@@ -35,7 +35,14 @@ from ..base._url import ArrayFormat, build_url
 if TYPE_CHECKING:
     from ._multipart import FileInput
 
-__all__ = ["build_request", "encode_json", "encode_json_text", "validate_header", "user_agent"]
+__all__ = [
+    "build_request",
+    "encode_event_text",
+    "encode_json",
+    "encode_json_text",
+    "user_agent",
+    "validate_header",
+]
 
 # RFC 9110 §5.1: field-name = token; tchar = "!" / "#" / ... / DIGIT / ALPHA.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -163,6 +170,22 @@ def encode_json_text(body: object) -> str:
             raise
         raise ValueError(f"{where}: NaN and infinity are not valid JSON") from exc
     return text
+
+
+def encode_event_text(event: object) -> str:
+    """A WebSocket client event as JSON text: a dict (any mapping) as it is, an event
+    model (`oxide_proto.types`, or one a caller built with `model_validate`) as the
+    keys it holds, by the API's names, as the official SDK sends one. Anything else
+    is a `TypeError` naming its type."""
+    if type(event) is not dict and not isinstance(event, Mapping):
+        from ._model import BaseModel  # loaded already wherever a model exists
+
+        if not isinstance(event, BaseModel):
+            raise TypeError(
+                f"a client event is a dict or an event model, not {type(event).__name__}"
+            )
+        event = event.to_dict(mode="json")
+    return encode_json_text(event)
 
 
 _Layer = Mapping[str, "str | None"]

@@ -31,6 +31,9 @@ class Operation:
     (one page holds every item). `files` names the
     fields of a multipart body that are files. `accept` is the Accept header of an
     operation whose response is not JSON (audio, a video, an SDP answer).
+    `no_body` marks an operation whose answer carries nothing to return (a 204, a
+    call hung up): its result is None, and a body the server sends anyway is read
+    but not decoded (the raw response still holds it).
     """
 
     method: Literal["GET", "POST", "DELETE", "PUT", "PATCH"]
@@ -42,6 +45,7 @@ class Operation:
     binary: bool = False
     files: tuple[str, ...] = ()
     accept: str | None = None
+    no_body: bool = False
 
 
 _resolved: dict[str, Any] = {}

@@ -1296,20 +1296,12 @@ if TYPE_CHECKING:
     from .live import LiveAudioPCMU as LiveAudioPCMU
     from .live import LiveChoice as LiveChoice
     from .live import LiveClientEvent as LiveClientEvent
-    from .live import LiveCompactionTrigger as LiveCompactionTrigger
     from .live import LiveConnectClientEvent as LiveConnectClientEvent
     from .live import LiveConnectServerEvent as LiveConnectServerEvent
     from .live import LiveCreateResponse as LiveCreateResponse
     from .live import LiveErrorEvent as LiveErrorEvent
     from .live import LiveForkClientEvent as LiveForkClientEvent
     from .live import LiveForkServerEvent as LiveForkServerEvent
-    from .live import LiveImageGenerationCall as LiveImageGenerationCall
-    from .live import LiveImageGenerationCallError as LiveImageGenerationCallError
-    from .live import (
-        LiveImageGenerationCallErrorModerationDetails as LiveImageGenerationCallErrorModerationDetails,  # noqa: E501
-    )
-    from .live import LiveImageGenerationCallSvgUsage as LiveImageGenerationCallSvgUsage
-    from .live import LiveMessage as LiveMessage
     from .live import LiveReasoning as LiveReasoning
     from .live import (
         LiveResponseConfigurationUpdateItemParam as LiveResponseConfigurationUpdateItemParam,
@@ -3589,6 +3581,11 @@ if TYPE_CHECKING:
     from .responses import HybridSearchOptions as HybridSearchOptions
     from .responses import ImageDetail as ImageDetail
     from .responses import ImageGenActionEnum as ImageGenActionEnum
+    from .responses import ImageGenerationCallError as ImageGenerationCallError
+    from .responses import (
+        ImageGenerationCallErrorModerationDetails as ImageGenerationCallErrorModerationDetails,
+    )
+    from .responses import ImageGenerationCallSvgUsage as ImageGenerationCallSvgUsage
     from .responses import ImageGenTool as ImageGenTool
     from .responses import ImageGenToolCall as ImageGenToolCall
     from .responses import ImageGenToolInputImageMask as ImageGenToolInputImageMask
@@ -5485,6 +5482,9 @@ _MODULES: dict[str, str] = {
     "ImageGenToolCall": "responses",
     "ImageGenToolInputImageMask": "responses",
     "ImageGenUsage": "images",
+    "ImageGenerationCallError": "responses",
+    "ImageGenerationCallErrorModerationDetails": "responses",
+    "ImageGenerationCallSvgUsage": "responses",
     "ImageRefParam": "images",
     "ImageRefParam2": "videos",
     "ImagesResponse": "images",
@@ -5564,18 +5564,12 @@ _MODULES: dict[str, str] = {
     "LiveAudioPCMU": "live",
     "LiveChoice": "live",
     "LiveClientEvent": "live",
-    "LiveCompactionTrigger": "live",
     "LiveConnectClientEvent": "live",
     "LiveConnectServerEvent": "live",
     "LiveCreateResponse": "live",
     "LiveErrorEvent": "live",
     "LiveForkClientEvent": "live",
     "LiveForkServerEvent": "live",
-    "LiveImageGenerationCall": "live",
-    "LiveImageGenerationCallError": "live",
-    "LiveImageGenerationCallErrorModerationDetails": "live",
-    "LiveImageGenerationCallSvgUsage": "live",
-    "LiveMessage": "live",
     "LiveReasoning": "live",
     "LiveResponseConfigurationUpdateItemParam": "live",
     "LiveResponseCreateEvent": "live",

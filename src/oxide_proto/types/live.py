@@ -12,6 +12,7 @@ from .responses import (
     ApplyPatchToolCallItemParam,
     ApplyPatchToolCallOutputItemParam,
     CompactionSummaryItemParam,
+    CompactionTriggerItemParam,
     ComputerToolCallOutput,
     CustomToolCall,
     CustomToolCallOutput,
@@ -21,8 +22,8 @@ from .responses import (
     FunctionShellCallOutputItemParam,
     FunctionTool,
     FunctionToolCallOutput,
-    InputFileContent,
-    InputImageContent,
+    ImageGenToolCall,
+    InputMessage,
     ItemReferenceParam,
     LocalShellToolCall,
     LocalShellToolCallOutput,
@@ -43,7 +44,7 @@ from .responses import (
     ToolSearchCallItemParam,
     ToolSearchOutputItemParam,
 )
-from .shared import Decision, InputTextContent, RealtimeReasoning, ResponseFormatText
+from .shared import Decision, RealtimeReasoning, ResponseFormatText
 
 
 class AssistantContentOutputText(BaseModel):
@@ -2902,23 +2903,6 @@ class LiveChoice(BaseModel):
         self.name = name
 
 
-class LiveCompactionTrigger(BaseModel):
-    """Compacts the current context. Must be the final input item."""
-
-    __slots__ = (
-        "type",
-        "id",
-    )
-    _required: ClassVar[tuple[str, ...]] = ("type",)
-
-    type: Literal["compaction_trigger"]
-    id: str | None
-
-    def __init__(self, *, type: Literal["compaction_trigger"], id: str | None = None) -> None:
-        self.type = type
-        self.id = id
-
-
 class LiveCreateResponse(BaseModel):
     """The created Live session identifier and WebRTC answer."""
 
@@ -2971,207 +2955,6 @@ class LiveErrorEvent(BaseModel):
         self.event_id = event_id
         self.type = type
         self.client_event_id = client_event_id
-
-
-class LiveImageGenerationCall(BaseModel):
-    """An image generation request made by the model."""
-
-    __slots__ = (
-        "id",
-        "status",
-        "type",
-        "result",
-        "action",
-        "background",
-        "error",
-        "output_format",
-        "quality",
-        "revised_prompt",
-        "size",
-        "svg_usage",
-    )
-    _required: ClassVar[tuple[str, ...]] = (
-        "id",
-        "status",
-        "type",
-    )
-
-    id: str
-    status: Literal["in_progress", "completed", "generating", "failed"]
-    type: Literal["image_generation_call"]
-    result: str | None
-    action: Literal["generate", "edit", "auto"] | None
-    background: Literal["transparent", "opaque", "auto"] | None
-    error: LiveImageGenerationCallError | None
-    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None
-    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None
-    revised_prompt: str | None
-    size: str | None
-    svg_usage: LiveImageGenerationCallSvgUsage | None
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        status: Literal["in_progress", "completed", "generating", "failed"],
-        type: Literal["image_generation_call"],
-        result: str | None = None,
-        action: Literal["generate", "edit", "auto"] | None = None,
-        background: Literal["transparent", "opaque", "auto"] | None = None,
-        error: LiveImageGenerationCallError | None = None,
-        output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = None,
-        quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None = None,
-        revised_prompt: str | None = None,
-        size: str | None = None,
-        svg_usage: LiveImageGenerationCallSvgUsage | None = None,
-    ) -> None:
-        self.id = id
-        self.status = status
-        self.type = type
-        self.result = result
-        self.action = action
-        self.background = background
-        self.error = error
-        self.output_format = output_format
-        self.quality = quality
-        self.revised_prompt = revised_prompt
-        self.size = size
-        self.svg_usage = svg_usage
-
-
-class LiveImageGenerationCallError(BaseModel):
-    """Details of a moderation failure, when available."""
-
-    __slots__ = (
-        "message",
-        "type",
-        "code",
-        "param",
-        "moderation_details",
-    )
-    _required: ClassVar[tuple[str, ...]] = (
-        "message",
-        "type",
-    )
-
-    message: str
-    type: str
-    code: str | None
-    param: str | None
-    moderation_details: LiveImageGenerationCallErrorModerationDetails | None
-
-    def __init__(
-        self,
-        *,
-        message: str,
-        type: str,
-        code: str | None = None,
-        param: str | None = None,
-        moderation_details: LiveImageGenerationCallErrorModerationDetails | None = None,
-    ) -> None:
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
-        self.moderation_details = moderation_details
-
-
-class LiveImageGenerationCallErrorModerationDetails(BaseModel):
-    """Public details for a `moderation_blocked` error, when available."""
-
-    __slots__ = (
-        "categories",
-        "moderation_stage",
-    )
-    _required: ClassVar[tuple[str, ...]] = (
-        "categories",
-        "moderation_stage",
-    )
-
-    categories: list[str]
-    moderation_stage: Literal["input", "output", "unknown"]
-
-    def __init__(
-        self, *, categories: list[str], moderation_stage: Literal["input", "output", "unknown"]
-    ) -> None:
-        self.categories = categories
-        self.moderation_stage = moderation_stage
-
-
-class LiveImageGenerationCallSvgUsage(BaseModel):
-    """The `LiveImageGenerationCallSvgUsage` object."""
-
-    __slots__ = (
-        "input_tokens",
-        "model",
-        "output_tokens",
-        "reasoning_tokens",
-        "total_tokens",
-    )
-    _required: ClassVar[tuple[str, ...]] = (
-        "input_tokens",
-        "model",
-        "output_tokens",
-        "reasoning_tokens",
-        "total_tokens",
-    )
-
-    input_tokens: int
-    model: str
-    output_tokens: int
-    reasoning_tokens: int
-    total_tokens: int
-
-    def __init__(
-        self,
-        *,
-        input_tokens: int,
-        model: str,
-        output_tokens: int,
-        reasoning_tokens: int,
-        total_tokens: int,
-    ) -> None:
-        self.input_tokens = input_tokens
-        self.model = model
-        self.output_tokens = output_tokens
-        self.reasoning_tokens = reasoning_tokens
-        self.total_tokens = total_tokens
-
-
-class LiveMessage(BaseModel):
-    """A message input to the model with a role indicating instruction following hierarchy.
-    Instructions given with the `developer` or `system` role take precedence over instructions
-    given with the `user` role.
-    """
-
-    __slots__ = (
-        "content",
-        "role",
-        "status",
-        "type",
-    )
-    _required: ClassVar[tuple[str, ...]] = (
-        "content",
-        "role",
-    )
-
-    content: list[InputTextContent | InputImageContent | InputFileContent]
-    role: Literal["user", "system", "developer"]
-    status: Literal["in_progress", "completed", "incomplete"] | None
-    type: Literal["message"] | None
-
-    def __init__(
-        self,
-        *,
-        content: list[InputTextContent | InputImageContent | InputFileContent],
-        role: Literal["user", "system", "developer"],
-        status: Literal["in_progress", "completed", "incomplete"] | None = None,
-        type: Literal["message"] | None = None,
-    ) -> None:
-        self.content = content
-        self.role = role
-        self.status = status
-        self.type = type
 
 
 class LiveReasoning(BaseModel):
@@ -3826,7 +3609,7 @@ class ResponseItemCreateEvent(BaseModel):
 
     item: (
         EasyInputMessage
-        | LiveMessage
+        | InputMessage
         | ResponseOutputMessage
         | ResponseFileSearchToolCall
         | ResponseComputerToolCall
@@ -3840,7 +3623,7 @@ class ResponseItemCreateEvent(BaseModel):
         | LiveResponseConfigurationUpdateItemParam
         | ResponseReasoningItem
         | CompactionSummaryItemParam
-        | LiveImageGenerationCall
+        | ImageGenToolCall
         | ResponseCodeInterpreterToolCall
         | LocalShellToolCall
         | LocalShellToolCallOutput
@@ -3854,7 +3637,7 @@ class ResponseItemCreateEvent(BaseModel):
         | MCPToolCall
         | CustomToolCallOutput
         | CustomToolCall
-        | LiveCompactionTrigger
+        | CompactionTriggerItemParam
         | ItemReferenceParam
         | Program
         | ProgramOutput
@@ -3866,7 +3649,7 @@ class ResponseItemCreateEvent(BaseModel):
         self,
         *,
         item: EasyInputMessage
-        | LiveMessage
+        | InputMessage
         | ResponseOutputMessage
         | ResponseFileSearchToolCall
         | ResponseComputerToolCall
@@ -3880,7 +3663,7 @@ class ResponseItemCreateEvent(BaseModel):
         | LiveResponseConfigurationUpdateItemParam
         | ResponseReasoningItem
         | CompactionSummaryItemParam
-        | LiveImageGenerationCall
+        | ImageGenToolCall
         | ResponseCodeInterpreterToolCall
         | LocalShellToolCall
         | LocalShellToolCallOutput
@@ -3894,7 +3677,7 @@ class ResponseItemCreateEvent(BaseModel):
         | MCPToolCall
         | CustomToolCallOutput
         | CustomToolCall
-        | LiveCompactionTrigger
+        | CompactionTriggerItemParam
         | ItemReferenceParam
         | Program
         | ProgramOutput,

@@ -45,33 +45,37 @@ class AdditionalTools(BaseModel):
 
     __slots__ = (
         "type",
-        "id",
         "role",
         "tools",
+        "id",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
-        "id",
         "role",
         "tools",
     )
 
     type: Literal["additional_tools"]
     """The type of the item. Always `additional_tools`."""
-    id: str
-    """The unique ID of the additional tools item."""
     role: MessageRole
     """The role that provided the additional tools."""
     tools: list[Tool]
     """The additional tool definitions made available at this item."""
+    id: str | None
+    """The unique ID of the additional tools item."""
 
     def __init__(
-        self, *, type: Literal["additional_tools"], id: str, role: MessageRole, tools: list[Tool]
+        self,
+        *,
+        type: Literal["additional_tools"],
+        role: MessageRole,
+        tools: list[Tool],
+        id: str | None = None,
     ) -> None:
         self.type = type
-        self.id = id
         self.role = role
         self.tools = tools
+        self.id = id
 
 
 class AdditionalToolsItemParam(BaseModel):
@@ -11925,14 +11929,19 @@ class CompactionSummaryItemParam(BaseModel):
 class CompactionTriggerItemParam(BaseModel):
     """Compacts the current context. Must be the final input item."""
 
-    __slots__ = ("type",)
+    __slots__ = (
+        "type",
+        "id",
+    )
     _required: ClassVar[tuple[str, ...]] = ("type",)
 
     type: Literal["compaction_trigger"]
     """The type of the item. Always `compaction_trigger`."""
+    id: str | None
 
-    def __init__(self, *, type: Literal["compaction_trigger"]) -> None:
+    def __init__(self, *, type: Literal["compaction_trigger"], id: str | None = None) -> None:
         self.type = type
+        self.id = id
 
 
 class ComparisonFilter(BaseModel):
@@ -12814,6 +12823,7 @@ class CustomToolCall(BaseModel):
         "id",
         "caller",
         "namespace",
+        "async_",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -12821,6 +12831,7 @@ class CustomToolCall(BaseModel):
         "name",
         "input",
     )
+    _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
     type: Literal["custom_tool_call"]
     """The type of the custom tool call. Always `custom_tool_call`."""
@@ -12835,6 +12846,7 @@ class CustomToolCall(BaseModel):
     caller: ToolCallCaller | None
     namespace: str | None
     """The namespace of the custom tool being called."""
+    async_: bool | None
 
     def __init__(
         self,
@@ -12846,6 +12858,7 @@ class CustomToolCall(BaseModel):
         id: str | None = None,
         caller: ToolCallCaller | None = None,
         namespace: str | None = None,
+        async_: bool | None = None,
     ) -> None:
         self.type = type
         self.call_id = call_id
@@ -12854,6 +12867,7 @@ class CustomToolCall(BaseModel):
         self.id = id
         self.caller = caller
         self.namespace = namespace
+        self.async_ = async_
 
 
 class CustomToolCallOutput(BaseModel):
@@ -12970,6 +12984,7 @@ class CustomToolCallResource(BaseModel):
         "status",
         "caller",
         "namespace",
+        "async_",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -12980,6 +12995,7 @@ class CustomToolCallResource(BaseModel):
         "input",
         "status",
     )
+    _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
     type: Literal["custom_tool_call"]
     """The type of the custom tool call. Always `custom_tool_call`."""
@@ -12998,6 +13014,7 @@ class CustomToolCallResource(BaseModel):
     caller: ToolCallCaller | None
     namespace: str | None
     """The namespace of the custom tool being called."""
+    async_: bool | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -13012,6 +13029,7 @@ class CustomToolCallResource(BaseModel):
         status: FunctionCallStatus,
         caller: ToolCallCaller | None = None,
         namespace: str | None = None,
+        async_: bool | None = None,
         created_by: str | None = None,
     ) -> None:
         self.type = type
@@ -13022,6 +13040,7 @@ class CustomToolCallResource(BaseModel):
         self.status = status
         self.caller = caller
         self.namespace = namespace
+        self.async_ = async_
         self.created_by = created_by
 
 
@@ -14072,6 +14091,7 @@ class FunctionToolCallResource(BaseModel):
         "status",
         "caller",
         "namespace",
+        "async_",
         "created_by",
     )
     _required: ClassVar[tuple[str, ...]] = (
@@ -14082,6 +14102,7 @@ class FunctionToolCallResource(BaseModel):
         "arguments",
         "status",
     )
+    _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
     id: str
     """The unique ID of the function tool call."""
@@ -14100,6 +14121,7 @@ class FunctionToolCallResource(BaseModel):
     caller: ToolCallCaller | None
     namespace: str | None
     """The namespace of the function to run."""
+    async_: bool | None
     created_by: str | None
     """The identifier of the actor that created the item."""
 
@@ -14114,6 +14136,7 @@ class FunctionToolCallResource(BaseModel):
         status: FunctionCallStatus,
         caller: ToolCallCaller | None = None,
         namespace: str | None = None,
+        async_: bool | None = None,
         created_by: str | None = None,
     ) -> None:
         self.id = id
@@ -14124,6 +14147,7 @@ class FunctionToolCallResource(BaseModel):
         self.status = status
         self.caller = caller
         self.namespace = namespace
+        self.async_ = async_
         self.created_by = created_by
 
 
@@ -14318,6 +14342,14 @@ class ImageGenToolCall(BaseModel):
         "id",
         "status",
         "result",
+        "action",
+        "background",
+        "error",
+        "output_format",
+        "quality",
+        "revised_prompt",
+        "size",
+        "svg_usage",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -14332,6 +14364,14 @@ class ImageGenToolCall(BaseModel):
     status: Literal["in_progress", "completed", "generating", "failed"]
     """The status of the image generation call."""
     result: str | None
+    action: Literal["generate", "edit", "auto"] | None
+    background: Literal["transparent", "opaque", "auto"] | None
+    error: ImageGenerationCallError | None
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None
+    revised_prompt: str | None
+    size: str | None
+    svg_usage: ImageGenerationCallSvgUsage | None
 
     def __init__(
         self,
@@ -14340,11 +14380,27 @@ class ImageGenToolCall(BaseModel):
         id: str,
         status: Literal["in_progress", "completed", "generating", "failed"],
         result: str | None = None,
+        action: Literal["generate", "edit", "auto"] | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        error: ImageGenerationCallError | None = None,
+        output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = None,
+        quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None = None,
+        revised_prompt: str | None = None,
+        size: str | None = None,
+        svg_usage: ImageGenerationCallSvgUsage | None = None,
     ) -> None:
         self.type = type
         self.id = id
         self.status = status
         self.result = result
+        self.action = action
+        self.background = background
+        self.error = error
+        self.output_format = output_format
+        self.quality = quality
+        self.revised_prompt = revised_prompt
+        self.size = size
+        self.svg_usage = svg_usage
 
 
 class ImageGenToolInputImageMask(BaseModel):
@@ -14365,6 +14421,105 @@ class ImageGenToolInputImageMask(BaseModel):
     def __init__(self, *, image_url: str | None = None, file_id: str | None = None) -> None:
         self.image_url = image_url
         self.file_id = file_id
+
+
+class ImageGenerationCallError(BaseModel):
+    """Details of a moderation failure, when available."""
+
+    __slots__ = (
+        "message",
+        "type",
+        "code",
+        "param",
+        "moderation_details",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "message",
+        "type",
+    )
+
+    message: str
+    type: str
+    code: str | None
+    param: str | None
+    moderation_details: ImageGenerationCallErrorModerationDetails | None
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        type: str,
+        code: str | None = None,
+        param: str | None = None,
+        moderation_details: ImageGenerationCallErrorModerationDetails | None = None,
+    ) -> None:
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.moderation_details = moderation_details
+
+
+class ImageGenerationCallErrorModerationDetails(BaseModel):
+    """Public details for a `moderation_blocked` error, when available."""
+
+    __slots__ = (
+        "categories",
+        "moderation_stage",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "categories",
+        "moderation_stage",
+    )
+
+    categories: list[str]
+    moderation_stage: Literal["input", "output", "unknown"]
+
+    def __init__(
+        self, *, categories: list[str], moderation_stage: Literal["input", "output", "unknown"]
+    ) -> None:
+        self.categories = categories
+        self.moderation_stage = moderation_stage
+
+
+class ImageGenerationCallSvgUsage(BaseModel):
+    """The `ImageGenerationCallSvgUsage` object."""
+
+    __slots__ = (
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+    )
+    _required: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+    )
+
+    input_tokens: int
+    model: str
+    output_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        model: str,
+        output_tokens: int,
+        reasoning_tokens: int,
+        total_tokens: int,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.model = model
+        self.output_tokens = output_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.total_tokens = total_tokens
 
 
 class InlineSkillParam(BaseModel):
@@ -16764,8 +16919,6 @@ class ResponseCodeInterpreterToolCall(BaseModel):
         "id",
         "status",
         "container_id",
-        "code",
-        "outputs",
     )
 
     type: Literal["code_interpreter_call"]
@@ -16788,8 +16941,8 @@ class ResponseCodeInterpreterToolCall(BaseModel):
         id: str,
         status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"],
         container_id: str,
-        code: str | None,
-        outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None,
+        code: str | None = None,
+        outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None = None,
     ) -> None:
         self.type = type
         self.id = id
@@ -17516,6 +17669,7 @@ class ResponseFunctionToolCall(BaseModel):
         "caller",
         "namespace",
         "status",
+        "async_",
     )
     _required: ClassVar[tuple[str, ...]] = (
         "type",
@@ -17523,6 +17677,7 @@ class ResponseFunctionToolCall(BaseModel):
         "name",
         "arguments",
     )
+    _json_names: ClassVar[dict[str, str]] = {"async_": "async"}
 
     type: Literal["function_call"]
     """The type of the function tool call. Always `function_call`."""
@@ -17541,6 +17696,7 @@ class ResponseFunctionToolCall(BaseModel):
     """The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated when
     items are returned via API.
     """
+    async_: bool | None
 
     def __init__(
         self,
@@ -17553,6 +17709,7 @@ class ResponseFunctionToolCall(BaseModel):
         caller: ToolCallCaller | None = None,
         namespace: str | None = None,
         status: Literal["in_progress", "completed", "incomplete"] | None = None,
+        async_: bool | None = None,
     ) -> None:
         self.type = type
         self.call_id = call_id
@@ -17562,6 +17719,7 @@ class ResponseFunctionToolCall(BaseModel):
         self.caller = caller
         self.namespace = namespace
         self.status = status
+        self.async_ = async_
 
 
 class ResponseFunctionWebSearch(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -365,7 +365,7 @@ _BETA_AGENTS_SESSIONS_ARTIFACTS_RETRIEVE = Operation(
     response="agents:SessionArtifact",
 )
 _BETA_AGENTS_SESSIONS_EVENTS_CREATE = Operation(
-    "POST", "/agents/sessions/{session_id}/events", body="json"
+    "POST", "/agents/sessions/{session_id}/events", body="json", no_body=True
 )
 _BETA_AGENTS_SESSIONS_EVENTS_STREAM = Operation(
     "GET", "/agents/sessions/{session_id}/events", stream_event="agents:AgentSessionEvent"
@@ -600,7 +600,7 @@ _BETA_RESPONSES_CREATE = Operation(
     stream_event="responses:BetaResponseStreamEvent",
     body="json",
 )
-_BETA_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}?beta=true")
+_BETA_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}?beta=true", no_body=True)
 _BETA_RESPONSES_RETRIEVE = Operation(
     "GET",
     "/responses/{response_id}?beta=true",
@@ -1305,7 +1305,7 @@ class AsyncBetaAgentsSessionsEvents(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Submits message, cancellation, tool-result, or computer-use approval-response events to
         a managed agent session. Cancellation can recover a still-open turn whose backend
         execution has ended by marking it cancelled and abandoning unpublished outputs. Saved
@@ -4303,7 +4303,7 @@ class AsyncBetaResponses(AsyncBetaResponsesExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Deletes a model response with the given ID."""
         if not isinstance(betas, NotGiven):
             extra_headers = {"openai-beta": ",".join(betas), **(extra_headers or {})}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -49,7 +49,9 @@ _CONTAINERS_FILES_CREATE = Operation(
     body="multipart",
     files=("file",),
 )
-_CONTAINERS_FILES_DELETE = Operation("DELETE", "/containers/{container_id}/files/{file_id}")
+_CONTAINERS_FILES_DELETE = Operation(
+    "DELETE", "/containers/{container_id}/files/{file_id}", no_body=True
+)
 _CONTAINERS_FILES_LIST = Operation(
     "GET",
     "/containers/{container_id}/files",
@@ -62,7 +64,7 @@ _CONTAINERS_FILES_RETRIEVE = Operation(
 _CONTAINERS_CREATE = Operation(
     "POST", "/containers", response="containers:ContainerResource", body="json"
 )
-_CONTAINERS_DELETE = Operation("DELETE", "/containers/{container_id}")
+_CONTAINERS_DELETE = Operation("DELETE", "/containers/{container_id}", no_body=True)
 _CONTAINERS_LIST = Operation(
     "GET", "/containers", response="containers:ContainerListResource", page="cursor"
 )
@@ -143,7 +145,7 @@ class AsyncContainersFiles(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Delete Container File"""
         return await self._client._call(
             _CONTAINERS_FILES_DELETE,
@@ -257,7 +259,7 @@ class AsyncContainers(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Delete Container"""
         return await self._client._call(
             _CONTAINERS_DELETE,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from oxide_proto import Operation
 
@@ -36,16 +36,22 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncLive", "AsyncLiveForks", "AsyncLiveSessions", "AsyncLiveSideband"]
 
-_LIVE_SESSIONS_ACCEPT = Operation("POST", "/live/sessions/{session_id}/accept", body="json")
+_LIVE_SESSIONS_ACCEPT = Operation(
+    "POST", "/live/sessions/{session_id}/accept", body="json", no_body=True
+)
 _LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation(
     "GET", "/live/sessions/{session_id}/content", binary=True, accept="application/binary"
 )
 _LIVE_SESSIONS_FORK = Operation(
     "POST", "/live/sessions/{session_id}/fork", response="live:SessionForkResponse", body="json"
 )
-_LIVE_SESSIONS_HANGUP = Operation("POST", "/live/sessions/{session_id}/hangup")
-_LIVE_SESSIONS_REFER = Operation("POST", "/live/sessions/{session_id}/refer", body="json")
-_LIVE_SESSIONS_REJECT = Operation("POST", "/live/sessions/{session_id}/reject", body="json")
+_LIVE_SESSIONS_HANGUP = Operation("POST", "/live/sessions/{session_id}/hangup", no_body=True)
+_LIVE_SESSIONS_REFER = Operation(
+    "POST", "/live/sessions/{session_id}/refer", body="json", no_body=True
+)
+_LIVE_SESSIONS_REJECT = Operation(
+    "POST", "/live/sessions/{session_id}/reject", body="json", no_body=True
+)
 _LIVE_CREATE = Operation("POST", "/live/sessions", response="live:LiveCreateResponse", body="json")
 
 
@@ -73,7 +79,7 @@ class AsyncLiveSessions(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Accept an incoming SIP call."""
         return await self._client._call(
             _LIVE_SESSIONS_ACCEPT,
@@ -137,7 +143,7 @@ class AsyncLiveSessions(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """End a SIP call identified by session_id."""
         return await self._client._call(
             _LIVE_SESSIONS_HANGUP,
@@ -158,7 +164,7 @@ class AsyncLiveSessions(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Transfer a SIP call to another destination."""
         return await self._client._call(
             _LIVE_SESSIONS_REFER,
@@ -180,7 +186,7 @@ class AsyncLiveSessions(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Reject an incoming SIP call."""
         return await self._client._call(
             _LIVE_SESSIONS_REJECT,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -63,13 +63,19 @@ _REALTIME_TRANSLATIONS_CLIENT_SECRETS_CREATE = Operation(
     response="realtime:RealtimeTranslationClientSecretCreateResponse",
     body="json",
 )
-_REALTIME_CALLS_ACCEPT = Operation("POST", "/realtime/calls/{call_id}/accept", body="json")
+_REALTIME_CALLS_ACCEPT = Operation(
+    "POST", "/realtime/calls/{call_id}/accept", body="json", no_body=True
+)
 _REALTIME_CALLS_CREATE = Operation(
     "POST", "/realtime/calls", body="multipart", binary=True, accept="application/sdp"
 )
-_REALTIME_CALLS_HANGUP = Operation("POST", "/realtime/calls/{call_id}/hangup")
-_REALTIME_CALLS_REFER = Operation("POST", "/realtime/calls/{call_id}/refer", body="json")
-_REALTIME_CALLS_REJECT = Operation("POST", "/realtime/calls/{call_id}/reject", body="json")
+_REALTIME_CALLS_HANGUP = Operation("POST", "/realtime/calls/{call_id}/hangup", no_body=True)
+_REALTIME_CALLS_REFER = Operation(
+    "POST", "/realtime/calls/{call_id}/refer", body="json", no_body=True
+)
+_REALTIME_CALLS_REJECT = Operation(
+    "POST", "/realtime/calls/{call_id}/reject", body="json", no_body=True
+)
 _REALTIME_CLIENT_SECRETS_CREATE = Operation(
     "POST",
     "/realtime/client_secrets",
@@ -148,7 +154,7 @@ class AsyncRealtimeCalls(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Accept an incoming SIP call and configure the realtime session that will handle it."""
         return await self._client._call(
             _REALTIME_CALLS_ACCEPT,
@@ -207,7 +213,7 @@ class AsyncRealtimeCalls(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """End an active Realtime API call, whether it was initiated over SIP or WebRTC."""
         return await self._client._call(
             _REALTIME_CALLS_HANGUP,
@@ -228,7 +234,7 @@ class AsyncRealtimeCalls(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Transfer an active SIP call to a new destination using the SIP REFER verb."""
         return await self._client._call(
             _REALTIME_CALLS_REFER,
@@ -250,7 +256,7 @@ class AsyncRealtimeCalls(AsyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Decline an incoming SIP call by returning a SIP status code to the caller."""
         return await self._client._call(
             _REALTIME_CALLS_REJECT,

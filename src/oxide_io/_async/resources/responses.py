@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -78,7 +78,7 @@ _RESPONSES_CREATE = Operation(
     stream_event="responses:ResponseStreamEvent",
     body="json",
 )
-_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}")
+_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}", no_body=True)
 _RESPONSES_RETRIEVE = Operation(
     "GET",
     "/responses/{response_id}",
@@ -559,7 +559,7 @@ class AsyncResponses(AsyncResponsesExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Deletes a model response with the given ID."""
         return await self._client._call(
             _RESPONSES_DELETE,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from oxide_proto import Operation
 
@@ -50,7 +50,9 @@ _CONTAINERS_FILES_CREATE = Operation(
     body="multipart",
     files=("file",),
 )
-_CONTAINERS_FILES_DELETE = Operation("DELETE", "/containers/{container_id}/files/{file_id}")
+_CONTAINERS_FILES_DELETE = Operation(
+    "DELETE", "/containers/{container_id}/files/{file_id}", no_body=True
+)
 _CONTAINERS_FILES_LIST = Operation(
     "GET",
     "/containers/{container_id}/files",
@@ -63,7 +65,7 @@ _CONTAINERS_FILES_RETRIEVE = Operation(
 _CONTAINERS_CREATE = Operation(
     "POST", "/containers", response="containers:ContainerResource", body="json"
 )
-_CONTAINERS_DELETE = Operation("DELETE", "/containers/{container_id}")
+_CONTAINERS_DELETE = Operation("DELETE", "/containers/{container_id}", no_body=True)
 _CONTAINERS_LIST = Operation(
     "GET", "/containers", response="containers:ContainerListResource", page="cursor"
 )
@@ -144,7 +146,7 @@ class SyncContainersFiles(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Delete Container File"""
         return self._client._call(
             _CONTAINERS_FILES_DELETE,
@@ -258,7 +260,7 @@ class SyncContainers(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Delete Container"""
         return self._client._call(
             _CONTAINERS_DELETE,

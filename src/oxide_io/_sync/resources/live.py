@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from oxide_proto import Operation
 
@@ -37,16 +37,22 @@ if TYPE_CHECKING:
 
 __all__ = ["SyncLive", "SyncLiveForks", "SyncLiveSessions", "SyncLiveSideband"]
 
-_LIVE_SESSIONS_ACCEPT = Operation("POST", "/live/sessions/{session_id}/accept", body="json")
+_LIVE_SESSIONS_ACCEPT = Operation(
+    "POST", "/live/sessions/{session_id}/accept", body="json", no_body=True
+)
 _LIVE_SESSIONS_DOWNLOAD_RECORDING = Operation(
     "GET", "/live/sessions/{session_id}/content", binary=True, accept="application/binary"
 )
 _LIVE_SESSIONS_FORK = Operation(
     "POST", "/live/sessions/{session_id}/fork", response="live:SessionForkResponse", body="json"
 )
-_LIVE_SESSIONS_HANGUP = Operation("POST", "/live/sessions/{session_id}/hangup")
-_LIVE_SESSIONS_REFER = Operation("POST", "/live/sessions/{session_id}/refer", body="json")
-_LIVE_SESSIONS_REJECT = Operation("POST", "/live/sessions/{session_id}/reject", body="json")
+_LIVE_SESSIONS_HANGUP = Operation("POST", "/live/sessions/{session_id}/hangup", no_body=True)
+_LIVE_SESSIONS_REFER = Operation(
+    "POST", "/live/sessions/{session_id}/refer", body="json", no_body=True
+)
+_LIVE_SESSIONS_REJECT = Operation(
+    "POST", "/live/sessions/{session_id}/reject", body="json", no_body=True
+)
 _LIVE_CREATE = Operation("POST", "/live/sessions", response="live:LiveCreateResponse", body="json")
 
 
@@ -74,7 +80,7 @@ class SyncLiveSessions(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Accept an incoming SIP call."""
         return self._client._call(
             _LIVE_SESSIONS_ACCEPT,
@@ -138,7 +144,7 @@ class SyncLiveSessions(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """End a SIP call identified by session_id."""
         return self._client._call(
             _LIVE_SESSIONS_HANGUP,
@@ -159,7 +165,7 @@ class SyncLiveSessions(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Transfer a SIP call to another destination."""
         return self._client._call(
             _LIVE_SESSIONS_REFER,
@@ -181,7 +187,7 @@ class SyncLiveSessions(SyncResource):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Reject an incoming SIP call."""
         return self._client._call(
             _LIVE_SESSIONS_REJECT,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from oxide_proto import Operation
 
@@ -79,7 +79,7 @@ _RESPONSES_CREATE = Operation(
     stream_event="responses:ResponseStreamEvent",
     body="json",
 )
-_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}")
+_RESPONSES_DELETE = Operation("DELETE", "/responses/{response_id}", no_body=True)
 _RESPONSES_RETRIEVE = Operation(
     "GET",
     "/responses/{response_id}",
@@ -560,7 +560,7 @@ class SyncResponses(SyncResponsesExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Any:
+    ) -> None:
         """Deletes a model response with the given ID."""
         return self._client._call(
             _RESPONSES_DELETE,

@@ -1354,7 +1354,6 @@ if TYPE_CHECKING:
     from .live import LiveAudioPCMUParam as LiveAudioPCMUParam
     from .live import LiveChoiceParam as LiveChoiceParam
     from .live import LiveClientEventParam as LiveClientEventParam
-    from .live import LiveCompactionTriggerParam as LiveCompactionTriggerParam
     from .live import LiveConnectClientEventParam as LiveConnectClientEventParam
     from .live import LiveCreateSessionAudioOutputParam as LiveCreateSessionAudioOutputParam
     from .live import (
@@ -1646,13 +1645,6 @@ if TYPE_CHECKING:
     from .live import LiveCreateSessionWakePolicyParam as LiveCreateSessionWakePolicyParam
     from .live import LiveCreateTransportParam as LiveCreateTransportParam
     from .live import LiveForkClientEventParam as LiveForkClientEventParam
-    from .live import (
-        LiveImageGenerationCallErrorModerationDetailsParam as LiveImageGenerationCallErrorModerationDetailsParam,  # noqa: E501
-    )
-    from .live import LiveImageGenerationCallErrorParam as LiveImageGenerationCallErrorParam
-    from .live import LiveImageGenerationCallParam as LiveImageGenerationCallParam
-    from .live import LiveImageGenerationCallSvgUsageParam as LiveImageGenerationCallSvgUsageParam
-    from .live import LiveMessageParam as LiveMessageParam
     from .live import LiveReasoningParam as LiveReasoningParam
     from .live import (
         LiveResponseConfigurationUpdateItemParam as LiveResponseConfigurationUpdateItemParam,
@@ -3052,6 +3044,11 @@ if TYPE_CHECKING:
     from .responses import FunctionToolParam as FunctionToolParam
     from .responses import HTTPErrorParam as HTTPErrorParam
     from .responses import HybridSearchOptionsParam as HybridSearchOptionsParam
+    from .responses import (
+        ImageGenerationCallErrorModerationDetailsParam as ImageGenerationCallErrorModerationDetailsParam,  # noqa: E501
+    )
+    from .responses import ImageGenerationCallErrorParam as ImageGenerationCallErrorParam
+    from .responses import ImageGenerationCallSvgUsageParam as ImageGenerationCallSvgUsageParam
     from .responses import ImageGenToolCallParam as ImageGenToolCallParam
     from .responses import ImageGenToolInputImageMaskParam as ImageGenToolInputImageMaskParam
     from .responses import ImageGenToolParam as ImageGenToolParam
@@ -4234,6 +4231,9 @@ _MODULES: dict[str, str] = {
     "ImageGenToolInputImageMaskParam": "responses",
     "ImageGenToolParam": "responses",
     "ImageGenerateParams": "calls",
+    "ImageGenerationCallErrorModerationDetailsParam": "responses",
+    "ImageGenerationCallErrorParam": "responses",
+    "ImageGenerationCallSvgUsageParam": "responses",
     "InlineSkillParam": "responses",
     "InlineSkillSourceParam": "responses",
     "InputAudioAppendEventParam": "live",
@@ -4268,7 +4268,6 @@ _MODULES: dict[str, str] = {
     "LiveAudioPCMUParam": "live",
     "LiveChoiceParam": "live",
     "LiveClientEventParam": "live",
-    "LiveCompactionTriggerParam": "live",
     "LiveConnectClientEventParam": "live",
     "LiveCreateParams": "calls",
     "LiveCreateSessionAudioOutputParam": "live",
@@ -4375,11 +4374,6 @@ _MODULES: dict[str, str] = {
     "LiveCreateSessionWakePolicyParam": "live",
     "LiveCreateTransportParam": "live",
     "LiveForkClientEventParam": "live",
-    "LiveImageGenerationCallErrorModerationDetailsParam": "live",
-    "LiveImageGenerationCallErrorParam": "live",
-    "LiveImageGenerationCallParam": "live",
-    "LiveImageGenerationCallSvgUsageParam": "live",
-    "LiveMessageParam": "live",
     "LiveReasoningParam": "live",
     "LiveResponseConfigurationUpdateItemParam": "live",
     "LiveResponseCreateEventParam": "live",

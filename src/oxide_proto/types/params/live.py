@@ -18,12 +18,15 @@ if TYPE_CHECKING:
         ApplyPatchToolCallOutputItemParam,
         BetaTextResponseFormatJsonSchemaParam,
         CompactionSummaryItemParam,
+        CompactionTriggerItemParam,
         ComputerToolCallOutputParam,
         EasyInputMessageParam,
         FunctionShellCallItemParam,
         FunctionShellCallOutputItemParam,
         FunctionToolCallOutputParam,
         FunctionToolParam,
+        ImageGenToolCallParam,
+        InputMessageParam,
         ItemReferenceParam,
         LocalShellToolCallOutputParam,
         LocalShellToolCallParam,
@@ -40,14 +43,12 @@ if TYPE_CHECKING:
         ResponseFileSearchToolCallParam,
         ResponseFunctionToolCallParam,
         ResponseFunctionWebSearchParam,
-        ResponseInputFileParam,
-        ResponseInputImageParam,
         ResponseOutputMessageParam,
         ResponseReasoningItemParam,
         ResponseToolSearchOutputItemParamParam,
         ToolSearchCallItemParam,
     )
-    from .shared import RealtimeReasoningParam, ResponseFormatText, ResponseInputTextParam
+    from .shared import RealtimeReasoningParam, ResponseFormatText
 
 __all__ = [
     "AssistantContentOutputTextParam",
@@ -100,7 +101,6 @@ __all__ = [
     "LiveAudioPCMUParam",
     "LiveChoiceParam",
     "LiveClientEventParam",
-    "LiveCompactionTriggerParam",
     "LiveConnectClientEventParam",
     "LiveCreateSessionAudioOutputParam",
     "LiveCreateSessionAudioOutputVoiceVariant2Param",
@@ -206,11 +206,6 @@ __all__ = [
     "LiveCreateSessionWakePolicyParam",
     "LiveCreateTransportParam",
     "LiveForkClientEventParam",
-    "LiveImageGenerationCallErrorModerationDetailsParam",
-    "LiveImageGenerationCallErrorParam",
-    "LiveImageGenerationCallParam",
-    "LiveImageGenerationCallSvgUsageParam",
-    "LiveMessageParam",
     "LiveReasoningParam",
     "LiveResponseConfigurationUpdateItemParam",
     "LiveResponseCreateEventParam",
@@ -742,13 +737,6 @@ class LiveChoiceParam(TypedDict, total=False):
     name: str | None
 
 
-class LiveCompactionTriggerParam(TypedDict, total=False):
-    """Compacts the current context. Must be the final input item."""
-
-    type: Required[Literal["compaction_trigger"]]
-    id: str | None
-
-
 class LiveCreateSessionAudioOutputParam(TypedDict, total=False):
     voice: str | LiveCreateSessionAudioOutputVoiceVariant2Param
 
@@ -1000,62 +988,6 @@ class LiveCreateSessionWakePolicyParam(TypedDict, total=False):
 class LiveCreateTransportParam(TypedDict, total=False):
     sdp: str
     type: Literal["webrtc"]
-
-
-class LiveImageGenerationCallErrorModerationDetailsParam(TypedDict, total=False):
-    """Public details for a `moderation_blocked` error, when available."""
-
-    categories: Required[Sequence[str]]
-    moderation_stage: Required[Literal["input", "output", "unknown"]]
-
-
-class LiveImageGenerationCallErrorParam(TypedDict, total=False):
-    """Details of a moderation failure, when available."""
-
-    code: str | None
-    message: Required[str]
-    param: str | None
-    type: Required[str]
-    moderation_details: LiveImageGenerationCallErrorModerationDetailsParam | None
-
-
-class LiveImageGenerationCallParam(TypedDict, total=False):
-    """An image generation request made by the model."""
-
-    id: Required[str]
-    result: str | None
-    status: Required[Literal["in_progress", "completed", "generating", "failed"]]
-    type: Required[Literal["image_generation_call"]]
-    action: Literal["generate", "edit", "auto"] | None
-    background: Literal["transparent", "opaque", "auto"] | None
-    error: LiveImageGenerationCallErrorParam | None
-    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None
-    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None
-    revised_prompt: str | None
-    size: str | None
-    svg_usage: LiveImageGenerationCallSvgUsageParam | None
-
-
-class LiveImageGenerationCallSvgUsageParam(TypedDict, total=False):
-    input_tokens: Required[int]
-    model: Required[str]
-    output_tokens: Required[int]
-    reasoning_tokens: Required[int]
-    total_tokens: Required[int]
-
-
-class LiveMessageParam(TypedDict, total=False):
-    """A message input to the model with a role indicating instruction following hierarchy.
-    Instructions given with the `developer` or `system` role take precedence over instructions
-    given with the `user` role.
-    """
-
-    content: Required[
-        Iterable[ResponseInputTextParam | ResponseInputImageParam | ResponseInputFileParam]
-    ]
-    role: Required[Literal["user", "system", "developer"]]
-    status: Literal["in_progress", "completed", "incomplete"] | None
-    type: Literal["message"] | None
 
 
 class LiveReasoningParam(TypedDict, total=False):
@@ -1431,7 +1363,7 @@ class ResponseItemCreateEventParam(TypedDict, total=False):
 
     item: Required[
         EasyInputMessageParam
-        | LiveMessageParam
+        | InputMessageParam
         | ResponseOutputMessageParam
         | ResponseFileSearchToolCallParam
         | ResponseComputerToolCallParam
@@ -1445,7 +1377,7 @@ class ResponseItemCreateEventParam(TypedDict, total=False):
         | LiveResponseConfigurationUpdateItemParam
         | ResponseReasoningItemParam
         | CompactionSummaryItemParam
-        | LiveImageGenerationCallParam
+        | ImageGenToolCallParam
         | ResponseCodeInterpreterToolCallParam
         | LocalShellToolCallParam
         | LocalShellToolCallOutputParam
@@ -1459,7 +1391,7 @@ class ResponseItemCreateEventParam(TypedDict, total=False):
         | MCPToolCallParam
         | ResponseCustomToolCallOutputParam
         | ResponseCustomToolCallParam
-        | LiveCompactionTriggerParam
+        | CompactionTriggerItemParam
         | ItemReferenceParam
         | ProgramParam
         | ProgramOutputParam

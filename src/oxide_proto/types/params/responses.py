@@ -274,6 +274,9 @@ __all__ = [
     "ImageGenToolCallParam",
     "ImageGenToolInputImageMaskParam",
     "ImageGenToolParam",
+    "ImageGenerationCallErrorModerationDetailsParam",
+    "ImageGenerationCallErrorParam",
+    "ImageGenerationCallSvgUsageParam",
     "InlineSkillParam",
     "InlineSkillSourceParam",
     "InputFileContentParam",
@@ -1164,6 +1167,7 @@ class CompactionTriggerItemParam(TypedDict, total=False):
     """Compacts the current context. Must be the final input item."""
 
     type: Required[Literal["compaction_trigger"]]
+    id: str | None
 
 
 class ComparisonFilter(TypedDict, total=False):
@@ -1531,6 +1535,14 @@ class ImageGenToolCallParam(TypedDict, total=False):
     id: Required[str]
     status: Required[Literal["in_progress", "completed", "generating", "failed"]]
     result: Required[str | None]
+    action: Literal["generate", "edit", "auto"] | None
+    background: Literal["transparent", "opaque", "auto"] | None
+    error: ImageGenerationCallErrorParam | None
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] | None
+    revised_prompt: str | None
+    size: str | None
+    svg_usage: ImageGenerationCallSvgUsageParam | None
 
 
 class ImageGenToolInputImageMaskParam(TypedDict, total=False):
@@ -1557,6 +1569,31 @@ class ImageGenToolParam(TypedDict, total=False):
     input_image_mask: ImageGenToolInputImageMaskParam
     partial_images: int
     action: Literal["generate", "edit", "auto"]
+
+
+class ImageGenerationCallErrorModerationDetailsParam(TypedDict, total=False):
+    """Public details for a `moderation_blocked` error, when available."""
+
+    categories: Required[Sequence[str]]
+    moderation_stage: Required[Literal["input", "output", "unknown"]]
+
+
+class ImageGenerationCallErrorParam(TypedDict, total=False):
+    """Details of a moderation failure, when available."""
+
+    code: str | None
+    message: Required[str]
+    param: str | None
+    type: Required[str]
+    moderation_details: ImageGenerationCallErrorModerationDetailsParam | None
+
+
+class ImageGenerationCallSvgUsageParam(TypedDict, total=False):
+    input_tokens: Required[int]
+    model: Required[str]
+    output_tokens: Required[int]
+    reasoning_tokens: Required[int]
+    total_tokens: Required[int]
 
 
 class InlineSkillParam(TypedDict, total=False):
@@ -1922,16 +1959,20 @@ class ResponseCustomToolCallOutputParam(TypedDict, total=False):
     output: Required[str | Iterable[FunctionAndCustomToolCallOutputParam]]
 
 
-class ResponseCustomToolCallParam(TypedDict, total=False):
-    """A call to a custom tool created by the model."""
-
-    type: Required[Literal["custom_tool_call"]]
-    id: str
-    call_id: Required[str]
-    caller: ToolCallCallerParam | None
-    namespace: str
-    name: Required[str]
-    input: Required[str]
+ResponseCustomToolCallParam = TypedDict(
+    "ResponseCustomToolCallParam",
+    {
+        "type": "Required[Literal['custom_tool_call']]",
+        "id": "str",
+        "call_id": "Required[str]",
+        "caller": "ToolCallCallerParam | None",
+        "namespace": "str",
+        "name": "Required[str]",
+        "input": "Required[str]",
+        "async": "bool | None",
+    },
+    total=False,
+)
 
 
 class ResponseFileSearchToolCallParam(TypedDict, total=False):
@@ -1944,17 +1985,21 @@ class ResponseFileSearchToolCallParam(TypedDict, total=False):
     results: Iterable[BetaFileSearchToolCallResultParam] | None
 
 
-class ResponseFunctionToolCallParam(TypedDict, total=False):
-    """A tool call to run a function. See the function calling guide for more information."""
-
-    id: str
-    type: Required[Literal["function_call"]]
-    call_id: Required[str]
-    caller: ToolCallCallerParam | None
-    namespace: str
-    name: Required[str]
-    arguments: Required[str]
-    status: Literal["in_progress", "completed", "incomplete"]
+ResponseFunctionToolCallParam = TypedDict(
+    "ResponseFunctionToolCallParam",
+    {
+        "id": "str",
+        "type": "Required[Literal['function_call']]",
+        "call_id": "Required[str]",
+        "caller": "ToolCallCallerParam | None",
+        "namespace": "str",
+        "name": "Required[str]",
+        "arguments": "Required[str]",
+        "status": "Literal['in_progress', 'completed', 'incomplete']",
+        "async": "bool | None",
+    },
+    total=False,
+)
 
 
 class ResponseFunctionWebSearchParam(TypedDict, total=False):
