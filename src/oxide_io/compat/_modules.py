@@ -6,9 +6,12 @@ from the generated table (`_types_table`) when it is first imported, and each na
 it is looked up in oxide's types when first read, so importing one type loads one
 of oxide's type modules, not the tree.
 
-An official name oxide has no type for yet is still importable, as a placeholder
-class that raises `NotImplementedError` when instantiated: code that imports it for
-annotations or `isinstance` checks keeps working, and nothing is faked.
+An official name none of oxide's types stands for is a type the generator wrote from
+the official SDK's type facts (`_sdk_types`: the same Literal values, union members,
+fields), loaded with its area on first use. The few it cannot write are still
+importable, as a placeholder class that raises `NotImplementedError` when
+instantiated: code that imports one for annotations or `isinstance` checks keeps
+working, and nothing is faked.
 
 `install()` makes the same finder answer for `openai` and `openai.<anything>`, with
 the module of the same path under `oxide_io.compat` (see its docstring).
@@ -313,6 +316,9 @@ def resolve(rel: str, name: str) -> Any:
         module = importlib.import_module("oxide_proto.types.params")
     elif where == "x":
         module = importlib.import_module("oxide_proto")
+    elif where.startswith("."):
+        # Written from the official SDK's type facts (`_sdk_types`): oxide has none of its own.
+        module = importlib.import_module(where, PACKAGE)
     else:
         module = importlib.import_module(where)
     value = module
