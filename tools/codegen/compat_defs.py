@@ -88,6 +88,7 @@ class Definition:
     where: str  # the official "module:Name" it is read from, for the docstring
     lines: list[str] = dataclasses.field(default_factory=list)
     uses: set[str] = dataclasses.field(default_factory=set)  # generated names it refers to
+    text: str = ""  # an alias's value, as source
 
 
 class Writer:
@@ -253,6 +254,7 @@ class Writer:
         else:
             text = self.annotation(value, definition, set())
             yield ""
+            definition.text = text
             yield f"{definition.name}: TypeAlias = {text}"
             yield f'"""The official `{definition.where}`."""'
 
@@ -325,7 +327,26 @@ def render_area(writer: Writer, area: str, title: str) -> str:
     classes = [d for d in defs if isinstance(d.value, type)]
     aliases = [d for d in defs if not isinstance(d.value, type)]
     body = [line for d in classes for line in d.lines]
-    tail = [line for d in aliases for line in d.lines]
+    tail: list[str] = []
+    if aliases:
+        # An alias's members are real classes (for `get_args` and `isinstance`), and
+        # reading oxide's would import its modules: each alias is made when first
+        # read, from the same source type checkers read.
+        tail += ["", "", "if TYPE_CHECKING:"]
+        tail += [f"    {line}" if line else "" for d in aliases for line in d.lines]
+        tail += ["else:", "    _ALIASES: dict[str, str] = {"]
+        tail += [f"        {d.name!r}: {d.text!r}," for d in aliases]
+        tail += [
+            "    }",
+            "",
+            "    def __getattr__(name: str) -> Any:",
+            "        source = _ALIASES.get(name)",
+            "        if source is None:",
+            '            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+            "        value = eval(source, globals())",
+            "        globals()[name] = value",
+            "        return value",
+        ]
     local = {d.name for d in defs}
     elsewhere: dict[str, set[str]] = {}
     for d in defs:
@@ -354,9 +375,18 @@ def render_area(writer: Writer, area: str, title: str) -> str:
         "",
         "from oxide_proto.api._model import BaseModel",
     ]
-    for (module, _), name in sorted(writer.imports.get(area, {}).items()):
-        parent, _, last = module.rpartition(".")
-        lines.append(f"from {parent} import {last} as {name}")
+    lines.append("from .._modules import ModuleOnUse")
+    imported = sorted(writer.imports.get(area, {}).items())
+    if imported:
+        # oxide's modules load when a name in them is first read: an alias's members
+        # on import of this module, a field's type when its class first decodes.
+        lines += ["", "if TYPE_CHECKING:"]
+        for (module, _), name in imported:
+            parent, _, last = module.rpartition(".")
+            lines.append(f"    from {parent} import {last} as {name}")
+        lines.append("else:")
+        for (module, _), name in imported:
+            lines.append(f"    {name} = ModuleOnUse({module!r})")
     wrappers = [w for w in ("NotRequired", "Required") if f"{w}[" in "\n".join(body)]
     if wrappers:
         # At run time too where `typing` has them, so `get_type_hints` reads the keys.

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn, cast
 
-__all__ = ["TYPES", "entries", "install", "installed", "resolve", "uninstall"]
+__all__ = ["TYPES", "ModuleOnUse", "entries", "install", "installed", "resolve", "uninstall"]
 
 PACKAGE = "oxide_io.compat"
 TYPES = f"{PACKAGE}.types"
@@ -258,6 +258,26 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
 }
 # Extra modules that other extra modules live in.
 _EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)
+
+
+class ModuleOnUse:
+    """Stands for a module, imported when one of its names is first read.
+
+    The types written from the official SDK's facts (`_sdk_types`) name oxide's types
+    as `module.Name`; a field's type is read when its class first decodes, so the
+    area of oxide's types it lives in is imported then, not with the written area."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}, imported on use>"
+
 
 _entries: dict[str, dict[str, str]] = {}
 _packages: set[str] = set()
