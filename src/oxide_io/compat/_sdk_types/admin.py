@@ -8,18 +8,34 @@ Written from the pinned official SDK's type facts by the generator (see
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import external_storage as _types_external_storage
-from oxide_proto.types import health as _types_health
-from oxide_proto.types import usage as _types_usage
-from oxide_proto.types import workload_identity_providers as _types_workload_identity_providers
-from oxide_proto.types.params import external_storage as _types_params_external_storage
-from oxide_proto.types.params import health as _types_params_health
-from oxide_proto.types.params import (
-    workload_identity_providers as _types_params_workload_identity_providers,
-)
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import external_storage as _types_external_storage
+    from oxide_proto.types import health as _types_health
+    from oxide_proto.types import usage as _types_usage
+    from oxide_proto.types import workload_identity_providers as _types_workload_identity_providers
+    from oxide_proto.types.params import external_storage as _types_params_external_storage
+    from oxide_proto.types.params import health as _types_params_health
+    from oxide_proto.types.params import (
+        workload_identity_providers as _types_params_workload_identity_providers,
+    )
+else:
+    _types_external_storage = ModuleOnUse("oxide_proto.types.external_storage")
+    _types_health = ModuleOnUse("oxide_proto.types.health")
+    _types_params_external_storage = ModuleOnUse("oxide_proto.types.params.external_storage")
+    _types_params_health = ModuleOnUse("oxide_proto.types.params.health")
+    _types_params_workload_identity_providers = ModuleOnUse(
+        "oxide_proto.types.params.workload_identity_providers"
+    )
+    _types_usage = ModuleOnUse("oxide_proto.types.usage")
+    _types_workload_identity_providers = ModuleOnUse(
+        "oxide_proto.types.workload_identity_providers"
+    )
 
 __all__ = [
     "AlertRuleCreateParamsCondition",
@@ -168,293 +184,333 @@ class ProjectSpendLimitNotificationChannel(BaseModel):
         self.subject_prefix = subject_prefix
 
 
-AlertRuleCreateParamsCondition: TypeAlias = (
-    _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
-)
-"""The official `openai.types.admin.organization.projects.health.alert_rule_create_params:Condition`."""
+if TYPE_CHECKING:
+    AlertRuleCreateParamsCondition: TypeAlias = (
+        _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
+    )
+    """The official `openai.types.admin.organization.projects.health.alert_rule_create_params:Condition`."""
 
-AlertRuleUpdateParamsCondition: TypeAlias = (
-    _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
-)
-"""The official `openai.types.admin.organization.health.alert_rule_update_params:Condition`."""
+    AlertRuleUpdateParamsCondition: TypeAlias = (
+        _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
+    )
+    """The official `openai.types.admin.organization.health.alert_rule_update_params:Condition`."""
 
-AlertRuleUpdateParamsCondition2: TypeAlias = (
-    _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
-)
-"""The official `openai.types.admin.organization.projects.health.alert_rule_update_params:Condition`."""
+    AlertRuleUpdateParamsCondition2: TypeAlias = (
+        _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
+    )
+    """The official `openai.types.admin.organization.projects.health.alert_rule_update_params:Condition`."""
 
-Condition: TypeAlias = (
-    _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
-    | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
-)
-"""The official `openai.types.admin.organization.health.alert_rule_create_params:Condition`."""
+    Condition: TypeAlias = (
+        _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam
+        | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam
+    )
+    """The official `openai.types.admin.organization.health.alert_rule_create_params:Condition`."""
 
-CostQuantityUnit: TypeAlias = (
-    str
-    | Literal[
-        "tokens",
-        "1000_tokens",
-        "duration_seconds",
-        "duration_minutes",
-        "duration_hours",
-        "gibibyte_hours",
-        "images",
-        "characters",
-    ]
-)
-"""The official `openai.types.admin.organization.cost_quantity_unit:CostQuantityUnit`."""
+    CostQuantityUnit: TypeAlias = (
+        str
+        | Literal[
+            "tokens",
+            "1000_tokens",
+            "duration_seconds",
+            "duration_minutes",
+            "duration_hours",
+            "gibibyte_hours",
+            "images",
+            "characters",
+        ]
+    )
+    """The official `openai.types.admin.organization.cost_quantity_unit:CostQuantityUnit`."""
 
-DataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_audio_speeches_response:DataResult`."""
+    DataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_audio_speeches_response:DataResult`."""
 
-ExternalStorageCreateParamsProvider: TypeAlias = (
-    _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderAwsParam
-    | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderAzureParam
-    | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderGcpParam
-    | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderOciParam
-)
-"""The official `openai.types.admin.organization.external_storage_create_params:Provider`."""
+    ExternalStorageCreateParamsProvider: TypeAlias = (
+        _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderAwsParam
+        | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderAzureParam
+        | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderGcpParam
+        | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderOciParam
+    )
+    """The official `openai.types.admin.organization.external_storage_create_params:Provider`."""
 
-ExternalStorageRegisteredDataProvider: TypeAlias = (
-    _types_external_storage.AwsExternalStorageProvider
-    | _types_external_storage.AzureExternalStorageProvider
-    | _types_external_storage.GcpExternalStorageProvider
-    | _types_external_storage.OciExternalStorageProvider
-)
-"""The official `openai.types.admin.organization.audit_log_list_response:ExternalStorageRegisteredDataProvider`."""
+    ExternalStorageRegisteredDataProvider: TypeAlias = (
+        _types_external_storage.AwsExternalStorageProvider
+        | _types_external_storage.AzureExternalStorageProvider
+        | _types_external_storage.GcpExternalStorageProvider
+        | _types_external_storage.OciExternalStorageProvider
+    )
+    """The official `openai.types.admin.organization.audit_log_list_response:ExternalStorageRegisteredDataProvider`."""
 
-FederationRuleCreateParamsPermissions: TypeAlias = (
-    _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam
-    | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam
-)
-"""The official `openai.types.admin.organization.workload_identity_providers.federation_rule_create_params:Permissions`."""
+    FederationRuleCreateParamsPermissions: TypeAlias = (
+        _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam
+        | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam
+    )
+    """The official `openai.types.admin.organization.workload_identity_providers.federation_rule_create_params:Permissions`."""
 
-FederationRuleUpdateParamsPermissions: TypeAlias = (
-    _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam
-    | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam
-)
-"""The official `openai.types.admin.organization.workload_identity_providers.federation_rule_update_params:Permissions`."""
+    FederationRuleUpdateParamsPermissions: TypeAlias = (
+        _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam
+        | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam
+    )
+    """The official `openai.types.admin.organization.workload_identity_providers.federation_rule_update_params:Permissions`."""
 
-HealthAlertRuleCondition: TypeAlias = (
-    _types_health.ConditionErrorRate
-    | _types_health.ConditionPromptCacheHitRate
-    | _types_health.ConditionRateLimitUtilization
-    | _types_health.ConditionServiceTierFallbackRate
-)
-"""The official `openai.types.admin.organization.health.health_alert_rule:Condition`."""
+    HealthAlertRuleCondition: TypeAlias = (
+        _types_health.ConditionErrorRate
+        | _types_health.ConditionPromptCacheHitRate
+        | _types_health.ConditionRateLimitUtilization
+        | _types_health.ConditionServiceTierFallbackRate
+    )
+    """The official `openai.types.admin.organization.health.health_alert_rule:Condition`."""
 
-Measurement: TypeAlias = (
-    _types_health.MeasurementErrorRate
-    | _types_health.MeasurementPromptCacheHitRate
-    | _types_health.MeasurementRateLimitUtilization
-    | _types_health.MeasurementServiceTierFallbackRate
-)
-"""The official `openai.types.admin.organization.health.health_alert:Measurement`."""
+    Measurement: TypeAlias = (
+        _types_health.MeasurementErrorRate
+        | _types_health.MeasurementPromptCacheHitRate
+        | _types_health.MeasurementRateLimitUtilization
+        | _types_health.MeasurementServiceTierFallbackRate
+    )
+    """The official `openai.types.admin.organization.health.health_alert:Measurement`."""
 
-Permissions: TypeAlias = (
-    _types_workload_identity_providers.PermissionsServiceAccountDefault
-    | _types_workload_identity_providers.PermissionsRestricted
-)
-"""The official `openai.types.admin.organization.workload_identity_providers.federation_rule:Permissions`."""
+    Permissions: TypeAlias = (
+        _types_workload_identity_providers.PermissionsServiceAccountDefault
+        | _types_workload_identity_providers.PermissionsRestricted
+    )
+    """The official `openai.types.admin.organization.workload_identity_providers.federation_rule:Permissions`."""
 
-ProjectOptionalServiceTier: TypeAlias = Literal["flex", "fast", "ultrafast"]
-"""The official `openai.types.admin.organization.projects.project_optional_service_tier:ProjectOptionalServiceTier`."""
+    ProjectOptionalServiceTier: TypeAlias = Literal["flex", "fast", "ultrafast"]
+    """The official `openai.types.admin.organization.projects.project_optional_service_tier:ProjectOptionalServiceTier`."""
 
-Provider: TypeAlias = (
-    _types_external_storage.AwsExternalStorageProvider
-    | _types_external_storage.AzureExternalStorageProvider
-    | _types_external_storage.GcpExternalStorageProvider
-    | _types_external_storage.OciExternalStorageProvider
-)
-"""The official `openai.types.admin.organization.external_storage_configuration:Provider`."""
+    Provider: TypeAlias = (
+        _types_external_storage.AwsExternalStorageProvider
+        | _types_external_storage.AzureExternalStorageProvider
+        | _types_external_storage.GcpExternalStorageProvider
+        | _types_external_storage.OciExternalStorageProvider
+    )
+    """The official `openai.types.admin.organization.external_storage_configuration:Provider`."""
 
-UsageAudioTranscriptionsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_audio_transcriptions_response:DataResult`."""
+    UsageAudioTranscriptionsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_audio_transcriptions_response:DataResult`."""
 
-UsageCodeInterpreterSessionsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_code_interpreter_sessions_response:DataResult`."""
+    UsageCodeInterpreterSessionsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_code_interpreter_sessions_response:DataResult`."""
 
-UsageCompletionsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_completions_response:DataResult`."""
+    UsageCompletionsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_completions_response:DataResult`."""
 
-UsageCostsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_costs_response:DataResult`."""
+    UsageCostsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_costs_response:DataResult`."""
 
-UsageEmbeddingsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_embeddings_response:DataResult`."""
+    UsageEmbeddingsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_embeddings_response:DataResult`."""
 
-UsageFileSearchCallsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_file_search_calls_response:DataResult`."""
+    UsageFileSearchCallsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_file_search_calls_response:DataResult`."""
 
-UsageImagesResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_images_response:DataResult`."""
+    UsageImagesResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_images_response:DataResult`."""
 
-UsageModerationsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_moderations_response:DataResult`."""
+    UsageModerationsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_moderations_response:DataResult`."""
 
-UsageVectorStoresResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_vector_stores_response:DataResult`."""
+    UsageVectorStoresResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_vector_stores_response:DataResult`."""
 
-UsageWebSearchCallsResponseDataResult: TypeAlias = (
-    _types_usage.UsageCompletionsResult
-    | _types_usage.UsageEmbeddingsResult
-    | _types_usage.UsageModerationsResult
-    | _types_usage.UsageImagesResult
-    | _types_usage.UsageAudioSpeechesResult
-    | _types_usage.UsageAudioTranscriptionsResult
-    | _types_usage.UsageVectorStoresResult
-    | _types_usage.UsageCodeInterpreterSessionsResult
-    | _types_usage.UsageFileSearchCallsResult
-    | _types_usage.UsageWebSearchCallsResult
-    | _types_usage.CostsResult
-)
-"""The official `openai.types.admin.organization.usage_web_search_calls_response:DataResult`."""
+    UsageWebSearchCallsResponseDataResult: TypeAlias = (
+        _types_usage.UsageCompletionsResult
+        | _types_usage.UsageEmbeddingsResult
+        | _types_usage.UsageModerationsResult
+        | _types_usage.UsageImagesResult
+        | _types_usage.UsageAudioSpeechesResult
+        | _types_usage.UsageAudioTranscriptionsResult
+        | _types_usage.UsageVectorStoresResult
+        | _types_usage.UsageCodeInterpreterSessionsResult
+        | _types_usage.UsageFileSearchCallsResult
+        | _types_usage.UsageWebSearchCallsResult
+        | _types_usage.CostsResult
+    )
+    """The official `openai.types.admin.organization.usage_web_search_calls_response:DataResult`."""
 
-Verification: TypeAlias = (
-    _types_workload_identity_providers.VerificationDiscovery
-    | _types_workload_identity_providers.VerificationUploadedJwks
-)
-"""The official `openai.types.admin.organization.workload_identity_provider:Verification`."""
+    Verification: TypeAlias = (
+        _types_workload_identity_providers.VerificationDiscovery
+        | _types_workload_identity_providers.VerificationUploadedJwks
+    )
+    """The official `openai.types.admin.organization.workload_identity_provider:Verification`."""
 
-WorkloadIdentityProviderCreateParamsVerification: TypeAlias = (
-    _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam
-    | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam
-)
-"""The official `openai.types.admin.organization.workload_identity_provider_create_params:Verification`."""
+    WorkloadIdentityProviderCreateParamsVerification: TypeAlias = (
+        _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam
+        | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam
+    )
+    """The official `openai.types.admin.organization.workload_identity_provider_create_params:Verification`."""
 
-WorkloadIdentityProviderUpdateParamsVerification: TypeAlias = (
-    _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam
-    | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam
-)
-"""The official `openai.types.admin.organization.workload_identity_provider_update_params:Verification`."""
+    WorkloadIdentityProviderUpdateParamsVerification: TypeAlias = (
+        _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam
+        | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam
+    )
+    """The official `openai.types.admin.organization.workload_identity_provider_update_params:Verification`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "AlertRuleCreateParamsCondition": "_types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam",
+        "AlertRuleUpdateParamsCondition": "_types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam",
+        "AlertRuleUpdateParamsCondition2": "_types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam",
+        "Condition": "_types_params_health.AdminOrganizationHealthAlertRulesCreateConditionErrorRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionPromptCacheHitRateParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionRateLimitUtilizationParam | _types_params_health.AdminOrganizationHealthAlertRulesCreateConditionServiceTierFallbackRateParam",
+        "CostQuantityUnit": 'str | Literal["tokens", "1000_tokens", "duration_seconds", "duration_minutes", "duration_hours", "gibibyte_hours", "images", "characters"]',
+        "DataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "ExternalStorageCreateParamsProvider": "_types_params_external_storage.AdminOrganizationExternalStorageCreateProviderAwsParam | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderAzureParam | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderGcpParam | _types_params_external_storage.AdminOrganizationExternalStorageCreateProviderOciParam",
+        "ExternalStorageRegisteredDataProvider": "_types_external_storage.AwsExternalStorageProvider | _types_external_storage.AzureExternalStorageProvider | _types_external_storage.GcpExternalStorageProvider | _types_external_storage.OciExternalStorageProvider",
+        "FederationRuleCreateParamsPermissions": "_types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam",
+        "FederationRuleUpdateParamsPermissions": "_types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsServiceAccountDefaultParam | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersFederationRulesCreatePermissionsRestrictedParam",
+        "HealthAlertRuleCondition": "_types_health.ConditionErrorRate | _types_health.ConditionPromptCacheHitRate | _types_health.ConditionRateLimitUtilization | _types_health.ConditionServiceTierFallbackRate",
+        "Measurement": "_types_health.MeasurementErrorRate | _types_health.MeasurementPromptCacheHitRate | _types_health.MeasurementRateLimitUtilization | _types_health.MeasurementServiceTierFallbackRate",
+        "Permissions": "_types_workload_identity_providers.PermissionsServiceAccountDefault | _types_workload_identity_providers.PermissionsRestricted",
+        "ProjectOptionalServiceTier": 'Literal["flex", "fast", "ultrafast"]',
+        "Provider": "_types_external_storage.AwsExternalStorageProvider | _types_external_storage.AzureExternalStorageProvider | _types_external_storage.GcpExternalStorageProvider | _types_external_storage.OciExternalStorageProvider",
+        "UsageAudioTranscriptionsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageCodeInterpreterSessionsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageCompletionsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageCostsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageEmbeddingsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageFileSearchCallsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageImagesResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageModerationsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageVectorStoresResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "UsageWebSearchCallsResponseDataResult": "_types_usage.UsageCompletionsResult | _types_usage.UsageEmbeddingsResult | _types_usage.UsageModerationsResult | _types_usage.UsageImagesResult | _types_usage.UsageAudioSpeechesResult | _types_usage.UsageAudioTranscriptionsResult | _types_usage.UsageVectorStoresResult | _types_usage.UsageCodeInterpreterSessionsResult | _types_usage.UsageFileSearchCallsResult | _types_usage.UsageWebSearchCallsResult | _types_usage.CostsResult",
+        "Verification": "_types_workload_identity_providers.VerificationDiscovery | _types_workload_identity_providers.VerificationUploadedJwks",
+        "WorkloadIdentityProviderCreateParamsVerification": "_types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam",
+        "WorkloadIdentityProviderUpdateParamsVerification": "_types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationDiscoveryParam | _types_params_workload_identity_providers.AdminOrganizationWorkloadIdentityProvidersCreateVerificationUploadedJwksParam",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

@@ -8,12 +8,20 @@ Written from the pinned official SDK's type facts by the generator (see
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import audio as _types_audio
-from oxide_proto.types.params import audio as _types_params_audio
-from oxide_proto.types.params import shared as _types_params_shared
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import audio as _types_audio
+    from oxide_proto.types.params import audio as _types_params_audio
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_audio = ModuleOnUse("oxide_proto.types.audio")
+    _types_params_audio = ModuleOnUse("oxide_proto.types.params.audio")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
 
 __all__ = [
     "ChunkingStrategy",
@@ -88,46 +96,66 @@ class UsageInputTokenDetails(BaseModel):
         self.text_tokens = text_tokens
 
 
-ChunkingStrategy: TypeAlias = Literal["auto"] | _types_params_audio.VadConfigParam
-"""The official `openai.types.audio.transcription_create_params:ChunkingStrategy`."""
+if TYPE_CHECKING:
+    ChunkingStrategy: TypeAlias = Literal["auto"] | _types_params_audio.VadConfigParam
+    """The official `openai.types.audio.transcription_create_params:ChunkingStrategy`."""
 
-SpeechModel: TypeAlias = Literal[
-    "tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"
-]
-"""The official `openai.types.audio.speech_model:SpeechModel`."""
-
-TranscriptionDiarizedUsage: TypeAlias = (
-    _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
-)
-"""The official `openai.types.audio.transcription_diarized:Usage`."""
-
-TranscriptionStreamEvent: TypeAlias = (
-    TranscriptionTextSegmentEvent
-    | _types_audio.TranscriptTextDeltaEvent
-    | _types_audio.TranscriptTextDoneEvent
-)
-"""The official `openai.types.audio.transcription_stream_event:TranscriptionStreamEvent`."""
-
-Usage: TypeAlias = _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
-"""The official `openai.types.audio.transcription:Usage`."""
-
-Voice: TypeAlias = (
-    str
-    | Literal[
-        "alloy",
-        "ash",
-        "ballad",
-        "coral",
-        "echo",
-        "sage",
-        "shimmer",
-        "verse",
-        "marin",
-        "cedar",
-        "fable",
-        "onyx",
-        "nova",
+    SpeechModel: TypeAlias = Literal[
+        "tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"
     ]
-    | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
-)
-"""The official `openai.types.audio.speech_create_params:Voice`."""
+    """The official `openai.types.audio.speech_model:SpeechModel`."""
+
+    TranscriptionDiarizedUsage: TypeAlias = (
+        _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
+    )
+    """The official `openai.types.audio.transcription_diarized:Usage`."""
+
+    TranscriptionStreamEvent: TypeAlias = (
+        TranscriptionTextSegmentEvent
+        | _types_audio.TranscriptTextDeltaEvent
+        | _types_audio.TranscriptTextDoneEvent
+    )
+    """The official `openai.types.audio.transcription_stream_event:TranscriptionStreamEvent`."""
+
+    Usage: TypeAlias = (
+        _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
+    )
+    """The official `openai.types.audio.transcription:Usage`."""
+
+    Voice: TypeAlias = (
+        str
+        | Literal[
+            "alloy",
+            "ash",
+            "ballad",
+            "coral",
+            "echo",
+            "sage",
+            "shimmer",
+            "verse",
+            "marin",
+            "cedar",
+            "fable",
+            "onyx",
+            "nova",
+        ]
+        | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
+    )
+    """The official `openai.types.audio.speech_create_params:Voice`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "ChunkingStrategy": 'Literal["auto"] | _types_params_audio.VadConfigParam',
+        "SpeechModel": 'Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]',
+        "TranscriptionDiarizedUsage": "_types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration",
+        "TranscriptionStreamEvent": "TranscriptionTextSegmentEvent | _types_audio.TranscriptTextDeltaEvent | _types_audio.TranscriptTextDoneEvent",
+        "Usage": "_types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration",
+        "Voice": 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar", "fable", "onyx", "nova"] | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param',
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

@@ -10,27 +10,50 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict
 
-from oxide_proto import types as _types
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import agents as _types_agents
-from oxide_proto.types import assistants as _types_assistants
-from oxide_proto.types import audio as _types_audio
-from oxide_proto.types import chat as _types_chat
-from oxide_proto.types import chatkit as _types_chatkit
-from oxide_proto.types import live as _types_live
-from oxide_proto.types import other as _types_other
-from oxide_proto.types import realtime as _types_realtime
-from oxide_proto.types import responses as _types_responses
-from oxide_proto.types import shared as _types_shared
-from oxide_proto.types.params import agents as _types_params_agents
-from oxide_proto.types.params import assistants as _types_params_assistants
-from oxide_proto.types.params import chat as _types_params_chat
-from oxide_proto.types.params import other as _types_params_other
-from oxide_proto.types.params import realtime as _types_params_realtime
-from oxide_proto.types.params import responses as _types_params_responses
-from oxide_proto.types.params import shared as _types_params_shared
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto import types as _types
+    from oxide_proto.types import agents as _types_agents
+    from oxide_proto.types import assistants as _types_assistants
+    from oxide_proto.types import audio as _types_audio
+    from oxide_proto.types import chat as _types_chat
+    from oxide_proto.types import chatkit as _types_chatkit
+    from oxide_proto.types import live as _types_live
+    from oxide_proto.types import other as _types_other
+    from oxide_proto.types import realtime as _types_realtime
+    from oxide_proto.types import responses as _types_responses
+    from oxide_proto.types import shared as _types_shared
+    from oxide_proto.types.params import agents as _types_params_agents
+    from oxide_proto.types.params import assistants as _types_params_assistants
+    from oxide_proto.types.params import chat as _types_params_chat
+    from oxide_proto.types.params import other as _types_params_other
+    from oxide_proto.types.params import realtime as _types_params_realtime
+    from oxide_proto.types.params import responses as _types_params_responses
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types = ModuleOnUse("oxide_proto.types")
+    _types_agents = ModuleOnUse("oxide_proto.types.agents")
+    _types_assistants = ModuleOnUse("oxide_proto.types.assistants")
+    _types_audio = ModuleOnUse("oxide_proto.types.audio")
+    _types_chat = ModuleOnUse("oxide_proto.types.chat")
+    _types_chatkit = ModuleOnUse("oxide_proto.types.chatkit")
+    _types_live = ModuleOnUse("oxide_proto.types.live")
+    _types_other = ModuleOnUse("oxide_proto.types.other")
+    _types_params_agents = ModuleOnUse("oxide_proto.types.params.agents")
+    _types_params_assistants = ModuleOnUse("oxide_proto.types.params.assistants")
+    _types_params_chat = ModuleOnUse("oxide_proto.types.params.chat")
+    _types_params_other = ModuleOnUse("oxide_proto.types.params.other")
+    _types_params_realtime = ModuleOnUse("oxide_proto.types.params.realtime")
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
+    _types_realtime = ModuleOnUse("oxide_proto.types.realtime")
+    _types_responses = ModuleOnUse("oxide_proto.types.responses")
+    _types_shared = ModuleOnUse("oxide_proto.types.shared")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -3183,1292 +3206,1515 @@ class TurnDetection(BaseModel):
         self.type = type
 
 
-Action: TypeAlias = (
-    _types_responses.BetaWebSearchActionSearch
-    | _types_responses.BetaWebSearchActionOpenPage
-    | _types_responses.BetaWebSearchActionFind
-)
-"""The official `openai.types.beta.beta_response_function_web_search:Action`."""
+if TYPE_CHECKING:
+    Action: TypeAlias = (
+        _types_responses.BetaWebSearchActionSearch
+        | _types_responses.BetaWebSearchActionOpenPage
+        | _types_responses.BetaWebSearchActionFind
+    )
+    """The official `openai.types.beta.beta_response_function_web_search:Action`."""
 
-AdditionalMessageAttachmentTool: TypeAlias = (
-    _types_params_responses.CodeInterpreterToolParam
-    | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
-)
-"""The official `openai.types.beta.threads.run_create_params:AdditionalMessageAttachmentTool`."""
+    AdditionalMessageAttachmentTool: TypeAlias = (
+        _types_params_responses.CodeInterpreterToolParam
+        | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
+    )
+    """The official `openai.types.beta.threads.run_create_params:AdditionalMessageAttachmentTool`."""
 
-AgentContent: TypeAlias = _types_agents.OutputText | _types_agents.EncryptedContentResource
-"""The official `openai.types.beta.agent_content:AgentContent`."""
+    AgentContent: TypeAlias = _types_agents.OutputText | _types_agents.EncryptedContentResource
+    """The official `openai.types.beta.agent_content:AgentContent`."""
 
-AgentFunctionCallOutput: TypeAlias = (
-    str
-    | list[
-        _types_agents.InputContentResourceInputText | _types_agents.InputContentResourceInputImage
+    AgentFunctionCallOutput: TypeAlias = (
+        str
+        | list[
+            _types_agents.InputContentResourceInputText
+            | _types_agents.InputContentResourceInputImage
+        ]
+    )
+    """The official `openai.types.beta.agent_function_call_output:AgentFunctionCallOutput`."""
+
+    AgentFunctionCallOutputParam: TypeAlias = (
+        str
+        | Iterable[
+            _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputTextParam
+            | _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputImageParam
+        ]
+    )
+    """The official `openai.types.beta.agent_function_call_output_param:AgentFunctionCallOutputParam`."""
+
+    AgentFunctionCallStatus: TypeAlias = Literal["in_progress", "completed", "failed", "incomplete"]
+    """The official `openai.types.beta.agent_function_call_status:AgentFunctionCallStatus`."""
+
+    AgentMessageContent: TypeAlias = (
+        _types_responses.BetaInputTextContentParam
+        | _types_responses.BetaInputImageContentParamAutoParam
+        | _types_responses.BetaEncryptedContentParam
+    )
+    """The official `openai.types.beta.beta_response_input_item:AgentMessageContent`."""
+
+    AgentOutputItem: TypeAlias = (
+        _types_agents.AgentSessionAssistantMessage
+        | _types_agents.AgentReasoningItem
+        | _types_agents.AgentFunctionCallItem
+        | _types_agents.AgentMcpCallItem
+        | _types_agents.AgentOutputItemComputerUseCallItemResource
+        | _types_agents.AgentOutputItemBrowserAuthenticationRequestItemResource
+        | _types_agents.AgentWebSearchCallItem
+        | _types_agents.AgentCommandExecutionItem
+        | _types_agents.AgentCreateSubagentCallItem
+        | _types_agents.AgentSendSubagentInputCallItem
+        | _types_agents.AgentResumeSubagentCallItem
+        | _types_agents.AgentWaitForSubagentsCallItem
+        | _types_agents.AgentInterruptSubagentCallItem
+        | _types_agents.AgentCloseSubagentCallItem
+    )
+    """The official `openai.types.beta.agent_output_item:AgentOutputItem`."""
+
+    AgentSessionInputParam: TypeAlias = (
+        _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam
+        | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam
+        | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam
+        | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam
+        | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam
+    )
+    """The official `openai.types.beta.agent_session_input_param:AgentSessionInputParam`."""
+
+    AgentSessionMessageContent: TypeAlias = (
+        _types_agents.MessageContentResourceInputText
+        | _types_agents.MessageContentResourceInputImage
+        | _types_agents.MessageContentResourceOutputText
+    )
+    """The official `openai.types.beta.agent_session_message_content:AgentSessionMessageContent`."""
+
+    AgentTool: TypeAlias = (
+        _types_agents.AgentToolResourceFunction
+        | _types_agents.AgentToolResourceProgrammaticToolCalling
+        | _types_agents.AgentToolResourceMcp
+        | _types_agents.AgentToolResourceWebSearch
+        | _types_agents.AgentToolResourceComputerUse
+        | _types_agents.AgentToolResourceAutomations
+    )
+    """The official `openai.types.beta.agent_tool:AgentTool`."""
+
+    AgentToolParam: TypeAlias = (
+        _types_params_agents.BetaAgentsCreateToolFunctionParam
+        | _types_params_agents.BetaAgentsCreateToolToolSearchParam
+        | _types_params_agents.BetaAgentsCreateToolProgrammaticToolCallingParam
+        | _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpParam
+        | _types_params_agents.BetaAgentsCreateToolWebSearchParam
+        | _types_params_agents.BetaAgentsCreateToolComputerUseParam
+        | _types_params_agents.BetaAgentsCreateToolAutomationsParam
+    )
+    """The official `openai.types.beta.agent_tool_param:AgentToolParam`."""
+
+    AnnotationDelta: TypeAlias = (
+        _types_other.MessageDeltaContentTextAnnotationsFileCitationObject
+        | _types_other.MessageDeltaContentTextAnnotationsFilePathObject
+    )
+    """The official `openai.types.beta.threads.annotation_delta:AnnotationDelta`."""
+
+    ApplyPatchCallCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_input_item:ApplyPatchCallCaller`."""
+
+    ApplyPatchCallOutputCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_input_item:ApplyPatchCallOutputCaller`."""
+
+    AssistantResponseFormatOption: TypeAlias = (
+        Literal["auto"]
+        | _types_shared.ResponseFormatText
+        | _types_shared.ResponseFormatJsonObject
+        | _types_chat.ResponseFormatJsonSchema
+    )
+    """The official `openai.types.beta.assistant_response_format_option:AssistantResponseFormatOption`."""
+
+    AssistantResponseFormatOptionParam: TypeAlias = (
+        Literal["auto"]
+        | _types_params_shared.ResponseFormatText
+        | _types_params_shared.ResponseFormatJSONObject
+        | _types_params_chat.ResponseFormatJSONSchema
+    )
+    """The official `openai.types.beta.assistant_response_format_option_param:AssistantResponseFormatOptionParam`."""
+
+    AssistantTool: TypeAlias = (
+        _types_responses.CodeInterpreterTool
+        | _types_responses.FileSearchTool
+        | _types_responses.FunctionTool
+    )
+    """The official `openai.types.beta.assistant_tool:AssistantTool`."""
+
+    AssistantToolChoiceOption: TypeAlias = Literal["none", "auto", "required"] | AssistantToolChoice
+    """The official `openai.types.beta.assistant_tool_choice_option:AssistantToolChoiceOption`."""
+
+    AssistantToolChoiceOptionParam: TypeAlias = (
+        Literal["none", "auto", "required"] | AssistantToolChoiceParam
+    )
+    """The official `openai.types.beta.assistant_tool_choice_option_param:AssistantToolChoiceOptionParam`."""
+
+    AssistantToolParam: TypeAlias = (
+        _types_params_responses.CodeInterpreterToolParam
+        | _types_params_responses.FileSearchToolParam
+        | _types_params_responses.FunctionToolParam
+    )
+    """The official `openai.types.beta.assistant_tool_param:AssistantToolParam`."""
+
+    AttachmentTool: TypeAlias = (
+        _types_responses.CodeInterpreterTool | _types_assistants.AssistantToolsFileSearchTypeOnly
+    )
+    """The official `openai.types.beta.threads.message:AttachmentTool`."""
+
+    AutomationCreatedBy: TypeAlias = (
+        _types_agents.AutomationCreatedByResourceDeveloper
+        | _types_agents.AutomationCreatedByResourceAgent
+    )
+    """The official `openai.types.beta.agents.automation_created_by:AutomationCreatedBy`."""
+
+    AutomationEnvironment: TypeAlias = (
+        _types_agents.AutomationEnvironmentResourceNone
+        | _types_agents.AutomationEnvironmentResourceOpenAIHosted
+        | _types_agents.AutomationEnvironmentResourceSelfHosted
+    )
+    """The official `openai.types.beta.agents.automation_environment:AutomationEnvironment`."""
+
+    AutomationEnvironmentResourceOpenaiHostedFile: TypeAlias = (
+        _types_agents.AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceFileID
+        | _types_agents.AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceInline
+    )
+    """The official `openai.types.beta.agents.automation_environment:AutomationEnvironmentResourceOpenaiHostedFile`."""
+
+    AutomationEnvironmentResourceOpenaiHostedSkill: TypeAlias = (
+        _types_agents.AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceSkillReference
+        | _types_agents.AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceInline
+    )
+    """The official `openai.types.beta.agents.automation_environment:AutomationEnvironmentResourceOpenaiHostedSkill`."""
+
+    AutomationInvocationSource: TypeAlias = (
+        _types_agents.AutomationInvocationSourceResourceManual
+        | _types_agents.AutomationInvocationSourceResourceAutomation
+    )
+    """The official `openai.types.beta.agents.automations.automation_invocation_source:AutomationInvocationSource`."""
+
+    AutomationTarget: TypeAlias = (
+        _types_agents.AutomationTargetResourceNewSession
+        | _types_agents.AutomationTargetResourceExistingSession
+    )
+    """The official `openai.types.beta.agents.automation_target:AutomationTarget`."""
+
+    AutomationTargetParam: TypeAlias = (
+        _types_params_agents.BetaAgentsAutomationsCreateTargetNewSessionParam
+        | _types_params_agents.BetaAgentsAutomationsCreateTargetExistingSessionParam
+    )
+    """The official `openai.types.beta.agents.automation_target_param:AutomationTargetParam`."""
+
+    BetaContainerAutoParamNetworkPolicy: TypeAlias = (
+        _types_params_responses.ContainerNetworkPolicyDisabledParam
+        | _types_params_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.beta.beta_container_auto_param:NetworkPolicy`."""
+
+    BetaContainerAutoParamSkill: TypeAlias = (
+        _types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam
+    )
+    """The official `openai.types.beta.beta_container_auto_param:Skill`."""
+
+    BetaContainerAutoSkill: TypeAlias = (
+        _types_responses.BetaSkillReferenceParam | _types_responses.BetaInlineSkillParam
+    )
+    """The official `openai.types.beta.beta_container_auto:Skill`."""
+
+    BetaCustomToolParamFormat: TypeAlias = (
+        _types_params_responses.CustomTextFormatParam
+        | _types_params_responses.CustomGrammarFormatParam
+    )
+    """The official `openai.types.beta.beta_custom_tool_param:Format`."""
+
+    BetaFileSearchToolParamFiltersCompoundFilterFilter: TypeAlias = (
+        BetaFileSearchToolParamFiltersCompoundFilterFilterComparisonFilter | object
+    )
+    """The official `openai.types.beta.beta_file_search_tool_param:FiltersCompoundFilterFilter`."""
+
+    BetaFunctionShellToolParamEnvironment: TypeAlias = (
+        _types_params_responses.ContainerAutoParam
+        | _types_params_responses.LocalEnvironmentParam
+        | _types_params_responses.ContainerReferenceParam
+    )
+    """The official `openai.types.beta.beta_function_shell_tool_param:Environment`."""
+
+    BetaResponseApplyPatchToolCallOutputCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCaller
+        | _types_responses.BetaProgramToolCallCaller
+        | None
+    )
+    """The official `openai.types.beta.beta_response_apply_patch_tool_call_output:Caller`."""
+
+    BetaResponseCodeInterpreterToolCallParamOutput: TypeAlias = (
+        _types_params_responses.CodeInterpreterOutputLogsParam
+        | _types_params_responses.CodeInterpreterOutputImageParam
+    )
+    """The official `openai.types.beta.beta_response_code_interpreter_tool_call_param:Output`."""
+
+    BetaResponseConfigurationUpdateItemParamParamTextFormat: TypeAlias = (
+        BetaResponseConfigurationUpdateItemParamParamTextFormatText
+        | _types_params_responses.BetaTextResponseFormatJsonSchemaParam
+    )
+    """The official `openai.types.beta.beta_response_configuration_update_item_param_param:TextFormat`."""
+
+    BetaResponseConfigurationUpdateItemParamTextFormat: TypeAlias = (
+        BetaResponseConfigurationUpdateItemParamTextFormatText
+        | _types_responses.BetaTextResponseFormatJsonSchema
+    )
+    """The official `openai.types.beta.beta_response_configuration_update_item_param:TextFormat`."""
+
+    BetaResponseCustomToolCallCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCaller
+        | _types_responses.BetaProgramToolCallCaller
+        | None
+    )
+    """The official `openai.types.beta.beta_response_custom_tool_call:Caller`."""
+
+    BetaResponseCustomToolCallOutputCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_custom_tool_call_output:Caller`."""
+
+    BetaResponseCustomToolCallOutputParamCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_custom_tool_call_output_param:Caller`."""
+
+    BetaResponseCustomToolCallParamCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_custom_tool_call_param:Caller`."""
+
+    BetaResponseFunctionCallOutputItem: TypeAlias = (
+        _types_responses.BetaInputTextContentParam
+        | _types_responses.BetaInputImageContentParamAutoParam
+        | _types_responses.BetaInputFileContentParam
+    )
+    """The official `openai.types.beta.beta_response_function_call_output_item:BetaResponseFunctionCallOutputItem`."""
+
+    BetaResponseFunctionCallOutputItemList: TypeAlias = list[
+        _types_responses.BetaInputTextContentParam
+        | _types_responses.BetaInputImageContentParamAutoParam
+        | _types_responses.BetaInputFileContentParam
     ]
-)
-"""The official `openai.types.beta.agent_function_call_output:AgentFunctionCallOutput`."""
+    """The official `openai.types.beta.beta_response_function_call_output_item_list:BetaResponseFunctionCallOutputItemList`."""
 
-AgentFunctionCallOutputParam: TypeAlias = (
-    str
-    | Iterable[
-        _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputTextParam
-        | _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputImageParam
+    BetaResponseFunctionCallOutputItemListParam: TypeAlias = list[
+        _types_params_responses.BetaInputTextContent2Param
+        | _types_params_responses.BetaInputImageContentParamAutoParam
+        | _types_params_responses.BetaInputFileContent2Param
     ]
-)
-"""The official `openai.types.beta.agent_function_call_output_param:AgentFunctionCallOutputParam`."""
-
-AgentFunctionCallStatus: TypeAlias = Literal["in_progress", "completed", "failed", "incomplete"]
-"""The official `openai.types.beta.agent_function_call_status:AgentFunctionCallStatus`."""
-
-AgentMessageContent: TypeAlias = (
-    _types_responses.BetaInputTextContentParam
-    | _types_responses.BetaInputImageContentParamAutoParam
-    | _types_responses.BetaEncryptedContentParam
-)
-"""The official `openai.types.beta.beta_response_input_item:AgentMessageContent`."""
-
-AgentOutputItem: TypeAlias = (
-    _types_agents.AgentSessionAssistantMessage
-    | _types_agents.AgentReasoningItem
-    | _types_agents.AgentFunctionCallItem
-    | _types_agents.AgentMcpCallItem
-    | _types_agents.AgentOutputItemComputerUseCallItemResource
-    | _types_agents.AgentOutputItemBrowserAuthenticationRequestItemResource
-    | _types_agents.AgentWebSearchCallItem
-    | _types_agents.AgentCommandExecutionItem
-    | _types_agents.AgentCreateSubagentCallItem
-    | _types_agents.AgentSendSubagentInputCallItem
-    | _types_agents.AgentResumeSubagentCallItem
-    | _types_agents.AgentWaitForSubagentsCallItem
-    | _types_agents.AgentInterruptSubagentCallItem
-    | _types_agents.AgentCloseSubagentCallItem
-)
-"""The official `openai.types.beta.agent_output_item:AgentOutputItem`."""
-
-AgentSessionInputParam: TypeAlias = (
-    _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam
-    | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam
-    | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam
-    | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam
-    | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam
-)
-"""The official `openai.types.beta.agent_session_input_param:AgentSessionInputParam`."""
-
-AgentSessionMessageContent: TypeAlias = (
-    _types_agents.MessageContentResourceInputText
-    | _types_agents.MessageContentResourceInputImage
-    | _types_agents.MessageContentResourceOutputText
-)
-"""The official `openai.types.beta.agent_session_message_content:AgentSessionMessageContent`."""
-
-AgentTool: TypeAlias = (
-    _types_agents.AgentToolResourceFunction
-    | _types_agents.AgentToolResourceProgrammaticToolCalling
-    | _types_agents.AgentToolResourceMcp
-    | _types_agents.AgentToolResourceWebSearch
-    | _types_agents.AgentToolResourceComputerUse
-    | _types_agents.AgentToolResourceAutomations
-)
-"""The official `openai.types.beta.agent_tool:AgentTool`."""
-
-AgentToolParam: TypeAlias = (
-    _types_params_agents.BetaAgentsCreateToolFunctionParam
-    | _types_params_agents.BetaAgentsCreateToolToolSearchParam
-    | _types_params_agents.BetaAgentsCreateToolProgrammaticToolCallingParam
-    | _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpParam
-    | _types_params_agents.BetaAgentsCreateToolWebSearchParam
-    | _types_params_agents.BetaAgentsCreateToolComputerUseParam
-    | _types_params_agents.BetaAgentsCreateToolAutomationsParam
-)
-"""The official `openai.types.beta.agent_tool_param:AgentToolParam`."""
-
-AnnotationDelta: TypeAlias = (
-    _types_other.MessageDeltaContentTextAnnotationsFileCitationObject
-    | _types_other.MessageDeltaContentTextAnnotationsFilePathObject
-)
-"""The official `openai.types.beta.threads.annotation_delta:AnnotationDelta`."""
-
-ApplyPatchCallCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_input_item:ApplyPatchCallCaller`."""
-
-ApplyPatchCallOutputCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_input_item:ApplyPatchCallOutputCaller`."""
-
-AssistantResponseFormatOption: TypeAlias = (
-    Literal["auto"]
-    | _types_shared.ResponseFormatText
-    | _types_shared.ResponseFormatJsonObject
-    | _types_chat.ResponseFormatJsonSchema
-)
-"""The official `openai.types.beta.assistant_response_format_option:AssistantResponseFormatOption`."""
-
-AssistantResponseFormatOptionParam: TypeAlias = (
-    Literal["auto"]
-    | _types_params_shared.ResponseFormatText
-    | _types_params_shared.ResponseFormatJSONObject
-    | _types_params_chat.ResponseFormatJSONSchema
-)
-"""The official `openai.types.beta.assistant_response_format_option_param:AssistantResponseFormatOptionParam`."""
-
-AssistantTool: TypeAlias = (
-    _types_responses.CodeInterpreterTool
-    | _types_responses.FileSearchTool
-    | _types_responses.FunctionTool
-)
-"""The official `openai.types.beta.assistant_tool:AssistantTool`."""
-
-AssistantToolChoiceOption: TypeAlias = Literal["none", "auto", "required"] | AssistantToolChoice
-"""The official `openai.types.beta.assistant_tool_choice_option:AssistantToolChoiceOption`."""
-
-AssistantToolChoiceOptionParam: TypeAlias = (
-    Literal["none", "auto", "required"] | AssistantToolChoiceParam
-)
-"""The official `openai.types.beta.assistant_tool_choice_option_param:AssistantToolChoiceOptionParam`."""
-
-AssistantToolParam: TypeAlias = (
-    _types_params_responses.CodeInterpreterToolParam
-    | _types_params_responses.FileSearchToolParam
-    | _types_params_responses.FunctionToolParam
-)
-"""The official `openai.types.beta.assistant_tool_param:AssistantToolParam`."""
-
-AttachmentTool: TypeAlias = (
-    _types_responses.CodeInterpreterTool | _types_assistants.AssistantToolsFileSearchTypeOnly
-)
-"""The official `openai.types.beta.threads.message:AttachmentTool`."""
-
-AutomationCreatedBy: TypeAlias = (
-    _types_agents.AutomationCreatedByResourceDeveloper
-    | _types_agents.AutomationCreatedByResourceAgent
-)
-"""The official `openai.types.beta.agents.automation_created_by:AutomationCreatedBy`."""
-
-AutomationEnvironment: TypeAlias = (
-    _types_agents.AutomationEnvironmentResourceNone
-    | _types_agents.AutomationEnvironmentResourceOpenAIHosted
-    | _types_agents.AutomationEnvironmentResourceSelfHosted
-)
-"""The official `openai.types.beta.agents.automation_environment:AutomationEnvironment`."""
-
-AutomationEnvironmentResourceOpenaiHostedFile: TypeAlias = (
-    _types_agents.AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceFileID
-    | _types_agents.AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceInline
-)
-"""The official `openai.types.beta.agents.automation_environment:AutomationEnvironmentResourceOpenaiHostedFile`."""
-
-AutomationEnvironmentResourceOpenaiHostedSkill: TypeAlias = (
-    _types_agents.AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceSkillReference
-    | _types_agents.AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceInline
-)
-"""The official `openai.types.beta.agents.automation_environment:AutomationEnvironmentResourceOpenaiHostedSkill`."""
-
-AutomationInvocationSource: TypeAlias = (
-    _types_agents.AutomationInvocationSourceResourceManual
-    | _types_agents.AutomationInvocationSourceResourceAutomation
-)
-"""The official `openai.types.beta.agents.automations.automation_invocation_source:AutomationInvocationSource`."""
-
-AutomationTarget: TypeAlias = (
-    _types_agents.AutomationTargetResourceNewSession
-    | _types_agents.AutomationTargetResourceExistingSession
-)
-"""The official `openai.types.beta.agents.automation_target:AutomationTarget`."""
-
-AutomationTargetParam: TypeAlias = (
-    _types_params_agents.BetaAgentsAutomationsCreateTargetNewSessionParam
-    | _types_params_agents.BetaAgentsAutomationsCreateTargetExistingSessionParam
-)
-"""The official `openai.types.beta.agents.automation_target_param:AutomationTargetParam`."""
-
-BetaContainerAutoParamNetworkPolicy: TypeAlias = (
-    _types_params_responses.ContainerNetworkPolicyDisabledParam
-    | _types_params_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.beta.beta_container_auto_param:NetworkPolicy`."""
-
-BetaContainerAutoParamSkill: TypeAlias = (
-    _types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam
-)
-"""The official `openai.types.beta.beta_container_auto_param:Skill`."""
-
-BetaContainerAutoSkill: TypeAlias = (
-    _types_responses.BetaSkillReferenceParam | _types_responses.BetaInlineSkillParam
-)
-"""The official `openai.types.beta.beta_container_auto:Skill`."""
-
-BetaCustomToolParamFormat: TypeAlias = (
-    _types_params_responses.CustomTextFormatParam | _types_params_responses.CustomGrammarFormatParam
-)
-"""The official `openai.types.beta.beta_custom_tool_param:Format`."""
-
-BetaFileSearchToolParamFiltersCompoundFilterFilter: TypeAlias = (
-    BetaFileSearchToolParamFiltersCompoundFilterFilterComparisonFilter | object
-)
-"""The official `openai.types.beta.beta_file_search_tool_param:FiltersCompoundFilterFilter`."""
-
-BetaFunctionShellToolParamEnvironment: TypeAlias = (
-    _types_params_responses.ContainerAutoParam
-    | _types_params_responses.LocalEnvironmentParam
-    | _types_params_responses.ContainerReferenceParam
-)
-"""The official `openai.types.beta.beta_function_shell_tool_param:Environment`."""
-
-BetaResponseApplyPatchToolCallOutputCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None
-)
-"""The official `openai.types.beta.beta_response_apply_patch_tool_call_output:Caller`."""
-
-BetaResponseCodeInterpreterToolCallParamOutput: TypeAlias = (
-    _types_params_responses.CodeInterpreterOutputLogsParam
-    | _types_params_responses.CodeInterpreterOutputImageParam
-)
-"""The official `openai.types.beta.beta_response_code_interpreter_tool_call_param:Output`."""
-
-BetaResponseConfigurationUpdateItemParamParamTextFormat: TypeAlias = (
-    BetaResponseConfigurationUpdateItemParamParamTextFormatText
-    | _types_params_responses.BetaTextResponseFormatJsonSchemaParam
-)
-"""The official `openai.types.beta.beta_response_configuration_update_item_param_param:TextFormat`."""
-
-BetaResponseConfigurationUpdateItemParamTextFormat: TypeAlias = (
-    BetaResponseConfigurationUpdateItemParamTextFormatText
-    | _types_responses.BetaTextResponseFormatJsonSchema
-)
-"""The official `openai.types.beta.beta_response_configuration_update_item_param:TextFormat`."""
-
-BetaResponseCustomToolCallCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None
-)
-"""The official `openai.types.beta.beta_response_custom_tool_call:Caller`."""
-
-BetaResponseCustomToolCallOutputCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_custom_tool_call_output:Caller`."""
-
-BetaResponseCustomToolCallOutputParamCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_custom_tool_call_output_param:Caller`."""
-
-BetaResponseCustomToolCallParamCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_custom_tool_call_param:Caller`."""
-
-BetaResponseFunctionCallOutputItem: TypeAlias = (
-    _types_responses.BetaInputTextContentParam
-    | _types_responses.BetaInputImageContentParamAutoParam
-    | _types_responses.BetaInputFileContentParam
-)
-"""The official `openai.types.beta.beta_response_function_call_output_item:BetaResponseFunctionCallOutputItem`."""
-
-BetaResponseFunctionCallOutputItemList: TypeAlias = list[
-    _types_responses.BetaInputTextContentParam
-    | _types_responses.BetaInputImageContentParamAutoParam
-    | _types_responses.BetaInputFileContentParam
-]
-"""The official `openai.types.beta.beta_response_function_call_output_item_list:BetaResponseFunctionCallOutputItemList`."""
-
-BetaResponseFunctionCallOutputItemListParam: TypeAlias = list[
-    _types_params_responses.BetaInputTextContent2Param
-    | _types_params_responses.BetaInputImageContentParamAutoParam
-    | _types_params_responses.BetaInputFileContent2Param
-]
-"""The official `openai.types.beta.beta_response_function_call_output_item_list_param:BetaResponseFunctionCallOutputItemListParam`."""
-
-BetaResponseFunctionCallOutputItemParam: TypeAlias = (
-    _types_params_responses.BetaInputTextContent2Param
-    | _types_params_responses.BetaInputImageContentParamAutoParam
-    | _types_params_responses.BetaInputFileContent2Param
-)
-"""The official `openai.types.beta.beta_response_function_call_output_item_list_param:BetaResponseFunctionCallOutputItemParam`."""
-
-BetaResponseFunctionCallOutputItemParamBetaResponseFunctionCallOutputItemParam: TypeAlias = (
-    _types_params_responses.BetaInputTextContent2Param
-    | _types_params_responses.BetaInputImageContentParamAutoParam
-    | _types_params_responses.BetaInputFileContent2Param
-)
-"""The official `openai.types.beta.beta_response_function_call_output_item_param:BetaResponseFunctionCallOutputItemParam`."""
-
-BetaResponseFunctionShellToolCallCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None
-)
-"""The official `openai.types.beta.beta_response_function_shell_tool_call:Caller`."""
-
-BetaResponseFunctionShellToolCallEnvironment: TypeAlias = (
-    _types_responses.BetaLocalEnvironmentResource
-    | _types_responses.BetaContainerReferenceResource
-    | None
-)
-"""The official `openai.types.beta.beta_response_function_shell_tool_call:Environment`."""
-
-BetaResponseFunctionShellToolCallOutputCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None
-)
-"""The official `openai.types.beta.beta_response_function_shell_tool_call_output:Caller`."""
-
-BetaResponseFunctionToolCallCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None
-)
-"""The official `openai.types.beta.beta_response_function_tool_call:Caller`."""
-
-BetaResponseFunctionToolCallOutputItemCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_function_tool_call_output_item:Caller`."""
-
-BetaResponseFunctionToolCallParamCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_function_tool_call_param:Caller`."""
-
-BetaResponseFunctionWebSearchParamAction: TypeAlias = (
-    _types_params_responses.WebSearchActionSearchParam
-    | _types_params_responses.WebSearchActionOpenPageParam
-    | _types_params_responses.WebSearchActionFindParam
-)
-"""The official `openai.types.beta.beta_response_function_web_search_param:Action`."""
-
-BetaResponseInput: TypeAlias = list[
-    _types_responses.BetaEasyInputMessage
-    | _types_responses.BetaInputMessage
-    | _types_responses.BetaOutputMessage
-    | _types_responses.BetaFileSearchToolCall
-    | _types_responses.BetaComputerToolCall
-    | _types_responses.BetaComputerCallOutputItemParam
-    | _types_responses.BetaWebSearchToolCall
-    | _types_responses.BetaFunctionToolCall
-    | _types_responses.BetaFunctionCallOutputItemParam
-    | _types_responses.BetaAgentMessageItemParam
-    | _types_responses.BetaMultiAgentCallItemParam
-    | _types_responses.BetaMultiAgentCallOutputItemParam
-    | _types_responses.BetaToolSearchCallItemParam
-    | _types_responses.BetaToolSearchOutputItemParam
-    | _types_responses.BetaAdditionalToolsItemParam
-    | BetaResponseConfigurationUpdateItemParam
-    | _types_responses.BetaReasoningItem
-    | _types_responses.BetaCompactionSummaryItemParam
-    | _types_responses.BetaImageGenToolCall
-    | _types_responses.BetaCodeInterpreterToolCall
-    | _types_responses.BetaLocalShellToolCall
-    | _types_responses.BetaLocalShellToolCallOutput
-    | _types_responses.BetaFunctionShellCallItemParam
-    | _types_responses.BetaFunctionShellCallOutputItemParam
-    | _types_responses.BetaApplyPatchToolCallItemParam
-    | _types_responses.BetaApplyPatchToolCallOutputItemParam
-    | _types_responses.BetaMCPListTools
-    | _types_responses.BetaMCPApprovalRequest
-    | _types_responses.BetaMCPApprovalResponse
-    | _types_responses.BetaMCPToolCall
-    | _types_responses.BetaCustomToolCallOutput
-    | _types_responses.BetaCustomToolCall
-    | _types_responses.BetaCompactionTriggerItemParam
-    | _types_responses.BetaItemReferenceParam
-    | _types_responses.BetaProgramItemParam
-    | _types_responses.BetaProgramOutputItemParam
-]
-"""The official `openai.types.beta.beta_response_input:BetaResponseInput`."""
-
-BetaResponseInputItemParam: TypeAlias = (
-    _types_params_responses.BetaEasyInputMessageParam
-    | BetaResponseInputParamMessage
-    | _types_params_responses.BetaOutputMessageParam
-    | _types_params_responses.BetaFileSearchToolCallParam
-    | _types_params_responses.BetaComputerToolCallParam
-    | _types_params_responses.BetaComputerCallOutputItemParam
-    | _types_params_responses.BetaWebSearchToolCallParam
-    | _types_params_responses.BetaFunctionToolCallParam
-    | _types_params_responses.BetaFunctionCallOutputItemParam
-    | _types_params_responses.BetaAgentMessageItemParam
-    | _types_params_responses.BetaMultiAgentCallItemParam
-    | _types_params_responses.BetaMultiAgentCallOutputItemParam
-    | _types_params_responses.BetaToolSearchCallItemParam
-    | _types_params_responses.BetaToolSearchOutputItemParam
-    | _types_params_responses.BetaAdditionalToolsItemParam
-    | BetaResponseConfigurationUpdateItemParamParam
-    | _types_params_responses.BetaReasoningItemParam
-    | _types_params_responses.BetaCompactionSummaryItemParam
-    | _types_params_responses.BetaImageGenToolCallParam
-    | _types_params_responses.BetaCodeInterpreterToolCallParam
-    | _types_params_responses.BetaLocalShellToolCallParam
-    | _types_params_responses.BetaLocalShellToolCallOutputParam
-    | _types_params_responses.BetaFunctionShellCallItemParam
-    | _types_params_responses.BetaFunctionShellCallOutputItemParam
-    | _types_params_responses.BetaApplyPatchToolCallItemParam
-    | _types_params_responses.BetaApplyPatchToolCallOutputItemParam
-    | _types_params_responses.BetaMCPListToolsParam
-    | _types_params_responses.BetaMCPApprovalRequestParam
-    | _types_params_responses.BetaMCPApprovalResponseParam
-    | _types_params_responses.BetaMCPToolCallParam
-    | _types_params_responses.BetaCustomToolCallOutputParam
-    | _types_params_responses.BetaCustomToolCallParam
-    | _types_params_responses.BetaCompactionTriggerItemParam
-    | _types_params_responses.BetaItemReferenceParam
-    | _types_params_responses.BetaProgramItemParam
-    | _types_params_responses.BetaProgramOutputItemParam
-)
-"""The official `openai.types.beta.beta_response_input_param:BetaResponseInputItemParam`."""
-
-BetaResponseInputItemParamAgentMessageContent: TypeAlias = (
-    _types_params_responses.BetaInputTextContent2Param
-    | _types_params_responses.BetaInputImageContentParamAutoParam
-    | _types_params_responses.BetaEncryptedContentParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:AgentMessageContent`."""
-
-BetaResponseInputItemParamApplyPatchCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:ApplyPatchCallCaller`."""
-
-BetaResponseInputItemParamApplyPatchCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:ApplyPatchCallOutputCaller`."""
-
-BetaResponseInputItemParamFunctionCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:FunctionCallOutputCaller`."""
-
-BetaResponseInputItemParamMultiAgentCallOutputOutputAnnotation: TypeAlias = (
-    _types_params_responses.BetaFileCitationParam
-    | _types_params_responses.BetaUrlCitationParam
-    | _types_params_responses.BetaContainerFileCitationParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:MultiAgentCallOutputOutputAnnotation`."""
-
-BetaResponseInputItemParamShellCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:ShellCallCaller`."""
-
-BetaResponseInputItemParamShellCallEnvironment: TypeAlias = (
-    _types_params_responses.LocalEnvironmentParam | _types_params_responses.ContainerReferenceParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:ShellCallEnvironment`."""
-
-BetaResponseInputItemParamShellCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_item_param:ShellCallOutputCaller`."""
-
-BetaResponseInputMessageContentList: TypeAlias = list[
-    _types_responses.BetaInputTextContent
-    | _types_responses.BetaInputImageContent
-    | _types_responses.BetaInputFileContent
-]
-"""The official `openai.types.beta.beta_response_input_message_content_list:BetaResponseInputMessageContentList`."""
-
-BetaResponseInputMessageContentListParam: TypeAlias = list[
-    _types_params_responses.BetaInputTextContentParam
-    | _types_params_responses.BetaInputImageContentParam
-    | _types_params_responses.BetaInputFileContentParam
-]
-"""The official `openai.types.beta.beta_response_input_message_content_list_param:BetaResponseInputMessageContentListParam`."""
-
-BetaResponseInputParam: TypeAlias = list[
-    _types_params_responses.BetaEasyInputMessageParam
-    | BetaResponseInputParamMessage
-    | _types_params_responses.BetaOutputMessageParam
-    | _types_params_responses.BetaFileSearchToolCallParam
-    | _types_params_responses.BetaComputerToolCallParam
-    | _types_params_responses.BetaComputerCallOutputItemParam
-    | _types_params_responses.BetaWebSearchToolCallParam
-    | _types_params_responses.BetaFunctionToolCallParam
-    | _types_params_responses.BetaFunctionCallOutputItemParam
-    | _types_params_responses.BetaAgentMessageItemParam
-    | _types_params_responses.BetaMultiAgentCallItemParam
-    | _types_params_responses.BetaMultiAgentCallOutputItemParam
-    | _types_params_responses.BetaToolSearchCallItemParam
-    | _types_params_responses.BetaToolSearchOutputItemParam
-    | _types_params_responses.BetaAdditionalToolsItemParam
-    | BetaResponseConfigurationUpdateItemParamParam
-    | _types_params_responses.BetaReasoningItemParam
-    | _types_params_responses.BetaCompactionSummaryItemParam
-    | _types_params_responses.BetaImageGenToolCallParam
-    | _types_params_responses.BetaCodeInterpreterToolCallParam
-    | _types_params_responses.BetaLocalShellToolCallParam
-    | _types_params_responses.BetaLocalShellToolCallOutputParam
-    | _types_params_responses.BetaFunctionShellCallItemParam
-    | _types_params_responses.BetaFunctionShellCallOutputItemParam
-    | _types_params_responses.BetaApplyPatchToolCallItemParam
-    | _types_params_responses.BetaApplyPatchToolCallOutputItemParam
-    | _types_params_responses.BetaMCPListToolsParam
-    | _types_params_responses.BetaMCPApprovalRequestParam
-    | _types_params_responses.BetaMCPApprovalResponseParam
-    | _types_params_responses.BetaMCPToolCallParam
-    | _types_params_responses.BetaCustomToolCallOutputParam
-    | _types_params_responses.BetaCustomToolCallParam
-    | _types_params_responses.BetaCompactionTriggerItemParam
-    | _types_params_responses.BetaItemReferenceParam
-    | _types_params_responses.BetaProgramItemParam
-    | _types_params_responses.BetaProgramOutputItemParam
-]
-"""The official `openai.types.beta.beta_response_input_param:BetaResponseInputParam`."""
-
-BetaResponseInputParamAgentMessageContent: TypeAlias = (
-    _types_params_responses.BetaInputTextContent2Param
-    | _types_params_responses.BetaInputImageContentParamAutoParam
-    | _types_params_responses.BetaEncryptedContentParam
-)
-"""The official `openai.types.beta.beta_response_input_param:AgentMessageContent`."""
-
-BetaResponseInputParamApplyPatchCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_param:ApplyPatchCallCaller`."""
-
-BetaResponseInputParamApplyPatchCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_param:ApplyPatchCallOutputCaller`."""
-
-BetaResponseInputParamFunctionCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_param:FunctionCallOutputCaller`."""
-
-BetaResponseInputParamMultiAgentCallOutputOutputAnnotation: TypeAlias = (
-    _types_params_responses.BetaFileCitationParam
-    | _types_params_responses.BetaUrlCitationParam
-    | _types_params_responses.BetaContainerFileCitationParam
-)
-"""The official `openai.types.beta.beta_response_input_param:MultiAgentCallOutputOutputAnnotation`."""
-
-BetaResponseInputParamShellCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_param:ShellCallCaller`."""
-
-BetaResponseInputParamShellCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.beta.beta_response_input_param:ShellCallOutputCaller`."""
-
-BetaResponseItemAgentMessageContent: TypeAlias = (
-    _types_responses.BetaInputTextContent
-    | _types_responses.BetaOutputTextContent
-    | _types_responses.BetaTextContent
-    | _types_responses.BetaSummaryTextContent
-    | _types_responses.BetaReasoningTextContent
-    | _types_responses.BetaRefusalContent
-    | _types_responses.BetaInputImageContent
-    | _types_responses.BetaComputerScreenshotContent
-    | _types_responses.BetaInputFileContent
-    | _types_responses.BetaEncryptedContent
-)
-"""The official `openai.types.beta.beta_response_item:AgentMessageContent`."""
-
-BetaResponseOutputItemAgentMessageContent: TypeAlias = (
-    _types_responses.BetaInputTextContent
-    | _types_responses.BetaOutputTextContent
-    | _types_responses.BetaTextContent
-    | _types_responses.BetaSummaryTextContent
-    | _types_responses.BetaReasoningTextContent
-    | _types_responses.BetaRefusalContent
-    | _types_responses.BetaInputImageContent
-    | _types_responses.BetaComputerScreenshotContent
-    | _types_responses.BetaInputFileContent
-    | _types_responses.BetaEncryptedContent
-)
-"""The official `openai.types.beta.beta_response_output_item:AgentMessageContent`."""
-
-BetaResponsePromptParamVariables: TypeAlias = (
-    str
-    | _types_params_responses.BetaInputTextContentParam
-    | _types_params_responses.BetaInputImageContentParam
-    | _types_params_responses.BetaInputFileContentParam
-)
-"""The official `openai.types.beta.beta_response_prompt_param:Variables`."""
-
-BetaResponseShellCallOutputContentDoneEventOutputOutcome: TypeAlias = (
-    _types_other.OutputOutcomeTimeout | _types_other.OutputOutcomeExit
-)
-"""The official `openai.types.beta.beta_response_shell_call_output_content_done_event:OutputOutcome`."""
-
-BetaResponseStatus: TypeAlias = Literal[
-    "completed", "failed", "in_progress", "cancelled", "queued", "incomplete"
-]
-"""The official `openai.types.beta.beta_response_status:BetaResponseStatus`."""
-
-BetaResponseSteerErrorCode: TypeAlias = (
-    Literal[
-        "response_not_found",
-        "invalid_input",
-        "steering_not_supported",
-        "too_many_pending_steers",
-        "response_already_completed",
-        "response_not_active",
-        "successor_creation_failed",
+    """The official `openai.types.beta.beta_response_function_call_output_item_list_param:BetaResponseFunctionCallOutputItemListParam`."""
+
+    BetaResponseFunctionCallOutputItemParam: TypeAlias = (
+        _types_params_responses.BetaInputTextContent2Param
+        | _types_params_responses.BetaInputImageContentParamAutoParam
+        | _types_params_responses.BetaInputFileContent2Param
+    )
+    """The official `openai.types.beta.beta_response_function_call_output_item_list_param:BetaResponseFunctionCallOutputItemParam`."""
+
+    BetaResponseFunctionCallOutputItemParamBetaResponseFunctionCallOutputItemParam: TypeAlias = (
+        _types_params_responses.BetaInputTextContent2Param
+        | _types_params_responses.BetaInputImageContentParamAutoParam
+        | _types_params_responses.BetaInputFileContent2Param
+    )
+    """The official `openai.types.beta.beta_response_function_call_output_item_param:BetaResponseFunctionCallOutputItemParam`."""
+
+    BetaResponseFunctionShellToolCallCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCaller
+        | _types_responses.BetaProgramToolCallCaller
+        | None
+    )
+    """The official `openai.types.beta.beta_response_function_shell_tool_call:Caller`."""
+
+    BetaResponseFunctionShellToolCallEnvironment: TypeAlias = (
+        _types_responses.BetaLocalEnvironmentResource
+        | _types_responses.BetaContainerReferenceResource
+        | None
+    )
+    """The official `openai.types.beta.beta_response_function_shell_tool_call:Environment`."""
+
+    BetaResponseFunctionShellToolCallOutputCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCaller
+        | _types_responses.BetaProgramToolCallCaller
+        | None
+    )
+    """The official `openai.types.beta.beta_response_function_shell_tool_call_output:Caller`."""
+
+    BetaResponseFunctionToolCallCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCaller
+        | _types_responses.BetaProgramToolCallCaller
+        | None
+    )
+    """The official `openai.types.beta.beta_response_function_tool_call:Caller`."""
+
+    BetaResponseFunctionToolCallOutputItemCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_function_tool_call_output_item:Caller`."""
+
+    BetaResponseFunctionToolCallParamCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_function_tool_call_param:Caller`."""
+
+    BetaResponseFunctionWebSearchParamAction: TypeAlias = (
+        _types_params_responses.WebSearchActionSearchParam
+        | _types_params_responses.WebSearchActionOpenPageParam
+        | _types_params_responses.WebSearchActionFindParam
+    )
+    """The official `openai.types.beta.beta_response_function_web_search_param:Action`."""
+
+    BetaResponseInput: TypeAlias = list[
+        _types_responses.BetaEasyInputMessage
+        | _types_responses.BetaInputMessage
+        | _types_responses.BetaOutputMessage
+        | _types_responses.BetaFileSearchToolCall
+        | _types_responses.BetaComputerToolCall
+        | _types_responses.BetaComputerCallOutputItemParam
+        | _types_responses.BetaWebSearchToolCall
+        | _types_responses.BetaFunctionToolCall
+        | _types_responses.BetaFunctionCallOutputItemParam
+        | _types_responses.BetaAgentMessageItemParam
+        | _types_responses.BetaMultiAgentCallItemParam
+        | _types_responses.BetaMultiAgentCallOutputItemParam
+        | _types_responses.BetaToolSearchCallItemParam
+        | _types_responses.BetaToolSearchOutputItemParam
+        | _types_responses.BetaAdditionalToolsItemParam
+        | BetaResponseConfigurationUpdateItemParam
+        | _types_responses.BetaReasoningItem
+        | _types_responses.BetaCompactionSummaryItemParam
+        | _types_responses.BetaImageGenToolCall
+        | _types_responses.BetaCodeInterpreterToolCall
+        | _types_responses.BetaLocalShellToolCall
+        | _types_responses.BetaLocalShellToolCallOutput
+        | _types_responses.BetaFunctionShellCallItemParam
+        | _types_responses.BetaFunctionShellCallOutputItemParam
+        | _types_responses.BetaApplyPatchToolCallItemParam
+        | _types_responses.BetaApplyPatchToolCallOutputItemParam
+        | _types_responses.BetaMCPListTools
+        | _types_responses.BetaMCPApprovalRequest
+        | _types_responses.BetaMCPApprovalResponse
+        | _types_responses.BetaMCPToolCall
+        | _types_responses.BetaCustomToolCallOutput
+        | _types_responses.BetaCustomToolCall
+        | _types_responses.BetaCompactionTriggerItemParam
+        | _types_responses.BetaItemReferenceParam
+        | _types_responses.BetaProgramItemParam
+        | _types_responses.BetaProgramOutputItemParam
     ]
-    | str
-)
-"""The official `openai.types.beta.beta_response_steer_error_code:BetaResponseSteerErrorCode`."""
+    """The official `openai.types.beta.beta_response_input:BetaResponseInput`."""
 
-BetaResponseSteerInput: TypeAlias = (
-    str | list[ResponseSteerInputItemListMessage | ResponseSteerInputItemListFunctionCallOutput]
-)
-"""The official `openai.types.beta.beta_response_steer_input:BetaResponseSteerInput`."""
+    BetaResponseInputItemParam: TypeAlias = (
+        _types_params_responses.BetaEasyInputMessageParam
+        | BetaResponseInputParamMessage
+        | _types_params_responses.BetaOutputMessageParam
+        | _types_params_responses.BetaFileSearchToolCallParam
+        | _types_params_responses.BetaComputerToolCallParam
+        | _types_params_responses.BetaComputerCallOutputItemParam
+        | _types_params_responses.BetaWebSearchToolCallParam
+        | _types_params_responses.BetaFunctionToolCallParam
+        | _types_params_responses.BetaFunctionCallOutputItemParam
+        | _types_params_responses.BetaAgentMessageItemParam
+        | _types_params_responses.BetaMultiAgentCallItemParam
+        | _types_params_responses.BetaMultiAgentCallOutputItemParam
+        | _types_params_responses.BetaToolSearchCallItemParam
+        | _types_params_responses.BetaToolSearchOutputItemParam
+        | _types_params_responses.BetaAdditionalToolsItemParam
+        | BetaResponseConfigurationUpdateItemParamParam
+        | _types_params_responses.BetaReasoningItemParam
+        | _types_params_responses.BetaCompactionSummaryItemParam
+        | _types_params_responses.BetaImageGenToolCallParam
+        | _types_params_responses.BetaCodeInterpreterToolCallParam
+        | _types_params_responses.BetaLocalShellToolCallParam
+        | _types_params_responses.BetaLocalShellToolCallOutputParam
+        | _types_params_responses.BetaFunctionShellCallItemParam
+        | _types_params_responses.BetaFunctionShellCallOutputItemParam
+        | _types_params_responses.BetaApplyPatchToolCallItemParam
+        | _types_params_responses.BetaApplyPatchToolCallOutputItemParam
+        | _types_params_responses.BetaMCPListToolsParam
+        | _types_params_responses.BetaMCPApprovalRequestParam
+        | _types_params_responses.BetaMCPApprovalResponseParam
+        | _types_params_responses.BetaMCPToolCallParam
+        | _types_params_responses.BetaCustomToolCallOutputParam
+        | _types_params_responses.BetaCustomToolCallParam
+        | _types_params_responses.BetaCompactionTriggerItemParam
+        | _types_params_responses.BetaItemReferenceParam
+        | _types_params_responses.BetaProgramItemParam
+        | _types_params_responses.BetaProgramOutputItemParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:BetaResponseInputItemParam`."""
 
-BetaResponseSteerInputContent: TypeAlias = (
-    _types_responses.BetaInputTextContentParam
-    | _types_responses.BetaInputImageContentParamAutoParam
-    | _types_responses.BetaInputFileContentParam
-)
-"""The official `openai.types.beta.beta_response_steer_input_content:BetaResponseSteerInputContent`."""
+    BetaResponseInputItemParamAgentMessageContent: TypeAlias = (
+        _types_params_responses.BetaInputTextContent2Param
+        | _types_params_responses.BetaInputImageContentParamAutoParam
+        | _types_params_responses.BetaEncryptedContentParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:AgentMessageContent`."""
 
-BetaResponseSteerInputParam: TypeAlias = (
-    str
-    | Iterable[
+    BetaResponseInputItemParamApplyPatchCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:ApplyPatchCallCaller`."""
+
+    BetaResponseInputItemParamApplyPatchCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:ApplyPatchCallOutputCaller`."""
+
+    BetaResponseInputItemParamFunctionCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:FunctionCallOutputCaller`."""
+
+    BetaResponseInputItemParamMultiAgentCallOutputOutputAnnotation: TypeAlias = (
+        _types_params_responses.BetaFileCitationParam
+        | _types_params_responses.BetaUrlCitationParam
+        | _types_params_responses.BetaContainerFileCitationParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:MultiAgentCallOutputOutputAnnotation`."""
+
+    BetaResponseInputItemParamShellCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:ShellCallCaller`."""
+
+    BetaResponseInputItemParamShellCallEnvironment: TypeAlias = (
+        _types_params_responses.LocalEnvironmentParam
+        | _types_params_responses.ContainerReferenceParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:ShellCallEnvironment`."""
+
+    BetaResponseInputItemParamShellCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_item_param:ShellCallOutputCaller`."""
+
+    BetaResponseInputMessageContentList: TypeAlias = list[
+        _types_responses.BetaInputTextContent
+        | _types_responses.BetaInputImageContent
+        | _types_responses.BetaInputFileContent
+    ]
+    """The official `openai.types.beta.beta_response_input_message_content_list:BetaResponseInputMessageContentList`."""
+
+    BetaResponseInputMessageContentListParam: TypeAlias = list[
+        _types_params_responses.BetaInputTextContentParam
+        | _types_params_responses.BetaInputImageContentParam
+        | _types_params_responses.BetaInputFileContentParam
+    ]
+    """The official `openai.types.beta.beta_response_input_message_content_list_param:BetaResponseInputMessageContentListParam`."""
+
+    BetaResponseInputParam: TypeAlias = list[
+        _types_params_responses.BetaEasyInputMessageParam
+        | BetaResponseInputParamMessage
+        | _types_params_responses.BetaOutputMessageParam
+        | _types_params_responses.BetaFileSearchToolCallParam
+        | _types_params_responses.BetaComputerToolCallParam
+        | _types_params_responses.BetaComputerCallOutputItemParam
+        | _types_params_responses.BetaWebSearchToolCallParam
+        | _types_params_responses.BetaFunctionToolCallParam
+        | _types_params_responses.BetaFunctionCallOutputItemParam
+        | _types_params_responses.BetaAgentMessageItemParam
+        | _types_params_responses.BetaMultiAgentCallItemParam
+        | _types_params_responses.BetaMultiAgentCallOutputItemParam
+        | _types_params_responses.BetaToolSearchCallItemParam
+        | _types_params_responses.BetaToolSearchOutputItemParam
+        | _types_params_responses.BetaAdditionalToolsItemParam
+        | BetaResponseConfigurationUpdateItemParamParam
+        | _types_params_responses.BetaReasoningItemParam
+        | _types_params_responses.BetaCompactionSummaryItemParam
+        | _types_params_responses.BetaImageGenToolCallParam
+        | _types_params_responses.BetaCodeInterpreterToolCallParam
+        | _types_params_responses.BetaLocalShellToolCallParam
+        | _types_params_responses.BetaLocalShellToolCallOutputParam
+        | _types_params_responses.BetaFunctionShellCallItemParam
+        | _types_params_responses.BetaFunctionShellCallOutputItemParam
+        | _types_params_responses.BetaApplyPatchToolCallItemParam
+        | _types_params_responses.BetaApplyPatchToolCallOutputItemParam
+        | _types_params_responses.BetaMCPListToolsParam
+        | _types_params_responses.BetaMCPApprovalRequestParam
+        | _types_params_responses.BetaMCPApprovalResponseParam
+        | _types_params_responses.BetaMCPToolCallParam
+        | _types_params_responses.BetaCustomToolCallOutputParam
+        | _types_params_responses.BetaCustomToolCallParam
+        | _types_params_responses.BetaCompactionTriggerItemParam
+        | _types_params_responses.BetaItemReferenceParam
+        | _types_params_responses.BetaProgramItemParam
+        | _types_params_responses.BetaProgramOutputItemParam
+    ]
+    """The official `openai.types.beta.beta_response_input_param:BetaResponseInputParam`."""
+
+    BetaResponseInputParamAgentMessageContent: TypeAlias = (
+        _types_params_responses.BetaInputTextContent2Param
+        | _types_params_responses.BetaInputImageContentParamAutoParam
+        | _types_params_responses.BetaEncryptedContentParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:AgentMessageContent`."""
+
+    BetaResponseInputParamApplyPatchCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:ApplyPatchCallCaller`."""
+
+    BetaResponseInputParamApplyPatchCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:ApplyPatchCallOutputCaller`."""
+
+    BetaResponseInputParamFunctionCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:FunctionCallOutputCaller`."""
+
+    BetaResponseInputParamMultiAgentCallOutputOutputAnnotation: TypeAlias = (
+        _types_params_responses.BetaFileCitationParam
+        | _types_params_responses.BetaUrlCitationParam
+        | _types_params_responses.BetaContainerFileCitationParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:MultiAgentCallOutputOutputAnnotation`."""
+
+    BetaResponseInputParamShellCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:ShellCallCaller`."""
+
+    BetaResponseInputParamShellCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.beta.beta_response_input_param:ShellCallOutputCaller`."""
+
+    BetaResponseItemAgentMessageContent: TypeAlias = (
+        _types_responses.BetaInputTextContent
+        | _types_responses.BetaOutputTextContent
+        | _types_responses.BetaTextContent
+        | _types_responses.BetaSummaryTextContent
+        | _types_responses.BetaReasoningTextContent
+        | _types_responses.BetaRefusalContent
+        | _types_responses.BetaInputImageContent
+        | _types_responses.BetaComputerScreenshotContent
+        | _types_responses.BetaInputFileContent
+        | _types_responses.BetaEncryptedContent
+    )
+    """The official `openai.types.beta.beta_response_item:AgentMessageContent`."""
+
+    BetaResponseOutputItemAgentMessageContent: TypeAlias = (
+        _types_responses.BetaInputTextContent
+        | _types_responses.BetaOutputTextContent
+        | _types_responses.BetaTextContent
+        | _types_responses.BetaSummaryTextContent
+        | _types_responses.BetaReasoningTextContent
+        | _types_responses.BetaRefusalContent
+        | _types_responses.BetaInputImageContent
+        | _types_responses.BetaComputerScreenshotContent
+        | _types_responses.BetaInputFileContent
+        | _types_responses.BetaEncryptedContent
+    )
+    """The official `openai.types.beta.beta_response_output_item:AgentMessageContent`."""
+
+    BetaResponsePromptParamVariables: TypeAlias = (
+        str
+        | _types_params_responses.BetaInputTextContentParam
+        | _types_params_responses.BetaInputImageContentParam
+        | _types_params_responses.BetaInputFileContentParam
+    )
+    """The official `openai.types.beta.beta_response_prompt_param:Variables`."""
+
+    BetaResponseShellCallOutputContentDoneEventOutputOutcome: TypeAlias = (
+        _types_other.OutputOutcomeTimeout | _types_other.OutputOutcomeExit
+    )
+    """The official `openai.types.beta.beta_response_shell_call_output_content_done_event:OutputOutcome`."""
+
+    BetaResponseStatus: TypeAlias = Literal[
+        "completed", "failed", "in_progress", "cancelled", "queued", "incomplete"
+    ]
+    """The official `openai.types.beta.beta_response_status:BetaResponseStatus`."""
+
+    BetaResponseSteerErrorCode: TypeAlias = (
+        Literal[
+            "response_not_found",
+            "invalid_input",
+            "steering_not_supported",
+            "too_many_pending_steers",
+            "response_already_completed",
+            "response_not_active",
+            "successor_creation_failed",
+        ]
+        | str
+    )
+    """The official `openai.types.beta.beta_response_steer_error_code:BetaResponseSteerErrorCode`."""
+
+    BetaResponseSteerInput: TypeAlias = (
+        str | list[ResponseSteerInputItemListMessage | ResponseSteerInputItemListFunctionCallOutput]
+    )
+    """The official `openai.types.beta.beta_response_steer_input:BetaResponseSteerInput`."""
+
+    BetaResponseSteerInputContent: TypeAlias = (
+        _types_responses.BetaInputTextContentParam
+        | _types_responses.BetaInputImageContentParamAutoParam
+        | _types_responses.BetaInputFileContentParam
+    )
+    """The official `openai.types.beta.beta_response_steer_input_content:BetaResponseSteerInputContent`."""
+
+    BetaResponseSteerInputParam: TypeAlias = (
+        str
+        | Iterable[
+            BetaResponseSteerInputParamResponseSteerInputItemListMessage
+            | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput
+        ]
+    )
+    """The official `openai.types.beta.beta_response_steer_input_param:BetaResponseSteerInputParam`."""
+
+    BetaResponseSteerInputParamResponseSteerInputItemList: TypeAlias = (
         BetaResponseSteerInputParamResponseSteerInputItemListMessage
         | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput
+    )
+    """The official `openai.types.beta.beta_response_steer_input_param:ResponseSteerInputItemList`."""
+
+    BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
+        BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerDirect
+        | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerProgram
+    )
+    """The official `openai.types.beta.beta_response_steer_input_param:ResponseSteerInputItemListFunctionCallOutputCaller`."""
+
+    BetaResponseSteerPendingReason: TypeAlias = Literal["waiting_for_required_input"] | str
+    """The official `openai.types.beta.beta_response_steer_pending_reason:BetaResponseSteerPendingReason`."""
+
+    BetaResponseSteerRequiredInput: TypeAlias = (
+        FunctionCallOutput
+        | _types_responses.CustomToolCallOutput
+        | ComputerCallOutput
+        | ShellCallOutput
+        | ApplyPatchCallOutput
+        | _types_responses.ToolSearchOutput
+        | McpApprovalResponse
+    )
+    """The official `openai.types.beta.beta_response_steer_required_input:BetaResponseSteerRequiredInput`."""
+
+    BetaResponseToolSearchOutputItemParamParamToolCodeInterpreterContainer: TypeAlias = (
+        str | _types_params_responses.AutoCodeInterpreterToolParam
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolCodeInterpreterContainer`."""
+
+    BetaResponseToolSearchOutputItemParamParamToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
+        _types_params_responses.ContainerNetworkPolicyDisabledParam
+        | _types_params_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
+
+    BetaResponseToolSearchOutputItemParamParamToolMcpAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_responses.MCPToolFilterParam
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolMcpAllowedTools`."""
+
+    BetaResponseToolSearchOutputItemParamParamToolMcpRequireApproval: TypeAlias = (
+        _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolMcpRequireApproval`."""
+
+    BetaResponsesClientEventParamResponseCreateConversation: TypeAlias = (
+        str | _types_params_responses.ConversationParam2Param
+    )
+    """The official `openai.types.beta.beta_responses_client_event_param:ResponseCreateConversation`."""
+
+    BetaServiceTier: TypeAlias = (
+        Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None
+    )
+    """The official `openai.types.beta.beta_service_tier:BetaServiceTier`."""
+
+    BetaToolParamCodeInterpreterContainer: TypeAlias = (
+        str | _types_params_responses.AutoCodeInterpreterToolParam
+    )
+    """The official `openai.types.beta.beta_tool_param:CodeInterpreterContainer`."""
+
+    BetaToolParamMcpAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_responses.MCPToolFilterParam
+    )
+    """The official `openai.types.beta.beta_tool_param:McpAllowedTools`."""
+
+    BetaToolParamMcpRequireApproval: TypeAlias = (
+        _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.beta.beta_tool_param:McpRequireApproval`."""
+
+    Caller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCaller
+        | _types_responses.BetaProgramToolCallCaller
+        | None
+    )
+    """The official `openai.types.beta.beta_response_apply_patch_tool_call:Caller`."""
+
+    CodeInterpreterContainer: TypeAlias = str | _types_responses.BetaAutoCodeInterpreterToolParam
+    """The official `openai.types.beta.beta_tool:CodeInterpreterContainer`."""
+
+    CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
+        _types_responses.BetaContainerNetworkPolicyDisabledParam
+        | _types_responses.BetaContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.beta.beta_tool:CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
+
+    CodeInterpreterOutput: TypeAlias = (
+        _types_responses.CodeInterpreterOutputLogs | _types_responses.CodeInterpreterOutputImage
+    )
+    """The official `openai.types.beta.threads.runs.code_interpreter_tool_call:CodeInterpreterOutput`."""
+
+    CodeInterpreterToolCallDeltaCodeInterpreterOutput: TypeAlias = (
+        _types_other.RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject
+        | _types_responses.CodeInterpreterOutputImage
+    )
+    """The official `openai.types.beta.threads.runs.code_interpreter_tool_call_delta:CodeInterpreterOutput`."""
+
+    ComputerUseApprovalRequestResultItemResourceResponse: TypeAlias = (
+        _types_agents.ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationSubmitResource
+        | _types_agents.ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationCancelResource
+    )
+    """The official `openai.types.beta.agent_session_item:ComputerUseApprovalRequestResultItemResourceResponse`."""
+
+    Conversation: TypeAlias = str | _types_params_responses.ConversationParam2Param
+    """The official `openai.types.beta.response_create_params:Conversation`."""
+
+    ConversationItemInputAudioTranscriptionCompletedEventUsage: TypeAlias = (
+        _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
+    )
+    """The official `openai.types.beta.realtime.conversation_item_input_audio_transcription_completed_event:Usage`."""
+
+    CredentialAuth: TypeAlias = (
+        _types_agents.VaultCredentialAuthResourceMcpOauth
+        | _types_agents.VaultCredentialAuthResourceStaticBearer
+        | _types_agents.VaultCredentialAuthResourceEnvironmentVariable
+    )
+    """The official `openai.types.beta.agents.vaults.credential_auth:CredentialAuth`."""
+
+    CredentialAuthCreateParam: TypeAlias = (
+        _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam
+    )
+    """The official `openai.types.beta.agents.vaults.credential_auth_create_param:CredentialAuthCreateParam`."""
+
+    CredentialAuthRotateParam: TypeAlias = (
+        _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam
+    )
+    """The official `openai.types.beta.agents.vaults.credential_auth_rotate_param:CredentialAuthRotateParam`."""
+
+    CredentialNetworking: TypeAlias = (
+        _types_agents.VaultCredentialNetworkingResourceUnrestricted
+        | _types_agents.VaultCredentialNetworkingResourceLimited
+    )
+    """The official `openai.types.beta.agents.vaults.credential_networking:CredentialNetworking`."""
+
+    CredentialNetworkingParam: TypeAlias = (
+        _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingUnrestrictedParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingLimitedParam
+    )
+    """The official `openai.types.beta.agents.vaults.credential_networking_param:CredentialNetworkingParam`."""
+
+    Environment: TypeAlias = (
+        _types_responses.BetaContainerAutoParam
+        | _types_responses.BetaLocalEnvironmentParam
+        | _types_responses.BetaContainerReferenceParam
+        | None
+    )
+    """The official `openai.types.beta.beta_function_shell_tool:Environment`."""
+
+    EnvironmentEnvironment: TypeAlias = (
+        _types_agents.EnvironmentResourceNone
+        | _types_agents.EnvironmentResourceOpenAIHosted
+        | _types_agents.EnvironmentResourceSelfHosted
+    )
+    """The official `openai.types.beta.environment:Environment`."""
+
+    EnvironmentParam: TypeAlias = (
+        _types_params_agents.BetaAgentsSessionsCreateEnvironmentNoneParam
+        | _types_params_agents.BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
+        | _types_params_agents.BetaAgentsSessionsCreateEnvironmentSelfHostedParam
+    )
+    """The official `openai.types.beta.environment_param:EnvironmentParam`."""
+
+    File: TypeAlias = (
+        _types_agents.FileHostedTemplateFileResourceFileID
+        | _types_agents.FileHostedTemplateFileResourceInline
+    )
+    """The official `openai.types.beta.agents.environments.environment_template:File`."""
+
+    FiltersCompoundFilterFilter: TypeAlias = FiltersCompoundFilterFilterComparisonFilter | object
+    """The official `openai.types.beta.beta_file_search_tool:FiltersCompoundFilterFilter`."""
+
+    Format: TypeAlias = (
+        _types_responses.BetaCustomTextFormatParam | _types_responses.BetaCustomGrammarFormatParam
+    )
+    """The official `openai.types.beta.beta_custom_tool:Format`."""
+
+    FunctionCallOutputCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_input_item:FunctionCallOutputCaller`."""
+
+    HostedEnvironmentFile: TypeAlias = (
+        _types_agents.HostedEnvironmentFileID | _types_agents.HostedEnvironmentFileResourceInline
+    )
+    """The official `openai.types.beta.hosted_environment_file:HostedEnvironmentFile`."""
+
+    HostedEnvironmentFileParam: TypeAlias = (
+        _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam
+        | _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateFileInlineParam
+    )
+    """The official `openai.types.beta.hosted_environment_file_param:HostedEnvironmentFileParam`."""
+
+    HostedSkill: TypeAlias = (
+        _types_agents.HostedSkillReference | _types_agents.HostedSkillResourceInline
+    )
+    """The official `openai.types.beta.hosted_skill:HostedSkill`."""
+
+    HostedSkillParam: TypeAlias = (
+        _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam
+        | _types_params_agents.BetaAgentsEnvironmentsTemplatesCreatePluginParam
+    )
+    """The official `openai.types.beta.hosted_skill_param:HostedSkillParam`."""
+
+    InputContentParam: TypeAlias = (
+        _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputTextParam
+        | _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputImageParam
+    )
+    """The official `openai.types.beta.input_content_param:InputContentParam`."""
+
+    InputTokenCountParamsConversation: TypeAlias = (
+        str | _types_params_responses.ConversationParam2Param
+    )
+    """The official `openai.types.beta.responses.input_token_count_params:Conversation`."""
+
+    McpAllowedTools: TypeAlias = list[str] | _types_responses.BetaMCPToolFilter | None
+    """The official `openai.types.beta.beta_tool:McpAllowedTools`."""
+
+    McpOauthTokenEndpointAuth: TypeAlias = (
+        _types_agents.McpOauthTokenEndpointAuthResourceNone
+        | _types_agents.McpOauthTokenEndpointAuthResourceClientSecretBasic
+        | _types_agents.McpOauthTokenEndpointAuthResourceClientSecretPost
+    )
+    """The official `openai.types.beta.agents.vaults.mcp_oauth_token_endpoint_auth:McpOauthTokenEndpointAuth`."""
+
+    McpOauthTokenEndpointAuthCreateParam: TypeAlias = (
+        _types_params_agents.BetaAgentsSessionsCreateEnvironmentNoneParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam
+    )
+    """The official `openai.types.beta.agents.vaults.mcp_oauth_token_endpoint_auth_create_param:McpOauthTokenEndpointAuthCreateParam`."""
+
+    McpOauthTokenEndpointAuthRotateParam: TypeAlias = (
+        _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam
+        | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam
+    )
+    """The official `openai.types.beta.agents.vaults.mcp_oauth_token_endpoint_auth_rotate_param:McpOauthTokenEndpointAuthRotateParam`."""
+
+    McpRequireApproval: TypeAlias = (
+        _types_responses.BetaMCPToolRequireApprovalMCPToolApprovalFilter
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.beta.beta_tool:McpRequireApproval`."""
+
+    McpTransport: TypeAlias = (
+        _types_agents.McpTransportResourceHTTP | _types_agents.McpTransportResourceStdio
+    )
+    """The official `openai.types.beta.mcp_transport:McpTransport`."""
+
+    McpTransportParam: TypeAlias = (
+        _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpTransportHttpParam
+        | _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpTransportStdioParam
+    )
+    """The official `openai.types.beta.mcp_transport_param:McpTransportParam`."""
+
+    MessageAttachmentTool: TypeAlias = (
+        _types_params_responses.CodeInterpreterToolParam
+        | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
+    )
+    """The official `openai.types.beta.thread_create_params:MessageAttachmentTool`."""
+
+    MessageContent: TypeAlias = (
+        _types_assistants.MessageContentImageFileObject
+        | _types_assistants.MessageContentImageUrlObject
+        | _types_assistants.MessageContentTextObject
+        | _types_assistants.MessageContentRefusalObject
+    )
+    """The official `openai.types.beta.threads.message_content:MessageContent`."""
+
+    MessageContentDelta: TypeAlias = (
+        _types_other.MessageDeltaContentImageFileObject
+        | _types_other.MessageDeltaContentTextObject
+        | _types_other.MessageDeltaContentRefusalObject
+        | _types_other.MessageDeltaContentImageUrlObject
+    )
+    """The official `openai.types.beta.threads.message_content_delta:MessageContentDelta`."""
+
+    MessageContentPartParam: TypeAlias = (
+        _types_params_assistants.MessageContentImageFileObjectParam
+        | _types_params_assistants.MessageContentImageUrlObjectParam
+        | _types_params_assistants.MessageRequestContentTextObjectParam
+    )
+    """The official `openai.types.beta.threads.message_content_part_param:MessageContentPartParam`."""
+
+    MessageCreateParamsAttachmentTool: TypeAlias = (
+        _types_params_responses.CodeInterpreterToolParam
+        | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
+    )
+    """The official `openai.types.beta.threads.message_create_params:AttachmentTool`."""
+
+    ModerationInput: TypeAlias = (
+        _types_responses.BetaModerationResultBody | _types_responses.BetaModerationErrorBody
+    )
+    """The official `openai.types.beta.beta_response:ModerationInput`."""
+
+    ModerationOutput: TypeAlias = (
+        _types_responses.BetaModerationResultBody | _types_responses.BetaModerationErrorBody
+    )
+    """The official `openai.types.beta.beta_response:ModerationOutput`."""
+
+    MultiAgentCallOutputOutputAnnotation: TypeAlias = (
+        _types_responses.BetaFileCitationParam
+        | _types_responses.BetaUrlCitationParam
+        | _types_responses.BetaContainerFileCitationParam
+    )
+    """The official `openai.types.beta.beta_response_input_item:MultiAgentCallOutputOutputAnnotation`."""
+
+    NetworkPolicy: TypeAlias = (
+        _types_responses.BetaContainerNetworkPolicyDisabledParam
+        | _types_responses.BetaContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.beta.beta_container_auto:NetworkPolicy`."""
+
+    Operation: TypeAlias = (
+        _types_responses.BetaApplyPatchCreateFileOperation
+        | _types_responses.BetaApplyPatchDeleteFileOperation
+        | _types_responses.BetaApplyPatchUpdateFileOperation
+    )
+    """The official `openai.types.beta.beta_response_apply_patch_tool_call:Operation`."""
+
+    Output: TypeAlias = (
+        _types_responses.BetaCodeInterpreterOutputLogs
+        | _types_responses.BetaCodeInterpreterOutputImage
+    )
+    """The official `openai.types.beta.beta_response_code_interpreter_tool_call:Output`."""
+
+    OutputOutcome: TypeAlias = (
+        _types_responses.BetaFunctionShellCallOutputTimeoutOutcome
+        | _types_responses.BetaFunctionShellCallOutputExitOutcome
+    )
+    """The official `openai.types.beta.beta_response_function_shell_tool_call_output:OutputOutcome`."""
+
+    OutputOutputContentList: TypeAlias = (
+        _types_params_responses.BetaInputTextContentParam
+        | _types_params_responses.BetaInputImageContentParam
+        | _types_params_responses.BetaInputFileContentParam
+    )
+    """The official `openai.types.beta.beta_response_custom_tool_call_output_param:OutputOutputContentList`."""
+
+    PersistedAgentTool: TypeAlias = (
+        _types_agents.PersistedAgentToolResourceFunction
+        | _types_agents.PersistedAgentToolResourceToolSearch
+        | _types_agents.PersistedAgentToolResourceProgrammaticToolCalling
+        | _types_agents.PersistedAgentToolResourceMcp
+        | _types_agents.PersistedAgentToolResourceWebSearch
+        | _types_agents.PersistedAgentToolResourceComputerUse
+        | _types_agents.PersistedAgentToolResourceAutomations
+    )
+    """The official `openai.types.beta.persisted_agent_tool:PersistedAgentTool`."""
+
+    PersistedAgentToolParam: TypeAlias = (
+        _types_params_agents.BetaAgentsCreateToolFunctionParam
+        | _types_params_agents.BetaAgentsCreateToolToolSearchParam
+        | _types_params_agents.BetaAgentsCreateToolProgrammaticToolCallingParam
+        | _types_params_agents.BetaAgentsCreateToolMcpParam
+        | _types_params_agents.BetaAgentsCreateToolWebSearchParam
+        | _types_params_agents.BetaAgentsCreateToolComputerUseParam
+        | _types_params_agents.BetaAgentsCreateToolAutomationsParam
+    )
+    """The official `openai.types.beta.persisted_agent_tool_param:PersistedAgentToolParam`."""
+
+    PersistedMcpTransport: TypeAlias = (
+        _types_agents.PersistedMcpTransportResourceHTTP
+        | _types_agents.PersistedMcpTransportResourceStdio
+    )
+    """The official `openai.types.beta.persisted_mcp_transport:PersistedMcpTransport`."""
+
+    PersistedMcpTransportParam: TypeAlias = (
+        _types_params_agents.BetaAgentsCreateToolMcpTransportHttpParam
+        | _types_params_agents.BetaAgentsCreateToolMcpTransportStdioParam
+    )
+    """The official `openai.types.beta.persisted_mcp_transport_param:PersistedMcpTransportParam`."""
+
+    PromptCacheDiagnostics: TypeAlias = (
+        _types_responses.PromptCacheDiagnosticsCacheMiss
+        | _types_responses.PromptCacheDiagnosticsCacheHit
+        | _types_responses.PromptCacheDiagnosticsComparisonResponseNotFound
+        | _types_responses.PromptCacheDiagnosticsUnavailable
+    )
+    """The official `openai.types.beta.beta_response:PromptCacheDiagnostics`."""
+
+    RequiredAction: TypeAlias = (
+        _types_agents.RequiredActionSessionRequiredActionResourceMcpApprovalRequest
+        | _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequest
+        | _types_agents.RequiredActionSessionRequiredActionResourceFunctionCall
+        | _types_agents.RequiredActionSessionRequiredActionResourceEnvironmentConnection
+    )
+    """The official `openai.types.beta.agent_session:RequiredAction`."""
+
+    RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequest: TypeAlias = (
+        _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthentication
+        | _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserOriginAccess
+    )
+    """The official `openai.types.beta.agent_session:RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequest`."""
+
+    ResponseCreateConversation: TypeAlias = str | _types_responses.BetaConversationParam2 | None
+    """The official `openai.types.beta.beta_responses_client_event:ResponseCreateConversation`."""
+
+    ResponseCreateToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_responses.BetaToolChoiceAllowed
+        | _types_responses.BetaToolChoiceTypes
+        | _types_responses.BetaToolChoiceFunction
+        | _types_responses.BetaToolChoiceMCP
+        | _types_responses.BetaToolChoiceCustom
+        | _types_responses.BetaSpecificProgrammaticToolCallingParam
+        | _types_responses.BetaSpecificApplyPatchParam
+        | _types_responses.BetaSpecificFunctionShellParam
+    )
+    """The official `openai.types.beta.beta_responses_client_event:ResponseCreateToolChoice`."""
+
+    ResponseSteerInputItemList: TypeAlias = (
+        ResponseSteerInputItemListMessage | ResponseSteerInputItemListFunctionCallOutput
+    )
+    """The official `openai.types.beta.beta_response_steer_input:ResponseSteerInputItemList`."""
+
+    ResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
+        ResponseSteerInputItemListFunctionCallOutputCallerDirect
+        | ResponseSteerInputItemListFunctionCallOutputCallerProgram
+        | None
+    )
+    """The official `openai.types.beta.beta_response_steer_input:ResponseSteerInputItemListFunctionCallOutputCaller`."""
+
+    RunStatus: TypeAlias = Literal[
+        "queued",
+        "in_progress",
+        "requires_action",
+        "cancelling",
+        "cancelled",
+        "failed",
+        "completed",
+        "incomplete",
+        "expired",
     ]
-)
-"""The official `openai.types.beta.beta_response_steer_input_param:BetaResponseSteerInputParam`."""
-
-BetaResponseSteerInputParamResponseSteerInputItemList: TypeAlias = (
-    BetaResponseSteerInputParamResponseSteerInputItemListMessage
-    | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput
-)
-"""The official `openai.types.beta.beta_response_steer_input_param:ResponseSteerInputItemList`."""
-
-BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
-    BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerDirect
-    | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerProgram
-)
-"""The official `openai.types.beta.beta_response_steer_input_param:ResponseSteerInputItemListFunctionCallOutputCaller`."""
-
-BetaResponseSteerPendingReason: TypeAlias = Literal["waiting_for_required_input"] | str
-"""The official `openai.types.beta.beta_response_steer_pending_reason:BetaResponseSteerPendingReason`."""
-
-BetaResponseSteerRequiredInput: TypeAlias = (
-    FunctionCallOutput
-    | _types_responses.CustomToolCallOutput
-    | ComputerCallOutput
-    | ShellCallOutput
-    | ApplyPatchCallOutput
-    | _types_responses.ToolSearchOutput
-    | McpApprovalResponse
-)
-"""The official `openai.types.beta.beta_response_steer_required_input:BetaResponseSteerRequiredInput`."""
-
-BetaResponseToolSearchOutputItemParamParamToolCodeInterpreterContainer: TypeAlias = (
-    str | _types_params_responses.AutoCodeInterpreterToolParam
-)
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolCodeInterpreterContainer`."""
-
-BetaResponseToolSearchOutputItemParamParamToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
-    _types_params_responses.ContainerNetworkPolicyDisabledParam
-    | _types_params_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
-
-BetaResponseToolSearchOutputItemParamParamToolMcpAllowedTools: TypeAlias = (
-    Sequence[str] | _types_params_responses.MCPToolFilterParam
-)
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolMcpAllowedTools`."""
-
-BetaResponseToolSearchOutputItemParamParamToolMcpRequireApproval: TypeAlias = (
-    _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param_param:ToolMcpRequireApproval`."""
-
-BetaResponsesClientEventParamResponseCreateConversation: TypeAlias = (
-    str | _types_params_responses.ConversationParam2Param
-)
-"""The official `openai.types.beta.beta_responses_client_event_param:ResponseCreateConversation`."""
-
-BetaServiceTier: TypeAlias = (
-    Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None
-)
-"""The official `openai.types.beta.beta_service_tier:BetaServiceTier`."""
-
-BetaToolParamCodeInterpreterContainer: TypeAlias = (
-    str | _types_params_responses.AutoCodeInterpreterToolParam
-)
-"""The official `openai.types.beta.beta_tool_param:CodeInterpreterContainer`."""
-
-BetaToolParamMcpAllowedTools: TypeAlias = Sequence[str] | _types_params_responses.MCPToolFilterParam
-"""The official `openai.types.beta.beta_tool_param:McpAllowedTools`."""
-
-BetaToolParamMcpRequireApproval: TypeAlias = (
-    _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.beta.beta_tool_param:McpRequireApproval`."""
-
-Caller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None
-)
-"""The official `openai.types.beta.beta_response_apply_patch_tool_call:Caller`."""
-
-CodeInterpreterContainer: TypeAlias = str | _types_responses.BetaAutoCodeInterpreterToolParam
-"""The official `openai.types.beta.beta_tool:CodeInterpreterContainer`."""
-
-CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
-    _types_responses.BetaContainerNetworkPolicyDisabledParam
-    | _types_responses.BetaContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.beta.beta_tool:CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
-
-CodeInterpreterOutput: TypeAlias = (
-    _types_responses.CodeInterpreterOutputLogs | _types_responses.CodeInterpreterOutputImage
-)
-"""The official `openai.types.beta.threads.runs.code_interpreter_tool_call:CodeInterpreterOutput`."""
-
-CodeInterpreterToolCallDeltaCodeInterpreterOutput: TypeAlias = (
-    _types_other.RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject
-    | _types_responses.CodeInterpreterOutputImage
-)
-"""The official `openai.types.beta.threads.runs.code_interpreter_tool_call_delta:CodeInterpreterOutput`."""
-
-ComputerUseApprovalRequestResultItemResourceResponse: TypeAlias = (
-    _types_agents.ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationSubmitResource
-    | _types_agents.ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationCancelResource
-)
-"""The official `openai.types.beta.agent_session_item:ComputerUseApprovalRequestResultItemResourceResponse`."""
-
-Conversation: TypeAlias = str | _types_params_responses.ConversationParam2Param
-"""The official `openai.types.beta.response_create_params:Conversation`."""
-
-ConversationItemInputAudioTranscriptionCompletedEventUsage: TypeAlias = (
-    _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
-)
-"""The official `openai.types.beta.realtime.conversation_item_input_audio_transcription_completed_event:Usage`."""
-
-CredentialAuth: TypeAlias = (
-    _types_agents.VaultCredentialAuthResourceMcpOauth
-    | _types_agents.VaultCredentialAuthResourceStaticBearer
-    | _types_agents.VaultCredentialAuthResourceEnvironmentVariable
-)
-"""The official `openai.types.beta.agents.vaults.credential_auth:CredentialAuth`."""
-
-CredentialAuthCreateParam: TypeAlias = (
-    _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam
-)
-"""The official `openai.types.beta.agents.vaults.credential_auth_create_param:CredentialAuthCreateParam`."""
-
-CredentialAuthRotateParam: TypeAlias = (
-    _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam
-)
-"""The official `openai.types.beta.agents.vaults.credential_auth_rotate_param:CredentialAuthRotateParam`."""
-
-CredentialNetworking: TypeAlias = (
-    _types_agents.VaultCredentialNetworkingResourceUnrestricted
-    | _types_agents.VaultCredentialNetworkingResourceLimited
-)
-"""The official `openai.types.beta.agents.vaults.credential_networking:CredentialNetworking`."""
-
-CredentialNetworkingParam: TypeAlias = (
-    _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingUnrestrictedParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingLimitedParam
-)
-"""The official `openai.types.beta.agents.vaults.credential_networking_param:CredentialNetworkingParam`."""
-
-Environment: TypeAlias = (
-    _types_responses.BetaContainerAutoParam
-    | _types_responses.BetaLocalEnvironmentParam
-    | _types_responses.BetaContainerReferenceParam
-    | None
-)
-"""The official `openai.types.beta.beta_function_shell_tool:Environment`."""
-
-EnvironmentEnvironment: TypeAlias = (
-    _types_agents.EnvironmentResourceNone
-    | _types_agents.EnvironmentResourceOpenAIHosted
-    | _types_agents.EnvironmentResourceSelfHosted
-)
-"""The official `openai.types.beta.environment:Environment`."""
-
-EnvironmentParam: TypeAlias = (
-    _types_params_agents.BetaAgentsSessionsCreateEnvironmentNoneParam
-    | _types_params_agents.BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
-    | _types_params_agents.BetaAgentsSessionsCreateEnvironmentSelfHostedParam
-)
-"""The official `openai.types.beta.environment_param:EnvironmentParam`."""
-
-File: TypeAlias = (
-    _types_agents.FileHostedTemplateFileResourceFileID
-    | _types_agents.FileHostedTemplateFileResourceInline
-)
-"""The official `openai.types.beta.agents.environments.environment_template:File`."""
-
-FiltersCompoundFilterFilter: TypeAlias = FiltersCompoundFilterFilterComparisonFilter | object
-"""The official `openai.types.beta.beta_file_search_tool:FiltersCompoundFilterFilter`."""
-
-Format: TypeAlias = (
-    _types_responses.BetaCustomTextFormatParam | _types_responses.BetaCustomGrammarFormatParam
-)
-"""The official `openai.types.beta.beta_custom_tool:Format`."""
-
-FunctionCallOutputCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_input_item:FunctionCallOutputCaller`."""
-
-HostedEnvironmentFile: TypeAlias = (
-    _types_agents.HostedEnvironmentFileID | _types_agents.HostedEnvironmentFileResourceInline
-)
-"""The official `openai.types.beta.hosted_environment_file:HostedEnvironmentFile`."""
-
-HostedEnvironmentFileParam: TypeAlias = (
-    _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam
-    | _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateFileInlineParam
-)
-"""The official `openai.types.beta.hosted_environment_file_param:HostedEnvironmentFileParam`."""
-
-HostedSkill: TypeAlias = (
-    _types_agents.HostedSkillReference | _types_agents.HostedSkillResourceInline
-)
-"""The official `openai.types.beta.hosted_skill:HostedSkill`."""
-
-HostedSkillParam: TypeAlias = (
-    _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam
-    | _types_params_agents.BetaAgentsEnvironmentsTemplatesCreatePluginParam
-)
-"""The official `openai.types.beta.hosted_skill_param:HostedSkillParam`."""
-
-InputContentParam: TypeAlias = (
-    _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputTextParam
-    | _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputImageParam
-)
-"""The official `openai.types.beta.input_content_param:InputContentParam`."""
-
-InputTokenCountParamsConversation: TypeAlias = str | _types_params_responses.ConversationParam2Param
-"""The official `openai.types.beta.responses.input_token_count_params:Conversation`."""
-
-McpAllowedTools: TypeAlias = list[str] | _types_responses.BetaMCPToolFilter | None
-"""The official `openai.types.beta.beta_tool:McpAllowedTools`."""
-
-McpOauthTokenEndpointAuth: TypeAlias = (
-    _types_agents.McpOauthTokenEndpointAuthResourceNone
-    | _types_agents.McpOauthTokenEndpointAuthResourceClientSecretBasic
-    | _types_agents.McpOauthTokenEndpointAuthResourceClientSecretPost
-)
-"""The official `openai.types.beta.agents.vaults.mcp_oauth_token_endpoint_auth:McpOauthTokenEndpointAuth`."""
-
-McpOauthTokenEndpointAuthCreateParam: TypeAlias = (
-    _types_params_agents.BetaAgentsSessionsCreateEnvironmentNoneParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam
-)
-"""The official `openai.types.beta.agents.vaults.mcp_oauth_token_endpoint_auth_create_param:McpOauthTokenEndpointAuthCreateParam`."""
-
-McpOauthTokenEndpointAuthRotateParam: TypeAlias = (
-    _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam
-    | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam
-)
-"""The official `openai.types.beta.agents.vaults.mcp_oauth_token_endpoint_auth_rotate_param:McpOauthTokenEndpointAuthRotateParam`."""
-
-McpRequireApproval: TypeAlias = (
-    _types_responses.BetaMCPToolRequireApprovalMCPToolApprovalFilter
-    | Literal["always", "never"]
-    | None
-)
-"""The official `openai.types.beta.beta_tool:McpRequireApproval`."""
-
-McpTransport: TypeAlias = (
-    _types_agents.McpTransportResourceHTTP | _types_agents.McpTransportResourceStdio
-)
-"""The official `openai.types.beta.mcp_transport:McpTransport`."""
-
-McpTransportParam: TypeAlias = (
-    _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpTransportHttpParam
-    | _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpTransportStdioParam
-)
-"""The official `openai.types.beta.mcp_transport_param:McpTransportParam`."""
-
-MessageAttachmentTool: TypeAlias = (
-    _types_params_responses.CodeInterpreterToolParam
-    | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
-)
-"""The official `openai.types.beta.thread_create_params:MessageAttachmentTool`."""
-
-MessageContent: TypeAlias = (
-    _types_assistants.MessageContentImageFileObject
-    | _types_assistants.MessageContentImageUrlObject
-    | _types_assistants.MessageContentTextObject
-    | _types_assistants.MessageContentRefusalObject
-)
-"""The official `openai.types.beta.threads.message_content:MessageContent`."""
-
-MessageContentDelta: TypeAlias = (
-    _types_other.MessageDeltaContentImageFileObject
-    | _types_other.MessageDeltaContentTextObject
-    | _types_other.MessageDeltaContentRefusalObject
-    | _types_other.MessageDeltaContentImageUrlObject
-)
-"""The official `openai.types.beta.threads.message_content_delta:MessageContentDelta`."""
-
-MessageContentPartParam: TypeAlias = (
-    _types_params_assistants.MessageContentImageFileObjectParam
-    | _types_params_assistants.MessageContentImageUrlObjectParam
-    | _types_params_assistants.MessageRequestContentTextObjectParam
-)
-"""The official `openai.types.beta.threads.message_content_part_param:MessageContentPartParam`."""
-
-MessageCreateParamsAttachmentTool: TypeAlias = (
-    _types_params_responses.CodeInterpreterToolParam
-    | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
-)
-"""The official `openai.types.beta.threads.message_create_params:AttachmentTool`."""
-
-ModerationInput: TypeAlias = (
-    _types_responses.BetaModerationResultBody | _types_responses.BetaModerationErrorBody
-)
-"""The official `openai.types.beta.beta_response:ModerationInput`."""
-
-ModerationOutput: TypeAlias = (
-    _types_responses.BetaModerationResultBody | _types_responses.BetaModerationErrorBody
-)
-"""The official `openai.types.beta.beta_response:ModerationOutput`."""
-
-MultiAgentCallOutputOutputAnnotation: TypeAlias = (
-    _types_responses.BetaFileCitationParam
-    | _types_responses.BetaUrlCitationParam
-    | _types_responses.BetaContainerFileCitationParam
-)
-"""The official `openai.types.beta.beta_response_input_item:MultiAgentCallOutputOutputAnnotation`."""
-
-NetworkPolicy: TypeAlias = (
-    _types_responses.BetaContainerNetworkPolicyDisabledParam
-    | _types_responses.BetaContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.beta.beta_container_auto:NetworkPolicy`."""
-
-Operation: TypeAlias = (
-    _types_responses.BetaApplyPatchCreateFileOperation
-    | _types_responses.BetaApplyPatchDeleteFileOperation
-    | _types_responses.BetaApplyPatchUpdateFileOperation
-)
-"""The official `openai.types.beta.beta_response_apply_patch_tool_call:Operation`."""
-
-Output: TypeAlias = (
-    _types_responses.BetaCodeInterpreterOutputLogs | _types_responses.BetaCodeInterpreterOutputImage
-)
-"""The official `openai.types.beta.beta_response_code_interpreter_tool_call:Output`."""
-
-OutputOutcome: TypeAlias = (
-    _types_responses.BetaFunctionShellCallOutputTimeoutOutcome
-    | _types_responses.BetaFunctionShellCallOutputExitOutcome
-)
-"""The official `openai.types.beta.beta_response_function_shell_tool_call_output:OutputOutcome`."""
-
-OutputOutputContentList: TypeAlias = (
-    _types_params_responses.BetaInputTextContentParam
-    | _types_params_responses.BetaInputImageContentParam
-    | _types_params_responses.BetaInputFileContentParam
-)
-"""The official `openai.types.beta.beta_response_custom_tool_call_output_param:OutputOutputContentList`."""
-
-PersistedAgentTool: TypeAlias = (
-    _types_agents.PersistedAgentToolResourceFunction
-    | _types_agents.PersistedAgentToolResourceToolSearch
-    | _types_agents.PersistedAgentToolResourceProgrammaticToolCalling
-    | _types_agents.PersistedAgentToolResourceMcp
-    | _types_agents.PersistedAgentToolResourceWebSearch
-    | _types_agents.PersistedAgentToolResourceComputerUse
-    | _types_agents.PersistedAgentToolResourceAutomations
-)
-"""The official `openai.types.beta.persisted_agent_tool:PersistedAgentTool`."""
-
-PersistedAgentToolParam: TypeAlias = (
-    _types_params_agents.BetaAgentsCreateToolFunctionParam
-    | _types_params_agents.BetaAgentsCreateToolToolSearchParam
-    | _types_params_agents.BetaAgentsCreateToolProgrammaticToolCallingParam
-    | _types_params_agents.BetaAgentsCreateToolMcpParam
-    | _types_params_agents.BetaAgentsCreateToolWebSearchParam
-    | _types_params_agents.BetaAgentsCreateToolComputerUseParam
-    | _types_params_agents.BetaAgentsCreateToolAutomationsParam
-)
-"""The official `openai.types.beta.persisted_agent_tool_param:PersistedAgentToolParam`."""
-
-PersistedMcpTransport: TypeAlias = (
-    _types_agents.PersistedMcpTransportResourceHTTP
-    | _types_agents.PersistedMcpTransportResourceStdio
-)
-"""The official `openai.types.beta.persisted_mcp_transport:PersistedMcpTransport`."""
-
-PersistedMcpTransportParam: TypeAlias = (
-    _types_params_agents.BetaAgentsCreateToolMcpTransportHttpParam
-    | _types_params_agents.BetaAgentsCreateToolMcpTransportStdioParam
-)
-"""The official `openai.types.beta.persisted_mcp_transport_param:PersistedMcpTransportParam`."""
-
-PromptCacheDiagnostics: TypeAlias = (
-    _types_responses.PromptCacheDiagnosticsCacheMiss
-    | _types_responses.PromptCacheDiagnosticsCacheHit
-    | _types_responses.PromptCacheDiagnosticsComparisonResponseNotFound
-    | _types_responses.PromptCacheDiagnosticsUnavailable
-)
-"""The official `openai.types.beta.beta_response:PromptCacheDiagnostics`."""
-
-RequiredAction: TypeAlias = (
-    _types_agents.RequiredActionSessionRequiredActionResourceMcpApprovalRequest
-    | _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequest
-    | _types_agents.RequiredActionSessionRequiredActionResourceFunctionCall
-    | _types_agents.RequiredActionSessionRequiredActionResourceEnvironmentConnection
-)
-"""The official `openai.types.beta.agent_session:RequiredAction`."""
-
-RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequest: TypeAlias = (
-    _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthentication
-    | _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserOriginAccess
-)
-"""The official `openai.types.beta.agent_session:RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequest`."""
-
-ResponseCreateConversation: TypeAlias = str | _types_responses.BetaConversationParam2 | None
-"""The official `openai.types.beta.beta_responses_client_event:ResponseCreateConversation`."""
-
-ResponseCreateToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_responses.BetaToolChoiceAllowed
-    | _types_responses.BetaToolChoiceTypes
-    | _types_responses.BetaToolChoiceFunction
-    | _types_responses.BetaToolChoiceMCP
-    | _types_responses.BetaToolChoiceCustom
-    | _types_responses.BetaSpecificProgrammaticToolCallingParam
-    | _types_responses.BetaSpecificApplyPatchParam
-    | _types_responses.BetaSpecificFunctionShellParam
-)
-"""The official `openai.types.beta.beta_responses_client_event:ResponseCreateToolChoice`."""
-
-ResponseSteerInputItemList: TypeAlias = (
-    ResponseSteerInputItemListMessage | ResponseSteerInputItemListFunctionCallOutput
-)
-"""The official `openai.types.beta.beta_response_steer_input:ResponseSteerInputItemList`."""
-
-ResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
-    ResponseSteerInputItemListFunctionCallOutputCallerDirect
-    | ResponseSteerInputItemListFunctionCallOutputCallerProgram
-    | None
-)
-"""The official `openai.types.beta.beta_response_steer_input:ResponseSteerInputItemListFunctionCallOutputCaller`."""
-
-RunStatus: TypeAlias = Literal[
-    "queued",
-    "in_progress",
-    "requires_action",
-    "cancelling",
-    "cancelled",
-    "failed",
-    "completed",
-    "incomplete",
-    "expired",
-]
-"""The official `openai.types.beta.threads.run_status:RunStatus`."""
-
-RunStepDeltaStepDetails: TypeAlias = (
-    _types_other.RunStepDeltaStepDetailsMessageCreationObject
-    | _types_other.RunStepDeltaStepDetailsToolCallsObject
-)
-"""The official `openai.types.beta.threads.runs.run_step_delta:StepDetails`."""
-
-RunStepInclude: TypeAlias = Literal["step_details.tool_calls[*].file_search.results[*].content"]
-"""The official `openai.types.beta.threads.runs.run_step_include:RunStepInclude`."""
-
-SessionCreateParamsTracing: TypeAlias = (
-    Literal["auto"]
-    | _types_params_realtime.RealtimeSessionCreateRequestTracingTracingConfigurationParam
-)
-"""The official `openai.types.beta.realtime.session_create_params:Tracing`."""
-
-SessionCreateResponseTracing: TypeAlias = (
-    Literal["auto"] | _types_realtime.RealtimeSessionCreateResponseTracingTracingConfiguration
-)
-"""The official `openai.types.beta.realtime.session_create_response:Tracing`."""
-
-SessionInputParamAgentSessionInputComputerUseApprovalRequestResultResponse: TypeAlias = (
-    AgentBrowserAuthenticationSubmitParamParam
-    | AgentBrowserAuthenticationCancelParamParam
-    | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserOriginAccessParam
-)
-"""The official `openai.types.beta.agent_session_input_param:SessionInputParamAgentSessionInputComputerUseApprovalRequestResultResponse`."""
-
-SessionTracing: TypeAlias = Literal["auto"] | SessionTracingTracingConfiguration
-"""The official `openai.types.beta.realtime.session_update_event:SessionTracing`."""
-
-SessionUpdateEventParamSessionTracing: TypeAlias = (
-    Literal["auto"] | SessionUpdateEventParamSessionTracingTracingConfiguration
-)
-"""The official `openai.types.beta.realtime.session_update_event_param:SessionTracing`."""
-
-ShellCallCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_input_item:ShellCallCaller`."""
-
-ShellCallEnvironment: TypeAlias = (
-    _types_responses.BetaLocalEnvironmentParam | _types_responses.BetaContainerReferenceParam | None
-)
-"""The official `openai.types.beta.beta_response_input_item:ShellCallEnvironment`."""
-
-ShellCallOutputCaller: TypeAlias = (
-    _types_responses.BetaDirectToolCallCallerParam
-    | _types_responses.BetaProgramToolCallCallerParam
-    | None
-)
-"""The official `openai.types.beta.beta_response_input_item:ShellCallOutputCaller`."""
-
-Skill: TypeAlias = (
-    _types_agents.SkillHostedTemplateSkillResourceSkillReference
-    | _types_agents.SkillHostedTemplateSkillResourceInline
-)
-"""The official `openai.types.beta.agents.environments.environment_template:Skill`."""
-
-Status: TypeAlias = (
-    _types_chatkit.ActiveStatus | _types_chatkit.LockedStatus | _types_chatkit.ClosedStatus
-)
-"""The official `openai.types.beta.chatkit.chatkit_thread:Status`."""
-
-StepDetails: TypeAlias = (
-    _types_assistants.RunStepDetailsMessageCreationObject
-    | _types_assistants.RunStepDetailsToolCallsObject
-)
-"""The official `openai.types.beta.threads.runs.run_step:StepDetails`."""
-
-TextFormat: TypeAlias = TextFormatText | _types_responses.BetaTextResponseFormatJsonSchema
-"""The official `openai.types.beta.beta_response_configuration_update_item:TextFormat`."""
-
-TextFormatParam: TypeAlias = (
-    _types_params_agents.BetaAgentsCreateTextFormatTextParam
-    | _types_params_agents.BetaAgentsCreateTextFormatJsonSchemaParam
-)
-"""The official `openai.types.beta.text_format_param:TextFormatParam`."""
-
-TextFormatTextFormat: TypeAlias = (
-    _types_agents.TextFormatResourceText | _types_agents.TextFormatResourceJSONSchema
-)
-"""The official `openai.types.beta.text_format:TextFormat`."""
-
-ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = (
-    ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategyAuto
-    | ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategyStatic
-)
-"""The official `openai.types.beta.thread_create_params:ToolResourcesFileSearchVectorStoreChunkingStrategy`."""
-
-ThreadMessageAttachmentTool: TypeAlias = (
-    _types_params_responses.CodeInterpreterToolParam
-    | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
-)
-"""The official `openai.types.beta.thread_create_and_run_params:ThreadMessageAttachmentTool`."""
-
-ThreadToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = (
-    ThreadToolResourcesFileSearchVectorStoreChunkingStrategyAuto
-    | ThreadToolResourcesFileSearchVectorStoreChunkingStrategyStatic
-)
-"""The official `openai.types.beta.thread_create_and_run_params:ThreadToolResourcesFileSearchVectorStoreChunkingStrategy`."""
-
-ToolCall: TypeAlias = (
-    _types_responses.ResponseCodeInterpreterToolCall
-    | _types_responses.ResponseFileSearchToolCall
-    | _types_responses.ResponseFunctionToolCall
-)
-"""The official `openai.types.beta.threads.runs.tool_call:ToolCall`."""
-
-ToolCallDelta: TypeAlias = (
-    _types_other.RunStepDeltaStepDetailsToolCallsCodeObject
-    | _types_other.RunStepDeltaStepDetailsToolCallsFileSearchObject
-    | _types_other.RunStepDeltaStepDetailsToolCallsFunctionObject
-)
-"""The official `openai.types.beta.threads.runs.tool_call_delta:ToolCallDelta`."""
-
-ToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_params_responses.ToolChoiceAllowedParam
-    | _types_params_responses.ToolChoiceTypesParam
-    | _types_params_responses.ToolChoiceFunctionParam
-    | _types_params_responses.ToolChoiceMcpParam
-    | _types_params_responses.ToolChoiceCustomParam
-    | _types_params_responses.ProgrammaticToolCallingParam
-    | _types_params_responses.SpecificApplyPatchParam
-    | _types_params_responses.SpecificFunctionShellParam
-)
-"""The official `openai.types.beta.responses.input_token_count_params:ToolChoice`."""
-
-ToolCodeInterpreterContainer: TypeAlias = str | _types_responses.BetaAutoCodeInterpreterToolParam
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolCodeInterpreterContainer`."""
-
-ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
-    _types_responses.BetaContainerNetworkPolicyDisabledParam
-    | _types_responses.BetaContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
-
-ToolMcpAllowedTools: TypeAlias = list[str] | _types_responses.BetaMCPToolFilter | None
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolMcpAllowedTools`."""
-
-ToolMcpRequireApproval: TypeAlias = (
-    _types_responses.BetaMCPToolRequireApprovalMCPToolApprovalFilter
-    | Literal["always", "never"]
-    | None
-)
-"""The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolMcpRequireApproval`."""
-
-ToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = (
-    ToolResourcesFileSearchVectorStoreChunkingStrategyAuto
-    | ToolResourcesFileSearchVectorStoreChunkingStrategyStatic
-)
-"""The official `openai.types.beta.assistant_create_params:ToolResourcesFileSearchVectorStoreChunkingStrategy`."""
-
-Tracing: TypeAlias = Literal["auto"] | TracingTracingConfiguration
-"""The official `openai.types.beta.realtime.session:Tracing`."""
-
-Variables: TypeAlias = (
-    str
-    | _types_responses.BetaInputTextContent
-    | _types_responses.BetaInputImageContent
-    | _types_responses.BetaInputFileContent
-)
-"""The official `openai.types.beta.beta_response_prompt:Variables`."""
-
-VaultStatus: TypeAlias = Literal["active", "archived"]
-"""The official `openai.types.beta.agents.vault_status:VaultStatus`."""
-
-VaultStatusFilterParam: TypeAlias = (
-    Literal["active", "archived"] | Iterable[Literal["active", "archived"]]
-)
-"""The official `openai.types.beta.agents.vault_status_filter_param:VaultStatusFilterParam`."""
-
-WebSearchAction: TypeAlias = (
-    _types_agents.WebSearchActionResourceSearch
-    | _types_agents.WebSearchActionResourceOpenPage
-    | _types_agents.WebSearchActionResourceFindInPage
-    | _types_agents.WebSearchActionResourceOther
-)
-"""The official `openai.types.beta.web_search_action:WebSearchAction`."""
+    """The official `openai.types.beta.threads.run_status:RunStatus`."""
+
+    RunStepDeltaStepDetails: TypeAlias = (
+        _types_other.RunStepDeltaStepDetailsMessageCreationObject
+        | _types_other.RunStepDeltaStepDetailsToolCallsObject
+    )
+    """The official `openai.types.beta.threads.runs.run_step_delta:StepDetails`."""
+
+    RunStepInclude: TypeAlias = Literal["step_details.tool_calls[*].file_search.results[*].content"]
+    """The official `openai.types.beta.threads.runs.run_step_include:RunStepInclude`."""
+
+    SessionCreateParamsTracing: TypeAlias = (
+        Literal["auto"]
+        | _types_params_realtime.RealtimeSessionCreateRequestTracingTracingConfigurationParam
+    )
+    """The official `openai.types.beta.realtime.session_create_params:Tracing`."""
+
+    SessionCreateResponseTracing: TypeAlias = (
+        Literal["auto"] | _types_realtime.RealtimeSessionCreateResponseTracingTracingConfiguration
+    )
+    """The official `openai.types.beta.realtime.session_create_response:Tracing`."""
+
+    SessionInputParamAgentSessionInputComputerUseApprovalRequestResultResponse: TypeAlias = (
+        AgentBrowserAuthenticationSubmitParamParam
+        | AgentBrowserAuthenticationCancelParamParam
+        | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserOriginAccessParam
+    )
+    """The official `openai.types.beta.agent_session_input_param:SessionInputParamAgentSessionInputComputerUseApprovalRequestResultResponse`."""
+
+    SessionTracing: TypeAlias = Literal["auto"] | SessionTracingTracingConfiguration
+    """The official `openai.types.beta.realtime.session_update_event:SessionTracing`."""
+
+    SessionUpdateEventParamSessionTracing: TypeAlias = (
+        Literal["auto"] | SessionUpdateEventParamSessionTracingTracingConfiguration
+    )
+    """The official `openai.types.beta.realtime.session_update_event_param:SessionTracing`."""
+
+    ShellCallCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_input_item:ShellCallCaller`."""
+
+    ShellCallEnvironment: TypeAlias = (
+        _types_responses.BetaLocalEnvironmentParam
+        | _types_responses.BetaContainerReferenceParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_input_item:ShellCallEnvironment`."""
+
+    ShellCallOutputCaller: TypeAlias = (
+        _types_responses.BetaDirectToolCallCallerParam
+        | _types_responses.BetaProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.beta.beta_response_input_item:ShellCallOutputCaller`."""
+
+    Skill: TypeAlias = (
+        _types_agents.SkillHostedTemplateSkillResourceSkillReference
+        | _types_agents.SkillHostedTemplateSkillResourceInline
+    )
+    """The official `openai.types.beta.agents.environments.environment_template:Skill`."""
+
+    Status: TypeAlias = (
+        _types_chatkit.ActiveStatus | _types_chatkit.LockedStatus | _types_chatkit.ClosedStatus
+    )
+    """The official `openai.types.beta.chatkit.chatkit_thread:Status`."""
+
+    StepDetails: TypeAlias = (
+        _types_assistants.RunStepDetailsMessageCreationObject
+        | _types_assistants.RunStepDetailsToolCallsObject
+    )
+    """The official `openai.types.beta.threads.runs.run_step:StepDetails`."""
+
+    TextFormat: TypeAlias = TextFormatText | _types_responses.BetaTextResponseFormatJsonSchema
+    """The official `openai.types.beta.beta_response_configuration_update_item:TextFormat`."""
+
+    TextFormatParam: TypeAlias = (
+        _types_params_agents.BetaAgentsCreateTextFormatTextParam
+        | _types_params_agents.BetaAgentsCreateTextFormatJsonSchemaParam
+    )
+    """The official `openai.types.beta.text_format_param:TextFormatParam`."""
+
+    TextFormatTextFormat: TypeAlias = (
+        _types_agents.TextFormatResourceText | _types_agents.TextFormatResourceJSONSchema
+    )
+    """The official `openai.types.beta.text_format:TextFormat`."""
+
+    ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = (
+        ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategyAuto
+        | ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategyStatic
+    )
+    """The official `openai.types.beta.thread_create_params:ToolResourcesFileSearchVectorStoreChunkingStrategy`."""
+
+    ThreadMessageAttachmentTool: TypeAlias = (
+        _types_params_responses.CodeInterpreterToolParam
+        | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam
+    )
+    """The official `openai.types.beta.thread_create_and_run_params:ThreadMessageAttachmentTool`."""
+
+    ThreadToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = (
+        ThreadToolResourcesFileSearchVectorStoreChunkingStrategyAuto
+        | ThreadToolResourcesFileSearchVectorStoreChunkingStrategyStatic
+    )
+    """The official `openai.types.beta.thread_create_and_run_params:ThreadToolResourcesFileSearchVectorStoreChunkingStrategy`."""
+
+    ToolCall: TypeAlias = (
+        _types_responses.ResponseCodeInterpreterToolCall
+        | _types_responses.ResponseFileSearchToolCall
+        | _types_responses.ResponseFunctionToolCall
+    )
+    """The official `openai.types.beta.threads.runs.tool_call:ToolCall`."""
+
+    ToolCallDelta: TypeAlias = (
+        _types_other.RunStepDeltaStepDetailsToolCallsCodeObject
+        | _types_other.RunStepDeltaStepDetailsToolCallsFileSearchObject
+        | _types_other.RunStepDeltaStepDetailsToolCallsFunctionObject
+    )
+    """The official `openai.types.beta.threads.runs.tool_call_delta:ToolCallDelta`."""
+
+    ToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_params_responses.ToolChoiceAllowedParam
+        | _types_params_responses.ToolChoiceTypesParam
+        | _types_params_responses.ToolChoiceFunctionParam
+        | _types_params_responses.ToolChoiceMcpParam
+        | _types_params_responses.ToolChoiceCustomParam
+        | _types_params_responses.ProgrammaticToolCallingParam
+        | _types_params_responses.SpecificApplyPatchParam
+        | _types_params_responses.SpecificFunctionShellParam
+    )
+    """The official `openai.types.beta.responses.input_token_count_params:ToolChoice`."""
+
+    ToolCodeInterpreterContainer: TypeAlias = (
+        str | _types_responses.BetaAutoCodeInterpreterToolParam
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolCodeInterpreterContainer`."""
+
+    ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
+        _types_responses.BetaContainerNetworkPolicyDisabledParam
+        | _types_responses.BetaContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
+
+    ToolMcpAllowedTools: TypeAlias = list[str] | _types_responses.BetaMCPToolFilter | None
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolMcpAllowedTools`."""
+
+    ToolMcpRequireApproval: TypeAlias = (
+        _types_responses.BetaMCPToolRequireApprovalMCPToolApprovalFilter
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.beta.beta_response_tool_search_output_item_param:ToolMcpRequireApproval`."""
+
+    ToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = (
+        ToolResourcesFileSearchVectorStoreChunkingStrategyAuto
+        | ToolResourcesFileSearchVectorStoreChunkingStrategyStatic
+    )
+    """The official `openai.types.beta.assistant_create_params:ToolResourcesFileSearchVectorStoreChunkingStrategy`."""
+
+    Tracing: TypeAlias = Literal["auto"] | TracingTracingConfiguration
+    """The official `openai.types.beta.realtime.session:Tracing`."""
+
+    Variables: TypeAlias = (
+        str
+        | _types_responses.BetaInputTextContent
+        | _types_responses.BetaInputImageContent
+        | _types_responses.BetaInputFileContent
+    )
+    """The official `openai.types.beta.beta_response_prompt:Variables`."""
+
+    VaultStatus: TypeAlias = Literal["active", "archived"]
+    """The official `openai.types.beta.agents.vault_status:VaultStatus`."""
+
+    VaultStatusFilterParam: TypeAlias = (
+        Literal["active", "archived"] | Iterable[Literal["active", "archived"]]
+    )
+    """The official `openai.types.beta.agents.vault_status_filter_param:VaultStatusFilterParam`."""
+
+    WebSearchAction: TypeAlias = (
+        _types_agents.WebSearchActionResourceSearch
+        | _types_agents.WebSearchActionResourceOpenPage
+        | _types_agents.WebSearchActionResourceFindInPage
+        | _types_agents.WebSearchActionResourceOther
+    )
+    """The official `openai.types.beta.web_search_action:WebSearchAction`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "Action": "_types_responses.BetaWebSearchActionSearch | _types_responses.BetaWebSearchActionOpenPage | _types_responses.BetaWebSearchActionFind",
+        "AdditionalMessageAttachmentTool": "_types_params_responses.CodeInterpreterToolParam | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam",
+        "AgentContent": "_types_agents.OutputText | _types_agents.EncryptedContentResource",
+        "AgentFunctionCallOutput": "str | list[_types_agents.InputContentResourceInputText | _types_agents.InputContentResourceInputImage]",
+        "AgentFunctionCallOutputParam": "str | Iterable[_types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputTextParam | _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputImageParam]",
+        "AgentFunctionCallStatus": 'Literal["in_progress", "completed", "failed", "incomplete"]',
+        "AgentMessageContent": "_types_responses.BetaInputTextContentParam | _types_responses.BetaInputImageContentParamAutoParam | _types_responses.BetaEncryptedContentParam",
+        "AgentOutputItem": "_types_agents.AgentSessionAssistantMessage | _types_agents.AgentReasoningItem | _types_agents.AgentFunctionCallItem | _types_agents.AgentMcpCallItem | _types_agents.AgentOutputItemComputerUseCallItemResource | _types_agents.AgentOutputItemBrowserAuthenticationRequestItemResource | _types_agents.AgentWebSearchCallItem | _types_agents.AgentCommandExecutionItem | _types_agents.AgentCreateSubagentCallItem | _types_agents.AgentSendSubagentInputCallItem | _types_agents.AgentResumeSubagentCallItem | _types_agents.AgentWaitForSubagentsCallItem | _types_agents.AgentInterruptSubagentCallItem | _types_agents.AgentCloseSubagentCallItem",
+        "AgentSessionInputParam": "_types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputMcpApprovalRequestResultParam | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultParam | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputMessageParam | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputCancelParam | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputToolResultParam",
+        "AgentSessionMessageContent": "_types_agents.MessageContentResourceInputText | _types_agents.MessageContentResourceInputImage | _types_agents.MessageContentResourceOutputText",
+        "AgentTool": "_types_agents.AgentToolResourceFunction | _types_agents.AgentToolResourceProgrammaticToolCalling | _types_agents.AgentToolResourceMcp | _types_agents.AgentToolResourceWebSearch | _types_agents.AgentToolResourceComputerUse | _types_agents.AgentToolResourceAutomations",
+        "AgentToolParam": "_types_params_agents.BetaAgentsCreateToolFunctionParam | _types_params_agents.BetaAgentsCreateToolToolSearchParam | _types_params_agents.BetaAgentsCreateToolProgrammaticToolCallingParam | _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpParam | _types_params_agents.BetaAgentsCreateToolWebSearchParam | _types_params_agents.BetaAgentsCreateToolComputerUseParam | _types_params_agents.BetaAgentsCreateToolAutomationsParam",
+        "AnnotationDelta": "_types_other.MessageDeltaContentTextAnnotationsFileCitationObject | _types_other.MessageDeltaContentTextAnnotationsFilePathObject",
+        "ApplyPatchCallCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "ApplyPatchCallOutputCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "AssistantResponseFormatOption": 'Literal["auto"] | _types_shared.ResponseFormatText | _types_shared.ResponseFormatJsonObject | _types_chat.ResponseFormatJsonSchema',
+        "AssistantResponseFormatOptionParam": 'Literal["auto"] | _types_params_shared.ResponseFormatText | _types_params_shared.ResponseFormatJSONObject | _types_params_chat.ResponseFormatJSONSchema',
+        "AssistantTool": "_types_responses.CodeInterpreterTool | _types_responses.FileSearchTool | _types_responses.FunctionTool",
+        "AssistantToolChoiceOption": 'Literal["none", "auto", "required"] | AssistantToolChoice',
+        "AssistantToolChoiceOptionParam": 'Literal["none", "auto", "required"] | AssistantToolChoiceParam',
+        "AssistantToolParam": "_types_params_responses.CodeInterpreterToolParam | _types_params_responses.FileSearchToolParam | _types_params_responses.FunctionToolParam",
+        "AttachmentTool": "_types_responses.CodeInterpreterTool | _types_assistants.AssistantToolsFileSearchTypeOnly",
+        "AutomationCreatedBy": "_types_agents.AutomationCreatedByResourceDeveloper | _types_agents.AutomationCreatedByResourceAgent",
+        "AutomationEnvironment": "_types_agents.AutomationEnvironmentResourceNone | _types_agents.AutomationEnvironmentResourceOpenAIHosted | _types_agents.AutomationEnvironmentResourceSelfHosted",
+        "AutomationEnvironmentResourceOpenaiHostedFile": "_types_agents.AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceFileID | _types_agents.AutomationEnvironmentResourceOpenAIHostedFileHostedTemplateFileResourceInline",
+        "AutomationEnvironmentResourceOpenaiHostedSkill": "_types_agents.AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceSkillReference | _types_agents.AutomationEnvironmentResourceOpenAIHostedSkillHostedTemplateSkillResourceInline",
+        "AutomationInvocationSource": "_types_agents.AutomationInvocationSourceResourceManual | _types_agents.AutomationInvocationSourceResourceAutomation",
+        "AutomationTarget": "_types_agents.AutomationTargetResourceNewSession | _types_agents.AutomationTargetResourceExistingSession",
+        "AutomationTargetParam": "_types_params_agents.BetaAgentsAutomationsCreateTargetNewSessionParam | _types_params_agents.BetaAgentsAutomationsCreateTargetExistingSessionParam",
+        "BetaContainerAutoParamNetworkPolicy": "_types_params_responses.ContainerNetworkPolicyDisabledParam | _types_params_responses.ContainerNetworkPolicyAllowlistParam",
+        "BetaContainerAutoParamSkill": "_types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam",
+        "BetaContainerAutoSkill": "_types_responses.BetaSkillReferenceParam | _types_responses.BetaInlineSkillParam",
+        "BetaCustomToolParamFormat": "_types_params_responses.CustomTextFormatParam | _types_params_responses.CustomGrammarFormatParam",
+        "BetaFileSearchToolParamFiltersCompoundFilterFilter": "BetaFileSearchToolParamFiltersCompoundFilterFilterComparisonFilter | object",
+        "BetaFunctionShellToolParamEnvironment": "_types_params_responses.ContainerAutoParam | _types_params_responses.LocalEnvironmentParam | _types_params_responses.ContainerReferenceParam",
+        "BetaResponseApplyPatchToolCallOutputCaller": "_types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None",
+        "BetaResponseCodeInterpreterToolCallParamOutput": "_types_params_responses.CodeInterpreterOutputLogsParam | _types_params_responses.CodeInterpreterOutputImageParam",
+        "BetaResponseConfigurationUpdateItemParamParamTextFormat": "BetaResponseConfigurationUpdateItemParamParamTextFormatText | _types_params_responses.BetaTextResponseFormatJsonSchemaParam",
+        "BetaResponseConfigurationUpdateItemParamTextFormat": "BetaResponseConfigurationUpdateItemParamTextFormatText | _types_responses.BetaTextResponseFormatJsonSchema",
+        "BetaResponseCustomToolCallCaller": "_types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None",
+        "BetaResponseCustomToolCallOutputCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "BetaResponseCustomToolCallOutputParamCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseCustomToolCallParamCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseFunctionCallOutputItem": "_types_responses.BetaInputTextContentParam | _types_responses.BetaInputImageContentParamAutoParam | _types_responses.BetaInputFileContentParam",
+        "BetaResponseFunctionCallOutputItemList": "list[_types_responses.BetaInputTextContentParam | _types_responses.BetaInputImageContentParamAutoParam | _types_responses.BetaInputFileContentParam]",
+        "BetaResponseFunctionCallOutputItemListParam": "list[_types_params_responses.BetaInputTextContent2Param | _types_params_responses.BetaInputImageContentParamAutoParam | _types_params_responses.BetaInputFileContent2Param]",
+        "BetaResponseFunctionCallOutputItemParam": "_types_params_responses.BetaInputTextContent2Param | _types_params_responses.BetaInputImageContentParamAutoParam | _types_params_responses.BetaInputFileContent2Param",
+        "BetaResponseFunctionCallOutputItemParamBetaResponseFunctionCallOutputItemParam": "_types_params_responses.BetaInputTextContent2Param | _types_params_responses.BetaInputImageContentParamAutoParam | _types_params_responses.BetaInputFileContent2Param",
+        "BetaResponseFunctionShellToolCallCaller": "_types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None",
+        "BetaResponseFunctionShellToolCallEnvironment": "_types_responses.BetaLocalEnvironmentResource | _types_responses.BetaContainerReferenceResource | None",
+        "BetaResponseFunctionShellToolCallOutputCaller": "_types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None",
+        "BetaResponseFunctionToolCallCaller": "_types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None",
+        "BetaResponseFunctionToolCallOutputItemCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "BetaResponseFunctionToolCallParamCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseFunctionWebSearchParamAction": "_types_params_responses.WebSearchActionSearchParam | _types_params_responses.WebSearchActionOpenPageParam | _types_params_responses.WebSearchActionFindParam",
+        "BetaResponseInput": "list[_types_responses.BetaEasyInputMessage | _types_responses.BetaInputMessage | _types_responses.BetaOutputMessage | _types_responses.BetaFileSearchToolCall | _types_responses.BetaComputerToolCall | _types_responses.BetaComputerCallOutputItemParam | _types_responses.BetaWebSearchToolCall | _types_responses.BetaFunctionToolCall | _types_responses.BetaFunctionCallOutputItemParam | _types_responses.BetaAgentMessageItemParam | _types_responses.BetaMultiAgentCallItemParam | _types_responses.BetaMultiAgentCallOutputItemParam | _types_responses.BetaToolSearchCallItemParam | _types_responses.BetaToolSearchOutputItemParam | _types_responses.BetaAdditionalToolsItemParam | BetaResponseConfigurationUpdateItemParam | _types_responses.BetaReasoningItem | _types_responses.BetaCompactionSummaryItemParam | _types_responses.BetaImageGenToolCall | _types_responses.BetaCodeInterpreterToolCall | _types_responses.BetaLocalShellToolCall | _types_responses.BetaLocalShellToolCallOutput | _types_responses.BetaFunctionShellCallItemParam | _types_responses.BetaFunctionShellCallOutputItemParam | _types_responses.BetaApplyPatchToolCallItemParam | _types_responses.BetaApplyPatchToolCallOutputItemParam | _types_responses.BetaMCPListTools | _types_responses.BetaMCPApprovalRequest | _types_responses.BetaMCPApprovalResponse | _types_responses.BetaMCPToolCall | _types_responses.BetaCustomToolCallOutput | _types_responses.BetaCustomToolCall | _types_responses.BetaCompactionTriggerItemParam | _types_responses.BetaItemReferenceParam | _types_responses.BetaProgramItemParam | _types_responses.BetaProgramOutputItemParam]",
+        "BetaResponseInputItemParam": "_types_params_responses.BetaEasyInputMessageParam | BetaResponseInputParamMessage | _types_params_responses.BetaOutputMessageParam | _types_params_responses.BetaFileSearchToolCallParam | _types_params_responses.BetaComputerToolCallParam | _types_params_responses.BetaComputerCallOutputItemParam | _types_params_responses.BetaWebSearchToolCallParam | _types_params_responses.BetaFunctionToolCallParam | _types_params_responses.BetaFunctionCallOutputItemParam | _types_params_responses.BetaAgentMessageItemParam | _types_params_responses.BetaMultiAgentCallItemParam | _types_params_responses.BetaMultiAgentCallOutputItemParam | _types_params_responses.BetaToolSearchCallItemParam | _types_params_responses.BetaToolSearchOutputItemParam | _types_params_responses.BetaAdditionalToolsItemParam | BetaResponseConfigurationUpdateItemParamParam | _types_params_responses.BetaReasoningItemParam | _types_params_responses.BetaCompactionSummaryItemParam | _types_params_responses.BetaImageGenToolCallParam | _types_params_responses.BetaCodeInterpreterToolCallParam | _types_params_responses.BetaLocalShellToolCallParam | _types_params_responses.BetaLocalShellToolCallOutputParam | _types_params_responses.BetaFunctionShellCallItemParam | _types_params_responses.BetaFunctionShellCallOutputItemParam | _types_params_responses.BetaApplyPatchToolCallItemParam | _types_params_responses.BetaApplyPatchToolCallOutputItemParam | _types_params_responses.BetaMCPListToolsParam | _types_params_responses.BetaMCPApprovalRequestParam | _types_params_responses.BetaMCPApprovalResponseParam | _types_params_responses.BetaMCPToolCallParam | _types_params_responses.BetaCustomToolCallOutputParam | _types_params_responses.BetaCustomToolCallParam | _types_params_responses.BetaCompactionTriggerItemParam | _types_params_responses.BetaItemReferenceParam | _types_params_responses.BetaProgramItemParam | _types_params_responses.BetaProgramOutputItemParam",
+        "BetaResponseInputItemParamAgentMessageContent": "_types_params_responses.BetaInputTextContent2Param | _types_params_responses.BetaInputImageContentParamAutoParam | _types_params_responses.BetaEncryptedContentParam",
+        "BetaResponseInputItemParamApplyPatchCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputItemParamApplyPatchCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputItemParamFunctionCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputItemParamMultiAgentCallOutputOutputAnnotation": "_types_params_responses.BetaFileCitationParam | _types_params_responses.BetaUrlCitationParam | _types_params_responses.BetaContainerFileCitationParam",
+        "BetaResponseInputItemParamShellCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputItemParamShellCallEnvironment": "_types_params_responses.LocalEnvironmentParam | _types_params_responses.ContainerReferenceParam",
+        "BetaResponseInputItemParamShellCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputMessageContentList": "list[_types_responses.BetaInputTextContent | _types_responses.BetaInputImageContent | _types_responses.BetaInputFileContent]",
+        "BetaResponseInputMessageContentListParam": "list[_types_params_responses.BetaInputTextContentParam | _types_params_responses.BetaInputImageContentParam | _types_params_responses.BetaInputFileContentParam]",
+        "BetaResponseInputParam": "list[_types_params_responses.BetaEasyInputMessageParam | BetaResponseInputParamMessage | _types_params_responses.BetaOutputMessageParam | _types_params_responses.BetaFileSearchToolCallParam | _types_params_responses.BetaComputerToolCallParam | _types_params_responses.BetaComputerCallOutputItemParam | _types_params_responses.BetaWebSearchToolCallParam | _types_params_responses.BetaFunctionToolCallParam | _types_params_responses.BetaFunctionCallOutputItemParam | _types_params_responses.BetaAgentMessageItemParam | _types_params_responses.BetaMultiAgentCallItemParam | _types_params_responses.BetaMultiAgentCallOutputItemParam | _types_params_responses.BetaToolSearchCallItemParam | _types_params_responses.BetaToolSearchOutputItemParam | _types_params_responses.BetaAdditionalToolsItemParam | BetaResponseConfigurationUpdateItemParamParam | _types_params_responses.BetaReasoningItemParam | _types_params_responses.BetaCompactionSummaryItemParam | _types_params_responses.BetaImageGenToolCallParam | _types_params_responses.BetaCodeInterpreterToolCallParam | _types_params_responses.BetaLocalShellToolCallParam | _types_params_responses.BetaLocalShellToolCallOutputParam | _types_params_responses.BetaFunctionShellCallItemParam | _types_params_responses.BetaFunctionShellCallOutputItemParam | _types_params_responses.BetaApplyPatchToolCallItemParam | _types_params_responses.BetaApplyPatchToolCallOutputItemParam | _types_params_responses.BetaMCPListToolsParam | _types_params_responses.BetaMCPApprovalRequestParam | _types_params_responses.BetaMCPApprovalResponseParam | _types_params_responses.BetaMCPToolCallParam | _types_params_responses.BetaCustomToolCallOutputParam | _types_params_responses.BetaCustomToolCallParam | _types_params_responses.BetaCompactionTriggerItemParam | _types_params_responses.BetaItemReferenceParam | _types_params_responses.BetaProgramItemParam | _types_params_responses.BetaProgramOutputItemParam]",
+        "BetaResponseInputParamAgentMessageContent": "_types_params_responses.BetaInputTextContent2Param | _types_params_responses.BetaInputImageContentParamAutoParam | _types_params_responses.BetaEncryptedContentParam",
+        "BetaResponseInputParamApplyPatchCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputParamApplyPatchCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputParamFunctionCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputParamMultiAgentCallOutputOutputAnnotation": "_types_params_responses.BetaFileCitationParam | _types_params_responses.BetaUrlCitationParam | _types_params_responses.BetaContainerFileCitationParam",
+        "BetaResponseInputParamShellCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseInputParamShellCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "BetaResponseItemAgentMessageContent": "_types_responses.BetaInputTextContent | _types_responses.BetaOutputTextContent | _types_responses.BetaTextContent | _types_responses.BetaSummaryTextContent | _types_responses.BetaReasoningTextContent | _types_responses.BetaRefusalContent | _types_responses.BetaInputImageContent | _types_responses.BetaComputerScreenshotContent | _types_responses.BetaInputFileContent | _types_responses.BetaEncryptedContent",
+        "BetaResponseOutputItemAgentMessageContent": "_types_responses.BetaInputTextContent | _types_responses.BetaOutputTextContent | _types_responses.BetaTextContent | _types_responses.BetaSummaryTextContent | _types_responses.BetaReasoningTextContent | _types_responses.BetaRefusalContent | _types_responses.BetaInputImageContent | _types_responses.BetaComputerScreenshotContent | _types_responses.BetaInputFileContent | _types_responses.BetaEncryptedContent",
+        "BetaResponsePromptParamVariables": "str | _types_params_responses.BetaInputTextContentParam | _types_params_responses.BetaInputImageContentParam | _types_params_responses.BetaInputFileContentParam",
+        "BetaResponseShellCallOutputContentDoneEventOutputOutcome": "_types_other.OutputOutcomeTimeout | _types_other.OutputOutcomeExit",
+        "BetaResponseStatus": 'Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]',
+        "BetaResponseSteerErrorCode": 'Literal["response_not_found", "invalid_input", "steering_not_supported", "too_many_pending_steers", "response_already_completed", "response_not_active", "successor_creation_failed"] | str',
+        "BetaResponseSteerInput": "str | list[ResponseSteerInputItemListMessage | ResponseSteerInputItemListFunctionCallOutput]",
+        "BetaResponseSteerInputContent": "_types_responses.BetaInputTextContentParam | _types_responses.BetaInputImageContentParamAutoParam | _types_responses.BetaInputFileContentParam",
+        "BetaResponseSteerInputParam": "str | Iterable[BetaResponseSteerInputParamResponseSteerInputItemListMessage | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput]",
+        "BetaResponseSteerInputParamResponseSteerInputItemList": "BetaResponseSteerInputParamResponseSteerInputItemListMessage | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput",
+        "BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCaller": "BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerDirect | BetaResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerProgram",
+        "BetaResponseSteerPendingReason": 'Literal["waiting_for_required_input"] | str',
+        "BetaResponseSteerRequiredInput": "FunctionCallOutput | _types_responses.CustomToolCallOutput | ComputerCallOutput | ShellCallOutput | ApplyPatchCallOutput | _types_responses.ToolSearchOutput | McpApprovalResponse",
+        "BetaResponseToolSearchOutputItemParamParamToolCodeInterpreterContainer": "str | _types_params_responses.AutoCodeInterpreterToolParam",
+        "BetaResponseToolSearchOutputItemParamParamToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy": "_types_params_responses.ContainerNetworkPolicyDisabledParam | _types_params_responses.ContainerNetworkPolicyAllowlistParam",
+        "BetaResponseToolSearchOutputItemParamParamToolMcpAllowedTools": "Sequence[str] | _types_params_responses.MCPToolFilterParam",
+        "BetaResponseToolSearchOutputItemParamParamToolMcpRequireApproval": '_types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam | Literal["always", "never"]',
+        "BetaResponsesClientEventParamResponseCreateConversation": "str | _types_params_responses.ConversationParam2Param",
+        "BetaServiceTier": 'Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None',
+        "BetaToolParamCodeInterpreterContainer": "str | _types_params_responses.AutoCodeInterpreterToolParam",
+        "BetaToolParamMcpAllowedTools": "Sequence[str] | _types_params_responses.MCPToolFilterParam",
+        "BetaToolParamMcpRequireApproval": '_types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam | Literal["always", "never"]',
+        "Caller": "_types_responses.BetaDirectToolCallCaller | _types_responses.BetaProgramToolCallCaller | None",
+        "CodeInterpreterContainer": "str | _types_responses.BetaAutoCodeInterpreterToolParam",
+        "CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy": "_types_responses.BetaContainerNetworkPolicyDisabledParam | _types_responses.BetaContainerNetworkPolicyAllowlistParam",
+        "CodeInterpreterOutput": "_types_responses.CodeInterpreterOutputLogs | _types_responses.CodeInterpreterOutputImage",
+        "CodeInterpreterToolCallDeltaCodeInterpreterOutput": "_types_other.RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject | _types_responses.CodeInterpreterOutputImage",
+        "ComputerUseApprovalRequestResultItemResourceResponse": "_types_agents.ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationSubmitResource | _types_agents.ComputerUseApprovalRequestResultItemResourceResponseComputerUseApprovalResponseKindResourceBrowserAuthenticationCancelResource",
+        "Conversation": "str | _types_params_responses.ConversationParam2Param",
+        "ConversationItemInputAudioTranscriptionCompletedEventUsage": "_types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration",
+        "CredentialAuth": "_types_agents.VaultCredentialAuthResourceMcpOauth | _types_agents.VaultCredentialAuthResourceStaticBearer | _types_agents.VaultCredentialAuthResourceEnvironmentVariable",
+        "CredentialAuthCreateParam": "_types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthParam | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthStaticBearerParam | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableParam",
+        "CredentialAuthRotateParam": "_types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthParam | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthStaticBearerParam | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthEnvironmentVariableParam",
+        "CredentialNetworking": "_types_agents.VaultCredentialNetworkingResourceUnrestricted | _types_agents.VaultCredentialNetworkingResourceLimited",
+        "CredentialNetworkingParam": "_types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingUnrestrictedParam | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthEnvironmentVariableNetworkingLimitedParam",
+        "Environment": "_types_responses.BetaContainerAutoParam | _types_responses.BetaLocalEnvironmentParam | _types_responses.BetaContainerReferenceParam | None",
+        "EnvironmentEnvironment": "_types_agents.EnvironmentResourceNone | _types_agents.EnvironmentResourceOpenAIHosted | _types_agents.EnvironmentResourceSelfHosted",
+        "EnvironmentParam": "_types_params_agents.BetaAgentsSessionsCreateEnvironmentNoneParam | _types_params_agents.BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam | _types_params_agents.BetaAgentsSessionsCreateEnvironmentSelfHostedParam",
+        "File": "_types_agents.FileHostedTemplateFileResourceFileID | _types_agents.FileHostedTemplateFileResourceInline",
+        "FiltersCompoundFilterFilter": "FiltersCompoundFilterFilterComparisonFilter | object",
+        "Format": "_types_responses.BetaCustomTextFormatParam | _types_responses.BetaCustomGrammarFormatParam",
+        "FunctionCallOutputCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "HostedEnvironmentFile": "_types_agents.HostedEnvironmentFileID | _types_agents.HostedEnvironmentFileResourceInline",
+        "HostedEnvironmentFileParam": "_types_params_agents.BetaAgentsEnvironmentsTemplatesCreateFileFileIdParam | _types_params_agents.BetaAgentsEnvironmentsTemplatesCreateFileInlineParam",
+        "HostedSkill": "_types_agents.HostedSkillReference | _types_agents.HostedSkillResourceInline",
+        "HostedSkillParam": "_types_params_agents.BetaAgentsEnvironmentsTemplatesCreateSkillSkillReferenceParam | _types_params_agents.BetaAgentsEnvironmentsTemplatesCreatePluginParam",
+        "InputContentParam": "_types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputTextParam | _types_params_agents.BetaAgentsSessionsCreateInputVariant1ContentInputImageParam",
+        "InputTokenCountParamsConversation": "str | _types_params_responses.ConversationParam2Param",
+        "McpAllowedTools": "list[str] | _types_responses.BetaMCPToolFilter | None",
+        "McpOauthTokenEndpointAuth": "_types_agents.McpOauthTokenEndpointAuthResourceNone | _types_agents.McpOauthTokenEndpointAuthResourceClientSecretBasic | _types_agents.McpOauthTokenEndpointAuthResourceClientSecretPost",
+        "McpOauthTokenEndpointAuthCreateParam": "_types_params_agents.BetaAgentsSessionsCreateEnvironmentNoneParam | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam | _types_params_agents.BetaAgentsVaultsCredentialsCreateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam",
+        "McpOauthTokenEndpointAuthRotateParam": "_types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretBasicParam | _types_params_agents.BetaAgentsVaultsCredentialsUpdateAuthMcpOauthRefreshTokenEndpointAuthClientSecretPostParam",
+        "McpRequireApproval": '_types_responses.BetaMCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None',
+        "McpTransport": "_types_agents.McpTransportResourceHTTP | _types_agents.McpTransportResourceStdio",
+        "McpTransportParam": "_types_params_agents.BetaAgentsSessionsCreateAgentToolMcpTransportHttpParam | _types_params_agents.BetaAgentsSessionsCreateAgentToolMcpTransportStdioParam",
+        "MessageAttachmentTool": "_types_params_responses.CodeInterpreterToolParam | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam",
+        "MessageContent": "_types_assistants.MessageContentImageFileObject | _types_assistants.MessageContentImageUrlObject | _types_assistants.MessageContentTextObject | _types_assistants.MessageContentRefusalObject",
+        "MessageContentDelta": "_types_other.MessageDeltaContentImageFileObject | _types_other.MessageDeltaContentTextObject | _types_other.MessageDeltaContentRefusalObject | _types_other.MessageDeltaContentImageUrlObject",
+        "MessageContentPartParam": "_types_params_assistants.MessageContentImageFileObjectParam | _types_params_assistants.MessageContentImageUrlObjectParam | _types_params_assistants.MessageRequestContentTextObjectParam",
+        "MessageCreateParamsAttachmentTool": "_types_params_responses.CodeInterpreterToolParam | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam",
+        "ModerationInput": "_types_responses.BetaModerationResultBody | _types_responses.BetaModerationErrorBody",
+        "ModerationOutput": "_types_responses.BetaModerationResultBody | _types_responses.BetaModerationErrorBody",
+        "MultiAgentCallOutputOutputAnnotation": "_types_responses.BetaFileCitationParam | _types_responses.BetaUrlCitationParam | _types_responses.BetaContainerFileCitationParam",
+        "NetworkPolicy": "_types_responses.BetaContainerNetworkPolicyDisabledParam | _types_responses.BetaContainerNetworkPolicyAllowlistParam",
+        "Operation": "_types_responses.BetaApplyPatchCreateFileOperation | _types_responses.BetaApplyPatchDeleteFileOperation | _types_responses.BetaApplyPatchUpdateFileOperation",
+        "Output": "_types_responses.BetaCodeInterpreterOutputLogs | _types_responses.BetaCodeInterpreterOutputImage",
+        "OutputOutcome": "_types_responses.BetaFunctionShellCallOutputTimeoutOutcome | _types_responses.BetaFunctionShellCallOutputExitOutcome",
+        "OutputOutputContentList": "_types_params_responses.BetaInputTextContentParam | _types_params_responses.BetaInputImageContentParam | _types_params_responses.BetaInputFileContentParam",
+        "PersistedAgentTool": "_types_agents.PersistedAgentToolResourceFunction | _types_agents.PersistedAgentToolResourceToolSearch | _types_agents.PersistedAgentToolResourceProgrammaticToolCalling | _types_agents.PersistedAgentToolResourceMcp | _types_agents.PersistedAgentToolResourceWebSearch | _types_agents.PersistedAgentToolResourceComputerUse | _types_agents.PersistedAgentToolResourceAutomations",
+        "PersistedAgentToolParam": "_types_params_agents.BetaAgentsCreateToolFunctionParam | _types_params_agents.BetaAgentsCreateToolToolSearchParam | _types_params_agents.BetaAgentsCreateToolProgrammaticToolCallingParam | _types_params_agents.BetaAgentsCreateToolMcpParam | _types_params_agents.BetaAgentsCreateToolWebSearchParam | _types_params_agents.BetaAgentsCreateToolComputerUseParam | _types_params_agents.BetaAgentsCreateToolAutomationsParam",
+        "PersistedMcpTransport": "_types_agents.PersistedMcpTransportResourceHTTP | _types_agents.PersistedMcpTransportResourceStdio",
+        "PersistedMcpTransportParam": "_types_params_agents.BetaAgentsCreateToolMcpTransportHttpParam | _types_params_agents.BetaAgentsCreateToolMcpTransportStdioParam",
+        "PromptCacheDiagnostics": "_types_responses.PromptCacheDiagnosticsCacheMiss | _types_responses.PromptCacheDiagnosticsCacheHit | _types_responses.PromptCacheDiagnosticsComparisonResponseNotFound | _types_responses.PromptCacheDiagnosticsUnavailable",
+        "RequiredAction": "_types_agents.RequiredActionSessionRequiredActionResourceMcpApprovalRequest | _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequest | _types_agents.RequiredActionSessionRequiredActionResourceFunctionCall | _types_agents.RequiredActionSessionRequiredActionResourceEnvironmentConnection",
+        "RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequest": "_types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserAuthentication | _types_agents.RequiredActionSessionRequiredActionResourceComputerUseApprovalRequestRequestComputerUseApprovalRequestKindResourceBrowserOriginAccess",
+        "ResponseCreateConversation": "str | _types_responses.BetaConversationParam2 | None",
+        "ResponseCreateToolChoice": 'Literal["none", "auto", "required"] | _types_responses.BetaToolChoiceAllowed | _types_responses.BetaToolChoiceTypes | _types_responses.BetaToolChoiceFunction | _types_responses.BetaToolChoiceMCP | _types_responses.BetaToolChoiceCustom | _types_responses.BetaSpecificProgrammaticToolCallingParam | _types_responses.BetaSpecificApplyPatchParam | _types_responses.BetaSpecificFunctionShellParam',
+        "ResponseSteerInputItemList": "ResponseSteerInputItemListMessage | ResponseSteerInputItemListFunctionCallOutput",
+        "ResponseSteerInputItemListFunctionCallOutputCaller": "ResponseSteerInputItemListFunctionCallOutputCallerDirect | ResponseSteerInputItemListFunctionCallOutputCallerProgram | None",
+        "RunStatus": 'Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"]',
+        "RunStepDeltaStepDetails": "_types_other.RunStepDeltaStepDetailsMessageCreationObject | _types_other.RunStepDeltaStepDetailsToolCallsObject",
+        "RunStepInclude": 'Literal["step_details.tool_calls[*].file_search.results[*].content"]',
+        "SessionCreateParamsTracing": 'Literal["auto"] | _types_params_realtime.RealtimeSessionCreateRequestTracingTracingConfigurationParam',
+        "SessionCreateResponseTracing": 'Literal["auto"] | _types_realtime.RealtimeSessionCreateResponseTracingTracingConfiguration',
+        "SessionInputParamAgentSessionInputComputerUseApprovalRequestResultResponse": "AgentBrowserAuthenticationSubmitParamParam | AgentBrowserAuthenticationCancelParamParam | _types_params_other.BetaAgentsSessionsEventsCreateEventAgentSessionInputComputerUseApprovalRequestResultResponseBrowserOriginAccessParam",
+        "SessionTracing": 'Literal["auto"] | SessionTracingTracingConfiguration',
+        "SessionUpdateEventParamSessionTracing": 'Literal["auto"] | SessionUpdateEventParamSessionTracingTracingConfiguration',
+        "ShellCallCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "ShellCallEnvironment": "_types_responses.BetaLocalEnvironmentParam | _types_responses.BetaContainerReferenceParam | None",
+        "ShellCallOutputCaller": "_types_responses.BetaDirectToolCallCallerParam | _types_responses.BetaProgramToolCallCallerParam | None",
+        "Skill": "_types_agents.SkillHostedTemplateSkillResourceSkillReference | _types_agents.SkillHostedTemplateSkillResourceInline",
+        "Status": "_types_chatkit.ActiveStatus | _types_chatkit.LockedStatus | _types_chatkit.ClosedStatus",
+        "StepDetails": "_types_assistants.RunStepDetailsMessageCreationObject | _types_assistants.RunStepDetailsToolCallsObject",
+        "TextFormat": "TextFormatText | _types_responses.BetaTextResponseFormatJsonSchema",
+        "TextFormatParam": "_types_params_agents.BetaAgentsCreateTextFormatTextParam | _types_params_agents.BetaAgentsCreateTextFormatJsonSchemaParam",
+        "TextFormatTextFormat": "_types_agents.TextFormatResourceText | _types_agents.TextFormatResourceJSONSchema",
+        "ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategy": "ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategyAuto | ThreadCreateParamsToolResourcesFileSearchVectorStoreChunkingStrategyStatic",
+        "ThreadMessageAttachmentTool": "_types_params_responses.CodeInterpreterToolParam | _types_params_assistants.AssistantToolsFileSearchTypeOnlyParam",
+        "ThreadToolResourcesFileSearchVectorStoreChunkingStrategy": "ThreadToolResourcesFileSearchVectorStoreChunkingStrategyAuto | ThreadToolResourcesFileSearchVectorStoreChunkingStrategyStatic",
+        "ToolCall": "_types_responses.ResponseCodeInterpreterToolCall | _types_responses.ResponseFileSearchToolCall | _types_responses.ResponseFunctionToolCall",
+        "ToolCallDelta": "_types_other.RunStepDeltaStepDetailsToolCallsCodeObject | _types_other.RunStepDeltaStepDetailsToolCallsFileSearchObject | _types_other.RunStepDeltaStepDetailsToolCallsFunctionObject",
+        "ToolChoice": 'Literal["none", "auto", "required"] | _types_params_responses.ToolChoiceAllowedParam | _types_params_responses.ToolChoiceTypesParam | _types_params_responses.ToolChoiceFunctionParam | _types_params_responses.ToolChoiceMcpParam | _types_params_responses.ToolChoiceCustomParam | _types_params_responses.ProgrammaticToolCallingParam | _types_params_responses.SpecificApplyPatchParam | _types_params_responses.SpecificFunctionShellParam',
+        "ToolCodeInterpreterContainer": "str | _types_responses.BetaAutoCodeInterpreterToolParam",
+        "ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy": "_types_responses.BetaContainerNetworkPolicyDisabledParam | _types_responses.BetaContainerNetworkPolicyAllowlistParam",
+        "ToolMcpAllowedTools": "list[str] | _types_responses.BetaMCPToolFilter | None",
+        "ToolMcpRequireApproval": '_types_responses.BetaMCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None',
+        "ToolResourcesFileSearchVectorStoreChunkingStrategy": "ToolResourcesFileSearchVectorStoreChunkingStrategyAuto | ToolResourcesFileSearchVectorStoreChunkingStrategyStatic",
+        "Tracing": 'Literal["auto"] | TracingTracingConfiguration',
+        "Variables": "str | _types_responses.BetaInputTextContent | _types_responses.BetaInputImageContent | _types_responses.BetaInputFileContent",
+        "VaultStatus": 'Literal["active", "archived"]',
+        "VaultStatusFilterParam": 'Literal["active", "archived"] | Iterable[Literal["active", "archived"]]',
+        "WebSearchAction": "_types_agents.WebSearchActionResourceSearch | _types_agents.WebSearchActionResourceOpenPage | _types_agents.WebSearchActionResourceFindInPage | _types_agents.WebSearchActionResourceOther",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

@@ -8,12 +8,20 @@ Written from the pinned official SDK's type facts by the generator (see
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import chat as _types_chat
-from oxide_proto.types.params import chat as _types_params_chat
-from oxide_proto.types.params import shared as _types_params_shared
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import chat as _types_chat
+    from oxide_proto.types.params import chat as _types_params_chat
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_chat = ModuleOnUse("oxide_proto.types.chat")
+    _types_params_chat = ModuleOnUse("oxide_proto.types.params.chat")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
 
 __all__ = [
     "ChatCompletionAudioParamVoice",
@@ -63,82 +71,108 @@ class ChoiceDeltaAudio(BaseModel):
         self.transcript = transcript
 
 
-ChatCompletionAudioParamVoice: TypeAlias = (
-    str
-    | Literal[
-        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
-    ]
-    | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
-)
-"""The official `openai.types.chat.chat_completion_audio_param:Voice`."""
+if TYPE_CHECKING:
+    ChatCompletionAudioParamVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+        ]
+        | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
+    )
+    """The official `openai.types.chat.chat_completion_audio_param:Voice`."""
 
-ChatCompletionChunkModerationInput: TypeAlias = (
-    _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
-)
-"""The official `openai.types.chat.chat_completion_chunk:ModerationInput`."""
+    ChatCompletionChunkModerationInput: TypeAlias = (
+        _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
+    )
+    """The official `openai.types.chat.chat_completion_chunk:ModerationInput`."""
 
-ChatCompletionChunkModerationOutput: TypeAlias = (
-    _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
-)
-"""The official `openai.types.chat.chat_completion_chunk:ModerationOutput`."""
+    ChatCompletionChunkModerationOutput: TypeAlias = (
+        _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
+    )
+    """The official `openai.types.chat.chat_completion_chunk:ModerationOutput`."""
 
-ChatCompletionMessageToolCallUnion: TypeAlias = (
-    _types_chat.ChatCompletionMessageFunctionToolCall
-    | _types_chat.ChatCompletionMessageCustomToolCall
-)
-"""The official `openai.types.chat.chat_completion_message_tool_call:ChatCompletionMessageToolCallUnion`."""
+    ChatCompletionMessageToolCallUnion: TypeAlias = (
+        _types_chat.ChatCompletionMessageFunctionToolCall
+        | _types_chat.ChatCompletionMessageCustomToolCall
+    )
+    """The official `openai.types.chat.chat_completion_message_tool_call:ChatCompletionMessageToolCallUnion`."""
 
-ChatCompletionMessageToolCallUnionParam: TypeAlias = (
-    _types_params_chat.ChatCompletionMessageFunctionToolCallParam
-    | _types_params_chat.ChatCompletionMessageCustomToolCallParam
-)
-"""The official `openai.types.chat.chat_completion_message_tool_call_union_param:ChatCompletionMessageToolCallUnionParam`."""
+    ChatCompletionMessageToolCallUnionParam: TypeAlias = (
+        _types_params_chat.ChatCompletionMessageFunctionToolCallParam
+        | _types_params_chat.ChatCompletionMessageCustomToolCallParam
+    )
+    """The official `openai.types.chat.chat_completion_message_tool_call_union_param:ChatCompletionMessageToolCallUnionParam`."""
 
-ChatCompletionModality: TypeAlias = Literal["text", "audio"]
-"""The official `openai.types.chat.chat_completion_modality:ChatCompletionModality`."""
+    ChatCompletionModality: TypeAlias = Literal["text", "audio"]
+    """The official `openai.types.chat.chat_completion_modality:ChatCompletionModality`."""
 
-ChatCompletionModerationInput: TypeAlias = (
-    _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
-)
-"""The official `openai.types.chat.chat_completion:ModerationInput`."""
+    ChatCompletionModerationInput: TypeAlias = (
+        _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
+    )
+    """The official `openai.types.chat.chat_completion:ModerationInput`."""
 
-ChatCompletionModerationOutput: TypeAlias = (
-    _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
-)
-"""The official `openai.types.chat.chat_completion:ModerationOutput`."""
+    ChatCompletionModerationOutput: TypeAlias = (
+        _types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError
+    )
+    """The official `openai.types.chat.chat_completion:ModerationOutput`."""
 
-ChatCompletionStoreMessageContentPart: TypeAlias = (
-    _types_chat.ChatCompletionRequestMessageContentPartText
-    | _types_chat.ChatCompletionRequestMessageContentPartImage
-)
-"""The official `openai.types.chat.chat_completion_store_message:ChatCompletionStoreMessageContentPart`."""
+    ChatCompletionStoreMessageContentPart: TypeAlias = (
+        _types_chat.ChatCompletionRequestMessageContentPartText
+        | _types_chat.ChatCompletionRequestMessageContentPartImage
+    )
+    """The official `openai.types.chat.chat_completion_store_message:ChatCompletionStoreMessageContentPart`."""
 
-ChatCompletionToolUnionParam: TypeAlias = (
-    _types_params_chat.ChatCompletionFunctionToolParam
-    | _types_params_chat.CustomToolChatCompletionsParam
-)
-"""The official `openai.types.chat.chat_completion_tool_union_param:ChatCompletionToolUnionParam`."""
+    ChatCompletionToolUnionParam: TypeAlias = (
+        _types_params_chat.ChatCompletionFunctionToolParam
+        | _types_params_chat.CustomToolChatCompletionsParam
+    )
+    """The official `openai.types.chat.chat_completion_tool_union_param:ChatCompletionToolUnionParam`."""
 
-ContentArrayOfContentPart: TypeAlias = (
-    _types_params_chat.ChatCompletionContentPartTextParam
-    | _types_params_chat.ChatCompletionContentPartRefusalParam
-)
-"""The official `openai.types.chat.chat_completion_assistant_message_param:ContentArrayOfContentPart`."""
+    ContentArrayOfContentPart: TypeAlias = (
+        _types_params_chat.ChatCompletionContentPartTextParam
+        | _types_params_chat.ChatCompletionContentPartRefusalParam
+    )
+    """The official `openai.types.chat.chat_completion_assistant_message_param:ContentArrayOfContentPart`."""
 
-CustomFormat: TypeAlias = (
-    _types_params_chat.CustomToolChatCompletionsCustomFormatTextFormatParam
-    | _types_params_chat.CustomToolChatCompletionsCustomFormatGrammarFormatParam
-)
-"""The official `openai.types.chat.chat_completion_custom_tool_param:CustomFormat`."""
+    CustomFormat: TypeAlias = (
+        _types_params_chat.CustomToolChatCompletionsCustomFormatTextFormatParam
+        | _types_params_chat.CustomToolChatCompletionsCustomFormatGrammarFormatParam
+    )
+    """The official `openai.types.chat.chat_completion_custom_tool_param:CustomFormat`."""
 
-FunctionCall: TypeAlias = (
-    Literal["none", "auto"] | _types_params_chat.ChatCompletionFunctionCallOptionParam
-)
-"""The official `openai.types.chat.completion_create_params:FunctionCall`."""
+    FunctionCall: TypeAlias = (
+        Literal["none", "auto"] | _types_params_chat.ChatCompletionFunctionCallOptionParam
+    )
+    """The official `openai.types.chat.completion_create_params:FunctionCall`."""
 
-ResponseFormat: TypeAlias = (
-    _types_params_shared.ResponseFormatText
-    | _types_params_chat.ResponseFormatJSONSchema
-    | _types_params_shared.ResponseFormatJSONObject
-)
-"""The official `openai.types.chat.completion_create_params:ResponseFormat`."""
+    ResponseFormat: TypeAlias = (
+        _types_params_shared.ResponseFormatText
+        | _types_params_chat.ResponseFormatJSONSchema
+        | _types_params_shared.ResponseFormatJSONObject
+    )
+    """The official `openai.types.chat.completion_create_params:ResponseFormat`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "ChatCompletionAudioParamVoice": 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param',
+        "ChatCompletionChunkModerationInput": "_types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError",
+        "ChatCompletionChunkModerationOutput": "_types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError",
+        "ChatCompletionMessageToolCallUnion": "_types_chat.ChatCompletionMessageFunctionToolCall | _types_chat.ChatCompletionMessageCustomToolCall",
+        "ChatCompletionMessageToolCallUnionParam": "_types_params_chat.ChatCompletionMessageFunctionToolCallParam | _types_params_chat.ChatCompletionMessageCustomToolCallParam",
+        "ChatCompletionModality": 'Literal["text", "audio"]',
+        "ChatCompletionModerationInput": "_types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError",
+        "ChatCompletionModerationOutput": "_types_chat.ChatCompletionModerationResults | _types_chat.ChatCompletionModerationError",
+        "ChatCompletionStoreMessageContentPart": "_types_chat.ChatCompletionRequestMessageContentPartText | _types_chat.ChatCompletionRequestMessageContentPartImage",
+        "ChatCompletionToolUnionParam": "_types_params_chat.ChatCompletionFunctionToolParam | _types_params_chat.CustomToolChatCompletionsParam",
+        "ContentArrayOfContentPart": "_types_params_chat.ChatCompletionContentPartTextParam | _types_params_chat.ChatCompletionContentPartRefusalParam",
+        "CustomFormat": "_types_params_chat.CustomToolChatCompletionsCustomFormatTextFormatParam | _types_params_chat.CustomToolChatCompletionsCustomFormatGrammarFormatParam",
+        "FunctionCall": 'Literal["none", "auto"] | _types_params_chat.ChatCompletionFunctionCallOptionParam',
+        "ResponseFormat": "_types_params_shared.ResponseFormatText | _types_params_chat.ResponseFormatJSONSchema | _types_params_shared.ResponseFormatJSONObject",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

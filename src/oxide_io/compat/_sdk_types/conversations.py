@@ -13,8 +13,15 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, Literal, TypedDict
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types.params import live as _types_params_live
-from oxide_proto.types.params import responses as _types_params_responses
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types.params import live as _types_params_live
+    from oxide_proto.types.params import responses as _types_params_responses
+else:
+    _types_params_live = ModuleOnUse("oxide_proto.types.params.live")
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
 
 if sys.version_info >= (3, 11):
     from typing import Required

@@ -9,16 +9,28 @@ Written from the pinned official SDK's type facts by the generator (see
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict
 
-from oxide_proto.types import chat as _types_chat
-from oxide_proto.types import evals as _types_evals
-from oxide_proto.types import responses as _types_responses
-from oxide_proto.types import shared as _types_shared
-from oxide_proto.types.params import chat as _types_params_chat
-from oxide_proto.types.params import evals as _types_params_evals
-from oxide_proto.types.params import responses as _types_params_responses
-from oxide_proto.types.params import shared as _types_params_shared
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import chat as _types_chat
+    from oxide_proto.types import evals as _types_evals
+    from oxide_proto.types import responses as _types_responses
+    from oxide_proto.types import shared as _types_shared
+    from oxide_proto.types.params import chat as _types_params_chat
+    from oxide_proto.types.params import evals as _types_params_evals
+    from oxide_proto.types.params import responses as _types_params_responses
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_chat = ModuleOnUse("oxide_proto.types.chat")
+    _types_evals = ModuleOnUse("oxide_proto.types.evals")
+    _types_params_chat = ModuleOnUse("oxide_proto.types.params.chat")
+    _types_params_evals = ModuleOnUse("oxide_proto.types.params.evals")
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
+    _types_responses = ModuleOnUse("oxide_proto.types.responses")
+    _types_shared = ModuleOnUse("oxide_proto.types.shared")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -99,208 +111,252 @@ class InputMessagesTemplateTemplateEvalItemContentOutputText(TypedDict, total=Fa
     type: Required[Literal["output_text"]]
 
 
-CreateEvalCompletionsRunDataSourceParamInputMessages: TypeAlias = (
-    _types_params_evals.CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam
-    | _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source_param:InputMessages`."""
+if TYPE_CHECKING:
+    CreateEvalCompletionsRunDataSourceParamInputMessages: TypeAlias = (
+        _types_params_evals.CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam
+        | _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source_param:InputMessages`."""
 
-CreateEvalCompletionsRunDataSourceParamInputMessagesTemplateTemplate: TypeAlias = (
-    _types_params_responses.EasyInputMessageParam | InputMessagesTemplateTemplateEvalItem
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source_param:InputMessagesTemplateTemplate`."""
+    CreateEvalCompletionsRunDataSourceParamInputMessagesTemplateTemplate: TypeAlias = (
+        _types_params_responses.EasyInputMessageParam | InputMessagesTemplateTemplateEvalItem
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source_param:InputMessagesTemplateTemplate`."""
 
-CreateEvalCompletionsRunDataSourceParamSamplingParamsResponseFormat: TypeAlias = (
-    _types_params_shared.ResponseFormatText
-    | _types_params_chat.ResponseFormatJSONSchema
-    | _types_params_shared.ResponseFormatJSONObject
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source_param:SamplingParamsResponseFormat`."""
+    CreateEvalCompletionsRunDataSourceParamSamplingParamsResponseFormat: TypeAlias = (
+        _types_params_shared.ResponseFormatText
+        | _types_params_chat.ResponseFormatJSONSchema
+        | _types_params_shared.ResponseFormatJSONObject
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source_param:SamplingParamsResponseFormat`."""
 
-CreateEvalCompletionsRunDataSourceParamSource: TypeAlias = (
-    _types_params_evals.EvalJsonlFileContentSourceParam
-    | _types_params_evals.EvalJsonlFileIdSourceParam
-    | _types_params_evals.EvalStoredCompletionsSourceParam
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source_param:Source`."""
+    CreateEvalCompletionsRunDataSourceParamSource: TypeAlias = (
+        _types_params_evals.EvalJsonlFileContentSourceParam
+        | _types_params_evals.EvalJsonlFileIdSourceParam
+        | _types_params_evals.EvalStoredCompletionsSourceParam
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source_param:Source`."""
 
-CreateEvalJsonlRunDataSourceParamSource: TypeAlias = (
-    _types_params_evals.EvalJsonlFileContentSourceParam
-    | _types_params_evals.EvalJsonlFileIdSourceParam
-)
-"""The official `openai.types.evals.create_eval_jsonl_run_data_source_param:Source`."""
+    CreateEvalJsonlRunDataSourceParamSource: TypeAlias = (
+        _types_params_evals.EvalJsonlFileContentSourceParam
+        | _types_params_evals.EvalJsonlFileIdSourceParam
+    )
+    """The official `openai.types.evals.create_eval_jsonl_run_data_source_param:Source`."""
 
-CreateEvalJsonlRunDataSourceSource: TypeAlias = (
-    _types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource
-)
-"""The official `openai.types.evals.create_eval_jsonl_run_data_source:Source`."""
+    CreateEvalJsonlRunDataSourceSource: TypeAlias = (
+        _types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource
+    )
+    """The official `openai.types.evals.create_eval_jsonl_run_data_source:Source`."""
 
-DataSource: TypeAlias = (
-    _types_evals.CreateEvalJsonlRunDataSource
-    | _types_evals.CreateEvalCompletionsRunDataSource
-    | _types_evals.CreateEvalResponsesRunDataSource
-)
-"""The official `openai.types.evals.run_cancel_response:DataSource`."""
+    DataSource: TypeAlias = (
+        _types_evals.CreateEvalJsonlRunDataSource
+        | _types_evals.CreateEvalCompletionsRunDataSource
+        | _types_evals.CreateEvalResponsesRunDataSource
+    )
+    """The official `openai.types.evals.run_cancel_response:DataSource`."""
 
-DataSourceCreateEvalResponsesRunDataSourceInputMessages: TypeAlias = (
-    _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam
-    | _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam
-)
-"""The official `openai.types.evals.run_create_params:DataSourceCreateEvalResponsesRunDataSourceInputMessages`."""
+    DataSourceCreateEvalResponsesRunDataSourceInputMessages: TypeAlias = (
+        _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam
+        | _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam
+    )
+    """The official `openai.types.evals.run_create_params:DataSourceCreateEvalResponsesRunDataSourceInputMessages`."""
 
-DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplate: TypeAlias = (
-    _types_params_evals.CreateEvalItemSimpleInputMessageParam | _types_params_shared.EvalItemParam
-)
-"""The official `openai.types.evals.run_create_params:DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplate`."""
+    DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplate: TypeAlias = (
+        _types_params_evals.CreateEvalItemSimpleInputMessageParam
+        | _types_params_shared.EvalItemParam
+    )
+    """The official `openai.types.evals.run_create_params:DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplate`."""
 
-DataSourceCreateEvalResponsesRunDataSourceSource: TypeAlias = (
-    _types_params_evals.EvalJsonlFileContentSourceParam
-    | _types_params_evals.EvalJsonlFileIdSourceParam
-    | _types_params_evals.EvalResponsesSourceParam
-)
-"""The official `openai.types.evals.run_create_params:DataSourceCreateEvalResponsesRunDataSourceSource`."""
+    DataSourceCreateEvalResponsesRunDataSourceSource: TypeAlias = (
+        _types_params_evals.EvalJsonlFileContentSourceParam
+        | _types_params_evals.EvalJsonlFileIdSourceParam
+        | _types_params_evals.EvalResponsesSourceParam
+    )
+    """The official `openai.types.evals.run_create_params:DataSourceCreateEvalResponsesRunDataSourceSource`."""
 
-DataSourceResponsesInputMessages: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
-    | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
-)
-"""The official `openai.types.evals.run_cancel_response:DataSourceResponsesInputMessages`."""
+    DataSourceResponsesInputMessages: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
+        | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
+    )
+    """The official `openai.types.evals.run_cancel_response:DataSourceResponsesInputMessages`."""
 
-DataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
-    | _types_shared.EvalItem
-)
-"""The official `openai.types.evals.run_cancel_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
+    DataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
+        | _types_shared.EvalItem
+    )
+    """The official `openai.types.evals.run_cancel_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
 
-DataSourceResponsesSource: TypeAlias = (
-    _types_evals.EvalJsonlFileContentSource
-    | _types_evals.EvalJsonlFileIdSource
-    | _types_evals.EvalResponsesSource
-)
-"""The official `openai.types.evals.run_cancel_response:DataSourceResponsesSource`."""
+    DataSourceResponsesSource: TypeAlias = (
+        _types_evals.EvalJsonlFileContentSource
+        | _types_evals.EvalJsonlFileIdSource
+        | _types_evals.EvalResponsesSource
+    )
+    """The official `openai.types.evals.run_cancel_response:DataSourceResponsesSource`."""
 
-InputMessages: TypeAlias = (
-    _types_evals.CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessages
-    | _types_evals.CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessages
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source:InputMessages`."""
+    InputMessages: TypeAlias = (
+        _types_evals.CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessages
+        | _types_evals.CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessages
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source:InputMessages`."""
 
-InputMessagesTemplateTemplate: TypeAlias = (
-    _types_responses.EasyInputMessage | _types_shared.EvalItem
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source:InputMessagesTemplateTemplate`."""
+    InputMessagesTemplateTemplate: TypeAlias = (
+        _types_responses.EasyInputMessage | _types_shared.EvalItem
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source:InputMessagesTemplateTemplate`."""
 
-InputMessagesTemplateTemplateEvalItemContent: TypeAlias = (
-    str
-    | _types_params_responses.InputTextContentParam
-    | InputMessagesTemplateTemplateEvalItemContentOutputText
-    | InputMessagesTemplateTemplateEvalItemContentInputImage
-    | _types_params_shared.ResponseInputAudioParam
-    | list[
+    InputMessagesTemplateTemplateEvalItemContent: TypeAlias = (
         str
         | _types_params_responses.InputTextContentParam
-        | _types_params_shared.EvalItemContentOutputTextParam
-        | _types_params_shared.EvalItemInputImageParam
+        | InputMessagesTemplateTemplateEvalItemContentOutputText
+        | InputMessagesTemplateTemplateEvalItemContentInputImage
         | _types_params_shared.ResponseInputAudioParam
-    ]
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source_param:InputMessagesTemplateTemplateEvalItemContent`."""
+        | list[
+            str
+            | _types_params_responses.InputTextContentParam
+            | _types_params_shared.EvalItemContentOutputTextParam
+            | _types_params_shared.EvalItemInputImageParam
+            | _types_params_shared.ResponseInputAudioParam
+        ]
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source_param:InputMessagesTemplateTemplateEvalItemContent`."""
 
-RunCreateParamsDataSource: TypeAlias = (
-    _types_params_evals.CreateEvalJSONLRunDataSourceParam
-    | _types_params_evals.CreateEvalCompletionsRunDataSourceParam
-    | _types_params_evals.CreateEvalResponsesRunDataSourceParam
-)
-"""The official `openai.types.evals.run_create_params:DataSource`."""
+    RunCreateParamsDataSource: TypeAlias = (
+        _types_params_evals.CreateEvalJSONLRunDataSourceParam
+        | _types_params_evals.CreateEvalCompletionsRunDataSourceParam
+        | _types_params_evals.CreateEvalResponsesRunDataSourceParam
+    )
+    """The official `openai.types.evals.run_create_params:DataSource`."""
 
-RunCreateResponseDataSource: TypeAlias = (
-    _types_evals.CreateEvalJsonlRunDataSource
-    | _types_evals.CreateEvalCompletionsRunDataSource
-    | _types_evals.CreateEvalResponsesRunDataSource
-)
-"""The official `openai.types.evals.run_create_response:DataSource`."""
+    RunCreateResponseDataSource: TypeAlias = (
+        _types_evals.CreateEvalJsonlRunDataSource
+        | _types_evals.CreateEvalCompletionsRunDataSource
+        | _types_evals.CreateEvalResponsesRunDataSource
+    )
+    """The official `openai.types.evals.run_create_response:DataSource`."""
 
-RunCreateResponseDataSourceResponsesInputMessages: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
-    | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
-)
-"""The official `openai.types.evals.run_create_response:DataSourceResponsesInputMessages`."""
+    RunCreateResponseDataSourceResponsesInputMessages: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
+        | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
+    )
+    """The official `openai.types.evals.run_create_response:DataSourceResponsesInputMessages`."""
 
-RunCreateResponseDataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
-    | _types_shared.EvalItem
-)
-"""The official `openai.types.evals.run_create_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
+    RunCreateResponseDataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
+        | _types_shared.EvalItem
+    )
+    """The official `openai.types.evals.run_create_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
 
-RunCreateResponseDataSourceResponsesSource: TypeAlias = (
-    _types_evals.EvalJsonlFileContentSource
-    | _types_evals.EvalJsonlFileIdSource
-    | _types_evals.EvalResponsesSource
-)
-"""The official `openai.types.evals.run_create_response:DataSourceResponsesSource`."""
+    RunCreateResponseDataSourceResponsesSource: TypeAlias = (
+        _types_evals.EvalJsonlFileContentSource
+        | _types_evals.EvalJsonlFileIdSource
+        | _types_evals.EvalResponsesSource
+    )
+    """The official `openai.types.evals.run_create_response:DataSourceResponsesSource`."""
 
-RunListResponseDataSource: TypeAlias = (
-    _types_evals.CreateEvalJsonlRunDataSource
-    | _types_evals.CreateEvalCompletionsRunDataSource
-    | _types_evals.CreateEvalResponsesRunDataSource
-)
-"""The official `openai.types.evals.run_list_response:DataSource`."""
+    RunListResponseDataSource: TypeAlias = (
+        _types_evals.CreateEvalJsonlRunDataSource
+        | _types_evals.CreateEvalCompletionsRunDataSource
+        | _types_evals.CreateEvalResponsesRunDataSource
+    )
+    """The official `openai.types.evals.run_list_response:DataSource`."""
 
-RunListResponseDataSourceResponsesInputMessages: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
-    | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
-)
-"""The official `openai.types.evals.run_list_response:DataSourceResponsesInputMessages`."""
+    RunListResponseDataSourceResponsesInputMessages: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
+        | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
+    )
+    """The official `openai.types.evals.run_list_response:DataSourceResponsesInputMessages`."""
 
-RunListResponseDataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
-    | _types_shared.EvalItem
-)
-"""The official `openai.types.evals.run_list_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
+    RunListResponseDataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
+        | _types_shared.EvalItem
+    )
+    """The official `openai.types.evals.run_list_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
 
-RunListResponseDataSourceResponsesSource: TypeAlias = (
-    _types_evals.EvalJsonlFileContentSource
-    | _types_evals.EvalJsonlFileIdSource
-    | _types_evals.EvalResponsesSource
-)
-"""The official `openai.types.evals.run_list_response:DataSourceResponsesSource`."""
+    RunListResponseDataSourceResponsesSource: TypeAlias = (
+        _types_evals.EvalJsonlFileContentSource
+        | _types_evals.EvalJsonlFileIdSource
+        | _types_evals.EvalResponsesSource
+    )
+    """The official `openai.types.evals.run_list_response:DataSourceResponsesSource`."""
 
-RunRetrieveResponseDataSource: TypeAlias = (
-    _types_evals.CreateEvalJsonlRunDataSource
-    | _types_evals.CreateEvalCompletionsRunDataSource
-    | _types_evals.CreateEvalResponsesRunDataSource
-)
-"""The official `openai.types.evals.run_retrieve_response:DataSource`."""
+    RunRetrieveResponseDataSource: TypeAlias = (
+        _types_evals.CreateEvalJsonlRunDataSource
+        | _types_evals.CreateEvalCompletionsRunDataSource
+        | _types_evals.CreateEvalResponsesRunDataSource
+    )
+    """The official `openai.types.evals.run_retrieve_response:DataSource`."""
 
-RunRetrieveResponseDataSourceResponsesInputMessages: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
-    | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
-)
-"""The official `openai.types.evals.run_retrieve_response:DataSourceResponsesInputMessages`."""
+    RunRetrieveResponseDataSourceResponsesInputMessages: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate
+        | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference
+    )
+    """The official `openai.types.evals.run_retrieve_response:DataSourceResponsesInputMessages`."""
 
-RunRetrieveResponseDataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
-    _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
-    | _types_shared.EvalItem
-)
-"""The official `openai.types.evals.run_retrieve_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
+    RunRetrieveResponseDataSourceResponsesInputMessagesTemplateTemplate: TypeAlias = (
+        _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage
+        | _types_shared.EvalItem
+    )
+    """The official `openai.types.evals.run_retrieve_response:DataSourceResponsesInputMessagesTemplateTemplate`."""
 
-RunRetrieveResponseDataSourceResponsesSource: TypeAlias = (
-    _types_evals.EvalJsonlFileContentSource
-    | _types_evals.EvalJsonlFileIdSource
-    | _types_evals.EvalResponsesSource
-)
-"""The official `openai.types.evals.run_retrieve_response:DataSourceResponsesSource`."""
+    RunRetrieveResponseDataSourceResponsesSource: TypeAlias = (
+        _types_evals.EvalJsonlFileContentSource
+        | _types_evals.EvalJsonlFileIdSource
+        | _types_evals.EvalResponsesSource
+    )
+    """The official `openai.types.evals.run_retrieve_response:DataSourceResponsesSource`."""
 
-SamplingParamsResponseFormat: TypeAlias = (
-    _types_shared.ResponseFormatText
-    | _types_chat.ResponseFormatJsonSchema
-    | _types_shared.ResponseFormatJsonObject
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source:SamplingParamsResponseFormat`."""
+    SamplingParamsResponseFormat: TypeAlias = (
+        _types_shared.ResponseFormatText
+        | _types_chat.ResponseFormatJsonSchema
+        | _types_shared.ResponseFormatJsonObject
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source:SamplingParamsResponseFormat`."""
 
-Source: TypeAlias = (
-    _types_evals.EvalJsonlFileContentSource
-    | _types_evals.EvalJsonlFileIdSource
-    | _types_evals.EvalStoredCompletionsSource
-)
-"""The official `openai.types.evals.create_eval_completions_run_data_source:Source`."""
+    Source: TypeAlias = (
+        _types_evals.EvalJsonlFileContentSource
+        | _types_evals.EvalJsonlFileIdSource
+        | _types_evals.EvalStoredCompletionsSource
+    )
+    """The official `openai.types.evals.create_eval_completions_run_data_source:Source`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "CreateEvalCompletionsRunDataSourceParamInputMessages": "_types_params_evals.CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam | _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam",
+        "CreateEvalCompletionsRunDataSourceParamInputMessagesTemplateTemplate": "_types_params_responses.EasyInputMessageParam | InputMessagesTemplateTemplateEvalItem",
+        "CreateEvalCompletionsRunDataSourceParamSamplingParamsResponseFormat": "_types_params_shared.ResponseFormatText | _types_params_chat.ResponseFormatJSONSchema | _types_params_shared.ResponseFormatJSONObject",
+        "CreateEvalCompletionsRunDataSourceParamSource": "_types_params_evals.EvalJsonlFileContentSourceParam | _types_params_evals.EvalJsonlFileIdSourceParam | _types_params_evals.EvalStoredCompletionsSourceParam",
+        "CreateEvalJsonlRunDataSourceParamSource": "_types_params_evals.EvalJsonlFileContentSourceParam | _types_params_evals.EvalJsonlFileIdSourceParam",
+        "CreateEvalJsonlRunDataSourceSource": "_types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource",
+        "DataSource": "_types_evals.CreateEvalJsonlRunDataSource | _types_evals.CreateEvalCompletionsRunDataSource | _types_evals.CreateEvalResponsesRunDataSource",
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessages": "_types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam | _types_params_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam",
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplate": "_types_params_evals.CreateEvalItemSimpleInputMessageParam | _types_params_shared.EvalItemParam",
+        "DataSourceCreateEvalResponsesRunDataSourceSource": "_types_params_evals.EvalJsonlFileContentSourceParam | _types_params_evals.EvalJsonlFileIdSourceParam | _types_params_evals.EvalResponsesSourceParam",
+        "DataSourceResponsesInputMessages": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference",
+        "DataSourceResponsesInputMessagesTemplateTemplate": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage | _types_shared.EvalItem",
+        "DataSourceResponsesSource": "_types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource | _types_evals.EvalResponsesSource",
+        "InputMessages": "_types_evals.CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessages | _types_evals.CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessages",
+        "InputMessagesTemplateTemplate": "_types_responses.EasyInputMessage | _types_shared.EvalItem",
+        "InputMessagesTemplateTemplateEvalItemContent": "str | _types_params_responses.InputTextContentParam | InputMessagesTemplateTemplateEvalItemContentOutputText | InputMessagesTemplateTemplateEvalItemContentInputImage | _types_params_shared.ResponseInputAudioParam | list[str | _types_params_responses.InputTextContentParam | _types_params_shared.EvalItemContentOutputTextParam | _types_params_shared.EvalItemInputImageParam | _types_params_shared.ResponseInputAudioParam]",
+        "RunCreateParamsDataSource": "_types_params_evals.CreateEvalJSONLRunDataSourceParam | _types_params_evals.CreateEvalCompletionsRunDataSourceParam | _types_params_evals.CreateEvalResponsesRunDataSourceParam",
+        "RunCreateResponseDataSource": "_types_evals.CreateEvalJsonlRunDataSource | _types_evals.CreateEvalCompletionsRunDataSource | _types_evals.CreateEvalResponsesRunDataSource",
+        "RunCreateResponseDataSourceResponsesInputMessages": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference",
+        "RunCreateResponseDataSourceResponsesInputMessagesTemplateTemplate": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage | _types_shared.EvalItem",
+        "RunCreateResponseDataSourceResponsesSource": "_types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource | _types_evals.EvalResponsesSource",
+        "RunListResponseDataSource": "_types_evals.CreateEvalJsonlRunDataSource | _types_evals.CreateEvalCompletionsRunDataSource | _types_evals.CreateEvalResponsesRunDataSource",
+        "RunListResponseDataSourceResponsesInputMessages": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference",
+        "RunListResponseDataSourceResponsesInputMessagesTemplateTemplate": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage | _types_shared.EvalItem",
+        "RunListResponseDataSourceResponsesSource": "_types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource | _types_evals.EvalResponsesSource",
+        "RunRetrieveResponseDataSource": "_types_evals.CreateEvalJsonlRunDataSource | _types_evals.CreateEvalCompletionsRunDataSource | _types_evals.CreateEvalResponsesRunDataSource",
+        "RunRetrieveResponseDataSourceResponsesInputMessages": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate | _types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference",
+        "RunRetrieveResponseDataSourceResponsesInputMessagesTemplateTemplate": "_types_evals.CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateChatMessage | _types_shared.EvalItem",
+        "RunRetrieveResponseDataSourceResponsesSource": "_types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource | _types_evals.EvalResponsesSource",
+        "SamplingParamsResponseFormat": "_types_shared.ResponseFormatText | _types_chat.ResponseFormatJsonSchema | _types_shared.ResponseFormatJsonObject",
+        "Source": "_types_evals.EvalJsonlFileContentSource | _types_evals.EvalJsonlFileIdSource | _types_evals.EvalStoredCompletionsSource",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

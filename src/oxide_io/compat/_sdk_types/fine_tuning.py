@@ -8,12 +8,20 @@ Written from the pinned official SDK's type facts by the generator (see
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict
 
-from oxide_proto.types import fine_tuning as _types_fine_tuning
-from oxide_proto.types import shared as _types_shared
-from oxide_proto.types.params import fine_tuning as _types_params_fine_tuning
-from oxide_proto.types.params import shared as _types_params_shared
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import fine_tuning as _types_fine_tuning
+    from oxide_proto.types import shared as _types_shared
+    from oxide_proto.types.params import fine_tuning as _types_params_fine_tuning
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_fine_tuning = ModuleOnUse("oxide_proto.types.fine_tuning")
+    _types_params_fine_tuning = ModuleOnUse("oxide_proto.types.params.fine_tuning")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
+    _types_shared = ModuleOnUse("oxide_proto.types.shared")
 
 __all__ = ["Grader", "GraderValidateResponseGrader", "PermissionRetrieveParams"]
 
@@ -27,20 +35,34 @@ class PermissionRetrieveParams(TypedDict, total=False):
     project_id: str
 
 
-Grader: TypeAlias = (
-    _types_params_shared.GraderStringCheckParam
-    | _types_params_shared.GraderTextSimilarityParam
-    | _types_params_shared.GraderPythonParam
-    | _types_params_shared.GraderScoreModelParam
-    | _types_params_fine_tuning.GraderMultiParam
-)
-"""The official `openai.types.fine_tuning.alpha.grader_run_params:Grader`."""
+if TYPE_CHECKING:
+    Grader: TypeAlias = (
+        _types_params_shared.GraderStringCheckParam
+        | _types_params_shared.GraderTextSimilarityParam
+        | _types_params_shared.GraderPythonParam
+        | _types_params_shared.GraderScoreModelParam
+        | _types_params_fine_tuning.GraderMultiParam
+    )
+    """The official `openai.types.fine_tuning.alpha.grader_run_params:Grader`."""
 
-GraderValidateResponseGrader: TypeAlias = (
-    _types_shared.GraderStringCheck
-    | _types_shared.GraderTextSimilarity
-    | _types_shared.GraderPython
-    | _types_shared.GraderScoreModel
-    | _types_fine_tuning.GraderMulti
-)
-"""The official `openai.types.fine_tuning.alpha.grader_validate_response:Grader`."""
+    GraderValidateResponseGrader: TypeAlias = (
+        _types_shared.GraderStringCheck
+        | _types_shared.GraderTextSimilarity
+        | _types_shared.GraderPython
+        | _types_shared.GraderScoreModel
+        | _types_fine_tuning.GraderMulti
+    )
+    """The official `openai.types.fine_tuning.alpha.grader_validate_response:Grader`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "Grader": "_types_params_shared.GraderStringCheckParam | _types_params_shared.GraderTextSimilarityParam | _types_params_shared.GraderPythonParam | _types_params_shared.GraderScoreModelParam | _types_params_fine_tuning.GraderMultiParam",
+        "GraderValidateResponseGrader": "_types_shared.GraderStringCheck | _types_shared.GraderTextSimilarity | _types_shared.GraderPython | _types_shared.GraderScoreModel | _types_fine_tuning.GraderMulti",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict
 
-from oxide_proto.types import live as _types_live
-from oxide_proto.types.params import live as _types_params_live
-from oxide_proto.types.params import other as _types_params_other
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import live as _types_live
+    from oxide_proto.types.params import live as _types_params_live
+    from oxide_proto.types.params import other as _types_params_other
+else:
+    _types_live = ModuleOnUse("oxide_proto.types.live")
+    _types_params_live = ModuleOnUse("oxide_proto.types.params.live")
+    _types_params_other = ModuleOnUse("oxide_proto.types.params.other")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -172,26 +179,56 @@ class UserContent(TypedDict, total=False):
     type: Literal["input_text"]
 
 
-AssistantContent: TypeAlias = (
-    _types_live.AssistantContentText | _types_live.AssistantContentOutputText
-)
-"""The official `openai.types.live.initial_item:AssistantContent`."""
+if TYPE_CHECKING:
+    AssistantContent: TypeAlias = (
+        _types_live.AssistantContentText | _types_live.AssistantContentOutputText
+    )
+    """The official `openai.types.live.initial_item:AssistantContent`."""
 
-AudioFormat: TypeAlias = (
-    _types_live.LiveAudioPCM | _types_live.LiveAudioPCMU | _types_live.LiveAudioPCMA
-)
-"""The official `openai.types.live.audio_format:AudioFormat`."""
+    AudioFormat: TypeAlias = (
+        _types_live.LiveAudioPCM | _types_live.LiveAudioPCMU | _types_live.LiveAudioPCMA
+    )
+    """The official `openai.types.live.audio_format:AudioFormat`."""
 
-AudioFormatParam: TypeAlias = (
-    _types_params_live.LiveAudioPCMParam
-    | _types_params_live.LiveAudioPCMUParam
-    | _types_params_live.LiveAudioPCMAParam
-)
-"""The official `openai.types.live.audio_format_param:AudioFormatParam`."""
+    AudioFormatParam: TypeAlias = (
+        _types_params_live.LiveAudioPCMParam
+        | _types_params_live.LiveAudioPCMUParam
+        | _types_params_live.LiveAudioPCMAParam
+    )
+    """The official `openai.types.live.audio_format_param:AudioFormatParam`."""
 
-AudioOutputVoice: TypeAlias = (
-    str
-    | Literal[
+    AudioOutputVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy",
+            "ash",
+            "ballad",
+            "beacon",
+            "bossa",
+            "cedar",
+            "cinder",
+            "coral",
+            "delta",
+            "echo",
+            "gleam",
+            "marin",
+            "meridian",
+            "quartz",
+            "ripple",
+            "sage",
+            "shida",
+            "shimmer",
+            "stone",
+            "tempo",
+            "verse",
+            "vesper",
+            "willow",
+        ]
+        | _types_params_live.CustomVoiceParam
+    )
+    """The official `openai.types.live.media_session_config_param:AudioOutputVoice`."""
+
+    BuiltInVoice: TypeAlias = Literal[
         "alloy",
         "ash",
         "ballad",
@@ -216,549 +253,600 @@ AudioOutputVoice: TypeAlias = (
         "vesper",
         "willow",
     ]
-    | _types_params_live.CustomVoiceParam
-)
-"""The official `openai.types.live.media_session_config_param:AudioOutputVoice`."""
+    """The official `openai.types.live.built_in_voice:BuiltInVoice`."""
 
-BuiltInVoice: TypeAlias = Literal[
-    "alloy",
-    "ash",
-    "ballad",
-    "beacon",
-    "bossa",
-    "cedar",
-    "cinder",
-    "coral",
-    "delta",
-    "echo",
-    "gleam",
-    "marin",
-    "meridian",
-    "quartz",
-    "ripple",
-    "sage",
-    "shida",
-    "shimmer",
-    "stone",
-    "tempo",
-    "verse",
-    "vesper",
-    "willow",
-]
-"""The official `openai.types.live.built_in_voice:BuiltInVoice`."""
+    ChoiceInstructionsParts: TypeAlias = (
+        _types_live.DecisionInputText
+        | _types_live.ChoiceInstructionsPartsInputImage
+        | _types_live.ChoiceInstructionsPartsInputJSON
+    )
+    """The official `openai.types.live.decision_question:ChoiceInstructionsParts`."""
 
-ChoiceInstructionsParts: TypeAlias = (
-    _types_live.DecisionInputText
-    | _types_live.ChoiceInstructionsPartsInputImage
-    | _types_live.ChoiceInstructionsPartsInputJSON
-)
-"""The official `openai.types.live.decision_question:ChoiceInstructionsParts`."""
+    ContentPart: TypeAlias = (
+        _types_live.DecisionAssistantMessageContentPartOutputText
+        | _types_live.DecisionAssistantMessageContentPartRefusal
+    )
+    """The official `openai.types.live.decision_assistant_message:ContentPart`."""
 
-ContentPart: TypeAlias = (
-    _types_live.DecisionAssistantMessageContentPartOutputText
-    | _types_live.DecisionAssistantMessageContentPartRefusal
-)
-"""The official `openai.types.live.decision_assistant_message:ContentPart`."""
+    DecisionAssistantMessageParamContentPart: TypeAlias = (
+        _types_params_live.AssistantContentOutputTextParam
+        | _types_params_live.DecisionAssistantMessageContentPartRefusalParam
+    )
+    """The official `openai.types.live.decision_assistant_message_param:ContentPart`."""
 
-DecisionAssistantMessageParamContentPart: TypeAlias = (
-    _types_params_live.AssistantContentOutputTextParam
-    | _types_params_live.DecisionAssistantMessageContentPartRefusalParam
-)
-"""The official `openai.types.live.decision_assistant_message_param:ContentPart`."""
+    DecisionItemCreateEventParamItemContentParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_live.ScoreInstructionsPartsInputImageParam
+        | _types_params_live.ScoreInstructionsPartsInputJSONParam
+    )
+    """The official `openai.types.live.decision_item_create_event_param:ItemContentParts`."""
 
-DecisionItemCreateEventParamItemContentParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_live.ScoreInstructionsPartsInputImageParam
-    | _types_params_live.ScoreInstructionsPartsInputJSONParam
-)
-"""The official `openai.types.live.decision_item_create_event_param:ItemContentParts`."""
+    DecisionItemCreateEventParamItemCustomToolCallOutputOutputParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_live.ScoreInstructionsPartsInputImageParam
+    )
+    """The official `openai.types.live.decision_item_create_event_param:ItemCustomToolCallOutputOutputParts`."""
 
-DecisionItemCreateEventParamItemCustomToolCallOutputOutputParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_live.ScoreInstructionsPartsInputImageParam
-)
-"""The official `openai.types.live.decision_item_create_event_param:ItemCustomToolCallOutputOutputParts`."""
+    DecisionItemCreateEventParamItemFunctionCallOutputOutputParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_live.ScoreInstructionsPartsInputImageParam
+    )
+    """The official `openai.types.live.decision_item_create_event_param:ItemFunctionCallOutputOutputParts`."""
 
-DecisionItemCreateEventParamItemFunctionCallOutputOutputParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_live.ScoreInstructionsPartsInputImageParam
-)
-"""The official `openai.types.live.decision_item_create_event_param:ItemFunctionCallOutputOutputParts`."""
+    DecisionItemCreateEventParamItemUnion: TypeAlias = (
+        _types_params_live.DecisionUserMessageParam
+        | _types_params_live.DecisionDeveloperMessageParam
+        | _types_params_live.DecisionSystemMessageParam
+        | _types_params_live.DecisionAssistantMessageParam
+        | _types_params_live.DecisionItemCreateEventItemFunctionCallParam
+        | _types_params_live.DecisionItemCreateEventItemFunctionCallOutputParam
+        | _types_params_live.DecisionItemCreateEventItemCustomToolCallParam
+        | _types_params_live.DecisionItemCreateEventItemCustomToolCallOutputParam
+    )
+    """The official `openai.types.live.decision_item_create_event_param:ItemUnion`."""
 
-DecisionItemCreateEventParamItemUnion: TypeAlias = (
-    _types_params_live.DecisionUserMessageParam
-    | _types_params_live.DecisionDeveloperMessageParam
-    | _types_params_live.DecisionSystemMessageParam
-    | _types_params_live.DecisionAssistantMessageParam
-    | _types_params_live.DecisionItemCreateEventItemFunctionCallParam
-    | _types_params_live.DecisionItemCreateEventItemFunctionCallOutputParam
-    | _types_params_live.DecisionItemCreateEventItemCustomToolCallParam
-    | _types_params_live.DecisionItemCreateEventItemCustomToolCallOutputParam
-)
-"""The official `openai.types.live.decision_item_create_event_param:ItemUnion`."""
+    DecisionItemCreatedEventItemContentParts: TypeAlias = (
+        _types_live.ContentPartInputText
+        | _types_live.ContentPartInputImage
+        | _types_live.ContentPartInputJSON
+    )
+    """The official `openai.types.live.decision_item_created_event:ItemContentParts`."""
 
-DecisionItemCreatedEventItemContentParts: TypeAlias = (
-    _types_live.ContentPartInputText
-    | _types_live.ContentPartInputImage
-    | _types_live.ContentPartInputJSON
-)
-"""The official `openai.types.live.decision_item_created_event:ItemContentParts`."""
+    DecisionItemCreatedEventItemCustomToolCallOutputOutputParts: TypeAlias = (
+        _types_live.DecisionInputText | _types_live.ItemCustomToolCallOutputOutputPartsInputImage
+    )
+    """The official `openai.types.live.decision_item_created_event:ItemCustomToolCallOutputOutputParts`."""
 
-DecisionItemCreatedEventItemCustomToolCallOutputOutputParts: TypeAlias = (
-    _types_live.DecisionInputText | _types_live.ItemCustomToolCallOutputOutputPartsInputImage
-)
-"""The official `openai.types.live.decision_item_created_event:ItemCustomToolCallOutputOutputParts`."""
+    DecisionItemCreatedEventItemFunctionCallOutputOutputParts: TypeAlias = (
+        _types_live.DecisionInputText | _types_live.ItemFunctionCallOutputOutputPartsInputImage
+    )
+    """The official `openai.types.live.decision_item_created_event:ItemFunctionCallOutputOutputParts`."""
 
-DecisionItemCreatedEventItemFunctionCallOutputOutputParts: TypeAlias = (
-    _types_live.DecisionInputText | _types_live.ItemFunctionCallOutputOutputPartsInputImage
-)
-"""The official `openai.types.live.decision_item_created_event:ItemFunctionCallOutputOutputParts`."""
+    DecisionItemCreatedEventItemUnion: TypeAlias = (
+        _types_live.DecisionStoredUserMessage
+        | _types_live.DecisionStoredDeveloperMessage
+        | _types_live.DecisionStoredSystemMessage
+        | _types_live.DecisionStoredAssistantMessage
+        | _types_live.ItemFunctionCall
+        | _types_live.ItemFunctionCallOutput
+        | _types_live.ItemCustomToolCall
+        | _types_live.ItemCustomToolCallOutput
+    )
+    """The official `openai.types.live.decision_item_created_event:ItemUnion`."""
 
-DecisionItemCreatedEventItemUnion: TypeAlias = (
-    _types_live.DecisionStoredUserMessage
-    | _types_live.DecisionStoredDeveloperMessage
-    | _types_live.DecisionStoredSystemMessage
-    | _types_live.DecisionStoredAssistantMessage
-    | _types_live.ItemFunctionCall
-    | _types_live.ItemFunctionCallOutput
-    | _types_live.ItemCustomToolCall
-    | _types_live.ItemCustomToolCallOutput
-)
-"""The official `openai.types.live.decision_item_created_event:ItemUnion`."""
+    DecisionQuestion: TypeAlias = _types_live.LiveChoice | _types_live.Predicate | _types_live.Score
+    """The official `openai.types.live.decision_question:DecisionQuestion`."""
 
-DecisionQuestion: TypeAlias = _types_live.LiveChoice | _types_live.Predicate | _types_live.Score
-"""The official `openai.types.live.decision_question:DecisionQuestion`."""
+    DecisionQuestionParam: TypeAlias = (
+        _types_params_live.LiveChoiceParam
+        | _types_params_live.PredicateParam
+        | _types_params_live.ScoreParam
+    )
+    """The official `openai.types.live.decision_question_param:DecisionQuestionParam`."""
 
-DecisionQuestionParam: TypeAlias = (
-    _types_params_live.LiveChoiceParam
-    | _types_params_live.PredicateParam
-    | _types_params_live.ScoreParam
-)
-"""The official `openai.types.live.decision_question_param:DecisionQuestionParam`."""
+    DecisionQuestionParamChoiceInstructionsParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_live.ScoreInstructionsPartsInputImageParam
+        | _types_params_live.ScoreInstructionsPartsInputJSONParam
+    )
+    """The official `openai.types.live.decision_question_param:ChoiceInstructionsParts`."""
 
-DecisionQuestionParamChoiceInstructionsParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_live.ScoreInstructionsPartsInputImageParam
-    | _types_params_live.ScoreInstructionsPartsInputJSONParam
-)
-"""The official `openai.types.live.decision_question_param:ChoiceInstructionsParts`."""
+    DecisionQuestionParamPredicateInstructionsParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_live.ScoreInstructionsPartsInputImageParam
+        | _types_params_live.ScoreInstructionsPartsInputJSONParam
+    )
+    """The official `openai.types.live.decision_question_param:PredicateInstructionsParts`."""
 
-DecisionQuestionParamPredicateInstructionsParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_live.ScoreInstructionsPartsInputImageParam
-    | _types_params_live.ScoreInstructionsPartsInputJSONParam
-)
-"""The official `openai.types.live.decision_question_param:PredicateInstructionsParts`."""
+    DecisionQuestionParamScoreInstructionsParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_live.ScoreInstructionsPartsInputImageParam
+        | _types_params_live.ScoreInstructionsPartsInputJSONParam
+    )
+    """The official `openai.types.live.decision_question_param:ScoreInstructionsParts`."""
 
-DecisionQuestionParamScoreInstructionsParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_live.ScoreInstructionsPartsInputImageParam
-    | _types_params_live.ScoreInstructionsPartsInputJSONParam
-)
-"""The official `openai.types.live.decision_question_param:ScoreInstructionsParts`."""
+    DecisionStoredAssistantMessageContentPart: TypeAlias = (
+        _types_live.ContentPartOutputText | _types_live.ContentPartRefusal
+    )
+    """The official `openai.types.live.decision_stored_assistant_message:ContentPart`."""
 
-DecisionStoredAssistantMessageContentPart: TypeAlias = (
-    _types_live.ContentPartOutputText | _types_live.ContentPartRefusal
-)
-"""The official `openai.types.live.decision_stored_assistant_message:ContentPart`."""
+    Delegation: TypeAlias = (
+        _types_params_live.ClientDelegationParam
+        | _types_params_live.LiveCreateSessionDelegationResponsesParam
+        | _types_params_live.LiveCreateSessionDelegationDecisionsParam
+    )
+    """The official `openai.types.live.media_session_config_param:Delegation`."""
 
-Delegation: TypeAlias = (
-    _types_params_live.ClientDelegationParam
-    | _types_params_live.LiveCreateSessionDelegationResponsesParam
-    | _types_params_live.LiveCreateSessionDelegationDecisionsParam
-)
-"""The official `openai.types.live.media_session_config_param:Delegation`."""
+    InitialItem: TypeAlias = (
+        _types_live.Developer | _types_live.LiveUser | _types_live.LiveAssistant
+    )
+    """The official `openai.types.live.initial_item:InitialItem`."""
 
-InitialItem: TypeAlias = _types_live.Developer | _types_live.LiveUser | _types_live.LiveAssistant
-"""The official `openai.types.live.initial_item:InitialItem`."""
+    InitialItemParam: TypeAlias = Developer | User | Assistant
+    """The official `openai.types.live.initial_item_param:InitialItemParam`."""
 
-InitialItemParam: TypeAlias = Developer | User | Assistant
-"""The official `openai.types.live.initial_item_param:InitialItemParam`."""
+    InitialItemParamAssistantContent: TypeAlias = AssistantContentText | AssistantContentOutputText
+    """The official `openai.types.live.initial_item_param:AssistantContent`."""
 
-InitialItemParamAssistantContent: TypeAlias = AssistantContentText | AssistantContentOutputText
-"""The official `openai.types.live.initial_item_param:AssistantContent`."""
+    ItemContentParts: TypeAlias = (
+        _types_live.DecisionUserMessageContentPartInputText
+        | _types_live.DecisionUserMessageContentPartInputImage
+        | _types_live.DecisionUserMessageContentPartInputJSON
+    )
+    """The official `openai.types.live.decision_item_create_event:ItemContentParts`."""
 
-ItemContentParts: TypeAlias = (
-    _types_live.DecisionUserMessageContentPartInputText
-    | _types_live.DecisionUserMessageContentPartInputImage
-    | _types_live.DecisionUserMessageContentPartInputJSON
-)
-"""The official `openai.types.live.decision_item_create_event:ItemContentParts`."""
+    ItemCustomToolCallOutputOutputParts: TypeAlias = (
+        _types_live.DecisionInputText
+        | _types_live.DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage
+    )
+    """The official `openai.types.live.decision_item_create_event:ItemCustomToolCallOutputOutputParts`."""
 
-ItemCustomToolCallOutputOutputParts: TypeAlias = (
-    _types_live.DecisionInputText
-    | _types_live.DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage
-)
-"""The official `openai.types.live.decision_item_create_event:ItemCustomToolCallOutputOutputParts`."""
+    ItemFunctionCallOutputOutputParts: TypeAlias = (
+        _types_live.DecisionInputText
+        | _types_live.DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage
+    )
+    """The official `openai.types.live.decision_item_create_event:ItemFunctionCallOutputOutputParts`."""
 
-ItemFunctionCallOutputOutputParts: TypeAlias = (
-    _types_live.DecisionInputText
-    | _types_live.DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage
-)
-"""The official `openai.types.live.decision_item_create_event:ItemFunctionCallOutputOutputParts`."""
+    ItemUnion: TypeAlias = (
+        _types_live.DecisionUserMessage
+        | _types_live.DecisionDeveloperMessage
+        | _types_live.DecisionSystemMessage
+        | _types_live.DecisionAssistantMessage
+        | _types_live.DecisionItemCreateEventItemFunctionCall
+        | _types_live.DecisionItemCreateEventItemFunctionCallOutput
+        | _types_live.DecisionItemCreateEventItemCustomToolCall
+        | _types_live.DecisionItemCreateEventItemCustomToolCallOutput
+    )
+    """The official `openai.types.live.decision_item_create_event:ItemUnion`."""
 
-ItemUnion: TypeAlias = (
-    _types_live.DecisionUserMessage
-    | _types_live.DecisionDeveloperMessage
-    | _types_live.DecisionSystemMessage
-    | _types_live.DecisionAssistantMessage
-    | _types_live.DecisionItemCreateEventItemFunctionCall
-    | _types_live.DecisionItemCreateEventItemFunctionCallOutput
-    | _types_live.DecisionItemCreateEventItemCustomToolCall
-    | _types_live.DecisionItemCreateEventItemCustomToolCallOutput
-)
-"""The official `openai.types.live.decision_item_create_event:ItemUnion`."""
+    PredicateInstructionsParts: TypeAlias = (
+        _types_live.DecisionInputText
+        | _types_live.PredicateInstructionsPartsInputImage
+        | _types_live.PredicateInstructionsPartsInputJSON
+    )
+    """The official `openai.types.live.decision_question:PredicateInstructionsParts`."""
 
-PredicateInstructionsParts: TypeAlias = (
-    _types_live.DecisionInputText
-    | _types_live.PredicateInstructionsPartsInputImage
-    | _types_live.PredicateInstructionsPartsInputJSON
-)
-"""The official `openai.types.live.decision_question:PredicateInstructionsParts`."""
+    ResponsesDelegationConfigParamToolChoice: TypeAlias = (
+        Literal["auto", "none", "required"]
+        | _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
+        | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
+        | _types_params_live.ToolFileSearchParam
+        | _types_params_live.ToolWebSearchParam
+        | _types_params_live.ToolChoiceWebSearchPreviewParam
+        | _types_params_live.LiveToolImageGenerationParam
+        | _types_params_live.ToolComputerParam
+        | _types_params_live.LiveToolCodeInterpreterParam
+        | _types_params_live.LiveToolProgrammaticToolCallingParam
+        | _types_params_live.LiveToolChoiceShellParam
+        | _types_params_live.LiveToolChoiceCustomParam
+        | _types_params_live.ToolApplyPatchParam
+        | _types_params_live.ToolChoiceLiveAllowedToolsChoiceParam
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolChoice`."""
 
-ResponsesDelegationConfigParamToolChoice: TypeAlias = (
-    Literal["auto", "none", "required"]
-    | _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
-    | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
-    | _types_params_live.ToolFileSearchParam
-    | _types_params_live.ToolWebSearchParam
-    | _types_params_live.ToolChoiceWebSearchPreviewParam
-    | _types_params_live.LiveToolImageGenerationParam
-    | _types_params_live.ToolComputerParam
-    | _types_params_live.LiveToolCodeInterpreterParam
-    | _types_params_live.LiveToolProgrammaticToolCallingParam
-    | _types_params_live.LiveToolChoiceShellParam
-    | _types_params_live.LiveToolChoiceCustomParam
-    | _types_params_live.ToolApplyPatchParam
-    | _types_params_live.ToolChoiceLiveAllowedToolsChoiceParam
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolChoice`."""
+    ResponsesDelegationConfigParamToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
+        _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
+        | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
+        | _types_params_live.ToolFileSearchParam
+        | _types_params_live.ToolWebSearchParam
+        | _types_params_live.ToolChoiceWebSearchPreviewParam
+        | _types_params_live.LiveToolImageGenerationParam
+        | _types_params_live.ToolComputerParam
+        | _types_params_live.LiveToolCodeInterpreterParam
+        | _types_params_live.LiveToolProgrammaticToolCallingParam
+        | _types_params_live.LiveToolChoiceShellParam
+        | _types_params_live.LiveToolChoiceCustomParam
+        | _types_params_live.ToolApplyPatchParam
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
 
-ResponsesDelegationConfigParamToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
-    _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
-    | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
-    | _types_params_live.ToolFileSearchParam
-    | _types_params_live.ToolWebSearchParam
-    | _types_params_live.ToolChoiceWebSearchPreviewParam
-    | _types_params_live.LiveToolImageGenerationParam
-    | _types_params_live.ToolComputerParam
-    | _types_params_live.LiveToolCodeInterpreterParam
-    | _types_params_live.LiveToolProgrammaticToolCallingParam
-    | _types_params_live.LiveToolChoiceShellParam
-    | _types_params_live.LiveToolChoiceCustomParam
-    | _types_params_live.ToolApplyPatchParam
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
+    ResponsesDelegationConfigParamToolMcpAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_live.ToolMcpAllowedToolsLiveMCPToolFilterParam
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolMcpAllowedTools`."""
 
-ResponsesDelegationConfigParamToolMcpAllowedTools: TypeAlias = (
-    Sequence[str] | _types_params_live.ToolMcpAllowedToolsLiveMCPToolFilterParam
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolMcpAllowedTools`."""
+    ResponsesDelegationConfigParamToolMcpRequireApproval: TypeAlias = (
+        _types_params_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolMcpRequireApproval`."""
 
-ResponsesDelegationConfigParamToolMcpRequireApproval: TypeAlias = (
-    _types_params_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolMcpRequireApproval`."""
+    ResponsesDelegationConfigParamToolShellEnvironment: TypeAlias = (
+        _types_params_live.ToolShellEnvironmentContainerAutoParam
+        | _types_params_live.ToolShellEnvironmentContainerReferenceParam
+        | _types_params_live.ToolShellEnvironmentLocalParam
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolShellEnvironment`."""
 
-ResponsesDelegationConfigParamToolShellEnvironment: TypeAlias = (
-    _types_params_live.ToolShellEnvironmentContainerAutoParam
-    | _types_params_live.ToolShellEnvironmentContainerReferenceParam
-    | _types_params_live.ToolShellEnvironmentLocalParam
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolShellEnvironment`."""
+    ResponsesDelegationConfigParamToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
+        _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam
+        | _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
 
-ResponsesDelegationConfigParamToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
-    _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam
-    | _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
+    ResponsesDelegationConfigParamToolShellEnvironmentContainerAutoSkill: TypeAlias = (
+        _types_params_live.ToolShellEnvironmentContainerAutoSkillSkillReferenceParam
+        | _types_params_live.ToolShellEnvironmentContainerAutoSkillInlineParam
+    )
+    """The official `openai.types.live.responses_delegation_config_param:ToolShellEnvironmentContainerAutoSkill`."""
 
-ResponsesDelegationConfigParamToolShellEnvironmentContainerAutoSkill: TypeAlias = (
-    _types_params_live.ToolShellEnvironmentContainerAutoSkillSkillReferenceParam
-    | _types_params_live.ToolShellEnvironmentContainerAutoSkillInlineParam
-)
-"""The official `openai.types.live.responses_delegation_config_param:ToolShellEnvironmentContainerAutoSkill`."""
+    ResponsesDelegationConfigToolChoice: TypeAlias = (
+        Literal["auto", "none", "required"]
+        | _types_live.ToolChoiceLiveFunctionToolChoiceParam
+        | _types_live.ToolChoiceLiveMCPToolChoiceParam
+        | _types_live.ToolChoiceFileSearch
+        | _types_live.ToolChoiceWebSearch
+        | _types_live.ToolChoiceWebSearchPreview
+        | _types_live.ToolChoiceImageGeneration
+        | _types_live.ToolChoiceComputer
+        | _types_live.ToolChoiceCodeInterpreter
+        | _types_live.ToolChoiceProgrammaticToolCalling
+        | _types_live.LiveToolChoiceShell
+        | _types_live.LiveToolChoiceCustom
+        | _types_live.LiveToolChoiceApplyPatch
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParam
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolChoice`."""
 
-ResponsesDelegationConfigToolChoice: TypeAlias = (
-    Literal["auto", "none", "required"]
-    | _types_live.ToolChoiceLiveFunctionToolChoiceParam
-    | _types_live.ToolChoiceLiveMCPToolChoiceParam
-    | _types_live.ToolChoiceFileSearch
-    | _types_live.ToolChoiceWebSearch
-    | _types_live.ToolChoiceWebSearchPreview
-    | _types_live.ToolChoiceImageGeneration
-    | _types_live.ToolChoiceComputer
-    | _types_live.ToolChoiceCodeInterpreter
-    | _types_live.ToolChoiceProgrammaticToolCalling
-    | _types_live.LiveToolChoiceShell
-    | _types_live.LiveToolChoiceCustom
-    | _types_live.LiveToolChoiceApplyPatch
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParam
-)
-"""The official `openai.types.live.responses_delegation_config:ToolChoice`."""
+    ResponsesDelegationConfigToolMcpAllowedTools: TypeAlias = (
+        list[str] | _types_live.ToolMcpAllowedToolsLiveMCPToolFilterParam | None
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolMcpAllowedTools`."""
 
-ResponsesDelegationConfigToolMcpAllowedTools: TypeAlias = (
-    list[str] | _types_live.ToolMcpAllowedToolsLiveMCPToolFilterParam | None
-)
-"""The official `openai.types.live.responses_delegation_config:ToolMcpAllowedTools`."""
+    ResponsesDelegationConfigToolMcpRequireApproval: TypeAlias = (
+        _types_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolMcpRequireApproval`."""
 
-ResponsesDelegationConfigToolMcpRequireApproval: TypeAlias = (
-    _types_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
-    | Literal["always", "never"]
-    | None
-)
-"""The official `openai.types.live.responses_delegation_config:ToolMcpRequireApproval`."""
+    ResponsesDelegationUpdateConfigParamToolChoice: TypeAlias = (
+        Literal["auto", "none", "required"]
+        | _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
+        | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
+        | _types_params_live.ToolFileSearchParam
+        | _types_params_live.ToolWebSearchParam
+        | _types_params_live.ToolChoiceWebSearchPreviewParam
+        | _types_params_live.LiveToolImageGenerationParam
+        | _types_params_live.ToolComputerParam
+        | _types_params_live.LiveToolCodeInterpreterParam
+        | _types_params_live.LiveToolProgrammaticToolCallingParam
+        | _types_params_live.LiveToolChoiceShellParam
+        | _types_params_live.LiveToolChoiceCustomParam
+        | _types_params_live.ToolApplyPatchParam
+        | _types_params_live.ToolChoiceLiveAllowedToolsChoiceParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolChoice`."""
 
-ResponsesDelegationUpdateConfigParamToolChoice: TypeAlias = (
-    Literal["auto", "none", "required"]
-    | _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
-    | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
-    | _types_params_live.ToolFileSearchParam
-    | _types_params_live.ToolWebSearchParam
-    | _types_params_live.ToolChoiceWebSearchPreviewParam
-    | _types_params_live.LiveToolImageGenerationParam
-    | _types_params_live.ToolComputerParam
-    | _types_params_live.LiveToolCodeInterpreterParam
-    | _types_params_live.LiveToolProgrammaticToolCallingParam
-    | _types_params_live.LiveToolChoiceShellParam
-    | _types_params_live.LiveToolChoiceCustomParam
-    | _types_params_live.ToolApplyPatchParam
-    | _types_params_live.ToolChoiceLiveAllowedToolsChoiceParam
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolChoice`."""
+    ResponsesDelegationUpdateConfigParamToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
+        _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
+        | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
+        | _types_params_live.ToolFileSearchParam
+        | _types_params_live.ToolWebSearchParam
+        | _types_params_live.ToolChoiceWebSearchPreviewParam
+        | _types_params_live.LiveToolImageGenerationParam
+        | _types_params_live.ToolComputerParam
+        | _types_params_live.LiveToolCodeInterpreterParam
+        | _types_params_live.LiveToolProgrammaticToolCallingParam
+        | _types_params_live.LiveToolChoiceShellParam
+        | _types_params_live.LiveToolChoiceCustomParam
+        | _types_params_live.ToolApplyPatchParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
 
-ResponsesDelegationUpdateConfigParamToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
-    _types_params_live.ToolChoiceLiveFunctionToolChoiceParam
-    | _types_params_live.ToolChoiceLiveMCPToolChoiceParam
-    | _types_params_live.ToolFileSearchParam
-    | _types_params_live.ToolWebSearchParam
-    | _types_params_live.ToolChoiceWebSearchPreviewParam
-    | _types_params_live.LiveToolImageGenerationParam
-    | _types_params_live.ToolComputerParam
-    | _types_params_live.LiveToolCodeInterpreterParam
-    | _types_params_live.LiveToolProgrammaticToolCallingParam
-    | _types_params_live.LiveToolChoiceShellParam
-    | _types_params_live.LiveToolChoiceCustomParam
-    | _types_params_live.ToolApplyPatchParam
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
+    ResponsesDelegationUpdateConfigParamToolMcpAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_live.ToolMcpAllowedToolsLiveMCPToolFilterParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolMcpAllowedTools`."""
 
-ResponsesDelegationUpdateConfigParamToolMcpAllowedTools: TypeAlias = (
-    Sequence[str] | _types_params_live.ToolMcpAllowedToolsLiveMCPToolFilterParam
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolMcpAllowedTools`."""
+    ResponsesDelegationUpdateConfigParamToolMcpRequireApproval: TypeAlias = (
+        _types_params_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolMcpRequireApproval`."""
 
-ResponsesDelegationUpdateConfigParamToolMcpRequireApproval: TypeAlias = (
-    _types_params_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolMcpRequireApproval`."""
+    ResponsesDelegationUpdateConfigParamToolShellEnvironment: TypeAlias = (
+        _types_params_live.ToolShellEnvironmentContainerAutoParam
+        | _types_params_live.ToolShellEnvironmentContainerReferenceParam
+        | _types_params_live.ToolShellEnvironmentLocalParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolShellEnvironment`."""
 
-ResponsesDelegationUpdateConfigParamToolShellEnvironment: TypeAlias = (
-    _types_params_live.ToolShellEnvironmentContainerAutoParam
-    | _types_params_live.ToolShellEnvironmentContainerReferenceParam
-    | _types_params_live.ToolShellEnvironmentLocalParam
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolShellEnvironment`."""
+    ResponsesDelegationUpdateConfigParamToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
+        _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam
+        | _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
 
-ResponsesDelegationUpdateConfigParamToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
-    _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam
-    | _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
+    ResponsesDelegationUpdateConfigParamToolShellEnvironmentContainerAutoSkill: TypeAlias = (
+        _types_params_live.ToolShellEnvironmentContainerAutoSkillSkillReferenceParam
+        | _types_params_live.ToolShellEnvironmentContainerAutoSkillInlineParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config_param:ToolShellEnvironmentContainerAutoSkill`."""
 
-ResponsesDelegationUpdateConfigParamToolShellEnvironmentContainerAutoSkill: TypeAlias = (
-    _types_params_live.ToolShellEnvironmentContainerAutoSkillSkillReferenceParam
-    | _types_params_live.ToolShellEnvironmentContainerAutoSkillInlineParam
-)
-"""The official `openai.types.live.responses_delegation_update_config_param:ToolShellEnvironmentContainerAutoSkill`."""
+    ResponsesDelegationUpdateConfigToolChoice: TypeAlias = (
+        Literal["auto", "none", "required"]
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceFileSearch
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceWebSearch
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceImageGeneration
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceComputer
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling
+        | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceShell
+        | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceCustom
+        | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolChoice`."""
 
-ResponsesDelegationUpdateConfigToolChoice: TypeAlias = (
-    Literal["auto", "none", "required"]
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceFileSearch
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceWebSearch
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceImageGeneration
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceComputer
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling
-    | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceShell
-    | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceCustom
-    | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolChoice`."""
+    ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
+        _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom
+        | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
 
-ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
-    _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom
-    | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
+    ResponsesDelegationUpdateConfigToolMcpAllowedTools: TypeAlias = (
+        list[str]
+        | _types_live.ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolMcpAllowedTools`."""
 
-ResponsesDelegationUpdateConfigToolMcpAllowedTools: TypeAlias = (
-    list[str]
-    | _types_live.ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam
-    | None
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolMcpAllowedTools`."""
+    ResponsesDelegationUpdateConfigToolMcpRequireApproval: TypeAlias = (
+        _types_live.ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolMcpRequireApproval`."""
 
-ResponsesDelegationUpdateConfigToolMcpRequireApproval: TypeAlias = (
-    _types_live.ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam
-    | Literal["always", "never"]
-    | None
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolMcpRequireApproval`."""
+    ResponsesDelegationUpdateConfigToolShellEnvironment: TypeAlias = (
+        _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto
+        | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference
+        | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentLocal
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolShellEnvironment`."""
 
-ResponsesDelegationUpdateConfigToolShellEnvironment: TypeAlias = (
-    _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto
-    | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference
-    | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentLocal
-    | None
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolShellEnvironment`."""
+    ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
+        _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled
+        | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
 
-ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
-    _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled
-    | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist
-    | None
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
+    ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkill: TypeAlias = (
+        _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference
+        | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline
+    )
+    """The official `openai.types.live.responses_delegation_update_config:ToolShellEnvironmentContainerAutoSkill`."""
 
-ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkill: TypeAlias = (
-    _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference
-    | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline
-)
-"""The official `openai.types.live.responses_delegation_update_config:ToolShellEnvironmentContainerAutoSkill`."""
+    ScoreInstructionsParts: TypeAlias = (
+        _types_live.DecisionInputText
+        | _types_live.ScoreInstructionsPartsInputImage
+        | _types_live.ScoreInstructionsPartsInputJSON
+    )
+    """The official `openai.types.live.decision_question:ScoreInstructionsParts`."""
 
-ScoreInstructionsParts: TypeAlias = (
-    _types_live.DecisionInputText
-    | _types_live.ScoreInstructionsPartsInputImage
-    | _types_live.ScoreInstructionsPartsInputJSON
-)
-"""The official `openai.types.live.decision_question:ScoreInstructionsParts`."""
+    SessionConfigAudioOutputVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy",
+            "ash",
+            "ballad",
+            "beacon",
+            "bossa",
+            "cedar",
+            "cinder",
+            "coral",
+            "delta",
+            "echo",
+            "gleam",
+            "marin",
+            "meridian",
+            "quartz",
+            "ripple",
+            "sage",
+            "shida",
+            "shimmer",
+            "stone",
+            "tempo",
+            "verse",
+            "vesper",
+            "willow",
+        ]
+        | _types_live.CustomVoice
+    )
+    """The official `openai.types.live.session_config:AudioOutputVoice`."""
 
-SessionConfigAudioOutputVoice: TypeAlias = (
-    str
-    | Literal[
-        "alloy",
-        "ash",
-        "ballad",
-        "beacon",
-        "bossa",
-        "cedar",
-        "cinder",
-        "coral",
-        "delta",
-        "echo",
-        "gleam",
-        "marin",
-        "meridian",
-        "quartz",
-        "ripple",
-        "sage",
-        "shida",
-        "shimmer",
-        "stone",
-        "tempo",
-        "verse",
-        "vesper",
-        "willow",
-    ]
-    | _types_live.CustomVoice
-)
-"""The official `openai.types.live.session_config:AudioOutputVoice`."""
+    SessionConfigDelegation: TypeAlias = (
+        _types_live.ClientDelegation
+        | _types_live.SessionConfigDelegationResponses
+        | _types_live.SessionConfigDelegationDecisions
+        | None
+    )
+    """The official `openai.types.live.session_config:Delegation`."""
 
-SessionConfigDelegation: TypeAlias = (
-    _types_live.ClientDelegation
-    | _types_live.SessionConfigDelegationResponses
-    | _types_live.SessionConfigDelegationDecisions
-    | None
-)
-"""The official `openai.types.live.session_config:Delegation`."""
+    SessionConfigParamDelegation: TypeAlias = (
+        _types_params_live.ClientDelegationParam
+        | _types_params_live.SessionConfigDelegationResponsesParam
+        | _types_params_live.SessionConfigDelegationDecisionsParam
+    )
+    """The official `openai.types.live.session_config_param:Delegation`."""
 
-SessionConfigParamDelegation: TypeAlias = (
-    _types_params_live.ClientDelegationParam
-    | _types_params_live.SessionConfigDelegationResponsesParam
-    | _types_params_live.SessionConfigDelegationDecisionsParam
-)
-"""The official `openai.types.live.session_config_param:Delegation`."""
+    SessionDelegation: TypeAlias = (
+        _types_params_live.ClientDelegationParam
+        | _types_params_other.LiveSessionsAcceptSessionDelegationResponsesParam
+        | _types_params_other.LiveSessionsAcceptSessionDelegationDecisionsParam
+    )
+    """The official `openai.types.live.session_accept_params:SessionDelegation`."""
 
-SessionDelegation: TypeAlias = (
-    _types_params_live.ClientDelegationParam
-    | _types_params_other.LiveSessionsAcceptSessionDelegationResponsesParam
-    | _types_params_other.LiveSessionsAcceptSessionDelegationDecisionsParam
-)
-"""The official `openai.types.live.session_accept_params:SessionDelegation`."""
+    SessionResourceDelegation: TypeAlias = (
+        _types_live.ClientDelegation
+        | _types_live.DelegationResponses
+        | _types_live.DelegationDecisions
+        | None
+    )
+    """The official `openai.types.live.session_resource:Delegation`."""
 
-SessionResourceDelegation: TypeAlias = (
-    _types_live.ClientDelegation
-    | _types_live.DelegationResponses
-    | _types_live.DelegationDecisions
-    | None
-)
-"""The official `openai.types.live.session_resource:Delegation`."""
+    SessionUpdateConfigDelegation: TypeAlias = (
+        _types_live.ClientDelegation
+        | _types_live.SessionUpdateConfigDelegationResponses
+        | _types_live.SessionUpdateConfigDelegationDecisions
+        | None
+    )
+    """The official `openai.types.live.session_update_config:Delegation`."""
 
-SessionUpdateConfigDelegation: TypeAlias = (
-    _types_live.ClientDelegation
-    | _types_live.SessionUpdateConfigDelegationResponses
-    | _types_live.SessionUpdateConfigDelegationDecisions
-    | None
-)
-"""The official `openai.types.live.session_update_config:Delegation`."""
+    SessionUpdateConfigParamDelegation: TypeAlias = (
+        _types_params_live.ClientDelegationParam
+        | _types_params_live.ForkSessionConfigDelegationParam
+        | _types_params_live.SessionUpdateConfigDelegationDecisionsParam
+    )
+    """The official `openai.types.live.session_update_config_param:Delegation`."""
 
-SessionUpdateConfigParamDelegation: TypeAlias = (
-    _types_params_live.ClientDelegationParam
-    | _types_params_live.ForkSessionConfigDelegationParam
-    | _types_params_live.SessionUpdateConfigDelegationDecisionsParam
-)
-"""The official `openai.types.live.session_update_config_param:Delegation`."""
+    ToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
+        _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolFileSearch
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolWebSearch
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolComputer
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolShell
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolCustom
+        | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
 
-ToolChoiceLiveAllowedToolsChoiceParamTool: TypeAlias = (
-    _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolFileSearch
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolWebSearch
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolComputer
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolShell
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolCustom
-    | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch
-)
-"""The official `openai.types.live.responses_delegation_config:ToolChoiceLiveAllowedToolsChoiceParamTool`."""
+    ToolShellEnvironment: TypeAlias = (
+        _types_live.ToolShellEnvironmentContainerAuto
+        | _types_live.ToolShellEnvironmentContainerReference
+        | _types_live.ToolShellEnvironmentLocal
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolShellEnvironment`."""
 
-ToolShellEnvironment: TypeAlias = (
-    _types_live.ToolShellEnvironmentContainerAuto
-    | _types_live.ToolShellEnvironmentContainerReference
-    | _types_live.ToolShellEnvironmentLocal
-    | None
-)
-"""The official `openai.types.live.responses_delegation_config:ToolShellEnvironment`."""
+    ToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
+        _types_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabled
+        | _types_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlist
+        | None
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
 
-ToolShellEnvironmentContainerAutoNetworkPolicy: TypeAlias = (
-    _types_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabled
-    | _types_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlist
-    | None
-)
-"""The official `openai.types.live.responses_delegation_config:ToolShellEnvironmentContainerAutoNetworkPolicy`."""
+    ToolShellEnvironmentContainerAutoSkill: TypeAlias = (
+        _types_live.ToolShellEnvironmentContainerAutoSkillSkillReference
+        | _types_live.ToolShellEnvironmentContainerAutoSkillInline
+    )
+    """The official `openai.types.live.responses_delegation_config:ToolShellEnvironmentContainerAutoSkill`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "AssistantContent": "_types_live.AssistantContentText | _types_live.AssistantContentOutputText",
+        "AudioFormat": "_types_live.LiveAudioPCM | _types_live.LiveAudioPCMU | _types_live.LiveAudioPCMA",
+        "AudioFormatParam": "_types_params_live.LiveAudioPCMParam | _types_params_live.LiveAudioPCMUParam | _types_params_live.LiveAudioPCMAParam",
+        "AudioOutputVoice": 'str | Literal["alloy", "ash", "ballad", "beacon", "bossa", "cedar", "cinder", "coral", "delta", "echo", "gleam", "marin", "meridian", "quartz", "ripple", "sage", "shida", "shimmer", "stone", "tempo", "verse", "vesper", "willow"] | _types_params_live.CustomVoiceParam',
+        "BuiltInVoice": 'Literal["alloy", "ash", "ballad", "beacon", "bossa", "cedar", "cinder", "coral", "delta", "echo", "gleam", "marin", "meridian", "quartz", "ripple", "sage", "shida", "shimmer", "stone", "tempo", "verse", "vesper", "willow"]',
+        "ChoiceInstructionsParts": "_types_live.DecisionInputText | _types_live.ChoiceInstructionsPartsInputImage | _types_live.ChoiceInstructionsPartsInputJSON",
+        "ContentPart": "_types_live.DecisionAssistantMessageContentPartOutputText | _types_live.DecisionAssistantMessageContentPartRefusal",
+        "DecisionAssistantMessageParamContentPart": "_types_params_live.AssistantContentOutputTextParam | _types_params_live.DecisionAssistantMessageContentPartRefusalParam",
+        "DecisionItemCreateEventParamItemContentParts": "_types_params_live.DecisionInputTextParam | _types_params_live.ScoreInstructionsPartsInputImageParam | _types_params_live.ScoreInstructionsPartsInputJSONParam",
+        "DecisionItemCreateEventParamItemCustomToolCallOutputOutputParts": "_types_params_live.DecisionInputTextParam | _types_params_live.ScoreInstructionsPartsInputImageParam",
+        "DecisionItemCreateEventParamItemFunctionCallOutputOutputParts": "_types_params_live.DecisionInputTextParam | _types_params_live.ScoreInstructionsPartsInputImageParam",
+        "DecisionItemCreateEventParamItemUnion": "_types_params_live.DecisionUserMessageParam | _types_params_live.DecisionDeveloperMessageParam | _types_params_live.DecisionSystemMessageParam | _types_params_live.DecisionAssistantMessageParam | _types_params_live.DecisionItemCreateEventItemFunctionCallParam | _types_params_live.DecisionItemCreateEventItemFunctionCallOutputParam | _types_params_live.DecisionItemCreateEventItemCustomToolCallParam | _types_params_live.DecisionItemCreateEventItemCustomToolCallOutputParam",
+        "DecisionItemCreatedEventItemContentParts": "_types_live.ContentPartInputText | _types_live.ContentPartInputImage | _types_live.ContentPartInputJSON",
+        "DecisionItemCreatedEventItemCustomToolCallOutputOutputParts": "_types_live.DecisionInputText | _types_live.ItemCustomToolCallOutputOutputPartsInputImage",
+        "DecisionItemCreatedEventItemFunctionCallOutputOutputParts": "_types_live.DecisionInputText | _types_live.ItemFunctionCallOutputOutputPartsInputImage",
+        "DecisionItemCreatedEventItemUnion": "_types_live.DecisionStoredUserMessage | _types_live.DecisionStoredDeveloperMessage | _types_live.DecisionStoredSystemMessage | _types_live.DecisionStoredAssistantMessage | _types_live.ItemFunctionCall | _types_live.ItemFunctionCallOutput | _types_live.ItemCustomToolCall | _types_live.ItemCustomToolCallOutput",
+        "DecisionQuestion": "_types_live.LiveChoice | _types_live.Predicate | _types_live.Score",
+        "DecisionQuestionParam": "_types_params_live.LiveChoiceParam | _types_params_live.PredicateParam | _types_params_live.ScoreParam",
+        "DecisionQuestionParamChoiceInstructionsParts": "_types_params_live.DecisionInputTextParam | _types_params_live.ScoreInstructionsPartsInputImageParam | _types_params_live.ScoreInstructionsPartsInputJSONParam",
+        "DecisionQuestionParamPredicateInstructionsParts": "_types_params_live.DecisionInputTextParam | _types_params_live.ScoreInstructionsPartsInputImageParam | _types_params_live.ScoreInstructionsPartsInputJSONParam",
+        "DecisionQuestionParamScoreInstructionsParts": "_types_params_live.DecisionInputTextParam | _types_params_live.ScoreInstructionsPartsInputImageParam | _types_params_live.ScoreInstructionsPartsInputJSONParam",
+        "DecisionStoredAssistantMessageContentPart": "_types_live.ContentPartOutputText | _types_live.ContentPartRefusal",
+        "Delegation": "_types_params_live.ClientDelegationParam | _types_params_live.LiveCreateSessionDelegationResponsesParam | _types_params_live.LiveCreateSessionDelegationDecisionsParam",
+        "InitialItem": "_types_live.Developer | _types_live.LiveUser | _types_live.LiveAssistant",
+        "InitialItemParam": "Developer | User | Assistant",
+        "InitialItemParamAssistantContent": "AssistantContentText | AssistantContentOutputText",
+        "ItemContentParts": "_types_live.DecisionUserMessageContentPartInputText | _types_live.DecisionUserMessageContentPartInputImage | _types_live.DecisionUserMessageContentPartInputJSON",
+        "ItemCustomToolCallOutputOutputParts": "_types_live.DecisionInputText | _types_live.DecisionItemCreateEventItemCustomToolCallOutputOutputPartsInputImage",
+        "ItemFunctionCallOutputOutputParts": "_types_live.DecisionInputText | _types_live.DecisionItemCreateEventItemFunctionCallOutputOutputPartsInputImage",
+        "ItemUnion": "_types_live.DecisionUserMessage | _types_live.DecisionDeveloperMessage | _types_live.DecisionSystemMessage | _types_live.DecisionAssistantMessage | _types_live.DecisionItemCreateEventItemFunctionCall | _types_live.DecisionItemCreateEventItemFunctionCallOutput | _types_live.DecisionItemCreateEventItemCustomToolCall | _types_live.DecisionItemCreateEventItemCustomToolCallOutput",
+        "PredicateInstructionsParts": "_types_live.DecisionInputText | _types_live.PredicateInstructionsPartsInputImage | _types_live.PredicateInstructionsPartsInputJSON",
+        "ResponsesDelegationConfigParamToolChoice": 'Literal["auto", "none", "required"] | _types_params_live.ToolChoiceLiveFunctionToolChoiceParam | _types_params_live.ToolChoiceLiveMCPToolChoiceParam | _types_params_live.ToolFileSearchParam | _types_params_live.ToolWebSearchParam | _types_params_live.ToolChoiceWebSearchPreviewParam | _types_params_live.LiveToolImageGenerationParam | _types_params_live.ToolComputerParam | _types_params_live.LiveToolCodeInterpreterParam | _types_params_live.LiveToolProgrammaticToolCallingParam | _types_params_live.LiveToolChoiceShellParam | _types_params_live.LiveToolChoiceCustomParam | _types_params_live.ToolApplyPatchParam | _types_params_live.ToolChoiceLiveAllowedToolsChoiceParam',
+        "ResponsesDelegationConfigParamToolChoiceLiveAllowedToolsChoiceParamTool": "_types_params_live.ToolChoiceLiveFunctionToolChoiceParam | _types_params_live.ToolChoiceLiveMCPToolChoiceParam | _types_params_live.ToolFileSearchParam | _types_params_live.ToolWebSearchParam | _types_params_live.ToolChoiceWebSearchPreviewParam | _types_params_live.LiveToolImageGenerationParam | _types_params_live.ToolComputerParam | _types_params_live.LiveToolCodeInterpreterParam | _types_params_live.LiveToolProgrammaticToolCallingParam | _types_params_live.LiveToolChoiceShellParam | _types_params_live.LiveToolChoiceCustomParam | _types_params_live.ToolApplyPatchParam",
+        "ResponsesDelegationConfigParamToolMcpAllowedTools": "Sequence[str] | _types_params_live.ToolMcpAllowedToolsLiveMCPToolFilterParam",
+        "ResponsesDelegationConfigParamToolMcpRequireApproval": '_types_params_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam | Literal["always", "never"]',
+        "ResponsesDelegationConfigParamToolShellEnvironment": "_types_params_live.ToolShellEnvironmentContainerAutoParam | _types_params_live.ToolShellEnvironmentContainerReferenceParam | _types_params_live.ToolShellEnvironmentLocalParam",
+        "ResponsesDelegationConfigParamToolShellEnvironmentContainerAutoNetworkPolicy": "_types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam | _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam",
+        "ResponsesDelegationConfigParamToolShellEnvironmentContainerAutoSkill": "_types_params_live.ToolShellEnvironmentContainerAutoSkillSkillReferenceParam | _types_params_live.ToolShellEnvironmentContainerAutoSkillInlineParam",
+        "ResponsesDelegationConfigToolChoice": 'Literal["auto", "none", "required"] | _types_live.ToolChoiceLiveFunctionToolChoiceParam | _types_live.ToolChoiceLiveMCPToolChoiceParam | _types_live.ToolChoiceFileSearch | _types_live.ToolChoiceWebSearch | _types_live.ToolChoiceWebSearchPreview | _types_live.ToolChoiceImageGeneration | _types_live.ToolChoiceComputer | _types_live.ToolChoiceCodeInterpreter | _types_live.ToolChoiceProgrammaticToolCalling | _types_live.LiveToolChoiceShell | _types_live.LiveToolChoiceCustom | _types_live.LiveToolChoiceApplyPatch | _types_live.ToolChoiceLiveAllowedToolsChoiceParam',
+        "ResponsesDelegationConfigToolMcpAllowedTools": "list[str] | _types_live.ToolMcpAllowedToolsLiveMCPToolFilterParam | None",
+        "ResponsesDelegationConfigToolMcpRequireApproval": '_types_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam | Literal["always", "never"] | None',
+        "ResponsesDelegationUpdateConfigParamToolChoice": 'Literal["auto", "none", "required"] | _types_params_live.ToolChoiceLiveFunctionToolChoiceParam | _types_params_live.ToolChoiceLiveMCPToolChoiceParam | _types_params_live.ToolFileSearchParam | _types_params_live.ToolWebSearchParam | _types_params_live.ToolChoiceWebSearchPreviewParam | _types_params_live.LiveToolImageGenerationParam | _types_params_live.ToolComputerParam | _types_params_live.LiveToolCodeInterpreterParam | _types_params_live.LiveToolProgrammaticToolCallingParam | _types_params_live.LiveToolChoiceShellParam | _types_params_live.LiveToolChoiceCustomParam | _types_params_live.ToolApplyPatchParam | _types_params_live.ToolChoiceLiveAllowedToolsChoiceParam',
+        "ResponsesDelegationUpdateConfigParamToolChoiceLiveAllowedToolsChoiceParamTool": "_types_params_live.ToolChoiceLiveFunctionToolChoiceParam | _types_params_live.ToolChoiceLiveMCPToolChoiceParam | _types_params_live.ToolFileSearchParam | _types_params_live.ToolWebSearchParam | _types_params_live.ToolChoiceWebSearchPreviewParam | _types_params_live.LiveToolImageGenerationParam | _types_params_live.ToolComputerParam | _types_params_live.LiveToolCodeInterpreterParam | _types_params_live.LiveToolProgrammaticToolCallingParam | _types_params_live.LiveToolChoiceShellParam | _types_params_live.LiveToolChoiceCustomParam | _types_params_live.ToolApplyPatchParam",
+        "ResponsesDelegationUpdateConfigParamToolMcpAllowedTools": "Sequence[str] | _types_params_live.ToolMcpAllowedToolsLiveMCPToolFilterParam",
+        "ResponsesDelegationUpdateConfigParamToolMcpRequireApproval": '_types_params_live.ToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam | Literal["always", "never"]',
+        "ResponsesDelegationUpdateConfigParamToolShellEnvironment": "_types_params_live.ToolShellEnvironmentContainerAutoParam | _types_params_live.ToolShellEnvironmentContainerReferenceParam | _types_params_live.ToolShellEnvironmentLocalParam",
+        "ResponsesDelegationUpdateConfigParamToolShellEnvironmentContainerAutoNetworkPolicy": "_types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabledParam | _types_params_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlistParam",
+        "ResponsesDelegationUpdateConfigParamToolShellEnvironmentContainerAutoSkill": "_types_params_live.ToolShellEnvironmentContainerAutoSkillSkillReferenceParam | _types_params_live.ToolShellEnvironmentContainerAutoSkillInlineParam",
+        "ResponsesDelegationUpdateConfigToolChoice": 'Literal["auto", "none", "required"] | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveFunctionToolChoiceParam | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveMCPToolChoiceParam | _types_live.ResponsesDelegationUpdateConfigToolChoiceFileSearch | _types_live.ResponsesDelegationUpdateConfigToolChoiceWebSearch | _types_live.ResponsesDelegationUpdateConfigToolChoiceWebSearchPreview | _types_live.ResponsesDelegationUpdateConfigToolChoiceImageGeneration | _types_live.ResponsesDelegationUpdateConfigToolChoiceComputer | _types_live.ResponsesDelegationUpdateConfigToolChoiceCodeInterpreter | _types_live.ResponsesDelegationUpdateConfigToolChoiceProgrammaticToolCalling | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceShell | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceCustom | _types_live.ResponsesDelegationUpdateConfigLiveToolChoiceApplyPatch | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParam',
+        "ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamTool": "_types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolFileSearch | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearch | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolComputer | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolShell | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolCustom | _types_live.ResponsesDelegationUpdateConfigToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch",
+        "ResponsesDelegationUpdateConfigToolMcpAllowedTools": "list[str] | _types_live.ResponsesDelegationUpdateConfigToolMcpAllowedToolsLiveMCPToolFilterParam | None",
+        "ResponsesDelegationUpdateConfigToolMcpRequireApproval": '_types_live.ResponsesDelegationUpdateConfigToolMcpRequireApprovalLiveMCPRequireApprovalFilterParam | Literal["always", "never"] | None',
+        "ResponsesDelegationUpdateConfigToolShellEnvironment": "_types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAuto | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerReference | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentLocal | None",
+        "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicy": "_types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyDisabled | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoNetworkPolicyAllowlist | None",
+        "ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkill": "_types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillSkillReference | _types_live.ResponsesDelegationUpdateConfigToolShellEnvironmentContainerAutoSkillInline",
+        "ScoreInstructionsParts": "_types_live.DecisionInputText | _types_live.ScoreInstructionsPartsInputImage | _types_live.ScoreInstructionsPartsInputJSON",
+        "SessionConfigAudioOutputVoice": 'str | Literal["alloy", "ash", "ballad", "beacon", "bossa", "cedar", "cinder", "coral", "delta", "echo", "gleam", "marin", "meridian", "quartz", "ripple", "sage", "shida", "shimmer", "stone", "tempo", "verse", "vesper", "willow"] | _types_live.CustomVoice',
+        "SessionConfigDelegation": "_types_live.ClientDelegation | _types_live.SessionConfigDelegationResponses | _types_live.SessionConfigDelegationDecisions | None",
+        "SessionConfigParamDelegation": "_types_params_live.ClientDelegationParam | _types_params_live.SessionConfigDelegationResponsesParam | _types_params_live.SessionConfigDelegationDecisionsParam",
+        "SessionDelegation": "_types_params_live.ClientDelegationParam | _types_params_other.LiveSessionsAcceptSessionDelegationResponsesParam | _types_params_other.LiveSessionsAcceptSessionDelegationDecisionsParam",
+        "SessionResourceDelegation": "_types_live.ClientDelegation | _types_live.DelegationResponses | _types_live.DelegationDecisions | None",
+        "SessionUpdateConfigDelegation": "_types_live.ClientDelegation | _types_live.SessionUpdateConfigDelegationResponses | _types_live.SessionUpdateConfigDelegationDecisions | None",
+        "SessionUpdateConfigParamDelegation": "_types_params_live.ClientDelegationParam | _types_params_live.ForkSessionConfigDelegationParam | _types_params_live.SessionUpdateConfigDelegationDecisionsParam",
+        "ToolChoiceLiveAllowedToolsChoiceParamTool": "_types_live.ToolChoiceLiveAllowedToolsChoiceParamToolLiveFunctionToolChoiceParam | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolLiveMCPToolChoiceParam | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolFileSearch | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolWebSearch | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolWebSearchPreview | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolImageGeneration | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolComputer | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolCodeInterpreter | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolProgrammaticToolCalling | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolShell | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolCustom | _types_live.ToolChoiceLiveAllowedToolsChoiceParamToolApplyPatch",
+        "ToolShellEnvironment": "_types_live.ToolShellEnvironmentContainerAuto | _types_live.ToolShellEnvironmentContainerReference | _types_live.ToolShellEnvironmentLocal | None",
+        "ToolShellEnvironmentContainerAutoNetworkPolicy": "_types_live.ToolShellEnvironmentContainerAutoNetworkPolicyDisabled | _types_live.ToolShellEnvironmentContainerAutoNetworkPolicyAllowlist | None",
+        "ToolShellEnvironmentContainerAutoSkill": "_types_live.ToolShellEnvironmentContainerAutoSkillSkillReference | _types_live.ToolShellEnvironmentContainerAutoSkillInline",
+    }
 
-ToolShellEnvironmentContainerAutoSkill: TypeAlias = (
-    _types_live.ToolShellEnvironmentContainerAutoSkillSkillReference
-    | _types_live.ToolShellEnvironmentContainerAutoSkillInline
-)
-"""The official `openai.types.live.responses_delegation_config:ToolShellEnvironmentContainerAutoSkill`."""
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import audio as _types_audio
-from oxide_proto.types import realtime as _types_realtime
-from oxide_proto.types import responses as _types_responses
-from oxide_proto.types import shared as _types_shared
-from oxide_proto.types.params import realtime as _types_params_realtime
-from oxide_proto.types.params import responses as _types_params_responses
-from oxide_proto.types.params import shared as _types_params_shared
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import audio as _types_audio
+    from oxide_proto.types import realtime as _types_realtime
+    from oxide_proto.types import responses as _types_responses
+    from oxide_proto.types import shared as _types_shared
+    from oxide_proto.types.params import realtime as _types_params_realtime
+    from oxide_proto.types.params import responses as _types_params_responses
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_audio = ModuleOnUse("oxide_proto.types.audio")
+    _types_params_realtime = ModuleOnUse("oxide_proto.types.params.realtime")
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
+    _types_realtime = ModuleOnUse("oxide_proto.types.realtime")
+    _types_responses = ModuleOnUse("oxide_proto.types.responses")
+    _types_shared = ModuleOnUse("oxide_proto.types.shared")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -992,220 +1004,278 @@ class VoiceID(BaseModel):
         self.id = id
 
 
-AllowedTools: TypeAlias = list[str] | _types_responses.MCPToolFilter | None
-"""The official `openai.types.realtime.realtime_response_create_mcp_tool:AllowedTools`."""
+if TYPE_CHECKING:
+    AllowedTools: TypeAlias = list[str] | _types_responses.MCPToolFilter | None
+    """The official `openai.types.realtime.realtime_response_create_mcp_tool:AllowedTools`."""
 
-AudioInputTurnDetection: TypeAlias = (
-    AudioInputTurnDetectionServerVad | AudioInputTurnDetectionSemanticVad | None
-)
-"""The official `openai.types.realtime.realtime_session_create_response:AudioInputTurnDetection`."""
+    AudioInputTurnDetection: TypeAlias = (
+        AudioInputTurnDetectionServerVad | AudioInputTurnDetectionSemanticVad | None
+    )
+    """The official `openai.types.realtime.realtime_session_create_response:AudioInputTurnDetection`."""
 
-ClientSecretCreateParamsSession: TypeAlias = (
-    _types_params_realtime.RealtimeSessionCreateRequestGAParam
-    | _types_params_realtime.RealtimeTranscriptionSessionCreateRequestGAParam
-)
-"""The official `openai.types.realtime.client_secret_create_params:Session`."""
+    ClientSecretCreateParamsSession: TypeAlias = (
+        _types_params_realtime.RealtimeSessionCreateRequestGAParam
+        | _types_params_realtime.RealtimeTranscriptionSessionCreateRequestGAParam
+    )
+    """The official `openai.types.realtime.client_secret_create_params:Session`."""
 
-ClientSecretCreateResponseSession: TypeAlias = (
-    _types_realtime.RealtimeSessionCreateResponse
-    | _types_realtime.RealtimeTranscriptionSessionCreateResponse
-)
-"""The official `openai.types.realtime.client_secret_create_response:Session`."""
+    ClientSecretCreateResponseSession: TypeAlias = (
+        _types_realtime.RealtimeSessionCreateResponse
+        | _types_realtime.RealtimeTranscriptionSessionCreateResponse
+    )
+    """The official `openai.types.realtime.client_secret_create_response:Session`."""
 
-ConversationItemInputAudioTranscriptionCompletedEventUsage2: TypeAlias = (
-    _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
-)
-"""The official `openai.types.realtime.conversation_item_input_audio_transcription_completed_event:Usage`."""
+    ConversationItemInputAudioTranscriptionCompletedEventUsage2: TypeAlias = (
+        _types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration
+    )
+    """The official `openai.types.realtime.conversation_item_input_audio_transcription_completed_event:Usage`."""
 
-Error: TypeAlias = (
-    _types_realtime.RealtimeMCPProtocolError
-    | _types_realtime.RealtimeMCPToolExecutionError
-    | _types_responses.HTTPError
-    | None
-)
-"""The official `openai.types.realtime.realtime_mcp_tool_call:Error`."""
+    Error: TypeAlias = (
+        _types_realtime.RealtimeMCPProtocolError
+        | _types_realtime.RealtimeMCPToolExecutionError
+        | _types_responses.HTTPError
+        | None
+    )
+    """The official `openai.types.realtime.realtime_mcp_tool_call:Error`."""
 
-OutputVoice: TypeAlias = (
-    str
-    | Literal[
-        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+    OutputVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+        ]
+        | _types_shared.VoiceIdsOrCustomVoiceVariant1
+    )
+    """The official `openai.types.realtime.realtime_response_create_audio_output:OutputVoice`."""
+
+    RealtimeAudioConfigOutputParamVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+        ]
+        | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
+    )
+    """The official `openai.types.realtime.realtime_audio_config_output_param:Voice`."""
+
+    RealtimeAudioConfigOutputVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+        ]
+        | VoiceID
+    )
+    """The official `openai.types.realtime.realtime_audio_config_output:Voice`."""
+
+    RealtimeAudioInputTurnDetection: TypeAlias = ServerVad | SemanticVad | None
+    """The official `openai.types.realtime.realtime_audio_input_turn_detection:RealtimeAudioInputTurnDetection`."""
+
+    RealtimeAudioInputTurnDetectionParam: TypeAlias = (
+        _types_params_realtime.RealtimeTurnDetectionServerVADParam
+        | _types_params_realtime.RealtimeTurnDetectionSemanticVADParam
+    )
+    """The official `openai.types.realtime.realtime_audio_input_turn_detection_param:RealtimeAudioInputTurnDetectionParam`."""
+
+    RealtimeMcpToolCallParamError: TypeAlias = (
+        _types_params_realtime.RealtimeMcpProtocolErrorParam
+        | _types_params_realtime.RealtimeMcpToolExecutionErrorParam
+        | _types_params_realtime.RealtimeMcphttpErrorParam
+    )
+    """The official `openai.types.realtime.realtime_mcp_tool_call_param:Error`."""
+
+    RealtimeResponseCreateAudioOutputParamOutputVoice: TypeAlias = (
+        str
+        | Literal[
+            "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+        ]
+        | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
+    )
+    """The official `openai.types.realtime.realtime_response_create_audio_output_param:OutputVoice`."""
+
+    RealtimeResponseCreateMcpToolParamAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_responses.MCPToolFilterParam
+    )
+    """The official `openai.types.realtime.realtime_response_create_mcp_tool_param:AllowedTools`."""
+
+    RealtimeResponseCreateMcpToolParamRequireApproval: TypeAlias = (
+        _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.realtime.realtime_response_create_mcp_tool_param:RequireApproval`."""
+
+    RealtimeResponseCreateParamsParamToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_params_responses.ToolChoiceFunctionParam
+        | _types_params_responses.ToolChoiceMcpParam
+    )
+    """The official `openai.types.realtime.realtime_response_create_params_param:ToolChoice`."""
+
+    RealtimeResponseCreateParamsToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_responses.ToolChoiceFunction
+        | _types_responses.ToolChoiceMCP
+    )
+    """The official `openai.types.realtime.realtime_response_create_params:ToolChoice`."""
+
+    RealtimeSessionCreateResponseTracing: TypeAlias = (
+        Literal["auto"]
+        | _types_realtime.RealtimeSessionCreateResponseTracingTracingConfiguration
+        | None
+    )
+    """The official `openai.types.realtime.realtime_session_create_response:Tracing`."""
+
+    RealtimeToolChoiceConfigParam: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_params_responses.ToolChoiceFunctionParam
+        | _types_params_responses.ToolChoiceMcpParam
+    )
+    """The official `openai.types.realtime.realtime_tool_choice_config_param:RealtimeToolChoiceConfigParam`."""
+
+    RealtimeToolsConfig: TypeAlias = list[_types_realtime.RealtimeFunctionTool | Mcp]
+    """The official `openai.types.realtime.realtime_tools_config:RealtimeToolsConfig`."""
+
+    RealtimeToolsConfigParam: TypeAlias = list[
+        _types_params_realtime.RealtimeFunctionToolParam | _types_params_responses.MCPToolParam
     ]
-    | _types_shared.VoiceIdsOrCustomVoiceVariant1
-)
-"""The official `openai.types.realtime.realtime_response_create_audio_output:OutputVoice`."""
+    """The official `openai.types.realtime.realtime_tools_config_param:RealtimeToolsConfigParam`."""
 
-RealtimeAudioConfigOutputParamVoice: TypeAlias = (
-    str
-    | Literal[
-        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
-    ]
-    | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
-)
-"""The official `openai.types.realtime.realtime_audio_config_output_param:Voice`."""
+    RealtimeToolsConfigParamMcpAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_responses.MCPToolFilterParam
+    )
+    """The official `openai.types.realtime.realtime_tools_config_param:McpAllowedTools`."""
 
-RealtimeAudioConfigOutputVoice: TypeAlias = (
-    str
-    | Literal[
-        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
-    ]
-    | VoiceID
-)
-"""The official `openai.types.realtime.realtime_audio_config_output:Voice`."""
+    RealtimeToolsConfigParamMcpRequireApproval: TypeAlias = (
+        _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.realtime.realtime_tools_config_param:McpRequireApproval`."""
 
-RealtimeAudioInputTurnDetection: TypeAlias = ServerVad | SemanticVad | None
-"""The official `openai.types.realtime.realtime_audio_input_turn_detection:RealtimeAudioInputTurnDetection`."""
+    RealtimeToolsConfigUnion: TypeAlias = _types_realtime.RealtimeFunctionTool | Mcp
+    """The official `openai.types.realtime.realtime_tools_config_union:RealtimeToolsConfigUnion`."""
 
-RealtimeAudioInputTurnDetectionParam: TypeAlias = (
-    _types_params_realtime.RealtimeTurnDetectionServerVADParam
-    | _types_params_realtime.RealtimeTurnDetectionSemanticVADParam
-)
-"""The official `openai.types.realtime.realtime_audio_input_turn_detection_param:RealtimeAudioInputTurnDetectionParam`."""
+    RealtimeToolsConfigUnionMcpAllowedTools: TypeAlias = (
+        list[str] | McpAllowedToolsMcpToolFilter | None
+    )
+    """The official `openai.types.realtime.realtime_tools_config_union:McpAllowedTools`."""
 
-RealtimeMcpToolCallParamError: TypeAlias = (
-    _types_params_realtime.RealtimeMcpProtocolErrorParam
-    | _types_params_realtime.RealtimeMcpToolExecutionErrorParam
-    | _types_params_realtime.RealtimeMcphttpErrorParam
-)
-"""The official `openai.types.realtime.realtime_mcp_tool_call_param:Error`."""
+    RealtimeToolsConfigUnionMcpRequireApproval: TypeAlias = (
+        McpRequireApprovalMcpToolApprovalFilter | Literal["always", "never"] | None
+    )
+    """The official `openai.types.realtime.realtime_tools_config_union:McpRequireApproval`."""
 
-RealtimeResponseCreateAudioOutputParamOutputVoice: TypeAlias = (
-    str
-    | Literal[
-        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
-    ]
-    | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param
-)
-"""The official `openai.types.realtime.realtime_response_create_audio_output_param:OutputVoice`."""
+    RealtimeToolsConfigUnionParam: TypeAlias = (
+        _types_params_realtime.RealtimeFunctionToolParam | _types_params_responses.MCPToolParam
+    )
+    """The official `openai.types.realtime.realtime_tools_config_param:RealtimeToolsConfigUnionParam`."""
 
-RealtimeResponseCreateMcpToolParamAllowedTools: TypeAlias = (
-    Sequence[str] | _types_params_responses.MCPToolFilterParam
-)
-"""The official `openai.types.realtime.realtime_response_create_mcp_tool_param:AllowedTools`."""
+    RealtimeToolsConfigUnionParamMcpAllowedTools: TypeAlias = (
+        Sequence[str] | RealtimeToolsConfigUnionParamMcpAllowedToolsMcpToolFilter
+    )
+    """The official `openai.types.realtime.realtime_tools_config_union_param:McpAllowedTools`."""
 
-RealtimeResponseCreateMcpToolParamRequireApproval: TypeAlias = (
-    _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.realtime.realtime_response_create_mcp_tool_param:RequireApproval`."""
+    RealtimeToolsConfigUnionParamMcpRequireApproval: TypeAlias = (
+        RealtimeToolsConfigUnionParamMcpRequireApprovalMcpToolApprovalFilter
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.realtime.realtime_tools_config_union_param:McpRequireApproval`."""
 
-RealtimeResponseCreateParamsParamToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_params_responses.ToolChoiceFunctionParam
-    | _types_params_responses.ToolChoiceMcpParam
-)
-"""The official `openai.types.realtime.realtime_response_create_params_param:ToolChoice`."""
+    RealtimeToolsConfigUnionParamRealtimeToolsConfigUnionParam: TypeAlias = (
+        _types_params_realtime.RealtimeFunctionToolParam | RealtimeToolsConfigUnionParamMcp
+    )
+    """The official `openai.types.realtime.realtime_tools_config_union_param:RealtimeToolsConfigUnionParam`."""
 
-RealtimeResponseCreateParamsToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_responses.ToolChoiceFunction
-    | _types_responses.ToolChoiceMCP
-)
-"""The official `openai.types.realtime.realtime_response_create_params:ToolChoice`."""
+    RealtimeTracingConfig: TypeAlias = (
+        Literal["auto"]
+        | _types_realtime.RealtimeSessionCreateRequestTracingTracingConfiguration
+        | None
+    )
+    """The official `openai.types.realtime.realtime_tracing_config:RealtimeTracingConfig`."""
 
-RealtimeSessionCreateResponseTracing: TypeAlias = (
-    Literal["auto"]
-    | _types_realtime.RealtimeSessionCreateResponseTracingTracingConfiguration
-    | None
-)
-"""The official `openai.types.realtime.realtime_session_create_response:Tracing`."""
+    RealtimeTracingConfigParam: TypeAlias = (
+        Literal["auto"]
+        | _types_params_realtime.RealtimeSessionCreateRequestTracingTracingConfigurationParam
+    )
+    """The official `openai.types.realtime.realtime_tracing_config_param:RealtimeTracingConfigParam`."""
 
-RealtimeToolChoiceConfigParam: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_params_responses.ToolChoiceFunctionParam
-    | _types_params_responses.ToolChoiceMcpParam
-)
-"""The official `openai.types.realtime.realtime_tool_choice_config_param:RealtimeToolChoiceConfigParam`."""
+    RealtimeTranscriptionSessionAudioInputTurnDetection: TypeAlias = (
+        RealtimeTranscriptionSessionAudioInputTurnDetectionServerVad
+        | RealtimeTranscriptionSessionAudioInputTurnDetectionSemanticVad
+        | None
+    )
+    """The official `openai.types.realtime.realtime_transcription_session_audio_input_turn_detection:RealtimeTranscriptionSessionAudioInputTurnDetection`."""
 
-RealtimeToolsConfig: TypeAlias = list[_types_realtime.RealtimeFunctionTool | Mcp]
-"""The official `openai.types.realtime.realtime_tools_config:RealtimeToolsConfig`."""
+    RealtimeTranscriptionSessionAudioInputTurnDetectionParam: TypeAlias = (
+        _types_params_realtime.RealtimeTurnDetectionServerVADParam
+        | _types_params_realtime.RealtimeTurnDetectionSemanticVADParam
+    )
+    """The official `openai.types.realtime.realtime_transcription_session_audio_input_turn_detection_param:RealtimeTranscriptionSessionAudioInputTurnDetectionParam`."""
 
-RealtimeToolsConfigParam: TypeAlias = list[
-    _types_params_realtime.RealtimeFunctionToolParam | _types_params_responses.MCPToolParam
-]
-"""The official `openai.types.realtime.realtime_tools_config_param:RealtimeToolsConfigParam`."""
+    RequireApproval: TypeAlias = (
+        _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.realtime.realtime_response_create_mcp_tool:RequireApproval`."""
 
-RealtimeToolsConfigParamMcpAllowedTools: TypeAlias = (
-    Sequence[str] | _types_params_responses.MCPToolFilterParam
-)
-"""The official `openai.types.realtime.realtime_tools_config_param:McpAllowedTools`."""
+    SessionCreatedEventSession: TypeAlias = (
+        _types_realtime.RealtimeSessionCreateRequest
+        | _types_realtime.RealtimeTranscriptionSessionCreateRequest
+    )
+    """The official `openai.types.realtime.session_created_event:Session`."""
 
-RealtimeToolsConfigParamMcpRequireApproval: TypeAlias = (
-    _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.realtime.realtime_tools_config_param:McpRequireApproval`."""
+    ToolMcpToolAllowedTools: TypeAlias = list[str] | _types_responses.MCPToolFilter | None
+    """The official `openai.types.realtime.realtime_session_create_response:ToolMcpToolAllowedTools`."""
 
-RealtimeToolsConfigUnion: TypeAlias = _types_realtime.RealtimeFunctionTool | Mcp
-"""The official `openai.types.realtime.realtime_tools_config_union:RealtimeToolsConfigUnion`."""
+    ToolMcpToolRequireApproval: TypeAlias = (
+        _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.realtime.realtime_session_create_response:ToolMcpToolRequireApproval`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "AllowedTools": "list[str] | _types_responses.MCPToolFilter | None",
+        "AudioInputTurnDetection": "AudioInputTurnDetectionServerVad | AudioInputTurnDetectionSemanticVad | None",
+        "ClientSecretCreateParamsSession": "_types_params_realtime.RealtimeSessionCreateRequestGAParam | _types_params_realtime.RealtimeTranscriptionSessionCreateRequestGAParam",
+        "ClientSecretCreateResponseSession": "_types_realtime.RealtimeSessionCreateResponse | _types_realtime.RealtimeTranscriptionSessionCreateResponse",
+        "ConversationItemInputAudioTranscriptionCompletedEventUsage2": "_types_audio.TranscriptTextUsageTokens | _types_audio.TranscriptTextUsageDuration",
+        "Error": "_types_realtime.RealtimeMCPProtocolError | _types_realtime.RealtimeMCPToolExecutionError | _types_responses.HTTPError | None",
+        "OutputVoice": 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | _types_shared.VoiceIdsOrCustomVoiceVariant1',
+        "RealtimeAudioConfigOutputParamVoice": 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param',
+        "RealtimeAudioConfigOutputVoice": 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | VoiceID',
+        "RealtimeAudioInputTurnDetection": "ServerVad | SemanticVad | None",
+        "RealtimeAudioInputTurnDetectionParam": "_types_params_realtime.RealtimeTurnDetectionServerVADParam | _types_params_realtime.RealtimeTurnDetectionSemanticVADParam",
+        "RealtimeMcpToolCallParamError": "_types_params_realtime.RealtimeMcpProtocolErrorParam | _types_params_realtime.RealtimeMcpToolExecutionErrorParam | _types_params_realtime.RealtimeMcphttpErrorParam",
+        "RealtimeResponseCreateAudioOutputParamOutputVoice": 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | _types_params_shared.VoiceIdsOrCustomVoiceVariant1Param',
+        "RealtimeResponseCreateMcpToolParamAllowedTools": "Sequence[str] | _types_params_responses.MCPToolFilterParam",
+        "RealtimeResponseCreateMcpToolParamRequireApproval": '_types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam | Literal["always", "never"]',
+        "RealtimeResponseCreateParamsParamToolChoice": 'Literal["none", "auto", "required"] | _types_params_responses.ToolChoiceFunctionParam | _types_params_responses.ToolChoiceMcpParam',
+        "RealtimeResponseCreateParamsToolChoice": 'Literal["none", "auto", "required"] | _types_responses.ToolChoiceFunction | _types_responses.ToolChoiceMCP',
+        "RealtimeSessionCreateResponseTracing": 'Literal["auto"] | _types_realtime.RealtimeSessionCreateResponseTracingTracingConfiguration | None',
+        "RealtimeToolChoiceConfigParam": 'Literal["none", "auto", "required"] | _types_params_responses.ToolChoiceFunctionParam | _types_params_responses.ToolChoiceMcpParam',
+        "RealtimeToolsConfig": "list[_types_realtime.RealtimeFunctionTool | Mcp]",
+        "RealtimeToolsConfigParam": "list[_types_params_realtime.RealtimeFunctionToolParam | _types_params_responses.MCPToolParam]",
+        "RealtimeToolsConfigParamMcpAllowedTools": "Sequence[str] | _types_params_responses.MCPToolFilterParam",
+        "RealtimeToolsConfigParamMcpRequireApproval": '_types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam | Literal["always", "never"]',
+        "RealtimeToolsConfigUnion": "_types_realtime.RealtimeFunctionTool | Mcp",
+        "RealtimeToolsConfigUnionMcpAllowedTools": "list[str] | McpAllowedToolsMcpToolFilter | None",
+        "RealtimeToolsConfigUnionMcpRequireApproval": 'McpRequireApprovalMcpToolApprovalFilter | Literal["always", "never"] | None',
+        "RealtimeToolsConfigUnionParam": "_types_params_realtime.RealtimeFunctionToolParam | _types_params_responses.MCPToolParam",
+        "RealtimeToolsConfigUnionParamMcpAllowedTools": "Sequence[str] | RealtimeToolsConfigUnionParamMcpAllowedToolsMcpToolFilter",
+        "RealtimeToolsConfigUnionParamMcpRequireApproval": 'RealtimeToolsConfigUnionParamMcpRequireApprovalMcpToolApprovalFilter | Literal["always", "never"]',
+        "RealtimeToolsConfigUnionParamRealtimeToolsConfigUnionParam": "_types_params_realtime.RealtimeFunctionToolParam | RealtimeToolsConfigUnionParamMcp",
+        "RealtimeTracingConfig": 'Literal["auto"] | _types_realtime.RealtimeSessionCreateRequestTracingTracingConfiguration | None',
+        "RealtimeTracingConfigParam": 'Literal["auto"] | _types_params_realtime.RealtimeSessionCreateRequestTracingTracingConfigurationParam',
+        "RealtimeTranscriptionSessionAudioInputTurnDetection": "RealtimeTranscriptionSessionAudioInputTurnDetectionServerVad | RealtimeTranscriptionSessionAudioInputTurnDetectionSemanticVad | None",
+        "RealtimeTranscriptionSessionAudioInputTurnDetectionParam": "_types_params_realtime.RealtimeTurnDetectionServerVADParam | _types_params_realtime.RealtimeTurnDetectionSemanticVADParam",
+        "RequireApproval": '_types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None',
+        "SessionCreatedEventSession": "_types_realtime.RealtimeSessionCreateRequest | _types_realtime.RealtimeTranscriptionSessionCreateRequest",
+        "ToolMcpToolAllowedTools": "list[str] | _types_responses.MCPToolFilter | None",
+        "ToolMcpToolRequireApproval": '_types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None',
+    }
 
-RealtimeToolsConfigUnionMcpAllowedTools: TypeAlias = list[str] | McpAllowedToolsMcpToolFilter | None
-"""The official `openai.types.realtime.realtime_tools_config_union:McpAllowedTools`."""
-
-RealtimeToolsConfigUnionMcpRequireApproval: TypeAlias = (
-    McpRequireApprovalMcpToolApprovalFilter | Literal["always", "never"] | None
-)
-"""The official `openai.types.realtime.realtime_tools_config_union:McpRequireApproval`."""
-
-RealtimeToolsConfigUnionParam: TypeAlias = (
-    _types_params_realtime.RealtimeFunctionToolParam | _types_params_responses.MCPToolParam
-)
-"""The official `openai.types.realtime.realtime_tools_config_param:RealtimeToolsConfigUnionParam`."""
-
-RealtimeToolsConfigUnionParamMcpAllowedTools: TypeAlias = (
-    Sequence[str] | RealtimeToolsConfigUnionParamMcpAllowedToolsMcpToolFilter
-)
-"""The official `openai.types.realtime.realtime_tools_config_union_param:McpAllowedTools`."""
-
-RealtimeToolsConfigUnionParamMcpRequireApproval: TypeAlias = (
-    RealtimeToolsConfigUnionParamMcpRequireApprovalMcpToolApprovalFilter
-    | Literal["always", "never"]
-)
-"""The official `openai.types.realtime.realtime_tools_config_union_param:McpRequireApproval`."""
-
-RealtimeToolsConfigUnionParamRealtimeToolsConfigUnionParam: TypeAlias = (
-    _types_params_realtime.RealtimeFunctionToolParam | RealtimeToolsConfigUnionParamMcp
-)
-"""The official `openai.types.realtime.realtime_tools_config_union_param:RealtimeToolsConfigUnionParam`."""
-
-RealtimeTracingConfig: TypeAlias = (
-    Literal["auto"] | _types_realtime.RealtimeSessionCreateRequestTracingTracingConfiguration | None
-)
-"""The official `openai.types.realtime.realtime_tracing_config:RealtimeTracingConfig`."""
-
-RealtimeTracingConfigParam: TypeAlias = (
-    Literal["auto"]
-    | _types_params_realtime.RealtimeSessionCreateRequestTracingTracingConfigurationParam
-)
-"""The official `openai.types.realtime.realtime_tracing_config_param:RealtimeTracingConfigParam`."""
-
-RealtimeTranscriptionSessionAudioInputTurnDetection: TypeAlias = (
-    RealtimeTranscriptionSessionAudioInputTurnDetectionServerVad
-    | RealtimeTranscriptionSessionAudioInputTurnDetectionSemanticVad
-    | None
-)
-"""The official `openai.types.realtime.realtime_transcription_session_audio_input_turn_detection:RealtimeTranscriptionSessionAudioInputTurnDetection`."""
-
-RealtimeTranscriptionSessionAudioInputTurnDetectionParam: TypeAlias = (
-    _types_params_realtime.RealtimeTurnDetectionServerVADParam
-    | _types_params_realtime.RealtimeTurnDetectionSemanticVADParam
-)
-"""The official `openai.types.realtime.realtime_transcription_session_audio_input_turn_detection_param:RealtimeTranscriptionSessionAudioInputTurnDetectionParam`."""
-
-RequireApproval: TypeAlias = (
-    _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None
-)
-"""The official `openai.types.realtime.realtime_response_create_mcp_tool:RequireApproval`."""
-
-SessionCreatedEventSession: TypeAlias = (
-    _types_realtime.RealtimeSessionCreateRequest
-    | _types_realtime.RealtimeTranscriptionSessionCreateRequest
-)
-"""The official `openai.types.realtime.session_created_event:Session`."""
-
-ToolMcpToolAllowedTools: TypeAlias = list[str] | _types_responses.MCPToolFilter | None
-"""The official `openai.types.realtime.realtime_session_create_response:ToolMcpToolAllowedTools`."""
-
-ToolMcpToolRequireApproval: TypeAlias = (
-    _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None
-)
-"""The official `openai.types.realtime.realtime_session_create_response:ToolMcpToolRequireApproval`."""
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

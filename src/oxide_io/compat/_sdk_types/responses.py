@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import live as _types_live
-from oxide_proto.types import other as _types_other
-from oxide_proto.types import params as _types_params
-from oxide_proto.types import responses as _types_responses
-from oxide_proto.types import shared as _types_shared
-from oxide_proto.types.params import live as _types_params_live
-from oxide_proto.types.params import responses as _types_params_responses
-from oxide_proto.types.params import shared as _types_params_shared
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import live as _types_live
+    from oxide_proto.types import other as _types_other
+    from oxide_proto.types import params as _types_params
+    from oxide_proto.types import responses as _types_responses
+    from oxide_proto.types import shared as _types_shared
+    from oxide_proto.types.params import live as _types_params_live
+    from oxide_proto.types.params import responses as _types_params_responses
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_live = ModuleOnUse("oxide_proto.types.live")
+    _types_other = ModuleOnUse("oxide_proto.types.other")
+    _types_params = ModuleOnUse("oxide_proto.types.params")
+    _types_params_live = ModuleOnUse("oxide_proto.types.params.live")
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
+    _types_responses = ModuleOnUse("oxide_proto.types.responses")
+    _types_shared = ModuleOnUse("oxide_proto.types.shared")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -2372,604 +2385,730 @@ class ToolParamImageGenerationSvgReasoning(TypedDict, total=False):
     effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
 
-ContainerAutoNetworkPolicy: TypeAlias = (
-    _types_responses.ContainerNetworkPolicyDisabledParam
-    | _types_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.responses.container_auto:NetworkPolicy`."""
+if TYPE_CHECKING:
+    ContainerAutoNetworkPolicy: TypeAlias = (
+        _types_responses.ContainerNetworkPolicyDisabledParam
+        | _types_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.responses.container_auto:NetworkPolicy`."""
 
-ContainerAutoParamNetworkPolicy: TypeAlias = (
-    _types_params_responses.ContainerNetworkPolicyDisabledParam
-    | _types_params_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.responses.container_auto_param:NetworkPolicy`."""
+    ContainerAutoParamNetworkPolicy: TypeAlias = (
+        _types_params_responses.ContainerNetworkPolicyDisabledParam
+        | _types_params_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.responses.container_auto_param:NetworkPolicy`."""
 
-ContainerAutoParamSkill: TypeAlias = (
-    _types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam
-)
-"""The official `openai.types.responses.container_auto_param:Skill`."""
+    ContainerAutoParamSkill: TypeAlias = (
+        _types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam
+    )
+    """The official `openai.types.responses.container_auto_param:Skill`."""
 
-ContainerAutoSkill: TypeAlias = (
-    _types_responses.SkillReferenceParam | _types_responses.InlineSkillParam
-)
-"""The official `openai.types.responses.container_auto:Skill`."""
+    ContainerAutoSkill: TypeAlias = (
+        _types_responses.SkillReferenceParam | _types_responses.InlineSkillParam
+    )
+    """The official `openai.types.responses.container_auto:Skill`."""
 
-FunctionShellToolEnvironment: TypeAlias = (
-    _types_responses.ContainerAutoParam
-    | _types_responses.LocalEnvironmentParam
-    | _types_responses.ContainerReferenceParam
-    | None
-)
-"""The official `openai.types.responses.function_shell_tool:Environment`."""
+    FunctionShellToolEnvironment: TypeAlias = (
+        _types_responses.ContainerAutoParam
+        | _types_responses.LocalEnvironmentParam
+        | _types_responses.ContainerReferenceParam
+        | None
+    )
+    """The official `openai.types.responses.function_shell_tool:Environment`."""
 
-FunctionShellToolParamEnvironment: TypeAlias = (
-    _types_params_responses.ContainerAutoParam
-    | _types_params_responses.LocalEnvironmentParam
-    | _types_params_responses.ContainerReferenceParam
-)
-"""The official `openai.types.responses.function_shell_tool_param:Environment`."""
+    FunctionShellToolParamEnvironment: TypeAlias = (
+        _types_params_responses.ContainerAutoParam
+        | _types_params_responses.LocalEnvironmentParam
+        | _types_params_responses.ContainerReferenceParam
+    )
+    """The official `openai.types.responses.function_shell_tool_param:Environment`."""
 
-InputTokenCountParamsConversation2: TypeAlias = str | _types_params.ResponseConversationParamParam
-"""The official `openai.types.responses.input_token_count_params:Conversation`."""
+    InputTokenCountParamsConversation2: TypeAlias = (
+        str | _types_params.ResponseConversationParamParam
+    )
+    """The official `openai.types.responses.input_token_count_params:Conversation`."""
 
-InputTokenCountParamsToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_params_responses.ToolChoiceAllowedParam
-    | _types_params_responses.ToolChoiceTypesParam
-    | _types_params_responses.ToolChoiceFunctionParam
-    | _types_params_responses.ToolChoiceMcpParam
-    | _types_params_responses.ToolChoiceCustomParam
-    | _types_params_responses.ProgrammaticToolCallingParam
-    | _types_params_responses.SpecificApplyPatchParam
-    | _types_params_responses.SpecificFunctionShellParam
-)
-"""The official `openai.types.responses.input_token_count_params:ToolChoice`."""
+    InputTokenCountParamsToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_params_responses.ToolChoiceAllowedParam
+        | _types_params_responses.ToolChoiceTypesParam
+        | _types_params_responses.ToolChoiceFunctionParam
+        | _types_params_responses.ToolChoiceMcpParam
+        | _types_params_responses.ToolChoiceCustomParam
+        | _types_params_responses.ProgrammaticToolCallingParam
+        | _types_params_responses.SpecificApplyPatchParam
+        | _types_params_responses.SpecificFunctionShellParam
+    )
+    """The official `openai.types.responses.input_token_count_params:ToolChoice`."""
 
-ResponseApplyPatchToolCallCaller: TypeAlias = (
-    _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
-)
-"""The official `openai.types.responses.response_apply_patch_tool_call:Caller`."""
+    ResponseApplyPatchToolCallCaller: TypeAlias = (
+        _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
+    )
+    """The official `openai.types.responses.response_apply_patch_tool_call:Caller`."""
 
-ResponseApplyPatchToolCallOperation: TypeAlias = (
-    _types_responses.ApplyPatchCreateFileOperation
-    | _types_responses.ApplyPatchDeleteFileOperation
-    | _types_responses.ApplyPatchUpdateFileOperation
-)
-"""The official `openai.types.responses.response_apply_patch_tool_call:Operation`."""
+    ResponseApplyPatchToolCallOperation: TypeAlias = (
+        _types_responses.ApplyPatchCreateFileOperation
+        | _types_responses.ApplyPatchDeleteFileOperation
+        | _types_responses.ApplyPatchUpdateFileOperation
+    )
+    """The official `openai.types.responses.response_apply_patch_tool_call:Operation`."""
 
-ResponseApplyPatchToolCallOutputCaller: TypeAlias = (
-    _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
-)
-"""The official `openai.types.responses.response_apply_patch_tool_call_output:Caller`."""
+    ResponseApplyPatchToolCallOutputCaller: TypeAlias = (
+        _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
+    )
+    """The official `openai.types.responses.response_apply_patch_tool_call_output:Caller`."""
 
-ResponseCodeInterpreterToolCallOutput: TypeAlias = (
-    _types_responses.CodeInterpreterOutputLogs | _types_responses.CodeInterpreterOutputImage
-)
-"""The official `openai.types.responses.response_code_interpreter_tool_call:Output`."""
+    ResponseCodeInterpreterToolCallOutput: TypeAlias = (
+        _types_responses.CodeInterpreterOutputLogs | _types_responses.CodeInterpreterOutputImage
+    )
+    """The official `openai.types.responses.response_code_interpreter_tool_call:Output`."""
 
-ResponseCodeInterpreterToolCallParamOutput: TypeAlias = (
-    _types_params_responses.CodeInterpreterOutputLogsParam
-    | _types_params_responses.CodeInterpreterOutputImageParam
-)
-"""The official `openai.types.responses.response_code_interpreter_tool_call_param:Output`."""
+    ResponseCodeInterpreterToolCallParamOutput: TypeAlias = (
+        _types_params_responses.CodeInterpreterOutputLogsParam
+        | _types_params_responses.CodeInterpreterOutputImageParam
+    )
+    """The official `openai.types.responses.response_code_interpreter_tool_call_param:Output`."""
 
-ResponseConfigurationUpdateItemParamParamTextFormat: TypeAlias = (
-    _types_params_shared.ResponseFormatText
-    | _types_params_responses.BetaTextResponseFormatJsonSchemaParam
-)
-"""The official `openai.types.responses.response_configuration_update_item_param_param:TextFormat`."""
+    ResponseConfigurationUpdateItemParamParamTextFormat: TypeAlias = (
+        _types_params_shared.ResponseFormatText
+        | _types_params_responses.BetaTextResponseFormatJsonSchemaParam
+    )
+    """The official `openai.types.responses.response_configuration_update_item_param_param:TextFormat`."""
 
-ResponseConfigurationUpdateItemParamTextFormat: TypeAlias = (
-    _types_shared.ResponseFormatText | _types_responses.TextResponseFormatJsonSchema
-)
-"""The official `openai.types.responses.response_configuration_update_item_param:TextFormat`."""
+    ResponseConfigurationUpdateItemParamTextFormat: TypeAlias = (
+        _types_shared.ResponseFormatText | _types_responses.TextResponseFormatJsonSchema
+    )
+    """The official `openai.types.responses.response_configuration_update_item_param:TextFormat`."""
 
-ResponseConfigurationUpdateItemTextFormat: TypeAlias = (
-    _types_shared.ResponseFormatText | _types_responses.TextResponseFormatJsonSchema
-)
-"""The official `openai.types.responses.response_configuration_update_item:TextFormat`."""
+    ResponseConfigurationUpdateItemTextFormat: TypeAlias = (
+        _types_shared.ResponseFormatText | _types_responses.TextResponseFormatJsonSchema
+    )
+    """The official `openai.types.responses.response_configuration_update_item:TextFormat`."""
 
-ResponseCreateParams: TypeAlias = ResponseCreateParamsNonStreaming | ResponseCreateParamsStreaming
-"""The official `openai.types.responses:ResponseCreateParams`."""
+    ResponseCreateParams: TypeAlias = (
+        ResponseCreateParamsNonStreaming | ResponseCreateParamsStreaming
+    )
+    """The official `openai.types.responses:ResponseCreateParams`."""
 
-ResponseCreateParamsToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_params_responses.ToolChoiceAllowedParam
-    | _types_params_responses.ToolChoiceTypesParam
-    | _types_params_responses.ToolChoiceFunctionParam
-    | _types_params_responses.ToolChoiceMcpParam
-    | _types_params_responses.ToolChoiceCustomParam
-    | _types_params_responses.ProgrammaticToolCallingParam
-    | _types_params_responses.SpecificApplyPatchParam
-    | _types_params_responses.SpecificFunctionShellParam
-)
-"""The official `openai.types.responses.response_create_params:ToolChoice`."""
+    ResponseCreateParamsToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_params_responses.ToolChoiceAllowedParam
+        | _types_params_responses.ToolChoiceTypesParam
+        | _types_params_responses.ToolChoiceFunctionParam
+        | _types_params_responses.ToolChoiceMcpParam
+        | _types_params_responses.ToolChoiceCustomParam
+        | _types_params_responses.ProgrammaticToolCallingParam
+        | _types_params_responses.SpecificApplyPatchParam
+        | _types_params_responses.SpecificFunctionShellParam
+    )
+    """The official `openai.types.responses.response_create_params:ToolChoice`."""
 
-ResponseCustomToolCallCaller: TypeAlias = (
-    _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
-)
-"""The official `openai.types.responses.response_custom_tool_call:Caller`."""
+    ResponseCustomToolCallCaller: TypeAlias = (
+        _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
+    )
+    """The official `openai.types.responses.response_custom_tool_call:Caller`."""
 
-ResponseCustomToolCallOutputCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_custom_tool_call_output:Caller`."""
+    ResponseCustomToolCallOutputCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_custom_tool_call_output:Caller`."""
 
-ResponseCustomToolCallOutputParamCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_custom_tool_call_output_param:Caller`."""
+    ResponseCustomToolCallOutputParamCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_custom_tool_call_output_param:Caller`."""
 
-ResponseCustomToolCallParamCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_custom_tool_call_param:Caller`."""
+    ResponseCustomToolCallParamCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_custom_tool_call_param:Caller`."""
 
-ResponseFunctionCallOutputItem: TypeAlias = (
-    _types_responses.InputTextContentParam
-    | _types_responses.InputImageContentParamAutoParam
-    | _types_responses.InputFileContentParam
-)
-"""The official `openai.types.responses.response_function_call_output_item:ResponseFunctionCallOutputItem`."""
+    ResponseFunctionCallOutputItem: TypeAlias = (
+        _types_responses.InputTextContentParam
+        | _types_responses.InputImageContentParamAutoParam
+        | _types_responses.InputFileContentParam
+    )
+    """The official `openai.types.responses.response_function_call_output_item:ResponseFunctionCallOutputItem`."""
 
-ResponseFunctionCallOutputItemList: TypeAlias = list[
-    _types_responses.InputTextContentParam
-    | _types_responses.InputImageContentParamAutoParam
-    | _types_responses.InputFileContentParam
-]
-"""The official `openai.types.responses.response_function_call_output_item_list:ResponseFunctionCallOutputItemList`."""
-
-ResponseFunctionCallOutputItemListParam: TypeAlias = list[
-    _types_params_responses.InputTextContentParam
-    | _types_params_responses.InputImageContentParamAutoParam
-    | _types_params_responses.InputFileContentParam
-]
-"""The official `openai.types.responses.response_function_call_output_item_list_param:ResponseFunctionCallOutputItemListParam`."""
-
-ResponseFunctionCallOutputItemParam: TypeAlias = (
-    _types_params_responses.InputTextContentParam
-    | _types_params_responses.InputImageContentParamAutoParam
-    | _types_params_responses.InputFileContentParam
-)
-"""The official `openai.types.responses.response_function_call_output_item_list_param:ResponseFunctionCallOutputItemParam`."""
-
-ResponseFunctionShellToolCallCaller: TypeAlias = (
-    _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
-)
-"""The official `openai.types.responses.response_function_shell_tool_call:Caller`."""
-
-ResponseFunctionShellToolCallEnvironment: TypeAlias = (
-    _types_responses.LocalEnvironmentResource | _types_responses.ContainerReferenceResource | None
-)
-"""The official `openai.types.responses.response_function_shell_tool_call:Environment`."""
-
-ResponseFunctionShellToolCallOutputCaller: TypeAlias = (
-    _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
-)
-"""The official `openai.types.responses.response_function_shell_tool_call_output:Caller`."""
-
-ResponseFunctionShellToolCallOutputOutputOutcome: TypeAlias = (
-    _types_responses.FunctionShellCallOutputTimeoutOutcome
-    | _types_responses.FunctionShellCallOutputExitOutcome
-)
-"""The official `openai.types.responses.response_function_shell_tool_call_output:OutputOutcome`."""
-
-ResponseFunctionToolCallCaller: TypeAlias = (
-    _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
-)
-"""The official `openai.types.responses.response_function_tool_call:Caller`."""
-
-ResponseFunctionToolCallOutputItemCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_function_tool_call_output_item:Caller`."""
-
-ResponseFunctionToolCallParamCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_function_tool_call_param:Caller`."""
-
-ResponseFunctionWebSearchAction: TypeAlias = (
-    _types_responses.WebSearchActionSearch
-    | _types_responses.WebSearchActionOpenPage
-    | _types_responses.WebSearchActionFind
-)
-"""The official `openai.types.responses.response_function_web_search:Action`."""
-
-ResponseFunctionWebSearchParamAction: TypeAlias = (
-    _types_params_responses.WebSearchActionSearchParam
-    | _types_params_responses.WebSearchActionOpenPageParam
-    | _types_params_responses.WebSearchActionFindParam
-)
-"""The official `openai.types.responses.response_function_web_search_param:Action`."""
-
-ResponseInput: TypeAlias = list[
-    _types_responses.EasyInputMessage
-    | _types_live.LiveMessage
-    | _types_responses.ResponseOutputMessage
-    | _types_responses.ResponseFileSearchToolCall
-    | _types_responses.ResponseComputerToolCall
-    | _types_responses.ComputerCallOutputItemParam
-    | _types_responses.ResponseFunctionWebSearch
-    | _types_responses.ResponseFunctionToolCall
-    | _types_responses.FunctionCallOutputItemParam
-    | _types_responses.ToolSearchCallItemParam
-    | _types_responses.ToolSearchOutputItemParam
-    | _types_responses.AdditionalToolsItemParam
-    | _types_live.LiveResponseConfigurationUpdateItemParam
-    | _types_responses.ResponseReasoningItem
-    | _types_responses.CompactionSummaryItemParam
-    | _types_live.LiveImageGenerationCall
-    | _types_responses.ResponseCodeInterpreterToolCall
-    | _types_responses.LocalShellToolCall
-    | _types_responses.LocalShellToolCallOutput
-    | _types_responses.FunctionShellCallItemParam
-    | _types_responses.FunctionShellCallOutputItemParam
-    | _types_responses.ApplyPatchToolCallItemParam
-    | _types_responses.ApplyPatchToolCallOutputItemParam
-    | _types_responses.MCPListTools
-    | _types_responses.MCPApprovalRequest
-    | _types_responses.MCPApprovalResponse
-    | _types_responses.MCPToolCall
-    | _types_responses.CustomToolCallOutput
-    | _types_responses.CustomToolCall
-    | _types_live.LiveCompactionTrigger
-    | _types_responses.ItemReferenceParam
-    | _types_responses.ProgramItemParam
-    | _types_responses.ProgramOutputItemParam
-]
-"""The official `openai.types.responses.response_input:ResponseInput`."""
-
-ResponseInputItem: TypeAlias = (
-    _types_responses.EasyInputMessage
-    | _types_live.LiveMessage
-    | _types_responses.ResponseOutputMessage
-    | _types_responses.ResponseFileSearchToolCall
-    | _types_responses.ResponseComputerToolCall
-    | _types_responses.ComputerCallOutputItemParam
-    | _types_responses.ResponseFunctionWebSearch
-    | _types_responses.ResponseFunctionToolCall
-    | _types_responses.FunctionCallOutputItemParam
-    | _types_responses.ToolSearchCallItemParam
-    | _types_responses.ToolSearchOutputItemParam
-    | _types_responses.AdditionalToolsItemParam
-    | _types_live.LiveResponseConfigurationUpdateItemParam
-    | _types_responses.ResponseReasoningItem
-    | _types_responses.CompactionSummaryItemParam
-    | _types_live.LiveImageGenerationCall
-    | _types_responses.ResponseCodeInterpreterToolCall
-    | _types_responses.LocalShellToolCall
-    | _types_responses.LocalShellToolCallOutput
-    | _types_responses.FunctionShellCallItemParam
-    | _types_responses.FunctionShellCallOutputItemParam
-    | _types_responses.ApplyPatchToolCallItemParam
-    | _types_responses.ApplyPatchToolCallOutputItemParam
-    | _types_responses.MCPListTools
-    | _types_responses.MCPApprovalRequest
-    | _types_responses.MCPApprovalResponse
-    | _types_responses.MCPToolCall
-    | _types_responses.CustomToolCallOutput
-    | _types_responses.CustomToolCall
-    | _types_live.LiveCompactionTrigger
-    | _types_responses.ItemReferenceParam
-    | _types_responses.ProgramItemParam
-    | _types_responses.ProgramOutputItemParam
-)
-"""The official `openai.types.responses.response_input_item:ResponseInputItem`."""
-
-ResponseInputItemApplyPatchCallCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_input_item:ApplyPatchCallCaller`."""
-
-ResponseInputItemApplyPatchCallOutputCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_input_item:ApplyPatchCallOutputCaller`."""
-
-ResponseInputItemFunctionCallOutputCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_input_item:FunctionCallOutputCaller`."""
-
-ResponseInputItemParamApplyPatchCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_item_param:ApplyPatchCallCaller`."""
-
-ResponseInputItemParamApplyPatchCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_item_param:ApplyPatchCallOutputCaller`."""
-
-ResponseInputItemParamFunctionCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_item_param:FunctionCallOutputCaller`."""
-
-ResponseInputItemParamShellCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_item_param:ShellCallCaller`."""
-
-ResponseInputItemParamShellCallEnvironment: TypeAlias = (
-    _types_params_responses.LocalEnvironmentParam | _types_params_responses.ContainerReferenceParam
-)
-"""The official `openai.types.responses.response_input_item_param:ShellCallEnvironment`."""
-
-ResponseInputItemParamShellCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_item_param:ShellCallOutputCaller`."""
-
-ResponseInputItemShellCallCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_input_item:ShellCallCaller`."""
-
-ResponseInputItemShellCallEnvironment: TypeAlias = (
-    _types_responses.LocalEnvironmentParam | _types_responses.ContainerReferenceParam | None
-)
-"""The official `openai.types.responses.response_input_item:ShellCallEnvironment`."""
-
-ResponseInputItemShellCallOutputCaller: TypeAlias = (
-    _types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None
-)
-"""The official `openai.types.responses.response_input_item:ShellCallOutputCaller`."""
-
-ResponseInputMessageContentList: TypeAlias = list[
-    _types_shared.InputTextContent
-    | _types_responses.InputImageContent
-    | _types_responses.InputFileContent
-]
-"""The official `openai.types.responses.response_input_message_content_list:ResponseInputMessageContentList`."""
-
-ResponseInputParamApplyPatchCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_param:ApplyPatchCallCaller`."""
-
-ResponseInputParamApplyPatchCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_param:ApplyPatchCallOutputCaller`."""
-
-ResponseInputParamFunctionCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_param:FunctionCallOutputCaller`."""
-
-ResponseInputParamShellCallCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_param:ShellCallCaller`."""
-
-ResponseInputParamShellCallOutputCaller: TypeAlias = (
-    _types_params_responses.DirectToolCallCallerParam
-    | _types_params_responses.ProgramToolCallCallerParam
-)
-"""The official `openai.types.responses.response_input_param:ShellCallOutputCaller`."""
-
-ResponseModerationInput: TypeAlias = (
-    _types_shared.ModerationResultBody | _types_responses.ModerationErrorBody
-)
-"""The official `openai.types.responses.response:ModerationInput`."""
-
-ResponseModerationOutput: TypeAlias = (
-    _types_shared.ModerationResultBody | _types_responses.ModerationErrorBody
-)
-"""The official `openai.types.responses.response:ModerationOutput`."""
-
-ResponsePromptCacheDiagnostics: TypeAlias = (
-    _types_responses.ResponsePromptCacheDiagnosticsCacheMiss
-    | _types_responses.ResponsePromptCacheDiagnosticsCacheHit
-    | _types_responses.ResponsePromptCacheDiagnosticsComparisonResponseNotFound
-    | _types_responses.ResponsePromptCacheDiagnosticsUnavailable
-)
-"""The official `openai.types.responses.response:PromptCacheDiagnostics`."""
-
-ResponsePromptParamVariables: TypeAlias = (
-    str
-    | _types_params_responses.InputTextContentParam
-    | _types_params_responses.ResponseInputImageParam
-    | _types_params_responses.InputFileContentParam
-)
-"""The official `openai.types.responses.response_prompt_param:Variables`."""
-
-ResponsePromptVariables: TypeAlias = (
-    str
-    | _types_shared.InputTextContent
-    | _types_responses.InputImageContent
-    | _types_responses.InputFileContent
-)
-"""The official `openai.types.responses.response_prompt:Variables`."""
-
-ResponseRetrieveParams: TypeAlias = (
-    ResponseRetrieveParamsNonStreaming | ResponseRetrieveParamsStreaming
-)
-"""The official `openai.types.responses:ResponseRetrieveParams`."""
-
-ResponseShellCallOutputContentDoneEventOutputOutcome: TypeAlias = (
-    _types_other.ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout
-    | _types_other.ResponseShellCallOutputContentDoneEventOutputOutcomeExit
-)
-"""The official `openai.types.responses.response_shell_call_output_content_done_event:OutputOutcome`."""
-
-ResponseStatus: TypeAlias = Literal[
-    "completed", "failed", "in_progress", "cancelled", "queued", "incomplete"
-]
-"""The official `openai.types.responses.response_status:ResponseStatus`."""
-
-ResponseSteerErrorCode: TypeAlias = (
-    Literal[
-        "response_not_found",
-        "invalid_input",
-        "steering_not_supported",
-        "too_many_pending_steers",
-        "response_already_completed",
-        "response_not_active",
-        "successor_creation_failed",
+    ResponseFunctionCallOutputItemList: TypeAlias = list[
+        _types_responses.InputTextContentParam
+        | _types_responses.InputImageContentParamAutoParam
+        | _types_responses.InputFileContentParam
     ]
-    | str
-)
-"""The official `openai.types.responses.response_steer_error_code:ResponseSteerErrorCode`."""
+    """The official `openai.types.responses.response_function_call_output_item_list:ResponseFunctionCallOutputItemList`."""
 
-ResponseSteerInput: TypeAlias = (
-    str
-    | list[
-        ResponseSteerInputResponseSteerInputItemListMessage
-        | ResponseSteerInputResponseSteerInputItemListFunctionCallOutput
+    ResponseFunctionCallOutputItemListParam: TypeAlias = list[
+        _types_params_responses.InputTextContentParam
+        | _types_params_responses.InputImageContentParamAutoParam
+        | _types_params_responses.InputFileContentParam
     ]
-)
-"""The official `openai.types.responses.response_steer_input:ResponseSteerInput`."""
+    """The official `openai.types.responses.response_function_call_output_item_list_param:ResponseFunctionCallOutputItemListParam`."""
 
-ResponseSteerInputContent: TypeAlias = (
-    _types_responses.InputTextContentParam
-    | _types_responses.InputImageContentParamAutoParam
-    | _types_responses.InputFileContentParam
-)
-"""The official `openai.types.responses.response_steer_input_content:ResponseSteerInputContent`."""
+    ResponseFunctionCallOutputItemParam: TypeAlias = (
+        _types_params_responses.InputTextContentParam
+        | _types_params_responses.InputImageContentParamAutoParam
+        | _types_params_responses.InputFileContentParam
+    )
+    """The official `openai.types.responses.response_function_call_output_item_list_param:ResponseFunctionCallOutputItemParam`."""
 
-ResponseSteerInputParam: TypeAlias = (
-    str
-    | Iterable[
+    ResponseFunctionShellToolCallCaller: TypeAlias = (
+        _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
+    )
+    """The official `openai.types.responses.response_function_shell_tool_call:Caller`."""
+
+    ResponseFunctionShellToolCallEnvironment: TypeAlias = (
+        _types_responses.LocalEnvironmentResource
+        | _types_responses.ContainerReferenceResource
+        | None
+    )
+    """The official `openai.types.responses.response_function_shell_tool_call:Environment`."""
+
+    ResponseFunctionShellToolCallOutputCaller: TypeAlias = (
+        _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
+    )
+    """The official `openai.types.responses.response_function_shell_tool_call_output:Caller`."""
+
+    ResponseFunctionShellToolCallOutputOutputOutcome: TypeAlias = (
+        _types_responses.FunctionShellCallOutputTimeoutOutcome
+        | _types_responses.FunctionShellCallOutputExitOutcome
+    )
+    """The official `openai.types.responses.response_function_shell_tool_call_output:OutputOutcome`."""
+
+    ResponseFunctionToolCallCaller: TypeAlias = (
+        _types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None
+    )
+    """The official `openai.types.responses.response_function_tool_call:Caller`."""
+
+    ResponseFunctionToolCallOutputItemCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_function_tool_call_output_item:Caller`."""
+
+    ResponseFunctionToolCallParamCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_function_tool_call_param:Caller`."""
+
+    ResponseFunctionWebSearchAction: TypeAlias = (
+        _types_responses.WebSearchActionSearch
+        | _types_responses.WebSearchActionOpenPage
+        | _types_responses.WebSearchActionFind
+    )
+    """The official `openai.types.responses.response_function_web_search:Action`."""
+
+    ResponseFunctionWebSearchParamAction: TypeAlias = (
+        _types_params_responses.WebSearchActionSearchParam
+        | _types_params_responses.WebSearchActionOpenPageParam
+        | _types_params_responses.WebSearchActionFindParam
+    )
+    """The official `openai.types.responses.response_function_web_search_param:Action`."""
+
+    ResponseInput: TypeAlias = list[
+        _types_responses.EasyInputMessage
+        | _types_live.LiveMessage
+        | _types_responses.ResponseOutputMessage
+        | _types_responses.ResponseFileSearchToolCall
+        | _types_responses.ResponseComputerToolCall
+        | _types_responses.ComputerCallOutputItemParam
+        | _types_responses.ResponseFunctionWebSearch
+        | _types_responses.ResponseFunctionToolCall
+        | _types_responses.FunctionCallOutputItemParam
+        | _types_responses.ToolSearchCallItemParam
+        | _types_responses.ToolSearchOutputItemParam
+        | _types_responses.AdditionalToolsItemParam
+        | _types_live.LiveResponseConfigurationUpdateItemParam
+        | _types_responses.ResponseReasoningItem
+        | _types_responses.CompactionSummaryItemParam
+        | _types_live.LiveImageGenerationCall
+        | _types_responses.ResponseCodeInterpreterToolCall
+        | _types_responses.LocalShellToolCall
+        | _types_responses.LocalShellToolCallOutput
+        | _types_responses.FunctionShellCallItemParam
+        | _types_responses.FunctionShellCallOutputItemParam
+        | _types_responses.ApplyPatchToolCallItemParam
+        | _types_responses.ApplyPatchToolCallOutputItemParam
+        | _types_responses.MCPListTools
+        | _types_responses.MCPApprovalRequest
+        | _types_responses.MCPApprovalResponse
+        | _types_responses.MCPToolCall
+        | _types_responses.CustomToolCallOutput
+        | _types_responses.CustomToolCall
+        | _types_live.LiveCompactionTrigger
+        | _types_responses.ItemReferenceParam
+        | _types_responses.ProgramItemParam
+        | _types_responses.ProgramOutputItemParam
+    ]
+    """The official `openai.types.responses.response_input:ResponseInput`."""
+
+    ResponseInputItem: TypeAlias = (
+        _types_responses.EasyInputMessage
+        | _types_live.LiveMessage
+        | _types_responses.ResponseOutputMessage
+        | _types_responses.ResponseFileSearchToolCall
+        | _types_responses.ResponseComputerToolCall
+        | _types_responses.ComputerCallOutputItemParam
+        | _types_responses.ResponseFunctionWebSearch
+        | _types_responses.ResponseFunctionToolCall
+        | _types_responses.FunctionCallOutputItemParam
+        | _types_responses.ToolSearchCallItemParam
+        | _types_responses.ToolSearchOutputItemParam
+        | _types_responses.AdditionalToolsItemParam
+        | _types_live.LiveResponseConfigurationUpdateItemParam
+        | _types_responses.ResponseReasoningItem
+        | _types_responses.CompactionSummaryItemParam
+        | _types_live.LiveImageGenerationCall
+        | _types_responses.ResponseCodeInterpreterToolCall
+        | _types_responses.LocalShellToolCall
+        | _types_responses.LocalShellToolCallOutput
+        | _types_responses.FunctionShellCallItemParam
+        | _types_responses.FunctionShellCallOutputItemParam
+        | _types_responses.ApplyPatchToolCallItemParam
+        | _types_responses.ApplyPatchToolCallOutputItemParam
+        | _types_responses.MCPListTools
+        | _types_responses.MCPApprovalRequest
+        | _types_responses.MCPApprovalResponse
+        | _types_responses.MCPToolCall
+        | _types_responses.CustomToolCallOutput
+        | _types_responses.CustomToolCall
+        | _types_live.LiveCompactionTrigger
+        | _types_responses.ItemReferenceParam
+        | _types_responses.ProgramItemParam
+        | _types_responses.ProgramOutputItemParam
+    )
+    """The official `openai.types.responses.response_input_item:ResponseInputItem`."""
+
+    ResponseInputItemApplyPatchCallCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_input_item:ApplyPatchCallCaller`."""
+
+    ResponseInputItemApplyPatchCallOutputCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_input_item:ApplyPatchCallOutputCaller`."""
+
+    ResponseInputItemFunctionCallOutputCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_input_item:FunctionCallOutputCaller`."""
+
+    ResponseInputItemParamApplyPatchCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_item_param:ApplyPatchCallCaller`."""
+
+    ResponseInputItemParamApplyPatchCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_item_param:ApplyPatchCallOutputCaller`."""
+
+    ResponseInputItemParamFunctionCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_item_param:FunctionCallOutputCaller`."""
+
+    ResponseInputItemParamShellCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_item_param:ShellCallCaller`."""
+
+    ResponseInputItemParamShellCallEnvironment: TypeAlias = (
+        _types_params_responses.LocalEnvironmentParam
+        | _types_params_responses.ContainerReferenceParam
+    )
+    """The official `openai.types.responses.response_input_item_param:ShellCallEnvironment`."""
+
+    ResponseInputItemParamShellCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_item_param:ShellCallOutputCaller`."""
+
+    ResponseInputItemShellCallCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_input_item:ShellCallCaller`."""
+
+    ResponseInputItemShellCallEnvironment: TypeAlias = (
+        _types_responses.LocalEnvironmentParam | _types_responses.ContainerReferenceParam | None
+    )
+    """The official `openai.types.responses.response_input_item:ShellCallEnvironment`."""
+
+    ResponseInputItemShellCallOutputCaller: TypeAlias = (
+        _types_responses.DirectToolCallCallerParam
+        | _types_responses.ProgramToolCallCallerParam
+        | None
+    )
+    """The official `openai.types.responses.response_input_item:ShellCallOutputCaller`."""
+
+    ResponseInputMessageContentList: TypeAlias = list[
+        _types_shared.InputTextContent
+        | _types_responses.InputImageContent
+        | _types_responses.InputFileContent
+    ]
+    """The official `openai.types.responses.response_input_message_content_list:ResponseInputMessageContentList`."""
+
+    ResponseInputParamApplyPatchCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_param:ApplyPatchCallCaller`."""
+
+    ResponseInputParamApplyPatchCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_param:ApplyPatchCallOutputCaller`."""
+
+    ResponseInputParamFunctionCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_param:FunctionCallOutputCaller`."""
+
+    ResponseInputParamShellCallCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_param:ShellCallCaller`."""
+
+    ResponseInputParamShellCallOutputCaller: TypeAlias = (
+        _types_params_responses.DirectToolCallCallerParam
+        | _types_params_responses.ProgramToolCallCallerParam
+    )
+    """The official `openai.types.responses.response_input_param:ShellCallOutputCaller`."""
+
+    ResponseModerationInput: TypeAlias = (
+        _types_shared.ModerationResultBody | _types_responses.ModerationErrorBody
+    )
+    """The official `openai.types.responses.response:ModerationInput`."""
+
+    ResponseModerationOutput: TypeAlias = (
+        _types_shared.ModerationResultBody | _types_responses.ModerationErrorBody
+    )
+    """The official `openai.types.responses.response:ModerationOutput`."""
+
+    ResponsePromptCacheDiagnostics: TypeAlias = (
+        _types_responses.ResponsePromptCacheDiagnosticsCacheMiss
+        | _types_responses.ResponsePromptCacheDiagnosticsCacheHit
+        | _types_responses.ResponsePromptCacheDiagnosticsComparisonResponseNotFound
+        | _types_responses.ResponsePromptCacheDiagnosticsUnavailable
+    )
+    """The official `openai.types.responses.response:PromptCacheDiagnostics`."""
+
+    ResponsePromptParamVariables: TypeAlias = (
+        str
+        | _types_params_responses.InputTextContentParam
+        | _types_params_responses.ResponseInputImageParam
+        | _types_params_responses.InputFileContentParam
+    )
+    """The official `openai.types.responses.response_prompt_param:Variables`."""
+
+    ResponsePromptVariables: TypeAlias = (
+        str
+        | _types_shared.InputTextContent
+        | _types_responses.InputImageContent
+        | _types_responses.InputFileContent
+    )
+    """The official `openai.types.responses.response_prompt:Variables`."""
+
+    ResponseRetrieveParams: TypeAlias = (
+        ResponseRetrieveParamsNonStreaming | ResponseRetrieveParamsStreaming
+    )
+    """The official `openai.types.responses:ResponseRetrieveParams`."""
+
+    ResponseShellCallOutputContentDoneEventOutputOutcome: TypeAlias = (
+        _types_other.ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout
+        | _types_other.ResponseShellCallOutputContentDoneEventOutputOutcomeExit
+    )
+    """The official `openai.types.responses.response_shell_call_output_content_done_event:OutputOutcome`."""
+
+    ResponseStatus: TypeAlias = Literal[
+        "completed", "failed", "in_progress", "cancelled", "queued", "incomplete"
+    ]
+    """The official `openai.types.responses.response_status:ResponseStatus`."""
+
+    ResponseSteerErrorCode: TypeAlias = (
+        Literal[
+            "response_not_found",
+            "invalid_input",
+            "steering_not_supported",
+            "too_many_pending_steers",
+            "response_already_completed",
+            "response_not_active",
+            "successor_creation_failed",
+        ]
+        | str
+    )
+    """The official `openai.types.responses.response_steer_error_code:ResponseSteerErrorCode`."""
+
+    ResponseSteerInput: TypeAlias = (
+        str
+        | list[
+            ResponseSteerInputResponseSteerInputItemListMessage
+            | ResponseSteerInputResponseSteerInputItemListFunctionCallOutput
+        ]
+    )
+    """The official `openai.types.responses.response_steer_input:ResponseSteerInput`."""
+
+    ResponseSteerInputContent: TypeAlias = (
+        _types_responses.InputTextContentParam
+        | _types_responses.InputImageContentParamAutoParam
+        | _types_responses.InputFileContentParam
+    )
+    """The official `openai.types.responses.response_steer_input_content:ResponseSteerInputContent`."""
+
+    ResponseSteerInputParam: TypeAlias = (
+        str
+        | Iterable[
+            ResponseSteerInputParamResponseSteerInputItemListMessage
+            | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput
+        ]
+    )
+    """The official `openai.types.responses.response_steer_input_param:ResponseSteerInputParam`."""
+
+    ResponseSteerInputParamResponseSteerInputItemList: TypeAlias = (
         ResponseSteerInputParamResponseSteerInputItemListMessage
         | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput
-    ]
-)
-"""The official `openai.types.responses.response_steer_input_param:ResponseSteerInputParam`."""
+    )
+    """The official `openai.types.responses.response_steer_input_param:ResponseSteerInputItemList`."""
 
-ResponseSteerInputParamResponseSteerInputItemList: TypeAlias = (
-    ResponseSteerInputParamResponseSteerInputItemListMessage
-    | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput
-)
-"""The official `openai.types.responses.response_steer_input_param:ResponseSteerInputItemList`."""
+    ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
+        ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerDirect
+        | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerProgram
+    )
+    """The official `openai.types.responses.response_steer_input_param:ResponseSteerInputItemListFunctionCallOutputCaller`."""
 
-ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
-    ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerDirect
-    | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerProgram
-)
-"""The official `openai.types.responses.response_steer_input_param:ResponseSteerInputItemListFunctionCallOutputCaller`."""
+    ResponseSteerInputResponseSteerInputItemList: TypeAlias = (
+        ResponseSteerInputResponseSteerInputItemListMessage
+        | ResponseSteerInputResponseSteerInputItemListFunctionCallOutput
+    )
+    """The official `openai.types.responses.response_steer_input:ResponseSteerInputItemList`."""
 
-ResponseSteerInputResponseSteerInputItemList: TypeAlias = (
-    ResponseSteerInputResponseSteerInputItemListMessage
-    | ResponseSteerInputResponseSteerInputItemListFunctionCallOutput
-)
-"""The official `openai.types.responses.response_steer_input:ResponseSteerInputItemList`."""
+    ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
+        ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCallerDirect
+        | ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCallerProgram
+        | None
+    )
+    """The official `openai.types.responses.response_steer_input:ResponseSteerInputItemListFunctionCallOutputCaller`."""
 
-ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCaller: TypeAlias = (
-    ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCallerDirect
-    | ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCallerProgram
-    | None
-)
-"""The official `openai.types.responses.response_steer_input:ResponseSteerInputItemListFunctionCallOutputCaller`."""
+    ResponseSteerPendingReason: TypeAlias = Literal["waiting_for_required_input"] | str
+    """The official `openai.types.responses.response_steer_pending_reason:ResponseSteerPendingReason`."""
 
-ResponseSteerPendingReason: TypeAlias = Literal["waiting_for_required_input"] | str
-"""The official `openai.types.responses.response_steer_pending_reason:ResponseSteerPendingReason`."""
+    ResponseSteerRequiredInput: TypeAlias = (
+        ResponseSteerRequiredInputFunctionCallOutput
+        | _types_responses.CustomToolCallOutput
+        | ResponseSteerRequiredInputComputerCallOutput
+        | ResponseSteerRequiredInputShellCallOutput
+        | ResponseSteerRequiredInputApplyPatchCallOutput
+        | _types_responses.ToolSearchOutput
+        | ResponseSteerRequiredInputMcpApprovalResponse
+    )
+    """The official `openai.types.responses.response_steer_required_input:ResponseSteerRequiredInput`."""
 
-ResponseSteerRequiredInput: TypeAlias = (
-    ResponseSteerRequiredInputFunctionCallOutput
-    | _types_responses.CustomToolCallOutput
-    | ResponseSteerRequiredInputComputerCallOutput
-    | ResponseSteerRequiredInputShellCallOutput
-    | ResponseSteerRequiredInputApplyPatchCallOutput
-    | _types_responses.ToolSearchOutput
-    | ResponseSteerRequiredInputMcpApprovalResponse
-)
-"""The official `openai.types.responses.response_steer_required_input:ResponseSteerRequiredInput`."""
+    ResponseToolSearchOutputItemParamParamToolCodeInterpreterContainer: TypeAlias = (
+        str | _types_params_responses.AutoCodeInterpreterToolParam
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param_param:ToolCodeInterpreterContainer`."""
 
-ResponseToolSearchOutputItemParamParamToolCodeInterpreterContainer: TypeAlias = (
-    str | _types_params_responses.AutoCodeInterpreterToolParam
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param_param:ToolCodeInterpreterContainer`."""
+    ResponseToolSearchOutputItemParamParamToolMcpAllowedTools: TypeAlias = (
+        Sequence[str] | _types_params_responses.MCPToolFilterParam
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param_param:ToolMcpAllowedTools`."""
 
-ResponseToolSearchOutputItemParamParamToolMcpAllowedTools: TypeAlias = (
-    Sequence[str] | _types_params_responses.MCPToolFilterParam
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param_param:ToolMcpAllowedTools`."""
+    ResponseToolSearchOutputItemParamParamToolMcpRequireApproval: TypeAlias = (
+        _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param_param:ToolMcpRequireApproval`."""
 
-ResponseToolSearchOutputItemParamParamToolMcpRequireApproval: TypeAlias = (
-    _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param_param:ToolMcpRequireApproval`."""
+    ResponseToolSearchOutputItemParamToolCodeInterpreterContainer: TypeAlias = (
+        str | _types_responses.AutoCodeInterpreterToolParam
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param:ToolCodeInterpreterContainer`."""
 
-ResponseToolSearchOutputItemParamToolCodeInterpreterContainer: TypeAlias = (
-    str | _types_responses.AutoCodeInterpreterToolParam
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param:ToolCodeInterpreterContainer`."""
+    ResponseToolSearchOutputItemParamToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
+        _types_responses.ContainerNetworkPolicyDisabledParam
+        | _types_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param:ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
 
-ResponseToolSearchOutputItemParamToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy: TypeAlias = (
-    _types_responses.ContainerNetworkPolicyDisabledParam
-    | _types_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param:ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
+    ResponseToolSearchOutputItemParamToolMcpAllowedTools: TypeAlias = (
+        list[str] | _types_responses.MCPToolFilter | None
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param:ToolMcpAllowedTools`."""
 
-ResponseToolSearchOutputItemParamToolMcpAllowedTools: TypeAlias = (
-    list[str] | _types_responses.MCPToolFilter | None
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param:ToolMcpAllowedTools`."""
+    ResponseToolSearchOutputItemParamToolMcpRequireApproval: TypeAlias = (
+        _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.responses.response_tool_search_output_item_param:ToolMcpRequireApproval`."""
 
-ResponseToolSearchOutputItemParamToolMcpRequireApproval: TypeAlias = (
-    _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None
-)
-"""The official `openai.types.responses.response_tool_search_output_item_param:ToolMcpRequireApproval`."""
+    ResponsesClientEventConversation: TypeAlias = str | _types_responses.ConversationParam2 | None
+    """The official `openai.types.responses.responses_client_event:Conversation`."""
 
-ResponsesClientEventConversation: TypeAlias = str | _types_responses.ConversationParam2 | None
-"""The official `openai.types.responses.responses_client_event:Conversation`."""
+    ResponsesClientEventResponseCreateToolChoice: TypeAlias = (
+        Literal["none", "auto", "required"]
+        | _types_responses.ToolChoiceAllowed
+        | _types_responses.ToolChoiceTypes
+        | _types_responses.ToolChoiceFunction
+        | _types_responses.ToolChoiceMCP
+        | _types_responses.ToolChoiceCustom
+        | _types_responses.SpecificProgrammaticToolCallingParam
+        | _types_responses.SpecificApplyPatchParam
+        | _types_responses.SpecificFunctionShellParam
+    )
+    """The official `openai.types.responses.responses_client_event:ResponseCreateToolChoice`."""
 
-ResponsesClientEventResponseCreateToolChoice: TypeAlias = (
-    Literal["none", "auto", "required"]
-    | _types_responses.ToolChoiceAllowed
-    | _types_responses.ToolChoiceTypes
-    | _types_responses.ToolChoiceFunction
-    | _types_responses.ToolChoiceMCP
-    | _types_responses.ToolChoiceCustom
-    | _types_responses.SpecificProgrammaticToolCallingParam
-    | _types_responses.SpecificApplyPatchParam
-    | _types_responses.SpecificFunctionShellParam
-)
-"""The official `openai.types.responses.responses_client_event:ResponseCreateToolChoice`."""
+    ToolCodeInterpreterContainer2: TypeAlias = str | _types_responses.AutoCodeInterpreterToolParam
+    """The official `openai.types.responses.tool:CodeInterpreterContainer`."""
 
-ToolCodeInterpreterContainer2: TypeAlias = str | _types_responses.AutoCodeInterpreterToolParam
-"""The official `openai.types.responses.tool:CodeInterpreterContainer`."""
+    ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy2: TypeAlias = (
+        _types_responses.ContainerNetworkPolicyDisabledParam
+        | _types_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.responses.tool:CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
 
-ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy2: TypeAlias = (
-    _types_responses.ContainerNetworkPolicyDisabledParam
-    | _types_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.responses.tool:CodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy`."""
+    ToolMcpAllowedTools2: TypeAlias = list[str] | _types_responses.MCPToolFilter | None
+    """The official `openai.types.responses.tool:McpAllowedTools`."""
 
-ToolMcpAllowedTools2: TypeAlias = list[str] | _types_responses.MCPToolFilter | None
-"""The official `openai.types.responses.tool:McpAllowedTools`."""
+    ToolMcpRequireApproval2: TypeAlias = (
+        _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter
+        | Literal["always", "never"]
+        | None
+    )
+    """The official `openai.types.responses.tool:McpRequireApproval`."""
 
-ToolMcpRequireApproval2: TypeAlias = (
-    _types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None
-)
-"""The official `openai.types.responses.tool:McpRequireApproval`."""
+    ToolParamCodeInterpreterContainer: TypeAlias = (
+        str | _types_params_responses.AutoCodeInterpreterToolParam
+    )
+    """The official `openai.types.responses.tool_param:CodeInterpreterContainer`."""
 
-ToolParamCodeInterpreterContainer: TypeAlias = (
-    str | _types_params_responses.AutoCodeInterpreterToolParam
-)
-"""The official `openai.types.responses.tool_param:CodeInterpreterContainer`."""
+    ToolParamMcpAllowedTools: TypeAlias = Sequence[str] | _types_params_responses.MCPToolFilterParam
+    """The official `openai.types.responses.tool_param:McpAllowedTools`."""
 
-ToolParamMcpAllowedTools: TypeAlias = Sequence[str] | _types_params_responses.MCPToolFilterParam
-"""The official `openai.types.responses.tool_param:McpAllowedTools`."""
+    ToolParamMcpRequireApproval: TypeAlias = (
+        _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
+        | Literal["always", "never"]
+    )
+    """The official `openai.types.responses.tool_param:McpRequireApproval`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "ContainerAutoNetworkPolicy": "_types_responses.ContainerNetworkPolicyDisabledParam | _types_responses.ContainerNetworkPolicyAllowlistParam",
+        "ContainerAutoParamNetworkPolicy": "_types_params_responses.ContainerNetworkPolicyDisabledParam | _types_params_responses.ContainerNetworkPolicyAllowlistParam",
+        "ContainerAutoParamSkill": "_types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam",
+        "ContainerAutoSkill": "_types_responses.SkillReferenceParam | _types_responses.InlineSkillParam",
+        "FunctionShellToolEnvironment": "_types_responses.ContainerAutoParam | _types_responses.LocalEnvironmentParam | _types_responses.ContainerReferenceParam | None",
+        "FunctionShellToolParamEnvironment": "_types_params_responses.ContainerAutoParam | _types_params_responses.LocalEnvironmentParam | _types_params_responses.ContainerReferenceParam",
+        "InputTokenCountParamsConversation2": "str | _types_params.ResponseConversationParamParam",
+        "InputTokenCountParamsToolChoice": 'Literal["none", "auto", "required"] | _types_params_responses.ToolChoiceAllowedParam | _types_params_responses.ToolChoiceTypesParam | _types_params_responses.ToolChoiceFunctionParam | _types_params_responses.ToolChoiceMcpParam | _types_params_responses.ToolChoiceCustomParam | _types_params_responses.ProgrammaticToolCallingParam | _types_params_responses.SpecificApplyPatchParam | _types_params_responses.SpecificFunctionShellParam',
+        "ResponseApplyPatchToolCallCaller": "_types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None",
+        "ResponseApplyPatchToolCallOperation": "_types_responses.ApplyPatchCreateFileOperation | _types_responses.ApplyPatchDeleteFileOperation | _types_responses.ApplyPatchUpdateFileOperation",
+        "ResponseApplyPatchToolCallOutputCaller": "_types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None",
+        "ResponseCodeInterpreterToolCallOutput": "_types_responses.CodeInterpreterOutputLogs | _types_responses.CodeInterpreterOutputImage",
+        "ResponseCodeInterpreterToolCallParamOutput": "_types_params_responses.CodeInterpreterOutputLogsParam | _types_params_responses.CodeInterpreterOutputImageParam",
+        "ResponseConfigurationUpdateItemParamParamTextFormat": "_types_params_shared.ResponseFormatText | _types_params_responses.BetaTextResponseFormatJsonSchemaParam",
+        "ResponseConfigurationUpdateItemParamTextFormat": "_types_shared.ResponseFormatText | _types_responses.TextResponseFormatJsonSchema",
+        "ResponseConfigurationUpdateItemTextFormat": "_types_shared.ResponseFormatText | _types_responses.TextResponseFormatJsonSchema",
+        "ResponseCreateParams": "ResponseCreateParamsNonStreaming | ResponseCreateParamsStreaming",
+        "ResponseCreateParamsToolChoice": 'Literal["none", "auto", "required"] | _types_params_responses.ToolChoiceAllowedParam | _types_params_responses.ToolChoiceTypesParam | _types_params_responses.ToolChoiceFunctionParam | _types_params_responses.ToolChoiceMcpParam | _types_params_responses.ToolChoiceCustomParam | _types_params_responses.ProgrammaticToolCallingParam | _types_params_responses.SpecificApplyPatchParam | _types_params_responses.SpecificFunctionShellParam',
+        "ResponseCustomToolCallCaller": "_types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None",
+        "ResponseCustomToolCallOutputCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseCustomToolCallOutputParamCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseCustomToolCallParamCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseFunctionCallOutputItem": "_types_responses.InputTextContentParam | _types_responses.InputImageContentParamAutoParam | _types_responses.InputFileContentParam",
+        "ResponseFunctionCallOutputItemList": "list[_types_responses.InputTextContentParam | _types_responses.InputImageContentParamAutoParam | _types_responses.InputFileContentParam]",
+        "ResponseFunctionCallOutputItemListParam": "list[_types_params_responses.InputTextContentParam | _types_params_responses.InputImageContentParamAutoParam | _types_params_responses.InputFileContentParam]",
+        "ResponseFunctionCallOutputItemParam": "_types_params_responses.InputTextContentParam | _types_params_responses.InputImageContentParamAutoParam | _types_params_responses.InputFileContentParam",
+        "ResponseFunctionShellToolCallCaller": "_types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None",
+        "ResponseFunctionShellToolCallEnvironment": "_types_responses.LocalEnvironmentResource | _types_responses.ContainerReferenceResource | None",
+        "ResponseFunctionShellToolCallOutputCaller": "_types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None",
+        "ResponseFunctionShellToolCallOutputOutputOutcome": "_types_responses.FunctionShellCallOutputTimeoutOutcome | _types_responses.FunctionShellCallOutputExitOutcome",
+        "ResponseFunctionToolCallCaller": "_types_responses.DirectToolCallCaller | _types_responses.ProgramToolCallCaller | None",
+        "ResponseFunctionToolCallOutputItemCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseFunctionToolCallParamCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseFunctionWebSearchAction": "_types_responses.WebSearchActionSearch | _types_responses.WebSearchActionOpenPage | _types_responses.WebSearchActionFind",
+        "ResponseFunctionWebSearchParamAction": "_types_params_responses.WebSearchActionSearchParam | _types_params_responses.WebSearchActionOpenPageParam | _types_params_responses.WebSearchActionFindParam",
+        "ResponseInput": "list[_types_responses.EasyInputMessage | _types_live.LiveMessage | _types_responses.ResponseOutputMessage | _types_responses.ResponseFileSearchToolCall | _types_responses.ResponseComputerToolCall | _types_responses.ComputerCallOutputItemParam | _types_responses.ResponseFunctionWebSearch | _types_responses.ResponseFunctionToolCall | _types_responses.FunctionCallOutputItemParam | _types_responses.ToolSearchCallItemParam | _types_responses.ToolSearchOutputItemParam | _types_responses.AdditionalToolsItemParam | _types_live.LiveResponseConfigurationUpdateItemParam | _types_responses.ResponseReasoningItem | _types_responses.CompactionSummaryItemParam | _types_live.LiveImageGenerationCall | _types_responses.ResponseCodeInterpreterToolCall | _types_responses.LocalShellToolCall | _types_responses.LocalShellToolCallOutput | _types_responses.FunctionShellCallItemParam | _types_responses.FunctionShellCallOutputItemParam | _types_responses.ApplyPatchToolCallItemParam | _types_responses.ApplyPatchToolCallOutputItemParam | _types_responses.MCPListTools | _types_responses.MCPApprovalRequest | _types_responses.MCPApprovalResponse | _types_responses.MCPToolCall | _types_responses.CustomToolCallOutput | _types_responses.CustomToolCall | _types_live.LiveCompactionTrigger | _types_responses.ItemReferenceParam | _types_responses.ProgramItemParam | _types_responses.ProgramOutputItemParam]",
+        "ResponseInputItem": "_types_responses.EasyInputMessage | _types_live.LiveMessage | _types_responses.ResponseOutputMessage | _types_responses.ResponseFileSearchToolCall | _types_responses.ResponseComputerToolCall | _types_responses.ComputerCallOutputItemParam | _types_responses.ResponseFunctionWebSearch | _types_responses.ResponseFunctionToolCall | _types_responses.FunctionCallOutputItemParam | _types_responses.ToolSearchCallItemParam | _types_responses.ToolSearchOutputItemParam | _types_responses.AdditionalToolsItemParam | _types_live.LiveResponseConfigurationUpdateItemParam | _types_responses.ResponseReasoningItem | _types_responses.CompactionSummaryItemParam | _types_live.LiveImageGenerationCall | _types_responses.ResponseCodeInterpreterToolCall | _types_responses.LocalShellToolCall | _types_responses.LocalShellToolCallOutput | _types_responses.FunctionShellCallItemParam | _types_responses.FunctionShellCallOutputItemParam | _types_responses.ApplyPatchToolCallItemParam | _types_responses.ApplyPatchToolCallOutputItemParam | _types_responses.MCPListTools | _types_responses.MCPApprovalRequest | _types_responses.MCPApprovalResponse | _types_responses.MCPToolCall | _types_responses.CustomToolCallOutput | _types_responses.CustomToolCall | _types_live.LiveCompactionTrigger | _types_responses.ItemReferenceParam | _types_responses.ProgramItemParam | _types_responses.ProgramOutputItemParam",
+        "ResponseInputItemApplyPatchCallCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseInputItemApplyPatchCallOutputCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseInputItemFunctionCallOutputCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseInputItemParamApplyPatchCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputItemParamApplyPatchCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputItemParamFunctionCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputItemParamShellCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputItemParamShellCallEnvironment": "_types_params_responses.LocalEnvironmentParam | _types_params_responses.ContainerReferenceParam",
+        "ResponseInputItemParamShellCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputItemShellCallCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseInputItemShellCallEnvironment": "_types_responses.LocalEnvironmentParam | _types_responses.ContainerReferenceParam | None",
+        "ResponseInputItemShellCallOutputCaller": "_types_responses.DirectToolCallCallerParam | _types_responses.ProgramToolCallCallerParam | None",
+        "ResponseInputMessageContentList": "list[_types_shared.InputTextContent | _types_responses.InputImageContent | _types_responses.InputFileContent]",
+        "ResponseInputParamApplyPatchCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputParamApplyPatchCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputParamFunctionCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputParamShellCallCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseInputParamShellCallOutputCaller": "_types_params_responses.DirectToolCallCallerParam | _types_params_responses.ProgramToolCallCallerParam",
+        "ResponseModerationInput": "_types_shared.ModerationResultBody | _types_responses.ModerationErrorBody",
+        "ResponseModerationOutput": "_types_shared.ModerationResultBody | _types_responses.ModerationErrorBody",
+        "ResponsePromptCacheDiagnostics": "_types_responses.ResponsePromptCacheDiagnosticsCacheMiss | _types_responses.ResponsePromptCacheDiagnosticsCacheHit | _types_responses.ResponsePromptCacheDiagnosticsComparisonResponseNotFound | _types_responses.ResponsePromptCacheDiagnosticsUnavailable",
+        "ResponsePromptParamVariables": "str | _types_params_responses.InputTextContentParam | _types_params_responses.ResponseInputImageParam | _types_params_responses.InputFileContentParam",
+        "ResponsePromptVariables": "str | _types_shared.InputTextContent | _types_responses.InputImageContent | _types_responses.InputFileContent",
+        "ResponseRetrieveParams": "ResponseRetrieveParamsNonStreaming | ResponseRetrieveParamsStreaming",
+        "ResponseShellCallOutputContentDoneEventOutputOutcome": "_types_other.ResponseShellCallOutputContentDoneEventOutputOutcomeTimeout | _types_other.ResponseShellCallOutputContentDoneEventOutputOutcomeExit",
+        "ResponseStatus": 'Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]',
+        "ResponseSteerErrorCode": 'Literal["response_not_found", "invalid_input", "steering_not_supported", "too_many_pending_steers", "response_already_completed", "response_not_active", "successor_creation_failed"] | str',
+        "ResponseSteerInput": "str | list[ResponseSteerInputResponseSteerInputItemListMessage | ResponseSteerInputResponseSteerInputItemListFunctionCallOutput]",
+        "ResponseSteerInputContent": "_types_responses.InputTextContentParam | _types_responses.InputImageContentParamAutoParam | _types_responses.InputFileContentParam",
+        "ResponseSteerInputParam": "str | Iterable[ResponseSteerInputParamResponseSteerInputItemListMessage | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput]",
+        "ResponseSteerInputParamResponseSteerInputItemList": "ResponseSteerInputParamResponseSteerInputItemListMessage | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutput",
+        "ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCaller": "ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerDirect | ResponseSteerInputParamResponseSteerInputItemListFunctionCallOutputCallerProgram",
+        "ResponseSteerInputResponseSteerInputItemList": "ResponseSteerInputResponseSteerInputItemListMessage | ResponseSteerInputResponseSteerInputItemListFunctionCallOutput",
+        "ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCaller": "ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCallerDirect | ResponseSteerInputResponseSteerInputItemListFunctionCallOutputCallerProgram | None",
+        "ResponseSteerPendingReason": 'Literal["waiting_for_required_input"] | str',
+        "ResponseSteerRequiredInput": "ResponseSteerRequiredInputFunctionCallOutput | _types_responses.CustomToolCallOutput | ResponseSteerRequiredInputComputerCallOutput | ResponseSteerRequiredInputShellCallOutput | ResponseSteerRequiredInputApplyPatchCallOutput | _types_responses.ToolSearchOutput | ResponseSteerRequiredInputMcpApprovalResponse",
+        "ResponseToolSearchOutputItemParamParamToolCodeInterpreterContainer": "str | _types_params_responses.AutoCodeInterpreterToolParam",
+        "ResponseToolSearchOutputItemParamParamToolMcpAllowedTools": "Sequence[str] | _types_params_responses.MCPToolFilterParam",
+        "ResponseToolSearchOutputItemParamParamToolMcpRequireApproval": '_types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam | Literal["always", "never"]',
+        "ResponseToolSearchOutputItemParamToolCodeInterpreterContainer": "str | _types_responses.AutoCodeInterpreterToolParam",
+        "ResponseToolSearchOutputItemParamToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy": "_types_responses.ContainerNetworkPolicyDisabledParam | _types_responses.ContainerNetworkPolicyAllowlistParam",
+        "ResponseToolSearchOutputItemParamToolMcpAllowedTools": "list[str] | _types_responses.MCPToolFilter | None",
+        "ResponseToolSearchOutputItemParamToolMcpRequireApproval": '_types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None',
+        "ResponsesClientEventConversation": "str | _types_responses.ConversationParam2 | None",
+        "ResponsesClientEventResponseCreateToolChoice": 'Literal["none", "auto", "required"] | _types_responses.ToolChoiceAllowed | _types_responses.ToolChoiceTypes | _types_responses.ToolChoiceFunction | _types_responses.ToolChoiceMCP | _types_responses.ToolChoiceCustom | _types_responses.SpecificProgrammaticToolCallingParam | _types_responses.SpecificApplyPatchParam | _types_responses.SpecificFunctionShellParam',
+        "ToolCodeInterpreterContainer2": "str | _types_responses.AutoCodeInterpreterToolParam",
+        "ToolCodeInterpreterContainerCodeInterpreterToolAutoNetworkPolicy2": "_types_responses.ContainerNetworkPolicyDisabledParam | _types_responses.ContainerNetworkPolicyAllowlistParam",
+        "ToolMcpAllowedTools2": "list[str] | _types_responses.MCPToolFilter | None",
+        "ToolMcpRequireApproval2": '_types_responses.MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None',
+        "ToolParamCodeInterpreterContainer": "str | _types_params_responses.AutoCodeInterpreterToolParam",
+        "ToolParamMcpAllowedTools": "Sequence[str] | _types_params_responses.MCPToolFilterParam",
+        "ToolParamMcpRequireApproval": '_types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam | Literal["always", "never"]',
+    }
 
-ToolParamMcpRequireApproval: TypeAlias = (
-    _types_params_responses.MCPToolRequireApprovalMCPToolApprovalFilterParam
-    | Literal["always", "never"]
-)
-"""The official `openai.types.responses.tool_param:McpRequireApproval`."""
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

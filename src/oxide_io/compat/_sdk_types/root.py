@@ -11,19 +11,34 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, ClassVar, Literal, TypeAlias, TypedDict
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import content_provenance_checks as _types_content_provenance_checks
-from oxide_proto.types import evals as _types_evals
-from oxide_proto.types import shared as _types_shared
-from oxide_proto.types import skills as _types_skills
-from oxide_proto.types import vector_stores as _types_vector_stores
-from oxide_proto.types.params import evals as _types_params_evals
-from oxide_proto.types.params import live as _types_params_live
-from oxide_proto.types.params import moderations as _types_params_moderations
-from oxide_proto.types.params import responses as _types_params_responses
-from oxide_proto.types.params import shared as _types_params_shared
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import content_provenance_checks as _types_content_provenance_checks
+    from oxide_proto.types import evals as _types_evals
+    from oxide_proto.types import shared as _types_shared
+    from oxide_proto.types import skills as _types_skills
+    from oxide_proto.types import vector_stores as _types_vector_stores
+    from oxide_proto.types.params import evals as _types_params_evals
+    from oxide_proto.types.params import live as _types_params_live
+    from oxide_proto.types.params import moderations as _types_params_moderations
+    from oxide_proto.types.params import responses as _types_params_responses
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_content_provenance_checks = ModuleOnUse("oxide_proto.types.content_provenance_checks")
+    _types_evals = ModuleOnUse("oxide_proto.types.evals")
+    _types_params_evals = ModuleOnUse("oxide_proto.types.params.evals")
+    _types_params_live = ModuleOnUse("oxide_proto.types.params.live")
+    _types_params_moderations = ModuleOnUse("oxide_proto.types.params.moderations")
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
+    _types_shared = ModuleOnUse("oxide_proto.types.shared")
+    _types_skills = ModuleOnUse("oxide_proto.types.skills")
+    _types_vector_stores = ModuleOnUse("oxide_proto.types.vector_stores")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -745,373 +760,426 @@ class VideoVideoReferenceInputParam(TypedDict, total=False):
     id: Required[str]
 
 
-Answer: TypeAlias = (
-    _types_shared.AnswerAnswerResourcePredicate
-    | _types_shared.AnswerAnswerResourceChoice
-    | _types_shared.AnswerAnswerResourceScore
-    | _types_shared.AnswerAnswerResourceRefusal
-)
-"""The official `openai.types.decision:Answer`."""
+if TYPE_CHECKING:
+    Answer: TypeAlias = (
+        _types_shared.AnswerAnswerResourcePredicate
+        | _types_shared.AnswerAnswerResourceChoice
+        | _types_shared.AnswerAnswerResourceScore
+        | _types_shared.AnswerAnswerResourceRefusal
+    )
+    """The official `openai.types.decision:Answer`."""
 
-AudioModel: TypeAlias = Literal[
-    "whisper-1",
-    "gpt-transcribe",
-    "gpt-4o-transcribe",
-    "gpt-4o-mini-transcribe",
-    "gpt-4o-mini-transcribe-2025-12-15",
-    "gpt-4o-transcribe-diarize",
-]
-"""The official `openai.types.audio_model:AudioModel`."""
+    AudioModel: TypeAlias = Literal[
+        "whisper-1",
+        "gpt-transcribe",
+        "gpt-4o-transcribe",
+        "gpt-4o-mini-transcribe",
+        "gpt-4o-mini-transcribe-2025-12-15",
+        "gpt-4o-transcribe-diarize",
+    ]
+    """The official `openai.types.audio_model:AudioModel`."""
 
-ChatModel: TypeAlias = Literal[
-    "gpt-6-astra",
-    "gpt-6.2-astra",
-    "gpt-6.1-sol",
-    "gpt-6.2-sol",
-    "gpt-6.1-terra",
-    "gpt-6-sol",
-    "gpt-6-luna",
-    "gpt-5.6-sol",
-    "gpt-5.6-terra",
-    "gpt-5.6-luna",
-    "gpt-5.5",
-    "gpt-5.5-2026-04-23",
-    "gpt-5.4",
-    "gpt-5.4-mini",
-    "gpt-5.4-nano",
-    "gpt-5.4-mini-2026-03-17",
-    "gpt-5.4-nano-2026-03-17",
-    "gpt-5.3-chat-latest",
-    "gpt-5.2",
-    "gpt-5.2-2025-12-11",
-    "gpt-5.2-chat-latest",
-    "gpt-5.2-pro",
-    "gpt-5.2-pro-2025-12-11",
-    "gpt-5.1",
-    "gpt-5.1-2025-11-13",
-    "gpt-5.1-codex",
-    "gpt-5.1-mini",
-    "gpt-5.1-chat-latest",
-    "gpt-5",
-    "gpt-5-mini",
-    "gpt-5-nano",
-    "gpt-5-2025-08-07",
-    "gpt-5-mini-2025-08-07",
-    "gpt-5-nano-2025-08-07",
-    "gpt-5-chat-latest",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-4.1-nano",
-    "gpt-4.1-2025-04-14",
-    "gpt-4.1-mini-2025-04-14",
-    "gpt-4.1-nano-2025-04-14",
-    "o4-mini",
-    "o4-mini-2025-04-16",
-    "o3",
-    "o3-2025-04-16",
-    "o3-mini",
-    "o3-mini-2025-01-31",
-    "o1",
-    "o1-2024-12-17",
-    "o1-preview",
-    "o1-preview-2024-09-12",
-    "o1-mini",
-    "o1-mini-2024-09-12",
-    "gpt-4o",
-    "gpt-4o-2024-11-20",
-    "gpt-4o-2024-08-06",
-    "gpt-4o-2024-05-13",
-    "gpt-audio-mini",
-    "gpt-audio-mini-2025-12-15",
-    "gpt-4o-audio-preview",
-    "gpt-4o-audio-preview-2024-10-01",
-    "gpt-4o-audio-preview-2024-12-17",
-    "gpt-4o-audio-preview-2025-06-03",
-    "gpt-4o-mini-audio-preview",
-    "gpt-4o-mini-audio-preview-2024-12-17",
-    "gpt-4o-search-preview",
-    "gpt-4o-mini-search-preview",
-    "gpt-4o-search-preview-2025-03-11",
-    "gpt-4o-mini-search-preview-2025-03-11",
-    "chatgpt-4o-latest",
-    "codex-mini-latest",
-    "gpt-4o-mini",
-    "gpt-4o-mini-2024-07-18",
-    "gpt-4-turbo",
-    "gpt-4-turbo-2024-04-09",
-    "gpt-4-0125-preview",
-    "gpt-4-turbo-preview",
-    "gpt-4-1106-preview",
-    "gpt-4-vision-preview",
-    "gpt-4",
-    "gpt-4-0314",
-    "gpt-4-0613",
-    "gpt-4-32k",
-    "gpt-4-32k-0314",
-    "gpt-4-32k-0613",
-    "gpt-3.5-turbo",
-    "gpt-3.5-turbo-16k",
-    "gpt-3.5-turbo-0301",
-    "gpt-3.5-turbo-0613",
-    "gpt-3.5-turbo-1106",
-    "gpt-3.5-turbo-0125",
-    "gpt-3.5-turbo-16k-0613",
-]
-"""The official `openai.types.chat_model:ChatModel`."""
+    ChatModel: TypeAlias = Literal[
+        "gpt-6-astra",
+        "gpt-6.2-astra",
+        "gpt-6.1-sol",
+        "gpt-6.2-sol",
+        "gpt-6.1-terra",
+        "gpt-6-sol",
+        "gpt-6-luna",
+        "gpt-5.6-sol",
+        "gpt-5.6-terra",
+        "gpt-5.6-luna",
+        "gpt-5.5",
+        "gpt-5.5-2026-04-23",
+        "gpt-5.4",
+        "gpt-5.4-mini",
+        "gpt-5.4-nano",
+        "gpt-5.4-mini-2026-03-17",
+        "gpt-5.4-nano-2026-03-17",
+        "gpt-5.3-chat-latest",
+        "gpt-5.2",
+        "gpt-5.2-2025-12-11",
+        "gpt-5.2-chat-latest",
+        "gpt-5.2-pro",
+        "gpt-5.2-pro-2025-12-11",
+        "gpt-5.1",
+        "gpt-5.1-2025-11-13",
+        "gpt-5.1-codex",
+        "gpt-5.1-mini",
+        "gpt-5.1-chat-latest",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "gpt-5-2025-08-07",
+        "gpt-5-mini-2025-08-07",
+        "gpt-5-nano-2025-08-07",
+        "gpt-5-chat-latest",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-4.1-2025-04-14",
+        "gpt-4.1-mini-2025-04-14",
+        "gpt-4.1-nano-2025-04-14",
+        "o4-mini",
+        "o4-mini-2025-04-16",
+        "o3",
+        "o3-2025-04-16",
+        "o3-mini",
+        "o3-mini-2025-01-31",
+        "o1",
+        "o1-2024-12-17",
+        "o1-preview",
+        "o1-preview-2024-09-12",
+        "o1-mini",
+        "o1-mini-2024-09-12",
+        "gpt-4o",
+        "gpt-4o-2024-11-20",
+        "gpt-4o-2024-08-06",
+        "gpt-4o-2024-05-13",
+        "gpt-audio-mini",
+        "gpt-audio-mini-2025-12-15",
+        "gpt-4o-audio-preview",
+        "gpt-4o-audio-preview-2024-10-01",
+        "gpt-4o-audio-preview-2024-12-17",
+        "gpt-4o-audio-preview-2025-06-03",
+        "gpt-4o-mini-audio-preview",
+        "gpt-4o-mini-audio-preview-2024-12-17",
+        "gpt-4o-search-preview",
+        "gpt-4o-mini-search-preview",
+        "gpt-4o-search-preview-2025-03-11",
+        "gpt-4o-mini-search-preview-2025-03-11",
+        "chatgpt-4o-latest",
+        "codex-mini-latest",
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+        "gpt-4-turbo",
+        "gpt-4-turbo-2024-04-09",
+        "gpt-4-0125-preview",
+        "gpt-4-turbo-preview",
+        "gpt-4-1106-preview",
+        "gpt-4-vision-preview",
+        "gpt-4",
+        "gpt-4-0314",
+        "gpt-4-0613",
+        "gpt-4-32k",
+        "gpt-4-32k-0314",
+        "gpt-4-32k-0613",
+        "gpt-3.5-turbo",
+        "gpt-3.5-turbo-16k",
+        "gpt-3.5-turbo-0301",
+        "gpt-3.5-turbo-0613",
+        "gpt-3.5-turbo-1106",
+        "gpt-3.5-turbo-0125",
+        "gpt-3.5-turbo-16k-0613",
+    ]
+    """The official `openai.types.chat_model:ChatModel`."""
 
-ContainerCreateParamsNetworkPolicy: TypeAlias = (
-    _types_params_responses.ContainerNetworkPolicyDisabledParam
-    | _types_params_responses.ContainerNetworkPolicyAllowlistParam
-)
-"""The official `openai.types.container_create_params:NetworkPolicy`."""
+    ContainerCreateParamsNetworkPolicy: TypeAlias = (
+        _types_params_responses.ContainerNetworkPolicyDisabledParam
+        | _types_params_responses.ContainerNetworkPolicyAllowlistParam
+    )
+    """The official `openai.types.container_create_params:NetworkPolicy`."""
 
-ContainerCreateParamsSkill: TypeAlias = (
-    _types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam
-)
-"""The official `openai.types.container_create_params:Skill`."""
+    ContainerCreateParamsSkill: TypeAlias = (
+        _types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam
+    )
+    """The official `openai.types.container_create_params:Skill`."""
 
-DataSourceConfig: TypeAlias = (
-    _types_params_evals.CreateEvalCustomDataSourceConfigParam
-    | _types_params_evals.CreateEvalLogsDataSourceConfigParam
-    | _types_params_evals.CreateEvalStoredCompletionsDataSourceConfigParam
-)
-"""The official `openai.types.eval_create_params:DataSourceConfig`."""
+    DataSourceConfig: TypeAlias = (
+        _types_params_evals.CreateEvalCustomDataSourceConfigParam
+        | _types_params_evals.CreateEvalLogsDataSourceConfigParam
+        | _types_params_evals.CreateEvalStoredCompletionsDataSourceConfigParam
+    )
+    """The official `openai.types.eval_create_params:DataSourceConfig`."""
 
-DecisionInputAssistantMessageContentParts: TypeAlias = (
-    DecisionInputAssistantMessageContentPartsDecisionInputOutputText
-    | DecisionInputAssistantMessageContentPartsDecisionInputRefusal
-)
-"""The official `openai.types.decision_input_message_param:DecisionInputAssistantMessageContentParts`."""
+    DecisionInputAssistantMessageContentParts: TypeAlias = (
+        DecisionInputAssistantMessageContentPartsDecisionInputOutputText
+        | DecisionInputAssistantMessageContentPartsDecisionInputRefusal
+    )
+    """The official `openai.types.decision_input_message_param:DecisionInputAssistantMessageContentParts`."""
 
-DecisionInputMessageUnionParam: TypeAlias = (
-    DecisionInputUserMessage
-    | DecisionInputDeveloperMessage
-    | DecisionInputSystemMessage
-    | DecisionInputAssistantMessage
-)
-"""The official `openai.types.decision_input_message_param:DecisionInputMessageUnionParam`."""
+    DecisionInputMessageUnionParam: TypeAlias = (
+        DecisionInputUserMessage
+        | DecisionInputDeveloperMessage
+        | DecisionInputSystemMessage
+        | DecisionInputAssistantMessage
+    )
+    """The official `openai.types.decision_input_message_param:DecisionInputMessageUnionParam`."""
 
-DecisionInputPartUnionParam: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_shared.DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
-    | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
-)
-"""The official `openai.types.decision_input_part_union_param:DecisionInputPartUnionParam`."""
+    DecisionInputPartUnionParam: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_shared.DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+        | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+    )
+    """The official `openai.types.decision_input_part_union_param:DecisionInputPartUnionParam`."""
 
-EmbeddingModel: TypeAlias = Literal[
-    "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
-]
-"""The official `openai.types.embedding_model:EmbeddingModel`."""
+    EmbeddingModel: TypeAlias = Literal[
+        "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+    ]
+    """The official `openai.types.embedding_model:EmbeddingModel`."""
 
-EvalCreateResponseDataSourceConfig: TypeAlias = (
-    _types_evals.EvalCustomDataSourceConfig
-    | _types_evals.EvalLogsDataSourceConfig
-    | _types_evals.EvalStoredCompletionsDataSourceConfig
-)
-"""The official `openai.types.eval_create_response:DataSourceConfig`."""
+    EvalCreateResponseDataSourceConfig: TypeAlias = (
+        _types_evals.EvalCustomDataSourceConfig
+        | _types_evals.EvalLogsDataSourceConfig
+        | _types_evals.EvalStoredCompletionsDataSourceConfig
+    )
+    """The official `openai.types.eval_create_response:DataSourceConfig`."""
 
-EvalCreateResponseTestingCriterion: TypeAlias = (
-    _types_shared.GraderLabelModel
-    | _types_shared.GraderStringCheck
-    | _types_evals.EvalGraderTextSimilarity
-    | _types_evals.EvalGraderPython
-    | _types_evals.EvalGraderScoreModel
-)
-"""The official `openai.types.eval_create_response:TestingCriterion`."""
+    EvalCreateResponseTestingCriterion: TypeAlias = (
+        _types_shared.GraderLabelModel
+        | _types_shared.GraderStringCheck
+        | _types_evals.EvalGraderTextSimilarity
+        | _types_evals.EvalGraderPython
+        | _types_evals.EvalGraderScoreModel
+    )
+    """The official `openai.types.eval_create_response:TestingCriterion`."""
 
-EvalListResponseDataSourceConfig: TypeAlias = (
-    _types_evals.EvalCustomDataSourceConfig
-    | _types_evals.EvalLogsDataSourceConfig
-    | _types_evals.EvalStoredCompletionsDataSourceConfig
-)
-"""The official `openai.types.eval_list_response:DataSourceConfig`."""
+    EvalListResponseDataSourceConfig: TypeAlias = (
+        _types_evals.EvalCustomDataSourceConfig
+        | _types_evals.EvalLogsDataSourceConfig
+        | _types_evals.EvalStoredCompletionsDataSourceConfig
+    )
+    """The official `openai.types.eval_list_response:DataSourceConfig`."""
 
-EvalListResponseTestingCriterion: TypeAlias = (
-    _types_shared.GraderLabelModel
-    | _types_shared.GraderStringCheck
-    | _types_evals.EvalGraderTextSimilarity
-    | _types_evals.EvalGraderPython
-    | _types_evals.EvalGraderScoreModel
-)
-"""The official `openai.types.eval_list_response:TestingCriterion`."""
+    EvalListResponseTestingCriterion: TypeAlias = (
+        _types_shared.GraderLabelModel
+        | _types_shared.GraderStringCheck
+        | _types_evals.EvalGraderTextSimilarity
+        | _types_evals.EvalGraderPython
+        | _types_evals.EvalGraderScoreModel
+    )
+    """The official `openai.types.eval_list_response:TestingCriterion`."""
 
-EvalRetrieveResponseDataSourceConfig: TypeAlias = (
-    _types_evals.EvalCustomDataSourceConfig
-    | _types_evals.EvalLogsDataSourceConfig
-    | _types_evals.EvalStoredCompletionsDataSourceConfig
-)
-"""The official `openai.types.eval_retrieve_response:DataSourceConfig`."""
+    EvalRetrieveResponseDataSourceConfig: TypeAlias = (
+        _types_evals.EvalCustomDataSourceConfig
+        | _types_evals.EvalLogsDataSourceConfig
+        | _types_evals.EvalStoredCompletionsDataSourceConfig
+    )
+    """The official `openai.types.eval_retrieve_response:DataSourceConfig`."""
 
-EvalRetrieveResponseTestingCriterion: TypeAlias = (
-    _types_shared.GraderLabelModel
-    | _types_shared.GraderStringCheck
-    | _types_evals.EvalGraderTextSimilarity
-    | _types_evals.EvalGraderPython
-    | _types_evals.EvalGraderScoreModel
-)
-"""The official `openai.types.eval_retrieve_response:TestingCriterion`."""
+    EvalRetrieveResponseTestingCriterion: TypeAlias = (
+        _types_shared.GraderLabelModel
+        | _types_shared.GraderStringCheck
+        | _types_evals.EvalGraderTextSimilarity
+        | _types_evals.EvalGraderPython
+        | _types_evals.EvalGraderScoreModel
+    )
+    """The official `openai.types.eval_retrieve_response:TestingCriterion`."""
 
-EvalUpdateResponseDataSourceConfig: TypeAlias = (
-    _types_evals.EvalCustomDataSourceConfig
-    | _types_evals.EvalLogsDataSourceConfig
-    | _types_evals.EvalStoredCompletionsDataSourceConfig
-)
-"""The official `openai.types.eval_update_response:DataSourceConfig`."""
+    EvalUpdateResponseDataSourceConfig: TypeAlias = (
+        _types_evals.EvalCustomDataSourceConfig
+        | _types_evals.EvalLogsDataSourceConfig
+        | _types_evals.EvalStoredCompletionsDataSourceConfig
+    )
+    """The official `openai.types.eval_update_response:DataSourceConfig`."""
 
-EvalUpdateResponseTestingCriterion: TypeAlias = (
-    _types_shared.GraderLabelModel
-    | _types_shared.GraderStringCheck
-    | _types_evals.EvalGraderTextSimilarity
-    | _types_evals.EvalGraderPython
-    | _types_evals.EvalGraderScoreModel
-)
-"""The official `openai.types.eval_update_response:TestingCriterion`."""
+    EvalUpdateResponseTestingCriterion: TypeAlias = (
+        _types_shared.GraderLabelModel
+        | _types_shared.GraderStringCheck
+        | _types_evals.EvalGraderTextSimilarity
+        | _types_evals.EvalGraderPython
+        | _types_evals.EvalGraderScoreModel
+    )
+    """The official `openai.types.eval_update_response:TestingCriterion`."""
 
-FileChunkingStrategy: TypeAlias = (
-    _types_vector_stores.StaticChunkingStrategyResponseParam
-    | _types_vector_stores.OtherChunkingStrategyResponseParam
-)
-"""The official `openai.types.file_chunking_strategy:FileChunkingStrategy`."""
+    FileChunkingStrategy: TypeAlias = (
+        _types_vector_stores.StaticChunkingStrategyResponseParam
+        | _types_vector_stores.OtherChunkingStrategyResponseParam
+    )
+    """The official `openai.types.file_chunking_strategy:FileChunkingStrategy`."""
 
-FilePurpose: TypeAlias = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
-"""The official `openai.types.file_purpose:FilePurpose`."""
+    FilePurpose: TypeAlias = Literal[
+        "assistants", "batch", "fine-tune", "vision", "user_data", "evals"
+    ]
+    """The official `openai.types.file_purpose:FilePurpose`."""
 
-ImageModel: TypeAlias = Literal[
-    "gpt-image-1.5",
-    "gpt-image-2",
-    "gpt-image-2-2026-04-21",
-    "gpt-image-2.5-sunburst",
-    "gpt-image-2.5-sunburst-2026-09-08",
-    "gpt-image-2.5-flare",
-    "gpt-image-2.5-flare-2026-09-08",
-    "gpt-image-2.6-sunburst",
-    "gpt-image-2.6-flare",
-    "gpt-image-1",
-    "gpt-image-1-mini",
-    "chatgpt-image-latest",
-    "dall-e-2",
-    "dall-e-3",
-]
-"""The official `openai.types.image_model:ImageModel`."""
+    ImageModel: TypeAlias = Literal[
+        "gpt-image-1.5",
+        "gpt-image-2",
+        "gpt-image-2-2026-04-21",
+        "gpt-image-2.5-sunburst",
+        "gpt-image-2.5-sunburst-2026-09-08",
+        "gpt-image-2.5-flare",
+        "gpt-image-2.5-flare-2026-09-08",
+        "gpt-image-2.6-sunburst",
+        "gpt-image-2.6-flare",
+        "gpt-image-1",
+        "gpt-image-1-mini",
+        "chatgpt-image-latest",
+        "dall-e-2",
+        "dall-e-3",
+    ]
+    """The official `openai.types.image_model:ImageModel`."""
 
-InputDecisionInputAssistantMessageContentDecisionInputAssistantContentParts: TypeAlias = (
-    InputDecisionInputAssistantMessageContentDecisionInputAssistantContentPartDecisionInputOutputText
-    | InputDecisionInputAssistantMessageContentDecisionInputAssistantContentPartDecisionInputRefusal
-)
-"""The official `openai.types.decision_create_params:InputDecisionInputAssistantMessageContentDecisionInputAssistantContentParts`."""
+    InputDecisionInputAssistantMessageContentDecisionInputAssistantContentParts: TypeAlias = (
+        InputDecisionInputAssistantMessageContentDecisionInputAssistantContentPartDecisionInputOutputText
+        | InputDecisionInputAssistantMessageContentDecisionInputAssistantContentPartDecisionInputRefusal
+    )
+    """The official `openai.types.decision_create_params:InputDecisionInputAssistantMessageContentDecisionInputAssistantContentParts`."""
 
-InputReference: TypeAlias = (
-    IO[bytes]
-    | bytes
-    | os.PathLike[str]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]]
-    | ImageInputReferenceParam
-)
-"""The official `openai.types.video_create_params:InputReference`."""
+    InputReference: TypeAlias = (
+        IO[bytes]
+        | bytes
+        | os.PathLike[str]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]]
+        | ImageInputReferenceParam
+    )
+    """The official `openai.types.video_create_params:InputReference`."""
 
-InputUnionMember1: TypeAlias = (
-    InputUnionMember1DecisionInputUserMessage
-    | InputUnionMember1DecisionInputDeveloperMessage
-    | InputUnionMember1DecisionInputSystemMessage
-    | InputUnionMember1DecisionInputAssistantMessage
-    | _types_params_shared.DecisionsCreateInputVariant1FunctionCallParam
-    | _types_params_shared.DecisionsCreateInputVariant1FunctionCallOutputParam
-    | _types_params_shared.DecisionsCreateInputVariant1CustomToolCallParam
-    | _types_params_shared.DecisionsCreateInputVariant1CustomToolCallOutputParam
-)
-"""The official `openai.types.decision_create_params:InputUnionMember1`."""
+    InputUnionMember1: TypeAlias = (
+        InputUnionMember1DecisionInputUserMessage
+        | InputUnionMember1DecisionInputDeveloperMessage
+        | InputUnionMember1DecisionInputSystemMessage
+        | InputUnionMember1DecisionInputAssistantMessage
+        | _types_params_shared.DecisionsCreateInputVariant1FunctionCallParam
+        | _types_params_shared.DecisionsCreateInputVariant1FunctionCallOutputParam
+        | _types_params_shared.DecisionsCreateInputVariant1CustomToolCallParam
+        | _types_params_shared.DecisionsCreateInputVariant1CustomToolCallOutputParam
+    )
+    """The official `openai.types.decision_create_params:InputUnionMember1`."""
 
-InputUnionMember1CustomToolCallOutputOutputParts: TypeAlias = (
-    _types_params_live.DecisionInputTextParam
-    | _types_params_shared.DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
-)
-"""The official `openai.types.decision_create_params:InputUnionMember1CustomToolCallOutputOutputParts`."""
+    InputUnionMember1CustomToolCallOutputOutputParts: TypeAlias = (
+        _types_params_live.DecisionInputTextParam
+        | _types_params_shared.DecisionsCreateInputVariant1MessageContentVariant1InputImageParam
+    )
+    """The official `openai.types.decision_create_params:InputUnionMember1CustomToolCallOutputOutputParts`."""
 
-ModerationModel: TypeAlias = Literal[
-    "omni-moderation-latest",
-    "omni-moderation-2024-09-26",
-    "text-moderation-latest",
-    "text-moderation-stable",
-]
-"""The official `openai.types.moderation_model:ModerationModel`."""
+    ModerationModel: TypeAlias = Literal[
+        "omni-moderation-latest",
+        "omni-moderation-2024-09-26",
+        "text-moderation-latest",
+        "text-moderation-stable",
+    ]
+    """The official `openai.types.moderation_model:ModerationModel`."""
 
-ModerationMultiModalInputParam: TypeAlias = (
-    _types_params_moderations.CreateModerationRequestInputVariant2ImageUrlParam
-    | _types_params_moderations.CreateModerationRequestInputVariant2TextParam
-)
-"""The official `openai.types.moderation_multi_modal_input_param:ModerationMultiModalInputParam`."""
+    ModerationMultiModalInputParam: TypeAlias = (
+        _types_params_moderations.CreateModerationRequestInputVariant2ImageUrlParam
+        | _types_params_moderations.CreateModerationRequestInputVariant2TextParam
+    )
+    """The official `openai.types.moderation_multi_modal_input_param:ModerationMultiModalInputParam`."""
 
-Question: TypeAlias = (
-    _types_params_shared.DecisionsCreateQuestionPredicateParam
-    | _types_params_shared.DecisionsCreateQuestionChoiceParam
-    | _types_params_shared.DecisionsCreateQuestionScoreParam
-)
-"""The official `openai.types.decision_create_params:Question`."""
+    Question: TypeAlias = (
+        _types_params_shared.DecisionsCreateQuestionPredicateParam
+        | _types_params_shared.DecisionsCreateQuestionChoiceParam
+        | _types_params_shared.DecisionsCreateQuestionScoreParam
+    )
+    """The official `openai.types.decision_create_params:Question`."""
 
-Result: TypeAlias = (
-    _types_content_provenance_checks.C2PAProvenanceResult
-    | _types_content_provenance_checks.SynthIDProvenanceResult
-)
-"""The official `openai.types.content_provenance_check:Result`."""
+    Result: TypeAlias = (
+        _types_content_provenance_checks.C2PAProvenanceResult
+        | _types_content_provenance_checks.SynthIDProvenanceResult
+    )
+    """The official `openai.types.content_provenance_check:Result`."""
 
-TestingCriterion: TypeAlias = (
-    TestingCriterionLabelModel
-    | _types_params_shared.GraderStringCheckParam
-    | TestingCriterionTextSimilarity
-    | TestingCriterionPython
-    | TestingCriterionScoreModel
-)
-"""The official `openai.types.eval_create_params:TestingCriterion`."""
+    TestingCriterion: TypeAlias = (
+        TestingCriterionLabelModel
+        | _types_params_shared.GraderStringCheckParam
+        | TestingCriterionTextSimilarity
+        | TestingCriterionPython
+        | TestingCriterionScoreModel
+    )
+    """The official `openai.types.eval_create_params:TestingCriterion`."""
 
-TestingCriterionLabelModelInput: TypeAlias = (
-    TestingCriterionLabelModelInputSimpleInputMessage | TestingCriterionLabelModelInputEvalItem
-)
-"""The official `openai.types.eval_create_params:TestingCriterionLabelModelInput`."""
+    TestingCriterionLabelModelInput: TypeAlias = (
+        TestingCriterionLabelModelInputSimpleInputMessage | TestingCriterionLabelModelInputEvalItem
+    )
+    """The official `openai.types.eval_create_params:TestingCriterionLabelModelInput`."""
 
-TestingCriterionLabelModelInputEvalItemContent: TypeAlias = (
-    str
-    | _types_params_responses.InputTextContentParam
-    | TestingCriterionLabelModelInputEvalItemContentOutputText
-    | TestingCriterionLabelModelInputEvalItemContentInputImage
-    | _types_params_shared.ResponseInputAudioParam
-    | list[
+    TestingCriterionLabelModelInputEvalItemContent: TypeAlias = (
         str
         | _types_params_responses.InputTextContentParam
-        | _types_params_shared.EvalItemContentOutputTextParam
-        | _types_params_shared.EvalItemInputImageParam
+        | TestingCriterionLabelModelInputEvalItemContentOutputText
+        | TestingCriterionLabelModelInputEvalItemContentInputImage
         | _types_params_shared.ResponseInputAudioParam
-    ]
-)
-"""The official `openai.types.eval_create_params:TestingCriterionLabelModelInputEvalItemContent`."""
+        | list[
+            str
+            | _types_params_responses.InputTextContentParam
+            | _types_params_shared.EvalItemContentOutputTextParam
+            | _types_params_shared.EvalItemInputImageParam
+            | _types_params_shared.ResponseInputAudioParam
+        ]
+    )
+    """The official `openai.types.eval_create_params:TestingCriterionLabelModelInputEvalItemContent`."""
 
-Video: TypeAlias = (
-    IO[bytes]
-    | bytes
-    | os.PathLike[str]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]]
-    | VideoVideoReferenceInputParam
-)
-"""The official `openai.types.video_edit_params:Video`."""
+    Video: TypeAlias = (
+        IO[bytes]
+        | bytes
+        | os.PathLike[str]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]]
+        | VideoVideoReferenceInputParam
+    )
+    """The official `openai.types.video_edit_params:Video`."""
 
-VideoExtendParamsVideo: TypeAlias = (
-    IO[bytes]
-    | bytes
-    | os.PathLike[str]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None]
-    | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]]
-    | VideoExtendParamsVideoVideoReferenceInputParam
-)
-"""The official `openai.types.video_extend_params:Video`."""
+    VideoExtendParamsVideo: TypeAlias = (
+        IO[bytes]
+        | bytes
+        | os.PathLike[str]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None]
+        | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]]
+        | VideoExtendParamsVideoVideoReferenceInputParam
+    )
+    """The official `openai.types.video_extend_params:Video`."""
 
-VideoModel: TypeAlias = (
-    str
-    | Literal[
-        "sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"
-    ]
-)
-"""The official `openai.types.video_model:VideoModel`."""
+    VideoModel: TypeAlias = (
+        str
+        | Literal[
+            "sora-2",
+            "sora-2-pro",
+            "sora-2-2025-10-06",
+            "sora-2-pro-2025-10-06",
+            "sora-2-2025-12-08",
+        ]
+    )
+    """The official `openai.types.video_model:VideoModel`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "Answer": "_types_shared.AnswerAnswerResourcePredicate | _types_shared.AnswerAnswerResourceChoice | _types_shared.AnswerAnswerResourceScore | _types_shared.AnswerAnswerResourceRefusal",
+        "AudioModel": 'Literal["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"]',
+        "ChatModel": 'Literal["gpt-6-astra", "gpt-6.2-astra", "gpt-6.1-sol", "gpt-6.2-sol", "gpt-6.1-terra", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-audio-mini", "gpt-audio-mini-2025-12-15", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]',
+        "ContainerCreateParamsNetworkPolicy": "_types_params_responses.ContainerNetworkPolicyDisabledParam | _types_params_responses.ContainerNetworkPolicyAllowlistParam",
+        "ContainerCreateParamsSkill": "_types_params_responses.SkillReferenceParam | _types_params_responses.InlineSkillParam",
+        "DataSourceConfig": "_types_params_evals.CreateEvalCustomDataSourceConfigParam | _types_params_evals.CreateEvalLogsDataSourceConfigParam | _types_params_evals.CreateEvalStoredCompletionsDataSourceConfigParam",
+        "DecisionInputAssistantMessageContentParts": "DecisionInputAssistantMessageContentPartsDecisionInputOutputText | DecisionInputAssistantMessageContentPartsDecisionInputRefusal",
+        "DecisionInputMessageUnionParam": "DecisionInputUserMessage | DecisionInputDeveloperMessage | DecisionInputSystemMessage | DecisionInputAssistantMessage",
+        "DecisionInputPartUnionParam": "_types_params_live.DecisionInputTextParam | _types_params_shared.DecisionsCreateInputVariant1MessageContentVariant1InputImageParam | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam",
+        "EmbeddingModel": 'Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]',
+        "EvalCreateResponseDataSourceConfig": "_types_evals.EvalCustomDataSourceConfig | _types_evals.EvalLogsDataSourceConfig | _types_evals.EvalStoredCompletionsDataSourceConfig",
+        "EvalCreateResponseTestingCriterion": "_types_shared.GraderLabelModel | _types_shared.GraderStringCheck | _types_evals.EvalGraderTextSimilarity | _types_evals.EvalGraderPython | _types_evals.EvalGraderScoreModel",
+        "EvalListResponseDataSourceConfig": "_types_evals.EvalCustomDataSourceConfig | _types_evals.EvalLogsDataSourceConfig | _types_evals.EvalStoredCompletionsDataSourceConfig",
+        "EvalListResponseTestingCriterion": "_types_shared.GraderLabelModel | _types_shared.GraderStringCheck | _types_evals.EvalGraderTextSimilarity | _types_evals.EvalGraderPython | _types_evals.EvalGraderScoreModel",
+        "EvalRetrieveResponseDataSourceConfig": "_types_evals.EvalCustomDataSourceConfig | _types_evals.EvalLogsDataSourceConfig | _types_evals.EvalStoredCompletionsDataSourceConfig",
+        "EvalRetrieveResponseTestingCriterion": "_types_shared.GraderLabelModel | _types_shared.GraderStringCheck | _types_evals.EvalGraderTextSimilarity | _types_evals.EvalGraderPython | _types_evals.EvalGraderScoreModel",
+        "EvalUpdateResponseDataSourceConfig": "_types_evals.EvalCustomDataSourceConfig | _types_evals.EvalLogsDataSourceConfig | _types_evals.EvalStoredCompletionsDataSourceConfig",
+        "EvalUpdateResponseTestingCriterion": "_types_shared.GraderLabelModel | _types_shared.GraderStringCheck | _types_evals.EvalGraderTextSimilarity | _types_evals.EvalGraderPython | _types_evals.EvalGraderScoreModel",
+        "FileChunkingStrategy": "_types_vector_stores.StaticChunkingStrategyResponseParam | _types_vector_stores.OtherChunkingStrategyResponseParam",
+        "FilePurpose": 'Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]',
+        "ImageModel": 'Literal["gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-2.5-sunburst", "gpt-image-2.5-sunburst-2026-09-08", "gpt-image-2.5-flare", "gpt-image-2.5-flare-2026-09-08", "gpt-image-2.6-sunburst", "gpt-image-2.6-flare", "gpt-image-1", "gpt-image-1-mini", "chatgpt-image-latest", "dall-e-2", "dall-e-3"]',
+        "InputDecisionInputAssistantMessageContentDecisionInputAssistantContentParts": "InputDecisionInputAssistantMessageContentDecisionInputAssistantContentPartDecisionInputOutputText | InputDecisionInputAssistantMessageContentDecisionInputAssistantContentPartDecisionInputRefusal",
+        "InputReference": "IO[bytes] | bytes | os.PathLike[str] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]] | ImageInputReferenceParam",
+        "InputUnionMember1": "InputUnionMember1DecisionInputUserMessage | InputUnionMember1DecisionInputDeveloperMessage | InputUnionMember1DecisionInputSystemMessage | InputUnionMember1DecisionInputAssistantMessage | _types_params_shared.DecisionsCreateInputVariant1FunctionCallParam | _types_params_shared.DecisionsCreateInputVariant1FunctionCallOutputParam | _types_params_shared.DecisionsCreateInputVariant1CustomToolCallParam | _types_params_shared.DecisionsCreateInputVariant1CustomToolCallOutputParam",
+        "InputUnionMember1CustomToolCallOutputOutputParts": "_types_params_live.DecisionInputTextParam | _types_params_shared.DecisionsCreateInputVariant1MessageContentVariant1InputImageParam",
+        "ModerationModel": 'Literal["omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest", "text-moderation-stable"]',
+        "ModerationMultiModalInputParam": "_types_params_moderations.CreateModerationRequestInputVariant2ImageUrlParam | _types_params_moderations.CreateModerationRequestInputVariant2TextParam",
+        "Question": "_types_params_shared.DecisionsCreateQuestionPredicateParam | _types_params_shared.DecisionsCreateQuestionChoiceParam | _types_params_shared.DecisionsCreateQuestionScoreParam",
+        "Result": "_types_content_provenance_checks.C2PAProvenanceResult | _types_content_provenance_checks.SynthIDProvenanceResult",
+        "TestingCriterion": "TestingCriterionLabelModel | _types_params_shared.GraderStringCheckParam | TestingCriterionTextSimilarity | TestingCriterionPython | TestingCriterionScoreModel",
+        "TestingCriterionLabelModelInput": "TestingCriterionLabelModelInputSimpleInputMessage | TestingCriterionLabelModelInputEvalItem",
+        "TestingCriterionLabelModelInputEvalItemContent": "str | _types_params_responses.InputTextContentParam | TestingCriterionLabelModelInputEvalItemContentOutputText | TestingCriterionLabelModelInputEvalItemContentInputImage | _types_params_shared.ResponseInputAudioParam | list[str | _types_params_responses.InputTextContentParam | _types_params_shared.EvalItemContentOutputTextParam | _types_params_shared.EvalItemInputImageParam | _types_params_shared.ResponseInputAudioParam]",
+        "Video": "IO[bytes] | bytes | os.PathLike[str] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]] | VideoVideoReferenceInputParam",
+        "VideoExtendParamsVideo": "IO[bytes] | bytes | os.PathLike[str] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str]] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None] | tuple[str | None, IO[bytes] | bytes | os.PathLike[str], str | None, Mapping[str, str]] | VideoExtendParamsVideoVideoReferenceInputParam",
+        "VideoModel": 'str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]',
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

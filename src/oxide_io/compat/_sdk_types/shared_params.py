@@ -8,10 +8,16 @@ Written from the pinned official SDK's type facts by the generator (see
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from oxide_proto.types.params import responses as _types_params_responses
-from oxide_proto.types.params import shared as _types_params_shared
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types.params import responses as _types_params_responses
+    from oxide_proto.types.params import shared as _types_params_shared
+else:
+    _types_params_responses = ModuleOnUse("oxide_proto.types.params.responses")
+    _types_params_shared = ModuleOnUse("oxide_proto.types.params.shared")
 
 __all__ = [
     "CompoundFilterFilter",
@@ -20,17 +26,33 @@ __all__ = [
 ]
 
 
-CompoundFilterFilter: TypeAlias = _types_params_responses.ComparisonFilter | object
-"""The official `openai.types.shared_params.compound_filter:Filter`."""
+if TYPE_CHECKING:
+    CompoundFilterFilter: TypeAlias = _types_params_responses.ComparisonFilter | object
+    """The official `openai.types.shared_params.compound_filter:Filter`."""
 
-CustomToolInputFormatCustomToolInputFormat: TypeAlias = (
-    _types_params_responses.CustomTextFormatParam | _types_params_responses.CustomGrammarFormatParam
-)
-"""The official `openai.types.shared_params.custom_tool_input_format:CustomToolInputFormat`."""
+    CustomToolInputFormatCustomToolInputFormat: TypeAlias = (
+        _types_params_responses.CustomTextFormatParam
+        | _types_params_responses.CustomGrammarFormatParam
+    )
+    """The official `openai.types.shared_params.custom_tool_input_format:CustomToolInputFormat`."""
 
-DecisionQuestionInputPartDecisionQuestionInputPart: TypeAlias = (
-    _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
-    | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
-    | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
-)
-"""The official `openai.types.shared_params.decision_question_input_part:DecisionQuestionInputPart`."""
+    DecisionQuestionInputPartDecisionQuestionInputPart: TypeAlias = (
+        _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam
+        | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam
+        | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam
+    )
+    """The official `openai.types.shared_params.decision_question_input_part:DecisionQuestionInputPart`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "CompoundFilterFilter": "_types_params_responses.ComparisonFilter | object",
+        "CustomToolInputFormatCustomToolInputFormat": "_types_params_responses.CustomTextFormatParam | _types_params_responses.CustomGrammarFormatParam",
+        "DecisionQuestionInputPartDecisionQuestionInputPart": "_types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputTextParam | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputImageParam | _types_params_shared.DecisionsCreateQuestionScoreInstructionsVariant1InputJsonParam",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value

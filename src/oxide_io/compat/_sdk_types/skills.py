@@ -7,10 +7,16 @@ Written from the pinned official SDK's type facts by the generator (see
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import skills as _types_skills
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import skills as _types_skills
+else:
+    _types_skills = ModuleOnUse("oxide_proto.types.skills")
 
 __all__ = ["SkillVersionList"]
 

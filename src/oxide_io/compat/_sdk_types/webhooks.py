@@ -9,11 +9,18 @@ Written from the pinned official SDK's type facts by the generator (see
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict
 
 from oxide_proto.api._model import BaseModel
-from oxide_proto.types import usage as _types_usage
-from oxide_proto.types import webhooks as _types_webhooks
+
+from .._modules import ModuleOnUse
+
+if TYPE_CHECKING:
+    from oxide_proto.types import usage as _types_usage
+    from oxide_proto.types import webhooks as _types_webhooks
+else:
+    _types_usage = ModuleOnUse("oxide_proto.types.usage")
+    _types_webhooks = ModuleOnUse("oxide_proto.types.webhooks")
 
 if sys.version_info >= (3, 11):
     from typing import Required
@@ -1122,39 +1129,52 @@ class WebhookUpdateParams(TypedDict, total=False):
     url: str
 
 
-UnwrapWebhookEvent: TypeAlias = (
-    AgentEnvironmentExpiredWebhookEvent
-    | AgentEnvironmentFailedWebhookEvent
-    | AgentEnvironmentReadyWebhookEvent
-    | AgentEnvironmentSuspendedWebhookEvent
-    | AgentSessionActionRequiredWebhookEvent
-    | AgentSessionCreatedWebhookEvent
-    | AgentSessionFailedWebhookEvent
-    | AgentSessionIdleWebhookEvent
-    | AgentSessionInProgressWebhookEvent
-    | _types_webhooks.WebhookBatchCancelled
-    | _types_webhooks.WebhookBatchCompleted
-    | _types_webhooks.WebhookBatchExpired
-    | _types_webhooks.WebhookBatchFailed
-    | _types_webhooks.WebhookEvalRunCanceled
-    | _types_webhooks.WebhookEvalRunFailed
-    | _types_webhooks.WebhookEvalRunSucceeded
-    | _types_webhooks.WebhookFineTuningJobCancelled
-    | _types_webhooks.WebhookFineTuningJobFailed
-    | _types_webhooks.WebhookFineTuningJobSucceeded
-    | _types_webhooks.WebhookLiveCallIncoming
-    | LiveTransportConnectedWebhookEvent
-    | LiveTransportIncomingWebhookEvent
-    | _types_webhooks.WebhookRealtimeCallIncoming
-    | _types_webhooks.WebhookResponseCancelled
-    | ResponseCompletedWebhookEvent
-    | ResponseFailedWebhookEvent
-    | ResponseIncompleteWebhookEvent
-    | SafetyAlertCreatedWebhookEvent
-    | SafetyDeactivationIssuedWebhookEvent
-    | SafetyOrgAlertCreatedWebhookEvent
-    | SafetyWarningIssuedWebhookEvent
-    | HealthAlertResolvedWebhookEvent
-    | HealthAlertTriggeredWebhookEvent
-)
-"""The official `openai.types.webhooks.unwrap_webhook_event:UnwrapWebhookEvent`."""
+if TYPE_CHECKING:
+    UnwrapWebhookEvent: TypeAlias = (
+        AgentEnvironmentExpiredWebhookEvent
+        | AgentEnvironmentFailedWebhookEvent
+        | AgentEnvironmentReadyWebhookEvent
+        | AgentEnvironmentSuspendedWebhookEvent
+        | AgentSessionActionRequiredWebhookEvent
+        | AgentSessionCreatedWebhookEvent
+        | AgentSessionFailedWebhookEvent
+        | AgentSessionIdleWebhookEvent
+        | AgentSessionInProgressWebhookEvent
+        | _types_webhooks.WebhookBatchCancelled
+        | _types_webhooks.WebhookBatchCompleted
+        | _types_webhooks.WebhookBatchExpired
+        | _types_webhooks.WebhookBatchFailed
+        | _types_webhooks.WebhookEvalRunCanceled
+        | _types_webhooks.WebhookEvalRunFailed
+        | _types_webhooks.WebhookEvalRunSucceeded
+        | _types_webhooks.WebhookFineTuningJobCancelled
+        | _types_webhooks.WebhookFineTuningJobFailed
+        | _types_webhooks.WebhookFineTuningJobSucceeded
+        | _types_webhooks.WebhookLiveCallIncoming
+        | LiveTransportConnectedWebhookEvent
+        | LiveTransportIncomingWebhookEvent
+        | _types_webhooks.WebhookRealtimeCallIncoming
+        | _types_webhooks.WebhookResponseCancelled
+        | ResponseCompletedWebhookEvent
+        | ResponseFailedWebhookEvent
+        | ResponseIncompleteWebhookEvent
+        | SafetyAlertCreatedWebhookEvent
+        | SafetyDeactivationIssuedWebhookEvent
+        | SafetyOrgAlertCreatedWebhookEvent
+        | SafetyWarningIssuedWebhookEvent
+        | HealthAlertResolvedWebhookEvent
+        | HealthAlertTriggeredWebhookEvent
+    )
+    """The official `openai.types.webhooks.unwrap_webhook_event:UnwrapWebhookEvent`."""
+else:
+    _ALIASES: dict[str, str] = {
+        "UnwrapWebhookEvent": "AgentEnvironmentExpiredWebhookEvent | AgentEnvironmentFailedWebhookEvent | AgentEnvironmentReadyWebhookEvent | AgentEnvironmentSuspendedWebhookEvent | AgentSessionActionRequiredWebhookEvent | AgentSessionCreatedWebhookEvent | AgentSessionFailedWebhookEvent | AgentSessionIdleWebhookEvent | AgentSessionInProgressWebhookEvent | _types_webhooks.WebhookBatchCancelled | _types_webhooks.WebhookBatchCompleted | _types_webhooks.WebhookBatchExpired | _types_webhooks.WebhookBatchFailed | _types_webhooks.WebhookEvalRunCanceled | _types_webhooks.WebhookEvalRunFailed | _types_webhooks.WebhookEvalRunSucceeded | _types_webhooks.WebhookFineTuningJobCancelled | _types_webhooks.WebhookFineTuningJobFailed | _types_webhooks.WebhookFineTuningJobSucceeded | _types_webhooks.WebhookLiveCallIncoming | LiveTransportConnectedWebhookEvent | LiveTransportIncomingWebhookEvent | _types_webhooks.WebhookRealtimeCallIncoming | _types_webhooks.WebhookResponseCancelled | ResponseCompletedWebhookEvent | ResponseFailedWebhookEvent | ResponseIncompleteWebhookEvent | SafetyAlertCreatedWebhookEvent | SafetyDeactivationIssuedWebhookEvent | SafetyOrgAlertCreatedWebhookEvent | SafetyWarningIssuedWebhookEvent | HealthAlertResolvedWebhookEvent | HealthAlertTriggeredWebhookEvent",
+    }
+
+    def __getattr__(name: str) -> Any:
+        source = _ALIASES.get(name)
+        if source is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = eval(source, globals())
+        globals()[name] = value
+        return value
