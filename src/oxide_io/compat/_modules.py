@@ -6,9 +6,12 @@ from the generated table (`_types_table`) when it is first imported, and each na
 it is looked up in oxide's types when first read, so importing one type loads one
 of oxide's type modules, not the tree.
 
-An official name oxide has no type for yet is still importable, as a placeholder
-class that raises `NotImplementedError` when instantiated: code that imports it for
-annotations or `isinstance` checks keeps working, and nothing is faked.
+An official name none of oxide's types stands for is a type the generator wrote from
+the official SDK's type facts (`_sdk_types`: the same Literal values, union members,
+fields), loaded with its area on first use. The few it cannot write are still
+importable, as a placeholder class that raises `NotImplementedError` when
+instantiated: code that imports one for annotations or `isinstance` checks keeps
+working, and nothing is faked.
 
 `install()` makes the same finder answer for `openai` and `openai.<anything>`, with
 the module of the same path under `oxide_io.compat` (see its docstring).
@@ -25,7 +28,7 @@ from typing import Any, NoReturn, cast
 
 from ._tool_runners import MODULES as _TOOL_RUNNERS
 
-__all__ = ["TYPES", "entries", "install", "installed", "resolve", "uninstall"]
+__all__ = ["TYPES", "ModuleOnUse", "entries", "install", "installed", "resolve", "uninstall"]
 
 PACKAGE = "oxide_io.compat"
 TYPES = f"{PACKAGE}.types"
@@ -368,6 +371,26 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
 # Extra modules that other extra modules live in.
 _EXTRA_PACKAGES = frozenset(name.rpartition(".")[0] for name in EXTRA_MODULES if "." in name)
 
+
+class ModuleOnUse:
+    """Stands for a module, imported when one of its names is first read.
+
+    The types written from the official SDK's facts (`_sdk_types`) name oxide's types
+    as `module.Name`; a field's type is read when its class first decodes, so the
+    area of oxide's types it lives in is imported then, not with the written area."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}, imported on use>"
+
+
 _entries: dict[str, dict[str, str]] = {}
 _packages: set[str] = set()
 
@@ -425,6 +448,9 @@ def resolve(rel: str, name: str) -> Any:
         module = importlib.import_module("oxide_proto.types.params")
     elif where == "x":
         module = importlib.import_module("oxide_proto")
+    elif where.startswith("."):
+        # Written from the official SDK's type facts (`_sdk_types`): oxide has none of its own.
+        module = importlib.import_module(where, PACKAGE)
     else:
         module = importlib.import_module(where)
     value = module
