@@ -506,9 +506,9 @@ def test_lib_azure_serves_oxides_azure_clients() -> None:
     )
     assert isinstance(client, oxide_io.AzureClient)
     assert AzureADTokenProvider is AsyncAzureADTokenProvider  # one type for both kinds
-    # Helper modules of features oxide does not have are not there.
+    # Private helper modules of the official package are not there.
     with pytest.raises(ModuleNotFoundError):
-        importlib.import_module("oxide_io.compat.helpers.microphone")
+        importlib.import_module("oxide_io.compat.lib._uploads")
 
 
 _OFFICIAL_MANAGERS = [
