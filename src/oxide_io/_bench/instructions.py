@@ -16,7 +16,12 @@ process):
   sentence around them), where the per-stream setup weighs most against the chunks;
 - ``batch``: a batch of ``--concurrency`` concurrent calls on one asyncio client:
   HTTP/1.1 (one kept-alive connection per call) and HTTP/2 (h2c, the calls
-  multiplexed on one connection as far as the server's stream limit allows);
+  multiplexed on one connection as far as the server's stream limit allows); the
+  figure is per batch (divide by the concurrency for a call's share). Counting
+  starts after at least `WARMUP` calls, whatever the batch size: a batch of one
+  call warmed up by two would count the interpreter still specializing its code.
+  The sweep ``--concurrency 1``, ``10``, ``100``, ``500`` is what
+  ``bench_client.py --only concurrency`` times;
 - ``import``: ``import oxide_io`` and ``import openai`` above ``python -c pass``.
 
 Targets are oxide's ``Client`` (blocking), ``AsyncClient`` on asyncio and on trio, and
@@ -142,6 +147,18 @@ def _client(target: str, url: str) -> Any:
     )
 
 
+def batch_warmup(concurrency: int) -> int:
+    """Batches run before counting: at least two (every connection opened and kept
+    alive) and at least `WARMUP` calls, so that small batches count warm code too
+    (the interpreter specializes a function's code only after several runs)."""
+    return max(2, -(-WARMUP // concurrency))
+
+
+def batches_for(concurrency: int, batches: int | None) -> int:
+    """Measured batches: `batches` when given, else 5 and at least 100 calls."""
+    return batches if batches is not None else max(5, -(-100 // concurrency))
+
+
 def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: bool) -> None:
     """The workload itself: `WARMUP` units, then `n` (what valgrind counts).
 
@@ -171,7 +188,7 @@ def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: b
 
     async def main() -> None:
         client = _client(target, url)
-        for _ in range(WARMUP if work != "batch" else 2):
+        for _ in range(WARMUP if work != "batch" else batch_warmup(concurrency)):
             await unit(client)
         start_counting()
         for _ in range(n):
@@ -204,7 +221,7 @@ def measure_all(
     url: str,
     works: Sequence[str],
     n: int,
-    batches: int,
+    batches: int | None,
     concurrency: int,
     only: Sequence[str] = (),
 ) -> list[Figure]:
@@ -218,7 +235,7 @@ def measure_all(
         for target in chosen:
             if only and target not in only:
                 continue
-            units = batches if work == "batch" else n
+            units = batches_for(concurrency, batches) if work == "batch" else n
             figures.append(Figure(target, work, count(target, work, units, url, concurrency)))
             print(f"  {work:6} {target:14} {figures[-1].per_unit:>14,}", flush=True)
     return figures
@@ -266,7 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--work", action="append", choices=["call", "stream", "short", "batch", "import"]
     )
     table_.add_argument("--calls", type=int, default=100, help="measured calls (default 100)")
-    table_.add_argument("--batches", type=int, default=5, help="measured batches (default 5)")
+    table_.add_argument(
+        "--batches",
+        type=int,
+        default=None,
+        help="measured batches (default 5, and at least 100 calls)",
+    )
     table_.add_argument("--concurrency", type=int, default=100, help="calls a batch")
     table_.add_argument("--target", action="append", help="only these targets (repeatable)")
     args = parser.parse_args(argv)
