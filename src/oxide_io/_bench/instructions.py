@@ -20,8 +20,9 @@ process):
   figure is per batch (divide by the concurrency for a call's share). Counting
   starts after at least `WARMUP` calls, whatever the batch size: a batch of one
   call warmed up by two would count the interpreter still specializing its code.
-  The sweep ``--concurrency 1``, ``10``, ``100``, ``500`` is what
-  ``bench_client.py --only concurrency`` times;
+  ``--concurrency 1,10,100,500`` sweeps the levels
+  ``bench_client.py --only concurrency`` times (each level is its own work,
+  ``batch 500``, divided by its own floor);
 - ``import``: ``import oxide_io`` and ``import openai`` above ``python -c pass``.
 
 Targets are oxide's ``Client`` (blocking), ``AsyncClient`` on asyncio and on trio, and
@@ -222,22 +223,29 @@ def measure_all(
     works: Sequence[str],
     n: int,
     batches: int | None,
-    concurrency: int,
+    concurrency: int | Sequence[int],
     only: Sequence[str] = (),
 ) -> list[Figure]:
+    """Every figure asked for. With several `concurrency` levels (a sweep), a batch's
+    work is named by its level ("batch 500"), so each is divided by its own floor."""
+    levels = [concurrency] if isinstance(concurrency, int) else list(concurrency)
     figures = []
     for work in works:
         if work == "import":
             for module in ("oxide_io", "openai"):
                 figures.append(Figure(f"import {module}", work, import_count(module)))
             continue
-        chosen = BATCH_TARGETS if work == "batch" else CALL_TARGETS
-        for target in chosen:
-            if only and target not in only:
-                continue
-            units = batches_for(concurrency, batches) if work == "batch" else n
-            figures.append(Figure(target, work, count(target, work, units, url, concurrency)))
-            print(f"  {work:6} {target:14} {figures[-1].per_unit:>14,}", flush=True)
+        for level in levels if work == "batch" else levels[:1]:
+            label = f"batch {level}" if work == "batch" and len(levels) > 1 else work
+            chosen = BATCH_TARGETS if work == "batch" else CALL_TARGETS
+            for target in chosen:
+                if only and target not in only:
+                    continue
+                units = batches_for(level, batches) if work == "batch" else n
+                per_unit = count(target, work, units, url, level)
+                figures.append(Figure(target, label, per_unit))
+                each = f" ({per_unit // level:,} a call)" if work == "batch" else ""
+                print(f"  {label:9} {target:16} {per_unit:>14,}{each}", flush=True)
     return figures
 
 
@@ -266,6 +274,13 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
+def _levels(text: str) -> list[int]:
+    levels = [int(level) for level in text.split(",")]
+    if not levels or min(levels) < 1:
+        raise ValueError(f"concurrency levels must be positive: {text!r}")
+    return levels
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
@@ -289,7 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="measured batches (default 5, and at least 100 calls)",
     )
-    table_.add_argument("--concurrency", type=int, default=100, help="calls a batch")
+    table_.add_argument(
+        "--concurrency",
+        type=_levels,
+        default=[100],
+        help="calls a batch (default 100); comma-separated for a sweep: 1,10,100,500",
+    )
     table_.add_argument("--target", action="append", help="only these targets (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "run":
