@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oxide_io._bench.instructions import BATCH_TARGETS, CALL_TARGETS, Figure, table
+from oxide_io._bench.instructions import BATCH_TARGETS, CALL_TARGETS, Figure, _levels, table
 from oxide_io._bench.server import serve
 
 RUNS = [
@@ -63,6 +63,21 @@ def test_the_table_divides_by_the_floor_of_the_same_runtime_and_protocol() -> No
         "| import | import oxide_io | 10 | 0.100 of openai |  |",
         "| import | import openai | 100 | 1.000 of openai |  |",
     ]
+
+
+def test_a_sweep_divides_each_level_by_the_floor_of_that_level() -> None:
+    figures = [
+        Figure("floor_asyncio", "batch 10", 100),
+        Figure("asyncio", "batch 10", 150),
+        Figure("floor_asyncio", "batch 500", 5000),
+        Figure("asyncio", "batch 500", 6000),
+    ]
+    rows = table(figures).splitlines()[2:]
+    assert rows[1] == "| batch 10 | asyncio | 150 | 1.500 |  |"
+    assert rows[3] == "| batch 500 | asyncio | 6,000 | 1.200 |  |"
+    assert _levels("1,10,100,500") == [1, 10, 100, 500]
+    with pytest.raises(ValueError):
+        _levels("10,0")
 
 
 def test_the_h2_floor_multiplexes_a_batch_on_one_connection(url: str) -> None:

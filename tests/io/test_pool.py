@@ -10,7 +10,9 @@ connection; an abandoned HTTP/2 stream is reset and the connection lives on.
 from __future__ import annotations
 
 import gc
+import inspect
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +24,9 @@ import pytest
 
 import oxide_proto.http._connection_pool
 from oxide_io import APITimeoutError, Timeout
+from oxide_io._async import _connection as async_connection
 from oxide_io._async import _transport as async_transport
+from oxide_io._sync import _connection as sync_connection
 from oxide_io._sync import _transport as sync_transport
 from oxide_io.testing import Delay
 from tests.io.blocking import run_now
@@ -290,6 +294,61 @@ async def test_pool_work_per_request_does_not_grow_with_the_pool(
     assert max(work) >= 8
     counts = {count for runs in work.values() for count in runs}
     assert len(counts) == 1, work
+
+
+CONNECTION_FILES = {async_connection.__file__, sync_connection.__file__}
+
+
+def connection_frames(runtime: str) -> int:
+    """Frames of the connection module held by calls suspended in other tasks (or
+    blocked in other threads, for the blocking client)."""
+    if runtime == "sync":
+        count = 0
+        me = threading.get_ident()
+        for ident, frame in sys._current_frames().items():
+            walk: FrameType | None = None if ident == me else frame
+            while walk is not None:
+                count += walk.f_code.co_filename in CONNECTION_FILES
+                walk = walk.f_back
+        return count
+    return sum(
+        1
+        for o in gc.get_objects()
+        if inspect.iscoroutine(o)
+        and o.cr_code.co_filename in CONNECTION_FILES
+        and inspect.getcoroutinestate(o) == inspect.CORO_SUSPENDED
+    )
+
+
+async def test_an_http11_request_waiting_for_its_answer_holds_one_connection_frame(
+    runtime: str, mock: Setup, make_client: MakeClient
+) -> None:
+    # Each request waiting for its answer keeps its frames until the answer comes,
+    # and the garbage collector walks them at every collection: with hundreds
+    # waiting, each frame the read holds costs every request. The HTTP/1.1 read
+    # holds the connection's `next_event` only (it once went through two more).
+    client = make_client(mock)
+    await client.models.list()
+    waiting = 3
+    mock.server.enqueue(Delay(1.0, times=waiting))
+    seen: list[int] = []
+
+    async def call() -> None:
+        if runtime == "sync":
+            await anyio.to_thread.run_sync(lambda: run_now(client.models.list()))
+        else:
+            await client.models.list()
+
+    async def look() -> None:
+        assert await settled(lambda: len(mock.server.requests) == 1 + waiting)
+        await anyio.sleep(0.2)  # the server holds the answers for a second: all read now
+        seen.append(connection_frames(runtime))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(waiting):
+            group.start_soon(call)
+        group.start_soon(look)
+    assert seen == [waiting]
 
 
 async def test_waiters_share_the_one_connection_in_turn(

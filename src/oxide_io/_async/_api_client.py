@@ -129,6 +129,33 @@ def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
     return given
 
 
+async def _read_body(response: AsyncResponse) -> bytes:
+    try:
+        return await response.aread()
+    except TRANSPORT_ERRORS as exc:
+        raise to_api_error(exc, response.request) from exc
+
+
+class _BodyReader:
+    """Reads a response's whole body and keeps it, for a raw response to carry.
+
+    An object made once the head has arrived, rather than a closure: a closure's
+    cells exist from the start of the call, so every request waiting for its
+    answer would hold them, and the garbage collector walks over them at each
+    collection while hundreds wait.
+    """
+
+    __slots__ = ("content", "response")
+
+    def __init__(self, response: AsyncResponse) -> None:
+        self.response = response
+        self.content: bytes | None = None
+
+    async def __call__(self) -> bytes:
+        self.content = await _read_body(self.response)
+        return self.content
+
+
 class AsyncAPIClient:
     """Holds the options and the transport; `_call` performs one operation."""
 
@@ -234,15 +261,9 @@ class AsyncAPIClient:
                 response,
                 functools.partial(self._finish, call, response, timeout, deadline, raw),
             )
-        content: bytes | None = None
-
-        async def read() -> bytes:
-            nonlocal content
-            content = await self._read(response)
-            return content
-
+        read = _BodyReader(response)
         result = await self._finish(call, response, timeout, deadline, raw, read)
-        return AsyncRawResponse(response, content, result) if raw else result
+        return AsyncRawResponse(response, read.content, result) if raw else result
 
     async def _finish(
         self,
@@ -313,13 +334,6 @@ class AsyncAPIClient:
             request = await provider_auth.prepare(request)
         return request
 
-    @staticmethod
-    async def _read(response: AsyncResponse) -> bytes:
-        try:
-            return await response.aread()
-        except TRANSPORT_ERRORS as exc:
-            raise to_api_error(exc, response.request) from exc
-
     async def _backoff(
         self,
         call: Call,
@@ -382,7 +396,7 @@ class AsyncAPIClient:
                 if response.status_code < 300:
                     response.retries_taken = retries_taken
                     return response
-                content = await self._read(response)
+                content = await _read_body(response)
                 info = response.info
                 step = call.after_response(
                     request,

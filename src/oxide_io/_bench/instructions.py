@@ -16,7 +16,13 @@ process):
   sentence around them), where the per-stream setup weighs most against the chunks;
 - ``batch``: a batch of ``--concurrency`` concurrent calls on one asyncio client:
   HTTP/1.1 (one kept-alive connection per call) and HTTP/2 (h2c, the calls
-  multiplexed on one connection as far as the server's stream limit allows);
+  multiplexed on one connection as far as the server's stream limit allows); the
+  figure is per batch (divide by the concurrency for a call's share). Counting
+  starts after at least `WARMUP` calls, whatever the batch size: a batch of one
+  call warmed up by two would count the interpreter still specializing its code.
+  ``--concurrency 1,10,100,500`` sweeps the levels
+  ``bench_client.py --only concurrency`` times (each level is its own work,
+  ``batch 500``, divided by its own floor);
 - ``import``: ``import oxide_io`` and ``import openai`` above ``python -c pass``.
 
 Targets are oxide's ``Client`` (blocking), ``AsyncClient`` on asyncio and on trio, and
@@ -142,6 +148,18 @@ def _client(target: str, url: str) -> Any:
     )
 
 
+def batch_warmup(concurrency: int) -> int:
+    """Batches run before counting: at least two (every connection opened and kept
+    alive) and at least `WARMUP` calls, so that small batches count warm code too
+    (the interpreter specializes a function's code only after several runs)."""
+    return max(2, -(-WARMUP // concurrency))
+
+
+def batches_for(concurrency: int, batches: int | None) -> int:
+    """Measured batches: `batches` when given, else 5 and at least 100 calls."""
+    return batches if batches is not None else max(5, -(-100 // concurrency))
+
+
 def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: bool) -> None:
     """The workload itself: `WARMUP` units, then `n` (what valgrind counts).
 
@@ -171,7 +189,7 @@ def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: b
 
     async def main() -> None:
         client = _client(target, url)
-        for _ in range(WARMUP if work != "batch" else 2):
+        for _ in range(WARMUP if work != "batch" else batch_warmup(concurrency)):
             await unit(client)
         start_counting()
         for _ in range(n):
@@ -204,23 +222,30 @@ def measure_all(
     url: str,
     works: Sequence[str],
     n: int,
-    batches: int,
-    concurrency: int,
+    batches: int | None,
+    concurrency: int | Sequence[int],
     only: Sequence[str] = (),
 ) -> list[Figure]:
+    """Every figure asked for. With several `concurrency` levels (a sweep), a batch's
+    work is named by its level ("batch 500"), so each is divided by its own floor."""
+    levels = [concurrency] if isinstance(concurrency, int) else list(concurrency)
     figures = []
     for work in works:
         if work == "import":
             for module in ("oxide_io", "openai"):
                 figures.append(Figure(f"import {module}", work, import_count(module)))
             continue
-        chosen = BATCH_TARGETS if work == "batch" else CALL_TARGETS
-        for target in chosen:
-            if only and target not in only:
-                continue
-            units = batches if work == "batch" else n
-            figures.append(Figure(target, work, count(target, work, units, url, concurrency)))
-            print(f"  {work:6} {target:14} {figures[-1].per_unit:>14,}", flush=True)
+        for level in levels if work == "batch" else levels[:1]:
+            label = f"batch {level}" if work == "batch" and len(levels) > 1 else work
+            chosen = BATCH_TARGETS if work == "batch" else CALL_TARGETS
+            for target in chosen:
+                if only and target not in only:
+                    continue
+                units = batches_for(level, batches) if work == "batch" else n
+                per_unit = count(target, work, units, url, level)
+                figures.append(Figure(target, label, per_unit))
+                each = f" ({per_unit // level:,} a call)" if work == "batch" else ""
+                print(f"  {label:9} {target:16} {per_unit:>14,}{each}", flush=True)
     return figures
 
 
@@ -249,6 +274,13 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
+def _levels(text: str) -> list[int]:
+    levels = [int(level) for level in text.split(",")]
+    if not levels or min(levels) < 1:
+        raise ValueError(f"concurrency levels must be positive: {text!r}")
+    return levels
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
@@ -266,8 +298,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--work", action="append", choices=["call", "stream", "short", "batch", "import"]
     )
     table_.add_argument("--calls", type=int, default=100, help="measured calls (default 100)")
-    table_.add_argument("--batches", type=int, default=5, help="measured batches (default 5)")
-    table_.add_argument("--concurrency", type=int, default=100, help="calls a batch")
+    table_.add_argument(
+        "--batches",
+        type=int,
+        default=None,
+        help="measured batches (default 5, and at least 100 calls)",
+    )
+    table_.add_argument(
+        "--concurrency",
+        type=_levels,
+        default=[100],
+        help="calls a batch (default 100); comma-separated for a sweep: 1,10,100,500",
+    )
     table_.add_argument("--target", action="append", help="only these targets (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "run":

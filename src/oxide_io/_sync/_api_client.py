@@ -130,6 +130,33 @@ def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
     return given
 
 
+def _read_body(response: SyncResponse) -> bytes:
+    try:
+        return response.read()
+    except TRANSPORT_ERRORS as exc:
+        raise to_api_error(exc, response.request) from exc
+
+
+class _BodyReader:
+    """Reads a response's whole body and keeps it, for a raw response to carry.
+
+    An object made once the head has arrived, rather than a closure: a closure's
+    cells exist from the start of the call, so every request waiting for its
+    answer would hold them, and the garbage collector walks over them at each
+    collection while hundreds wait.
+    """
+
+    __slots__ = ("content", "response")
+
+    def __init__(self, response: SyncResponse) -> None:
+        self.response = response
+        self.content: bytes | None = None
+
+    def __call__(self) -> bytes:
+        self.content = _read_body(self.response)
+        return self.content
+
+
 class SyncAPIClient:
     """Holds the options and the transport; `_call` performs one operation."""
 
@@ -235,15 +262,9 @@ class SyncAPIClient:
                 response,
                 functools.partial(self._finish, call, response, timeout, deadline, raw),
             )
-        content: bytes | None = None
-
-        def read() -> bytes:
-            nonlocal content
-            content = self._read(response)
-            return content
-
+        read = _BodyReader(response)
         result = self._finish(call, response, timeout, deadline, raw, read)
-        return RawResponse(response, content, result) if raw else result
+        return RawResponse(response, read.content, result) if raw else result
 
     def _finish(
         self,
@@ -314,13 +335,6 @@ class SyncAPIClient:
             request = provider_auth.prepare(request)
         return request
 
-    @staticmethod
-    def _read(response: SyncResponse) -> bytes:
-        try:
-            return response.read()
-        except TRANSPORT_ERRORS as exc:
-            raise to_api_error(exc, response.request) from exc
-
     def _backoff(
         self,
         call: Call,
@@ -383,7 +397,7 @@ class SyncAPIClient:
                 if response.status_code < 300:
                     response.retries_taken = retries_taken
                     return response
-                content = self._read(response)
+                content = _read_body(response)
                 info = response.info
                 step = call.after_response(
                     request,

@@ -177,9 +177,22 @@ class SyncConnection:
                 if fed or type(event) is BodyData:
                     self.flush(read_timeout)
             else:
-                # HTTP/1.1 has one stream, read by one task: no lock to take.
-                self._feed(deadline)
+                # HTTP/1.1 has one stream, read by one task: no lock to take. It has
+                # no timer and no news for the pool either, so the socket is read
+                # here rather than through `_feed`: two coroutine frames fewer held
+                # by every request waiting for its answer, which the garbage
+                # collector walks over at each collection while hundreds wait.
+                left = None if deadline is None else deadline - time.monotonic()
+                try:
+                    if left is not None and left <= 0:
+                        raise TransportTimeout("read")
+                    data = self.socket.receive(left)
+                except TransportTimeout:
+                    with self._state:
+                        proto.timed_out(time.monotonic())
+                    raise
                 with self._state:
+                    proto.receive_data(data)
                     event = proto.next_event(stream_id)
             if event is not NEED_DATA:
                 return event

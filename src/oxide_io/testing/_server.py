@@ -31,6 +31,8 @@ logger = logging.getLogger("oxide_io.testing")
 # RFC 9113, section 3.4: every HTTP/2 connection opens with these bytes.
 _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _STOP_TIMEOUT = 10.0
+# Connections waiting to be accepted (see `start`).
+_BACKLOG = 1024
 
 
 class MockServer:
@@ -216,7 +218,12 @@ class MockServer:
         if self.tls is not None:
             self.tls.set_alpn_protocols(["h2", "http/1.1"] if self.http2 else ["http/1.1"])
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self._requested_port), family=family)
+        # A burst of connections (a client opening hundreds at once) waits in the
+        # accept queue instead of overflowing it: an overflowed SYN is retried
+        # only after a second. The kernel caps it at its own limit (somaxconn).
+        sock = socket.create_server(
+            (self.host, self._requested_port), family=family, backlog=_BACKLOG
+        )
         self._port = sock.getsockname()[1]
         ready = threading.Event()
         failure: list[BaseException] = []
