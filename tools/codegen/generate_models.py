@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import emit  # noqa: E402
 import grouping  # noqa: E402
 import supplement as sdk_supplement  # noqa: E402
-from schema_ir import Builder, use_same_types  # noqa: E402
+from schema_ir import AliasDef, Builder, Model, use_same_types  # noqa: E402
 
 ROOT = HERE.parent.parent
 DEFAULT_SPEC = ROOT / "spec" / "openai-openapi.prism.json"
@@ -54,10 +54,34 @@ def area_titles(spec: dict[str, Any]) -> dict[str, str]:
     return titles
 
 
+WEBHOOK_EVENT = "WebhookEvent"
+
+
+def add_webhook_event(spec: dict[str, Any], model: Model) -> None:
+    """`WebhookEvent`: the union of the payloads of the spec's `webhooks` section.
+
+    The spec names no schema for "any webhook delivery", yet that is what decoding
+    one gives (`client.webhooks.unwrap()`): the alias lets it be typed precisely.
+    """
+    members = []
+    for name in sorted(spec.get("webhooks", {})):
+        for operation in spec["webhooks"][name].values():
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            members.append(("ref", model.names[schema["$ref"].rsplit("/", 1)[1]]))
+    if not members:
+        return
+    doc = "Any webhook event the API delivers, told apart by its `type`."
+    union = ("union", tuple(sorted(set(members))))
+    model.aliases[WEBHOOK_EVENT] = AliasDef(WEBHOOK_EVENT, doc, union, WEBHOOK_EVENT)
+
+
 def generate(spec: dict[str, Any], out: pathlib.Path) -> list[pathlib.Path]:
     model = Builder(spec["components"]["schemas"]).build()
     use_same_types(model, spec.get("x-sdk-same-types", {}))
+    add_webhook_event(spec, model)
     placement = grouping.assign(spec, model)
+    if WEBHOOK_EVENT in model.aliases:  # its members' area, not the one of no schema
+        placement[WEBHOOK_EVENT] = "webhooks"
     titles = area_titles(spec)
     modules = sorted(set(placement.values()))
     index: dict[str, str] = dict(placement)
