@@ -4142,6 +4142,7 @@ if TYPE_CHECKING:
     from .webhooks import WebhookEvalRunFailedData as WebhookEvalRunFailedData
     from .webhooks import WebhookEvalRunSucceeded as WebhookEvalRunSucceeded
     from .webhooks import WebhookEvalRunSucceededData as WebhookEvalRunSucceededData
+    from .webhooks import WebhookEvent as WebhookEvent
     from .webhooks import WebhookEventTypeList as WebhookEventTypeList
     from .webhooks import WebhookFineTuningJobCancelled as WebhookFineTuningJobCancelled
     from .webhooks import WebhookFineTuningJobCancelledData as WebhookFineTuningJobCancelledData
@@ -6754,6 +6755,7 @@ _MODULES: dict[str, str] = {
     "WebhookEvalRunFailedData": "webhooks",
     "WebhookEvalRunSucceeded": "webhooks",
     "WebhookEvalRunSucceededData": "webhooks",
+    "WebhookEvent": "webhooks",
     "WebhookEventTypeList": "webhooks",
     "WebhookFineTuningJobCancelled": "webhooks",
     "WebhookFineTuningJobCancelledData": "webhooks",

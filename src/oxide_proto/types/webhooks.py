@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from ..api._model import BaseModel
 
@@ -1218,3 +1218,24 @@ class WebhookResponseIncompleteData(BaseModel):
 
     def __init__(self, *, id: str) -> None:
         self.id = id
+
+
+WebhookEvent: TypeAlias = (
+    WebhookBatchCancelled
+    | WebhookBatchCompleted
+    | WebhookBatchExpired
+    | WebhookBatchFailed
+    | WebhookEvalRunCanceled
+    | WebhookEvalRunFailed
+    | WebhookEvalRunSucceeded
+    | WebhookFineTuningJobCancelled
+    | WebhookFineTuningJobFailed
+    | WebhookFineTuningJobSucceeded
+    | WebhookLiveCallIncoming
+    | WebhookRealtimeCallIncoming
+    | WebhookResponseCancelled
+    | WebhookResponseCompleted
+    | WebhookResponseFailed
+    | WebhookResponseIncomplete
+)
+"""Any webhook event the API delivers, told apart by its `type`."""
