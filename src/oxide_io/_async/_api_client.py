@@ -13,7 +13,7 @@ import functools
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, Literal, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, overload
 
 from oxide_proto import (
     BaseModel,
@@ -39,12 +39,19 @@ from .._timeout import Timeout, to_timeout
 from ._response import AsyncResponse
 from ._transport import AsyncTransport
 
+if TYPE_CHECKING:  # annotations only
+    from ._sse_stream import AsyncStream
+
 __all__ = ["AsyncAPIClient", "AsyncRawResponse"]
 
 _ACCEPT_ENCODING = accepted_encodings()
 
 _R = TypeVar("_R")
 _T = TypeVar("_T")
+# What the generic `get()`/`post()`/... return: the class given as `cast_to`, or a
+# stream of the events `stream_cls` (or `cast_to`) names.
+_C = TypeVar("_C")
+_E = TypeVar("_E")
 
 
 class AsyncRawResponse(ResponseFacts, Generic[_R]):
@@ -473,6 +480,47 @@ class AsyncAPIClient:
 
     # -- the official SDK's generic request methods, for paths not in the surface --
 
+    @overload
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[False] = False,
+        stream_cls: None = None,
+    ) -> _C: ...
+    @overload
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: type[AsyncStream[_E]],
+    ) -> AsyncStream[_E]: ...
+    @overload
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: None = None,
+    ) -> AsyncStream[_C]: ...
+    @overload
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: bool,
+        stream_cls: type[AsyncStream[_E]] | None = None,
+    ) -> _C | AsyncStream[_E] | AsyncStream[_C]: ...
+    @overload
     async def get(
         self,
         path: str,
@@ -481,7 +529,17 @@ class AsyncAPIClient:
         options: Mapping[str, Any] | None = None,
         stream: bool = False,
         stream_cls: Any = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: type[AsyncStream[_E]] | None = None,
+    ) -> _C | AsyncStream[_E] | AsyncStream[_C]:
         """`GET path` (relative to `base_url`), its answer as `cast_to`.
 
         `cast_to` is a model class of `oxide_proto.types` (or an oxide
@@ -494,10 +552,65 @@ class AsyncAPIClient:
         events (or of the type `stream_cls` is parametrized with, e.g.
         `AsyncStream[ChatCompletionChunk]`).
         """
-        return await self._generic(
+        # `_generic` decodes the answer into `cast_to`: what it gives is that type.
+        result: _C | AsyncStream[_E] | AsyncStream[_C] = await self._generic(
             "GET", path, cast_to, options=options, stream=stream, stream_cls=stream_cls
         )
+        return result
 
+    @overload
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[False] = False,
+        stream_cls: None = None,
+    ) -> _C: ...
+    @overload
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: type[AsyncStream[_E]],
+    ) -> AsyncStream[_E]: ...
+    @overload
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: None = None,
+    ) -> AsyncStream[_C]: ...
+    @overload
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool,
+        stream_cls: type[AsyncStream[_E]] | None = None,
+    ) -> _C | AsyncStream[_E] | AsyncStream[_C]: ...
+    @overload
     async def post(
         self,
         path: str,
@@ -509,10 +622,23 @@ class AsyncAPIClient:
         options: Mapping[str, Any] | None = None,
         stream: bool = False,
         stream_cls: Any = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: type[AsyncStream[_E]] | None = None,
+    ) -> _C | AsyncStream[_E] | AsyncStream[_C]:
         """`POST path` with a JSON `body` (or a multipart body when `files` is given);
         see `get()` for `cast_to`, `options` and streaming."""
-        return await self._generic(
+        result: _C | AsyncStream[_E] | AsyncStream[_C] = await self._generic(
             "POST",
             path,
             cast_to,
@@ -523,7 +649,20 @@ class AsyncAPIClient:
             stream=stream,
             stream_cls=stream_cls,
         )
+        return result
 
+    @overload
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C: ...
+    @overload
     async def patch(
         self,
         path: str,
@@ -533,12 +672,36 @@ class AsyncAPIClient:
         content: bytes | None = None,
         files: Mapping[str, Any] | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C:
         """`PATCH path`; see `post()`."""
-        return await self._generic(
+        result: _C = await self._generic(
             "PATCH", path, cast_to, body=body, content=content, files=files, options=options
         )
+        return result
 
+    @overload
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C: ...
+    @overload
     async def put(
         self,
         path: str,
@@ -548,12 +711,35 @@ class AsyncAPIClient:
         content: bytes | None = None,
         files: Mapping[str, Any] | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C:
         """`PUT path`; see `post()`."""
-        return await self._generic(
+        result: _C = await self._generic(
             "PUT", path, cast_to, body=body, content=content, files=files, options=options
         )
+        return result
 
+    @overload
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C: ...
+    @overload
     async def delete(
         self,
         path: str,
@@ -562,11 +748,22 @@ class AsyncAPIClient:
         body: Mapping[str, object] | None = None,
         content: bytes | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C:
         """`DELETE path`; see `post()`."""
-        return await self._generic(
+        result: _C = await self._generic(
             "DELETE", path, cast_to, body=body, content=content, options=options
         )
+        return result
 
     async def _generic(
         self,

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 import json
-import operator
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..base._errors import InvalidWebhookSignatureError
 from ..base._headers import Headers
 from ..base._types import ResponseInfo
+
+if TYPE_CHECKING:
+    from ..types.webhooks import WebhookEvent
+    from ._model import UnknownModel
 
 __all__ = ["WEBHOOK_TOLERANCE", "decode_webhook_event", "verify_webhook_signature"]
 
@@ -93,29 +95,17 @@ def verify_webhook_signature(
         )
 
 
-@functools.lru_cache(maxsize=1)
-def _event_union() -> Any:
-    from ..types import webhooks
-
-    events = [
-        value
-        for name, value in sorted(vars(webhooks).items())
-        if name.startswith("Webhook")
-        and isinstance(value, type)
-        and "type" in getattr(value, "__slots__", ())
-    ]
-    return functools.reduce(operator.or_, events)
-
-
 def decode_webhook_event(
     payload: str | bytes | Mapping[str, object], *, response: ResponseInfo | None = None
-) -> Any:
+) -> WebhookEvent | UnknownModel:
     """The typed event of a webhook body, chosen by its `type` (`WebhookBatchCompleted`, ...).
 
     An event type this package does not know yet decodes to an `UnknownModel`
     that keeps every field. Raises `ValueError` when the body is not JSON.
     """
+    from ..types.webhooks import WebhookEvent
     from ._decode import decode
 
     data = payload if isinstance(payload, Mapping) else json.loads(payload)
-    return decode(_event_union(), data, response=response)
+    event: WebhookEvent | UnknownModel = decode(WebhookEvent, data, response=response)
+    return event
