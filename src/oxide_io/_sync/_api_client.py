@@ -14,7 +14,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Literal, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, overload
 
 from oxide_proto import (
     BaseModel,
@@ -40,12 +40,19 @@ from .._timeout import Timeout, to_timeout
 from ._response import SyncResponse
 from ._transport import SyncTransport
 
+if TYPE_CHECKING:  # annotations only
+    from ._sse_stream import Stream
+
 __all__ = ["SyncAPIClient", "RawResponse"]
 
 _ACCEPT_ENCODING = accepted_encodings()
 
 _R = TypeVar("_R")
 _T = TypeVar("_T")
+# What the generic `get()`/`post()`/... return: the class given as `cast_to`, or a
+# stream of the events `stream_cls` (or `cast_to`) names.
+_C = TypeVar("_C")
+_E = TypeVar("_E")
 
 
 class RawResponse(ResponseFacts, Generic[_R]):
@@ -474,6 +481,47 @@ class SyncAPIClient:
 
     # -- the official SDK's generic request methods, for paths not in the surface --
 
+    @overload
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[False] = False,
+        stream_cls: None = None,
+    ) -> _C: ...
+    @overload
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: type[Stream[_E]],
+    ) -> Stream[_E]: ...
+    @overload
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: None = None,
+    ) -> Stream[_C]: ...
+    @overload
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        options: Mapping[str, Any] | None = None,
+        stream: bool,
+        stream_cls: type[Stream[_E]] | None = None,
+    ) -> _C | Stream[_E] | Stream[_C]: ...
+    @overload
     def get(
         self,
         path: str,
@@ -482,7 +530,17 @@ class SyncAPIClient:
         options: Mapping[str, Any] | None = None,
         stream: bool = False,
         stream_cls: Any = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: type[Stream[_E]] | None = None,
+    ) -> _C | Stream[_E] | Stream[_C]:
         """`GET path` (relative to `base_url`), its answer as `cast_to`.
 
         `cast_to` is a model class of `oxide_proto.types` (or an oxide
@@ -495,10 +553,65 @@ class SyncAPIClient:
         events (or of the type `stream_cls` is parametrized with, e.g.
         `Stream[ChatCompletionChunk]`).
         """
-        return self._generic(
+        # `_generic` decodes the answer into `cast_to`: what it gives is that type.
+        result: _C | Stream[_E] | Stream[_C] = self._generic(
             "GET", path, cast_to, options=options, stream=stream, stream_cls=stream_cls
         )
+        return result
 
+    @overload
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[False] = False,
+        stream_cls: None = None,
+    ) -> _C: ...
+    @overload
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: type[Stream[_E]],
+    ) -> Stream[_E]: ...
+    @overload
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        stream_cls: None = None,
+    ) -> Stream[_C]: ...
+    @overload
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool,
+        stream_cls: type[Stream[_E]] | None = None,
+    ) -> _C | Stream[_E] | Stream[_C]: ...
+    @overload
     def post(
         self,
         path: str,
@@ -510,10 +623,23 @@ class SyncAPIClient:
         options: Mapping[str, Any] | None = None,
         stream: bool = False,
         stream_cls: Any = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: type[Stream[_E]] | None = None,
+    ) -> _C | Stream[_E] | Stream[_C]:
         """`POST path` with a JSON `body` (or a multipart body when `files` is given);
         see `get()` for `cast_to`, `options` and streaming."""
-        return self._generic(
+        result: _C | Stream[_E] | Stream[_C] = self._generic(
             "POST",
             path,
             cast_to,
@@ -524,7 +650,20 @@ class SyncAPIClient:
             stream=stream,
             stream_cls=stream_cls,
         )
+        return result
 
+    @overload
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C: ...
+    @overload
     def patch(
         self,
         path: str,
@@ -534,12 +673,36 @@ class SyncAPIClient:
         content: bytes | None = None,
         files: Mapping[str, Any] | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C:
         """`PATCH path`; see `post()`."""
-        return self._generic(
+        result: _C = self._generic(
             "PATCH", path, cast_to, body=body, content=content, files=files, options=options
         )
+        return result
 
+    @overload
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C: ...
+    @overload
     def put(
         self,
         path: str,
@@ -549,12 +712,35 @@ class SyncAPIClient:
         content: bytes | None = None,
         files: Mapping[str, Any] | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C:
         """`PUT path`; see `post()`."""
-        return self._generic(
+        result: _C = self._generic(
             "PUT", path, cast_to, body=body, content=content, files=files, options=options
         )
+        return result
 
+    @overload
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C],
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C: ...
+    @overload
     def delete(
         self,
         path: str,
@@ -563,9 +749,22 @@ class SyncAPIClient:
         body: Mapping[str, object] | None = None,
         content: bytes | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> Any: ...
+
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[_C] | Any,
+        body: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> _C:
         """`DELETE path`; see `post()`."""
-        return self._generic("DELETE", path, cast_to, body=body, content=content, options=options)
+        result: _C = self._generic(
+            "DELETE", path, cast_to, body=body, content=content, options=options
+        )
+        return result
 
     def _generic(
         self,

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from oxide_proto import WEBHOOK_TOLERANCE, decode_webhook_event, verify_webhook_signature
 
 from .._resource import SyncResource
+
+if TYPE_CHECKING:  # annotations only: importing the event types waits for the first event
+    from oxide_proto import UnknownModel
+    from oxide_proto.types import WebhookEvent
 
 __all__ = ["SyncWebhooksExtras"]
 
@@ -26,7 +30,7 @@ class SyncWebhooksExtras(SyncResource):
         headers: Mapping[str, str],
         *,
         secret: str | None = None,
-    ) -> Any:
+    ) -> WebhookEvent | UnknownModel:
         """Checks the signature of a webhook delivery, then returns its typed event.
 
         `payload` is the raw request body (not re-serialised JSON) and `headers`
