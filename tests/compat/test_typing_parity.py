@@ -4,7 +4,10 @@ One small program is written twice, against `oxide_io.Client` / `AsyncClient`
 and against `oxide_io.compat.OpenAI` / `AsyncOpenAI`, with a `reveal_type()` of
 each call's result; `mypy --strict` (and pyright, when it runs here) must accept
 both and reveal the same, precise type for each line: a `ChatCompletion`, a
-`Stream[ChatCompletionChunk]` for `stream=True`, never `Any`.
+`Stream[ChatCompletionChunk]` for `stream=True`, never `Any`. The generic
+`client.get/post/patch/put/delete(path, cast_to=...)` reveal the `cast_to` class
+(or the stream `stream_cls` names), `client.webhooks.unwrap()` the union of the
+webhook events, as the official SDK types them.
 
 `import openai` after `oxide_io.compat.install()` is a runtime redirection: a type
 checker resolves `openai` to the official package's own annotations, so code that
@@ -92,6 +95,26 @@ CALLS: list[tuple[str, str]] = [
             ("vtt", r"^(builtins\.)?str$"),
         ]
     ],
+    ('client.get("/models/m", cast_to=Model)', r"\bModel$"),
+    ('client.get("/models", cast_to=object)', r"^(builtins\.)?object$"),
+    ('client.get("/files/f/content", cast_to=str)', r"^(builtins\.)?str$"),
+    (
+        'client.get("/chat/completions", cast_to=ChatCompletionChunk, stream=True)',
+        r"^(oxide_io\._sync\._sse_stream\.)?Stream\[.*ChatCompletionChunk\]$",
+    ),
+    ('client.post("/chat/completions", cast_to=ChatCompletion, body={})', r"\bChatCompletion$"),
+    (
+        'client.post("/chat/completions", cast_to=ChatCompletion, body={}, stream=True,'
+        " stream_cls=Stream[ChatCompletionChunk])",
+        r"^(oxide_io\._sync\._sse_stream\.)?Stream\[.*ChatCompletionChunk\]$",
+    ),
+    ('client.patch("/models/m", cast_to=Model, body={})', r"\bModel$"),
+    ('client.put("/models/m", cast_to=Model, body={})', r"\bModel$"),
+    ('client.delete("/models/m", cast_to=type(None))', r"^None$"),
+    (
+        'client.webhooks.unwrap("{}", {})',
+        r"WebhookBatchCompleted\b.*\bWebhookResponseIncomplete\b.*\bUnknownModel\b",
+    ),
 ]
 ASYNC_CALLS: list[tuple[str, str]] = [
     (
@@ -111,6 +134,17 @@ ASYNC_CALLS: list[tuple[str, str]] = [
         f'await client.audio.translations.create({_AUDIO}, response_format="srt")',
         r"^(builtins\.)?str$",
     ),
+    ('await client.get("/models/m", cast_to=Model)', r"\bModel$"),
+    (
+        'await client.post("/chat/completions", cast_to=ChatCompletion, body={}, stream=True,'
+        " stream_cls=AsyncStream[ChatCompletionChunk])",
+        r"^(oxide_io\._async\._sse_stream\.)?AsyncStream\[.*ChatCompletionChunk\]$",
+    ),
+    ('await client.delete("/models/m", cast_to=Model)', r"\bModel$"),
+    (
+        'client.webhooks.unwrap("{}", {})',
+        r"WebhookBatchCompleted\b.*\bWebhookResponseIncomplete\b.*\bUnknownModel\b",
+    ),
 ]
 
 
@@ -119,6 +153,9 @@ def _program(sync_client: str, async_client: str, imports: str) -> str:
         "from __future__ import annotations",
         "import dataclasses",
         imports,
+        # The classes the generic methods are given, the same in both programs.
+        "from oxide_io import AsyncStream, Stream",
+        "from oxide_proto.types import ChatCompletion, ChatCompletionChunk, Model",
         "",
         "@dataclasses.dataclass",
         "class Plan:",
