@@ -210,3 +210,32 @@ async def test_a_read_after_close_is_a_read_error(
     await stream.aclose()
     with pytest.raises(ReadError):
         await stream.receive(5)
+
+
+async def test_a_write_after_the_peers_half_close_is_taken(
+    peer: Callable[[Handler], _Peer], runtime: str
+) -> None:
+    # An HTTP/2 peer sends GOAWAY and closes its side; the WINDOW_UPDATE for the last
+    # response read still goes out, and must not fail on our side of the socket.
+    heard = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        conn.settimeout(10)
+        conn.sendall(b"last")
+        conn.shutdown(socket.SHUT_WR)
+        if conn.recv(5) == b"after":
+            heard.set()
+
+    server = peer(handler)
+    stream = await _connect(runtime, server.port)
+    try:
+        received = b""
+        while chunk := await stream.receive(5):
+            received += chunk
+        assert received == b"last"
+        # On asyncio the loop has seen the EOF by now: the transport must stay writable.
+        await _pause(runtime, 0.05)
+        await stream.send(b"after", 5)
+        assert heard.wait(10)
+    finally:
+        await stream.aclose()

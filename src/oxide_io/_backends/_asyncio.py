@@ -82,11 +82,14 @@ class _ReadingProtocol(asyncio.Protocol):
             self.transport.pause_reading()
         self.wake()
 
-    def eof_received(self) -> None:
-        # Returning None lets the transport close: HTTP has no use for a half-open
-        # connection, and a write after the peer's close is an error either way.
+    def eof_received(self) -> bool:
         self.ended = True
         self.wake()
+        # The transport stays open for writing: an HTTP/2 peer that sent GOAWAY and
+        # closed its side still takes the WINDOW_UPDATE of the last response read
+        # (the kernel accepts it), and the socket is closed by `aclose` alone, so
+        # a write never meets a descriptor the transport let go of.
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.ended = True
@@ -149,8 +152,12 @@ class ProtocolStream(anyio.abc.ByteStream):
         self._loop = asyncio.get_running_loop()
         self._closed = False
 
-    async def _wait(self, timeout: float | None) -> None:
-        """Waits until bytes come, the peer closes, or `timeout` seconds pass."""
+    def _waiter(
+        self, timeout: float | None
+    ) -> tuple[asyncio.Future[None], asyncio.TimerHandle | None]:
+        """A future the protocol resolves when bytes come or the peer closes, and the
+        timer that resolves it after `timeout` seconds; the caller awaits the one and
+        cancels the other (no coroutine of its own: a read is one frame)."""
         protocol = self._protocol
         if protocol.waiter is not None:
             # One reader at a time, as anyio's streams require (the drivers' read
@@ -159,39 +166,30 @@ class ProtocolStream(anyio.abc.ByteStream):
         loop = self._loop
         waiter: asyncio.Future[None] = loop.create_future()
         protocol.waiter = waiter
-        timer = None if timeout is None else loop.call_at(loop.time() + timeout, _expire, waiter)
-        try:
-            await waiter
-        finally:
-            protocol.waiter = None
-            if timer is not None:
-                timer.cancel()
+        if timeout is None:
+            return waiter, None
+        return waiter, loop.call_at(loop.time() + timeout, _expire, waiter)
 
-    async def read(self, timeout: float | None) -> bytes:
-        """The next bytes (b"" when the peer closed), within `timeout` seconds.
-
-        Raises `TransportTimeout` when none came in time and `ReadError` when the
-        connection failed or was closed here.
-        """
+    def _nothing_read(self) -> bytes:
+        """After a wait that brought no bytes: b"" at the peer's close, else the error."""
         protocol = self._protocol
-        if not protocol.chunks:
-            if not protocol.ended and not self._closed:
-                await self._wait(timeout)
-            if not protocol.chunks:
-                if self._closed:
-                    raise ReadError("the connection was closed")
-                if protocol.error is not None:
-                    raise ReadError(str(protocol.error) or type(protocol.error).__name__)
-                if protocol.ended:
-                    return b""
-                raise TransportTimeout("read")
-        return protocol.take(_READ_MAX)
+        if self._closed:
+            raise ReadError("the connection was closed")
+        if protocol.error is not None:
+            raise ReadError(str(protocol.error) or type(protocol.error).__name__)
+        if protocol.ended:
+            return b""
+        raise TransportTimeout("read")
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         protocol = self._protocol
         if not protocol.chunks:
             if not protocol.ended and not self._closed:
-                await self._wait(None)
+                waiter, _ = self._waiter(None)
+                try:
+                    await waiter
+                finally:
+                    protocol.waiter = None
             if not protocol.chunks:
                 if self._closed:
                     raise anyio.ClosedResourceError
@@ -244,20 +242,38 @@ class ProtocolStream(anyio.abc.ByteStream):
 class ProtocolSocket(AsyncSocket):
     """A plain TCP connection on asyncio: reads take `ProtocolStream`'s buffer directly."""
 
-    __slots__ = ("_reader",)
+    __slots__ = ("_protocol", "_reader")
 
     def __init__(self, stream: ProtocolStream, raw: socket.socket) -> None:
         super().__init__(stream, None, raw)
         self._reader = stream
+        self._protocol = stream._protocol
 
     async def receive(self, timeout: float | None) -> bytes:
-        """The next bytes from the peer; b"" when it closed the connection."""
-        return await self._reader.read(timeout)
+        """The next bytes (b"" when the peer closed), within `timeout` seconds.
+
+        Raises `TransportTimeout` when none came in time and `ReadError` when the
+        connection failed or was closed here.
+        """
+        protocol = self._protocol
+        if not protocol.chunks:
+            reader = self._reader
+            if not protocol.ended and not reader._closed:
+                waiter, timer = reader._waiter(timeout)
+                try:
+                    await waiter
+                finally:
+                    protocol.waiter = None
+                    if timer is not None:
+                        timer.cancel()
+            if not protocol.chunks:
+                return reader._nothing_read()
+        return protocol.take(_READ_MAX)
 
     def is_readable(self) -> bool:
         """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
         # The transport reads on its own, so the socket may be drained already.
-        protocol = self._reader._protocol
+        protocol = self._protocol
         return bool(protocol.chunks) or protocol.ended or super().is_readable()
 
 
