@@ -353,7 +353,7 @@ class AsyncBackend:
                 own = None
                 if self.runtime() == "asyncio":
                     # A stream that keeps reading (see `_asyncio`); trio keeps anyio's.
-                    from ._asyncio import ProtocolSocket, open_stream
+                    from ._asyncio import ProtocolSocket, ProtocolTLSSocket, open_stream
 
                     tcp = own = await open_stream(host, port)
                 else:
@@ -384,7 +384,10 @@ class AsyncBackend:
                     with anyio.CancelScope(shield=True):
                         await tcp.aclose()
                     raise
-                return AsyncSocket(tls, tls.extra(TLSAttribute.alpn_protocol), sock)
+                alpn = tls.extra(TLSAttribute.alpn_protocol)
+                if own is not None:
+                    return ProtocolTLSSocket(tls, alpn, sock, own)
+                return AsyncSocket(tls, alpn, sock)
         except TimeoutError:
             raise TransportTimeout("connect") from None
         except (OSError, ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:

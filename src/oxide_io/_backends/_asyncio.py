@@ -28,7 +28,7 @@ import anyio.abc
 from ._anyio import AsyncSocket
 from ._errors import ReadError, TransportTimeout
 
-__all__ = ["ProtocolSocket", "ProtocolStream", "open_stream"]
+__all__ = ["ProtocolSocket", "ProtocolStream", "ProtocolTLSSocket", "open_stream"]
 
 # Bytes the buffer may hold before reading pauses. A read takes the buffer whole, so
 # a reader that keeps up never meets the mark; asyncio's transport reads up to
@@ -198,6 +198,12 @@ class ProtocolStream(anyio.abc.ByteStream):
                 raise anyio.EndOfStream
         return protocol.take(max_bytes)
 
+    def has_input(self) -> bool:
+        """Whether bytes or the peer's close are waiting: the transport reads on its
+        own, so the socket itself may look idle when they are."""
+        protocol = self._protocol
+        return bool(protocol.chunks) or protocol.ended
+
     async def send(self, item: bytes) -> None:
         if self._closed:
             raise anyio.ClosedResourceError
@@ -272,9 +278,28 @@ class ProtocolSocket(AsyncSocket):
 
     def is_readable(self) -> bool:
         """True when the peer sent data or closed: for an idle pooled connection, it is gone."""
-        # The transport reads on its own, so the socket may be drained already.
-        protocol = self._protocol
-        return bool(protocol.chunks) or protocol.ended or super().is_readable()
+        return self._reader.has_input() or super().is_readable()
+
+
+class ProtocolTLSSocket(AsyncSocket):
+    """A TLS connection on asyncio: anyio's TLS stream over a `ProtocolStream`."""
+
+    __slots__ = ("_reader",)
+
+    def __init__(
+        self,
+        tls: anyio.abc.ByteStream,
+        alpn: str | None,
+        raw: socket.socket,
+        reader: ProtocolStream,
+    ) -> None:
+        super().__init__(tls, alpn, raw)
+        self._reader = reader
+
+    def is_readable(self) -> bool:
+        """True when the peer sent data or closed (what the TLS layer holds already is
+        read with the next message)."""
+        return self._reader.has_input() or super().is_readable()
 
 
 async def open_stream(host: str, port: int) -> ProtocolStream:
