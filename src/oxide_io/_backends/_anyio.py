@@ -153,7 +153,7 @@ def _forget(sockets: list[AsyncSocket]) -> None:
 _INHERITED: list[AsyncSocket] = []
 
 
-async def _open_tunnel(tcp: anyio.abc.SocketStream, tunnel: Tunnel) -> None:
+async def _open_tunnel(tcp: anyio.abc.ByteStream, tunnel: Tunnel) -> None:
     while True:
         out = tunnel.data_to_send()
         if out:
@@ -349,7 +349,15 @@ class AsyncBackend:
         tunnel to `tunnel.host:tunnel.port`, in which TLS (if any) then starts."""
         try:
             with anyio.fail_after(timeout):
-                tcp = await anyio.connect_tcp(host, port)
+                tcp: anyio.abc.ByteStream
+                own = None
+                if self.runtime() == "asyncio":
+                    # A stream that keeps reading (see `_asyncio`); trio keeps anyio's.
+                    from ._asyncio import ProtocolSocket, ProtocolTLSSocket, open_stream
+
+                    tcp = own = await open_stream(host, port)
+                else:
+                    tcp = await anyio.connect_tcp(host, port)
                 # Small request heads and SSE lines must not wait for Nagle's timer.
                 sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -362,6 +370,8 @@ class AsyncBackend:
                         raise
                     host = tunnel.host
                 if ssl_context is None:
+                    if own is not None:
+                        return ProtocolSocket(own, sock)
                     return AsyncSocket(tcp, None, sock)
                 try:
                     tls = await TLSStream.wrap(
@@ -374,7 +384,10 @@ class AsyncBackend:
                     with anyio.CancelScope(shield=True):
                         await tcp.aclose()
                     raise
-                return AsyncSocket(tls, tls.extra(TLSAttribute.alpn_protocol), sock)
+                alpn = tls.extra(TLSAttribute.alpn_protocol)
+                if own is not None:
+                    return ProtocolTLSSocket(tls, alpn, sock, own)
+                return AsyncSocket(tls, alpn, sock)
         except TimeoutError:
             raise TransportTimeout("connect") from None
         except (OSError, ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
