@@ -287,7 +287,12 @@ def test_sdk_fields_are_not_replayed() -> None:
             "completed",
             "no such tool was declared",
         ),
-        ([{"type": "computer_call", "id": "cu_1", "call_id": "c9"}], "completed", "cannot run"),
+        (
+            [{"type": "computer_call", "id": "cu_1", "call_id": "c9"}],
+            "completed",
+            "no computer is registered",
+        ),
+        ([{"type": "file_search_results", "id": "x_1"}], "completed", "cannot run"),
         ([call("c1", "sub")], "completed", "not a registered function"),
         ([call("c1", status="in_progress")], "completed", "did not complete"),
         ([call("c1"), call("c1", id="fc_other")], "completed", "repeated call_id"),
@@ -686,7 +691,7 @@ def test_declared_server_tools_are_sent_and_their_items_replayed() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({**PARAMS, "tools": [{"type": "computer"}]}, "a 'computer' tool"),
+        ({**PARAMS, "tools": [{"type": "computer"}]}, "computer=ComputerToolset"),
         ({**PARAMS, "tools": [MCP, MCP]}, "server_label of its own"),
         ({**PARAMS, "tools": [{**MCP, "server_label": ""}]}, "server_label"),
         ({**PARAMS, "store": False, "tools": [{"type": "image_generation"}]}, "stored responses"),
@@ -790,3 +795,131 @@ def test_tool_choice_limits_server_tools_and_mcp_servers() -> None:
         FUNCTIONS,
         max_steps=2,
     )
+
+
+# -- browser and computer toolsets inside the run ---------------------------------
+
+BROWSER_CLICK = {
+    "type": "function",
+    "name": "browser_click",
+    "parameters": {"type": "object", "properties": {}},
+}
+
+
+def computer_call(call_id: str, *actions: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "computer_call",
+        "id": f"cu_{call_id}",
+        "call_id": call_id,
+        "status": "completed",
+        "actions": list(actions) or [{"type": "click", "button": "left", "x": 1, "y": 2}],
+        "pending_safety_checks": [],
+        **extra,
+    }
+
+
+def test_a_computer_call_becomes_a_plan_and_its_output_is_replayed() -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, computer=True)
+    run.begin(0)
+    request = run.request()
+    assert request["tools"][-1] == {"type": "computer"}
+    item = computer_call("c1")
+    plans = run.inspect(response(item, call("c2")))
+    assert plans is not None
+    assert [(plan["kind"], plan["call_id"]) for plan in plans] == [
+        ("computer", "c1"),
+        ("function", "c2"),
+    ]
+    shot = {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="}
+    output = {"type": "computer_call_output", "call_id": "c1", "output": shot}
+    # An output that does not answer the call is refused, not sent.
+    for wrong in (
+        {**output, "call_id": "c2"},
+        {**output, "type": "function_call_output"},
+        "screenshot",
+    ):
+        with pytest.raises(ToolRunnerError, match="did not return the computer_call_output"):
+            run.toolset_output(plans[0], wrong)
+    kept = run.toolset_output(plans[0], output)
+    output["call_id"] = "changed later"
+    assert kept["call_id"] == "c1"
+    run.record_output(plans[1], "5")
+    run.finish()
+    run.begin(1)
+    replayed = run.request()["input"]
+    assert replayed[1] == item
+    assert replayed[3] == {"type": "computer_call_output", "call_id": "c1", "output": shot}
+    assert run.completed == ["c1", "c2"]
+    # The call id is spent: a later response cannot repeat it.
+    with pytest.raises(ToolRunnerError, match="repeated call_id"):
+        run.inspect(response(computer_call("c1", id="cu_other")))
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (computer_call("c1", status="in_progress"), "did not complete"),
+        (computer_call("c1", {"type": "teleport"}), "invalid action"),
+        (computer_call("c1", action={"type": "wait"}), "exactly one of action or actions"),
+        (computer_call("c1", pending_safety_checks=[{"code": 1}]), "cannot run"),
+        ({**computer_call("c1"), "call_id": ""}, "missing or repeated call_id"),
+    ],
+)
+def test_a_computer_call_that_cannot_run_stops_the_run_before_anything_runs(
+    item: dict[str, Any], message: str
+) -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, computer=True)
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match=message):
+        run.inspect(response(call("c0"), item))
+    assert run.attempted == []
+
+
+def test_the_computer_tool_choice_and_declaration() -> None:
+    declared = {"type": "computer_use_preview", "display_width": 10, "display_height": 10}
+    run = ResponsesToolRun({**PARAMS, "tools": [declared]}, {}, max_steps=3, computer=True)
+    assert run.request()["tools"] == [declared]
+    for params in (
+        {**PARAMS, "tools": [declared, declared]},
+        {**PARAMS, "tool_choice": {"type": "computer"}},
+        {**PARAMS, "tool_choice": "required"},
+    ):
+        with pytest.raises(ValueError):
+            ResponsesToolRun(params, {}, max_steps=3, computer=True)
+    # Allowed tools without the computer: a computer call is refused.
+    only_add = {
+        "type": "allowed_tools",
+        "mode": "auto",
+        "tools": [{"type": "function", "name": "add"}],
+    }
+    run = ResponsesToolRun(
+        {**PARAMS, "tool_choice": only_add}, FUNCTIONS, max_steps=3, computer=True
+    )
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match="tool_choice excludes"):
+        run.inspect(response(computer_call("c1")))
+    # On the last step a computer call cannot get its output sent.
+    run = ResponsesToolRun(PARAMS, {}, max_steps=1, computer=True)
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match="max_steps"):
+        run.inspect(response(computer_call("c1")))
+
+
+def test_browser_calls_are_planned_for_the_toolset_with_their_raw_arguments() -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, browser_tools=[BROWSER_CLICK])
+    run.begin(0)
+    assert [tool["name"] for tool in run.request()["tools"]] == ["browser_click", "add", "mul"]
+    # Arguments the browser toolset will refuse are its to answer: the run goes on.
+    plans = run.inspect(response(call("c1", "browser_click", arguments="{not json")))
+    assert plans is not None
+    assert plans[0]["kind"] == "browser"
+    assert plans[0]["arguments"] == "{not json"
+    with pytest.raises(ToolRunnerError, match="did not return the function_call_output"):
+        run.toolset_output(plans[0], {"type": "function_call_output", "call_id": "c9"})
+    with pytest.raises(ValueError, match="shadows a browser tool"):
+        ResponsesToolRun(
+            PARAMS,
+            {"browser_click": (BROWSER_CLICK, None)},
+            max_steps=3,
+            browser_tools=[BROWSER_CLICK],
+        )

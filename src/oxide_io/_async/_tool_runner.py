@@ -6,9 +6,13 @@ the model calls, sends their outputs back, and returns the first response that
 calls none, within `max_steps` requests. `iterate()` yields each response as a
 turn before its calls run, so a caller can inspect it, supply outputs of its
 own (for functions registered with `allow_output_override=True`) or add a user
-message. `AsyncDecisionsToolRunner` does the same with the Decisions API: it
-offers the caller's actions as the choices of one question, runs the chosen
-action, and stops at "done" (checked by `verify`, when given).
+message. With `browser=AsyncBrowserToolset(...)` its browser tools are offered
+too and run by the toolset; with `computer=AsyncComputerToolset(...)` the
+computer tool is, and each `computer_call` runs on the toolset's driver (under
+`approve_safety_checks` and `before_action`). `AsyncDecisionsToolRunner` does
+the same with the Decisions API: it offers the caller's actions as the choices
+of one question, runs the chosen action, and stops at "done" (checked by
+`verify`, when given).
 
 Everything decided (what a request holds, whether a response is final, which
 calls run, whether an output is valid, when the run is out of steps) is the
@@ -29,6 +33,7 @@ import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from oxide_proto.helpers._computer import ComputerAction
 from oxide_proto.helpers._schema import TypedTool
 from oxide_proto.helpers._tool_runs import (
     DecisionCandidateEntry,
@@ -41,6 +46,7 @@ from oxide_proto.helpers._tool_runs import (
     ToolRunnerError,
     step_headers,
 )
+from oxide_proto.types.responses import ResponseComputerToolCall, ResponseFunctionToolCall
 
 from .. import _tool_support
 from .._tool_support import (
@@ -51,6 +57,8 @@ from .._tool_support import (
     emit_tool_diagnostic,
     invoke,
 )
+from ._browser import AsyncBrowserToolset
+from ._computer import AsyncComputerToolset
 
 if TYPE_CHECKING:
     from oxide_proto.types.responses import Response
@@ -190,14 +198,25 @@ class AsyncResponsesToolRunner:
     def __init__(
         self,
         *,
-        browser: object = None,
-        computer: object = None,
+        browser: AsyncBrowserToolset | None = None,
+        computer: AsyncComputerToolset | None = None,
         functions: list[AsyncRegisteredFunction] | None = None,
         early_execution: object = None,
     ) -> None:
-        _not_yet(browser=browser, computer=computer, early_execution=early_execution)
+        _not_yet(early_execution=early_execution)
+        if browser is not None and not isinstance(browser, AsyncBrowserToolset):
+            raise ValueError(f"browser takes an AsyncBrowserToolset, not {browser!r}")
+        if computer is not None and not isinstance(computer, AsyncComputerToolset):
+            raise ValueError(f"computer takes an AsyncComputerToolset, not {computer!r}")
+        self.browser = browser
+        self.computer = computer
         self._lifecycle = ToolLifecycle("the Responses tool runner")
         self._functions = _registry(functions or [])
+        # The browser's tools as offered now (its members are fixed when it is made).
+        self._browser_tools = [] if browser is None else browser.tools
+        clash = {tool["name"] for tool in self._browser_tools} & set(self._functions)
+        if clash:
+            raise ValueError(f"function names must be unique: {sorted(clash)} are browser tools")
         self._overrides = frozenset(
             name for name, function in self._functions.items() if function.allow_output_override
         )
@@ -219,8 +238,8 @@ class AsyncResponsesToolRunner:
         approve_mcp: Callable[[Any], Awaitable[bool]] | None = None,
         eager: bool = False,
         max_concurrent_calls: int = 2,
-        approve_safety_checks: object = None,
-        before_action: object = None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], Awaitable[bool]] | None = None,
+        before_action: Callable[[ComputerAction], Awaitable[bool]] | None = None,
         ledger: object = None,
         context_budget: object = None,
         before_early_call: object = None,
@@ -231,7 +250,9 @@ class AsyncResponsesToolRunner:
         are the registered functions). `max_steps` (default 20) bounds the requests;
         `stream=True` streams each response, passing a copy of every event to
         `on_event`; `cancelled()` is asked between steps and calls, and passed to
-        functions that declare a `cancelled` parameter. Raises `ToolRunnerError`
+        functions that declare a `cancelled` parameter. A computer call runs only
+        when `approve_safety_checks(call)` allows its pending safety checks (if any)
+        and `before_action(action)` (when given) each of its actions. Raises `ToolRunnerError`
         (with the attempted and completed call ids) when the run stops early.
         """
         turns = self.iterate(
@@ -272,8 +293,8 @@ class AsyncResponsesToolRunner:
         approve_mcp: Callable[[Any], Awaitable[bool]] | None = None,
         eager: bool = False,
         max_concurrent_calls: int = 2,
-        approve_safety_checks: object = None,
-        before_action: object = None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], Awaitable[bool]] | None = None,
+        before_action: Callable[[ComputerAction], Awaitable[bool]] | None = None,
         ledger: object = None,
         context_budget: object = None,
         before_early_call: object = None,
@@ -290,8 +311,6 @@ class AsyncResponsesToolRunner:
                 raise ValueError("max_concurrent_calls must be a positive integer")
             _not_yet(
                 eager=eager,
-                approve_safety_checks=approve_safety_checks,
-                before_action=before_action,
                 ledger=ledger,
                 context_budget=context_budget,
                 before_early_call=before_early_call,
@@ -301,6 +320,8 @@ class AsyncResponsesToolRunner:
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
                 max_steps=max_steps,
                 output_overrides=self._overrides,
+                browser_tools=self._browser_tools,
+                computer=self.computer is not None,
             )
         except BaseException:
             self._lifecycle.exit()
@@ -361,6 +382,22 @@ class AsyncResponsesToolRunner:
                     supplied = run.supplied.get(plan["call_id"])
                     if plan["kind"] == "mcp_approval":
                         await _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+                    elif plan["kind"] == "computer" and self.computer is not None:
+                        output: object = await self.computer.execute(
+                            ResponseComputerToolCall.from_dict(copy.deepcopy(plan["item"])),
+                            approve_safety_checks=approve_safety_checks,
+                            before_action=before_action,
+                            cancelled=cancelled,
+                            on_diagnostic=on_diagnostic,
+                        )
+                        run.toolset_output(plan, output)
+                    elif plan["kind"] == "browser" and self.browser is not None:
+                        output = await self.browser.execute(
+                            ResponseFunctionToolCall.from_dict(copy.deepcopy(plan["item"])),
+                            cancelled=cancelled,
+                            on_diagnostic=on_diagnostic,
+                        )
+                        run.toolset_output(plan, output)
                     elif supplied is not None:
                         run.add_output(plan, supplied)
                     else:

@@ -37,6 +37,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
+from ..base._errors import APIResponseValidationError
+from ..types.responses import ResponseComputerToolCall
+from ._computer import ComputerUseError, computer_actions
 from ._schema import parse_into
 
 __all__ = [
@@ -329,7 +332,10 @@ _OWNED_BODY_KEYS = frozenset(
         "tool_choice",
     }
 )
-_REPLAYED_TYPES = frozenset({"message", "reasoning", "compaction", "function_call"})
+_REPLAYED_TYPES = frozenset(
+    {"message", "reasoning", "compaction", "function_call", "computer_call"}
+)
+_COMPUTER_TOOLS = frozenset({"computer", "computer_use", "computer_use_preview"})
 _NO_MORE_STEPS = "the tool run reached max_steps before the model finished"
 # The items a server tool leaves in a response, and the tool types that make them.
 _SERVER_ITEMS: dict[str, frozenset[str]] = {
@@ -353,9 +359,12 @@ _SERVER_TOOLS = frozenset(kind for kinds in _SERVER_ITEMS.values() for kind in k
 
 class FunctionCallPlan(TypedDict):
     """A call of a response that the runner answers: a registered function it runs (or
-    takes a supplied output for), or an MCP approval request it asks the caller about."""
+    takes a supplied output for), a browser tool or a computer call its toolset runs,
+    or an MCP approval request it asks the caller about. `arguments` is the parsed
+    arguments of a function, the raw text of a browser or MCP call, None for a
+    computer call (whose actions are in `item`)."""
 
-    kind: Literal["function", "mcp_approval"]
+    kind: Literal["function", "mcp_approval", "browser", "computer"]
     call_id: str
     name: str
     arguments: object
@@ -395,6 +404,8 @@ class ResponsesToolRun:
         *,
         max_steps: int | None,
         output_overrides: Iterable[str] = (),
+        browser_tools: Iterable[Mapping[str, Any]] = (),
+        computer: bool = False,
     ) -> None:
         self.attempted: list[str] = []
         self.completed: list[str] = []
@@ -420,14 +431,29 @@ class ResponsesToolRun:
             if owned:
                 raise ValueError(f"extra_body cannot set what the runner decides: {owned}")
         declared = [copy.deepcopy(tool) for tool in params.get("tools") or []]
+        # The computer tool the request offers: the registered toolset's, unless params
+        # declare the one (with its display settings) that toolset answers.
+        computer_tools: list[Any] = [{"type": "computer"}] if computer else []
+        declared_computer = False
         for tool in declared:
             kind = tool.get("type") if isinstance(tool, Mapping) else None
+            if kind in _COMPUTER_TOOLS and computer and not declared_computer:
+                declared_computer = True
+                computer_tools = [tool]
+                continue
+            if kind in _COMPUTER_TOOLS:
+                raise ValueError(
+                    "params['tools'] may declare a computer tool only once, and only with "
+                    "computer=ComputerToolset(...) registered to run its calls"
+                )
             if kind not in _SERVER_TOOLS:
                 raise ValueError(
                     "params['tools'] takes the API's server tools (web search, file search, "
-                    "code interpreter, image generation, MCP); register functions with "
-                    f"functions=[...] (got a {kind!r} tool)"
+                    "code interpreter, image generation, MCP) and the computer tool; register "
+                    f"functions with functions=[...] (got a {kind!r} tool)"
                 )
+        declared = [tool for tool in declared if tool.get("type") not in _COMPUTER_TOOLS]
+        self.has_computer = computer
         labels = [tool.get("server_label") for tool in declared if tool["type"] == "mcp"]
         if any(type(label) is not str or not label for label in labels) or len(set(labels)) != len(
             labels
@@ -440,10 +466,15 @@ class ResponsesToolRun:
             )
         self._server_tools: list[dict[str, Any]] = declared
         self.has_mcp = bool(labels)
-        tools = [copy.deepcopy(dict(definition)) for definition, _ in functions.values()]
+        browser = [copy.deepcopy(dict(tool)) for tool in browser_tools]
+        self.browser_names = frozenset(tool.get("name") for tool in browser)
+        if len(self.browser_names) != len(browser) or not self.browser_names.isdisjoint(functions):
+            raise ValueError("function names must be unique: a function shadows a browser tool")
+        tools = browser + [copy.deepcopy(dict(definition)) for definition, _ in functions.values()]
         self._typed = {name: typed for name, (_, typed) in functions.items()}
         choice = params.get("tool_choice")
-        self.selected = set(functions)
+        self.selected = set(functions) | set(self.browser_names)
+        self.selected_computer = computer
         # None: every declared server tool may run; else the types tool_choice allows.
         self.selected_server: set[str] | None = None
         self.selected_mcp: list[tuple[str, str | None]] | None = None
@@ -468,6 +499,9 @@ class ResponsesToolRun:
                     "use auto, or responses.create for one forced request"
                 )
             chosen = [tool for tool in allowed or () if isinstance(tool, Mapping)]
+            self.selected_computer = computer and any(
+                tool.get("type") in _COMPUTER_TOOLS for tool in chosen
+            )
             self.selected = {
                 tool["name"]
                 for tool in chosen
@@ -481,7 +515,7 @@ class ResponsesToolRun:
                 for tool in chosen
                 if tool.get("type") == "mcp" and type(tool.get("server_label")) is str
             ]
-        elif choice == "required" and tools and not declared:
+        elif choice == "required" and (tools or computer_tools) and not declared:
             raise ValueError(
                 "tool_choice 'required' with only local tools never lets the run finish: "
                 "use auto, or responses.create for one forced request"
@@ -496,7 +530,7 @@ class ResponsesToolRun:
             raise ValueError("input must be a string or a list of input items")
         if "tool_choice" in request:
             request["tool_choice"] = copy.deepcopy(request["tool_choice"])
-        request["tools"] = tools + declared
+        request["tools"] = tools + declared + computer_tools
         include = list(params.get("include") or [])
         # Reasoning items are replayed in the next request: without stored state they
         # need their encrypted content.
@@ -596,6 +630,8 @@ class ResponsesToolRun:
             elif kind == "compaction":
                 if type(item_id) is not str or type(item.get("encrypted_content")) is not str:
                     raise self.error("a compaction item lacks its id or encrypted content")
+            elif kind == "computer_call":
+                plans.append(self._computer_plan(item, seen_calls))
             else:
                 plans.append(self._plan(item, seen_calls))
             items.append(item)
@@ -606,8 +642,34 @@ class ResponsesToolRun:
             raise self.error("the response has neither a final message nor a tool call")
         return None
 
+    def _computer_plan(self, item: dict[str, Any], seen: set[str]) -> FunctionCallPlan:
+        call_id = item.get("call_id")
+        if not self.has_computer:
+            raise self.error("the model made a computer call, but no computer is registered")
+        if not self.selected_computer:
+            raise self.error("the model made a computer call, which tool_choice excludes")
+        try:
+            # Every action is checked before any call of the response runs.
+            computer_actions(ResponseComputerToolCall.from_dict(copy.deepcopy(item)))
+        except (ComputerUseError, APIResponseValidationError) as exc:
+            raise self.error(f"a computer call cannot run: {exc}") from None
+        if self.last_step:
+            raise self.error(_NO_MORE_STEPS)
+        if type(call_id) is not str or not call_id or call_id in self._seen or call_id in seen:
+            raise self.error("a computer call has a missing or repeated call_id")
+        seen.add(call_id)
+        return {
+            "kind": "computer",
+            "call_id": call_id,
+            "name": "computer",
+            "arguments": None,
+            "item": item,
+        }
+
     def _plan(self, item: dict[str, Any], seen: set[str]) -> FunctionCallPlan:
         name, call_id = item.get("name"), item.get("call_id")
+        if type(name) is str and name in self.browser_names:
+            return self._browser_plan(item, name, call_id, seen)
         if type(name) is not str or name not in self._typed:
             raise self.error(f"the model called {name!r}, which is not a registered function")
         if name not in self.selected:
@@ -634,6 +696,26 @@ class ResponsesToolRun:
             "call_id": call_id,
             "name": name,
             "arguments": arguments,
+            "item": item,
+        }
+
+    def _browser_plan(
+        self, item: dict[str, Any], name: str, call_id: object, seen: set[str]
+    ) -> FunctionCallPlan:
+        # The browser toolset checks the arguments itself: bad ones become an output
+        # the model reads, not an end of the run.
+        if name not in self.selected:
+            raise self.error(f"the model called {name!r}, which tool_choice excludes")
+        if self.last_step:
+            raise self.error(_NO_MORE_STEPS)
+        if type(call_id) is not str or not call_id or call_id in self._seen or call_id in seen:
+            raise self.error(f"the call of {name!r} has a missing or repeated call_id")
+        seen.add(call_id)
+        return {
+            "kind": "browser",
+            "call_id": call_id,
+            "name": name,
+            "arguments": item.get("arguments"),
             "item": item,
         }
 
@@ -803,6 +885,25 @@ class ResponsesToolRun:
         item = {"type": "function_call_output", "call_id": plan["call_id"], "output": output}
         self.add_output(plan, item)
         return item
+
+    def toolset_output(self, plan: FunctionCallPlan, output: object) -> dict[str, Any]:
+        """Takes the output item a browser or computer toolset returned for `plan`.
+
+        The item must answer the call (its type and call id); the run keeps a copy.
+        """
+        expected = "computer_call_output" if plan["kind"] == "computer" else "function_call_output"
+        if (
+            not isinstance(output, Mapping)
+            or output.get("type") != expected
+            or output.get("call_id") != plan["call_id"]
+        ):
+            raise self.error(
+                f"the {plan['kind']} toolset did not return the {expected} of call "
+                f"{plan['call_id']}"
+            )
+        item = json.loads(json.dumps(dict(output), allow_nan=False))
+        self.add_output(plan, item)
+        return dict(item)
 
     def add_output(self, plan: FunctionCallPlan, item: dict[str, Any]) -> None:
         self._outputs.append(item)
