@@ -817,7 +817,6 @@ async def test_the_official_options_oxide_lacks_take_only_their_defaults(
     cases: list[tuple[dict[str, Any], str]] = [
         ({"eager": True}, "no eager"),
         ({"ledger": object()}, "no ledger"),
-        ({"context_budget": {"max_input_bytes": 1}}, "no context_budget"),
         ({"before_early_call": lambda call: True}, "no before_early_call"),
     ]
     for options, message in cases:

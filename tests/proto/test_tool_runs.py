@@ -923,3 +923,141 @@ def test_browser_calls_are_planned_for_the_toolset_with_their_raw_arguments() ->
             max_steps=3,
             browser_tools=[BROWSER_CLICK],
         )
+
+
+# -- the context budget --------------------------------------------------------------
+
+SHOT = {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="}
+
+
+def budget_run(history: list[Any], **budget: Any) -> ResponsesToolRun:
+    limits = {"max_input_bytes": 10, "max_input_images": 0, "compact": lambda snapshot: None}
+    return ResponsesToolRun(
+        {**PARAMS, "input": history},
+        FUNCTIONS,
+        max_steps=3,
+        computer=True,
+        browser_tools=[
+            {"type": "function", "name": "browser_screenshot", "parameters": {}},
+            BROWSER_CLICK,
+        ],
+        context_budget={**limits, **budget},
+    )
+
+
+@pytest.mark.parametrize(
+    ("budget", "params", "message"),
+    [
+        ({"max_input_bytes": 0, "max_input_images": 0}, PARAMS, "max_input_bytes"),
+        ({"max_input_bytes": 1}, PARAMS, "max_input_images"),
+        ({"max_input_bytes": 1, "max_input_images": -1}, PARAMS, "max_input_images"),
+        ({"max_input_bytes": True, "max_input_images": 0}, PARAMS, "max_input_bytes"),
+        (
+            {"max_input_bytes": 1, "max_input_images": 0, "keep_recent_screenshots": 0},
+            PARAMS,
+            "keep_recent_screenshots",
+        ),
+        ({"max_input_bytes": 1, "max_input_images": 0, "compact": 3}, PARAMS, "callable"),
+        ({"max_input_bytes": 1, "max_input_images": 0, "limit": 3}, PARAMS, "only the fields"),
+        ([1], PARAMS, "only the fields"),
+        (
+            {"max_input_bytes": 1, "max_input_images": 0},
+            {**PARAMS, "truncation": "auto"},
+            "truncation",
+        ),
+        (
+            {"max_input_bytes": 1, "max_input_images": 0},
+            {**PARAMS, "extra_body": {"context_management": []}},
+            "context_management",
+        ),
+    ],
+)
+def test_a_bad_context_budget_is_refused(budget: Any, params: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ResponsesToolRun(params, FUNCTIONS, max_steps=3, context_budget=budget)
+
+
+def test_within_budget_nothing_is_asked_and_truncation_is_disabled() -> None:
+    run = ResponsesToolRun(
+        PARAMS,
+        FUNCTIONS,
+        max_steps=3,
+        context_budget={"max_input_bytes": 1000, "max_input_images": 0},
+    )
+    assert run.budget_snapshot() is None
+    assert run.request()["truncation"] == "disabled"
+    kept = ResponsesToolRun(
+        {**PARAMS, "truncation": "disabled"},
+        FUNCTIONS,
+        max_steps=3,
+        context_budget={"max_input_bytes": 1000, "max_input_images": 0},
+    )
+    assert kept.request()["truncation"] == "disabled"
+    assert "truncation" not in ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3).request()
+
+
+def test_the_latest_screens_and_safety_checked_calls_are_never_eligible() -> None:
+    checked = {"id": "sc", "code": "x", "message": "y"}
+    history = [
+        {"role": "user", "content": "go"},
+        call("f1"),
+        {"type": "function_call_output", "call_id": "f1", "output": "1"},
+        computer_call("c1"),
+        {"type": "computer_call_output", "call_id": "c1", "output": SHOT},
+        computer_call("c2"),
+        {
+            "type": "computer_call_output",
+            "call_id": "c2",
+            "output": SHOT,
+            "acknowledged_safety_checks": [checked],
+        },
+        computer_call("c3"),
+        {"type": "computer_call_output", "call_id": "c3", "output": SHOT},
+        computer_call("c4"),
+        {"type": "computer_call_output", "call_id": "c4", "output": SHOT},
+        call("b1", "browser_click", arguments="{}"),
+        {"type": "function_call_output", "call_id": "b1", "output": "clicked"},
+        call("b2", "browser_screenshot", arguments="{}"),
+        {
+            "type": "function_call_output",
+            "call_id": "b2",
+            "output": [{"type": "input_image", "image_url": "data:image/png;base64,AA=="}],
+        },
+        call("b3", "browser_click", arguments="{}"),
+        {"type": "function_call_output", "call_id": "b3", "output": "clicked"},
+        call("f2"),
+    ]
+    run = budget_run(history, keep_recent_screenshots=2)
+    got = run.budget_snapshot()
+    assert got is not None
+    snapshot, eligible = got
+    # c2: acknowledged checks; c4 and b2: the two latest screenshots; c4 and b3: the
+    # latest computer and browser calls; f2: not answered yet.
+    assert snapshot["eligible_call_ids"] == ["f1", "c1", "c3", "b1"]
+    assert eligible == frozenset({"f1", "c1", "c3", "b1"})
+    assert snapshot["input_images"] == 5
+    assert snapshot["history"] == history
+    assert snapshot["history"] is not run.history
+
+
+def test_the_projection_drops_whole_calls_and_keeps_the_history() -> None:
+    history = [
+        {"role": "user", "content": "go"},
+        call("f1"),
+        {"type": "function_call_output", "call_id": "f1", "output": "x" * 500},
+        call("f2"),
+        {"type": "function_call_output", "call_id": "f2", "output": "y"},
+    ]
+    run = budget_run(history, max_input_bytes=700)
+    got = run.budget_snapshot()
+    assert got is not None
+    projected = run.budget_input({"drop_call_ids": ["f1"]}, got[1])
+    assert projected[1:] == [history[0], *history[3:]]
+    assert "f1" in projected[0]["content"] and "add" in projected[0]["content"]
+    assert run.history == history
+    with pytest.raises(ToolRunnerError, match="still exceeds"):
+        run.budget_input({"drop_call_ids": ["f2"]}, got[1])
+    without = budget_run(history, max_input_bytes=10)
+    del without.budget["compact"]  # type: ignore[union-attr]
+    with pytest.raises(ToolRunnerError, match="no compact callback"):
+        without.budget_snapshot()

@@ -37,6 +37,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from oxide_proto.helpers._computer import ComputerAction
 from oxide_proto.helpers._schema import TypedTool
 from oxide_proto.helpers._tool_runs import (
+    ContextBudgetDecision,
+    ContextBudgetLimits,
+    ContextBudgetSnapshot,
     DecisionCandidateEntry,
     DecisionsRunResult,
     DecisionsToolRun,
@@ -67,6 +70,7 @@ if TYPE_CHECKING:
     from ._clients import Client
 
 __all__ = [
+    "SyncContextBudget",
     "SyncDecisionActionCandidate",
     "SyncDecisionCandidate",
     "SyncDecisionsToolRunner",
@@ -171,6 +175,19 @@ class SyncResponsesRunnerTurn:
         self._append(text)
 
 
+class SyncContextBudget(ContextBudgetLimits, total=False):
+    """Limits on each request's input; `compact(snapshot)` says what to leave out.
+
+    See the core's `ContextBudget`: `max_input_bytes` (compact JSON) and
+    `max_input_images` bound what one request sends; over them, `compact` gets a
+    `ContextBudgetSnapshot` and returns a `ContextBudgetDecision` naming completed
+    calls to leave out of that request (without `compact`, the run stops).
+    """
+
+    keep_recent_screenshots: int
+    compact: Callable[[ContextBudgetSnapshot], ContextBudgetDecision]
+
+
 def _not_yet(**options: object) -> None:
     # The official runner's options for features oxide's runner does not have: their
     # defaults are accepted (code that spells them out runs), anything else refused.
@@ -241,7 +258,7 @@ class SyncResponsesToolRunner:
         approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None = None,
         before_action: Callable[[ComputerAction], bool] | None = None,
         ledger: object = None,
-        context_budget: object = None,
+        context_budget: SyncContextBudget | None = None,
         before_early_call: object = None,
     ) -> Response:
         """The final response: the first that calls no function.
@@ -250,7 +267,8 @@ class SyncResponsesToolRunner:
         are the registered functions). `max_steps` (default 20) bounds the requests;
         `stream=True` streams each response, passing a copy of every event to
         `on_event`; `cancelled()` is asked between steps and calls, and passed to
-        functions that declare a `cancelled` parameter. A computer call runs only
+        functions that declare a `cancelled` parameter. `context_budget` bounds
+        each request's input (see `SyncContextBudget`). A computer call runs only
         when `approve_safety_checks(call)` allows its pending safety checks (if any)
         and `before_action(action)` (when given) each of its actions. Raises `ToolRunnerError`
         (with the attempted and completed call ids) when the run stops early.
@@ -296,7 +314,7 @@ class SyncResponsesToolRunner:
         approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None = None,
         before_action: Callable[[ComputerAction], bool] | None = None,
         ledger: object = None,
-        context_budget: object = None,
+        context_budget: SyncContextBudget | None = None,
         before_early_call: object = None,
     ) -> Generator[SyncResponsesRunnerTurn, None, None]:
         """Each response as a turn, before its calls run; advancing runs them.
@@ -308,12 +326,7 @@ class SyncResponsesToolRunner:
         try:
             if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
                 raise ValueError("max_concurrent_calls must be a positive integer")
-            _not_yet(
-                eager=eager,
-                ledger=ledger,
-                context_budget=context_budget,
-                before_early_call=before_early_call,
-            )
+            _not_yet(eager=eager, ledger=ledger, before_early_call=before_early_call)
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
@@ -321,6 +334,7 @@ class SyncResponsesToolRunner:
                 output_overrides=self._overrides,
                 browser_tools=self._browser_tools,
                 computer=self.computer is not None,
+                context_budget=context_budget,
             )
         except BaseException:
             self._lifecycle.exit()
@@ -335,6 +349,13 @@ class SyncResponsesToolRunner:
                 request = run.request()
                 if step > 0:
                     _fresh_idempotency_key(client, request)
+                over_budget = run.budget_snapshot()
+                if over_budget is not None and run.budget is not None:
+                    snapshot, eligible = over_budget
+                    # The callback gets its own copy of the history (the snapshot's).
+                    decision = _settle_hook(run.budget["compact"](snapshot))
+                    check()
+                    request["input"] = run.budget_input(decision, eligible)
                 started = time.monotonic()
                 try:
                     response = _send(request_client, request, bool(stream), on_event, check)

@@ -16,6 +16,11 @@ every runtime and testable without a server:
   function, with a call id not seen before and JSON object arguments), says
   which calls to run, checks what each function returned, and extends the
   history with the response's items and the outputs.
+- The context budget of a Responses run (`ContextBudget`): before each request
+  the runner measures the input it would send (compact JSON bytes, images);
+  over the budget, the caller's `compact(snapshot)` names completed calls to
+  leave out of that request (`budget_snapshot`, `budget_input`). The run's own
+  history keeps everything: only what is sent shrinks.
 - `DecisionsToolRun`: one run of the Decisions loop (observe, offer the
   caller's candidates as the choices of one question, run the chosen action,
   verify "done").
@@ -43,6 +48,10 @@ from ._computer import ComputerUseError, computer_actions
 from ._schema import parse_into
 
 __all__ = [
+    "ContextBudget",
+    "ContextBudgetDecision",
+    "ContextBudgetLimits",
+    "ContextBudgetSnapshot",
     "DecisionCandidateEntry",
     "DecisionsRunResult",
     "DecisionsToolRun",
@@ -315,6 +324,108 @@ def _arguments(text: object, typed: Any) -> object:
     return value
 
 
+# -- the context budget ------------------------------------------------------------
+
+
+class ContextBudgetSnapshot(TypedDict):
+    """The input a request would send, over budget: a copy, and what may be left out.
+
+    `eligible_call_ids`: completed calls (function, browser or computer) whose call
+    and output may be dropped from this one request; the latest computer and
+    browser calls, the most recent screenshots and calls with safety checks are
+    never eligible.
+    """
+
+    history: list[Any]
+    eligible_call_ids: list[str]
+    input_bytes: int
+    input_images: int
+
+
+class _DroppedCalls(TypedDict):
+    drop_call_ids: list[str]
+
+
+class ContextBudgetDecision(_DroppedCalls, total=False):
+    """What `compact` chose: calls to leave out, and a summary of them to send instead."""
+
+    summary: str
+
+
+class ContextBudgetLimits(TypedDict):
+    """The two limits every context budget sets."""
+
+    max_input_bytes: int
+    max_input_images: int
+
+
+class ContextBudget(ContextBudgetLimits, total=False):
+    """Limits on the input of each request of a run (compact JSON bytes, images).
+
+    Without `compact`, a request over the limits stops the run; with it,
+    `compact(snapshot)` decides which completed calls that request leaves out.
+    `keep_recent_screenshots` (default 1): how many of the latest screenshots
+    always stay.
+    """
+
+    keep_recent_screenshots: int
+    compact: Callable[[ContextBudgetSnapshot], ContextBudgetDecision]
+
+
+_BUDGET_KEYS = frozenset(
+    {"max_input_bytes", "max_input_images", "keep_recent_screenshots", "compact"}
+)
+# The largest integer JSON carries exactly, the bound of every count here.
+_MAX_COUNT = 2**53 - 1
+_CALL_TYPES = ("function_call", "computer_call")
+_OUTPUT_TYPES = ("function_call_output", "computer_call_output")
+_SCREENSHOT_TOOLS = ("browser_screenshot", "browser_zoom")
+
+
+def _budget(budget: object) -> dict[str, Any]:
+    if not isinstance(budget, Mapping) or set(budget) - _BUDGET_KEYS:
+        raise ValueError(f"context_budget takes only the fields {sorted(_BUDGET_KEYS)}")
+    checked = dict(budget)
+    checked.setdefault("keep_recent_screenshots", 1)
+    for name, least in (
+        ("max_input_bytes", 1),
+        ("max_input_images", 0),
+        ("keep_recent_screenshots", 1),
+    ):
+        number = checked.get(name)
+        if type(number) is not int or not least <= number <= _MAX_COUNT:
+            raise ValueError(
+                f"context_budget {name} must be an integer from {least} to {_MAX_COUNT}"
+            )
+    if "compact" in checked and not callable(checked["compact"]):
+        raise ValueError("context_budget compact must be callable")
+    return checked
+
+
+def _input_size(history: list[Any]) -> tuple[int, int]:
+    """The bytes of `history` as compact JSON text, and the images it carries."""
+    try:
+        text = json.dumps(history, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the input history is not JSON: {exc}") from None
+    images = 0
+    for item in history:
+        if not isinstance(item, Mapping):
+            continue
+        kind = item.get("type", "message")
+        if kind == "computer_call_output":
+            images += 1
+            continue
+        blocks = item.get("output") if kind == "function_call_output" else item.get("content")
+        if kind in ("message", "function_call_output") and isinstance(blocks, list):
+            images += sum(
+                1
+                for block in blocks
+                if isinstance(block, Mapping) and block.get("type") == "input_image"
+            )
+    return len(text.encode("utf-8")), images
+
+
 # -- the Responses loop ----------------------------------------------------------
 
 _LOCAL_TOOL_TYPES = frozenset({"function", "computer", "computer_use", "computer_use_preview"})
@@ -406,6 +517,7 @@ class ResponsesToolRun:
         output_overrides: Iterable[str] = (),
         browser_tools: Iterable[Mapping[str, Any]] = (),
         computer: bool = False,
+        context_budget: object = None,
     ) -> None:
         self.attempted: list[str] = []
         self.completed: list[str] = []
@@ -425,9 +537,20 @@ class ResponsesToolRun:
                 raise ValueError(
                     f"a tool run keeps its own input history: pass it as input, not {key}"
                 )
+        self.budget = None if context_budget is None else _budget(context_budget)
+        if self.budget is not None and (
+            params.get("truncation") == "auto" or params.get("context_management")
+        ):
+            raise ValueError(
+                "a context_budget decides what each request sends: leave truncation and "
+                "context_management unset"
+            )
         extra_body = params.get("extra_body")
         if isinstance(extra_body, Mapping):
-            owned = sorted(_OWNED_BODY_KEYS.intersection(extra_body))
+            owned_keys = _OWNED_BODY_KEYS
+            if self.budget is not None:
+                owned_keys = owned_keys | {"truncation", "context_management"}
+            owned = sorted(owned_keys.intersection(extra_body))
             if owned:
                 raise ValueError(f"extra_body cannot set what the runner decides: {owned}")
         declared = [copy.deepcopy(tool) for tool in params.get("tools") or []]
@@ -535,6 +658,9 @@ class ResponsesToolRun:
         # Reasoning items are replayed in the next request: without stored state they
         # need their encrypted content.
         request["include"] = list(dict.fromkeys([*include, "reasoning.encrypted_content"]))
+        if self.budget is not None and request.get("truncation") is None:
+            # The server must not cut what the budget let through.
+            request["truncation"] = "disabled"
         self._request = request
         self.overrides = frozenset(output_overrides)
         self._seen = {
@@ -579,6 +705,142 @@ class ResponsesToolRun:
         request["input"] = copy.deepcopy(self.history)
         request["tools"] = copy.deepcopy(self._request["tools"])
         return request
+
+    def budget_snapshot(self) -> tuple[ContextBudgetSnapshot, frozenset[str]] | None:
+        """None when this step's input fits the context budget (or there is none), else
+        the snapshot for `compact` and the call ids it may drop.
+
+        Raises `ToolRunnerError` when the input does not fit and there is no `compact`.
+        """
+        if self.budget is None:
+            return None
+        try:
+            size, images = _input_size(self.history)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        if size <= self.budget["max_input_bytes"] and images <= self.budget["max_input_images"]:
+            return None
+        if "compact" not in self.budget:
+            raise self.error(
+                f"the input ({size} bytes, {images} images) exceeds the context_budget "
+                "and there is no compact callback to shrink it"
+            )
+        calls: dict[str, Mapping[str, Any]] = {}
+        answered: set[str] = set()
+        protected: set[str] = set()
+        screenshots: list[str] = []
+        latest_browser: str | None = None
+        latest_computer: str | None = None
+        for item in self.history:
+            if not isinstance(item, Mapping) or type(item.get("call_id")) is not str:
+                continue
+            kind, call_id = item.get("type"), item["call_id"]
+            if kind in _CALL_TYPES:
+                calls[call_id] = item
+                if kind == "computer_call":
+                    latest_computer = call_id
+                    if item.get("pending_safety_checks"):
+                        protected.add(call_id)
+                elif item.get("name") in self.browser_names:
+                    latest_browser = call_id
+            elif kind in _OUTPUT_TYPES and call_id in calls:
+                answered.add(call_id)
+                call = calls[call_id]
+                if kind == "computer_call_output":
+                    screenshots.append(call_id)
+                    if item.get("acknowledged_safety_checks"):
+                        protected.add(call_id)
+                elif (
+                    call.get("name") in _SCREENSHOT_TOOLS
+                    and call.get("name") in self.browser_names
+                    and isinstance(item.get("output"), list)
+                    and any(
+                        isinstance(block, Mapping) and block.get("type") == "input_image"
+                        for block in item["output"]
+                    )
+                ):
+                    screenshots.append(call_id)
+        keep = self.budget["keep_recent_screenshots"]
+        protected.update(screenshots[-keep:])
+        protected.update(call for call in (latest_browser, latest_computer) if call is not None)
+        eligible = [
+            call_id for call_id in calls if call_id in answered and call_id not in protected
+        ]
+        snapshot: ContextBudgetSnapshot = {
+            "history": copy.deepcopy(self.history),
+            "eligible_call_ids": eligible,
+            "input_bytes": size,
+            "input_images": images,
+        }
+        return snapshot, frozenset(eligible)
+
+    def budget_input(self, decision: object, eligible: frozenset[str]) -> list[Any]:
+        """This step's input with the calls `decision` drops left out (the history keeps them).
+
+        A summary and the receipts of the dropped calls (their ids and names) go
+        first, as user messages, so the model knows what it no longer sees. Raises
+        `ToolRunnerError` for a decision naming anything but eligible calls, or when
+        the input still does not fit.
+        """
+        if (
+            not isinstance(decision, Mapping)
+            or set(decision) - {"drop_call_ids", "summary"}
+            or type(decision.get("drop_call_ids")) is not list
+            or ("summary" in decision and type(decision["summary"]) is not str)
+        ):
+            raise self.error(
+                "compact must return {'drop_call_ids': [...]} and optionally a string summary"
+            )
+        drop = decision["drop_call_ids"]
+        if any(type(call_id) is not str or call_id not in eligible for call_id in drop) or len(
+            set(drop)
+        ) != len(drop):
+            raise self.error("compact may drop only the snapshot's eligible_call_ids, each once")
+        dropped = frozenset(drop)
+        kept: list[Any] = []
+        receipts: list[dict[str, str]] = []
+        for item in self.history:
+            if (
+                isinstance(item, Mapping)
+                and item.get("type") in (*_CALL_TYPES, *_OUTPUT_TYPES)
+                and item.get("call_id") in dropped
+            ):
+                if item["type"] in _CALL_TYPES:
+                    receipt = {"call_id": item["call_id"], "kind": item["type"]}
+                    if type(item.get("name")) is str:
+                        receipt["name"] = item["name"]
+                    receipts.append(receipt)
+                continue
+            kept.append(copy.deepcopy(item))
+        notes: list[Any] = []
+        if "summary" in decision:
+            notes.append(
+                {
+                    "role": "user",
+                    "content": "Summary of completed tool results left out of this input: "
+                    + decision["summary"],
+                }
+            )
+        if receipts:
+            notes.append(
+                {
+                    "role": "user",
+                    "content": "Completed tool calls left out of this input: "
+                    + json.dumps(receipts, ensure_ascii=False, separators=(",", ":"))
+                    + ". Their outputs were received; whether their effects succeeded "
+                    "is not verified here.",
+                }
+            )
+        projected = [*notes, *kept]
+        size, images = _input_size(projected)
+        if self.budget is None:
+            raise self.error("the run has no context_budget")
+        if size > self.budget["max_input_bytes"] or images > self.budget["max_input_images"]:
+            raise self.error(
+                f"the input after compact ({size} bytes, {images} images) still exceeds "
+                "the context_budget"
+            )
+        return projected
 
     def inspect(self, response: Mapping[str, Any]) -> list[FunctionCallPlan] | None:
         """Checks a response: None when it is the final answer, else the calls to run.
