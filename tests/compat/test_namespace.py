@@ -374,7 +374,6 @@ NOT_OFFERED_IN_MODULES = {
     **{
         f"lib.responses_tool_runner.{name}": "oxide's tool runner has no " + what
         for name, what in (
-            ("EarlyExecution", "eager streamed execution"),
             ("ResponsesToolCheckpoint", "checkpoint ledger"),
             ("ResponsesToolLedger", "checkpoint ledger"),
             ("AsyncResponsesToolLedger", "checkpoint ledger"),

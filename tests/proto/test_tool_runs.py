@@ -24,6 +24,7 @@ from oxide_proto import (
     step_headers,
     tool_diagnostic,
 )
+from oxide_proto.helpers._tool_runs import early_selection
 
 ADD = {"type": "function", "name": "add", "parameters": {"type": "object"}}
 MUL = {"type": "function", "name": "mul", "parameters": {"type": "object"}}
@@ -1061,3 +1062,81 @@ def test_the_projection_drops_whole_calls_and_keeps_the_history() -> None:
     del without.budget["compact"]  # type: ignore[union-attr]
     with pytest.raises(ToolRunnerError, match="no compact callback"):
         without.budget_snapshot()
+
+
+# -- eager execution -------------------------------------------------------------------
+
+
+def eager_run(early: Any = None) -> ResponsesToolRun:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, computer=True)
+    run.eager_mode(eager=True, stream=True, early=early, before_early_call=False)
+    run.begin(0)
+    return run
+
+
+def test_calls_of_the_streamed_prefix_run_early_and_not_again() -> None:
+    run = eager_run()
+    assert run.receive(0, {"type": "reasoning", "id": "rs_1", "summary": []}) is None
+    plan = run.receive(1, call("c1"))
+    assert plan is not None and plan["call_id"] == "c1"
+    run.run_early(plan)
+    run.record_output(plan, "5")
+    assert run.tools_executed
+    later = run.receive(2, computer_call("c2"))
+    assert later is not None and later["kind"] == "computer"
+    # The computer call was not run early: it is planned with the completed response.
+    plans = run.inspect(
+        response(
+            {"type": "reasoning", "id": "rs_1", "summary": []}, call("c1"), computer_call("c2")
+        )
+    )
+    assert plans is not None
+    assert [plan["call_id"] for plan in plans] == ["c2"]
+    assert run.attempted == ["c1"]
+
+
+def test_a_gap_a_deferral_or_an_unselected_call_waits() -> None:
+    run = eager_run()
+    assert run.receive(1, call("c1")) is None  # index 0 never came
+    assert run.receive(0, call("c0")) is None
+    run = eager_run()
+    run.defer()
+    assert run.receive(0, call("c1")) is None
+    run = eager_run(early=(frozenset({"mul"}), False))
+    assert run.receive(0, call("c1")) is None  # add is not selected
+    assert run.receive(1, call("c2", "mul")) is None  # everything after it waits
+    run = eager_run(early=(frozenset({"add"}), False))
+    assert run.receive(0, computer_call("c1")) is None
+    # Without eager mode nothing runs early; eager needs streaming.
+    plain = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3)
+    plain.begin(0)
+    assert plain.receive(0, call("c1")) is None
+    with pytest.raises(ValueError, match="stream=True"):
+        plain.eager_mode(eager=True, stream=False, early=None, before_early_call=False)
+
+
+def test_a_completed_response_that_differs_from_what_ran_stops_the_run() -> None:
+    run = eager_run()
+    plan = run.receive(0, call("c1"))
+    assert plan is not None
+    run.run_early(plan)
+    run.record_output(plan, "5")
+    for changed in (call("c1", arguments='{"a": 9, "b": 3}'), call("c9")):
+        with pytest.raises(ToolRunnerError, match="differs from the streamed call c1"):
+            run.inspect(response(changed))
+    # A call found bad while streaming stops the run before it runs.
+    with pytest.raises(ToolRunnerError, match="not a registered function"):
+        run.receive(1, call("c2", "pow"))
+
+
+def test_early_selection_is_checked() -> None:
+    assert early_selection(None, ["add"], False) is None
+    assert early_selection({"functions": ["add"]}, ["add"], False) == (frozenset({"add"}), False)
+    assert early_selection({"computer": True}, [], True) == (frozenset(), True)
+    for bad in ({"functions": ["pow"]}, {"functions": ["add", "add"]}, {"functions": "add"}):
+        with pytest.raises(ValueError, match="registered function names"):
+            early_selection(bad, ["add"], False)
+    with pytest.raises(ValueError, match="only functions and computer"):
+        early_selection({"browser": True}, ["add"], False)
+    with pytest.raises(ValueError, match="computer"):
+        early_selection({"computer": True}, ["add"], False)

@@ -43,10 +43,12 @@ from oxide_proto.helpers._tool_runs import (
     DecisionsRunResult,
     DecisionsToolRun,
     DecisionsToolRunnerError,
+    EarlyExecution,
     FunctionCallPlan,
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
+    early_selection,
     step_headers,
 )
 from oxide_proto.types.responses import ResponseComputerToolCall, ResponseFunctionToolCall
@@ -79,6 +81,8 @@ __all__ = [
 ]
 
 FunctionResult = str | list[dict[str, Any]]
+# What `before_early_call` answers for a call that could run while its response streams.
+EarlyDecision = Literal["execute", "defer"]
 
 
 async def _settle(value: object) -> object:
@@ -96,8 +100,9 @@ class AsyncRegisteredFunction:
     instance of the tool's type with `from_tool`) and returns the output: text,
     or a list of input blocks (`input_text`, `input_image`, `input_file`).
     `allow_output_override`: a turn of `iterate()` may supply this function's
-    output instead of running it. `independent` is accepted for compatibility
-    (it only matters to eager streamed execution, which oxide does not do).
+    output instead of running it. `independent` marks a function that may run
+    beside others during eager execution; oxide runs early calls one at a time,
+    in order, so it is accepted and changes nothing.
     """
 
     tool: Mapping[str, Any]
@@ -218,9 +223,8 @@ class AsyncResponsesToolRunner:
         browser: AsyncBrowserToolset | None = None,
         computer: AsyncComputerToolset | None = None,
         functions: list[AsyncRegisteredFunction] | None = None,
-        early_execution: object = None,
+        early_execution: EarlyExecution | None = None,
     ) -> None:
-        _not_yet(early_execution=early_execution)
         if browser is not None and not isinstance(browser, AsyncBrowserToolset):
             raise ValueError(f"browser takes an AsyncBrowserToolset, not {browser!r}")
         if computer is not None and not isinstance(computer, AsyncComputerToolset):
@@ -236,6 +240,11 @@ class AsyncResponsesToolRunner:
             raise ValueError(f"function names must be unique: {sorted(clash)} are browser tools")
         self._overrides = frozenset(
             name for name, function in self._functions.items() if function.allow_output_override
+        )
+        self._early = early_selection(
+            early_execution,
+            [*self._functions, *(tool["name"] for tool in self._browser_tools)],
+            computer is not None,
         )
 
     def close(self) -> CloseStatus:
@@ -259,7 +268,7 @@ class AsyncResponsesToolRunner:
         before_action: Callable[[ComputerAction], Awaitable[bool]] | None = None,
         ledger: object = None,
         context_budget: AsyncContextBudget | None = None,
-        before_early_call: object = None,
+        before_early_call: Callable[[Any], Awaitable[EarlyDecision]] | None = None,
     ) -> Response:
         """The final response: the first that calls no function.
 
@@ -268,7 +277,11 @@ class AsyncResponsesToolRunner:
         `stream=True` streams each response, passing a copy of every event to
         `on_event`; `cancelled()` is asked between steps and calls, and passed to
         functions that declare a `cancelled` parameter. `context_budget` bounds
-        each request's input (see `AsyncContextBudget`). A computer call runs only
+        each request's input (see `AsyncContextBudget`). With `stream=True` and
+        `eager=True`, a call runs as soon as its item is done in the stream (those
+        the runner's `early_execution` selects, when given; `before_early_call(call)`
+        may answer "defer"), one at a time; `max_concurrent_calls` is checked
+        and, as calls never overlap, always respected. A computer call runs only
         when `approve_safety_checks(call)` allows its pending safety checks (if any)
         and `before_action(action)` (when given) each of its actions. Raises `ToolRunnerError`
         (with the attempted and completed call ids) when the run stops early.
@@ -315,7 +328,7 @@ class AsyncResponsesToolRunner:
         before_action: Callable[[ComputerAction], Awaitable[bool]] | None = None,
         ledger: object = None,
         context_budget: AsyncContextBudget | None = None,
-        before_early_call: object = None,
+        before_early_call: Callable[[Any], Awaitable[EarlyDecision]] | None = None,
         # unasync: ) -> Generator[SyncResponsesRunnerTurn, None, None]:
     ) -> AsyncGenerator[AsyncResponsesRunnerTurn, None]:
         """Each response as a turn, before its calls run; advancing runs them.
@@ -327,7 +340,7 @@ class AsyncResponsesToolRunner:
         try:
             if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
                 raise ValueError("max_concurrent_calls must be a positive integer")
-            _not_yet(eager=eager, ledger=ledger, before_early_call=before_early_call)
+            _not_yet(ledger=ledger)
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
@@ -337,10 +350,50 @@ class AsyncResponsesToolRunner:
                 computer=self.computer is not None,
                 context_budget=context_budget,
             )
+            run.eager_mode(
+                eager=bool(eager),
+                stream=bool(stream),
+                early=self._early,
+                before_early_call=before_early_call is not None,
+            )
         except BaseException:
             self._lifecycle.exit()
             raise
         check = _cancel_check(run, cancelled)
+        # Set when a call run while the response streamed fails: not a request failure.
+        early_failed: list[bool] = []
+
+        async def on_item(event: Any) -> None:
+            plan = run.receive(getattr(event, "output_index", None), event.item.to_dict())
+            if plan is None:
+                return
+            if before_early_call is not None:
+                decision = await _settle_hook(before_early_call(copy.deepcopy(event.item)))
+                check()
+                if type(decision) is not str or decision not in ("execute", "defer"):
+                    raise run.error("before_early_call must return 'execute' or 'defer'")
+                if decision == "defer":
+                    run.defer()
+                    return
+            check()
+            run.run_early(plan)
+            try:
+                await self._run_plan(
+                    run,
+                    plan,
+                    None,
+                    approve_mcp,
+                    approve_safety_checks,
+                    before_action,
+                    cancelled,
+                    check,
+                    on_diagnostic,
+                )
+            except BaseException:
+                early_failed.append(True)
+                raise
+            check()
+
         # A request that reached an MCP server may have had remote effects: not retried.
         request_client = client.with_options(max_retries=0) if run.has_mcp else client
         try:
@@ -359,8 +412,17 @@ class AsyncResponsesToolRunner:
                     request["input"] = run.budget_input(decision, eligible)
                 started = time.monotonic()
                 try:
-                    response = await _send(request_client, request, bool(stream), on_event, check)
+                    response = await _send(
+                        request_client,
+                        request,
+                        bool(stream),
+                        on_event,
+                        check,
+                        on_item if run.eager else None,
+                    )
                 except BaseException as exc:
+                    if early_failed:
+                        raise
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
                         if isinstance(exc, asyncio.CancelledError)
@@ -387,7 +449,7 @@ class AsyncResponsesToolRunner:
                         response=response,
                         step=step + 1,
                         final=final,
-                        tools_executed=False,
+                        tools_executed=run.tools_executed,
                         attempted_call_ids=tuple(run.attempted),
                         completed_call_ids=tuple(run.completed),
                         _supply=functools.partial(run.supply, run.eligible_for_supply(plans or [])),
@@ -400,29 +462,17 @@ class AsyncResponsesToolRunner:
                 for plan in plans:
                     check()
                     run.attempt(plan["call_id"])
-                    supplied = run.supplied.get(plan["call_id"])
-                    if plan["kind"] == "mcp_approval":
-                        await _approve(run, plan, response, approve_mcp, check, on_diagnostic)
-                    elif plan["kind"] == "computer" and self.computer is not None:
-                        output: object = await self.computer.execute(
-                            ResponseComputerToolCall.from_dict(copy.deepcopy(plan["item"])),
-                            approve_safety_checks=approve_safety_checks,
-                            before_action=before_action,
-                            cancelled=cancelled,
-                            on_diagnostic=on_diagnostic,
-                        )
-                        run.toolset_output(plan, output)
-                    elif plan["kind"] == "browser" and self.browser is not None:
-                        output = await self.browser.execute(
-                            ResponseFunctionToolCall.from_dict(copy.deepcopy(plan["item"])),
-                            cancelled=cancelled,
-                            on_diagnostic=on_diagnostic,
-                        )
-                        run.toolset_output(plan, output)
-                    elif supplied is not None:
-                        run.add_output(plan, supplied)
-                    else:
-                        await self._execute(run, plan, cancelled, on_diagnostic)
+                    await self._run_plan(
+                        run,
+                        plan,
+                        response,
+                        approve_mcp,
+                        approve_safety_checks,
+                        before_action,
+                        cancelled,
+                        check,
+                        on_diagnostic,
+                    )
                     check()
                 run.finish()
             raise run.out_of_steps()
@@ -442,6 +492,45 @@ class AsyncResponsesToolRunner:
             raise ToolRunnerError(message, run.attempted, run.completed) from exc
         finally:
             self._lifecycle.exit()
+
+    async def _run_plan(
+        self,
+        run: ResponsesToolRun,
+        plan: FunctionCallPlan,
+        response: Response | None,
+        approve_mcp: Callable[[Any], Awaitable[bool]] | None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], Awaitable[bool]] | None,
+        before_action: Callable[[ComputerAction], Awaitable[bool]] | None,
+        cancelled: Callable[[], bool] | None,
+        check: Callable[[], None],
+        on_diagnostic: ToolDiagnosticObserver | None,
+    ) -> None:
+        """Runs one planned call (the caller has noted the attempt) and records its output."""
+        supplied = run.supplied.get(plan["call_id"])
+        if plan["kind"] == "mcp_approval":
+            if response is None:
+                raise AssertionError("an MCP approval is decided on the completed response")
+            await _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+        elif plan["kind"] == "computer" and self.computer is not None:
+            output: object = await self.computer.execute(
+                ResponseComputerToolCall.from_dict(copy.deepcopy(plan["item"])),
+                approve_safety_checks=approve_safety_checks,
+                before_action=before_action,
+                cancelled=cancelled,
+                on_diagnostic=on_diagnostic,
+            )
+            run.toolset_output(plan, output)
+        elif plan["kind"] == "browser" and self.browser is not None:
+            output = await self.browser.execute(
+                ResponseFunctionToolCall.from_dict(copy.deepcopy(plan["item"])),
+                cancelled=cancelled,
+                on_diagnostic=on_diagnostic,
+            )
+            run.toolset_output(plan, output)
+        elif supplied is not None:
+            run.add_output(plan, supplied)
+        else:
+            await self._execute(run, plan, cancelled, on_diagnostic)
 
     async def _execute(
         self,
@@ -564,6 +653,7 @@ async def _send(
     stream: bool,
     on_event: Callable[[Any], Awaitable[None]] | None,
     check: Callable[[], None],
+    on_item: Callable[[Any], Awaitable[None]] | None = None,
 ) -> Response:
     if not stream:
         response: Response = await client.responses.create(**request)
@@ -575,6 +665,8 @@ async def _send(
                 # The hook gets its own copy: nothing it changes reaches the run.
                 await _settle_hook(on_event(copy.deepcopy(event)))
                 check()
+            if on_item is not None and getattr(event, "type", None) == "response.output_item.done":
+                await on_item(event)
         final: Response = await events.get_final_response()
         return final
 

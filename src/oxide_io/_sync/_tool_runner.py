@@ -44,10 +44,12 @@ from oxide_proto.helpers._tool_runs import (
     DecisionsRunResult,
     DecisionsToolRun,
     DecisionsToolRunnerError,
+    EarlyExecution,
     FunctionCallPlan,
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
+    early_selection,
     step_headers,
 )
 from oxide_proto.types.responses import ResponseComputerToolCall, ResponseFunctionToolCall
@@ -80,6 +82,8 @@ __all__ = [
 ]
 
 FunctionResult = str | list[dict[str, Any]]
+# What `before_early_call` answers for a call that could run while its response streams.
+EarlyDecision = Literal["execute", "defer"]
 
 
 def _settle(value: object) -> object:
@@ -96,8 +100,9 @@ class SyncRegisteredFunction:
     instance of the tool's type with `from_tool`) and returns the output: text,
     or a list of input blocks (`input_text`, `input_image`, `input_file`).
     `allow_output_override`: a turn of `iterate()` may supply this function's
-    output instead of running it. `independent` is accepted for compatibility
-    (it only matters to eager streamed execution, which oxide does not do).
+    output instead of running it. `independent` marks a function that may run
+    beside others during eager execution; oxide runs early calls one at a time,
+    in order, so it is accepted and changes nothing.
     """
 
     tool: Mapping[str, Any]
@@ -218,9 +223,8 @@ class SyncResponsesToolRunner:
         browser: SyncBrowserToolset | None = None,
         computer: SyncComputerToolset | None = None,
         functions: list[SyncRegisteredFunction] | None = None,
-        early_execution: object = None,
+        early_execution: EarlyExecution | None = None,
     ) -> None:
-        _not_yet(early_execution=early_execution)
         if browser is not None and not isinstance(browser, SyncBrowserToolset):
             raise ValueError(f"browser takes an SyncBrowserToolset, not {browser!r}")
         if computer is not None and not isinstance(computer, SyncComputerToolset):
@@ -236,6 +240,11 @@ class SyncResponsesToolRunner:
             raise ValueError(f"function names must be unique: {sorted(clash)} are browser tools")
         self._overrides = frozenset(
             name for name, function in self._functions.items() if function.allow_output_override
+        )
+        self._early = early_selection(
+            early_execution,
+            [*self._functions, *(tool["name"] for tool in self._browser_tools)],
+            computer is not None,
         )
 
     def close(self) -> CloseStatus:
@@ -259,7 +268,7 @@ class SyncResponsesToolRunner:
         before_action: Callable[[ComputerAction], bool] | None = None,
         ledger: object = None,
         context_budget: SyncContextBudget | None = None,
-        before_early_call: object = None,
+        before_early_call: Callable[[Any], EarlyDecision] | None = None,
     ) -> Response:
         """The final response: the first that calls no function.
 
@@ -268,7 +277,11 @@ class SyncResponsesToolRunner:
         `stream=True` streams each response, passing a copy of every event to
         `on_event`; `cancelled()` is asked between steps and calls, and passed to
         functions that declare a `cancelled` parameter. `context_budget` bounds
-        each request's input (see `SyncContextBudget`). A computer call runs only
+        each request's input (see `SyncContextBudget`). With `stream=True` and
+        `eager=True`, a call runs as soon as its item is done in the stream (those
+        the runner's `early_execution` selects, when given; `before_early_call(call)`
+        may answer "defer"), one at a time; `max_concurrent_calls` is checked
+        and, as calls never overlap, always respected. A computer call runs only
         when `approve_safety_checks(call)` allows its pending safety checks (if any)
         and `before_action(action)` (when given) each of its actions. Raises `ToolRunnerError`
         (with the attempted and completed call ids) when the run stops early.
@@ -315,7 +328,7 @@ class SyncResponsesToolRunner:
         before_action: Callable[[ComputerAction], bool] | None = None,
         ledger: object = None,
         context_budget: SyncContextBudget | None = None,
-        before_early_call: object = None,
+        before_early_call: Callable[[Any], EarlyDecision] | None = None,
     ) -> Generator[SyncResponsesRunnerTurn, None, None]:
         """Each response as a turn, before its calls run; advancing runs them.
 
@@ -326,7 +339,7 @@ class SyncResponsesToolRunner:
         try:
             if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
                 raise ValueError("max_concurrent_calls must be a positive integer")
-            _not_yet(eager=eager, ledger=ledger, before_early_call=before_early_call)
+            _not_yet(ledger=ledger)
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
@@ -336,10 +349,50 @@ class SyncResponsesToolRunner:
                 computer=self.computer is not None,
                 context_budget=context_budget,
             )
+            run.eager_mode(
+                eager=bool(eager),
+                stream=bool(stream),
+                early=self._early,
+                before_early_call=before_early_call is not None,
+            )
         except BaseException:
             self._lifecycle.exit()
             raise
         check = _cancel_check(run, cancelled)
+        # Set when a call run while the response streamed fails: not a request failure.
+        early_failed: list[bool] = []
+
+        def on_item(event: Any) -> None:
+            plan = run.receive(getattr(event, "output_index", None), event.item.to_dict())
+            if plan is None:
+                return
+            if before_early_call is not None:
+                decision = _settle_hook(before_early_call(copy.deepcopy(event.item)))
+                check()
+                if type(decision) is not str or decision not in ("execute", "defer"):
+                    raise run.error("before_early_call must return 'execute' or 'defer'")
+                if decision == "defer":
+                    run.defer()
+                    return
+            check()
+            run.run_early(plan)
+            try:
+                self._run_plan(
+                    run,
+                    plan,
+                    None,
+                    approve_mcp,
+                    approve_safety_checks,
+                    before_action,
+                    cancelled,
+                    check,
+                    on_diagnostic,
+                )
+            except BaseException:
+                early_failed.append(True)
+                raise
+            check()
+
         # A request that reached an MCP server may have had remote effects: not retried.
         request_client = client.with_options(max_retries=0) if run.has_mcp else client
         try:
@@ -358,8 +411,17 @@ class SyncResponsesToolRunner:
                     request["input"] = run.budget_input(decision, eligible)
                 started = time.monotonic()
                 try:
-                    response = _send(request_client, request, bool(stream), on_event, check)
+                    response = _send(
+                        request_client,
+                        request,
+                        bool(stream),
+                        on_event,
+                        check,
+                        on_item if run.eager else None,
+                    )
                 except BaseException as exc:
+                    if early_failed:
+                        raise
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
                         if isinstance(exc, asyncio.CancelledError)
@@ -386,7 +448,7 @@ class SyncResponsesToolRunner:
                         response=response,
                         step=step + 1,
                         final=final,
-                        tools_executed=False,
+                        tools_executed=run.tools_executed,
                         attempted_call_ids=tuple(run.attempted),
                         completed_call_ids=tuple(run.completed),
                         _supply=functools.partial(run.supply, run.eligible_for_supply(plans or [])),
@@ -399,29 +461,17 @@ class SyncResponsesToolRunner:
                 for plan in plans:
                     check()
                     run.attempt(plan["call_id"])
-                    supplied = run.supplied.get(plan["call_id"])
-                    if plan["kind"] == "mcp_approval":
-                        _approve(run, plan, response, approve_mcp, check, on_diagnostic)
-                    elif plan["kind"] == "computer" and self.computer is not None:
-                        output: object = self.computer.execute(
-                            ResponseComputerToolCall.from_dict(copy.deepcopy(plan["item"])),
-                            approve_safety_checks=approve_safety_checks,
-                            before_action=before_action,
-                            cancelled=cancelled,
-                            on_diagnostic=on_diagnostic,
-                        )
-                        run.toolset_output(plan, output)
-                    elif plan["kind"] == "browser" and self.browser is not None:
-                        output = self.browser.execute(
-                            ResponseFunctionToolCall.from_dict(copy.deepcopy(plan["item"])),
-                            cancelled=cancelled,
-                            on_diagnostic=on_diagnostic,
-                        )
-                        run.toolset_output(plan, output)
-                    elif supplied is not None:
-                        run.add_output(plan, supplied)
-                    else:
-                        self._execute(run, plan, cancelled, on_diagnostic)
+                    self._run_plan(
+                        run,
+                        plan,
+                        response,
+                        approve_mcp,
+                        approve_safety_checks,
+                        before_action,
+                        cancelled,
+                        check,
+                        on_diagnostic,
+                    )
                     check()
                 run.finish()
             raise run.out_of_steps()
@@ -441,6 +491,45 @@ class SyncResponsesToolRunner:
             raise ToolRunnerError(message, run.attempted, run.completed) from exc
         finally:
             self._lifecycle.exit()
+
+    def _run_plan(
+        self,
+        run: ResponsesToolRun,
+        plan: FunctionCallPlan,
+        response: Response | None,
+        approve_mcp: Callable[[Any], bool] | None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None,
+        before_action: Callable[[ComputerAction], bool] | None,
+        cancelled: Callable[[], bool] | None,
+        check: Callable[[], None],
+        on_diagnostic: ToolDiagnosticObserver | None,
+    ) -> None:
+        """Runs one planned call (the caller has noted the attempt) and records its output."""
+        supplied = run.supplied.get(plan["call_id"])
+        if plan["kind"] == "mcp_approval":
+            if response is None:
+                raise AssertionError("an MCP approval is decided on the completed response")
+            _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+        elif plan["kind"] == "computer" and self.computer is not None:
+            output: object = self.computer.execute(
+                ResponseComputerToolCall.from_dict(copy.deepcopy(plan["item"])),
+                approve_safety_checks=approve_safety_checks,
+                before_action=before_action,
+                cancelled=cancelled,
+                on_diagnostic=on_diagnostic,
+            )
+            run.toolset_output(plan, output)
+        elif plan["kind"] == "browser" and self.browser is not None:
+            output = self.browser.execute(
+                ResponseFunctionToolCall.from_dict(copy.deepcopy(plan["item"])),
+                cancelled=cancelled,
+                on_diagnostic=on_diagnostic,
+            )
+            run.toolset_output(plan, output)
+        elif supplied is not None:
+            run.add_output(plan, supplied)
+        else:
+            self._execute(run, plan, cancelled, on_diagnostic)
 
     def _execute(
         self,
@@ -562,6 +651,7 @@ def _send(
     stream: bool,
     on_event: Callable[[Any], None] | None,
     check: Callable[[], None],
+    on_item: Callable[[Any], None] | None = None,
 ) -> Response:
     if not stream:
         response: Response = client.responses.create(**request)
@@ -573,6 +663,8 @@ def _send(
                 # The hook gets its own copy: nothing it changes reaches the run.
                 _settle_hook(on_event(copy.deepcopy(event)))
                 check()
+            if on_item is not None and getattr(event, "type", None) == "response.output_item.done":
+                on_item(event)
         final: Response = events.get_final_response()
         return final
 

@@ -24,6 +24,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         f"ResponsesToolRunner={_SYNC}:SyncResponsesToolRunner",
         f"AsyncResponsesToolRunner={_ASYNC}:AsyncResponsesToolRunner",
         f"ResponsesRunnerTurn={_SYNC}:SyncResponsesRunnerTurn",
+        f"EarlyExecution={_CORE}:EarlyExecution",
         f"ContextBudget={_SYNC}:SyncContextBudget",
         f"AsyncContextBudget={_ASYNC}:AsyncContextBudget",
         f"ContextBudgetSnapshot={_CORE}:ContextBudgetSnapshot",

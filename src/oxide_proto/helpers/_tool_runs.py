@@ -21,6 +21,10 @@ every runtime and testable without a server:
   over the budget, the caller's `compact(snapshot)` names completed calls to
   leave out of that request (`budget_snapshot`, `budget_input`). The run's own
   history keeps everything: only what is sent shrinks.
+- Eager execution of a streamed Responses run: `receive(index, item)` checks
+  each item as the stream reports it done and says whether its call may run
+  before the response completes (`early_selection` says which may); `inspect`
+  then checks that the completed response is what was run, and plans the rest.
 - `DecisionsToolRun`: one run of the Decisions loop (observe, offer the
   caller's candidates as the choices of one question, run the chosen action,
   verify "done").
@@ -56,12 +60,14 @@ __all__ = [
     "DecisionsRunResult",
     "DecisionsToolRun",
     "DecisionsToolRunnerError",
+    "EarlyExecution",
     "FunctionCallPlan",
     "ResponsesToolRun",
     "ToolDiagnostic",
     "ToolDiagnosticObserver",
     "ToolDiagnosticUsage",
     "ToolRunnerError",
+    "early_selection",
     "function_result",
     "step_headers",
     "tool_diagnostic",
@@ -426,6 +432,50 @@ def _input_size(history: list[Any]) -> tuple[int, int]:
     return len(text.encode("utf-8")), images
 
 
+# -- eager execution ----------------------------------------------------------------
+
+
+class EarlyExecution(TypedDict, total=False):
+    """Which calls may run while their response still streams (with `eager=True`).
+
+    `functions`: registered function (or browser tool) names; `computer`: computer
+    calls. The first call of a response not selected waits, and so does every
+    item after it, until the response completes.
+    """
+
+    functions: list[str]
+    computer: bool
+
+
+def early_selection(
+    early: object, names: Iterable[str], computer: bool
+) -> tuple[frozenset[str], bool] | None:
+    """A runner's checked `early_execution`: the function names and whether computer calls."""
+    if early is None:
+        return None
+    if not isinstance(early, Mapping) or set(early) - {"functions", "computer"}:
+        raise ValueError("early_execution takes only functions and computer")
+    functions = early.get("functions", [])
+    registered = set(names)
+    if (
+        type(functions) is not list
+        or any(type(name) is not str or name not in registered for name in functions)
+        or len(set(functions)) != len(functions)
+    ):
+        raise ValueError("early_execution functions must be registered function names, each once")
+    wanted = early.get("computer", False)
+    if type(wanted) is not bool or (wanted and not computer):
+        raise ValueError("early_execution computer must be a boolean, True only with a computer")
+    return frozenset(functions), wanted
+
+
+def _same_item(streamed: Mapping[str, Any], completed: Mapping[str, Any]) -> bool:
+    # A streamed item may lack the id the completed response gives it.
+    if "id" not in streamed:
+        completed = {key: value for key, value in completed.items() if key != "id"}
+    return dict(streamed) == dict(completed)
+
+
 # -- the Responses loop ----------------------------------------------------------
 
 _LOCAL_TOOL_TYPES = frozenset({"function", "computer", "computer_use", "computer_use_preview"})
@@ -590,7 +640,9 @@ class ResponsesToolRun:
         self._server_tools: list[dict[str, Any]] = declared
         self.has_mcp = bool(labels)
         browser = [copy.deepcopy(dict(tool)) for tool in browser_tools]
-        self.browser_names = frozenset(tool.get("name") for tool in browser)
+        self.browser_names: frozenset[str] = frozenset(
+            tool["name"] for tool in browser if type(tool.get("name")) is str
+        )
         if len(self.browser_names) != len(browser) or not self.browser_names.isdisjoint(functions):
             raise ValueError("function names must be unique: a function shadows a browser tool")
         tools = browser + [copy.deepcopy(dict(definition)) for definition, _ in functions.values()]
@@ -683,6 +735,31 @@ class ResponsesToolRun:
         self._user_text: list[str] = []
         self.supplied: dict[str, dict[str, Any]] = {}
         self.turn_open = False
+        self.eager = False
+        self.early: tuple[frozenset[str], bool] | None = None
+        self._received: list[dict[str, Any]] = []
+        self._deferred = False
+        self._early_seen: set[str] = set()
+        self._ran_early: dict[str, dict[str, Any]] = {}
+
+    def eager_mode(
+        self,
+        *,
+        eager: bool,
+        stream: bool,
+        early: tuple[frozenset[str], bool] | None,
+        before_early_call: bool,
+    ) -> None:
+        """Sets how calls may run while a response streams (see `receive`)."""
+        if eager and not stream:
+            raise ValueError("eager execution needs run(stream=True)")
+        # Server tool items are checked against the whole response before any call
+        # runs: with a server tool declared, nothing runs early.
+        self.eager = eager and not self._server_tools
+        if self.eager and early is None and before_early_call:
+            # The callback decides each call: every local tool may be offered to it.
+            early = (frozenset(self._typed) | self.browser_names, self.has_computer)
+        self.early = early if self.eager else None
 
     # -- errors --------------------------------------------------------------
 
@@ -698,6 +775,10 @@ class ResponsesToolRun:
         self._items = []
         self._outputs = []
         self.supplied = {}
+        self._received = []
+        self._deferred = False
+        self._early_seen = set()
+        self._ran_early = {}
 
     def request(self) -> dict[str, Any]:
         """The `responses.create` keyword arguments of this step (a fresh dict)."""
@@ -842,6 +923,51 @@ class ResponsesToolRun:
             )
         return projected
 
+    def receive(self, index: object, raw: object) -> FunctionCallPlan | None:
+        """An item the stream reports done: the call to run now, or None (it waits).
+
+        Only the calls of an unbroken prefix of the output run early; a gap in the
+        indexes, an item not selected by `early_execution`, an MCP approval or a
+        deferral (`defer`) makes this and every later item of the response wait.
+        A call that could never run stops the run here, before anything after it.
+        """
+        if not self.eager or self._deferred:
+            return None
+        if type(index) is not int or index != len(self._received) or not isinstance(raw, Mapping):
+            self._deferred = True
+            return None
+        item = _wire_item(raw)
+        self._received.append(item)
+        kind, name = item.get("type"), item.get("name")
+        early = self.early
+        if kind == "function_call":
+            if early is not None and name not in early[0]:
+                self._deferred = True
+                return None
+            return self._plan(item, self._early_seen)
+        if kind == "computer_call":
+            if early is not None and not early[1]:
+                self._deferred = True
+                return None
+            return self._computer_plan(item, self._early_seen)
+        if kind not in ("message", "reasoning", "compaction"):
+            self._deferred = True
+        return None
+
+    def defer(self) -> None:
+        """Nothing more of this response runs before it completes."""
+        self._deferred = True
+
+    def run_early(self, plan: FunctionCallPlan) -> None:
+        """Notes that `plan` runs now, while its response streams."""
+        self._ran_early[plan["call_id"]] = plan["item"]
+        self.attempt(plan["call_id"])
+
+    @property
+    def tools_executed(self) -> bool:
+        """Whether calls of this step already ran while its response streamed."""
+        return bool(self._ran_early)
+
     def inspect(self, response: Mapping[str, Any]) -> list[FunctionCallPlan] | None:
         """Checks a response: None when it is the final answer, else the calls to run.
 
@@ -898,6 +1024,19 @@ class ResponsesToolRun:
                 plans.append(self._plan(item, seen_calls))
             items.append(item)
         self._items = items
+        if self._ran_early:
+            # What ran must be what the response holds, and it does not run again.
+            completed = {
+                plan["call_id"]: plan["item"] for plan in plans if plan["kind"] != "mcp_approval"
+            }
+            for call_id, streamed in self._ran_early.items():
+                final = completed.get(call_id)
+                if final is None or not _same_item(streamed, final):
+                    raise self.error(
+                        f"the completed response differs from the streamed call {call_id} "
+                        "that already ran"
+                    )
+            return [plan for plan in plans if plan["call_id"] not in self._ran_early]
         if plans:
             return plans
         if not answered:
