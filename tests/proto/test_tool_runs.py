@@ -1140,3 +1140,30 @@ def test_early_selection_is_checked() -> None:
         early_selection({"browser": True}, ["add"], False)
     with pytest.raises(ValueError, match="computer"):
         early_selection({"computer": True}, ["add"], False)
+
+
+# -- the checkpoint ledger ----------------------------------------------------------
+
+
+def test_checkpoints_keep_no_credentials_and_need_a_ledger() -> None:
+    mcp = {
+        **MCP,
+        "server_url": "https://mcp.example/sse",
+        "authorization": "secret-token",
+        "headers": {"X-Key": "secret"},
+    }
+    run = ResponsesToolRun({**PARAMS, "tools": [mcp]}, FUNCTIONS, max_steps=3)
+    with pytest.raises(ToolRunnerError, match="no ledger"):
+        run.checkpoint("boundary")
+    with pytest.raises(ValueError, match="run_id"):
+        run.use_ledger("", None)
+    run.use_ledger("r", None)
+    checkpoint = run.checkpoint("boundary")
+    text = json.dumps(checkpoint)
+    assert "secret" not in text and "mcp.example" not in text
+    (saved,) = [tool for tool in checkpoint["tools"] if tool["type"] == "mcp"]
+    assert saved["server_url"].startswith("sha256:")
+    assert saved["server_label"] == MCP["server_label"]
+    # The request itself still carries them.
+    assert run.request()["tools"][-1]["authorization"] == "secret-token"
+    assert [run.checkpoint("pending")["revision"] for _ in range(2)] == [2, 3]

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from oxide_proto.helpers._computer import ComputerAction
 from oxide_proto.helpers._schema import TypedTool
 from oxide_proto.helpers._tool_runs import (
+    CheckpointPhase,
     ContextBudgetDecision,
     ContextBudgetLimits,
     ContextBudgetSnapshot,
@@ -45,6 +46,7 @@ from oxide_proto.helpers._tool_runs import (
     DecisionsToolRunnerError,
     EarlyExecution,
     FunctionCallPlan,
+    ResponsesToolCheckpoint,
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
@@ -77,6 +79,7 @@ __all__ = [
     "AsyncDecisionsToolRunner",
     "AsyncRegisteredFunction",
     "AsyncResponsesRunnerTurn",
+    "AsyncResponsesToolLedger",
     "AsyncResponsesToolRunner",
 ]
 
@@ -193,6 +196,21 @@ class AsyncContextBudget(ContextBudgetLimits, total=False):
     compact: Callable[[ContextBudgetSnapshot], Awaitable[ContextBudgetDecision]]
 
 
+@dataclasses.dataclass(frozen=True)
+class AsyncResponsesToolLedger:
+    """Where a run saves its checkpoints, and the one it resumes from.
+
+    `save(checkpoint)` must store it durably (the latest revision wins) before it
+    returns: the runner saves before each request, before and after each call, and
+    at each boundary and at the answer; a save that raises stops the run.
+    `resume_from`: a `boundary` checkpoint of the same `run_id` to continue from.
+    """
+
+    run_id: str
+    save: Callable[[ResponsesToolCheckpoint], Awaitable[None]]
+    resume_from: ResponsesToolCheckpoint | None = None
+
+
 def _not_yet(**options: object) -> None:
     # The official runner's options for features oxide's runner does not have: their
     # defaults are accepted (code that spells them out runs), anything else refused.
@@ -226,9 +244,11 @@ class AsyncResponsesToolRunner:
         early_execution: EarlyExecution | None = None,
     ) -> None:
         if browser is not None and not isinstance(browser, AsyncBrowserToolset):
-            raise ValueError(f"browser takes an AsyncBrowserToolset, not {browser!r}")
+            raise ValueError(f"browser: not a browser toolset (AsyncBrowserToolset): {browser!r}")
         if computer is not None and not isinstance(computer, AsyncComputerToolset):
-            raise ValueError(f"computer takes an AsyncComputerToolset, not {computer!r}")
+            raise ValueError(
+                f"computer: not a computer toolset (AsyncComputerToolset): {computer!r}"
+            )
         self.browser = browser
         self.computer = computer
         self._lifecycle = ToolLifecycle("the Responses tool runner")
@@ -266,7 +286,7 @@ class AsyncResponsesToolRunner:
         max_concurrent_calls: int = 2,
         approve_safety_checks: Callable[[ResponseComputerToolCall], Awaitable[bool]] | None = None,
         before_action: Callable[[ComputerAction], Awaitable[bool]] | None = None,
-        ledger: object = None,
+        ledger: AsyncResponsesToolLedger | None = None,
         context_budget: AsyncContextBudget | None = None,
         before_early_call: Callable[[Any], Awaitable[EarlyDecision]] | None = None,
     ) -> Response:
@@ -326,7 +346,7 @@ class AsyncResponsesToolRunner:
         max_concurrent_calls: int = 2,
         approve_safety_checks: Callable[[ResponseComputerToolCall], Awaitable[bool]] | None = None,
         before_action: Callable[[ComputerAction], Awaitable[bool]] | None = None,
-        ledger: object = None,
+        ledger: AsyncResponsesToolLedger | None = None,
         context_budget: AsyncContextBudget | None = None,
         before_early_call: Callable[[Any], Awaitable[EarlyDecision]] | None = None,
         # unasync: ) -> Generator[SyncResponsesRunnerTurn, None, None]:
@@ -340,7 +360,15 @@ class AsyncResponsesToolRunner:
         try:
             if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
                 raise ValueError("max_concurrent_calls must be a positive integer")
-            _not_yet(ledger=ledger)
+            if ledger is not None and not isinstance(ledger, AsyncResponsesToolLedger):
+                raise ValueError(
+                    f"ledger: not a runner ledger (AsyncResponsesToolLedger): {ledger!r}"
+                )
+            if ledger is not None and eager:
+                raise NotImplementedError(
+                    "oxide's tool runner has no eager execution with a ledger yet "
+                    "(docs/tool-runners.md says what it runs)"
+                )
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
@@ -356,6 +384,8 @@ class AsyncResponsesToolRunner:
                 early=self._early,
                 before_early_call=before_early_call is not None,
             )
+            if ledger is not None:
+                run.use_ledger(ledger.run_id, ledger.resume_from)
         except BaseException:
             self._lifecycle.exit()
             raise
@@ -395,9 +425,20 @@ class AsyncResponsesToolRunner:
             check()
 
         # A request that reached an MCP server may have had remote effects: not retried.
-        request_client = client.with_options(max_retries=0) if run.has_mcp else client
+        # So is a request of a run with a ledger: its checkpoints say what was sent.
+        request_client = (
+            client.with_options(max_retries=0) if run.has_mcp or ledger is not None else client
+        )
+
+        async def save(phase: CheckpointPhase, final_response: Any = None) -> None:
+            if ledger is not None:
+                # Typed loosely: a blocking save returns None, an async one an awaitable.
+                saver: Callable[[Any], Any] = ledger.save
+                await _settle_hook(saver(run.checkpoint(phase, final_response)))
+                check()
+
         try:
-            for step in range(run.max_steps):
+            for step in range(run.consumed_requests, run.max_steps):
                 run.begin(step)
                 check()
                 request = run.request()
@@ -410,6 +451,9 @@ class AsyncResponsesToolRunner:
                     decision = await _settle_hook(run.budget["compact"](snapshot))
                     check()
                     request["input"] = run.budget_input(decision, eligible)
+                run.consumed_requests = step + 1
+                # A server tool may act as soon as the request is sent.
+                await save("pending" if run.has_server_tools else "boundary")
                 started = time.monotonic()
                 try:
                     response = await _send(
@@ -443,6 +487,10 @@ class AsyncResponsesToolRunner:
                 check()
                 plans = _inspect(run, data, on_diagnostic)
                 final = plans is None
+                if final:
+                    await save("final", data)
+                else:
+                    await save("pending")
                 run.turn_open = True
                 try:
                     yield AsyncResponsesRunnerTurn(
@@ -461,6 +509,7 @@ class AsyncResponsesToolRunner:
                     return
                 for plan in plans:
                     check()
+                    await save("pending")
                     run.attempt(plan["call_id"])
                     await self._run_plan(
                         run,
@@ -473,8 +522,10 @@ class AsyncResponsesToolRunner:
                         check,
                         on_diagnostic,
                     )
+                    await save("pending")
                     check()
                 run.finish()
+                await save("boundary")
             raise run.out_of_steps()
         except ToolRunnerError:
             raise

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from oxide_proto.helpers._computer import ComputerAction
 from oxide_proto.helpers._schema import TypedTool
 from oxide_proto.helpers._tool_runs import (
+    CheckpointPhase,
     ContextBudgetDecision,
     ContextBudgetLimits,
     ContextBudgetSnapshot,
@@ -46,6 +47,7 @@ from oxide_proto.helpers._tool_runs import (
     DecisionsToolRunnerError,
     EarlyExecution,
     FunctionCallPlan,
+    ResponsesToolCheckpoint,
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
@@ -78,6 +80,7 @@ __all__ = [
     "SyncDecisionsToolRunner",
     "SyncRegisteredFunction",
     "SyncResponsesRunnerTurn",
+    "SyncResponsesToolLedger",
     "SyncResponsesToolRunner",
 ]
 
@@ -193,6 +196,21 @@ class SyncContextBudget(ContextBudgetLimits, total=False):
     compact: Callable[[ContextBudgetSnapshot], ContextBudgetDecision]
 
 
+@dataclasses.dataclass(frozen=True)
+class SyncResponsesToolLedger:
+    """Where a run saves its checkpoints, and the one it resumes from.
+
+    `save(checkpoint)` must store it durably (the latest revision wins) before it
+    returns: the runner saves before each request, before and after each call, and
+    at each boundary and at the answer; a save that raises stops the run.
+    `resume_from`: a `boundary` checkpoint of the same `run_id` to continue from.
+    """
+
+    run_id: str
+    save: Callable[[ResponsesToolCheckpoint], None]
+    resume_from: ResponsesToolCheckpoint | None = None
+
+
 def _not_yet(**options: object) -> None:
     # The official runner's options for features oxide's runner does not have: their
     # defaults are accepted (code that spells them out runs), anything else refused.
@@ -226,9 +244,11 @@ class SyncResponsesToolRunner:
         early_execution: EarlyExecution | None = None,
     ) -> None:
         if browser is not None and not isinstance(browser, SyncBrowserToolset):
-            raise ValueError(f"browser takes an SyncBrowserToolset, not {browser!r}")
+            raise ValueError(f"browser: not a browser toolset (SyncBrowserToolset): {browser!r}")
         if computer is not None and not isinstance(computer, SyncComputerToolset):
-            raise ValueError(f"computer takes an SyncComputerToolset, not {computer!r}")
+            raise ValueError(
+                f"computer: not a computer toolset (SyncComputerToolset): {computer!r}"
+            )
         self.browser = browser
         self.computer = computer
         self._lifecycle = ToolLifecycle("the Responses tool runner")
@@ -266,7 +286,7 @@ class SyncResponsesToolRunner:
         max_concurrent_calls: int = 2,
         approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None = None,
         before_action: Callable[[ComputerAction], bool] | None = None,
-        ledger: object = None,
+        ledger: SyncResponsesToolLedger | None = None,
         context_budget: SyncContextBudget | None = None,
         before_early_call: Callable[[Any], EarlyDecision] | None = None,
     ) -> Response:
@@ -326,7 +346,7 @@ class SyncResponsesToolRunner:
         max_concurrent_calls: int = 2,
         approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None = None,
         before_action: Callable[[ComputerAction], bool] | None = None,
-        ledger: object = None,
+        ledger: SyncResponsesToolLedger | None = None,
         context_budget: SyncContextBudget | None = None,
         before_early_call: Callable[[Any], EarlyDecision] | None = None,
     ) -> Generator[SyncResponsesRunnerTurn, None, None]:
@@ -339,7 +359,15 @@ class SyncResponsesToolRunner:
         try:
             if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
                 raise ValueError("max_concurrent_calls must be a positive integer")
-            _not_yet(ledger=ledger)
+            if ledger is not None and not isinstance(ledger, SyncResponsesToolLedger):
+                raise ValueError(
+                    f"ledger: not a runner ledger (SyncResponsesToolLedger): {ledger!r}"
+                )
+            if ledger is not None and eager:
+                raise NotImplementedError(
+                    "oxide's tool runner has no eager execution with a ledger yet "
+                    "(docs/tool-runners.md says what it runs)"
+                )
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
@@ -355,6 +383,8 @@ class SyncResponsesToolRunner:
                 early=self._early,
                 before_early_call=before_early_call is not None,
             )
+            if ledger is not None:
+                run.use_ledger(ledger.run_id, ledger.resume_from)
         except BaseException:
             self._lifecycle.exit()
             raise
@@ -394,9 +424,20 @@ class SyncResponsesToolRunner:
             check()
 
         # A request that reached an MCP server may have had remote effects: not retried.
-        request_client = client.with_options(max_retries=0) if run.has_mcp else client
+        # So is a request of a run with a ledger: its checkpoints say what was sent.
+        request_client = (
+            client.with_options(max_retries=0) if run.has_mcp or ledger is not None else client
+        )
+
+        def save(phase: CheckpointPhase, final_response: Any = None) -> None:
+            if ledger is not None:
+                # Typed loosely: a blocking save returns None, an async one an awaitable.
+                saver: Callable[[Any], Any] = ledger.save
+                _settle_hook(saver(run.checkpoint(phase, final_response)))
+                check()
+
         try:
-            for step in range(run.max_steps):
+            for step in range(run.consumed_requests, run.max_steps):
                 run.begin(step)
                 check()
                 request = run.request()
@@ -409,6 +450,9 @@ class SyncResponsesToolRunner:
                     decision = _settle_hook(run.budget["compact"](snapshot))
                     check()
                     request["input"] = run.budget_input(decision, eligible)
+                run.consumed_requests = step + 1
+                # A server tool may act as soon as the request is sent.
+                save("pending" if run.has_server_tools else "boundary")
                 started = time.monotonic()
                 try:
                     response = _send(
@@ -442,6 +486,10 @@ class SyncResponsesToolRunner:
                 check()
                 plans = _inspect(run, data, on_diagnostic)
                 final = plans is None
+                if final:
+                    save("final", data)
+                else:
+                    save("pending")
                 run.turn_open = True
                 try:
                     yield SyncResponsesRunnerTurn(
@@ -460,6 +508,7 @@ class SyncResponsesToolRunner:
                     return
                 for plan in plans:
                     check()
+                    save("pending")
                     run.attempt(plan["call_id"])
                     self._run_plan(
                         run,
@@ -472,8 +521,10 @@ class SyncResponsesToolRunner:
                         check,
                         on_diagnostic,
                     )
+                    save("pending")
                     check()
                 run.finish()
+                save("boundary")
             raise run.out_of_steps()
         except ToolRunnerError:
             raise

@@ -25,6 +25,10 @@ every runtime and testable without a server:
   each item as the stream reports it done and says whether its call may run
   before the response completes (`early_selection` says which may); `inspect`
   then checks that the completed response is what was run, and plans the rest.
+- The checkpoint ledger of a Responses run: `checkpoint(phase)` is the JSON
+  record a caller's ledger saves before and after every effect, and
+  `use_ledger(run_id, resume_from)` continues a run from a saved boundary
+  (between steps, no call unresolved).
 - `DecisionsToolRun`: one run of the Decisions loop (observe, offer the
   caller's candidates as the choices of one question, run the chosen action,
   verify "done").
@@ -41,6 +45,7 @@ whether a retry would repeat an effect.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -62,6 +67,7 @@ __all__ = [
     "DecisionsToolRunnerError",
     "EarlyExecution",
     "FunctionCallPlan",
+    "ResponsesToolCheckpoint",
     "ResponsesToolRun",
     "ToolDiagnostic",
     "ToolDiagnosticObserver",
@@ -432,6 +438,66 @@ def _input_size(history: list[Any]) -> tuple[int, int]:
     return len(text.encode("utf-8")), images
 
 
+# -- the checkpoint ledger -------------------------------------------------------------
+
+CheckpointPhase = Literal["boundary", "pending", "final"]
+
+
+class ResponsesToolCheckpoint(TypedDict):
+    """One saved state of a run; the ids it lists do not prove that an effect happened.
+
+    `boundary`: between steps, every call resolved, the run can resume from it.
+    `pending`: a request or a call is under way (or its output not yet sent):
+    what happened is the caller's to reconcile; it cannot resume. `final`: the
+    run's answer (`final_response`). MCP declarations are saved without their
+    authorization and headers, their server URL as a fingerprint.
+    """
+
+    version: Literal[1]
+    run_id: str
+    revision: int
+    phase: CheckpointPhase
+    max_steps: int
+    consumed_requests: int
+    tools: list[Any]
+    output_override_names: list[str]
+    history: list[Any]
+    attempted_call_ids: list[str]
+    returned_call_ids: list[str]
+    pending_items: list[Any]
+    returned_outputs: list[Any]
+    final_response: dict[str, Any] | None
+
+
+_CHECKPOINT_KEYS = frozenset(ResponsesToolCheckpoint.__annotations__)
+
+
+def _saved_tools(tools: list[Any]) -> list[Any]:
+    """The tool declarations as a checkpoint keeps them: no credentials."""
+    saved: list[Any] = []
+    for tool in tools:
+        tool = copy.deepcopy(tool)
+        if isinstance(tool, dict) and tool.get("type") == "mcp":
+            tool.pop("authorization", None)
+            tool.pop("headers", None)
+            url = tool.get("server_url")
+            if type(url) is str:
+                tool["server_url"] = "sha256:" + hashlib.sha256(url.encode()).hexdigest()
+        container = tool.get("container") if isinstance(tool, dict) else None
+        policy = container.get("network_policy") if isinstance(container, dict) else None
+        if isinstance(policy, dict):
+            policy.pop("domain_secrets", None)
+        saved.append(tool)
+    return saved
+
+
+def _json_copy(value: object) -> Any:
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"checkpoint data must be JSON: {exc}") from None
+
+
 # -- eager execution ----------------------------------------------------------------
 
 
@@ -639,6 +705,7 @@ class ResponsesToolRun:
             )
         self._server_tools: list[dict[str, Any]] = declared
         self.has_mcp = bool(labels)
+        self.has_server_tools = bool(declared)
         browser = [copy.deepcopy(dict(tool)) for tool in browser_tools]
         self.browser_names: frozenset[str] = frozenset(
             tool["name"] for tool in browser if type(tool.get("name")) is str
@@ -741,6 +808,110 @@ class ResponsesToolRun:
         self._deferred = False
         self._early_seen: set[str] = set()
         self._ran_early: dict[str, dict[str, Any]] = {}
+        self.ledger_run_id: str | None = None
+        self.revision = 0
+        self.consumed_requests = 0
+
+    def use_ledger(self, run_id: object, resume_from: object) -> None:
+        """Keeps checkpoints under `run_id`; continues from `resume_from` when given.
+
+        Only a `boundary` checkpoint of this run, with the same `max_steps`, tools
+        and overridable functions, can resume; its history replaces `params["input"]`.
+        """
+        if type(run_id) is not str or not run_id:
+            raise ValueError("a ledger needs a non-empty string run_id")
+        self.ledger_run_id = run_id
+        if resume_from is None:
+            return
+        saved = resume_from
+        if not isinstance(saved, Mapping) or set(saved) != _CHECKPOINT_KEYS:
+            raise ValueError("resume_from must be a whole checkpoint of this runner")
+        saved = _json_copy(dict(saved))
+        attempted, returned = saved["attempted_call_ids"], saved["returned_call_ids"]
+        revision, consumed = saved["revision"], saved["consumed_requests"]
+        if (
+            saved["version"] != 1
+            or saved["run_id"] != run_id
+            or saved["phase"] != "boundary"
+            or saved["max_steps"] != self.max_steps
+            or saved["tools"] != _saved_tools(self._request["tools"])
+            or saved["output_override_names"] != sorted(self.overrides)
+            or saved["pending_items"] != []
+            or saved["returned_outputs"] != []
+            or saved["final_response"] is not None
+            or type(saved["history"]) is not list
+            or type(attempted) is not list
+            or attempted != returned
+            or any(type(call_id) is not str for call_id in attempted)
+            or len(set(attempted)) != len(attempted)
+            or type(revision) is not int
+            or not 1 <= revision < _MAX_COUNT
+            or type(consumed) is not int
+            or not 0 <= consumed < self.max_steps
+        ):
+            raise ValueError(
+                "only a boundary checkpoint of this run (same run_id, max_steps, tools and "
+                "overridable functions, every call resolved, steps left) can resume; "
+                "reconcile a pending one yourself"
+            )
+        history: list[Any] = saved["history"]
+        calls = {
+            item["call_id"]
+            for item in history
+            if isinstance(item, dict) and item.get("type") in _CALL_TYPES
+        }
+        if any(call_id not in calls for call_id in attempted):
+            raise ValueError("the checkpoint lists calls its history does not hold")
+        self.history = history
+        self.attempted[:] = attempted
+        self.completed[:] = returned
+        self.revision = revision
+        self.consumed_requests = consumed
+        self._seen = {
+            item["call_id"]
+            for item in history
+            if isinstance(item, Mapping) and type(item.get("call_id")) is str
+        }
+        self._ids = {
+            item["id"]
+            for item in history
+            if isinstance(item, Mapping) and type(item.get("id")) is str
+        }
+        self._approved = {}
+        self._note_approvals(history)
+
+    def checkpoint(
+        self, phase: CheckpointPhase, final_response: Mapping[str, Any] | None = None
+    ) -> ResponsesToolCheckpoint:
+        """The next checkpoint (a fresh JSON copy) of this run, in `phase`."""
+        if self.ledger_run_id is None:
+            raise self.error("the run keeps no ledger")
+        if self.revision >= _MAX_COUNT:
+            raise self.error("the ledger's revision count is exhausted")
+        self.revision += 1
+        final = None
+        if phase == "final" and final_response is not None:
+            final = _json_copy(dict(final_response))
+            if isinstance(final.get("tools"), list):
+                final["tools"] = _saved_tools(final["tools"])
+        pending = phase == "pending"
+        value: ResponsesToolCheckpoint = {
+            "version": 1,
+            "run_id": self.ledger_run_id,
+            "revision": self.revision,
+            "phase": phase,
+            "max_steps": self.max_steps,
+            "consumed_requests": self.consumed_requests,
+            "tools": _saved_tools(self._request["tools"]),
+            "output_override_names": sorted(self.overrides),
+            "history": _json_copy(self.history),
+            "attempted_call_ids": list(self.attempted),
+            "returned_call_ids": list(self.completed),
+            "pending_items": _json_copy(self._items) if pending else [],
+            "returned_outputs": _json_copy(self._outputs) if pending else [],
+            "final_response": final,
+        }
+        return value
 
     def eager_mode(
         self,
