@@ -21,6 +21,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeAlias, TypedDict
 
+# One diagnostic record for the toolsets and the tool runners, so an observer given
+# to a runner also takes what a toolset running inside it reports.
+from oxide_proto.helpers._tool_runs import ToolDiagnostic, ToolDiagnosticObserver
+
 __all__ = [
     "Admission",
     "CloseStatus",
@@ -44,21 +48,6 @@ Stage: TypeAlias = Literal["arguments", "approval", "action"]
 Reason: TypeAlias = Literal[
     "completed", "refused", "cancelled", "invalid_input", "driver_failed", "policy_failed"
 ]
-
-
-class ToolDiagnostic(TypedDict):
-    """One step of a toolset, without any content (no arguments, no page text)."""
-
-    api: Literal["browser", "computer"]
-    stage: Stage
-    reason: Reason
-    call_id: str | None
-    member: str | None
-    duration_ms: float
-    usage: None
-
-
-ToolDiagnosticObserver: TypeAlias = Callable[[ToolDiagnostic], None]
 
 
 class Admission:

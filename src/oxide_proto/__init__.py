@@ -321,16 +321,23 @@ if TYPE_CHECKING:
     from .helpers._schema import text_format_for as text_format_for
     from .helpers._schema import text_with_format as text_with_format
     from .helpers._schema import to_strict_json_schema as to_strict_json_schema
+    from .helpers._tool_runs import ContextBudget as ContextBudget
+    from .helpers._tool_runs import ContextBudgetDecision as ContextBudgetDecision
+    from .helpers._tool_runs import ContextBudgetLimits as ContextBudgetLimits
+    from .helpers._tool_runs import ContextBudgetSnapshot as ContextBudgetSnapshot
     from .helpers._tool_runs import DecisionCandidateEntry as DecisionCandidateEntry
     from .helpers._tool_runs import DecisionsRunResult as DecisionsRunResult
     from .helpers._tool_runs import DecisionsToolRun as DecisionsToolRun
     from .helpers._tool_runs import DecisionsToolRunnerError as DecisionsToolRunnerError
+    from .helpers._tool_runs import EarlyExecution as EarlyExecution
     from .helpers._tool_runs import FunctionCallPlan as FunctionCallPlan
+    from .helpers._tool_runs import ResponsesToolCheckpoint as ResponsesToolCheckpoint
     from .helpers._tool_runs import ResponsesToolRun as ResponsesToolRun
     from .helpers._tool_runs import ToolDiagnostic as ToolDiagnostic
     from .helpers._tool_runs import ToolDiagnosticObserver as ToolDiagnosticObserver
     from .helpers._tool_runs import ToolDiagnosticUsage as ToolDiagnosticUsage
     from .helpers._tool_runs import ToolRunnerError as ToolRunnerError
+    from .helpers._tool_runs import early_selection as early_selection
     from .helpers._tool_runs import function_result as function_result
     from .helpers._tool_runs import step_headers as step_headers
     from .helpers._tool_runs import tool_diagnostic as tool_diagnostic
@@ -870,6 +877,13 @@ _LAZY: dict[str, str] = {
     "browser_result": ".helpers._browser",
     "browser_state": ".helpers._browser",
     "read_refused_output": ".helpers._browser",
+    "ContextBudget": ".helpers._tool_runs",
+    "ContextBudgetDecision": ".helpers._tool_runs",
+    "ContextBudgetLimits": ".helpers._tool_runs",
+    "ContextBudgetSnapshot": ".helpers._tool_runs",
+    "EarlyExecution": ".helpers._tool_runs",
+    "ResponsesToolCheckpoint": ".helpers._tool_runs",
+    "early_selection": ".helpers._tool_runs",
     "DecisionCandidateEntry": ".helpers._tool_runs",
     "DecisionsRunResult": ".helpers._tool_runs",
     "DecisionsToolRun": ".helpers._tool_runs",

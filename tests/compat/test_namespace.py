@@ -371,19 +371,6 @@ NOT_OFFERED_IN_MODULES = {
         "the official stream state's per-choice bookkeeping; oxide's accumulator keeps its own"
     ),
     "pagination.CursorPageItem": "typing protocol of the official cursor pages",
-    **{
-        f"lib.responses_tool_runner.{name}": "oxide's tool runner has no " + what
-        for name, what in (
-            ("EarlyExecution", "eager streamed execution"),
-            ("ContextBudget", "context budget (input compaction)"),
-            ("AsyncContextBudget", "context budget (input compaction)"),
-            ("ContextBudgetSnapshot", "context budget (input compaction)"),
-            ("ContextBudgetDecision", "context budget (input compaction)"),
-            ("ResponsesToolCheckpoint", "checkpoint ledger"),
-            ("ResponsesToolLedger", "checkpoint ledger"),
-            ("AsyncResponsesToolLedger", "checkpoint ledger"),
-        )
-    },
 }
 
 

@@ -24,6 +24,7 @@ from oxide_proto import (
     step_headers,
     tool_diagnostic,
 )
+from oxide_proto.helpers._tool_runs import early_selection
 
 ADD = {"type": "function", "name": "add", "parameters": {"type": "object"}}
 MUL = {"type": "function", "name": "mul", "parameters": {"type": "object"}}
@@ -287,7 +288,12 @@ def test_sdk_fields_are_not_replayed() -> None:
             "completed",
             "no such tool was declared",
         ),
-        ([{"type": "computer_call", "id": "cu_1", "call_id": "c9"}], "completed", "cannot run"),
+        (
+            [{"type": "computer_call", "id": "cu_1", "call_id": "c9"}],
+            "completed",
+            "no computer is registered",
+        ),
+        ([{"type": "file_search_results", "id": "x_1"}], "completed", "cannot run"),
         ([call("c1", "sub")], "completed", "not a registered function"),
         ([call("c1", status="in_progress")], "completed", "did not complete"),
         ([call("c1"), call("c1", id="fc_other")], "completed", "repeated call_id"),
@@ -686,7 +692,7 @@ def test_declared_server_tools_are_sent_and_their_items_replayed() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({**PARAMS, "tools": [{"type": "computer"}]}, "a 'computer' tool"),
+        ({**PARAMS, "tools": [{"type": "computer"}]}, "computer=ComputerToolset"),
         ({**PARAMS, "tools": [MCP, MCP]}, "server_label of its own"),
         ({**PARAMS, "tools": [{**MCP, "server_label": ""}]}, "server_label"),
         ({**PARAMS, "store": False, "tools": [{"type": "image_generation"}]}, "stored responses"),
@@ -790,3 +796,374 @@ def test_tool_choice_limits_server_tools_and_mcp_servers() -> None:
         FUNCTIONS,
         max_steps=2,
     )
+
+
+# -- browser and computer toolsets inside the run ---------------------------------
+
+BROWSER_CLICK = {
+    "type": "function",
+    "name": "browser_click",
+    "parameters": {"type": "object", "properties": {}},
+}
+
+
+def computer_call(call_id: str, *actions: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "computer_call",
+        "id": f"cu_{call_id}",
+        "call_id": call_id,
+        "status": "completed",
+        "actions": list(actions) or [{"type": "click", "button": "left", "x": 1, "y": 2}],
+        "pending_safety_checks": [],
+        **extra,
+    }
+
+
+def test_a_computer_call_becomes_a_plan_and_its_output_is_replayed() -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, computer=True)
+    run.begin(0)
+    request = run.request()
+    assert request["tools"][-1] == {"type": "computer"}
+    item = computer_call("c1")
+    plans = run.inspect(response(item, call("c2")))
+    assert plans is not None
+    assert [(plan["kind"], plan["call_id"]) for plan in plans] == [
+        ("computer", "c1"),
+        ("function", "c2"),
+    ]
+    shot = {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="}
+    output = {"type": "computer_call_output", "call_id": "c1", "output": shot}
+    # An output that does not answer the call is refused, not sent.
+    for wrong in (
+        {**output, "call_id": "c2"},
+        {**output, "type": "function_call_output"},
+        "screenshot",
+    ):
+        with pytest.raises(ToolRunnerError, match="did not return the computer_call_output"):
+            run.toolset_output(plans[0], wrong)
+    kept = run.toolset_output(plans[0], output)
+    output["call_id"] = "changed later"
+    assert kept["call_id"] == "c1"
+    run.record_output(plans[1], "5")
+    run.finish()
+    run.begin(1)
+    replayed = run.request()["input"]
+    assert replayed[1] == item
+    assert replayed[3] == {"type": "computer_call_output", "call_id": "c1", "output": shot}
+    assert run.completed == ["c1", "c2"]
+    # The call id is spent: a later response cannot repeat it.
+    with pytest.raises(ToolRunnerError, match="repeated call_id"):
+        run.inspect(response(computer_call("c1", id="cu_other")))
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (computer_call("c1", status="in_progress"), "did not complete"),
+        (computer_call("c1", {"type": "teleport"}), "invalid action"),
+        (computer_call("c1", action={"type": "wait"}), "exactly one of action or actions"),
+        (computer_call("c1", pending_safety_checks=[{"code": 1}]), "cannot run"),
+        ({**computer_call("c1"), "call_id": ""}, "missing or repeated call_id"),
+    ],
+)
+def test_a_computer_call_that_cannot_run_stops_the_run_before_anything_runs(
+    item: dict[str, Any], message: str
+) -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, computer=True)
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match=message):
+        run.inspect(response(call("c0"), item))
+    assert run.attempted == []
+
+
+def test_the_computer_tool_choice_and_declaration() -> None:
+    declared = {"type": "computer_use_preview", "display_width": 10, "display_height": 10}
+    run = ResponsesToolRun({**PARAMS, "tools": [declared]}, {}, max_steps=3, computer=True)
+    assert run.request()["tools"] == [declared]
+    for params in (
+        {**PARAMS, "tools": [declared, declared]},
+        {**PARAMS, "tool_choice": {"type": "computer"}},
+        {**PARAMS, "tool_choice": "required"},
+    ):
+        with pytest.raises(ValueError):
+            ResponsesToolRun(params, {}, max_steps=3, computer=True)
+    # Allowed tools without the computer: a computer call is refused.
+    only_add = {
+        "type": "allowed_tools",
+        "mode": "auto",
+        "tools": [{"type": "function", "name": "add"}],
+    }
+    run = ResponsesToolRun(
+        {**PARAMS, "tool_choice": only_add}, FUNCTIONS, max_steps=3, computer=True
+    )
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match="tool_choice excludes"):
+        run.inspect(response(computer_call("c1")))
+    # On the last step a computer call cannot get its output sent.
+    run = ResponsesToolRun(PARAMS, {}, max_steps=1, computer=True)
+    run.begin(0)
+    with pytest.raises(ToolRunnerError, match="max_steps"):
+        run.inspect(response(computer_call("c1")))
+
+
+def test_browser_calls_are_planned_for_the_toolset_with_their_raw_arguments() -> None:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, browser_tools=[BROWSER_CLICK])
+    run.begin(0)
+    assert [tool["name"] for tool in run.request()["tools"]] == ["browser_click", "add", "mul"]
+    # Arguments the browser toolset will refuse are its to answer: the run goes on.
+    plans = run.inspect(response(call("c1", "browser_click", arguments="{not json")))
+    assert plans is not None
+    assert plans[0]["kind"] == "browser"
+    assert plans[0]["arguments"] == "{not json"
+    with pytest.raises(ToolRunnerError, match="did not return the function_call_output"):
+        run.toolset_output(plans[0], {"type": "function_call_output", "call_id": "c9"})
+    with pytest.raises(ValueError, match="shadows a browser tool"):
+        ResponsesToolRun(
+            PARAMS,
+            {"browser_click": (BROWSER_CLICK, None)},
+            max_steps=3,
+            browser_tools=[BROWSER_CLICK],
+        )
+
+
+# -- the context budget --------------------------------------------------------------
+
+SHOT = {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="}
+
+
+def budget_run(history: list[Any], **budget: Any) -> ResponsesToolRun:
+    limits = {"max_input_bytes": 10, "max_input_images": 0, "compact": lambda snapshot: None}
+    return ResponsesToolRun(
+        {**PARAMS, "input": history},
+        FUNCTIONS,
+        max_steps=3,
+        computer=True,
+        browser_tools=[
+            {"type": "function", "name": "browser_screenshot", "parameters": {}},
+            BROWSER_CLICK,
+        ],
+        context_budget={**limits, **budget},
+    )
+
+
+@pytest.mark.parametrize(
+    ("budget", "params", "message"),
+    [
+        ({"max_input_bytes": 0, "max_input_images": 0}, PARAMS, "max_input_bytes"),
+        ({"max_input_bytes": 1}, PARAMS, "max_input_images"),
+        ({"max_input_bytes": 1, "max_input_images": -1}, PARAMS, "max_input_images"),
+        ({"max_input_bytes": True, "max_input_images": 0}, PARAMS, "max_input_bytes"),
+        (
+            {"max_input_bytes": 1, "max_input_images": 0, "keep_recent_screenshots": 0},
+            PARAMS,
+            "keep_recent_screenshots",
+        ),
+        ({"max_input_bytes": 1, "max_input_images": 0, "compact": 3}, PARAMS, "callable"),
+        ({"max_input_bytes": 1, "max_input_images": 0, "limit": 3}, PARAMS, "only the fields"),
+        ([1], PARAMS, "only the fields"),
+        (
+            {"max_input_bytes": 1, "max_input_images": 0},
+            {**PARAMS, "truncation": "auto"},
+            "truncation",
+        ),
+        (
+            {"max_input_bytes": 1, "max_input_images": 0},
+            {**PARAMS, "extra_body": {"context_management": []}},
+            "context_management",
+        ),
+    ],
+)
+def test_a_bad_context_budget_is_refused(budget: Any, params: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ResponsesToolRun(params, FUNCTIONS, max_steps=3, context_budget=budget)
+
+
+def test_within_budget_nothing_is_asked_and_truncation_is_disabled() -> None:
+    run = ResponsesToolRun(
+        PARAMS,
+        FUNCTIONS,
+        max_steps=3,
+        context_budget={"max_input_bytes": 1000, "max_input_images": 0},
+    )
+    assert run.budget_snapshot() is None
+    assert run.request()["truncation"] == "disabled"
+    kept = ResponsesToolRun(
+        {**PARAMS, "truncation": "disabled"},
+        FUNCTIONS,
+        max_steps=3,
+        context_budget={"max_input_bytes": 1000, "max_input_images": 0},
+    )
+    assert kept.request()["truncation"] == "disabled"
+    assert "truncation" not in ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3).request()
+
+
+def test_the_latest_screens_and_safety_checked_calls_are_never_eligible() -> None:
+    checked = {"id": "sc", "code": "x", "message": "y"}
+    history = [
+        {"role": "user", "content": "go"},
+        call("f1"),
+        {"type": "function_call_output", "call_id": "f1", "output": "1"},
+        computer_call("c1"),
+        {"type": "computer_call_output", "call_id": "c1", "output": SHOT},
+        computer_call("c2"),
+        {
+            "type": "computer_call_output",
+            "call_id": "c2",
+            "output": SHOT,
+            "acknowledged_safety_checks": [checked],
+        },
+        computer_call("c3"),
+        {"type": "computer_call_output", "call_id": "c3", "output": SHOT},
+        computer_call("c4"),
+        {"type": "computer_call_output", "call_id": "c4", "output": SHOT},
+        call("b1", "browser_click", arguments="{}"),
+        {"type": "function_call_output", "call_id": "b1", "output": "clicked"},
+        call("b2", "browser_screenshot", arguments="{}"),
+        {
+            "type": "function_call_output",
+            "call_id": "b2",
+            "output": [{"type": "input_image", "image_url": "data:image/png;base64,AA=="}],
+        },
+        call("b3", "browser_click", arguments="{}"),
+        {"type": "function_call_output", "call_id": "b3", "output": "clicked"},
+        call("f2"),
+    ]
+    run = budget_run(history, keep_recent_screenshots=2)
+    got = run.budget_snapshot()
+    assert got is not None
+    snapshot, eligible = got
+    # c2: acknowledged checks; c4 and b2: the two latest screenshots; c4 and b3: the
+    # latest computer and browser calls; f2: not answered yet.
+    assert snapshot["eligible_call_ids"] == ["f1", "c1", "c3", "b1"]
+    assert eligible == frozenset({"f1", "c1", "c3", "b1"})
+    assert snapshot["input_images"] == 5
+    assert snapshot["history"] == history
+    assert snapshot["history"] is not run.history
+
+
+def test_the_projection_drops_whole_calls_and_keeps_the_history() -> None:
+    history = [
+        {"role": "user", "content": "go"},
+        call("f1"),
+        {"type": "function_call_output", "call_id": "f1", "output": "x" * 500},
+        call("f2"),
+        {"type": "function_call_output", "call_id": "f2", "output": "y"},
+    ]
+    run = budget_run(history, max_input_bytes=700)
+    got = run.budget_snapshot()
+    assert got is not None
+    projected = run.budget_input({"drop_call_ids": ["f1"]}, got[1])
+    assert projected[1:] == [history[0], *history[3:]]
+    assert "f1" in projected[0]["content"] and "add" in projected[0]["content"]
+    assert run.history == history
+    with pytest.raises(ToolRunnerError, match="still exceeds"):
+        run.budget_input({"drop_call_ids": ["f2"]}, got[1])
+    without = budget_run(history, max_input_bytes=10)
+    del without.budget["compact"]  # type: ignore[union-attr]
+    with pytest.raises(ToolRunnerError, match="no compact callback"):
+        without.budget_snapshot()
+
+
+# -- eager execution -------------------------------------------------------------------
+
+
+def eager_run(early: Any = None) -> ResponsesToolRun:
+    run = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3, computer=True)
+    run.eager_mode(eager=True, stream=True, early=early, before_early_call=False)
+    run.begin(0)
+    return run
+
+
+def test_calls_of_the_streamed_prefix_run_early_and_not_again() -> None:
+    run = eager_run()
+    assert run.receive(0, {"type": "reasoning", "id": "rs_1", "summary": []}) is None
+    plan = run.receive(1, call("c1"))
+    assert plan is not None and plan["call_id"] == "c1"
+    run.run_early(plan)
+    run.record_output(plan, "5")
+    assert run.tools_executed
+    later = run.receive(2, computer_call("c2"))
+    assert later is not None and later["kind"] == "computer"
+    # The computer call was not run early: it is planned with the completed response.
+    plans = run.inspect(
+        response(
+            {"type": "reasoning", "id": "rs_1", "summary": []}, call("c1"), computer_call("c2")
+        )
+    )
+    assert plans is not None
+    assert [plan["call_id"] for plan in plans] == ["c2"]
+    assert run.attempted == ["c1"]
+
+
+def test_a_gap_a_deferral_or_an_unselected_call_waits() -> None:
+    run = eager_run()
+    assert run.receive(1, call("c1")) is None  # index 0 never came
+    assert run.receive(0, call("c0")) is None
+    run = eager_run()
+    run.defer()
+    assert run.receive(0, call("c1")) is None
+    run = eager_run(early=(frozenset({"mul"}), False))
+    assert run.receive(0, call("c1")) is None  # add is not selected
+    assert run.receive(1, call("c2", "mul")) is None  # everything after it waits
+    run = eager_run(early=(frozenset({"add"}), False))
+    assert run.receive(0, computer_call("c1")) is None
+    # Without eager mode nothing runs early; eager needs streaming.
+    plain = ResponsesToolRun(PARAMS, FUNCTIONS, max_steps=3)
+    plain.begin(0)
+    assert plain.receive(0, call("c1")) is None
+    with pytest.raises(ValueError, match="stream=True"):
+        plain.eager_mode(eager=True, stream=False, early=None, before_early_call=False)
+
+
+def test_a_completed_response_that_differs_from_what_ran_stops_the_run() -> None:
+    run = eager_run()
+    plan = run.receive(0, call("c1"))
+    assert plan is not None
+    run.run_early(plan)
+    run.record_output(plan, "5")
+    for changed in (call("c1", arguments='{"a": 9, "b": 3}'), call("c9")):
+        with pytest.raises(ToolRunnerError, match="differs from the streamed call c1"):
+            run.inspect(response(changed))
+    # A call found bad while streaming stops the run before it runs.
+    with pytest.raises(ToolRunnerError, match="not a registered function"):
+        run.receive(1, call("c2", "pow"))
+
+
+def test_early_selection_is_checked() -> None:
+    assert early_selection(None, ["add"], False) is None
+    assert early_selection({"functions": ["add"]}, ["add"], False) == (frozenset({"add"}), False)
+    assert early_selection({"computer": True}, [], True) == (frozenset(), True)
+    for bad in ({"functions": ["pow"]}, {"functions": ["add", "add"]}, {"functions": "add"}):
+        with pytest.raises(ValueError, match="registered function names"):
+            early_selection(bad, ["add"], False)
+    with pytest.raises(ValueError, match="only functions and computer"):
+        early_selection({"browser": True}, ["add"], False)
+    with pytest.raises(ValueError, match="computer"):
+        early_selection({"computer": True}, ["add"], False)
+
+
+# -- the checkpoint ledger ----------------------------------------------------------
+
+
+def test_checkpoints_keep_no_credentials_and_need_a_ledger() -> None:
+    mcp = {
+        **MCP,
+        "server_url": "https://mcp.example/sse",
+        "authorization": "secret-token",
+        "headers": {"X-Key": "secret"},
+    }
+    run = ResponsesToolRun({**PARAMS, "tools": [mcp]}, FUNCTIONS, max_steps=3)
+    with pytest.raises(ToolRunnerError, match="no ledger"):
+        run.checkpoint("boundary")
+    with pytest.raises(ValueError, match="run_id"):
+        run.use_ledger("", None)
+    run.use_ledger("r", None)
+    checkpoint = run.checkpoint("boundary")
+    text = json.dumps(checkpoint)
+    assert "secret" not in text and "mcp.example" not in text
+    (saved,) = [tool for tool in checkpoint["tools"] if tool["type"] == "mcp"]
+    assert saved["server_url"].startswith("sha256:")
+    assert saved["server_label"] == MCP["server_label"]
+    # The request itself still carries them.
+    assert run.request()["tools"][-1]["authorization"] == "secret-token"
+    assert [run.checkpoint("pending")["revision"] for _ in range(2)] == [2, 3]

@@ -7,9 +7,13 @@ the model calls, sends their outputs back, and returns the first response that
 calls none, within `max_steps` requests. `iterate()` yields each response as a
 turn before its calls run, so a caller can inspect it, supply outputs of its
 own (for functions registered with `allow_output_override=True`) or add a user
-message. `SyncDecisionsToolRunner` does the same with the Decisions API: it
-offers the caller's actions as the choices of one question, runs the chosen
-action, and stops at "done" (checked by `verify`, when given).
+message. With `browser=SyncBrowserToolset(...)` its browser tools are offered
+too and run by the toolset; with `computer=SyncComputerToolset(...)` the
+computer tool is, and each `computer_call` runs on the toolset's driver (under
+`approve_safety_checks` and `before_action`). `SyncDecisionsToolRunner` does
+the same with the Decisions API: it offers the caller's actions as the choices
+of one question, runs the chosen action, and stops at "done" (checked by
+`verify`, when given).
 
 Everything decided (what a request holds, whether a response is final, which
 calls run, whether an output is valid, when the run is out of steps) is the
@@ -30,18 +34,27 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from oxide_proto.helpers._computer import ComputerAction
 from oxide_proto.helpers._schema import TypedTool
 from oxide_proto.helpers._tool_runs import (
+    CheckpointPhase,
+    ContextBudgetDecision,
+    ContextBudgetLimits,
+    ContextBudgetSnapshot,
     DecisionCandidateEntry,
     DecisionsRunResult,
     DecisionsToolRun,
     DecisionsToolRunnerError,
+    EarlyExecution,
     FunctionCallPlan,
+    ResponsesToolCheckpoint,
     ResponsesToolRun,
     ToolDiagnosticObserver,
     ToolRunnerError,
+    early_selection,
     step_headers,
 )
+from oxide_proto.types.responses import ResponseComputerToolCall, ResponseFunctionToolCall
 
 from .. import _tool_support
 from .._tool_support import (
@@ -52,6 +65,8 @@ from .._tool_support import (
     emit_tool_diagnostic,
     invoke,
 )
+from ._browser import SyncBrowserToolset
+from ._computer import SyncComputerToolset
 
 if TYPE_CHECKING:
     from oxide_proto.types.responses import Response
@@ -59,15 +74,19 @@ if TYPE_CHECKING:
     from ._clients import Client
 
 __all__ = [
+    "SyncContextBudget",
     "SyncDecisionActionCandidate",
     "SyncDecisionCandidate",
     "SyncDecisionsToolRunner",
     "SyncRegisteredFunction",
     "SyncResponsesRunnerTurn",
+    "SyncResponsesToolLedger",
     "SyncResponsesToolRunner",
 ]
 
 FunctionResult = str | list[dict[str, Any]]
+# What `before_early_call` answers for a call that could run while its response streams.
+EarlyDecision = Literal["execute", "defer"]
 
 
 def _settle(value: object) -> object:
@@ -84,8 +103,9 @@ class SyncRegisteredFunction:
     instance of the tool's type with `from_tool`) and returns the output: text,
     or a list of input blocks (`input_text`, `input_image`, `input_file`).
     `allow_output_override`: a turn of `iterate()` may supply this function's
-    output instead of running it. `independent` is accepted for compatibility
-    (it only matters to eager streamed execution, which oxide does not do).
+    output instead of running it. `independent` marks a function that may run
+    beside others during eager execution; oxide runs early calls one at a time,
+    in order, so it is accepted and changes nothing.
     """
 
     tool: Mapping[str, Any]
@@ -163,6 +183,34 @@ class SyncResponsesRunnerTurn:
         self._append(text)
 
 
+class SyncContextBudget(ContextBudgetLimits, total=False):
+    """Limits on each request's input; `compact(snapshot)` says what to leave out.
+
+    See the core's `ContextBudget`: `max_input_bytes` (compact JSON) and
+    `max_input_images` bound what one request sends; over them, `compact` gets a
+    `ContextBudgetSnapshot` and returns a `ContextBudgetDecision` naming completed
+    calls to leave out of that request (without `compact`, the run stops).
+    """
+
+    keep_recent_screenshots: int
+    compact: Callable[[ContextBudgetSnapshot], ContextBudgetDecision]
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncResponsesToolLedger:
+    """Where a run saves its checkpoints, and the one it resumes from.
+
+    `save(checkpoint)` must store it durably (the latest revision wins) before it
+    returns: the runner saves before each request, before and after each call, and
+    at each boundary and at the answer; a save that raises stops the run.
+    `resume_from`: a `boundary` checkpoint of the same `run_id` to continue from.
+    """
+
+    run_id: str
+    save: Callable[[ResponsesToolCheckpoint], None]
+    resume_from: ResponsesToolCheckpoint | None = None
+
+
 def _not_yet(**options: object) -> None:
     # The official runner's options for features oxide's runner does not have: their
     # defaults are accepted (code that spells them out runs), anything else refused.
@@ -190,16 +238,33 @@ class SyncResponsesToolRunner:
     def __init__(
         self,
         *,
-        browser: object = None,
-        computer: object = None,
+        browser: SyncBrowserToolset | None = None,
+        computer: SyncComputerToolset | None = None,
         functions: list[SyncRegisteredFunction] | None = None,
-        early_execution: object = None,
+        early_execution: EarlyExecution | None = None,
     ) -> None:
-        _not_yet(browser=browser, computer=computer, early_execution=early_execution)
+        if browser is not None and not isinstance(browser, SyncBrowserToolset):
+            raise ValueError(f"browser: not a browser toolset (SyncBrowserToolset): {browser!r}")
+        if computer is not None and not isinstance(computer, SyncComputerToolset):
+            raise ValueError(
+                f"computer: not a computer toolset (SyncComputerToolset): {computer!r}"
+            )
+        self.browser = browser
+        self.computer = computer
         self._lifecycle = ToolLifecycle("the Responses tool runner")
         self._functions = _registry(functions or [])
+        # The browser's tools as offered now (its members are fixed when it is made).
+        self._browser_tools = [] if browser is None else browser.tools
+        clash = {tool["name"] for tool in self._browser_tools} & set(self._functions)
+        if clash:
+            raise ValueError(f"function names must be unique: {sorted(clash)} are browser tools")
         self._overrides = frozenset(
             name for name, function in self._functions.items() if function.allow_output_override
+        )
+        self._early = early_selection(
+            early_execution,
+            [*self._functions, *(tool["name"] for tool in self._browser_tools)],
+            computer is not None,
         )
 
     def close(self) -> CloseStatus:
@@ -219,11 +284,11 @@ class SyncResponsesToolRunner:
         approve_mcp: Callable[[Any], bool] | None = None,
         eager: bool = False,
         max_concurrent_calls: int = 2,
-        approve_safety_checks: object = None,
-        before_action: object = None,
-        ledger: object = None,
-        context_budget: object = None,
-        before_early_call: object = None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None = None,
+        before_action: Callable[[ComputerAction], bool] | None = None,
+        ledger: SyncResponsesToolLedger | None = None,
+        context_budget: SyncContextBudget | None = None,
+        before_early_call: Callable[[Any], EarlyDecision] | None = None,
     ) -> Response:
         """The final response: the first that calls no function.
 
@@ -231,7 +296,14 @@ class SyncResponsesToolRunner:
         are the registered functions). `max_steps` (default 20) bounds the requests;
         `stream=True` streams each response, passing a copy of every event to
         `on_event`; `cancelled()` is asked between steps and calls, and passed to
-        functions that declare a `cancelled` parameter. Raises `ToolRunnerError`
+        functions that declare a `cancelled` parameter. `context_budget` bounds
+        each request's input (see `SyncContextBudget`). With `stream=True` and
+        `eager=True`, a call runs as soon as its item is done in the stream (those
+        the runner's `early_execution` selects, when given; `before_early_call(call)`
+        may answer "defer"), one at a time; `max_concurrent_calls` is checked
+        and, as calls never overlap, always respected. A computer call runs only
+        when `approve_safety_checks(call)` allows its pending safety checks (if any)
+        and `before_action(action)` (when given) each of its actions. Raises `ToolRunnerError`
         (with the attempted and completed call ids) when the run stops early.
         """
         turns = self.iterate(
@@ -272,11 +344,11 @@ class SyncResponsesToolRunner:
         approve_mcp: Callable[[Any], bool] | None = None,
         eager: bool = False,
         max_concurrent_calls: int = 2,
-        approve_safety_checks: object = None,
-        before_action: object = None,
-        ledger: object = None,
-        context_budget: object = None,
-        before_early_call: object = None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None = None,
+        before_action: Callable[[ComputerAction], bool] | None = None,
+        ledger: SyncResponsesToolLedger | None = None,
+        context_budget: SyncContextBudget | None = None,
+        before_early_call: Callable[[Any], EarlyDecision] | None = None,
     ) -> Generator[SyncResponsesRunnerTurn, None, None]:
         """Each response as a turn, before its calls run; advancing runs them.
 
@@ -287,37 +359,113 @@ class SyncResponsesToolRunner:
         try:
             if type(max_concurrent_calls) is not int or max_concurrent_calls < 1:
                 raise ValueError("max_concurrent_calls must be a positive integer")
-            _not_yet(
-                eager=eager,
-                approve_safety_checks=approve_safety_checks,
-                before_action=before_action,
-                ledger=ledger,
-                context_budget=context_budget,
-                before_early_call=before_early_call,
-            )
+            if ledger is not None and not isinstance(ledger, SyncResponsesToolLedger):
+                raise ValueError(
+                    f"ledger: not a runner ledger (SyncResponsesToolLedger): {ledger!r}"
+                )
+            if ledger is not None and eager:
+                raise NotImplementedError(
+                    "oxide's tool runner has no eager execution with a ledger yet "
+                    "(docs/tool-runners.md says what it runs)"
+                )
             run = ResponsesToolRun(
                 params,
                 {name: (fn.tool, fn._arguments_type) for name, fn in self._functions.items()},
                 max_steps=max_steps,
                 output_overrides=self._overrides,
+                browser_tools=self._browser_tools,
+                computer=self.computer is not None,
+                context_budget=context_budget,
             )
+            run.eager_mode(
+                eager=bool(eager),
+                stream=bool(stream),
+                early=self._early,
+                before_early_call=before_early_call is not None,
+            )
+            if ledger is not None:
+                run.use_ledger(ledger.run_id, ledger.resume_from)
         except BaseException:
             self._lifecycle.exit()
             raise
         check = _cancel_check(run, cancelled)
+        # Set when a call run while the response streamed fails: not a request failure.
+        early_failed: list[bool] = []
+
+        def on_item(event: Any) -> None:
+            plan = run.receive(getattr(event, "output_index", None), event.item.to_dict())
+            if plan is None:
+                return
+            if before_early_call is not None:
+                decision = _settle_hook(before_early_call(copy.deepcopy(event.item)))
+                check()
+                if type(decision) is not str or decision not in ("execute", "defer"):
+                    raise run.error("before_early_call must return 'execute' or 'defer'")
+                if decision == "defer":
+                    run.defer()
+                    return
+            check()
+            run.run_early(plan)
+            try:
+                self._run_plan(
+                    run,
+                    plan,
+                    None,
+                    approve_mcp,
+                    approve_safety_checks,
+                    before_action,
+                    cancelled,
+                    check,
+                    on_diagnostic,
+                )
+            except BaseException:
+                early_failed.append(True)
+                raise
+            check()
+
         # A request that reached an MCP server may have had remote effects: not retried.
-        request_client = client.with_options(max_retries=0) if run.has_mcp else client
+        # So is a request of a run with a ledger: its checkpoints say what was sent.
+        request_client = (
+            client.with_options(max_retries=0) if run.has_mcp or ledger is not None else client
+        )
+
+        def save(phase: CheckpointPhase, final_response: Any = None) -> None:
+            if ledger is not None:
+                # Typed loosely: a blocking save returns None, an async one an awaitable.
+                saver: Callable[[Any], Any] = ledger.save
+                _settle_hook(saver(run.checkpoint(phase, final_response)))
+                check()
+
         try:
-            for step in range(run.max_steps):
+            for step in range(run.consumed_requests, run.max_steps):
                 run.begin(step)
                 check()
                 request = run.request()
                 if step > 0:
                     _fresh_idempotency_key(client, request)
+                over_budget = run.budget_snapshot()
+                if over_budget is not None and run.budget is not None:
+                    snapshot, eligible = over_budget
+                    # The callback gets its own copy of the history (the snapshot's).
+                    decision = _settle_hook(run.budget["compact"](snapshot))
+                    check()
+                    request["input"] = run.budget_input(decision, eligible)
+                run.consumed_requests = step + 1
+                # A server tool may act as soon as the request is sent.
+                save("pending" if run.has_server_tools else "boundary")
                 started = time.monotonic()
                 try:
-                    response = _send(request_client, request, bool(stream), on_event, check)
+                    response = _send(
+                        request_client,
+                        request,
+                        bool(stream),
+                        on_event,
+                        check,
+                        on_item if run.eager else None,
+                    )
                 except BaseException as exc:
+                    if early_failed:
+                        raise
                     reason: Literal["cancelled", "api_failed"] = (
                         "cancelled"
                         if isinstance(exc, asyncio.CancelledError)
@@ -338,13 +486,17 @@ class SyncResponsesToolRunner:
                 check()
                 plans = _inspect(run, data, on_diagnostic)
                 final = plans is None
+                if final:
+                    save("final", data)
+                else:
+                    save("pending")
                 run.turn_open = True
                 try:
                     yield SyncResponsesRunnerTurn(
                         response=response,
                         step=step + 1,
                         final=final,
-                        tools_executed=False,
+                        tools_executed=run.tools_executed,
                         attempted_call_ids=tuple(run.attempted),
                         completed_call_ids=tuple(run.completed),
                         _supply=functools.partial(run.supply, run.eligible_for_supply(plans or [])),
@@ -356,16 +508,23 @@ class SyncResponsesToolRunner:
                     return
                 for plan in plans:
                     check()
+                    save("pending")
                     run.attempt(plan["call_id"])
-                    supplied = run.supplied.get(plan["call_id"])
-                    if plan["kind"] == "mcp_approval":
-                        _approve(run, plan, response, approve_mcp, check, on_diagnostic)
-                    elif supplied is not None:
-                        run.add_output(plan, supplied)
-                    else:
-                        self._execute(run, plan, cancelled, on_diagnostic)
+                    self._run_plan(
+                        run,
+                        plan,
+                        response,
+                        approve_mcp,
+                        approve_safety_checks,
+                        before_action,
+                        cancelled,
+                        check,
+                        on_diagnostic,
+                    )
+                    save("pending")
                     check()
                 run.finish()
+                save("boundary")
             raise run.out_of_steps()
         except ToolRunnerError:
             raise
@@ -383,6 +542,45 @@ class SyncResponsesToolRunner:
             raise ToolRunnerError(message, run.attempted, run.completed) from exc
         finally:
             self._lifecycle.exit()
+
+    def _run_plan(
+        self,
+        run: ResponsesToolRun,
+        plan: FunctionCallPlan,
+        response: Response | None,
+        approve_mcp: Callable[[Any], bool] | None,
+        approve_safety_checks: Callable[[ResponseComputerToolCall], bool] | None,
+        before_action: Callable[[ComputerAction], bool] | None,
+        cancelled: Callable[[], bool] | None,
+        check: Callable[[], None],
+        on_diagnostic: ToolDiagnosticObserver | None,
+    ) -> None:
+        """Runs one planned call (the caller has noted the attempt) and records its output."""
+        supplied = run.supplied.get(plan["call_id"])
+        if plan["kind"] == "mcp_approval":
+            if response is None:
+                raise AssertionError("an MCP approval is decided on the completed response")
+            _approve(run, plan, response, approve_mcp, check, on_diagnostic)
+        elif plan["kind"] == "computer" and self.computer is not None:
+            output: object = self.computer.execute(
+                ResponseComputerToolCall.from_dict(copy.deepcopy(plan["item"])),
+                approve_safety_checks=approve_safety_checks,
+                before_action=before_action,
+                cancelled=cancelled,
+                on_diagnostic=on_diagnostic,
+            )
+            run.toolset_output(plan, output)
+        elif plan["kind"] == "browser" and self.browser is not None:
+            output = self.browser.execute(
+                ResponseFunctionToolCall.from_dict(copy.deepcopy(plan["item"])),
+                cancelled=cancelled,
+                on_diagnostic=on_diagnostic,
+            )
+            run.toolset_output(plan, output)
+        elif supplied is not None:
+            run.add_output(plan, supplied)
+        else:
+            self._execute(run, plan, cancelled, on_diagnostic)
 
     def _execute(
         self,
@@ -504,6 +702,7 @@ def _send(
     stream: bool,
     on_event: Callable[[Any], None] | None,
     check: Callable[[], None],
+    on_item: Callable[[Any], None] | None = None,
 ) -> Response:
     if not stream:
         response: Response = client.responses.create(**request)
@@ -515,6 +714,8 @@ def _send(
                 # The hook gets its own copy: nothing it changes reaches the run.
                 _settle_hook(on_event(copy.deepcopy(event)))
                 check()
+            if on_item is not None and getattr(event, "type", None) == "response.output_item.done":
+                on_item(event)
         final: Response = events.get_final_response()
         return final
 

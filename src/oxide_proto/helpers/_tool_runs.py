@@ -16,6 +16,19 @@ every runtime and testable without a server:
   function, with a call id not seen before and JSON object arguments), says
   which calls to run, checks what each function returned, and extends the
   history with the response's items and the outputs.
+- The context budget of a Responses run (`ContextBudget`): before each request
+  the runner measures the input it would send (compact JSON bytes, images);
+  over the budget, the caller's `compact(snapshot)` names completed calls to
+  leave out of that request (`budget_snapshot`, `budget_input`). The run's own
+  history keeps everything: only what is sent shrinks.
+- Eager execution of a streamed Responses run: `receive(index, item)` checks
+  each item as the stream reports it done and says whether its call may run
+  before the response completes (`early_selection` says which may); `inspect`
+  then checks that the completed response is what was run, and plans the rest.
+- The checkpoint ledger of a Responses run: `checkpoint(phase)` is the JSON
+  record a caller's ledger saves before and after every effect, and
+  `use_ledger(run_id, resume_from)` continues a run from a saved boundary
+  (between steps, no call unresolved).
 - `DecisionsToolRun`: one run of the Decisions loop (observe, offer the
   caller's candidates as the choices of one question, run the chosen action,
   verify "done").
@@ -32,24 +45,35 @@ whether a retry would repeat an effect.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
+from ..base._errors import APIResponseValidationError
+from ..types.responses import ResponseComputerToolCall
+from ._computer import ComputerUseError, computer_actions
 from ._schema import parse_into
 
 __all__ = [
+    "ContextBudget",
+    "ContextBudgetDecision",
+    "ContextBudgetLimits",
+    "ContextBudgetSnapshot",
     "DecisionCandidateEntry",
     "DecisionsRunResult",
     "DecisionsToolRun",
     "DecisionsToolRunnerError",
+    "EarlyExecution",
     "FunctionCallPlan",
+    "ResponsesToolCheckpoint",
     "ResponsesToolRun",
     "ToolDiagnostic",
     "ToolDiagnosticObserver",
     "ToolDiagnosticUsage",
     "ToolRunnerError",
+    "early_selection",
     "function_result",
     "step_headers",
     "tool_diagnostic",
@@ -312,6 +336,212 @@ def _arguments(text: object, typed: Any) -> object:
     return value
 
 
+# -- the context budget ------------------------------------------------------------
+
+
+class ContextBudgetSnapshot(TypedDict):
+    """The input a request would send, over budget: a copy, and what may be left out.
+
+    `eligible_call_ids`: completed calls (function, browser or computer) whose call
+    and output may be dropped from this one request; the latest computer and
+    browser calls, the most recent screenshots and calls with safety checks are
+    never eligible.
+    """
+
+    history: list[Any]
+    eligible_call_ids: list[str]
+    input_bytes: int
+    input_images: int
+
+
+class _DroppedCalls(TypedDict):
+    drop_call_ids: list[str]
+
+
+class ContextBudgetDecision(_DroppedCalls, total=False):
+    """What `compact` chose: calls to leave out, and a summary of them to send instead."""
+
+    summary: str
+
+
+class ContextBudgetLimits(TypedDict):
+    """The two limits every context budget sets."""
+
+    max_input_bytes: int
+    max_input_images: int
+
+
+class ContextBudget(ContextBudgetLimits, total=False):
+    """Limits on the input of each request of a run (compact JSON bytes, images).
+
+    Without `compact`, a request over the limits stops the run; with it,
+    `compact(snapshot)` decides which completed calls that request leaves out.
+    `keep_recent_screenshots` (default 1): how many of the latest screenshots
+    always stay.
+    """
+
+    keep_recent_screenshots: int
+    compact: Callable[[ContextBudgetSnapshot], ContextBudgetDecision]
+
+
+_BUDGET_KEYS = frozenset(
+    {"max_input_bytes", "max_input_images", "keep_recent_screenshots", "compact"}
+)
+# The largest integer JSON carries exactly, the bound of every count here.
+_MAX_COUNT = 2**53 - 1
+_CALL_TYPES = ("function_call", "computer_call")
+_OUTPUT_TYPES = ("function_call_output", "computer_call_output")
+_SCREENSHOT_TOOLS = ("browser_screenshot", "browser_zoom")
+
+
+def _budget(budget: object) -> dict[str, Any]:
+    if not isinstance(budget, Mapping) or set(budget) - _BUDGET_KEYS:
+        raise ValueError(f"context_budget takes only the fields {sorted(_BUDGET_KEYS)}")
+    checked = dict(budget)
+    checked.setdefault("keep_recent_screenshots", 1)
+    for name, least in (
+        ("max_input_bytes", 1),
+        ("max_input_images", 0),
+        ("keep_recent_screenshots", 1),
+    ):
+        number = checked.get(name)
+        if type(number) is not int or not least <= number <= _MAX_COUNT:
+            raise ValueError(
+                f"context_budget {name} must be an integer from {least} to {_MAX_COUNT}"
+            )
+    if "compact" in checked and not callable(checked["compact"]):
+        raise ValueError("context_budget compact must be callable")
+    return checked
+
+
+def _input_size(history: list[Any]) -> tuple[int, int]:
+    """The bytes of `history` as compact JSON text, and the images it carries."""
+    try:
+        text = json.dumps(history, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the input history is not JSON: {exc}") from None
+    images = 0
+    for item in history:
+        if not isinstance(item, Mapping):
+            continue
+        kind = item.get("type", "message")
+        if kind == "computer_call_output":
+            images += 1
+            continue
+        blocks = item.get("output") if kind == "function_call_output" else item.get("content")
+        if kind in ("message", "function_call_output") and isinstance(blocks, list):
+            images += sum(
+                1
+                for block in blocks
+                if isinstance(block, Mapping) and block.get("type") == "input_image"
+            )
+    return len(text.encode("utf-8")), images
+
+
+# -- the checkpoint ledger -------------------------------------------------------------
+
+CheckpointPhase = Literal["boundary", "pending", "final"]
+
+
+class ResponsesToolCheckpoint(TypedDict):
+    """One saved state of a run; the ids it lists do not prove that an effect happened.
+
+    `boundary`: between steps, every call resolved, the run can resume from it.
+    `pending`: a request or a call is under way (or its output not yet sent):
+    what happened is the caller's to reconcile; it cannot resume. `final`: the
+    run's answer (`final_response`). MCP declarations are saved without their
+    authorization and headers, their server URL as a fingerprint.
+    """
+
+    version: Literal[1]
+    run_id: str
+    revision: int
+    phase: CheckpointPhase
+    max_steps: int
+    consumed_requests: int
+    tools: list[Any]
+    output_override_names: list[str]
+    history: list[Any]
+    attempted_call_ids: list[str]
+    returned_call_ids: list[str]
+    pending_items: list[Any]
+    returned_outputs: list[Any]
+    final_response: dict[str, Any] | None
+
+
+_CHECKPOINT_KEYS = frozenset(ResponsesToolCheckpoint.__annotations__)
+
+
+def _saved_tools(tools: list[Any]) -> list[Any]:
+    """The tool declarations as a checkpoint keeps them: no credentials."""
+    saved: list[Any] = []
+    for tool in tools:
+        tool = copy.deepcopy(tool)
+        if isinstance(tool, dict) and tool.get("type") == "mcp":
+            tool.pop("authorization", None)
+            tool.pop("headers", None)
+            url = tool.get("server_url")
+            if type(url) is str:
+                tool["server_url"] = "sha256:" + hashlib.sha256(url.encode()).hexdigest()
+        container = tool.get("container") if isinstance(tool, dict) else None
+        policy = container.get("network_policy") if isinstance(container, dict) else None
+        if isinstance(policy, dict):
+            policy.pop("domain_secrets", None)
+        saved.append(tool)
+    return saved
+
+
+def _json_copy(value: object) -> Any:
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"checkpoint data must be JSON: {exc}") from None
+
+
+# -- eager execution ----------------------------------------------------------------
+
+
+class EarlyExecution(TypedDict, total=False):
+    """Which calls may run while their response still streams (with `eager=True`).
+
+    `functions`: registered function (or browser tool) names; `computer`: computer
+    calls. The first call of a response not selected waits, and so does every
+    item after it, until the response completes.
+    """
+
+    functions: list[str]
+    computer: bool
+
+
+def early_selection(
+    early: object, names: Iterable[str], computer: bool
+) -> tuple[frozenset[str], bool] | None:
+    """A runner's checked `early_execution`: the function names and whether computer calls."""
+    if early is None:
+        return None
+    if not isinstance(early, Mapping) or set(early) - {"functions", "computer"}:
+        raise ValueError("early_execution takes only functions and computer")
+    functions = early.get("functions", [])
+    registered = set(names)
+    if (
+        type(functions) is not list
+        or any(type(name) is not str or name not in registered for name in functions)
+        or len(set(functions)) != len(functions)
+    ):
+        raise ValueError("early_execution functions must be registered function names, each once")
+    wanted = early.get("computer", False)
+    if type(wanted) is not bool or (wanted and not computer):
+        raise ValueError("early_execution computer must be a boolean, True only with a computer")
+    return frozenset(functions), wanted
+
+
+def _same_item(streamed: Mapping[str, Any], completed: Mapping[str, Any]) -> bool:
+    # A streamed item may lack the id the completed response gives it.
+    if "id" not in streamed:
+        completed = {key: value for key, value in completed.items() if key != "id"}
+    return dict(streamed) == dict(completed)
+
+
 # -- the Responses loop ----------------------------------------------------------
 
 _LOCAL_TOOL_TYPES = frozenset({"function", "computer", "computer_use", "computer_use_preview"})
@@ -329,7 +559,10 @@ _OWNED_BODY_KEYS = frozenset(
         "tool_choice",
     }
 )
-_REPLAYED_TYPES = frozenset({"message", "reasoning", "compaction", "function_call"})
+_REPLAYED_TYPES = frozenset(
+    {"message", "reasoning", "compaction", "function_call", "computer_call"}
+)
+_COMPUTER_TOOLS = frozenset({"computer", "computer_use", "computer_use_preview"})
 _NO_MORE_STEPS = "the tool run reached max_steps before the model finished"
 # The items a server tool leaves in a response, and the tool types that make them.
 _SERVER_ITEMS: dict[str, frozenset[str]] = {
@@ -353,9 +586,12 @@ _SERVER_TOOLS = frozenset(kind for kinds in _SERVER_ITEMS.values() for kind in k
 
 class FunctionCallPlan(TypedDict):
     """A call of a response that the runner answers: a registered function it runs (or
-    takes a supplied output for), or an MCP approval request it asks the caller about."""
+    takes a supplied output for), a browser tool or a computer call its toolset runs,
+    or an MCP approval request it asks the caller about. `arguments` is the parsed
+    arguments of a function, the raw text of a browser or MCP call, None for a
+    computer call (whose actions are in `item`)."""
 
-    kind: Literal["function", "mcp_approval"]
+    kind: Literal["function", "mcp_approval", "browser", "computer"]
     call_id: str
     name: str
     arguments: object
@@ -395,6 +631,9 @@ class ResponsesToolRun:
         *,
         max_steps: int | None,
         output_overrides: Iterable[str] = (),
+        browser_tools: Iterable[Mapping[str, Any]] = (),
+        computer: bool = False,
+        context_budget: object = None,
     ) -> None:
         self.attempted: list[str] = []
         self.completed: list[str] = []
@@ -414,20 +653,46 @@ class ResponsesToolRun:
                 raise ValueError(
                     f"a tool run keeps its own input history: pass it as input, not {key}"
                 )
+        self.budget = None if context_budget is None else _budget(context_budget)
+        if self.budget is not None and (
+            params.get("truncation") == "auto" or params.get("context_management")
+        ):
+            raise ValueError(
+                "a context_budget decides what each request sends: leave truncation and "
+                "context_management unset"
+            )
         extra_body = params.get("extra_body")
         if isinstance(extra_body, Mapping):
-            owned = sorted(_OWNED_BODY_KEYS.intersection(extra_body))
+            owned_keys = _OWNED_BODY_KEYS
+            if self.budget is not None:
+                owned_keys = owned_keys | {"truncation", "context_management"}
+            owned = sorted(owned_keys.intersection(extra_body))
             if owned:
                 raise ValueError(f"extra_body cannot set what the runner decides: {owned}")
         declared = [copy.deepcopy(tool) for tool in params.get("tools") or []]
+        # The computer tool the request offers: the registered toolset's, unless params
+        # declare the one (with its display settings) that toolset answers.
+        computer_tools: list[Any] = [{"type": "computer"}] if computer else []
+        declared_computer = False
         for tool in declared:
             kind = tool.get("type") if isinstance(tool, Mapping) else None
+            if kind in _COMPUTER_TOOLS and computer and not declared_computer:
+                declared_computer = True
+                computer_tools = [tool]
+                continue
+            if kind in _COMPUTER_TOOLS:
+                raise ValueError(
+                    "params['tools'] may declare a computer tool only once, and only with "
+                    "computer=ComputerToolset(...) registered to run its calls"
+                )
             if kind not in _SERVER_TOOLS:
                 raise ValueError(
                     "params['tools'] takes the API's server tools (web search, file search, "
-                    "code interpreter, image generation, MCP); register functions with "
-                    f"functions=[...] (got a {kind!r} tool)"
+                    "code interpreter, image generation, MCP) and the computer tool; register "
+                    f"functions with functions=[...] (got a {kind!r} tool)"
                 )
+        declared = [tool for tool in declared if tool.get("type") not in _COMPUTER_TOOLS]
+        self.has_computer = computer
         labels = [tool.get("server_label") for tool in declared if tool["type"] == "mcp"]
         if any(type(label) is not str or not label for label in labels) or len(set(labels)) != len(
             labels
@@ -440,10 +705,18 @@ class ResponsesToolRun:
             )
         self._server_tools: list[dict[str, Any]] = declared
         self.has_mcp = bool(labels)
-        tools = [copy.deepcopy(dict(definition)) for definition, _ in functions.values()]
+        self.has_server_tools = bool(declared)
+        browser = [copy.deepcopy(dict(tool)) for tool in browser_tools]
+        self.browser_names: frozenset[str] = frozenset(
+            tool["name"] for tool in browser if type(tool.get("name")) is str
+        )
+        if len(self.browser_names) != len(browser) or not self.browser_names.isdisjoint(functions):
+            raise ValueError("function names must be unique: a function shadows a browser tool")
+        tools = browser + [copy.deepcopy(dict(definition)) for definition, _ in functions.values()]
         self._typed = {name: typed for name, (_, typed) in functions.items()}
         choice = params.get("tool_choice")
-        self.selected = set(functions)
+        self.selected = set(functions) | set(self.browser_names)
+        self.selected_computer = computer
         # None: every declared server tool may run; else the types tool_choice allows.
         self.selected_server: set[str] | None = None
         self.selected_mcp: list[tuple[str, str | None]] | None = None
@@ -468,6 +741,9 @@ class ResponsesToolRun:
                     "use auto, or responses.create for one forced request"
                 )
             chosen = [tool for tool in allowed or () if isinstance(tool, Mapping)]
+            self.selected_computer = computer and any(
+                tool.get("type") in _COMPUTER_TOOLS for tool in chosen
+            )
             self.selected = {
                 tool["name"]
                 for tool in chosen
@@ -481,7 +757,7 @@ class ResponsesToolRun:
                 for tool in chosen
                 if tool.get("type") == "mcp" and type(tool.get("server_label")) is str
             ]
-        elif choice == "required" and tools and not declared:
+        elif choice == "required" and (tools or computer_tools) and not declared:
             raise ValueError(
                 "tool_choice 'required' with only local tools never lets the run finish: "
                 "use auto, or responses.create for one forced request"
@@ -496,11 +772,14 @@ class ResponsesToolRun:
             raise ValueError("input must be a string or a list of input items")
         if "tool_choice" in request:
             request["tool_choice"] = copy.deepcopy(request["tool_choice"])
-        request["tools"] = tools + declared
+        request["tools"] = tools + declared + computer_tools
         include = list(params.get("include") or [])
         # Reasoning items are replayed in the next request: without stored state they
         # need their encrypted content.
         request["include"] = list(dict.fromkeys([*include, "reasoning.encrypted_content"]))
+        if self.budget is not None and request.get("truncation") is None:
+            # The server must not cut what the budget let through.
+            request["truncation"] = "disabled"
         self._request = request
         self.overrides = frozenset(output_overrides)
         self._seen = {
@@ -523,6 +802,135 @@ class ResponsesToolRun:
         self._user_text: list[str] = []
         self.supplied: dict[str, dict[str, Any]] = {}
         self.turn_open = False
+        self.eager = False
+        self.early: tuple[frozenset[str], bool] | None = None
+        self._received: list[dict[str, Any]] = []
+        self._deferred = False
+        self._early_seen: set[str] = set()
+        self._ran_early: dict[str, dict[str, Any]] = {}
+        self.ledger_run_id: str | None = None
+        self.revision = 0
+        self.consumed_requests = 0
+
+    def use_ledger(self, run_id: object, resume_from: object) -> None:
+        """Keeps checkpoints under `run_id`; continues from `resume_from` when given.
+
+        Only a `boundary` checkpoint of this run, with the same `max_steps`, tools
+        and overridable functions, can resume; its history replaces `params["input"]`.
+        """
+        if type(run_id) is not str or not run_id:
+            raise ValueError("a ledger needs a non-empty string run_id")
+        self.ledger_run_id = run_id
+        if resume_from is None:
+            return
+        saved = resume_from
+        if not isinstance(saved, Mapping) or set(saved) != _CHECKPOINT_KEYS:
+            raise ValueError("resume_from must be a whole checkpoint of this runner")
+        saved = _json_copy(dict(saved))
+        attempted, returned = saved["attempted_call_ids"], saved["returned_call_ids"]
+        revision, consumed = saved["revision"], saved["consumed_requests"]
+        if (
+            saved["version"] != 1
+            or saved["run_id"] != run_id
+            or saved["phase"] != "boundary"
+            or saved["max_steps"] != self.max_steps
+            or saved["tools"] != _saved_tools(self._request["tools"])
+            or saved["output_override_names"] != sorted(self.overrides)
+            or saved["pending_items"] != []
+            or saved["returned_outputs"] != []
+            or saved["final_response"] is not None
+            or type(saved["history"]) is not list
+            or type(attempted) is not list
+            or attempted != returned
+            or any(type(call_id) is not str for call_id in attempted)
+            or len(set(attempted)) != len(attempted)
+            or type(revision) is not int
+            or not 1 <= revision < _MAX_COUNT
+            or type(consumed) is not int
+            or not 0 <= consumed < self.max_steps
+        ):
+            raise ValueError(
+                "only a boundary checkpoint of this run (same run_id, max_steps, tools and "
+                "overridable functions, every call resolved, steps left) can resume; "
+                "reconcile a pending one yourself"
+            )
+        history: list[Any] = saved["history"]
+        calls = {
+            item["call_id"]
+            for item in history
+            if isinstance(item, dict) and item.get("type") in _CALL_TYPES
+        }
+        if any(call_id not in calls for call_id in attempted):
+            raise ValueError("the checkpoint lists calls its history does not hold")
+        self.history = history
+        self.attempted[:] = attempted
+        self.completed[:] = returned
+        self.revision = revision
+        self.consumed_requests = consumed
+        self._seen = {
+            item["call_id"]
+            for item in history
+            if isinstance(item, Mapping) and type(item.get("call_id")) is str
+        }
+        self._ids = {
+            item["id"]
+            for item in history
+            if isinstance(item, Mapping) and type(item.get("id")) is str
+        }
+        self._approved = {}
+        self._note_approvals(history)
+
+    def checkpoint(
+        self, phase: CheckpointPhase, final_response: Mapping[str, Any] | None = None
+    ) -> ResponsesToolCheckpoint:
+        """The next checkpoint (a fresh JSON copy) of this run, in `phase`."""
+        if self.ledger_run_id is None:
+            raise self.error("the run keeps no ledger")
+        if self.revision >= _MAX_COUNT:
+            raise self.error("the ledger's revision count is exhausted")
+        self.revision += 1
+        final = None
+        if phase == "final" and final_response is not None:
+            final = _json_copy(dict(final_response))
+            if isinstance(final.get("tools"), list):
+                final["tools"] = _saved_tools(final["tools"])
+        pending = phase == "pending"
+        value: ResponsesToolCheckpoint = {
+            "version": 1,
+            "run_id": self.ledger_run_id,
+            "revision": self.revision,
+            "phase": phase,
+            "max_steps": self.max_steps,
+            "consumed_requests": self.consumed_requests,
+            "tools": _saved_tools(self._request["tools"]),
+            "output_override_names": sorted(self.overrides),
+            "history": _json_copy(self.history),
+            "attempted_call_ids": list(self.attempted),
+            "returned_call_ids": list(self.completed),
+            "pending_items": _json_copy(self._items) if pending else [],
+            "returned_outputs": _json_copy(self._outputs) if pending else [],
+            "final_response": final,
+        }
+        return value
+
+    def eager_mode(
+        self,
+        *,
+        eager: bool,
+        stream: bool,
+        early: tuple[frozenset[str], bool] | None,
+        before_early_call: bool,
+    ) -> None:
+        """Sets how calls may run while a response streams (see `receive`)."""
+        if eager and not stream:
+            raise ValueError("eager execution needs run(stream=True)")
+        # Server tool items are checked against the whole response before any call
+        # runs: with a server tool declared, nothing runs early.
+        self.eager = eager and not self._server_tools
+        if self.eager and early is None and before_early_call:
+            # The callback decides each call: every local tool may be offered to it.
+            early = (frozenset(self._typed) | self.browser_names, self.has_computer)
+        self.early = early if self.eager else None
 
     # -- errors --------------------------------------------------------------
 
@@ -538,6 +946,10 @@ class ResponsesToolRun:
         self._items = []
         self._outputs = []
         self.supplied = {}
+        self._received = []
+        self._deferred = False
+        self._early_seen = set()
+        self._ran_early = {}
 
     def request(self) -> dict[str, Any]:
         """The `responses.create` keyword arguments of this step (a fresh dict)."""
@@ -545,6 +957,187 @@ class ResponsesToolRun:
         request["input"] = copy.deepcopy(self.history)
         request["tools"] = copy.deepcopy(self._request["tools"])
         return request
+
+    def budget_snapshot(self) -> tuple[ContextBudgetSnapshot, frozenset[str]] | None:
+        """None when this step's input fits the context budget (or there is none), else
+        the snapshot for `compact` and the call ids it may drop.
+
+        Raises `ToolRunnerError` when the input does not fit and there is no `compact`.
+        """
+        if self.budget is None:
+            return None
+        try:
+            size, images = _input_size(self.history)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        if size <= self.budget["max_input_bytes"] and images <= self.budget["max_input_images"]:
+            return None
+        if "compact" not in self.budget:
+            raise self.error(
+                f"the input ({size} bytes, {images} images) exceeds the context_budget "
+                "and there is no compact callback to shrink it"
+            )
+        calls: dict[str, Mapping[str, Any]] = {}
+        answered: set[str] = set()
+        protected: set[str] = set()
+        screenshots: list[str] = []
+        latest_browser: str | None = None
+        latest_computer: str | None = None
+        for item in self.history:
+            if not isinstance(item, Mapping) or type(item.get("call_id")) is not str:
+                continue
+            kind, call_id = item.get("type"), item["call_id"]
+            if kind in _CALL_TYPES:
+                calls[call_id] = item
+                if kind == "computer_call":
+                    latest_computer = call_id
+                    if item.get("pending_safety_checks"):
+                        protected.add(call_id)
+                elif item.get("name") in self.browser_names:
+                    latest_browser = call_id
+            elif kind in _OUTPUT_TYPES and call_id in calls:
+                answered.add(call_id)
+                call = calls[call_id]
+                if kind == "computer_call_output":
+                    screenshots.append(call_id)
+                    if item.get("acknowledged_safety_checks"):
+                        protected.add(call_id)
+                elif (
+                    call.get("name") in _SCREENSHOT_TOOLS
+                    and call.get("name") in self.browser_names
+                    and isinstance(item.get("output"), list)
+                    and any(
+                        isinstance(block, Mapping) and block.get("type") == "input_image"
+                        for block in item["output"]
+                    )
+                ):
+                    screenshots.append(call_id)
+        keep = self.budget["keep_recent_screenshots"]
+        protected.update(screenshots[-keep:])
+        protected.update(call for call in (latest_browser, latest_computer) if call is not None)
+        eligible = [
+            call_id for call_id in calls if call_id in answered and call_id not in protected
+        ]
+        snapshot: ContextBudgetSnapshot = {
+            "history": copy.deepcopy(self.history),
+            "eligible_call_ids": eligible,
+            "input_bytes": size,
+            "input_images": images,
+        }
+        return snapshot, frozenset(eligible)
+
+    def budget_input(self, decision: object, eligible: frozenset[str]) -> list[Any]:
+        """This step's input with the calls `decision` drops left out (the history keeps them).
+
+        A summary and the receipts of the dropped calls (their ids and names) go
+        first, as user messages, so the model knows what it no longer sees. Raises
+        `ToolRunnerError` for a decision naming anything but eligible calls, or when
+        the input still does not fit.
+        """
+        if (
+            not isinstance(decision, Mapping)
+            or set(decision) - {"drop_call_ids", "summary"}
+            or type(decision.get("drop_call_ids")) is not list
+            or ("summary" in decision and type(decision["summary"]) is not str)
+        ):
+            raise self.error(
+                "compact must return {'drop_call_ids': [...]} and optionally a string summary"
+            )
+        drop = decision["drop_call_ids"]
+        if any(type(call_id) is not str or call_id not in eligible for call_id in drop) or len(
+            set(drop)
+        ) != len(drop):
+            raise self.error("compact may drop only the snapshot's eligible_call_ids, each once")
+        dropped = frozenset(drop)
+        kept: list[Any] = []
+        receipts: list[dict[str, str]] = []
+        for item in self.history:
+            if (
+                isinstance(item, Mapping)
+                and item.get("type") in (*_CALL_TYPES, *_OUTPUT_TYPES)
+                and item.get("call_id") in dropped
+            ):
+                if item["type"] in _CALL_TYPES:
+                    receipt = {"call_id": item["call_id"], "kind": item["type"]}
+                    if type(item.get("name")) is str:
+                        receipt["name"] = item["name"]
+                    receipts.append(receipt)
+                continue
+            kept.append(copy.deepcopy(item))
+        notes: list[Any] = []
+        if "summary" in decision:
+            notes.append(
+                {
+                    "role": "user",
+                    "content": "Summary of completed tool results left out of this input: "
+                    + decision["summary"],
+                }
+            )
+        if receipts:
+            notes.append(
+                {
+                    "role": "user",
+                    "content": "Completed tool calls left out of this input: "
+                    + json.dumps(receipts, ensure_ascii=False, separators=(",", ":"))
+                    + ". Their outputs were received; whether their effects succeeded "
+                    "is not verified here.",
+                }
+            )
+        projected = [*notes, *kept]
+        size, images = _input_size(projected)
+        if self.budget is None:
+            raise self.error("the run has no context_budget")
+        if size > self.budget["max_input_bytes"] or images > self.budget["max_input_images"]:
+            raise self.error(
+                f"the input after compact ({size} bytes, {images} images) still exceeds "
+                "the context_budget"
+            )
+        return projected
+
+    def receive(self, index: object, raw: object) -> FunctionCallPlan | None:
+        """An item the stream reports done: the call to run now, or None (it waits).
+
+        Only the calls of an unbroken prefix of the output run early; a gap in the
+        indexes, an item not selected by `early_execution`, an MCP approval or a
+        deferral (`defer`) makes this and every later item of the response wait.
+        A call that could never run stops the run here, before anything after it.
+        """
+        if not self.eager or self._deferred:
+            return None
+        if type(index) is not int or index != len(self._received) or not isinstance(raw, Mapping):
+            self._deferred = True
+            return None
+        item = _wire_item(raw)
+        self._received.append(item)
+        kind, name = item.get("type"), item.get("name")
+        early = self.early
+        if kind == "function_call":
+            if early is not None and name not in early[0]:
+                self._deferred = True
+                return None
+            return self._plan(item, self._early_seen)
+        if kind == "computer_call":
+            if early is not None and not early[1]:
+                self._deferred = True
+                return None
+            return self._computer_plan(item, self._early_seen)
+        if kind not in ("message", "reasoning", "compaction"):
+            self._deferred = True
+        return None
+
+    def defer(self) -> None:
+        """Nothing more of this response runs before it completes."""
+        self._deferred = True
+
+    def run_early(self, plan: FunctionCallPlan) -> None:
+        """Notes that `plan` runs now, while its response streams."""
+        self._ran_early[plan["call_id"]] = plan["item"]
+        self.attempt(plan["call_id"])
+
+    @property
+    def tools_executed(self) -> bool:
+        """Whether calls of this step already ran while its response streamed."""
+        return bool(self._ran_early)
 
     def inspect(self, response: Mapping[str, Any]) -> list[FunctionCallPlan] | None:
         """Checks a response: None when it is the final answer, else the calls to run.
@@ -596,18 +1189,59 @@ class ResponsesToolRun:
             elif kind == "compaction":
                 if type(item_id) is not str or type(item.get("encrypted_content")) is not str:
                     raise self.error("a compaction item lacks its id or encrypted content")
+            elif kind == "computer_call":
+                plans.append(self._computer_plan(item, seen_calls))
             else:
                 plans.append(self._plan(item, seen_calls))
             items.append(item)
         self._items = items
+        if self._ran_early:
+            # What ran must be what the response holds, and it does not run again.
+            completed = {
+                plan["call_id"]: plan["item"] for plan in plans if plan["kind"] != "mcp_approval"
+            }
+            for call_id, streamed in self._ran_early.items():
+                final = completed.get(call_id)
+                if final is None or not _same_item(streamed, final):
+                    raise self.error(
+                        f"the completed response differs from the streamed call {call_id} "
+                        "that already ran"
+                    )
+            return [plan for plan in plans if plan["call_id"] not in self._ran_early]
         if plans:
             return plans
         if not answered:
             raise self.error("the response has neither a final message nor a tool call")
         return None
 
+    def _computer_plan(self, item: dict[str, Any], seen: set[str]) -> FunctionCallPlan:
+        call_id = item.get("call_id")
+        if not self.has_computer:
+            raise self.error("the model made a computer call, but no computer is registered")
+        if not self.selected_computer:
+            raise self.error("the model made a computer call, which tool_choice excludes")
+        try:
+            # Every action is checked before any call of the response runs.
+            computer_actions(ResponseComputerToolCall.from_dict(copy.deepcopy(item)))
+        except (ComputerUseError, APIResponseValidationError) as exc:
+            raise self.error(f"a computer call cannot run: {exc}") from None
+        if self.last_step:
+            raise self.error(_NO_MORE_STEPS)
+        if type(call_id) is not str or not call_id or call_id in self._seen or call_id in seen:
+            raise self.error("a computer call has a missing or repeated call_id")
+        seen.add(call_id)
+        return {
+            "kind": "computer",
+            "call_id": call_id,
+            "name": "computer",
+            "arguments": None,
+            "item": item,
+        }
+
     def _plan(self, item: dict[str, Any], seen: set[str]) -> FunctionCallPlan:
         name, call_id = item.get("name"), item.get("call_id")
+        if type(name) is str and name in self.browser_names:
+            return self._browser_plan(item, name, call_id, seen)
         if type(name) is not str or name not in self._typed:
             raise self.error(f"the model called {name!r}, which is not a registered function")
         if name not in self.selected:
@@ -634,6 +1268,26 @@ class ResponsesToolRun:
             "call_id": call_id,
             "name": name,
             "arguments": arguments,
+            "item": item,
+        }
+
+    def _browser_plan(
+        self, item: dict[str, Any], name: str, call_id: object, seen: set[str]
+    ) -> FunctionCallPlan:
+        # The browser toolset checks the arguments itself: bad ones become an output
+        # the model reads, not an end of the run.
+        if name not in self.selected:
+            raise self.error(f"the model called {name!r}, which tool_choice excludes")
+        if self.last_step:
+            raise self.error(_NO_MORE_STEPS)
+        if type(call_id) is not str or not call_id or call_id in self._seen or call_id in seen:
+            raise self.error(f"the call of {name!r} has a missing or repeated call_id")
+        seen.add(call_id)
+        return {
+            "kind": "browser",
+            "call_id": call_id,
+            "name": name,
+            "arguments": item.get("arguments"),
             "item": item,
         }
 
@@ -803,6 +1457,25 @@ class ResponsesToolRun:
         item = {"type": "function_call_output", "call_id": plan["call_id"], "output": output}
         self.add_output(plan, item)
         return item
+
+    def toolset_output(self, plan: FunctionCallPlan, output: object) -> dict[str, Any]:
+        """Takes the output item a browser or computer toolset returned for `plan`.
+
+        The item must answer the call (its type and call id); the run keeps a copy.
+        """
+        expected = "computer_call_output" if plan["kind"] == "computer" else "function_call_output"
+        if (
+            not isinstance(output, Mapping)
+            or output.get("type") != expected
+            or output.get("call_id") != plan["call_id"]
+        ):
+            raise self.error(
+                f"the {plan['kind']} toolset did not return the {expected} of call "
+                f"{plan['call_id']}"
+            )
+        item = json.loads(json.dumps(dict(output), allow_nan=False))
+        self.add_output(plan, item)
+        return dict(item)
 
     def add_output(self, plan: FunctionCallPlan, item: dict[str, Any]) -> None:
         self._outputs.append(item)
