@@ -77,13 +77,77 @@ class _H2Connection(h2.connection.H2Connection):
     # What acts on the events of each frame (`HTTP2Connection._on_events`).
     on_events: Callable[[list[h2.events.Event]], None]
 
+    def __init__(self, config: h2.config.H2Configuration) -> None:
+        super().__init__(config=config)
+        # The streams this side opened that were not seen closed: a superset of the
+        # open ones. h2 counts open streams by walking every stream it holds, at
+        # each new stream: a connection carrying a hundred streams walked them all
+        # a hundred times a round.
+        self._outbound: set[int] = set()
+
+    @property
+    def open_outbound_streams(self) -> int:
+        count = len(self._outbound)
+        # A count under the peer's limit lets the stream open, as the exact one
+        # would (it is no larger). At the limit, and when h2 holds many closed
+        # streams, h2's own walk answers; it also drops the closed streams it
+        # holds, which it does nowhere else for a client.
+        if (
+            count < self.remote_settings.max_concurrent_streams
+            and len(self.streams) <= 2 * count + 64
+        ):
+            return count
+        exact: int = super().open_outbound_streams
+        streams = self.streams
+        self._outbound = {sid for sid in self._outbound if sid in streams and streams[sid].open}
+        return exact
+
+    def _seen(self, stream_id: int) -> None:
+        # After anything that may close `stream_id`: forget it once h2 says closed.
+        if stream_id in self._outbound:
+            stream = self.streams.get(stream_id)
+            if stream is None or stream.closed:
+                self._outbound.discard(stream_id)
+
+    def send_headers(self, stream_id: int, *args: Any, **kwargs: Any) -> None:
+        new = stream_id not in self.streams
+        try:
+            super().send_headers(stream_id, *args, **kwargs)
+        finally:
+            # Counted once h2 made it, even if h2 failed after making it.
+            if new and stream_id in self.streams:
+                self._outbound.add(stream_id)
+            self._seen(stream_id)
+
+    def send_data(self, stream_id: int, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().send_data(stream_id, *args, **kwargs)
+        finally:
+            self._seen(stream_id)
+
+    def end_stream(self, stream_id: int) -> None:
+        try:
+            super().end_stream(stream_id)
+        finally:
+            self._seen(stream_id)
+
+    def reset_stream(self, stream_id: int, error_code: Any = 0) -> None:
+        try:
+            super().reset_stream(stream_id, error_code)
+        finally:
+            self._seen(stream_id)
+
     def _receive_frame(self, frame: Any) -> list[h2.events.Event]:
         # h2 reads a run of frames in one `receive_data` call; the events of each
         # are acted on here, before the next frame is read, as if the frames had
         # come one per call: a frame that then fails the connection leaves the
         # events before it acted on, and a stream reset on one frame's events
         # is reset when the next frame arrives.
-        events: list[h2.events.Event] = super()._receive_frame(frame)
+        try:
+            events: list[h2.events.Event] = super()._receive_frame(frame)
+        finally:
+            # A frame closes no stream but its own (END_STREAM, RST_STREAM).
+            self._seen(frame.stream_id)
         if events:
             self.on_events(events)
         return events
