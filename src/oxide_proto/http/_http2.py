@@ -84,14 +84,25 @@ class _H2Connection(h2.connection.H2Connection):
         # each new stream: a connection carrying a hundred streams walked them all
         # a hundred times a round.
         self._outbound: set[int] = set()
+        # The streams this side opened that were seen closed and h2 still holds.
+        self._closed: list[int] = []
 
     @property
     def open_outbound_streams(self) -> int:
+        if self._closed:
+            # h2 asks at each new stream; its walk would then keep only how each
+            # closed stream closed, and so does this.
+            streams, closed_by = self.streams, self._closed_streams
+            for stream_id in self._closed:
+                stream = streams.pop(stream_id, None)
+                if stream is not None:
+                    closed_by[stream_id] = stream.closed_by
+            self._closed.clear()
         count = len(self._outbound)
         # A count under the peer's limit lets the stream open, as the exact one
-        # would (it is no larger). At the limit, and when h2 holds many closed
-        # streams, h2's own walk answers; it also drops the closed streams it
-        # holds, which it does nowhere else for a client.
+        # would (it is no larger). At the limit, and if h2 came to hold many
+        # streams this count does not know of, h2's own walk answers (and drops
+        # the closed streams it holds).
         if (
             count < self.remote_settings.max_concurrent_streams
             and len(self.streams) <= 2 * count + 64
@@ -103,11 +114,14 @@ class _H2Connection(h2.connection.H2Connection):
         return exact
 
     def _seen(self, stream_id: int) -> None:
-        # After anything that may close `stream_id`: forget it once h2 says closed.
+        # After anything that may close `stream_id`: once h2 says closed, it is no
+        # longer counted, and h2 lets it go at the next new stream.
         if stream_id in self._outbound:
             stream = self.streams.get(stream_id)
             if stream is None or stream.closed:
                 self._outbound.discard(stream_id)
+                if stream is not None:
+                    self._closed.append(stream_id)
 
     def send_headers(self, stream_id: int, *args: Any, **kwargs: Any) -> None:
         new = stream_id not in self.streams
