@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import sys
@@ -350,3 +351,99 @@ def test_platform_headers_come_before_the_clients_and_the_calls() -> None:
     assert "x-stainless-lang" not in post().headers
     with pytest.raises(InvalidHeaderError, match="X-Bad"):
         post(platform_headers=(("X-Bad", "a\r\nb"),))
+
+
+# --- shared headers ---------------------------------------------------------------
+
+
+def _settings_call(**overrides: Any) -> Request:
+    kwargs: dict[str, Any] = {
+        "json_body": {"model": "m"},
+        "api_key": "sk-shared",
+        "organization": "org-1",
+        "platform_headers": (("X-Stainless-Lang", "python"), ("X-Stainless-OS", "Linux")),
+        "default_headers": {"X-Team": "a"},
+        "read_timeout": 600.0,
+    }
+    kwargs.update(overrides)
+    return post(**kwargs)
+
+
+def test_requests_of_the_same_settings_hold_no_objects_of_their_own_but_the_request() -> None:
+    # Counts what a kept request holds for the garbage collector to walk: before the
+    # headers were shared, each held its header list and every (name, value) pair.
+    _settings_call()
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        kept = [_settings_call() for _ in range(100)]
+        grown = len(gc.get_objects()) - before
+    finally:
+        gc.enable()
+    assert len(kept) == 100
+    assert grown <= 100 + 1  # each Request, and the list
+    assert all(request.headers is kept[0].headers for request in kept)
+
+
+def test_shared_headers_equal_the_ones_built_afresh() -> None:
+    from oxide_proto.api import _encode
+
+    cases: list[dict[str, Any]] = [
+        {},
+        {"retries_taken": 2},
+        {"read_timeout": None},
+        {"stream": True},
+        {"extra_headers": {"x-team": None, "X-Extra": "1"}},
+        {"extra_headers": {"x-stainless-retry-count": "7"}},
+        {"default_headers": {"Content-Type": "text/plain"}},
+        {"api_key": None, "organization": None},
+    ]
+    for case in cases:
+        _encode._SHARED_HEADERS.clear()
+        fresh = _settings_call(**case).headers
+        shared = _settings_call(**case).headers
+        assert shared is fresh
+        assert shared.multi_items() == fresh.multi_items()
+    # A GET of the same settings has no Content-Type: another entry, not the POST's.
+    _encode._SHARED_HEADERS.clear()
+    get = build_request("GET", BASE, "/models", api_key="sk-shared", default_headers=None)
+    assert "content-type" not in get.headers
+    assert _settings_call().headers["content-type"] == "application/json"
+    assert (
+        build_request("GET", BASE, "/models", api_key="sk-shared").headers.multi_items()
+        == get.headers.multi_items()
+    )
+
+
+def test_a_changed_default_headers_mapping_changes_the_headers() -> None:
+    defaults = {"X-Team": "a"}
+    assert _settings_call(default_headers=defaults).headers["x-team"] == "a"
+    defaults["X-Team"] = "b"
+    assert _settings_call(default_headers=defaults).headers["x-team"] == "b"
+    del defaults["X-Team"]
+    assert "x-team" not in _settings_call(default_headers=defaults).headers
+
+
+def test_headers_with_an_unhashable_value_are_refused_as_before() -> None:
+    with pytest.raises(InvalidHeaderError, match="X-Bad"):
+        _settings_call(extra_headers={"X-Bad": ["a"]})
+    with pytest.raises(InvalidHeaderError, match="X-Bad"):
+        _settings_call(extra_headers={"X-Bad": "a\r\nInjected: 1"})
+    # A refused set is not kept: the next call is checked again.
+    with pytest.raises(InvalidHeaderError, match="X-Bad"):
+        _settings_call(extra_headers={"X-Bad": "a\r\nInjected: 1"})
+
+
+def test_the_shared_table_is_bounded_and_idempotency_keys_stay_out_of_it() -> None:
+    from oxide_proto.api import _encode
+
+    for index in range(_encode._SHARED_MAX + 10):
+        request = _settings_call(extra_headers={"X-Request-Id": str(index)})
+        assert request.headers["x-request-id"] == str(index)
+        assert len(_encode._SHARED_HEADERS) <= _encode._SHARED_MAX
+    _encode._SHARED_HEADERS.clear()
+    first = _settings_call(idempotency_header="Idempotency-Key", idempotency_key="k1")
+    second = _settings_call(idempotency_header="Idempotency-Key", idempotency_key="k2")
+    assert (first.headers["idempotency-key"], second.headers["idempotency-key"]) == ("k1", "k2")
+    assert not _encode._SHARED_HEADERS

@@ -980,3 +980,108 @@ def test_the_proof_is_the_same_however_the_ack_is_split() -> None:
 @given(points=split_points())
 def test_the_proof_at_split_points(points: list[int]) -> None:
     assert _proved_by(split_at(bytes(_ACK_LENGTH), points))
+
+
+# -- counting open streams ----------------------------------------------------------
+
+
+def _walks(monkeypatch: pytest.MonkeyPatch, client: HTTP2Connection) -> list[int]:
+    """Counts `client`'s walks over every stream h2 holds (h2's exact open-stream count)."""
+    walks: list[int] = []
+    walk = h2.connection.H2Connection._open_streams
+
+    def counted(self: h2.connection.H2Connection, remainder: int) -> int:
+        if self is client._h2:
+            walks.append(len(self.streams))
+        return walk(self, remainder)
+
+    monkeypatch.setattr(h2.connection.H2Connection, "_open_streams", counted)
+    return walks
+
+
+def test_h2_walks_its_streams_to_count_them_and_drops_the_closed_ones() -> None:
+    # What the connection's own count stands in for and leans on: if h2 changes
+    # how it counts open streams or where it forgets closed ones, this fails first.
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.send_headers(
+        1,
+        [(":method", "GET"), (":path", "/"), (":scheme", "https"), (":authority", "a")],
+        end_stream=True,
+    )
+    conn.send_headers(
+        3,
+        [(":method", "GET"), (":path", "/"), (":scheme", "https"), (":authority", "a")],
+        end_stream=True,
+    )
+    conn.reset_stream(1)
+    assert isinstance(conn.streams, dict) and sorted(conn.streams) == [1, 3]
+    assert conn.streams[1].closed and not conn.streams[1].open and conn.streams[3].open
+    assert conn.open_outbound_streams == 1
+    assert sorted(conn.streams) == [3]  # the walk dropped the closed stream
+    assert conn._closed_streams[1] is not None
+    assert isinstance(vars(h2.connection.H2Connection)["open_outbound_streams"], property)
+
+
+def test_opening_a_stream_does_not_walk_every_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    client, server = connect()
+    walks = _walks(monkeypatch, client)
+    ids = [client.start_request(request(path=f"/v1/files/{n}")) for n in range(100)]
+    server.pump(client)
+    # h2 alone walks every stream it holds at each new stream: 0 + 1 + ... + 99.
+    assert sum(walks) <= 100
+    for stream_id in ids:
+        server.respond(stream_id, b"ok")
+    server.pump(client)
+    for stream_id in ids:
+        assert body_of(pull(client, stream_id)) == b"ok"
+        client.release(stream_id)
+    for round_ in range(20):
+        batch = [client.start_request(request(path=f"/v1/r/{round_}/{n}")) for n in range(10)]
+        server.pump(client)
+        for stream_id in batch:
+            server.respond(stream_id, b"ok")
+        server.pump(client)
+        for stream_id in batch:
+            pull(client, stream_id)
+            client.release(stream_id)
+        # The closed streams are dropped at the next new stream, as h2's walk would:
+        # h2 keeps only how each closed.
+        assert len(client._h2.streams) <= 10
+        assert len(client._h2._closed_streams) >= 10 * round_
+    assert sum(walks) <= 1000  # h2 alone: 100 x 99 / 2 + 200 x about 100
+
+
+def test_the_count_matches_h2s_walk_whatever_closed_the_streams() -> None:
+    client, server = connect()
+    ids = [client.start_request(request("POST", iter([b""]))) for _ in range(6)]
+    server.pump(client)
+    a, b, c, d, e, f = ids
+    server.conn.reset_stream(a, ErrorCodes.CANCEL)  # reset by the server
+    server.respond(b, b"early")  # answered before the upload ended: half-closed
+    server.respond(c, b"done")
+    client.end_request(c)  # then closed by this side's end
+    client.end_request(d)  # half-closed the other way
+    server.pump(client)
+    client.release(e)  # cancelled by this side: a reset
+    conn = client._h2
+    quick = conn.open_outbound_streams
+    exact = vars(h2.connection.H2Connection)["open_outbound_streams"].fget(conn)
+    assert quick == exact
+    assert quick == len([s for s in conn.streams.values() if s.open]) == 3  # b, d, f
+    assert {b, d, f} == {sid for sid, s in conn.streams.items() if s.open}
+
+
+def test_the_peers_limit_still_refuses_a_stream_over_it() -> None:
+    client, server = connect()
+    server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 3})
+    server.pump(client)
+    ids = [client.start_request(request()) for _ in range(3)]
+    with pytest.raises(RemoteProtocolError, match="limit of 3 concurrent streams"):
+        client.start_request(request())
+    server.pump(client)
+    server.respond(ids[0])
+    server.pump(client)
+    pull(client, ids[0])
+    client.release(ids[0])
+    client.start_request(request())  # a stream closed: room for one

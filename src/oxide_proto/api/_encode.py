@@ -190,6 +190,10 @@ def encode_event_text(event: object) -> str:
 
 _Layer = Mapping[str, "str | None"]
 
+# The checked headers of recent settings (see `build_request`).
+_SHARED_HEADERS: dict[tuple[object, ...], Headers] = {}
+_SHARED_MAX = 256
+
 
 # A driver passes the same platform pairs to every request: key them once.
 @functools.lru_cache(maxsize=16)
@@ -309,6 +313,82 @@ def build_request(
     elif data is not None:
         body = encode_json(data)
 
+    # Every field but an idempotency key and a multipart boundary comes from a small
+    # set of settings: the headers they make are built (and checked) once and shared
+    # (`Headers` is immutable), so a waiting request holds no header objects of its own.
+    key: tuple[object, ...] | None = None
+    if files is None and not (idempotency_header and idempotency_key and method != "GET"):
+        key = (
+            method == "GET",
+            body_type,
+            api_key,
+            organization,
+            project,
+            version,
+            accept_encoding,
+            stream,
+            platform_headers,
+            tuple(default_headers.items()) if default_headers else None,
+            tuple(extra_headers.items()) if extra_headers else None,
+            retries_taken,
+            read_timeout,
+        )
+        try:
+            checked = _SHARED_HEADERS.get(key)
+        except TypeError:  # an unhashable value: `_header_fields` refuses it
+            key = checked = None
+        if checked is not None:
+            return Request(
+                method=method, url=url, headers=checked, body=body, content_length=length
+            )
+    checked = _checked_headers(
+        _header_fields(
+            method,
+            body_type,
+            multipart=files is not None,
+            api_key=api_key,
+            organization=organization,
+            project=project,
+            version=version,
+            accept_encoding=accept_encoding,
+            stream=stream,
+            platform_headers=platform_headers,
+            default_headers=default_headers,
+            extra_headers=extra_headers,
+            retries_taken=retries_taken,
+            read_timeout=read_timeout,
+            idempotency_header=idempotency_header,
+            idempotency_key=idempotency_key,
+        )
+    )
+    if key is not None:
+        if len(_SHARED_HEADERS) >= _SHARED_MAX:
+            # A program whose headers vary call by call (a request id in
+            # `extra_headers`) keeps a bounded table; clear() is one step for threads.
+            _SHARED_HEADERS.clear()
+        _SHARED_HEADERS[key] = checked
+    return Request(method=method, url=url, headers=checked, body=body, content_length=length)
+
+
+def _header_fields(
+    method: str,
+    body_type: str | None,
+    *,
+    multipart: bool,
+    api_key: str | None,
+    organization: str | None,
+    project: str | None,
+    version: str | None,
+    accept_encoding: str | None,
+    stream: bool,
+    platform_headers: tuple[tuple[str, str], ...],
+    default_headers: _Layer | None,
+    extra_headers: _Layer | None,
+    retries_taken: int,
+    read_timeout: float | None,
+    idempotency_header: str | None,
+    idempotency_key: str | None,
+) -> dict[str, tuple[str, str]]:
     # Keyed by the lower-cased name, holding the name as given and its value.
     headers: dict[str, tuple[str, str]] = {}
     if api_key:
@@ -334,7 +414,7 @@ def build_request(
     _merge(headers, extra_headers)
     if method == "GET":
         headers.pop("content-type", None)
-    elif files is not None and body_type is not None:
+    elif multipart and body_type is not None:
         # The boundary in Content-Type must be the one the body was encoded with,
         # whatever a caller's plain `multipart/form-data` header said.
         headers["content-type"] = ("Content-Type", body_type)
@@ -351,11 +431,4 @@ def build_request(
         headers["x-stainless-retry-count"] = ("x-stainless-retry-count", str(retries_taken))
     if read_timeout is not None and "x-stainless-read-timeout" not in custom:
         headers["x-stainless-read-timeout"] = ("x-stainless-read-timeout", _seconds(read_timeout))
-
-    return Request(
-        method=method,
-        url=url,
-        headers=_checked_headers(headers),
-        body=body,
-        content_length=length,
-    )
+    return headers

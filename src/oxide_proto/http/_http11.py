@@ -47,6 +47,14 @@ _VERSIONS: Final = {b"1.1": "HTTP/1.1", b"1.0": "HTTP/1.0"}
 # Methods whose requests carry a body, so an empty one is sent as `Content-Length: 0`
 # (some servers answer 411 Length Required otherwise).
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+
+
+# A waiting request keeps its framing field; requests of one size share one.
+@functools.lru_cache(maxsize=256)
+def _length_field(length: int) -> tuple[str, str]:
+    return ("content-length", str(length))
+
+
 _ENDED_STATES: Final = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 _UNUSABLE_STATES: Final = (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR, h11.SWITCHED_PROTOCOL)
 # Fields that change how h11 frames or handles the exchange (RFC 9112 §6, §9.6; RFC
@@ -326,11 +334,11 @@ class HTTP11Connection:
         if "content-length" in headers or "transfer-encoding" in headers:
             return None
         if isinstance(body, bytes):
-            return ("content-length", str(len(body)))
+            return _length_field(len(body))
         if body is None:
             return ("content-length", "0") if request.method in _BODY_METHODS else None
         if request.content_length is not None:
-            return ("content-length", str(request.content_length))
+            return _length_field(request.content_length)
         return ("transfer-encoding", "chunked")
 
     def _send_head(self, request: Request, framing: tuple[str, str] | None) -> bool:

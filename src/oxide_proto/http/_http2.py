@@ -77,13 +77,91 @@ class _H2Connection(h2.connection.H2Connection):
     # What acts on the events of each frame (`HTTP2Connection._on_events`).
     on_events: Callable[[list[h2.events.Event]], None]
 
+    def __init__(self, config: h2.config.H2Configuration) -> None:
+        super().__init__(config=config)
+        # The streams this side opened that were not seen closed: a superset of the
+        # open ones. h2 counts open streams by walking every stream it holds, at
+        # each new stream: a connection carrying a hundred streams walked them all
+        # a hundred times a round.
+        self._outbound: set[int] = set()
+        # The streams this side opened that were seen closed and h2 still holds.
+        self._closed: list[int] = []
+
+    @property
+    def open_outbound_streams(self) -> int:
+        if self._closed:
+            # h2 asks at each new stream; its walk would then keep only how each
+            # closed stream closed, and so does this.
+            streams, closed_by = self.streams, self._closed_streams
+            for stream_id in self._closed:
+                stream = streams.pop(stream_id, None)
+                if stream is not None:
+                    closed_by[stream_id] = stream.closed_by
+            self._closed.clear()
+        count = len(self._outbound)
+        # A count under the peer's limit lets the stream open, as the exact one
+        # would (it is no larger). At the limit, and if h2 came to hold many
+        # streams this count does not know of, h2's own walk answers (and drops
+        # the closed streams it holds).
+        if (
+            count < self.remote_settings.max_concurrent_streams
+            and len(self.streams) <= 2 * count + 64
+        ):
+            return count
+        exact: int = super().open_outbound_streams
+        streams = self.streams
+        self._outbound = {sid for sid in self._outbound if sid in streams and streams[sid].open}
+        return exact
+
+    def _seen(self, stream_id: int) -> None:
+        # After anything that may close `stream_id`: once h2 says closed, it is no
+        # longer counted, and h2 lets it go at the next new stream.
+        if stream_id in self._outbound:
+            stream = self.streams.get(stream_id)
+            if stream is None or stream.closed:
+                self._outbound.discard(stream_id)
+                if stream is not None:
+                    self._closed.append(stream_id)
+
+    def send_headers(self, stream_id: int, *args: Any, **kwargs: Any) -> None:
+        new = stream_id not in self.streams
+        try:
+            super().send_headers(stream_id, *args, **kwargs)
+        finally:
+            # Counted once h2 made it, even if h2 failed after making it.
+            if new and stream_id in self.streams:
+                self._outbound.add(stream_id)
+            self._seen(stream_id)
+
+    def send_data(self, stream_id: int, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().send_data(stream_id, *args, **kwargs)
+        finally:
+            self._seen(stream_id)
+
+    def end_stream(self, stream_id: int) -> None:
+        try:
+            super().end_stream(stream_id)
+        finally:
+            self._seen(stream_id)
+
+    def reset_stream(self, stream_id: int, error_code: Any = 0) -> None:
+        try:
+            super().reset_stream(stream_id, error_code)
+        finally:
+            self._seen(stream_id)
+
     def _receive_frame(self, frame: Any) -> list[h2.events.Event]:
         # h2 reads a run of frames in one `receive_data` call; the events of each
         # are acted on here, before the next frame is read, as if the frames had
         # come one per call: a frame that then fails the connection leaves the
         # events before it acted on, and a stream reset on one frame's events
         # is reset when the next frame arrives.
-        events: list[h2.events.Event] = super()._receive_frame(frame)
+        try:
+            events: list[h2.events.Event] = super()._receive_frame(frame)
+        finally:
+            # A frame closes no stream but its own (END_STREAM, RST_STREAM).
+            self._seen(frame.stream_id)
         if events:
             self.on_events(events)
         return events
