@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._resource import Headers, TimeoutArg
+    from ._response import AsyncResponse
     from ._sse_stream import AsyncStream
 
 __all__ = ["AsyncAgentSessionEventStream", "AsyncAgentSessionStream"]
@@ -349,17 +350,17 @@ class AsyncAgentSessionEventStream(_TurnFollower[OutputT]):
             extra_headers=extra_headers,
             timeout=timeout,
         )
-        self._stream = stream
+        self._stream = self._created = stream
         self._events = self._iterate()
 
     @property
-    def response(self) -> Any:
+    def response(self) -> AsyncResponse:
         """The HTTP response the events are read from."""
-        return self._stream.response
+        return self._created.response
 
     @property
     def request_id(self) -> str | None:
-        return self._stream.request_id  # type: ignore[no-any-return]
+        return self._created.request_id
 
     # The blocking twin's `close()` is the method itself.
     # unasync: pass

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._resource import Headers, TimeoutArg
+    from ._response import SyncResponse
     from ._sse_stream import Stream
 
 __all__ = ["SyncAgentSessionEventStream", "SyncAgentSessionStream"]
@@ -348,17 +349,17 @@ class SyncAgentSessionEventStream(_TurnFollower[OutputT]):
             extra_headers=extra_headers,
             timeout=timeout,
         )
-        self._stream = stream
+        self._stream = self._created = stream
         self._events = self._iterate()
 
     @property
-    def response(self) -> Any:
+    def response(self) -> SyncResponse:
         """The HTTP response the events are read from."""
-        return self._stream.response
+        return self._created.response
 
     @property
     def request_id(self) -> str | None:
-        return self._stream.request_id  # type: ignore[no-any-return]
+        return self._created.request_id
 
     # The blocking twin's `close()` is the method itself.
     pass
