@@ -192,6 +192,7 @@ if TYPE_CHECKING:
     from .helpers._agent_tools import agent_pydantic_function_tool as agent_pydantic_function_tool
     from .helpers._agent_tools import agent_text_format as agent_text_format
     from .helpers._agent_tools import agent_tool_output as agent_tool_output
+    from .helpers._agent_tools import agent_with_output_type as agent_with_output_type
     from .helpers._agent_turn import AgentOutputParseError as AgentOutputParseError
     from .helpers._agent_turn import AgentToolError as AgentToolError
     from .helpers._agent_turn import AgentTurnCollector as AgentTurnCollector
@@ -661,6 +662,7 @@ _LAZY: dict[str, str] = {
     "agent_function_tool": ".helpers._agent_tools",
     "agent_pydantic_function_tool": ".helpers._agent_tools",
     "agent_text_format": ".helpers._agent_tools",
+    "agent_with_output_type": ".helpers._agent_tools",
     "agent_tool_output": ".helpers._agent_tools",
     "AgentOutputParseError": ".helpers._agent_turn",
     "AgentToolError": ".helpers._agent_turn",

@@ -13,12 +13,8 @@ import pytest
 import oxide_io.compat as compat
 from oxide_io.compat import _modules
 
-# Official names oxide does not serve yet: what `sessions.create(stream=True,
-# output_type=..., tool_handlers=...)` returns (oxide's `create(stream=True)` gives a
-# plain event stream; one turn with tool handlers is `sessions.stream(...)`).
-ABSENT = {
-    "lib.beta.agents": {"AgentSessionEventStream", "AsyncAgentSessionEventStream"},
-}
+# Official names oxide does not serve yet, by module, each with why.
+ABSENT: dict[str, set[str]] = {}
 
 
 def _public(module: object) -> set[str]:

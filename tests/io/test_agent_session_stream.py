@@ -1,4 +1,5 @@
-"""`beta.agents.sessions.stream()` against a real HTTP server, in every runtime.
+"""`beta.agents.sessions.stream()` and `sessions.create(stream=True, ...)` against a real
+HTTP server, in every runtime.
 
 The server (a `http.server` on 127.0.0.1) plays one hosted turn. `GET
 /v1/agents/sessions/{id}` says the session is idle (`sess_busy` is not). The
@@ -7,7 +8,9 @@ sends an idle event from before the turn, the turn's creation, a function call
 to `add` (delivered twice, as a stream may), and waits for the tool result; the
 first result is refused as not yet registered (the known race). Then come the
 final message (`{"total": <the tool's output>}`, or "no answer" after a failed
-tool), the turn's completion and the idle session. Every POST is recorded.
+tool), the turn's completion and the idle session. `POST /v1/agents/sessions` with
+`"stream": true` answers with the same events (its body is the input); without, with
+the new session. Every POST is recorded.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import pytest
 
 from oxide_proto import AgentOutputParseError, AgentToolError
+from oxide_proto.helpers._agent_tools import agent_text_format
 from tests.io.conftest import MakeClient
 
 pytestmark = pytest.mark.anyio
@@ -79,6 +83,14 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.server
         with server.lock:
             server.posts.append((headers, body))
+        if self.path.split("?")[0].endswith("/agents/sessions"):
+            if body.get("stream") is not True:
+                self._json(200, {"id": "sess_1", "object": "agent.session", "status": "idle"})
+                return
+            server.input.set()  # the created session's input is in the body
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._events()
+            return
         event = body["events"][0]
         if event["type"] == "agent.session.input.tool_result":
             if not server.refused_once:
@@ -403,3 +415,135 @@ async def test_a_coroutine_tool_is_awaited_by_the_async_client_and_refused_by_th
     else:
         assert result.output_text == '{"total": 5}'
         assert failures == []
+
+
+# -- sessions.create(stream=True, output_type=..., tool_handlers=...) ----------------
+
+
+def _event_stream_class(runtime: str) -> type:
+    from oxide_io.compat.lib.beta import agents
+
+    if runtime == "sync":
+        return agents.AgentSessionEventStream  # type: ignore[no-any-return]
+    return agents.AsyncAgentSessionEventStream  # type: ignore[no-any-return]
+
+
+async def test_create_streams_the_first_turn_answers_its_tool_call_and_parses_its_result(
+    make_client: MakeClient, agents_server: _Agents, runtime: str
+) -> None:
+    from tests.io.blocking import unwrap
+
+    client = _client(make_client, agents_server)
+    stream = await client.beta.agents.sessions.create(
+        environment={"type": "none"},
+        agent={"model": "gpt-test", "instructions": "add"},
+        input="add 2 and 3",
+        stream=True,
+        output_type=Total,
+        tool_handlers={"add": lambda args: {"sum": args["a"] + args["b"]}},
+        extra_headers={"X-Trace": "c1"},
+    )
+    assert isinstance(unwrap(stream), _event_stream_class(runtime))
+    assert stream.response.status_code == 200
+    result = await stream.get_final_result()
+    assert result.output_parsed == Total(total=5)
+    assert (result.session_id, result.turn_id) == ("sess_1", "turn_1")
+    posts = agents_server.posts
+    headers, created = posts[0]
+    assert headers["openai-beta"] == "agents=v1"
+    assert created["stream"] is True
+    assert created["input"] == "add 2 and 3"
+    # The agent's settings are kept; output_type adds the format asking for a Total.
+    agent = created["agent"]
+    assert (agent["model"], agent["instructions"]) == ("gpt-test", "add")
+    assert agent["text"]["format"]["type"] == "json_schema"
+    assert agent["text"]["format"]["schema"]["required"] == ["total"]
+    # The tool result (refused once as not yet registered, then sent again).
+    assert [body["events"][0]["type"] for _, body in posts[1:]] == [
+        "agent.session.input.tool_result",
+        "agent.session.input.tool_result",
+    ]
+    (first, result_body), (second, _) = posts[1], posts[2]
+    assert first["idempotency-key"] == second["idempotency-key"]
+    assert first["x-trace"] == "c1"
+    assert result_body["events"][0] == {
+        "type": "agent.session.input.tool_result",
+        "turn_id": "turn_1",
+        "call_id": "call_1",
+        "success": True,
+        "output": '{"sum":5}',
+    }
+
+
+async def test_a_created_stream_yields_each_event_once_and_answers_a_failed_tool(
+    make_client: MakeClient, agents_server: _Agents
+) -> None:
+    client = _client(make_client, agents_server)
+
+    def broken(args: dict[str, Any]) -> Any:
+        raise RuntimeError("secret detail")
+
+    stream = await client.beta.agents.sessions.create(
+        environment={"type": "none"}, input="go", stream=True, tool_handlers={"add": broken}
+    )
+    async with stream:
+        stream.with_result_collection()
+        kinds = [event.type async for event in stream]
+        result = await stream.get_final_result()
+    assert kinds == [
+        "agent.session.idle",
+        "agent.session.turn.created",
+        "agent.session.turn.item.added",
+        "agent.session.turn.item.done",
+        "agent.session.turn.completed",
+        "agent.session.idle",
+    ]
+    assert result.output_text == "no answer"
+    assert result.output_parsed is None
+    sent = agents_server.posts[-1][1]["events"][0]
+    assert (sent["success"], sent["error"]) == (False, "Tool handler failed.")
+
+
+async def test_a_created_stream_without_handlers_leaves_calls_alone(
+    make_client: MakeClient, agents_server: _Agents
+) -> None:
+    client = _client(make_client, agents_server)
+    stream = await client.beta.agents.sessions.create(
+        environment={"type": "none"}, input="hi", stream=True
+    )
+    seen = []
+    async for event in stream:
+        seen.append(event.type)
+        if event.type == "agent.session.turn.item.added":
+            break
+    with pytest.raises(RuntimeError, match="before reading events"):
+        await stream.get_final_result()
+    await stream.aclose()
+    assert seen[-1] == "agent.session.turn.item.added"
+    assert len(agents_server.posts) == 1  # the creation only: no tool result
+
+
+async def test_create_without_stream_sets_the_output_format_and_refuses_handlers(
+    make_client: MakeClient, agents_server: _Agents
+) -> None:
+    client = _client(make_client, agents_server)
+    session = await client.beta.agents.sessions.create(
+        environment={"type": "none"}, output_type=Total
+    )
+    assert (session.id, session.status) == ("sess_1", "idle")
+    (_, created), *_ = agents_server.posts
+    assert created["agent"] == {"text": {"format": agent_text_format(Total)}}
+    assert "stream" not in created
+    with pytest.raises(ValueError, match="tool_handlers requires stream=True"):
+        await client.beta.agents.sessions.create(
+            environment={"type": "none"}, tool_handlers={"add": print}
+        )
+    with pytest.raises(ValueError, match=r"output_type or agent\.text\.format"):
+        await client.beta.agents.sessions.create(
+            environment={"type": "none"},
+            agent={"text": {"format": {"type": "text"}}},
+            output_type=Total,
+        )
+    with pytest.raises(TypeError, match="output_type is a pydantic model"):
+        await client.beta.agents.sessions.create(environment={"type": "none"}, output_type=int)
+    assert len(agents_server.posts) == 1  # a refused call sends nothing

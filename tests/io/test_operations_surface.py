@@ -27,12 +27,10 @@ import operations_names  # noqa: E402
 import supplement  # noqa: E402
 
 # Where the client and openai 3.63 still differ. What the spec (2026-08-21) lacks
-# and the SDK has is generated from spec/sdk-supplement.json; what is left: the
-# SDK's Agents session helpers run client-side (`output_type` parses the output,
-# `tool_handlers` answer tool calls locally: not API parameters), and the spec
+# and the SDK has is generated from spec/sdk-supplement.json (and arguments the API
+# never sees from the generator's LOCAL_ARGUMENTS); what is left: the spec
 # documents two Realtime beta session fields the SDK does not offer.
 KNOWN_DIFFERENCES = {
-    "beta.agents.sessions.create": ["missing output_type", "missing tool_handlers"],
     "beta.realtime.sessions.create": ["extra prompt", "extra truncation"],
 }
 

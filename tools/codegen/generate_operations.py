@@ -97,6 +97,25 @@ CHOSEN_BY: dict[str, tuple[str, list[tuple[tuple[str, ...], str]]]] = {
 }
 
 
+# Methods that take, as the official SDK's do, arguments the API never sees: their
+# declarations (keyword-only, each with a default), the type of the `stream=True`
+# result, and the names these use, imported from the extras module of the method's
+# class. The generated method hands the body, whether it streams and these arguments
+# (with `extra_headers` and `timeout`) to that class's hand-written
+# `_around_<method>`, which may adjust the body and returns the function that makes
+# the method's result of the call's (`extras/agent_sessions.py`).
+LOCAL_ARGUMENTS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
+    "AsyncBetaAgentsSessions.create": (
+        (
+            "output_type: type[OutputT] | None = None",
+            "tool_handlers: Mapping[str, Any] | None = None",
+        ),
+        "AsyncAgentSessionEventStream[OutputT]",
+        ("AsyncAgentSessionEventStream", "OutputT"),
+    ),
+}
+
+
 @dataclass
 class Method:
     name: str
@@ -265,6 +284,11 @@ class ModuleWriter:
         for name in extras:
             head.append(f"from ..extras.{EXTRAS[name]} import {name}\n")
         head.append("\nif TYPE_CHECKING:\n")
+        for key, (_, _, names) in sorted(LOCAL_ARGUMENTS.items()):
+            extras_class = key.partition(".")[0] + "Extras"
+            if extras_class in extras:
+                module = EXTRAS[extras_class]
+                head.append(f"    from ..extras.{module} import {', '.join(names)}\n")
         head.append(
             "    from .._resource import Body, FileTypes, Headers, Query, TimeoutArg\n"
             "    from .._sse_stream import AsyncStream\n"
@@ -407,7 +431,11 @@ class ModuleWriter:
         else:
             returns = self.type_ref(op.response)
         out = self.lines
-        chosen = self.chosen_overloads(f"{class_name(path)}.{method.name}")
+        key = f"{class_name(path)}.{method.name}"
+        local, local_stream, _ = LOCAL_ARGUMENTS.get(key, ((), "", ()))
+        if local and key in HOOKS:
+            raise SystemExit(f"{key}: a `_before_` hook and local arguments both")
+        chosen = self.chosen_overloads(key)
         if chosen:
             returns = " | ".join(dict.fromkeys(result for _, result in chosen))
             # One overload per choice; a stream is asked for with `stream=True` only.
@@ -415,15 +443,17 @@ class ModuleWriter:
             for override, result in chosen:
                 out.append("    @overload")
                 out.extend(
-                    self.signature(method, op, required, optional, no_stream, result, override)
+                    self.signature(
+                        method, op, required, optional, no_stream, result, override, local
+                    )
                 )
                 out.append("        ...")
                 out.append("")
         if op.always_streams:
             returns = f"AsyncStream[{self.type_ref(op.stream_event)}]"
-            out.extend(self.signature(method, op, required, optional, None, returns))
+            out.extend(self.signature(method, op, required, optional, None, returns, None, local))
         elif op.stream_event:
-            event = f"AsyncStream[{self.type_ref(op.stream_event)}]"
+            event = local_stream or f"AsyncStream[{self.type_ref(op.stream_event)}]"
             variants = [
                 ("stream: Literal[False] | NotGiven = NOT_GIVEN", returns),
                 ("stream: Literal[True]", event),
@@ -431,16 +461,19 @@ class ModuleWriter:
             ]
             for stream_param, result in variants:
                 out.append("    @overload")
-                sig = self.signature(method, op, required, optional, stream_param, result)
+                sig = self.signature(
+                    method, op, required, optional, stream_param, result, None, local
+                )
                 out.extend(sig)
                 out.append("        ...")
                 out.append("")
             stream_param = "stream: bool | NotGiven = NOT_GIVEN"
+            both = f"{returns} | {event}"
             out.extend(
-                self.signature(method, op, required, optional, stream_param, f"{returns} | {event}")
+                self.signature(method, op, required, optional, stream_param, both, None, local)
             )
         else:
-            out.extend(self.signature(method, op, required, optional, None, returns))
+            out.extend(self.signature(method, op, required, optional, None, returns, None, local))
         out.extend(doc)
         if method.deprecated:
             out.append(
@@ -465,6 +498,13 @@ class ModuleWriter:
                 out.append(f"        decoder = self._before_{method.name}(body)")
                 call.append("body=body,")
                 call.append("decoder=decoder,")
+            elif local:
+                names = [d.partition(":")[0] for d in local]
+                given = ", ".join(f"{n}={n}" for n in [*names, "extra_headers", "timeout"])
+                streams = "stream is True" if op.stream_event and not op.always_streams else "False"
+                out.append(f"        body: dict[str, object] = {{{items}}}")
+                out.append(f"        finish = self._around_{method.name}(body, {streams}, {given})")
+                call.append("body=body,")
             else:
                 call.append(f"body={{{items}}},")
         if method.text:
@@ -481,9 +521,8 @@ class ModuleWriter:
         else:
             # A method typed `-> None` returns the call too: in the raw or streamed
             # mode of its resource that is the response (typed by the views).
-            out.append(
-                f"        return await self._client._call({const}, raw=self._raw, {' '.join(call)})"
-            )
+            made = f"await self._client._call({const}, raw=self._raw, {' '.join(call)})"
+            out.append(f"        return finish({made})" if local else f"        return {made}")
         out.append("")
 
     def chosen_overloads(self, key: str) -> list[tuple[dict[str, str], str]]:
@@ -510,8 +549,10 @@ class ModuleWriter:
         stream_param: str | None,
         returns: str,
         overrides: Mapping[str, str] | None = None,
+        local: Iterable[str] = (),
     ) -> list[str]:
-        """The `def` line; `overrides` replace the declarations of the named arguments."""
+        """The `def` line; `overrides` replace the declarations of the named arguments,
+        `local` (`LOCAL_ARGUMENTS`) are declared after the required ones."""
         overrides = overrides or {}
         args = ["self"]
         if op.path_params:
@@ -519,6 +560,7 @@ class ModuleWriter:
         args.append("*")
         args += [f"{p}: str" for p in op.path_params[:-1]]
         args += [f"{p.name}: {_annotation(p)}" for p in required]
+        args += local
         if stream_param and "=" not in stream_param:
             args.append(stream_param)
         optional = sorted([*optional, *op.header_params], key=lambda p: p.name)

@@ -19,6 +19,11 @@ result carry an idempotency key, kept across retries.
 `get_final_result()` drains the turn and returns its `AgentTurnResult` (the
 final assistant messages; `output_parsed` when `output_type` is given), or
 raises `AgentTurnResultError` saying why there is none.
+
+`sessions.create(stream=True, input=..., output_type=..., tool_handlers=...)`
+returns an `SyncAgentSessionEventStream`: the same following of the first turn
+over the event stream the creating request answers with (no subscription, no
+separate input), its tool calls answered and its result collected alike.
 """
 
 from __future__ import annotations
@@ -52,8 +57,10 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._resource import Headers, TimeoutArg
+    from ._response import SyncResponse
+    from ._sse_stream import Stream
 
-__all__ = ["SyncAgentSessionStream"]
+__all__ = ["SyncAgentSessionEventStream", "SyncAgentSessionStream"]
 
 OutputT = TypeVar("OutputT")
 
@@ -79,33 +86,30 @@ def _refuse_awaitable(output: Any) -> NoReturn:
     raise TypeError("a blocking client cannot await a coroutine tool handler: use the async client")
 
 
-class SyncAgentSessionStream(Generic[OutputT]):
-    """One turn of a hosted agent session; see the module docstring."""
+class _TurnFollower(Generic[OutputT]):
+    """The first root turn read from an event stream: its tool calls answered, its
+    result collected. Subclasses say where the events come from."""
+
+    # Whether the events ending before the turn does is an error (a subscription
+    # outlives the turn), or just the end (a creating request's answer).
+    _end_is_error = True
 
     def __init__(
         self,
         sessions: Any,
-        session_id: str,
+        session_id: str | None,
         *,
-        input: str | Iterable[Mapping[str, Any]],
-        output_type: type[OutputT] | None = None,
-        tool_handlers: Mapping[str, Any] | None = None,
-        on_tool_error: Any = None,
-        idempotency_key: str | NotGiven = NOT_GIVEN,
-        extra_headers: Headers | None = None,
-        timeout: TimeoutArg = NOT_GIVEN,
+        output_type: type[OutputT] | None,
+        tool_handlers: Mapping[str, Any] | None,
+        on_tool_error: Any,
+        extra_headers: Headers | None,
+        timeout: TimeoutArg,
     ) -> None:
-        if not session_id:
-            raise ValueError(
-                f"Expected a non-empty value for `session_id` but received {session_id!r}"
-            )
         self._sessions = sessions
         self._session_id = session_id
-        self._input = agent_input_event(input)
         self._handlers = dict(tool_handlers or {})
         self._on_tool_error = on_tool_error
-        self._input_key = _input_key(idempotency_key, extra_headers)
-        # The input's key goes only to the input: each tool result gets its own.
+        # An input's key goes only to the input: each tool result gets its own.
         headers = {k: v for k, v in (extra_headers or {}).items() if k.lower() != "idempotency-key"}
         self._options: dict[str, Any] = {"extra_headers": headers or None, "timeout": timeout}
         self._output_type = output_type
@@ -115,37 +119,7 @@ class SyncAgentSessionStream(Generic[OutputT]):
         self._started = False
         self._stream: Any = None
         self._events: Iterator[Any] | None = None
-        self._entered = False
         self._closed = False
-
-    # -- opening and closing ------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        if self._entered or self._closed:
-            raise RuntimeError("a sessions.stream() can be entered once")
-        self._entered = True
-        session = self._sessions.retrieve(self._session_id, **self._options)
-        if session.status != "idle":
-            raise ValueError(
-                f"sessions.stream() needs an idle session; {self._session_id!r} is "
-                f"{session.status!r} (follow it with sessions.events.stream())"
-            )
-        self._stream = self._sessions.events.stream(self._session_id, **self._options)
-        try:
-            self._sessions.events.create(
-                self._session_id,
-                events=[self._input],
-                idempotency_key=self._input_key,
-                **self._options,
-            )
-        except BaseException:
-            self.close()
-            raise
-        self._events = self._iterate()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Closes the event stream; the turn goes on on the server."""
@@ -170,15 +144,18 @@ class SyncAgentSessionStream(Generic[OutputT]):
             if not self._tracker.accept(event):
                 continue
             self._started = True
+            if self._session_id is None:
+                # A created session is known by its events only.
+                self._session_id = getattr(event, "session_id", None)
             if self._collector is not None:
                 self._collector.accept(event)
             call = agent_tool_call(event, self._handlers, self._handled)
             yield event
             if call is not None:
                 self._answer(event.session_id, call)
-            if self._tracker.terminal(event, self._session_id):
+            if self._tracker.terminal(event, self._session_id or ""):
                 return
-        if not self._closed:
+        if not self._closed and self._end_is_error:
             raise RuntimeError("the session's event stream ended before the turn did")
 
     def until_done(self) -> None:
@@ -281,3 +258,114 @@ class SyncAgentSessionStream(Generic[OutputT]):
             raise collector.error("observation_failed") from error
         finally:
             self.close()
+
+
+class SyncAgentSessionStream(_TurnFollower[OutputT]):
+    """One turn of a hosted agent session; see the module docstring."""
+
+    def __init__(
+        self,
+        sessions: Any,
+        session_id: str,
+        *,
+        input: str | Iterable[Mapping[str, Any]],
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
+        on_tool_error: Any = None,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> None:
+        if not session_id:
+            raise ValueError(
+                f"Expected a non-empty value for `session_id` but received {session_id!r}"
+            )
+        super().__init__(
+            sessions,
+            session_id,
+            output_type=output_type,
+            tool_handlers=tool_handlers,
+            on_tool_error=on_tool_error,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+        self._input = agent_input_event(input)
+        self._input_key = _input_key(idempotency_key, extra_headers)
+        self._entered = False
+
+    def __enter__(self) -> Self:
+        if self._entered or self._closed:
+            raise RuntimeError("a sessions.stream() can be entered once")
+        self._entered = True
+        assert self._session_id is not None  # checked by __init__
+        session = self._sessions.retrieve(self._session_id, **self._options)
+        if session.status != "idle":
+            raise ValueError(
+                f"sessions.stream() needs an idle session; {self._session_id!r} is "
+                f"{session.status!r} (follow it with sessions.events.stream())"
+            )
+        self._stream = self._sessions.events.stream(self._session_id, **self._options)
+        try:
+            self._sessions.events.create(
+                self._session_id,
+                events=[self._input],
+                idempotency_key=self._input_key,
+                **self._options,
+            )
+        except BaseException:
+            self.close()
+            raise
+        self._events = self._iterate()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SyncAgentSessionEventStream(_TurnFollower[OutputT]):
+    """What `sessions.create(stream=True)` returns: the new session's events, its
+    first turn's tool calls answered (after their event is yielded) and its result
+    kept for `get_final_result()`. Iteration ends with the turn (the session idle
+    after it, failed, or out of budget) or with the response."""
+
+    _end_is_error = False
+
+    def __init__(
+        self,
+        stream: Stream[Any],
+        sessions: Any,
+        *,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> None:
+        super().__init__(
+            sessions,
+            None,
+            output_type=output_type,
+            tool_handlers=tool_handlers,
+            on_tool_error=None,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+        self._stream = self._created = stream
+        self._events = self._iterate()
+
+    @property
+    def response(self) -> SyncResponse:
+        """The HTTP response the events are read from."""
+        return self._created.response
+
+    @property
+    def request_id(self) -> str | None:
+        return self._created.request_id
+
+    # The blocking twin's `close()` is the method itself.
+    pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -15,7 +15,9 @@ parts, or JSON text).
   `@agent_function_tool(name=...)`): the arguments are the function's annotated
   parameters, defaults kept;
 - `agent_text_format(output_type)`: the agent's `text.format` asking for JSON of
-  `output_type` (the strict schema structured outputs use).
+  `output_type` (the strict schema structured outputs use);
+  `agent_with_output_type(agent, output_type)` puts it into a session's `agent`
+  settings (`sessions.create(output_type=...)`).
 
 pydantic is never imported here: its models are recognised by their methods. The
 handler may be a coroutine function (for the async client): calling the tool then
@@ -55,6 +57,7 @@ from ._schema import (
 __all__ = [
     "AgentFunctionTool",
     "agent_text_format",
+    "agent_with_output_type",
     "agent_function_tool",
     "agent_pydantic_function_tool",
     "agent_tool_output",
@@ -81,6 +84,19 @@ def agent_text_format(output_type: type) -> dict[str, Any]:
             f" TypedDict, not {output_type!r}"
         )
     return {"type": "json_schema", "schema": to_strict_json_schema(output_type)}
+
+
+def agent_with_output_type(agent: Mapping[str, Any] | None, output_type: type) -> dict[str, Any]:
+    """A copy of a session's `agent` settings (None: none given) whose `text.format`
+    asks for JSON of `output_type`. A format already there is a `ValueError`: one of
+    the two would be dropped."""
+    config = dict(agent or {})
+    text = dict(config.get("text") or {})
+    if text.get("format") is not None:
+        raise ValueError("give output_type or agent.text.format, not both")
+    text["format"] = agent_text_format(output_type)
+    config["text"] = text
+    return config
 
 
 def _parameters(model: type, *, forbid_extra: bool) -> dict[str, Any]:

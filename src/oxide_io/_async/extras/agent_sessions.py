@@ -1,21 +1,26 @@
-"""Agent sessions: `stream()`, one turn of an idle session followed to its end.
+"""Agent sessions: `stream()`, one turn of an idle session followed to its end, and
+`create(stream=True, output_type=..., tool_handlers=...)`, the first turn of a new one.
 
-See `oxide_io._async._agent_stream`.
+See `oxide_io._async._agent_stream`. `create()` is generated; its arguments the API
+never sees (`output_type`, `tool_handlers`) come here, to `_around_create`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from oxide_proto.helpers._agent_tools import agent_with_output_type
+
 from ..._options import NOT_GIVEN, NotGiven
-from .._agent_stream import AsyncAgentSessionStream
+from .._agent_stream import AsyncAgentSessionEventStream, AsyncAgentSessionStream
 from .._resource import AsyncResource
+from .._sse_stream import AsyncStream
 
 if TYPE_CHECKING:
     from .._resource import Headers, TimeoutArg
 
-__all__ = ["AsyncBetaAgentsSessionsExtras"]
+__all__ = ["AsyncAgentSessionEventStream", "AsyncBetaAgentsSessionsExtras", "OutputT"]
 
 OutputT = TypeVar("OutputT")
 
@@ -52,3 +57,36 @@ class AsyncBetaAgentsSessionsExtras(AsyncResource):
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    def _around_create(
+        self,
+        body: dict[str, object],
+        stream: bool,
+        *,
+        output_type: type[Any] | None,
+        tool_handlers: Mapping[str, Any] | None,
+        extra_headers: Headers | None,
+        timeout: TimeoutArg,
+    ) -> Callable[[Any], Any]:
+        """Asks the agent for JSON of `output_type`, and makes a created stream an
+        `AsyncAgentSessionEventStream` (a raw or streamed response stays as it is)."""
+        if output_type is not None:
+            agent = body.get("agent")
+            given = None if isinstance(agent, NotGiven) else agent
+            body["agent"] = agent_with_output_type(given, output_type)  # type: ignore[arg-type]
+        if tool_handlers is not None and not stream:
+            raise ValueError("tool_handlers requires stream=True")
+
+        def finish(result: Any) -> Any:
+            if not isinstance(result, AsyncStream):
+                return result
+            return AsyncAgentSessionEventStream(
+                result,
+                self,
+                output_type=output_type,
+                tool_handlers=tool_handlers,
+                extra_headers=extra_headers,
+                timeout=timeout,
+            )
+
+        return finish

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from oxide_proto import Operation
 
@@ -221,6 +221,7 @@ if TYPE_CHECKING:
         streamed_page_method,
     )
     from .._sse_stream import AsyncStream
+    from ..extras.agent_sessions import AsyncAgentSessionEventStream, OutputT
     from .chat import AsyncChat
 
 __all__ = [
@@ -2124,6 +2125,8 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
         input: str
@@ -2152,6 +2155,8 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         stream: Literal[True],
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
@@ -2171,7 +2176,7 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AsyncStream[AgentSessionEvent]: ...
+    ) -> AsyncAgentSessionEventStream[OutputT]: ...
 
     @overload
     async def create(
@@ -2180,6 +2185,8 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         stream: bool,
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
@@ -2199,7 +2206,7 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AgentSession | AsyncStream[AgentSessionEvent]: ...
+    ) -> AgentSession | AsyncAgentSessionEventStream[OutputT]: ...
 
     async def create(
         self,
@@ -2207,6 +2214,8 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
         input: str
@@ -2226,30 +2235,41 @@ class AsyncBetaAgentsSessions(AsyncBetaAgentsSessionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AgentSession | AsyncStream[AgentSessionEvent]:
+    ) -> AgentSession | AsyncAgentSessionEventStream[OutputT]:
         """POST /agents/sessions"""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
-        return await self._client._call(
-            _BETA_AGENTS_SESSIONS_CREATE,
-            raw=self._raw,
-            body={
-                "environment": environment,
-                "agent": agent,
-                "agent_id": agent_id,
-                "input": input,
-                "metadata": metadata,
-                "prompt_cache_options": prompt_cache_options,
-                "review": review,
-                "spend_control": spend_control,
-                "stream_options": stream_options,
-                "vault_ids": vault_ids,
-                "stream": stream,
-            },
-            stream=stream is True,
+        body: dict[str, object] = {
+            "environment": environment,
+            "agent": agent,
+            "agent_id": agent_id,
+            "input": input,
+            "metadata": metadata,
+            "prompt_cache_options": prompt_cache_options,
+            "review": review,
+            "spend_control": spend_control,
+            "stream_options": stream_options,
+            "vault_ids": vault_ids,
+            "stream": stream,
+        }
+        finish = self._around_create(
+            body,
+            stream is True,
+            output_type=output_type,
+            tool_handlers=tool_handlers,
             extra_headers=extra_headers,
-            extra_query=extra_query,
-            extra_body=extra_body,
             timeout=timeout,
+        )
+        return finish(
+            await self._client._call(
+                _BETA_AGENTS_SESSIONS_CREATE,
+                raw=self._raw,
+                body=body,
+                stream=stream is True,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            )
         )
 
     async def delete(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from oxide_proto import Operation
 
@@ -222,6 +222,7 @@ if TYPE_CHECKING:
         streamed_page_method,
     )
     from .._sse_stream import Stream
+    from ..extras.agent_sessions import OutputT, SyncAgentSessionEventStream
     from .chat import SyncChat
 
 __all__ = [
@@ -2125,6 +2126,8 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
         input: str
@@ -2153,6 +2156,8 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         stream: Literal[True],
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
@@ -2172,7 +2177,7 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> Stream[AgentSessionEvent]: ...
+    ) -> SyncAgentSessionEventStream[OutputT]: ...
 
     @overload
     def create(
@@ -2181,6 +2186,8 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         stream: bool,
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
@@ -2200,7 +2207,7 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AgentSession | Stream[AgentSessionEvent]: ...
+    ) -> AgentSession | SyncAgentSessionEventStream[OutputT]: ...
 
     def create(
         self,
@@ -2208,6 +2215,8 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         environment: BetaAgentsSessionsCreateEnvironmentNoneParam
         | BetaAgentsSessionsCreateEnvironmentOpenaiHostedParam
         | BetaAgentsSessionsCreateEnvironmentSelfHostedParam,
+        output_type: type[OutputT] | None = None,
+        tool_handlers: Mapping[str, Any] | None = None,
         agent: BetaAgentsSessionsCreateAgentParam | NotGiven = NOT_GIVEN,
         agent_id: str | NotGiven = NOT_GIVEN,
         input: str
@@ -2227,30 +2236,41 @@ class SyncBetaAgentsSessions(SyncBetaAgentsSessionsExtras):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
-    ) -> AgentSession | Stream[AgentSessionEvent]:
+    ) -> AgentSession | SyncAgentSessionEventStream[OutputT]:
         """POST /agents/sessions"""
         extra_headers = {"OpenAI-Beta": "agents=v1", **(extra_headers or {})}
-        return self._client._call(
-            _BETA_AGENTS_SESSIONS_CREATE,
-            raw=self._raw,
-            body={
-                "environment": environment,
-                "agent": agent,
-                "agent_id": agent_id,
-                "input": input,
-                "metadata": metadata,
-                "prompt_cache_options": prompt_cache_options,
-                "review": review,
-                "spend_control": spend_control,
-                "stream_options": stream_options,
-                "vault_ids": vault_ids,
-                "stream": stream,
-            },
-            stream=stream is True,
+        body: dict[str, object] = {
+            "environment": environment,
+            "agent": agent,
+            "agent_id": agent_id,
+            "input": input,
+            "metadata": metadata,
+            "prompt_cache_options": prompt_cache_options,
+            "review": review,
+            "spend_control": spend_control,
+            "stream_options": stream_options,
+            "vault_ids": vault_ids,
+            "stream": stream,
+        }
+        finish = self._around_create(
+            body,
+            stream is True,
+            output_type=output_type,
+            tool_handlers=tool_handlers,
             extra_headers=extra_headers,
-            extra_query=extra_query,
-            extra_body=extra_body,
             timeout=timeout,
+        )
+        return finish(
+            self._client._call(
+                _BETA_AGENTS_SESSIONS_CREATE,
+                raw=self._raw,
+                body=body,
+                stream=stream is True,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            )
         )
 
     def delete(
