@@ -967,8 +967,8 @@ def test_reopening_follows_the_refusal_inside_a_status_error() -> None:
 def test_a_client_with_an_x509_identity_opens_no_socket() -> None:
     socket = EventSocket(target(x509_identity=True), WebSocketOptions())
     with pytest.raises(OpenAIError, match=r"X\.509 .* not supported by WebSocket"):
-        socket.check_open()
-    EventSocket(target(), WebSocketOptions()).check_open()  # any other client may
+        socket.check_may_connect()
+    EventSocket(target(), WebSocketOptions()).check_may_connect()  # any other client may
 
 
 def test_messages_queued_before_a_connection_are_bounded_in_bytes_and_kept_in_order() -> None:

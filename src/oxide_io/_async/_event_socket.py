@@ -58,7 +58,7 @@ class AsyncEventSocket:
     async def open(self) -> AsyncWebSocket:
         """Opens the connection (the first time, or again after an abnormal close)."""
         proto = self.proto
-        proto.check_open()  # before authenticating: a refused socket exchanges no token
+        proto.check_may_connect()  # before authenticating: a refused socket exchanges no token
         if self._authenticate is not None:
             proto.authenticated(*await self._authenticate(None))
         try:

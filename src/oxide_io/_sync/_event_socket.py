@@ -59,7 +59,7 @@ class SyncEventSocket:
     def open(self) -> SyncWebSocket:
         """Opens the connection (the first time, or again after an abnormal close)."""
         proto = self.proto
-        proto.check_open()  # before authenticating: a refused socket exchanges no token
+        proto.check_may_connect()  # before authenticating: a refused socket exchanges no token
         if self._authenticate is not None:
             proto.authenticated(*self._authenticate(None))
         try:

@@ -22,7 +22,7 @@ The driver tells `EventSocket` what happened and does what it answers:
 - `open_failed(error)`: whether to try again, or raise `error`;
 - `received(data)`: a message arrived (a reopened connection proves itself);
 - `close()` / `check_send()`: the caller closed; later sends raise;
-- `check_open()`: raises when this client may open no socket at all;
+- `check_may_connect()`: raises when this client may open no socket at all;
 - `queue(text)` / `take_queued()`: messages sent before a connection is open
   (a connection manager's `send()` before it is entered), bounded by
   `max_queue_size` bytes, to go out, in order, once one is;
@@ -290,7 +290,7 @@ class EventSocket:
             self.reconnects += 1
             self._lost = self._failure = None
 
-    def check_open(self) -> None:
+    def check_may_connect(self) -> None:
         """Raises when this client may not open the socket at all (before any
         authentication, so an X.509 identity exchanges no token for it)."""
         if self.target.x509_identity:
