@@ -104,13 +104,13 @@ async def _chat(client: Any, nonce: str, fault: str | None, stream: bool) -> str
     return "ok"
 
 
-def _client(make_client: MakeClient, port: int, transport: str) -> Any:
+def _client(make_client: MakeClient, port: int, transport: str, timeout: float = TIMEOUT) -> Any:
     options: dict[str, Any] = {"h2c": True} if transport == "h2c" else {}
     return make_client(
         None,
         base_url=f"http://127.0.0.1:{port}/v1",
         max_retries=0,
-        timeout=TIMEOUT,
+        timeout=timeout,
         **options,
     )
 
@@ -141,7 +141,10 @@ async def test_server_fault(
 async def test_proxy_fault(
     make_client: MakeClient, proxy: FaultProxy, kind: str, after: int, transport: str
 ) -> None:
-    client = _client(make_client, proxy.port, transport)
+    # A drip or a delay must end in the answer: on a loaded machine the proxy's
+    # thread can pause between two bytes for longer than the usual timeout.
+    timeout = TIMEOUT * 10 if kind in ("drip", "delay") else TIMEOUT
+    client = _client(make_client, proxy.port, transport, timeout)
     # A first clean call opens the connection, so the fault meets a reused one.
     assert await _chat(client, _nonce("first"), None, False) == "ok"
     seconds = {"stall": TIMEOUT * 2, "drip": 0.0005, "delay": 0.05}.get(kind, 0.0)
