@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import OpenAIError, PoolLimits
+from oxide_proto import HeaderTable, OpenAIError, PoolLimits
 from oxide_proto.base import replace
 
 from .._logging import setup_logging
@@ -324,6 +324,18 @@ class AsyncClient(AsyncResources):
     @property
     def api_key(self) -> str:
         return self._options.api_key
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        # `client.api_key = ...`, as the official SDK allows: the key a
+        # `with_options(api_key=...)` client would have, from the next request on.
+        if not isinstance(value, str):
+            raise TypeError(f"api_key must be a str, not {type(value).__name__}")
+        self._options = self.with_options(api_key=value, _enforce_credentials=False)._options
+        self._settings = None
+        # A new table, not a cleared one: a shallow copy of this client shares the
+        # old one, and the old key's headers go with it.
+        self._header_table = HeaderTable()
 
     @property
     def admin_api_key(self) -> str | None:
@@ -640,6 +652,7 @@ class AsyncClient(AsyncResources):
 
     async def close(self) -> None:
         """Closes every pooled connection (shared with clients from `with_options`)."""
+        self._header_table.clear()
         await self._transport.aclose()
 
     # The async name `async with` and earlier code use; the blocking client has `close()`.
