@@ -3,7 +3,8 @@
 Requests of the same settings share one checked `Headers` object, kept in a
 `HeaderTable` the client owns. Those headers carry the client's key, so a table
 holds one client's keys only, a client derived with `with_options()`/`copy()`
-starts with an empty one, `client.api_key = ...` sends the new key from the next
+with another key or other default headers starts with an empty one (one with
+the same shares it), `client.api_key = ...` sends the new key from the next
 request on, and a closed client empties its table and a dropped one takes it along.
 """
 
@@ -69,20 +70,33 @@ async def test_requests_share_headers_in_the_clients_own_table(
     assert _keys_in(other) == {"Bearer sk-two"}
 
 
-async def test_a_derived_client_starts_with_a_table_of_its_own(
+async def test_a_derived_client_shares_the_table_only_with_the_same_secrets(
     recording: RecordingServer, make_client: MakeClient
 ) -> None:
     client = make_client(base_url=recording.url, api_key="sk-parent", max_retries=0)
     await client.models.list()
-    derived = client.with_options(api_key="sk-derived")
-    same_key = client.copy(timeout=5.0)
-    await derived.models.list()
-    await same_key.models.list()
-    assert _sent(recording) == ["Bearer sk-parent", "Bearer sk-derived", "Bearer sk-parent"]
-    tables = {id(_table(c)) for c in (client, derived, same_key)}
-    assert len(tables) == 3
-    assert _keys_in(client) == _keys_in(same_key) == {"Bearer sk-parent"}
-    assert _keys_in(derived) == {"Bearer sk-derived"}
+    other_key = client.with_options(api_key="sk-derived")
+    other_headers = client.copy(default_headers={"X-Secret": "s1"})
+    same = client.with_options(max_retries=1)
+    await other_key.models.list()
+    await other_headers.models.list()
+    await same.models.list()
+    assert _sent(recording) == [
+        "Bearer sk-parent",
+        "Bearer sk-derived",
+        "Bearer sk-parent",
+        "Bearer sk-parent",
+    ]
+    # Only a client whose headers hold the same keys shares the table.
+    assert _table(same) is _table(client)
+    assert _table(other_key) is not _table(client)
+    assert _table(other_headers) not in (_table(client), _table(other_key))
+    assert _keys_in(client) == {"Bearer sk-parent"}
+    assert _keys_in(other_key) == {"Bearer sk-derived"}
+    assert len(_table(client)) == 1  # `same` found the parent's headers
+    x_secret = {h.get("x-secret") for h in _table(other_headers)._entries.values()}
+    assert x_secret == {"s1"}
+    assert all("x-secret" not in h for h in _table(client)._entries.values())
     # A call's own `max_retries` (a shallow copy for that call) uses the client's table.
     await client.get("/models", cast_to=object, options={"max_retries": 1})
     assert _keys_in(client) == {"Bearer sk-parent"}

@@ -516,7 +516,13 @@ class Client(SyncResources):
             and not options.admin_api_key
         ):
             raise OpenAIError("the api_key client option must be set")
-        return type(self)(_options=options, _transport=transport)
+        derived = type(self)(_options=options, _transport=transport)
+        if _same_secrets(current, options):
+            # Its headers would hold the same keys: it shares this client's table, so
+            # a client derived per call (`client.with_options(timeout=...)`) builds
+            # no headers. Another key or default headers: a table of its own.
+            derived._header_table = self._header_table
+        return derived
 
     copy = with_options
 
@@ -695,6 +701,23 @@ class Client(SyncResources):
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         return clone
+
+
+# The options whose values go into request headers and may be secret.
+_SECRET_OPTIONS = (
+    "api_key",
+    "admin_api_key",
+    "api_key_provider",
+    "azure",
+    "azure_ad_token_provider",
+    "provider",
+    "provider_auth",
+    "default_headers",
+)
+
+
+def _same_secrets(before: ClientOptions, after: ClientOptions) -> bool:
+    return all(getattr(before, name) == getattr(after, name) for name in _SECRET_OPTIONS)
 
 
 def _rebuild(cls: type[Client], options: ClientOptions, transport: SyncTransport) -> Any:
