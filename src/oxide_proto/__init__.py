@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .api._data_residency import data_residency_base_url as data_residency_base_url
     from .api._decode import decode as decode
     from .api._embeddings import decode_embeddings as decode_embeddings
+    from .api._encode import HeaderTable as HeaderTable
     from .api._encode import build_request as build_request
     from .api._encode import encode_event_text as encode_event_text
     from .api._encode import encode_json as encode_json
@@ -492,6 +493,7 @@ _LAZY: dict[str, str] = {
     "Call": ".api._call",
     "CallSettings": ".api._call",
     "decode": ".api._decode",
+    "HeaderTable": ".api._encode",
     "build_request": ".api._encode",
     "encode_json": ".api._encode",
     "encode_event_text": ".api._encode",

@@ -6,6 +6,7 @@ import gc
 import json
 import math
 import sys
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -15,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oxide_proto import (
+    Headers,
+    HeaderTable,
     InvalidHeaderError,
     Request,
     build_request,
@@ -353,10 +356,10 @@ def test_platform_headers_come_before_the_clients_and_the_calls() -> None:
         post(platform_headers=(("X-Bad", "a\r\nb"),))
 
 
-# --- shared headers ---------------------------------------------------------------
+# --- shared headers (HeaderTable) ----------------------------------------------
 
 
-def _settings_call(**overrides: Any) -> Request:
+def _settings_call(table: HeaderTable | None, **overrides: Any) -> Request:
     kwargs: dict[str, Any] = {
         "json_body": {"model": "m"},
         "api_key": "sk-shared",
@@ -366,29 +369,42 @@ def _settings_call(**overrides: Any) -> Request:
         "read_timeout": 600.0,
     }
     kwargs.update(overrides)
-    return post(**kwargs)
+    return post(header_table=table, **kwargs)
+
+
+def _keys_in(table: HeaderTable) -> set[str]:
+    # What a table holds is private (it has no way to list its entries): read it to
+    # check which keys it keeps.
+    return {headers["authorization"] for headers in table._entries.values()}
 
 
 def test_requests_of_the_same_settings_hold_no_objects_of_their_own_but_the_request() -> None:
     # Counts what a kept request holds for the garbage collector to walk: before the
     # headers were shared, each held its header list and every (name, value) pair.
-    _settings_call()
+    table = HeaderTable()
+    _settings_call(table)
     gc.collect()
     gc.disable()
     try:
         before = len(gc.get_objects())
-        kept = [_settings_call() for _ in range(100)]
+        kept = [_settings_call(table) for _ in range(100)]
         grown = len(gc.get_objects()) - before
     finally:
         gc.enable()
     assert len(kept) == 100
     assert grown <= 100 + 1  # each Request, and the list
     assert all(request.headers is kept[0].headers for request in kept)
+    assert len(table) == 1
+
+
+def test_without_a_table_each_request_builds_its_own_headers() -> None:
+    first, second = _settings_call(None), _settings_call(None)
+    assert first.headers is not second.headers
+    assert first.headers.multi_items() == second.headers.multi_items()
+    assert first.headers["authorization"] == "Bearer sk-shared"
 
 
 def test_shared_headers_equal_the_ones_built_afresh() -> None:
-    from oxide_proto.api import _encode
-
     cases: list[dict[str, Any]] = [
         {},
         {"retries_taken": 2},
@@ -400,50 +416,148 @@ def test_shared_headers_equal_the_ones_built_afresh() -> None:
         {"api_key": None, "organization": None},
     ]
     for case in cases:
-        _encode._SHARED_HEADERS.clear()
-        fresh = _settings_call(**case).headers
-        shared = _settings_call(**case).headers
-        assert shared is fresh
+        table = HeaderTable()
+        fresh = _settings_call(None, **case).headers
+        first = _settings_call(table, **case).headers
+        shared = _settings_call(table, **case).headers
+        assert shared is first
         assert shared.multi_items() == fresh.multi_items()
     # A GET of the same settings has no Content-Type: another entry, not the POST's.
-    _encode._SHARED_HEADERS.clear()
-    get = build_request("GET", BASE, "/models", api_key="sk-shared", default_headers=None)
-    assert "content-type" not in get.headers
-    assert _settings_call().headers["content-type"] == "application/json"
-    assert (
-        build_request("GET", BASE, "/models", api_key="sk-shared").headers.multi_items()
-        == get.headers.multi_items()
+    table = HeaderTable()
+    get = build_request(
+        "GET", BASE, "/models", api_key="sk-shared", default_headers=None, header_table=table
     )
+    assert "content-type" not in get.headers
+    assert _settings_call(table).headers["content-type"] == "application/json"
+    again = build_request("GET", BASE, "/models", api_key="sk-shared", header_table=table)
+    assert again.headers is get.headers
+    assert len(table) == 2
+
+
+_HEADER_VALUES = st.text(st.characters(codec="latin-1", exclude_categories=("Cc",)), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "api_key": st.sampled_from(["sk-a", "sk-b", None]),
+                "retries_taken": st.integers(0, 3),
+                "stream": st.booleans(),
+                "extra_headers": st.dictionaries(
+                    st.sampled_from(["X-A", "x-a", "X-B", "Authorization"]),
+                    st.none() | _HEADER_VALUES,
+                    max_size=3,
+                ),
+            }
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 6),
+)
+def test_a_table_gives_the_headers_built_afresh_and_stays_bounded(
+    calls: list[dict[str, Any]], max_size: int
+) -> None:
+    table = HeaderTable(max_size=max_size)
+    for call in calls:
+        shared = _settings_call(table, **call)
+        fresh = _settings_call(None, **call)
+        assert shared.headers.multi_items() == fresh.headers.multi_items()
+        assert 1 <= len(table) <= max_size
 
 
 def test_a_changed_default_headers_mapping_changes_the_headers() -> None:
+    table = HeaderTable()
     defaults = {"X-Team": "a"}
-    assert _settings_call(default_headers=defaults).headers["x-team"] == "a"
+    assert _settings_call(table, default_headers=defaults).headers["x-team"] == "a"
     defaults["X-Team"] = "b"
-    assert _settings_call(default_headers=defaults).headers["x-team"] == "b"
+    assert _settings_call(table, default_headers=defaults).headers["x-team"] == "b"
     del defaults["X-Team"]
-    assert "x-team" not in _settings_call(default_headers=defaults).headers
+    assert "x-team" not in _settings_call(table, default_headers=defaults).headers
 
 
 def test_headers_with_an_unhashable_value_are_refused_as_before() -> None:
+    table = HeaderTable()
     with pytest.raises(InvalidHeaderError, match="X-Bad"):
-        _settings_call(extra_headers={"X-Bad": ["a"]})
+        _settings_call(table, extra_headers={"X-Bad": ["a"]})
     with pytest.raises(InvalidHeaderError, match="X-Bad"):
-        _settings_call(extra_headers={"X-Bad": "a\r\nInjected: 1"})
+        _settings_call(table, extra_headers={"X-Bad": "a\r\nInjected: 1"})
     # A refused set is not kept: the next call is checked again.
     with pytest.raises(InvalidHeaderError, match="X-Bad"):
-        _settings_call(extra_headers={"X-Bad": "a\r\nInjected: 1"})
+        _settings_call(table, extra_headers={"X-Bad": "a\r\nInjected: 1"})
+    assert len(table) == 0
 
 
-def test_the_shared_table_is_bounded_and_idempotency_keys_stay_out_of_it() -> None:
+def test_the_table_is_bounded_and_idempotency_keys_and_uploads_stay_out_of_it() -> None:
+    table = HeaderTable()
+    assert table.max_size == 256
+    for index in range(table.max_size + 10):
+        request = _settings_call(table, extra_headers={"X-Request-Id": str(index)})
+        assert request.headers["x-request-id"] == str(index)
+        assert len(table) <= table.max_size
+    # Full, then emptied: the last ten are what it holds.
+    assert len(table) == 10
+    table.clear()
+    first = _settings_call(table, idempotency_header="Idempotency-Key", idempotency_key="k1")
+    second = _settings_call(table, idempotency_header="Idempotency-Key", idempotency_key="k2")
+    assert (first.headers["idempotency-key"], second.headers["idempotency-key"]) == ("k1", "k2")
+    upload = build_request(
+        "POST",
+        BASE,
+        "/files",
+        json_body={"purpose": "batch"},
+        files={"file": b"x"},
+        boundary="b0undary",
+        api_key="sk-shared",
+        header_table=table,
+    )
+    assert upload.headers["content-type"] == "multipart/form-data; boundary=b0undary"
+    assert len(table) == 0
+
+
+def test_a_table_holds_only_the_keys_of_the_requests_made_with_it() -> None:
+    mine, theirs = HeaderTable(), HeaderTable()
+    for _ in range(3):
+        _settings_call(mine, api_key="sk-mine")
+        _settings_call(theirs, api_key="sk-theirs", retries_taken=1)
+    assert _keys_in(mine) == {"Bearer sk-mine"}
+    assert _keys_in(theirs) == {"Bearer sk-theirs"}
+    # The same settings in two tables: two objects, one in each.
+    assert _settings_call(mine).headers is not _settings_call(theirs).headers
+
+
+def test_nothing_in_the_core_keeps_headers_at_module_level() -> None:
     from oxide_proto.api import _encode
 
-    for index in range(_encode._SHARED_MAX + 10):
-        request = _settings_call(extra_headers={"X-Request-Id": str(index)})
-        assert request.headers["x-request-id"] == str(index)
-        assert len(_encode._SHARED_HEADERS) <= _encode._SHARED_MAX
-    _encode._SHARED_HEADERS.clear()
-    first = _settings_call(idempotency_header="Idempotency-Key", idempotency_key="k1")
-    second = _settings_call(idempotency_header="Idempotency-Key", idempotency_key="k2")
-    assert (first.headers["idempotency-key"], second.headers["idempotency-key"]) == ("k1", "k2")
-    assert not _encode._SHARED_HEADERS
+    secret = "sk-module-level-check"
+    _settings_call(HeaderTable(), api_key=secret)
+    _settings_call(None, api_key=secret)
+    gc.collect()
+    # No object of the module (a dict, a cache) refers to the key's header any more.
+    for name, value in vars(_encode).items():
+        assert f"Bearer {secret}" not in repr(value), name
+        if isinstance(value, dict):
+            assert not any(isinstance(item, Headers) for item in value.values()), name
+
+
+def test_a_table_shows_no_key_and_takes_only_a_positive_size() -> None:
+    table = HeaderTable(max_size=4)
+    _settings_call(table, api_key="sk-never-shown")
+    assert "sk-never-shown" not in repr(table)
+    assert repr(table) == "HeaderTable(1 of 4 entries)"
+    for bad in (0, -1, True, 2.5, "4", None):
+        with pytest.raises(ValueError, match="max_size must be a positive int"):
+            HeaderTable(max_size=bad)  # type: ignore[arg-type]
+    table.clear()
+    assert len(table) == 0
+
+
+def test_a_dropped_table_goes_with_its_headers() -> None:
+    table = HeaderTable()
+    headers = _settings_call(table).headers
+    gone = weakref.ref(table)
+    del table
+    gc.collect()
+    assert gone() is None
+    assert headers["authorization"] == "Bearer sk-shared"

@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oxide_proto import OpenAIError, PoolLimits
+from oxide_proto import HeaderTable, OpenAIError, PoolLimits
 from oxide_proto.base import replace
 
 from .._logging import setup_logging
@@ -325,6 +325,18 @@ class AsyncClient(AsyncResources):
     def api_key(self) -> str:
         return self._options.api_key
 
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        # `client.api_key = ...`, as the official SDK allows: the key a
+        # `with_options(api_key=...)` client would have, from the next request on.
+        if not isinstance(value, str):
+            raise TypeError(f"api_key must be a str, not {type(value).__name__}")
+        self._options = self.with_options(api_key=value, _enforce_credentials=False)._options
+        self._settings = None
+        # A new table, not a cleared one: a shallow copy of this client shares the
+        # old one, and the old key's headers go with it.
+        self._header_table = HeaderTable()
+
     @property
     def admin_api_key(self) -> str | None:
         return self._options.admin_api_key
@@ -503,7 +515,13 @@ class AsyncClient(AsyncResources):
             and not options.admin_api_key
         ):
             raise OpenAIError("the api_key client option must be set")
-        return type(self)(_options=options, _transport=transport)
+        derived = type(self)(_options=options, _transport=transport)
+        if _same_secrets(current, options):
+            # Its headers would hold the same keys: it shares this client's table, so
+            # a client derived per call (`client.with_options(timeout=...)`) builds
+            # no headers. Another key or default headers: a table of its own.
+            derived._header_table = self._header_table
+        return derived
 
     copy = with_options
 
@@ -640,6 +658,7 @@ class AsyncClient(AsyncResources):
 
     async def close(self) -> None:
         """Closes every pooled connection (shared with clients from `with_options`)."""
+        self._header_table.clear()
         await self._transport.aclose()
 
     # The async name `async with` and earlier code use; the blocking client has `close()`.
@@ -682,6 +701,23 @@ class AsyncClient(AsyncResources):
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         return clone
+
+
+# The options whose values go into request headers and may be secret.
+_SECRET_OPTIONS = (
+    "api_key",
+    "admin_api_key",
+    "api_key_provider",
+    "azure",
+    "azure_ad_token_provider",
+    "provider",
+    "provider_auth",
+    "default_headers",
+)
+
+
+def _same_secrets(before: ClientOptions, after: ClientOptions) -> bool:
+    return all(getattr(before, name) == getattr(after, name) for name in _SECRET_OPTIONS)
 
 
 def _rebuild(cls: type[AsyncClient], options: ClientOptions, transport: AsyncTransport) -> Any:

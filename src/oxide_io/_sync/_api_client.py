@@ -20,6 +20,7 @@ from oxide_proto import (
     BaseModel,
     Call,
     CallSettings,
+    HeaderTable,
     Operation,
     Request,
     ResponseInfo,
@@ -174,6 +175,8 @@ class SyncAPIClient:
         # What every call shares, made on the first request (the platform headers
         # name the async runtime, known only then).
         self._settings: CallSettings | None = None
+        # This client's own: it holds the client's key, so it goes with the client.
+        self._header_table = HeaderTable()
 
     @property
     def with_streaming_response(self) -> Any:
@@ -197,6 +200,7 @@ class SyncAPIClient:
             retry_policy=self._retry_policy,
             strict=options.strict_response_validation,
             azure=options.azure,
+            header_table=self._header_table,
         )
         return settings
 

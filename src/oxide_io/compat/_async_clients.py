@@ -16,7 +16,7 @@ class AsyncOpenAI(AsyncClient):
     """The OpenAI API from asyncio or trio: oxide's `AsyncClient` (see its documentation)."""
 
 
-class AsyncBedrockOpenAI(BedrockClientMixin, AsyncOpenAI):  # type: ignore[misc]
+class AsyncBedrockOpenAI(BedrockClientMixin, AsyncOpenAI):  # type: ignore[misc,override]
     """Amazon Bedrock's OpenAI-compatible API from asyncio or trio (the official
     SDK's `AsyncBedrockOpenAI`): oxide's `AsyncClient` with `provider=bedrock(...)`."""
 

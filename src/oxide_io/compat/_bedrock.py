@@ -253,7 +253,7 @@ class BedrockClientMixin:
     copy = with_options
 
 
-class BedrockOpenAI(BedrockClientMixin, OpenAI):  # type: ignore[misc]
+class BedrockOpenAI(BedrockClientMixin, OpenAI):  # type: ignore[misc,override]
     """Amazon Bedrock's OpenAI-compatible API from blocking code (the official SDK's
     `BedrockOpenAI`): oxide's `Client` with `provider=bedrock(...)`."""
 

@@ -10,7 +10,8 @@ operation's result, and which call fetches the page after a page. The driver
 only sends, sleeps and waits.
 
 `CallSettings` holds what every call of one client shares (the base URL, keys,
-default headers, the retry policy); the driver builds it once per client.
+default headers, the retry policy, the client's `HeaderTable`); the driver builds
+it once per client.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..base._errors import APIResponseValidationError, APIStatusError, status_er
 from ..base._types import Request, ResponseInfo
 from ..http._retry import RetryDecision, RetryPolicy
 from ._decode import decode
-from ._encode import build_request
+from ._encode import HeaderTable, build_request
 from ._operation import Operation, resolve_type
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ class CallSettings:
 
     `platform_headers` are the (name, value) pairs describing the caller's platform,
     which the driver reads; `strict` makes responses decode strictly (a client made
-    with `_strict_response_validation=True`).
+    with `_strict_response_validation=True`). `header_table`, the client's own,
+    lets requests of the same settings share their headers (None: each builds its own).
     """
 
     __slots__ = (
@@ -55,6 +57,7 @@ class CallSettings:
         "base_url",
         "default_headers",
         "default_query",
+        "header_table",
         "organization",
         "platform_headers",
         "project",
@@ -76,6 +79,7 @@ class CallSettings:
         retry_policy: RetryPolicy | None = None,
         strict: bool = False,
         azure: AzureConfig | None = None,
+        header_table: HeaderTable | None = None,
     ) -> None:
         self.base_url = base_url
         self.api_key = api_key
@@ -88,6 +92,7 @@ class CallSettings:
         self.retry_policy = retry_policy if retry_policy is not None else RetryPolicy()
         self.strict = strict
         self.azure = azure
+        self.header_table = header_table
 
 
 def _strict_decoder(response: str) -> Decoder:
@@ -240,6 +245,7 @@ class Call:
             read_timeout=self.read_timeout,
             accept_encoding=settings.accept_encoding,
             platform_headers=settings.platform_headers,
+            header_table=settings.header_table,
         )
         if again is None and self.files is None and isinstance(request.body, bytes):
             self._encoded = request.body

@@ -12,6 +12,11 @@ header. Every name must be an RFC 9110 token and no value may hold a control
 character (CR, LF and NUL would split the message: header injection); the error
 names the header and never shows its value, which may be a key.
 
+Requests of the same settings share one checked `Headers` object, kept in a
+`HeaderTable` the caller owns (a client holds one) and passes to `build_request`:
+the table holds the Authorization header, so it lives and dies with its owner
+and nothing here keeps headers at module level.
+
 The JSON body is compact UTF-8 (`ensure_ascii=False` keeps non-ASCII text at one
 to four bytes a character instead of six to twelve) and refuses NaN and
 infinities, which are not JSON and which the API cannot parse.
@@ -25,7 +30,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, final
 
 from ..base._errors import InvalidHeaderError
 from ..base._headers import CheckedHeaders, Headers
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from ._multipart import FileInput
 
 __all__ = [
+    "HeaderTable",
     "build_request",
     "encode_event_text",
     "encode_json",
@@ -190,9 +196,41 @@ def encode_event_text(event: object) -> str:
 
 _Layer = Mapping[str, "str | None"]
 
-# The checked headers of recent settings (see `build_request`).
-_SHARED_HEADERS: dict[tuple[object, ...], Headers] = {}
-_SHARED_MAX = 256
+
+@final
+class HeaderTable:
+    """The checked headers of recent request settings, for one owner.
+
+    `build_request(header_table=table)` finds here the `Headers` of a request whose
+    settings (key, organization, project, default and extra headers, retry count,
+    read timeout, ...) it has built before, and keeps the ones it builds, so
+    requests of the same settings share one immutable `Headers` object instead of
+    building and checking their own. The entries hold the Authorization header:
+    a client keeps its own table, which goes when the client goes, and its repr
+    shows only a count. At most `max_size` entries: a full table is emptied before
+    the next one goes in (a program whose headers vary call by call, a request id
+    in `extra_headers`, keeps a bounded table).
+    """
+
+    __slots__ = ("__weakref__", "_entries", "max_size")
+
+    def __init__(self, max_size: int = 256) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ValueError(f"max_size must be a positive int, not {max_size!r}")
+        self.max_size = max_size
+        # Read and written by `build_request` directly: a method call per request
+        # would cost more than the look-up it wraps.
+        self._entries: dict[tuple[object, ...], Headers] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forgets every entry (and the keys they hold)."""
+        self._entries.clear()
+
+    def __repr__(self) -> str:
+        return f"HeaderTable({len(self._entries)} of {self.max_size} entries)"
 
 
 # A driver passes the same platform pairs to every request: key them once.
@@ -250,6 +288,7 @@ def build_request(
     version: str | None = None,
     array_format: ArrayFormat = "brackets",
     platform_headers: tuple[tuple[str, str], ...] = (),
+    header_table: HeaderTable | None = None,
 ) -> Request:
     """Describes one API call as a `Request`.
 
@@ -265,6 +304,8 @@ def build_request(
     `platform_headers` are (name, value) pairs describing the caller's platform
     (`X-Stainless-Lang` and the like), computed once by the driver, which may read
     the platform; they come after the built-in headers and before `default_headers`.
+    With a `header_table`, requests of the same settings share one `Headers`
+    object kept there (see `HeaderTable`); without one, each builds its own.
     `retries_taken` is sent as `x-stainless-retry-count` unless `extra_headers`
     sets or removes that header. `idempotency_key` is sent in `idempotency_header`
     when both are given, the method is not GET and the headers do not already
@@ -317,7 +358,11 @@ def build_request(
     # set of settings: the headers they make are built (and checked) once and shared
     # (`Headers` is immutable), so a waiting request holds no header objects of its own.
     key: tuple[object, ...] | None = None
-    if files is None and not (idempotency_header and idempotency_key and method != "GET"):
+    if (
+        header_table is not None
+        and files is None
+        and not (idempotency_header and idempotency_key and method != "GET")
+    ):
         key = (
             method == "GET",
             body_type,
@@ -334,7 +379,7 @@ def build_request(
             read_timeout,
         )
         try:
-            checked = _SHARED_HEADERS.get(key)
+            checked = header_table._entries.get(key)
         except TypeError:  # an unhashable value: `_header_fields` refuses it
             key = checked = None
         if checked is not None:
@@ -361,12 +406,12 @@ def build_request(
             idempotency_key=idempotency_key,
         )
     )
-    if key is not None:
-        if len(_SHARED_HEADERS) >= _SHARED_MAX:
-            # A program whose headers vary call by call (a request id in
-            # `extra_headers`) keeps a bounded table; clear() is one step for threads.
-            _SHARED_HEADERS.clear()
-        _SHARED_HEADERS[key] = checked
+    if key is not None and header_table is not None:
+        entries = header_table._entries
+        if len(entries) >= header_table.max_size:
+            # Bounded; clear() is one step for threads sharing the owner.
+            entries.clear()
+        entries[key] = checked
     return Request(method=method, url=url, headers=checked, body=body, content_length=length)
 
 
