@@ -3,12 +3,22 @@ when the socket has nothing to give or no room.
 
 anyio's trio stream reads through trio's socket, which passes through the scheduler
 after every read, bytes or not (a schedule point), and a timed read opens two cancel
-scopes (anyio's and the trio one inside it), each entered and closed through context
-managers of their own. Most reads of a client find their bytes already there: the
-reply came while the request's own code ran. The stream here tries the socket first;
-only when it is empty does a read open a cancel scope for its timeout and wait for
-the socket to become readable (`trio.lowlevel.wait_readable`). A write likewise
-waits only when the socket is full.
+scopes (anyio's and the trio one inside it). Most reads of a client that keeps up
+find their bytes already there: the reply came while the request's own code ran.
+The stream here tries the socket first; only when it is empty does a read wait for
+it to become readable (`trio.lowlevel.wait_readable`). A write likewise waits only
+when the socket is full.
+
+A wait's timeout is not a cancel scope of its own: entering and closing one costs
+about as much as the rest of a read together. The waits of one trio run share a
+`_Timekeeper`, a system task that sleeps until the earliest deadline of the waits in
+progress; a wait enters its deadline in a set, and wakes the keeper only when that
+deadline is earlier than the keeper's (a read timeout is the same for every read as
+a rule, so a later read's deadline is later, and nothing wakes). A wait whose
+deadline passes is woken by `trio.lowlevel.notify_closing` on its socket, which
+wakes whatever waits on the descriptor with `ClosedResourceError` and leaves the
+socket open: the wait that expired raises `_TimedOut`, a wait in the other direction
+(a writer, while a read timed out) simply waits again.
 
 What trio's own streams promise is kept: every read is a cancellation point (it
 raises `Cancelled` in a cancelled scope, bytes waiting or not), and a task that keeps
@@ -24,6 +34,7 @@ that is not the bytes of a connection (locks, events, task groups).
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -59,26 +70,86 @@ class _TimedOut(Exception):
     """The wait's deadline passed."""
 
 
-async def _wait(
-    wait: Callable[[socket.socket], Any], sock: socket.socket, deadline: float | None
-) -> None:
-    """Waits until `sock` is ready (`wait` is trio's `wait_readable` or `wait_writable`),
-    at most until `deadline` on trio's clock.
+class _Wait:
+    """One direction's wait on a socket, as the timekeeper sees it."""
 
-    Raises `_TimedOut` when the deadline passed and `_Closed` when the socket was
-    closed here meanwhile; `Cancelled` passes through.
-    """
-    try:
-        if deadline is None:
-            await wait(sock)
-            return
-        with trio.CancelScope(deadline=deadline) as scope:
-            await wait(sock)
-            return
-    except trio.ClosedResourceError:
-        raise _Closed from None
-    if scope.cancelled_caught:
-        raise _TimedOut
+    __slots__ = ("deadline", "expired", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.deadline = math.inf
+        # Set by the timekeeper when the deadline passed during the wait.
+        self.expired = False
+
+
+def _abort(_: object) -> trio.lowlevel.Abort:
+    return trio.lowlevel.Abort.SUCCEEDED
+
+
+class _Timekeeper:
+    """The deadlines of the waits in progress in one trio run, and the system task that
+    wakes a wait whose deadline passed."""
+
+    __slots__ = ("_sleeper", "_waits", "wakes_at")
+
+    def __init__(self) -> None:
+        self._waits: set[_Wait] = set()
+        # When the keeper wakes next: no later than the earliest deadline in `_waits`.
+        self.wakes_at = math.inf
+        # The keeper's task while it waits for `wakes_at` (it may be woken earlier).
+        self._sleeper: trio.lowlevel.Task | None = None
+
+    def add(self, wait: _Wait, deadline: float) -> None:
+        wait.deadline = deadline
+        wait.expired = False
+        self._waits.add(wait)
+        if deadline < self.wakes_at:
+            self.wakes_at = deadline
+            sleeper = self._sleeper
+            if sleeper is not None:
+                self._sleeper = None
+                trio.lowlevel.reschedule(sleeper)
+
+    def discard(self, wait: _Wait) -> None:
+        self._waits.discard(wait)
+
+    async def run(self) -> None:
+        """Sleeps until the earliest deadline, wakes the waits past theirs, and again,
+        until the run ends (a system task is cancelled then)."""
+        task = trio.lowlevel.current_task()
+        waits = self._waits
+        while True:
+            now = _current_time()
+            wakes_at = math.inf
+            for wait in [wait for wait in waits if wait.deadline <= now]:
+                waits.discard(wait)
+                wait.expired = True
+                # Wakes the wait (and any other on this descriptor) with
+                # ClosedResourceError; the socket itself stays open.
+                if wait.sock.fileno() >= 0:
+                    trio.lowlevel.notify_closing(wait.sock)
+            for wait in waits:
+                wakes_at = min(wakes_at, wait.deadline)
+            self.wakes_at = wakes_at
+            self._sleeper = task
+            with trio.CancelScope(deadline=wakes_at):
+                await trio.lowlevel.wait_task_rescheduled(_abort)
+            self._sleeper = None
+
+
+_KEEPER: trio.lowlevel.RunVar[_Timekeeper | None] = trio.lowlevel.RunVar(
+    "oxide_timekeeper", default=None
+)
+
+
+def _timekeeper() -> _Timekeeper:
+    """This trio run's timekeeper, started on first use."""
+    keeper = _KEEPER.get()
+    if keeper is None:
+        keeper = _Timekeeper()
+        _KEEPER.set(keeper)
+        trio.lowlevel.spawn_system_task(keeper.run, name="oxide timekeeper")
+    return keeper
 
 
 class TrioStream(anyio.abc.ByteStream):
@@ -95,6 +166,54 @@ class TrioStream(anyio.abc.ByteStream):
         self._closed = False
         # Reads in a row that found bytes without waiting (see `_SCHEDULE_EVERY`).
         self._streak = 0
+        self._reading = _Wait(raw)
+        self._writing = _Wait(raw)
+        # The run's timekeeper, looked up at the first timed wait (a socket stays in
+        # the run that opened it).
+        self._keeper: _Timekeeper | None = None
+
+    async def _wait(
+        self,
+        wait: Callable[[socket.socket], Any],
+        direction: _Wait,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> float | None:
+        """Waits until the socket is ready (`wait` is trio's `wait_readable` or
+        `wait_writable`), for `timeout` seconds or until `deadline` on trio's clock
+        (set at the first wait of a read or write, and returned for the next).
+
+        Returns on readiness and also without it (the socket's other direction timed
+        out meanwhile): the caller tries the socket again either way. Raises
+        `_TimedOut` when the deadline passed and `_Closed` when the socket was
+        closed here; `Cancelled` passes through.
+        """
+        sock = self._raw
+        if timeout is None:
+            try:
+                await wait(sock)
+            except trio.ClosedResourceError:
+                if self._closed:
+                    raise _Closed from None
+            return None
+        if deadline is None:
+            deadline = _current_time() + timeout
+        elif _current_time() >= deadline:
+            raise _TimedOut
+        keeper = self._keeper
+        if keeper is None:
+            keeper = self._keeper = _timekeeper()
+        keeper.add(direction, deadline)
+        try:
+            await wait(sock)
+        except trio.ClosedResourceError:
+            if self._closed:
+                raise _Closed from None
+            if direction.expired:
+                raise _TimedOut from None
+        finally:
+            keeper.discard(direction)
+        return deadline
 
     async def read(self, max_bytes: int, timeout: float | None) -> bytes:
         """The next bytes (b"" when the peer closed), at most `max_bytes`, within
@@ -122,9 +241,7 @@ class TrioStream(anyio.abc.ByteStream):
                     await _schedule_point()
                 return data
             self._streak = 0
-            if deadline is None and timeout is not None:
-                deadline = _current_time() + timeout
-            await _wait(_wait_readable, sock, deadline)
+            deadline = await self._wait(_wait_readable, self._reading, timeout, deadline)
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         """Writes `data` whole, waiting for room in the socket for at most `timeout`
@@ -145,9 +262,9 @@ class TrioStream(anyio.abc.ByteStream):
         if sent == len(data):
             return
         view = memoryview(data)[sent:]
-        deadline = None if timeout is None else _current_time() + timeout
+        deadline = None
         while view:
-            await _wait(_wait_writable, sock, deadline)
+            deadline = await self._wait(_wait_writable, self._writing, timeout, deadline)
             if self._closed:
                 raise _Closed
             try:
