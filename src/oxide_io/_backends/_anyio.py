@@ -1,5 +1,8 @@
 """The async byte stream: anyio sockets and TLS, so one driver serves asyncio and trio.
 
+The TCP stream under it is each event loop's own (`_asyncio`, `_trio`), read without
+anyio's per-read costs; TLS, locks, events and task groups stay anyio's.
+
 Each method takes the timeout of its phase; exceeding it raises `TransportTimeout`.
 Foreign exceptions (OSError, ssl.SSLError, anyio's stream errors) are translated
 here, where they cross into oxide.
