@@ -510,3 +510,47 @@ async def test_trio_a_reader_that_keeps_finding_bytes_lets_other_tasks_run(
         assert received == payload
     finally:
         await stream.aclose()
+
+
+def test_trio_a_connection_used_in_a_later_run_still_times_out(
+    peer: Callable[[Handler], _Peer],
+) -> None:
+    # A pooled connection may outlive the trio run that opened it: the next run's
+    # timekeeper keeps its timeouts (the first run's is gone with its run).
+    import trio
+
+    release = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        conn.settimeout(10)
+        conn.sendall(b"one")
+        release.wait(10)
+        conn.sendall(b"two")
+        conn.recv(1)  # until the client closes
+
+    server = peer(handler)
+
+    async def first() -> Any:
+        stream = await _connect("trio", server.port)
+        received = b""
+        while len(received) < 3:
+            received += await stream.receive(5)
+        assert received == b"one"
+        with pytest.raises(TransportTimeout):
+            await stream.receive(0.1)
+        return stream
+
+    async def second(stream: Any) -> None:
+        try:
+            with pytest.raises(TransportTimeout):
+                await stream.receive(0.1)
+            release.set()
+            received = b""
+            while len(received) < 3:
+                received += await stream.receive(5)
+            assert received == b"two"
+        finally:
+            release.set()
+            await stream.aclose()
+
+    trio.run(second, trio.run(first))

@@ -132,9 +132,11 @@ class _Timekeeper:
                 wakes_at = min(wakes_at, wait.deadline)
             self.wakes_at = wakes_at
             self._sleeper = task
-            with trio.CancelScope(deadline=wakes_at):
-                await trio.lowlevel.wait_task_rescheduled(_abort)
-            self._sleeper = None
+            try:
+                with trio.CancelScope(deadline=wakes_at):
+                    await trio.lowlevel.wait_task_rescheduled(_abort)
+            finally:
+                self._sleeper = None
 
 
 _KEEPER: trio.lowlevel.RunVar[_Timekeeper | None] = trio.lowlevel.RunVar(
@@ -168,9 +170,6 @@ class TrioStream(anyio.abc.ByteStream):
         self._streak = 0
         self._reading = _Wait(raw)
         self._writing = _Wait(raw)
-        # The run's timekeeper, looked up at the first timed wait (a socket stays in
-        # the run that opened it).
-        self._keeper: _Timekeeper | None = None
 
     async def _wait(
         self,
@@ -200,9 +199,9 @@ class TrioStream(anyio.abc.ByteStream):
             deadline = _current_time() + timeout
         elif _current_time() >= deadline:
             raise _TimedOut
-        keeper = self._keeper
-        if keeper is None:
-            keeper = self._keeper = _timekeeper()
+        # Looked up at each wait, not kept: a pooled connection may outlive its trio
+        # run and be used in the next one, whose timekeeper is another.
+        keeper = _timekeeper()
         keeper.add(direction, deadline)
         try:
             await wait(sock)
