@@ -82,22 +82,19 @@ class _Wait:
         self.expired = False
 
 
-def _abort(_: object) -> trio.lowlevel.Abort:
-    return trio.lowlevel.Abort.SUCCEEDED
-
-
 class _Timekeeper:
     """The deadlines of the waits in progress in one trio run, and the system task that
     wakes a wait whose deadline passed."""
 
-    __slots__ = ("_sleeper", "_waits", "wakes_at")
+    __slots__ = ("_earlier", "_waits", "wakes_at")
 
     def __init__(self) -> None:
         self._waits: set[_Wait] = set()
         # When the keeper wakes next: no later than the earliest deadline in `_waits`.
         self.wakes_at = math.inf
-        # The keeper's task while it waits for `wakes_at` (it may be woken earlier).
-        self._sleeper: trio.lowlevel.Task | None = None
+        # Set when a wait with an earlier deadline came, to wake the keeper before
+        # `wakes_at` (setting an Event is safe whatever the keeper is doing).
+        self._earlier = trio.Event()
 
     def add(self, wait: _Wait, deadline: float) -> None:
         wait.deadline = deadline
@@ -105,10 +102,7 @@ class _Timekeeper:
         self._waits.add(wait)
         if deadline < self.wakes_at:
             self.wakes_at = deadline
-            sleeper = self._sleeper
-            if sleeper is not None:
-                self._sleeper = None
-                trio.lowlevel.reschedule(sleeper)
+            self._earlier.set()
 
     def discard(self, wait: _Wait) -> None:
         self._waits.discard(wait)
@@ -116,7 +110,6 @@ class _Timekeeper:
     async def run(self) -> None:
         """Sleeps until the earliest deadline, wakes the waits past theirs, and again,
         until the run ends (a system task is cancelled then)."""
-        task = trio.lowlevel.current_task()
         waits = self._waits
         while True:
             now = _current_time()
@@ -131,12 +124,9 @@ class _Timekeeper:
             for wait in waits:
                 wakes_at = min(wakes_at, wait.deadline)
             self.wakes_at = wakes_at
-            self._sleeper = task
-            try:
-                with trio.CancelScope(deadline=wakes_at):
-                    await trio.lowlevel.wait_task_rescheduled(_abort)
-            finally:
-                self._sleeper = None
+            earlier = self._earlier = trio.Event()
+            with trio.move_on_at(wakes_at):
+                await earlier.wait()
 
 
 _KEEPER: trio.lowlevel.RunVar[_Timekeeper | None] = trio.lowlevel.RunVar(
