@@ -32,6 +32,7 @@ from oxide_io._bench.report import (
     cell,
     from_json,
     ratio,
+    to_json,
     to_markdown,
 )
 
@@ -238,6 +239,32 @@ def test_markdown_of_made_up_figures() -> None:
     assert "| openai OpenAI | 110 (105-115) | - |" in text
     assert "![Per chunk](charts/chunks.svg)" in text
     assert cell(None) == "-"
+
+
+def test_the_socket_floor_has_its_own_column_and_survives_json() -> None:
+    section = Section("concurrency", "Sweep", "µs CPU per request", "Made up.", ratio_note="n")
+    oxide = Row("oxide AsyncClient", "oxide", "asyncio", [200.0, 220.0, 210.0], "HTTP/1.1, 1")
+    floor = Row("h11 floor (asyncio)", "floor", "asyncio", [100.0, 110.0, 105.0], "HTTP/1.1, 1")
+    socket = Row("socket floor (asyncio)", "socket", "asyncio", [50.0, 55.0, 52.5], "HTTP/1.1, 1")
+    oxide.vs_floor = ratio(oxide.samples, floor.samples)
+    oxide.vs_socket = ratio(oxide.samples, socket.samples)
+    section.rows = [oxide, floor, socket]
+    report = Report(
+        "oxide bench",
+        "2026-01-01 00:00 UTC",
+        {"cpu": "CPU", "cores": "2", "python": "CPython 3.12.0", "os": "OS"}
+        | {"load average at start": "0.5"},
+        {"oxide": "1", "h11": "3"},
+        {},
+        [section],
+    )
+    text = to_markdown(report)
+    assert "| ÷ h11 floor | ÷ socket floor |" in text
+    assert "| oxide AsyncClient | 210 (205-215) | 2.00 (2.00-2.00) | 4.00 (4.00-4.00) |" in text
+    assert "| socket floor (asyncio) | 52.5 (51.2-53.8) | - | - |" in text
+    again = from_json(to_json(report))
+    assert again.sections[0].rows[0].vs_socket == oxide.vs_socket
+    assert to_markdown(again) == text
 
 
 def test_the_docs_hold_a_well_formed_report() -> None:

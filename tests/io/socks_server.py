@@ -73,8 +73,10 @@ class SocksServer:
                 return
             wanted = 2 if self._auth is not None else 0
             if wanted not in methods:
-                writer.write(b"\x05\xff")
+                # Counted before the answer goes out: the client may check the count
+                # as soon as it reads the refusal.
                 self.refused += 1
+                writer.write(b"\x05\xff")
                 return
             writer.write(bytes([5, wanted]))
             if self._auth is not None:
@@ -83,8 +85,8 @@ class SocksServer:
                 size = (await reader.readexactly(1))[0]
                 password = (await reader.readexactly(size)).decode()
                 if (user, password) != self._auth:
-                    writer.write(b"\x01\x01")
                     self.refused += 1
+                    writer.write(b"\x01\x01")
                     return
                 writer.write(b"\x01\x00")
             _, command, _, kind = await reader.readexactly(4)

@@ -8,6 +8,8 @@ far above the client's, so a hang fails instead of blocking the suite.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from oxide_io import APITimeoutError, Timeout
@@ -82,3 +84,49 @@ async def test_total_deadline_covers_retries(mock: Setup, make_client: MakeClien
     with pytest.raises(APITimeoutError):
         await client.models.list()
     assert len(mock.server.requests) == 1
+
+
+async def test_a_read_outlives_the_timer_an_earlier_shorter_read_set(
+    any_transport: Setup, make_client: MakeClient
+) -> None:
+    # On asyncio one timer serves every read of a connection: the first call's
+    # short timeout sets it to fire early, while the second call's read, with
+    # a longer timeout, is still waiting for a delayed head. That read must
+    # wait on to its own deadline, and get its answer.
+    client = make_client(any_transport, max_retries=0)
+    assert (await client.models.list(timeout=0.2)).data
+    any_transport.server.enqueue(Delay(0.6))
+    assert (await client.models.list(timeout=5)).data
+    # And a short read after long ones still times out.
+    any_transport.server.enqueue(Delay(3))
+    with pytest.raises(APITimeoutError):
+        await client.models.list(timeout=0.3)
+    assert len(any_transport.server.requests) == 3
+
+
+@pytest.mark.parametrize("runtime", ["asyncio"], indirect=True)
+async def test_reads_with_a_timeout_share_one_timer(mock: Setup, make_client: MakeClient) -> None:
+    # Counting, not timing: sequential calls with the default read timeout set
+    # no new loop timer each, only the connection's first read does.
+    import asyncio
+
+    client = make_client(mock, max_retries=0)
+    await client.models.list()  # connects; its read sets the connection's timer
+    loop = asyncio.get_running_loop()
+    armed: list[float] = []
+    call_at = loop.call_at
+
+    def counting_call_at(when: float, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        armed.append(when)
+        return call_at(when, *args, **kwargs)
+
+    loop.call_at = counting_call_at  # type: ignore[method-assign,assignment]
+    try:
+        for _ in range(20):
+            await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        assert armed == []
+        # A shorter timeout than the one the timer was set for sets it again, once.
+        await client.models.list(timeout=30)
+        assert len(armed) == 1
+    finally:
+        del loop.call_at

@@ -197,6 +197,54 @@ def test_the_common_response_skips_h11_and_the_connection_is_reused() -> None:
         assert client.is_reusable
 
 
+class _CountingH11(h11.Connection):
+    """h11's connection, counting how often its state is asked for."""
+
+    asked = 0
+
+    @property
+    def our_state(self) -> type[h11._util.Sentinel]:
+        _CountingH11.asked += 1
+        return super().our_state
+
+    @property
+    def their_state(self) -> type[h11._util.Sentinel]:
+        _CountingH11.asked += 1
+        return super().their_state
+
+
+def test_plain_exchanges_alone_never_ask_h11_whether_the_connection_is_reusable() -> None:
+    client = HTTP11Connection()
+    client._h11 = _CountingH11(h11.CLIENT)
+    _CountingH11.asked = 0
+    for data in (_response(), _response()):
+        assert client.is_reusable
+        stream_id = client.start_request(_post())
+        client.data_to_send()
+        client.receive_data(data)
+        while not isinstance(client.next_event(stream_id), BodyEnd):
+            pass
+        client.release(stream_id)
+        assert client.is_reusable
+    assert _CountingH11.asked == 0
+    # Once an exchange went through h11 (a chunked body), h11's state is asked.
+    stream_id = client.start_request(_post())
+    client.data_to_send()
+    client.receive_data(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    while not isinstance(client.next_event(stream_id), BodyEnd):
+        pass
+    client.release(stream_id)
+    assert client.is_reusable and _CountingH11.asked > 0
+    # And a response that closes the connection leaves it unusable, whichever path.
+    stream_id = client.start_request(_post())
+    client.data_to_send()
+    client.receive_data(_response(fields=[(b"Connection", b"close")]))
+    while not isinstance(client.next_event(stream_id), BodyEnd):
+        pass
+    client.release(stream_id)
+    assert not client.is_reusable
+
+
 def test_a_handed_over_exchange_is_followed_by_plain_ones() -> None:
     client = HTTP11Connection()
     responses = [

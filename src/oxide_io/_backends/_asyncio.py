@@ -135,11 +135,6 @@ class _ReadingProtocol(asyncio.Protocol):
         return data
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
-
-
 class ProtocolStream(anyio.abc.ByteStream):
     """A connected TCP socket on asyncio, read by `_ReadingProtocol` (anyio's stream API)."""
 
@@ -151,24 +146,56 @@ class ProtocolStream(anyio.abc.ByteStream):
         self._raw = raw
         self._loop = asyncio.get_running_loop()
         self._closed = False
+        # The waiting read's deadline (loop time), and the connection's one timer,
+        # which fires at `_timer_at`: see `_read_deadline`.
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
 
-    def _waiter(
-        self, timeout: float | None
-    ) -> tuple[asyncio.Future[None], asyncio.TimerHandle | None]:
-        """A future the protocol resolves when bytes come or the peer closes, and the
-        timer that resolves it after `timeout` seconds; the caller awaits the one and
-        cancels the other (no coroutine of its own: a read is one frame)."""
+    def _waiter(self) -> asyncio.Future[None]:
+        """A future the protocol resolves when bytes come or the peer closes (no
+        coroutine of its own: a read is one frame)."""
         protocol = self._protocol
         if protocol.waiter is not None:
             # One reader at a time, as anyio's streams require (the drivers' read
             # lock sees to it): a second one would leave the first waiting forever.
             raise anyio.BusyResourceError("reading from")
-        loop = self._loop
-        waiter: asyncio.Future[None] = loop.create_future()
+        waiter: asyncio.Future[None] = self._loop.create_future()
         protocol.waiter = waiter
-        if timeout is None:
-            return waiter, None
-        return waiter, loop.call_at(loop.time() + timeout, _expire, waiter)
+        return waiter
+
+    def _read_deadline(self, timeout: float) -> None:
+        """Gives the waiting read until `timeout` seconds from now; the caller clears
+        `_deadline` when the read ends.
+
+        One timer serves every read of the connection, rather than a timer made and
+        cancelled for each: a timer that fires no later than the deadline is kept,
+        and when it fires before the deadline of the read then waiting, it is set
+        again for that deadline. Reads with the same timeout thus arm a timer once
+        per timeout period, not once a read.
+        """
+        loop = self._loop
+        deadline = loop.time() + timeout
+        self._deadline = deadline
+        timer = self._timer
+        if timer is None or self._timer_at > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._on_timer)
+            self._timer_at = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return  # no read waits
+        loop = self._loop
+        if loop.time() < deadline:
+            # Set for an earlier read: this one has time left.
+            self._timer = loop.call_at(deadline, self._on_timer)
+            self._timer_at = deadline
+            return
+        self._protocol.wake()  # the read finds no bytes: `_nothing_read` says timeout
 
     def _nothing_read(self) -> bytes:
         """After a wait that brought no bytes: b"" at the peer's close, else the error."""
@@ -185,7 +212,7 @@ class ProtocolStream(anyio.abc.ByteStream):
         protocol = self._protocol
         if not protocol.chunks:
             if not protocol.ended and not self._closed:
-                waiter, _ = self._waiter(None)
+                waiter = self._waiter()
                 try:
                     await waiter
                 finally:
@@ -232,6 +259,9 @@ class ProtocolStream(anyio.abc.ByteStream):
         """Closes at once, without waiting for unsent bytes (as anyio's stream does)."""
         if not self._closed:
             self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             self._transport.abort()
             self._protocol.wake()
             self._protocol.wake_writer()
@@ -265,13 +295,14 @@ class ProtocolSocket(AsyncSocket):
         if not protocol.chunks:
             reader = self._reader
             if not protocol.ended and not reader._closed:
-                waiter, timer = reader._waiter(timeout)
+                waiter = reader._waiter()
+                if timeout is not None:
+                    reader._read_deadline(timeout)
                 try:
                     await waiter
                 finally:
                     protocol.waiter = None
-                    if timer is not None:
-                        timer.cancel()
+                    reader._deadline = None
             if not protocol.chunks:
                 return reader._nothing_read()
         return protocol.take(_READ_MAX)

@@ -19,7 +19,13 @@ from .report import Report, Row, Section, number
 
 __all__ = ["available", "draw"]
 
-COLOURS = {"oxide": "#d9480f", "openai": "#1c7ed6", "floor": "#868e96", "peer": "#2f9e44"}
+COLOURS = {
+    "oxide": "#d9480f",
+    "openai": "#1c7ed6",
+    "floor": "#868e96",
+    "socket": "#343a40",
+    "peer": "#2f9e44",
+}
 
 
 def available() -> bool:

@@ -28,10 +28,15 @@ Sections:
    SDK's `AsyncOpenAI` and the asyncio floor: over HTTP/1.1 the h11 loop (one
    kept-alive connection per concurrent call, no pool, no models: the least any
    asyncio client can spend), over HTTP/2 the h2 loop (`floor_h2.py`: the calls
-   multiplexed on one connection). Every client keeps all its connections
-   alive (`max_keepalive_connections=1000`), so the column measures the request
-   path and the pool, not reconnections. Flat CPU per request across the rows
-   means the pool's work does not grow with the number of connections.
+   multiplexed on one connection). Over HTTP/1.1 the socket floor runs too
+   (`socket_floor.py`: a prebuilt request on an asyncio Protocol, no HTTP
+   library): what it spends more on a lone call than on one among many is the
+   machine's, which no client's code can remove. Every client keeps all its
+   connections alive (`max_keepalive_connections=1000`), so the column measures
+   the request path and the pool, not reconnections. Flat CPU per request across
+   the rows means the pool's work does not grow with the number of connections;
+   the table gives each client's figure over its own at the largest level, and
+   oxide's over each floor's.
 
 HTTP/2 runs in clear text with prior knowledge (h2c): oxide with `h2c=True`, the SDK
 with `http_client=openai.DefaultHttpxClient(http1=False, http2=True)` (its default
@@ -82,6 +87,7 @@ GOAL_CONSTRUCT_S = 0.001
 FLOOR_SYNC = "h11 floor (blocking)"
 FLOOR_ASYNC = "h11 floor (asyncio)"
 FLOOR_H2 = "h2 floor (asyncio)"
+FLOOR_SOCKET = "socket floor (asyncio)"
 
 
 def installed(module: str) -> bool:
@@ -674,7 +680,9 @@ class SweepResult:
 def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], Any]]]:
     """(label, factory) of the clients the sweep compares; factories run inside the loop.
 
-    oxide first; the SDK when it is installed; the asyncio floor of the protocol.
+    oxide first; the SDK when it is installed; the asyncio floor of the protocol and,
+    over HTTP/1.1, the socket floor (`socket_floor.py`: a prebuilt request, no HTTP
+    library), the CPU a call costs before any client code runs.
     """
     url = server.base_url
 
@@ -704,7 +712,17 @@ def sweep_clients(server: Server, http2: bool) -> list[tuple[str, Callable[[], A
 
         clients.append((FLOOR_H2, lambda: AsyncH2FloorClient(base_url=url, api_key=API_KEY)))
     else:
+        from .socket_floor import AsyncSocketFloorClient
+
         clients.append((FLOOR_ASYNC, lambda: AsyncFloorClient(base_url=url, api_key=API_KEY)))
+        clients.append(
+            (
+                FLOOR_SOCKET,
+                lambda: AsyncSocketFloorClient(
+                    base_url=url, api_key=API_KEY, model=MODEL, messages=_messages(PROMPT)
+                ),
+            )
+        )
     return clients
 
 
@@ -737,24 +755,29 @@ async def _sweep_one(
 
 
 def concurrency_table(http2: bool, results: Sequence[SweepResult], levels: Sequence[int]) -> None:
+    """CPU per request by level; each client's figure also over its own at the largest
+    level (flatness: 1.00 everywhere is the goal), and oxide's over each floor's."""
     proto = "HTTP/2 (h2c)" if http2 else "HTTP/1.1 keep-alive"
     med = statistics.median
     oxide = results[0]
-    floor = next((r for r in results if "floor" in r.label), None)
-    header = ["concurrent", *(f"{r.label} CPU µs/req" for r in results), "oxide vs c=1"]
-    if floor is not None:
-        header.append("oxide / floor")
+    floors = [r for r in results if "floor" in r.label]
+    top = max(levels)
+    header = ["concurrent"]
+    for r in results:
+        header += [f"{r.label} CPU µs/req", f"÷ c={top}"]
+    header += [f"oxide ÷ {r.label.split(' (')[0]}" for r in floors]
     rows = []
     for level in levels:
-        row = [str(level), *(_us(med(r.cpu[level])) for r in results)]
-        row.append(f"{med(oxide.cpu[level]) / med(oxide.cpu[levels[0]]):.2f}")
-        if floor is not None:
-            row.append(f"{med(oxide.cpu[level]) / med(floor.cpu[level]):.2f}")
+        row = [str(level)]
+        for r in results:
+            row += [_us(med(r.cpu[level])), f"{med(r.cpu[level]) / med(r.cpu[top]):.2f}"]
+        row += [f"{med(oxide.cpu[level]) / med(f.cpu[level]):.2f}" for f in floors]
         rows.append(row)
     requests = {r.requests[level] for r in results for level in levels}
     _table(
         f"Concurrent non-streaming calls on one client, asyncio, {proto} "
-        f"({', '.join(str(n) for n in sorted(requests))} requests a level and client)",
+        f"({', '.join(str(n) for n in sorted(requests))} requests a level and client; "
+        f"÷ c={top}: the client's CPU per request over its own at {top} concurrent)",
         header,
         rows,
     )

@@ -10,7 +10,8 @@ h11 floor (`floor.py`: the least work a Python client can do for a call):
 - `events`: `chat.completions.stream()` helper events per second;
 - `import`: `import oxide_io` against `import openai`, each in a fresh interpreter;
 - `concurrency`: client CPU per request with 1 to 500 concurrent calls on one
-  asyncio client, over HTTP/1.1 and HTTP/2 (h2c);
+  asyncio client, over HTTP/1.1 and HTTP/2 (h2c), with the socket floor
+  (`socket_floor.py`) beside the floors over HTTP/1.1;
 - `websocket`: ten tool-call round trips over one WebSocket, HTTP keep-alive or
   a new connection per call.
 
@@ -115,12 +116,14 @@ class Row:
     """One client's figure in one group of a section: its samples, in the section's unit."""
 
     label: str
-    family: str  # "oxide", "openai", "floor" or "peer" (openai-oxide)
+    # "oxide", "openai", "floor", "socket" (the socket floor) or "peer" (openai-oxide)
+    family: str
     runtime: str  # "sync", "asyncio", "trio" (or "" where it does not apply)
     samples: list[float]
     group: str = ""
     vs_sdk: Spread | None = None
     vs_floor: Spread | None = None
+    vs_socket: Spread | None = None  # the concurrency sweep's HTTP/1.1 rows only
 
     @property
     def value(self) -> Spread:
@@ -138,6 +141,7 @@ class Section:
     ratio_note: str = ""
     sdk_label: str = "÷ openai"
     floor_label: str = "÷ h11 floor"
+    socket_label: str = "÷ socket floor"
     notes: list[str] = field(default_factory=list)
     sdk_missing: bool = False  # the SDK is not installed: its column says so
 
@@ -464,8 +468,11 @@ def section_concurrency(server: Server, counts: Counts) -> Section:
         "every connection kept alive; client CPU per request at each level, over HTTP/1.1 "
         "keep-alive (the floor: the h11 loop, one kept-alive connection per concurrent call) "
         "and HTTP/2 with prior knowledge (h2c; the floor: the h2 loop, the calls multiplexed "
-        "on one connection). Flat rows mean the pool's work does not grow with its "
-        "connections. Lower is better.",
+        "on one connection). Over HTTP/1.1 the socket floor runs too: a prebuilt request "
+        "written on an asyncio Protocol, the reply's status checked and its JSON decoded, "
+        "no HTTP library; what it spends more alone than among many calls is the lone "
+        "call's cost on this machine, which no client's code can remove. Flat rows mean "
+        "the pool's work does not grow with its connections. Lower is better.",
         ratio_note="below 1: oxide spends less CPU",
         floor_label="÷ floor (same protocol)",
     )
@@ -486,6 +493,8 @@ def section_concurrency(server: Server, counts: Counts) -> Section:
                 oxide.vs_sdk = ratio(oxide.samples, by["openai"].samples)
             if "floor" in by:
                 oxide.vs_floor = ratio(oxide.samples, by["floor"].samples)
+            if "socket" in by:
+                oxide.vs_socket = ratio(oxide.samples, by["socket"].samples)
             for row in rows:
                 row.group = group
             section.rows += rows
@@ -493,7 +502,11 @@ def section_concurrency(server: Server, counts: Counts) -> Section:
 
 
 def _sweep_family(label: str) -> str:
-    return "oxide" if label.startswith("oxide") else "floor" if "floor" in label else "openai"
+    if label.startswith("oxide"):
+        return "oxide"
+    if label == bench_client.FLOOR_SOCKET:
+        return "socket"
+    return "floor" if "floor" in label else "openai"
 
 
 def section_websocket(counts: Counts) -> Section:
@@ -624,6 +637,7 @@ def _section_md(section: Section, charts: dict[str, str]) -> list[str]:
     if not section.rows:
         return lines
     has_floor = any(r.family == "floor" for r in section.rows)
+    has_socket = any(r.family == "socket" for r in section.rows)
     has_sdk = section.sdk_missing or any(r.family == "openai" for r in section.rows)
     groups = list(dict.fromkeys(r.group for r in section.rows))
     header = ["client", f"{section.unit}, median (IQR)"]
@@ -631,6 +645,8 @@ def _section_md(section: Section, charts: dict[str, str]) -> list[str]:
         header.append(section.sdk_label)
     if has_floor:
         header.append(section.floor_label)
+    if has_socket:
+        header.append(section.socket_label)
     if groups != [""]:
         header.insert(0, "case")
     lines.append("| " + " | ".join(header) + " |")
@@ -647,6 +663,8 @@ def _section_md(section: Section, charts: dict[str, str]) -> list[str]:
                 cells.append(cell(row.vs_sdk))
             if has_floor:
                 cells.append(cell(row.vs_floor))
+            if has_socket:
+                cells.append(cell(row.vs_socket))
             if group:
                 cells.insert(0, group if first else "")
             first = False
@@ -703,6 +721,7 @@ def to_json(report: Report) -> str:
             "value": r.value.as_dict(),
             "vs_sdk": r.vs_sdk.as_dict() if r.vs_sdk else None,
             "vs_floor": r.vs_floor.as_dict() if r.vs_floor else None,
+            "vs_socket": r.vs_socket.as_dict() if r.vs_socket else None,
         }
 
     data = {
@@ -751,6 +770,7 @@ def from_json(text: str) -> Report:
                     r["group"],
                     spread(r["vs_sdk"]),
                     spread(r["vs_floor"]),
+                    spread(r.get("vs_socket")),
                 )
             )
         report.sections.append(section)

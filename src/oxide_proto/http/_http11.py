@@ -275,6 +275,9 @@ class HTTP11Connection:
         self._consumed = 0  # ... and how many of them its events have used up
         self._closed = False  # unusable: cancelled, failed, or poisoned while idle
         self._plain: _Plain | None = None  # the exchange runs without h11 (so far)
+        # Some exchange went through h11. Until one does, h11 is idle with nothing
+        # fed, and `is_reusable` need not ask it.
+        self._h11_used = False
 
     # -- requests -----------------------------------------------------------------
 
@@ -296,6 +299,8 @@ class HTTP11Connection:
         body = request.body
         framing = self._framing(request)
         self._plain = self._start_plain(request, framing) if _PLAIN_EXCHANGE else None
+        if self._plain is None:
+            self._h11_used = True
         out, conn = self._out, self._h11
         try:
             if self._plain is not None:
@@ -410,6 +415,7 @@ class HTTP11Connection:
         """Hands the plain exchange to h11: the request as sent, then every byte received."""
         plain, self._plain = self._plain, None
         assert plain is not None
+        self._h11_used = True
         conn = self._h11
         if not self._plain_sent_fast(plain):
             fields = [("host", plain.authority)]
@@ -836,6 +842,10 @@ class HTTP11Connection:
     def is_reusable(self) -> bool:
         """No error, no EOF, neither side asked to close after this exchange, and no
         byte was fed that does not belong to the response in flight."""
+        if not self._h11_used:
+            # Plain exchanges only: h11 is idle and was fed nothing, and a plain
+            # exchange that went wrong closed the connection.
+            return not self._closed and not self._eof
         conn = self._h11
         return (
             not self._closed
