@@ -1085,3 +1085,90 @@ def test_the_peers_limit_still_refuses_a_stream_over_it() -> None:
     pull(client, ids[0])
     client.release(ids[0])
     client.start_request(request())  # a stream closed: room for one
+
+
+# -- news: which streams a read concerns ------------------------------------------------
+
+
+def test_news_names_the_streams_that_received_something_once() -> None:
+    client, server = connect()
+    ids = [client.start_request(request()) for _ in range(3)]
+    server.pump(client)
+    assert client.take_news() == []
+    one, three, five = ids
+    server.respond(five, b"five")
+    server.respond(one, b"one", end=False)
+    client.receive_data(server.conn.data_to_send())
+    news = client.take_news()
+    assert news is not None and set(news) == {one, five}
+    assert client.take_news() == []  # taken: nothing new since
+    server.conn.reset_stream(three, ErrorCodes.INTERNAL_ERROR)
+    client.receive_data(server.conn.data_to_send())
+    assert client.take_news() == [three]
+
+
+def test_news_of_a_failure_eof_or_goaway_is_every_stream() -> None:
+    for ending in (_goaway(0), b"\x00\x00\x02\x00\x01\x00\x00\x00\x00ab", b""):
+        client, server = connect()
+        client.start_request(request())
+        server.pump(client)
+        client.take_news()
+        client.receive_data(ending)
+        assert client.take_news() is None
+        assert client.take_news() == []
+
+
+def test_news_nobody_takes_is_bounded() -> None:
+    client, server = connect()
+    for _ in range(60):
+        ids = [client.start_request(request()) for _ in range(50)]
+        server.pump(client)
+        for stream_id in ids:
+            server.respond(stream_id, b"x")
+        server.pump(client)
+        for stream_id in ids:
+            pull(client, stream_id)
+            client.release(stream_id)
+        assert len(client._news) <= 4096
+    # Beyond the bound the connection says "any stream": still never a stream missed.
+    assert client.take_news() is None
+
+
+def _news_complete(scenario: Scenario, chunks: list[bytes], eof: bool) -> None:
+    """After each chunk, every stream that now has an event to give (or an error) was
+    named by `take_news()`, or every stream was: a waiting task is never left asleep."""
+    client = HTTP2Connection(now=0.0)
+    scenario(client, Server())
+    client.data_to_send()
+    client.take_news()
+    streams = sorted(client._streams)
+    done: set[int] = set()
+    for chunk in [*(c for c in chunks if c), *([b""] if eof else [])]:
+        client.receive_data(chunk)
+        news = client.take_news()
+        for stream_id in streams:
+            if stream_id in done:
+                continue
+            try:
+                events = pull(client, stream_id)
+            except RemoteProtocolError:
+                events = ["error"]
+                done.add(stream_id)
+            if events:
+                assert news is None or stream_id in news, (stream_id, news, events)
+            if events and isinstance(events[-1], BodyEnd):
+                done.add(stream_id)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_news_misses_no_stream_whole_and_bytewise(name: str) -> None:
+    data, eof = RECORDED[name]
+    for _, chunks in fixed_feeds(data):
+        _news_complete(SCENARIOS[name], chunks, eof)
+
+
+@settings(max_examples=30, deadline=None)
+@given(points=split_points())
+def test_news_misses_no_stream_at_split_points(points: list[int]) -> None:
+    for name, (data, eof) in RECORDED.items():
+        _news_complete(SCENARIOS[name], split_at(data, points), eof)

@@ -51,6 +51,7 @@ DEFAULT_CONNECTION_WINDOW_SIZE = 16 * 1024 * 1024
 _DEFAULT_WINDOW: Final = 65535  # RFC 9113 §6.9.2
 _LAST_STREAM_ID: Final = 2**31 - 1
 _PSEUDO_FIELDS: Final = 4  # :method, :authority, :scheme, :path lead `request_headers`
+_MAX_NEWS: Final = 4096  # stream ids `take_news` keeps before it says "any"
 _MEMORY_REPR: Final = re.compile(r"<memory at 0x[0-9a-fA-F]+>")
 
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
@@ -243,6 +244,10 @@ class HTTP2Connection:
         # The streams the peer was processing when it last refused one (no limit: None).
         self._refused_cap: int | None = None
         self.capacity_changed = False
+        # The streams that received something since `take_news()` last said, and
+        # whether every stream may have (a failure, EOF or GOAWAY touches them all).
+        self._news: list[int] = []
+        self._news_all = False
         # A client sends the same fields request after request: each is checked and
         # encoded once per connection.
         self._fields = FieldCache()
@@ -349,6 +354,22 @@ class HTTP2Connection:
         """The bytes to write now."""
         return self._h2.data_to_send()
 
+    def take_news(self) -> list[int] | None:
+        """The streams that received an event or an error since the last call; None
+        when every stream may have (the connection failed, ended or got GOAWAY).
+
+        See `HTTPConnection.take_news`: the driver wakes the tasks waiting for
+        these streams, not every task waiting on the connection.
+        """
+        if self._news_all:
+            self._news_all = False
+            self._news.clear()
+            return None
+        news = self._news
+        if news:
+            self._news = []
+        return news
+
     # -- responses ----------------------------------------------------------------
 
     def receive_data(self, data: bytes, now: float | None = None) -> None:
@@ -363,6 +384,7 @@ class HTTP2Connection:
         if not data:
             self._eof = True
             self.capacity_changed = True
+            self._news_all = True
             for stream in self._streams.values():
                 stream.fail(
                     RemoteProtocolError("server closed the connection before the response ended")
@@ -405,6 +427,10 @@ class HTTP2Connection:
         if self._sending:
             for stream_id, stream in list(self._sending.items()):
                 self._flush_body(stream_id, stream)
+        if len(self._news) > _MAX_NEWS:
+            # Nobody asks (`take_news`): "any stream" says as much in constant memory.
+            self._news.clear()
+            self._news_all = True
 
     def _on_events(self, events: list[h2.events.Event]) -> None:
         dispatch = self._dispatch
@@ -415,6 +441,7 @@ class HTTP2Connection:
 
     def _on_response(self, event: h2.events.ResponseReceived) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is None or stream.error is not None:
             # A stream that already failed (e.g. refused by GOAWAY) stays failed,
             # whatever the server sends for it afterwards: what the caller sees must
@@ -444,6 +471,7 @@ class HTTP2Connection:
     def _on_data(self, event: h2.events.DataReceived) -> None:
         stream = self._streams.get(event.stream_id)
         size = event.flow_controlled_length
+        self._news.append(event.stream_id)
         if stream is None or stream.error is not None or stream.reset or stream.cancelled:
             self._ack(event.stream_id, size)  # nobody will pull it: credit back now
             return
@@ -452,6 +480,7 @@ class HTTP2Connection:
 
     def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is not None and stream.error is None:
             stream.trailers = Headers.from_raw(
                 (name, value) for name, value in event.headers if name[:1] != b":"
@@ -459,6 +488,7 @@ class HTTP2Connection:
 
     def _on_stream_ended(self, event: h2.events.StreamEnded) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is not None and stream.error is None and not stream.reset:
             stream.remote_ended = True
             trailers = stream.trailers
@@ -466,6 +496,7 @@ class HTTP2Connection:
 
     def _on_stream_reset(self, event: h2.events.StreamReset) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is None:
             return
         # After a complete response, RST_STREAM(NO_ERROR) only asks us to stop sending
@@ -520,6 +551,7 @@ class HTTP2Connection:
             last = min(last, self._goaway.last_stream_id)
         self._goaway = GoAway(last, goaway.error_code, goaway.debug_data)
         self.capacity_changed = True
+        self._news_all = True
         reason = _error_name(goaway.error_code)
         for stream_id, stream in self._streams.items():
             if stream_id > last:
@@ -639,6 +671,7 @@ class HTTP2Connection:
     def _break(self, error: RemoteProtocolError) -> None:
         self._broken = error
         self.capacity_changed = True
+        self._news_all = True
         for stream in self._streams.values():
             stream.fail(error)
         self._sending.clear()
