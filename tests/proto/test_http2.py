@@ -19,7 +19,7 @@ import h2.exceptions
 import h2.settings
 import hpack
 import pytest
-from hyperframe.frame import GoAwayFrame
+from hyperframe.frame import Frame, GoAwayFrame
 from hypothesis import given, settings
 
 from oxide_proto import (
@@ -1172,3 +1172,39 @@ def test_news_misses_no_stream_whole_and_bytewise(name: str) -> None:
 def test_news_misses_no_stream_at_split_points(points: list[int]) -> None:
     for name, (data, eof) in RECORDED.items():
         _news_complete(SCENARIOS[name], split_at(data, points), eof)
+
+
+def test_received_frames_are_not_described_for_a_log_nobody_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # h2 describes every frame it receives for its trace log (the test's server
+    # side does); hyperframe's description is never built for the frames this
+    # connection receives.
+    described: dict[str, list[str]] = {"client": [], "server": []}
+    receiving = ["server"]
+    full = Frame.__repr__
+
+    def counted(frame: Frame) -> str:
+        described[receiving[-1]].append(type(frame).__name__)
+        return full(frame)
+
+    monkeypatch.setattr(Frame, "__repr__", counted)
+    client, server = connect()
+    feed = client.receive_data
+
+    def receive(data: bytes, now: float | None = None) -> None:
+        receiving.append("client")
+        try:
+            feed(data, now)
+        finally:
+            receiving.pop()
+
+    monkeypatch.setattr(client, "receive_data", receive)
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, b"hello", trailers=[(b"x-t", b"1")])
+    server.conn.ping(b"12345678")
+    server.pump(client)
+    assert body_of(pull(client, stream_id)) == b"hello"
+    assert described["client"] == []
+    assert "HeadersFrame" in described["server"]

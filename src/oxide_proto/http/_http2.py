@@ -28,6 +28,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 from hpack.exceptions import OversizedHeaderListError
+from hyperframe.frame import Frame
 
 from ..base._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
 from ..base._headers import Headers
@@ -66,6 +67,22 @@ def _error_name(code: int) -> str:
         return f"error code {code:#x}"
 
 
+def _quiet_repr(frame: Frame) -> str:
+    return f"<{type(frame).__name__} on stream {frame.stream_id}>"
+
+
+def _quiet(kind: type[Frame]) -> type[Frame]:
+    """`kind` with a repr that costs nothing: h2 makes the repr of every frame it
+    receives for its trace log, which a connection without a logger throws away.
+    A third of a frame's handling went into it."""
+    return type(kind.__name__, (kind,), {"__repr__": _quiet_repr, "__slots__": ()})
+
+
+# Each frame class h2 dispatches on, and its quiet twin (made once, with the first
+# connection).
+_QUIET: dict[type[Frame], type[Frame]] = {}
+
+
 class _H2Connection(h2.connection.H2Connection):
     # h2 remembers how each closed stream closed (to ignore late frames after a
     # reset) for the last 65,536 streams by default: about 7.5 MiB on a
@@ -87,6 +104,13 @@ class _H2Connection(h2.connection.H2Connection):
         self._outbound: set[int] = set()
         # The streams this side opened that were seen closed and h2 still holds.
         self._closed: list[int] = []
+        # Each received frame takes the quiet twin of its class (`_quiet`), which h2
+        # dispatches as the original: the type is the key of h2's dispatch table.
+        table = self._frame_dispatch_table
+        if not _QUIET:
+            _QUIET.update({kind: _quiet(kind) for kind in table})
+        for kind, twin in _QUIET.items():
+            table[twin] = table[kind]
 
     @property
     def open_outbound_streams(self) -> int:
@@ -158,6 +182,9 @@ class _H2Connection(h2.connection.H2Connection):
         # come one per call: a frame that then fails the connection leaves the
         # events before it acted on, and a stream reset on one frame's events
         # is reset when the next frame arrives.
+        quiet = _QUIET.get(frame.__class__)
+        if quiet is not None:
+            frame.__class__ = quiet
         try:
             events: list[h2.events.Event] = super()._receive_frame(frame)
         finally:
