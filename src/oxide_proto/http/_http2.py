@@ -37,7 +37,7 @@ from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
 from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
 from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
-from ._http2_hpack import CachingEncoder
+from ._http2_hpack import CachingEncoder, LeanDecoder
 from ._http2_keepalive import Keepalive
 from ._http2_stream import NO_TRAILERS, FieldCache, H2Stream, request_headers
 
@@ -237,6 +237,7 @@ class HTTP2Connection:
         )
         conn = _H2Connection(config=config)
         conn.encoder = self._encoder = CachingEncoder()
+        conn.decoder = LeanDecoder()
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
             client=True,
