@@ -28,7 +28,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 from hpack.exceptions import OversizedHeaderListError
-from hyperframe.frame import Frame
+from hyperframe.frame import FRAMES, ExtensionFrame, Frame
 
 from ..base._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
 from ..base._headers import Headers
@@ -78,9 +78,8 @@ def _quiet(kind: type[Frame]) -> type[Frame]:
     return type(kind.__name__, (kind,), {"__repr__": _quiet_repr, "__slots__": ()})
 
 
-# Each frame class h2 dispatches on, and its quiet twin (made once, with the first
-# connection).
-_QUIET: dict[type[Frame], type[Frame]] = {}
+# Each frame class hyperframe makes, and its quiet twin.
+_QUIET: Final = {kind: _quiet(kind) for kind in (*FRAMES.values(), ExtensionFrame)}
 
 
 class _H2Connection(h2.connection.H2Connection):
@@ -107,9 +106,8 @@ class _H2Connection(h2.connection.H2Connection):
         # Each received frame takes the quiet twin of its class (`_quiet`), which h2
         # dispatches as the original: the type is the key of h2's dispatch table.
         table = self._frame_dispatch_table
-        if not _QUIET:
-            _QUIET.update({kind: _quiet(kind) for kind in table})
-        for kind, twin in _QUIET.items():
+        self._twins = {kind: twin for kind, twin in _QUIET.items() if kind in table}
+        for kind, twin in self._twins.items():
             table[twin] = table[kind]
 
     @property
@@ -182,7 +180,7 @@ class _H2Connection(h2.connection.H2Connection):
         # come one per call: a frame that then fails the connection leaves the
         # events before it acted on, and a stream reset on one frame's events
         # is reset when the next frame arrives.
-        quiet = _QUIET.get(frame.__class__)
+        quiet = self._twins.get(frame.__class__)
         if quiet is not None:
             frame.__class__ = quiet
         try:
