@@ -39,7 +39,13 @@ from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
 from ._http2_hpack import CachingEncoder, LeanDecoder
 from ._http2_keepalive import Keepalive
-from ._http2_stream import NO_TRAILERS, FieldCache, H2Stream, request_headers
+from ._http2_stream import (
+    NO_TRAILERS,
+    FieldCache,
+    H2Stream,
+    check_received_fields,
+    request_headers,
+)
 
 __all__ = [
     "HTTP2Connection",
@@ -55,6 +61,11 @@ _PSEUDO_FIELDS: Final = 4  # :method, :authority, :scheme, :path lead `request_h
 _MAX_NEWS: Final = 4096  # stream ids `take_news` keeps before it says "any"
 _MEMORY_REPR: Final = re.compile(r"<memory at 0x[0-9a-fA-F]+>")
 
+_TRAILERS: Final = h2.events.TrailersReceived
+# The events that carry a header block h2 received (push is off: no PUSH_PROMISE).
+_HEADS: Final = frozenset(
+    {h2.events.ResponseReceived, h2.events.InformationalResponseReceived, _TRAILERS}
+)
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _NO_ERROR: Final = h2.errors.ErrorCodes.NO_ERROR
 _REFUSED: Final = h2.errors.ErrorCodes.REFUSED_STREAM
@@ -189,6 +200,12 @@ class _H2Connection(h2.connection.H2Connection):
             # A frame closes no stream but its own (END_STREAM, RST_STREAM).
             self._seen(frame.stream_id)
         if events:
+            for event in events:
+                kind = type(event)
+                if kind in _HEADS:
+                    # h2's checks come first, as if its inbound validation ran: a
+                    # field that fails here fails the connection the same way.
+                    check_received_fields(event.headers, kind is _TRAILERS)  # type: ignore[attr-defined]
             self.on_events(events)
         return events
 
@@ -224,14 +241,15 @@ class HTTP2Connection:
         # fields, pseudo-fields first, credentials never indexed) on fields
         # `build_request` validated: doing it again costs as much as HPACK itself.
         # Inbound normalization only joins `cookie` fields, which a response does not
-        # carry. Inbound validation stays: the server is not trusted.
+        # carry. Inbound fields are checked, the server is not trusted, by
+        # `check_received_fields` (what h2's inbound validation does, in one pass).
         config = h2.config.H2Configuration(
             client_side=True,
             header_encoding=None,
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
             normalize_inbound_headers=False,
-            validate_inbound_headers=True,
+            validate_inbound_headers=False,
         )
         conn = _H2Connection(config=config)
         conn.encoder = self._encoder = CachingEncoder()
