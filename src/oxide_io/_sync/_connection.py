@@ -78,6 +78,9 @@ class SyncConnection:
         # When the read in progress returns at the latest (None: no read, or no limit).
         self._read_until: float | None = None
         self._new_waiter: Callable[[], SyncWaiter] | None = None
+        # Reads fed to the core so far: a task that saw this many before it looked
+        # at the core waits for a read only if no other came since.
+        self._reads = 0
         self._outbox = bytearray()
         # Streams whose response was garbage-collected before it was read or closed.
         self._dropped: list[int] = []
@@ -157,12 +160,13 @@ class SyncConnection:
         view = memoryview(chunk)
         while view:
             with self._state:
+                seen = self._reads
                 accepted = self.proto.send_body(stream_id, bytes(view))
             self.flush(timeout)
             view = view[accepted:]
             if view and not accepted:
                 # HTTP/2 flow control: the window is shut until the peer reads.
-                self._read_once(timeout)
+                self._read_once(timeout, seen)
 
     def next_event(self, stream_id: int, read_timeout: float | None) -> HTTPEvent:
         """The next event of `stream_id`, reading from the socket as needed.
@@ -184,8 +188,9 @@ class SyncConnection:
         if self._reads_queue_output:
             event = self._shared_event(stream_id, deadline, read_timeout)
             # Pulling body data hands its flow-control credit back: a WINDOW_UPDATE
-            # may be queued (so may acks of what a read brought).
-            self.flush(read_timeout)
+            # may be queued; a read this task made may have left acks in the outbox.
+            if type(event) is BodyData or self._outbox:
+                self.flush(read_timeout)
             return event
         # HTTP/1.1 has one stream, read by one task: nobody to read for. It has no
         # timer and no news for the pool either, so the socket is read here rather
@@ -225,20 +230,22 @@ class SyncConnection:
                 if waiter is not None:
                     self._unpark(key, waiter)
                     waiter = None
-                    try:
-                        event = proto.next_event(stream_id)
-                    except BaseException:
-                        self._pass_on()
-                        raise
-                    if event is not NEED_DATA:
-                        self._pass_on()
-                        return event
-                    now = time.monotonic()
-                    if deadline is not None and now >= deadline:
-                        # The core decides what a silent peer means for the next request.
-                        proto.timed_out(now)
-                        self._pass_on()
-                        raise TransportTimeout("read")
+                # Looked at under the same lock as the decision to wait: on threads,
+                # another's read may have brought this stream's event a moment ago.
+                try:
+                    event = proto.next_event(stream_id)
+                except BaseException:
+                    self._pass_on()
+                    raise
+                if event is not NEED_DATA:
+                    self._pass_on()
+                    return event
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    # The core decides what a silent peer means for the next request.
+                    proto.timed_out(now)
+                    self._pass_on()
+                    raise TransportTimeout("read")
                 if self._reading:
                     key = stream_id if stream_id not in self._parked else self._next_any_key()
                     waiter = self._park(key, deadline)
@@ -322,18 +329,21 @@ class SyncConnection:
         if data is not None:
             self._give(data)
         with self._state:
+            self._reads += 1
             if earliest is not None and earliest <= time.monotonic():
                 self._expire(time.monotonic())
             self._wake_news()
 
-    def _read_once(self, timeout: float | None) -> None:
-        """Waits for one read (this task's, or another's): the flow-control window
-        may have opened, a PING's ACK may have come."""
+    def _read_once(self, timeout: float | None, seen: int) -> None:
+        """Waits for one read after the `seen`-th (this task's, or another's): the
+        flow-control window may have opened, a PING's ACK may have come."""
         deadline = None if timeout is None else time.monotonic() + timeout
         waiter: SyncWaiter | None = None
         key = 0
         wait: float | None = None
         with self._state:
+            if self._reads != seen:
+                return  # one came since the caller looked
             if self._reading:
                 key = self._next_any_key()
                 waiter = self._park(key, deadline)
@@ -451,9 +461,13 @@ class SyncConnection:
         if due is not None:
             try:
                 self.flush(timeout)
-                while proto.proving:
+                while True:
+                    with self._state:
+                        seen = self._reads
+                        if not proto.proving:
+                            break
                     # The ACK's due time is the core's timer: a read ends there.
-                    self._read_once(None)
+                    self._read_once(None, seen)
                     self.flush(timeout)
             except TransportError:
                 return False

@@ -396,6 +396,10 @@ class HTTP2Connection:
 
     def data_to_send(self) -> bytes:
         """The bytes to write now."""
+        # Asked after every event pulled, mostly with nothing queued: h2 would
+        # copy its empty buffer and make a new one.
+        if not self._h2._data_to_send:
+            return b""
         return self._h2.data_to_send()
 
     def take_news(self) -> list[int] | None:
