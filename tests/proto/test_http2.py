@@ -19,8 +19,9 @@ import h2.exceptions
 import h2.settings
 import hpack
 import pytest
-from hyperframe.frame import GoAwayFrame
+from hyperframe.frame import Frame, GoAwayFrame
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oxide_proto import (
     NEED_DATA,
@@ -36,6 +37,7 @@ from oxide_proto import (
     Request,
     ResponseHead,
 )
+from oxide_proto.http._http2_stream import NO_TRAILERS
 from tests.io.fault_server import header_frames
 from tests.splits import fixed_feeds, split_at, split_points
 
@@ -1085,3 +1087,258 @@ def test_the_peers_limit_still_refuses_a_stream_over_it() -> None:
     pull(client, ids[0])
     client.release(ids[0])
     client.start_request(request())  # a stream closed: room for one
+
+
+# -- news: which streams a read concerns ------------------------------------------------
+
+
+def test_news_names_the_streams_that_received_something_once() -> None:
+    client, server = connect()
+    ids = [client.start_request(request()) for _ in range(3)]
+    server.pump(client)
+    assert client.take_news() == []
+    one, three, five = ids
+    server.respond(five, b"five")
+    server.respond(one, b"one", end=False)
+    client.receive_data(server.conn.data_to_send())
+    news = client.take_news()
+    assert news is not None and set(news) == {one, five}
+    assert client.take_news() == []  # taken: nothing new since
+    server.conn.reset_stream(three, ErrorCodes.INTERNAL_ERROR)
+    client.receive_data(server.conn.data_to_send())
+    assert client.take_news() == [three]
+
+
+def test_news_of_a_failure_eof_or_goaway_is_every_stream() -> None:
+    for ending in (_goaway(0), b"\x00\x00\x02\x00\x01\x00\x00\x00\x00ab", b""):
+        client, server = connect()
+        client.start_request(request())
+        server.pump(client)
+        client.take_news()
+        client.receive_data(ending)
+        assert client.take_news() is None
+        assert client.take_news() == []
+
+
+def test_news_nobody_takes_is_bounded() -> None:
+    client, server = connect()
+    for _ in range(60):
+        ids = [client.start_request(request()) for _ in range(50)]
+        server.pump(client)
+        for stream_id in ids:
+            server.respond(stream_id, b"x")
+        server.pump(client)
+        for stream_id in ids:
+            pull(client, stream_id)
+            client.release(stream_id)
+        assert len(client._news) <= 4096
+    # Beyond the bound the connection says "any stream": still never a stream missed.
+    assert client.take_news() is None
+
+
+def _news_complete(scenario: Scenario, chunks: list[bytes], eof: bool) -> None:
+    """After each chunk, every stream that now has an event to give (or an error) was
+    named by `take_news()`, or every stream was: a waiting task is never left asleep."""
+    client = HTTP2Connection(now=0.0)
+    scenario(client, Server())
+    client.data_to_send()
+    client.take_news()
+    streams = sorted(client._streams)
+    done: set[int] = set()
+    for chunk in [*(c for c in chunks if c), *([b""] if eof else [])]:
+        client.receive_data(chunk)
+        news = client.take_news()
+        for stream_id in streams:
+            if stream_id in done:
+                continue
+            try:
+                events = pull(client, stream_id)
+            except RemoteProtocolError:
+                events = ["error"]
+                done.add(stream_id)
+            if events:
+                assert news is None or stream_id in news, (stream_id, news, events)
+            if events and isinstance(events[-1], BodyEnd):
+                done.add(stream_id)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_news_misses_no_stream_whole_and_bytewise(name: str) -> None:
+    data, eof = RECORDED[name]
+    for _, chunks in fixed_feeds(data):
+        _news_complete(SCENARIOS[name], chunks, eof)
+
+
+@settings(max_examples=30, deadline=None)
+@given(points=split_points())
+def test_news_misses_no_stream_at_split_points(points: list[int]) -> None:
+    for name, (data, eof) in RECORDED.items():
+        _news_complete(SCENARIOS[name], split_at(data, points), eof)
+
+
+def test_received_frames_are_not_described_for_a_log_nobody_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # h2 describes every frame it receives for its trace log (the test's server
+    # side does); hyperframe's description is never built for the frames this
+    # connection receives.
+    described: dict[str, list[str]] = {"client": [], "server": []}
+    receiving = ["server"]
+    full = Frame.__repr__
+
+    def counted(frame: Frame) -> str:
+        described[receiving[-1]].append(type(frame).__name__)
+        return full(frame)
+
+    monkeypatch.setattr(Frame, "__repr__", counted)
+    client, server = connect()
+    feed = client.receive_data
+
+    def receive(data: bytes, now: float | None = None) -> None:
+        receiving.append("client")
+        try:
+            feed(data, now)
+        finally:
+            receiving.pop()
+
+    monkeypatch.setattr(client, "receive_data", receive)
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, b"hello", trailers=[(b"x-t", b"1")])
+    server.conn.ping(b"12345678")
+    server.pump(client)
+    assert body_of(pull(client, stream_id)) == b"hello"
+    assert described["client"] == []
+    assert "HeadersFrame" in described["server"]
+
+
+# -- received fields: what h2's inbound validation refused, refused ---------------------
+
+_FIELD_NAMES = [b":status", b":path", b":custom", b"content-type", b"X-Upper", b"", b"te"]
+_FIELD_NAMES += [b"connection", b"x-ok", b"na:me", b"sp ace", b"\x7fx", b"\xe9t\xe9"]
+_FIELD_VALUES = [b"200", b"204", b"trailers", b"gzip", b"", b" lead", b"trail\t", b"a\nb"]
+_FIELD_VALUES += [b"a\x00b", b"a\rb", b"ok", b"\x80\xff", b"in side"]
+_fields = st.lists(
+    st.tuples(st.sampled_from(_FIELD_NAMES), st.sampled_from(_FIELD_VALUES)), max_size=5
+)
+
+
+def _server_bytes(
+    head: list[tuple[bytes, bytes]], trailers: list[tuple[bytes, bytes]] | None
+) -> bytes | None:
+    """What a server that checks nothing sends for `head` (and `trailers`) on stream 1."""
+    config = h2.config.H2Configuration(
+        client_side=False,
+        header_encoding=None,
+        validate_outbound_headers=False,
+        normalize_outbound_headers=False,
+    )
+    server = h2.connection.H2Connection(config=config)
+    server.initiate_connection()
+    scratch = h2.connection.H2Connection(
+        config=h2.config.H2Configuration(client_side=True, header_encoding=None)
+    )
+    scratch.initiate_connection()
+    scratch.send_headers(
+        1,
+        [(b":method", b"GET"), (b":path", b"/"), (b":scheme", b"https"), (b":authority", b"x")],
+        end_stream=True,
+    )
+    server.receive_data(scratch.data_to_send())
+    try:
+        server.send_headers(1, head, end_stream=trailers is None)
+        if trailers is not None:
+            server.send_headers(1, trailers, end_stream=True)
+    except (h2.exceptions.ProtocolError, IndexError):  # h2 cannot send an empty block
+        return None
+    return server.data_to_send()
+
+
+def _h2_outcome(data: bytes) -> object:
+    config = h2.config.H2Configuration(
+        client_side=True, header_encoding=None, normalize_inbound_headers=False
+    )
+    reference = h2.connection.H2Connection(config=config)
+    reference.initiate_connection()
+    reference.send_headers(
+        1,
+        [(b":method", b"GET"), (b":path", b"/"), (b":scheme", b"https"), (b":authority", b"x")],
+        end_stream=True,
+    )
+    try:
+        events = reference.receive_data(data)
+    except h2.exceptions.ProtocolError:
+        return "refused"
+    return [
+        [(n, v) for n, v in e.headers if n[:1] != b":"]
+        for e in events
+        if isinstance(e, (h2.events.ResponseReceived, h2.events.TrailersReceived))
+    ]
+
+
+def _oxide_outcome(data: bytes) -> object:
+    client = HTTP2Connection(now=0.0)
+    stream_id = client.start_request(request())
+    client.receive_data(data)
+    try:
+        events = pull(client, stream_id)
+    except RemoteProtocolError:
+        return "refused"
+    heads = []
+    for event in events:
+        if isinstance(event, ResponseHead):
+            heads.append(
+                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in event.headers.multi_items()]
+            )
+        elif isinstance(event, BodyEnd) and event is not NO_TRAILERS:
+            heads.append(
+                [
+                    (n.encode("latin-1"), v.encode("latin-1"))
+                    for n, v in event.trailers.multi_items()
+                ]
+            )
+    return heads
+
+
+@settings(max_examples=300, deadline=None)
+@given(_fields, st.booleans(), st.none() | _fields)
+def test_received_fields_are_refused_where_h2_refused_them(
+    head: list[tuple[bytes, bytes]], status_first: bool, trailers: list[tuple[bytes, bytes]] | None
+) -> None:
+    if status_first:
+        head = [(b":status", b"200"), *head]
+    data = _server_bytes(head, trailers)
+    if data is None:
+        return  # not even a server that checks nothing sends that
+    expected, got = _h2_outcome(data), _oxide_outcome(data)
+    if expected == "refused" or got != "refused":
+        assert got == expected
+    else:
+        # Beyond h2's checks, a :status must be three digits (the stream fails).
+        status = next(v for n, v in head if n == b":status")
+        assert not (len(status) == 3 and status.isdigit())
+
+
+@pytest.mark.parametrize(
+    ("head", "trailers"),
+    [
+        ([(b":status", b"200"), (b"X-Upper", b"1")], None),
+        ([(b":status", b"200"), (b"x", b"a\nb")], None),
+        ([(b":status", b"200"), (b"x", b" padded")], None),
+        ([(b":status", b"200"), (b"connection", b"close")], None),
+        ([(b":status", b"200"), (b"te", b"gzip")], None),
+        ([(b"x", b"1"), (b":status", b"200")], None),
+        ([(b":status", b"200"), (b":status", b"200")], None),
+        ([(b":status", b"200"), (b":path", b"/")], None),
+        ([(b"x", b"1")], None),
+        ([(b":status", b"200")], [(b":status", b"200")]),
+        ([(b":status", b"200"), (b"na:me", b"1")], None),
+    ],
+)
+def test_a_forbidden_received_field_fails_the_connection(
+    head: list[tuple[bytes, bytes]], trailers: list[tuple[bytes, bytes]] | None
+) -> None:
+    data = _server_bytes(head, trailers)
+    assert data is not None
+    assert _h2_outcome(data) == "refused"
+    assert _oxide_outcome(data) == "refused"

@@ -1,17 +1,22 @@
-"""The HTTP/2 request-header encoder against hpack's decoder (RFC 7541).
+"""The HTTP/2 request-header encoder against hpack's decoder, and the response-header
+decoder against hpack's (RFC 7541).
 
 Every block must decode to the fields given, in order, with credentials marked never
 indexed, while the decoder's dynamic table follows the encoder's through insertions,
-evictions and table size changes announced by the server.
+evictions and table size changes announced by the server. `LeanDecoder` must give
+what hpack's decoder gives for any sequence of blocks, well-formed or not: the same
+fields, or an error where hpack errs.
 """
 
 from __future__ import annotations
 
 import hpack
+import pytest
+from hpack.exceptions import HPACKError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxide_proto.http._http2_hpack import CachingEncoder
+from oxide_proto.http._http2_hpack import CachingEncoder, LeanDecoder
 
 NAMES = [
     b":method",
@@ -112,3 +117,91 @@ def test_following_fields_join_the_next_block_only() -> None:
     assert isinstance(decoded[-1], hpack.NeverIndexedHeaderTuple)
     assert encoder.following is None
     _check(encoder, decoder, pseudo)  # the block after has the fields it is given
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+
+def _decode_both(
+    blocks: list[bytes | int], lean: LeanDecoder, reference: hpack.Decoder
+) -> list[object]:
+    """Each block's fields from both decoders (an int: a new allowed table size);
+    stops at the first error, which both must raise."""
+    seen: list[object] = []
+    for block in blocks:
+        if isinstance(block, int):
+            lean.max_allowed_table_size = reference.max_allowed_table_size = block
+            continue
+        try:
+            expected = reference.decode(block, raw=True)
+        except (HPACKError, IndexError) as exc:
+            with pytest.raises(HPACKError):
+                lean.decode(block, raw=True)
+            seen.append(type(exc).__name__)
+            return seen
+        got = lean.decode(block, raw=True)
+        assert [tuple(h) for h in got] == [tuple(h) for h in expected]
+        assert [type(h) for h in got] == [type(h) for h in expected]
+        assert lean.header_table_size == reference.header_table_size
+        seen.append(got)
+    return seen
+
+
+encoded_steps = st.lists(
+    st.tuples(block, st.booleans()) | st.sampled_from([0, 64, 256, 1000, 4096]), max_size=20
+)
+
+
+@settings(max_examples=200)
+@given(encoded_steps)
+def test_lean_decoder_reads_what_hpack_encodes(
+    steps: list[tuple[list[tuple[bytes, bytes]], bool] | int],
+) -> None:
+    encoder = hpack.Encoder()
+    blocks: list[bytes | int] = []
+    for step in steps:
+        if isinstance(step, int):
+            encoder.header_table_size = step  # announced in the next block
+            blocks.append(step)
+        else:
+            headers, huffman = step
+            blocks.append(encoder.encode(headers, huffman=huffman))
+    # Both agree; an error comes only where the allowed size fell below the table's
+    # before the encoder could say so (it announces a change with its next field).
+    _decode_both(blocks, LeanDecoder(), hpack.Decoder())
+
+
+@settings(max_examples=400)
+@given(st.lists(st.binary(max_size=60), max_size=6))
+def test_lean_decoder_errs_where_hpack_errs(blocks: list[bytes]) -> None:
+    _decode_both(list(blocks), LeanDecoder(), hpack.Decoder())
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(block, st.binary(max_size=8)), max_size=8))
+def test_lean_decoder_on_damaged_blocks(
+    pairs: list[tuple[list[tuple[bytes, bytes]], bytes]],
+) -> None:
+    # Well-formed blocks with bytes cut off or added: the same fields or the same failure.
+    encoder = hpack.Encoder()
+    blocks: list[bytes | int] = []
+    for headers, noise in pairs:
+        data = encoder.encode(headers)
+        blocks.append(data[: len(data) // 2] + noise if noise else data)
+    _decode_both(blocks, LeanDecoder(), hpack.Decoder())
+
+
+def test_lean_decoder_limits_the_header_list() -> None:
+    block = hpack.Encoder().encode([(b"x-big", b"v" * 100)] * 3)
+    for decoder in (LeanDecoder(), hpack.Decoder()):
+        decoder.max_header_list_size = 300
+        with pytest.raises(hpack.OversizedHeaderListError):
+            decoder.decode(block, raw=True)
+
+
+def test_lean_decoder_remembers_huffman_strings_it_decoded() -> None:
+    encoder, decoder = hpack.Encoder(), LeanDecoder()
+    block = encoder.encode([(b"x-plain", b"a value sent without indexing")])
+    for _ in range(3):
+        assert decoder.decode(block, raw=True) == [(b"x-plain", b"a value sent without indexing")]
+    assert list(decoder._decoded.values()).count(b"a value sent without indexing") <= 1

@@ -2,12 +2,19 @@
 
 The driver only moves bytes: it writes what the core queued, reads when a stream
 needs more input and feeds it back. HTTP/2 streams of several tasks share the
-connection: whoever needs input takes the read lock and reads for everyone (the
-core buffers events per stream); queued output is sent in the order the core
-produced it, under the write lock. When what it read changed how many streams the
-connection takes (the peer's SETTINGS, a refused stream, GOAWAY), the pool hears
-it at once through `on_change`, so waiting requests move without waiting for a
-stream to end.
+connection: one task at a time reads for everyone (the core buffers events per
+stream), and the others wait, each until a read brings something for its own
+stream (the core names those streams, `take_news`) or until it is its turn to
+read. A read that brings a hundred responses wakes their hundred tasks at once,
+and nobody else: there is no queue to pass a lock down one task at a time.
+Queued output is sent in the order the core produced it, under the write lock.
+When what it read changed how many streams the connection takes (the peer's
+SETTINGS, a refused stream, GOAWAY), the pool hears it at once through
+`on_change`, so waiting requests move without waiting for a stream to end.
+
+A waiting task's read timeout holds while another task reads: the reader's read
+ends by the earliest deadline of those waiting (and the waiting task has a timer
+of its own only when it came after that read began with a later end).
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from oxide_proto import NEED_DATA, BodyData, HTTPConnection, HTTPEvent, Request
+from oxide_proto import NEED_DATA, BodyData, HTTPConnection, HTTPEvent, NeedData, Request
 
-from .._backends._anyio import AsyncBackend, AsyncSocket
+from .._backends._anyio import AsyncBackend, AsyncSocket, AsyncWaiter
 from .._backends._errors import TransportError, TransportTimeout
 
 __all__ = ["AsyncConnection"]
@@ -52,9 +59,27 @@ class AsyncConnection:
         shared = proto.http_version == "HTTP/2"
         # Reading HTTP/1.1 never queues output; HTTP/2 reads may (acks, window updates).
         self._reads_queue_output = shared
-        # A socket lives on one event loop: so do the locks that guard it.
-        self._read_lock = backend.lock(shared=shared, one_loop=True)
+        # A socket lives on one event loop: so does the lock that guards it.
         self._write_lock = backend.lock(shared=shared, one_loop=True)
+        # HTTP/2 reading (see the module docstring). Whether a task reads for all:
+        self._reading = False
+        # The tasks waiting meanwhile, oldest first, by the stream each waits for (a
+        # negative key: a task that waits for any read, such as a body waiting for
+        # flow-control window); their deadlines (monotonic), and the earliest of
+        # them or earlier (a hint the reader's read ends by).
+        self._parked: dict[int, AsyncWaiter] = {}
+        self._deadlines: dict[int, float] = {}
+        self._earliest: float | None = None
+        self._any_key = 0  # the last negative key handed out
+        self._any_waiting = 0  # tasks waiting under a negative key
+        # The key of the task woken to read next, until it runs (one at a time).
+        self._turn: int | None = None
+        # When the read in progress returns at the latest (None: no read, or no limit).
+        self._read_until: float | None = None
+        self._new_waiter: Callable[[], AsyncWaiter] | None = None
+        # Reads fed to the core so far: a task that saw this many before it looked
+        # at the core waits for a read only if no other came since.
+        self._reads = 0
         self._outbox = bytearray()
         # Streams whose response was garbage-collected before it was read or closed.
         self._dropped: list[int] = []
@@ -134,12 +159,13 @@ class AsyncConnection:
         view = memoryview(chunk)
         while view:
             with self._state:
+                seen = self._reads
                 accepted = self.proto.send_body(stream_id, bytes(view))
             await self.flush(timeout)
             view = view[accepted:]
             if view and not accepted:
                 # HTTP/2 flow control: the window is shut until the peer reads.
-                await self._read_once(timeout)
+                await self._read_once(timeout, seen)
 
     async def next_event(self, stream_id: int, read_timeout: float | None) -> HTTPEvent:
         """The next event of `stream_id`, reading from the socket as needed.
@@ -158,58 +184,268 @@ class AsyncConnection:
                 await self.flush(read_timeout)
             return event
         deadline = None if read_timeout is None else time.monotonic() + read_timeout
+        if self._reads_queue_output:
+            event = await self._shared_event(stream_id, deadline, read_timeout)
+            # Pulling body data hands its flow-control credit back: a WINDOW_UPDATE
+            # may be queued; a read this task made may have left acks in the outbox.
+            if type(event) is BodyData or self._outbox:
+                await self.flush(read_timeout)
+            return event
+        # HTTP/1.1 has one stream, read by one task: nobody to read for. It has no
+        # timer and no news for the pool either, so the socket is read here rather
+        # than through `_read_shared`: coroutine frames fewer held by every request
+        # waiting for its answer, which the garbage collector walks over at each
+        # collection while hundreds wait.
         while True:
-            if self._reads_queue_output:
-                async with self._read_lock:
-                    # Another stream's task may have read this stream's events
-                    # while we waited (HTTP/2).
-                    with self._state:
-                        event = proto.next_event(stream_id)
-                    fed = event is NEED_DATA
-                    if fed:
-                        await self._feed(deadline)
-                if fed:
-                    with self._state:
-                        event = proto.next_event(stream_id)
-                # Reading may have queued acks (SETTINGS, PING); pulling body data,
-                # a WINDOW_UPDATE.
-                if fed or type(event) is BodyData:
-                    await self.flush(read_timeout)
-            else:
-                # HTTP/1.1 has one stream, read by one task: no lock to take. It has
-                # no timer and no news for the pool either, so the socket is read
-                # here rather than through `_feed`: two coroutine frames fewer held
-                # by every request waiting for its answer, which the garbage
-                # collector walks over at each collection while hundreds wait.
-                left = None if deadline is None else deadline - time.monotonic()
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                if left is not None and left <= 0:
+                    raise TransportTimeout("read")
+                data = await self.socket.receive(left)
+            except TransportTimeout:
+                with self._state:
+                    proto.timed_out(time.monotonic())
+                raise
+            with self._state:
+                proto.receive_data(data)
+                event = proto.next_event(stream_id)
+            if event is not NEED_DATA:
+                return event
+
+    # -- HTTP/2: one task reads for all -------------------------------------------------
+
+    async def _shared_event(
+        self, stream_id: int, deadline: float | None, read_timeout: float | None
+    ) -> HTTPEvent:
+        """The next event of `stream_id`: reads for every stream when no other task
+        does, else waits until a read brings this stream something, its deadline
+        (monotonic) passes, or it is this task's turn to read."""
+        proto = self.proto
+        waiter: AsyncWaiter | None = None
+        key = stream_id
+        while True:
+            wait: float | None = None
+            with self._state:
+                if waiter is not None:
+                    self._unpark(key, waiter)
+                    waiter = None
+                # Looked at under the same lock as the decision to wait: on threads,
+                # another's read may have brought this stream's event a moment ago.
                 try:
-                    if left is not None and left <= 0:
-                        raise TransportTimeout("read")
-                    data = await self.socket.receive(left)
+                    event = proto.next_event(stream_id)
+                except BaseException:
+                    self._pass_on()
+                    raise
+                if event is not NEED_DATA:
+                    self._pass_on()
+                    return event
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    # The core decides what a silent peer means for the next request.
+                    proto.timed_out(now)
+                    self._pass_on()
+                    raise TransportTimeout("read")
+                if self._reading:
+                    key = stream_id if stream_id not in self._parked else self._next_any_key()
+                    waiter = self._park(key, deadline)
+                    wait = self._park_timeout(deadline)
+                else:
+                    self._reading = True
+            if waiter is None:
+                event = await self._read_for(stream_id, deadline, read_timeout)
+                if event is not NEED_DATA:
+                    return event
+                continue  # the reader stepped aside to send what the read queued
+            try:
+                await waiter.wait(wait)
+            except BaseException:
+                with self._state:
+                    self._unpark(key, waiter)
+                    self._pass_on()
+                raise
+
+    async def _read_for(
+        self, stream_id: int, deadline: float | None, read_timeout: float | None
+    ) -> HTTPEvent | NeedData:
+        """Reads for every stream (the caller took the reading role) until `stream_id`
+        has an event, then lets another task read.
+
+        NEED_DATA: the read queued output (acks), which is sent with the role let go
+        of, so that a write waiting for the peer never keeps the others from reading.
+        """
+        proto = self.proto
+        try:
+            while True:
+                try:
+                    await self._read_shared(deadline)
                 except TransportTimeout:
+                    # The core decides what a silent peer means for the next request.
                     with self._state:
                         proto.timed_out(time.monotonic())
                     raise
                 with self._state:
-                    proto.receive_data(data)
                     event = proto.next_event(stream_id)
-            if event is not NEED_DATA:
-                return event
-
-    async def _feed(self, deadline: float | None) -> None:
-        """Reads once (by `deadline`, a monotonic time) and feeds the core what came."""
-        left = None if deadline is None else deadline - time.monotonic()
-        try:
-            if left is not None and left <= 0:
-                raise TransportTimeout("read")
-            data = await self._receive(left)
-        except TransportTimeout:
-            # The core decides what a silent peer means for the next request.
+                    self._outbox += proto.data_to_send()
+                if event is not NEED_DATA or self._outbox:
+                    break
+        finally:
             with self._state:
-                self.proto.timed_out(time.monotonic())
-            raise
+                self._reading = False
+                self._pass_on()
+        if event is NEED_DATA:
+            await self.flush(read_timeout)
+        return event
+
+    async def _read_shared(self, deadline: float | None) -> None:
+        """Reads once for every stream (the caller holds the reading role), feeds the
+        core, and wakes the tasks waiting for what came.
+
+        The read ends by `deadline` (the caller's: `TransportTimeout`) and by the
+        earliest deadline of the waiting tasks (those past theirs are woken to
+        raise their own timeout).
+        """
+        now = time.monotonic()
+        until = deadline
+        earliest = self._earliest
+        if earliest is not None and (until is None or earliest < until):
+            until = earliest
+        data: bytes | None = None
+        if until is None or until > now:
+            timer = self.proto.next_timer()
+            self._read_until = (
+                until if timer is None or (until is not None and until < timer) else timer
+            )
+            try:
+                data = await self._receive(None if until is None else until - now)
+            except TransportTimeout:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    raise
+            finally:
+                self._read_until = None
+        elif deadline is not None and deadline <= now:
+            raise TransportTimeout("read")
         if data is not None:
             await self._give(data)
+        with self._state:
+            self._reads += 1
+            if earliest is not None and earliest <= time.monotonic():
+                self._expire(time.monotonic())
+            self._wake_news()
+
+    async def _read_once(self, timeout: float | None, seen: int) -> None:
+        """Waits for one read after the `seen`-th (this task's, or another's): the
+        flow-control window may have opened, a PING's ACK may have come."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        waiter: AsyncWaiter | None = None
+        key = 0
+        wait: float | None = None
+        with self._state:
+            if self._reads != seen:
+                return  # one came since the caller looked
+            if self._reading:
+                key = self._next_any_key()
+                waiter = self._park(key, deadline)
+                wait = self._park_timeout(deadline)
+            else:
+                self._reading = True
+        if waiter is None:
+            try:
+                await self._read_shared(deadline)
+            finally:
+                with self._state:
+                    self._reading = False
+                    self._pass_on()
+            await self.flush(timeout)
+            return
+        try:
+            await waiter.wait(wait)
+        finally:
+            with self._state:
+                self._unpark(key, waiter)
+                self._pass_on()
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TransportTimeout("read")
+
+    # What follows runs under the state lock.
+
+    def _park(self, key: int, deadline: float | None) -> AsyncWaiter:
+        """A waiter for this task, found by `key` (a stream id, or negative: any read)."""
+        make = self._new_waiter
+        if make is None:
+            make = self._new_waiter = self._backend.waiter_factory()
+        waiter = self._parked[key] = make()
+        if key < 0:
+            self._any_waiting += 1
+        if deadline is not None:
+            self._deadlines[key] = deadline
+            if self._earliest is None or deadline < self._earliest:
+                self._earliest = deadline
+        return waiter
+
+    def _park_timeout(self, deadline: float | None) -> float | None:
+        """How long a task that just parked waits at most by itself: no limit when the
+        read in progress ends by its deadline (the reader then sees to it)."""
+        if deadline is None:
+            return None
+        until = self._read_until
+        if until is not None and until <= deadline:
+            return None
+        return max(deadline - time.monotonic(), 0.0)
+
+    def _unpark(self, key: int, waiter: AsyncWaiter) -> None:
+        """The task waiting under `key` runs again (woken, timed out or cancelled)."""
+        if self._parked.get(key) is waiter:
+            del self._parked[key]
+        self._deadlines.pop(key, None)
+        if key < 0:
+            self._any_waiting -= 1
+        if self._turn == key:
+            self._turn = None
+
+    def _next_any_key(self) -> int:
+        self._any_key -= 1
+        return self._any_key
+
+    def _pass_on(self) -> None:
+        """When nobody reads and nobody was woken to, wakes the oldest waiting task to
+        read next (it finds its event and passes on in turn, or reads)."""
+        parked = self._parked
+        if parked and not self._reading and self._turn is None:
+            key = next(iter(parked))
+            self._turn = key
+            parked.pop(key).wake()
+
+    def _wake_news(self) -> None:
+        """Wakes the tasks waiting for the streams the last read brought something to,
+        and those waiting for any read."""
+        news = self.proto.take_news()
+        parked = self._parked
+        if not parked:
+            return
+        if news is None:
+            woken = list(parked.values())
+            parked.clear()
+            for each in woken:
+                each.wake()
+            return
+        for stream_id in news:
+            waiter: AsyncWaiter | None = parked.pop(stream_id, None)
+            if waiter is not None:
+                waiter.wake()
+        if self._any_waiting:
+            for key in [key for key in parked if key < 0]:
+                parked.pop(key).wake()
+
+    def _expire(self, now: float) -> None:
+        """Wakes the waiting tasks whose deadline passed (each raises its timeout)."""
+        deadlines = self._deadlines
+        for key in [key for key, deadline in deadlines.items() if deadline <= now]:
+            del deadlines[key]
+            waiter: AsyncWaiter | None = self._parked.pop(key, None)
+            if waiter is not None:
+                waiter.wake()
+        self._earliest = min(deadlines.values(), default=None)
 
     async def check_alive(self, timeout: float | None) -> bool:
         """Before another request: whether the connection may carry it.
@@ -224,14 +460,13 @@ class AsyncConnection:
         if due is not None:
             try:
                 await self.flush(timeout)
-                while proto.proving:
-                    async with self._read_lock:
-                        # Another stream's reader may have taken the ACK in meanwhile.
-                        if proto.proving:
-                            # The ACK's due time is the core's timer: the read ends there.
-                            data = await self._receive(None)
-                            if data is not None:
-                                await self._give(data)
+                while True:
+                    with self._state:
+                        seen = self._reads
+                        if not proto.proving:
+                            break
+                    # The ACK's due time is the core's timer: a read ends there.
+                    await self._read_once(None, seen)
                     await self.flush(timeout)
             except TransportError:
                 return False
@@ -259,14 +494,6 @@ class AsyncConnection:
             left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             await self.flush(left)
             return None
-
-    async def _read_once(self, timeout: float | None) -> None:
-        async with self._read_lock:
-            data = await self._receive(timeout)
-            if data is None:
-                return
-            await self._give(data)
-        await self.flush(timeout)
 
     async def _give(self, data: bytes) -> None:
         """Gives the core what was read; tells the pool when its capacity changed."""

@@ -10,15 +10,17 @@ here, where they cross into oxide.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import select
 import socket
 import ssl
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.abc
@@ -34,7 +36,14 @@ if sys.version_info < (3, 11):
 if TYPE_CHECKING:
     from oxide_proto import Tunnel
 
-__all__ = ["AsyncBackend", "AsyncEvent", "AsyncLock", "AsyncSocket", "AsyncTaskGroup"]
+__all__ = [
+    "AsyncBackend",
+    "AsyncEvent",
+    "AsyncLock",
+    "AsyncSocket",
+    "AsyncTaskGroup",
+    "AsyncWaiter",
+]
 
 _READ_SIZE = 65536
 
@@ -284,6 +293,63 @@ class AsyncLock:
             self._locked = False
 
 
+class AsyncWaiter(Protocol):
+    """One task's wait until another task of its event loop wakes it.
+
+    Used once: `wait` once, `wake` any number of times (before or during the
+    wait). The waiting task may be cancelled; a later `wake` is then harmless.
+    """
+
+    def wake(self) -> None: ...
+
+    def wait(self, timeout: float | None) -> Awaitable[None]:
+        """Returns when woken, or after `timeout` seconds (None: no limit)."""
+        ...
+
+
+class _FutureWaiter:
+    """An asyncio waiter: one bare future, where an Event would add its own queue
+    and the future it makes per wait."""
+
+    __slots__ = ("_future", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._future: asyncio.Future[None] = loop.create_future()
+
+    def wake(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+    def wait(self, timeout: float | None) -> Awaitable[None]:
+        if timeout is None:
+            return self._future
+        return self._wait_at_most(timeout)
+
+    async def _wait_at_most(self, timeout: float) -> None:
+        timer = self._loop.call_later(max(timeout, 0.0), self.wake)
+        try:
+            await self._future
+        finally:
+            timer.cancel()
+
+
+class _EventWaiter:
+    """A waiter on any event loop anyio runs (trio's)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float | None) -> None:
+        with anyio.move_on_after(timeout):
+            await self._event.wait()
+
+
 class AsyncEvent:
     __slots__ = ("_event",)
 
@@ -437,6 +503,16 @@ class AsyncBackend:
 
     def event(self) -> AsyncEvent:
         return AsyncEvent()
+
+    def waiter_factory(self) -> Callable[[], AsyncWaiter]:
+        """Makes waiters for the running event loop's tasks (see `AsyncWaiter`).
+
+        Call it on that loop and keep the result for as long as what the waiters
+        guard lives on it (a socket): on asyncio each waiter is then one future.
+        """
+        if self.runtime() == "asyncio":
+            return functools.partial(_FutureWaiter, asyncio.get_running_loop())
+        return _EventWaiter
 
     def state_lock(self) -> _NoLock:
         return _NoLock()

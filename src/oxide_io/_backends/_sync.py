@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import ssl
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 from ._errors import ConnectError, ReadError, TransportTimeout, WriteError, first_task_error
 
-__all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket", "SyncTaskGroup"]
+__all__ = ["SyncBackend", "SyncEvent", "SyncLock", "SyncSocket", "SyncTaskGroup", "SyncWaiter"]
 
 _READ_SIZE = 65536
 
@@ -182,6 +182,33 @@ class SyncLock:
         self._lock.release()
 
 
+class SyncWaiter(Protocol):
+    """One thread's wait until another thread wakes it (see the async twin)."""
+
+    def wake(self) -> None: ...
+
+    def wait(self, timeout: float | None) -> None:
+        """Returns when woken, or after `timeout` seconds (None: no limit)."""
+        ...
+
+
+class _LockWaiter:
+    """A thread's waiter: a lock taken at birth, which `wake` lets go of."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def wake(self) -> None:
+        with suppress(RuntimeError):  # woken before: the lock is free already
+            self._lock.release()
+
+    def wait(self, timeout: float | None) -> None:
+        self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
+
+
 class SyncEvent:
     __slots__ = ("_event",)
 
@@ -331,6 +358,10 @@ class SyncBackend:
 
     def event(self) -> SyncEvent:
         return SyncEvent()
+
+    def waiter_factory(self) -> Callable[[], SyncWaiter]:
+        """Makes waiters for threads (see `SyncWaiter`)."""
+        return _LockWaiter
 
     def state_lock(self) -> threading.Lock:
         """Guards the core objects, which threads of one blocking client share."""

@@ -95,6 +95,16 @@ class HTTPConnection(Protocol):
         """
         ...
 
+    def take_news(self) -> list[int] | None:
+        """The streams that received something (an event or an error) since the last
+        call, or None when that may be any of them (the connection failed, ended, or
+        is going away; always on HTTP/1.1). An id may repeat.
+
+        A driver whose tasks wait for different streams of one connection, while one
+        of them reads for all, wakes just these after each read.
+        """
+        ...
+
     def data_to_send(self) -> bytes:
         """The bytes to write now (requests, SETTINGS/PING acks, WINDOW_UPDATEs, resets)."""
         ...

@@ -886,3 +886,7 @@ class HTTP11Connection:
     def check_alive(self, now: float, timeout: float | None) -> float | None:
         """Always None on HTTP/1.1: go ahead."""
         return None
+
+    def take_news(self) -> list[int] | None:
+        """Always None on HTTP/1.1: its one stream is the one any input is for."""
+        return None

@@ -28,6 +28,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 from hpack.exceptions import OversizedHeaderListError
+from hyperframe.frame import FRAMES, ExtensionFrame, Frame
 
 from ..base._errors import LimitExceededError, LocalProtocolError, RemoteProtocolError
 from ..base._headers import Headers
@@ -36,9 +37,15 @@ from ._content import DEFAULT_MAX_DECODED_SIZE, ContentDecoder
 from ._events import NEED_DATA, BodyData, BodyEnd, NeedData, ResponseHead
 from ._http2_flow import send_within_window
 from ._http2_frames import FrameSplitter, FrameTooLarge, GoAway
-from ._http2_hpack import CachingEncoder
+from ._http2_hpack import CachingEncoder, LeanDecoder
 from ._http2_keepalive import Keepalive
-from ._http2_stream import NO_TRAILERS, FieldCache, H2Stream, request_headers
+from ._http2_stream import (
+    NO_TRAILERS,
+    FieldCache,
+    H2Stream,
+    check_received_fields,
+    request_headers,
+)
 
 __all__ = [
     "HTTP2Connection",
@@ -51,8 +58,14 @@ DEFAULT_CONNECTION_WINDOW_SIZE = 16 * 1024 * 1024
 _DEFAULT_WINDOW: Final = 65535  # RFC 9113 §6.9.2
 _LAST_STREAM_ID: Final = 2**31 - 1
 _PSEUDO_FIELDS: Final = 4  # :method, :authority, :scheme, :path lead `request_headers`
+_MAX_NEWS: Final = 4096  # stream ids `take_news` keeps before it says "any"
 _MEMORY_REPR: Final = re.compile(r"<memory at 0x[0-9a-fA-F]+>")
 
+_TRAILERS: Final = h2.events.TrailersReceived
+# The events that carry a header block h2 received (push is off: no PUSH_PROMISE).
+_HEADS: Final = frozenset(
+    {h2.events.ResponseReceived, h2.events.InformationalResponseReceived, _TRAILERS}
+)
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _NO_ERROR: Final = h2.errors.ErrorCodes.NO_ERROR
 _REFUSED: Final = h2.errors.ErrorCodes.REFUSED_STREAM
@@ -63,6 +76,21 @@ def _error_name(code: int) -> str:
         return h2.errors.ErrorCodes(code).name
     except ValueError:
         return f"error code {code:#x}"
+
+
+def _quiet_repr(frame: Frame) -> str:
+    return f"<{type(frame).__name__} on stream {frame.stream_id}>"
+
+
+def _quiet(kind: type[Frame]) -> type[Frame]:
+    """`kind` with a repr that costs nothing: h2 makes the repr of every frame it
+    receives for its trace log, which a connection without a logger throws away.
+    A third of a frame's handling went into it."""
+    return type(kind.__name__, (kind,), {"__repr__": _quiet_repr, "__slots__": ()})
+
+
+# Each frame class hyperframe makes, and its quiet twin.
+_QUIET: Final = {kind: _quiet(kind) for kind in (*FRAMES.values(), ExtensionFrame)}
 
 
 class _H2Connection(h2.connection.H2Connection):
@@ -86,6 +114,12 @@ class _H2Connection(h2.connection.H2Connection):
         self._outbound: set[int] = set()
         # The streams this side opened that were seen closed and h2 still holds.
         self._closed: list[int] = []
+        # Each received frame takes the quiet twin of its class (`_quiet`), which h2
+        # dispatches as the original: the type is the key of h2's dispatch table.
+        table = self._frame_dispatch_table
+        self._twins = {kind: twin for kind, twin in _QUIET.items() if kind in table}
+        for kind, twin in self._twins.items():
+            table[twin] = table[kind]
 
     @property
     def open_outbound_streams(self) -> int:
@@ -157,12 +191,21 @@ class _H2Connection(h2.connection.H2Connection):
         # come one per call: a frame that then fails the connection leaves the
         # events before it acted on, and a stream reset on one frame's events
         # is reset when the next frame arrives.
+        quiet = self._twins.get(frame.__class__)
+        if quiet is not None:
+            frame.__class__ = quiet
         try:
             events: list[h2.events.Event] = super()._receive_frame(frame)
         finally:
             # A frame closes no stream but its own (END_STREAM, RST_STREAM).
             self._seen(frame.stream_id)
         if events:
+            for event in events:
+                kind = type(event)
+                if kind in _HEADS:
+                    # h2's checks come first, as if its inbound validation ran: a
+                    # field that fails here fails the connection the same way.
+                    check_received_fields(event.headers, kind is _TRAILERS)  # type: ignore[attr-defined]
             self.on_events(events)
         return events
 
@@ -198,17 +241,19 @@ class HTTP2Connection:
         # fields, pseudo-fields first, credentials never indexed) on fields
         # `build_request` validated: doing it again costs as much as HPACK itself.
         # Inbound normalization only joins `cookie` fields, which a response does not
-        # carry. Inbound validation stays: the server is not trusted.
+        # carry. Inbound fields are checked, the server is not trusted, by
+        # `check_received_fields` (what h2's inbound validation does, in one pass).
         config = h2.config.H2Configuration(
             client_side=True,
             header_encoding=None,
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
             normalize_inbound_headers=False,
-            validate_inbound_headers=True,
+            validate_inbound_headers=False,
         )
         conn = _H2Connection(config=config)
         conn.encoder = self._encoder = CachingEncoder()
+        conn.decoder = LeanDecoder()
         codes = h2.settings.SettingCodes
         conn.local_settings = h2.settings.Settings(
             client=True,
@@ -243,6 +288,10 @@ class HTTP2Connection:
         # The streams the peer was processing when it last refused one (no limit: None).
         self._refused_cap: int | None = None
         self.capacity_changed = False
+        # The streams that received something since `take_news()` last said, and
+        # whether every stream may have (a failure, EOF or GOAWAY touches them all).
+        self._news: list[int] = []
+        self._news_all = False
         # A client sends the same fields request after request: each is checked and
         # encoded once per connection.
         self._fields = FieldCache()
@@ -347,7 +396,27 @@ class HTTP2Connection:
 
     def data_to_send(self) -> bytes:
         """The bytes to write now."""
+        # Asked after every event pulled, mostly with nothing queued: h2 would
+        # copy its empty buffer and make a new one.
+        if not self._h2._data_to_send:
+            return b""
         return self._h2.data_to_send()
+
+    def take_news(self) -> list[int] | None:
+        """The streams that received an event or an error since the last call; None
+        when every stream may have (the connection failed, ended or got GOAWAY).
+
+        See `HTTPConnection.take_news`: the driver wakes the tasks waiting for
+        these streams, not every task waiting on the connection.
+        """
+        if self._news_all:
+            self._news_all = False
+            self._news.clear()
+            return None
+        news = self._news
+        if news:
+            self._news = []
+        return news
 
     # -- responses ----------------------------------------------------------------
 
@@ -363,6 +432,7 @@ class HTTP2Connection:
         if not data:
             self._eof = True
             self.capacity_changed = True
+            self._news_all = True
             for stream in self._streams.values():
                 stream.fail(
                     RemoteProtocolError("server closed the connection before the response ended")
@@ -405,6 +475,10 @@ class HTTP2Connection:
         if self._sending:
             for stream_id, stream in list(self._sending.items()):
                 self._flush_body(stream_id, stream)
+        if len(self._news) > _MAX_NEWS:
+            # Nobody asks (`take_news`): "any stream" says as much in constant memory.
+            self._news.clear()
+            self._news_all = True
 
     def _on_events(self, events: list[h2.events.Event]) -> None:
         dispatch = self._dispatch
@@ -415,6 +489,7 @@ class HTTP2Connection:
 
     def _on_response(self, event: h2.events.ResponseReceived) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is None or stream.error is not None:
             # A stream that already failed (e.g. refused by GOAWAY) stays failed,
             # whatever the server sends for it afterwards: what the caller sees must
@@ -444,6 +519,7 @@ class HTTP2Connection:
     def _on_data(self, event: h2.events.DataReceived) -> None:
         stream = self._streams.get(event.stream_id)
         size = event.flow_controlled_length
+        self._news.append(event.stream_id)
         if stream is None or stream.error is not None or stream.reset or stream.cancelled:
             self._ack(event.stream_id, size)  # nobody will pull it: credit back now
             return
@@ -452,6 +528,7 @@ class HTTP2Connection:
 
     def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is not None and stream.error is None:
             stream.trailers = Headers.from_raw(
                 (name, value) for name, value in event.headers if name[:1] != b":"
@@ -459,6 +536,7 @@ class HTTP2Connection:
 
     def _on_stream_ended(self, event: h2.events.StreamEnded) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is not None and stream.error is None and not stream.reset:
             stream.remote_ended = True
             trailers = stream.trailers
@@ -466,6 +544,7 @@ class HTTP2Connection:
 
     def _on_stream_reset(self, event: h2.events.StreamReset) -> None:
         stream = self._streams.get(event.stream_id)
+        self._news.append(event.stream_id)
         if stream is None:
             return
         # After a complete response, RST_STREAM(NO_ERROR) only asks us to stop sending
@@ -520,6 +599,7 @@ class HTTP2Connection:
             last = min(last, self._goaway.last_stream_id)
         self._goaway = GoAway(last, goaway.error_code, goaway.debug_data)
         self.capacity_changed = True
+        self._news_all = True
         reason = _error_name(goaway.error_code)
         for stream_id, stream in self._streams.items():
             if stream_id > last:
@@ -639,6 +719,7 @@ class HTTP2Connection:
     def _break(self, error: RemoteProtocolError) -> None:
         self._broken = error
         self.capacity_changed = True
+        self._news_all = True
         for stream in self._streams.values():
             stream.fail(error)
         self._sending.clear()

@@ -1,4 +1,5 @@
-"""HPACK encoding of request header blocks (RFC 7541), remembering each field's bytes.
+"""HPACK (RFC 7541): encoding request header blocks, remembering each field's bytes,
+and decoding response header blocks.
 
 A client sends nearly the same fields on every request. The general encoder h2 uses
 (the hpack package) searches its tables, logs and re-encodes every field each time,
@@ -9,6 +10,11 @@ position of every field it put in the dynamic table, so a repeated field costs a
 dictionary look-up. It takes h2's encoder's place: h2 calls `encode()` for each
 header block and sets `header_table_size` when the server changes
 SETTINGS_HEADER_TABLE_SIZE.
+
+Decoding is hpack's decoder's work done in one loop (`LeanDecoder`): the general
+one logs every field, builds each through several calls and re-decodes the same
+Huffman-coded strings response after response; its table and errors are the
+same.
 """
 
 from __future__ import annotations
@@ -17,9 +23,16 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, Final
 
-from hpack import Encoder, HeaderTuple
+from hpack import Decoder, Encoder, HeaderTuple, NeverIndexedHeaderTuple
+from hpack.exceptions import (
+    HPACKDecodingError,
+    InvalidTableIndex,
+    InvalidTableSizeError,
+    OversizedHeaderListError,
+)
 from hpack.huffman import HuffmanEncoder
 from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
+from hpack.huffman_table import decode_huffman
 from hpack.table import HeaderTable
 
 # Internal to the HTTP/2 connection; nothing here is public.
@@ -201,3 +214,152 @@ class CachingEncoder(Encoder):
             header, _, size = entries.popleft()
             del positions[header]
             self._size -= size
+
+
+_STATIC: Final = HeaderTable.STATIC_TABLE
+_new_tuple: Final = tuple.__new__
+# Huffman-coded strings decoded before, by their coded bytes (bounded).
+_MAX_DECODED: Final = 512
+_MAX_STRING: Final = 256  # longer strings are decoded every time, not remembered
+# An integer that needs more continuation bytes than this is refused (RFC 7541
+# §5.1 lets a decoder bound them): no table index or length gets near 2**28.
+_MAX_INTEGER_SHIFT: Final = 28
+
+
+class LeanDecoder(Decoder):
+    """hpack's decoder, in one loop (see the module docstring).
+
+    h2 calls `decode(block, raw=True)` for each header block, and sets
+    `max_header_list_size` and `max_allowed_table_size` from the settings; the
+    errors are hpack's (h2 turns them into protocol errors).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._table_max = self.header_table.maxsize
+        self._table_size = 0
+        # The dynamic table, newest last: (name, value, entry size).
+        self._entries: deque[tuple[bytes, bytes, int]] = deque()
+        self._decoded: dict[bytes, bytes] = {}
+
+    @property
+    def header_table_size(self) -> int:
+        return self._table_max
+
+    @header_table_size.setter
+    def header_table_size(self, value: int) -> None:
+        self._table_max = value
+        self._evict(0)
+
+    def decode(self, data: bytes, raw: bool = False) -> list[HeaderTuple]:
+        if not raw:
+            return [
+                _new_tuple(type(h), (h[0].decode("utf-8"), h[1].decode("utf-8")))
+                for h in self.decode(data, raw=True)
+            ]
+        if type(data) is not bytes:
+            data = bytes(data)
+        headers: list[HeaderTuple] = []
+        size = 0
+        limit = self.max_header_list_size
+        pos, end = 0, len(data)
+        while pos < end:
+            first = data[pos]
+            kind: type[HeaderTuple] = HeaderTuple
+            if first & 0x80:  # indexed field (§6.1)
+                index, pos = _decode_integer(data, pos, 0x7F)
+                name, value = self._field(index)
+            elif first & 0x20 and not first & 0x40:  # dynamic table size update (§6.3)
+                if headers:
+                    raise HPACKDecodingError("Table size update not at the start of the block")
+                new_size, pos = _decode_integer(data, pos, 0x1F)
+                if new_size > self.max_allowed_table_size:
+                    raise InvalidTableSizeError("Encoder exceeded max allowable table size")
+                self.header_table_size = new_size
+                continue
+            else:  # a literal (§6.2), with its name indexed or given
+                mask = 0x3F if first & 0x40 else 0x0F
+                if first & mask:
+                    index, pos = _decode_integer(data, pos, mask)
+                    name = self._field(index)[0]
+                else:
+                    name, pos = self._string(data, pos + 1)
+                value, pos = self._string(data, pos)
+                if first & 0x40:
+                    self._insert(name, value)
+                elif first & 0x10:
+                    kind = NeverIndexedHeaderTuple
+            headers.append(_new_tuple(kind, (name, value)))
+            size += len(name) + len(value) + _ENTRY_OVERHEAD
+            if size > limit:
+                raise OversizedHeaderListError(
+                    f"A header list larger than {limit} has been received"
+                )
+        if self._table_max > self.max_allowed_table_size:
+            raise InvalidTableSizeError("Encoder did not shrink table size to within the max")
+        return headers
+
+    def _field(self, index: int) -> tuple[bytes, bytes]:
+        if 0 < index <= _STATIC_LENGTH:
+            return _STATIC[index - 1]
+        entries = self._entries
+        position = index - _STATIC_LENGTH
+        if index <= 0 or position > len(entries):
+            raise InvalidTableIndex(f"Invalid table index {index}")
+        name, value, _ = entries[-position]
+        return name, value
+
+    def _string(self, data: bytes, pos: int) -> tuple[bytes, int]:
+        """The string literal at `pos` (§5.2) and where it ends."""
+        if pos >= len(data):
+            raise HPACKDecodingError("Truncated header block")
+        huffman = data[pos] & 0x80
+        length, pos = _decode_integer(data, pos, 0x7F)
+        stop = pos + length
+        if stop > len(data):
+            raise HPACKDecodingError("Truncated header block")
+        raw = data[pos:stop]
+        if not huffman:
+            return raw, stop
+        text = self._decoded.get(raw)
+        if text is None:
+            text = decode_huffman(raw)
+            if length <= _MAX_STRING:
+                if len(self._decoded) >= _MAX_DECODED:
+                    self._decoded.clear()
+                self._decoded[raw] = text
+        return text, stop
+
+    def _insert(self, name: bytes, value: bytes) -> None:
+        # An entry larger than the whole table empties it and is not added (§4.4).
+        size = len(name) + len(value) + _ENTRY_OVERHEAD
+        self._evict(size)
+        if size <= self._table_max:
+            self._entries.append((name, value, size))
+            self._table_size += size
+
+    def _evict(self, room: int) -> None:
+        entries = self._entries
+        while entries and self._table_size + room > self._table_max:
+            self._table_size -= entries.popleft()[2]
+
+
+def _decode_integer(data: bytes, pos: int, mask: int) -> tuple[int, int]:
+    """The integer whose prefix is the `mask` bits of data[pos] (§5.1), and where it ends."""
+    value = data[pos] & mask
+    pos += 1
+    if value < mask:
+        return value, pos
+    shift = 0
+    end = len(data)
+    while True:
+        if pos >= end:
+            raise HPACKDecodingError("Truncated header block")
+        byte = data[pos]
+        pos += 1
+        value += (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+        if shift > _MAX_INTEGER_SHIFT:
+            raise HPACKDecodingError("An integer too large for any header block")

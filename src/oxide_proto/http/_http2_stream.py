@@ -13,6 +13,7 @@ import re
 from collections import deque
 from typing import Final
 
+from h2.exceptions import ProtocolError
 from hpack import NeverIndexedHeaderTuple
 
 from ..base._errors import LocalProtocolError, RemoteProtocolError
@@ -194,3 +195,61 @@ def request_headers(
         elif request.content_length is not None:
             headers.append((b"content-length", str(request.content_length).encode("ascii")))
     return headers
+
+
+# -- received fields (RFC 9113 §8.2, §8.3) ------------------------------------------------
+
+# Bytes a field name may hold: visible ASCII but upper-case letters (a colon only
+# first, in a pseudo-field's name).
+_NAME_BYTES: Final = bytes(c for c in range(0x21, 0x7F) if not 0x41 <= c <= 0x5A)
+# A value may not hold NUL, LF or CR, nor begin or end with a space or a tab.
+_VALUE_FORBIDDEN: Final = re.compile(rb"[\x00\n\r]|^[ \t]|[ \t]$")
+_CONNECTION_SPECIFIC: Final = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"}
+)
+_PSEUDO_NAMES: Final = frozenset(
+    {b":status", b":method", b":scheme", b":authority", b":path", b":protocol"}
+)
+
+
+def check_received_fields(fields: list[tuple[bytes, bytes]], trailers: bool) -> None:
+    """Raises h2's `ProtocolError` for a response head (or trailers) RFC 9113 forbids.
+
+    What h2's own inbound validation checks, in one pass instead of a chain of
+    generators each field goes through: names of visible lower-case ASCII (a colon
+    only to begin a pseudo-field), values without NUL, LF or CR or surrounding
+    blanks, no connection-specific field, TE only as "trailers", and pseudo-fields
+    first, once each, known, and in a response head `:status` alone (none in
+    trailers).
+    """
+    pseudo: set[bytes] | None = None
+    regular = False
+    for name, value in fields:
+        if not name or name.translate(None, _NAME_BYTES) or name.find(b":", 1) != -1:
+            raise ProtocolError(f"Received a field name HTTP/2 forbids: {name!r}")
+        if value and _VALUE_FORBIDDEN.search(value):
+            raise ProtocolError(
+                f"Received a value of field {name!r} with NUL, CR or LF, or surrounding blanks"
+            )
+        if name[0] == 0x3A:  # ":"
+            if pseudo is None:
+                pseudo = set()
+            if regular or name in pseudo or name not in _PSEUDO_NAMES:
+                raise ProtocolError(
+                    f"Received pseudo-field {name!r} after a field, twice, or unknown"
+                )
+            pseudo.add(name)
+        else:
+            regular = True
+            if name in _CONNECTION_SPECIFIC:
+                raise ProtocolError(f"Received connection-specific field {name!r}")
+            if name == b"te" and value.lower() != b"trailers":
+                raise ProtocolError(f"Received TE field with value {value!r}")
+    if trailers:
+        if pseudo:
+            raise ProtocolError(f"Received pseudo-fields in trailers: {sorted(pseudo)!r}")
+    elif pseudo is None or b":status" not in pseudo or len(pseudo) > 1:
+        raise ProtocolError(
+            f"Received a response head whose pseudo-fields are not :status alone: "
+            f"{sorted(pseudo or ())!r}"
+        )
