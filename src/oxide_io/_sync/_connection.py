@@ -248,8 +248,7 @@ class SyncConnection:
                     raise TransportTimeout("read")
                 if self._reading:
                     key = stream_id if stream_id not in self._parked else self._next_any_key()
-                    waiter = self._park(key, deadline)
-                    wait = self._park_timeout(deadline)
+                    waiter, wait = self._park(key, deadline)
                 else:
                     self._reading = True
             if waiter is None:
@@ -346,8 +345,7 @@ class SyncConnection:
                 return  # one came since the caller looked
             if self._reading:
                 key = self._next_any_key()
-                waiter = self._park(key, deadline)
-                wait = self._park_timeout(deadline)
+                waiter, wait = self._park(key, deadline)
             else:
                 self._reading = True
         if waiter is None:
@@ -370,29 +368,25 @@ class SyncConnection:
 
     # What follows runs under the state lock.
 
-    def _park(self, key: int, deadline: float | None) -> SyncWaiter:
-        """A waiter for this task, found by `key` (a stream id, or negative: any read)."""
+    def _park(self, key: int, deadline: float | None) -> tuple[SyncWaiter, float | None]:
+        """A waiter for this task, found by `key` (a stream id, or negative: any read),
+        and how long the task waits at most by itself: no limit when the read in
+        progress ends by its deadline (the reader then sees to it)."""
         make = self._new_waiter
         if make is None:
             make = self._new_waiter = self._backend.waiter_factory()
         waiter = self._parked[key] = make()
         if key < 0:
             self._any_waiting += 1
-        if deadline is not None:
-            self._deadlines[key] = deadline
-            if self._earliest is None or deadline < self._earliest:
-                self._earliest = deadline
-        return waiter
-
-    def _park_timeout(self, deadline: float | None) -> float | None:
-        """How long a task that just parked waits at most by itself: no limit when the
-        read in progress ends by its deadline (the reader then sees to it)."""
         if deadline is None:
-            return None
+            return waiter, None
+        self._deadlines[key] = deadline
+        if self._earliest is None or deadline < self._earliest:
+            self._earliest = deadline
         until = self._read_until
         if until is not None and until <= deadline:
-            return None
-        return max(deadline - time.monotonic(), 0.0)
+            return waiter, None
+        return waiter, max(deadline - time.monotonic(), 0.0)
 
     def _unpark(self, key: int, waiter: SyncWaiter) -> None:
         """The task waiting under `key` runs again (woken, timed out or cancelled)."""
