@@ -36,7 +36,9 @@ Sections:
    the request path and the pool, not reconnections. Flat CPU per request across
    the rows means the pool's work does not grow with the number of connections;
    the table gives each client's figure over its own at the largest level, and
-   oxide's over each floor's.
+   oxide's over each floor's. `--busy-cpu` is the control for the lone call
+   (`busy_cpu.py`): the server moves to other CPUs and an idle-class spinner keeps
+   the benchmark's CPU from idling between calls.
 
 HTTP/2 runs in clear text with prior knowledge (h2c): oxide with `h2c=True`, the SDK
 with `http_client=openai.DefaultHttpxClient(http1=False, http2=True)` (its default
@@ -57,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import inspect
 import json
@@ -801,11 +804,26 @@ def sweep(
     return results
 
 
-def run_concurrency(tls: bool, levels: Sequence[int], rounds: int, per_round: int) -> None:
-    """Section 4: the concurrency sweep, HTTP/1.1 then HTTP/2."""
+def run_concurrency(
+    tls: bool, levels: Sequence[int], rounds: int, per_round: int, busy: bool = False
+) -> None:
+    """Section 4: the concurrency sweep, HTTP/1.1 then HTTP/2.
+
+    `busy`: with the server on other CPUs and the benchmark's kept from idling
+    (`busy_cpu.py`), the control that says how much of the lone call's cost is
+    the machine's idling.
+    """
     if tls:
         print("\nthe concurrency sweep runs over plain http only (h2c for HTTP/2)")
-    with serve(False) as server:
+    with serve(False) as server, contextlib.ExitStack() as stack:
+        if busy:
+            from .busy_cpu import keep_busy
+
+            spinners = stack.enter_context(keep_busy(server.pid))
+            print(
+                f"\nCPUs kept busy: server on CPUs {sorted(os.sched_getaffinity(server.pid))}, "
+                f"{len(spinners)} idle-class spinner(s) on the benchmark's"
+            )
         for http2 in (False, True):
             concurrency_table(http2, sweep(server, http2, levels, rounds, per_round), levels)
 
@@ -939,6 +957,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --profile: profile streamed calls (--words long) instead of plain requests",
     )
     parser.add_argument("--profile-out", help="with --profile: also write the pstats file")
+    parser.add_argument(
+        "--busy-cpu",
+        action="store_true",
+        help="with --only concurrency: the server on other CPUs and an idle-class spinner on "
+        "the benchmark's, so no CPU idles between calls (Linux; pin with taskset -c)",
+    )
     args = parser.parse_args(argv)
     _openai()
 
@@ -973,6 +997,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             levels,
             rounds=args.rounds or (3 if quick else 5),
             per_round=args.per_round or (200 if quick else 1000),
+            busy=args.busy_cpu,
         )
     if "startup" in sections:
         startup_tables(

@@ -32,6 +32,7 @@ __all__ = ["Server", "serve"]
 class Server:
     base_url: str
     ca_file: str | None  # the CA to trust when the server speaks TLS
+    pid: int = 0  # the child process serving
 
 
 def _certificates(directory: str) -> tuple[str, str, str]:
@@ -68,7 +69,7 @@ def serve(tls: bool = False, tool_calls: bool = False, delay: float = 0.0) -> It
             line = process.stdout.readline().strip()
             if not line.startswith("http"):
                 raise RuntimeError(f"the mock server did not start (it printed {line!r})")
-            yield Server(line, ca_file)
+            yield Server(line, ca_file, process.pid)
         finally:
             assert process.stdin is not None
             process.stdin.close()
