@@ -269,6 +269,68 @@ async def test_killed_job_resumes_with_nothing_lost_or_repeated(
     assert summary.skipped == before and summary.done == 120
 
 
+@pytest.mark.parametrize(
+    ("point", "how"),
+    [
+        ("partial", "raise"),
+        ("written", "raise"),
+        ("counted", "raise"),
+        ("written", "signal"),
+        ("counted", "signal"),
+    ],
+)
+async def test_an_interrupt_at_any_point_of_writing_a_result_keeps_the_counts_exact(
+    runtime: str, point: str, how: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    """Ctrl-C lands while the 5th result is being written and counted: after
+    half the line, after the whole line, or after the writer before the
+    runner's count (a KeyboardInterrupt raised right there, or a real SIGINT,
+    in a child process; chosen by count, not by time). The job file then
+    counts exactly the results in the output, none of them cut short, and
+    the rerun sends exactly the rest."""
+    server.enqueue(Fail(400, times=6, path="/v1/chat/completions"))  # some results fail
+    source = _write_input(tmp_path / "in.jsonl", 40)
+    output = tmp_path / "out.jsonl"
+    arguments = [runtime, server.base_url, str(source), str(output), f"interrupt:5:{point}:{how}"]
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.io.bulk_child", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert child.stdout.decode().split() == ["started", "KeyboardInterrupt"], child.stderr.decode()
+    assert output.read_bytes().endswith(b"\n")  # a line cut short is cut off
+    results = _results(output)
+    assert 4 <= len(results) < 40
+    failed = sum(r["response"]["status_code"] >= 400 for r in results)
+    job = bulk.JobFile.load(str(output) + ".job.json")
+    assert (job.state, job.done, job.failed) == ("interrupted", len(results), failed)
+    summary = await _run(runtime, server, source, output)
+    assert (summary.skipped, summary.sent, summary.done) == (len(results), 40 - len(results), 40)
+    assert _each_once(output, 40)
+
+
+def test_on_trio_writing_and_counting_a_result_is_one_step_ctrl_c_waits_for() -> None:
+    # Trio raises a KeyboardInterrupt between any two bytecodes of unprotected
+    # code; inside the runner's write-and-count it waits for the next checkpoint.
+    import trio
+
+    from oxide_io._async._bulk import _ki_protected
+
+    seen: list[bool] = []
+
+    def record(line: bytes, failed: bool) -> None:
+        seen.append(trio.lowlevel.currently_ki_protected())
+
+    async def main() -> None:
+        seen.append(trio.lowlevel.currently_ki_protected())
+        _ki_protected(record)(b"", False)
+
+    trio.run(main)
+    assert seen == [False, True]
+
+
 async def test_a_resume_under_colliding_digests_sends_exactly_what_is_missing(
     runtime: str, server: MockServer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
