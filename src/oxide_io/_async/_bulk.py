@@ -152,6 +152,9 @@ class AsyncBulkRunner:
         self._job: JobFile | None = None
         self._resumed = (0, 0)  # (done, failed) by earlier runs
         self._record: Callable[[bytes, bool], None] = self._write_result
+        # Set (under the lock) once the output is closed: the job file's last
+        # save is the run's, not an older one from a thread still finishing.
+        self._ended = False
 
     async def run(self) -> BulkSummary:
         if self._prepared is None:
@@ -201,6 +204,7 @@ class AsyncBulkRunner:
                 # asyncio.run tears the loop down, and anyio's worker thread
                 # started then is never told to stop (the process hangs at exit).
                 with self._lock:
+                    self._ended = True
                     self._queue.close()  # the input file, now rather than when collected
                     self._writer.close()
                 # The output's own counts, a write cut short by a Ctrl-C settled.
@@ -383,16 +387,19 @@ class AsyncBulkRunner:
             with self._lock:
                 done, failed = self._counts()
             await self._backend.run_blocking(writer.sync)
-            if self._job is not None:
-                self._job.done, self._job.failed = done, failed
-                self._job.save()
+            # One save at a time (a blocking run's threads may each find a sync
+            # due), none after the run's own, and never counts older than saved.
+            with self._lock:
+                if self._job is not None and not self._ended and done >= self._job.done:
+                    self._job.done, self._job.failed = done, failed
+                    self._job.save()
         self._report()
 
     def _report(self, *, force: bool = False) -> None:
         if self._on_progress is None or self._meter is None:
             return
         now = time.monotonic()
-        if not force and now - self._reported_at < _PROGRESS_INTERVAL:
+        if not force and (self._ended or now - self._reported_at < _PROGRESS_INTERVAL):
             return
         self._reported_at = now
         with self._lock:
