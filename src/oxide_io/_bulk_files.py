@@ -16,6 +16,7 @@ that way and keeps a bit a line (`DoneLines`); sending keeps nothing a line.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -395,21 +396,82 @@ def count_results(path: str) -> tuple[int, int]:
 
 
 class ResultWriter:
-    """Appends result lines; each is in the file (the OS's) when `write` returns,
-    and on disk after the next fsync (at most `FSYNC_INTERVAL` later, and at close)."""
+    """Appends result lines and counts them; each line is in the file (the OS's)
+    when `write` returns, and on disk after the next fsync (at most
+    `FSYNC_INTERVAL` later, and at close).
 
-    def __init__(self, path: str) -> None:
+    `counts` stays equal to the lines this writer put in the file whatever
+    instant an exception stops a write, a KeyboardInterrupt included (raised
+    between any two bytecodes, it can land after the line is written and
+    before it is counted). The count is one tuple, replaced in one store as a
+    write starts and as it ends, so it says either "these lines" or "these
+    lines, and one on its way from this offset". A write left on its way is
+    settled by the next write or by `close`, from the file: a whole line there
+    is counted, a part of one is cut off. That takes the writer being the
+    file's only one (`exclusive`: one process's run). Writers sharing a file
+    (a job split across processes) count what they finished and write nothing
+    after a write cut short, since a line appended after part of one would
+    leave a line that is not a result in the middle of the file.
+
+    Not for several threads at once: the caller serializes `write` and `close`.
+    """
+
+    # The system call, looked up on the class so that a test can make it fail,
+    # or be interrupted, at a chosen point of a write.
+    _os_write = staticmethod(os.write)
+
+    def __init__(self, path: str, *, exclusive: bool = True) -> None:
         self.path = path
+        self._exclusive = exclusive
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        end = os.lseek(self._fd, 0, os.SEEK_END) if exclusive else 0
+        # (the file's offset after the last line counted, lines, failed of
+        # them, whether a line is on its way): see the class docstring.
+        self._state: tuple[int, int, int, bool] = (end, 0, 0, False)
         self._unsynced = False
         self._synced_at = time.monotonic()
 
-    def write(self, line: bytes) -> None:
+    @property
+    def counts(self) -> tuple[int, int]:
+        """`(lines, failed)`: the results this writer wrote, and how many of them failed."""
+        _, lines, failed, _ = self._state
+        return lines, failed
+
+    def write(self, line: bytes, failed: bool = False) -> None:
+        """Appends one result line (with its newline); `failed` counts it as a failure."""
+        if self._fd < 0:
+            raise ValueError(f"{self.path}: the result writer is closed")
+        if self._state[3]:
+            self._settle()
+        end, lines, failures, _ = self._state
+        self._state = (end, lines, failures, True)
+        self._unsynced = True
         view = memoryview(line)
         while view:
-            written = os.write(self._fd, view)
+            written = self._os_write(self._fd, view)
             view = view[written:]
-        self._unsynced = True
+        self._state = (end + len(line), lines + 1, failures + failed, False)
+
+    def _settle(self) -> None:
+        """Counts the line a write cut short left whole in the file, or cuts
+        off the part of one it wrote."""
+        end, lines, failures, writing = self._state
+        if not writing:
+            return
+        if not self._exclusive:
+            raise OSError(
+                errno.EIO, f"{self.path}: a write was cut short; no line is appended after it"
+            )
+        with open(self.path, "rb") as file:
+            file.seek(end)
+            tail = file.read()
+        whole = tail[: tail.rfind(b"\n") + 1]
+        for data in whole.splitlines():
+            lines += 1
+            failures += parse_result_line(data.decode("utf-8"))[1]
+        if len(whole) < len(tail):
+            os.ftruncate(self._fd, end + len(whole))
+        self._state = (end + len(whole), lines, failures, False)
 
     def sync_due(self) -> bool:
         return self._unsynced and time.monotonic() - self._synced_at >= FSYNC_INTERVAL
@@ -421,8 +483,12 @@ class ResultWriter:
             os.fsync(self._fd)
 
     def close(self) -> None:
+        """Settles a write cut short (when exclusive), fsyncs and closes: `counts`
+        is then what the file holds of this writer's."""
         if self._fd >= 0:
             try:
+                if self._exclusive:
+                    self._settle()
                 self.sync()
             finally:
                 os.close(self._fd)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from oxide_io.bulk import JobFile
 from oxide_io.testing import MockServer, RateLimit
 from tests.cli.test_cli import KEY, one_error_line, oxide
 
@@ -72,9 +73,12 @@ def test_status_of_a_file_that_is_not_a_job(tmp_path: pathlib.Path) -> None:
     )
 
 
+@pytest.mark.parametrize(("how", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_keeps_what_was_written_and_the_rerun_finishes(
-    server: MockServer, tmp_path: pathlib.Path
+    how: signal.Signals, status: int, server: MockServer, tmp_path: pathlib.Path
 ) -> None:
+    # SIGTERM (kill, a container stopping) stops the job as Ctrl-C does: the
+    # job file says "interrupted" with exactly the output's counts.
     source = _input(tmp_path / "in.jsonl", 150)
     output = tmp_path / "out.jsonl"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "OXIDE_"))}
@@ -87,18 +91,20 @@ def test_ctrl_c_keeps_what_was_written_and_the_rerun_finishes(
             if output.exists() and output.read_bytes().count(b"\n") >= 20:
                 break
             time.sleep(0.01)
-        child.send_signal(signal.SIGINT)
+        child.send_signal(how)
         _, errors = child.communicate(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-    assert child.returncode == 130, errors
+    assert child.returncode == status, errors
     assert "Traceback" not in errors
     kept = output.read_bytes().count(b"\n")
     assert 20 <= kept < 150
-    status = oxide("bulk", "status", f"{output}.job.json")
-    assert "interrupted" in status.stdout and f"done:      {kept}" in status.stdout
+    job = JobFile.load(f"{output}.job.json")
+    assert (job.state, job.done) == ("interrupted", kept)
+    shown = oxide("bulk", "status", f"{output}.job.json")
+    assert "interrupted" in shown.stdout and f"done:      {kept}" in shown.stdout
     again = oxide("bulk", "run", str(source), "-o", str(output), server=server)
     assert again.returncode == 0, again.stderr
     assert again.stderr.startswith(f"150/150 done (0 failed, {kept} from an earlier run)")

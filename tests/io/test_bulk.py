@@ -269,6 +269,134 @@ async def test_killed_job_resumes_with_nothing_lost_or_repeated(
     assert summary.skipped == before and summary.done == 120
 
 
+@pytest.mark.parametrize(
+    ("point", "how"),
+    [
+        ("partial", "raise"),
+        ("written", "raise"),
+        ("counted", "raise"),
+        ("written", "signal"),
+        ("counted", "signal"),
+    ],
+)
+async def test_an_interrupt_at_any_point_of_writing_a_result_keeps_the_counts_exact(
+    runtime: str, point: str, how: str, server: MockServer, tmp_path: pathlib.Path
+) -> None:
+    """Ctrl-C lands while the 5th result is being written and counted: after
+    half the line, after the whole line, or after the writer before the
+    runner's count (a KeyboardInterrupt raised right there, or a real SIGINT,
+    in a child process; chosen by count, not by time). The job file then
+    counts exactly the results in the output, none of them cut short, and
+    the rerun sends exactly the rest."""
+    server.enqueue(Fail(400, times=6, path="/v1/chat/completions"))  # some results fail
+    source = _write_input(tmp_path / "in.jsonl", 40)
+    output = tmp_path / "out.jsonl"
+    arguments = [runtime, server.base_url, str(source), str(output), f"interrupt:5:{point}:{how}"]
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.io.bulk_child", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert child.stdout.decode().split() == ["started", "KeyboardInterrupt"], child.stderr.decode()
+    assert output.read_bytes().endswith(b"\n")  # a line cut short is cut off
+    results = _results(output)
+    assert 4 <= len(results) < 40
+    failed = sum(r["response"]["status_code"] >= 400 for r in results)
+    job = bulk.JobFile.load(str(output) + ".job.json")
+    assert (job.state, job.done, job.failed) == ("interrupted", len(results), failed)
+    summary = await _run(runtime, server, source, output)
+    assert (summary.skipped, summary.sent, summary.done) == (len(results), 40 - len(results), 40)
+    assert _each_once(output, 40)
+
+
+def _cut_write(monkeypatch: pytest.MonkeyPatch, keep: int | None) -> None:
+    """The next write puts `keep` bytes of its line in the file (None: all of
+    them), then a KeyboardInterrupt stops it; the writes after it are whole."""
+    system_write = files.ResultWriter._os_write
+    armed = [True]
+
+    def cut(fd: int, data: Any) -> int:
+        if not armed:
+            return system_write(fd, data)
+        armed.clear()
+        system_write(fd, data if keep is None else data[:keep])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.ResultWriter, "_os_write", staticmethod(cut))
+
+
+def test_a_write_stopped_after_its_line_is_counted_from_the_file(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.jsonl"
+    earlier = result_line(id="x", custom_id="a", status_code=200)
+    path.write_bytes(earlier)  # an earlier run's: not this writer's
+    writer = files.ResultWriter(str(path))
+    writer.write(result_line(id="x", custom_id="b", status_code=200), False)
+    _cut_write(monkeypatch, None)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(result_line(id="x", custom_id="c", status_code=429), True)
+    assert writer.counts == (1, 0)  # the write did not get to count it
+    writer.close()
+    assert writer.counts == (2, 1)  # the file has it whole: counted, as failed
+    assert [r["custom_id"] for r in _results(path)] == ["a", "b", "c"]
+
+
+def test_a_line_cut_short_is_cut_off_before_the_next_write(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.jsonl"
+    writer = files.ResultWriter(str(path))
+    writer.write(result_line(id="x", custom_id="a", status_code=200))
+    _cut_write(monkeypatch, 20)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(result_line(id="x", custom_id="b", status_code=200))
+    assert path.read_bytes().count(b"\n") == 1 and not path.read_bytes().endswith(b"\n")
+    writer.write(result_line(id="x", custom_id="c", status_code=500), True)
+    writer.close()
+    assert writer.counts == (2, 1)
+    assert [r["custom_id"] for r in _results(path)] == ["a", "c"]
+
+
+def test_a_shared_output_takes_no_line_after_one_cut_short(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process may have appended since: the part written cannot be told
+    # from theirs, so nothing is appended after it (a resume cuts it off).
+    path = tmp_path / "out.jsonl"
+    writer = files.ResultWriter(str(path), exclusive=False)
+    _cut_write(monkeypatch, 20)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(result_line(id="x", custom_id="a", status_code=200))
+    with pytest.raises(OSError) as raised:
+        writer.write(result_line(id="x", custom_id="b", status_code=200))
+    assert raised.value.errno == errno.EIO and "cut short" in str(raised.value)
+    writer.close()
+    assert writer.counts == (0, 0) and len(path.read_bytes()) == 20
+
+
+def test_on_trio_writing_and_counting_a_result_is_one_step_ctrl_c_waits_for() -> None:
+    # Trio raises a KeyboardInterrupt between any two bytecodes of unprotected
+    # code; inside the runner's write-and-count it waits for the next checkpoint.
+    import trio
+
+    from oxide_io._async._bulk import _ki_protected
+
+    seen: list[bool] = []
+
+    def record(line: bytes, failed: bool) -> None:
+        seen.append(trio.lowlevel.currently_ki_protected())
+
+    async def main() -> None:
+        seen.append(trio.lowlevel.currently_ki_protected())
+        _ki_protected(record)(b"", False)
+
+    trio.run(main)
+    assert seen == [False, True]
+
+
 async def test_a_resume_under_colliding_digests_sends_exactly_what_is_missing(
     runtime: str, server: MockServer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -158,12 +158,12 @@ async def test_a_merge_cut_short_is_finished_not_repeated(
     write = files.ResultWriter.write
     writes = 0
 
-    def fill_up(writer: files.ResultWriter, line: bytes) -> None:
+    def fill_up(writer: files.ResultWriter, line: bytes, failed: bool = False) -> None:
         nonlocal writes
         writes += 1
         if writes > 5:
             raise OSError(errno.ENOSPC, "No space left on device")
-        write(writer, line)
+        write(writer, line, failed)
 
     monkeypatch.setattr(files.ResultWriter, "write", fill_up)
     with pytest.raises(OSError):

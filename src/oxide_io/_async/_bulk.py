@@ -14,6 +14,16 @@ Safe to stop and rerun: a result counts as done once its line is written (one
 `os.write`, fsync'd within a second); a rerun skips every custom_id the output
 already has. Cancelling the run (Ctrl-C) abandons the requests in flight, whose
 results were not written, and keeps all that were.
+
+The job file's counts are the writer's (`ResultWriter.counts`), which stay
+equal to the lines in the output whatever instant a KeyboardInterrupt lands
+at; on trio, writing a result and counting it is also one step that a Ctrl-C
+waits for (trio's KeyboardInterrupt protection), so the progress shown agrees
+too. While the run goes, the job file is saved after each fsync with the
+counts taken before it (never more than the disk holds); when it ends, however
+it ends, with the output's exact counts. A process killed outright (SIGKILL, or
+SIGTERM without a handler) leaves the last of those saves ("running"): the
+rerun counts the output again, and so does `oxide bulk status`.
 """
 
 from __future__ import annotations
@@ -140,6 +150,11 @@ class AsyncBulkRunner:
         self._meter: ProgressMeter | None = None
         self._writer: ResultWriter | None = None
         self._job: JobFile | None = None
+        self._resumed = (0, 0)  # (done, failed) by earlier runs
+        self._record: Callable[[bytes, bool], None] = self._write_result
+        # Set (under the lock) once the output is closed: the job file's last
+        # save is the run's, not an older one from a thread still finishing.
+        self._ended = False
 
     async def run(self) -> BulkSummary:
         if self._prepared is None:
@@ -149,7 +164,10 @@ class AsyncBulkRunner:
         else:
             (total, done), done_count, failed_count = self._prepared, 0, 0
         skipped = done_count
+        self._resumed = (done_count, failed_count)
         meter = self._meter = ProgressMeter(total, done_count, failed_count)
+        if self._backend.runtime() == "trio":
+            self._record = _ki_protected(self._write_result)
         if self._job_path is not None:
             self._job = JobFile(
                 path=self._job_path,
@@ -166,7 +184,8 @@ class AsyncBulkRunner:
             )
             self._job.save()
         self._queue = read_input(self._input_path, skip=done, shard=self._shard)
-        self._writer = ResultWriter(self._output)
+        # A share of a job split across processes appends beside the others.
+        self._writer = ResultWriter(self._output, exclusive=self._shard is None)
         interrupted = True
         try:
             async with self._backend.task_group() as group:
@@ -178,8 +197,18 @@ class AsyncBulkRunner:
         finally:
             # Cleanup that must run even as the run is being cancelled.
             async with self._backend.shielded():
-                self._queue.close()  # the input file, now rather than when collected
-                await self._backend.run_blocking(self._writer.close)
+                # Under the lock: a blocking run's threads, when a second Ctrl-C
+                # left them running, read and write no more once it is released.
+                # The last fsync is not sent to a worker thread: after a
+                # KeyboardInterrupt escaped asyncio's loop, this runs as
+                # asyncio.run tears the loop down, and anyio's worker thread
+                # started then is never told to stop (the process hangs at exit).
+                with self._lock:
+                    self._ended = True
+                    self._queue.close()  # the input file, now rather than when collected
+                    self._writer.close()
+                # The output's own counts, a write cut short by a Ctrl-C settled.
+                meter.done, meter.failed = self._counts()
                 if self._job is not None:
                     self._job.done, self._job.failed = meter.done, meter.failed
                     self._job.state = "interrupted" if interrupted else "done"
@@ -316,11 +345,21 @@ class AsyncBulkRunner:
                 request_id=request_id,
                 body=body,
             )
-        assert self._writer is not None and self._meter is not None
         with self._lock:
-            self._writer.write(line)
-            self._active -= 1
-            self._meter.record(failed=failure is not None or (status or 0) >= 400)
+            self._record(line, failure is not None or (status or 0) >= 400)
+
+    def _write_result(self, line: bytes, failed: bool) -> None:
+        """Writes a result and counts it: on trio, one step a Ctrl-C does not split."""
+        assert self._writer is not None and self._meter is not None
+        self._writer.write(line, failed)
+        self._active -= 1
+        self._meter.record(failed)
+
+    def _counts(self) -> tuple[int, int]:
+        """`(done, failed)` for the job: earlier runs' and the lines this run wrote."""
+        assert self._writer is not None
+        lines, failed = self._writer.counts
+        return self._resumed[0] + lines, self._resumed[1] + failed
 
     def _retry_delay(
         self, job: _Job, info: ResponseInfo | None, failure: APIError | None, now: float
@@ -344,23 +383,41 @@ class AsyncBulkRunner:
         self._wake()
         writer = self._writer
         if writer is not None and writer.sync_due():
+            # Counted before the fsync, so the job file never says more than the disk holds.
+            with self._lock:
+                done, failed = self._counts()
             await self._backend.run_blocking(writer.sync)
-            if self._job is not None and self._meter is not None:
-                with self._lock:
-                    self._job.done, self._job.failed = self._meter.done, self._meter.failed
-                self._job.save()
+            # One save at a time (a blocking run's threads may each find a sync
+            # due), none after the run's own, and never counts older than saved.
+            with self._lock:
+                if self._job is not None and not self._ended and done >= self._job.done:
+                    self._job.done, self._job.failed = done, failed
+                    self._job.save()
         self._report()
 
     def _report(self, *, force: bool = False) -> None:
         if self._on_progress is None or self._meter is None:
             return
         now = time.monotonic()
-        if not force and now - self._reported_at < _PROGRESS_INTERVAL:
+        if not force and (self._ended or now - self._reported_at < _PROGRESS_INTERVAL):
             return
         self._reported_at = now
         with self._lock:
             progress = self._meter.snapshot(self._policy.in_flight)
         self._on_progress(progress)
+
+
+def _ki_protected(function: Callable[[bytes, bool], None]) -> Callable[[bytes, bool], None]:
+    """`function`, which a Ctrl-C on trio does not interrupt: trio then raises the
+    KeyboardInterrupt at the run's next checkpoint instead, as a cancellation."""
+    import trio
+
+    def protected(line: bytes, failed: bool) -> None:
+        function(line, failed)
+
+    # trio marks the code object (or wraps it, in older releases); a closure
+    # made here has its own code, shared only with the other runs' closures.
+    return trio.lowlevel.enable_ki_protection(protected)
 
 
 def _result_id() -> str:

@@ -164,11 +164,17 @@ class _Merge:
                         error_message=_batch_problem(batch),
                     )
                     failed = True
-                self.writer.write(line)
+                self.writer.write(line, failed)
                 meter.record(failed)
         finally:
             for handle in handles:
                 handle.close()
+
+
+def _counts(writer: ResultWriter, done: int, failed: int) -> tuple[int, int]:
+    """`(done, failed)` for the job: earlier runs' and the lines `writer` wrote."""
+    lines, failures = writer.counts
+    return done + lines, failed + failures
 
 
 def _batch_problem(batch: Any) -> str:
@@ -229,6 +235,7 @@ class _Batches:
         self._output = output
         self._job_path = job_path
         self._on_progress = on_progress
+        self._resumed = (0, 0)  # (done, failed) by earlier runs
 
     async def run(
         self, poll_interval: float, max_lines: int, max_bytes: int, *, keep_input: bool
@@ -247,6 +254,7 @@ class _Batches:
         if not keep_input:
             job.input = "(an iterable)"
         writer = ResultWriter(self._output)
+        self._resumed = (done_count, failed_count)
         interrupted = True
         try:
             for part in job.batches:
@@ -261,7 +269,10 @@ class _Batches:
         finally:
             ids.close()
             async with self._backend.shielded():
-                await self._backend.run_blocking(writer.close)
+                # Not in a worker thread: see the bulk runner's cleanup.
+                writer.close()
+                # The output's own counts, a write cut short by a Ctrl-C settled.
+                meter.done, meter.failed = _counts(writer, done_count, failed_count)
                 job.done, job.failed = meter.done, meter.failed
                 job.state = "interrupted" if interrupted else "done"
                 job.save()
@@ -378,7 +389,7 @@ class _Batches:
             _Merge(part, writer, done).run(files, batch, meter)
             await self._backend.run_blocking(writer.sync)
             part["stage"] = "merged"
-            job.done, job.failed = meter.done, meter.failed
+            job.done, job.failed = _counts(writer, *self._resumed)
             job.save()
         finally:
             for path in files:

@@ -6,14 +6,20 @@
 
 `run` is `oxide_io.bulk.run` with the top-level client options (`--base-url`,
 `--timeout`, ...); run it again to resume. Ctrl-C stops it keeping every result
-written. `status` reads the job file `run` keeps next to the output and counts
-the output's results.
+written, and so does SIGTERM (`kill`, a container being stopped), which would
+otherwise end the process before the job file is brought up to date. `status`
+reads the job file `run` keeps next to the output and counts the output's
+results.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import click
@@ -27,6 +33,27 @@ class _Settings(Protocol):
     def client(self) -> Any: ...
 
     def show_progress(self) -> bool: ...
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where a Ctrl-C would be, so the job stops the same way."""
+
+
+@contextlib.contextmanager
+def _terminate_as_ctrl_c() -> Iterator[None]:
+    """Makes SIGTERM stop the job as Ctrl-C does while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread sets handlers (and takes signals)
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group()
@@ -86,7 +113,28 @@ def run(
     within its limits, uploaded, run as batches, polled every --poll-interval
     seconds and merged back (each part in input order). Stop it at any time
     and run it again: the job file records every file and batch.
+
+    Ctrl-C or SIGTERM stops it (exit 130 or 143) keeping every result written;
+    run it again to resume.
     """
+    try:
+        with _terminate_as_ctrl_c():
+            _run(settings, input_path, output, rpm, tpm, concurrency, batch_api, poll_interval)
+    except _Terminated:
+        # The job file says "interrupted", with the output's counts.
+        raise click.exceptions.Exit(128 + signal.SIGTERM) from None
+
+
+def _run(
+    settings: _Settings,
+    input_path: str,
+    output: str,
+    rpm: float | None,
+    tpm: float | None,
+    concurrency: int,
+    batch_api: bool,
+    poll_interval: float,
+) -> None:
     from .. import bulk as bulk_jobs
 
     retries = settings.max_retries if settings.max_retries is not None else 5
