@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hpack
 import pytest
-from hpack.exceptions import HPACKError
+from hpack.exceptions import HPACKDecodingError, HPACKError
+from hpack.huffman import HuffmanEncoder
+from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
+from hpack.huffman_table import decode_huffman
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxide_proto.http._http2_hpack import CachingEncoder, LeanDecoder
+from oxide_proto.http._http2_hpack import CachingEncoder, LeanDecoder, huffman_decode
 
 NAMES = [
     b":method",
@@ -205,3 +208,53 @@ def test_lean_decoder_remembers_huffman_strings_it_decoded() -> None:
     for _ in range(3):
         assert decoder.decode(block, raw=True) == [(b"x-plain", b"a value sent without indexing")]
     assert list(decoder._decoded.values()).count(b"a value sent without indexing") <= 1
+
+
+# -- Huffman strings a byte at a step: the same bytes and errors as hpack's -------------
+
+_HUFFMAN = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
+
+
+def _hpack_huffman(data: bytes) -> bytes | type[HPACKDecodingError]:
+    try:
+        return decode_huffman(data)
+    except HPACKDecodingError:
+        return HPACKDecodingError
+
+
+def _ours(data: bytes) -> bytes | type[HPACKDecodingError]:
+    try:
+        return huffman_decode(data)
+    except HPACKDecodingError:
+        return HPACKDecodingError
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.binary(max_size=64))
+def test_huffman_decode_gives_back_what_was_coded(text: bytes) -> None:
+    coded = _HUFFMAN.encode(text)
+    assert huffman_decode(coded) == text == decode_huffman(coded)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.binary(max_size=40))
+def test_huffman_decode_agrees_with_hpack_on_any_bytes(data: bytes) -> None:
+    # Most random bytes are invalid (EOS, a code that does not exist, padding
+    # that is too long or not of ones): the same input fails the same way.
+    assert _ours(data) == _hpack_huffman(data)
+
+
+def test_huffman_decode_refuses_what_hpack_refuses() -> None:
+    eos = b"\xff\xff\xff\xff"  # 30 bits of EOS, then padding
+    for bad, message in (
+        (eos, "Invalid"),
+        (_HUFFMAN.encode(b"a") + b"\xff", "Invalid|Incomplete"),  # 8+ bits of padding
+        (b"\x00", "Incomplete"),  # '0' (00000) then padding 000: not ones
+    ):
+        with pytest.raises(HPACKDecodingError, match=message):
+            huffman_decode(bad)
+        with pytest.raises(HPACKDecodingError):
+            decode_huffman(bad)
+    assert huffman_decode(b"") == b"" == decode_huffman(b"")
+    request_id = b"req_3c8befe5fb41456db9966ee69bdeceff"
+    assert huffman_decode(_HUFFMAN.encode(request_id)) == request_id

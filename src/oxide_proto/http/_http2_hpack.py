@@ -14,7 +14,9 @@ SETTINGS_HEADER_TABLE_SIZE.
 Decoding is hpack's decoder's work done in one loop (`LeanDecoder`): the general
 one logs every field, builds each through several calls and re-decodes the same
 Huffman-coded strings response after response; its table and errors are the
-same.
+same. A Huffman string it has not seen (a request id, a rate-limit count: a few
+in every response of the API) is decoded a byte at a step (`huffman_decode`)
+rather than hpack's half a byte, about twice as fast.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from hpack.exceptions import (
 )
 from hpack.huffman import HuffmanEncoder
 from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
-from hpack.huffman_table import decode_huffman
+from hpack.huffman_table import (
+    HUFFMAN_COMPLETE,
+    HUFFMAN_EMIT_SYMBOL,
+    HUFFMAN_FAIL,
+    HUFFMAN_TABLE,
+)
 from hpack.table import HeaderTable
 
 # Internal to the HTTP/2 connection; nothing here is public.
@@ -323,7 +330,7 @@ class LeanDecoder(Decoder):
             return raw, stop
         text = self._decoded.get(raw)
         if text is None:
-            text = decode_huffman(raw)
+            text = huffman_decode(raw)
             if length <= _MAX_STRING:
                 if len(self._decoded) >= _MAX_DECODED:
                     self._decoded.clear()
@@ -342,6 +349,56 @@ class LeanDecoder(Decoder):
         entries = self._entries
         while entries and self._table_size + room > self._table_max:
             self._table_size -= entries.popleft()[2]
+
+
+# Decoding a Huffman string a byte at a time: hpack's state machine (nghttp2's)
+# reads half a byte a step; two of its steps make one here, learnt the first time
+# a (state, byte) pair comes and kept in the state's row. A step is (the next
+# state, the bytes it emits, whether the string may end there), or None when the
+# byte makes the string invalid (the EOS symbol, or a code that does not exist).
+_Step = tuple[int, bytes, bool] | None
+_ROWS: Final[list[list[_Step | bool] | None]] = [None] * 256
+_UNKNOWN: Final = False  # a step not learnt yet (a step is a tuple or None)
+
+
+def _learn(state: int, byte: int) -> _Step:
+    out = bytearray()
+    flags = 0
+    for nibble in (byte >> 4, byte & 0x0F):
+        state, flags, symbol = HUFFMAN_TABLE[state * 16 + nibble]
+        if flags & HUFFMAN_FAIL:
+            return None
+        if flags & HUFFMAN_EMIT_SYMBOL:
+            out.append(symbol)
+    return state, bytes(out), bool(flags & HUFFMAN_COMPLETE)
+
+
+def huffman_decode(data: bytes) -> bytes:
+    """A Huffman-coded string literal's bytes (RFC 7541 §5.2, Appendix B).
+
+    Raises `HPACKDecodingError` as hpack's `decode_huffman` does: for the EOS
+    symbol or an invalid code, and for padding longer than 7 bits or not of ones.
+    The rows hold at most 256 x 256 steps, whatever the input.
+    """
+    rows = _ROWS
+    state = 0
+    complete = True
+    parts: list[bytes] = []
+    for byte in data:
+        row = rows[state]
+        if row is None:
+            row = rows[state] = [_UNKNOWN] * 256
+        step = row[byte]
+        if step is _UNKNOWN:
+            step = row[byte] = _learn(state, byte)
+        if step is None:
+            raise HPACKDecodingError("Invalid Huffman string")
+        state, emitted, complete = step  # type: ignore[misc]
+        if emitted:
+            parts.append(emitted)
+    if not complete:
+        raise HPACKDecodingError("Incomplete Huffman string")
+    return b"".join(parts)
 
 
 def _decode_integer(data: bytes, pos: int, mask: int) -> tuple[int, int]:
