@@ -122,6 +122,73 @@ def test_following_fields_join_the_next_block_only() -> None:
     _check(encoder, decoder, pseudo)  # the block after has the fields it is given
 
 
+# Blocks drawn from a few, so that the same fields come again, between new ones and
+# new table sizes.
+_POOL = [
+    [(b":method", b"POST"), (b":path", b"/"), (b"accept", b"application/json")],
+    [(b":method", b"POST"), hpack.NeverIndexedHeaderTuple(b"authorization", b"k")],
+    [(b"x-custom", b"1"), (b"user-agent", b"oxide"), (b"content-length", b"17")],
+    [(b"x-" + b"n" * 150, b"v" * 200), (b"x-custom", b"1")],
+    [(b"content-length", b"0")],
+    [],
+]
+_again = st.sampled_from(_POOL) | block | st.sampled_from([0, 64, 256, 1000, 4096, 8192])
+
+
+@settings(max_examples=200)
+@given(st.lists(_again, max_size=30))
+def test_kept_blocks_decode_to_the_fields_sent(
+    steps: list[list[tuple[bytes, bytes]] | int],
+) -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    for step in steps:
+        if isinstance(step, int):
+            encoder.header_table_size = step
+            decoder.max_allowed_table_size = step
+        else:
+            _check(encoder, decoder, step)
+            _check(encoder, decoder, step)  # at once again: from what was kept
+
+
+def test_a_block_is_kept_once_its_fields_are_in_the_table() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    fields = [(b":method", b"POST"), (b"user-agent", b"oxide"), (b"content-length", b"1")]
+    first = encoder.encode(fields)  # inserts user-agent: not kept
+    assert not encoder._blocks
+    second = encoder.encode(fields)
+    assert len(encoder._blocks) == 1 and len(second) < len(first)
+    fields[-1] = (b"content-length", b"22")  # the length is encoded each time
+    third = encoder.encode(fields)
+    assert third[:2] == second[:2] and third != second  # the kept part, a new length
+    for block in (first, second, third):
+        assert decoder.decode(block, raw=True)
+    assert decoder.decode(third, raw=True)[-1] == (b"content-length", b"22")
+    assert len(encoder._blocks) == 1
+
+
+def test_a_kept_block_is_not_sent_for_equal_fields_of_another_kind() -> None:
+    # A tuple and a NeverIndexedHeaderTuple of the same bytes are equal: the
+    # credential is still sent as never indexed.
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    plain = [(b"x-key", b"secret")]
+    for _ in range(3):
+        _check(encoder, decoder, plain)
+    assert encoder._blocks
+    _check(encoder, decoder, [hpack.NeverIndexedHeaderTuple(b"x-key", b"secret")])
+
+
+def test_a_kept_block_is_not_sent_after_the_table_changed() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    fields = [(b"x-a", b"1"), (b"x-b", b"2")]
+    _check(encoder, decoder, fields)
+    _check(encoder, decoder, fields)  # kept: indices 63, 62
+    _check(encoder, decoder, [(b"x-c", b"3")])  # a new entry moves them to 64, 63
+    _check(encoder, decoder, fields)
+    encoder.header_table_size = decoder.max_allowed_table_size = 40  # room for one
+    _check(encoder, decoder, fields)
+    _check(encoder, decoder, fields)
+
+
 # -- decoding ---------------------------------------------------------------------------
 
 

@@ -70,6 +70,8 @@ _HUFFMAN: Final = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
 _SHORT_INDEXED: Final = tuple(bytes((_INDEXED | i,)) for i in range(127))
 # Bounds the memory a connection spends on representations (each is a few bytes).
 _MAX_REMEMBERED: Final = 1024
+# Bounds the header blocks a connection remembers (`CachingEncoder.encode`).
+_MAX_BLOCKS: Final = 32
 
 
 def _integer(value: int, prefix_bits: int, pattern: int) -> bytearray:
@@ -111,6 +113,13 @@ class CachingEncoder(Encoder):
     (RFC 7541 §7.1.3). Other fields go into the dynamic table on first use, except
     those whose value changes with each request (content-length), which are sent
     as literals without indexing.
+
+    A client sends the same fields request after request, in the same order:
+    once they are all in the table, the block they make is the same bytes every
+    time. Such a block is kept, and sent again as long as the table has not
+    changed since and the fields are of the same types (a `tuple` and an
+    `hpack.NeverIndexedHeaderTuple` of the same bytes are equal, but are not
+    sent alike). A trailing content-length is encoded each time.
     """
 
     def __init__(self) -> None:
@@ -124,6 +133,12 @@ class CachingEncoder(Encoder):
         self._fixed: dict[tuple[bytes, bytes], bytes] = {}  # representations that never change
         self._secret: dict[tuple[bytes, bytes], bytes] = {}  # never-indexed representations
         self._smallest: int | None = None  # smallest table size since the last block
+        # Changes of the dynamic table (an insertion or a new size): an entry's
+        # index, so a block that refers to it, holds until the next.
+        self._changes = 0
+        # Blocks made without changing the table, by their fields: (the fields'
+        # types, `_changes` when made, the block).
+        self._blocks: dict[tuple[Any, ...], tuple[tuple[type, ...], int, bytes]] = {}
         # Fields that follow those `encode()` is given, in the next block only: the
         # connection hands h2 the pseudo-fields alone and the rest to the encoder.
         self.following: list[Any] | None = None
@@ -139,6 +154,7 @@ class CachingEncoder(Encoder):
         if value == self._max_size:
             return
         self._max_size = value
+        self._changes += 1
         self._evict(0)
         # Of several changes between two blocks, the smallest and the last are told.
         self._smallest = value if self._smallest is None else min(self._smallest, value)
@@ -146,16 +162,38 @@ class CachingEncoder(Encoder):
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
         """The header block for `headers` (bytes pairs, pseudo-fields first), then
         `following` when it is set (it is used once)."""
+        following = self.following
+        if following is not None:
+            self.following = None
+            fields = (*headers, *following)
+        else:
+            fields = tuple(headers)
+        if self._smallest is not None:
+            return self._encode(fields)  # a new table size to announce first
+        tail: tuple[Any, ...] = ()
+        if fields and fields[-1][0] in _VOLATILE:
+            fields, tail = fields[:-1], fields[-1:]
+        changes = self._changes
+        kinds = tuple(map(type, fields))
+        kept = self._blocks.get(fields)
+        if kept is not None and kept[1] == changes and kept[0] == kinds:
+            block = kept[2]
+        else:
+            block = self._encode(fields)
+            if self._changes == changes:
+                if len(self._blocks) >= _MAX_BLOCKS:
+                    self._blocks.clear()
+                self._blocks[fields] = (kinds, changes, block)
+        return block + self._encode(tail) if tail else block
+
+    def _encode(self, headers: Iterable[Any]) -> bytes:
+        """The representations of `headers`, after a table size update if one is due."""
         parts: list[bytes] = []
         if self._smallest is not None:
             if self._smallest < self._max_size:
                 parts.append(bytes(_integer(self._smallest, 5, _SIZE_UPDATE)))
             parts.append(bytes(_integer(self._max_size, 5, _SIZE_UPDATE)))
             self._smallest = None
-        following = self.following
-        if following is not None:
-            self.following = None
-            headers = [*headers, *following]
         fixed, positions = self._fixed, self._positions
         for header in headers:
             if type(header) is not tuple:
@@ -207,6 +245,7 @@ class CachingEncoder(Encoder):
     def _insert(self, header: tuple[bytes, bytes], size: int) -> None:
         # The decoder adds the entry after evicting what it must; an entry larger
         # than the whole table empties it and is not added (RFC 7541 §4.4).
+        self._changes += 1
         self._evict(size)
         if size <= self._max_size:
             self._inserted += 1
