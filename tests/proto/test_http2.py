@@ -19,7 +19,7 @@ import h2.exceptions
 import h2.settings
 import hpack
 import pytest
-from hyperframe.frame import Frame, GoAwayFrame
+from hyperframe.frame import DataFrame, Frame, GoAwayFrame, HeadersFrame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1074,6 +1074,52 @@ def test_the_count_matches_h2s_walk_whatever_closed_the_streams() -> None:
     assert {b, d, f} == {sid for sid, s in conn.streams.items() if s.open}
 
 
+def _closed_every_way() -> tuple[HTTP2Connection, bytes, set[int]]:
+    """A client whose six streams the server's next bytes close by RST_STREAM,
+    END_STREAM on DATA, on trailers and on a lone HEADERS, or leave open (an
+    answer before the upload ended, and no answer yet): the client, those bytes,
+    and the streams open once they are read."""
+    client, server = connect()
+    ids = [client.start_request(request("POST", iter([b""]))) for _ in range(5)]
+    ids.append(client.start_request(request()))
+    server.pump(client)
+    a, b, c, d, e, f = ids
+    client.end_request(c)
+    client.end_request(d)
+    server.pump(client)
+    server.conn.reset_stream(a, ErrorCodes.CANCEL)
+    server.respond(b, b"early")  # the upload goes on: b stays open
+    server.respond(c, b"", trailers=[(b"x-t", b"1")])
+    server.respond(d, b"done")
+    server.respond(f)  # HEADERS with END_STREAM
+    return client, server.conn.data_to_send(), {b, e}
+
+
+def _count_is_exact(chunks: list[bytes]) -> None:
+    client, _, still_open = _closed_every_way()
+    for chunk in chunks:
+        if chunk:  # b"" would be the end of input
+            client.receive_data(chunk)
+    conn = client._h2
+    # The connection's own count saw every close as it came (no walk to correct it).
+    assert conn._outbound == still_open
+    assert conn.open_outbound_streams == 2
+    assert {sid for sid, s in conn.streams.items() if s.open} == still_open
+
+
+def test_the_count_sees_each_close_a_read_brings_whole_and_bytewise() -> None:
+    _, data, _ = _closed_every_way()
+    for _, chunks in fixed_feeds(data):
+        _count_is_exact(chunks)
+
+
+@settings(max_examples=30, deadline=None)
+@given(points=split_points())
+def test_the_count_sees_each_close_a_read_brings_at_split_points(points: list[int]) -> None:
+    _, data, _ = _closed_every_way()
+    _count_is_exact(split_at(data, points))
+
+
 def test_the_peers_limit_still_refuses_a_stream_over_it() -> None:
     client, server = connect()
     server.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 3})
@@ -1210,6 +1256,26 @@ def test_received_frames_are_not_described_for_a_log_nobody_keeps(
     assert body_of(pull(client, stream_id)) == b"hello"
     assert described["client"] == []
     assert "HeadersFrame" in described["server"]
+
+
+def test_a_received_frame_is_described_by_its_kind_alone() -> None:
+    # The description h2 asks for each received frame (for its trace log) names
+    # the frame's kind; the frame stays hyperframe's.
+    client, server = connect()
+    seen: list[tuple[str, bool]] = []
+    receive = client._h2._receive_frame
+
+    def described(frame: Frame) -> list[h2.events.Event]:
+        events = receive(frame)
+        seen.append((repr(frame), isinstance(frame, (HeadersFrame, DataFrame))))
+        return events
+
+    client._h2._receive_frame = described  # type: ignore[method-assign]
+    stream_id = client.start_request(request())
+    server.pump(client)
+    server.respond(stream_id, b"hello")
+    server.pump(client)
+    assert seen == [("<HeadersFrame>", True), ("<DataFrame>", True)]
 
 
 # -- received fields: what h2's inbound validation refused, refused ---------------------

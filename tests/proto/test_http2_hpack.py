@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hpack
 import pytest
-from hpack.exceptions import HPACKError
+from hpack.exceptions import HPACKDecodingError, HPACKError
+from hpack.huffman import HuffmanEncoder
+from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
+from hpack.huffman_table import decode_huffman
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxide_proto.http._http2_hpack import CachingEncoder, LeanDecoder
+from oxide_proto.http._http2_hpack import CachingEncoder, LeanDecoder, huffman_decode
 
 NAMES = [
     b":method",
@@ -119,6 +122,73 @@ def test_following_fields_join_the_next_block_only() -> None:
     _check(encoder, decoder, pseudo)  # the block after has the fields it is given
 
 
+# Blocks drawn from a few, so that the same fields come again, between new ones and
+# new table sizes.
+_POOL = [
+    [(b":method", b"POST"), (b":path", b"/"), (b"accept", b"application/json")],
+    [(b":method", b"POST"), hpack.NeverIndexedHeaderTuple(b"authorization", b"k")],
+    [(b"x-custom", b"1"), (b"user-agent", b"oxide"), (b"content-length", b"17")],
+    [(b"x-" + b"n" * 150, b"v" * 200), (b"x-custom", b"1")],
+    [(b"content-length", b"0")],
+    [],
+]
+_again = st.sampled_from(_POOL) | block | st.sampled_from([0, 64, 256, 1000, 4096, 8192])
+
+
+@settings(max_examples=200)
+@given(st.lists(_again, max_size=30))
+def test_kept_blocks_decode_to_the_fields_sent(
+    steps: list[list[tuple[bytes, bytes]] | int],
+) -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    for step in steps:
+        if isinstance(step, int):
+            encoder.header_table_size = step
+            decoder.max_allowed_table_size = step
+        else:
+            _check(encoder, decoder, step)
+            _check(encoder, decoder, step)  # at once again: from what was kept
+
+
+def test_a_block_is_kept_once_its_fields_are_in_the_table() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    fields = [(b":method", b"POST"), (b"user-agent", b"oxide"), (b"content-length", b"1")]
+    first = encoder.encode(fields)  # inserts user-agent: not kept
+    assert not encoder._blocks
+    second = encoder.encode(fields)
+    assert len(encoder._blocks) == 1 and len(second) < len(first)
+    fields[-1] = (b"content-length", b"22")  # the length is encoded each time
+    third = encoder.encode(fields)
+    assert third[:2] == second[:2] and third != second  # the kept part, a new length
+    for block in (first, second, third):
+        assert decoder.decode(block, raw=True)
+    assert decoder.decode(third, raw=True)[-1] == (b"content-length", b"22")
+    assert len(encoder._blocks) == 1
+
+
+def test_a_kept_block_is_not_sent_for_equal_fields_of_another_kind() -> None:
+    # A tuple and a NeverIndexedHeaderTuple of the same bytes are equal: the
+    # credential is still sent as never indexed.
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    plain = [(b"x-key", b"secret")]
+    for _ in range(3):
+        _check(encoder, decoder, plain)
+    assert encoder._blocks
+    _check(encoder, decoder, [hpack.NeverIndexedHeaderTuple(b"x-key", b"secret")])
+
+
+def test_a_kept_block_is_not_sent_after_the_table_changed() -> None:
+    encoder, decoder = CachingEncoder(), hpack.Decoder()
+    fields = [(b"x-a", b"1"), (b"x-b", b"2")]
+    _check(encoder, decoder, fields)
+    _check(encoder, decoder, fields)  # kept: indices 63, 62
+    _check(encoder, decoder, [(b"x-c", b"3")])  # a new entry moves them to 64, 63
+    _check(encoder, decoder, fields)
+    encoder.header_table_size = decoder.max_allowed_table_size = 40  # room for one
+    _check(encoder, decoder, fields)
+    _check(encoder, decoder, fields)
+
+
 # -- decoding ---------------------------------------------------------------------------
 
 
@@ -205,3 +275,53 @@ def test_lean_decoder_remembers_huffman_strings_it_decoded() -> None:
     for _ in range(3):
         assert decoder.decode(block, raw=True) == [(b"x-plain", b"a value sent without indexing")]
     assert list(decoder._decoded.values()).count(b"a value sent without indexing") <= 1
+
+
+# -- Huffman strings a byte at a step: the same bytes and errors as hpack's -------------
+
+_HUFFMAN = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
+
+
+def _hpack_huffman(data: bytes) -> bytes | type[HPACKDecodingError]:
+    try:
+        return decode_huffman(data)
+    except HPACKDecodingError:
+        return HPACKDecodingError
+
+
+def _ours(data: bytes) -> bytes | type[HPACKDecodingError]:
+    try:
+        return huffman_decode(data)
+    except HPACKDecodingError:
+        return HPACKDecodingError
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.binary(max_size=64))
+def test_huffman_decode_gives_back_what_was_coded(text: bytes) -> None:
+    coded = _HUFFMAN.encode(text)
+    assert huffman_decode(coded) == text == decode_huffman(coded)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.binary(max_size=40))
+def test_huffman_decode_agrees_with_hpack_on_any_bytes(data: bytes) -> None:
+    # Most random bytes are invalid (EOS, a code that does not exist, padding
+    # that is too long or not of ones): the same input fails the same way.
+    assert _ours(data) == _hpack_huffman(data)
+
+
+def test_huffman_decode_refuses_what_hpack_refuses() -> None:
+    eos = b"\xff\xff\xff\xff"  # 30 bits of EOS, then padding
+    for bad, message in (
+        (eos, "Invalid"),
+        (_HUFFMAN.encode(b"a") + b"\xff", "Invalid|Incomplete"),  # 8+ bits of padding
+        (b"\x00", "Incomplete"),  # '0' (00000) then padding 000: not ones
+    ):
+        with pytest.raises(HPACKDecodingError, match=message):
+            huffman_decode(bad)
+        with pytest.raises(HPACKDecodingError):
+            decode_huffman(bad)
+    assert huffman_decode(b"") == b"" == decode_huffman(b"")
+    request_id = b"req_3c8befe5fb41456db9966ee69bdeceff"
+    assert huffman_decode(_HUFFMAN.encode(request_id)) == request_id

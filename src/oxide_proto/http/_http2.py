@@ -16,7 +16,6 @@ connection pool needs to hear about.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -66,6 +65,8 @@ _TRAILERS: Final = h2.events.TrailersReceived
 _HEADS: Final = frozenset(
     {h2.events.ResponseReceived, h2.events.InformationalResponseReceived, _TRAILERS}
 )
+# The events of a received frame that closes its stream (END_STREAM, RST_STREAM).
+_CLOSING: Final = frozenset({h2.events.StreamEnded, h2.events.StreamReset})
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _NO_ERROR: Final = h2.errors.ErrorCodes.NO_ERROR
 _REFUSED: Final = h2.errors.ErrorCodes.REFUSED_STREAM
@@ -78,15 +79,17 @@ def _error_name(code: int) -> str:
         return f"error code {code:#x}"
 
 
-def _quiet_repr(frame: Frame) -> str:
-    return f"<{type(frame).__name__} on stream {frame.stream_id}>"
-
-
 def _quiet(kind: type[Frame]) -> type[Frame]:
     """`kind` with a repr that costs nothing: h2 makes the repr of every frame it
     receives for its trace log, which a connection without a logger throws away.
-    A third of a frame's handling went into it."""
-    return type(kind.__name__, (kind,), {"__repr__": _quiet_repr, "__slots__": ()})
+    A third of a frame's handling went into hyperframe's repr.
+
+    The repr is the frame class's name, returned by a bound method of the string
+    itself: Python calls a `__repr__` that is not a descriptor without the
+    instance, and this one runs no Python code (a function would cost a frame per
+    received frame)."""
+    name = f"<{kind.__name__}>"
+    return type(kind.__name__, (kind,), {"__repr__": name.__str__, "__slots__": ()})
 
 
 # Each frame class hyperframe makes, and its quiet twin.
@@ -196,9 +199,9 @@ class _H2Connection(h2.connection.H2Connection):
             frame.__class__ = quiet
         try:
             events: list[h2.events.Event] = super()._receive_frame(frame)
-        finally:
-            # A frame closes no stream but its own (END_STREAM, RST_STREAM).
+        except BaseException:
             self._seen(frame.stream_id)
+            raise
         if events:
             for event in events:
                 kind = type(event)
@@ -206,6 +209,13 @@ class _H2Connection(h2.connection.H2Connection):
                     # h2's checks come first, as if its inbound validation ran: a
                     # field that fails here fails the connection the same way.
                     check_received_fields(event.headers, kind is _TRAILERS)  # type: ignore[attr-defined]
+                elif kind in _CLOSING:
+                    # A received frame closes no stream but its own, and only with
+                    # one of these events: the others (two of a response's three
+                    # frames) need no look at the stream. A close missed here would
+                    # only leave the count high, which h2's walk corrects at the
+                    # limit (`open_outbound_streams`).
+                    self._seen(event.stream_id)  # type: ignore[attr-defined]
             self.on_events(events)
         return events
 
@@ -680,9 +690,13 @@ class HTTP2Connection:
 
     def _ack(self, stream_id: int, size: int) -> None:
         if self._broken is None and not self._eof:
-            # If h2 refuses, the connection is closing: there is no one left to credit.
-            with contextlib.suppress(h2.exceptions.ProtocolError):
+            # If h2 refuses, the connection is closing: there is no one left to
+            # credit. (A plain `try`: `contextlib.suppress` costs three calls and an
+            # object, once a response.)
+            try:  # noqa: SIM105
                 self._h2.acknowledge_received_data(size, stream_id)
+            except h2.exceptions.ProtocolError:
+                pass
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -713,8 +727,10 @@ class HTTP2Connection:
         stream.reset = stream.request_ended = True
         if self._broken is None and not self._eof:
             # If h2 refuses, the stream is already closed on its side: nothing to reset.
-            with contextlib.suppress(h2.exceptions.ProtocolError):
+            try:  # noqa: SIM105 (see `_ack`)
                 self._h2.reset_stream(stream_id, code)
+            except h2.exceptions.ProtocolError:
+                pass
 
     def _break(self, error: RemoteProtocolError) -> None:
         self._broken = error
