@@ -309,15 +309,26 @@ class SyncConnection:
         turns = self._turns
         now = time.monotonic()
         timer = proto.next_timer()
+        # Outside the state lock, as before any read: a task parking meanwhile on
+        # threads either sees this read's end or keeps a timer of its own.
         until = turns.begin_read(deadline, now, timer)
         data: bytes | None = None
         if until is None or until > now:
-            timeout = None if until is None else until - now
+            # The core's timer (a keepalive PING due) may come first: the read then
+            # ends there (and the socket is read here, not in a coroutine of its own).
+            timed = timer is not None and (until is None or until > timer)
+            wait: float | None
+            if timer is not None and timed:
+                wait = max(timer - now, 0.0)
+            else:
+                wait = None if until is None else until - now
             try:
-                if timer is None or (until is not None and until <= timer):
-                    data = self.socket.receive(timeout)
-                else:
-                    data = self._receive_or_timer(timeout, now, timer)
+                try:
+                    data = self.socket.receive(wait)
+                except TransportTimeout:
+                    if not timed:
+                        raise
+                    self._timer_came(until)
             except TransportTimeout:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
@@ -336,21 +347,13 @@ class SyncConnection:
         if changed and self._on_change is not None:
             self._on_change(self)
 
-    def _receive_or_timer(self, timeout: float | None, now: float, timer: float) -> bytes | None:
-        """Reads from the socket, waking at the core's `timer` (before `timeout` ends).
-
-        Returns None when the timer fired instead: the core handled it (a
-        keepalive that went unanswered has failed the streams by then), and
-        what it queued (a PING) was sent.
-        """
-        try:
-            return self.socket.receive(max(timer - now, 0.0))
-        except TransportTimeout:
-            with self._state:
-                self.proto.handle_timer(time.monotonic())
-            left = None if timeout is None else max(now + timeout - time.monotonic(), 0.0)
-            self.flush(left)
-            return None
+    def _timer_came(self, until: float | None) -> None:
+        """The core's timer came before any input: it sends a keepalive PING (sent
+        here, by `until` at the latest) or fails the streams of a connection whose
+        PING went unanswered; the caller looks at its events again."""
+        with self._state:
+            self.proto.handle_timer(time.monotonic())
+        self.flush(None if until is None else max(until - time.monotonic(), 0.0))
 
     def _read_once(self, timeout: float | None, seen: int) -> None:
         """Waits for one read after the `seen`-th (this task's, or another's): the

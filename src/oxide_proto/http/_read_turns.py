@@ -37,8 +37,8 @@ class ReadTurns(Generic[W]):
     a waiter and `park`s it, waits, and when it runs again (woken, timed out or
     cancelled) calls `unpark`, then looks at its stream again. A task that stops
     looking (its event came, its deadline passed, it failed or was cancelled) calls
-    `pass_on` so that somebody reads when nobody does. Not thread-safe: the driver
-    asks under its state lock.
+    `pass_on` so that somebody reads when nobody does. It takes no lock: a driver
+    whose tasks are threads asks under its own.
     """
 
     __slots__ = (
@@ -68,7 +68,7 @@ class ReadTurns(Generic[W]):
         # The earliest deadline of `_deadlines`, or earlier: the end of the next read.
         self._earliest: float | None = None
         self._any_key = 0  # the last negative key handed out
-        self._any_waiting = 0  # keys below 0 in `_deadlines`' sense: parked or woken
+        self._any_waiting = 0  # tasks under a negative key, parked or woken, until `unpark`
         # The key of the task woken to read next, until it runs (one at a time).
         self._turn: int | None = None
         # When the read in progress ends at the latest (None: no read, or no limit).
