@@ -309,13 +309,13 @@ class SyncConnection:
         turns = self._turns
         now = time.monotonic()
         timer = proto.next_timer()
-        # Outside the state lock, as before any read: a task parking meanwhile on
-        # threads either sees this read's end or keeps a timer of its own.
+        # Outside the state lock: a task that parks meanwhile (on threads) either
+        # sees this read's end or keeps a timer of its own.
         until = turns.begin_read(deadline, now, timer)
         data: bytes | None = None
         if until is None or until > now:
             # The core's timer (a keepalive PING due) may come first: the read then
-            # ends there (and the socket is read here, not in a coroutine of its own).
+            # ends there. The socket is read right here, one call fewer a read.
             timed = timer is not None and (until is None or until > timer)
             wait: float | None
             if timer is not None and timed:
