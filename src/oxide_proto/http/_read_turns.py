@@ -148,7 +148,13 @@ class ReadTurns(Generic[W]):
         """The reader lets go of the role; returns whom to wake to read next (`pass_on`)."""
         self.reading = False
         self._read_until = None
-        return self.pass_on()
+        # `pass_on`, without the call (once a read that brought the reader's event).
+        parked = self._parked
+        if parked and self._turn is None:
+            key = next(iter(parked))
+            self._turn = key
+            return parked.pop(key)
+        return None
 
     def begin_read(self, deadline: float | None, now: float, timer: float | None) -> float | None:
         """When the read the reader starts at `now` ends: by its own `deadline` and
