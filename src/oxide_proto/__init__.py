@@ -388,6 +388,7 @@ if TYPE_CHECKING:
     from .http._proxy import Tunnel as Tunnel
     from .http._proxy import absolute_form as absolute_form
     from .http._proxy import parse_proxy_url as parse_proxy_url
+    from .http._read_turns import ReadTurns as ReadTurns
     from .http._redirect import DEFAULT_MAX_REDIRECTS as DEFAULT_MAX_REDIRECTS
     from .http._redirect import REDIRECT_STATUSES as REDIRECT_STATUSES
     from .http._redirect import follow_redirect as follow_redirect
@@ -595,6 +596,7 @@ _LAZY: dict[str, str] = {
     "assign_connection": ".http._pool",
     "expired_connections": ".http._pool",
     "release_connection": ".http._pool",
+    "ReadTurns": ".http._read_turns",
     "DEFAULT_MAX_REDIRECTS": ".http._redirect",
     "REDIRECT_STATUSES": ".http._redirect",
     "follow_redirect": ".http._redirect",

@@ -4,18 +4,20 @@
 The driver only moves bytes: it writes what the core queued, reads when a stream
 needs more input and feeds it back. HTTP/2 streams of several tasks share the
 connection: one task at a time reads for everyone (the core buffers events per
-stream), and the others wait, each until a read brings something for its own
-stream (the core names those streams, `take_news`) or until it is its turn to
-read. A read that brings a hundred responses wakes their hundred tasks at once,
-and nobody else: there is no queue to pass a lock down one task at a time.
+stream) while the others wait. Who reads, who waits and for how long, and whom a
+read wakes (the tasks of the streams it brought news to, `take_news`, those past
+their deadline, and the next reader when the last one stops) are decisions of the
+core's `ReadTurns`; this driver makes the waiters, sleeps, reads the socket and
+wakes whom it names. A read that brings a hundred responses wakes their hundred
+tasks at once, and nobody else.
+
 Queued output is sent in the order the core produced it, under the write lock.
 When what it read changed how many streams the connection takes (the peer's
 SETTINGS, a refused stream, GOAWAY), the pool hears it at once through
 `on_change`, so waiting requests move without waiting for a stream to end.
 
 A waiting task's read timeout holds while another task reads: the reader's read
-ends by the earliest deadline of those waiting (and the waiting task has a timer
-of its own only when it came after that read began with a later end).
+ends by the earliest deadline of those waiting (`ReadTurns.begin_read`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from oxide_proto import NEED_DATA, BodyData, HTTPConnection, HTTPEvent, NeedData, Request
+from oxide_proto import (
+    NEED_DATA,
+    BodyData,
+    HTTPConnection,
+    HTTPEvent,
+    NeedData,
+    ReadTurns,
+    Request,
+)
 
 from .._backends._errors import TransportError, TransportTimeout
 from .._backends._sync import SyncBackend, SyncSocket, SyncWaiter
@@ -62,25 +72,9 @@ class SyncConnection:
         self._reads_queue_output = shared
         # A socket lives on one event loop: so does the lock that guards it.
         self._write_lock = backend.lock(shared=shared, one_loop=True)
-        # HTTP/2 reading (see the module docstring). Whether a task reads for all:
-        self._reading = False
-        # The tasks waiting meanwhile, oldest first, by the stream each waits for (a
-        # negative key: a task that waits for any read, such as a body waiting for
-        # flow-control window); their deadlines (monotonic), and the earliest of
-        # them or earlier (a hint the reader's read ends by).
-        self._parked: dict[int, SyncWaiter] = {}
-        self._deadlines: dict[int, float] = {}
-        self._earliest: float | None = None
-        self._any_key = 0  # the last negative key handed out
-        self._any_waiting = 0  # tasks waiting under a negative key
-        # The key of the task woken to read next, until it runs (one at a time).
-        self._turn: int | None = None
-        # When the read in progress returns at the latest (None: no read, or no limit).
-        self._read_until: float | None = None
+        # HTTP/2 reading (see the module docstring): who reads, who waits, who is woken.
+        self._turns: ReadTurns[SyncWaiter] = ReadTurns()
         self._new_waiter: Callable[[], SyncWaiter] | None = None
-        # Reads fed to the core so far: a task that saw this many before it looked
-        # at the core waits for a read only if no other came since.
-        self._reads = 0
         self._outbox = bytearray()
         # Streams whose response was garbage-collected before it was read or closed.
         self._dropped: list[int] = []
@@ -160,7 +154,7 @@ class SyncConnection:
         view = memoryview(chunk)
         while view:
             with self._state:
-                seen = self._reads
+                seen = self._turns.reads
                 accepted = self.proto.send_body(stream_id, bytes(view))
             self.flush(timeout)
             view = view[accepted:]
@@ -213,7 +207,7 @@ class SyncConnection:
             if event is not NEED_DATA:
                 return event
 
-    # -- HTTP/2: one task reads for all -------------------------------------------------
+    # -- HTTP/2: one task reads for all, `ReadTurns` says who ----------------------------
 
     def _shared_event(
         self, stream_id: int, deadline: float | None, read_timeout: float | None
@@ -222,13 +216,14 @@ class SyncConnection:
         does, else waits until a read brings this stream something, its deadline
         (monotonic) passes, or it is this task's turn to read."""
         proto = self.proto
+        turns = self._turns
         waiter: SyncWaiter | None = None
         key = stream_id
         while True:
             wait: float | None = None
             with self._state:
                 if waiter is not None:
-                    self._unpark(key, waiter)
+                    turns.unpark(key, waiter)
                     waiter = None
                 # Looked at under the same lock as the decision to wait: on threads,
                 # another's read may have brought this stream's event a moment ago.
@@ -238,7 +233,9 @@ class SyncConnection:
                     self._pass_on()
                     raise
                 if event is not NEED_DATA:
-                    self._pass_on()
+                    woken = turns.pass_on()
+                    if woken is not None:
+                        woken.wake()
                     return event
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
@@ -246,11 +243,12 @@ class SyncConnection:
                     proto.timed_out(now)
                     self._pass_on()
                     raise TransportTimeout("read")
-                if self._reading:
-                    key = stream_id if stream_id not in self._parked else self._next_any_key()
-                    waiter, wait = self._park(key, deadline)
-                else:
-                    self._reading = True
+                if not turns.take():
+                    make = self._new_waiter
+                    if make is None:
+                        make = self._new_waiter = self._backend.waiter_factory()
+                    waiter = make()
+                    key, wait = turns.park(stream_id, waiter, deadline, now)
             if waiter is None:
                 event = self._read_for(stream_id, deadline, read_timeout)
                 if event is not NEED_DATA:
@@ -260,7 +258,7 @@ class SyncConnection:
                 waiter.wait(wait)
             except BaseException:
                 with self._state:
-                    self._unpark(key, waiter)
+                    turns.unpark(key, waiter)
                     self._pass_on()
                 raise
 
@@ -290,157 +288,114 @@ class SyncConnection:
                     break
         finally:
             with self._state:
-                self._reading = False
-                self._pass_on()
+                woken = self._turns.stop_reading()
+                if woken is not None:
+                    woken.wake()
         if event is NEED_DATA:
             self.flush(read_timeout)
         return event
 
     def _read_shared(self, deadline: float | None) -> None:
         """Reads once for every stream (the caller holds the reading role), feeds the
-        core, and wakes the tasks waiting for what came.
+        core, wakes the tasks `ReadTurns` names for what came, and tells the pool
+        when the connection's capacity changed.
 
-        The read ends by `deadline` (the caller's: `TransportTimeout`) and by the
+        The read ends by `deadline` (the caller's: `TransportTimeout`), by the
         earliest deadline of the waiting tasks (those past theirs are woken to
-        raise their own timeout).
+        raise their own timeout) and by the core's next timer (HTTP/2 keepalive
+        PINGs: the core handles it, and the caller looks at its events again).
         """
+        proto = self.proto
+        turns = self._turns
         now = time.monotonic()
-        until = deadline
-        earliest = self._earliest
-        if earliest is not None and (until is None or earliest < until):
-            until = earliest
+        timer = proto.next_timer()
+        # Outside the state lock: a task that parks meanwhile (on threads) either
+        # sees this read's end or keeps a timer of its own.
+        until = turns.begin_read(deadline, now, timer)
         data: bytes | None = None
         if until is None or until > now:
-            timer = self.proto.next_timer()
-            self._read_until = (
-                until if timer is None or (until is not None and until < timer) else timer
-            )
+            # The core's timer (a keepalive PING due) may come first: the read then
+            # ends there. The socket is read right here, one call fewer a read.
+            timed = timer is not None and (until is None or until > timer)
+            wait: float | None
+            if timer is not None and timed:
+                wait = max(timer - now, 0.0)
+            else:
+                wait = None if until is None else until - now
             try:
-                data = self._receive(None if until is None else until - now)
+                try:
+                    data = self.socket.receive(wait)
+                except TransportTimeout:
+                    if not timed:
+                        raise
+                    self._timer_came(until)
             except TransportTimeout:
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
+                if deadline is not None and time.monotonic() >= deadline:
                     raise
-            finally:
-                self._read_until = None
         elif deadline is not None and deadline <= now:
             raise TransportTimeout("read")
-        if data is not None:
-            self._give(data)
+        changed = False
         with self._state:
-            self._reads += 1
-            if earliest is not None and earliest <= time.monotonic():
-                self._expire(time.monotonic())
-            self._wake_news()
+            now = time.monotonic()
+            if data is not None:
+                proto.receive_data(data, now)
+                changed = proto.capacity_changed
+                if changed:
+                    proto.capacity_changed = False
+            for woken in turns.read_done(proto.take_news(), now):
+                woken.wake()
+        if changed and self._on_change is not None:
+            self._on_change(self)
+
+    def _timer_came(self, until: float | None) -> None:
+        """The core's timer came before any input: it sends a keepalive PING (sent
+        here, by `until` at the latest) or fails the streams of a connection whose
+        PING went unanswered; the caller looks at its events again."""
+        with self._state:
+            self.proto.handle_timer(time.monotonic())
+        self.flush(None if until is None else max(until - time.monotonic(), 0.0))
 
     def _read_once(self, timeout: float | None, seen: int) -> None:
         """Waits for one read after the `seen`-th (this task's, or another's): the
         flow-control window may have opened, a PING's ACK may have come."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        turns = self._turns
         waiter: SyncWaiter | None = None
         key = 0
         wait: float | None = None
         with self._state:
-            if self._reads != seen:
+            if turns.reads != seen:
                 return  # one came since the caller looked
-            if self._reading:
-                key = self._next_any_key()
-                waiter, wait = self._park(key, deadline)
-            else:
-                self._reading = True
+            if not turns.take():
+                make = self._new_waiter
+                if make is None:
+                    make = self._new_waiter = self._backend.waiter_factory()
+                waiter = make()
+                key, wait = turns.park(None, waiter, deadline, time.monotonic())
         if waiter is None:
             try:
                 self._read_shared(deadline)
             finally:
                 with self._state:
-                    self._reading = False
-                    self._pass_on()
+                    woken = turns.stop_reading()
+                    if woken is not None:
+                        woken.wake()
             self.flush(timeout)
             return
         try:
             waiter.wait(wait)
         finally:
             with self._state:
-                self._unpark(key, waiter)
+                turns.unpark(key, waiter)
                 self._pass_on()
         if deadline is not None and time.monotonic() >= deadline:
             raise TransportTimeout("read")
 
-    # What follows runs under the state lock.
-
-    def _park(self, key: int, deadline: float | None) -> tuple[SyncWaiter, float | None]:
-        """A waiter for this task, found by `key` (a stream id, or negative: any read),
-        and how long the task waits at most by itself: no limit when the read in
-        progress ends by its deadline (the reader then sees to it)."""
-        make = self._new_waiter
-        if make is None:
-            make = self._new_waiter = self._backend.waiter_factory()
-        waiter = self._parked[key] = make()
-        if key < 0:
-            self._any_waiting += 1
-        if deadline is None:
-            return waiter, None
-        self._deadlines[key] = deadline
-        if self._earliest is None or deadline < self._earliest:
-            self._earliest = deadline
-        until = self._read_until
-        if until is not None and until <= deadline:
-            return waiter, None
-        return waiter, max(deadline - time.monotonic(), 0.0)
-
-    def _unpark(self, key: int, waiter: SyncWaiter) -> None:
-        """The task waiting under `key` runs again (woken, timed out or cancelled)."""
-        if self._parked.get(key) is waiter:
-            del self._parked[key]
-        self._deadlines.pop(key, None)
-        if key < 0:
-            self._any_waiting -= 1
-        if self._turn == key:
-            self._turn = None
-
-    def _next_any_key(self) -> int:
-        self._any_key -= 1
-        return self._any_key
-
     def _pass_on(self) -> None:
-        """When nobody reads and nobody was woken to, wakes the oldest waiting task to
-        read next (it finds its event and passes on in turn, or reads)."""
-        parked = self._parked
-        if parked and not self._reading and self._turn is None:
-            key = next(iter(parked))
-            self._turn = key
-            parked.pop(key).wake()
-
-    def _wake_news(self) -> None:
-        """Wakes the tasks waiting for the streams the last read brought something to,
-        and those waiting for any read."""
-        news = self.proto.take_news()
-        parked = self._parked
-        if not parked:
-            return
-        if news is None:
-            woken = list(parked.values())
-            parked.clear()
-            for each in woken:
-                each.wake()
-            return
-        for stream_id in news:
-            waiter: SyncWaiter | None = parked.pop(stream_id, None)
-            if waiter is not None:
-                waiter.wake()
-        if self._any_waiting:
-            for key in [key for key in parked if key < 0]:
-                parked.pop(key).wake()
-
-    def _expire(self, now: float) -> None:
-        """Wakes the waiting tasks whose deadline passed (each raises its timeout)."""
-        deadlines = self._deadlines
-        for key in [key for key, deadline in deadlines.items() if deadline <= now]:
-            del deadlines[key]
-            waiter: SyncWaiter | None = self._parked.pop(key, None)
-            if waiter is not None:
-                waiter.wake()
-        self._earliest = min(deadlines.values(), default=None)
+        """Wakes the task whose turn to read it now is, if any (under the state lock)."""
+        woken = self._turns.pass_on()
+        if woken is not None:
+            woken.wake()
 
     def check_alive(self, timeout: float | None) -> bool:
         """Before another request: whether the connection may carry it.
@@ -457,7 +412,7 @@ class SyncConnection:
                 self.flush(timeout)
                 while True:
                     with self._state:
-                        seen = self._reads
+                        seen = self._turns.reads
                         if not proto.proving:
                             break
                     # The ACK's due time is the core's timer: a read ends there.
@@ -466,40 +421,6 @@ class SyncConnection:
             except TransportError:
                 return False
         return self.is_reusable
-
-    def _receive(self, timeout: float | None) -> bytes | None:
-        """Reads from the socket, waking for the core's timers (HTTP/2 keepalive PINGs).
-
-        Returns None when a timer fired instead: the caller looks at its events
-        again (a keepalive that went unanswered has failed the streams by then).
-        """
-        timer = self.proto.next_timer()
-        if timer is None:
-            return self.socket.receive(timeout)
-        now = time.monotonic()
-        deadline = None if timeout is None else now + timeout
-        wait = max(timer - now, 0.0)
-        if deadline is not None and deadline <= timer:
-            return self.socket.receive(timeout)
-        try:
-            return self.socket.receive(wait)
-        except TransportTimeout:
-            with self._state:
-                self.proto.handle_timer(time.monotonic())
-            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            self.flush(left)
-            return None
-
-    def _give(self, data: bytes) -> None:
-        """Gives the core what was read; tells the pool when its capacity changed."""
-        proto = self.proto
-        with self._state:
-            proto.receive_data(data, time.monotonic())
-            changed = proto.capacity_changed
-            if changed:
-                proto.capacity_changed = False
-        if changed and self._on_change is not None:
-            self._on_change(self)
 
     def cancel(self, stream_id: int) -> None:
         """Abandons a stream: HTTP/2 resets it, HTTP/1.1 gives up the connection."""
