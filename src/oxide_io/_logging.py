@@ -7,7 +7,7 @@ from text that reaches a log line or an exception.
 `import oxide_io` does not import `logging` (about a tenth of its import time):
 oxide logs at DEBUG and INFO only, and until some code has imported `logging` no
 handler or level can have been set, so such a record would go nowhere. `logger`
-looks for the module in `sys.modules` at each call and is the `oxide` logger from
+looks for the module in `sys.modules` until it is there, and is the `oxide` logger from
 then on; `OPENAI_LOG` imports it when it asks for logging.
 """
 
@@ -28,10 +28,22 @@ DEBUG = 10
 INFO = 20
 
 
+# The `oxide` logger, once found: `logging.getLogger` takes the logging module's lock
+# and walks four functions, at each call's check for DEBUG otherwise, and the logger
+# it returns for a name is the same object for the life of the process.
+_found: logging.Logger | None = None
+
+
 def _logger() -> logging.Logger | None:
     """The `oxide` logger once some code has imported `logging`; None before."""
-    logging = sys.modules.get("logging")
-    return None if logging is None else logging.getLogger("oxide")
+    global _found
+    real = _found
+    if real is None:
+        logging = sys.modules.get("logging")
+        if logging is None:
+            return None
+        real = _found = logging.getLogger("oxide")
+    return real
 
 
 class _Logger:
@@ -40,7 +52,8 @@ class _Logger:
     __slots__ = ()
 
     def isEnabledFor(self, level: int) -> bool:  # logging.Logger's name, for a drop-in
-        real = _logger()
+        # Asked at every call: the found logger without a call to `_logger()`.
+        real = _found or _logger()
         return real is not None and real.isEnabledFor(level)
 
     def debug(self, msg: str, *args: object) -> None:

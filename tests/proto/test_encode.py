@@ -467,6 +467,32 @@ def test_a_table_gives_the_headers_built_afresh_and_stays_bounded(
         assert 1 <= len(table) <= max_size
 
 
+def test_requests_switching_platform_pairs_get_the_headers_of_their_own_pairs() -> None:
+    # The table keys platform pairs by the tuple object: pairs that come back, pairs
+    # equal to others and pairs after others each get the headers of their own.
+    asyncio_pairs = (("X-Stainless-Lang", "python"), ("X-Stainless-Async", "async:asyncio"))
+    trio_pairs = (("X-Stainless-Lang", "python"), ("X-Stainless-Async", "async:trio"))
+    copy = tuple(list(asyncio_pairs))
+    assert copy is not asyncio_pairs
+    table = HeaderTable()
+    for pairs in [asyncio_pairs, trio_pairs, asyncio_pairs, copy, (), trio_pairs, ()]:
+        shared = _settings_call(table, platform_headers=pairs).headers
+        fresh = _settings_call(None, platform_headers=pairs).headers
+        assert shared.multi_items() == fresh.multi_items()
+    # The same tuple again, after others: the entry it made.
+    first = _settings_call(table, platform_headers=trio_pairs).headers
+    _settings_call(table, platform_headers=asyncio_pairs)
+    assert _settings_call(table, platform_headers=trio_pairs).headers is first
+    assert first["x-stainless-async"] == "async:trio"
+    # Bounded like the entries, and emptied with them.
+    small = HeaderTable(max_size=2)
+    for _ in range(5):
+        _settings_call(small, platform_headers=tuple(list(trio_pairs)))
+    assert len(small._platforms) <= 2
+    small.clear()
+    assert not small._platforms
+
+
 def test_a_changed_default_headers_mapping_changes_the_headers() -> None:
     table = HeaderTable()
     defaults = {"X-Team": "a"}

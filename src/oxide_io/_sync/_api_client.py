@@ -161,8 +161,13 @@ class _BodyReader:
         self.content: bytes | None = None
 
     def __call__(self) -> bytes:
-        self.content = _read_body(self.response)
-        return self.content
+        # `_read_body` written out: one coroutine fewer on every call's path.
+        response = self.response
+        try:
+            content = self.content = response.read()
+        except TRANSPORT_ERRORS as exc:
+            raise to_api_error(exc, response.request) from exc
+        return content
 
 
 class SyncAPIClient:

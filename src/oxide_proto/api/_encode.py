@@ -25,6 +25,7 @@ infinities, which are not JSON and which the API cannot parse.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -212,7 +213,7 @@ class HeaderTable:
     in `extra_headers`, keeps a bounded table).
     """
 
-    __slots__ = ("__weakref__", "_entries", "max_size")
+    __slots__ = ("__weakref__", "_entries", "_platform", "_platforms", "max_size")
 
     def __init__(self, max_size: int = 256) -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
@@ -221,6 +222,14 @@ class HeaderTable:
         # Read and written by `build_request` directly: a method call per request
         # would cost more than the look-up it wraps.
         self._entries: dict[tuple[object, ...], Headers] = {}
+        # The platform pairs seen, by `id`, each with the number that stands for it
+        # in keys (see `build_request`). An entry holds its tuple, so no other object
+        # can take that id while it is here; one pair, stored whole, so threads
+        # sharing the table never pair a number with another tuple.
+        none: tuple[tuple[tuple[str, str], ...], int] = ((), 0)
+        self._platforms = {id(()): none}
+        # The last of them: a client passes the same tuple every time.
+        self._platform = none
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -228,9 +237,30 @@ class HeaderTable:
     def clear(self) -> None:
         """Forgets every entry (and the keys they hold)."""
         self._entries.clear()
+        self._platforms.clear()
 
     def __repr__(self) -> str:
         return f"HeaderTable({len(self._entries)} of {self.max_size} entries)"
+
+
+# Numbers that stand for platform pairs in a `HeaderTable`'s keys: each is given to
+# one tuple only, never again, so a key holding one cannot match another tuple's.
+_PLATFORM_NUMBERS = itertools.count(1)
+
+
+def _platform_number(
+    table: HeaderTable, pairs: tuple[tuple[str, str], ...]
+) -> tuple[tuple[tuple[str, str], ...], int]:
+    """`pairs` with the number that stands for them in `table`'s keys (new ones get
+    one); the table keeps them as its last."""
+    platforms = table._platforms
+    platform = platforms.get(id(pairs))
+    if platform is None or platform[0] is not pairs:
+        if len(platforms) >= table.max_size:
+            platforms.clear()
+        platform = platforms[id(pairs)] = (pairs, next(_PLATFORM_NUMBERS))
+    table._platform = platform
+    return platform
 
 
 # A driver passes the same platform pairs to every request: key them once.
@@ -363,6 +393,12 @@ def build_request(
         and files is None
         and not (idempotency_header and idempotency_key and method != "GET")
     ):
+        # The platform pairs go in the key as a number: a driver passes the same
+        # tuple to every request, and hashing its pairs at each one reads seven
+        # tuples and fourteen strings made at different times, spread over memory.
+        platform = header_table._platform
+        if platform[0] is not platform_headers:
+            platform = _platform_number(header_table, platform_headers)
         key = (
             method == "GET",
             body_type,
@@ -372,7 +408,7 @@ def build_request(
             version,
             accept_encoding,
             stream,
-            platform_headers,
+            platform[1],
             tuple(default_headers.items()) if default_headers else None,
             tuple(extra_headers.items()) if extra_headers else None,
             retries_taken,
