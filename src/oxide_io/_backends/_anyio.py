@@ -1,5 +1,8 @@
 """The async byte stream: anyio sockets and TLS, so one driver serves asyncio and trio.
 
+The TCP stream under it is each event loop's own (`_asyncio`, `_trio`), read without
+anyio's per-read costs; TLS, locks, events and task groups stay anyio's.
+
 Each method takes the timeout of its phase; exceeding it raises `TransportTimeout`.
 Foreign exceptions (OSError, ssl.SSLError, anyio's stream errors) are translated
 here, where they cross into oxide.
@@ -416,14 +419,17 @@ class AsyncBackend:
         try:
             with anyio.fail_after(timeout):
                 tcp: anyio.abc.ByteStream
-                own = None
+                own = trio_own = None
                 if self.runtime() == "asyncio":
-                    # A stream that keeps reading (see `_asyncio`); trio keeps anyio's.
+                    # A stream that keeps reading (see `_asyncio`).
                     from ._asyncio import ProtocolSocket, ProtocolTLSSocket, open_stream
 
                     tcp = own = await open_stream(host, port)
                 else:
-                    tcp = await anyio.connect_tcp(host, port)
+                    # The socket read directly, trio waited on only when it is empty.
+                    from ._trio import TrioSocket, open_trio_stream
+
+                    tcp = trio_own = await open_trio_stream(host, port)
                 # Small request heads and SSE lines must not wait for Nagle's timer.
                 sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -438,7 +444,8 @@ class AsyncBackend:
                 if ssl_context is None:
                     if own is not None:
                         return ProtocolSocket(own, sock)
-                    return AsyncSocket(tcp, None, sock)
+                    assert trio_own is not None
+                    return TrioSocket(trio_own, sock)
                 try:
                     tls = await TLSStream.wrap(
                         tcp,
