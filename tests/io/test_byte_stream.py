@@ -8,8 +8,9 @@ idle connection), a close wakes a waiting read, and on asyncio the buffer stops
 growing at its high-water mark while nobody reads. trio's stream keeps its timeouts
 with one timekeeper task per run: a short timeout beside a long one, and a write
 waiting while a read on the same socket times out, are tested on both event loops;
-that a read is a cancellation point with bytes waiting, and that a reader who keeps
-finding bytes lets other tasks run, on trio.
+that a read is a cancellation point with bytes waiting, that a reader who keeps
+finding bytes lets other tasks run, and that the timekeeper keeps no wait (and so no
+socket) once the wait ended, on trio.
 """
 
 from __future__ import annotations
@@ -554,3 +555,64 @@ def test_trio_a_connection_used_in_a_later_run_still_times_out(
             await stream.aclose()
 
     trio.run(second, trio.run(first))
+
+
+@pytest.mark.parametrize("runtime", ["trio"])
+@pytest.mark.parametrize("ending", ["bytes", "timeout", "cancelled", "closed"])
+async def test_trio_the_timekeeper_lets_go_of_a_wait_once_it_ended(
+    peer: Callable[[Handler], _Peer], runtime: str, ending: str
+) -> None:
+    # The timekeeper outlives the connections of its run: a wait it kept after it
+    # ended would keep the connection's socket (and its descriptor) alive with it.
+    import gc
+    import weakref
+
+    import trio
+
+    from oxide_io._backends._trio import _KEEPER
+
+    go = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        go.wait(10)
+        if ending == "bytes":
+            conn.sendall(b"late")
+        conn.settimeout(10)
+        conn.recv(1)  # until the client closes
+
+    server = peer(handler)
+    stream = await _connect(runtime, server.port)
+    outcome: list[Any] = []
+    try:
+        async with trio.open_nursery() as nursery:
+            if ending == "cancelled":
+                with trio.move_on_after(0.1) as scope:
+                    await stream.receive(20.0)
+                assert scope.cancelled_caught
+            elif ending == "timeout":
+                with pytest.raises(TransportTimeout):
+                    await stream.receive(0.1)
+            else:
+                nursery.start_soon(_read_while, stream, 20.0, outcome)
+                await trio.sleep(0.1)  # the read waits, its deadline with the keeper
+                keeper = _KEEPER.get()
+                assert keeper is not None and len(keeper._waits) == 1
+                if ending == "bytes":
+                    go.set()
+                else:
+                    await stream.aclose()
+        keeper = _KEEPER.get()
+        assert keeper is not None
+        assert not keeper._waits
+    finally:
+        go.set()
+        await stream.aclose()
+    if ending == "bytes":
+        assert outcome == [b"late"]
+    elif ending == "closed":
+        assert isinstance(outcome[0], ReadError)
+    outcome.clear()  # the error's traceback holds the stream's frames
+    raw = weakref.ref(stream._raw)
+    del stream
+    gc.collect()
+    assert raw() is None  # nothing of the run (its keeper included) holds the socket

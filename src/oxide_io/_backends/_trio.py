@@ -110,23 +110,28 @@ class _Timekeeper:
     async def run(self) -> None:
         """Sleeps until the earliest deadline, wakes the waits past theirs, and again,
         until the run ends (a system task is cancelled then)."""
-        waits = self._waits
         while True:
-            now = _current_time()
-            wakes_at = math.inf
-            for wait in [wait for wait in waits if wait.deadline <= now]:
-                waits.discard(wait)
-                wait.expired = True
-                # Wakes the wait (and any other on this descriptor) with
-                # ClosedResourceError; the socket itself stays open.
-                if wait.sock.fileno() >= 0:
-                    trio.lowlevel.notify_closing(wait.sock)
-            for wait in waits:
-                wakes_at = min(wakes_at, wait.deadline)
-            self.wakes_at = wakes_at
+            wakes_at = self.wakes_at = self._expire(_current_time())
             earlier = self._earlier = trio.Event()
             with trio.move_on_at(wakes_at):
                 await earlier.wait()
+
+    def _expire(self, now: float) -> float:
+        """Wakes the waits whose deadline passed; returns the earliest deadline left.
+
+        A function of its own, not a part of `run`'s loop: a loop variable left in
+        the keeper's frame while it sleeps would keep the last wait it saw, and that
+        wait's socket, alive (until the run ends, if no later wait came).
+        """
+        waits = self._waits
+        for wait in [wait for wait in waits if wait.deadline <= now]:
+            waits.discard(wait)
+            wait.expired = True
+            # Wakes the wait (and any other on this descriptor) with
+            # ClosedResourceError; the socket itself stays open.
+            if wait.sock.fileno() >= 0:
+                trio.lowlevel.notify_closing(wait.sock)
+        return min((wait.deadline for wait in waits), default=math.inf)
 
 
 _KEEPER: trio.lowlevel.RunVar[_Timekeeper | None] = trio.lowlevel.RunVar(
