@@ -430,37 +430,35 @@ class AsyncBackend:
                     from ._trio import TrioSocket, open_trio_stream
 
                     tcp = trio_own = await open_trio_stream(host, port)
-                # Small request heads and SSE lines must not wait for Nagle's timer.
-                sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if tunnel is not None:
-                    try:
-                        await _open_tunnel(tcp, tunnel)
-                    except BaseException:
-                        with anyio.CancelScope(shield=True):
-                            await tcp.aclose()
-                        raise
-                    host = tunnel.host
-                if ssl_context is None:
-                    if own is not None:
-                        return ProtocolSocket(own, sock)
-                    assert trio_own is not None
-                    return TrioSocket(trio_own, sock)
                 try:
+                    # Small request heads and SSE lines must not wait for Nagle's timer.
+                    sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    if tunnel is not None:
+                        await _open_tunnel(tcp, tunnel)
+                        host = tunnel.host
+                    if ssl_context is None:
+                        if own is not None:
+                            return ProtocolSocket(own, sock)
+                        assert trio_own is not None
+                        return TrioSocket(trio_own, sock)
                     tls = await TLSStream.wrap(
                         tcp,
                         hostname=host,
                         ssl_context=ssl_context,
                         standard_compatible=False,
                     )
+                    alpn = tls.extra(TLSAttribute.alpn_protocol)
+                    if own is not None:
+                        return ProtocolTLSSocket(tls, alpn, sock, own)
+                    return AsyncSocket(tls, alpn, sock)
                 except BaseException:
+                    # Whatever failed or was cancelled once TCP connected (an option,
+                    # the tunnel, the TLS handshake), the socket is closed here and
+                    # now, not left to the garbage collector.
                     with anyio.CancelScope(shield=True):
                         await tcp.aclose()
                     raise
-                alpn = tls.extra(TLSAttribute.alpn_protocol)
-                if own is not None:
-                    return ProtocolTLSSocket(tls, alpn, sock, own)
-                return AsyncSocket(tls, alpn, sock)
         except TimeoutError:
             raise TransportTimeout("connect") from None
         except (OSError, ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
