@@ -119,7 +119,7 @@ async def test_connect_timeout_closes_the_socket(
     client = make_client(timeout=Timeout(10, connect=0.3), max_retries=0, **options)
     with pytest.raises(APITimeoutError) as caught:
         await client.models.list()
-    assert server.accepted.is_set()
+    assert server.accepted.wait(10)  # the client did reach the server
     assert client_sockets(server.port) == 0, caught.value
     assert not unwrap(client)._transport.connections
 
@@ -145,7 +145,7 @@ async def test_cancelled_connect_closes_the_socket(
                 held = exc  # the cancellation, its traceback and frames kept alive
                 raise
         assert scope.cancelled_caught
-    assert server.accepted.is_set()
+    assert server.accepted.wait(10)  # the client did reach the server
     assert client_sockets(server.port) == 0, held
     assert not unwrap(client)._transport.connections
 
