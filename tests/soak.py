@@ -66,7 +66,7 @@ from oxide_io import APIError, AsyncClient, Client
 from oxide_proto import WebSocketConnectionClosedError
 from tests.io.fault_proxy import Fault, FaultProxy
 from tests.io.fault_server import FaultServer, fault_server
-from tests.io.leaks import client_sockets, open_fds
+from tests.io.leaks import client_sockets, describe_fds, fd_targets, open_fds
 from tests.servers import make_certs
 from tests.ws_api_server import (
     Behaviour,
@@ -179,6 +179,10 @@ class LegResult:
     # "UNTYPED proxy:garbage" -> count: what the bad outcomes met, by fault (no offsets)
     causes: collections.Counter[str] = attrs.field(factory=collections.Counter)
     fd_delta: int = 0
+    # The descriptors the leg opened that were still open when it ended, and those
+    # of them still open once the servers had time to close their ends (leaked).
+    fds_lingering: list[str] = attrs.field(factory=list)
+    fds_left: list[str] = attrs.field(factory=list)
     thread_delta: int = 0
     rss_delta_mib: float = 0.0
     client_sockets_after: int = 0
@@ -201,6 +205,8 @@ class LegResult:
             "examples": self.examples,
             "causes": dict(self.causes),
             "fd_delta": self.fd_delta,
+            "fds_lingering": self.fds_lingering,
+            "fds_left": self.fds_left,
             "thread_delta": self.thread_delta,
             "rss_delta_mib": round(self.rss_delta_mib, 1),
             "client_sockets_after": self.client_sockets_after,
@@ -521,6 +527,7 @@ def run_leg(
     proxy = soak.proxy(leg.transport)
     proxy.arm(None)
     gc.collect()
+    fd_map = fd_targets()
     fds, threads, rss = open_fds(), threading.active_count(), _rss_mib()
     started = time.monotonic()
     options = _options(soak, leg, timeout, max_retries)
@@ -535,10 +542,41 @@ def run_leg(
     result.server_connections_after = proxy.wait_closed(5)
     result.client_sockets_after = client_sockets(proxy.port)
     gc.collect()
-    result.fd_delta = open_fds() - fds
+    names = _port_names(soak)
+    if open_fds() > fds:
+        result.fds_lingering = describe_fds(fd_map, names)
+    result.fd_delta = _settled_fds(fds) - fds
+    if result.fd_delta > 0:
+        result.fds_left = describe_fds(fd_map, names)
     result.thread_delta = _settled_threads(threads) - threads
     result.rss_delta_mib = _rss_mib() - rss
     return result
+
+
+def _port_names(soak: Soak) -> dict[int, str]:
+    return {
+        soak.plain.port: "plain-server",
+        soak.tls.port: "tls-server",
+        soak.ws.port: "ws-server",
+        soak.plain_proxy.port: "plain-proxy",
+        soak.tls_proxy.port: "tls-proxy",
+        soak.ws_proxy.port: "ws-proxy",
+    }
+
+
+def _settled_fds(before: int, wait: float = 2.0) -> int:
+    """The descriptor count once the servers closed their ends of the leg's connections.
+
+    The servers and proxies run in this process: a server thread notices that a
+    client went away a moment later (at once under no load, much later on a busy
+    machine), and until then its socket counts here. The client's own sockets were
+    counted exactly already (`client_sockets`); a descriptor still open after
+    `wait` seconds is counted as leaked.
+    """
+    give_up = time.monotonic() + wait
+    while open_fds() > before and time.monotonic() < give_up:
+        time.sleep(0.02)
+    return open_fds()
 
 
 def _settled_threads(before: int, wait: float = 2.0) -> int:
@@ -748,6 +786,14 @@ def table(results: Sequence[LegResult]) -> str:
     lines.append("typed errors by class:")
     for r in results:
         lines.append(f"  {r.leg.name}: {_classes(r.typed)}")
+    lingering = [r for r in results if r.fds_lingering]
+    if lingering:
+        lines.append("")
+        lines.append("descriptors open when the leg ended (+ still open after settling: leaked):")
+        for r in lingering:
+            left = set(r.fds_left)
+            lines.append(f"  {r.leg.name}:")
+            lines.extend(f"    {'+' if fd in left else ' '} {fd}" for fd in r.fds_lingering)
     bad = [r for r in results if r.untyped or r.wrong or r.hangs]
     if bad:
         lines.append("")

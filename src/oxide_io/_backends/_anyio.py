@@ -1,5 +1,8 @@
 """The async byte stream: anyio sockets and TLS, so one driver serves asyncio and trio.
 
+The TCP stream under it is each event loop's own (`_asyncio`, `_trio`), read without
+anyio's per-read costs; TLS, locks, events and task groups stay anyio's.
+
 Each method takes the timeout of its phase; exceeding it raises `TransportTimeout`.
 Foreign exceptions (OSError, ssl.SSLError, anyio's stream errors) are translated
 here, where they cross into oxide.
@@ -416,44 +419,46 @@ class AsyncBackend:
         try:
             with anyio.fail_after(timeout):
                 tcp: anyio.abc.ByteStream
-                own = None
+                own = trio_own = None
                 if self.runtime() == "asyncio":
-                    # A stream that keeps reading (see `_asyncio`); trio keeps anyio's.
+                    # A stream that keeps reading (see `_asyncio`).
                     from ._asyncio import ProtocolSocket, ProtocolTLSSocket, open_stream
 
                     tcp = own = await open_stream(host, port)
                 else:
-                    tcp = await anyio.connect_tcp(host, port)
-                # Small request heads and SSE lines must not wait for Nagle's timer.
-                sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if tunnel is not None:
-                    try:
-                        await _open_tunnel(tcp, tunnel)
-                    except BaseException:
-                        with anyio.CancelScope(shield=True):
-                            await tcp.aclose()
-                        raise
-                    host = tunnel.host
-                if ssl_context is None:
-                    if own is not None:
-                        return ProtocolSocket(own, sock)
-                    return AsyncSocket(tcp, None, sock)
+                    # The socket read directly, trio waited on only when it is empty.
+                    from ._trio import TrioSocket, open_trio_stream
+
+                    tcp = trio_own = await open_trio_stream(host, port)
                 try:
+                    # Small request heads and SSE lines must not wait for Nagle's timer.
+                    sock = tcp.extra(anyio.abc.SocketAttribute.raw_socket)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    if tunnel is not None:
+                        await _open_tunnel(tcp, tunnel)
+                        host = tunnel.host
+                    if ssl_context is None:
+                        if own is not None:
+                            return ProtocolSocket(own, sock)
+                        assert trio_own is not None
+                        return TrioSocket(trio_own, sock)
                     tls = await TLSStream.wrap(
                         tcp,
                         hostname=host,
                         ssl_context=ssl_context,
                         standard_compatible=False,
                     )
+                    alpn = tls.extra(TLSAttribute.alpn_protocol)
+                    if own is not None:
+                        return ProtocolTLSSocket(tls, alpn, sock, own)
+                    return AsyncSocket(tls, alpn, sock)
                 except BaseException:
+                    # Whatever failed or was cancelled once TCP connected (an option,
+                    # the tunnel, the TLS handshake), the socket is closed here and
+                    # now, not left to the garbage collector.
                     with anyio.CancelScope(shield=True):
                         await tcp.aclose()
                     raise
-                alpn = tls.extra(TLSAttribute.alpn_protocol)
-                if own is not None:
-                    return ProtocolTLSSocket(tls, alpn, sock, own)
-                return AsyncSocket(tls, alpn, sock)
         except TimeoutError:
             raise TransportTimeout("connect") from None
         except (OSError, ssl.SSLError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:

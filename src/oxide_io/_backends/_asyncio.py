@@ -10,8 +10,8 @@ taken (TCP's window then holds the peer back).
 
 `ProtocolStream` is an anyio `ByteStream`, so anyio's TLS stream and the proxy
 tunnel run over it unchanged; `ProtocolSocket` is the plain-TCP `AsyncSocket` that
-reads from it directly, its read timeout a timer of the loop's own. trio keeps
-anyio's socket stream.
+reads from it directly, its read timeout a timer of the loop's own. trio has a
+stream of its own too (`_trio`).
 """
 
 from __future__ import annotations

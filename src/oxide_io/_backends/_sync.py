@@ -327,8 +327,14 @@ class SyncBackend:
                 host = tunnel.host
             if ssl_context is None:
                 return SyncSocket(sock, None)
-            tls = ssl_context.wrap_socket(sock, server_hostname=host)
-            return SyncSocket(tls, tls.selected_alpn_protocol(), tls=True)
+            # The wrapper takes the descriptor over (`sock` closes nothing after
+            # this), and a handshake it ran itself would close it only on OSError:
+            # so the handshake runs here, where a KeyboardInterrupt closes it too.
+            sock = ssl_context.wrap_socket(
+                sock, server_hostname=host, do_handshake_on_connect=False
+            )
+            sock.do_handshake()
+            return SyncSocket(sock, sock.selected_alpn_protocol(), tls=True)
         except TimeoutError:
             sock.close()
             raise TransportTimeout("connect") from None
