@@ -99,7 +99,11 @@ def count(target: str, work: str, n: int, url: str, concurrency: int = 100) -> i
 def import_count(module: str) -> int:
     """Instructions of `import module` in a fresh interpreter, above `python -c pass`."""
     # Once unmeasured: a stale or missing bytecode cache would be compiled and counted.
-    subprocess.run([sys.executable, "-c", _IMPORT[module]], check=True)
+    # That run may write the caches even where the environment says not to
+    # (PYTHONDONTWRITEBYTECODE): otherwise every measured import compiles the
+    # package's changed modules again, which an installed package never does.
+    writes = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", _IMPORT[module]], check=True, env=writes)
     return _instructions([sys.executable, "-c", _IMPORT[module]]) - _instructions(
         [sys.executable, "-c", _IMPORT["none"]]
     )
