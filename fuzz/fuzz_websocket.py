@@ -10,7 +10,9 @@ feeds, a message over the limit) is a bug.
 
 One documented difference is forgiven: a text message that is both over the limit
 and not valid UTF-8 is reported as too big only when a read ends inside its valid
-prefix, because wsproto decodes each piece it is given in one step.
+prefix, because wsproto decodes each piece it is given in one step. As a
+report of an earlier message over the limit looks the same, no too-big report
+directly before a UTF-8 error is compared.
 
 Input layout: byte 0 sets `max_message_size` (1..256) and whether EOF follows;
 byte 1 seeds the split sizes; the rest is what the server sends, with every
@@ -124,16 +126,19 @@ def _run(session: WebSocketSession, chunks: list[bytes], eof: bool, limit: int) 
 
 
 def _forgive(seen: list[object]) -> list[object]:
-    return [
-        item
-        for i, item in enumerate(seen)
-        if not (
-            isinstance(item, tuple)
-            and item[0] == "LimitExceededError"
-            and i + 1 < len(seen)
-            and seen[i + 1] == ("RemoteProtocolError", UTF8_ERROR)
-        )
-    ]
+    """`seen` without the too-big reports directly before a UTF-8 error.
+
+    All of them, not only the last: whether the failing message was reported too
+    big depends on the reads, so a report just before the error may be that
+    message's or an earlier one's, and the events alone cannot tell which.
+    """
+    kept: list[object] = []
+    for item in seen:
+        if item == ("RemoteProtocolError", UTF8_ERROR):
+            while kept and isinstance(kept[-1], tuple) and kept[-1][0] == "LimitExceededError":
+                kept.pop()
+        kept.append(item)
+    return kept
 
 
 def check(data: bytes) -> None:
