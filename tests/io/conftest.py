@@ -22,6 +22,7 @@ import trustme
 from oxide_io import AsyncClient, Client
 from oxide_io.testing import MockServer
 from tests.io.blocking import wrap
+from tests.io.recording_server import RecordingServer, run_recording_server
 
 KEY = "sk-test-0123456789abcdefSECRET"
 RUNTIMES = ("sync", "asyncio", "trio")
@@ -146,3 +147,16 @@ async def make_client(runtime: str, anyio_backend: str) -> AsyncIterator[MakeCli
     yield make
     for client in made:
         await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def _recording() -> Iterator[RecordingServer]:
+    yield from run_recording_server()
+
+
+@pytest.fixture
+def recording(_recording: RecordingServer) -> Iterator[RecordingServer]:
+    """The recording server (one per test module), emptied before and after each test."""
+    _recording.clear()
+    yield _recording
+    _recording.clear()

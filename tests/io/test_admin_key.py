@@ -9,28 +9,14 @@ key alone is enough to build a client. Without an admin key the admin endpoints 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from oxide_io import AsyncClient, Client, OpenAIError
 from tests.io.blocking import wrap
 from tests.io.conftest import MakeClient
-from tests.io.recording_server import RecordingServer, run_recording_server
+from tests.io.recording_server import RecordingServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
-
-
-@pytest.fixture(scope="module")
-def _recording() -> Iterator[RecordingServer]:
-    yield from run_recording_server()
-
-
-@pytest.fixture
-def recording(_recording: RecordingServer) -> Iterator[RecordingServer]:
-    _recording.clear()
-    yield _recording
-    _recording.clear()
 
 
 def _auth(recording: RecordingServer) -> list[str | None]:

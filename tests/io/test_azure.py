@@ -9,7 +9,7 @@ Realtime/Responses WebSocket URLs and handshake headers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from oxide_io import (
 )
 from oxide_proto import MutuallyExclusiveAuthError
 from tests.io.blocking import unwrap, wrap
-from tests.io.recording_server import RecordingServer, run_recording_server
+from tests.io.recording_server import RecordingServer
 from tests.io.ws_fixtures import _ws_api_plain as _ws_api_plain
 from tests.io.ws_fixtures import ws_api as ws_api
 from tests.ws_api_server import WsApiServer
@@ -44,18 +44,6 @@ AZURE_ENV = (
 def _no_azure_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in AZURE_ENV:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def _recording() -> Iterator[RecordingServer]:
-    yield from run_recording_server()
-
-
-@pytest.fixture
-def recording(_recording: RecordingServer) -> Iterator[RecordingServer]:
-    _recording.clear()
-    yield _recording
-    _recording.clear()
 
 
 MakeAzure = Any

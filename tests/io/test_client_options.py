@@ -8,7 +8,6 @@ validation; `close()`; the generic `get()`/`post()`/... methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ from oxide_proto.types.chat import ChatCompletion, ChatCompletionChunk
 from oxide_proto.types.models import Model
 from tests.io.blocking import unwrap, wrap
 from tests.io.conftest import KEY, MakeClient, Setup
-from tests.io.recording_server import CHAT_COMPLETION, RecordingServer, run_recording_server
+from tests.io.recording_server import CHAT_COMPLETION, RecordingServer
 from tests.io.ws_fixtures import _ws_api_plain as _ws_api_plain
 from tests.io.ws_fixtures import ws_api as ws_api
 from tests.ws_api_server import WsApiServer
@@ -37,18 +36,6 @@ from tests.ws_api_server import WsApiServer
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
-
-
-@pytest.fixture(scope="module")
-def _recording() -> Iterator[RecordingServer]:
-    yield from run_recording_server()
-
-
-@pytest.fixture
-def recording(_recording: RecordingServer) -> Iterator[RecordingServer]:
-    _recording.clear()
-    yield _recording
-    _recording.clear()
 
 
 def _providers(runtime: str) -> list[str]:

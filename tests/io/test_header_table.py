@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import gc
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,21 +22,9 @@ from oxide_io import compat as openai_compat
 from oxide_proto import HeaderTable
 from tests.io.blocking import unwrap, wrap
 from tests.io.conftest import MakeClient
-from tests.io.recording_server import RecordingServer, run_recording_server
+from tests.io.recording_server import RecordingServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
-
-
-@pytest.fixture(scope="module")
-def _recording() -> Iterator[RecordingServer]:
-    yield from run_recording_server()
-
-
-@pytest.fixture
-def recording(_recording: RecordingServer) -> Iterator[RecordingServer]:
-    _recording.clear()
-    yield _recording
-    _recording.clear()
 
 
 def _sent(recording: RecordingServer) -> list[str | None]:

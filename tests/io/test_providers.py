@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ from oxide_io.providers import AwsCredentials, bedrock, vertex
 from oxide_proto import APIStatusError
 from oxide_proto.api._sigv4 import authorization
 from tests.io.blocking import unwrap, wrap
-from tests.io.recording_server import Recorded, RecordingServer, run_recording_server
+from tests.io.recording_server import Recorded, RecordingServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -63,18 +63,6 @@ def _no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     # No shared files of the machine's user: an empty home for ~/.aws.
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-
-
-@pytest.fixture(scope="module")
-def _recording() -> Iterator[RecordingServer]:
-    yield from run_recording_server()
-
-
-@pytest.fixture
-def recording(_recording: RecordingServer) -> Iterator[RecordingServer]:
-    _recording.clear()
-    yield _recording
-    _recording.clear()
 
 
 @pytest.fixture
