@@ -76,14 +76,6 @@ class Footprint(dict[str, float]):
         return self.get("DLmr", 0) + self.get("DLmw", 0)
 
 
-def _callgrind_control(switch: str) -> None:
-    subprocess.run(
-        ["callgrind_control", f"--instr={switch}", str(os.getpid())],
-        capture_output=True,
-        check=True,
-    )
-
-
 def run(target: str, url: str, n: int, flushes: int, callgrind: bool) -> None:
     """The child: `WARMUP` calls, then `n` measured calls, the first `flushes` of them
     after a cache flush (with no call, the flushes alone).
@@ -93,11 +85,14 @@ def run(target: str, url: str, n: int, flushes: int, callgrind: bool) -> None:
     other (a thousand pages at once) from reading as the calls' own.
     """
     from .client import request_work
-    from .instructions import _client
+    from .instructions import _client, callgrind_counting
 
     job = request_work()
     buffer = os.urandom(FLUSH_BYTES)
-    switch = _callgrind_control if callgrind else (lambda _: None)
+
+    def switch(on: bool) -> None:
+        if callgrind:
+            callgrind_counting(on)
 
     def cold() -> None:
         zlib.crc32(buffer)  # reads every byte: the cache keeps nothing else
@@ -108,13 +103,13 @@ def run(target: str, url: str, n: int, flushes: int, callgrind: bool) -> None:
             cold()
             job.call(client)
         gc.collect()  # both runs start from the same collector state
-        switch("on")
+        switch(True)
         for i in range(max(n, flushes)):
             if i < flushes:
                 cold()
             if i < n:
                 job.call(client)
-        switch("off")
+        switch(False)
         client.close()
         return
 
@@ -124,13 +119,13 @@ def run(target: str, url: str, n: int, flushes: int, callgrind: bool) -> None:
             cold()
             await job.acall(client)
         gc.collect()
-        switch("on")
+        switch(True)
         for i in range(max(n, flushes)):
             if i < flushes:
                 cold()
             if i < n:
                 await job.acall(client)
-        switch("off")
+        switch(False)
         await client.aclose()
 
     if target.startswith("trio"):

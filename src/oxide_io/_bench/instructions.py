@@ -69,7 +69,7 @@ class Figure:
 def _instructions(argv: Sequence[str], from_start: bool = True) -> int:
     """Instructions the command executes under callgrind (its own process only).
 
-    Without `from_start`, counting starts when the command asks for it (`_count_from_here`):
+    Without `from_start`, counting starts when the command asks for it (`callgrind_counting`):
     the uncounted part runs several times faster, which matters when start-up and
     imports are most of the run.
     """
@@ -112,14 +112,17 @@ def import_count(module: str) -> int:
 # -- the child -------------------------------------------------------------------------
 
 
-def _count_from_here() -> None:
-    """Switches callgrind's instrumentation on for this process (it started off).
+def callgrind_counting(on: bool) -> None:
+    """Switches callgrind's instrumentation of this process on or off (it started off).
 
     `callgrind_control` reaches the process through valgrind's gdbserver while this
-    process waits for it, so counting has started when the call returns.
+    process waits for it, so the switch has happened when the call returns.
     """
+    switch = "on" if on else "off"
     subprocess.run(
-        ["callgrind_control", "--instr=on", str(os.getpid())], capture_output=True, check=True
+        ["callgrind_control", f"--instr={switch}", str(os.getpid())],
+        capture_output=True,
+        check=True,
     )
 
 
@@ -177,7 +180,11 @@ def run(target: str, work: str, url: str, concurrency: int, n: int, callgrind: b
     With `callgrind`, the process runs under callgrind with counting off, and turns
     it on after the warm-up.
     """
-    start_counting = _count_from_here if callgrind else (lambda: None)
+
+    def start_counting() -> None:
+        if callgrind:
+            callgrind_counting(True)
+
     from .client import request_work, stream_work
 
     job = stream_work(STREAM_WORDS[work]) if work in STREAM_WORDS else request_work()
