@@ -31,6 +31,7 @@ nor shutdown's final garbage collection is in the figures).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import re
@@ -271,6 +272,26 @@ def function_table(
     return "\n".join(lines)
 
 
+def _measure_targets(
+    targets: Sequence[str], kinds: Sequence[str], calls: int, out_dir: str
+) -> tuple[list[tuple[str, str, Footprint]], dict[str, dict[str, Footprint]]]:
+    """Each target's footprint of each kind against one server: the table's rows, and
+    the pages by function of each target measured for pages."""
+    from .server import serve
+
+    rows: list[tuple[str, str, Footprint]] = []
+    pages: dict[str, dict[str, Footprint]] = {}
+    with serve(False) as server:
+        for target in targets:
+            for kind in kinds:
+                total, functions = measure(target, server.base_url, calls, kind, out_dir)
+                rows.append((target, kind, total))
+                if kind == "pages":
+                    pages[target] = functions
+                print(f"  {target:14} {kind:6} {dict(total)}", flush=True)
+    return rows, pages
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
@@ -301,27 +322,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed", file=sys.stderr)
         return 1
-    from .server import serve
-
     targets: list[str] = args.target or ["floor_asyncio", "asyncio"]
     kinds: list[str] = args.kind or ["lines", "pages"]
-    out_dir = args.out or tempfile.mkdtemp(prefix="footprint-")
-    rows: list[tuple[str, str, Footprint]] = []
-    pages: dict[str, dict[str, Footprint]] = {}
-    with serve(False) as server:
-        for target in targets:
-            for kind in kinds:
-                total, functions = measure(target, server.base_url, args.calls, kind, out_dir)
-                rows.append((target, kind, total))
-                if kind == "pages":
-                    pages[target] = functions
-                print(f"  {target:14} {kind:6} {dict(total)}", flush=True)
+    with contextlib.ExitStack() as stack:
+        # Without --out, callgrind's files are scratch, removed at the end.
+        out_dir = args.out or stack.enter_context(tempfile.TemporaryDirectory(prefix="footprint-"))
+        rows, pages = _measure_targets(targets, kinds, args.calls, out_dir)
     print(table(rows))
     if args.functions and len(pages) >= 2:
         first, second = list(pages)[:2]
         print(f"\nData pages per call by function, {second} against {first}:")
         print(function_table(pages[first], pages[second], (first, second), args.functions))
-    print(f"callgrind files: {out_dir}")
+    if args.out:
+        print(f"callgrind files: {args.out}")
     return 0
 
 
