@@ -213,7 +213,7 @@ class HeaderTable:
     in `extra_headers`, keeps a bounded table).
     """
 
-    __slots__ = ("__weakref__", "_entries", "_platform", "_platforms", "max_size")
+    __slots__ = ("__weakref__", "_entries", "_numbers", "_platform", "_platforms", "max_size")
 
     def __init__(self, max_size: int = 256) -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
@@ -228,6 +228,10 @@ class HeaderTable:
         # sharing the table never pair a number with another tuple.
         none: tuple[tuple[tuple[str, str], ...], int] = ((), 0)
         self._platforms = {id(()): none}
+        # Each number is given to one tuple only, never again (not even after the
+        # platforms are forgotten: older entries keep theirs), so a key holding one
+        # cannot match another tuple's. `next` on a count is atomic for threads.
+        self._numbers = itertools.count(1)
         # The last of them: a client passes the same tuple every time.
         self._platform = none
 
@@ -243,11 +247,6 @@ class HeaderTable:
         return f"HeaderTable({len(self._entries)} of {self.max_size} entries)"
 
 
-# Numbers that stand for platform pairs in a `HeaderTable`'s keys: each is given to
-# one tuple only, never again, so a key holding one cannot match another tuple's.
-_PLATFORM_NUMBERS = itertools.count(1)
-
-
 def _platform_number(
     table: HeaderTable, pairs: tuple[tuple[str, str], ...]
 ) -> tuple[tuple[tuple[str, str], ...], int]:
@@ -258,7 +257,7 @@ def _platform_number(
     if platform is None or platform[0] is not pairs:
         if len(platforms) >= table.max_size:
             platforms.clear()
-        platform = platforms[id(pairs)] = (pairs, next(_PLATFORM_NUMBERS))
+        platform = platforms[id(pairs)] = (pairs, next(table._numbers))
     table._platform = platform
     return platform
 
