@@ -138,13 +138,6 @@ def _given(params: Mapping[str, object] | None) -> dict[str, object] | None:
     return given
 
 
-def _read_body(response: SyncResponse) -> bytes:
-    try:
-        return response.read()
-    except TRANSPORT_ERRORS as exc:
-        raise to_api_error(exc, response.request) from exc
-
-
 class _BodyReader:
     """Reads a response's whole body and keeps it, for a raw response to carry.
 
@@ -161,7 +154,7 @@ class _BodyReader:
         self.content: bytes | None = None
 
     def __call__(self) -> bytes:
-        # `_read_body` written out: one coroutine fewer on every call's path.
+        # The read itself here, not in a helper: one coroutine fewer on every call's path.
         response = self.response
         try:
             content = self.content = response.read()
@@ -413,7 +406,7 @@ class SyncAPIClient:
                 if response.status_code < 300:
                     response.retries_taken = retries_taken
                     return response
-                content = _read_body(response)
+                content = _BodyReader(response)()
                 info = response.info
                 step = call.after_response(
                     request,
